@@ -1,0 +1,57 @@
+// huddle: host or join a LAN session of chat and screen sharing. Parses the command line,
+// then runs the window, or the headless host/client when asked or when there is no display.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "app/session/headless.h"
+#include "app/session/options.h"
+#include "net/base/log.h"
+#ifdef HUDDLE_HAVE_GUI
+#include "app/ui/window.h"
+#endif
+
+int main(int argc, char** argv) {
+  using namespace huddle;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  session::ParseResult parsed = session::parseOptions(args);
+  if (!parsed.error.empty()) {
+    std::fprintf(stderr, "huddle: %s\nTry 'huddle --help' for usage.\n", parsed.error.c_str());
+    return 2;
+  }
+  session::Options options = parsed.options;
+  if (options.help) {
+    std::fputs(session::usageText().c_str(), stdout);
+    return 0;
+  }
+  if (options.version) {
+    std::printf("huddle %s\n", HUDDLE_VERSION);
+    return 0;
+  }
+  base::LogLevel level = base::LogLevel::Warn;
+  if (!options.logLevel.empty()) base::parseLogLevel(options.logLevel.c_str(), level);
+  base::setLogLevel(level);
+
+  if (!options.headless) {
+    const char* display = std::getenv("DISPLAY");
+    const char* wayland = std::getenv("WAYLAND_DISPLAY");
+    bool haveDisplay = (display && *display) || (wayland && *wayland);
+#ifdef HUDDLE_HAVE_GUI
+    if (haveDisplay) return ui::runWindow(options);
+    std::fprintf(stderr, "huddle: no display found (DISPLAY is not set), so there is no window.\n");
+#else
+    (void)haveDisplay;
+    std::fprintf(stderr, "huddle: this build has no window (built without HUDDLE_BUILD_GUI).\n");
+#endif
+    if (options.role == session::Role::Join) {
+      std::fprintf(stderr, "huddle: joining as a terminal chat client instead.\n");
+    } else {
+      std::fprintf(stderr, "huddle: hosting a headless session instead (Ctrl+C ends it).\n");
+      options.role = session::Role::Host;
+    }
+    options.headless = true;
+  }
+  if (options.role == session::Role::Ask) options.role = session::Role::Host;
+  return session::runHeadless(options);
+}

@@ -1,0 +1,87 @@
+#include "app/session/chat_command.h"
+
+#include "net/base/clock.h"
+#include "net/wire/messages.h"
+
+namespace huddle::session {
+
+namespace {
+std::string trimRight(std::string s) {
+  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+  return s;
+}
+// Splits "word rest" at the first run of spaces.
+void splitWord(const std::string& s, std::string& word, std::string& rest) {
+  std::size_t sp = s.find(' ');
+  word = s.substr(0, sp);
+  rest.clear();
+  if (sp != std::string::npos) {
+    std::size_t start = s.find_first_not_of(' ', sp);
+    if (start != std::string::npos) rest = s.substr(start);
+  }
+}
+}  // namespace
+
+ChatCommand parseChatLine(const std::string& rawLine) {
+  ChatCommand c;
+  std::string line = trimRight(rawLine);
+  if (line.empty()) return c;
+  auto error = [&](std::string text) {
+    c.kind = ChatCommand::Kind::Error;
+    c.text = std::move(text);
+    return c;
+  };
+  // "//text" says "/text" literally.
+  if (line[0] != '/' || line.rfind("//", 0) == 0) {
+    c.kind = ChatCommand::Kind::Say;
+    c.text = line[0] == '/' ? line.substr(1) : line;
+    if (std::string why = wire::validateChatText(c.text); !why.empty()) return error("Not sent: " + why + ".");
+    return c;
+  }
+  std::string cmd, rest;
+  splitWord(line, cmd, rest);
+  if (cmd == "/msg" || cmd == "/m") {
+    std::string to, text;
+    splitWord(rest, to, text);
+    if (to.empty() || text.empty()) return error("Usage: /msg NAME text");
+    if (std::string why = wire::validateChatText(text); !why.empty()) return error("Not sent: " + why + ".");
+    c.kind = ChatCommand::Kind::Private;
+    c.target = to;
+    c.text = text;
+  } else if (cmd == "/who") {
+    c.kind = ChatCommand::Kind::Who;
+  } else if (cmd == "/quit" || cmd == "/leave") {
+    c.kind = ChatCommand::Kind::Quit;
+  } else if (cmd == "/kick") {
+    std::string who, why;
+    splitWord(rest, who, why);
+    if (who.empty()) return error("Usage: /kick NAME");
+    c.kind = ChatCommand::Kind::Kick;
+    c.target = who;
+    c.text = why;
+  } else if (cmd == "/help" || cmd == "/?") {
+    c.kind = ChatCommand::Kind::Help;
+  } else {
+    return error("Unknown command " + cmd + " (try /help).");
+  }
+  return c;
+}
+
+std::string chatHelpText() {
+  return "Commands: /msg NAME text (private message), /who (who is here), /kick NAME (host only), "
+         "/quit (leave), //text (say text starting with '/').";
+}
+
+std::string formatChatLine(const wire::ChatEvent& e) {
+  std::string line = "[" + base::formatClock(e.timeUs) + "] ";
+  switch (e.kind) {
+    case wire::ChatKind::Public: return line + e.from + ": " + e.text;
+    case wire::ChatKind::Private: return line + e.from + " -> " + e.to + " (private): " + e.text;
+    case wire::ChatKind::Join: return line + "* " + e.from + " joined";
+    case wire::ChatKind::Leave: return line + "* " + e.from + " left" + (e.text.empty() ? "" : " (" + e.text + ")");
+    case wire::ChatKind::System: return line + "* " + e.text;
+  }
+  return line + e.text;
+}
+
+}  // namespace huddle::session

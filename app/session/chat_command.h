@@ -1,0 +1,25 @@
+// What a line typed into a chat box means: a message, a private message (/msg NAME text),
+// or a command (/who, /quit, /kick NAME, /help). Shared by the window and the terminal.
+// Thread: any (pure).
+#pragma once
+#include <string>
+
+#include "net/wire/messages.h"
+
+namespace huddle::session {
+
+struct ChatCommand {
+  enum class Kind { Empty, Say, Private, Who, Quit, Kick, Help, Error };
+  Kind kind = Kind::Empty;
+  std::string target;  // Private, Kick
+  std::string text;    // Say, Private; Error: what is wrong
+};
+
+ChatCommand parseChatLine(const std::string& line);
+std::string chatHelpText();
+
+// One chat event as a line of text, the way the terminal shows it and "copy" copies it:
+// "[HH:MM:SS] name: text", "[HH:MM:SS] * name joined", "[HH:MM:SS] a -> b (private): text".
+std::string formatChatLine(const wire::ChatEvent& event);
+
+}  // namespace huddle::session

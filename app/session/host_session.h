@@ -1,0 +1,50 @@
+// A hosted session: the chat server (and, later, the screen server) plus the host's own user,
+// who joins over loopback exactly like any other participant.
+// Thread: start()/stop() from the owner; the servers run their own threads.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "net/chat_client.h"
+#include "net/chat_hub.h"
+#include "net/tcp_server.h"
+
+namespace huddle::session {
+
+struct HostConfig {
+  std::string name = "host";   // the host user's name
+  std::uint16_t chatPort = 9999;
+  std::uint16_t screenPort = 9998;
+  net::ChatHubConfig hub;      // limits and deadlines (tests shorten them)
+  net::TcpServer::Options server;
+};
+
+class HostSession {
+ public:
+  HostSession();
+  ~HostSession();
+
+  // Opens the ports and joins the host's own user; false with a reason if a port is taken.
+  bool start(const HostConfig& config, std::string& error);
+  // Tells everyone the session ended, waits briefly for the goodbyes to go out, closes all.
+  void stop(const std::string& reason = "The host ended the session.");
+  bool running() const { return m_running; }
+
+  std::uint16_t chatPort() const;
+  net::ChatHub& chatHub() { return *m_hub; }
+  // The host's own participant (events, say, ...).
+  net::ChatClient& localUser() { return *m_localUser; }
+  // Where others can join: every local IPv4 address.
+  std::vector<std::string> joinAddresses() const;
+
+ private:
+  HostConfig m_config;
+  std::unique_ptr<net::ChatHub> m_hub;
+  std::unique_ptr<net::TcpServer> m_chatServer;
+  std::unique_ptr<net::ChatClient> m_localUser;
+  bool m_running = false;
+};
+
+}  // namespace huddle::session

@@ -1,0 +1,433 @@
+#include "net/chat_hub.h"
+
+#include <algorithm>
+#include <random>
+
+#include "net/base/clock.h"
+#include "net/base/log.h"
+#include "net/base/utf8.h"
+
+namespace huddle::net {
+
+namespace {
+constexpr const char* kTag = "net/chat";
+}
+
+// One connection's protocol state. The decoder and rate counters belong to the peer's
+// reader thread; the fields marked (hub) are guarded by ChatHub::m_mutex.
+struct ChatHub::Peer {
+  Peer(PeerId i, std::shared_ptr<PeerLink> l, std::int64_t nowUs)
+      : id(i), link(std::move(l)), decoder(&wire::chatPortPayloadLimit), attachedUs(nowUs), lastRecvUs(nowUs) {}
+
+  const PeerId id;
+  const std::shared_ptr<PeerLink> link;
+  wire::FrameDecoder decoder;
+  const std::int64_t attachedUs;
+  std::atomic<std::int64_t> lastRecvUs;
+  std::atomic<std::int64_t> partialSinceUs{0};
+  std::atomic<bool> stopped{false};  // closing: ignore anything else it sent
+
+  // Reader thread only: token bucket for chat, one-second window for flood detection.
+  double chatTokens = 0;
+  std::int64_t tokensUpdatedUs = 0;
+  std::int64_t windowStartUs = 0;
+  std::uint32_t framesInWindow = 0;
+  std::int64_t lastRateNoticeUs = 0;
+
+  // (hub)
+  PeerState state = PeerState::AwaitHello;
+  std::uint32_t participantId = 0;
+  std::string name;
+  std::uint8_t flags = 0;
+  std::uint64_t token = 0;
+  std::int64_t lastPingSentUs = 0;
+};
+
+ChatHub::ChatHub(ChatHubConfig config) : m_config(std::move(config)) {}
+ChatHub::~ChatHub() = default;
+
+std::shared_ptr<ChatHub::Peer> ChatHub::find(PeerId id) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_peers.find(id);
+  return it == m_peers.end() ? nullptr : it->second;
+}
+
+PeerId ChatHub::attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) {
+  std::lock_guard lock(m_mutex);
+  PeerId id = m_nextPeerId++;
+  auto peer = std::make_shared<Peer>(id, std::move(link), nowUs);
+  peer->chatTokens = m_config.chatBurst;
+  peer->tokensUpdatedUs = nowUs;
+  m_peers.emplace(id, std::move(peer));
+  return id;
+}
+
+void ChatHub::dropPeer(Peer& peer, wire::Reason reason, const std::string& detail) {
+  HLOG_WARN(kTag, "drop conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"", static_cast<unsigned long long>(peer.id),
+            peer.link->address().c_str(), peer.name.empty() ? "-" : peer.name.c_str(), wire::reasonName(reason),
+            detail.c_str());
+  peer.stopped = true;
+  peer.link->close(reason, detail);
+}
+
+void ChatHub::reject(Peer& peer, wire::RejectCode code, const std::string& text) {
+  HLOG_INFO(kTag, "reject conn=#%llu peer=%s code=%u: %s", static_cast<unsigned long long>(peer.id),
+            peer.link->address().c_str(), static_cast<unsigned>(code), text.c_str());
+  wire::Reject r;
+  r.code = code;
+  r.text = text;
+  peer.stopped = true;
+  peer.link->send(wire::encodeFrame(r));
+  peer.link->closeAfterFlush(wire::Reason::Rejected, text);
+}
+
+void ChatHub::receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t nowUs) {
+  std::shared_ptr<Peer> peer = find(id);
+  if (!peer) return;
+  peer->lastRecvUs = nowUs;
+  peer->decoder.push(bytes);
+  while (true) {
+    wire::Frame frame;
+    auto status = peer->decoder.next(frame);
+    if (status == wire::FrameDecoder::Status::NeedMore) break;
+    if (status == wire::FrameDecoder::Status::Error) {
+      dropPeer(*peer, peer->decoder.reason(), peer->decoder.detail());
+      return;
+    }
+    // Flood: far more frames in one second than any honest client sends.
+    if (nowUs - peer->windowStartUs >= 1'000'000) {
+      peer->windowStartUs = nowUs;
+      peer->framesInWindow = 0;
+    }
+    if (++peer->framesInWindow > m_config.floodMessagesPerSec) {
+      dropPeer(*peer, wire::Reason::Flood, "over " + std::to_string(static_cast<int>(m_config.floodMessagesPerSec)) + " messages in one second");
+      return;
+    }
+    handleFrame(peer, frame, nowUs);
+    if (peer->stopped) return;
+  }
+  peer->partialSinceUs = peer->decoder.hasPartial() ? (peer->partialSinceUs.load() ? peer->partialSinceUs.load() : nowUs) : 0;
+}
+
+void ChatHub::handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs) {
+  auto type = static_cast<wire::MsgType>(frame.type);
+  PeerState state;
+  {
+    std::lock_guard lock(m_mutex);
+    state = peer->state;
+  }
+  if (state == PeerState::Closed) return;
+  if (state == PeerState::AwaitHello) {
+    if (type != wire::MsgType::Hello) return dropPeer(*peer, wire::Reason::ProtoState, "expected Hello first");
+    return handleHello(peer, frame);
+  }
+  switch (type) {
+    case wire::MsgType::Say:
+    case wire::MsgType::PrivateSay: {
+      std::string to, text;
+      if (type == wire::MsgType::Say) {
+        wire::Say m;
+        if (!wire::decodePayload(frame.payload, m)) return dropPeer(*peer, wire::Reason::ProtoMalformed, "bad Say");
+        text = std::move(m.text);
+      } else {
+        wire::PrivateSay m;
+        if (!wire::decodePayload(frame.payload, m)) return dropPeer(*peer, wire::Reason::ProtoMalformed, "bad PrivateSay");
+        to = std::move(m.to);
+        text = std::move(m.text);
+      }
+      if (!base::isValidUtf8(text) || !base::isValidUtf8(to))
+        return dropPeer(*peer, wire::Reason::ChatEncoding, "text is not valid UTF-8");
+      if (base::hasForbiddenControls(text, true) || base::hasForbiddenControls(to, false))
+        return dropPeer(*peer, wire::Reason::ChatEncoding, "text holds control characters");
+      // Token bucket: honest bursts pass, sustained spam is dropped with a notice.
+      double elapsed = static_cast<double>(nowUs - peer->tokensUpdatedUs) / 1e6;
+      peer->tokensUpdatedUs = nowUs;
+      peer->chatTokens = std::min(m_config.chatBurst, peer->chatTokens + elapsed * m_config.chatRatePerSec);
+      if (peer->chatTokens < 1.0) {
+        if (nowUs - peer->lastRateNoticeUs > 1'000'000) {
+          peer->lastRateNoticeUs = nowUs;
+          wire::Notice n;
+          n.text = "You are sending too fast: some messages were not delivered.";
+          peer->link->send(wire::encodeFrame(n));
+        }
+        return;
+      }
+      peer->chatTokens -= 1.0;
+      if (text.empty()) return;
+      return handleSay(peer, to, text);
+    }
+    case wire::MsgType::Ping: {
+      wire::Ping ping;
+      if (!wire::decodePayload(frame.payload, ping)) return dropPeer(*peer, wire::Reason::ProtoMalformed, "bad Ping");
+      wire::Pong pong;
+      pong.nonce = ping.nonce;
+      pong.echoSentUs = ping.sentUs;
+      pong.replyUs = base::wallUs();
+      peer->link->send(wire::encodeFrame(pong));
+      return;
+    }
+    case wire::MsgType::Pong:
+      return;  // liveness is already recorded by receive()
+    case wire::MsgType::Bye:
+      peer->stopped = true;
+      peer->link->closeAfterFlush(wire::Reason::IoEof, "left");
+      return;
+    default:
+      return dropPeer(*peer, wire::Reason::ProtoState, "message type " + std::to_string(frame.type) + " not expected from a client");
+  }
+}
+
+std::string ChatHub::uniqueNameLocked(const std::string& wanted) const {
+  auto taken = [&](const std::string& n) {
+    for (const auto& [id, p] : m_peers)
+      if (p->state == PeerState::Joined && p->name == n) return true;
+    return false;
+  };
+  if (!taken(wanted)) return wanted;
+  for (int i = 2;; ++i) {
+    std::string suffix = "_" + std::to_string(i);
+    std::string base = wanted;
+    // Keep within the name limit, cutting only at a UTF-8 character boundary.
+    while (base.size() + suffix.size() > wire::kMaxNameBytes) {
+      base.pop_back();
+      while (!base.empty() && (static_cast<unsigned char>(base.back()) & 0xC0) == 0x80) base.pop_back();
+      if (!base.empty() && static_cast<unsigned char>(base.back()) >= 0xC0) base.pop_back();
+    }
+    if (!taken(base + suffix)) return base + suffix;
+  }
+}
+
+void ChatHub::handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& frame) {
+  wire::Hello hello;
+  if (!wire::decodePayload(frame.payload, hello) && hello.magic != wire::kMagic)
+    return dropPeer(*peer, wire::Reason::ProtoMalformed, "not a Huddle client (bad magic)");
+  if (hello.version != wire::kProtocolVersion)
+    return reject(*peer, wire::RejectCode::VersionMismatch,
+                  "host speaks protocol " + std::to_string(wire::kProtocolVersion) + ", client speaks " +
+                      std::to_string(hello.version));
+  if (!wire::decodePayload(frame.payload, hello)) return dropPeer(*peer, wire::Reason::ProtoMalformed, "bad Hello");
+  if (hello.port != wire::PortKind::Chat) return reject(*peer, wire::RejectCode::BadHello, "this is the chat port");
+  if (std::string why = wire::validateName(hello.name); !why.empty())
+    return reject(*peer, wire::RejectCode::BadName, "invalid name: " + why);
+
+  std::lock_guard lock(m_mutex);
+  if (m_shuttingDown) {
+    wire::Reject r;
+    r.code = wire::RejectCode::ShuttingDown;
+    r.text = "the host is ending the session";
+    peer->stopped = true;
+    peer->link->send(wire::encodeFrame(r));
+    peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
+    return;
+  }
+  std::size_t joined = 0;
+  for (const auto& [id, p] : m_peers) joined += p->state == PeerState::Joined;
+  if (joined >= m_config.maxParticipants) {
+    wire::Reject r;
+    r.code = wire::RejectCode::SessionFull;
+    r.text = "the session is full (" + std::to_string(m_config.maxParticipants) + " participants)";
+    peer->stopped = true;
+    peer->link->send(wire::encodeFrame(r));
+    peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
+    return;
+  }
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  peer->state = PeerState::Joined;
+  peer->decoder.setHandshakeDone(true);  // we are on this peer's reader thread
+  peer->participantId = m_nextParticipantId++;
+  peer->name = uniqueNameLocked(hello.name);
+  peer->flags = (m_config.hostToken != 0 && hello.token == m_config.hostToken) ? wire::UserInfo::kFlagHost : 0;
+  peer->token = rng() | 1;
+
+  wire::Welcome welcome;
+  welcome.participantId = peer->participantId;
+  welcome.name = peer->name;
+  welcome.hostName = m_config.hostName;
+  welcome.serverTimeUs = base::wallUs();
+  welcome.token = peer->token;
+  peer->link->send(wire::encodeFrame(welcome));
+  // History first, then the live join event: the newcomer sees one continuous order.
+  for (wire::ChatEvent past : m_history) {
+    past.flags |= wire::ChatEvent::kFlagHistory;
+    peer->link->send(wire::encodeFrame(past));
+  }
+  HLOG_INFO(kTag, "join conn=#%llu peer=%s name=%s", static_cast<unsigned long long>(peer->id),
+            peer->link->address().c_str(), peer->name.c_str());
+  wire::ChatEvent join;
+  join.kind = wire::ChatKind::Join;
+  join.fromId = peer->participantId;
+  join.from = peer->name;
+  broadcastLocked(std::move(join));
+  broadcastUsersLocked();
+}
+
+void ChatHub::handleSay(const std::shared_ptr<Peer>& peer, const std::string& to, const std::string& text) {
+  std::lock_guard lock(m_mutex);
+  if (peer->state != PeerState::Joined) return;
+  wire::ChatEvent ev;
+  ev.fromId = peer->participantId;
+  ev.from = peer->name;
+  ev.text = text;
+  if (to.empty()) {
+    ev.kind = wire::ChatKind::Public;
+    broadcastLocked(std::move(ev));
+    return;
+  }
+  std::shared_ptr<Peer> target;
+  for (const auto& [id, p] : m_peers)
+    if (p->state == PeerState::Joined && p->name == to) target = p;
+  if (!target) {
+    wire::Notice n;
+    n.text = "No user named \"" + to + "\" is here.";
+    peer->link->send(wire::encodeFrame(n));
+    return;
+  }
+  // Private messages take a place in the one order but are not kept in history.
+  ev.kind = wire::ChatKind::Private;
+  ev.to = target->name;
+  ev.seq = m_nextSeq++;
+  ev.timeUs = base::wallUs();
+  base::Bytes frame = wire::encodeFrame(ev);
+  target->link->send(frame);
+  if (target != peer) peer->link->send(frame);
+  ++m_stats.messagesRelayed;
+}
+
+void ChatHub::broadcastLocked(wire::ChatEvent event) {
+  event.seq = m_nextSeq++;
+  event.timeUs = base::wallUs();
+  base::Bytes frame = wire::encodeFrame(event);  // encoded once, shared by every peer
+  for (const auto& [id, p] : m_peers)
+    if (p->state == PeerState::Joined) p->link->send(frame);
+  ++m_stats.messagesRelayed;
+  m_history.push_back(std::move(event));
+  while (m_history.size() > m_config.historyMessages) m_history.pop_front();
+}
+
+std::vector<wire::UserInfo> ChatHub::usersLocked() const {
+  std::vector<wire::UserInfo> out;
+  for (const auto& [id, p] : m_peers)
+    if (p->state == PeerState::Joined) out.push_back({p->participantId, p->name, p->flags});
+  return out;
+}
+
+void ChatHub::broadcastUsersLocked() {
+  wire::UserList list;
+  list.users = usersLocked();
+  base::Bytes frame = wire::encodeFrame(list);
+  for (const auto& [id, p] : m_peers)
+    if (p->state == PeerState::Joined) p->link->send(frame);
+}
+
+void ChatHub::detach(PeerId id, wire::Reason reason, const std::string& detail) {
+  std::lock_guard lock(m_mutex);
+  auto it = m_peers.find(id);
+  if (it == m_peers.end()) return;
+  std::shared_ptr<Peer> peer = it->second;
+  m_peers.erase(it);
+  ++m_stats.closedByReason[static_cast<std::size_t>(reason)];
+  bool wasJoined = peer->state == PeerState::Joined;
+  peer->state = PeerState::Closed;
+  HLOG_INFO(kTag, "closed conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"", static_cast<unsigned long long>(id),
+            peer->link->address().c_str(), peer->name.empty() ? "-" : peer->name.c_str(), wire::reasonName(reason),
+            detail.c_str());
+  if (!wasJoined || m_shuttingDown) return;
+  wire::ChatEvent leave;
+  leave.kind = wire::ChatKind::Leave;
+  leave.fromId = peer->participantId;
+  leave.from = peer->name;
+  if (reason == wire::Reason::Kicked) leave.text = "removed by the host";
+  else if (reason != wire::Reason::IoEof) leave.text = wire::reasonName(reason);
+  broadcastLocked(std::move(leave));
+  broadcastUsersLocked();
+}
+
+void ChatHub::tick(std::int64_t nowUs) {
+  std::vector<std::pair<std::shared_ptr<Peer>, wire::Reason>> expired;
+  std::vector<std::shared_ptr<Peer>> needPing;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [id, p] : m_peers) {
+      if (p->state == PeerState::AwaitHello && nowUs - p->attachedUs > m_config.handshakeTimeoutUs)
+        expired.emplace_back(p, wire::Reason::HandshakeTimeout);
+      else if (std::int64_t since = p->partialSinceUs.load(); since && nowUs - since > m_config.partialFrameTimeoutUs)
+        expired.emplace_back(p, wire::Reason::ProtoStall);
+      else if (p->state == PeerState::Joined && nowUs - p->lastRecvUs.load() > m_config.heartbeatTimeoutUs)
+        expired.emplace_back(p, wire::Reason::HeartbeatTimeout);
+      else if (p->state == PeerState::Joined && nowUs - p->lastPingSentUs > m_config.heartbeatIntervalUs) {
+        p->lastPingSentUs = nowUs;
+        needPing.push_back(p);
+      }
+    }
+  }
+  for (auto& [p, reason] : expired) dropPeer(*p, reason, "deadline passed");
+  for (auto& p : needPing) {
+    wire::Ping ping;
+    ping.nonce = static_cast<std::uint64_t>(nowUs);
+    ping.sentUs = base::wallUs();
+    p->link->send(wire::encodeFrame(ping));
+  }
+}
+
+void ChatHub::shutdown(const std::string& reason) {
+  std::lock_guard lock(m_mutex);
+  m_shuttingDown = true;
+  wire::SessionEnd end;
+  end.reason = reason;
+  base::Bytes frame = wire::encodeFrame(end);
+  for (const auto& [id, p] : m_peers) {
+    if (p->state == PeerState::Joined) p->link->send(frame);
+    p->link->closeAfterFlush(wire::Reason::Shutdown, reason);
+  }
+}
+
+bool ChatHub::kick(const std::string& name, const std::string& why) {
+  std::lock_guard lock(m_mutex);
+  for (const auto& [id, p] : m_peers) {
+    if (p->state != PeerState::Joined || p->name != name) continue;
+    wire::SessionEnd end;
+    end.reason = why.empty() ? "You were removed from the session by the host." : why;
+    p->link->send(wire::encodeFrame(end));
+    p->link->closeAfterFlush(wire::Reason::Kicked, end.reason);
+    return true;
+  }
+  return false;
+}
+
+void ChatHub::setSharing(std::uint32_t participantId, bool sharing) {
+  std::lock_guard lock(m_mutex);
+  for (const auto& [id, p] : m_peers) {
+    if (p->participantId != participantId || p->state != PeerState::Joined) continue;
+    std::uint8_t flags = sharing ? (p->flags | wire::UserInfo::kFlagSharing) : (p->flags & ~wire::UserInfo::kFlagSharing);
+    if (flags == p->flags) return;
+    p->flags = flags;
+    broadcastUsersLocked();
+    return;
+  }
+}
+
+bool ChatHub::findByToken(std::uint64_t token, std::uint32_t& participantId, std::string& name) const {
+  std::lock_guard lock(m_mutex);
+  for (const auto& [id, p] : m_peers) {
+    if (p->state == PeerState::Joined && token != 0 && p->token == token) {
+      participantId = p->participantId;
+      name = p->name;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<wire::UserInfo> ChatHub::users() const {
+  std::lock_guard lock(m_mutex);
+  return usersLocked();
+}
+
+ChatHubStats ChatHub::stats() const {
+  std::lock_guard lock(m_mutex);
+  ChatHubStats s = m_stats;
+  for (const auto& [id, p] : m_peers) (p->state == PeerState::Joined ? s.participants : s.pending)++;
+  return s;
+}
+
+}  // namespace huddle::net

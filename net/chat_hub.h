@@ -1,0 +1,95 @@
+// The chat port's protocol core, with no sockets: handshake, unique names, server-stamped
+// messages in one session-wide order, private messages, history replay, user list,
+// heartbeats, rate limits and every bad-input rule. Fed bytes by a TcpServer (or a test),
+// it answers through PeerLinks.
+// Thread: receive() runs on each peer's reader thread; tick() on the watchdog; the rest on
+// any thread. Room state is under one mutex, never held across I/O that can block.
+#pragma once
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "net/peer_link.h"
+#include "net/wire/frame_decoder.h"
+#include "net/wire/messages.h"
+#include "net/wire/reason.h"
+
+namespace huddle::net {
+
+struct ChatHubConfig {
+  std::string hostName = "host";
+  // A Hello carrying this token is the host's own user (shown with the host flag).
+  std::uint64_t hostToken = 0;
+  std::size_t historyMessages = wire::kHistoryMessages;
+  std::size_t maxParticipants = 16;
+  std::int64_t handshakeTimeoutUs = 10'000'000;
+  std::int64_t partialFrameTimeoutUs = 5'000'000;
+  std::int64_t heartbeatIntervalUs = 2'000'000;
+  std::int64_t heartbeatTimeoutUs = 10'000'000;
+  double chatRatePerSec = wire::kChatRatePerSec;
+  double chatBurst = wire::kChatBurst;
+  double floodMessagesPerSec = wire::kFloodMessagesPerSec;
+};
+
+struct ChatHubStats {
+  std::size_t participants = 0;
+  std::size_t pending = 0;
+  std::uint64_t messagesRelayed = 0;
+  std::array<std::uint64_t, static_cast<std::size_t>(wire::Reason::Count)> closedByReason{};
+};
+
+class ChatHub : public ServerHub {
+ public:
+  explicit ChatHub(ChatHubConfig config);
+  ~ChatHub() override;
+
+  PeerId attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) override;
+  void receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t nowUs) override;
+  void detach(PeerId id, wire::Reason reason, const std::string& detail) override;
+  void tick(std::int64_t nowUs) override;
+
+  // Says goodbye to everyone ("host ended the session") and refuses newcomers.
+  void shutdown(const std::string& reason);
+  // Removes a participant by name; false if nobody has that name.
+  bool kick(const std::string& name, const std::string& why);
+  // Marks a participant as sharing a screen (shown in the user list).
+  void setSharing(std::uint32_t participantId, bool sharing);
+  // Looks up a joined participant by the token its Welcome carried (screen-port login).
+  bool findByToken(std::uint64_t token, std::uint32_t& participantId, std::string& name) const;
+
+  std::vector<wire::UserInfo> users() const;
+  ChatHubStats stats() const;
+
+ private:
+  enum class PeerState { AwaitHello, Joined, Closed };
+  struct Peer;
+  std::shared_ptr<Peer> find(PeerId id) const;
+  void handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs);
+  void handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& frame);
+  void handleSay(const std::shared_ptr<Peer>& peer, const std::string& to, const std::string& text);
+  void dropPeer(Peer& peer, wire::Reason reason, const std::string& detail);
+  void reject(Peer& peer, wire::RejectCode code, const std::string& text);
+  // Must hold m_mutex: stamps, records and delivers one event to everyone joined.
+  void broadcastLocked(wire::ChatEvent event);
+  void broadcastUsersLocked();
+  std::string uniqueNameLocked(const std::string& wanted) const;
+  std::vector<wire::UserInfo> usersLocked() const;
+
+  ChatHubConfig m_config;
+  mutable std::mutex m_mutex;
+  std::map<PeerId, std::shared_ptr<Peer>> m_peers;
+  std::deque<wire::ChatEvent> m_history;
+  PeerId m_nextPeerId = 1;
+  std::uint32_t m_nextParticipantId = 1;
+  std::uint64_t m_nextSeq = 1;
+  bool m_shuttingDown = false;
+  ChatHubStats m_stats;
+};
+
+}  // namespace huddle::net

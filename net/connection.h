@@ -1,0 +1,96 @@
+// One TCP connection with exactly one reader and one writer thread: the reader hands raw
+// bytes to a Handler (the socket-free protocol core), the writer is the only thread that
+// ever sends. Closing is a flag plus shutdown(2), so neither thread can hang; a watchdog
+// calls checkDeadlines() to cut off a peer that stops reading. Encryption (later) slots in
+// between these threads and the Handler. Thread: any thread may call send()/close().
+#pragma once
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+
+#include "net/base/bytes.h"
+#include "net/socket.h"
+#include "net/wire/reason.h"
+
+namespace huddle::net {
+
+class Connection {
+ public:
+  // Called on the reader thread only; never while the connection holds a lock.
+  struct Handler {
+    virtual ~Handler() = default;
+    virtual void onReceive(std::span<const std::uint8_t> bytes) = 0;
+    // Called once, after both threads stopped using the socket.
+    virtual void onClosed(wire::Reason reason, const std::string& detail) = 0;
+  };
+
+  struct Options {
+    std::size_t maxQueuedMessages = 4096;
+    std::size_t maxQueuedBytes = 4 * 1024 * 1024;
+    std::int64_t sendStallUs = 10'000'000;  // no send progress for this long: drop
+    std::int64_t lingerUs = 2'000'000;      // after a flush-and-close, wait this long for EOF
+  };
+
+  Connection(std::unique_ptr<TcpSocket> socket, Options options);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Starts the reader and writer; `handler` must outlive join().
+  bool start(Handler* handler);
+  // Queues a whole frame; false if closing or over the queue cap (the latter closes with
+  // SlowConsumer: a peer that lets its queue fill is not keeping up).
+  bool send(base::Bytes frame);
+  // Closes now: queued data is dropped and both threads wake at once.
+  void close(wire::Reason reason, const std::string& detail);
+  // Sends what is queued, then ends the stream; stops reading the peer. Used for a reject
+  // or "session ended" that the peer must get before the close.
+  void closeAfterFlush(wire::Reason reason, const std::string& detail);
+  // Watchdog: enforces the send-stall and linger deadlines.
+  void checkDeadlines(std::int64_t nowUs);
+
+  bool closing() const { return m_closeRequested.load(); }
+  bool finished() const { return m_finished.load(); }
+  // Joins both threads; never call from the connection's own threads.
+  void join();
+
+  const std::string& peerAddress() const { return m_socket->peerAddress(); }
+  std::uint32_t peerIpv4() const { return m_socket->peerIpv4(); }
+  std::uint64_t bytesIn() const { return m_bytesIn.load(std::memory_order_relaxed); }
+  std::uint64_t bytesOut() const { return m_bytesOut.load(std::memory_order_relaxed); }
+  std::size_t queuedBytes() const;
+
+ private:
+  void readerLoop();
+  void writerLoop();
+  // First reason wins; returns true if this call set it.
+  bool setReason(wire::Reason reason, const std::string& detail);
+
+  std::unique_ptr<TcpSocket> m_socket;
+  Options m_options;
+  Handler* m_handler = nullptr;
+  std::thread m_reader, m_writer;
+
+  mutable std::mutex m_mutex;  // guards the queue and the close state below
+  std::condition_variable m_cv;
+  std::deque<base::Bytes> m_queue;
+  std::size_t m_queuedBytes = 0;
+  bool m_hardClose = false;
+  bool m_flushThenClose = false;
+  std::int64_t m_flushRequestedUs = 0;
+  wire::Reason m_reason = wire::Reason::None;
+  std::string m_detail;
+
+  std::atomic<bool> m_closeRequested{false};
+  std::atomic<bool> m_finished{false};
+  std::atomic<std::int64_t> m_sendStartedUs{0};
+  std::atomic<std::uint64_t> m_bytesIn{0}, m_bytesOut{0};
+};
+
+}  // namespace huddle::net

@@ -1,0 +1,43 @@
+// The seam between sockets and protocol cores. A PeerLink is what a core sees of one
+// connection (send a frame, close it); a ServerHub is a socket-free core of one port that a
+// TcpServer feeds. Tests and fuzzers drive hubs through these with no sockets at all.
+// Thread: PeerLink methods may be called from any thread.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "net/base/bytes.h"
+#include "net/wire/reason.h"
+
+namespace huddle::net {
+
+class PeerLink {
+ public:
+  virtual ~PeerLink() = default;
+  // Queues a whole frame; false if the link is closing or its queue is full.
+  virtual bool send(base::Bytes frame) = 0;
+  virtual void close(wire::Reason reason, const std::string& detail) = 0;
+  // Delivers what is queued, then closes (reject, session end).
+  virtual void closeAfterFlush(wire::Reason reason, const std::string& detail) = 0;
+  virtual std::string address() const = 0;
+  virtual std::uint32_t ipv4() const = 0;
+};
+
+using PeerId = std::uint64_t;
+
+class ServerHub {
+ public:
+  virtual ~ServerHub() = default;
+  // A connection arrived; the returned id comes back with its bytes and its close.
+  virtual PeerId attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) = 0;
+  // Bytes from that peer, on its reader thread (one thread per peer, never concurrently).
+  virtual void receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t nowUs) = 0;
+  // The connection is gone (after its threads stopped sending).
+  virtual void detach(PeerId id, wire::Reason reason, const std::string& detail) = 0;
+  // Called about every 100 ms from the server's watchdog: deadlines, heartbeats.
+  virtual void tick(std::int64_t nowUs) = 0;
+};
+
+}  // namespace huddle::net

@@ -1,0 +1,83 @@
+// TCP sockets over SDL_net 2.2, with the workarounds its gaps need (see SECURITY.md s.4):
+// the hidden fd recovered and self-checked, the listen backlog raised, SIGPIPE ignored, the
+// fd limit capped under select()'s FD_SETSIZE, and connect() run on a thread that can be
+// abandoned. Thread: a TcpSocket is used by one reader and one writer thread at most.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct _TCPsocket;
+struct _SDLNet_SocketSet;
+
+namespace huddle::net {
+
+// Process-wide setup, idempotent: SDLNet_Init, SIGPIPE ignored, RLIMIT_NOFILE soft <= 1024.
+bool initNetwork(std::string& error);
+
+// The OS descriptor inside an SDL_net socket, or -1 if the layout check failed (then
+// callers fall back to timeouts alone). Exposed for the self-check test.
+int sdlnetFd(_TCPsocket* sock);
+
+class TcpSocket {
+ public:
+  explicit TcpSocket(_TCPsocket* sock);
+  ~TcpSocket();
+  TcpSocket(const TcpSocket&) = delete;
+  TcpSocket& operator=(const TcpSocket&) = delete;
+
+  // Waits up to timeoutMs for readable data or EOF: 1 ready, 0 timeout, -1 error.
+  int waitReadable(int timeoutMs);
+  // Reads what is there (blocking until something is): >0 bytes, 0 EOF, <0 error.
+  int recv(void* buf, int maxBytes);
+  // Sends everything or fails; may block while the peer does not read (see shutdown()).
+  bool sendAll(const void* data, std::size_t size);
+  // Ends both directions at the OS level: wakes a thread blocked in send or recv at once.
+  void shutdownBoth();
+  // Ends our sending direction only (FIN after queued data); reads still work.
+  void shutdownSend();
+  int fd() const { return m_fd; }
+  const std::string& peerAddress() const { return m_peer; }
+  std::uint32_t peerIpv4() const { return m_peerIp; }
+
+ private:
+  _TCPsocket* m_sock;
+  _SDLNet_SocketSet* m_set;
+  int m_fd;
+  std::string m_peer;
+  std::uint32_t m_peerIp = 0;  // host byte order
+};
+
+class TcpListener {
+ public:
+  ~TcpListener();
+  // Listens on every interface at `port` (0 = any free port) with a real backlog.
+  bool open(std::uint16_t port, int backlog, std::string& error);
+  // Waits up to timeoutMs for a connection; null on timeout or error.
+  std::unique_ptr<TcpSocket> accept(int timeoutMs);
+  std::uint16_t port() const { return m_port; }
+  void close();
+
+ private:
+  _TCPsocket* m_sock = nullptr;
+  _SDLNet_SocketSet* m_set = nullptr;
+  std::uint16_t m_port = 0;
+};
+
+struct ConnectResult {
+  std::unique_ptr<TcpSocket> socket;
+  std::string error;  // "Failed to connect to 10.0.0.5:9999: connection refused"
+};
+
+// Resolves and connects on a worker thread; gives up after timeoutMs without blocking the
+// caller longer (the abandoned attempt cleans up after itself).
+// `cancel`, if given, is polled: setting it abandons the attempt early.
+ConnectResult connectTcp(const std::string& host, std::uint16_t port, int timeoutMs,
+                         const std::atomic<bool>* cancel = nullptr);
+
+// Every local IPv4 address that others on the LAN could join, loopback last.
+std::vector<std::string> localIpv4Addresses();
+
+}  // namespace huddle::net

@@ -1,0 +1,124 @@
+#include "net/tcp_server.h"
+
+#include <chrono>
+
+#include "net/base/clock.h"
+#include "net/base/log.h"
+
+namespace huddle::net {
+
+namespace {
+constexpr const char* kTag = "net/server";
+}
+
+// One accepted connection: the Connection plus the glue that makes it a PeerLink for the
+// hub and routes its bytes to the hub.
+struct TcpServer::Peer : PeerLink, Connection::Handler {
+  Peer(ServerHub& hub, std::unique_ptr<TcpSocket> socket, const Connection::Options& options)
+      : m_hub(hub), m_conn(std::move(socket), options) {}
+
+  bool send(base::Bytes frame) override { return m_conn.send(std::move(frame)); }
+  void close(wire::Reason reason, const std::string& detail) override { m_conn.close(reason, detail); }
+  void closeAfterFlush(wire::Reason reason, const std::string& detail) override {
+    m_conn.closeAfterFlush(reason, detail);
+  }
+  std::string address() const override { return m_conn.peerAddress(); }
+  std::uint32_t ipv4() const override { return m_conn.peerIpv4(); }
+
+  void onReceive(std::span<const std::uint8_t> bytes) override { m_hub.receive(m_id, bytes, base::monoUs()); }
+  void onClosed(wire::Reason reason, const std::string& detail) override { m_hub.detach(m_id, reason, detail); }
+
+  ServerHub& m_hub;
+  Connection m_conn;
+  PeerId m_id = 0;
+};
+
+TcpServer::TcpServer(ServerHub& hub, Options options) : m_hub(hub), m_options(std::move(options)) {}
+
+TcpServer::~TcpServer() { stop(0); }
+
+bool TcpServer::start(std::uint16_t port, std::string& error) {
+  if (!m_listener.open(port, m_options.backlog, error)) return false;
+  m_acceptThread = std::thread([this] { acceptLoop(); });
+  m_watchdogThread = std::thread([this] { watchdogLoop(); });
+  HLOG_INFO(kTag, "%s: listening on port %u", m_options.name.c_str(), m_listener.port());
+  return true;
+}
+
+void TcpServer::acceptLoop() {
+  while (!m_stopAccept.load()) {
+    std::unique_ptr<TcpSocket> socket = m_listener.accept(100);
+    if (!socket) continue;
+    if (connectionCount() >= m_options.maxConnections) {
+      HLOG_WARN(kTag, "%s: drop peer=%s reason=E_BUSY detail=\"%zu connections\"", m_options.name.c_str(),
+                socket->peerAddress().c_str(), connectionCount());
+      continue;  // the socket closes as it goes out of scope
+    }
+    auto peer = std::make_shared<Peer>(m_hub, std::move(socket), m_options.connection);
+    peer->m_id = m_hub.attach(peer, base::monoUs());
+    {
+      std::lock_guard lock(m_mutex);
+      m_peers.push_back(peer);
+    }
+    if (!peer->m_conn.start(peer.get())) {
+      HLOG_WARN(kTag, "%s: cannot start connection threads", m_options.name.c_str());
+      m_hub.detach(peer->m_id, wire::Reason::Resource, "cannot start connection threads");
+    }
+  }
+}
+
+void TcpServer::watchdogLoop() {
+  while (!m_stopWatchdog.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::int64_t now = base::monoUs();
+    m_hub.tick(now);
+    std::vector<std::shared_ptr<Peer>> peers;
+    {
+      std::lock_guard lock(m_mutex);
+      peers = m_peers;
+    }
+    for (auto& p : peers) p->m_conn.checkDeadlines(now);
+    reap(false);
+  }
+}
+
+// Joins and forgets finished connections (outside the lock: joining may take a moment).
+void TcpServer::reap(bool all) {
+  std::vector<std::shared_ptr<Peer>> done;
+  {
+    std::lock_guard lock(m_mutex);
+    for (auto it = m_peers.begin(); it != m_peers.end();) {
+      if (all || (*it)->m_conn.finished()) {
+        done.push_back(std::move(*it));
+        it = m_peers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& p : done) p->m_conn.join();
+}
+
+std::size_t TcpServer::connectionCount() const {
+  std::lock_guard lock(m_mutex);
+  return m_peers.size();
+}
+
+void TcpServer::stop(int graceMs) {
+  m_stopAccept = true;
+  if (m_acceptThread.joinable()) m_acceptThread.join();
+  m_listener.close();
+  // Let connections flush their goodbyes while the watchdog keeps enforcing deadlines.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(graceMs);
+  while (connectionCount() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  m_stopWatchdog = true;
+  if (m_watchdogThread.joinable()) m_watchdogThread.join();
+  {
+    std::lock_guard lock(m_mutex);
+    for (auto& p : m_peers) p->m_conn.close(wire::Reason::Shutdown, "server stopped");
+  }
+  reap(true);
+}
+
+}  // namespace huddle::net

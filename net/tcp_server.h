@@ -1,0 +1,55 @@
+// Listens on one port and runs a ServerHub over every accepted connection: an accept
+// thread, one Connection (reader + writer) per peer, and a watchdog that ticks the hub,
+// enforces send deadlines and reaps finished connections.
+// Thread: start()/stop() from the owner; everything else runs on the server's threads.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/connection.h"
+#include "net/peer_link.h"
+#include "net/socket.h"
+
+namespace huddle::net {
+
+class TcpServer {
+ public:
+  struct Options {
+    int backlog = 128;
+    std::size_t maxConnections = 160;  // over this, new sockets are closed right after accept
+    Connection::Options connection;
+    std::string name = "server";       // for logs: "chat", "screen"
+  };
+
+  TcpServer(ServerHub& hub, Options options);
+  ~TcpServer();
+
+  // Listens on `port` (0 = any free port) and starts the threads.
+  bool start(std::uint16_t port, std::string& error);
+  // Stops accepting, waits up to graceMs for connections to finish on their own (after the
+  // hub told them goodbye), then closes the rest and joins every thread.
+  void stop(int graceMs);
+  std::uint16_t port() const { return m_listener.port(); }
+  std::size_t connectionCount() const;
+
+ private:
+  struct Peer;
+  void acceptLoop();
+  void watchdogLoop();
+  void reap(bool all);
+
+  ServerHub& m_hub;
+  Options m_options;
+  TcpListener m_listener;
+  std::thread m_acceptThread, m_watchdogThread;
+  std::atomic<bool> m_stopAccept{false}, m_stopWatchdog{false};
+  mutable std::mutex m_mutex;
+  std::vector<std::shared_ptr<Peer>> m_peers;
+};
+
+}  // namespace huddle::net

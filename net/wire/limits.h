@@ -1,0 +1,37 @@
+// Every wire limit in one place (like ENet's protocol.h). Each is checked before anything is
+// allocated or buffered, in forms that cannot overflow. Thread: constants only.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace huddle::wire {
+
+inline constexpr std::uint32_t kMagic = 0x4C445548;  // "HUDL" little-endian
+inline constexpr std::uint16_t kProtocolVersion = 1;
+
+inline constexpr std::size_t kFrameHeaderBytes = 6;  // u32 payload length, u16 type
+
+// Before the handshake completes only Hello/Welcome/Reject may cross, and they are small.
+inline constexpr std::uint32_t kMaxPreHandshakePayload = 1024;
+inline constexpr std::uint32_t kMaxChatPortPayload = 64 * 1024;
+
+inline constexpr std::size_t kMaxNameBytes = 32;       // UTF-8 bytes of a user name
+inline constexpr std::size_t kMaxChatTextBytes = 4096; // UTF-8 bytes of one chat message
+inline constexpr std::size_t kMaxReasonBytes = 256;    // reject / session-end / notice text
+inline constexpr std::size_t kMaxUsersInList = 256;
+
+inline constexpr std::size_t kHistoryMessages = 500;   // replayed to a newcomer
+inline constexpr std::size_t kMaxParticipants = 64;    // hard cap per session
+inline constexpr std::size_t kMaxPendingConnections = 32;
+
+// Per-connection outgoing control queue; a peer that lets it fill is a slow consumer.
+inline constexpr std::size_t kMaxQueuedMessages = 4096;
+inline constexpr std::size_t kMaxQueuedBytes = 4 * 1024 * 1024;
+
+// Chat rate per client: sustained rate and burst of a token bucket; messages over it are
+// dropped with a notice. Over kFloodMessagesPerSec for a second the peer is disconnected.
+inline constexpr double kChatRatePerSec = 50.0;
+inline constexpr double kChatBurst = 100.0;
+inline constexpr double kFloodMessagesPerSec = 500.0;
+
+}  // namespace huddle::wire

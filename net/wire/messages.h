@@ -1,0 +1,196 @@
+// Message structs of both ports and their wire encoding. Every struct has a kType, write()
+// and read(); read() checks every length against net/wire/limits.h and text for UTF-8 before
+// the caller sees it. Thread: any (pure functions).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "net/base/bytes.h"
+#include "net/wire/codec.h"
+#include "net/wire/limits.h"
+
+namespace huddle::wire {
+
+enum class MsgType : std::uint16_t {
+  // Both ports.
+  Hello = 0x0001,       // C->H first message: magic, version, port, name, token
+  Welcome = 0x0002,     // H->C handshake accepted
+  Reject = 0x0003,      // H->C handshake refused, with reason; then close
+  Ping = 0x0004,
+  Pong = 0x0005,
+  Bye = 0x0006,         // C->H leaving on purpose
+  SessionEnd = 0x0007,  // H->C the host ended the session (or removed this client)
+  Notice = 0x0008,      // H->C a problem with something the client asked (no such user, ...)
+  // Chat port.
+  Say = 0x0101,         // C->H public message
+  PrivateSay = 0x0102,  // C->H private message to one user
+  ChatEvent = 0x0103,   // H->C a server-stamped chat event
+  UserList = 0x0104,    // H->C everyone in the session
+};
+
+enum class PortKind : std::uint8_t { Chat = 1, Screen = 2 };
+
+// Largest payload accepted for `type` in this phase, or -1 if not allowed (see FrameDecoder).
+std::int64_t chatPortPayloadLimit(std::uint16_t type, bool handshakeDone);
+
+// Checks a user name: 1..kMaxNameBytes UTF-8 bytes, no controls, no spaces (names are
+// addressed by /msg NAME), no leading '@' or '/'. Empty result = valid, else the reason.
+std::string validateName(const std::string& name);
+// Checks chat text: 1..kMaxChatTextBytes of UTF-8, no control characters but tab/newline.
+std::string validateChatText(const std::string& text);
+
+struct Hello {
+  static constexpr MsgType kType = MsgType::Hello;
+  std::uint32_t magic = kMagic;
+  std::uint16_t version = kProtocolVersion;
+  PortKind port = PortKind::Chat;
+  std::string name;
+  std::uint64_t token = 0;  // screen port: the chat session's token
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct Welcome {
+  static constexpr MsgType kType = MsgType::Welcome;
+  std::uint16_t version = kProtocolVersion;
+  std::uint32_t participantId = 0;
+  std::string name;      // final name (a clash gets a suffix)
+  std::string hostName;
+  std::int64_t serverTimeUs = 0;
+  std::uint64_t token = 0;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+enum class RejectCode : std::uint16_t {
+  BadHello = 1,
+  VersionMismatch = 2,
+  BadName = 3,
+  SessionFull = 4,
+  Banned = 5,
+  ShuttingDown = 6,
+};
+
+struct Reject {
+  static constexpr MsgType kType = MsgType::Reject;
+  std::uint16_t hostVersion = kProtocolVersion;
+  RejectCode code = RejectCode::BadHello;
+  std::string text;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct Ping {
+  static constexpr MsgType kType = MsgType::Ping;
+  std::uint64_t nonce = 0;
+  std::int64_t sentUs = 0;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct Pong {
+  static constexpr MsgType kType = MsgType::Pong;
+  std::uint64_t nonce = 0;
+  std::int64_t echoSentUs = 0;  // the ping's sentUs (pinger's clock)
+  std::int64_t replyUs = 0;     // the replier's wall clock when answering
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct Bye {
+  static constexpr MsgType kType = MsgType::Bye;
+  void write(Writer&) const {}
+  bool read(Reader&) { return true; }
+};
+
+struct SessionEnd {
+  static constexpr MsgType kType = MsgType::SessionEnd;
+  std::string reason;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct Notice {
+  static constexpr MsgType kType = MsgType::Notice;
+  std::string text;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct Say {
+  static constexpr MsgType kType = MsgType::Say;
+  std::uint64_t clientMsgId = 0;
+  std::string text;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct PrivateSay {
+  static constexpr MsgType kType = MsgType::PrivateSay;
+  std::uint64_t clientMsgId = 0;
+  std::string to;
+  std::string text;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+enum class ChatKind : std::uint8_t { Public = 1, Private = 2, Join = 3, Leave = 4, System = 5 };
+
+struct ChatEvent {
+  static constexpr MsgType kType = MsgType::ChatEvent;
+  static constexpr std::uint8_t kFlagHistory = 1;  // replayed to a newcomer
+  std::uint64_t seq = 0;        // session-wide order, assigned by the host
+  std::int64_t timeUs = 0;      // host wall clock
+  ChatKind kind = ChatKind::Public;
+  std::uint8_t flags = 0;
+  std::uint32_t fromId = 0;
+  std::string from;
+  std::string to;               // private messages only
+  std::string text;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct UserInfo {
+  static constexpr std::uint8_t kFlagHost = 1;
+  static constexpr std::uint8_t kFlagSharing = 2;
+  std::uint32_t id = 0;
+  std::string name;
+  std::uint8_t flags = 0;
+  bool operator==(const UserInfo&) const = default;
+};
+
+struct UserList {
+  static constexpr MsgType kType = MsgType::UserList;
+  std::vector<UserInfo> users;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Encodes `msg` as a whole frame (header + payload), ready to send to any number of peers.
+template <typename M>
+base::Bytes encodeFrame(const M& msg) {
+  base::ByteVec out;
+  out.reserve(64);
+  out.resize(kFrameHeaderBytes);
+  Writer w(out);
+  msg.write(w);
+  std::uint32_t len = static_cast<std::uint32_t>(out.size() - kFrameHeaderBytes);
+  auto type = static_cast<std::uint16_t>(M::kType);
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(len >> (8 * i));
+  out[4] = static_cast<std::uint8_t>(type);
+  out[5] = static_cast<std::uint8_t>(type >> 8);
+  return base::makeBytes(std::move(out));
+}
+
+// Decodes a payload as `M`; false if it is short, long, or any field is invalid.
+template <typename M>
+bool decodePayload(std::span<const std::uint8_t> payload, M& out) {
+  Reader r(payload);
+  return out.read(r) && r.done();
+}
+
+}  // namespace huddle::wire

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian bookworm package Huddle needs to build, run and test.
+# Idempotent and quick when everything is already there; runs apt as root, or via sudo.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config make
+  libimgui-dev libglfw3-dev python3-glad libgl-dev
+  libsdl2-net-dev libstb-dev libturbojpeg0-dev
+  libx11-dev libxext-dev libxrandr-dev
+  libgtest-dev
+  xvfb xauth xdotool imagemagick x11-xserver-utils libgl1-mesa-dri
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  # dpkg-query prints "install ok installed" only for fully installed packages.
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install_deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install_deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
