@@ -23,6 +23,7 @@ Connection::~Connection() {
 
 bool Connection::start(Handler* handler) {
   m_handler = handler;
+  if (m_options.socketSendBufferBytes > 0) m_socket->setSendBuffer(m_options.socketSendBufferBytes);
   try {
     m_writer = std::thread([this] { writerLoop(); });
     m_reader = std::thread([this] { readerLoop(); });

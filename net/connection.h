@@ -35,6 +35,7 @@ class Connection {
     std::size_t maxQueuedBytes = 4 * 1024 * 1024;
     std::int64_t sendStallUs = 10'000'000;  // no send progress for this long: drop
     std::int64_t lingerUs = 2'000'000;      // after a flush-and-close, wait this long for EOF
+    int socketSendBufferBytes = 0;          // SO_SNDBUF; 0 leaves the kernel's autotuning
   };
 
   Connection(std::unique_ptr<TcpSocket> socket, Options options);

@@ -132,6 +132,10 @@ void TcpSocket::shutdownBoth() {
   if (m_fd >= 0) ::shutdown(m_fd, SHUT_RDWR);
 }
 
+void TcpSocket::setSendBuffer(int bytes) {
+  if (m_fd >= 0) setsockopt(m_fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+}
+
 void TcpSocket::shutdownSend() {
   if (m_fd >= 0) ::shutdown(m_fd, SHUT_WR);
 }

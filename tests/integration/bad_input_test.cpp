@@ -1,0 +1,151 @@
+// Each kind of bad input against a live host, while good clients keep chatting: the bad
+// connection is closed (or dropped at its deadline) with its reason, nobody else notices,
+// and no good message is lost.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+
+#include "net/wire/codec.h"
+#include "net/wire/messages.h"
+#include "test_support.h"
+
+using namespace huddle;
+using namespace huddle::test;
+
+namespace {
+
+base::ByteVec frame(std::uint16_t type, const base::ByteVec& payload, std::uint32_t len = 0xFFFFFFFF) {
+  base::ByteVec v;
+  wire::Writer w(v);
+  w.u32(len == 0xFFFFFFFF ? static_cast<std::uint32_t>(payload.size()) : len);
+  w.u16(type);
+  w.raw(payload.data(), payload.size());
+  return v;
+}
+
+base::ByteVec helloFrame(const std::string& name) {
+  wire::Hello h;
+  h.name = name;
+  base::Bytes f = wire::encodeFrame(h);
+  return *f;
+}
+
+}  // namespace
+
+TEST(BadInput, EveryAbuseClosesOnlyItsConnection) {
+  session::HostConfig config = testHostConfig();
+  config.hub.handshakeTimeoutUs = 600'000;
+  config.hub.partialFrameTimeoutUs = 600'000;
+  config.server.connection.sendStallUs = 1'000'000;
+  config.server.connection.maxQueuedBytes = 256 * 1024;
+  config.server.connection.socketSendBufferBytes = 32 * 1024;
+  session::HostSession host;
+  std::string error;
+  ASSERT_TRUE(host.start(config, error)) << error;
+  const std::uint16_t port = host.chatPort();
+
+  // Two good clients chat the whole time.
+  TestClient a, b;
+  a.start(port, "good_a");
+  b.start(port, "good_b");
+  ASSERT_TRUE(waitFor([&] { a.pump(); b.pump(); return a.joined && b.joined; }, 5000));
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0};
+  std::thread chatter([&] {
+    for (int i = 0; !stop.load() && i < 2000; ++i) {
+      if ((i % 2 ? a : b).client.say("good " + std::to_string(i))) ++sent;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+
+  struct Abuse {
+    const char* name;
+    std::function<void(RawPeer&)> act;
+    wire::Reason expect;
+  };
+  base::ByteVec badUtf8;
+  {
+    wire::Writer w(badUtf8);
+    w.u64(1);
+    w.str("\xED\xA0\x80 surrogate");
+  }
+  base::ByteVec manyPings;
+  {
+    base::Bytes p = wire::encodeFrame(wire::Ping{});
+    for (int i = 0; i < 20000; ++i) manyPings.insert(manyPings.end(), p->begin(), p->end());
+  }
+  std::vector<Abuse> abuses = {
+      {"oversized length field", [](RawPeer& p) { p.send(helloFrame("x1")); p.send(frame(0x0101, {}, 0xFFFFFFFF - 1)); },
+       wire::Reason::ProtoOversize},
+      {"unknown type", [](RawPeer& p) { p.send(helloFrame("x2")); p.send(frame(0x5555, {1, 2})); },
+       wire::Reason::ProtoHeader},
+      {"truncated message then silence", [](RawPeer& p) { p.send(helloFrame("x3")); p.send(frame(0x0101, {}, 50)); },
+       wire::Reason::ProtoStall},
+      {"invalid UTF-8", [&](RawPeer& p) { p.send(helloFrame("x4")); p.send(frame(0x0101, badUtf8)); },
+       wire::Reason::ChatEncoding},
+      {"message before the handshake", [](RawPeer& p) { p.send(frame(0x0101, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0})); },
+       wire::Reason::ProtoState},
+      {"flood of tiny messages", [&](RawPeer& p) { p.send(helloFrame("x5")); p.send(manyPings); }, wire::Reason::Flood},
+      {"connects and never speaks", [](RawPeer&) {}, wire::Reason::HandshakeTimeout},
+      {"random garbage", [](RawPeer& p) {
+         base::ByteVec junk(1 << 16);
+         for (std::size_t i = 0; i < junk.size(); ++i) junk[i] = static_cast<std::uint8_t>(i * 131 + 7);
+         p.send(junk);
+       }, wire::Reason::ProtoState},
+  };
+  auto before = host.chatHub().stats().closedByReason;
+  for (auto& abuse : abuses) {
+    RawPeer peer(port);
+    ASSERT_TRUE(peer.connected()) << abuse.name;
+    abuse.act(peer);
+    EXPECT_TRUE(peer.waitClosed(5000)) << abuse.name;
+    auto idx = static_cast<std::size_t>(abuse.expect);
+    EXPECT_TRUE(waitFor([&] { return host.chatHub().stats().closedByReason[idx] > before[idx]; }, 3000))
+        << abuse.name << ": expected " << wire::reasonName(abuse.expect);
+    before = host.chatHub().stats().closedByReason;
+  }
+
+  // A client that joins and then stops reading while the room is busy (it still sends
+  // pings, so it looks alive): dropped for not reading, nobody else is.
+  {
+    RawPeer stalled(port);
+    stalled.setReceiveBuffer(4096);
+    ASSERT_TRUE(stalled.send(helloFrame("sleepy")));
+    TestClient bulk;
+    bulk.start(port, "bulk");
+    ASSERT_TRUE(waitFor([&] { bulk.pump(); return bulk.joined; }, 5000));
+    base::Bytes ping = wire::encodeFrame(wire::Ping{});
+    // Big messages from a third client fill the sleeper's queue and socket buffers.
+    std::string big(4000, 'z');
+    auto idxStall = static_cast<std::size_t>(wire::Reason::SendStall);
+    auto idxSlow = static_cast<std::size_t>(wire::Reason::SlowConsumer);
+    auto dropped = [&] {
+      auto s = host.chatHub().stats().closedByReason;
+      return s[idxStall] + s[idxSlow] > before[idxStall] + before[idxSlow];
+    };
+    for (int i = 0; i < 400 && !dropped(); ++i) {
+      bulk.client.say(big);
+      if (i % 8 == 0) stalled.send(*ping);
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    EXPECT_TRUE(waitFor(dropped, 5000));
+  }
+
+  stop = true;
+  chatter.join();
+  // Every good "good N" message reached both good clients exactly once.
+  auto texts = [](TestClient& c) {
+    std::multiset<std::string> s;
+    for (auto& e : c.chats(wire::ChatKind::Public))
+      if (e.text.rfind("good ", 0) == 0) s.insert(e.text);
+    return s;
+  };
+  ASSERT_TRUE(waitFor([&] { return texts(a).size() == static_cast<std::size_t>(sent.load()) &&
+                                   texts(b).size() == static_cast<std::size_t>(sent.load()); }, 5000))
+      << texts(a).size() << " / " << texts(b).size() << " of " << sent.load();
+  auto seenByA = texts(a);
+  EXPECT_EQ(std::set<std::string>(seenByA.begin(), seenByA.end()).size(), static_cast<std::size_t>(sent.load()));
+  EXPECT_FALSE(a.disconnected);
+  EXPECT_FALSE(b.disconnected);
+}

@@ -1,0 +1,104 @@
+// Runs the huddle binary as a child process with piped stdin/stdout, the way a user's shell
+// would. The child is ended by its PID when the object goes, even if the test failed.
+#pragma once
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace huddle::test {
+
+class Subprocess {
+ public:
+  explicit Subprocess(const std::vector<std::string>& argv) {
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    if (posix_spawn(&m_pid, args[0], &actions, nullptr, args.data(), environ) != 0) m_pid = -1;
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(in[0]);
+    ::close(out[1]);
+    m_stdin = in[1];
+    m_stdout = out[0];
+  }
+  ~Subprocess() {
+    closeStdin();
+    if (m_pid > 0 && !m_exited) {
+      ::kill(m_pid, SIGKILL);
+      int status;
+      ::waitpid(m_pid, &status, 0);
+    }
+    if (m_stdout >= 0) ::close(m_stdout);
+  }
+  bool started() const { return m_pid > 0; }
+  pid_t pid() const { return m_pid; }
+
+  void writeLine(const std::string& line) {
+    std::string s = line + "\n";
+    if (m_stdin >= 0) [[maybe_unused]] auto n = ::write(m_stdin, s.data(), s.size());
+  }
+  void closeStdin() {
+    if (m_stdin >= 0) ::close(m_stdin);
+    m_stdin = -1;
+  }
+  void signal(int sig) {
+    if (m_pid > 0 && !m_exited) ::kill(m_pid, sig);
+  }
+  // Reads stdout until `needle` appears or timeoutMs passes; true if it appeared.
+  bool waitForOutput(const std::string& needle, int timeoutMs) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    while (m_output.find(needle) == std::string::npos) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !readSome(static_cast<int>(left.count()))) return m_output.find(needle) != std::string::npos;
+    }
+    return true;
+  }
+  // Waits for the process to exit; returns its exit code, or -1 on timeout / signal.
+  int wait(int timeoutMs) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    while (std::chrono::steady_clock::now() < deadline) {
+      readSome(10);
+      int status = 0;
+      pid_t r = ::waitpid(m_pid, &status, WNOHANG);
+      if (r == m_pid) {
+        m_exited = true;
+        while (readSome(0)) {
+        }
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+    }
+    return -1;
+  }
+  const std::string& output() const { return m_output; }
+
+ private:
+  bool readSome(int timeoutMs) {
+    pollfd p{m_stdout, POLLIN, 0};
+    if (::poll(&p, 1, timeoutMs) <= 0) return false;
+    char buf[4096];
+    ssize_t n = ::read(m_stdout, buf, sizeof buf);
+    if (n <= 0) return false;
+    m_output.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+  pid_t m_pid = -1;
+  int m_stdin = -1, m_stdout = -1;
+  bool m_exited = false;
+  std::string m_output;
+};
+
+}  // namespace huddle::test

@@ -1,0 +1,113 @@
+// Helpers for loopback integration tests: a hosted session on ephemeral ports, clients that
+// collect what they see, and raw sockets for misbehaving peers. Every wait is bounded.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/session/host_session.h"
+#include "net/chat_client.h"
+
+namespace huddle::test {
+
+// Polls `done` every 10 ms until it holds or `timeoutMs` passes.
+inline bool waitFor(const std::function<bool()>& done, int timeoutMs) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+// A chat client that keeps everything it was told.
+struct TestClient {
+  net::ChatClient client;
+  std::vector<net::ChatClientEvent> events;
+  bool joined = false, disconnected = false;
+  std::string disconnectText;
+
+  void start(std::uint16_t port, const std::string& name) {
+    net::ChatClientConfig c;
+    c.port = port;
+    c.name = name;
+    client.start(c);
+  }
+  void pump() {
+    for (auto& ev : client.events().drain()) {
+      if (ev.kind == net::ChatClientEvent::Kind::Connected) joined = true;
+      if (ev.kind == net::ChatClientEvent::Kind::Disconnected) {
+        disconnected = true;
+        disconnectText = ev.text;
+      }
+      events.push_back(std::move(ev));
+    }
+  }
+  std::vector<wire::ChatEvent> chats(wire::ChatKind kind, bool includeHistory = false) {
+    pump();
+    std::vector<wire::ChatEvent> v;
+    for (auto& ev : events)
+      if (ev.kind == net::ChatClientEvent::Kind::Chat && ev.chat.kind == kind &&
+          (includeHistory || !(ev.chat.flags & wire::ChatEvent::kFlagHistory)))
+        v.push_back(ev.chat);
+    return v;
+  }
+};
+
+inline session::HostConfig testHostConfig() {
+  session::HostConfig c;
+  c.name = "host";
+  c.chatPort = 0;
+  c.screenPort = 0;
+  c.hub.maxParticipants = 64;
+  return c;
+}
+
+// A raw TCP connection for speaking bad protocol at a live host.
+class RawPeer {
+ public:
+  explicit RawPeer(std::uint16_t port) {
+    m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    m_connected = ::connect(m_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  }
+  ~RawPeer() {
+    if (m_fd >= 0) ::close(m_fd);
+  }
+  bool connected() const { return m_connected; }
+  bool send(const void* data, std::size_t n) { return ::send(m_fd, data, n, MSG_NOSIGNAL) == static_cast<ssize_t>(n); }
+  bool send(const base::ByteVec& v) { return send(v.data(), v.size()); }
+  void setReceiveBuffer(int bytes) { ::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes); }
+  // Reads and discards until the host closes the connection; false if still open at timeout.
+  bool waitClosed(int timeoutMs) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    char buf[4096];
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{m_fd, POLLIN, 0};
+      if (::poll(&p, 1, 20) <= 0) continue;
+      ssize_t n = ::recv(m_fd, buf, sizeof buf, 0);
+      if (n <= 0) return true;
+    }
+    return false;
+  }
+
+ private:
+  int m_fd = -1;
+  bool m_connected = false;
+};
+
+}  // namespace huddle::test

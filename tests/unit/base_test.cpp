@@ -1,0 +1,90 @@
+// Unit tests for huddle_base: UTF-8 rules, rects, mailbox and event queue.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "net/base/clock.h"
+#include "net/base/event_queue.h"
+#include "net/base/mailbox.h"
+#include "net/base/rect.h"
+#include "net/base/utf8.h"
+
+using namespace huddle::base;
+
+TEST(Utf8, AcceptsWellFormed) {
+  EXPECT_TRUE(isValidUtf8(""));
+  EXPECT_TRUE(isValidUtf8("plain ascii"));
+  EXPECT_TRUE(isValidUtf8("caf\xC3\xA9"));               // é
+  EXPECT_TRUE(isValidUtf8("\xE2\x82\xAC"));              // €
+  EXPECT_TRUE(isValidUtf8("\xF0\x9F\x98\x80"));          // 😀
+  EXPECT_TRUE(isValidUtf8("\xF4\x8F\xBF\xBF"));          // U+10FFFF
+}
+
+TEST(Utf8, RejectsMalformed) {
+  EXPECT_FALSE(isValidUtf8("\xC0\xAF"));                 // overlong '/'
+  EXPECT_FALSE(isValidUtf8("\xE0\x80\xAF"));             // overlong
+  EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));             // surrogate D800
+  EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));         // > U+10FFFF
+  EXPECT_FALSE(isValidUtf8("\xC3"));                     // truncated
+  EXPECT_FALSE(isValidUtf8("\x80"));                     // lone continuation
+  EXPECT_FALSE(isValidUtf8("\xFF"));
+  EXPECT_FALSE(isValidUtf8(std::string_view("a\xE2\x82", 3)));
+}
+
+TEST(Utf8, ForbiddenControls) {
+  EXPECT_FALSE(hasForbiddenControls("hello\tworld", false));
+  EXPECT_TRUE(hasForbiddenControls("line\nbreak", false));
+  EXPECT_FALSE(hasForbiddenControls("line\nbreak", true));
+  EXPECT_TRUE(hasForbiddenControls(std::string("nul\0x", 5), true));
+  EXPECT_TRUE(hasForbiddenControls("esc\x1b[31m", true));
+  EXPECT_TRUE(hasForbiddenControls("\xC2\x85", true));          // C1 NEL
+  EXPECT_TRUE(hasForbiddenControls("evil\xE2\x80\xAEtxt", true)); // RLO
+  EXPECT_TRUE(hasForbiddenControls("\xE2\x81\xA6x", true));       // LRI
+  EXPECT_FALSE(hasForbiddenControls("caf\xC3\xA9 \xF0\x9F\x98\x80", true));
+}
+
+TEST(Rect, UniteAndIntersect) {
+  Rect a{0, 0, 10, 10}, b{5, 5, 10, 10};
+  EXPECT_EQ(a.united(b), (Rect{0, 0, 15, 15}));
+  EXPECT_EQ(a.intersected(b), (Rect{5, 5, 5, 5}));
+  EXPECT_TRUE(a.intersected(Rect{20, 20, 1, 1}).empty());
+  EXPECT_EQ(Rect{}.united(b), b);
+  EXPECT_EQ(a.area(), 100);
+}
+
+TEST(Mailbox, LatestWins) {
+  Mailbox<int> box;
+  box.put(1);
+  box.put(2);
+  auto v = box.take(std::chrono::milliseconds(10));
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, 2);
+  EXPECT_FALSE(box.poll());
+}
+
+TEST(Mailbox, StopWakesWaiter) {
+  Mailbox<int> box;
+  std::thread t([&] { EXPECT_FALSE(box.take(std::chrono::seconds(30))); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  box.stop();
+  t.join();
+}
+
+TEST(EventQueue, FifoWithCap) {
+  EventQueue<int> q(3);
+  EXPECT_TRUE(q.push(1));
+  EXPECT_TRUE(q.push(2));
+  EXPECT_TRUE(q.push(3));
+  EXPECT_FALSE(q.push(4));
+  EXPECT_EQ(*q.take(std::chrono::milliseconds(0)), 1);
+  auto rest = q.drain();
+  EXPECT_EQ(rest, (std::vector<int>{2, 3}));
+  q.stop();
+  EXPECT_FALSE(q.push(5));
+}
+
+TEST(Clock, Formats) {
+  EXPECT_EQ(formatClock(wallUs()).size(), 8u);
+  EXPECT_EQ(formatFileStamp(wallUs()).size(), 15u);
+  EXPECT_LE(monoUs(), monoUs());
+}

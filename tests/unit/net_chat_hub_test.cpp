@@ -1,0 +1,365 @@
+// The chat protocol core driven with no sockets: fake links record what the hub sends.
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "net/base/clock.h"
+#include "net/chat_hub.h"
+#include "net/wire/frame_decoder.h"
+
+using namespace huddle;
+using namespace huddle::net;
+using namespace huddle::wire;
+
+namespace {
+
+std::int64_t accept_all(std::uint16_t, bool) { return 1 << 20; }
+
+class FakeLink : public PeerLink {
+ public:
+  bool send(base::Bytes frame) override {
+    std::lock_guard lock(m);
+    if (closed) return false;
+    out.insert(out.end(), frame->begin(), frame->end());
+    return true;
+  }
+  void close(Reason r, const std::string&) override {
+    std::lock_guard lock(m);
+    if (!closed) reason = r;
+    closed = true;
+  }
+  void closeAfterFlush(Reason r, const std::string&) override {
+    std::lock_guard lock(m);
+    if (!closed) reason = r;
+    closed = true;
+    flushed = true;
+  }
+  std::string address() const override { return "127.0.0.9:1"; }
+  std::uint32_t ipv4() const override { return 0x7F000009; }
+
+  // Decodes everything sent so far into (type, payload) pairs.
+  std::vector<std::pair<MsgType, base::ByteVec>> frames() {
+    std::lock_guard lock(m);
+    FrameDecoder d(&accept_all);
+    d.push(out);
+    std::vector<std::pair<MsgType, base::ByteVec>> v;
+    Frame f;
+    while (d.next(f) == FrameDecoder::Status::Frame)
+      v.emplace_back(static_cast<MsgType>(f.type), base::ByteVec(f.payload.begin(), f.payload.end()));
+    return v;
+  }
+  template <typename M>
+  std::vector<M> all() {
+    std::vector<M> v;
+    for (auto& [t, p] : frames())
+      if (t == M::kType) {
+        M msg;
+        EXPECT_TRUE(decodePayload(std::span<const std::uint8_t>(p), msg));
+        v.push_back(msg);
+      }
+    return v;
+  }
+
+  std::mutex m;
+  base::ByteVec out;
+  bool closed = false, flushed = false;
+  Reason reason = Reason::None;
+};
+
+struct Client {
+  std::shared_ptr<FakeLink> link = std::make_shared<FakeLink>();
+  PeerId id = 0;
+};
+
+class HubTest : public ::testing::Test {
+ protected:
+  ChatHubConfig config() {
+    ChatHubConfig c;
+    c.hostName = "alice";
+    c.handshakeTimeoutUs = 1'000'000;
+    c.heartbeatTimeoutUs = 5'000'000;
+    return c;
+  }
+  template <typename M>
+  void feed(Client& c, const M& msg) {
+    hub->receive(c.id, base::view(encodeFrame(msg)), now);
+  }
+  Client join(const std::string& name) {
+    Client c;
+    c.id = hub->attach(c.link, now);
+    Hello h;
+    h.name = name;
+    feed(c, h);
+    return c;
+  }
+  std::unique_ptr<ChatHub> hub = std::make_unique<ChatHub>(config());
+  std::int64_t now = 1'000'000'000;
+};
+
+}  // namespace
+
+TEST_F(HubTest, HandshakeWelcomeAndJoinEvent) {
+  Client bob = join("bob");
+  auto welcomes = bob.link->all<Welcome>();
+  ASSERT_EQ(welcomes.size(), 1u);
+  EXPECT_EQ(welcomes[0].name, "bob");
+  EXPECT_EQ(welcomes[0].hostName, "alice");
+  EXPECT_NE(welcomes[0].token, 0u);
+  auto events = bob.link->all<ChatEvent>();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, ChatKind::Join);
+  EXPECT_EQ(events[0].from, "bob");
+  auto lists = bob.link->all<UserList>();
+  ASSERT_EQ(lists.size(), 1u);
+  EXPECT_EQ(lists[0].users.size(), 1u);
+}
+
+TEST_F(HubTest, NameClashGetsSuffixAndIsToldItsName) {
+  Client a = join("bob");
+  Client b = join("bob");
+  Client c = join("bob");
+  EXPECT_EQ(b.link->all<Welcome>()[0].name, "bob_2");
+  EXPECT_EQ(c.link->all<Welcome>()[0].name, "bob_3");
+  Client longName = join(std::string(32, 'x'));
+  Client longClash = join(std::string(32, 'x'));
+  std::string got = longClash.link->all<Welcome>()[0].name;
+  EXPECT_EQ(got.size(), 32u);
+  EXPECT_EQ(got.substr(30), "_2");
+}
+
+TEST_F(HubTest, MessagesAreStampedOrderedAndSharedByAll) {
+  Client a = join("a");
+  Client b = join("b");
+  Say s;
+  s.text = "hello";
+  feed(a, s);
+  s.text = "world";
+  feed(b, s);
+  auto ea = a.link->all<ChatEvent>();
+  auto eb = b.link->all<ChatEvent>();
+  ASSERT_GE(ea.size(), 3u);
+  EXPECT_EQ(ea.back().text, "world");
+  EXPECT_EQ(ea.back().from, "b");
+  EXPECT_GT(ea.back().seq, ea[ea.size() - 2].seq);
+  EXPECT_EQ(ea.back().seq, eb.back().seq);
+  EXPECT_GT(ea.back().timeUs, 0);
+}
+
+TEST_F(HubTest, PrivateMessagesReachOnlyTheirTarget) {
+  Client a = join("a");
+  Client b = join("b");
+  Client c = join("c");
+  PrivateSay p;
+  p.to = "b";
+  p.text = "secret";
+  feed(a, p);
+  auto has = [](Client& cl) {
+    for (auto& e : cl.link->all<ChatEvent>())
+      if (e.text == "secret") return e.kind == ChatKind::Private;
+    return false;
+  };
+  EXPECT_TRUE(has(a));  // the sender sees its own message
+  EXPECT_TRUE(has(b));
+  EXPECT_FALSE(has(c));
+  p.to = "nobody";
+  feed(a, p);
+  auto notices = a.link->all<Notice>();
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].text.find("nobody"), std::string::npos);
+}
+
+TEST_F(HubTest, NewcomerGetsTheLast500InOrder) {
+  Client a = join("a");
+  Say s;
+  for (int i = 0; i < 600; ++i) {
+    s.text = "m" + std::to_string(i);
+    now += 30'000;  // stay under the rate limit
+    feed(a, s);
+  }
+  Client late = join("late");
+  auto events = late.link->all<ChatEvent>();
+  std::vector<ChatEvent> history;
+  for (auto& e : events)
+    if (e.flags & ChatEvent::kFlagHistory) history.push_back(e);
+  ASSERT_EQ(history.size(), 500u);
+  EXPECT_EQ(history.back().text, "m599");
+  for (std::size_t i = 1; i < history.size(); ++i) EXPECT_EQ(history[i].seq, history[i - 1].seq + 1);
+  // After the replay comes the live join.
+  EXPECT_EQ(events.back().kind, ChatKind::Join);
+  EXPECT_FALSE(events.back().flags & ChatEvent::kFlagHistory);
+}
+
+TEST_F(HubTest, VersionMismatchIsRejectedWithBothVersions) {
+  Client c;
+  c.id = hub->attach(c.link, now);
+  base::ByteVec v;
+  Writer w(v);
+  w.u32(0);
+  w.u16(static_cast<std::uint16_t>(MsgType::Hello));
+  w.u32(kMagic);
+  w.u16(kProtocolVersion + 2);
+  v[0] = 6;
+  hub->receive(c.id, v, now);
+  auto rejects = c.link->all<Reject>();
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].code, RejectCode::VersionMismatch);
+  EXPECT_EQ(rejects[0].hostVersion, kProtocolVersion);
+  EXPECT_TRUE(c.link->flushed);
+}
+
+TEST_F(HubTest, BadInputClosesOnlyThatPeer) {
+  Client good = join("good");
+  struct Case {
+    const char* name;
+    base::ByteVec bytes;
+    Reason expect;
+    bool joinFirst;
+  };
+  auto frame = [](std::uint16_t type, base::ByteVec payload, std::uint32_t len = 0xFFFFFFFF) {
+    base::ByteVec v;
+    Writer w(v);
+    w.u32(len == 0xFFFFFFFF ? static_cast<std::uint32_t>(payload.size()) : len);
+    w.u16(type);
+    w.raw(payload.data(), payload.size());
+    return v;
+  };
+  base::ByteVec badUtf8;
+  {
+    Writer w(badUtf8);
+    w.u64(1);
+    w.str("bad \xC0\xAF");
+  }
+  std::vector<Case> cases = {
+      {"chat before hello", frame(0x0101, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0}), Reason::ProtoState, false},
+      {"oversize length", frame(0x0101, {}, 0xFFFFFFF0), Reason::ProtoOversize, true},
+      {"unknown type", frame(0x4242, {}), Reason::ProtoHeader, true},
+      {"truncated say", frame(0x0101, {1, 2, 3}), Reason::ProtoMalformed, true},
+      {"invalid utf8", frame(0x0101, badUtf8), Reason::ChatEncoding, true},
+      {"host-only message", frame(0x0103, {}), Reason::ProtoState, true},
+      {"garbage hello", frame(0x0001, {1, 2, 3, 4, 5, 6, 7}), Reason::ProtoMalformed, false},
+  };
+  for (auto& tc : cases) {
+    Client bad = tc.joinFirst ? join(std::string("bad")) : Client{};
+    if (!tc.joinFirst) bad.id = hub->attach(bad.link, now);
+    hub->receive(bad.id, tc.bytes, now);
+    EXPECT_TRUE(bad.link->closed) << tc.name;
+    EXPECT_EQ(bad.link->reason, tc.expect) << tc.name;
+    hub->detach(bad.id, bad.link->reason, tc.name);
+    EXPECT_FALSE(good.link->closed) << tc.name;
+  }
+  Say s;
+  s.text = "still here";
+  feed(good, s);
+  EXPECT_EQ(good.link->all<ChatEvent>().back().text, "still here");
+  auto stats = hub->stats();
+  EXPECT_EQ(stats.closedByReason[static_cast<int>(Reason::ProtoState)], 2u);
+}
+
+TEST_F(HubTest, FloodOfTinyMessagesIsCutOff) {
+  Client good = join("good");
+  Client flooder = join("flooder");
+  Ping p;
+  base::Bytes one = encodeFrame(p);
+  base::ByteVec burst;
+  for (int i = 0; i < 2000; ++i) burst.insert(burst.end(), one->begin(), one->end());
+  hub->receive(flooder.id, burst, now);
+  EXPECT_TRUE(flooder.link->closed);
+  EXPECT_EQ(flooder.link->reason, Reason::Flood);
+  EXPECT_FALSE(good.link->closed);
+}
+
+TEST_F(HubTest, ChatOverTheRateIsDroppedWithANotice) {
+  Client a = join("a");
+  Say s;
+  s.text = "spam";
+  for (int i = 0; i < 150; ++i) feed(a, s);  // one instant: the burst is 100
+  int delivered = 0;
+  for (auto& e : a.link->all<ChatEvent>()) delivered += e.text == "spam";
+  EXPECT_EQ(delivered, 100);
+  EXPECT_EQ(a.link->all<Notice>().size(), 1u);
+  EXPECT_FALSE(a.link->closed);
+}
+
+TEST_F(HubTest, SilentConnectionsAreDroppedByDeadlines) {
+  Client mute;
+  mute.id = hub->attach(mute.link, now);
+  Client joined = join("j");
+  Client partial = join("p");
+  Say s;
+  s.text = "x";
+  base::Bytes f = encodeFrame(s);
+  hub->receive(partial.id, std::span<const std::uint8_t>(f->data(), 4), now);
+  now += 1'500'000;
+  hub->receive(joined.id, base::view(encodeFrame(Pong{})), now);
+  hub->tick(now);
+  EXPECT_EQ(mute.link->reason, Reason::HandshakeTimeout);
+  EXPECT_FALSE(joined.link->closed);
+  EXPECT_FALSE(partial.link->closed);
+  now += 4'000'000;
+  hub->receive(joined.id, base::view(encodeFrame(Pong{})), now);
+  hub->tick(now);
+  EXPECT_EQ(partial.link->reason, Reason::ProtoStall);
+  EXPECT_FALSE(joined.link->closed);
+  EXPECT_FALSE(joined.link->all<Ping>().empty());  // the hub keeps the line alive
+  now += 6'000'000;
+  hub->tick(now);
+  EXPECT_EQ(joined.link->reason, Reason::HeartbeatTimeout);
+}
+
+TEST_F(HubTest, LeaveIsAnnouncedAndShutdownSaysGoodbye) {
+  Client a = join("a");
+  Client b = join("b");
+  hub->detach(b.id, Reason::IoEof, "left");
+  auto ev = a.link->all<ChatEvent>();
+  EXPECT_EQ(ev.back().kind, ChatKind::Leave);
+  EXPECT_EQ(ev.back().from, "b");
+  EXPECT_EQ(a.link->all<UserList>().back().users.size(), 1u);
+  hub->shutdown("The host ended the session.");
+  auto ends = a.link->all<SessionEnd>();
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].reason, "The host ended the session.");
+  EXPECT_TRUE(a.link->flushed);
+  Client late = join("late");
+  ASSERT_EQ(late.link->all<Reject>().size(), 1u);
+  EXPECT_EQ(late.link->all<Reject>()[0].code, RejectCode::ShuttingDown);
+}
+
+TEST_F(HubTest, SessionFullIsRefused) {
+  ChatHubConfig c = config();
+  c.maxParticipants = 2;
+  hub = std::make_unique<ChatHub>(c);
+  Client a = join("a");
+  Client b = join("b");
+  Client d = join("d");
+  ASSERT_EQ(d.link->all<Reject>().size(), 1u);
+  EXPECT_EQ(d.link->all<Reject>()[0].code, RejectCode::SessionFull);
+  EXPECT_FALSE(a.link->closed);
+}
+
+TEST_F(HubTest, KickRemovesByName) {
+  Client a = join("a");
+  Client b = join("b");
+  EXPECT_TRUE(hub->kick("b", ""));
+  EXPECT_TRUE(b.link->closed);
+  EXPECT_EQ(b.link->reason, Reason::Kicked);
+  EXPECT_EQ(b.link->all<SessionEnd>().size(), 1u);
+  EXPECT_FALSE(hub->kick("nobody", ""));
+  EXPECT_FALSE(a.link->closed);
+}
+
+TEST_F(HubTest, HostTokenMarksTheHost) {
+  ChatHubConfig c = config();
+  c.hostToken = 0xABCDEF;
+  hub = std::make_unique<ChatHub>(c);
+  Client h;
+  h.id = hub->attach(h.link, now);
+  Hello hello;
+  hello.name = "alice";
+  hello.token = 0xABCDEF;
+  feed(h, hello);
+  Client g = join("guest");
+  auto users = g.link->all<UserList>().back().users;
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_TRUE(users[0].flags & UserInfo::kFlagHost);
+  EXPECT_FALSE(users[1].flags & UserInfo::kFlagHost);
+}

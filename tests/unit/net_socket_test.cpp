@@ -1,0 +1,224 @@
+// Self-checking tests of the SDL_net workarounds (SECURITY.md s.4): the recovered fd, the
+// raised backlog, SIGPIPE, the fd cap, connects that cannot freeze the caller, and the
+// watchdog that frees a writer blocked on a peer that stopped reading.
+#include <gtest/gtest.h>
+
+#include <SDL2/SDL_net.h>
+#include <arpa/inet.h>
+#include <csignal>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "net/base/clock.h"
+#include "net/connection.h"
+#include "net/socket.h"
+
+using namespace huddle;
+using namespace huddle::net;
+
+namespace {
+
+void initOrDie() {
+  std::string error;
+  ASSERT_TRUE(initNetwork(error)) << error;
+}
+
+// A raw non-blocking loopback connect; returns the fd (the caller closes it).
+int rawConnectNonBlocking(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+  return fd;
+}
+
+// Counts connects that complete within `waitMs` while nobody accepts.
+int completedConnects(std::uint16_t port, int attempts, int waitMs) {
+  std::vector<int> fds;
+  for (int i = 0; i < attempts; ++i) fds.push_back(rawConnectNonBlocking(port));
+  std::this_thread::sleep_for(std::chrono::milliseconds(waitMs));
+  int done = 0;
+  for (int fd : fds) {
+    pollfd p{fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::poll(&p, 1, 0) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) ++done;
+    ::close(fd);
+  }
+  return done;
+}
+
+struct NullHandler : Connection::Handler {
+  void onReceive(std::span<const std::uint8_t>) override {}
+  void onClosed(wire::Reason r, const std::string&) override { reason = r; }
+  std::atomic<wire::Reason> reason{wire::Reason::None};
+};
+
+}  // namespace
+
+TEST(Socket, ProcessSetupIgnoresSigpipeAndCapsDescriptors) {
+  initOrDie();
+  struct sigaction sa {};
+  sigaction(SIGPIPE, nullptr, &sa);
+  EXPECT_EQ(sa.sa_handler, SIG_IGN);
+  rlimit lim{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &lim), 0);
+  EXPECT_LE(lim.rlim_cur, 1024u);  // select() in SDLNet_CheckSockets aborts at fd >= 1024
+}
+
+TEST(Socket, RecoveredDescriptorMatchesTheKernelsView) {
+  initOrDie();
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error)) << error;
+  ASSERT_NE(listener.port(), 0);
+  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
+  ASSERT_TRUE(c.socket) << c.error;
+  auto server = listener.accept(2000);
+  ASSERT_TRUE(server);
+  for (TcpSocket* s : {c.socket.get(), server.get()}) {
+    ASSERT_GE(s->fd(), 0);
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    ASSERT_EQ(getpeername(s->fd(), reinterpret_cast<sockaddr*>(&peer), &len), 0);
+    EXPECT_EQ(peer.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+  }
+  // Each side's peer port is the other side's local port.
+  sockaddr_in clientLocal{}, serverPeer{};
+  socklen_t len = sizeof clientLocal;
+  getsockname(c.socket->fd(), reinterpret_cast<sockaddr*>(&clientLocal), &len);
+  len = sizeof serverPeer;
+  getpeername(server->fd(), reinterpret_cast<sockaddr*>(&serverPeer), &len);
+  EXPECT_EQ(clientLocal.sin_port, serverPeer.sin_port);
+  EXPECT_EQ(c.socket->peerAddress(), "127.0.0.1:" + std::to_string(listener.port()));
+}
+
+TEST(Socket, DescriptorCheckRejectsAWrongLayout) {
+  initOrDie();
+  // A fake "socket" whose channel field is a plain file: the check must refuse it.
+  int fileFd = ::open("/dev/null", O_RDONLY);
+  struct {
+    int ready;
+    int channel;
+    IPaddress remote, local;
+    int sflag;
+  } fake{0, fileFd, {}, {}, 0};
+  EXPECT_EQ(sdlnetFd(reinterpret_cast<_TCPsocket*>(&fake)), -1);
+  fake.sflag = 1;
+  EXPECT_EQ(sdlnetFd(reinterpret_cast<_TCPsocket*>(&fake)), -1);
+  ::close(fileFd);
+}
+
+TEST(Socket, BacklogIsRaisedAboveSdlnetsFive) {
+  initOrDie();
+  // Nobody accepts: only backlog+1 connections can complete. SDL_net's 5 would allow 6.
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error)) << error;
+  EXPECT_GE(completedConnects(listener.port(), 24, 300), 24);
+  // Control: the same probe against SDL_net's own backlog of 5 sees the queue fill up.
+  TcpListener small;
+  ASSERT_TRUE(small.open(0, 5, error)) << error;
+  EXPECT_LT(completedConnects(small.port(), 24, 300), 24);
+}
+
+TEST(Socket, ConnectRefusedSaysSo) {
+  initOrDie();
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error));
+  std::uint16_t port = listener.port();
+  listener.close();
+  ConnectResult c = connectTcp("127.0.0.1", port, 2000);
+  EXPECT_FALSE(c.socket);
+  EXPECT_EQ(c.error, "Failed to connect to 127.0.0.1:" + std::to_string(port) +
+                         ": connection refused (is a host running there?)");
+}
+
+TEST(Socket, ConnectThatHangsIsAbandonedAtTheDeadline) {
+  initOrDie();
+  // A raw listener with a backlog of 0 that never accepts: once its queue is full, further
+  // SYNs are dropped and a blocking connect() hangs, as to an unreachable host.
+  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(::listen(lfd, 0), 0);
+  socklen_t len = sizeof sa;
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len);
+  std::uint16_t port = ntohs(sa.sin_port);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) fillers.push_back(rawConnectNonBlocking(port));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  std::int64_t start = base::monoUs();
+  ConnectResult c = connectTcp("127.0.0.1", port, 400);
+  std::int64_t tookMs = (base::monoUs() - start) / 1000;
+  EXPECT_FALSE(c.socket);
+  EXPECT_NE(c.error.find("timed out"), std::string::npos) << c.error;
+  EXPECT_LT(tookMs, 5000);  // bounded by the deadline, not by the kernel's ~2 min retry
+
+  std::atomic<bool> cancel{true};
+  c = connectTcp("127.0.0.1", port, 60000, &cancel);
+  EXPECT_NE(c.error.find("cancelled"), std::string::npos) << c.error;
+  for (int fd : fillers) ::close(fd);
+  ::close(lfd);
+}
+
+TEST(Connection, WatchdogFreesAWriterBlockedOnAPeerThatStoppedReading) {
+  initOrDie();
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error));
+  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
+  ASSERT_TRUE(c.socket);
+  auto server = listener.accept(2000);
+  ASSERT_TRUE(server);
+  // The client never reads. The server queues far more than the socket buffers hold.
+  Connection::Options options;
+  options.sendStallUs = 300'000;
+  options.maxQueuedBytes = 64 * 1024 * 1024;
+  NullHandler handler;
+  Connection conn(std::move(server), options);
+  ASSERT_TRUE(conn.start(&handler));
+  auto chunk = base::makeBytes(base::ByteVec(1 << 20, 0x55));
+  for (int i = 0; i < 32; ++i) conn.send(chunk);
+  // Bounded loop: tick the watchdog until the connection gives up.
+  for (int i = 0; i < 200 && !conn.finished(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    conn.checkDeadlines(base::monoUs());
+  }
+  ASSERT_TRUE(conn.finished());
+  EXPECT_EQ(handler.reason.load(), wire::Reason::SendStall);
+  EXPECT_LT(conn.bytesOut(), 32u << 20);
+  conn.join();
+}
+
+TEST(Connection, QueueOverflowClosesAsSlowConsumer) {
+  initOrDie();
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error));
+  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
+  auto server = listener.accept(2000);
+  ASSERT_TRUE(server);
+  Connection::Options options;
+  options.maxQueuedMessages = 4;
+  NullHandler handler;
+  Connection conn(std::move(server), options);
+  // Not started: nothing drains the queue, so the fifth frame overflows it.
+  auto frame = base::makeBytes(base::ByteVec(10, 1));
+  for (int i = 0; i < 4; ++i) EXPECT_TRUE(conn.send(frame));
+  EXPECT_FALSE(conn.send(frame));
+  EXPECT_TRUE(conn.closing());
+}
