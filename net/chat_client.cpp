@@ -31,6 +31,7 @@ std::string ChatClient::name() const {
 void ChatClient::emit(ChatClientEvent ev) {
   // The owner stopped draining: better to end the session than to grow without bound.
   if (!m_events.push(std::move(ev)) && m_conn) m_conn->close(wire::Reason::SlowConsumer, "event queue full");
+  if (m_config.wake) m_config.wake();
 }
 
 // Records why the session ends; the first cause wins (a SessionEnd beats the EOF after it).
@@ -51,6 +52,7 @@ void ChatClient::run() {
     ev.text = cr.socket ? "Cancelled." : cr.error;
     ev.neverJoined = true;
     m_events.push(std::move(ev));
+    if (m_config.wake) m_config.wake();
     m_finished = true;
     return;
   }
@@ -267,6 +269,7 @@ void ChatClient::onClosed(wire::Reason reason, const std::string& detail) {
   }
   HLOG_INFO(kTag, "disconnected: %s (%s)", ev.text.c_str(), wire::reasonName(reason));
   m_events.push(std::move(ev));
+  if (m_config.wake) m_config.wake();
 }
 
 }  // namespace huddle::net

@@ -5,6 +5,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +28,8 @@ struct ChatClientConfig {
   std::int64_t handshakeTimeoutUs = 10'000'000;
   std::int64_t heartbeatIntervalUs = 2'000'000;
   std::int64_t heartbeatTimeoutUs = 10'000'000;
+  // Called on a network thread after an event is queued (the window wakes its loop).
+  std::function<void()> wake;
 };
 
 struct ChatClientEvent {

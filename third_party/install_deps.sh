@@ -9,7 +9,7 @@ packages=(
   libsdl2-net-dev libstb-dev libturbojpeg0-dev
   libx11-dev libxext-dev libxrandr-dev
   libgtest-dev
-  xvfb xauth xdotool imagemagick x11-xserver-utils libgl1-mesa-dri
+  xvfb xauth xdotool imagemagick x11-xserver-utils libgl1-mesa-dri fonts-dejavu-core
 )
 
 missing=()

@@ -1,6 +1,5 @@
 #include "app/session/chat_command.h"
 
-#include "net/base/clock.h"
 #include "net/wire/messages.h"
 
 namespace huddle::session {
@@ -70,18 +69,6 @@ ChatCommand parseChatLine(const std::string& rawLine) {
 std::string chatHelpText() {
   return "Commands: /msg NAME text (private message), /who (who is here), /kick NAME (host only), "
          "/quit (leave), //text (say text starting with '/').";
-}
-
-std::string formatChatLine(const wire::ChatEvent& e) {
-  std::string line = "[" + base::formatClock(e.timeUs) + "] ";
-  switch (e.kind) {
-    case wire::ChatKind::Public: return line + e.from + ": " + e.text;
-    case wire::ChatKind::Private: return line + e.from + " -> " + e.to + " (private): " + e.text;
-    case wire::ChatKind::Join: return line + "* " + e.from + " joined";
-    case wire::ChatKind::Leave: return line + "* " + e.from + " left" + (e.text.empty() ? "" : " (" + e.text + ")");
-    case wire::ChatKind::System: return line + "* " + e.text;
-  }
-  return line + e.text;
 }
 
 }  // namespace huddle::session

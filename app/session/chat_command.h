@@ -4,8 +4,6 @@
 #pragma once
 #include <string>
 
-#include "net/wire/messages.h"
-
 namespace huddle::session {
 
 struct ChatCommand {
@@ -17,9 +15,5 @@ struct ChatCommand {
 
 ChatCommand parseChatLine(const std::string& line);
 std::string chatHelpText();
-
-// One chat event as a line of text, the way the terminal shows it and "copy" copies it:
-// "[HH:MM:SS] name: text", "[HH:MM:SS] * name joined", "[HH:MM:SS] a -> b (private): text".
-std::string formatChatLine(const wire::ChatEvent& event);
 
 }  // namespace huddle::session

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "app/session/chat_command.h"
+#include "app/session/chat_log.h"
 #include "app/session/host_session.h"
 #include "net/base/log.h"
 #include "net/chat_client.h"
@@ -71,28 +72,11 @@ class StdinLines {
   bool m_eof = false;
 };
 
-// Prints one client event; returns false when the session is over for this client.
-bool printEvent(const net::ChatClientEvent& ev, std::vector<wire::UserInfo>& users, bool& joinedOnce) {
-  using Kind = net::ChatClientEvent::Kind;
-  switch (ev.kind) {
-    case Kind::Connected:
-      joinedOnce = true;
-      out("* Joined the session of " + ev.hostName + " as " + ev.text);
-      return true;
-    case Kind::Chat:
-      out(formatChatLine(ev.chat));
-      return true;
-    case Kind::Users:
-      users = ev.users;
-      return true;
-    case Kind::Notice:
-      out("! " + ev.text);
-      return true;
-    case Kind::Disconnected:
-      out("* " + ev.text);
-      return false;
-  }
-  return true;
+// Applies one client event to the log and prints the line it added, if any; returns false
+// when the session is over for this client.
+bool printEvent(const net::ChatClientEvent& ev, ChatLog& log) {
+  if (log.apply(ev)) out(ChatLog::format(log.lines().back()));
+  return ev.kind != net::ChatClientEvent::Kind::Disconnected;
 }
 
 std::string whoLine(const std::vector<wire::UserInfo>& users) {
@@ -107,8 +91,7 @@ std::string whoLine(const std::vector<wire::UserInfo>& users) {
 }
 
 // Acts on one typed line; false if the user asked to leave.
-bool handleLine(const std::string& line, net::ChatClient& client, HostSession* host,
-                const std::vector<wire::UserInfo>& users) {
+bool handleLine(const std::string& line, net::ChatClient& client, HostSession* host, const ChatLog& log) {
   ChatCommand cmd = parseChatLine(line);
   switch (cmd.kind) {
     case ChatCommand::Kind::Empty: return true;
@@ -118,7 +101,7 @@ bool handleLine(const std::string& line, net::ChatClient& client, HostSession* h
     case ChatCommand::Kind::Private:
       if (!client.sayPrivate(cmd.target, cmd.text)) out("! Not sent: not connected, or no such name.");
       return true;
-    case ChatCommand::Kind::Who: out(whoLine(users)); return true;
+    case ChatCommand::Kind::Who: out(whoLine(log.users())); return true;
     case ChatCommand::Kind::Quit: return false;
     case ChatCommand::Kind::Kick:
       if (!host) out("! Only the host can remove people.");
@@ -147,15 +130,14 @@ int runHost(const Options& options) {
 
   StdinLines input;
   std::vector<std::string> lines;
-  std::vector<wire::UserInfo> users;
-  bool joinedOnce = false;
+  ChatLog log;
   while (g_signal.load() == 0) {
     lines.clear();
     input.poll(100, lines);
     for (const auto& line : lines) {
-      if (!handleLine(line, host.localUser(), &host, users)) g_signal = SIGTERM;
+      if (!handleLine(line, host.localUser(), &host, log)) g_signal = SIGTERM;
     }
-    for (auto& ev : host.localUser().events().drain()) printEvent(ev, users, joinedOnce);
+    for (auto& ev : host.localUser().events().drain()) printEvent(ev, log);
   }
   out("* Ending the session...");
   host.stop("The host ended the session.");
@@ -176,7 +158,7 @@ int runClient(const Options& options) {
 
   StdinLines input;
   std::vector<std::string> lines;
-  std::vector<wire::UserInfo> users;
+  ChatLog log;
   bool joinedOnce = false, inputOpen = true, leaving = false;
   auto leave = [&] {
     leaving = true;
@@ -194,7 +176,7 @@ int runClient(const Options& options) {
     early.insert(early.end(), lines.begin(), lines.end());
     if (client.connected()) {
       for (const auto& line : early) {
-        if (!handleLine(line, client, nullptr, users)) {
+        if (!handleLine(line, client, nullptr, log)) {
           leave();
           break;
         }
@@ -204,8 +186,9 @@ int runClient(const Options& options) {
     // EOF on stdin: everything typed has been said, so leave.
     if (!inputOpen && early.empty() && client.connected() && !leaving) leave();
     while (auto ev = client.events().take(std::chrono::milliseconds(0))) {
+      joinedOnce = joinedOnce || ev->kind == net::ChatClientEvent::Kind::Connected;
       // Leaving, or the host ending the session, is a normal end; anything else failed.
-      if (!printEvent(*ev, users, joinedOnce)) return joinedOnce && (leaving || ev->sessionEnded) ? 0 : 1;
+      if (!printEvent(*ev, log)) return joinedOnce && (leaving || ev->sessionEnded) ? 0 : 1;
     }
   }
 }

@@ -32,6 +32,7 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   self.port = m_chatServer->port();
   self.name = config.name;
   self.hostToken = hubConfig.hostToken;
+  self.wake = config.wake;
   m_localUser = std::make_unique<net::ChatClient>();
   m_localUser->start(self);
   m_running = true;

@@ -3,6 +3,7 @@
 // Thread: start()/stop() from the owner; the servers run their own threads.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ struct HostConfig {
   std::uint16_t screenPort = 9998;
   net::ChatHubConfig hub;      // limits and deadlines (tests shorten them)
   net::TcpServer::Options server;
+  std::function<void()> wake;  // passed to the host's own user (see ChatClientConfig)
 };
 
 class HostSession {

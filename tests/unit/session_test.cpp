@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "app/session/chat_command.h"
+#include "app/session/chat_log.h"
 #include "app/session/options.h"
 
 using namespace huddle::session;
@@ -74,18 +75,56 @@ TEST(ChatLine, SayPrivateAndCommands) {
   EXPECT_EQ(parseChatLine(std::string(5000, 'x')).kind, ChatCommand::Kind::Error);
 }
 
-TEST(ChatLine, Format) {
-  huddle::wire::ChatEvent e;
-  e.timeUs = 0;
-  e.kind = huddle::wire::ChatKind::Public;
-  e.from = "bob";
-  e.text = "hi";
-  std::string line = formatChatLine(e);
+TEST(ChatLog, AppliesEventsAndFormatsLines) {
+  ChatLog log;
+  huddle::net::ChatClientEvent ev;
+  ev.kind = huddle::net::ChatClientEvent::Kind::Connected;
+  ev.text = "bob";
+  ev.hostName = "alice";
+  EXPECT_TRUE(log.apply(ev));
+  EXPECT_TRUE(log.connected());
+  EXPECT_EQ(log.selfName(), "bob");
+
+  ev = {};
+  ev.kind = huddle::net::ChatClientEvent::Kind::Chat;
+  ev.chat.kind = huddle::wire::ChatKind::Public;
+  ev.chat.from = "bob";
+  ev.chat.text = "hi";
+  EXPECT_TRUE(log.apply(ev));
+  std::string line = ChatLog::format(log.lines().back());
   EXPECT_EQ(line.substr(0, 1), "[");
   EXPECT_EQ(line.substr(10), " bob: hi");
-  e.kind = huddle::wire::ChatKind::Join;
-  EXPECT_EQ(formatChatLine(e).substr(10), " * bob joined");
-  e.kind = huddle::wire::ChatKind::Private;
-  e.to = "carol";
-  EXPECT_EQ(formatChatLine(e).substr(10), " bob -> carol (private): hi");
+  ev.chat.kind = huddle::wire::ChatKind::Join;
+  log.apply(ev);
+  EXPECT_EQ(ChatLog::format(log.lines().back()).substr(10), " * bob joined");
+  ev.chat.kind = huddle::wire::ChatKind::Private;
+  ev.chat.to = "carol";
+  log.apply(ev);
+  EXPECT_EQ(ChatLog::format(log.lines().back()).substr(10), " bob -> carol (private): hi");
+  EXPECT_EQ(log.unread(), 4);
+  log.markRead();
+  EXPECT_EQ(log.unread(), 0);
+
+  ev = {};
+  ev.kind = huddle::net::ChatClientEvent::Kind::Users;
+  ev.users = {{1, "alice", huddle::wire::UserInfo::kFlagHost}, {2, "bob", 0}};
+  EXPECT_FALSE(log.apply(ev));
+  EXPECT_EQ(log.users().size(), 2u);
+
+  ev = {};
+  ev.kind = huddle::net::ChatClientEvent::Kind::Disconnected;
+  ev.text = "The host ended the session.";
+  ev.sessionEnded = true;
+  log.apply(ev);
+  EXPECT_FALSE(log.connected());
+  EXPECT_TRUE(log.sessionEnded());
+  EXPECT_TRUE(log.users().empty());
+  EXPECT_NE(log.toText().find("* The host ended the session.\n"), std::string::npos);
+}
+
+TEST(ChatLog, IsBounded) {
+  ChatLog log(10);
+  for (int i = 0; i < 25; ++i) log.addLocal(ChatLine::Style::Notice, std::to_string(i));
+  ASSERT_EQ(log.lines().size(), 10u);
+  EXPECT_EQ(log.lines().front().text, "15");
 }

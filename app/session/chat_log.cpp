@@ -1,0 +1,86 @@
+#include "app/session/chat_log.h"
+
+#include "net/base/clock.h"
+
+namespace huddle::session {
+
+void ChatLog::push(ChatLine line) {
+  if (!line.history) ++m_unread;
+  m_lines.push_back(std::move(line));
+  while (m_lines.size() > m_maxLines) m_lines.pop_front();
+}
+
+void ChatLog::addLocal(ChatLine::Style style, const std::string& text) {
+  ChatLine l;
+  l.style = style;
+  l.timeUs = base::wallUs();
+  l.text = text;
+  push(std::move(l));
+}
+
+bool ChatLog::apply(const net::ChatClientEvent& ev) {
+  using Kind = net::ChatClientEvent::Kind;
+  switch (ev.kind) {
+    case Kind::Connected:
+      m_connected = true;
+      m_selfName = ev.text;
+      m_hostName = ev.hostName;
+      m_endText.clear();
+      m_sessionEnded = false;
+      addLocal(ChatLine::Style::System, "Joined the session of " + ev.hostName + " as " + ev.text + ".");
+      return true;
+    case Kind::Users:
+      m_users = ev.users;
+      return false;
+    case Kind::Notice:
+      addLocal(ChatLine::Style::Notice, ev.text);
+      return true;
+    case Kind::Disconnected:
+      m_connected = false;
+      m_endText = ev.text;
+      m_sessionEnded = ev.sessionEnded;
+      m_users.clear();
+      addLocal(ChatLine::Style::System, ev.text);
+      return true;
+    case Kind::Chat: {
+      const wire::ChatEvent& c = ev.chat;
+      ChatLine l;
+      l.timeUs = c.timeUs;
+      l.from = c.from;
+      l.to = c.to;
+      l.history = c.flags & wire::ChatEvent::kFlagHistory;
+      switch (c.kind) {
+        case wire::ChatKind::Public: l.style = ChatLine::Style::Message; l.text = c.text; break;
+        case wire::ChatKind::Private: l.style = ChatLine::Style::Private; l.text = c.text; break;
+        case wire::ChatKind::Join: l.style = ChatLine::Style::System; l.text = c.from + " joined"; break;
+        case wire::ChatKind::Leave:
+          l.style = ChatLine::Style::System;
+          l.text = c.from + " left" + (c.text.empty() ? "" : " (" + c.text + ")");
+          break;
+        case wire::ChatKind::System: l.style = ChatLine::Style::System; l.text = c.text; break;
+      }
+      push(std::move(l));
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string ChatLog::format(const ChatLine& l) {
+  std::string out = "[" + base::formatClock(l.timeUs) + "] ";
+  switch (l.style) {
+    case ChatLine::Style::Message: return out + l.from + ": " + l.text;
+    case ChatLine::Style::Private: return out + l.from + " -> " + l.to + " (private): " + l.text;
+    case ChatLine::Style::Notice: return out + "! " + l.text;
+    case ChatLine::Style::System: return out + "* " + l.text;
+  }
+  return out + l.text;
+}
+
+std::string ChatLog::toText() const {
+  std::string out;
+  for (const auto& l : m_lines) out += format(l) + '\n';
+  return out;
+}
+
+}  // namespace huddle::session

@@ -1,0 +1,62 @@
+// What a participant's chat panel shows: the event log (bounded), the user list, the unread
+// count and the session status, built from ChatClientEvents. No ImGui: the window draws it,
+// tests check it. Thread: the owner's (UI) thread only.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "net/chat_client.h"
+
+namespace huddle::session {
+
+struct ChatLine {
+  enum class Style { Message, Private, Notice, System };
+  Style style = Style::Message;
+  std::int64_t timeUs = 0;
+  std::string from;   // empty for system lines
+  std::string to;     // private messages
+  std::string text;
+  bool history = false;
+};
+
+class ChatLog {
+ public:
+  explicit ChatLog(std::size_t maxLines = 5000) : m_maxLines(maxLines) {}
+
+  // Applies one event; returns true if it added a line.
+  bool apply(const net::ChatClientEvent& ev);
+  // Adds a local line (command feedback, errors) that never crossed the network.
+  void addLocal(ChatLine::Style style, const std::string& text);
+
+  const std::deque<ChatLine>& lines() const { return m_lines; }
+  const std::vector<wire::UserInfo>& users() const { return m_users; }
+  const std::string& selfName() const { return m_selfName; }
+  const std::string& hostName() const { return m_hostName; }
+  bool connected() const { return m_connected; }
+  // Why the session ended or failed, for the status line; empty while connected.
+  const std::string& endText() const { return m_endText; }
+  bool sessionEnded() const { return m_sessionEnded; }
+
+  // Lines added since markRead(); the chat tab shows this when it is not focused.
+  int unread() const { return m_unread; }
+  void markRead() { m_unread = 0; }
+  // The whole log as text, one formatted line each (for "copy").
+  std::string toText() const;
+  // One line as the terminal shows it: "[HH:MM:SS] bob: hi", "[HH:MM:SS] * bob joined",
+  // "[HH:MM:SS] a -> b (private): hi", "[HH:MM:SS] ! notice".
+  static std::string format(const ChatLine& line);
+
+ private:
+  void push(ChatLine line);
+
+  std::size_t m_maxLines;
+  std::deque<ChatLine> m_lines;
+  std::vector<wire::UserInfo> m_users;
+  std::string m_selfName, m_hostName, m_endText;
+  bool m_connected = false, m_sessionEnded = false;
+  int m_unread = 0;
+};
+
+}  // namespace huddle::session

@@ -1,0 +1,114 @@
+#include "app/ui/window.h"
+
+// glad before GLFW: it provides the GL declarations GLFW would otherwise pull in.
+#include <glad/gl.h>
+#include <GLFW/glfw3.h>
+#include <backends/imgui_impl_glfw.h>
+#include <backends/imgui_impl_opengl3.h>
+#include <imgui.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "app/ui/ui_app.h"
+#include "net/base/log.h"
+
+namespace huddle::ui {
+
+namespace {
+constexpr const char* kTag = "ui/window";
+
+void onGlfwError(int code, const char* text) { HLOG_WARN(kTag, "GLFW error %d: %s", code, text); }
+
+// A readable UI font at the monitor's scale; ImGui's built-in font if DejaVu is missing.
+void setUpFonts(float scale) {
+  ImGuiIO& io = ImGui::GetIO();
+  const char* kFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+  std::error_code ec;
+  if (std::filesystem::exists(kFont, ec)) {
+    io.Fonts->AddFontFromFileTTF(kFont, 16.0f * scale);
+  } else {
+    ImFontConfig config;
+    config.SizePixels = 13.0f * scale;
+    io.Fonts->AddFontDefault(&config);
+  }
+}
+}  // namespace
+
+int runWindow(const session::Options& options) {
+  glfwSetErrorCallback(onGlfwError);
+  if (!glfwInit()) {
+    std::fprintf(stderr, "huddle: cannot open a window (GLFW failed to initialise); try --headless.\n");
+    return 1;
+  }
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+  glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+  glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+  glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+  glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
+  GLFWwindow* window = glfwCreateWindow(1280, 800, "Huddle", nullptr, nullptr);
+  if (!window) {
+    std::fprintf(stderr, "huddle: cannot create an OpenGL 3.3 window; try --headless.\n");
+    glfwTerminate();
+    return 1;
+  }
+  glfwMakeContextCurrent(window);
+  if (gladLoadGL(glfwGetProcAddress) == 0) {
+    std::fprintf(stderr, "huddle: cannot load OpenGL 3.3 functions; try --headless.\n");
+    glfwDestroyWindow(window);
+    glfwTerminate();
+    return 1;
+  }
+  glfwSwapInterval(1);
+
+  float scaleX = 1.0f, scaleY = 1.0f;
+  glfwGetWindowContentScale(window, &scaleX, &scaleY);
+  const float scale = std::max(1.0f, std::max(scaleX, scaleY));
+
+  IMGUI_CHECKVERSION();
+  ImGui::CreateContext();
+  ImGui::StyleColorsDark();
+  ImGui::GetStyle().ScaleAllSizes(scale);
+  setUpFonts(scale);
+  ImGui_ImplGlfw_InitForOpenGL(window, true);
+  ImGui_ImplOpenGL3_Init("#version 330 core");
+
+  {
+    // Network threads wake the loop through GLFW's thread-safe empty event.
+    UiApp app(options, [] { glfwPostEmptyEvent(); });
+    std::string shownTitle;
+    while (!app.wantsToQuit()) {
+      // Idle pacing: sleep until input or news, but redraw at least 4 times a second.
+      glfwWaitEventsTimeout(0.25);
+      if (glfwWindowShouldClose(window)) {
+        glfwSetWindowShouldClose(window, GLFW_FALSE);
+        app.requestQuit();
+      }
+      ImGui_ImplOpenGL3_NewFrame();
+      ImGui_ImplGlfw_NewFrame();
+      ImGui::NewFrame();
+      int fbW = 0, fbH = 0, winW = 0, winH = 0;
+      glfwGetFramebufferSize(window, &fbW, &fbH);
+      glfwGetWindowSize(window, &winW, &winH);
+      app.draw(static_cast<float>(winW), static_cast<float>(winH));
+      ImGui::Render();
+      glViewport(0, 0, fbW, fbH);
+      glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
+      glClear(GL_COLOR_BUFFER_BIT);
+      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      glfwSwapBuffers(window);
+      if (std::string t = app.title(); t != shownTitle) {
+        glfwSetWindowTitle(window, t.c_str());
+        shownTitle = t;
+      }
+    }
+  }
+  ImGui_ImplOpenGL3_Shutdown();
+  ImGui_ImplGlfw_Shutdown();
+  ImGui::DestroyContext();
+  glfwDestroyWindow(window);
+  glfwTerminate();
+  return 0;
+}
+
+}  // namespace huddle::ui
