@@ -13,8 +13,7 @@
 #include <vector>
 
 #include "net/base/event_queue.h"
-#include "net/connection.h"
-#include "net/wire/frame_decoder.h"
+#include "net/client_link.h"
 #include "net/wire/messages.h"
 
 namespace huddle::net {
@@ -43,12 +42,10 @@ struct ChatClientEvent {
   bool neverJoined = false;           // Disconnected: connect or handshake failed
 };
 
-class ChatClient : private Connection::Handler {
+class ChatClient : public ClientLink {
  public:
   ChatClient();
   ~ChatClient() override;
-  ChatClient(const ChatClient&) = delete;
-  ChatClient& operator=(const ChatClient&) = delete;
 
   // Starts connecting; progress and results arrive as events. Call once.
   void start(ChatClientConfig config);
@@ -56,47 +53,20 @@ class ChatClient : private Connection::Handler {
   bool say(const std::string& text);
   // Sends a private message to one user.
   bool sayPrivate(const std::string& to, const std::string& text);
-  // Leaves politely (the host sees "left"), waits briefly for the goodbye to go out.
-  void leave();
 
   base::EventQueue<ChatClientEvent>& events() { return m_events; }
-  bool connected() const { return m_joined.load(); }
-  bool finished() const { return m_finished.load(); }
   std::string name() const;
-  std::uint32_t participantId() const { return m_participantId.load(); }
-  std::uint64_t token() const { return m_token.load(); }
-  // Host wall clock minus ours, estimated from ping round trips (microseconds).
-  std::int64_t clockOffsetUs() const { return m_clockOffsetUs.load(); }
-  std::int64_t roundTripUs() const { return m_rttUs.load(); }
 
  private:
-  void run();
-  void onReceive(std::span<const std::uint8_t> bytes) override;
-  void onClosed(wire::Reason reason, const std::string& detail) override;
-  void handleFrame(const wire::Frame& frame);
-  void fail(wire::Reason reason, const std::string& text);
+  void onWelcome(const wire::Welcome& welcome) override;
+  void onFrame(const wire::Frame& frame) override;
+  void onEnded(const LinkEnd& end) override;
   void emit(ChatClientEvent ev);
 
-  ChatClientConfig m_config;
   base::EventQueue<ChatClientEvent> m_events{1 << 16};
-  std::thread m_thread;
-  std::unique_ptr<Connection> m_conn;  // set once by run(); read by senders after m_joined
-  wire::FrameDecoder m_decoder;
-
-  std::atomic<bool> m_stop{false};
-  std::atomic<bool> m_joined{false};
-  std::atomic<bool> m_finished{false};
-  std::atomic<std::int64_t> m_lastRecvUs{0};
-  std::atomic<std::uint32_t> m_participantId{0};
-  std::atomic<std::uint64_t> m_token{0};
-  std::atomic<std::int64_t> m_clockOffsetUs{0};
-  std::atomic<std::int64_t> m_rttUs{0};
   std::atomic<std::uint64_t> m_nextClientMsgId{1};
-
-  mutable std::mutex m_mutex;  // guards the fields below
+  mutable std::mutex m_mutex;
   std::string m_name;
-  std::string m_endText;       // why the session ended, decided by the first cause seen
-  bool m_sessionEnded = false;
 };
 
 }  // namespace huddle::net

@@ -17,21 +17,16 @@ constexpr const char* kTag = "net/chat";
 // reader thread; the fields marked (hub) are guarded by ChatHub::m_mutex.
 struct ChatHub::Peer {
   Peer(PeerId i, std::shared_ptr<PeerLink> l, std::int64_t nowUs)
-      : id(i), link(std::move(l)), decoder(&wire::chatPortPayloadLimit), attachedUs(nowUs), lastRecvUs(nowUs) {}
+      : id(i), link(std::move(l)), guard(&wire::chatPortPayloadLimit, nowUs) {}
 
   const PeerId id;
   const std::shared_ptr<PeerLink> link;
-  wire::FrameDecoder decoder;
-  const std::int64_t attachedUs;
-  std::atomic<std::int64_t> lastRecvUs;
-  std::atomic<std::int64_t> partialSinceUs{0};
+  PeerGuard guard;
   std::atomic<bool> stopped{false};  // closing: ignore anything else it sent
 
-  // Reader thread only: token bucket for chat, one-second window for flood detection.
+  // Reader thread only: token bucket for chat.
   double chatTokens = 0;
   std::int64_t tokensUpdatedUs = 0;
-  std::int64_t windowStartUs = 0;
-  std::uint32_t framesInWindow = 0;
   std::int64_t lastRateNoticeUs = 0;
 
   // (hub)
@@ -83,30 +78,14 @@ void ChatHub::reject(Peer& peer, wire::RejectCode code, const std::string& text)
 
 void ChatHub::receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t nowUs) {
   std::shared_ptr<Peer> peer = find(id);
-  if (!peer) return;
-  peer->lastRecvUs = nowUs;
-  peer->decoder.push(bytes);
-  while (true) {
-    wire::Frame frame;
-    auto status = peer->decoder.next(frame);
-    if (status == wire::FrameDecoder::Status::NeedMore) break;
-    if (status == wire::FrameDecoder::Status::Error) {
-      dropPeer(*peer, peer->decoder.reason(), peer->decoder.detail());
-      return;
-    }
-    // Flood: far more frames in one second than any honest client sends.
-    if (nowUs - peer->windowStartUs >= 1'000'000) {
-      peer->windowStartUs = nowUs;
-      peer->framesInWindow = 0;
-    }
-    if (++peer->framesInWindow > m_config.floodMessagesPerSec) {
-      dropPeer(*peer, wire::Reason::Flood, "over " + std::to_string(static_cast<int>(m_config.floodMessagesPerSec)) + " messages in one second");
-      return;
-    }
+  if (!peer || peer->stopped) return;
+  wire::Reason reason = wire::Reason::None;
+  std::string detail;
+  auto onFrame = [&](const wire::Frame& frame) {
     handleFrame(peer, frame, nowUs);
-    if (peer->stopped) return;
-  }
-  peer->partialSinceUs = peer->decoder.hasPartial() ? (peer->partialSinceUs.load() ? peer->partialSinceUs.load() : nowUs) : 0;
+    return !peer->stopped.load();
+  };
+  if (!peer->guard.feed(bytes, nowUs, m_config.guard, onFrame, reason, detail)) dropPeer(*peer, reason, detail);
 }
 
 void ChatHub::handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs) {
@@ -233,7 +212,7 @@ void ChatHub::handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& 
   }
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   peer->state = PeerState::Joined;
-  peer->decoder.setHandshakeDone(true);  // we are on this peer's reader thread
+  peer->guard.setHandshakeDone();  // we are on this peer's reader thread
   peer->participantId = m_nextParticipantId++;
   peer->name = uniqueNameLocked(hello.name);
   peer->flags = (m_config.hostToken != 0 && hello.token == m_config.hostToken) ? wire::UserInfo::kFlagHost : 0;
@@ -348,12 +327,9 @@ void ChatHub::tick(std::int64_t nowUs) {
   {
     std::lock_guard lock(m_mutex);
     for (const auto& [id, p] : m_peers) {
-      if (p->state == PeerState::AwaitHello && nowUs - p->attachedUs > m_config.handshakeTimeoutUs)
-        expired.emplace_back(p, wire::Reason::HandshakeTimeout);
-      else if (std::int64_t since = p->partialSinceUs.load(); since && nowUs - since > m_config.partialFrameTimeoutUs)
-        expired.emplace_back(p, wire::Reason::ProtoStall);
-      else if (p->state == PeerState::Joined && nowUs - p->lastRecvUs.load() > m_config.heartbeatTimeoutUs)
-        expired.emplace_back(p, wire::Reason::HeartbeatTimeout);
+      if (p->stopped) continue;
+      if (wire::Reason r = p->guard.expired(nowUs, p->state == PeerState::Joined, m_config.guard); r != wire::Reason::None)
+        expired.emplace_back(p, r);
       else if (p->state == PeerState::Joined && nowUs - p->lastPingSentUs > m_config.heartbeatIntervalUs) {
         p->lastPingSentUs = nowUs;
         needPing.push_back(p);

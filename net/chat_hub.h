@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "net/peer_guard.h"
 #include "net/peer_link.h"
-#include "net/wire/frame_decoder.h"
 #include "net/wire/messages.h"
 #include "net/wire/reason.h"
 
@@ -24,17 +24,14 @@ namespace huddle::net {
 
 struct ChatHubConfig {
   std::string hostName = "host";
+  GuardLimits guard;  // handshake, partial-frame and heartbeat deadlines, flood rate
   // A Hello carrying this token is the host's own user (shown with the host flag).
   std::uint64_t hostToken = 0;
   std::size_t historyMessages = wire::kHistoryMessages;
   std::size_t maxParticipants = 16;
-  std::int64_t handshakeTimeoutUs = 10'000'000;
-  std::int64_t partialFrameTimeoutUs = 5'000'000;
   std::int64_t heartbeatIntervalUs = 2'000'000;
-  std::int64_t heartbeatTimeoutUs = 10'000'000;
   double chatRatePerSec = wire::kChatRatePerSec;
   double chatBurst = wire::kChatBurst;
-  double floodMessagesPerSec = wire::kFloodMessagesPerSec;
 };
 
 struct ChatHubStats {

@@ -204,6 +204,12 @@ void Connection::writerLoop() {
       close(wire::Reason::IoError, "send failed");
       break;
     }
+    bool drained;
+    {
+      std::lock_guard lock(m_mutex);
+      drained = m_queue.empty() && !m_hardClose;
+    }
+    if (drained) m_handler->onDrained();
   }
 }
 

@@ -28,6 +28,9 @@ class Connection {
     virtual void onReceive(std::span<const std::uint8_t> bytes) = 0;
     // Called once, after both threads stopped using the socket.
     virtual void onClosed(wire::Reason reason, const std::string& detail) = 0;
+    // Called on the writer thread when everything queued has gone to the kernel: the
+    // moment a pull-based sender may build the next update.
+    virtual void onDrained() {}
   };
 
   struct Options {

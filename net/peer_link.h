@@ -38,6 +38,8 @@ class ServerHub {
   virtual void detach(PeerId id, wire::Reason reason, const std::string& detail) = 0;
   // Called about every 100 ms from the server's watchdog: deadlines, heartbeats.
   virtual void tick(std::int64_t nowUs) = 0;
+  // Everything queued to that peer has been handed to the kernel (its writer thread).
+  virtual void drained(PeerId) {}
 };
 
 }  // namespace huddle::net

@@ -27,6 +27,7 @@ struct TcpServer::Peer : PeerLink, Connection::Handler {
 
   void onReceive(std::span<const std::uint8_t> bytes) override { m_hub.receive(m_id, bytes, base::monoUs()); }
   void onClosed(wire::Reason reason, const std::string& detail) override { m_hub.detach(m_id, reason, detail); }
+  void onDrained() override { m_hub.drained(m_id); }
 
   ServerHub& m_hub;
   Connection m_conn;

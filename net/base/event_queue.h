@@ -27,6 +27,17 @@ class EventQueue {
     return true;
   }
 
+  // Appends even past the cap: for the one last item (a "disconnected") that must arrive.
+  bool pushPastCap(T item) {
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_stopped) return false;
+      m_items.push_back(std::move(item));
+    }
+    m_cv.notify_one();
+    return true;
+  }
+
   // Waits up to `timeout` for one item; empty on timeout or when stopped and drained.
   template <typename Rep, typename Period>
   std::optional<T> take(std::chrono::duration<Rep, Period> timeout) {

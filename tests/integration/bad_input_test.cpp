@@ -35,8 +35,8 @@ base::ByteVec helloFrame(const std::string& name) {
 
 TEST(BadInput, EveryAbuseClosesOnlyItsConnection) {
   session::HostConfig config = testHostConfig();
-  config.hub.handshakeTimeoutUs = 600'000;
-  config.hub.partialFrameTimeoutUs = 600'000;
+  config.hub.guard.handshakeTimeoutUs = 600'000;
+  config.hub.guard.partialFrameTimeoutUs = 600'000;
   config.server.connection.sendStallUs = 1'000'000;
   config.server.connection.maxQueuedBytes = 256 * 1024;
   config.server.connection.socketSendBufferBytes = 32 * 1024;

@@ -76,8 +76,8 @@ class HubTest : public ::testing::Test {
   ChatHubConfig config() {
     ChatHubConfig c;
     c.hostName = "alice";
-    c.handshakeTimeoutUs = 1'000'000;
-    c.heartbeatTimeoutUs = 5'000'000;
+    c.guard.handshakeTimeoutUs = 1'000'000;
+    c.guard.heartbeatTimeoutUs = 5'000'000;
     return c;
   }
   template <typename M>

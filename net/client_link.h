@@ -1,0 +1,107 @@
+// What every client connection to a host does, whatever the port: connect off the caller's
+// thread, send Hello, wait for Welcome or Reject, answer and send pings (liveness and the
+// host clock offset), notice a silent host, leave politely, and say in plain words why the
+// connection ended. ChatClient and ScreenClient add their port's messages on top.
+// Thread: public methods from the owner; hooks run on the connection's reader thread.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "net/connection.h"
+#include "net/wire/frame_decoder.h"
+#include "net/wire/messages.h"
+
+namespace huddle::net {
+
+struct ClientLinkSettings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 9999;
+  int connectTimeoutMs = 10'000;
+  std::int64_t handshakeTimeoutUs = 10'000'000;
+  std::int64_t heartbeatIntervalUs = 2'000'000;
+  std::int64_t heartbeatTimeoutUs = 10'000'000;
+  // Called on a network thread whenever there is news for the owner (the window wakes).
+  std::function<void()> wake;
+};
+
+// Why a client connection ended, in words for a person.
+struct LinkEnd {
+  std::string text;
+  bool sessionEnded = false;  // the host ended the session or removed us
+  bool neverJoined = false;   // connect or handshake failed
+  wire::Reason reason = wire::Reason::None;
+};
+
+class ClientLink : protected Connection::Handler {
+ public:
+  ClientLink(wire::PayloadLimitFn limit, wire::PortKind port);
+  ~ClientLink() override;
+  ClientLink(const ClientLink&) = delete;
+  ClientLink& operator=(const ClientLink&) = delete;
+
+  bool connected() const { return m_joined.load(); }
+  bool finished() const { return m_finished.load(); }
+  std::uint32_t participantId() const { return m_participantId.load(); }
+  std::uint64_t token() const { return m_token.load(); }
+  // Host wall clock minus ours, from the ping with the smallest round trip (microseconds).
+  std::int64_t clockOffsetUs() const { return m_clockOffsetUs.load(); }
+  std::int64_t roundTripUs() const { return m_rttUs.load(); }
+  // Leaves politely (the host sees "left") and waits until the connection is closed.
+  void leave();
+
+ protected:
+  // Starts connecting; call once from the subclass.
+  void startLink(ClientLinkSettings settings, std::string name, std::uint64_t token);
+  // Queues a frame once joined; false otherwise.
+  bool sendFrame(base::Bytes frame);
+  // Ends the connection with `text` as the reason the owner sees.
+  void fail(wire::Reason reason, const std::string& text);
+  void wake() const;
+  const ClientLinkSettings& settings() const { return m_settings; }
+  std::string where() const { return m_settings.host + ":" + std::to_string(m_settings.port); }
+  // Stops the thread; subclasses call it first in their destructor (hooks are virtual).
+  void stopLink();
+
+  // Hooks, on the reader thread.
+  virtual void onWelcome(const wire::Welcome& welcome) = 0;
+  // Any message other than the handshake and ping/pong/goodbye, once joined.
+  virtual void onFrame(const wire::Frame& frame) = 0;
+  virtual void onEnded(const LinkEnd& end) = 0;
+
+ private:
+  void run();
+  void onReceive(std::span<const std::uint8_t> bytes) override;
+  void onClosed(wire::Reason reason, const std::string& detail) override;
+  void handleFrame(const wire::Frame& frame);
+  void sendPing();
+
+  const wire::PortKind m_port;
+  ClientLinkSettings m_settings;
+  std::string m_helloName;
+  std::uint64_t m_helloToken = 0;
+  std::thread m_thread;
+  std::unique_ptr<Connection> m_conn;  // set once by run(); used by others only after m_joined
+  wire::FrameDecoder m_decoder;        // reader thread only
+
+  std::atomic<bool> m_stop{false};
+  std::atomic<bool> m_joined{false};
+  std::atomic<bool> m_finished{false};
+  std::atomic<std::int64_t> m_lastRecvUs{0};
+  std::atomic<std::uint32_t> m_participantId{0};
+  std::atomic<std::uint64_t> m_token{0};
+  std::atomic<std::int64_t> m_clockOffsetUs{0};
+  std::atomic<std::int64_t> m_rttUs{0};
+  std::int64_t m_bestRttUs = 0;  // reader thread only
+  int m_pingsSent = 0;           // run() thread only
+
+  std::mutex m_mutex;  // guards the end state below
+  std::string m_endText;  // decided by the first cause seen
+  bool m_sessionEnded = false;
+};
+
+}  // namespace huddle::net

@@ -1,0 +1,81 @@
+// Per-connection bookkeeping every protocol hub needs, whatever the port: frame
+// reassembly, liveness, a partial-frame timer and a flood window. The hub owns one per
+// peer; feed() runs on the peer's reader thread, expired() on the watchdog.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "net/wire/frame_decoder.h"
+#include "net/wire/reason.h"
+
+namespace huddle::net {
+
+struct GuardLimits {
+  std::int64_t handshakeTimeoutUs = 10'000'000;
+  std::int64_t partialFrameTimeoutUs = 5'000'000;
+  std::int64_t heartbeatTimeoutUs = 10'000'000;
+  double floodMessagesPerSec = 500.0;
+};
+
+class PeerGuard {
+ public:
+  PeerGuard(wire::PayloadLimitFn limit, std::int64_t nowUs) : m_decoder(limit), m_attachedUs(nowUs), m_lastRecvUs(nowUs) {}
+
+  // Feeds received bytes and calls onFrame(frame) for each whole frame until it returns
+  // false (the peer is being closed). On a framing or flood error returns false with the
+  // reason; the caller closes the peer.
+  template <typename OnFrame>
+  bool feed(std::span<const std::uint8_t> bytes, std::int64_t nowUs, const GuardLimits& limits, OnFrame&& onFrame,
+            wire::Reason& reason, std::string& detail) {
+    m_lastRecvUs = nowUs;
+    m_decoder.push(bytes);
+    while (true) {
+      wire::Frame frame;
+      auto status = m_decoder.next(frame);
+      if (status == wire::FrameDecoder::Status::NeedMore) break;
+      if (status == wire::FrameDecoder::Status::Error) {
+        reason = m_decoder.reason();
+        detail = m_decoder.detail();
+        return false;
+      }
+      // Flood: far more frames in one second than any honest peer sends.
+      if (nowUs - m_windowStartUs >= 1'000'000) {
+        m_windowStartUs = nowUs;
+        m_framesInWindow = 0;
+      }
+      if (++m_framesInWindow > limits.floodMessagesPerSec) {
+        reason = wire::Reason::Flood;
+        detail = "over " + std::to_string(static_cast<int>(limits.floodMessagesPerSec)) + " messages in one second";
+        return false;
+      }
+      if (!onFrame(frame)) return true;
+    }
+    std::int64_t since = m_partialSinceUs.load();
+    m_partialSinceUs = m_decoder.hasPartial() ? (since ? since : nowUs) : 0;
+    return true;
+  }
+
+  // The deadline this peer has missed, or Reason::None. `handshakeDone` selects the rules.
+  wire::Reason expired(std::int64_t nowUs, bool handshakeDone, const GuardLimits& limits) const {
+    if (!handshakeDone && nowUs - m_attachedUs > limits.handshakeTimeoutUs) return wire::Reason::HandshakeTimeout;
+    std::int64_t since = m_partialSinceUs.load();
+    if (since && nowUs - since > limits.partialFrameTimeoutUs) return wire::Reason::ProtoStall;
+    if (handshakeDone && nowUs - m_lastRecvUs.load() > limits.heartbeatTimeoutUs) return wire::Reason::HeartbeatTimeout;
+    return wire::Reason::None;
+  }
+
+  // Reader thread only (the decoder is not shared).
+  void setHandshakeDone() { m_decoder.setHandshakeDone(true); }
+
+ private:
+  wire::FrameDecoder m_decoder;
+  const std::int64_t m_attachedUs;
+  std::atomic<std::int64_t> m_lastRecvUs;
+  std::atomic<std::int64_t> m_partialSinceUs{0};
+  std::int64_t m_windowStartUs = 0;  // reader thread only
+  std::uint32_t m_framesInWindow = 0;
+};
+
+}  // namespace huddle::net
