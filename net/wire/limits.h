@@ -34,4 +34,21 @@ inline constexpr double kChatRatePerSec = 50.0;
 inline constexpr double kChatBurst = 100.0;
 inline constexpr double kFloodMessagesPerSec = 500.0;
 
+// Screen streams. Dimensions: each side <= 8192 and the area <= 36 MP (fits 7680x4320), so a
+// viewer's BGRX framebuffer stays under 144 MB.
+inline constexpr std::uint32_t kMaxStreamSidePx = 8192;
+inline constexpr std::uint64_t kMaxStreamPixels = 36ull * 1000 * 1000;
+inline constexpr std::uint16_t kTileSizes[] = {64, 128, 256};
+inline constexpr std::size_t kMaxStreamsPerSession = 16;
+inline constexpr std::size_t kMaxTitleBytes = 128;
+// One update carries every changed tile of one frame; the grid bounds its tile count.
+inline constexpr std::uint32_t kMaxScreenPayload = 24 * 1024 * 1024;
+inline constexpr std::uint32_t kMaxScreenControlPayload = 4096;
+inline constexpr std::uint8_t kMaxCredits = 4;  // updates a viewer may have outstanding
+// Upper bound of tjBufSize(w, h, any subsampling) in libjpeg-turbo 2.1, which is
+// PAD(w, mcuW) * PAD(h, mcuH) * (2 + chroma factor) + 2048: no valid tile is larger.
+constexpr std::uint32_t maxJpegTileBytes(std::uint32_t w, std::uint32_t h) {
+  return ((w + 15) / 16 * 16) * ((h + 15) / 16 * 16) * 6 + 2048;
+}
+
 }  // namespace huddle::wire

@@ -170,6 +170,16 @@ struct UserList {
   bool read(Reader& r);
 };
 
+// Fills in the header of `out` (whose first kFrameHeaderBytes were reserved for it, the
+// payload written after) and publishes it as a shareable frame.
+inline base::Bytes sealFrame(base::ByteVec&& out, std::uint16_t type) {
+  std::uint32_t len = static_cast<std::uint32_t>(out.size() - kFrameHeaderBytes);
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(len >> (8 * i));
+  out[4] = static_cast<std::uint8_t>(type);
+  out[5] = static_cast<std::uint8_t>(type >> 8);
+  return base::makeBytes(std::move(out));
+}
+
 // Encodes `msg` as a whole frame (header + payload), ready to send to any number of peers.
 template <typename M>
 base::Bytes encodeFrame(const M& msg) {
@@ -178,12 +188,7 @@ base::Bytes encodeFrame(const M& msg) {
   out.resize(kFrameHeaderBytes);
   Writer w(out);
   msg.write(w);
-  std::uint32_t len = static_cast<std::uint32_t>(out.size() - kFrameHeaderBytes);
-  auto type = static_cast<std::uint16_t>(M::kType);
-  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(len >> (8 * i));
-  out[4] = static_cast<std::uint8_t>(type);
-  out[5] = static_cast<std::uint8_t>(type >> 8);
-  return base::makeBytes(std::move(out));
+  return sealFrame(std::move(out), static_cast<std::uint16_t>(M::kType));
 }
 
 // Decodes a payload as `M`; false if it is short, long, or any field is invalid.

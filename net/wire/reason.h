@@ -26,6 +26,8 @@ enum class Reason : std::uint8_t {
   Rejected,         // handshake refused (version, name, full)
   Resource,         // fd/thread/allocation failure
   Internal,         // a bug caught at a thread boundary
+  ScreenBounds,     // tiles outside the grid, duplicates, bad geometry
+  ScreenJpeg,       // a tile that is not a baseline JPEG of the tile's size
   Count
 };
 
@@ -35,7 +37,8 @@ constexpr const char* reasonName(Reason r) {
       "E_PROTO_STATE",   "E_CHAT_ENCODING",     "E_FLOOD",          "E_HANDSHAKE_TIMEOUT",
       "E_PROTO_STALL",   "E_SEND_STALL",        "E_SLOW_CONSUMER",  "E_IO_EOF",
       "E_IO_EOF_MIDFRAME", "E_IO_ERROR",        "E_HEARTBEAT",      "E_KICKED",
-      "E_SHUTDOWN",      "E_REJECTED",          "E_RESOURCE",       "E_INTERNAL"};
+      "E_SHUTDOWN",      "E_REJECTED",          "E_RESOURCE",       "E_INTERNAL",
+      "E_SCREEN_BOUNDS", "E_SCREEN_JPEG"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<int>(Reason::Count));
   return kNames[static_cast<int>(r)];
 }

@@ -1,0 +1,39 @@
+// An encoded screen tile as capture makes it, the host relays it and a viewer decodes it.
+// Bytes are shared, never copied per viewer: a slice keeps its whole buffer alive (a tile
+// from the network points into the message it came in). Thread: immutable once built.
+#pragma once
+#include <cstdint>
+#include <span>
+
+#include "net/base/bytes.h"
+
+namespace huddle::base {
+
+// A read-only view into a shared buffer that keeps the buffer alive.
+struct ByteSlice {
+  Bytes owner;
+  std::uint32_t offset = 0;
+  std::uint32_t size = 0;
+
+  static ByteSlice whole(Bytes b) {
+    auto n = b ? static_cast<std::uint32_t>(b->size()) : 0u;
+    return {std::move(b), 0, n};
+  }
+  std::span<const std::uint8_t> span() const {
+    return owner ? std::span<const std::uint8_t>(owner->data() + offset, size) : std::span<const std::uint8_t>();
+  }
+};
+
+enum class TileKind : std::uint8_t {
+  Solid = 1,  // one colour: solidBgrx fills the tile
+  Jpeg = 2,   // baseline JPEG of exactly the tile's pixels (cropped at the right/bottom edge)
+};
+
+struct EncodedTile {
+  std::uint16_t tx = 0, ty = 0;  // tile column and row in the stream's grid
+  TileKind kind = TileKind::Solid;
+  std::uint32_t solidBgrx = 0;   // Solid: B | G << 8 | R << 16
+  ByteSlice jpeg;                // Jpeg
+};
+
+}  // namespace huddle::base

@@ -1,0 +1,114 @@
+// The screen port's protocol core, with no sockets: logins by chat-session token, stream
+// announcements, publishing (remote publishers and the host's own pipeline), and the relay.
+//
+// Why it is shaped like this: each stream keeps only the latest encoded bytes of every tile,
+// stamped with the stream version that last changed it. A viewer holds credits (it asks for
+// updates, as in VNC) and remembers the version it has seen; when it has credit and its
+// connection is idle, it gets every tile newer than that version in one update. So a slow
+// viewer gets fewer, fresher updates and never a backlog, static screens send nothing, and a
+// tile is encoded once however many viewers there are. Viewers in step share one serialized
+// update (cached per starting version).
+// Thread: receive() on each peer's reader thread, drained() on its writer thread, tick() on
+// the watchdog, publishLocal() on the host's capture thread; state is under one mutex.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "net/peer_guard.h"
+#include "net/peer_link.h"
+#include "net/wire/reason.h"
+#include "net/wire/screen_messages.h"
+
+namespace huddle::net {
+
+struct ScreenHubConfig {
+  std::string hostName = "host";
+  GuardLimits guard;
+  std::int64_t heartbeatIntervalUs = 2'000'000;
+  std::size_t maxStreams = wire::kMaxStreamsPerSession;
+};
+
+struct ScreenHubStats {
+  std::size_t peers = 0, viewers = 0, streams = 0;
+  std::uint64_t framesPublished = 0;   // batches applied to streams
+  std::uint64_t updatesSent = 0;       // updates queued to viewers
+  std::uint64_t updateBytesSent = 0;   // their total size
+  std::uint64_t tileBytesSent = 0;     // JPEG bytes inside them
+  std::uint64_t updatesShared = 0;     // updates reused from the cache (serialized once)
+  std::array<std::uint64_t, static_cast<std::size_t>(wire::Reason::Count)> closedByReason{};
+};
+
+class ScreenHub : public ServerHub {
+ public:
+  // Resolves a chat-session token to the participant it belongs to.
+  using TokenCheck = std::function<bool(std::uint64_t token, std::uint32_t& participantId, std::string& name)>;
+  // Told when a participant starts or stops sharing (the chat's user list shows it).
+  using SharingChanged = std::function<void(std::uint32_t participantId, bool sharing)>;
+
+  ScreenHub(ScreenHubConfig config, TokenCheck tokenCheck, SharingChanged sharingChanged);
+  ~ScreenHub() override;
+
+  PeerId attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) override;
+  void receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t nowUs) override;
+  void detach(PeerId id, wire::Reason reason, const std::string& detail) override;
+  void tick(std::int64_t nowUs) override;
+  void drained(PeerId id) override;
+
+  // The host's own capture pipeline publishes here directly. Returns the stream id, or 0
+  // with `error` (too many streams, bad geometry).
+  std::uint32_t startLocalStream(std::uint32_t ownerId, const std::string& ownerName, const std::string& title,
+                                 std::uint32_t widthPx, std::uint32_t heightPx, std::uint16_t tileSizePx,
+                                 std::string& error);
+  // Applies one frame's tiles (trusted: they come from our own encoder).
+  void publishLocal(std::uint32_t streamId, wire::TileBatch batch);
+  void endStream(std::uint32_t streamId, const std::string& reason);
+  // Closes every screen connection of a participant who left the chat.
+  void dropParticipant(std::uint32_t participantId, wire::Reason reason);
+  // Says goodbye to everyone and refuses newcomers.
+  void shutdown(const std::string& reason);
+
+  std::vector<wire::StreamInfo> streams() const;
+  ScreenHubStats stats() const;
+
+ private:
+  struct Peer;
+  struct Stream;
+  enum class PeerState { AwaitHello, Ready, Closed };
+
+  std::shared_ptr<Peer> find(PeerId id) const;
+  void handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs);
+  void handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& frame);
+  void handlePublishStart(const std::shared_ptr<Peer>& peer, const wire::Frame& frame);
+  void handlePublishTiles(const std::shared_ptr<Peer>& peer, const wire::Frame& frame);
+  void dropPeer(Peer& peer, wire::Reason reason, const std::string& detail);
+
+  // The rest must hold m_mutex.
+  std::uint32_t createStreamLocked(PeerId publisher, std::uint32_t ownerId, const std::string& ownerName,
+                                   const std::string& title, std::uint32_t w, std::uint32_t h, std::uint16_t tile);
+  void resizeStreamLocked(Stream& s, const std::string& title, std::uint32_t w, std::uint32_t h, std::uint16_t tile);
+  void applyBatchLocked(Stream& s, wire::TileBatch& batch);
+  void endStreamLocked(std::uint32_t streamId, const std::string& reason);
+  void broadcastLocked(const base::Bytes& frame);
+  // Sends `peer` its next update if it has credit, a newer version and an idle connection.
+  void pumpLocked(Peer& peer);
+  base::Bytes updateForLocked(Stream& s, std::uint64_t fromVersion);
+
+  ScreenHubConfig m_config;
+  TokenCheck m_tokenCheck;
+  SharingChanged m_sharingChanged;
+  mutable std::mutex m_mutex;
+  std::map<PeerId, std::shared_ptr<Peer>> m_peers;
+  std::map<std::uint32_t, std::unique_ptr<Stream>> m_streams;
+  PeerId m_nextPeerId = 1;
+  std::uint32_t m_nextStreamId = 1;
+  bool m_shuttingDown = false;
+  ScreenHubStats m_stats;
+};
+
+}  // namespace huddle::net

@@ -1,0 +1,51 @@
+#include "net/wire/jpeg_check.h"
+
+namespace huddle::wire {
+
+// Walks the marker segments up to the first scan. Progressive (SOF2) and other frame types
+// are refused: their multi-scan decoding is where "scan bomb" inputs spend unbounded CPU.
+bool checkJpegTile(std::span<const std::uint8_t> j, std::uint32_t widthPx, std::uint32_t heightPx,
+                   std::string& error) {
+  const std::size_t n = j.size();
+  if (n < 4 || j[0] != 0xFF || j[1] != 0xD8) return error = "not a JPEG (no SOI)", false;
+  if (j[n - 2] != 0xFF || j[n - 1] != 0xD9) return error = "JPEG is truncated (no EOI)", false;
+  std::size_t pos = 2;
+  bool sawFrame = false;
+  for (int markers = 0; markers < kMaxJpegMarkers; ++markers) {
+    // Markers may be preceded by fill bytes (0xFF).
+    if (pos >= n || j[pos] != 0xFF) return error = "JPEG marker expected", false;
+    while (pos < n && j[pos] == 0xFF) ++pos;
+    if (pos >= n) return error = "JPEG ends inside a marker", false;
+    std::uint8_t m = j[pos++];
+    if (m == 0xD8 || m == 0xD9 || (m >= 0xD0 && m <= 0xD7) || m == 0x01 || m == 0x00)
+      return error = "unexpected JPEG marker before the scan", false;
+    if (n - pos < 2) return error = "JPEG segment length missing", false;
+    std::size_t len = std::size_t(j[pos]) << 8 | j[pos + 1];
+    if (len < 2 || len > n - pos) return error = "JPEG segment overruns the tile", false;
+    if (m == 0xC0 || m == 0xC1) {
+      // SOFn: precision, height, width, components.
+      if (sawFrame) return error = "two JPEG frame headers", false;
+      if (len < 8) return error = "JPEG frame header too short", false;
+      std::uint32_t precision = j[pos + 2];
+      std::uint32_t h = std::uint32_t(j[pos + 3]) << 8 | j[pos + 4];
+      std::uint32_t w = std::uint32_t(j[pos + 5]) << 8 | j[pos + 6];
+      std::uint32_t comps = j[pos + 7];
+      if (precision != 8) return error = "JPEG precision is not 8 bits", false;
+      if (comps != 1 && comps != 3) return error = "JPEG has " + std::to_string(comps) + " components", false;
+      if (len != 8 + 3 * comps) return error = "JPEG frame header size mismatch", false;
+      if (w != widthPx || h != heightPx)
+        return error = "JPEG is " + std::to_string(w) + "x" + std::to_string(h) + ", tile is " +
+                       std::to_string(widthPx) + "x" + std::to_string(heightPx), false;
+      sawFrame = true;
+    } else if (m >= 0xC2 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+      return error = "JPEG is not baseline (SOF" + std::to_string(m - 0xC0) + ")", false;
+    } else if (m == 0xDA) {
+      if (!sawFrame) return error = "JPEG scan before its frame header", false;
+      return true;  // entropy-coded data follows; TurboJPEG checks it when decoding
+    }
+    pos += len;
+  }
+  return error = "too many JPEG markers", false;
+}
+
+}  // namespace huddle::wire

@@ -1,0 +1,198 @@
+#include "net/wire/screen_messages.h"
+
+#include <algorithm>
+
+#include "net/base/utf8.h"
+
+namespace huddle::wire {
+
+std::int64_t screenPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
+  switch (static_cast<ScreenType>(type)) {
+    case ScreenType::Update:
+    case ScreenType::PublishTiles:
+      return handshakeDone ? std::int64_t(kMaxScreenPayload) : -1;
+    case ScreenType::StreamAnnounce:
+    case ScreenType::StreamEnded:
+    case ScreenType::Subscribe:
+    case ScreenType::Unsubscribe:
+    case ScreenType::UpdateRequest:
+    case ScreenType::PublishStart:
+    case ScreenType::PublishAccepted:
+    case ScreenType::PublishAck:
+    case ScreenType::PublishStop:
+      return handshakeDone ? std::int64_t(kMaxScreenControlPayload) : -1;
+  }
+  switch (static_cast<MsgType>(type)) {
+    case MsgType::Hello:
+    case MsgType::Welcome:
+    case MsgType::Reject:
+      return kMaxPreHandshakePayload;
+    case MsgType::Ping:
+    case MsgType::Pong:
+    case MsgType::Bye:
+    case MsgType::SessionEnd:
+    case MsgType::Notice:
+      return handshakeDone ? std::int64_t(kMaxScreenControlPayload) : -1;
+    default:
+      return -1;
+  }
+}
+
+std::string validateStreamGeometry(std::uint32_t w, std::uint32_t h, std::uint32_t tile) {
+  if (w == 0 || h == 0) return "empty stream (" + std::to_string(w) + "x" + std::to_string(h) + ")";
+  if (w > kMaxStreamSidePx || h > kMaxStreamSidePx || std::uint64_t(w) * h > kMaxStreamPixels)
+    return "stream too large (" + std::to_string(w) + "x" + std::to_string(h) + ")";
+  if (std::find(std::begin(kTileSizes), std::end(kTileSizes), tile) == std::end(kTileSizes))
+    return "bad tile size " + std::to_string(tile);
+  return {};
+}
+
+static bool readText(Reader& r, std::string& out, std::size_t maxBytes) {
+  out = r.str(maxBytes);
+  return r.ok() && base::isValidUtf8(out) && !base::hasForbiddenControls(out, false);
+}
+
+void StreamAnnounce::write(Writer& w) const {
+  w.u32(info.streamId);
+  w.u32(info.ownerId);
+  w.str(info.ownerName);
+  w.str(info.title);
+  w.u32(info.widthPx);
+  w.u32(info.heightPx);
+  w.u16(info.tileSizePx);
+}
+bool StreamAnnounce::read(Reader& r) {
+  info.streamId = r.u32();
+  info.ownerId = r.u32();
+  if (!readText(r, info.ownerName, kMaxNameBytes) || !readText(r, info.title, kMaxTitleBytes)) return false;
+  info.widthPx = r.u32();
+  info.heightPx = r.u32();
+  info.tileSizePx = r.u16();
+  return r.ok() && validateStreamGeometry(info.widthPx, info.heightPx, info.tileSizePx).empty();
+}
+
+void StreamEnded::write(Writer& w) const { w.u32(streamId); w.str(reason); }
+bool StreamEnded::read(Reader& r) {
+  streamId = r.u32();
+  return readText(r, reason, kMaxReasonBytes);
+}
+
+void Subscribe::write(Writer& w) const { w.u32(streamId); w.u8(credits); }
+bool Subscribe::read(Reader& r) {
+  streamId = r.u32();
+  credits = r.u8();
+  return r.ok() && credits >= 1 && credits <= kMaxCredits;
+}
+
+void Unsubscribe::write(Writer& w) const { w.u32(streamId); }
+bool Unsubscribe::read(Reader& r) { streamId = r.u32(); return r.ok(); }
+
+void UpdateRequest::write(Writer& w) const { w.u32(streamId); w.u8(credits); w.u8(fullRefresh ? 1 : 0); }
+bool UpdateRequest::read(Reader& r) {
+  streamId = r.u32();
+  credits = r.u8();
+  std::uint8_t full = r.u8();
+  fullRefresh = full == 1;
+  return r.ok() && credits <= kMaxCredits && full <= 1;
+}
+
+void TileBatch::write(Writer& w) const {
+  w.u32(streamId);
+  w.u64(seq);
+  w.i64(captureTimeUs);
+  w.u32(widthPx);
+  w.u32(heightPx);
+  w.u16(tileSizePx);
+  w.u32(static_cast<std::uint32_t>(tiles.size()));
+  for (const auto& t : tiles) {
+    w.u16(t.tx);
+    w.u16(t.ty);
+    w.u8(static_cast<std::uint8_t>(t.kind));
+    if (t.kind == base::TileKind::Solid) w.u32(t.solidBgrx);
+    else w.blob(t.jpeg.span());
+  }
+}
+
+bool TileBatch::read(Reader& r, const base::Bytes& owner, std::string& error) {
+  streamId = r.u32();
+  seq = r.u64();
+  captureTimeUs = r.i64();
+  widthPx = r.u32();
+  heightPx = r.u32();
+  tileSizePx = r.u16();
+  std::uint32_t count = r.u32();
+  if (!r.ok()) return error = "truncated update header", false;
+  if (std::string why = validateStreamGeometry(widthPx, heightPx, tileSizePx); !why.empty()) return error = why, false;
+  const std::uint32_t cols = (widthPx + tileSizePx - 1) / tileSizePx, rows = (heightPx + tileSizePx - 1) / tileSizePx;
+  if (count > cols * rows) return error = "more tiles (" + std::to_string(count) + ") than the grid holds", false;
+  // Each tile needs at least 5 bytes, so a count the payload cannot hold fails before reserve().
+  if (count > r.remaining() / 5) return error = "tile count larger than the message", false;
+  std::vector<bool> seen(std::size_t(cols) * rows, false);
+  tiles.clear();
+  tiles.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    base::EncodedTile t;
+    t.tx = r.u16();
+    t.ty = r.u16();
+    std::uint8_t kind = r.u8();
+    if (!r.ok()) return error = "truncated tile", false;
+    if (t.tx >= cols || t.ty >= rows)
+      return error = "tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + ") outside " + std::to_string(cols) +
+                     "x" + std::to_string(rows) + " grid", false;
+    std::size_t index = std::size_t(t.ty) * cols + t.tx;
+    if (seen[index]) return error = "duplicate tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + ")", false;
+    seen[index] = true;
+    if (kind == static_cast<std::uint8_t>(base::TileKind::Solid)) {
+      t.kind = base::TileKind::Solid;
+      t.solidBgrx = r.u32();
+    } else if (kind == static_cast<std::uint8_t>(base::TileKind::Jpeg)) {
+      t.kind = base::TileKind::Jpeg;
+      std::uint32_t w = std::min<std::uint32_t>(tileSizePx, widthPx - std::uint32_t(t.tx) * tileSizePx);
+      std::uint32_t h = std::min<std::uint32_t>(tileSizePx, heightPx - std::uint32_t(t.ty) * tileSizePx);
+      auto bytes = r.blob(maxJpegTileBytes(w, h));
+      if (!r.ok()) return error = "tile bytes missing or larger than any valid tile", false;
+      if (bytes.size() < 4) return error = "tile JPEG too short", false;
+      t.jpeg.owner = owner;
+      t.jpeg.offset = static_cast<std::uint32_t>(bytes.data() - owner->data());
+      t.jpeg.size = static_cast<std::uint32_t>(bytes.size());
+    } else {
+      return error = "unknown tile kind " + std::to_string(kind), false;
+    }
+    tiles.push_back(std::move(t));
+  }
+  if (!r.ok()) return error = "truncated tile", false;
+  return true;
+}
+
+base::Bytes encodeTileBatch(ScreenType type, const TileBatch& batch) {
+  std::size_t size = kFrameHeaderBytes + 32 + batch.tiles.size() * 9;
+  for (const auto& t : batch.tiles) size += t.jpeg.size;
+  base::ByteVec out;
+  out.reserve(size);
+  out.resize(kFrameHeaderBytes);
+  Writer w(out);
+  batch.write(w);
+  return sealFrame(std::move(out), static_cast<std::uint16_t>(type));
+}
+
+void PublishStart::write(Writer& w) const {
+  w.str(title);
+  w.u32(widthPx);
+  w.u32(heightPx);
+  w.u16(tileSizePx);
+}
+bool PublishStart::read(Reader& r) {
+  if (!readText(r, title, kMaxTitleBytes)) return false;
+  widthPx = r.u32();
+  heightPx = r.u32();
+  tileSizePx = r.u16();
+  return r.ok();  // geometry is checked by the host, which names the reason
+}
+
+void PublishAccepted::write(Writer& w) const { w.u32(streamId); }
+bool PublishAccepted::read(Reader& r) { streamId = r.u32(); return r.ok(); }
+
+void PublishAck::write(Writer& w) const { w.u64(seq); }
+bool PublishAck::read(Reader& r) { seq = r.u64(); return r.ok(); }
+
+}  // namespace huddle::wire

@@ -1,0 +1,141 @@
+// Messages of the screen port: stream announcements, subscriptions with credits, updates of
+// encoded tiles, publishing, and clock pings. Every count, size and coordinate is checked
+// against net/wire/limits.h while decoding. Thread: any (pure functions).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "net/base/tile.h"
+#include "net/wire/codec.h"
+#include "net/wire/limits.h"
+#include "net/wire/messages.h"
+
+namespace huddle::wire {
+
+enum class ScreenType : std::uint16_t {
+  StreamAnnounce = 0x0201,  // H->C a stream exists (or changed size)
+  StreamEnded = 0x0202,     // H->C a stream is gone
+  Subscribe = 0x0203,       // C->H start watching a stream, with initial credits
+  Unsubscribe = 0x0204,     // C->H stop watching
+  UpdateRequest = 0x0205,   // C->H more credits (and optionally a full refresh)
+  Update = 0x0206,          // H->C changed tiles of a stream
+  PublishStart = 0x0207,    // C->H start (or resize) this client's stream
+  PublishAccepted = 0x0208, // H->C the stream id
+  PublishTiles = 0x0209,    // C->H encoded tiles of one captured frame
+  PublishAck = 0x020A,      // H->C frame taken (publisher keeps <= 2 in flight)
+  PublishStop = 0x020B,     // C->H stop sharing
+};
+
+// Largest payload for `type` on the screen port in this phase, or -1 if not allowed.
+std::int64_t screenPortPayloadLimit(std::uint16_t type, bool handshakeDone);
+
+// Checks stream geometry against the limits; empty if fine, else the reason.
+std::string validateStreamGeometry(std::uint32_t widthPx, std::uint32_t heightPx, std::uint32_t tileSizePx);
+
+struct StreamInfo {
+  std::uint32_t streamId = 0;
+  std::uint32_t ownerId = 0;     // participant id of the sharer
+  std::string ownerName;
+  std::string title;             // "Whole screen", "Test scene", ...
+  std::uint32_t widthPx = 0, heightPx = 0;
+  std::uint16_t tileSizePx = 64;
+  std::uint32_t tilesX() const { return (widthPx + tileSizePx - 1) / tileSizePx; }
+  std::uint32_t tilesY() const { return (heightPx + tileSizePx - 1) / tileSizePx; }
+};
+
+struct StreamAnnounce {
+  static constexpr ScreenType kType = ScreenType::StreamAnnounce;
+  StreamInfo info;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct StreamEnded {
+  static constexpr ScreenType kType = ScreenType::StreamEnded;
+  std::uint32_t streamId = 0;
+  std::string reason;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct Subscribe {
+  static constexpr ScreenType kType = ScreenType::Subscribe;
+  std::uint32_t streamId = 0;
+  std::uint8_t credits = 2;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct Unsubscribe {
+  static constexpr ScreenType kType = ScreenType::Unsubscribe;
+  std::uint32_t streamId = 0;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct UpdateRequest {
+  static constexpr ScreenType kType = ScreenType::UpdateRequest;
+  std::uint32_t streamId = 0;
+  std::uint8_t credits = 1;
+  bool fullRefresh = false;  // the viewer lost track (decode error): resend every tile
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// The body shared by Update (host->viewer) and PublishTiles (publisher->host).
+struct TileBatch {
+  std::uint32_t streamId = 0;     // Update only; ignored in PublishTiles
+  std::uint64_t seq = 0;          // the publisher's frame number
+  std::int64_t captureTimeUs = 0; // host wall clock at capture
+  std::uint32_t widthPx = 0, heightPx = 0;
+  std::uint16_t tileSizePx = 64;
+  std::vector<base::EncodedTile> tiles;
+
+  void write(Writer& w) const;
+  // Decodes with every tile checked against the geometry (inside the grid, no duplicates,
+  // JPEG no larger than any valid tile). `r` must read from inside `owner`: tile bytes
+  // become slices of it, not copies.
+  bool read(Reader& r, const base::Bytes& owner, std::string& error);
+};
+
+// The tile's true size: edge tiles are cropped to the stream.
+inline void tileExtent(const TileBatch& b, const base::EncodedTile& t, std::uint32_t& w, std::uint32_t& h) {
+  std::uint32_t x = std::uint32_t(t.tx) * b.tileSizePx, y = std::uint32_t(t.ty) * b.tileSizePx;
+  w = std::min<std::uint32_t>(b.tileSizePx, b.widthPx - x);
+  h = std::min<std::uint32_t>(b.tileSizePx, b.heightPx - y);
+}
+
+struct PublishStart {
+  static constexpr ScreenType kType = ScreenType::PublishStart;
+  std::string title;
+  std::uint32_t widthPx = 0, heightPx = 0;
+  std::uint16_t tileSizePx = 64;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct PublishAccepted {
+  static constexpr ScreenType kType = ScreenType::PublishAccepted;
+  std::uint32_t streamId = 0;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct PublishAck {
+  static constexpr ScreenType kType = ScreenType::PublishAck;
+  std::uint64_t seq = 0;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct PublishStop {
+  static constexpr ScreenType kType = ScreenType::PublishStop;
+  void write(Writer&) const {}
+  bool read(Reader&) { return true; }
+};
+
+// Encodes a TileBatch as an Update or PublishTiles frame.
+base::Bytes encodeTileBatch(ScreenType type, const TileBatch& batch);
+
+}  // namespace huddle::wire
