@@ -299,7 +299,7 @@ void ChatHub::broadcastUsersLocked() {
 }
 
 void ChatHub::detach(PeerId id, wire::Reason reason, const std::string& detail) {
-  std::lock_guard lock(m_mutex);
+  std::unique_lock lock(m_mutex);
   auto it = m_peers.find(id);
   if (it == m_peers.end()) return;
   std::shared_ptr<Peer> peer = it->second;
@@ -310,15 +310,19 @@ void ChatHub::detach(PeerId id, wire::Reason reason, const std::string& detail) 
   HLOG_INFO(kTag, "closed conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"", static_cast<unsigned long long>(id),
             peer->link->address().c_str(), peer->name.empty() ? "-" : peer->name.c_str(), wire::reasonName(reason),
             detail.c_str());
-  if (!wasJoined || m_shuttingDown) return;
-  wire::ChatEvent leave;
-  leave.kind = wire::ChatKind::Leave;
-  leave.fromId = peer->participantId;
-  leave.from = peer->name;
-  if (reason == wire::Reason::Kicked) leave.text = "removed by the host";
-  else if (reason != wire::Reason::IoEof) leave.text = wire::reasonName(reason);
-  broadcastLocked(std::move(leave));
-  broadcastUsersLocked();
+  if (!wasJoined) return;
+  if (!m_shuttingDown) {
+    wire::ChatEvent leave;
+    leave.kind = wire::ChatKind::Leave;
+    leave.fromId = peer->participantId;
+    leave.from = peer->name;
+    if (reason == wire::Reason::Kicked) leave.text = "removed by the host";
+    else if (reason != wire::Reason::IoEof) leave.text = wire::reasonName(reason);
+    broadcastLocked(std::move(leave));
+    broadcastUsersLocked();
+  }
+  lock.unlock();
+  if (m_config.onLeave) m_config.onLeave(peer->participantId);
 }
 
 void ChatHub::tick(std::int64_t nowUs) {

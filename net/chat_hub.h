@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,8 @@ struct ChatHubConfig {
   std::int64_t heartbeatIntervalUs = 2'000'000;
   double chatRatePerSec = wire::kChatRatePerSec;
   double chatBurst = wire::kChatBurst;
+  // Told (outside the hub's lock) when a participant leaves, so its screen connections go too.
+  std::function<void(std::uint32_t participantId)> onLeave;
 };
 
 struct ChatHubStats {

@@ -126,7 +126,8 @@ int runHost(const Options& options) {
   }
   out("Huddle host \"" + config.name + "\" is running. Others can join at:");
   for (const auto& addr : host.joinAddresses()) out("  " + addr + ":" + std::to_string(host.chatPort()));
-  out("Chat port " + std::to_string(host.chatPort()) + ". Lines you type are said in the chat. Ctrl+C ends the session.");
+  out("Chat port " + std::to_string(host.chatPort()) + ", screen port " + std::to_string(host.screenPort()) +
+      ". Lines you type are said in the chat. Ctrl+C ends the session.");
 
   StdinLines input;
   std::vector<std::string> lines;

@@ -17,14 +17,38 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   // The host's own user proves it is the host with a secret that never leaves this process.
   std::random_device rd;
   hubConfig.hostToken = (std::uint64_t(rd()) << 32 | rd()) | 1;
+  // The two hubs meet only through these callbacks, each called outside the other's lock.
+  hubConfig.onLeave = [this](std::uint32_t participantId) {
+    if (m_screenHub) m_screenHub->dropParticipant(participantId, wire::Reason::IoEof);
+  };
   m_hub = std::make_unique<net::ChatHub>(hubConfig);
-  net::TcpServer::Options serverOptions = config.server;
-  serverOptions.name = "chat";
-  m_chatServer = std::make_unique<net::TcpServer>(*m_hub, serverOptions);
+  net::ScreenHubConfig screenConfig = config.screenHub;
+  screenConfig.hostName = config.name;
+  net::ChatHub* chat = m_hub.get();
+  m_screenHub = std::make_unique<net::ScreenHub>(
+      screenConfig,
+      [chat](std::uint64_t token, std::uint32_t& id, std::string& name) { return chat->findByToken(token, id, name); },
+      [chat](std::uint32_t id, bool sharing) { chat->setSharing(id, sharing); });
+
+  net::TcpServer::Options chatOptions = config.server;
+  chatOptions.name = "chat";
+  m_chatServer = std::make_unique<net::TcpServer>(*m_hub, chatOptions);
+  net::TcpServer::Options screenOptions = config.server;
+  screenOptions.name = "screen";
+  // A viewer's queue holds at most a few updates (credits); room for a few full frames.
+  screenOptions.connection.maxQueuedBytes = std::max<std::size_t>(screenOptions.connection.maxQueuedBytes, 128u << 20);
+  m_screenServer = std::make_unique<net::TcpServer>(*m_screenHub, screenOptions);
   if (!m_chatServer->start(config.chatPort, error)) {
     error = "Cannot host on chat port " + std::to_string(config.chatPort) + ": " + error;
     m_chatServer.reset();
-    m_hub.reset();
+    m_screenServer.reset();
+    return false;
+  }
+  if (!m_screenServer->start(config.screenPort, error)) {
+    error = "Cannot host on screen port " + std::to_string(config.screenPort) + ": " + error;
+    m_chatServer->stop(0);
+    m_chatServer.reset();
+    m_screenServer.reset();
     return false;
   }
   net::ChatClientConfig self;
@@ -42,12 +66,15 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
 void HostSession::stop(const std::string& reason) {
   if (!m_running) return;
   m_running = false;
+  m_screenHub->shutdown(reason);
   m_hub->shutdown(reason);
   // Goodbyes are small: they are out within a round trip unless a peer stopped reading.
+  m_screenServer->stop(1500);
   m_chatServer->stop(1500);
 }
 
 std::uint16_t HostSession::chatPort() const { return m_chatServer ? m_chatServer->port() : 0; }
+std::uint16_t HostSession::screenPort() const { return m_screenServer ? m_screenServer->port() : 0; }
 
 std::vector<std::string> HostSession::joinAddresses() const { return net::localIpv4Addresses(); }
 

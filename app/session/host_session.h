@@ -1,5 +1,5 @@
-// A hosted session: the chat server (and, later, the screen server) plus the host's own user,
-// who joins over loopback exactly like any other participant.
+// A hosted session: the chat and screen servers plus the host's own user, who joins over
+// loopback exactly like any other participant.
 // Thread: start()/stop() from the owner; the servers run their own threads.
 #pragma once
 #include <cstdint>
@@ -10,6 +10,7 @@
 
 #include "net/chat_client.h"
 #include "net/chat_hub.h"
+#include "net/screen_hub.h"
 #include "net/tcp_server.h"
 
 namespace huddle::session {
@@ -19,6 +20,7 @@ struct HostConfig {
   std::uint16_t chatPort = 9999;
   std::uint16_t screenPort = 9998;
   net::ChatHubConfig hub;      // limits and deadlines (tests shorten them)
+  net::ScreenHubConfig screenHub;
   net::TcpServer::Options server;
   std::function<void()> wake;  // passed to the host's own user (see ChatClientConfig)
 };
@@ -35,7 +37,9 @@ class HostSession {
   bool running() const { return m_running; }
 
   std::uint16_t chatPort() const;
+  std::uint16_t screenPort() const;
   net::ChatHub& chatHub() { return *m_hub; }
+  net::ScreenHub& screenHub() { return *m_screenHub; }
   // The host's own participant (events, say, ...).
   net::ChatClient& localUser() { return *m_localUser; }
   // Where others can join: every local IPv4 address.
@@ -44,7 +48,9 @@ class HostSession {
  private:
   HostConfig m_config;
   std::unique_ptr<net::ChatHub> m_hub;
+  std::unique_ptr<net::ScreenHub> m_screenHub;
   std::unique_ptr<net::TcpServer> m_chatServer;
+  std::unique_ptr<net::TcpServer> m_screenServer;
   std::unique_ptr<net::ChatClient> m_localUser;
   bool m_running = false;
 };

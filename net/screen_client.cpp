@@ -1,0 +1,99 @@
+#include "net/screen_client.h"
+
+namespace huddle::net {
+
+ScreenClient::ScreenClient(Listener& listener)
+    : ClientLink(&wire::screenPortPayloadLimit, wire::PortKind::Screen), m_listener(listener) {}
+
+ScreenClient::~ScreenClient() { stopLink(); }
+
+void ScreenClient::start(ScreenClientConfig config) { startLink(std::move(config.link), config.name, config.token); }
+
+bool ScreenClient::subscribe(std::uint32_t streamId, std::uint8_t credits) {
+  wire::Subscribe m;
+  m.streamId = streamId;
+  m.credits = credits;
+  return sendFrame(wire::encodeFrame(m));
+}
+
+bool ScreenClient::unsubscribe(std::uint32_t streamId) {
+  wire::Unsubscribe m;
+  m.streamId = streamId;
+  return sendFrame(wire::encodeFrame(m));
+}
+
+bool ScreenClient::requestUpdate(std::uint32_t streamId, std::uint8_t credits, bool fullRefresh) {
+  wire::UpdateRequest m;
+  m.streamId = streamId;
+  m.credits = credits;
+  m.fullRefresh = fullRefresh;
+  return sendFrame(wire::encodeFrame(m));
+}
+
+bool ScreenClient::publishStart(const std::string& title, std::uint32_t widthPx, std::uint32_t heightPx,
+                                std::uint16_t tileSizePx) {
+  wire::PublishStart m;
+  m.title = title;
+  m.widthPx = widthPx;
+  m.heightPx = heightPx;
+  m.tileSizePx = tileSizePx;
+  return sendFrame(wire::encodeFrame(m));
+}
+
+bool ScreenClient::publishTiles(const wire::TileBatch& batch) {
+  return sendFrame(wire::encodeTileBatch(wire::ScreenType::PublishTiles, batch));
+}
+
+bool ScreenClient::publishStop() { return sendFrame(wire::encodeFrame(wire::PublishStop{})); }
+
+void ScreenClient::onWelcome(const wire::Welcome&) { m_listener.onScreenConnected(); }
+
+void ScreenClient::onFrame(const wire::Frame& frame) {
+  auto bad = [&](const std::string& what) {
+    fail(wire::Reason::ProtoMalformed, "The host sent a malformed " + what + ".");
+  };
+  m_bytesIn.fetch_add(frame.payload.size() + wire::kFrameHeaderBytes, std::memory_order_relaxed);
+  switch (frame.type) {
+    case static_cast<std::uint16_t>(wire::ScreenType::StreamAnnounce): {
+      wire::StreamAnnounce m;
+      if (!wire::decodePayload(frame.payload, m)) return bad("stream announcement");
+      return m_listener.onStreamAnnounced(m.info);
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::StreamEnded): {
+      wire::StreamEnded m;
+      if (!wire::decodePayload(frame.payload, m)) return bad("stream end");
+      return m_listener.onStreamEnded(m.streamId, m.reason);
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::Update): {
+      // One copy out of the reassembly buffer; the tiles then point into it.
+      base::Bytes owner = base::makeBytes(base::ByteVec(frame.payload.begin(), frame.payload.end()));
+      wire::Reader r(base::view(owner));
+      wire::TileBatch batch;
+      std::string error;
+      if (!batch.read(r, owner, error) || !r.done()) return bad("screen update (" + error + ")");
+      return m_listener.onUpdate(std::move(batch));
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::PublishAccepted): {
+      wire::PublishAccepted m;
+      if (!wire::decodePayload(frame.payload, m)) return bad("publish reply");
+      return m_listener.onPublishAccepted(m.streamId);
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::PublishAck): {
+      wire::PublishAck m;
+      if (!wire::decodePayload(frame.payload, m)) return bad("publish ack");
+      return m_listener.onPublishAck(m.seq);
+    }
+    case static_cast<std::uint16_t>(wire::MsgType::Notice): {
+      wire::Notice m;
+      if (!wire::decodePayload(frame.payload, m)) return bad("notice");
+      return m_listener.onNotice(m.text);
+    }
+    default:
+      return fail(wire::Reason::ProtoState,
+                  "The host sent an unexpected screen message (type " + std::to_string(frame.type) + ").");
+  }
+}
+
+void ScreenClient::onEnded(const LinkEnd& end) { m_listener.onScreenEnded(end); }
+
+}  // namespace huddle::net

@@ -1,0 +1,61 @@
+// A participant's screen-port connection: logs in with the chat session's token, learns
+// which streams exist, subscribes and returns credits as it consumes updates, and can
+// publish its own stream. Updates are handed to a Listener on the reader thread, which must
+// only queue them (decoding happens elsewhere).
+// Thread: public methods from any thread; Listener calls on the connection's reader thread.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "net/client_link.h"
+#include "net/wire/screen_messages.h"
+
+namespace huddle::net {
+
+struct ScreenClientConfig {
+  ClientLinkSettings link;  // host, screen port, timeouts, wake
+  std::string name;
+  std::uint64_t token = 0;  // from the chat session's Welcome
+};
+
+class ScreenClient : public ClientLink {
+ public:
+  struct Listener {
+    virtual ~Listener() = default;
+    virtual void onScreenConnected() {}
+    virtual void onStreamAnnounced(const wire::StreamInfo&) {}
+    virtual void onStreamEnded(std::uint32_t /*streamId*/, const std::string& /*reason*/) {}
+    // One update; `batch.tiles` point into a buffer the batch keeps alive.
+    virtual void onUpdate(wire::TileBatch&&) {}
+    virtual void onPublishAccepted(std::uint32_t /*streamId*/) {}
+    virtual void onPublishAck(std::uint64_t /*seq*/) {}
+    virtual void onNotice(const std::string&) {}
+    virtual void onScreenEnded(const LinkEnd&) {}
+  };
+
+  explicit ScreenClient(Listener& listener);
+  ~ScreenClient() override;
+
+  void start(ScreenClientConfig config);
+
+  bool subscribe(std::uint32_t streamId, std::uint8_t credits);
+  bool unsubscribe(std::uint32_t streamId);
+  // Returns credits after consuming updates; `fullRefresh` asks for every tile again.
+  bool requestUpdate(std::uint32_t streamId, std::uint8_t credits, bool fullRefresh = false);
+
+  bool publishStart(const std::string& title, std::uint32_t widthPx, std::uint32_t heightPx, std::uint16_t tileSizePx);
+  bool publishTiles(const wire::TileBatch& batch);
+  bool publishStop();
+
+  std::uint64_t bytesReceived() const { return m_bytesIn.load(std::memory_order_relaxed); }
+
+ private:
+  void onWelcome(const wire::Welcome& welcome) override;
+  void onFrame(const wire::Frame& frame) override;
+  void onEnded(const LinkEnd& end) override;
+
+  Listener& m_listener;
+  std::atomic<std::uint64_t> m_bytesIn{0};
+};
+
+}  // namespace huddle::net
