@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "net/socket.h"
 #include "net/wire/codec.h"
 #include "net/wire/messages.h"
 #include "test_support.h"
@@ -175,4 +176,33 @@ TEST(ChatErrors, VersionMismatchMessageNamesBothVersions) {
   ASSERT_TRUE(peer.send(v));
   EXPECT_TRUE(peer.waitClosed(3000));
   EXPECT_TRUE(waitFor([&] { return h.chatHub().stats().closedByReason[static_cast<int>(wire::Reason::Rejected)] == 1; }, 5000));
+}
+
+TEST(ChatErrors, ClientExplainsAVersionMismatchFromTheHost) {
+  // A fake host that answers any Hello with "I speak protocol 3".
+  std::string error;
+  ASSERT_TRUE(net::initNetwork(error)) << error;
+  net::TcpListener listener;
+  ASSERT_TRUE(listener.open(0, 16, error)) << error;
+  std::thread fakeHost([&] {
+    auto s = listener.accept(5000);
+    if (!s) return;
+    char buf[256];
+    s->waitReadable(5000);
+    s->recv(buf, sizeof buf);
+    wire::Reject r;
+    r.hostVersion = 3;
+    r.code = wire::RejectCode::VersionMismatch;
+    r.text = "host speaks protocol 3";
+    base::Bytes f = wire::encodeFrame(r);
+    s->sendAll(f->data(), f->size());
+    s->waitReadable(2000);  // until the client hangs up
+  });
+  TestClient c;
+  c.start(listener.port(), "x");
+  ASSERT_TRUE(waitFor([&] { c.pump(); return c.disconnected; }, 5000));
+  fakeHost.join();
+  EXPECT_EQ(c.disconnectText, "Cannot join 127.0.0.1:" + std::to_string(listener.port()) +
+                                  ": host speaks protocol 3, this build speaks " +
+                                  std::to_string(wire::kProtocolVersion) + ".");
 }
