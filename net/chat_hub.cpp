@@ -35,7 +35,6 @@ struct ChatHub::Peer {
   std::string name;
   std::uint8_t flags = 0;
   std::uint64_t token = 0;
-  std::int64_t lastPingSentUs = 0;
 };
 
 ChatHub::ChatHub(ChatHubConfig config) : m_config(std::move(config)) {}
@@ -138,11 +137,7 @@ void ChatHub::handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& 
     case wire::MsgType::Ping: {
       wire::Ping ping;
       if (!wire::decodePayload(frame.payload, ping)) return dropPeer(*peer, wire::Reason::ProtoMalformed, "bad Ping");
-      wire::Pong pong;
-      pong.nonce = ping.nonce;
-      pong.echoSentUs = ping.sentUs;
-      pong.replyUs = base::wallUs();
-      peer->link->send(wire::encodeFrame(pong));
+      peer->link->send(wire::pongFor(ping));
       return;
     }
     case wire::MsgType::Pong:
@@ -332,21 +327,13 @@ void ChatHub::tick(std::int64_t nowUs) {
     std::lock_guard lock(m_mutex);
     for (const auto& [id, p] : m_peers) {
       if (p->stopped) continue;
-      if (wire::Reason r = p->guard.expired(nowUs, p->state == PeerState::Joined, m_config.guard); r != wire::Reason::None)
-        expired.emplace_back(p, r);
-      else if (p->state == PeerState::Joined && nowUs - p->lastPingSentUs > m_config.heartbeatIntervalUs) {
-        p->lastPingSentUs = nowUs;
-        needPing.push_back(p);
-      }
+      PeerGuard::Watch w = p->guard.watch(nowUs, p->state == PeerState::Joined, m_config.guard);
+      if (w.expired != wire::Reason::None) expired.emplace_back(p, w.expired);
+      else if (w.pingDue) needPing.push_back(p);
     }
   }
   for (auto& [p, reason] : expired) dropPeer(*p, reason, "deadline passed");
-  for (auto& p : needPing) {
-    wire::Ping ping;
-    ping.nonce = static_cast<std::uint64_t>(nowUs);
-    ping.sentUs = base::wallUs();
-    p->link->send(wire::encodeFrame(ping));
-  }
+  for (auto& p : needPing) p->link->send(wire::pingNow(static_cast<std::uint64_t>(nowUs)));
 }
 
 void ChatHub::shutdown(const std::string& reason) {

@@ -25,12 +25,11 @@ namespace huddle::net {
 
 struct ChatHubConfig {
   std::string hostName = "host";
-  GuardLimits guard;  // handshake, partial-frame and heartbeat deadlines, flood rate
+  GuardLimits guard;  // handshake, partial-frame and heartbeat deadlines, pings, flood rate
   // A Hello carrying this token is the host's own user (shown with the host flag).
   std::uint64_t hostToken = 0;
   std::size_t historyMessages = wire::kHistoryMessages;
   std::size_t maxParticipants = 16;
-  std::int64_t heartbeatIntervalUs = 2'000'000;
   double chatRatePerSec = wire::kChatRatePerSec;
   double chatBurst = wire::kChatBurst;
   // Told (outside the hub's lock) when a participant leaves, so its screen connections go too.

@@ -110,10 +110,7 @@ void ClientLink::run() {
 
 void ClientLink::sendPing() {
   ++m_pingsSent;
-  wire::Ping ping;
-  ping.nonce = static_cast<std::uint64_t>(m_pingsSent);
-  ping.sentUs = base::wallUs();
-  m_conn->send(wire::encodeFrame(ping));
+  m_conn->send(wire::pingNow(static_cast<std::uint64_t>(m_pingsSent)));
 }
 
 void ClientLink::leave() {
@@ -180,11 +177,7 @@ void ClientLink::handleFrame(const wire::Frame& frame) {
     case wire::MsgType::Ping: {
       wire::Ping ping;
       if (!wire::decodePayload(frame.payload, ping)) return bad("ping");
-      wire::Pong pong;
-      pong.nonce = ping.nonce;
-      pong.echoSentUs = ping.sentUs;
-      pong.replyUs = base::wallUs();
-      m_conn->send(wire::encodeFrame(pong));
+      m_conn->send(wire::pongFor(ping));
       return;
     }
     case wire::MsgType::Pong: {

@@ -17,6 +17,7 @@ struct GuardLimits {
   std::int64_t partialFrameTimeoutUs = 5'000'000;
   std::int64_t heartbeatTimeoutUs = 10'000'000;
   double floodMessagesPerSec = 500.0;
+  std::int64_t heartbeatIntervalUs = 2'000'000;  // ping a quiet peer this often
 };
 
 class PeerGuard {
@@ -57,13 +58,22 @@ class PeerGuard {
     return true;
   }
 
-  // The deadline this peer has missed, or Reason::None. `handshakeDone` selects the rules.
-  wire::Reason expired(std::int64_t nowUs, bool handshakeDone, const GuardLimits& limits) const {
-    if (!handshakeDone && nowUs - m_attachedUs > limits.handshakeTimeoutUs) return wire::Reason::HandshakeTimeout;
+  struct Watch {
+    wire::Reason expired = wire::Reason::None;  // the deadline this peer missed
+    bool pingDue = false;                       // time to ping it (the caller sends)
+  };
+  // The watchdog's look at this peer; `handshakeDone` selects the rules. Watchdog only.
+  Watch watch(std::int64_t nowUs, bool handshakeDone, const GuardLimits& limits) {
+    Watch w;
     std::int64_t since = m_partialSinceUs.load();
-    if (since && nowUs - since > limits.partialFrameTimeoutUs) return wire::Reason::ProtoStall;
-    if (handshakeDone && nowUs - m_lastRecvUs.load() > limits.heartbeatTimeoutUs) return wire::Reason::HeartbeatTimeout;
-    return wire::Reason::None;
+    if (!handshakeDone && nowUs - m_attachedUs > limits.handshakeTimeoutUs) w.expired = wire::Reason::HandshakeTimeout;
+    else if (since && nowUs - since > limits.partialFrameTimeoutUs) w.expired = wire::Reason::ProtoStall;
+    else if (handshakeDone && nowUs - m_lastRecvUs.load() > limits.heartbeatTimeoutUs) w.expired = wire::Reason::HeartbeatTimeout;
+    else if (handshakeDone && nowUs - m_lastPingSentUs > limits.heartbeatIntervalUs) {
+      m_lastPingSentUs = nowUs;
+      w.pingDue = true;
+    }
+    return w;
   }
 
   // Reader thread only (the decoder is not shared).
@@ -74,7 +84,8 @@ class PeerGuard {
   const std::int64_t m_attachedUs;
   std::atomic<std::int64_t> m_lastRecvUs;
   std::atomic<std::int64_t> m_partialSinceUs{0};
-  std::int64_t m_windowStartUs = 0;  // reader thread only
+  std::int64_t m_lastPingSentUs = 0;  // watchdog only
+  std::int64_t m_windowStartUs = 0;   // reader thread only
   std::uint32_t m_framesInWindow = 0;
 };
 

@@ -48,7 +48,6 @@ struct ScreenHub::Peer {
   std::size_t nextSub = 0;        // round-robin start, so no stream starves the others
   bool updateQueued = false;      // an update sits in the connection's queue
   std::uint32_t publishing = 0;   // stream id this peer publishes, 0 if none
-  std::int64_t lastPingSentUs = 0;
 };
 
 ScreenHub::ScreenHub(ScreenHubConfig config, TokenCheck tokenCheck, SharingChanged sharingChanged)
@@ -147,11 +146,7 @@ void ScreenHub::handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame
     case static_cast<std::uint16_t>(wire::MsgType::Ping): {
       wire::Ping ping;
       if (!wire::decodePayload(frame.payload, ping)) return malformed("Ping");
-      wire::Pong pong;
-      pong.nonce = ping.nonce;
-      pong.echoSentUs = ping.sentUs;
-      pong.replyUs = base::wallUs();
-      peer->link->send(wire::encodeFrame(pong));
+      peer->link->send(wire::pongFor(ping));
       return;
     }
     case static_cast<std::uint16_t>(wire::MsgType::Pong):
@@ -453,22 +448,13 @@ void ScreenHub::tick(std::int64_t nowUs) {
     std::lock_guard lock(m_mutex);
     for (const auto& [id, p] : m_peers) {
       if (p->stopped) continue;
-      bool ready = p->state == PeerState::Ready;
-      if (wire::Reason r = p->guard.expired(nowUs, ready, m_config.guard); r != wire::Reason::None)
-        expired.emplace_back(p, r);
-      else if (ready && nowUs - p->lastPingSentUs > m_config.heartbeatIntervalUs) {
-        p->lastPingSentUs = nowUs;
-        needPing.push_back(p);
-      }
+      PeerGuard::Watch w = p->guard.watch(nowUs, p->state == PeerState::Ready, m_config.guard);
+      if (w.expired != wire::Reason::None) expired.emplace_back(p, w.expired);
+      else if (w.pingDue) needPing.push_back(p);
     }
   }
   for (auto& [p, reason] : expired) dropPeer(*p, reason, "deadline passed");
-  for (auto& p : needPing) {
-    wire::Ping ping;
-    ping.nonce = static_cast<std::uint64_t>(nowUs);
-    ping.sentUs = base::wallUs();
-    p->link->send(wire::encodeFrame(ping));
-  }
+  for (auto& p : needPing) p->link->send(wire::pingNow(static_cast<std::uint64_t>(nowUs)));
 }
 
 void ScreenHub::shutdown(const std::string& reason) {

@@ -30,7 +30,6 @@ namespace huddle::net {
 struct ScreenHubConfig {
   std::string hostName = "host";
   GuardLimits guard;
-  std::int64_t heartbeatIntervalUs = 2'000'000;
   std::size_t maxStreams = wire::kMaxStreamsPerSession;
 };
 

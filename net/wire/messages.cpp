@@ -1,5 +1,6 @@
 #include "net/wire/messages.h"
 
+#include "net/base/clock.h"
 #include "net/base/utf8.h"
 
 namespace huddle::wire {
@@ -101,6 +102,21 @@ bool Ping::read(Reader& r) { nonce = r.u64(); sentUs = r.i64(); return r.ok(); }
 
 void Pong::write(Writer& w) const { w.u64(nonce); w.i64(echoSentUs); w.i64(replyUs); }
 bool Pong::read(Reader& r) { nonce = r.u64(); echoSentUs = r.i64(); replyUs = r.i64(); return r.ok(); }
+
+base::Bytes pongFor(const Ping& ping) {
+  Pong pong;
+  pong.nonce = ping.nonce;
+  pong.echoSentUs = ping.sentUs;
+  pong.replyUs = base::wallUs();
+  return encodeFrame(pong);
+}
+
+base::Bytes pingNow(std::uint64_t nonce) {
+  Ping ping;
+  ping.nonce = nonce;
+  ping.sentUs = base::wallUs();
+  return encodeFrame(ping);
+}
 
 void SessionEnd::write(Writer& w) const { w.str(reason); }
 bool SessionEnd::read(Reader& r) {

@@ -86,7 +86,7 @@ struct Reject {
 struct Ping {
   static constexpr MsgType kType = MsgType::Ping;
   std::uint64_t nonce = 0;
-  std::int64_t sentUs = 0;
+  std::int64_t sentUs = 0;  // the pinger's wall clock
   void write(Writer& w) const;
   bool read(Reader& r);
 };
@@ -99,6 +99,11 @@ struct Pong {
   void write(Writer& w) const;
   bool read(Reader& r);
 };
+
+// The answer to `ping`, stamped with our wall clock.
+base::Bytes pongFor(const Ping& ping);
+// A ping stamped with our wall clock now.
+base::Bytes pingNow(std::uint64_t nonce);
 
 struct Bye {
   static constexpr MsgType kType = MsgType::Bye;

@@ -20,7 +20,7 @@ std::uint16_t portFrom(const std::string& hostOutput) {
 }  // namespace
 
 TEST(Binary, HostAndTwoClientsChatThenHostEndsTheSession) {
-  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0"});
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0"});
   ASSERT_TRUE(host.started());
   ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
   EXPECT_NE(host.output().find("127.0.0.1:"), std::string::npos);
@@ -58,7 +58,7 @@ TEST(Binary, HostAndTwoClientsChatThenHostEndsTheSession) {
 }
 
 TEST(Binary, SigtermAlsoEndsTheHostCleanly) {
-  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--chat-port", "0"});
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--chat-port", "0", "--screen-port", "0"});
   ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(10000), 0);
@@ -81,7 +81,7 @@ TEST(Binary, BadOptionsExitWithCode2AndNameTheOption) {
   };
   for (auto& tc : cases) {
     std::vector<std::string> argv = {"/bin/sh", "-c"};
-    std::string cmd = std::string(HUDDLE_BINARY);
+    std::string cmd = "exec " + std::string(HUDDLE_BINARY);
     for (auto& a : tc.args) cmd += " '" + a + "'";
     argv.push_back(cmd + " 2>&1");
     Subprocess p(argv);
@@ -95,7 +95,7 @@ TEST(Binary, JoiningNobodyFailsWithAClearMessage) {
   // Grab a free port by hosting briefly, then join it after the host is gone.
   std::uint16_t port;
   {
-    Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--chat-port", "0"});
+    Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--chat-port", "0", "--screen-port", "0"});
     ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000));
     port = portFrom(host.output());
     host.signal(SIGTERM);
@@ -108,10 +108,10 @@ TEST(Binary, JoiningNobodyFailsWithAClearMessage) {
 
 TEST(Binary, NoDisplayMeansAClearMessageAndAHeadlessHost) {
   Subprocess host({"/usr/bin/env", "-u", "DISPLAY", "-u", "WAYLAND_DISPLAY", "/bin/sh", "-c",
-                   std::string(HUDDLE_BINARY) + " --chat-port 0 2>&1"});
+                   "exec " + std::string(HUDDLE_BINARY) + " --chat-port 0 --screen-port 0 2>&1"});
   ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
   EXPECT_NE(host.output().find("no window"), std::string::npos) << host.output();
-  // `sh -c` may or may not exec the binary; end the whole child either way.
+  // `exec` made the shell become huddle, so the signal reaches it (and no process is left).
   host.signal(SIGTERM);
-  host.wait(5000);
+  EXPECT_EQ(host.wait(10000), 0);
 }
