@@ -4,6 +4,7 @@
 #include "app/session/chat_command.h"
 #include "app/session/chat_log.h"
 #include "app/session/options.h"
+#include "app/session/stream_stats.h"
 
 using namespace huddle::session;
 
@@ -127,4 +128,30 @@ TEST(ChatLog, IsBounded) {
   for (int i = 0; i < 25; ++i) log.addLocal(ChatLine::Style::Notice, std::to_string(i));
   ASSERT_EQ(log.lines().size(), 10u);
   EXPECT_EQ(log.lines().front().text, "15");
+}
+
+TEST(StreamStats, RatesAndPercentilesOverTheWindow) {
+  huddle::session::StreamStats stats(1'000'000);
+  for (int i = 0; i < 100; ++i)
+    stats.record(10'000'000 + i * 10'000, 1000, 2, 1.0, static_cast<double>(i + 1));  // 100 updates in 1 s
+  auto s = stats.snapshot(10'990'000);
+  EXPECT_NEAR(s.updatesPerSec, 100.0, 0.01);
+  EXPECT_NEAR(s.bytesPerSec, 100000.0, 0.1);
+  EXPECT_DOUBLE_EQ(s.latencyMsP50, 50.0);
+  EXPECT_DOUBLE_EQ(s.latencyMsP95, 95.0);
+  EXPECT_DOUBLE_EQ(s.latencyMsP99, 99.0);
+  EXPECT_EQ(s.updates, 100u);
+  EXPECT_EQ(s.tiles, 200u);
+  // Two seconds later the window is empty but the totals remain.
+  auto later = stats.snapshot(13'000'000);
+  EXPECT_EQ(later.updatesPerSec, 0.0);
+  EXPECT_EQ(later.updates, 100u);
+  EXPECT_EQ(stats.allLatenciesMs().size(), 100u);
+}
+
+TEST(StreamStats, PercentileEdgeCases) {
+  EXPECT_EQ(huddle::session::percentile({}, 50), 0.0);
+  EXPECT_EQ(huddle::session::percentile({7}, 99), 7.0);
+  EXPECT_EQ(huddle::session::percentile({3, 1, 2}, 0), 1.0);
+  EXPECT_EQ(huddle::session::percentile({3, 1, 2}, 100), 3.0);
 }

@@ -1,0 +1,74 @@
+#include "app/session/stream_stats.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace huddle::session {
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  double rank = std::ceil(p / 100.0 * static_cast<double>(values.size()));
+  std::size_t index = rank < 1 ? 0 : static_cast<std::size_t>(rank) - 1;
+  return values[std::min(index, values.size() - 1)];
+}
+
+void StreamStats::record(std::int64_t nowUs, std::uint64_t bytes, std::uint32_t tiles, double decodeMs,
+                         double latencyMs) {
+  std::lock_guard lock(m_mutex);
+  m_window.push_back({nowUs, bytes, decodeMs, latencyMs});
+  trim(nowUs);
+  ++m_totals.updates;
+  m_totals.bytes += bytes;
+  m_totals.tiles += tiles;
+  // Bounded: an hour at 120 updates/s, after which the oldest half is dropped.
+  if (latencyMs >= 0) {
+    if (m_allLatencies.size() >= 432'000) m_allLatencies.erase(m_allLatencies.begin(), m_allLatencies.begin() + 216'000);
+    m_allLatencies.push_back(latencyMs);
+  }
+}
+
+void StreamStats::recordDecodeError() {
+  std::lock_guard lock(m_mutex);
+  ++m_totals.decodeErrors;
+}
+
+void StreamStats::setSize(std::uint32_t widthPx, std::uint32_t heightPx) {
+  std::lock_guard lock(m_mutex);
+  m_totals.widthPx = widthPx;
+  m_totals.heightPx = heightPx;
+}
+
+void StreamStats::trim(std::int64_t nowUs) const {
+  while (!m_window.empty() && nowUs - m_window.front().atUs > m_windowUs) m_window.pop_front();
+}
+
+StreamStatsSnapshot StreamStats::snapshot(std::int64_t nowUs) const {
+  std::lock_guard lock(m_mutex);
+  trim(nowUs);
+  StreamStatsSnapshot s = m_totals;
+  if (m_window.empty()) return s;
+  const double seconds = static_cast<double>(m_windowUs) / 1e6;
+  std::uint64_t bytes = 0;
+  double decode = 0;
+  std::vector<double> latencies;
+  for (const auto& x : m_window) {
+    bytes += x.bytes;
+    decode += x.decodeMs;
+    if (x.latencyMs >= 0) latencies.push_back(x.latencyMs);
+  }
+  s.updatesPerSec = static_cast<double>(m_window.size()) / seconds;
+  s.bytesPerSec = static_cast<double>(bytes) / seconds;
+  s.decodeMsMean = decode / static_cast<double>(m_window.size());
+  s.latencyMsP50 = percentile(latencies, 50);
+  s.latencyMsP95 = percentile(latencies, 95);
+  s.latencyMsP99 = percentile(latencies, 99);
+  return s;
+}
+
+std::vector<double> StreamStats::allLatenciesMs() const {
+  std::lock_guard lock(m_mutex);
+  return m_allLatencies;
+}
+
+}  // namespace huddle::session
