@@ -14,6 +14,15 @@ bool parsePort(const std::string& text, std::uint16_t& port) {
   return true;
 }
 
+bool parseSeconds(const std::string& text, double& seconds) {
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || !(value >= 0 && value <= 86400))
+    return false;
+  seconds = value;
+  return true;
+}
+
 bool splitHostPort(const std::string& address, std::string& host, std::uint16_t& port, std::uint16_t defaultPort,
                    std::string& error) {
   std::size_t colon = address.rfind(':');
@@ -48,6 +57,9 @@ std::string usageText() {
          "  --headless           no window: a host prints where to join; a client is a\n"
          "                       terminal chat (lines on stdin are said; EOF leaves)\n"
          "  --log-level LEVEL    debug, info, warn (default) or error, on stderr\n"
+         "  --screenshot FILE    save what the window shows as a PNG (after 3 s, or\n"
+         "                       --screenshot-after SECONDS)\n"
+         "  --quit-after SECONDS close the window after that long (for scripts)\n"
          "  --help               show this help\n"
          "  --version            show the version\n";
 }
@@ -105,6 +117,13 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       if (!needValue(o.logLevel)) return fail("option --log-level needs a level");
       if (o.logLevel != "debug" && o.logLevel != "info" && o.logLevel != "warn" && o.logLevel != "error")
         return fail("option --log-level: unknown level '" + o.logLevel + "'");
+    } else if (arg == "--screenshot") {
+      if (!needValue(o.screenshotPath) || o.screenshotPath.empty()) return fail("option --screenshot needs a file name");
+    } else if (arg == "--screenshot-after" || arg == "--quit-after") {
+      std::string text;
+      if (!needValue(text)) return fail("option " + arg + " needs a number of seconds");
+      double& out = arg == "--quit-after" ? o.quitAfterSec : o.screenshotAfterSec;
+      if (!parseSeconds(text, out)) return fail("option " + arg + ": '" + text + "' is not a number of seconds (0-86400)");
     } else if (arg == "--help" || arg == "-h") {
       o.help = true;
     } else if (arg == "--version") {

@@ -22,6 +22,10 @@ struct Options {
   bool help = false;
   bool version = false;
   std::string logLevel;      // --log-level LEVEL
+  // Window testing and bug reports: save what the window shows as a PNG after a delay.
+  std::string screenshotPath;       // --screenshot FILE
+  double screenshotAfterSec = 3.0;  // --screenshot-after SECONDS
+  double quitAfterSec = 0;          // --quit-after SECONDS (0: run until closed)
 };
 
 struct ParseResult {
@@ -35,6 +39,8 @@ std::string usageText();
 // Splits "host", "host:port" into parts; the port falls back to `defaultPort`.
 bool splitHostPort(const std::string& address, std::string& host, std::uint16_t& port, std::uint16_t defaultPort,
                    std::string& error);
+// Parses a number of seconds, 0..86400; false on anything else.
+bool parseSeconds(const std::string& text, double& seconds);
 // Parses a TCP port 0..65535 written in decimal; false on anything else.
 bool parsePort(const std::string& text, std::uint16_t& port);
 

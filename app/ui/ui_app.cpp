@@ -123,6 +123,11 @@ void UiApp::requestQuit() {
   }
 }
 
+void UiApp::quitNow() {
+  leaveSession();
+  m_quit = true;
+}
+
 void UiApp::pumpEvents() {
   net::ChatClient* client = chatClient();
   if (!client) return;

@@ -28,6 +28,8 @@ class UiApp {
   bool wantsToQuit() const { return m_quit; }
   // The window's close button / Esc: a host asks first, since it ends everyone's session.
   void requestQuit();
+  // Quits without asking, ending any session gracefully (signals, --quit-after).
+  void quitNow();
 
  private:
   enum class Mode { Idle, Hosting, Joined };

@@ -7,8 +7,14 @@
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
 
+#include <stb_image_write.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <vector>
 
 #include "app/ui/ui_app.h"
 #include "net/base/log.h"
@@ -17,6 +23,11 @@ namespace huddle::ui {
 
 namespace {
 constexpr const char* kTag = "ui/window";
+
+std::atomic<int> g_signal{0};
+// Only an atomic store: nothing else is safe in a signal handler. The loop wakes within
+// its idle timeout and ends the session gracefully.
+void onSignal(int sig) { g_signal.store(sig); }
 
 void onGlfwError(int code, const char* text) { HLOG_WARN(kTag, "GLFW error %d: %s", code, text); }
 
@@ -32,6 +43,16 @@ void setUpFonts(float scale) {
     config.SizePixels = 13.0f * scale;
     io.Fonts->AddFontDefault(&config);
   }
+}
+// Saves the current back buffer (what the next swap shows) as a PNG.
+bool saveBackbufferPng(const std::string& path, int widthPx, int heightPx) {
+  std::vector<unsigned char> rgba(static_cast<std::size_t>(widthPx) * heightPx * 4);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadBuffer(GL_BACK);
+  glReadPixels(0, 0, widthPx, heightPx, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
+  // OpenGL's rows go bottom-up; PNG's top-down.
+  stbi_flip_vertically_on_write(1);
+  return stbi_write_png(path.c_str(), widthPx, heightPx, 4, rgba.data(), widthPx * 4) != 0;
 }
 }  // namespace
 
@@ -60,6 +81,11 @@ int runWindow(const session::Options& options) {
     return 1;
   }
   glfwSwapInterval(1);
+  struct sigaction sa {};
+  sa.sa_handler = onSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
 
   float scaleX = 1.0f, scaleY = 1.0f;
   glfwGetWindowContentScale(window, &scaleX, &scaleY);
@@ -77,7 +103,17 @@ int runWindow(const session::Options& options) {
     // Network threads wake the loop through GLFW's thread-safe empty event.
     UiApp app(options, [] { glfwPostEmptyEvent(); });
     std::string shownTitle;
+    const auto started = std::chrono::steady_clock::now();
+    auto secondsSinceStart = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
+    bool screenshotPending = !options.screenshotPath.empty();
     while (!app.wantsToQuit()) {
+      // A signal or --quit-after ends the session for everyone as "End session" would.
+      if (g_signal.load() != 0 || (options.quitAfterSec > 0 && secondsSinceStart() >= options.quitAfterSec)) {
+        app.quitNow();
+        break;
+      }
       // Idle pacing: sleep until input or news, but redraw at least 4 times a second.
       glfwWaitEventsTimeout(0.25);
       if (glfwWindowShouldClose(window)) {
@@ -96,6 +132,13 @@ int runWindow(const session::Options& options) {
       glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
       glClear(GL_COLOR_BUFFER_BIT);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      if (screenshotPending && secondsSinceStart() >= options.screenshotAfterSec) {
+        screenshotPending = false;
+        if (saveBackbufferPng(options.screenshotPath, fbW, fbH))
+          std::fprintf(stderr, "huddle: saved the window to %s\n", options.screenshotPath.c_str());
+        else
+          std::fprintf(stderr, "huddle: cannot write the screenshot to %s\n", options.screenshotPath.c_str());
+      }
       glfwSwapBuffers(window);
       if (std::string t = app.title(); t != shownTitle) {
         glfwSetWindowTitle(window, t.c_str());

@@ -4,7 +4,7 @@
 
 #include <regex>
 
-#include "subprocess.h"
+#include "tests/support/subprocess.h"
 
 using huddle::test::Subprocess;
 

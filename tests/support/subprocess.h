@@ -18,7 +18,8 @@ namespace huddle::test {
 
 class Subprocess {
  public:
-  explicit Subprocess(const std::vector<std::string>& argv) {
+  // Runs argv[0] (a full path); `extraEnv` entries ("NAME=value") are added to ours.
+  explicit Subprocess(const std::vector<std::string>& argv, const std::vector<std::string>& extraEnv = {}) {
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return;
     posix_spawn_file_actions_t actions;
@@ -28,7 +29,18 @@ class Subprocess {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    if (posix_spawn(&m_pid, args[0], &actions, nullptr, args.data(), environ) != 0) m_pid = -1;
+    std::vector<std::string> envStore(extraEnv.begin(), extraEnv.end());
+    for (char** e = environ; *e; ++e) {
+      std::string entry = *e;
+      std::string name = entry.substr(0, entry.find('=') + 1);
+      bool overridden = false;
+      for (const auto& x : extraEnv) overridden = overridden || x.rfind(name, 0) == 0;
+      if (!overridden) envStore.push_back(entry);
+    }
+    std::vector<char*> env;
+    for (auto& e : envStore) env.push_back(e.data());
+    env.push_back(nullptr);
+    if (posix_spawn(&m_pid, args[0], &actions, nullptr, args.data(), env.data()) != 0) m_pid = -1;
     posix_spawn_file_actions_destroy(&actions);
     ::close(in[0]);
     ::close(out[1]);

@@ -1,0 +1,82 @@
+// The window as a person uses it: a client window joins a host, chat typed into the window
+// (xdotool) reaches the host, and the window's own screenshot shows a drawn UI.
+#include <gtest/gtest.h>
+
+#include <stb_image.h>
+
+#include <cstdio>
+#include <regex>
+
+#include "tests/support/subprocess.h"
+#include "tests/support/xvfb.h"
+
+using huddle::test::Subprocess;
+using huddle::test::Xvfb;
+
+namespace {
+
+std::uint16_t portFrom(const std::string& hostOutput, const char* which) {
+  std::smatch m;
+  std::regex re(std::string(which) + " port ([0-9]+)");
+  if (!std::regex_search(hostOutput, m, re)) return 0;
+  return static_cast<std::uint16_t>(std::stoi(m[1]));
+}
+
+// Runs xdotool on the test's display; true if it succeeded.
+bool xdotool(const std::string& display, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/xdotool"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Subprocess p(argv, {"DISPLAY=" + display});
+  return p.wait(15000) == 0;
+}
+
+}  // namespace
+
+TEST(Window, ChatTypedInTheWindowReachesTheHost) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  std::uint16_t chatPort = portFrom(host.output(), "Chat");
+  std::uint16_t screenPort = portFrom(host.output(), "screen");
+  ASSERT_NE(chatPort, 0);
+
+  std::string shot = ::testing::TempDir() + "huddle_window_test.png";
+  std::remove(shot.c_str());
+  Subprocess window({HUDDLE_BINARY, "--join", "127.0.0.1:" + std::to_string(chatPort), "--screen-port",
+                     std::to_string(screenPort), "--name", "bob", "--screenshot", shot, "--screenshot-after", "5",
+                     "--quit-after", "7"},
+                    {"DISPLAY=" + xvfb.display()});
+  ASSERT_TRUE(window.started());
+  ASSERT_TRUE(host.waitForOutput("* bob joined", 10000)) << host.output();
+
+  // The chat input has keyboard focus once joined; type into the real window.
+  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "hello from the window"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
+  EXPECT_TRUE(host.waitForOutput("bob: hello from the window", 10000)) << host.output();
+  host.writeLine("hi bob");
+
+  // The window quits by itself after 7 s, leaving the session politely.
+  EXPECT_EQ(window.wait(20000), 0);
+  EXPECT_TRUE(host.waitForOutput("* bob left", 10000)) << host.output();
+
+  int w = 0, h = 0, n = 0;
+  unsigned char* pixels = stbi_load(shot.c_str(), &w, &h, &n, 3);
+  ASSERT_NE(pixels, nullptr) << "no screenshot at " << shot;
+  EXPECT_GE(w, 640);
+  EXPECT_GE(h, 400);
+  // A drawn UI: many distinct colours (panels, text, buttons), not a blank or black frame.
+  std::vector<bool> seen(1 << 15, false);
+  int distinct = 0;
+  for (int i = 0; i < w * h; ++i) {
+    int key = (pixels[i * 3] >> 3) << 10 | (pixels[i * 3 + 1] >> 3) << 5 | (pixels[i * 3 + 2] >> 3);
+    if (!seen[static_cast<std::size_t>(key)]) seen[static_cast<std::size_t>(key)] = true, ++distinct;
+  }
+  stbi_image_free(pixels);
+  EXPECT_GT(distinct, 20);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
+}

@@ -1,0 +1,83 @@
+// Starts a private Xvfb for a test on a free display number and ends it (by its PID) when
+// the object goes, even if the test failed. Tests that need a display skip when Xvfb is
+// not installed.
+#pragma once
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace huddle::test {
+
+class Xvfb {
+ public:
+  // Tries displays :first..:last whose lock file is absent; waits (bounded) for the socket.
+  explicit Xvfb(int first = 80, int last = 99, const std::string& screen = "1920x1080x24") {
+    if (access("/usr/bin/Xvfb", X_OK) != 0) return;
+    for (int n = first; n <= last && m_pid <= 0; ++n) {
+      std::string lock = "/tmp/.X" + std::to_string(n) + "-lock";
+      if (access(lock.c_str(), F_OK) == 0) continue;
+      std::string display = ":" + std::to_string(n);
+      std::vector<std::string> argv = {"/usr/bin/Xvfb", display, "-screen", "0", screen, "-nolisten", "tcp", "-noreset"};
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      posix_spawn_file_actions_t actions;
+      posix_spawn_file_actions_init(&actions);
+      posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+      pid_t pid = -1;
+      int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+      posix_spawn_file_actions_destroy(&actions);
+      if (rc != 0) continue;
+      std::string socket = "/tmp/.X11-unix/X" + std::to_string(n);
+      bool ready = false;
+      for (int i = 0; i < 100 && !ready; ++i) {  // up to 10 s
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        int status = 0;
+        if (waitpid(pid, &status, WNOHANG) == pid) break;  // it died: display taken, try the next
+        struct stat st {};
+        ready = stat(socket.c_str(), &st) == 0;
+      }
+      if (ready) {
+        m_pid = pid;
+        m_display = display;
+      } else {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  }
+  ~Xvfb() {
+    if (m_pid > 0) {
+      kill(m_pid, SIGTERM);
+      int status = 0;
+      for (int i = 0; i < 50 && waitpid(m_pid, &status, WNOHANG) != m_pid; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (kill(m_pid, 0) == 0) {
+        kill(m_pid, SIGKILL);
+        waitpid(m_pid, nullptr, 0);
+      }
+    }
+  }
+  Xvfb(const Xvfb&) = delete;
+  Xvfb& operator=(const Xvfb&) = delete;
+
+  bool running() const { return m_pid > 0; }
+  const std::string& display() const { return m_display; }
+
+ private:
+  pid_t m_pid = -1;
+  std::string m_display;
+};
+
+}  // namespace huddle::test
