@@ -1,0 +1,183 @@
+// TLS engine tests with no sockets: two engines pass ciphertext back and forth in memory.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "net/tls_engine.h"
+
+using namespace huddle;
+using namespace huddle::net;
+
+namespace {
+
+struct Pair {
+  std::unique_ptr<TlsEngine> client, server;
+  base::ByteVec toClient, toServer;  // plaintext each side received
+
+  // Moves ciphertext both ways until nothing is left to move (bounded).
+  bool pump() {
+    for (int i = 0; i < 20; ++i) {
+      base::ByteVec c2s = client->takeCiphertext(), s2c = server->takeCiphertext();
+      if (c2s.empty() && s2c.empty()) return true;
+      if (!c2s.empty() && server->feed(c2s, toServer) == TlsEngine::Status::Failed) return false;
+      if (!s2c.empty() && client->feed(s2c, toClient) == TlsEngine::Status::Failed) return false;
+    }
+    return false;
+  }
+};
+
+std::unique_ptr<HostIdentity> identity() {
+  std::string error;
+  auto id = HostIdentity::generate(error);
+  EXPECT_TRUE(id) << error;
+  return id;
+}
+
+Pair connect(const HostIdentity& id, const TlsEngine::ClientTrust& trust) {
+  std::string error;
+  Pair p;
+  p.server = TlsEngine::server(id, error);
+  p.client = TlsEngine::client(trust, error);
+  EXPECT_TRUE(p.server && p.client) << error;
+  p.client->start();
+  return p;
+}
+
+}  // namespace
+
+TEST(Tls, PinnedHandshakeAndDataBothWays) {
+  auto id = identity();
+  TlsEngine::ClientTrust trust;
+  trust.pin = id->fingerprint();
+  trust.pinBytes = 32;
+  Pair p = connect(*id, trust);
+  ASSERT_TRUE(p.pump());
+  ASSERT_TRUE(p.client->handshakeDone());
+  ASSERT_TRUE(p.server->handshakeDone());
+  std::string hello = "hello over TLS 1.3";
+  ASSERT_EQ(p.client->write(std::span(reinterpret_cast<const std::uint8_t*>(hello.data()), hello.size())), TlsEngine::Status::Ok);
+  base::ByteVec big(300000);
+  std::mt19937 rng(7);
+  for (auto& b : big) b = static_cast<std::uint8_t>(rng());
+  ASSERT_EQ(p.server->write(big), TlsEngine::Status::Ok);
+  ASSERT_TRUE(p.pump());
+  EXPECT_EQ(std::string(p.toServer.begin(), p.toServer.end()), hello);
+  EXPECT_EQ(p.toClient, big);
+}
+
+TEST(Tls, ShortCodePinWorks) {
+  auto id = identity();
+  TlsEngine::ClientTrust trust;
+  std::size_t bytes = 0;
+  ASSERT_TRUE(parseFingerprint(shortCode(id->fingerprint()), trust.pin, bytes));
+  EXPECT_EQ(bytes, 10u);
+  trust.pinBytes = bytes;
+  Pair p = connect(*id, trust);
+  ASSERT_TRUE(p.pump());
+  EXPECT_TRUE(p.client->handshakeDone());
+}
+
+TEST(Tls, WrongKeyFailsInTheHandshakeBeforeAnyApplicationByte) {
+  auto real = identity();
+  auto impostor = identity();
+  TlsEngine::ClientTrust trust;
+  trust.pin = real->fingerprint();
+  trust.pinBytes = 32;
+  Pair p = connect(*impostor, trust);
+  EXPECT_FALSE(p.pump());
+  EXPECT_FALSE(p.client->handshakeDone());
+  EXPECT_TRUE(p.client->pinMismatch());
+  EXPECT_NE(p.client->error().find("does not match"), std::string::npos) << p.client->error();
+  std::uint8_t secret[4] = {1, 2, 3, 4};
+  EXPECT_EQ(p.client->write(secret), TlsEngine::Status::Failed);  // nothing can be sent
+  EXPECT_TRUE(p.toServer.empty());
+}
+
+TEST(Tls, TrustOnFirstUseReportsTheKey) {
+  auto id = identity();
+  Pair p = connect(*id, TlsEngine::ClientTrust{});
+  ASSERT_TRUE(p.pump());
+  ASSERT_TRUE(p.client->handshakeDone());
+  EXPECT_EQ(p.client->peerFingerprint(), id->fingerprint());
+}
+
+TEST(Tls, ExporterMatchesAcrossTheSessionAndDiffersBetweenSessions) {
+  auto id = identity();
+  TlsEngine::ClientTrust trust;
+  trust.pin = id->fingerprint();
+  trust.pinBytes = 32;
+  Pair a = connect(*id, trust), b = connect(*id, trust);
+  ASSERT_TRUE(a.pump());
+  ASSERT_TRUE(b.pump());
+  std::array<std::uint8_t, 32> ac{}, as{}, bc{};
+  ASSERT_TRUE(a.client->exportKeyingMaterial("EXPORTER-huddle-auth-v1", ac));
+  ASSERT_TRUE(a.server->exportKeyingMaterial("EXPORTER-huddle-auth-v1", as));
+  ASSERT_TRUE(b.client->exportKeyingMaterial("EXPORTER-huddle-auth-v1", bc));
+  EXPECT_EQ(ac, as);
+  EXPECT_NE(ac, bc);
+}
+
+TEST(Tls, GarbageFailsTheServerCleanly) {
+  auto id = identity();
+  std::string error;
+  auto server = TlsEngine::server(*id, error);
+  base::ByteVec junk(4096, 0x42), out;
+  EXPECT_EQ(server->feed(junk, out), TlsEngine::Status::Failed);
+  EXPECT_FALSE(server->error().empty());
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(Tls, RandomChunkingOfTheHandshakeAndRecords) {
+  auto id = identity();
+  TlsEngine::ClientTrust trust;
+  trust.pin = id->fingerprint();
+  trust.pinBytes = 32;
+  std::string error;
+  auto server = TlsEngine::server(*id, error);
+  auto client = TlsEngine::client(trust, error);
+  client->start();
+  std::mt19937 rng(99);
+  base::ByteVec atServer, atClient;
+  auto dribble = [&](base::ByteVec bytes, TlsEngine& to, base::ByteVec& plain) {
+    for (std::size_t off = 0; off < bytes.size();) {
+      std::size_t n = std::min<std::size_t>(bytes.size() - off, rng() % 37 + 1);
+      ASSERT_EQ(to.feed(std::span(bytes.data() + off, n), plain), TlsEngine::Status::Ok);
+      off += n;
+    }
+  };
+  for (int i = 0; i < 10 && !(client->handshakeDone() && server->handshakeDone()); ++i) {
+    dribble(client->takeCiphertext(), *server, atServer);
+    dribble(server->takeCiphertext(), *client, atClient);
+  }
+  ASSERT_TRUE(client->handshakeDone() && server->handshakeDone());
+  base::ByteVec msg(50000, 0x5A);
+  ASSERT_EQ(client->write(msg), TlsEngine::Status::Ok);
+  dribble(client->takeCiphertext(), *server, atServer);
+  EXPECT_EQ(atServer, msg);
+}
+
+TEST(Identity, PemRoundTripKeepsTheFingerprint) {
+  auto id = identity();
+  std::string error;
+  auto again = HostIdentity::fromPem(id->keyPem(), id->certPem(), error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_EQ(again->fingerprint(), id->fingerprint());
+  auto other = identity();
+  EXPECT_FALSE(HostIdentity::fromPem(id->keyPem(), other->certPem(), error));  // mismatched pair
+  EXPECT_FALSE(HostIdentity::fromPem("garbage", id->certPem(), error));
+}
+
+TEST(Identity, FingerprintTextRoundTrip) {
+  auto id = identity();
+  std::string full = fingerprintText(id->fingerprint());
+  Fingerprint parsed{};
+  std::size_t bytes = 0;
+  ASSERT_TRUE(parseFingerprint(full, parsed, bytes));
+  EXPECT_EQ(bytes, 32u);
+  EXPECT_EQ(parsed, id->fingerprint());
+  std::string code = shortCode(id->fingerprint());
+  EXPECT_EQ(code.rfind("HUDL-", 0), 0u);
+  EXPECT_EQ(code.size(), 5u + 19u);
+  EXPECT_FALSE(parseFingerprint("HUDL-0000-1111-IIII-OOOO", parsed, bytes));  // look-alikes are not in the alphabet
+  EXPECT_FALSE(parseFingerprint("short", parsed, bytes));
+}
