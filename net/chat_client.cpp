@@ -15,6 +15,7 @@ void ChatClient::start(ChatClientConfig config) {
   s.heartbeatIntervalUs = config.heartbeatIntervalUs;
   s.heartbeatTimeoutUs = config.heartbeatTimeoutUs;
   s.wake = std::move(config.wake);
+  s.tls = config.tls;
   startLink(std::move(s), config.name, config.hostToken);
 }
 

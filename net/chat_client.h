@@ -29,6 +29,7 @@ struct ChatClientConfig {
   std::int64_t heartbeatTimeoutUs = 10'000'000;
   // Called on a network thread after an event is queued (the window wakes its loop).
   std::function<void()> wake;
+  std::optional<TlsEngine::ClientTrust> tls;  // see ClientLinkSettings
 };
 
 struct ChatClientEvent {

@@ -63,6 +63,21 @@ void ClientLink::run() {
   options.sendStallUs = m_settings.heartbeatTimeoutUs;
   options.maxQueuedBytes = 64 * 1024 * 1024;  // a publisher's frames; bounded by its acks
   m_conn = std::make_unique<Connection>(std::move(cr.socket), options);
+  if (m_settings.tls) {
+    std::string error;
+    auto tls = TlsEngine::client(*m_settings.tls, error);
+    if (!tls) {
+      LinkEnd end;
+      end.text = "Failed to connect to " + where() + ": " + error;
+      end.neverJoined = true;
+      end.reason = wire::Reason::Tls;
+      onEnded(end);
+      wake();
+      m_finished = true;
+      return;
+    }
+    m_conn->setTls(std::move(tls));
+  }
   if (!m_conn->start(this)) {
     LinkEnd end;
     end.text = "Failed to connect to " + where() + ": cannot start threads";
@@ -220,6 +235,13 @@ void ClientLink::onClosed(wire::Reason reason, const std::string& detail) {
     end.text = m_endText;
   }
   end.neverJoined = !wasJoined && !end.sessionEnded;
+  if (end.text.empty() && reason == wire::Reason::Tls && detail.find("does not match") != std::string::npos) {
+    // Worded like ssh's warning: this is a hard stop, never something to click through.
+    end.text = "WARNING: the host at " + where() + " is not the host you expected: its key does not match the "
+               "fingerprint you pinned. Someone may be impersonating it. Not connecting.";
+  } else if (end.text.empty() && reason == wire::Reason::Tls) {
+    end.text = "Failed to join " + where() + ": the secure connection failed (" + detail + ").";
+  }
   if (end.text.empty()) {
     end.text = wasJoined ? "Lost connection to the host (" + detail + ")."
                          : "Failed to join " + where() + ": the connection closed during the handshake (" + detail + ").";

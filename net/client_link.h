@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -27,6 +28,8 @@ struct ClientLinkSettings {
   std::int64_t heartbeatTimeoutUs = 10'000'000;
   // Called on a network thread whenever there is news for the owner (the window wakes).
   std::function<void()> wake;
+  // TLS with this trust (a pinned host key); without it the connection is plaintext.
+  std::optional<TlsEngine::ClientTrust> tls;
 };
 
 // Why a client connection ended, in words for a person.

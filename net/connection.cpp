@@ -1,5 +1,6 @@
 #include "net/connection.h"
 
+#include <utility>
 #include <vector>
 
 #include "net/base/clock.h"
@@ -21,8 +22,16 @@ Connection::~Connection() {
   join();
 }
 
+void Connection::setTls(std::unique_ptr<TlsEngine> tls) { m_tls = std::move(tls); }
+
 bool Connection::start(Handler* handler) {
   m_handler = handler;
+  if (m_tls) {
+    std::lock_guard tlsLock(m_tlsMutex);
+    m_tls->start();  // a client's first flight; nothing for a server
+    std::lock_guard lock(m_mutex);
+    m_tlsOutput = true;
+  }
   if (m_options.socketSendBufferBytes > 0) m_socket->setSendBuffer(m_options.socketSendBufferBytes);
   try {
     m_writer = std::thread([this] { writerLoop(); });
@@ -112,6 +121,7 @@ void Connection::join() {
 
 void Connection::readerLoop() {
   std::vector<std::uint8_t> buf(kRecvChunk);
+  base::ByteVec plaintext;
   wire::Reason reason = wire::Reason::None;
   std::string detail;
   try {
@@ -134,8 +144,14 @@ void Connection::readerLoop() {
         break;
       }
       m_bytesIn.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+      std::span<const std::uint8_t> received(buf.data(), static_cast<std::size_t>(n));
+      if (m_tls) {
+        plaintext.clear();
+        if (!receiveTls(received, plaintext)) break;
+        received = plaintext;
+      }
       // After a flush-and-close, input is read only to see the peer's EOF.
-      if (!m_closeRequested.load()) m_handler->onReceive(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(n)));
+      if (!m_closeRequested.load() && !received.empty()) m_handler->onReceive(received);
     }
   } catch (const std::exception& e) {
     reason = wire::Reason::Internal;
@@ -159,22 +175,102 @@ void Connection::readerLoop() {
   m_finished = true;
 }
 
+bool Connection::receiveTls(std::span<const std::uint8_t> ciphertext, base::ByteVec& plaintext) {
+  TlsEngine::Status status;
+  bool ready;
+  std::string error;
+  {
+    std::lock_guard tlsLock(m_tlsMutex);
+    status = m_tls->feed(ciphertext, plaintext);
+    ready = m_tls->handshakeDone();
+    if (status == TlsEngine::Status::Failed) error = m_tls->error();
+  }
+  if (status == TlsEngine::Status::Failed) {
+    close(wire::Reason::Tls, error);
+    return false;
+  }
+  bool justSecured = false;
+  {
+    // Both flags change under the writer's lock before it is woken, so it cannot miss that
+    // queued frames may now go.
+    std::lock_guard lock(m_mutex);
+    m_tlsOutput = true;  // the engine may have answered (handshake flights, key updates)
+    justSecured = ready && !m_tlsReady.exchange(true);
+  }
+  m_cv.notify_all();
+  if (justSecured) m_handler->onSecured();
+  return true;
+}
+
+bool Connection::sendTls(const std::vector<base::Bytes>& batch) {
+  base::ByteVec ciphertext;
+  {
+    std::lock_guard tlsLock(m_tlsMutex);
+    // One TLS write per run of small frames: fewer, fuller records (and far less latency
+    // under load than a record per message).
+    base::ByteVec merged;
+    for (const auto& frame : batch) {
+      if (merged.size() + frame->size() > kCoalesceBytes && !merged.empty()) {
+        if (m_tls->write(merged) != TlsEngine::Status::Ok) return false;
+        merged.clear();
+      }
+      if (frame->size() >= kCoalesceBytes) {
+        if (m_tls->write(*frame) != TlsEngine::Status::Ok) return false;
+      } else {
+        merged.insert(merged.end(), frame->begin(), frame->end());
+      }
+    }
+    if (!merged.empty() && m_tls->write(merged) != TlsEngine::Status::Ok) return false;
+    ciphertext = m_tls->takeCiphertext();
+  }
+  if (ciphertext.empty()) return true;
+  bool ok = m_socket->sendAll(ciphertext.data(), ciphertext.size());
+  m_bytesOut.fetch_add(ciphertext.size(), std::memory_order_relaxed);
+  return ok;
+}
+
 void Connection::writerLoop() {
   std::vector<base::Bytes> batch;
   std::vector<std::uint8_t> merged;
   while (true) {
     {
       std::unique_lock lock(m_mutex);
-      m_cv.wait(lock, [&] { return m_hardClose || m_flushThenClose || !m_queue.empty(); });
+      // Without TLS, or once it is up, queued frames may go; before that only handshake output.
+      auto framesMayGo = [&] { return !m_tls || m_tlsReady.load(); };
+      m_cv.wait(lock, [&] {
+        return m_hardClose || m_tlsOutput || (framesMayGo() && (m_flushThenClose || !m_queue.empty()));
+      });
       if (m_hardClose) break;
-      if (m_queue.empty()) {  // flush-and-close with nothing left: end our direction
-        lock.unlock();
+      bool tlsOutput = std::exchange(m_tlsOutput, false);
+      if (framesMayGo() && m_queue.empty() && m_flushThenClose && !tlsOutput) {
+        lock.unlock();  // flush-and-close with nothing left: end our direction
         m_socket->shutdownSend();
         break;
       }
-      batch.assign(std::make_move_iterator(m_queue.begin()), std::make_move_iterator(m_queue.end()));
-      m_queue.clear();
-      m_queuedBytes = 0;
+      batch.clear();
+      if (framesMayGo()) {
+        batch.assign(std::make_move_iterator(m_queue.begin()), std::make_move_iterator(m_queue.end()));
+        m_queue.clear();
+        m_queuedBytes = 0;
+      }
+    }
+    if (m_tls) {
+      m_sendStartedUs = base::monoUs();
+      bool ok = sendTls(batch);
+      m_sendStartedUs = 0;
+      if (!ok) {
+        close(wire::Reason::IoError, "send failed");
+        break;
+      }
+      if (!batch.empty()) {
+        bool drained;
+        {
+          std::lock_guard lock(m_mutex);
+          drained = m_queue.empty() && !m_hardClose;
+        }
+        if (drained) m_handler->onDrained();
+      }
+      continue;
     }
     // Send outside the lock; merge runs of small frames so a burst costs one syscall.
     m_sendStartedUs = base::monoUs();

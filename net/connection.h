@@ -1,8 +1,10 @@
 // One TCP connection with exactly one reader and one writer thread: the reader hands raw
 // bytes to a Handler (the socket-free protocol core), the writer is the only thread that
 // ever sends. Closing is a flag plus shutdown(2), so neither thread can hang; a watchdog
-// calls checkDeadlines() to cut off a peer that stops reading. Encryption (later) slots in
-// between these threads and the Handler. Thread: any thread may call send()/close().
+// calls checkDeadlines() to cut off a peer that stops reading. With a TlsEngine, the reader
+// decrypts before the Handler sees anything and the writer encrypts what it sends; the
+// engine is used under its own lock, never held across a socket call.
+// Thread: any thread may call send()/close().
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -13,9 +15,11 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "net/base/bytes.h"
 #include "net/socket.h"
+#include "net/tls_engine.h"
 #include "net/wire/reason.h"
 
 namespace huddle::net {
@@ -31,6 +35,9 @@ class Connection {
     // Called on the writer thread when everything queued has gone to the kernel: the
     // moment a pull-based sender may build the next update.
     virtual void onDrained() {}
+    // Called on the reader thread when the TLS handshake completed (frames queued before
+    // it are sent from now on).
+    virtual void onSecured() {}
   };
 
   struct Options {
@@ -46,6 +53,8 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // Encrypts the connection with `tls` (set before start()).
+  void setTls(std::unique_ptr<TlsEngine> tls);
   // Starts the reader and writer; `handler` must outlive join().
   bool start(Handler* handler);
   // Queues a whole frame; false if closing or over the queue cap (the latter closes with
@@ -73,6 +82,10 @@ class Connection {
  private:
   void readerLoop();
   void writerLoop();
+  // Feeds received ciphertext to TLS; false if the session failed (the connection closes).
+  bool receiveTls(std::span<const std::uint8_t> ciphertext, base::ByteVec& plaintext);
+  // Sends `batch` (plaintext frames) through TLS, plus any handshake output.
+  bool sendTls(const std::vector<base::Bytes>& batch);
   // First reason wins; returns true if this call set it.
   bool setReason(wire::Reason reason, const std::string& detail);
 
@@ -90,6 +103,11 @@ class Connection {
   std::int64_t m_flushRequestedUs = 0;
   wire::Reason m_reason = wire::Reason::None;
   std::string m_detail;
+
+  std::unique_ptr<TlsEngine> m_tls;
+  std::mutex m_tlsMutex;            // guards m_tls calls (reader feeds, writer encrypts)
+  std::atomic<bool> m_tlsReady{false};
+  bool m_tlsOutput = false;         // (m_mutex) the engine has ciphertext for the writer
 
   std::atomic<bool> m_closeRequested{false};
   std::atomic<bool> m_finished{false};

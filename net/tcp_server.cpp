@@ -56,6 +56,16 @@ void TcpServer::acceptLoop() {
       continue;  // the socket closes as it goes out of scope
     }
     auto peer = std::make_shared<Peer>(m_hub, std::move(socket), m_options.connection);
+    if (m_options.identity) {
+      std::string error;
+      auto tls = TlsEngine::server(*m_options.identity, error);
+      if (!tls) {
+        HLOG_WARN(kTag, "%s: drop peer=%s reason=E_TLS detail=\"%s\"", m_options.name.c_str(),
+                  peer->address().c_str(), error.c_str());
+        continue;
+      }
+      peer->m_conn.setTls(std::move(tls));
+    }
     peer->m_id = m_hub.attach(peer, base::monoUs());
     {
       std::lock_guard lock(m_mutex);

@@ -14,6 +14,7 @@
 #include "net/connection.h"
 #include "net/peer_link.h"
 #include "net/socket.h"
+#include "net/tls_engine.h"
 
 namespace huddle::net {
 
@@ -24,6 +25,8 @@ class TcpServer {
     std::size_t maxConnections = 160;  // over this, new sockets are closed right after accept
     Connection::Options connection;
     std::string name = "server";       // for logs: "chat", "screen"
+    // With an identity every connection is TLS 1.3 presenting it; without, plaintext.
+    std::shared_ptr<const HostIdentity> identity;
   };
 
   TcpServer(ServerHub& hub, Options options);

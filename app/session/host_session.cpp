@@ -32,9 +32,11 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
 
   net::TcpServer::Options chatOptions = config.server;
   chatOptions.name = "chat";
+  chatOptions.identity = config.identity;
   m_chatServer = std::make_unique<net::TcpServer>(*m_hub, chatOptions);
   net::TcpServer::Options screenOptions = config.server;
   screenOptions.name = "screen";
+  screenOptions.identity = config.identity;
   // A viewer's queue holds at most a few updates (credits); room for a few full frames.
   screenOptions.connection.maxQueuedBytes = std::max<std::size_t>(screenOptions.connection.maxQueuedBytes, 128u << 20);
   m_screenServer = std::make_unique<net::TcpServer>(*m_screenHub, screenOptions);
@@ -57,6 +59,11 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   self.name = config.name;
   self.hostToken = hubConfig.hostToken;
   self.wake = config.wake;
+  if (config.identity) {
+    self.tls.emplace();
+    self.tls->pin = config.identity->fingerprint();
+    self.tls->pinBytes = self.tls->pin.size();
+  }
   m_localUser = std::make_unique<net::ChatClient>();
   m_localUser->start(self);
   m_running = true;

@@ -23,6 +23,8 @@ struct HostConfig {
   net::ScreenHubConfig screenHub;
   net::TcpServer::Options server;
   std::function<void()> wake;  // passed to the host's own user (see ChatClientConfig)
+  // Both ports speak TLS 1.3 presenting this identity; null: plaintext (tests only).
+  std::shared_ptr<const net::HostIdentity> identity;
 };
 
 class HostSession {

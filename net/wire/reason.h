@@ -28,6 +28,7 @@ enum class Reason : std::uint8_t {
   Internal,         // a bug caught at a thread boundary
   ScreenBounds,     // tiles outside the grid, duplicates, bad geometry
   ScreenJpeg,       // a tile that is not a baseline JPEG of the tile's size
+  Tls,              // TLS handshake or record failure (includes a host key that does not match)
   Count
 };
 
@@ -38,7 +39,7 @@ constexpr const char* reasonName(Reason r) {
       "E_PROTO_STALL",   "E_SEND_STALL",        "E_SLOW_CONSUMER",  "E_IO_EOF",
       "E_IO_EOF_MIDFRAME", "E_IO_ERROR",        "E_HEARTBEAT",      "E_KICKED",
       "E_SHUTDOWN",      "E_REJECTED",          "E_RESOURCE",       "E_INTERNAL",
-      "E_SCREEN_BOUNDS", "E_SCREEN_JPEG"};
+      "E_SCREEN_BOUNDS", "E_SCREEN_JPEG",       "E_TLS"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<int>(Reason::Count));
   return kNames[static_cast<int>(r)];
 }

@@ -1,0 +1,82 @@
+// Chat and screen over TLS 1.3 on loopback: a pinned client joins; a client pinning another
+// key is stopped in the handshake with an ssh-like warning; plaintext at a TLS port fails.
+#include <gtest/gtest.h>
+
+#include "net/tls_engine.h"
+#include "test_support.h"
+
+using namespace huddle;
+using namespace huddle::test;
+
+namespace {
+
+std::shared_ptr<const net::HostIdentity> makeIdentity() {
+  std::string error;
+  std::shared_ptr<const net::HostIdentity> id = net::HostIdentity::generate(error);
+  EXPECT_TRUE(id) << error;
+  return id;
+}
+
+}  // namespace
+
+TEST(Tls, PinnedClientChatsOverTls) {
+  auto id = makeIdentity();
+  session::HostConfig config = testHostConfig();
+  config.identity = id;
+  session::HostSession host;
+  std::string error;
+  ASSERT_TRUE(host.start(config, error)) << error;
+
+  net::ChatClientConfig c;
+  c.port = host.chatPort();
+  c.name = "bob";
+  c.tls.emplace();
+  c.tls->pin = id->fingerprint();
+  c.tls->pinBytes = 10;  // the short code a person types
+  TestClient bob;
+  bob.client.start(c);
+  ASSERT_TRUE(waitFor([&] { bob.pump(); return bob.joined; }, 5000));
+  ASSERT_TRUE(bob.client.say("secret plans"));
+  ASSERT_TRUE(waitFor([&] { return !bob.chats(wire::ChatKind::Public).empty(); }, 5000));
+  EXPECT_EQ(bob.chats(wire::ChatKind::Public)[0].text, "secret plans");
+  // The host's own user joined over TLS too.
+  EXPECT_EQ(host.chatHub().users().size(), 2u);
+}
+
+TEST(Tls, WrongPinStopsInTheHandshakeWithAWarning) {
+  auto id = makeIdentity();
+  auto other = makeIdentity();
+  session::HostConfig config = testHostConfig();
+  config.identity = id;
+  session::HostSession host;
+  std::string error;
+  ASSERT_TRUE(host.start(config, error)) << error;
+  net::ChatClientConfig c;
+  c.port = host.chatPort();
+  c.name = "bob";
+  c.tls.emplace();
+  c.tls->pin = other->fingerprint();
+  c.tls->pinBytes = 32;
+  TestClient bob;
+  bob.client.start(c);
+  ASSERT_TRUE(waitFor([&] { bob.pump(); return bob.disconnected; }, 5000));
+  EXPECT_FALSE(bob.joined);
+  EXPECT_NE(bob.disconnectText.find("WARNING"), std::string::npos) << bob.disconnectText;
+  EXPECT_NE(bob.disconnectText.find("impersonating"), std::string::npos) << bob.disconnectText;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (auto& u : host.chatHub().users()) EXPECT_NE(u.name, "bob");  // bob never got as far as Hello
+}
+
+TEST(Tls, PlaintextAtATlsPortIsDropped) {
+  auto id = makeIdentity();
+  session::HostConfig config = testHostConfig();
+  config.identity = id;
+  session::HostSession host;
+  std::string error;
+  ASSERT_TRUE(host.start(config, error)) << error;
+  TestClient plain;
+  plain.start(host.chatPort(), "plain");
+  ASSERT_TRUE(waitFor([&] { plain.pump(); return plain.disconnected; }, 5000));
+  EXPECT_FALSE(plain.joined);
+  EXPECT_TRUE(waitFor([&] { return host.chatHub().stats().closedByReason[static_cast<int>(wire::Reason::Tls)] >= 1; }, 5000));
+}
