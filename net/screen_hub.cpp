@@ -5,7 +5,7 @@
 
 #include "net/base/clock.h"
 #include "net/base/log.h"
-#include "net/wire/jpeg_check.h"
+#include "net/base/jpeg_check.h"
 
 namespace huddle::net {
 
@@ -241,7 +241,7 @@ void ScreenHub::handlePublishTiles(const std::shared_ptr<Peer>& peer, const wire
     if (t.kind != base::TileKind::Jpeg) continue;
     std::uint32_t w, h;
     wire::tileExtent(batch, t, w, h);
-    if (!wire::checkJpegTile(t.jpeg.span(), w, h, error))
+    if (!base::checkJpegTile(t.jpeg.span(), w, h, error))
       return dropPeer(*peer, wire::Reason::ScreenJpeg,
                       "tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + "): " + error);
   }

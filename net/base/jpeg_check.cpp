@@ -1,6 +1,6 @@
-#include "net/wire/jpeg_check.h"
+#include "net/base/jpeg_check.h"
 
-namespace huddle::wire {
+namespace huddle::base {
 
 // Walks the marker segments up to the first scan. Progressive (SOF2) and other frame types
 // are refused: their multi-scan decoding is where "scan bomb" inputs spend unbounded CPU.
@@ -48,4 +48,4 @@ bool checkJpegTile(std::span<const std::uint8_t> j, std::uint32_t widthPx, std::
   return error = "too many JPEG markers", false;
 }
 
-}  // namespace huddle::wire
+}  // namespace huddle::base

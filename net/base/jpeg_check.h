@@ -7,7 +7,7 @@
 #include <span>
 #include <string>
 
-namespace huddle::wire {
+namespace huddle::base {
 
 inline constexpr int kMaxJpegMarkers = 64;
 
@@ -15,4 +15,4 @@ inline constexpr int kMaxJpegMarkers = 64;
 bool checkJpegTile(std::span<const std::uint8_t> jpeg, std::uint32_t widthPx, std::uint32_t heightPx,
                    std::string& error);
 
-}  // namespace huddle::wire
+}  // namespace huddle::base

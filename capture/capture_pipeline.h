@@ -1,0 +1,75 @@
+// One shared screen's engine on the sharing side: a capture thread paced at the target
+// frame rate (next += interval; a missed deadline drops frames instead of queueing them),
+// then scale, damage and parallel JPEG encoding, handing each frame's changed tiles to a
+// callback. Settings change live and apply from the next frame.
+// Thread: start()/stop()/setSettings() from any thread; the callback runs on the capture
+// thread and must not block for long (it hands the tiles on).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "capture/capture_settings.h"
+#include "capture/screen_source.h"
+#include "net/base/tile.h"
+
+namespace huddle::capture {
+
+struct EncodedUpdate {
+  std::uint32_t widthPx = 0, heightPx = 0;  // the stream (after scaling)
+  std::uint16_t tileSizePx = 64;
+  std::uint64_t seq = 0;                    // frame number
+  std::int64_t captureTimeUs = 0;           // wall clock at capture
+  std::vector<base::EncodedTile> tiles;     // changed tiles only; all of them after a reset
+  bool full = false;                        // every tile is included (first frame, resize, reset)
+};
+
+struct PipelineStats {
+  std::uint64_t framesCaptured = 0, framesWithChanges = 0, framesDropped = 0;
+  std::uint64_t tilesEncoded = 0, jpegBytes = 0;
+  double captureMs = 0, damageMs = 0, encodeMs = 0;  // per frame, smoothed
+  double cpuMsPerFrame = 0;                          // capture thread + encoders, smoothed
+  std::string lastError;
+};
+
+class CapturePipeline {
+ public:
+  using UpdateCallback = std::function<void(EncodedUpdate&&)>;
+
+  CapturePipeline(std::unique_ptr<ScreenSource> source, CaptureSettings settings, int encoderThreads,
+                  UpdateCallback onUpdate);
+  ~CapturePipeline();
+
+  // Opens the source and starts the capture thread; false with a reason.
+  bool start(std::string& error);
+  // Stops and joins the capture thread (returns within one frame's work).
+  void stop();
+  void setSettings(const CaptureSettings& settings);
+  CaptureSettings settings() const;
+  // The next frame carries every tile (a viewer lost track, a new publisher session).
+  void requestFullFrame() { m_forceFull = true; }
+  PipelineStats stats() const;
+  std::string title() const { return m_source->title(); }
+  bool running() const { return m_running.load(); }
+
+ private:
+  void run();
+
+  std::unique_ptr<ScreenSource> m_source;
+  int m_encoderThreads;
+  UpdateCallback m_onUpdate;
+  std::thread m_thread;
+  std::atomic<bool> m_running{false};
+  std::atomic<bool> m_stop{false};
+  std::atomic<bool> m_forceFull{false};
+  mutable std::mutex m_mutex;  // guards m_settings and m_stats
+  CaptureSettings m_settings;
+  PipelineStats m_stats;
+};
+
+}  // namespace huddle::capture

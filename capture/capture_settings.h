@@ -1,0 +1,34 @@
+// What a sharer can tune live: JPEG quality and chroma subsampling, scale, frame rate.
+// Thread: plain values, copied between threads under the pipeline's lock.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+namespace huddle::capture {
+
+enum class Subsampling : std::uint8_t { S420, S444 };
+
+struct CaptureSettings {
+  int quality = 80;                  // 1..100
+  Subsampling subsampling = Subsampling::S420;
+  int scalePercent = 100;            // 100, 75 or 50
+  int fps = 30;                      // 1..120
+  int tileSizePx = 64;               // 64, 128 or 256
+
+  // Brings every field into its allowed range (the nearest allowed scale and tile size).
+  CaptureSettings clamped() const {
+    CaptureSettings s = *this;
+    s.quality = std::clamp(quality, 1, 100);
+    s.fps = std::clamp(fps, 1, 120);
+    s.scalePercent = scalePercent >= 88 ? 100 : scalePercent >= 63 ? 75 : 50;
+    s.tileSizePx = tileSizePx >= 192 ? 256 : tileSizePx >= 96 ? 128 : 64;
+    return s;
+  }
+  // True if a change from `o` to this needs every tile encoded again.
+  bool changesEncoding(const CaptureSettings& o) const {
+    return quality != o.quality || subsampling != o.subsampling || scalePercent != o.scalePercent ||
+           tileSizePx != o.tileSizePx;
+  }
+};
+
+}  // namespace huddle::capture

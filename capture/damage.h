@@ -1,0 +1,42 @@
+// Finds the tiles that changed since the previous frame by comparing them block by block
+// against a private copy (like TigerVNC's ComparingUpdateTracker). The first frame, a new
+// size, or reset() makes every tile dirty. Only changed tiles are copied into the reference.
+// Thread: one capture thread.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "capture/screen_source.h"
+
+namespace huddle::capture {
+
+struct DamageStats {
+  std::uint64_t tilesCompared = 0;
+  std::uint64_t tilesChanged = 0;
+};
+
+class DamageTracker {
+ public:
+  explicit DamageTracker(int tileSizePx = 64) : m_tile(tileSizePx) {}
+
+  // Returns the indices (row-major: ty * tilesX + tx) of tiles that differ from last time.
+  const std::vector<std::uint32_t>& update(const Frame& frame);
+  // Everything is dirty next time (settings changed, a viewer lost track, ...).
+  void reset() { m_valid = false; }
+  void setTileSize(int tileSizePx);
+
+  int tileSizePx() const { return m_tile; }
+  int tilesX() const { return m_tilesX; }
+  int tilesY() const { return m_tilesY; }
+  const DamageStats& stats() const { return m_stats; }
+
+ private:
+  int m_tile;
+  int m_width = 0, m_height = 0, m_tilesX = 0, m_tilesY = 0;
+  bool m_valid = false;
+  std::vector<std::uint8_t> m_previous;  // tightly packed BGRX
+  std::vector<std::uint32_t> m_dirty;
+  DamageStats m_stats;
+};
+
+}  // namespace huddle::capture

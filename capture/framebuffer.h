@@ -1,0 +1,40 @@
+// A viewer's copy of a shared screen: a BGRX image that tiles are decoded into, with the
+// rectangle changed since the window last uploaded it. Saves itself as a PNG (snapshots).
+// Thread: apply() on the decode thread; the UI reads through a lock held only for copies
+// (see session::StreamView).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "capture/tile_codec.h"
+#include "net/base/rect.h"
+
+namespace huddle::capture {
+
+class Framebuffer {
+ public:
+  // Makes the image widthPx x heightPx (black) and marks it all dirty.
+  void resize(int widthPx, int heightPx);
+  // Decodes `tiles` (a grid of tileSizePx) into the image. Returns false if any tile was
+  // bad (the others are applied); `error` names the first problem.
+  bool apply(const std::vector<base::EncodedTile>& tiles, int tileSizePx, TileDecoder& decoder, std::string& error);
+
+  int widthPx() const { return m_width; }
+  int heightPx() const { return m_height; }
+  int strideBytes() const { return m_width * 4; }
+  const std::uint8_t* pixels() const { return m_pixels.data(); }
+  // The rectangle changed since the last takeDirty(), and resets it.
+  base::Rect takeDirty();
+  const base::Rect& dirty() const { return m_dirty; }
+
+  // Writes the image as an RGB PNG; false with `error`.
+  bool savePng(const std::string& path, std::string& error) const;
+
+ private:
+  int m_width = 0, m_height = 0;
+  std::vector<std::uint8_t> m_pixels;
+  base::Rect m_dirty;
+};
+
+}  // namespace huddle::capture

@@ -1,0 +1,37 @@
+// Where shared pixels come from: a screen source captures frames in its native layout,
+// BGRX (4 bytes per pixel, blue first: X11's 24-bit TrueColor on little-endian), which is
+// what the damage tracker compares and TurboJPEG encodes, with no conversion in between.
+// Thread: a source is used by one capture thread at a time.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace huddle::capture {
+
+inline constexpr int kBytesPerPixel = 4;
+
+struct Frame {
+  int widthPx = 0, heightPx = 0;
+  int strideBytes = 0;
+  const std::uint8_t* pixels = nullptr;  // owned by the source: valid until its next capture()
+  std::int64_t captureTimeUs = 0;        // wall clock when the pixels were taken
+  std::uint64_t seq = 0;                 // the source's frame number
+};
+
+enum class CaptureResult {
+  Ok,      // `frame` holds a new image
+  Reinit,  // the size changed: `frame` holds the first image at the new size
+  Error,   // nothing captured; `error` says why
+};
+
+class ScreenSource {
+ public:
+  virtual ~ScreenSource() = default;
+  // Prepares the source; false with a reason a person can act on.
+  virtual bool open(std::string& error) = 0;
+  virtual CaptureResult capture(Frame& frame, std::string& error) = 0;
+  // What is being shared, for the stream's title ("Whole screen", "Test scene").
+  virtual std::string title() const = 0;
+};
+
+}  // namespace huddle::capture

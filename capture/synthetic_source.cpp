@@ -1,0 +1,172 @@
+#include "capture/synthetic_source.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "net/base/clock.h"
+
+namespace huddle::capture {
+
+namespace {
+
+// Where things are, in proportion to the screen so any size (even 1x1) works.
+struct Layout {
+  int w, h;
+  int titleH;
+  struct Box { int x, y, w, h; } winA, winB, panel;
+};
+
+Layout layoutFor(int w, int h) {
+  Layout l{w, h, std::max(6, h / 40), {}, {}, {}};
+  l.winA = {w * 5 / 100, h * 8 / 100, w * 45 / 100, h * 55 / 100};
+  l.winB = {w * 54 / 100, h * 12 / 100, w * 42 / 100, h * 70 / 100};
+  // 0.316^2 ~= 10% of the screen.
+  l.panel = {l.winB.x + w * 4 / 100, l.winB.y + h * 20 / 100, w * 316 / 1000, h * 316 / 1000};
+  return l;
+}
+
+inline std::uint32_t rgb(int r, int g, int b) {
+  return 0xFF000000u | std::uint32_t(r & 255) << 16 | std::uint32_t(g & 255) << 8 | std::uint32_t(b & 255);
+}
+
+inline std::uint32_t hash32(std::uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352d;
+  x ^= x >> 15;
+  x *= 0x846ca68b;
+  x ^= x >> 16;
+  return x;
+}
+
+class Canvas {
+ public:
+  Canvas(std::uint8_t* p, int w, int h) : m_p(p), m_w(w), m_h(h) {}
+  std::uint32_t* row(int y) { return reinterpret_cast<std::uint32_t*>(m_p + std::size_t(y) * m_w * kBytesPerPixel); }
+  // Fills a rectangle clipped to `clip` (and the canvas).
+  void fill(int x, int y, int w, int h, std::uint32_t c, const Layout::Box& clip) {
+    int x0 = std::max({x, clip.x, 0}), y0 = std::max({y, clip.y, 0});
+    int x1 = std::min({x + w, clip.x + clip.w, m_w}), y1 = std::min({y + h, clip.y + clip.h, m_h});
+    if (x1 <= x0) return;
+    for (int yy = y0; yy < y1; ++yy) std::fill(row(yy) + x0, row(yy) + x1, c);
+  }
+  int width() const { return m_w; }
+  int height() const { return m_h; }
+
+ private:
+  std::uint8_t* m_p;
+  int m_w, m_h;
+};
+
+// Lines of "words" made of glyph-sized blocks, like text in an editor; `scroll` moves them up.
+void drawText(Canvas& c, const Layout::Box& area, int lineH, int scroll, std::uint32_t ink, std::uint32_t seed) {
+  if (lineH < 3) return;
+  int glyphW = std::max(1, lineH * 6 / 14), glyphH = std::max(1, lineH * 9 / 14);
+  int firstLine = scroll / lineH;
+  for (int line = firstLine;; ++line) {
+    int y = area.y + line * lineH - scroll + lineH / 4;
+    if (y >= area.y + area.h) break;
+    std::uint32_t lh = hash32(static_cast<std::uint32_t>(line) * 2654435761u ^ seed);
+    int x = area.x + glyphW + static_cast<int>(lh % 4) * glyphW * 2;  // indentation
+    int words = 3 + static_cast<int>(lh % 9);
+    for (int wd = 0; wd < words && x < area.x + area.w; ++wd) {
+      int letters = 2 + static_cast<int>(hash32(lh + static_cast<std::uint32_t>(wd)) % 8);
+      for (int k = 0; k < letters; ++k) {
+        // Glyphs of varying height, as letters have ascenders and descenders.
+        int gh = glyphH - static_cast<int>(hash32(lh ^ static_cast<std::uint32_t>(wd * 31 + k)) % 3) * glyphH / 5;
+        c.fill(x, y + (glyphH - gh), glyphW - 1, gh, ink, area);
+        x += glyphW;
+      }
+      x += glyphW;
+    }
+  }
+}
+
+// `pulse` (0 except in full motion) shifts the window's shades so every pixel changes.
+void drawWindow(Canvas& c, const Layout& l, const Layout::Box& b, int scroll, std::uint32_t seed, int pulse) {
+  Layout::Box screen{0, 0, l.w, l.h};
+  c.fill(b.x - 1, b.y - 1, b.w + 2, b.h + 2, rgb(20 + pulse, 24, 30), screen);  // border
+  c.fill(b.x, b.y, b.w, l.titleH, kSceneTitleBar - static_cast<std::uint32_t>(pulse), screen);
+  Layout::Box body{b.x, b.y + l.titleH, b.w, b.h - l.titleH};
+  c.fill(body.x, body.y, body.w, body.h, kSceneWindow - static_cast<std::uint32_t>(pulse) * 0x010101u, screen);
+  // Text no smaller than a real screen's: sub-8-pixel "glyphs" would be noise, not text.
+  drawText(c, body, std::max(12, l.h / 54), scroll, rgb(32, 32, 40), seed);
+}
+
+void drawBackground(Canvas& c, int phase) {
+  int h = c.height();
+  for (int y = 0; y < h; ++y) {
+    int t = ((y + phase) % (2 * h + 1));
+    if (t > h) t = 2 * h - t;  // a triangle wave: the gradient scrolls without a seam
+    int k = h > 1 ? t * 255 / h : 0;
+    std::uint32_t col = rgb(30 + k / 5, 50 + k / 4, 80 + k / 3);
+    std::fill(c.row(y), c.row(y) + c.width(), col);
+  }
+}
+
+// The "video": diagonal stripes sliding and a bouncing box, different every frame.
+void drawPanel(Canvas& c, const Layout& l, std::uint64_t n) {
+  const auto& p = l.panel;
+  if (p.w <= 0 || p.h <= 0) return;
+  for (int y = p.y; y < p.y + p.h && y < c.height(); ++y) {
+    std::uint32_t* r = c.row(y);
+    for (int x = p.x; x < p.x + p.w && x < c.width(); ++x) {
+      int v = (x + y + static_cast<int>(n * 5)) & 63;
+      r[x] = rgb(40 + v, 90 + v * 2, 60 + v);
+    }
+  }
+  int box = std::max(1, std::min(p.w, p.h) / 5);
+  int spanX = std::max(1, p.w - box), spanY = std::max(1, p.h - box);
+  int bx = static_cast<int>((n * 7) % static_cast<std::uint64_t>(2 * spanX));
+  int by = static_cast<int>((n * 5) % static_cast<std::uint64_t>(2 * spanY));
+  if (bx > spanX) bx = 2 * spanX - bx;
+  if (by > spanY) by = 2 * spanY - by;
+  c.fill(p.x + bx, p.y + by, box, box, kSceneAccent, p);
+}
+
+}  // namespace
+
+SyntheticSource::SyntheticSource(int widthPx, int heightPx, SceneMotion motion)
+    : m_width(widthPx), m_height(heightPx), m_motion(motion) {}
+
+bool SyntheticSource::open(std::string& error) {
+  if (m_width <= 0 || m_height <= 0) {
+    error = "the test scene needs a positive size";
+    return false;
+  }
+  m_pixels.assign(std::size_t(m_width) * m_height * kBytesPerPixel, 0);
+  return true;
+}
+
+void SyntheticSource::render(int w, int h, SceneMotion motion, std::uint64_t n, std::vector<std::uint8_t>& out) {
+  out.resize(std::size_t(w) * h * kBytesPerPixel);
+  Canvas c(out.data(), w, h);
+  Layout l = layoutFor(w, h);
+  std::uint64_t t = motion == SceneMotion::Static ? 0 : n;
+  bool full = motion == SceneMotion::Full;
+  drawBackground(c, full ? static_cast<int>(t * 3) : 0);
+  int pulse = full ? static_cast<int>(t % 2 + 1) : 0;  // alternates 1, 2: never equal twice
+  drawWindow(c, l, l.winA, full ? static_cast<int>(t * 2) : 0, 11, pulse);
+  drawWindow(c, l, l.winB, full ? static_cast<int>(t) : 0, 23, pulse);
+  drawPanel(c, l, t);
+}
+
+CaptureResult SyntheticSource::capture(Frame& frame, std::string&) {
+  std::uint64_t n = m_next++;
+  Layout l = layoutFor(m_width, m_height);
+  if (n == 0 || m_motion == SceneMotion::Full) {
+    render(m_width, m_height, m_motion, n, m_pixels);
+  } else if (m_motion == SceneMotion::Partial) {
+    // Only the panel moves: redraw just it (what damage tracking will find).
+    Canvas c(m_pixels.data(), m_width, m_height);
+    drawPanel(c, l, n);
+  }
+  frame.widthPx = m_width;
+  frame.heightPx = m_height;
+  frame.strideBytes = m_width * kBytesPerPixel;
+  frame.pixels = m_pixels.data();
+  frame.captureTimeUs = base::wallUs();
+  frame.seq = n;
+  return CaptureResult::Ok;
+}
+
+}  // namespace huddle::capture

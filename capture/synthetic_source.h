@@ -1,0 +1,44 @@
+// A deterministic, animated, screen-like test scene: a gradient desktop, windows with title
+// bars and lines of text-like glyphs, and a moving "video" panel. How much changes per frame
+// is a knob, so tests and benchmarks can ask for full motion, about 10%, or a static screen.
+// Frame N is a pure function of (size, mode, N). Thread: one capture thread.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "capture/screen_source.h"
+
+namespace huddle::capture {
+
+enum class SceneMotion {
+  Full,     // every pixel changes every frame (scrolling gradient and text)
+  Partial,  // a panel of about 10% of the screen animates; the rest stays
+  Static,   // nothing changes after the first frame
+};
+
+// Colours the scene is guaranteed to show (BGRX as 0xXXRRGGBB), so a screenshot of a viewer
+// can be checked for them.
+inline constexpr std::uint32_t kSceneTitleBar = 0xFF2D5FAA;   // window title bars
+inline constexpr std::uint32_t kSceneWindow = 0xFFF2F2EE;     // window bodies
+inline constexpr std::uint32_t kSceneAccent = 0xFFE0452F;     // the moving box in the panel
+
+class SyntheticSource : public ScreenSource {
+ public:
+  SyntheticSource(int widthPx, int heightPx, SceneMotion motion);
+
+  bool open(std::string& error) override;
+  CaptureResult capture(Frame& frame, std::string& error) override;
+  std::string title() const override { return "Test scene"; }
+
+  // Renders frame `index` into `out` (stride widthPx*4) without touching the source state:
+  // what a test compares the received image against.
+  static void render(int widthPx, int heightPx, SceneMotion motion, std::uint64_t index, std::vector<std::uint8_t>& out);
+
+ private:
+  int m_width, m_height;
+  SceneMotion m_motion;
+  std::uint64_t m_next = 0;
+  std::vector<std::uint8_t> m_pixels;
+};
+
+}  // namespace huddle::capture

@@ -1,0 +1,227 @@
+#include "capture/x11_source.h"
+
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+#include <X11/extensions/XShm.h>
+#include <X11/extensions/Xrandr.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "net/base/clock.h"
+#include "net/base/log.h"
+
+namespace huddle::capture {
+
+namespace {
+constexpr const char* kTag = "capture/x11";
+
+// Xlib reports protocol errors through a process-wide handler; without one it exits the
+// process. Ours records the error for the call that caused it (captures are serialised).
+std::mutex g_errorMutex;
+std::atomic<int> g_lastXError{0};
+int onXError(Display*, XErrorEvent* e) {
+  g_lastXError = e->error_code;
+  return 0;
+}
+
+struct Geometry {
+  int x = 0, y = 0, w = 0, h = 0;
+  bool operator!=(const Geometry& o) const { return x != o.x || y != o.y || w != o.w || h != o.h; }
+};
+}  // namespace
+
+struct X11Source::Impl {
+  std::string displayName;
+  X11Region region;
+  Display* dpy = nullptr;
+  Window root = 0;
+  Geometry geo;
+  bool shm = false;
+  XShmSegmentInfo shmInfo{};
+  XImage* image = nullptr;
+  std::vector<std::uint8_t> copy;  // XGetImage path / non-BGRX layouts
+  std::uint64_t seq = 0;
+
+  ~Impl() {
+    releaseImage();
+    if (dpy) XCloseDisplay(dpy);
+  }
+
+  void releaseImage() {
+    if (!image) return;
+    if (shm) {
+      XShmDetach(dpy, &shmInfo);
+      XSync(dpy, False);
+      image->data = nullptr;  // the shared segment is not Xlib's to free
+    }
+    XDestroyImage(image);
+    image = nullptr;
+    if (shm && shmInfo.shmaddr) shmdt(shmInfo.shmaddr);
+    shmInfo = {};
+  }
+
+  // The area to capture now (the screen or monitor may have changed size).
+  bool currentGeometry(Geometry& out, std::string& error) {
+    XWindowAttributes attrs{};
+    if (!XGetWindowAttributes(dpy, root, &attrs)) return error = "cannot read the X screen's size", false;
+    Geometry screen{0, 0, attrs.width, attrs.height};
+    if (region.kind == X11Region::Kind::WholeScreen) {
+      out = screen;
+    } else if (region.kind == X11Region::Kind::Monitor) {
+      int n = 0;
+      XRRMonitorInfo* mons = XRRGetMonitors(dpy, root, True, &n);
+      if (!mons || region.monitor < 0 || region.monitor >= n) {
+        if (mons) XRRFreeMonitors(mons);
+        return error = "there is no monitor " + std::to_string(region.monitor) + " (the screen has " + std::to_string(n) + ")", false;
+      }
+      out = {mons[region.monitor].x, mons[region.monitor].y, mons[region.monitor].width, mons[region.monitor].height};
+      XRRFreeMonitors(mons);
+    } else {
+      out = {region.x, region.y, region.w, region.h};
+    }
+    // Clip to the screen: XGetImage fails on areas outside it.
+    int x1 = std::min(out.x + out.w, screen.w), y1 = std::min(out.y + out.h, screen.h);
+    out.x = std::max(out.x, 0);
+    out.y = std::max(out.y, 0);
+    out.w = x1 - out.x;
+    out.h = y1 - out.y;
+    if (out.w <= 0 || out.h <= 0) return error = "the region to share is outside the screen", false;
+    return true;
+  }
+
+  bool createImage(std::string& error) {
+    releaseImage();
+    Visual* visual = DefaultVisual(dpy, DefaultScreen(dpy));
+    int depth = DefaultDepth(dpy, DefaultScreen(dpy));
+    if (depth != 24 && depth != 32) return error = "the X screen has depth " + std::to_string(depth) + "; Huddle captures 24/32-bit TrueColor", false;
+    if (shm) {
+      image = XShmCreateImage(dpy, visual, static_cast<unsigned>(depth), ZPixmap, nullptr, &shmInfo,
+                              static_cast<unsigned>(geo.w), static_cast<unsigned>(geo.h));
+      if (!image) return error = "cannot create a shared-memory image", false;
+      // 0600: only this user may read the pixels of the screen.
+      shmInfo.shmid = shmget(IPC_PRIVATE, static_cast<std::size_t>(image->bytes_per_line) * image->height, IPC_CREAT | 0600);
+      if (shmInfo.shmid < 0) {
+        XDestroyImage(image);
+        image = nullptr;
+        return error = std::string("cannot create a shared memory segment: ") + std::strerror(errno), false;
+      }
+      shmInfo.shmaddr = image->data = static_cast<char*>(shmat(shmInfo.shmid, nullptr, 0));
+      shmInfo.readOnly = False;
+      std::lock_guard lock(g_errorMutex);
+      g_lastXError = 0;
+      bool attached = XShmAttach(dpy, &shmInfo);
+      XSync(dpy, False);
+      // Marked for removal at once: the segment disappears when both sides detach, even if
+      // this process dies.
+      shmctl(shmInfo.shmid, IPC_RMID, nullptr);
+      if (!attached || g_lastXError != 0) {
+        HLOG_WARN(kTag, "XShmAttach failed (X error %d): using XGetImage", g_lastXError.load());
+        shmdt(shmInfo.shmaddr);
+        image->data = nullptr;
+        XDestroyImage(image);
+        image = nullptr;
+        shmInfo = {};
+        shm = false;
+      }
+    }
+    return true;
+  }
+};
+
+X11Source::X11Source(std::string display, X11Region region) : m_impl(std::make_unique<Impl>()) {
+  m_impl->displayName = std::move(display);
+  m_impl->region = region;
+}
+
+X11Source::~X11Source() = default;
+
+bool X11Source::usingShm() const { return m_impl->shm; }
+
+std::string X11Source::title() const {
+  switch (m_impl->region.kind) {
+    case X11Region::Kind::WholeScreen: return "Whole screen";
+    case X11Region::Kind::Monitor: return "Monitor " + std::to_string(m_impl->region.monitor + 1);
+    case X11Region::Kind::Rect: return "Screen region";
+  }
+  return "Screen";
+}
+
+bool X11Source::open(std::string& error) {
+  static std::once_flag once;
+  std::call_once(once, [] { XSetErrorHandler(onXError); });
+  Impl& s = *m_impl;
+  const char* name = s.displayName.empty() ? nullptr : s.displayName.c_str();
+  s.dpy = XOpenDisplay(name);
+  if (!s.dpy) {
+    error = "cannot open the X display " + std::string(name ? name : (std::getenv("DISPLAY") ? std::getenv("DISPLAY") : "(DISPLAY is not set)"));
+    return false;
+  }
+  s.root = DefaultRootWindow(s.dpy);
+  s.shm = XShmQueryExtension(s.dpy);
+  if (!s.shm) HLOG_WARN(kTag, "XShm not available: capturing with XGetImage (slower)");
+  if (!s.currentGeometry(s.geo, error)) return false;
+  return s.createImage(error);
+}
+
+CaptureResult X11Source::capture(Frame& frame, std::string& error) {
+  Impl& s = *m_impl;
+  if (!s.dpy) return error = "the X source is not open", CaptureResult::Error;
+  Geometry now;
+  if (!s.currentGeometry(now, error)) return CaptureResult::Error;
+  bool resized = now != s.geo;
+  if (resized) {
+    s.geo = now;
+    if (!s.createImage(error)) return CaptureResult::Error;
+  }
+  std::lock_guard lock(g_errorMutex);
+  g_lastXError = 0;
+  std::int64_t stamp = base::wallUs();
+  if (s.shm) {
+    if (!XShmGetImage(s.dpy, s.root, s.image, s.geo.x, s.geo.y, AllPlanes) || g_lastXError != 0)
+      return error = "XShmGetImage failed", CaptureResult::Error;
+  } else {
+    if (s.image) XDestroyImage(s.image);
+    s.image = XGetImage(s.dpy, s.root, s.geo.x, s.geo.y, static_cast<unsigned>(s.geo.w), static_cast<unsigned>(s.geo.h),
+                        AllPlanes, ZPixmap);
+    if (!s.image || g_lastXError != 0) return error = "XGetImage failed", CaptureResult::Error;
+  }
+  XImage* im = s.image;
+  const bool bgrx = im->bits_per_pixel == 32 && im->red_mask == 0xFF0000 && im->green_mask == 0xFF00 &&
+                    im->blue_mask == 0xFF && im->byte_order == LSBFirst;
+  if (bgrx) {
+    frame.pixels = reinterpret_cast<const std::uint8_t*>(im->data);  // zero copy
+    frame.strideBytes = im->bytes_per_line;
+  } else {
+    // Other TrueColor layouts: convert once into BGRX.
+    s.copy.resize(std::size_t(s.geo.w) * s.geo.h * kBytesPerPixel);
+    for (int y = 0; y < s.geo.h; ++y) {
+      auto* dst = reinterpret_cast<std::uint32_t*>(s.copy.data() + std::size_t(y) * s.geo.w * kBytesPerPixel);
+      for (int x = 0; x < s.geo.w; ++x) {
+        unsigned long p = XGetPixel(im, x, y);
+        auto channel = [&](unsigned long mask) {
+          if (!mask) return 0u;
+          int shift = __builtin_ctzl(mask);
+          unsigned long v = (p & mask) >> shift, max = mask >> shift;
+          return static_cast<unsigned>(v * 255 / max);
+        };
+        dst[x] = 0xFF000000u | channel(im->red_mask) << 16 | channel(im->green_mask) << 8 | channel(im->blue_mask);
+      }
+    }
+    frame.pixels = s.copy.data();
+    frame.strideBytes = s.geo.w * kBytesPerPixel;
+  }
+  frame.widthPx = s.geo.w;
+  frame.heightPx = s.geo.h;
+  frame.captureTimeUs = stamp;
+  frame.seq = s.seq++;
+  return resized ? CaptureResult::Reinit : CaptureResult::Ok;
+}
+
+}  // namespace huddle::capture
