@@ -56,6 +56,7 @@ void ChatClient::onWelcome(const wire::Welcome& w) {
   ev.kind = ChatClientEvent::Kind::Connected;
   ev.text = w.name;
   ev.hostName = w.hostName;
+  ev.screenPort = w.screenPort;
   emit(std::move(ev));
 }
 

@@ -39,6 +39,7 @@ struct ChatClientEvent {
   std::vector<wire::UserInfo> users;  // Users
   std::string text;                   // Connected: our final name; Notice; Disconnected: why
   std::string hostName;               // Connected
+  std::uint16_t screenPort = 0;       // Connected: the host's screen port
   bool sessionEnded = false;          // Disconnected: the host ended it or removed us
   bool neverJoined = false;           // Disconnected: connect or handshake failed
 };

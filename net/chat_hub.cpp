@@ -219,6 +219,7 @@ void ChatHub::handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& 
   welcome.hostName = m_config.hostName;
   welcome.serverTimeUs = base::wallUs();
   welcome.token = peer->token;
+  welcome.screenPort = m_screenPort;
   peer->link->send(wire::encodeFrame(welcome));
   // History first, then the live join event: the newcomer sees one continuous order.
   for (wire::ChatEvent past : m_history) {
@@ -371,6 +372,11 @@ void ChatHub::setSharing(std::uint32_t participantId, bool sharing) {
     broadcastUsersLocked();
     return;
   }
+}
+
+void ChatHub::setScreenPort(std::uint16_t port) {
+  std::lock_guard lock(m_mutex);
+  m_screenPort = port;
 }
 
 bool ChatHub::findByToken(std::uint64_t token, std::uint32_t& participantId, std::string& name) const {

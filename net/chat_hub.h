@@ -59,6 +59,8 @@ class ChatHub : public ServerHub {
   bool kick(const std::string& name, const std::string& why);
   // Marks a participant as sharing a screen (shown in the user list).
   void setSharing(std::uint32_t participantId, bool sharing);
+  // The screen port told to everyone who joins (set once the screen server listens).
+  void setScreenPort(std::uint16_t port);
   // Looks up a joined participant by the token its Welcome carried (screen-port login).
   bool findByToken(std::uint64_t token, std::uint32_t& participantId, std::string& name) const;
 
@@ -88,6 +90,7 @@ class ChatHub : public ServerHub {
   std::uint32_t m_nextParticipantId = 1;
   std::uint64_t m_nextSeq = 1;
   bool m_shuttingDown = false;
+  std::uint16_t m_screenPort = 0;
   ChatHubStats m_stats;
 };
 

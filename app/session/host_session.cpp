@@ -40,15 +40,16 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   // A viewer's queue holds at most a few updates (credits); room for a few full frames.
   screenOptions.connection.maxQueuedBytes = std::max<std::size_t>(screenOptions.connection.maxQueuedBytes, 128u << 20);
   m_screenServer = std::make_unique<net::TcpServer>(*m_screenHub, screenOptions);
-  if (!m_chatServer->start(config.chatPort, error)) {
-    error = "Cannot host on chat port " + std::to_string(config.chatPort) + ": " + error;
+  if (!m_screenServer->start(config.screenPort, error)) {
+    error = "Cannot host on screen port " + std::to_string(config.screenPort) + ": " + error;
     m_chatServer.reset();
     m_screenServer.reset();
     return false;
   }
-  if (!m_screenServer->start(config.screenPort, error)) {
-    error = "Cannot host on screen port " + std::to_string(config.screenPort) + ": " + error;
-    m_chatServer->stop(0);
+  m_hub->setScreenPort(m_screenServer->port());
+  if (!m_chatServer->start(config.chatPort, error)) {
+    error = "Cannot host on chat port " + std::to_string(config.chatPort) + ": " + error;
+    m_screenServer->stop(0);
     m_chatServer.reset();
     m_screenServer.reset();
     return false;
@@ -70,8 +71,52 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   return true;
 }
 
+bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, const capture::CaptureSettings& settings,
+                               int encoderThreads, std::string& error) {
+  if (!m_running) return error = "not hosting", false;
+  if (m_pipeline) return error = "already sharing", false;
+  m_shareTitle = source->title();
+  m_pipeline = std::make_unique<capture::CapturePipeline>(
+      std::move(source), settings, encoderThreads, [this](capture::EncodedUpdate&& u) {
+        // Capture thread. The stream is created with the first frame's geometry.
+        std::uint32_t id = m_sharedStream.load();
+        if (id == 0) {
+          std::string why;
+          std::uint32_t owner = m_localUser->participantId();
+          id = m_screenHub->startLocalStream(owner ? owner : 1, m_config.name, m_shareTitle, u.widthPx, u.heightPx,
+                                             u.tileSizePx, why);
+          if (id == 0) {
+            HLOG_WARN("session/host", "cannot share: %s", why.c_str());
+            return;
+          }
+          m_sharedStream = id;
+        }
+        wire::TileBatch b;
+        b.seq = u.seq;
+        b.captureTimeUs = u.captureTimeUs;  // the host's own clock: no offset
+        b.widthPx = u.widthPx;
+        b.heightPx = u.heightPx;
+        b.tileSizePx = u.tileSizePx;
+        b.tiles = std::move(u.tiles);
+        m_screenHub->publishLocal(id, std::move(b));
+      });
+  if (!m_pipeline->start(error)) {
+    m_pipeline.reset();
+    return false;
+  }
+  return true;
+}
+
+void HostSession::stopSharing() {
+  if (!m_pipeline) return;
+  m_pipeline->stop();
+  m_pipeline.reset();
+  if (std::uint32_t id = m_sharedStream.exchange(0)) m_screenHub->endStream(id, m_config.name + " stopped sharing");
+}
+
 void HostSession::stop(const std::string& reason) {
   if (!m_running) return;
+  stopSharing();
   m_running = false;
   m_screenHub->shutdown(reason);
   m_hub->shutdown(reason);

@@ -2,12 +2,14 @@
 // loopback exactly like any other participant.
 // Thread: start()/stop() from the owner; the servers run their own threads.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "capture/capture_pipeline.h"
 #include "net/chat_client.h"
 #include "net/chat_hub.h"
 #include "net/screen_hub.h"
@@ -47,6 +49,14 @@ class HostSession {
   // Where others can join: every local IPv4 address.
   std::vector<std::string> joinAddresses() const;
 
+  // The host shares a screen: its pipeline feeds the relay directly (no socket).
+  bool startSharing(std::unique_ptr<capture::ScreenSource> source, const capture::CaptureSettings& settings,
+                    int encoderThreads, std::string& error);
+  void stopSharing();
+  bool sharing() const { return m_pipeline != nullptr; }
+  capture::CapturePipeline* sharePipeline() { return m_pipeline.get(); }
+  std::uint32_t sharedStreamId() const { return m_sharedStream.load(); }
+
  private:
   HostConfig m_config;
   std::unique_ptr<net::ChatHub> m_hub;
@@ -54,6 +64,9 @@ class HostSession {
   std::unique_ptr<net::TcpServer> m_chatServer;
   std::unique_ptr<net::TcpServer> m_screenServer;
   std::unique_ptr<net::ChatClient> m_localUser;
+  std::unique_ptr<capture::CapturePipeline> m_pipeline;
+  std::atomic<std::uint32_t> m_sharedStream{0};
+  std::string m_shareTitle;
   bool m_running = false;
 };
 

@@ -74,6 +74,7 @@ void Welcome::write(Writer& w) const {
   w.str(hostName);
   w.i64(serverTimeUs);
   w.u64(token);
+  w.u16(screenPort);
 }
 bool Welcome::read(Reader& r) {
   version = r.u16();
@@ -82,6 +83,7 @@ bool Welcome::read(Reader& r) {
   hostName = r.str(kMaxNameBytes);
   serverTimeUs = r.i64();
   token = r.u64();
+  screenPort = r.u16();
   return r.ok() && base::isValidUtf8(name) && base::isValidUtf8(hostName);
 }
 

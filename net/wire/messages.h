@@ -61,6 +61,7 @@ struct Welcome {
   std::string hostName;
   std::int64_t serverTimeUs = 0;
   std::uint64_t token = 0;
+  std::uint16_t screenPort = 0;  // chat port: where this session's screens are served
   void write(Writer& w) const;
   bool read(Reader& r);
 };

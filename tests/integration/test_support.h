@@ -92,6 +92,14 @@ class RawPeer {
   bool send(const void* data, std::size_t n) { return ::send(m_fd, data, n, MSG_NOSIGNAL) == static_cast<ssize_t>(n); }
   bool send(const base::ByteVec& v) { return send(v.data(), v.size()); }
   void setReceiveBuffer(int bytes) { ::setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes); }
+  // Reads (and discards) at most `maxBytes` of what has arrived; returns how many.
+  std::size_t readSome(std::size_t maxBytes) {
+    std::vector<char> buf(maxBytes);
+    pollfd p{m_fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return 0;
+    ssize_t n = ::recv(m_fd, buf.data(), buf.size(), 0);
+    return n > 0 ? static_cast<std::size_t>(n) : 0;
+  }
   // Reads and discards until the host closes the connection; false if still open at timeout.
   bool waitClosed(int timeoutMs) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);

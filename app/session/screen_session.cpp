@@ -1,0 +1,225 @@
+#include "app/session/screen_session.h"
+
+#include <chrono>
+
+#include "net/base/clock.h"
+#include "net/base/log.h"
+
+namespace huddle::session {
+
+namespace {
+constexpr const char* kTag = "session/screen";
+// A publisher keeps at most this many frames unacknowledged; newer frames merge into one
+// pending frame meanwhile (the host's pacing, without a queue of stale frames).
+constexpr int kMaxInFlight = 2;
+}  // namespace
+
+ScreenSession::ScreenSession() = default;
+
+ScreenSession::~ScreenSession() {
+  stopSharing();
+  // The client's threads call back into this object: end them before any member goes.
+  m_client.leave();
+  m_decodeQueue.stop();
+  if (m_decoder.joinable()) m_decoder.join();
+}
+
+void ScreenSession::start(ScreenSessionConfig config) {
+  m_config = std::move(config);
+  m_decoder = std::thread([this] { decodeLoop(); });
+  net::ScreenClientConfig c;
+  c.link = m_config.link;
+  c.name = m_config.name;
+  c.token = m_config.token;
+  m_client.start(c);
+}
+
+std::string ScreenSession::endText() const {
+  std::lock_guard lock(m_mutex);
+  return m_endText;
+}
+
+std::vector<wire::StreamInfo> ScreenSession::streams() const {
+  std::lock_guard lock(m_mutex);
+  std::vector<wire::StreamInfo> out;
+  for (const auto& [id, info] : m_streams) out.push_back(info);
+  return out;
+}
+
+std::shared_ptr<StreamView> ScreenSession::watch(std::uint32_t streamId) {
+  std::shared_ptr<StreamView> view;
+  {
+    std::lock_guard lock(m_mutex);
+    auto it = m_streams.find(streamId);
+    if (it == m_streams.end()) return nullptr;
+    auto& slot = m_views[streamId];
+    if (slot) return slot;
+    slot = std::make_shared<StreamView>(it->second);
+    view = slot;
+  }
+  m_client.subscribe(streamId, m_config.credits);
+  return view;
+}
+
+void ScreenSession::unwatch(std::uint32_t streamId) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_views.erase(streamId);
+  }
+  m_client.unsubscribe(streamId);
+}
+
+std::shared_ptr<StreamView> ScreenSession::view(std::uint32_t streamId) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_views.find(streamId);
+  return it == m_views.end() ? nullptr : it->second;
+}
+
+// [SECTION] listener (reader thread)
+
+void ScreenSession::onStreamAnnounced(const wire::StreamInfo& info) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_streams[info.streamId] = info;
+    if (auto it = m_views.find(info.streamId); it != m_views.end()) it->second->setInfo(info);
+  }
+  if (m_config.link.wake) m_config.link.wake();
+}
+
+void ScreenSession::onStreamEnded(std::uint32_t streamId, const std::string& reason) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_streams.erase(streamId);
+    if (auto it = m_views.find(streamId); it != m_views.end()) {
+      it->second->markEnded();
+      m_views.erase(it);
+    }
+  }
+  HLOG_INFO(kTag, "stream %u ended: %s", streamId, reason.c_str());
+  if (m_config.link.wake) m_config.link.wake();
+}
+
+void ScreenSession::onUpdate(wire::TileBatch&& batch) {
+  // Credits bound what can arrive, so the queue stays short; past its cap (a host that
+  // ignores credits) updates are refused and the stream asks for a full refresh later.
+  std::uint32_t id = batch.streamId;
+  if (!m_decodeQueue.push({id, std::move(batch), base::monoUs()})) {
+    HLOG_WARN(kTag, "decode queue full: dropping an update of stream %u", id);
+    m_client.requestUpdate(id, 0, true);
+  }
+}
+
+void ScreenSession::onScreenEnded(const net::LinkEnd& end) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_endText = end.text;
+    for (auto& [id, v] : m_views) v->markEnded();
+    m_streams.clear();
+  }
+  if (m_config.link.wake) m_config.link.wake();
+}
+
+// [SECTION] decoding
+
+void ScreenSession::decodeLoop() {
+  capture::TileDecoder decoder;
+  while (true) {
+    std::optional<Decode> item = m_decodeQueue.take(std::chrono::milliseconds(200));
+    if (!item) {
+      if (m_decodeQueue.stopped()) return;
+      continue;
+    }
+    std::shared_ptr<StreamView> v = view(item->streamId);
+    if (!v) continue;  // unwatched meanwhile
+    const std::int64_t t0 = base::monoUs();
+    std::string error;
+    bool ok = v->apply(item->batch, decoder, error);
+    const std::int64_t t1 = base::monoUs();
+    std::uint64_t bytes = 0;
+    for (const auto& t : item->batch.tiles) bytes += t.jpeg.size + 9;
+    // Capture time is on the host's clock; ours plus the offset is the host's "now".
+    double latencyMs = item->batch.captureTimeUs > 0
+                           ? static_cast<double>(base::wallUs() + m_client.clockOffsetUs() - item->batch.captureTimeUs) / 1e3
+                           : -1;
+    if (!ok) {
+      HLOG_WARN(kTag, "stream %u: %s; asking for a full refresh", item->streamId, error.c_str());
+      v->stats().recordDecodeError();
+    }
+    v->stats().record(t1, bytes, static_cast<std::uint32_t>(item->batch.tiles.size()),
+                      static_cast<double>(t1 - t0) / 1e3, latencyMs);
+    // The credit goes back only now: a viewer that decodes slowly is sent less.
+    m_client.requestUpdate(item->streamId, 1, !ok);
+    if (m_config.link.wake) m_config.link.wake();
+  }
+}
+
+// [SECTION] sharing
+
+bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, const capture::CaptureSettings& settings,
+                                 int encoderThreads, std::string& error) {
+  if (m_pipeline) return error = "already sharing", false;
+  if (!m_client.connected()) return error = "not connected to the host's screen port", false;
+  {
+    std::lock_guard lock(m_mutex);
+    m_shareTitle = source->title();
+    m_shareW = m_shareH = 0;
+    m_inFlight = 0;
+    m_pendingTiles.clear();
+  }
+  m_pipeline = std::make_unique<capture::CapturePipeline>(std::move(source), settings, encoderThreads,
+                                                          [this](capture::EncodedUpdate&& u) { onCaptured(std::move(u)); });
+  if (!m_pipeline->start(error)) {
+    m_pipeline.reset();
+    return false;
+  }
+  return true;
+}
+
+void ScreenSession::stopSharing() {
+  if (!m_pipeline) return;
+  m_pipeline->stop();
+  m_pipeline.reset();
+  m_client.publishStop();
+  m_publishedId = 0;
+}
+
+bool ScreenSession::sharing() const { return m_pipeline != nullptr; }
+
+void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
+  std::lock_guard lock(m_mutex);
+  if (u.widthPx != m_shareW || u.heightPx != m_shareH || u.tileSizePx != m_shareTile) {
+    // New geometry: the host resets the stream; tiles of the old size are meaningless now.
+    m_shareW = u.widthPx;
+    m_shareH = u.heightPx;
+    m_shareTile = u.tileSizePx;
+    m_pendingTiles.clear();
+    m_client.publishStart(m_shareTitle, u.widthPx, u.heightPx, u.tileSizePx);
+  }
+  const std::uint32_t cols = (u.widthPx + u.tileSizePx - 1) / u.tileSizePx;
+  for (auto& t : u.tiles) m_pendingTiles[std::uint32_t(t.ty) * cols + t.tx] = std::move(t);
+  m_pendingHeader.seq = u.seq;
+  m_pendingHeader.captureTimeUs = u.captureTimeUs + m_client.clockOffsetUs();  // on the host's clock
+  m_pendingHeader.widthPx = u.widthPx;
+  m_pendingHeader.heightPx = u.heightPx;
+  m_pendingHeader.tileSizePx = u.tileSizePx;
+  if (m_inFlight < kMaxInFlight) sendPendingLocked();
+}
+
+void ScreenSession::sendPendingLocked() {
+  if (m_pendingTiles.empty()) return;
+  wire::TileBatch b = m_pendingHeader;
+  b.tiles.reserve(m_pendingTiles.size());
+  for (auto& [index, t] : m_pendingTiles) b.tiles.push_back(std::move(t));
+  m_pendingTiles.clear();
+  if (m_client.publishTiles(b)) ++m_inFlight;
+}
+
+void ScreenSession::onPublishAccepted(std::uint32_t streamId) { m_publishedId = streamId; }
+
+void ScreenSession::onPublishAck(std::uint64_t) {
+  std::lock_guard lock(m_mutex);
+  if (m_inFlight > 0) --m_inFlight;
+  sendPendingLocked();
+}
+
+}  // namespace huddle::session

@@ -1,0 +1,100 @@
+// A participant's screen port: which streams exist, watching some of them (decoded on a
+// worker thread into StreamViews), and sharing its own screen through the host. The host's
+// own user watches through one of these too; its sharing goes to the relay directly (see
+// HostSession), since it is the relay.
+// Thread: public methods from the owner (UI or headless loop); network and decode threads
+// inside. Never blocks the caller on the network.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/session/stream_view.h"
+#include "capture/capture_pipeline.h"
+#include "net/base/event_queue.h"
+#include "net/screen_client.h"
+
+namespace huddle::session {
+
+struct ScreenSessionConfig {
+  net::ClientLinkSettings link;  // host, screen port, tls, wake
+  std::string name;
+  std::uint64_t token = 0;       // from the chat Welcome
+  std::uint8_t credits = 2;      // updates in flight per watched stream
+};
+
+class ScreenSession : private net::ScreenClient::Listener {
+ public:
+  ScreenSession();
+  ~ScreenSession() override;
+
+  void start(ScreenSessionConfig config);
+  bool connected() const { return m_client.connected(); }
+  bool finished() const { return m_client.finished(); }
+  std::string endText() const;
+
+  std::vector<wire::StreamInfo> streams() const;
+  // Starts watching; the view fills as updates arrive. Null if there is no such stream.
+  std::shared_ptr<StreamView> watch(std::uint32_t streamId);
+  void unwatch(std::uint32_t streamId);
+  std::shared_ptr<StreamView> view(std::uint32_t streamId) const;
+
+  // Shares `source` through the host. False with a reason (already sharing, source fails).
+  bool startSharing(std::unique_ptr<capture::ScreenSource> source, const capture::CaptureSettings& settings,
+                    int encoderThreads, std::string& error);
+  void stopSharing();
+  bool sharing() const;
+  capture::CapturePipeline* sharePipeline() { return m_pipeline.get(); }
+  std::uint32_t sharedStreamId() const { return m_publishedId.load(); }
+
+  // Host wall clock minus ours (for latency).
+  std::int64_t clockOffsetUs() const { return m_client.clockOffsetUs(); }
+  void leave() { stopSharing(); m_client.leave(); }
+
+ private:
+  struct Decode {
+    std::uint32_t streamId;
+    wire::TileBatch batch;
+    std::int64_t arrivedMonoUs;
+  };
+
+  void onScreenConnected() override {}
+  void onStreamAnnounced(const wire::StreamInfo& info) override;
+  void onStreamEnded(std::uint32_t streamId, const std::string& reason) override;
+  void onUpdate(wire::TileBatch&& batch) override;
+  void onPublishAccepted(std::uint32_t streamId) override;
+  void onPublishAck(std::uint64_t seq) override;
+  void onScreenEnded(const net::LinkEnd& end) override;
+  void decodeLoop();
+  void onCaptured(capture::EncodedUpdate&& update);
+  void sendPendingLocked();
+
+  ScreenSessionConfig m_config;
+  net::ScreenClient m_client{*this};
+  base::EventQueue<Decode> m_decodeQueue{1024};
+  std::thread m_decoder;
+
+  mutable std::mutex m_mutex;  // guards the maps and the publishing state
+  std::map<std::uint32_t, wire::StreamInfo> m_streams;
+  std::map<std::uint32_t, std::shared_ptr<StreamView>> m_views;
+  std::string m_endText;
+
+  // Sharing: capture thread -> coalesced pending frame -> at most kMaxInFlight unacked.
+  std::unique_ptr<capture::CapturePipeline> m_pipeline;
+  std::string m_shareTitle;
+  std::uint32_t m_shareW = 0, m_shareH = 0;
+  std::uint16_t m_shareTile = 0;
+  std::map<std::uint32_t, base::EncodedTile> m_pendingTiles;  // by tile index: newest wins
+  wire::TileBatch m_pendingHeader;
+  int m_inFlight = 0;
+  std::atomic<std::uint32_t> m_publishedId{0};
+};
+
+}  // namespace huddle::session
