@@ -47,8 +47,9 @@ int main(int argc, char** argv) {
     if (options.role == session::Role::Join) {
       std::fprintf(stderr, "huddle: joining as a terminal chat client instead.\n");
     } else {
-      std::fprintf(stderr, "huddle: hosting a headless session instead (Ctrl+C ends it).\n");
+      std::fprintf(stderr, "huddle: hosting a headless session instead, sharing a test scene (Ctrl+C ends it).\n");
       options.role = session::Role::Host;
+      if (options.share.empty()) options.share = "synthetic";
     }
     options.headless = true;
   }

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <poll.h>
 #include <string>
 #include <thread>
@@ -13,6 +14,10 @@
 #include "app/session/chat_command.h"
 #include "app/session/chat_log.h"
 #include "app/session/host_session.h"
+#include "app/session/screen_session.h"
+#include "capture/synthetic_source.h"
+#include "capture/x11_source.h"
+#include "net/base/clock.h"
 #include "net/base/log.h"
 #include "net/chat_client.h"
 
@@ -113,6 +118,47 @@ bool handleLine(const std::string& line, net::ChatClient& client, HostSession* h
   return true;
 }
 
+capture::CaptureSettings settingsFrom(const Options& o) {
+  capture::CaptureSettings s;
+  s.quality = o.quality;
+  s.fps = o.fps;
+  s.scalePercent = o.scalePercent;
+  s.subsampling = o.chroma444 ? capture::Subsampling::S444 : capture::Subsampling::S420;
+  return s.clamped();
+}
+
+std::unique_ptr<capture::ScreenSource> sourceFrom(const Options& o) {
+  if (o.share == "x11") return std::make_unique<capture::X11Source>("", capture::X11Region{});
+  capture::SceneMotion motion = o.sceneMotion == "full"     ? capture::SceneMotion::Full
+                                : o.sceneMotion == "static" ? capture::SceneMotion::Static
+                                                            : capture::SceneMotion::Partial;
+  return std::make_unique<capture::SyntheticSource>(o.sceneWidthPx, o.sceneHeightPx, motion);
+}
+
+// The viewer's figures as JSON (for scripts and the benchmark).
+bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats& stats, double seconds,
+                    std::string& error) {
+  StreamStatsSnapshot s = stats.snapshot(base::monoUs());
+  std::vector<double> lat = stats.allLatenciesMs();
+  wire::StreamInfo info = view.info();
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) return error = "cannot write " + path + ": " + std::strerror(errno), false;
+  std::fprintf(f,
+               "{\n  \"stream\": %u,\n  \"owner\": \"%s\",\n  \"width\": %u,\n  \"height\": %u,\n"
+               "  \"seconds\": %.3f,\n  \"updates\": %llu,\n  \"updates_per_sec\": %.2f,\n"
+               "  \"bytes\": %llu,\n  \"bytes_per_sec\": %.0f,\n  \"tiles\": %llu,\n"
+               "  \"decode_ms_mean\": %.3f,\n  \"decode_errors\": %llu,\n"
+               "  \"latency_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"p99\": %.2f, \"samples\": %zu}\n}\n",
+               info.streamId, info.ownerName.c_str(), s.widthPx, s.heightPx, seconds,
+               static_cast<unsigned long long>(s.updates), static_cast<double>(s.updates) / seconds,
+               static_cast<unsigned long long>(s.bytes), static_cast<double>(s.bytes) / seconds,
+               static_cast<unsigned long long>(s.tiles), s.decodeMsMean, static_cast<unsigned long long>(s.decodeErrors),
+               percentile(lat, 50), percentile(lat, 95), percentile(lat, 99), lat.size());
+  bool ok = std::fclose(f) == 0;
+  if (!ok) error = "cannot write " + path;
+  return ok;
+}
+
 int runHost(const Options& options) {
   HostConfig config;
   config.name = options.name.empty() ? "host" : options.name;
@@ -132,6 +178,7 @@ int runHost(const Options& options) {
   StdinLines input;
   std::vector<std::string> lines;
   ChatLog log;
+  bool shareStarted = options.share.empty();
   while (g_signal.load() == 0) {
     lines.clear();
     input.poll(100, lines);
@@ -139,12 +186,32 @@ int runHost(const Options& options) {
       if (!handleLine(line, host.localUser(), &host, log)) g_signal = SIGTERM;
     }
     for (auto& ev : host.localUser().events().drain()) printEvent(ev, log);
+    // Share once the host's own user is in, so the stream has its owner.
+    if (!shareStarted && host.localUser().connected()) {
+      shareStarted = true;
+      auto source = sourceFrom(options);
+      std::string title = source->title();
+      if (host.startSharing(std::move(source), settingsFrom(options), 0, error)) {
+        out("* Sharing: " + title + " at " + std::to_string(options.fps) + " fps, quality " +
+            std::to_string(options.quality) + ".");
+      } else {
+        out("! Cannot share: " + error);
+      }
+    }
   }
   out("* Ending the session...");
   host.stop("The host ended the session.");
   out("* Session ended.");
   return 0;
 }
+
+// Headless viewing: watch a stream for a while and report, or save one frame.
+struct Viewing {
+  std::unique_ptr<ScreenSession> screen;
+  std::shared_ptr<StreamView> view;
+  std::int64_t startedUs = 0;     // first update seen (watch), or when we began (snapshot)
+  std::int64_t waitingSinceUs = 0;
+};
 
 int runClient(const Options& options) {
   net::ChatClientConfig config;
@@ -161,8 +228,12 @@ int runClient(const Options& options) {
   std::vector<std::string> lines;
   ChatLog log;
   bool joinedOnce = false, inputOpen = true, leaving = false;
+  const bool viewing = options.watch || options.snapshot;
+  int exitCode = -1;  // set when a viewing task finishes
+  Viewing v;
   auto leave = [&] {
     leaving = true;
+    if (v.screen) v.screen->leave();
     client.leave();
   };
   std::vector<std::string> early;  // typed before the handshake finished: said once joined
@@ -184,12 +255,92 @@ int runClient(const Options& options) {
       }
       early.clear();
     }
-    // EOF on stdin: everything typed has been said, so leave.
-    if (!inputOpen && early.empty() && client.connected() && !leaving) leave();
+    // EOF on stdin: everything typed has been said, so leave (unless a viewing task runs).
+    if (!inputOpen && early.empty() && client.connected() && !leaving && !viewing && options.share.empty()) leave();
     while (auto ev = client.events().take(std::chrono::milliseconds(0))) {
-      joinedOnce = joinedOnce || ev->kind == net::ChatClientEvent::Kind::Connected;
+      if (ev->kind == net::ChatClientEvent::Kind::Connected) {
+        joinedOnce = true;
+        // The screen port: where the host said it is.
+        v.screen = std::make_unique<ScreenSession>();
+        ScreenSessionConfig sc;
+        sc.link.host = config.host;
+        sc.link.port = ev->screenPort ? ev->screenPort : options.screenPort;
+        sc.name = ev->text;
+        sc.token = client.token();
+        v.screen->start(sc);
+        v.waitingSinceUs = base::monoUs();
+      }
       // Leaving, or the host ending the session, is a normal end; anything else failed.
-      if (!printEvent(*ev, log)) return joinedOnce && (leaving || ev->sessionEnded) ? 0 : 1;
+      if (!printEvent(*ev, log)) {
+        if (exitCode >= 0) return exitCode;
+        return joinedOnce && (leaving || ev->sessionEnded) ? 0 : 1;
+      }
+    }
+    if (!v.screen || leaving) continue;
+    const std::int64_t now = base::monoUs();
+    if (!options.share.empty() && v.screen->connected() && !v.screen->sharing() && exitCode < 0) {
+      auto source = sourceFrom(options);
+      std::string title = source->title();
+      if (v.screen->startSharing(std::move(source), settingsFrom(options), 0, error)) out("* Sharing: " + title + ".");
+      else out("! Cannot share: " + error);
+      if (!v.screen->sharing()) exitCode = 1, leave();
+    }
+    if (!viewing || exitCode >= 0) continue;
+    if (!v.view) {
+      for (const auto& s : v.screen->streams())
+        if (options.watchStream == 0 || s.streamId == options.watchStream) {
+          v.view = v.screen->watch(s.streamId);
+          if (v.view) out("* Watching stream " + std::to_string(s.streamId) + " (" + s.title + ", shared by " +
+                          s.ownerName + ", " + std::to_string(s.widthPx) + "x" + std::to_string(s.heightPx) + ").");
+          break;
+        }
+      if (!v.view && now - v.waitingSinceUs > 15'000'000) {
+        out("! Nobody is sharing a screen" + std::string(options.watchStream ? " with that number" : "") + ".");
+        exitCode = 1;
+        leave();
+      }
+      continue;
+    }
+    if (v.view->ended()) {
+      out("! The stream ended.");
+      exitCode = 1;
+      leave();
+      continue;
+    }
+    if (v.view->updatesApplied() == 0) {
+      if (now - v.waitingSinceUs > 20'000'000) {
+        out("! No image arrived within 20 s.");
+        exitCode = 1;
+        leave();
+      }
+      continue;
+    }
+    if (options.snapshot) {
+      std::string path = options.snapshotPath.empty()
+                             ? "huddle-snapshot-" + base::formatFileStamp(base::wallUs()) + ".png"
+                             : options.snapshotPath;
+      if (v.view->savePng(path, error)) {
+        out("* Saved " + path);
+        exitCode = 0;
+      } else {
+        out("! Cannot save the snapshot: " + error);
+        exitCode = 1;
+      }
+      leave();
+      continue;
+    }
+    if (v.startedUs == 0) v.startedUs = now;
+    double elapsed = static_cast<double>(now - v.startedUs) / 1e6;
+    if (elapsed >= options.seconds) {
+      exitCode = 0;
+      auto snap = v.view->stats().snapshot(now);
+      out("* Watched for " + std::to_string(static_cast<int>(elapsed)) + " s: " + std::to_string(snap.updates) +
+          " updates.");
+      if (!options.statsJson.empty()) {
+        if (writeStatsJson(options.statsJson, *v.view, v.view->stats(), elapsed, error)) out("* Wrote " + options.statsJson);
+        else out("! " + error), exitCode = 1;
+      }
+      leave();
     }
   }
 }

@@ -14,6 +14,22 @@ bool parsePort(const std::string& text, std::uint16_t& port) {
   return true;
 }
 
+bool parseInt(const std::string& text, int& value) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+bool parseSize(const std::string& text, int& w, int& h) {
+  std::size_t x = text.find('x');
+  if (x == std::string::npos) return false;
+  int a = 0, b = 0;
+  if (!parseInt(text.substr(0, x), a) || !parseInt(text.substr(x + 1), b)) return false;
+  if (a < 1 || b < 1 || a > 8192 || b > 8192) return false;
+  w = a;
+  h = b;
+  return true;
+}
+
 bool parseSeconds(const std::string& text, double& seconds) {
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -60,6 +76,23 @@ std::string usageText() {
          "  --screenshot FILE    save what the window shows as a PNG (after 3 s, or\n"
          "                       --screenshot-after SECONDS)\n"
          "  --quit-after SECONDS close the window after that long (for scripts)\n"
+         "\n"
+         "Sharing:\n"
+         "  --share x11|synthetic  share this X screen, or a test scene (default for a\n"
+         "                       host without a display)\n"
+         "  --scene-size WxH     test scene size (default 1920x1080)\n"
+         "  --scene-motion M     full, partial (about 10% changes, default) or static\n"
+         "  --quality N          JPEG quality 1-100 (default 80)\n"
+         "  --fps N              frames per second 1-120 (default 30)\n"
+         "  --scale P            100, 75 or 50 percent (default 100)\n"
+         "  --subsampling S      420 (default) or 444\n"
+         "\n"
+         "Viewing without a window (with --join):\n"
+         "  --watch [STREAM]     watch a stream (default: the first) and measure it\n"
+         "  --seconds N          how long to watch (default 10)\n"
+         "  --stats-json FILE    write the viewer's statistics as JSON when done\n"
+         "  --snapshot [FILE]    save one full frame as a PNG and exit (default name:\n"
+         "                       huddle-snapshot-YYYYMMDD-HHMMSS.png)\n"
          "  --help               show this help\n"
          "  --version            show the version\n";
 }
@@ -124,6 +157,54 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       if (!needValue(text)) return fail("option " + arg + " needs a number of seconds");
       double& out = arg == "--quit-after" ? o.quitAfterSec : o.screenshotAfterSec;
       if (!parseSeconds(text, out)) return fail("option " + arg + ": '" + text + "' is not a number of seconds (0-86400)");
+    } else if (arg == "--share") {
+      if (!needValue(o.share) || (o.share != "x11" && o.share != "synthetic"))
+        return fail("option --share needs 'x11' (this screen) or 'synthetic' (a test scene)");
+    } else if (arg == "--scene-size") {
+      std::string text;
+      if (!needValue(text) || !parseSize(text, o.sceneWidthPx, o.sceneHeightPx))
+        return fail("option --scene-size needs WIDTHxHEIGHT, each 1-8192 (e.g. 1920x1080)");
+    } else if (arg == "--scene-motion") {
+      if (!needValue(o.sceneMotion) || (o.sceneMotion != "full" && o.sceneMotion != "partial" && o.sceneMotion != "static"))
+        return fail("option --scene-motion needs full, partial or static");
+    } else if (arg == "--quality" || arg == "--fps" || arg == "--scale" || arg == "--subsampling") {
+      std::string text;
+      int n = 0;
+      if (!needValue(text) || !parseInt(text, n)) return fail("option " + arg + " needs a number");
+      if (arg == "--quality") {
+        if (n < 1 || n > 100) return fail("option --quality: " + text + " is not within 1-100");
+        o.quality = n;
+      } else if (arg == "--fps") {
+        if (n < 1 || n > 120) return fail("option --fps: " + text + " is not within 1-120");
+        o.fps = n;
+      } else if (arg == "--scale") {
+        if (n != 100 && n != 75 && n != 50) return fail("option --scale: use 100, 75 or 50");
+        o.scalePercent = n;
+      } else {
+        if (n != 420 && n != 444) return fail("option --subsampling: use 420 or 444");
+        o.chroma444 = n == 444;
+      }
+    } else if (arg == "--watch" || arg == "--snapshot") {
+      // Both take an optional value: a stream id for --watch, a file for --snapshot.
+      std::string optional;
+      bool given = hasInlineValue || (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0);
+      if (given) needValue(optional);
+      if (arg == "--watch") {
+        o.watch = true;
+        int id = 0;
+        if (given && (!parseInt(optional, id) || id <= 0))
+          return fail("option --watch: '" + optional + "' is not a stream number");
+        o.watchStream = static_cast<std::uint32_t>(id);
+      } else {
+        o.snapshot = true;
+        o.snapshotPath = optional;
+      }
+    } else if (arg == "--seconds") {
+      std::string text;
+      if (!needValue(text) || !parseSeconds(text, o.seconds) || o.seconds <= 0)
+        return fail("option --seconds needs a number of seconds (more than 0)");
+    } else if (arg == "--stats-json") {
+      if (!needValue(o.statsJson) || o.statsJson.empty()) return fail("option --stats-json needs a file name");
     } else if (arg == "--help" || arg == "-h") {
       o.help = true;
     } else if (arg == "--version") {
@@ -140,6 +221,9 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
     if (!splitHostPort(o.joinAddress, host, port, o.chatPort, error)) return fail("option --join: " + error);
   }
   if (o.role == Role::Join && o.chatPort == 0) return fail("option --chat-port: 0 only makes sense when hosting");
+  if ((o.watch || o.snapshot) && o.role != Role::Join) return fail("--watch and --snapshot need --join ADDR");
+  if ((o.watch || o.snapshot || !o.statsJson.empty()) && !o.headless && o.role == Role::Join)
+    o.headless = true;  // they are headless tools by nature
   return r;
 }
 

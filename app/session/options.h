@@ -26,6 +26,22 @@ struct Options {
   std::string screenshotPath;       // --screenshot FILE
   double screenshotAfterSec = 3.0;  // --screenshot-after SECONDS
   double quitAfterSec = 0;          // --quit-after SECONDS (0: run until closed)
+
+  // Sharing a screen: --share x11|synthetic, with the test scene's size and motion.
+  std::string share;                // "", "x11", "synthetic"
+  int sceneWidthPx = 1920, sceneHeightPx = 1080;  // --scene-size WxH
+  std::string sceneMotion = "partial";            // --scene-motion full|partial|static
+  int quality = 80;                 // --quality 1-100
+  int fps = 30;                     // --fps 1-120
+  int scalePercent = 100;           // --scale 100|75|50
+  bool chroma444 = false;           // --subsampling 420|444
+  // Headless viewing: --watch [STREAM] --seconds N --stats-json FILE; --snapshot [FILE].
+  bool watch = false;
+  std::uint32_t watchStream = 0;    // 0: the first stream
+  double seconds = 10;
+  std::string statsJson;
+  bool snapshot = false;
+  std::string snapshotPath;         // empty: a timestamped name
 };
 
 struct ParseResult {
@@ -39,6 +55,10 @@ std::string usageText();
 // Splits "host", "host:port" into parts; the port falls back to `defaultPort`.
 bool splitHostPort(const std::string& address, std::string& host, std::uint16_t& port, std::uint16_t defaultPort,
                    std::string& error);
+// Parses a decimal int; false on anything else.
+bool parseInt(const std::string& text, int& value);
+// Parses "WIDTHxHEIGHT", each 1..8192.
+bool parseSize(const std::string& text, int& w, int& h);
 // Parses a number of seconds, 0..86400; false on anything else.
 bool parseSeconds(const std::string& text, double& seconds);
 // Parses a TCP port 0..65535 written in decimal; false on anything else.

@@ -78,6 +78,9 @@ TEST(Binary, BadOptionsExitWithCode2AndNameTheOption) {
       {{"--host", "--join", "x"}, "cannot be used together"},
       {{"--name", "two words"}, "--name"},
       {{"--join", "host:notaport"}, "bad port"},
+      {{"--host", "--share", "vnc"}, "--share"},
+      {{"--host", "--quality", "500"}, "--quality"},
+      {{"--join", "h", "--watch", "--seconds", "-1"}, "--seconds"},
   };
   for (auto& tc : cases) {
     std::vector<std::string> argv = {"/bin/sh", "-c"};

@@ -43,6 +43,60 @@ TEST(Options, ErrorsNameTheOption) {
   EXPECT_NE(parseOptions({"--join", "h:0"}).error.find("port 0"), std::string::npos);
 }
 
+TEST(Options, SharingAndViewing) {
+  auto r = parseOptions({"--host", "--share", "synthetic", "--scene-size", "1366x768", "--scene-motion", "full",
+                         "--quality", "90", "--fps", "60", "--scale", "50", "--subsampling", "444"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.options.share, "synthetic");
+  EXPECT_EQ(r.options.sceneWidthPx, 1366);
+  EXPECT_EQ(r.options.sceneHeightPx, 768);
+  EXPECT_EQ(r.options.sceneMotion, "full");
+  EXPECT_EQ(r.options.quality, 90);
+  EXPECT_EQ(r.options.fps, 60);
+  EXPECT_EQ(r.options.scalePercent, 50);
+  EXPECT_TRUE(r.options.chroma444);
+
+  r = parseOptions({"--join", "h", "--watch", "--seconds", "2.5", "--stats-json", "s.json"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.options.watch);
+  EXPECT_EQ(r.options.watchStream, 0u);
+  EXPECT_DOUBLE_EQ(r.options.seconds, 2.5);
+  EXPECT_EQ(r.options.statsJson, "s.json");
+  EXPECT_TRUE(r.options.headless);  // viewing tools are headless by nature
+
+  r = parseOptions({"--join", "h", "--watch", "7"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.options.watchStream, 7u);
+  r = parseOptions({"--join", "h", "--snapshot"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.options.snapshot);
+  EXPECT_TRUE(r.options.snapshotPath.empty());
+  r = parseOptions({"--snapshot", "a.png", "--join", "h"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.options.snapshotPath, "a.png");
+}
+
+TEST(Options, SharingErrorsNameTheOption) {
+  auto err = [](std::vector<std::string> args) { return parseOptions(args).error; };
+  EXPECT_NE(err({"--share", "vnc"}).find("--share"), std::string::npos);
+  EXPECT_NE(err({"--scene-size", "0x10"}).find("--scene-size"), std::string::npos);
+  EXPECT_NE(err({"--scene-size", "10x"}).find("--scene-size"), std::string::npos);
+  EXPECT_NE(err({"--scene-size", "9000x10"}).find("--scene-size"), std::string::npos);
+  EXPECT_NE(err({"--scene-motion", "some"}).find("--scene-motion"), std::string::npos);
+  EXPECT_NE(err({"--quality", "0"}).find("--quality"), std::string::npos);
+  EXPECT_NE(err({"--quality", "101"}).find("--quality"), std::string::npos);
+  EXPECT_NE(err({"--fps", "121"}).find("--fps"), std::string::npos);
+  EXPECT_NE(err({"--fps", "ten"}).find("--fps"), std::string::npos);
+  EXPECT_NE(err({"--scale", "60"}).find("--scale"), std::string::npos);
+  EXPECT_NE(err({"--subsampling", "422"}).find("--subsampling"), std::string::npos);
+  EXPECT_NE(err({"--join", "h", "--watch", "x"}).find("--watch"), std::string::npos);
+  EXPECT_NE(err({"--join", "h", "--watch", "0"}).find("--watch"), std::string::npos);
+  EXPECT_NE(err({"--join", "h", "--seconds", "0"}).find("--seconds"), std::string::npos);
+  EXPECT_NE(err({"--join", "h", "--stats-json"}).find("--stats-json"), std::string::npos);
+  EXPECT_NE(err({"--host", "--watch"}).find("--join"), std::string::npos);
+  EXPECT_NE(err({"--snapshot"}).find("--join"), std::string::npos);
+}
+
 TEST(Options, SplitHostPort) {
   std::string host, error;
   std::uint16_t port = 0;

@@ -1,0 +1,151 @@
+// The binary's screen features driven as a user would: a headless host shares the test
+// scene, headless viewers watch it (--watch/--stats-json) and save it (--snapshot), a client
+// shares its own screen to another client through the host.
+#include <gtest/gtest.h>
+#include <stb_image.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "capture/synthetic_source.h"
+#include "tests/support/subprocess.h"
+
+using huddle::test::Subprocess;
+
+namespace {
+
+std::string chatAddress(const std::string& hostOutput) {
+  std::smatch m;
+  if (!std::regex_search(hostOutput, m, std::regex("Chat port ([0-9]+)"))) return "";
+  return "127.0.0.1:" + m[1].str();
+}
+
+std::string tempPath(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("huddle-share-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return (dir / name).string();
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A number from the flat JSON the viewer writes ("key": 12.5); -1 if absent.
+double jsonNumber(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + key + "\": ([0-9.]+)"))) return -1;
+  return std::stod(m[1]);
+}
+
+// A host sharing a small test scene, ready for viewers.
+struct SharingHost {
+  Subprocess process;
+  std::string address;
+  explicit SharingHost(const std::string& motion)
+      : process({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
+                 "--share", "synthetic", "--scene-size", "320x200", "--scene-motion", motion, "--fps", "20",
+                 "--quality", "90"}) {}
+  bool ready() {
+    if (!process.waitForOutput("* Sharing: ", 15000)) return false;
+    address = chatAddress(process.output());
+    return !address.empty();
+  }
+};
+
+struct Cleanup {
+  ~Cleanup() { std::filesystem::remove_all(std::filesystem::path(tempPath("x")).parent_path()); }
+};
+
+}  // namespace
+
+TEST(ShareBinary, HeadlessViewerWatchesAndWritesStatsJson) {
+  Cleanup cleanup;
+  SharingHost host("partial");
+  ASSERT_TRUE(host.ready()) << host.process.output();
+  std::string json = tempPath("stats.json");
+  Subprocess viewer({HUDDLE_BINARY, "--join", host.address, "--name", "vic", "--watch", "--seconds", "2",
+                     "--stats-json", json});
+  EXPECT_EQ(viewer.wait(30000), 0) << viewer.output();
+  EXPECT_NE(viewer.output().find("shared by alice, 320x200"), std::string::npos) << viewer.output();
+  std::string stats = readFile(json);
+  ASSERT_FALSE(stats.empty()) << viewer.output();
+  EXPECT_EQ(jsonNumber(stats, "width"), 320) << stats;
+  EXPECT_EQ(jsonNumber(stats, "height"), 200) << stats;
+  EXPECT_GE(jsonNumber(stats, "seconds"), 2.0) << stats;
+  // The partial scene changes every frame at 20 fps; two seconds must bring several updates.
+  EXPECT_GE(jsonNumber(stats, "updates"), 5) << stats;
+  EXPECT_GT(jsonNumber(stats, "bytes"), 0) << stats;
+  EXPECT_EQ(jsonNumber(stats, "decode_errors"), 0) << stats;
+  EXPECT_GE(jsonNumber(stats, "samples"), 5) << stats;
+  host.process.signal(SIGTERM);
+  EXPECT_EQ(host.process.wait(10000), 0);
+}
+
+TEST(ShareBinary, SnapshotSavesTheSharedSceneAsPng) {
+  Cleanup cleanup;
+  SharingHost host("static");
+  ASSERT_TRUE(host.ready()) << host.process.output();
+  std::string png = tempPath("shot.png");
+  Subprocess viewer({HUDDLE_BINARY, "--join", host.address, "--headless", "--snapshot", png});
+  EXPECT_EQ(viewer.wait(30000), 0) << viewer.output();
+  EXPECT_NE(viewer.output().find("Saved " + png), std::string::npos) << viewer.output();
+  int w = 0, h = 0, n = 0;
+  unsigned char* rgb = stbi_load(png.c_str(), &w, &h, &n, 3);
+  ASSERT_NE(rgb, nullptr) << viewer.output();
+  EXPECT_EQ(w, 320);
+  EXPECT_EQ(h, 200);
+  // The scene's known colours must be there, as JPEG at quality 90 keeps them (within a few
+  // levels): count pixels near the title-bar blue and the window white.
+  auto near = [](const unsigned char* p, std::uint32_t bgrx) {
+    int r = (bgrx >> 16) & 0xFF, g = (bgrx >> 8) & 0xFF, b = bgrx & 0xFF;
+    return std::abs(p[0] - r) < 12 && std::abs(p[1] - g) < 12 && std::abs(p[2] - b) < 12;
+  };
+  int title = 0, window = 0;
+  for (int i = 0; i < w * h; ++i) {
+    title += near(rgb + 3 * i, huddle::capture::kSceneTitleBar);
+    window += near(rgb + 3 * i, huddle::capture::kSceneWindow);
+  }
+  stbi_image_free(rgb);
+  EXPECT_GT(title, 200);
+  EXPECT_GT(window, 2000);
+  host.process.signal(SIGTERM);
+  EXPECT_EQ(host.process.wait(10000), 0);
+}
+
+TEST(ShareBinary, SnapshotToAnUnwritablePlaceFailsClearly) {
+  SharingHost host("static");
+  ASSERT_TRUE(host.ready()) << host.process.output();
+  Subprocess viewer({HUDDLE_BINARY, "--join", host.address, "--snapshot", "/nonexistent-dir/shot.png"});
+  EXPECT_EQ(viewer.wait(30000), 1) << viewer.output();
+  EXPECT_NE(viewer.output().find("Cannot save the snapshot"), std::string::npos) << viewer.output();
+  host.process.signal(SIGTERM);
+  EXPECT_EQ(host.process.wait(10000), 0);
+}
+
+TEST(ShareBinary, AClientSharesAndAnotherWatchesThroughTheHost) {
+  Cleanup cleanup;
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--chat-port", "0", "--screen-port", "0"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  std::string address = chatAddress(host.output());
+  Subprocess bob({HUDDLE_BINARY, "--join", address, "--headless", "--name", "bob", "--share", "synthetic",
+                  "--scene-size", "200x120", "--scene-motion", "full", "--fps", "15"});
+  ASSERT_TRUE(bob.waitForOutput("* Sharing: ", 15000)) << bob.output();
+  std::string json = tempPath("bob.json");
+  Subprocess carol({HUDDLE_BINARY, "--join", address, "--name", "carol", "--watch", "--seconds", "1.5",
+                    "--stats-json", json});
+  EXPECT_EQ(carol.wait(30000), 0) << carol.output();
+  EXPECT_NE(carol.output().find("shared by bob, 200x120"), std::string::npos) << carol.output();
+  std::string stats = readFile(json);
+  EXPECT_GE(jsonNumber(stats, "updates"), 3) << stats;
+  // bob keeps sharing after stdin closes; a signal ends him cleanly, and the host too.
+  bob.signal(SIGTERM);
+  EXPECT_EQ(bob.wait(10000), 0) << bob.output();
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
+}
