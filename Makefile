@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DHUDDLE_WERROR=ON
 
-.PHONY: run test build deps clean
+.PHONY: run test bench build deps clean
 
 deps:
 	@third_party/install_deps.sh
@@ -20,6 +20,10 @@ run: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 300
+
+# The screen engine's figures against its targets (a table, and JSON in $(BUILD)/huddle-bench.json).
+bench: build
+	$(BUILD)/tests/bench/huddle-bench --json $(BUILD)/huddle-bench.json $(ARGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -30,9 +30,24 @@ const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
     m_valid = true;
     return m_dirty;
   }
+  // The source's hint narrows the comparison to tiles it may have touched.
+  const bool hinted = f.changed != nullptr;
+  std::size_t compared = 0;
+  if (hinted) {
+    m_hinted.assign(std::size_t(m_tilesX) * m_tilesY, 0);
+    const base::Rect frameRect{0, 0, m_width, m_height};
+    for (const base::Rect& raw : *f.changed) {
+      const base::Rect r = raw.intersected(frameRect);
+      if (r.empty()) continue;
+      for (int ty = r.y / m_tile; ty <= (r.bottom() - 1) / m_tile; ++ty)
+        for (int tx = r.x / m_tile; tx <= (r.right() - 1) / m_tile; ++tx) m_hinted[std::size_t(ty) * m_tilesX + tx] = 1;
+    }
+  }
   for (int ty = 0; ty < m_tilesY; ++ty) {
     const int y0 = ty * m_tile, h = std::min(m_tile, m_height - y0);
     for (int tx = 0; tx < m_tilesX; ++tx) {
+      if (hinted && !m_hinted[std::size_t(ty) * m_tilesX + tx]) continue;
+      ++compared;
       const int x0 = tx * m_tile, w = std::min(m_tile, m_width - x0);
       const std::size_t off = std::size_t(x0) * kBytesPerPixel, bytes = std::size_t(w) * kBytesPerPixel;
       // Compare row by row and stop at the first difference; unchanged tiles cost one pass.
@@ -49,7 +64,7 @@ const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
       m_dirty.push_back(static_cast<std::uint32_t>(ty * m_tilesX + tx));
     }
   }
-  m_stats.tilesCompared += std::size_t(m_tilesX) * m_tilesY;
+  m_stats.tilesCompared += compared;
   m_stats.tilesChanged += m_dirty.size();
   return m_dirty;
 }

@@ -36,6 +36,7 @@ class DamageTracker {
   bool m_valid = false;
   std::vector<std::uint8_t> m_previous;  // tightly packed BGRX
   std::vector<std::uint32_t> m_dirty;
+  std::vector<std::uint8_t> m_hinted;  // per tile: inside the source's changed rectangles
   DamageStats m_stats;
 };
 

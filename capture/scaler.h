@@ -1,5 +1,6 @@
 // Downscales BGRX frames for sharing at 75% or 50%: 50% averages 2x2 blocks, 75% samples
-// bilinearly. At 100% nothing is copied. Thread: one capture thread.
+// bilinearly. At 100% nothing is copied. When the source says where it changed, only those
+// areas are scaled again (and the hint is passed on, scaled). Thread: one capture thread.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -17,7 +18,12 @@ class Scaler {
   static int scaledSize(int sizePx, int percent) { return std::max(1, sizePx * percent / 100); }
 
  private:
+  void scaleArea(const Frame& in, const Frame& out, int percent, const base::Rect& area);
+
   std::vector<std::uint8_t> m_buffer;
+  std::vector<base::Rect> m_changed;  // the output's hint
+  int m_inWidth = 0, m_inHeight = 0, m_percent = 0;
+  bool m_valid = false;
 };
 
 }  // namespace huddle::capture

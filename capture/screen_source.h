@@ -5,6 +5,9 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "net/base/rect.h"
 
 namespace huddle::capture {
 
@@ -16,6 +19,10 @@ struct Frame {
   const std::uint8_t* pixels = nullptr;  // owned by the source: valid until its next capture()
   std::int64_t captureTimeUs = 0;        // wall clock when the pixels were taken
   std::uint64_t seq = 0;                 // the source's frame number
+  // Where the source knows pixels may have changed since its previous frame (XDamage, or
+  // the test scene's own drawing); null when it cannot tell. Damage tracking then compares
+  // only there, so a still screen costs almost nothing. Owned by the source, like pixels.
+  const std::vector<base::Rect>* changed = nullptr;
 };
 
 enum class CaptureResult {

@@ -153,13 +153,17 @@ void SyntheticSource::render(int w, int h, SceneMotion motion, std::uint64_t n, 
 CaptureResult SyntheticSource::capture(Frame& frame, std::string&) {
   std::uint64_t n = m_next++;
   Layout l = layoutFor(m_width, m_height);
+  m_changed.clear();
   if (n == 0 || m_motion == SceneMotion::Full) {
     render(m_width, m_height, m_motion, n, m_pixels);
+    m_changed.push_back({0, 0, m_width, m_height});
   } else if (m_motion == SceneMotion::Partial) {
-    // Only the panel moves: redraw just it (what damage tracking will find).
+    // Only the panel moves: redraw just it, and say so, as a compositor's damage would.
     Canvas c(m_pixels.data(), m_width, m_height);
     drawPanel(c, l, n);
+    m_changed.push_back({l.panel.x, l.panel.y, l.panel.w, l.panel.h});
   }
+  frame.changed = &m_changed;
   frame.widthPx = m_width;
   frame.heightPx = m_height;
   frame.strideBytes = m_width * kBytesPerPixel;

@@ -38,6 +38,7 @@ class SyntheticSource : public ScreenSource {
   int m_width, m_height;
   SceneMotion m_motion;
   std::uint64_t m_next = 0;
+  std::vector<base::Rect> m_changed;  // what the last capture redrew
   std::vector<std::uint8_t> m_pixels;
 };
 

@@ -26,6 +26,57 @@ bool isUniform(const Frame& f, int x0, int y0, int w, int h, std::uint32_t& colo
 }
 }  // namespace
 
+const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality, bool chroma444, int w, int h) {
+  Entry* found = nullptr;
+  for (auto& e : m_entries)
+    if (e.quality == quality && e.chroma444 == chroma444) found = &e;
+  if (!found) {
+    if (!compressor) return nullptr;
+    if (m_entries.size() >= 16) m_entries.clear();
+    // A tiny grey image: the tables depend only on quality and subsampling.
+    std::vector<std::uint8_t> pixels(16 * 16 * kBytesPerPixel, 0x80);
+    unsigned char* jpeg = nullptr;
+    unsigned long size = 0;
+    if (tjCompress2(static_cast<tjhandle>(compressor), pixels.data(), 16, 16 * kBytesPerPixel, 16, TJPF_BGRX, &jpeg,
+                    &size, chroma444 ? TJSAMP_444 : TJSAMP_420, quality, TJFLAG_FASTDCT) != 0)
+      return nullptr;
+    std::size_t sofAt = 0, scanAt = 0;
+    bool ok = parse({jpeg, size}, sofAt, scanAt);
+    if (ok) m_entries.push_back({quality, chroma444, std::vector<std::uint8_t>(jpeg, jpeg + scanAt), sofAt});
+    tjFree(jpeg);
+    if (!ok) return nullptr;
+    found = &m_entries.back();
+  }
+  m_sized = found->header;
+  m_sized[found->sofAt + 5] = static_cast<std::uint8_t>(h >> 8);
+  m_sized[found->sofAt + 6] = static_cast<std::uint8_t>(h);
+  m_sized[found->sofAt + 7] = static_cast<std::uint8_t>(w >> 8);
+  m_sized[found->sofAt + 8] = static_cast<std::uint8_t>(w);
+  return &m_sized;
+}
+
+bool JpegHeaders::parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt) {
+  if (jpeg.size() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return false;
+  bool sawSof = false;
+  for (std::size_t at = 2; at + 4 <= jpeg.size();) {
+    if (jpeg[at] != 0xFF) return false;
+    const std::uint8_t marker = jpeg[at + 1];
+    const std::size_t length = std::size_t(jpeg[at + 2]) << 8 | jpeg[at + 3];
+    if (length < 2 || at + 2 + length > jpeg.size()) return false;
+    if (marker == 0xC0) {
+      if (length < 8) return false;
+      sofAt = at;
+      sawSof = true;
+    }
+    if (marker == 0xDA) {
+      scanAt = at + 2 + length;
+      return sawSof;
+    }
+    at += 2 + length;
+  }
+  return false;
+}
+
 void fillBgrx(std::uint8_t* dst, int strideBytes, int x, int y, int w, int h, std::uint32_t bgrx) {
   for (int yy = 0; yy < h; ++yy) {
     auto* row = reinterpret_cast<std::uint32_t*>(dst + std::size_t(y + yy) * strideBytes) + x;
@@ -60,6 +111,20 @@ bool TileEncoder::encode(const Frame& f, int tx, int ty, int tile, const Capture
   if (tjCompress2(static_cast<tjhandle>(m_handle), src, w, f.strideBytes, h, TJPF_BGRX, &buf, &size, subsamp,
                   s.quality, TJFLAG_NOREALLOC | TJFLAG_FASTDCT) != 0)
     return error = std::string("JPEG encoding failed: ") + tjGetErrorStr2(static_cast<tjhandle>(m_handle)), false;
+  // Send the scan alone when the headers are exactly what the receiver will rebuild.
+  std::size_t sofAt = 0, scanAt = 0;
+  const bool chroma444 = s.subsampling == Subsampling::S444;
+  const std::span<const std::uint8_t> whole(buf, size);
+  if (JpegHeaders::parse(whole, sofAt, scanAt) && size >= scanAt + 3 && buf[size - 2] == 0xFF && buf[size - 1] == 0xD9) {
+    const auto* header = m_headers.get(m_handle, s.quality, chroma444, w, h);
+    if (header && header->size() == scanAt && std::memcmp(header->data(), buf, scanAt) == 0) {
+      out.kind = base::TileKind::JpegScan;
+      out.jpegQuality = static_cast<std::uint8_t>(s.quality);
+      out.jpeg444 = chroma444;
+      out.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(buf + scanAt, buf + size - 2)));
+      return true;
+    }
+  }
   out.kind = base::TileKind::Jpeg;
   out.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(buf, buf + size)));
   return true;
@@ -68,6 +133,7 @@ bool TileEncoder::encode(const Frame& f, int tx, int ty, int tile, const Capture
 TileDecoder::TileDecoder() : m_handle(tjInitDecompress()) {}
 TileDecoder::~TileDecoder() {
   if (m_handle) tjDestroy(static_cast<tjhandle>(m_handle));
+  if (m_compressor) tjDestroy(static_cast<tjhandle>(m_compressor));
 }
 
 bool TileDecoder::decode(const base::EncodedTile& t, int tile, int widthPx, int heightPx, std::uint8_t* dst,
@@ -82,8 +148,21 @@ bool TileDecoder::decode(const base::EncodedTile& t, int tile, int widthPx, int 
     fillBgrx(dst, strideBytes, static_cast<int>(x0), static_cast<int>(y0), w, h, t.solidBgrx);
     return true;
   }
-  if (t.kind != base::TileKind::Jpeg) return error = "unknown tile kind", false;
+  if (t.kind != base::TileKind::Jpeg && t.kind != base::TileKind::JpegScan) return error = "unknown tile kind", false;
   auto jpeg = t.jpeg.span();
+  if (t.kind == base::TileKind::JpegScan) {
+    // Rebuild the file: our own headers for these settings, the scan, EOI.
+    if (t.jpegQuality < 1 || t.jpegQuality > 100) return error = "bad JPEG quality", false;
+    if (!base::checkJpegScan(jpeg, error)) return false;
+    if (!m_compressor) m_compressor = tjInitCompress();
+    const auto* header = m_headers.get(m_compressor, t.jpegQuality, t.jpeg444, w, h);
+    if (!header) return error = "cannot build JPEG headers", false;
+    m_rebuilt.assign(header->begin(), header->end());
+    m_rebuilt.insert(m_rebuilt.end(), jpeg.begin(), jpeg.end());
+    m_rebuilt.push_back(0xFF);
+    m_rebuilt.push_back(0xD9);
+    jpeg = m_rebuilt;
+  }
   if (!base::checkJpegTile(jpeg, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), error)) return false;
   // LIMITSCANS and STOPONWARNING: a hostile tile can cost neither unbounded time nor a
   // half-decoded result passed off as good.

@@ -14,6 +14,27 @@
 
 namespace huddle::capture {
 
+// The headers (SOI up to the end of SOS) TurboJPEG writes for a tile at given settings, so
+// tiles can travel as scans only (base::TileKind::JpegScan). Built once per setting by
+// compressing a tiny image; only SOF0's size differs between tiles.
+class JpegHeaders {
+ public:
+  // The header for a w x h tile; null if TurboJPEG failed. Valid until the next call.
+  const std::vector<std::uint8_t>* get(void* compressor, int quality, bool chroma444, int w, int h);
+  // Offset of the SOF0 segment in a header (its size fields follow at +5).
+  static bool parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt);
+
+ private:
+  struct Entry {
+    int quality;
+    bool chroma444;
+    std::vector<std::uint8_t> header;
+    std::size_t sofAt;
+  };
+  std::vector<Entry> m_entries;  // one per setting seen (few; cleared if many)
+  std::vector<std::uint8_t> m_sized;
+};
+
 class TileEncoder {
  public:
   TileEncoder();
@@ -29,6 +50,7 @@ class TileEncoder {
  private:
   void* m_handle;
   std::vector<std::uint8_t> m_scratch;  // worst-case JPEG size for the largest tile
+  JpegHeaders m_headers;
 };
 
 class TileDecoder {
@@ -46,6 +68,9 @@ class TileDecoder {
 
  private:
   void* m_handle;
+  void* m_compressor = nullptr;  // builds header templates for JpegScan tiles (made on first use)
+  JpegHeaders m_headers;
+  std::vector<std::uint8_t> m_rebuilt;  // header + scan + EOI
 };
 
 // Paints a solid colour into a rectangle of a BGRX image.

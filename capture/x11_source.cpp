@@ -3,6 +3,8 @@
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
 #include <X11/extensions/XShm.h>
+#include <X11/extensions/Xdamage.h>
+#include <X11/extensions/Xfixes.h>
 #include <X11/extensions/Xrandr.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
@@ -48,10 +50,52 @@ struct X11Source::Impl {
   XImage* image = nullptr;
   std::vector<std::uint8_t> copy;  // XGetImage path / non-BGRX layouts
   std::uint64_t seq = 0;
+  // XDamage: the X server tells us which areas were drawn, so a still screen is neither
+  // fetched nor compared. Without the extension every frame is fetched and compared whole.
+  Damage damage = 0;
+  XserverRegion damageRegion = 0;
+  int damageEventBase = 0;
+  bool haveFrame = false;            // `image` holds a frame taken since the last resize
+  std::vector<base::Rect> changed;   // this frame's damage, relative to the captured area
 
   ~Impl() {
     releaseImage();
-    if (dpy) XCloseDisplay(dpy);
+    if (dpy) {
+      if (damage) XDamageDestroy(dpy, damage);
+      if (damageRegion) XFixesDestroyRegion(dpy, damageRegion);
+      XCloseDisplay(dpy);
+    }
+  }
+
+  void startDamage() {
+    int errorBase = 0, major = 0, minor = 0;
+    if (!XDamageQueryExtension(dpy, &damageEventBase, &errorBase) || !XFixesQueryExtension(dpy, &major, &errorBase)) {
+      HLOG_INFO(kTag, "no XDamage: comparing whole frames for changes");
+      return;
+    }
+    XFixesQueryVersion(dpy, &major, &minor);
+    damage = XDamageCreate(dpy, root, XDamageReportNonEmpty);
+    damageRegion = XFixesCreateRegion(dpy, nullptr, 0);
+  }
+
+  // Takes the damage reported since the last call into `changed` (relative to geo), and
+  // drains the damage events. Called before the image is fetched, so nothing drawn after
+  // it is lost: it shows up in the next frame's damage.
+  void takeDamage() {
+    changed.clear();
+    while (XPending(dpy) > 0) {
+      XEvent ev;
+      XNextEvent(dpy, &ev);  // only DamageNotify is selected; nothing else to act on
+    }
+    XDamageSubtract(dpy, damage, None, damageRegion);
+    int n = 0;
+    XRectangle* rects = XFixesFetchRegion(dpy, damageRegion, &n);
+    const base::Rect area{0, 0, geo.w, geo.h};
+    for (int i = 0; i < n; ++i) {
+      base::Rect r = base::Rect{rects[i].x - geo.x, rects[i].y - geo.y, rects[i].width, rects[i].height}.intersected(area);
+      if (!r.empty()) changed.push_back(r);
+    }
+    if (rects) XFree(rects);
   }
 
   void releaseImage() {
@@ -167,7 +211,9 @@ bool X11Source::open(std::string& error) {
   s.shm = XShmQueryExtension(s.dpy);
   if (!s.shm) HLOG_WARN(kTag, "XShm not available: capturing with XGetImage (slower)");
   if (!s.currentGeometry(s.geo, error)) return false;
-  return s.createImage(error);
+  if (!s.createImage(error)) return false;
+  s.startDamage();
+  return true;
 }
 
 CaptureResult X11Source::capture(Frame& frame, std::string& error) {
@@ -178,19 +224,29 @@ CaptureResult X11Source::capture(Frame& frame, std::string& error) {
   bool resized = now != s.geo;
   if (resized) {
     s.geo = now;
+    s.haveFrame = false;
     if (!s.createImage(error)) return CaptureResult::Error;
   }
   std::lock_guard lock(g_errorMutex);
   g_lastXError = 0;
   std::int64_t stamp = base::wallUs();
-  if (s.shm) {
-    if (!XShmGetImage(s.dpy, s.root, s.image, s.geo.x, s.geo.y, AllPlanes) || g_lastXError != 0)
-      return error = "XShmGetImage failed", CaptureResult::Error;
-  } else {
-    if (s.image) XDestroyImage(s.image);
-    s.image = XGetImage(s.dpy, s.root, s.geo.x, s.geo.y, static_cast<unsigned>(s.geo.w), static_cast<unsigned>(s.geo.h),
-                        AllPlanes, ZPixmap);
-    if (!s.image || g_lastXError != 0) return error = "XGetImage failed", CaptureResult::Error;
+  if (s.damage) s.takeDamage();
+  // Nothing drawn since the last frame: the image we hold is still the screen.
+  const bool unchanged = s.damage && s.haveFrame && s.changed.empty() && s.copy.empty();
+  if (!unchanged) {
+    bool fetched = false;
+    if (s.shm) {
+      fetched = XShmGetImage(s.dpy, s.root, s.image, s.geo.x, s.geo.y, AllPlanes) && g_lastXError == 0;
+    } else {
+      if (s.image) XDestroyImage(s.image);
+      s.image = XGetImage(s.dpy, s.root, s.geo.x, s.geo.y, static_cast<unsigned>(s.geo.w),
+                          static_cast<unsigned>(s.geo.h), AllPlanes, ZPixmap);
+      fetched = s.image && g_lastXError == 0;
+    }
+    if (!fetched) {
+      s.haveFrame = false;  // the damage taken above is gone: the next frame is whole
+      return error = s.shm ? "XShmGetImage failed" : "XGetImage failed", CaptureResult::Error;
+    }
   }
   XImage* im = s.image;
   const bool bgrx = im->bits_per_pixel == 32 && im->red_mask == 0xFF0000 && im->green_mask == 0xFF00 &&
@@ -221,6 +277,9 @@ CaptureResult X11Source::capture(Frame& frame, std::string& error) {
   frame.heightPx = s.geo.h;
   frame.captureTimeUs = stamp;
   frame.seq = s.seq++;
+  // The first frame after (re)opening is whole; after it, the damage says where to look.
+  frame.changed = s.damage && s.haveFrame ? &s.changed : nullptr;
+  s.haveFrame = true;
   return resized ? CaptureResult::Reinit : CaptureResult::Ok;
 }
 

@@ -29,7 +29,7 @@ struct ChatHubConfig {
   // A Hello carrying this token is the host's own user (shown with the host flag).
   std::uint64_t hostToken = 0;
   std::size_t historyMessages = wire::kHistoryMessages;
-  std::size_t maxParticipants = 16;
+  std::size_t maxParticipants = wire::kDefaultParticipants;  // the host included
   double chatRatePerSec = wire::kChatRatePerSec;
   double chatBurst = wire::kChatBurst;
   // Told (outside the hub's lock) when a participant leaves, so its screen connections go too.

@@ -30,6 +30,8 @@ struct ClientLinkSettings {
   std::function<void()> wake;
   // TLS with this trust (a pinned host key); without it the connection is plaintext.
   std::optional<TlsEngine::ClientTrust> tls;
+  // Read no faster than this (0: unlimited); see Connection::Options.
+  std::int64_t readLimitBytesPerSec = 0;
 };
 
 // Why a client connection ended, in words for a person.

@@ -1,5 +1,8 @@
 #include "net/connection.h"
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -33,6 +36,7 @@ bool Connection::start(Handler* handler) {
     m_tlsOutput = true;
   }
   if (m_options.socketSendBufferBytes > 0) m_socket->setSendBuffer(m_options.socketSendBufferBytes);
+  if (m_options.readLimitBytesPerSec > 0) m_socket->setReceiveBuffer(16 * 1024);
   try {
     m_writer = std::thread([this] { writerLoop(); });
     m_reader = std::thread([this] { readerLoop(); });
@@ -124,8 +128,21 @@ void Connection::readerLoop() {
   base::ByteVec plaintext;
   wire::Reason reason = wire::Reason::None;
   std::string detail;
+  // A read limit paces reads against a budget that grows at the limit's rate.
+  const std::int64_t limit = m_options.readLimitBytesPerSec;
+  const int chunk = limit > 0 ? static_cast<int>(std::clamp<std::int64_t>(limit / 50, 512, kRecvChunk)) : kRecvChunk;
+  const std::int64_t pacedFromUs = base::monoUs();
+  std::uint64_t pacedBytes = 0;
   try {
     while (true) {
+      if (limit > 0) {
+        const std::int64_t dueUs = pacedFromUs + static_cast<std::int64_t>(pacedBytes * 1'000'000 / limit);
+        const std::int64_t waitUs = dueUs - base::monoUs();
+        if (waitUs > 0) {
+          std::this_thread::sleep_for(std::chrono::microseconds(std::min<std::int64_t>(waitUs, 100'000)));
+          continue;  // re-checks the close flag at least every 100 ms
+        }
+      }
       {
         std::lock_guard lock(m_mutex);
         if (m_hardClose) break;
@@ -137,13 +154,14 @@ void Connection::readerLoop() {
         detail = "wait for data failed";
         break;
       }
-      int n = m_socket->recv(buf.data(), kRecvChunk);
+      int n = m_socket->recv(buf.data(), chunk);
       if (n <= 0) {
         reason = n == 0 ? wire::Reason::IoEof : wire::Reason::IoError;
         detail = n == 0 ? "peer closed the connection" : "receive failed";
         break;
       }
       m_bytesIn.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+      pacedBytes += static_cast<std::uint64_t>(n);
       std::span<const std::uint8_t> received(buf.data(), static_cast<std::size_t>(n));
       if (m_tls) {
         plaintext.clear();

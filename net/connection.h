@@ -46,6 +46,9 @@ class Connection {
     std::int64_t sendStallUs = 10'000'000;  // no send progress for this long: drop
     std::int64_t lingerUs = 2'000'000;      // after a flush-and-close, wait this long for EOF
     int socketSendBufferBytes = 0;          // SO_SNDBUF; 0 leaves the kernel's autotuning
+    // Reads no faster than this (0: as fast as data comes), with a small receive buffer: a
+    // slow link, for measuring how a host treats one (huddle --read-limit).
+    std::int64_t readLimitBytesPerSec = 0;
   };
 
   Connection(std::unique_ptr<TcpSocket> socket, Options options);

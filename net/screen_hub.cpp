@@ -238,10 +238,12 @@ void ScreenHub::handlePublishTiles(const std::shared_ptr<Peer>& peer, const wire
     return dropPeer(*peer, wire::Reason::ScreenBounds, error.empty() ? "trailing bytes after tiles" : error);
   // The host never decodes, but it refuses anything a viewer's decoder should not see.
   for (const auto& t : batch.tiles) {
-    if (t.kind != base::TileKind::Jpeg) continue;
+    if (t.kind == base::TileKind::Solid) continue;
     std::uint32_t w, h;
     wire::tileExtent(batch, t, w, h);
-    if (!base::checkJpegTile(t.jpeg.span(), w, h, error))
+    const bool ok = t.kind == base::TileKind::Jpeg ? base::checkJpegTile(t.jpeg.span(), w, h, error)
+                                                   : base::checkJpegScan(t.jpeg.span(), error);
+    if (!ok)
       return dropPeer(*peer, wire::Reason::ScreenJpeg,
                       "tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + "): " + error);
   }

@@ -136,6 +136,10 @@ void TcpSocket::setSendBuffer(int bytes) {
   if (m_fd >= 0) setsockopt(m_fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
 }
 
+void TcpSocket::setReceiveBuffer(int bytes) {
+  if (m_fd >= 0) setsockopt(m_fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+
 void TcpSocket::shutdownSend() {
   if (m_fd >= 0) ::shutdown(m_fd, SHUT_WR);
 }

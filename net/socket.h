@@ -40,6 +40,7 @@ class TcpSocket {
   void shutdownSend();
   // Caps the kernel's send buffer (bytes a stalled peer can hold up before send blocks).
   void setSendBuffer(int bytes);
+  void setReceiveBuffer(int bytes);
   int fd() const { return m_fd; }
   const std::string& peerAddress() const { return m_peer; }
   std::uint32_t peerIpv4() const { return m_peerIp; }

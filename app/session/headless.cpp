@@ -146,12 +146,13 @@ bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats
   std::fprintf(f,
                "{\n  \"stream\": %u,\n  \"owner\": \"%s\",\n  \"width\": %u,\n  \"height\": %u,\n"
                "  \"seconds\": %.3f,\n  \"updates\": %llu,\n  \"updates_per_sec\": %.2f,\n"
-               "  \"bytes\": %llu,\n  \"bytes_per_sec\": %.0f,\n  \"tiles\": %llu,\n"
+               "  \"bytes\": %llu,\n  \"bytes_per_sec\": %.0f,\n  \"bytes_after_first\": %llu,\n  \"tiles\": %llu,\n"
                "  \"decode_ms_mean\": %.3f,\n  \"decode_errors\": %llu,\n"
                "  \"latency_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"p99\": %.2f, \"samples\": %zu}\n}\n",
                info.streamId, info.ownerName.c_str(), s.widthPx, s.heightPx, seconds,
                static_cast<unsigned long long>(s.updates), static_cast<double>(s.updates) / seconds,
                static_cast<unsigned long long>(s.bytes), static_cast<double>(s.bytes) / seconds,
+               static_cast<unsigned long long>(s.bytes - s.firstUpdateBytes),
                static_cast<unsigned long long>(s.tiles), s.decodeMsMean, static_cast<unsigned long long>(s.decodeErrors),
                percentile(lat, 50), percentile(lat, 95), percentile(lat, 99), lat.size());
   bool ok = std::fclose(f) == 0;
@@ -164,6 +165,7 @@ int runHost(const Options& options) {
   config.name = options.name.empty() ? "host" : options.name;
   config.chatPort = options.chatPort;
   config.screenPort = options.screenPort;
+  config.hub.maxParticipants = static_cast<std::size_t>(options.maxParticipants);
   HostSession host;
   std::string error;
   if (!host.start(config, error)) {
@@ -267,6 +269,7 @@ int runClient(const Options& options) {
         sc.link.port = ev->screenPort ? ev->screenPort : options.screenPort;
         sc.name = ev->text;
         sc.token = client.token();
+        sc.link.readLimitBytesPerSec = std::int64_t{options.readLimitKBps} * 1000;
         v.screen->start(sc);
         v.waitingSinceUs = base::monoUs();
       }

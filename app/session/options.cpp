@@ -77,6 +77,9 @@ std::string usageText() {
          "                       --screenshot-after SECONDS)\n"
          "  --quit-after SECONDS close the window after that long (for scripts)\n"
          "\n"
+         "  --max-participants N how many may be in the session, the host included\n"
+         "                       (2-64, default 16)\n"
+         "\n"
          "Sharing:\n"
          "  --share x11|synthetic  share this X screen, or a test scene (default for a\n"
          "                       host without a display)\n"
@@ -93,6 +96,7 @@ std::string usageText() {
          "  --stats-json FILE    write the viewer's statistics as JSON when done\n"
          "  --snapshot [FILE]    save one full frame as a PNG and exit (default name:\n"
          "                       huddle-snapshot-YYYYMMDD-HHMMSS.png)\n"
+         "  --read-limit KBPS    read screens no faster than this, like a slow link\n"
          "  --help               show this help\n"
          "  --version            show the version\n";
 }
@@ -203,6 +207,14 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       std::string text;
       if (!needValue(text) || !parseSeconds(text, o.seconds) || o.seconds <= 0)
         return fail("option --seconds needs a number of seconds (more than 0)");
+    } else if (arg == "--max-participants") {
+      std::string text;
+      if (!needValue(text) || !parseInt(text, o.maxParticipants) || o.maxParticipants < 2 || o.maxParticipants > 64)
+        return fail("option --max-participants needs a number from 2 to 64 (the host counts as one)");
+    } else if (arg == "--read-limit") {
+      std::string text;
+      if (!needValue(text) || !parseInt(text, o.readLimitKBps) || o.readLimitKBps < 1 || o.readLimitKBps > 10'000'000)
+        return fail("option --read-limit needs kilobytes per second (1-10000000)");
     } else if (arg == "--stats-json") {
       if (!needValue(o.statsJson) || o.statsJson.empty()) return fail("option --stats-json needs a file name");
     } else if (arg == "--help" || arg == "-h") {

@@ -28,6 +28,7 @@ struct Options {
   double quitAfterSec = 0;          // --quit-after SECONDS (0: run until closed)
 
   // Sharing a screen: --share x11|synthetic, with the test scene's size and motion.
+  int maxParticipants = 16;         // --max-participants N, the host included (2-64)
   std::string share;                // "", "x11", "synthetic"
   int sceneWidthPx = 1920, sceneHeightPx = 1080;  // --scene-size WxH
   std::string sceneMotion = "partial";            // --scene-motion full|partial|static
@@ -42,6 +43,7 @@ struct Options {
   std::string statsJson;
   bool snapshot = false;
   std::string snapshotPath;         // empty: a timestamped name
+  int readLimitKBps = 0;            // --read-limit KB/s: read screens like a slow link
 };
 
 struct ParseResult {

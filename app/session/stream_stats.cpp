@@ -18,7 +18,7 @@ void StreamStats::record(std::int64_t nowUs, std::uint64_t bytes, std::uint32_t 
   std::lock_guard lock(m_mutex);
   m_window.push_back({nowUs, bytes, decodeMs, latencyMs});
   trim(nowUs);
-  ++m_totals.updates;
+  if (++m_totals.updates == 1) m_totals.firstUpdateBytes = bytes;
   m_totals.bytes += bytes;
   m_totals.tiles += tiles;
   // Bounded: an hour at 120 updates/s, after which the oldest half is dropped.

@@ -18,6 +18,7 @@ struct StreamStatsSnapshot {
   double latencyMsP50 = 0, latencyMsP95 = 0, latencyMsP99 = 0;
   std::uint64_t updates = 0;  // totals since the start
   std::uint64_t bytes = 0;
+  std::uint64_t firstUpdateBytes = 0;  // the whole first image, for "what changes cost" figures
   std::uint64_t tiles = 0;
   std::uint64_t decodeErrors = 0;
   std::uint32_t widthPx = 0, heightPx = 0;

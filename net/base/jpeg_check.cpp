@@ -48,4 +48,15 @@ bool checkJpegTile(std::span<const std::uint8_t> j, std::uint32_t widthPx, std::
   return error = "too many JPEG markers", false;
 }
 
+bool checkJpegScan(std::span<const std::uint8_t> scan, std::string& error) {
+  if (scan.empty()) return error = "empty JPEG scan", false;
+  for (std::size_t i = 0; i < scan.size(); ++i) {
+    if (scan[i] != 0xFF) continue;
+    if (i + 1 == scan.size()) return error = "JPEG scan ends inside a marker", false;
+    const std::uint8_t next = scan[++i];
+    if (next != 0x00 && (next < 0xD0 || next > 0xD7)) return error = "marker inside a JPEG scan", false;
+  }
+  return true;
+}
+
 }  // namespace huddle::base

@@ -15,4 +15,8 @@ inline constexpr int kMaxJpegMarkers = 64;
 bool checkJpegTile(std::span<const std::uint8_t> jpeg, std::uint32_t widthPx, std::uint32_t heightPx,
                    std::string& error);
 
+// True if `scan` is entropy-coded data only: every 0xFF is a stuffed 0xFF00 or a restart
+// marker, so headers rebuilt in front of it and an EOI after it make the whole file.
+bool checkJpegScan(std::span<const std::uint8_t> scan, std::string& error);
+
 }  // namespace huddle::base

@@ -27,13 +27,19 @@ struct ByteSlice {
 enum class TileKind : std::uint8_t {
   Solid = 1,  // one colour: solidBgrx fills the tile
   Jpeg = 2,   // baseline JPEG of exactly the tile's pixels (cropped at the right/bottom edge)
+  // The entropy-coded scan of such a JPEG without its ~620 bytes of headers, which the
+  // receiver rebuilds from quality and subsampling (every tile at the same settings has the
+  // same tables). Headers are most of a small tile's bytes, so this halves a typical update.
+  JpegScan = 3,
 };
 
 struct EncodedTile {
   std::uint16_t tx = 0, ty = 0;  // tile column and row in the stream's grid
   TileKind kind = TileKind::Solid;
   std::uint32_t solidBgrx = 0;   // Solid: B | G << 8 | R << 16
-  ByteSlice jpeg;                // Jpeg
+  ByteSlice jpeg;                // Jpeg: the whole file; JpegScan: the scan only
+  std::uint8_t jpegQuality = 0;  // JpegScan: 1..100
+  bool jpeg444 = false;          // JpegScan: 4:4:4 (else 4:2:0)
 };
 
 }  // namespace huddle::base

@@ -22,6 +22,7 @@ inline constexpr std::size_t kMaxUsersInList = 256;
 
 inline constexpr std::size_t kHistoryMessages = 500;   // replayed to a newcomer
 inline constexpr std::size_t kMaxParticipants = 64;    // hard cap per session
+inline constexpr std::size_t kDefaultParticipants = 16; // unless the host asks for more
 inline constexpr std::size_t kMaxPendingConnections = 32;
 
 // Per-connection outgoing control queue; a peer that lets it fill is a slow consumer.

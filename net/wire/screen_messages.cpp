@@ -108,8 +108,15 @@ void TileBatch::write(Writer& w) const {
     w.u16(t.tx);
     w.u16(t.ty);
     w.u8(static_cast<std::uint8_t>(t.kind));
-    if (t.kind == base::TileKind::Solid) w.u32(t.solidBgrx);
-    else w.blob(t.jpeg.span());
+    if (t.kind == base::TileKind::Solid) {
+      w.u32(t.solidBgrx);
+    } else {
+      if (t.kind == base::TileKind::JpegScan) {
+        w.u8(t.jpegQuality);
+        w.u8(t.jpeg444 ? 1 : 0);
+      }
+      w.blob(t.jpeg.span());
+    }
   }
 }
 
@@ -145,13 +152,22 @@ bool TileBatch::read(Reader& r, const base::Bytes& owner, std::string& error) {
     if (kind == static_cast<std::uint8_t>(base::TileKind::Solid)) {
       t.kind = base::TileKind::Solid;
       t.solidBgrx = r.u32();
-    } else if (kind == static_cast<std::uint8_t>(base::TileKind::Jpeg)) {
-      t.kind = base::TileKind::Jpeg;
+    } else if (kind == static_cast<std::uint8_t>(base::TileKind::Jpeg) ||
+               kind == static_cast<std::uint8_t>(base::TileKind::JpegScan)) {
+      t.kind = static_cast<base::TileKind>(kind);
+      if (t.kind == base::TileKind::JpegScan) {
+        t.jpegQuality = r.u8();
+        std::uint8_t subsampling = r.u8();
+        if (!r.ok()) return error = "truncated tile", false;
+        if (t.jpegQuality < 1 || t.jpegQuality > 100 || subsampling > 1)
+          return error = "bad JPEG settings in tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + ")", false;
+        t.jpeg444 = subsampling == 1;
+      }
       std::uint32_t w = std::min<std::uint32_t>(tileSizePx, widthPx - std::uint32_t(t.tx) * tileSizePx);
       std::uint32_t h = std::min<std::uint32_t>(tileSizePx, heightPx - std::uint32_t(t.ty) * tileSizePx);
       auto bytes = r.blob(maxJpegTileBytes(w, h));
       if (!r.ok()) return error = "tile bytes missing or larger than any valid tile", false;
-      if (bytes.size() < 4) return error = "tile JPEG too short", false;
+      if (bytes.size() < (t.kind == base::TileKind::Jpeg ? 4u : 1u)) return error = "tile JPEG too short", false;
       t.jpeg.owner = owner;
       t.jpeg.offset = static_cast<std::uint32_t>(bytes.data() - owner->data());
       t.jpeg.size = static_cast<std::uint32_t>(bytes.size());
@@ -165,7 +181,7 @@ bool TileBatch::read(Reader& r, const base::Bytes& owner, std::string& error) {
 }
 
 base::Bytes encodeTileBatch(ScreenType type, const TileBatch& batch) {
-  std::size_t size = kFrameHeaderBytes + 32 + batch.tiles.size() * 9;
+  std::size_t size = kFrameHeaderBytes + 32 + batch.tiles.size() * 11;
   for (const auto& t : batch.tiles) size += t.jpeg.size;
   base::ByteVec out;
   out.reserve(size);

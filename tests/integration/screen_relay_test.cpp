@@ -230,6 +230,20 @@ TEST_F(ScreenRelay, BadPublisherIsClosedAndViewersNeverSeeTheBadTile) {
          b.tiles[0].jpeg = base::ByteSlice::whole(progressive);
          return b;
        }, wire::Reason::ScreenJpeg},
+      {"marker smuggled into a JPEG scan", [&] {
+         auto b = solidFrame(128, 128, 64, 2, 1, {{0, 0}});
+         b.tiles[0].kind = base::TileKind::JpegScan;
+         b.tiles[0].jpegQuality = 80;
+         b.tiles[0].jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec{0x12, 0xFF, 0xC4, 0x00, 0x40}));
+         return b;
+       }, wire::Reason::ScreenJpeg},
+      {"JPEG scan with quality 0", [&] {
+         auto b = solidFrame(128, 128, 64, 2, 1, {{0, 0}});
+         b.tiles[0].kind = base::TileKind::JpegScan;
+         b.tiles[0].jpegQuality = 0;
+         b.tiles[0].jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec{0x12, 0x34}));
+         return b;
+       }, wire::Reason::ScreenBounds},
   };
   for (auto& tc : cases) {
     auto before = host.screenHub().stats().closedByReason;

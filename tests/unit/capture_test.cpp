@@ -130,6 +130,78 @@ TEST(Damage, FindsExactlyTheChangedTilesIncludingCroppedEdges) {
   EXPECT_EQ(damage.update(frameOf(px, w, h)).size(), 6u);
 }
 
+TEST(Damage, TheSourcesHintNarrowsTheComparison) {
+  const int w = 256, h = 128;  // 4x2 tiles
+  std::vector<std::uint8_t> px(std::size_t(w) * h * 4, 0);
+  DamageTracker damage(64);
+  damage.update(frameOf(px, w, h));
+  const auto comparedBefore = damage.stats().tilesCompared;
+  // Nothing changed, and the source says so: no tile is even compared.
+  std::vector<base::Rect> hint;
+  Frame f = frameOf(px, w, h);
+  f.changed = &hint;
+  EXPECT_TRUE(damage.update(f).empty());
+  EXPECT_EQ(damage.stats().tilesCompared, comparedBefore);
+  // A change in tile (1,0) and one in tile (3,1); the hint covers only the first, with a
+  // rectangle spilling over into tile (2,0), which is compared but found equal.
+  px[(std::size_t(10) * w + 70) * 4] = 5;
+  px[(std::size_t(100) * w + 200) * 4] = 5;
+  hint = {{66, 5, 70, 10}};
+  f = frameOf(px, w, h);
+  f.changed = &hint;
+  EXPECT_EQ(damage.update(f), (std::vector<std::uint32_t>{1}));
+  EXPECT_EQ(damage.stats().tilesCompared, comparedBefore + 2);
+  // Without a hint everything is compared, and the unhinted change is found after all.
+  EXPECT_EQ(damage.update(frameOf(px, w, h)), (std::vector<std::uint32_t>{7}));
+}
+
+TEST(Damage, HintedAndUnhintedTrackingAgreeOnTheTestScene) {
+  for (SceneMotion motion : {SceneMotion::Full, SceneMotion::Partial, SceneMotion::Static}) {
+    SyntheticSource src(700, 300, motion);
+    std::string error;
+    ASSERT_TRUE(src.open(error));
+    DamageTracker withHint(64), without(64);
+    for (int i = 0; i < 6; ++i) {
+      Frame f;
+      src.capture(f, error);
+      ASSERT_NE(f.changed, nullptr);
+      Frame bare = f;
+      bare.changed = nullptr;
+      EXPECT_EQ(withHint.update(f), without.update(bare)) << static_cast<int>(motion) << " frame " << i;
+    }
+  }
+}
+
+TEST(Scaler, RescalingOnlyTheHintedAreaGivesTheSameImage) {
+  for (int percent : {75, 50}) {
+    std::vector<std::uint8_t> a, b;
+    SyntheticSource::render(301, 163, SceneMotion::Full, 1, a);
+    b = a;
+    // Change a block, and say where.
+    for (int y = 40; y < 77; ++y)
+      for (int x = 101; x < 150; ++x) b[(std::size_t(y) * 301 + x) * 4 + 1] = static_cast<std::uint8_t>(x * y);
+    std::vector<base::Rect> hint = {{101, 40, 49, 37}};
+    Scaler incremental, fresh;
+    Frame fa = frameOf(a, 301, 163);
+    fa.changed = &hint;  // first frame: scaled whole, whatever the hint
+    Frame first = incremental.scale(fa, percent);
+    EXPECT_EQ(first.changed, nullptr);
+    Frame fb = frameOf(b, 301, 163);
+    fb.changed = &hint;
+    Frame inc = incremental.scale(fb, percent);
+    ASSERT_NE(inc.changed, nullptr);
+    ASSERT_EQ(inc.changed->size(), 1u);
+    Frame ref = fresh.scale(frameOf(b, 301, 163), percent);
+    ASSERT_EQ(inc.widthPx, ref.widthPx);
+    ASSERT_EQ(inc.heightPx, ref.heightPx);
+    EXPECT_EQ(std::memcmp(inc.pixels, ref.pixels, std::size_t(ref.strideBytes) * ref.heightPx), 0) << percent;
+    // The scaled hint covers the scaled change.
+    const base::Rect r = (*inc.changed)[0];
+    EXPECT_LE(r.x, 101 * percent / 100);
+    EXPECT_GE(r.right(), 150 * percent / 100);
+  }
+}
+
 TEST(TileCodec, RoundTripPsnrAtQuality90ForOddSizes) {
   // 4:4:4 everywhere. 4:2:0 halves colour resolution, which on slivers like 4099x17 (every
   // row near a coloured edge) costs more than 35 dB allows; it is checked on screen sizes.
@@ -171,27 +243,75 @@ TEST(TileCodec, UniformTilesAreSentAsAColour) {
   EXPECT_EQ(out[2], 30);
 }
 
+TEST(TileCodec, TilesTravelAsScansAndDecodeToTheSamePixelsAsWholeJpegs) {
+  std::vector<std::uint8_t> px;
+  SyntheticSource::render(200, 100, SceneMotion::Full, 3, px);
+  TileEncoder enc;
+  TileDecoder dec;
+  std::string error;
+  for (bool s444 : {false, true}) {
+    CaptureSettings settings;
+    settings.quality = s444 ? 93 : 61;
+    settings.subsampling = s444 ? Subsampling::S444 : Subsampling::S420;
+    // The edge tile (136..199 x 64..99) is cropped: its rebuilt header carries its true size.
+    base::EncodedTile scan;
+    ASSERT_TRUE(enc.encode(frameOf(px, 200, 100), 2, 1, 64, settings, scan, error)) << error;
+    ASSERT_EQ(scan.kind, base::TileKind::JpegScan);
+    EXPECT_EQ(scan.jpegQuality, settings.quality);
+    EXPECT_EQ(scan.jpeg444, s444);
+    // The same tile as a whole JPEG from TurboJPEG itself.
+    tjhandle h = tjInitCompress();
+    unsigned char* whole = nullptr;
+    unsigned long wholeSize = 0;
+    ASSERT_EQ(tjCompress2(h, px.data() + (64 * 200 + 128) * 4, 64, 200 * 4, 36, TJPF_BGRX, &whole, &wholeSize,
+                          s444 ? TJSAMP_444 : TJSAMP_420, settings.quality, TJFLAG_FASTDCT), 0);
+    base::EncodedTile full;
+    full.tx = 2;
+    full.ty = 1;
+    full.kind = base::TileKind::Jpeg;
+    full.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(whole, whole + wholeSize)));
+    // Headers are most of a small tile: the scan is several hundred bytes smaller.
+    EXPECT_LE(scan.jpeg.size + 500, full.jpeg.size);
+    tjFree(whole);
+    tjDestroy(h);
+    std::vector<std::uint8_t> a(200 * 100 * 4, 0), b(200 * 100 * 4, 0);
+    ASSERT_TRUE(dec.decode(scan, 64, 200, 100, a.data(), 800, error)) << error;
+    ASSERT_TRUE(dec.decode(full, 64, 200, 100, b.data(), 800, error)) << error;
+    EXPECT_EQ(a, b);
+  }
+}
+
 TEST(TileCodec, DecoderRefusesHostileTiles) {
   std::vector<std::uint8_t> px;
   SyntheticSource::render(64, 64, SceneMotion::Full, 1, px);
   TileEncoder enc;
-  base::EncodedTile good;
+  base::EncodedTile scan;
   std::string error;
-  ASSERT_TRUE(enc.encode(frameOf(px, 64, 64), 0, 0, 64, CaptureSettings{}, good, error));
-  ASSERT_EQ(good.kind, base::TileKind::Jpeg);
+  ASSERT_TRUE(enc.encode(frameOf(px, 64, 64), 0, 0, 64, CaptureSettings{}, scan, error));
+  ASSERT_EQ(scan.kind, base::TileKind::JpegScan);
   std::vector<std::uint8_t> fb(64 * 64 * 4);
   TileDecoder dec;
+  EXPECT_TRUE(dec.decode(scan, 64, 64, 64, fb.data(), 256, error)) << error;
+  // Whole JPEGs are checked before TurboJPEG sees them.
+  tjhandle h = tjInitCompress();
+  unsigned char* jpeg = nullptr;
+  unsigned long jpegSize = 0;
+  ASSERT_EQ(tjCompress2(h, px.data(), 64, 256, 64, TJPF_BGRX, &jpeg, &jpegSize, TJSAMP_420, 80, 0), 0);
+  base::EncodedTile good;
+  good.kind = base::TileKind::Jpeg;
+  good.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(jpeg, jpeg + jpegSize)));
+  tjFree(jpeg);
   EXPECT_TRUE(dec.decode(good, 64, 64, 64, fb.data(), 256, error)) << error;
 
-  auto withBytes = [&](base::ByteVec bytes) {
-    base::EncodedTile t = good;
+  auto withBytes = [&](const base::EncodedTile& like, base::ByteVec bytes) {
+    base::EncodedTile t = like;
     t.jpeg = base::ByteSlice::whole(base::makeBytes(std::move(bytes)));
     return t;
   };
   base::ByteVec orig(good.jpeg.span().begin(), good.jpeg.span().end());
   // Truncated, garbage, wrong size for the tile, outside the image.
-  EXPECT_FALSE(dec.decode(withBytes(base::ByteVec(orig.begin(), orig.begin() + orig.size() / 2)), 64, 64, 64, fb.data(), 256, error));
-  EXPECT_FALSE(dec.decode(withBytes(base::ByteVec(500, 0xAB)), 64, 64, 64, fb.data(), 256, error));
+  EXPECT_FALSE(dec.decode(withBytes(good, base::ByteVec(orig.begin(), orig.begin() + orig.size() / 2)), 64, 64, 64, fb.data(), 256, error));
+  EXPECT_FALSE(dec.decode(withBytes(good, base::ByteVec(500, 0xAB)), 64, 64, 64, fb.data(), 256, error));
   EXPECT_FALSE(dec.decode(good, 64, 100, 50, fb.data(), 400, error));  // the tile would be 64x50
   base::EncodedTile far = good;
   far.tx = 9;
@@ -199,16 +319,31 @@ TEST(TileCodec, DecoderRefusesHostileTiles) {
   // Corrupt entropy data past the headers: TurboJPEG's warning stops it.
   base::ByteVec corrupt = orig;
   for (std::size_t i = corrupt.size() / 2; i < corrupt.size() - 2; ++i) corrupt[i] = 0xFF;
-  EXPECT_FALSE(dec.decode(withBytes(corrupt), 64, 64, 64, fb.data(), 256, error));
+  EXPECT_FALSE(dec.decode(withBytes(good, corrupt), 64, 64, 64, fb.data(), 256, error));
   // A progressive JPEG of the right size is still refused.
-  tjhandle h = tjInitCompress();
   unsigned char* prog = nullptr;
   unsigned long progSize = 0;
   ASSERT_EQ(tjCompress2(h, px.data(), 64, 256, 64, TJPF_BGRX, &prog, &progSize, TJSAMP_420, 80, TJFLAG_PROGRESSIVE), 0);
-  EXPECT_FALSE(dec.decode(withBytes(base::ByteVec(prog, prog + progSize)), 64, 64, 64, fb.data(), 256, error));
+  EXPECT_FALSE(dec.decode(withBytes(good, base::ByteVec(prog, prog + progSize)), 64, 64, 64, fb.data(), 256, error));
   EXPECT_NE(error.find("baseline"), std::string::npos) << error;
   tjFree(prog);
   tjDestroy(h);
+
+  // Scans: markers smuggled into the scan, a bad quality, a truncated scan.
+  base::ByteVec scanBytes(scan.jpeg.span().begin(), scan.jpeg.span().end());
+  base::ByteVec withMarker = scanBytes;
+  withMarker.insert(withMarker.begin() + 10, {0xFF, 0xC0});
+  EXPECT_FALSE(dec.decode(withBytes(scan, withMarker), 64, 64, 64, fb.data(), 256, error));
+  EXPECT_NE(error.find("marker"), std::string::npos) << error;
+  base::ByteVec endsInFF = scanBytes;
+  endsInFF.push_back(0xFF);
+  EXPECT_FALSE(dec.decode(withBytes(scan, endsInFF), 64, 64, 64, fb.data(), 256, error));
+  base::EncodedTile badQuality = scan;
+  badQuality.jpegQuality = 0;
+  EXPECT_FALSE(dec.decode(badQuality, 64, 64, 64, fb.data(), 256, error));
+  EXPECT_FALSE(dec.decode(withBytes(scan, base::ByteVec(scanBytes.begin(), scanBytes.begin() + scanBytes.size() / 2)),
+                          64, 64, 64, fb.data(), 256, error));
+  EXPECT_FALSE(dec.decode(withBytes(scan, {}), 64, 64, 64, fb.data(), 256, error));
 }
 
 TEST(EncoderPool, SameOutputWithOneOrTwoThreads) {

@@ -35,12 +35,23 @@ TEST(X11Capture, CapturesWhatIsOnTheScreen) {
   EXPECT_EQ(f.widthPx, 800);
   EXPECT_EQ(f.heightPx, 600);
   for (auto [x, y] : {std::pair{0, 0}, std::pair{799, 599}, std::pair{400, 300}}) EXPECT_EQ(pixelAt(f, x, y), 0x336699u);
+  EXPECT_EQ(f.changed, nullptr);  // the first frame is whole
 
-  // Repaint: the next capture sees the new colour.
+  // Nothing drawn: XDamage says so, and the frame is not even fetched again.
+  ASSERT_NE(whole.capture(f, error), CaptureResult::Error) << error;
+  ASSERT_NE(f.changed, nullptr) << "Xvfb has XDamage";
+  EXPECT_TRUE(f.changed->empty());
+  EXPECT_EQ(pixelAt(f, 400, 300), 0x336699u);
+
+  // Repaint: the next capture sees the new colour, and its damage covers it.
   Subprocess repaint({"/usr/bin/xsetroot", "-solid", "#C04010"}, {"DISPLAY=" + xvfb.display()});
   ASSERT_EQ(repaint.wait(10000), 0);
   ASSERT_NE(whole.capture(f, error), CaptureResult::Error) << error;
   EXPECT_EQ(pixelAt(f, 10, 10), 0xC04010u);
+  ASSERT_NE(f.changed, nullptr);
+  huddle::base::Rect covered;
+  for (const auto& r : *f.changed) covered = covered.united(r);
+  EXPECT_EQ(covered, (huddle::base::Rect{0, 0, 800, 600}));
 
   X11Region rect;
   rect.kind = X11Region::Kind::Rect;

@@ -222,3 +222,38 @@ TEST(Connection, QueueOverflowClosesAsSlowConsumer) {
   EXPECT_FALSE(conn.send(frame));
   EXPECT_TRUE(conn.closing());
 }
+
+TEST(Connection, ReadLimitReadsNoFasterThanAsked) {
+  initOrDie();
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error));
+  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
+  ASSERT_TRUE(c.socket);
+  auto server = listener.accept(2000);
+  ASSERT_TRUE(server);
+  Connection::Options options;
+  options.readLimitBytesPerSec = 100'000;
+  NullHandler handler;
+  Connection conn(std::move(server), options);
+  ASSERT_TRUE(conn.start(&handler));
+  // The peer offers 4 MB at once, from a thread (its send blocks when the buffers are full).
+  std::thread writer([&] {
+    base::ByteVec data(4 << 20, 0x5A);
+    c.socket->sendAll(data.data(), data.size());
+  });
+  const std::int64_t start = base::monoUs();
+  for (int i = 0; i < 200 && conn.bytesIn() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GT(conn.bytesIn(), 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // An upper bound only (a busy machine reads less, never more): the budget so far plus one
+  // read's worth.
+  const double elapsedSec = static_cast<double>(base::monoUs() - start) / 1e6;
+  EXPECT_LE(static_cast<double>(conn.bytesIn()), 100'000 * elapsedSec + 2'000 + 1);
+  // Closing does not wait for the slow reads to finish the 4 MB; the peer's blocked send
+  // fails once our socket is gone.
+  conn.close(wire::Reason::Shutdown, "test over");
+  conn.join();
+  writer.join();
+  EXPECT_TRUE(conn.finished());
+}

@@ -95,6 +95,9 @@ TEST(Options, SharingErrorsNameTheOption) {
   EXPECT_NE(err({"--join", "h", "--stats-json"}).find("--stats-json"), std::string::npos);
   EXPECT_NE(err({"--host", "--watch"}).find("--join"), std::string::npos);
   EXPECT_NE(err({"--snapshot"}).find("--join"), std::string::npos);
+  EXPECT_NE(err({"--host", "--max-participants", "65"}).find("--max-participants"), std::string::npos);
+  EXPECT_NE(err({"--host", "--max-participants", "1"}).find("--max-participants"), std::string::npos);
+  EXPECT_NE(err({"--join", "h", "--read-limit", "0"}).find("--read-limit"), std::string::npos);
 }
 
 TEST(Options, SplitHostPort) {

@@ -1,0 +1,511 @@
+// huddle-bench: how fast the screen engine is, measured the way the targets are
+// stated. Not a test: it prints a table, writes JSON, and marks each target met or missed.
+//
+//  1. Host pipeline throughput, in this process: capture + damage + JPEG encode of the test
+//     scene (full motion, ~10% changing, static) and of X11 when a display is there, with 1
+//     and 2 encoder threads, as fast as it goes.
+//  2. Loopback end to end with real processes: a headless host sharing the test scene and
+//     1, 4 or 16 headless viewers (huddle --watch), each decoding every update as the window
+//     would. Delivered fps and capture-to-decoded latency come from the viewers' own JSON;
+//     host CPU and peak RSS from /proc for the host's PID.
+//  3. A viewer throttled to 1 MB/s (huddle --read-limit): the others' fps with and without it.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "capture/damage.h"
+#include "capture/encoder_pool.h"
+#include "capture/synthetic_source.h"
+#include "capture/x11_source.h"
+#include "tests/support/subprocess.h"
+
+using huddle::test::Subprocess;
+namespace cap = huddle::capture;
+
+namespace {
+
+struct BenchOptions {
+  int widthPx = 1920, heightPx = 1080;
+  double encodeSeconds = 3;   // per throughput measurement
+  double watchSeconds = 6;    // per end-to-end scenario
+  std::vector<int> viewerCounts = {1, 4, 16};
+  std::string jsonPath = "huddle-bench.json";
+  std::string binary = HUDDLE_BINARY;
+  bool x11 = true;
+};
+
+double cpuSecondsOfThisProcess() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// utime + stime of a process, from /proc/PID/stat (fields 14 and 15).
+double cpuSecondsOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::size_t close = all.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(all.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i)
+    if (i >= 14) ticks += std::stod(field);
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Peak resident set (VmHWM) of a process in MiB.
+double peakRssMiBOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
+  return 0;
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+double jsonNumber(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (!std::regex_search(json, m, std::regex("\"" + key + "\": ([0-9.eE+-]+)"))) return -1;
+  return std::stod(m[1]);
+}
+
+// [SECTION] 1. Pipeline throughput
+
+// A source with its change hints taken away: what damage tracking costs when the source
+// cannot tell what changed (X11 without XDamage).
+class WithoutHints : public cap::ScreenSource {
+ public:
+  explicit WithoutHints(std::unique_ptr<cap::ScreenSource> inner) : m_inner(std::move(inner)) {}
+  bool open(std::string& error) override { return m_inner->open(error); }
+  cap::CaptureResult capture(cap::Frame& frame, std::string& error) override {
+    cap::CaptureResult r = m_inner->capture(frame, error);
+    frame.changed = nullptr;
+    return r;
+  }
+  std::string title() const override { return m_inner->title(); }
+
+ private:
+  std::unique_ptr<cap::ScreenSource> m_inner;
+};
+
+struct EncodeResult {
+  std::string source;
+  int threads = 0;
+  std::uint64_t frames = 0, updates = 0, bytes = 0, tiles = 0;
+  double seconds = 0, fps = 0, mpixPerSec = 0, kbPerUpdate = 0, cpuMsPerFrame = 0;
+  double captureMs = 0, damageMs = 0, encodeMs = 0;
+  std::string error;
+};
+
+EncodeResult measureEncode(const std::string& name, std::unique_ptr<cap::ScreenSource> source, int threads,
+                           double seconds) {
+  EncodeResult r;
+  r.source = name;
+  r.threads = threads;
+  if (!source->open(r.error)) return r;
+  cap::EncoderPool pool(threads);
+  cap::DamageTracker damage;
+  cap::CaptureSettings settings;  // quality 80, 4:2:0, 100%, 64-px tiles
+  std::vector<huddle::base::EncodedTile> tiles;
+  std::uint64_t pixels = 0;
+  // The first frame (every tile) is not what a steady stream costs: warm up with it.
+  cap::Frame frame;
+  if (source->capture(frame, r.error) == cap::CaptureResult::Error) return r;
+  damage.update(frame);
+  using Clock = std::chrono::steady_clock;
+  const double cpu0 = cpuSecondsOfThisProcess();
+  const auto t0 = Clock::now();
+  double captureS = 0, damageS = 0, encodeS = 0;
+  while (std::chrono::duration<double>(Clock::now() - t0).count() < seconds) {
+    const auto a = Clock::now();
+    if (source->capture(frame, r.error) == cap::CaptureResult::Error) return r;
+    const auto b = Clock::now();
+    const auto& dirty = damage.update(frame);
+    const auto c = Clock::now();
+    if (!pool.encode(frame, dirty, damage.tilesX(), settings, tiles, r.error)) return r;
+    const auto d = Clock::now();
+    captureS += std::chrono::duration<double>(b - a).count();
+    damageS += std::chrono::duration<double>(c - b).count();
+    encodeS += std::chrono::duration<double>(d - c).count();
+    ++r.frames;
+    pixels += static_cast<std::uint64_t>(frame.widthPx) * static_cast<std::uint64_t>(frame.heightPx);
+    if (!dirty.empty()) ++r.updates;
+    r.tiles += tiles.size();
+    // What the wire carries per tile: its bytes plus position, kind and length.
+    for (const auto& t : tiles) r.bytes += t.kind == huddle::base::TileKind::Solid ? 9 : t.jpeg.size + 11;
+  }
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = cpuSecondsOfThisProcess() - cpu0;
+  r.fps = static_cast<double>(r.frames) / r.seconds;
+  r.mpixPerSec = static_cast<double>(pixels) / 1e6 / r.seconds;
+  r.kbPerUpdate = r.updates ? static_cast<double>(r.bytes) / 1000.0 / static_cast<double>(r.updates) : 0;
+  r.cpuMsPerFrame = r.frames ? cpu * 1e3 / static_cast<double>(r.frames) : 0;
+  r.captureMs = r.frames ? captureS * 1e3 / static_cast<double>(r.frames) : 0;
+  r.damageMs = r.frames ? damageS * 1e3 / static_cast<double>(r.frames) : 0;
+  r.encodeMs = r.frames ? encodeS * 1e3 / static_cast<double>(r.frames) : 0;
+  return r;
+}
+
+// [SECTION] 2. End to end over loopback
+
+struct Scenario {
+  std::string name;
+  std::string motion;  // full, partial, static
+  int fps = 30;
+  int viewers = 1;
+  bool throttledExtra = false;  // one more viewer, reading at 1 MB/s
+};
+
+struct ViewerFigures {
+  double fps = 0, latencyP50 = 0, latencyP95 = 0, latencyP99 = 0, kbPerUpdate = 0, decodeMs = 0;
+  double bytesAfterFirst = 0, seconds = 0, updates = 0;
+  bool ok = false;
+};
+
+struct ScenarioResult {
+  Scenario scenario;
+  std::vector<ViewerFigures> viewers;  // the normal viewers
+  ViewerFigures throttled;
+  double fpsMean = 0, fpsMin = 0, latencyP50 = 0, latencyP95 = 0, latencyP99 = 0, kbPerUpdate = 0, decodeMs = 0;
+  double bytesAfterFirstPerSec = 0;
+  double hostCpuPerSec = 0;       // CPU seconds the host used per wall second
+  double hostCpuMsPerFrame = 0;   // per frame delivered (to each viewer)
+  double hostPeakRssMiB = 0;
+  std::string error;
+};
+
+std::string chatAddress(const std::string& hostOutput) {
+  std::smatch m;
+  if (!std::regex_search(hostOutput, m, std::regex("Chat port ([0-9]+)"))) return "";
+  return "127.0.0.1:" + m[1].str();
+}
+
+ScenarioResult runScenario(const Scenario& sc, const BenchOptions& o, const std::string& tmpDir) {
+  ScenarioResult r;
+  r.scenario = sc;
+  const std::string size = std::to_string(o.widthPx) + "x" + std::to_string(o.heightPx);
+  Subprocess host({o.binary, "--host", "--headless", "--name", "bench", "--chat-port", "0", "--screen-port", "0",
+                   "--share", "synthetic", "--scene-size", size, "--scene-motion", sc.motion, "--fps",
+                   std::to_string(sc.fps), "--quality", "80", "--subsampling", "420", "--log-level", "error",
+                   "--max-participants", "64"});
+  if (!host.waitForOutput("* Sharing: ", 15000)) {
+    r.error = "host did not start sharing: " + host.output();
+    return r;
+  }
+  const std::string address = chatAddress(host.output());
+  const int total = sc.viewers + (sc.throttledExtra ? 1 : 0);
+  std::vector<std::unique_ptr<Subprocess>> viewers;
+  std::vector<std::string> jsonPaths;
+  for (int i = 0; i < total; ++i) {
+    const bool throttled = i == sc.viewers;
+    jsonPaths.push_back(tmpDir + "/viewer-" + std::to_string(i) + ".json");
+    std::filesystem::remove(jsonPaths.back());
+    std::vector<std::string> args = {o.binary, "--join", address, "--headless", "--name", "v" + std::to_string(i),
+                                     "--watch", "--seconds", std::to_string(o.watchSeconds), "--stats-json",
+                                     jsonPaths.back(), "--log-level", "error"};
+    if (throttled) args.insert(args.end(), {"--read-limit", "1000"});
+    viewers.push_back(std::make_unique<Subprocess>(args));
+  }
+  for (auto& v : viewers)
+    if (!v->waitForOutput("* Watching stream", 20000)) {
+      r.error = "a viewer did not start watching: " + v->output();
+      return r;
+    }
+  // Host CPU over the middle of the viewers' watch: after a second to settle, for most of it.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const double window = std::max(1.0, o.watchSeconds - 2);
+  const double cpu0 = cpuSecondsOf(host.pid());
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(window));
+  const double cpu1 = cpuSecondsOf(host.pid());
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.hostCpuPerSec = (cpu1 - cpu0) / wall;
+  for (std::size_t i = 0; i < viewers.size(); ++i) {
+    int code = viewers[i]->wait(static_cast<int>(o.watchSeconds * 1000) + 30000);
+    ViewerFigures f;
+    std::string json = readFile(jsonPaths[i]);
+    f.ok = code == 0 && !json.empty();
+    if (!f.ok && r.error.empty()) r.error = "viewer " + std::to_string(i) + " failed: " + viewers[i]->output();
+    f.seconds = jsonNumber(json, "seconds");
+    f.updates = jsonNumber(json, "updates");
+    f.fps = jsonNumber(json, "updates_per_sec");
+    f.latencyP50 = jsonNumber(json, "p50");
+    f.latencyP95 = jsonNumber(json, "p95");
+    f.latencyP99 = jsonNumber(json, "p99");
+    f.decodeMs = jsonNumber(json, "decode_ms_mean");
+    f.bytesAfterFirst = jsonNumber(json, "bytes_after_first");
+    f.kbPerUpdate = f.updates > 1 ? f.bytesAfterFirst / 1000.0 / (f.updates - 1) : 0;
+    if (static_cast<int>(i) < sc.viewers) r.viewers.push_back(f);
+    else r.throttled = f;
+  }
+  r.hostPeakRssMiB = peakRssMiBOf(host.pid());
+  host.signal(SIGTERM);
+  host.wait(15000);
+
+  if (r.viewers.empty()) return r;
+  double fpsSum = 0, kbSum = 0, decodeSum = 0, afterFirstPerSec = 0;
+  r.fpsMin = 1e9;
+  std::vector<double> p50s, p95s, p99s;
+  for (const auto& f : r.viewers) {
+    fpsSum += f.fps;
+    r.fpsMin = std::min(r.fpsMin, f.fps);
+    kbSum += f.kbPerUpdate;
+    decodeSum += f.decodeMs;
+    afterFirstPerSec += f.seconds > 0 ? f.bytesAfterFirst / f.seconds : 0;
+    p50s.push_back(f.latencyP50);
+    p95s.push_back(f.latencyP95);
+    p99s.push_back(f.latencyP99);
+  }
+  const double n = static_cast<double>(r.viewers.size());
+  r.fpsMean = fpsSum / n;
+  r.kbPerUpdate = kbSum / n;
+  r.decodeMs = decodeSum / n;
+  r.bytesAfterFirstPerSec = afterFirstPerSec / n;
+  // Latency: the median viewer's percentiles (every viewer's own distribution is in the JSON).
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  r.latencyP50 = median(p50s);
+  r.latencyP95 = median(p95s);
+  r.latencyP99 = median(p99s);
+  r.hostCpuMsPerFrame = r.fpsMean > 0 ? r.hostCpuPerSec * 1e3 / r.fpsMean : 0;
+  return r;
+}
+
+// [SECTION] Report
+
+struct Target {
+  std::string what, measured;
+  bool met = false;
+};
+
+// "12.3 unit" with `decimals` places.
+std::string fmt(double v, int decimals, const std::string& unit) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf + (unit.empty() ? "" : " " + unit);
+}
+
+bool parseArgs(int argc, char** argv, BenchOptions& o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&](std::string& v) {
+      if (i + 1 >= argc) return false;
+      v = argv[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--json" && next(v)) {
+      o.jsonPath = v;
+    } else if (a == "--binary" && next(v)) {
+      o.binary = v;
+    } else if (a == "--seconds" && next(v)) {
+      o.watchSeconds = std::max(3.0, std::atof(v.c_str()));
+      o.encodeSeconds = std::max(0.5, o.watchSeconds / 2);
+    } else if (a == "--no-x11") {
+      o.x11 = false;
+    } else if (a == "--smoke") {
+      // A quick check that every part works (what the test suite runs): tiny scene, 1-2 viewers.
+      o.widthPx = 320;
+      o.heightPx = 200;
+      o.encodeSeconds = 0.3;
+      o.watchSeconds = 2;
+      o.viewerCounts = {1, 2};
+    } else {
+      std::fprintf(stderr,
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke]\n"
+                   "  --seconds N   viewers watch each scenario this long (default 6)\n"
+                   "  --json FILE   where to write the figures (default huddle-bench.json)\n");
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  BenchOptions o;
+  if (!parseArgs(argc, argv, o)) return 2;
+  const std::string tmpDir =
+      (std::filesystem::temp_directory_path() / ("huddle-bench-" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(tmpDir);
+  const std::string size = std::to_string(o.widthPx) + "x" + std::to_string(o.heightPx);
+  std::printf("huddle-bench: %s, quality 80, 4:2:0, 64-px tiles, %u cores\n\n", size.c_str(),
+              std::thread::hardware_concurrency());
+
+  // 1. Throughput.
+  std::vector<EncodeResult> encodes;
+  struct Src {
+    std::string name;
+    std::function<std::unique_ptr<cap::ScreenSource>()> make;
+  };
+  std::vector<Src> sources = {
+      {"synthetic full", [&] { return std::make_unique<cap::SyntheticSource>(o.widthPx, o.heightPx, cap::SceneMotion::Full); }},
+      {"synthetic 10%", [&] { return std::make_unique<cap::SyntheticSource>(o.widthPx, o.heightPx, cap::SceneMotion::Partial); }},
+      {"synthetic static", [&] { return std::make_unique<cap::SyntheticSource>(o.widthPx, o.heightPx, cap::SceneMotion::Static); }},
+      {"static, no hints", [&] {
+         return std::make_unique<WithoutHints>(
+             std::make_unique<cap::SyntheticSource>(o.widthPx, o.heightPx, cap::SceneMotion::Static));
+       }},
+      {"10%, no hints", [&] {
+         return std::make_unique<WithoutHints>(
+             std::make_unique<cap::SyntheticSource>(o.widthPx, o.heightPx, cap::SceneMotion::Partial));
+       }},
+  };
+  const char* display = std::getenv("DISPLAY");
+  if (o.x11 && display && *display)
+    sources.push_back({std::string("x11 ") + display, [] { return std::make_unique<cap::X11Source>("", cap::X11Region{}); }});
+  std::printf("Host pipeline (capture + damage + encode, as fast as it goes)\n");
+  std::printf("  %-18s %7s %8s %8s %11s %11s %9s %9s %9s\n", "source", "threads", "fps", "MPix/s", "KB/update",
+              "CPU ms/frm", "capture", "damage", "encode");
+  for (const auto& src : sources)
+    for (int threads : {1, 2}) {
+      EncodeResult r = measureEncode(src.name, src.make(), threads, o.encodeSeconds);
+      if (!r.error.empty()) std::printf("  %-18s %7d  failed: %s\n", r.source.c_str(), threads, r.error.c_str());
+      else
+        std::printf("  %-18s %7d %8.1f %8.1f %11.1f %11.2f %8.2fms %7.2fms %7.2fms\n", r.source.c_str(), threads,
+                    r.fps, r.mpixPerSec, r.kbPerUpdate, r.cpuMsPerFrame, r.captureMs, r.damageMs, r.encodeMs);
+      encodes.push_back(r);
+    }
+
+  // 2 and 3. End to end.
+  std::vector<Scenario> scenarios;
+  for (int n : o.viewerCounts) scenarios.push_back({"full motion, 120 fps", "full", 120, n, false});
+  for (int n : o.viewerCounts) scenarios.push_back({"10% changing, 60 fps", "partial", 60, n, false});
+  scenarios.push_back({"static, 30 fps", "static", 30, 1, false});
+  const int others = o.viewerCounts.size() > 1 ? std::min(3, o.viewerCounts[1]) : 1;
+  scenarios.push_back({"full, 60 fps, no throttled", "full", 60, others, false});
+  scenarios.push_back({"full, 60 fps, +1 at 1 MB/s", "full", 60, others, true});
+  std::printf("\nLoopback end to end (host and viewers are separate processes on this machine)\n");
+  std::printf("  %-27s %7s %9s %9s %8s %8s %8s %10s %9s %10s %9s\n", "scenario", "viewers", "fps mean", "fps min",
+              "lat p50", "lat p95", "lat p99", "KB/update", "decode", "host CPU", "CPU/frm");
+  std::vector<ScenarioResult> results;
+  for (const auto& sc : scenarios) {
+    ScenarioResult r = runScenario(sc, o, tmpDir);
+    std::string viewersText = std::to_string(sc.viewers) + (sc.throttledExtra ? "+1" : "");
+    if (!r.error.empty()) std::printf("  %-27s %7s  failed: %s\n", sc.name.c_str(), viewersText.c_str(), r.error.c_str());
+    std::printf("  %-27s %7s %9.1f %9.1f %6.1fms %6.1fms %6.1fms %10.1f %7.2fms %9.0f%% %7.2fms\n", sc.name.c_str(),
+                viewersText.c_str(), r.fpsMean, r.fpsMin, r.latencyP50, r.latencyP95, r.latencyP99, r.kbPerUpdate,
+                r.decodeMs, r.hostCpuPerSec * 100, r.hostCpuMsPerFrame);
+    if (sc.throttledExtra)
+      std::printf("  %-27s %7s %9.1f %9s %6.1fms %6.1fms %6.1fms\n", "  (the throttled viewer)", "1", r.throttled.fps,
+                  "", r.throttled.latencyP50, r.throttled.latencyP95, r.throttled.latencyP99);
+    results.push_back(r);
+  }
+  double peakRss = 0;
+  for (const auto& r : results) peakRss = std::max(peakRss, r.hostPeakRssMiB);
+  std::printf("  host peak RSS over all scenarios: %.1f MiB\n", peakRss);
+
+  // Targets (stated for 1920x1080 on this 2-core machine).
+  auto find = [&](const std::string& motion, int viewers, bool throttled = false, int fps = 0) -> const ScenarioResult* {
+    for (const auto& r : results)
+      if (r.scenario.motion == motion && r.scenario.viewers == viewers && r.scenario.throttledExtra == throttled &&
+          (fps == 0 || r.scenario.fps == fps))
+        return &r;
+    return nullptr;
+  };
+  std::vector<Target> targets;
+  if (auto* full1 = find("full", 1, false, 120)) {
+    targets.push_back({"full motion: >= 80 fps delivered to one viewer", fmt(full1->fpsMean, 1, "fps"),
+                       full1->fpsMean >= 80});
+    targets.push_back({"full motion: host CPU <= 9 ms per frame", fmt(full1->hostCpuMsPerFrame, 2, "ms"),
+                       full1->hostCpuMsPerFrame > 0 && full1->hostCpuMsPerFrame <= 9});
+  }
+  if (auto* part1 = find("partial", 1)) {
+    targets.push_back({"10%: every source frame delivered (60 fps)", fmt(part1->fpsMean, 1, "fps"),
+                       part1->fpsMean >= 60 * 0.97});
+    targets.push_back({"10%: <= 38 KB per update", fmt(part1->kbPerUpdate, 1, "KB"),
+                       part1->kbPerUpdate > 0 && part1->kbPerUpdate <= 38});
+    targets.push_back({"latency p50 <= 15 ms at 60 fps", fmt(part1->latencyP50, 1, "ms"),
+                       part1->latencyP50 > 0 && part1->latencyP50 <= 15});
+  }
+  if (auto* st = find("static", 1)) {
+    targets.push_back({"static: 0 tile bytes/s", fmt(st->bytesAfterFirstPerSec, 0, "B/s"), st->bytesAfterFirstPerSec == 0});
+    targets.push_back({"static: < 1% host CPU", fmt(st->hostCpuPerSec * 100, 2, "%"), st->hostCpuPerSec < 0.01});
+  }
+  const int most = o.viewerCounts.back();
+  if (auto* p1 = find("partial", 1); p1 && find("partial", most)) {
+    auto* pn = find("partial", most);
+    double ratio = p1->hostCpuPerSec > 0 ? pn->hostCpuPerSec / p1->hostCpuPerSec : 0;
+    targets.push_back({std::to_string(most) + " viewers cost <= 1.15x the host CPU of 1 (10%)", fmt(ratio, 2, "x"),
+                       ratio > 0 && ratio <= 1.15});
+  }
+  if (auto* f1 = find("full", 1, false, 120); f1 && find("full", most, false, 120)) {
+    auto* fn = find("full", most, false, 120);
+    double ratio = f1->hostCpuPerSec > 0 ? fn->hostCpuPerSec / f1->hostCpuPerSec : 0;
+    targets.push_back({std::to_string(most) + " viewers vs 1, host CPU (full motion)", fmt(ratio, 2, "x"), ratio <= 1.15});
+  }
+  if (auto* a = find("full", others, false, 60); a && find("full", others, true, 60)) {
+    auto* b = find("full", others, true, 60);
+    targets.push_back({"a 1 MB/s viewer leaves the others' fps alone", fmt(a->fpsMean, 1, "") + " -> " + fmt(b->fpsMean, 1, "fps"),
+                       b->fpsMean >= a->fpsMean * 0.9});
+  }
+  std::printf("\nTargets\n");
+  for (const auto& t : targets) std::printf("  [%s] %-55s %s\n", t.met ? " met " : "MISSED", t.what.c_str(), t.measured.c_str());
+
+  // JSON.
+  std::FILE* f = std::fopen(o.jsonPath.c_str(), "w");
+  if (!f) {
+    std::fprintf(stderr, "huddle-bench: cannot write %s: %s\n", o.jsonPath.c_str(), std::strerror(errno));
+    return 1;
+  }
+  std::fprintf(f, "{\n  \"size\": \"%s\", \"quality\": 80, \"subsampling\": \"420\", \"cores\": %u,\n  \"pipeline\": [\n",
+               size.c_str(), std::thread::hardware_concurrency());
+  for (std::size_t i = 0; i < encodes.size(); ++i) {
+    const auto& r = encodes[i];
+    std::fprintf(f,
+                 "    {\"source\": \"%s\", \"threads\": %d, \"fps\": %.2f, \"mpix_per_sec\": %.2f, \"kb_per_update\": %.2f, "
+                 "\"cpu_ms_per_frame\": %.3f, \"capture_ms\": %.3f, \"damage_ms\": %.3f, \"encode_ms\": %.3f, "
+                 "\"error\": \"%s\"}%s\n",
+                 r.source.c_str(), r.threads, r.fps, r.mpixPerSec, r.kbPerUpdate, r.cpuMsPerFrame, r.captureMs,
+                 r.damageMs, r.encodeMs, r.error.empty() ? "" : "failed", i + 1 < encodes.size() ? "," : "");
+  }
+  std::fprintf(f, "  ],\n  \"end_to_end\": [\n");
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
+    std::fprintf(f,
+                 "    {\"scenario\": \"%s\", \"motion\": \"%s\", \"source_fps\": %d, \"viewers\": %d, \"throttled_viewer\": %s, "
+                 "\"fps_mean\": %.2f, \"fps_min\": %.2f, \"latency_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"p99\": %.2f}, "
+                 "\"kb_per_update\": %.2f, \"decode_ms\": %.3f, \"tile_bytes_per_sec_after_first\": %.0f, "
+                 "\"host_cpu_per_sec\": %.4f, \"host_cpu_ms_per_frame\": %.3f, \"host_peak_rss_mib\": %.1f, "
+                 "\"throttled_fps\": %.2f, \"ok\": %s}%s\n",
+                 r.scenario.name.c_str(), r.scenario.motion.c_str(), r.scenario.fps, r.scenario.viewers,
+                 r.scenario.throttledExtra ? "true" : "false", r.fpsMean, r.fpsMin, r.latencyP50, r.latencyP95,
+                 r.latencyP99, r.kbPerUpdate, r.decodeMs, r.bytesAfterFirstPerSec, r.hostCpuPerSec, r.hostCpuMsPerFrame,
+                 r.hostPeakRssMiB, r.throttled.fps, r.error.empty() ? "true" : "false", i + 1 < results.size() ? "," : "");
+  }
+  std::fprintf(f, "  ],\n  \"targets\": [\n");
+  for (std::size_t i = 0; i < targets.size(); ++i)
+    std::fprintf(f, "    {\"target\": \"%s\", \"measured\": \"%s\", \"met\": %s}%s\n", targets[i].what.c_str(),
+                 targets[i].measured.c_str(), targets[i].met ? "true" : "false", i + 1 < targets.size() ? "," : "");
+  std::fprintf(f, "  ]\n}\n");
+  std::fclose(f);
+  std::printf("\nWrote %s\n", o.jsonPath.c_str());
+  std::filesystem::remove_all(tmpDir);
+  bool allRan = true;
+  for (const auto& r : encodes) allRan = allRan && r.error.empty();
+  for (const auto& r : results) allRan = allRan && r.error.empty();
+  return allRan ? 0 : 1;
+}
