@@ -1,7 +1,14 @@
 // Unit tests for huddle_session's pure parts: the command line and chat input.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "app/session/app_settings.h"
 #include "app/session/chat_command.h"
+#include "app/session/config_files.h"
 #include "app/session/chat_log.h"
 #include "app/session/options.h"
 #include "app/session/stream_stats.h"
@@ -211,4 +218,71 @@ TEST(StreamStats, PercentileEdgeCases) {
   EXPECT_EQ(huddle::session::percentile({7}, 99), 7.0);
   EXPECT_EQ(huddle::session::percentile({3, 1, 2}, 0), 1.0);
   EXPECT_EQ(huddle::session::percentile({3, 1, 2}, 100), 3.0);
+}
+
+TEST(AppSettings, SaveAndLoadRoundTrip) {
+  AppSettings s;
+  s.name = "alice";
+  s.address = "192.168.1.5";
+  s.chatPort = 7000;
+  s.screenPort = 7001;
+  s.shareSource = "region";
+  s.regionX = 10;
+  s.regionY = 20;
+  s.regionW = 640;
+  s.regionH = 480;
+  s.quality = 55;
+  s.fps = 12;
+  s.scalePercent = 75;
+  s.chroma444 = true;
+  s.overlay = false;
+  std::vector<std::string> warnings;
+  AppSettings back = AppSettings::parse(s.serialize(), warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(back.serialize(), s.serialize());
+}
+
+TEST(AppSettings, BadValuesKeepDefaultsAndSayWhy) {
+  std::vector<std::string> warnings;
+  AppSettings s = AppSettings::parse(
+      "quality = 500\nfps = -3\nscale = 60\nname = two words\nregion = 1 2\nfuture_key = 1\nno equals sign\n"
+      "chat_port = 7000\n",
+      warnings);
+  EXPECT_EQ(s.quality, 80);
+  EXPECT_EQ(s.fps, 30);
+  EXPECT_EQ(s.scalePercent, 100);
+  EXPECT_EQ(s.name, "");
+  EXPECT_EQ(s.regionW, 1280);
+  EXPECT_EQ(s.chatPort, 7000);  // the good line still counts
+  EXPECT_EQ(warnings.size(), 6u);
+}
+
+TEST(ConfigFiles, WritesAtomicallyWithPrivatePermissions) {
+  const std::string dir = ::testing::TempDir() + "huddle-config-test-" + std::to_string(::getpid());
+  const std::string path = dir + "/sub/settings.ini";
+  std::string error, text;
+  ASSERT_TRUE(writeFileAtomically(path, "one\n", error)) << error;
+  ASSERT_TRUE(writeFileAtomically(path, "two\n", error)) << error;
+  ASSERT_TRUE(readSmallFile(path, 1024, text, error)) << error;
+  EXPECT_EQ(text, "two\n");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((dir + "/sub").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  EXPECT_FALSE(readSmallFile(path, 2, text, error));
+  EXPECT_NE(error.find("larger"), std::string::npos);
+  EXPECT_FALSE(readSmallFile(dir + "/missing", 100, text, error));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigFiles, ConfigDirFollowsXdg) {
+  const char* old = std::getenv("XDG_CONFIG_HOME");
+  std::string saved = old ? old : "";
+  ::setenv("XDG_CONFIG_HOME", "/tmp/xdg-test", 1);
+  EXPECT_EQ(configDir(), "/tmp/xdg-test/huddle");
+  ::setenv("XDG_CONFIG_HOME", "relative", 1);  // not absolute: ignored, as the spec says
+  EXPECT_NE(configDir(), "relative/huddle");
+  if (old) ::setenv("XDG_CONFIG_HOME", saved.c_str(), 1);
+  else ::unsetenv("XDG_CONFIG_HOME");
 }

@@ -1,0 +1,96 @@
+#include "app/session/app_settings.h"
+
+#include <charconv>
+#include <sstream>
+
+#include "app/session/options.h"
+#include "net/wire/messages.h"
+
+namespace huddle::session {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+}  // namespace
+
+std::string AppSettings::serialize() const {
+  std::ostringstream o;
+  o << "# Huddle settings (written by the app; safe to edit)\n"
+    << "name = " << name << "\naddress = " << address << "\nchat_port = " << chatPort
+    << "\nscreen_port = " << screenPort << "\nshare_source = " << shareSource << "\nmonitor = " << monitor
+    << "\nregion = " << regionX << ' ' << regionY << ' ' << regionW << ' ' << regionH << "\nquality = " << quality
+    << "\nfps = " << fps << "\nscale = " << scalePercent << "\nsubsampling = " << (chroma444 ? 444 : 420)
+    << "\noverlay = " << (overlay ? "on" : "off") << '\n';
+  return o.str();
+}
+
+AppSettings AppSettings::parse(const std::string& text, std::vector<std::string>& warnings) {
+  AppSettings s;
+  std::istringstream in(text);
+  std::string line;
+  int lineNo = 0;
+  while (std::getline(in, line) && lineNo < 1000) {
+    ++lineNo;
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) {
+      warnings.push_back("line " + std::to_string(lineNo) + ": no '='");
+      continue;
+    }
+    const std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+    auto bad = [&] { warnings.push_back("line " + std::to_string(lineNo) + ": bad " + key + " '" + value + "'"); };
+    auto intIn = [&](int& out, int lo, int hi) {
+      int v = 0;
+      if (parseInt(value, v) && v >= lo && v <= hi) out = v;
+      else bad();
+    };
+    if (key == "name") {
+      if (value.empty() || wire::validateName(value).empty()) s.name = value;
+      else bad();
+    } else if (key == "address") {
+      if (value.size() <= 255 && value.find_first_of(" \t") == std::string::npos) s.address = value;
+      else bad();
+    } else if (key == "chat_port") {
+      intIn(s.chatPort, 1, 65535);
+    } else if (key == "screen_port") {
+      intIn(s.screenPort, 0, 65535);
+    } else if (key == "share_source") {
+      if (value == "screen" || value == "monitor" || value == "region" || value == "scene") s.shareSource = value;
+      else bad();
+    } else if (key == "monitor") {
+      intIn(s.monitor, 0, 15);
+    } else if (key == "region") {
+      std::istringstream r(value);
+      int x, y, w, h;
+      if (r >> x >> y >> w >> h && x >= 0 && y >= 0 && w >= 16 && h >= 16 && x <= 16384 && y <= 16384 && w <= 8192 &&
+          h <= 8192)
+        s.regionX = x, s.regionY = y, s.regionW = w, s.regionH = h;
+      else
+        bad();
+    } else if (key == "quality") {
+      intIn(s.quality, 1, 100);
+    } else if (key == "fps") {
+      intIn(s.fps, 1, 120);
+    } else if (key == "scale") {
+      int v = 0;
+      if (parseInt(value, v) && (v == 100 || v == 75 || v == 50)) s.scalePercent = v;
+      else bad();
+    } else if (key == "subsampling") {
+      if (value == "420" || value == "444") s.chroma444 = value == "444";
+      else bad();
+    } else if (key == "overlay") {
+      if (value == "on" || value == "off") s.overlay = value == "on";
+      else bad();
+    }
+    // Anything else: a newer version's key; skipped quietly.
+  }
+  return s;
+}
+
+}  // namespace huddle::session

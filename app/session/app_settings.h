@@ -1,0 +1,32 @@
+// What the window remembers between runs: the last name, address and ports, the sharing
+// sliders and source, the overlay switch. Saved as "key = value" lines in
+// configDir()/settings.ini. Reading is forgiving: unknown keys are skipped (a newer
+// version wrote them) and a bad value keeps its default, with a warning to log.
+// Thread: plain data.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace huddle::session {
+
+struct AppSettings {
+  std::string name;
+  std::string address = "127.0.0.1";
+  int chatPort = 9999;
+  int screenPort = 9998;
+  // Sharing.
+  std::string shareSource = "screen";  // screen, monitor, region, scene
+  int monitor = 0;
+  int regionX = 0, regionY = 0, regionW = 1280, regionH = 720;
+  int quality = 80;
+  int fps = 30;
+  int scalePercent = 100;
+  bool chroma444 = false;
+  // Viewing.
+  bool overlay = true;
+
+  std::string serialize() const;
+  static AppSettings parse(const std::string& text, std::vector<std::string>& warnings);
+};
+
+}  // namespace huddle::session
