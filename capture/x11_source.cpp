@@ -179,6 +179,33 @@ struct X11Source::Impl {
   }
 };
 
+std::vector<X11Monitor> listX11Monitors(const std::string& display, std::string& error) {
+  std::vector<X11Monitor> out;
+  Display* dpy = XOpenDisplay(display.empty() ? nullptr : display.c_str());
+  if (!dpy) {
+    error = "cannot open the X display";
+    return out;
+  }
+  int n = 0;
+  if (XRRMonitorInfo* mons = XRRGetMonitors(dpy, DefaultRootWindow(dpy), True, &n)) {
+    for (int i = 0; i < n; ++i) {
+      X11Monitor m;
+      if (char* name = mons[i].name ? XGetAtomName(dpy, mons[i].name) : nullptr) {
+        m.name = name;
+        XFree(name);
+      }
+      m.x = mons[i].x;
+      m.y = mons[i].y;
+      m.w = mons[i].width;
+      m.h = mons[i].height;
+      out.push_back(m);
+    }
+    XRRFreeMonitors(mons);
+  }
+  XCloseDisplay(dpy);
+  return out;
+}
+
 X11Source::X11Source(std::string display, X11Region region) : m_impl(std::make_unique<Impl>()) {
   m_impl->displayName = std::move(display);
   m_impl->region = region;

@@ -5,6 +5,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "capture/screen_source.h"
 
@@ -16,6 +17,14 @@ struct X11Region {
   int monitor = 0;                // Monitor: XRandR index
   int x = 0, y = 0, w = 0, h = 0;  // Rect
 };
+
+struct X11Monitor {
+  std::string name;  // "DP-1", ...
+  int x = 0, y = 0, w = 0, h = 0;
+};
+// The monitors of an X display (XRandR), in the order X11Region::monitor counts them.
+// `display` empty: $DISPLAY. Empty with `error` if the display cannot be opened.
+std::vector<X11Monitor> listX11Monitors(const std::string& display, std::string& error);
 
 class X11Source : public ScreenSource {
  public:

@@ -57,7 +57,7 @@ AppSettings AppSettings::parse(const std::string& text, std::vector<std::string>
       if (value.size() <= 255 && value.find_first_of(" \t") == std::string::npos) s.address = value;
       else bad();
     } else if (key == "chat_port") {
-      intIn(s.chatPort, 1, 65535);
+      intIn(s.chatPort, 0, 65535);  // 0: any free port (hosting)
     } else if (key == "screen_port") {
       intIn(s.screenPort, 0, 65535);
     } else if (key == "share_source") {

@@ -91,7 +91,8 @@ std::string usageText() {
          "  --subsampling S      420 (default) or 444\n"
          "\n"
          "Viewing without a window (with --join):\n"
-         "  --watch [STREAM]     watch a stream (default: the first) and measure it\n"
+         "  --watch [STREAM]     watch a stream (default: the first) and measure it; in\n"
+         "                       the window: open the first shared screen\n"
          "  --seconds N          how long to watch (default 10)\n"
          "  --stats-json FILE    write the viewer's statistics as JSON when done\n"
          "  --snapshot [FILE]    save one full frame as a PNG and exit (default name:\n"
@@ -234,8 +235,9 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
   }
   if (o.role == Role::Join && o.chatPort == 0) return fail("option --chat-port: 0 only makes sense when hosting");
   if ((o.watch || o.snapshot) && o.role != Role::Join) return fail("--watch and --snapshot need --join ADDR");
-  if ((o.watch || o.snapshot || !o.statsJson.empty()) && !o.headless && o.role == Role::Join)
-    o.headless = true;  // they are headless tools by nature
+  // Snapshots and JSON figures are headless tools by nature; --watch alone in the window
+  // opens the first shared screen.
+  if ((o.snapshot || !o.statsJson.empty()) && !o.headless && o.role == Role::Join) o.headless = true;
   return r;
 }
 

@@ -25,6 +25,12 @@ bool StreamView::apply(const wire::TileBatch& batch, capture::TileDecoder& decod
     m_stats.setSize(batch.widthPx, batch.heightPx);
   }
   bool ok = m_fb.apply(batch.tiles, batch.tileSizePx, decoder, error);
+  for (const auto& t : batch.tiles)
+    if (t.kind == base::TileKind::JpegScan) {
+      m_quality = t.jpegQuality;
+      m_chroma444 = t.jpeg444;
+      break;
+    }
   m_lastSeq = batch.seq;
   ++m_applied;
   return ok;

@@ -37,6 +37,9 @@ class StreamView {
   // The publisher's frame number of the newest update shown.
   std::uint64_t lastSeq() const { return m_lastSeq.load(); }
   bool ended() const { return m_ended.load(); }
+  // The JPEG quality and subsampling of the newest tiles (0 until one arrives).
+  int quality() const { return m_quality.load(); }
+  bool chroma444() const { return m_chroma444.load(); }
   void markEnded() { m_ended = true; }
 
   // Decode thread: applies one update; false if a tile was bad (then ask for a refresh).
@@ -50,6 +53,8 @@ class StreamView {
   std::atomic<std::uint64_t> m_applied{0};
   std::atomic<std::uint64_t> m_lastSeq{0};
   std::atomic<bool> m_ended{false};
+  std::atomic<int> m_quality{0};
+  std::atomic<bool> m_chroma444{false};
 };
 
 }  // namespace huddle::session

@@ -1,49 +1,61 @@
 #include "app/ui/ui_app.h"
+#include "app/ui/keys.h"
 
 #include <imgui.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
-#include "app/session/chat_command.h"
+#include "app/session/config_files.h"
 #include "net/base/clock.h"
+#include "net/base/log.h"
 
 namespace huddle::ui {
 
 namespace {
 
+constexpr const char* kTag = "ui/app";
 const ImVec4 kErrorColour{0.95f, 0.45f, 0.40f, 1.0f};
-const ImVec4 kSystemColour{0.60f, 0.65f, 0.72f, 1.0f};
-const ImVec4 kPrivateColour{0.85f, 0.60f, 0.95f, 1.0f};
-const ImVec4 kNoticeColour{0.95f, 0.75f, 0.35f, 1.0f};
 
-// A stable colour per name, so each person is recognisable at a glance.
-ImVec4 nameColour(const std::string& name) {
-  std::uint32_t h = 2166136261u;
-  for (unsigned char c : name) h = (h ^ c) * 16777619u;
-  float hue = static_cast<float>(h % 360) / 360.0f;
-  ImVec4 c;
-  ImGui::ColorConvertHSVtoRGB(hue, 0.55f, 0.95f, c.x, c.y, c.z);
-  c.w = 1.0f;
-  return c;
+void copyInto(char* dst, std::size_t cap, const std::string& src) { std::snprintf(dst, cap, "%s", src.c_str()); }
+
+std::string settingsPath() {
+  std::string dir = session::configDir();
+  return dir.empty() ? "" : dir + "/settings.ini";
+}
+std::string layoutPath() {
+  std::string dir = session::configDir();
+  return dir.empty() ? "" : dir + "/layout.txt";
 }
 
-void copyInto(char* dst, std::size_t cap, const std::string& src) {
-  std::snprintf(dst, cap, "%s", src.c_str());
-}
+// The fixed panels every layout must hold; viewers ("viewer:N") come and go.
+const char* const kFixedPanels[] = {"connection", "share", "stats", "screens", "chat"};
 
 }  // namespace
 
-UiApp::UiApp(const session::Options& options, std::function<void()> wake) : m_wake(std::move(wake)) {
-  copyInto(m_name, sizeof m_name, options.name.empty() ? "me" : options.name);
-  m_chatPort = options.chatPort;
-  m_screenPort = options.screenPort;
+UiApp::UiApp(const session::Options& options, std::function<void()> wake, WindowControl window)
+    : m_wake(std::move(wake)), m_window(std::move(window)), m_options(options) {
+  loadState();
+  // The command line wins over what was remembered.
+  if (!options.name.empty()) copyInto(m_name, sizeof m_name, options.name);
+  if (options.chatPort != 9999 || options.role == session::Role::Host) m_settings.chatPort = options.chatPort;
+  if (options.screenPort != 9998 || options.role == session::Role::Host) m_settings.screenPort = options.screenPort;
+  if (!options.share.empty()) {
+    m_settings.shareSource = options.share == "x11" ? "screen" : "scene";
+    m_settings.quality = options.quality;
+    m_settings.fps = options.fps;
+    m_settings.scalePercent = options.scalePercent;
+    m_settings.chroma444 = options.chroma444;
+    m_autoShare = true;
+  }
+  m_autoWatch = options.watch;
   if (options.role == session::Role::Join) {
     std::string host, error;
     std::uint16_t port = 0;
     if (session::splitHostPort(options.joinAddress, host, port, options.chatPort, error)) {
       copyInto(m_address, sizeof m_address, host);
-      m_chatPort = port;
+      m_settings.chatPort = port;
     }
     startJoining();
   } else if (options.role == session::Role::Host) {
@@ -51,7 +63,49 @@ UiApp::UiApp(const session::Options& options, std::function<void()> wake) : m_wa
   }
 }
 
-UiApp::~UiApp() { leaveSession(); }
+UiApp::~UiApp() {
+  saveState();
+  leaveSession();
+}
+
+// [SECTION] persistence
+
+void UiApp::loadState() {
+  m_layout = dock::DockLayout::standard();
+  std::string text, error;
+  if (const std::string path = settingsPath(); !path.empty() && session::readSmallFile(path, 64 * 1024, text, error)) {
+    std::vector<std::string> warnings;
+    m_settings = session::AppSettings::parse(text, warnings);
+    for (const auto& w : warnings) HLOG_WARN(kTag, "%s: %s (default kept)", path.c_str(), w.c_str());
+  }
+  if (const std::string path = layoutPath(); !path.empty() && session::readSmallFile(path, 64 * 1024, text, error)) {
+    dock::DockLayout loaded;
+    if (loaded.parse(text, error)) m_layout = std::move(loaded);
+    else HLOG_WARN(kTag, "%s: %s; using the standard layout", path.c_str(), error.c_str());
+  }
+  // Every fixed panel somewhere, whatever the file said; no stale viewers.
+  for (const char* id : kFixedPanels) m_layout.addPanel(id, "connection");
+  copyInto(m_name, sizeof m_name, m_settings.name.empty() ? "me" : m_settings.name);
+  copyInto(m_address, sizeof m_address, m_settings.address);
+}
+
+void UiApp::saveState() {
+  m_settings.name = m_name;
+  m_settings.address = m_address;
+  std::string error;
+  if (const std::string path = settingsPath(); !path.empty() && !session::writeFileAtomically(path, m_settings.serialize(), error))
+    HLOG_WARN(kTag, "%s", error.c_str());
+  // Viewers belong to this session's streams: they are not saved.
+  dock::DockLayout copy;
+  if (copy.parse(m_layout.serialize(), error)) {
+    for (const auto& [id, v] : m_viewers) copy.removePanel("viewer:" + std::to_string(id));
+    if (const std::string path = layoutPath(); !path.empty() && !session::writeFileAtomically(path, copy.serialize(), error))
+      HLOG_WARN(kTag, "%s", error.c_str());
+  }
+  m_layoutDirty = false;
+}
+
+// [SECTION] sessions
 
 std::string UiApp::title() const {
   switch (m_mode) {
@@ -73,8 +127,9 @@ net::ChatClient* UiApp::chatClient() {
 void UiApp::startHosting() {
   session::HostConfig config;
   config.name = m_name;
-  config.chatPort = static_cast<std::uint16_t>(m_chatPort);
-  config.screenPort = static_cast<std::uint16_t>(m_screenPort);
+  config.chatPort = static_cast<std::uint16_t>(m_settings.chatPort);
+  config.screenPort = static_cast<std::uint16_t>(m_settings.screenPort);
+  config.hub.maxParticipants = static_cast<std::size_t>(m_options.maxParticipants);
   config.wake = m_wake;
   auto host = std::make_unique<session::HostSession>();
   std::string error;
@@ -86,15 +141,21 @@ void UiApp::startHosting() {
   m_host = std::move(host);
   m_mode = Mode::Hosting;
   m_chat = session::ChatLog();
-  m_status = "Hosting on chat port " + std::to_string(m_host->chatPort()) + ".";
+  m_status = "Hosting on chat port " + std::to_string(m_host->chatPort()) + ", screen port " +
+             std::to_string(m_host->screenPort()) + ".";
+  // Also on stdout, for whoever started the window from a terminal (and for scripts).
+  std::printf("huddle: %s\n", m_status.c_str());
+  std::fflush(stdout);
   m_statusIsError = false;
+  m_lostConnection = false;
   m_focusInput = true;
+  saveState();
 }
 
 void UiApp::startJoining() {
   net::ChatClientConfig config;
   config.host = m_address;
-  config.port = static_cast<std::uint16_t>(m_chatPort);
+  config.port = static_cast<std::uint16_t>(m_settings.chatPort);
   config.name = m_name;
   config.wake = m_wake;
   m_client = std::make_unique<net::ChatClient>();
@@ -103,10 +164,30 @@ void UiApp::startJoining() {
   m_chat = session::ChatLog();
   m_status = "Connecting to " + config.host + ":" + std::to_string(config.port) + "...";
   m_statusIsError = false;
+  m_lostConnection = false;
   m_focusInput = true;
+  saveState();
+}
+
+void UiApp::startScreenSession(std::uint16_t screenPort, const std::string& name) {
+  net::ChatClient* client = chatClient();
+  if (!client) return;
+  m_screen = std::make_unique<session::ScreenSession>();
+  session::ScreenSessionConfig c;
+  c.link.host = m_mode == Mode::Hosting ? "127.0.0.1" : std::string(m_address);
+  c.link.port = screenPort ? screenPort : static_cast<std::uint16_t>(m_settings.screenPort);
+  c.link.wake = m_wake;
+  c.name = name;
+  c.token = client->token();
+  m_screen->start(c);
 }
 
 void UiApp::leaveSession() {
+  for (auto& [id, v] : m_viewers) m_layout.removePanel("viewer:" + std::to_string(id));
+  m_viewers.clear();
+  m_fullscreenStream = 0;
+  if (m_screen) m_screen->leave();
+  m_screen.reset();
   if (m_host) m_host->stop("The host ended the session.");
   if (m_client) m_client->leave();
   m_host.reset();
@@ -134,59 +215,169 @@ void UiApp::pumpEvents() {
   for (auto& ev : client->events().drain()) {
     if (m_chat.apply(ev)) m_scrollToBottom = true;
     if (ev.kind == net::ChatClientEvent::Kind::Connected) {
-      m_status = m_mode == Mode::Hosting ? m_status : "Connected as " + ev.text + ".";
+      if (m_mode != Mode::Hosting) m_status = "Connected as " + ev.text + ".";
       m_statusIsError = false;
+      startScreenSession(ev.screenPort, ev.text);
     } else if (ev.kind == net::ChatClientEvent::Kind::Disconnected) {
       m_status = ev.text;
       m_statusIsError = !ev.sessionEnded;
+      m_lostConnection = m_mode == Mode::Joined;
+      if (m_screen) m_screen->leave();
     }
   }
+  // Sharing asked for on the command line starts once the screen port is ours.
+  if (m_autoShare && m_screen && m_screen->connected()) {
+    m_autoShare = false;
+    startSharing();
+  }
+  syncViewers();
 }
+
+// [SECTION] drawing
 
 void UiApp::draw(float widthPx, float heightPx) {
   pumpEvents();
-  const float leftWidth = std::max(280.0f, widthPx * 0.30f);
-  ImGui::SetNextWindowPos(ImVec2(0, 0));
-  ImGui::SetNextWindowSize(ImVec2(leftWidth, heightPx));
-  constexpr ImGuiWindowFlags kFixed = ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoCollapse;
-  if (ImGui::Begin("Connection", nullptr, kFixed)) drawConnectionPanel();
-  ImGui::End();
-  ImGui::SetNextWindowPos(ImVec2(leftWidth, 0));
-  ImGui::SetNextWindowSize(ImVec2(widthPx - leftWidth, heightPx));
-  if (ImGui::Begin("Chat", nullptr, kFixed)) drawChatPanel();
-  ImGui::End();
+  // Keys that work anywhere (unless typing): F11 fullscreen for the focused viewer, Esc leaves it.
+  if (m_fullscreenStream && (keyPressed(ImGuiKey_Escape) || keyPressed(kKeyF11))) {
+    setFullscreenViewer(0);
+  } else if (m_mode == Mode::Hosting && keyPressed(ImGuiKey_Escape) && !ImGui::GetIO().WantTextInput &&
+             !ImGui::IsPopupOpen("End the session?")) {
+    requestQuit();  // the host is asked first: it ends everyone's session
+  }
+
+  if (m_fullscreenStream && m_viewers.count(m_fullscreenStream)) {
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(widthPx, heightPx));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+    ImGui::Begin("##fullscreen", nullptr,
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings);
+    drawViewerPanel(m_fullscreenStream, true);
+    ImGui::End();
+    ImGui::PopStyleVar();
+  } else {
+    drawMenuBar();
+    const float top = ImGui::GetFrameHeight();
+    DockCallbacks cb;
+    cb.draw = [this](const std::string& id) { drawPanel(id); };
+    cb.title = [this](const std::string& id) { return panelTitle(id); };
+    cb.closable = [](const std::string& id) { return id.rfind("viewer:", 0) == 0; };
+    std::vector<std::string> closed;
+    m_chatVisible = false;
+    if (m_dockView.draw(m_layout, 0, top, widthPx, heightPx - top, cb, closed)) m_layoutDirty = true;
+    for (const auto& id : closed)
+      if (id.rfind("viewer:", 0) == 0) closeViewer(static_cast<std::uint32_t>(std::stoul(id.substr(7))));
+  }
+  if (m_chatVisible) m_chat.markRead();
   drawQuitConfirm();
+  // Layout changes are saved a moment after the user stops dragging.
+  const double now = static_cast<double>(base::monoUs()) / 1e6;
+  if (m_layoutDirty && !ImGui::IsMouseDown(ImGuiMouseButton_Left) && now - m_lastSaveAt > 1.0) {
+    m_lastSaveAt = now;
+    saveState();
+  }
+}
+
+void UiApp::drawMenuBar() {
+  if (!ImGui::BeginMainMenuBar()) return;
+  if (ImGui::BeginMenu("Session")) {
+    if (m_mode == Mode::Hosting) {
+      if (ImGui::MenuItem("End session...")) m_confirmQuit = true;
+    } else if (m_mode == Mode::Joined) {
+      if (ImGui::MenuItem("Leave")) leaveSession();
+    } else {
+      ImGui::MenuItem("Not in a session", nullptr, false, false);
+    }
+    ImGui::Separator();
+    if (ImGui::MenuItem("Quit")) requestQuit();
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("Screens")) {
+    std::vector<wire::StreamInfo> streams = m_screen ? m_screen->streams() : std::vector<wire::StreamInfo>{};
+    if (streams.empty()) ImGui::MenuItem("Nobody is sharing", nullptr, false, false);
+    for (const auto& s : streams) {
+      std::string label = s.ownerName + ": " + s.title + "###s" + std::to_string(s.streamId);
+      if (ImGui::MenuItem(label.c_str(), nullptr, m_viewers.count(s.streamId) != 0)) openViewer(s.streamId);
+    }
+    ImGui::Separator();
+    if (ImGui::MenuItem(sharing() ? "Stop sharing" : "Share my screen", nullptr, false, m_screen && m_screen->connected()))
+      sharing() ? stopSharing() : startSharing();
+    ImGui::EndMenu();
+  }
+  if (ImGui::BeginMenu("View")) {
+    if (ImGui::MenuItem("Overlay on viewers", "F3", m_settings.overlay)) m_settings.overlay = !m_settings.overlay;
+    if (ImGui::MenuItem("Reset layout")) {
+      m_layout = dock::DockLayout::standard();
+      for (auto& [id, v] : m_viewers) m_layout.addPanel("viewer:" + std::to_string(id), "screens");
+      m_layoutDirty = true;
+    }
+    ImGui::EndMenu();
+  }
+  if (!m_status.empty()) {
+    // The session's status, right-aligned in the menu bar.
+    const float w = ImGui::CalcTextSize(m_status.c_str()).x;
+    ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20, ImGui::GetWindowWidth() - w - 16));
+    ImGui::TextColored(m_statusIsError ? kErrorColour : ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled), "%s", m_status.c_str());
+  }
+  ImGui::EndMainMenuBar();
+}
+
+std::string UiApp::panelTitle(const std::string& id) const {
+  if (id == "connection") return "Connection";
+  if (id == "share") return sharing() ? "Share (on)" : "Share";
+  if (id == "stats") return "Stats";
+  if (id == "screens") return "Screens";
+  if (id == "chat") return m_chat.unread() > 0 && !m_chatVisible ? "Chat (" + std::to_string(m_chat.unread()) + ")" : "Chat";
+  if (id.rfind("viewer:", 0) == 0) {
+    auto it = m_viewers.find(static_cast<std::uint32_t>(std::strtoul(id.c_str() + 7, nullptr, 10)));
+    if (it != m_viewers.end()) {
+      wire::StreamInfo info = it->second.view->info();
+      return info.ownerName + "'s screen";
+    }
+    return "Screen";
+  }
+  return id;
+}
+
+void UiApp::drawPanel(const std::string& id) {
+  if (id == "connection") drawConnectionPanel();
+  else if (id == "share") drawSharePanel();
+  else if (id == "stats") drawStatsPanel();
+  else if (id == "screens") drawScreensPanel();
+  else if (id == "chat") drawChatPanel();
+  else if (id.rfind("viewer:", 0) == 0) drawViewerPanel(static_cast<std::uint32_t>(std::strtoul(id.c_str() + 7, nullptr, 10)), false);
 }
 
 void UiApp::drawConnectionPanel() {
   bool idle = m_mode == Mode::Idle;
+  auto validName = [&](const char* verb) {
+    if (std::string why = wire::validateName(m_name); !why.empty()) {
+      m_status = std::string("Cannot ") + verb + ": " + why + ".";
+      m_statusIsError = true;
+      return false;
+    }
+    return true;
+  };
   if (idle) {
     ImGui::TextUnformatted("Your name");
     ImGui::SetNextItemWidth(-1);
     ImGui::InputText("##name", m_name, sizeof m_name);
     ImGui::Spacing();
     if (ImGui::CollapsingHeader("Host a session", ImGuiTreeNodeFlags_DefaultOpen)) {
-      ImGui::InputInt("Chat port", &m_chatPort, 0);
-      ImGui::InputInt("Screen port", &m_screenPort, 0);
-      m_chatPort = std::clamp(m_chatPort, 0, 65535);
-      m_screenPort = std::clamp(m_screenPort, 0, 65535);
-      if (ImGui::Button("Start hosting", ImVec2(-1, 0))) {
-        if (std::string why = wire::validateName(m_name); !why.empty()) {
-          m_status = "Cannot start: " + why + ".";
-          m_statusIsError = true;
-        } else {
-          startHosting();
-        }
-      }
+      ImGui::InputInt("Chat port", &m_settings.chatPort, 0);
+      ImGui::InputInt("Screen port", &m_settings.screenPort, 0);
+      m_settings.chatPort = std::clamp(m_settings.chatPort, 0, 65535);
+      m_settings.screenPort = std::clamp(m_settings.screenPort, 0, 65535);
+      ImGui::Checkbox("Share my screen once hosting", &m_autoShare);
+      if (ImGui::Button("Start hosting", ImVec2(-1, 0)) && validName("start")) startHosting();
     }
     ImGui::Spacing();
     if (ImGui::CollapsingHeader("Join a session", ImGuiTreeNodeFlags_DefaultOpen)) {
       ImGui::InputText("Address", m_address, sizeof m_address);
-      ImGui::InputInt("Port##join", &m_chatPort, 0);
-      m_chatPort = std::clamp(m_chatPort, 1, 65535);
-      if (ImGui::Button("Join", ImVec2(-1, 0))) {
-        if (std::string why = wire::validateName(m_name); !why.empty()) {
-          m_status = "Cannot join: " + why + ".";
+      ImGui::InputInt("Port##join", &m_settings.chatPort, 0);
+      m_settings.chatPort = std::clamp(m_settings.chatPort, 0, 65535);
+      if (ImGui::Button("Join", ImVec2(-1, 0)) && validName("join")) {
+        if (m_settings.chatPort == 0) {
+          m_status = "Cannot join: give the host's chat port (0 only makes sense when hosting).";
           m_statusIsError = true;
         } else {
           startJoining();
@@ -205,13 +396,22 @@ void UiApp::drawConnectionPanel() {
       ImGui::TextUnformatted(text.c_str());
       ImGui::PopID();
     }
+    ImGui::TextDisabled("Screen port %u", m_host->screenPort());
     ImGui::Spacing();
     if (ImGui::Button("End session", ImVec2(-1, 0))) m_confirmQuit = true;
   } else {
-    ImGui::Text("Session at %s:%d", m_address, m_chatPort);
-    if (ImGui::Button(m_chat.connected() ? "Leave" : "Back", ImVec2(-1, 0))) leaveSession();
-    if (!m_chat.connected() && m_client && m_client->finished()) {
-      if (ImGui::Button("Reconnect", ImVec2(-1, 0))) startJoining();
+    ImGui::Text("Session at %s:%d", m_address, m_settings.chatPort);
+    if (m_lostConnection && m_client && m_client->finished()) {
+      ImGui::PushStyleColor(ImGuiCol_Text, kErrorColour);
+      ImGui::TextWrapped("The connection to the host is gone.");
+      ImGui::PopStyleColor();
+      if (ImGui::Button("Reconnect", ImVec2(-1, 0))) {
+        leaveSession();
+        startJoining();
+      }
+      if (ImGui::Button("Back", ImVec2(-1, 0))) leaveSession();
+    } else {
+      if (ImGui::Button(m_chat.connected() ? "Leave" : "Back", ImVec2(-1, 0))) leaveSession();
     }
   }
   ImGui::Spacing();
@@ -221,104 +421,6 @@ void UiApp::drawConnectionPanel() {
     ImGui::TextWrapped("%s", m_status.c_str());
     ImGui::PopStyleColor();
   }
-}
-
-void UiApp::drawChatPanel() {
-  const float usersWidth = 170.0f;
-  const float inputHeight = ImGui::GetFrameHeightWithSpacing();
-  ImGui::BeginChild("log", ImVec2(-usersWidth, -inputHeight), true);
-  ImGuiListClipper clipper;
-  const auto& lines = m_chat.lines();
-  clipper.Begin(static_cast<int>(lines.size()));
-  while (clipper.Step()) {
-    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-      const session::ChatLine& l = lines[static_cast<std::size_t>(i)];
-      ImGui::TextDisabled("%s", base::formatClock(l.timeUs).c_str());
-      ImGui::SameLine();
-      switch (l.style) {
-        case session::ChatLine::Style::Message:
-          ImGui::TextColored(nameColour(l.from), "%s:", l.from.c_str());
-          ImGui::SameLine();
-          ImGui::TextWrapped("%s", l.text.c_str());
-          break;
-        case session::ChatLine::Style::Private:
-          ImGui::TextColored(kPrivateColour, "%s -> %s (private):", l.from.c_str(), l.to.c_str());
-          ImGui::SameLine();
-          ImGui::TextWrapped("%s", l.text.c_str());
-          break;
-        case session::ChatLine::Style::Notice:
-          ImGui::TextColored(kNoticeColour, "%s", l.text.c_str());
-          break;
-        case session::ChatLine::Style::System:
-          ImGui::TextColored(kSystemColour, "* %s", l.text.c_str());
-          break;
-      }
-    }
-  }
-  // Follow new lines only if the reader was already at the bottom.
-  if (m_scrollToBottom && ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 4.0f) ImGui::SetScrollHereY(1.0f);
-  m_scrollToBottom = false;
-  if (ImGui::BeginPopupContextWindow()) {
-    if (ImGui::MenuItem("Copy all")) ImGui::SetClipboardText(m_chat.toText().c_str());
-    ImGui::EndPopup();
-  }
-  ImGui::EndChild();
-  ImGui::SameLine();
-  ImGui::BeginChild("users", ImVec2(0, -inputHeight), true);
-  ImGui::TextDisabled("%zu here", m_chat.users().size());
-  for (const auto& u : m_chat.users()) {
-    ImGui::TextColored(nameColour(u.name), "%s", u.name.c_str());
-    if (u.flags & wire::UserInfo::kFlagHost) {
-      ImGui::SameLine();
-      ImGui::TextDisabled("(host)");
-    }
-  }
-  ImGui::EndChild();
-
-  bool canSend = m_chat.connected();
-  ImGui::BeginDisabled(!canSend);
-  ImGui::SetNextItemWidth(-80);
-  if (m_focusInput && canSend) {
-    ImGui::SetKeyboardFocusHere();
-    m_focusInput = false;
-  }
-  bool enter = ImGui::InputText("##input", m_input, sizeof m_input, ImGuiInputTextFlags_EnterReturnsTrue);
-  ImGui::SameLine();
-  bool send = ImGui::Button("Send", ImVec2(-1, 0));
-  ImGui::EndDisabled();
-  if ((enter || send) && canSend) {
-    submitChatLine();
-    m_focusInput = true;
-  }
-  m_chat.markRead();
-}
-
-void UiApp::submitChatLine() {
-  net::ChatClient* client = chatClient();
-  session::ChatCommand cmd = session::parseChatLine(m_input);
-  m_input[0] = '\0';
-  if (!client) return;
-  using Kind = session::ChatCommand::Kind;
-  switch (cmd.kind) {
-    case Kind::Empty: break;
-    case Kind::Say: client->say(cmd.text); break;
-    case Kind::Private: client->sayPrivate(cmd.target, cmd.text); break;
-    case Kind::Who: {
-      std::string who;
-      for (const auto& u : m_chat.users()) who += (who.empty() ? "" : ", ") + u.name;
-      m_chat.addLocal(session::ChatLine::Style::Notice, "Here: " + who);
-      break;
-    }
-    case Kind::Quit: leaveSession(); break;
-    case Kind::Kick:
-      if (m_mode != Mode::Hosting || !m_host) m_chat.addLocal(session::ChatLine::Style::Notice, "Only the host can remove people.");
-      else if (!m_host->chatHub().kick(cmd.target, cmd.text))
-        m_chat.addLocal(session::ChatLine::Style::Notice, "No user named \"" + cmd.target + "\" is here.");
-      break;
-    case Kind::Help: m_chat.addLocal(session::ChatLine::Style::Notice, session::chatHelpText()); break;
-    case Kind::Error: m_chat.addLocal(session::ChatLine::Style::Notice, cmd.text); break;
-  }
-  m_scrollToBottom = true;
 }
 
 void UiApp::drawQuitConfirm() {
@@ -338,7 +440,7 @@ void UiApp::drawQuitConfirm() {
       ImGui::CloseCurrentPopup();
     }
     ImGui::SameLine();
-    if (ImGui::Button("Cancel", ImVec2(140, 0)) || ImGui::IsKeyPressed(ImGuiKey_Escape)) {
+    if (ImGui::Button("Cancel", ImVec2(140, 0)) || keyPressed(ImGuiKey_Escape)) {
       m_quitAfterEnd = false;
       ImGui::CloseCurrentPopup();
     }

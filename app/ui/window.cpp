@@ -16,10 +16,13 @@
 #include <filesystem>
 #include <vector>
 
+#include "app/ui/keys.h"
 #include "app/ui/ui_app.h"
 #include "net/base/log.h"
 
 namespace huddle::ui {
+
+static_assert(kKeyF3 == GLFW_KEY_F3 && kKeyF11 == GLFW_KEY_F11, "app/ui/keys.h must match GLFW");
 
 namespace {
 constexpr const char* kTag = "ui/window";
@@ -93,6 +96,7 @@ int runWindow(const session::Options& options) {
 
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
+  ImGui::GetIO().IniFilename = nullptr;  // the app saves its own layout (app/dock)
   ImGui::StyleColorsDark();
   ImGui::GetStyle().ScaleAllSizes(scale);
   setUpFonts(scale);
@@ -100,8 +104,26 @@ int runWindow(const session::Options& options) {
   ImGui_ImplOpenGL3_Init("#version 330 core");
 
   {
+    // Fullscreen for a viewer: the window takes its monitor, and gives it back after.
+    int savedX = 0, savedY = 0, savedW = 1280, savedH = 800;
+    WindowControl control;
+    control.fullscreen = [window] { return glfwGetWindowMonitor(window) != nullptr; };
+    control.setFullscreen = [window, &savedX, &savedY, &savedW, &savedH](bool on) {
+      const bool isOn = glfwGetWindowMonitor(window) != nullptr;
+      if (on == isOn) return;
+      if (on) {
+        glfwGetWindowPos(window, &savedX, &savedY);
+        glfwGetWindowSize(window, &savedW, &savedH);
+        GLFWmonitor* monitor = glfwGetPrimaryMonitor();
+        if (!monitor) return;
+        const GLFWvidmode* mode = glfwGetVideoMode(monitor);
+        glfwSetWindowMonitor(window, monitor, 0, 0, mode->width, mode->height, mode->refreshRate);
+      } else {
+        glfwSetWindowMonitor(window, nullptr, savedX, savedY, savedW, savedH, 0);
+      }
+    };
     // Network threads wake the loop through GLFW's thread-safe empty event.
-    UiApp app(options, [] { glfwPostEmptyEvent(); });
+    UiApp app(options, [] { glfwPostEmptyEvent(); }, control);
     std::string shownTitle;
     const auto started = std::chrono::steady_clock::now();
     auto secondsSinceStart = [&] {

@@ -1,0 +1,38 @@
+// A shared screen as an OpenGL texture. Each UI frame uploads only the rectangle the decode
+// thread changed since the last look (glTexSubImage2D with GL_UNPACK_ROW_LENGTH, straight
+// from the BGRX framebuffer; no conversion, no copy). The X byte is ignored via an alpha
+// swizzle. Thread: the UI (GL) thread only.
+#pragma once
+#include <cstdint>
+
+#include "app/session/stream_view.h"
+
+namespace huddle::ui {
+
+class StreamTexture {
+ public:
+  StreamTexture() = default;
+  ~StreamTexture();
+  StreamTexture(const StreamTexture&) = delete;
+  StreamTexture& operator=(const StreamTexture&) = delete;
+
+  // Uploads what changed in `view`; true if anything did.
+  bool update(session::StreamView& view);
+  // Nearest at 1:1 and above (crisp text), linear when scaled down.
+  void setNearest(bool nearest);
+
+  unsigned id() const { return m_texture; }
+  int widthPx() const { return m_width; }
+  int heightPx() const { return m_height; }
+  std::uint64_t bytesUploaded() const { return m_bytesUploaded; }
+  double lastUploadMs() const { return m_lastUploadMs; }
+
+ private:
+  unsigned m_texture = 0;
+  int m_width = 0, m_height = 0;
+  bool m_nearest = false;
+  std::uint64_t m_bytesUploaded = 0;
+  double m_lastUploadMs = 0;
+};
+
+}  // namespace huddle::ui
