@@ -106,10 +106,12 @@ void UiApp::drawChatPanel() {
       // Sharing: a click opens their screen.
       for (const auto& s : streams)
         if (s.ownerId == u.id) {
-          ImGui::SameLine();
+          // On its own line: a narrow list must not clip it away.
+          ImGui::Indent();
           ImGui::PushStyleColor(ImGuiCol_Text, kSharingColour);
-          if (ImGui::SmallButton("watch")) openViewer(s.streamId);
+          if (ImGui::SmallButton("sharing: watch")) openViewer(s.streamId);
           ImGui::PopStyleColor();
+          ImGui::Unindent();
           if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s is sharing: %s", u.name.c_str(), s.title.c_str());
           break;
         }

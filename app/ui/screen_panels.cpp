@@ -277,7 +277,10 @@ void UiApp::startSharing() {
   std::unique_ptr<capture::ScreenSource> source;
   const std::string& kind = m_settings.shareSource;
   if (kind == "scene") {
-    source = std::make_unique<capture::SyntheticSource>(1920, 1080, capture::SceneMotion::Partial);
+    const std::string& m = m_options.sceneMotion;
+    source = std::make_unique<capture::SyntheticSource>(
+        m_options.sceneWidthPx, m_options.sceneHeightPx,
+        m == "full" ? capture::SceneMotion::Full : m == "static" ? capture::SceneMotion::Static : capture::SceneMotion::Partial);
   } else {
     capture::X11Region region;
     if (kind == "monitor") {

@@ -213,7 +213,12 @@ void UiApp::pumpEvents() {
   net::ChatClient* client = chatClient();
   if (!client) return;
   for (auto& ev : client->events().drain()) {
-    if (m_chat.apply(ev)) m_scrollToBottom = true;
+    if (m_chat.apply(ev)) {
+      m_scrollToBottom = true;
+      // The same lines on stdout as the terminal client prints: a log for whoever started us.
+      std::printf("%s\n", session::ChatLog::format(m_chat.lines().back()).c_str());
+      std::fflush(stdout);
+    }
     if (ev.kind == net::ChatClientEvent::Kind::Connected) {
       if (m_mode != Mode::Hosting) m_status = "Connected as " + ev.text + ".";
       m_statusIsError = false;

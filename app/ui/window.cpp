@@ -157,7 +157,7 @@ int runWindow(const session::Options& options) {
       if (screenshotPending && secondsSinceStart() >= options.screenshotAfterSec) {
         screenshotPending = false;
         if (saveBackbufferPng(options.screenshotPath, fbW, fbH))
-          std::fprintf(stderr, "huddle: saved the window to %s\n", options.screenshotPath.c_str());
+          std::printf("huddle: saved the window to %s\n", options.screenshotPath.c_str()), std::fflush(stdout);
         else
           std::fprintf(stderr, "huddle: cannot write the screenshot to %s\n", options.screenshotPath.c_str());
       }

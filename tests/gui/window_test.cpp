@@ -1,12 +1,17 @@
 // The window as a person uses it: a client window joins a host, chat typed into the window
-// (xdotool) reaches the host, and the window's own screenshot shows a drawn UI.
+// (xdotool) reaches the host, and the window's own screenshot shows a drawn UI; a host
+// window shares the test scene and a client window shows it in its viewer (pixel check),
+// with chat typed into each window reaching the other.
 #include <gtest/gtest.h>
 
 #include <stb_image.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <regex>
 
+#include "capture/synthetic_source.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/xvfb.h"
 
@@ -30,6 +35,23 @@ bool xdotool(const std::string& display, const std::vector<std::string>& args) {
   return p.wait(15000) == 0;
 }
 
+// A private config folder per test, so nothing depends on (or changes) the user's settings.
+std::string privateConfig(const std::string& name) {
+  std::string dir = ::testing::TempDir() + "huddle-gui-" + name + "-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+// Pixels within `tolerance` of a 0xRRGGBB colour, in an RGB image.
+int countNear(const unsigned char* rgb, int w, int h, std::uint32_t colour, int tolerance) {
+  const int r = (colour >> 16) & 0xFF, g = (colour >> 8) & 0xFF, b = colour & 0xFF;
+  int n = 0;
+  for (int i = 0; i < w * h; ++i)
+    n += std::abs(rgb[3 * i] - r) <= tolerance && std::abs(rgb[3 * i + 1] - g) <= tolerance &&
+         std::abs(rgb[3 * i + 2] - b) <= tolerance;
+  return n;
+}
+
 }  // namespace
 
 TEST(Window, ChatTypedInTheWindowReachesTheHost) {
@@ -48,7 +70,7 @@ TEST(Window, ChatTypedInTheWindowReachesTheHost) {
   Subprocess window({HUDDLE_BINARY, "--join", "127.0.0.1:" + std::to_string(chatPort), "--screen-port",
                      std::to_string(screenPort), "--name", "bob", "--screenshot", shot, "--screenshot-after", "5",
                      "--quit-after", "7"},
-                    {"DISPLAY=" + xvfb.display()});
+                    {"DISPLAY=" + xvfb.display(), "XDG_CONFIG_HOME=" + privateConfig("chat")});
   ASSERT_TRUE(window.started());
   ASSERT_TRUE(host.waitForOutput("* bob joined", 10000)) << host.output();
 
@@ -79,4 +101,52 @@ TEST(Window, ChatTypedInTheWindowReachesTheHost) {
   EXPECT_GT(distinct, 20);
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(10000), 0);
+}
+
+TEST(Window, HostWindowSharesAndClientWindowShowsItWithChatBothWays) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  const std::string env = "DISPLAY=" + xvfb.display();
+  // A still scene, so the viewer shows exactly the scene's colours when the shot is taken.
+  Subprocess host({HUDDLE_BINARY, "--host", "--name", "alice", "--chat-port", "0", "--screen-port", "0", "--share",
+                   "synthetic", "--scene-motion", "static", "--quality", "90", "--quit-after", "40"},
+                  {env, "XDG_CONFIG_HOME=" + privateConfig("host")});
+  ASSERT_TRUE(host.waitForOutput("Hosting on chat port", 15000)) << host.output();
+  std::uint16_t chatPort = portFrom(host.output(), "chat");
+  ASSERT_NE(chatPort, 0);
+
+  std::string shot = ::testing::TempDir() + "huddle_viewer_test.png";
+  std::remove(shot.c_str());
+  Subprocess client({HUDDLE_BINARY, "--join", "127.0.0.1:" + std::to_string(chatPort), "--name", "bob", "--watch",
+                     "--screenshot", shot, "--screenshot-after", "6", "--quit-after", "30"},
+                    {env, "XDG_CONFIG_HOME=" + privateConfig("client")});
+  ASSERT_TRUE(host.waitForOutput("* bob joined", 15000)) << host.output();
+
+  // Chat typed into the client window reaches the host window, and back.
+  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "hello alice"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
+  EXPECT_TRUE(host.waitForOutput("bob: hello alice", 10000)) << host.output();
+  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "hosting as alice", "windowfocus", "--sync"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "hi bob"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
+  EXPECT_TRUE(client.waitForOutput("alice: hi bob", 10000)) << client.output();
+
+  // The client's own screenshot: its viewer shows the scene's windows and the red box.
+  ASSERT_TRUE(client.waitForOutput("saved the window", 20000)) << client.output();
+  client.signal(SIGTERM);
+  EXPECT_EQ(client.wait(15000), 0);
+  int w = 0, h = 0, n = 0;
+  unsigned char* rgb = stbi_load(shot.c_str(), &w, &h, &n, 3);
+  ASSERT_NE(rgb, nullptr) << "no screenshot at " << shot;
+  const int windowWhite = countNear(rgb, w, h, huddle::capture::kSceneWindow & 0xFFFFFF, 6);
+  const int accent = countNear(rgb, w, h, huddle::capture::kSceneAccent & 0xFFFFFF, 16);
+  stbi_image_free(rgb);
+  EXPECT_GT(windowWhite, 10000) << "the viewer does not show the scene's windows";
+  EXPECT_GT(accent, 150) << "the viewer does not show the scene's red box";
+
+  // Closing the host ends the session for the client as well.
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(15000), 0);
 }
