@@ -51,13 +51,28 @@ int onInputEvent(ImGuiInputTextCallbackData* data) {
 
 void UiApp::drawChatPanel() {
   m_chatVisible = true;
-  // The user list takes at most a third of a narrow panel.
-  const float usersWidth = std::min(ImGui::GetFontSize() * 10.0f, ImGui::GetContentRegionAvail().x * 0.34f);
+  const float em = ImGui::GetFontSize();
+  // Wide: the user list beside the log. Narrow: the names on a line above it.
+  const bool narrow = ImGui::GetContentRegionAvail().x < em * 30;
+  const float usersWidth = narrow ? 0.0f : em * 10.0f;
   const float inputHeight = ImGui::GetFrameHeightWithSpacing();
-  ImGui::BeginChild("log", ImVec2(-usersWidth, -inputHeight), true);
+  if (narrow) drawUserList(true);
+  ImGui::BeginChild("log", ImVec2(narrow ? 0.0f : -usersWidth, -inputHeight), true);
   ImGuiListClipper clipper;
   const auto& lines = m_chat.lines();
   clipper.Begin(static_cast<int>(lines.size()));
+  // Text after the time and name goes on the same line only if there is room to read it.
+  auto text = [&](const std::string& t) {
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    if (right - ImGui::GetItemRectMax().x < em * 8) {
+      ImGui::Indent(em);
+      ImGui::TextWrapped("%s", t.c_str());
+      ImGui::Unindent(em);
+    } else {
+      ImGui::SameLine();
+      ImGui::TextWrapped("%s", t.c_str());
+    }
+  };
   while (clipper.Step()) {
     for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
       const session::ChatLine& l = lines[static_cast<std::size_t>(i)];
@@ -66,19 +81,21 @@ void UiApp::drawChatPanel() {
       switch (l.style) {
         case session::ChatLine::Style::Message:
           ImGui::TextColored(nameColour(l.from), "%s:", l.from.c_str());
-          ImGui::SameLine();
-          ImGui::TextWrapped("%s", l.text.c_str());
+          text(l.text);
           break;
         case session::ChatLine::Style::Private:
           ImGui::TextColored(kPrivateColour, "%s -> %s (private):", l.from.c_str(), l.to.c_str());
-          ImGui::SameLine();
-          ImGui::TextWrapped("%s", l.text.c_str());
+          text(l.text);
           break;
         case session::ChatLine::Style::Notice:
-          ImGui::TextColored(kNoticeColour, "%s", l.text.c_str());
+          ImGui::PushStyleColor(ImGuiCol_Text, kNoticeColour);
+          ImGui::TextWrapped("%s", l.text.c_str());
+          ImGui::PopStyleColor();
           break;
         case session::ChatLine::Style::System:
-          ImGui::TextColored(kSystemColour, "* %s", l.text.c_str());
+          ImGui::PushStyleColor(ImGuiCol_Text, kSystemColour);
+          ImGui::TextWrapped("* %s", l.text.c_str());
+          ImGui::PopStyleColor();
           break;
       }
     }
@@ -91,43 +108,12 @@ void UiApp::drawChatPanel() {
     ImGui::EndPopup();
   }
   ImGui::EndChild();
-  ImGui::SameLine();
-  ImGui::BeginChild("users", ImVec2(0, -inputHeight), true);
-  ImGui::TextDisabled("%zu here", m_chat.users().size());
-  const std::vector<wire::StreamInfo> streams = m_screen ? m_screen->streams() : std::vector<wire::StreamInfo>{};
-  for (const auto& u : m_chat.users()) {
-    ImGui::PushID(static_cast<int>(u.id));
-    ImGui::TextColored(nameColour(u.name), "%s", u.name.c_str());
-    if (u.flags & wire::UserInfo::kFlagHost) {
-      ImGui::SameLine();
-      ImGui::TextDisabled("(host)");
-    }
-    if (u.flags & wire::UserInfo::kFlagSharing) {
-      // Sharing: a click opens their screen.
-      for (const auto& s : streams)
-        if (s.ownerId == u.id) {
-          // On its own line: a narrow list must not clip it away.
-          ImGui::Indent();
-          ImGui::PushStyleColor(ImGuiCol_Text, kSharingColour);
-          if (ImGui::SmallButton("sharing: watch")) openViewer(s.streamId);
-          ImGui::PopStyleColor();
-          ImGui::Unindent();
-          if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s is sharing: %s", u.name.c_str(), s.title.c_str());
-          break;
-        }
-    }
-    if (ImGui::BeginPopupContextItem("user")) {
-      if (ImGui::MenuItem("Private message")) {
-        std::snprintf(m_input, sizeof m_input, "/msg %s ", u.name.c_str());
-        m_focusInput = true;
-      }
-      if (m_mode == Mode::Hosting && !(u.flags & wire::UserInfo::kFlagHost) && ImGui::MenuItem("Remove from session"))
-        m_host->chatHub().kick(u.name, "");
-      ImGui::EndPopup();
-    }
-    ImGui::PopID();
+  if (!narrow) {
+    ImGui::SameLine();
+    ImGui::BeginChild("users", ImVec2(0, -inputHeight), true);
+    drawUserList(false);
+    ImGui::EndChild();
   }
-  ImGui::EndChild();
 
   bool canSend = m_chat.connected();
   ImGui::BeginDisabled(!canSend);
@@ -146,6 +132,52 @@ void UiApp::drawChatPanel() {
   if ((enter || send) && canSend) {
     submitChatLine();
     m_focusInput = true;
+  }
+}
+
+void UiApp::drawUserList(bool inline_) {
+  const std::vector<wire::StreamInfo> streams = m_screen ? m_screen->streams() : std::vector<wire::StreamInfo>{};
+  if (m_chat.users().empty()) {
+    ImGui::TextDisabled("Not in a session.");
+    return;
+  }
+  if (inline_) ImGui::TextDisabled("Here:");
+  else ImGui::TextDisabled("%zu here", m_chat.users().size());
+  for (const auto& u : m_chat.users()) {
+    ImGui::PushID(static_cast<int>(u.id));
+    std::string label = u.name;
+    if (u.flags & wire::UserInfo::kFlagHost) label += " (host)";
+    if (inline_) {
+      // Flow the names along the line, wrapping when one does not fit.
+      const float need = ImGui::CalcTextSize(label.c_str()).x + ImGui::GetFontSize() * 5;
+      ImGui::SameLine();
+      if (ImGui::GetContentRegionAvail().x < need) ImGui::NewLine();
+    }
+    ImGui::TextColored(nameColour(u.name), "%s", label.c_str());
+    if (ImGui::BeginPopupContextItem("user")) {
+      if (ImGui::MenuItem("Private message")) {
+        std::snprintf(m_input, sizeof m_input, "/msg %s ", u.name.c_str());
+        m_focusInput = true;
+      }
+      if (m_mode == Mode::Hosting && !(u.flags & wire::UserInfo::kFlagHost) && ImGui::MenuItem("Remove from session"))
+        m_host->chatHub().kick(u.name, "");
+      ImGui::EndPopup();
+    }
+    if (u.flags & wire::UserInfo::kFlagSharing) {
+      // Sharing: a click opens their screen. Beside the name inline, under it in the list.
+      for (const auto& s : streams)
+        if (s.ownerId == u.id) {
+          if (inline_) ImGui::SameLine();
+          else ImGui::Indent();
+          ImGui::PushStyleColor(ImGuiCol_Text, kSharingColour);
+          if (ImGui::SmallButton(inline_ ? "watch" : "sharing: watch")) openViewer(s.streamId);
+          ImGui::PopStyleColor();
+          if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s is sharing: %s", u.name.c_str(), s.title.c_str());
+          if (!inline_) ImGui::Unindent();
+          break;
+        }
+    }
+    ImGui::PopID();
   }
 }
 

@@ -3,6 +3,7 @@
 #include <imgui.h>
 
 #include <cmath>
+#include <cstdio>
 
 namespace huddle::ui {
 
@@ -24,18 +25,19 @@ bool DockView::draw(dock::DockLayout& layout, float x, float y, float w, float h
   const float scale = ImGui::GetFontSize() / 16.0f;
   layout.layout(area, static_cast<int>(std::round(6 * std::max(1.0f, scale))));
 
-  // The back layer: splitters live in the gaps between leaves.
-  ImGui::SetNextWindowPos(ImVec2(x, y));
-  ImGui::SetNextWindowSize(ImVec2(w, h));
-  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
-  ImGui::Begin("##dockspace", nullptr,
-               kLeafFlags | ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav);
-  ImGui::PopStyleVar();
+  // Splitters: each a small window over its gap (no leaf overlaps a gap, so nothing hides
+  // them and they hide nothing).
   int index = 0;
   for (const dock::Splitter& s : layout.splitters()) {
-    ImGui::PushID(index++);
-    ImGui::SetCursorScreenPos(toIm(s.rect.x, s.rect.y));
-    ImGui::InvisibleButton("##split", ImVec2(static_cast<float>(std::max(1, s.rect.w)), static_cast<float>(std::max(1, s.rect.h))));
+    char name[32];
+    std::snprintf(name, sizeof name, "##split%d", index++);
+    ImGui::SetNextWindowPos(toIm(s.rect.x, s.rect.y));
+    ImGui::SetNextWindowSize(ImVec2(static_cast<float>(std::max(1, s.rect.w)), static_cast<float>(std::max(1, s.rect.h))));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowMinSize, ImVec2(1, 1));
+    ImGui::Begin(name, nullptr, kLeafFlags | ImGuiWindowFlags_NoBackground | ImGuiWindowFlags_NoNav);
+    ImGui::PopStyleVar(2);
+    ImGui::InvisibleButton("##split", ImGui::GetContentRegionAvail());
     const bool horizontal = s.split->axis == dock::Axis::Horizontal;
     if (ImGui::IsItemHovered() || ImGui::IsItemActive())
       ImGui::SetMouseCursor(horizontal ? ImGuiMouseCursor_ResizeEW : ImGuiMouseCursor_ResizeNS);
@@ -47,9 +49,8 @@ bool DockView::draw(dock::DockLayout& layout, float x, float y, float w, float h
         changed = true;
       }
     }
-    ImGui::PopID();
+    ImGui::End();
   }
-  ImGui::End();
 
   // Leaves. Changes to the tree wait until every leaf is drawn (a change may free a leaf).
   std::string dragStarted, floatId;

@@ -31,7 +31,7 @@ void plot(const char* label, const std::deque<float>& d, const char* unit, float
   char overlay[64];
   std::snprintf(overlay, sizeof overlay, "%s %.1f %s", label, v.empty() ? 0.0f : v.back(), unit);
   ImGui::PlotLines(("##" + std::string(label)).c_str(), v.data(), static_cast<int>(v.size()), 0, overlay, 0.0f, top,
-                   ImVec2(-1, height));
+                   ImVec2(ImGui::GetContentRegionAvail().x, height));
 }
 
 // Where screenshots go: ~/Pictures if it exists, else the current folder.

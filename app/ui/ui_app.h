@@ -88,6 +88,7 @@ class UiApp {
   void drawMenuBar();
   void drawConnectionPanel();
   void drawChatPanel();
+  void drawUserList(bool inline_);
   void drawScreensPanel();
   void drawViewerPanel(std::uint32_t streamId, bool fullscreen);
   void drawViewerOverlay(Viewer& v, float x, float y);

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <regex>
 
 #include "capture/synthetic_source.h"
@@ -149,4 +151,30 @@ TEST(Window, HostWindowSharesAndClientWindowShowsItWithChatBothWays) {
   // Closing the host ends the session for the client as well.
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(15000), 0);
+}
+
+TEST(Window, DraggingATabDocksItAndTheLayoutIsRemembered) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  const std::string display = xvfb.display();
+  const std::string config = privateConfig("dock");
+  Subprocess window({HUDDLE_BINARY, "--quit-after", "8"}, {"DISPLAY=" + display, "XDG_CONFIG_HOME=" + config});
+  // The window at the screen's corner, focused, so screen and window coordinates agree.
+  ASSERT_TRUE(xdotool(display, {"search", "--sync", "--name", "^Huddle$", "windowmove", "--sync", "0", "0"}));
+  ASSERT_TRUE(xdotool(display, {"search", "--name", "^Huddle$", "windowfocus", "--sync"}));
+  // The standard layout puts the Stats tab third in the side column (about x=175, y=40 at
+  // 1280x800); drag it to the bottom edge of the screens area and let go.
+  ASSERT_TRUE(xdotool(display, {"sleep", "1", "mousemove", "175", "40", "sleep", "0.5", "mousedown", "1", "sleep", "0.3", "mousemove", "200", "80",
+                                "sleep", "0.15", "mousemove", "400", "400", "sleep", "0.15", "mousemove", "640", "700",
+                                "sleep", "0.15", "mousemove", "640", "720", "sleep", "0.3", "mouseup", "1"}));
+  EXPECT_EQ(window.wait(20000), 0);
+  std::ifstream in(config + "/huddle/layout.txt");
+  std::stringstream text;
+  text << in.rdbuf();
+  // Stats now has a leaf of its own, below the screens (a vertical split), and the side
+  // column kept the rest.
+  EXPECT_NE(text.str().find("split v"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("leaf 0 screens\nleaf 0 stats\n"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("leaf 0 connection share\n"), std::string::npos) << text.str();
 }
