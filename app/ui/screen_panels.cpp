@@ -141,7 +141,9 @@ void UiApp::drawScreensPanel() {
     ImGui::PopID();
   }
   ImGui::Spacing();
-  if (!sharing()) {
+  if (!m_screen->connected()) {
+    // Between sessions: nothing to offer here.
+  } else if (!sharing()) {
     if (ImGui::Button("Share my screen...")) {
       m_layout.activate("share");
       m_dockView.select("share");

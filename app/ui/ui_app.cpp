@@ -165,6 +165,7 @@ void UiApp::startJoining() {
   m_status = "Connecting to " + config.host + ":" + std::to_string(config.port) + "...";
   m_statusIsError = false;
   m_lostConnection = false;
+  m_showLost = false;
   m_focusInput = true;
   saveState();
 }
@@ -183,6 +184,7 @@ void UiApp::startScreenSession(std::uint16_t screenPort, const std::string& name
 }
 
 void UiApp::leaveSession() {
+  m_leaving = true;  // our own leaving is not a lost connection
   for (auto& [id, v] : m_viewers) m_layout.removePanel("viewer:" + std::to_string(id));
   m_viewers.clear();
   m_fullscreenStream = 0;
@@ -193,6 +195,7 @@ void UiApp::leaveSession() {
   m_host.reset();
   m_client.reset();
   m_mode = Mode::Idle;
+  m_leaving = false;
 }
 
 void UiApp::requestQuit() {
@@ -227,6 +230,7 @@ void UiApp::pumpEvents() {
       m_status = ev.text;
       m_statusIsError = !ev.sessionEnded;
       m_lostConnection = m_mode == Mode::Joined;
+      m_showLost = m_lostConnection && !m_leaving;
       if (m_screen) m_screen->leave();
     }
   }
@@ -274,6 +278,7 @@ void UiApp::draw(float widthPx, float heightPx) {
   }
   if (m_chatVisible) m_chat.markRead();
   drawQuitConfirm();
+  drawConnectionLost();
   // Layout changes are saved a moment after the user stops dragging.
   const double now = static_cast<double>(base::monoUs()) / 1e6;
   if (m_layoutDirty && !ImGui::IsMouseDown(ImGuiMouseButton_Left) && now - m_lastSaveAt > 1.0) {
@@ -407,9 +412,6 @@ void UiApp::drawConnectionPanel() {
   } else {
     ImGui::Text("Session at %s:%d", m_address, m_settings.chatPort);
     if (m_lostConnection && m_client && m_client->finished()) {
-      ImGui::PushStyleColor(ImGuiCol_Text, kErrorColour);
-      ImGui::TextWrapped("The connection to the host is gone.");
-      ImGui::PopStyleColor();
       if (ImGui::Button("Reconnect", ImVec2(-1, 0))) {
         leaveSession();
         startJoining();
@@ -425,6 +427,28 @@ void UiApp::drawConnectionPanel() {
     ImGui::PushStyleColor(ImGuiCol_Text, m_statusIsError ? kErrorColour : ImGui::GetStyleColorVec4(ImGuiCol_Text));
     ImGui::TextWrapped("%s", m_status.c_str());
     ImGui::PopStyleColor();
+  }
+}
+
+// Losing the host (or being removed) is said in the middle of the window, with a way back.
+void UiApp::drawConnectionLost() {
+  if (m_showLost) {
+    ImGui::OpenPopup("Disconnected");
+    m_showLost = false;
+  }
+  ImVec2 centre = ImGui::GetMainViewport()->GetCenter();
+  ImGui::SetNextWindowPos(centre, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+  if (ImGui::BeginPopupModal("Disconnected", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+    ImGui::TextUnformatted(m_status.c_str());
+    ImGui::Spacing();
+    if (ImGui::Button("Reconnect", ImVec2(140, 0))) {
+      leaveSession();
+      startJoining();
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::SameLine();
+    if (ImGui::Button("Close", ImVec2(140, 0)) || keyPressed(ImGuiKey_Escape)) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
   }
 }
 

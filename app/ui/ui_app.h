@@ -95,6 +95,7 @@ class UiApp {
   void drawSharePanel();
   void drawStatsPanel();
   void drawQuitConfirm();
+  void drawConnectionLost();
   void submitChatLine();
   void setFullscreenViewer(std::uint32_t streamId);
   // Persistence.
@@ -112,6 +113,8 @@ class UiApp {
   std::string m_status;      // plain-words status or error for the connection panel
   bool m_statusIsError = false;
   bool m_lostConnection = false;  // the host went away (not by our choice): offer to reconnect
+  bool m_showLost = false;        // open the "Disconnected" popup next frame
+  bool m_leaving = false;         // inside leaveSession()
 
   // Connection form and sharing choices (persisted through m_settings).
   session::AppSettings m_settings;
