@@ -95,6 +95,7 @@ void ChatClient::onEnded(const LinkEnd& end) {
   ev.text = end.text;
   ev.sessionEnded = end.sessionEnded;
   ev.neverJoined = end.neverJoined;
+  ev.hostKeyMismatch = end.hostKeyMismatch;
   events().pushPastCap(std::move(ev));  // the last event: it must arrive even if the queue is full
 }
 

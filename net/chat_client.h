@@ -42,6 +42,7 @@ struct ChatClientEvent {
   std::uint16_t screenPort = 0;       // Connected: the host's screen port
   bool sessionEnded = false;          // Disconnected: the host ended it or removed us
   bool neverJoined = false;           // Disconnected: connect or handshake failed
+  bool hostKeyMismatch = false;       // Disconnected: the host's key is not the pinned one
 };
 
 class ChatClient : public ClientLink {

@@ -124,6 +124,21 @@ void ClientLink::run() {
   m_finished = true;
 }
 
+bool ClientLink::hostKey(Fingerprint& out) const {
+  std::lock_guard lock(m_mutex);
+  if (!m_haveHostKey) return false;
+  out = m_hostKey;
+  return true;
+}
+
+void ClientLink::onSecured() {
+  Fingerprint fp{};
+  if (!m_conn->peerKey(fp)) return;
+  std::lock_guard lock(m_mutex);
+  m_hostKey = fp;
+  m_haveHostKey = true;
+}
+
 void ClientLink::sendPing() {
   ++m_pingsSent;
   m_conn->send(wire::pingNow(static_cast<std::uint64_t>(m_pingsSent)));
@@ -238,6 +253,7 @@ void ClientLink::onClosed(wire::Reason reason, const std::string& detail) {
   end.neverJoined = !wasJoined && !end.sessionEnded;
   if (end.text.empty() && reason == wire::Reason::Tls && detail.find("does not match") != std::string::npos) {
     // Worded like ssh's warning: this is a hard stop, never something to click through.
+    end.hostKeyMismatch = true;
     end.text = "WARNING: the host at " + where() + " is not the host you expected: its key does not match the "
                "fingerprint you pinned. Someone may be impersonating it. Not connecting.";
   } else if (end.text.empty() && reason == wire::Reason::Tls) {

@@ -39,6 +39,7 @@ struct LinkEnd {
   std::string text;
   bool sessionEnded = false;  // the host ended the session or removed us
   bool neverJoined = false;   // connect or handshake failed
+  bool hostKeyMismatch = false;  // the host's key is not the one pinned: a hard stop
   wire::Reason reason = wire::Reason::None;
 };
 
@@ -53,6 +54,9 @@ class ClientLink : protected Connection::Handler {
   bool finished() const { return m_finished.load(); }
   std::uint32_t participantId() const { return m_participantId.load(); }
   std::uint64_t token() const { return m_token.load(); }
+  // The host's key, once the secure handshake is done (to pin the screen port to it and
+  // remember it in known_hosts); false before, or without TLS.
+  bool hostKey(Fingerprint& out) const;
   // Host wall clock minus ours, from the ping with the smallest round trip (microseconds).
   std::int64_t clockOffsetUs() const { return m_clockOffsetUs.load(); }
   std::int64_t roundTripUs() const { return m_rttUs.load(); }
@@ -82,6 +86,7 @@ class ClientLink : protected Connection::Handler {
   void run();
   void onReceive(std::span<const std::uint8_t> bytes) override;
   void onClosed(wire::Reason reason, const std::string& detail) override;
+  void onSecured() override;
   void handleFrame(const wire::Frame& frame);
   void sendPing();
 
@@ -104,9 +109,11 @@ class ClientLink : protected Connection::Handler {
   std::int64_t m_bestRttUs = 0;  // reader thread only
   int m_pingsSent = 0;           // run() thread only
 
-  std::mutex m_mutex;  // guards the end state below
+  mutable std::mutex m_mutex;  // guards the end state and the host key below
   std::string m_endText;  // decided by the first cause seen
   bool m_sessionEnded = false;
+  Fingerprint m_hostKey{};
+  bool m_haveHostKey = false;
 };
 
 }  // namespace huddle::net

@@ -27,6 +27,14 @@ Connection::~Connection() {
 
 void Connection::setTls(std::unique_ptr<TlsEngine> tls) { m_tls = std::move(tls); }
 
+bool Connection::peerKey(Fingerprint& out) const {
+  if (!m_tls) return false;
+  std::lock_guard tlsLock(m_tlsMutex);
+  if (!m_tls->handshakeDone()) return false;
+  out = m_tls->peerFingerprint();
+  return true;
+}
+
 bool Connection::start(Handler* handler) {
   m_handler = handler;
   if (m_tls) {

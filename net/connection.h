@@ -58,6 +58,8 @@ class Connection {
 
   // Encrypts the connection with `tls` (set before start()).
   void setTls(std::unique_ptr<TlsEngine> tls);
+  // The peer's key once the TLS handshake is done; false before, or without TLS.
+  bool peerKey(Fingerprint& out) const;
   // Starts the reader and writer; `handler` must outlive join().
   bool start(Handler* handler);
   // Queues a whole frame; false if closing or over the queue cap (the latter closes with
@@ -108,7 +110,7 @@ class Connection {
   std::string m_detail;
 
   std::unique_ptr<TlsEngine> m_tls;
-  std::mutex m_tlsMutex;            // guards m_tls calls (reader feeds, writer encrypts)
+  mutable std::mutex m_tlsMutex;            // guards m_tls calls (reader feeds, writer encrypts)
   std::atomic<bool> m_tlsReady{false};
   bool m_tlsOutput = false;         // (m_mutex) the engine has ciphertext for the writer
 

@@ -13,6 +13,8 @@
 
 #include "app/session/chat_command.h"
 #include "app/session/chat_log.h"
+#include "app/session/config_files.h"
+#include "app/session/trust.h"
 #include "app/session/host_session.h"
 #include "app/session/screen_session.h"
 #include "capture/synthetic_source.h"
@@ -20,6 +22,7 @@
 #include "net/base/clock.h"
 #include "net/base/log.h"
 #include "net/chat_client.h"
+#include "net/tls_probe.h"
 
 namespace huddle::session {
 
@@ -166,14 +169,23 @@ int runHost(const Options& options) {
   config.chatPort = options.chatPort;
   config.screenPort = options.screenPort;
   config.hub.maxParticipants = static_cast<std::size_t>(options.maxParticipants);
-  HostSession host;
   std::string error;
+  bool created = false;
+  config.identity = loadOrCreateHostIdentity(configDir(), created, error);
+  if (!config.identity) {
+    std::fprintf(stderr, "huddle: cannot host: %s\n", error.c_str());
+    return 1;
+  }
+  HostSession host;
   if (!host.start(config, error)) {
     std::fprintf(stderr, "huddle: %s\n", error.c_str());
     return 1;
   }
-  out("Huddle host \"" + config.name + "\" is running. Others can join at:");
-  for (const auto& addr : host.joinAddresses()) out("  " + addr + ":" + std::to_string(host.chatPort()));
+  const net::Fingerprint& key = config.identity->fingerprint();
+  out("Huddle host \"" + config.name + "\" is running" + (created ? " (with a new host key)" : "") +
+      ". Its key code is " + net::shortCode(key) + ".");
+  out("Others can join with an invite link (it carries the key code, so nobody can pose as this host):");
+  for (const auto& addr : host.joinAddresses()) out("  " + inviteLink(addr, host.chatPort(), key));
   out("Chat port " + std::to_string(host.chatPort()) + ", screen port " + std::to_string(host.screenPort()) +
       ". Lines you type are said in the chat. Ctrl+C ends the session.");
 
@@ -215,18 +227,68 @@ struct Viewing {
   std::int64_t waitingSinceUs = 0;
 };
 
+// Decides which host key to pin before a single application byte is sent: the invite's
+// code, the remembered key, or (meeting a host for the first time) its key learned by a
+// probe and shown to the user to compare, as ssh does. False: do not join.
+bool decideTrust(const Options& options, const JoinTarget& target, const KnownHosts& known, StdinLines& input,
+                 std::vector<std::string>& early, net::TlsEngine::ClientTrust& pin, bool& remember) {
+  remember = target.haveInvite;  // an invite's host is remembered once its full key is seen
+  if (pinFor(target, known, pin)) return true;
+  net::Fingerprint key{};
+  std::string error;
+  if (!net::probeHostKey(target.host, target.port, 10'000, key, error)) {
+    out("! " + error);
+    return false;
+  }
+  out("* The host at " + target.address + " is new to you. Its key code is " + net::shortCode(key) + ".");
+  out("* Compare it with the code the host shows (an invite link from the host skips this).");
+  if (options.trustNewHost) {
+    out("* Trusting it and remembering it (--trust-new-host).");
+    remember = true;
+  } else {
+    out("Trust this host? Type yes (and remember it), once, or no:");
+    std::vector<std::string> lines;
+    while (lines.empty() && g_signal.load() == 0)
+      if (!input.poll(200, lines) && lines.empty()) break;  // EOF: no answer is a no
+    const std::string answer = lines.empty() ? "" : lines.front();
+    if (!lines.empty()) early.insert(early.end(), lines.begin() + 1, lines.end());
+    if (answer == "yes" || answer == "y") {
+      remember = true;
+    } else if (answer == "once") {
+      remember = false;
+    } else {
+      out("! Not joining: the host's key was not accepted.");
+      return false;
+    }
+  }
+  pin = pinOf(key);
+  return true;
+}
+
 int runClient(const Options& options) {
   net::ChatClientConfig config;
   std::string error;
-  if (!splitHostPort(options.joinAddress, config.host, config.port, options.chatPort, error)) {
+  JoinTarget target;
+  if (!resolveJoinTarget(options.joinAddress, options.chatPort, target, error)) {
     std::fprintf(stderr, "huddle: %s\n", error.c_str());
     return 2;
   }
+  config.host = target.host;
+  config.port = target.port;
   config.name = options.name.empty() ? "guest" : options.name;
+  std::vector<std::string> warnings;
+  const std::string knownPath = knownHostsPath();
+  KnownHosts known = knownPath.empty() ? KnownHosts{} : KnownHosts::load(knownPath, warnings);
+  for (const auto& w : warnings) HLOG_WARN("session/headless", "%s", w.c_str());
+  StdinLines input;
+  std::vector<std::string> early;  // typed before the handshake finished: said once joined
+  net::TlsEngine::ClientTrust pin;
+  bool remember = false;
+  if (!decideTrust(options, target, known, input, early, pin, remember)) return 1;
+  config.tls = pin;
   net::ChatClient client;
   client.start(config);
 
-  StdinLines input;
   std::vector<std::string> lines;
   ChatLog log;
   bool joinedOnce = false, inputOpen = true, leaving = false;
@@ -238,7 +300,6 @@ int runClient(const Options& options) {
     if (v.screen) v.screen->leave();
     client.leave();
   };
-  std::vector<std::string> early;  // typed before the handshake finished: said once joined
   while (true) {
     if (g_signal.load() != 0 && !leaving) leave();
     lines.clear();
@@ -262,6 +323,12 @@ int runClient(const Options& options) {
     while (auto ev = client.events().take(std::chrono::milliseconds(0))) {
       if (ev->kind == net::ChatClientEvent::Kind::Connected) {
         joinedOnce = true;
+        // The host's full key: the screen port is pinned to it, and it is remembered.
+        net::Fingerprint hostKey{};
+        if (client.hostKey(hostKey) && remember && !knownPath.empty()) {
+          known.remember(target.address, hostKey, ev->hostName);
+          if (!known.save(knownPath, error)) out("! Cannot remember the host: " + error);
+        }
         // The screen port: where the host said it is.
         v.screen = std::make_unique<ScreenSession>();
         ScreenSessionConfig sc;
@@ -270,11 +337,13 @@ int runClient(const Options& options) {
         sc.name = ev->text;
         sc.token = client.token();
         sc.link.readLimitBytesPerSec = std::int64_t{options.readLimitKBps} * 1000;
+        sc.link.tls = client.hostKey(hostKey) ? pinOf(hostKey) : pin;
         v.screen->start(sc);
         v.waitingSinceUs = base::monoUs();
       }
       // Leaving, or the host ending the session, is a normal end; anything else failed.
       if (!printEvent(*ev, log)) {
+        if (ev->hostKeyMismatch) out("! " + changedKeyAdvice(target));
         if (exitCode >= 0) return exitCode;
         return joinedOnce && (leaving || ev->sessionEnded) ? 0 : 1;
       }

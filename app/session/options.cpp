@@ -1,5 +1,7 @@
 #include "app/session/options.h"
 
+#include "app/session/trust.h"
+
 #include <charconv>
 
 #include "net/wire/messages.h"
@@ -66,7 +68,8 @@ std::string usageText() {
          "lets you choose.\n"
          "\n"
          "  --host               host a session\n"
-         "  --join ADDR          join the session at ADDR (host or host:port)\n"
+         "  --join ADDR          join the session at ADDR: host, host:port, or the\n"
+         "                       invite link a host shows (huddle://host:port/?fp=...)\n"
          "  --name NAME          your name in the session\n"
          "  --chat-port PORT     chat port (default 9999; 0 picks a free one when hosting)\n"
          "  --screen-port PORT   screen port (default 9998; 0 picks a free one when hosting)\n"
@@ -79,6 +82,8 @@ std::string usageText() {
          "\n"
          "  --max-participants N how many may be in the session, the host included\n"
          "                       (2-64, default 16)\n"
+         "  --trust-new-host     join a host met for the first time without asking to\n"
+         "                       compare its key code (scripts; an invite link is safer)\n"
          "\n"
          "Sharing:\n"
          "  --share x11|synthetic  share this X screen, or a test scene (default for a\n"
@@ -208,6 +213,9 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       std::string text;
       if (!needValue(text) || !parseSeconds(text, o.seconds) || o.seconds <= 0)
         return fail("option --seconds needs a number of seconds (more than 0)");
+    } else if (arg == "--trust-new-host") {
+      if (hasInlineValue) return fail("option --trust-new-host takes no value");
+      o.trustNewHost = true;
     } else if (arg == "--max-participants") {
       std::string text;
       if (!needValue(text) || !parseInt(text, o.maxParticipants) || o.maxParticipants < 2 || o.maxParticipants > 64)
@@ -231,7 +239,12 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
   if (o.role == Role::Join) {
     std::string host, error;
     std::uint16_t port = 0;
-    if (!splitHostPort(o.joinAddress, host, port, o.chatPort, error)) return fail("option --join: " + error);
+    if (isInviteLink(o.joinAddress)) {
+      Invite invite;
+      if (!parseInvite(o.joinAddress, invite, error)) return fail("option --join: " + error);
+    } else if (!splitHostPort(o.joinAddress, host, port, o.chatPort, error)) {
+      return fail("option --join: " + error);
+    }
   }
   if (o.role == Role::Join && o.chatPort == 0) return fail("option --chat-port: 0 only makes sense when hosting");
   if ((o.watch || o.snapshot) && o.role != Role::Join) return fail("--watch and --snapshot need --join ADDR");

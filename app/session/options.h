@@ -13,7 +13,8 @@ enum class Role { Ask, Host, Join };  // Ask: the window lets the user choose
 
 struct Options {
   Role role = Role::Ask;
-  std::string joinAddress;   // --join ADDR (host or host:port)
+  std::string joinAddress;   // --join ADDR (host, host:port, or an invite link huddle://...)
+  bool trustNewHost = false; // --trust-new-host: accept a host met for the first time
   std::string name;          // --name NAME (empty: a default)
   std::uint16_t chatPort = 9999;
   std::uint16_t screenPort = 9998;

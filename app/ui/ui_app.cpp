@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "app/session/config_files.h"
+#include "net/tls_probe.h"
 #include "net/base/clock.h"
 #include "net/base/log.h"
 
@@ -53,7 +54,9 @@ UiApp::UiApp(const session::Options& options, std::function<void()> wake, Window
   if (options.role == session::Role::Join) {
     std::string host, error;
     std::uint16_t port = 0;
-    if (session::splitHostPort(options.joinAddress, host, port, options.chatPort, error)) {
+    if (session::isInviteLink(options.joinAddress)) {
+      copyInto(m_address, sizeof m_address, options.joinAddress);  // the link carries its port and key
+    } else if (session::splitHostPort(options.joinAddress, host, port, options.chatPort, error)) {
       copyInto(m_address, sizeof m_address, host);
       m_settings.chatPort = port;
     }
@@ -131,8 +134,16 @@ void UiApp::startHosting() {
   config.screenPort = static_cast<std::uint16_t>(m_settings.screenPort);
   config.hub.maxParticipants = static_cast<std::size_t>(m_options.maxParticipants);
   config.wake = m_wake;
-  auto host = std::make_unique<session::HostSession>();
   std::string error;
+  bool created = false;
+  if (!m_identity) m_identity = session::loadOrCreateHostIdentity(session::configDir(), created, error);
+  if (!m_identity) {
+    m_status = "Cannot host: " + error;
+    m_statusIsError = true;
+    return;
+  }
+  config.identity = m_identity;
+  auto host = std::make_unique<session::HostSession>();
   if (!host->start(config, error)) {
     m_status = error;
     m_statusIsError = true;
@@ -144,7 +155,9 @@ void UiApp::startHosting() {
   m_status = "Hosting on chat port " + std::to_string(m_host->chatPort()) + ", screen port " +
              std::to_string(m_host->screenPort()) + ".";
   // Also on stdout, for whoever started the window from a terminal (and for scripts).
-  std::printf("huddle: %s\n", m_status.c_str());
+  std::printf("huddle: %s Key code %s. Invite links:\n", m_status.c_str(), net::shortCode(m_identity->fingerprint()).c_str());
+  for (const auto& addr : m_host->joinAddresses())
+    std::printf("  %s\n", session::inviteLink(addr, m_host->chatPort(), m_identity->fingerprint()).c_str());
   std::fflush(stdout);
   m_statusIsError = false;
   m_lostConnection = false;
@@ -152,17 +165,106 @@ void UiApp::startHosting() {
   saveState();
 }
 
+// Joining pins the host's key before any application byte goes out: the invite's code,
+// the remembered key, or (a host met for the first time) its key shown to the user first.
 void UiApp::startJoining() {
+  std::string error;
+  if (!session::resolveJoinTarget(m_address, static_cast<std::uint16_t>(m_settings.chatPort), m_target, error)) {
+    m_status = "Cannot join: " + error + ".";
+    m_statusIsError = true;
+    return;
+  }
+  std::vector<std::string> warnings;
+  const std::string path = session::knownHostsPath();
+  session::KnownHosts known = path.empty() ? session::KnownHosts{} : session::KnownHosts::load(path, warnings);
+  net::TlsEngine::ClientTrust pin;
+  if (session::pinFor(m_target, known, pin)) {
+    connectJoining(pin, m_target.haveInvite);
+    return;
+  }
+  // New host: learn its key on a worker, then ask (pollProbe, drawNewHostPopup).
+  m_probe = std::make_shared<Probe>();
+  auto probe = m_probe;
+  const session::JoinTarget target = m_target;
+  auto wake = m_wake;
+  m_probeDone = std::async(std::launch::async, [probe, target, wake] {
+    bool ok = net::probeHostKey(target.host, target.port, 10'000, probe->key, probe->error, &probe->cancel);
+    if (wake) wake();
+    return ok;
+  });
+  m_status = "Checking the host at " + m_target.address + "...";
+  m_statusIsError = false;
+}
+
+void UiApp::pollProbe() {
+  if (!m_probeDone.valid() || m_probeDone.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+  const bool ok = m_probeDone.get();
+  if (!ok) {
+    m_status = m_probe->error;
+    m_statusIsError = true;
+    m_probe.reset();
+    return;
+  }
+  m_askTrust = true;
+}
+
+void UiApp::drawNewHostPopup() {
+  if (m_askTrust) {
+    ImGui::OpenPopup("New host");
+    m_askTrust = false;
+  }
+  ImVec2 centre = ImGui::GetMainViewport()->GetCenter();
+  ImGui::SetNextWindowPos(centre, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+  if (!ImGui::BeginPopupModal("New host", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
+  if (!m_probe) {
+    ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+    return;
+  }
+  ImGui::Text("You have not joined the host at %s before.", m_target.address.c_str());
+  ImGui::TextUnformatted("Its key code is:");
+  ImGui::PushFont(nullptr);
+  ImGui::TextColored(ImVec4(0.55f, 0.85f, 1.0f, 1.0f), "   %s", net::shortCode(m_probe->key).c_str());
+  ImGui::PopFont();
+  ImGui::TextWrapped("Compare it with the code shown in the host's window. Only join if they match: "
+                     "anyone else could read everything you send.");
+  ImGui::Spacing();
+  const net::Fingerprint key = m_probe->key;
+  if (ImGui::Button("They match: trust and remember")) {
+    m_probe.reset();
+    connectJoining(session::pinOf(key), true);
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Trust once")) {
+    m_probe.reset();
+    connectJoining(session::pinOf(key), false);
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Cancel") || keyPressed(ImGuiKey_Escape)) {
+    m_probe.reset();
+    m_status = "Not joined: the host's key was not accepted.";
+    m_statusIsError = false;
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::EndPopup();
+}
+
+void UiApp::connectJoining(const net::TlsEngine::ClientTrust& pin, bool remember) {
+  m_pin = pin;
+  m_rememberHost = remember;
   net::ChatClientConfig config;
-  config.host = m_address;
-  config.port = static_cast<std::uint16_t>(m_settings.chatPort);
+  config.host = m_target.host;
+  config.port = m_target.port;
   config.name = m_name;
   config.wake = m_wake;
+  config.tls = pin;
   m_client = std::make_unique<net::ChatClient>();
   m_client->start(config);
   m_mode = Mode::Joined;
   m_chat = session::ChatLog();
-  m_status = "Connecting to " + config.host + ":" + std::to_string(config.port) + "...";
+  m_status = "Connecting to " + m_target.address + "...";
   m_statusIsError = false;
   m_lostConnection = false;
   m_showLost = false;
@@ -175,8 +277,12 @@ void UiApp::startScreenSession(std::uint16_t screenPort, const std::string& name
   if (!client) return;
   m_screen = std::make_unique<session::ScreenSession>();
   session::ScreenSessionConfig c;
-  c.link.host = m_mode == Mode::Hosting ? "127.0.0.1" : std::string(m_address);
+  c.link.host = m_mode == Mode::Hosting ? "127.0.0.1" : m_target.host;
   c.link.port = screenPort ? screenPort : static_cast<std::uint16_t>(m_settings.screenPort);
+  // The screen port is pinned to the very key the chat port presented.
+  net::Fingerprint key{};
+  if (client->hostKey(key)) c.link.tls = session::pinOf(key);
+  else if (m_mode == Mode::Joined) c.link.tls = m_pin;
   c.link.wake = m_wake;
   c.name = name;
   c.token = client->token();
@@ -185,6 +291,9 @@ void UiApp::startScreenSession(std::uint16_t screenPort, const std::string& name
 
 void UiApp::leaveSession() {
   m_leaving = true;  // our own leaving is not a lost connection
+  if (m_probe) m_probe->cancel = true;  // a pending first-meeting check stops within 100 ms
+  if (m_probeDone.valid()) m_probeDone.wait();
+  m_probe.reset();
   for (auto& [id, v] : m_viewers) m_layout.removePanel("viewer:" + std::to_string(id));
   m_viewers.clear();
   m_fullscreenStream = 0;
@@ -213,6 +322,7 @@ void UiApp::quitNow() {
 }
 
 void UiApp::pumpEvents() {
+  pollProbe();
   net::ChatClient* client = chatClient();
   if (!client) return;
   for (auto& ev : client->events().drain()) {
@@ -225,9 +335,19 @@ void UiApp::pumpEvents() {
     if (ev.kind == net::ChatClientEvent::Kind::Connected) {
       if (m_mode != Mode::Hosting) m_status = "Connected as " + ev.text + ".";
       m_statusIsError = false;
+      net::Fingerprint key{};
+      if (m_mode == Mode::Joined && m_rememberHost && client->hostKey(key)) {
+        std::vector<std::string> warnings;
+        std::string error;
+        const std::string path = session::knownHostsPath();
+        session::KnownHosts known = session::KnownHosts::load(path, warnings);
+        known.remember(m_target.address, key, ev.hostName);
+        if (!path.empty() && !known.save(path, error)) HLOG_WARN(kTag, "%s", error.c_str());
+      }
       startScreenSession(ev.screenPort, ev.text);
     } else if (ev.kind == net::ChatClientEvent::Kind::Disconnected) {
       m_status = ev.text;
+      if (ev.hostKeyMismatch) m_status += "\n\n" + session::changedKeyAdvice(m_target);
       m_statusIsError = !ev.sessionEnded;
       m_lostConnection = m_mode == Mode::Joined;
       m_showLost = m_lostConnection && !m_leaving;
@@ -279,6 +399,7 @@ void UiApp::draw(float widthPx, float heightPx) {
   if (m_chatVisible) m_chat.markRead();
   drawQuitConfirm();
   drawConnectionLost();
+  drawNewHostPopup();
   // Layout changes are saved a moment after the user stops dragging.
   const double now = static_cast<double>(base::monoUs()) / 1e6;
   if (m_layoutDirty && !ImGui::IsMouseDown(ImGuiMouseButton_Left) && now - m_lastSaveAt > 1.0) {
@@ -383,6 +504,7 @@ void UiApp::drawConnectionPanel() {
     ImGui::Spacing();
     if (ImGui::CollapsingHeader("Join a session", ImGuiTreeNodeFlags_DefaultOpen)) {
       ImGui::InputText("Address", m_address, sizeof m_address);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("A host name or address, or paste an invite link (huddle://...)");
       ImGui::InputInt("Port##join", &m_settings.chatPort, 0);
       m_settings.chatPort = std::clamp(m_settings.chatPort, 0, 65535);
       if (ImGui::Button("Join", ImVec2(-1, 0)) && validName("join")) {
@@ -397,24 +519,26 @@ void UiApp::drawConnectionPanel() {
   } else if (m_mode == Mode::Hosting && m_host) {
     ImGui::Text("Hosting as %s", m_name);
     ImGui::Separator();
-    ImGui::TextUnformatted("Others can join at:");
+    ImGui::TextUnformatted("This host's key code:");
+    ImGui::TextColored(ImVec4(0.55f, 0.85f, 1.0f, 1.0f), "%s", net::shortCode(m_identity->fingerprint()).c_str());
+    ImGui::TextWrapped("Send an invite link (it carries the code), or have people compare the code when they join.");
     for (const auto& addr : m_host->joinAddresses()) {
-      std::string text = addr + ":" + std::to_string(m_host->chatPort());
-      ImGui::PushID(text.c_str());
-      if (ImGui::SmallButton("Copy")) ImGui::SetClipboardText(text.c_str());
+      const std::string link = session::inviteLink(addr, m_host->chatPort(), m_identity->fingerprint());
+      ImGui::PushID(link.c_str());
+      if (ImGui::SmallButton("Copy")) ImGui::SetClipboardText(link.c_str());
       ImGui::SameLine();
-      ImGui::TextUnformatted(text.c_str());
+      ImGui::TextUnformatted(link.c_str());
       ImGui::PopID();
     }
-    ImGui::TextDisabled("Screen port %u", m_host->screenPort());
+    ImGui::TextDisabled("Chat port %u, screen port %u", m_host->chatPort(), m_host->screenPort());
     ImGui::Spacing();
     if (ImGui::Button("End session", ImVec2(-1, 0))) m_confirmQuit = true;
   } else {
-    ImGui::Text("Session at %s:%d", m_address, m_settings.chatPort);
+    ImGui::Text("Session at %s", m_target.address.c_str());
     if (m_lostConnection && m_client && m_client->finished()) {
       if (ImGui::Button("Reconnect", ImVec2(-1, 0))) {
         leaveSession();
-        startJoining();
+        connectJoining(m_pin, false);  // the key already pinned for this host
       }
       if (ImGui::Button("Back", ImVec2(-1, 0))) leaveSession();
     } else {
@@ -443,7 +567,7 @@ void UiApp::drawConnectionLost() {
     ImGui::Spacing();
     if (ImGui::Button("Reconnect", ImVec2(140, 0))) {
       leaveSession();
-      startJoining();
+      connectJoining(m_pin, false);  // the key already pinned for this host
       ImGui::CloseCurrentPopup();
     }
     ImGui::SameLine();

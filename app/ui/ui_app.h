@@ -5,8 +5,10 @@
 // network (sessions run on their own threads and report through queues).
 // Thread: UI (main) thread only.
 #pragma once
+#include <atomic>
 #include <deque>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,6 +20,7 @@
 #include "app/session/host_session.h"
 #include "app/session/options.h"
 #include "app/session/screen_session.h"
+#include "app/session/trust.h"
 #include "app/ui/dock_view.h"
 #include "app/ui/stream_texture.h"
 #include "capture/x11_source.h"
@@ -70,6 +73,9 @@ class UiApp {
   void pumpEvents();
   void startHosting();
   void startJoining();
+  void connectJoining(const net::TlsEngine::ClientTrust& pin, bool remember);
+  void pollProbe();
+  void drawNewHostPopup();
   void startScreenSession(std::uint16_t screenPort, const std::string& name);
   void leaveSession();
   net::ChatClient* chatClient();
@@ -115,6 +121,21 @@ class UiApp {
   bool m_lostConnection = false;  // the host went away (not by our choice): offer to reconnect
   bool m_showLost = false;        // open the "Disconnected" popup next frame
   bool m_leaving = false;         // inside leaveSession()
+
+  // Trust: the host's key this session is pinned to, and whether to remember it.
+  std::shared_ptr<const net::HostIdentity> m_identity;  // hosting
+  session::JoinTarget m_target;                          // joining
+  net::TlsEngine::ClientTrust m_pin;
+  bool m_rememberHost = false;
+  // Meeting a host for the first time: its key is learned off the UI thread, then shown.
+  struct Probe {
+    std::atomic<bool> cancel{false};
+    net::Fingerprint key{};
+    std::string error;
+  };
+  std::shared_ptr<Probe> m_probe;
+  std::future<bool> m_probeDone;
+  bool m_askTrust = false;  // open the "New host" popup next frame
 
   // Connection form and sharing choices (persisted through m_settings).
   session::AppSettings m_settings;

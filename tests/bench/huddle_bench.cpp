@@ -30,6 +30,7 @@
 #include "capture/encoder_pool.h"
 #include "capture/synthetic_source.h"
 #include "capture/x11_source.h"
+#include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
 using huddle::test::Subprocess;
@@ -194,11 +195,8 @@ struct ScenarioResult {
   std::string error;
 };
 
-std::string chatAddress(const std::string& hostOutput) {
-  std::smatch m;
-  if (!std::regex_search(hostOutput, m, std::regex("Chat port ([0-9]+)"))) return "";
-  return "127.0.0.1:" + m[1].str();
-}
+// The loopback invite link: viewers pin the host's key, as a user following it would.
+std::string chatAddress(const std::string& hostOutput) { return huddle::test::loopbackInvite(hostOutput); }
 
 ScenarioResult runScenario(const Scenario& sc, const BenchOptions& o, const std::string& tmpDir) {
   ScenarioResult r;

@@ -14,6 +14,7 @@
 #include <regex>
 
 #include "capture/synthetic_source.h"
+#include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/xvfb.h"
 
@@ -63,13 +64,13 @@ TEST(Window, ChatTypedInTheWindowReachesTheHost) {
 
   Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0"});
   ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
-  std::uint16_t chatPort = portFrom(host.output(), "Chat");
   std::uint16_t screenPort = portFrom(host.output(), "screen");
-  ASSERT_NE(chatPort, 0);
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  ASSERT_FALSE(invite.empty()) << host.output();
 
   std::string shot = ::testing::TempDir() + "huddle_window_test.png";
   std::remove(shot.c_str());
-  Subprocess window({HUDDLE_BINARY, "--join", "127.0.0.1:" + std::to_string(chatPort), "--screen-port",
+  Subprocess window({HUDDLE_BINARY, "--join", invite, "--screen-port",
                      std::to_string(screenPort), "--name", "bob", "--screenshot", shot, "--screenshot-after", "5",
                      "--quit-after", "7"},
                     {"DISPLAY=" + xvfb.display(), "XDG_CONFIG_HOME=" + privateConfig("chat")});
@@ -114,13 +115,13 @@ TEST(Window, HostWindowSharesAndClientWindowShowsItWithChatBothWays) {
   Subprocess host({HUDDLE_BINARY, "--host", "--name", "alice", "--chat-port", "0", "--screen-port", "0", "--share",
                    "synthetic", "--scene-motion", "static", "--quality", "90", "--quit-after", "40"},
                   {env, "XDG_CONFIG_HOME=" + privateConfig("host")});
-  ASSERT_TRUE(host.waitForOutput("Hosting on chat port", 15000)) << host.output();
-  std::uint16_t chatPort = portFrom(host.output(), "chat");
-  ASSERT_NE(chatPort, 0);
+  ASSERT_TRUE(host.waitForOutput("huddle://127.0.0.1:", 15000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  ASSERT_FALSE(invite.empty()) << host.output();
 
   std::string shot = ::testing::TempDir() + "huddle_viewer_test.png";
   std::remove(shot.c_str());
-  Subprocess client({HUDDLE_BINARY, "--join", "127.0.0.1:" + std::to_string(chatPort), "--name", "bob", "--watch",
+  Subprocess client({HUDDLE_BINARY, "--join", invite, "--name", "bob", "--watch",
                      "--screenshot", shot, "--screenshot-after", "6", "--quit-after", "30"},
                     {env, "XDG_CONFIG_HOME=" + privateConfig("client")});
   ASSERT_TRUE(host.waitForOutput("* bob joined", 15000)) << host.output();

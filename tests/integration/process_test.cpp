@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
 using huddle::test::Subprocess;
@@ -24,9 +25,9 @@ TEST(Binary, HostAndTwoClientsChatThenHostEndsTheSession) {
   ASSERT_TRUE(host.started());
   ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
   EXPECT_NE(host.output().find("127.0.0.1:"), std::string::npos);
-  std::uint16_t port = portFrom(host.output());
-  ASSERT_NE(port, 0);
-  std::string addr = "127.0.0.1:" + std::to_string(port);
+  // The invite link carries the host's key code: the clients pin it, no question asked.
+  std::string addr = huddle::test::loopbackInvite(host.output());
+  ASSERT_FALSE(addr.empty()) << host.output();
 
   Subprocess bob({HUDDLE_BINARY, "--join", addr, "--headless", "--name", "bob"});
   ASSERT_TRUE(bob.waitForOutput("as bob", 10000)) << bob.output();

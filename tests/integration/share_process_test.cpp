@@ -11,17 +11,14 @@
 #include <sstream>
 
 #include "capture/synthetic_source.h"
+#include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
 using huddle::test::Subprocess;
 
 namespace {
 
-std::string chatAddress(const std::string& hostOutput) {
-  std::smatch m;
-  if (!std::regex_search(hostOutput, m, std::regex("Chat port ([0-9]+)"))) return "";
-  return "127.0.0.1:" + m[1].str();
-}
+std::string chatAddress(const std::string& hostOutput) { return huddle::test::loopbackInvite(hostOutput); }
 
 std::string tempPath(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / ("huddle-share-test-" + std::to_string(::getpid()));

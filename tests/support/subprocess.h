@@ -1,5 +1,7 @@
 // Runs the huddle binary as a child process with piped stdin/stdout, the way a user's shell
 // would. The child is ended by its PID when the object goes, even if the test failed.
+// Children get a private XDG_CONFIG_HOME (one per test process, removed at exit) unless the
+// test gives its own, so no test reads or writes the user's settings, keys or known hosts.
 #pragma once
 #include <fcntl.h>
 #include <poll.h>
@@ -9,12 +11,26 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 extern char** environ;
 
 namespace huddle::test {
+
+// The test process's private config folder for its children.
+inline const std::string& testConfigHome() {
+  struct Dir {
+    std::string path = (std::filesystem::temp_directory_path() / ("huddle-test-config-" + std::to_string(::getpid()))).string();
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static Dir dir;
+  return dir.path;
+}
 
 class Subprocess {
  public:
@@ -30,11 +46,14 @@ class Subprocess {
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     std::vector<std::string> envStore(extraEnv.begin(), extraEnv.end());
+    bool ownConfig = false;
+    for (const auto& x : extraEnv) ownConfig = ownConfig || x.rfind("XDG_CONFIG_HOME=", 0) == 0;
+    if (!ownConfig) envStore.push_back("XDG_CONFIG_HOME=" + testConfigHome());
     for (char** e = environ; *e; ++e) {
       std::string entry = *e;
       std::string name = entry.substr(0, entry.find('=') + 1);
       bool overridden = false;
-      for (const auto& x : extraEnv) overridden = overridden || x.rfind(name, 0) == 0;
+      for (const auto& x : envStore) overridden = overridden || x.rfind(name, 0) == 0;
       if (!overridden) envStore.push_back(entry);
     }
     std::vector<char*> env;

@@ -12,6 +12,7 @@
 #include "app/session/chat_log.h"
 #include "app/session/options.h"
 #include "app/session/stream_stats.h"
+#include "app/session/trust.h"
 
 using namespace huddle::session;
 
@@ -285,4 +286,91 @@ TEST(ConfigFiles, ConfigDirFollowsXdg) {
   EXPECT_NE(configDir(), "relative/huddle");
   if (old) ::setenv("XDG_CONFIG_HOME", saved.c_str(), 1);
   else ::unsetenv("XDG_CONFIG_HOME");
+}
+
+TEST(Trust, InviteLinks) {
+  huddle::net::Fingerprint key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  const std::string link = inviteLink("192.168.1.5", 7000, key);
+  EXPECT_EQ(link.rfind("huddle://192.168.1.5:7000/?fp=HUDL-", 0), 0u) << link;
+  Invite inv;
+  std::string error;
+  ASSERT_TRUE(parseInvite(link, inv, error)) << error;
+  EXPECT_EQ(inv.host, "192.168.1.5");
+  EXPECT_EQ(inv.port, 7000);
+  EXPECT_EQ(inv.keyBytes, 10u);
+  EXPECT_TRUE(std::equal(key.begin(), key.begin() + 10, inv.key.begin()));
+  // Later versions may add parameters; the port may be left out.
+  ASSERT_TRUE(parseInvite("huddle://host.lan/?v=2&fp=" + huddle::net::shortCode(key), inv, error)) << error;
+  EXPECT_EQ(inv.port, 9999);
+  EXPECT_FALSE(parseInvite("huddle://host:7000/", inv, error));
+  EXPECT_NE(error.find("key code"), std::string::npos);
+  EXPECT_FALSE(parseInvite("huddle://host:7000/?fp=HUDL-0000", inv, error));
+  EXPECT_FALSE(parseInvite("huddle://:7000/?fp=" + huddle::net::shortCode(key), inv, error));
+  EXPECT_FALSE(parseInvite("http://host/?fp=x", inv, error));
+  // --join takes them.
+  EXPECT_TRUE(parseOptions({"--join", link}).error.empty());
+  EXPECT_NE(parseOptions({"--join", "huddle://host:1/?fp=junk"}).error.find("--join"), std::string::npos);
+}
+
+TEST(Trust, KnownHostsRoundTripAndBadLines) {
+  huddle::net::Fingerprint a{}, b{};
+  a.fill(1);
+  b.fill(2);
+  KnownHosts k;
+  k.remember("10.0.0.2:9999", a, "alice");
+  k.remember("10.0.0.3:9999", b, "bob the builder");
+  k.remember("10.0.0.2:9999", b, "alice again");  // replaces
+  ASSERT_EQ(k.entries().size(), 2u);
+  const std::string path = ::testing::TempDir() + "huddle-known-" + std::to_string(::getpid());
+  std::string error;
+  ASSERT_TRUE(k.save(path, error)) << error;
+  std::string text;
+  ASSERT_TRUE(readSmallFile(path, 100000, text, error));
+  text += "garbage line\n10.0.0.9:1 NOTAKEY x\n";
+  ASSERT_TRUE(writeFileAtomically(path, text, error));
+  std::vector<std::string> warnings;
+  KnownHosts back = KnownHosts::load(path, warnings);
+  EXPECT_EQ(warnings.size(), 2u);
+  ASSERT_NE(back.find("10.0.0.2:9999"), nullptr);
+  EXPECT_EQ(back.find("10.0.0.2:9999")->key, b);
+  EXPECT_EQ(back.find("10.0.0.2:9999")->label, "alice again");
+  EXPECT_EQ(back.find("10.0.0.3:9999")->label, "bob the builder");
+  EXPECT_EQ(back.find("10.0.0.4:9999"), nullptr);
+  // What gets pinned: the invite beats the remembered key.
+  JoinTarget t;
+  ASSERT_TRUE(resolveJoinTarget("10.0.0.3", 9999, t, error));
+  huddle::net::TlsEngine::ClientTrust pin;
+  ASSERT_TRUE(pinFor(t, back, pin));
+  EXPECT_EQ(pin.pin, b);
+  EXPECT_EQ(pin.pinBytes, 32u);
+  ASSERT_TRUE(resolveJoinTarget(inviteLink("10.0.0.3", 9999, a), 9999, t, error));
+  ASSERT_TRUE(pinFor(t, back, pin));
+  EXPECT_EQ(pin.pinBytes, 10u);
+  ASSERT_TRUE(resolveJoinTarget("10.0.0.8:1234", 9999, t, error));
+  EXPECT_FALSE(pinFor(t, back, pin));  // new: probe and ask
+  std::filesystem::remove(path);
+}
+
+TEST(Trust, HostIdentityIsMadeOnceAndKeptPrivate) {
+  const std::string dir = ::testing::TempDir() + "huddle-identity-" + std::to_string(::getpid()) + "/huddle";
+  std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
+  bool created = false;
+  std::string error;
+  auto first = loadOrCreateHostIdentity(dir, created, error);
+  ASSERT_TRUE(first) << error;
+  EXPECT_TRUE(created);
+  auto again = loadOrCreateHostIdentity(dir, created, error);
+  ASSERT_TRUE(again) << error;
+  EXPECT_FALSE(created);
+  EXPECT_EQ(again->fingerprint(), first->fingerprint());
+  ASSERT_EQ(::chmod((dir + "/host_key.pem").c_str(), 0640), 0);
+  EXPECT_FALSE(loadOrCreateHostIdentity(dir, created, error));
+  EXPECT_NE(error.find("can be read by others"), std::string::npos) << error;
+  ASSERT_EQ(::chmod((dir + "/host_key.pem").c_str(), 0600), 0);
+  // A damaged key is refused with what to do, not replaced behind the user's back.
+  ASSERT_TRUE(writeFileAtomically(dir + "/host_key.pem", "not a key", error));
+  EXPECT_FALSE(loadOrCreateHostIdentity(dir, created, error));
+  EXPECT_NE(error.find("unusable"), std::string::npos) << error;
+  std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
 }

@@ -1,0 +1,142 @@
+// Host keys and pinning driven as a user would: invite links, the first-meeting question,
+// known_hosts, a host whose key changed (a hard stop), and a host key others could read.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "tests/support/host_output.h"
+#include "tests/support/subprocess.h"
+
+using huddle::test::Subprocess;
+
+namespace {
+
+// One config folder per role, so host and client keep their own keys and known hosts.
+struct Folders {
+  std::string root = (std::filesystem::temp_directory_path() / ("huddle-trust-test-" + std::to_string(::getpid()))).string();
+  Folders() { std::filesystem::remove_all(root); }
+  ~Folders() { std::filesystem::remove_all(root); }
+  std::string env(const std::string& who) const { return "XDG_CONFIG_HOME=" + root + "/" + who; }
+  std::string file(const std::string& who, const std::string& name) const { return root + "/" + who + "/huddle/" + name; }
+};
+
+std::string chatPort(const std::string& hostOutput) {
+  std::smatch m;
+  return std::regex_search(hostOutput, m, std::regex("Chat port ([0-9]+)")) ? m[1].str() : "";
+}
+
+std::string readAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> hostArgs(const std::string& name, const std::string& port) {
+  return {HUDDLE_BINARY, "--host", "--headless", "--name", name, "--chat-port", port, "--screen-port", "0"};
+}
+
+}  // namespace
+
+TEST(Trust, FirstMeetingAsksThenRemembers) {
+  Folders f;
+  Subprocess host(hostArgs("alice", "0"), {f.env("host")});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  EXPECT_NE(host.output().find("new host key"), std::string::npos) << host.output();
+  const std::string addr = "127.0.0.1:" + chatPort(host.output());
+
+  // The host is new: the client shows its key code and waits for an answer before sending
+  // anything; the host sees nobody join meanwhile.
+  Subprocess bob({HUDDLE_BINARY, "--join", addr, "--headless", "--name", "bob"}, {f.env("bob")});
+  ASSERT_TRUE(bob.waitForOutput("Trust this host?", 10000)) << bob.output();
+  std::smatch code;
+  ASSERT_TRUE(std::regex_search(host.output(), code, std::regex("HUDL(-[A-Z0-9]{4}){4}")));
+  EXPECT_NE(bob.output().find(code[0].str()), std::string::npos) << "the client shows the host's own code";
+  EXPECT_EQ(host.output().find("bob joined"), std::string::npos);
+  bob.writeLine("yes");
+  ASSERT_TRUE(bob.waitForOutput("as bob", 10000)) << bob.output();
+  bob.closeStdin();
+  EXPECT_EQ(bob.wait(10000), 0);
+  const std::string known = readAll(f.file("bob", "known_hosts"));
+  EXPECT_NE(known.find(addr + " "), std::string::npos) << known;
+  EXPECT_NE(known.find(" alice"), std::string::npos) << known;
+
+  // Next time: no question.
+  Subprocess again({HUDDLE_BINARY, "--join", addr, "--headless", "--name", "bob"}, {f.env("bob")});
+  ASSERT_TRUE(again.waitForOutput("as bob", 10000)) << again.output();
+  EXPECT_EQ(again.output().find("Trust this host?"), std::string::npos) << again.output();
+  again.closeStdin();
+  EXPECT_EQ(again.wait(10000), 0);
+
+  // Saying no: nothing is sent, nobody joins.
+  Subprocess carol({HUDDLE_BINARY, "--join", addr, "--headless", "--name", "carol"}, {f.env("carol")});
+  ASSERT_TRUE(carol.waitForOutput("Trust this host?", 10000)) << carol.output();
+  carol.writeLine("no");
+  EXPECT_EQ(carol.wait(10000), 1);
+  EXPECT_NE(carol.output().find("Not joining"), std::string::npos) << carol.output();
+  EXPECT_EQ(host.output().find("carol joined"), std::string::npos) << host.output();
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
+}
+
+TEST(Trust, AChangedHostKeyIsAHardStop) {
+  Folders f;
+  std::string port;
+  {
+    Subprocess host(hostArgs("alice", "0"), {f.env("host")});
+    ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+    port = chatPort(host.output());
+    Subprocess bob({HUDDLE_BINARY, "--join", "127.0.0.1:" + port, "--headless", "--name", "bob", "--trust-new-host"},
+                   {f.env("bob")});
+    ASSERT_TRUE(bob.waitForOutput("as bob", 10000)) << bob.output();
+    bob.closeStdin();
+    EXPECT_EQ(bob.wait(10000), 0);
+    host.signal(SIGTERM);
+    EXPECT_EQ(host.wait(10000), 0);
+  }
+  // Someone else (another key) now answers at the same address.
+  Subprocess impostor(hostArgs("alice", port), {f.env("impostor")});
+  ASSERT_TRUE(impostor.waitForOutput("Ctrl+C ends the session", 10000)) << impostor.output();
+  Subprocess bob({HUDDLE_BINARY, "--join", "127.0.0.1:" + port, "--headless", "--name", "bob", "--trust-new-host"},
+                 {f.env("bob")});
+  EXPECT_EQ(bob.wait(10000), 1);
+  EXPECT_NE(bob.output().find("WARNING"), std::string::npos) << bob.output();
+  EXPECT_NE(bob.output().find("known_hosts"), std::string::npos) << bob.output();
+  EXPECT_EQ(impostor.output().find("bob joined"), std::string::npos) << impostor.output();
+
+  // An invite link with another host's code is refused the same way.
+  std::string invite = huddle::test::loopbackInvite(impostor.output());
+  ASSERT_FALSE(invite.empty());
+  std::string wrong = invite.substr(0, invite.size() - 4) + (invite.substr(invite.size() - 4) == "AAAA" ? "BBBB" : "AAAA");
+  Subprocess carol({HUDDLE_BINARY, "--join", wrong, "--headless", "--name", "carol"}, {f.env("carol")});
+  EXPECT_EQ(carol.wait(10000), 1);
+  EXPECT_NE(carol.output().find("WARNING"), std::string::npos) << carol.output();
+  EXPECT_EQ(impostor.output().find("carol joined"), std::string::npos) << impostor.output();
+  impostor.signal(SIGTERM);
+  EXPECT_EQ(impostor.wait(10000), 0);
+}
+
+TEST(Trust, HostRefusesAKeyOthersCanRead) {
+  Folders f;
+  {
+    Subprocess host(hostArgs("alice", "0"), {f.env("host")});
+    ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+    host.signal(SIGTERM);
+    EXPECT_EQ(host.wait(10000), 0);
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(f.file("host", "host_key.pem").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat((f.root + "/host/huddle").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::chmod(f.file("host", "host_key.pem").c_str(), 0644), 0);
+  Subprocess host({"/bin/sh", "-c", "exec " + std::string(HUDDLE_BINARY) + " --host --headless --chat-port 0 --screen-port 0 2>&1"},
+                  {f.env("host")});
+  EXPECT_EQ(host.wait(10000), 1);
+  EXPECT_NE(host.output().find("can be read by others"), std::string::npos) << host.output();
+  EXPECT_NE(host.output().find("chmod 600"), std::string::npos) << host.output();
+}
