@@ -25,8 +25,8 @@ struct ChatClientConfig {
   std::uint64_t hostToken = 0;  // set by the host's own user
   int connectTimeoutMs = 10'000;
   std::int64_t handshakeTimeoutUs = 10'000'000;
-  std::int64_t heartbeatIntervalUs = 2'000'000;
-  std::int64_t heartbeatTimeoutUs = 10'000'000;
+  std::int64_t heartbeatIntervalUs = wire::kHeartbeatIntervalUs;
+  std::int64_t heartbeatTimeoutUs = wire::kHeartbeatTimeoutUs;
   // Called on a network thread after an event is queued (the window wakes its loop).
   std::function<void()> wake;
   std::optional<TlsEngine::ClientTrust> tls;  // see ClientLinkSettings

@@ -15,6 +15,7 @@
 
 #include "net/connection.h"
 #include "net/wire/frame_decoder.h"
+#include "net/wire/limits.h"
 #include "net/wire/messages.h"
 
 namespace huddle::net {
@@ -24,8 +25,8 @@ struct ClientLinkSettings {
   std::uint16_t port = 9999;
   int connectTimeoutMs = 10'000;
   std::int64_t handshakeTimeoutUs = 10'000'000;
-  std::int64_t heartbeatIntervalUs = 2'000'000;
-  std::int64_t heartbeatTimeoutUs = 10'000'000;
+  std::int64_t heartbeatIntervalUs = wire::kHeartbeatIntervalUs;
+  std::int64_t heartbeatTimeoutUs = wire::kHeartbeatTimeoutUs;
   // Called on a network thread whenever there is news for the owner (the window wakes).
   std::function<void()> wake;
   // TLS with this trust (a pinned host key); without it the connection is plaintext.

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "net/wire/frame_decoder.h"
+#include "net/wire/limits.h"
 #include "net/wire/reason.h"
 
 namespace huddle::net {
@@ -15,9 +16,9 @@ namespace huddle::net {
 struct GuardLimits {
   std::int64_t handshakeTimeoutUs = 10'000'000;
   std::int64_t partialFrameTimeoutUs = 5'000'000;
-  std::int64_t heartbeatTimeoutUs = 10'000'000;
+  std::int64_t heartbeatTimeoutUs = wire::kHeartbeatTimeoutUs;
   double floodMessagesPerSec = 500.0;
-  std::int64_t heartbeatIntervalUs = 2'000'000;  // ping a quiet peer this often
+  std::int64_t heartbeatIntervalUs = wire::kHeartbeatIntervalUs;  // ping a quiet peer this often
 };
 
 class PeerGuard {

@@ -22,6 +22,9 @@ inline constexpr std::size_t kMaxUsersInList = 256;
 
 inline constexpr std::size_t kHistoryMessages = 500;   // replayed to a newcomer
 inline constexpr std::size_t kMaxParticipants = 64;    // hard cap per session
+// Liveness (SECURITY.md s.5.6): ping after 2 s of quiet; a peer silent for 6 s is gone.
+inline constexpr std::int64_t kHeartbeatIntervalUs = 2'000'000;
+inline constexpr std::int64_t kHeartbeatTimeoutUs = 6'000'000;
 inline constexpr std::size_t kDefaultParticipants = 16; // unless the host asks for more
 inline constexpr std::size_t kMaxPendingConnections = 32;
 

@@ -119,3 +119,19 @@ TEST(Binary, NoDisplayMeansAClearMessageAndAHeadlessHost) {
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(10000), 0);
 }
+
+TEST(Binary, ASilentHostIsNoticedByItsHeartbeat) {
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  Subprocess bob({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"});
+  ASSERT_TRUE(bob.waitForOutput("as bob", 10000)) << bob.output();
+  // The host freezes (its sockets stay open, nothing is said): only the heartbeat can tell.
+  host.signal(SIGSTOP);
+  const bool noticed = bob.waitForOutput("no response for 6 s", 15000);
+  host.signal(SIGCONT);
+  EXPECT_TRUE(noticed) << bob.output();
+  EXPECT_EQ(bob.wait(10000), 1);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
+}
