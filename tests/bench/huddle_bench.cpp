@@ -452,8 +452,11 @@ int main(int argc, char** argv) {
   }
   if (auto* f1 = find("full", 1, false, 120); f1 && find("full", most, false, 120)) {
     auto* fn = find("full", most, false, 120);
-    double ratio = f1->hostCpuPerSec > 0 ? fn->hostCpuPerSec / f1->hostCpuPerSec : 0;
-    targets.push_back({std::to_string(most) + " viewers vs 1, host CPU (full motion)", fmt(ratio, 2, "x"), ratio <= 1.15});
+    // Full motion saturates the cores with the viewers' decoding, so per second the host gets
+    // less CPU, not more: compare per delivered frame instead.
+    double ratio = f1->hostCpuMsPerFrame > 0 ? fn->hostCpuMsPerFrame / f1->hostCpuMsPerFrame : 0;
+    targets.push_back({std::to_string(most) + " viewers vs 1, host CPU per frame (full)", fmt(ratio, 2, "x"),
+                       ratio > 0 && ratio <= 1.15});
   }
   if (auto* a = find("full", others, false, 60); a && find("full", others, true, 60)) {
     auto* b = find("full", others, true, 60);
