@@ -8,7 +8,9 @@ SAN_BUILD ?= build-asan
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp
 
-.PHONY: run test test-release test-sanitizers bench build deps clean
+FUZZ_BUILD ?= build-fuzz
+
+.PHONY: run test test-release test-sanitizers test-fuzz bench build deps clean
 
 deps:
 	@third_party/install_deps.sh
@@ -23,8 +25,9 @@ build: deps $(BUILD)/CMakeCache.txt
 run: build
 	$(BUILD)/app/huddle $(ARGS)
 
-# Every test, in the release build and again under AddressSanitizer + UndefinedBehaviorSanitizer.
-test: test-release test-sanitizers
+# Every test, in the release build and again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then each fuzz target for 45 s (FUZZ_SECONDS) after replaying its saved crashes.
+test: test-release test-sanitizers test-fuzz
 
 test-release: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 300
@@ -36,9 +39,17 @@ test-sanitizers: deps
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	$(SAN_ENV) ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) --timeout 300
 
+# libFuzzer targets built with clang, ASan and UBSan.
+test-fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DHUDDLE_BUILD_FUZZ=ON \
+	  -DHUDDLE_SANITIZE="address;undefined;fuzzer-no-link" -DHUDDLE_BUILD_GUI=OFF -DHUDDLE_BUILD_TESTS=OFF \
+	  -DHUDDLE_BUILD_BENCH=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzzers
+	$(SAN_ENV) tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD)
+
 # The screen engine's figures against its targets (a table, and JSON in $(BUILD)/huddle-bench.json).
 bench: build
 	$(BUILD)/tests/bench/huddle-bench --json $(BUILD)/huddle-bench.json $(ARGS)
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config make
+  build-essential cmake pkg-config make clang
   libimgui-dev libglfw3-dev python3-glad libgl-dev
   libsdl2-net-dev libstb-dev libturbojpeg0-dev libssl-dev
   libx11-dev libxext-dev libxrandr-dev libxdamage-dev libxfixes-dev
