@@ -94,7 +94,7 @@ void ChatHub::handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& 
     std::lock_guard lock(m_mutex);
     state = peer->state;
   }
-  if (state == PeerState::Closed) return;
+  if (state == PeerState::Closed || state == PeerState::Removed) return;
   if (state == PeerState::AwaitHello) {
     if (type != wire::MsgType::Hello) return dropPeer(*peer, wire::Reason::ProtoState, "expected Hello first");
     return handleHello(peer, frame);
@@ -185,6 +185,16 @@ void ChatHub::handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& 
     return reject(*peer, wire::RejectCode::BadName, "invalid name: " + why);
 
   std::lock_guard lock(m_mutex);
+  const bool isHost = m_config.hostToken != 0 && hello.token == m_config.hostToken;
+  if (!isHost && m_bannedIpv4.count(peer->link->ipv4())) {
+    wire::Reject r;
+    r.code = wire::RejectCode::Banned;
+    r.text = "the host has banned you from this session";
+    peer->stopped = true;
+    peer->link->send(wire::encodeFrame(r));
+    peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
+    return;
+  }
   if (m_shuttingDown) {
     wire::Reject r;
     r.code = wire::RejectCode::ShuttingDown;
@@ -301,24 +311,29 @@ void ChatHub::detach(PeerId id, wire::Reason reason, const std::string& detail) 
   std::shared_ptr<Peer> peer = it->second;
   m_peers.erase(it);
   ++m_stats.closedByReason[static_cast<std::size_t>(reason)];
-  bool wasJoined = peer->state == PeerState::Joined;
-  peer->state = PeerState::Closed;
   HLOG_INFO(kTag, "closed conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"", static_cast<unsigned long long>(id),
             peer->link->address().c_str(), peer->name.empty() ? "-" : peer->name.c_str(), wire::reasonName(reason),
             detail.c_str());
-  if (!wasJoined) return;
+  const std::uint32_t left = leaveRoomLocked(*peer, reason);
+  peer->state = PeerState::Closed;
+  lock.unlock();
+  if (left && m_config.onLeave) m_config.onLeave(left);
+}
+
+std::uint32_t ChatHub::leaveRoomLocked(Peer& peer, wire::Reason reason) {
+  if (peer.state != PeerState::Joined) return 0;
+  peer.state = PeerState::Removed;
   if (!m_shuttingDown) {
     wire::ChatEvent leave;
     leave.kind = wire::ChatKind::Leave;
-    leave.fromId = peer->participantId;
-    leave.from = peer->name;
+    leave.fromId = peer.participantId;
+    leave.from = peer.name;
     if (reason == wire::Reason::Kicked) leave.text = "removed by the host";
     else if (reason != wire::Reason::IoEof) leave.text = wire::reasonName(reason);
     broadcastLocked(std::move(leave));
     broadcastUsersLocked();
   }
-  lock.unlock();
-  if (m_config.onLeave) m_config.onLeave(peer->participantId);
+  return peer.participantId;
 }
 
 void ChatHub::tick(std::int64_t nowUs) {
@@ -349,17 +364,33 @@ void ChatHub::shutdown(const std::string& reason) {
   }
 }
 
-bool ChatHub::kick(const std::string& name, const std::string& why) {
-  std::lock_guard lock(m_mutex);
-  for (const auto& [id, p] : m_peers) {
-    if (p->state != PeerState::Joined || p->name != name) continue;
-    wire::SessionEnd end;
-    end.reason = why.empty() ? "You were removed from the session by the host." : why;
-    p->link->send(wire::encodeFrame(end));
-    p->link->closeAfterFlush(wire::Reason::Kicked, end.reason);
-    return true;
+bool ChatHub::kick(const std::string& name, const std::string& why) { return removeByName(name, why, false); }
+
+bool ChatHub::ban(const std::string& name, const std::string& why) { return removeByName(name, why, true); }
+
+bool ChatHub::removeByName(const std::string& name, const std::string& why, bool banAddress) {
+  std::uint32_t left = 0;
+  {
+    std::lock_guard lock(m_mutex);
+    for (const auto& [id, p] : m_peers) {
+      if (p->state != PeerState::Joined || p->name != name) continue;
+      if (p->flags & wire::UserInfo::kFlagHost) return false;  // the host cannot remove itself
+      wire::SessionEnd end;
+      end.reason = !why.empty() ? why
+                   : banAddress ? "You were banned from the session by the host."
+                                : "You were removed from the session by the host.";
+      p->link->send(wire::encodeFrame(end));
+      p->link->closeAfterFlush(wire::Reason::Kicked, end.reason);
+      if (banAddress) m_bannedIpv4.insert(p->link->ipv4());
+      HLOG_INFO(kTag, "%s conn=#%llu peer=%s name=%s", banAddress ? "ban" : "kick", static_cast<unsigned long long>(id),
+                p->link->address().c_str(), p->name.c_str());
+      left = leaveRoomLocked(*p, wire::Reason::Kicked);
+      break;
+    }
   }
-  return false;
+  // Out of the room now, not when its socket finally closes: its screens go too.
+  if (left && m_config.onLeave) m_config.onLeave(left);
+  return left != 0;
 }
 
 void ChatHub::setSharing(std::uint32_t participantId, bool sharing) {

@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,8 +56,12 @@ class ChatHub : public ServerHub {
 
   // Says goodbye to everyone ("host ended the session") and refuses newcomers.
   void shutdown(const std::string& reason);
-  // Removes a participant by name; false if nobody has that name.
+  // Removes a participant by name at once (out of the user list, screens closed, told why);
+  // they may join again. False if nobody has that name.
   bool kick(const std::string& name, const std::string& why);
+  // Kicks, and refuses that participant's address for the rest of the session (the host's
+  // own user is never refused). False if nobody has that name.
+  bool ban(const std::string& name, const std::string& why);
   // Marks a participant as sharing a screen (shown in the user list).
   void setSharing(std::uint32_t participantId, bool sharing);
   // The screen port told to everyone who joins (set once the screen server listens).
@@ -68,9 +73,14 @@ class ChatHub : public ServerHub {
   ChatHubStats stats() const;
 
  private:
-  enum class PeerState { AwaitHello, Joined, Closed };
+  // Removed: kicked or banned; out of the room at once, its connection still flushing.
+  enum class PeerState { AwaitHello, Joined, Removed, Closed };
   struct Peer;
   std::shared_ptr<Peer> find(PeerId id) const;
+  // Takes a joined participant out of the room (leave event, user list); returns its id for
+  // onLeave (called outside the lock), or 0 if it was not in the room.
+  std::uint32_t leaveRoomLocked(Peer& peer, wire::Reason reason);
+  bool removeByName(const std::string& name, const std::string& why, bool banAddress);
   void handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs);
   void handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& frame);
   void handleSay(const std::shared_ptr<Peer>& peer, const std::string& to, const std::string& text);
@@ -85,6 +95,7 @@ class ChatHub : public ServerHub {
   ChatHubConfig m_config;
   mutable std::mutex m_mutex;
   std::map<PeerId, std::shared_ptr<Peer>> m_peers;
+  std::set<std::uint32_t> m_bannedIpv4;
   std::deque<wire::ChatEvent> m_history;
   PeerId m_nextPeerId = 1;
   std::uint32_t m_nextParticipantId = 1;

@@ -51,11 +51,11 @@ ChatCommand parseChatLine(const std::string& rawLine) {
     c.kind = ChatCommand::Kind::Who;
   } else if (cmd == "/quit" || cmd == "/leave") {
     c.kind = ChatCommand::Kind::Quit;
-  } else if (cmd == "/kick") {
+  } else if (cmd == "/kick" || cmd == "/ban") {
     std::string who, why;
     splitWord(rest, who, why);
-    if (who.empty()) return error("Usage: /kick NAME");
-    c.kind = ChatCommand::Kind::Kick;
+    if (who.empty()) return error("Usage: " + cmd + " NAME [reason]");
+    c.kind = cmd == "/kick" ? ChatCommand::Kind::Kick : ChatCommand::Kind::Ban;
     c.target = who;
     c.text = why;
   } else if (cmd == "/help" || cmd == "/?") {
@@ -67,7 +67,7 @@ ChatCommand parseChatLine(const std::string& rawLine) {
 }
 
 std::string chatHelpText() {
-  return "Commands: /msg NAME text (private message), /who (who is here), /kick NAME (host only), "
+  return "Commands: /msg NAME text (private message), /who (who is here), /kick NAME and /ban NAME (host only), "
          "/quit (leave), //text (say text starting with '/').";
 }
 

@@ -7,9 +7,9 @@
 namespace huddle::session {
 
 struct ChatCommand {
-  enum class Kind { Empty, Say, Private, Who, Quit, Kick, Help, Error };
+  enum class Kind { Empty, Say, Private, Who, Quit, Kick, Ban, Help, Error };
   Kind kind = Kind::Empty;
-  std::string target;  // Private, Kick
+  std::string target;  // Private, Kick, Ban
   std::string text;    // Say, Private; Error: what is wrong
 };
 

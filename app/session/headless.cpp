@@ -112,9 +112,14 @@ bool handleLine(const std::string& line, net::ChatClient& client, HostSession* h
     case ChatCommand::Kind::Who: out(whoLine(log.users())); return true;
     case ChatCommand::Kind::Quit: return false;
     case ChatCommand::Kind::Kick:
+    case ChatCommand::Kind::Ban: {
+      const bool ban = cmd.kind == ChatCommand::Kind::Ban;
       if (!host) out("! Only the host can remove people.");
-      else if (!host->chatHub().kick(cmd.target, cmd.text)) out("! No user named \"" + cmd.target + "\" is here.");
+      else if (!(ban ? host->chatHub().ban(cmd.target, cmd.text) : host->chatHub().kick(cmd.target, cmd.text)))
+        out("! No one else named \"" + cmd.target + "\" is here.");
+      else out(std::string("* ") + cmd.target + (ban ? " is banned from this session." : " was removed."));
       return true;
+    }
     case ChatCommand::Kind::Help: out("* " + chatHelpText()); return true;
     case ChatCommand::Kind::Error: out("! " + cmd.text); return true;
   }

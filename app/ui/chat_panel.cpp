@@ -159,8 +159,10 @@ void UiApp::drawUserList(bool inline_) {
         std::snprintf(m_input, sizeof m_input, "/msg %s ", u.name.c_str());
         m_focusInput = true;
       }
-      if (m_mode == Mode::Hosting && !(u.flags & wire::UserInfo::kFlagHost) && ImGui::MenuItem("Remove from session"))
-        m_host->chatHub().kick(u.name, "");
+      if (m_mode == Mode::Hosting && !(u.flags & wire::UserInfo::kFlagHost)) {
+        if (ImGui::MenuItem("Remove from session")) m_host->chatHub().kick(u.name, "");
+        if (ImGui::MenuItem("Ban from session")) m_host->chatHub().ban(u.name, "");
+      }
       ImGui::EndPopup();
     }
     if (u.flags & wire::UserInfo::kFlagSharing) {
@@ -207,10 +209,16 @@ void UiApp::submitChatLine() {
     }
     case Kind::Quit: m_mode == Mode::Hosting ? void(m_confirmQuit = true) : leaveSession(); break;
     case Kind::Kick:
-      if (m_mode != Mode::Hosting || !m_host) m_chat.addLocal(session::ChatLine::Style::Notice, "Only the host can remove people.");
-      else if (!m_host->chatHub().kick(cmd.target, cmd.text))
-        m_chat.addLocal(session::ChatLine::Style::Notice, "No user named \"" + cmd.target + "\" is here.");
+    case Kind::Ban: {
+      const bool ban = cmd.kind == Kind::Ban;
+      if (m_mode != Mode::Hosting || !m_host)
+        m_chat.addLocal(session::ChatLine::Style::Notice, "Only the host can remove people.");
+      else if (!(ban ? m_host->chatHub().ban(cmd.target, cmd.text) : m_host->chatHub().kick(cmd.target, cmd.text)))
+        m_chat.addLocal(session::ChatLine::Style::Notice, "No one else named \"" + cmd.target + "\" is here.");
+      else if (ban)
+        m_chat.addLocal(session::ChatLine::Style::Notice, cmd.target + " is banned from this session.");
       break;
+    }
     case Kind::Help: m_chat.addLocal(session::ChatLine::Style::Notice, session::chatHelpText()); break;
     case Kind::Error: m_chat.addLocal(session::ChatLine::Style::Notice, cmd.text); break;
   }

@@ -35,7 +35,7 @@ class FakeLink : public PeerLink {
     flushed = true;
   }
   std::string address() const override { return "127.0.0.9:1"; }
-  std::uint32_t ipv4() const override { return 0x7F000009; }
+  std::uint32_t ipv4() const override { return ip; }
 
   // Decodes everything sent so far into (type, payload) pairs.
   std::vector<std::pair<MsgType, base::ByteVec>> frames() {
@@ -61,6 +61,7 @@ class FakeLink : public PeerLink {
   }
 
   std::mutex m;
+  std::uint32_t ip = 0x7F000009;
   base::ByteVec out;
   bool closed = false, flushed = false;
   Reason reason = Reason::None;
@@ -345,6 +346,82 @@ TEST_F(HubTest, KickRemovesByName) {
   EXPECT_EQ(b.link->all<SessionEnd>().size(), 1u);
   EXPECT_FALSE(hub->kick("nobody", ""));
   EXPECT_FALSE(a.link->closed);
+}
+
+TEST_F(HubTest, KickTakesEffectAtOnceEvenIfThePeerLingers) {
+  std::vector<std::uint32_t> left;
+  ChatHubConfig c = config();
+  c.onLeave = [&](std::uint32_t id) { left.push_back(id); };
+  hub = std::make_unique<ChatHub>(c);
+  Client a = join("a");
+  Client b = join("b");
+  const std::uint32_t bId = b.link->all<Welcome>().at(0).participantId;
+  ASSERT_TRUE(hub->kick("b", "be nice"));
+  // Before b's connection is gone: out of the user list, a told, b's screens closed, and
+  // anything b still sends is ignored.
+  auto users = hub->users();
+  ASSERT_EQ(users.size(), 1u);
+  EXPECT_EQ(users[0].name, "a");
+  EXPECT_EQ(a.link->all<UserList>().back().users.size(), 1u);
+  auto events = a.link->all<ChatEvent>();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().kind, ChatKind::Leave);
+  EXPECT_EQ(left, std::vector<std::uint32_t>{bId});
+  EXPECT_EQ(b.link->all<SessionEnd>().at(0).reason, "be nice");
+  Say s;
+  s.text = "still here?";
+  feed(b, s);
+  EXPECT_TRUE(a.link->all<ChatEvent>().back().kind == ChatKind::Leave);
+  // When the connection finally goes, nothing is announced twice.
+  hub->detach(b.id, Reason::IoEof, "gone");
+  EXPECT_EQ(left.size(), 1u);
+}
+
+TEST_F(HubTest, BanRefusesThatAddressForTheSession) {
+  ChatHubConfig c = config();
+  c.hostToken = 0x1234;
+  hub = std::make_unique<ChatHub>(c);
+  Client host;
+  host.id = hub->attach(host.link, now);
+  Hello hh;
+  hh.name = "alice";
+  hh.token = 0x1234;
+  feed(host, hh);
+  Client m;
+  m.link->ip = 0x0A000005;  // 10.0.0.5
+  m.id = hub->attach(m.link, now);
+  Hello mh;
+  mh.name = "mallory";
+  feed(m, mh);
+  EXPECT_FALSE(hub->ban("alice", ""));  // the host cannot ban itself
+  ASSERT_TRUE(hub->ban("mallory", ""));
+  EXPECT_TRUE(m.link->closed);
+  // Mallory comes back, under another name, from the same address: refused.
+  Client again;
+  again.link->ip = 0x0A000005;
+  again.id = hub->attach(again.link, now);
+  Hello ah;
+  ah.name = "not_mallory";
+  feed(again, ah);
+  auto rejects = again.link->all<Reject>();
+  ASSERT_EQ(rejects.size(), 1u);
+  EXPECT_EQ(rejects[0].code, RejectCode::Banned);
+  // Someone else is welcome; so is the host's own user, even on the same address.
+  Client carol;
+  carol.link->ip = 0x0A000006;
+  carol.id = hub->attach(carol.link, now);
+  Hello ch;
+  ch.name = "carol";
+  feed(carol, ch);
+  EXPECT_EQ(carol.link->all<Welcome>().size(), 1u);
+  Client host2;
+  host2.link->ip = 0x0A000005;
+  host2.id = hub->attach(host2.link, now);
+  Hello h2;
+  h2.name = "alice2";
+  h2.token = 0x1234;
+  feed(host2, h2);
+  EXPECT_EQ(host2.link->all<Welcome>().size(), 1u);
 }
 
 TEST_F(HubTest, HostTokenMarksTheHost) {

@@ -374,3 +374,12 @@ TEST(Trust, HostIdentityIsMadeOnceAndKeptPrivate) {
   EXPECT_NE(error.find("unusable"), std::string::npos) << error;
   std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
 }
+
+TEST(ChatLine, KickAndBan) {
+  ChatCommand c = parseChatLine("/ban mallory spamming");
+  EXPECT_EQ(c.kind, ChatCommand::Kind::Ban);
+  EXPECT_EQ(c.target, "mallory");
+  EXPECT_EQ(c.text, "spamming");
+  EXPECT_EQ(parseChatLine("/kick bob").kind, ChatCommand::Kind::Kick);
+  EXPECT_EQ(parseChatLine("/ban").kind, ChatCommand::Kind::Error);
+}
