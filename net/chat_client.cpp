@@ -16,6 +16,7 @@ void ChatClient::start(ChatClientConfig config) {
   s.heartbeatTimeoutUs = config.heartbeatTimeoutUs;
   s.wake = std::move(config.wake);
   s.tls = config.tls;
+  s.password = config.password;
   startLink(std::move(s), config.name, config.hostToken);
 }
 
@@ -96,6 +97,7 @@ void ChatClient::onEnded(const LinkEnd& end) {
   ev.sessionEnded = end.sessionEnded;
   ev.neverJoined = end.neverJoined;
   ev.hostKeyMismatch = end.hostKeyMismatch;
+  ev.needsPassword = end.needsPassword;
   events().pushPastCap(std::move(ev));  // the last event: it must arrive even if the queue is full
 }
 

@@ -30,6 +30,7 @@ struct ChatClientConfig {
   // Called on a network thread after an event is queued (the window wakes its loop).
   std::function<void()> wake;
   std::optional<TlsEngine::ClientTrust> tls;  // see ClientLinkSettings
+  std::string password;                       // the room password, if it has one
 };
 
 struct ChatClientEvent {
@@ -43,6 +44,7 @@ struct ChatClientEvent {
   bool sessionEnded = false;          // Disconnected: the host ended it or removed us
   bool neverJoined = false;           // Disconnected: connect or handshake failed
   bool hostKeyMismatch = false;       // Disconnected: the host's key is not the pinned one
+  bool needsPassword = false;         // Disconnected: the password was missing or wrong
 };
 
 class ChatClient : public ClientLink {

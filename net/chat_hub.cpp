@@ -35,6 +35,8 @@ struct ChatHub::Peer {
   std::string name;
   std::uint8_t flags = 0;
   std::uint64_t token = 0;
+  wire::Hello hello;              // AwaitProof: what it asked for
+  std::int64_t authFailedAtUs = 0;  // a failed proof is answered at this time + the delay
 };
 
 ChatHub::ChatHub(ChatHubConfig config) : m_config(std::move(config)) {}
@@ -98,6 +100,10 @@ void ChatHub::handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& 
   if (state == PeerState::AwaitHello) {
     if (type != wire::MsgType::Hello) return dropPeer(*peer, wire::Reason::ProtoState, "expected Hello first");
     return handleHello(peer, frame);
+  }
+  if (state == PeerState::AwaitProof) {
+    if (type != wire::MsgType::AuthProof) return dropPeer(*peer, wire::Reason::ProtoState, "expected the password proof");
+    return handleProof(peer, frame, nowUs);
   }
   switch (type) {
     case wire::MsgType::Say:
@@ -195,6 +201,59 @@ void ChatHub::handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& 
     peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
     return;
   }
+  if (!isHost && m_config.passwordRequired) {
+    const std::int64_t now = base::monoUs();
+    if (auto it = m_lockouts.find(peer->link->ipv4()); it != m_lockouts.end() && it->second.lockedUntilUs > now) {
+      wire::Reject r;
+      r.code = wire::RejectCode::LockedOut;
+      r.text = "too many wrong passwords from your address; try again in " +
+               std::to_string((it->second.lockedUntilUs - now) / 1'000'000 + 1) + " s";
+      peer->stopped = true;
+      peer->link->send(wire::encodeFrame(r));
+      peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
+      return;
+    }
+    peer->hello = hello;
+    peer->state = PeerState::AwaitProof;
+    wire::AuthChallenge c;
+    c.ops = m_config.kdf.ops;
+    c.memBytes = m_config.kdf.memBytes;
+    c.salt = m_config.kdf.salt;
+    peer->link->send(wire::encodeFrame(c));
+    return;
+  }
+  admitLocked(peer, hello);
+}
+
+void ChatHub::handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs) {
+  wire::AuthProofMsg m;
+  if (!wire::decodePayload(frame.payload, m)) return dropPeer(*peer, wire::Reason::ProtoMalformed, "bad password proof");
+  // The proof is bound to this TLS session: a replayed or relayed one does not match.
+  std::array<std::uint8_t, 32> exporter{};
+  peer->link->exporter(kAuthExporterLabel, exporter);
+  std::lock_guard lock(m_mutex);
+  const bool ok = proofsEqual(m.proof, authProof(m_config.roomKey, exporter, peer->hello.name));
+  Lockout& l = m_lockouts[peer->link->ipv4()];
+  if (ok) {
+    m_lockouts.erase(peer->link->ipv4());
+    admitLocked(peer, peer->hello);
+    return;
+  }
+  // Wrong: answered by tick() after the fixed delay, the same for every kind of failure.
+  if (++l.failures >= m_config.maxAuthFailures) {
+    l.nextLockUs = l.nextLockUs ? l.nextLockUs * 2 : m_config.lockoutUs;
+    l.lockedUntilUs = base::monoUs() + l.nextLockUs;
+    l.failures = 0;
+    HLOG_WARN(kTag, "lockout peer=%s for %lld s after repeated wrong passwords", peer->link->address().c_str(),
+              static_cast<long long>(l.nextLockUs / 1'000'000));
+  }
+  HLOG_INFO(kTag, "wrong password conn=#%llu peer=%s", static_cast<unsigned long long>(peer->id),
+            peer->link->address().c_str());
+  peer->authFailedAtUs = nowUs;
+  peer->stopped = true;  // nothing more it says matters
+}
+
+void ChatHub::admitLocked(const std::shared_ptr<Peer>& peer, const wire::Hello& hello) {
   if (m_shuttingDown) {
     wire::Reject r;
     r.code = wire::RejectCode::ShuttingDown;
@@ -339,14 +398,26 @@ std::uint32_t ChatHub::leaveRoomLocked(Peer& peer, wire::Reason reason) {
 void ChatHub::tick(std::int64_t nowUs) {
   std::vector<std::pair<std::shared_ptr<Peer>, wire::Reason>> expired;
   std::vector<std::shared_ptr<Peer>> needPing;
+  std::vector<std::shared_ptr<Peer>> authFailed;
   {
     std::lock_guard lock(m_mutex);
     for (const auto& [id, p] : m_peers) {
+      if (p->authFailedAtUs && nowUs - p->authFailedAtUs >= m_config.authFailureDelayUs) {
+        p->authFailedAtUs = 0;
+        authFailed.push_back(p);
+      }
       if (p->stopped) continue;
       PeerGuard::Watch w = p->guard.watch(nowUs, p->state == PeerState::Joined, m_config.guard);
       if (w.expired != wire::Reason::None) expired.emplace_back(p, w.expired);
       else if (w.pingDue) needPing.push_back(p);
     }
+  }
+  for (auto& p : authFailed) {
+    wire::Reject r;
+    r.code = wire::RejectCode::AuthFailed;
+    r.text = "wrong password";
+    p->link->send(wire::encodeFrame(r));
+    p->link->closeAfterFlush(wire::Reason::Rejected, r.text);
   }
   for (auto& [p, reason] : expired) dropPeer(*p, reason, "deadline passed");
   for (auto& p : needPing) p->link->send(wire::pingNow(static_cast<std::uint64_t>(nowUs)));

@@ -19,6 +19,7 @@
 
 #include "net/peer_guard.h"
 #include "net/peer_link.h"
+#include "net/room_auth.h"
 #include "net/wire/messages.h"
 #include "net/wire/reason.h"
 
@@ -35,6 +36,15 @@ struct ChatHubConfig {
   double chatBurst = wire::kChatBurst;
   // Told (outside the hub's lock) when a participant leaves, so its screen connections go too.
   std::function<void(std::uint32_t participantId)> onLeave;
+  // A room password: newcomers (not the host's own user) must prove they know K.
+  bool passwordRequired = false;
+  KdfParams kdf;
+  RoomKey roomKey{};
+  // Failed proofs: every failure is answered after the same delay; this many from one
+  // address lock it out, for lockoutUs, doubling each time.
+  std::int64_t authFailureDelayUs = 250'000;
+  int maxAuthFailures = 5;
+  std::int64_t lockoutUs = 60'000'000;
 };
 
 struct ChatHubStats {
@@ -74,13 +84,16 @@ class ChatHub : public ServerHub {
 
  private:
   // Removed: kicked or banned; out of the room at once, its connection still flushing.
-  enum class PeerState { AwaitHello, Joined, Removed, Closed };
+  enum class PeerState { AwaitHello, AwaitProof, Joined, Removed, Closed };
   struct Peer;
   std::shared_ptr<Peer> find(PeerId id) const;
   // Takes a joined participant out of the room (leave event, user list); returns its id for
   // onLeave (called outside the lock), or 0 if it was not in the room.
   std::uint32_t leaveRoomLocked(Peer& peer, wire::Reason reason);
   bool removeByName(const std::string& name, const std::string& why, bool banAddress);
+  void handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs);
+  // Lets a greeted (and, with a password, proven) peer into the room.
+  void admitLocked(const std::shared_ptr<Peer>& peer, const wire::Hello& hello);
   void handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs);
   void handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& frame);
   void handleSay(const std::shared_ptr<Peer>& peer, const std::string& to, const std::string& text);
@@ -96,6 +109,12 @@ class ChatHub : public ServerHub {
   mutable std::mutex m_mutex;
   std::map<PeerId, std::shared_ptr<Peer>> m_peers;
   std::set<std::uint32_t> m_bannedIpv4;
+  struct Lockout {
+    int failures = 0;
+    std::int64_t lockedUntilUs = 0;
+    std::int64_t nextLockUs = 0;
+  };
+  std::map<std::uint32_t, Lockout> m_lockouts;  // by IPv4
   std::deque<wire::ChatEvent> m_history;
   PeerId m_nextPeerId = 1;
   std::uint32_t m_nextParticipantId = 1;

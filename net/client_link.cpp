@@ -1,5 +1,7 @@
 #include "net/client_link.h"
 
+#include "net/room_auth.h"
+
 #include <chrono>
 
 #include "net/base/clock.h"
@@ -139,6 +141,30 @@ void ClientLink::onSecured() {
   m_haveHostKey = true;
 }
 
+// The room has a password: derive K from the host's salt (with parameters we accept) and
+// prove we know it, bound to this TLS session. Without a password, send a proof that fails,
+// so the host's reply is the same as for a wrong one.
+void ClientLink::answerChallenge(const wire::Frame& frame) {
+  wire::AuthChallenge c;
+  if (m_joined.load() || !wire::decodePayload(frame.payload, c)) {
+    return fail(wire::Reason::ProtoMalformed, "The host sent a malformed password challenge.");
+  }
+  KdfParams params;
+  params.ops = c.ops;
+  params.memBytes = c.memBytes;
+  params.salt = c.salt;
+  std::string why;
+  if (!kdfParamsAcceptable(params, why)) return fail(wire::Reason::Rejected, "Cannot join " + where() + ": " + why + ".");
+  RoomKey key{};
+  if (!m_settings.password.empty() && !deriveRoomKey(m_settings.password, params, key, why))
+    return fail(wire::Reason::Resource, "Cannot join " + where() + ": " + why + ".");
+  std::array<std::uint8_t, 32> exporter{};
+  m_conn->exportKeyingMaterial(kAuthExporterLabel, exporter);
+  wire::AuthProofMsg reply;
+  reply.proof = authProof(key, exporter, m_helloName);
+  m_conn->send(wire::encodeFrame(reply));
+}
+
 void ClientLink::sendPing() {
   ++m_pingsSent;
   m_conn->send(wire::pingNow(static_cast<std::uint64_t>(m_pingsSent)));
@@ -191,9 +217,21 @@ void ClientLink::handleFrame(const wire::Frame& frame) {
       wake();
       return;
     }
+    case wire::MsgType::AuthChallenge:
+      return answerChallenge(frame);
     case wire::MsgType::Reject: {
       wire::Reject r;
       if (!wire::decodePayload(frame.payload, r)) return bad("reject");
+      if (r.code == wire::RejectCode::AuthFailed || r.code == wire::RejectCode::LockedOut) {
+        {
+          std::lock_guard lock(m_mutex);
+          m_needsPassword = r.code == wire::RejectCode::AuthFailed;
+        }
+        return fail(wire::Reason::Rejected,
+                    r.code == wire::RejectCode::AuthFailed
+                        ? "Cannot join " + where() + ": " + (m_settings.password.empty() ? "this session needs a password." : "wrong password.")
+                        : "Cannot join " + where() + ": " + r.text);
+      }
       if (r.code == wire::RejectCode::VersionMismatch)
         return fail(wire::Reason::Rejected, "Cannot join " + where() + ": host speaks protocol " +
                                                 std::to_string(r.hostVersion) + ", this build speaks " +
@@ -248,6 +286,7 @@ void ClientLink::onClosed(wire::Reason reason, const std::string& detail) {
   {
     std::lock_guard lock(m_mutex);
     end.sessionEnded = m_sessionEnded;
+    end.needsPassword = m_needsPassword;
     end.text = m_endText;
   }
   end.neverJoined = !wasJoined && !end.sessionEnded;

@@ -33,6 +33,9 @@ struct ClientLinkSettings {
   std::optional<TlsEngine::ClientTrust> tls;
   // Read no faster than this (0: unlimited); see Connection::Options.
   std::int64_t readLimitBytesPerSec = 0;
+  // The room password, if the host asks for one (it never leaves this process: only a
+  // proof bound to this TLS session does; see net/room_auth.h).
+  std::string password;
 };
 
 // Why a client connection ended, in words for a person.
@@ -41,6 +44,7 @@ struct LinkEnd {
   bool sessionEnded = false;  // the host ended the session or removed us
   bool neverJoined = false;   // connect or handshake failed
   bool hostKeyMismatch = false;  // the host's key is not the one pinned: a hard stop
+  bool needsPassword = false;    // the room has a password and ours was missing or wrong
   wire::Reason reason = wire::Reason::None;
 };
 
@@ -89,6 +93,7 @@ class ClientLink : protected Connection::Handler {
   void onClosed(wire::Reason reason, const std::string& detail) override;
   void onSecured() override;
   void handleFrame(const wire::Frame& frame);
+  void answerChallenge(const wire::Frame& frame);
   void sendPing();
 
   const wire::PortKind m_port;
@@ -113,6 +118,7 @@ class ClientLink : protected Connection::Handler {
   mutable std::mutex m_mutex;  // guards the end state and the host key below
   std::string m_endText;  // decided by the first cause seen
   bool m_sessionEnded = false;
+  bool m_needsPassword = false;
   Fingerprint m_hostKey{};
   bool m_haveHostKey = false;
 };

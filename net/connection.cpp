@@ -27,6 +27,12 @@ Connection::~Connection() {
 
 void Connection::setTls(std::unique_ptr<TlsEngine> tls) { m_tls = std::move(tls); }
 
+bool Connection::exportKeyingMaterial(const std::string& label, std::span<std::uint8_t> out) const {
+  if (!m_tls) return false;
+  std::lock_guard tlsLock(m_tlsMutex);
+  return m_tls->handshakeDone() && m_tls->exportKeyingMaterial(label, out);
+}
+
 bool Connection::peerKey(Fingerprint& out) const {
   if (!m_tls) return false;
   std::lock_guard tlsLock(m_tlsMutex);

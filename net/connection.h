@@ -60,6 +60,8 @@ class Connection {
   void setTls(std::unique_ptr<TlsEngine> tls);
   // The peer's key once the TLS handshake is done; false before, or without TLS.
   bool peerKey(Fingerprint& out) const;
+  // The TLS exporter for `label` once the handshake is done; false before, or without TLS.
+  bool exportKeyingMaterial(const std::string& label, std::span<std::uint8_t> out) const;
   // Starts the reader and writer; `handler` must outlive join().
   bool start(Handler* handler);
   // Queues a whole frame; false if closing or over the queue cap (the latter closes with

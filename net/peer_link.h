@@ -23,6 +23,13 @@ class PeerLink {
   virtual void closeAfterFlush(wire::Reason reason, const std::string& detail) = 0;
   virtual std::string address() const = 0;
   virtual std::uint32_t ipv4() const = 0;
+  // The TLS session's exporter (RFC 8446 s.7.5) for `label`; false without TLS. Binds a
+  // password proof to this very connection.
+  virtual bool exporter(const std::string& label, std::span<std::uint8_t> out) const {
+    (void)label;
+    (void)out;
+    return false;
+  }
 };
 
 using PeerId = std::uint64_t;

@@ -24,6 +24,9 @@ struct TcpServer::Peer : PeerLink, Connection::Handler {
   }
   std::string address() const override { return m_conn.peerAddress(); }
   std::uint32_t ipv4() const override { return m_conn.peerIpv4(); }
+  bool exporter(const std::string& label, std::span<std::uint8_t> out) const override {
+    return m_conn.exportKeyingMaterial(label, out);
+  }
 
   void onReceive(std::span<const std::uint8_t> bytes) override { m_hub.receive(m_id, bytes, base::monoUs()); }
   void onClosed(wire::Reason reason, const std::string& detail) override { m_hub.detach(m_id, reason, detail); }

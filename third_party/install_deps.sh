@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config make clang
   libimgui-dev libglfw3-dev python3-glad libgl-dev
-  libsdl2-net-dev libstb-dev libturbojpeg0-dev libssl-dev
+  libsdl2-net-dev libstb-dev libturbojpeg0-dev libssl-dev libsodium-dev
   libx11-dev libxext-dev libxrandr-dev libxdamage-dev libxfixes-dev
   libgtest-dev
   xvfb xauth xdotool imagemagick x11-xserver-utils libgl1-mesa-dri fonts-dejavu-core

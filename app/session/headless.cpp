@@ -22,6 +22,7 @@
 #include "net/base/clock.h"
 #include "net/base/log.h"
 #include "net/chat_client.h"
+#include "net/room_auth.h"
 #include "net/tls_probe.h"
 
 namespace huddle::session {
@@ -175,6 +176,11 @@ int runHost(const Options& options) {
   config.screenPort = options.screenPort;
   config.hub.maxParticipants = static_cast<std::size_t>(options.maxParticipants);
   std::string error;
+  if (!roomPassword(options, config.password, error)) {
+    std::fprintf(stderr, "huddle: cannot read the room password: %s\n", error.c_str());
+    return 1;
+  }
+  if (options.generatePassword) config.password = net::generateRoomPassword();
   bool created = false;
   config.identity = loadOrCreateHostIdentity(configDir(), created, error);
   if (!config.identity) {
@@ -191,6 +197,8 @@ int runHost(const Options& options) {
       ". Its key code is " + net::shortCode(key) + ".");
   out("Others can join with an invite link (it carries the key code, so nobody can pose as this host):");
   for (const auto& addr : host.joinAddresses()) out("  " + inviteLink(addr, host.chatPort(), key));
+  if (options.generatePassword) out("The room password is " + config.password + " (tell it to those you invite).");
+  else if (!config.password.empty()) out("The room has a password: joiners need it.");
   out("Chat port " + std::to_string(host.chatPort()) + ", screen port " + std::to_string(host.screenPort()) +
       ". Lines you type are said in the chat. Ctrl+C ends the session.");
 
@@ -280,6 +288,10 @@ int runClient(const Options& options) {
   }
   config.host = target.host;
   config.port = target.port;
+  if (!roomPassword(options, config.password, error)) {
+    std::fprintf(stderr, "huddle: cannot read the room password: %s\n", error.c_str());
+    return 1;
+  }
   config.name = options.name.empty() ? "guest" : options.name;
   std::vector<std::string> warnings;
   const std::string knownPath = knownHostsPath();

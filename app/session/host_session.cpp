@@ -14,6 +14,13 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   m_config = config;
   net::ChatHubConfig hubConfig = config.hub;
   hubConfig.hostName = config.name;
+  if (!config.password.empty()) {
+    // The host keeps K, never the password (the KDF runs once, here).
+    if (std::string why = net::validateRoomPassword(config.password); !why.empty()) return error = "cannot host: " + why, false;
+    hubConfig.passwordRequired = true;
+    hubConfig.kdf = net::newKdfParams();
+    if (!net::deriveRoomKey(config.password, hubConfig.kdf, hubConfig.roomKey, error)) return false;
+  }
   // The host's own user proves it is the host with a secret that never leaves this process.
   std::random_device rd;
   hubConfig.hostToken = (std::uint64_t(rd()) << 32 | rd()) | 1;

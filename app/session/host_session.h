@@ -27,6 +27,8 @@ struct HostConfig {
   std::function<void()> wake;  // passed to the host's own user (see ChatClientConfig)
   // Both ports speak TLS 1.3 presenting this identity; null: plaintext (tests only).
   std::shared_ptr<const net::HostIdentity> identity;
+  // A room password (8+ characters); empty: anyone with the key code may join.
+  std::string password;
 };
 
 class HostSession {

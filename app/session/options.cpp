@@ -1,8 +1,10 @@
 #include "app/session/options.h"
 
+#include "app/session/config_files.h"
 #include "app/session/trust.h"
 
 #include <charconv>
+#include <cstdlib>
 
 #include "net/wire/messages.h"
 
@@ -82,6 +84,9 @@ std::string usageText() {
          "\n"
          "  --max-participants N how many may be in the session, the host included\n"
          "                       (2-64, default 16)\n"
+         "  --password-file FILE the room password (its first line): a host asks for it,\n"
+         "                       a client gives it; or set HUDDLE_PASSWORD\n"
+         "  --generate-password  host with a new random room password, shown to you\n"
          "  --trust-new-host     join a host met for the first time without asking to\n"
          "                       compare its key code (scripts; an invite link is safer)\n"
          "\n"
@@ -213,6 +218,11 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       std::string text;
       if (!needValue(text) || !parseSeconds(text, o.seconds) || o.seconds <= 0)
         return fail("option --seconds needs a number of seconds (more than 0)");
+    } else if (arg == "--password-file") {
+      if (!needValue(o.passwordFile) || o.passwordFile.empty()) return fail("option --password-file needs a file name");
+    } else if (arg == "--generate-password") {
+      if (hasInlineValue) return fail("option --generate-password takes no value");
+      o.generatePassword = true;
     } else if (arg == "--trust-new-host") {
       if (hasInlineValue) return fail("option --trust-new-host takes no value");
       o.trustNewHost = true;
@@ -248,10 +258,23 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
   }
   if (o.role == Role::Join && o.chatPort == 0) return fail("option --chat-port: 0 only makes sense when hosting");
   if ((o.watch || o.snapshot) && o.role != Role::Join) return fail("--watch and --snapshot need --join ADDR");
+  if (o.generatePassword && o.role == Role::Join) return fail("--generate-password is for hosting");
   // Snapshots and JSON figures are headless tools by nature; --watch alone in the window
   // opens the first shared screen.
   if ((o.snapshot || !o.statsJson.empty()) && !o.headless && o.role == Role::Join) o.headless = true;
   return r;
+}
+
+bool roomPassword(const Options& options, std::string& password, std::string& error) {
+  password.clear();
+  if (!options.passwordFile.empty()) {
+    std::string text;
+    if (!readSmallFile(options.passwordFile, 4096, text, error)) return false;
+    password = text.substr(0, text.find_first_of("\r\n"));
+    return true;
+  }
+  if (const char* env = std::getenv("HUDDLE_PASSWORD")) password = env;
+  return true;
 }
 
 }  // namespace huddle::session

@@ -15,6 +15,8 @@ struct Options {
   Role role = Role::Ask;
   std::string joinAddress;   // --join ADDR (host, host:port, or an invite link huddle://...)
   bool trustNewHost = false; // --trust-new-host: accept a host met for the first time
+  std::string passwordFile;  // --password-file FILE: the room password's first line
+  bool generatePassword = false;  // --generate-password (host)
   std::string name;          // --name NAME (empty: a default)
   std::uint16_t chatPort = 9999;
   std::uint16_t screenPort = 9998;
@@ -58,6 +60,9 @@ std::string usageText();
 // Splits "host", "host:port" into parts; the port falls back to `defaultPort`.
 bool splitHostPort(const std::string& address, std::string& host, std::uint16_t& port, std::uint16_t defaultPort,
                    std::string& error);
+// The room password from --password-file or $HUDDLE_PASSWORD; empty if neither is given.
+// False with `error` if the file cannot be read.
+bool roomPassword(const Options& options, std::string& password, std::string& error);
 // Parses a decimal int; false on anything else.
 bool parseInt(const std::string& text, int& value);
 // Parses "WIDTHxHEIGHT", each 1..8192.

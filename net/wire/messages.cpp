@@ -10,6 +10,8 @@ std::int64_t chatPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
     case MsgType::Hello:
     case MsgType::Welcome:
     case MsgType::Reject:
+    case MsgType::AuthChallenge:
+    case MsgType::AuthProof:
       return kMaxPreHandshakePayload;
     case MsgType::Ping:
     case MsgType::Pong:
@@ -124,6 +126,24 @@ void SessionEnd::write(Writer& w) const { w.str(reason); }
 bool SessionEnd::read(Reader& r) {
   reason = r.str(kMaxReasonBytes);
   return r.ok() && base::isValidUtf8(reason) && !base::hasForbiddenControls(reason, false);
+}
+
+void AuthChallenge::write(Writer& w) const {
+  w.u32(ops);
+  w.u32(memBytes);
+  w.raw(salt.data(), salt.size());
+}
+bool AuthChallenge::read(Reader& r) {
+  ops = r.u32();
+  memBytes = r.u32();
+  for (auto& b : salt) b = r.u8();
+  return r.ok();
+}
+
+void AuthProofMsg::write(Writer& w) const { w.raw(proof.data(), proof.size()); }
+bool AuthProofMsg::read(Reader& r) {
+  for (auto& b : proof) b = r.u8();
+  return r.ok();
 }
 
 void Notice::write(Writer& w) const { w.str(text); }

@@ -2,6 +2,7 @@
 // and read(); read() checks every length against net/wire/limits.h and text for UTF-8 before
 // the caller sees it. Thread: any (pure functions).
 #pragma once
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -24,6 +25,8 @@ enum class MsgType : std::uint16_t {
   Bye = 0x0006,         // C->H leaving on purpose
   SessionEnd = 0x0007,  // H->C the host ended the session (or removed this client)
   Notice = 0x0008,      // H->C a problem with something the client asked (no such user, ...)
+  AuthChallenge = 0x0009,  // H->C the room has a password: KDF parameters and salt
+  AuthProof = 0x000A,      // C->H HMAC(K, label | TLS exporter | name), see net/room_auth.h
   // Chat port.
   Say = 0x0101,         // C->H public message
   PrivateSay = 0x0102,  // C->H private message to one user
@@ -73,6 +76,24 @@ enum class RejectCode : std::uint16_t {
   SessionFull = 4,
   Banned = 5,
   ShuttingDown = 6,
+  AuthFailed = 7,   // wrong or missing room password (the same reply for every failure)
+  LockedOut = 8,    // too many failed attempts from this address; try later
+};
+
+struct AuthChallenge {
+  static constexpr MsgType kType = MsgType::AuthChallenge;
+  std::uint32_t ops = 0;
+  std::uint32_t memBytes = 0;
+  std::array<std::uint8_t, 16> salt{};
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+struct AuthProofMsg {
+  static constexpr MsgType kType = MsgType::AuthProof;
+  std::array<std::uint8_t, 32> proof{};
+  void write(Writer& w) const;
+  bool read(Reader& r);
 };
 
 struct Reject {

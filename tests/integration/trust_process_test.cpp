@@ -140,3 +140,36 @@ TEST(Trust, HostRefusesAKeyOthersCanRead) {
   EXPECT_NE(host.output().find("can be read by others"), std::string::npos) << host.output();
   EXPECT_NE(host.output().find("chmod 600"), std::string::npos) << host.output();
 }
+
+TEST(Trust, RoomPasswordAdmitsOnlyThoseWhoKnowIt) {
+  Folders f;
+  std::filesystem::create_directories(f.root);
+  const std::string pwFile = f.root + "/room-password";
+  std::ofstream(pwFile) << "open sesame 42\n";
+  std::vector<std::string> args = hostArgs("alice", "0");
+  args.insert(args.end(), {"--password-file", pwFile});
+  Subprocess host(args, {f.env("host")});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  EXPECT_NE(host.output().find("has a password"), std::string::npos) << host.output();
+  EXPECT_EQ(host.output().find("open sesame"), std::string::npos) << "the password is not printed";
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  // Without it, and with a wrong one: the same plain answer, and nobody joins.
+  Subprocess none({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"}, {f.env("bob")});
+  EXPECT_EQ(none.wait(10000), 1);
+  EXPECT_NE(none.output().find("needs a password"), std::string::npos) << none.output();
+  Subprocess wrong({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"},
+                   {f.env("bob"), "HUDDLE_PASSWORD=open sesame 43"});
+  EXPECT_EQ(wrong.wait(10000), 1);
+  EXPECT_NE(wrong.output().find("wrong password"), std::string::npos) << wrong.output();
+  EXPECT_EQ(host.output().find("bob joined"), std::string::npos) << host.output();
+  // With it (from a file, like the host), in, and chatting.
+  Subprocess right({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob", "--password-file", pwFile},
+                   {f.env("bob")});
+  ASSERT_TRUE(right.waitForOutput("as bob", 10000)) << right.output();
+  right.writeLine("hello with the password");
+  EXPECT_TRUE(host.waitForOutput("bob: hello with the password", 10000)) << host.output();
+  right.closeStdin();
+  EXPECT_EQ(right.wait(10000), 0);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
+}

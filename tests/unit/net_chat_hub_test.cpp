@@ -36,6 +36,10 @@ class FakeLink : public PeerLink {
   }
   std::string address() const override { return "127.0.0.9:1"; }
   std::uint32_t ipv4() const override { return ip; }
+  bool exporter(const std::string&, std::span<std::uint8_t> outBytes) const override {
+    std::fill(outBytes.begin(), outBytes.end(), exporterByte);
+    return true;
+  }
 
   // Decodes everything sent so far into (type, payload) pairs.
   std::vector<std::pair<MsgType, base::ByteVec>> frames() {
@@ -62,6 +66,7 @@ class FakeLink : public PeerLink {
 
   std::mutex m;
   std::uint32_t ip = 0x7F000009;
+  std::uint8_t exporterByte = 0x11;  // stands for this connection's TLS session
   base::ByteVec out;
   bool closed = false, flushed = false;
   Reason reason = Reason::None;
@@ -439,4 +444,96 @@ TEST_F(HubTest, HostTokenMarksTheHost) {
   ASSERT_EQ(users.size(), 2u);
   EXPECT_TRUE(users[0].flags & UserInfo::kFlagHost);
   EXPECT_FALSE(users[1].flags & UserInfo::kFlagHost);
+}
+
+class PasswordHubTest : public HubTest {
+ protected:
+  void SetUp() override {
+    ChatHubConfig c = config();
+    c.passwordRequired = true;
+    c.roomKey.fill(0x42);  // K, as the host derived it
+    c.hostToken = 0x77;
+    hub = std::make_unique<ChatHub>(c);
+  }
+  // Says Hello and answers the challenge with a proof made from `key` over `exporterByte`.
+  Client tryJoin(const std::string& name, std::uint8_t keyByte, std::uint8_t proofExporterByte, std::uint32_t ip = 0x0A000001) {
+    Client c;
+    c.link->ip = ip;
+    c.id = hub->attach(c.link, now);
+    Hello h;
+    h.name = name;
+    feed(c, h);
+    EXPECT_EQ(c.link->all<AuthChallenge>().size(), 1u) << name;
+    huddle::net::RoomKey key{};
+    key.fill(keyByte);
+    std::array<std::uint8_t, 32> exporter{};
+    exporter.fill(proofExporterByte);
+    AuthProofMsg p;
+    p.proof = huddle::net::authProof(key, exporter, name);
+    feed(c, p);
+    return c;
+  }
+};
+
+TEST_F(PasswordHubTest, TheRightProofJoins) {
+  Client c = tryJoin("bob", 0x42, 0x11);
+  EXPECT_EQ(c.link->all<Welcome>().size(), 1u);
+  EXPECT_FALSE(c.link->closed);
+}
+
+TEST_F(PasswordHubTest, WrongRelayedOrMissingProofsGetOneAnswerAfterTheDelay) {
+  Client wrong = tryJoin("bob", 0x43, 0x11);          // another password
+  Client relayed = tryJoin("eve", 0x42, 0x99);        // right K, another TLS session (a relay)
+  // Nothing is said at once: the answer waits for the fixed delay.
+  EXPECT_TRUE(wrong.link->all<Reject>().empty());
+  now += 100'000;
+  hub->tick(now);
+  EXPECT_TRUE(wrong.link->all<Reject>().empty());
+  now += 200'000;
+  hub->tick(now);
+  for (Client* c : {&wrong, &relayed}) {
+    auto r = c->link->all<Reject>();
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].code, RejectCode::AuthFailed);
+    EXPECT_EQ(r[0].text, "wrong password");
+    EXPECT_TRUE(c->link->closed);
+    EXPECT_TRUE(c->link->all<Welcome>().empty());
+  }
+  // Anything but a proof after the challenge is a protocol error.
+  Client rude;
+  rude.link->ip = 0x0A000009;
+  rude.id = hub->attach(rude.link, now);
+  Hello h;
+  h.name = "rude";
+  feed(rude, h);
+  Say s;
+  s.text = "let me in";
+  feed(rude, s);
+  EXPECT_TRUE(rude.link->closed);
+  EXPECT_TRUE(rude.link->all<Welcome>().empty());
+}
+
+TEST_F(PasswordHubTest, FiveFailuresLockTheAddressOutButNotOthersOrTheHost) {
+  for (int i = 0; i < 5; ++i) tryJoin("guess" + std::to_string(i), 0x50 + static_cast<std::uint8_t>(i), 0x11, 0x0A000002);
+  Client locked;
+  locked.link->ip = 0x0A000002;
+  locked.id = hub->attach(locked.link, now);
+  Hello h;
+  h.name = "again";
+  feed(locked, h);
+  auto r = locked.link->all<Reject>();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].code, RejectCode::LockedOut);
+  EXPECT_TRUE(locked.link->all<AuthChallenge>().empty());
+  // Another address still gets in with the password; the host's own user needs none.
+  EXPECT_EQ(tryJoin("carol", 0x42, 0x11, 0x0A000003).link->all<Welcome>().size(), 1u);
+  Client host;
+  host.link->ip = 0x0A000002;
+  host.id = hub->attach(host.link, now);
+  Hello hh;
+  hh.name = "alice";
+  hh.token = 0x77;
+  feed(host, hh);
+  EXPECT_TRUE(host.link->all<AuthChallenge>().empty());
+  EXPECT_EQ(host.link->all<Welcome>().size(), 1u);
 }
