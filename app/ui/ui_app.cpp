@@ -51,6 +51,13 @@ UiApp::UiApp(const session::Options& options, std::function<void()> wake, Window
     m_autoShare = true;
   }
   m_autoWatch = options.watch;
+  std::string password, passwordError;
+  if (!session::roomPassword(options, password, passwordError)) {
+    m_status = "Cannot read the room password: " + passwordError;
+    m_statusIsError = true;
+  }
+  if (options.generatePassword) password = net::generateRoomPassword();
+  copyInto(options.role == session::Role::Join ? m_joinPassword : m_hostPassword, sizeof m_hostPassword, password);
   if (options.role == session::Role::Join) {
     std::string host, error;
     std::uint16_t port = 0;
@@ -143,6 +150,7 @@ void UiApp::startHosting() {
     return;
   }
   config.identity = m_identity;
+  config.password = m_hostPassword;
   auto host = std::make_unique<session::HostSession>();
   if (!host->start(config, error)) {
     m_status = error;
@@ -251,6 +259,30 @@ void UiApp::drawNewHostPopup() {
   ImGui::EndPopup();
 }
 
+// The session needs a password (or ours was wrong): ask, then join again with the same pin.
+void UiApp::drawPasswordPopup() {
+  if (m_askPassword) {
+    ImGui::OpenPopup("Password");
+    m_askPassword = false;
+    m_focusInput = false;
+  }
+  ImVec2 centre = ImGui::GetMainViewport()->GetCenter();
+  ImGui::SetNextWindowPos(centre, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+  if (!ImGui::BeginPopupModal("Password", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) return;
+  ImGui::TextUnformatted(m_joinPassword[0] ? "That password was not right. Try again:" : "This session needs a password:");
+  if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+  const bool enter = ImGui::InputText("##pw", m_joinPassword, sizeof m_joinPassword,
+                                      ImGuiInputTextFlags_Password | ImGuiInputTextFlags_EnterReturnsTrue);
+  if (ImGui::Button("Join", ImVec2(120, 0)) || enter) {
+    leaveSession();
+    connectJoining(m_pin, m_rememberHost);
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Cancel", ImVec2(120, 0)) || keyPressed(ImGuiKey_Escape)) ImGui::CloseCurrentPopup();
+  ImGui::EndPopup();
+}
+
 void UiApp::connectJoining(const net::TlsEngine::ClientTrust& pin, bool remember) {
   m_pin = pin;
   m_rememberHost = remember;
@@ -260,6 +292,7 @@ void UiApp::connectJoining(const net::TlsEngine::ClientTrust& pin, bool remember
   config.name = m_name;
   config.wake = m_wake;
   config.tls = pin;
+  config.password = m_joinPassword;
   m_client = std::make_unique<net::ChatClient>();
   m_client->start(config);
   m_mode = Mode::Joined;
@@ -350,7 +383,8 @@ void UiApp::pumpEvents() {
       if (ev.hostKeyMismatch) m_status += "\n\n" + session::changedKeyAdvice(m_target);
       m_statusIsError = !ev.sessionEnded;
       m_lostConnection = m_mode == Mode::Joined;
-      m_showLost = m_lostConnection && !m_leaving;
+      m_askPassword = ev.needsPassword;
+      m_showLost = m_lostConnection && !m_leaving && !ev.needsPassword;
       if (m_screen) m_screen->leave();
     }
   }
@@ -400,6 +434,7 @@ void UiApp::draw(float widthPx, float heightPx) {
   drawQuitConfirm();
   drawConnectionLost();
   drawNewHostPopup();
+  drawPasswordPopup();
   // Layout changes are saved a moment after the user stops dragging.
   const double now = static_cast<double>(base::monoUs()) / 1e6;
   if (m_layoutDirty && !ImGui::IsMouseDown(ImGuiMouseButton_Left) && now - m_lastSaveAt > 1.0) {
@@ -498,14 +533,27 @@ void UiApp::drawConnectionPanel() {
       ImGui::InputInt("Screen port", &m_settings.screenPort, 0);
       m_settings.chatPort = std::clamp(m_settings.chatPort, 0, 65535);
       m_settings.screenPort = std::clamp(m_settings.screenPort, 0, 65535);
+      ImGui::InputText("Password", m_hostPassword, sizeof m_hostPassword, ImGuiInputTextFlags_Password);
+      ImGui::SameLine();
+      if (ImGui::SmallButton("New")) copyInto(m_hostPassword, sizeof m_hostPassword, net::generateRoomPassword());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Make a random room password (leave empty for none)");
       ImGui::Checkbox("Share my screen once hosting", &m_autoShare);
-      if (ImGui::Button("Start hosting", ImVec2(-1, 0)) && validName("start")) startHosting();
+      if (ImGui::Button("Start hosting", ImVec2(-1, 0)) && validName("start")) {
+        if (std::string why = net::validateRoomPassword(m_hostPassword); m_hostPassword[0] && !why.empty()) {
+          m_status = "Cannot start: " + why + ".";
+          m_statusIsError = true;
+        } else {
+          startHosting();
+        }
+      }
     }
     ImGui::Spacing();
     if (ImGui::CollapsingHeader("Join a session", ImGuiTreeNodeFlags_DefaultOpen)) {
       ImGui::InputText("Address", m_address, sizeof m_address);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("A host name or address, or paste an invite link (huddle://...)");
       ImGui::InputInt("Port##join", &m_settings.chatPort, 0);
+      ImGui::InputText("Password##join", m_joinPassword, sizeof m_joinPassword, ImGuiInputTextFlags_Password);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Only if the host set a room password");
       m_settings.chatPort = std::clamp(m_settings.chatPort, 0, 65535);
       if (ImGui::Button("Join", ImVec2(-1, 0)) && validName("join")) {
         if (m_settings.chatPort == 0) {
@@ -531,6 +579,15 @@ void UiApp::drawConnectionPanel() {
       ImGui::PopID();
     }
     ImGui::TextDisabled("Chat port %u, screen port %u", m_host->chatPort(), m_host->screenPort());
+    if (m_hostPassword[0]) {
+      // Shown only while hovered: people nearby should not read it off the screen.
+      ImGui::TextUnformatted("Room password:");
+      ImGui::SameLine();
+      ImGui::TextDisabled("(hover to show)");
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", m_hostPassword);
+      ImGui::SameLine();
+      if (ImGui::SmallButton("Copy##pw")) ImGui::SetClipboardText(m_hostPassword);
+    }
     ImGui::Spacing();
     if (ImGui::Button("End session", ImVec2(-1, 0))) m_confirmQuit = true;
   } else {

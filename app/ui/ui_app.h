@@ -76,6 +76,7 @@ class UiApp {
   void connectJoining(const net::TlsEngine::ClientTrust& pin, bool remember);
   void pollProbe();
   void drawNewHostPopup();
+  void drawPasswordPopup();
   void startScreenSession(std::uint16_t screenPort, const std::string& name);
   void leaveSession();
   net::ChatClient* chatClient();
@@ -135,12 +136,15 @@ class UiApp {
   };
   std::shared_ptr<Probe> m_probe;
   std::future<bool> m_probeDone;
-  bool m_askTrust = false;  // open the "New host" popup next frame
+  bool m_askTrust = false;     // open the "New host" popup next frame
+  bool m_askPassword = false;  // open the "Password" popup next frame
 
   // Connection form and sharing choices (persisted through m_settings).
   session::AppSettings m_settings;
   char m_name[64] = "";
   char m_address[128] = "127.0.0.1";
+  char m_hostPassword[129] = "";  // the room password when hosting (optional)
+  char m_joinPassword[129] = "";  // the password to give when joining
   std::string m_shareError;
   std::vector<capture::X11Monitor> m_monitors;  // for "One monitor", refreshed now and then
   double m_monitorsAt = -10;
