@@ -12,6 +12,11 @@ using namespace huddle;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   net::ChatHubConfig config;
   config.hostName = "alice";
+  // Odd first bytes: a room with a password, so the challenge and proof are fuzzed too.
+  if (size > 0 && (data[0] & 1)) {
+    config.passwordRequired = true;
+    config.roomKey.fill(0x42);
+  }
   net::ChatHub hub(config);
   std::int64_t now = 1'000'000'000;
   auto good = std::make_shared<fuzz::SinkLink>();

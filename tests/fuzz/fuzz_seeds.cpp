@@ -70,6 +70,17 @@ int main(int argc, char** argv) {
     append(s, wire::encodeFrame(wire::Bye{}));
     write(root / "chat_host", "session-" + std::to_string(chunk), s);
   }
+  {
+    // A room with a password (odd first byte): Hello, then a proof.
+    Bytes s{9};
+    wire::Hello hello;
+    hello.name = "mallory";
+    append(s, wire::encodeFrame(hello));
+    wire::AuthProofMsg proof;
+    proof.proof.fill(0x5A);
+    append(s, wire::encodeFrame(proof));
+    write(root / "chat_host", "password-proof", s);
+  }
 
   // Screen host: log in, publish a stream with real tiles, watch it.
   {
