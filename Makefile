@@ -9,8 +9,9 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stack
           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp
 
 FUZZ_BUILD ?= build-fuzz
+TSAN_BUILD ?= build-tsan
 
-.PHONY: run test test-release test-sanitizers test-fuzz bench build deps clean
+.PHONY: run test test-release test-sanitizers test-tsan test-fuzz bench build deps clean
 
 deps:
 	@third_party/install_deps.sh
@@ -25,9 +26,9 @@ build: deps $(BUILD)/CMakeCache.txt
 run: build
 	$(BUILD)/app/huddle $(ARGS)
 
-# Every test, in the release build and again under AddressSanitizer + UndefinedBehaviorSanitizer,
-# then each fuzz target for 45 s (FUZZ_SECONDS) after replaying its saved crashes.
-test: test-release test-sanitizers test-fuzz
+# Every test, in the release build and again under AddressSanitizer + UndefinedBehaviorSanitizer
+# and under ThreadSanitizer, then each fuzz target for 45 s (FUZZ_SECONDS) after replaying its saved crashes.
+test: test-release test-sanitizers test-tsan test-fuzz
 
 test-release: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 300
@@ -38,6 +39,13 @@ test-sanitizers: deps
 	  -DHUDDLE_BUILD_BENCH=OFF
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 	$(SAN_ENV) ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) --timeout 300
+
+# The same under ThreadSanitizer (the soak is left out: TSan makes it take minutes).
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) $(CMAKE_FLAGS) -DHUDDLE_SANITIZE=thread -DHUDDLE_BUILD_GUI=OFF -DHUDDLE_BUILD_BENCH=OFF
+	cmake --build $(TSAN_BUILD) -j $(JOBS)
+	TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/sanitizers/tsan.supp" \
+	  ctest --test-dir $(TSAN_BUILD) --output-on-failure -j $(JOBS) --timeout 300 -E '^Soak\.'
 
 # libFuzzer targets built with clang, ASan and UBSan.
 test-fuzz: deps
@@ -52,4 +60,4 @@ bench: build
 	$(BUILD)/tests/bench/huddle-bench --json $(BUILD)/huddle-bench.json $(ARGS)
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <future>
 #include <ifaddrs.h>
+#include <netdb.h>
 #include <mutex>
 #include <netinet/in.h>
 #include <sys/resource.h>
@@ -228,6 +229,21 @@ struct ConnectAttempt {
 };
 }  // namespace
 
+// getaddrinfo, not SDLNet_ResolveHost: SDL_net resolves with gethostbyname, which is not
+// safe on several threads at once (connects run on their own threads).
+static bool resolveIpv4(const std::string& host, std::uint16_t port, IPaddress& out) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || !found) return false;
+  const auto* sin = reinterpret_cast<const sockaddr_in*>(found->ai_addr);
+  out.host = sin->sin_addr.s_addr;  // both in network byte order
+  out.port = htons(port);
+  freeaddrinfo(found);
+  return true;
+}
+
 ConnectResult connectTcp(const std::string& host, std::uint16_t port, int timeoutMs,
                          const std::atomic<bool>* cancel) {
   std::string where = host + ":" + std::to_string(port);
@@ -242,7 +258,7 @@ ConnectResult connectTcp(const std::string& host, std::uint16_t port, int timeou
     std::thread([attempt, host, port, where] {
       ConnectResult r;
       IPaddress addr{};
-      if (SDLNet_ResolveHost(&addr, host.c_str(), port) != 0) {
+      if (!resolveIpv4(host, port, addr)) {
         r.error = "Failed to connect to " + where + ": unknown host";
       } else {
         errno = 0;
