@@ -58,6 +58,7 @@ void ChatClient::onWelcome(const wire::Welcome& w) {
   ev.text = w.name;
   ev.hostName = w.hostName;
   ev.screenPort = w.screenPort;
+  ev.sessionId = w.sessionId;
   emit(std::move(ev));
 }
 

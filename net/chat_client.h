@@ -41,6 +41,7 @@ struct ChatClientEvent {
   std::string text;                   // Connected: our final name; Notice; Disconnected: why
   std::string hostName;               // Connected
   std::uint16_t screenPort = 0;       // Connected: the host's screen port
+  std::uint64_t sessionId = 0;        // Connected: which hosted session (same after a blip)
   bool sessionEnded = false;          // Disconnected: the host ended it or removed us
   bool neverJoined = false;           // Disconnected: connect or handshake failed
   bool hostKeyMismatch = false;       // Disconnected: the host's key is not the pinned one

@@ -39,7 +39,10 @@ struct ChatHub::Peer {
   std::int64_t authFailedAtUs = 0;  // a failed proof is answered at this time + the delay
 };
 
-ChatHub::ChatHub(ChatHubConfig config) : m_config(std::move(config)) {}
+ChatHub::ChatHub(ChatHubConfig config) : m_config(std::move(config)) {
+  std::random_device rd;
+  m_sessionId = (std::uint64_t(rd()) << 32 | rd()) | 1;
+}
 ChatHub::~ChatHub() = default;
 
 std::shared_ptr<ChatHub::Peer> ChatHub::find(PeerId id) const {
@@ -289,6 +292,7 @@ void ChatHub::admitLocked(const std::shared_ptr<Peer>& peer, const wire::Hello& 
   welcome.serverTimeUs = base::wallUs();
   welcome.token = peer->token;
   welcome.screenPort = m_screenPort;
+  welcome.sessionId = m_sessionId;
   peer->link->send(wire::encodeFrame(welcome));
   // History first, then the live join event: the newcomer sees one continuous order.
   for (wire::ChatEvent past : m_history) {

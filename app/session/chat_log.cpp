@@ -21,14 +21,21 @@ void ChatLog::addLocal(ChatLine::Style style, const std::string& text) {
 bool ChatLog::apply(const net::ChatClientEvent& ev) {
   using Kind = net::ChatClientEvent::Kind;
   switch (ev.kind) {
-    case Kind::Connected:
+    case Kind::Connected: {
+      const bool sameSession = ev.sessionId != 0 && ev.sessionId == m_sessionId;
+      m_resuming = sameSession && m_lastSeq > 0;
+      m_replayOverlaps = false;
+      if (!sameSession) m_lastSeq = 0;
+      m_sessionId = ev.sessionId;
       m_connected = true;
       m_selfName = ev.text;
       m_hostName = ev.hostName;
       m_endText.clear();
       m_sessionEnded = false;
-      addLocal(ChatLine::Style::System, "Joined the session of " + ev.hostName + " as " + ev.text + ".");
+      addLocal(ChatLine::Style::System, (sameSession ? "Back in the session of " : "Joined the session of ") +
+                                            ev.hostName + " as " + ev.text + ".");
       return true;
+    }
     case Kind::Users:
       m_users = ev.users;
       return false;
@@ -44,6 +51,23 @@ bool ChatLog::apply(const net::ChatClientEvent& ev) {
       return true;
     case Kind::Chat: {
       const wire::ChatEvent& c = ev.chat;
+      const bool replayed = c.flags & wire::ChatEvent::kFlagHistory;
+      if (m_resuming && replayed) {
+        if (c.seq <= m_lastSeq) {  // seen before the drop: once is enough
+          m_replayOverlaps = true;
+          return false;
+        }
+        if (!m_replayOverlaps) {
+          // The host's history does not reach back to what we last saw: some of what was
+          // said while we were away fell out of it.
+          addLocal(ChatLine::Style::Notice, "Some messages from while you were away may be missing "
+                                            "(the host keeps the last " + std::to_string(wire::kHistoryMessages) + ").");
+          m_replayOverlaps = true;  // say it once
+        }
+      } else if (!replayed) {
+        m_resuming = false;
+      }
+      m_lastSeq = std::max(m_lastSeq, c.seq);
       ChatLine l;
       l.timeUs = c.timeUs;
       l.from = c.from;

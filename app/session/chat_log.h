@@ -25,7 +25,9 @@ class ChatLog {
  public:
   explicit ChatLog(std::size_t maxLines = 5000) : m_maxLines(maxLines) {}
 
-  // Applies one event; returns true if it added a line.
+  // Applies one event; returns true if it added a line. Back in the same session after a
+  // reconnect, the host's history replay adds only what was missed, once, and says so if
+  // more was missed than the host keeps.
   bool apply(const net::ChatClientEvent& ev);
   // Adds a local line (command feedback, errors) that never crossed the network.
   void addLocal(ChatLine::Style style, const std::string& text);
@@ -56,6 +58,10 @@ class ChatLog {
   std::vector<wire::UserInfo> m_users;
   std::string m_selfName, m_hostName, m_endText;
   bool m_connected = false, m_sessionEnded = false;
+  std::uint64_t m_sessionId = 0;
+  std::uint64_t m_lastSeq = 0;  // newest chat event seen in this session
+  bool m_resuming = false;      // replayed history after a reconnect is being deduplicated
+  bool m_replayOverlaps = false;  // the replay reached back to what we had
   int m_unread = 0;
 };
 

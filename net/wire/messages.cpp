@@ -77,6 +77,7 @@ void Welcome::write(Writer& w) const {
   w.i64(serverTimeUs);
   w.u64(token);
   w.u16(screenPort);
+  w.u64(sessionId);
 }
 bool Welcome::read(Reader& r) {
   version = r.u16();
@@ -86,6 +87,7 @@ bool Welcome::read(Reader& r) {
   serverTimeUs = r.i64();
   token = r.u64();
   screenPort = r.u16();
+  sessionId = r.u64();
   return r.ok() && base::isValidUtf8(name) && base::isValidUtf8(hostName);
 }
 

@@ -65,6 +65,8 @@ struct Welcome {
   std::int64_t serverTimeUs = 0;
   std::uint64_t token = 0;
   std::uint16_t screenPort = 0;  // chat port: where this session's screens are served
+  std::uint64_t sessionId = 0;   // random per hosted session: a reconnecting client knows
+                                 // whether it is back in the same one (chat seqs continue)
   void write(Writer& w) const;
   bool read(Reader& r);
 };

@@ -383,3 +383,73 @@ TEST(ChatLine, KickAndBan) {
   EXPECT_EQ(parseChatLine("/kick bob").kind, ChatCommand::Kind::Kick);
   EXPECT_EQ(parseChatLine("/ban").kind, ChatCommand::Kind::Error);
 }
+
+namespace {
+huddle::net::ChatClientEvent connected(std::uint64_t session) {
+  huddle::net::ChatClientEvent ev;
+  ev.kind = huddle::net::ChatClientEvent::Kind::Connected;
+  ev.text = "bob";
+  ev.hostName = "alice";
+  ev.sessionId = session;
+  return ev;
+}
+huddle::net::ChatClientEvent said(std::uint64_t seq, const std::string& text, bool history) {
+  huddle::net::ChatClientEvent ev;
+  ev.kind = huddle::net::ChatClientEvent::Kind::Chat;
+  ev.chat.seq = seq;
+  ev.chat.from = "carol";
+  ev.chat.text = text;
+  if (history) ev.chat.flags = huddle::wire::ChatEvent::kFlagHistory;
+  return ev;
+}
+int countText(const ChatLog& log, const std::string& text) {
+  int n = 0;
+  for (const auto& l : log.lines()) n += l.text.find(text) != std::string::npos;
+  return n;
+}
+}  // namespace
+
+TEST(ChatLog, AfterAReconnectMissedMessagesAppearOnceAndInOrder) {
+  ChatLog log;
+  log.apply(connected(7));
+  log.apply(said(1, "one", true));
+  log.apply(said(2, "two", false));
+  log.apply(said(3, "three", false));
+  huddle::net::ChatClientEvent gone;
+  gone.kind = huddle::net::ChatClientEvent::Kind::Disconnected;
+  gone.text = "Lost connection";
+  log.apply(gone);
+  // Back in the same session: the host replays its history, which overlaps what we had.
+  log.apply(connected(7));
+  EXPECT_EQ(countText(log, "Back in the session"), 1);
+  for (auto [seq, text] : {std::pair{1, "one"}, {2, "two"}, {3, "three"}, {4, "four"}, {5, "five"}})
+    log.apply(said(seq, text, true));
+  log.apply(said(6, "six", false));
+  for (const char* t : {"one", "two", "three", "four", "five", "six"}) EXPECT_EQ(countText(log, t), 1) << t;
+  EXPECT_EQ(countText(log, "may be missing"), 0);
+  std::vector<std::string> order;
+  for (const auto& l : log.lines())
+    if (l.from == "carol") order.push_back(l.text);
+  EXPECT_EQ(order, (std::vector<std::string>{"one", "two", "three", "four", "five", "six"}));
+}
+
+TEST(ChatLog, AGapLongerThanTheHostsHistoryIsSaid) {
+  ChatLog log;
+  log.apply(connected(7));
+  log.apply(said(10, "ten", false));
+  log.apply(connected(7));
+  log.apply(said(900, "much later", true));  // the ring no longer reaches back to 10
+  log.apply(said(901, "and more", true));
+  EXPECT_EQ(countText(log, "may be missing"), 1);
+  EXPECT_EQ(countText(log, "much later"), 1);
+}
+
+TEST(ChatLog, ANewSessionStartsAfresh) {
+  ChatLog log;
+  log.apply(connected(7));
+  log.apply(said(5, "old session", false));
+  log.apply(connected(8));  // the host was restarted: seqs start again
+  log.apply(said(1, "new one", true));
+  EXPECT_EQ(countText(log, "new one"), 1);
+  EXPECT_EQ(countText(log, "Joined the session"), 2);
+}
