@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <poll.h>
+#include <random>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include "app/session/chat_command.h"
 #include "app/session/chat_log.h"
 #include "app/session/config_files.h"
+#include "app/session/reconnect.h"
 #include "app/session/trust.h"
 #include "app/session/host_session.h"
 #include "app/session/screen_session.h"
@@ -303,8 +305,13 @@ int runClient(const Options& options) {
   bool remember = false;
   if (!decideTrust(options, target, known, input, early, pin, remember)) return 1;
   config.tls = pin;
-  net::ChatClient client;
-  client.start(config);
+  auto client = std::make_unique<net::ChatClient>();
+  client->start(config);
+  // Losing the host (not being sent away): come back by ourselves, typed lines kept.
+  bool reconnecting = false;
+  int attempt = 0;
+  std::int64_t retryAtUs = 0;
+  std::mt19937 jitter{std::random_device{}()};
 
   std::vector<std::string> lines;
   ChatLog log;
@@ -315,7 +322,7 @@ int runClient(const Options& options) {
   auto leave = [&] {
     leaving = true;
     if (v.screen) v.screen->leave();
-    client.leave();
+    client->leave();
   };
   while (true) {
     if (g_signal.load() != 0 && !leaving) leave();
@@ -326,9 +333,17 @@ int runClient(const Options& options) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     early.insert(early.end(), lines.begin(), lines.end());
-    if (client.connected()) {
+    if (reconnecting && !leaving && base::monoUs() >= retryAtUs && client->finished()) {
+      ++attempt;
+      out("* Reconnecting... (attempt " + std::to_string(attempt) + ")");
+      client = std::make_unique<net::ChatClient>();
+      client->start(config);
+      retryAtUs = base::monoUs() + 3'600'000'000LL;  // until this attempt ends
+    }
+    if (reconnecting && leaving) return 0;  // left (Ctrl+C, EOF) while the host was gone
+    if (client->connected()) {
       for (const auto& line : early) {
-        if (!handleLine(line, client, nullptr, log)) {
+        if (!handleLine(line, *client, nullptr, log)) {
           leave();
           break;
         }
@@ -336,13 +351,17 @@ int runClient(const Options& options) {
       early.clear();
     }
     // EOF on stdin: everything typed has been said, so leave (unless a viewing task runs).
-    if (!inputOpen && early.empty() && client.connected() && !leaving && !viewing && options.share.empty()) leave();
-    while (auto ev = client.events().take(std::chrono::milliseconds(0))) {
+    if (!inputOpen && early.empty() && (client->connected() || reconnecting) && !leaving && !viewing &&
+        options.share.empty())
+      leave();
+    while (auto ev = client->events().take(std::chrono::milliseconds(0))) {
       if (ev->kind == net::ChatClientEvent::Kind::Connected) {
         joinedOnce = true;
+        reconnecting = false;
+        attempt = 0;
         // The host's full key: the screen port is pinned to it, and it is remembered.
         net::Fingerprint hostKey{};
-        if (client.hostKey(hostKey) && remember && !knownPath.empty()) {
+        if (client->hostKey(hostKey) && remember && !knownPath.empty()) {
           known.remember(target.address, hostKey, ev->hostName);
           if (!known.save(knownPath, error)) out("! Cannot remember the host: " + error);
         }
@@ -352,11 +371,21 @@ int runClient(const Options& options) {
         sc.link.host = config.host;
         sc.link.port = ev->screenPort ? ev->screenPort : options.screenPort;
         sc.name = ev->text;
-        sc.token = client.token();
+        sc.token = client->token();
         sc.link.readLimitBytesPerSec = std::int64_t{options.readLimitKBps} * 1000;
-        sc.link.tls = client.hostKey(hostKey) ? pinOf(hostKey) : pin;
+        sc.link.tls = client->hostKey(hostKey) ? pinOf(hostKey) : pin;
         v.screen->start(sc);
         v.waitingSinceUs = base::monoUs();
+      }
+      // A lost host is tried again; the first failure of a retry keeps retrying.
+      if (ev->kind == net::ChatClientEvent::Kind::Disconnected && !leaving && exitCode < 0 &&
+          worthRetrying(*ev, joinedOnce || reconnecting)) {
+        printEvent(*ev, log);
+        if (v.screen) v.screen->leave();
+        v = Viewing{};
+        reconnecting = true;
+        retryAtUs = base::monoUs() + retryDelayUs(attempt + 1, static_cast<std::uint32_t>(jitter()));
+        break;
       }
       // Leaving, or the host ending the session, is a normal end; anything else failed.
       if (!printEvent(*ev, log)) {

@@ -173,3 +173,35 @@ TEST(Trust, RoomPasswordAdmitsOnlyThoseWhoKnowIt) {
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(10000), 0);
 }
+
+TEST(Reconnect, AClientComesBackByItselfWhenTheHostReturns) {
+  Folders f;
+  std::string port, invite;
+  auto host = std::make_unique<Subprocess>(hostArgs("alice", "0"), std::vector<std::string>{f.env("host")});
+  ASSERT_TRUE(host->waitForOutput("Ctrl+C ends the session", 10000)) << host->output();
+  port = chatPort(host->output());
+  invite = huddle::test::loopbackInvite(host->output());
+  Subprocess bob({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"}, {f.env("bob")});
+  ASSERT_TRUE(bob.waitForOutput("as bob", 10000)) << bob.output();
+
+  // The host dies without a word (as a crash or a pulled cable would look).
+  host->signal(SIGKILL);
+  host->wait(5000);
+  ASSERT_TRUE(bob.waitForOutput("Reconnecting... (attempt 1)", 10000)) << bob.output();
+  bob.writeLine("typed while the host was away");
+
+  // It comes back on the same port with the same key; bob is back within seconds, and
+  // what bob typed meanwhile is said exactly once.
+  host = std::make_unique<Subprocess>(hostArgs("alice", port), std::vector<std::string>{f.env("host")});
+  ASSERT_TRUE(host->waitForOutput("Ctrl+C ends the session", 10000)) << host->output();
+  ASSERT_TRUE(host->waitForOutput("* bob joined", 10000)) << bob.output();
+  ASSERT_TRUE(host->waitForOutput("bob: typed while the host was away", 10000)) << host->output();
+  host->writeLine("welcome back");
+  ASSERT_TRUE(bob.waitForOutput("alice: welcome back", 10000)) << bob.output();
+  const std::string out = host->output();
+  EXPECT_EQ(out.find("typed while the host was away"), out.rfind("typed while the host was away"));
+  bob.closeStdin();
+  EXPECT_EQ(bob.wait(10000), 0) << bob.output();
+  host->signal(SIGTERM);
+  EXPECT_EQ(host->wait(10000), 0);
+}

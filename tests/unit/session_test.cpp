@@ -12,6 +12,7 @@
 #include "app/session/chat_log.h"
 #include "app/session/options.h"
 #include "app/session/stream_stats.h"
+#include "app/session/reconnect.h"
 #include "app/session/trust.h"
 
 using namespace huddle::session;
@@ -452,4 +453,24 @@ TEST(ChatLog, ANewSessionStartsAfresh) {
   log.apply(said(1, "new one", true));
   EXPECT_EQ(countText(log, "new one"), 1);
   EXPECT_EQ(countText(log, "Joined the session"), 2);
+}
+
+TEST(Reconnect, OnlyLostConnectionsAreRetriedWithBackoffAndJitter) {
+  huddle::net::ChatClientEvent lost;
+  lost.kind = huddle::net::ChatClientEvent::Kind::Disconnected;
+  EXPECT_TRUE(worthRetrying(lost, true));
+  EXPECT_FALSE(worthRetrying(lost, false));  // never joined: say why, do not retry
+  for (auto field : {&huddle::net::ChatClientEvent::sessionEnded, &huddle::net::ChatClientEvent::hostKeyMismatch,
+                     &huddle::net::ChatClientEvent::needsPassword}) {
+    huddle::net::ChatClientEvent ev = lost;
+    ev.*field = true;
+    EXPECT_FALSE(worthRetrying(ev, true));
+  }
+  const std::int64_t expected[] = {250'000, 500'000, 1'000'000, 2'000'000, 2'000'000, 2'000'000};
+  for (int attempt = 1; attempt <= 6; ++attempt) {
+    const std::int64_t mid = retryDelayUs(attempt, 500), lo = retryDelayUs(attempt, 0), hi = retryDelayUs(attempt, 1000);
+    EXPECT_EQ(mid, expected[attempt - 1]) << attempt;
+    EXPECT_EQ(lo, expected[attempt - 1] * 4 / 5) << attempt;
+    EXPECT_EQ(hi, expected[attempt - 1] * 6 / 5) << attempt;
+  }
 }
