@@ -115,7 +115,7 @@ void UiApp::drawChatPanel() {
     ImGui::EndChild();
   }
 
-  bool canSend = m_chat.connected();
+  bool canSend = m_chat.connected() || m_reconnecting;  // said once back, if away
   ImGui::BeginDisabled(!canSend);
   ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 5);
   if (m_focusInput && canSend) {
@@ -196,7 +196,14 @@ void UiApp::submitChatLine() {
   using Kind = session::ChatCommand::Kind;
   switch (cmd.kind) {
     case Kind::Empty: break;
-    case Kind::Say: client->say(cmd.text); break;
+    case Kind::Say:
+      if (!client->connected() && m_reconnecting) {
+        m_outbox.push_back(cmd.text);
+        note("(will be said when the host is back) " + cmd.text);
+      } else {
+        client->say(cmd.text);
+      }
+      break;
     case Kind::Private:
       if (!client->sayPrivate(cmd.target, cmd.text))
         m_chat.addLocal(session::ChatLine::Style::Notice, "Not sent: no one called \"" + cmd.target + "\" is here.");

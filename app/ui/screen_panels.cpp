@@ -52,6 +52,7 @@ std::string screenshotPath(const std::string& owner) {
 
 void UiApp::syncViewers() {
   if (!m_screen) return;
+  if (m_reconnecting) return;  // the viewers keep their last image until we are back
   if (m_autoWatch && m_viewers.empty()) {
     auto streams = m_screen->streams();
     if (!streams.empty()) {
@@ -59,9 +60,24 @@ void UiApp::syncViewers() {
       openViewer(streams.front().streamId);
     }
   }
+  // Back after a reconnect: viewers take up their streams again where they still exist.
+  if (!m_rewatch.empty() && m_screen->connected()) {
+    const auto streams = m_screen->streams();
+    std::erase_if(m_rewatch, [&](std::uint32_t id) {
+      for (const auto& s : streams)
+        if (s.streamId == id) {
+          if (auto it = m_viewers.find(id); it != m_viewers.end())
+            if (auto view = m_screen->watch(id)) it->second.view = std::move(view);
+          return true;
+        }
+      return false;
+    });
+  }
   const double now = static_cast<double>(base::monoUs()) / 1e6;
   std::vector<std::uint32_t> ended;
   for (auto& [id, v] : m_viewers) {
+    const bool waiting = std::find(m_rewatch.begin(), m_rewatch.end(), id) != m_rewatch.end();
+    if (waiting) continue;  // its stream may come back
     if (v.view->ended()) {
       ended.push_back(id);
       continue;

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <random>
 
 #include "app/session/config_files.h"
+#include "app/session/reconnect.h"
 #include "net/tls_probe.h"
 #include "net/base/clock.h"
 #include "net/base/log.h"
@@ -283,7 +285,7 @@ void UiApp::drawPasswordPopup() {
   ImGui::EndPopup();
 }
 
-void UiApp::connectJoining(const net::TlsEngine::ClientTrust& pin, bool remember) {
+void UiApp::connectJoining(const net::TlsEngine::ClientTrust& pin, bool remember, bool resume) {
   m_pin = pin;
   m_rememberHost = remember;
   net::ChatClientConfig config;
@@ -296,7 +298,14 @@ void UiApp::connectJoining(const net::TlsEngine::ClientTrust& pin, bool remember
   m_client = std::make_unique<net::ChatClient>();
   m_client->start(config);
   m_mode = Mode::Joined;
-  m_chat = session::ChatLog();
+  if (!resume) {
+    m_chat = session::ChatLog();
+    m_everJoined = false;
+    m_reconnecting = false;
+    m_reconnectAttempt = 0;
+    m_rewatch.clear();
+    m_outbox.clear();
+  }
   m_status = "Connecting to " + m_target.address + "...";
   m_statusIsError = false;
   m_lostConnection = false;
@@ -324,6 +333,9 @@ void UiApp::startScreenSession(std::uint16_t screenPort, const std::string& name
 
 void UiApp::leaveSession() {
   m_leaving = true;  // our own leaving is not a lost connection
+  m_reconnecting = false;
+  m_rewatch.clear();
+  m_outbox.clear();
   if (m_probe) m_probe->cancel = true;  // a pending first-meeting check stops within 100 ms
   if (m_probeDone.valid()) m_probeDone.wait();
   m_probe.reset();
@@ -354,12 +366,33 @@ void UiApp::quitNow() {
   m_quit = true;
 }
 
+void UiApp::note(const std::string& text) {
+  m_chat.addLocal(session::ChatLine::Style::Notice, text);
+  m_scrollToBottom = true;
+  std::printf("%s\n", session::ChatLog::format(m_chat.lines().back()).c_str());
+  std::fflush(stdout);
+}
+
+void UiApp::pollReconnect() {
+  if (!m_reconnecting || m_leaving || base::monoUs() < m_reconnectAtUs) return;
+  if (m_client && !m_client->finished()) return;
+  ++m_reconnectAttempt;
+  m_reconnectAtUs = base::monoUs() + 3'600'000'000LL;  // until this attempt ends
+  if (m_screen) m_screen->leave();
+  m_screen.reset();
+  connectJoining(m_pin, m_rememberHost, true);
+  m_status = "Reconnecting... (attempt " + std::to_string(m_reconnectAttempt) + ")";
+}
+
 void UiApp::pumpEvents() {
   pollProbe();
+  pollReconnect();
   net::ChatClient* client = chatClient();
   if (!client) return;
   for (auto& ev : client->events().drain()) {
-    if (m_chat.apply(ev)) {
+    // A retry that fails is said in the status line, not once more in the chat.
+    const bool failedRetry = ev.kind == net::ChatClientEvent::Kind::Disconnected && m_reconnecting;
+    if (!failedRetry && m_chat.apply(ev)) {
       m_scrollToBottom = true;
       // The same lines on stdout as the terminal client prints: a log for whoever started us.
       std::printf("%s\n", session::ChatLog::format(m_chat.lines().back()).c_str());
@@ -368,6 +401,11 @@ void UiApp::pumpEvents() {
     if (ev.kind == net::ChatClientEvent::Kind::Connected) {
       if (m_mode != Mode::Hosting) m_status = "Connected as " + ev.text + ".";
       m_statusIsError = false;
+      m_everJoined = true;
+      m_reconnecting = false;
+      m_reconnectAttempt = 0;
+      for (const auto& line : m_outbox) client->say(line);
+      m_outbox.clear();
       net::Fingerprint key{};
       if (m_mode == Mode::Joined && m_rememberHost && client->hostKey(key)) {
         std::vector<std::string> warnings;
@@ -384,8 +422,20 @@ void UiApp::pumpEvents() {
       m_statusIsError = !ev.sessionEnded;
       m_lostConnection = m_mode == Mode::Joined;
       m_askPassword = ev.needsPassword;
-      m_showLost = m_lostConnection && !m_leaving && !ev.needsPassword;
       if (m_screen) m_screen->leave();
+      if (m_mode == Mode::Joined && !m_leaving && session::worthRetrying(ev, m_everJoined)) {
+        // Lost, not sent away: try again shortly; the viewers wait for their streams.
+        m_reconnecting = true;
+        static std::mt19937 jitter{std::random_device{}()};
+        m_reconnectAtUs = base::monoUs() + session::retryDelayUs(m_reconnectAttempt + 1, static_cast<std::uint32_t>(jitter()));
+        for (const auto& [id, v] : m_viewers)
+          if (std::find(m_rewatch.begin(), m_rewatch.end(), id) == m_rewatch.end()) m_rewatch.push_back(id);
+        m_status = "Lost the host. Reconnecting... (attempt " + std::to_string(m_reconnectAttempt + 1) + ")";
+        if (m_reconnectAttempt == 0) note("Reconnecting by itself; what you type meanwhile is said once the host is back.");
+      } else {
+        m_reconnecting = false;
+      }
+      m_showLost = m_lostConnection && !m_leaving && !ev.needsPassword && !m_reconnecting;
     }
   }
   // Sharing asked for on the command line starts once the screen port is ours.

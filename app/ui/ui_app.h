@@ -73,7 +73,10 @@ class UiApp {
   void pumpEvents();
   void startHosting();
   void startJoining();
-  void connectJoining(const net::TlsEngine::ClientTrust& pin, bool remember);
+  void connectJoining(const net::TlsEngine::ClientTrust& pin, bool remember, bool resume = false);
+  void pollReconnect();
+  // A line in the chat that never crossed the network, also printed on stdout.
+  void note(const std::string& text);
   void pollProbe();
   void drawNewHostPopup();
   void drawPasswordPopup();
@@ -138,6 +141,14 @@ class UiApp {
   std::future<bool> m_probeDone;
   bool m_askTrust = false;     // open the "New host" popup next frame
   bool m_askPassword = false;  // open the "Password" popup next frame
+
+  // Losing the host: retried by ourselves, the chat log and viewers kept for the return.
+  bool m_everJoined = false;
+  bool m_reconnecting = false;
+  int m_reconnectAttempt = 0;
+  std::int64_t m_reconnectAtUs = 0;
+  std::vector<std::uint32_t> m_rewatch;   // viewers to reattach once the streams are back
+  std::vector<std::string> m_outbox;      // said while away: sent once back
 
   // Connection form and sharing choices (persisted through m_settings).
   session::AppSettings m_settings;

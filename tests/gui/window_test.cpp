@@ -179,3 +179,41 @@ TEST(Window, DraggingATabDocksItAndTheLayoutIsRemembered) {
   EXPECT_NE(text.str().find("leaf 0 screens\nleaf 0 stats\n"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("leaf 0 connection share\n"), std::string::npos) << text.str();
 }
+
+TEST(Window, AClientWindowReconnectsAndSaysWhatWasTypedMeanwhile) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  const std::string hostConfig = privateConfig("rehost");
+  auto startHost = [&](const std::string& port) {
+    return std::make_unique<Subprocess>(
+        std::vector<std::string>{HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", port,
+                                 "--screen-port", "0"},
+        std::vector<std::string>{"XDG_CONFIG_HOME=" + hostConfig});
+  };
+  auto host = startHost("0");
+  ASSERT_TRUE(host->waitForOutput("Ctrl+C ends the session", 10000)) << host->output();
+  const std::string invite = huddle::test::loopbackInvite(host->output());
+  const std::string port = std::to_string(portFrom(host->output(), "Chat"));
+  Subprocess window({HUDDLE_BINARY, "--join", invite, "--name", "bob", "--quit-after", "30"},
+                    {"DISPLAY=" + xvfb.display(), "XDG_CONFIG_HOME=" + privateConfig("rewindow")});
+  ASSERT_TRUE(host->waitForOutput("* bob joined", 10000)) << host->output();
+
+  host->signal(SIGKILL);
+  host->wait(5000);
+  ASSERT_TRUE(window.waitForOutput("Reconnecting", 10000)) << window.output();
+  // Typed into the window while the host is gone: kept, and said once it is back.
+  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "said while away"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
+  ASSERT_TRUE(window.waitForOutput("will be said when the host is back", 10000)) << window.output();
+  host = startHost(port);
+  ASSERT_TRUE(host->waitForOutput("* bob joined", 15000)) << host->output();
+  ASSERT_TRUE(host->waitForOutput("bob: said while away", 10000)) << host->output();
+  const std::string out = host->output();
+  EXPECT_EQ(out.find("said while away"), out.rfind("said while away"));
+  window.signal(SIGTERM);
+  EXPECT_EQ(window.wait(15000), 0);
+  host->signal(SIGTERM);
+  EXPECT_EQ(host->wait(10000), 0);
+}
