@@ -30,7 +30,9 @@ std::uint16_t portFrom(const std::string& hostOutput, const char* which) {
   return static_cast<std::uint16_t>(std::stoi(m[1]));
 }
 
-// Runs xdotool on the test's display; true if it succeeded.
+// Runs xdotool on the test's display; true if it succeeded. Keys that act are held for a
+// moment: Dear ImGui 1.86 samples key state once a frame, so a press and release within one
+// (a loaded machine) would go unseen. People hold keys longer than a frame anyway.
 bool xdotool(const std::string& display, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"/usr/bin/xdotool"};
   argv.insert(argv.end(), args.begin(), args.end());
@@ -77,10 +79,12 @@ TEST(Window, ChatTypedInTheWindowReachesTheHost) {
   ASSERT_TRUE(window.started());
   ASSERT_TRUE(host.waitForOutput("* bob joined", 10000)) << host.output();
 
-  // The chat input has keyboard focus once joined; type into the real window.
-  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync"}));
+  // The chat input has keyboard focus once joined (the window says so on stdout); type into
+  // the real window.
+  ASSERT_TRUE(window.waitForOutput("Joined the session", 10000)) << window.output();
+  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync", "sleep", "0.3"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "hello from the window"}));
-  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "Return", "sleep", "0.15", "keyup", "Return"}));
   EXPECT_TRUE(host.waitForOutput("bob: hello from the window", 10000)) << host.output();
   host.writeLine("hi bob");
 
@@ -126,14 +130,16 @@ TEST(Window, HostWindowSharesAndClientWindowShowsItWithChatBothWays) {
                     {env, "XDG_CONFIG_HOME=" + privateConfig("client")});
   ASSERT_TRUE(host.waitForOutput("* bob joined", 15000)) << host.output();
 
-  // Chat typed into the client window reaches the host window, and back.
-  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync"}));
+  // Chat typed into the client window reaches the host window, and back. The window has
+  // joined (and focused its chat input) once it says so on stdout.
+  ASSERT_TRUE(client.waitForOutput("Joined the session", 10000)) << client.output();
+  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync", "sleep", "0.3"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "hello alice"}));
-  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
-  EXPECT_TRUE(host.waitForOutput("bob: hello alice", 10000)) << host.output();
-  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "hosting as alice", "windowfocus", "--sync"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "Return", "sleep", "0.15", "keyup", "Return"}));
+  EXPECT_TRUE(host.waitForOutput("bob: hello alice", 10000)) << host.output() << "\n--- client:\n" << client.output();
+  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "hosting as alice", "windowfocus", "--sync", "sleep", "0.3"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "hi bob"}));
-  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "Return", "sleep", "0.15", "keyup", "Return"}));
   EXPECT_TRUE(client.waitForOutput("alice: hi bob", 10000)) << client.output();
 
   // The client's own screenshot: its viewer shows the scene's windows and the red box.
@@ -205,7 +211,7 @@ TEST(Window, AClientWindowReconnectsAndSaysWhatWasTypedMeanwhile) {
   // Typed into the window while the host is gone: kept, and said once it is back.
   ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "said while away"}));
-  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "Return", "sleep", "0.15", "keyup", "Return"}));
   ASSERT_TRUE(window.waitForOutput("will be said when the host is back", 10000)) << window.output();
   host = startHost(port);
   ASSERT_TRUE(host->waitForOutput("* bob joined", 15000)) << host->output();
