@@ -17,7 +17,7 @@ void ChatClient::start(ChatClientConfig config) {
   s.wake = std::move(config.wake);
   s.tls = config.tls;
   s.password = config.password;
-  startLink(std::move(s), config.name, config.hostToken);
+  startLink(std::move(s), config.name, config.hostToken ? config.hostToken : config.resumeToken);
 }
 
 std::string ChatClient::name() const {

@@ -23,6 +23,9 @@ struct ChatClientConfig {
   std::uint16_t port = 9999;
   std::string name;
   std::uint64_t hostToken = 0;  // set by the host's own user
+  // Reconnecting: the token of our previous connection, so the host gives us back our
+  // seat and name at once instead of waiting to notice the old connection is dead.
+  std::uint64_t resumeToken = 0;
   int connectTimeoutMs = 10'000;
   std::int64_t handshakeTimeoutUs = 10'000'000;
   std::int64_t heartbeatIntervalUs = wire::kHeartbeatIntervalUs;

@@ -90,6 +90,12 @@ void ChatHub::receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64
     return !peer->stopped.load();
   };
   if (!peer->guard.feed(bytes, nowUs, m_config.guard, onFrame, reason, detail)) dropPeer(*peer, reason, detail);
+  std::vector<std::uint32_t> leaves;
+  {
+    std::lock_guard lock(m_mutex);
+    leaves.swap(m_pendingLeaves);
+  }
+  for (std::uint32_t participant : leaves) m_config.onLeave(participant);
 }
 
 void ChatHub::handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs) {
@@ -203,6 +209,20 @@ void ChatHub::handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& 
     peer->link->send(wire::encodeFrame(r));
     peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
     return;
+  }
+  // A participant reconnecting (its old connection may not look dead yet): the old one goes,
+  // so the name and seat are free for the new one.
+  if (!isHost && hello.token != 0) {
+    for (const auto& [id, p] : m_peers) {
+      if (p == peer || p->state != PeerState::Joined || p->token != hello.token) continue;
+      HLOG_INFO(kTag, "resume conn=#%llu replaces conn=#%llu name=%s", static_cast<unsigned long long>(peer->id),
+                static_cast<unsigned long long>(p->id), p->name.c_str());
+      p->stopped = true;
+      p->link->close(wire::Reason::Shutdown, "replaced by a reconnect");
+      if (const std::uint32_t left = leaveRoomLocked(*p, wire::Reason::Shutdown); left && m_config.onLeave)
+        m_pendingLeaves.push_back(left);
+      break;
+    }
   }
   if (!isHost && m_config.passwordRequired) {
     const std::int64_t now = base::monoUs();

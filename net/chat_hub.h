@@ -119,6 +119,7 @@ class ChatHub : public ServerHub {
   PeerId m_nextPeerId = 1;
   std::uint32_t m_nextParticipantId = 1;
   std::uint64_t m_sessionId = 0;  // random, told in every Welcome
+  std::vector<std::uint32_t> m_pendingLeaves;  // onLeave calls to make once the lock is free
   std::uint64_t m_nextSeq = 1;
   bool m_shuttingDown = false;
   std::uint16_t m_screenPort = 0;

@@ -311,6 +311,7 @@ int runClient(const Options& options) {
   bool reconnecting = false;
   int attempt = 0;
   std::int64_t retryAtUs = 0;
+  std::uint64_t lastToken = 0;
   std::mt19937 jitter{std::random_device{}()};
 
   std::vector<std::string> lines;
@@ -336,6 +337,7 @@ int runClient(const Options& options) {
     if (reconnecting && !leaving && base::monoUs() >= retryAtUs && client->finished()) {
       ++attempt;
       out("* Reconnecting... (attempt " + std::to_string(attempt) + ")");
+      config.resumeToken = lastToken;  // our seat and name back at once
       client = std::make_unique<net::ChatClient>();
       client->start(config);
       retryAtUs = base::monoUs() + 3'600'000'000LL;  // until this attempt ends
@@ -359,6 +361,7 @@ int runClient(const Options& options) {
         joinedOnce = true;
         reconnecting = false;
         attempt = 0;
+        lastToken = client->token();
         // The host's full key: the screen port is pinned to it, and it is remembered.
         net::Fingerprint hostKey{};
         if (client->hostKey(hostKey) && remember && !knownPath.empty()) {

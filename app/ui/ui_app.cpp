@@ -295,6 +295,7 @@ void UiApp::connectJoining(const net::TlsEngine::ClientTrust& pin, bool remember
   config.wake = m_wake;
   config.tls = pin;
   config.password = m_joinPassword;
+  if (resume) config.resumeToken = m_resumeToken;  // our seat and name back at once
   m_client = std::make_unique<net::ChatClient>();
   m_client->start(config);
   m_mode = Mode::Joined;
@@ -402,6 +403,7 @@ void UiApp::pumpEvents() {
       if (m_mode != Mode::Hosting) m_status = "Connected as " + ev.text + ".";
       m_statusIsError = false;
       m_everJoined = true;
+      if (m_mode == Mode::Joined) m_resumeToken = client->token();
       m_reconnecting = false;
       m_reconnectAttempt = 0;
       for (const auto& line : m_outbox) client->say(line);

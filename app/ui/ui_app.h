@@ -144,6 +144,7 @@ class UiApp {
 
   // Losing the host: retried by ourselves, the chat log and viewers kept for the return.
   bool m_everJoined = false;
+  std::uint64_t m_resumeToken = 0;
   bool m_reconnecting = false;
   int m_reconnectAttempt = 0;
   std::int64_t m_reconnectAtUs = 0;

@@ -120,7 +120,7 @@ TEST(Binary, NoDisplayMeansAClearMessageAndAHeadlessHost) {
   EXPECT_EQ(host.wait(10000), 0);
 }
 
-TEST(Binary, ASilentHostIsNoticedByItsHeartbeat) {
+TEST(Binary, ASilentHostIsNoticedByItsHeartbeatAndRejoinedWhenItWakes) {
   Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0"});
   ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
   const std::string invite = huddle::test::loopbackInvite(host.output());
@@ -129,9 +129,14 @@ TEST(Binary, ASilentHostIsNoticedByItsHeartbeat) {
   // The host freezes (its sockets stay open, nothing is said): only the heartbeat can tell.
   host.signal(SIGSTOP);
   const bool noticed = bob.waitForOutput("no response for 6 s", 15000);
+  const bool retrying = noticed && bob.waitForOutput("Reconnecting... (attempt 1)", 10000);
   host.signal(SIGCONT);
   EXPECT_TRUE(noticed) << bob.output();
-  EXPECT_EQ(bob.wait(10000), 1);
+  EXPECT_TRUE(retrying) << bob.output();
+  // The host wakes up in the same session: bob is back in it, under the same name.
+  EXPECT_TRUE(bob.waitForOutput("Back in the session of alice as bob.", 20000)) << bob.output();
+  bob.closeStdin();
+  EXPECT_EQ(bob.wait(10000), 0) << bob.output();
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(10000), 0);
 }

@@ -537,3 +537,31 @@ TEST_F(PasswordHubTest, FiveFailuresLockTheAddressOutButNotOthersOrTheHost) {
   EXPECT_TRUE(host.link->all<AuthChallenge>().empty());
   EXPECT_EQ(host.link->all<Welcome>().size(), 1u);
 }
+
+TEST_F(HubTest, AReconnectWithItsTokenTakesBackTheSeatAndName) {
+  Client a = join("a");
+  Client b = join("bob");
+  const std::uint64_t token = b.link->all<Welcome>().at(0).token;
+  // bob's old connection is not known to be dead yet; bob comes back with its token.
+  Client again;
+  again.id = hub->attach(again.link, now);
+  Hello h;
+  h.name = "bob";
+  h.token = token;
+  feed(again, h);
+  auto w = again.link->all<Welcome>();
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].name, "bob");  // not bob_2
+  EXPECT_TRUE(b.link->closed);
+  auto users = hub->users();
+  ASSERT_EQ(users.size(), 2u);
+  // A stranger with a made-up token is just a newcomer.
+  Client stranger;
+  stranger.id = hub->attach(stranger.link, now);
+  Hello sh;
+  sh.name = "bob";
+  sh.token = token + 2;
+  feed(stranger, sh);
+  EXPECT_EQ(stranger.link->all<Welcome>().at(0).name, "bob_2");
+  EXPECT_FALSE(again.link->closed);
+}
