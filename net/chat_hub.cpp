@@ -361,6 +361,19 @@ void ChatHub::handleSay(const std::shared_ptr<Peer>& peer, const std::string& to
   ++m_stats.messagesRelayed;
 }
 
+bool ChatHub::loadHistory(std::string& warning, std::string& error) {
+  if (m_config.historyPath.empty()) return true;
+  std::vector<wire::ChatEvent> events;
+  if (!m_historyLog.open(m_config.historyPath, events, warning, error)) return false;
+  std::lock_guard lock(m_mutex);
+  for (auto& ev : events) {
+    m_nextSeq = std::max(m_nextSeq, ev.seq + 1);  // one order across restarts
+    m_history.push_back(std::move(ev));
+    while (m_history.size() > m_config.historyMessages) m_history.pop_front();
+  }
+  return true;
+}
+
 void ChatHub::broadcastLocked(wire::ChatEvent event) {
   event.seq = m_nextSeq++;
   event.timeUs = base::wallUs();
@@ -368,6 +381,8 @@ void ChatHub::broadcastLocked(wire::ChatEvent event) {
   for (const auto& [id, p] : m_peers)
     if (p->state == PeerState::Joined) p->link->send(frame);
   ++m_stats.messagesRelayed;
+  if (!m_config.historyPath.empty() && !m_historyLog.append(event))
+    HLOG_WARN(kTag, "cannot append to the chat history %s", m_config.historyPath.c_str());
   m_history.push_back(std::move(event));
   while (m_history.size() > m_config.historyMessages) m_history.pop_front();
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "net/peer_guard.h"
+#include "net/history_log.h"
 #include "net/peer_link.h"
 #include "net/room_auth.h"
 #include "net/wire/messages.h"
@@ -45,6 +46,9 @@ struct ChatHubConfig {
   std::int64_t authFailureDelayUs = 250'000;
   int maxAuthFailures = 5;
   std::int64_t lockoutUs = 60'000'000;
+  // Keep what everyone saw in this append-only file and show it again after a restart
+  // (empty: history lives in memory only).
+  std::string historyPath;
 };
 
 struct ChatHubStats {
@@ -57,6 +61,9 @@ struct ChatHubStats {
 class ChatHub : public ServerHub {
  public:
   explicit ChatHub(ChatHubConfig config);
+  // With a history file: reads it back (call before serving). False with `error` if the file
+  // cannot be used; `warning` says what a damaged tail lost.
+  bool loadHistory(std::string& warning, std::string& error);
   ~ChatHub() override;
 
   PeerId attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) override;
@@ -116,6 +123,7 @@ class ChatHub : public ServerHub {
   };
   std::map<std::uint32_t, Lockout> m_lockouts;  // by IPv4
   std::deque<wire::ChatEvent> m_history;
+  ChatHistoryLog m_historyLog;
   PeerId m_nextPeerId = 1;
   std::uint32_t m_nextParticipantId = 1;
   std::uint64_t m_sessionId = 0;  // random, told in every Welcome

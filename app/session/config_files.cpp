@@ -17,6 +17,12 @@ std::string configDir() {
   return "";
 }
 
+std::string stateDir() {
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg == '/') return std::string(xdg) + "/huddle";
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.local/state/huddle";
+  return "";
+}
+
 bool readSmallFile(const std::string& path, std::size_t maxBytes, std::string& text, std::string& error) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return error = path + ": " + std::strerror(errno), false;

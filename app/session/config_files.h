@@ -10,6 +10,8 @@ namespace huddle::session {
 
 // $XDG_CONFIG_HOME/huddle, else $HOME/.config/huddle; empty if neither is set.
 std::string configDir();
+// $XDG_STATE_HOME/huddle, else $HOME/.local/state/huddle (the host's chat history).
+std::string stateDir();
 // Reads a whole file of at most `maxBytes`; false with `error` (missing, too big, unreadable).
 bool readSmallFile(const std::string& path, std::size_t maxBytes, std::string& text, std::string& error);
 // Creates the file's folder (0700) if needed and replaces the file with `text` (0600)

@@ -183,6 +183,13 @@ int runHost(const Options& options) {
     return 1;
   }
   if (options.generatePassword) config.password = net::generateRoomPassword();
+  if (options.keepHistory) {
+    if (stateDir().empty()) {
+      std::fprintf(stderr, "huddle: cannot keep history: set HOME or XDG_STATE_HOME\n");
+      return 1;
+    }
+    config.hub.historyPath = stateDir() + "/chat-history.log";
+  }
   bool created = false;
   config.identity = loadOrCreateHostIdentity(configDir(), created, error);
   if (!config.identity) {

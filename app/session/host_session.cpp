@@ -29,6 +29,9 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
     if (m_screenHub) m_screenHub->dropParticipant(participantId, wire::Reason::IoEof);
   };
   m_hub = std::make_unique<net::ChatHub>(hubConfig);
+  std::string warning;
+  if (!m_hub->loadHistory(warning, error)) return false;
+  if (!warning.empty()) HLOG_WARN("session/host", "%s", warning.c_str());
   net::ScreenHubConfig screenConfig = config.screenHub;
   screenConfig.hostName = config.name;
   net::ChatHub* chat = m_hub.get();

@@ -87,6 +87,8 @@ std::string usageText() {
          "  --password-file FILE the room password (its first line): a host asks for it,\n"
          "                       a client gives it; or set HUDDLE_PASSWORD\n"
          "  --generate-password  host with a new random room password, shown to you\n"
+         "  --keep-history       a host keeps its chat in $XDG_STATE_HOME/huddle and shows\n"
+         "                       it again after a restart\n"
          "  --trust-new-host     join a host met for the first time without asking to\n"
          "                       compare its key code (scripts; an invite link is safer)\n"
          "\n"
@@ -220,6 +222,9 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
         return fail("option --seconds needs a number of seconds (more than 0)");
     } else if (arg == "--password-file") {
       if (!needValue(o.passwordFile) || o.passwordFile.empty()) return fail("option --password-file needs a file name");
+    } else if (arg == "--keep-history") {
+      if (hasInlineValue) return fail("option --keep-history takes no value");
+      o.keepHistory = true;
     } else if (arg == "--generate-password") {
       if (hasInlineValue) return fail("option --generate-password takes no value");
       o.generatePassword = true;
@@ -259,6 +264,7 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
   if (o.role == Role::Join && o.chatPort == 0) return fail("option --chat-port: 0 only makes sense when hosting");
   if ((o.watch || o.snapshot) && o.role != Role::Join) return fail("--watch and --snapshot need --join ADDR");
   if (o.generatePassword && o.role == Role::Join) return fail("--generate-password is for hosting");
+  if (o.keepHistory && o.role == Role::Join) return fail("--keep-history is for hosting");
   // Snapshots and JSON figures are headless tools by nature; --watch alone in the window
   // opens the first shared screen.
   if ((o.snapshot || !o.statsJson.empty()) && !o.headless && o.role == Role::Join) o.headless = true;

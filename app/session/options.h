@@ -17,6 +17,7 @@ struct Options {
   bool trustNewHost = false; // --trust-new-host: accept a host met for the first time
   std::string passwordFile;  // --password-file FILE: the room password's first line
   bool generatePassword = false;  // --generate-password (host)
+  bool keepHistory = false;  // --keep-history: the host keeps chat across restarts
   std::string name;          // --name NAME (empty: a default)
   std::uint16_t chatPort = 9999;
   std::uint16_t screenPort = 9998;

@@ -142,6 +142,8 @@ void UiApp::startHosting() {
   config.chatPort = static_cast<std::uint16_t>(m_settings.chatPort);
   config.screenPort = static_cast<std::uint16_t>(m_settings.screenPort);
   config.hub.maxParticipants = static_cast<std::size_t>(m_options.maxParticipants);
+  if (m_options.keepHistory && !session::stateDir().empty())
+    config.hub.historyPath = session::stateDir() + "/chat-history.log";
   config.wake = m_wake;
   std::string error;
   bool created = false;

@@ -205,3 +205,37 @@ TEST(Reconnect, AClientComesBackByItselfWhenTheHostReturns) {
   host->signal(SIGTERM);
   EXPECT_EQ(host->wait(10000), 0);
 }
+
+TEST(History, AHostThatKeepsHistoryShowsItAfterARestart) {
+  Folders f;
+  const std::vector<std::string> env = {f.env("host"), "XDG_STATE_HOME=" + f.root + "/state"};
+  std::vector<std::string> args = hostArgs("alice", "0");
+  args.push_back("--keep-history");
+  std::string invite;
+  {
+    Subprocess host(args, env);
+    ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+    invite = huddle::test::loopbackInvite(host.output());
+    Subprocess bob({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"}, {f.env("bob")});
+    ASSERT_TRUE(bob.waitForOutput("as bob", 10000)) << bob.output();
+    bob.writeLine("remember this");
+    ASSERT_TRUE(host.waitForOutput("bob: remember this", 10000)) << host.output();
+    bob.closeStdin();
+    EXPECT_EQ(bob.wait(10000), 0);
+    host.signal(SIGTERM);
+    EXPECT_EQ(host.wait(10000), 0);
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat((f.root + "/state/huddle/chat-history.log").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  // A new host process, a new participant: the old conversation is there.
+  Subprocess host2(args, env);
+  ASSERT_TRUE(host2.waitForOutput("Ctrl+C ends the session", 10000)) << host2.output();
+  Subprocess carol({HUDDLE_BINARY, "--join", huddle::test::loopbackInvite(host2.output()), "--headless", "--name", "carol"},
+                   {f.env("carol")});
+  ASSERT_TRUE(carol.waitForOutput("bob: remember this", 10000)) << carol.output();
+  carol.closeStdin();
+  EXPECT_EQ(carol.wait(10000), 0);
+  host2.signal(SIGTERM);
+  EXPECT_EQ(host2.wait(10000), 0);
+}

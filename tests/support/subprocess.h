@@ -1,7 +1,8 @@
 // Runs the huddle binary as a child process with piped stdin/stdout, the way a user's shell
 // would. The child is ended by its PID when the object goes, even if the test failed.
-// Children get a private XDG_CONFIG_HOME (one per test process, removed at exit) unless the
-// test gives its own, so no test reads or writes the user's settings, keys or known hosts.
+// Children get a private XDG_CONFIG_HOME and XDG_STATE_HOME (one per test process, removed
+// at exit) unless the test gives its own, so no test touches the user's settings, keys,
+// known hosts or chat history.
 #pragma once
 #include <fcntl.h>
 #include <poll.h>
@@ -46,9 +47,13 @@ class Subprocess {
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     std::vector<std::string> envStore(extraEnv.begin(), extraEnv.end());
-    bool ownConfig = false;
-    for (const auto& x : extraEnv) ownConfig = ownConfig || x.rfind("XDG_CONFIG_HOME=", 0) == 0;
+    bool ownConfig = false, ownState = false;
+    for (const auto& x : extraEnv) {
+      ownConfig = ownConfig || x.rfind("XDG_CONFIG_HOME=", 0) == 0;
+      ownState = ownState || x.rfind("XDG_STATE_HOME=", 0) == 0;
+    }
     if (!ownConfig) envStore.push_back("XDG_CONFIG_HOME=" + testConfigHome());
+    if (!ownState) envStore.push_back("XDG_STATE_HOME=" + testConfigHome() + "/state");
     for (char** e = environ; *e; ++e) {
       std::string entry = *e;
       std::string name = entry.substr(0, entry.find('=') + 1);

@@ -1,0 +1,102 @@
+// The host's durable chat history: records come back after a restart; a torn or damaged
+// tail is cut off, never fatal.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "net/history_log.h"
+
+using namespace huddle;
+
+namespace {
+wire::ChatEvent event(std::uint64_t seq, const std::string& text) {
+  wire::ChatEvent e;
+  e.seq = seq;
+  e.timeUs = 1'700'000'000'000'000 + static_cast<std::int64_t>(seq);
+  e.kind = wire::ChatKind::Public;
+  e.from = "bob";
+  e.text = text;
+  return e;
+}
+struct TempFile {
+  std::string path = ::testing::TempDir() + "huddle-history-" + std::to_string(::getpid()) + "/chat.log";
+  TempFile() { std::filesystem::remove_all(std::filesystem::path(path).parent_path()); }
+  ~TempFile() { std::filesystem::remove_all(std::filesystem::path(path).parent_path()); }
+};
+}  // namespace
+
+TEST(History, Crc32MatchesTheStandard) {
+  const std::string s = "123456789";
+  EXPECT_EQ(net::crc32({reinterpret_cast<const std::uint8_t*>(s.data()), s.size()}), 0xCBF43926u);
+}
+
+TEST(History, RecordsComeBackAfterARestart) {
+  TempFile f;
+  std::vector<wire::ChatEvent> events;
+  std::string warning, error;
+  {
+    net::ChatHistoryLog log;
+    ASSERT_TRUE(log.open(f.path, events, warning, error)) << error;
+    EXPECT_TRUE(events.empty());
+    for (int i = 1; i <= 3; ++i) ASSERT_TRUE(log.append(event(static_cast<std::uint64_t>(i), "m" + std::to_string(i))));
+  }
+  net::ChatHistoryLog again;
+  ASSERT_TRUE(again.open(f.path, events, warning, error)) << error;
+  EXPECT_TRUE(warning.empty());
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].text, "m3");
+  EXPECT_EQ(events[2].seq, 3u);
+  EXPECT_EQ(events[2].from, "bob");
+  EXPECT_EQ(events[2].timeUs, event(3, "m3").timeUs);
+}
+
+TEST(History, ATornTailIsCutOffAndAppendingCarriesOn) {
+  TempFile f;
+  std::vector<wire::ChatEvent> events;
+  std::string warning, error;
+  {
+    net::ChatHistoryLog log;
+    ASSERT_TRUE(log.open(f.path, events, warning, error)) << error;
+    ASSERT_TRUE(log.append(event(1, "kept")));
+    ASSERT_TRUE(log.append(event(2, "torn")));
+  }
+  // The host died in the middle of writing record 2.
+  std::filesystem::resize_file(f.path, std::filesystem::file_size(f.path) - 3);
+  {
+    net::ChatHistoryLog log;
+    ASSERT_TRUE(log.open(f.path, events, warning, error)) << error;
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].text, "kept");
+    EXPECT_NE(warning.find("dropped"), std::string::npos) << warning;
+    ASSERT_TRUE(log.append(event(3, "after")));
+  }
+  events.clear();
+  net::ChatHistoryLog log;
+  ASSERT_TRUE(log.open(f.path, events, warning, error)) << error;
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].text, "after");
+}
+
+TEST(History, ADamagedRecordEndsTheReadablePart) {
+  TempFile f;
+  std::vector<wire::ChatEvent> events;
+  std::string warning, error;
+  {
+    net::ChatHistoryLog log;
+    ASSERT_TRUE(log.open(f.path, events, warning, error)) << error;
+    for (int i = 1; i <= 3; ++i) ASSERT_TRUE(log.append(event(static_cast<std::uint64_t>(i), "abcdefgh")));
+  }
+  const auto size = std::filesystem::file_size(f.path);
+  {
+    std::fstream io(f.path, std::ios::in | std::ios::out | std::ios::binary);
+    io.seekp(static_cast<std::streamoff>(size / 3 + size / 6));  // inside record 2's payload
+    io.put('\x7F');
+  }
+  events.clear();
+  net::ChatHistoryLog log;
+  ASSERT_TRUE(log.open(f.path, events, warning, error)) << error;
+  EXPECT_EQ(events.size(), 1u);
+  EXPECT_FALSE(warning.empty());
+}
