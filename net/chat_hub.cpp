@@ -210,20 +210,6 @@ void ChatHub::handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& 
     peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
     return;
   }
-  // A participant reconnecting (its old connection may not look dead yet): the old one goes,
-  // so the name and seat are free for the new one.
-  if (!isHost && hello.token != 0) {
-    for (const auto& [id, p] : m_peers) {
-      if (p == peer || p->state != PeerState::Joined || p->token != hello.token) continue;
-      HLOG_INFO(kTag, "resume conn=#%llu replaces conn=#%llu name=%s", static_cast<unsigned long long>(peer->id),
-                static_cast<unsigned long long>(p->id), p->name.c_str());
-      p->stopped = true;
-      p->link->close(wire::Reason::Shutdown, "replaced by a reconnect");
-      if (const std::uint32_t left = leaveRoomLocked(*p, wire::Reason::Shutdown); left && m_config.onLeave)
-        m_pendingLeaves.push_back(left);
-      break;
-    }
-  }
   if (!isHost && m_config.passwordRequired) {
     const std::int64_t now = base::monoUs();
     if (auto it = m_lockouts.find(peer->link->ipv4()); it != m_lockouts.end() && it->second.lockedUntilUs > now) {
@@ -277,6 +263,21 @@ void ChatHub::handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& 
 }
 
 void ChatHub::admitLocked(const std::shared_ptr<Peer>& peer, const wire::Hello& hello) {
+  // A participant reconnecting (its old connection may not look dead yet): the old one goes,
+  // so the name and seat are free for the new one. Only after any password proof.
+  const bool isHost = m_config.hostToken != 0 && hello.token == m_config.hostToken;
+  if (!isHost && hello.token != 0) {
+    for (const auto& [id, p] : m_peers) {
+      if (p == peer || p->state != PeerState::Joined || p->token != hello.token) continue;
+      HLOG_INFO(kTag, "resume conn=#%llu replaces conn=#%llu name=%s", static_cast<unsigned long long>(peer->id),
+                static_cast<unsigned long long>(p->id), p->name.c_str());
+      p->stopped = true;
+      p->link->close(wire::Reason::Shutdown, "replaced by a reconnect");
+      if (const std::uint32_t left = leaveRoomLocked(*p, wire::Reason::Shutdown); left && m_config.onLeave)
+        m_pendingLeaves.push_back(left);
+      break;
+    }
+  }
   if (m_shuttingDown) {
     wire::Reject r;
     r.code = wire::RejectCode::ShuttingDown;
