@@ -53,10 +53,15 @@ std::shared_ptr<ChatHub::Peer> ChatHub::find(PeerId id) const {
 
 PeerId ChatHub::attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) {
   std::lock_guard lock(m_mutex);
+  const PendingVerdict verdict = pendingVerdict(
+      m_peers, [](const Peer& p) { return p.state == PeerState::AwaitHello || p.state == PeerState::AwaitProof; },
+      link->ipv4(), nowUs, m_config.guard);
+  if (verdict.evict) dropPeer(*m_peers.at(verdict.evict), wire::Reason::Evicted, "oldest unfinished handshake, for a newcomer");
   PeerId id = m_nextPeerId++;
   auto peer = std::make_shared<Peer>(id, std::move(link), nowUs);
   peer->chatTokens = m_config.chatBurst;
   peer->tokensUpdatedUs = nowUs;
+  if (verdict.refuse) dropPeer(*peer, wire::Reason::Busy, "too many unfinished handshakes");
   m_peers.emplace(id, std::move(peer));
   return id;
 }
@@ -210,7 +215,9 @@ void ChatHub::handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& 
     peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
     return;
   }
-  if (!isHost && m_config.passwordRequired) {
+  // A participant still seated here who reconnects shows the token only it was told (over
+  // TLS): that proves membership, so it is let back in even if the password changed since.
+  if (!isHost && m_config.passwordRequired && !seatedTokenLocked(hello.token)) {
     const std::int64_t now = base::monoUs();
     if (auto it = m_lockouts.find(peer->link->ipv4()); it != m_lockouts.end() && it->second.lockedUntilUs > now) {
       wire::Reject r;
@@ -242,14 +249,22 @@ void ChatHub::handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& 
   peer->link->exporter(kAuthExporterLabel, exporter);
   std::lock_guard lock(m_mutex);
   const bool ok = proofsEqual(m.proof, authProof(m_config.roomKey, exporter, peer->hello.name));
-  Lockout& l = m_lockouts[peer->link->ipv4()];
   if (ok) {
     m_lockouts.erase(peer->link->ipv4());
     admitLocked(peer, peer->hello);
     return;
   }
+  // Bounded memory however many addresses fail: forget those not locked out right now.
+  if (m_lockouts.size() >= m_config.maxLockoutEntries && !m_lockouts.count(peer->link->ipv4())) {
+    const std::int64_t now = base::monoUs();
+    std::erase_if(m_lockouts, [&](const auto& entry) { return entry.second.lockedUntilUs <= now; });
+  }
+  Lockout dummy;  // with the table still full of live lockouts, this failure is not counted
+  Lockout& l = m_lockouts.size() < m_config.maxLockoutEntries || m_lockouts.count(peer->link->ipv4())
+                   ? m_lockouts[peer->link->ipv4()]
+                   : dummy;
   // Wrong: answered by tick() after the fixed delay, the same for every kind of failure.
-  if (++l.failures >= m_config.maxAuthFailures) {
+  if (++l.failures >= m_config.maxAuthFailures && &l != &dummy) {
     l.nextLockUs = l.nextLockUs ? l.nextLockUs * 2 : m_config.lockoutUs;
     l.lockedUntilUs = base::monoUs() + l.nextLockUs;
     l.failures = 0;
@@ -504,6 +519,14 @@ bool ChatHub::removeByName(const std::string& name, const std::string& why, bool
   return left != 0;
 }
 
+void ChatHub::setRoomKey(bool required, const KdfParams& kdf, const RoomKey& key) {
+  std::lock_guard lock(m_mutex);
+  m_config.passwordRequired = required;
+  m_config.kdf = kdf;
+  m_config.roomKey = key;
+  HLOG_INFO(kTag, "room password %s", required ? "changed" : "removed");
+}
+
 void ChatHub::setSharing(std::uint32_t participantId, bool sharing) {
   std::lock_guard lock(m_mutex);
   for (const auto& [id, p] : m_peers) {
@@ -519,6 +542,13 @@ void ChatHub::setSharing(std::uint32_t participantId, bool sharing) {
 void ChatHub::setScreenPort(std::uint16_t port) {
   std::lock_guard lock(m_mutex);
   m_screenPort = port;
+}
+
+bool ChatHub::seatedTokenLocked(std::uint64_t token) const {
+  if (token == 0) return false;
+  for (const auto& [id, p] : m_peers)
+    if (p->state == PeerState::Joined && p->token == token) return true;
+  return false;
 }
 
 bool ChatHub::findByToken(std::uint64_t token, std::uint32_t& participantId, std::string& name) const {

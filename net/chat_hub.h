@@ -46,6 +46,7 @@ struct ChatHubConfig {
   std::int64_t authFailureDelayUs = 250'000;
   int maxAuthFailures = 5;
   std::int64_t lockoutUs = 60'000'000;
+  std::size_t maxLockoutEntries = wire::kMaxLockoutEntries;
   // Keep what everyone saw in this append-only file and show it again after a restart
   // (empty: history lives in memory only).
   std::string historyPath;
@@ -79,6 +80,9 @@ class ChatHub : public ServerHub {
   // Kicks, and refuses that participant's address for the rest of the session (the host's
   // own user is never refused). False if nobody has that name.
   bool ban(const std::string& name, const std::string& why);
+  // Changes the room password at once (or removes it: `required` false). Participants stay;
+  // newcomers, and anyone still in the middle of proving the old one, need the new one.
+  void setRoomKey(bool required, const KdfParams& kdf, const RoomKey& key);
   // Marks a participant as sharing a screen (shown in the user list).
   void setSharing(std::uint32_t participantId, bool sharing);
   // The screen port told to everyone who joins (set once the screen server listens).
@@ -110,6 +114,7 @@ class ChatHub : public ServerHub {
   void broadcastLocked(wire::ChatEvent event);
   void broadcastUsersLocked();
   std::string uniqueNameLocked(const std::string& wanted) const;
+  bool seatedTokenLocked(std::uint64_t token) const;
   std::vector<wire::UserInfo> usersLocked() const;
 
   ChatHubConfig m_config;

@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 
+#include "net/peer_link.h"
 #include "net/wire/frame_decoder.h"
 #include "net/wire/limits.h"
 #include "net/wire/reason.h"
@@ -19,6 +20,10 @@ struct GuardLimits {
   std::int64_t heartbeatTimeoutUs = wire::kHeartbeatTimeoutUs;
   double floodMessagesPerSec = 500.0;
   std::int64_t heartbeatIntervalUs = wire::kHeartbeatIntervalUs;  // ping a quiet peer this often
+  // Not-yet-admitted connections (SECURITY.md s.5.8): see pendingVerdict().
+  std::size_t maxPending = wire::kMaxPendingConnections;
+  std::size_t maxPendingPerAddress = wire::kMaxPendingPerAddress;
+  std::int64_t pendingGraceUs = wire::kPendingGraceUs;
 };
 
 class PeerGuard {
@@ -79,6 +84,7 @@ class PeerGuard {
 
   // Reader thread only (the decoder is not shared).
   void setHandshakeDone() { m_decoder.setHandshakeDone(true); }
+  std::int64_t attachedUs() const { return m_attachedUs; }
 
  private:
   wire::FrameDecoder m_decoder;
@@ -89,5 +95,40 @@ class PeerGuard {
   std::int64_t m_windowStartUs = 0;   // reader thread only
   std::uint32_t m_framesInWindow = 0;
 };
+
+// What to do with a connection that just arrived, given those not yet admitted: a
+// slowloris that opens connections and never finishes its handshake must not keep honest
+// people out. A pending connection is stalled once it has had pendingGraceUs (an honest
+// handshake takes milliseconds). An address with maxPendingPerAddress stalled ones gets no
+// more; with the whole set full, its oldest stalled member makes room, and if none is
+// stalled yet the newcomer is refused. A burst of honest connections from one machine is
+// never stalled, so it is never refused for its address.
+struct PendingVerdict {
+  bool refuse = false;  // close the newcomer: E_BUSY
+  PeerId evict = 0;     // close this pending peer first: E_EVICTED
+};
+
+// `peers` maps PeerId (ascending = oldest first) to peers with `guard`, `link` and
+// `stopped`; `isPending(peer)` says whether one is not yet admitted. Hub lock held.
+template <typename PeerMap, typename IsPending>
+PendingVerdict pendingVerdict(const PeerMap& peers, IsPending&& isPending, std::uint32_t ipv4, std::int64_t nowUs,
+                              const GuardLimits& limits) {
+  PendingVerdict v;
+  std::size_t total = 0, stalledFromAddress = 0;
+  PeerId oldestStalled = 0;
+  for (const auto& [id, p] : peers) {
+    if (p->stopped || !isPending(*p)) continue;
+    ++total;
+    if (nowUs - p->guard.attachedUs() < limits.pendingGraceUs) continue;
+    if (!oldestStalled) oldestStalled = id;
+    if (p->link->ipv4() == ipv4) ++stalledFromAddress;
+  }
+  if (stalledFromAddress >= limits.maxPendingPerAddress) v.refuse = true;
+  else if (total >= limits.maxPending) {
+    if (oldestStalled) v.evict = oldestStalled;
+    else v.refuse = true;
+  }
+  return v;
+}
 
 }  // namespace huddle::net

@@ -62,8 +62,13 @@ std::shared_ptr<ScreenHub::Peer> ScreenHub::find(PeerId id) const {
 
 PeerId ScreenHub::attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) {
   std::lock_guard lock(m_mutex);
+  const PendingVerdict verdict = pendingVerdict(
+      m_peers, [](const Peer& p) { return p.state == PeerState::AwaitHello; }, link->ipv4(), nowUs, m_config.guard);
+  if (verdict.evict) dropPeer(*m_peers.at(verdict.evict), wire::Reason::Evicted, "oldest unfinished handshake, for a newcomer");
   PeerId id = m_nextPeerId++;
-  m_peers.emplace(id, std::make_shared<Peer>(id, std::move(link), nowUs));
+  auto peer = std::make_shared<Peer>(id, std::move(link), nowUs);
+  if (verdict.refuse) dropPeer(*peer, wire::Reason::Busy, "too many unfinished handshakes");
+  m_peers.emplace(id, std::move(peer));
   return id;
 }
 

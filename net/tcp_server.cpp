@@ -54,8 +54,8 @@ void TcpServer::acceptLoop() {
     std::unique_ptr<TcpSocket> socket = m_listener.accept(100);
     if (!socket) continue;
     if (connectionCount() >= m_options.maxConnections) {
-      HLOG_WARN(kTag, "%s: drop peer=%s reason=E_BUSY detail=\"%zu connections\"", m_options.name.c_str(),
-                socket->peerAddress().c_str(), connectionCount());
+      HLOG_WARN(kTag, "%s: drop peer=%s reason=%s detail=\"%zu connections\"", m_options.name.c_str(),
+                socket->peerAddress().c_str(), wire::reasonName(wire::Reason::Busy), connectionCount());
       continue;  // the socket closes as it goes out of scope
     }
     auto peer = std::make_shared<Peer>(m_hub, std::move(socket), m_options.connection);

@@ -26,7 +26,13 @@ inline constexpr std::size_t kMaxParticipants = 64;    // hard cap per session
 inline constexpr std::int64_t kHeartbeatIntervalUs = 2'000'000;
 inline constexpr std::int64_t kHeartbeatTimeoutUs = 6'000'000;
 inline constexpr std::size_t kDefaultParticipants = 16; // unless the host asks for more
+// Connections not yet admitted (TLS handshake, Hello, password proof): in all, and stalled
+// ones (pending for over kPendingGraceUs) from one address; see net::pendingVerdict().
 inline constexpr std::size_t kMaxPendingConnections = 32;
+inline constexpr std::size_t kMaxPendingPerAddress = 8;
+inline constexpr std::int64_t kPendingGraceUs = 2'000'000;
+// Addresses remembered for wrong-password lockouts; past it, expired entries are forgotten.
+inline constexpr std::size_t kMaxLockoutEntries = 4096;
 
 // Per-connection outgoing control queue; a peer that lets it fill is a slow consumer.
 inline constexpr std::size_t kMaxQueuedMessages = 4096;

@@ -29,6 +29,8 @@ enum class Reason : std::uint8_t {
   ScreenBounds,     // tiles outside the grid, duplicates, bad geometry
   ScreenJpeg,       // a tile that is not a baseline JPEG of the tile's size
   Tls,              // TLS handshake or record failure (includes a host key that does not match)
+  Busy,             // refused on arrival: too many connections, or too many not yet admitted
+  Evicted,          // the oldest of a full set of not-yet-admitted connections, for a newcomer
   Count
 };
 
@@ -39,7 +41,8 @@ constexpr const char* reasonName(Reason r) {
       "E_PROTO_STALL",   "E_SEND_STALL",        "E_SLOW_CONSUMER",  "E_IO_EOF",
       "E_IO_EOF_MIDFRAME", "E_IO_ERROR",        "E_HEARTBEAT",      "E_KICKED",
       "E_SHUTDOWN",      "E_REJECTED",          "E_RESOURCE",       "E_INTERNAL",
-      "E_SCREEN_BOUNDS", "E_SCREEN_JPEG",       "E_TLS"};
+      "E_SCREEN_BOUNDS", "E_SCREEN_JPEG",       "E_TLS",            "E_BUSY",
+      "E_EVICTED"};
   static_assert(sizeof(kNames) / sizeof(kNames[0]) == static_cast<int>(Reason::Count));
   return kNames[static_cast<int>(r)];
 }

@@ -149,3 +149,32 @@ TEST(BadInput, EveryAbuseClosesOnlyItsConnection) {
   EXPECT_FALSE(a.disconnected);
   EXPECT_FALSE(b.disconnected);
 }
+
+// Slowloris (SECURITY.md T3f): many addresses open connections and never say a word. The
+// host keeps a bounded set of unfinished handshakes, refuses newcomers while it is full of
+// young ones, and evicts the oldest stalled one when an honest client arrives.
+TEST(BadInput, ASlowlorisFromManyAddressesCannotKeepAClientOut) {
+  session::HostConfig config = testHostConfig();
+  config.hub.guard = net::GuardLimits{};  // the production caps and deadlines
+  session::HostSession host;
+  std::string error;
+  ASSERT_TRUE(host.start(config, error)) << error;
+  const std::uint16_t port = host.chatPort();
+  const std::size_t attackers = wire::kMaxPendingConnections + 8;
+  std::vector<std::unique_ptr<RawPeer>> silent;
+  for (std::size_t i = 0; i < attackers; ++i) {
+    silent.push_back(std::make_unique<RawPeer>(port, 0x7F000002 + static_cast<std::uint32_t>(i)));  // 127.0.0.2..
+    ASSERT_TRUE(silent.back()->connected()) << i;
+  }
+  const auto idx = [](wire::Reason r) { return static_cast<std::size_t>(r); };
+  // Over the cap while all are young: the latecomers are refused at once.
+  ASSERT_TRUE(waitFor([&] { return host.chatHub().stats().closedByReason[idx(wire::Reason::Busy)] >= 8; }, 5000));
+  EXPECT_EQ(host.chatHub().stats().pending, wire::kMaxPendingConnections);
+  // Once they have stalled, an honest client still gets in, making room by eviction.
+  std::this_thread::sleep_for(std::chrono::microseconds(wire::kPendingGraceUs + 100'000));
+  TestClient good;
+  good.start(port, "honest");
+  ASSERT_TRUE(waitFor([&] { good.pump(); return good.joined; }, 5000));
+  EXPECT_GE(host.chatHub().stats().closedByReason[idx(wire::Reason::Evicted)], 1u);
+  EXPECT_LE(host.chatHub().stats().pending, wire::kMaxPendingConnections);
+}

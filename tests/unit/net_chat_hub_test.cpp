@@ -565,3 +565,110 @@ TEST_F(HubTest, AReconnectWithItsTokenTakesBackTheSeatAndName) {
   EXPECT_EQ(stranger.link->all<Welcome>().at(0).name, "bob_2");
   EXPECT_FALSE(again.link->closed);
 }
+
+TEST_F(PasswordHubTest, ANewPasswordKeepsEveryoneHereAndOnlyItAdmitsNewcomers) {
+  Client bob = tryJoin("bob", 0x42, 0x11);
+  const std::uint64_t bobToken = bob.link->all<Welcome>().at(0).token;
+  huddle::net::KdfParams kdf;
+  kdf.salt.fill(0x05);
+  huddle::net::RoomKey next{};
+  next.fill(0x60);
+  hub->setRoomKey(true, kdf, next);
+  EXPECT_FALSE(bob.link->closed);
+  EXPECT_EQ(hub->users().size(), 1u);
+  // The challenge carries the new salt; the old key no longer opens the door.
+  Client old = tryJoin("carol", 0x42, 0x11, 0x0A000004);
+  EXPECT_EQ(old.link->all<AuthChallenge>().at(0).salt, kdf.salt);
+  now += 300'000;
+  hub->tick(now);
+  EXPECT_EQ(old.link->all<Reject>().at(0).code, RejectCode::AuthFailed);
+  EXPECT_EQ(tryJoin("dave", 0x60, 0x11, 0x0A000005).link->all<Welcome>().size(), 1u);
+  // bob, still seated, comes back over a new connection: its token is proof enough.
+  Client again;
+  again.link->ip = 0x0A000001;
+  again.id = hub->attach(again.link, now);
+  Hello h;
+  h.name = "bob";
+  h.token = bobToken;
+  feed(again, h);
+  EXPECT_TRUE(again.link->all<AuthChallenge>().empty());
+  ASSERT_EQ(again.link->all<Welcome>().size(), 1u);
+  EXPECT_EQ(again.link->all<Welcome>()[0].name, "bob");
+  // With the password removed anyone may come in.
+  hub->setRoomKey(false, {}, {});
+  Client eve;
+  eve.link->ip = 0x0A000006;
+  eve.id = hub->attach(eve.link, now);
+  Hello eh;
+  eh.name = "eve";
+  feed(eve, eh);
+  EXPECT_EQ(eve.link->all<Welcome>().size(), 1u);
+}
+
+TEST_F(PasswordHubTest, LockoutsAreRememberedForABoundedNumberOfAddresses) {
+  ChatHubConfig c = config();
+  c.passwordRequired = true;
+  c.roomKey.fill(0x42);
+  c.maxAuthFailures = 1;
+  c.maxLockoutEntries = 4;
+  hub = std::make_unique<ChatHub>(c);
+  for (std::uint32_t i = 0; i < 4; ++i) tryJoin("g" + std::to_string(i), 0x50, 0x11, 0x0A000100 + i);
+  // All four are locked out now; a fifth address's failure is still refused, not remembered.
+  tryJoin("g4", 0x50, 0x11, 0x0A000104);
+  auto lockedOut = [&](std::uint32_t ip) {
+    Client k;
+    k.link->ip = ip;
+    k.id = hub->attach(k.link, now);
+    Hello h;
+    h.name = "again";
+    feed(k, h);
+    auto r = k.link->all<Reject>();
+    return !r.empty() && r[0].code == RejectCode::LockedOut;
+  };
+  EXPECT_TRUE(lockedOut(0x0A000100));
+  EXPECT_TRUE(lockedOut(0x0A000103));
+  EXPECT_FALSE(lockedOut(0x0A000104));
+}
+
+// Connections that never finish their handshake (slowloris) cannot keep others out.
+TEST_F(HubTest, UnfinishedHandshakesAreCappedAndTheOldestStalledIsEvicted) {
+  ChatHubConfig c = config();
+  c.guard.handshakeTimeoutUs = 60'000'000;  // only the caps act here
+  c.guard.maxPending = 5;
+  c.guard.maxPendingPerAddress = 2;
+  c.guard.pendingGraceUs = 2'000'000;
+  hub = std::make_unique<ChatHub>(c);
+  auto arrive = [&](std::uint32_t ip) {
+    Client s;
+    s.link->ip = ip;
+    s.id = hub->attach(s.link, now);
+    return s;
+  };
+  auto gone = [&](Client& s) { hub->detach(s.id, s.link->reason, ""); };
+  // A burst from one address is fine while it is young: at the cap, a young set refuses.
+  Client a1 = arrive(0x0A000001), a2 = arrive(0x0A000001), a3 = arrive(0x0A000001), b = arrive(0x0A000002);
+  Client c1 = arrive(0x0A000003);
+  for (Client* s : {&a1, &a2, &a3, &b, &c1}) EXPECT_FALSE(s->link->closed);
+  Client early = arrive(0x0A000004);
+  EXPECT_EQ(early.link->reason, Reason::Busy);
+  gone(early);
+  now += 2'000'000;
+  // Stalled now: address A has three, over its cap of two, so A gets no more...
+  Client a4 = arrive(0x0A000001);
+  EXPECT_EQ(a4.link->reason, Reason::Busy);
+  gone(a4);
+  // ...while anyone else makes room by evicting the oldest stalled connection.
+  Client carol = join("carol");
+  EXPECT_EQ(a1.link->reason, Reason::Evicted);
+  EXPECT_EQ(carol.link->all<Welcome>().size(), 1u);
+  gone(a1);
+  // Joined participants do not count: there is room for one more without evicting.
+  Client e = arrive(0x0A000005);
+  EXPECT_FALSE(e.link->closed);
+  EXPECT_FALSE(a2.link->closed);
+  auto st = hub->stats();
+  EXPECT_EQ(st.participants, 1u);
+  EXPECT_EQ(st.pending, 5u);
+  EXPECT_EQ(st.closedByReason[static_cast<std::size_t>(Reason::Busy)], 2u);
+  EXPECT_EQ(st.closedByReason[static_cast<std::size_t>(Reason::Evicted)], 1u);
+}
