@@ -1,5 +1,6 @@
 #include "app/session/chat_command.h"
 
+#include "net/room_auth.h"
 #include "net/wire/messages.h"
 
 namespace huddle::session {
@@ -58,6 +59,9 @@ ChatCommand parseChatLine(const std::string& rawLine) {
     c.kind = cmd == "/kick" ? ChatCommand::Kind::Kick : ChatCommand::Kind::Ban;
     c.target = who;
     c.text = why;
+  } else if (cmd == "/password") {
+    c.kind = ChatCommand::Kind::Password;
+    c.text = rest;
   } else if (cmd == "/help" || cmd == "/?") {
     c.kind = ChatCommand::Kind::Help;
   } else {
@@ -66,8 +70,14 @@ ChatCommand parseChatLine(const std::string& rawLine) {
   return c;
 }
 
+std::string requestedPassword(const std::string& arg) {
+  if (arg == "off") return "";
+  return arg.empty() ? net::generateRoomPassword() : arg;
+}
+
 std::string chatHelpText() {
   return "Commands: /msg NAME text (private message), /who (who is here), /kick NAME and /ban NAME (host only), "
+         "/password [NEW|off] (host only: a new room password, made up if not given; people here stay), "
          "/quit (leave), //text (say text starting with '/').";
 }
 

@@ -1,5 +1,5 @@
 // What a line typed into a chat box means: a message, a private message (/msg NAME text),
-// or a command (/who, /quit, /kick NAME, /help). Shared by the window and the terminal.
+// or a command (/who, /quit, /kick NAME, /password, /help). Shared by the window and the terminal.
 // Thread: any (pure).
 #pragma once
 #include <string>
@@ -7,13 +7,16 @@
 namespace huddle::session {
 
 struct ChatCommand {
-  enum class Kind { Empty, Say, Private, Who, Quit, Kick, Ban, Help, Error };
+  enum class Kind { Empty, Say, Private, Who, Quit, Kick, Ban, Password, Help, Error };
   Kind kind = Kind::Empty;
   std::string target;  // Private, Kick, Ban
-  std::string text;    // Say, Private; Error: what is wrong
+  std::string text;    // Say, Private; Password: the new one ("" = make one, "off" = none);
+                       // Error: what is wrong
 };
 
 ChatCommand parseChatLine(const std::string& line);
+// The password a `/password` command asks for: a made-up one for "", none ("") for "off".
+std::string requestedPassword(const std::string& arg);
 std::string chatHelpText();
 
 }  // namespace huddle::session

@@ -123,6 +123,18 @@ bool handleLine(const std::string& line, net::ChatClient& client, HostSession* h
       else out(std::string("* ") + cmd.target + (ban ? " is banned from this session." : " was removed."));
       return true;
     }
+    case ChatCommand::Kind::Password: {
+      if (!host) {
+        out("! Only the host can change the room password.");
+        return true;
+      }
+      const std::string password = requestedPassword(cmd.text);
+      std::string error;
+      if (!host->setPassword(password, error)) out("! Password not changed: " + error + ".");
+      else if (password.empty()) out("* The room has no password now; everyone here stays.");
+      else out("* The room password is now " + password + " (everyone here stays; newcomers need it).");
+      return true;
+    }
     case ChatCommand::Kind::Help: out("* " + chatHelpText()); return true;
     case ChatCommand::Kind::Error: out("! " + cmd.text); return true;
   }

@@ -7,7 +7,25 @@
 
 namespace huddle::session {
 
+namespace {
+// The host keeps K, never the password (the KDF runs here, once per password).
+bool roomKeyFor(const std::string& password, net::KdfParams& kdf, net::RoomKey& key, std::string& error) {
+  if (std::string why = net::validateRoomPassword(password); !why.empty()) return error = why, false;
+  kdf = net::newKdfParams();
+  return net::deriveRoomKey(password, kdf, key, error);
+}
+}  // namespace
+
 HostSession::HostSession() = default;
+
+bool HostSession::setPassword(const std::string& password, std::string& error) {
+  if (!m_hub) return error = "not hosting", false;
+  net::KdfParams kdf;
+  net::RoomKey key{};
+  if (!password.empty() && !roomKeyFor(password, kdf, key, error)) return false;
+  m_hub->setRoomKey(!password.empty(), kdf, key);
+  return true;
+}
 HostSession::~HostSession() { stop(); }
 
 bool HostSession::start(const HostConfig& config, std::string& error) {
@@ -15,11 +33,8 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   net::ChatHubConfig hubConfig = config.hub;
   hubConfig.hostName = config.name;
   if (!config.password.empty()) {
-    // The host keeps K, never the password (the KDF runs once, here).
-    if (std::string why = net::validateRoomPassword(config.password); !why.empty()) return error = "cannot host: " + why, false;
+    if (!roomKeyFor(config.password, hubConfig.kdf, hubConfig.roomKey, error)) return error = "cannot host: " + error, false;
     hubConfig.passwordRequired = true;
-    hubConfig.kdf = net::newKdfParams();
-    if (!net::deriveRoomKey(config.password, hubConfig.kdf, hubConfig.roomKey, error)) return false;
   }
   // The host's own user proves it is the host with a secret that never leaves this process.
   std::random_device rd;

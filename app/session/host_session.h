@@ -41,6 +41,9 @@ class HostSession {
   // Tells everyone the session ended, waits briefly for the goodbyes to go out, closes all.
   void stop(const std::string& reason = "The host ended the session.");
   bool running() const { return m_running; }
+  // Changes the room password (empty: none) without disturbing anyone already here. Runs
+  // the KDF (a fraction of a second); false with `error` for a password that cannot be one.
+  bool setPassword(const std::string& password, std::string& error);
 
   std::uint16_t chatPort() const;
   std::uint16_t screenPort() const;

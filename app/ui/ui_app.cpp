@@ -263,6 +263,19 @@ void UiApp::drawNewHostPopup() {
   ImGui::EndPopup();
 }
 
+void UiApp::changeRoomPassword(const std::string& password) {
+  std::string error;
+  if (m_mode != Mode::Hosting || !m_host) error = "only the host can";
+  else if (m_host->setPassword(password, error)) {
+    copyInto(m_hostPassword, sizeof m_hostPassword, password);
+    m_chat.addLocal(session::ChatLine::Style::Notice,
+                    password.empty() ? "The room has no password now; everyone here stays."
+                                     : "New room password (hover \"Room password\" to see it); everyone here stays.");
+    return;
+  }
+  m_chat.addLocal(session::ChatLine::Style::Notice, "Password not changed: " + error + ".");
+}
+
 // The session needs a password (or ours was wrong): ask, then join again with the same pin.
 void UiApp::drawPasswordPopup() {
   if (m_askPassword) {
@@ -641,6 +654,11 @@ void UiApp::drawConnectionPanel() {
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", m_hostPassword);
       ImGui::SameLine();
       if (ImGui::SmallButton("Copy##pw")) ImGui::SetClipboardText(m_hostPassword);
+      ImGui::SameLine();
+      if (ImGui::SmallButton("New##pw")) changeRoomPassword(net::generateRoomPassword());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Make a new room password: everyone here stays, newcomers need the new one");
+    } else if (ImGui::SmallButton("Add a room password")) {
+      changeRoomPassword(net::generateRoomPassword());
     }
     ImGui::Spacing();
     if (ImGui::Button("End session", ImVec2(-1, 0))) m_confirmQuit = true;

@@ -80,6 +80,8 @@ class UiApp {
   void pollProbe();
   void drawNewHostPopup();
   void drawPasswordPopup();
+  // Hosting: a new room password (empty: none), said in the chat.
+  void changeRoomPassword(const std::string& password);
   void startScreenSession(std::uint16_t screenPort, const std::string& name);
   void leaveSession();
   net::ChatClient* chatClient();

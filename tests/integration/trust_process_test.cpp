@@ -141,7 +141,7 @@ TEST(Trust, HostRefusesAKeyOthersCanRead) {
   EXPECT_NE(host.output().find("chmod 600"), std::string::npos) << host.output();
 }
 
-TEST(Trust, RoomPasswordAdmitsOnlyThoseWhoKnowIt) {
+TEST(Trust, RoomPasswordAdmitsOnlyThoseWhoKnowItAndCanBeChangedLive) {
   Folders f;
   std::filesystem::create_directories(f.root);
   const std::string pwFile = f.root + "/room-password";
@@ -168,6 +168,24 @@ TEST(Trust, RoomPasswordAdmitsOnlyThoseWhoKnowIt) {
   ASSERT_TRUE(right.waitForOutput("as bob", 10000)) << right.output();
   right.writeLine("hello with the password");
   EXPECT_TRUE(host.waitForOutput("bob: hello with the password", 10000)) << host.output();
+  // The host makes a new password: bob stays, the old one opens the door no more.
+  host.writeLine("/password");
+  ASSERT_TRUE(host.waitForOutput("newcomers need it", 10000)) << host.output();
+  std::smatch m;
+  const std::string hostSaid = host.output();
+  ASSERT_TRUE(std::regex_search(hostSaid, m, std::regex("room password is now ([A-Za-z0-9]+) "))) << hostSaid;
+  const std::string newPassword = m[1].str();
+  right.writeLine("still here");
+  EXPECT_TRUE(host.waitForOutput("bob: still here", 10000)) << host.output();
+  Subprocess old({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "carol", "--password-file", pwFile},
+                 {f.env("carol")});
+  EXPECT_EQ(old.wait(10000), 1);
+  EXPECT_NE(old.output().find("wrong password"), std::string::npos) << old.output();
+  Subprocess fresh({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "carol"},
+                   {f.env("carol"), "HUDDLE_PASSWORD=" + newPassword});
+  ASSERT_TRUE(fresh.waitForOutput("as carol", 10000)) << fresh.output();
+  fresh.closeStdin();
+  EXPECT_EQ(fresh.wait(10000), 0);
   right.closeStdin();
   EXPECT_EQ(right.wait(10000), 0);
   host.signal(SIGTERM);

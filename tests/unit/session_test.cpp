@@ -1,6 +1,8 @@
 // Unit tests for huddle_session's pure parts: the command line and chat input.
 #include <gtest/gtest.h>
 
+#include "net/room_auth.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include "app/session/stream_stats.h"
 #include "app/session/reconnect.h"
 #include "app/session/trust.h"
+#include "net/room_auth.h"
 
 using namespace huddle::session;
 
@@ -383,6 +386,16 @@ TEST(ChatLine, KickAndBan) {
   EXPECT_EQ(c.text, "spamming");
   EXPECT_EQ(parseChatLine("/kick bob").kind, ChatCommand::Kind::Kick);
   EXPECT_EQ(parseChatLine("/ban").kind, ChatCommand::Kind::Error);
+}
+
+TEST(ChatLine, PasswordAsksForAGivenOneAMadeUpOneOrNone) {
+  ChatCommand c = parseChatLine("/password correct horse");
+  EXPECT_EQ(c.kind, ChatCommand::Kind::Password);
+  EXPECT_EQ(requestedPassword(c.text), "correct horse");
+  EXPECT_EQ(requestedPassword(parseChatLine("/password off").text), "");
+  const std::string made = requestedPassword(parseChatLine("/password").text);
+  EXPECT_TRUE(huddle::net::validateRoomPassword(made).empty()) << made;
+  EXPECT_NE(made, requestedPassword(""));
 }
 
 namespace {
