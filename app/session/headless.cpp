@@ -259,6 +259,7 @@ struct Viewing {
   std::shared_ptr<StreamView> view;
   std::int64_t startedUs = 0;     // first update seen (watch), or when we began (snapshot)
   std::int64_t waitingSinceUs = 0;
+  std::int64_t watchedAtUs = 0;   // when we asked for the stream
 };
 
 // Decides which host key to pin before a single application byte is sent: the invite's
@@ -430,6 +431,7 @@ int runClient(const Options& options) {
       for (const auto& s : v.screen->streams())
         if (options.watchStream == 0 || s.streamId == options.watchStream) {
           v.view = v.screen->watch(s.streamId);
+          v.watchedAtUs = now;
           if (v.view) out("* Watching stream " + std::to_string(s.streamId) + " (" + s.title + ", shared by " +
                           s.ownerName + ", " + std::to_string(s.widthPx) + "x" + std::to_string(s.heightPx) + ").");
           break;
@@ -469,7 +471,11 @@ int runClient(const Options& options) {
       leave();
       continue;
     }
-    if (v.startedUs == 0) v.startedUs = now;
+    if (v.startedUs == 0) {
+      v.startedUs = now;
+      // After a reconnect too: how soon a whole image was back on the screen.
+      out("* The first image came " + std::to_string((now - v.watchedAtUs) / 1000) + " ms after asking for the stream.");
+    }
     double elapsed = static_cast<double>(now - v.startedUs) / 1e6;
     if (elapsed >= options.seconds) {
       exitCode = 0;

@@ -224,6 +224,62 @@ TEST(Reconnect, AClientComesBackByItselfWhenTheHostReturns) {
   EXPECT_EQ(host->wait(10000), 0);
 }
 
+// SECURITY.md T6: the host is killed mid-stream and started again at once (same key, same
+// password), twice. The chatters, the sharer and the viewers all come back by themselves,
+// the viewers see the shared screen again, and chat flows. Times are printed, not asserted.
+TEST(Reconnect, EveryoneIsBackAfterTheHostIsKilledMidStream) {
+  Folders f;
+  const std::string password = "HUDDLE_PASSWORD=kill and restart";
+  auto startHost = [&](const std::string& port) {
+    auto h = std::make_unique<Subprocess>(hostArgs("alice", port), std::vector<std::string>{f.env("host"), password});
+    EXPECT_TRUE(h->waitForOutput("Ctrl+C ends the session", 10000)) << h->output();
+    return h;
+  };
+  auto host = startHost("0");
+  const std::string port = chatPort(host->output());
+  const std::string invite = huddle::test::loopbackInvite(host->output());
+  struct Person {
+    std::string name;
+    bool viewer = false;
+    std::unique_ptr<Subprocess> proc;
+  };
+  std::vector<Person> people;
+  auto join = [&](const std::string& name, bool viewer, std::vector<std::string> extra) {
+    std::vector<std::string> args = {HUDDLE_BINARY, "--join", invite, "--headless", "--name", name};
+    args.insert(args.end(), extra.begin(), extra.end());
+    people.push_back({name, viewer, std::make_unique<Subprocess>(args, std::vector<std::string>{f.env(name), password})});
+  };
+  join("sam", false, {"--share", "synthetic", "--scene-size", "320x200", "--fps", "15"});
+  for (const char* name : {"c1", "c2", "c3", "c4"}) join(name, false, {});
+  for (const char* name : {"v1", "v2"}) join(name, true, {"--watch", "--seconds", "600"});
+  auto everyoneBack = [&](std::size_t times, int timeoutMs) {
+    bool ok = true;
+    for (auto& p : people) {
+      ok = p.proc->waitForCount(" as " + p.name + ".", times, timeoutMs) && ok;
+      if (p.viewer) ok = p.proc->waitForCount("The first image came", times, timeoutMs) && ok;
+    }
+    return ok;
+  };
+  ASSERT_TRUE(everyoneBack(1, 20000)) << people.back().proc->output();
+  for (std::size_t cycle = 1; cycle <= 2; ++cycle) {
+    host->signal(SIGKILL);
+    host->wait(5000);
+    const auto killedAt = std::chrono::steady_clock::now();
+    host = startHost(port);
+    ASSERT_TRUE(everyoneBack(cycle + 1, 20000)) << "cycle " << cycle << "\n" << people.back().proc->output();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killedAt);
+    std::printf("cycle %zu: all %zu back, viewers with an image, %lld ms after the kill\n", cycle, people.size(),
+                static_cast<long long>(ms.count()));
+    host->writeLine("back " + std::to_string(cycle));
+    for (auto& p : people)
+      EXPECT_TRUE(p.proc->waitForOutput("alice: back " + std::to_string(cycle), 10000)) << p.name << "\n" << p.proc->output();
+  }
+  for (auto& p : people) p.proc->signal(SIGTERM);
+  for (auto& p : people) EXPECT_EQ(p.proc->wait(10000), 0) << p.name << "\n" << p.proc->output();
+  host->signal(SIGTERM);
+  EXPECT_EQ(host->wait(10000), 0);
+}
+
 TEST(History, AHostThatKeepsHistoryShowsItAfterARestart) {
   Folders f;
   const std::vector<std::string> env = {f.env("host"), "XDG_STATE_HOME=" + f.root + "/state"};

@@ -103,6 +103,20 @@ class Subprocess {
     }
     return true;
   }
+  // Waits until `needle` has appeared `count` times in the output.
+  bool waitForCount(const std::string& needle, std::size_t count, int timeoutMs) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    while (countOf(needle) < count) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !readSome(static_cast<int>(left.count()))) return countOf(needle) >= count;
+    }
+    return true;
+  }
+  std::size_t countOf(const std::string& needle) const {
+    std::size_t n = 0;
+    for (std::size_t at = m_output.find(needle); at != std::string::npos; at = m_output.find(needle, at + needle.size())) ++n;
+    return n;
+  }
   // Waits for the process to exit; returns its exit code, or -1 on timeout / signal.
   int wait(int timeoutMs) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
