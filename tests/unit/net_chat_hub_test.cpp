@@ -342,6 +342,20 @@ TEST_F(HubTest, SessionFullIsRefused) {
   EXPECT_FALSE(a.link->closed);
 }
 
+// T9: the default room (16, the host included) at cap-1, cap and cap+1.
+TEST_F(HubTest, TheDefaultRoomHoldsSixteen) {
+  ASSERT_EQ(config().maxParticipants, kDefaultParticipants);
+  std::vector<Client> in;
+  for (std::size_t i = 0; i + 1 < kDefaultParticipants; ++i) in.push_back(join("p" + std::to_string(i)));
+  EXPECT_EQ(hub->users().size(), kDefaultParticipants - 1);
+  Client last = join("last");
+  EXPECT_EQ(last.link->all<Welcome>().size(), 1u);
+  Client over = join("over");
+  ASSERT_EQ(over.link->all<Reject>().size(), 1u);
+  EXPECT_EQ(over.link->all<Reject>()[0].code, RejectCode::SessionFull);
+  EXPECT_EQ(hub->users().size(), kDefaultParticipants);
+}
+
 TEST_F(HubTest, KickRemovesByName) {
   Client a = join("a");
   Client b = join("b");

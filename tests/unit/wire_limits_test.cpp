@@ -1,0 +1,160 @@
+// SECURITY.md T9: the screen port's caps at cap-1, cap and cap+1, and the boundary geometry
+// (the chat port's text, name and payload caps are in wire_test.cpp).
+#include <gtest/gtest.h>
+
+#include "net/wire/frame_decoder.h"
+#include "net/wire/screen_messages.h"
+
+using namespace huddle;
+using namespace huddle::wire;
+
+namespace {
+
+// Decodes `batch` as the host would decode a publisher's PublishTiles.
+bool decodes(const TileBatch& batch, std::string& error) {
+  base::Bytes frame = encodeTileBatch(ScreenType::PublishTiles, batch);
+  Reader r(std::span<const std::uint8_t>(frame->data() + kFrameHeaderBytes, frame->size() - kFrameHeaderBytes));
+  TileBatch out;
+  return out.read(r, frame, error);
+}
+
+base::EncodedTile solid(std::uint16_t tx, std::uint16_t ty) {
+  base::EncodedTile t;
+  t.tx = tx;
+  t.ty = ty;
+  t.solidBgrx = 0x112233;
+  return t;
+}
+
+base::EncodedTile jpegOfSize(std::uint16_t tx, std::uint16_t ty, std::size_t bytes) {
+  base::EncodedTile t = solid(tx, ty);
+  t.kind = base::TileKind::Jpeg;
+  base::ByteVec body(bytes, 0xAB);
+  t.jpeg.owner = base::makeBytes(std::move(body));
+  t.jpeg.offset = 0;
+  t.jpeg.size = static_cast<std::uint32_t>(bytes);
+  return t;
+}
+
+TileBatch batchOf(std::uint32_t w, std::uint32_t h, std::uint16_t tile = 64) {
+  TileBatch b;
+  b.widthPx = w;
+  b.heightPx = h;
+  b.tileSizePx = tile;
+  return b;
+}
+
+}  // namespace
+
+TEST(Limits, StreamSidesAndAreaAtTheirCaps) {
+  for (std::uint32_t side : {kMaxStreamSidePx - 1, kMaxStreamSidePx, kMaxStreamSidePx + 1}) {
+    EXPECT_EQ(validateStreamGeometry(side, 100, 64).empty(), side <= kMaxStreamSidePx) << side;
+    EXPECT_EQ(validateStreamGeometry(100, side, 64).empty(), side <= kMaxStreamSidePx) << side;
+  }
+  EXPECT_TRUE(validateStreamGeometry(8192, 4394, 64).empty());   // 35,995,648 px: just under 36 MP
+  EXPECT_FALSE(validateStreamGeometry(8192, 4395, 64).empty());  // 36,003,840 px
+  EXPECT_FALSE(validateStreamGeometry(8192, 8192, 64).empty());
+  EXPECT_TRUE(validateStreamGeometry(7680, 4320, 256).empty());  // 8K
+  EXPECT_TRUE(validateStreamGeometry(1, 1, 64).empty());
+  EXPECT_FALSE(validateStreamGeometry(0, 0, 64).empty());
+  EXPECT_FALSE(validateStreamGeometry(0, 5, 64).empty());
+  EXPECT_FALSE(validateStreamGeometry(5, 0, 64).empty());
+  for (std::uint32_t tile : {0u, 1u, 63u, 64u, 65u, 128u, 255u, 256u, 257u, 512u}) {
+    const bool allowed = tile == 64 || tile == 128 || tile == 256;
+    EXPECT_EQ(validateStreamGeometry(640, 480, tile).empty(), allowed) << tile;
+  }
+}
+
+TEST(Limits, TitlesAndReasonsAtTheirCaps) {
+  for (std::size_t n : {kMaxTitleBytes - 1, kMaxTitleBytes, kMaxTitleBytes + 1}) {
+    StreamAnnounce a;
+    a.info.streamId = 1;
+    a.info.ownerName = "sam";
+    a.info.title.assign(n, 't');
+    a.info.widthPx = 320;
+    a.info.heightPx = 200;
+    base::Bytes f = encodeFrame(a);
+    StreamAnnounce out;
+    EXPECT_EQ(decodePayload(std::span<const std::uint8_t>(f->data() + kFrameHeaderBytes, f->size() - kFrameHeaderBytes), out),
+              n <= kMaxTitleBytes)
+        << n;
+    PublishStart p;
+    p.title.assign(n, 't');
+    p.widthPx = 320;
+    p.heightPx = 200;
+    base::Bytes pf = encodeFrame(p);
+    PublishStart pout;
+    EXPECT_EQ(decodePayload(std::span<const std::uint8_t>(pf->data() + kFrameHeaderBytes, pf->size() - kFrameHeaderBytes), pout),
+              n <= kMaxTitleBytes)
+        << n;
+  }
+  for (std::size_t n : {kMaxReasonBytes - 1, kMaxReasonBytes, kMaxReasonBytes + 1}) {
+    StreamEnded e;
+    e.streamId = 1;
+    e.reason.assign(n, 'r');
+    base::Bytes f = encodeFrame(e);
+    StreamEnded out;
+    EXPECT_EQ(decodePayload(std::span<const std::uint8_t>(f->data() + kFrameHeaderBytes, f->size() - kFrameHeaderBytes), out),
+              n <= kMaxReasonBytes)
+        << n;
+  }
+}
+
+TEST(Limits, TilesAtTheLastColumnAndRowAndNoFurther) {
+  std::string error;
+  // 100x70 in 64-px tiles: a 2x2 grid whose last column and row are cropped to 36x6.
+  TileBatch b = batchOf(100, 70);
+  b.tiles = {solid(1, 1), solid(1, 0), solid(0, 1), solid(0, 0)};
+  EXPECT_TRUE(decodes(b, error)) << error;
+  b.tiles = {solid(2, 0)};
+  EXPECT_FALSE(decodes(b, error));
+  b.tiles = {solid(0, 2)};
+  EXPECT_FALSE(decodes(b, error));
+  b.tiles = {solid(1, 1), solid(1, 1)};
+  EXPECT_FALSE(decodes(b, error));
+  EXPECT_NE(error.find("duplicate"), std::string::npos) << error;
+  // A 1x1 stream holds exactly one tile.
+  TileBatch one = batchOf(1, 1);
+  one.tiles = {solid(0, 0)};
+  EXPECT_TRUE(decodes(one, error)) << error;
+  one.tiles = {solid(0, 0), solid(0, 1)};
+  EXPECT_FALSE(decodes(one, error));
+}
+
+TEST(Limits, TileBytesAtTheLargestValidTile) {
+  std::string error;
+  // The cropped corner tile (36x6) may be no larger than any valid JPEG of its size.
+  const std::size_t cap = maxJpegTileBytes(36, 6);
+  for (std::size_t n : {cap - 1, cap, cap + 1}) {
+    TileBatch b = batchOf(100, 70);
+    b.tiles = {jpegOfSize(1, 1, n)};
+    EXPECT_EQ(decodes(b, error), n <= cap) << n << " " << error;
+  }
+  const std::size_t full = maxJpegTileBytes(256, 256);
+  for (std::size_t n : {full - 1, full, full + 1}) {
+    TileBatch b = batchOf(512, 512, 256);
+    b.tiles = {jpegOfSize(0, 0, n)};
+    EXPECT_EQ(decodes(b, error), n <= full) << n << " " << error;
+  }
+}
+
+TEST(Limits, ScreenPayloadCapsByPhase) {
+  const auto publish = static_cast<std::uint16_t>(ScreenType::PublishTiles);
+  const auto subscribe = static_cast<std::uint16_t>(ScreenType::Subscribe);
+  EXPECT_EQ(screenPortPayloadLimit(publish, true), kMaxScreenPayload);
+  EXPECT_EQ(screenPortPayloadLimit(subscribe, true), kMaxScreenControlPayload);
+  EXPECT_LT(screenPortPayloadLimit(publish, false), 0) << "no tiles before the handshake";
+  // The decoder takes a frame at the cap and refuses one byte more, before allocating it.
+  for (std::uint32_t len : {kMaxScreenControlPayload - 1, kMaxScreenControlPayload, kMaxScreenControlPayload + 1}) {
+    FrameDecoder d(&screenPortPayloadLimit);
+    d.setHandshakeDone(true);
+    base::ByteVec header;
+    Writer w(header);
+    w.u32(len);
+    w.u16(subscribe);
+    d.push(header);
+    Frame f;
+    EXPECT_EQ(d.next(f), len <= kMaxScreenControlPayload ? FrameDecoder::Status::NeedMore : FrameDecoder::Status::Error)
+        << len;
+  }
+}
