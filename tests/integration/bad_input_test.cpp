@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
 #include <set>
 
 #include "net/wire/codec.h"
@@ -177,4 +178,43 @@ TEST(BadInput, ASlowlorisFromManyAddressesCannotKeepAClientOut) {
   ASSERT_TRUE(waitFor([&] { good.pump(); return good.joined; }, 5000));
   EXPECT_GE(host.chatHub().stats().closedByReason[idx(wire::Reason::Evicted)], 1u);
   EXPECT_LE(host.chatHub().stats().pending, wire::kMaxPendingConnections);
+}
+
+namespace {
+std::size_t entriesIn(const char* dir) {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+}  // namespace
+
+// Churn (SECURITY.md T3i): hundreds of connections that come and go, some mid-handshake,
+// some just after joining. Afterwards the host holds no more descriptors or threads than
+// before, and still serves.
+TEST(BadInput, ChurnLeavesNoDescriptorsOrThreadsBehind) {
+  session::HostSession host;
+  std::string error;
+  ASSERT_TRUE(host.start(testHostConfig(), error)) << error;
+  const std::uint16_t port = host.chatPort();
+  TestClient first;
+  first.start(port, "steady");
+  ASSERT_TRUE(waitFor([&] { first.pump(); return first.joined; }, 5000));
+  const std::size_t fdsBefore = entriesIn("/proc/self/fd"), threadsBefore = entriesIn("/proc/self/task");
+  const std::size_t inTheRoom = host.chatHub().stats().participants;  // the host's own user and "steady"
+  for (int i = 0; i < 300; ++i) {
+    RawPeer p(port);
+    ASSERT_TRUE(p.connected()) << i;
+    if (i % 3 == 1) p.send(helloFrame("churn" + std::to_string(i)));  // joins, then vanishes
+    if (i % 3 == 2) p.send(frame(0x0101, {1, 2, 3}, 40));              // half a message, then vanishes
+  }
+  ASSERT_TRUE(waitFor([&] { return host.chatHub().stats().pending == 0 && host.chatHub().stats().participants == inTheRoom; },
+                      10000))
+      << host.chatHub().stats().pending << " pending, " << host.chatHub().stats().participants << " in the room";
+  // The server reaps finished connections on its watchdog tick.
+  EXPECT_TRUE(waitFor([&] { return entriesIn("/proc/self/fd") <= fdsBefore + 2 && entriesIn("/proc/self/task") <= threadsBefore + 2; },
+                      10000))
+      << entriesIn("/proc/self/fd") << " descriptors (" << fdsBefore << " before), " << entriesIn("/proc/self/task")
+      << " threads (" << threadsBefore << " before)";
+  first.client.say("still here");
+  EXPECT_TRUE(waitFor([&] { first.pump(); return !first.chats(wire::ChatKind::Public).empty(); }, 5000));
 }
