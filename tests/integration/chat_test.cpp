@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "app/session/chat_log.h"
 #include "net/socket.h"
 #include "net/wire/codec.h"
 #include "net/wire/messages.h"
@@ -205,4 +206,78 @@ TEST(ChatErrors, ClientExplainsAVersionMismatchFromTheHost) {
   EXPECT_EQ(c.disconnectText, "Cannot join 127.0.0.1:" + std::to_string(listener.port()) +
                                   ": host speaks protocol 3, this build speaks " +
                                   std::to_string(wire::kProtocolVersion) + ".");
+}
+
+// SECURITY.md T8: a participant away while others talk sees, once back, exactly what it
+// missed, in order and once; away for longer than the host's history, it is told so.
+TEST(ChatResume, BackFromAwayExactlyWhatWasMissedOnceAndInOrder) {
+  session::HostConfig config = testHostConfig();
+  config.hub.chatRatePerSec = config.hub.chatBurst = 1e6;  // bob talks fast, for a short test
+  config.hub.guard.floodMessagesPerSec = 1e6;
+  session::HostSession host;
+  std::string error;
+  ASSERT_TRUE(host.start(config, error)) << error;
+  const std::uint16_t port = host.chatPort();
+  TestClient bob;
+  bob.start(port, "bob");
+  ASSERT_TRUE(waitFor([&] { bob.pump(); return bob.joined; }, 10000));
+  session::ChatLog log;
+  auto away = std::make_unique<net::ChatClient>();
+  auto connect = [&](net::ChatClient& c) {
+    net::ChatClientConfig cfg;
+    cfg.port = port;
+    cfg.name = "amy";
+    c.start(cfg);
+    return waitFor([&] {
+      for (auto& ev : c.events().drain()) log.apply(ev);
+      return log.connected();
+    }, 10000);
+  };
+  auto pumpLog = [&](net::ChatClient& c) {
+    for (auto& ev : c.events().drain()) log.apply(ev);
+  };
+  auto count = [&](const std::string& text) {
+    int n = 0;
+    for (const auto& l : log.lines()) n += l.text == text;
+    return n;
+  };
+  auto talkWhileAway = [&](int from, int to) {
+    for (int i = from; i < to; ++i) ASSERT_TRUE(bob.client.say("m" + std::to_string(i)));
+    ASSERT_TRUE(waitFor([&] {
+      auto seen = bob.chats(wire::ChatKind::Public);
+      return !seen.empty() && seen.back().text == "m" + std::to_string(to - 1);
+    }, 20000));
+  };
+  ASSERT_TRUE(connect(*away));
+  bob.client.say("before");
+  ASSERT_TRUE(waitFor([&] { pumpLog(*away); return count("before") == 1; }, 5000));
+
+  // Away (the connection is simply gone) while 400 lines are said, then back.
+  away.reset();
+  talkWhileAway(0, 400);
+  auto back = std::make_unique<net::ChatClient>();
+  ASSERT_TRUE(connect(*back));
+  ASSERT_TRUE(waitFor([&] { pumpLog(*back); return count("m399") == 1; }, 10000));
+  pumpLog(*back);
+  EXPECT_EQ(count("before"), 1);
+  std::vector<int> order;
+  for (const auto& l : log.lines())
+    if (l.text.size() > 1 && l.text[0] == 'm' && std::isdigit(static_cast<unsigned char>(l.text[1])))
+      order.push_back(std::stoi(l.text.substr(1)));
+  ASSERT_EQ(order.size(), 400u);
+  for (int i = 0; i < 400; ++i) EXPECT_EQ(order[static_cast<std::size_t>(i)], i);
+  for (const auto& l : log.lines()) EXPECT_EQ(l.text.find("may be missing"), std::string::npos) << l.text;
+
+  // Away for longer than the host keeps: what it still has arrives, and the gap is said.
+  back.reset();
+  talkWhileAway(400, 400 + static_cast<int>(wire::kHistoryMessages) + 100);
+  auto again = std::make_unique<net::ChatClient>();
+  ASSERT_TRUE(connect(*again));
+  const std::string last = "m" + std::to_string(400 + wire::kHistoryMessages + 99);
+  ASSERT_TRUE(waitFor([&] { pumpLog(*again); return count(last) == 1; }, 10000));
+  int notices = 0;
+  for (const auto& l : log.lines()) notices += l.text.find("may be missing") != std::string::npos;
+  EXPECT_EQ(notices, 1);
+  EXPECT_EQ(count("m399"), 1);
+  EXPECT_EQ(count("m400"), 0) << "fell out of the host's history";
 }
