@@ -5,6 +5,7 @@
 
 #include "net/base/clock.h"
 #include "net/base/log.h"
+#include "net/base/log_throttle.h"
 #include "net/base/utf8.h"
 
 namespace huddle::net {
@@ -67,9 +68,11 @@ PeerId ChatHub::attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) {
 }
 
 void ChatHub::dropPeer(Peer& peer, wire::Reason reason, const std::string& detail) {
-  HLOG_WARN(kTag, "drop conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"", static_cast<unsigned long long>(peer.id),
-            peer.link->address().c_str(), peer.name.empty() ? "-" : peer.name.c_str(), wire::reasonName(reason),
-            detail.c_str());
+  std::uint64_t heldBack = 0;
+  if (m_logThrottle.allow(base::LogThrottle::key(peer.link->ipv4(), static_cast<unsigned>(reason)), base::monoUs(), heldBack))
+    HLOG_WARN(kTag, "drop conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"%s", static_cast<unsigned long long>(peer.id),
+              peer.link->address().c_str(), peer.name.empty() ? "-" : peer.name.c_str(), wire::reasonName(reason),
+              detail.c_str(), base::heldBackNote(heldBack).c_str());
   peer.stopped = true;
   peer.link->close(reason, detail);
 }
@@ -265,7 +268,7 @@ void ChatHub::handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& 
                    : dummy;
   // Wrong: answered by tick() after the fixed delay, the same for every kind of failure.
   if (++l.failures >= m_config.maxAuthFailures && &l != &dummy) {
-    l.nextLockUs = l.nextLockUs ? l.nextLockUs * 2 : m_config.lockoutUs;
+    l.nextLockUs = l.nextLockUs ? std::min(l.nextLockUs * 2, m_config.maxLockoutUs) : m_config.lockoutUs;
     l.lockedUntilUs = base::monoUs() + l.nextLockUs;
     l.failures = 0;
     HLOG_WARN(kTag, "lockout peer=%s for %lld s after repeated wrong passwords", peer->link->address().c_str(),
@@ -273,7 +276,12 @@ void ChatHub::handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& 
   }
   HLOG_INFO(kTag, "wrong password conn=#%llu peer=%s", static_cast<unsigned long long>(peer->id),
             peer->link->address().c_str());
-  peer->authFailedAtUs = nowUs;
+  if (nowUs - m_failureWindowStartUs >= 60'000'000) {
+    m_failureWindowStartUs = nowUs;
+    m_failuresInWindow = 0;
+  }
+  const bool underAttack = ++m_failuresInWindow > m_config.busyFailuresPerMinute;
+  peer->authFailedAtUs = nowUs + (underAttack ? m_config.busyFailureExtraDelayUs : 0);
   peer->stopped = true;  // nothing more it says matters
 }
 
@@ -425,9 +433,11 @@ void ChatHub::detach(PeerId id, wire::Reason reason, const std::string& detail) 
   std::shared_ptr<Peer> peer = it->second;
   m_peers.erase(it);
   ++m_stats.closedByReason[static_cast<std::size_t>(reason)];
-  HLOG_INFO(kTag, "closed conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"", static_cast<unsigned long long>(id),
-            peer->link->address().c_str(), peer->name.empty() ? "-" : peer->name.c_str(), wire::reasonName(reason),
-            detail.c_str());
+  std::uint64_t heldBack = 0;
+  if (m_logThrottle.allow(base::LogThrottle::key(peer->link->ipv4(), 0x80 | static_cast<unsigned>(reason)), base::monoUs(), heldBack))
+    HLOG_INFO(kTag, "closed conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"%s", static_cast<unsigned long long>(id),
+              peer->link->address().c_str(), peer->name.empty() ? "-" : peer->name.c_str(), wire::reasonName(reason),
+              detail.c_str(), base::heldBackNote(heldBack).c_str());
   const std::uint32_t left = leaveRoomLocked(*peer, reason);
   peer->state = PeerState::Closed;
   lock.unlock();

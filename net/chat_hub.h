@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "net/base/log_throttle.h"
 #include "net/peer_guard.h"
 #include "net/history_log.h"
 #include "net/peer_link.h"
@@ -46,6 +47,11 @@ struct ChatHubConfig {
   std::int64_t authFailureDelayUs = 250'000;
   int maxAuthFailures = 5;
   std::int64_t lockoutUs = 60'000'000;
+  std::int64_t maxLockoutUs = 3'600'000'000LL;
+  // Many failures from everywhere (a distributed guesser): over this many in a minute, every
+  // failure is answered this much later still.
+  int busyFailuresPerMinute = 20;
+  std::int64_t busyFailureExtraDelayUs = 2'000'000;
   std::size_t maxLockoutEntries = wire::kMaxLockoutEntries;
   // Keep what everyone saw in this append-only file and show it again after a restart
   // (empty: history lives in memory only).
@@ -127,6 +133,8 @@ class ChatHub : public ServerHub {
     std::int64_t nextLockUs = 0;
   };
   std::map<std::uint32_t, Lockout> m_lockouts;  // by IPv4
+  std::int64_t m_failureWindowStartUs = 0;      // failures from all addresses, per minute
+  int m_failuresInWindow = 0;
   std::deque<wire::ChatEvent> m_history;
   ChatHistoryLog m_historyLog;
   PeerId m_nextPeerId = 1;
@@ -137,6 +145,7 @@ class ChatHub : public ServerHub {
   bool m_shuttingDown = false;
   std::uint16_t m_screenPort = 0;
   ChatHubStats m_stats;
+  base::LogThrottle m_logThrottle;  // drop and close lines, per address and reason
 };
 
 }  // namespace huddle::net

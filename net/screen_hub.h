@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "net/base/log_throttle.h"
 #include "net/peer_guard.h"
 #include "net/peer_link.h"
 #include "net/wire/reason.h"
@@ -108,6 +109,7 @@ class ScreenHub : public ServerHub {
   std::uint32_t m_nextStreamId = 1;
   bool m_shuttingDown = false;
   ScreenHubStats m_stats;
+  base::LogThrottle m_logThrottle;  // drop and close lines, per address and reason
 };
 
 }  // namespace huddle::net

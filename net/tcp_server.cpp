@@ -4,6 +4,7 @@
 
 #include "net/base/clock.h"
 #include "net/base/log.h"
+#include "net/base/log_throttle.h"
 
 namespace huddle::net {
 
@@ -54,8 +55,12 @@ void TcpServer::acceptLoop() {
     std::unique_ptr<TcpSocket> socket = m_listener.accept(100);
     if (!socket) continue;
     if (connectionCount() >= m_options.maxConnections) {
-      HLOG_WARN(kTag, "%s: drop peer=%s reason=%s detail=\"%zu connections\"", m_options.name.c_str(),
-                socket->peerAddress().c_str(), wire::reasonName(wire::Reason::Busy), connectionCount());
+      std::uint64_t heldBack = 0;
+      if (m_logThrottle.allow(base::LogThrottle::key(socket->peerIpv4(), static_cast<unsigned>(wire::Reason::Busy)),
+                              base::monoUs(), heldBack))
+        HLOG_WARN(kTag, "%s: drop peer=%s reason=%s detail=\"%zu connections\"%s", m_options.name.c_str(),
+                  socket->peerAddress().c_str(), wire::reasonName(wire::Reason::Busy), connectionCount(),
+                  base::heldBackNote(heldBack).c_str());
       continue;  // the socket closes as it goes out of scope
     }
     auto peer = std::make_shared<Peer>(m_hub, std::move(socket), m_options.connection);

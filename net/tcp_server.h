@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/base/log_throttle.h"
 #include "net/connection.h"
 #include "net/peer_link.h"
 #include "net/socket.h"
@@ -53,6 +54,7 @@ class TcpServer {
   std::atomic<bool> m_stopAccept{false}, m_stopWatchdog{false};
   mutable std::mutex m_mutex;
   std::vector<std::shared_ptr<Peer>> m_peers;
+  base::LogThrottle m_logThrottle;  // refusals at accept, per address
 };
 
 }  // namespace huddle::net

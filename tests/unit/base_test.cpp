@@ -5,6 +5,7 @@
 
 #include "net/base/clock.h"
 #include "net/base/event_queue.h"
+#include "net/base/log_throttle.h"
 #include "net/base/mailbox.h"
 #include "net/base/rect.h"
 #include "net/base/utf8.h"
@@ -87,4 +88,21 @@ TEST(Clock, Formats) {
   EXPECT_EQ(formatClock(wallUs()).size(), 8u);
   EXPECT_EQ(formatFileStamp(wallUs()).size(), 15u);
   EXPECT_LE(monoUs(), monoUs());
+}
+
+TEST(LogThrottle, TenLinesASecondPerKeyThenSaysHowManyWereHeldBack) {
+  huddle::base::LogThrottle t(10, 4);
+  std::uint64_t held = 0;
+  const std::uint64_t a = huddle::base::LogThrottle::key(0x0A000001, 7), b = huddle::base::LogThrottle::key(0x0A000002, 7);
+  int written = 0;
+  for (int i = 0; i < 25; ++i) written += t.allow(a, 1'000'000, held);
+  EXPECT_EQ(written, 10);
+  EXPECT_TRUE(t.allow(b, 1'000'000, held)) << "another address is not held back";
+  EXPECT_EQ(held, 0u);
+  ASSERT_TRUE(t.allow(a, 2'000'000, held));
+  EXPECT_EQ(held, 15u);
+  EXPECT_EQ(huddle::base::heldBackNote(held), " (15 more like it not logged)");
+  // Bounded: many keys start the table over instead of growing it.
+  for (std::uint32_t ip = 0; ip < 100; ++ip) t.allow(huddle::base::LogThrottle::key(ip, 1), 2'000'000, held);
+  EXPECT_TRUE(t.allow(a, 2'000'001, held));
 }

@@ -686,3 +686,24 @@ TEST_F(HubTest, UnfinishedHandshakesAreCappedAndTheOldestStalledIsEvicted) {
   EXPECT_EQ(st.closedByReason[static_cast<std::size_t>(Reason::Busy)], 2u);
   EXPECT_EQ(st.closedByReason[static_cast<std::size_t>(Reason::Evicted)], 1u);
 }
+
+TEST_F(PasswordHubTest, ManyFailuresFromEverywhereSlowEveryAnswerDown) {
+  ChatHubConfig c = config();
+  c.passwordRequired = true;
+  c.roomKey.fill(0x42);
+  c.busyFailuresPerMinute = 3;
+  hub = std::make_unique<ChatHub>(c);
+  std::vector<Client> calm;
+  for (std::uint32_t i = 0; i < 3; ++i) calm.push_back(tryJoin("g" + std::to_string(i), 0x50, 0x11, 0x0A000200 + i));
+  Client busy = tryJoin("g3", 0x50, 0x11, 0x0A000210);
+  now += 300'000;
+  hub->tick(now);
+  for (auto& k : calm) EXPECT_EQ(k.link->all<Reject>().size(), 1u);
+  EXPECT_TRUE(busy.link->all<Reject>().empty()) << "the fourth failure in a minute waits longer";
+  now += 2'000'000;
+  hub->tick(now);
+  ASSERT_EQ(busy.link->all<Reject>().size(), 1u);
+  EXPECT_EQ(busy.link->all<Reject>()[0].code, RejectCode::AuthFailed);
+  // A right proof is never slowed down.
+  EXPECT_EQ(tryJoin("carol", 0x42, 0x11, 0x0A000220).link->all<Welcome>().size(), 1u);
+}

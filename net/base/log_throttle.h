@@ -1,0 +1,57 @@
+// Keeps a flood of bad connections from flooding the log (SECURITY.md s.5.7): at most
+// `perSecond` lines a second for one key (an address and a reason), and the next line let
+// through says how many were held back. Memory is bounded: past `maxKeys` the table starts
+// over. Thread: any (internal lock).
+#pragma once
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace huddle::base {
+
+class LogThrottle {
+ public:
+  explicit LogThrottle(int perSecond = 10, std::size_t maxKeys = 1024) : m_perSecond(perSecond), m_maxKeys(maxKeys) {}
+
+  // True if a line for `key` may be written now; then `heldBack` is how many lines for that
+  // key were not written since the last one that was.
+  bool allow(std::uint64_t key, std::int64_t nowUs, std::uint64_t& heldBack) {
+    std::lock_guard lock(m_mutex);
+    if (m_keys.size() >= m_maxKeys && !m_keys.count(key)) m_keys.clear();
+    Window& w = m_keys[key];
+    if (nowUs - w.startUs >= 1'000'000) {
+      w.startUs = nowUs;
+      w.written = 0;
+    }
+    if (w.written >= m_perSecond) {
+      ++w.heldBack;
+      return false;
+    }
+    ++w.written;
+    heldBack = w.heldBack;
+    w.heldBack = 0;
+    return true;
+  }
+
+  // The usual key: an IPv4 address and a reason code.
+  static std::uint64_t key(std::uint32_t ipv4, unsigned reason) { return std::uint64_t{ipv4} << 8 | (reason & 0xFF); }
+
+ private:
+  struct Window {
+    std::int64_t startUs = 0;
+    int written = 0;
+    std::uint64_t heldBack = 0;
+  };
+  const int m_perSecond;
+  const std::size_t m_maxKeys;
+  std::mutex m_mutex;
+  std::unordered_map<std::uint64_t, Window> m_keys;
+};
+
+// Appended to a line that was let through after others were held back.
+inline std::string heldBackNote(std::uint64_t heldBack) {
+  return heldBack ? " (" + std::to_string(heldBack) + " more like it not logged)" : std::string();
+}
+
+}  // namespace huddle::base
