@@ -90,14 +90,18 @@ class HubTest : public ::testing::Test {
   void feed(Client& c, const M& msg) {
     hub->receive(c.id, base::view(encodeFrame(msg)), now);
   }
-  Client join(const std::string& name) {
+  // Connects from `ip` and says Hello (with `token`: a returning participant or the host).
+  Client greet(const std::string& name, std::uint32_t ip = 0x7F000009, std::uint64_t token = 0) {
     Client c;
+    c.link->ip = ip;
     c.id = hub->attach(c.link, now);
     Hello h;
     h.name = name;
+    h.token = token;
     feed(c, h);
     return c;
   }
+  Client join(const std::string& name) { return greet(name); }
   std::unique_ptr<ChatHub> hub = std::make_unique<ChatHub>(config());
   std::int64_t now = 1'000'000'000;
 };
@@ -400,12 +404,7 @@ TEST_F(HubTest, BanRefusesThatAddressForTheSession) {
   ChatHubConfig c = config();
   c.hostToken = 0x1234;
   hub = std::make_unique<ChatHub>(c);
-  Client host;
-  host.id = hub->attach(host.link, now);
-  Hello hh;
-  hh.name = "alice";
-  hh.token = 0x1234;
-  feed(host, hh);
+  Client host = greet("alice", 0x7F000009, 0x1234);
   Client m;
   m.link->ip = 0x0A000005;  // 10.0.0.5
   m.id = hub->attach(m.link, now);
@@ -416,30 +415,14 @@ TEST_F(HubTest, BanRefusesThatAddressForTheSession) {
   ASSERT_TRUE(hub->ban("mallory", ""));
   EXPECT_TRUE(m.link->closed);
   // Mallory comes back, under another name, from the same address: refused.
-  Client again;
-  again.link->ip = 0x0A000005;
-  again.id = hub->attach(again.link, now);
-  Hello ah;
-  ah.name = "not_mallory";
-  feed(again, ah);
+  Client again = greet("not_mallory", 0x0A000005);
   auto rejects = again.link->all<Reject>();
   ASSERT_EQ(rejects.size(), 1u);
   EXPECT_EQ(rejects[0].code, RejectCode::Banned);
   // Someone else is welcome; so is the host's own user, even on the same address.
-  Client carol;
-  carol.link->ip = 0x0A000006;
-  carol.id = hub->attach(carol.link, now);
-  Hello ch;
-  ch.name = "carol";
-  feed(carol, ch);
+  Client carol = greet("carol", 0x0A000006);
   EXPECT_EQ(carol.link->all<Welcome>().size(), 1u);
-  Client host2;
-  host2.link->ip = 0x0A000005;
-  host2.id = hub->attach(host2.link, now);
-  Hello h2;
-  h2.name = "alice2";
-  h2.token = 0x1234;
-  feed(host2, h2);
+  Client host2 = greet("alice2", 0x0A000005, 0x1234);
   EXPECT_EQ(host2.link->all<Welcome>().size(), 1u);
 }
 
@@ -447,12 +430,7 @@ TEST_F(HubTest, HostTokenMarksTheHost) {
   ChatHubConfig c = config();
   c.hostToken = 0xABCDEF;
   hub = std::make_unique<ChatHub>(c);
-  Client h;
-  h.id = hub->attach(h.link, now);
-  Hello hello;
-  hello.name = "alice";
-  hello.token = 0xABCDEF;
-  feed(h, hello);
+  Client h = greet("alice", 0x7F000009, 0xABCDEF);
   Client g = join("guest");
   auto users = g.link->all<UserList>().back().users;
   ASSERT_EQ(users.size(), 2u);
@@ -514,12 +492,7 @@ TEST_F(PasswordHubTest, WrongRelayedOrMissingProofsGetOneAnswerAfterTheDelay) {
     EXPECT_TRUE(c->link->all<Welcome>().empty());
   }
   // Anything but a proof after the challenge is a protocol error.
-  Client rude;
-  rude.link->ip = 0x0A000009;
-  rude.id = hub->attach(rude.link, now);
-  Hello h;
-  h.name = "rude";
-  feed(rude, h);
+  Client rude = greet("rude", 0x0A000009);
   Say s;
   s.text = "let me in";
   feed(rude, s);
@@ -529,25 +502,14 @@ TEST_F(PasswordHubTest, WrongRelayedOrMissingProofsGetOneAnswerAfterTheDelay) {
 
 TEST_F(PasswordHubTest, FiveFailuresLockTheAddressOutButNotOthersOrTheHost) {
   for (int i = 0; i < 5; ++i) tryJoin("guess" + std::to_string(i), 0x50 + static_cast<std::uint8_t>(i), 0x11, 0x0A000002);
-  Client locked;
-  locked.link->ip = 0x0A000002;
-  locked.id = hub->attach(locked.link, now);
-  Hello h;
-  h.name = "again";
-  feed(locked, h);
+  Client locked = greet("again", 0x0A000002);
   auto r = locked.link->all<Reject>();
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].code, RejectCode::LockedOut);
   EXPECT_TRUE(locked.link->all<AuthChallenge>().empty());
   // Another address still gets in with the password; the host's own user needs none.
   EXPECT_EQ(tryJoin("carol", 0x42, 0x11, 0x0A000003).link->all<Welcome>().size(), 1u);
-  Client host;
-  host.link->ip = 0x0A000002;
-  host.id = hub->attach(host.link, now);
-  Hello hh;
-  hh.name = "alice";
-  hh.token = 0x77;
-  feed(host, hh);
+  Client host = greet("alice", 0x0A000002, 0x77);
   EXPECT_TRUE(host.link->all<AuthChallenge>().empty());
   EXPECT_EQ(host.link->all<Welcome>().size(), 1u);
 }
@@ -557,12 +519,7 @@ TEST_F(HubTest, AReconnectWithItsTokenTakesBackTheSeatAndName) {
   Client b = join("bob");
   const std::uint64_t token = b.link->all<Welcome>().at(0).token;
   // bob's old connection is not known to be dead yet; bob comes back with its token.
-  Client again;
-  again.id = hub->attach(again.link, now);
-  Hello h;
-  h.name = "bob";
-  h.token = token;
-  feed(again, h);
+  Client again = greet("bob", 0x7F000009, token);
   auto w = again.link->all<Welcome>();
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w[0].name, "bob");  // not bob_2
@@ -570,12 +527,7 @@ TEST_F(HubTest, AReconnectWithItsTokenTakesBackTheSeatAndName) {
   auto users = hub->users();
   ASSERT_EQ(users.size(), 2u);
   // A stranger with a made-up token is just a newcomer.
-  Client stranger;
-  stranger.id = hub->attach(stranger.link, now);
-  Hello sh;
-  sh.name = "bob";
-  sh.token = token + 2;
-  feed(stranger, sh);
+  Client stranger = greet("bob", 0x7F000009, token + 2);
   EXPECT_EQ(stranger.link->all<Welcome>().at(0).name, "bob_2");
   EXPECT_FALSE(again.link->closed);
 }
@@ -598,24 +550,13 @@ TEST_F(PasswordHubTest, ANewPasswordKeepsEveryoneHereAndOnlyItAdmitsNewcomers) {
   EXPECT_EQ(old.link->all<Reject>().at(0).code, RejectCode::AuthFailed);
   EXPECT_EQ(tryJoin("dave", 0x60, 0x11, 0x0A000005).link->all<Welcome>().size(), 1u);
   // bob, still seated, comes back over a new connection: its token is proof enough.
-  Client again;
-  again.link->ip = 0x0A000001;
-  again.id = hub->attach(again.link, now);
-  Hello h;
-  h.name = "bob";
-  h.token = bobToken;
-  feed(again, h);
+  Client again = greet("bob", 0x0A000001, bobToken);
   EXPECT_TRUE(again.link->all<AuthChallenge>().empty());
   ASSERT_EQ(again.link->all<Welcome>().size(), 1u);
   EXPECT_EQ(again.link->all<Welcome>()[0].name, "bob");
   // With the password removed anyone may come in.
   hub->setRoomKey(false, {}, {});
-  Client eve;
-  eve.link->ip = 0x0A000006;
-  eve.id = hub->attach(eve.link, now);
-  Hello eh;
-  eh.name = "eve";
-  feed(eve, eh);
+  Client eve = greet("eve", 0x0A000006);
   EXPECT_EQ(eve.link->all<Welcome>().size(), 1u);
 }
 
@@ -630,12 +571,7 @@ TEST_F(PasswordHubTest, LockoutsAreRememberedForABoundedNumberOfAddresses) {
   // All four are locked out now; a fifth address's failure is still refused, not remembered.
   tryJoin("g4", 0x50, 0x11, 0x0A000104);
   auto lockedOut = [&](std::uint32_t ip) {
-    Client k;
-    k.link->ip = ip;
-    k.id = hub->attach(k.link, now);
-    Hello h;
-    h.name = "again";
-    feed(k, h);
+    Client k = greet("again", ip);
     auto r = k.link->all<Reject>();
     return !r.empty() && r[0].code == RejectCode::LockedOut;
   };
