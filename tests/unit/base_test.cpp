@@ -87,7 +87,10 @@ TEST(EventQueue, FifoWithCap) {
 TEST(Clock, Formats) {
   EXPECT_EQ(formatClock(wallUs()).size(), 8u);
   EXPECT_EQ(formatFileStamp(wallUs()).size(), 15u);
-  EXPECT_LE(monoUs(), monoUs());
+  // Two statements: the order in which a macro's arguments are evaluated is unspecified.
+  const std::int64_t first = monoUs();
+  const std::int64_t second = monoUs();
+  EXPECT_LE(first, second);
 }
 
 TEST(LogThrottle, TenLinesASecondPerKeyThenSaysHowManyWereHeldBack) {
