@@ -652,10 +652,9 @@ void UiApp::drawConnectionPanel() {
       ImGui::SameLine();
       ImGui::TextDisabled("(hover to show)");
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", m_hostPassword);
+      if (ImGui::SmallButton("Copy password")) ImGui::SetClipboardText(m_hostPassword);
       ImGui::SameLine();
-      if (ImGui::SmallButton("Copy##pw")) ImGui::SetClipboardText(m_hostPassword);
-      ImGui::SameLine();
-      if (ImGui::SmallButton("New##pw")) changeRoomPassword(net::generateRoomPassword());
+      if (ImGui::SmallButton("New password")) changeRoomPassword(net::generateRoomPassword());
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("Make a new room password: everyone here stays, newcomers need the new one");
     } else if (ImGui::SmallButton("Add a room password")) {
       changeRoomPassword(net::generateRoomPassword());
