@@ -84,8 +84,7 @@ void ChatHub::reject(Peer& peer, wire::RejectCode code, const std::string& text)
   r.code = code;
   r.text = text;
   peer.stopped = true;
-  peer.link->send(wire::encodeFrame(r));
-  peer.link->closeAfterFlush(wire::Reason::Rejected, text);
+  peer.link->sendFinal(wire::encodeFrame(r), wire::Reason::Rejected, text);
 }
 
 void ChatHub::receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t nowUs) {
@@ -209,29 +208,16 @@ void ChatHub::handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& 
 
   std::lock_guard lock(m_mutex);
   const bool isHost = m_config.hostToken != 0 && hello.token == m_config.hostToken;
-  if (!isHost && m_bannedIpv4.count(peer->link->ipv4())) {
-    wire::Reject r;
-    r.code = wire::RejectCode::Banned;
-    r.text = "the host has banned you from this session";
-    peer->stopped = true;
-    peer->link->send(wire::encodeFrame(r));
-    peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
-    return;
-  }
+  if (!isHost && m_bannedIpv4.count(peer->link->ipv4()))
+    return reject(*peer, wire::RejectCode::Banned, "the host has banned you from this session");
   // A participant still seated here who reconnects shows the token only it was told (over
   // TLS): that proves membership, so it is let back in even if the password changed since.
   if (!isHost && m_config.passwordRequired && !seatedTokenLocked(hello.token)) {
     const std::int64_t now = base::monoUs();
-    if (auto it = m_lockouts.find(peer->link->ipv4()); it != m_lockouts.end() && it->second.lockedUntilUs > now) {
-      wire::Reject r;
-      r.code = wire::RejectCode::LockedOut;
-      r.text = "too many wrong passwords from your address; try again in " +
-               std::to_string((it->second.lockedUntilUs - now) / 1'000'000 + 1) + " s";
-      peer->stopped = true;
-      peer->link->send(wire::encodeFrame(r));
-      peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
-      return;
-    }
+    if (auto it = m_lockouts.find(peer->link->ipv4()); it != m_lockouts.end() && it->second.lockedUntilUs > now)
+      return reject(*peer, wire::RejectCode::LockedOut,
+                    "too many wrong passwords from your address; try again in " +
+                        std::to_string((it->second.lockedUntilUs - now) / 1'000'000 + 1) + " s");
     peer->hello = hello;
     peer->state = PeerState::AwaitProof;
     wire::AuthChallenge c;
@@ -249,9 +235,10 @@ void ChatHub::handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& 
   if (!wire::decodePayload(frame.payload, m)) return dropPeer(*peer, wire::Reason::ProtoMalformed, "bad password proof");
   // The proof is bound to this TLS session: a replayed or relayed one does not match.
   std::array<std::uint8_t, 32> exporter{};
-  peer->link->exporter(kAuthExporterLabel, exporter);
+  // Without TLS there is no session to bind to, and a proof could be replayed: never accept one.
+  const bool bound = peer->link->exporter(kAuthExporterLabel, exporter);
   std::lock_guard lock(m_mutex);
-  const bool ok = proofsEqual(m.proof, authProof(m_config.roomKey, exporter, peer->hello.name));
+  const bool ok = bound && proofsEqual(m.proof, authProof(m_config.roomKey, exporter, peer->hello.name));
   if (ok) {
     m_lockouts.erase(peer->link->ipv4());
     admitLocked(peer, peer->hello);
@@ -301,26 +288,12 @@ void ChatHub::admitLocked(const std::shared_ptr<Peer>& peer, const wire::Hello& 
       break;
     }
   }
-  if (m_shuttingDown) {
-    wire::Reject r;
-    r.code = wire::RejectCode::ShuttingDown;
-    r.text = "the host is ending the session";
-    peer->stopped = true;
-    peer->link->send(wire::encodeFrame(r));
-    peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
-    return;
-  }
+  if (m_shuttingDown) return reject(*peer, wire::RejectCode::ShuttingDown, "the host is ending the session");
   std::size_t joined = 0;
   for (const auto& [id, p] : m_peers) joined += p->state == PeerState::Joined;
-  if (joined >= m_config.maxParticipants) {
-    wire::Reject r;
-    r.code = wire::RejectCode::SessionFull;
-    r.text = "the session is full (" + std::to_string(m_config.maxParticipants) + " participants)";
-    peer->stopped = true;
-    peer->link->send(wire::encodeFrame(r));
-    peer->link->closeAfterFlush(wire::Reason::Rejected, r.text);
-    return;
-  }
+  if (joined >= m_config.maxParticipants)
+    return reject(*peer, wire::RejectCode::SessionFull,
+                  "the session is full (" + std::to_string(m_config.maxParticipants) + " participants)");
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   peer->state = PeerState::Joined;
   peer->guard.setHandshakeDone();  // we are on this peer's reader thread
@@ -481,8 +454,7 @@ void ChatHub::tick(std::int64_t nowUs) {
     wire::Reject r;
     r.code = wire::RejectCode::AuthFailed;
     r.text = "wrong password";
-    p->link->send(wire::encodeFrame(r));
-    p->link->closeAfterFlush(wire::Reason::Rejected, r.text);
+    p->link->sendFinal(wire::encodeFrame(r), wire::Reason::Rejected, r.text);
   }
   for (auto& [p, reason] : expired) dropPeer(*p, reason, "deadline passed");
   for (auto& p : needPing) p->link->send(wire::pingNow(static_cast<std::uint64_t>(nowUs)));
@@ -495,8 +467,8 @@ void ChatHub::shutdown(const std::string& reason) {
   end.reason = reason;
   base::Bytes frame = wire::encodeFrame(end);
   for (const auto& [id, p] : m_peers) {
-    if (p->state == PeerState::Joined) p->link->send(frame);
-    p->link->closeAfterFlush(wire::Reason::Shutdown, reason);
+    if (p->state == PeerState::Joined) p->link->sendFinal(frame, wire::Reason::Shutdown, reason);
+    else p->link->closeAfterFlush(wire::Reason::Shutdown, reason);
   }
 }
 
@@ -515,8 +487,7 @@ bool ChatHub::removeByName(const std::string& name, const std::string& why, bool
       end.reason = !why.empty() ? why
                    : banAddress ? "You were banned from the session by the host."
                                 : "You were removed from the session by the host.";
-      p->link->send(wire::encodeFrame(end));
-      p->link->closeAfterFlush(wire::Reason::Kicked, end.reason);
+      p->link->sendFinal(wire::encodeFrame(end), wire::Reason::Kicked, end.reason);
       if (banAddress) m_bannedIpv4.insert(p->link->ipv4());
       HLOG_INFO(kTag, "%s conn=#%llu peer=%s name=%s", banAddress ? "ban" : "kick", static_cast<unsigned long long>(id),
                 p->link->address().c_str(), p->name.c_str());

@@ -101,11 +101,17 @@ void Connection::close(wire::Reason reason, const std::string& detail) {
   m_socket->shutdownBoth();
 }
 
-void Connection::closeAfterFlush(wire::Reason reason, const std::string& detail) {
+void Connection::closeAfterFlush(wire::Reason reason, const std::string& detail) { sendFinal(nullptr, reason, detail); }
+
+void Connection::sendFinal(base::Bytes frame, wire::Reason reason, const std::string& detail) {
   {
     std::lock_guard lock(m_mutex);
     setReason(reason, detail);
     if (m_hardClose || m_flushThenClose) return;
+    if (frame) {
+      m_queuedBytes += frame->size();
+      m_queue.push_back(std::move(frame));
+    }
     m_flushThenClose = true;
     m_flushRequestedUs = base::monoUs();
     m_closeRequested = true;

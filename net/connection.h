@@ -72,6 +72,9 @@ class Connection {
   // Sends what is queued, then ends the stream; stops reading the peer. Used for a reject
   // or "session ended" that the peer must get before the close.
   void closeAfterFlush(wire::Reason reason, const std::string& detail);
+  // Queues `frame` (even over the queue cap: it is the last) and closes after it, with
+  // `reason` recorded before the peer can read the frame and hang up.
+  void sendFinal(base::Bytes frame, wire::Reason reason, const std::string& detail);
   // Watchdog: enforces the send-stall and linger deadlines.
   void checkDeadlines(std::int64_t nowUs);
 

@@ -21,6 +21,12 @@ class PeerLink {
   virtual void close(wire::Reason reason, const std::string& detail) = 0;
   // Delivers what is queued, then closes (reject, session end).
   virtual void closeAfterFlush(wire::Reason reason, const std::string& detail) = 0;
+  // Queues `frame` as the last one and closes after it, recording `reason` at once: the peer
+  // may hang up the moment it reads the frame, and that must not become the reason.
+  virtual void sendFinal(base::Bytes frame, wire::Reason reason, const std::string& detail) {
+    send(std::move(frame));
+    closeAfterFlush(reason, detail);
+  }
   virtual std::string address() const = 0;
   virtual std::uint32_t ipv4() const = 0;
   // The TLS session's exporter (RFC 8446 s.7.5) for `label`; false without TLS. Binds a

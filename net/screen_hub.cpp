@@ -175,8 +175,7 @@ void ScreenHub::handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame
     r.code = code;
     r.text = text;
     peer->stopped = true;
-    peer->link->send(wire::encodeFrame(r));
-    peer->link->closeAfterFlush(wire::Reason::Rejected, text);
+    peer->link->sendFinal(wire::encodeFrame(r), wire::Reason::Rejected, text);
   };
   if (!wire::decodePayload(frame.payload, hello) && hello.magic != wire::kMagic)
     return dropPeer(*peer, wire::Reason::ProtoMalformed, "not a Huddle client (bad magic)");
@@ -476,9 +475,9 @@ void ScreenHub::shutdown(const std::string& reason) {
   end.reason = reason;
   base::Bytes frame = wire::encodeFrame(end);
   for (auto& [id, p] : m_peers) {
-    if (p->state == PeerState::Ready) p->link->send(frame);
     p->stopped = true;
-    p->link->closeAfterFlush(wire::Reason::Shutdown, reason);
+    if (p->state == PeerState::Ready) p->link->sendFinal(frame, wire::Reason::Shutdown, reason);
+    else p->link->closeAfterFlush(wire::Reason::Shutdown, reason);
   }
 }
 

@@ -23,6 +23,9 @@ struct TcpServer::Peer : PeerLink, Connection::Handler {
   void closeAfterFlush(wire::Reason reason, const std::string& detail) override {
     m_conn.closeAfterFlush(reason, detail);
   }
+  void sendFinal(base::Bytes frame, wire::Reason reason, const std::string& detail) override {
+    m_conn.sendFinal(std::move(frame), reason, detail);
+  }
   std::string address() const override { return m_conn.peerAddress(); }
   std::uint32_t ipv4() const override { return m_conn.peerIpv4(); }
   bool exporter(const std::string& label, std::span<std::uint8_t> out) const override {
