@@ -44,14 +44,14 @@ struct ChatHubConfig {
   RoomKey roomKey{};
   // Failed proofs: every failure is answered after the same delay; this many from one
   // address lock it out, for lockoutUs, doubling each time.
-  std::int64_t authFailureDelayUs = 250'000;
-  int maxAuthFailures = 5;
-  std::int64_t lockoutUs = 60'000'000;
-  std::int64_t maxLockoutUs = 3'600'000'000LL;
+  std::int64_t authFailureDelayUs = wire::kAuthFailureDelayUs;
+  int maxAuthFailures = wire::kMaxAuthFailures;
+  std::int64_t lockoutUs = wire::kLockoutUs;
+  std::int64_t maxLockoutUs = wire::kMaxLockoutUs;
   // Many failures from everywhere (a distributed guesser): over this many in a minute, every
   // failure is answered this much later still.
-  int busyFailuresPerMinute = 20;
-  std::int64_t busyFailureExtraDelayUs = 2'000'000;
+  int busyFailuresPerMinute = wire::kBusyFailuresPerMinute;
+  std::int64_t busyFailureExtraDelayUs = wire::kBusyFailureExtraDelayUs;
   std::size_t maxLockoutEntries = wire::kMaxLockoutEntries;
   // Keep what everyone saw in this append-only file and show it again after a restart
   // (empty: history lives in memory only).

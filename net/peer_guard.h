@@ -15,10 +15,10 @@
 namespace huddle::net {
 
 struct GuardLimits {
-  std::int64_t handshakeTimeoutUs = 10'000'000;
-  std::int64_t partialFrameTimeoutUs = 5'000'000;
+  std::int64_t handshakeTimeoutUs = wire::kHandshakeTimeoutUs;
+  std::int64_t partialFrameTimeoutUs = wire::kPartialFrameTimeoutUs;
   std::int64_t heartbeatTimeoutUs = wire::kHeartbeatTimeoutUs;
-  double floodMessagesPerSec = 500.0;
+  double floodMessagesPerSec = wire::kFloodMessagesPerSec;
   std::int64_t heartbeatIntervalUs = wire::kHeartbeatIntervalUs;  // ping a quiet peer this often
   // Not-yet-admitted connections (SECURITY.md s.5.8): see pendingVerdict().
   std::size_t maxPending = wire::kMaxPendingConnections;

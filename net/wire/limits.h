@@ -22,6 +22,9 @@ inline constexpr std::size_t kMaxUsersInList = 256;
 
 inline constexpr std::size_t kHistoryMessages = 500;   // replayed to a newcomer
 inline constexpr std::size_t kMaxParticipants = 64;    // hard cap per session
+// Deadlines: connect to Welcome (TLS, Hello, password proof), and a frame begun but not finished.
+inline constexpr std::int64_t kHandshakeTimeoutUs = 10'000'000;
+inline constexpr std::int64_t kPartialFrameTimeoutUs = 5'000'000;
 // Liveness (SECURITY.md s.5.6): ping after 2 s of quiet; a peer silent for 6 s is gone.
 inline constexpr std::int64_t kHeartbeatIntervalUs = 2'000'000;
 inline constexpr std::int64_t kHeartbeatTimeoutUs = 6'000'000;
@@ -31,7 +34,15 @@ inline constexpr std::size_t kDefaultParticipants = 16; // unless the host asks 
 inline constexpr std::size_t kMaxPendingConnections = 32;
 inline constexpr std::size_t kMaxPendingPerAddress = 8;
 inline constexpr std::int64_t kPendingGraceUs = 2'000'000;
-// Addresses remembered for wrong-password lockouts; past it, expired entries are forgotten.
+// Wrong passwords: each answered after the same delay; this many from one address lock it out
+// for kLockoutUs, doubling up to kMaxLockoutUs; over kBusyFailuresPerMinute from everywhere,
+// every answer waits kBusyFailureExtraDelayUs more. Addresses remembered: kMaxLockoutEntries.
+inline constexpr std::int64_t kAuthFailureDelayUs = 250'000;
+inline constexpr int kMaxAuthFailures = 5;
+inline constexpr std::int64_t kLockoutUs = 60'000'000;
+inline constexpr std::int64_t kMaxLockoutUs = 3'600'000'000LL;
+inline constexpr int kBusyFailuresPerMinute = 20;
+inline constexpr std::int64_t kBusyFailureExtraDelayUs = 2'000'000;
 inline constexpr std::size_t kMaxLockoutEntries = 4096;
 
 // Per-connection outgoing control queue; a peer that lets it fill is a slow consumer.
