@@ -48,50 +48,47 @@ bool ChatClient::sayPrivate(const std::string& to, const std::string& text) {
   return sendFrame(wire::encodeFrame(m));
 }
 
-void ChatClient::onWelcome(const wire::Welcome& w) {
-  {
-    std::lock_guard lock(m_mutex);
-    m_name = w.name;
-  }
+ChatClientEvent ChatClient::connectedEvent(const wire::Welcome& w) {
   ChatClientEvent ev;
   ev.kind = ChatClientEvent::Kind::Connected;
   ev.text = w.name;
   ev.hostName = w.hostName;
   ev.screenPort = w.screenPort;
   ev.sessionId = w.sessionId;
-  emit(std::move(ev));
+  return ev;
 }
 
-void ChatClient::onFrame(const wire::Frame& frame) {
+std::string ChatClient::eventFor(const wire::Frame& frame, ChatClientEvent& ev, wire::Reason& reason) {
   auto bad = [&](const char* what) {
-    fail(wire::Reason::ProtoMalformed, std::string("The host sent a malformed ") + what + ".");
+    reason = wire::Reason::ProtoMalformed;
+    return std::string("The host sent a malformed ") + what + ".";
   };
-  ChatClientEvent ev;
   switch (static_cast<wire::MsgType>(frame.type)) {
     case wire::MsgType::ChatEvent:
       ev.kind = ChatClientEvent::Kind::Chat;
       if (!wire::decodePayload(frame.payload, ev.chat)) return bad("chat message");
-      return emit(std::move(ev));
+      return {};
     case wire::MsgType::UserList: {
       wire::UserList list;
       if (!wire::decodePayload(frame.payload, list)) return bad("user list");
       ev.kind = ChatClientEvent::Kind::Users;
       ev.users = std::move(list.users);
-      return emit(std::move(ev));
+      return {};
     }
     case wire::MsgType::Notice: {
       wire::Notice n;
       if (!wire::decodePayload(frame.payload, n)) return bad("notice");
       ev.kind = ChatClientEvent::Kind::Notice;
       ev.text = std::move(n.text);
-      return emit(std::move(ev));
+      return {};
     }
     default:
-      return fail(wire::Reason::ProtoState, "The host sent an unexpected message (type " + std::to_string(frame.type) + ").");
+      reason = wire::Reason::ProtoState;
+      return "The host sent an unexpected message (type " + std::to_string(frame.type) + ").";
   }
 }
 
-void ChatClient::onEnded(const LinkEnd& end) {
+ChatClientEvent ChatClient::disconnectedEvent(const LinkEnd& end) {
   ChatClientEvent ev;
   ev.kind = ChatClientEvent::Kind::Disconnected;
   ev.text = end.text;
@@ -99,7 +96,27 @@ void ChatClient::onEnded(const LinkEnd& end) {
   ev.neverJoined = end.neverJoined;
   ev.hostKeyMismatch = end.hostKeyMismatch;
   ev.needsPassword = end.needsPassword;
-  events().pushPastCap(std::move(ev));  // the last event: it must arrive even if the queue is full
+  return ev;
+}
+
+void ChatClient::onWelcome(const wire::Welcome& w) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_name = w.name;
+  }
+  emit(connectedEvent(w));
+}
+
+void ChatClient::onFrame(const wire::Frame& frame) {
+  ChatClientEvent ev;
+  wire::Reason reason = wire::Reason::None;
+  if (std::string why = eventFor(frame, ev, reason); !why.empty()) return fail(reason, why);
+  emit(std::move(ev));
+}
+
+void ChatClient::onEnded(const LinkEnd& end) {
+  // The last event: it must arrive even if the queue is full.
+  events().pushPastCap(disconnectedEvent(end));
 }
 
 }  // namespace huddle::net

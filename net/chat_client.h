@@ -66,6 +66,17 @@ class ChatClient : public ClientLink {
   base::EventQueue<ChatClientEvent>& events() { return m_events; }
   std::string name() const;
 
+  // The chat port's half of the client protocol, without a connection (this class runs it
+  // on its link; tests/fuzz runs it on bytes).
+  //
+  // The Connected event for the host's Welcome.
+  static ChatClientEvent connectedEvent(const wire::Welcome& welcome);
+  // The event for one chat-port message from the host; empty if fine, else what the host
+  // did wrong (for a person), with `reason` set.
+  static std::string eventFor(const wire::Frame& frame, ChatClientEvent& out, wire::Reason& reason);
+  // The last event, from how the link ended.
+  static ChatClientEvent disconnectedEvent(const LinkEnd& end);
+
  private:
   void onWelcome(const wire::Welcome& welcome) override;
   void onFrame(const wire::Frame& frame) override;

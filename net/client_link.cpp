@@ -1,7 +1,5 @@
 #include "net/client_link.h"
 
-#include "net/room_auth.h"
-
 #include <chrono>
 
 #include "net/base/clock.h"
@@ -16,7 +14,7 @@ constexpr int kQuickPings = 8;
 constexpr std::int64_t kQuickPingIntervalUs = 150'000;
 }  // namespace
 
-ClientLink::ClientLink(wire::PayloadLimitFn limit, wire::PortKind port) : m_port(port), m_decoder(limit) {}
+ClientLink::ClientLink(wire::PayloadLimitFn limit, wire::PortKind port) : m_protocol(limit, port, *this) {}
 
 ClientLink::~ClientLink() { stopLink(); }
 
@@ -27,8 +25,12 @@ void ClientLink::stopLink() {
 
 void ClientLink::startLink(ClientLinkSettings settings, std::string name, std::uint64_t token) {
   m_settings = std::move(settings);
-  m_helloName = std::move(name);
-  m_helloToken = token;
+  ClientIdentity id;
+  id.name = std::move(name);
+  id.token = token;
+  id.password = m_settings.password;
+  id.where = where();
+  m_protocol.setIdentity(std::move(id));
   m_thread = std::thread([this] { run(); });
 }
 
@@ -38,16 +40,10 @@ void ClientLink::wake() const {
 
 bool ClientLink::sendFrame(base::Bytes frame) {
   // m_conn is safe to touch once joined: it was set before the handshake could finish.
-  return m_joined.load() && m_conn->send(std::move(frame));
+  return m_protocol.joined() && m_conn->send(std::move(frame));
 }
 
-void ClientLink::fail(wire::Reason reason, const std::string& text) {
-  {
-    std::lock_guard lock(m_mutex);
-    if (m_endText.empty()) m_endText = text;
-  }
-  if (m_conn) m_conn->close(reason, text);
-}
+void ClientLink::fail(wire::Reason reason, const std::string& text) { m_protocol.fail(reason, text); }
 
 void ClientLink::run() {
   ConnectResult cr = connectTcp(m_settings.host, m_settings.port, m_settings.connectTimeoutMs, &m_stop);
@@ -91,11 +87,7 @@ void ClientLink::run() {
     m_finished = true;
     return;
   }
-  wire::Hello hello;
-  hello.port = m_port;
-  hello.name = m_helloName;
-  hello.token = m_helloToken;
-  m_conn->send(wire::encodeFrame(hello));
+  m_conn->send(m_protocol.hello());
 
   const std::int64_t startUs = base::monoUs();
   m_lastRecvUs = startUs;
@@ -109,12 +101,12 @@ void ClientLink::run() {
       if (!m_conn->closing()) m_conn->close(wire::Reason::Shutdown, "left");
       continue;
     }
-    if (!m_joined.load() && now - startUs > m_settings.handshakeTimeoutUs) {
+    if (!m_protocol.joined() && now - startUs > m_settings.handshakeTimeoutUs) {
       fail(wire::Reason::HandshakeTimeout, "Failed to join " + where() + ": the host did not answer the handshake.");
     } else if (now - m_lastRecvUs.load() > m_settings.heartbeatTimeoutUs) {
       fail(wire::Reason::HeartbeatTimeout, "Lost connection to the host: no response for " +
                                                std::to_string(m_settings.heartbeatTimeoutUs / 1'000'000) + " s.");
-    } else if (m_joined.load()) {
+    } else if (m_protocol.joined()) {
       std::int64_t interval = m_pingsSent < kQuickPings ? kQuickPingIntervalUs : m_settings.heartbeatIntervalUs;
       if (now - lastPingUs > interval) {
         lastPingUs = now;
@@ -141,41 +133,14 @@ void ClientLink::onSecured() {
   m_haveHostKey = true;
 }
 
-// The room has a password: derive K from the host's salt (with parameters we accept) and
-// prove we know it, bound to this TLS session. Without a password, send a proof that fails,
-// so the host's reply is the same as for a wrong one.
-void ClientLink::answerChallenge(const wire::Frame& frame) {
-  wire::AuthChallenge c;
-  if (m_joined.load() || !wire::decodePayload(frame.payload, c)) {
-    return fail(wire::Reason::ProtoMalformed, "The host sent a malformed password challenge.");
-  }
-  KdfParams params;
-  params.ops = c.ops;
-  params.memBytes = c.memBytes;
-  params.salt = c.salt;
-  std::string why;
-  if (!kdfParamsAcceptable(params, why)) return fail(wire::Reason::Rejected, "Cannot join " + where() + ": " + why + ".");
-  RoomKey key{};
-  if (!m_settings.password.empty() && !deriveRoomKey(m_settings.password, params, key, why))
-    return fail(wire::Reason::Resource, "Cannot join " + where() + ": " + why + ".");
-  std::array<std::uint8_t, 32> exporter{};
-  m_conn->exportKeyingMaterial(kAuthExporterLabel, exporter);
-  wire::AuthProofMsg reply;
-  reply.proof = authProof(key, exporter, m_helloName);
-  m_conn->send(wire::encodeFrame(reply));
-}
-
 void ClientLink::sendPing() {
   ++m_pingsSent;
   m_conn->send(wire::pingNow(static_cast<std::uint64_t>(m_pingsSent)));
 }
 
 void ClientLink::leave() {
-  {
-    std::lock_guard lock(m_mutex);
-    if (m_endText.empty()) m_endText = "You left the session.";
-  }
-  if (m_joined.load() && !m_stop.load()) {
+  m_protocol.explainEnd("You left the session.");
+  if (m_protocol.joined() && !m_stop.load()) {
     m_conn->send(wire::encodeFrame(wire::Bye{}));
     m_conn->closeAfterFlush(wire::Reason::IoEof, "left");
   }
@@ -184,124 +149,35 @@ void ClientLink::leave() {
 
 void ClientLink::onReceive(std::span<const std::uint8_t> bytes) {
   m_lastRecvUs = base::monoUs();
-  m_decoder.push(bytes);
-  while (true) {
-    wire::Frame frame;
-    auto status = m_decoder.next(frame);
-    if (status == wire::FrameDecoder::Status::NeedMore) return;
-    if (status == wire::FrameDecoder::Status::Error) {
-      HLOG_WARN(kTag, "host sent a bad frame: %s %s", wire::reasonName(m_decoder.reason()), m_decoder.detail().c_str());
-      fail(m_decoder.reason(), "The host sent something this build cannot read (" + m_decoder.detail() + ").");
-      return;
-    }
-    handleFrame(frame);
+  m_protocol.push(bytes);
+  while (m_protocol.processNext(base::wallUs())) {
     if (m_conn->closing()) return;
   }
 }
 
-void ClientLink::handleFrame(const wire::Frame& frame) {
-  auto bad = [&](const char* what) {
-    fail(wire::Reason::ProtoMalformed, std::string("The host sent a malformed ") + what + ".");
-  };
-  switch (static_cast<wire::MsgType>(frame.type)) {
-    case wire::MsgType::Welcome: {
-      wire::Welcome w;
-      if (m_joined.load()) return fail(wire::Reason::ProtoState, "The host repeated its welcome.");
-      if (!wire::decodePayload(frame.payload, w) || !wire::validateName(w.name).empty()) return bad("welcome");
-      m_participantId = w.participantId;
-      m_token = w.token;
-      m_clockOffsetUs = w.serverTimeUs - base::wallUs();
-      m_decoder.setHandshakeDone(true);
-      m_joined = true;
-      onWelcome(w);
-      wake();
-      return;
-    }
-    case wire::MsgType::AuthChallenge:
-      return answerChallenge(frame);
-    case wire::MsgType::Reject: {
-      wire::Reject r;
-      if (!wire::decodePayload(frame.payload, r)) return bad("reject");
-      if (r.code == wire::RejectCode::AuthFailed || r.code == wire::RejectCode::LockedOut) {
-        {
-          std::lock_guard lock(m_mutex);
-          m_needsPassword = r.code == wire::RejectCode::AuthFailed;
-        }
-        return fail(wire::Reason::Rejected,
-                    r.code == wire::RejectCode::AuthFailed
-                        ? "Cannot join " + where() + ": " + (m_settings.password.empty() ? "this session needs a password." : "wrong password.")
-                        : "Cannot join " + where() + ": " + r.text);
-      }
-      if (r.code == wire::RejectCode::VersionMismatch)
-        return fail(wire::Reason::Rejected, "Cannot join " + where() + ": host speaks protocol " +
-                                                std::to_string(r.hostVersion) + ", this build speaks " +
-                                                std::to_string(wire::kProtocolVersion) + ".");
-      return fail(wire::Reason::Rejected, "The host at " + where() + " refused to let you join: " + r.text);
-    }
-    default:
-      break;
-  }
-  if (!m_joined.load()) return fail(wire::Reason::ProtoState, "The host broke the handshake.");
-  switch (static_cast<wire::MsgType>(frame.type)) {
-    case wire::MsgType::Ping: {
-      wire::Ping ping;
-      if (!wire::decodePayload(frame.payload, ping)) return bad("ping");
-      m_conn->send(wire::pongFor(ping));
-      return;
-    }
-    case wire::MsgType::Pong: {
-      wire::Pong pong;
-      if (!wire::decodePayload(frame.payload, pong)) return bad("pong");
-      std::int64_t rtt = base::wallUs() - pong.echoSentUs;
-      if (rtt < 0 || rtt > 60'000'000) return;
-      m_rttUs = rtt;
-      // The host answered halfway through the round trip (NTP's symmetric-path estimate);
-      // the fastest round trip seen gives the tightest bound, so keep that one.
-      if (m_bestRttUs == 0 || rtt <= m_bestRttUs) {
-        m_bestRttUs = rtt;
-        m_clockOffsetUs = pong.replyUs - (pong.echoSentUs + rtt / 2);
-      }
-      return;
-    }
-    case wire::MsgType::SessionEnd: {
-      wire::SessionEnd end;
-      if (!wire::decodePayload(frame.payload, end)) return bad("goodbye");
-      {
-        std::lock_guard lock(m_mutex);
-        m_sessionEnded = true;
-        if (m_endText.empty()) m_endText = end.reason.empty() ? "The host ended the session." : end.reason;
-      }
-      m_conn->closeAfterFlush(wire::Reason::Shutdown, "session ended");
-      return;
-    }
-    default:
-      return onFrame(frame);
-  }
+void ClientLink::sendToHost(base::Bytes frame) { m_conn->send(std::move(frame)); }
+
+bool ClientLink::exportKeyingMaterial(const std::string& label, std::span<std::uint8_t> out) {
+  return m_conn->exportKeyingMaterial(label, out);
 }
 
+void ClientLink::closeLink(wire::Reason reason, const std::string& detail, bool flush) {
+  if (!m_conn) return;  // fail() before run() made the connection: nothing to close yet
+  if (flush)
+    m_conn->closeAfterFlush(reason, detail);
+  else
+    m_conn->close(reason, detail);
+}
+
+void ClientLink::onJoined(const wire::Welcome& welcome) {
+  onWelcome(welcome);
+  wake();
+}
+
+void ClientLink::onPortFrame(const wire::Frame& frame) { onFrame(frame); }
+
 void ClientLink::onClosed(wire::Reason reason, const std::string& detail) {
-  bool wasJoined = m_joined.exchange(false);
-  LinkEnd end;
-  end.reason = reason;
-  {
-    std::lock_guard lock(m_mutex);
-    end.sessionEnded = m_sessionEnded;
-    end.needsPassword = m_needsPassword;
-    end.text = m_endText;
-  }
-  end.neverJoined = !wasJoined && !end.sessionEnded;
-  if (end.text.empty() && reason == wire::Reason::Tls && detail.find("does not match") != std::string::npos) {
-    // Worded like ssh's warning: this is a hard stop, never something to click through.
-    end.hostKeyMismatch = true;
-    end.text = "WARNING: the host at " + where() + " is not the host you expected: its key does not match the "
-               "fingerprint you pinned. Someone may be impersonating it. Not connecting.";
-  } else if (end.text.empty() && reason == wire::Reason::Tls) {
-    end.text = "Failed to join " + where() + ": the secure connection failed (" + detail + ").";
-  }
-  if (end.text.empty()) {
-    end.text = wasJoined ? "Lost connection to the host (" + detail + ")."
-                         : "Failed to join " + where() + ": the connection closed during the handshake (" + detail + ").";
-  }
+  LinkEnd end = m_protocol.ended(reason, detail);
   HLOG_INFO(kTag, "disconnected: %s (%s)", end.text.c_str(), wire::reasonName(reason));
   onEnded(end);
   wake();

@@ -1,7 +1,8 @@
 // What every client connection to a host does, whatever the port: connect off the caller's
 // thread, send Hello, wait for Welcome or Reject, answer and send pings (liveness and the
 // host clock offset), notice a silent host, leave politely, and say in plain words why the
-// connection ended. ChatClient and ScreenClient add their port's messages on top.
+// connection ended. The per-frame logic is the socket-free ClientProtocol; this class is
+// its socket, threads and timers. ChatClient and ScreenClient add their port's messages on top.
 // Thread: public methods from the owner; hooks run on the connection's reader thread.
 #pragma once
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "net/client_protocol.h"
 #include "net/connection.h"
 #include "net/wire/frame_decoder.h"
 #include "net/wire/limits.h"
@@ -38,33 +40,23 @@ struct ClientLinkSettings {
   std::string password;
 };
 
-// Why a client connection ended, in words for a person.
-struct LinkEnd {
-  std::string text;
-  bool sessionEnded = false;  // the host ended the session or removed us
-  bool neverJoined = false;   // connect or handshake failed
-  bool hostKeyMismatch = false;  // the host's key is not the one pinned: a hard stop
-  bool needsPassword = false;    // the room has a password and ours was missing or wrong
-  wire::Reason reason = wire::Reason::None;
-};
-
-class ClientLink : protected Connection::Handler {
+class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
  public:
   ClientLink(wire::PayloadLimitFn limit, wire::PortKind port);
   ~ClientLink() override;
   ClientLink(const ClientLink&) = delete;
   ClientLink& operator=(const ClientLink&) = delete;
 
-  bool connected() const { return m_joined.load(); }
+  bool connected() const { return m_protocol.joined(); }
   bool finished() const { return m_finished.load(); }
-  std::uint32_t participantId() const { return m_participantId.load(); }
-  std::uint64_t token() const { return m_token.load(); }
+  std::uint32_t participantId() const { return m_protocol.participantId(); }
+  std::uint64_t token() const { return m_protocol.token(); }
   // The host's key, once the secure handshake is done (to pin the screen port to it and
   // remember it in known_hosts); false before, or without TLS.
   bool hostKey(Fingerprint& out) const;
   // Host wall clock minus ours, from the ping with the smallest round trip (microseconds).
-  std::int64_t clockOffsetUs() const { return m_clockOffsetUs.load(); }
-  std::int64_t roundTripUs() const { return m_rttUs.load(); }
+  std::int64_t clockOffsetUs() const { return m_protocol.clockOffsetUs(); }
+  std::int64_t roundTripUs() const { return m_protocol.roundTripUs(); }
   // Leaves politely (the host sees "left") and waits until the connection is closed.
   void leave();
 
@@ -89,36 +81,29 @@ class ClientLink : protected Connection::Handler {
 
  private:
   void run();
+  // Connection::Handler: bytes and events from the socket's reader thread.
   void onReceive(std::span<const std::uint8_t> bytes) override;
   void onClosed(wire::Reason reason, const std::string& detail) override;
   void onSecured() override;
-  void handleFrame(const wire::Frame& frame);
-  void answerChallenge(const wire::Frame& frame);
+  // ClientProtocol::Peer: what the protocol asks of the connection and of the subclass.
+  void sendToHost(base::Bytes frame) override;
+  bool exportKeyingMaterial(const std::string& label, std::span<std::uint8_t> out) override;
+  void closeLink(wire::Reason reason, const std::string& detail, bool flush) override;
+  void onJoined(const wire::Welcome& welcome) override;
+  void onPortFrame(const wire::Frame& frame) override;
   void sendPing();
 
-  const wire::PortKind m_port;
   ClientLinkSettings m_settings;
-  std::string m_helloName;
-  std::uint64_t m_helloToken = 0;
   std::thread m_thread;
-  std::unique_ptr<Connection> m_conn;  // set once by run(); used by others only after m_joined
-  wire::FrameDecoder m_decoder;        // reader thread only
+  std::unique_ptr<Connection> m_conn;  // set once by run(); used by others only after joining
+  ClientProtocol m_protocol;           // frames on the reader thread; state read from any
 
   std::atomic<bool> m_stop{false};
-  std::atomic<bool> m_joined{false};
   std::atomic<bool> m_finished{false};
   std::atomic<std::int64_t> m_lastRecvUs{0};
-  std::atomic<std::uint32_t> m_participantId{0};
-  std::atomic<std::uint64_t> m_token{0};
-  std::atomic<std::int64_t> m_clockOffsetUs{0};
-  std::atomic<std::int64_t> m_rttUs{0};
-  std::int64_t m_bestRttUs = 0;  // reader thread only
-  int m_pingsSent = 0;           // run() thread only
+  int m_pingsSent = 0;  // run() thread only
 
-  mutable std::mutex m_mutex;  // guards the end state and the host key below
-  std::string m_endText;  // decided by the first cause seen
-  bool m_sessionEnded = false;
-  bool m_needsPassword = false;
+  mutable std::mutex m_mutex;  // guards the host key below
   Fingerprint m_hostKey{};
   bool m_haveHostKey = false;
 };

@@ -49,20 +49,28 @@ bool ScreenClient::publishStop() { return sendFrame(wire::encodeFrame(wire::Publ
 void ScreenClient::onWelcome(const wire::Welcome&) { m_listener.onScreenConnected(); }
 
 void ScreenClient::onFrame(const wire::Frame& frame) {
-  auto bad = [&](const std::string& what) {
-    fail(wire::Reason::ProtoMalformed, "The host sent a malformed " + what + ".");
-  };
   m_bytesIn.fetch_add(frame.payload.size() + wire::kFrameHeaderBytes, std::memory_order_relaxed);
+  wire::Reason reason = wire::Reason::None;
+  if (std::string why = deliver(frame, m_listener, reason); !why.empty()) fail(reason, why);
+}
+
+std::string ScreenClient::deliver(const wire::Frame& frame, Listener& listener, wire::Reason& reason) {
+  auto bad = [&](const std::string& what) {
+    reason = wire::Reason::ProtoMalformed;
+    return "The host sent a malformed " + what + ".";
+  };
   switch (frame.type) {
     case static_cast<std::uint16_t>(wire::ScreenType::StreamAnnounce): {
       wire::StreamAnnounce m;
       if (!wire::decodePayload(frame.payload, m)) return bad("stream announcement");
-      return m_listener.onStreamAnnounced(m.info);
+      listener.onStreamAnnounced(m.info);
+      return {};
     }
     case static_cast<std::uint16_t>(wire::ScreenType::StreamEnded): {
       wire::StreamEnded m;
       if (!wire::decodePayload(frame.payload, m)) return bad("stream end");
-      return m_listener.onStreamEnded(m.streamId, m.reason);
+      listener.onStreamEnded(m.streamId, m.reason);
+      return {};
     }
     case static_cast<std::uint16_t>(wire::ScreenType::Update): {
       // One copy out of the reassembly buffer; the tiles then point into it.
@@ -71,26 +79,30 @@ void ScreenClient::onFrame(const wire::Frame& frame) {
       wire::TileBatch batch;
       std::string error;
       if (!batch.read(r, owner, error) || !r.done()) return bad("screen update (" + error + ")");
-      return m_listener.onUpdate(std::move(batch));
+      listener.onUpdate(std::move(batch));
+      return {};
     }
     case static_cast<std::uint16_t>(wire::ScreenType::PublishAccepted): {
       wire::PublishAccepted m;
       if (!wire::decodePayload(frame.payload, m)) return bad("publish reply");
-      return m_listener.onPublishAccepted(m.streamId);
+      listener.onPublishAccepted(m.streamId);
+      return {};
     }
     case static_cast<std::uint16_t>(wire::ScreenType::PublishAck): {
       wire::PublishAck m;
       if (!wire::decodePayload(frame.payload, m)) return bad("publish ack");
-      return m_listener.onPublishAck(m.seq);
+      listener.onPublishAck(m.seq);
+      return {};
     }
     case static_cast<std::uint16_t>(wire::MsgType::Notice): {
       wire::Notice m;
       if (!wire::decodePayload(frame.payload, m)) return bad("notice");
-      return m_listener.onNotice(m.text);
+      listener.onNotice(m.text);
+      return {};
     }
     default:
-      return fail(wire::Reason::ProtoState,
-                  "The host sent an unexpected screen message (type " + std::to_string(frame.type) + ").");
+      reason = wire::Reason::ProtoState;
+      return "The host sent an unexpected screen message (type " + std::to_string(frame.type) + ").";
   }
 }
 

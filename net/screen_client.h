@@ -49,6 +49,11 @@ class ScreenClient : public ClientLink {
 
   std::uint64_t bytesReceived() const { return m_bytesIn.load(std::memory_order_relaxed); }
 
+  // The screen port's half of the client protocol, without a connection (this class runs
+  // it on its link; tests/fuzz runs it on bytes): hands one message from the host to
+  // `listener`. Empty if fine, else what the host did wrong (for a person), with `reason` set.
+  static std::string deliver(const wire::Frame& frame, Listener& listener, wire::Reason& reason);
+
  private:
   void onWelcome(const wire::Welcome& welcome) override;
   void onFrame(const wire::Frame& frame) override;
