@@ -10,8 +10,10 @@
 #include "capture/tile_codec.h"
 #include "net/wire/messages.h"
 #include "net/wire/screen_messages.h"
+#include "tests/fuzz/fuzz_support.h"
 
 using namespace huddle;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -41,6 +43,80 @@ std::vector<base::EncodedTile> sceneTiles() {
   s444.subsampling = capture::Subsampling::S444;
   enc.encode(f, 1, 0, 64, s444, tiles[1], error);
   return tiles;
+}
+
+// What a host says to a client that joins its chat port (fuzz_client_stream's clock).
+base::Bytes chatWelcome(std::uint64_t sessionId) {
+  wire::Welcome w;
+  w.participantId = 2;
+  w.name = "bob";
+  w.hostName = "alice";
+  w.serverTimeUs = fuzz::kWallClockUs + 250'000;
+  w.token = 0x1234'5678'9ABC'DEF0;
+  w.screenPort = 10000;
+  w.sessionId = sessionId;
+  return wire::encodeFrame(w);
+}
+
+// The history replayed to a newcomer (seqs first..last), then the user list.
+void appendHistory(Bytes& s, std::uint64_t first, std::uint64_t last) {
+  for (std::uint64_t seq = first; seq <= last; ++seq) {
+    wire::ChatEvent ev;
+    ev.seq = seq;
+    ev.timeUs = fuzz::kWallClockUs - (100 - std::int64_t(seq)) * 1'000'000;
+    ev.kind = seq % 4 == 0 ? wire::ChatKind::Join : wire::ChatKind::Public;
+    ev.flags = wire::ChatEvent::kFlagHistory;
+    ev.fromId = 1;
+    ev.from = "alice";
+    ev.text = "message " + std::to_string(seq);
+    append(s, wire::encodeFrame(ev));
+  }
+  wire::UserList users;
+  users.users.push_back({1, "alice", wire::UserInfo::kFlagHost});
+  users.users.push_back({2, "bob", 0});
+  users.users.push_back({3, "carol", wire::UserInfo::kFlagSharing});
+  append(s, wire::encodeFrame(users));
+}
+
+// Live chat of every kind, a notice, and both pings.
+void appendLiveChat(Bytes& s, std::uint64_t seq) {
+  const wire::ChatKind kinds[] = {wire::ChatKind::Public, wire::ChatKind::Private, wire::ChatKind::Join,
+                                  wire::ChatKind::Leave, wire::ChatKind::System};
+  for (wire::ChatKind kind : kinds) {
+    wire::ChatEvent ev;
+    ev.seq = seq++;
+    ev.timeUs = fuzz::kWallClockUs;
+    ev.kind = kind;
+    ev.fromId = 3;
+    ev.from = "carol";
+    if (kind == wire::ChatKind::Private) ev.to = "bob";
+    ev.text = kind == wire::ChatKind::Join ? "" : "hi bob\tand all";
+    append(s, wire::encodeFrame(ev));
+  }
+  wire::Notice notice;
+  notice.text = "no such user: dave";
+  append(s, wire::encodeFrame(notice));
+  append(s, wire::pingNow(7));
+  wire::Pong pong;
+  pong.nonce = 1;
+  pong.echoSentUs = fuzz::kWallClockUs - 3000;
+  pong.replyUs = fuzz::kWallClockUs + 250'000;
+  append(s, wire::encodeFrame(pong));
+}
+
+void appendSessionEnd(Bytes& s) {
+  wire::SessionEnd end;
+  end.reason = "alice ended the session";
+  append(s, wire::encodeFrame(end));
+}
+
+// A password challenge with the host's parameters (ops passes over memBytes).
+void appendChallenge(Bytes& s, std::uint32_t ops, std::uint32_t memBytes) {
+  wire::AuthChallenge c;
+  c.ops = ops;
+  c.memBytes = memBytes;
+  c.salt.fill(0x5A);
+  append(s, wire::encodeFrame(c));
 }
 
 }  // namespace
@@ -143,6 +219,108 @@ int main(int argc, char** argv) {
     b.tiles = tiles;
     append(screen, wire::encodeTileBatch(wire::ScreenType::Update, b));
     write(root / "wire", "screen", screen);
+  }
+
+  // Client stream: [mode (bit 0 screen port, bit 1 password), chunk size] then what a host
+  // sends. Chat: a whole session at several chunk sizes.
+  const fs::path client = root / "client_stream";
+  for (std::uint8_t chunk : {0, 5, 255}) {
+    Bytes s{0, chunk};
+    append(s, chatWelcome(77));
+    appendHistory(s, 1, 12);
+    appendLiveChat(s, 13);
+    appendSessionEnd(s);
+    write(client, "chat-session-" + std::to_string(chunk), s);
+  }
+  {
+    // Dropped after some chat, then back in the same session: the replay overlaps what was
+    // seen (1-byte chunks, so the second link starts exactly where the first one closed).
+    Bytes s{0, 0};
+    append(s, chatWelcome(77));
+    appendHistory(s, 1, 6);
+    appendLiveChat(s, 7);
+    s.insert(s.end(), {0, 0, 0, 0, 0xFF, 0x7F});  // an unknown type: the link closes
+    append(s, chatWelcome(77));
+    appendHistory(s, 4, 14);
+    appendLiveChat(s, 15);
+    write(client, "chat-reconnect", s);
+  }
+  {
+    // A room with a password: an acceptable challenge, then in; an absurd one (the client
+    // must refuse it without deriving); a wrong password.
+    Bytes ok{2, 0};
+    appendChallenge(ok, 2, 64u << 20);
+    append(ok, chatWelcome(5));
+    appendHistory(ok, 1, 3);
+    appendSessionEnd(ok);
+    write(client, "chat-password", ok);
+    Bytes absurd{2, 0};
+    appendChallenge(absurd, 0xFFFF'FFFF, 0xFFFF'FFFF);
+    append(absurd, chatWelcome(5));
+    write(client, "chat-absurd-kdf", absurd);
+    Bytes wrong{2, 31};
+    appendChallenge(wrong, 3, 32u << 20);
+    wire::Reject reject;
+    reject.code = wire::RejectCode::AuthFailed;
+    reject.text = "wrong password";
+    append(wrong, wire::encodeFrame(reject));
+    write(client, "chat-wrong-password", wrong);
+    Bytes version{0, 63};
+    reject.code = wire::RejectCode::VersionMismatch;
+    reject.hostVersion = 9;
+    reject.text = "old client";
+    append(version, wire::encodeFrame(reject));
+    write(client, "chat-version-mismatch", version);
+  }
+  {
+    // Screen: welcomed, a stream announced and two updates of real tiles (the second a
+    // resize), another stream announced and ended, a ping, the session ended.
+    Bytes s{1, 255};
+    wire::Welcome w;
+    w.participantId = 2;
+    w.name = "bob";
+    w.hostName = "alice";
+    w.serverTimeUs = fuzz::kWallClockUs;
+    append(s, wire::encodeFrame(w));
+    wire::StreamAnnounce a;
+    a.info.streamId = 1;
+    a.info.ownerId = 1;
+    a.info.ownerName = "alice";
+    a.info.title = "Whole screen";
+    a.info.widthPx = 128;
+    a.info.heightPx = 64;
+    a.info.tileSizePx = 64;
+    append(s, wire::encodeFrame(a));
+    wire::TileBatch b;
+    b.streamId = 1;
+    b.seq = 1;
+    b.captureTimeUs = fuzz::kWallClockUs - 20'000;
+    b.widthPx = 128;
+    b.heightPx = 64;
+    b.tileSizePx = 64;
+    b.tiles = tiles;
+    append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    base::EncodedTile solid;
+    solid.tx = 1;
+    solid.ty = 1;
+    solid.kind = base::TileKind::Solid;
+    solid.solidBgrx = 0xFF336699;
+    b.seq = 2;
+    b.heightPx = 100;
+    b.tiles.push_back(solid);
+    append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    a.info.streamId = 2;
+    a.info.ownerId = 3;
+    a.info.ownerName = "carol";
+    a.info.title = "Test scene";
+    append(s, wire::encodeFrame(a));
+    wire::StreamEnded ended;
+    ended.streamId = 2;
+    ended.reason = "carol stopped sharing";
+    append(s, wire::encodeFrame(ended));
+    append(s, wire::pingNow(3));
+    appendSessionEnd(s);
+    write(client, "screen-session", s);
   }
 
   // Tile decoding: [kind, place, quality, 4:4:4] then the tile's bytes.

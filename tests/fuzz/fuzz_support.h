@@ -1,5 +1,5 @@
 // Shared pieces of the fuzz targets: a socket-free peer link that keeps what the hub sends,
-// and splitting one fuzz input into the chunks a socket would deliver.
+// splitting one fuzz input into the chunks a socket would deliver, and the client fuzzer's clock.
 #pragma once
 #include <cstdint>
 #include <mutex>
@@ -36,6 +36,11 @@ class SinkLink : public net::PeerLink {
   std::size_t m_bytes = 0;
   bool m_closed = false;
 };
+
+// The client fuzzer's wall clock: it starts here and steps once per chunk, so seeds can
+// stamp pongs and welcomes that make sense.
+inline constexpr std::int64_t kWallClockUs = 1'700'000'000'000'000;
+inline constexpr std::int64_t kWallClockStepUs = 1000;
 
 // The input's first byte picks a chunk size (1..256): the same bytes arrive split differently,
 // as TCP may split them. Calls deliver(chunk) until the input is used up.

@@ -12,10 +12,10 @@ rm -rf "$work"
 mkdir -p "$work" "$build/fuzz-artifacts"
 "$build/tests/fuzz/fuzz_seeds" "$work/seeds"
 status=0
-for target in chat_host screen_host wire tile_decode; do
+for target in chat_host screen_host wire tile_decode client_stream; do
   bin=$build/tests/fuzz/fuzz_$target
   regressions=$here/regressions/$target
-  if [ -d "$regressions" ] && [ -n "$(ls -A "$regressions")" ]; then
+  if [ -d "$regressions" ] && [ -n "$(ls "$regressions")" ]; then  # .gitkeep is not an input
     echo "== fuzz_$target: replaying $(ls "$regressions" | wc -l) saved inputs"
     "$bin" -runs=0 "$regressions"/* || status=1
   fi
