@@ -80,6 +80,12 @@ std::shared_ptr<StreamView> ScreenSession::view(std::uint32_t streamId) const {
 void ScreenSession::onStreamAnnounced(const wire::StreamInfo& info) {
   {
     std::lock_guard lock(m_mutex);
+    // A host announcing more streams than any host relays is not believed past the cap.
+    if (!m_streams.count(info.streamId) && m_streams.size() >= wire::kMaxStreamsPerSession) {
+      HLOG_WARN(kTag, "the host announced more than %zu streams: ignoring stream %u", wire::kMaxStreamsPerSession,
+                info.streamId);
+      return;
+    }
     m_streams[info.streamId] = info;
     if (auto it = m_views.find(info.streamId); it != m_views.end()) it->second->setInfo(info);
   }
@@ -103,6 +109,20 @@ void ScreenSession::onUpdate(wire::TileBatch&& batch) {
   // Credits bound what can arrive, so the queue stays short; past its cap (a host that
   // ignores credits) updates are refused and the stream asks for a full refresh later.
   std::uint32_t id = batch.streamId;
+  {
+    // Only updates of the size last announced: a host flipping sizes in updates alone would
+    // make the viewer reallocate a whole framebuffer for a few bytes each time.
+    std::lock_guard lock(m_mutex);
+    auto it = m_streams.find(id);
+    if (it == m_streams.end() || it->second.widthPx != batch.widthPx || it->second.heightPx != batch.heightPx ||
+        it->second.tileSizePx != batch.tileSizePx) {
+      std::uint64_t heldBack = 0;
+      if (m_logThrottle.allow(id, base::monoUs(), heldBack))
+        HLOG_WARN(kTag, "dropping an update of stream %u: not the size the host announced%s", id,
+                  base::heldBackNote(heldBack).c_str());
+      return;
+    }
+  }
   if (!m_decodeQueue.push({id, std::move(batch), base::monoUs()})) {
     HLOG_WARN(kTag, "decode queue full: dropping an update of stream %u", id);
     m_client.requestUpdate(id, 0, true);

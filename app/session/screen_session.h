@@ -19,6 +19,7 @@
 #include "app/session/stream_view.h"
 #include "capture/capture_pipeline.h"
 #include "net/base/event_queue.h"
+#include "net/base/log_throttle.h"
 #include "net/screen_client.h"
 
 namespace huddle::session {
@@ -85,6 +86,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   std::map<std::uint32_t, wire::StreamInfo> m_streams;
   std::map<std::uint32_t, std::shared_ptr<StreamView>> m_views;
   std::string m_endText;
+  base::LogThrottle m_logThrottle;  // warnings about a misbehaving host, per stream
 
   // Sharing: capture thread -> coalesced pending frame -> at most kMaxInFlight unacked.
   std::unique_ptr<capture::CapturePipeline> m_pipeline;
