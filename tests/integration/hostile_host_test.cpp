@@ -1,0 +1,105 @@
+// A viewer facing a hostile host: a scripted screen port (a ServerHub of the test's own,
+// behind a real TcpServer) announces a stream and then sends updates of other sizes. The
+// viewer drops those instead of reallocating its framebuffer for each, applies the honest
+// ones, and believes no more announced streams than any host relays.
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "app/session/screen_session.h"
+#include "net/tcp_server.h"
+#include "net/wire/frame_decoder.h"
+#include "net/wire/screen_messages.h"
+#include "test_support.h"
+
+using namespace huddle;
+using namespace huddle::test;
+
+namespace {
+
+std::int64_t anyFrame(std::uint16_t, bool) { return 1 << 20; }
+
+wire::TileBatch solidUpdate(std::uint32_t streamId, std::uint64_t seq, std::uint32_t w, std::uint32_t h) {
+  wire::TileBatch b;
+  b.streamId = streamId;
+  b.seq = seq;
+  b.widthPx = w;
+  b.heightPx = h;
+  b.tileSizePx = 64;
+  base::EncodedTile t;
+  t.solidBgrx = 0x00FF00;
+  b.tiles.push_back(t);
+  return b;
+}
+
+// Welcomes the viewer, announces `streams` streams of 320x200, and answers a Subscribe to
+// stream 1 with an honest update, one claiming 8000x4000, one claiming 320x201, and another
+// honest one.
+class ScriptedScreenHost : public net::ServerHub {
+ public:
+  explicit ScriptedScreenHost(std::uint32_t streams) : m_streams(streams) {}
+  net::PeerId attach(std::shared_ptr<net::PeerLink> link, std::int64_t) override {
+    std::lock_guard lock(m_mutex);
+    m_link = std::move(link);
+    return 1;
+  }
+  void receive(net::PeerId, std::span<const std::uint8_t> bytes, std::int64_t) override {
+    m_decoder.push(bytes);
+    wire::Frame f;
+    while (m_decoder.next(f) == wire::FrameDecoder::Status::Frame) {
+      std::lock_guard lock(m_mutex);
+      if (f.type == static_cast<std::uint16_t>(wire::MsgType::Hello)) {
+        wire::Welcome w;
+        w.participantId = 2;
+        w.name = "vic";
+        w.hostName = "mallory";
+        m_link->send(wire::encodeFrame(w));
+        for (std::uint32_t id = 1; id <= m_streams; ++id) {
+          wire::StreamAnnounce a;
+          a.info = {id, 1, "mallory", "Screen " + std::to_string(id), 320, 200, 64};
+          m_link->send(wire::encodeFrame(a));
+        }
+      } else if (f.type == static_cast<std::uint16_t>(wire::ScreenType::Subscribe)) {
+        const auto update = wire::ScreenType::Update;
+        m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 1, 320, 200)));
+        m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 2, 8000, 4000)));
+        m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 3, 320, 201)));
+        m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 4, 320, 200)));
+      }
+    }
+  }
+  void detach(net::PeerId, wire::Reason, const std::string&) override {}
+  void tick(std::int64_t) override {}
+
+ private:
+  const std::uint32_t m_streams;
+  wire::FrameDecoder m_decoder{&anyFrame};  // the one reader thread
+  std::mutex m_mutex;
+  std::shared_ptr<net::PeerLink> m_link;
+};
+
+}  // namespace
+
+TEST(HostileHost, UpdatesOfAnotherSizeAndStreamsPastTheCapAreNotBelieved) {
+  ScriptedScreenHost script(wire::kMaxStreamsPerSession + 4);
+  net::TcpServer server(script, net::TcpServer::Options{});
+  std::string error;
+  ASSERT_TRUE(server.start(0, error)) << error;
+  session::ScreenSession viewer;
+  session::ScreenSessionConfig config;
+  config.link.port = server.port();
+  config.name = "vic";
+  viewer.start(config);
+  ASSERT_TRUE(waitFor([&] { return viewer.streams().size() == wire::kMaxStreamsPerSession; }, 5000));
+  std::shared_ptr<session::StreamView> view = viewer.watch(1);
+  ASSERT_TRUE(view);
+  ASSERT_TRUE(waitFor([&] { return view->lastSeq() == 4; }, 5000)) << view->lastSeq();
+  EXPECT_EQ(view->updatesApplied(), 2u) << "only the two of the announced size";
+  view->consume([](const capture::Framebuffer& fb, base::Rect) {
+    EXPECT_EQ(fb.widthPx(), 320);
+    EXPECT_EQ(fb.heightPx(), 200);
+  });
+  EXPECT_EQ(viewer.streams().size(), wire::kMaxStreamsPerSession);
+  viewer.leave();
+  server.stop(0);
+}
