@@ -78,8 +78,11 @@ void ChatHub::dropPeer(Peer& peer, wire::Reason reason, const std::string& detai
 }
 
 void ChatHub::reject(Peer& peer, wire::RejectCode code, const std::string& text) {
-  HLOG_INFO(kTag, "reject conn=#%llu peer=%s code=%u: %s", static_cast<unsigned long long>(peer.id),
-            peer.link->address().c_str(), static_cast<unsigned>(code), text.c_str());
+  std::uint64_t heldBack = 0;
+  if (m_logThrottle.allow(base::LogThrottle::key(peer.link->ipv4(), 0x40 | static_cast<unsigned>(code)), base::monoUs(),
+                          heldBack))
+    HLOG_INFO(kTag, "reject conn=#%llu peer=%s code=%u: %s%s", static_cast<unsigned long long>(peer.id),
+              peer.link->address().c_str(), static_cast<unsigned>(code), text.c_str(), base::heldBackNote(heldBack).c_str());
   wire::Reject r;
   r.code = code;
   r.text = text;
@@ -238,7 +241,10 @@ void ChatHub::handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& 
   // Without TLS there is no session to bind to, and a proof could be replayed: never accept one.
   const bool bound = peer->link->exporter(kAuthExporterLabel, exporter);
   std::lock_guard lock(m_mutex);
-  const bool ok = bound && proofsEqual(m.proof, authProof(m_config.roomKey, exporter, peer->hello.name));
+  // An address locked out meanwhile (proofs sent in parallel) gets no more guesses checked.
+  auto lock_it = m_lockouts.find(peer->link->ipv4());
+  const bool locked = lock_it != m_lockouts.end() && lock_it->second.lockedUntilUs > base::monoUs();
+  const bool ok = bound && !locked && proofsEqual(m.proof, authProof(m_config.roomKey, exporter, peer->hello.name));
   if (ok) {
     m_lockouts.erase(peer->link->ipv4());
     admitLocked(peer, peer->hello);
@@ -261,8 +267,10 @@ void ChatHub::handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& 
     HLOG_WARN(kTag, "lockout peer=%s for %lld s after repeated wrong passwords", peer->link->address().c_str(),
               static_cast<long long>(l.nextLockUs / 1'000'000));
   }
-  HLOG_INFO(kTag, "wrong password conn=#%llu peer=%s", static_cast<unsigned long long>(peer->id),
-            peer->link->address().c_str());
+  std::uint64_t heldBack = 0;
+  if (m_logThrottle.allow(base::LogThrottle::key(peer->link->ipv4(), 0x3F), base::monoUs(), heldBack))
+    HLOG_INFO(kTag, "wrong password conn=#%llu peer=%s%s", static_cast<unsigned long long>(peer->id),
+              peer->link->address().c_str(), base::heldBackNote(heldBack).c_str());
   if (nowUs - m_failureWindowStartUs >= 60'000'000) {
     m_failureWindowStartUs = nowUs;
     m_failuresInWindow = 0;
@@ -294,13 +302,12 @@ void ChatHub::admitLocked(const std::shared_ptr<Peer>& peer, const wire::Hello& 
   if (joined >= m_config.maxParticipants)
     return reject(*peer, wire::RejectCode::SessionFull,
                   "the session is full (" + std::to_string(m_config.maxParticipants) + " participants)");
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
   peer->state = PeerState::Joined;
   peer->guard.setHandshakeDone();  // we are on this peer's reader thread
   peer->participantId = m_nextParticipantId++;
   peer->name = uniqueNameLocked(hello.name);
   peer->flags = (m_config.hostToken != 0 && hello.token == m_config.hostToken) ? wire::UserInfo::kFlagHost : 0;
-  peer->token = rng() | 1;
+  peer->token = randomToken();  // 64 unguessable bits: it lets a seated participant back in
 
   wire::Welcome welcome;
   welcome.participantId = peer->participantId;

@@ -1,5 +1,7 @@
 #include "net/room_auth.h"
 
+#include <random>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -53,6 +55,17 @@ AuthProof authProof(const RoomKey& key, std::span<const std::uint8_t> exporter, 
 }
 
 bool proofsEqual(const AuthProof& a, const AuthProof& b) { return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0; }
+
+std::uint64_t randomToken() {
+  std::uint64_t v = 0;
+  if (sodiumReady()) {
+    randombytes_buf(&v, sizeof v);
+  } else {
+    std::random_device rd;  // getrandom(2) on Linux
+    v = std::uint64_t{rd()} << 32 | rd();
+  }
+  return v | 1;
+}
 
 std::string generateRoomPassword() {
   static constexpr char kAlphabet[] = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";  // no look-alikes (0/O, 1/I/L)

@@ -33,6 +33,8 @@ inline constexpr const char* kAuthExporterLabel = "EXPORTER-huddle-auth-v1";
 AuthProof authProof(const RoomKey& key, std::span<const std::uint8_t> exporter, const std::string& name);
 // Constant-time comparison.
 bool proofsEqual(const AuthProof& a, const AuthProof& b);
+// A non-zero 64-bit value from the system's CSPRNG (session tokens).
+std::uint64_t randomToken();
 // A room password to read out or paste: 10 base32 characters (about 50 bits).
 std::string generateRoomPassword();
 // Empty if `password` may be a room password (8..128 bytes), else why not.
