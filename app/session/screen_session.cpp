@@ -81,11 +81,7 @@ void ScreenSession::onStreamAnnounced(const wire::StreamInfo& info) {
   {
     std::lock_guard lock(m_mutex);
     // A host announcing more streams than any host relays is not believed past the cap.
-    if (!m_streams.count(info.streamId) && m_streams.size() >= wire::kMaxStreamsPerSession) {
-      HLOG_WARN(kTag, "the host announced more than %zu streams: ignoring stream %u", wire::kMaxStreamsPerSession,
-                info.streamId);
-      return;
-    }
+    if (!m_streams.count(info.streamId) && m_streams.size() >= wire::kMaxStreamsPerSession) return;
     m_streams[info.streamId] = info;
     if (auto it = m_views.find(info.streamId); it != m_views.end()) it->second->setInfo(info);
   }
@@ -109,19 +105,22 @@ void ScreenSession::onUpdate(wire::TileBatch&& batch) {
   // Credits bound what can arrive, so the queue stays short; past its cap (a host that
   // ignores credits) updates are refused and the stream asks for a full refresh later.
   std::uint32_t id = batch.streamId;
+  bool announced;
   {
     // Only updates of the size last announced: a host flipping sizes in updates alone would
     // make the viewer reallocate a whole framebuffer for a few bytes each time.
     std::lock_guard lock(m_mutex);
     auto it = m_streams.find(id);
-    if (it == m_streams.end() || it->second.widthPx != batch.widthPx || it->second.heightPx != batch.heightPx ||
-        it->second.tileSizePx != batch.tileSizePx) {
-      std::uint64_t heldBack = 0;
-      if (m_logThrottle.allow(id, base::monoUs(), heldBack))
-        HLOG_WARN(kTag, "dropping an update of stream %u: not the size the host announced%s", id,
-                  base::heldBackNote(heldBack).c_str());
-      return;
-    }
+    announced = it != m_streams.end() && it->second.widthPx == batch.widthPx && it->second.heightPx == batch.heightPx &&
+                it->second.tileSizePx == batch.tileSizePx;
+  }
+  if (!announced) {
+    std::uint64_t heldBack = 0;
+    if (m_logThrottle.allow(id, base::monoUs(), heldBack))
+      HLOG_WARN(kTag, "dropping an update of stream %u: not the size the host announced%s", id,
+                base::heldBackNote(heldBack).c_str());
+    m_client.requestUpdate(id, 1, false);  // its credit back, or the stream would stall
+    return;
   }
   if (!m_decodeQueue.push({id, std::move(batch), base::monoUs()})) {
     HLOG_WARN(kTag, "decode queue full: dropping an update of stream %u", id);
@@ -158,8 +157,10 @@ void ScreenSession::decodeLoop() {
     std::uint64_t bytes = 0;
     for (const auto& t : item->batch.tiles) bytes += t.jpeg.size + 9;
     // Capture time is on the host's clock; ours plus the offset is the host's "now".
+    // In double: the capture stamp is the host's word and may be anything.
     double latencyMs = item->batch.captureTimeUs > 0
-                           ? static_cast<double>(base::wallUs() + m_client.clockOffsetUs() - item->batch.captureTimeUs) / 1e3
+                           ? (static_cast<double>(base::wallUs()) + static_cast<double>(m_client.clockOffsetUs()) -
+                              static_cast<double>(item->batch.captureTimeUs)) / 1e3
                            : -1;
     if (!ok) {
       HLOG_WARN(kTag, "stream %u: %s; asking for a full refresh", item->streamId, error.c_str());
