@@ -96,6 +96,7 @@ ChatClientEvent ChatClient::disconnectedEvent(const LinkEnd& end) {
   ev.neverJoined = end.neverJoined;
   ev.hostKeyMismatch = end.hostKeyMismatch;
   ev.needsPassword = end.needsPassword;
+  ev.hostBusy = end.hostBusy;
   return ev;
 }
 

@@ -49,6 +49,7 @@ struct ChatClientEvent {
   bool neverJoined = false;           // Disconnected: connect or handshake failed
   bool hostKeyMismatch = false;       // Disconnected: the host's key is not the pinned one
   bool needsPassword = false;         // Disconnected: the password was missing or wrong
+  bool hostBusy = false;              // Disconnected: refused before the secure handshake
 };
 
 class ChatClient : public ClientLink {

@@ -178,6 +178,11 @@ void ClientLink::onPortFrame(const wire::Frame& frame) { onFrame(frame); }
 
 void ClientLink::onClosed(wire::Reason reason, const std::string& detail) {
   LinkEnd end = m_protocol.ended(reason, detail);
+  {
+    std::lock_guard lock(m_mutex);
+    end.hostBusy = end.neverJoined && m_settings.tls && !m_haveHostKey && !end.hostKeyMismatch &&
+                   (reason == wire::Reason::IoEof || reason == wire::Reason::IoError);
+  }
   HLOG_INFO(kTag, "disconnected: %s (%s)", end.text.c_str(), wire::reasonName(reason));
   onEnded(end);
   wake();

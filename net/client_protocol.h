@@ -26,6 +26,9 @@ struct LinkEnd {
   bool neverJoined = false;   // connect or handshake failed
   bool hostKeyMismatch = false;  // the host's key is not the one pinned: a hard stop
   bool needsPassword = false;    // the room has a password and ours was missing or wrong
+  // Closed by the host before even the secure handshake finished: how a busy host refuses
+  // (too many unfinished handshakes). Worth trying again shortly.
+  bool hostBusy = false;
   wire::Reason reason = wire::Reason::None;
 };
 
@@ -35,7 +38,7 @@ struct ClientIdentity {
   std::uint64_t token = 0;  // Hello's token
   std::string password;     // the room password, if the host asks for one
   std::string where;        // "host:port", for messages
-  // Derives the room key (Argon2id: tens of MiB and milliseconds). A parameter so the fuzzer
+  // Derives the room key (Argon2id: 64 MiB and a few hundred milliseconds). A parameter so the fuzzer
   // can check what a hostile challenge gets it to run without paying for it.
   bool (*deriveKey)(const std::string& password, const KdfParams& params, RoomKey& out,
                     std::string& error) = &deriveRoomKey;

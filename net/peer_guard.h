@@ -3,6 +3,7 @@
 // peer; feed() runs on the peer's reader thread, expired() on the watchdog.
 #pragma once
 #include <atomic>
+#include <map>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -96,13 +97,14 @@ class PeerGuard {
   std::uint32_t m_framesInWindow = 0;
 };
 
-// What to do with a connection that just arrived, given those not yet admitted: a
-// slowloris that opens connections and never finishes its handshake must not keep honest
-// people out. A pending connection is stalled once it has had pendingGraceUs (an honest
-// handshake takes milliseconds). An address with maxPendingPerAddress stalled ones gets no
-// more; with the whole set full, its oldest stalled member makes room, and if none is
-// stalled yet the newcomer is refused. A burst of honest connections from one machine is
-// never stalled, so it is never refused for its address.
+// What to do with a connection that just arrived, given those not yet admitted (SECURITY.md
+// s.5.8): a slowloris that opens connections and never finishes its handshake must not keep
+// honest people out. One address may hold maxPendingPerAddress; beyond that its newcomers
+// are refused. With the whole set full, room is made by evicting, in this order: the oldest
+// stalled member (pending for over pendingGraceUs, while an honest handshake takes
+// milliseconds); else the oldest member of the address holding the most, unless that is the
+// newcomer's own address or holds just one. Only when the set is full of young connections from distinct
+// addresses is the newcomer refused; it tries again (a busy refusal is retried).
 struct PendingVerdict {
   bool refuse = false;  // close the newcomer: E_BUSY
   PeerId evict = 0;     // close this pending peer first: E_EVICTED
@@ -113,19 +115,33 @@ struct PendingVerdict {
 template <typename PeerMap, typename IsPending>
 PendingVerdict pendingVerdict(const PeerMap& peers, IsPending&& isPending, std::uint32_t ipv4, std::int64_t nowUs,
                               const GuardLimits& limits) {
-  PendingVerdict v;
-  std::size_t total = 0, stalledFromAddress = 0;
+  struct Address {
+    std::size_t count = 0;
+    PeerId oldest = 0;
+  };
+  std::map<std::uint32_t, Address> byAddress;
+  std::size_t total = 0;
   PeerId oldestStalled = 0;
   for (const auto& [id, p] : peers) {
     if (p->stopped || !isPending(*p)) continue;
     ++total;
-    if (nowUs - p->guard.attachedUs() < limits.pendingGraceUs) continue;
-    if (!oldestStalled) oldestStalled = id;
-    if (p->link->ipv4() == ipv4) ++stalledFromAddress;
+    Address& a = byAddress[p->link->ipv4()];
+    if (a.count++ == 0) a.oldest = id;
+    if (!oldestStalled && nowUs - p->guard.attachedUs() >= limits.pendingGraceUs) oldestStalled = id;
   }
-  if (stalledFromAddress >= limits.maxPendingPerAddress) v.refuse = true;
-  else if (total >= limits.maxPending) {
+  PendingVerdict v;
+  if (byAddress[ipv4].count >= limits.maxPendingPerAddress) {
+    v.refuse = true;
+  } else if (total >= limits.maxPending) {
+    std::uint32_t mostAddress = 0;
+    const Address* most = nullptr;
+    for (const auto& [addr, a] : byAddress)
+      if (a.count && (!most || a.count > most->count || (a.count == most->count && a.oldest < most->oldest))) {
+        most = &a;
+        mostAddress = addr;
+      }
     if (oldestStalled) v.evict = oldestStalled;
+    else if (most && mostAddress != ipv4 && most->count >= 2) v.evict = most->oldest;
     else v.refuse = true;
   }
   return v;

@@ -4,9 +4,10 @@
 
 namespace huddle::session {
 
-bool worthRetrying(const net::ChatClientEvent& ev, bool wasConnected) {
-  return ev.kind == net::ChatClientEvent::Kind::Disconnected && wasConnected && !ev.sessionEnded &&
-         !ev.hostKeyMismatch && !ev.needsPassword;
+bool worthRetrying(const net::ChatClientEvent& ev, bool wasConnected, int attempt) {
+  if (ev.kind != net::ChatClientEvent::Kind::Disconnected || ev.sessionEnded || ev.hostKeyMismatch || ev.needsPassword)
+    return false;
+  return wasConnected || (ev.hostBusy && attempt < kBusyRetries);
 }
 
 std::int64_t retryDelayUs(int attempt, std::uint32_t random) {

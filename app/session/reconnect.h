@@ -10,9 +10,11 @@
 
 namespace huddle::session {
 
-// `ev` is a Disconnected event; `wasConnected`: the session had been joined before (a
-// first join that fails is reported, not retried).
-bool worthRetrying(const net::ChatClientEvent& ev, bool wasConnected);
+// `ev` is a Disconnected event; `wasConnected`: the session had been joined before. A first
+// join that fails is reported, not retried, unless the host was busy (it refused before the
+// secure handshake): that is tried again, kBusyRetries times at most (`attempt` so far).
+inline constexpr int kBusyRetries = 5;
+bool worthRetrying(const net::ChatClientEvent& ev, bool wasConnected, int attempt);
 // The wait before retry `attempt` (1-based), with `random` supplying the jitter.
 std::int64_t retryDelayUs(int attempt, std::uint32_t random);
 

@@ -29,10 +29,10 @@ inline constexpr std::int64_t kPartialFrameTimeoutUs = 5'000'000;
 inline constexpr std::int64_t kHeartbeatIntervalUs = 2'000'000;
 inline constexpr std::int64_t kHeartbeatTimeoutUs = 6'000'000;
 inline constexpr std::size_t kDefaultParticipants = 16; // unless the host asks for more
-// Connections not yet admitted (TLS handshake, Hello, password proof): in all, and stalled
-// ones (pending for over kPendingGraceUs) from one address; see net::pendingVerdict().
+// Connections not yet admitted (TLS handshake, Hello, password proof): in all and from one
+// address; a full set evicts (stalled = pending for over kPendingGraceUs); see net::pendingVerdict().
 inline constexpr std::size_t kMaxPendingConnections = 32;
-inline constexpr std::size_t kMaxPendingPerAddress = 8;
+inline constexpr std::size_t kMaxPendingPerAddress = 16;
 inline constexpr std::int64_t kPendingGraceUs = 2'000'000;
 // Wrong passwords: each answered after the same delay; this many from one address lock it out
 // for kLockoutUs, doubling up to kMaxLockoutUs; over kBusyFailuresPerMinute from everywhere,

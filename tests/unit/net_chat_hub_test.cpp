@@ -581,11 +581,11 @@ TEST_F(PasswordHubTest, LockoutsAreRememberedForABoundedNumberOfAddresses) {
 }
 
 // Connections that never finish their handshake (slowloris) cannot keep others out.
-TEST_F(HubTest, UnfinishedHandshakesAreCappedAndTheOldestStalledIsEvicted) {
+TEST_F(HubTest, UnfinishedHandshakesAreCappedAndTheHeaviestOrStalledMakeRoom) {
   ChatHubConfig c = config();
   c.guard.handshakeTimeoutUs = 60'000'000;  // only the caps act here
   c.guard.maxPending = 5;
-  c.guard.maxPendingPerAddress = 2;
+  c.guard.maxPendingPerAddress = 3;
   c.guard.pendingGraceUs = 2'000'000;
   hub = std::make_unique<ChatHub>(c);
   auto arrive = [&](std::uint32_t ip) {
@@ -595,32 +595,34 @@ TEST_F(HubTest, UnfinishedHandshakesAreCappedAndTheOldestStalledIsEvicted) {
     return s;
   };
   auto gone = [&](Client& s) { hub->detach(s.id, s.link->reason, ""); };
-  // A burst from one address is fine while it is young: at the cap, a young set refuses.
-  Client a1 = arrive(0x0A000001), a2 = arrive(0x0A000001), a3 = arrive(0x0A000001), b = arrive(0x0A000002);
-  Client c1 = arrive(0x0A000003);
-  for (Client* s : {&a1, &a2, &a3, &b, &c1}) EXPECT_FALSE(s->link->closed);
-  Client early = arrive(0x0A000004);
-  EXPECT_EQ(early.link->reason, Reason::Busy);
-  gone(early);
-  now += 2'000'000;
-  // Stalled now: address A has three, over its cap of two, so A gets no more...
-  Client a4 = arrive(0x0A000001);
+  const std::uint32_t A = 0x0A000001, B = 0x0A000002, C = 0x0A000003, D = 0x0A000004;
+  // One address: cap-1 and cap are let in, cap+1 is refused.
+  Client a1 = arrive(A), a2 = arrive(A), a3 = arrive(A), a4 = arrive(A);
+  for (Client* s : {&a1, &a2, &a3}) EXPECT_FALSE(s->link->closed);
   EXPECT_EQ(a4.link->reason, Reason::Busy);
   gone(a4);
-  // ...while anyone else makes room by evicting the oldest stalled connection.
-  Client carol = join("carol");
+  // The set fills up; a newcomer from elsewhere evicts the oldest of the address holding most.
+  Client b1 = arrive(B), c1 = arrive(C);
+  Client d1 = arrive(D);
   EXPECT_EQ(a1.link->reason, Reason::Evicted);
-  EXPECT_EQ(carol.link->all<Welcome>().size(), 1u);
+  EXPECT_FALSE(d1.link->closed);
   gone(a1);
-  // Joined participants do not count: there is room for one more without evicting.
-  Client e = arrive(0x0A000005);
-  EXPECT_FALSE(e.link->closed);
-  EXPECT_FALSE(a2.link->closed);
+  // A newcomer from the heaviest address itself is refused instead.
+  Client a5 = arrive(A);
+  EXPECT_EQ(a5.link->reason, Reason::Busy);
+  gone(a5);
+  // Once they have stalled, the oldest stalled one makes room for anyone.
+  now += 2'000'000;
+  Client carol = join("carol");
+  EXPECT_EQ(a2.link->reason, Reason::Evicted);
+  EXPECT_EQ(carol.link->all<Welcome>().size(), 1u);
+  gone(a2);
+  for (Client* s : {&a3, &b1, &c1, &d1}) EXPECT_FALSE(s->link->closed);
   auto st = hub->stats();
   EXPECT_EQ(st.participants, 1u);
-  EXPECT_EQ(st.pending, 5u);
+  EXPECT_EQ(st.pending, 4u);
   EXPECT_EQ(st.closedByReason[static_cast<std::size_t>(Reason::Busy)], 2u);
-  EXPECT_EQ(st.closedByReason[static_cast<std::size_t>(Reason::Evicted)], 1u);
+  EXPECT_EQ(st.closedByReason[static_cast<std::size_t>(Reason::Evicted)], 2u);
 }
 
 TEST_F(PasswordHubTest, ManyFailuresFromEverywhereSlowEveryAnswerDown) {
