@@ -70,9 +70,12 @@ ChatCommand parseChatLine(const std::string& rawLine) {
   return c;
 }
 
-std::string requestedPassword(const std::string& arg) {
-  if (arg == "off") return "";
-  return arg.empty() ? net::generateRoomPassword() : arg;
+std::optional<std::string> requestedPassword(const std::string& arg) {
+  if (arg == "off") return std::string();
+  if (!arg.empty()) return arg;
+  std::string made = net::generateRoomPassword();
+  if (made.empty()) return std::nullopt;
+  return made;
 }
 
 std::string chatHelpText() {

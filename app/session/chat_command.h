@@ -2,6 +2,7 @@
 // or a command (/who, /quit, /kick NAME, /password, /help). Shared by the window and the terminal.
 // Thread: any (pure).
 #pragma once
+#include <optional>
 #include <string>
 
 namespace huddle::session {
@@ -15,8 +16,9 @@ struct ChatCommand {
 };
 
 ChatCommand parseChatLine(const std::string& line);
-// The password a `/password` command asks for: a made-up one for "", none ("") for "off".
-std::string requestedPassword(const std::string& arg);
+// The password a `/password` command asks for: a made-up one for "", none ("") for "off";
+// nothing if one could not be made (never silently "no password").
+std::optional<std::string> requestedPassword(const std::string& arg);
 std::string chatHelpText();
 
 }  // namespace huddle::session

@@ -128,9 +128,11 @@ bool handleLine(const std::string& line, net::ChatClient& client, HostSession* h
         out("! Only the host can change the room password.");
         return true;
       }
-      const std::string password = requestedPassword(cmd.text);
+      const std::optional<std::string> requested = requestedPassword(cmd.text);
+      const std::string password = requested.value_or("");
       std::string error;
-      if (!host->setPassword(password, error)) out("! Password not changed: " + error + ".");
+      if (!requested) out("! Password not changed: no random source to make one.");
+      else if (!host->setPassword(password, error)) out("! Password not changed: " + error + ".");
       else if (password.empty()) out("* The room has no password now; everyone here stays.");
       else out("* The room password is now " + password + " (everyone here stays; newcomers need it).");
       return true;
@@ -402,7 +404,7 @@ int runClient(const Options& options) {
       }
       // A lost host is tried again; the first failure of a retry keeps retrying.
       if (ev->kind == net::ChatClientEvent::Kind::Disconnected && !leaving && exitCode < 0 &&
-          worthRetrying(*ev, joinedOnce || reconnecting)) {
+          worthRetrying(*ev, joinedOnce, attempt)) {
         printEvent(*ev, log);
         if (v.screen) v.screen->leave();
         v = Viewing{};

@@ -226,7 +226,7 @@ void UiApp::submitChatLine() {
         m_chat.addLocal(session::ChatLine::Style::Notice, cmd.target + " is banned from this session.");
       break;
     }
-    case Kind::Password: changeRoomPassword(session::requestedPassword(cmd.text)); break;
+    case Kind::Password: changeRoomPassword(cmd.text); break;
     case Kind::Help: m_chat.addLocal(session::ChatLine::Style::Notice, session::chatHelpText()); break;
     case Kind::Error: m_chat.addLocal(session::ChatLine::Style::Notice, cmd.text); break;
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <random>
 
+#include "app/session/chat_command.h"
 #include "app/session/config_files.h"
 #include "app/session/reconnect.h"
 #include "net/tls_probe.h"
@@ -263,9 +264,12 @@ void UiApp::drawNewHostPopup() {
   ImGui::EndPopup();
 }
 
-void UiApp::changeRoomPassword(const std::string& password) {
+void UiApp::changeRoomPassword(const std::string& request) {
+  const std::optional<std::string> requested = session::requestedPassword(request);
+  const std::string password = requested.value_or("");
   std::string error;
   if (m_mode != Mode::Hosting || !m_host) error = "only the host can";
+  else if (!requested) error = "no random source to make one";
   else if (m_host->setPassword(password, error)) {
     copyInto(m_hostPassword, sizeof m_hostPassword, password);
     m_chat.addLocal(session::ChatLine::Style::Notice,
@@ -440,7 +444,7 @@ void UiApp::pumpEvents() {
       m_lostConnection = m_mode == Mode::Joined;
       m_askPassword = ev.needsPassword;
       if (m_screen) m_screen->leave();
-      if (m_mode == Mode::Joined && !m_leaving && session::worthRetrying(ev, m_everJoined)) {
+      if (m_mode == Mode::Joined && !m_leaving && session::worthRetrying(ev, m_everJoined, m_reconnectAttempt)) {
         // Lost, not sent away: try again shortly; the viewers wait for their streams.
         m_reconnecting = true;
         static std::mt19937 jitter{std::random_device{}()};
@@ -654,10 +658,10 @@ void UiApp::drawConnectionPanel() {
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", m_hostPassword);
       if (ImGui::SmallButton("Copy password")) ImGui::SetClipboardText(m_hostPassword);
       ImGui::SameLine();
-      if (ImGui::SmallButton("New password")) changeRoomPassword(net::generateRoomPassword());
+      if (ImGui::SmallButton("New password")) changeRoomPassword("");
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("Make a new room password: everyone here stays, newcomers need the new one");
     } else if (ImGui::SmallButton("Add a room password")) {
-      changeRoomPassword(net::generateRoomPassword());
+      changeRoomPassword("");
     }
     ImGui::Spacing();
     if (ImGui::Button("End session", ImVec2(-1, 0))) m_confirmQuit = true;

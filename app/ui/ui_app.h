@@ -80,8 +80,9 @@ class UiApp {
   void pollProbe();
   void drawNewHostPopup();
   void drawPasswordPopup();
-  // Hosting: a new room password (empty: none), said in the chat.
-  void changeRoomPassword(const std::string& password);
+  // Hosting: a new room password as `/password` asks ("": make one, "off": none), said in
+  // the chat. Runs the KDF here, a fraction of a second, on a click.
+  void changeRoomPassword(const std::string& request);
   void startScreenSession(std::uint16_t screenPort, const std::string& name);
   void leaveSession();
   net::ChatClient* chatClient();

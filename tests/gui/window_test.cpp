@@ -209,7 +209,8 @@ TEST(Window, AClientWindowReconnectsAndSaysWhatWasTypedMeanwhile) {
   host->wait(5000);
   ASSERT_TRUE(window.waitForOutput("Reconnecting", 10000)) << window.output();
   // Typed into the window while the host is gone: kept, and said once it is back.
-  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync"}));
+  // The pause lets the window take the focus in before the first key (else it can be lost).
+  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync", "sleep", "0.3"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "said while away"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "Return", "sleep", "0.15", "keyup", "Return"}));
   ASSERT_TRUE(window.waitForOutput("will be said when the host is back", 10000)) << window.output();

@@ -1,8 +1,6 @@
 // Unit tests for huddle_session's pure parts: the command line and chat input.
 #include <gtest/gtest.h>
 
-#include "net/room_auth.h"
-
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -393,9 +391,9 @@ TEST(ChatLine, PasswordAsksForAGivenOneAMadeUpOneOrNone) {
   EXPECT_EQ(c.kind, ChatCommand::Kind::Password);
   EXPECT_EQ(requestedPassword(c.text), "correct horse");
   EXPECT_EQ(requestedPassword(parseChatLine("/password off").text), "");
-  const std::string made = requestedPassword(parseChatLine("/password").text);
+  const std::string made = requestedPassword(parseChatLine("/password").text).value_or("");
   EXPECT_TRUE(huddle::net::validateRoomPassword(made).empty()) << made;
-  EXPECT_NE(made, requestedPassword(""));
+  EXPECT_NE(made, requestedPassword("").value_or(""));
 }
 
 namespace {
@@ -471,13 +469,19 @@ TEST(ChatLog, ANewSessionStartsAfresh) {
 TEST(Reconnect, OnlyLostConnectionsAreRetriedWithBackoffAndJitter) {
   huddle::net::ChatClientEvent lost;
   lost.kind = huddle::net::ChatClientEvent::Kind::Disconnected;
-  EXPECT_TRUE(worthRetrying(lost, true));
-  EXPECT_FALSE(worthRetrying(lost, false));  // never joined: say why, do not retry
+  EXPECT_TRUE(worthRetrying(lost, true, 0));
+  EXPECT_TRUE(worthRetrying(lost, true, 100));
+  EXPECT_FALSE(worthRetrying(lost, false, 0));  // never joined: say why, do not retry
+  huddle::net::ChatClientEvent busy = lost;
+  busy.hostBusy = true;  // ...unless the host was too busy to start the handshake
+  EXPECT_TRUE(worthRetrying(busy, false, 0));
+  EXPECT_TRUE(worthRetrying(busy, false, kBusyRetries - 1));
+  EXPECT_FALSE(worthRetrying(busy, false, kBusyRetries));
   for (auto field : {&huddle::net::ChatClientEvent::sessionEnded, &huddle::net::ChatClientEvent::hostKeyMismatch,
                      &huddle::net::ChatClientEvent::needsPassword}) {
     huddle::net::ChatClientEvent ev = lost;
     ev.*field = true;
-    EXPECT_FALSE(worthRetrying(ev, true));
+    EXPECT_FALSE(worthRetrying(ev, true, 0));
   }
   const std::int64_t expected[] = {250'000, 500'000, 1'000'000, 2'000'000, 2'000'000, 2'000'000};
   for (int attempt = 1; attempt <= 6; ++attempt) {
