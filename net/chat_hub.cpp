@@ -37,6 +37,7 @@ struct ChatHub::Peer {
   std::uint8_t flags = 0;
   std::uint64_t token = 0;
   wire::Hello hello;              // AwaitProof: what it asked for
+  std::uint32_t keyGeneration = 0;  // AwaitProof: which room password its challenge was for
   std::int64_t authFailedAtUs = 0;  // a failed proof is answered at this time + the delay
 };
 
@@ -222,6 +223,7 @@ void ChatHub::handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& 
                     "too many wrong passwords from your address; try again in " +
                         std::to_string((it->second.lockedUntilUs - now) / 1'000'000 + 1) + " s");
     peer->hello = hello;
+    peer->keyGeneration = m_keyGeneration;
     peer->state = PeerState::AwaitProof;
     wire::AuthChallenge c;
     c.ops = m_config.kdf.ops;
@@ -241,9 +243,12 @@ void ChatHub::handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& 
   // Without TLS there is no session to bind to, and a proof could be replayed: never accept one.
   const bool bound = peer->link->exporter(kAuthExporterLabel, exporter);
   std::lock_guard lock(m_mutex);
+  // Challenged for a password the host has replaced since: not a wrong guess, not counted.
+  if (peer->keyGeneration != m_keyGeneration)
+    return reject(*peer, wire::RejectCode::AuthFailed, "the room password changed just now; ask the host for the new one");
   // An address locked out meanwhile (proofs sent in parallel) gets no more guesses checked.
-  auto lock_it = m_lockouts.find(peer->link->ipv4());
-  const bool locked = lock_it != m_lockouts.end() && lock_it->second.lockedUntilUs > base::monoUs();
+  auto lockout = m_lockouts.find(peer->link->ipv4());
+  const bool locked = lockout != m_lockouts.end() && lockout->second.lockedUntilUs > base::monoUs();
   const bool ok = bound && !locked && proofsEqual(m.proof, authProof(m_config.roomKey, exporter, peer->hello.name));
   if (ok) {
     m_lockouts.erase(peer->link->ipv4());
@@ -512,6 +517,7 @@ void ChatHub::setRoomKey(bool required, const KdfParams& kdf, const RoomKey& key
   m_config.passwordRequired = required;
   m_config.kdf = kdf;
   m_config.roomKey = key;
+  ++m_keyGeneration;
   HLOG_INFO(kTag, "room password %s", required ? "changed" : "removed");
 }
 

@@ -87,7 +87,8 @@ class ChatHub : public ServerHub {
   // own user is never refused). False if nobody has that name.
   bool ban(const std::string& name, const std::string& why);
   // Changes the room password at once (or removes it: `required` false). Participants stay;
-  // newcomers, and anyone still in the middle of proving the old one, need the new one.
+  // newcomers need the new one; anyone caught proving the old one is told it changed (not
+  // counted as a wrong guess).
   void setRoomKey(bool required, const KdfParams& kdf, const RoomKey& key);
   // Marks a participant as sharing a screen (shown in the user list).
   void setSharing(std::uint32_t participantId, bool sharing);
@@ -133,6 +134,7 @@ class ChatHub : public ServerHub {
     std::int64_t nextLockUs = 0;
   };
   std::map<std::uint32_t, Lockout> m_lockouts;  // by IPv4
+  std::uint32_t m_keyGeneration = 0;            // bumped by each setRoomKey()
   std::int64_t m_failureWindowStartUs = 0;      // failures from all addresses, per minute
   int m_failuresInWindow = 0;
   std::deque<wire::ChatEvent> m_history;

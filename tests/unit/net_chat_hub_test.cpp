@@ -535,11 +535,26 @@ TEST_F(HubTest, AReconnectWithItsTokenTakesBackTheSeatAndName) {
 TEST_F(PasswordHubTest, ANewPasswordKeepsEveryoneHereAndOnlyItAdmitsNewcomers) {
   Client bob = tryJoin("bob", 0x42, 0x11);
   const std::uint64_t bobToken = bob.link->all<Welcome>().at(0).token;
+  Client midway = greet("mid", 0x0A000007);  // challenged for the old password...
+  ASSERT_EQ(midway.link->all<AuthChallenge>().size(), 1u);
   huddle::net::KdfParams kdf;
   kdf.salt.fill(0x05);
   huddle::net::RoomKey next{};
   next.fill(0x60);
   hub->setRoomKey(true, kdf, next);
+  {
+    // ...and answering after the change: told so at once, not counted against its address.
+    huddle::net::RoomKey oldKey{};
+    oldKey.fill(0x42);
+    std::array<std::uint8_t, 32> exporter{};
+    exporter.fill(0x11);
+    AuthProofMsg p;
+    p.proof = huddle::net::authProof(oldKey, exporter, "mid");
+    feed(midway, p);
+    auto r = midway.link->all<Reject>();
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_NE(r[0].text.find("changed"), std::string::npos) << r[0].text;
+  }
   EXPECT_FALSE(bob.link->closed);
   EXPECT_EQ(hub->users().size(), 1u);
   // The challenge carries the new salt; the old key no longer opens the door.
