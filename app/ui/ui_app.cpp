@@ -266,18 +266,37 @@ void UiApp::drawNewHostPopup() {
 
 void UiApp::changeRoomPassword(const std::string& request) {
   const std::optional<std::string> requested = session::requestedPassword(request);
-  const std::string password = requested.value_or("");
   std::string error;
   if (m_mode != Mode::Hosting || !m_host) error = "only the host can";
   else if (!requested) error = "no random source to make one";
-  else if (m_host->setPassword(password, error)) {
-    copyInto(m_hostPassword, sizeof m_hostPassword, password);
-    m_chat.addLocal(session::ChatLine::Style::Notice,
-                    password.empty() ? "The room has no password now; everyone here stays."
-                                     : "New room password (hover \"Room password\" to see it); everyone here stays.");
+  else if (m_passwordChange.valid()) error = "a change is still being made";
+  if (!error.empty()) {
+    m_chat.addLocal(session::ChatLine::Style::Notice, "Password not changed: " + error + ".");
     return;
   }
-  m_chat.addLocal(session::ChatLine::Style::Notice, "Password not changed: " + error + ".");
+  // The key derivation takes a few hundred ms: on a worker, reported by pollPasswordChange().
+  m_newPassword = *requested;
+  session::HostSession* host = m_host.get();  // outlives the job: leaveSession() waits for it
+  auto wake = m_wake;
+  m_passwordChange = std::async(std::launch::async, [host, password = m_newPassword, wake] {
+    std::string why;
+    if (!host->setPassword(password, why) && why.empty()) why = "it could not be set";
+    if (wake) wake();
+    return why;
+  });
+}
+
+void UiApp::pollPasswordChange() {
+  if (!m_passwordChange.valid() || m_passwordChange.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+  const std::string error = m_passwordChange.get();
+  if (!error.empty()) {
+    m_chat.addLocal(session::ChatLine::Style::Notice, "Password not changed: " + error + ".");
+    return;
+  }
+  copyInto(m_hostPassword, sizeof m_hostPassword, m_newPassword);
+  m_chat.addLocal(session::ChatLine::Style::Notice,
+                  m_newPassword.empty() ? "The room has no password now; everyone here stays."
+                                        : "New room password (hover \"Room password\" to see it); everyone here stays.");
 }
 
 // The session needs a password (or ours was wrong): ask, then join again with the same pin.
@@ -364,6 +383,7 @@ void UiApp::leaveSession() {
   m_fullscreenStream = 0;
   if (m_screen) m_screen->leave();
   m_screen.reset();
+  if (m_passwordChange.valid()) m_passwordChange.wait();  // it uses m_host
   if (m_host) m_host->stop("The host ended the session.");
   if (m_client) m_client->leave();
   m_host.reset();
@@ -406,6 +426,7 @@ void UiApp::pollReconnect() {
 
 void UiApp::pumpEvents() {
   pollProbe();
+  pollPasswordChange();
   pollReconnect();
   net::ChatClient* client = chatClient();
   if (!client) return;

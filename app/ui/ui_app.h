@@ -80,9 +80,10 @@ class UiApp {
   void pollProbe();
   void drawNewHostPopup();
   void drawPasswordPopup();
-  // Hosting: a new room password as `/password` asks ("": make one, "off": none), said in
-  // the chat. Runs the KDF here, a fraction of a second, on a click.
+  // Hosting: a new room password as `/password` asks ("": make one, "off": none); the key is
+  // derived on a worker and pollPasswordChange() says in the chat when it took effect.
   void changeRoomPassword(const std::string& request);
+  void pollPasswordChange();
   void startScreenSession(std::uint16_t screenPort, const std::string& name);
   void leaveSession();
   net::ChatClient* chatClient();
@@ -142,6 +143,8 @@ class UiApp {
   };
   std::shared_ptr<Probe> m_probe;
   std::future<bool> m_probeDone;
+  std::future<std::string> m_passwordChange;  // a room password being set: "" or why not
+  std::string m_newPassword;                   // ...and which
   bool m_askTrust = false;     // open the "New host" popup next frame
   bool m_askPassword = false;  // open the "Password" popup next frame
 
