@@ -565,7 +565,10 @@ std::vector<wire::UserInfo> ChatHub::users() const {
 ChatHubStats ChatHub::stats() const {
   std::lock_guard lock(m_mutex);
   ChatHubStats s = m_stats;
-  for (const auto& [id, p] : m_peers) (p->state == PeerState::Joined ? s.participants : s.pending)++;
+  for (const auto& [id, p] : m_peers) {
+    if (p->state == PeerState::Joined) ++s.participants;
+    else if (!p->stopped && (p->state == PeerState::AwaitHello || p->state == PeerState::AwaitProof)) ++s.pending;
+  }
   return s;
 }
 

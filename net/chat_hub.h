@@ -60,7 +60,7 @@ struct ChatHubConfig {
 
 struct ChatHubStats {
   std::size_t participants = 0;
-  std::size_t pending = 0;
+  std::size_t pending = 0;  // handshakes under way (not those already refused or evicted)
   std::uint64_t messagesRelayed = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(wire::Reason::Count)> closedByReason{};
 };
