@@ -358,7 +358,8 @@ int runClient(const Options& options) {
     early.insert(early.end(), lines.begin(), lines.end());
     if (reconnecting && !leaving && base::monoUs() >= retryAtUs && client->finished()) {
       ++attempt;
-      out("* Reconnecting... (attempt " + std::to_string(attempt) + ")");
+      out(std::string("* ") + (joinedOnce ? "" : "The host is busy. ") + "Reconnecting... (attempt " +
+          std::to_string(attempt) + ")");
       config.resumeToken = lastToken;  // our seat and name back at once
       client = std::make_unique<net::ChatClient>();
       client->start(config);

@@ -472,8 +472,10 @@ void UiApp::pumpEvents() {
         m_reconnectAtUs = base::monoUs() + session::retryDelayUs(m_reconnectAttempt + 1, static_cast<std::uint32_t>(jitter()));
         for (const auto& [id, v] : m_viewers)
           if (std::find(m_rewatch.begin(), m_rewatch.end(), id) == m_rewatch.end()) m_rewatch.push_back(id);
-        m_status = "Lost the host. Reconnecting... (attempt " + std::to_string(m_reconnectAttempt + 1) + ")";
-        if (m_reconnectAttempt == 0) note("Reconnecting by itself; what you type meanwhile is said once the host is back.");
+        m_status = std::string(m_everJoined ? "Lost the host." : "The host is busy.") + " Reconnecting... (attempt " +
+                   std::to_string(m_reconnectAttempt + 1) + ")";
+        if (m_reconnectAttempt == 0 && m_everJoined)
+          note("Reconnecting by itself; what you type meanwhile is said once the host is back.");
       } else {
         m_reconnecting = false;
       }

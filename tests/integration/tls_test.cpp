@@ -80,3 +80,36 @@ TEST(Tls, PlaintextAtATlsPortIsDropped) {
   EXPECT_FALSE(plain.joined);
   EXPECT_TRUE(waitFor([&] { return host.chatHub().stats().closedByReason[static_cast<int>(wire::Reason::Tls)] >= 1; }, 5000));
 }
+
+// A host too busy to take one more handshake closes the connection before TLS; the client
+// says so in a way the app retries (hostBusy), and a moment later it gets in.
+TEST(Tls, ABusyRefusalIsToldApartAndTheNextTryGetsIn) {
+  auto id = makeIdentity();
+  session::HostConfig config = testHostConfig();
+  config.identity = id;
+  config.hub.guard.maxPendingPerAddress = 1;
+  session::HostSession host;
+  std::string error;
+  ASSERT_TRUE(host.start(config, error)) << error;
+  ASSERT_TRUE(waitFor([&] { return host.chatHub().stats().participants == 1; }, 5000));  // the host's own user
+  net::ChatClientConfig c;
+  c.port = host.chatPort();
+  c.name = "bob";
+  c.tls.emplace();
+  c.tls->pin = id->fingerprint();
+  {
+    RawPeer silent(host.chatPort());  // holds this address's one pending slot
+    ASSERT_TRUE(waitFor([&] { return host.chatHub().stats().pending == 1; }, 5000));
+    TestClient refused;
+    refused.client.start(c);
+    ASSERT_TRUE(waitFor([&] { refused.pump(); return refused.disconnected; }, 5000));
+    const auto& ev = refused.events.back();
+    EXPECT_TRUE(ev.hostBusy) << ev.text;
+    EXPECT_TRUE(ev.neverJoined);
+    EXPECT_FALSE(ev.hostKeyMismatch);
+  }
+  ASSERT_TRUE(waitFor([&] { return host.chatHub().stats().pending == 0; }, 5000));
+  TestClient bob;
+  bob.client.start(c);
+  ASSERT_TRUE(waitFor([&] { bob.pump(); return bob.joined; }, 5000));
+}
