@@ -69,21 +69,20 @@ PeerId ChatHub::attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) {
 }
 
 void ChatHub::dropPeer(Peer& peer, wire::Reason reason, const std::string& detail) {
-  std::uint64_t heldBack = 0;
-  if (m_logThrottle.allow(base::LogThrottle::key(peer.link->ipv4(), static_cast<unsigned>(reason)), base::monoUs(), heldBack))
+  std::string note;
+  if (m_logThrottle.allow(base::LogThrottle::key(peer.link->ipv4(), base::LogThrottle::Drop, unsigned(reason)), note))
     HLOG_WARN(kTag, "drop conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"%s", static_cast<unsigned long long>(peer.id),
               peer.link->address().c_str(), peer.name.empty() ? "-" : peer.name.c_str(), wire::reasonName(reason),
-              detail.c_str(), base::heldBackNote(heldBack).c_str());
+              detail.c_str(), note.c_str());
   peer.stopped = true;
   peer.link->close(reason, detail);
 }
 
 void ChatHub::reject(Peer& peer, wire::RejectCode code, const std::string& text) {
-  std::uint64_t heldBack = 0;
-  if (m_logThrottle.allow(base::LogThrottle::key(peer.link->ipv4(), 0x40 | static_cast<unsigned>(code)), base::monoUs(),
-                          heldBack))
+  std::string note;
+  if (m_logThrottle.allow(base::LogThrottle::key(peer.link->ipv4(), base::LogThrottle::Reject, unsigned(code)), note))
     HLOG_INFO(kTag, "reject conn=#%llu peer=%s code=%u: %s%s", static_cast<unsigned long long>(peer.id),
-              peer.link->address().c_str(), static_cast<unsigned>(code), text.c_str(), base::heldBackNote(heldBack).c_str());
+              peer.link->address().c_str(), static_cast<unsigned>(code), text.c_str(), note.c_str());
   wire::Reject r;
   r.code = code;
   r.text = text;
@@ -255,27 +254,28 @@ void ChatHub::handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& 
     admitLocked(peer, peer->hello);
     return;
   }
-  // Bounded memory however many addresses fail: forget those not locked out right now.
-  if (m_lockouts.size() >= m_config.maxLockoutEntries && !m_lockouts.count(peer->link->ipv4())) {
-    const std::int64_t now = base::monoUs();
-    std::erase_if(m_lockouts, [&](const auto& entry) { return entry.second.lockedUntilUs <= now; });
+  // Bounded memory however many addresses fail: forget those not locked out right now, and
+  // with the table still full of live lockouts, do not count this failure.
+  if (lockout == m_lockouts.end()) {
+    if (m_lockouts.size() >= m_config.maxLockoutEntries) {
+      const std::int64_t now = base::monoUs();
+      std::erase_if(m_lockouts, [&](const auto& entry) { return entry.second.lockedUntilUs <= now; });
+    }
+    if (m_lockouts.size() < m_config.maxLockoutEntries) lockout = m_lockouts.emplace(peer->link->ipv4(), Lockout{}).first;
   }
-  Lockout dummy;  // with the table still full of live lockouts, this failure is not counted
-  Lockout& l = m_lockouts.size() < m_config.maxLockoutEntries || m_lockouts.count(peer->link->ipv4())
-                   ? m_lockouts[peer->link->ipv4()]
-                   : dummy;
   // Wrong: answered by tick() after the fixed delay, the same for every kind of failure.
-  if (++l.failures >= m_config.maxAuthFailures && &l != &dummy) {
+  if (lockout != m_lockouts.end() && ++lockout->second.failures >= m_config.maxAuthFailures) {
+    Lockout& l = lockout->second;
     l.nextLockUs = l.nextLockUs ? std::min(l.nextLockUs * 2, m_config.maxLockoutUs) : m_config.lockoutUs;
     l.lockedUntilUs = base::monoUs() + l.nextLockUs;
     l.failures = 0;
     HLOG_WARN(kTag, "lockout peer=%s for %lld s after repeated wrong passwords", peer->link->address().c_str(),
               static_cast<long long>(l.nextLockUs / 1'000'000));
   }
-  std::uint64_t heldBack = 0;
-  if (m_logThrottle.allow(base::LogThrottle::key(peer->link->ipv4(), 0x3F), base::monoUs(), heldBack))
+  std::string note;
+  if (m_logThrottle.allow(base::LogThrottle::key(peer->link->ipv4(), base::LogThrottle::WrongPassword), note))
     HLOG_INFO(kTag, "wrong password conn=#%llu peer=%s%s", static_cast<unsigned long long>(peer->id),
-              peer->link->address().c_str(), base::heldBackNote(heldBack).c_str());
+              peer->link->address().c_str(), note.c_str());
   if (nowUs - m_failureWindowStartUs >= 60'000'000) {
     m_failureWindowStartUs = nowUs;
     m_failuresInWindow = 0;
@@ -418,11 +418,11 @@ void ChatHub::detach(PeerId id, wire::Reason reason, const std::string& detail) 
   std::shared_ptr<Peer> peer = it->second;
   m_peers.erase(it);
   ++m_stats.closedByReason[static_cast<std::size_t>(reason)];
-  std::uint64_t heldBack = 0;
-  if (m_logThrottle.allow(base::LogThrottle::key(peer->link->ipv4(), 0x80 | static_cast<unsigned>(reason)), base::monoUs(), heldBack))
+  std::string note;
+  if (m_logThrottle.allow(base::LogThrottle::key(peer->link->ipv4(), base::LogThrottle::Closed, unsigned(reason)), note))
     HLOG_INFO(kTag, "closed conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"%s", static_cast<unsigned long long>(id),
               peer->link->address().c_str(), peer->name.empty() ? "-" : peer->name.c_str(), wire::reasonName(reason),
-              detail.c_str(), base::heldBackNote(heldBack).c_str());
+              detail.c_str(), note.c_str());
   const std::uint32_t left = leaveRoomLocked(*peer, reason);
   peer->state = PeerState::Closed;
   lock.unlock();

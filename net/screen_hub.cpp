@@ -74,11 +74,11 @@ PeerId ScreenHub::attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) {
 }
 
 void ScreenHub::dropPeer(Peer& peer, wire::Reason reason, const std::string& detail) {
-  std::uint64_t heldBack = 0;
-  if (m_logThrottle.allow(base::LogThrottle::key(peer.link->ipv4(), static_cast<unsigned>(reason)), base::monoUs(), heldBack))
+  std::string note;
+  if (m_logThrottle.allow(base::LogThrottle::key(peer.link->ipv4(), base::LogThrottle::Drop, unsigned(reason)), note))
     HLOG_WARN(kTag, "drop conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"%s", static_cast<unsigned long long>(peer.id),
               peer.link->address().c_str(), peer.name.empty() ? "-" : peer.name.c_str(), wire::reasonName(reason),
-              detail.c_str(), base::heldBackNote(heldBack).c_str());
+              detail.c_str(), note.c_str());
   peer.stopped = true;
   peer.link->close(reason, detail);
 }
@@ -430,11 +430,11 @@ void ScreenHub::detach(PeerId id, wire::Reason reason, const std::string& detail
   m_peers.erase(it);
   ++m_stats.closedByReason[static_cast<std::size_t>(reason)];
   peer->state = PeerState::Closed;
-  std::uint64_t heldBack = 0;
-  if (m_logThrottle.allow(base::LogThrottle::key(peer->link->ipv4(), 0x80 | static_cast<unsigned>(reason)), base::monoUs(), heldBack))
+  std::string note;
+  if (m_logThrottle.allow(base::LogThrottle::key(peer->link->ipv4(), base::LogThrottle::Closed, unsigned(reason)), note))
     HLOG_INFO(kTag, "closed conn=#%llu peer=%s name=%s reason=%s detail=\"%s\"%s", static_cast<unsigned long long>(id),
               peer->link->address().c_str(), peer->name.empty() ? "-" : peer->name.c_str(), wire::reasonName(reason),
-              detail.c_str(), base::heldBackNote(heldBack).c_str());
+              detail.c_str(), note.c_str());
   std::uint32_t stream = std::exchange(peer->publishing, 0);
   if (stream) endStreamLocked(stream, peer->name + " stopped sharing");
   std::uint32_t participant = peer->participantId;

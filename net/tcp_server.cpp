@@ -58,12 +58,11 @@ void TcpServer::acceptLoop() {
     std::unique_ptr<TcpSocket> socket = m_listener.accept(100);
     if (!socket) continue;
     if (connectionCount() >= m_options.maxConnections) {
-      std::uint64_t heldBack = 0;
-      if (m_logThrottle.allow(base::LogThrottle::key(socket->peerIpv4(), static_cast<unsigned>(wire::Reason::Busy)),
-                              base::monoUs(), heldBack))
+      std::string note;
+      if (m_logThrottle.allow(base::LogThrottle::key(socket->peerIpv4(), base::LogThrottle::Drop, unsigned(wire::Reason::Busy)),
+                              note))
         HLOG_WARN(kTag, "%s: drop peer=%s reason=%s detail=\"%zu connections\"%s", m_options.name.c_str(),
-                  socket->peerAddress().c_str(), wire::reasonName(wire::Reason::Busy), connectionCount(),
-                  base::heldBackNote(heldBack).c_str());
+                  socket->peerAddress().c_str(), wire::reasonName(wire::Reason::Busy), connectionCount(), note.c_str());
       continue;  // the socket closes as it goes out of scope
     }
     auto peer = std::make_shared<Peer>(m_hub, std::move(socket), m_options.connection);

@@ -115,10 +115,9 @@ void ScreenSession::onUpdate(wire::TileBatch&& batch) {
                 it->second.tileSizePx == batch.tileSizePx;
   }
   if (!announced) {
-    std::uint64_t heldBack = 0;
-    if (m_logThrottle.allow(id, base::monoUs(), heldBack))
-      HLOG_WARN(kTag, "dropping an update of stream %u: not the size the host announced%s", id,
-                base::heldBackNote(heldBack).c_str());
+    std::string note;
+    if (m_logThrottle.allow(id, note))  // keyed by stream
+      HLOG_WARN(kTag, "dropping an update of stream %u: not the size the host announced%s", id, note.c_str());
     m_client.requestUpdate(id, 1, false);  // its credit back, or the stream would stall
     return;
   }

@@ -1,18 +1,32 @@
 // Keeps a flood of bad connections from flooding the log (SECURITY.md s.5.7): at most
-// `perSecond` lines a second for one key (an address and a reason), and the next line let
-// through says how many were held back. Memory is bounded: past `maxKeys` the table starts
-// over. Thread: any (internal lock).
+// `perSecond` lines a second for one key (an address, what happened and its code), and the
+// next line let through says how many were held back. Memory is bounded: past `maxKeys` the
+// table starts over. Thread: any (internal lock).
 #pragma once
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
+#include "net/base/clock.h"
+
 namespace huddle::base {
+
+// Appended to a line that was let through after others were held back.
+inline std::string heldBackNote(std::uint64_t heldBack) {
+  return heldBack ? " (" + std::to_string(heldBack) + " more like it not logged)" : std::string();
+}
 
 class LogThrottle {
  public:
+  // What a line is about, so that different kinds from one address do not share a budget.
+  enum Kind : std::uint8_t { Drop = 'd', Closed = 'c', Reject = 'r', WrongPassword = 'p' };
+
   explicit LogThrottle(int perSecond = 10, std::size_t maxKeys = 1024) : m_perSecond(perSecond), m_maxKeys(maxKeys) {}
+
+  static std::uint64_t key(std::uint32_t ipv4, Kind kind, unsigned code = 0) {
+    return std::uint64_t{ipv4} << 16 | std::uint64_t{kind} << 8 | (code & 0xFF);
+  }
 
   // True if a line for `key` may be written now; then `heldBack` is how many lines for that
   // key were not written since the last one that was.
@@ -33,9 +47,13 @@ class LogThrottle {
     w.heldBack = 0;
     return true;
   }
-
-  // The usual key: an IPv4 address and a reason code.
-  static std::uint64_t key(std::uint32_t ipv4, unsigned reason) { return std::uint64_t{ipv4} << 8 | (reason & 0xFF); }
+  // The same, now; `note` is heldBackNote() of what was held back, to end the line with.
+  bool allow(std::uint64_t key, std::string& note) {
+    std::uint64_t heldBack = 0;
+    if (!allow(key, monoUs(), heldBack)) return false;
+    note = heldBackNote(heldBack);
+    return true;
+  }
 
  private:
   struct Window {
@@ -48,10 +66,5 @@ class LogThrottle {
   std::mutex m_mutex;
   std::unordered_map<std::uint64_t, Window> m_keys;
 };
-
-// Appended to a line that was let through after others were held back.
-inline std::string heldBackNote(std::uint64_t heldBack) {
-  return heldBack ? " (" + std::to_string(heldBack) + " more like it not logged)" : std::string();
-}
 
 }  // namespace huddle::base

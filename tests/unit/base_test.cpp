@@ -96,7 +96,8 @@ TEST(Clock, Formats) {
 TEST(LogThrottle, TenLinesASecondPerKeyThenSaysHowManyWereHeldBack) {
   huddle::base::LogThrottle t(10, 4);
   std::uint64_t held = 0;
-  const std::uint64_t a = huddle::base::LogThrottle::key(0x0A000001, 7), b = huddle::base::LogThrottle::key(0x0A000002, 7);
+  const std::uint64_t a = huddle::base::LogThrottle::key(0x0A000001, huddle::base::LogThrottle::Drop, 7),
+                      b = huddle::base::LogThrottle::key(0x0A000002, huddle::base::LogThrottle::Drop, 7);
   int written = 0;
   for (int i = 0; i < 25; ++i) written += t.allow(a, 1'000'000, held);
   EXPECT_EQ(written, 10);
@@ -106,6 +107,6 @@ TEST(LogThrottle, TenLinesASecondPerKeyThenSaysHowManyWereHeldBack) {
   EXPECT_EQ(held, 15u);
   EXPECT_EQ(huddle::base::heldBackNote(held), " (15 more like it not logged)");
   // Bounded: many keys start the table over instead of growing it.
-  for (std::uint32_t ip = 0; ip < 100; ++ip) t.allow(huddle::base::LogThrottle::key(ip, 1), 2'000'000, held);
+  for (std::uint32_t ip = 0; ip < 100; ++ip) t.allow(huddle::base::LogThrottle::key(ip, huddle::base::LogThrottle::Closed, 1), 2'000'000, held);
   EXPECT_TRUE(t.allow(a, 2'000'001, held));
 }
