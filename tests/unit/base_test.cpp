@@ -1,14 +1,18 @@
-// Unit tests for huddle_base: UTF-8 rules, rects, mailbox and event queue.
+// Unit tests for huddle_base: UTF-8 rules, rects, event queue, workers.
 #include <gtest/gtest.h>
 
+#include <pthread.h>
+
+#include <atomic>
+#include <stdexcept>
 #include <thread>
 
 #include "net/base/clock.h"
 #include "net/base/event_queue.h"
 #include "net/base/log_throttle.h"
-#include "net/base/mailbox.h"
 #include "net/base/rect.h"
 #include "net/base/utf8.h"
+#include "net/base/worker.h"
 
 using namespace huddle::base;
 
@@ -53,24 +57,6 @@ TEST(Rect, UniteAndIntersect) {
   EXPECT_EQ(a.area(), 100);
 }
 
-TEST(Mailbox, LatestWins) {
-  Mailbox<int> box;
-  box.put(1);
-  box.put(2);
-  auto v = box.take(std::chrono::milliseconds(10));
-  ASSERT_TRUE(v);
-  EXPECT_EQ(*v, 2);
-  EXPECT_FALSE(box.poll());
-}
-
-TEST(Mailbox, StopWakesWaiter) {
-  Mailbox<int> box;
-  std::thread t([&] { EXPECT_FALSE(box.take(std::chrono::seconds(30))); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  box.stop();
-  t.join();
-}
-
 TEST(EventQueue, FifoWithCap) {
   EventQueue<int> q(3);
   EXPECT_TRUE(q.push(1));
@@ -109,4 +95,44 @@ TEST(LogThrottle, TenLinesASecondPerKeyThenSaysHowManyWereHeldBack) {
   // Bounded: many keys start the table over instead of growing it.
   for (std::uint32_t ip = 0; ip < 100; ++ip) t.allow(huddle::base::LogThrottle::key(ip, huddle::base::LogThrottle::Closed, 1), 2'000'000, held);
   EXPECT_TRUE(t.allow(a, 2'000'001, held));
+}
+
+TEST(Worker, RunsNamedAndJoinsInItsDestructor) {
+  std::atomic<bool> ran{false};
+  std::string seenName;
+  {
+    Worker w("huddle-test", [&] {
+      char name[16] = {};
+      pthread_getname_np(pthread_self(), name, sizeof name);
+      seenName = name;
+      ran = true;
+    });
+    EXPECT_TRUE(w.running());
+  }  // joined here: the body has finished
+  EXPECT_TRUE(ran.load());
+  EXPECT_EQ(seenName, "huddle-test");
+}
+
+TEST(Worker, AThrowIsHandedToTheOwnerNotTheProcess) {
+  std::string handed;
+  Worker w("thrower", [] { throw std::runtime_error("bad tile"); },
+           [&](const std::string& what) { handed = what; });
+  w.join();
+  EXPECT_EQ(handed, "bad tile");
+  EXPECT_EQ(w.failure(), "bad tile");
+  Worker quiet("fine", [] {});
+  quiet.join();
+  EXPECT_EQ(quiet.failure(), "");
+  Worker nonStd("odd", [] { throw 42; });
+  nonStd.join();
+  EXPECT_NE(nonStd.failure().find("not a std::exception"), std::string::npos);
+}
+
+TEST(Worker, MoveAssignJoinsTheOldThreadFirst) {
+  std::atomic<int> done{0};
+  Worker w("first", [&] { done += 1; });
+  w = Worker("second", [&] { done += 10; });
+  w.join();
+  EXPECT_EQ(done.load(), 11);
+  EXPECT_FALSE(w.running());
 }
