@@ -6,6 +6,7 @@ namespace huddle::session {
 
 void ChatLog::push(ChatLine line) {
   if (!line.history) ++m_unread;
+  ++m_added;
   m_lines.push_back(std::move(line));
   while (m_lines.size() > m_maxLines) m_lines.pop_front();
 }

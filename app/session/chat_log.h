@@ -2,6 +2,7 @@
 // count and the session status, built from ChatClientEvents. No ImGui: the window draws it,
 // tests check it. Thread: the owner's (UI) thread only.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <string>
@@ -33,6 +34,20 @@ class ChatLog {
   void addLocal(ChatLine::Style style, const std::string& text);
 
   const std::deque<ChatLine>& lines() const { return m_lines; }
+  // How many lines were ever added (the log keeps the newest maxLines): a face that prints
+  // new lines keeps the count it has printed up to and calls forEachSince().
+  std::uint64_t added() const { return m_added; }
+  template <typename F>
+  void forEachSince(std::uint64_t& printed, F&& f) const {
+    const std::uint64_t first = m_added - m_lines.size();
+    for (std::uint64_t i = std::max(printed, first); i < m_added; ++i) f(m_lines[static_cast<std::size_t>(i - first)]);
+    printed = m_added;
+  }
+  // We left: nobody is listed any more.
+  void clearUsers() {
+    m_users.clear();
+    m_connected = false;
+  }
   const std::vector<wire::UserInfo>& users() const { return m_users; }
   const std::string& selfName() const { return m_selfName; }
   const std::string& hostName() const { return m_hostName; }
@@ -63,6 +78,7 @@ class ChatLog {
   bool m_resuming = false;      // replayed history after a reconnect is being deduplicated
   bool m_replayOverlaps = false;  // the replay reached back to what we had
   int m_unread = 0;
+  std::uint64_t m_added = 0;
 };
 
 }  // namespace huddle::session

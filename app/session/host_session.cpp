@@ -90,6 +90,7 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
     self.tls->pin = config.identity->fingerprint();
     self.tls->pinBytes = self.tls->pin.size();
   }
+  m_localConfig = self;
   m_localUser = std::make_unique<net::ChatClient>();
   m_localUser->start(self);
   m_running = true;
@@ -148,6 +149,14 @@ void HostSession::stop(const std::string& reason) {
   // Goodbyes are small: they are out within a round trip unless a peer stopped reading.
   m_screenServer->stop(1500);
   m_chatServer->stop(1500);
+}
+
+std::unique_ptr<net::ChatClient> HostSession::rejoinLocalUser() {
+  stopSharing();  // its capture thread reads the local user's id
+  std::unique_ptr<net::ChatClient> old = std::move(m_localUser);
+  m_localUser = std::make_unique<net::ChatClient>();
+  m_localUser->start(m_localConfig);
+  return old;
 }
 
 std::uint16_t HostSession::chatPort() const { return m_chatServer ? m_chatServer->port() : 0; }

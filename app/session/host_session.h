@@ -51,6 +51,9 @@ class HostSession {
   net::ScreenHub& screenHub() { return *m_screenHub; }
   // The host's own participant (events, say, ...).
   net::ChatClient& localUser() { return *m_localUser; }
+  // The host's own user lost its loopback link (the process was suspended past the
+  // heartbeat, say): joins it again; returns the old one for the caller to let go.
+  std::unique_ptr<net::ChatClient> rejoinLocalUser();
   // Where others can join: every local IPv4 address.
   std::vector<std::string> joinAddresses() const;
 
@@ -69,6 +72,7 @@ class HostSession {
   std::unique_ptr<net::TcpServer> m_chatServer;
   std::unique_ptr<net::TcpServer> m_screenServer;
   std::unique_ptr<net::ChatClient> m_localUser;
+  net::ChatClientConfig m_localConfig;
   std::unique_ptr<capture::CapturePipeline> m_pipeline;
   std::atomic<std::uint32_t> m_sharedStream{0};
   std::string m_shareTitle;

@@ -9,6 +9,10 @@ namespace huddle::wire {
 inline constexpr std::uint32_t kMagic = 0x4C445548;  // "HUDL" little-endian
 inline constexpr std::uint16_t kProtocolVersion = 1;
 
+// Where a host listens unless told otherwise.
+inline constexpr std::uint16_t kDefaultChatPort = 9999;
+inline constexpr std::uint16_t kDefaultScreenPort = 9998;
+
 inline constexpr std::size_t kFrameHeaderBytes = 6;  // u32 payload length, u16 type
 
 // Before the handshake completes only Hello/Welcome/Reject may cross, and they are small.

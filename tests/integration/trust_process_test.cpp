@@ -266,7 +266,10 @@ TEST(Reconnect, EveryoneIsBackAfterTheHostIsKilledMidStream) {
     host->wait(5000);
     const auto killedAt = std::chrono::steady_clock::now();
     host = startHost(port);
-    ASSERT_TRUE(everyoneBack(cycle + 1, 20000)) << "cycle " << cycle << "\n" << people.back().proc->output();
+    if (!everyoneBack(cycle + 1, 20000)) {
+      for (auto& p : people) std::fprintf(stderr, "=== %s\n%s", p.name.c_str(), p.proc->output().c_str());
+      FAIL() << "cycle " << cycle << ": not everyone is back";
+    }
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killedAt);
     std::printf("cycle %zu: all %zu back, viewers with an image, %lld ms after the kill\n", cycle, people.size(),
                 static_cast<long long>(ms.count()));

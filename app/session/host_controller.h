@@ -1,0 +1,82 @@
+// The host of a session: opens the chat and screen ports with this machine's host key,
+// joins its own user over loopback like anyone else, shares straight into the relay, and
+// runs the host's commands (/kick, /ban, /password). See SessionController for how faces
+// drive it.
+// Thread: the owner's thread only; a new room password's key is derived on an owned worker
+// ("password"); the servers run their own threads.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <optional>
+
+#include "app/session/host_session.h"
+#include "app/session/session_controller.h"
+#include "net/base/worker.h"
+#include "net/wire/limits.h"
+
+namespace huddle::session {
+
+struct HostRequest {
+  std::string name = "host";
+  std::uint16_t chatPort = wire::kDefaultChatPort;      // 0: any free port
+  std::uint16_t screenPort = wire::kDefaultScreenPort;  // 0: any free port
+  std::string password;          // empty: no room password
+  int maxParticipants = static_cast<int>(wire::kDefaultParticipants);
+  bool keepHistory = false;      // keep the chat across restarts (in env.stateDir)
+};
+
+// What the host shows people so they can join.
+struct HostInfo {
+  std::string keyCode;           // the host key's short code, to compare
+  bool newKey = false;           // the key was made on this start
+  std::vector<std::string> inviteLinks;
+  std::uint16_t chatPort = 0, screenPort = 0;
+  std::string password;          // the room password now ("" = none)
+};
+
+// What a host says about itself when it starts: its name and key code, the invite links, the
+// room password (shown only when it was made up here), the ports.
+std::vector<std::string> hostBanner(const std::string& name, const HostInfo& info, bool showPassword);
+
+class HostController final : public SessionController {
+ public:
+  HostController(HostRequest request, ControllerEnv env);
+  ~HostController() override;
+
+  // Opens the ports; false with the reason in state().status (a port taken, a key that
+  // cannot be read, ...).
+  bool start(std::int64_t nowUs);
+  const HostInfo& info() const { return m_info; }
+  // The servers, for figures (hub stats) and tests.
+  HostSession* hostSession() { return m_host.get(); }
+
+ protected:
+  net::ChatClient* chatClient() override { return m_host ? &m_host->localUser() : nullptr; }
+  void onConnected(const net::ChatClientEvent& ev, std::int64_t nowUs) override;
+  void onDisconnected(const net::ChatClientEvent& ev, std::int64_t nowUs) override;
+  void tickRole(std::int64_t nowUs) override;
+  void kick(const std::string& name, const std::string& reason, bool ban) override;
+  // "" makes a new password, "off" removes it; the key is derived on a worker and the
+  // result said in the chat when it took effect.
+  void changePassword(const std::string& request) override;
+  bool startSharingOn(std::unique_ptr<capture::ScreenSource> source, const capture::CaptureSettings& settings,
+                      std::string& error) override;
+  void stopSharingOn() override;
+  capture::CapturePipeline* sharePipeline() override { return m_host ? m_host->sharePipeline() : nullptr; }
+  void retireRole() override;
+
+ private:
+  HostRequest m_request;
+  HostInfo m_info;
+  std::shared_ptr<HostSession> m_host;  // shared with the password worker and the teardown
+
+  struct PasswordChange {
+    std::string password;
+    std::atomic<bool> done{false};
+    std::string error;
+  };
+  std::shared_ptr<PasswordChange> m_passwordChange;
+  base::Worker m_passwordWorker;
+};
+
+}  // namespace huddle::session

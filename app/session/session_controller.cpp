@@ -1,0 +1,324 @@
+#include "app/session/session_controller.h"
+
+#include <algorithm>
+#include <random>
+
+#include "app/session/chat_command.h"
+#include "capture/synthetic_source.h"
+#include "capture/x11_source.h"
+
+namespace huddle::session {
+
+std::unique_ptr<capture::ScreenSource> makeShareSource(const ShareSpec& spec) {
+  if (spec.source == "scene") {
+    const capture::SceneMotion motion = spec.sceneMotion == "full"     ? capture::SceneMotion::Full
+                                        : spec.sceneMotion == "static" ? capture::SceneMotion::Static
+                                                                       : capture::SceneMotion::Partial;
+    return std::make_unique<capture::SyntheticSource>(spec.sceneWidthPx, spec.sceneHeightPx, motion);
+  }
+  capture::X11Region region;
+  if (spec.source == "monitor") {
+    region.kind = capture::X11Region::Kind::Monitor;
+    region.monitor = spec.monitor;
+  } else if (spec.source == "region") {
+    region.kind = capture::X11Region::Kind::Rect;
+    region.x = spec.regionX;
+    region.y = spec.regionY;
+    region.w = spec.regionW;
+    region.h = spec.regionH;
+  }
+  return std::make_unique<capture::X11Source>("", region);
+}
+
+const char* phaseName(Phase phase) {
+  switch (phase) {
+    case Phase::Idle: return "idle";
+    case Phase::Checking: return "checking";
+    case Phase::AskTrust: return "ask-trust";
+    case Phase::Connecting: return "connecting";
+    case Phase::InSession: return "in-session";
+    case Phase::Reconnecting: return "reconnecting";
+    case Phase::AskPassword: return "ask-password";
+    case Phase::Ended: return "ended";
+  }
+  return "?";
+}
+
+SessionController::SessionController(ControllerEnv env) : m_env(std::move(env)) {
+  if (!m_env.random) {
+    auto engine = std::make_shared<std::mt19937>(std::random_device{}());
+    m_env.random = [engine] { return static_cast<std::uint32_t>((*engine)()); };
+  }
+  if (!m_env.teardown) m_env.teardown = std::make_shared<Teardown>();
+}
+
+SessionController::~SessionController() = default;
+
+void SessionController::setStatus(std::string text, bool error) {
+  m_state.status = std::move(text);
+  m_state.statusIsError = error;
+}
+
+void SessionController::note(const std::string& text, ChatLine::Style style) { m_chat.addLocal(style, text); }
+
+// [SECTION] tick
+
+void SessionController::tick(std::int64_t nowUs) {
+  tickRole(nowUs);
+  drainEvents(nowUs);
+  syncStreams();
+  refreshShareState();
+}
+
+void SessionController::drainEvents(std::int64_t nowUs) {
+  net::ChatClient* client = chatClient();
+  if (!client) return;
+  for (auto& ev : client->events().drain()) {
+    using Kind = net::ChatClientEvent::Kind;
+    // A retry that fails is said in the status line, not once more in the chat.
+    const bool failedRetry = ev.kind == Kind::Disconnected && m_state.phase == Phase::Reconnecting;
+    if (!failedRetry && !(ev.kind == Kind::Disconnected && m_leaving)) m_chat.apply(ev);
+    if (ev.kind == Kind::Connected) {
+      m_state.everJoined = true;
+      m_state.selfName = ev.text;
+      m_state.sessionTitle = ev.hostName + "'s session";
+      m_state.phase = Phase::InSession;
+      onConnected(ev, nowUs);
+      sayOutbox();
+    } else if (ev.kind == Kind::Disconnected) {
+      if (m_leaving) continue;  // our own leaving, already said
+      retireScreens();
+      onDisconnected(ev, nowUs);
+      client = chatClient();  // the role may have let the old one go
+      if (!client) return;
+    }
+  }
+}
+
+// Streams come and go; watched ones whose stream ended are said once and let go, and
+// after a reconnect the watched streams are taken up again as they come back.
+void SessionController::syncStreams() {
+  m_state.screensConnected = m_screen && m_screen->connected();
+  m_state.streams = m_screen ? m_screen->streams() : std::vector<wire::StreamInfo>{};
+  if (!m_state.screensConnected) return;  // away: watched streams wait with their last image
+  if (m_autoWatch) {
+    for (const auto& s : m_state.streams)
+      if (m_autoWatchId == 0 || s.streamId == m_autoWatchId) {
+        m_autoWatch = false;
+        watch(s.streamId);
+        break;
+      }
+  }
+  if (m_autoShare) {
+    std::unique_ptr<ShareSpec> spec = std::move(m_autoShare);
+    startSharing(*spec);
+  }
+  std::vector<std::uint32_t> gone;
+  for (auto& [id, w] : m_watched) {
+    const bool listed = std::any_of(m_state.streams.begin(), m_state.streams.end(),
+                                    [id = id](const wire::StreamInfo& s) { return s.streamId == id; });
+    if (w.view && w.view->ended()) {
+      note(w.view->info().ownerName + " stopped sharing.", ChatLine::Style::System);
+      gone.push_back(id);
+    } else if (!w.view && listed) {
+      w.view = m_screen->watch(id);  // back after a reconnect
+    } else if (!w.view && !listed) {
+      // Not back (yet): the streams arrive just after the screen port joins; a stream
+      // still missing once others are listed ended while we were away.
+      if (!m_state.streams.empty()) gone.push_back(id);
+    }
+  }
+  for (std::uint32_t id : gone) m_watched.erase(id);
+}
+
+void SessionController::refreshShareState() {
+  capture::CapturePipeline* p = sharePipeline();
+  m_state.sharing = p != nullptr;
+  if (p) {
+    m_state.shareStats = p->stats();
+    m_state.shareTitle = p->title();
+  }
+}
+
+// [SECTION] commands
+
+LineOutcome SessionController::submitLine(const std::string& line) {
+  const ChatCommand cmd = parseChatLine(line);
+  using Kind = ChatCommand::Kind;
+  net::ChatClient* client = chatClient();
+  const bool joined = client && client->connected() && m_state.phase == Phase::InSession;
+  const bool waiting = m_state.phase == Phase::Connecting || m_state.phase == Phase::Checking ||
+                       m_state.phase == Phase::AskTrust || m_state.phase == Phase::Reconnecting;
+  switch (cmd.kind) {
+    case Kind::Empty: break;
+    case Kind::Say:
+    case Kind::Private:
+      if (!joined && waiting) {
+        // Said once in: typed ahead of the handshake, or while the host is away.
+        m_outbox.push_back(line);
+        if (m_state.phase == Phase::Reconnecting) note("(will be said when the host is back) " + cmd.text);
+      } else if (!joined) {
+        note("Not sent: not in a session.");
+      } else if (cmd.kind == Kind::Say) {
+        if (!client->say(cmd.text)) note("Not sent: not connected.");
+      } else if (!client->sayPrivate(cmd.target, cmd.text)) {
+        note("Not sent: no one called \"" + cmd.target + "\" is here.");
+      }
+      break;
+    case Kind::Who: {
+      std::string who;
+      for (const auto& u : m_chat.users()) {
+        who += (who.empty() ? "" : ", ") + u.name;
+        if (u.flags & wire::UserInfo::kFlagHost) who += " (host)";
+        if (u.flags & wire::UserInfo::kFlagSharing) who += " (sharing)";
+      }
+      note(who.empty() ? "Nobody is here: not in a session." : "Here: " + who);
+      break;
+    }
+    case Kind::Quit: return m_state.hosting ? LineOutcome::ConfirmEnd : LineOutcome::Leave;
+    case Kind::Kick:
+    case Kind::Ban: kick(cmd.target, cmd.text, cmd.kind == Kind::Ban); break;
+    case Kind::Password: changePassword(cmd.text); break;
+    case Kind::Help: note(chatHelpText()); break;
+    case Kind::Error: note(cmd.text); break;
+  }
+  return LineOutcome::Done;
+}
+
+void SessionController::sayOutbox() {
+  std::vector<std::string> lines;
+  lines.swap(m_outbox);
+  for (const auto& line : lines) submitLine(line);
+}
+
+void SessionController::kick(const std::string&, const std::string&, bool) { note("Only the host can remove people."); }
+
+void SessionController::changePassword(const std::string&) { note("Only the host can change the room password."); }
+
+// [SECTION] screens
+
+void SessionController::startScreens(const std::string& host, std::uint16_t port, const net::TlsEngine::ClientTrust& pin,
+                                     const std::string& name, std::uint64_t token) {
+  retireScreens();
+  m_screen = std::make_unique<ScreenSession>();
+  ScreenSessionConfig c;
+  c.link.host = host;
+  c.link.port = port;
+  c.link.tls = pin;
+  c.link.wake = m_env.wake;
+  c.link.readLimitBytesPerSec = std::int64_t{m_env.readLimitKBps} * 1000;
+  c.name = name;
+  c.token = token;
+  m_screen->start(c);
+  // Watched streams are taken up again as the new screen port lists them.
+  for (auto& [id, w] : m_watched) w.view.reset();
+}
+
+void SessionController::resumeShareWhenBack() {
+  if (!m_leaving && sharePipeline() && !m_autoShare) m_autoShare = std::make_unique<ShareSpec>(m_shareSpec);
+}
+
+void SessionController::retireScreens() {
+  if (!m_screen) return;
+  resumeShareWhenBack();
+  std::shared_ptr<ScreenSession> old(std::move(m_screen));
+  teardown().retire([old] { old->leave(); });
+  m_state.screensConnected = false;
+  m_state.streams.clear();
+  for (auto& [id, w] : m_watched) w.view.reset();
+}
+
+std::shared_ptr<StreamView> SessionController::watch(std::uint32_t streamId) {
+  Watched& w = m_watched[streamId];
+  if (!w.view && m_screen && m_screen->connected()) w.view = m_screen->watch(streamId);
+  if (!w.view && m_screen && m_screen->connected()) m_watched.erase(streamId);  // no such stream
+  auto it = m_watched.find(streamId);
+  return it == m_watched.end() ? nullptr : it->second.view;
+}
+
+void SessionController::unwatch(std::uint32_t streamId) {
+  m_watched.erase(streamId);
+  if (m_screen) m_screen->unwatch(streamId);
+}
+
+std::shared_ptr<StreamView> SessionController::view(std::uint32_t streamId) const {
+  auto it = m_watched.find(streamId);
+  return it == m_watched.end() ? nullptr : it->second.view;
+}
+
+std::vector<std::uint32_t> SessionController::watchedStreams() const {
+  std::vector<std::uint32_t> ids;
+  for (const auto& [id, w] : m_watched) ids.push_back(id);
+  return ids;
+}
+
+bool SessionController::startSharing(const ShareSpec& spec) {
+  m_state.shareError.clear();
+  std::string error;
+  if (sharePipeline()) {
+    error = "already sharing";
+  } else if (!m_state.screensConnected && !(m_screen && m_screen->connected())) {
+    error = "not in a session";
+  } else {
+    std::unique_ptr<capture::ScreenSource> source = makeShareSource(spec);
+    const std::string title = source->title();
+    if (startSharingOn(std::move(source), spec.settings.clamped(), error)) {
+      m_shareSpec = spec;
+      refreshShareState();
+      const capture::CaptureSettings s = spec.settings.clamped();
+      note("Sharing: " + title + " at " + std::to_string(s.fps) + " fps, quality " + std::to_string(s.quality) + ".",
+           ChatLine::Style::System);
+      return true;
+    }
+  }
+  m_state.shareError = "Cannot share: " + error;
+  note(m_state.shareError);
+  return false;
+}
+
+void SessionController::shareWhenJoined(const ShareSpec& spec) { m_autoShare = std::make_unique<ShareSpec>(spec); }
+
+void SessionController::stopSharing() {
+  m_autoShare.reset();
+  if (!sharePipeline()) return;
+  stopSharingOn();
+  refreshShareState();
+  note("You stopped sharing.", ChatLine::Style::System);
+}
+
+void SessionController::setShareSettings(const capture::CaptureSettings& settings) {
+  capture::CapturePipeline* p = sharePipeline();
+  if (!p) return;
+  m_shareSpec.settings = settings;
+  const capture::CaptureSettings want = settings.clamped(), have = p->settings();
+  if (want.quality != have.quality || want.fps != have.fps || want.scalePercent != have.scalePercent ||
+      want.subsampling != have.subsampling)
+    p->setSettings(want);
+}
+
+// [SECTION] leaving
+
+void SessionController::leave() {
+  if (m_leaving) return;
+  m_leaving = true;
+  m_autoShare.reset();
+  m_autoWatch = false;
+  m_outbox.clear();
+  const bool wasIn = m_state.phase == Phase::InSession || m_state.phase == Phase::Reconnecting;
+  m_watched.clear();
+  retireScreens();
+  retireRole();
+  m_state.phase = Phase::Ended;
+  m_state.leftByUs = true;
+  m_state.sharing = false;
+  m_state.shareTitle.clear();
+  m_chat.clearUsers();
+  if (wasIn) {
+    note(m_state.hosting ? "You ended the session." : "You left the session.", ChatLine::Style::System);
+    setStatus(m_state.hosting ? "Session ended." : "Left the session.");
+  } else {
+    setStatus("Not joined.");
+  }
+}
+
+}  // namespace huddle::session

@@ -1,0 +1,187 @@
+// What a participant does, once, for every face: the window and the terminal client both
+// drive one of these (JoinController or HostController) and only draw what it reports.
+// The controller owns the session's connections, the chat log, the watched streams and the
+// share; it is driven by tick(now) from the owner's loop, takes commands as method calls
+// (a typed chat line, watch, share, leave, ...) and reports through state() and the chat
+// log. It never reads a clock itself (tests drive it with a fake one) and never blocks on
+// the network: connecting, probing and ending happen on owned workers.
+// Thread: the owner's thread only (the window's UI thread, or the terminal's loop).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/session/chat_log.h"
+#include "app/session/screen_session.h"
+#include "app/session/stream_view.h"
+#include "app/session/teardown.h"
+#include "capture/capture_pipeline.h"
+#include "net/chat_client.h"
+
+namespace huddle::session {
+
+// What to share and how: the source ("screen", "monitor", "region" or "scene") and the
+// encoder's settings. The window keeps one in its settings; the terminal builds one from
+// the command line.
+struct ShareSpec {
+  std::string source = "screen";
+  int monitor = 0;                                    // "monitor": which one (0-based)
+  int regionX = 0, regionY = 0, regionW = 1280, regionH = 720;  // "region"
+  int sceneWidthPx = 1920, sceneHeightPx = 1080;      // "scene"
+  std::string sceneMotion = "partial";                // "scene": full, partial, static
+  capture::CaptureSettings settings;
+};
+// The screen source a spec names (the X server's, or the animated test scene).
+std::unique_ptr<capture::ScreenSource> makeShareSource(const ShareSpec& spec);
+
+// What every controller is given by its face.
+struct ControllerEnv {
+  std::function<void()> wake;       // called on network threads when there is news
+  std::string configDir;            // host key and known_hosts ("": none kept)
+  std::string stateDir;             // chat history (--keep-history)
+  std::function<std::uint32_t()> random;  // reconnect jitter; null: the system's
+  std::shared_ptr<Teardown> teardown;     // ends sessions off the owner's thread; null: one of its own
+  int readLimitKBps = 0;            // read screens like a slow link (tests, benchmark)
+};
+
+// Where a session is, for whoever draws it.
+enum class Phase {
+  Idle,          // nothing started
+  Checking,      // joining a host met for the first time: learning its key
+  AskTrust,      // ...and waiting for the user to compare it (answerTrust)
+  Connecting,    // the chat handshake is under way
+  InSession,     // joined, or hosting
+  Reconnecting,  // lost the host; trying again by itself
+  AskPassword,   // the host wants a (different) room password (retryWithPassword)
+  Ended,         // over: left, sent away, refused or failed (state().status says which)
+};
+const char* phaseName(Phase phase);
+
+struct ControllerState {
+  Phase phase = Phase::Idle;
+  bool hosting = false;
+  std::string status;          // one line in plain words ("Connected as bob.")
+  bool statusIsError = false;
+  std::string selfName;        // our name in the session, once known
+  std::string sessionTitle;    // "alice's session", or the address before we know
+  bool everJoined = false;     // this controller was in the session at least once
+  bool leftByUs = false;       // Ended because we left (or ended the session)
+  bool sessionEnded = false;   // Ended because the host ended it or removed us
+  int reconnectAttempt = 0;    // Reconnecting: the attempt under way or next
+  std::int64_t reconnectAtUs = 0;  // Reconnecting: when the next attempt starts
+  // Screens.
+  bool screensConnected = false;  // the screen port is ours: watching and sharing work
+  std::vector<wire::StreamInfo> streams;
+  bool sharing = false;
+  std::string shareTitle;
+  std::string shareError;      // why sharing stopped or could not start
+  capture::PipelineStats shareStats;
+};
+
+// A typed line's effect beyond the chat log.
+enum class LineOutcome { Done, Leave, ConfirmEnd };
+
+class SessionController {
+ public:
+  virtual ~SessionController();
+  SessionController(const SessionController&) = delete;
+  SessionController& operator=(const SessionController&) = delete;
+
+  // Moves the session on: drains what the connections said, starts due retries, notices
+  // ended streams and finished workers. Call every frame or loop turn with the time now
+  // (monotonic microseconds).
+  void tick(std::int64_t nowUs);
+  const ControllerState& state() const { return m_state; }
+  const ChatLog& chat() const { return m_chat; }
+  ChatLog& chat() { return m_chat; }
+  bool hosting() const { return m_state.hosting; }
+
+  // A line typed into the chat box: a message, or a command (see chat_command.h). What it
+  // did is said in the chat log; the outcome tells the face when to leave or confirm.
+  // Lines typed before the session is joined, or while the host is away, are kept and
+  // said once in (messages typed while away are marked so in the log).
+  LineOutcome submitLine(const std::string& line);
+  // Adds a line to the chat log that never crossed the network.
+  void note(const std::string& text, ChatLine::Style style = ChatLine::Style::Notice);
+
+  // Screens: start watching a stream (kept across reconnects until unwatched).
+  std::shared_ptr<StreamView> watch(std::uint32_t streamId);
+  void unwatch(std::uint32_t streamId);
+  // The view of a watched stream (null if not watched, or its stream is not back yet).
+  std::shared_ptr<StreamView> view(std::uint32_t streamId) const;
+  bool watching(std::uint32_t streamId) const { return m_watched.count(streamId) != 0; }
+  std::vector<std::uint32_t> watchedStreams() const;
+  // Watch the first stream that appears (or this one), once.
+  void watchWhenShared(std::uint32_t streamId = 0) { m_autoWatch = true, m_autoWatchId = streamId; }
+
+  // Shares a screen through the session; false with state().shareError set.
+  bool startSharing(const ShareSpec& spec);
+  // Shares once the screen port is ours (a share asked for before joining).
+  void shareWhenJoined(const ShareSpec& spec);
+  void stopSharing();
+  // New quality/FPS/scale/colour settings for the share under way.
+  void setShareSettings(const capture::CaptureSettings& settings);
+
+  // Leaves (a client) or ends the session for everyone (the host), at once: the
+  // connections close on the teardown worker.
+  void leave();
+
+ protected:
+  explicit SessionController(ControllerEnv env);
+
+  // The chat connection of this participant (the host's own user, for the host).
+  virtual net::ChatClient* chatClient() = 0;
+  // Role hooks, called from tick() with each event from the chat connection.
+  virtual void onConnected(const net::ChatClientEvent& ev, std::int64_t nowUs) = 0;
+  virtual void onDisconnected(const net::ChatClientEvent& ev, std::int64_t nowUs) = 0;
+  // Role work in tick(), before the events are drained.
+  virtual void tickRole(std::int64_t nowUs) = 0;
+  // Host-only commands; a client answers "Only the host can ...".
+  virtual void kick(const std::string& name, const std::string& reason, bool ban);
+  virtual void changePassword(const std::string& request);
+  // Where a share goes: the relay itself (host) or the screen port (client).
+  virtual bool startSharingOn(std::unique_ptr<capture::ScreenSource> source, const capture::CaptureSettings& settings,
+                              std::string& error) = 0;
+  virtual void stopSharingOn() = 0;
+  virtual capture::CapturePipeline* sharePipeline() = 0;
+  // Hands the role's connections to the teardown worker.
+  virtual void retireRole() = 0;
+
+  // Opens the screen port once the chat port said where it is.
+  void startScreens(const std::string& host, std::uint16_t port, const net::TlsEngine::ClientTrust& pin,
+                    const std::string& name, std::uint64_t token);
+  // Closes the screen port (on the teardown worker); watched streams wait for it to return.
+  void retireScreens();
+  void setStatus(std::string text, bool error = false);
+  // A share cut off by a lost link starts again once the session is back.
+  void resumeShareWhenBack();
+  void sayOutbox();
+  Teardown& teardown() { return *m_env.teardown; }
+  std::uint32_t random() { return m_env.random(); }
+
+  ControllerEnv m_env;
+  ControllerState m_state;
+  ChatLog m_chat;
+  std::unique_ptr<ScreenSession> m_screen;
+  std::vector<std::string> m_outbox;  // lines typed before joining or while away
+  bool m_leaving = false;
+
+ private:
+  struct Watched {
+    std::shared_ptr<StreamView> view;  // null while its stream is away (a reconnect)
+  };
+  void drainEvents(std::int64_t nowUs);
+  void syncStreams();
+  void refreshShareState();
+
+  std::map<std::uint32_t, Watched> m_watched;
+  bool m_autoWatch = false;
+  std::uint32_t m_autoWatchId = 0;
+  std::unique_ptr<ShareSpec> m_autoShare;
+  ShareSpec m_shareSpec;  // the share under way (or last started)
+};
+
+}  // namespace huddle::session
