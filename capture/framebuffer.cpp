@@ -3,6 +3,7 @@
 #include <stb_image_write.h>
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 namespace huddle::capture {
@@ -29,6 +30,23 @@ bool Framebuffer::apply(const std::vector<base::EncodedTile>& tiles, int tileSiz
     m_dirty = m_dirty.united({x, y, std::min(tileSizePx, m_width - x), std::min(tileSizePx, m_height - y)});
   }
   return ok;
+}
+
+void Framebuffer::paint(const base::Rect& r, const std::uint8_t* src, int srcStrideBytes) {
+  const base::Rect c = r.intersected({0, 0, m_width, m_height});
+  if (c.empty()) return;
+  src += std::size_t(c.y - r.y) * srcStrideBytes + std::size_t(c.x - r.x) * 4;
+  for (int y = 0; y < c.h; ++y)
+    std::memcpy(m_pixels.data() + std::size_t(c.y + y) * strideBytes() + std::size_t(c.x) * 4,
+                src + std::size_t(y) * srcStrideBytes, std::size_t(c.w) * 4);
+  m_dirty = m_dirty.united(c);
+}
+
+void Framebuffer::fill(const base::Rect& r, std::uint32_t bgrx) {
+  const base::Rect c = r.intersected({0, 0, m_width, m_height});
+  if (c.empty()) return;
+  fillBgrx(m_pixels.data(), strideBytes(), c.x, c.y, c.w, c.h, bgrx);
+  m_dirty = m_dirty.united(c);
 }
 
 base::Rect Framebuffer::takeDirty() { return std::exchange(m_dirty, base::Rect{}); }

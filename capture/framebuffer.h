@@ -1,7 +1,7 @@
 // A viewer's copy of a shared screen: a BGRX image that tiles are decoded into, with the
 // rectangle changed since the window last uploaded it. Saves itself as a PNG (snapshots).
-// Thread: apply() on the decode thread; the UI reads through a lock held only for copies
-// (see session::StreamView).
+// Thread: written by the decode thread (a viewer decodes elsewhere and paints in under its
+// lock); the UI reads through that lock, held only for copies (see session::StreamView).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -19,6 +19,11 @@ class Framebuffer {
   // Decodes `tiles` (a grid of tileSizePx) into the image. Returns false if any tile was
   // bad (the others are applied); `error` names the first problem.
   bool apply(const std::vector<base::EncodedTile>& tiles, int tileSizePx, TileDecoder& decoder, std::string& error);
+  // Copies an already decoded BGRX block (`srcStrideBytes` per row) to `r`, or fills `r`
+  // with one colour, and marks it dirty: how a viewer that decodes elsewhere publishes.
+  // `r` is clipped to the image.
+  void paint(const base::Rect& r, const std::uint8_t* src, int srcStrideBytes);
+  void fill(const base::Rect& r, std::uint32_t bgrx);
 
   int widthPx() const { return m_width; }
   int heightPx() const { return m_height; }

@@ -149,10 +149,13 @@ void ScreenSession::decodeLoop() {
     }
     std::shared_ptr<StreamView> v = view(item->streamId);
     if (!v) continue;  // unwatched meanwhile
+    // Decoded with no lock held (the window keeps drawing), then shown by a short copy; the
+    // decode time is the decoding alone, not a wait for the window.
     const std::int64_t t0 = base::monoUs();
     std::string error;
-    bool ok = v->apply(item->batch, decoder, error);
+    bool ok = v->decode(item->batch, decoder, error);
     const std::int64_t t1 = base::monoUs();
+    v->publish();
     std::uint64_t bytes = 0;
     for (const auto& t : item->batch.tiles) bytes += t.jpeg.size + 9;
     // Capture time is on the host's clock; ours plus the offset is the host's "now".

@@ -39,27 +39,35 @@ void StreamStats::setSize(std::uint32_t widthPx, std::uint32_t heightPx) {
   m_totals.heightPx = heightPx;
 }
 
-void StreamStats::trim(std::int64_t nowUs) const {
+void StreamStats::trim(std::int64_t nowUs) {
   while (!m_window.empty() && nowUs - m_window.front().atUs > m_windowUs) m_window.pop_front();
 }
 
 StreamStatsSnapshot StreamStats::snapshot(std::int64_t nowUs) const {
-  std::lock_guard lock(m_mutex);
-  trim(nowUs);
-  StreamStatsSnapshot s = m_totals;
-  if (m_window.empty()) return s;
-  const double seconds = static_cast<double>(m_windowUs) / 1e6;
+  StreamStatsSnapshot s;
+  std::vector<Sample> window;
+  {
+    std::lock_guard lock(m_mutex);
+    s = m_totals;
+    window.assign(m_window.begin(), m_window.end());  // at most a window's worth of updates
+  }
   std::uint64_t bytes = 0;
+  std::size_t count = 0;
   double decode = 0;
   std::vector<double> latencies;
-  for (const auto& x : m_window) {
+  latencies.reserve(window.size());
+  for (const auto& x : window) {
+    if (nowUs - x.atUs > m_windowUs) continue;  // aged out since the last record()
+    ++count;
     bytes += x.bytes;
     decode += x.decodeMs;
     if (x.latencyMs >= 0) latencies.push_back(x.latencyMs);
   }
-  s.updatesPerSec = static_cast<double>(m_window.size()) / seconds;
+  if (count == 0) return s;
+  const double seconds = static_cast<double>(m_windowUs) / 1e6;
+  s.updatesPerSec = static_cast<double>(count) / seconds;
   s.bytesPerSec = static_cast<double>(bytes) / seconds;
-  s.decodeMsMean = decode / static_cast<double>(m_window.size());
+  s.decodeMsMean = decode / static_cast<double>(count);
   s.latencyMsP50 = percentile(latencies, 50);
   s.latencyMsP95 = percentile(latencies, 95);
   s.latencyMsP99 = percentile(latencies, 99);

@@ -1,7 +1,8 @@
 // Per-stream viewer statistics: updates per second, bytes per second, decode time and
 // capture-to-display latency percentiles over a sliding window, plus totals. Fed by the
 // decode worker, read by the window's overlay and by --stats-json.
-// Thread: any (one mutex; record() is cheap, snapshot() copies).
+// Thread: any. One mutex, held only to append a sample or to copy the few numbers and the
+// window's samples out: a reader sorts and sums its own copy, never holding up the decoder.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -34,6 +35,7 @@ class StreamStats {
   void record(std::int64_t nowUs, std::uint64_t bytes, std::uint32_t tiles, double decodeMs, double latencyMs);
   void recordDecodeError();
   void setSize(std::uint32_t widthPx, std::uint32_t heightPx);
+  // A copy as of `nowUs`: totals, and rates and percentiles over the window before it.
   StreamStatsSnapshot snapshot(std::int64_t nowUs) const;
   // Every latency sample since the start (for a whole-run report), in milliseconds.
   std::vector<double> allLatenciesMs() const;
@@ -45,11 +47,11 @@ class StreamStats {
     double decodeMs;
     double latencyMs;
   };
-  void trim(std::int64_t nowUs) const;
+  void trim(std::int64_t nowUs);
 
   std::int64_t m_windowUs;
   mutable std::mutex m_mutex;
-  mutable std::deque<Sample> m_window;
+  std::deque<Sample> m_window;  // trimmed as samples arrive; readers filter their copy
   std::vector<double> m_allLatencies;
   StreamStatsSnapshot m_totals;
 };

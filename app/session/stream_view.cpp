@@ -1,39 +1,171 @@
 #include "app/session/stream_view.h"
 
+#include <cstring>
+#include <utility>
+
+#include "net/base/clock.h"
+
 namespace huddle::session {
 
-bool StreamView::savePng(const std::string& path, std::string& error) const {
-  std::lock_guard lock(m_mutex);
+namespace {
+// Staging memory kept between updates: enough for the usual partial updates of a large
+// screen; a full refresh of a 4K/8K one allocates for itself and gives the memory back
+// after the next small update, so a viewer does not hold two whole frames for good.
+constexpr std::size_t kKeptStagingBytes = 8u << 20;
+}  // namespace
+
+bool StreamView::copyImage(BgrxImage& out, std::string& error) const {
   if (m_applied.load() == 0) return error = "no image has arrived yet", false;
-  return m_fb.savePng(path, error);
+  std::size_t bytes;
+  {
+    std::lock_guard lock(m_mutex);
+    bytes = std::size_t(m_fb.widthPx()) * m_fb.heightPx() * 4;
+  }
+  out.pixels.resize(bytes);  // allocated and touched outside the lock
+  std::lock_guard lock(m_mutex);
+  out.widthPx = m_fb.widthPx();
+  out.heightPx = m_fb.heightPx();
+  const std::size_t now = std::size_t(out.widthPx) * out.heightPx * 4;
+  if (now != bytes) out.pixels.resize(now);  // resized meanwhile: rare
+  if (now) std::memcpy(out.pixels.data(), m_fb.pixels(), now);
+  return true;
+}
+
+bool StreamView::savePng(const std::string& path, std::string& error) const {
+  BgrxImage image;
+  return copyImage(image, error) && writePng(image, path, error, true);
+}
+
+bool StreamView::startScreenshot(std::string& error) {
+  if (m_screenshots.busy()) return error = "the last screenshot is still being written", false;
+  BgrxImage image;
+  if (!copyImage(image, error)) return false;
+  return m_screenshots.start(std::move(image), screenshotStem(info().ownerName, base::wallUs()));
 }
 
 wire::StreamInfo StreamView::info() const {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_infoMutex);
   return m_info;
 }
 
 void StreamView::setInfo(const wire::StreamInfo& info) {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_infoMutex);
   m_info = info;
 }
 
 bool StreamView::apply(const wire::TileBatch& batch, capture::TileDecoder& decoder, std::string& error) {
-  std::lock_guard lock(m_mutex);
-  if (m_fb.widthPx() != static_cast<int>(batch.widthPx) || m_fb.heightPx() != static_cast<int>(batch.heightPx)) {
-    m_fb.resize(static_cast<int>(batch.widthPx), static_cast<int>(batch.heightPx));
-    m_stats.setSize(batch.widthPx, batch.heightPx);
-  }
-  bool ok = m_fb.apply(batch.tiles, batch.tileSizePx, decoder, error);
+  const bool ok = decode(batch, decoder, error);
+  publish();
+  return ok;
+}
+
+bool StreamView::decode(const wire::TileBatch& batch, capture::TileDecoder& decoder, std::string& error) {
+  m_staged.clear();
+  m_stagingUsed = 0;
+  m_stagedAny = true;
+  m_stagedW = batch.widthPx;
+  m_stagedH = batch.heightPx;
+  m_stagedSeq = batch.seq;
+  m_stagedQuality = 0;
   for (const auto& t : batch.tiles)
     if (t.kind == base::TileKind::JpegScan) {
-      m_quality = t.jpegQuality;
-      m_chroma444 = t.jpeg444;
+      m_stagedQuality = t.jpegQuality;
+      m_stagedChroma444 = t.jpeg444;
       break;
     }
-  m_lastSeq = batch.seq;
-  ++m_applied;
+  const long w = batch.widthPx, h = batch.heightPx, tile = batch.tileSizePx;
+  const bool geometry = w > 0 && h > 0 && tile > 0;
+  // Where a tile goes, cropped at the right and bottom edges; empty if outside the image.
+  auto place = [&](const base::EncodedTile& t) -> base::Rect {
+    const long x = long(t.tx) * tile, y = long(t.ty) * tile;
+    if (!geometry || x >= w || y >= h) return {};
+    return {int(x), int(y), int(std::min(tile, w - x)), int(std::min(tile, h - y))};
+  };
+  // Staging for every decoded tile at once, so nothing moves while decoding; never more
+  // than one whole image (the wire allows no repeated tile; more is refused below).
+  const std::size_t imageBytes = geometry ? std::size_t(w) * std::size_t(h) * 4 : 0;
+  std::size_t need = 0;
+  for (const auto& t : batch.tiles)
+    if (t.kind != base::TileKind::Solid) need += std::size_t(place(t).area()) * 4;
+  need = std::min(need, imageBytes);
+  if (m_stagingBytes < need) {
+    m_staging.reset();  // the old one goes first: at most one staging area at a time
+    m_staging = std::make_unique_for_overwrite<std::uint8_t[]>(need);
+    m_stagingBytes = need;
+  }
+
+  bool ok = true;
+  std::string tileError;
+  auto fail = [&](const base::EncodedTile& t, const std::string& why) {
+    if (ok) error = "tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + "): " + why;
+    ok = false;
+  };
+  for (const auto& t : batch.tiles) {
+    if (!geometry) {
+      fail(t, "bad geometry");
+      continue;
+    }
+    const base::Rect r = place(t);
+    if (r.empty()) {
+      fail(t, "tile outside the image");
+      continue;
+    }
+    StagedTile s;
+    s.rect = r;
+    if (t.kind == base::TileKind::Solid) {
+      s.solid = true;
+      s.bgrx = t.solidBgrx;
+      m_staged.push_back(s);
+      continue;
+    }
+    const std::size_t bytes = std::size_t(r.area()) * 4;
+    if (m_stagingUsed + bytes > need) {
+      fail(t, "more tiles than the image holds");
+      continue;
+    }
+    s.offset = m_stagingUsed;
+    // The tile decodes on its own: as tile (0,0) of an image its size, packed rows.
+    base::EncodedTile alone = t;
+    alone.tx = alone.ty = 0;
+    if (!decoder.decode(alone, int(tile), r.w, r.h, m_staging.get() + s.offset, r.w * 4, tileError)) {
+      fail(t, tileError);
+      continue;
+    }
+    m_stagingUsed += bytes;
+    m_staged.push_back(s);
+  }
   return ok;
+}
+
+void StreamView::publish() {
+  if (!m_stagedAny) return;
+  m_stagedAny = false;
+  // Only this thread changes m_fb, so it may look at its size without the lock. A new size
+  // is made (and the old image freed) outside the lock; inside, the two are swapped.
+  capture::Framebuffer other;
+  const bool resize = m_fb.widthPx() != int(m_stagedW) || m_fb.heightPx() != int(m_stagedH);
+  if (resize) other.resize(int(m_stagedW), int(m_stagedH));
+  {
+    std::lock_guard lock(m_mutex);
+    if (resize) std::swap(m_fb, other);
+    // In the update's order: a repeated tile ends as its last copy, as if decoded in place.
+    for (const StagedTile& s : m_staged) {
+      if (s.solid) m_fb.fill(s.rect, s.bgrx);
+      else m_fb.paint(s.rect, m_staging.get() + s.offset, s.rect.w * 4);
+    }
+  }
+  if (resize) m_stats.setSize(m_stagedW, m_stagedH);
+  if (m_stagedQuality > 0) {
+    m_quality = m_stagedQuality;
+    m_chroma444 = m_stagedChroma444;
+  }
+  m_lastSeq = m_stagedSeq;
+  ++m_applied;
+  m_staged.clear();
+  if (m_stagingBytes > kKeptStagingBytes && m_stagingUsed <= kKeptStagingBytes) {
+    m_staging.reset();
+    m_stagingBytes = 0;
+  }
 }
 
 }  // namespace huddle::session

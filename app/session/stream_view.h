@@ -1,14 +1,19 @@
 // One watched stream on a participant's side: the decoded image (a Framebuffer), what the
-// window has not uploaded yet, and the viewer statistics. Written by the decode thread,
-// read by the window (GL upload) and by snapshots.
-// Thread: any; the image is guarded by a lock held only while decoding one update or
-// while the reader copies.
+// window has not uploaded yet, the viewer statistics, and its screenshots.
+// Thread: the decode thread writes: it decodes an update into its own staging area with no
+// lock held, then takes the image lock only to copy in what changed (publish). The window
+// reads under the same lock (its texture upload of what changed, a copy for a screenshot),
+// so neither side ever waits for a decoder or an encoder.
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "app/session/image_saver.h"
 #include "app/session/stream_stats.h"
 #include "capture/framebuffer.h"
 #include "net/wire/screen_messages.h"
@@ -20,15 +25,25 @@ class StreamView {
   explicit StreamView(const wire::StreamInfo& info) : m_info(info) {}
 
   // Calls f(const capture::Framebuffer&, base::Rect dirty) under the image lock and clears the
-  // dirty rectangle: the window uploads exactly what changed since its last look.
+  // dirty rectangle: the window uploads exactly what changed since its last look. Never
+  // waits for a decode, only for the copy-in of one decoded update.
   template <typename F>
   void consume(F&& f) {
     std::lock_guard lock(m_mutex);
     base::Rect dirty = m_fb.takeDirty();
     f(static_cast<const capture::Framebuffer&>(m_fb), dirty);
   }
-  // Saves the current image as a PNG; false with `error` (e.g. nothing received yet).
+  // Copies the current image (the lock is held for the copy only); false with `error` if
+  // nothing has arrived yet.
+  bool copyImage(BgrxImage& out, std::string& error) const;
+  // Saves the current image as a PNG at `path`, here and now (headless snapshots); the
+  // encoding happens outside the image lock. False with `error`.
   bool savePng(const std::string& path, std::string& error) const;
+  // Window: starts writing the current image into the pictures folder (see ImageSaver) off
+  // the calling thread; false with `error` if there is no image yet or the last screenshot
+  // is still being written. pollScreenshot() gives the outcome once, when it is done.
+  bool startScreenshot(std::string& error);
+  std::optional<SaveResult> pollScreenshot() { return m_screenshots.poll(); }
 
   wire::StreamInfo info() const;
   void setInfo(const wire::StreamInfo& info);
@@ -42,12 +57,28 @@ class StreamView {
   bool chroma444() const { return m_chroma444.load(); }
   void markEnded() { m_ended = true; }
 
-  // Decode thread: applies one update; false if a tile was bad (then ask for a refresh).
+  // Decode thread: applies one update, decode() then publish(); false if a tile was bad (then
+  // ask for a refresh; the good tiles are shown).
   bool apply(const wire::TileBatch& batch, capture::TileDecoder& decoder, std::string& error);
+  // Decode thread, the slow half: decodes `batch` into the staging area without taking the
+  // image lock, so readers go on meanwhile. False with `error` naming the first bad tile.
+  bool decode(const wire::TileBatch& batch, capture::TileDecoder& decoder, std::string& error);
+  // Decode thread, the quick half: makes the last decode() the shown image, under the image
+  // lock for a copy of the changed tiles only.
+  void publish();
 
  private:
-  mutable std::mutex m_mutex;  // guards m_fb and m_info
-  capture::Framebuffer m_fb;
+  // One tile of the update being decoded: a solid colour, or pixels in m_staging.
+  struct StagedTile {
+    base::Rect rect;
+    bool solid = false;
+    std::uint32_t bgrx = 0;
+    std::size_t offset = 0;  // into m_staging, rect.w * rect.h * 4 bytes
+  };
+
+  mutable std::mutex m_mutex;  // guards m_fb
+  capture::Framebuffer m_fb;   // written under the lock by the decode thread only
+  mutable std::mutex m_infoMutex;
   wire::StreamInfo m_info;
   StreamStats m_stats;
   std::atomic<std::uint64_t> m_applied{0};
@@ -55,6 +86,20 @@ class StreamView {
   std::atomic<bool> m_ended{false};
   std::atomic<int> m_quality{0};
   std::atomic<bool> m_chroma444{false};
+
+  // The decode thread's own: the update decoded and not yet published.
+  std::uint32_t m_stagedW = 0, m_stagedH = 0;
+  std::uint64_t m_stagedSeq = 0;
+  int m_stagedQuality = 0;  // of the first JpegScan tile, 0 if none
+  bool m_stagedChroma444 = false;
+  bool m_stagedAny = false;
+  std::vector<StagedTile> m_staged;
+  std::vector<std::int32_t> m_slotOfTile;  // tile index -> m_staged index this update, or -1
+  std::unique_ptr<std::uint8_t[]> m_staging;
+  std::size_t m_stagingBytes = 0;  // allocated
+  std::size_t m_stagingUsed = 0;
+
+  ImageSaver m_screenshots;  // the window's thread only
 };
 
 }  // namespace huddle::session

@@ -5,8 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
 
 #include "app/ui/ui_app.h"
 #include "app/ui/keys.h"
@@ -32,18 +30,6 @@ void plot(const char* label, const std::deque<float>& d, const char* unit, float
   std::snprintf(overlay, sizeof overlay, "%s %.1f %s", label, v.empty() ? 0.0f : v.back(), unit);
   ImGui::PlotLines(("##" + std::string(label)).c_str(), v.data(), static_cast<int>(v.size()), 0, overlay, 0.0f, top,
                    ImVec2(ImGui::GetContentRegionAvail().x, height));
-}
-
-// Where screenshots go: ~/Pictures if it exists, else the current folder.
-std::string screenshotPath(const std::string& owner) {
-  std::string dir = ".";
-  if (const char* home = std::getenv("HOME")) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(std::string(home) + "/Pictures", ec)) dir = std::string(home) + "/Pictures";
-  }
-  std::string safe;
-  for (char c : owner) safe += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  return dir + "/huddle-" + safe + "-" + base::formatFileStamp(base::wallUs()) + ".png";
 }
 
 }  // namespace
@@ -176,7 +162,7 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
     return;
   }
   Viewer& v = it->second;
-  const wire::StreamInfo info = v.view->info();
+  if (auto saved = v.view->pollScreenshot()) v.savedText = saved->ok ? "Saved " + saved->path : "Not saved: " + saved->error;
   if (!fullscreen) {
     int fit = static_cast<int>(v.fit);
     ImGui::RadioButton("Fit", &fit, 0);
@@ -193,15 +179,18 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
     if (ImGui::Button("Fullscreen (F11)")) setFullscreenViewer(streamId);
     ImGui::SameLine();
     if (ImGui::Button("Save screenshot")) {
-      std::string path = screenshotPath(info.ownerName), error;
-      v.savedText = v.view->savePng(path, error) ? "Saved " + path : "Not saved: " + error;
+      // Copied here, written to the pictures folder on the view's "png" worker.
+      std::string error;
+      v.savedText = v.view->startScreenshot(error) ? "Saving a screenshot..." : "Not saved: " + error;
     }
     ImGui::SameLine();
     ImGui::Checkbox("Overlay (F3)", &m_settings.overlay);
     if (!v.savedText.empty()) {
       ImGui::TextDisabled("%s", v.savedText.c_str());
-      ImGui::SameLine();
-      if (ImGui::SmallButton("Copy path")) ImGui::SetClipboardText(v.savedText.substr(v.savedText.find(' ') + 1).c_str());
+      if (v.savedText.rfind("Saved ", 0) == 0) {
+        ImGui::SameLine();
+        if (ImGui::SmallButton("Copy path")) ImGui::SetClipboardText(v.savedText.substr(6).c_str());
+      }
     }
   }
   const ImVec2 origin = ImGui::GetCursorScreenPos();
