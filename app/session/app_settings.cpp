@@ -25,7 +25,7 @@ std::string AppSettings::serialize() const {
     << "\nscreen_port = " << screenPort << "\nshare_source = " << shareSource << "\nmonitor = " << monitor
     << "\nregion = " << regionX << ' ' << regionY << ' ' << regionW << ' ' << regionH << "\nquality = " << quality
     << "\nfps = " << fps << "\nscale = " << scalePercent << "\nsubsampling = " << (chroma444 ? 444 : 420)
-    << "\noverlay = " << (overlay ? "on" : "off") << '\n';
+    << "\noverlay = " << (overlay ? "on" : "off") << "\nwindow = " << windowW << ' ' << windowH << '\n';
   return o.str();
 }
 
@@ -86,6 +86,11 @@ AppSettings AppSettings::parse(const std::string& text, std::vector<std::string>
       else bad();
     } else if (key == "overlay") {
       if (value == "on" || value == "off") s.overlay = value == "on";
+      else bad();
+    } else if (key == "window") {
+      std::istringstream r(value);
+      int w = 0, h = 0;
+      if (r >> w >> h && w >= 200 && h >= 150 && w <= 16384 && h <= 16384) s.windowW = w, s.windowH = h;
       else bad();
     }
     // Anything else: a newer version's key; skipped quietly.

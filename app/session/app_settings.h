@@ -24,6 +24,8 @@ struct AppSettings {
   bool chroma444 = false;
   // Viewing.
   bool overlay = true;
+  // The window's size when it was last closed.
+  int windowW = 1280, windowH = 800;
 
   std::string serialize() const;
   static AppSettings parse(const std::string& text, std::vector<std::string>& warnings);

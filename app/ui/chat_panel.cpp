@@ -1,32 +1,18 @@
-// The chat panel: the log (time, coloured names, private lines marked, notices), the user
-// list with who is sharing, and the input line with Up/Down recall.
+// The chat panel: the log (app/ui/chat_view), the user list with who is sharing, and the
+// input line with Up/Down recall; what a typed line does is the session controller's.
 #include <imgui.h>
 
+#include <algorithm>
 #include <cstdio>
 
-#include "app/session/chat_command.h"
+#include "app/ui/chat_view.h"
 #include "app/ui/ui_app.h"
-#include "net/base/clock.h"
 
 namespace huddle::ui {
 
 namespace {
 
-const ImVec4 kSystemColour{0.60f, 0.65f, 0.72f, 1.0f};
-const ImVec4 kPrivateColour{0.85f, 0.60f, 0.95f, 1.0f};
-const ImVec4 kNoticeColour{0.95f, 0.75f, 0.35f, 1.0f};
 const ImVec4 kSharingColour{0.45f, 0.85f, 0.55f, 1.0f};
-
-// A stable colour per name, so each person is recognisable at a glance.
-ImVec4 nameColour(const std::string& name) {
-  std::uint32_t h = 2166136261u;
-  for (unsigned char c : name) h = (h ^ c) * 16777619u;
-  float hue = static_cast<float>(h % 360) / 360.0f;
-  ImVec4 c;
-  ImGui::ColorConvertHSVtoRGB(hue, 0.55f, 0.95f, c.x, c.y, c.z);
-  c.w = 1.0f;
-  return c;
-}
 
 struct RecallState {
   std::vector<std::string>* sent;
@@ -57,57 +43,7 @@ void UiApp::drawChatPanel() {
   const float usersWidth = narrow ? 0.0f : em * 10.0f;
   const float inputHeight = ImGui::GetFrameHeightWithSpacing();
   if (narrow) drawUserList(true);
-  ImGui::BeginChild("log", ImVec2(narrow ? 0.0f : -usersWidth, -inputHeight), true);
-  ImGuiListClipper clipper;
-  const auto& lines = m_chat.lines();
-  clipper.Begin(static_cast<int>(lines.size()));
-  // Text after the time and name goes on the same line only if there is room to read it.
-  auto text = [&](const std::string& t) {
-    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
-    if (right - ImGui::GetItemRectMax().x < em * 8) {
-      ImGui::Indent(em);
-      ImGui::TextWrapped("%s", t.c_str());
-      ImGui::Unindent(em);
-    } else {
-      ImGui::SameLine();
-      ImGui::TextWrapped("%s", t.c_str());
-    }
-  };
-  while (clipper.Step()) {
-    for (int i = clipper.DisplayStart; i < clipper.DisplayEnd; ++i) {
-      const session::ChatLine& l = lines[static_cast<std::size_t>(i)];
-      ImGui::TextDisabled("%s", base::formatClock(l.timeUs).c_str());
-      ImGui::SameLine();
-      switch (l.style) {
-        case session::ChatLine::Style::Message:
-          ImGui::TextColored(nameColour(l.from), "%s:", l.from.c_str());
-          text(l.text);
-          break;
-        case session::ChatLine::Style::Private:
-          ImGui::TextColored(kPrivateColour, "%s -> %s (private):", l.from.c_str(), l.to.c_str());
-          text(l.text);
-          break;
-        case session::ChatLine::Style::Notice:
-          ImGui::PushStyleColor(ImGuiCol_Text, kNoticeColour);
-          ImGui::TextWrapped("%s", l.text.c_str());
-          ImGui::PopStyleColor();
-          break;
-        case session::ChatLine::Style::System:
-          ImGui::PushStyleColor(ImGuiCol_Text, kSystemColour);
-          ImGui::TextWrapped("* %s", l.text.c_str());
-          ImGui::PopStyleColor();
-          break;
-      }
-    }
-  }
-  // Follow new lines only if the reader was already at the bottom.
-  if (m_scrollToBottom && ImGui::GetScrollY() >= ImGui::GetScrollMaxY() - 4.0f) ImGui::SetScrollHereY(1.0f);
-  m_scrollToBottom = false;
-  if (ImGui::BeginPopupContextWindow()) {
-    if (ImGui::MenuItem("Copy all")) ImGui::SetClipboardText(m_chat.toText().c_str());
-    ImGui::EndPopup();
-  }
-  ImGui::EndChild();
+  drawChatLog(m_session ? m_session->chat() : m_idleChat, m_chatScroll, ImVec2(narrow ? 0.0f : -usersWidth, -inputHeight));
   if (!narrow) {
     ImGui::SameLine();
     ImGui::BeginChild("users", ImVec2(0, -inputHeight), true);
@@ -115,9 +51,12 @@ void UiApp::drawChatPanel() {
     ImGui::EndChild();
   }
 
-  bool canSend = m_chat.connected() || m_reconnecting;  // said once back, if away
+  // Said once in (or back), if typed while connecting or while the host is away.
+  const bool canSend = inSession();
   ImGui::BeginDisabled(!canSend);
-  ImGui::SetNextItemWidth(-ImGui::GetFontSize() * 5);
+  const char* sendLabel = "Send";
+  const float sendWidth = ImGui::CalcTextSize(sendLabel).x + ImGui::GetStyle().FramePadding.x * 2;
+  ImGui::SetNextItemWidth(-(sendWidth + ImGui::GetStyle().ItemSpacing.x));
   if (m_focusInput && canSend) {
     ImGui::SetKeyboardFocusHere();
     m_focusInput = false;
@@ -127,7 +66,7 @@ void UiApp::drawChatPanel() {
                                 ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CallbackHistory, onInputEvent,
                                 &recall);
   ImGui::SameLine();
-  bool send = ImGui::Button("Send", ImVec2(-1, 0));
+  bool send = ImGui::Button(sendLabel, ImVec2(-1, 0));
   ImGui::EndDisabled();
   if ((enter || send) && canSend) {
     submitChatLine();
@@ -136,14 +75,16 @@ void UiApp::drawChatPanel() {
 }
 
 void UiApp::drawUserList(bool inline_) {
-  const std::vector<wire::StreamInfo> streams = m_screen ? m_screen->streams() : std::vector<wire::StreamInfo>{};
-  if (m_chat.users().empty()) {
+  const session::ChatLog& log = m_session ? m_session->chat() : m_idleChat;
+  if (log.users().empty()) {
     ImGui::TextDisabled("Not in a session.");
     return;
   }
   if (inline_) ImGui::TextDisabled("Here:");
-  else ImGui::TextDisabled("%zu here", m_chat.users().size());
-  for (const auto& u : m_chat.users()) {
+  else ImGui::TextDisabled("%zu here", log.users().size());
+  const std::vector<wire::StreamInfo>& streams = m_session->state().streams;
+  const bool host = m_session->hosting();
+  for (const auto& u : log.users()) {
     ImGui::PushID(static_cast<int>(u.id));
     std::string label = u.name;
     if (u.flags & wire::UserInfo::kFlagHost) label += " (host)";
@@ -159,9 +100,9 @@ void UiApp::drawUserList(bool inline_) {
         std::snprintf(m_input, sizeof m_input, "/msg %s ", u.name.c_str());
         m_focusInput = true;
       }
-      if (m_mode == Mode::Hosting && !(u.flags & wire::UserInfo::kFlagHost)) {
-        if (ImGui::MenuItem("Remove from session")) m_host->chatHub().kick(u.name, "");
-        if (ImGui::MenuItem("Ban from session")) m_host->chatHub().ban(u.name, "");
+      if (host && !(u.flags & wire::UserInfo::kFlagHost)) {
+        if (ImGui::MenuItem("Remove from session")) m_session->submitLine("/kick " + u.name);
+        if (ImGui::MenuItem("Ban from session")) m_session->submitLine("/ban " + u.name);
       }
       ImGui::EndPopup();
     }
@@ -184,53 +125,21 @@ void UiApp::drawUserList(bool inline_) {
 }
 
 void UiApp::submitChatLine() {
-  net::ChatClient* client = chatClient();
   if (m_input[0] != '\0' && (m_sent.empty() || m_sent.back() != m_input)) {
     m_sent.push_back(m_input);
     if (m_sent.size() > 100) m_sent.erase(m_sent.begin());
   }
   m_recall = -1;
-  session::ChatCommand cmd = session::parseChatLine(m_input);
+  const std::string line = m_input;
   m_input[0] = '\0';
-  if (!client) return;
-  using Kind = session::ChatCommand::Kind;
-  switch (cmd.kind) {
-    case Kind::Empty: break;
-    case Kind::Say:
-      if (!client->connected() && m_reconnecting) {
-        m_outbox.push_back(cmd.text);
-        note("(will be said when the host is back) " + cmd.text);
-      } else {
-        client->say(cmd.text);
-      }
-      break;
-    case Kind::Private:
-      if (!client->sayPrivate(cmd.target, cmd.text))
-        m_chat.addLocal(session::ChatLine::Style::Notice, "Not sent: no one called \"" + cmd.target + "\" is here.");
-      break;
-    case Kind::Who: {
-      std::string who;
-      for (const auto& u : m_chat.users()) who += (who.empty() ? "" : ", ") + u.name;
-      m_chat.addLocal(session::ChatLine::Style::Notice, "Here: " + who);
-      break;
-    }
-    case Kind::Quit: m_mode == Mode::Hosting ? void(m_confirmQuit = true) : leaveSession(); break;
-    case Kind::Kick:
-    case Kind::Ban: {
-      const bool ban = cmd.kind == Kind::Ban;
-      if (m_mode != Mode::Hosting || !m_host)
-        m_chat.addLocal(session::ChatLine::Style::Notice, "Only the host can remove people.");
-      else if (!(ban ? m_host->chatHub().ban(cmd.target, cmd.text) : m_host->chatHub().kick(cmd.target, cmd.text)))
-        m_chat.addLocal(session::ChatLine::Style::Notice, "No one else named \"" + cmd.target + "\" is here.");
-      else if (ban)
-        m_chat.addLocal(session::ChatLine::Style::Notice, cmd.target + " is banned from this session.");
-      break;
-    }
-    case Kind::Password: changeRoomPassword(cmd.text); break;
-    case Kind::Help: m_chat.addLocal(session::ChatLine::Style::Notice, session::chatHelpText()); break;
-    case Kind::Error: m_chat.addLocal(session::ChatLine::Style::Notice, cmd.text); break;
+  if (!m_session) return;
+  // What a line does is the controller's; the window only acts on leaving.
+  switch (m_session->submitLine(line)) {
+    case session::LineOutcome::Done: break;
+    case session::LineOutcome::Leave: leaveSession(); break;
+    case session::LineOutcome::ConfirmEnd: m_confirmQuit = true; break;
   }
-  m_scrollToBottom = true;
+  m_chatScroll.follow = true;  // what we just said is shown
 }
 
 }  // namespace huddle::ui

@@ -37,53 +37,41 @@ void plot(const char* label, const std::deque<float>& d, const char* unit, float
 // [SECTION] streams and viewers
 
 void UiApp::syncViewers() {
-  if (!m_screen) return;
-  if (m_reconnecting) return;  // the viewers keep their last image until we are back
-  if (m_autoWatch && m_viewers.empty()) {
-    auto streams = m_screen->streams();
-    if (!streams.empty()) {
-      m_autoWatch = false;
-      openViewer(streams.front().streamId);
-    }
-  }
-  // Back after a reconnect: viewers take up their streams again where they still exist.
-  if (!m_rewatch.empty() && m_screen->connected()) {
-    const auto streams = m_screen->streams();
-    std::erase_if(m_rewatch, [&](std::uint32_t id) {
-      for (const auto& s : streams)
-        if (s.streamId == id) {
-          if (auto it = m_viewers.find(id); it != m_viewers.end())
-            if (auto view = m_screen->watch(id)) it->second.view = std::move(view);
-          return true;
-        }
-      return false;
-    });
-  }
   const double now = static_cast<double>(base::monoUs()) / 1e6;
-  std::vector<std::uint32_t> ended;
+  const std::vector<std::uint32_t> watched = m_session ? m_session->watchedStreams() : std::vector<std::uint32_t>{};
+  // A stream the controller watches by itself (--watch) gets its panel; a panel whose
+  // stream the controller let go (it ended: the chat says so) closes.
+  for (std::uint32_t id : watched)
+    if (!m_viewers.count(id)) openViewer(id);
+  std::vector<std::uint32_t> gone;
   for (auto& [id, v] : m_viewers) {
-    const bool waiting = std::find(m_rewatch.begin(), m_rewatch.end(), id) != m_rewatch.end();
-    if (waiting) continue;  // its stream may come back
-    if (v.view->ended()) {
-      ended.push_back(id);
+    if (std::find(watched.begin(), watched.end(), id) == watched.end()) {
+      gone.push_back(id);
       continue;
     }
-    v.texture->update(*v.view);
+    std::shared_ptr<session::StreamView> view = m_session->view(id);
+    if (!view) continue;  // away with the host: the panel keeps its last image until it is back
+    if (view != v.shown) {
+      v.shown = view;  // the first view, or the stream taken up again after a reconnect
+      v.ownerName = view->info().ownerName;
+    }
+    v.texture->update(*view);
+    if (v.saver)
+      if (auto saved = v.saver->poll()) {
+        v.savedText = saved->ok ? "Saved " + saved->path : "Not saved: " + saved->error;
+        v.savedPath = saved->ok ? saved->path : "";
+      }
     if (now - v.lastSampleAt >= 0.5) {
       v.lastSampleAt = now;
-      session::StreamStatsSnapshot s = v.view->stats().snapshot(base::monoUs());
+      session::StreamStatsSnapshot s = view->stats().snapshot(base::monoUs());
       push(v.fps, static_cast<float>(s.updatesPerSec));
       push(v.latencyMs, static_cast<float>(s.latencyMsP50));
       push(v.kbps, static_cast<float>(s.bytesPerSec / 1000.0));
     }
   }
-  for (std::uint32_t id : ended) {
-    m_status = m_viewers[id].view->info().ownerName + " stopped sharing.";
-    m_statusIsError = false;
-    closeViewer(id);
-  }
-  if (capture::CapturePipeline* p = sharePipeline(); p && now - m_lastShareSampleAt >= 0.5) {
-    capture::PipelineStats s = p->stats();
+  for (std::uint32_t id : gone) closeViewer(id);
+  if (m_session && m_session->state().sharing && now - m_lastShareSampleAt >= 0.5) {
+    const capture::PipelineStats& s = m_session->state().shareStats;
     const double dt = m_lastShareSampleAt > 0 ? now - m_lastShareSampleAt : 0.5;
     push(m_shareFps, static_cast<float>(static_cast<double>(s.framesCaptured - std::min(s.framesCaptured, m_lastFramesCaptured)) / dt));
     push(m_encodeMs, static_cast<float>(s.encodeMs));
@@ -99,19 +87,19 @@ void UiApp::openViewer(std::uint32_t streamId) {
     m_dockView.select(panel);
     return;
   }
-  if (!m_screen) return;
-  auto view = m_screen->watch(streamId);
-  if (!view) return;
+  if (!m_session || (!m_session->watching(streamId) && !m_session->watch(streamId))) return;
   Viewer v;
-  v.view = std::move(view);
   v.texture = std::make_unique<StreamTexture>();
+  for (const auto& s : m_session->state().streams)
+    if (s.streamId == streamId) v.ownerName = s.ownerName;
   m_viewers.emplace(streamId, std::move(v));
   m_layout.addPanel(panel, "screens");
   m_dockView.select(panel);
+  m_frontViewer = streamId;
 }
 
 void UiApp::closeViewer(std::uint32_t streamId) {
-  if (m_screen) m_screen->unwatch(streamId);
+  if (m_session) m_session->unwatch(streamId);
   m_viewers.erase(streamId);
   m_layout.removePanel("viewer:" + std::to_string(streamId));
   if (m_fullscreenStream == streamId) setFullscreenViewer(0);
@@ -123,11 +111,11 @@ void UiApp::setFullscreenViewer(std::uint32_t streamId) {
 }
 
 void UiApp::drawScreensPanel() {
-  if (!m_screen) {
+  if (!inSession()) {
     ImGui::TextDisabled("Host or join a session to see shared screens here.");
     return;
   }
-  const auto streams = m_screen->streams();
+  const auto& streams = m_session->state().streams;
   if (streams.empty()) {
     ImGui::TextDisabled("Nobody is sharing a screen yet.");
   } else {
@@ -139,13 +127,13 @@ void UiApp::drawScreensPanel() {
     const bool open = m_viewers.count(s.streamId) != 0;
     if (ImGui::Button(open ? "Show" : "Watch", ImVec2(ImGui::GetFontSize() * 5, 0))) openViewer(s.streamId);
     ImGui::SameLine();
-    ImGui::Text("%s: %s (%ux%u)", s.ownerName.c_str(), s.title.c_str(), s.widthPx, s.heightPx);
+    ImGui::TextWrapped("%s: %s (%ux%u)", s.ownerName.c_str(), s.title.c_str(), s.widthPx, s.heightPx);
     ImGui::PopID();
   }
   ImGui::Spacing();
-  if (!m_screen->connected()) {
+  if (!m_session->state().screensConnected) {
     // Between sessions: nothing to offer here.
-  } else if (!sharing()) {
+  } else if (!m_session->state().sharing) {
     if (ImGui::Button("Share my screen...")) {
       m_layout.activate("share");
       m_dockView.select("share");
@@ -162,7 +150,7 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
     return;
   }
   Viewer& v = it->second;
-  if (auto saved = v.view->pollScreenshot()) v.savedText = saved->ok ? "Saved " + saved->path : "Not saved: " + saved->error;
+  const std::shared_ptr<session::StreamView> view = v.shown;
   if (!fullscreen) {
     int fit = static_cast<int>(v.fit);
     ImGui::RadioButton("Fit", &fit, 0);
@@ -175,22 +163,37 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
       v.zoom = 1.0f;
       v.panX = v.panY = 0;
     }
-    ImGui::SameLine();
+    // The toolbar wraps rather than cutting its last buttons off in a narrow panel.
+    auto sameLineIfFits = [](const char* label, float extra) {
+      const float need = ImGui::CalcTextSize(label).x + ImGui::GetStyle().FramePadding.x * 2 + extra;
+      ImGui::SameLine();
+      if (ImGui::GetContentRegionAvail().x < need) ImGui::NewLine();
+    };
+    sameLineIfFits("Fullscreen (F11)", 0);
     if (ImGui::Button("Fullscreen (F11)")) setFullscreenViewer(streamId);
-    ImGui::SameLine();
+    sameLineIfFits("Save screenshot", 0);
+    ImGui::BeginDisabled(!view || (v.saver && v.saver->busy()));
     if (ImGui::Button("Save screenshot")) {
-      // Copied here, written to the pictures folder on the view's "png" worker.
+      // Copied here; encoded and written to the pictures folder on the viewer's "png" worker.
+      session::BgrxImage image;
       std::string error;
-      v.savedText = v.view->startScreenshot(error) ? "Saving a screenshot..." : "Not saved: " + error;
+      if (!v.saver) v.saver = std::make_unique<session::ImageSaver>();
+      if (!view->copyImage(image, error)) v.savedText = "Not saved: " + error;
+      else if (v.saver->start(std::move(image), session::screenshotStem(v.ownerName, base::wallUs())))
+        v.savedText = "Saving a screenshot...";
+      v.savedPath.clear();
     }
-    ImGui::SameLine();
+    ImGui::EndDisabled();
+    sameLineIfFits("Overlay (F3)", ImGui::GetFrameHeight());
     ImGui::Checkbox("Overlay (F3)", &m_settings.overlay);
     if (!v.savedText.empty()) {
-      ImGui::TextDisabled("%s", v.savedText.c_str());
-      if (v.savedText.rfind("Saved ", 0) == 0) {
+      if (!v.savedPath.empty()) {
+        if (ImGui::SmallButton("Copy path")) ImGui::SetClipboardText(v.savedPath.c_str());
         ImGui::SameLine();
-        if (ImGui::SmallButton("Copy path")) ImGui::SetClipboardText(v.savedText.substr(6).c_str());
       }
+      ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+      ImGui::TextWrapped("%s", v.savedText.c_str());
+      ImGui::PopStyleColor();
     }
   }
   const ImVec2 origin = ImGui::GetCursorScreenPos();
@@ -198,11 +201,12 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   if (avail.x < 4 || avail.y < 4) return;
   ImGui::InvisibleButton("##image", avail);
   const bool hovered = ImGui::IsItemHovered();
+  if (hovered) m_frontViewer = streamId;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), IM_COL32(12, 12, 14, 255));
   const float w = static_cast<float>(v.texture->widthPx()), h = static_cast<float>(v.texture->heightPx());
-  if (w <= 0 || h <= 0 || v.view->updatesApplied() == 0) {
-    const char* text = "Waiting for the first image...";
+  if (w <= 0 || h <= 0) {
+    const char* text = view ? "Waiting for the first image..." : "Waiting for the host to come back...";
     const ImVec2 ts = ImGui::CalcTextSize(text);
     dl->AddText(ImVec2(origin.x + (avail.x - ts.x) / 2, origin.y + (avail.y - ts.y) / 2), IM_COL32(160, 165, 175, 255), text);
     return;
@@ -231,22 +235,19 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   dl->PushClipRect(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), true);
   dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(v.texture->id())), p0, ImVec2(p0.x + dw, p0.y + dh));
   dl->PopClipRect();
-  if (hovered || fullscreen) {
-    if (keyPressed(kKeyF3)) m_settings.overlay = !m_settings.overlay;
-    if (!fullscreen && keyPressed(kKeyF11)) setFullscreenViewer(streamId);
-  }
   if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) setFullscreenViewer(fullscreen ? 0 : streamId);
-  if (m_settings.overlay) drawViewerOverlay(v, origin.x + 8, origin.y + 8);
+  if (m_settings.overlay && view) drawViewerOverlay(v, *view, origin.x + 8, origin.y + 8);
 }
 
-void UiApp::drawViewerOverlay(Viewer& v, float x, float y) {
-  const session::StreamStatsSnapshot s = v.view->stats().snapshot(base::monoUs());
+void UiApp::drawViewerOverlay(Viewer& v, const session::StreamView& view, float x, float y) {
+  (void)v;
+  const session::StreamStatsSnapshot s = const_cast<session::StreamView&>(view).stats().snapshot(base::monoUs());
   char lines[4][96];
   std::snprintf(lines[0], sizeof lines[0], "%.1f fps   %ux%u", s.updatesPerSec, s.widthPx, s.heightPx);
   std::snprintf(lines[1], sizeof lines[1], "latency p50 %.1f ms  p95 %.1f ms", s.latencyMsP50, s.latencyMsP95);
   std::snprintf(lines[2], sizeof lines[2], "%.0f KB/s   decode %.2f ms", s.bytesPerSec / 1000.0, s.decodeMsMean);
-  if (v.view->quality() > 0)
-    std::snprintf(lines[3], sizeof lines[3], "JPEG quality %d, %s", v.view->quality(), v.view->chroma444() ? "4:4:4" : "4:2:0");
+  if (view.quality() > 0)
+    std::snprintf(lines[3], sizeof lines[3], "JPEG quality %d, %s", view.quality(), view.chroma444() ? "4:4:4" : "4:2:0");
   else
     std::snprintf(lines[3], sizeof lines[3], "JPEG");
   float width = 0;
@@ -260,54 +261,28 @@ void UiApp::drawViewerOverlay(Viewer& v, float x, float y) {
 
 // [SECTION] sharing
 
-bool UiApp::sharing() const {
-  if (m_mode == Mode::Hosting && m_host) return m_host->sharing();
-  return m_screen && m_screen->sharing();
-}
-
-capture::CapturePipeline* UiApp::sharePipeline() {
-  if (m_mode == Mode::Hosting && m_host) return m_host->sharePipeline();
-  return m_screen ? m_screen->sharePipeline() : nullptr;
-}
-
-capture::CaptureSettings UiApp::shareSettings() const {
-  capture::CaptureSettings s;
-  s.quality = m_settings.quality;
-  s.fps = m_settings.fps;
-  s.scalePercent = m_settings.scalePercent;
-  s.subsampling = m_settings.chroma444 ? capture::Subsampling::S444 : capture::Subsampling::S420;
-  return s.clamped();
+session::ShareSpec UiApp::shareSpec() const {
+  session::ShareSpec spec;
+  spec.source = m_settings.shareSource;
+  spec.monitor = m_settings.monitor;
+  spec.regionX = m_settings.regionX;
+  spec.regionY = m_settings.regionY;
+  spec.regionW = m_settings.regionW;
+  spec.regionH = m_settings.regionH;
+  spec.sceneWidthPx = m_options.sceneWidthPx;
+  spec.sceneHeightPx = m_options.sceneHeightPx;
+  spec.sceneMotion = m_options.sceneMotion;
+  spec.settings.quality = m_settings.quality;
+  spec.settings.fps = m_settings.fps;
+  spec.settings.scalePercent = m_settings.scalePercent;
+  spec.settings.subsampling = m_settings.chroma444 ? capture::Subsampling::S444 : capture::Subsampling::S420;
+  spec.settings = spec.settings.clamped();
+  return spec;
 }
 
 void UiApp::startSharing() {
-  m_shareError.clear();
-  std::unique_ptr<capture::ScreenSource> source;
-  const std::string& kind = m_settings.shareSource;
-  if (kind == "scene") {
-    const std::string& m = m_options.sceneMotion;
-    source = std::make_unique<capture::SyntheticSource>(
-        m_options.sceneWidthPx, m_options.sceneHeightPx,
-        m == "full" ? capture::SceneMotion::Full : m == "static" ? capture::SceneMotion::Static : capture::SceneMotion::Partial);
-  } else {
-    capture::X11Region region;
-    if (kind == "monitor") {
-      region.kind = capture::X11Region::Kind::Monitor;
-      region.monitor = m_settings.monitor;
-    } else if (kind == "region") {
-      region.kind = capture::X11Region::Kind::Rect;
-      region.x = m_settings.regionX;
-      region.y = m_settings.regionY;
-      region.w = m_settings.regionW;
-      region.h = m_settings.regionH;
-    }
-    source = std::make_unique<capture::X11Source>("", region);
-  }
-  std::string error;
-  bool ok = false;
-  if (m_mode == Mode::Hosting && m_host) ok = m_host->startSharing(std::move(source), shareSettings(), 0, error);
-  else if (m_screen) ok = m_screen->startSharing(std::move(source), shareSettings(), 0, error);
-  else error = "not in a session";
-  if (!ok) m_shareError = "Cannot share: " + error;
+  if (!m_session) return;
+  m_session->startSharing(shareSpec());
   m_lastFramesCaptured = 0;
   m_lastShareSampleAt = 0;
   m_shareFps.clear();
@@ -315,14 +290,9 @@ void UiApp::startSharing() {
   saveState();
 }
 
-void UiApp::stopSharing() {
-  if (m_mode == Mode::Hosting && m_host) m_host->stopSharing();
-  else if (m_screen) m_screen->stopSharing();
-}
-
 void UiApp::drawSharePanel() {
-  const bool on = sharing();
-  const bool inSession = m_screen && m_screen->connected();
+  const bool on = m_session && m_session->state().sharing;
+  const bool screens = m_session && m_session->state().screensConnected;
   ImGui::TextUnformatted("What to share");
   static const char* const kKinds[] = {"screen", "monitor", "region", "scene"};
   static const char* const kNames[] = {"Whole screen", "One monitor", "A region", "Test scene"};
@@ -373,25 +343,24 @@ void UiApp::drawSharePanel() {
   ImGui::SameLine();
   ImGui::RadioButton("4:4:4 (sharper)", &chroma, 1);
   m_settings.chroma444 = chroma == 1;
-  if (capture::CapturePipeline* p = sharePipeline()) {
-    const capture::CaptureSettings want = shareSettings(), have = p->settings();
-    if (want.quality != have.quality || want.fps != have.fps || want.scalePercent != have.scalePercent ||
-        want.subsampling != have.subsampling)
-      p->setSettings(want);
-  }
+  if (on) m_session->setShareSettings(shareSpec().settings);  // live: applied from the next frame
   ImGui::Spacing();
-  ImGui::BeginDisabled(!inSession && !on);
-  if (ImGui::Button(on ? "Stop sharing" : "Start sharing", ImVec2(-1, 0))) on ? stopSharing() : startSharing();
+  ImGui::BeginDisabled(!screens && !on);
+  if (ImGui::Button(on ? "Stop sharing" : "Start sharing", ImVec2(-1, 0))) on ? m_session->stopSharing() : startSharing();
   ImGui::EndDisabled();
-  if (!inSession && !on) ImGui::TextDisabled("Host or join a session first.");
-  if (!m_shareError.empty()) ImGui::TextColored(ImVec4(0.95f, 0.45f, 0.40f, 1.0f), "%s", m_shareError.c_str());
-  if (capture::CapturePipeline* p = sharePipeline()) {
-    const capture::PipelineStats s = p->stats();
+  if (!screens && !on) ImGui::TextDisabled("Host or join a session first.");
+  if (m_session && !m_session->state().shareError.empty() && !on) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.45f, 0.40f, 1.0f));
+    ImGui::TextWrapped("%s", m_session->state().shareError.c_str());
+    ImGui::PopStyleColor();
+  }
+  if (on) {
+    const capture::PipelineStats& s = m_session->state().shareStats;
     ImGui::Separator();
-    ImGui::Text("Sharing \"%s\"", p->title().c_str());
-    ImGui::Text("%.1f fps captured, %llu dropped", m_shareFps.empty() ? 0.0f : m_shareFps.back(),
+    ImGui::TextWrapped("Sharing \"%s\"", m_session->state().shareTitle.c_str());
+    ImGui::TextWrapped("%.1f fps captured, %llu dropped", m_shareFps.empty() ? 0.0f : m_shareFps.back(),
                 static_cast<unsigned long long>(s.framesDropped));
-    ImGui::Text("capture %.2f ms, damage %.2f ms, encode %.2f ms", s.captureMs, s.damageMs, s.encodeMs);
+    ImGui::TextWrapped("capture %.2f ms, damage %.2f ms, encode %.2f ms", s.captureMs, s.damageMs, s.encodeMs);
     if (!s.lastError.empty()) ImGui::TextColored(ImVec4(0.95f, 0.45f, 0.40f, 1.0f), "%s", s.lastError.c_str());
   }
 }
@@ -400,30 +369,33 @@ void UiApp::drawSharePanel() {
 
 void UiApp::drawStatsPanel() {
   const float h = ImGui::GetFontSize() * 3.2f;
-  if (m_viewers.empty() && !sharePipeline() && !m_host) ImGui::TextDisabled("Watch or share a screen to see figures here.");
+  const bool sharing = m_session && m_session->state().sharing;
+  session::HostController* host = hosting();
+  if (m_viewers.empty() && !sharing && !host) ImGui::TextDisabled("Watch or share a screen to see figures here.");
   for (auto& [id, v] : m_viewers) {
-    const wire::StreamInfo info = v.view->info();
     ImGui::PushID(static_cast<int>(id));
-    if (ImGui::CollapsingHeader((info.ownerName + "'s screen").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {
+    if (ImGui::CollapsingHeader((v.ownerName + "'s screen").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {
       plot("fps", v.fps, "", h);
       plot("latency p50", v.latencyMs, "ms", h);
       plot("bandwidth", v.kbps, "KB/s", h);
-      ImGui::TextDisabled("texture upload %.2f ms, %.1f MB uploaded", v.texture->lastUploadMs(),
-                          static_cast<double>(v.texture->bytesUploaded()) / 1e6);
+      ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+      ImGui::TextWrapped("texture upload %.2f ms, %.1f MB uploaded", v.texture->lastUploadMs(),
+                         static_cast<double>(v.texture->bytesUploaded()) / 1e6);
+      ImGui::PopStyleColor();
     }
     ImGui::PopID();
   }
-  if (sharePipeline()) {
+  if (sharing) {
     if (ImGui::CollapsingHeader("My share", ImGuiTreeNodeFlags_DefaultOpen)) {
       plot("captured fps", m_shareFps, "", h);
       plot("encode", m_encodeMs, "ms", h);
     }
   }
-  if (m_mode == Mode::Hosting && m_host) {
+  if (host && host->hostSession()) {
     if (ImGui::CollapsingHeader("Host", ImGuiTreeNodeFlags_DefaultOpen)) {
-      const net::ScreenHubStats s = m_host->screenHub().stats();
-      ImGui::Text("%zu viewers on %zu streams", s.viewers, s.streams);
-      ImGui::Text("%llu updates sent (%llu shared), %.1f MB", static_cast<unsigned long long>(s.updatesSent),
+      const net::ScreenHubStats s = host->hostSession()->screenHub().stats();
+      ImGui::TextWrapped("%zu viewers on %zu streams", s.viewers, s.streams);
+      ImGui::TextWrapped("%llu updates sent (%llu shared), %.1f MB", static_cast<unsigned long long>(s.updatesSent),
                   static_cast<unsigned long long>(s.updatesShared), static_cast<double>(s.updateBytesSent) / 1e6);
     }
   }
