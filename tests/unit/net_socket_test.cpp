@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "net/base/clock.h"
@@ -331,4 +333,78 @@ TEST(Connection, ReadLimitReadsNoFasterThanAsked) {
   conn.join();
   writer.join();
   EXPECT_TRUE(conn.finished());
+}
+
+namespace {
+
+// A handler that throws where its owner's code would: in onReceive (reader thread) or in
+// onDrained (writer thread), as a std::exception or as anything else.
+struct ThrowingHandler : Connection::Handler {
+  enum class Where { Receive, Drained };
+  ThrowingHandler(Where w, bool notStd) : where(w), nonStd(notStd) {}
+  void onReceive(std::span<const std::uint8_t>) override {
+    if (where == Where::Receive) raise();
+  }
+  void onDrained() override {
+    if (where == Where::Drained) raise();
+  }
+  void onClosed(wire::Reason r, const std::string& d) override {
+    std::lock_guard lock(mutex);
+    reason = r;
+    detail = d;
+    ++closed;
+  }
+  void raise() {
+    if (nonStd) throw 42;
+    throw std::runtime_error("handler bug");
+  }
+  Where where;
+  bool nonStd;
+  std::mutex mutex;
+  wire::Reason reason = wire::Reason::None;
+  std::string detail;
+  int closed = 0;
+};
+
+// Runs one connection whose handler throws and checks how it ended.
+void expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where where, bool nonStd, const std::string& detailStart) {
+  initOrDie();
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error));
+  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
+  ASSERT_TRUE(c.socket) << c.error;
+  auto server = listener.accept(2000);
+  ASSERT_TRUE(server);
+  ThrowingHandler handler(where, nonStd);
+  Connection conn(std::move(server), Connection::Options{});
+  ASSERT_TRUE(conn.start(&handler));
+  if (where == ThrowingHandler::Where::Receive) ASSERT_TRUE(c.socket->sendAll("x", 1));
+  else ASSERT_TRUE(conn.send(base::makeBytes(base::ByteVec(16, 1))));
+  for (int i = 0; i < 400 && !conn.finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(conn.finished());
+  conn.join();
+  {
+    std::lock_guard lock(handler.mutex);
+    EXPECT_EQ(handler.closed, 1);
+    EXPECT_EQ(handler.reason, wire::Reason::Internal);
+    EXPECT_EQ(handler.detail.rfind(detailStart, 0), 0u) << handler.detail;
+  }
+  // The peer sees the connection end (the process, and this test, carry on).
+  ASSERT_EQ(c.socket->waitReadable(2000), 1);
+  char buf[64];
+  while (c.socket->recv(buf, sizeof buf) > 0) {
+  }
+}
+
+}  // namespace
+
+TEST(Connection, AReaderThatThrowsClosesThatConnectionWithAReason) {
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Receive, false, "reader: handler bug");
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Receive, true, "reader: an exception that is not");
+}
+
+TEST(Connection, AWriterThatThrowsClosesThatConnectionWithAReason) {
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Drained, false, "writer: handler bug");
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Drained, true, "writer: an exception that is not");
 }
