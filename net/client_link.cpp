@@ -1,6 +1,7 @@
 #include "net/client_link.h"
 
 #include <chrono>
+#include <thread>
 
 #include "net/base/clock.h"
 #include "net/base/log.h"

@@ -1,6 +1,7 @@
 #include "net/tcp_server.h"
 
 #include <chrono>
+#include <thread>
 
 #include "net/base/clock.h"
 #include "net/base/log.h"
