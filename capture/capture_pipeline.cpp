@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <ctime>
+#include <system_error>
+#include <thread>
 
 #include "capture/damage.h"
 #include "capture/encoder_pool.h"
@@ -24,25 +26,53 @@ void smooth(double& avg, double sample) { avg = avg == 0 ? sample : avg * 0.9 + 
 }  // namespace
 
 CapturePipeline::CapturePipeline(std::unique_ptr<ScreenSource> source, CaptureSettings settings, int encoderThreads,
-                                 UpdateCallback onUpdate)
+                                 UpdateCallback onUpdate, FailureHandler onFailure)
     : m_source(std::move(source)), m_encoderThreads(encoderThreads), m_onUpdate(std::move(onUpdate)),
-      m_settings(settings.clamped()) {}
+      m_onFailure(std::move(onFailure)), m_settings(settings.clamped()) {}
 
 CapturePipeline::~CapturePipeline() { stop(); }
 
 bool CapturePipeline::start(std::string& error) {
   if (m_running) return true;
   if (!m_source->open(error)) return false;
+  m_thread.join();  // a capture thread that stopped on a throw is over: let it go
   m_stop = false;
+  {
+    std::lock_guard lock(m_mutex);
+    m_stats.failure.clear();
+  }
   m_running = true;
-  m_thread = std::thread([this] { run(); });
+  try {
+    m_thread = base::Worker("capture", [this] { run(); }, [this](const std::string& what) { failed(what); });
+  } catch (const std::system_error& e) {
+    m_running = false;
+    error = std::string("cannot start the capture thread: ") + e.what();
+    return false;
+  }
   return true;
 }
 
 void CapturePipeline::stop() {
   m_stop = true;
-  if (m_thread.joinable()) m_thread.join();
+  m_thread.join();
   m_running = false;
+}
+
+// On the capture thread, after run() unwound: nothing more is captured or handed on.
+void CapturePipeline::failed(const std::string& what) {
+  HLOG_ERROR(kTag, "sharing stopped: %s", what.c_str());
+  {
+    std::lock_guard lock(m_mutex);
+    m_stats.failure = what;
+    m_stats.lastError = "Sharing stopped: " + what;
+  }
+  m_running = false;
+  if (m_onFailure) m_onFailure(what);
+}
+
+std::string CapturePipeline::failure() const {
+  std::lock_guard lock(m_mutex);
+  return m_stats.failure;
 }
 
 void CapturePipeline::setSettings(const CaptureSettings& settings) {

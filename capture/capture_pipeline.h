@@ -1,7 +1,10 @@
-// One shared screen's engine on the sharing side: a capture thread paced at the target
-// frame rate (next += interval; a missed deadline drops frames instead of queueing them),
-// then scale, damage and parallel JPEG encoding, handing each frame's changed tiles to a
-// callback. Settings change live and apply from the next frame.
+// One shared screen's engine on the sharing side: a capture thread ("capture") paced at the
+// target frame rate (next += interval; a missed deadline drops frames instead of queueing
+// them), then scale, damage and parallel JPEG encoding, handing each frame's changed tiles
+// to a callback. Settings change live and apply from the next frame. A frame that fails
+// (capture or encoding) is skipped with lastError set; a throw on the capture thread (the
+// source, the callback, an allocation) stops the pipeline: running() turns false, failure()
+// and PipelineStats::failure say why, and the owner's FailureHandler is told.
 // Thread: start()/stop()/setSettings() from any thread; the callback runs on the capture
 // thread and must not block for long (it hands the tiles on).
 #pragma once
@@ -11,12 +14,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "capture/capture_settings.h"
 #include "capture/screen_source.h"
 #include "net/base/tile.h"
+#include "net/base/worker.h"
 
 namespace huddle::capture {
 
@@ -34,15 +37,19 @@ struct PipelineStats {
   std::uint64_t tilesEncoded = 0, jpegBytes = 0;
   double captureMs = 0, damageMs = 0, encodeMs = 0;  // per frame, smoothed
   double cpuMsPerFrame = 0;                          // capture thread + encoders, smoothed
-  std::string lastError;
+  std::string lastError;                             // the latest frame that failed, or the stop below
+  std::string failure;                               // why the capture thread stopped on its own
 };
 
 class CapturePipeline {
  public:
   using UpdateCallback = std::function<void(EncodedUpdate&&)>;
+  // Told once, on the capture thread, what it threw; the pipeline has stopped and the owner
+  // should stop sharing (stop() then returns at once).
+  using FailureHandler = std::function<void(const std::string& what)>;
 
   CapturePipeline(std::unique_ptr<ScreenSource> source, CaptureSettings settings, int encoderThreads,
-                  UpdateCallback onUpdate);
+                  UpdateCallback onUpdate, FailureHandler onFailure = {});
   ~CapturePipeline();
 
   // Opens the source and starts the capture thread; false with a reason.
@@ -55,15 +62,20 @@ class CapturePipeline {
   void requestFullFrame() { m_forceFull = true; }
   PipelineStats stats() const;
   std::string title() const { return m_source->title(); }
+  // False before start(), after stop(), and once the capture thread stopped on a throw.
   bool running() const { return m_running.load(); }
+  // What the capture thread threw, if it stopped on its own ("" otherwise).
+  std::string failure() const;
 
  private:
   void run();
+  void failed(const std::string& what);
 
   std::unique_ptr<ScreenSource> m_source;
   int m_encoderThreads;
   UpdateCallback m_onUpdate;
-  std::thread m_thread;
+  FailureHandler m_onFailure;
+  base::Worker m_thread;
   std::atomic<bool> m_running{false};
   std::atomic<bool> m_stop{false};
   std::atomic<bool> m_forceFull{false};

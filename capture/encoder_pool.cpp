@@ -1,24 +1,40 @@
 #include "capture/encoder_pool.h"
 
+#include <system_error>
+#include <thread>
+
 #include "net/base/log.h"
 
 namespace huddle::capture {
 
+namespace {
+constexpr const char* kTag = "capture/encoder";
+// Fewer items than this are not worth waking anyone for.
+constexpr std::size_t kMinItemsToShare = 4;
+}  // namespace
+
 struct EncoderPool::Job {
-  const Frame* frame;
-  const std::vector<std::uint32_t>* dirty;
-  int tilesX;
-  CaptureSettings settings;
-  std::vector<base::EncodedTile>* out;
+  std::size_t count = 0;
+  const ItemFn* fn = nullptr;
   std::atomic<std::size_t> next{0};
   std::mutex errorMutex;
-  std::string error;
+  std::string error;  // the first failure
+
+  void fail(const std::string& what) {
+    std::lock_guard lock(errorMutex);
+    if (error.empty()) error = what;
+  }
 };
 
 EncoderPool::EncoderPool(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const auto workers = static_cast<std::size_t>(threads - 1);
   for (int i = 0; i < threads; ++i) m_encoders.push_back(std::make_unique<TileEncoder>());
-  for (int i = 1; i < threads; ++i) m_workers.emplace_back([this, i] { workerLoop(static_cast<std::size_t>(i)); });
+  m_workers.resize(workers);
+  m_taken.assign(workers, 0);
+  m_done.assign(workers, 0);
+  m_alive.assign(workers, false);
+  for (std::size_t i = 0; i < workers; ++i) startWorker(i);
 }
 
 EncoderPool::~EncoderPool() {
@@ -27,79 +43,131 @@ EncoderPool::~EncoderPool() {
     m_stop = true;
   }
   m_cv.notify_all();
-  for (auto& t : m_workers) t.join();
+  for (auto& w : m_workers) w.join();  // before the members they use go
+}
+
+// Caller's thread. A worker that cannot be started stays out of jobs (the caller and the
+// others do its share) and is tried again before the next one.
+void EncoderPool::startWorker(std::size_t index) {
+  m_workers[index].join();
+  {
+    std::lock_guard lock(m_mutex);
+    m_alive[index] = true;
+    m_taken[index] = m_done[index] = m_generation;  // nothing owed from before
+  }
+  try {
+    m_workers[index] = base::Worker("encode-" + std::to_string(index + 1), [this, index] { workerLoop(index); },
+                                    [this, index](const std::string& what) { workerFailed(index, what); });
+  } catch (const std::system_error&) {
+    std::lock_guard lock(m_mutex);
+    m_alive[index] = false;
+  }
 }
 
 void EncoderPool::work(Job& job, TileEncoder& encoder) {
-  const std::size_t n = job.dirty->size();
-  const int tile = job.settings.tileSizePx;
   std::string error;
-  for (std::size_t i; (i = job.next.fetch_add(1)) < n;) {
-    std::uint32_t index = (*job.dirty)[i];
-    int tx = static_cast<int>(index % static_cast<std::uint32_t>(job.tilesX));
-    int ty = static_cast<int>(index / static_cast<std::uint32_t>(job.tilesX));
-    try {
-      if (!encoder.encode(*job.frame, tx, ty, tile, job.settings, (*job.out)[i], error)) {
-        std::lock_guard lock(job.errorMutex);
-        if (job.error.empty()) job.error = error;
-      }
-    } catch (const std::exception& e) {  // e.g. allocation failure: carried to the caller
-      std::lock_guard lock(job.errorMutex);
-      if (job.error.empty()) job.error = e.what();
-    }
+  for (std::size_t i; (i = job.next.fetch_add(1)) < job.count;) {
+    error.clear();
+    if (!(*job.fn)(i, encoder, error)) job.fail(error);
   }
 }
 
 void EncoderPool::workerLoop(std::size_t index) {
-  std::uint64_t seen = 0;
   while (true) {
     Job* job;
     {
       std::unique_lock lock(m_mutex);
-      m_cv.wait(lock, [&] { return m_stop || m_generation != seen; });
+      m_cv.wait(lock, [&] { return m_stop || m_generation != m_taken[index]; });
       if (m_stop) return;
-      seen = m_generation;
+      m_taken[index] = m_generation;
       job = m_job;
     }
-    work(*job, *m_encoders[index]);
+    work(*job, *m_encoders[index + 1]);  // a throw ends this thread: workerFailed()
     {
       std::lock_guard lock(m_mutex);
+      m_done[index] = m_taken[index];
       --m_pending;
     }
     m_doneCv.notify_one();
   }
 }
 
-bool EncoderPool::encode(const Frame& frame, const std::vector<std::uint32_t>& dirty, int tilesX,
-                         const CaptureSettings& settings, std::vector<base::EncodedTile>& out, std::string& error) {
-  out.assign(dirty.size(), {});
-  if (dirty.empty()) return true;
-  Job job;
-  job.frame = &frame;
-  job.dirty = &dirty;
-  job.tilesX = tilesX;
-  job.settings = settings;
-  job.out = &out;
-  // Small frames are not worth waking anyone for.
-  const bool share = !m_workers.empty() && dirty.size() >= 4;
-  if (share) {
+// On the worker's thread, after its loop unwound. If it owed the current job its share, the
+// job fails (the caller must not wait for it); the caller starts it again before the next.
+void EncoderPool::workerFailed(std::size_t index, const std::string& what) {
+  HLOG_ERROR(kTag, "encoder thread %zu stopped: %s", index + 1, what.c_str());
+  {
+    std::lock_guard lock(m_mutex);
+    m_alive[index] = false;
+    if (m_job && m_done[index] != m_generation) {
+      m_job->fail("an encoder thread stopped: " + what);
+      m_done[index] = m_generation;
+      --m_pending;
+    }
+  }
+  m_doneCv.notify_one();
+}
+
+bool EncoderPool::forEach(std::size_t count, const ItemFn& fn, std::string& error) {
+  error.clear();
+  if (count == 0) return true;
+  for (std::size_t i = 0; i < m_workers.size(); ++i) {
+    bool stopped;
     {
       std::lock_guard lock(m_mutex);
-      m_job = &job;
-      m_pending = m_workers.size();  // every worker takes part in every job, even if late
-      ++m_generation;
+      stopped = !m_alive[i];
     }
-    m_cv.notify_all();
+    if (stopped) {
+      startWorker(i);
+      ++m_restarted;
+    }
   }
-  work(job, *m_encoders[0]);
-  if (share) {
-    // Every worker must be done with the job before `job` goes out of scope.
+  Job job;
+  job.count = count;
+  job.fn = &fn;
+  bool shared = false;
+  if (!m_workers.empty() && count >= kMinItemsToShare) {
+    std::lock_guard lock(m_mutex);
+    m_pending = 0;
+    for (bool alive : m_alive) m_pending += alive ? 1 : 0;
+    if (m_pending > 0) {
+      m_job = &job;
+      ++m_generation;  // every live worker takes part in every job, even if late
+      shared = true;
+    }
+  }
+  if (shared) m_cv.notify_all();
+  try {
+    work(job, *m_encoders[0]);
+  } catch (const std::exception& e) {
+    job.fail(e.what());
+  } catch (...) {
+    job.fail("an exception that is not a std::exception");
+  }
+  if (shared) {
+    // Every worker is done with the job (or stopped and said so) before `job` goes out of
+    // scope; a worker that throws counts itself out in workerFailed().
     std::unique_lock lock(m_mutex);
     m_doneCv.wait(lock, [&] { return m_pending == 0; });
     m_job = nullptr;
   }
   error = job.error;
   return error.empty();
+}
+
+bool EncoderPool::encode(const Frame& frame, const std::vector<std::uint32_t>& dirty, int tilesX,
+                         const CaptureSettings& settings, std::vector<base::EncodedTile>& out, std::string& error) {
+  out.assign(dirty.size(), {});
+  const int tile = settings.tileSizePx;
+  const auto columns = static_cast<std::uint32_t>(tilesX);
+  return forEach(
+      dirty.size(),
+      [&](std::size_t i, TileEncoder& encoder, std::string& why) {
+        const std::uint32_t index = dirty[i];
+        return encoder.encode(frame, static_cast<int>(index % columns), static_cast<int>(index / columns), tile, settings,
+                              out[i], why);
+      },
+      error);
 }
 
 }  // namespace huddle::capture

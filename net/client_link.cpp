@@ -1,6 +1,7 @@
 #include "net/client_link.h"
 
 #include <chrono>
+#include <thread>
 
 #include "net/base/clock.h"
 #include "net/base/log.h"
@@ -14,13 +15,14 @@ constexpr int kQuickPings = 8;
 constexpr std::int64_t kQuickPingIntervalUs = 150'000;
 }  // namespace
 
-ClientLink::ClientLink(wire::PayloadLimitFn limit, wire::PortKind port) : m_protocol(limit, port, *this) {}
+ClientLink::ClientLink(wire::PayloadLimitFn limit, wire::PortKind port)
+    : m_threadName(port == wire::PortKind::Chat ? "chat-link" : "screen-link"), m_protocol(limit, port, *this) {}
 
 ClientLink::~ClientLink() { stopLink(); }
 
 void ClientLink::stopLink() {
   m_stop = true;
-  if (m_thread.joinable()) m_thread.join();
+  m_thread.join();
 }
 
 void ClientLink::startLink(ClientLinkSettings settings, std::string name, std::uint64_t token) {
@@ -31,7 +33,29 @@ void ClientLink::startLink(ClientLinkSettings settings, std::string name, std::u
   id.password = m_settings.password;
   id.where = where();
   m_protocol.setIdentity(std::move(id));
-  m_thread = std::thread([this] { run(); });
+  m_thread = base::Worker(m_threadName, [this] { run(); }, [this](const std::string& what) { runFailed(what); });
+}
+
+void ClientLink::runFailed(const std::string& what) {
+  HLOG_ERROR(kTag, "%s: %s thread stopped: %s", where().c_str(), m_threadName, what.c_str());
+  if (m_connStarted) {
+    // The reader reports the end (Reason::Internal) as for any other close.
+    m_conn->close(wire::Reason::Internal, "link: " + what);
+    m_conn->join();
+  } else {
+    LinkEnd end;
+    end.text = "Failed to connect to " + where() + ": internal error (" + what + ").";
+    end.neverJoined = true;
+    end.reason = wire::Reason::Internal;
+    endOnce(end);
+  }
+  m_finished = true;
+}
+
+void ClientLink::endOnce(const LinkEnd& end) {
+  if (m_endReported.exchange(true)) return;
+  onEnded(end);
+  wake();
 }
 
 void ClientLink::wake() const {
@@ -52,8 +76,7 @@ void ClientLink::run() {
     end.text = cr.socket ? "Cancelled." : cr.error;
     end.neverJoined = true;
     end.reason = wire::Reason::IoError;
-    onEnded(end);
-    wake();
+    endOnce(end);
     m_finished = true;
     return;
   }
@@ -70,20 +93,19 @@ void ClientLink::run() {
       end.text = "Failed to connect to " + where() + ": " + error;
       end.neverJoined = true;
       end.reason = wire::Reason::Tls;
-      onEnded(end);
-      wake();
+      endOnce(end);
       m_finished = true;
       return;
     }
     m_conn->setTls(std::move(tls));
   }
-  if (!m_conn->start(this)) {
+  m_connStarted = m_conn->start(this);
+  if (!m_connStarted) {
     LinkEnd end;
     end.text = "Failed to connect to " + where() + ": cannot start threads";
     end.neverJoined = true;
     end.reason = wire::Reason::Resource;
-    onEnded(end);
-    wake();
+    endOnce(end);
     m_finished = true;
     return;
   }
@@ -184,8 +206,7 @@ void ClientLink::onClosed(wire::Reason reason, const std::string& detail) {
                    (reason == wire::Reason::IoEof || reason == wire::Reason::IoError);
   }
   HLOG_INFO(kTag, "disconnected: %s (%s)", end.text.c_str(), wire::reasonName(reason));
-  onEnded(end);
-  wake();
+  endOnce(end);
 }
 
 }  // namespace huddle::net

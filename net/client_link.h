@@ -3,7 +3,11 @@
 // host clock offset), notice a silent host, leave politely, and say in plain words why the
 // connection ended. The per-frame logic is the socket-free ClientProtocol; this class is
 // its socket, threads and timers. ChatClient and ScreenClient add their port's messages on top.
-// Thread: public methods from the owner; hooks run on the connection's reader thread.
+// The link's own thread ("chat-link", "screen-link") connects and keeps time; if it throws,
+// the connection closes with Reason::Internal, the owner hears of it through onEnded() (once,
+// as always) unless that hook was what threw, and failure() says what it was.
+// Thread: public methods from the owner; hooks run on the connection's reader thread (and
+// onEnded() on the link's thread when the connection never started).
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -12,8 +16,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
+#include "net/base/worker.h"
 #include "net/client_protocol.h"
 #include "net/connection.h"
 #include "net/wire/frame_decoder.h"
@@ -49,6 +53,8 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
 
   bool connected() const { return m_protocol.joined(); }
   bool finished() const { return m_finished.load(); }
+  // What the link's thread threw, if it did ("" otherwise); the link has ended then.
+  std::string failure() const { return m_thread.failure(); }
   std::uint32_t participantId() const { return m_protocol.participantId(); }
   std::uint64_t token() const { return m_protocol.token(); }
   // The host's key, once the secure handshake is done (to pin the screen port to it and
@@ -81,6 +87,10 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
 
  private:
   void run();
+  // The link's thread threw: close what is open and make sure the owner hears the end.
+  void runFailed(const std::string& what);
+  // Tells the owner how the link ended (onEnded, then wake), once whatever the path.
+  void endOnce(const LinkEnd& end);
   // Connection::Handler: bytes and events from the socket's reader thread.
   void onReceive(std::span<const std::uint8_t> bytes) override;
   void onClosed(wire::Reason reason, const std::string& detail) override;
@@ -94,12 +104,15 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
   void sendPing();
 
   ClientLinkSettings m_settings;
-  std::thread m_thread;
+  const char* m_threadName;            // "chat-link" or "screen-link"
+  base::Worker m_thread;
   std::unique_ptr<Connection> m_conn;  // set once by run(); used by others only after joining
+  bool m_connStarted = false;          // run() thread only: its reader will report the end
   ClientProtocol m_protocol;           // frames on the reader thread; state read from any
 
   std::atomic<bool> m_stop{false};
   std::atomic<bool> m_finished{false};
+  std::atomic<bool> m_endReported{false};
   std::atomic<std::int64_t> m_lastRecvUs{0};
   int m_pingsSent = 0;  // run() thread only
 

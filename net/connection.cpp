@@ -52,11 +52,25 @@ bool Connection::start(Handler* handler) {
   if (m_options.socketSendBufferBytes > 0) m_socket->setSendBuffer(m_options.socketSendBufferBytes);
   if (m_options.readLimitBytesPerSec > 0) m_socket->setReceiveBuffer(16 * 1024);
   try {
-    m_writer = std::thread([this] { writerLoop(); });
-    m_reader = std::thread([this] { readerLoop(); });
+    // A throw on either thread ends this connection, never the process: the writer's is
+    // turned into a close (the reader then finishes as usual), the reader's into its own end.
+    m_writer = base::Worker("conn-write", [this] { writerLoop(); }, [this](const std::string& what) {
+      HLOG_ERROR(kTag, "%s: writer: %s", m_socket->peerAddress().c_str(), what.c_str());
+      close(wire::Reason::Internal, "writer: " + what);
+    });
+    m_reader = base::Worker(
+        "conn-read",
+        [this] {
+          auto [reason, detail] = readLoop();
+          finishReading(reason, detail);
+        },
+        [this](const std::string& what) {
+          HLOG_ERROR(kTag, "%s: reader: %s", m_socket->peerAddress().c_str(), what.c_str());
+          finishReading(wire::Reason::Internal, "reader: " + what);
+        });
   } catch (const std::system_error&) {
     close(wire::Reason::Resource, "cannot start connection threads");
-    if (m_writer.joinable()) m_writer.join();
+    m_writer.join();
     m_finished = true;
     return false;
   }
@@ -139,11 +153,11 @@ std::size_t Connection::queuedBytes() const {
 }
 
 void Connection::join() {
-  if (m_reader.joinable()) m_reader.join();
-  if (m_writer.joinable()) m_writer.join();
+  m_reader.join();
+  m_writer.join();
 }
 
-void Connection::readerLoop() {
+std::pair<wire::Reason, std::string> Connection::readLoop() {
   std::vector<std::uint8_t> buf(kRecvChunk);
   base::ByteVec plaintext;
   wire::Reason reason = wire::Reason::None;
@@ -153,51 +167,56 @@ void Connection::readerLoop() {
   const int chunk = limit > 0 ? static_cast<int>(std::clamp<std::int64_t>(limit / 50, 512, kRecvChunk)) : kRecvChunk;
   const std::int64_t pacedFromUs = base::monoUs();
   std::uint64_t pacedBytes = 0;
-  try {
-    while (true) {
-      if (limit > 0) {
-        const std::int64_t dueUs = pacedFromUs + static_cast<std::int64_t>(pacedBytes * 1'000'000 / limit);
-        const std::int64_t waitUs = dueUs - base::monoUs();
-        if (waitUs > 0) {
-          std::this_thread::sleep_for(std::chrono::microseconds(std::min<std::int64_t>(waitUs, 100'000)));
-          continue;  // re-checks the close flag at least every 100 ms
-        }
+  while (true) {
+    if (limit > 0) {
+      const std::int64_t dueUs = pacedFromUs + static_cast<std::int64_t>(pacedBytes * 1'000'000 / limit);
+      const std::int64_t waitUs = dueUs - base::monoUs();
+      if (waitUs > 0) {
+        std::this_thread::sleep_for(std::chrono::microseconds(std::min<std::int64_t>(waitUs, 100'000)));
+        continue;  // re-checks the close flag at least every 100 ms
       }
-      {
-        std::lock_guard lock(m_mutex);
-        if (m_hardClose) break;
-      }
-      int ready = m_socket->waitReadable(100);
-      if (ready == 0) continue;
-      if (ready < 0) {
-        reason = wire::Reason::IoError;
-        detail = "wait for data failed";
-        break;
-      }
-      int n = m_socket->recv(buf.data(), chunk);
-      if (n <= 0) {
-        reason = n == 0 ? wire::Reason::IoEof : wire::Reason::IoError;
-        detail = n == 0 ? "peer closed the connection" : "receive failed";
-        break;
-      }
-      m_bytesIn.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
-      pacedBytes += static_cast<std::uint64_t>(n);
-      std::span<const std::uint8_t> received(buf.data(), static_cast<std::size_t>(n));
-      if (m_tls) {
-        plaintext.clear();
-        if (!receiveTls(received, plaintext)) break;
-        received = plaintext;
-      }
-      // After a flush-and-close, input is read only to see the peer's EOF.
-      if (!m_closeRequested.load() && !received.empty()) m_handler->onReceive(received);
     }
-  } catch (const std::exception& e) {
-    reason = wire::Reason::Internal;
-    detail = std::string("reader: ") + e.what();
-    HLOG_ERROR(kTag, "%s: %s", m_socket->peerAddress().c_str(), detail.c_str());
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_hardClose) break;
+    }
+    int ready = m_socket->waitReadable(100);
+    if (ready == 0) continue;
+    if (ready < 0) {
+      reason = wire::Reason::IoError;
+      detail = "wait for data failed";
+      break;
+    }
+    int n = m_socket->recv(buf.data(), chunk);
+    if (n <= 0) {
+      reason = n == 0 ? wire::Reason::IoEof : wire::Reason::IoError;
+      detail = n == 0 ? "peer closed the connection" : "receive failed";
+      break;
+    }
+    m_bytesIn.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+    pacedBytes += static_cast<std::uint64_t>(n);
+    std::span<const std::uint8_t> received(buf.data(), static_cast<std::size_t>(n));
+    if (m_tls) {
+      plaintext.clear();
+      if (!receiveTls(received, plaintext)) break;
+      received = plaintext;
+    }
+    // After a flush-and-close, input is read only to see the peer's EOF.
+    if (!m_closeRequested.load() && !received.empty()) m_handler->onReceive(received);
+  }
+  return {reason, detail};
+}
+
+void Connection::finishReading(wire::Reason reason, const std::string& detail) {
+  if (m_finishing.exchange(true)) {
+    // The first attempt threw part way (the handler has been told, or its onClosed threw):
+    // make sure the writer is told to stop, and let the owner reap the connection.
+    close(wire::Reason::Internal, detail);
+    m_finished = true;
+    return;
   }
   close(reason == wire::Reason::None ? wire::Reason::Shutdown : reason, detail);
-  if (m_writer.joinable()) m_writer.join();
+  m_writer.join();
   wire::Reason finalReason;
   std::string finalDetail;
   {
@@ -209,6 +228,8 @@ void Connection::readerLoop() {
     m_handler->onClosed(finalReason, finalDetail);
   } catch (const std::exception& e) {
     HLOG_ERROR(kTag, "onClosed: %s", e.what());
+  } catch (...) {
+    HLOG_ERROR(kTag, "onClosed: an exception that is not a std::exception");
   }
   m_finished = true;
 }

@@ -3,7 +3,9 @@
 // ever sends. Closing is a flag plus shutdown(2), so neither thread can hang; a watchdog
 // calls checkDeadlines() to cut off a peer that stops reading. With a TlsEngine, the reader
 // decrypts before the Handler sees anything and the writer encrypts what it sends; the
-// engine is used under its own lock, never held across a socket call.
+// engine is used under its own lock, never held across a socket call. Either thread
+// throwing (a Handler's bug, an allocation) closes this connection alone with
+// wire::Reason::Internal and a logged detail; the process and other connections go on.
 // Thread: any thread may call send()/close().
 #pragma once
 #include <atomic>
@@ -14,10 +16,11 @@
 #include <mutex>
 #include <span>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
 #include "net/base/bytes.h"
+#include "net/base/worker.h"
 #include "net/socket.h"
 #include "net/tls_engine.h"
 #include "net/wire/reason.h"
@@ -29,11 +32,13 @@ class Connection {
   // Called on the reader thread only; never while the connection holds a lock.
   struct Handler {
     virtual ~Handler() = default;
+    // A throw from here closes the connection (Reason::Internal, "reader: ...").
     virtual void onReceive(std::span<const std::uint8_t> bytes) = 0;
-    // Called once, after both threads stopped using the socket.
+    // Called once, after both threads stopped using the socket (a throw is only logged).
     virtual void onClosed(wire::Reason reason, const std::string& detail) = 0;
     // Called on the writer thread when everything queued has gone to the kernel: the
-    // moment a pull-based sender may build the next update.
+    // moment a pull-based sender may build the next update. A throw closes the connection
+    // (Reason::Internal, "writer: ...").
     virtual void onDrained() {}
     // Called on the reader thread when the TLS handshake completed (frames queued before
     // it are sent from now on).
@@ -62,7 +67,7 @@ class Connection {
   bool peerKey(Fingerprint& out) const;
   // The TLS exporter for `label` once the handshake is done; false before, or without TLS.
   bool exportKeyingMaterial(const std::string& label, std::span<std::uint8_t> out) const;
-  // Starts the reader and writer; `handler` must outlive join().
+  // Starts the reader ("conn-read") and writer ("conn-write"); `handler` must outlive join().
   bool start(Handler* handler);
   // Queues a whole frame; false if closing or over the queue cap (the latter closes with
   // SlowConsumer: a peer that lets its queue fill is not keeping up).
@@ -90,7 +95,11 @@ class Connection {
   std::size_t queuedBytes() const;
 
  private:
-  void readerLoop();
+  // Reads until the connection ends; returns why (the reason, if nothing else set one).
+  std::pair<wire::Reason, std::string> readLoop();
+  // The reader's last steps, also after a throw: close, wait for the writer, tell the
+  // handler, mark finished. Runs once.
+  void finishReading(wire::Reason reason, const std::string& detail);
   void writerLoop();
   // Feeds received ciphertext to TLS; false if the session failed (the connection closes).
   bool receiveTls(std::span<const std::uint8_t> ciphertext, base::ByteVec& plaintext);
@@ -102,7 +111,8 @@ class Connection {
   std::unique_ptr<TcpSocket> m_socket;
   Options m_options;
   Handler* m_handler = nullptr;
-  std::thread m_reader, m_writer;
+  base::Worker m_reader, m_writer;
+  std::atomic<bool> m_finishing{false};  // finishReading() has begun
 
   mutable std::mutex m_mutex;  // guards the queue and the close state below
   std::condition_variable m_cv;

@@ -21,7 +21,7 @@ struct GuardLimits {
   std::int64_t heartbeatTimeoutUs = wire::kHeartbeatTimeoutUs;
   double floodMessagesPerSec = wire::kFloodMessagesPerSec;
   std::int64_t heartbeatIntervalUs = wire::kHeartbeatIntervalUs;  // ping a quiet peer this often
-  // Not-yet-admitted connections (SECURITY.md s.5.8): see pendingVerdict().
+  // Not-yet-admitted connections (docs/SECURITY.md s.7.1): see pendingVerdict().
   std::size_t maxPending = wire::kMaxPendingConnections;
   std::size_t maxPendingPerAddress = wire::kMaxPendingPerAddress;
   std::int64_t pendingGraceUs = wire::kPendingGraceUs;
@@ -97,8 +97,8 @@ class PeerGuard {
   std::uint32_t m_framesInWindow = 0;
 };
 
-// What to do with a connection that just arrived, given those not yet admitted (SECURITY.md
-// s.5.8): a slowloris that opens connections and never finishes its handshake must not keep
+// What to do with a connection that just arrived, given those not yet admitted (docs/SECURITY.md
+// s.7.1): a slowloris that opens connections and never finishes its handshake must not keep
 // honest people out. One address may hold maxPendingPerAddress; beyond that its newcomers
 // are refused. With the whole set full, room is made by evicting, in this order: the oldest
 // stalled member (pending for over pendingGraceUs, while an honest handshake takes

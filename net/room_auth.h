@@ -1,4 +1,4 @@
-// Room passwords that never cross the wire (SECURITY.md s.5.4): the host keeps
+// Room passwords that never cross the wire (docs/SECURITY.md s.5): the host keeps
 // K = Argon2id(password, salt); a client derives the same K from the challenge's salt and
 // proves it knows K with HMAC-SHA256(K, "huddle-auth-v1" | E | name), where E is the TLS
 // session's exporter. A proof is bound to its TLS session, so it can neither be replayed

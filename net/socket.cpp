@@ -3,14 +3,16 @@
 #include <SDL2/SDL_net.h>
 #include <arpa/inet.h>
 #include <cerrno>
-#include <condition_variable>
+#include <chrono>
 #include <csignal>
 #include <cstring>
-#include <future>
+#include <fcntl.h>
 #include <ifaddrs.h>
-#include <netdb.h>
 #include <mutex>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
@@ -85,6 +87,17 @@ int sdlnetFd(_TCPsocket* sock) {
 
 // [SECTION] TcpSocket
 
+namespace {
+// A second line of defence behind the watchdog: a send that makes no progress for 10 s
+// returns instead of blocking forever.
+void setSendTimeoutAndKeepalive(int fd) {
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+}
+}  // namespace
+
 TcpSocket::TcpSocket(_TCPsocket* sock) : m_sock(sock), m_set(SDLNet_AllocSocketSet(1)), m_fd(sdlnetFd(sock)) {
   if (m_set) SDLNet_TCP_AddSocket(m_set, m_sock);
   if (IPaddress* peer = SDLNet_TCP_GetPeerAddress(m_sock)) {
@@ -95,30 +108,64 @@ TcpSocket::TcpSocket(_TCPsocket* sock) : m_sock(sock), m_set(SDLNet_AllocSocketS
     HLOG_WARN(kTag, "cannot reach the descriptor of %s: falling back to timeouts", m_peer.c_str());
     return;
   }
-  // A second line of defence behind the watchdog: a send that makes no progress for 10 s
-  // returns instead of blocking forever.
-  timeval tv{10, 0};
-  setsockopt(m_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  setSendTimeoutAndKeepalive(m_fd);
+}
+
+TcpSocket::TcpSocket(int connectedFd) : m_fd(connectedFd) {
+  sockaddr_in sa{};
+  socklen_t len = sizeof sa;
+  if (getpeername(m_fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0) {
+    m_peerIp = ntohl(sa.sin_addr.s_addr);
+    m_peer = formatAddress(m_peerIp, ntohs(sa.sin_port));
+  }
+  // What SDL_net does for the sockets it opens: small frames go out at once.
   int on = 1;
-  setsockopt(m_fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+  setSendTimeoutAndKeepalive(m_fd);
 }
 
 TcpSocket::~TcpSocket() {
   if (m_set) SDLNet_FreeSocketSet(m_set);
   if (m_sock) SDLNet_TCP_Close(m_sock);
+  else if (m_fd >= 0) ::close(m_fd);
 }
 
 int TcpSocket::waitReadable(int timeoutMs) {
+  if (!m_sock) {
+    // Our own socket: poll(), which (unlike select()) has no descriptor ceiling.
+    pollfd p{m_fd, POLLIN, 0};
+    int n = ::poll(&p, 1, timeoutMs);
+    if (n < 0) return errno == EINTR ? 0 : -1;
+    return n > 0 ? 1 : 0;  // POLLHUP/POLLERR count as ready: recv() then reports them
+  }
   if (!m_set) return -1;
   int n = SDLNet_CheckSockets(m_set, static_cast<Uint32>(timeoutMs));
   if (n < 0) return errno == EINTR ? 0 : -1;
   return n > 0 ? 1 : 0;
 }
 
-int TcpSocket::recv(void* buf, int maxBytes) { return SDLNet_TCP_Recv(m_sock, buf, maxBytes); }
+int TcpSocket::recv(void* buf, int maxBytes) {
+  if (m_sock) return SDLNet_TCP_Recv(m_sock, buf, maxBytes);
+  ssize_t n;
+  do {
+    n = ::recv(m_fd, buf, static_cast<std::size_t>(maxBytes), 0);
+  } while (n < 0 && errno == EINTR);
+  return static_cast<int>(n);
+}
 
 bool TcpSocket::sendAll(const void* data, std::size_t size) {
   const auto* p = static_cast<const std::uint8_t*>(data);
+  if (!m_sock) {
+    // As SDLNet_TCP_Send: on until everything is sent or send() fails (SO_SNDTIMEO included).
+    while (size > 0) {
+      ssize_t sent = ::send(m_fd, p, size, MSG_NOSIGNAL);
+      if (sent < 0 && errno == EINTR) continue;
+      if (sent <= 0) return false;
+      p += sent;
+      size -= static_cast<std::size_t>(sent);
+    }
+    return true;
+  }
   while (size > 0) {
     int chunk = static_cast<int>(std::min<std::size_t>(size, 1 << 30));
     int sent = SDLNet_TCP_Send(m_sock, p, chunk);
@@ -218,77 +265,73 @@ std::string connectErrorText(int err) {
     default: return err ? std::strerror(err) : "could not connect";
   }
 }
-
-// State shared by the caller and the connect thread; whoever finishes last frees it.
-struct ConnectAttempt {
-  std::mutex mutex;
-  bool abandoned = false;
-  bool done = false;
-  ConnectResult result;
-  std::condition_variable cv;
-};
 }  // namespace
 
 // getaddrinfo, not SDLNet_ResolveHost: SDL_net resolves with gethostbyname, which is not
-// safe on several threads at once (connects run on their own threads).
-static bool resolveIpv4(const std::string& host, std::uint16_t port, IPaddress& out) {
+// safe on several threads at once (several clients may connect at the same moment).
+static bool resolveIpv4(const std::string& host, std::uint16_t port, sockaddr_in& out) {
   addrinfo hints{};
   hints.ai_family = AF_INET;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
   if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || !found) return false;
-  const auto* sin = reinterpret_cast<const sockaddr_in*>(found->ai_addr);
-  out.host = sin->sin_addr.s_addr;  // both in network byte order
-  out.port = htons(port);
+  out = *reinterpret_cast<const sockaddr_in*>(found->ai_addr);
+  out.sin_port = htons(port);
   freeaddrinfo(found);
   return true;
 }
 
+// SDLNet_TCP_Open connects with a blocking connect() that cannot be given a deadline or
+// interrupted (about 2 minutes to an address that does not answer), and SDL_net cannot
+// adopt a descriptor made elsewhere. So a client socket is ours from the start: connect()
+// non-blocking, poll() in short steps for the deadline and `cancel`, then back to blocking
+// for the reader and writer, with the options SDL_net would have set (TcpSocket(int)).
 ConnectResult connectTcp(const std::string& host, std::uint16_t port, int timeoutMs,
                          const std::atomic<bool>* cancel) {
-  std::string where = host + ":" + std::to_string(port);
+  const std::string where = host + ":" + std::to_string(port);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
   ConnectResult fail;
+  auto failed = [&](const std::string& why) {
+    fail.error = "Failed to connect to " + where + ": " + why;
+    return std::move(fail);
+  };
   std::string initError;
-  if (!initNetwork(initError)) {
-    fail.error = "Failed to connect to " + where + ": " + initError;
-    return fail;
-  }
-  auto attempt = std::make_shared<ConnectAttempt>();
-  try {
-    std::thread([attempt, host, port, where] {
-      ConnectResult r;
-      IPaddress addr{};
-      if (!resolveIpv4(host, port, addr)) {
-        r.error = "Failed to connect to " + where + ": unknown host";
-      } else {
-        errno = 0;
-        _TCPsocket* s = SDLNet_TCP_Open(&addr);
-        int err = errno;
-        if (s) r.socket = std::make_unique<TcpSocket>(s);
-        else r.error = "Failed to connect to " + where + ": " + connectErrorText(err);
-      }
-      std::lock_guard lock(attempt->mutex);
-      attempt->done = true;
-      if (!attempt->abandoned) attempt->result = std::move(r);  // else r's socket closes here
-      attempt->cv.notify_all();
-    }).detach();
-  } catch (const std::system_error& e) {
-    fail.error = "Failed to connect to " + where + ": cannot start a thread";
-    return fail;
-  }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-  std::unique_lock lock(attempt->mutex);
-  while (!attempt->done) {
-    bool cancelled = cancel && cancel->load();
-    if (cancelled || std::chrono::steady_clock::now() >= deadline) {
-      attempt->abandoned = true;
-      fail.error = "Failed to connect to " + where + ": " +
-                   (cancelled ? std::string("cancelled") : "timed out after " + std::to_string(timeoutMs / 1000) + " s");
-      return fail;
+  if (!initNetwork(initError)) return failed(initError);
+  sockaddr_in addr{};
+  if (!resolveIpv4(host, port, addr)) return failed("unknown host");
+  const std::string timedOut = "timed out after " + std::to_string(timeoutMs / 1000) + " s";
+  if (cancel && cancel->load()) return failed("cancelled");
+  if (std::chrono::steady_clock::now() >= deadline) return failed(timedOut);
+
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return failed(connectErrorText(errno));
+  auto closeAndFail = [&](const std::string& why) {
+    ::close(fd);
+    return failed(why);
+  };
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+    if (errno != EINPROGRESS && errno != EINTR) return closeAndFail(connectErrorText(errno));
+    while (true) {
+      if (cancel && cancel->load()) return closeAndFail("cancelled");
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return closeAndFail(timedOut);
+      pollfd p{fd, POLLOUT, 0};
+      const int n = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 50)));
+      if (n < 0 && errno != EINTR) return closeAndFail(connectErrorText(errno));
+      if (n > 0) break;
     }
-    attempt->cv.wait_for(lock, std::chrono::milliseconds(50));
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err != 0) return closeAndFail(connectErrorText(err));
   }
-  return std::move(attempt->result);
+  // The reader and writer threads use blocking calls (bounded by poll, SO_SNDTIMEO and the
+  // watchdog's shutdown()).
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) return closeAndFail(connectErrorText(errno));
+  ConnectResult ok;
+  ok.socket = std::make_unique<TcpSocket>(fd);
+  return ok;
 }
 
 std::vector<std::string> localIpv4Addresses() {

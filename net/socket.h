@@ -1,7 +1,8 @@
-// TCP sockets over SDL_net 2.2, with the workarounds its gaps need (see SECURITY.md s.4):
-// the hidden fd recovered and self-checked, the listen backlog raised, SIGPIPE ignored, the
-// fd limit capped under select()'s FD_SETSIZE, and connect() run on a thread that can be
-// abandoned. Thread: a TcpSocket is used by one reader and one writer thread at most.
+// TCP sockets over SDL_net 2.2, with the workarounds its gaps need (see docs/SECURITY.md
+// s.6): the hidden fd recovered and self-checked, the listen backlog raised, SIGPIPE ignored,
+// the fd limit capped under select()'s FD_SETSIZE; outgoing connects are our own non-blocking
+// connect() with a deadline (SDL_net's blocks for minutes), so no thread is involved.
+// Thread: a TcpSocket is used by one reader and one writer thread at most.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -23,7 +24,10 @@ int sdlnetFd(_TCPsocket* sock);
 
 class TcpSocket {
  public:
+  // An SDL_net socket (accepted by a TcpListener).
   explicit TcpSocket(_TCPsocket* sock);
+  // A connected blocking descriptor of our own (connectTcp): the same calls, on the fd.
+  explicit TcpSocket(int connectedFd);
   ~TcpSocket();
   TcpSocket(const TcpSocket&) = delete;
   TcpSocket& operator=(const TcpSocket&) = delete;
@@ -46,9 +50,9 @@ class TcpSocket {
   std::uint32_t peerIpv4() const { return m_peerIp; }
 
  private:
-  _TCPsocket* m_sock;
-  _SDLNet_SocketSet* m_set;
-  int m_fd;
+  _TCPsocket* m_sock = nullptr;         // null for a socket of our own
+  _SDLNet_SocketSet* m_set = nullptr;
+  int m_fd = -1;
   std::string m_peer;
   std::uint32_t m_peerIp = 0;  // host byte order
 };
@@ -74,9 +78,10 @@ struct ConnectResult {
   std::string error;  // "Failed to connect to 10.0.0.5:9999: connection refused"
 };
 
-// Resolves and connects on a worker thread; gives up after timeoutMs without blocking the
-// caller longer (the abandoned attempt cleans up after itself).
-// `cancel`, if given, is polled: setting it abandons the attempt early.
+// Resolves and connects on the caller's thread with a non-blocking connect(), polled until
+// it completes, timeoutMs pass, or `cancel` (if given, checked every 50 ms) is set; nothing
+// outlives the call. A name is resolved first by the system resolver, which the deadline and
+// `cancel` cannot cut short (its own timeouts bound it); an address needs no resolving.
 ConnectResult connectTcp(const std::string& host, std::uint16_t port, int timeoutMs,
                          const std::atomic<bool>* cancel = nullptr);
 

@@ -1,6 +1,7 @@
 #include "net/tcp_server.h"
 
 #include <chrono>
+#include <thread>
 
 #include "net/base/clock.h"
 #include "net/base/log.h"
@@ -47,10 +48,40 @@ TcpServer::~TcpServer() { stop(0); }
 
 bool TcpServer::start(std::uint16_t port, std::string& error) {
   if (!m_listener.open(port, m_options.backlog, error)) return false;
-  m_acceptThread = std::thread([this] { acceptLoop(); });
-  m_watchdogThread = std::thread([this] { watchdogLoop(); });
+  try {
+    m_accept = base::Worker(m_options.name + "-accept", [this] { acceptLoop(); }, [this](const std::string& what) {
+      m_listener.close();  // newcomers are refused at once instead of waiting in the backlog
+      failed("accept: " + what);
+    });
+    m_watchdog = base::Worker(m_options.name + "-watch", [this] { watchdogLoop(); }, [this](const std::string& what) {
+      // Without the watchdog no deadline holds: take no one new (those in are closed by stop()).
+      m_stopAccept = true;
+      failed("watchdog: " + what);
+    });
+  } catch (const std::system_error& e) {
+    error = std::string("cannot start the server's threads: ") + e.what();
+    m_stopAccept = true;
+    m_accept.join();
+    m_listener.close();
+    return false;
+  }
   HLOG_INFO(kTag, "%s: listening on port %u", m_options.name.c_str(), m_listener.port());
   return true;
+}
+
+// On the failing thread, after its loop has unwound.
+void TcpServer::failed(const std::string& what) {
+  HLOG_ERROR(kTag, "%s: takes no new connections after a throw (%s)", m_options.name.c_str(), what.c_str());
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_failure.empty()) m_failure = what;
+  }
+  if (m_options.onFailure) m_options.onFailure(what);
+}
+
+std::string TcpServer::failure() const {
+  std::lock_guard lock(m_mutex);
+  return m_failure;
 }
 
 void TcpServer::acceptLoop() {
@@ -86,6 +117,7 @@ void TcpServer::acceptLoop() {
       m_hub.detach(peer->m_id, wire::Reason::Resource, "cannot start connection threads");
     }
   }
+  m_listener.close();  // stopped (by stop() or a failed watchdog): refuse, do not queue
 }
 
 void TcpServer::watchdogLoop() {
@@ -127,14 +159,14 @@ std::size_t TcpServer::connectionCount() const {
 
 void TcpServer::stop(int graceMs) {
   m_stopAccept = true;
-  if (m_acceptThread.joinable()) m_acceptThread.join();
+  m_accept.join();
   m_listener.close();
   // Let connections flush their goodbyes while the watchdog keeps enforcing deadlines.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(graceMs);
   while (connectionCount() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   m_stopWatchdog = true;
-  if (m_watchdogThread.joinable()) m_watchdogThread.join();
+  m_watchdog.join();
   {
     std::lock_guard lock(m_mutex);
     for (auto& p : m_peers) p->m_conn.close(wire::Reason::Shutdown, "server stopped");

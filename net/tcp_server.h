@@ -1,17 +1,20 @@
 // Listens on one port and runs a ServerHub over every accepted connection: an accept
-// thread, one Connection (reader + writer) per peer, and a watchdog that ticks the hub,
-// enforces send deadlines and reaps finished connections.
+// thread ("<name>-accept"), one Connection (reader + writer) per peer, and a watchdog
+// ("<name>-watch") that ticks the hub, enforces send deadlines and reaps finished
+// connections. A throw on the accept or watchdog thread is logged, kept in failure() and told
+// to Options::onFailure; the server then takes no one new (connections already in go on).
 // Thread: start()/stop() from the owner; everything else runs on the server's threads.
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "net/base/log_throttle.h"
+#include "net/base/worker.h"
 #include "net/connection.h"
 #include "net/peer_link.h"
 #include "net/socket.h"
@@ -28,6 +31,8 @@ class TcpServer {
     std::string name = "server";       // for logs: "chat", "screen"
     // With an identity every connection is TLS 1.3 presenting it; without, plaintext.
     std::shared_ptr<const HostIdentity> identity;
+    // Told (on the failing thread) what the accept or watchdog thread threw.
+    std::function<void(const std::string& what)> onFailure;
   };
 
   TcpServer(ServerHub& hub, Options options);
@@ -40,20 +45,25 @@ class TcpServer {
   void stop(int graceMs);
   std::uint16_t port() const { return m_listener.port(); }
   std::size_t connectionCount() const;
+  // Why the accept or watchdog thread stopped on its own ("accept: ...", "watchdog: ...");
+  // empty while both run as they should.
+  std::string failure() const;
 
  private:
   struct Peer;
   void acceptLoop();
   void watchdogLoop();
   void reap(bool all);
+  void failed(const std::string& what);
 
   ServerHub& m_hub;
   Options m_options;
   TcpListener m_listener;
-  std::thread m_acceptThread, m_watchdogThread;
+  base::Worker m_accept, m_watchdog;
   std::atomic<bool> m_stopAccept{false}, m_stopWatchdog{false};
-  mutable std::mutex m_mutex;
+  mutable std::mutex m_mutex;  // guards m_peers and m_failure
   std::vector<std::shared_ptr<Peer>> m_peers;
+  std::string m_failure;
   base::LogThrottle m_logThrottle;  // refusals at accept, per address
 };
 

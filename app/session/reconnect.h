@@ -1,4 +1,4 @@
-// When a client tries again after losing its host (SECURITY.md s.5.6): only a connection
+// When a client tries again after losing its host (docs/SECURITY.md s.9): only a connection
 // that was lost, never one the host ended, refused or that failed its key or password
 // check; after 0.25, 0.5, 1, 2, 2, ... s, each stretched or shrunk by up to 20% so that many
 // clients dropped at once do not all come back in the same instant.

@@ -1,6 +1,6 @@
 // Who is who: the host's long-lived identity on disk, the hosts a client has met
 // (known_hosts), and invite links that carry a host's key code so joining has no
-// trust-on-first-use gap. See ../shared/SECURITY.md s.5.3.
+// trust-on-first-use gap. See docs/SECURITY.md s.4.
 // Thread: plain functions and data; callers serialise access to one KnownHosts.
 #pragma once
 #include <cstdint>

@@ -1,4 +1,4 @@
-// Keeps a flood of bad connections from flooding the log (SECURITY.md s.5.7): at most
+// Keeps a flood of bad connections from flooding the log (docs/SECURITY.md s.8.3): at most
 // `perSecond` lines a second for one key (an address, what happened and its code), and the
 // next line let through says how many were held back. Memory is bounded: past `maxKeys` the
 // table starts over. Thread: any (internal lock).

@@ -26,8 +26,19 @@ Worker::Worker(std::string name, std::function<void()> body, FailureHandler onFa
       std::lock_guard lock(shared->mutex);
       shared->failure = what;
     }
-    if (onFailure) onFailure(what);
-    else HLOG_ERROR("base/worker", "thread %s stopped: %s", name.c_str(), what.c_str());
+    if (!onFailure) {
+      HLOG_ERROR("base/worker", "thread %s stopped: %s", name.c_str(), what.c_str());
+      return;
+    }
+    // The handler is the owner's code on this thread: if it throws as well, the process
+    // still goes on (std::thread would end it).
+    try {
+      onFailure(what);
+    } catch (const std::exception& e) {
+      HLOG_ERROR("base/worker", "thread %s stopped: %s; its owner's handler threw: %s", name.c_str(), what.c_str(), e.what());
+    } catch (...) {
+      HLOG_ERROR("base/worker", "thread %s stopped: %s; its owner's handler threw", name.c_str(), what.c_str());
+    }
   });
 }
 

@@ -15,7 +15,8 @@ namespace huddle::base {
 class Worker {
  public:
   // Called on the worker's own thread with what the body threw, as text. A worker without
-  // a handler logs it as an error; either way the thread ends and the process goes on.
+  // a handler logs it as an error; either way the thread ends and the process goes on (a
+  // handler that throws too is logged).
   using FailureHandler = std::function<void(const std::string& what)>;
 
   Worker() = default;

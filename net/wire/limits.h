@@ -29,7 +29,7 @@ inline constexpr std::size_t kMaxParticipants = 64;    // hard cap per session
 // Deadlines: connect to Welcome (TLS, Hello, password proof), and a frame begun but not finished.
 inline constexpr std::int64_t kHandshakeTimeoutUs = 10'000'000;
 inline constexpr std::int64_t kPartialFrameTimeoutUs = 5'000'000;
-// Liveness (SECURITY.md s.5.6): ping after 2 s of quiet; a peer silent for 6 s is gone.
+// Liveness (docs/SECURITY.md s.7.3): ping after 2 s of quiet; a peer silent for 6 s is gone.
 inline constexpr std::int64_t kHeartbeatIntervalUs = 2'000'000;
 inline constexpr std::int64_t kHeartbeatTimeoutUs = 6'000'000;
 inline constexpr std::size_t kDefaultParticipants = 16; // unless the host asks for more

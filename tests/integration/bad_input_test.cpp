@@ -151,7 +151,7 @@ TEST(BadInput, EveryAbuseClosesOnlyItsConnection) {
   EXPECT_FALSE(b.disconnected);
 }
 
-// Slowloris (SECURITY.md T3f): connections that never say a word, from one address and then
+// Slowloris (docs/SECURITY.md s.7.1): connections that never say a word, from one address and then
 // from many. One address gets only its share; the host keeps a bounded set of unfinished
 // handshakes, refuses newcomers while it is full of young ones from distinct addresses, and
 // evicts the oldest stalled one when an honest client arrives.
@@ -206,7 +206,7 @@ std::size_t entriesIn(const char* dir) {
 }
 }  // namespace
 
-// Churn (SECURITY.md T3i): hundreds of connections that come and go, some mid-handshake,
+// Churn (docs/SECURITY.md s.8.1): hundreds of connections that come and go, some mid-handshake,
 // some just after joining. Afterwards the host holds no more descriptors or threads than
 // before, and still serves.
 TEST(BadInput, ChurnLeavesNoDescriptorsOrThreadsBehind) {

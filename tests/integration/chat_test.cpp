@@ -208,7 +208,7 @@ TEST(ChatErrors, ClientExplainsAVersionMismatchFromTheHost) {
                                   std::to_string(wire::kProtocolVersion) + ".");
 }
 
-// SECURITY.md T8: a participant away while others talk sees, once back, exactly what it
+// docs/SECURITY.md s.9: a participant away while others talk sees, once back, exactly what it
 // missed, in order and once; away for longer than the host's history, it is told so.
 TEST(ChatResume, BackFromAwayExactlyWhatWasMissedOnceAndInOrder) {
   session::HostConfig config = testHostConfig();

@@ -1,4 +1,4 @@
-// A man in the middle on loopback (SECURITY.md s.6.2, T7): a TLS proxy with its own key sits
+// A man in the middle on loopback (docs/SECURITY.md s.4, s.5): a TLS proxy with its own key sits
 // between a client and a real host and relays everything it can decrypt. A client pinned to
 // the host stops in the handshake before saying anything; a client that trusts the proxy
 // gets its password proof relayed and refused (the proof is bound to the client<->proxy TLS

@@ -1,4 +1,4 @@
-// Chat fan-out soak (SECURITY.md s.6.2 T1 at its CI figures): 32 clients over TLS each say
+// Chat fan-out soak (docs/SECURITY.md s.10.2): 32 clients over TLS each say
 // 20 messages a second for 20 s through one host. Nothing may be lost or duplicated, every
 // client must see one and the same order, and each sender's messages in the order sent.
 // Delivery latency is reported as figures (not asserted: the machine is shared).

@@ -71,7 +71,7 @@ inline session::HostConfig testHostConfig() {
   c.chatPort = 0;
   c.screenPort = 0;
   c.hub.maxParticipants = 64;
-  // Every simulated client comes from 127.0.0.1 (SECURITY.md s.6.1): under a sanitizer a
+  // Every simulated client comes from 127.0.0.1 (docs/SECURITY.md s.10.1): under a sanitizer a
   // burst of handshakes can outlast the grace time, which must not refuse them here.
   c.hub.guard.maxPending = c.hub.guard.maxPendingPerAddress = 2 * wire::kMaxPendingConnections;
   c.screenHub.guard.maxPending = c.screenHub.guard.maxPendingPerAddress = 2 * wire::kMaxPendingConnections;

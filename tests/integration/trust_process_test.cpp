@@ -224,7 +224,7 @@ TEST(Reconnect, AClientComesBackByItselfWhenTheHostReturns) {
   EXPECT_EQ(host->wait(10000), 0);
 }
 
-// SECURITY.md T6: the host is killed mid-stream and started again at once (same key, same
+// docs/SECURITY.md s.9: the host is killed mid-stream and started again at once (same key, same
 // password), twice. The chatters, the sharer and the viewers all come back by themselves,
 // the viewers see the shared screen again, and chat flows. Times are printed, not asserted.
 TEST(Reconnect, EveryoneIsBackAfterTheHostIsKilledMidStream) {

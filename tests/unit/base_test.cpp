@@ -136,3 +136,16 @@ TEST(Worker, MoveAssignJoinsTheOldThreadFirst) {
   EXPECT_EQ(done.load(), 11);
   EXPECT_FALSE(w.running());
 }
+
+TEST(Worker, AHandlerThatThrowsToo) {
+  // The owner's handler runs on the worker's thread: its own throw must not end the process.
+  bool handed = false;
+  Worker w("double", [] { throw std::runtime_error("first"); },
+           [&](const std::string&) {
+             handed = true;
+             throw std::runtime_error("second");
+           });
+  w.join();
+  EXPECT_TRUE(handed);
+  EXPECT_EQ(w.failure(), "first");
+}

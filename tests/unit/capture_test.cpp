@@ -1,5 +1,6 @@
 // Unit tests for huddle_capture: the test scene, damage, the JPEG tile codec (round trips
-// with PSNR, hostile tiles), the encoder pool, scaling, the pipeline and PNG snapshots.
+// with PSNR, hostile tiles), the encoder pool and the pipeline (also when their threads
+// throw), scaling and PNG snapshots.
 #include <gtest/gtest.h>
 
 #include <stb_image.h>
@@ -9,7 +10,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <atomic>
+#include <functional>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "capture/capture_pipeline.h"
@@ -368,6 +372,74 @@ TEST(EncoderPool, SameOutputWithOneOrTwoThreads) {
   }
 }
 
+namespace {
+
+// Runs `pool.forEach` over 64 items where the first item a worker thread (not the caller)
+// gets throws `thrower()`. The caller's first item waits (bounded) until a worker has
+// started, so a worker always gets an item. Returns forEach's result.
+bool forEachWithAWorkerThatThrows(EncoderPool& pool, const std::function<void()>& thrower, std::string& error,
+                                  std::atomic<int>& ran) {
+  const auto caller = std::this_thread::get_id();
+  std::atomic<bool> workerStarted{false}, thrown{false};
+  return pool.forEach(
+      64,
+      [&](std::size_t, TileEncoder&, std::string&) {
+        if (std::this_thread::get_id() == caller) {
+          for (int i = 0; i < 500 && !workerStarted.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        } else {
+          workerStarted = true;
+          if (!thrown.exchange(true)) thrower();
+        }
+        ++ran;
+        return true;
+      },
+      error);
+}
+
+}  // namespace
+
+TEST(EncoderPool, AWorkerThatThrowsFailsThatFrameOnlyAndIsStartedAgain) {
+  EncoderPool pool(2);
+  std::string error;
+  std::atomic<int> ran{0};
+  EXPECT_FALSE(forEachWithAWorkerThatThrows(pool, [] { throw std::runtime_error("tile bug"); }, error, ran));
+  EXPECT_EQ(error, "an encoder thread stopped: tile bug");
+  EXPECT_EQ(ran.load(), 63);  // the others finished every item but the one that threw
+  // The next frame has its worker back, and a throw that is not a std::exception is no different.
+  ran = 0;
+  EXPECT_FALSE(forEachWithAWorkerThatThrows(pool, [] { throw 42; }, error, ran));
+  EXPECT_EQ(error, "an encoder thread stopped: an exception that is not a std::exception");
+  EXPECT_EQ(ran.load(), 63);
+  EXPECT_EQ(pool.workersRestarted(), 1u);
+  // And a frame after that encodes as usual, on both threads.
+  std::vector<std::uint8_t> px;
+  SyntheticSource::render(800, 600, SceneMotion::Full, 2, px);
+  Frame f = frameOf(px, 800, 600);
+  DamageTracker damage(64);
+  const auto dirty = damage.update(f);
+  std::vector<base::EncodedTile> tiles;
+  EXPECT_TRUE(pool.encode(f, dirty, damage.tilesX(), CaptureSettings{}, tiles, error)) << error;
+  EXPECT_EQ(tiles.size(), dirty.size());
+  EXPECT_EQ(pool.workersRestarted(), 2u);
+}
+
+TEST(EncoderPool, AThrowOnTheCallersShareFailsTheFrameToo) {
+  EncoderPool pool(2);
+  const auto caller = std::this_thread::get_id();
+  std::atomic<bool> thrown{false};
+  std::string error;
+  EXPECT_FALSE(pool.forEach(
+      64,
+      [&](std::size_t, TileEncoder&, std::string&) {
+        if (std::this_thread::get_id() == caller && !thrown.exchange(true)) throw std::runtime_error("caller bug");
+        return true;
+      },
+      error));
+  EXPECT_EQ(error, "caller bug");
+  EXPECT_EQ(pool.workersRestarted(), 0u);
+  EXPECT_TRUE(pool.forEach(64, [](std::size_t, TileEncoder&, std::string&) { return true; }, error)) << error;
+}
+
 TEST(Scaler, SizesAndColours) {
   std::vector<std::uint8_t> px(std::size_t(200) * 100 * 4);
   for (std::size_t i = 0; i < px.size(); i += 4) px[i] = 50, px[i + 1] = 100, px[i + 2] = 150, px[i + 3] = 255;
@@ -441,6 +513,73 @@ TEST(Pipeline, QualityChangeResendsEverything) {
   std::lock_guard lock(m);
   ASSERT_EQ(updates.size(), 2u);  // static: the first frame, then only the re-encode
   EXPECT_TRUE(updates[1].full);
+}
+
+namespace {
+
+// The test scene, until the display "goes away" after `frames` captures.
+class SourceThatThrows : public ScreenSource {
+ public:
+  explicit SourceThatThrows(int frames) : m_left(frames) {}
+  bool open(std::string& error) override { return m_scene.open(error); }
+  CaptureResult capture(Frame& frame, std::string& error) override {
+    if (m_left-- == 0) throw std::runtime_error("display gone");
+    return m_scene.capture(frame, error);
+  }
+  std::string title() const override { return m_scene.title(); }
+
+ private:
+  SyntheticSource m_scene{256, 128, SceneMotion::Partial};
+  int m_left;
+};
+
+}  // namespace
+
+TEST(Pipeline, ACaptureThreadThatThrowsStopsAndTellsItsOwner) {
+  CaptureSettings s;
+  s.fps = 60;
+  std::atomic<int> updates{0};
+  std::mutex m;
+  std::string told;
+  CapturePipeline p(
+      std::make_unique<SourceThatThrows>(3), s, 2, [&](EncodedUpdate&&) { ++updates; },
+      [&](const std::string& what) {
+        std::lock_guard lock(m);
+        told = what;
+      });
+  std::string error;
+  ASSERT_TRUE(p.start(error)) << error;
+  for (int i = 0; i < 300 && p.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(p.running());
+  EXPECT_EQ(p.failure(), "display gone");
+  const PipelineStats stats = p.stats();
+  EXPECT_EQ(stats.failure, "display gone");
+  EXPECT_EQ(stats.lastError, "Sharing stopped: display gone");  // what the sharing panel shows
+  EXPECT_EQ(stats.framesCaptured, 3u);
+  EXPECT_GE(updates.load(), 1);
+  {
+    std::lock_guard lock(m);
+    EXPECT_EQ(told, "display gone");
+  }
+  p.stop();
+  EXPECT_FALSE(p.running());
+}
+
+TEST(Pipeline, AnUpdateCallbackThatThrowsStopsThePipelineNotTheProcess) {
+  CaptureSettings s;
+  s.fps = 60;
+  CapturePipeline p(std::make_unique<SyntheticSource>(256, 128, SceneMotion::Partial), s, 1,
+                    [](EncodedUpdate&&) { throw 42; });
+  std::string error;
+  ASSERT_TRUE(p.start(error)) << error;
+  for (int i = 0; i < 300 && p.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_FALSE(p.running());
+  EXPECT_EQ(p.failure(), "an exception that is not a std::exception");
+  // Started again, it runs (and stops the same way, as the callback still throws).
+  ASSERT_TRUE(p.start(error)) << error;
+  for (int i = 0; i < 300 && p.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(p.stats().framesCaptured, 2u);
+  p.stop();
 }
 
 TEST(Framebuffer, SavesAPngThatLoadsBack) {

@@ -1,4 +1,4 @@
-// SECURITY.md T9 at the screen hub: streams per session at cap-1, cap and cap+1, and the
+// docs/SECURITY.md s.7.2 at the screen hub: streams per session at cap-1, cap and cap+1, and the
 // geometry a stream may have.
 #include <gtest/gtest.h>
 

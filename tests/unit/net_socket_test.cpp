@@ -1,19 +1,23 @@
-// Self-checking tests of the SDL_net workarounds (SECURITY.md s.4): the recovered fd, the
-// raised backlog, SIGPIPE, the fd cap, connects that cannot freeze the caller, and the
-// watchdog that frees a writer blocked on a peer that stopped reading.
+// Self-checking tests of the SDL_net workarounds (docs/SECURITY.md s.6): the recovered fd,
+// the raised backlog, SIGPIPE, the fd cap, connects that cannot freeze the caller and leave
+// no thread behind, and the watchdog that frees a writer blocked on a peer that stopped reading.
 #include <gtest/gtest.h>
 
 #include <SDL2/SDL_net.h>
 #include <arpa/inet.h>
 #include <csignal>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "net/base/clock.h"
@@ -144,35 +148,108 @@ TEST(Socket, ConnectRefusedSaysSo) {
                          ": connection refused (is a host running there?)");
 }
 
+// A raw listener with a backlog of 0 that never accepts: once its queue is full, further
+// SYNs are dropped and a connect() hangs, as to an unreachable host.
+struct HungListener {
+  HungListener() {
+    lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok = ::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 && ::listen(lfd, 0) == 0;
+    socklen_t len = sizeof sa;
+    getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len);
+    port = ntohs(sa.sin_port);
+    for (int i = 0; i < 4; ++i) fillers.push_back(rawConnectNonBlocking(port));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ~HungListener() {
+    for (int fd : fillers) ::close(fd);
+    ::close(lfd);
+  }
+  int lfd = -1;
+  bool ok = false;
+  std::uint16_t port = 0;
+  std::vector<int> fillers;
+};
+
+// Threads of this process right now.
+int threadCount() {
+  int n = 0;
+  if (DIR* d = ::opendir("/proc/self/task")) {
+    while (dirent* e = ::readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+  }
+  return n;
+}
+
 TEST(Socket, ConnectThatHangsIsAbandonedAtTheDeadline) {
   initOrDie();
-  // A raw listener with a backlog of 0 that never accepts: once its queue is full, further
-  // SYNs are dropped and a blocking connect() hangs, as to an unreachable host.
-  int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  ASSERT_EQ(::listen(lfd, 0), 0);
-  socklen_t len = sizeof sa;
-  getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len);
-  std::uint16_t port = ntohs(sa.sin_port);
-  std::vector<int> fillers;
-  for (int i = 0; i < 4; ++i) fillers.push_back(rawConnectNonBlocking(port));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-
+  HungListener hung;
+  ASSERT_TRUE(hung.ok);
   std::int64_t start = base::monoUs();
-  ConnectResult c = connectTcp("127.0.0.1", port, 400);
+  ConnectResult c = connectTcp("127.0.0.1", hung.port, 400);
   std::int64_t tookMs = (base::monoUs() - start) / 1000;
   EXPECT_FALSE(c.socket);
   EXPECT_NE(c.error.find("timed out"), std::string::npos) << c.error;
   EXPECT_LT(tookMs, 5000);  // bounded by the deadline, not by the kernel's ~2 min retry
 
   std::atomic<bool> cancel{true};
-  c = connectTcp("127.0.0.1", port, 60000, &cancel);
+  c = connectTcp("127.0.0.1", hung.port, 60000, &cancel);
   EXPECT_NE(c.error.find("cancelled"), std::string::npos) << c.error;
-  for (int fd : fillers) ::close(fd);
-  ::close(lfd);
+}
+
+TEST(Socket, AConnectLeavesNoThreadBehind) {
+  initOrDie();
+  HungListener hung;
+  ASSERT_TRUE(hung.ok);
+  const int before = threadCount();
+  ASSERT_GT(before, 0);
+  // Given up at its deadline and cancelled from another thread while it waits: either way,
+  // nothing is still connecting once the call has returned.
+  ConnectResult c = connectTcp("127.0.0.1", hung.port, 300);
+  EXPECT_NE(c.error.find("timed out"), std::string::npos) << c.error;
+  EXPECT_EQ(threadCount(), before);
+  std::atomic<bool> cancel{false};
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cancel = true;
+  });
+  c = connectTcp("127.0.0.1", hung.port, 60000, &cancel);
+  canceller.join();
+  EXPECT_NE(c.error.find("cancelled"), std::string::npos) << c.error;
+  EXPECT_EQ(threadCount(), before);
+}
+
+TEST(Socket, AConnectedClientSocketCarriesDataBothWays) {
+  initOrDie();
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error)) << error;
+  ConnectResult c = connectTcp("localhost", listener.port(), 2000);  // resolved, then connected
+  ASSERT_TRUE(c.socket) << c.error;
+  auto server = listener.accept(2000);
+  ASSERT_TRUE(server);
+  int nodelay = 0;
+  socklen_t len = sizeof nodelay;
+  ASSERT_EQ(getsockopt(c.socket->fd(), IPPROTO_TCP, TCP_NODELAY, &nodelay, &len), 0);
+  EXPECT_NE(nodelay, 0);  // as SDL_net sets on the sockets it opens
+  EXPECT_EQ(fcntl(c.socket->fd(), F_GETFL) & O_NONBLOCK, 0);  // blocking again for the threads
+  const char hello[] = "hello";
+  ASSERT_TRUE(c.socket->sendAll(hello, sizeof hello));
+  char got[sizeof hello] = {};
+  ASSERT_EQ(server->waitReadable(2000), 1);
+  ASSERT_EQ(server->recv(got, sizeof got), static_cast<int>(sizeof got));
+  EXPECT_STREQ(got, hello);
+  ASSERT_TRUE(server->sendAll("ok", 2));
+  ASSERT_EQ(c.socket->waitReadable(2000), 1);
+  char back[2] = {};
+  ASSERT_EQ(c.socket->recv(back, 2), 2);
+  EXPECT_EQ(std::string(back, 2), "ok");
+  server.reset();  // the host hangs up: readable, then end of stream
+  ASSERT_EQ(c.socket->waitReadable(2000), 1);
+  EXPECT_EQ(c.socket->recv(back, 2), 0);
 }
 
 TEST(Connection, WatchdogFreesAWriterBlockedOnAPeerThatStoppedReading) {
@@ -256,4 +333,78 @@ TEST(Connection, ReadLimitReadsNoFasterThanAsked) {
   conn.join();
   writer.join();
   EXPECT_TRUE(conn.finished());
+}
+
+namespace {
+
+// A handler that throws where its owner's code would: in onReceive (reader thread) or in
+// onDrained (writer thread), as a std::exception or as anything else.
+struct ThrowingHandler : Connection::Handler {
+  enum class Where { Receive, Drained };
+  ThrowingHandler(Where w, bool notStd) : where(w), nonStd(notStd) {}
+  void onReceive(std::span<const std::uint8_t>) override {
+    if (where == Where::Receive) raise();
+  }
+  void onDrained() override {
+    if (where == Where::Drained) raise();
+  }
+  void onClosed(wire::Reason r, const std::string& d) override {
+    std::lock_guard lock(mutex);
+    reason = r;
+    detail = d;
+    ++closed;
+  }
+  void raise() {
+    if (nonStd) throw 42;
+    throw std::runtime_error("handler bug");
+  }
+  Where where;
+  bool nonStd;
+  std::mutex mutex;
+  wire::Reason reason = wire::Reason::None;
+  std::string detail;
+  int closed = 0;
+};
+
+// Runs one connection whose handler throws and checks how it ended.
+void expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where where, bool nonStd, const std::string& detailStart) {
+  initOrDie();
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error));
+  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
+  ASSERT_TRUE(c.socket) << c.error;
+  auto server = listener.accept(2000);
+  ASSERT_TRUE(server);
+  ThrowingHandler handler(where, nonStd);
+  Connection conn(std::move(server), Connection::Options{});
+  ASSERT_TRUE(conn.start(&handler));
+  if (where == ThrowingHandler::Where::Receive) ASSERT_TRUE(c.socket->sendAll("x", 1));
+  else ASSERT_TRUE(conn.send(base::makeBytes(base::ByteVec(16, 1))));
+  for (int i = 0; i < 400 && !conn.finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(conn.finished());
+  conn.join();
+  {
+    std::lock_guard lock(handler.mutex);
+    EXPECT_EQ(handler.closed, 1);
+    EXPECT_EQ(handler.reason, wire::Reason::Internal);
+    EXPECT_EQ(handler.detail.rfind(detailStart, 0), 0u) << handler.detail;
+  }
+  // The peer sees the connection end (the process, and this test, carry on).
+  ASSERT_EQ(c.socket->waitReadable(2000), 1);
+  char buf[64];
+  while (c.socket->recv(buf, sizeof buf) > 0) {
+  }
+}
+
+}  // namespace
+
+TEST(Connection, AReaderThatThrowsClosesThatConnectionWithAReason) {
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Receive, false, "reader: handler bug");
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Receive, true, "reader: an exception that is not");
+}
+
+TEST(Connection, AWriterThatThrowsClosesThatConnectionWithAReason) {
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Drained, false, "writer: handler bug");
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Drained, true, "writer: an exception that is not");
 }

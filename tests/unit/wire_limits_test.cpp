@@ -1,4 +1,4 @@
-// SECURITY.md T9: the screen port's caps at cap-1, cap and cap+1, and the boundary geometry
+// docs/SECURITY.md s.7.2: the screen port's caps at cap-1, cap and cap+1, and the boundary geometry
 // (the chat port's text, name and payload caps are in wire_test.cpp).
 #include <gtest/gtest.h>
 
