@@ -21,12 +21,18 @@ ScreenSession::~ScreenSession() {
   // The client's threads call back into this object: end them before any member goes.
   m_client.leave();
   m_decodeQueue.stop();
-  if (m_decoder.joinable()) m_decoder.join();
+  m_decoder.join();
 }
 
 void ScreenSession::start(ScreenSessionConfig config) {
   m_config = std::move(config);
-  m_decoder = std::thread([this] { decodeLoop(); });
+  // A throw while decoding (a bug; bad tiles are errors, not throws) ends the viewing, not
+  // the process: the views are marked ended and the owner lets them go.
+  m_decoder = base::Worker("decode", [this] { decodeLoop(); }, [this](const std::string& what) {
+    HLOG_ERROR(kTag, "decoding stopped: %s", what.c_str());
+    std::lock_guard lock(m_mutex);
+    for (auto& [id, v] : m_views) v->markEnded();
+  });
   net::ScreenClientConfig c;
   c.link = m_config.link;
   c.name = m_config.name;

@@ -13,13 +13,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "app/session/stream_view.h"
 #include "capture/capture_pipeline.h"
 #include "net/base/event_queue.h"
 #include "net/base/log_throttle.h"
+#include "net/base/worker.h"
 #include "net/screen_client.h"
 
 namespace huddle::session {
@@ -80,7 +80,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   ScreenSessionConfig m_config;
   net::ScreenClient m_client{*this};
   base::EventQueue<Decode> m_decodeQueue{1024};
-  std::thread m_decoder;
+  base::Worker m_decoder;  // "decode"
 
   mutable std::mutex m_mutex;  // guards the maps and the publishing state
   std::map<std::uint32_t, wire::StreamInfo> m_streams;

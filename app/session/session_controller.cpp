@@ -133,6 +133,15 @@ void SessionController::syncStreams() {
 
 void SessionController::refreshShareState() {
   capture::CapturePipeline* p = sharePipeline();
+  if (p && !p->running()) {
+    // The capture thread stopped on its own (the source failed, or a bug): the share ends
+    // for everyone, and the sharer is told why.
+    const std::string why = p->failure();
+    stopSharingOn();
+    p = nullptr;
+    m_state.shareError = "Sharing stopped: " + (why.empty() ? std::string("the capture ended") : why);
+    note(m_state.shareError);
+  }
   m_state.sharing = p != nullptr;
   if (p) {
     m_state.shareStats = p->stats();
@@ -162,7 +171,7 @@ LineOutcome SessionController::submitLine(const std::string& line) {
       } else if (cmd.kind == Kind::Say) {
         if (!client->say(cmd.text)) note("Not sent: not connected.");
       } else if (!client->sayPrivate(cmd.target, cmd.text)) {
-        note("Not sent: no one called \"" + cmd.target + "\" is here.");
+        note("Not sent: not connected.");  // an unknown name is the host's to say
       }
       break;
     case Kind::Who: {

@@ -36,13 +36,6 @@ bool StreamView::savePng(const std::string& path, std::string& error) const {
   return copyImage(image, error) && writePng(image, path, error, true);
 }
 
-bool StreamView::startScreenshot(std::string& error) {
-  if (m_screenshots.busy()) return error = "the last screenshot is still being written", false;
-  BgrxImage image;
-  if (!copyImage(image, error)) return false;
-  return m_screenshots.start(std::move(image), screenshotStem(info().ownerName, base::wallUs()));
-}
-
 wire::StreamInfo StreamView::info() const {
   std::lock_guard lock(m_infoMutex);
   return m_info;

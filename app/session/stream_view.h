@@ -1,5 +1,6 @@
 // One watched stream on a participant's side: the decoded image (a Framebuffer), what the
-// window has not uploaded yet, the viewer statistics, and its screenshots.
+// window has not uploaded yet, and the viewer statistics (the window writes screenshots of
+// a copyImage() with an ImageSaver).
 // Thread: the decode thread writes: it decodes an update into its own staging area with no
 // lock held, then takes the image lock only to copy in what changed (publish). The window
 // reads under the same lock (its texture upload of what changed, a copy for a screenshot),
@@ -39,11 +40,6 @@ class StreamView {
   // Saves the current image as a PNG at `path`, here and now (headless snapshots); the
   // encoding happens outside the image lock. False with `error`.
   bool savePng(const std::string& path, std::string& error) const;
-  // Window: starts writing the current image into the pictures folder (see ImageSaver) off
-  // the calling thread; false with `error` if there is no image yet or the last screenshot
-  // is still being written. pollScreenshot() gives the outcome once, when it is done.
-  bool startScreenshot(std::string& error);
-  std::optional<SaveResult> pollScreenshot() { return m_screenshots.poll(); }
 
   wire::StreamInfo info() const;
   void setInfo(const wire::StreamInfo& info);
@@ -98,8 +94,6 @@ class StreamView {
   std::unique_ptr<std::uint8_t[]> m_staging;
   std::size_t m_stagingBytes = 0;  // allocated
   std::size_t m_stagingUsed = 0;
-
-  ImageSaver m_screenshots;  // the window's thread only
 };
 
 }  // namespace huddle::session

@@ -348,12 +348,16 @@ TEST(StreamView, AScreenshotGoesToThePicturesFolderOffTheCallersThread) {
   b.tiles = {solid(0, 0, 0x00102030), solid(1, 0, 0x00405060)};
   session::StreamView view(infoOf(b, "bob the builder"));
   std::string error;
-  EXPECT_FALSE(view.startScreenshot(error));
+  session::BgrxImage image;
+  EXPECT_FALSE(view.copyImage(image, error));
   EXPECT_EQ(error, "no image has arrived yet");
   capture::TileDecoder d;
   ASSERT_TRUE(view.apply(b, d, error)) << error;
-  ASSERT_TRUE(view.startScreenshot(error)) << error;
-  auto r = waitForSave([&] { return view.pollScreenshot(); });
+  // What the window's Save screenshot does: copy on its thread, write on the saver's.
+  ASSERT_TRUE(view.copyImage(image, error)) << error;
+  session::ImageSaver saver;
+  ASSERT_TRUE(saver.start(std::move(image), session::screenshotStem(view.info().ownerName, base::wallUs())));
+  auto r = waitForSave([&] { return saver.poll(); });
   ASSERT_TRUE(r);
   ASSERT_TRUE(r->ok) << r->error;
   EXPECT_EQ(r->path.rfind(tmp.path + "/Pictures/huddle-bob_the_builder-", 0), 0u) << r->path;

@@ -1,0 +1,252 @@
+// The session controllers without a window: a HostController and JoinControllers on
+// loopback, driven by tick() with a fake clock (the controllers never read one), so the
+// trust answers, the outbox, leaving and the reconnect backoff are checked step by step.
+// Real connections underneath; every wait is bounded.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <regex>
+#include <thread>
+
+#include "app/session/host_controller.h"
+#include "app/session/join_controller.h"
+#include "tests/support/host_output.h"
+#include "tests/support/subprocess.h"
+
+namespace huddle::session {
+namespace {
+
+// A fake monotonic clock: it moves only when a test says so.
+struct FakeClock {
+  std::int64_t nowUs = 1'000'000;
+  void advanceMs(std::int64_t ms) { nowUs += ms * 1000; }
+};
+
+struct TempConfig {
+  std::string root = (std::filesystem::temp_directory_path() /
+                      ("huddle-controller-test-" + std::to_string(::getpid()) + "-" +
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                         .string();
+  TempConfig() { std::filesystem::remove_all(root); }
+  ~TempConfig() { std::filesystem::remove_all(root); }
+  ControllerEnv env(const std::string& who) const {
+    ControllerEnv e;
+    e.configDir = root + "/" + who;
+    std::filesystem::create_directories(e.configDir);
+    std::filesystem::permissions(e.configDir, std::filesystem::perms::owner_all);
+    e.random = [] { return 0u; };  // no jitter: the backoff is exact
+    return e;
+  }
+};
+
+// Ticks every controller with the fake clock (10 ms of it per turn) until `done` holds or
+// `timeoutMs` of real time passes; real time lets the connections' threads work.
+bool tickUntil(FakeClock& clock, std::vector<SessionController*> cs, const std::function<bool()>& done,
+               int timeoutMs = 10'000) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (auto* c : cs) c->tick(clock.nowUs);
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    clock.advanceMs(10);
+  }
+  return done();
+}
+
+bool hasLine(const SessionController& c, const std::string& text) {
+  for (const auto& l : c.chat().lines())
+    if (ChatLog::format(l).find(text) != std::string::npos) return true;
+  return false;
+}
+
+std::string loopbackLink(const HostController& h) {
+  for (const auto& l : h.info().inviteLinks)
+    if (l.find("127.0.0.1") != std::string::npos) return l;
+  return "";
+}
+
+HostRequest anyPorts(const std::string& name) {
+  HostRequest r;
+  r.name = name;
+  r.chatPort = 0;
+  r.screenPort = 0;
+  return r;
+}
+
+TEST(Controller, JoinByInviteChatCommandsAndLeave) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostController host(anyPorts("alice"), cfg.env("host"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  JoinRequest req;
+  req.address = loopbackLink(host);
+  req.name = "bob";
+  JoinController bob(req, cfg.env("bob"));
+  bob.start(clock.nowUs);
+  // An invite carries the key: no first-meeting question, straight to connecting.
+  EXPECT_EQ(bob.state().phase, Phase::Connecting);
+  // Typed before the handshake finished: said once in.
+  EXPECT_EQ(bob.submitLine("typed early"), LineOutcome::Done);
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return hasLine(host, "bob: typed early"); }));
+  EXPECT_EQ(bob.state().phase, Phase::InSession);
+  EXPECT_EQ(bob.state().status, "Connected as bob.");
+  EXPECT_EQ(bob.state().selfName, "bob");
+  EXPECT_EQ(bob.state().sessionTitle, "alice's session");
+
+  // Commands answer in the chat, the same way whichever face typed them.
+  bob.submitLine("/msg nobody hello");
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return hasLine(bob, "No user named \"nobody\" is here."); }));
+  bob.submitLine("/kick alice");
+  EXPECT_TRUE(hasLine(bob, "Only the host can remove people."));
+  bob.submitLine("/frobnicate");
+  EXPECT_TRUE(hasLine(bob, "Unknown command /frobnicate"));
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return bob.chat().users().size() == 2; }));
+  bob.submitLine("/who");
+  const std::string who = ChatLog::format(bob.chat().lines().back());
+  EXPECT_NE(who.find("Here: "), std::string::npos) << who;
+  EXPECT_NE(who.find("alice (host)"), std::string::npos) << who;
+  EXPECT_NE(who.find("bob"), std::string::npos) << who;
+  host.submitLine("/msg bob just for you");
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return hasLine(bob, "alice -> bob (private): just for you"); }));
+  EXPECT_EQ(host.submitLine("/quit"), LineOutcome::ConfirmEnd);  // the host is asked first
+  EXPECT_EQ(bob.submitLine("/quit"), LineOutcome::Leave);
+
+  // Leaving: at once, and everything that said "connected" says otherwise.
+  bob.leave();
+  EXPECT_EQ(bob.state().phase, Phase::Ended);
+  EXPECT_TRUE(bob.state().leftByUs);
+  EXPECT_EQ(bob.state().status, "Left the session.");
+  EXPECT_TRUE(bob.chat().users().empty());
+  EXPECT_FALSE(bob.chat().connected());
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return hasLine(host, "bob left"); }));
+}
+
+TEST(Controller, FirstMeetingIsAskedAndTheAnswerDecides) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostController host(anyPorts("alice"), cfg.env("host"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  JoinRequest req;
+  req.address = "127.0.0.1:" + std::to_string(host.info().chatPort);
+  req.name = "carol";
+
+  // No: nothing is joined, and the host never sees carol.
+  {
+    JoinController carol(req, cfg.env("carol"));
+    carol.start(clock.nowUs);
+    EXPECT_EQ(carol.state().phase, Phase::Checking);
+    ASSERT_TRUE(tickUntil(clock, {&host, &carol}, [&] { return carol.state().phase == Phase::AskTrust; }));
+    EXPECT_EQ(net::shortCode(carol.newHostKey()), host.info().keyCode);
+    carol.answerTrust(TrustAnswer::No, clock.nowUs);
+    EXPECT_EQ(carol.state().phase, Phase::Ended);
+    EXPECT_TRUE(hasLine(carol, "Not joining: the host's key was not accepted."));
+  }
+  EXPECT_FALSE(hasLine(host, "carol joined"));
+  // Once: joined, not remembered (asked again next time).
+  {
+    JoinController carol(req, cfg.env("carol"));
+    carol.start(clock.nowUs);
+    ASSERT_TRUE(tickUntil(clock, {&host, &carol}, [&] { return carol.state().phase == Phase::AskTrust; }));
+    carol.answerTrust(TrustAnswer::Once, clock.nowUs);
+    ASSERT_TRUE(tickUntil(clock, {&host, &carol}, [&] { return carol.state().phase == Phase::InSession; }));
+    EXPECT_FALSE(std::filesystem::exists(cfg.root + "/carol/known_hosts"));
+    carol.leave();
+  }
+  // Remember: joined, and the next join pins the key without asking.
+  {
+    JoinController carol(req, cfg.env("carol"));
+    carol.start(clock.nowUs);
+    ASSERT_TRUE(tickUntil(clock, {&host, &carol}, [&] { return carol.state().phase == Phase::AskTrust; }));
+    carol.answerTrust(TrustAnswer::Remember, clock.nowUs);
+    ASSERT_TRUE(tickUntil(clock, {&host, &carol}, [&] { return carol.state().phase == Phase::InSession; }));
+    EXPECT_TRUE(std::filesystem::exists(cfg.root + "/carol/known_hosts"));
+    carol.leave();
+  }
+  JoinController again(req, cfg.env("carol"));
+  again.start(clock.nowUs);
+  EXPECT_EQ(again.state().phase, Phase::Connecting);
+  ASSERT_TRUE(tickUntil(clock, {&host, &again}, [&] { return again.state().phase == Phase::InSession; }));
+}
+
+TEST(Controller, AWrongPasswordIsAskedForAgain) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostRequest hr = anyPorts("alice");
+  hr.password = "correct horse";
+  HostController host(hr, cfg.env("host"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  JoinRequest req;
+  req.address = loopbackLink(host);
+  req.name = "dave";
+  JoinController dave(req, cfg.env("dave"));
+  dave.start(clock.nowUs);
+  ASSERT_TRUE(tickUntil(clock, {&host, &dave}, [&] { return dave.state().phase == Phase::AskPassword; }));
+  EXPECT_FALSE(dave.passwordWasGiven());
+  dave.retryWithPassword("correct horse", clock.nowUs);
+  ASSERT_TRUE(tickUntil(clock, {&host, &dave}, [&] { return dave.state().phase == Phase::InSession; }, 15'000));
+}
+
+// The host goes away without a word (SIGKILL) and comes back: the client retries on the
+// backoff's schedule, which only the fake clock moves, and says what was typed meanwhile.
+TEST(Controller, AfterLosingTheHostItRetriesOnScheduleAndSaysTheOutbox) {
+  TempConfig cfg;
+  const std::string hostConfig = "XDG_CONFIG_HOME=" + cfg.root + "/host";
+  auto startHost = [&](const std::string& port) {
+    auto h = std::make_unique<test::Subprocess>(
+        std::vector<std::string>{HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", port,
+                                 "--screen-port", "0"},
+        std::vector<std::string>{hostConfig});
+    EXPECT_TRUE(h->waitForOutput("Ctrl+C ends the session", 10000)) << h->output();
+    return h;
+  };
+  auto host = startHost("0");
+  const std::string invite = test::loopbackInvite(host->output());
+  std::smatch m;
+  const std::string out = host->output();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("Chat port ([0-9]+)")));
+  const std::string port = m[1].str();
+
+  FakeClock clock;
+  JoinRequest req;
+  req.address = invite;
+  req.name = "bob";
+  JoinController bob(req, cfg.env("bob"));
+  bob.start(clock.nowUs);
+  ASSERT_TRUE(tickUntil(clock, {&bob}, [&] { return bob.state().phase == Phase::InSession; }));
+
+  host->signal(SIGKILL);
+  host->wait(5000);
+  ASSERT_TRUE(tickUntil(clock, {&bob}, [&] { return bob.state().phase == Phase::Reconnecting; }));
+  EXPECT_EQ(bob.state().reconnectAttempt, 0);
+  EXPECT_TRUE(hasLine(bob, "Reconnecting by itself"));
+  bob.submitLine("typed while away");
+  EXPECT_TRUE(hasLine(bob, "(will be said when the host is back) typed while away"));
+  // The first retry is due 0.25 s less 20% (no jitter drawn) after the loss was seen.
+  const std::int64_t due = bob.state().reconnectAtUs;
+  clock.nowUs = due - 1000;
+  for (int i = 0; i < 20; ++i) {
+    bob.tick(clock.nowUs);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(bob.state().reconnectAttempt, 0) << "retried before its time";
+  clock.nowUs = due;
+  bob.tick(clock.nowUs);
+  EXPECT_EQ(bob.state().reconnectAttempt, 1);
+  EXPECT_EQ(bob.state().status, "Reconnecting... (attempt 1)");
+
+  host = startHost(port);
+  ASSERT_TRUE(tickUntil(clock, {&bob}, [&] { return bob.state().phase == Phase::InSession; }, 20'000)) << bob.state().status;
+  ASSERT_TRUE(host->waitForOutput("bob: typed while away", 10000)) << host->output();
+  const std::string said = host->output();
+  EXPECT_EQ(said.find("typed while away"), said.rfind("typed while away"));  // once
+  bob.leave();
+  host->signal(SIGTERM);
+  EXPECT_EQ(host->wait(10000), 0);
+}
+
+}  // namespace
+}  // namespace huddle::session
