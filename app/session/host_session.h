@@ -63,7 +63,6 @@ class HostSession {
   void stopSharing();
   bool sharing() const { return m_pipeline != nullptr; }
   capture::CapturePipeline* sharePipeline() { return m_pipeline.get(); }
-  std::uint32_t sharedStreamId() const { return m_sharedStream.load(); }
 
  private:
   HostConfig m_config;

@@ -53,7 +53,6 @@ class ScreenSession : private net::ScreenClient::Listener {
   void stopSharing();
   bool sharing() const;
   capture::CapturePipeline* sharePipeline() { return m_pipeline.get(); }
-  std::uint32_t sharedStreamId() const { return m_publishedId.load(); }
 
   // Host wall clock minus ours (for latency).
   std::int64_t clockOffsetUs() const { return m_client.clockOffsetUs(); }

@@ -103,6 +103,8 @@ void drawChatLog(const session::ChatLog& log, ChatScroll& scroll, const ImVec2& 
     ImGui::SetScrollHereY(1.0f);  // every frame: a resize or a long backlog stays at the end
     scroll.seenLines = log.added();
   }
+  scroll.scrollY = ImGui::GetScrollY();
+  scroll.scrollMaxY = ImGui::GetScrollMaxY();
   scroll.newMessagesShown = false;
   if (!scroll.follow && log.added() > scroll.seenLines) {
     // Over the bottom of the visible log.

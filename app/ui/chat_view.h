@@ -18,6 +18,7 @@ struct ChatScroll {
   bool follow = true;            // stay at the newest line
   std::uint64_t seenLines = 0;   // the log's line count when the reader was last at the bottom
   bool newMessagesShown = false; // the "New messages" button was drawn this frame
+  float scrollY = 0, scrollMaxY = 0;  // where the log stood this frame (tests, diagnostics)
   // Heights of the lines drawn at this width, so lines out of view are skipped cheaply
   // (wrapped lines differ in height, so ImGuiListClipper's uniform rows do not fit).
   std::deque<float> heights;

@@ -125,6 +125,52 @@ TEST(Controller, JoinByInviteChatCommandsAndLeave) {
   ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return hasLine(host, "bob left"); }));
 }
 
+// What a viewer is told: a share that stops is said once in the chat (not a status that
+// stays), and when the host ends the session that is what the status says, not that the
+// host's share stopped.
+TEST(Controller, AStoppedShareIsSaidOnceAndTheHostsEndIsSaidAsSuch) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostController host(anyPorts("alice"), cfg.env("host"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  JoinRequest req;
+  req.address = loopbackLink(host);
+  req.name = "bob";
+  JoinController bob(req, cfg.env("bob"));
+  bob.start(clock.nowUs);
+  ShareSpec scene;
+  scene.source = "scene";
+  scene.sceneWidthPx = 160;
+  scene.sceneHeightPx = 96;
+  scene.settings.fps = 15;
+  bob.shareWhenJoined(scene);
+  host.watchWhenShared();
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] {
+    auto ids = host.watchedStreams();
+    return ids.size() == 1 && host.view(ids[0]) && host.view(ids[0])->updatesApplied() > 0;
+  }));
+  EXPECT_TRUE(hasLine(bob, "Sharing: Test scene"));
+  const std::string statusBefore = host.state().status;
+  bob.stopSharing();
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return host.watchedStreams().empty(); }));
+  EXPECT_TRUE(hasLine(host, "bob stopped sharing."));
+  EXPECT_EQ(host.state().status, statusBefore);  // nothing sticky
+
+  // The host shares and bob watches; then the host ends the session.
+  host.startSharing(scene);
+  bob.watchWhenShared();
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] {
+    auto ids = bob.watchedStreams();
+    return ids.size() == 1 && bob.view(ids[0]) && bob.view(ids[0])->updatesApplied() > 0;
+  }));
+  host.leave();
+  EXPECT_EQ(host.state().status, "Session ended.");
+  ASSERT_TRUE(tickUntil(clock, {&bob}, [&] { return bob.state().phase == Phase::Ended; }));
+  EXPECT_EQ(bob.state().status, "The host ended the session.");
+  EXPECT_TRUE(bob.state().sessionEnded);
+  EXPECT_FALSE(hasLine(bob, "alice stopped sharing")) << bob.chat().toText();
+}
+
 TEST(Controller, FirstMeetingIsAskedAndTheAnswerDecides) {
   TempConfig cfg;
   FakeClock clock;
