@@ -81,20 +81,6 @@ void printNewLines(const SessionController& c, std::uint64_t& printed) {
   c.chat().forEachSince(printed, [](const ChatLine& line) { out(ChatLog::format(line)); });
 }
 
-// The terminal's share: what the command line asked for.
-ShareSpec shareSpecFrom(const Options& o) {
-  ShareSpec spec;
-  spec.source = o.share == "x11" ? "screen" : "scene";
-  spec.sceneWidthPx = o.sceneWidthPx;
-  spec.sceneHeightPx = o.sceneHeightPx;
-  spec.sceneMotion = o.sceneMotion;
-  spec.settings.quality = o.quality;
-  spec.settings.fps = o.fps;
-  spec.settings.scalePercent = o.scalePercent;
-  spec.settings.subsampling = o.chroma444 ? capture::Subsampling::S444 : capture::Subsampling::S420;
-  return spec;
-}
-
 ControllerEnv envFrom(const Options& o) {
   ControllerEnv env;
   env.configDir = configDir();

@@ -9,6 +9,24 @@
 
 namespace huddle::session {
 
+void ShareSpec::setEncoding(int quality, int fps, int scalePercent, bool chroma444) {
+  settings.quality = quality;
+  settings.fps = fps;
+  settings.scalePercent = scalePercent;
+  settings.subsampling = chroma444 ? capture::Subsampling::S444 : capture::Subsampling::S420;
+  settings = settings.clamped();
+}
+
+ShareSpec shareSpecFrom(const Options& o) {
+  ShareSpec spec;
+  spec.source = o.share == "x11" ? "screen" : "scene";
+  spec.sceneWidthPx = o.sceneWidthPx;
+  spec.sceneHeightPx = o.sceneHeightPx;
+  spec.sceneMotion = o.sceneMotion;
+  spec.setEncoding(o.quality, o.fps, o.scalePercent, o.chroma444);
+  return spec;
+}
+
 std::unique_ptr<capture::ScreenSource> makeShareSource(const ShareSpec& spec) {
   if (spec.source == "scene") {
     const capture::SceneMotion motion = spec.sceneMotion == "full"     ? capture::SceneMotion::Full

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "app/session/chat_log.h"
+#include "app/session/options.h"
 #include "app/session/screen_session.h"
 #include "app/session/stream_view.h"
 #include "app/session/teardown.h"
@@ -33,7 +34,12 @@ struct ShareSpec {
   int sceneWidthPx = 1920, sceneHeightPx = 1080;      // "scene"
   std::string sceneMotion = "partial";                // "scene": full, partial, static
   capture::CaptureSettings settings;
+
+  // The encoder's settings from the sliders' values (clamped to what they allow).
+  void setEncoding(int quality, int fps, int scalePercent, bool chroma444);
 };
+// What the command line asks to share (--share, --scene-*, --quality, --fps, ...).
+ShareSpec shareSpecFrom(const Options& options);
 // The screen source a spec names (the X server's, or the animated test scene).
 std::unique_ptr<capture::ScreenSource> makeShareSource(const ShareSpec& spec);
 

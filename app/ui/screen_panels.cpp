@@ -262,21 +262,14 @@ void UiApp::drawViewerOverlay(Viewer& v, const session::StreamView& view, float 
 // [SECTION] sharing
 
 session::ShareSpec UiApp::shareSpec() const {
-  session::ShareSpec spec;
+  session::ShareSpec spec = session::shareSpecFrom(m_options);  // the test scene's size and motion
   spec.source = m_settings.shareSource;
   spec.monitor = m_settings.monitor;
   spec.regionX = m_settings.regionX;
   spec.regionY = m_settings.regionY;
   spec.regionW = m_settings.regionW;
   spec.regionH = m_settings.regionH;
-  spec.sceneWidthPx = m_options.sceneWidthPx;
-  spec.sceneHeightPx = m_options.sceneHeightPx;
-  spec.sceneMotion = m_options.sceneMotion;
-  spec.settings.quality = m_settings.quality;
-  spec.settings.fps = m_settings.fps;
-  spec.settings.scalePercent = m_settings.scalePercent;
-  spec.settings.subsampling = m_settings.chroma444 ? capture::Subsampling::S444 : capture::Subsampling::S420;
-  spec.settings = spec.settings.clamped();
+  spec.setEncoding(m_settings.quality, m_settings.fps, m_settings.scalePercent, m_settings.chroma444);
   return spec;
 }
 
