@@ -276,7 +276,7 @@ void ChatHub::handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& 
   if (m_logThrottle.allow(base::LogThrottle::key(peer->link->ipv4(), base::LogThrottle::WrongPassword), note))
     HLOG_INFO(kTag, "wrong password conn=#%llu peer=%s%s", static_cast<unsigned long long>(peer->id),
               peer->link->address().c_str(), note.c_str());
-  if (nowUs - m_failureWindowStartUs >= 60'000'000) {
+  if (nowUs - m_failureWindowStartUs >= wire::kBusyFailureWindowUs) {
     m_failureWindowStartUs = nowUs;
     m_failuresInWindow = 0;
   }

@@ -332,7 +332,7 @@ base::Bytes ScreenHub::updateForLocked(Stream& s, std::uint64_t fromVersion) {
     if (slot.version > fromVersion) b.tiles.push_back(slot.tile);
   base::Bytes frame = wire::encodeTileBatch(wire::ScreenType::Update, b);
   // Viewers rarely differ by more than a version or two; keep the cache small.
-  if (s.cache.size() >= 8) s.cache.erase(s.cache.begin());
+  if (s.cache.size() >= wire::kUpdateCacheEntries) s.cache.erase(s.cache.begin());
   s.cache.emplace(fromVersion, frame);
   for (const auto& t : b.tiles) m_stats.tileBytesSent += t.jpeg.size;
   return frame;

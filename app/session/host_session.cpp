@@ -63,7 +63,8 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   screenOptions.name = "screen";
   screenOptions.identity = config.identity;
   // A viewer's queue holds at most a few updates (credits); room for a few full frames.
-  screenOptions.connection.maxQueuedBytes = std::max<std::size_t>(screenOptions.connection.maxQueuedBytes, 128u << 20);
+  screenOptions.connection.maxQueuedBytes =
+      std::max<std::size_t>(screenOptions.connection.maxQueuedBytes, wire::kMaxScreenQueuedBytes);
   m_screenServer = std::make_unique<net::TcpServer>(*m_screenHub, screenOptions);
   if (!m_screenServer->start(config.screenPort, error)) {
     error = "Cannot host on screen port " + std::to_string(config.screenPort) + ": " + error;
