@@ -49,7 +49,6 @@ bool ScreenClient::publishStop() { return sendFrame(wire::encodeFrame(wire::Publ
 void ScreenClient::onWelcome(const wire::Welcome&) { m_listener.onScreenConnected(); }
 
 void ScreenClient::onFrame(const wire::Frame& frame) {
-  m_bytesIn.fetch_add(frame.payload.size() + wire::kFrameHeaderBytes, std::memory_order_relaxed);
   wire::Reason reason = wire::Reason::None;
   if (std::string why = deliver(frame, m_listener, reason); !why.empty()) fail(reason, why);
 }
