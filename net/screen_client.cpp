@@ -87,6 +87,12 @@ std::string ScreenClient::deliver(const wire::Frame& frame, Listener& listener, 
       listener.onPublishAccepted(m.streamId);
       return {};
     }
+    case static_cast<std::uint16_t>(wire::ScreenType::PublishRefused): {
+      wire::PublishRefused m;
+      if (!wire::decodePayload(frame.payload, m)) return bad("publish refusal");
+      listener.onPublishRefused(m.reason);
+      return {};
+    }
     case static_cast<std::uint16_t>(wire::ScreenType::PublishAck): {
       wire::PublishAck m;
       if (!wire::decodePayload(frame.payload, m)) return bad("publish ack");

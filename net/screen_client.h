@@ -28,6 +28,8 @@ class ScreenClient : public ClientLink {
     // One update; `batch.tiles` point into a buffer the batch keeps alive.
     virtual void onUpdate(wire::TileBatch&&) {}
     virtual void onPublishAccepted(std::uint32_t /*streamId*/) {}
+    // The host will not relay our stream; `reason` is its words for a person.
+    virtual void onPublishRefused(const std::string& /*reason*/) {}
     virtual void onPublishAck(std::uint64_t /*seq*/) {}
     virtual void onNotice(const std::string&) {}
     virtual void onScreenEnded(const LinkEnd&) {}

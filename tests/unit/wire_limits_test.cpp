@@ -97,6 +97,13 @@ TEST(Limits, TitlesAndReasonsAtTheirCaps) {
     EXPECT_EQ(decodePayload(std::span<const std::uint8_t>(f->data() + kFrameHeaderBytes, f->size() - kFrameHeaderBytes), out),
               n <= kMaxReasonBytes)
         << n;
+    PublishRefused no;
+    no.reason.assign(n, 'r');
+    base::Bytes nf = encodeFrame(no);
+    PublishRefused noOut;
+    EXPECT_EQ(decodePayload(std::span<const std::uint8_t>(nf->data() + kFrameHeaderBytes, nf->size() - kFrameHeaderBytes), noOut),
+              n <= kMaxReasonBytes)
+        << n;
   }
 }
 
