@@ -111,6 +111,24 @@ TEST(Options, SharingErrorsNameTheOption) {
   EXPECT_NE(err({"--join", "h", "--read-limit", "0"}).find("--read-limit"), std::string::npos);
 }
 
+TEST(Options, RangesAtTheirCaps) {
+  namespace wire = huddle::wire;
+  auto ok = [](std::vector<std::string> args) { return parseOptions(args).error.empty(); };
+  const int minP = static_cast<int>(wire::kMinParticipants), maxP = static_cast<int>(wire::kMaxParticipants);
+  for (int n : {minP - 1, minP, maxP, maxP + 1})
+    EXPECT_EQ(ok({"--host", "--max-participants", std::to_string(n)}), n >= minP && n <= maxP) << n;
+  EXPECT_EQ(parseOptions({}).options.maxParticipants, static_cast<int>(wire::kDefaultParticipants));
+  for (int fps : {0, 1, wire::kMaxCaptureFps, wire::kMaxCaptureFps + 1})
+    EXPECT_EQ(ok({"--host", "--fps", std::to_string(fps)}), fps >= 1 && fps <= wire::kMaxCaptureFps) << fps;
+  for (int s : {wire::kMaxOptionSeconds, wire::kMaxOptionSeconds + 1})
+    EXPECT_EQ(ok({"--quit-after", std::to_string(s)}), s <= wire::kMaxOptionSeconds) << s;
+  for (int k : {wire::kMaxReadLimitKBps, wire::kMaxReadLimitKBps + 1})
+    EXPECT_EQ(ok({"--join", "h", "--read-limit", std::to_string(k)}), k <= wire::kMaxReadLimitKBps) << k;
+  const int side = static_cast<int>(wire::kMaxStreamSidePx);
+  for (int w : {side, side + 1})
+    EXPECT_EQ(ok({"--scene-size", std::to_string(w) + "x10"}), w <= side) << w;
+}
+
 TEST(Options, SplitHostPort) {
   std::string host, error;
   std::uint16_t port = 0;
