@@ -115,7 +115,7 @@ void ChatHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::in
   peer->tokensUpdatedUs = nowUs;
   peer->chatTokens = std::min(m_config.chatBurst, peer->chatTokens + elapsed * m_config.chatRatePerSec);
   if (peer->chatTokens < 1.0) {
-    if (nowUs - peer->lastRateNoticeUs > 1'000'000) {
+    if (nowUs - peer->lastRateNoticeUs > wire::kRateNoticeIntervalUs) {
       peer->lastRateNoticeUs = nowUs;
       wire::Notice n;
       n.text = "You are sending too fast: some messages were not delivered.";

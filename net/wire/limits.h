@@ -1,5 +1,6 @@
-// Every wire limit in one place (like ENet's protocol.h). Each is checked before anything is
-// allocated or buffered, in forms that cannot overflow. Thread: constants only.
+// Every limit and timeout in one place (like ENet's protocol.h): the wire's, the sockets', and
+// what the program reads or is told. Each is checked before anything is allocated or
+// buffered, in forms that cannot overflow. Thread: constants only.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -91,6 +92,7 @@ inline constexpr std::int64_t kLingerUs = 2'000'000;
 inline constexpr double kChatRatePerSec = 50.0;
 inline constexpr double kChatBurst = 100.0;
 inline constexpr double kFloodMessagesPerSec = 500.0;
+inline constexpr std::int64_t kRateNoticeIntervalUs = 1'000'000;  // "too fast" told at most this often
 
 // Screen streams. Dimensions: each side <= 8192 and the area <= 36 MP (fits 7680x4320), so a
 // viewer's BGRX framebuffer stays under 144 MB.
@@ -103,7 +105,12 @@ inline constexpr std::size_t kMaxTitleBytes = 128;
 inline constexpr std::uint32_t kMaxScreenPayload = 24 * 1024 * 1024;
 inline constexpr std::uint32_t kMaxScreenControlPayload = 4096;
 inline constexpr std::uint8_t kMaxCredits = 4;  // updates a viewer may have outstanding
-// Serialised updates a stream keeps for viewers in step (one per starting version).
+// Upper bound of tjBufSize(w, h, any subsampling) in libjpeg-turbo 2.1, which is
+// PAD(w, mcuW) * PAD(h, mcuH) * (2 + chroma factor) + 2048: no valid tile is larger.
+constexpr std::uint32_t maxJpegTileBytes(std::uint32_t w, std::uint32_t h) {
+  return ((w + 15) / 16 * 16) * ((h + 15) / 16 * 16) * 6 + 2048;
+}
+// Updates a stream keeps for viewers in step (one per starting version), serialised once.
 inline constexpr std::size_t kUpdateCacheEntries = 8;
 // Frames a publisher sends before the host acknowledges one; newer frames merge meanwhile.
 inline constexpr int kMaxPublishInFlight = 2;
@@ -119,10 +126,5 @@ inline constexpr std::size_t kMaxSettingsFileBytes = 64 * 1024;   // window sett
 inline constexpr std::size_t kMaxPasswordFileBytes = 4096;        // --password-file
 inline constexpr std::size_t kMaxKnownHostsBytes = 1024 * 1024;   // known_hosts
 inline constexpr std::size_t kMaxKnownHosts = 10000;              // its entries read
-// Upper bound of tjBufSize(w, h, any subsampling) in libjpeg-turbo 2.1, which is
-// PAD(w, mcuW) * PAD(h, mcuH) * (2 + chroma factor) + 2048: no valid tile is larger.
-constexpr std::uint32_t maxJpegTileBytes(std::uint32_t w, std::uint32_t h) {
-  return ((w + 15) / 16 * 16) * ((h + 15) / 16 * 16) * 6 + 2048;
-}
 
 }  // namespace huddle::wire
