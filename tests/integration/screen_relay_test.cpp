@@ -196,12 +196,7 @@ TEST_F(ScreenRelay, ClientPublishesAndAnotherClientViewsThroughTheHost) {
 }
 
 TEST_F(ScreenRelay, APublisherAtTheStreamCapIsToldWhyAndStaysConnected) {
-  std::string error;
-  std::vector<std::uint32_t> local;
-  for (std::size_t i = 0; i < wire::kMaxStreamsPerSession; ++i) {
-    local.push_back(host.screenHub().startLocalStream(1, "host", "s" + std::to_string(i), 64, 64, 64, error));
-    ASSERT_NE(local.back(), 0u) << error;
-  }
+  const std::vector<std::uint32_t> local = fillStreamCap(host);
   Participant late;
   late.join(host, "late");
   const auto closedBefore = host.screenHub().stats().closedByReason;

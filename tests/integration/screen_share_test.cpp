@@ -167,12 +167,8 @@ TEST_F(ScreenShare, ClientSharesAndAnotherClientWatches) {
 }
 
 TEST_F(ScreenShare, AClientSharingAtTheStreamCapLearnsWhyAndIsNotDropped) {
+  const std::vector<std::uint32_t> local = fillStreamCap(host);
   std::string error;
-  std::vector<std::uint32_t> local;
-  for (std::size_t i = 0; i < wire::kMaxStreamsPerSession; ++i) {
-    local.push_back(host.screenHub().startLocalStream(1, "host", "s" + std::to_string(i), 64, 64, 64, error));
-    ASSERT_NE(local.back(), 0u) << error;
-  }
   Member alice;
   alice.join(host, "alice");
   capture::CaptureSettings s;

@@ -63,14 +63,6 @@ void feed(ServerHub& hub, PeerId id, const M& msg) {
   hub.receive(id, base::view(wire::encodeFrame(msg)), 1'000'000'000);
 }
 
-wire::Hello hello(const std::string& name, wire::PortKind port, std::uint64_t token = 0) {
-  wire::Hello h;
-  h.name = name;
-  h.port = port;
-  h.token = token;
-  return h;
-}
-
 }  // namespace
 
 TEST(PeerTable, TheChatHubSendsLogsAndCallsOutOnlyAfterItsLock) {
@@ -88,8 +80,8 @@ TEST(PeerTable, TheChatHubSendsLogsAndCallsOutOnlyAfterItsLock) {
   auto bob = std::make_shared<ProbeLink>(lockFree, [&] { (void)hub.users(); });
   auto carol = std::make_shared<ProbeLink>(lockFree);
   const PeerId bobId = hub.attach(bob, 1'000'000'000), carolId = hub.attach(carol, 1'000'000'000);
-  feed(hub, bobId, hello("bob", wire::PortKind::Chat));
-  feed(hub, carolId, hello("carol", wire::PortKind::Chat));
+  feed(hub, bobId, wire::Hello{.port = wire::PortKind::Chat, .name = "bob"});
+  feed(hub, carolId, wire::Hello{.port = wire::PortKind::Chat, .name = "carol"});
   wire::Say say;
   say.text = "hello";
   feed(hub, bobId, say);
@@ -128,7 +120,7 @@ TEST(PeerTable, TheScreenHubSerialisesUpdatesOnlyAfterItsLock) {
   auto lockFree = [&] { return hub.lockFree(); };
   auto viewer = std::make_shared<ProbeLink>(lockFree, [&] { (void)hub.stats(); });
   const PeerId viewerId = hub.attach(viewer, 1'000'000'000);
-  feed(hub, viewerId, hello("viewer", wire::PortKind::Screen, 7));
+  feed(hub, viewerId, wire::Hello{.port = wire::PortKind::Screen, .name = "viewer", .token = 7});
   std::string error;
   const std::uint32_t stream = hub.startLocalStream(1, "host", "screen", 128, 64, 64, error);
   ASSERT_NE(stream, 0u) << error;
