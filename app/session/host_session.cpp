@@ -146,9 +146,8 @@ void HostSession::stop(const std::string& reason) {
   m_running = false;
   m_screenHub->shutdown(reason);
   m_hub->shutdown(reason);
-  // Goodbyes are small: they are out within a round trip unless a peer stopped reading.
-  m_screenServer->stop(1500);
-  m_chatServer->stop(1500);
+  m_screenServer->stop(wire::kShutdownGraceMs);
+  m_chatServer->stop(wire::kShutdownGraceMs);
 }
 
 std::uint16_t HostSession::chatPort() const { return m_chatServer ? m_chatServer->port() : 0; }

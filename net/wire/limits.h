@@ -86,6 +86,9 @@ inline constexpr std::size_t kMaxScreenQueuedBytes = 128 * 1024 * 1024;
 // EOF is waited for this long.
 inline constexpr std::int64_t kSendStallUs = 10'000'000;
 inline constexpr std::int64_t kLingerUs = 2'000'000;
+// A host ending its session waits this long for the goodbyes to go out (they are small: a
+// round trip, unless a peer stopped reading) before it closes what is left.
+inline constexpr int kShutdownGraceMs = 1500;
 
 // Chat rate per client: sustained rate and burst of a token bucket; messages over it are
 // dropped with a notice. Over kFloodMessagesPerSec for a second the peer is disconnected.
