@@ -105,7 +105,6 @@ void CapturePipeline::run() {
     damage.setTileSize(s.tileSizePx);
     applied = s;
     first = false;
-    if (m_forceFull.exchange(false)) damage.reset();
 
     // Pacing: sleep to the next deadline in small steps (stop stays responsive); if we are
     // more than a frame late, skip ahead instead of capturing a burst to catch up.

@@ -58,8 +58,6 @@ class CapturePipeline {
   void stop();
   void setSettings(const CaptureSettings& settings);
   CaptureSettings settings() const;
-  // The next frame carries every tile (a viewer lost track, a new publisher session).
-  void requestFullFrame() { m_forceFull = true; }
   PipelineStats stats() const;
   std::string title() const { return m_source->title(); }
   // False before start(), after stop(), and once the capture thread stopped on a throw.
@@ -78,7 +76,6 @@ class CapturePipeline {
   base::Worker m_thread;
   std::atomic<bool> m_running{false};
   std::atomic<bool> m_stop{false};
-  std::atomic<bool> m_forceFull{false};
   mutable std::mutex m_mutex;  // guards m_settings and m_stats
   CaptureSettings m_settings;
   PipelineStats m_stats;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "net/wire/limits.h"
+
 namespace huddle::capture {
 
 enum class Subsampling : std::uint8_t { S420, S444 };
@@ -12,14 +14,14 @@ struct CaptureSettings {
   int quality = 80;                  // 1..100
   Subsampling subsampling = Subsampling::S420;
   int scalePercent = 100;            // 100, 75 or 50
-  int fps = 30;                      // 1..120
+  int fps = 30;                      // 1..wire::kMaxCaptureFps
   int tileSizePx = 64;               // 64, 128 or 256
 
   // Brings every field into its allowed range (the nearest allowed scale and tile size).
   CaptureSettings clamped() const {
     CaptureSettings s = *this;
     s.quality = std::clamp(quality, 1, 100);
-    s.fps = std::clamp(fps, 1, 120);
+    s.fps = std::clamp(fps, 1, wire::kMaxCaptureFps);
     s.scalePercent = scalePercent >= 88 ? 100 : scalePercent >= 63 ? 75 : 50;
     s.tileSizePx = tileSizePx >= 192 ? 256 : tileSizePx >= 96 ? 128 : 64;
     return s;

@@ -6,12 +6,13 @@
 #include <cstring>
 
 #include "net/base/jpeg_check.h"
+#include "net/wire/limits.h"
 
 namespace huddle::capture {
 
 namespace {
-// Largest tile: 256x256. tjBufSize for it at 4:4:4 bounds every JPEG we make.
-constexpr int kMaxTile = 256;
+// The largest tile size: tjBufSize for it at 4:4:4 bounds every JPEG we make.
+constexpr int kMaxTile = *std::max_element(std::begin(wire::kTileSizes), std::end(wire::kTileSizes));
 
 bool isUniform(const Frame& f, int x0, int y0, int w, int h, std::uint32_t& colour) {
   const auto* first = reinterpret_cast<const std::uint32_t*>(f.pixels + std::size_t(y0) * f.strideBytes) + x0;

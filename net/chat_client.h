@@ -14,20 +14,21 @@
 
 #include "net/base/event_queue.h"
 #include "net/client_link.h"
+#include "net/wire/limits.h"
 #include "net/wire/messages.h"
 
 namespace huddle::net {
 
 struct ChatClientConfig {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 9999;
+  std::uint16_t port = wire::kDefaultChatPort;
   std::string name;
   std::uint64_t hostToken = 0;  // set by the host's own user
   // Reconnecting: the token of our previous connection, so the host gives us back our
   // seat and name at once instead of waiting to notice the old connection is dead.
   std::uint64_t resumeToken = 0;
-  int connectTimeoutMs = 10'000;
-  std::int64_t handshakeTimeoutUs = 10'000'000;
+  int connectTimeoutMs = wire::kConnectTimeoutMs;
+  std::int64_t handshakeTimeoutUs = wire::kHandshakeTimeoutUs;
   std::int64_t heartbeatIntervalUs = wire::kHeartbeatIntervalUs;
   std::int64_t heartbeatTimeoutUs = wire::kHeartbeatTimeoutUs;
   // Called on a network thread after an event is queued (the window wakes its loop).

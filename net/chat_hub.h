@@ -3,24 +3,21 @@
 // heartbeats, rate limits and every bad-input rule. Fed bytes by a TcpServer (or a test),
 // it answers through PeerLinks.
 // Thread: receive() runs on each peer's reader thread; tick() on the watchdog; the rest on
-// any thread. Room state is under one mutex, never held across I/O that can block.
+// any thread. Room state is under one mutex (PeerTable's); what is sent, logged, written to
+// the history file or told to the owner is done after it is released, in the room's order.
 #pragma once
 #include <array>
-#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
-#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
-#include "net/base/log_throttle.h"
-#include "net/peer_guard.h"
 #include "net/history_log.h"
-#include "net/peer_link.h"
+#include "net/peer_table.h"
 #include "net/room_auth.h"
 #include "net/wire/messages.h"
 #include "net/wire/reason.h"
@@ -36,7 +33,8 @@ struct ChatHubConfig {
   std::size_t maxParticipants = wire::kDefaultParticipants;  // the host included
   double chatRatePerSec = wire::kChatRatePerSec;
   double chatBurst = wire::kChatBurst;
-  // Told (outside the hub's lock) when a participant leaves, so its screen connections go too.
+  // Told (after the hub's lock is released) when a participant leaves, so its screen
+  // connections go too.
   std::function<void(std::uint32_t participantId)> onLeave;
   // A room password: newcomers (not the host's own user) must prove they know K.
   bool passwordRequired = false;
@@ -65,18 +63,16 @@ struct ChatHubStats {
   std::array<std::uint64_t, static_cast<std::size_t>(wire::Reason::Count)> closedByReason{};
 };
 
-class ChatHub : public ServerHub {
+struct ChatPeer;  // one connection's state (chat_hub.cpp)
+extern template class PeerTable<ChatPeer>;  // instantiated in chat_hub.cpp, where ChatPeer is known
+
+class ChatHub : public PeerTable<ChatPeer> {
  public:
   explicit ChatHub(ChatHubConfig config);
   // With a history file: reads it back (call before serving). False with `error` if the file
   // cannot be used; `warning` says what a damaged tail lost.
   bool loadHistory(std::string& warning, std::string& error);
   ~ChatHub() override;
-
-  PeerId attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) override;
-  void receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t nowUs) override;
-  void detach(PeerId id, wire::Reason reason, const std::string& detail) override;
-  void tick(std::int64_t nowUs) override;
 
   // Says goodbye to everyone ("host ended the session") and refuses newcomers.
   void shutdown(const std::string& reason);
@@ -101,32 +97,33 @@ class ChatHub : public ServerHub {
   ChatHubStats stats() const;
 
  private:
-  // Removed: kicked or banned; out of the room at once, its connection still flushing.
-  enum class PeerState { AwaitHello, AwaitProof, Joined, Removed, Closed };
-  struct Peer;
-  std::shared_ptr<Peer> find(PeerId id) const;
-  // Takes a joined participant out of the room (leave event, user list); returns its id for
-  // onLeave (called outside the lock), or 0 if it was not in the room.
-  std::uint32_t leaveRoomLocked(Peer& peer, wire::Reason reason);
+  using PeerPtr = std::shared_ptr<ChatPeer>;
+  // PeerTable's hooks.
+  PeerPtr makePeerLocked(PeerId id, std::shared_ptr<PeerLink> link, std::int64_t nowUs) override;
+  bool pendingLocked(const ChatPeer& peer) const override;
+  bool admittedLocked(const ChatPeer& peer) const override;
+  void handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) override;
+  void detachedLocked(ChatPeer& peer, wire::Reason reason) override;
+  void tickLocked(ChatPeer& peer, std::int64_t nowUs) override;
+
+  void handleHello(const PeerPtr& peer, const wire::Frame& frame);
+  void handleProof(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
+  void handleSay(const PeerPtr& peer, const std::string& to, const std::string& text);
   bool removeByName(const std::string& name, const std::string& why, bool banAddress);
-  void handleProof(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs);
+
+  // The rest must hold m_mutex.
   // Lets a greeted (and, with a password, proven) peer into the room.
-  void admitLocked(const std::shared_ptr<Peer>& peer, const wire::Hello& hello);
-  void handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs);
-  void handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& frame);
-  void handleSay(const std::shared_ptr<Peer>& peer, const std::string& to, const std::string& text);
-  void dropPeer(Peer& peer, wire::Reason reason, const std::string& detail);
-  void reject(Peer& peer, wire::RejectCode code, const std::string& text);
-  // Must hold m_mutex: stamps, records and delivers one event to everyone joined.
+  void admitLocked(const PeerPtr& peer, const wire::Hello& hello);
+  // Takes a joined participant out of the room (leave event, user list, onLeave).
+  void leaveRoomLocked(ChatPeer& peer, wire::Reason reason);
+  // Stamps, records and delivers one event to everyone joined.
   void broadcastLocked(wire::ChatEvent event);
   void broadcastUsersLocked();
   std::string uniqueNameLocked(const std::string& wanted) const;
   bool seatedTokenLocked(std::uint64_t token) const;
   std::vector<wire::UserInfo> usersLocked() const;
 
-  ChatHubConfig m_config;
-  mutable std::mutex m_mutex;
-  std::map<PeerId, std::shared_ptr<Peer>> m_peers;
+  ChatHubConfig m_config;  // (m_mutex) for what setRoomKey() changes
   std::set<std::uint32_t> m_bannedIpv4;
   struct Lockout {
     int failures = 0;
@@ -135,19 +132,16 @@ class ChatHub : public ServerHub {
   };
   std::map<std::uint32_t, Lockout> m_lockouts;  // by IPv4
   std::uint32_t m_keyGeneration = 0;            // bumped by each setRoomKey()
-  std::int64_t m_failureWindowStartUs = 0;      // failures from all addresses, per minute
+  std::int64_t m_failureWindowStartUs = 0;      // failures from all addresses, per window
   int m_failuresInWindow = 0;
-  std::deque<wire::ChatEvent> m_history;
-  ChatHistoryLog m_historyLog;
-  PeerId m_nextPeerId = 1;
+  // Shared with the steps that send and record them after the lock.
+  std::deque<std::shared_ptr<const wire::ChatEvent>> m_history;
+  ChatHistoryLog m_historyLog;  // written only by queued steps (one at a time), read by loadHistory()
   std::uint32_t m_nextParticipantId = 1;
   std::uint64_t m_sessionId = 0;  // random, told in every Welcome
-  std::vector<std::uint32_t> m_pendingLeaves;  // onLeave calls to make once the lock is free
   std::uint64_t m_nextSeq = 1;
-  bool m_shuttingDown = false;
   std::uint16_t m_screenPort = 0;
   ChatHubStats m_stats;
-  base::LogThrottle m_logThrottle;  // drop and close lines, per address and reason
 };
 
 }  // namespace huddle::net

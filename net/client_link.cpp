@@ -82,7 +82,7 @@ void ClientLink::run() {
   }
   Connection::Options options;
   options.sendStallUs = m_settings.heartbeatTimeoutUs;
-  options.maxQueuedBytes = 64 * 1024 * 1024;  // a publisher's frames; bounded by its acks
+  options.maxQueuedBytes = wire::kMaxClientQueuedBytes;  // a publisher's frames; bounded by its acks
   options.readLimitBytesPerSec = m_settings.readLimitBytesPerSec;
   m_conn = std::make_unique<Connection>(std::move(cr.socket), options);
   if (m_settings.tls) {

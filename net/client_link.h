@@ -28,9 +28,9 @@ namespace huddle::net {
 
 struct ClientLinkSettings {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 9999;
-  int connectTimeoutMs = 10'000;
-  std::int64_t handshakeTimeoutUs = 10'000'000;
+  std::uint16_t port = wire::kDefaultChatPort;
+  int connectTimeoutMs = wire::kConnectTimeoutMs;
+  std::int64_t handshakeTimeoutUs = wire::kHandshakeTimeoutUs;
   std::int64_t heartbeatIntervalUs = wire::kHeartbeatIntervalUs;
   std::int64_t heartbeatTimeoutUs = wire::kHeartbeatTimeoutUs;
   // Called on a network thread whenever there is news for the owner (the window wakes).

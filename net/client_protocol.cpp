@@ -133,8 +133,8 @@ void ClientProtocol::handleFrame(const wire::Frame& frame, std::int64_t nowWallU
     case wire::MsgType::Pong: {
       wire::Pong pong;
       if (!wire::decodePayload(frame.payload, pong)) return bad("pong");
-      // The echo is our own stamp: a sane one is at most a minute old (checked before subtracting).
-      if (pong.echoSentUs > nowWallUs || pong.echoSentUs < nowWallUs - 60'000'000) return;
+      // The echo is our own stamp: a sane one is recent (checked before subtracting).
+      if (pong.echoSentUs > nowWallUs || pong.echoSentUs < nowWallUs - wire::kMaxPongAgeUs) return;
       std::int64_t rtt = nowWallUs - pong.echoSentUs;
       m_rttUs = rtt;
       // The host answered halfway through the round trip (NTP's symmetric-path estimate);

@@ -23,6 +23,7 @@
 #include "net/base/worker.h"
 #include "net/socket.h"
 #include "net/tls_engine.h"
+#include "net/wire/limits.h"
 #include "net/wire/reason.h"
 
 namespace huddle::net {
@@ -46,10 +47,10 @@ class Connection {
   };
 
   struct Options {
-    std::size_t maxQueuedMessages = 4096;
-    std::size_t maxQueuedBytes = 4 * 1024 * 1024;
-    std::int64_t sendStallUs = 10'000'000;  // no send progress for this long: drop
-    std::int64_t lingerUs = 2'000'000;      // after a flush-and-close, wait this long for EOF
+    std::size_t maxQueuedMessages = wire::kMaxQueuedMessages;
+    std::size_t maxQueuedBytes = wire::kMaxQueuedBytes;
+    std::int64_t sendStallUs = wire::kSendStallUs;  // no send progress for this long: drop
+    std::int64_t lingerUs = wire::kLingerUs;        // after a flush-and-close, wait this long for EOF
     int socketSendBufferBytes = 0;          // SO_SNDBUF; 0 leaves the kernel's autotuning
     // Reads no faster than this (0: as fast as data comes), with a small receive buffer: a
     // slow link, for measuring how a host treats one (huddle --read-limit).

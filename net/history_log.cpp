@@ -10,12 +10,11 @@
 #include <filesystem>
 
 #include "net/wire/codec.h"
+#include "net/wire/limits.h"
 
 namespace huddle::net {
 
 namespace {
-constexpr std::uint32_t kMaxRecordBytes = 64 * 1024;  // far above any chat event
-
 std::uint32_t readLe32(const std::uint8_t* p) {
   return std::uint32_t(p[0]) | std::uint32_t(p[1]) << 8 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[3]) << 24;
 }
@@ -61,7 +60,7 @@ bool ChatHistoryLog::open(const std::string& path, std::vector<wire::ChatEvent>&
   std::size_t at = 0;
   while (at + 8 <= data.size()) {
     const std::uint32_t len = readLe32(&data[at]), crc = readLe32(&data[at + 4]);
-    if (len > kMaxRecordBytes || at + 8 + len > data.size()) break;  // a torn tail
+    if (len > wire::kMaxHistoryRecordBytes || at + 8 + len > data.size()) break;  // a torn tail
     std::span<const std::uint8_t> payload(&data[at + 8], len);
     wire::ChatEvent ev;
     if (crc32(payload) != crc || !wire::decodePayload(payload, ev)) break;  // damaged

@@ -7,12 +7,11 @@
 #include <openssl/hmac.h>
 #include <sodium.h>
 
+#include "net/wire/limits.h"
+
 namespace huddle::net {
 
 namespace {
-constexpr std::uint32_t kMinOps = 2, kMaxOps = 10;
-constexpr std::uint32_t kMinMem = 19u << 20, kMaxMem = 256u << 20;
-
 bool sodiumReady() {
   static const bool ready = sodium_init() >= 0;
   return ready;
@@ -20,8 +19,10 @@ bool sodiumReady() {
 }  // namespace
 
 bool kdfParamsAcceptable(const KdfParams& p, std::string& why) {
-  if (p.ops < kMinOps || p.memBytes < kMinMem) return why = "the host asks for a password check weaker than Huddle allows", false;
-  if (p.ops > kMaxOps || p.memBytes > kMaxMem) return why = "the host asks for a password check costlier than Huddle allows", false;
+  if (p.ops < wire::kMinKdfOps || p.memBytes < wire::kMinKdfMemBytes)
+    return why = "the host asks for a password check weaker than Huddle allows", false;
+  if (p.ops > wire::kMaxKdfOps || p.memBytes > wire::kMaxKdfMemBytes)
+    return why = "the host asks for a password check costlier than Huddle allows", false;
   return true;
 }
 
@@ -76,8 +77,10 @@ std::string generateRoomPassword() {
 }
 
 std::string validateRoomPassword(const std::string& password) {
-  if (password.size() < 8) return "a room password needs at least 8 characters";
-  if (password.size() > 128) return "a room password may have at most 128 characters";
+  if (password.size() < wire::kMinRoomPasswordBytes)
+    return "a room password needs at least " + std::to_string(wire::kMinRoomPasswordBytes) + " characters";
+  if (password.size() > wire::kMaxRoomPasswordBytes)
+    return "a room password may have at most " + std::to_string(wire::kMaxRoomPasswordBytes) + " characters";
   return "";
 }
 

@@ -49,7 +49,6 @@ bool ScreenClient::publishStop() { return sendFrame(wire::encodeFrame(wire::Publ
 void ScreenClient::onWelcome(const wire::Welcome&) { m_listener.onScreenConnected(); }
 
 void ScreenClient::onFrame(const wire::Frame& frame) {
-  m_bytesIn.fetch_add(frame.payload.size() + wire::kFrameHeaderBytes, std::memory_order_relaxed);
   wire::Reason reason = wire::Reason::None;
   if (std::string why = deliver(frame, m_listener, reason); !why.empty()) fail(reason, why);
 }
@@ -86,6 +85,12 @@ std::string ScreenClient::deliver(const wire::Frame& frame, Listener& listener, 
       wire::PublishAccepted m;
       if (!wire::decodePayload(frame.payload, m)) return bad("publish reply");
       listener.onPublishAccepted(m.streamId);
+      return {};
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::PublishRefused): {
+      wire::PublishRefused m;
+      if (!wire::decodePayload(frame.payload, m)) return bad("publish refusal");
+      listener.onPublishRefused(m.reason);
       return {};
     }
     case static_cast<std::uint16_t>(wire::ScreenType::PublishAck): {

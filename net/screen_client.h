@@ -28,6 +28,8 @@ class ScreenClient : public ClientLink {
     // One update; `batch.tiles` point into a buffer the batch keeps alive.
     virtual void onUpdate(wire::TileBatch&&) {}
     virtual void onPublishAccepted(std::uint32_t /*streamId*/) {}
+    // The host will not relay our stream; `reason` is its words for a person.
+    virtual void onPublishRefused(const std::string& /*reason*/) {}
     virtual void onPublishAck(std::uint64_t /*seq*/) {}
     virtual void onNotice(const std::string&) {}
     virtual void onScreenEnded(const LinkEnd&) {}
@@ -47,8 +49,6 @@ class ScreenClient : public ClientLink {
   bool publishTiles(const wire::TileBatch& batch);
   bool publishStop();
 
-  std::uint64_t bytesReceived() const { return m_bytesIn.load(std::memory_order_relaxed); }
-
   // The screen port's half of the client protocol, without a connection (this class runs
   // it on its link; tests/fuzz runs it on bytes): hands one message from the host to
   // `listener`. Empty if fine, else what the host did wrong (for a person), with `reason` set.
@@ -60,7 +60,6 @@ class ScreenClient : public ClientLink {
   void onEnded(const LinkEnd& end) override;
 
   Listener& m_listener;
-  std::atomic<std::uint64_t> m_bytesIn{0};
 };
 
 }  // namespace huddle::net

@@ -9,20 +9,19 @@
 // tile is encoded once however many viewers there are. Viewers in step share one serialized
 // update (cached per starting version).
 // Thread: receive() on each peer's reader thread, drained() on its writer thread, tick() on
-// the watchdog, publishLocal() on the host's capture thread; state is under one mutex.
+// the watchdog, publishLocal() on the host's capture thread; state is under one mutex
+// (PeerTable's), and updates are serialised, like everything sent or logged, after it.
 #pragma once
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "net/base/log_throttle.h"
-#include "net/peer_guard.h"
-#include "net/peer_link.h"
+#include "net/peer_table.h"
 #include "net/wire/reason.h"
 #include "net/wire/screen_messages.h"
 
@@ -34,17 +33,20 @@ struct ScreenHubConfig {
   std::size_t maxStreams = wire::kMaxStreamsPerSession;
 };
 
+struct ScreenPeer;  // one connection's state (screen_hub.cpp)
+extern template class PeerTable<ScreenPeer>;  // instantiated in screen_hub.cpp, where ScreenPeer is known
+
 struct ScreenHubStats {
   std::size_t peers = 0, viewers = 0, streams = 0;
   std::uint64_t framesPublished = 0;   // batches applied to streams
   std::uint64_t updatesSent = 0;       // updates queued to viewers
   std::uint64_t updateBytesSent = 0;   // their total size
   std::uint64_t tileBytesSent = 0;     // JPEG bytes inside them
-  std::uint64_t updatesShared = 0;     // updates reused from the cache (serialized once)
+  std::uint64_t updatesShared = 0;     // updates reused from the cache (serialised once)
   std::array<std::uint64_t, static_cast<std::size_t>(wire::Reason::Count)> closedByReason{};
 };
 
-class ScreenHub : public ServerHub {
+class ScreenHub : public PeerTable<ScreenPeer> {
  public:
   // Resolves a chat-session token to the participant it belongs to.
   using TokenCheck = std::function<bool(std::uint64_t token, std::uint32_t& participantId, std::string& name)>;
@@ -54,10 +56,6 @@ class ScreenHub : public ServerHub {
   ScreenHub(ScreenHubConfig config, TokenCheck tokenCheck, SharingChanged sharingChanged);
   ~ScreenHub() override;
 
-  PeerId attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) override;
-  void receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t nowUs) override;
-  void detach(PeerId id, wire::Reason reason, const std::string& detail) override;
-  void tick(std::int64_t nowUs) override;
   void drained(PeerId id) override;
 
   // The host's own capture pipeline publishes here directly. Returns the stream id, or 0
@@ -77,16 +75,20 @@ class ScreenHub : public ServerHub {
   ScreenHubStats stats() const;
 
  private:
-  struct Peer;
   struct Stream;
-  enum class PeerState { AwaitHello, Ready, Closed };
+  struct Update;
+  using PeerPtr = std::shared_ptr<ScreenPeer>;
 
-  std::shared_ptr<Peer> find(PeerId id) const;
-  void handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs);
-  void handleHello(const std::shared_ptr<Peer>& peer, const wire::Frame& frame);
-  void handlePublishStart(const std::shared_ptr<Peer>& peer, const wire::Frame& frame);
-  void handlePublishTiles(const std::shared_ptr<Peer>& peer, const wire::Frame& frame);
-  void dropPeer(Peer& peer, wire::Reason reason, const std::string& detail);
+  // PeerTable's hooks.
+  PeerPtr makePeerLocked(PeerId id, std::shared_ptr<PeerLink> link, std::int64_t nowUs) override;
+  bool pendingLocked(const ScreenPeer& peer) const override;
+  bool admittedLocked(const ScreenPeer& peer) const override;
+  void handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) override;
+  void detachedLocked(ScreenPeer& peer, wire::Reason reason) override;
+
+  void handleHello(const PeerPtr& peer, const wire::Frame& frame);
+  void handlePublishStart(const PeerPtr& peer, const wire::Frame& frame);
+  void handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame);
 
   // The rest must hold m_mutex.
   std::uint32_t createStreamLocked(PeerId publisher, std::uint32_t ownerId, const std::string& ownerName,
@@ -94,22 +96,21 @@ class ScreenHub : public ServerHub {
   void resizeStreamLocked(Stream& s, const std::string& title, std::uint32_t w, std::uint32_t h, std::uint16_t tile);
   void applyBatchLocked(Stream& s, wire::TileBatch& batch);
   void endStreamLocked(std::uint32_t streamId, const std::string& reason);
-  void broadcastLocked(const base::Bytes& frame);
+  // Everyone logged in (viewers learn of streams this way).
+  std::vector<std::shared_ptr<PeerLink>> readyLinksLocked() const;
+  // Tells the owner, after the lock.
+  void sharingChangedLocked(std::uint32_t participantId, bool sharing);
   // Sends `peer` its next update if it has credit, a newer version and an idle connection.
-  void pumpLocked(Peer& peer);
-  base::Bytes updateForLocked(Stream& s, std::uint64_t fromVersion);
+  void pumpLocked(ScreenPeer& peer);
+  std::shared_ptr<Update> updateForLocked(Stream& s, std::uint64_t fromVersion);
 
   ScreenHubConfig m_config;
   TokenCheck m_tokenCheck;
   SharingChanged m_sharingChanged;
-  mutable std::mutex m_mutex;
-  std::map<PeerId, std::shared_ptr<Peer>> m_peers;
-  std::map<std::uint32_t, std::unique_ptr<Stream>> m_streams;
-  PeerId m_nextPeerId = 1;
+  std::map<std::uint32_t, std::unique_ptr<Stream>> m_streams;  // (m_mutex)
   std::uint32_t m_nextStreamId = 1;
-  bool m_shuttingDown = false;
   ScreenHubStats m_stats;
-  base::LogThrottle m_logThrottle;  // drop and close lines, per address and reason
+  std::atomic<std::uint64_t> m_updateBytesSent{0};  // counted as updates are serialised, after the lock
 };
 
 }  // namespace huddle::net

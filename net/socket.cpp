@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "net/base/log.h"
+#include "net/wire/limits.h"
 
 namespace huddle::net {
 
@@ -52,9 +53,10 @@ bool initNetwork(std::string& error) {
     // SDLNet_CheckSockets uses select(); with fortify an fd >= 1024 aborts the process, so
     // the whole process keeps its descriptors below that.
     rlimit lim{};
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur > 1024)) {
-      lim.rlim_cur = 1024;
-      if (setrlimit(RLIMIT_NOFILE, &lim) != 0) HLOG_WARN(kTag, "cannot cap open files at 1024: %s", std::strerror(errno));
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur > wire::kMaxOpenFiles)) {
+      lim.rlim_cur = wire::kMaxOpenFiles;
+      if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+        HLOG_WARN(kTag, "cannot cap open files at %u: %s", wire::kMaxOpenFiles, std::strerror(errno));
     }
     if (SDLNet_Init() != 0) initError = std::string("SDLNet_Init failed: ") + SDLNet_GetError();
   });

@@ -19,14 +19,15 @@
 #include "net/peer_link.h"
 #include "net/socket.h"
 #include "net/tls_engine.h"
+#include "net/wire/limits.h"
 
 namespace huddle::net {
 
 class TcpServer {
  public:
   struct Options {
-    int backlog = 128;
-    std::size_t maxConnections = 160;  // over this, new sockets are closed right after accept
+    int backlog = wire::kListenBacklog;
+    std::size_t maxConnections = wire::kMaxConnectionsPerPort;  // over this, new sockets are closed right after accept
     Connection::Options connection;
     std::string name = "server";       // for logs: "chat", "screen"
     // With an identity every connection is TLS 1.3 presenting it; without, plaintext.

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "app/session/options.h"
+#include "net/wire/limits.h"
 #include "net/wire/messages.h"
 
 namespace huddle::session {
@@ -68,15 +69,17 @@ AppSettings AppSettings::parse(const std::string& text, std::vector<std::string>
     } else if (key == "region") {
       std::istringstream r(value);
       int x, y, w, h;
-      if (r >> x >> y >> w >> h && x >= 0 && y >= 0 && w >= 16 && h >= 16 && x <= 16384 && y <= 16384 && w <= 8192 &&
-          h <= 8192)
+      // The region becomes a stream, so it fits one; its corner may be on a second screen.
+      const int side = static_cast<int>(wire::kMaxStreamSidePx);
+      if (r >> x >> y >> w >> h && x >= 0 && y >= 0 && w >= 16 && h >= 16 && x <= 2 * side && y <= 2 * side && w <= side &&
+          h <= side)
         s.regionX = x, s.regionY = y, s.regionW = w, s.regionH = h;
       else
         bad();
     } else if (key == "quality") {
       intIn(s.quality, 1, 100);
     } else if (key == "fps") {
-      intIn(s.fps, 1, 120);
+      intIn(s.fps, 1, wire::kMaxCaptureFps);
     } else if (key == "scale") {
       int v = 0;
       if (parseInt(value, v) && (v == 100 || v == 75 || v == 50)) s.scalePercent = v;

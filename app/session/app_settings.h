@@ -7,13 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "net/wire/limits.h"
+
 namespace huddle::session {
 
 struct AppSettings {
   std::string name;
   std::string address = "127.0.0.1";
-  int chatPort = 9999;
-  int screenPort = 9998;
+  int chatPort = wire::kDefaultChatPort;
+  int screenPort = wire::kDefaultScreenPort;
   // Sharing.
   std::string shareSource = "screen";  // screen, monitor, region, scene
   int monitor = 0;

@@ -63,7 +63,8 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   screenOptions.name = "screen";
   screenOptions.identity = config.identity;
   // A viewer's queue holds at most a few updates (credits); room for a few full frames.
-  screenOptions.connection.maxQueuedBytes = std::max<std::size_t>(screenOptions.connection.maxQueuedBytes, 128u << 20);
+  screenOptions.connection.maxQueuedBytes =
+      std::max<std::size_t>(screenOptions.connection.maxQueuedBytes, wire::kMaxScreenQueuedBytes);
   m_screenServer = std::make_unique<net::TcpServer>(*m_screenHub, screenOptions);
   if (!m_screenServer->start(config.screenPort, error)) {
     error = "Cannot host on screen port " + std::to_string(config.screenPort) + ": " + error;
@@ -146,9 +147,8 @@ void HostSession::stop(const std::string& reason) {
   m_running = false;
   m_screenHub->shutdown(reason);
   m_hub->shutdown(reason);
-  // Goodbyes are small: they are out within a round trip unless a peer stopped reading.
-  m_screenServer->stop(1500);
-  m_chatServer->stop(1500);
+  m_screenServer->stop(wire::kShutdownGraceMs);
+  m_chatServer->stop(wire::kShutdownGraceMs);
 }
 
 std::unique_ptr<net::ChatClient> HostSession::rejoinLocalUser() {

@@ -14,13 +14,14 @@
 #include "net/chat_hub.h"
 #include "net/screen_hub.h"
 #include "net/tcp_server.h"
+#include "net/wire/limits.h"
 
 namespace huddle::session {
 
 struct HostConfig {
   std::string name = "host";   // the host user's name
-  std::uint16_t chatPort = 9999;
-  std::uint16_t screenPort = 9998;
+  std::uint16_t chatPort = wire::kDefaultChatPort;
+  std::uint16_t screenPort = wire::kDefaultScreenPort;
   net::ChatHubConfig hub;      // limits and deadlines (tests shorten them)
   net::ScreenHubConfig screenHub;
   net::TcpServer::Options server;

@@ -11,6 +11,7 @@
 #include "app/session/session_controller.h"
 #include "app/session/trust.h"
 #include "net/base/worker.h"
+#include "net/wire/limits.h"
 
 namespace huddle::session {
 
@@ -20,7 +21,7 @@ struct JoinRequest {
   std::string name;
   std::string password;         // the room password, if the host has one
   bool trustNewHost = false;    // --trust-new-host: accept (and remember) a first meeting
-  int probeTimeoutMs = 10'000;
+  int probeTimeoutMs = wire::kConnectTimeoutMs;
 };
 
 enum class TrustAnswer { Remember, Once, No };
@@ -56,6 +57,7 @@ class JoinController final : public SessionController {
                       std::string& error) override;
   void stopSharingOn() override;
   capture::CapturePipeline* sharePipeline() override { return m_screen ? m_screen->sharePipeline() : nullptr; }
+  std::string shareRefusal() const override { return m_screen ? m_screen->shareError() : std::string(); }
   void retireRole() override;
 
  private:

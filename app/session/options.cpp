@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "net/wire/limits.h"
 #include "net/wire/messages.h"
 
 namespace huddle::session {
@@ -28,7 +29,8 @@ bool parseSize(const std::string& text, int& w, int& h) {
   if (x == std::string::npos) return false;
   int a = 0, b = 0;
   if (!parseInt(text.substr(0, x), a) || !parseInt(text.substr(x + 1), b)) return false;
-  if (a < 1 || b < 1 || a > 8192 || b > 8192) return false;
+  constexpr int kMaxSide = static_cast<int>(wire::kMaxStreamSidePx);
+  if (a < 1 || b < 1 || a > kMaxSide || b > kMaxSide) return false;
   w = a;
   h = b;
   return true;
@@ -37,7 +39,7 @@ bool parseSize(const std::string& text, int& w, int& h) {
 bool parseSeconds(const std::string& text, double& seconds) {
   double value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || !(value >= 0 && value <= 86400))
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || !(value >= 0 && value <= wire::kMaxOptionSeconds))
     return false;
   seconds = value;
   return true;
@@ -64,6 +66,7 @@ bool splitHostPort(const std::string& address, std::string& host, std::uint16_t&
 }
 
 std::string usageText() {
+  using std::to_string;
   return "Usage: huddle [--host | --join ADDR] [options]\n"
          "\n"
          "Hosts or joins a LAN session to chat and share screens. With no role, the window\n"
@@ -73,8 +76,9 @@ std::string usageText() {
          "  --join ADDR          join the session at ADDR: host, host:port, or the\n"
          "                       invite link a host shows (huddle://host:port/?fp=...)\n"
          "  --name NAME          your name in the session\n"
-         "  --chat-port PORT     chat port (default 9999; 0 picks a free one when hosting)\n"
-         "  --screen-port PORT   screen port (default 9998; 0 picks a free one when hosting)\n"
+         "  --chat-port PORT     chat port (default " + to_string(wire::kDefaultChatPort) + "; 0 picks a free one when hosting)\n"
+         "  --screen-port PORT   screen port (default " + to_string(wire::kDefaultScreenPort) +
+         "; 0 picks a free one when hosting)\n"
          "  --headless           no window: a host prints where to join; a client is a\n"
          "                       terminal chat (lines on stdin are said; EOF leaves)\n"
          "  --log-level LEVEL    debug, info, warn (default) or error, on stderr\n"
@@ -83,7 +87,8 @@ std::string usageText() {
          "  --quit-after SECONDS close the window after that long (for scripts)\n"
          "\n"
          "  --max-participants N how many may be in the session, the host included\n"
-         "                       (2-64, default 16)\n"
+         "                       (" + to_string(wire::kMinParticipants) + "-" + to_string(wire::kMaxParticipants) +
+         ", default " + to_string(wire::kDefaultParticipants) + ")\n"
          "  --password-file FILE the room password (its first line): a host asks for it,\n"
          "                       a client gives it; or set HUDDLE_PASSWORD\n"
          "  --generate-password  host with a new random room password, shown to you\n"
@@ -98,7 +103,7 @@ std::string usageText() {
          "  --scene-size WxH     test scene size (default 1920x1080)\n"
          "  --scene-motion M     full, partial (about 10% changes, default) or static\n"
          "  --quality N          JPEG quality 1-100 (default 80)\n"
-         "  --fps N              frames per second 1-120 (default 30)\n"
+         "  --fps N              frames per second 1-" + to_string(wire::kMaxCaptureFps) + " (default 30)\n"
          "  --scale P            100, 75 or 50 percent (default 100)\n"
          "  --subsampling S      420 (default) or 444\n"
          "\n"
@@ -173,14 +178,16 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       std::string text;
       if (!needValue(text)) return fail("option " + arg + " needs a number of seconds");
       double& out = arg == "--quit-after" ? o.quitAfterSec : o.screenshotAfterSec;
-      if (!parseSeconds(text, out)) return fail("option " + arg + ": '" + text + "' is not a number of seconds (0-86400)");
+      if (!parseSeconds(text, out)) return fail("option " + arg + ": '" + text + "' is not a number of seconds (0-" +
+                    std::to_string(wire::kMaxOptionSeconds) + ")");
     } else if (arg == "--share") {
       if (!needValue(o.share) || (o.share != "x11" && o.share != "synthetic"))
         return fail("option --share needs 'x11' (this screen) or 'synthetic' (a test scene)");
     } else if (arg == "--scene-size") {
       std::string text;
       if (!needValue(text) || !parseSize(text, o.sceneWidthPx, o.sceneHeightPx))
-        return fail("option --scene-size needs WIDTHxHEIGHT, each 1-8192 (e.g. 1920x1080)");
+        return fail("option --scene-size needs WIDTHxHEIGHT, each 1-" + std::to_string(wire::kMaxStreamSidePx) +
+                    " (e.g. 1920x1080)");
     } else if (arg == "--scene-motion") {
       if (!needValue(o.sceneMotion) || (o.sceneMotion != "full" && o.sceneMotion != "partial" && o.sceneMotion != "static"))
         return fail("option --scene-motion needs full, partial or static");
@@ -192,7 +199,8 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
         if (n < 1 || n > 100) return fail("option --quality: " + text + " is not within 1-100");
         o.quality = n;
       } else if (arg == "--fps") {
-        if (n < 1 || n > 120) return fail("option --fps: " + text + " is not within 1-120");
+        if (n < 1 || n > wire::kMaxCaptureFps)
+          return fail("option --fps: " + text + " is not within 1-" + std::to_string(wire::kMaxCaptureFps));
         o.fps = n;
       } else if (arg == "--scale") {
         if (n != 100 && n != 75 && n != 50) return fail("option --scale: use 100, 75 or 50");
@@ -233,12 +241,14 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       o.trustNewHost = true;
     } else if (arg == "--max-participants") {
       std::string text;
-      if (!needValue(text) || !parseInt(text, o.maxParticipants) || o.maxParticipants < 2 || o.maxParticipants > 64)
-        return fail("option --max-participants needs a number from 2 to 64 (the host counts as one)");
+      if (!needValue(text) || !parseInt(text, o.maxParticipants) ||
+          o.maxParticipants < static_cast<int>(wire::kMinParticipants) || o.maxParticipants > static_cast<int>(wire::kMaxParticipants))
+        return fail("option --max-participants needs a number from " + std::to_string(wire::kMinParticipants) + " to " +
+                    std::to_string(wire::kMaxParticipants) + " (the host counts as one)");
     } else if (arg == "--read-limit") {
       std::string text;
-      if (!needValue(text) || !parseInt(text, o.readLimitKBps) || o.readLimitKBps < 1 || o.readLimitKBps > 10'000'000)
-        return fail("option --read-limit needs kilobytes per second (1-10000000)");
+      if (!needValue(text) || !parseInt(text, o.readLimitKBps) || o.readLimitKBps < 1 || o.readLimitKBps > wire::kMaxReadLimitKBps)
+        return fail("option --read-limit needs kilobytes per second (1-" + std::to_string(wire::kMaxReadLimitKBps) + ")");
     } else if (arg == "--stats-json") {
       if (!needValue(o.statsJson) || o.statsJson.empty()) return fail("option --stats-json needs a file name");
     } else if (arg == "--help" || arg == "-h") {
@@ -275,7 +285,7 @@ bool roomPassword(const Options& options, std::string& password, std::string& er
   password.clear();
   if (!options.passwordFile.empty()) {
     std::string text;
-    if (!readSmallFile(options.passwordFile, 4096, text, error)) return false;
+    if (!readSmallFile(options.passwordFile, wire::kMaxPasswordFileBytes, text, error)) return false;
     password = text.substr(0, text.find_first_of("\r\n"));
     return true;
   }

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "net/wire/limits.h"
+
 namespace huddle::session {
 
 enum class Role { Ask, Host, Join };  // Ask: the window lets the user choose
@@ -19,8 +21,8 @@ struct Options {
   bool generatePassword = false;  // --generate-password (host)
   bool keepHistory = false;  // --keep-history: the host keeps chat across restarts
   std::string name;          // --name NAME (empty: a default)
-  std::uint16_t chatPort = 9999;
-  std::uint16_t screenPort = 9998;
+  std::uint16_t chatPort = wire::kDefaultChatPort;
+  std::uint16_t screenPort = wire::kDefaultScreenPort;
   bool chatPortGiven = false;
   bool headless = false;
   bool help = false;
@@ -32,12 +34,12 @@ struct Options {
   double quitAfterSec = 0;          // --quit-after SECONDS (0: run until closed)
 
   // Sharing a screen: --share x11|synthetic, with the test scene's size and motion.
-  int maxParticipants = 16;         // --max-participants N, the host included (2-64)
+  int maxParticipants = static_cast<int>(wire::kDefaultParticipants);  // --max-participants N, the host included
   std::string share;                // "", "x11", "synthetic"
   int sceneWidthPx = 1920, sceneHeightPx = 1080;  // --scene-size WxH
   std::string sceneMotion = "partial";            // --scene-motion full|partial|static
   int quality = 80;                 // --quality 1-100
-  int fps = 30;                     // --fps 1-120
+  int fps = 30;                     // --fps 1-wire::kMaxCaptureFps
   int scalePercent = 100;           // --scale 100|75|50
   bool chroma444 = false;           // --subsampling 420|444
   // Headless viewing: --watch [STREAM] --seconds N --stats-json FILE; --snapshot [FILE].

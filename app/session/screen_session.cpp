@@ -9,9 +9,6 @@ namespace huddle::session {
 
 namespace {
 constexpr const char* kTag = "session/screen";
-// A publisher keeps at most this many frames unacknowledged; newer frames merge into one
-// pending frame meanwhile (the host's pacing, without a queue of stale frames).
-constexpr int kMaxInFlight = 2;
 }  // namespace
 
 ScreenSession::ScreenSession() = default;
@@ -194,11 +191,16 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
     m_shareW = m_shareH = 0;
     m_inFlight = 0;
     m_pendingTiles.clear();
+    m_publishing = true;
+    m_accepted = false;
+    m_shareError.clear();
   }
   m_pipeline = std::make_unique<capture::CapturePipeline>(std::move(source), settings, encoderThreads,
                                                           [this](capture::EncodedUpdate&& u) { onCaptured(std::move(u)); });
   if (!m_pipeline->start(error)) {
     m_pipeline.reset();
+    std::lock_guard lock(m_mutex);
+    m_publishing = false;
     return false;
   }
   return true;
@@ -208,14 +210,26 @@ void ScreenSession::stopSharing() {
   if (!m_pipeline) return;
   m_pipeline->stop();
   m_pipeline.reset();
+  {
+    std::lock_guard lock(m_mutex);
+    m_publishing = false;
+    m_accepted = false;
+    m_pendingTiles.clear();
+  }
   m_client.publishStop();
   m_publishedId = 0;
 }
 
 bool ScreenSession::sharing() const { return m_pipeline != nullptr; }
 
+std::string ScreenSession::shareError() const {
+  std::lock_guard lock(m_mutex);
+  return m_shareError;
+}
+
 void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
   std::lock_guard lock(m_mutex);
+  if (!m_shareError.empty()) return;  // refused: nothing more goes until the owner starts over
   if (u.widthPx != m_shareW || u.heightPx != m_shareH || u.tileSizePx != m_shareTile) {
     // New geometry: the host resets the stream; tiles of the old size are meaningless now.
     m_shareW = u.widthPx;
@@ -231,7 +245,8 @@ void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
   m_pendingHeader.widthPx = u.widthPx;
   m_pendingHeader.heightPx = u.heightPx;
   m_pendingHeader.tileSizePx = u.tileSizePx;
-  if (m_inFlight < kMaxInFlight) sendPendingLocked();
+  // Nothing before the host accepts: tiles ahead of its answer would be refused with it.
+  if (m_accepted && m_inFlight < wire::kMaxPublishInFlight) sendPendingLocked();
 }
 
 void ScreenSession::sendPendingLocked() {
@@ -243,7 +258,26 @@ void ScreenSession::sendPendingLocked() {
   if (m_client.publishTiles(b)) ++m_inFlight;
 }
 
-void ScreenSession::onPublishAccepted(std::uint32_t streamId) { m_publishedId = streamId; }
+void ScreenSession::onPublishAccepted(std::uint32_t streamId) {
+  std::lock_guard lock(m_mutex);
+  if (!m_publishing) return;  // stopped meanwhile
+  m_publishedId = streamId;
+  // Accepted again after a resize: frames already flow. The first time: what waited goes now.
+  if (m_accepted) return;
+  m_accepted = true;
+  if (m_inFlight < wire::kMaxPublishInFlight) sendPendingLocked();
+}
+
+void ScreenSession::onPublishRefused(const std::string& reason) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (!m_publishing) return;
+    m_shareError = reason.empty() ? "The host would not relay your screen." : reason;
+    m_pendingTiles.clear();
+  }
+  HLOG_WARN(kTag, "the host will not relay our screen: %s", reason.c_str());
+  if (m_config.link.wake) m_config.link.wake();
+}
 
 void ScreenSession::onPublishAck(std::uint64_t) {
   std::lock_guard lock(m_mutex);

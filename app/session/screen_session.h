@@ -48,10 +48,15 @@ class ScreenSession : private net::ScreenClient::Listener {
   std::shared_ptr<StreamView> view(std::uint32_t streamId) const;
 
   // Shares `source` through the host. False with a reason (already sharing, source fails).
+  // Tiles go to the host only once it has accepted the stream.
   bool startSharing(std::unique_ptr<capture::ScreenSource> source, const capture::CaptureSettings& settings,
                     int encoderThreads, std::string& error);
   void stopSharing();
   bool sharing() const;
+  // Why the host would not relay our screen (its words, e.g. it relays as many as it may),
+  // or empty. Once set, captured frames are dropped: the owner shows it and calls
+  // stopSharing(). It stays until the next startSharing().
+  std::string shareError() const;
   capture::CapturePipeline* sharePipeline() { return m_pipeline.get(); }
 
   // Host wall clock minus ours (for latency).
@@ -70,6 +75,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   void onStreamEnded(std::uint32_t streamId, const std::string& reason) override;
   void onUpdate(wire::TileBatch&& batch) override;
   void onPublishAccepted(std::uint32_t streamId) override;
+  void onPublishRefused(const std::string& reason) override;
   void onPublishAck(std::uint64_t seq) override;
   void onScreenEnded(const net::LinkEnd& end) override;
   void decodeLoop();
@@ -87,8 +93,12 @@ class ScreenSession : private net::ScreenClient::Listener {
   std::string m_endText;
   base::LogThrottle m_logThrottle;  // warnings about a misbehaving host, per stream
 
-  // Sharing: capture thread -> coalesced pending frame -> at most kMaxInFlight unacked.
+  // Sharing: capture thread -> coalesced pending frame -> once the host accepted the stream,
+  // at most wire::kMaxPublishInFlight unacked.
   std::unique_ptr<capture::CapturePipeline> m_pipeline;
+  bool m_publishing = false;   // between startSharing() and stopSharing()
+  bool m_accepted = false;     // the host took our PublishStart
+  std::string m_shareError;    // the host refused it: why
   std::string m_shareTitle;
   std::uint32_t m_shareW = 0, m_shareH = 0;
   std::uint16_t m_shareTile = 0;

@@ -159,6 +159,14 @@ void SessionController::refreshShareState() {
     p = nullptr;
     m_state.shareError = "Sharing stopped: " + (why.empty() ? std::string("the capture ended") : why);
     note(m_state.shareError);
+  } else if (p) {
+    if (const std::string refused = shareRefusal(); !refused.empty()) {
+      // The host would not take it (at its stream cap, say): stop capturing, say its words.
+      stopSharingOn();
+      p = nullptr;
+      m_state.shareError = "Cannot share: " + refused;
+      note(m_state.shareError);
+    }
   }
   m_state.sharing = p != nullptr;
   if (p) {

@@ -153,6 +153,8 @@ class SessionController {
                               std::string& error) = 0;
   virtual void stopSharingOn() = 0;
   virtual capture::CapturePipeline* sharePipeline() = 0;
+  // Why the host refused the share under way ("" if it did not).
+  virtual std::string shareRefusal() const { return {}; }
   // Hands the role's connections to the teardown worker.
   virtual void retireRole() = 0;
 

@@ -6,6 +6,7 @@
 
 #include "app/session/config_files.h"
 #include "app/session/options.h"
+#include "net/wire/limits.h"
 
 namespace huddle::session {
 
@@ -22,7 +23,8 @@ std::shared_ptr<const net::HostIdentity> loadOrCreateHostIdentity(const std::str
                      "); fix it with: chmod 600 " + keyPath,
              nullptr;
     std::string keyPem, certPem;
-    if (!readSmallFile(keyPath, 64 * 1024, keyPem, error) || !readSmallFile(certPath, 64 * 1024, certPem, error))
+    if (!readSmallFile(keyPath, wire::kMaxKeyFileBytes, keyPem, error) ||
+        !readSmallFile(certPath, wire::kMaxKeyFileBytes, certPem, error))
       return nullptr;
     std::string why;
     auto identity = net::HostIdentity::fromPem(keyPem, certPem, why);
@@ -43,11 +45,11 @@ std::shared_ptr<const net::HostIdentity> loadOrCreateHostIdentity(const std::str
 KnownHosts KnownHosts::load(const std::string& path, std::vector<std::string>& warnings) {
   KnownHosts k;
   std::string text, error;
-  if (!readSmallFile(path, 1024 * 1024, text, error)) return k;  // none yet
+  if (!readSmallFile(path, wire::kMaxKnownHostsBytes, text, error)) return k;  // none yet
   std::istringstream in(text);
   std::string line;
   int n = 0;
-  while (std::getline(in, line) && k.m_entries.size() < 10000) {
+  while (std::getline(in, line) && k.m_entries.size() < wire::kMaxKnownHosts) {
     ++n;
     if (line.empty() || line[0] == '#') continue;
     std::istringstream ls(line);
@@ -143,7 +145,7 @@ bool parseInvite(const std::string& text, Invite& out, std::string& error) {
   std::string rest = text.substr(9);
   const std::size_t q = rest.find("/?");
   std::string hostPort = rest.substr(0, q == std::string::npos ? rest.find('/') : q);
-  if (!splitHostPort(hostPort, out.host, out.port, 9999, error)) return false;
+  if (!splitHostPort(hostPort, out.host, out.port, wire::kDefaultChatPort, error)) return false;
   if (q == std::string::npos) return error = "the invite link has no key code (fp=...)", false;
   std::istringstream params(rest.substr(q + 2));
   bool haveKey = false;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "net/tls_engine.h"
+#include "net/wire/limits.h"
 
 namespace huddle::session {
 
@@ -40,10 +41,10 @@ class KnownHosts {
   std::vector<KnownHost> m_entries;
 };
 
-// "huddle://HOST:PORT/?fp=HUDL-XXXX-..." (the port may be left out: 9999).
+// "huddle://HOST:PORT/?fp=HUDL-XXXX-..." (the port may be left out: wire::kDefaultChatPort).
 struct Invite {
   std::string host;
-  std::uint16_t port = 9999;
+  std::uint16_t port = wire::kDefaultChatPort;
   net::Fingerprint key{};
   std::size_t keyBytes = 0;  // 10 for a short code, 32 for a full key
 };
@@ -51,7 +52,7 @@ bool isInviteLink(const std::string& text);
 // What a client joins: from "host", "host:port" or an invite link.
 struct JoinTarget {
   std::string host;
-  std::uint16_t port = 9999;
+  std::uint16_t port = wire::kDefaultChatPort;
   std::string address;  // "host:port": the key in known_hosts
   bool haveInvite = false;
   Invite invite;

@@ -86,12 +86,12 @@ UiApp::~UiApp() {
 void UiApp::loadState() {
   m_layout = dock::DockLayout::standard();
   std::string text, error;
-  if (const std::string path = settingsPath(); !path.empty() && session::readSmallFile(path, 64 * 1024, text, error)) {
+  if (const std::string path = settingsPath(); !path.empty() && session::readSmallFile(path, wire::kMaxSettingsFileBytes, text, error)) {
     std::vector<std::string> warnings;
     m_settings = session::AppSettings::parse(text, warnings);
     for (const auto& w : warnings) HLOG_WARN(kTag, "%s: %s (default kept)", path.c_str(), w.c_str());
   }
-  if (const std::string path = layoutPath(); !path.empty() && session::readSmallFile(path, 64 * 1024, text, error)) {
+  if (const std::string path = layoutPath(); !path.empty() && session::readSmallFile(path, wire::kMaxSettingsFileBytes, text, error)) {
     dock::DockLayout loaded;
     if (loaded.parse(text, error)) m_layout = std::move(loaded);
     else HLOG_WARN(kTag, "%s: %s; using the standard layout", path.c_str(), error.c_str());

@@ -1,5 +1,6 @@
-// Every wire limit in one place (like ENet's protocol.h). Each is checked before anything is
-// allocated or buffered, in forms that cannot overflow. Thread: constants only.
+// Every limit and timeout in one place (like ENet's protocol.h): the wire's, the sockets', and
+// what the program reads or is told. Each is checked before anything is allocated or
+// buffered, in forms that cannot overflow. Thread: constants only.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -9,11 +10,11 @@ namespace huddle::wire {
 inline constexpr std::uint32_t kMagic = 0x4C445548;  // "HUDL" little-endian
 inline constexpr std::uint16_t kProtocolVersion = 1;
 
-// Where a host listens unless told otherwise.
+inline constexpr std::size_t kFrameHeaderBytes = 6;  // u32 payload length, u16 type
+
+// Where a host listens and a client knocks unless told otherwise.
 inline constexpr std::uint16_t kDefaultChatPort = 9999;
 inline constexpr std::uint16_t kDefaultScreenPort = 9998;
-
-inline constexpr std::size_t kFrameHeaderBytes = 6;  // u32 payload length, u16 type
 
 // Before the handshake completes only Hello/Welcome/Reject may cross, and they are small.
 inline constexpr std::uint32_t kMaxPreHandshakePayload = 1024;
@@ -25,6 +26,10 @@ inline constexpr std::size_t kMaxReasonBytes = 256;    // reject / session-end /
 inline constexpr std::size_t kMaxUsersInList = 256;
 
 inline constexpr std::size_t kHistoryMessages = 500;   // replayed to a newcomer
+// One record of the history file (a chat event and its framing): far above any event, so a
+// larger length means the file is damaged there.
+inline constexpr std::uint32_t kMaxHistoryRecordBytes = 64 * 1024;
+inline constexpr std::size_t kMinParticipants = 2;     // --max-participants: the host and one more
 inline constexpr std::size_t kMaxParticipants = 64;    // hard cap per session
 // Deadlines: connect to Welcome (TLS, Hello, password proof), and a frame begun but not finished.
 inline constexpr std::int64_t kHandshakeTimeoutUs = 10'000'000;
@@ -32,6 +37,10 @@ inline constexpr std::int64_t kPartialFrameTimeoutUs = 5'000'000;
 // Liveness (docs/SECURITY.md s.7.3): ping after 2 s of quiet; a peer silent for 6 s is gone.
 inline constexpr std::int64_t kHeartbeatIntervalUs = 2'000'000;
 inline constexpr std::int64_t kHeartbeatTimeoutUs = 6'000'000;
+// A client gives up on the TCP connect (or a key probe) after this long.
+inline constexpr int kConnectTimeoutMs = 10'000;
+// A pong echoing a stamp of ours older than this is stale (or forged): not used for the clock.
+inline constexpr std::int64_t kMaxPongAgeUs = 60'000'000;
 inline constexpr std::size_t kDefaultParticipants = 16; // unless the host asks for more
 // Connections not yet admitted (TLS handshake, Hello, password proof): in all and from one
 // address; a full set evicts (stalled = pending for over kPendingGraceUs); see net::pendingVerdict().
@@ -39,25 +48,54 @@ inline constexpr std::size_t kMaxPendingConnections = 32;
 inline constexpr std::size_t kMaxPendingPerAddress = 16;
 inline constexpr std::int64_t kPendingGraceUs = 2'000'000;
 // Wrong passwords: each answered after the same delay; this many from one address lock it out
-// for kLockoutUs, doubling up to kMaxLockoutUs; over kBusyFailuresPerMinute from everywhere,
-// every answer waits kBusyFailureExtraDelayUs more. Addresses remembered: kMaxLockoutEntries.
+// for kLockoutUs, doubling up to kMaxLockoutUs; over kBusyFailuresPerMinute (counted per
+// kBusyFailureWindowUs) from everywhere, every answer waits kBusyFailureExtraDelayUs more.
+// Addresses remembered: kMaxLockoutEntries.
 inline constexpr std::int64_t kAuthFailureDelayUs = 250'000;
 inline constexpr int kMaxAuthFailures = 5;
 inline constexpr std::int64_t kLockoutUs = 60'000'000;
 inline constexpr std::int64_t kMaxLockoutUs = 3'600'000'000LL;
 inline constexpr int kBusyFailuresPerMinute = 20;
+inline constexpr std::int64_t kBusyFailureWindowUs = 60'000'000;
 inline constexpr std::int64_t kBusyFailureExtraDelayUs = 2'000'000;
 inline constexpr std::size_t kMaxLockoutEntries = 4096;
+// A room password's length in bytes, and the Argon2id cost a client accepts from a host
+// (passes, memory): weaker is no protection, costlier would let a host exhaust the client.
+inline constexpr std::size_t kMinRoomPasswordBytes = 8;
+inline constexpr std::size_t kMaxRoomPasswordBytes = 128;
+inline constexpr std::uint32_t kMinKdfOps = 2;
+inline constexpr std::uint32_t kMaxKdfOps = 10;
+inline constexpr std::uint32_t kMinKdfMemBytes = 19u << 20;
+inline constexpr std::uint32_t kMaxKdfMemBytes = 256u << 20;
 
-// Per-connection outgoing control queue; a peer that lets it fill is a slow consumer.
+// Sockets one port holds at once (admitted or not); over it a new one is closed at accept.
+// The listen backlog is what the kernel queues before we accept.
+inline constexpr std::size_t kMaxConnectionsPerPort = 160;
+inline constexpr int kListenBacklog = 128;
+// The process keeps its descriptors below this (select() with fortify aborts above it).
+inline constexpr unsigned kMaxOpenFiles = 1024;
+
+// Per-connection outgoing queue; a peer that lets it fill is a slow consumer. A client's own
+// connection may hold more (a publisher's frames, bounded by its acks), and so may the host's
+// screen port (a few whole updates, bounded by credits).
 inline constexpr std::size_t kMaxQueuedMessages = 4096;
 inline constexpr std::size_t kMaxQueuedBytes = 4 * 1024 * 1024;
+inline constexpr std::size_t kMaxClientQueuedBytes = 64 * 1024 * 1024;
+inline constexpr std::size_t kMaxScreenQueuedBytes = 128 * 1024 * 1024;
+// No send progress for this long: the peer is dropped. After a flush-and-close, the peer's
+// EOF is waited for this long.
+inline constexpr std::int64_t kSendStallUs = 10'000'000;
+inline constexpr std::int64_t kLingerUs = 2'000'000;
+// A host ending its session waits this long for the goodbyes to go out (they are small: a
+// round trip, unless a peer stopped reading) before it closes what is left.
+inline constexpr int kShutdownGraceMs = 1500;
 
 // Chat rate per client: sustained rate and burst of a token bucket; messages over it are
 // dropped with a notice. Over kFloodMessagesPerSec for a second the peer is disconnected.
 inline constexpr double kChatRatePerSec = 50.0;
 inline constexpr double kChatBurst = 100.0;
 inline constexpr double kFloodMessagesPerSec = 500.0;
+inline constexpr std::int64_t kRateNoticeIntervalUs = 1'000'000;  // "too fast" told at most this often
 
 // Screen streams. Dimensions: each side <= 8192 and the area <= 36 MP (fits 7680x4320), so a
 // viewer's BGRX framebuffer stays under 144 MB.
@@ -75,5 +113,21 @@ inline constexpr std::uint8_t kMaxCredits = 4;  // updates a viewer may have out
 constexpr std::uint32_t maxJpegTileBytes(std::uint32_t w, std::uint32_t h) {
   return ((w + 15) / 16 * 16) * ((h + 15) / 16 * 16) * 6 + 2048;
 }
+// Updates a stream keeps for viewers in step (one per starting version), serialised once.
+inline constexpr std::size_t kUpdateCacheEntries = 8;
+// Frames a publisher sends before the host acknowledges one; newer frames merge meanwhile.
+inline constexpr int kMaxPublishInFlight = 2;
+// Frames a second a sharer may capture.
+inline constexpr int kMaxCaptureFps = 120;
+// Command-line sanity: a duration in seconds (--seconds, --quit-after), and --read-limit.
+inline constexpr int kMaxOptionSeconds = 86400;
+inline constexpr int kMaxReadLimitKBps = 10'000'000;
+
+// Files Huddle reads at start: larger ones are refused rather than read whole.
+inline constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;        // the host's key and certificate
+inline constexpr std::size_t kMaxSettingsFileBytes = 64 * 1024;   // window settings and layout
+inline constexpr std::size_t kMaxPasswordFileBytes = 4096;        // --password-file
+inline constexpr std::size_t kMaxKnownHostsBytes = 1024 * 1024;   // known_hosts
+inline constexpr std::size_t kMaxKnownHosts = 10000;              // its entries read
 
 }  // namespace huddle::wire

@@ -18,6 +18,7 @@ std::int64_t screenPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
     case ScreenType::UpdateRequest:
     case ScreenType::PublishStart:
     case ScreenType::PublishAccepted:
+    case ScreenType::PublishRefused:
     case ScreenType::PublishAck:
     case ScreenType::PublishStop:
       return handshakeDone ? std::int64_t(kMaxScreenControlPayload) : -1;
@@ -207,6 +208,9 @@ bool PublishStart::read(Reader& r) {
 
 void PublishAccepted::write(Writer& w) const { w.u32(streamId); }
 bool PublishAccepted::read(Reader& r) { streamId = r.u32(); return r.ok(); }
+
+void PublishRefused::write(Writer& w) const { w.str(reason); }
+bool PublishRefused::read(Reader& r) { return readText(r, reason, kMaxReasonBytes); }
 
 void PublishAck::write(Writer& w) const { w.u64(seq); }
 bool PublishAck::read(Reader& r) { seq = r.u64(); return r.ok(); }

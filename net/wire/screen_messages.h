@@ -25,6 +25,7 @@ enum class ScreenType : std::uint16_t {
   PublishTiles = 0x0209,    // C->H encoded tiles of one captured frame
   PublishAck = 0x020A,      // H->C frame taken (publisher keeps <= 2 in flight)
   PublishStop = 0x020B,     // C->H stop sharing
+  PublishRefused = 0x020C,  // H->C no stream for this publisher, and why (for a person)
 };
 
 // Largest payload for `type` on the screen port in this phase, or -1 if not allowed.
@@ -118,6 +119,15 @@ struct PublishStart {
 struct PublishAccepted {
   static constexpr ScreenType kType = ScreenType::PublishAccepted;
   std::uint32_t streamId = 0;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// The answer to a PublishStart the host cannot take (it relays as many streams as it may).
+// The publisher sends no tiles until PublishAccepted; any sent before it read this are ignored.
+struct PublishRefused {
+  static constexpr ScreenType kType = ScreenType::PublishRefused;
+  std::string reason;
   void write(Writer& w) const;
   bool read(Reader& r);
 };

@@ -131,7 +131,7 @@ class Link : public net::ClientProtocol::Peer {
     id.name = "bob";
     id.token = 42;
     if (password) id.password = "correct horse";
-    id.where = "192.0.2.1:9999";
+    id.where = "192.0.2.1:" + std::to_string(wire::kDefaultChatPort);
     id.deriveKey = &checkedDerive;
     m_protocol.setIdentity(std::move(id));
     sendToHost(m_protocol.hello());

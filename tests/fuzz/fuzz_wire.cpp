@@ -38,6 +38,7 @@ void decodeFrame(const Frame& f) {
     case static_cast<std::uint16_t>(ScreenType::Unsubscribe): decodeAs<Unsubscribe>(f); break;
     case static_cast<std::uint16_t>(ScreenType::UpdateRequest): decodeAs<UpdateRequest>(f); break;
     case static_cast<std::uint16_t>(ScreenType::PublishAccepted): decodeAs<PublishAccepted>(f); break;
+    case static_cast<std::uint16_t>(ScreenType::PublishRefused): decodeAs<PublishRefused>(f); break;
     case static_cast<std::uint16_t>(ScreenType::PublishAck): decodeAs<PublishAck>(f); break;
     case static_cast<std::uint16_t>(ScreenType::PublishStop): decodeAs<PublishStop>(f); break;
     case static_cast<std::uint16_t>(ScreenType::PublishStart): decodeAs<PublishStart>(f); break;

@@ -1,6 +1,7 @@
 // The screen relay over loopback with hand-made tiles: login by token, announcements,
 // whole image for a newcomer, only newer tiles after, nothing for a static screen, remote
-// publishing, and bad publishers cut off without touching viewers.
+// publishing (refused, and told why, at the stream cap), and bad publishers cut off without
+// touching viewers.
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -26,6 +27,7 @@ struct Recorder : net::ScreenClient::Listener {
   std::vector<std::uint32_t> endedStreams;
   std::vector<wire::TileBatch> updates;
   std::uint32_t accepted = 0;
+  std::string refused;
   std::vector<std::uint64_t> acks;
 
   void onScreenConnected() override { std::lock_guard l(m); connected = true; }
@@ -37,6 +39,7 @@ struct Recorder : net::ScreenClient::Listener {
   }
   void onUpdate(wire::TileBatch&& b) override { std::lock_guard l(m); updates.push_back(std::move(b)); }
   void onPublishAccepted(std::uint32_t id) override { std::lock_guard l(m); accepted = id; }
+  void onPublishRefused(const std::string& why) override { std::lock_guard l(m); refused = why; }
   void onPublishAck(std::uint64_t seq) override { std::lock_guard l(m); acks.push_back(seq); }
   void onScreenEnded(const net::LinkEnd& e) override { std::lock_guard l(m); ended = true; endText = e.text; }
 
@@ -119,10 +122,11 @@ TEST_F(ScreenRelay, ViewerGetsWholeImageThenOnlyNewerTilesAndNothingWhenStatic) 
   });
 
   // Two frames change two tiles while the viewer has no credit: then one update with both.
+  const std::uint64_t sentBefore = host.screenHub().stats().updatesSent;
   host.screenHub().publishLocal(id, solidFrame(300, 200, 64, 2, 0x445566, {{0, 0}}));
   host.screenHub().publishLocal(id, solidFrame(300, 200, 64, 3, 0x778899, {{4, 3}}));
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(viewer.rec.with([&] { return viewer.rec.updates.size(); }), 1u);  // no credit, nothing sent
+  EXPECT_EQ(host.screenHub().stats().updatesSent, sentBefore);  // no credit, nothing sent (decided in publishLocal)
+  EXPECT_EQ(viewer.rec.with([&] { return viewer.rec.updates.size(); }), 1u);
   ASSERT_TRUE(viewer.screen.requestUpdate(id, 1));
   ASSERT_TRUE(waitFor([&] { return viewer.rec.with([&] { return viewer.rec.updates.size() == 2; }); }, 5000));
   viewer.rec.with([&] {
@@ -189,6 +193,34 @@ TEST_F(ScreenRelay, ClientPublishesAndAnotherClientViewsThroughTheHost) {
   publisher.chat.client.leave();
   ASSERT_TRUE(waitFor([&] { return viewer.rec.with([&] { return viewer.rec.endedStreams.size() == 1; }); }, 5000));
   EXPECT_TRUE(host.screenHub().streams().empty());
+}
+
+TEST_F(ScreenRelay, APublisherAtTheStreamCapIsToldWhyAndStaysConnected) {
+  const std::vector<std::uint32_t> local = fillStreamCap(host);
+  Participant late;
+  late.join(host, "late");
+  const auto closedBefore = host.screenHub().stats().closedByReason;
+  // As a client that does not wait for the answer: tiles right behind its PublishStart.
+  ASSERT_TRUE(late.screen.publishStart("Late screen", 128, 128, 64));
+  ASSERT_TRUE(late.screen.publishTiles(solidFrame(128, 128, 64, 1, 0x123456)));
+  ASSERT_TRUE(waitFor([&] { return late.rec.with([&] { return !late.rec.refused.empty(); }); }, 5000));
+  const std::string why = late.rec.with([&] { return late.rec.refused; });
+  EXPECT_NE(why.find(std::to_string(wire::kMaxStreamsPerSession) + " screens"), std::string::npos) << why;
+  EXPECT_EQ(late.rec.with([&] { return late.rec.accepted; }), 0u);
+  // Still connected: the tiles were ignored, not held against it. A subscription sent after
+  // them is answered, so the host has read them by then.
+  host.screenHub().publishLocal(local[0], solidFrame(64, 64, 64, 1, 0x00FF00));
+  ASSERT_TRUE(late.screen.subscribe(local[0], 1));
+  ASSERT_TRUE(waitFor([&] { return late.rec.with([&] { return late.rec.updates.size() == 1; }); }, 5000));
+  EXPECT_FALSE(late.rec.with([&] { return late.rec.ended; }));
+  EXPECT_EQ(host.screenHub().stats().closedByReason, closedBefore);
+  EXPECT_EQ(host.screenHub().streams().size(), wire::kMaxStreamsPerSession);
+  // Once a stream ends there is room, and asking again is enough.
+  host.screenHub().endStream(local.back(), "done");
+  ASSERT_TRUE(late.screen.publishStart("Late screen", 128, 128, 64));
+  ASSERT_TRUE(waitFor([&] { return late.rec.with([&] { return late.rec.accepted != 0; }); }, 5000));
+  ASSERT_TRUE(late.screen.publishTiles(solidFrame(128, 128, 64, 2, 0x654321)));
+  ASSERT_TRUE(waitFor([&] { return late.rec.with([&] { return late.rec.acks.size() == 1; }); }, 5000));
 }
 
 TEST_F(ScreenRelay, BadPublisherIsClosedAndViewersNeverSeeTheBadTile) {

@@ -166,6 +166,38 @@ TEST_F(ScreenShare, ClientSharesAndAnotherClientWatches) {
   EXPECT_GT(snap.bytes, 0u);
 }
 
+TEST_F(ScreenShare, AClientSharingAtTheStreamCapLearnsWhyAndIsNotDropped) {
+  const std::vector<std::uint32_t> local = fillStreamCap(host);
+  std::string error;
+  Member alice;
+  alice.join(host, "alice");
+  capture::CaptureSettings s;
+  s.fps = 30;
+  ASSERT_TRUE(alice.screen.startSharing(std::make_unique<capture::SyntheticSource>(320, 240, capture::SceneMotion::Full),
+                                        s, 1, error)) << error;
+  ASSERT_TRUE(waitFor([&] { return !alice.screen.shareError().empty(); }, 5000));
+  EXPECT_NE(alice.screen.shareError().find("already relays"), std::string::npos) << alice.screen.shareError();
+  // It goes on capturing until its owner stops it, but sends nothing, and stays connected.
+  ASSERT_TRUE(waitFor([&] { return alice.screen.sharePipeline()->stats().framesCaptured >= 5; }, 5000));
+  auto view = alice.screen.watch(local[0]);
+  ASSERT_TRUE(view);
+  host.screenHub().publishLocal(local[0], [] {
+    wire::TileBatch b;
+    b.seq = 1;
+    b.widthPx = b.heightPx = 64;
+    b.tileSizePx = 64;
+    b.tiles.resize(1);  // one solid black tile
+    return b;
+  }());
+  ASSERT_TRUE(waitFor([&] { return view->updatesApplied() >= 1; }, 5000));
+  EXPECT_TRUE(alice.screen.connected());
+  const auto closed = host.screenHub().stats().closedByReason;
+  EXPECT_EQ(closed[static_cast<std::size_t>(wire::Reason::ProtoState)], 0u);
+  alice.screen.stopSharing();
+  EXPECT_FALSE(alice.screen.shareError().empty());  // kept for the owner to show
+  EXPECT_EQ(host.screenHub().streams().size(), wire::kMaxStreamsPerSession);
+}
+
 TEST_F(ScreenShare, SlowReaderDoesNotSlowAFastViewer) {
   // The host shares a 10%-changing scene at 30 fps. A raw viewer reads at ~100 KB/s.
   share(960, 540, capture::SceneMotion::Partial, 30, 80);

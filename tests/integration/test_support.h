@@ -78,6 +78,17 @@ inline session::HostConfig testHostConfig() {
   return c;
 }
 
+// Fills the host's screen relay with its own small streams, up to the cap; their ids.
+inline std::vector<std::uint32_t> fillStreamCap(session::HostSession& host) {
+  std::vector<std::uint32_t> ids;
+  std::string error;
+  for (std::size_t i = 0; i < wire::kMaxStreamsPerSession; ++i) {
+    ids.push_back(host.screenHub().startLocalStream(1, "host", "s" + std::to_string(i), 64, 64, 64, error));
+    EXPECT_NE(ids.back(), 0u) << error;
+  }
+  return ids;
+}
+
 // A raw TCP connection for speaking bad protocol at a live host.
 class RawPeer {
  public:

@@ -63,7 +63,13 @@ TEST(Tls, WrongPinStopsInTheHandshakeWithAWarning) {
   EXPECT_FALSE(bob.joined);
   EXPECT_NE(bob.disconnectText.find("WARNING"), std::string::npos) << bob.disconnectText;
   EXPECT_NE(bob.disconnectText.find("impersonating"), std::string::npos) << bob.disconnectText;
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Bob's connection is gone at the host too (counted by why it closed), not just still pending.
+  ASSERT_TRUE(waitFor([&] {
+    auto s = host.chatHub().stats();
+    std::uint64_t closed = 0;
+    for (auto n : s.closedByReason) closed += n;
+    return closed >= 1 && s.pending == 0;
+  }, 5000));
   for (auto& u : host.chatHub().users()) EXPECT_NE(u.name, "bob");  // bob never got as far as Hello
 }
 

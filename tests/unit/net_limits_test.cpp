@@ -1,7 +1,9 @@
 // docs/SECURITY.md s.7.2 at the screen hub: streams per session at cap-1, cap and cap+1, and the
-// geometry a stream may have.
+// geometry a stream may have; the room password's length and the password-check cost a
+// client accepts, at their caps.
 #include <gtest/gtest.h>
 
+#include "net/room_auth.h"
 #include "net/screen_hub.h"
 
 using namespace huddle;
@@ -34,4 +36,25 @@ TEST(Limits, AStreamOutsideTheGeometryCapsIsRefused) {
   EXPECT_EQ(hub.startLocalStream(1, "host", "empty", 0, 0, 64, error), 0u);
   EXPECT_EQ(hub.startLocalStream(1, "host", "odd tile", 640, 480, 100, error), 0u);
   EXPECT_EQ(hub.streams().size(), 2u);
+}
+
+TEST(Limits, RoomPasswordLengthAtItsCaps) {
+  for (std::size_t n : {wire::kMinRoomPasswordBytes - 1, wire::kMinRoomPasswordBytes, wire::kMinRoomPasswordBytes + 1})
+    EXPECT_EQ(validateRoomPassword(std::string(n, 'p')).empty(), n >= wire::kMinRoomPasswordBytes) << n;
+  for (std::size_t n : {wire::kMaxRoomPasswordBytes - 1, wire::kMaxRoomPasswordBytes, wire::kMaxRoomPasswordBytes + 1})
+    EXPECT_EQ(validateRoomPassword(std::string(n, 'p')).empty(), n <= wire::kMaxRoomPasswordBytes) << n;
+}
+
+TEST(Limits, PasswordCheckCostAtItsCaps) {
+  std::string why;
+  KdfParams p;
+  for (std::uint32_t ops : {wire::kMinKdfOps - 1, wire::kMinKdfOps, wire::kMaxKdfOps, wire::kMaxKdfOps + 1}) {
+    p.ops = ops;
+    EXPECT_EQ(kdfParamsAcceptable(p, why), ops >= wire::kMinKdfOps && ops <= wire::kMaxKdfOps) << ops;
+  }
+  p.ops = wire::kMinKdfOps;
+  for (std::uint32_t mem : {wire::kMinKdfMemBytes - 1, wire::kMinKdfMemBytes, wire::kMaxKdfMemBytes, wire::kMaxKdfMemBytes + 1}) {
+    p.memBytes = mem;
+    EXPECT_EQ(kdfParamsAcceptable(p, why), mem >= wire::kMinKdfMemBytes && mem <= wire::kMaxKdfMemBytes) << mem;
+  }
 }

@@ -15,6 +15,7 @@
 #include "app/session/reconnect.h"
 #include "app/session/trust.h"
 #include "net/room_auth.h"
+#include "net/wire/limits.h"
 
 using namespace huddle::session;
 
@@ -22,8 +23,8 @@ TEST(Options, Defaults) {
   auto r = parseOptions({});
   ASSERT_TRUE(r.error.empty());
   EXPECT_EQ(r.options.role, Role::Ask);
-  EXPECT_EQ(r.options.chatPort, 9999);
-  EXPECT_EQ(r.options.screenPort, 9998);
+  EXPECT_EQ(r.options.chatPort, huddle::wire::kDefaultChatPort);
+  EXPECT_EQ(r.options.screenPort, huddle::wire::kDefaultScreenPort);
 }
 
 TEST(Options, HostAndJoin) {
@@ -110,16 +111,35 @@ TEST(Options, SharingErrorsNameTheOption) {
   EXPECT_NE(err({"--join", "h", "--read-limit", "0"}).find("--read-limit"), std::string::npos);
 }
 
+TEST(Options, RangesAtTheirCaps) {
+  namespace wire = huddle::wire;
+  auto ok = [](std::vector<std::string> args) { return parseOptions(args).error.empty(); };
+  const int minP = static_cast<int>(wire::kMinParticipants), maxP = static_cast<int>(wire::kMaxParticipants);
+  for (int n : {minP - 1, minP, maxP, maxP + 1})
+    EXPECT_EQ(ok({"--host", "--max-participants", std::to_string(n)}), n >= minP && n <= maxP) << n;
+  EXPECT_EQ(parseOptions({}).options.maxParticipants, static_cast<int>(wire::kDefaultParticipants));
+  for (int fps : {0, 1, wire::kMaxCaptureFps, wire::kMaxCaptureFps + 1})
+    EXPECT_EQ(ok({"--host", "--fps", std::to_string(fps)}), fps >= 1 && fps <= wire::kMaxCaptureFps) << fps;
+  for (int s : {wire::kMaxOptionSeconds, wire::kMaxOptionSeconds + 1})
+    EXPECT_EQ(ok({"--quit-after", std::to_string(s)}), s <= wire::kMaxOptionSeconds) << s;
+  for (int k : {wire::kMaxReadLimitKBps, wire::kMaxReadLimitKBps + 1})
+    EXPECT_EQ(ok({"--join", "h", "--read-limit", std::to_string(k)}), k <= wire::kMaxReadLimitKBps) << k;
+  const int side = static_cast<int>(wire::kMaxStreamSidePx);
+  for (int w : {side, side + 1})
+    EXPECT_EQ(ok({"--scene-size", std::to_string(w) + "x10"}), w <= side) << w;
+}
+
 TEST(Options, SplitHostPort) {
   std::string host, error;
   std::uint16_t port = 0;
-  ASSERT_TRUE(splitHostPort("example.lan", host, port, 9999, error));
+  const std::uint16_t fallback = huddle::wire::kDefaultChatPort;
+  ASSERT_TRUE(splitHostPort("example.lan", host, port, fallback, error));
   EXPECT_EQ(host, "example.lan");
-  EXPECT_EQ(port, 9999);
-  ASSERT_TRUE(splitHostPort("10.0.0.2:1234", host, port, 9999, error));
+  EXPECT_EQ(port, fallback);
+  ASSERT_TRUE(splitHostPort("10.0.0.2:1234", host, port, fallback, error));
   EXPECT_EQ(host, "10.0.0.2");
   EXPECT_EQ(port, 1234);
-  EXPECT_FALSE(splitHostPort("10.0.0.2:", host, port, 9999, error));
+  EXPECT_FALSE(splitHostPort("10.0.0.2:", host, port, fallback, error));
 }
 
 TEST(ChatLine, SayPrivateAndCommands) {
@@ -304,7 +324,7 @@ TEST(Trust, InviteLinks) {
   EXPECT_TRUE(std::equal(key.begin(), key.begin() + 10, inv.key.begin()));
   // Later versions may add parameters; the port may be left out.
   ASSERT_TRUE(parseInvite("huddle://host.lan/?v=2&fp=" + huddle::net::shortCode(key), inv, error)) << error;
-  EXPECT_EQ(inv.port, 9999);
+  EXPECT_EQ(inv.port, huddle::wire::kDefaultChatPort);
   EXPECT_FALSE(parseInvite("huddle://host:7000/", inv, error));
   EXPECT_NE(error.find("key code"), std::string::npos);
   EXPECT_FALSE(parseInvite("huddle://host:7000/?fp=HUDL-0000", inv, error));
@@ -319,10 +339,12 @@ TEST(Trust, KnownHostsRoundTripAndBadLines) {
   huddle::net::Fingerprint a{}, b{};
   a.fill(1);
   b.fill(2);
+  const std::uint16_t port = huddle::wire::kDefaultChatPort;
+  const std::string at2 = "10.0.0.2:" + std::to_string(port), at3 = "10.0.0.3:" + std::to_string(port);
   KnownHosts k;
-  k.remember("10.0.0.2:9999", a, "alice");
-  k.remember("10.0.0.3:9999", b, "bob the builder");
-  k.remember("10.0.0.2:9999", b, "alice again");  // replaces
+  k.remember(at2, a, "alice");
+  k.remember(at3, b, "bob the builder");
+  k.remember(at2, b, "alice again");  // replaces
   ASSERT_EQ(k.entries().size(), 2u);
   const std::string path = ::testing::TempDir() + "huddle-known-" + std::to_string(::getpid());
   std::string error;
@@ -334,22 +356,22 @@ TEST(Trust, KnownHostsRoundTripAndBadLines) {
   std::vector<std::string> warnings;
   KnownHosts back = KnownHosts::load(path, warnings);
   EXPECT_EQ(warnings.size(), 2u);
-  ASSERT_NE(back.find("10.0.0.2:9999"), nullptr);
-  EXPECT_EQ(back.find("10.0.0.2:9999")->key, b);
-  EXPECT_EQ(back.find("10.0.0.2:9999")->label, "alice again");
-  EXPECT_EQ(back.find("10.0.0.3:9999")->label, "bob the builder");
-  EXPECT_EQ(back.find("10.0.0.4:9999"), nullptr);
+  ASSERT_NE(back.find(at2), nullptr);
+  EXPECT_EQ(back.find(at2)->key, b);
+  EXPECT_EQ(back.find(at2)->label, "alice again");
+  EXPECT_EQ(back.find(at3)->label, "bob the builder");
+  EXPECT_EQ(back.find("10.0.0.4:" + std::to_string(port)), nullptr);
   // What gets pinned: the invite beats the remembered key.
   JoinTarget t;
-  ASSERT_TRUE(resolveJoinTarget("10.0.0.3", 9999, t, error));
+  ASSERT_TRUE(resolveJoinTarget("10.0.0.3", port, t, error));
   huddle::net::TlsEngine::ClientTrust pin;
   ASSERT_TRUE(pinFor(t, back, pin));
   EXPECT_EQ(pin.pin, b);
   EXPECT_EQ(pin.pinBytes, 32u);
-  ASSERT_TRUE(resolveJoinTarget(inviteLink("10.0.0.3", 9999, a), 9999, t, error));
+  ASSERT_TRUE(resolveJoinTarget(inviteLink("10.0.0.3", port, a), port, t, error));
   ASSERT_TRUE(pinFor(t, back, pin));
   EXPECT_EQ(pin.pinBytes, 10u);
-  ASSERT_TRUE(resolveJoinTarget("10.0.0.8:1234", 9999, t, error));
+  ASSERT_TRUE(resolveJoinTarget("10.0.0.8:1234", port, t, error));
   EXPECT_FALSE(pinFor(t, back, pin));  // new: probe and ask
   std::filesystem::remove(path);
 }
