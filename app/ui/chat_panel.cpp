@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "app/session/chat_command.h"
+#include "app/ui/fonts.h"
+#include "app/ui/keys.h"
 #include "app/ui/ui_app.h"
 #include "net/base/clock.h"
 
@@ -35,6 +37,7 @@ struct RecallState {
 
 // Up/Down walk through what was sent, like a shell.
 int onInputEvent(ImGuiInputTextCallbackData* data) {
+  takeTypedText(data);  // emoji typed this frame (keys.h)
   if (data->EventFlag != ImGuiInputTextFlags_CallbackHistory) return 0;
   auto* st = static_cast<RecallState*>(data->UserData);
   const int n = static_cast<int>(st->sent->size());
@@ -62,7 +65,8 @@ void UiApp::drawChatPanel() {
   const auto& lines = m_chat.lines();
   clipper.Begin(static_cast<int>(lines.size()));
   // Text after the time and name goes on the same line only if there is room to read it.
-  auto text = [&](const std::string& t) {
+  auto text = [&](const std::string& raw) {
+    const std::string t = forDisplay(raw);  // any script, emoji too (fonts.h)
     const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
     if (right - ImGui::GetItemRectMax().x < em * 8) {
       ImGui::Indent(em);
@@ -80,21 +84,21 @@ void UiApp::drawChatPanel() {
       ImGui::SameLine();
       switch (l.style) {
         case session::ChatLine::Style::Message:
-          ImGui::TextColored(nameColour(l.from), "%s:", l.from.c_str());
+          ImGui::TextColored(nameColour(l.from), "%s:", forDisplay(l.from).c_str());
           text(l.text);
           break;
         case session::ChatLine::Style::Private:
-          ImGui::TextColored(kPrivateColour, "%s -> %s (private):", l.from.c_str(), l.to.c_str());
+          ImGui::TextColored(kPrivateColour, "%s -> %s (private):", forDisplay(l.from).c_str(), forDisplay(l.to).c_str());
           text(l.text);
           break;
         case session::ChatLine::Style::Notice:
           ImGui::PushStyleColor(ImGuiCol_Text, kNoticeColour);
-          ImGui::TextWrapped("%s", l.text.c_str());
+          ImGui::TextWrapped("%s", forDisplay(l.text).c_str());
           ImGui::PopStyleColor();
           break;
         case session::ChatLine::Style::System:
           ImGui::PushStyleColor(ImGuiCol_Text, kSystemColour);
-          ImGui::TextWrapped("* %s", l.text.c_str());
+          ImGui::TextWrapped("* %s", forDisplay(l.text).c_str());
           ImGui::PopStyleColor();
           break;
       }
@@ -124,14 +128,18 @@ void UiApp::drawChatPanel() {
   }
   RecallState recall{&m_sent, &m_recall};
   bool enter = ImGui::InputText("##input", m_input, sizeof m_input,
-                                ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CallbackHistory, onInputEvent,
+                                ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CallbackHistory |
+                                    ImGuiInputTextFlags_CallbackAlways,
+                                onInputEvent,
                                 &recall);
+  // Enter leaves the input: take it back at once, so the next line's first keys land in it.
+  if (enter) ImGui::SetKeyboardFocusHere(-1);
   ImGui::SameLine();
   bool send = ImGui::Button("Send", ImVec2(-1, 0));
   ImGui::EndDisabled();
   if ((enter || send) && canSend) {
     submitChatLine();
-    m_focusInput = true;
+    m_focusInput = !enter;  // after Enter the input has its focus back already
   }
 }
 
@@ -145,7 +153,7 @@ void UiApp::drawUserList(bool inline_) {
   else ImGui::TextDisabled("%zu here", m_chat.users().size());
   for (const auto& u : m_chat.users()) {
     ImGui::PushID(static_cast<int>(u.id));
-    std::string label = u.name;
+    std::string label = forDisplay(u.name);
     if (u.flags & wire::UserInfo::kFlagHost) label += " (host)";
     if (inline_) {
       // Flow the names along the line, wrapping when one does not fit.
@@ -156,7 +164,7 @@ void UiApp::drawUserList(bool inline_) {
     ImGui::TextColored(nameColour(u.name), "%s", label.c_str());
     if (ImGui::BeginPopupContextItem("user")) {
       if (ImGui::MenuItem("Private message")) {
-        std::snprintf(m_input, sizeof m_input, "/msg %s ", u.name.c_str());
+        std::snprintf(m_input, sizeof m_input, "/msg %s ", forDisplay(u.name).c_str());
         m_focusInput = true;
       }
       if (m_mode == Mode::Hosting && !(u.flags & wire::UserInfo::kFlagHost)) {
@@ -190,7 +198,7 @@ void UiApp::submitChatLine() {
     if (m_sent.size() > 100) m_sent.erase(m_sent.begin());
   }
   m_recall = -1;
-  session::ChatCommand cmd = session::parseChatLine(m_input);
+  session::ChatCommand cmd = session::parseChatLine(fromDisplay(m_input));
   m_input[0] = '\0';
   if (!client) return;
   using Kind = session::ChatCommand::Kind;
