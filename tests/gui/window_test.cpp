@@ -242,8 +242,11 @@ TEST(Window, FastKeyTapsOfEnterEndEachLine) {
   ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "tap 2"}));
   // Enter pressed and released back to back (both between two frames), the next line at once.
+  // Its Enter comes from another xdotool: GLFW drops a second press of a key with the same X
+  // timestamp (millisecond) as the one before, taking it for a duplicate from the input method.
   ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "--delay", "0", "Return", "keyup", "--delay", "0", "Return", "key",
-                                       "--delay", "0", "t", "a", "p", "space", "3", "Return"}));
+                                       "--delay", "0", "t", "a", "p", "space", "3"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
   EXPECT_TRUE(window.waitForOutput("alice: tap 3", 10000)) << window.output();
   const std::string out = window.output();
   for (const char* line : {"bulk 1\n", "bulk 2\n", "bulk 3\n", "tap 1\n", "tap 2\n", "tap 3\n"})
