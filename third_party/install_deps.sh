@@ -9,7 +9,12 @@ packages=(
   libsdl2-net-dev libstb-dev libturbojpeg0-dev libssl-dev libsodium-dev
   libx11-dev libxext-dev libxrandr-dev libxdamage-dev libxfixes-dev
   libgtest-dev
-  xvfb xauth xdotool imagemagick x11-xserver-utils libgl1-mesa-dri fonts-dejavu-core
+  xvfb xauth xdotool imagemagick x11-xserver-utils libgl1-mesa-dri
+  # The window's fonts (app/ui/fonts.h): DejaVu Sans for Latin, Greek, Cyrillic and symbols,
+  # Noto Sans CJK for Chinese/Japanese/Korean, Noto Color Emoji for emoji, Symbola for the
+  # symbols and emoji the others lack (monochrome); Noto's other scripts (Thai, Devanagari,
+  # Ethiopic, ...), found through fontconfig.
+  fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji fonts-symbola fonts-noto-core libfontconfig-dev
 )
 
 missing=()

@@ -6,6 +6,8 @@
 #include <cstdio>
 
 #include "app/ui/chat_view.h"
+#include "app/ui/fonts.h"
+#include "app/ui/keys.h"
 #include "app/ui/ui_app.h"
 
 namespace huddle::ui {
@@ -21,6 +23,7 @@ struct RecallState {
 
 // Up/Down walk through what was sent, like a shell.
 int onInputEvent(ImGuiInputTextCallbackData* data) {
+  takeTypedText(data);  // emoji typed this frame (keys.h)
   if (data->EventFlag != ImGuiInputTextFlags_CallbackHistory) return 0;
   auto* st = static_cast<RecallState*>(data->UserData);
   const int n = static_cast<int>(st->sent->size());
@@ -63,14 +66,17 @@ void UiApp::drawChatPanel() {
   }
   RecallState recall{&m_sent, &m_recall};
   bool enter = ImGui::InputText("##input", m_input, sizeof m_input,
-                                ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CallbackHistory, onInputEvent,
-                                &recall);
+                                ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CallbackHistory |
+                                    ImGuiInputTextFlags_CallbackAlways,
+                                onInputEvent, &recall);
+  // Enter leaves the input: take it back at once, so the next line's first keys land in it.
+  if (enter) ImGui::SetKeyboardFocusHere(-1);
   ImGui::SameLine();
   bool send = ImGui::Button(sendLabel, ImVec2(-1, 0));
   ImGui::EndDisabled();
   if ((enter || send) && canSend) {
     submitChatLine();
-    m_focusInput = true;
+    m_focusInput = !enter;  // after Enter the input has its focus back already
   }
 }
 
@@ -86,7 +92,7 @@ void UiApp::drawUserList(bool inline_) {
   const bool host = m_session->hosting();
   for (const auto& u : log.users()) {
     ImGui::PushID(static_cast<int>(u.id));
-    std::string label = u.name;
+    std::string label = forDisplay(u.name);
     if (u.flags & wire::UserInfo::kFlagHost) label += " (host)";
     if (inline_) {
       // Flow the names along the line, wrapping when one does not fit.
@@ -97,7 +103,7 @@ void UiApp::drawUserList(bool inline_) {
     ImGui::TextColored(nameColour(u.name), "%s", label.c_str());
     if (ImGui::BeginPopupContextItem("user")) {
       if (ImGui::MenuItem("Private message")) {
-        std::snprintf(m_input, sizeof m_input, "/msg %s ", u.name.c_str());
+        std::snprintf(m_input, sizeof m_input, "/msg %s ", forDisplay(u.name).c_str());
         m_focusInput = true;
       }
       if (host && !(u.flags & wire::UserInfo::kFlagHost)) {
@@ -115,7 +121,8 @@ void UiApp::drawUserList(bool inline_) {
           ImGui::PushStyleColor(ImGuiCol_Text, kSharingColour);
           if (ImGui::SmallButton(inline_ ? "watch" : "sharing: watch")) openViewer(s.streamId);
           ImGui::PopStyleColor();
-          if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s is sharing: %s", u.name.c_str(), s.title.c_str());
+          if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("%s is sharing: %s", forDisplay(u.name).c_str(), forDisplay(s.title).c_str());
           if (!inline_) ImGui::Unindent();
           break;
         }
@@ -130,7 +137,7 @@ void UiApp::submitChatLine() {
     if (m_sent.size() > 100) m_sent.erase(m_sent.begin());
   }
   m_recall = -1;
-  const std::string line = m_input;
+  const std::string line = fromDisplay(m_input);
   m_input[0] = '\0';
   if (!m_session) return;
   // What a line does is the controller's; the window only acts on leaving.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/ui/fonts.h"
 #include "net/base/clock.h"
 
 namespace huddle::ui {
@@ -12,7 +13,8 @@ const ImVec4 kPrivateColour{0.85f, 0.60f, 0.95f, 1.0f};
 const ImVec4 kNoticeColour{0.95f, 0.75f, 0.35f, 1.0f};
 
 // Text after the time and name goes on the same line only if there is room to read it.
-void messageText(const std::string& t, float em) {
+void messageText(const std::string& raw, float em) {
+  const std::string t = forDisplay(raw);  // any script, emoji too (fonts.h)
   const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
   if (right - ImGui::GetItemRectMax().x < em * 8) {
     ImGui::Indent(em);
@@ -29,24 +31,24 @@ void drawLine(const session::ChatLine& l, float em) {
   ImGui::SameLine();
   switch (l.style) {
     case session::ChatLine::Style::Message:
-      ImGui::TextColored(nameColour(l.from), "%s:", l.from.c_str());
+      ImGui::TextColored(nameColour(l.from), "%s:", forDisplay(l.from).c_str());
       messageText(l.text, em);
       break;
     case session::ChatLine::Style::Private:
       // Wrapped: "a -> b (private):" alone can be wider than a narrow chat.
       ImGui::PushStyleColor(ImGuiCol_Text, kPrivateColour);
-      ImGui::TextWrapped("%s -> %s (private):", l.from.c_str(), l.to.c_str());
+      ImGui::TextWrapped("%s -> %s (private):", forDisplay(l.from).c_str(), forDisplay(l.to).c_str());
       ImGui::PopStyleColor();
       messageText(l.text, em);
       break;
     case session::ChatLine::Style::Notice:
       ImGui::PushStyleColor(ImGuiCol_Text, kNoticeColour);
-      ImGui::TextWrapped("%s", l.text.c_str());
+      ImGui::TextWrapped("%s", forDisplay(l.text).c_str());
       ImGui::PopStyleColor();
       break;
     case session::ChatLine::Style::System:
       ImGui::PushStyleColor(ImGuiCol_Text, kSystemColour);
-      ImGui::TextWrapped("* %s", l.text.c_str());
+      ImGui::TextWrapped("* %s", forDisplay(l.text).c_str());
       ImGui::PopStyleColor();
       break;
   }

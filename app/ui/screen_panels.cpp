@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "app/ui/ui_app.h"
+#include "app/ui/fonts.h"
 #include "app/ui/keys.h"
 #include "capture/synthetic_source.h"
 #include "capture/x11_source.h"
@@ -127,7 +128,7 @@ void UiApp::drawScreensPanel() {
     const bool open = m_viewers.count(s.streamId) != 0;
     if (ImGui::Button(open ? "Show" : "Watch", ImVec2(ImGui::GetFontSize() * 5, 0))) openViewer(s.streamId);
     ImGui::SameLine();
-    ImGui::TextWrapped("%s: %s (%ux%u)", s.ownerName.c_str(), s.title.c_str(), s.widthPx, s.heightPx);
+    ImGui::TextWrapped("%s (%ux%u)", forDisplay(s.ownerName + ": " + s.title).c_str(), s.widthPx, s.heightPx);
     ImGui::PopID();
   }
   ImGui::Spacing();
@@ -192,7 +193,7 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
         ImGui::SameLine();
       }
       ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
-      ImGui::TextWrapped("%s", v.savedText.c_str());
+      ImGui::TextWrapped("%s", forDisplay(v.savedText).c_str());
       ImGui::PopStyleColor();
     }
   }
@@ -344,13 +345,13 @@ void UiApp::drawSharePanel() {
   if (!screens && !on) ImGui::TextDisabled("Host or join a session first.");
   if (m_session && !m_session->state().shareError.empty() && !on) {
     ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(0.95f, 0.45f, 0.40f, 1.0f));
-    ImGui::TextWrapped("%s", m_session->state().shareError.c_str());
+    ImGui::TextWrapped("%s", forDisplay(m_session->state().shareError).c_str());
     ImGui::PopStyleColor();
   }
   if (on) {
     const capture::PipelineStats& s = m_session->state().shareStats;
     ImGui::Separator();
-    ImGui::TextWrapped("Sharing \"%s\"", m_session->state().shareTitle.c_str());
+    ImGui::TextWrapped("Sharing \"%s\"", forDisplay(m_session->state().shareTitle).c_str());
     ImGui::TextWrapped("%.1f fps captured, %llu dropped", m_shareFps.empty() ? 0.0f : m_shareFps.back(),
                 static_cast<unsigned long long>(s.framesDropped));
     ImGui::TextWrapped("capture %.2f ms, damage %.2f ms, encode %.2f ms", s.captureMs, s.damageMs, s.encodeMs);
@@ -367,7 +368,7 @@ void UiApp::drawStatsPanel() {
   if (m_viewers.empty() && !sharing && !host) ImGui::TextDisabled("Watch or share a screen to see figures here.");
   for (auto& [id, v] : m_viewers) {
     ImGui::PushID(static_cast<int>(id));
-    if (ImGui::CollapsingHeader((v.ownerName + "'s screen").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {
+    if (ImGui::CollapsingHeader(forDisplay(v.ownerName + "'s screen").c_str(), ImGuiTreeNodeFlags_DefaultOpen)) {
       plot("fps", v.fps, "", h);
       plot("latency p50", v.latencyMs, "ms", h);
       plot("bandwidth", v.kbps, "KB/s", h);

@@ -1,4 +1,5 @@
 #include "app/ui/ui_app.h"
+#include "app/ui/fonts.h"
 #include "app/ui/keys.h"
 
 #include <imgui.h>
@@ -42,7 +43,7 @@ UiApp::UiApp(const session::Options& options, std::function<void()> wake, Window
       m_teardown(std::make_shared<session::Teardown>()) {
   loadState();
   // The command line wins over what was remembered.
-  if (!options.name.empty()) copyInto(m_name, sizeof m_name, options.name);
+  if (!options.name.empty()) copyInto(m_name, sizeof m_name, forDisplay(options.name));
   if (options.chatPort != wire::kDefaultChatPort || options.role == session::Role::Host)
     m_settings.chatPort = options.chatPort;
   if (options.screenPort != wire::kDefaultScreenPort || options.role == session::Role::Host)
@@ -77,6 +78,7 @@ UiApp::UiApp(const session::Options& options, std::function<void()> wake, Window
 
 UiApp::~UiApp() {
   saveState();
+  printNewChatLines();  // what leaving said, for whoever started us from a terminal
   endController();
   // m_teardown's worker says the last goodbyes as it goes.
 }
@@ -98,12 +100,12 @@ void UiApp::loadState() {
   }
   // Every fixed panel somewhere, whatever the file said; no stale viewers.
   for (const char* id : kFixedPanels) m_layout.addPanel(id, "connection");
-  copyInto(m_name, sizeof m_name, m_settings.name.empty() ? "me" : m_settings.name);
+  copyInto(m_name, sizeof m_name, forDisplay(m_settings.name.empty() ? "me" : m_settings.name));
   copyInto(m_address, sizeof m_address, m_settings.address);
 }
 
 void UiApp::saveState() {
-  m_settings.name = m_name;
+  m_settings.name = fromDisplay(m_name);
   m_settings.address = m_address;
   std::string error;
   if (const std::string path = settingsPath(); !path.empty() && !session::writeFileAtomically(path, m_settings.serialize(), error))
@@ -140,8 +142,9 @@ bool UiApp::inSession() const {
 std::string UiApp::title() const {
   if (!inSession()) return "Huddle";
   const session::ControllerState& st = m_session->state();
-  if (st.hosting) return "Huddle - hosting as " + (st.selfName.empty() ? std::string(m_name) : st.selfName);
-  return "Huddle - " + (st.selfName.empty() ? std::string(m_name) : st.selfName) + " in " + st.sessionTitle;
+  const std::string self = st.selfName.empty() ? fromDisplay(m_name) : st.selfName;
+  if (st.hosting) return "Huddle - hosting as " + self;
+  return "Huddle - " + self + " in " + st.sessionTitle;
 }
 
 session::ControllerEnv UiApp::controllerEnv() const {
@@ -167,10 +170,10 @@ void UiApp::endController() {
 void UiApp::startHosting() {
   endController();
   session::HostRequest request;
-  request.name = m_name;
+  request.name = fromDisplay(m_name);
   request.chatPort = static_cast<std::uint16_t>(m_settings.chatPort);
   request.screenPort = static_cast<std::uint16_t>(m_settings.screenPort);
-  request.password = m_hostPassword;
+  request.password = fromDisplay(m_hostPassword);
   request.maxParticipants = m_options.maxParticipants;
   request.keepHistory = m_options.keepHistory;
   auto host = std::make_unique<session::HostController>(request, controllerEnv());
@@ -181,7 +184,7 @@ void UiApp::startHosting() {
   if (m_shareOnceIn) m_session->shareWhenJoined(shareSpec());
   if (m_options.watch) m_session->watchWhenShared(m_options.watchStream);
   // Also on stdout, for whoever started the window from a terminal (and for scripts).
-  for (const auto& line : session::hostBanner(m_name, hosting()->info(), false)) std::printf("huddle: %s\n", line.c_str());
+  for (const auto& line : session::hostBanner(request.name, hosting()->info(), false)) std::printf("huddle: %s\n", line.c_str());
   std::fflush(stdout);
   m_focusInput = true;
   saveState();
@@ -191,10 +194,10 @@ void UiApp::startHosting() {
 void UiApp::startJoining() {
   endController();
   session::JoinRequest request;
-  request.address = m_address;
+  request.address = fromDisplay(m_address);
   request.defaultPort = static_cast<std::uint16_t>(m_settings.chatPort);
-  request.name = m_name;
-  request.password = m_joinPassword;
+  request.name = fromDisplay(m_name);
+  request.password = fromDisplay(m_joinPassword);
   request.trustNewHost = m_options.trustNewHost;
   auto join = std::make_unique<session::JoinController>(request, controllerEnv());
   join->start(base::monoUs());
@@ -318,7 +321,7 @@ void UiApp::drawPasswordPopup() {
   const bool enter = ImGui::InputText("##pw", m_joinPassword, sizeof m_joinPassword,
                                       ImGuiInputTextFlags_Password | ImGuiInputTextFlags_EnterReturnsTrue);
   if (ImGui::Button("Join", ImVec2(ImGui::GetFontSize() * 7, 0)) || enter) {
-    join->retryWithPassword(m_joinPassword, base::monoUs());
+    join->retryWithPassword(fromDisplay(m_joinPassword), base::monoUs());
     ImGui::CloseCurrentPopup();
   }
   ImGui::SameLine();
@@ -333,17 +336,19 @@ void UiApp::drawPasswordPopup() {
 
 void UiApp::draw(float widthPx, float heightPx) {
   pollController();
-  // Keys that work anywhere unless typing: F3 the overlay, F11 fullscreen for the viewer in
-  // front, Esc leaves fullscreen (or, on the host, asks whether to end the session).
+  // Keys that work anywhere, even with the chat input focused (function keys type nothing):
+  // F3 the overlay, F11 fullscreen for the viewer last under the pointer (or the only one);
+  // Esc leaves fullscreen, or, on the host and not typing, asks whether to end the session.
   const bool typing = ImGui::GetIO().WantTextInput;
   const bool popupOpen = ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId);
-  if (!typing && keyPressed(kKeyF3)) m_settings.overlay = !m_settings.overlay;
+  if (keyPressed(kKeyF3)) m_settings.overlay = !m_settings.overlay;
   if (m_fullscreenStream && (keyPressed(ImGuiKey_Escape) || keyPressed(kKeyF11))) {
     setFullscreenViewer(0);
-  } else if (!typing && !popupOpen && keyPressed(kKeyF11)) {
+  } else if (!popupOpen && keyPressed(kKeyF11)) {
+    if (!m_viewers.count(m_frontViewer) && !m_viewers.empty()) m_frontViewer = m_viewers.begin()->first;
     if (m_viewers.count(m_frontViewer)) setFullscreenViewer(m_frontViewer);
   } else if (m_session && m_session->hosting() && inSession() && keyPressed(ImGuiKey_Escape) && !typing && !popupOpen) {
-    requestQuit();  // the host is asked first: it ends everyone's session
+    m_confirmQuit = true;  // end the session (the window stays); the host is asked first
   }
 
   if (m_fullscreenStream && m_viewers.count(m_fullscreenStream)) {
@@ -402,7 +407,7 @@ void UiApp::drawMenuBar() {
     const auto& streams = m_session ? m_session->state().streams : none;
     if (streams.empty()) ImGui::MenuItem("Nobody is sharing", nullptr, false, false);
     for (const auto& s : streams) {
-      std::string label = s.ownerName + ": " + s.title + "###s" + std::to_string(s.streamId);
+      std::string label = forDisplay(s.ownerName + ": " + s.title) + "###s" + std::to_string(s.streamId);
       if (ImGui::MenuItem(label.c_str(), nullptr, m_viewers.count(s.streamId) != 0)) openViewer(s.streamId);
     }
     ImGui::Separator();
@@ -428,7 +433,7 @@ void UiApp::drawMenuBar() {
     const bool error = m_session ? m_session->state().statusIsError : true;
     const float w = ImGui::CalcTextSize(line.c_str()).x;
     ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20, ImGui::GetWindowWidth() - w - 16));
-    ImGui::TextColored(error ? kErrorColour : ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled), "%s", line.c_str());
+    ImGui::TextColored(error ? kErrorColour : ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled), "%s", forDisplay(line).c_str());
   }
   ImGui::EndMainMenuBar();
 }
@@ -444,7 +449,7 @@ std::string UiApp::panelTitle(const std::string& id) const {
   }
   if (id.rfind("viewer:", 0) == 0) {
     auto it = m_viewers.find(static_cast<std::uint32_t>(std::strtoul(id.c_str() + 7, nullptr, 10)));
-    if (it != m_viewers.end()) return it->second.ownerName + "'s screen";
+    if (it != m_viewers.end()) return forDisplay(it->second.ownerName + "'s screen");
     return "Screen";
   }
   return id;
@@ -462,7 +467,7 @@ void UiApp::drawPanel(const std::string& id) {
 void UiApp::drawConnectionPanel() {
   const float em = ImGui::GetFontSize();
   auto validName = [&](const char* verb) {
-    if (std::string why = wire::validateName(m_name); !why.empty()) {
+    if (std::string why = wire::validateName(fromDisplay(m_name)); !why.empty()) {
       m_formError = std::string("Cannot ") + verb + ": " + why + ".";
       return false;
     }
@@ -493,7 +498,7 @@ void UiApp::drawConnectionPanel() {
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("Make a random room password (leave empty for none)");
       ImGui::Checkbox("Share my screen once hosting", &m_shareOnceIn);
       if (ImGui::Button("Start hosting", ImVec2(-1, 0)) && validName("start")) {
-        if (std::string why = net::validateRoomPassword(m_hostPassword); m_hostPassword[0] && !why.empty())
+        if (std::string why = net::validateRoomPassword(fromDisplay(m_hostPassword)); m_hostPassword[0] && !why.empty())
           m_formError = "Cannot start: " + why + ".";
         else
           startHosting();
@@ -519,7 +524,7 @@ void UiApp::drawConnectionPanel() {
     ImGui::EndDisabled();
   } else if (host) {
     const session::HostInfo& info = host->info();
-    ImGui::Text("Hosting as %s", m_name);
+    ImGui::Text("Hosting as %s", forDisplay(fromDisplay(m_name)).c_str());
     ImGui::Separator();
     ImGui::TextUnformatted("This host's key code:");
     ImGui::TextColored(ImVec4(0.55f, 0.85f, 1.0f, 1.0f), "%s", info.keyCode.c_str());
@@ -548,7 +553,7 @@ void UiApp::drawConnectionPanel() {
     ImGui::Spacing();
     if (ImGui::Button("End session", ImVec2(-1, 0))) m_confirmQuit = true;
   } else {
-    ImGui::TextWrapped("Session at %s", m_session->state().sessionTitle.c_str());
+    ImGui::TextWrapped("Session at %s", forDisplay(m_session->state().sessionTitle).c_str());
     if (ImGui::Button(m_session->state().phase == session::Phase::InSession ? "Leave" : "Stop", ImVec2(-1, 0)))
       leaveSession();
   }
@@ -560,7 +565,7 @@ void UiApp::drawConnectionPanel() {
   const bool error = formNote || (m_session && m_session->state().statusIsError);
   if (!status.empty()) {
     ImGui::PushStyleColor(ImGuiCol_Text, error ? kErrorColour : ImGui::GetStyleColorVec4(ImGuiCol_Text));
-    ImGui::TextWrapped("%s", status.c_str());
+    ImGui::TextWrapped("%s", forDisplay(status).c_str());
     ImGui::PopStyleColor();
   }
   if (session::JoinController* join = joining(); join && !inSession() && join->state().everJoined &&
@@ -580,7 +585,7 @@ void UiApp::drawConnectionLost() {
   if (ImGui::BeginPopupModal("Disconnected", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
     const bool appearing = ImGui::IsWindowAppearing();
     ImGui::PushTextWrapPos(ImGui::GetFontSize() * 30);
-    ImGui::TextWrapped("%s", m_session ? m_session->state().status.c_str() : "");
+    ImGui::TextWrapped("%s", m_session ? forDisplay(m_session->state().status).c_str() : "");
     ImGui::PopTextWrapPos();
     ImGui::Spacing();
     const float w = ImGui::GetFontSize() * 8;
@@ -607,7 +612,9 @@ void UiApp::drawQuitConfirm() {
     const bool appearing = ImGui::IsWindowAppearing();
     const float w = ImGui::GetFontSize() * 8;
     ImGui::TextUnformatted("You are the host: ending now ends the session for everyone.");
-    if (ImGui::Button("End session", ImVec2(w, 0))) {
+    ImGui::TextDisabled("Enter ends it, Esc goes back.");
+    if (ImGui::Button("End session", ImVec2(w, 0)) ||
+        (!appearing && (keyPressed(ImGuiKey_Enter) || keyPressed(ImGuiKey_KeyPadEnter)))) {
       leaveSession();
       m_quit = m_quitAfterEnd;
       ImGui::CloseCurrentPopup();

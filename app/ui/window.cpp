@@ -9,13 +9,16 @@
 
 #include <stb_image_write.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
+#include <string>
 #include <vector>
 
+#include "app/ui/fonts.h"
+#include "app/ui/key_events.h"
 #include "app/ui/keys.h"
 #include "app/ui/ui_app.h"
 #include "net/base/log.h"
@@ -23,6 +26,13 @@
 namespace huddle::ui {
 
 static_assert(kKeyF3 == GLFW_KEY_F3 && kKeyF11 == GLFW_KEY_F11, "app/ui/keys.h must match GLFW");
+static_assert(KeyEventQueue::kPress == GLFW_PRESS && KeyEventQueue::kRelease == GLFW_RELEASE &&
+                  KeyEventQueue::kRepeat == GLFW_REPEAT && KeyEventQueue::kModControl == GLFW_MOD_CONTROL &&
+                  KeyEventQueue::kModSuper == GLFW_MOD_SUPER,
+              "app/ui/key_events.h must match GLFW");
+static_assert(GLFW_KEY_ESCAPE == 256 && GLFW_KEY_KP_0 == 320 && GLFW_KEY_KP_ENTER == 335 && GLFW_KEY_KP_EQUAL == 336 &&
+                  GLFW_KEY_LEFT_SHIFT == 340 && GLFW_KEY_MENU == 348,
+              "app/ui/key_events.cpp must match GLFW");
 
 namespace {
 constexpr const char* kTag = "ui/window";
@@ -34,19 +44,47 @@ void onSignal(int sig) { g_signal.store(sig); }
 
 void onGlfwError(int code, const char* text) { HLOG_WARN(kTag, "GLFW error %d: %s", code, text); }
 
-// A readable UI font at the monitor's scale; ImGui's built-in font if DejaVu is missing.
-void setUpFonts(float scale) {
-  ImGuiIO& io = ImGui::GetIO();
-  const char* kFont = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
-  std::error_code ec;
-  if (std::filesystem::exists(kFont, ec)) {
-    io.Fonts->AddFontFromFileTTF(kFont, 16.0f * scale);
-  } else {
-    ImFontConfig config;
-    config.SizePixels = 13.0f * scale;
-    io.Fonts->AddFontDefault(&config);
-  }
+// ImGui's backend callbacks for keys and characters: ours queue events (key_events.h) and hand
+// them on a frame at a time.
+GLFWkeyfun g_imguiKey = nullptr;
+GLFWcharfun g_imguiChar = nullptr;
+void onKey(GLFWwindow*, int key, int scancode, int action, int mods) {
+  // X11's Linefeed key, which GLFW does not know, is what `xdotool type` and other typing
+  // tools send for a newline: it means Enter.
+  if (key == GLFW_KEY_UNKNOWN && isLinefeedKey(scancode)) key = GLFW_KEY_ENTER;
+  keyEvents().key(key, scancode, action, mods);
 }
+void onChar(GLFWwindow*, unsigned int codePoint) { keyEvents().character(codePoint); }
+
+// The clipboard as the app's text sees it: pasted code points above U+FFFF become their
+// stand-ins (ImGui 1.86 would paste U+FFFD), and copied stand-ins go out as the real ones.
+const char* (*g_getClipboard)(void*) = nullptr;
+void (*g_setClipboard)(void*, const char*) = nullptr;
+const char* getClipboard(void* user) {
+  static std::string text;
+  const char* got = g_getClipboard ? g_getClipboard(user) : nullptr;
+  if (!got) return nullptr;
+  text = fontGlyphs().forDisplay(got);
+  return text.c_str();
+}
+void setClipboard(void* user, const char* text) {
+  if (g_setClipboard) g_setClipboard(user, fontGlyphs().fromDisplay(text ? text : "").c_str());
+}
+
+// What the atlas holds, for whoever checks the fonts (the GUI tests do, with the screenshot).
+void printFontStats(const FontAtlas& atlas) {
+  const FontAtlas::Stats& st = atlas.stats();
+  std::string missing;
+  for (char32_t c : st.missing) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, " U+%04X", static_cast<unsigned>(c));
+    missing += hex;
+  }
+  std::printf("huddle: font atlas: %zu glyphs (%zu colour), %dx%d; beyond Latin-1: %s; no font for:%s\n", st.glyphs,
+              st.colour, st.texWidth, st.texHeight, fontGlyphs().beyondLatin1().c_str(),
+              missing.empty() ? " nothing" : missing.c_str());
+}
+
 // Saves the current back buffer (what the next swap shows) as a PNG.
 bool saveBackbufferPng(const std::string& path, int widthPx, int heightPx) {
   std::vector<unsigned char> rgba(static_cast<std::size_t>(widthPx) * heightPx * 4);
@@ -99,9 +137,32 @@ int runWindow(const session::Options& options) {
   ImGui::GetIO().IniFilename = nullptr;  // the app saves its own layout (app/dock)
   ImGui::StyleColorsDark();
   ImGui::GetStyle().ScaleAllSizes(scale);
-  setUpFonts(scale);
+  // The atlas starts with Latin-1 and grows with what the text drawn needs (fonts.h).
+  FontAtlas fontAtlas(16.0f * scale);
+  fontAtlas.rebuild(fontGlyphs());
   ImGui_ImplGlfw_InitForOpenGL(window, true);
+  g_imguiKey = glfwSetKeyCallback(window, onKey);
+  g_imguiChar = glfwSetCharCallback(window, onChar);
+  g_getClipboard = ImGui::GetIO().GetClipboardTextFn;
+  g_setClipboard = ImGui::GetIO().SetClipboardTextFn;
+  ImGui::GetIO().GetClipboardTextFn = getClipboard;
+  ImGui::GetIO().SetClipboardTextFn = setClipboard;
   ImGui_ImplOpenGL3_Init("#version 330 core");
+  // Key events go to ImGui's backend in order, a frame's share at a time (key_events.h).
+  KeyEventQueue::Sink keySink;
+  keySink.key = [window](int key, int scancode, bool down, int mods) {
+    if (g_imguiKey) g_imguiKey(window, key, scancode, down ? GLFW_PRESS : GLFW_RELEASE, mods);
+  };
+  keySink.character = [window](char32_t c) {
+    if (c <= 0xFFFF) {
+      std::string typed;
+      appendUtf8(typed, c);
+      fontGlyphs().need(typed);  // the input that takes it draws it
+      if (g_imguiChar) g_imguiChar(window, static_cast<unsigned int>(c));
+    } else if (char32_t s = fontGlyphs().standIn(c)) {
+      appendUtf8(typedStandIns(), s);  // an input takes it with takeTypedText (keys.h)
+    }
+  };
 
   {
     // Fullscreen for a viewer: the window takes its monitor, and gives it back after.
@@ -130,19 +191,36 @@ int runWindow(const session::Options& options) {
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     };
     bool screenshotPending = !options.screenshotPath.empty();
+    bool deviceObjectsMade = false;  // the renderer makes its font texture in its first NewFrame
+    double nextFontRebuild = 0;
     while (!app.wantsToQuit()) {
       // A signal or --quit-after ends the session for everyone as "End session" would.
       if (g_signal.load() != 0 || (options.quitAfterSec > 0 && secondsSinceStart() >= options.quitAfterSec)) {
         app.quitNow();
         break;
       }
-      // Idle pacing: sleep until input or news, but redraw at least 4 times a second.
-      glfwWaitEventsTimeout(0.25);
+      // Idle pacing: sleep until input or news, but redraw at least 4 times a second; at once
+      // if key events wait for their frame or text needs glyphs.
+      double idle = 0.25;
+      if (keyEvents().pending()) idle = 0;
+      else if (fontGlyphs().hasNew()) idle = std::clamp(nextFontRebuild - secondsSinceStart(), 0.0, idle);
+      glfwWaitEventsTimeout(idle);
       if (glfwWindowShouldClose(window)) {
         glfwSetWindowShouldClose(window, GLFW_FALSE);
         app.requestQuit();
       }
+      // New glyphs between frames, coalesced: rebuilding takes at most a quarter of the time.
+      if (fontGlyphs().hasNew() && secondsSinceStart() >= nextFontRebuild) {
+        fontAtlas.rebuild(fontGlyphs());
+        nextFontRebuild = secondsSinceStart() + 3.0 * fontAtlas.stats().lastBuildMs / 1000.0;
+        if (deviceObjectsMade) {
+          ImGui_ImplOpenGL3_DestroyFontsTexture();
+          ImGui_ImplOpenGL3_CreateFontsTexture();
+        }
+      }
+      keyEvents().startFrame(keySink);
       ImGui_ImplOpenGL3_NewFrame();
+      deviceObjectsMade = true;
       ImGui_ImplGlfw_NewFrame();
       ImGui::NewFrame();
       int fbW = 0, fbH = 0, winW = 0, winH = 0;
@@ -150,6 +228,7 @@ int runWindow(const session::Options& options) {
       glfwGetWindowSize(window, &winW, &winH);
       app.draw(static_cast<float>(winW), static_cast<float>(winH));
       ImGui::Render();
+      typedStandIns().clear();  // typed where no input took it: dropped, as ImGui drops text
       glViewport(0, 0, fbW, fbH);
       glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
       glClear(GL_COLOR_BUFFER_BIT);
@@ -157,7 +236,8 @@ int runWindow(const session::Options& options) {
       if (screenshotPending && secondsSinceStart() >= options.screenshotAfterSec) {
         screenshotPending = false;
         if (saveBackbufferPng(options.screenshotPath, fbW, fbH))
-          std::printf("huddle: saved the window to %s\n", options.screenshotPath.c_str()), std::fflush(stdout);
+          printFontStats(fontAtlas), std::printf("huddle: saved the window to %s\n", options.screenshotPath.c_str()),
+              std::fflush(stdout);
         else
           std::fprintf(stderr, "huddle: cannot write the screenshot to %s\n", options.screenshotPath.c_str());
       }

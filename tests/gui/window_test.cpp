@@ -224,3 +224,200 @@ TEST(Window, AClientWindowReconnectsAndSaysWhatWasTypedMeanwhile) {
   host->signal(SIGTERM);
   EXPECT_EQ(host->wait(10000), 0);
 }
+
+// xdotool's own speed (no --delay, plain `key`): keys pressed and released within a frame, and
+// lines typed faster than frames. Each Enter must still end its line.
+TEST(Window, FastKeyTapsOfEnterEndEachLine) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  Subprocess window({HUDDLE_BINARY, "--host", "--name", "alice", "--chat-port", "0", "--screen-port", "0", "--quit-after", "40"},
+                    {"DISPLAY=" + xvfb.display(), "XDG_CONFIG_HOME=" + privateConfig("taps")});
+  ASSERT_TRUE(window.waitForOutput("* alice joined", 15000)) << window.output();
+  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "hosting as alice", "windowfocus", "--sync", "sleep", "0.3"}));
+  // Typed as fast as xdotool goes: a newline in `type` is X11's Linefeed key.
+  ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "1", "bulk 1\nbulk 2\nbulk 3\n"}));
+  // Default taps of Enter between lines.
+  ASSERT_TRUE(xdotool(xvfb.display(), {"type", "tap 1"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"type", "tap 2"}));
+  // Enter pressed and released back to back (both between two frames), the next line at once.
+  // Its Enter comes from another xdotool: GLFW drops a second press of a key with the same X
+  // timestamp (millisecond) as the one before, taking it for a duplicate from the input method.
+  ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "--delay", "0", "Return", "keyup", "--delay", "0", "Return", "key",
+                                       "--delay", "0", "t", "a", "p", "space", "3"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
+  EXPECT_TRUE(window.waitForOutput("alice: tap 3", 10000)) << window.output();
+  const std::string out = window.output();
+  for (const char* line : {"bulk 1\n", "bulk 2\n", "bulk 3\n", "tap 1\n", "tap 2\n", "tap 3\n"})
+    EXPECT_NE(out.find(std::string("alice: ") + line), std::string::npos) << line << "\n" << out;
+  window.signal(SIGTERM);
+  EXPECT_EQ(window.wait(15000), 0);
+}
+
+// F3 (overlay), F11 (fullscreen) and Esc (leave it) tapped faster than a frame: each acts once.
+TEST(Window, ShortTapsOfF3F11AndEscAct) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  const std::string display = xvfb.display();
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
+                   "--share", "synthetic", "--scene-size", "640x360", "--scene-motion", "static", "--fps", "5"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  const std::string config = privateConfig("fkeys");
+  Subprocess window({HUDDLE_BINARY, "--join", invite, "--screen-port", std::to_string(portFrom(host.output(), "screen")),
+                     "--name", "bob", "--watch", "--quit-after", "40"},
+                    {"DISPLAY=" + display, "XDG_CONFIG_HOME=" + config});
+  ASSERT_TRUE(window.waitForOutput("Joined the session", 15000)) << window.output();
+  ASSERT_TRUE(xdotool(display, {"search", "--sync", "--name", "bob in", "windowmove", "--sync", "0", "0"}));
+  ASSERT_TRUE(xdotool(display, {"search", "--name", "bob in", "windowfocus", "--sync"}));
+  // The viewer fills the screens column; the pointer rests on it (F3 and F11 act on the
+  // viewer under the pointer).
+  ASSERT_TRUE(xdotool(display, {"sleep", "1.5", "mousemove", "640", "400", "sleep", "0.5"}));
+  auto windowWidth = [&] {
+    std::vector<std::string> argv = {"/usr/bin/xdotool", "search", "--name", "bob in", "getwindowgeometry", "--shell"};
+    Subprocess p(argv, {"DISPLAY=" + display});
+    p.wait(10000);
+    std::smatch m;
+    const std::string out = p.output();
+    return std::regex_search(out, m, std::regex("WIDTH=([0-9]+)")) ? std::stoi(m[1]) : -1;
+  };
+  auto waitForWidth = [&](int want) {
+    for (int i = 0; i < 100; ++i) {
+      if (windowWidth() == want) return true;
+      usleep(100 * 1000);
+    }
+    return false;
+  };
+  ASSERT_TRUE(waitForWidth(1280));
+  // Pressed and released back to back: both reach the window between two of its frames.
+  ASSERT_TRUE(xdotool(display, {"keydown", "--delay", "0", "F3", "keyup", "--delay", "0", "F3"}));
+  ASSERT_TRUE(xdotool(display, {"keydown", "--delay", "0", "F11", "keyup", "--delay", "0", "F11"}));
+  EXPECT_TRUE(waitForWidth(1920)) << "F11 did not make the viewer fullscreen";
+  ASSERT_TRUE(xdotool(display, {"keydown", "--delay", "0", "Escape", "keyup", "--delay", "0", "Escape"}));
+  EXPECT_TRUE(waitForWidth(1280)) << "Esc did not leave fullscreen";
+  window.signal(SIGTERM);
+  EXPECT_EQ(window.wait(15000), 0);
+  // The overlay switch is remembered: one F3 tap turned it off.
+  std::ifstream in(config + "/huddle/settings.ini");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("overlay = off"), std::string::npos) << text.str();
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
+}
+
+// Text in several scripts from a terminal client shows in the host's window with real glyphs
+// (the window says what its font atlas holds with its screenshot, and the emoji is in colour),
+// and an emoji typed into the window reaches the others as itself, not U+FFFD.
+TEST(Window, TextInManyScriptsShowsAndEmojiAreSentAsThemselves) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  const std::string shot = ::testing::TempDir() + "huddle_scripts_test.png";
+  std::remove(shot.c_str());
+  Subprocess window({HUDDLE_BINARY, "--host", "--name", "alice", "--chat-port", "0", "--screen-port", "0", "--screenshot",
+                     shot, "--screenshot-after", "6", "--quit-after", "40"},
+                    {"DISPLAY=" + xvfb.display(), "XDG_CONFIG_HOME=" + privateConfig("scripts")});
+  ASSERT_TRUE(window.waitForOutput("* alice joined", 15000)) << window.output();
+  const std::string invite = huddle::test::loopbackInvite(window.output());
+  Subprocess client({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"});
+  ASSERT_TRUE(window.waitForOutput("* bob joined", 10000)) << window.output();
+  const std::string text = "€ — “quotes” ✓ 日本語 😀";
+  client.writeLine(text);
+  ASSERT_TRUE(window.waitForOutput("bob: " + text, 10000)) << window.output();
+
+  ASSERT_TRUE(window.waitForOutput("saved the window", 15000)) << window.output();
+  std::smatch m;
+  const std::string out = window.output();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("font atlas: ([0-9]+) glyphs \\(([0-9]+) colour\\).*; beyond Latin-1: (.*); no font for: (.*)\n")))
+      << out;
+  for (const char* c : {"€", "—", "“", "”", "✓", "日", "本", "語", "😀"})
+    EXPECT_NE(m[3].str().find(c), std::string::npos) << c << " is not in the atlas: " << m[0];
+  EXPECT_EQ(m[4].str(), "nothing");
+  EXPECT_GE(std::stoi(m[2]), 1) << "the emoji is not a colour glyph";
+  // The emoji's yellow face is on screen (Noto's is about #FCC21B).
+  int w = 0, h = 0, n = 0;
+  unsigned char* rgb = stbi_load(shot.c_str(), &w, &h, &n, 3);
+  ASSERT_NE(rgb, nullptr) << "no screenshot at " << shot;
+  const int yellow = countNear(rgb, w, h, 0xFCC21B, 40);
+  stbi_image_free(rgb);
+  EXPECT_GT(yellow, 20) << "no colour emoji in the window";
+
+  // Typed into the window: xdotool types 😀 by mapping a spare key to it for a moment; slowly,
+  // or the key can arrive before the window has seen the new mapping (an X race, not ours).
+  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "hosting as alice", "windowfocus", "--sync", "sleep", "0.3"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "100", "smile 😀 ok"}));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
+  EXPECT_TRUE(client.waitForOutput("alice: smile 😀 ok", 10000)) << client.output() << "\n--- window:\n" << window.output();
+  client.closeStdin();
+  EXPECT_EQ(client.wait(10000), 0);
+  window.signal(SIGTERM);
+  EXPECT_EQ(window.wait(15000), 0);
+}
+
+// Esc on the host asks whether to end the session, and the question stays up (it once opened
+// and closed in the same frame); Enter then ends it for everyone. The first Esc only leaves
+// the chat input, as Esc does in a text field.
+TEST(Window, EscOnTheHostAsksAndEnterEndsTheSession) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  const std::string display = xvfb.display();
+  Subprocess window({HUDDLE_BINARY, "--host", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
+                     "--quit-after", "40"},
+                    {"DISPLAY=" + display, "XDG_CONFIG_HOME=" + privateConfig("esc")});
+  ASSERT_TRUE(window.waitForOutput("Joined the session", 15000)) << window.output();
+  const std::string invite = huddle::test::loopbackInvite(window.output());
+  Subprocess bob({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"});
+  ASSERT_TRUE(bob.waitForOutput("as bob", 10000)) << bob.output();
+  ASSERT_TRUE(xdotool(display, {"search", "--sync", "--name", "hosting as alice", "windowfocus", "--sync"}));
+  ASSERT_TRUE(xdotool(display, {"sleep", "0.5", "key", "Escape", "sleep", "0.5", "key", "Escape", "sleep", "0.5"}));
+  // Still hosting: the question is up, nothing has ended yet.
+  EXPECT_EQ(bob.output().find("ended the session"), std::string::npos) << bob.output();
+  ASSERT_TRUE(xdotool(display, {"key", "Return"}));
+  EXPECT_TRUE(bob.waitForOutput("The host ended the session.", 10000)) << bob.output() << "\n--- window:\n" << window.output();
+  EXPECT_EQ(bob.wait(10000), 0);
+  EXPECT_TRUE(window.waitForOutput("You ended the session.", 5000)) << window.output();
+  window.signal(SIGTERM);
+  EXPECT_EQ(window.wait(15000), 0);
+}
+
+// A command typed in the window and the same command typed in the terminal give the same
+// answer: both faces hand the line to the same session controller.
+TEST(Window, ACommandTypedInTheWindowAnswersAsInTheTerminal) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  const std::string display = xvfb.display();
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  Subprocess term({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "carol"});
+  ASSERT_TRUE(term.waitForOutput("as carol", 10000)) << term.output();
+  Subprocess window({HUDDLE_BINARY, "--join", invite, "--name", "dave", "--quit-after", "40"},
+                    {"DISPLAY=" + display, "XDG_CONFIG_HOME=" + privateConfig("same")});
+  ASSERT_TRUE(window.waitForOutput("as dave", 15000)) << window.output();
+  ASSERT_TRUE(xdotool(display, {"search", "--sync", "--name", "dave in", "windowfocus", "--sync"}));
+  const std::vector<std::string> commands = {"/msg nobody hello", "/kick alice", "/frobnicate", "/password"};
+  for (const auto& c : commands) {
+    term.writeLine(c);
+    ASSERT_TRUE(xdotool(display, {"sleep", "0.3", "type", "--delay", "20", c}));
+    ASSERT_TRUE(xdotool(display, {"key", "Return"}));
+  }
+  // The answers, without their time stamps, in both.
+  const std::vector<std::string> answers = {"! No user named \"nobody\" is here.", "! Only the host can remove people.",
+                                            "! Unknown command /frobnicate (try /help).",
+                                            "! Only the host can change the room password."};
+  for (const auto& a : answers) {
+    EXPECT_TRUE(term.waitForOutput(a, 10000)) << a << "\n" << term.output();
+    EXPECT_TRUE(window.waitForOutput(a, 10000)) << a << "\n" << window.output();
+  }
+  term.closeStdin();
+  EXPECT_EQ(term.wait(10000), 0);
+  window.signal(SIGTERM);
+  EXPECT_EQ(window.wait(15000), 0);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
+}
