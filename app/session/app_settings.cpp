@@ -1,5 +1,7 @@
 #include "app/session/app_settings.h"
 
+#include "app/session/config_files.h"
+
 #include <charconv>
 #include <sstream>
 
@@ -98,6 +100,21 @@ AppSettings AppSettings::parse(const std::string& text, std::vector<std::string>
     }
     // Anything else: a newer version's key; skipped quietly.
   }
+  return s;
+}
+
+std::string AppSettings::path() {
+  const std::string dir = configDir();
+  return dir.empty() ? "" : dir + "/settings.ini";
+}
+
+AppSettings AppSettings::load(std::vector<std::string>& warnings) {
+  std::string text, error;
+  const std::string file = path();
+  if (file.empty() || !readSmallFile(file, wire::kMaxSettingsFileBytes, text, error)) return AppSettings{};
+  std::vector<std::string> found;
+  AppSettings s = parse(text, found);
+  for (const auto& w : found) warnings.push_back(file + ": " + w + " (default kept)");
   return s;
 }
 

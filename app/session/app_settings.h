@@ -31,6 +31,11 @@ struct AppSettings {
 
   std::string serialize() const;
   static AppSettings parse(const std::string& text, std::vector<std::string>& warnings);
+  // configDir()/settings.ini ("" if there is no config folder).
+  static std::string path();
+  // What was saved (defaults if nothing was, or the file cannot be read); `warnings` names
+  // each value that was bad.
+  static AppSettings load(std::vector<std::string>& warnings);
 };
 
 }  // namespace huddle::session

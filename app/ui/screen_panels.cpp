@@ -33,6 +33,14 @@ void plot(const char* label, const std::deque<float>& d, const char* unit, float
                    ImVec2(ImGui::GetContentRegionAvail().x, height));
 }
 
+// The next item goes on this line if `label` (with `extra` pixels, e.g. a radio's circle)
+// fits, else on the next: a row of choices wraps instead of being cut off at the panel's edge.
+void sameLineIfFits(const char* label, float extra) {
+  const float need = ImGui::CalcTextSize(label).x + ImGui::GetStyle().FramePadding.x * 2 + extra;
+  ImGui::SameLine();
+  if (ImGui::GetContentRegionAvail().x < need) ImGui::NewLine();
+}
+
 }  // namespace
 
 // [SECTION] streams and viewers
@@ -165,11 +173,6 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
       v.panX = v.panY = 0;
     }
     // The toolbar wraps rather than cutting its last buttons off in a narrow panel.
-    auto sameLineIfFits = [](const char* label, float extra) {
-      const float need = ImGui::CalcTextSize(label).x + ImGui::GetStyle().FramePadding.x * 2 + extra;
-      ImGui::SameLine();
-      if (ImGui::GetContentRegionAvail().x < need) ImGui::NewLine();
-    };
     sameLineIfFits("Fullscreen (F11)", 0);
     if (ImGui::Button("Fullscreen (F11)")) setFullscreenViewer(streamId);
     sameLineIfFits("Save screenshot", 0);
@@ -321,20 +324,25 @@ void UiApp::drawSharePanel() {
   ImGui::EndDisabled();
   ImGui::Spacing();
   ImGui::TextUnformatted("Quality and speed (apply at once)");
+  const float sliderWidth = std::max(ImGui::GetFontSize() * 6, ImGui::GetContentRegionAvail().x - ImGui::CalcTextSize("Quality").x -
+                                                                   ImGui::GetStyle().ItemInnerSpacing.x);
+  ImGui::SetNextItemWidth(sliderWidth);
   ImGui::SliderInt("Quality", &m_settings.quality, 1, 100);
+  ImGui::SetNextItemWidth(sliderWidth);
   ImGui::SliderInt("FPS", &m_settings.fps, 1, 120);
+  const float radio = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x;
   ImGui::TextUnformatted("Scale");
   for (int p : {100, 75, 50}) {
-    ImGui::SameLine();
     char label[16];
     std::snprintf(label, sizeof label, "%d%%", p);
+    sameLineIfFits(label, radio);
     ImGui::RadioButton(label, &m_settings.scalePercent, p);
   }
   ImGui::TextUnformatted("Colour");
-  ImGui::SameLine();
   int chroma = m_settings.chroma444 ? 1 : 0;
+  sameLineIfFits("4:2:0 (smaller)", radio);
   ImGui::RadioButton("4:2:0 (smaller)", &chroma, 0);
-  ImGui::SameLine();
+  sameLineIfFits("4:4:4 (sharper)", radio);
   ImGui::RadioButton("4:4:4 (sharper)", &chroma, 1);
   m_settings.chroma444 = chroma == 1;
   if (on) m_session->setShareSettings(shareSpec().settings);  // live: applied from the next frame

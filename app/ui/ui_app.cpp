@@ -24,10 +24,6 @@ const ImVec4 kErrorColour{0.95f, 0.45f, 0.40f, 1.0f};
 
 void copyInto(char* dst, std::size_t cap, const std::string& src) { std::snprintf(dst, cap, "%s", src.c_str()); }
 
-std::string settingsPath() {
-  std::string dir = session::configDir();
-  return dir.empty() ? "" : dir + "/settings.ini";
-}
 std::string layoutPath() {
   std::string dir = session::configDir();
   return dir.empty() ? "" : dir + "/layout.txt";
@@ -88,11 +84,9 @@ UiApp::~UiApp() {
 void UiApp::loadState() {
   m_layout = dock::DockLayout::standard();
   std::string text, error;
-  if (const std::string path = settingsPath(); !path.empty() && session::readSmallFile(path, wire::kMaxSettingsFileBytes, text, error)) {
-    std::vector<std::string> warnings;
-    m_settings = session::AppSettings::parse(text, warnings);
-    for (const auto& w : warnings) HLOG_WARN(kTag, "%s: %s (default kept)", path.c_str(), w.c_str());
-  }
+  std::vector<std::string> warnings;
+  m_settings = session::AppSettings::load(warnings);
+  for (const auto& w : warnings) HLOG_WARN(kTag, "%s", w.c_str());
   if (const std::string path = layoutPath(); !path.empty() && session::readSmallFile(path, wire::kMaxSettingsFileBytes, text, error)) {
     dock::DockLayout loaded;
     if (loaded.parse(text, error)) m_layout = std::move(loaded);
@@ -108,7 +102,7 @@ void UiApp::saveState() {
   m_settings.name = fromDisplay(m_name);
   m_settings.address = m_address;
   std::string error;
-  if (const std::string path = settingsPath(); !path.empty() && !session::writeFileAtomically(path, m_settings.serialize(), error))
+  if (const std::string path = session::AppSettings::path(); !path.empty() && !session::writeFileAtomically(path, m_settings.serialize(), error))
     HLOG_WARN(kTag, "%s", error.c_str());
   // Viewers belong to this session's streams: they are not saved.
   dock::DockLayout copy;
@@ -553,7 +547,8 @@ void UiApp::drawConnectionPanel() {
     ImGui::Spacing();
     if (ImGui::Button("End session", ImVec2(-1, 0))) m_confirmQuit = true;
   } else {
-    ImGui::TextWrapped("Session at %s", forDisplay(m_session->state().sessionTitle).c_str());
+    const bool in = m_session->state().phase == session::Phase::InSession;
+    ImGui::TextWrapped("%s %s", in ? "In" : "Joining", forDisplay(m_session->state().sessionTitle).c_str());
     if (ImGui::Button(m_session->state().phase == session::Phase::InSession ? "Leave" : "Stop", ImVec2(-1, 0)))
       leaveSession();
   }

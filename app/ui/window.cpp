@@ -19,6 +19,7 @@
 
 #include "app/ui/fonts.h"
 #include "app/ui/key_events.h"
+#include "app/session/app_settings.h"
 #include "app/ui/keys.h"
 #include "app/ui/ui_app.h"
 #include "net/base/log.h"
@@ -108,7 +109,10 @@ int runWindow(const session::Options& options) {
   glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
   glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
   glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
-  GLFWwindow* window = glfwCreateWindow(1280, 800, "Huddle", nullptr, nullptr);
+  // The size the window had when it was last closed (settings.ini; UiApp keeps it current).
+  std::vector<std::string> settingsWarnings;
+  const session::AppSettings saved = session::AppSettings::load(settingsWarnings);
+  GLFWwindow* window = glfwCreateWindow(saved.windowW, saved.windowH, "Huddle", nullptr, nullptr);
   if (!window) {
     std::fprintf(stderr, "huddle: cannot create an OpenGL 3.3 window; try --headless.\n");
     glfwTerminate();
@@ -136,6 +140,9 @@ int runWindow(const session::Options& options) {
   ImGui::CreateContext();
   ImGui::GetIO().IniFilename = nullptr;  // the app saves its own layout (app/dock)
   ImGui::StyleColorsDark();
+  // Panels are opaque: a floating panel over a viewer must not show the screen through it.
+  ImGui::GetStyle().Colors[ImGuiCol_WindowBg].w = 1.0f;
+  ImGui::GetStyle().Colors[ImGuiCol_PopupBg].w = 1.0f;
   ImGui::GetStyle().ScaleAllSizes(scale);
   // The atlas starts with Latin-1 and grows with what the text drawn needs (fonts.h).
   FontAtlas fontAtlas(16.0f * scale);
@@ -166,7 +173,7 @@ int runWindow(const session::Options& options) {
 
   {
     // Fullscreen for a viewer: the window takes its monitor, and gives it back after.
-    int savedX = 0, savedY = 0, savedW = 1280, savedH = 800;
+    int savedX = 0, savedY = 0, savedW = saved.windowW, savedH = saved.windowH;
     WindowControl control;
     control.fullscreen = [window] { return glfwGetWindowMonitor(window) != nullptr; };
     control.setFullscreen = [window, &savedX, &savedY, &savedW, &savedH](bool on) {
@@ -226,6 +233,7 @@ int runWindow(const session::Options& options) {
       int fbW = 0, fbH = 0, winW = 0, winH = 0;
       glfwGetFramebufferSize(window, &fbW, &fbH);
       glfwGetWindowSize(window, &winW, &winH);
+      if (!glfwGetWindowMonitor(window)) app.setWindowSize(winW, winH);  // remembered (not fullscreen's)
       app.draw(static_cast<float>(winW), static_cast<float>(winH));
       ImGui::Render();
       typedStandIns().clear();  // typed where no input took it: dropped, as ImGui drops text

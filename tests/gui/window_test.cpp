@@ -421,3 +421,34 @@ TEST(Window, ACommandTypedInTheWindowAnswersAsInTheTerminal) {
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(10000), 0);
 }
+
+// The window comes back at the size it was closed at.
+TEST(Window, ItsSizeIsRemembered) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  const std::string display = xvfb.display();
+  const std::string config = privateConfig("size");
+  {
+    Subprocess window({HUDDLE_BINARY, "--quit-after", "30"}, {"DISPLAY=" + display, "XDG_CONFIG_HOME=" + config});
+    ASSERT_TRUE(xdotool(display, {"search", "--sync", "--name", "Huddle", "windowsize", "--sync", "1000", "700"}));
+    ASSERT_TRUE(xdotool(display, {"sleep", "2"}));  // saved a moment after the resize ends
+    window.signal(SIGTERM);
+    EXPECT_EQ(window.wait(15000), 0);
+  }
+  std::ifstream in(config + "/huddle/settings.ini");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("window = 1000 700"), std::string::npos) << text.str();
+  const std::string shot = ::testing::TempDir() + "huddle_size_test.png";
+  std::remove(shot.c_str());
+  Subprocess again({HUDDLE_BINARY, "--screenshot", shot, "--screenshot-after", "1", "--quit-after", "2"},
+                   {"DISPLAY=" + display, "XDG_CONFIG_HOME=" + config});
+  EXPECT_EQ(again.wait(20000), 0) << again.output();
+  int w = 0, h = 0, n = 0;
+  unsigned char* rgb = stbi_load(shot.c_str(), &w, &h, &n, 3);
+  ASSERT_NE(rgb, nullptr) << again.output();
+  stbi_image_free(rgb);
+  EXPECT_EQ(w, 1000);
+  EXPECT_EQ(h, 700);
+}
