@@ -143,7 +143,11 @@ void HostSession::stopSharing() {
 
 void HostSession::stop(const std::string& reason) {
   if (!m_running) return;
-  stopSharing();
+  // The capture stops, but the stream is not ended on its own: viewers hear that the session
+  // ended, not that the host stopped sharing just before.
+  if (m_pipeline) m_pipeline->stop();
+  m_pipeline.reset();
+  m_sharedStream = 0;
   m_running = false;
   m_screenHub->shutdown(reason);
   m_hub->shutdown(reason);

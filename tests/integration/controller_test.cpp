@@ -281,8 +281,9 @@ TEST(Controller, AfterLosingTheHostItRetriesOnScheduleAndSaysTheOutbox) {
   EXPECT_EQ(bob.state().reconnectAttempt, 0) << "retried before its time";
   clock.nowUs = due;
   bob.tick(clock.nowUs);
-  EXPECT_EQ(bob.state().reconnectAttempt, 1);
-  EXPECT_EQ(bob.state().status, "Reconnecting... (attempt 1)");
+  // Attempt 1 started (with nobody listening it may already have failed within this tick).
+  EXPECT_GE(bob.state().reconnectAttempt, 1);
+  EXPECT_NE(bob.state().status.find("Reconnecting... (attempt "), std::string::npos) << bob.state().status;
 
   host = startHost(port);
   ASSERT_TRUE(tickUntil(clock, {&bob}, [&] { return bob.state().phase == Phase::InSession; }, 20'000)) << bob.state().status;
