@@ -186,7 +186,7 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
   if (m_pipeline) return error = "already sharing", false;
   if (!m_client.connected()) return error = "not connected to the host's screen port", false;
   {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_publishMutex);
     m_shareTitle = source->title();
     m_shareW = m_shareH = 0;
     m_inFlight = 0;
@@ -199,7 +199,7 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
                                                           [this](capture::EncodedUpdate&& u) { onCaptured(std::move(u)); });
   if (!m_pipeline->start(error)) {
     m_pipeline.reset();
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_publishMutex);
     m_publishing = false;
     return false;
   }
@@ -211,7 +211,7 @@ void ScreenSession::stopSharing() {
   m_pipeline->stop();
   m_pipeline.reset();
   {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_publishMutex);
     m_publishing = false;
     m_accepted = false;
     m_pendingTiles.clear();
@@ -223,12 +223,12 @@ void ScreenSession::stopSharing() {
 bool ScreenSession::sharing() const { return m_pipeline != nullptr; }
 
 std::string ScreenSession::shareError() const {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_publishMutex);
   return m_shareError;
 }
 
 void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_publishMutex);
   if (!m_shareError.empty()) return;  // refused: nothing more goes until the owner starts over
   if (u.widthPx != m_shareW || u.heightPx != m_shareH || u.tileSizePx != m_shareTile) {
     // New geometry: the host resets the stream; tiles of the old size are meaningless now.
@@ -259,7 +259,7 @@ void ScreenSession::sendPendingLocked() {
 }
 
 void ScreenSession::onPublishAccepted(std::uint32_t streamId) {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_publishMutex);
   if (!m_publishing) return;  // stopped meanwhile
   m_publishedId = streamId;
   // Accepted again after a resize: frames already flow. The first time: what waited goes now.
@@ -270,7 +270,7 @@ void ScreenSession::onPublishAccepted(std::uint32_t streamId) {
 
 void ScreenSession::onPublishRefused(const std::string& reason) {
   {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_publishMutex);
     if (!m_publishing) return;
     m_shareError = reason.empty() ? "The host would not relay your screen." : reason;
     m_pendingTiles.clear();
@@ -280,7 +280,7 @@ void ScreenSession::onPublishRefused(const std::string& reason) {
 }
 
 void ScreenSession::onPublishAck(std::uint64_t) {
-  std::lock_guard lock(m_mutex);
+  std::lock_guard lock(m_publishMutex);
   if (m_inFlight > 0) --m_inFlight;
   sendPendingLocked();
 }

@@ -87,7 +87,10 @@ class ScreenSession : private net::ScreenClient::Listener {
   base::EventQueue<Decode> m_decodeQueue{1024};
   base::Worker m_decoder;  // "decode"
 
-  mutable std::mutex m_mutex;  // guards the maps and the publishing state
+  mutable std::mutex m_mutex;  // guards the maps (the owner's streams(), watch(), ...)
+  // Guards the publishing state below and is held while a frame is handed to the link, so
+  // publishing frames (serialising a batch) never holds up the owner's calls on m_mutex.
+  mutable std::mutex m_publishMutex;
   std::map<std::uint32_t, wire::StreamInfo> m_streams;
   std::map<std::uint32_t, std::shared_ptr<StreamView>> m_views;
   std::string m_endText;

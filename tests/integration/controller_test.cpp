@@ -295,5 +295,37 @@ TEST(Controller, AfterLosingTheHostItRetriesOnScheduleAndSaysTheOutbox) {
   EXPECT_EQ(host->wait(10000), 0);
 }
 
+// Leaving never waits for the network: with the host frozen (SIGSTOP), the polite goodbye
+// cannot finish, yet leave() returns with the connection still closing on the teardown
+// worker.
+TEST(Controller, LeavingAFrozenHostReturnsAtOnce) {
+  TempConfig cfg;
+  test::Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0"},
+                        {"XDG_CONFIG_HOME=" + cfg.root + "/host"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  FakeClock clock;
+  JoinRequest req;
+  req.address = test::loopbackInvite(host.output());
+  req.name = "bob";
+  ControllerEnv env = cfg.env("bob");
+  auto teardown = std::make_shared<Teardown>();
+  env.teardown = teardown;
+  {
+    JoinController bob(req, env);
+    bob.start(clock.nowUs);
+    ASSERT_TRUE(tickUntil(clock, {&bob}, [&] { return bob.state().phase == Phase::InSession && bob.state().screensConnected; }));
+    host.signal(SIGSTOP);
+    bob.leave();
+    EXPECT_EQ(bob.state().phase, Phase::Ended);
+    EXPECT_GE(teardown->pending(), 1u) << "leave() waited for the goodbye";
+  }
+  host.signal(SIGCONT);
+  teardown->drain();
+  EXPECT_EQ(teardown->pending(), 0u);
+  ASSERT_TRUE(host.waitForOutput("bob left", 10000)) << host.output();
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
+}
+
 }  // namespace
 }  // namespace huddle::session
