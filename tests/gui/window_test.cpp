@@ -414,6 +414,11 @@ TEST(Window, ACommandTypedInTheWindowAnswersAsInTheTerminal) {
     EXPECT_TRUE(term.waitForOutput(a, 10000)) << a << "\n" << term.output();
     EXPECT_TRUE(window.waitForOutput(a, 10000)) << a << "\n" << window.output();
   }
+  // /quit in the window leaves: the host sees it, and the window's title says no session.
+  ASSERT_TRUE(xdotool(display, {"type", "--delay", "20", "/quit"}));
+  ASSERT_TRUE(xdotool(display, {"key", "Return"}));
+  EXPECT_TRUE(host.waitForOutput("dave left", 10000)) << host.output();
+  EXPECT_TRUE(xdotool(display, {"search", "--sync", "--name", "^Huddle$"})) << "the title still names the session";
   term.closeStdin();
   EXPECT_EQ(term.wait(10000), 0);
   window.signal(SIGTERM);
