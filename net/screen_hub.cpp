@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_set>
 #include <utility>
 
 #include "net/base/clock.h"
@@ -33,6 +34,7 @@ struct ScreenHub::Stream {
 // lock, by whichever send comes first.
 struct ScreenHub::Update {
   wire::TileBatch batch;
+  std::size_t payloadBytes = 0;  // what the frame will hold, known under the lock
   std::once_flag once;
   base::Bytes frame;
 
@@ -223,7 +225,7 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
     std::lock_guard lock(m_mutex);
     if (!peer->publishing && peer->refused) return;
   }
-  // One copy of the payload; every tile then points into it, and viewers share it.
+  // Parsed in place; the tiles that pass are copied out below, each into a buffer of its own.
   base::Bytes owner = base::makeBytes(base::ByteVec(frame.payload.begin(), frame.payload.end()));
   wire::Reader r(base::view(owner));
   wire::TileBatch batch;
@@ -241,6 +243,12 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
       return drop(*peer, wire::Reason::ScreenJpeg,
                   "tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + "): " + error);
   }
+  // A stored tile owns just its bytes: a slice of the message would keep the whole message
+  // (up to 24 MiB) alive for as long as any one of its tiles is the newest in its slot.
+  for (auto& t : batch.tiles)
+    if (t.kind != base::TileKind::Solid)
+      t.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(t.jpeg.span().begin(), t.jpeg.span().end())));
+  owner.reset();
   Section section(*this);
   if (!peer->publishing) {
     if (peer->refused) return;
@@ -324,6 +332,7 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::ui
   for (const auto& slot : s.tiles) {
     if (slot.version <= fromVersion) continue;
     b.tiles.push_back(slot.tile);
+    update->payloadBytes += wire::tileWireBytes(slot.tile);
     m_stats.tileBytesSent += slot.tile.jpeg.size;
   }
   // Viewers rarely differ by more than a version or two; keep the cache small.
@@ -437,6 +446,21 @@ std::vector<wire::StreamInfo> ScreenHub::streams() const {
   std::vector<wire::StreamInfo> out;
   for (const auto& [id, s] : m_streams) out.push_back(s->info);
   return out;
+}
+
+std::uint64_t ScreenHub::streamBytesHeld(std::uint32_t streamId) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_streams.find(streamId);
+  if (it == m_streams.end()) return 0;
+  const Stream& s = *it->second;
+  std::unordered_set<const base::ByteVec*> seen;
+  std::uint64_t bytes = 0;
+  for (const auto& slot : s.tiles)
+    if (const base::ByteVec* buffer = slot.tile.jpeg.owner.get(); buffer && seen.insert(buffer).second)
+      bytes += buffer->capacity();
+  // A cached update shares the tiles' buffers until it is serialised, then holds a copy.
+  for (const auto& [key, update] : s.cache) bytes += update->payloadBytes;
+  return bytes;
 }
 
 ScreenHubStats ScreenHub::stats() const {

@@ -73,6 +73,9 @@ class ScreenHub : public PeerTable<ScreenPeer> {
 
   std::vector<wire::StreamInfo> streams() const;
   ScreenHubStats stats() const;
+  // Bytes a stream keeps alive: every distinct buffer its tiles point into, and its cached
+  // updates. 0 for no such stream. Walks the grid (for tests and the host's statistics).
+  std::uint64_t streamBytesHeld(std::uint32_t streamId) const;
 
  private:
   struct Stream;
