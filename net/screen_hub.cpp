@@ -24,6 +24,7 @@ struct ScreenHub::Stream {
   PeerId publisher = 0;          // 0: the host's own pipeline
   std::vector<Tile> tiles;       // row-major grid
   std::uint64_t version = 0;     // +1 per applied batch
+  std::uint64_t tileBytes = 0;   // sum of its tiles' bytes: at most kMaxStreamBytes from a publisher
   std::uint64_t lastSeq = 0;
   std::int64_t lastCaptureUs = 0;
   std::map<std::uint64_t, std::shared_ptr<Update>> cache;  // fromVersion -> update up to `version`
@@ -64,6 +65,10 @@ struct ScreenPeer : HubPeer {
   bool updateQueued = false;      // an update sits in the connection's queue
   std::uint32_t publishing = 0;   // stream id this peer publishes, 0 if none
   bool refused = false;           // its last PublishStart was refused (it was told why)
+  // Publishing rate (token bucket, bytes): acks wait while it is short (wire::kPublishBytesPerSec).
+  double publishTokens = double(wire::kPublishBurstBytes);
+  std::int64_t publishRefillUs = 0;
+  std::vector<std::uint64_t> heldAcks;
 };
 
 using State = ScreenPeer::State;
@@ -87,6 +92,25 @@ bool ScreenHub::pendingLocked(const ScreenPeer& peer) const { return peer.state 
 
 bool ScreenHub::admittedLocked(const ScreenPeer& peer) const { return peer.state == State::Ready; }
 
+void ScreenHub::tickLocked(ScreenPeer& peer, std::int64_t nowUs) {
+  if (peer.heldAcks.empty() || peer.stopped) return;
+  refillLocked(peer, nowUs);
+  if (peer.publishTokens < 0) return;
+  for (std::uint64_t seq : std::exchange(peer.heldAcks, {})) {
+    wire::PublishAck ack;
+    ack.seq = seq;
+    sendLocked(peer.link, ack);
+  }
+}
+
+void ScreenHub::refillLocked(ScreenPeer& peer, std::int64_t nowUs) {
+  if (peer.publishRefillUs != 0 && nowUs > peer.publishRefillUs)
+    peer.publishTokens = std::min(double(wire::kPublishBurstBytes),
+                                  peer.publishTokens + double(nowUs - peer.publishRefillUs) *
+                                                           double(wire::kPublishBytesPerSec) / 1e6);
+  if (nowUs > peer.publishRefillUs) peer.publishRefillUs = nowUs;
+}
+
 void ScreenHub::detachedLocked(ScreenPeer& peer, wire::Reason) {
   peer.state = State::Closed;
   if (std::uint32_t stream = std::exchange(peer.publishing, 0)) {
@@ -97,7 +121,7 @@ void ScreenHub::detachedLocked(ScreenPeer& peer, wire::Reason) {
 
 // [SECTION] frames (reader thread)
 
-void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t) {
+void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) {
   State state;
   {
     std::lock_guard lock(m_mutex);
@@ -146,7 +170,7 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
     case wire::ScreenType::PublishStart:
       return handlePublishStart(peer, frame);
     case wire::ScreenType::PublishTiles:
-      return handlePublishTiles(peer, frame);
+      return handlePublishTiles(peer, frame, nowUs);
     case wire::ScreenType::PublishStop: {
       Section section(*this);
       peer->refused = false;
@@ -172,6 +196,13 @@ void ScreenHub::handleHello(const PeerPtr& peer, const wire::Frame& frame) {
 
   Section section(*this);
   if (m_shuttingDown) return rejectLocked(*peer, wire::RejectCode::ShuttingDown, "the host is ending the session");
+  const auto held = std::count_if(m_peers.begin(), m_peers.end(), [&](const auto& entry) {
+    const ScreenPeer& p = *entry.second;
+    return p.state == State::Ready && !p.stopped && p.participantId == participantId;
+  });
+  if (std::size_t(held) >= wire::kMaxScreenConnectionsPerParticipant)
+    return rejectLocked(*peer, wire::RejectCode::SessionFull,
+                        "already " + std::to_string(held) + " screen connections for this participant");
   peer->state = State::Ready;
   peer->participantId = participantId;
   peer->name = name;
@@ -197,14 +228,14 @@ void ScreenHub::handlePublishStart(const PeerPtr& peer, const wire::Frame& frame
   Section section(*this);
   if (peer->publishing) {
     resizeStreamLocked(*m_streams.at(peer->publishing), m.title, m.widthPx, m.heightPx, m.tileSizePx);
-  } else if (m_streams.size() >= m_config.maxStreams) {
+  } else if (std::string why = streamRefusalLocked(peer->participantId); !why.empty()) {
     // Refused, and told why; it stays connected (and watching), and may ask again later.
     peer->refused = true;
     wire::PublishRefused no;
-    no.reason = "The host already relays " + std::to_string(m_config.maxStreams) + " screens; try again later.";
-    laterLocked([id = peer->id, who = peer->name, cap = m_config.maxStreams] {
-      HLOG_INFO(kTag, "publish refused conn=#%llu name=%s: %zu streams already", static_cast<unsigned long long>(id),
-                who.c_str(), cap);
+    no.reason = why;
+    laterLocked([id = peer->id, who = peer->name, why] {
+      HLOG_INFO(kTag, "publish refused conn=#%llu name=%s: %s", static_cast<unsigned long long>(id), who.c_str(),
+                why.c_str());
     });
     sendLocked(peer->link, std::move(no));
     return;
@@ -219,11 +250,18 @@ void ScreenHub::handlePublishStart(const PeerPtr& peer, const wire::Frame& frame
   sendLocked(peer->link, std::move(ok));
 }
 
-void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame) {
+void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) {
   {
     // Tiles sent before the publisher read its refusal: ignored, not checked, not held against it.
-    std::lock_guard lock(m_mutex);
+    Section section(*this);
     if (!peer->publishing && peer->refused) return;
+    // Counted before anything is checked: checking is what a flood would cost us.
+    refillLocked(*peer, nowUs);
+    peer->publishTokens -= double(frame.payload.size());
+    if (peer->publishTokens < -double(wire::kPublishBurstBytes))
+      return dropLocked(*peer, wire::Reason::Flood,
+                        "publishing over " + std::to_string(wire::kPublishBytesPerSec >> 20) +
+                            " MiB/s without waiting for its acks");
   }
   // Parsed in place; the tiles that pass are copied out below, each into a buffer of its own.
   base::Bytes owner = base::makeBytes(base::ByteVec(frame.payload.begin(), frame.payload.end()));
@@ -257,13 +295,39 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
   Stream& s = *m_streams.at(peer->publishing);
   if (batch.widthPx != s.info.widthPx || batch.heightPx != s.info.heightPx || batch.tileSizePx != s.info.tileSizePx)
     return dropLocked(*peer, wire::Reason::ScreenBounds, "tiles for a different stream size (send PublishStart first)");
-  wire::PublishAck ack;
-  ack.seq = batch.seq;
+  // The stream's budget, counted as it would be after this batch (replaced tiles let go).
+  std::uint64_t after = s.tileBytes;
+  const std::uint32_t cols = s.info.tilesX();
+  for (const auto& t : batch.tiles) {
+    after += t.jpeg.size;
+    after -= s.tiles[std::size_t(t.ty) * cols + t.tx].tile.jpeg.size;  // part of `after`: no wrap
+  }
+  if (after > wire::kMaxStreamBytes)
+    return dropLocked(*peer, wire::Reason::ScreenBounds,
+                      "the stream would hold " + std::to_string(after) + " bytes of tiles, over its " +
+                          std::to_string(wire::kMaxStreamBytes >> 20) + " MiB");
+  const std::uint64_t seq = batch.seq;
   applyBatchLocked(s, batch);
+  if (peer->publishTokens < 0 || !peer->heldAcks.empty()) {
+    peer->heldAcks.push_back(seq);  // sent by tick() once the bucket has refilled
+    return;
+  }
+  wire::PublishAck ack;
+  ack.seq = seq;
   sendLocked(peer->link, ack);
 }
 
 // [SECTION] streams (hub lock held)
+
+std::string ScreenHub::streamRefusalLocked(std::uint32_t ownerId) const {
+  if (m_streams.size() >= m_config.maxStreams)
+    return "The host already relays " + std::to_string(m_config.maxStreams) + " screens; try again later.";
+  const auto own = std::count_if(m_streams.begin(), m_streams.end(),
+                                 [&](const auto& entry) { return entry.second->info.ownerId == ownerId; });
+  if (std::size_t(own) >= wire::kMaxStreamsPerParticipant)
+    return "You already share " + std::to_string(own) + " screens; stop one first.";
+  return {};
+}
 
 std::uint32_t ScreenHub::createStreamLocked(PeerId publisher, std::uint32_t ownerId, const std::string& ownerName,
                                             const std::string& title, std::uint32_t w, std::uint32_t h,
@@ -289,6 +353,7 @@ void ScreenHub::resizeStreamLocked(Stream& s, const std::string& title, std::uin
   s.info.heightPx = h;
   s.info.tileSizePx = tile;
   s.tiles.assign(std::size_t(s.info.tilesX()) * s.info.tilesY(), Stream::Tile{});
+  s.tileBytes = 0;
   s.cache.clear();
   ++s.version;
   // Viewers start over with the new geometry: the next update is a whole image.
@@ -305,6 +370,8 @@ void ScreenHub::applyBatchLocked(Stream& s, wire::TileBatch& batch) {
   const std::uint32_t cols = s.info.tilesX();
   for (auto& t : batch.tiles) {
     Stream::Tile& slot = s.tiles[std::size_t(t.ty) * cols + t.tx];
+    s.tileBytes += t.jpeg.size;
+    s.tileBytes -= slot.tile.jpeg.size;
     slot.tile = std::move(t);
     slot.version = version;
   }
@@ -405,6 +472,7 @@ std::uint32_t ScreenHub::startLocalStream(std::uint32_t ownerId, const std::stri
     error = "too many shared screens (" + std::to_string(m_config.maxStreams) + ")";
     return 0;
   }
+  if (error = streamRefusalLocked(ownerId); !error.empty()) return 0;
   std::uint32_t id = createStreamLocked(0, ownerId, ownerName, title, widthPx, heightPx, tileSizePx);
   sharingChangedLocked(ownerId, true);
   return id;

@@ -88,12 +88,17 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   bool admittedLocked(const ScreenPeer& peer) const override;
   void handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) override;
   void detachedLocked(ScreenPeer& peer, wire::Reason reason) override;
+  void tickLocked(ScreenPeer& peer, std::int64_t nowUs) override;
 
   void handleHello(const PeerPtr& peer, const wire::Frame& frame);
   void handlePublishStart(const PeerPtr& peer, const wire::Frame& frame);
-  void handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame);
+  void handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
 
   // The rest must hold m_mutex.
+  // Why `ownerId` may not start another stream now (session or participant cap), or empty.
+  std::string streamRefusalLocked(std::uint32_t ownerId) const;
+  // Tops up a publisher's byte bucket for the time since it was last topped up.
+  void refillLocked(ScreenPeer& peer, std::int64_t nowUs);
   std::uint32_t createStreamLocked(PeerId publisher, std::uint32_t ownerId, const std::string& ownerName,
                                    const std::string& title, std::uint32_t w, std::uint32_t h, std::uint16_t tile);
   void resizeStreamLocked(Stream& s, const std::string& title, std::uint32_t w, std::uint32_t h, std::uint16_t tile);
