@@ -27,15 +27,20 @@ struct ScreenHub::Stream {
   std::uint64_t tileBytes = 0;   // sum of its tiles' bytes: at most kMaxStreamBytes from a publisher
   std::uint64_t lastSeq = 0;
   std::int64_t lastCaptureUs = 0;
-  std::map<std::uint64_t, std::shared_ptr<Update>> cache;  // fromVersion -> update up to `version`
+  // (fromVersion, first grid index) -> the update from there up to `version`; at most
+  // kUpdateCacheEntries and kMaxUpdateCacheBytes of payload.
+  std::map<std::pair<std::uint64_t, std::size_t>, std::shared_ptr<Update>> cache;
+  std::size_t cacheBytes = 0;
 };
 
 // One update as the viewers in step from one version get it: its tiles are picked under the
-// hub's lock (slices of the publishers' buffers, not copies) and serialised once, after the
-// lock, by whichever send comes first.
+// hub's lock (shared with the stream, not copies) and serialised once, after the lock, by
+// whichever send comes first. An update never exceeds kMaxScreenPayload, the most a viewer
+// accepts: when more tiles are newer, it is one part, ending before grid index `end`.
 struct ScreenHub::Update {
   wire::TileBatch batch;
   std::size_t payloadBytes = 0;  // what the frame will hold, known under the lock
+  std::size_t end = 0;           // grid index after the last one this part looked at
   std::once_flag once;
   base::Bytes frame;
 
@@ -55,6 +60,10 @@ struct ScreenPeer : HubPeer {
     std::uint32_t streamId = 0;
     int credits = 0;
     std::uint64_t sentVersion = 0;
+    // Mid-way through an update cut into parts: the grid index the next part starts at (0:
+    // none), and the stream version the first part was cut at (what the viewer has once done).
+    std::size_t cursor = 0;
+    std::uint64_t partialTop = 0;
   };
   using HubPeer::HubPeer;
 
@@ -162,7 +171,7 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
         if (s.streamId != m.streamId) continue;
         // Credits are capped: a viewer cannot make the host queue more than a few updates.
         s.credits = std::min<int>(s.credits + m.credits, wire::kMaxCredits);
-        if (m.fullRefresh) s.sentVersion = 0;
+        if (m.fullRefresh) s.sentVersion = 0, s.cursor = 0;
       }
       pumpLocked(*peer);
       return;
@@ -355,11 +364,12 @@ void ScreenHub::resizeStreamLocked(Stream& s, const std::string& title, std::uin
   s.tiles.assign(std::size_t(s.info.tilesX()) * s.info.tilesY(), Stream::Tile{});
   s.tileBytes = 0;
   s.cache.clear();
+  s.cacheBytes = 0;
   ++s.version;
   // Viewers start over with the new geometry: the next update is a whole image.
   for (auto& [id, p] : m_peers)
     for (auto& sub : p->subs)
-      if (sub.streamId == s.info.streamId) sub.sentVersion = 0;
+      if (sub.streamId == s.info.streamId) sub.sentVersion = 0, sub.cursor = 0;
   wire::StreamAnnounce a;
   a.info = s.info;
   sendEachLocked(readyLinksLocked(), std::move(a));
@@ -378,13 +388,16 @@ void ScreenHub::applyBatchLocked(Stream& s, wire::TileBatch& batch) {
   s.lastSeq = batch.seq;
   s.lastCaptureUs = batch.captureTimeUs;
   s.cache.clear();
+  s.cacheBytes = 0;
   ++m_stats.framesPublished;
   for (auto& [id, p] : m_peers)
     if (p->state == State::Ready) pumpLocked(*p);
 }
 
-std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::uint64_t fromVersion) {
-  if (auto it = s.cache.find(fromVersion); it != s.cache.end()) {
+std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::uint64_t fromVersion,
+                                                              std::size_t from) {
+  const auto key = std::make_pair(fromVersion, from);
+  if (auto it = s.cache.find(key); it != s.cache.end()) {
     ++m_stats.updatesShared;
     return it->second;
   }
@@ -396,15 +409,32 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::ui
   b.widthPx = s.info.widthPx;
   b.heightPx = s.info.heightPx;
   b.tileSizePx = s.info.tileSizePx;
-  for (const auto& slot : s.tiles) {
+  update->payloadBytes = wire::kTileBatchHeaderBytes;
+  update->end = s.tiles.size();
+  for (std::size_t i = from; i < s.tiles.size(); ++i) {
+    const auto& slot = s.tiles[i];
     if (slot.version <= fromVersion) continue;
+    const std::size_t bytes = wire::tileWireBytes(slot.tile);
+    // Every tile fits in a frame of its own (the largest is far under the cap).
+    if (update->payloadBytes + bytes > wire::kMaxScreenPayload && !b.tiles.empty()) {
+      update->end = i;
+      break;
+    }
     b.tiles.push_back(slot.tile);
-    update->payloadBytes += wire::tileWireBytes(slot.tile);
+    update->payloadBytes += bytes;
     m_stats.tileBytesSent += slot.tile.jpeg.size;
   }
-  // Viewers rarely differ by more than a version or two; keep the cache small.
-  if (s.cache.size() >= wire::kUpdateCacheEntries) s.cache.erase(s.cache.begin());
-  s.cache.emplace(fromVersion, update);
+  // Viewers rarely differ by more than a version or two; keep the cache small, in entries and
+  // in bytes (an update holds its own copy once serialised). The oldest starting point goes first.
+  while (!s.cache.empty() && (s.cache.size() >= wire::kUpdateCacheEntries ||
+                              s.cacheBytes + update->payloadBytes > wire::kMaxUpdateCacheBytes)) {
+    s.cacheBytes -= s.cache.begin()->second->payloadBytes;
+    s.cache.erase(s.cache.begin());
+  }
+  if (update->payloadBytes <= wire::kMaxUpdateCacheBytes) {
+    s.cache.emplace(key, update);
+    s.cacheBytes += update->payloadBytes;
+  }
   return update;
 }
 
@@ -415,10 +445,18 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
     auto& sub = peer.subs[(peer.nextSub + k) % n];
     if (sub.credits <= 0) continue;
     auto it = m_streams.find(sub.streamId);
-    if (it == m_streams.end() || it->second->version <= sub.sentVersion) continue;
+    if (it == m_streams.end() || (it->second->version <= sub.sentVersion && sub.cursor == 0)) continue;
     Stream& s = *it->second;
-    std::shared_ptr<Update> update = updateForLocked(s, sub.sentVersion);
-    sub.sentVersion = s.version;
+    std::shared_ptr<Update> update = updateForLocked(s, sub.sentVersion, sub.cursor);
+    if (update->end < s.tiles.size()) {
+      // One part of several: the rest follows, a credit each; tiles changed meanwhile in the
+      // part already sent are newer than partialTop and go in the next round.
+      if (sub.cursor == 0) sub.partialTop = s.version;
+      sub.cursor = update->end;
+    } else {
+      sub.sentVersion = sub.cursor == 0 ? s.version : sub.partialTop;
+      sub.cursor = 0;
+    }
     --sub.credits;
     peer.nextSub = (peer.nextSub + k + 1) % n;
     peer.updateQueued = true;

@@ -7,7 +7,8 @@
 // connection is idle, it gets every tile newer than that version in one update. So a slow
 // viewer gets fewer, fresher updates and never a backlog, static screens send nothing, and a
 // tile is encoded once however many viewers there are. Viewers in step share one serialized
-// update (cached per starting version).
+// update (cached per starting version). An update larger than a viewer accepts (kMaxScreenPayload)
+// goes in parts, a credit each.
 // Thread: receive() on each peer's reader thread, drained() on its writer thread, tick() on
 // the watchdog, publishLocal() on the host's capture thread; state is under one mutex
 // (PeerTable's), and updates are serialised, like everything sent or logged, after it.
@@ -110,7 +111,8 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   void sharingChangedLocked(std::uint32_t participantId, bool sharing);
   // Sends `peer` its next update if it has credit, a newer version and an idle connection.
   void pumpLocked(ScreenPeer& peer);
-  std::shared_ptr<Update> updateForLocked(Stream& s, std::uint64_t fromVersion);
+  // Tiles newer than `fromVersion` from grid index `from` on, as much as one frame holds.
+  std::shared_ptr<Update> updateForLocked(Stream& s, std::uint64_t fromVersion, std::size_t from);
 
   ScreenHubConfig m_config;
   TokenCheck m_tokenCheck;

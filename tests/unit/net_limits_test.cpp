@@ -106,22 +106,6 @@ TEST(Limits, AStreamHoldsItsByteBudgetAndNotAByteMore) {
   EXPECT_FALSE(fillStream(wire::kMaxStreamBytes + 1));
 }
 
-// Frames of exactly the cap, all at one instant: the bucket (kPublishBurstBytes) and as much
-// again in acks held back are allowed; one byte more closes the publisher.
-static wire::TileBatch batchWithPayload(std::uint64_t seq, std::size_t payload) {
-  wire::TileBatch b = batchOf(4096, 4096, 256, seq);
-  std::size_t left = payload - wire::kTileBatchHeaderBytes;
-  const std::size_t kFull = 2 + 4 + 5 + wire::maxJpegTileBytes(256, 256);
-  for (std::uint16_t slot = 0; left > 0; ++slot) {
-    std::size_t take = std::min(left, kFull);
-    if (left - take > 0 && left - take < 12) take -= 12;  // leave the last tile a byte at least
-    b.tiles.push_back(scanTile(slot % 16, slot / 16, take - 11));
-    left -= take;
-  }
-  EXPECT_EQ(wire::encodeTileBatch(wire::ScreenType::PublishTiles, b)->size(), wire::kFrameHeaderBytes + payload);
-  return b;
-}
-
 TEST(Limits, APublishersByteRateAtItsCap) {
   constexpr std::size_t kFrame = wire::kMaxScreenPayload;
   constexpr std::size_t kSmall = wire::kTileBatchHeaderBytes + 12;  // one tile of one byte

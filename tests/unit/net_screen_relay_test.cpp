@@ -3,6 +3,8 @@
 // how many streams and connections one participant may have, and updates cut under the cap.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "net/screen_hub.h"
 #include "net_screen_support.h"
 
@@ -56,4 +58,75 @@ TEST(ScreenRelay, OneFreshTilePerLargeMessageDoesNotKeepTheMessagesAlive) {
   ASSERT_FALSE(updates.empty());
   EXPECT_EQ(decodeUpdate(updates.back()).tiles.size(), 1u);
   EXPECT_EQ(other.link->closedWith, wire::Reason::None);
+}
+
+namespace {
+
+// Everything `viewer` is sent for `stream`, giving a credit back for each update and saying
+// its connection drained, as a viewer does, until no more comes.
+std::vector<base::Bytes> watchUntilQuiet(ScreenHub& hub, Peer& viewer, std::uint32_t stream) {
+  std::size_t seen = 0;
+  for (int round = 0; round < 1000; ++round) {
+    auto updates = viewer.link->of(wire::ScreenType::Update);
+    if (updates.size() == seen && round > 0) return updates;
+    for (; seen < updates.size(); ++seen) feed(hub, viewer.id, wire::UpdateRequest{.streamId = stream, .credits = 1});
+    hub.drained(viewer.id);
+  }
+  ADD_FAILURE() << "updates never stopped";
+  return {};
+}
+
+}  // namespace
+
+// A stream whose whole image is larger than a viewer accepts arrives whole, in several frames
+// each within the cap (before, one Update of ~57 MB: every viewer dropped its screen link).
+TEST(ScreenRelay, AnUpdateLargerThanAFrameArrivesWholeInSeveralFrames) {
+  ScreenHub hub = makeHub();
+  Peer publisher = join(hub, 1), viewer = join(hub, 2), twin = join(hub, 3);
+  const std::uint32_t stream = publish(hub, publisher, 4096, 2304, 256);  // 144 tiles
+  ASSERT_NE(stream, 0u);
+  const std::uint32_t kFull = wire::maxJpegTileBytes(256, 256);
+  for (std::uint16_t first = 0; first < 144; first += 48) {
+    wire::TileBatch b = batchOf(4096, 2304, 256, first + 1);
+    for (std::uint16_t i = first; i < first + 48; ++i) b.tiles.push_back(scanTile(i % 16, i / 16, kFull));
+    feedTiles(hub, publisher.id, b, kT0 + first * 100'000);
+  }
+  ASSERT_EQ(publisher.link->closedWith, wire::Reason::None);
+  for (Peer* p : {&viewer, &twin}) feed(hub, p->id, wire::Subscribe{.streamId = stream, .credits = 2});
+  for (Peer* p : {&viewer, &twin}) {
+    const std::vector<base::Bytes> frames = watchUntilQuiet(hub, *p, stream);
+    EXPECT_GE(frames.size(), 3u);  // 57 MB of tiles
+    std::set<std::pair<int, int>> tiles;
+    for (const auto& f : frames) {
+      EXPECT_LE(f->size() - wire::kFrameHeaderBytes, std::size_t(wire::kMaxScreenPayload));
+      for (const auto& t : decodeUpdate(f).tiles) EXPECT_TRUE(tiles.insert({t.tx, t.ty}).second) << "sent twice";
+    }
+    EXPECT_EQ(tiles.size(), 144u);
+    EXPECT_EQ(p->link->closedWith, wire::Reason::None);
+  }
+  EXPECT_GE(hub.stats().updatesShared, 2u);  // the twin, in step, got the same parts
+  // The cached parts are bounded in bytes, not only in entries.
+  EXPECT_LE(hub.streamBytesHeld(stream), 144ull * kFull + wire::kMaxUpdateCacheBytes);
+}
+
+// At the edge: an update of exactly the cap is one frame; a byte more is two.
+TEST(ScreenRelay, AnUpdateOfExactlyTheCapIsOneFrameAndOneByteMoreIsTwo) {
+  for (int delta : {-1, 0, 1}) {
+    ScreenHub hub = makeHub();
+    Peer publisher = join(hub, 1), viewer = join(hub, 2);
+    const std::uint32_t stream = publish(hub, publisher, 4096, 4096, 256);
+    ASSERT_NE(stream, 0u);
+    // The second batch adds one tile of one byte (12 bytes on the wire) in the last slot.
+    feedTiles(hub, publisher.id, batchWithPayload(1, wire::kMaxScreenPayload - 12 + delta));
+    wire::TileBatch last = batchOf(4096, 4096, 256, 2);
+    last.tiles.push_back(scanTile(15, 15, 1));
+    feedTiles(hub, publisher.id, last, kT0 + 1'000'000);
+    feed(hub, viewer.id, wire::Subscribe{.streamId = stream, .credits = 2});
+    const std::vector<base::Bytes> frames = watchUntilQuiet(hub, viewer, stream);
+    ASSERT_EQ(frames.size(), delta > 0 ? 2u : 1u) << delta;
+    if (delta <= 0) {
+      EXPECT_EQ(frames[0]->size(), wire::kFrameHeaderBytes + wire::kMaxScreenPayload + delta);
+    }
+    for (const auto& f : frames) EXPECT_LE(f->size(), wire::kFrameHeaderBytes + wire::kMaxScreenPayload);
+  }
 }

@@ -5,6 +5,8 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -139,5 +141,21 @@ inline wire::TileBatch decodeUpdate(const base::Bytes& frame) {
   return b;
 }
 
+
+// A batch for a 4096 x 4096 stream (tiles of 256 px) whose payload is exactly `payload` bytes:
+// the largest tiles a 256 px tile may be, from grid slot `firstSlot` on, then what is left.
+inline wire::TileBatch batchWithPayload(std::uint64_t seq, std::size_t payload, std::uint16_t firstSlot = 0) {
+  wire::TileBatch b = batchOf(4096, 4096, 256, seq);
+  std::size_t left = payload - wire::kTileBatchHeaderBytes;
+  const std::size_t kFull = 2 + 4 + 5 + wire::maxJpegTileBytes(256, 256);
+  for (std::uint16_t slot = firstSlot; left > 0; ++slot) {
+    std::size_t take = std::min(left, kFull);
+    if (left - take > 0 && left - take < 12) take -= 12;  // leave the last tile a byte at least
+    b.tiles.push_back(scanTile(slot % 16, slot / 16, take - 11));
+    left -= take;
+  }
+  EXPECT_EQ(wire::encodeTileBatch(wire::ScreenType::PublishTiles, b)->size(), wire::kFrameHeaderBytes + payload);
+  return b;
+}
 
 }  // namespace huddle::net::test
