@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <unordered_set>
 #include <utility>
 
 #include "net/base/clock.h"
@@ -23,16 +24,23 @@ struct ScreenHub::Stream {
   PeerId publisher = 0;          // 0: the host's own pipeline
   std::vector<Tile> tiles;       // row-major grid
   std::uint64_t version = 0;     // +1 per applied batch
+  std::uint64_t tileBytes = 0;   // sum of its tiles' bytes: at most kMaxStreamBytes from a publisher
   std::uint64_t lastSeq = 0;
   std::int64_t lastCaptureUs = 0;
-  std::map<std::uint64_t, std::shared_ptr<Update>> cache;  // fromVersion -> update up to `version`
+  // (fromVersion, first grid index) -> the update from there up to `version`; at most
+  // kUpdateCacheEntries and kMaxUpdateCacheBytes of payload.
+  std::map<std::pair<std::uint64_t, std::size_t>, std::shared_ptr<Update>> cache;
+  std::size_t cacheBytes = 0;
 };
 
 // One update as the viewers in step from one version get it: its tiles are picked under the
-// hub's lock (slices of the publishers' buffers, not copies) and serialised once, after the
-// lock, by whichever send comes first.
+// hub's lock (shared with the stream, not copies) and serialised once, after the lock, by
+// whichever send comes first. An update never exceeds kMaxScreenPayload, the most a viewer
+// accepts: when more tiles are newer, it is one part, ending before grid index `end`.
 struct ScreenHub::Update {
   wire::TileBatch batch;
+  std::size_t payloadBytes = 0;  // what the frame will hold, known under the lock
+  std::size_t end = 0;           // grid index after the last one this part looked at
   std::once_flag once;
   base::Bytes frame;
 
@@ -52,6 +60,10 @@ struct ScreenPeer : HubPeer {
     std::uint32_t streamId = 0;
     int credits = 0;
     std::uint64_t sentVersion = 0;
+    // Mid-way through an update cut into parts: the grid index the next part starts at (0:
+    // none), and the stream version the first part was cut at (what the viewer has once done).
+    std::size_t cursor = 0;
+    std::uint64_t partialTop = 0;
   };
   using HubPeer::HubPeer;
 
@@ -62,6 +74,10 @@ struct ScreenPeer : HubPeer {
   bool updateQueued = false;      // an update sits in the connection's queue
   std::uint32_t publishing = 0;   // stream id this peer publishes, 0 if none
   bool refused = false;           // its last PublishStart was refused (it was told why)
+  // Publishing rate (token bucket, bytes): acks wait while it is short (wire::kPublishBytesPerSec).
+  double publishTokens = double(wire::kPublishBurstBytes);
+  std::int64_t publishRefillUs = 0;
+  std::vector<std::uint64_t> heldAcks;
 };
 
 using State = ScreenPeer::State;
@@ -85,6 +101,25 @@ bool ScreenHub::pendingLocked(const ScreenPeer& peer) const { return peer.state 
 
 bool ScreenHub::admittedLocked(const ScreenPeer& peer) const { return peer.state == State::Ready; }
 
+void ScreenHub::tickLocked(ScreenPeer& peer, std::int64_t nowUs) {
+  if (peer.heldAcks.empty() || peer.stopped) return;
+  refillLocked(peer, nowUs);
+  if (peer.publishTokens < 0) return;
+  for (std::uint64_t seq : std::exchange(peer.heldAcks, {})) {
+    wire::PublishAck ack;
+    ack.seq = seq;
+    sendLocked(peer.link, ack);
+  }
+}
+
+void ScreenHub::refillLocked(ScreenPeer& peer, std::int64_t nowUs) {
+  if (peer.publishRefillUs != 0 && nowUs > peer.publishRefillUs)
+    peer.publishTokens = std::min(double(wire::kPublishBurstBytes),
+                                  peer.publishTokens + double(nowUs - peer.publishRefillUs) *
+                                                           double(wire::kPublishBytesPerSec) / 1e6);
+  if (nowUs > peer.publishRefillUs) peer.publishRefillUs = nowUs;
+}
+
 void ScreenHub::detachedLocked(ScreenPeer& peer, wire::Reason) {
   peer.state = State::Closed;
   if (std::uint32_t stream = std::exchange(peer.publishing, 0)) {
@@ -95,7 +130,7 @@ void ScreenHub::detachedLocked(ScreenPeer& peer, wire::Reason) {
 
 // [SECTION] frames (reader thread)
 
-void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t) {
+void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) {
   State state;
   {
     std::lock_guard lock(m_mutex);
@@ -136,7 +171,7 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
         if (s.streamId != m.streamId) continue;
         // Credits are capped: a viewer cannot make the host queue more than a few updates.
         s.credits = std::min<int>(s.credits + m.credits, wire::kMaxCredits);
-        if (m.fullRefresh) s.sentVersion = 0;
+        if (m.fullRefresh) s.sentVersion = 0, s.cursor = 0;
       }
       pumpLocked(*peer);
       return;
@@ -144,7 +179,7 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
     case wire::ScreenType::PublishStart:
       return handlePublishStart(peer, frame);
     case wire::ScreenType::PublishTiles:
-      return handlePublishTiles(peer, frame);
+      return handlePublishTiles(peer, frame, nowUs);
     case wire::ScreenType::PublishStop: {
       Section section(*this);
       peer->refused = false;
@@ -170,6 +205,13 @@ void ScreenHub::handleHello(const PeerPtr& peer, const wire::Frame& frame) {
 
   Section section(*this);
   if (m_shuttingDown) return rejectLocked(*peer, wire::RejectCode::ShuttingDown, "the host is ending the session");
+  const auto held = std::count_if(m_peers.begin(), m_peers.end(), [&](const auto& entry) {
+    const ScreenPeer& p = *entry.second;
+    return p.state == State::Ready && !p.stopped && p.participantId == participantId;
+  });
+  if (std::size_t(held) >= wire::kMaxScreenConnectionsPerParticipant)
+    return rejectLocked(*peer, wire::RejectCode::SessionFull,
+                        "already " + std::to_string(held) + " screen connections for this participant");
   peer->state = State::Ready;
   peer->participantId = participantId;
   peer->name = name;
@@ -195,14 +237,14 @@ void ScreenHub::handlePublishStart(const PeerPtr& peer, const wire::Frame& frame
   Section section(*this);
   if (peer->publishing) {
     resizeStreamLocked(*m_streams.at(peer->publishing), m.title, m.widthPx, m.heightPx, m.tileSizePx);
-  } else if (m_streams.size() >= m_config.maxStreams) {
+  } else if (std::string why = streamRefusalLocked(peer->participantId); !why.empty()) {
     // Refused, and told why; it stays connected (and watching), and may ask again later.
     peer->refused = true;
     wire::PublishRefused no;
-    no.reason = "The host already relays " + std::to_string(m_config.maxStreams) + " screens; try again later.";
-    laterLocked([id = peer->id, who = peer->name, cap = m_config.maxStreams] {
-      HLOG_INFO(kTag, "publish refused conn=#%llu name=%s: %zu streams already", static_cast<unsigned long long>(id),
-                who.c_str(), cap);
+    no.reason = why;
+    laterLocked([id = peer->id, who = peer->name, why] {
+      HLOG_INFO(kTag, "publish refused conn=#%llu name=%s: %s", static_cast<unsigned long long>(id), who.c_str(),
+                why.c_str());
     });
     sendLocked(peer->link, std::move(no));
     return;
@@ -217,13 +259,20 @@ void ScreenHub::handlePublishStart(const PeerPtr& peer, const wire::Frame& frame
   sendLocked(peer->link, std::move(ok));
 }
 
-void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame) {
+void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) {
   {
     // Tiles sent before the publisher read its refusal: ignored, not checked, not held against it.
-    std::lock_guard lock(m_mutex);
+    Section section(*this);
     if (!peer->publishing && peer->refused) return;
+    // Counted before anything is checked: checking is what a flood would cost us.
+    refillLocked(*peer, nowUs);
+    peer->publishTokens -= double(frame.payload.size());
+    if (peer->publishTokens < -double(wire::kPublishBurstBytes))
+      return dropLocked(*peer, wire::Reason::Flood,
+                        "publishing over " + std::to_string(wire::kPublishBytesPerSec >> 20) +
+                            " MiB/s without waiting for its acks");
   }
-  // One copy of the payload; every tile then points into it, and viewers share it.
+  // Parsed in place; the tiles that pass are copied out below, each into a buffer of its own.
   base::Bytes owner = base::makeBytes(base::ByteVec(frame.payload.begin(), frame.payload.end()));
   wire::Reader r(base::view(owner));
   wire::TileBatch batch;
@@ -241,6 +290,12 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
       return drop(*peer, wire::Reason::ScreenJpeg,
                   "tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + "): " + error);
   }
+  // A stored tile owns just its bytes: a slice of the message would keep the whole message
+  // (up to 24 MiB) alive for as long as any one of its tiles is the newest in its slot.
+  for (auto& t : batch.tiles)
+    if (t.kind != base::TileKind::Solid)
+      t.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(t.jpeg.span().begin(), t.jpeg.span().end())));
+  owner.reset();
   Section section(*this);
   if (!peer->publishing) {
     if (peer->refused) return;
@@ -249,13 +304,39 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
   Stream& s = *m_streams.at(peer->publishing);
   if (batch.widthPx != s.info.widthPx || batch.heightPx != s.info.heightPx || batch.tileSizePx != s.info.tileSizePx)
     return dropLocked(*peer, wire::Reason::ScreenBounds, "tiles for a different stream size (send PublishStart first)");
-  wire::PublishAck ack;
-  ack.seq = batch.seq;
+  // The stream's budget, counted as it would be after this batch (replaced tiles let go).
+  std::uint64_t after = s.tileBytes;
+  const std::uint32_t cols = s.info.tilesX();
+  for (const auto& t : batch.tiles) {
+    after += t.jpeg.size;
+    after -= s.tiles[std::size_t(t.ty) * cols + t.tx].tile.jpeg.size;  // part of `after`: no wrap
+  }
+  if (after > wire::kMaxStreamBytes)
+    return dropLocked(*peer, wire::Reason::ScreenBounds,
+                      "the stream would hold " + std::to_string(after) + " bytes of tiles, over its " +
+                          std::to_string(wire::kMaxStreamBytes >> 20) + " MiB");
+  const std::uint64_t seq = batch.seq;
   applyBatchLocked(s, batch);
+  if (peer->publishTokens < 0 || !peer->heldAcks.empty()) {
+    peer->heldAcks.push_back(seq);  // sent by tick() once the bucket has refilled
+    return;
+  }
+  wire::PublishAck ack;
+  ack.seq = seq;
   sendLocked(peer->link, ack);
 }
 
 // [SECTION] streams (hub lock held)
+
+std::string ScreenHub::streamRefusalLocked(std::uint32_t ownerId) const {
+  if (m_streams.size() >= m_config.maxStreams)
+    return "The host already relays " + std::to_string(m_config.maxStreams) + " screens; try again later.";
+  const auto own = std::count_if(m_streams.begin(), m_streams.end(),
+                                 [&](const auto& entry) { return entry.second->info.ownerId == ownerId; });
+  if (std::size_t(own) >= wire::kMaxStreamsPerParticipant)
+    return "You already share " + std::to_string(own) + " screens; stop one first.";
+  return {};
+}
 
 std::uint32_t ScreenHub::createStreamLocked(PeerId publisher, std::uint32_t ownerId, const std::string& ownerName,
                                             const std::string& title, std::uint32_t w, std::uint32_t h,
@@ -281,12 +362,14 @@ void ScreenHub::resizeStreamLocked(Stream& s, const std::string& title, std::uin
   s.info.heightPx = h;
   s.info.tileSizePx = tile;
   s.tiles.assign(std::size_t(s.info.tilesX()) * s.info.tilesY(), Stream::Tile{});
+  s.tileBytes = 0;
   s.cache.clear();
+  s.cacheBytes = 0;
   ++s.version;
   // Viewers start over with the new geometry: the next update is a whole image.
   for (auto& [id, p] : m_peers)
     for (auto& sub : p->subs)
-      if (sub.streamId == s.info.streamId) sub.sentVersion = 0;
+      if (sub.streamId == s.info.streamId) sub.sentVersion = 0, sub.cursor = 0;
   wire::StreamAnnounce a;
   a.info = s.info;
   sendEachLocked(readyLinksLocked(), std::move(a));
@@ -297,19 +380,24 @@ void ScreenHub::applyBatchLocked(Stream& s, wire::TileBatch& batch) {
   const std::uint32_t cols = s.info.tilesX();
   for (auto& t : batch.tiles) {
     Stream::Tile& slot = s.tiles[std::size_t(t.ty) * cols + t.tx];
+    s.tileBytes += t.jpeg.size;
+    s.tileBytes -= slot.tile.jpeg.size;
     slot.tile = std::move(t);
     slot.version = version;
   }
   s.lastSeq = batch.seq;
   s.lastCaptureUs = batch.captureTimeUs;
   s.cache.clear();
+  s.cacheBytes = 0;
   ++m_stats.framesPublished;
   for (auto& [id, p] : m_peers)
     if (p->state == State::Ready) pumpLocked(*p);
 }
 
-std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::uint64_t fromVersion) {
-  if (auto it = s.cache.find(fromVersion); it != s.cache.end()) {
+std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::uint64_t fromVersion,
+                                                              std::size_t from) {
+  const auto key = std::make_pair(fromVersion, from);
+  if (auto it = s.cache.find(key); it != s.cache.end()) {
     ++m_stats.updatesShared;
     return it->second;
   }
@@ -321,14 +409,32 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::ui
   b.widthPx = s.info.widthPx;
   b.heightPx = s.info.heightPx;
   b.tileSizePx = s.info.tileSizePx;
-  for (const auto& slot : s.tiles) {
+  update->payloadBytes = wire::kTileBatchHeaderBytes;
+  update->end = s.tiles.size();
+  for (std::size_t i = from; i < s.tiles.size(); ++i) {
+    const auto& slot = s.tiles[i];
     if (slot.version <= fromVersion) continue;
+    const std::size_t bytes = wire::tileWireBytes(slot.tile);
+    // Every tile fits in a frame of its own (the largest is far under the cap).
+    if (update->payloadBytes + bytes > wire::kMaxScreenPayload && !b.tiles.empty()) {
+      update->end = i;
+      break;
+    }
     b.tiles.push_back(slot.tile);
+    update->payloadBytes += bytes;
     m_stats.tileBytesSent += slot.tile.jpeg.size;
   }
-  // Viewers rarely differ by more than a version or two; keep the cache small.
-  if (s.cache.size() >= wire::kUpdateCacheEntries) s.cache.erase(s.cache.begin());
-  s.cache.emplace(fromVersion, update);
+  // Viewers rarely differ by more than a version or two; keep the cache small, in entries and
+  // in bytes (an update holds its own copy once serialised). The oldest starting point goes first.
+  while (!s.cache.empty() && (s.cache.size() >= wire::kUpdateCacheEntries ||
+                              s.cacheBytes + update->payloadBytes > wire::kMaxUpdateCacheBytes)) {
+    s.cacheBytes -= s.cache.begin()->second->payloadBytes;
+    s.cache.erase(s.cache.begin());
+  }
+  if (update->payloadBytes <= wire::kMaxUpdateCacheBytes) {
+    s.cache.emplace(key, update);
+    s.cacheBytes += update->payloadBytes;
+  }
   return update;
 }
 
@@ -339,10 +445,18 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
     auto& sub = peer.subs[(peer.nextSub + k) % n];
     if (sub.credits <= 0) continue;
     auto it = m_streams.find(sub.streamId);
-    if (it == m_streams.end() || it->second->version <= sub.sentVersion) continue;
+    if (it == m_streams.end() || (it->second->version <= sub.sentVersion && sub.cursor == 0)) continue;
     Stream& s = *it->second;
-    std::shared_ptr<Update> update = updateForLocked(s, sub.sentVersion);
-    sub.sentVersion = s.version;
+    std::shared_ptr<Update> update = updateForLocked(s, sub.sentVersion, sub.cursor);
+    if (update->end < s.tiles.size()) {
+      // One part of several: the rest follows, a credit each; tiles changed meanwhile in the
+      // part already sent are newer than partialTop and go in the next round.
+      if (sub.cursor == 0) sub.partialTop = s.version;
+      sub.cursor = update->end;
+    } else {
+      sub.sentVersion = sub.cursor == 0 ? s.version : sub.partialTop;
+      sub.cursor = 0;
+    }
     --sub.credits;
     peer.nextSub = (peer.nextSub + k + 1) % n;
     peer.updateQueued = true;
@@ -396,6 +510,7 @@ std::uint32_t ScreenHub::startLocalStream(std::uint32_t ownerId, const std::stri
     error = "too many shared screens (" + std::to_string(m_config.maxStreams) + ")";
     return 0;
   }
+  if (error = streamRefusalLocked(ownerId); !error.empty()) return 0;
   std::uint32_t id = createStreamLocked(0, ownerId, ownerName, title, widthPx, heightPx, tileSizePx);
   sharingChangedLocked(ownerId, true);
   return id;
@@ -437,6 +552,21 @@ std::vector<wire::StreamInfo> ScreenHub::streams() const {
   std::vector<wire::StreamInfo> out;
   for (const auto& [id, s] : m_streams) out.push_back(s->info);
   return out;
+}
+
+std::uint64_t ScreenHub::streamBytesHeld(std::uint32_t streamId) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_streams.find(streamId);
+  if (it == m_streams.end()) return 0;
+  const Stream& s = *it->second;
+  std::unordered_set<const base::ByteVec*> seen;
+  std::uint64_t bytes = 0;
+  for (const auto& slot : s.tiles)
+    if (const base::ByteVec* buffer = slot.tile.jpeg.owner.get(); buffer && seen.insert(buffer).second)
+      bytes += buffer->capacity();
+  // A cached update shares the tiles' buffers until it is serialised, then holds a copy.
+  for (const auto& [key, update] : s.cache) bytes += update->payloadBytes;
+  return bytes;
 }
 
 ScreenHubStats ScreenHub::stats() const {

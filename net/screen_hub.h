@@ -7,7 +7,8 @@
 // connection is idle, it gets every tile newer than that version in one update. So a slow
 // viewer gets fewer, fresher updates and never a backlog, static screens send nothing, and a
 // tile is encoded once however many viewers there are. Viewers in step share one serialized
-// update (cached per starting version).
+// update (cached per starting version). An update larger than a viewer accepts (kMaxScreenPayload)
+// goes in parts, a credit each.
 // Thread: receive() on each peer's reader thread, drained() on its writer thread, tick() on
 // the watchdog, publishLocal() on the host's capture thread; state is under one mutex
 // (PeerTable's), and updates are serialised, like everything sent or logged, after it.
@@ -73,6 +74,9 @@ class ScreenHub : public PeerTable<ScreenPeer> {
 
   std::vector<wire::StreamInfo> streams() const;
   ScreenHubStats stats() const;
+  // Bytes a stream keeps alive: every distinct buffer its tiles point into, and its cached
+  // updates. 0 for no such stream. Walks the grid (for tests and the host's statistics).
+  std::uint64_t streamBytesHeld(std::uint32_t streamId) const;
 
  private:
   struct Stream;
@@ -85,12 +89,17 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   bool admittedLocked(const ScreenPeer& peer) const override;
   void handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) override;
   void detachedLocked(ScreenPeer& peer, wire::Reason reason) override;
+  void tickLocked(ScreenPeer& peer, std::int64_t nowUs) override;
 
   void handleHello(const PeerPtr& peer, const wire::Frame& frame);
   void handlePublishStart(const PeerPtr& peer, const wire::Frame& frame);
-  void handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame);
+  void handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
 
   // The rest must hold m_mutex.
+  // Why `ownerId` may not start another stream now (session or participant cap), or empty.
+  std::string streamRefusalLocked(std::uint32_t ownerId) const;
+  // Tops up a publisher's byte bucket for the time since it was last topped up.
+  void refillLocked(ScreenPeer& peer, std::int64_t nowUs);
   std::uint32_t createStreamLocked(PeerId publisher, std::uint32_t ownerId, const std::string& ownerName,
                                    const std::string& title, std::uint32_t w, std::uint32_t h, std::uint16_t tile);
   void resizeStreamLocked(Stream& s, const std::string& title, std::uint32_t w, std::uint32_t h, std::uint16_t tile);
@@ -102,7 +111,8 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   void sharingChangedLocked(std::uint32_t participantId, bool sharing);
   // Sends `peer` its next update if it has credit, a newer version and an idle connection.
   void pumpLocked(ScreenPeer& peer);
-  std::shared_ptr<Update> updateForLocked(Stream& s, std::uint64_t fromVersion);
+  // Tiles newer than `fromVersion` from grid index `from` on, as much as one frame holds.
+  std::shared_ptr<Update> updateForLocked(Stream& s, std::uint64_t fromVersion, std::size_t from);
 
   ScreenHubConfig m_config;
   TokenCheck m_tokenCheck;

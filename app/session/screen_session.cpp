@@ -251,10 +251,18 @@ void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
 
 void ScreenSession::sendPendingLocked() {
   if (m_pendingTiles.empty()) return;
+  // At most what the host accepts in one message (kMaxScreenPayload): the rest stays pending,
+  // goes with the next ack, and merges meanwhile with newer frames like any pending tile.
   wire::TileBatch b = m_pendingHeader;
-  b.tiles.reserve(m_pendingTiles.size());
-  for (auto& [index, t] : m_pendingTiles) b.tiles.push_back(std::move(t));
-  m_pendingTiles.clear();
+  std::size_t payload = wire::kTileBatchHeaderBytes;
+  auto it = m_pendingTiles.begin();
+  for (; it != m_pendingTiles.end(); ++it) {
+    const std::size_t bytes = wire::tileWireBytes(it->second);
+    if (payload + bytes > wire::kMaxScreenPayload && !b.tiles.empty()) break;
+    payload += bytes;
+    b.tiles.push_back(std::move(it->second));
+  }
+  m_pendingTiles.erase(m_pendingTiles.begin(), it);
   if (m_client.publishTiles(b)) ++m_inFlight;
 }
 

@@ -115,6 +115,24 @@ constexpr std::uint32_t maxJpegTileBytes(std::uint32_t w, std::uint32_t h) {
 }
 // Updates a stream keeps for viewers in step (one per starting version), serialised once.
 inline constexpr std::size_t kUpdateCacheEntries = 8;
+// What one stream may make the host hold: its tiles' bytes (each tile owns just its own), and
+// separately its cache of serialised updates. A publisher that would take its stream over the
+// budget is closed (E_SCREEN_BOUNDS). 64 MiB holds an 8K screen of ordinary content at high
+// quality; only noise at quality 100 and 4:4:4 comes near it.
+inline constexpr std::size_t kMaxStreamBytes = 64 * 1024 * 1024;
+inline constexpr std::size_t kMaxUpdateCacheBytes = 2 * std::size_t(kMaxScreenPayload);
+// A publisher's byte rate on the host (token bucket). 128 MiB/s is above what gigabit
+// Ethernet carries (~118 MB/s), so no honest publisher on a LAN of today meets it; it bounds
+// how much JPEG checking and tile churn one publisher can cause on loopback or 10 GbE. The
+// bucket holds what Huddle's own publisher may have unacknowledged (kMaxPublishInFlight whole
+// frames): while it is short, acks wait (the publisher merges its frames meanwhile); a
+// publisher that sends another bucket's worth without its acks is closed (E_FLOOD).
+inline constexpr std::uint64_t kPublishBytesPerSec = 128ull * 1024 * 1024;
+inline constexpr std::uint64_t kPublishBurstBytes = 2ull * kMaxScreenPayload;
+// Streams one participant publishes at once, and screen connections one participant holds
+// (a client uses one; a reconnect may overlap its old one for a moment).
+inline constexpr std::size_t kMaxStreamsPerParticipant = 2;
+inline constexpr std::size_t kMaxScreenConnectionsPerParticipant = 4;
 // Frames a publisher sends before the host acknowledges one; newer frames merge meanwhile.
 inline constexpr int kMaxPublishInFlight = 2;
 // Frames a second a sharer may capture.

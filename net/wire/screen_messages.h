@@ -100,6 +100,14 @@ struct TileBatch {
   bool read(Reader& r, const base::Bytes& owner, std::string& error);
 };
 
+// What a TileBatch takes on the wire: its fixed header, and each tile (exact, so a sender can
+// cut a batch into parts that each stay within kMaxScreenPayload).
+inline constexpr std::size_t kTileBatchHeaderBytes = 4 + 8 + 8 + 4 + 4 + 2 + 4;
+inline std::size_t tileWireBytes(const base::EncodedTile& t) {
+  if (t.kind == base::TileKind::Solid) return 5 + 4;
+  return 5 + (t.kind == base::TileKind::JpegScan ? 2 : 0) + 4 + std::size_t(t.jpeg.size);
+}
+
 // The tile's true size: edge tiles are cropped to the stream.
 inline void tileExtent(const TileBatch& b, const base::EncodedTile& t, std::uint32_t& w, std::uint32_t& h) {
   std::uint32_t x = std::uint32_t(t.tx) * b.tileSizePx, y = std::uint32_t(t.ty) * b.tileSizePx;

@@ -166,6 +166,92 @@ TEST_F(ScreenShare, ClientSharesAndAnotherClientWatches) {
   EXPECT_GT(snap.bytes, 0u);
 }
 
+namespace {
+
+// A still image of noise: at quality 100 and 4:4:4 its first frame is larger than any one
+// message may be (kMaxScreenPayload), as an 8K screen of fine detail can be.
+class NoiseSource : public capture::ScreenSource {
+ public:
+  NoiseSource(int w, int h) : m_w(w), m_h(h), m_pixels(std::size_t(w) * h * capture::kBytesPerPixel) {
+    std::uint32_t x = 0x12345678;
+    for (auto& p : m_pixels) {
+      x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+      p = std::uint8_t(x);
+    }
+  }
+  bool open(std::string&) override { return true; }
+  capture::CaptureResult capture(capture::Frame& frame, std::string&) override {
+    frame.widthPx = m_w;
+    frame.heightPx = m_h;
+    frame.strideBytes = m_w * capture::kBytesPerPixel;
+    frame.pixels = m_pixels.data();
+    frame.captureTimeUs = base::wallUs();
+    frame.seq = ++m_seq;
+    frame.changed = &m_changed;  // nothing after the first frame (which is compared whole)
+    return capture::CaptureResult::Ok;
+  }
+  std::string title() const override { return "Noise"; }
+  const std::vector<std::uint8_t>& pixels() const { return m_pixels; }
+
+ private:
+  int m_w, m_h;
+  std::vector<std::uint8_t> m_pixels;
+  std::vector<base::Rect> m_changed;
+  std::uint64_t m_seq = 0;
+};
+
+}  // namespace
+
+// The first frame is over the cap: the sharer sends it in several messages and the viewer
+// gets it in several updates, whole (before, the host dropped the sharer for an oversize frame).
+TEST_F(ScreenShare, AFrameLargerThanAMessageIsSentAndRelayedInParts) {
+  constexpr int kW = 4096, kH = 2304;
+  Member alice, bob;
+  alice.join(host, "alice");
+  bob.join(host, "bob");
+  capture::CaptureSettings s;
+  s.quality = 100;
+  s.subsampling = capture::Subsampling::S444;
+  s.tileSizePx = 256;
+  s.fps = 2;
+  auto source = std::make_unique<NoiseSource>(kW, kH);
+  const std::vector<std::uint8_t> expected = source->pixels();
+  std::string error;
+  ASSERT_TRUE(alice.screen.startSharing(std::move(source), s, 2, error)) << error;
+  auto view = bob.watchFirst();
+  ASSERT_TRUE(view);
+  ASSERT_TRUE(waitFor([&] { return host.screenHub().stats().framesPublished >= 2 && view->updatesApplied() >= 2; },
+                      20000))
+      << "published " << host.screenHub().stats().framesPublished << ", applied " << view->updatesApplied()
+      << ", sharer connected " << alice.screen.connected();
+  // Whole: every tile arrived. JPEG keeps noise at about 25 dB even at quality 100; a tile
+  // that never came (black against noise) is at about 5 dB.
+  auto tilesMissing = [&] {
+    int missing = 0;
+    view->consume([&](const capture::Framebuffer& fb, base::Rect) {
+      for (int ty = 0; ty < kH / 256; ++ty)
+        for (int tx = 0; tx < kW / 256; ++tx) {
+          double se = 0;
+          for (int y = ty * 256; y < ty * 256 + 256; ++y)
+            for (int x = tx * 256 * 4; x < (tx * 256 + 256) * 4; ++x) {
+              if (x % 4 == 3) continue;
+              const double d = double(expected[std::size_t(y) * kW * 4 + x]) - fb.pixels()[std::size_t(y) * kW * 4 + x];
+              se += d * d;
+            }
+          missing += 10.0 * std::log10(255.0 * 255.0 / (se / (256.0 * 256 * 3) + 1e-9)) < 15.0;
+        }
+    });
+    return missing;
+  };
+  EXPECT_TRUE(waitFor([&] { return tilesMissing() == 0; }, 20000)) << tilesMissing() << " tiles missing";
+  EXPECT_GT(host.screenHub().stats().tileBytesSent, std::uint64_t(wire::kMaxScreenPayload));
+  EXPECT_TRUE(alice.screen.connected());
+  EXPECT_TRUE(bob.screen.connected());
+  const auto closed = host.screenHub().stats().closedByReason;
+  EXPECT_EQ(closed[static_cast<std::size_t>(wire::Reason::ProtoOversize)], 0u);
+  alice.screen.stopSharing();
+}
+
 TEST_F(ScreenShare, AClientSharingAtTheStreamCapLearnsWhyAndIsNotDropped) {
   const std::vector<std::uint32_t> local = fillStreamCap(host);
   std::string error;

@@ -83,7 +83,9 @@ inline std::vector<std::uint32_t> fillStreamCap(session::HostSession& host) {
   std::vector<std::uint32_t> ids;
   std::string error;
   for (std::size_t i = 0; i < wire::kMaxStreamsPerSession; ++i) {
-    ids.push_back(host.screenHub().startLocalStream(1, "host", "s" + std::to_string(i), 64, 64, 64, error));
+    // One owner each (ids no participant has): one participant may share only a few.
+    ids.push_back(host.screenHub().startLocalStream(std::uint32_t(1000 + i), "host", "s" + std::to_string(i), 64, 64,
+                                                    64, error));
     EXPECT_NE(ids.back(), 0u) << error;
   }
   return ids;

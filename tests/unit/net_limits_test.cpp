@@ -1,28 +1,33 @@
-// docs/SECURITY.md s.7.2 at the screen hub: streams per session at cap-1, cap and cap+1, and the
-// geometry a stream may have; the room password's length and the password-check cost a
-// client accepts, at their caps.
+// docs/SECURITY.md s.7.2 at the screen hub: streams per session and per participant, screen
+// connections per participant, a stream's byte budget and a publisher's byte rate at cap-1,
+// cap and cap+1, and the geometry a stream may have; the room password's length and the
+// password-check cost a client accepts, at their caps.
 #include <gtest/gtest.h>
 
 #include "net/room_auth.h"
 #include "net/screen_hub.h"
+#include "net_screen_support.h"
 
 using namespace huddle;
 using namespace huddle::net;
+using namespace huddle::net::test;
 
 TEST(Limits, SixteenScreensPerSessionAndNoMore) {
   ScreenHub hub(ScreenHubConfig{}, [](std::uint64_t, std::uint32_t&, std::string&) { return false; },
                 [](std::uint32_t, bool) {});
   std::string error;
+  // One owner each: a participant's own cap is tested below.
+  std::uint32_t owner = 1;
   for (std::size_t i = 0; i + 1 < wire::kMaxStreamsPerSession; ++i)
-    ASSERT_NE(hub.startLocalStream(1, "host", "s" + std::to_string(i), 64, 64, 64, error), 0u) << error;
-  const std::uint32_t last = hub.startLocalStream(1, "host", "last", 64, 64, 64, error);
+    ASSERT_NE(hub.startLocalStream(owner++, "host", "s" + std::to_string(i), 64, 64, 64, error), 0u) << error;
+  const std::uint32_t last = hub.startLocalStream(owner++, "host", "last", 64, 64, 64, error);
   EXPECT_NE(last, 0u) << error;
-  EXPECT_EQ(hub.startLocalStream(1, "host", "over", 64, 64, 64, error), 0u);
+  EXPECT_EQ(hub.startLocalStream(owner++, "host", "over", 64, 64, 64, error), 0u);
   EXPECT_NE(error.find("too many"), std::string::npos) << error;
   EXPECT_EQ(hub.streams().size(), wire::kMaxStreamsPerSession);
   // One ends: there is room again.
   hub.endStream(last, "done");
-  EXPECT_NE(hub.startLocalStream(1, "host", "again", 64, 64, 64, error), 0u) << error;
+  EXPECT_NE(hub.startLocalStream(owner++, "host", "again", 64, 64, 64, error), 0u) << error;
 }
 
 TEST(Limits, AStreamOutsideTheGeometryCapsIsRefused) {
@@ -36,6 +41,95 @@ TEST(Limits, AStreamOutsideTheGeometryCapsIsRefused) {
   EXPECT_EQ(hub.startLocalStream(1, "host", "empty", 0, 0, 64, error), 0u);
   EXPECT_EQ(hub.startLocalStream(1, "host", "odd tile", 640, 480, 100, error), 0u);
   EXPECT_EQ(hub.streams().size(), 2u);
+}
+
+TEST(Limits, StreamsPerParticipantAtTheCap) {
+  ScreenHub hub = makeHub();
+  std::string error;
+  for (std::size_t i = 0; i < wire::kMaxStreamsPerParticipant; ++i)
+    EXPECT_NE(hub.startLocalStream(1, "host", "s" + std::to_string(i), 64, 64, 64, error), 0u) << i << error;
+  EXPECT_EQ(hub.startLocalStream(1, "host", "over", 64, 64, 64, error), 0u);
+  EXPECT_NE(hub.startLocalStream(2, "other", "theirs", 64, 64, 64, error), 0u) << error;
+  // A remote participant with one screen connection per stream: the one over its cap is told why.
+  std::vector<Peer> conns;
+  std::size_t accepted = 0;
+  for (std::size_t i = 0; i <= wire::kMaxStreamsPerParticipant; ++i) {
+    conns.push_back(join(hub, 7));
+    accepted += publish(hub, conns.back(), 64, 64, 64) != 0;
+  }
+  EXPECT_EQ(accepted, wire::kMaxStreamsPerParticipant);
+  EXPECT_EQ(conns.back().link->of(wire::ScreenType::PublishRefused).size(), 1u);
+  EXPECT_EQ(conns.back().link->closedWith, wire::Reason::None);
+}
+
+TEST(Limits, ScreenConnectionsPerParticipantAtTheCap) {
+  ScreenHub hub = makeHub();
+  std::vector<Peer> conns;
+  for (std::size_t i = 0; i <= wire::kMaxScreenConnectionsPerParticipant; ++i) conns.push_back(join(hub, 7));
+  for (std::size_t i = 0; i < wire::kMaxScreenConnectionsPerParticipant; ++i) {
+    EXPECT_EQ(conns[i].link->of(static_cast<wire::ScreenType>(wire::MsgType::Welcome)).size(), 1u) << i;
+    EXPECT_EQ(conns[i].link->closedWith, wire::Reason::None) << i;
+  }
+  EXPECT_EQ(conns.back().link->closedWith, wire::Reason::Rejected);
+  // Someone else still gets in, and a closed connection makes room.
+  Peer other = join(hub, 8);
+  EXPECT_EQ(other.link->closedWith, wire::Reason::None);
+  hub.detach(conns[0].id, wire::Reason::IoEof, "gone");
+  Peer again = join(hub, 7);
+  EXPECT_EQ(again.link->closedWith, wire::Reason::None);
+}
+
+// Fills a 4096 x 4096 stream (256 tiles of 256 px) with `total` bytes of tiles, in batches under
+// the frame cap and a second apart (well within the byte rate). True if the publisher stays.
+static bool fillStream(std::uint64_t total) {
+  ScreenHub hub = makeHub();
+  Peer p = join(hub, 1);
+  if (publish(hub, p, 4096, 4096, 256) == 0) return false;
+  const std::uint32_t kFull = wire::maxJpegTileBytes(256, 256);
+  std::uint32_t slot = 0;
+  std::int64_t now = kT0;
+  while (total > 0) {
+    wire::TileBatch b = batchOf(4096, 4096, 256, slot + 1);
+    for (int k = 0; k < 56 && total > 0; ++k, ++slot) {
+      const std::uint32_t n = std::uint32_t(std::min<std::uint64_t>(kFull, total));
+      b.tiles.push_back(scanTile(std::uint16_t(slot % 16), std::uint16_t(slot / 16), n));
+      total -= n;
+    }
+    feedTiles(hub, p.id, b, now += 1'000'000);
+  }
+  return p.link->closedWith == wire::Reason::None;
+}
+
+TEST(Limits, AStreamHoldsItsByteBudgetAndNotAByteMore) {
+  EXPECT_TRUE(fillStream(wire::kMaxStreamBytes - 1));
+  EXPECT_TRUE(fillStream(wire::kMaxStreamBytes));
+  EXPECT_FALSE(fillStream(wire::kMaxStreamBytes + 1));
+}
+
+TEST(Limits, APublishersByteRateAtItsCap) {
+  constexpr std::size_t kFrame = wire::kMaxScreenPayload;
+  constexpr std::size_t kSmall = wire::kTileBatchHeaderBytes + 12;  // one tile of one byte
+  static_assert(2 * wire::kPublishBurstBytes % kFrame == 0);
+  constexpr std::size_t kFrames = 2 * wire::kPublishBurstBytes / kFrame;
+  for (int delta : {-1, 0, 1}) {
+    ScreenHub hub = makeHub();
+    Peer p = join(hub, 1);
+    ASSERT_NE(publish(hub, p, 4096, 4096, 256), 0u);
+    // At one instant: 2 x kPublishBurstBytes + delta bytes of payload, in frames under the cap.
+    for (std::size_t i = 0; i + 1 < kFrames; ++i) feedTiles(hub, p.id, batchWithPayload(i + 1, kFrame));
+    feedTiles(hub, p.id, batchWithPayload(kFrames, kFrame - kSmall + delta));
+    feedTiles(hub, p.id, batchWithPayload(kFrames + 1, kSmall));
+    if (delta > 0) {
+      EXPECT_EQ(p.link->closedWith, wire::Reason::Flood);
+      continue;
+    }
+    EXPECT_EQ(p.link->closedWith, wire::Reason::None) << delta;
+    // The bucket's worth is acknowledged at once; the rest waits for the bucket to refill.
+    const std::size_t atOnce = wire::kPublishBurstBytes / kFrame;
+    EXPECT_EQ(p.link->of(wire::ScreenType::PublishAck).size(), atOnce) << delta;
+    hub.tick(kT0 + 1'000'000);
+    EXPECT_EQ(p.link->of(wire::ScreenType::PublishAck).size(), kFrames + 1) << delta;
+  }
 }
 
 TEST(Limits, RoomPasswordLengthAtItsCaps) {

@@ -157,3 +157,34 @@ TEST(Limits, ScreenPayloadCapsByPhase) {
         << len;
   }
 }
+
+// What a sender counts to cut a batch under the cap is exactly what goes on the wire, so a
+// part cut at the cap is one the receiver accepts, and a byte more is one it refuses.
+TEST(Limits, ABatchCutAtTheScreenPayloadCapIsExactlyTheCap) {
+  TileBatch b;
+  b.widthPx = 4096;
+  b.heightPx = 4096;
+  b.tileSizePx = 256;
+  b.tiles.push_back(solid(0, 0));
+  base::EncodedTile jpeg;
+  jpeg.tx = 1;
+  jpeg.kind = base::TileKind::Jpeg;
+  jpeg.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(1000, 0x11)));
+  b.tiles.push_back(jpeg);
+  base::EncodedTile scan = jpeg;
+  scan.tx = 2;
+  scan.kind = base::TileKind::JpegScan;
+  scan.jpegQuality = 90;
+  b.tiles.push_back(scan);
+  std::size_t counted = kTileBatchHeaderBytes;
+  for (const auto& t : b.tiles) counted += tileWireBytes(t);
+  EXPECT_EQ(encodeTileBatch(ScreenType::Update, b)->size(), kFrameHeaderBytes + counted);
+  for (std::int64_t payload : {std::int64_t(kMaxScreenPayload) - 1, std::int64_t(kMaxScreenPayload),
+                               std::int64_t(kMaxScreenPayload) + 1}) {
+    const bool allowed = payload <= screenPortPayloadLimit(std::uint16_t(ScreenType::Update), true);
+    EXPECT_EQ(allowed, payload <= std::int64_t(kMaxScreenPayload)) << payload;
+    EXPECT_EQ(payload <= screenPortPayloadLimit(std::uint16_t(ScreenType::PublishTiles), true), allowed) << payload;
+  }
+  // The largest tile fits many times in one part: a part always makes progress.
+  EXPECT_LT(kTileBatchHeaderBytes + 11 + maxJpegTileBytes(256, 256), std::size_t(kMaxScreenPayload) / 32);
+}
