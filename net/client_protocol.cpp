@@ -62,6 +62,10 @@ void ClientProtocol::answerChallenge(const wire::Frame& frame) {
   if (m_joined.load() || !wire::decodePayload(frame.payload, c)) {
     return fail(wire::Reason::ProtoMalformed, "The host sent a malformed password challenge.");
   }
+  // One challenge per connection: each one costs us an Argon2id run, and an honest host
+  // answers a proof with Welcome or Reject, never with another challenge.
+  if (m_challengeAnswered) return fail(wire::Reason::ProtoState, "The host asked for the password twice.");
+  m_challengeAnswered = true;
   KdfParams params;
   params.ops = c.ops;
   params.memBytes = c.memBytes;

@@ -142,6 +142,18 @@ TEST_F(ClientProtocolTest, AnAcceptableChallengeIsAnsweredWithAProof) {
   EXPECT_NE(end.text.find("wrong password"), std::string::npos);
 }
 
+TEST_F(ClientProtocolTest, OnlyOneChallengeIsAnsweredPerConnection) {
+  // A hostile host repeating its challenge would make us run Argon2id once per frame.
+  receive(challenge(2, 64u << 20));
+  receive(challenge(2, 64u << 20));
+  receive(challenge(2, 64u << 20));
+  EXPECT_EQ(g_derivations, 1);
+  EXPECT_EQ(peer.sentTypes, std::vector<std::uint16_t>{std::uint16_t(wire::MsgType::AuthProof)});
+  EXPECT_TRUE(peer.closed);
+  EXPECT_EQ(peer.reason, wire::Reason::ProtoState);
+  EXPECT_NE(protocol.ended(peer.reason, "closed").text.find("twice"), std::string::npos);
+}
+
 TEST_F(ClientProtocolTest, NoProofIsSentOverALinkWithoutTls) {
   peer.secured = false;  // a proof with nothing to bind it to could be replayed
   receive(challenge(2, 64u << 20));
