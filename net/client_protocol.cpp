@@ -92,7 +92,11 @@ void ClientProtocol::handleFrame(const wire::Frame& frame, std::int64_t nowWallU
     case wire::MsgType::Welcome: {
       wire::Welcome w;
       if (m_joined.load()) return fail(wire::Reason::ProtoState, "The host repeated its welcome.");
-      if (!wire::decodePayload(frame.payload, w) || !wire::validateName(w.name).empty()) return bad("welcome");
+      // Both names reach the terminal and the host's name the known_hosts label: held to the
+      // rules the host holds our name to (no control characters, no spaces, no newlines).
+      if (!wire::decodePayload(frame.payload, w) || !wire::validateName(w.name).empty() ||
+          !wire::validateName(w.hostName).empty())
+        return bad("welcome");
       m_participantId = w.participantId;
       m_token = w.token;
       m_clockOffsetUs = hostMinusOursUs(w.serverTimeUs, nowWallUs);

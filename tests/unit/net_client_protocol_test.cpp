@@ -109,6 +109,26 @@ TEST_F(ClientProtocolTest, JoinsOnWelcomeThenAnswersPingsAndHandsOnPortMessages)
   EXPECT_FALSE(peer.closed);
 }
 
+TEST_F(ClientProtocolTest, AHostNameWithControlCharactersIsAMalformedWelcome) {
+  // The host's name reaches the terminal raw and the known_hosts label.
+  for (const char* hostName : {"alice\n[12:00:00] * mallory is the host", "al\x1b[2Jice", "two words", ""}) {
+    FakePeer p;
+    ClientProtocol proto{&wire::chatPortPayloadLimit, wire::PortKind::Chat, p};
+    wire::Welcome w;
+    w.participantId = 3;
+    w.name = "bob";
+    w.hostName = hostName;
+    w.serverTimeUs = kNowUs;
+    proto.push(base::view(wire::encodeFrame(w)));
+    while (proto.processNext(kNowUs) && !p.closed) {
+    }
+    EXPECT_TRUE(p.closed) << hostName;
+    EXPECT_EQ(p.reason, wire::Reason::ProtoMalformed) << hostName;
+    EXPECT_EQ(p.joins, 0) << hostName;
+    EXPECT_FALSE(proto.joined());
+  }
+}
+
 TEST_F(ClientProtocolTest, ChatBeforeTheWelcomeBreaksTheHandshake) {
   wire::Notice n;
   n.text = "early";
