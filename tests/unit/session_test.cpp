@@ -13,6 +13,7 @@
 #include "app/session/options.h"
 #include "app/session/stream_stats.h"
 #include "app/session/reconnect.h"
+#include "app/session/screen_session.h"
 #include "app/session/trust.h"
 #include "net/room_auth.h"
 #include "net/wire/limits.h"
@@ -229,6 +230,13 @@ TEST(ChatLog, MultiLineTextCannotForgeALineOfItsOwn) {
     EXPECT_NE(lines[i][0], '[') << lines[i];
   }
   EXPECT_EQ(lines[1], std::string(ChatLog::kContinuation) + "[12:00:00] * The host ended the session.");
+}
+
+TEST(Limits, DecodeQueueBytesAtItsCap) {
+  const std::uint64_t cap = huddle::wire::kMaxDecodeQueueBytes;
+  for (std::uint64_t total : {cap - 1, cap, cap + 1})
+    EXPECT_EQ(huddle::session::ScreenSession::decodeQueueTakes(1000, total - 1000), total <= cap) << total;
+  EXPECT_TRUE(huddle::session::ScreenSession::decodeQueueTakes(0, cap + 1)) << "an empty queue takes any one update";
 }
 
 TEST(ChatLog, IsBounded) {
