@@ -333,7 +333,7 @@ void ChatHub::handleSay(const PeerPtr& peer, const std::string& to, const std::s
 bool ChatHub::loadHistory(std::string& warning, std::string& error) {
   if (m_config.historyPath.empty()) return true;
   std::vector<wire::ChatEvent> events;
-  if (!m_historyLog.open(m_config.historyPath, events, warning, error)) return false;
+  if (!m_historyLog.open(m_config.historyPath, m_config.historyMessages, events, warning, error)) return false;
   std::lock_guard lock(m_mutex);
   for (auto& ev : events) {
     m_nextSeq = std::max(m_nextSeq, ev.seq + 1);  // one order across restarts

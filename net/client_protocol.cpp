@@ -62,6 +62,10 @@ void ClientProtocol::answerChallenge(const wire::Frame& frame) {
   if (m_joined.load() || !wire::decodePayload(frame.payload, c)) {
     return fail(wire::Reason::ProtoMalformed, "The host sent a malformed password challenge.");
   }
+  // One challenge per connection: each one costs us an Argon2id run, and an honest host
+  // answers a proof with Welcome or Reject, never with another challenge.
+  if (m_challengeAnswered) return fail(wire::Reason::ProtoState, "The host asked for the password twice.");
+  m_challengeAnswered = true;
   KdfParams params;
   params.ops = c.ops;
   params.memBytes = c.memBytes;
@@ -88,7 +92,11 @@ void ClientProtocol::handleFrame(const wire::Frame& frame, std::int64_t nowWallU
     case wire::MsgType::Welcome: {
       wire::Welcome w;
       if (m_joined.load()) return fail(wire::Reason::ProtoState, "The host repeated its welcome.");
-      if (!wire::decodePayload(frame.payload, w) || !wire::validateName(w.name).empty()) return bad("welcome");
+      // Both names reach the terminal and the host's name the known_hosts label: held to the
+      // rules the host holds our name to (no control characters, no spaces, no newlines).
+      if (!wire::decodePayload(frame.payload, w) || !wire::validateName(w.name).empty() ||
+          !wire::validateName(w.hostName).empty())
+        return bad("welcome");
       m_participantId = w.participantId;
       m_token = w.token;
       m_clockOffsetUs = hostMinusOursUs(w.serverTimeUs, nowWallUs);

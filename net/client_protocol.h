@@ -98,6 +98,9 @@ class ClientProtocol {
   ClientIdentity m_id;          // set before the reader starts
   wire::FrameDecoder m_decoder;  // reader thread only
   std::int64_t m_bestRttUs = 0;  // reader thread only
+  // A challenge was answered on this connection (reader thread only): a second one is a host
+  // making us run Argon2id again and again, so it ends the link.
+  bool m_challengeAnswered = false;
 
   std::atomic<bool> m_joined{false};
   std::atomic<std::uint32_t> m_participantId{0};

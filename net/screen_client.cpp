@@ -1,5 +1,7 @@
 #include "net/screen_client.h"
 
+#include "net/wire/codec.h"
+
 namespace huddle::net {
 
 ScreenClient::ScreenClient(Listener& listener)
@@ -9,7 +11,21 @@ ScreenClient::~ScreenClient() { stopLink(); }
 
 void ScreenClient::start(ScreenClientConfig config) { startLink(std::move(config.link), config.name, config.token); }
 
+void ScreenClient::grantCredits(std::uint32_t streamId, std::uint8_t credits) {
+  std::lock_guard lock(m_creditMutex);
+  m_credits[streamId] += credits;
+}
+
+bool ScreenClient::takeCredit(std::uint32_t streamId) {
+  std::lock_guard lock(m_creditMutex);
+  auto it = m_credits.find(streamId);
+  if (it == m_credits.end() || it->second == 0) return false;
+  --it->second;
+  return true;
+}
+
 bool ScreenClient::subscribe(std::uint32_t streamId, std::uint8_t credits) {
+  grantCredits(streamId, credits);
   wire::Subscribe m;
   m.streamId = streamId;
   m.credits = credits;
@@ -23,6 +39,7 @@ bool ScreenClient::unsubscribe(std::uint32_t streamId) {
 }
 
 bool ScreenClient::requestUpdate(std::uint32_t streamId, std::uint8_t credits, bool fullRefresh) {
+  grantCredits(streamId, credits);
   wire::UpdateRequest m;
   m.streamId = streamId;
   m.credits = credits;
@@ -49,6 +66,13 @@ bool ScreenClient::publishStop() { return sendFrame(wire::encodeFrame(wire::Publ
 void ScreenClient::onWelcome(const wire::Welcome&) { m_listener.onScreenConnected(); }
 
 void ScreenClient::onFrame(const wire::Frame& frame) {
+  if (frame.type == static_cast<std::uint16_t>(wire::ScreenType::Update)) {
+    wire::Reader r(frame.payload);
+    const std::uint32_t streamId = r.u32();  // an Update opens with its stream; read() checks the rest
+    if (r.ok() && !takeCredit(streamId))
+      return fail(wire::Reason::ProtoState, "The host sent more screen updates than it was given credits for "
+                                            "(stream " + std::to_string(streamId) + ").");
+  }
   wire::Reason reason = wire::Reason::None;
   if (std::string why = deliver(frame, m_listener, reason); !why.empty()) fail(reason, why);
 }

@@ -5,6 +5,8 @@
 // Thread: public methods from any thread; Listener calls on the connection's reader thread.
 #pragma once
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 
 #include "net/client_link.h"
@@ -59,7 +61,17 @@ class ScreenClient : public ClientLink {
   void onFrame(const wire::Frame& frame) override;
   void onEnded(const LinkEnd& end) override;
 
+  // Takes one of the credits we gave for `streamId`: false if the host has none left.
+  bool takeCredit(std::uint32_t streamId);
+  void grantCredits(std::uint32_t streamId, std::uint8_t credits);
+
   Listener& m_listener;
+  // Updates we allowed per stream and not yet received: a host sending more is not held to
+  // credits and could flood our decode queue, so it is dropped. Counted before the grant is
+  // sent, so an update answering it never arrives first. Only ever more lenient than the
+  // host's own count (it caps and resets credits), never less.
+  std::mutex m_creditMutex;
+  std::map<std::uint32_t, std::uint32_t> m_credits;  // (m_creditMutex)
 };
 
 }  // namespace huddle::net

@@ -94,12 +94,18 @@ bool ChatLog::apply(const net::ChatClientEvent& ev) {
 std::string ChatLog::format(const ChatLine& l) {
   std::string out = "[" + base::formatClock(l.timeUs) + "] ";
   switch (l.style) {
-    case ChatLine::Style::Message: return out + l.from + ": " + l.text;
-    case ChatLine::Style::Private: return out + l.from + " -> " + l.to + " (private): " + l.text;
-    case ChatLine::Style::Notice: return out + "! " + l.text;
-    case ChatLine::Style::System: return out + "* " + l.text;
+    case ChatLine::Style::Message: out += l.from + ": "; break;
+    case ChatLine::Style::Private: out += l.from + " -> " + l.to + " (private): "; break;
+    case ChatLine::Style::Notice: out += "! "; break;
+    case ChatLine::Style::System: out += "* "; break;
   }
-  return out + l.text;
+  // Chat text may hold newlines: every continuation starts with kContinuation, so no text can
+  // print a line that looks like a new message or a system line of its own.
+  for (char c : l.text) {
+    out += c;
+    if (c == '\n') out += kContinuation;
+  }
+  return out;
 }
 
 std::string ChatLog::toText() const {

@@ -62,8 +62,11 @@ class ChatLog {
   // The whole log as text, one formatted line each (for "copy").
   std::string toText() const;
   // One line as the terminal shows it: "[HH:MM:SS] bob: hi", "[HH:MM:SS] * bob joined",
-  // "[HH:MM:SS] a -> b (private): hi", "[HH:MM:SS] ! notice".
+  // "[HH:MM:SS] a -> b (private): hi", "[HH:MM:SS] ! notice". Text of several lines prints
+  // each line after the first behind kContinuation.
   static std::string format(const ChatLine& line);
+  static constexpr const char* kContinuation = "           | ";  // as wide as "[HH:MM:SS] "
+
 
  private:
   void push(ChatLine line);

@@ -28,7 +28,8 @@ struct HostConfig {
   std::function<void()> wake;  // passed to the host's own user (see ChatClientConfig)
   // Both ports speak TLS 1.3 presenting this identity; null: plaintext (tests only).
   std::shared_ptr<const net::HostIdentity> identity;
-  // A room password (8+ characters); empty: anyone with the key code may join.
+  // A room password (8+ characters); empty: anyone on the LAN who can reach the port may join
+  // (the key code only proves the host to clients; it is public, not a secret).
   std::string password;
 };
 

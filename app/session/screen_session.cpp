@@ -105,8 +105,9 @@ void ScreenSession::onStreamEnded(std::uint32_t streamId, const std::string& rea
 }
 
 void ScreenSession::onUpdate(wire::TileBatch&& batch) {
-  // Credits bound what can arrive, so the queue stays short; past its cap (a host that
-  // ignores credits) updates are refused and the stream asks for a full refresh later.
+  // Credits bound how many can arrive (ScreenClient drops a host that ignores them), and the
+  // queue is bounded in bytes too: past it an update is refused and the stream asks for a
+  // full refresh later.
   std::uint32_t id = batch.streamId;
   bool announced;
   {
@@ -124,9 +125,20 @@ void ScreenSession::onUpdate(wire::TileBatch&& batch) {
     m_client.requestUpdate(id, 1, false);  // its credit back, or the stream would stall
     return;
   }
-  if (!m_decodeQueue.push({id, std::move(batch), base::monoUs()})) {
+  std::uint64_t bytes = 64;
+  for (const auto& t : batch.tiles) bytes += t.jpeg.size + 9;
+  bool queued = false;
+  {
+    // Held across the push so the count and the queue agree (the queue's lock is brief).
+    std::lock_guard lock(m_decodeBytesMutex);
+    if (decodeQueueTakes(m_decodeBytes, bytes) && m_decodeQueue.push({id, std::move(batch), base::monoUs(), bytes})) {
+      m_decodeBytes += bytes;
+      queued = true;
+    }
+  }
+  if (!queued) {
     HLOG_WARN(kTag, "decode queue full: dropping an update of stream %u", id);
-    m_client.requestUpdate(id, 0, true);
+    m_client.requestUpdate(id, 1, true);  // its credit back, and every tile again later
   }
 }
 
@@ -149,6 +161,10 @@ void ScreenSession::decodeLoop() {
     if (!item) {
       if (m_decodeQueue.stopped()) return;
       continue;
+    }
+    {
+      std::lock_guard lock(m_decodeBytesMutex);
+      m_decodeBytes -= item->bytes;
     }
     std::shared_ptr<StreamView> v = view(item->streamId);
     if (!v) continue;  // unwatched meanwhile

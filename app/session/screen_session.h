@@ -33,6 +33,11 @@ struct ScreenSessionConfig {
 
 class ScreenSession : private net::ScreenClient::Listener {
  public:
+  // Whether the decode queue, holding `queuedBytes`, takes an update of `updateBytes`.
+  static bool decodeQueueTakes(std::uint64_t queuedBytes, std::uint64_t updateBytes) {
+    return queuedBytes == 0 || queuedBytes + updateBytes <= wire::kMaxDecodeQueueBytes;
+  }
+
   ScreenSession();
   ~ScreenSession() override;
 
@@ -68,6 +73,7 @@ class ScreenSession : private net::ScreenClient::Listener {
     std::uint32_t streamId;
     wire::TileBatch batch;
     std::int64_t arrivedMonoUs;
+    std::uint64_t bytes;  // what it holds, against kMaxDecodeQueueBytes
   };
 
   void onScreenConnected() override {}
@@ -85,6 +91,8 @@ class ScreenSession : private net::ScreenClient::Listener {
   ScreenSessionConfig m_config;
   net::ScreenClient m_client{*this};
   base::EventQueue<Decode> m_decodeQueue{1024};
+  std::mutex m_decodeBytesMutex;
+  std::uint64_t m_decodeBytes = 0;  // (m_decodeBytesMutex) bytes of the updates in m_decodeQueue
   base::Worker m_decoder;  // "decode"
 
   mutable std::mutex m_mutex;  // guards the maps (the owner's streams(), watch(), ...)

@@ -6,6 +6,7 @@
 
 #include "app/session/config_files.h"
 #include "app/session/options.h"
+#include "net/base/utf8.h"
 #include "net/wire/limits.h"
 
 namespace huddle::session {
@@ -74,7 +75,9 @@ const KnownHost* KnownHosts::find(const std::string& address) const {
 
 void KnownHosts::remember(const std::string& address, const net::Fingerprint& key, const std::string& label) {
   forget(address);
-  m_entries.push_back({address, key, label});
+  // One entry per line: a label with control characters (a newline could forge an entry) is left out.
+  const bool clean = base::isValidUtf8(label) && !base::hasForbiddenControls(label, false);
+  m_entries.push_back({address, key, clean ? label : std::string()});
 }
 
 bool KnownHosts::forget(const std::string& address) {

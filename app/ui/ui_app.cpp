@@ -541,8 +541,9 @@ void UiApp::drawConnectionPanel() {
       if (ImGui::SmallButton("New password")) m_session->submitLine("/password");
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("Make a new room password: everyone here stays, newcomers need the new one");
       if (ImGui::SmallButton("Remove the password")) m_session->submitLine("/password off");
-    } else if (ImGui::SmallButton("Add a room password")) {
-      m_session->submitLine("/password");
+    } else {
+      ImGui::TextWrapped("No password: anyone on this network can join.");
+      if (ImGui::SmallButton("Add a room password")) m_session->submitLine("/password");
     }
     ImGui::Spacing();
     if (ImGui::Button("End session", ImVec2(-1, 0))) m_confirmQuit = true;

@@ -29,6 +29,9 @@ inline constexpr std::size_t kHistoryMessages = 500;   // replayed to a newcomer
 // One record of the history file (a chat event and its framing): far above any event, so a
 // larger length means the file is damaged there.
 inline constexpr std::uint32_t kMaxHistoryRecordBytes = 64 * 1024;
+// The history file (--keep-history): past this it is compacted to the kept history, which
+// (kHistoryMessages events of at most ~4.2 KiB) fills well under half of it.
+inline constexpr std::uint64_t kMaxHistoryFileBytes = 8ull * 1024 * 1024;
 inline constexpr std::size_t kMinParticipants = 2;     // --max-participants: the host and one more
 inline constexpr std::size_t kMaxParticipants = 64;    // hard cap per session
 // Deadlines: connect to Welcome (TLS, Hello, password proof), and a frame begun but not finished.
@@ -108,6 +111,9 @@ inline constexpr std::size_t kMaxTitleBytes = 128;
 inline constexpr std::uint32_t kMaxScreenPayload = 24 * 1024 * 1024;
 inline constexpr std::uint32_t kMaxScreenControlPayload = 4096;
 inline constexpr std::uint8_t kMaxCredits = 4;  // updates a viewer may have outstanding
+// A viewer's updates waiting to be decoded, in bytes (credits bound their count): past this,
+// an update is dropped and a full refresh asked for; an empty queue takes any one update.
+inline constexpr std::uint64_t kMaxDecodeQueueBytes = 64ull * 1024 * 1024;
 // Upper bound of tjBufSize(w, h, any subsampling) in libjpeg-turbo 2.1, which is
 // PAD(w, mcuW) * PAD(h, mcuH) * (2 + chroma factor) + 2048: no valid tile is larger.
 constexpr std::uint32_t maxJpegTileBytes(std::uint32_t w, std::uint32_t h) {

@@ -1,7 +1,8 @@
 // A viewer facing a hostile host: a scripted screen port (a ServerHub of the test's own,
 // behind a real TcpServer) announces a stream and then sends updates of other sizes. The
 // viewer drops those instead of reallocating its framebuffer for each, applies the honest
-// ones, and believes no more announced streams than any host relays.
+// ones, and believes no more announced streams than any host relays. A host that sends more
+// updates than it was given credits for is dropped.
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -35,9 +36,12 @@ wire::TileBatch solidUpdate(std::uint32_t streamId, std::uint64_t seq, std::uint
 // Welcomes the viewer, announces `streams` streams of 320x200, and answers a Subscribe to
 // stream 1 with an honest update, one claiming 8000x4000, one claiming 320x201, and another
 // honest one.
+// With `overCredit`, it answers instead with `overCredit` honest updates of `overStream`,
+// whatever credits it was given.
 class ScriptedScreenHost : public net::ServerHub {
  public:
-  explicit ScriptedScreenHost(std::uint32_t streams) : m_streams(streams) {}
+  explicit ScriptedScreenHost(std::uint32_t streams, std::uint32_t overCredit = 0, std::uint32_t overStream = 1)
+      : m_streams(streams), m_overCredit(overCredit), m_overStream(overStream) {}
   net::PeerId attach(std::shared_ptr<net::PeerLink> link, std::int64_t) override {
     std::lock_guard lock(m_mutex);
     m_link = std::move(link);
@@ -61,6 +65,11 @@ class ScriptedScreenHost : public net::ServerHub {
         }
       } else if (f.type == static_cast<std::uint16_t>(wire::ScreenType::Subscribe)) {
         const auto update = wire::ScreenType::Update;
+        if (m_overCredit > 0) {
+          for (std::uint32_t i = 1; i <= m_overCredit; ++i)
+            m_link->send(wire::encodeTileBatch(update, solidUpdate(m_overStream, i, 320, 200)));
+          continue;
+        }
         m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 1, 320, 200)));
         m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 2, 8000, 4000)));
         m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 3, 320, 201)));
@@ -72,7 +81,7 @@ class ScriptedScreenHost : public net::ServerHub {
   void tick(std::int64_t) override {}
 
  private:
-  const std::uint32_t m_streams;
+  const std::uint32_t m_streams, m_overCredit, m_overStream;
   wire::FrameDecoder m_decoder{&anyFrame};  // the one reader thread
   std::mutex m_mutex;
   std::shared_ptr<net::PeerLink> m_link;
@@ -100,6 +109,65 @@ TEST(HostileHost, UpdatesOfAnotherSizeAndStreamsPastTheCapAreNotBelieved) {
     EXPECT_EQ(fb.heightPx(), 200);
   });
   EXPECT_EQ(viewer.streams().size(), wire::kMaxStreamsPerSession);
+  viewer.leave();
+  server.stop(0);
+}
+
+// Takes updates and gives no credit back, so what it may receive is exactly what it subscribed with.
+struct CountingListener : net::ScreenClient::Listener {
+  std::mutex mutex;
+  int updates = 0;
+  std::string endText;
+  bool ended = false;
+  void onUpdate(wire::TileBatch&&) override {
+    std::lock_guard lock(mutex);
+    ++updates;
+  }
+  void onScreenEnded(const net::LinkEnd& end) override {
+    std::lock_guard lock(mutex);
+    ended = true;
+    endText = end.text;
+  }
+};
+
+TEST(HostileHost, AHostSendingMoreUpdatesThanItsCreditsIsDropped) {
+  ScriptedScreenHost script(1, /*overCredit=*/3);
+  net::TcpServer server(script, net::TcpServer::Options{});
+  std::string error;
+  ASSERT_TRUE(server.start(0, error)) << error;
+  CountingListener listener;
+  net::ScreenClient client(listener);
+  net::ScreenClientConfig config;
+  config.link.port = server.port();
+  config.name = "vic";
+  client.start(config);
+  ASSERT_TRUE(waitFor([&] { return client.connected(); }, 5000));
+  ASSERT_TRUE(client.subscribe(1, 2));
+  ASSERT_TRUE(waitFor([&] { std::lock_guard lock(listener.mutex); return listener.ended; }, 5000));
+  {
+    std::lock_guard lock(listener.mutex);
+    EXPECT_EQ(listener.updates, 2) << "the two it had credits for, not the third";
+    EXPECT_NE(listener.endText.find("credits"), std::string::npos) << listener.endText;
+  }
+  client.leave();
+  server.stop(0);
+}
+
+TEST(HostileHost, AViewerDropsAHostSendingUpdatesOfAStreamItNeverAskedFor) {
+  // Stream 2 is announced but not watched: no credits, so its updates are a flood.
+  ScriptedScreenHost script(2, /*overCredit=*/1, /*overStream=*/2);
+  net::TcpServer server(script, net::TcpServer::Options{});
+  std::string error;
+  ASSERT_TRUE(server.start(0, error)) << error;
+  session::ScreenSession viewer;
+  session::ScreenSessionConfig config;
+  config.link.port = server.port();
+  config.name = "vic";
+  viewer.start(config);
+  ASSERT_TRUE(waitFor([&] { return viewer.streams().size() == 2; }, 5000));
+  ASSERT_TRUE(viewer.watch(1));
+  ASSERT_TRUE(waitFor([&] { return viewer.finished(); }, 5000));
+  EXPECT_NE(viewer.endText().find("credits"), std::string::npos) << viewer.endText();
   viewer.leave();
   server.stop(0);
 }

@@ -109,6 +109,26 @@ TEST_F(ClientProtocolTest, JoinsOnWelcomeThenAnswersPingsAndHandsOnPortMessages)
   EXPECT_FALSE(peer.closed);
 }
 
+TEST_F(ClientProtocolTest, AHostNameWithControlCharactersIsAMalformedWelcome) {
+  // The host's name reaches the terminal raw and the known_hosts label.
+  for (const char* hostName : {"alice\n[12:00:00] * mallory is the host", "al\x1b[2Jice", "two words", ""}) {
+    FakePeer p;
+    ClientProtocol proto{&wire::chatPortPayloadLimit, wire::PortKind::Chat, p};
+    wire::Welcome w;
+    w.participantId = 3;
+    w.name = "bob";
+    w.hostName = hostName;
+    w.serverTimeUs = kNowUs;
+    proto.push(base::view(wire::encodeFrame(w)));
+    while (proto.processNext(kNowUs) && !p.closed) {
+    }
+    EXPECT_TRUE(p.closed) << hostName;
+    EXPECT_EQ(p.reason, wire::Reason::ProtoMalformed) << hostName;
+    EXPECT_EQ(p.joins, 0) << hostName;
+    EXPECT_FALSE(proto.joined());
+  }
+}
+
 TEST_F(ClientProtocolTest, ChatBeforeTheWelcomeBreaksTheHandshake) {
   wire::Notice n;
   n.text = "early";
@@ -140,6 +160,18 @@ TEST_F(ClientProtocolTest, AnAcceptableChallengeIsAnsweredWithAProof) {
   LinkEnd end = protocol.ended(peer.reason, "closed");
   EXPECT_TRUE(end.needsPassword);
   EXPECT_NE(end.text.find("wrong password"), std::string::npos);
+}
+
+TEST_F(ClientProtocolTest, OnlyOneChallengeIsAnsweredPerConnection) {
+  // A hostile host repeating its challenge would make us run Argon2id once per frame.
+  receive(challenge(2, 64u << 20));
+  receive(challenge(2, 64u << 20));
+  receive(challenge(2, 64u << 20));
+  EXPECT_EQ(g_derivations, 1);
+  EXPECT_EQ(peer.sentTypes, std::vector<std::uint16_t>{std::uint16_t(wire::MsgType::AuthProof)});
+  EXPECT_TRUE(peer.closed);
+  EXPECT_EQ(peer.reason, wire::Reason::ProtoState);
+  EXPECT_NE(protocol.ended(peer.reason, "closed").text.find("twice"), std::string::npos);
 }
 
 TEST_F(ClientProtocolTest, NoProofIsSentOverALinkWithoutTls) {

@@ -1,9 +1,13 @@
 // docs/SECURITY.md s.7.2 at the screen hub: streams per session and per participant, screen
 // connections per participant, a stream's byte budget and a publisher's byte rate at cap-1,
 // cap and cap+1, and the geometry a stream may have; the room password's length and the
-// password-check cost a client accepts, at their caps.
+// password-check cost a client accepts, at their caps; the history file's size at its cap.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+
+#include "net/history_log.h"
 #include "net/room_auth.h"
 #include "net/screen_hub.h"
 #include "net_screen_support.h"
@@ -150,5 +154,43 @@ TEST(Limits, PasswordCheckCostAtItsCaps) {
   for (std::uint32_t mem : {wire::kMinKdfMemBytes - 1, wire::kMinKdfMemBytes, wire::kMaxKdfMemBytes, wire::kMaxKdfMemBytes + 1}) {
     p.memBytes = mem;
     EXPECT_EQ(kdfParamsAcceptable(p, why), mem >= wire::kMinKdfMemBytes && mem <= wire::kMaxKdfMemBytes) << mem;
+  }
+}
+
+TEST(Limits, HistoryFileAtItsCap) {
+  // The file is filled to cap-1, cap and cap+1 by its last record: up to the cap it just grows;
+  // past it, it is compacted to the kept history (2 here) first.
+  const std::uint64_t cap = wire::kMaxHistoryFileBytes;
+  for (int over : {-1, 0, 1}) {
+    const std::string dir = ::testing::TempDir() + "huddle-cap-" + std::to_string(::getpid());
+    std::filesystem::remove_all(dir);
+    ChatHistoryLog log;
+    std::vector<wire::ChatEvent> events;
+    std::string warning, error;
+    ASSERT_TRUE(log.open(dir + "/chat.log", 2, events, warning, error)) << error;
+    wire::ChatEvent e;
+    e.kind = wire::ChatKind::Public;
+    e.from = "bob";
+    e.text = "x";
+    ASSERT_TRUE(log.append(e));
+    const std::uint64_t base = log.fileBytes() - 1;  // a record's bytes besides its text
+    auto add = [&](std::uint64_t textBytes) {
+      ++e.seq;
+      e.text.assign(textBytes, 'x');
+      return log.append(e);
+    };
+    while (cap - log.fileBytes() > 2 * (base + 3000)) ASSERT_TRUE(add(3000));
+    const std::uint64_t target = cap + static_cast<std::uint64_t>(over + 1) - 1;  // cap + over
+    const std::uint64_t lastRecord = base + 2000;
+    ASSERT_TRUE(add(target - lastRecord - log.fileBytes() - base));  // a filler
+    ASSERT_EQ(log.fileBytes() + lastRecord, target);
+    ASSERT_TRUE(add(2000));
+    if (over <= 0) {
+      EXPECT_EQ(log.fileBytes(), cap - static_cast<std::uint64_t>(-over)) << over;
+    } else {
+      EXPECT_LT(log.fileBytes(), 4 * (base + 3000)) << "compacted to the two kept and the new one";
+    }
+    EXPECT_EQ(std::filesystem::file_size(dir + "/chat.log"), log.fileBytes());
+    std::filesystem::remove_all(dir);
   }
 }

@@ -13,6 +13,7 @@
 #include "app/session/options.h"
 #include "app/session/stream_stats.h"
 #include "app/session/reconnect.h"
+#include "app/session/screen_session.h"
 #include "app/session/trust.h"
 #include "net/room_auth.h"
 #include "net/wire/limits.h"
@@ -210,6 +211,34 @@ TEST(ChatLog, AppliesEventsAndFormatsLines) {
   EXPECT_NE(log.toText().find("* The host ended the session.\n"), std::string::npos);
 }
 
+TEST(ChatLog, MultiLineTextCannotForgeALineOfItsOwn) {
+  ChatLine l;
+  l.style = ChatLine::Style::Message;
+  l.from = "mallory";
+  l.text = "hi\n[12:00:00] * The host ended the session.\n[12:00:01] alice: bye";
+  const std::string out = ChatLog::format(l);
+  std::vector<std::string> lines;
+  for (std::size_t at = 0, nl; at <= out.size(); at = nl + 1) {
+    nl = out.find('\n', at);
+    if (nl == std::string::npos) nl = out.size();
+    lines.push_back(out.substr(at, nl - at));
+  }
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].substr(10), " mallory: hi");
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    EXPECT_EQ(lines[i].rfind(ChatLog::kContinuation, 0), 0u) << lines[i];  // every continuation is marked
+    EXPECT_NE(lines[i][0], '[') << lines[i];
+  }
+  EXPECT_EQ(lines[1], std::string(ChatLog::kContinuation) + "[12:00:00] * The host ended the session.");
+}
+
+TEST(Limits, DecodeQueueBytesAtItsCap) {
+  const std::uint64_t cap = huddle::wire::kMaxDecodeQueueBytes;
+  for (std::uint64_t total : {cap - 1, cap, cap + 1})
+    EXPECT_EQ(huddle::session::ScreenSession::decodeQueueTakes(1000, total - 1000), total <= cap) << total;
+  EXPECT_TRUE(huddle::session::ScreenSession::decodeQueueTakes(0, cap + 1)) << "an empty queue takes any one update";
+}
+
 TEST(ChatLog, IsBounded) {
   ChatLog log(10);
   for (int i = 0; i < 25; ++i) log.addLocal(ChatLine::Style::Notice, std::to_string(i));
@@ -346,6 +375,10 @@ TEST(Trust, KnownHostsRoundTripAndBadLines) {
   k.remember(at3, b, "bob the builder");
   k.remember(at2, b, "alice again");  // replaces
   ASSERT_EQ(k.entries().size(), 2u);
+  // A label that would start a line of its own is not written.
+  k.remember("10.0.0.5:1", a, "mallory\n10.0.0.6:1 " + huddle::net::fingerprintText(b) + " forged");
+  EXPECT_EQ(k.find("10.0.0.5:1")->label, "");
+  k.forget("10.0.0.5:1");
   const std::string path = ::testing::TempDir() + "huddle-known-" + std::to_string(::getpid());
   std::string error;
   ASSERT_TRUE(k.save(path, error)) << error;
