@@ -87,6 +87,8 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   void detachedLocked(ScreenPeer& peer, wire::Reason reason) override;
 
   void handleHello(const PeerPtr& peer, const wire::Frame& frame);
+  // Admits a peer whose token was checked, unless a participant left since (false: ask again).
+  bool attachChecked(const PeerPtr& peer, std::uint32_t participantId, const std::string& name, std::uint64_t leaves);
   void handlePublishStart(const PeerPtr& peer, const wire::Frame& frame);
   void handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame);
 
@@ -106,6 +108,7 @@ class ScreenHub : public PeerTable<ScreenPeer> {
 
   ScreenHubConfig m_config;
   TokenCheck m_tokenCheck;
+  std::uint64_t m_leaveGeneration = 0;  // (m_mutex) bumped by each dropParticipant()
   SharingChanged m_sharingChanged;
   std::map<std::uint32_t, std::unique_ptr<Stream>> m_streams;  // (m_mutex)
   std::uint32_t m_nextStreamId = 1;

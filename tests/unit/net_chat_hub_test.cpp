@@ -5,6 +5,7 @@
 
 #include "net/base/clock.h"
 #include "net/chat_hub.h"
+#include "net/screen_hub.h"
 #include "net/wire/frame_decoder.h"
 
 using namespace huddle;
@@ -398,6 +399,40 @@ TEST_F(HubTest, KickTakesEffectAtOnceEvenIfThePeerLingers) {
   // When the connection finally goes, nothing is announced twice.
   hub->detach(b.id, Reason::IoEof, "gone");
   EXPECT_EQ(left.size(), 1u);
+}
+
+// A screen login whose token the chat hub found good an instant before a kick must not outlive
+// the kick: the kick's dropParticipant() ran before the login was in the screen hub's table.
+TEST_F(HubTest, AScreenLoginCheckedJustBeforeAKickDoesNotSurviveIt) {
+  std::unique_ptr<ScreenHub> screens;
+  ChatHubConfig c = config();
+  c.onLeave = [&](std::uint32_t id) { screens->dropParticipant(id, Reason::IoEof); };
+  hub = std::make_unique<ChatHub>(c);
+  Client bob = join("bob");
+  const std::uint64_t token = bob.link->all<Welcome>().at(0).token;
+  int checks = 0;
+  screens = std::make_unique<ScreenHub>(
+      ScreenHubConfig{},
+      [&](std::uint64_t t, std::uint32_t& id, std::string& name) {
+        const bool ok = hub->findByToken(t, id, name);
+        // The host kicks bob just after his token was found good, before the screen hub admits.
+        if (++checks == 1) {
+          EXPECT_TRUE(hub->kick("bob", ""));
+        }
+        return ok;
+      },
+      [](std::uint32_t, bool) {});
+  auto screenLink = std::make_shared<FakeLink>();
+  const PeerId screenId = screens->attach(screenLink, now);
+  Hello h;
+  h.port = PortKind::Screen;
+  h.name = "bob";
+  h.token = token;
+  screens->receive(screenId, base::view(encodeFrame(h)), now);
+  EXPECT_EQ(checks, 2);  // asked again after the leave
+  EXPECT_TRUE(screenLink->all<Welcome>().empty());
+  EXPECT_EQ(screenLink->all<Reject>().size(), 1u);
+  EXPECT_TRUE(screenLink->closed);
 }
 
 TEST_F(HubTest, BanRefusesThatAddressForTheSession) {
