@@ -72,6 +72,7 @@ void ChatHub::tickLocked(ChatPeer& peer, std::int64_t nowUs) {
   wire::Reject r;
   r.code = wire::RejectCode::AuthFailed;
   r.text = "wrong password";
+  peer.refused = true;
   sendFinalLocked(peer, std::move(r), wire::Reason::Rejected, "wrong password");
 }
 

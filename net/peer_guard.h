@@ -25,6 +25,7 @@ struct GuardLimits {
   std::size_t maxPending = wire::kMaxPendingConnections;
   std::size_t maxPendingPerAddress = wire::kMaxPendingPerAddress;
   std::int64_t pendingGraceUs = wire::kPendingGraceUs;
+  std::int64_t refusedGraceUs = wire::kRefusedGraceUs;
 };
 
 class PeerGuard {
@@ -110,8 +111,10 @@ struct PendingVerdict {
   PeerId evict = 0;     // close this pending peer first: E_EVICTED
 };
 
-// `peers` maps PeerId (ascending = oldest first) to peers with `guard`, `link` and
-// `stopped`; `isPending(peer)` says whether one is not yet admitted. Hub lock held.
+// A connection refused before admission but still open (its refusal flushing) counts against
+// its address's share, not the whole set: one address cannot hold sockets by being refused.
+// `peers` maps PeerId (ascending = oldest first) to peers with `guard`, `link`, `stopped` and
+// `refused`; `isPending(peer)` says whether one is not yet admitted. Hub lock held.
 template <typename PeerMap, typename IsPending>
 PendingVerdict pendingVerdict(const PeerMap& peers, IsPending&& isPending, std::uint32_t ipv4, std::int64_t nowUs,
                               const GuardLimits& limits) {
@@ -123,10 +126,15 @@ PendingVerdict pendingVerdict(const PeerMap& peers, IsPending&& isPending, std::
   std::size_t total = 0;
   PeerId oldestStalled = 0;
   for (const auto& [id, p] : peers) {
-    if (p->stopped || !isPending(*p)) continue;
+    if (!isPending(*p)) continue;
+    if (p->stopped) {
+      if (p->refused) ++byAddress[p->link->ipv4()].count;
+      continue;
+    }
     ++total;
     Address& a = byAddress[p->link->ipv4()];
-    if (a.count++ == 0) a.oldest = id;
+    ++a.count;
+    if (!a.oldest) a.oldest = id;
     if (!oldestStalled && nowUs - p->guard.attachedUs() >= limits.pendingGraceUs) oldestStalled = id;
   }
   PendingVerdict v;
@@ -136,7 +144,7 @@ PendingVerdict pendingVerdict(const PeerMap& peers, IsPending&& isPending, std::
     std::uint32_t mostAddress = 0;
     const Address* most = nullptr;
     for (const auto& [addr, a] : byAddress)
-      if (a.count && (!most || a.count > most->count || (a.count == most->count && a.oldest < most->oldest))) {
+      if (a.oldest && (!most || a.count > most->count || (a.count == most->count && a.oldest < most->oldest))) {
         most = &a;
         mostAddress = addr;
       }

@@ -47,6 +47,9 @@ inline constexpr std::size_t kDefaultParticipants = 16; // unless the host asks 
 inline constexpr std::size_t kMaxPendingConnections = 32;
 inline constexpr std::size_t kMaxPendingPerAddress = 16;
 inline constexpr std::int64_t kPendingGraceUs = 2'000'000;
+// A connection refused before admission (told why) is closed hard this long after the refusal,
+// whether or not it hung up; until then it still counts against its address's pending share.
+inline constexpr std::int64_t kRefusedGraceUs = 500'000;
 // Wrong passwords: each answered after the same delay; this many from one address lock it out
 // for kLockoutUs, doubling up to kMaxLockoutUs; over kBusyFailuresPerMinute (counted per
 // kBusyFailureWindowUs) from everywhere, every answer waits kBusyFailureExtraDelayUs more.

@@ -1,13 +1,72 @@
 // docs/SECURITY.md s.7.2 at the screen hub: streams per session at cap-1, cap and cap+1, and the
 // geometry a stream may have; the room password's length and the password-check cost a
-// client accepts, at their caps.
+// client accepts, at their caps; s.7.1: a refused connection's grace and its place in its
+// address's pending share.
 #include <gtest/gtest.h>
 
+#include "net/chat_hub.h"
 #include "net/room_auth.h"
 #include "net/screen_hub.h"
 
 using namespace huddle;
 using namespace huddle::net;
+
+namespace {
+
+// Records how the hub closes it: hard (close) or after its last frame (closeAfterFlush).
+struct CloseLink : PeerLink {
+  bool send(base::Bytes) override { return true; }
+  void close(wire::Reason r, const std::string&) override {
+    if (hard == wire::Reason::None) hard = r;
+  }
+  void closeAfterFlush(wire::Reason, const std::string&) override { flushing = true; }
+  std::string address() const override { return "10.0.0.7:1"; }
+  std::uint32_t ipv4() const override { return ip; }
+  std::uint32_t ip = 0x0A000007;
+  wire::Reason hard = wire::Reason::None;
+  bool flushing = false;
+};
+
+// Connects and says Hello in a protocol version the host does not speak: refused, told why.
+std::shared_ptr<CloseLink> refusedPeer(ChatHub& hub, std::int64_t nowUs) {
+  auto link = std::make_shared<CloseLink>();
+  const PeerId id = hub.attach(link, nowUs);
+  wire::Hello h;
+  h.version = wire::kProtocolVersion + 1;
+  h.name = "x";
+  hub.receive(id, base::view(wire::encodeFrame(h)), nowUs);
+  return link;
+}
+
+}  // namespace
+
+TEST(Limits, ARefusedConnectionIsClosedHardAtItsGraceNotBefore) {
+  ChatHub hub(ChatHubConfig{});
+  const std::int64_t t0 = 1'000'000'000;
+  auto link = refusedPeer(hub, t0);
+  ASSERT_TRUE(link->flushing);
+  hub.tick(t0);  // the watchdog sees the refusal
+  hub.tick(t0 + wire::kRefusedGraceUs - 1);
+  EXPECT_EQ(link->hard, wire::Reason::None);
+  hub.tick(t0 + wire::kRefusedGraceUs);
+  EXPECT_EQ(link->hard, wire::Reason::Rejected);
+}
+
+TEST(Limits, RefusedButOpenConnectionsCountAgainstTheirAddress) {
+  for (std::size_t open : {wire::kMaxPendingPerAddress - 1, wire::kMaxPendingPerAddress, wire::kMaxPendingPerAddress + 1}) {
+    ChatHub hub(ChatHubConfig{});
+    const std::int64_t t0 = 1'000'000'000;
+    for (std::size_t i = 0; i < open; ++i) refusedPeer(hub, t0);
+    auto newcomer = std::make_shared<CloseLink>();
+    hub.attach(newcomer, t0);
+    EXPECT_EQ(newcomer->hard == wire::Reason::Busy, open >= wire::kMaxPendingPerAddress) << open;
+    // Another address is not held up by them.
+    auto other = std::make_shared<CloseLink>();
+    other->ip = 0x0A000008;
+    hub.attach(other, t0);
+    EXPECT_EQ(other->hard, wire::Reason::None) << open;
+  }
+}
 
 TEST(Limits, SixteenScreensPerSessionAndNoMore) {
   ScreenHub hub(ScreenHubConfig{}, [](std::uint64_t, std::uint32_t&, std::string&) { return false; },
