@@ -33,6 +33,7 @@ struct ChatPeer : HubPeer {
   wire::Hello hello;                // AwaitProof: what it asked for
   std::uint32_t keyGeneration = 0;  // AwaitProof: which room password its challenge was for
   std::int64_t authFailedAtUs = 0;  // a failed proof is answered at this time + the delay
+  std::int64_t authOkAtUs = 0;      // a right proof while the global limiter is active: the same
 };
 
 using State = ChatPeer::State;
@@ -66,6 +67,12 @@ void ChatHub::detachedLocked(ChatPeer& peer, wire::Reason reason) {
 }
 
 void ChatHub::tickLocked(ChatPeer& peer, std::int64_t nowUs) {
+  // While the global limiter is active a right proof waits as long as a wrong one would.
+  if (peer.authOkAtUs && nowUs - peer.authOkAtUs >= m_config.authFailureDelayUs) {
+    peer.authOkAtUs = 0;
+    if (peer.state == State::AwaitProof && !peer.stopped) admitLocked(m_peers.at(peer.id), peer.hello);
+    return;
+  }
   // A wrong password is answered after the same delay, whatever was wrong.
   if (!peer.authFailedAtUs || nowUs - peer.authFailedAtUs < m_config.authFailureDelayUs) return;
   peer.authFailedAtUs = 0;
@@ -196,22 +203,39 @@ void ChatHub::handleProof(const PeerPtr& peer, const wire::Frame& frame, std::in
   auto lockout = m_lockouts.find(peer->link->ipv4());
   const bool locked = lockout != m_lockouts.end() && lockout->second.lockedUntilUs > base::monoUs();
   const bool ok = bound && !locked && proofsEqual(m.proof, authProof(m_config.roomKey, exporter, peer->hello.name));
+  // Many failures from everywhere (a distributed guesser): the global limiter is active.
+  if (nowUs - m_failureWindowStartUs >= wire::kBusyFailureWindowUs) {
+    m_failureWindowStartUs = nowUs;
+    m_failuresInWindow = 0;
+  }
   if (ok) {
     m_lockouts.erase(peer->link->ipv4());
+    // Under the limiter a right proof is answered as late as a wrong one (by tick()), so a
+    // guesser cannot learn it was right sooner than it learns a failure.
+    if (m_failuresInWindow > m_config.busyFailuresPerMinute) {
+      peer->authOkAtUs = nowUs + m_config.busyFailureExtraDelayUs;
+      return;
+    }
     admitLocked(peer, peer->hello);
     return;
   }
-  // Bounded memory however many addresses fail: forget those not locked out right now, and
-  // with the table still full of live lockouts, do not count this failure.
+  // Bounded memory however many addresses fail: forget those not locked out right now; with
+  // the table still full of live lockouts, the entry failed longest ago makes room, so a
+  // failure from a new address is always counted.
   if (lockout == m_lockouts.end()) {
     if (m_lockouts.size() >= m_config.maxLockoutEntries) {
       const std::int64_t now = base::monoUs();
       std::erase_if(m_lockouts, [&](const auto& entry) { return entry.second.lockedUntilUs <= now; });
     }
-    if (m_lockouts.size() < m_config.maxLockoutEntries) lockout = m_lockouts.emplace(peer->link->ipv4(), Lockout{}).first;
+    if (!m_lockouts.empty() && m_lockouts.size() >= m_config.maxLockoutEntries)
+      m_lockouts.erase(std::min_element(m_lockouts.begin(), m_lockouts.end(), [](const auto& a, const auto& b) {
+        return a.second.lastFailure < b.second.lastFailure;
+      }));
+    lockout = m_lockouts.emplace(peer->link->ipv4(), Lockout{}).first;
   }
+  lockout->second.lastFailure = ++m_failureSerial;
   // Wrong: answered by tick() after the fixed delay, the same for every kind of failure.
-  if (lockout != m_lockouts.end() && ++lockout->second.failures >= m_config.maxAuthFailures) {
+  if (++lockout->second.failures >= m_config.maxAuthFailures) {
     Lockout& l = lockout->second;
     l.nextLockUs = l.nextLockUs ? std::min(l.nextLockUs * 2, m_config.maxLockoutUs) : m_config.lockoutUs;
     l.lockedUntilUs = base::monoUs() + l.nextLockUs;
@@ -227,10 +251,6 @@ void ChatHub::handleProof(const PeerPtr& peer, const wire::Frame& frame, std::in
       HLOG_INFO(kTag, "wrong password conn=#%llu peer=%s%s", static_cast<unsigned long long>(id), link->address().c_str(),
                 note.c_str());
   });
-  if (nowUs - m_failureWindowStartUs >= wire::kBusyFailureWindowUs) {
-    m_failureWindowStartUs = nowUs;
-    m_failuresInWindow = 0;
-  }
   const bool underAttack = ++m_failuresInWindow > m_config.busyFailuresPerMinute;
   peer->authFailedAtUs = nowUs + (underAttack ? m_config.busyFailureExtraDelayUs : 0);
   peer->stopped = true;  // nothing more it says matters
@@ -260,7 +280,7 @@ void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
     return rejectLocked(*peer, wire::RejectCode::SessionFull,
                         "the session is full (" + std::to_string(m_config.maxParticipants) + " participants)");
   peer->state = State::Joined;
-  peer->guard.setHandshakeDone();  // we are on this peer's reader thread
+  peer->guard.setHandshakeDone();  // its reader reads the next frame with the admitted limits
   peer->participantId = m_nextParticipantId++;
   peer->name = uniqueNameLocked(hello.name);
   peer->flags = isHost ? wire::UserInfo::kFlagHost : 0;

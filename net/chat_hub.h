@@ -47,10 +47,10 @@ struct ChatHubConfig {
   std::int64_t lockoutUs = wire::kLockoutUs;
   std::int64_t maxLockoutUs = wire::kMaxLockoutUs;
   // Many failures from everywhere (a distributed guesser): over this many in a minute, every
-  // failure is answered this much later still.
+  // proof answer, right or wrong, comes this much later still.
   int busyFailuresPerMinute = wire::kBusyFailuresPerMinute;
   std::int64_t busyFailureExtraDelayUs = wire::kBusyFailureExtraDelayUs;
-  std::size_t maxLockoutEntries = wire::kMaxLockoutEntries;
+  std::size_t maxLockoutEntries = wire::kMaxLockoutEntries;  // full: the entry failed longest ago goes
   // Keep what everyone saw in this append-only file and show it again after a restart
   // (empty: history lives in memory only).
   std::string historyPath;
@@ -129,11 +129,13 @@ class ChatHub : public PeerTable<ChatPeer> {
     int failures = 0;
     std::int64_t lockedUntilUs = 0;
     std::int64_t nextLockUs = 0;
+    std::uint64_t lastFailure = 0;  // m_failureSerial at its last failure: the oldest makes room
   };
   std::map<std::uint32_t, Lockout> m_lockouts;  // by IPv4
   std::uint32_t m_keyGeneration = 0;            // bumped by each setRoomKey()
   std::int64_t m_failureWindowStartUs = 0;      // failures from all addresses, per window
   int m_failuresInWindow = 0;
+  std::uint64_t m_failureSerial = 0;            // counts failures, to order the lockout entries
   // Shared with the steps that send and record them after the lock.
   std::deque<std::shared_ptr<const wire::ChatEvent>> m_history;
   ChatHistoryLog m_historyLog;  // written only by queued steps (one at a time), read by loadHistory()

@@ -41,6 +41,11 @@ class PeerGuard {
     m_lastRecvUs = nowUs;
     m_decoder.push(bytes);
     while (true) {
+      // Admitted (perhaps by the watchdog): the decoder takes the larger limits from this frame on.
+      if (!m_decoderOpen && m_handshakeDone.load()) {
+        m_decoder.setHandshakeDone(true);
+        m_decoderOpen = true;
+      }
       wire::Frame frame;
       auto status = m_decoder.next(frame);
       if (status == wire::FrameDecoder::Status::NeedMore) break;
@@ -84,12 +89,15 @@ class PeerGuard {
     return w;
   }
 
-  // Reader thread only (the decoder is not shared).
-  void setHandshakeDone() { m_decoder.setHandshakeDone(true); }
+  // Any thread (the hub lock held): the next frame fed is read with the admitted limits; the
+  // decoder itself is touched only by the reader thread, in feed().
+  void setHandshakeDone() { m_handshakeDone = true; }
   std::int64_t attachedUs() const { return m_attachedUs; }
 
  private:
-  wire::FrameDecoder m_decoder;
+  wire::FrameDecoder m_decoder;       // reader thread only
+  std::atomic<bool> m_handshakeDone{false};
+  bool m_decoderOpen = false;         // reader thread only: the decoder was told
   const std::int64_t m_attachedUs;
   std::atomic<std::int64_t> m_lastRecvUs;
   std::atomic<std::int64_t> m_partialSinceUs{0};
