@@ -256,10 +256,41 @@ void ChatHub::handleProof(const PeerPtr& peer, const wire::Frame& frame, std::in
   peer->stopped = true;  // nothing more it says matters
 }
 
+bool ChatHub::takeJoin(std::map<std::uint64_t, JoinBucket>& buckets, std::uint64_t key, double burst, double perMinute,
+                       std::int64_t nowUs) {
+  auto refilled = [&](const JoinBucket& b) {
+    return std::min(burst, b.tokens + static_cast<double>(nowUs - b.updatedUs) / 60e6 * perMinute);
+  };
+  auto it = buckets.find(key);
+  if (it == buckets.end()) {
+    // Bounded memory: forget the buckets that are full again, else the one used longest ago.
+    if (buckets.size() >= wire::kMaxJoinRateEntries) std::erase_if(buckets, [&](const auto& e) { return refilled(e.second) >= burst; });
+    if (buckets.size() >= wire::kMaxJoinRateEntries)
+      buckets.erase(std::min_element(buckets.begin(), buckets.end(),
+                                     [](const auto& a, const auto& b) { return a.second.updatedUs < b.second.updatedUs; }));
+    it = buckets.emplace(key, JoinBucket{burst, nowUs}).first;
+  }
+  JoinBucket& b = it->second;
+  b.tokens = refilled(b);
+  b.updatedUs = nowUs;
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
+}
+
 void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
+  const bool isHost = m_config.hostToken != 0 && hello.token == m_config.hostToken;
+  // Join churn (each join replays the history and adds a line): limited per address, and per
+  // seat for a token resuming one, before anything (a refused resume leaves the seat alone).
+  const bool resume = !isHost && seatedTokenLocked(hello.token);
+  if (!isHost && !m_shuttingDown) {
+    const std::int64_t now = base::monoUs();
+    if (!takeJoin(m_joinsByAddress, peer->link->ipv4(), m_config.joinBurstPerAddress, m_config.joinsPerAddressPerMinute, now) ||
+        (resume && !takeJoin(m_joinsBySeat, hello.token, m_config.joinBurstPerSeat, m_config.joinsPerSeatPerMinute, now)))
+      return rejectLocked(*peer, wire::RejectCode::LockedOut, "too many joins from your address; try again in a minute");
+  }
   // A participant reconnecting (its old connection may not look dead yet): the old one goes,
   // so the name and seat are free for the new one. Only after any password proof.
-  const bool isHost = m_config.hostToken != 0 && hello.token == m_config.hostToken;
   if (!isHost && hello.token != 0) {
     for (const auto& [id, p] : m_peers) {
       if (p == peer || p->state != State::Joined || p->token != hello.token) continue;
@@ -285,6 +316,11 @@ void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
   peer->name = uniqueNameLocked(hello.name);
   peer->flags = isHost ? wire::UserInfo::kFlagHost : 0;
   peer->token = randomToken();  // 64 unguessable bits: it lets a seated participant back in
+  // The seat's join budget follows it to its new token.
+  if (auto seat = m_joinsBySeat.find(hello.token); resume && seat != m_joinsBySeat.end()) {
+    m_joinsBySeat.emplace(peer->token, seat->second);
+    m_joinsBySeat.erase(seat);
+  }
 
   wire::Welcome welcome;
   welcome.participantId = peer->participantId;

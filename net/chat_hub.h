@@ -50,7 +50,13 @@ struct ChatHubConfig {
   // proof answer, right or wrong, comes this much later still.
   int busyFailuresPerMinute = wire::kBusyFailuresPerMinute;
   std::int64_t busyFailureExtraDelayUs = wire::kBusyFailureExtraDelayUs;
-  std::size_t maxLockoutEntries = wire::kMaxLockoutEntries;  // full: the entry failed longest ago goes
+  std::size_t maxLockoutEntries = wire::kMaxLockoutEntries;
+  // Join churn: joins from one address and resumes of one seat, each a token bucket (burst,
+  // then per minute); the host's own user is exempt.
+  double joinBurstPerAddress = wire::kJoinBurstPerAddress;
+  double joinsPerAddressPerMinute = wire::kJoinsPerAddressPerMinute;
+  double joinBurstPerSeat = wire::kJoinBurstPerSeat;
+  double joinsPerSeatPerMinute = wire::kJoinsPerSeatPerMinute;  // full: the entry failed longest ago goes
   // Keep what everyone saw in this append-only file and show it again after a restart
   // (empty: history lives in memory only).
   std::string historyPath;
@@ -132,6 +138,15 @@ class ChatHub : public PeerTable<ChatPeer> {
     std::uint64_t lastFailure = 0;  // m_failureSerial at its last failure: the oldest makes room
   };
   std::map<std::uint32_t, Lockout> m_lockouts;  // by IPv4
+  struct JoinBucket {
+    double tokens = 0;
+    std::int64_t updatedUs = 0;
+  };
+  // Takes one join from `bucket` (made full if new); false if it has none left.
+  static bool takeJoin(std::map<std::uint64_t, JoinBucket>& buckets, std::uint64_t key, double burst, double perMinute,
+                       std::int64_t nowUs);
+  std::map<std::uint64_t, JoinBucket> m_joinsByAddress;  // by IPv4
+  std::map<std::uint64_t, JoinBucket> m_joinsBySeat;     // by the token that resumes a seat
   std::uint32_t m_keyGeneration = 0;            // bumped by each setRoomKey()
   std::int64_t m_failureWindowStartUs = 0;      // failures from all addresses, per window
   int m_failuresInWindow = 0;

@@ -62,6 +62,15 @@ inline constexpr int kBusyFailuresPerMinute = 20;
 inline constexpr std::int64_t kBusyFailureWindowUs = 60'000'000;
 inline constexpr std::int64_t kBusyFailureExtraDelayUs = 2'000'000;
 inline constexpr std::size_t kMaxLockoutEntries = 4096;
+// Joins (admissions to the room), each a history replay and a join line: from one address,
+// a burst of kJoinBurstPerAddress then kJoinsPerAddressPerMinute; into one seat (a token
+// resuming it), a burst of kJoinBurstPerSeat then kJoinsPerSeatPerMinute. Over it the join is
+// refused (try later). Addresses and seats remembered: kMaxJoinRateEntries each.
+inline constexpr double kJoinBurstPerAddress = 20.0;
+inline constexpr double kJoinsPerAddressPerMinute = 30.0;
+inline constexpr double kJoinBurstPerSeat = 5.0;
+inline constexpr double kJoinsPerSeatPerMinute = 6.0;
+inline constexpr std::size_t kMaxJoinRateEntries = 4096;
 // A room password's length in bytes, and the Argon2id cost a client accepts from a host
 // (passes, memory): weaker is no protection, costlier would let a host exhaust the client.
 inline constexpr std::size_t kMinRoomPasswordBytes = 8;

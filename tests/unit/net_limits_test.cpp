@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "net/chat_hub.h"
+#include "net/wire/frame_decoder.h"
 #include "net/room_auth.h"
 #include "net/screen_hub.h"
 
@@ -28,6 +29,31 @@ struct CloseLink : PeerLink {
 };
 
 // Connects and says Hello in a protocol version the host does not speak: refused, told why.
+// Connects from `ip` and says Hello (`token`: resuming a seat); true if it was let in.
+bool joins(ChatHub& hub, std::uint32_t ip, std::uint64_t token = 0, std::uint64_t* newToken = nullptr) {
+  struct WelcomeLink : CloseLink {
+    bool send(base::Bytes frame) override {
+      wire::FrameDecoder d([](std::uint16_t, bool) -> std::int64_t { return 1 << 20; });
+      d.push(*frame);
+      wire::Frame f;
+      if (d.next(f) == wire::FrameDecoder::Status::Frame && f.type == static_cast<std::uint16_t>(wire::MsgType::Welcome))
+        welcomed = wire::decodePayload(f.payload, welcome);
+      return true;
+    }
+    bool welcomed = false;
+    wire::Welcome welcome;
+  };
+  auto link = std::make_shared<WelcomeLink>();
+  link->ip = ip;
+  const PeerId id = hub.attach(link, 1'000'000'000);
+  wire::Hello h;
+  h.name = "churn";
+  h.token = token;
+  hub.receive(id, base::view(wire::encodeFrame(h)), 1'000'000'000);
+  if (link->welcomed && newToken) *newToken = link->welcome.token;
+  return link->welcomed;
+}
+
 std::shared_ptr<CloseLink> refusedPeer(ChatHub& hub, std::int64_t nowUs) {
   auto link = std::make_shared<CloseLink>();
   const PeerId id = hub.attach(link, nowUs);
@@ -115,5 +141,29 @@ TEST(Limits, PasswordCheckCostAtItsCaps) {
   for (std::uint32_t mem : {wire::kMinKdfMemBytes - 1, wire::kMinKdfMemBytes, wire::kMaxKdfMemBytes, wire::kMaxKdfMemBytes + 1}) {
     p.memBytes = mem;
     EXPECT_EQ(kdfParamsAcceptable(p, why), mem >= wire::kMinKdfMemBytes && mem <= wire::kMaxKdfMemBytes) << mem;
+  }
+}
+
+// Join churn (docs/SECURITY.md s.7.2): one address joins its burst and no more (the rest of the
+// minute refills slowly); one seat resumed over and over, from anywhere, likewise.
+TEST(Limits, JoinsPerAddressAndPerSeatAtTheirBursts) {
+  const auto burstAddr = static_cast<std::size_t>(wire::kJoinBurstPerAddress);
+  for (std::size_t n : {burstAddr - 1, burstAddr, burstAddr + 1}) {
+    ChatHubConfig c;
+    c.maxParticipants = wire::kMaxParticipants;
+    ChatHub hub(c);
+    std::size_t in = 0;
+    for (std::size_t i = 0; i < n; ++i) in += joins(hub, 0x0A000001);
+    EXPECT_EQ(in, std::min(n, burstAddr)) << n;
+    EXPECT_TRUE(joins(hub, 0x0A000002)) << "another address is not held up";
+  }
+  const auto burstSeat = static_cast<std::size_t>(wire::kJoinBurstPerSeat);
+  for (std::size_t n : {burstSeat - 1, burstSeat, burstSeat + 1}) {
+    ChatHub hub(ChatHubConfig{});
+    std::uint64_t token = 0;
+    ASSERT_TRUE(joins(hub, 0x0A000100, 0, &token));
+    std::size_t in = 0;
+    for (std::size_t i = 0; i < n; ++i) in += joins(hub, 0x0A000200 + static_cast<std::uint32_t>(i), token, &token);
+    EXPECT_EQ(in, std::min(n, burstSeat)) << n;
   }
 }
