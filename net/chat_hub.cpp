@@ -34,6 +34,8 @@ struct ChatPeer : HubPeer {
   std::uint32_t keyGeneration = 0;  // AwaitProof: which room password its challenge was for
   std::int64_t authFailedAtUs = 0;  // a failed proof is answered at this time + the delay
   std::int64_t authOkAtUs = 0;      // a right proof while the global limiter is active: the same
+  std::int64_t joinedAtUs = 0;      // Joined: when (monotonic), and its join line's number
+  std::uint64_t joinSeq = 0;
 };
 
 using State = ChatPeer::State;
@@ -349,6 +351,8 @@ void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
   join.kind = wire::ChatKind::Join;
   join.fromId = peer->participantId;
   join.from = peer->name;
+  peer->joinedAtUs = base::monoUs();
+  peer->joinSeq = m_nextSeq;
   broadcastLocked(std::move(join));
   broadcastUsersLocked();
 }
@@ -400,19 +404,19 @@ bool ChatHub::loadHistory(std::string& warning, std::string& error) {
   return true;
 }
 
-void ChatHub::broadcastLocked(wire::ChatEvent event) {
+void ChatHub::broadcastLocked(wire::ChatEvent event, bool keep) {
   event.seq = m_nextSeq++;
   event.timeUs = base::wallUs();
   auto shared = std::make_shared<const wire::ChatEvent>(std::move(event));
   ++m_stats.messagesRelayed;
-  m_history.push_back(shared);
+  if (keep) m_history.push_back(shared);
   while (m_history.size() > m_config.historyMessages) m_history.pop_front();
   // Encoded once for everyone; the history file gets events in the same order, since queued
   // steps run one at a time.
-  laterLocked([this, shared, links = linksLocked([](const ChatPeer& p) { return p.state == State::Joined; })] {
+  laterLocked([this, shared, keep, links = linksLocked([](const ChatPeer& p) { return p.state == State::Joined; })] {
     base::Bytes frame = wire::encodeFrame(*shared);
     for (const auto& link : links) link->send(frame);
-    if (!m_config.historyPath.empty() && !m_historyLog.append(*shared))
+    if (keep && !m_config.historyPath.empty() && !m_historyLog.append(*shared))
       HLOG_WARN(kTag, "cannot append to the chat history %s", m_config.historyPath.c_str());
   });
 }
@@ -440,7 +444,12 @@ void ChatHub::leaveRoomLocked(ChatPeer& peer, wire::Reason reason) {
     leave.from = peer.name;
     if (reason == wire::Reason::Kicked) leave.text = "removed by the host";
     else if (reason != wire::Reason::IoEof) leave.text = wire::reasonName(reason);
-    broadcastLocked(std::move(leave));
+    // Churn (gone within kChurnWindowUs): its join line leaves the history and this leave line
+    // never enters it, so coming and going cannot flush what a newcomer is replayed.
+    const bool churn = base::monoUs() - peer.joinedAtUs < wire::kChurnWindowUs;
+    if (churn)
+      std::erase_if(m_history, [&](const auto& ev) { return ev->seq == peer.joinSeq && ev->kind == wire::ChatKind::Join; });
+    broadcastLocked(std::move(leave), !churn);
     broadcastUsersLocked();
   }
   if (m_config.onLeave) laterLocked([this, id = peer.participantId] { m_config.onLeave(id); });

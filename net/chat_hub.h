@@ -122,8 +122,8 @@ class ChatHub : public PeerTable<ChatPeer> {
   void admitLocked(const PeerPtr& peer, const wire::Hello& hello);
   // Takes a joined participant out of the room (leave event, user list, onLeave).
   void leaveRoomLocked(ChatPeer& peer, wire::Reason reason);
-  // Stamps, records and delivers one event to everyone joined.
-  void broadcastLocked(wire::ChatEvent event);
+  // Stamps, records (unless `keep` is false: live only) and delivers one event to everyone joined.
+  void broadcastLocked(wire::ChatEvent event, bool keep = true);
   void broadcastUsersLocked();
   std::string uniqueNameLocked(const std::string& wanted) const;
   bool seatedTokenLocked(std::uint64_t token) const;

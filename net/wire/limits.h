@@ -71,6 +71,9 @@ inline constexpr double kJoinsPerAddressPerMinute = 30.0;
 inline constexpr double kJoinBurstPerSeat = 5.0;
 inline constexpr double kJoinsPerSeatPerMinute = 6.0;
 inline constexpr std::size_t kMaxJoinRateEntries = 4096;
+// Someone who leaves within this long of joining was churn: both lines are shown live but
+// neither stays in the history a newcomer is replayed.
+inline constexpr std::int64_t kChurnWindowUs = 10'000'000;
 // A room password's length in bytes, and the Argon2id cost a client accepts from a host
 // (passes, memory): weaker is no protection, costlier would let a host exhaust the client.
 inline constexpr std::size_t kMinRoomPasswordBytes = 8;

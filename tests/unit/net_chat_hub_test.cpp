@@ -435,6 +435,28 @@ TEST_F(HubTest, AScreenLoginCheckedJustBeforeAKickDoesNotSurviveIt) {
   EXPECT_TRUE(screenLink->closed);
 }
 
+// Join/leave churn (issue: it could flush everyone's history): someone who comes and goes at
+// once is seen live, but neither line stays in what a newcomer is replayed.
+TEST_F(HubTest, ChurnIsShownLiveButLeavesNoLinesInTheHistory) {
+  Client a = join("a");
+  Say s;
+  s.text = "hello";
+  feed(a, s);
+  for (int i = 0; i < 3; ++i) {
+    Client b = join("b");
+    hub->detach(b.id, Reason::IoEof, "gone");
+  }
+  auto live = a.link->all<ChatEvent>();
+  EXPECT_EQ(std::count_if(live.begin(), live.end(), [](const ChatEvent& e) { return e.kind == ChatKind::Leave; }), 3);
+  Client c = join("c");
+  std::vector<std::string> replayed;
+  for (const auto& e : c.link->all<ChatEvent>())
+    if (e.flags & ChatEvent::kFlagHistory) replayed.push_back(e.from + ":" + std::to_string(static_cast<int>(e.kind)));
+  const std::vector<std::string> expected{"a:" + std::to_string(static_cast<int>(ChatKind::Join)),
+                                          "a:" + std::to_string(static_cast<int>(ChatKind::Public))};
+  EXPECT_EQ(replayed, expected);
+}
+
 TEST_F(HubTest, BanRefusesThatAddressForTheSession) {
   ChatHubConfig c = config();
   c.hostToken = 0x1234;
