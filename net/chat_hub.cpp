@@ -33,6 +33,9 @@ struct ChatPeer : HubPeer {
   wire::Hello hello;                // AwaitProof: what it asked for
   std::uint32_t keyGeneration = 0;  // AwaitProof: which room password its challenge was for
   std::int64_t authFailedAtUs = 0;  // a failed proof is answered at this time + the delay
+  std::int64_t authOkAtUs = 0;      // a right proof while the global limiter is active: the same
+  std::int64_t joinedAtUs = 0;      // Joined: when (monotonic), and its join line's number
+  std::uint64_t joinSeq = 0;
 };
 
 using State = ChatPeer::State;
@@ -66,12 +69,19 @@ void ChatHub::detachedLocked(ChatPeer& peer, wire::Reason reason) {
 }
 
 void ChatHub::tickLocked(ChatPeer& peer, std::int64_t nowUs) {
+  // While the global limiter is active a right proof waits as long as a wrong one would.
+  if (peer.authOkAtUs && nowUs - peer.authOkAtUs >= m_config.authFailureDelayUs) {
+    peer.authOkAtUs = 0;
+    if (peer.state == State::AwaitProof && !peer.stopped) admitLocked(m_peers.at(peer.id), peer.hello);
+    return;
+  }
   // A wrong password is answered after the same delay, whatever was wrong.
   if (!peer.authFailedAtUs || nowUs - peer.authFailedAtUs < m_config.authFailureDelayUs) return;
   peer.authFailedAtUs = 0;
   wire::Reject r;
   r.code = wire::RejectCode::AuthFailed;
   r.text = "wrong password";
+  peer.refused = true;
   sendFinalLocked(peer, std::move(r), wire::Reason::Rejected, "wrong password");
 }
 
@@ -195,22 +205,39 @@ void ChatHub::handleProof(const PeerPtr& peer, const wire::Frame& frame, std::in
   auto lockout = m_lockouts.find(peer->link->ipv4());
   const bool locked = lockout != m_lockouts.end() && lockout->second.lockedUntilUs > base::monoUs();
   const bool ok = bound && !locked && proofsEqual(m.proof, authProof(m_config.roomKey, exporter, peer->hello.name));
+  // Many failures from everywhere (a distributed guesser): the global limiter is active.
+  if (nowUs - m_failureWindowStartUs >= wire::kBusyFailureWindowUs) {
+    m_failureWindowStartUs = nowUs;
+    m_failuresInWindow = 0;
+  }
   if (ok) {
     m_lockouts.erase(peer->link->ipv4());
+    // Under the limiter a right proof is answered as late as a wrong one (by tick()), so a
+    // guesser cannot learn it was right sooner than it learns a failure.
+    if (m_failuresInWindow > m_config.busyFailuresPerMinute) {
+      peer->authOkAtUs = nowUs + m_config.busyFailureExtraDelayUs;
+      return;
+    }
     admitLocked(peer, peer->hello);
     return;
   }
-  // Bounded memory however many addresses fail: forget those not locked out right now, and
-  // with the table still full of live lockouts, do not count this failure.
+  // Bounded memory however many addresses fail: forget those not locked out right now; with
+  // the table still full of live lockouts, the entry failed longest ago makes room, so a
+  // failure from a new address is always counted.
   if (lockout == m_lockouts.end()) {
     if (m_lockouts.size() >= m_config.maxLockoutEntries) {
       const std::int64_t now = base::monoUs();
       std::erase_if(m_lockouts, [&](const auto& entry) { return entry.second.lockedUntilUs <= now; });
     }
-    if (m_lockouts.size() < m_config.maxLockoutEntries) lockout = m_lockouts.emplace(peer->link->ipv4(), Lockout{}).first;
+    if (!m_lockouts.empty() && m_lockouts.size() >= m_config.maxLockoutEntries)
+      m_lockouts.erase(std::min_element(m_lockouts.begin(), m_lockouts.end(), [](const auto& a, const auto& b) {
+        return a.second.lastFailure < b.second.lastFailure;
+      }));
+    lockout = m_lockouts.emplace(peer->link->ipv4(), Lockout{}).first;
   }
+  lockout->second.lastFailure = ++m_failureSerial;
   // Wrong: answered by tick() after the fixed delay, the same for every kind of failure.
-  if (lockout != m_lockouts.end() && ++lockout->second.failures >= m_config.maxAuthFailures) {
+  if (++lockout->second.failures >= m_config.maxAuthFailures) {
     Lockout& l = lockout->second;
     l.nextLockUs = l.nextLockUs ? std::min(l.nextLockUs * 2, m_config.maxLockoutUs) : m_config.lockoutUs;
     l.lockedUntilUs = base::monoUs() + l.nextLockUs;
@@ -226,19 +253,46 @@ void ChatHub::handleProof(const PeerPtr& peer, const wire::Frame& frame, std::in
       HLOG_INFO(kTag, "wrong password conn=#%llu peer=%s%s", static_cast<unsigned long long>(id), link->address().c_str(),
                 note.c_str());
   });
-  if (nowUs - m_failureWindowStartUs >= wire::kBusyFailureWindowUs) {
-    m_failureWindowStartUs = nowUs;
-    m_failuresInWindow = 0;
-  }
   const bool underAttack = ++m_failuresInWindow > m_config.busyFailuresPerMinute;
   peer->authFailedAtUs = nowUs + (underAttack ? m_config.busyFailureExtraDelayUs : 0);
   peer->stopped = true;  // nothing more it says matters
 }
 
+bool ChatHub::takeJoin(std::map<std::uint64_t, JoinBucket>& buckets, std::uint64_t key, double burst, double perMinute,
+                       std::int64_t nowUs) {
+  auto refilled = [&](const JoinBucket& b) {
+    return std::min(burst, b.tokens + static_cast<double>(nowUs - b.updatedUs) / 60e6 * perMinute);
+  };
+  auto it = buckets.find(key);
+  if (it == buckets.end()) {
+    // Bounded memory: forget the buckets that are full again, else the one used longest ago.
+    if (buckets.size() >= wire::kMaxJoinRateEntries) std::erase_if(buckets, [&](const auto& e) { return refilled(e.second) >= burst; });
+    if (buckets.size() >= wire::kMaxJoinRateEntries)
+      buckets.erase(std::min_element(buckets.begin(), buckets.end(),
+                                     [](const auto& a, const auto& b) { return a.second.updatedUs < b.second.updatedUs; }));
+    it = buckets.emplace(key, JoinBucket{burst, nowUs}).first;
+  }
+  JoinBucket& b = it->second;
+  b.tokens = refilled(b);
+  b.updatedUs = nowUs;
+  if (b.tokens < 1.0) return false;
+  b.tokens -= 1.0;
+  return true;
+}
+
 void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
+  const bool isHost = m_config.hostToken != 0 && hello.token == m_config.hostToken;
+  // Join churn (each join replays the history and adds a line): limited per address, and per
+  // seat for a token resuming one, before anything (a refused resume leaves the seat alone).
+  const bool resume = !isHost && seatedTokenLocked(hello.token);
+  if (!isHost && !m_shuttingDown) {
+    const std::int64_t now = base::monoUs();
+    if (!takeJoin(m_joinsByAddress, peer->link->ipv4(), m_config.joinBurstPerAddress, m_config.joinsPerAddressPerMinute, now) ||
+        (resume && !takeJoin(m_joinsBySeat, hello.token, m_config.joinBurstPerSeat, m_config.joinsPerSeatPerMinute, now)))
+      return rejectLocked(*peer, wire::RejectCode::LockedOut, "too many joins from your address; try again in a minute");
+  }
   // A participant reconnecting (its old connection may not look dead yet): the old one goes,
   // so the name and seat are free for the new one. Only after any password proof.
-  const bool isHost = m_config.hostToken != 0 && hello.token == m_config.hostToken;
   if (!isHost && hello.token != 0) {
     for (const auto& [id, p] : m_peers) {
       if (p == peer || p->state != State::Joined || p->token != hello.token) continue;
@@ -259,11 +313,16 @@ void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
     return rejectLocked(*peer, wire::RejectCode::SessionFull,
                         "the session is full (" + std::to_string(m_config.maxParticipants) + " participants)");
   peer->state = State::Joined;
-  peer->guard.setHandshakeDone();  // we are on this peer's reader thread
+  peer->guard.setHandshakeDone();  // its reader reads the next frame with the admitted limits
   peer->participantId = m_nextParticipantId++;
   peer->name = uniqueNameLocked(hello.name);
   peer->flags = isHost ? wire::UserInfo::kFlagHost : 0;
   peer->token = randomToken();  // 64 unguessable bits: it lets a seated participant back in
+  // The seat's join budget follows it to its new token.
+  if (auto seat = m_joinsBySeat.find(hello.token); resume && seat != m_joinsBySeat.end()) {
+    m_joinsBySeat.emplace(peer->token, seat->second);
+    m_joinsBySeat.erase(seat);
+  }
 
   wire::Welcome welcome;
   welcome.participantId = peer->participantId;
@@ -292,6 +351,8 @@ void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
   join.kind = wire::ChatKind::Join;
   join.fromId = peer->participantId;
   join.from = peer->name;
+  peer->joinedAtUs = base::monoUs();
+  peer->joinSeq = m_nextSeq;
   broadcastLocked(std::move(join));
   broadcastUsersLocked();
 }
@@ -343,19 +404,19 @@ bool ChatHub::loadHistory(std::string& warning, std::string& error) {
   return true;
 }
 
-void ChatHub::broadcastLocked(wire::ChatEvent event) {
+void ChatHub::broadcastLocked(wire::ChatEvent event, bool keep) {
   event.seq = m_nextSeq++;
   event.timeUs = base::wallUs();
   auto shared = std::make_shared<const wire::ChatEvent>(std::move(event));
   ++m_stats.messagesRelayed;
-  m_history.push_back(shared);
+  if (keep) m_history.push_back(shared);
   while (m_history.size() > m_config.historyMessages) m_history.pop_front();
   // Encoded once for everyone; the history file gets events in the same order, since queued
   // steps run one at a time.
-  laterLocked([this, shared, links = linksLocked([](const ChatPeer& p) { return p.state == State::Joined; })] {
+  laterLocked([this, shared, keep, links = linksLocked([](const ChatPeer& p) { return p.state == State::Joined; })] {
     base::Bytes frame = wire::encodeFrame(*shared);
     for (const auto& link : links) link->send(frame);
-    if (!m_config.historyPath.empty() && !m_historyLog.append(*shared))
+    if (keep && !m_config.historyPath.empty() && !m_historyLog.append(*shared))
       HLOG_WARN(kTag, "cannot append to the chat history %s", m_config.historyPath.c_str());
   });
 }
@@ -383,7 +444,12 @@ void ChatHub::leaveRoomLocked(ChatPeer& peer, wire::Reason reason) {
     leave.from = peer.name;
     if (reason == wire::Reason::Kicked) leave.text = "removed by the host";
     else if (reason != wire::Reason::IoEof) leave.text = wire::reasonName(reason);
-    broadcastLocked(std::move(leave));
+    // Churn (gone within kChurnWindowUs): its join line leaves the history and this leave line
+    // never enters it, so coming and going cannot flush what a newcomer is replayed.
+    const bool churn = base::monoUs() - peer.joinedAtUs < wire::kChurnWindowUs;
+    if (churn)
+      std::erase_if(m_history, [&](const auto& ev) { return ev->seq == peer.joinSeq && ev->kind == wire::ChatKind::Join; });
+    broadcastLocked(std::move(leave), !churn);
     broadcastUsersLocked();
   }
   if (m_config.onLeave) laterLocked([this, id = peer.participantId] { m_config.onLeave(id); });

@@ -47,10 +47,16 @@ struct ChatHubConfig {
   std::int64_t lockoutUs = wire::kLockoutUs;
   std::int64_t maxLockoutUs = wire::kMaxLockoutUs;
   // Many failures from everywhere (a distributed guesser): over this many in a minute, every
-  // failure is answered this much later still.
+  // proof answer, right or wrong, comes this much later still.
   int busyFailuresPerMinute = wire::kBusyFailuresPerMinute;
   std::int64_t busyFailureExtraDelayUs = wire::kBusyFailureExtraDelayUs;
   std::size_t maxLockoutEntries = wire::kMaxLockoutEntries;
+  // Join churn: joins from one address and resumes of one seat, each a token bucket (burst,
+  // then per minute); the host's own user is exempt.
+  double joinBurstPerAddress = wire::kJoinBurstPerAddress;
+  double joinsPerAddressPerMinute = wire::kJoinsPerAddressPerMinute;
+  double joinBurstPerSeat = wire::kJoinBurstPerSeat;
+  double joinsPerSeatPerMinute = wire::kJoinsPerSeatPerMinute;  // full: the entry failed longest ago goes
   // Keep what everyone saw in this append-only file and show it again after a restart
   // (empty: history lives in memory only).
   std::string historyPath;
@@ -116,8 +122,8 @@ class ChatHub : public PeerTable<ChatPeer> {
   void admitLocked(const PeerPtr& peer, const wire::Hello& hello);
   // Takes a joined participant out of the room (leave event, user list, onLeave).
   void leaveRoomLocked(ChatPeer& peer, wire::Reason reason);
-  // Stamps, records and delivers one event to everyone joined.
-  void broadcastLocked(wire::ChatEvent event);
+  // Stamps, records (unless `keep` is false: live only) and delivers one event to everyone joined.
+  void broadcastLocked(wire::ChatEvent event, bool keep = true);
   void broadcastUsersLocked();
   std::string uniqueNameLocked(const std::string& wanted) const;
   bool seatedTokenLocked(std::uint64_t token) const;
@@ -129,11 +135,22 @@ class ChatHub : public PeerTable<ChatPeer> {
     int failures = 0;
     std::int64_t lockedUntilUs = 0;
     std::int64_t nextLockUs = 0;
+    std::uint64_t lastFailure = 0;  // m_failureSerial at its last failure: the oldest makes room
   };
   std::map<std::uint32_t, Lockout> m_lockouts;  // by IPv4
+  struct JoinBucket {
+    double tokens = 0;
+    std::int64_t updatedUs = 0;
+  };
+  // Takes one join from `bucket` (made full if new); false if it has none left.
+  static bool takeJoin(std::map<std::uint64_t, JoinBucket>& buckets, std::uint64_t key, double burst, double perMinute,
+                       std::int64_t nowUs);
+  std::map<std::uint64_t, JoinBucket> m_joinsByAddress;  // by IPv4
+  std::map<std::uint64_t, JoinBucket> m_joinsBySeat;     // by the token that resumes a seat
   std::uint32_t m_keyGeneration = 0;            // bumped by each setRoomKey()
   std::int64_t m_failureWindowStartUs = 0;      // failures from all addresses, per window
   int m_failuresInWindow = 0;
+  std::uint64_t m_failureSerial = 0;            // counts failures, to order the lockout entries
   // Shared with the steps that send and record them after the lock.
   std::deque<std::shared_ptr<const wire::ChatEvent>> m_history;
   ChatHistoryLog m_historyLog;  // written only by queued steps (one at a time), read by loadHistory()

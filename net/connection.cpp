@@ -15,6 +15,9 @@ namespace {
 constexpr const char* kTag = "net/conn";
 constexpr int kRecvChunk = 64 * 1024;
 constexpr std::size_t kCoalesceBytes = 64 * 1024;  // small frames are merged into one send
+// A blocking send returns only once all it was given is in the kernel: large sends go in
+// pieces this big, so the stall timer sees each one as progress.
+constexpr std::size_t kSendPieceBytes = 64 * 1024;
 }  // namespace
 
 Connection::Connection(std::unique_ptr<TcpSocket> socket, Options options)
@@ -134,9 +137,9 @@ void Connection::sendFinal(base::Bytes frame, wire::Reason reason, const std::st
 }
 
 void Connection::checkDeadlines(std::int64_t nowUs) {
-  std::int64_t started = m_sendStartedUs.load();
-  if (started != 0 && nowUs - started > m_options.sendStallUs) {
-    close(wire::Reason::SendStall, "no send progress for " + std::to_string((nowUs - started) / 1000) + " ms");
+  std::int64_t since = m_sendProgressUs.load();
+  if (since != 0 && nowUs - since > m_options.sendStallUs) {
+    close(wire::Reason::SendStall, "no send progress for " + std::to_string((nowUs - since) / 1000) + " ms");
     return;
   }
   bool lingerOver = false;
@@ -283,9 +286,19 @@ bool Connection::sendTls(const std::vector<base::Bytes>& batch) {
     ciphertext = m_tls->takeCiphertext();
   }
   if (ciphertext.empty()) return true;
-  bool ok = m_socket->sendAll(ciphertext.data(), ciphertext.size());
-  m_bytesOut.fetch_add(ciphertext.size(), std::memory_order_relaxed);
-  return ok;
+  return sendPieces(ciphertext.data(), ciphertext.size());
+}
+
+bool Connection::sendPieces(const std::uint8_t* data, std::size_t size) {
+  while (size > 0) {
+    const std::size_t piece = std::min(size, kSendPieceBytes);
+    if (!m_socket->sendAll(data, piece)) return false;
+    m_bytesOut.fetch_add(piece, std::memory_order_relaxed);
+    m_sendProgressUs = base::monoUs();  // the peer took this piece: progress, not the whole send, is timed
+    data += piece;
+    size -= piece;
+  }
+  return true;
 }
 
 void Connection::writerLoop() {
@@ -314,9 +327,9 @@ void Connection::writerLoop() {
       }
     }
     if (m_tls) {
-      m_sendStartedUs = base::monoUs();
+      m_sendProgressUs = base::monoUs();
       bool ok = sendTls(batch);
-      m_sendStartedUs = 0;
+      m_sendProgressUs = 0;
       if (!ok) {
         close(wire::Reason::IoError, "send failed");
         break;
@@ -332,28 +345,26 @@ void Connection::writerLoop() {
       continue;
     }
     // Send outside the lock; merge runs of small frames so a burst costs one syscall.
-    m_sendStartedUs = base::monoUs();
+    m_sendProgressUs = base::monoUs();
     bool ok = true;
     merged.clear();
     auto flushMerged = [&] {
       if (merged.empty()) return;
-      ok = ok && m_socket->sendAll(merged.data(), merged.size());
-      m_bytesOut.fetch_add(merged.size(), std::memory_order_relaxed);
+      ok = ok && sendPieces(merged.data(), merged.size());
       merged.clear();
     };
     for (const auto& frame : batch) {
       if (!ok) break;
       if (frame->size() >= kCoalesceBytes) {
         flushMerged();
-        ok = ok && m_socket->sendAll(frame->data(), frame->size());
-        m_bytesOut.fetch_add(frame->size(), std::memory_order_relaxed);
+        ok = ok && sendPieces(frame->data(), frame->size());
       } else {
         if (merged.size() + frame->size() > kCoalesceBytes) flushMerged();
         merged.insert(merged.end(), frame->begin(), frame->end());
       }
     }
     flushMerged();
-    m_sendStartedUs = 0;
+    m_sendProgressUs = 0;
     batch.clear();
     if (!ok) {
       close(wire::Reason::IoError, "send failed");

@@ -49,7 +49,7 @@ class Connection {
   struct Options {
     std::size_t maxQueuedMessages = wire::kMaxQueuedMessages;
     std::size_t maxQueuedBytes = wire::kMaxQueuedBytes;
-    std::int64_t sendStallUs = wire::kSendStallUs;  // no send progress for this long: drop
+    std::int64_t sendStallUs = wire::kSendStallUs;  // no send progress (no piece taken) for this long: drop
     std::int64_t lingerUs = wire::kLingerUs;        // after a flush-and-close, wait this long for EOF
     int socketSendBufferBytes = 0;          // SO_SNDBUF; 0 leaves the kernel's autotuning
     // Reads no faster than this (0: as fast as data comes), with a small receive buffer: a
@@ -106,6 +106,8 @@ class Connection {
   bool receiveTls(std::span<const std::uint8_t> ciphertext, base::ByteVec& plaintext);
   // Sends `batch` (plaintext frames) through TLS, plus any handshake output.
   bool sendTls(const std::vector<base::Bytes>& batch);
+  // Sends `size` bytes in pieces, marking progress after each one the kernel took.
+  bool sendPieces(const std::uint8_t* data, std::size_t size);
   // First reason wins; returns true if this call set it.
   bool setReason(wire::Reason reason, const std::string& detail);
 
@@ -132,7 +134,8 @@ class Connection {
 
   std::atomic<bool> m_closeRequested{false};
   std::atomic<bool> m_finished{false};
-  std::atomic<std::int64_t> m_sendStartedUs{0};
+  // While a send is under way: when it began or the peer last took a piece of it (0: idle).
+  std::atomic<std::int64_t> m_sendProgressUs{0};
   std::atomic<std::uint64_t> m_bytesIn{0}, m_bytesOut{0};
 };
 

@@ -25,6 +25,7 @@ struct GuardLimits {
   std::size_t maxPending = wire::kMaxPendingConnections;
   std::size_t maxPendingPerAddress = wire::kMaxPendingPerAddress;
   std::int64_t pendingGraceUs = wire::kPendingGraceUs;
+  std::int64_t refusedGraceUs = wire::kRefusedGraceUs;
 };
 
 class PeerGuard {
@@ -40,6 +41,11 @@ class PeerGuard {
     m_lastRecvUs = nowUs;
     m_decoder.push(bytes);
     while (true) {
+      // Admitted (perhaps by the watchdog): the decoder takes the larger limits from this frame on.
+      if (!m_decoderOpen && m_handshakeDone.load()) {
+        m_decoder.setHandshakeDone(true);
+        m_decoderOpen = true;
+      }
       wire::Frame frame;
       auto status = m_decoder.next(frame);
       if (status == wire::FrameDecoder::Status::NeedMore) break;
@@ -83,12 +89,15 @@ class PeerGuard {
     return w;
   }
 
-  // Reader thread only (the decoder is not shared).
-  void setHandshakeDone() { m_decoder.setHandshakeDone(true); }
+  // Any thread (the hub lock held): the next frame fed is read with the admitted limits; the
+  // decoder itself is touched only by the reader thread, in feed().
+  void setHandshakeDone() { m_handshakeDone = true; }
   std::int64_t attachedUs() const { return m_attachedUs; }
 
  private:
-  wire::FrameDecoder m_decoder;
+  wire::FrameDecoder m_decoder;       // reader thread only
+  std::atomic<bool> m_handshakeDone{false};
+  bool m_decoderOpen = false;         // reader thread only: the decoder was told
   const std::int64_t m_attachedUs;
   std::atomic<std::int64_t> m_lastRecvUs;
   std::atomic<std::int64_t> m_partialSinceUs{0};
@@ -110,8 +119,10 @@ struct PendingVerdict {
   PeerId evict = 0;     // close this pending peer first: E_EVICTED
 };
 
-// `peers` maps PeerId (ascending = oldest first) to peers with `guard`, `link` and
-// `stopped`; `isPending(peer)` says whether one is not yet admitted. Hub lock held.
+// A connection refused before admission but still open (its refusal flushing) counts against
+// its address's share, not the whole set: one address cannot hold sockets by being refused.
+// `peers` maps PeerId (ascending = oldest first) to peers with `guard`, `link`, `stopped` and
+// `refused`; `isPending(peer)` says whether one is not yet admitted. Hub lock held.
 template <typename PeerMap, typename IsPending>
 PendingVerdict pendingVerdict(const PeerMap& peers, IsPending&& isPending, std::uint32_t ipv4, std::int64_t nowUs,
                               const GuardLimits& limits) {
@@ -123,10 +134,15 @@ PendingVerdict pendingVerdict(const PeerMap& peers, IsPending&& isPending, std::
   std::size_t total = 0;
   PeerId oldestStalled = 0;
   for (const auto& [id, p] : peers) {
-    if (p->stopped || !isPending(*p)) continue;
+    if (!isPending(*p)) continue;
+    if (p->stopped) {
+      if (p->refused) ++byAddress[p->link->ipv4()].count;
+      continue;
+    }
     ++total;
     Address& a = byAddress[p->link->ipv4()];
-    if (a.count++ == 0) a.oldest = id;
+    ++a.count;
+    if (!a.oldest) a.oldest = id;
     if (!oldestStalled && nowUs - p->guard.attachedUs() >= limits.pendingGraceUs) oldestStalled = id;
   }
   PendingVerdict v;
@@ -136,7 +152,7 @@ PendingVerdict pendingVerdict(const PeerMap& peers, IsPending&& isPending, std::
     std::uint32_t mostAddress = 0;
     const Address* most = nullptr;
     for (const auto& [addr, a] : byAddress)
-      if (a.count && (!most || a.count > most->count || (a.count == most->count && a.oldest < most->oldest))) {
+      if (a.oldest && (!most || a.count > most->count || (a.count == most->count && a.oldest < most->oldest))) {
         most = &a;
         mostAddress = addr;
       }

@@ -40,6 +40,8 @@ struct HubPeer {
   PeerGuard guard;                   // see PeerGuard for which thread uses what
   std::atomic<bool> stopped{false};  // closing: ignore anything else it sends
   std::string name;                  // (hub lock) who it said it is, for logs; empty before
+  bool refused = false;              // (hub lock) refused before admission, its refusal flushing
+  std::int64_t refusedSeenUs = 0;    // (hub lock) when tick() first saw it refused; -1 once closed
 };
 
 // `Peer` derives from HubPeer.
@@ -235,6 +237,16 @@ void PeerTable<Peer>::tick(std::int64_t nowUs) {
   Section section(*this);
   for (const auto& [id, p] : m_peers) {
     tickLocked(*p, nowUs);
+    // A refused connection is told why, then closed hard after a short grace even if it never
+    // hangs up: refusals cannot be used to hold sockets (docs/SECURITY.md s.7.1).
+    if (p->refused && p->refusedSeenUs >= 0) {
+      if (!p->refusedSeenUs) {
+        p->refusedSeenUs = nowUs;
+      } else if (nowUs - p->refusedSeenUs >= m_guard.refusedGraceUs) {
+        p->refusedSeenUs = -1;  // closed once
+        laterLocked([link = p->link] { link->close(wire::Reason::Rejected, "refused: grace over"); });
+      }
+    }
     if (p->stopped) continue;
     PeerGuard::Watch w = p->guard.watch(nowUs, admittedLocked(*p), m_guard);
     if (w.expired != wire::Reason::None) {
@@ -269,6 +281,7 @@ void PeerTable<Peer>::rejectLocked(Peer& peer, wire::RejectCode code, const std:
   wire::Reject r;
   r.code = code;
   r.text = text;
+  peer.refused = true;
   sendFinalLocked(peer, std::move(r), wire::Reason::Rejected, text);
 }
 

@@ -199,19 +199,37 @@ void ScreenHub::handleHello(const PeerPtr& peer, const wire::Frame& frame) {
   if (!readHello(*peer, frame, wire::PortKind::Screen, hello)) return;
   std::uint32_t participantId = 0;
   std::string name;
-  // Asked before our lock is taken: the chat hub answers under its own.
-  if (!m_tokenCheck || !m_tokenCheck(hello.token, participantId, name))
-    return reject(*peer, wire::RejectCode::BadHello, "unknown session token: join the chat first");
+  // Asked before our lock is taken: the chat hub answers under its own. A participant who
+  // leaves (a kick) meanwhile is dropped by dropParticipant(), which cannot see this peer
+  // yet: after any leave since the question, it is asked again.
+  std::uint64_t leaves = 0;
+  do {
+    {
+      std::lock_guard lock(m_mutex);
+      leaves = m_leaveGeneration;
+    }
+    if (!m_tokenCheck || !m_tokenCheck(hello.token, participantId, name))
+      return reject(*peer, wire::RejectCode::BadHello, "unknown session token: join the chat first");
+  } while (!attachChecked(peer, participantId, name, leaves));
+}
 
+bool ScreenHub::attachChecked(const PeerPtr& peer, std::uint32_t participantId, const std::string& name,
+                              std::uint64_t leaves) {
   Section section(*this);
-  if (m_shuttingDown) return rejectLocked(*peer, wire::RejectCode::ShuttingDown, "the host is ending the session");
+  if (m_leaveGeneration != leaves) return false;
+  if (m_shuttingDown) {
+    rejectLocked(*peer, wire::RejectCode::ShuttingDown, "the host is ending the session");
+    return true;
+  }
   const auto held = std::count_if(m_peers.begin(), m_peers.end(), [&](const auto& entry) {
     const ScreenPeer& p = *entry.second;
     return p.state == State::Ready && !p.stopped && p.participantId == participantId;
   });
-  if (std::size_t(held) >= wire::kMaxScreenConnectionsPerParticipant)
-    return rejectLocked(*peer, wire::RejectCode::SessionFull,
-                        "already " + std::to_string(held) + " screen connections for this participant");
+  if (std::size_t(held) >= wire::kMaxScreenConnectionsPerParticipant) {
+    rejectLocked(*peer, wire::RejectCode::SessionFull,
+                 "already " + std::to_string(held) + " screen connections for this participant");
+    return true;
+  }
   peer->state = State::Ready;
   peer->participantId = participantId;
   peer->name = name;
@@ -227,6 +245,7 @@ void ScreenHub::handleHello(const PeerPtr& peer, const wire::Frame& frame) {
     a.info = s->info;
     sendLocked(peer->link, std::move(a));
   }
+  return true;
 }
 
 void ScreenHub::handlePublishStart(const PeerPtr& peer, const wire::Frame& frame) {
@@ -537,6 +556,7 @@ void ScreenHub::endStream(std::uint32_t streamId, const std::string& reason) {
 
 void ScreenHub::dropParticipant(std::uint32_t participantId, wire::Reason reason) {
   Section section(*this);
+  ++m_leaveGeneration;  // a login whose token was checked before this leave asks again
   for (auto& [id, p] : m_peers)
     if (p->participantId == participantId && p->state == State::Ready && !p->stopped)
       dropLocked(*p, reason, "left the chat");

@@ -92,6 +92,8 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   void tickLocked(ScreenPeer& peer, std::int64_t nowUs) override;
 
   void handleHello(const PeerPtr& peer, const wire::Frame& frame);
+  // Admits a peer whose token was checked, unless a participant left since (false: ask again).
+  bool attachChecked(const PeerPtr& peer, std::uint32_t participantId, const std::string& name, std::uint64_t leaves);
   void handlePublishStart(const PeerPtr& peer, const wire::Frame& frame);
   void handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
 
@@ -116,6 +118,7 @@ class ScreenHub : public PeerTable<ScreenPeer> {
 
   ScreenHubConfig m_config;
   TokenCheck m_tokenCheck;
+  std::uint64_t m_leaveGeneration = 0;  // (m_mutex) bumped by each dropParticipant()
   SharingChanged m_sharingChanged;
   std::map<std::uint32_t, std::unique_ptr<Stream>> m_streams;  // (m_mutex)
   std::uint32_t m_nextStreamId = 1;

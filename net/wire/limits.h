@@ -50,6 +50,9 @@ inline constexpr std::size_t kDefaultParticipants = 16; // unless the host asks 
 inline constexpr std::size_t kMaxPendingConnections = 32;
 inline constexpr std::size_t kMaxPendingPerAddress = 16;
 inline constexpr std::int64_t kPendingGraceUs = 2'000'000;
+// A connection refused before admission (told why) is closed hard this long after the refusal,
+// whether or not it hung up; until then it still counts against its address's pending share.
+inline constexpr std::int64_t kRefusedGraceUs = 500'000;
 // Wrong passwords: each answered after the same delay; this many from one address lock it out
 // for kLockoutUs, doubling up to kMaxLockoutUs; over kBusyFailuresPerMinute (counted per
 // kBusyFailureWindowUs) from everywhere, every answer waits kBusyFailureExtraDelayUs more.
@@ -62,6 +65,18 @@ inline constexpr int kBusyFailuresPerMinute = 20;
 inline constexpr std::int64_t kBusyFailureWindowUs = 60'000'000;
 inline constexpr std::int64_t kBusyFailureExtraDelayUs = 2'000'000;
 inline constexpr std::size_t kMaxLockoutEntries = 4096;
+// Joins (admissions to the room), each a history replay and a join line: from one address,
+// a burst of kJoinBurstPerAddress then kJoinsPerAddressPerMinute; into one seat (a token
+// resuming it), a burst of kJoinBurstPerSeat then kJoinsPerSeatPerMinute. Over it the join is
+// refused (try later). Addresses and seats remembered: kMaxJoinRateEntries each.
+inline constexpr double kJoinBurstPerAddress = 20.0;
+inline constexpr double kJoinsPerAddressPerMinute = 30.0;
+inline constexpr double kJoinBurstPerSeat = 5.0;
+inline constexpr double kJoinsPerSeatPerMinute = 6.0;
+inline constexpr std::size_t kMaxJoinRateEntries = 4096;
+// Someone who leaves within this long of joining was churn: both lines are shown live but
+// neither stays in the history a newcomer is replayed.
+inline constexpr std::int64_t kChurnWindowUs = 10'000'000;
 // A room password's length in bytes, and the Argon2id cost a client accepts from a host
 // (passes, memory): weaker is no protection, costlier would let a host exhaust the client.
 inline constexpr std::size_t kMinRoomPasswordBytes = 8;

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <deque>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <set>
 
 #include "net/wire/codec.h"
@@ -196,6 +199,77 @@ TEST(BadInput, ASlowlorisFromManyAddressesCannotKeepAClientOut) {
   ASSERT_TRUE(waitFor([&] { good.pump(); return good.joined; }, 5000));
   EXPECT_GE(host.chatHub().stats().closedByReason[idx(wire::Reason::Evicted)], 1u);
   EXPECT_LE(host.chatHub().stats().pending, wire::kMaxPendingConnections);
+}
+
+namespace {
+// Sockets this process holds (an inode: not orphaned) on local `port` with `peerIpv4` at the other
+// end, from /proc/net/tcp.
+std::size_t socketsHeldFor(std::uint16_t port, std::uint32_t peerIpv4) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // the header
+  char local[32], remote[32];
+  std::snprintf(local, sizeof local, ":%04X", port);
+  std::snprintf(remote, sizeof remote, "%08X:", htonl(peerIpv4));
+  std::size_t n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string sl, loc, rem, st, queues, timer, retr, uid, timeout, inode;
+    fields >> sl >> loc >> rem >> st >> queues >> timer >> retr >> uid >> timeout >> inode;
+    if (loc.size() > 5 && loc.compare(loc.size() - 5, 5, local) == 0 && rem.rfind(remote, 0) == 0 && inode != "0") ++n;
+  }
+  return n;
+}
+}  // namespace
+
+// Refusals as a weapon (docs/SECURITY.md s.7.1): one address opens connection after connection,
+// each saying a Hello the host refuses, and never hangs up. Refused connections count against
+// their address and are closed hard after a short grace, so the port never fills and an honest
+// client from another address joins while the attack goes on.
+TEST(BadInput, RefusedConnectionsFromOneAddressCannotFillThePort) {
+  session::HostConfig config = testHostConfig();
+  config.hub.guard = net::GuardLimits{};  // the production caps and deadlines
+  session::HostSession host;
+  std::string error;
+  ASSERT_TRUE(host.start(config, error)) << error;
+  const std::uint16_t port = host.chatPort();
+  wire::Hello bad;
+  bad.version = wire::kProtocolVersion + 1;
+  bad.name = "refused";
+  const base::ByteVec badHello = *wire::encodeFrame(bad);
+  struct Attacker {
+    std::unique_ptr<RawPeer> peer;
+    std::chrono::steady_clock::time_point opened;
+  };
+  std::deque<Attacker> attack;
+  // Over 80 a second, each kept open longer than the host's linger: before refusals counted,
+  // that alone held every one of the port's 160 sockets.
+  auto attackOnce = [&] {
+    const auto now = std::chrono::steady_clock::now();
+    while (!attack.empty() && now - attack.front().opened > std::chrono::microseconds(wire::kLingerUs + 1'000'000))
+      attack.pop_front();
+    auto p = std::make_unique<RawPeer>(port, 0x7F000063);  // 127.0.0.99
+    if (p->connected()) p->send(badHello);
+    attack.push_back({std::move(p), now});
+    std::this_thread::sleep_for(std::chrono::milliseconds(8));
+  };
+  std::size_t mostHeld = 0;
+  for (int i = 0; i < 300; ++i) {  // over two seconds of it
+    attackOnce();
+    if (i % 10 == 0) mostHeld = std::max(mostHeld, socketsHeldFor(port, 0x7F000063));
+  }
+  TestClient honest;
+  honest.start(port, "honest");
+  // Bounded: the attack goes on meanwhile.
+  for (int i = 0; i < 1200 && !honest.joined; ++i) {
+    attackOnce();
+    honest.pump();
+  }
+  EXPECT_TRUE(honest.joined);
+  // The sockets the host held for the attacker (its share of refused-but-open ones, and those
+  // refused as busy until closed) stayed far from the port's cap, which they used to fill.
+  EXPECT_LT(mostHeld, wire::kMaxConnectionsPerPort / 2) << mostHeld;
+  EXPECT_GE(host.chatHub().stats().closedByReason[static_cast<std::size_t>(wire::Reason::Busy)], 1u);
 }
 
 namespace {

@@ -284,6 +284,62 @@ TEST(Connection, WatchdogFreesAWriterBlockedOnAPeerThatStoppedReading) {
   conn.join();
 }
 
+// The stall timer times progress, not the whole send: a reader that takes one large send
+// slowly but steadily (longer in all than the stall limit) keeps its connection; once it stops
+// reading, it is dropped.
+TEST(Connection, ASlowButSteadyReaderIsKeptAndOneThatStopsIsDropped) {
+  initOrDie();
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error));
+  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
+  ASSERT_TRUE(c.socket);
+  c.socket->setReceiveBuffer(16 * 1024);
+  auto server = listener.accept(2000);
+  ASSERT_TRUE(server);
+  Connection::Options options;
+  options.sendStallUs = 1'000'000;
+  options.socketSendBufferBytes = 16 * 1024;
+  options.maxQueuedBytes = 64 * 1024 * 1024;
+  NullHandler handler;
+  Connection conn(std::move(server), options);
+  ASSERT_TRUE(conn.start(&handler));
+  // One frame, one send: about 4 s at the reader's pace below, four times the stall limit.
+  constexpr std::size_t kBytes = 3 << 20;
+  ASSERT_TRUE(conn.send(base::makeBytes(base::ByteVec(kBytes, 0x55))));
+  std::atomic<bool> reading{true};
+  std::atomic<std::size_t> received{0};
+  std::thread reader([&] {
+    std::vector<std::uint8_t> buf(16 * 1024);
+    // Bounded: 16 KiB every 20 ms until everything came, the connection ended, or 60 s passed.
+    for (int i = 0; i < 3000 && reading && received < kBytes; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (c.socket->waitReadable(0) <= 0) continue;
+      const int n = c.socket->recv(buf.data(), static_cast<int>(buf.size()));
+      if (n <= 0) break;
+      received += static_cast<std::size_t>(n);
+    }
+  });
+  // The watchdog, ticking while the reader keeps up (bounded: 60 s).
+  for (int i = 0; i < 2400 && received < kBytes && !conn.closing(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    conn.checkDeadlines(base::monoUs());
+  }
+  reader.join();
+  EXPECT_EQ(received.load(), kBytes);
+  EXPECT_FALSE(conn.closing());
+  EXPECT_EQ(handler.reason.load(), wire::Reason::None);
+  // Now it stops reading while more is sent: dropped for no progress.
+  for (int i = 0; i < 8; ++i) conn.send(base::makeBytes(base::ByteVec(1 << 20, 0x66)));
+  for (int i = 0; i < 400 && !conn.finished(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    conn.checkDeadlines(base::monoUs());
+  }
+  ASSERT_TRUE(conn.finished());
+  EXPECT_EQ(handler.reason.load(), wire::Reason::SendStall);
+  conn.join();
+}
+
 TEST(Connection, QueueOverflowClosesAsSlowConsumer) {
   initOrDie();
   TcpListener listener;
