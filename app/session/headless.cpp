@@ -341,8 +341,8 @@ int runClient(const Options& options) {
       if (exitCode >= 0) client.leave();
       continue;
     }
-    // EOF on stdin: everything typed has been said, so leave (unless a task runs).
-    if (!inputOpen && !viewing && options.share.empty() &&
+    // EOF on stdin: once everything typed has been said, leave (unless a task runs).
+    if (!inputOpen && !viewing && options.share.empty() && client.outboxLines() == 0 &&
         (phase == Phase::Reconnecting || (phase == Phase::InSession && client.state().screensConnected)))
       client.leave();
   }

@@ -101,7 +101,7 @@ void JoinController::tickRole(std::int64_t nowUs) {
 
 void JoinController::answerTrust(TrustAnswer answer, std::int64_t nowUs) {
   (void)nowUs;
-  if (m_state.phase != Phase::AskTrust && m_state.phase != Phase::Checking) return;
+  if (m_state.phase != Phase::AskTrust) return;  // only a key the user was shown
   if (answer == TrustAnswer::No) {
     m_state.phase = Phase::Ended;
     setStatus("Not joining: the host's key was not accepted.");
@@ -117,13 +117,14 @@ void JoinController::retryWithPassword(const std::string& password, std::int64_t
   (void)nowUs;
   if (m_state.phase != Phase::AskPassword && m_state.phase != Phase::Ended) return;
   m_request.password = password;
+  m_leaving = false;
   connect(false);
 }
 
 void JoinController::reconnect(std::int64_t nowUs) {
   (void)nowUs;
   if (m_state.phase != Phase::Ended && m_state.phase != Phase::AskPassword) return;
-  if (m_target.host.empty()) return start(nowUs);
+  if (m_target.host.empty() || m_pin.pinBytes == 0) return start(nowUs);
   m_leaving = false;
   m_state.leftByUs = m_state.sessionEnded = false;
   connect(false);
@@ -131,6 +132,13 @@ void JoinController::reconnect(std::int64_t nowUs) {
 
 void JoinController::connect(bool resume) {
   retireClient();
+  if (m_pin.pinBytes == 0) {
+    // Never join without a key to check: that would send our name and password to whoever
+    // answers. (A refused or failed first meeting has none; start() asks again.)
+    m_state.phase = Phase::Ended;
+    setStatus("Not joining: no host key to check.", true);
+    return;
+  }
   net::ChatClientConfig config;
   config.host = m_target.host;
   config.port = m_target.port;

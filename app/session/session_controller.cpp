@@ -9,6 +9,12 @@
 
 namespace huddle::session {
 
+namespace {
+// After a reconnect, how long a watched stream may be missing from the host's list before it
+// counts as ended (the list arrives as one announcement per stream).
+constexpr std::int64_t kStreamsSettleUs = 2'000'000;
+}  // namespace
+
 void ShareSpec::setEncoding(int quality, int fps, int scalePercent, bool chroma444) {
   settings.quality = quality;
   settings.fps = fps;
@@ -84,7 +90,7 @@ void SessionController::note(const std::string& text, ChatLine::Style style) { m
 void SessionController::tick(std::int64_t nowUs) {
   tickRole(nowUs);
   drainEvents(nowUs);
-  syncStreams();
+  syncStreams(nowUs);
   refreshShareState();
 }
 
@@ -115,8 +121,10 @@ void SessionController::drainEvents(std::int64_t nowUs) {
 
 // Streams come and go; watched ones whose stream ended are said once and let go, and
 // after a reconnect the watched streams are taken up again as they come back.
-void SessionController::syncStreams() {
-  m_state.screensConnected = m_screen && m_screen->connected();
+void SessionController::syncStreams(std::int64_t nowUs) {
+  const bool connected = m_screen && m_screen->connected();
+  if (connected && !m_state.screensConnected) m_screensSinceUs = nowUs;
+  m_state.screensConnected = connected;
   m_state.streams = m_screen ? m_screen->streams() : std::vector<wire::StreamInfo>{};
   if (!m_state.screensConnected) return;  // away: watched streams wait with their last image
   if (m_autoWatch) {
@@ -141,9 +149,9 @@ void SessionController::syncStreams() {
     } else if (!w.view && listed) {
       w.view = m_screen->watch(id);  // back after a reconnect
     } else if (!w.view && !listed) {
-      // Not back (yet): the streams arrive just after the screen port joins; a stream
-      // still missing once others are listed ended while we were away.
-      if (!m_state.streams.empty()) gone.push_back(id);
+      // Not back (yet): the host announces its streams one by one just after the screen
+      // port joins; one still missing a moment later ended while we were away.
+      if (nowUs - m_screensSinceUs >= kStreamsSettleUs) gone.push_back(id);
     }
   }
   for (std::uint32_t id : gone) m_watched.erase(id);
@@ -182,8 +190,10 @@ LineOutcome SessionController::submitLine(const std::string& line) {
   using Kind = ChatCommand::Kind;
   net::ChatClient* client = chatClient();
   const bool joined = client && client->connected() && m_state.phase == Phase::InSession;
+  // In the session but its link just dropped (the event not drained yet): kept like the rest.
   const bool waiting = m_state.phase == Phase::Connecting || m_state.phase == Phase::Checking ||
-                       m_state.phase == Phase::AskTrust || m_state.phase == Phase::Reconnecting;
+                       m_state.phase == Phase::AskTrust || m_state.phase == Phase::Reconnecting ||
+                       (m_state.phase == Phase::InSession && !joined);
   switch (cmd.kind) {
     case Kind::Empty: break;
     case Kind::Say:

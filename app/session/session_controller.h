@@ -104,6 +104,8 @@ class SessionController {
   const ChatLog& chat() const { return m_chat; }
   ChatLog& chat() { return m_chat; }
   bool hosting() const { return m_state.hosting; }
+  // Lines typed while not (yet) in the session, to be said once in.
+  std::size_t outboxLines() const { return m_outbox.size(); }
 
   // A line typed into the chat box: a message, or a command (see chat_command.h). What it
   // did is said in the chat log; the outcome tells the face when to leave or confirm.
@@ -182,10 +184,11 @@ class SessionController {
     std::shared_ptr<StreamView> view;  // null while its stream is away (a reconnect)
   };
   void drainEvents(std::int64_t nowUs);
-  void syncStreams();
+  void syncStreams(std::int64_t nowUs);
   void refreshShareState();
 
   std::map<std::uint32_t, Watched> m_watched;
+  std::int64_t m_screensSinceUs = 0;  // when the screen port last joined
   bool m_autoWatch = false;
   std::uint32_t m_autoWatchId = 0;
   std::unique_ptr<ShareSpec> m_autoShare;

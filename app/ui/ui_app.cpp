@@ -74,7 +74,6 @@ UiApp::UiApp(const session::Options& options, std::function<void()> wake, Window
 
 UiApp::~UiApp() {
   saveState();
-  printNewChatLines();  // what leaving said, for whoever started us from a terminal
   endController();
   // m_teardown's worker says the last goodbyes as it goes.
 }
@@ -154,6 +153,7 @@ session::ControllerEnv UiApp::controllerEnv() const {
 void UiApp::endController() {
   if (!m_session) return;
   m_session->leave();
+  printNewChatLines();  // what leaving said, for whoever started us from a terminal
   m_session.reset();  // its connections close on the teardown worker
   for (auto& [id, v] : m_viewers) m_layout.removePanel("viewer:" + std::to_string(id));
   m_viewers.clear();

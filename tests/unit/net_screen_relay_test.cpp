@@ -12,6 +12,20 @@ using namespace huddle;
 using namespace huddle::net;
 using namespace huddle::net::test;
 
+// Sanitizers bring allocators of their own that keep freed memory resident on purpose
+// (ASan's quarantine, TSan's), so resident memory says nothing about the hub under them.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitizerAllocator = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitizerAllocator = true;
+#else
+constexpr bool kSanitizerAllocator = false;
+#endif
+#else
+constexpr bool kSanitizerAllocator = false;
+#endif
+
 // The attack of issue 10: large messages, each with one tile in a fresh slot and the rest in
 // slots the next message overwrites. Before, every fresh tile kept its whole message alive.
 TEST(ScreenRelay, OneFreshTilePerLargeMessageDoesNotKeepTheMessagesAlive) {
@@ -47,8 +61,11 @@ TEST(ScreenRelay, OneFreshTilePerLargeMessageDoesNotKeepTheMessagesAlive) {
   const std::uint64_t tilesWorth = 44 * kBig + kMessages * 1000;
   EXPECT_LT(held, tilesWorth + tilesWorth / 10) << "held " << held << " for messages of " << messageBytes;
   EXPECT_LE(held, wire::kMaxStreamBytes);
-  // Before, 16 messages of ~17 MB stayed resident; now about one message's tiles do.
-  EXPECT_LT(grown, std::int64_t(wire::kMaxStreamBytes)) << "resident memory grew by " << grown;
+  // Before, 16 messages of ~17 MB stayed resident; now about one message's tiles do (the
+  // hub's own count above holds under sanitizers too).
+  if (!kSanitizerAllocator) {
+    EXPECT_LT(grown, std::int64_t(wire::kMaxStreamBytes)) << "resident memory grew by " << grown;
+  }
 
   // Everyone else's stream goes on.
   wire::TileBatch frame = batchOf(128, 64, 64, 1);
