@@ -80,12 +80,11 @@ void JoinController::tickRole(std::int64_t nowUs) {
     m_probeKey = probe->key;
     note("The host at " + m_target.address + " is new to you. Its key code is " + net::shortCode(m_probeKey) + ".",
          ChatLine::Style::System);
+    m_state.phase = Phase::AskTrust;
+    setStatus("Compare the host's key code " + net::shortCode(m_probeKey) + " with the one the host shows.");
     if (m_request.trustNewHost) {
       note("Trusting it and remembering it (--trust-new-host).", ChatLine::Style::System);
       answerTrust(TrustAnswer::Remember, nowUs);
-    } else {
-      m_state.phase = Phase::AskTrust;
-      setStatus("Compare the host's key code " + net::shortCode(m_probeKey) + " with the one the host shows.");
     }
   }
   // A retry is due once the last attempt's connection has ended.
