@@ -1,11 +1,13 @@
 #include "net/chat_hub.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 #include "net/base/clock.h"
 #include "net/base/log.h"
 #include "net/base/utf8.h"
+#include "net/screen_hub.h"
 
 namespace huddle::net {
 
@@ -30,6 +32,7 @@ struct ChatPeer : HubPeer {
   std::uint32_t participantId = 0;
   std::uint8_t flags = 0;
   std::uint64_t token = 0;
+  std::optional<SeatKey> seatKey;   // its screen logins prove this (none without TLS)
   wire::Hello hello;                // AwaitProof: what it asked for
   std::uint32_t keyGeneration = 0;  // AwaitProof: which room password its challenge was for
   std::int64_t authFailedAtUs = 0;  // a failed proof is answered at this time + the delay
@@ -163,8 +166,12 @@ void ChatHub::handleHello(const PeerPtr& peer, const wire::Frame& frame) {
   if (!readHello(*peer, frame, wire::PortKind::Chat, hello)) return;
   if (std::string why = wire::validateName(hello.name); !why.empty())
     return reject(*peer, wire::RejectCode::BadName, "invalid name: " + why);
+  // Derived outside our lock (it takes the connection's TLS lock); kept once admitted.
+  SeatKey seat{};
+  const bool secured = peer->link->exporter(kSeatExporterLabel, seat);
 
   Section section(*this);
+  if (secured) peer->seatKey = seat;
   const bool isHost = m_config.hostToken != 0 && hello.token == m_config.hostToken;
   if (!isHost && m_bannedIpv4.count(peer->link->ipv4()))
     return rejectLocked(*peer, wire::RejectCode::Banned, "the host has banned you from this session");
@@ -524,12 +531,13 @@ bool ChatHub::seatedTokenLocked(std::uint64_t token) const {
   return false;
 }
 
-bool ChatHub::findByToken(std::uint64_t token, std::uint32_t& participantId, std::string& name) const {
+bool ChatHub::findByToken(std::uint64_t token, ScreenSeat& seat) const {
   std::lock_guard lock(m_mutex);
   for (const auto& [id, p] : m_peers) {
     if (p->state == State::Joined && token != 0 && p->token == token) {
-      participantId = p->participantId;
-      name = p->name;
+      seat.participantId = p->participantId;
+      seat.name = p->name;
+      seat.key = p->seatKey;
       return true;
     }
   }

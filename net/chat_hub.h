@@ -70,6 +70,7 @@ struct ChatHubStats {
 };
 
 struct ChatPeer;  // one connection's state (chat_hub.cpp)
+struct ScreenSeat;  // net/screen_hub.h
 extern template class PeerTable<ChatPeer>;  // instantiated in chat_hub.cpp, where ChatPeer is known
 
 class ChatHub : public PeerTable<ChatPeer> {
@@ -97,7 +98,7 @@ class ChatHub : public PeerTable<ChatPeer> {
   // The screen port told to everyone who joins (set once the screen server listens).
   void setScreenPort(std::uint16_t port);
   // Looks up a joined participant by the token its Welcome carried (screen-port login).
-  bool findByToken(std::uint64_t token, std::uint32_t& participantId, std::string& name) const;
+  bool findByToken(std::uint64_t token, ScreenSeat& seat) const;
 
   std::vector<wire::UserInfo> users() const;
   ChatHubStats stats() const;

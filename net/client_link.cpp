@@ -25,11 +25,13 @@ void ClientLink::stopLink() {
   m_thread.join();
 }
 
-void ClientLink::startLink(ClientLinkSettings settings, std::string name, std::uint64_t token) {
+void ClientLink::startLink(ClientLinkSettings settings, std::string name, std::uint64_t token,
+                           std::optional<SeatKey> seatKey) {
   m_settings = std::move(settings);
   ClientIdentity id;
   id.name = std::move(name);
   id.token = token;
+  id.seatKey = seatKey;
   id.password = m_settings.password;
   id.where = where();
   m_protocol.setIdentity(std::move(id));
@@ -109,7 +111,9 @@ void ClientLink::run() {
     m_finished = true;
     return;
   }
-  m_conn->send(m_protocol.hello());
+  // Over TLS, Hello goes once the handshake is done (onSecured): a screen login's proof is
+  // bound to this session's exporter, which exists only from then on.
+  if (!m_settings.tls) m_conn->send(m_protocol.hello());
 
   const std::int64_t startUs = base::monoUs();
   m_lastRecvUs = startUs;
@@ -149,10 +153,12 @@ bool ClientLink::hostKey(Fingerprint& out) const {
 
 void ClientLink::onSecured() {
   Fingerprint fp{};
-  if (!m_conn->peerKey(fp)) return;
-  std::lock_guard lock(m_mutex);
-  m_hostKey = fp;
-  m_haveHostKey = true;
+  if (m_conn->peerKey(fp)) {
+    std::lock_guard lock(m_mutex);
+    m_hostKey = fp;
+    m_haveHostKey = true;
+  }
+  m_conn->send(m_protocol.hello());
 }
 
 void ClientLink::sendPing() {

@@ -57,6 +57,8 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
   std::string failure() const { return m_thread.failure(); }
   std::uint32_t participantId() const { return m_protocol.participantId(); }
   std::uint64_t token() const { return m_protocol.token(); }
+  // Once joined over TLS: the seat key this participant's screen logins prove.
+  std::optional<SeatKey> seatKey() const { return m_protocol.seatKey(); }
   // The host's key, once the secure handshake is done (to pin the screen port to it and
   // remember it in known_hosts); false before, or without TLS.
   bool hostKey(Fingerprint& out) const;
@@ -68,7 +70,9 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
 
  protected:
   // Starts connecting; call once from the subclass.
-  void startLink(ClientLinkSettings settings, std::string name, std::uint64_t token);
+  // `seatKey`: a screen link's proof of its seat (from the chat link's seatKey()).
+  void startLink(ClientLinkSettings settings, std::string name, std::uint64_t token,
+                 std::optional<SeatKey> seatKey = std::nullopt);
   // Queues a frame once joined; false otherwise.
   bool sendFrame(base::Bytes frame);
   // Ends the connection with `text` as the reason the owner sees.

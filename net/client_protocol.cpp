@@ -23,11 +23,14 @@ std::int64_t hostMinusOursUs(std::int64_t hostUs, std::int64_t ourUs) {
 ClientProtocol::ClientProtocol(wire::PayloadLimitFn limit, wire::PortKind port, Peer& peer)
     : m_port(port), m_peer(peer), m_decoder(limit) {}
 
-base::Bytes ClientProtocol::hello() const {
+base::Bytes ClientProtocol::hello() {
   wire::Hello hello;
   hello.port = m_port;
   hello.name = m_id.name;
   hello.token = m_id.token;
+  std::array<std::uint8_t, 32> exporter{};
+  if (m_port == wire::PortKind::Screen && m_id.seatKey && m_peer.exportKeyingMaterial(kAuthExporterLabel, exporter))
+    hello.seatProof = screenLoginProof(*m_id.seatKey, exporter, m_id.token);
   return wire::encodeFrame(hello);
 }
 
@@ -99,6 +102,10 @@ void ClientProtocol::handleFrame(const wire::Frame& frame, std::int64_t nowWallU
         return bad("welcome");
       m_participantId = w.participantId;
       m_token = w.token;
+      if (SeatKey seat{}; m_port == wire::PortKind::Chat && m_peer.exportKeyingMaterial(kSeatExporterLabel, seat)) {
+        std::lock_guard lock(m_mutex);
+        m_seatKey = seat;
+      }
       m_clockOffsetUs = hostMinusOursUs(w.serverTimeUs, nowWallUs);
       m_decoder.setHandshakeDone(true);
       m_joined = true;

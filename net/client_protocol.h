@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -36,6 +37,8 @@ struct LinkEnd {
 struct ClientIdentity {
   std::string name;         // as sent in Hello; the password proof is bound to it
   std::uint64_t token = 0;  // Hello's token
+  // Screen port: the seat key of our chat connection; Hello proves it over this connection.
+  std::optional<SeatKey> seatKey;
   std::string password;     // the room password, if the host asks for one
   std::string where;        // "host:port", for messages
   // Derives the room key (Argon2id: 64 MiB and a few hundred milliseconds). A parameter so the fuzzer
@@ -66,8 +69,9 @@ class ClientProtocol {
   ClientProtocol& operator=(const ClientProtocol&) = delete;
 
   void setIdentity(ClientIdentity identity) { m_id = std::move(identity); }
-  // The first frame to send: Hello for this port, with our name and token.
-  base::Bytes hello() const;
+  // The first frame to send: Hello for this port, with our name and token (and, on the
+  // screen port, the seat proof: over TLS, call it once the handshake is done).
+  base::Bytes hello();
 
   // Appends bytes from the host; call processNext() until it returns false before the next push.
   void push(std::span<const std::uint8_t> bytes) { m_decoder.push(bytes); }
@@ -85,6 +89,11 @@ class ClientProtocol {
   bool joined() const { return m_joined.load(); }
   std::uint32_t participantId() const { return m_participantId.load(); }
   std::uint64_t token() const { return m_token.load(); }
+  // Chat port, once joined over TLS: the seat key our screen logins prove.
+  std::optional<SeatKey> seatKey() const {
+    std::lock_guard lock(m_mutex);
+    return m_seatKey;
+  }
   // Host wall clock minus ours, from the ping with the smallest round trip (microseconds).
   std::int64_t clockOffsetUs() const { return m_clockOffsetUs.load(); }
   std::int64_t roundTripUs() const { return m_rttUs.load(); }
@@ -112,6 +121,7 @@ class ClientProtocol {
   std::string m_endText;       // decided by the first cause seen
   bool m_sessionEnded = false;
   bool m_needsPassword = false;
+  std::optional<SeatKey> m_seatKey;
 };
 
 }  // namespace huddle::net

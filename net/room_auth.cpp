@@ -55,6 +55,18 @@ AuthProof authProof(const RoomKey& key, std::span<const std::uint8_t> exporter, 
   return proof;
 }
 
+AuthProof screenLoginProof(const SeatKey& seat, std::span<const std::uint8_t> screenExporter, std::uint64_t token) {
+  static constexpr char kLabel[] = "huddle-screen-v1";
+  std::string message(kLabel, sizeof kLabel - 1);
+  message.append(reinterpret_cast<const char*>(screenExporter.data()), screenExporter.size());
+  for (int i = 0; i < 8; ++i) message.push_back(static_cast<char>(token >> (8 * i)));
+  AuthProof proof{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), seat.data(), static_cast<int>(seat.size()), reinterpret_cast<const unsigned char*>(message.data()),
+       message.size(), proof.data(), &len);
+  return proof;
+}
+
 bool proofsEqual(const AuthProof& a, const AuthProof& b) { return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0; }
 
 std::uint64_t randomToken() {

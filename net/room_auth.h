@@ -31,6 +31,14 @@ bool deriveRoomKey(const std::string& password, const KdfParams& params, RoomKey
 // The exporter label both sides use.
 inline constexpr const char* kAuthExporterLabel = "EXPORTER-huddle-auth-v1";
 AuthProof authProof(const RoomKey& key, std::span<const std::uint8_t> exporter, const std::string& name);
+// Screen-port login (docs/SECURITY.md s.5): the chat connection's exporter under this label
+// is the seat key S, known to the host and that participant only and never sent. A screen
+// connection proves its seat with HMAC-SHA256(S, "huddle-screen-v1" | E' | token), E' being
+// the screen connection's own exporter: a login seen or logged anywhere is useless on another
+// connection, and a token alone no longer opens the screen port.
+inline constexpr const char* kSeatExporterLabel = "EXPORTER-huddle-seat-v1";
+using SeatKey = std::array<std::uint8_t, 32>;
+AuthProof screenLoginProof(const SeatKey& seat, std::span<const std::uint8_t> screenExporter, std::uint64_t token);
 // Constant-time comparison.
 bool proofsEqual(const AuthProof& a, const AuthProof& b);
 // A non-zero 64-bit value from the system's CSPRNG (session tokens).

@@ -9,7 +9,8 @@ ScreenClient::ScreenClient(Listener& listener)
 
 ScreenClient::~ScreenClient() { stopLink(); }
 
-void ScreenClient::start(ScreenClientConfig config) { startLink(std::move(config.link), config.name, config.token); }
+void ScreenClient::start(ScreenClientConfig config) { startLink(std::move(config.link), config.name, config.token, config.seatKey);
+}
 
 void ScreenClient::grantCredits(std::uint32_t streamId, std::uint8_t credits) {
   std::lock_guard lock(m_creditMutex);

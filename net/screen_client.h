@@ -18,6 +18,7 @@ struct ScreenClientConfig {
   ClientLinkSettings link;  // host, screen port, timeouts, wake
   std::string name;
   std::uint64_t token = 0;  // from the chat session's Welcome
+  std::optional<SeatKey> seatKey;  // from the chat link's seatKey(): proves the seat over TLS
 };
 
 class ScreenClient : public ClientLink {

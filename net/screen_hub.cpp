@@ -197,8 +197,10 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
 void ScreenHub::handleHello(const PeerPtr& peer, const wire::Frame& frame) {
   wire::Hello hello;
   if (!readHello(*peer, frame, wire::PortKind::Screen, hello)) return;
-  std::uint32_t participantId = 0;
-  std::string name;
+  // This connection's own exporter: the seat is proven over it (docs/SECURITY.md s.5).
+  std::array<std::uint8_t, 32> exporter{};
+  const bool secured = peer->link->exporter(kAuthExporterLabel, exporter);
+  ScreenSeat seat;
   // Asked before our lock is taken: the chat hub answers under its own. A participant who
   // leaves (a kick) meanwhile is dropped by dropParticipant(), which cannot see this peer
   // yet: after any leave since the question, it is asked again.
@@ -208,9 +210,16 @@ void ScreenHub::handleHello(const PeerPtr& peer, const wire::Frame& frame) {
       std::lock_guard lock(m_mutex);
       leaves = m_leaveGeneration;
     }
-    if (!m_tokenCheck || !m_tokenCheck(hello.token, participantId, name))
+    if (!m_tokenCheck || !m_tokenCheck(hello.token, seat))
       return reject(*peer, wire::RejectCode::BadHello, "unknown session token: join the chat first");
-  } while (!attachChecked(peer, participantId, name, leaves));
+    // A seat joined over TLS is proven over TLS; a token alone (seen in a log, say) is not
+    // enough. Only a host running without TLS at all (tests) admits the bare token.
+    if (seat.key || secured) {
+      if (!seat.key || !secured ||
+          !proofsEqual(hello.seatProof, screenLoginProof(*seat.key, exporter, hello.token)))
+        return reject(*peer, wire::RejectCode::BadHello, "the screen login does not prove its seat");
+    }
+  } while (!attachChecked(peer, seat.participantId, seat.name, leaves));
 }
 
 bool ScreenHub::attachChecked(const PeerPtr& peer, std::uint32_t participantId, const std::string& name,

@@ -19,10 +19,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "net/peer_table.h"
+#include "net/room_auth.h"
 #include "net/wire/reason.h"
 #include "net/wire/screen_messages.h"
 
@@ -47,10 +49,18 @@ struct ScreenHubStats {
   std::array<std::uint64_t, static_cast<std::size_t>(wire::Reason::Count)> closedByReason{};
 };
 
+// What the chat hub knows of a seat, for a screen-port login.
+struct ScreenSeat {
+  std::uint32_t participantId = 0;
+  std::string name;
+  // The seat key of its chat connection (net/room_auth.h); none when that one has no TLS.
+  std::optional<SeatKey> key;
+};
+
 class ScreenHub : public PeerTable<ScreenPeer> {
  public:
-  // Resolves a chat-session token to the participant it belongs to.
-  using TokenCheck = std::function<bool(std::uint64_t token, std::uint32_t& participantId, std::string& name)>;
+  // Resolves a chat-session token to the seat it belongs to.
+  using TokenCheck = std::function<bool(std::uint64_t token, ScreenSeat& seat)>;
   // Told when a participant starts or stops sharing (the chat's user list shows it).
   using SharingChanged = std::function<void(std::uint32_t participantId, bool sharing)>;
 

@@ -98,7 +98,8 @@ void HostController::onConnected(const net::ChatClientEvent& ev, std::int64_t no
   net::Fingerprint key{};
   net::TlsEngine::ClientTrust pin;
   if (m_host->localUser().hostKey(key)) pin = pinOf(key);
-  startScreens("127.0.0.1", m_info.screenPort, pin, ev.text, m_host->localUser().token());
+  startScreens("127.0.0.1", m_info.screenPort, pin, ev.text, m_host->localUser().token(),
+               m_host->localUser().seatKey());
 }
 
 void HostController::onDisconnected(const net::ChatClientEvent& ev, std::int64_t nowUs) {

@@ -52,7 +52,7 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   net::ChatHub* chat = m_hub.get();
   m_screenHub = std::make_unique<net::ScreenHub>(
       screenConfig,
-      [chat](std::uint64_t token, std::uint32_t& id, std::string& name) { return chat->findByToken(token, id, name); },
+      [chat](std::uint64_t token, net::ScreenSeat& seat) { return chat->findByToken(token, seat); },
       [chat](std::uint32_t id, bool sharing) { chat->setSharing(id, sharing); });
 
   net::TcpServer::Options chatOptions = config.server;

@@ -179,7 +179,8 @@ void JoinController::onConnected(const net::ChatClientEvent& ev, std::int64_t no
   }
   // The screen port is pinned to the very key the chat port presented.
   const std::uint16_t screenPort = ev.screenPort ? ev.screenPort : wire::kDefaultScreenPort;
-  startScreens(m_target.host, screenPort, haveKey ? pinOf(key) : m_pin, ev.text, m_client->token());
+  startScreens(m_target.host, screenPort, haveKey ? pinOf(key) : m_pin, ev.text, m_client->token(),
+               m_client->seatKey());
 }
 
 void JoinController::onDisconnected(const net::ChatClientEvent& ev, std::int64_t nowUs) {

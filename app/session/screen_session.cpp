@@ -34,6 +34,7 @@ void ScreenSession::start(ScreenSessionConfig config) {
   c.link = m_config.link;
   c.name = m_config.name;
   c.token = m_config.token;
+  c.seatKey = m_config.seatKey;
   m_client.start(c);
 }
 

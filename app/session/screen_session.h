@@ -28,6 +28,7 @@ struct ScreenSessionConfig {
   net::ClientLinkSettings link;  // host, screen port, tls, wake
   std::string name;
   std::uint64_t token = 0;       // from the chat Welcome
+  std::optional<net::SeatKey> seatKey;  // from the chat link: proves the seat over TLS
   std::uint8_t credits = 2;      // updates in flight per watched stream
 };
 

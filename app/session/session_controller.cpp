@@ -243,7 +243,8 @@ void SessionController::changePassword(const std::string&) { note("Only the host
 // [SECTION] screens
 
 void SessionController::startScreens(const std::string& host, std::uint16_t port, const net::TlsEngine::ClientTrust& pin,
-                                     const std::string& name, std::uint64_t token) {
+                                     const std::string& name, std::uint64_t token,
+                                     std::optional<net::SeatKey> seatKey) {
   retireScreens();
   m_screen = std::make_unique<ScreenSession>();
   ScreenSessionConfig c;
@@ -254,6 +255,7 @@ void SessionController::startScreens(const std::string& host, std::uint16_t port
   c.link.readLimitBytesPerSec = std::int64_t{m_env.readLimitKBps} * 1000;
   c.name = name;
   c.token = token;
+  c.seatKey = seatKey;
   m_screen->start(c);
   // Watched streams are taken up again as the new screen port lists them.
   for (auto& [id, w] : m_watched) w.view.reset();

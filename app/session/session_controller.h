@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -162,7 +163,7 @@ class SessionController {
 
   // Opens the screen port once the chat port said where it is.
   void startScreens(const std::string& host, std::uint16_t port, const net::TlsEngine::ClientTrust& pin,
-                    const std::string& name, std::uint64_t token);
+                    const std::string& name, std::uint64_t token, std::optional<net::SeatKey> seatKey);
   // Closes the screen port (on the teardown worker); watched streams wait for it to return.
   void retireScreens();
   void setStatus(std::string text, bool error = false);

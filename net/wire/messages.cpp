@@ -52,6 +52,7 @@ void Hello::write(Writer& w) const {
   w.u8(static_cast<std::uint8_t>(port));
   w.str(name);
   w.u64(token);
+  if (port == PortKind::Screen) w.raw(seatProof.data(), seatProof.size());
 }
 // Magic and version are read first and alone, so a host can tell "other protocol version"
 // apart from garbage even if the rest of a future Hello looks different.
@@ -66,6 +67,8 @@ bool Hello::read(Reader& r) {
   port = static_cast<PortKind>(p);
   name = r.str(kMaxNameBytes);
   token = r.u64();
+  if (port == PortKind::Screen)
+    for (auto& b : seatProof) b = r.u8();
   return r.done();
 }
 

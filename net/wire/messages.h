@@ -52,6 +52,9 @@ struct Hello {
   PortKind port = PortKind::Chat;
   std::string name;
   std::uint64_t token = 0;  // screen port: the chat session's token
+  // Screen port only: proof of the seat over this connection (net/room_auth.h,
+  // screenLoginProof); all zero on a connection without TLS.
+  std::array<std::uint8_t, 32> seatProof{};
   void write(Writer& w) const;
   bool read(Reader& r);
 };

@@ -13,9 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   net::ScreenHubConfig config;
   net::ScreenHub hub(
       config,
-      [](std::uint64_t token, std::uint32_t& id, std::string& name) {
-        id = static_cast<std::uint32_t>(token % 1000) + 1;
-        name = "p" + std::to_string(id);
+      [](std::uint64_t token, net::ScreenSeat& seat) {
+        seat.participantId = static_cast<std::uint32_t>(token % 1000) + 1;
+        seat.name = "p" + std::to_string(seat.participantId);
         return true;
       },
       [](std::uint32_t, bool) {});

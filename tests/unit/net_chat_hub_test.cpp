@@ -38,6 +38,7 @@ class FakeLink : public PeerLink {
   std::string address() const override { return "127.0.0.9:1"; }
   std::uint32_t ipv4() const override { return ip; }
   bool exporter(const std::string&, std::span<std::uint8_t> outBytes) const override {
+    if (!tls) return false;
     std::fill(outBytes.begin(), outBytes.end(), exporterByte);
     return true;
   }
@@ -68,6 +69,7 @@ class FakeLink : public PeerLink {
   std::mutex m;
   std::uint32_t ip = 0x7F000009;
   std::uint8_t exporterByte = 0x11;  // stands for this connection's TLS session
+  bool tls = true;                   // false: a plaintext connection (no exporter)
   base::ByteVec out;
   bool closed = false, flushed = false;
   Reason reason = Reason::None;
@@ -92,9 +94,11 @@ class HubTest : public ::testing::Test {
     hub->receive(c.id, base::view(encodeFrame(msg)), now);
   }
   // Connects from `ip` and says Hello (with `token`: a returning participant or the host).
-  Client greet(const std::string& name, std::uint32_t ip = 0x7F000009, std::uint64_t token = 0) {
+  Client greet(const std::string& name, std::uint32_t ip = 0x7F000009, std::uint64_t token = 0,
+               std::uint8_t tlsSession = 0x11) {
     Client c;
     c.link->ip = ip;
+    c.link->exporterByte = tlsSession;
     c.id = hub->attach(c.link, now);
     Hello h;
     h.name = name;
@@ -106,6 +110,15 @@ class HubTest : public ::testing::Test {
   std::unique_ptr<ChatHub> hub = std::make_unique<ChatHub>(config());
   std::int64_t now = 1'000'000'000;
 };
+
+// The proof a screen connection `screen` makes for the seat joined over `chat`.
+std::array<std::uint8_t, 32> seatProof(const FakeLink& chat, const FakeLink& screen, std::uint64_t token) {
+  huddle::net::SeatKey seat{};
+  std::array<std::uint8_t, 32> exporter{};
+  chat.exporter(huddle::net::kSeatExporterLabel, seat);
+  screen.exporter(huddle::net::kAuthExporterLabel, exporter);
+  return huddle::net::screenLoginProof(seat, exporter, token);
+}
 
 }  // namespace
 
@@ -413,8 +426,8 @@ TEST_F(HubTest, AScreenLoginCheckedJustBeforeAKickDoesNotSurviveIt) {
   int checks = 0;
   screens = std::make_unique<ScreenHub>(
       ScreenHubConfig{},
-      [&](std::uint64_t t, std::uint32_t& id, std::string& name) {
-        const bool ok = hub->findByToken(t, id, name);
+      [&](std::uint64_t t, ScreenSeat& seat) {
+        const bool ok = hub->findByToken(t, seat);
         // The host kicks bob just after his token was found good, before the screen hub admits.
         if (++checks == 1) {
           EXPECT_TRUE(hub->kick("bob", ""));
@@ -428,11 +441,62 @@ TEST_F(HubTest, AScreenLoginCheckedJustBeforeAKickDoesNotSurviveIt) {
   h.port = PortKind::Screen;
   h.name = "bob";
   h.token = token;
+  h.seatProof = seatProof(*bob.link, *screenLink, token);
   screens->receive(screenId, base::view(encodeFrame(h)), now);
   EXPECT_EQ(checks, 2);  // asked again after the leave
   EXPECT_TRUE(screenLink->all<Welcome>().empty());
   EXPECT_EQ(screenLink->all<Reject>().size(), 1u);
   EXPECT_TRUE(screenLink->closed);
+}
+
+// The screen port admits a seat only with a proof made over that screen connection's own TLS
+// session from the seat key of the chat connection (docs/SECURITY.md s.5): the bare token,
+// a proof replayed from another connection, or a plaintext screen connection are refused.
+TEST_F(HubTest, AScreenLoginProvesItsSeatOverItsOwnConnection) {
+  ScreenHub screens(
+      ScreenHubConfig{}, [&](std::uint64_t t, ScreenSeat& seat) { return hub->findByToken(t, seat); },
+      [](std::uint32_t, bool) {});
+  Client bob = join("bob");
+  const std::uint64_t token = bob.link->all<Welcome>().at(0).token;
+  auto login = [&](std::uint8_t screenSession, bool tls, std::optional<std::uint8_t> provenOver) {
+    auto link = std::make_shared<FakeLink>();
+    link->exporterByte = screenSession;
+    link->tls = tls;
+    const PeerId id = screens.attach(link, now);
+    Hello h;
+    h.port = PortKind::Screen;
+    h.name = "bob";
+    h.token = token;
+    if (provenOver) {
+      FakeLink other;
+      other.exporterByte = *provenOver;
+      h.seatProof = seatProof(*bob.link, other, token);
+    }
+    screens.receive(id, base::view(encodeFrame(h)), now);
+    return link;
+  };
+  EXPECT_EQ(login(0x22, true, 0x22)->all<Welcome>().size(), 1u);    // proven over itself
+  auto bare = login(0x23, true, std::nullopt);                        // the token alone
+  auto replayed = login(0x24, true, 0x22);                            // another connection's proof
+  auto plaintext = login(0x25, false, 0x25);                          // no TLS to bind to
+  for (auto* link : {bare.get(), replayed.get(), plaintext.get()}) {
+    EXPECT_TRUE(link->all<Welcome>().empty());
+    ASSERT_EQ(link->all<Reject>().size(), 1u);
+    EXPECT_EQ(link->all<Reject>()[0].code, RejectCode::BadHello);
+    EXPECT_TRUE(link->closed);
+  }
+  // A proof made with another seat's key does not open this seat either.
+  Client eve = greet("eve", 0x7F00000A, 0, 0x33);
+  auto stolen = std::make_shared<FakeLink>();
+  stolen->exporterByte = 0x26;
+  const PeerId id = screens.attach(stolen, now);
+  Hello h;
+  h.port = PortKind::Screen;
+  h.name = "eve";
+  h.token = token;
+  h.seatProof = seatProof(*eve.link, *stolen, token);
+  screens.receive(id, base::view(encodeFrame(h)), now);
+  EXPECT_TRUE(stolen->all<Welcome>().empty());
 }
 
 // Join/leave churn (issue: it could flush everyone's history): someone who comes and goes at

@@ -102,7 +102,7 @@ TEST(Limits, RefusedButOpenConnectionsCountAgainstTheirAddress) {
 }
 
 TEST(Limits, SixteenScreensPerSessionAndNoMore) {
-  ScreenHub hub(ScreenHubConfig{}, [](std::uint64_t, std::uint32_t&, std::string&) { return false; },
+  ScreenHub hub(ScreenHubConfig{}, [](std::uint64_t, ScreenSeat&) { return false; },
                 [](std::uint32_t, bool) {});
   std::string error;
   // One owner each: a participant's own cap is tested below.
@@ -120,7 +120,7 @@ TEST(Limits, SixteenScreensPerSessionAndNoMore) {
 }
 
 TEST(Limits, AStreamOutsideTheGeometryCapsIsRefused) {
-  ScreenHub hub(ScreenHubConfig{}, [](std::uint64_t, std::uint32_t&, std::string&) { return false; },
+  ScreenHub hub(ScreenHubConfig{}, [](std::uint64_t, ScreenSeat&) { return false; },
                 [](std::uint32_t, bool) {});
   std::string error;
   EXPECT_NE(hub.startLocalStream(1, "host", "8K", 7680, 4320, 256, error), 0u) << error;

@@ -107,9 +107,9 @@ TEST(PeerTable, TheScreenHubSerialisesUpdatesOnlyAfterItsLock) {
   Probed<ScreenHub>* probe = nullptr;
   Probed<ScreenHub> hub(
       ScreenHubConfig{},
-      [](std::uint64_t token, std::uint32_t& id, std::string& name) {
-        id = static_cast<std::uint32_t>(token);
-        name = "p" + std::to_string(token);
+      [](std::uint64_t token, ScreenSeat& seat) {
+        seat.participantId = static_cast<std::uint32_t>(token);
+        seat.name = "p" + std::to_string(token);
         return true;
       },
       [&](std::uint32_t, bool) {
