@@ -268,6 +268,7 @@ bool Connection::sendTls(const std::vector<base::Bytes>& batch) {
   base::ByteVec ciphertext;
   {
     std::lock_guard tlsLock(m_tlsMutex);
+    if (m_tls->updateKeysIfDue(base::monoUs()) != TlsEngine::Status::Ok) return false;
     // One TLS write per run of small frames: fewer, fuller records (and far less latency
     // under load than a record per message).
     base::ByteVec merged;

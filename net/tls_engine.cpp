@@ -299,6 +299,23 @@ TlsEngine::Status TlsEngine::write(std::span<const std::uint8_t> plaintext) {
   std::size_t wrote = 0;
   if (SSL_write_ex(m_ssl, plaintext.data(), plaintext.size(), &wrote) != 1 || wrote != plaintext.size())
     return failWith(opensslError("TLS write failed"));
+  m_bytesSinceKeyUpdate += wrote;
+  return Status::Ok;
+}
+
+TlsEngine::Status TlsEngine::updateKeysIfDue(std::int64_t nowUs) {
+  if (m_failed || !m_done) return m_failed ? Status::Failed : Status::Ok;
+  if (m_lastKeyUpdateUs < 0) m_lastKeyUpdateUs = nowUs;
+  const bool byBytes = m_keyPolicy.bytes > 0 && m_bytesSinceKeyUpdate >= m_keyPolicy.bytes;
+  const bool byTime = m_keyPolicy.intervalUs > 0 && nowUs - m_lastKeyUpdateUs >= m_keyPolicy.intervalUs;
+  // One at a time: a KeyUpdate already waiting for the next record is enough.
+  if ((!byBytes && !byTime) || SSL_get_key_update_type(m_ssl) != SSL_KEY_UPDATE_NONE) return Status::Ok;
+  // Our direction only: the peer runs the same policy for its own. The KeyUpdate goes out
+  // ahead of the next record written.
+  if (SSL_key_update(m_ssl, SSL_KEY_UPDATE_NOT_REQUESTED) != 1) return failWith(opensslError("TLS key update failed"));
+  m_bytesSinceKeyUpdate = 0;
+  m_lastKeyUpdateUs = nowUs;
+  ++m_keyUpdates;
   return Status::Ok;
 }
 

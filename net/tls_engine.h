@@ -13,6 +13,7 @@
 #include <string>
 
 #include "net/base/bytes.h"
+#include "net/wire/limits.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
 typedef struct ssl_st SSL;
@@ -83,6 +84,15 @@ class TlsEngine {
   Status feed(std::span<const std::uint8_t> ciphertext, base::ByteVec& plaintext);
   // Encrypts application bytes; only valid once handshakeDone().
   Status write(std::span<const std::uint8_t> plaintext);
+  // When to move our sending keys on (a KeyUpdate before the next record).
+  struct KeyUpdatePolicy {
+    std::uint64_t bytes = wire::kTlsKeyUpdateBytes;          // after this many plaintext bytes written
+    std::int64_t intervalUs = wire::kTlsKeyUpdateIntervalUs;  // or this long after the last update
+  };
+  void setKeyUpdatePolicy(KeyUpdatePolicy policy) { m_keyPolicy = policy; }
+  // Call before write()s with the monotonic time: sends a KeyUpdate when the policy says.
+  Status updateKeysIfDue(std::int64_t nowUs);
+  std::uint64_t keyUpdates() const { return m_keyUpdates; }
   // Everything ready to go to the socket, in order (handshake flights, records, alerts).
   base::ByteVec takeCiphertext();
 
@@ -108,6 +118,10 @@ class TlsEngine {
   bool m_failed = false;
   bool m_pinMismatch = false;
   std::string m_error;
+  KeyUpdatePolicy m_keyPolicy;
+  std::uint64_t m_bytesSinceKeyUpdate = 0;
+  std::int64_t m_lastKeyUpdateUs = -1;  // -1: not yet timed (set by the first updateKeysIfDue)
+  std::uint64_t m_keyUpdates = 0;
 };
 
 }  // namespace huddle::net

@@ -40,6 +40,11 @@ inline constexpr std::int64_t kPartialFrameTimeoutUs = 5'000'000;
 // Liveness (docs/SECURITY.md s.7.3): ping after 2 s of quiet; a peer silent for 6 s is gone.
 inline constexpr std::int64_t kHeartbeatIntervalUs = 2'000'000;
 inline constexpr std::int64_t kHeartbeatTimeoutUs = 6'000'000;
+// TLS key update (RFC 8446 s.4.6.3): each side moves its sending keys on after this many
+// bytes or this long on one connection, so a long session never encrypts too much under one
+// key and a key taken from memory later opens only what followed the last update.
+inline constexpr std::uint64_t kTlsKeyUpdateBytes = 1ull << 30;
+inline constexpr std::int64_t kTlsKeyUpdateIntervalUs = 3600ll * 1'000'000;
 // A client gives up on the TCP connect (or a key probe) after this long.
 inline constexpr int kConnectTimeoutMs = 10'000;
 // A pong echoing a stamp of ours older than this is stale (or forged): not used for the clock.

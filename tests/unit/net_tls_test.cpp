@@ -181,3 +181,74 @@ TEST(Identity, FingerprintTextRoundTrip) {
   EXPECT_FALSE(parseFingerprint("HUDL-0000-1111-IIII-OOOO", parsed, bytes));  // look-alikes are not in the alphabet
   EXPECT_FALSE(parseFingerprint("short", parsed, bytes));
 }
+
+namespace {
+Pair connected() {
+  static auto id = identity();
+  TlsEngine::ClientTrust trust;
+  trust.pin = id->fingerprint();
+  trust.pinBytes = 32;
+  Pair p = connect(*id, trust);
+  EXPECT_TRUE(p.pump());
+  return p;
+}
+base::ByteVec bytesOf(std::size_t n, std::uint8_t seed) {
+  base::ByteVec v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(seed + i * 7);
+  return v;
+}
+}  // namespace
+
+// Long-lived connections move their sending keys on (RFC 8446 s.4.6.3): at the byte budget,
+// not a byte before, and the stream goes on in both directions across several updates.
+TEST(Tls, SendingKeysMoveOnAtTheByteBudgetAndTheStreamGoesOn) {
+  Pair p = connected();
+  p.client->setKeyUpdatePolicy({.bytes = 1000, .intervalUs = 0});
+  base::ByteVec sent;
+  auto send = [&](std::size_t n, std::uint8_t seed) {
+    base::ByteVec chunk = bytesOf(n, seed);
+    ASSERT_EQ(p.client->updateKeysIfDue(0), TlsEngine::Status::Ok);
+    ASSERT_EQ(p.client->write(chunk), TlsEngine::Status::Ok);
+    sent.insert(sent.end(), chunk.begin(), chunk.end());
+    ASSERT_TRUE(p.pump());
+  };
+  send(999, 1);  // cap-1 written: no update yet
+  send(1, 2);    // still none before this write: the check runs before writing
+  EXPECT_EQ(p.client->keyUpdates(), 0u);
+  send(10, 3);   // the cap was reached by the last write: this one goes under new keys
+  EXPECT_EQ(p.client->keyUpdates(), 1u);
+  for (int i = 0; i < 5; ++i) send(1000, static_cast<std::uint8_t>(10 + i));
+  EXPECT_EQ(p.client->keyUpdates(), 5u);
+  EXPECT_EQ(p.toServer, sent);
+  // The other direction is untouched by the client's updates and still reads.
+  base::ByteVec back = bytesOf(5000, 9);
+  ASSERT_EQ(p.server->write(back), TlsEngine::Status::Ok);
+  ASSERT_TRUE(p.pump());
+  EXPECT_EQ(p.toClient, back);
+}
+
+// The time budget: the default interval (kTlsKeyUpdateIntervalUs) from the first check, at
+// cap-1 no update, at the cap one, and the next one a whole interval later.
+TEST(Limits, TlsKeyUpdateIntervalAtItsCap) {
+  Pair p = connected();
+  const std::int64_t t0 = 5'000'000;
+  const std::int64_t cap = wire::kTlsKeyUpdateIntervalUs;
+  ASSERT_EQ(p.server->updateKeysIfDue(t0), TlsEngine::Status::Ok);
+  ASSERT_EQ(p.server->updateKeysIfDue(t0 + cap - 1), TlsEngine::Status::Ok);
+  EXPECT_EQ(p.server->keyUpdates(), 0u);
+  ASSERT_EQ(p.server->updateKeysIfDue(t0 + cap), TlsEngine::Status::Ok);
+  EXPECT_EQ(p.server->keyUpdates(), 1u);
+  base::ByteVec first = bytesOf(100, 5);  // the KeyUpdate goes out ahead of this record
+  ASSERT_EQ(p.server->write(first), TlsEngine::Status::Ok);
+  ASSERT_TRUE(p.pump());
+  ASSERT_EQ(p.server->updateKeysIfDue(t0 + cap + 1), TlsEngine::Status::Ok);
+  ASSERT_EQ(p.server->updateKeysIfDue(t0 + 2 * cap - 1), TlsEngine::Status::Ok);
+  EXPECT_EQ(p.server->keyUpdates(), 1u);
+  ASSERT_EQ(p.server->updateKeysIfDue(t0 + 2 * cap), TlsEngine::Status::Ok);
+  EXPECT_EQ(p.server->keyUpdates(), 2u);
+  base::ByteVec msg = bytesOf(3000, 4);
+  ASSERT_EQ(p.server->write(msg), TlsEngine::Status::Ok);
+  ASSERT_TRUE(p.pump());
+  first.insert(first.end(), msg.begin(), msg.end());
+  EXPECT_EQ(p.toClient, first);
+}
