@@ -178,7 +178,7 @@ void ChatHub::handleHello(const PeerPtr& peer, const wire::Frame& frame) {
   // A participant still seated here who reconnects shows the token only it was told (over
   // TLS): that proves membership, so it is let back in even if the password changed since.
   if (!isHost && m_config.passwordRequired && !seatedTokenLocked(hello.token)) {
-    const std::int64_t now = base::monoUs();
+    const std::int64_t now = m_config.monoClock();
     if (auto it = m_lockouts.find(peer->link->ipv4()); it != m_lockouts.end() && it->second.lockedUntilUs > now)
       return rejectLocked(*peer, wire::RejectCode::LockedOut,
                           "too many wrong passwords from your address; try again in " +
@@ -210,7 +210,7 @@ void ChatHub::handleProof(const PeerPtr& peer, const wire::Frame& frame, std::in
                         "the room password changed just now; ask the host for the new one");
   // An address locked out meanwhile (proofs sent in parallel) gets no more guesses checked.
   auto lockout = m_lockouts.find(peer->link->ipv4());
-  const bool locked = lockout != m_lockouts.end() && lockout->second.lockedUntilUs > base::monoUs();
+  const bool locked = lockout != m_lockouts.end() && lockout->second.lockedUntilUs > m_config.monoClock();
   const bool ok = bound && !locked && proofsEqual(m.proof, authProof(m_config.roomKey, exporter, peer->hello.name));
   // Many failures from everywhere (a distributed guesser): the global limiter is active.
   if (nowUs - m_failureWindowStartUs >= wire::kBusyFailureWindowUs) {
@@ -233,7 +233,7 @@ void ChatHub::handleProof(const PeerPtr& peer, const wire::Frame& frame, std::in
   // failure from a new address is always counted.
   if (lockout == m_lockouts.end()) {
     if (m_lockouts.size() >= m_config.maxLockoutEntries) {
-      const std::int64_t now = base::monoUs();
+      const std::int64_t now = m_config.monoClock();
       std::erase_if(m_lockouts, [&](const auto& entry) { return entry.second.lockedUntilUs <= now; });
     }
     if (!m_lockouts.empty() && m_lockouts.size() >= m_config.maxLockoutEntries)
@@ -247,7 +247,7 @@ void ChatHub::handleProof(const PeerPtr& peer, const wire::Frame& frame, std::in
   if (++lockout->second.failures >= m_config.maxAuthFailures) {
     Lockout& l = lockout->second;
     l.nextLockUs = l.nextLockUs ? std::min(l.nextLockUs * 2, m_config.maxLockoutUs) : m_config.lockoutUs;
-    l.lockedUntilUs = base::monoUs() + l.nextLockUs;
+    l.lockedUntilUs = m_config.monoClock() + l.nextLockUs;
     l.failures = 0;
     laterLocked([link = peer->link, seconds = l.nextLockUs / 1'000'000] {
       HLOG_WARN(kTag, "lockout peer=%s for %lld s after repeated wrong passwords", link->address().c_str(),
@@ -293,7 +293,7 @@ void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
   // seat for a token resuming one, before anything (a refused resume leaves the seat alone).
   const bool resume = !isHost && seatedTokenLocked(hello.token);
   if (!isHost && !m_shuttingDown) {
-    const std::int64_t now = base::monoUs();
+    const std::int64_t now = m_config.monoClock();
     if (!takeJoin(m_joinsByAddress, peer->link->ipv4(), m_config.joinBurstPerAddress, m_config.joinsPerAddressPerMinute, now) ||
         (resume && !takeJoin(m_joinsBySeat, hello.token, m_config.joinBurstPerSeat, m_config.joinsPerSeatPerMinute, now)))
       return rejectLocked(*peer, wire::RejectCode::LockedOut, "too many joins from your address; try again in a minute");
@@ -358,7 +358,7 @@ void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
   join.kind = wire::ChatKind::Join;
   join.fromId = peer->participantId;
   join.from = peer->name;
-  peer->joinedAtUs = base::monoUs();
+  peer->joinedAtUs = m_config.monoClock();
   peer->joinSeq = m_nextSeq;
   broadcastLocked(std::move(join));
   broadcastUsersLocked();
@@ -453,7 +453,7 @@ void ChatHub::leaveRoomLocked(ChatPeer& peer, wire::Reason reason) {
     else if (reason != wire::Reason::IoEof) leave.text = wire::reasonName(reason);
     // Churn (gone within kChurnWindowUs): its join line leaves the history and this leave line
     // never enters it, so coming and going cannot flush what a newcomer is replayed.
-    const bool churn = base::monoUs() - peer.joinedAtUs < wire::kChurnWindowUs;
+    const bool churn = m_config.monoClock() - peer.joinedAtUs < wire::kChurnWindowUs;
     if (churn)
       std::erase_if(m_history, [&](const auto& ev) { return ev->seq == peer.joinSeq && ev->kind == wire::ChatKind::Join; });
     broadcastLocked(std::move(leave), !churn);
@@ -553,6 +553,7 @@ ChatHubStats ChatHub::stats() const {
   std::lock_guard lock(m_mutex);
   ChatHubStats s = m_stats;
   s.closedByReason = m_closedByReason;
+  s.joinRateEntries = m_joinsByAddress.size() + m_joinsBySeat.size();
   for (const auto& [id, p] : m_peers) {
     if (p->state == State::Joined) ++s.participants;
     else if (!p->stopped && pendingLocked(*p)) ++s.pending;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "net/base/clock.h"
 #include "net/history_log.h"
 #include "net/peer_table.h"
 #include "net/room_auth.h"
@@ -57,6 +58,8 @@ struct ChatHubConfig {
   double joinsPerAddressPerMinute = wire::kJoinsPerAddressPerMinute;
   double joinBurstPerSeat = wire::kJoinBurstPerSeat;
   double joinsPerSeatPerMinute = wire::kJoinsPerSeatPerMinute;  // full: the entry failed longest ago goes
+  // The monotonic clock for join times, lockouts and join rates (tests set their own).
+  std::int64_t (*monoClock)() = &base::monoUs;
   // Keep what everyone saw in this append-only file and show it again after a restart
   // (empty: history lives in memory only).
   std::string historyPath;
@@ -66,6 +69,7 @@ struct ChatHubStats {
   std::size_t participants = 0;
   std::size_t pending = 0;  // handshakes under way (not those already refused or evicted)
   std::uint64_t messagesRelayed = 0;
+  std::size_t joinRateEntries = 0;  // addresses and seats whose join rate is remembered
   std::array<std::uint64_t, static_cast<std::size_t>(wire::Reason::Count)> closedByReason{};
 };
 

@@ -303,3 +303,80 @@ TEST(Limits, JoinsPerAddressAndPerSeatAtTheirBursts) {
     EXPECT_EQ(in, std::min(n, burstSeat)) << n;
   }
 }
+
+namespace {
+std::int64_t g_fakeNowUs = 0;
+std::int64_t fakeNow() { return g_fakeNowUs; }
+
+// Records the history a newcomer is replayed: "name:kind" per event.
+struct HistoryLink : CloseLink {
+  bool send(base::Bytes frame) override {
+    wire::FrameDecoder d([](std::uint16_t, bool) -> std::int64_t { return 1 << 20; });
+    d.push(*frame);
+    wire::Frame f;
+    wire::ChatEvent e;
+    while (d.next(f) == wire::FrameDecoder::Status::Frame)
+      if (f.type == static_cast<std::uint16_t>(wire::MsgType::ChatEvent) && wire::decodePayload(f.payload, e) &&
+          (e.flags & wire::ChatEvent::kFlagHistory))
+        replayed.push_back(e.from + ":" + std::to_string(static_cast<int>(e.kind)));
+    return true;
+  }
+  std::vector<std::string> replayed;
+};
+
+PeerId joinAs(ChatHub& hub, const std::shared_ptr<CloseLink>& link, const std::string& name) {
+  const PeerId id = hub.attach(link, g_fakeNowUs);
+  wire::Hello h;
+  h.name = name;
+  hub.receive(id, base::view(wire::encodeFrame(h)), g_fakeNowUs);
+  return id;
+}
+}  // namespace
+
+// Churn (docs/SECURITY.md s.7.2): someone gone less than kChurnWindowUs after joining leaves
+// no line in the history; at the window, both lines stay.
+TEST(Limits, ChurnWindowAtItsCap) {
+  const std::int64_t cap = wire::kChurnWindowUs;
+  for (std::int64_t stay : {cap - 1, cap, cap + 1}) {
+    ChatHubConfig c;
+    c.monoClock = &fakeNow;
+    g_fakeNowUs = 1'000'000'000;
+    ChatHub hub(c);
+    auto bLink = std::make_shared<CloseLink>();
+    bLink->ip = 0x0A000301;
+    const PeerId b = joinAs(hub, bLink, "b");
+    g_fakeNowUs += stay;
+    hub.detach(b, wire::Reason::IoEof, "gone");
+    auto newcomer = std::make_shared<HistoryLink>();
+    newcomer->ip = 0x0A000302;
+    joinAs(hub, newcomer, "c");
+    const std::vector<std::string> kept{"b:" + std::to_string(static_cast<int>(wire::ChatKind::Join)),
+                                        "b:" + std::to_string(static_cast<int>(wire::ChatKind::Leave))};
+    EXPECT_EQ(newcomer->replayed, stay < cap ? std::vector<std::string>{} : kept) << stay;
+  }
+}
+
+// The join-rate table holds kMaxJoinRateEntries addresses; one more forgets the address used
+// longest ago (whose spent burst is then forgiven), and the table never grows past the cap.
+TEST(Limits, JoinRateTableAtItsCap) {
+  const std::size_t cap = wire::kMaxJoinRateEntries;
+  const auto burst = static_cast<std::size_t>(wire::kJoinBurstPerAddress);
+  for (std::size_t others : {cap - 2, cap - 1, cap}) {
+    ChatHubConfig c;
+    c.monoClock = &fakeNow;
+    g_fakeNowUs = 1'000'000'000;
+    c.maxParticipants = wire::kMaxParticipants;
+    ChatHub hub(c);
+    for (std::size_t i = 0; i < burst; ++i) joins(hub, 0x0B000001);
+    ASSERT_FALSE(joins(hub, 0x0B000001)) << "its burst is spent";
+    for (std::size_t i = 0; i < others; ++i) {
+      g_fakeNowUs += 1;  // each a little later, so the spent address is the oldest
+      auto link = std::make_shared<CloseLink>();
+      link->ip = 0x0C000000 + static_cast<std::uint32_t>(i);
+      hub.detach(joinAs(hub, link, "other"), wire::Reason::IoEof, "gone");  // the room stays open
+    }
+    EXPECT_LE(hub.stats().joinRateEntries, cap) << others;
+    // With 1 + others <= cap entries, the spent address is still remembered and refused.
+    EXPECT_EQ(joins(hub, 0x0B000001), 1 + others > cap) << others;
+  }
+}
