@@ -172,17 +172,31 @@ struct Viewing {
   std::int64_t waitingSinceUs = 0;
   std::int64_t watchedAtUs = 0;   // when we asked for the stream
   bool sawScreens = false;
+  std::int64_t screensAwaySinceUs = 0;  // the screen port is not up (0: it is)
   bool away = false;              // the stream is away with the host (a reconnect)
   std::shared_ptr<StreamView> view;  // the view being timed
 };
+
+// How long a watching task waits for the screen port (first join or after a loss).
+constexpr std::int64_t kScreensAwayLimitUs = 60'000'000;
 
 // One turn of a viewing task; returns an exit code once it is finished, else -1.
 int stepViewing(const Options& options, JoinController& client, Viewing& v, std::int64_t now) {
   const ControllerState& st = client.state();
   if (!st.screensConnected) {
     v.sawScreens = false;
+    // The controller opens a lost screen port again by itself (and a lost chat with it); a
+    // script watching gives up once that has not worked for a while.
+    const bool joinedBefore = st.phase == Phase::InSession || st.phase == Phase::Reconnecting;
+    if (!joinedBefore) return -1;  // still joining (a question may be waiting for the user)
+    if (v.screensAwaySinceUs == 0) v.screensAwaySinceUs = now;
+    if (now - v.screensAwaySinceUs > kScreensAwayLimitUs) {
+      out("! The screens did not come back within " + std::to_string(kScreensAwayLimitUs / 1'000'000) + " s.");
+      return 1;
+    }
     return -1;
   }
+  v.screensAwaySinceUs = 0;
   if (!v.sawScreens) {
     v.sawScreens = true;
     v.waitingSinceUs = now;

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "app/session/chat_command.h"
+#include "app/session/reconnect.h"
 #include "capture/synthetic_source.h"
 #include "capture/x11_source.h"
 
@@ -13,6 +14,8 @@ namespace {
 // After a reconnect, how long a watched stream may be missing from the host's list before it
 // counts as ended (the list arrives as one announcement per stream).
 constexpr std::int64_t kStreamsSettleUs = 2'000'000;
+// A screen port that stayed up this long after a reopening starts its backoff afresh.
+constexpr std::int64_t kScreensStableUs = 10'000'000;
 }  // namespace
 
 void ShareSpec::setEncoding(int quality, int fps, int scalePercent, bool chroma444) {
@@ -90,6 +93,7 @@ void SessionController::note(const std::string& text, ChatLine::Style style) { m
 void SessionController::tick(std::int64_t nowUs) {
   tickRole(nowUs);
   drainEvents(nowUs);
+  reopenLostScreens(nowUs);
   syncStreams(nowUs);
   refreshShareState();
 }
@@ -117,6 +121,37 @@ void SessionController::drainEvents(std::int64_t nowUs) {
       if (!client) return;
     }
   }
+}
+
+// The host dropped our screen connection alone (a stall while a large update was on its way,
+// a limit), or it broke: the chat is still up, so the screens come back by themselves after
+// the same backoff as a lost chat; meanwhile watched streams keep their last image and a
+// share waits to resume. Said once per loss, not once per try.
+void SessionController::reopenLostScreens(std::int64_t nowUs) {
+  net::ChatClient* client = chatClient();
+  const bool chatUp = m_state.phase == Phase::InSession && client && client->connected();
+  if (!m_screen || !m_screenTarget || !chatUp || m_leaving) return;
+  if (m_screen->connected()) {
+    if (m_screenRetries > 0 && nowUs - m_screensSinceUs >= kScreensStableUs) m_screenRetries = 0;
+    return;
+  }
+  if (!m_screen->finished()) return;
+  if (m_screenRetryAtUs == 0) {
+    ++m_screenRetries;
+    m_screenRetryAtUs = nowUs + retryDelayUs(m_screenRetries, random());
+    return;
+  }
+  if (nowUs < m_screenRetryAtUs) return;
+  // Said only now: a session that ended closes the screens a moment before the chat, and
+  // that end is the chat's to say.
+  if (m_screenRetries == 1) {
+    const std::string why = m_screen->endText();
+    note("Screens lost" + (why.empty() ? std::string(".") : ": " + why) + " Opening them again.",
+         ChatLine::Style::System);
+  }
+  m_screenRetryAtUs = 0;
+  const ScreenTarget t = *m_screenTarget;
+  startScreens(t.host, t.port, t.pin, t.name, t.token, t.seatKey);
 }
 
 // Streams come and go; watched ones whose stream ended are said once and let go, and
@@ -246,6 +281,8 @@ void SessionController::startScreens(const std::string& host, std::uint16_t port
                                      const std::string& name, std::uint64_t token,
                                      std::optional<net::SeatKey> seatKey) {
   retireScreens();
+  m_screenTarget = ScreenTarget{host, port, pin, name, token, seatKey};
+  m_screenRetryAtUs = 0;
   m_screen = std::make_unique<ScreenSession>();
   ScreenSessionConfig c;
   c.link.host = host;

@@ -185,11 +185,25 @@ class SessionController {
     std::shared_ptr<StreamView> view;  // null while its stream is away (a reconnect)
   };
   void drainEvents(std::int64_t nowUs);
+  // The screen port dropped while the chat stays up: opened again with backoff.
+  void reopenLostScreens(std::int64_t nowUs);
   void syncStreams(std::int64_t nowUs);
   void refreshShareState();
 
   std::map<std::uint32_t, Watched> m_watched;
   std::int64_t m_screensSinceUs = 0;  // when the screen port last joined
+  // Where the screen port of this chat session is (set by startScreens), to open it again.
+  struct ScreenTarget {
+    std::string host;
+    std::uint16_t port = 0;
+    net::TlsEngine::ClientTrust pin;
+    std::string name;
+    std::uint64_t token = 0;
+    std::optional<net::SeatKey> seatKey;
+  };
+  std::optional<ScreenTarget> m_screenTarget;
+  int m_screenRetries = 0;            // reopenings since the screen port last stayed up
+  std::int64_t m_screenRetryAtUs = 0;  // when the lost screen port is opened again (0: not lost)
   bool m_autoWatch = false;
   std::uint32_t m_autoWatchId = 0;
   std::unique_ptr<ShareSpec> m_autoShare;

@@ -169,6 +169,59 @@ TEST(Controller, AStoppedShareIsSaidOnceAndTheHostsEndIsSaidAsSuch) {
   EXPECT_EQ(bob.state().status, "The host ended the session.");
   EXPECT_TRUE(bob.state().sessionEnded);
   EXPECT_FALSE(hasLine(bob, "alice stopped sharing")) << bob.chat().toText();
+  EXPECT_FALSE(hasLine(bob, "Screens lost")) << "the end is the chat's to say";
+}
+
+// The host drops bob's screen connection alone (as it does a viewer that stalls): the chat
+// stays, and the screens come back by themselves after the backoff, said once; bob's
+// watched stream shows new frames again and his share is published again.
+TEST(Controller, ALostScreenPortComesBackWhileTheChatStays) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostController host(anyPorts("alice"), cfg.env("host"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  JoinRequest req;
+  req.address = loopbackLink(host);
+  req.name = "bob";
+  JoinController bob(req, cfg.env("bob"));
+  bob.start(clock.nowUs);
+  ShareSpec scene;
+  scene.source = "scene";
+  scene.sceneWidthPx = 160;
+  scene.sceneHeightPx = 96;
+  scene.settings.fps = 15;
+  host.shareWhenJoined(scene);
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return bob.state().streams.size() == 1; }));
+  bob.watchWhenShared();  // alice's: the only one
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] {
+    auto ids = bob.watchedStreams();
+    return ids.size() == 1 && bob.view(ids[0]) && bob.view(ids[0])->updatesApplied() > 0;
+  }));
+  bob.shareWhenJoined(scene);
+  auto bobSharing = [&] {
+    for (const auto& s : host.state().streams)
+      if (s.ownerName == "bob") return true;
+    return false;
+  };
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, bobSharing));
+  const std::uint32_t watched = bob.watchedStreams().at(0);
+  ASSERT_EQ(bob.view(watched)->info().ownerName, "alice");
+  const auto before = bob.view(watched);
+  std::uint32_t bobId = 0;
+  for (const auto& u : host.chat().users())
+    if (u.name == "bob") bobId = u.id;
+  ASSERT_NE(bobId, 0u);
+  host.hostSession()->screenHub().dropParticipant(bobId, wire::Reason::SlowConsumer);
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return !bob.state().screensConnected; }));
+  EXPECT_EQ(bob.state().phase, Phase::InSession) << "the chat stays";
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] {
+    auto v = bob.view(watched);
+    return bob.state().screensConnected && v && v != before && v->updatesApplied() > 0 && bobSharing();
+  })) << bob.chat().toText();
+  int said = 0;
+  for (const auto& l : bob.chat().lines()) said += ChatLog::format(l).find("Screens lost") != std::string::npos;
+  EXPECT_EQ(said, 1) << bob.chat().toText();
+  EXPECT_TRUE(bob.state().sharing);
 }
 
 TEST(Controller, FirstMeetingIsAskedAndTheAnswerDecides) {
