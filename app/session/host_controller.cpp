@@ -1,6 +1,7 @@
 #include "app/session/host_controller.h"
 
 #include "app/session/chat_command.h"
+#include "app/session/reconnect.h"
 #include "app/session/trust.h"
 #include "net/base/log.h"
 #include "net/room_auth.h"
@@ -77,7 +78,11 @@ bool HostController::start(std::int64_t nowUs) {
 }
 
 void HostController::tickRole(std::int64_t nowUs) {
-  (void)nowUs;
+  if (m_rejoinAtUs && nowUs >= *m_rejoinAtUs && m_host && m_host->running()) {
+    m_rejoinAtUs.reset();
+    std::shared_ptr<net::ChatClient> old(m_host->rejoinLocalUser());
+    teardown().retire([old] { old->leave(); });
+  }
   if (m_passwordChange && m_passwordChange->done) {
     m_passwordWorker.join();
     std::shared_ptr<PasswordChange> change = std::move(m_passwordChange);
@@ -94,6 +99,8 @@ void HostController::tickRole(std::int64_t nowUs) {
 
 void HostController::onConnected(const net::ChatClientEvent& ev, std::int64_t nowUs) {
   (void)nowUs;
+  m_rejoinAttempts = 0;
+  m_state.reconnectAttempt = 0;
   // The host watches through its own screen port like anyone, pinned to its own key.
   net::Fingerprint key{};
   net::TlsEngine::ClientTrust pin;
@@ -103,7 +110,6 @@ void HostController::onConnected(const net::ChatClientEvent& ev, std::int64_t no
 }
 
 void HostController::onDisconnected(const net::ChatClientEvent& ev, std::int64_t nowUs) {
-  (void)nowUs;
   if (!m_host || !m_host->running()) {
     m_state.phase = Phase::Ended;
     setStatus(ev.text, true);
@@ -112,8 +118,10 @@ void HostController::onDisconnected(const net::ChatClientEvent& ev, std::int64_t
   // The host's own user lost its loopback link (this process was suspended past the
   // heartbeat, say): the servers went on; the host joins its own session again.
   resumeShareWhenBack();
-  std::shared_ptr<net::ChatClient> old(m_host->rejoinLocalUser());
-  teardown().retire([old] { old->leave(); });
+  m_rejoinAtUs = nowUs + (m_rejoinAttempts == 0 ? 0 : retryDelayUs(m_rejoinAttempts, random()));
+  ++m_rejoinAttempts;
+  m_state.reconnectAttempt = m_rejoinAttempts;
+  m_state.reconnectAtUs = *m_rejoinAtUs;
   m_state.phase = Phase::Reconnecting;
   setStatus("Rejoining your own session...");
 }

@@ -77,6 +77,10 @@ class HostController final : public SessionController {
   };
   std::shared_ptr<PasswordChange> m_passwordChange;
   base::Worker m_passwordWorker;
+  // The host's own user dropped: rejoined at once the first time, then with the clients'
+  // backoff while it keeps failing (never a loop of joins against our own port).
+  int m_rejoinAttempts = 0;
+  std::optional<std::int64_t> m_rejoinAtUs;
 };
 
 }  // namespace huddle::session

@@ -54,8 +54,10 @@ void UiApp::drawChatPanel() {
     ImGui::EndChild();
   }
 
-  // Said once in (or back), if typed while connecting or while the host is away.
-  const bool canSend = inSession();
+  // Said once in (or back), if typed while the host's key is checked or asked about, while
+  // connecting or while the host is away: the controller keeps it, as the terminal does.
+  const session::Phase phase = m_session ? m_session->state().phase : session::Phase::Idle;
+  const bool canSend = inSession() || phase == session::Phase::Checking || phase == session::Phase::AskTrust;
   ImGui::BeginDisabled(!canSend);
   const char* sendLabel = "Send";
   const float sendWidth = ImGui::CalcTextSize(sendLabel).x + ImGui::GetStyle().FramePadding.x * 2;

@@ -342,6 +342,45 @@ TEST(Controller, AfterLosingTheHostItRetriesOnScheduleAndSaysTheOutbox) {
 // Leaving never waits for the network: with the host frozen (SIGSTOP), the polite goodbye
 // cannot finish, yet leave() returns with the connection still closing on the teardown
 // worker.
+// The host's own user dropped (here: it left on its own) and its seat was taken meanwhile: the
+// host tries to rejoin at once, then with the clients' backoff, never in a loop, and is back
+// once there is room again.
+TEST(Controller, TheHostsOwnUserRejoinsWithBackoff) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostRequest r = anyPorts("alice");
+  r.maxParticipants = 2;
+  HostController host(r, cfg.env("host"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return host.state().phase == Phase::InSession; }));
+  JoinRequest req;
+  req.address = loopbackLink(host);
+  req.name = "bob";
+  JoinController bob(req, cfg.env("bob"));
+  bob.start(clock.nowUs);
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return bob.state().phase == Phase::InSession; }));
+  host.hostSession()->localUser().leave();  // the host's own user is gone; bob stays
+  req.name = "carol";
+  JoinController carol(req, cfg.env("carol"));
+  carol.start(clock.nowUs);
+  // carol takes the free seat before the host notices (the host is not ticked meanwhile).
+  ASSERT_TRUE(tickUntil(clock, {&bob, &carol}, [&] { return carol.state().phase == Phase::InSession; }));
+  // The first rejoin is at once and refused (full); the next waits its backoff however
+  // often the host is ticked.
+  const std::int64_t frozen = clock.nowUs;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(800);
+  while (std::chrono::steady_clock::now() < until) {
+    host.tick(frozen);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(host.state().phase, Phase::Reconnecting);
+  EXPECT_EQ(host.state().reconnectAttempt, 2) << "one at once, one waiting its turn";
+  EXPECT_GT(host.state().reconnectAtUs, frozen);
+  carol.leave();
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return host.state().phase == Phase::InSession; }));
+  EXPECT_EQ(host.state().reconnectAttempt, 0);
+}
+
 TEST(Controller, LeavingAFrozenHostReturnsAtOnce) {
   TempConfig cfg;
   test::Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0"},
