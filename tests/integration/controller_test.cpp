@@ -69,6 +69,24 @@ std::string loopbackLink(const HostController& h) {
   return "";
 }
 
+// What `name` asks to join `host` with: its loopback invite link.
+JoinRequest inviteTo(const HostController& host, const std::string& name) {
+  JoinRequest r;
+  r.address = loopbackLink(host);
+  r.name = name;
+  return r;
+}
+
+// The test scene, small and slow: cheap to share in every test.
+ShareSpec smallScene() {
+  ShareSpec scene;
+  scene.source = "scene";
+  scene.sceneWidthPx = 160;
+  scene.sceneHeightPx = 96;
+  scene.settings.fps = 15;
+  return scene;
+}
+
 HostRequest anyPorts(const std::string& name) {
   HostRequest r;
   r.name = name;
@@ -82,9 +100,7 @@ TEST(Controller, JoinByInviteChatCommandsAndLeave) {
   FakeClock clock;
   HostController host(anyPorts("alice"), cfg.env("host"));
   ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
-  JoinRequest req;
-  req.address = loopbackLink(host);
-  req.name = "bob";
+  JoinRequest req = inviteTo(host, "bob");
   JoinController bob(req, cfg.env("bob"));
   bob.start(clock.nowUs);
   // An invite carries the key: no first-meeting question, straight to connecting.
@@ -133,16 +149,10 @@ TEST(Controller, AStoppedShareIsSaidOnceAndTheHostsEndIsSaidAsSuch) {
   FakeClock clock;
   HostController host(anyPorts("alice"), cfg.env("host"));
   ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
-  JoinRequest req;
-  req.address = loopbackLink(host);
-  req.name = "bob";
+  JoinRequest req = inviteTo(host, "bob");
   JoinController bob(req, cfg.env("bob"));
   bob.start(clock.nowUs);
-  ShareSpec scene;
-  scene.source = "scene";
-  scene.sceneWidthPx = 160;
-  scene.sceneHeightPx = 96;
-  scene.settings.fps = 15;
+  const ShareSpec scene = smallScene();
   bob.shareWhenJoined(scene);
   host.watchWhenShared();
   ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] {
@@ -180,16 +190,10 @@ TEST(Controller, ALostScreenPortComesBackWhileTheChatStays) {
   FakeClock clock;
   HostController host(anyPorts("alice"), cfg.env("host"));
   ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
-  JoinRequest req;
-  req.address = loopbackLink(host);
-  req.name = "bob";
+  JoinRequest req = inviteTo(host, "bob");
   JoinController bob(req, cfg.env("bob"));
   bob.start(clock.nowUs);
-  ShareSpec scene;
-  scene.source = "scene";
-  scene.sceneWidthPx = 160;
-  scene.sceneHeightPx = 96;
-  scene.settings.fps = 15;
+  const ShareSpec scene = smallScene();
   host.shareWhenJoined(scene);
   ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return bob.state().streams.size() == 1; }));
   bob.watchWhenShared();  // alice's: the only one
@@ -353,9 +357,7 @@ TEST(Controller, TheHostsOwnUserRejoinsWithBackoff) {
   HostController host(r, cfg.env("host"));
   ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
   ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return host.state().phase == Phase::InSession; }));
-  JoinRequest req;
-  req.address = loopbackLink(host);
-  req.name = "bob";
+  JoinRequest req = inviteTo(host, "bob");
   JoinController bob(req, cfg.env("bob"));
   bob.start(clock.nowUs);
   ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return bob.state().phase == Phase::InSession; }));
