@@ -45,6 +45,12 @@ inline constexpr std::int64_t kHeartbeatTimeoutUs = 6'000'000;
 // key and a key taken from memory later opens only what followed the last update.
 inline constexpr std::uint64_t kTlsKeyUpdateBytes = 1ull << 30;
 inline constexpr std::int64_t kTlsKeyUpdateIntervalUs = 3600ll * 1'000'000;
+// Voice datagrams (net/voice_seal.h): at most this large on the wire (well under a LAN's MTU:
+// a 10 ms Opus frame at 510 kbit/s, Opus's top rate, is 638 bytes), and a receiver accepts a
+// datagram up to kVoiceReplayWindow counters behind the highest it has seen (reordering on a
+// LAN is a few packets; 64 is a one-word bitmap).
+inline constexpr std::size_t kMaxVoiceDatagramBytes = 1200;
+inline constexpr std::size_t kVoiceReplayWindow = 64;
 // A client gives up on the TCP connect (or a key probe) after this long.
 inline constexpr int kConnectTimeoutMs = 10'000;
 // A pong echoing a stamp of ours older than this is stale (or forged): not used for the clock.

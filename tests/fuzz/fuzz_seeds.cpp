@@ -332,5 +332,13 @@ int main(int argc, char** argv) {
     s.insert(s.end(), span.begin(), span.end());
     write(root / "tile_decode", "tile-" + std::to_string(i), s);
   }
+
+  // Voice: a script of steps (fuzz_voice_seal.cpp): seal and deliver, deliver again, out of
+  // order, a skip ahead past the window, a bent copy, raw bytes.
+  Bytes voice;
+  for (std::uint8_t n = 0; n < 6; ++n) voice.insert(voice.end(), {0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8});
+  voice.insert(voice.end(), {1, 2, 1, 0, 0, 70, 4, 9, 9, 9, 9, 1, 1, 2, 3, 7, 0x40, 3, 20});
+  voice.insert(voice.end(), 120, 0x56);
+  write(root / "voice_seal", "script", voice);
   return 0;
 }
