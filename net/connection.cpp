@@ -110,10 +110,14 @@ bool Connection::sendUrgent(base::Bytes frame, std::uint64_t replaceKey) {
     std::lock_guard lock(m_mutex);
     if (m_hardClose || m_flushThenClose) return false;
     if (replaceKey != 0) {
-      for (auto& [key, waiting] : m_urgent) {
-        if (key != replaceKey) continue;
-        m_queuedBytes = m_queuedBytes - waiting->size() + frame->size();
-        waiting = std::move(frame);
+      // The waiting one goes; the newer one takes its turn after any urgent frame queued since
+      // (a cursor shape must still arrive before the position that names it).
+      auto it = std::find_if(m_urgent.begin(), m_urgent.end(), [&](const auto& u) { return u.first == replaceKey; });
+      if (it != m_urgent.end()) {
+        m_queuedBytes -= std::min(m_queuedBytes, it->second->size());
+        m_urgent.erase(it);
+        m_queuedBytes += frame->size();
+        m_urgent.emplace_back(replaceKey, std::move(frame));
         m_cv.notify_all();
         return true;
       }
