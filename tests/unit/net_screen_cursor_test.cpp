@@ -193,3 +193,34 @@ TEST(ScreenCursor, AViewerDropsABadCursorMessageFromTheHostAndStaysConnected) {
   EXPECT_EQ(listener.dropped, 1);
   EXPECT_EQ(listener.shapes, 1);
 }
+
+// The shape caches at their cap (kMaxCursorShapesCached, the hub's per stream and its mirror
+// of each viewer's): a shape within the last 16 is not sent again; the 17th back is gone from
+// both, so naming it sends no shape (the viewer shows no cursor until a shape comes).
+TEST(ScreenCursor, ShapeCachesHoldTheirCapAndNotOneMore) {
+  Scene s;
+  const auto cap = static_cast<std::uint32_t>(wire::kMaxCursorShapesCached);
+  std::int64_t now = kT0;
+  auto shapesSeen = [&] { return s.viewer.link->of(wire::ScreenType::CursorShape).size(); };
+  for (std::uint32_t id = 1; id <= cap; ++id) {
+    now += 100'000;  // within both rates
+    feed(s.hub, s.sharer.id, arrow(id), now);
+    feed(s.hub, s.sharer.id, at(id, 10, 10), now);
+  }
+  ASSERT_EQ(shapesSeen(), cap);
+  // cap-1 back and the cap-th back (the oldest): still cached on both sides, not sent again.
+  feed(s.hub, s.sharer.id, at(2, 11, 11), now += 100'000);
+  feed(s.hub, s.sharer.id, at(1, 12, 12), now += 100'000);
+  EXPECT_EQ(shapesSeen(), cap);
+  // One more shape: the oldest (1) leaves both caches. Naming it now sends no shape.
+  feed(s.hub, s.sharer.id, arrow(cap + 1), now += 100'000);
+  feed(s.hub, s.sharer.id, at(cap + 1, 13, 13), now += 100'000);
+  EXPECT_EQ(shapesSeen(), cap + 1);
+  feed(s.hub, s.sharer.id, at(1, 14, 14), now += 100'000);
+  EXPECT_EQ(shapesSeen(), cap + 1);
+  auto positions = s.viewer.link->of(wire::ScreenType::CursorPosition);
+  EXPECT_EQ(decodeAs<wire::CursorPosition>(positions.back()).pos.x, 14) << "the position is relayed all the same";
+  // Shape 2 is still within the last 16: no resend either.
+  feed(s.hub, s.sharer.id, at(2, 15, 15), now += 100'000);
+  EXPECT_EQ(shapesSeen(), cap + 1);
+}
