@@ -1,6 +1,8 @@
 #include "capture/capture_pipeline.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <system_error>
 #include <thread>
@@ -21,6 +23,25 @@ double processCpuMs() {
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
+// The cursor's shape at the stream's scale (nearest pixel, so edges stay crisp), under an id
+// that differs per scale so a viewer never shows a shape at the wrong size.
+base::CursorImage scaledCursor(const base::CursorImage& in, int percent) {
+  if (percent >= 100) return in;
+  base::CursorImage out;
+  out.id = (in.id & 0x00FFFFFFu) | std::uint32_t(percent) << 24;
+  out.widthPx = static_cast<std::uint16_t>(std::max(1, in.widthPx * percent / 100));
+  out.heightPx = static_cast<std::uint16_t>(std::max(1, in.heightPx * percent / 100));
+  out.hotX = static_cast<std::uint16_t>(std::min<int>(in.hotX * percent / 100, out.widthPx - 1));
+  out.hotY = static_cast<std::uint16_t>(std::min<int>(in.hotY * percent / 100, out.heightPx - 1));
+  out.rgba.resize(std::size_t(out.widthPx) * out.heightPx * 4);
+  for (int y = 0; y < out.heightPx; ++y)
+    for (int x = 0; x < out.widthPx; ++x) {
+      const int sx = std::min<int>(in.widthPx - 1, x * 100 / percent), sy = std::min<int>(in.heightPx - 1, y * 100 / percent);
+      std::memcpy(&out.rgba[(std::size_t(y) * out.widthPx + x) * 4], &in.rgba[(std::size_t(sy) * in.widthPx + sx) * 4], 4);
+    }
+  return out;
+}
+
 // Exponential smoothing for per-frame figures shown live.
 void smooth(double& avg, double sample) { avg = avg == 0 ? sample : avg * 0.9 + sample * 0.1; }
 }  // namespace
@@ -99,6 +120,12 @@ void CapturePipeline::run() {
   std::vector<base::EncodedTile> tiles;
   auto next = std::chrono::steady_clock::now();
   std::uint64_t dropped = 0;
+  // The cursor: the source's shape as last seen, and what was last handed on.
+  base::CursorImage sourceShape, streamShape;
+  bool haveShape = false;
+  int shapeScale = 0;
+  base::CursorPos lastPos;
+  bool sentPos = false;
   while (!m_stop.load()) {
     CaptureSettings s = settings();
     if (first || s.changesEncoding(applied)) damage.reset();
@@ -168,6 +195,31 @@ void CapturePipeline::run() {
       u.full = full;
       m_onUpdate(std::move(u));
       tiles.clear();
+    }
+    if (m_onCursor) {
+      // After the frame's tiles: a cursor never waits for pixels, and costs none of them.
+      base::CursorPos pos;
+      bool shapeChanged = false;
+      if (m_source->cursor(pos, sourceShape, shapeChanged)) {
+        if (shapeChanged) haveShape = true;
+        CursorUpdate cu;
+        if (haveShape && (shapeChanged || shapeScale != s.scalePercent)) {
+          streamShape = scaledCursor(sourceShape, s.scalePercent);
+          shapeScale = s.scalePercent;
+          cu.shape = &streamShape;
+        }
+        if (!haveShape) pos.visible = false;
+        pos.shapeId = streamShape.id;
+        pos.x = static_cast<std::int32_t>(std::int64_t(pos.x) * s.scalePercent / 100);
+        pos.y = static_cast<std::int32_t>(std::int64_t(pos.y) * s.scalePercent / 100);
+        if (!pos.visible) pos.x = pos.y = 0;
+        if (cu.shape || !sentPos || !(pos == lastPos)) {
+          cu.pos = pos;
+          lastPos = pos;
+          sentPos = true;
+          m_onCursor(cu);
+        }
+      }
     }
     // Process CPU over the frame's work: includes the encoder threads (and, in a host that
     // also serves viewers, their share; the benchmark reports both separately).

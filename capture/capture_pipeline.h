@@ -32,6 +32,13 @@ struct EncodedUpdate {
   bool full = false;                        // every tile is included (first frame, resize, reset)
 };
 
+// The cursor as the stream shows it (scaled with the stream): a new shape when it changed
+// (or the scale did), and its position, handed on only when either changed.
+struct CursorUpdate {
+  const base::CursorImage* shape = nullptr;  // null: the shape last handed on still holds
+  base::CursorPos pos;
+};
+
 struct PipelineStats {
   std::uint64_t framesCaptured = 0, framesWithChanges = 0, framesDropped = 0;
   std::uint64_t tilesEncoded = 0, jpegBytes = 0;
@@ -47,6 +54,8 @@ class CapturePipeline {
   // Told once, on the capture thread, what it threw; the pipeline has stopped and the owner
   // should stop sharing (stop() then returns at once).
   using FailureHandler = std::function<void(const std::string& what)>;
+  // Told on the capture thread, after that frame's tiles, when the cursor moved or changed.
+  using CursorCallback = std::function<void(const CursorUpdate&)>;
 
   CapturePipeline(std::unique_ptr<ScreenSource> source, CaptureSettings settings, int encoderThreads,
                   UpdateCallback onUpdate, FailureHandler onFailure = {});
@@ -57,6 +66,8 @@ class CapturePipeline {
   // Stops and joins the capture thread (returns within one frame's work).
   void stop();
   void setSettings(const CaptureSettings& settings);
+  // Set before start(): the source's cursor is polled each frame and handed here.
+  void setCursorCallback(CursorCallback onCursor) { m_onCursor = std::move(onCursor); }
   CaptureSettings settings() const;
   PipelineStats stats() const;
   std::string title() const { return m_source->title(); }
@@ -73,6 +84,7 @@ class CapturePipeline {
   int m_encoderThreads;
   UpdateCallback m_onUpdate;
   FailureHandler m_onFailure;
+  CursorCallback m_onCursor;
   base::Worker m_thread;
   std::atomic<bool> m_running{false};
   std::atomic<bool> m_stop{false};

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "net/base/cursor.h"
 #include "net/base/rect.h"
 
 namespace huddle::capture {
@@ -39,6 +40,16 @@ class ScreenSource {
   virtual CaptureResult capture(Frame& frame, std::string& error) = 0;
   // What is being shared, for the stream's title ("Whole screen", "Test scene").
   virtual std::string title() const = 0;
+  // Polls the mouse cursor, once per captured frame, after capture(): where its hot spot is
+  // in the last frame's pixels (`pos.visible` false when it is outside them) and its shape's
+  // id; `shape` is filled, and `shapeChanged` set, when the shape differs from the one last
+  // returned. False: this source has no cursor to show.
+  virtual bool cursor(base::CursorPos& pos, base::CursorImage& shape, bool& shapeChanged) {
+    (void)pos;
+    (void)shape;
+    (void)shapeChanged;
+    return false;
+  }
 };
 
 }  // namespace huddle::capture

@@ -125,8 +125,65 @@ void drawPanel(Canvas& c, const Layout& l, std::uint64_t n) {
 
 }  // namespace
 
-SyntheticSource::SyntheticSource(int widthPx, int heightPx, SceneMotion motion)
-    : m_width(widthPx), m_height(heightPx), m_motion(motion) {}
+SyntheticSource::SyntheticSource(int widthPx, int heightPx, SceneMotion motion, SceneCursor cursor)
+    : m_width(widthPx), m_height(heightPx), m_motion(motion), m_cursor(cursor) {}
+
+base::CursorImage SyntheticSource::cursorShape() {
+  base::CursorImage c;
+  c.id = kSceneCursorShapeId;
+  c.widthPx = 16;
+  c.heightPx = 24;
+  c.rgba.assign(std::size_t(c.widthPx) * c.heightPx * 4, 0);
+  // An arrow: a triangle (the left edge upright, the right one at 45 degrees down to row 15)
+  // and a tail; a dark one-pixel outline around a magenta body.
+  auto inside = [](int x, int y) {
+    if (x < 0 || y < 0) return false;
+    if (y < 16) return x <= y * 2 / 3;
+    return y < 23 && x >= 3 + (y - 16) / 2 && x <= 5 + (y - 16) / 2;
+  };
+  for (int y = 0; y < c.heightPx; ++y)
+    for (int x = 0; x < c.widthPx; ++x) {
+      if (!inside(x, y)) continue;
+      const bool edge = !inside(x - 1, y) || !inside(x + 1, y) || !inside(x, y - 1) || !inside(x, y + 1);
+      const std::uint32_t colour = edge ? 0xFF202020u : kSceneCursorFill;
+      std::uint8_t* p = &c.rgba[(std::size_t(y) * c.widthPx + x) * 4];
+      p[0] = static_cast<std::uint8_t>(colour >> 16);
+      p[1] = static_cast<std::uint8_t>(colour >> 8);
+      p[2] = static_cast<std::uint8_t>(colour);
+      p[3] = 255;
+    }
+  return c;
+}
+
+base::CursorPos SyntheticSource::cursorAt(int w, int h, SceneCursor cursor, std::uint64_t n) {
+  base::CursorPos pos;
+  pos.shapeId = kSceneCursorShapeId;
+  pos.visible = cursor != SceneCursor::None;
+  if (cursor == SceneCursor::Still) {
+    // Over the left window's text, where a presenter points.
+    pos.x = w * 27 / 100;
+    pos.y = h * 40 / 100;
+    return pos;
+  }
+  // A bounce across the screen: 9 px a frame across, 5 px down.
+  auto bounce = [](std::uint64_t t, int size) {
+    const std::uint64_t span = std::uint64_t(std::max(1, size - 1));
+    std::uint64_t v = t % (2 * span);
+    return static_cast<std::int32_t>(v > span ? 2 * span - v : v);
+  };
+  pos.x = bounce(n * 9, w);
+  pos.y = bounce(n * 5, h);
+  return pos;
+}
+
+bool SyntheticSource::cursor(base::CursorPos& pos, base::CursorImage& shape, bool& shapeChanged) {
+  if (m_cursor == SceneCursor::None || m_next == 0) return false;
+  pos = cursorAt(m_width, m_height, m_cursor, m_next - 1);  // the frame just captured
+  shapeChanged = !m_shapeGiven;
+  if (shapeChanged) shape = cursorShape();
+  m_shapeGiven = true;
+  return true;
+}
 
 bool SyntheticSource::open(std::string& error) {
   if (m_width <= 0 || m_height <= 0) {
@@ -134,6 +191,7 @@ bool SyntheticSource::open(std::string& error) {
     return false;
   }
   m_pixels.assign(std::size_t(m_width) * m_height * kBytesPerPixel, 0);
+  m_shapeGiven = false;
   return true;
 }
 

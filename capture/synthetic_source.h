@@ -16,19 +16,31 @@ enum class SceneMotion {
   Static,   // nothing changes after the first frame
 };
 
+// The scene's mouse cursor (an arrow, not drawn into the pixels: like X, it travels beside
+// them). Moving: its hot spot bounces across the screen with the frame clock, whatever the
+// scene's motion, so a still screen with a moving cursor is one setting away.
+enum class SceneCursor { Moving, Still, None };
+
 // Colours the scene is guaranteed to show (BGRX as 0xXXRRGGBB), so a screenshot of a viewer
 // can be checked for them.
 inline constexpr std::uint32_t kSceneTitleBar = 0xFF2D5FAA;   // window title bars
 inline constexpr std::uint32_t kSceneWindow = 0xFFF2F2EE;     // window bodies
 inline constexpr std::uint32_t kSceneAccent = 0xFFE0452F;     // the moving box in the panel
+inline constexpr std::uint32_t kSceneCursorFill = 0xFFFF00FF; // the arrow cursor's body (magenta)
+inline constexpr std::uint32_t kSceneCursorShapeId = 1;
 
 class SyntheticSource : public ScreenSource {
  public:
-  SyntheticSource(int widthPx, int heightPx, SceneMotion motion);
+  SyntheticSource(int widthPx, int heightPx, SceneMotion motion, SceneCursor cursor = SceneCursor::Moving);
 
   bool open(std::string& error) override;
   CaptureResult capture(Frame& frame, std::string& error) override;
   std::string title() const override { return "Test scene"; }
+  bool cursor(base::CursorPos& pos, base::CursorImage& shape, bool& shapeChanged) override;
+
+  // The arrow (16 x 24, hot spot at its tip) and where its hot spot is in frame `index`.
+  static base::CursorImage cursorShape();
+  static base::CursorPos cursorAt(int widthPx, int heightPx, SceneCursor cursor, std::uint64_t index);
 
   // Renders frame `index` into `out` (stride widthPx*4) without touching the source state:
   // what a test compares the received image against.
@@ -37,6 +49,8 @@ class SyntheticSource : public ScreenSource {
  private:
   int m_width, m_height;
   SceneMotion m_motion;
+  SceneCursor m_cursor;
+  bool m_shapeGiven = false;
   std::uint64_t m_next = 0;
   std::vector<base::Rect> m_changed;  // what the last capture redrew
   std::vector<std::uint8_t> m_pixels;

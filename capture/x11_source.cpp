@@ -9,6 +9,7 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 
 #include "net/base/clock.h"
 #include "net/base/log.h"
+#include "net/wire/limits.h"
 
 namespace huddle::capture {
 
@@ -55,6 +57,12 @@ struct X11Source::Impl {
   Damage damage = 0;
   XserverRegion damageRegion = 0;
   int damageEventBase = 0;
+  // The cursor (XFixes): shape changes arrive as CursorNotify events; the image is fetched
+  // only then, the position is polled each frame.
+  int fixesEventBase = -1;
+  bool cursorShapeDirty = true;
+  unsigned long cursorSerial = 0;
+  bool cursorGiven = false;
   bool haveFrame = false;            // `image` holds a frame taken since the last resize
   std::vector<base::Rect> changed;   // this frame's damage, relative to the captured area
 
@@ -83,10 +91,7 @@ struct X11Source::Impl {
   // it is lost: it shows up in the next frame's damage.
   void takeDamage() {
     changed.clear();
-    while (XPending(dpy) > 0) {
-      XEvent ev;
-      XNextEvent(dpy, &ev);  // only DamageNotify is selected; nothing else to act on
-    }
+    drainEvents();
     XDamageSubtract(dpy, damage, None, damageRegion);
     int n = 0;
     XRectangle* rects = XFixesFetchRegion(dpy, damageRegion, &n);
@@ -96,6 +101,27 @@ struct X11Source::Impl {
       if (!r.empty()) changed.push_back(r);
     }
     if (rects) XFree(rects);
+  }
+
+  // Reads every pending event: DamageNotify (the damage region itself is fetched) and
+  // XFixes CursorNotify (the cursor changed shape).
+  void drainEvents() {
+    while (XPending(dpy) > 0) {
+      XEvent ev;
+      XNextEvent(dpy, &ev);
+      if (fixesEventBase >= 0 && ev.type == fixesEventBase + XFixesCursorNotify) cursorShapeDirty = true;
+    }
+  }
+
+  void startCursor() {
+    int errorBase = 0;
+    if (!XFixesQueryExtension(dpy, &fixesEventBase, &errorBase)) {
+      fixesEventBase = -1;
+      HLOG_INFO(kTag, "no XFixes: the cursor is not shared");
+      return;
+    }
+    XFixesSelectCursorInput(dpy, root, XFixesDisplayCursorNotifyMask);
+    cursorShapeDirty = true;
   }
 
   void releaseImage() {
@@ -240,6 +266,76 @@ bool X11Source::open(std::string& error) {
   if (!s.currentGeometry(s.geo, error)) return false;
   if (!s.createImage(error)) return false;
   s.startDamage();
+  s.startCursor();
+  return true;
+}
+
+bool X11Source::cursor(base::CursorPos& pos, base::CursorImage& shape, bool& shapeChanged) {
+  Impl& s = *m_impl;
+  if (!s.dpy || s.fixesEventBase < 0) return false;
+  std::lock_guard lock(g_errorMutex);
+  g_lastXError = 0;
+  s.drainEvents();
+  shapeChanged = false;
+  int rootX = 0, rootY = 0;
+  XFixesCursorImage* ci = nullptr;
+  if (s.cursorShapeDirty || !s.cursorGiven) {
+    ci = XFixesGetCursorImage(s.dpy);
+    // It can fail just as a cursor is freed (its client exited): the last shape holds, and
+    // it is asked for again next frame.
+    if (ci && g_lastXError != 0) {
+      XFree(ci);
+      ci = nullptr;
+    }
+    if (!ci && !s.cursorGiven) return false;
+  }
+  if (ci) {
+    s.cursorShapeDirty = false;
+    rootX = ci->x;
+    rootY = ci->y;
+    if (!s.cursorGiven || ci->cursor_serial != s.cursorSerial) {
+      // XFixes gives premultiplied ARGB in longs; ours is straight RGBA, cropped to the
+      // largest shape the wire carries (the hot spot kept inside).
+      const int w = std::min<int>(ci->width, wire::kMaxCursorSidePx), h = std::min<int>(ci->height, wire::kMaxCursorSidePx);
+      if (w > 0 && h > 0) {
+        shape.id = static_cast<std::uint32_t>(ci->cursor_serial);
+        shape.widthPx = static_cast<std::uint16_t>(w);
+        shape.heightPx = static_cast<std::uint16_t>(h);
+        shape.hotX = static_cast<std::uint16_t>(std::min<int>(ci->xhot, w - 1));
+        shape.hotY = static_cast<std::uint16_t>(std::min<int>(ci->yhot, h - 1));
+        shape.rgba.resize(std::size_t(w) * h * 4);
+        for (int y = 0; y < h; ++y)
+          for (int x = 0; x < w; ++x) {
+            const unsigned long p = ci->pixels[std::size_t(y) * ci->width + x];
+            const unsigned a = (p >> 24) & 0xFF;
+            auto straight = [a](unsigned long c) { return a ? std::min<unsigned>(255, unsigned(c & 0xFF) * 255 / a) : 0u; };
+            std::uint8_t* d = &shape.rgba[(std::size_t(y) * w + x) * 4];
+            d[0] = static_cast<std::uint8_t>(straight(p >> 16));
+            d[1] = static_cast<std::uint8_t>(straight(p >> 8));
+            d[2] = static_cast<std::uint8_t>(straight(p));
+            d[3] = static_cast<std::uint8_t>(a);
+          }
+        s.cursorSerial = ci->cursor_serial;
+        s.cursorGiven = true;
+        shapeChanged = true;
+      }
+    }
+    XFree(ci);
+    if (!s.cursorGiven) return false;
+  } else {
+    Window rootReturn = 0, child = 0;
+    int winX = 0, winY = 0;
+    unsigned mask = 0;
+    if (!XQueryPointer(s.dpy, s.root, &rootReturn, &child, &rootX, &rootY, &winX, &winY, &mask)) {
+      pos.visible = false;  // on another screen of this display
+      pos.shapeId = static_cast<std::uint32_t>(s.cursorSerial);
+      return true;
+    }
+  }
+  pos.shapeId = static_cast<std::uint32_t>(s.cursorSerial);
+  pos.x = rootX - s.geo.x;
+  pos.y = rootY - s.geo.y;
+  pos.visible = pos.x >= 0 && pos.y >= 0 && pos.x < s.geo.w && pos.y < s.geo.h;
   return true;
 }
 

@@ -35,6 +35,9 @@ class X11Source : public ScreenSource {
   bool open(std::string& error) override;
   CaptureResult capture(Frame& frame, std::string& error) override;
   std::string title() const override;
+  // The cursor through XFixes: its image once per shape change (CursorNotify), its position
+  // (XQueryPointer) every frame.
+  bool cursor(base::CursorPos& pos, base::CursorImage& shape, bool& shapeChanged) override;
   // True if frames come through shared memory (false: the slower XGetImage path).
   bool usingShm() const;
 

@@ -69,6 +69,10 @@ bool ClientLink::sendFrame(base::Bytes frame) {
   return m_protocol.joined() && m_conn->send(std::move(frame));
 }
 
+bool ClientLink::sendUrgentFrame(base::Bytes frame, std::uint64_t replaceKey) {
+  return m_protocol.joined() && m_conn->sendUrgent(std::move(frame), replaceKey);
+}
+
 void ClientLink::fail(wire::Reason reason, const std::string& text) { m_protocol.fail(reason, text); }
 
 void ClientLink::run() {

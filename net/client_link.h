@@ -75,6 +75,8 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
                  std::optional<SeatKey> seatKey = std::nullopt);
   // Queues a frame once joined; false otherwise.
   bool sendFrame(base::Bytes frame);
+  // Sends ahead of queued frames; latest-wins by a nonzero `replaceKey` (PeerLink::sendUrgent).
+  bool sendUrgentFrame(base::Bytes frame, std::uint64_t replaceKey);
   // Ends the connection with `text` as the reason the owner sees.
   void fail(wire::Reason reason, const std::string& text);
   void wake() const;

@@ -104,6 +104,46 @@ bool Connection::send(base::Bytes frame) {
   return false;
 }
 
+bool Connection::sendUrgent(base::Bytes frame, std::uint64_t replaceKey) {
+  if (!frame) return false;
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_hardClose || m_flushThenClose) return false;
+    if (replaceKey != 0) {
+      // The waiting one goes; the newer one takes its turn after any urgent frame queued since
+      // (a cursor shape must still arrive before the position that names it).
+      auto it = std::find_if(m_urgent.begin(), m_urgent.end(), [&](const auto& u) { return u.first == replaceKey; });
+      if (it != m_urgent.end()) {
+        m_queuedBytes -= std::min(m_queuedBytes, it->second->size());
+        m_urgent.erase(it);
+        m_queuedBytes += frame->size();
+        m_urgent.emplace_back(replaceKey, std::move(frame));
+        m_cv.notify_all();
+        return true;
+      }
+    }
+    if (m_queue.size() + m_urgent.size() < m_options.maxQueuedMessages &&
+        frame->size() <= m_options.maxQueuedBytes - std::min(m_queuedBytes, m_options.maxQueuedBytes)) {
+      m_queuedBytes += frame->size();
+      m_urgent.emplace_back(replaceKey, std::move(frame));
+      m_cv.notify_all();
+      return true;
+    }
+  }
+  close(wire::Reason::SlowConsumer, "outgoing queue full (" + std::to_string(queuedBytes()) + " bytes)");
+  return false;
+}
+
+void Connection::takeUrgent(std::vector<base::Bytes>& out) {
+  std::lock_guard lock(m_mutex);
+  if (m_hardClose || !(!m_tls || m_tlsReady.load())) return;
+  for (auto& [key, frame] : m_urgent) {
+    m_queuedBytes -= std::min(m_queuedBytes, frame->size());
+    out.push_back(std::move(frame));
+  }
+  m_urgent.clear();
+}
+
 void Connection::close(wire::Reason reason, const std::string& detail) {
   {
     std::lock_guard lock(m_mutex);
@@ -111,6 +151,7 @@ void Connection::close(wire::Reason reason, const std::string& detail) {
     if (m_hardClose) return;
     m_hardClose = true;
     m_queue.clear();
+    m_urgent.clear();
     m_queuedBytes = 0;
     m_closeRequested = true;
   }
@@ -265,29 +306,42 @@ bool Connection::receiveTls(std::span<const std::uint8_t> ciphertext, base::Byte
 }
 
 bool Connection::sendTls(const std::vector<base::Bytes>& batch) {
-  base::ByteVec ciphertext;
   {
     std::lock_guard tlsLock(m_tlsMutex);
     if (m_tls->updateKeysIfDue(base::monoUs()) != TlsEngine::Status::Ok) return false;
-    // One TLS write per run of small frames: fewer, fuller records (and far less latency
-    // under load than a record per message).
-    base::ByteVec merged;
-    for (const auto& frame : batch) {
-      if (merged.size() + frame->size() > kCoalesceBytes && !merged.empty()) {
-        if (m_tls->write(merged) != TlsEngine::Status::Ok) return false;
-        merged.clear();
-      }
-      if (frame->size() >= kCoalesceBytes) {
-        if (m_tls->write(*frame) != TlsEngine::Status::Ok) return false;
-      } else {
-        merged.insert(merged.end(), frame->begin(), frame->end());
-      }
-    }
-    if (!merged.empty() && m_tls->write(merged) != TlsEngine::Status::Ok) return false;
-    ciphertext = m_tls->takeCiphertext();
   }
-  if (ciphertext.empty()) return true;
-  return sendPieces(ciphertext.data(), ciphertext.size());
+  // One TLS write per run of small frames: fewer, fuller records (and far less latency
+  // under load than a record per message). A large frame goes out on its own, with any
+  // urgent frames queued meanwhile sent just before it.
+  base::ByteVec merged;
+  std::vector<base::Bytes> urgent;
+  auto encryptAndSend = [&](const base::ByteVec* large) {
+    base::ByteVec ciphertext;
+    {
+      std::lock_guard tlsLock(m_tlsMutex);
+      if (!merged.empty() && m_tls->write(merged) != TlsEngine::Status::Ok) return false;
+      if (large && m_tls->write(*large) != TlsEngine::Status::Ok) return false;
+      ciphertext = m_tls->takeCiphertext();
+    }
+    merged.clear();
+    return ciphertext.empty() || sendPieces(ciphertext.data(), ciphertext.size());
+  };
+  for (const auto& frame : batch) {
+    if (frame->size() >= kCoalesceBytes) {
+      urgent.clear();
+      takeUrgent(urgent);
+      for (const auto& u : urgent) merged.insert(merged.end(), u->begin(), u->end());
+      if (!encryptAndSend(frame.get())) return false;
+      continue;
+    }
+    if (merged.size() + frame->size() > kCoalesceBytes && !merged.empty()) {
+      std::lock_guard tlsLock(m_tlsMutex);
+      if (m_tls->write(merged) != TlsEngine::Status::Ok) return false;
+      merged.clear();
+    }
+    merged.insert(merged.end(), frame->begin(), frame->end());
+  }
+  return encryptAndSend(nullptr);
 }
 
 bool Connection::sendPieces(const std::uint8_t* data, std::size_t size) {
@@ -311,18 +365,21 @@ void Connection::writerLoop() {
       // Without TLS, or once it is up, queued frames may go; before that only handshake output.
       auto framesMayGo = [&] { return !m_tls || m_tlsReady.load(); };
       m_cv.wait(lock, [&] {
-        return m_hardClose || m_tlsOutput || (framesMayGo() && (m_flushThenClose || !m_queue.empty()));
+        return m_hardClose || m_tlsOutput ||
+               (framesMayGo() && (m_flushThenClose || !m_queue.empty() || !m_urgent.empty()));
       });
       if (m_hardClose) break;
       bool tlsOutput = std::exchange(m_tlsOutput, false);
-      if (framesMayGo() && m_queue.empty() && m_flushThenClose && !tlsOutput) {
+      if (framesMayGo() && m_queue.empty() && m_urgent.empty() && m_flushThenClose && !tlsOutput) {
         lock.unlock();  // flush-and-close with nothing left: end our direction
         m_socket->shutdownSend();
         break;
       }
       batch.clear();
       if (framesMayGo()) {
-        batch.assign(std::make_move_iterator(m_queue.begin()), std::make_move_iterator(m_queue.end()));
+        for (auto& [key, frame] : m_urgent) batch.push_back(std::move(frame));
+        batch.insert(batch.end(), std::make_move_iterator(m_queue.begin()), std::make_move_iterator(m_queue.end()));
+        m_urgent.clear();
         m_queue.clear();
         m_queuedBytes = 0;
       }
@@ -339,7 +396,7 @@ void Connection::writerLoop() {
         bool drained;
         {
           std::lock_guard lock(m_mutex);
-          drained = m_queue.empty() && !m_hardClose;
+          drained = m_queue.empty() && m_urgent.empty() && !m_hardClose;
         }
         if (drained) m_handler->onDrained();
       }
@@ -354,9 +411,14 @@ void Connection::writerLoop() {
       ok = ok && sendPieces(merged.data(), merged.size());
       merged.clear();
     };
+    std::vector<base::Bytes> urgent;
     for (const auto& frame : batch) {
       if (!ok) break;
       if (frame->size() >= kCoalesceBytes) {
+        // Urgent frames queued while this batch went out go before the next large frame.
+        urgent.clear();
+        takeUrgent(urgent);
+        for (const auto& u : urgent) merged.insert(merged.end(), u->begin(), u->end());
         flushMerged();
         ok = ok && sendPieces(frame->data(), frame->size());
       } else {
@@ -374,7 +436,7 @@ void Connection::writerLoop() {
     bool drained;
     {
       std::lock_guard lock(m_mutex);
-      drained = m_queue.empty() && !m_hardClose;
+      drained = m_queue.empty() && m_urgent.empty() && !m_hardClose;
     }
     if (drained) m_handler->onDrained();
   }

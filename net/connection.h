@@ -73,6 +73,10 @@ class Connection {
   // Queues a whole frame; false if closing or over the queue cap (the latter closes with
   // SlowConsumer: a peer that lets its queue fill is not keeping up).
   bool send(base::Bytes frame);
+  // Queues a small frame ahead of every frame not yet begun, and between the frames of a
+  // batch being sent (never inside one: frames are whole on the wire). A nonzero
+  // `replaceKey` replaces a waiting frame with that key (latest wins). Same caps as send().
+  bool sendUrgent(base::Bytes frame, std::uint64_t replaceKey);
   // Closes now: queued data is dropped and both threads wake at once.
   void close(wire::Reason reason, const std::string& detail);
   // Sends what is queued, then ends the stream; stops reading the peer. Used for a reject
@@ -108,6 +112,8 @@ class Connection {
   bool sendTls(const std::vector<base::Bytes>& batch);
   // Sends `size` bytes in pieces, marking progress after each one the kernel took.
   bool sendPieces(const std::uint8_t* data, std::size_t size);
+  // Moves the urgent frames waiting now into `out` (m_mutex not held by the caller).
+  void takeUrgent(std::vector<base::Bytes>& out);
   // First reason wins; returns true if this call set it.
   bool setReason(wire::Reason reason, const std::string& detail);
 
@@ -120,6 +126,7 @@ class Connection {
   mutable std::mutex m_mutex;  // guards the queue and the close state below
   std::condition_variable m_cv;
   std::deque<base::Bytes> m_queue;
+  std::deque<std::pair<std::uint64_t, base::Bytes>> m_urgent;  // sendUrgent(): before m_queue
   std::size_t m_queuedBytes = 0;
   bool m_hardClose = false;
   bool m_flushThenClose = false;

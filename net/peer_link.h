@@ -18,6 +18,13 @@ class PeerLink {
   virtual ~PeerLink() = default;
   // Queues a whole frame; false if the link is closing or its queue is full.
   virtual bool send(base::Bytes frame) = 0;
+  // Queues a small frame ahead of everything not yet being sent (a cursor position must not
+  // wait behind a screen update). A nonzero `replaceKey` makes it latest-wins: it takes the
+  // place of a frame with that key still waiting. Frames sent this way keep their own order.
+  virtual bool sendUrgent(base::Bytes frame, std::uint64_t replaceKey) {
+    (void)replaceKey;
+    return send(std::move(frame));
+  }
   virtual void close(wire::Reason reason, const std::string& detail) = 0;
   // Delivers what is queued, then closes (reject, session end).
   virtual void closeAfterFlush(wire::Reason reason, const std::string& detail) = 0;

@@ -62,6 +62,18 @@ bool ScreenClient::publishTiles(const wire::TileBatch& batch) {
   return sendFrame(wire::encodeTileBatch(wire::ScreenType::PublishTiles, batch));
 }
 
+bool ScreenClient::publishCursorShape(const base::CursorImage& shape) {
+  wire::CursorShape m;
+  m.image = shape;
+  return sendUrgentFrame(wire::encodeFrame(m), 0);
+}
+
+bool ScreenClient::publishCursorPosition(const base::CursorPos& pos) {
+  wire::CursorPosition m;
+  m.pos = pos;
+  return sendUrgentFrame(wire::encodeFrame(m), 1);
+}
+
 bool ScreenClient::publishStop() { return sendFrame(wire::encodeFrame(wire::PublishStop{})); }
 
 void ScreenClient::onWelcome(const wire::Welcome&) { m_listener.onScreenConnected(); }
@@ -122,6 +134,20 @@ std::string ScreenClient::deliver(const wire::Frame& frame, Listener& listener, 
       wire::PublishAck m;
       if (!wire::decodePayload(frame.payload, m)) return bad("publish ack");
       listener.onPublishAck(m.seq);
+      return {};
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::CursorShape): {
+      // Cursor messages are an extra: a bad one is dropped (and said), the stream goes on.
+      wire::CursorShape m;
+      if (!wire::decodePayload(frame.payload, m)) return listener.onCursorDropped("a malformed cursor shape"), std::string();
+      listener.onCursorShape(m.streamId, std::move(m.image));
+      return {};
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::CursorPosition): {
+      wire::CursorPosition m;
+      if (!wire::decodePayload(frame.payload, m))
+        return listener.onCursorDropped("a malformed cursor position"), std::string();
+      listener.onCursorPosition(m.streamId, m.pos);
       return {};
     }
     case static_cast<std::uint16_t>(wire::MsgType::Notice): {

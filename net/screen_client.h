@@ -34,6 +34,11 @@ class ScreenClient : public ClientLink {
     // The host will not relay our stream; `reason` is its words for a person.
     virtual void onPublishRefused(const std::string& /*reason*/) {}
     virtual void onPublishAck(std::uint64_t /*seq*/) {}
+    // The sharer's cursor of a stream: a shape to cache by id, and where it is now.
+    virtual void onCursorShape(std::uint32_t /*streamId*/, base::CursorImage&&) {}
+    virtual void onCursorPosition(std::uint32_t /*streamId*/, const base::CursorPos&) {}
+    // A cursor message from the host that was not understood: dropped, the stream goes on.
+    virtual void onCursorDropped(const std::string& /*why*/) {}
     virtual void onNotice(const std::string&) {}
     virtual void onScreenEnded(const LinkEnd&) {}
   };
@@ -51,6 +56,10 @@ class ScreenClient : public ClientLink {
   bool publishStart(const std::string& title, std::uint32_t widthPx, std::uint32_t heightPx, std::uint16_t tileSizePx);
   bool publishTiles(const wire::TileBatch& batch);
   bool publishStop();
+  // Our stream's cursor, ahead of any tiles still queued: a shape once per change, then
+  // positions, a newer one replacing one not yet sent.
+  bool publishCursorShape(const base::CursorImage& shape);
+  bool publishCursorPosition(const base::CursorPos& pos);
 
   // The screen port's half of the client protocol, without a connection (this class runs
   // it on its link; tests/fuzz runs it on bytes): hands one message from the host to

@@ -31,6 +31,12 @@ struct ScreenHub::Stream {
   // kUpdateCacheEntries and kMaxUpdateCacheBytes of payload.
   std::map<std::pair<std::uint64_t, std::size_t>, std::shared_ptr<Update>> cache;
   std::size_t cacheBytes = 0;
+  // The sharer's cursor: shapes by id as the viewers get them (CursorShape frames), the
+  // oldest first out past kMaxCursorShapesCached, and where it is now.
+  std::map<std::uint32_t, base::Bytes> cursorShapes;
+  std::deque<std::uint32_t> cursorShapeOrder;
+  base::CursorPos cursor;
+  bool hasCursor = false;
 };
 
 // One update as the viewers in step from one version get it: its tiles are picked under the
@@ -64,6 +70,9 @@ struct ScreenPeer : HubPeer {
     // none), and the stream version the first part was cut at (what the viewer has once done).
     std::size_t cursor = 0;
     std::uint64_t partialTop = 0;
+    // Cursor shapes this viewer was sent, oldest first: a mirror of its own cache (same cap,
+    // same order), so a shape goes to it once per change, not with every position.
+    std::deque<std::uint32_t> shapesSent;
   };
   using HubPeer::HubPeer;
 
@@ -78,6 +87,10 @@ struct ScreenPeer : HubPeer {
   double publishTokens = double(wire::kPublishBurstBytes);
   std::int64_t publishRefillUs = 0;
   std::vector<std::uint64_t> heldAcks;
+  // Cursor messages it may still send (token buckets; over them they are dropped).
+  double cursorPositionTokens = wire::kCursorPositionBurst;
+  double cursorShapeTokens = wire::kCursorShapeBurst;
+  std::int64_t cursorRefillUs = 0;
 };
 
 using State = ScreenPeer::State;
@@ -151,8 +164,13 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
       Section section(*this);
       if (!m_streams.count(m.streamId)) return;  // it may have just ended: not an error
       auto it = std::find_if(peer->subs.begin(), peer->subs.end(), [&](auto& s) { return s.streamId == m.streamId; });
-      if (it == peer->subs.end()) peer->subs.push_back({m.streamId, m.credits, 0});
-      else *it = {m.streamId, m.credits, 0};  // resubscribing asks for the whole image again
+      ScreenPeer::Subscription fresh;
+      fresh.streamId = m.streamId;
+      fresh.credits = m.credits;
+      if (it == peer->subs.end()) it = peer->subs.insert(peer->subs.end(), std::move(fresh));
+      else *it = std::move(fresh);  // resubscribing asks for the whole image again
+      // A new viewer sees the cursor at once, shape and all, before the first update.
+      sendCursorLocked(*peer, it->shapesSent, *m_streams.at(m.streamId));
       pumpLocked(*peer);
       return;
     }
@@ -180,6 +198,9 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
       return handlePublishStart(peer, frame);
     case wire::ScreenType::PublishTiles:
       return handlePublishTiles(peer, frame, nowUs);
+    case wire::ScreenType::CursorShape:
+    case wire::ScreenType::CursorPosition:
+      return handleCursor(peer, frame, nowUs);
     case wire::ScreenType::PublishStop: {
       Section section(*this);
       peer->refused = false;
@@ -354,6 +375,67 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
   sendLocked(peer->link, ack);
 }
 
+void ScreenHub::handleCursor(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) {
+  const bool isShape = frame.type == static_cast<std::uint16_t>(wire::ScreenType::CursorShape);
+  std::uint32_t streamId = 0;
+  {
+    // Counted before anything is checked: checking is what a flood would cost us.
+    Section section(*this);
+    if (!peer->publishing) {
+      if (!peer->refused) cursorDroppedLocked(*peer, "cursor before PublishStart");
+      return;
+    }
+    if (peer->cursorRefillUs != 0 && nowUs > peer->cursorRefillUs) {
+      const double seconds = double(nowUs - peer->cursorRefillUs) / 1e6;
+      peer->cursorPositionTokens =
+          std::min(wire::kCursorPositionBurst, peer->cursorPositionTokens + seconds * wire::kCursorPositionsPerSec);
+      peer->cursorShapeTokens =
+          std::min(wire::kCursorShapeBurst, peer->cursorShapeTokens + seconds * wire::kCursorShapesPerSec);
+    }
+    if (nowUs > peer->cursorRefillUs) peer->cursorRefillUs = nowUs;
+    double& tokens = isShape ? peer->cursorShapeTokens : peer->cursorPositionTokens;
+    if (tokens < 1)
+      return cursorDroppedLocked(*peer, isShape ? "cursor shapes over " + std::to_string(int(wire::kCursorShapesPerSec)) + "/s"
+                                                : "cursor positions over " +
+                                                      std::to_string(int(wire::kCursorPositionsPerSec)) + "/s");
+    tokens -= 1;
+    streamId = peer->publishing;
+  }
+  if (isShape) {
+    wire::CursorShape m;
+    if (!wire::decodePayload(frame.payload, m)) {
+      Section section(*this);
+      return cursorDroppedLocked(*peer, "malformed or oversized cursor shape");
+    }
+    m.streamId = streamId;
+    base::Bytes encoded = wire::encodeFrame(m);  // what viewers get, serialised once, outside the lock
+    Section section(*this);
+    auto it = m_streams.find(streamId);
+    if (it == m_streams.end() || peer->publishing != streamId) return;  // stopped meanwhile
+    storeCursorShapeLocked(*it->second, m.image.id, std::move(encoded));
+    return;
+  }
+  wire::CursorPosition m;
+  Section section(*this);
+  if (!wire::decodePayload(frame.payload, m)) return cursorDroppedLocked(*peer, "malformed cursor position");
+  auto it = m_streams.find(streamId);
+  if (it == m_streams.end() || peer->publishing != streamId) return;
+  Stream& s = *it->second;
+  if (std::string why = wire::validateCursorPosition(m.pos, s.info.widthPx, s.info.heightPx); !why.empty())
+    return cursorDroppedLocked(*peer, why);
+  setCursorLocked(s, m.pos);
+}
+
+void ScreenHub::cursorDroppedLocked(ScreenPeer& peer, const std::string& why) {
+  ++m_stats.cursorDropped;
+  laterLocked([this, id = peer.id, who = peer.name, why] {
+    std::string note;
+    if (m_cursorLog.allow(id, note))
+      HLOG_WARN(kTag, "cursor message dropped conn=#%llu name=%s: %s%s", static_cast<unsigned long long>(id),
+                who.c_str(), why.c_str(), note.c_str());
+  });
+}
+
 // [SECTION] streams (hub lock held)
 
 std::string ScreenHub::streamRefusalLocked(std::uint32_t ownerId) const {
@@ -420,6 +502,58 @@ void ScreenHub::applyBatchLocked(Stream& s, wire::TileBatch& batch) {
   ++m_stats.framesPublished;
   for (auto& [id, p] : m_peers)
     if (p->state == State::Ready) pumpLocked(*p);
+}
+
+void ScreenHub::storeCursorShapeLocked(Stream& s, std::uint32_t shapeId, base::Bytes frame) {
+  auto [it, fresh] = s.cursorShapes.insert_or_assign(shapeId, std::move(frame));
+  (void)it;
+  // The same id again with (perhaps) other pixels: every viewer is sent it afresh.
+  std::erase(s.cursorShapeOrder, shapeId);
+  if (!fresh)
+    for (auto& [id, p] : m_peers)
+      for (auto& sub : p->subs)
+        if (sub.streamId == s.info.streamId) std::erase(sub.shapesSent, shapeId);
+  s.cursorShapeOrder.push_back(shapeId);
+  while (s.cursorShapeOrder.size() > wire::kMaxCursorShapesCached) {
+    s.cursorShapes.erase(s.cursorShapeOrder.front());
+    s.cursorShapeOrder.pop_front();
+  }
+  // Shown now: the viewers get the new pixels at once.
+  if (s.hasCursor && s.cursor.shapeId == shapeId) setCursorLocked(s, s.cursor);
+}
+
+void ScreenHub::setCursorLocked(Stream& s, const base::CursorPos& pos) {
+  s.cursor = pos;
+  s.hasCursor = true;
+  for (auto& [id, p] : m_peers) {
+    if (p->state != State::Ready || p->stopped) continue;
+    for (auto& sub : p->subs)
+      if (sub.streamId == s.info.streamId) sendCursorLocked(*p, sub.shapesSent, s);
+  }
+}
+
+void ScreenHub::sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& shapesSent, Stream& s) {
+  if (!s.hasCursor || peer.stopped) return;
+  const std::uint32_t shapeId = s.cursor.shapeId;
+  if (auto shape = s.cursorShapes.find(shapeId);
+      s.cursor.visible && shape != s.cursorShapes.end() &&
+      std::find(shapesSent.begin(), shapesSent.end(), shapeId) == shapesSent.end()) {
+    shapesSent.push_back(shapeId);
+    if (shapesSent.size() > wire::kMaxCursorShapesCached) shapesSent.pop_front();
+    ++m_stats.cursorMessagesSent;
+    m_stats.cursorBytesSent += shape->second->size();
+    // Urgent too, so it keeps its place before the position that names it.
+    laterLocked([link = peer.link, frame = shape->second] { link->sendUrgent(frame, 0); });
+  }
+  wire::CursorPosition m;
+  m.streamId = s.info.streamId;
+  m.pos = s.cursor;
+  base::Bytes frame = wire::encodeFrame(m);
+  ++m_stats.cursorMessagesSent;
+  m_stats.cursorBytesSent += frame->size();
+  // One waiting position per stream and viewer: a newer one takes its place.
+  const std::uint64_t key = std::uint64_t{1} << 32 | s.info.streamId;
+  laterLocked([link = peer.link, frame = std::move(frame), key] { link->sendUrgent(frame, key); });
 }
 
 std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::uint64_t fromVersion,
@@ -552,6 +686,23 @@ void ScreenHub::publishLocal(std::uint32_t streamId, wire::TileBatch batch) {
   if (batch.widthPx != s.info.widthPx || batch.heightPx != s.info.heightPx || batch.tileSizePx != s.info.tileSizePx)
     resizeStreamLocked(s, s.info.title, batch.widthPx, batch.heightPx, batch.tileSizePx);
   applyBatchLocked(s, batch);
+}
+
+void ScreenHub::publishLocalCursor(std::uint32_t streamId, const base::CursorImage* shape, const base::CursorPos& pos) {
+  base::Bytes encoded;
+  if (shape) {
+    wire::CursorShape m;
+    m.streamId = streamId;
+    m.image = *shape;
+    encoded = wire::encodeFrame(m);
+  }
+  Section section(*this);
+  auto it = m_streams.find(streamId);
+  if (it == m_streams.end()) return;
+  Stream& s = *it->second;
+  if (encoded) storeCursorShapeLocked(s, shape->id, std::move(encoded));
+  if (!wire::validateCursorPosition(pos, s.info.widthPx, s.info.heightPx).empty()) return;
+  setCursorLocked(s, pos);
 }
 
 void ScreenHub::endStream(std::uint32_t streamId, const std::string& reason) {

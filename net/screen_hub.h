@@ -16,6 +16,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "net/base/log_throttle.h"
 #include "net/peer_table.h"
 #include "net/room_auth.h"
 #include "net/wire/reason.h"
@@ -46,6 +48,11 @@ struct ScreenHubStats {
   std::uint64_t updateBytesSent = 0;   // their total size
   std::uint64_t tileBytesSent = 0;     // JPEG bytes inside them
   std::uint64_t updatesShared = 0;     // updates reused from the cache (serialised once)
+  // The sharers' cursors, beside the tiles: messages and bytes queued to viewers, and
+  // messages from publishers dropped (malformed, out of range, over the rate).
+  std::uint64_t cursorMessagesSent = 0;
+  std::uint64_t cursorBytesSent = 0;
+  std::uint64_t cursorDropped = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(wire::Reason::Count)> closedByReason{};
 };
 
@@ -76,6 +83,8 @@ class ScreenHub : public PeerTable<ScreenPeer> {
                                  std::string& error);
   // Applies one frame's tiles (trusted: they come from our own encoder).
   void publishLocal(std::uint32_t streamId, wire::TileBatch batch);
+  // The host's own cursor: `shape` (null: unchanged) and where it is now (trusted, as above).
+  void publishLocalCursor(std::uint32_t streamId, const base::CursorImage* shape, const base::CursorPos& pos);
   void endStream(std::uint32_t streamId, const std::string& reason);
   // Closes every screen connection of a participant who left the chat.
   void dropParticipant(std::uint32_t participantId, wire::Reason reason);
@@ -106,6 +115,8 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   bool attachChecked(const PeerPtr& peer, std::uint32_t participantId, const std::string& name, std::uint64_t leaves);
   void handlePublishStart(const PeerPtr& peer, const wire::Frame& frame);
   void handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
+  // CursorShape / CursorPosition from a publisher: rate-limited, checked, relayed.
+  void handleCursor(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
 
   // The rest must hold m_mutex.
   // Why `ownerId` may not start another stream now (session or participant cap), or empty.
@@ -116,6 +127,14 @@ class ScreenHub : public PeerTable<ScreenPeer> {
                                    const std::string& title, std::uint32_t w, std::uint32_t h, std::uint16_t tile);
   void resizeStreamLocked(Stream& s, const std::string& title, std::uint32_t w, std::uint32_t h, std::uint16_t tile);
   void applyBatchLocked(Stream& s, wire::TileBatch& batch);
+  // Keeps a shape (its H->C frame, encoded before the lock) in the stream's cache by id.
+  void storeCursorShapeLocked(Stream& s, std::uint32_t shapeId, base::Bytes frame);
+  // Sets the stream's cursor and relays it to every viewer of the stream.
+  void setCursorLocked(Stream& s, const base::CursorPos& pos);
+  // Sends `peer` the stream's cursor: its shape first if that viewer may not have it cached,
+  // then the position, latest-wins, ahead of any update waiting to be sent.
+  void sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& shapesSent, Stream& s);
+  void cursorDroppedLocked(ScreenPeer& peer, const std::string& why);
   void endStreamLocked(std::uint32_t streamId, const std::string& reason);
   // Everyone logged in (viewers learn of streams this way).
   std::vector<std::shared_ptr<PeerLink>> readyLinksLocked() const;
@@ -134,6 +153,7 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   std::uint32_t m_nextStreamId = 1;
   ScreenHubStats m_stats;
   std::atomic<std::uint64_t> m_updateBytesSent{0};  // counted as updates are serialised, after the lock
+  base::LogThrottle m_cursorLog;  // dropped cursor messages, per publisher
 };
 
 }  // namespace huddle::net

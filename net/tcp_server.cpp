@@ -20,6 +20,9 @@ struct TcpServer::Peer : PeerLink, Connection::Handler {
       : m_hub(hub), m_conn(std::move(socket), options) {}
 
   bool send(base::Bytes frame) override { return m_conn.send(std::move(frame)); }
+  bool sendUrgent(base::Bytes frame, std::uint64_t replaceKey) override {
+    return m_conn.sendUrgent(std::move(frame), replaceKey);
+  }
   void close(wire::Reason reason, const std::string& detail) override { m_conn.close(reason, detail); }
   void closeAfterFlush(wire::Reason reason, const std::string& detail) override {
     m_conn.closeAfterFlush(reason, detail);

@@ -28,7 +28,7 @@ std::string AppSettings::serialize() const {
     << "\nscreen_port = " << screenPort << "\nshare_source = " << shareSource << "\nmonitor = " << monitor
     << "\nregion = " << regionX << ' ' << regionY << ' ' << regionW << ' ' << regionH << "\nquality = " << quality
     << "\nfps = " << fps << "\nscale = " << scalePercent << "\nsubsampling = " << (chroma444 ? 444 : 420)
-    << "\noverlay = " << (overlay ? "on" : "off") << "\nwindow = " << windowW << ' ' << windowH << '\n';
+    << "\noverlay = " << (overlay ? "on" : "off") << "\ncursor = " << (showCursor ? "on" : "off") << "\nwindow = " << windowW << ' ' << windowH << '\n';
   return o.str();
 }
 
@@ -91,6 +91,8 @@ AppSettings AppSettings::parse(const std::string& text, std::vector<std::string>
       else bad();
     } else if (key == "overlay") {
       if (value == "on" || value == "off") s.overlay = value == "on";
+    } else if (key == "cursor") {
+      if (value == "on" || value == "off") s.showCursor = value == "on";
       else bad();
     } else if (key == "window") {
       std::istringstream r(value);

@@ -26,6 +26,7 @@ struct AppSettings {
   bool chroma444 = false;
   // Viewing.
   bool overlay = true;
+  bool showCursor = true;  // viewers draw the sharer's cursor over the stream
   // The window's size when it was last closed.
   int windowW = 1280, windowH = 800;
 

@@ -251,7 +251,7 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
     std::string path = options.snapshotPath.empty()
                            ? "huddle-snapshot-" + base::formatFileStamp(base::wallUs()) + ".png"
                            : options.snapshotPath;
-    if (view->savePng(path, error)) {
+    if (view->savePng(path, error, options.snapshotCursor)) {
       out("* Saved " + path);
       return 0;
     }

@@ -127,6 +127,20 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
         b.tiles = std::move(u.tiles);
         m_screenHub->publishLocal(id, std::move(b));
       });
+  m_cursorShape = {};
+  m_cursorShapeSent = false;
+  m_pipeline->setCursorCallback([this](const capture::CursorUpdate& c) {
+    // Capture thread, after the frame's tiles: the relay keeps the shape and sends positions
+    // ahead of any update.
+    if (c.shape) {
+      m_cursorShape = *c.shape;
+      m_cursorShapeSent = false;
+    }
+    const std::uint32_t id = m_sharedStream.load();
+    if (id == 0) return;
+    m_screenHub->publishLocalCursor(id, m_cursorShapeSent ? nullptr : &m_cursorShape, c.pos);
+    m_cursorShapeSent = true;
+  });
   if (!m_pipeline->start(error)) {
     m_pipeline.reset();
     return false;

@@ -77,6 +77,8 @@ class HostSession {
   std::unique_ptr<capture::CapturePipeline> m_pipeline;
   std::atomic<std::uint32_t> m_sharedStream{0};
   std::string m_shareTitle;
+  base::CursorImage m_cursorShape;  // (capture thread) the shared cursor's latest shape
+  bool m_cursorShapeSent = false;   // (capture thread) the relay has it
   bool m_running = false;
 };
 

@@ -102,6 +102,7 @@ std::string usageText() {
          "                       host without a display)\n"
          "  --scene-size WxH     test scene size (default 1920x1080)\n"
          "  --scene-motion M     full, partial (about 10% changes, default) or static\n"
+         "  --scene-cursor C     the test scene's cursor: moving (default), still or none\n"
          "  --quality N          JPEG quality 1-100 (default 80)\n"
          "  --fps N              frames per second 1-" + to_string(wire::kMaxCaptureFps) + " (default 30)\n"
          "  --scale P            100, 75 or 50 percent (default 100)\n"
@@ -114,6 +115,7 @@ std::string usageText() {
          "  --stats-json FILE    write the viewer's statistics as JSON when done\n"
          "  --snapshot [FILE]    save one full frame as a PNG and exit (default name:\n"
          "                       huddle-snapshot-YYYYMMDD-HHMMSS.png)\n"
+         "  --snapshot-cursor    draw the sharer's cursor into the snapshot\n"
          "  --read-limit KBPS    read screens no faster than this, like a slow link\n"
          "  --help               show this help\n"
          "  --version            show the version\n";
@@ -188,6 +190,11 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       if (!needValue(text) || !parseSize(text, o.sceneWidthPx, o.sceneHeightPx))
         return fail("option --scene-size needs WIDTHxHEIGHT, each 1-" + std::to_string(wire::kMaxStreamSidePx) +
                     " (e.g. 1920x1080)");
+    } else if (arg == "--scene-cursor") {
+      if (!needValue(o.sceneCursor) || (o.sceneCursor != "moving" && o.sceneCursor != "still" && o.sceneCursor != "none"))
+        return fail("option --scene-cursor needs moving, still or none");
+    } else if (arg == "--snapshot-cursor") {
+      o.snapshotCursor = true;
     } else if (arg == "--scene-motion") {
       if (!needValue(o.sceneMotion) || (o.sceneMotion != "full" && o.sceneMotion != "partial" && o.sceneMotion != "static"))
         return fail("option --scene-motion needs full, partial or static");
@@ -273,6 +280,7 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
   }
   if (o.role == Role::Join && o.chatPort == 0) return fail("option --chat-port: 0 only makes sense when hosting");
   if ((o.watch || o.snapshot) && o.role != Role::Join) return fail("--watch and --snapshot need --join ADDR");
+  if (o.snapshotCursor && !o.snapshot) return fail("--snapshot-cursor goes with --snapshot");
   if (o.generatePassword && o.role == Role::Join) return fail("--generate-password is for hosting");
   if (o.keepHistory && o.role == Role::Join) return fail("--keep-history is for hosting");
   // Snapshots and JSON figures are headless tools by nature; --watch alone in the window

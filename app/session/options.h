@@ -38,6 +38,7 @@ struct Options {
   std::string share;                // "", "x11", "synthetic"
   int sceneWidthPx = 1920, sceneHeightPx = 1080;  // --scene-size WxH
   std::string sceneMotion = "partial";            // --scene-motion full|partial|static
+  std::string sceneCursor = "moving";             // --scene-cursor moving|still|none
   int quality = 80;                 // --quality 1-100
   int fps = 30;                     // --fps 1-wire::kMaxCaptureFps
   int scalePercent = 100;           // --scale 100|75|50
@@ -49,6 +50,7 @@ struct Options {
   std::string statsJson;
   bool snapshot = false;
   std::string snapshotPath;         // empty: a timestamped name
+  bool snapshotCursor = false;      // --snapshot-cursor: the sharer's cursor drawn into it
   int readLimitKBps = 0;            // --read-limit KB/s: read screens like a slow link
 };
 

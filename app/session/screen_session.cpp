@@ -214,6 +214,12 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
   }
   m_pipeline = std::make_unique<capture::CapturePipeline>(std::move(source), settings, encoderThreads,
                                                           [this](capture::EncodedUpdate&& u) { onCaptured(std::move(u)); });
+  {
+    std::lock_guard lock(m_publishMutex);
+    m_haveCursor = false;
+    m_cursorShapeSent = true;
+  }
+  m_pipeline->setCursorCallback([this](const capture::CursorUpdate& c) { onCursor(c); });
   if (!m_pipeline->start(error)) {
     m_pipeline.reset();
     std::lock_guard lock(m_publishMutex);
@@ -283,10 +289,52 @@ void ScreenSession::sendPendingLocked() {
   if (m_client.publishTiles(b)) ++m_inFlight;
 }
 
+void ScreenSession::onCursor(const capture::CursorUpdate& c) {
+  std::lock_guard lock(m_publishMutex);
+  if (c.shape) {
+    m_cursorShape = *c.shape;
+    m_cursorShapeSent = false;
+  }
+  m_cursorPos = c.pos;
+  m_haveCursor = true;
+  if (m_accepted && m_shareError.empty()) sendCursorLocked();
+}
+
+void ScreenSession::sendCursorLocked() {
+  if (!m_haveCursor) return;
+  // Beside the tiles and ahead of them: a position waiting to go is replaced by a newer one.
+  if (!m_cursorShapeSent) m_cursorShapeSent = m_client.publishCursorShape(m_cursorShape);
+  m_client.publishCursorPosition(m_cursorPos);
+}
+
+void ScreenSession::onCursorShape(std::uint32_t streamId, base::CursorImage&& shape) {
+  std::shared_ptr<StreamView> v = view(streamId);
+  if (!v) return;  // not watched (any more)
+  std::string why;
+  if (!v->setCursorShape(std::move(shape), why)) onCursorDropped(why);
+  if (m_config.link.wake) m_config.link.wake();
+}
+
+void ScreenSession::onCursorPosition(std::uint32_t streamId, const base::CursorPos& pos) {
+  std::shared_ptr<StreamView> v = view(streamId);
+  if (!v) return;
+  std::string why;
+  if (!v->setCursorPosition(pos, why)) onCursorDropped("stream " + std::to_string(streamId) + ": " + why);
+  if (m_config.link.wake) m_config.link.wake();
+}
+
+void ScreenSession::onCursorDropped(const std::string& why) {
+  std::string note;
+  if (m_logThrottle.allow(0xC0250000ull, note))  // one budget for all cursor drops
+    HLOG_WARN(kTag, "cursor message dropped: %s%s", why.c_str(), note.c_str());
+}
+
 void ScreenSession::onPublishAccepted(std::uint32_t streamId) {
   std::lock_guard lock(m_publishMutex);
   if (!m_publishing) return;  // stopped meanwhile
   m_publishedId = streamId;
+  m_cursorShapeSent = false;  // a new stream (or a resize) starts with the shape again
+  sendCursorLocked();
   // Accepted again after a resize: frames already flow. The first time: what waited goes now.
   if (m_accepted) return;
   m_accepted = true;

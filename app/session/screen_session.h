@@ -84,6 +84,11 @@ class ScreenSession : private net::ScreenClient::Listener {
   void onPublishAccepted(std::uint32_t streamId) override;
   void onPublishRefused(const std::string& reason) override;
   void onPublishAck(std::uint64_t seq) override;
+  void onCursorShape(std::uint32_t streamId, base::CursorImage&& shape) override;
+  void onCursorPosition(std::uint32_t streamId, const base::CursorPos& pos) override;
+  void onCursorDropped(const std::string& why) override;
+  void onCursor(const capture::CursorUpdate& cursor);
+  void sendCursorLocked();
   void onScreenEnded(const net::LinkEnd& end) override;
   void decodeLoop();
   void onCaptured(capture::EncodedUpdate&& update);
@@ -118,6 +123,12 @@ class ScreenSession : private net::ScreenClient::Listener {
   wire::TileBatch m_pendingHeader;
   int m_inFlight = 0;
   std::atomic<std::uint32_t> m_publishedId{0};
+  // Our cursor (m_publishMutex): its latest shape and position, sent once the host accepted
+  // the stream; a shape goes once per change.
+  base::CursorImage m_cursorShape;
+  bool m_cursorShapeSent = true;
+  base::CursorPos m_cursorPos;
+  bool m_haveCursor = false;
 };
 
 }  // namespace huddle::session

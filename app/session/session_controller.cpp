@@ -32,6 +32,7 @@ ShareSpec shareSpecFrom(const Options& o) {
   spec.sceneWidthPx = o.sceneWidthPx;
   spec.sceneHeightPx = o.sceneHeightPx;
   spec.sceneMotion = o.sceneMotion;
+  spec.sceneCursor = o.sceneCursor;
   spec.setEncoding(o.quality, o.fps, o.scalePercent, o.chroma444);
   return spec;
 }
@@ -41,7 +42,10 @@ std::unique_ptr<capture::ScreenSource> makeShareSource(const ShareSpec& spec) {
     const capture::SceneMotion motion = spec.sceneMotion == "full"     ? capture::SceneMotion::Full
                                         : spec.sceneMotion == "static" ? capture::SceneMotion::Static
                                                                        : capture::SceneMotion::Partial;
-    return std::make_unique<capture::SyntheticSource>(spec.sceneWidthPx, spec.sceneHeightPx, motion);
+    const capture::SceneCursor cursor = spec.sceneCursor == "still"  ? capture::SceneCursor::Still
+                                        : spec.sceneCursor == "none" ? capture::SceneCursor::None
+                                                                     : capture::SceneCursor::Moving;
+    return std::make_unique<capture::SyntheticSource>(spec.sceneWidthPx, spec.sceneHeightPx, motion, cursor);
   }
   capture::X11Region region;
   if (spec.source == "monitor") {

@@ -34,6 +34,7 @@ struct ShareSpec {
   int regionX = 0, regionY = 0, regionW = 1280, regionH = 720;  // "region"
   int sceneWidthPx = 1920, sceneHeightPx = 1080;      // "scene"
   std::string sceneMotion = "partial";                // "scene": full, partial, static
+  std::string sceneCursor = "moving";                 // "scene": moving, still, none
   capture::CaptureSettings settings;
 
   // The encoder's settings from the sliders' values (clamped to what they allow).

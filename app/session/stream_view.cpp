@@ -31,9 +31,63 @@ bool StreamView::copyImage(BgrxImage& out, std::string& error) const {
   return true;
 }
 
-bool StreamView::savePng(const std::string& path, std::string& error) const {
+bool StreamView::savePng(const std::string& path, std::string& error, bool withCursor) const {
   BgrxImage image;
-  return copyImage(image, error) && writePng(image, path, error, true);
+  if (!copyImage(image, error)) return false;
+  if (withCursor) drawCursorInto(image);
+  return writePng(image, path, error, true);
+}
+
+bool StreamView::setCursorShape(base::CursorImage&& shape, std::string& why) {
+  // The wire already checked the size and hot spot; this guards any other caller.
+  if (shape.widthPx == 0 || shape.heightPx == 0 || shape.widthPx > wire::kMaxCursorSidePx ||
+      shape.heightPx > wire::kMaxCursorSidePx || shape.rgba.size() != std::size_t(shape.widthPx) * shape.heightPx * 4)
+    return why = "a cursor shape of a bad size", false;
+  const std::uint32_t id = shape.id;
+  auto image = std::make_shared<const base::CursorImage>(std::move(shape));
+  std::lock_guard lock(m_cursorMutex);
+  m_cursorShapes[id] = std::move(image);
+  std::erase(m_cursorShapeOrder, id);
+  m_cursorShapeOrder.push_back(id);
+  while (m_cursorShapeOrder.size() > wire::kMaxCursorShapesCached) {
+    m_cursorShapes.erase(m_cursorShapeOrder.front());
+    m_cursorShapeOrder.pop_front();
+  }
+  ++m_cursorVersion;
+  return true;
+}
+
+bool StreamView::setCursorPosition(const base::CursorPos& pos, std::string& why) {
+  const wire::StreamInfo i = info();
+  if (why = wire::validateCursorPosition(pos, i.widthPx, i.heightPx); !why.empty()) return false;
+  std::lock_guard lock(m_cursorMutex);
+  if (pos.visible && !m_cursorShapes.count(pos.shapeId)) {
+    why = "cursor shape " + std::to_string(pos.shapeId) + " was never sent";
+    m_cursorPos.visible = false;
+    ++m_cursorVersion;
+    return false;
+  }
+  if (!(pos == m_cursorPos)) ++m_cursorVersion;
+  m_cursorPos = pos;
+  return true;
+}
+
+StreamView::Cursor StreamView::cursor() const {
+  std::lock_guard lock(m_cursorMutex);
+  Cursor c;
+  c.version = m_cursorVersion;
+  auto it = m_cursorShapes.find(m_cursorPos.shapeId);
+  if (!m_cursorPos.visible || it == m_cursorShapes.end()) return c;
+  c.visible = true;
+  c.x = m_cursorPos.x;
+  c.y = m_cursorPos.y;
+  c.shape = it->second;
+  return c;
+}
+
+void StreamView::drawCursorInto(BgrxImage& image) const {
+  const Cursor c = cursor();
+  if (c.visible) base::blendCursor(image.pixels.data(), image.widthPx, image.heightPx, *c.shape, c.x, c.y);
 }
 
 wire::StreamInfo StreamView::info() const {

@@ -8,6 +8,8 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -17,6 +19,7 @@
 #include "app/session/image_saver.h"
 #include "app/session/stream_stats.h"
 #include "capture/framebuffer.h"
+#include "net/base/cursor.h"
 #include "net/wire/screen_messages.h"
 
 namespace huddle::session {
@@ -39,7 +42,23 @@ class StreamView {
   bool copyImage(BgrxImage& out, std::string& error) const;
   // Saves the current image as a PNG at `path`, here and now (headless snapshots); the
   // encoding happens outside the image lock. False with `error`.
-  bool savePng(const std::string& path, std::string& error) const;
+  bool savePng(const std::string& path, std::string& error, bool withCursor = false) const;
+
+  // The sharer's cursor (beside the image, never in it). Shapes are cached by id, the
+  // oldest out past wire::kMaxCursorShapesCached (the host mirrors this cache); a position
+  // far outside the stream, or naming a shape not cached, shows no cursor.
+  struct Cursor {
+    bool visible = false;
+    std::int32_t x = 0, y = 0;                       // hot spot, stream pixels
+    std::shared_ptr<const base::CursorImage> shape;  // set when visible
+    std::uint64_t version = 0;                       // +1 per change
+  };
+  // Reader thread. False with `why` if the message was dropped.
+  bool setCursorShape(base::CursorImage&& shape, std::string& why);
+  bool setCursorPosition(const base::CursorPos& pos, std::string& why);
+  Cursor cursor() const;
+  // Composites the cursor (if shown) into an image copied from this view.
+  void drawCursorInto(BgrxImage& image) const;
 
   wire::StreamInfo info() const;
   void setInfo(const wire::StreamInfo& info);
@@ -74,6 +93,11 @@ class StreamView {
 
   mutable std::mutex m_mutex;  // guards m_fb
   capture::Framebuffer m_fb;   // written under the lock by the decode thread only
+  mutable std::mutex m_cursorMutex;  // guards the cursor state below
+  std::map<std::uint32_t, std::shared_ptr<const base::CursorImage>> m_cursorShapes;
+  std::deque<std::uint32_t> m_cursorShapeOrder;  // oldest first
+  base::CursorPos m_cursorPos;
+  std::uint64_t m_cursorVersion = 0;
   mutable std::mutex m_infoMutex;
   wire::StreamInfo m_info;
   StreamStats m_stats;

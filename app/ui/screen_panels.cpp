@@ -190,6 +190,9 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
     ImGui::EndDisabled();
     sameLineIfFits("Overlay (F3)", ImGui::GetFrameHeight());
     ImGui::Checkbox("Overlay (F3)", &m_settings.overlay);
+    sameLineIfFits("Cursor", ImGui::GetFrameHeight());
+    ImGui::Checkbox("Cursor", &m_settings.showCursor);
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show the sharer's mouse cursor over the screen");
     if (!v.savedText.empty()) {
       if (!v.savedPath.empty()) {
         if (ImGui::SmallButton("Copy path")) ImGui::SetClipboardText(v.savedPath.c_str());
@@ -238,6 +241,18 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   v.texture->setNearest(scale >= 0.999f);
   dl->PushClipRect(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), true);
   dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(v.texture->id())), p0, ImVec2(p0.x + dw, p0.y + dh));
+  if (m_settings.showCursor && view) {
+    // The sharer's cursor: a sprite in stream pixels, scaled and panned with the image.
+    const session::StreamView::Cursor c = view->cursor();
+    if (c.visible) {
+      if (!v.cursor) v.cursor = std::make_unique<CursorTexture>();
+      const unsigned tex = v.cursor->update(c.shape, scale >= 0.999f);
+      const ImVec2 a(p0.x + (static_cast<float>(c.x) - c.shape->hotX) * scale,
+                     p0.y + (static_cast<float>(c.y) - c.shape->hotY) * scale);
+      dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(tex)), a,
+                   ImVec2(a.x + c.shape->widthPx * scale, a.y + c.shape->heightPx * scale));
+    }
+  }
   dl->PopClipRect();
   if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) setFullscreenViewer(fullscreen ? 0 : streamId);
   if (m_settings.overlay && view) drawViewerOverlay(v, *view, origin.x + 8, origin.y + 8);

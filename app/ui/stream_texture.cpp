@@ -55,4 +55,34 @@ bool StreamTexture::update(session::StreamView& view) {
   return uploaded;
 }
 
+CursorTexture::~CursorTexture() {
+  if (m_texture) glDeleteTextures(1, &m_texture);
+}
+
+unsigned CursorTexture::update(const std::shared_ptr<const base::CursorImage>& shape, bool nearest) {
+  if (!shape) return 0;
+  if (!m_texture) {
+    glGenTextures(1, &m_texture);
+    glBindTexture(GL_TEXTURE_2D, m_texture);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    m_nearest = !nearest;  // set below
+  }
+  glBindTexture(GL_TEXTURE_2D, m_texture);
+  if (nearest != m_nearest) {
+    m_nearest = nearest;
+    const GLint filter = nearest ? GL_NEAREST : GL_LINEAR;
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
+    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
+  }
+  if (shape != m_shape) {
+    m_shape = shape;
+    glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
+    glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, shape->widthPx, shape->heightPx, 0, GL_RGBA, GL_UNSIGNED_BYTE,
+                 shape->rgba.data());
+  }
+  return m_texture;
+}
+
 }  // namespace huddle::ui

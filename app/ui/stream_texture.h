@@ -4,6 +4,7 @@
 // swizzle. Thread: the UI (GL) thread only.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 #include "app/session/stream_view.h"
 
@@ -33,6 +34,24 @@ class StreamTexture {
   bool m_nearest = false;
   std::uint64_t m_bytesUploaded = 0;
   double m_lastUploadMs = 0;
+};
+
+// The sharer's cursor as a small RGBA texture, uploaded again only when its shape changes.
+// Thread: the UI (GL) thread only.
+class CursorTexture {
+ public:
+  CursorTexture() = default;
+  ~CursorTexture();
+  CursorTexture(const CursorTexture&) = delete;
+  CursorTexture& operator=(const CursorTexture&) = delete;
+
+  // Holds `shape` (uploading it if it is not the one held); returns the texture.
+  unsigned update(const std::shared_ptr<const base::CursorImage>& shape, bool nearest);
+
+ private:
+  unsigned m_texture = 0;
+  std::shared_ptr<const base::CursorImage> m_shape;
+  bool m_nearest = false;
 };
 
 }  // namespace huddle::ui

@@ -61,6 +61,7 @@ class UiApp {
   // itself belongs to the session controller (it comes back after a reconnect).
   struct Viewer {
     std::unique_ptr<StreamTexture> texture;
+    std::unique_ptr<CursorTexture> cursor;  // the sharer's cursor sprite
     std::shared_ptr<session::StreamView> shown;  // the view the texture holds
     std::string ownerName;
     Fit fit = Fit::Fit;

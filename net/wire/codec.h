@@ -19,6 +19,7 @@ class Writer {
   void u16(std::uint16_t v) { putLe(v, 2); }
   void u32(std::uint32_t v) { putLe(v, 4); }
   void u64(std::uint64_t v) { putLe(v, 8); }
+  void i32(std::int32_t v) { putLe(static_cast<std::uint32_t>(v), 4); }
   void i64(std::int64_t v) { putLe(static_cast<std::uint64_t>(v), 8); }
   // u16 length + bytes; the caller keeps strings within limits (asserted by encoders).
   void str(std::string_view s) {
@@ -50,7 +51,15 @@ class Reader {
   std::uint16_t u16() { return static_cast<std::uint16_t>(getLe(2)); }
   std::uint32_t u32() { return static_cast<std::uint32_t>(getLe(4)); }
   std::uint64_t u64() { return getLe(8); }
+  std::int32_t i32() { return static_cast<std::int32_t>(static_cast<std::uint32_t>(getLe(4))); }
   std::int64_t i64() { return static_cast<std::int64_t>(getLe(8)); }
+  // Reads exactly `n` bytes (no length prefix) as a view into the input.
+  std::span<const std::uint8_t> bytes(std::size_t n) {
+    if (!m_ok || n > remaining()) return fail(), std::span<const std::uint8_t>();
+    auto s = m_in.subspan(m_pos, n);
+    m_pos += n;
+    return s;
+  }
   // Reads a u16-length string of at most `maxBytes`; longer fails the reader.
   std::string str(std::size_t maxBytes) {
     std::size_t n = u16();

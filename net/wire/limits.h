@@ -169,6 +169,24 @@ inline constexpr std::size_t kMaxScreenConnectionsPerParticipant = 4;
 inline constexpr int kMaxPublishInFlight = 2;
 // Frames a second a sharer may capture.
 inline constexpr int kMaxCaptureFps = 120;
+// The sharer's cursor, sent beside the tiles (net/wire/screen_messages.h). A shape is at most
+// 256 x 256 RGBA (X cursors are 24-64 px; 256 covers large accessibility cursors); its message
+// is that plus a 16-byte header. A position may lie at most one largest shape beyond the
+// stream's edges (a cursor cannot be further out and still show a pixel); further out it is
+// dropped. Each stream's host and each viewer cache this many shapes by id (oldest out).
+inline constexpr std::uint16_t kMaxCursorSidePx = 256;
+inline constexpr std::uint32_t kCursorShapeHeaderBytes = 16;
+inline constexpr std::uint32_t kMaxCursorShapePayload =
+    kCursorShapeHeaderBytes + std::uint32_t(kMaxCursorSidePx) * kMaxCursorSidePx * 4;
+inline constexpr std::int32_t kCursorMarginPx = kMaxCursorSidePx;
+inline constexpr std::size_t kMaxCursorShapesCached = 16;
+// Cursor messages a publisher may send (token buckets on the host): positions at twice the
+// fastest capture rate, shapes at what an animated cursor (a busy spinner) needs. Over it a
+// message is dropped with a logged reason and the stream goes on.
+inline constexpr double kCursorPositionsPerSec = 2.0 * kMaxCaptureFps;
+inline constexpr double kCursorPositionBurst = 2.0 * kMaxCaptureFps;
+inline constexpr double kCursorShapesPerSec = 30.0;
+inline constexpr double kCursorShapeBurst = 30.0;
 // Command-line sanity: a duration in seconds (--seconds, --quit-after), and --read-limit.
 inline constexpr int kMaxOptionSeconds = 86400;
 inline constexpr int kMaxReadLimitKBps = 10'000'000;

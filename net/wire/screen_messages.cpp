@@ -11,6 +11,9 @@ std::int64_t screenPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
     case ScreenType::Update:
     case ScreenType::PublishTiles:
       return handshakeDone ? std::int64_t(kMaxScreenPayload) : -1;
+    case ScreenType::CursorShape:
+      return handshakeDone ? std::int64_t(kMaxCursorShapePayload) : -1;
+    case ScreenType::CursorPosition:
     case ScreenType::StreamAnnounce:
     case ScreenType::StreamEnded:
     case ScreenType::Subscribe:
@@ -204,6 +207,60 @@ bool PublishStart::read(Reader& r) {
   heightPx = r.u32();
   tileSizePx = r.u16();
   return r.ok();  // geometry is checked by the host, which names the reason
+}
+
+void CursorShape::write(Writer& w) const {
+  w.u32(streamId);
+  w.u32(image.id);
+  w.u16(image.widthPx);
+  w.u16(image.heightPx);
+  w.u16(image.hotX);
+  w.u16(image.hotY);
+  w.raw(image.rgba.data(), image.rgba.size());
+}
+bool CursorShape::read(Reader& r) {
+  streamId = r.u32();
+  image.id = r.u32();
+  image.widthPx = r.u16();
+  image.heightPx = r.u16();
+  image.hotX = r.u16();
+  image.hotY = r.u16();
+  if (!r.ok() || image.widthPx == 0 || image.heightPx == 0 || image.widthPx > kMaxCursorSidePx ||
+      image.heightPx > kMaxCursorSidePx || image.hotX >= image.widthPx || image.hotY >= image.heightPx)
+    return false;
+  const std::size_t bytes = std::size_t(image.widthPx) * image.heightPx * 4;
+  if (r.remaining() != bytes) return false;
+  auto pixels = r.bytes(bytes);
+  if (!r.ok()) return false;
+  image.rgba.assign(pixels.begin(), pixels.end());
+  return true;
+}
+
+void CursorPosition::write(Writer& w) const {
+  w.u32(streamId);
+  w.u32(pos.shapeId);
+  w.i32(pos.x);
+  w.i32(pos.y);
+  w.u8(pos.visible ? 1 : 0);
+}
+bool CursorPosition::read(Reader& r) {
+  streamId = r.u32();
+  pos.shapeId = r.u32();
+  pos.x = r.i32();
+  pos.y = r.i32();
+  std::uint8_t visible = r.u8();
+  pos.visible = visible == 1;
+  return r.ok() && visible <= 1;
+}
+
+std::string validateCursorPosition(const base::CursorPos& pos, std::uint32_t w, std::uint32_t h) {
+  if (!pos.visible) return {};
+  const std::int64_t x = pos.x, y = pos.y;
+  if (x < -kCursorMarginPx || y < -kCursorMarginPx || x >= std::int64_t(w) + kCursorMarginPx ||
+      y >= std::int64_t(h) + kCursorMarginPx)
+    return "cursor at (" + std::to_string(x) + "," + std::to_string(y) + ") far outside the " + std::to_string(w) +
+           "x" + std::to_string(h) + " stream";
+  return {};
 }
 
 void PublishAccepted::write(Writer& w) const { w.u32(streamId); }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "net/base/cursor.h"
 #include "net/base/tile.h"
 #include "net/wire/codec.h"
 #include "net/wire/limits.h"
@@ -26,6 +27,10 @@ enum class ScreenType : std::uint16_t {
   PublishAck = 0x020A,      // H->C frame taken (publisher keeps <= 2 in flight)
   PublishStop = 0x020B,     // C->H stop sharing
   PublishRefused = 0x020C,  // H->C no stream for this publisher, and why (for a person)
+  // The sharer's cursor, beside the tiles (never inside them): a shape once per change,
+  // cached by id on the receiver; positions latest-wins.
+  CursorShape = 0x020D,     // C->H and H->C one cursor shape of a stream
+  CursorPosition = 0x020E,  // C->H and H->C where the cursor of a stream is now
 };
 
 // Largest payload for `type` on the screen port in this phase, or -1 if not allowed.
@@ -152,6 +157,29 @@ struct PublishStop {
   void write(Writer&) const {}
   bool read(Reader&) { return true; }
 };
+
+// One cursor shape (publisher->host: streamId ignored, the host knows the publisher's stream).
+// Read checks: 1..kMaxCursorSidePx on each side, the hot spot inside, exactly w*h*4 pixel bytes.
+struct CursorShape {
+  static constexpr ScreenType kType = ScreenType::CursorShape;
+  std::uint32_t streamId = 0;
+  base::CursorImage image;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Where a stream's cursor is (its hot spot, stream pixels) and which shape it shows.
+struct CursorPosition {
+  static constexpr ScreenType kType = ScreenType::CursorPosition;
+  std::uint32_t streamId = 0;
+  base::CursorPos pos;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Empty if a visible cursor at `pos` is near enough to a w x h stream to be drawn
+// (kCursorMarginPx), else why not; a hidden one may be anywhere.
+std::string validateCursorPosition(const base::CursorPos& pos, std::uint32_t widthPx, std::uint32_t heightPx);
 
 // Encodes a TileBatch as an Update or PublishTiles frame.
 base::Bytes encodeTileBatch(ScreenType type, const TileBatch& batch);

@@ -9,10 +9,13 @@
 //     would. Delivered fps and capture-to-decoded latency come from the viewers' own JSON;
 //     host CPU and peak RSS from /proc for the host's PID.
 //  3. A viewer throttled to 1 MB/s (huddle --read-limit): the others' fps with and without it.
+//  4. The sharer's cursor moving over a still screen: the capture pipeline at 60 fps, what it
+//     hands on as the wire's cursor messages (what the relay sends each viewer) and as tiles.
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -26,10 +29,12 @@
 #include <thread>
 #include <vector>
 
+#include "capture/capture_pipeline.h"
 #include "capture/damage.h"
 #include "capture/encoder_pool.h"
 #include "capture/synthetic_source.h"
 #include "capture/x11_source.h"
+#include "net/wire/screen_messages.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
@@ -46,6 +51,7 @@ struct BenchOptions {
   std::string jsonPath = "huddle-bench.json";
   std::string binary = HUDDLE_BINARY;
   bool x11 = true;
+  bool cursorOnly = false;  // --cursor-only: just the cursor figure (part 4)
 };
 
 double cpuSecondsOfThisProcess() {
@@ -293,6 +299,45 @@ ScenarioResult runScenario(const Scenario& sc, const BenchOptions& o, const std:
 
 // [SECTION] Report
 
+// The cursor moving over a still screen for `seconds`: bytes a second of cursor messages (as
+// encoded for the wire) and of tiles after the first image.
+struct CursorResult {
+  double cursorBytesPerSec = 0, messagesPerSec = 0, tileBytesPerSecAfterFirst = 0;
+  std::string error;
+};
+CursorResult measureCursor(int w, int h, double seconds) {
+  CursorResult r;
+  std::atomic<std::uint64_t> cursorBytes{0}, messages{0}, tileBytes{0}, frames{0};
+  cap::CaptureSettings s;
+  s.fps = 60;
+  cap::CapturePipeline pipeline(
+      std::make_unique<cap::SyntheticSource>(w, h, cap::SceneMotion::Static, cap::SceneCursor::Moving), s, 1,
+      [&](cap::EncodedUpdate&& u) {
+        if (frames++ == 0) return;  // the first image
+        for (const auto& t : u.tiles) tileBytes += huddle::wire::tileWireBytes(t);
+      });
+  pipeline.setCursorCallback([&](const cap::CursorUpdate& c) {
+    if (c.shape) {
+      huddle::wire::CursorShape m;
+      m.image = *c.shape;
+      cursorBytes += huddle::wire::encodeFrame(m)->size();
+      ++messages;
+    }
+    huddle::wire::CursorPosition m;
+    m.pos = c.pos;
+    cursorBytes += huddle::wire::encodeFrame(m)->size();
+    ++messages;
+  });
+  std::string error;
+  if (!pipeline.start(error)) return r.error = error, r;
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  pipeline.stop();
+  r.cursorBytesPerSec = double(cursorBytes.load()) / seconds;
+  r.messagesPerSec = double(messages.load()) / seconds;
+  r.tileBytesPerSecAfterFirst = double(tileBytes.load()) / seconds;
+  return r;
+}
+
 struct Target {
   std::string what, measured;
   bool met = false;
@@ -321,6 +366,8 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
     } else if (a == "--seconds" && next(v)) {
       o.watchSeconds = std::max(3.0, std::atof(v.c_str()));
       o.encodeSeconds = std::max(0.5, o.watchSeconds / 2);
+    } else if (a == "--cursor-only") {
+      o.cursorOnly = true;
     } else if (a == "--no-x11") {
       o.x11 = false;
     } else if (a == "--smoke") {
@@ -332,7 +379,7 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.viewerCounts = {1, 2};
     } else {
       std::fprintf(stderr,
-                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke]\n"
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only]\n"
                    "  --seconds N   viewers watch each scenario this long (default 6)\n"
                    "  --json FILE   where to write the figures (default huddle-bench.json)\n");
       return false;
@@ -378,6 +425,7 @@ int main(int argc, char** argv) {
   std::printf("Host pipeline (capture + damage + encode, as fast as it goes)\n");
   std::printf("  %-18s %7s %8s %8s %11s %11s %9s %9s %9s\n", "source", "threads", "fps", "MPix/s", "KB/update",
               "CPU ms/frm", "capture", "damage", "encode");
+  if (o.cursorOnly) sources.clear();
   for (const auto& src : sources)
     for (int threads : {1, 2}) {
       EncodeResult r = measureEncode(src.name, src.make(), threads, o.encodeSeconds);
@@ -390,12 +438,14 @@ int main(int argc, char** argv) {
 
   // 2 and 3. End to end.
   std::vector<Scenario> scenarios;
+  if (o.cursorOnly) o.viewerCounts.clear();
   for (int n : o.viewerCounts) scenarios.push_back({"full motion, 120 fps", "full", 120, n, false});
   for (int n : o.viewerCounts) scenarios.push_back({"10% changing, 60 fps", "partial", 60, n, false});
   scenarios.push_back({"static, 30 fps", "static", 30, 1, false});
   const int others = o.viewerCounts.size() > 1 ? std::min(3, o.viewerCounts[1]) : 1;
   scenarios.push_back({"full, 60 fps, no throttled", "full", 60, others, false});
   scenarios.push_back({"full, 60 fps, +1 at 1 MB/s", "full", 60, others, true});
+  if (o.cursorOnly) scenarios.clear();
   std::printf("\nLoopback end to end (host and viewers are separate processes on this machine)\n");
   std::printf("  %-27s %7s %9s %9s %8s %8s %8s %10s %9s %10s %9s\n", "scenario", "viewers", "fps mean", "fps min",
               "lat p50", "lat p95", "lat p99", "KB/update", "decode", "host CPU", "CPU/frm");
@@ -415,6 +465,15 @@ int main(int argc, char** argv) {
   double peakRss = 0;
   for (const auto& r : results) peakRss = std::max(peakRss, r.hostPeakRssMiB);
   std::printf("  host peak RSS over all scenarios: %.1f MiB\n", peakRss);
+
+  // 4. The cursor.
+  const CursorResult cursor = measureCursor(o.widthPx, o.heightPx, std::max(1.0, o.encodeSeconds));
+  std::printf("\nThe sharer's cursor moving over a still screen (60 fps capture)\n");
+  if (!cursor.error.empty())
+    std::printf("  failed: %s\n", cursor.error.c_str());
+  else
+    std::printf("  cursor %.0f B/s in %.1f messages/s; tiles after the first image %.0f B/s\n", cursor.cursorBytesPerSec,
+                cursor.messagesPerSec, cursor.tileBytesPerSecAfterFirst);
 
   // Targets (stated for 1920x1080 on this 2-core machine).
   auto find = [&](const std::string& motion, int viewers, bool throttled = false, int fps = 0) -> const ScenarioResult* {
@@ -443,7 +502,7 @@ int main(int argc, char** argv) {
     targets.push_back({"static: 0 tile bytes/s", fmt(st->bytesAfterFirstPerSec, 0, "B/s"), st->bytesAfterFirstPerSec == 0});
     targets.push_back({"static: < 1% host CPU", fmt(st->hostCpuPerSec * 100, 2, "%"), st->hostCpuPerSec < 0.01});
   }
-  const int most = o.viewerCounts.back();
+  const int most = o.viewerCounts.empty() ? 1 : o.viewerCounts.back();
   if (auto* p1 = find("partial", 1); p1 && find("partial", most)) {
     auto* pn = find("partial", most);
     double ratio = p1->hostCpuPerSec > 0 ? pn->hostCpuPerSec / p1->hostCpuPerSec : 0;
@@ -463,6 +522,10 @@ int main(int argc, char** argv) {
     targets.push_back({"a 1 MB/s viewer leaves the others' fps alone", fmt(a->fpsMean, 1, "") + " -> " + fmt(b->fpsMean, 1, "fps"),
                        b->fpsMean >= a->fpsMean * 0.9});
   }
+  if (cursor.error.empty())
+    targets.push_back({"a moving cursor over a still screen: 0 tile bytes/s",
+                       fmt(cursor.tileBytesPerSecAfterFirst, 0, "B/s") + ", cursor " + fmt(cursor.cursorBytesPerSec, 0, "B/s"),
+                       cursor.tileBytesPerSecAfterFirst == 0 && cursor.cursorBytesPerSec > 0});
   std::printf("\nTargets\n");
   for (const auto& t : targets) std::printf("  [%s] %-55s %s\n", t.met ? " met " : "MISSED", t.what.c_str(), t.measured.c_str());
 
@@ -497,7 +560,12 @@ int main(int argc, char** argv) {
                  r.latencyP99, r.kbPerUpdate, r.decodeMs, r.bytesAfterFirstPerSec, r.hostCpuPerSec, r.hostCpuMsPerFrame,
                  r.hostPeakRssMiB, r.throttled.fps, r.error.empty() ? "true" : "false", i + 1 < results.size() ? "," : "");
   }
-  std::fprintf(f, "  ],\n  \"targets\": [\n");
+  std::fprintf(f,
+               "  ],\n  \"cursor_over_still_screen\": {\"cursor_bytes_per_sec\": %.0f, \"messages_per_sec\": %.1f, "
+               "\"tile_bytes_per_sec_after_first\": %.0f, \"ok\": %s},\n",
+               cursor.cursorBytesPerSec, cursor.messagesPerSec, cursor.tileBytesPerSecAfterFirst,
+               cursor.error.empty() ? "true" : "false");
+  std::fprintf(f, "  \"targets\": [\n");
   for (std::size_t i = 0; i < targets.size(); ++i)
     std::fprintf(f, "    {\"target\": \"%s\", \"measured\": \"%s\", \"met\": %s}%s\n", targets[i].what.c_str(),
                  targets[i].measured.c_str(), targets[i].met ? "true" : "false", i + 1 < targets.size() ? "," : "");
@@ -508,5 +576,6 @@ int main(int argc, char** argv) {
   bool allRan = true;
   for (const auto& r : encodes) allRan = allRan && r.error.empty();
   for (const auto& r : results) allRan = allRan && r.error.empty();
+  allRan = allRan && cursor.error.empty();
   return allRan ? 0 : 1;
 }

@@ -85,6 +85,24 @@ class Owner : public net::ScreenClient::Listener {
       m_views.erase(it);
     }
   }
+  // The sharer's cursor into the view, and drawn into an image as --snapshot-cursor does.
+  void onCursorShape(std::uint32_t streamId, base::CursorImage&& shape) override {
+    if (auto it = m_views.find(streamId); it != m_views.end()) {
+      std::string why;
+      it->second.view->setCursorShape(std::move(shape), why);
+    }
+  }
+  void onCursorPosition(std::uint32_t streamId, const base::CursorPos& pos) override {
+    auto it = m_views.find(streamId);
+    if (it == m_views.end()) return;
+    std::string why;
+    if (!it->second.view->setCursorPosition(pos, why)) return;
+    session::BgrxImage image;
+    image.widthPx = 64;
+    image.heightPx = 48;
+    image.pixels.assign(std::size_t(image.widthPx) * image.heightPx * 4, 0);
+    it->second.view->drawCursorInto(image);
+  }
   void onUpdate(wire::TileBatch&& batch) override {
     auto it = m_views.find(batch.streamId);
     if (it == m_views.end()) return;  // not watched

@@ -179,6 +179,23 @@ int main(int argc, char** argv) {
     b.tileSizePx = 64;
     b.tiles = tiles;
     append(s, wire::encodeTileBatch(wire::ScreenType::PublishTiles, b));
+    {
+      wire::CursorShape shape;
+      shape.streamId = 1;
+      shape.image.id = 7;
+      shape.image.widthPx = 4;
+      shape.image.heightPx = 6;
+      shape.image.hotX = 1;
+      shape.image.rgba.assign(4 * 6 * 4, 0xC0);
+      append(s, wire::encodeFrame(shape));
+      wire::CursorPosition pos;
+      pos.streamId = 1;
+      pos.pos.shapeId = 7;
+      pos.pos.x = 30;
+      pos.pos.y = 20;
+      pos.pos.visible = true;
+      append(s, wire::encodeFrame(pos));
+    }
     wire::Subscribe sub;
     sub.streamId = 1;
     append(s, wire::encodeFrame(sub));
@@ -218,6 +235,23 @@ int main(int argc, char** argv) {
     b.tileSizePx = 64;
     b.tiles = tiles;
     append(screen, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    {
+      wire::CursorShape shape;
+      shape.streamId = 1;
+      shape.image.id = 7;
+      shape.image.widthPx = 4;
+      shape.image.heightPx = 6;
+      shape.image.hotX = 1;
+      shape.image.rgba.assign(4 * 6 * 4, 0xC0);
+      append(screen, wire::encodeFrame(shape));
+      wire::CursorPosition pos;
+      pos.streamId = 1;
+      pos.pos.shapeId = 7;
+      pos.pos.x = 30;
+      pos.pos.y = 20;
+      pos.pos.visible = true;
+      append(screen, wire::encodeFrame(pos));
+    }
     write(root / "wire", "screen", screen);
   }
 
@@ -300,6 +334,23 @@ int main(int argc, char** argv) {
     b.tileSizePx = 64;
     b.tiles = tiles;
     append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    {
+      wire::CursorShape shape;
+      shape.streamId = 1;
+      shape.image.id = 7;
+      shape.image.widthPx = 4;
+      shape.image.heightPx = 6;
+      shape.image.hotX = 1;
+      shape.image.rgba.assign(4 * 6 * 4, 0xC0);
+      append(s, wire::encodeFrame(shape));
+      wire::CursorPosition pos;
+      pos.streamId = 1;
+      pos.pos.shapeId = 7;
+      pos.pos.x = 30;
+      pos.pos.y = 20;
+      pos.pos.visible = true;
+      append(s, wire::encodeFrame(pos));
+    }
     base::EncodedTile solid;
     solid.tx = 1;
     solid.ty = 1;

@@ -42,6 +42,12 @@ void decodeFrame(const Frame& f) {
     case static_cast<std::uint16_t>(ScreenType::PublishAck): decodeAs<PublishAck>(f); break;
     case static_cast<std::uint16_t>(ScreenType::PublishStop): decodeAs<PublishStop>(f); break;
     case static_cast<std::uint16_t>(ScreenType::PublishStart): decodeAs<PublishStart>(f); break;
+    case static_cast<std::uint16_t>(ScreenType::CursorShape): decodeAs<CursorShape>(f); break;
+    case static_cast<std::uint16_t>(ScreenType::CursorPosition): {
+      CursorPosition m;
+      if (decodePayload(f.payload, m)) validateCursorPosition(m.pos, 1920, 1080);
+      break;
+    }
     case static_cast<std::uint16_t>(ScreenType::Update):
     case static_cast<std::uint16_t>(ScreenType::PublishTiles): {
       base::Bytes copy = base::makeBytes(base::ByteVec(f.payload.begin(), f.payload.end()));

@@ -457,3 +457,111 @@ TEST(Window, ItsSizeIsRemembered) {
   EXPECT_EQ(w, 1000);
   EXPECT_EQ(h, 700);
 }
+
+namespace {
+bool near(const unsigned char* p, std::uint32_t colour, int tolerance) {
+  return std::abs(p[0] - int((colour >> 16) & 0xFF)) <= tolerance && std::abs(p[1] - int((colour >> 8) & 0xFF)) <= tolerance &&
+         std::abs(p[2] - int(colour & 0xFF)) <= tolerance;
+}
+
+// Bounding box (x0, y0, x1, y1 inclusive) of the pixels within `tolerance` of a 0xRRGGBB
+// colour inside `within`, counting only pixels in a run of `run` such pixels (to their left or
+// right): large areas, not text. False if none.
+bool boxOf(const unsigned char* rgb, int w, int h, std::uint32_t colour, int tolerance, int run, const int within[4],
+           int box[4]) {
+  box[0] = w, box[1] = h, box[2] = -1, box[3] = -1;
+  auto at = [&](int x, int y) { return near(rgb + 3 * (std::size_t(y) * w + x), colour, tolerance); };
+  for (int y = std::max(0, within[1]); y <= std::min(h - 1, within[3]); ++y)
+    for (int x = std::max(0, within[0]); x <= std::min(w - 1, within[2]); ++x) {
+      if (!at(x, y)) continue;
+      bool right = x + run <= w, left = x - run + 1 >= 0;
+      for (int k = 1; k < run && (right || left); ++k) {
+        right = right && at(x + k, y);
+        left = left && at(x - k, y);
+      }
+      if (!right && !left) continue;
+      box[0] = std::min(box[0], x), box[1] = std::min(box[1], y);
+      box[2] = std::max(box[2], x), box[3] = std::max(box[3], y);
+    }
+  return box[2] >= 0;
+}
+
+// A client window watching a host's still test scene with a still cursor, its screenshot
+// loaded as RGB; `settings` is written to its settings.ini first.
+struct CursorShot {
+  std::vector<unsigned char> rgb;
+  int w = 0, h = 0;
+};
+CursorShot watchAndShoot(const std::string& display, const std::string& invite, const std::string& name,
+                         const std::string& settings) {
+  CursorShot out;
+  const std::string config = privateConfig(name);
+  std::filesystem::create_directories(config + "/huddle");
+  if (!settings.empty()) std::ofstream(config + "/huddle/settings.ini") << settings;
+  const std::string shot = ::testing::TempDir() + "huddle_cursor_" + name + ".png";
+  std::remove(shot.c_str());
+  Subprocess client({HUDDLE_BINARY, "--join", invite, "--name", name, "--watch", "--screenshot", shot,
+                     "--screenshot-after", "5", "--quit-after", "25"},
+                    {"DISPLAY=" + display, "XDG_CONFIG_HOME=" + config});
+  EXPECT_TRUE(client.waitForOutput("saved the window", 20000)) << client.output();
+  client.signal(SIGTERM);
+  client.wait(15000);
+  int n = 0;
+  unsigned char* rgb = stbi_load(shot.c_str(), &out.w, &out.h, &n, 3);
+  if (!rgb) return out;
+  out.rgb.assign(rgb, rgb + std::size_t(out.w) * out.h * 3);
+  stbi_image_free(rgb);
+  return out;
+}
+}  // namespace
+
+// The sharer's cursor appears in a viewer window, over the stream, where the sharer's is:
+// found by its colour, and placed against the scene's title bars in the same screenshot
+// (which give the view's scale and offset). With the viewer's Cursor switch off, it is not drawn.
+TEST(Window, TheSharersCursorIsDrawnOverTheStreamAtItsPlace) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  constexpr int kW = 640, kH = 360;
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
+                   "--share", "synthetic", "--scene-size", "640x360", "--scene-motion", "static", "--scene-cursor",
+                   "still", "--quality", "95", "--subsampling", "444", "--quit-after", "60"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  ASSERT_FALSE(invite.empty()) << host.output();
+
+  CursorShot shot = watchAndShoot(xvfb.display(), invite, "bob", "");
+  ASSERT_FALSE(shot.rgb.empty()) << "no screenshot";
+  // The scene's window bodies (large areas of their colour) span x from 5% (left window) to
+  // 96% (the right one's end) of the stream, and the left one's starts just under its title
+  // bar: that gives where the stream is drawn, and at what scale.
+  const int all[4] = {0, 0, shot.w - 1, shot.h - 1};
+  int bodies[4], arrow[4];
+  ASSERT_TRUE(boxOf(shot.rgb.data(), shot.w, shot.h, huddle::capture::kSceneWindow & 0xFFFFFF, 6, 12, all, bodies));
+  const double x0 = kW * 5 / 100, x1 = kW * 54 / 100 + kW * 42 / 100, y0 = kH * 8 / 100 + std::max(6, kH / 40);
+  const double scale = (bodies[2] + 1 - bodies[0]) / (x1 - x0);
+  const double originX = bodies[0] - x0 * scale, originY = bodies[1] - y0 * scale;
+  ASSERT_GT(scale, 0.3);
+  const int stream[4] = {int(originX), int(originY), int(originX + kW * scale), int(originY + kH * scale)};
+  ASSERT_TRUE(boxOf(shot.rgb.data(), shot.w, shot.h, huddle::capture::kSceneCursorFill & 0xFFFFFF, 60, 1, stream, arrow))
+      << "no cursor in the viewer";
+  // The arrow's tip (its hot spot) is where the scene's cursor is; its magenta body starts
+  // just inside the outline, below and right of the tip, and is as tall as the arrow's head
+  // (13 rows; the tail's one-pixel middle blurs into its outline when scaled).
+  const double tipX = originX + (kW * 27 / 100) * scale, tipY = originY + (kH * 40 / 100) * scale;
+  EXPECT_NEAR(arrow[0], tipX + 1 * scale, 2 + 2 * scale) << "scale " << scale;
+  EXPECT_NEAR(arrow[1], tipY + 3 * scale, 2 + 2 * scale) << "scale " << scale;
+  EXPECT_NEAR(arrow[3] - arrow[1] + 1, 13 * scale, 3 + 3 * scale);
+
+  // Hidden: the same view without the cursor.
+  CursorShot hidden = watchAndShoot(xvfb.display(), invite, "carol", "cursor = off\n");
+  ASSERT_FALSE(hidden.rgb.empty()) << "no screenshot";
+  int seen[4];
+  EXPECT_TRUE(boxOf(hidden.rgb.data(), hidden.w, hidden.h, huddle::capture::kSceneWindow & 0xFFFFFF, 6, 12, all, seen))
+      << "the viewer does not show the stream";
+  const int shown[4] = {seen[0] - int(x0 * scale), seen[1] - int(y0 * scale), seen[0] + int(kW * scale), seen[1] + int(kH * scale)};
+  EXPECT_FALSE(boxOf(hidden.rgb.data(), hidden.w, hidden.h, huddle::capture::kSceneCursorFill & 0xFFFFFF, 60, 1, shown, seen))
+      << "a cursor is drawn though the viewer hides it";
+
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(15000), 0);
+}

@@ -44,10 +44,10 @@ double jsonNumber(const std::string& json, const std::string& key) {
 struct SharingHost {
   Subprocess process;
   std::string address;
-  explicit SharingHost(const std::string& motion)
+  explicit SharingHost(const std::string& motion, const std::string& cursor = "moving")
       : process({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
-                 "--share", "synthetic", "--scene-size", "320x200", "--scene-motion", motion, "--fps", "20",
-                 "--quality", "90"}) {}
+                 "--share", "synthetic", "--scene-size", "320x200", "--scene-motion", motion, "--scene-cursor", cursor,
+                 "--fps", "20", "--quality", "90"}) {}
   bool ready() {
     if (!process.waitForOutput("* Sharing: ", 15000)) return false;
     address = chatAddress(process.output());
@@ -111,6 +111,40 @@ TEST(ShareBinary, SnapshotSavesTheSharedSceneAsPng) {
   stbi_image_free(rgb);
   EXPECT_GT(title, 200);
   EXPECT_GT(window, 2000);
+  host.process.signal(SIGTERM);
+  EXPECT_EQ(host.process.wait(10000), 0);
+}
+
+// --snapshot-cursor draws the sharer's cursor into the PNG where it is (the scene's still
+// arrow: its body pixels exactly, as it is composited after decoding); without it, no cursor.
+TEST(ShareBinary, SnapshotCursorDrawsTheSharersCursorIntoThePng) {
+  Cleanup cleanup;
+  SharingHost host("static", "still");
+  ASSERT_TRUE(host.ready()) << host.process.output();
+  const huddle::base::CursorPos at = huddle::capture::SyntheticSource::cursorAt(320, 200, huddle::capture::SceneCursor::Still, 0);
+  auto shoot = [&](const std::string& name, bool withCursor, int& bodyPixels) {
+    const std::string png = tempPath(name);
+    std::vector<std::string> args = {HUDDLE_BINARY, "--join", host.address, "--headless", "--snapshot", png};
+    if (withCursor) args.push_back("--snapshot-cursor");
+    Subprocess viewer(args);
+    ASSERT_EQ(viewer.wait(30000), 0) << viewer.output();
+    int w = 0, h = 0, n = 0;
+    unsigned char* rgb = stbi_load(png.c_str(), &w, &h, &n, 3);
+    ASSERT_NE(rgb, nullptr) << viewer.output();
+    // The arrow's body, a few pixels inside the tip: (1..3, 6..8) from the hot spot.
+    bodyPixels = 0;
+    for (int dy = 6; dy <= 8; ++dy)
+      for (int dx = 1; dx <= 3; ++dx) {
+        const unsigned char* p = rgb + 3 * (std::size_t(at.y + dy) * w + at.x + dx);
+        bodyPixels += p[0] == 0xFF && p[1] == 0x00 && p[2] == 0xFF;
+      }
+    stbi_image_free(rgb);
+  };
+  int with = 0, without = 0;
+  shoot("with.png", true, with);
+  shoot("without.png", false, without);
+  EXPECT_EQ(with, 9) << "the cursor's body is not at its place in the snapshot";
+  EXPECT_EQ(without, 0);
   host.process.signal(SIGTERM);
   EXPECT_EQ(host.process.wait(10000), 0);
 }

@@ -73,3 +73,82 @@ TEST(X11Capture, NoDisplayIsAClearError) {
   EXPECT_FALSE(src.open(error));
   EXPECT_NE(error.find("cannot open the X display :12345"), std::string::npos) << error;
 }
+
+// The cursor through XFixes: the shape X shows (set with xsetroot), its hot spot, and the
+// position (moved with xdotool), and a new shape id once the shape changes.
+TEST(X11Capture, ReadsTheRealCursorShapeAndPosition) {
+  if (access("/usr/bin/xsetroot", X_OK) != 0) GTEST_SKIP() << "xsetroot is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  Xvfb xvfb(80, 99, "640x480x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  const std::string env = "DISPLAY=" + xvfb.display();
+  ASSERT_EQ(Subprocess({"/usr/bin/xsetroot", "-cursor_name", "crosshair"}, {env}).wait(10000), 0);
+  ASSERT_EQ(Subprocess({"/usr/bin/xdotool", "mousemove", "123", "231"}, {env}).wait(10000), 0);
+
+  X11Source source(xvfb.display(), {});
+  std::string error;
+  ASSERT_TRUE(source.open(error)) << error;
+  Frame f;
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
+  huddle::base::CursorPos pos;
+  huddle::base::CursorImage shape;
+  bool changed = false;
+  ASSERT_TRUE(source.cursor(pos, shape, changed)) << "Xvfb has XFixes";
+  EXPECT_TRUE(changed);
+  EXPECT_TRUE(pos.visible);
+  EXPECT_EQ(pos.x, 123);
+  EXPECT_EQ(pos.y, 231);
+  EXPECT_EQ(pos.shapeId, shape.id);
+  ASSERT_GT(shape.widthPx, 4);
+  ASSERT_GT(shape.heightPx, 4);
+  ASSERT_EQ(shape.rgba.size(), std::size_t(shape.widthPx) * shape.heightPx * 4);
+  // The crosshair's hot spot is its middle, and it has opaque and clear pixels.
+  EXPECT_NEAR(shape.hotX, shape.widthPx / 2, 2);
+  EXPECT_NEAR(shape.hotY, shape.heightPx / 2, 2);
+  int opaque = 0, clear = 0;
+  for (std::size_t i = 3; i < shape.rgba.size(); i += 4) {
+    opaque += shape.rgba[i] == 255;
+    clear += shape.rgba[i] == 0;
+  }
+  EXPECT_GT(opaque, 10);
+  EXPECT_GT(clear, 10);
+
+  // Only the position changes: no shape is fetched again.
+  ASSERT_EQ(Subprocess({"/usr/bin/xdotool", "mousemove", "300", "40"}, {env}).wait(10000), 0);
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
+  ASSERT_TRUE(source.cursor(pos, shape, changed));
+  EXPECT_FALSE(changed);
+  EXPECT_EQ(pos.x, 300);
+  EXPECT_EQ(pos.y, 40);
+
+  // Another shape comes under another id. (Read by a new connection: Xvfb answers a
+  // connection that already read the cursor with no image once the cursor it showed was
+  // freed, as xsetroot's is when it exits; the source then keeps the last shape.)
+  const std::uint32_t firstId = shape.id;
+  const std::vector<std::uint8_t> firstPixels = shape.rgba;
+  ASSERT_EQ(Subprocess({"/usr/bin/xsetroot", "-cursor_name", "watch"}, {env}).wait(10000), 0);
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
+  ASSERT_TRUE(source.cursor(pos, shape, changed)) << "the last shape holds";
+  EXPECT_EQ(pos.x, 300);
+  X11Source again(xvfb.display(), {});
+  ASSERT_TRUE(again.open(error)) << error;
+  ASSERT_NE(again.capture(f, error), CaptureResult::Error) << error;
+  ASSERT_TRUE(again.cursor(pos, shape, changed));
+  EXPECT_TRUE(changed);
+  EXPECT_NE(shape.id, firstId);
+  EXPECT_NE(shape.rgba, firstPixels);
+  EXPECT_EQ(pos.shapeId, shape.id);
+
+  // A region that does not hold the pointer: the cursor is not visible in it.
+  X11Region rect;
+  rect.kind = X11Region::Kind::Rect;
+  rect.x = 400;
+  rect.y = 300;
+  rect.w = 100;
+  rect.h = 100;
+  X11Source part(xvfb.display(), rect);
+  ASSERT_TRUE(part.open(error)) << error;
+  ASSERT_NE(part.capture(f, error), CaptureResult::Error) << error;
+  ASSERT_TRUE(part.cursor(pos, shape, changed));
+  EXPECT_FALSE(pos.visible);
+}

@@ -23,6 +23,7 @@
 #include "net/base/clock.h"
 #include "net/connection.h"
 #include "net/socket.h"
+#include "net/wire/messages.h"
 
 using namespace huddle;
 using namespace huddle::net;
@@ -466,4 +467,59 @@ TEST(Connection, AReaderThatThrowsClosesThatConnectionWithAReason) {
 TEST(Connection, AWriterThatThrowsClosesThatConnectionWithAReason) {
   expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Drained, false, "writer: handler bug");
   expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Drained, true, "writer: an exception that is not");
+}
+
+// The urgent lane (cursor positions): while a large frame is on its way to a peer that has not
+// read yet, urgent frames go ahead of the frames queued behind it, and a newer urgent frame with
+// the same key replaces the one still waiting (latest wins); frames stay whole.
+TEST(Connection, UrgentFramesJumpTheQueueAndTheLatestWins) {
+  initOrDie();
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error));
+  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
+  ASSERT_TRUE(c.socket);
+  auto server = listener.accept(2000);
+  ASSERT_TRUE(server);
+  Connection::Options options;
+  options.maxQueuedBytes = 64 * 1024 * 1024;
+  NullHandler handler;
+  Connection conn(std::move(server), options);
+  ASSERT_TRUE(conn.start(&handler));
+  // Frames of the wire's framing (u32 length, u16 type), so the reader can cut them apart.
+  auto frame = [](std::uint16_t type, std::size_t payload, std::uint8_t fill) {
+    base::ByteVec out(wire::kFrameHeaderBytes, 0);
+    out.resize(wire::kFrameHeaderBytes + payload, fill);
+    return wire::sealFrame(std::move(out), type);
+  };
+  // 8 MiB, far more than the socket buffers hold: the writer is inside it until we read.
+  ASSERT_TRUE(conn.send(frame(1, 8 << 20, 0xAA)));
+  for (int i = 0; i < 400 && conn.queuedBytes() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(conn.queuedBytes(), 0u) << "the writer did not take the large frame";
+  ASSERT_TRUE(conn.send(frame(2, 1 << 20, 0xBB)));       // queued behind it
+  ASSERT_TRUE(conn.sendUrgent(frame(3, 17, 0x01), 7));  // a position...
+  ASSERT_TRUE(conn.sendUrgent(frame(4, 100, 0x02), 0)); // a shape (kept, in order)
+  ASSERT_TRUE(conn.sendUrgent(frame(3, 17, 0x03), 7));  // ...replaced by a newer one
+  // Now read everything and list the frames as they came.
+  std::vector<std::pair<std::uint16_t, std::uint8_t>> got;  // type, first payload byte
+  base::ByteVec buffer;
+  std::vector<std::uint8_t> chunk(1 << 16);
+  const std::size_t total = (wire::kFrameHeaderBytes * 4) + (8 << 20) + (1 << 20) + 100 + 17;
+  for (int i = 0; i < 20000 && buffer.size() < total; ++i) {
+    if (c.socket->waitReadable(100) != 1) continue;
+    const int n = c.socket->recv(chunk.data(), static_cast<int>(chunk.size()));
+    if (n <= 0) break;
+    buffer.insert(buffer.end(), chunk.begin(), chunk.begin() + n);
+  }
+  ASSERT_EQ(buffer.size(), total);
+  for (std::size_t at = 0; at + wire::kFrameHeaderBytes <= buffer.size();) {
+    const std::uint32_t length = buffer[at] | buffer[at + 1] << 8 | buffer[at + 2] << 16 | std::uint32_t(buffer[at + 3]) << 24;
+    const std::uint16_t type = static_cast<std::uint16_t>(buffer[at + 4] | buffer[at + 5] << 8);
+    got.emplace_back(type, buffer[at + wire::kFrameHeaderBytes]);
+    at += wire::kFrameHeaderBytes + length;
+  }
+  const std::vector<std::pair<std::uint16_t, std::uint8_t>> want = {{1, 0xAA}, {4, 0x02}, {3, 0x03}, {2, 0xBB}};
+  EXPECT_EQ(got, want);
+  conn.close(wire::Reason::Shutdown, "done");
+  conn.join();
 }

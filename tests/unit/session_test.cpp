@@ -546,3 +546,20 @@ TEST(Reconnect, OnlyLostConnectionsAreRetriedWithBackoffAndJitter) {
     EXPECT_EQ(hi, expected[attempt - 1] * 6 / 5) << attempt;
   }
 }
+
+TEST(Options, SceneCursorAndSnapshotCursor) {
+  auto r = parseOptions({"--host", "--share", "synthetic", "--scene-cursor", "still"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.options.sceneCursor, "still");
+  EXPECT_EQ(parseOptions({"--host"}).options.sceneCursor, "moving");
+  r = parseOptions({"--host", "--scene-cursor", "wobbly"});
+  EXPECT_NE(r.error.find("--scene-cursor"), std::string::npos) << r.error;
+
+  r = parseOptions({"--join", "h", "--snapshot", "--snapshot-cursor"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.options.snapshot);
+  EXPECT_TRUE(r.options.snapshotCursor);
+  EXPECT_TRUE(r.options.snapshotPath.empty()) << "--snapshot-cursor is not the snapshot's file name";
+  r = parseOptions({"--join", "h", "--snapshot-cursor"});
+  EXPECT_NE(r.error.find("--snapshot-cursor"), std::string::npos) << r.error;
+}

@@ -188,3 +188,50 @@ TEST(Limits, ABatchCutAtTheScreenPayloadCapIsExactlyTheCap) {
   // The largest tile fits many times in one part: a part always makes progress.
   EXPECT_LT(kTileBatchHeaderBytes + 11 + maxJpegTileBytes(256, 256), std::size_t(kMaxScreenPayload) / 32);
 }
+
+namespace {
+CursorShape shapeOf(std::uint32_t w, std::uint32_t h) {
+  CursorShape m;
+  m.image.id = 7;
+  m.image.widthPx = static_cast<std::uint16_t>(w);
+  m.image.heightPx = static_cast<std::uint16_t>(h);
+  m.image.rgba.assign(std::size_t(w) * h * 4, 0x80);
+  return m;
+}
+}  // namespace
+
+TEST(Limits, CursorShapeSidesAtTheirCap) {
+  for (std::uint32_t side : {kMaxCursorSidePx - 1u, std::uint32_t(kMaxCursorSidePx), kMaxCursorSidePx + 1u}) {
+    EXPECT_EQ(decodesBack(shapeOf(side, 8)), side <= kMaxCursorSidePx) << side;
+    EXPECT_EQ(decodesBack(shapeOf(8, side)), side <= kMaxCursorSidePx) << side;
+  }
+  // The largest shape's message is exactly the payload cap of its type.
+  base::Bytes f = encodeFrame(shapeOf(kMaxCursorSidePx, kMaxCursorSidePx));
+  EXPECT_EQ(f->size() - kFrameHeaderBytes, kMaxCursorShapePayload);
+  const auto type = static_cast<std::uint16_t>(ScreenType::CursorShape);
+  EXPECT_EQ(screenPortPayloadLimit(type, true), std::int64_t(kMaxCursorShapePayload));
+  EXPECT_EQ(screenPortPayloadLimit(type, false), -1);
+  EXPECT_EQ(screenPortPayloadLimit(static_cast<std::uint16_t>(ScreenType::CursorPosition), true),
+            std::int64_t(kMaxScreenControlPayload));
+}
+
+TEST(Limits, CursorPositionsAtTheMarginAroundTheStream) {
+  const std::uint32_t w = 640, h = 360;
+  auto ok = [&](std::int32_t x, std::int32_t y) {
+    base::CursorPos p;
+    p.visible = true;
+    p.x = x;
+    p.y = y;
+    return validateCursorPosition(p, w, h).empty();
+  };
+  // The last pixel a position may be on is margin-1 beyond the far edge, and -margin before the near one.
+  for (std::int32_t over : {-1, 0, 1}) {
+    EXPECT_EQ(ok(std::int32_t(w) + kCursorMarginPx - 1 + over, 10), over <= 0) << over;
+    EXPECT_EQ(ok(10, std::int32_t(h) + kCursorMarginPx - 1 + over), over <= 0) << over;
+    EXPECT_EQ(ok(-kCursorMarginPx - over, 10), over <= 0) << over;
+    EXPECT_EQ(ok(10, -kCursorMarginPx - over), over <= 0) << over;
+  }
+  base::CursorPos hidden;
+  hidden.x = INT32_MIN;
+  EXPECT_TRUE(validateCursorPosition(hidden, w, h).empty()) << "a hidden cursor may be anywhere";
+}

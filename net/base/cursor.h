@@ -1,0 +1,44 @@
+// The sharer's mouse cursor as it travels beside the tiles: its shape (straight-alpha RGBA,
+// a hot spot) under an id that names that shape for as long as it is cached, and where it is.
+// Thread: plain values.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace huddle::base {
+
+struct CursorImage {
+  std::uint32_t id = 0;  // names this shape (an X cursor serial, or the test scene's arrow)
+  std::uint16_t widthPx = 0, heightPx = 0;
+  std::uint16_t hotX = 0, hotY = 0;  // the pixel of the shape that is "the" position
+  std::vector<std::uint8_t> rgba;    // widthPx * heightPx * 4, R first, not premultiplied
+};
+
+struct CursorPos {
+  std::uint32_t shapeId = 0;
+  std::int32_t x = 0, y = 0;  // the hot spot, in stream pixels
+  bool visible = false;       // false: hidden, or outside what is shared
+  bool operator==(const CursorPos&) const = default;
+};
+
+// Draws `shape` with its hot spot at (x, y) over a BGRX image of w x h (stride w*4), alpha
+// blended and clipped: the one compositing rule for snapshots and tests.
+inline void blendCursor(std::uint8_t* bgrx, int w, int h, const CursorImage& shape, int x, int y) {
+  const int x0 = x - shape.hotX, y0 = y - shape.hotY;
+  for (int sy = 0; sy < shape.heightPx; ++sy) {
+    const int dy = y0 + sy;
+    if (dy < 0 || dy >= h) continue;
+    for (int sx = 0; sx < shape.widthPx; ++sx) {
+      const int dx = x0 + sx;
+      if (dx < 0 || dx >= w) continue;
+      const std::uint8_t* s = &shape.rgba[(std::size_t(sy) * shape.widthPx + sx) * 4];
+      std::uint8_t* d = bgrx + (std::size_t(dy) * w + dx) * 4;
+      const unsigned a = s[3];
+      d[0] = static_cast<std::uint8_t>((s[2] * a + d[0] * (255 - a) + 127) / 255);
+      d[1] = static_cast<std::uint8_t>((s[1] * a + d[1] * (255 - a) + 127) / 255);
+      d[2] = static_cast<std::uint8_t>((s[0] * a + d[2] * (255 - a) + 127) / 255);
+    }
+  }
+}
+
+}  // namespace huddle::base
