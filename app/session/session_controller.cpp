@@ -23,6 +23,12 @@ void ShareSpec::setEncoding(int quality, int fps, int scalePercent, bool chroma4
   settings = settings.clamped();
 }
 
+void ShareSpec::setSharp(bool on, int stillMs) {
+  settings.sharpWhenStill = on;
+  settings.stillMs = stillMs;
+  settings = settings.clamped();
+}
+
 ShareSpec shareSpecFrom(const Options& o) {
   ShareSpec spec;
   spec.source = o.share == "x11" ? "screen" : "scene";
@@ -30,6 +36,7 @@ ShareSpec shareSpecFrom(const Options& o) {
   spec.sceneHeightPx = o.sceneHeightPx;
   spec.sceneMotion = o.sceneMotion;
   spec.setEncoding(o.quality, o.fps, o.scalePercent, o.chroma444);
+  spec.setSharp(o.sharpWhenStill, o.stillMs);
   return spec;
 }
 
@@ -37,6 +44,7 @@ std::unique_ptr<capture::ScreenSource> makeShareSource(const ShareSpec& spec) {
   if (spec.source == "scene") {
     const capture::SceneMotion motion = spec.sceneMotion == "full"     ? capture::SceneMotion::Full
                                         : spec.sceneMotion == "static" ? capture::SceneMotion::Static
+                                        : spec.sceneMotion == "settle" ? capture::SceneMotion::Settle
                                                                        : capture::SceneMotion::Partial;
     return std::make_unique<capture::SyntheticSource>(spec.sceneWidthPx, spec.sceneHeightPx, motion);
   }
