@@ -10,6 +10,7 @@
 #include "capture/damage.h"
 #include "capture/encoder_pool.h"
 #include "capture/scaler.h"
+#include "capture/still_tiles.h"
 #include "net/base/clock.h"
 #include "net/base/log.h"
 
@@ -44,6 +45,41 @@ base::CursorImage scaledCursor(const base::CursorImage& in, int percent) {
 
 // Exponential smoothing for per-frame figures shown live.
 void smooth(double& avg, double sample) { avg = avg == 0 ? sample : avg * 0.9 + sample * 0.1; }
+
+// Sharp when still: appends to `tiles` lossless versions of the tiles that have been still for
+// the still time, a few at a time across the pool, until the frame's work (since
+// `frameStartUs`) reaches half its interval or the refresh reaches kSharpBytesPerTick.
+// Returns the bytes added; false in `ok` with `error` if encoding failed (those tiles stay due).
+std::size_t addStillTiles(EncoderPool& pool, StillTiles& still, const Frame& frame, int tilesX,
+                          const CaptureSettings& s, std::int64_t frameStartUs, std::int64_t intervalUs,
+                          std::vector<base::EncodedTile>& tiles, bool& ok, std::string& error) {
+  ok = true;
+  const std::int64_t stillUs = std::int64_t(s.stillMs) * 1000;
+  const std::size_t chunk = std::size_t(pool.threads()) * 2;
+  std::vector<std::uint32_t> due;
+  std::vector<base::EncodedTile> made;
+  std::size_t bytes = 0;
+  while (base::monoUs() - frameStartUs < intervalUs / 2) {
+    due.clear();
+    still.due(frameStartUs, stillUs, chunk, due);
+    if (due.empty()) break;
+    if (!pool.encodeLossless(frame, due, tilesX, s.tileSizePx, made, error)) {
+      ok = false;
+      return bytes;
+    }
+    for (std::size_t i = 0; i < due.size(); ++i) {
+      const std::size_t size = made[i].jpeg.size;
+      if (bytes > 0 && bytes + size > wire::kSharpBytesPerTick) {
+        still.resumeAt(due[i]);  // first next frame
+        return bytes;
+      }
+      if (!still.sendLossless(due[i], size)) continue;  // over the stream's budget: stays JPEG
+      bytes += size;
+      tiles.push_back(std::move(made[i]));
+    }
+  }
+  return bytes;
+}
 }  // namespace
 
 CapturePipeline::CapturePipeline(std::unique_ptr<ScreenSource> source, CaptureSettings settings, int encoderThreads,
@@ -114,6 +150,8 @@ PipelineStats CapturePipeline::stats() const {
 void CapturePipeline::run() {
   EncoderPool pool(m_encoderThreads);
   DamageTracker damage;
+  StillTiles still;
+  int gridX = 0, gridY = 0, gridTile = 0;  // the grid `still` follows
   Scaler scaler;
   CaptureSettings applied;
   bool first = true;
@@ -164,27 +202,48 @@ void CapturePipeline::run() {
     const bool full = dirty.size() == std::size_t(damage.tilesX()) * damage.tilesY();
     const std::int64_t t2 = base::monoUs();
     bool ok = pool.encode(frame, dirty, damage.tilesX(), s, tiles, error);
-    const std::int64_t t3 = base::monoUs();
     std::uint64_t jpegBytes = 0;
     for (const auto& t : tiles) jpegBytes += t.jpeg.size;
+    const std::size_t changedTiles = tiles.size();
+    std::size_t sharpBytes = 0;
+    bool sharpOk = true;
+    std::string sharpError;
+    if (ok) {
+      if (damage.tilesX() != gridX || damage.tilesY() != gridY || s.tileSizePx != gridTile) {
+        gridX = damage.tilesX();
+        gridY = damage.tilesY();
+        gridTile = s.tileSizePx;
+        still.reset(std::size_t(gridX) * std::size_t(gridY));
+      }
+      for (std::size_t i = 0; i < dirty.size(); ++i) still.changed(dirty[i], tiles[i].kind, tiles[i].jpeg.size, t0);
+      if (s.sharpWhenStill)
+        sharpBytes = addStillTiles(pool, still, frame, damage.tilesX(), s, t0, interval.count(), tiles, sharpOk,
+                                   sharpError);
+    }
+    const std::int64_t t3 = base::monoUs();
     {
       std::lock_guard lock(m_mutex);
       ++m_stats.framesCaptured;
       m_stats.framesDropped = dropped;
       if (!dirty.empty()) ++m_stats.framesWithChanges;
-      m_stats.tilesEncoded += tiles.size();
+      m_stats.tilesEncoded += changedTiles;
       m_stats.jpegBytes += jpegBytes;
+      m_stats.sharpTiles += tiles.size() - changedTiles;
+      m_stats.sharpBytes += sharpBytes;
+      m_stats.lossyTiles = still.lossyTiles();
       smooth(m_stats.captureMs, static_cast<double>(t1 - t0) / 1e3);
       smooth(m_stats.damageMs, static_cast<double>(t2 - t1) / 1e3);
       smooth(m_stats.encodeMs, static_cast<double>(t3 - t2) / 1e3);
       if (!ok) m_stats.lastError = error;
+      else if (!sharpOk) m_stats.lastError = sharpError;
     }
     if (!ok) {
       HLOG_WARN(kTag, "encoding failed: %s", error.c_str());
       damage.reset();  // try the whole frame again next time
       continue;
     }
-    if (!dirty.empty()) {
+    if (!sharpOk) HLOG_WARN(kTag, "lossless encoding failed: %s", sharpError.c_str());  // those tiles stay due
+    if (!tiles.empty()) {
       EncodedUpdate u;
       u.widthPx = static_cast<std::uint32_t>(frame.widthPx);
       u.heightPx = static_cast<std::uint32_t>(frame.heightPx);

@@ -1,7 +1,10 @@
 // One shared screen's engine on the sharing side: a capture thread ("capture") paced at the
 // target frame rate (next += interval; a missed deadline drops frames instead of queueing
 // them), then scale, damage and parallel JPEG encoding, handing each frame's changed tiles
-// to a callback. Settings change live and apply from the next frame. A frame that fails
+// to a callback. Sharp when still: tiles sent as JPEG that then stay unchanged for the still
+// time go again losslessly, beside a frame's changed tiles, only while that frame's work is
+// under half its interval and at most wire::kSharpBytesPerTick a frame, so moving content
+// never waits for them. Settings change live and apply from the next frame. A frame that fails
 // (capture or encoding) is skipped with lastError set; a throw on the capture thread (the
 // source, the callback, an allocation) stops the pipeline: running() turns false, failure()
 // and PipelineStats::failure say why, and the owner's FailureHandler is told.
@@ -28,7 +31,8 @@ struct EncodedUpdate {
   std::uint16_t tileSizePx = 64;
   std::uint64_t seq = 0;                    // frame number
   std::int64_t captureTimeUs = 0;           // wall clock at capture
-  std::vector<base::EncodedTile> tiles;     // changed tiles only; all of them after a reset
+  std::vector<base::EncodedTile> tiles;     // changed tiles (all of them after a reset), then
+                                            // still tiles sent again losslessly
   bool full = false;                        // every tile is included (first frame, resize, reset)
 };
 
@@ -41,7 +45,9 @@ struct CursorUpdate {
 
 struct PipelineStats {
   std::uint64_t framesCaptured = 0, framesWithChanges = 0, framesDropped = 0;
-  std::uint64_t tilesEncoded = 0, jpegBytes = 0;
+  std::uint64_t tilesEncoded = 0, jpegBytes = 0;      // changed tiles and their bytes
+  std::uint64_t sharpTiles = 0, sharpBytes = 0;       // still tiles sent again losslessly
+  std::size_t lossyTiles = 0;                         // tiles whose latest version is JPEG, now
   double captureMs = 0, damageMs = 0, encodeMs = 0;  // per frame, smoothed
   double cpuMsPerFrame = 0;                          // capture thread + encoders, smoothed
   std::string lastError;                             // the latest frame that failed, or the stop below

@@ -1,4 +1,5 @@
-// What a sharer can tune live: JPEG quality and chroma subsampling, scale, frame rate.
+// What a sharer can tune live: JPEG quality and chroma subsampling, scale, frame rate, and
+// sharp when still (still tiles sent again losslessly) with its still time.
 // Thread: plain values, copied between threads under the pipeline's lock.
 #pragma once
 #include <algorithm>
@@ -16,6 +17,8 @@ struct CaptureSettings {
   int scalePercent = 100;            // 100, 75 or 50
   int fps = 30;                      // 1..wire::kMaxCaptureFps
   int tileSizePx = 64;               // 64, 128 or 256
+  bool sharpWhenStill = true;        // resend lossy tiles losslessly once they stay still
+  int stillMs = wire::kDefaultStillMs;  // how long still: wire::kMinStillMs..kMaxStillMs
 
   // Brings every field into its allowed range (the nearest allowed scale and tile size).
   CaptureSettings clamped() const {
@@ -24,6 +27,7 @@ struct CaptureSettings {
     s.fps = std::clamp(fps, 1, wire::kMaxCaptureFps);
     s.scalePercent = scalePercent >= 88 ? 100 : scalePercent >= 63 ? 75 : 50;
     s.tileSizePx = tileSizePx >= 192 ? 256 : tileSizePx >= 96 ? 128 : 64;
+    s.stillMs = std::clamp(stillMs, wire::kMinStillMs, wire::kMaxStillMs);
     return s;
   }
   // True if a change from `o` to this needs every tile encoded again.

@@ -170,4 +170,18 @@ bool EncoderPool::encode(const Frame& frame, const std::vector<std::uint32_t>& d
       error);
 }
 
+bool EncoderPool::encodeLossless(const Frame& frame, const std::vector<std::uint32_t>& which, int tilesX,
+                                 int tileSizePx, std::vector<base::EncodedTile>& out, std::string& error) {
+  out.assign(which.size(), {});
+  const auto columns = static_cast<std::uint32_t>(tilesX);
+  return forEach(
+      which.size(),
+      [&](std::size_t i, TileEncoder& encoder, std::string& why) {
+        const std::uint32_t index = which[i];
+        return encoder.encodeLossless(frame, static_cast<int>(index % columns), static_cast<int>(index / columns),
+                                      tileSizePx, out[i], why);
+      },
+      error);
+}
+
 }  // namespace huddle::capture

@@ -37,6 +37,9 @@ class EncoderPool {
   // result is in the same order as `dirty`. False with `error` if any tile failed.
   bool encode(const Frame& frame, const std::vector<std::uint32_t>& dirty, int tilesX, const CaptureSettings& settings,
               std::vector<base::EncodedTile>& out, std::string& error);
+  // The same for lossless tiles (TileEncoder::encodeLossless) of tiles `which`.
+  bool encodeLossless(const Frame& frame, const std::vector<std::uint32_t>& which, int tilesX, int tileSizePx,
+                      std::vector<base::EncodedTile>& out, std::string& error);
   // Runs fn for items 0..count-1 across the pool (encode() is this over the dirty tiles)
   // and returns when every item is done or given up. False with the first failure in
   // `error`: an item that failed, or what fn threw (then the thread that threw takes no

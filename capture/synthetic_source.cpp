@@ -199,8 +199,10 @@ void SyntheticSource::render(int w, int h, SceneMotion motion, std::uint64_t n, 
   out.resize(std::size_t(w) * h * kBytesPerPixel);
   Canvas c(out.data(), w, h);
   Layout l = layoutFor(w, h);
-  std::uint64_t t = motion == SceneMotion::Static ? 0 : n;
-  bool full = motion == SceneMotion::Full;
+  std::uint64_t t = motion == SceneMotion::Static   ? 0
+                    : motion == SceneMotion::Settle ? std::min(n, kSettleFrames - 1)
+                                                    : n;
+  bool full = motion == SceneMotion::Full || motion == SceneMotion::Settle;
   drawBackground(c, full ? static_cast<int>(t * 3) : 0);
   int pulse = full ? static_cast<int>(t % 2 + 1) : 0;  // alternates 1, 2: never equal twice
   drawWindow(c, l, l.winA, full ? static_cast<int>(t * 2) : 0, 11, pulse);
@@ -212,7 +214,7 @@ CaptureResult SyntheticSource::capture(Frame& frame, std::string&) {
   std::uint64_t n = m_next++;
   Layout l = layoutFor(m_width, m_height);
   m_changed.clear();
-  if (n == 0 || m_motion == SceneMotion::Full) {
+  if (n == 0 || m_motion == SceneMotion::Full || (m_motion == SceneMotion::Settle && n < kSettleFrames)) {
     render(m_width, m_height, m_motion, n, m_pixels);
     m_changed.push_back({0, 0, m_width, m_height});
   } else if (m_motion == SceneMotion::Partial) {

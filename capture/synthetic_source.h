@@ -1,6 +1,7 @@
 // A deterministic, animated, screen-like test scene: a gradient desktop, windows with title
 // bars and lines of text-like glyphs, and a moving "video" panel. How much changes per frame
-// is a knob, so tests and benchmarks can ask for full motion, about 10%, or a static screen.
+// is a knob, so tests and benchmarks can ask for full motion, about 10%, a static screen, or
+// full motion that then stops.
 // Frame N is a pure function of (size, mode, N). Thread: one capture thread.
 #pragma once
 #include <cstdint>
@@ -14,7 +15,10 @@ enum class SceneMotion {
   Full,     // every pixel changes every frame (scrolling gradient and text)
   Partial,  // a panel of about 10% of the screen animates; the rest stays
   Static,   // nothing changes after the first frame
+  Settle,   // full motion for kSettleFrames frames, then still at the last of them (a
+            // screen that goes still: sharp-when-still's tests)
 };
+inline constexpr std::uint64_t kSettleFrames = 20;
 
 // The scene's mouse cursor (an arrow, not drawn into the pixels: like X, it travels beside
 // them). Moving: its hot spot bounces across the screen with the frame clock, whatever the

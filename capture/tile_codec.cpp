@@ -131,6 +131,17 @@ bool TileEncoder::encode(const Frame& f, int tx, int ty, int tile, const Capture
   return true;
 }
 
+bool TileEncoder::encodeLossless(const Frame& f, int tx, int ty, int tile, base::EncodedTile& out,
+                                 std::string& error) {
+  const int x0 = tx * tile, y0 = ty * tile;
+  const int w = std::min(tile, f.widthPx - x0), h = std::min(tile, f.heightPx - y0);
+  if (w <= 0 || h <= 0) return error = "tile outside the frame", false;
+  out.tx = static_cast<std::uint16_t>(tx);
+  out.ty = static_cast<std::uint16_t>(ty);
+  const std::uint8_t* src = f.pixels + std::size_t(y0) * f.strideBytes + std::size_t(x0) * kBytesPerPixel;
+  return m_lossless.encode(src, f.strideBytes, w, h, out, error);
+}
+
 TileDecoder::TileDecoder() : m_handle(tjInitDecompress()) {}
 TileDecoder::~TileDecoder() {
   if (m_handle) tjDestroy(static_cast<tjhandle>(m_handle));
@@ -149,6 +160,7 @@ bool TileDecoder::decode(const base::EncodedTile& t, int tile, int widthPx, int 
     fillBgrx(dst, strideBytes, static_cast<int>(x0), static_cast<int>(y0), w, h, t.solidBgrx);
     return true;
   }
+  if (base::isLosslessKind(t.kind)) return m_lossless.decode(t.kind, t.jpeg.span(), w, h, at, strideBytes, error);
   if (t.kind != base::TileKind::Jpeg && t.kind != base::TileKind::JpegScan) return error = "unknown tile kind", false;
   auto jpeg = t.jpeg.span();
   if (t.kind == base::TileKind::JpegScan) {

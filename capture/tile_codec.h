@@ -1,6 +1,7 @@
-// JPEG tiles with TurboJPEG: an encoder turns one tile of a BGRX frame into a solid colour
-// or a baseline JPEG, straight from the frame's memory; a decoder checks a tile's structure
-// and decodes it into a BGRX framebuffer in place. Each owns one TurboJPEG handle.
+// Screen tiles: an encoder turns one tile of a BGRX frame into a solid colour or a baseline
+// JPEG with TurboJPEG, straight from the frame's memory, or, for sharp-when-still, into a
+// lossless tile (capture/lossless_tile.h); a decoder checks a tile's structure and decodes
+// any kind into a BGRX framebuffer in place. Each owns one TurboJPEG handle.
 // Thread: one object per thread.
 #pragma once
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "capture/capture_settings.h"
+#include "capture/lossless_tile.h"
 #include "capture/screen_source.h"
 #include "net/base/tile.h"
 
@@ -46,9 +48,13 @@ class TileEncoder {
   // of one colour becomes a Solid tile. False with `error` if TurboJPEG fails.
   bool encode(const Frame& frame, int tx, int ty, int tileSizePx, const CaptureSettings& settings,
               base::EncodedTile& out, std::string& error);
+  // The same tile, exactly: Solid, Palette or ZstdPixels, whichever is smallest. False with
+  // `error` if zstd fails.
+  bool encodeLossless(const Frame& frame, int tx, int ty, int tileSizePx, base::EncodedTile& out, std::string& error);
 
  private:
   void* m_handle;
+  LosslessTileEncoder m_lossless;
   std::vector<std::uint8_t> m_scratch;  // worst-case JPEG size for the largest tile
   JpegHeaders m_headers;
 };
@@ -71,6 +77,7 @@ class TileDecoder {
   void* m_compressor = nullptr;  // builds header templates for JpegScan tiles (made on first use)
   JpegHeaders m_headers;
   std::vector<std::uint8_t> m_rebuilt;  // header + scan + EOI
+  LosslessTileDecoder m_lossless;
 };
 
 // Paints a solid colour into a rectangle of a BGRX image.

@@ -7,6 +7,7 @@
 
 #include "net/base/clock.h"
 #include "net/base/jpeg_check.h"
+#include "net/base/lossless_check.h"
 #include "net/base/log.h"
 
 namespace huddle::net {
@@ -333,8 +334,9 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
     if (t.kind == base::TileKind::Solid) continue;
     std::uint32_t w, h;
     wire::tileExtent(batch, t, w, h);
-    const bool ok = t.kind == base::TileKind::Jpeg ? base::checkJpegTile(t.jpeg.span(), w, h, error)
-                                                   : base::checkJpegScan(t.jpeg.span(), error);
+    const bool ok = t.kind == base::TileKind::Jpeg       ? base::checkJpegTile(t.jpeg.span(), w, h, error)
+                    : t.kind == base::TileKind::JpegScan ? base::checkJpegScan(t.jpeg.span(), error)
+                                                         : base::checkLosslessTile(t.kind, t.jpeg.span(), w, h, error);
     if (!ok)
       return drop(*peer, wire::Reason::ScreenJpeg,
                   "tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + "): " + error);

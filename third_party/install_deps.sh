@@ -9,6 +9,8 @@ packages=(
   libsdl2-net-dev libstb-dev libturbojpeg0-dev libssl-dev libsodium-dev
   libx11-dev libxext-dev libxrandr-dev libxdamage-dev libxfixes-dev
   libgtest-dev
+  # zstd compresses lossless tiles (sharp when still: capture/lossless_tile.h).
+  libzstd-dev
   xvfb xauth xdotool imagemagick x11-xserver-utils libgl1-mesa-dri
   # The window's fonts (app/ui/fonts.h): DejaVu Sans for Latin, Greek, Cyrillic and symbols,
   # Noto Sans CJK for Chinese/Japanese/Korean, Noto Color Emoji for emoji, Symbola for the

@@ -28,6 +28,7 @@ std::string AppSettings::serialize() const {
     << "\nscreen_port = " << screenPort << "\nshare_source = " << shareSource << "\nmonitor = " << monitor
     << "\nregion = " << regionX << ' ' << regionY << ' ' << regionW << ' ' << regionH << "\nquality = " << quality
     << "\nfps = " << fps << "\nscale = " << scalePercent << "\nsubsampling = " << (chroma444 ? 444 : 420)
+    << "\nsharp_when_still = " << (sharpWhenStill ? "on" : "off") << "\nstill_ms = " << stillMs
     << "\noverlay = " << (overlay ? "on" : "off") << "\ncursor = " << (showCursor ? "on" : "off") << "\nwindow = " << windowW << ' ' << windowH << '\n';
   return o.str();
 }
@@ -89,6 +90,11 @@ AppSettings AppSettings::parse(const std::string& text, std::vector<std::string>
     } else if (key == "subsampling") {
       if (value == "420" || value == "444") s.chroma444 = value == "444";
       else bad();
+    } else if (key == "sharp_when_still") {
+      if (value == "on" || value == "off") s.sharpWhenStill = value == "on";
+      else bad();
+    } else if (key == "still_ms") {
+      intIn(s.stillMs, wire::kMinStillMs, wire::kMaxStillMs);
     } else if (key == "overlay") {
       if (value == "on" || value == "off") s.overlay = value == "on";
     } else if (key == "cursor") {

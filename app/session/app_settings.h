@@ -24,6 +24,8 @@ struct AppSettings {
   int fps = 30;
   int scalePercent = 100;
   bool chroma444 = false;
+  bool sharpWhenStill = true;  // still parts sent again losslessly
+  int stillMs = wire::kDefaultStillMs;
   // Viewing.
   bool overlay = true;
   bool showCursor = true;  // viewers draw the sharer's cursor over the stream

@@ -102,12 +102,15 @@ bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats
                "  \"seconds\": %.3f,\n  \"updates\": %llu,\n  \"updates_per_sec\": %.2f,\n"
                "  \"bytes\": %llu,\n  \"bytes_per_sec\": %.0f,\n  \"bytes_after_first\": %llu,\n  \"tiles\": %llu,\n"
                "  \"decode_ms_mean\": %.3f,\n  \"decode_errors\": %llu,\n"
+               "  \"sharp\": %d,\n  \"lossy_tiles\": %zu,\n  \"lossless_bytes\": %llu,\n  \"ms_to_sharp\": %.1f,\n"
                "  \"latency_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"p99\": %.2f, \"samples\": %zu}\n}\n",
                info.streamId, info.ownerName.c_str(), s.widthPx, s.heightPx, seconds,
                static_cast<unsigned long long>(s.updates), static_cast<double>(s.updates) / seconds,
                static_cast<unsigned long long>(s.bytes), static_cast<double>(s.bytes) / seconds,
                static_cast<unsigned long long>(s.bytes - s.firstUpdateBytes),
                static_cast<unsigned long long>(s.tiles), s.decodeMsMean, static_cast<unsigned long long>(s.decodeErrors),
+               view.sharp() ? 1 : 0, view.lossyTiles(), static_cast<unsigned long long>(view.losslessBytes()),
+               view.msToSharp(),
                percentile(lat, 50), percentile(lat, 95), percentile(lat, 99), lat.size());
   bool ok = std::fclose(f) == 0;
   if (!ok) error = "cannot write " + path;
@@ -247,6 +250,13 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
     return -1;
   }
   std::string error;
+  if (options.snapshot && options.snapshotWhenSharp && !view->sharp()) {
+    if (now - v.watchedAtUs > 20'000'000) {
+      out("! The image did not turn sharp within 20 s (" + std::to_string(view->lossyTiles()) + " tiles still JPEG).");
+      return 1;
+    }
+    return -1;
+  }
   if (options.snapshot) {
     std::string path = options.snapshotPath.empty()
                            ? "huddle-snapshot-" + base::formatFileStamp(base::wallUs()) + ".png"

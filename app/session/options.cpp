@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "capture/synthetic_source.h"
 #include "net/wire/limits.h"
 #include "net/wire/messages.h"
 
@@ -101,12 +102,17 @@ std::string usageText() {
          "  --share x11|synthetic  share this X screen, or a test scene (default for a\n"
          "                       host without a display)\n"
          "  --scene-size WxH     test scene size (default 1920x1080)\n"
-         "  --scene-motion M     full, partial (about 10% changes, default) or static\n"
+         "  --scene-motion M     full, partial (about 10% changes, default), static, or\n"
+         "                       settle (full motion for " + to_string(int(capture::kSettleFrames)) + " frames, then still)\n"
          "  --scene-cursor C     the test scene's cursor: moving (default), still or none\n"
          "  --quality N          JPEG quality 1-100 (default 80)\n"
          "  --fps N              frames per second 1-" + to_string(wire::kMaxCaptureFps) + " (default 30)\n"
          "  --scale P            100, 75 or 50 percent (default 100)\n"
          "  --subsampling S      420 (default) or 444\n"
+         "  --sharp-when-still on|off  send still parts again losslessly, pixel for\n"
+         "                       pixel (default on)\n"
+         "  --still-ms MS        how long a part must stay still for that, " + to_string(wire::kMinStillMs) + "-" +
+         to_string(wire::kMaxStillMs) + " (default " + to_string(wire::kDefaultStillMs) + ")\n"
          "\n"
          "Viewing without a window (with --join):\n"
          "  --watch [STREAM]     watch a stream (default: the first) and measure it; in\n"
@@ -116,6 +122,8 @@ std::string usageText() {
          "  --snapshot [FILE]    save one full frame as a PNG and exit (default name:\n"
          "                       huddle-snapshot-YYYYMMDD-HHMMSS.png)\n"
          "  --snapshot-cursor    draw the sharer's cursor into the snapshot\n"
+         "  --snapshot-when-sharp  with --snapshot: wait until the image is sharp (every\n"
+         "                       tile lossless, up to 20 s) before saving it\n"
          "  --read-limit KBPS    read screens no faster than this, like a slow link\n"
          "  --help               show this help\n"
          "  --version            show the version\n";
@@ -196,8 +204,23 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
     } else if (arg == "--snapshot-cursor") {
       o.snapshotCursor = true;
     } else if (arg == "--scene-motion") {
-      if (!needValue(o.sceneMotion) || (o.sceneMotion != "full" && o.sceneMotion != "partial" && o.sceneMotion != "static"))
-        return fail("option --scene-motion needs full, partial or static");
+      if (!needValue(o.sceneMotion) || (o.sceneMotion != "full" && o.sceneMotion != "partial" &&
+                                        o.sceneMotion != "static" && o.sceneMotion != "settle"))
+        return fail("option --scene-motion needs full, partial, static or settle");
+    } else if (arg == "--sharp-when-still") {
+      std::string text;
+      if (!needValue(text) || (text != "on" && text != "off")) return fail("option --sharp-when-still needs on or off");
+      o.sharpWhenStill = text == "on";
+    } else if (arg == "--still-ms") {
+      std::string text;
+      int n = 0;
+      if (!needValue(text) || !parseInt(text, n) || n < wire::kMinStillMs || n > wire::kMaxStillMs)
+        return fail("option --still-ms needs a number of milliseconds within " + std::to_string(wire::kMinStillMs) +
+                    "-" + std::to_string(wire::kMaxStillMs));
+      o.stillMs = n;
+    } else if (arg == "--snapshot-when-sharp") {
+      if (hasInlineValue) return fail("option --snapshot-when-sharp takes no value");
+      o.snapshotWhenSharp = true;
     } else if (arg == "--quality" || arg == "--fps" || arg == "--scale" || arg == "--subsampling") {
       std::string text;
       int n = 0;

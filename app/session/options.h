@@ -37,12 +37,14 @@ struct Options {
   int maxParticipants = static_cast<int>(wire::kDefaultParticipants);  // --max-participants N, the host included
   std::string share;                // "", "x11", "synthetic"
   int sceneWidthPx = 1920, sceneHeightPx = 1080;  // --scene-size WxH
-  std::string sceneMotion = "partial";            // --scene-motion full|partial|static
+  std::string sceneMotion = "partial";            // --scene-motion full|partial|static|settle
   std::string sceneCursor = "moving";             // --scene-cursor moving|still|none
   int quality = 80;                 // --quality 1-100
   int fps = 30;                     // --fps 1-wire::kMaxCaptureFps
   int scalePercent = 100;           // --scale 100|75|50
   bool chroma444 = false;           // --subsampling 420|444
+  bool sharpWhenStill = true;       // --sharp-when-still on|off
+  int stillMs = wire::kDefaultStillMs;  // --still-ms MS (wire::kMinStillMs..kMaxStillMs)
   // Headless viewing: --watch [STREAM] --seconds N --stats-json FILE; --snapshot [FILE].
   bool watch = false;
   std::uint32_t watchStream = 0;    // 0: the first stream
@@ -51,6 +53,7 @@ struct Options {
   bool snapshot = false;
   std::string snapshotPath;         // empty: a timestamped name
   bool snapshotCursor = false;      // --snapshot-cursor: the sharer's cursor drawn into it
+  bool snapshotWhenSharp = false;   // --snapshot-when-sharp: wait until every tile is lossless
   int readLimitKBps = 0;            // --read-limit KB/s: read screens like a slow link
 };
 

@@ -26,6 +26,12 @@ void ShareSpec::setEncoding(int quality, int fps, int scalePercent, bool chroma4
   settings = settings.clamped();
 }
 
+void ShareSpec::setSharp(bool on, int stillMs) {
+  settings.sharpWhenStill = on;
+  settings.stillMs = stillMs;
+  settings = settings.clamped();
+}
+
 ShareSpec shareSpecFrom(const Options& o) {
   ShareSpec spec;
   spec.source = o.share == "x11" ? "screen" : "scene";
@@ -34,6 +40,7 @@ ShareSpec shareSpecFrom(const Options& o) {
   spec.sceneMotion = o.sceneMotion;
   spec.sceneCursor = o.sceneCursor;
   spec.setEncoding(o.quality, o.fps, o.scalePercent, o.chroma444);
+  spec.setSharp(o.sharpWhenStill, o.stillMs);
   return spec;
 }
 
@@ -41,6 +48,7 @@ std::unique_ptr<capture::ScreenSource> makeShareSource(const ShareSpec& spec) {
   if (spec.source == "scene") {
     const capture::SceneMotion motion = spec.sceneMotion == "full"     ? capture::SceneMotion::Full
                                         : spec.sceneMotion == "static" ? capture::SceneMotion::Static
+                                        : spec.sceneMotion == "settle" ? capture::SceneMotion::Settle
                                                                        : capture::SceneMotion::Partial;
     const capture::SceneCursor cursor = spec.sceneCursor == "still"  ? capture::SceneCursor::Still
                                         : spec.sceneCursor == "none" ? capture::SceneCursor::None

@@ -33,12 +33,14 @@ struct ShareSpec {
   int monitor = 0;                                    // "monitor": which one (0-based)
   int regionX = 0, regionY = 0, regionW = 1280, regionH = 720;  // "region"
   int sceneWidthPx = 1920, sceneHeightPx = 1080;      // "scene"
-  std::string sceneMotion = "partial";                // "scene": full, partial, static
+  std::string sceneMotion = "partial";                // "scene": full, partial, static, settle
   std::string sceneCursor = "moving";                 // "scene": moving, still, none
-  capture::CaptureSettings settings;
+  capture::CaptureSettings settings;                  // sharp when still included
 
   // The encoder's settings from the sliders' values (clamped to what they allow).
   void setEncoding(int quality, int fps, int scalePercent, bool chroma444);
+  // Sharp when still: on or off, and how long a tile must stay still (clamped).
+  void setSharp(bool on, int stillMs);
 };
 // What the command line asks to share (--share, --scene-*, --quality, --fps, ...).
 ShareSpec shareSpecFrom(const Options& options);

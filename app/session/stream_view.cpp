@@ -90,6 +90,12 @@ void StreamView::drawCursorInto(BgrxImage& image) const {
   if (c.visible) base::blendCursor(image.pixels.data(), image.widthPx, image.heightPx, *c.shape, c.x, c.y);
 }
 
+double StreamView::msToSharp() const {
+  const std::int64_t at = m_sharpAtUs.load();
+  if (at == 0 || m_applied.load() == 0) return -1;
+  return static_cast<double>(at - m_lastLossyUs.load()) / 1e3;
+}
+
 wire::StreamInfo StreamView::info() const {
   std::lock_guard lock(m_infoMutex);
   return m_info;
@@ -112,6 +118,8 @@ bool StreamView::decode(const wire::TileBatch& batch, capture::TileDecoder& deco
   m_stagedAny = true;
   m_stagedW = batch.widthPx;
   m_stagedH = batch.heightPx;
+  m_stagedTile = batch.tileSizePx;
+  m_stagedLosslessBytes = 0;
   m_stagedSeq = batch.seq;
   m_stagedQuality = 0;
   for (const auto& t : batch.tiles)
@@ -159,6 +167,7 @@ bool StreamView::decode(const wire::TileBatch& batch, capture::TileDecoder& deco
     }
     StagedTile s;
     s.rect = r;
+    s.exact = base::isExactKind(t.kind);
     if (t.kind == base::TileKind::Solid) {
       s.solid = true;
       s.bgrx = t.solidBgrx;
@@ -179,6 +188,7 @@ bool StreamView::decode(const wire::TileBatch& batch, capture::TileDecoder& deco
       continue;
     }
     m_stagingUsed += bytes;
+    if (s.exact) m_stagedLosslessBytes += t.jpeg.size;
     m_staged.push_back(s);
   }
   return ok;
@@ -202,6 +212,31 @@ void StreamView::publish() {
     }
   }
   if (resize) m_stats.setSize(m_stagedW, m_stagedH);
+  // Which tiles are exact now: a new grid starts with none.
+  if (m_stagedTile > 0) {
+    const std::size_t cols = (m_stagedW + m_stagedTile - 1) / m_stagedTile;
+    const std::size_t rows = (m_stagedH + m_stagedTile - 1) / m_stagedTile;
+    std::size_t lossy = m_lossyTiles.load();
+    if (resize || m_exactTile != m_stagedTile || m_exact.size() != cols * rows) {
+      m_exact.assign(cols * rows, 0);
+      m_exactTile = m_stagedTile;
+      lossy = m_exact.size();
+    }
+    const std::int64_t now = base::monoUs();
+    const std::size_t before = lossy;
+    for (const StagedTile& t : m_staged) {
+      if (!t.exact) m_lastLossyUs = now;
+      const std::size_t i = std::size_t(t.rect.y) / m_stagedTile * cols + std::size_t(t.rect.x) / m_stagedTile;
+      if (i >= m_exact.size() || m_exact[i] == std::uint8_t(t.exact)) continue;
+      m_exact[i] = t.exact;
+      if (t.exact) --lossy;
+      else ++lossy;
+    }
+    m_lossyTiles = lossy;
+    if (lossy > 0) m_sharpAtUs = 0;
+    else if (before > 0 || m_sharpAtUs.load() == 0) m_sharpAtUs = now;
+  }
+  m_losslessBytes += m_stagedLosslessBytes;
   if (m_stagedQuality > 0) {
     m_quality = m_stagedQuality;
     m_chroma444 = m_stagedChroma444;

@@ -70,6 +70,15 @@ class StreamView {
   // The JPEG quality and subsampling of the newest tiles (0 until one arrives).
   int quality() const { return m_quality.load(); }
   bool chroma444() const { return m_chroma444.load(); }
+  // Sharp when still: tiles whose latest version is lossy (JPEG, or none yet), and whether
+  // the whole image shown is exactly the sharer's (every tile solid or lossless).
+  std::size_t lossyTiles() const { return m_lossyTiles.load(); }
+  bool sharp() const { return m_applied.load() > 0 && m_lossyTiles.load() == 0; }
+  // Lossless tile bytes received so far (their part of the stream's cost).
+  std::uint64_t losslessBytes() const { return m_losslessBytes.load(); }
+  // How long the image took to turn sharp after its last lossy tile arrived, in ms (monotonic
+  // clock, as shown); -1 while it is not sharp.
+  double msToSharp() const;
   void markEnded() { m_ended = true; }
 
   // Decode thread: applies one update, decode() then publish(); false if a tile was bad (then
@@ -87,6 +96,7 @@ class StreamView {
   struct StagedTile {
     base::Rect rect;
     bool solid = false;
+    bool exact = false;  // solid or lossless: the sharer's pixels exactly
     std::uint32_t bgrx = 0;
     std::size_t offset = 0;  // into m_staging, rect.w * rect.h * 4 bytes
   };
@@ -106,9 +116,17 @@ class StreamView {
   std::atomic<bool> m_ended{false};
   std::atomic<int> m_quality{0};
   std::atomic<bool> m_chroma444{false};
+  std::atomic<std::size_t> m_lossyTiles{0};
+  std::atomic<std::uint64_t> m_losslessBytes{0};
+  std::atomic<std::int64_t> m_lastLossyUs{0};  // when the newest lossy tile was shown
+  std::atomic<std::int64_t> m_sharpAtUs{0};    // when the image last turned sharp (0: it is not)
+  // The decode thread's own: per tile of the shown image's grid, whether it is exact.
+  std::vector<std::uint8_t> m_exact;
+  std::uint32_t m_exactTile = 0;
 
   // The decode thread's own: the update decoded and not yet published.
-  std::uint32_t m_stagedW = 0, m_stagedH = 0;
+  std::uint32_t m_stagedW = 0, m_stagedH = 0, m_stagedTile = 0;
+  std::uint64_t m_stagedLosslessBytes = 0;
   std::uint64_t m_stagedSeq = 0;
   int m_stagedQuality = 0;  // of the first JpegScan tile, 0 if none
   bool m_stagedChroma444 = false;

@@ -265,10 +265,13 @@ void UiApp::drawViewerOverlay(Viewer& v, const session::StreamView& view, float 
   std::snprintf(lines[0], sizeof lines[0], "%.1f fps   %ux%u", s.updatesPerSec, s.widthPx, s.heightPx);
   std::snprintf(lines[1], sizeof lines[1], "latency p50 %.1f ms  p95 %.1f ms", s.latencyMsP50, s.latencyMsP95);
   std::snprintf(lines[2], sizeof lines[2], "%.0f KB/s   decode %.2f ms", s.bytesPerSec / 1000.0, s.decodeMsMean);
+  // Sharp when still: "sharp" once every tile shown is lossless (the sharer's pixels exactly).
+  const char* sharpness = view.sharp() ? "sharp" : view.lossyTiles() > 0 ? "JPEG" : "";
   if (view.quality() > 0)
-    std::snprintf(lines[3], sizeof lines[3], "JPEG quality %d, %s", view.quality(), view.chroma444() ? "4:4:4" : "4:2:0");
+    std::snprintf(lines[3], sizeof lines[3], "%s   JPEG quality %d, %s", sharpness, view.quality(),
+                  view.chroma444() ? "4:4:4" : "4:2:0");
   else
-    std::snprintf(lines[3], sizeof lines[3], "JPEG");
+    std::snprintf(lines[3], sizeof lines[3], "%s", view.sharp() ? "sharp" : "JPEG");
   float width = 0;
   for (auto& l : lines) width = std::max(width, ImGui::CalcTextSize(l).x);
   const float lh = ImGui::GetTextLineHeight();
@@ -289,6 +292,7 @@ session::ShareSpec UiApp::shareSpec() const {
   spec.regionW = m_settings.regionW;
   spec.regionH = m_settings.regionH;
   spec.setEncoding(m_settings.quality, m_settings.fps, m_settings.scalePercent, m_settings.chroma444);
+  spec.setSharp(m_settings.sharpWhenStill, m_settings.stillMs);
   return spec;
 }
 
@@ -360,6 +364,11 @@ void UiApp::drawSharePanel() {
   sameLineIfFits("4:4:4 (sharper)", radio);
   ImGui::RadioButton("4:4:4 (sharper)", &chroma, 1);
   m_settings.chroma444 = chroma == 1;
+  ImGui::Checkbox("Sharp when still", &m_settings.sharpWhenStill);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Parts of the screen that stay still for %d ms are sent again losslessly:\n"
+                      "text turns exact on every viewer. Moving parts stay JPEG.",
+                      m_settings.stillMs);
   if (on) m_session->setShareSettings(shareSpec().settings);  // live: applied from the next frame
   ImGui::Spacing();
   ImGui::BeginDisabled(!screens && !on);
@@ -378,6 +387,9 @@ void UiApp::drawSharePanel() {
     ImGui::TextWrapped("%.1f fps captured, %llu dropped", m_shareFps.empty() ? 0.0f : m_shareFps.back(),
                 static_cast<unsigned long long>(s.framesDropped));
     ImGui::TextWrapped("capture %.2f ms, damage %.2f ms, encode %.2f ms", s.captureMs, s.damageMs, s.encodeMs);
+    if (m_settings.sharpWhenStill)
+      ImGui::TextWrapped("%s: %zu tiles JPEG, %.1f MB sent losslessly", s.lossyTiles == 0 ? "sharp" : "not sharp yet",
+                         s.lossyTiles, static_cast<double>(s.sharpBytes) / 1e6);
     if (!s.lastError.empty()) ImGui::TextColored(ImVec4(0.95f, 0.45f, 0.40f, 1.0f), "%s", s.lastError.c_str());
   }
 }

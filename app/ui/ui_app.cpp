@@ -50,6 +50,8 @@ UiApp::UiApp(const session::Options& options, std::function<void()> wake, Window
     m_settings.fps = options.fps;
     m_settings.scalePercent = options.scalePercent;
     m_settings.chroma444 = options.chroma444;
+    m_settings.sharpWhenStill = options.sharpWhenStill;
+    m_settings.stillMs = options.stillMs;
     m_shareOnceIn = true;
   }
   std::string password, passwordError;

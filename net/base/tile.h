@@ -31,13 +31,25 @@ enum class TileKind : std::uint8_t {
   // receiver rebuilds from quality and subsampling (every tile at the same settings has the
   // same tables). Headers are most of a small tile's bytes, so this halves a typical update.
   JpegScan = 3,
+  // Lossless (sharp-when-still resends still lossy tiles as one of these, chosen by size):
+  // a palette of 2..256 BGR colours and the zstd-compressed indices (1, 2, 4 or 8 bits per
+  // pixel by the palette's size, each row starting on a byte) for few-colour tiles (text, UI),
+  Palette = 4,
+  // or the tile's BGR pixels (3 bytes each, row after row) compressed with zstd.
+  ZstdPixels = 5,
 };
+
+// Whether a viewer shows this kind exactly as captured (Solid and the lossless kinds).
+inline bool isExactKind(TileKind k) { return k == TileKind::Solid || k == TileKind::Palette || k == TileKind::ZstdPixels; }
+inline bool isLosslessKind(TileKind k) { return k == TileKind::Palette || k == TileKind::ZstdPixels; }
 
 struct EncodedTile {
   std::uint16_t tx = 0, ty = 0;  // tile column and row in the stream's grid
   TileKind kind = TileKind::Solid;
   std::uint32_t solidBgrx = 0;   // Solid: B | G << 8 | R << 16
-  ByteSlice jpeg;                // Jpeg: the whole file; JpegScan: the scan only
+  // The encoded bytes of every kind but Solid (the name is older than the lossless kinds):
+  // Jpeg: the whole file; JpegScan: the scan only; Palette, ZstdPixels: as described above.
+  ByteSlice jpeg;
   std::uint8_t jpegQuality = 0;  // JpegScan: 1..100
   bool jpeg444 = false;          // JpegScan: 4:4:4 (else 4:2:0)
 };

@@ -145,6 +145,22 @@ inline constexpr std::uint64_t kMaxDecodeQueueBytes = 64ull * 1024 * 1024;
 constexpr std::uint32_t maxJpegTileBytes(std::uint32_t w, std::uint32_t h) {
   return ((w + 15) / 16 * 16) * ((h + 15) / 16 * 16) * 6 + 2048;
 }
+// Lossless tiles (base::TileKind::Palette, ZstdPixels): a palette holds 2..256 colours; no
+// valid lossless tile is larger than this (zstd's worst case, ZSTD_COMPRESSBOUND, for the
+// tile's 3 bytes per pixel, plus a whole palette; tests/unit/capture_test.cpp checks it).
+inline constexpr std::uint32_t kMaxPaletteColours = 256;
+constexpr std::uint32_t maxLosslessTileBytes(std::uint32_t w, std::uint32_t h) {
+  return w * h * 3 + w * h * 3 / 256 + 1024;
+}
+// Sharp when still: a tile last sent lossy (JPEG) and unchanged for the still time is sent
+// again losslessly. The still time a sharer may set, in ms (default kDefaultStillMs). At most
+// kSharpBytesPerTick of such tiles go out per captured frame, beside that frame's changed tiles
+// (moving content never waits behind a refresh), and the sharer keeps its stream's tiles
+// under kMaxSharpStreamBytes so lossless tiles never take it near the host's kMaxStreamBytes.
+inline constexpr int kDefaultStillMs = 300;
+inline constexpr int kMinStillMs = 50;
+inline constexpr int kMaxStillMs = 10'000;
+inline constexpr std::size_t kSharpBytesPerTick = 256 * 1024;
 // Updates a stream keeps for viewers in step (one per starting version), serialised once.
 inline constexpr std::size_t kUpdateCacheEntries = 8;
 // What one stream may make the host hold: its tiles' bytes (each tile owns just its own), and
@@ -153,6 +169,7 @@ inline constexpr std::size_t kUpdateCacheEntries = 8;
 // quality; only noise at quality 100 and 4:4:4 comes near it.
 inline constexpr std::size_t kMaxStreamBytes = 64 * 1024 * 1024;
 inline constexpr std::size_t kMaxUpdateCacheBytes = 2 * std::size_t(kMaxScreenPayload);
+inline constexpr std::size_t kMaxSharpStreamBytes = kMaxStreamBytes / 2;
 // A publisher's byte rate on the host (token bucket). 128 MiB/s is above what gigabit
 // Ethernet carries (~118 MB/s), so no honest publisher on a LAN of today meets it; it bounds
 // how much JPEG checking and tile churn one publisher can cause on loopback or 10 GbE. The

@@ -27,7 +27,7 @@ enum class Reason : std::uint8_t {
   Resource,         // fd/thread/allocation failure
   Internal,         // a bug caught at a thread boundary
   ScreenBounds,     // tiles outside the grid, duplicates, bad geometry
-  ScreenJpeg,       // a tile that is not a baseline JPEG of the tile's size
+  ScreenJpeg,       // a tile that is not what its kind says (a baseline JPEG, a lossless tile) of the tile's size
   Tls,              // TLS handshake or record failure (includes a host key that does not match)
   Busy,             // refused on arrival: too many connections, or too many not yet admitted
   Evicted,          // the oldest of a full set of not-yet-admitted connections, for a newcomer

@@ -157,7 +157,9 @@ bool TileBatch::read(Reader& r, const base::Bytes& owner, std::string& error) {
       t.kind = base::TileKind::Solid;
       t.solidBgrx = r.u32();
     } else if (kind == static_cast<std::uint8_t>(base::TileKind::Jpeg) ||
-               kind == static_cast<std::uint8_t>(base::TileKind::JpegScan)) {
+               kind == static_cast<std::uint8_t>(base::TileKind::JpegScan) ||
+               kind == static_cast<std::uint8_t>(base::TileKind::Palette) ||
+               kind == static_cast<std::uint8_t>(base::TileKind::ZstdPixels)) {
       t.kind = static_cast<base::TileKind>(kind);
       if (t.kind == base::TileKind::JpegScan) {
         t.jpegQuality = r.u8();
@@ -169,9 +171,10 @@ bool TileBatch::read(Reader& r, const base::Bytes& owner, std::string& error) {
       }
       std::uint32_t w = std::min<std::uint32_t>(tileSizePx, widthPx - std::uint32_t(t.tx) * tileSizePx);
       std::uint32_t h = std::min<std::uint32_t>(tileSizePx, heightPx - std::uint32_t(t.ty) * tileSizePx);
-      auto bytes = r.blob(maxJpegTileBytes(w, h));
+      const bool lossless = base::isLosslessKind(t.kind);
+      auto bytes = r.blob(lossless ? maxLosslessTileBytes(w, h) : maxJpegTileBytes(w, h));
       if (!r.ok()) return error = "tile bytes missing or larger than any valid tile", false;
-      if (bytes.size() < (t.kind == base::TileKind::Jpeg ? 4u : 1u)) return error = "tile JPEG too short", false;
+      if (bytes.size() < (t.kind == base::TileKind::Jpeg ? 4u : 1u)) return error = "tile bytes too short", false;
       t.jpeg.owner = owner;
       t.jpeg.offset = static_cast<std::uint32_t>(bytes.data() - owner->data());
       t.jpeg.size = static_cast<std::uint32_t>(bytes.size());

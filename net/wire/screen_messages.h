@@ -100,7 +100,7 @@ struct TileBatch {
 
   void write(Writer& w) const;
   // Decodes with every tile checked against the geometry (inside the grid, no duplicates,
-  // JPEG no larger than any valid tile). `r` must read from inside `owner`: tile bytes
+  // JPEG or lossless bytes no larger than any valid tile of that kind). `r` must read from inside `owner`: tile bytes
   // become slices of it, not copies.
   bool read(Reader& r, const base::Bytes& owner, std::string& error);
 };

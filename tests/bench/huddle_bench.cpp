@@ -11,6 +11,9 @@
 //  3. A viewer throttled to 1 MB/s (huddle --read-limit): the others' fps with and without it.
 //  4. The sharer's cursor moving over a still screen: the capture pipeline at 60 fps, what it
 //     hands on as the wire's cursor messages (what the relay sends each viewer) and as tiles.
+//  5. Sharp when still: after a full-screen change (the settling test scene: full motion, then
+//     still), the lossless bytes and the time until every tile is exact, in this process's
+//     pipeline and end to end through the binary; and one still screen lossless vs JPEG.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -23,6 +26,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -35,6 +39,7 @@
 #include "capture/synthetic_source.h"
 #include "capture/x11_source.h"
 #include "net/wire/screen_messages.h"
+#include "net/base/clock.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
@@ -52,6 +57,7 @@ struct BenchOptions {
   std::string binary = HUDDLE_BINARY;
   bool x11 = true;
   bool cursorOnly = false;  // --cursor-only: just the cursor figure (part 4)
+  bool onlySharp = false;  // --only-sharp: section 5 alone
 };
 
 double cpuSecondsOfThisProcess() {
@@ -211,7 +217,7 @@ ScenarioResult runScenario(const Scenario& sc, const BenchOptions& o, const std:
   Subprocess host({o.binary, "--host", "--headless", "--name", "bench", "--chat-port", "0", "--screen-port", "0",
                    "--share", "synthetic", "--scene-size", size, "--scene-motion", sc.motion, "--fps",
                    std::to_string(sc.fps), "--quality", "80", "--subsampling", "420", "--log-level", "error",
-                   "--max-participants", "64"});
+                   "--max-participants", "64", "--sharp-when-still", sc.motion == "static" ? "off" : "on"});
   if (!host.waitForOutput("* Sharing: ", 15000)) {
     r.error = "host did not start sharing: " + host.output();
     return r;
@@ -297,6 +303,125 @@ ScenarioResult runScenario(const Scenario& sc, const BenchOptions& o, const std:
   return r;
 }
 
+// [SECTION] 4. Sharp when still
+
+struct SharpResult {
+  double jpegKB = 0, losslessKB = 0;          // one still screen, every tile, each way
+  double x11JpegKB = -1, x11LosslessKB = -1;  // the same for the X screen, when there is one
+  double pipelineMs = 0, pipelineKB = 0;      // after the last change: until every tile is exact
+  int refreshFrames = 0;                      // frames that carried the refresh
+  double endToEndMs = 0, endToEndKB = 0;      // a viewer: from its last JPEG tile to sharp
+  std::string error;
+};
+
+SharpResult measureSharp(const BenchOptions& o, const std::string& tmpDir) {
+  SharpResult r;
+  // One still screen: the settled scene's every tile as JPEG (quality 80, 4:2:0) and lossless.
+  std::vector<std::uint8_t> px;
+  cap::SyntheticSource::render(o.widthPx, o.heightPx, cap::SceneMotion::Settle, cap::kSettleFrames - 1, px);
+  cap::Frame frame;
+  frame.widthPx = o.widthPx;
+  frame.heightPx = o.heightPx;
+  frame.strideBytes = o.widthPx * 4;
+  frame.pixels = px.data();
+  cap::DamageTracker damage(64);
+  const auto& all = damage.update(frame);
+  cap::EncoderPool pool(2);
+  cap::CaptureSettings settings;
+  std::vector<huddle::base::EncodedTile> jpeg, lossless;
+  if (!pool.encode(frame, all, damage.tilesX(), settings, jpeg, r.error) ||
+      !pool.encodeLossless(frame, all, damage.tilesX(), 64, lossless, r.error))
+    return r;
+  for (const auto& t : jpeg) r.jpegKB += (t.jpeg.size + 11) / 1000.0;
+  for (const auto& t : lossless) r.losslessKB += (t.jpeg.size + 11) / 1000.0;
+  // A real screen (anti-aliased text), when there is a display to capture.
+  const char* display = std::getenv("DISPLAY");
+  if (o.x11 && display && *display) {
+    cap::X11Source x11("", cap::X11Region{});
+    std::string error;
+    cap::Frame shot;
+    cap::DamageTracker x11Damage(64);
+    if (x11.open(error) && x11.capture(shot, error) != cap::CaptureResult::Error) {
+      const auto& tiles = x11Damage.update(shot);
+      if (pool.encode(shot, tiles, x11Damage.tilesX(), settings, jpeg, error) &&
+          pool.encodeLossless(shot, tiles, x11Damage.tilesX(), 64, lossless, error)) {
+        r.x11JpegKB = r.x11LosslessKB = 0;
+        for (const auto& t : jpeg) r.x11JpegKB += (t.jpeg.size + 11) / 1000.0;
+        for (const auto& t : lossless) r.x11LosslessKB += (t.jpeg.size + 11) / 1000.0;
+      }
+    }
+  }
+
+  // The pipeline as a sharer runs it (30 fps, still time 300 ms): the last JPEG frame, then
+  // the refresh frames until no tile is lossy.
+  std::mutex m;
+  std::int64_t lastJpegUs = 0, lastSharpUs = 0;
+  std::size_t sharpBytes = 0;
+  int sharpFrames = 0;
+  cap::CapturePipeline p(std::make_unique<cap::SyntheticSource>(o.widthPx, o.heightPx, cap::SceneMotion::Settle),
+                         settings, 2, [&](cap::EncodedUpdate&& u) {
+                           std::lock_guard lock(m);
+                           const std::int64_t now = huddle::base::monoUs();
+                           bool lossy = false;
+                           for (const auto& t : u.tiles) {
+                             if (huddle::base::isLosslessKind(t.kind)) sharpBytes += t.jpeg.size + 11;
+                             lossy = lossy || !huddle::base::isExactKind(t.kind);
+                           }
+                           if (lossy) lastJpegUs = now, sharpBytes = 0, sharpFrames = 0;
+                           else ++sharpFrames, lastSharpUs = now;
+                         });
+  if (!p.start(r.error)) return r;
+  bool done = false;
+  for (int i = 0; i < 1000 && !done; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    done = p.stats().framesCaptured > cap::kSettleFrames + 1 && p.stats().lossyTiles == 0;
+  }
+  p.stop();
+  if (!done) return r.error = "the pipeline did not turn sharp within 10 s", r;
+  {
+    std::lock_guard lock(m);
+    r.pipelineMs = static_cast<double>(lastSharpUs - lastJpegUs) / 1e3;
+    r.pipelineKB = static_cast<double>(sharpBytes) / 1000.0;
+    r.refreshFrames = sharpFrames;
+  }
+
+  // End to end: a headless host sharing the settling scene, one viewer watching it.
+  const std::string size = std::to_string(o.widthPx) + "x" + std::to_string(o.heightPx);
+  Subprocess host({o.binary, "--host", "--headless", "--name", "bench", "--chat-port", "0", "--screen-port", "0",
+                   "--share", "synthetic", "--scene-size", size, "--scene-motion", "settle", "--fps", "30",
+                   "--log-level", "error"});
+  if (!host.waitForOutput("* Sharing: ", 15000)) return r.error = "host did not start sharing: " + host.output(), r;
+  const std::string json = tmpDir + "/sharp.json";
+  Subprocess viewer({o.binary, "--join", chatAddress(host.output()), "--headless", "--name", "v", "--watch",
+                     "--seconds", "3", "--stats-json", json, "--log-level", "error"});
+  const int code = viewer.wait(40000);
+  host.signal(SIGTERM);
+  host.wait(15000);
+  const std::string stats = readFile(json);
+  if (code != 0 || stats.empty() || jsonNumber(stats, "sharp") != 1)
+    return r.error = "the viewer did not see a sharp image: " + viewer.output() + stats, r;
+  r.endToEndMs = jsonNumber(stats, "ms_to_sharp");
+  r.endToEndKB = jsonNumber(stats, "lossless_bytes") / 1000.0;
+  return r;
+}
+
+void printSharp(const SharpResult& r) {
+  std::printf("\nSharp when still (the settling test scene: windows of text-like glyphs on a gradient)\n");
+  if (!r.error.empty()) {
+    std::printf("  failed: %s\n", r.error.c_str());
+    return;
+  }
+  std::printf("  one still screen: JPEG (q80, 4:2:0) %.1f KB, lossless %.1f KB (%.2fx)\n", r.jpegKB, r.losslessKB,
+              r.jpegKB > 0 ? r.losslessKB / r.jpegKB : 0);
+  if (r.x11JpegKB >= 0)
+    std::printf("  the X screen, still: JPEG (q80, 4:2:0) %.1f KB, lossless %.1f KB (%.2fx)\n", r.x11JpegKB,
+                r.x11LosslessKB, r.x11JpegKB > 0 ? r.x11LosslessKB / r.x11JpegKB : 0);
+  std::printf("  pipeline: sharp %.0f ms after the last change (still time 300 ms), %.1f KB in %d frames\n",
+              r.pipelineMs, r.pipelineKB, r.refreshFrames);
+  std::printf("  end to end (a viewer over loopback): sharp %.0f ms after its last JPEG tile, %.1f KB lossless\n",
+              r.endToEndMs, r.endToEndKB);
+}
+
 // [SECTION] Report
 
 // The cursor moving over a still screen for `seconds`: bytes a second of cursor messages (as
@@ -368,6 +493,8 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.encodeSeconds = std::max(0.5, o.watchSeconds / 2);
     } else if (a == "--cursor-only") {
       o.cursorOnly = true;
+    } else if (a == "--only-sharp") {
+      o.onlySharp = true;
     } else if (a == "--no-x11") {
       o.x11 = false;
     } else if (a == "--smoke") {
@@ -379,9 +506,10 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.viewerCounts = {1, 2};
     } else {
       std::fprintf(stderr,
-                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only]\n"
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp]\n"
                    "  --seconds N   viewers watch each scenario this long (default 6)\n"
-                   "  --json FILE   where to write the figures (default huddle-bench.json)\n");
+                   "  --json FILE   where to write the figures (default huddle-bench.json)\n"
+                   "  --only-sharp  measure sharp when still alone (a few seconds)\n");
       return false;
     }
   }
@@ -399,6 +527,13 @@ int main(int argc, char** argv) {
   const std::string size = std::to_string(o.widthPx) + "x" + std::to_string(o.heightPx);
   std::printf("huddle-bench: %s, quality 80, 4:2:0, 64-px tiles, %u cores\n\n", size.c_str(),
               std::thread::hardware_concurrency());
+
+  if (o.onlySharp) {
+    const SharpResult sharp = measureSharp(o, tmpDir);
+    printSharp(sharp);
+    std::filesystem::remove_all(tmpDir);
+    return sharp.error.empty() ? 0 : 1;
+  }
 
   // 1. Throughput.
   std::vector<EncodeResult> encodes;
@@ -441,7 +576,9 @@ int main(int argc, char** argv) {
   if (o.cursorOnly) o.viewerCounts.clear();
   for (int n : o.viewerCounts) scenarios.push_back({"full motion, 120 fps", "full", 120, n, false});
   for (int n : o.viewerCounts) scenarios.push_back({"10% changing, 60 fps", "partial", 60, n, false});
-  scenarios.push_back({"static, 30 fps", "static", 30, 1, false});
+  // Static with sharp when still off: the first image and then nothing (with it on, the
+  // still screen goes once more losslessly: section 4).
+  scenarios.push_back({"static, 30 fps, sharp off", "static", 30, 1, false});
   const int others = o.viewerCounts.size() > 1 ? std::min(3, o.viewerCounts[1]) : 1;
   scenarios.push_back({"full, 60 fps, no throttled", "full", 60, others, false});
   scenarios.push_back({"full, 60 fps, +1 at 1 MB/s", "full", 60, others, true});
@@ -474,6 +611,12 @@ int main(int argc, char** argv) {
   else
     std::printf("  cursor %.0f B/s in %.1f messages/s; tiles after the first image %.0f B/s\n", cursor.cursorBytesPerSec,
                 cursor.messagesPerSec, cursor.tileBytesPerSecAfterFirst);
+  // 5. Sharp when still (not with --cursor-only).
+  SharpResult sharp;
+  if (!o.cursorOnly) {
+    sharp = measureSharp(o, tmpDir);
+    printSharp(sharp);
+  }
 
   // Targets (stated for 1920x1080 on this 2-core machine).
   auto find = [&](const std::string& motion, int viewers, bool throttled = false, int fps = 0) -> const ScenarioResult* {
@@ -526,6 +669,9 @@ int main(int argc, char** argv) {
     targets.push_back({"a moving cursor over a still screen: 0 tile bytes/s",
                        fmt(cursor.tileBytesPerSecAfterFirst, 0, "B/s") + ", cursor " + fmt(cursor.cursorBytesPerSec, 0, "B/s"),
                        cursor.tileBytesPerSecAfterFirst == 0 && cursor.cursorBytesPerSec > 0});
+  if (!o.cursorOnly)
+    targets.push_back({"sharp when still: a viewer exact within 1 s of going still", fmt(sharp.endToEndMs, 0, "ms"),
+                       sharp.error.empty() && sharp.endToEndMs >= 0 && sharp.endToEndMs <= 1000});
   std::printf("\nTargets\n");
   for (const auto& t : targets) std::printf("  [%s] %-55s %s\n", t.met ? " met " : "MISSED", t.what.c_str(), t.measured.c_str());
 
@@ -565,6 +711,12 @@ int main(int argc, char** argv) {
                "\"tile_bytes_per_sec_after_first\": %.0f, \"ok\": %s},\n",
                cursor.cursorBytesPerSec, cursor.messagesPerSec, cursor.tileBytesPerSecAfterFirst,
                cursor.error.empty() ? "true" : "false");
+  std::fprintf(f,
+               "  \"sharp_when_still\": {\"still_screen_jpeg_kb\": %.1f, \"still_screen_lossless_kb\": %.1f, "
+               "\"pipeline_ms_to_sharp\": %.1f, \"pipeline_refresh_kb\": %.1f, \"refresh_frames\": %d, "
+               "\"viewer_ms_to_sharp\": %.1f, \"viewer_lossless_kb\": %.1f, \"ok\": %s},\n",
+               sharp.jpegKB, sharp.losslessKB, sharp.pipelineMs, sharp.pipelineKB, sharp.refreshFrames, sharp.endToEndMs,
+               sharp.endToEndKB, sharp.error.empty() ? "true" : "false");
   std::fprintf(f, "  \"targets\": [\n");
   for (std::size_t i = 0; i < targets.size(); ++i)
     std::fprintf(f, "    {\"target\": \"%s\", \"measured\": \"%s\", \"met\": %s}%s\n", targets[i].what.c_str(),
@@ -576,6 +728,6 @@ int main(int argc, char** argv) {
   bool allRan = true;
   for (const auto& r : encodes) allRan = allRan && r.error.empty();
   for (const auto& r : results) allRan = allRan && r.error.empty();
-  allRan = allRan && cursor.error.empty();
+  allRan = allRan && cursor.error.empty() && sharp.error.empty();
   return allRan ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "capture/synthetic_source.h"
+#include "capture/lossless_tile.h"
 #include "capture/tile_codec.h"
 #include "net/wire/messages.h"
 #include "net/wire/screen_messages.h"
@@ -42,6 +43,21 @@ std::vector<base::EncodedTile> sceneTiles() {
   capture::CaptureSettings s444;
   s444.subsampling = capture::Subsampling::S444;
   enc.encode(f, 1, 0, 64, s444, tiles[1], error);
+  return tiles;
+}
+
+// Lossless tiles (sharp when still) at (0,0) and (1,0): a palette tile of text-like pixels
+// and a zstd pixel tile of many colours.
+std::vector<base::EncodedTile> losslessTiles() {
+  std::vector<base::EncodedTile> tiles(2);
+  capture::LosslessTileEncoder enc;
+  std::string error;
+  std::vector<std::uint8_t> px(64 * 64 * 4);
+  for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>(i % 4 == 3 ? 0xFF : (i / 12) % 3 * 90);
+  enc.encode(px.data(), 256, 64, 64, tiles[0], error);
+  for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>(i % 4 == 3 ? 0xFF : i * 37 / 7);
+  enc.encode(px.data(), 256, 64, 64, tiles[1], error);
+  tiles[1].tx = 1;
   return tiles;
 }
 
@@ -178,6 +194,9 @@ int main(int argc, char** argv) {
     b.heightPx = 64;
     b.tileSizePx = 64;
     b.tiles = tiles;
+    append(s, wire::encodeTileBatch(wire::ScreenType::PublishTiles, b));
+    b.seq = 2;
+    b.tiles = losslessTiles();
     append(s, wire::encodeTileBatch(wire::ScreenType::PublishTiles, b));
     {
       wire::CursorShape shape;
@@ -374,10 +393,13 @@ int main(int argc, char** argv) {
     write(client, "screen-session", s);
   }
 
-  // Tile decoding: [kind, place, quality, 4:4:4] then the tile's bytes.
-  for (std::size_t i = 0; i < tiles.size(); ++i) {
-    const auto& t = tiles[i];
-    Bytes s{static_cast<std::uint8_t>(t.kind == base::TileKind::JpegScan ? 1 : 0), static_cast<std::uint8_t>(i),
+  // Tile decoding: [kind (0 Jpeg, 1 JpegScan, 2 Palette, 3 ZstdPixels), place, quality, 4:4:4]
+  // then the tile's bytes.
+  auto decodeSeeds = tiles;
+  for (const auto& t : losslessTiles()) decodeSeeds.push_back(t);
+  for (std::size_t i = 0; i < decodeSeeds.size(); ++i) {
+    const auto& t = decodeSeeds[i];
+    Bytes s{static_cast<std::uint8_t>(static_cast<int>(t.kind) - 2), static_cast<std::uint8_t>(i % 2),
             t.jpegQuality, static_cast<std::uint8_t>(t.jpeg444 ? 1 : 0)};
     auto span = t.jpeg.span();
     s.insert(s.end(), span.begin(), span.end());

@@ -5,6 +5,9 @@
 // updates than it was given credits for is dropped.
 #include <gtest/gtest.h>
 
+#include <zstd.h>
+
+#include <atomic>
 #include <mutex>
 
 #include "app/session/screen_session.h"
@@ -31,6 +34,36 @@ wire::TileBatch solidUpdate(std::uint32_t streamId, std::uint64_t seq, std::uint
   t.solidBgrx = 0x00FF00;
   b.tiles.push_back(t);
   return b;
+}
+
+base::Bytes zstdOf(const base::ByteVec& raw) {
+  base::ByteVec out(ZSTD_compressBound(raw.size()));
+  out.resize(ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 3));
+  return base::makeBytes(std::move(out));
+}
+
+// A 64x64 palette tile of `colours` colours whose packed indices are `packed`.
+base::EncodedTile losslessTile(std::uint16_t tx, std::uint16_t ty, std::uint32_t colours, const base::ByteVec& packed) {
+  base::EncodedTile t;
+  t.tx = tx;
+  t.ty = ty;
+  t.kind = base::TileKind::Palette;
+  base::ByteVec bytes{static_cast<std::uint8_t>(colours - 1)};
+  for (std::uint32_t i = 0; i < colours; ++i) bytes.insert(bytes.end(), {std::uint8_t(i * 90), 0x20, 0x40});
+  base::Bytes z = zstdOf(packed);
+  bytes.insert(bytes.end(), z->begin(), z->end());
+  t.jpeg = base::ByteSlice::whole(base::makeBytes(std::move(bytes)));
+  return t;
+}
+
+// A 64x64 zstd pixel tile whose frame holds `rawBytes` bytes.
+base::EncodedTile pixelTile(std::uint16_t tx, std::uint16_t ty, std::size_t rawBytes) {
+  base::EncodedTile t;
+  t.tx = tx;
+  t.ty = ty;
+  t.kind = base::TileKind::ZstdPixels;
+  t.jpeg = base::ByteSlice::whole(zstdOf(base::ByteVec(rawBytes, 7)));
+  return t;
 }
 
 // Welcomes the viewer, announces `streams` streams of 320x200, and answers a Subscribe to
@@ -63,8 +96,20 @@ class ScriptedScreenHost : public net::ServerHub {
           a.info = {id, 1, "mallory", "Screen " + std::to_string(id), 320, 200, 64};
           m_link->send(wire::encodeFrame(a));
         }
+      } else if (f.type == static_cast<std::uint16_t>(wire::ScreenType::UpdateRequest)) {
+        wire::UpdateRequest req;
+        if (wire::decodePayload(f.payload, req) && req.fullRefresh) ++m_fullRefreshes;
       } else if (f.type == static_cast<std::uint16_t>(wire::ScreenType::Subscribe)) {
         const auto update = wire::ScreenType::Update;
+        if (m_badLossless) {
+          // A palette tile of 2 colours (1 bit a pixel) is fine; one of 3 colours whose
+          // indices say 3 is not, nor is a pixel tile whose zstd frame holds another size.
+          auto b = solidUpdate(1, 1, 320, 200);
+          b.tiles = {losslessTile(0, 0, 2, base::ByteVec(64 * 8, 0x5A)), losslessTile(1, 0, 3, base::ByteVec(64 * 16, 0xFF)),
+                     pixelTile(2, 0, 32 * 32 * 3)};
+          m_link->send(wire::encodeTileBatch(update, b));
+          continue;
+        }
         if (m_overCredit > 0) {
           for (std::uint32_t i = 1; i <= m_overCredit; ++i)
             m_link->send(wire::encodeTileBatch(update, solidUpdate(m_overStream, i, 320, 200)));
@@ -78,6 +123,12 @@ class ScriptedScreenHost : public net::ServerHub {
     }
   }
   void detach(net::PeerId, wire::Reason, const std::string&) override {}
+  // Sends, on Subscribe, one update with a good and two malformed lossless tiles instead.
+  void sendBadLossless() { m_badLossless = true; }
+  int fullRefreshes() {
+    std::lock_guard lock(m_mutex);
+    return m_fullRefreshes;
+  }
   void tick(std::int64_t) override {}
 
  private:
@@ -85,6 +136,8 @@ class ScriptedScreenHost : public net::ServerHub {
   wire::FrameDecoder m_decoder{&anyFrame};  // the one reader thread
   std::mutex m_mutex;
   std::shared_ptr<net::PeerLink> m_link;
+  std::atomic<bool> m_badLossless{false};
+  int m_fullRefreshes = 0;  // (m_mutex) UpdateRequests asking for every tile again
 };
 
 }  // namespace
@@ -109,6 +162,38 @@ TEST(HostileHost, UpdatesOfAnotherSizeAndStreamsPastTheCapAreNotBelieved) {
     EXPECT_EQ(fb.heightPx(), 200);
   });
   EXPECT_EQ(viewer.streams().size(), wire::kMaxStreamsPerSession);
+  viewer.leave();
+  server.stop(0);
+}
+
+TEST(HostileHost, MalformedLosslessTilesAreDroppedAndTheViewerAsksForAFullRefresh) {
+  ScriptedScreenHost script(1);
+  script.sendBadLossless();
+  net::TcpServer server(script, net::TcpServer::Options{});
+  std::string error;
+  ASSERT_TRUE(server.start(0, error)) << error;
+  session::ScreenSession viewer;
+  session::ScreenSessionConfig config;
+  config.link.port = server.port();
+  config.name = "vic";
+  viewer.start(config);
+  ASSERT_TRUE(waitFor([&] { return viewer.streams().size() == 1; }, 5000));
+  std::shared_ptr<session::StreamView> view = viewer.watch(1);
+  ASSERT_TRUE(view);
+  ASSERT_TRUE(waitFor([&] { return view->updatesApplied() == 1; }, 5000));
+  // The bad tiles are left out (and logged), the good one shown, and the credit goes back
+  // with a request for every tile again.
+  ASSERT_TRUE(waitFor([&] { return script.fullRefreshes() == 1; }, 5000));
+  EXPECT_EQ(view->stats().snapshot(base::monoUs()).decodeErrors, 1u);
+  view->consume([](const capture::Framebuffer& fb, base::Rect) {
+    auto at = [&](int x, int y) { return reinterpret_cast<const std::uint32_t*>(fb.pixels())[y * fb.widthPx() + x] & 0xFFFFFF; };
+    // The good palette tile: indices 0x5A = 0,1,0,1,1,0,1,0; colour i is B i*90, G 0x20, R 0x40.
+    EXPECT_EQ(at(0, 0), 0x402000u);
+    EXPECT_EQ(at(1, 0), 0x40205Au);
+    EXPECT_EQ(at(64 + 5, 5), 0u) << "the bad palette tile left nothing";
+    EXPECT_EQ(at(128 + 5, 5), 0u) << "the bad pixel tile left nothing";
+  });
+  EXPECT_FALSE(view->sharp());
   viewer.leave();
   server.stop(0);
 }

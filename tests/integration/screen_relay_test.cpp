@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 
+#include "capture/lossless_tile.h"
 #include "net/base/clock.h"
 #include "net/screen_client.h"
 #include "net/wire/codec.h"
@@ -91,6 +92,20 @@ wire::TileBatch solidFrame(std::uint32_t w, std::uint32_t h, std::uint16_t tile,
     for (auto [tx, ty] : only) add(tx, ty);
   }
   return b;
+}
+
+// A real lossless tile (Palette or ZstdPixels) of w x h pixels of a few colours.
+base::EncodedTile losslessTile(std::uint16_t tx, std::uint16_t ty, int w, int h) {
+  std::vector<std::uint8_t> px(std::size_t(w) * h * 4);
+  for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>(i % 4 == 3 ? 0xFF : (i * 7 / 5) % 3 * 40);
+  capture::LosslessTileEncoder enc;
+  base::EncodedTile t;
+  std::string error;
+  EXPECT_TRUE(enc.encode(px.data(), w * 4, w, h, t, error)) << error;
+  EXPECT_TRUE(base::isLosslessKind(t.kind));
+  t.tx = tx;
+  t.ty = ty;
+  return t;
 }
 
 class ScreenRelay : public ::testing::Test {
@@ -189,6 +204,22 @@ TEST_F(ScreenRelay, ClientPublishesAndAnotherClientViewsThroughTheHost) {
     return 0;
   });
 
+  // A lossless tile (sharp when still) is checked and relayed byte for byte.
+  wire::TileBatch sharp = solidFrame(128, 128, 64, 8, 0, {{1, 1}});
+  sharp.tiles[0] = losslessTile(1, 1, 64, 64);
+  ASSERT_TRUE(publisher.screen.publishTiles(sharp));
+  ASSERT_TRUE(viewer.screen.requestUpdate(id, 1));
+  ASSERT_TRUE(waitFor([&] { return viewer.rec.with([&] { return viewer.rec.updates.size() == 2; }); }, 5000));
+  viewer.rec.with([&] {
+    const auto& got = viewer.rec.updates[1];
+    EXPECT_EQ(got.seq, 8u);
+    EXPECT_EQ(got.tiles.size(), 1u);
+    EXPECT_EQ(got.tiles[0].kind, sharp.tiles[0].kind);
+    auto a = got.tiles[0].jpeg.span(), b = sharp.tiles[0].jpeg.span();
+    EXPECT_TRUE(std::equal(a.begin(), a.end(), b.begin(), b.end()));
+    return 0;
+  });
+
   // The sharer leaves: the stream ends for everyone.
   publisher.chat.client.leave();
   ASSERT_TRUE(waitFor([&] { return viewer.rec.with([&] { return viewer.rec.endedStreams.size() == 1; }); }, 5000));
@@ -267,6 +298,17 @@ TEST_F(ScreenRelay, BadPublisherIsClosedAndViewersNeverSeeTheBadTile) {
          b.tiles[0].kind = base::TileKind::JpegScan;
          b.tiles[0].jpegQuality = 80;
          b.tiles[0].jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec{0x12, 0xFF, 0xC4, 0x00, 0x40}));
+         return b;
+       }, wire::Reason::ScreenJpeg},
+      {"lossless tile of another tile's size", [&] {
+         auto b = solidFrame(128, 128, 64, 2, 1, {{0, 0}});
+         b.tiles[0] = losslessTile(0, 0, 32, 32);  // a 64x64 tile's place
+         return b;
+       }, wire::Reason::ScreenJpeg},
+      {"palette tile cut inside its palette", [&] {
+         auto b = solidFrame(128, 128, 64, 2, 1, {{0, 0}});
+         b.tiles[0].kind = base::TileKind::Palette;
+         b.tiles[0].jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec{15, 1, 2, 3, 4}));
          return b;
        }, wire::Reason::ScreenJpeg},
       {"JPEG scan with quality 0", [&] {

@@ -145,8 +145,61 @@ TEST(ShareBinary, SnapshotCursorDrawsTheSharersCursorIntoThePng) {
   shoot("without.png", false, without);
   EXPECT_EQ(with, 9) << "the cursor's body is not at its place in the snapshot";
   EXPECT_EQ(without, 0);
+TEST(ShareBinary, AfterTheSceneGoesStillTheViewersImageIsTheSourcesPixelsExactly) {
+  // The settling scene moves (JPEG) for its first frames, then stays still: sharp when still
+  // (on by default) resends it losslessly, and the viewer's snapshot, taken once the image is
+  // sharp, is the scene byte for byte (PNG is lossless too).
+  Cleanup cleanup;
+  SharingHost host("settle");
+  ASSERT_TRUE(host.ready()) << host.process.output();
+  std::string png = tempPath("sharp.png"), json = tempPath("sharp.json");
+  Subprocess viewer({HUDDLE_BINARY, "--join", host.address, "--headless", "--snapshot", png, "--snapshot-when-sharp"});
+  Subprocess watcher({HUDDLE_BINARY, "--join", host.address, "--name", "wes", "--watch", "--seconds", "3",
+                      "--stats-json", json});
+  EXPECT_EQ(viewer.wait(30000), 0) << viewer.output();
+  int w = 0, h = 0, n = 0;
+  unsigned char* rgb = stbi_load(png.c_str(), &w, &h, &n, 3);
+  ASSERT_NE(rgb, nullptr) << viewer.output();
+  ASSERT_EQ(w, 320);
+  ASSERT_EQ(h, 200);
+  std::vector<std::uint8_t> expected;
+  huddle::capture::SyntheticSource::render(320, 200, huddle::capture::SceneMotion::Settle,
+                                           huddle::capture::kSettleFrames - 1, expected);
+  int differing = 0;
+  for (int i = 0; i < w * h; ++i)
+    differing += rgb[3 * i] != expected[4 * i + 2] || rgb[3 * i + 1] != expected[4 * i + 1] ||
+                 rgb[3 * i + 2] != expected[4 * i];
+  stbi_image_free(rgb);
+  EXPECT_EQ(differing, 0) << "pixels differ from the source's";
+  // The watcher's figures say so too: sharp, with the lossless bytes it took.
+  EXPECT_EQ(watcher.wait(30000), 0) << watcher.output();
+  std::string stats = readFile(json);
+  EXPECT_EQ(jsonNumber(stats, "sharp"), 1) << stats;
+  EXPECT_EQ(jsonNumber(stats, "lossy_tiles"), 0) << stats;
+  EXPECT_GT(jsonNumber(stats, "lossless_bytes"), 0) << stats;
+  EXPECT_GE(jsonNumber(stats, "ms_to_sharp"), 0) << stats;
+  EXPECT_EQ(jsonNumber(stats, "decode_errors"), 0) << stats;
   host.process.signal(SIGTERM);
   EXPECT_EQ(host.process.wait(10000), 0);
+}
+
+TEST(ShareBinary, WithSharpWhenStillOffTheStillImageStaysJpeg) {
+  Cleanup cleanup;
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
+                   "--share", "synthetic", "--scene-size", "320x200", "--scene-motion", "static", "--fps", "20",
+                   "--sharp-when-still", "off", "--still-ms", "50"});
+  ASSERT_TRUE(host.waitForOutput("* Sharing: ", 15000)) << host.output();
+  std::string json = tempPath("jpeg.json");
+  Subprocess watcher({HUDDLE_BINARY, "--join", chatAddress(host.output()), "--watch", "--seconds", "2",
+                      "--stats-json", json});
+  EXPECT_EQ(watcher.wait(30000), 0) << watcher.output();
+  std::string stats = readFile(json);
+  EXPECT_EQ(jsonNumber(stats, "sharp"), 0) << stats;
+  EXPECT_GT(jsonNumber(stats, "lossy_tiles"), 0) << stats;
+  EXPECT_EQ(jsonNumber(stats, "lossless_bytes"), 0) << stats;
+  EXPECT_EQ(jsonNumber(stats, "updates"), 1) << stats;
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
 }
 
 TEST(ShareBinary, SnapshotToAnUnwritablePlaceFailsClearly) {

@@ -494,6 +494,7 @@ TEST(Pipeline, QualityChangeResendsEverything) {
   std::vector<EncodedUpdate> updates;
   CaptureSettings s;
   s.fps = 60;
+  s.sharpWhenStill = false;  // only the re-encode: no lossless refresh of the still scene
   CapturePipeline p(std::make_unique<SyntheticSource>(256, 128, SceneMotion::Static), s, 1, [&](EncodedUpdate&& u) {
     std::lock_guard lock(m);
     updates.push_back(std::move(u));

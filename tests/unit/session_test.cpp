@@ -11,6 +11,7 @@
 #include "app/session/config_files.h"
 #include "app/session/chat_log.h"
 #include "app/session/options.h"
+#include "app/session/session_controller.h"
 #include "app/session/stream_stats.h"
 #include "app/session/reconnect.h"
 #include "app/session/screen_session.h"
@@ -67,6 +68,31 @@ TEST(Options, SharingAndViewing) {
   EXPECT_EQ(r.options.fps, 60);
   EXPECT_EQ(r.options.scalePercent, 50);
   EXPECT_TRUE(r.options.chroma444);
+
+  // Sharp when still: on by default at the default still time; off, and the still time at
+  // its caps (cap-1, cap, cap+1 at both ends).
+  EXPECT_TRUE(r.options.sharpWhenStill);
+  EXPECT_EQ(r.options.stillMs, huddle::wire::kDefaultStillMs);
+  EXPECT_EQ(shareSpecFrom(r.options).settings.stillMs, huddle::wire::kDefaultStillMs);
+  r = parseOptions({"--host", "--share", "synthetic", "--scene-motion", "settle", "--sharp-when-still", "off",
+                    "--still-ms", "1200"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.options.sceneMotion, "settle");
+  EXPECT_FALSE(r.options.sharpWhenStill);
+  EXPECT_FALSE(shareSpecFrom(r.options).settings.sharpWhenStill);
+  EXPECT_EQ(shareSpecFrom(r.options).settings.stillMs, 1200);
+  for (int ms : {huddle::wire::kMinStillMs - 1, huddle::wire::kMinStillMs, huddle::wire::kMinStillMs + 1, huddle::wire::kMaxStillMs - 1,
+                 huddle::wire::kMaxStillMs, huddle::wire::kMaxStillMs + 1}) {
+    r = parseOptions({"--host", "--still-ms", std::to_string(ms)});
+    const bool allowed = ms >= huddle::wire::kMinStillMs && ms <= huddle::wire::kMaxStillMs;
+    EXPECT_EQ(r.error.empty(), allowed) << ms << ": " << r.error;
+    if (allowed) {
+      EXPECT_EQ(r.options.stillMs, ms);
+    }
+  }
+  EXPECT_NE(parseOptions({"--host", "--sharp-when-still", "yes"}).error.find("on or off"), std::string::npos);
+  EXPECT_NE(parseOptions({"--join", "h", "--snapshot-when-sharp=1"}).error.find("takes no value"), std::string::npos);
+  EXPECT_TRUE(parseOptions({"--join", "h", "--snapshot", "--snapshot-when-sharp"}).options.snapshotWhenSharp);
 
   r = parseOptions({"--join", "h", "--watch", "--seconds", "2.5", "--stats-json", "s.json"});
   ASSERT_TRUE(r.error.empty()) << r.error;
@@ -287,6 +313,8 @@ TEST(AppSettings, SaveAndLoadRoundTrip) {
   s.fps = 12;
   s.scalePercent = 75;
   s.chroma444 = true;
+  s.sharpWhenStill = false;
+  s.stillMs = 900;
   s.overlay = false;
   std::vector<std::string> warnings;
   AppSettings back = AppSettings::parse(s.serialize(), warnings);

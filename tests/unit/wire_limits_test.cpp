@@ -137,6 +137,44 @@ TEST(Limits, TileBytesAtTheLargestValidTile) {
   }
 }
 
+TEST(Limits, LosslessTileBytesAtTheLargestValidTile) {
+  std::string error;
+  // Lossless tiles have their own cap (zstd's worst case for 3 bytes a pixel and a palette),
+  // under the JPEG one: a lossless tile the JPEG cap would let through is refused.
+  for (base::TileKind kind : {base::TileKind::Palette, base::TileKind::ZstdPixels}) {
+    const std::size_t cap = maxLosslessTileBytes(36, 6);
+    ASSERT_LT(cap, maxJpegTileBytes(36, 6));
+    for (std::size_t n : {cap - 1, cap, cap + 1}) {
+      TileBatch b = batchOf(100, 70);
+      b.tiles = {jpegOfSize(1, 1, n)};
+      b.tiles[0].kind = kind;
+      EXPECT_EQ(decodes(b, error), n <= cap) << n << " " << error;
+    }
+    const std::size_t full = maxLosslessTileBytes(256, 256);
+    for (std::size_t n : {full - 1, full, full + 1}) {
+      TileBatch b = batchOf(512, 512, 256);
+      b.tiles = {jpegOfSize(0, 0, n)};
+      b.tiles[0].kind = kind;
+      EXPECT_EQ(decodes(b, error), n <= full) << n << " " << error;
+    }
+  }
+  // Kinds past the known ones are refused by number.
+  TileBatch b = batchOf(100, 70);
+  b.tiles = {jpegOfSize(0, 0, 10)};
+  b.tiles[0].kind = static_cast<base::TileKind>(6);
+  EXPECT_FALSE(decodes(b, error));
+  EXPECT_NE(error.find("unknown tile kind 6"), std::string::npos) << error;
+}
+
+TEST(Limits, SharpWhenStillBudgets) {
+  // A refresh's share of one captured frame is a small part of a message, and the stream
+  // budget the sharer keeps for lossless tiles stays under what the host allows a stream.
+  EXPECT_LT(kSharpBytesPerTick, std::size_t(kMaxScreenPayload) / 16);
+  EXPECT_LT(kMaxSharpStreamBytes, kMaxStreamBytes);
+  EXPECT_LE(kMinStillMs, kDefaultStillMs);
+  EXPECT_LE(kDefaultStillMs, kMaxStillMs);
+}
+
 TEST(Limits, ScreenPayloadCapsByPhase) {
   const auto publish = static_cast<std::uint16_t>(ScreenType::PublishTiles);
   const auto subscribe = static_cast<std::uint16_t>(ScreenType::Subscribe);

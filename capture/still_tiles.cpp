@@ -1,0 +1,58 @@
+#include "capture/still_tiles.h"
+
+#include "net/wire/limits.h"
+
+namespace huddle::capture {
+
+void StillTiles::reset(std::size_t tiles) {
+  m_tiles.assign(tiles, Tile{});
+  m_lossy = 0;
+  m_streamBytes = 0;
+  m_cursor = 0;
+}
+
+void StillTiles::changed(std::uint32_t index, base::TileKind kind, std::size_t bytes, std::int64_t nowUs) {
+  if (index >= m_tiles.size()) return;
+  Tile& t = m_tiles[index];
+  const bool wasLossy = t.state != State::Exact;
+  const bool lossy = !base::isExactKind(kind);
+  t.state = lossy ? State::Lossy : State::Exact;
+  t.changedUs = nowUs;
+  m_lossy += std::size_t(lossy) - std::size_t(wasLossy);
+  m_streamBytes += bytes;
+  m_streamBytes -= t.bytes;
+  t.bytes = bytes;
+}
+
+void StillTiles::due(std::int64_t nowUs, std::int64_t stillUs, std::size_t max, std::vector<std::uint32_t>& out) {
+  if (m_lossy == 0 || m_tiles.empty()) return;
+  const std::size_t n = m_tiles.size();
+  std::size_t taken = 0, looked = 0;
+  for (; looked < n && taken < max; ++looked) {
+    const std::size_t i = (m_cursor + looked) % n;
+    const Tile& t = m_tiles[i];
+    if (t.state == State::Lossy && nowUs - t.changedUs >= stillUs) {
+      out.push_back(static_cast<std::uint32_t>(i));
+      ++taken;
+    }
+  }
+  m_cursor = (m_cursor + looked) % n;
+}
+
+bool StillTiles::sendLossless(std::uint32_t index, std::size_t bytes) {
+  if (index >= m_tiles.size()) return false;
+  Tile& t = m_tiles[index];
+  if (t.state != State::Lossy) return false;
+  if (m_streamBytes - t.bytes + bytes > wire::kMaxSharpStreamBytes) {
+    t.state = State::GivenUp;  // stays counted as lossy: the viewer's image is not exact there
+    return false;
+  }
+  t.state = State::Exact;
+  --m_lossy;
+  m_streamBytes += bytes;
+  m_streamBytes -= t.bytes;
+  t.bytes = bytes;
+  return true;
+}
+
+}  // namespace huddle::capture
