@@ -145,6 +145,10 @@ TEST(ShareBinary, SnapshotCursorDrawsTheSharersCursorIntoThePng) {
   shoot("without.png", false, without);
   EXPECT_EQ(with, 9) << "the cursor's body is not at its place in the snapshot";
   EXPECT_EQ(without, 0);
+  host.process.signal(SIGTERM);
+  EXPECT_EQ(host.process.wait(10000), 0);
+}
+
 TEST(ShareBinary, AfterTheSceneGoesStillTheViewersImageIsTheSourcesPixelsExactly) {
   // The settling scene moves (JPEG) for its first frames, then stays still: sharp when still
   // (on by default) resends it losslessly, and the viewer's snapshot, taken once the image is
