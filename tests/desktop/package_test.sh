@@ -144,7 +144,9 @@ command -v Xvfb >/dev/null || fail "Xvfb is missing (third_party/install_deps.sh
 
 step "clicking an invite link: xdg-open starts the installed Huddle, which joins"
 root=$scratch/root/usr
-run_env=(env -u XDG_CURRENT_DESKTOP -u DESKTOP_SESSION -u WAYLAND_DISPLAY -u BROWSER
+# xdg-open's generic path (no desktop session recognised), seeing only the package's files.
+run_env=(env -u XDG_CURRENT_DESKTOP -u DESKTOP_SESSION -u DESKTOP -u KDE_FULL_SESSION -u GNOME_DESKTOP_SESSION_ID
+         -u MATE_DESKTOP_SESSION_ID -u LXQT_SESSION_CONFIG -u XDG_MENU_PREFIX -u WAYLAND_DISPLAY -u BROWSER
          PATH="$root/bin:$PATH" HOME="$scratch/home" XDG_DATA_HOME="$scratch/home/data"
          XDG_CONFIG_DIRS="$scratch/home/etc" XDG_DATA_DIRS="$root/share")
 # A host on loopback with its own config folder.
@@ -160,11 +162,15 @@ for _ in $(seq 100); do
 done
 [ -n "$invite" ] || { cat "$scratch/host.out"; fail "the host printed no loopback invite link"; }
 # A private X server on a free display number.
-exec {displayfd}<> <(:)
-Xvfb -displayfd "$displayfd" -nolisten tcp -screen 0 1280x800x24 >"$scratch/xvfb.log" 2>&1 &
+Xvfb -displayfd 3 -nolisten tcp -screen 0 1280x800x24 3>"$scratch/display" >"$scratch/xvfb.log" 2>&1 &
 pids+=($!)
 display=""
-read -r -t 10 -u "$displayfd" display || { cat "$scratch/xvfb.log"; fail "Xvfb did not start"; }
+for _ in $(seq 100); do
+  display=$(cat "$scratch/display")
+  [ -n "$display" ] && break
+  sleep 0.1
+done
+[ -n "$display" ] || { cat "$scratch/xvfb.log"; fail "Xvfb did not start"; }
 # What a browser does with a clicked link: xdg-open finds the scheme's handler and runs it.
 setsid "${run_env[@]}" DISPLAY=":$display" XDG_CONFIG_HOME="$scratch/guest/config" \
   XDG_STATE_HOME="$scratch/guest/state" xdg-open "$invite" </dev/null >"$scratch/guest.out" 2>&1 &
