@@ -1,6 +1,10 @@
 # `make package`: a Debian package of what the install rules put in place (the binary,
 # desktop entry, icons, man page), installed under /usr. Included from the top-level
 # CMakeLists.txt because CPack writes its configuration next to the top of the build tree.
+# Packaging and installing never build: cpack's "preinstall" step would otherwise build the
+# whole tree first (the package test runs cpack while other tests run). The top-level
+# Makefile's install and package targets build before they install.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME huddle)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
