@@ -11,7 +11,10 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stack
 FUZZ_BUILD ?= build-fuzz
 TSAN_BUILD ?= build-tsan
 
-.PHONY: run test test-release test-sanitizers test-tsan test-fuzz bench build deps clean
+# make install: under PREFIX (DESTDIR=... stages it elsewhere, as packagers do).
+PREFIX ?= /usr/local
+
+.PHONY: run test test-release test-sanitizers test-tsan test-fuzz bench build deps clean install uninstall package
 
 deps:
 	@third_party/install_deps.sh
@@ -58,6 +61,29 @@ test-fuzz: deps
 # The screen engine's figures against its targets (a table, and JSON in $(BUILD)/huddle-bench.json).
 bench: build
 	$(BUILD)/tests/bench/huddle-bench --json $(BUILD)/huddle-bench.json $(ARGS)
+
+# The binary, the desktop entry (which makes Huddle the handler of huddle:// invite links),
+# the icons and the man page under $(PREFIX); then, on the live system, the desktop and icon
+# caches are refreshed so menus and browsers see it at once.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX) --strip
+	@cp $(BUILD)/install_manifest.txt $(BUILD)/installed_files.txt
+	@if [ -z "$(DESTDIR)" ]; then \
+	  if command -v update-desktop-database >/dev/null; then update-desktop-database -q $(PREFIX)/share/applications; fi; \
+	  if command -v gtk-update-icon-cache >/dev/null; then gtk-update-icon-cache -q -t $(PREFIX)/share/icons/hicolor || true; fi; \
+	fi
+
+# Removes what the last `make install` put in place (its copy of CMake's install manifest:
+# the package test's own installs rewrite the manifest itself).
+uninstall:
+	@test -f $(BUILD)/installed_files.txt || { echo "nothing installed from $(BUILD)"; exit 1; }
+	xargs -d '\n' rm -f -- < $(BUILD)/installed_files.txt
+	rm -f $(BUILD)/installed_files.txt
+
+# A Debian package (CPack: app/desktop/packaging.cmake) in $(BUILD): sudo apt install ./$(BUILD)/huddle_*.deb
+package: build
+	cd $(BUILD) && cpack
+	@ls $(BUILD)/huddle_*.deb
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

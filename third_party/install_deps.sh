@@ -17,6 +17,10 @@ packages=(
   # symbols and emoji the others lack (monochrome); Noto's other scripts (Thai, Devanagari,
   # Ethiopic, ...), found through fontconfig.
   fonts-dejavu-core fonts-noto-cjk fonts-noto-color-emoji fonts-symbola fonts-noto-core libfontconfig-dev
+  # Installing like a desktop app (app/desktop): the man page from --help, the icon's PNG sizes
+  # from its SVG, and the package test's checks of the desktop entry, the huddle:// handler
+  # (xdg-mime, xdg-open) and the man page (groff).
+  help2man librsvg2-bin desktop-file-utils xdg-utils groff-base
 )
 
 missing=()

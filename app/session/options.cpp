@@ -69,6 +69,7 @@ bool splitHostPort(const std::string& address, std::string& host, std::uint16_t&
 std::string usageText() {
   using std::to_string;
   return "Usage: huddle [--host | --join ADDR] [options]\n"
+         "   or: huddle [options] huddle://HOST:PORT/?fp=CODE\n"
          "\n"
          "Hosts or joins a LAN session to chat and share screens. With no role, the window\n"
          "lets you choose.\n"
@@ -76,6 +77,8 @@ std::string usageText() {
          "  --host               host a session\n"
          "  --join ADDR          join the session at ADDR: host, host:port, or the\n"
          "                       invite link a host shows (huddle://host:port/?fp=...)\n"
+         "  huddle://...         an invite link on its own joins like --join LINK (what\n"
+         "                       opens Huddle when someone clicks a link)\n"
          "  --name NAME          your name in the session\n"
          "  --chat-port PORT     chat port (default " + to_string(wire::kDefaultChatPort) + "; 0 picks a free one when hosting)\n"
          "  --screen-port PORT   screen port (default " + to_string(wire::kDefaultScreenPort) +
@@ -85,12 +88,15 @@ std::string usageText() {
          "  --log-level LEVEL    debug, info, warn (default) or error, on stderr\n"
          "  --screenshot FILE    save what the window shows as a PNG (after 3 s, or\n"
          "                       --screenshot-after SECONDS)\n"
-         "  --quit-after SECONDS close the window after that long (for scripts)\n"
+         "  --quit-after SECONDS\n"
+         "                       close the window after that long (for scripts)\n"
          "\n"
-         "  --max-participants N how many may be in the session, the host included\n"
+         "  --max-participants N\n"
+         "                       how many may be in the session, the host included\n"
          "                       (" + to_string(wire::kMinParticipants) + "-" + to_string(wire::kMaxParticipants) +
          ", default " + to_string(wire::kDefaultParticipants) + ")\n"
-         "  --password-file FILE the room password (its first line): a host asks for it,\n"
+         "  --password-file FILE\n"
+         "                       the room password (its first line): a host asks for it,\n"
          "                       a client gives it; or set HUDDLE_PASSWORD\n"
          "  --generate-password  host with a new random room password, shown to you\n"
          "  --keep-history       a host keeps its chat in $XDG_STATE_HOME/huddle and shows\n"
@@ -165,6 +171,7 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
     } else if (arg == "--join") {
       if (!needValue(o.joinAddress) || o.joinAddress.empty()) return fail("option --join needs an address");
       if (o.role == Role::Host) return fail("--host and --join cannot be used together");
+      if (o.role == Role::Join) return fail("give one address to join, not two");
       o.role = Role::Join;
     } else if (arg == "--name") {
       if (!needValue(o.name) || o.name.empty()) return fail("option --name needs a name");
@@ -287,6 +294,16 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       o.version = true;
     } else if (arg.rfind("-", 0) == 0) {
       return fail("unknown option '" + arg + "'");
+    } else if (isInviteLink(arg)) {
+      // An invite link on its own: what a browser or chat passes when someone clicks it
+      // (the .desktop file's "Exec=huddle %u"). It joins exactly like --join LINK.
+      if (o.role == Role::Host) return fail("an invite link joins a session; it cannot be used with --host");
+      if (o.role == Role::Join) return fail("give one address to join: '" + o.joinAddress + "' or '" + arg + "'");
+      Invite invite;
+      std::string error;
+      if (!parseInvite(arg, invite, error)) return fail("invite link '" + arg + "': " + error);
+      o.joinAddress = arg;
+      o.role = Role::Join;
     } else {
       return fail("unexpected argument '" + arg + "'");
     }

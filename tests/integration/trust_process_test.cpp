@@ -120,6 +120,33 @@ TEST(Trust, AChangedHostKeyIsAHardStop) {
   EXPECT_EQ(impostor.wait(10000), 0);
 }
 
+// What a clicked link runs ("Exec=huddle %u" in the desktop entry): the link alone on the
+// command line joins like --join LINK, key pinned, no question; a link with another key is
+// the same hard stop.
+TEST(Trust, ABareInviteLinkJoinsLikeJoin) {
+  Folders f;
+  Subprocess host(hostArgs("alice", "0"), {f.env("host")});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  ASSERT_FALSE(invite.empty()) << host.output();
+  Subprocess bob({HUDDLE_BINARY, "--headless", "--name", "bob", invite}, {f.env("bob")});
+  ASSERT_TRUE(bob.waitForOutput("as bob", 10000)) << bob.output();
+  EXPECT_EQ(bob.output().find("Trust this host?"), std::string::npos) << bob.output();
+  bob.writeLine("clicked my way in");
+  EXPECT_TRUE(host.waitForOutput("bob: clicked my way in", 10000)) << host.output();
+  bob.closeStdin();
+  EXPECT_EQ(bob.wait(10000), 0);
+
+  const std::string wrong =
+      invite.substr(0, invite.size() - 4) + (invite.substr(invite.size() - 4) == "AAAA" ? "BBBB" : "AAAA");
+  Subprocess carol({HUDDLE_BINARY, "--headless", "--name", "carol", wrong}, {f.env("carol")});
+  EXPECT_EQ(carol.wait(10000), 1);
+  EXPECT_NE(carol.output().find("WARNING"), std::string::npos) << carol.output();
+  EXPECT_EQ(host.output().find("carol joined"), std::string::npos) << host.output();
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
+}
+
 TEST(Trust, HostRefusesAKeyOthersCanRead) {
   Folders f;
   {

@@ -390,6 +390,21 @@ TEST(Trust, InviteLinks) {
   // --join takes them.
   EXPECT_TRUE(parseOptions({"--join", link}).error.empty());
   EXPECT_NE(parseOptions({"--join", "huddle://host:1/?fp=junk"}).error.find("--join"), std::string::npos);
+  // So does the bare command line a clicked link gives ("Exec=huddle %u"): the same join.
+  ParseResult clicked = parseOptions({link});
+  ASSERT_TRUE(clicked.error.empty()) << clicked.error;
+  EXPECT_EQ(clicked.options.role, Role::Join);
+  EXPECT_EQ(clicked.options.joinAddress, link);
+  clicked = parseOptions({"--name", "bob", "--headless", link});
+  ASSERT_TRUE(clicked.error.empty()) << clicked.error;
+  EXPECT_EQ(clicked.options.joinAddress, link);
+  EXPECT_EQ(clicked.options.name, "bob");
+  EXPECT_NE(parseOptions({"huddle://host:1/?fp=junk"}).error.find("invite link"), std::string::npos);
+  EXPECT_NE(parseOptions({"--host", link}).error.find("--host"), std::string::npos);
+  EXPECT_NE(parseOptions({"--join", "h", link}).error.find("one address"), std::string::npos);
+  EXPECT_NE(parseOptions({link, link}).error.find("one address"), std::string::npos);
+  // Anything else on its own is still a mistake, not an address.
+  EXPECT_NE(parseOptions({"192.168.1.5"}).error.find("unexpected argument"), std::string::npos);
 }
 
 TEST(Trust, KnownHostsRoundTripAndBadLines) {
