@@ -435,6 +435,7 @@ CursorResult measureCursor(int w, int h, double seconds) {
   std::atomic<std::uint64_t> cursorBytes{0}, messages{0}, tileBytes{0}, frames{0};
   cap::CaptureSettings s;
   s.fps = 60;
+  s.sharpWhenStill = false;  // the still screen's one lossless refresh is part 5's figure; here, the cursor's cost
   cap::CapturePipeline pipeline(
       std::make_unique<cap::SyntheticSource>(w, h, cap::SceneMotion::Static, cap::SceneCursor::Moving), s, 1,
       [&](cap::EncodedUpdate&& u) {
