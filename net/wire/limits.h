@@ -184,6 +184,22 @@ inline constexpr std::size_t kMaxStreamsPerParticipant = 2;
 inline constexpr std::size_t kMaxScreenConnectionsPerParticipant = 4;
 // Frames a publisher sends before the host acknowledges one; newer frames merge meanwhile.
 inline constexpr int kMaxPublishInFlight = 2;
+// Sessions on this network (net/discovery.h): a host announces on kDiscoveryPort every
+// kAnnounceIntervalUs; a listener forgets a host not heard from for kAnnounceExpiryUs, and lists
+// no announcement sent more than kMaxAnnounceClockSkewMs from its own clock. One datagram is at
+// most kMaxAnnouncementBytes with at most kMaxAnnouncedAddresses addresses. A listener keeps
+// kMaxNearbySessions sessions, at most kMaxNearbyPerAddress announced from one address, and the
+// newest announcement of kMaxRememberedAnnouncers keys (so replays of one that left stay out).
+inline constexpr std::uint16_t kDiscoveryPort = 9997;
+inline constexpr std::int64_t kAnnounceIntervalUs = 1'000'000;
+inline constexpr std::int64_t kAnnounceExpiryUs = 3'500'000;
+inline constexpr std::uint64_t kMaxAnnounceClockSkewMs = 60'000;
+inline constexpr std::size_t kMaxAnnouncementBytes = 512;
+inline constexpr std::size_t kMaxAnnounceHostNameBytes = 64;
+inline constexpr std::size_t kMaxAnnouncedAddresses = 8;
+inline constexpr std::size_t kMaxNearbySessions = 64;
+inline constexpr std::size_t kMaxNearbyPerAddress = 4;
+inline constexpr std::size_t kMaxRememberedAnnouncers = 256;
 // Frames a second a sharer may capture.
 inline constexpr int kMaxCaptureFps = 120;
 // The sharer's cursor, sent beside the tiles (net/wire/screen_messages.h). A shape is at most

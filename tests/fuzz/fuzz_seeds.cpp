@@ -9,6 +9,7 @@
 #include "capture/synthetic_source.h"
 #include "capture/lossless_tile.h"
 #include "capture/tile_codec.h"
+#include "net/discovery.h"
 #include "net/wire/messages.h"
 #include "net/wire/screen_messages.h"
 #include "tests/fuzz/fuzz_support.h"
@@ -413,5 +414,34 @@ int main(int argc, char** argv) {
   voice.insert(voice.end(), {1, 2, 1, 0, 0, 70, 4, 9, 9, 9, 9, 1, 1, 2, 3, 7, 0x40, 3, 20});
   voice.insert(voice.end(), 120, 0x56);
   write(root / "voice_seal", "script", voice);
+
+  // Discovery: genuinely signed announcements from two hosts (the second also leaving), each
+  // from one of its own addresses, as [address][u16 length][datagram] chunks.
+  {
+    Bytes s;
+    for (int host = 0; host < 2; ++host) {
+      std::string error;
+      auto id = net::HostIdentity::generate(error);
+      if (!id) continue;
+      net::Announcement a;
+      a.sessionName = host == 0 ? "alice" : "bob";
+      a.hostName = "lan-" + std::to_string(host);
+      a.chatPort = 9999;
+      a.screenPort = 9998;
+      a.addresses = {0x0A000001u + static_cast<std::uint32_t>(host)};
+      a.sentAtMs = 1'700'000'000'000ull;
+      a.runId = 77 + static_cast<std::uint64_t>(host);
+      for (std::uint64_t seq = 1; seq <= 3; ++seq) {
+        a.sequence = seq;
+        a.leaving = host == 1 && seq == 3;
+        const std::vector<std::uint8_t> d = net::encodeAnnouncement(a, *id, error);
+        s.push_back(static_cast<std::uint8_t>(1 + host));
+        s.push_back(static_cast<std::uint8_t>(d.size()));
+        s.push_back(static_cast<std::uint8_t>(d.size() >> 8));
+        s.insert(s.end(), d.begin(), d.end());
+      }
+    }
+    write(root / "discovery", "two-hosts", s);
+  }
   return 0;
 }
