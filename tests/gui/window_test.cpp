@@ -6,12 +6,14 @@
 
 #include <stb_image.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <regex>
+#include <thread>
 
 #include "capture/synthetic_source.h"
 #include "tests/support/host_output.h"
@@ -38,6 +40,16 @@ bool xdotool(const std::string& display, const std::vector<std::string>& args) {
   argv.insert(argv.end(), args.begin(), args.end());
   Subprocess p(argv, {"DISPLAY=" + display});
   return p.wait(15000) == 0;
+}
+
+// Focuses the window whose title matches `name` once it is viewable: found by name is not yet
+// mapped (X refuses focus to an unmapped window with BadMatch), so it is tried again, up to 10 s.
+bool focusWindow(const std::string& display, const std::string& name) {
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    if (xdotool(display, {"search", "--sync", "--name", name, "windowfocus", "--sync", "sleep", "0.3"})) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return false;
 }
 
 // A private config folder per test, so nothing depends on (or changes) the user's settings.
@@ -82,7 +94,7 @@ TEST(Window, ChatTypedInTheWindowReachesTheHost) {
   // The chat input has keyboard focus once joined (the window says so on stdout); type into
   // the real window.
   ASSERT_TRUE(window.waitForOutput("Joined the session", 10000)) << window.output();
-  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync", "sleep", "0.3"}));
+  ASSERT_TRUE(focusWindow(xvfb.display(), "bob in"));
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "hello from the window"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "Return", "sleep", "0.15", "keyup", "Return"}));
   EXPECT_TRUE(host.waitForOutput("bob: hello from the window", 10000)) << host.output();
@@ -133,11 +145,11 @@ TEST(Window, HostWindowSharesAndClientWindowShowsItWithChatBothWays) {
   // Chat typed into the client window reaches the host window, and back. The window has
   // joined (and focused its chat input) once it says so on stdout.
   ASSERT_TRUE(client.waitForOutput("Joined the session", 10000)) << client.output();
-  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync", "sleep", "0.3"}));
+  ASSERT_TRUE(focusWindow(xvfb.display(), "bob in"));
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "hello alice"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "Return", "sleep", "0.15", "keyup", "Return"}));
   EXPECT_TRUE(host.waitForOutput("bob: hello alice", 10000)) << host.output() << "\n--- client:\n" << client.output();
-  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "hosting as alice", "windowfocus", "--sync", "sleep", "0.3"}));
+  ASSERT_TRUE(focusWindow(xvfb.display(), "hosting as alice"));
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "hi bob"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "Return", "sleep", "0.15", "keyup", "Return"}));
   EXPECT_TRUE(client.waitForOutput("alice: hi bob", 10000)) << client.output();
@@ -169,7 +181,7 @@ TEST(Window, DraggingATabDocksItAndTheLayoutIsRemembered) {
   Subprocess window({HUDDLE_BINARY, "--quit-after", "8"}, {"DISPLAY=" + display, "XDG_CONFIG_HOME=" + config});
   // The window at the screen's corner, focused, so screen and window coordinates agree.
   ASSERT_TRUE(xdotool(display, {"search", "--sync", "--name", "^Huddle$", "windowmove", "--sync", "0", "0"}));
-  ASSERT_TRUE(xdotool(display, {"search", "--name", "^Huddle$", "windowfocus", "--sync"}));
+  ASSERT_TRUE(focusWindow(display, "^Huddle$"));
   // The standard layout puts the Stats tab third in the side column (about x=175, y=40 at
   // 1280x800); drag it to the bottom edge of the screens area and let go.
   ASSERT_TRUE(xdotool(display, {"sleep", "1", "mousemove", "175", "40", "sleep", "0.5", "mousedown", "1", "sleep", "0.3", "mousemove", "200", "80",
@@ -210,7 +222,7 @@ TEST(Window, AClientWindowReconnectsAndSaysWhatWasTypedMeanwhile) {
   ASSERT_TRUE(window.waitForOutput("Reconnecting", 10000)) << window.output();
   // Typed into the window while the host is gone: kept, and said once it is back.
   // The pause lets the window take the focus in before the first key (else it can be lost).
-  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "bob in", "windowfocus", "--sync", "sleep", "0.3"}));
+  ASSERT_TRUE(focusWindow(xvfb.display(), "bob in"));
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "20", "said while away"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "Return", "sleep", "0.15", "keyup", "Return"}));
   ASSERT_TRUE(window.waitForOutput("will be said when the host is back", 10000)) << window.output();
@@ -234,7 +246,7 @@ TEST(Window, FastKeyTapsOfEnterEndEachLine) {
   Subprocess window({HUDDLE_BINARY, "--host", "--name", "alice", "--chat-port", "0", "--screen-port", "0", "--quit-after", "40"},
                     {"DISPLAY=" + xvfb.display(), "XDG_CONFIG_HOME=" + privateConfig("taps")});
   ASSERT_TRUE(window.waitForOutput("* alice joined", 15000)) << window.output();
-  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "hosting as alice", "windowfocus", "--sync", "sleep", "0.3"}));
+  ASSERT_TRUE(focusWindow(xvfb.display(), "hosting as alice"));
   // Typed as fast as xdotool goes: a newline in `type` is X11's Linefeed key.
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "1", "bulk 1\nbulk 2\nbulk 3\n"}));
   // Default taps of Enter between lines.
@@ -271,7 +283,7 @@ TEST(Window, ShortTapsOfF3F11AndEscAct) {
                     {"DISPLAY=" + display, "XDG_CONFIG_HOME=" + config});
   ASSERT_TRUE(window.waitForOutput("Joined the session", 15000)) << window.output();
   ASSERT_TRUE(xdotool(display, {"search", "--sync", "--name", "bob in", "windowmove", "--sync", "0", "0"}));
-  ASSERT_TRUE(xdotool(display, {"search", "--name", "bob in", "windowfocus", "--sync"}));
+  ASSERT_TRUE(focusWindow(display, "bob in"));
   // The viewer fills the screens column; the pointer rests on it (F3 and F11 act on the
   // viewer under the pointer).
   ASSERT_TRUE(xdotool(display, {"sleep", "1.5", "mousemove", "640", "400", "sleep", "0.5"}));
@@ -347,7 +359,7 @@ TEST(Window, TextInManyScriptsShowsAndEmojiAreSentAsThemselves) {
 
   // Typed into the window: xdotool types 😀 by mapping a spare key to it for a moment; slowly,
   // or the key can arrive before the window has seen the new mapping (an X race, not ours).
-  ASSERT_TRUE(xdotool(xvfb.display(), {"search", "--sync", "--name", "hosting as alice", "windowfocus", "--sync", "sleep", "0.3"}));
+  ASSERT_TRUE(focusWindow(xvfb.display(), "hosting as alice"));
   ASSERT_TRUE(xdotool(xvfb.display(), {"type", "--delay", "100", "smile 😀 ok"}));
   ASSERT_TRUE(xdotool(xvfb.display(), {"key", "Return"}));
   EXPECT_TRUE(client.waitForOutput("alice: smile 😀 ok", 10000)) << client.output() << "\n--- window:\n" << window.output();
@@ -372,7 +384,7 @@ TEST(Window, EscOnTheHostAsksAndEnterEndsTheSession) {
   const std::string invite = huddle::test::loopbackInvite(window.output());
   Subprocess bob({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"});
   ASSERT_TRUE(bob.waitForOutput("as bob", 10000)) << bob.output();
-  ASSERT_TRUE(xdotool(display, {"search", "--sync", "--name", "hosting as alice", "windowfocus", "--sync"}));
+  ASSERT_TRUE(focusWindow(display, "hosting as alice"));
   ASSERT_TRUE(xdotool(display, {"sleep", "0.5", "key", "Escape", "sleep", "0.5", "key", "Escape", "sleep", "0.5"}));
   // Still hosting: the question is up, nothing has ended yet.
   EXPECT_EQ(bob.output().find("ended the session"), std::string::npos) << bob.output();
@@ -399,7 +411,7 @@ TEST(Window, ACommandTypedInTheWindowAnswersAsInTheTerminal) {
   Subprocess window({HUDDLE_BINARY, "--join", invite, "--name", "dave", "--quit-after", "40"},
                     {"DISPLAY=" + display, "XDG_CONFIG_HOME=" + privateConfig("same")});
   ASSERT_TRUE(window.waitForOutput("as dave", 15000)) << window.output();
-  ASSERT_TRUE(xdotool(display, {"search", "--sync", "--name", "dave in", "windowfocus", "--sync"}));
+  ASSERT_TRUE(focusWindow(display, "dave in"));
   const std::vector<std::string> commands = {"/msg nobody hello", "/kick alice", "/frobnicate", "/password"};
   for (const auto& c : commands) {
     term.writeLine(c);
