@@ -9,6 +9,7 @@
 #include "capture/synthetic_source.h"
 #include "capture/lossless_tile.h"
 #include "capture/tile_codec.h"
+#include "app/voice/voice_frame.h"
 #include "net/wire/messages.h"
 #include "net/wire/screen_messages.h"
 #include "tests/fuzz/fuzz_support.h"
@@ -413,5 +414,16 @@ int main(int argc, char** argv) {
   voice.insert(voice.end(), {1, 2, 1, 0, 0, 70, 4, 9, 9, 9, 9, 1, 1, 2, 3, 7, 0x40, 3, 20});
   voice.insert(voice.end(), 120, 0x56);
   write(root / "voice_seal", "script", voice);
+
+  // Voice frames (fuzz_voice_frame.cpp): a small and a largest one, each flag.
+  for (std::size_t n : {std::size_t{1}, std::size_t{60}, wire::kMaxVoiceOpusBytes}) {
+    voice::VoiceFrame f;
+    f.speaker = 3;
+    f.sequence = static_cast<std::uint32_t>(n);
+    f.timestamp = 1000 + static_cast<std::uint32_t>(n);
+    f.flags = n == 1 ? voice::kVoiceTalkStart : voice::kVoiceSpeaking;
+    f.opus.assign(n, static_cast<std::uint8_t>(0x08 + n));
+    write(root / "voice_frame", "frame-" + std::to_string(n), voice::encodeVoiceFrame(f));
+  }
   return 0;
 }
