@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 
+#include "net/wire/limits.h"
+
 namespace huddle::voice {
 
 namespace {
@@ -27,8 +29,17 @@ float softClip(float x) {
 
 void VoiceMixer::setMasterVolume(float gain) { m_master = std::clamp(gain, 0.f, kMaxVoiceVolume); }
 
-void VoiceMixer::setSpeakerVolume(std::uint32_t speaker, float gain) {
-  m_speakers[speaker].gain = std::clamp(gain, 0.f, kMaxVoiceVolume);
+VoiceMixer::Speaker* VoiceMixer::track(std::uint32_t speaker) {
+  auto it = m_speakers.find(speaker);
+  if (it != m_speakers.end()) return &it->second;
+  if (m_speakers.size() >= wire::kMaxParticipants) return nullptr;
+  return &m_speakers[speaker];
+}
+
+bool VoiceMixer::setSpeakerVolume(std::uint32_t speaker, float gain) {
+  Speaker* s = track(speaker);
+  if (s) s->gain = std::clamp(gain, 0.f, kMaxVoiceVolume);
+  return s != nullptr;
 }
 
 float VoiceMixer::speakerVolume(std::uint32_t speaker) const {
@@ -43,7 +54,9 @@ void VoiceMixer::mix(std::span<const SpeakerAudio> inputs, PcmFrameOut out) {
     if (s.hangover > 0) --s.hangover;
   }
   for (const SpeakerAudio& in : inputs) {
-    Speaker& s = m_speakers[in.speaker];
+    Speaker* tracked = track(in.speaker);
+    Speaker untracked;  // past the cap: mixed at unit gain, no level kept
+    Speaker& s = tracked ? *tracked : untracked;
     const float db = frameDbfs(in.pcm);
     s.levelDb = std::max(db, s.levelDb);  // attack at once (the decay above already ran)
     if (db > kSpeakingLevelDbfs) s.hangover = kSpeakingHangoverFrames;

@@ -28,7 +28,9 @@ class VoiceMixer {
  public:
   // Volumes are linear gains clamped to [0, kMaxVoiceVolume]; 1 is as sent.
   void setMasterVolume(float gain);
-  void setSpeakerVolume(std::uint32_t speaker, float gain);
+  // False if `speaker` is new and wire::kMaxParticipants are already known (a session has no
+  // more; the table cannot be grown by made-up ids).
+  bool setSpeakerVolume(std::uint32_t speaker, float gain);
   float speakerVolume(std::uint32_t speaker) const;
   // Mixes `inputs` (one frame each, any number) into `out`. Speakers absent this round
   // decay towards silence in level().
@@ -43,6 +45,8 @@ class VoiceMixer {
     float levelDb = kSilenceDbfs;
     int hangover = 0;
   };
+  Speaker* track(std::uint32_t speaker);  // null past the cap
+
   float m_master = 1.f;
   std::unordered_map<std::uint32_t, Speaker> m_speakers;
 };

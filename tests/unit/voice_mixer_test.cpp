@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "app/voice/voice_mixer.h"
+#include "net/wire/limits.h"
 #include "tests/unit/voice_support.h"
 
 using namespace huddle::voice;
@@ -83,4 +84,21 @@ TEST(VoiceMixer, LevelAndSpeakingMarkFollowRealSpeech) {
   for (int k = 0; k < kSpeakingHangoverFrames + 1; ++k) mixer.mix({}, out);
   EXPECT_FALSE(mixer.speaking(5));
   EXPECT_LT(mixer.levelDbfs(5), kSpeakingLevelDbfs);
+}
+
+TEST(Limits, VoiceMixerSpeakersAtTheirCap) {
+  // One per participant at most; a speaker past the cap is still heard, not tracked.
+  VoiceMixer mixer;
+  const std::size_t cap = huddle::wire::kMaxParticipants;
+  for (std::size_t i = 0; i < cap + 1; ++i) {
+    EXPECT_EQ(mixer.setSpeakerVolume(static_cast<std::uint32_t>(i), 2.f), i < cap) << i;
+  }
+  EXPECT_TRUE(mixer.setSpeakerVolume(static_cast<std::uint32_t>(cap - 1), 1.f));  // known: still set
+  const auto t = tone(0.2, 200);
+  std::array<std::int16_t, kFrameSamples> out{};
+  const SpeakerAudio in[] = {{static_cast<std::uint32_t>(cap), t}};
+  mixer.mix(in, out);
+  EXPECT_NEAR(out[10], t[10], 2);
+  EXPECT_EQ(mixer.levelDbfs(static_cast<std::uint32_t>(cap)), kSilenceDbfs);
+  EXPECT_FLOAT_EQ(mixer.speakerVolume(static_cast<std::uint32_t>(cap)), 1.f);
 }
