@@ -51,6 +51,14 @@ inline constexpr std::int64_t kTlsKeyUpdateIntervalUs = 3600ll * 1'000'000;
 // LAN is a few packets; 64 is a one-word bitmap).
 inline constexpr std::size_t kMaxVoiceDatagramBytes = 1200;
 inline constexpr std::size_t kVoiceReplayWindow = 64;
+// Inside a sealed voice datagram (app/voice/voice_frame.h): the Opus bytes of one 10 ms
+// frame (638 is 10 ms at 510 kbit/s, Opus's top rate; speech uses ~30-200).
+inline constexpr std::size_t kMaxVoiceOpusBytes = 638;
+// A speaker's jitter buffer (app/voice/jitter_buffer.h) holds at most this many 10 ms frames
+// (half a second: far beyond any LAN's jitter), and its playout delay target never exceeds
+// kMaxVoiceJitterDelayUs (past that, talking over each other stops working).
+inline constexpr std::size_t kMaxVoiceJitterFrames = 50;
+inline constexpr std::int64_t kMaxVoiceJitterDelayUs = 200'000;
 // A client gives up on the TCP connect (or a key probe) after this long.
 inline constexpr int kConnectTimeoutMs = 10'000;
 // A pong echoing a stamp of ours older than this is stale (or forged): not used for the clock.

@@ -9,6 +9,7 @@
 #include "capture/synthetic_source.h"
 #include "capture/lossless_tile.h"
 #include "capture/tile_codec.h"
+#include "app/voice/voice_frame.h"
 #include "net/discovery.h"
 #include "net/wire/messages.h"
 #include "net/wire/screen_messages.h"
@@ -442,6 +443,17 @@ int main(int argc, char** argv) {
       }
     }
     write(root / "discovery", "two-hosts", s);
+  }
+
+  // Voice frames (fuzz_voice_frame.cpp): a small and a largest one, each flag.
+  for (std::size_t n : {std::size_t{1}, std::size_t{60}, wire::kMaxVoiceOpusBytes}) {
+    voice::VoiceFrame f;
+    f.speaker = 3;
+    f.sequence = static_cast<std::uint32_t>(n);
+    f.timestamp = 1000 + static_cast<std::uint32_t>(n);
+    f.flags = n == 1 ? voice::kVoiceTalkStart : voice::kVoiceSpeaking;
+    f.opus.assign(n, static_cast<std::uint8_t>(0x08 + n));
+    write(root / "voice_frame", "frame-" + std::to_string(n), voice::encodeVoiceFrame(f));
   }
   return 0;
 }
