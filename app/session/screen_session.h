@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "app/session/pointer_colour.h"
 #include "app/session/stream_view.h"
 #include "capture/capture_pipeline.h"
 #include "net/base/event_queue.h"
@@ -41,13 +42,6 @@ struct PointerMark {
   std::int64_t atMonoUs = 0;  // its last news
   float alpha = 1.f;          // 1 while held, down to 0 over wire::kPointerFadeMs after
 };
-
-// The pointer's colour for a participant (0xRRGGBB): the same on every screen, from the id.
-inline std::uint32_t pointerColour(std::uint32_t participantId) {
-  static constexpr std::uint32_t kPalette[] = {0xE6194B, 0x3CB44B, 0x4363D8, 0xF58231, 0x911EB4,
-                                               0x42D4F4, 0xF032E6, 0x9A6324, 0x469990, 0xFFD700};
-  return kPalette[participantId % (sizeof(kPalette) / sizeof(kPalette[0]))];
-}
 
 class ScreenSession : private net::ScreenClient::Listener {
  public:
