@@ -74,6 +74,15 @@ bool ScreenClient::publishCursorPosition(const base::CursorPos& pos) {
   return sendUrgentFrame(wire::encodeFrame(m), 1);
 }
 
+bool ScreenClient::pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y, bool present) {
+  wire::PointAt m;
+  m.streamId = streamId;
+  m.x = x;
+  m.y = y;
+  m.present = present;
+  return sendUrgentFrame(wire::encodeFrame(m), std::uint64_t{2} << 32 | streamId);
+}
+
 bool ScreenClient::publishStop() { return sendFrame(wire::encodeFrame(wire::PublishStop{})); }
 
 void ScreenClient::onWelcome(const wire::Welcome&) { m_listener.onScreenConnected(); }
@@ -148,6 +157,13 @@ std::string ScreenClient::deliver(const wire::Frame& frame, Listener& listener, 
       if (!wire::decodePayload(frame.payload, m))
         return listener.onCursorDropped("a malformed cursor position"), std::string();
       listener.onCursorPosition(m.streamId, m.pos);
+      return {};
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::Pointer): {
+      // An extra like the cursor: a bad one is dropped (and said), the streams go on.
+      wire::Pointer m;
+      if (!wire::decodePayload(frame.payload, m)) return listener.onCursorDropped("a malformed pointer"), std::string();
+      listener.onPointer(m);
       return {};
     }
     case static_cast<std::uint16_t>(wire::MsgType::Notice): {

@@ -39,6 +39,8 @@ class ScreenClient : public ClientLink {
     virtual void onCursorPosition(std::uint32_t /*streamId*/, const base::CursorPos&) {}
     // A cursor message from the host that was not understood: dropped, the stream goes on.
     virtual void onCursorDropped(const std::string& /*why*/) {}
+    // Someone's pointer on a stream we watch or share (or its gone), named by the host.
+    virtual void onPointer(const wire::Pointer&) {}
     virtual void onNotice(const std::string&) {}
     virtual void onScreenEnded(const LinkEnd&) {}
   };
@@ -60,6 +62,8 @@ class ScreenClient : public ClientLink {
   // positions, a newer one replacing one not yet sent.
   bool publishCursorShape(const base::CursorImage& shape);
   bool publishCursorPosition(const base::CursorPos& pos);
+  // Our pointer on a stream we watch (stream pixels), or gone; latest-wins ahead of the queue.
+  bool pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y, bool present);
 
   // The screen port's half of the client protocol, without a connection (this class runs
   // it on its link; tests/fuzz runs it on bytes): hands one message from the host to

@@ -38,6 +38,12 @@ struct ScreenHub::Stream {
   std::deque<std::uint32_t> cursorShapeOrder;
   base::CursorPos cursor;
   bool hasCursor = false;
+  // Pointers shown on it now, by the connection that points (so one leaving takes its own away).
+  struct PointerMark {
+    std::uint32_t participantId = 0;
+    std::string name;
+  };
+  std::map<PeerId, PointerMark> pointers;
 };
 
 // One update as the viewers in step from one version get it: its tiles are picked under the
@@ -92,6 +98,9 @@ struct ScreenPeer : HubPeer {
   double cursorPositionTokens = wire::kCursorPositionBurst;
   double cursorShapeTokens = wire::kCursorShapeBurst;
   std::int64_t cursorRefillUs = 0;
+  // Pointer positions it may still have relayed (token bucket, kPointerPositionsPerSec).
+  double pointerTokens = wire::kPointerBurst;
+  std::int64_t pointerRefillUs = 0;
 };
 
 using State = ScreenPeer::State;
@@ -136,6 +145,7 @@ void ScreenHub::refillLocked(ScreenPeer& peer, std::int64_t nowUs) {
 
 void ScreenHub::detachedLocked(ScreenPeer& peer, wire::Reason) {
   peer.state = State::Closed;
+  clearPointersLocked(peer);  // a person who left (or was kicked) points at nothing, at once
   if (std::uint32_t stream = std::exchange(peer.publishing, 0)) {
     endStreamLocked(stream, peer.name + " stopped sharing");
     sharingChangedLocked(peer.participantId, false);
@@ -178,8 +188,9 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
     case wire::ScreenType::Unsubscribe: {
       wire::Unsubscribe m;
       if (!wire::decodePayload(frame.payload, m)) return malformed("Unsubscribe");
-      std::lock_guard lock(m_mutex);
+      Section section(*this);
       std::erase_if(peer->subs, [&](auto& s) { return s.streamId == m.streamId; });
+      clearPointersLocked(*peer, m.streamId);
       return;
     }
     case wire::ScreenType::UpdateRequest: {
@@ -202,6 +213,8 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
     case wire::ScreenType::CursorShape:
     case wire::ScreenType::CursorPosition:
       return handleCursor(peer, frame, nowUs);
+    case wire::ScreenType::PointAt:
+      return handlePointAt(peer, frame, nowUs);
     case wire::ScreenType::PublishStop: {
       Section section(*this);
       peer->refused = false;
@@ -435,6 +448,80 @@ void ScreenHub::cursorDroppedLocked(ScreenPeer& peer, const std::string& why) {
     if (m_cursorLog.allow(id, note))
       HLOG_WARN(kTag, "cursor message dropped conn=#%llu name=%s: %s%s", static_cast<unsigned long long>(id),
                 who.c_str(), why.c_str(), note.c_str());
+  });
+}
+
+void ScreenHub::handlePointAt(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) {
+  wire::PointAt m;
+  if (!wire::decodePayload(frame.payload, m)) return drop(*peer, wire::Reason::ProtoMalformed, "bad PointAt");
+  Section section(*this);
+  auto it = m_streams.find(m.streamId);
+  if (it == m_streams.end()) return;  // it may have just ended: not an error
+  Stream& s = *it->second;
+  const bool watching = std::any_of(peer->subs.begin(), peer->subs.end(), [&](auto& sub) { return sub.streamId == m.streamId; });
+  if (!watching && s.info.ownerId != peer->participantId)
+    return pointerDroppedLocked(*peer, "pointer on stream " + std::to_string(m.streamId) + " it does not watch");
+  if (!m.present) {
+    // Gone: relayed once, and only for a pointer that is shown (so gones cost no tokens).
+    if (s.pointers.erase(peer->id) == 0) return;
+  } else {
+    // Counted before the bounds: checking is what a flood would cost us.
+    if (peer->pointerRefillUs != 0 && nowUs > peer->pointerRefillUs)
+      peer->pointerTokens = std::min(wire::kPointerBurst, peer->pointerTokens + double(nowUs - peer->pointerRefillUs) *
+                                                                                    wire::kPointerPositionsPerSec / 1e6);
+    if (nowUs > peer->pointerRefillUs) peer->pointerRefillUs = nowUs;
+    if (peer->pointerTokens < 1)
+      return pointerDroppedLocked(*peer, "pointer positions over " + std::to_string(int(wire::kPointerPositionsPerSec)) + "/s");
+    peer->pointerTokens -= 1;
+    if (std::string why = wire::validatePointer(m.x, m.y, s.info.widthPx, s.info.heightPx); !why.empty())
+      return pointerDroppedLocked(*peer, why);
+    s.pointers[peer->id] = Stream::PointerMark{peer->participantId, peer->name};
+  }
+  wire::Pointer out;
+  out.streamId = m.streamId;
+  out.participantId = peer->participantId;
+  out.name = peer->name;
+  out.x = m.present ? m.x : 0;
+  out.y = m.present ? m.y : 0;
+  out.present = m.present;
+  relayPointerLocked(s, out);
+}
+
+void ScreenHub::relayPointerLocked(Stream& s, const wire::Pointer& m) {
+  base::Bytes frame = wire::encodeFrame(m);
+  // Latest-wins per stream and person: a position not yet sent is replaced by the newer one
+  // (or by the gone), never queued behind tiles.
+  const std::uint64_t key = std::uint64_t{2} << 62 | std::uint64_t(s.info.streamId & 0x3FFFFFFF) << 32 | m.participantId;
+  for (auto& [id, p] : m_peers) {
+    if (p->state != State::Ready || p->stopped) continue;
+    const bool watcher = std::any_of(p->subs.begin(), p->subs.end(), [&](auto& sub) { return sub.streamId == s.info.streamId; });
+    if (!watcher && p->participantId != s.info.ownerId) continue;
+    ++m_stats.pointersRelayed;
+    laterLocked([link = p->link, frame, key] { link->sendUrgent(frame, key); });
+  }
+}
+
+void ScreenHub::clearPointersLocked(const ScreenPeer& peer, std::uint32_t streamId) {
+  for (auto& [id, s] : m_streams) {
+    if (streamId != 0 && id != streamId) continue;
+    auto it = s->pointers.find(peer.id);
+    if (it == s->pointers.end()) continue;
+    wire::Pointer gone;
+    gone.streamId = id;
+    gone.participantId = it->second.participantId;
+    gone.name = it->second.name;
+    s->pointers.erase(it);
+    relayPointerLocked(*s, gone);
+  }
+}
+
+void ScreenHub::pointerDroppedLocked(ScreenPeer& peer, const std::string& why) {
+  ++m_stats.pointersDropped;
+  laterLocked([this, id = peer.id, who = peer.name, why] {
+    std::string note;
+    if (m_cursorLog.allow(id, note))
+      HLOG_WARN(kTag, "pointer dropped conn=#%llu name=%s: %s%s", static_cast<unsigned long long>(id), who.c_str(),
+                why.c_str(), note.c_str());
   });
 }
 
@@ -720,8 +807,10 @@ void ScreenHub::dropParticipant(std::uint32_t participantId, wire::Reason reason
   Section section(*this);
   ++m_leaveGeneration;  // a login whose token was checked before this leave asks again
   for (auto& [id, p] : m_peers)
-    if (p->participantId == participantId && p->state == State::Ready && !p->stopped)
+    if (p->participantId == participantId && p->state == State::Ready && !p->stopped) {
+      clearPointersLocked(*p);  // gone from every screen now, not when its connection ends
       dropLocked(*p, reason, "left the chat");
+    }
 }
 
 void ScreenHub::shutdown(const std::string& reason) {

@@ -53,6 +53,9 @@ struct ScreenHubStats {
   std::uint64_t cursorMessagesSent = 0;
   std::uint64_t cursorBytesSent = 0;
   std::uint64_t cursorDropped = 0;
+  // Pointers: relayed (one per recipient) and dropped (out of bounds, over the rate, not watching).
+  std::uint64_t pointersRelayed = 0;
+  std::uint64_t pointersDropped = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(wire::Reason::Count)> closedByReason{};
 };
 
@@ -117,6 +120,8 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   void handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
   // CursorShape / CursorPosition from a publisher: rate-limited, checked, relayed.
   void handleCursor(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
+  // PointAt from a viewer: rate-limited, checked, relayed to the stream's watchers and sharer.
+  void handlePointAt(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
 
   // The rest must hold m_mutex.
   // Why `ownerId` may not start another stream now (session or participant cap), or empty.
@@ -135,6 +140,11 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   // then the position, latest-wins, ahead of any update waiting to be sent.
   void sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& shapesSent, Stream& s);
   void cursorDroppedLocked(ScreenPeer& peer, const std::string& why);
+  void pointerDroppedLocked(ScreenPeer& peer, const std::string& why);
+  // Sends a pointer of `s` to each of its watchers and to its sharer's connections.
+  void relayPointerLocked(Stream& s, const wire::Pointer& m);
+  // Removes every pointer `peer` holds (or the one on `streamId`, if nonzero) and relays a gone.
+  void clearPointersLocked(const ScreenPeer& peer, std::uint32_t streamId = 0);
   void endStreamLocked(std::uint32_t streamId, const std::string& reason);
   // Everyone logged in (viewers learn of streams this way).
   std::vector<std::shared_ptr<PeerLink>> readyLinksLocked() const;

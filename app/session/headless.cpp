@@ -91,7 +91,7 @@ ControllerEnv envFrom(const Options& o) {
 
 // The viewer's figures as JSON (for scripts and the benchmark).
 bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats& stats, double seconds,
-                    std::string& error) {
+                    const std::vector<PointerMark>& pointers, std::string& error) {
   StreamStatsSnapshot s = stats.snapshot(base::monoUs());
   std::vector<double> lat = stats.allLatenciesMs();
   wire::StreamInfo info = view.info();
@@ -103,7 +103,7 @@ bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats
                "  \"bytes\": %llu,\n  \"bytes_per_sec\": %.0f,\n  \"bytes_after_first\": %llu,\n  \"tiles\": %llu,\n"
                "  \"decode_ms_mean\": %.3f,\n  \"decode_errors\": %llu,\n"
                "  \"sharp\": %d,\n  \"lossy_tiles\": %zu,\n  \"lossless_bytes\": %llu,\n  \"ms_to_sharp\": %.1f,\n"
-               "  \"latency_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"p99\": %.2f, \"samples\": %zu}\n}\n",
+               "  \"latency_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"p99\": %.2f, \"samples\": %zu},\n",
                info.streamId, info.ownerName.c_str(), s.widthPx, s.heightPx, seconds,
                static_cast<unsigned long long>(s.updates), static_cast<double>(s.updates) / seconds,
                static_cast<unsigned long long>(s.bytes), static_cast<double>(s.bytes) / seconds,
@@ -112,6 +112,22 @@ bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats
                view.sharp() ? 1 : 0, view.lossyTiles(), static_cast<unsigned long long>(view.losslessBytes()),
                view.msToSharp(),
                percentile(lat, 50), percentile(lat, 95), percentile(lat, 99), lat.size());
+  // Pointers shown at the end (who, where, when): names are checked UTF-8 with no controls,
+  // so only quotes and backslashes need escaping.
+  const std::int64_t now = base::monoUs();
+  std::fprintf(f, "  \"pointers\": [");
+  for (std::size_t i = 0; i < pointers.size(); ++i) {
+    const PointerMark& p = pointers[i];
+    std::string name;
+    for (char c : p.name) {
+      if (c == '"' || c == '\\') name += '\\';
+      name += c;
+    }
+    std::fprintf(f, "%s\n    {\"who\": \"%s\", \"participant\": %u, \"x\": %d, \"y\": %d, \"held\": %d, \"ms_ago\": %lld}",
+                 i ? "," : "", name.c_str(), p.participantId, p.x, p.y, p.present ? 1 : 0,
+                 static_cast<long long>((now - p.atMonoUs) / 1000));
+  }
+  std::fprintf(f, "%s]\n}\n", pointers.empty() ? "" : "\n  ");
   bool ok = std::fclose(f) == 0;
   if (!ok) error = "cannot write " + path;
   return ok;
@@ -178,6 +194,7 @@ struct Viewing {
   std::int64_t screensAwaySinceUs = 0;  // the screen port is not up (0: it is)
   bool away = false;              // the stream is away with the host (a reconnect)
   std::shared_ptr<StreamView> view;  // the view being timed
+  std::int64_t pointedAtUs = 0;      // --point: when our pointer was last sent (0: not yet)
 };
 
 // How long a watching task waits for the screen port (first join or after a loss).
@@ -273,12 +290,29 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
     // After a reconnect too: how soon a whole image was back on the screen.
     out("* The first image came " + std::to_string((now - v.watchedAtUs) / 1000) + " ms after asking for the stream.");
   }
+  if (options.point) {
+    const wire::StreamInfo info = view->info();
+    if (std::string why = wire::validatePointer(options.pointX, options.pointY, info.widthPx, info.heightPx); !why.empty()) {
+      out("! --point: " + why + ".");
+      return 1;
+    }
+  }
+  if (options.point && now - v.pointedAtUs >= std::int64_t(wire::kPointerKeepAliveMs) * 1000) {
+    // Sent again now and then while held, so viewers never take it for stale.
+    if (client.pointAt(v.streamId, options.pointX, options.pointY)) {
+      if (v.pointedAtUs == 0)
+        out("* Pointing at " + std::to_string(options.pointX) + "," + std::to_string(options.pointY) + " of stream " +
+            std::to_string(v.streamId) + ".");
+      v.pointedAtUs = now;
+    }
+  }
   const double elapsed = static_cast<double>(now - v.startedUs) / 1e6;
   if (elapsed < options.seconds) return -1;
+  if (options.point) client.pointGone(v.streamId);
   auto snap = view->stats().snapshot(now);
   out("* Watched for " + std::to_string(static_cast<int>(elapsed)) + " s: " + std::to_string(snap.updates) + " updates.");
   if (options.statsJson.empty()) return 0;
-  if (!writeStatsJson(options.statsJson, *view, view->stats(), elapsed, error)) {
+  if (!writeStatsJson(options.statsJson, *view, view->stats(), elapsed, client.pointers(v.streamId), error)) {
     out("! " + error);
     return 1;
   }

@@ -128,6 +128,7 @@ std::string usageText() {
          "  --snapshot [FILE]    save one full frame as a PNG and exit (default name:\n"
          "                       huddle-snapshot-YYYYMMDD-HHMMSS.png)\n"
          "  --snapshot-cursor    draw the sharer's cursor into the snapshot\n"
+         "  --point X,Y          watch the first shared screen and point at pixel X,Y of it for --seconds\n"
          "  --snapshot-when-sharp  with --snapshot: wait until the image is sharp (every\n"
          "                       tile lossless, up to 20 s) before saving it\n"
          "  --read-limit KBPS    read screens no faster than this, like a slow link\n"
@@ -208,6 +209,14 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
     } else if (arg == "--scene-cursor") {
       if (!needValue(o.sceneCursor) || (o.sceneCursor != "moving" && o.sceneCursor != "still" && o.sceneCursor != "none"))
         return fail("option --scene-cursor needs moving, still or none");
+    } else if (arg == "--point") {
+      std::string text;
+      const auto comma = needValue(text) ? text.find(',') : std::string::npos;
+      if (comma == std::string::npos || !parseInt(text.substr(0, comma), o.pointX) ||
+          !parseInt(text.substr(comma + 1), o.pointY) || o.pointX < 0 || o.pointY < 0 ||
+          o.pointX >= int(wire::kMaxStreamSidePx) || o.pointY >= int(wire::kMaxStreamSidePx))
+        return fail("option --point needs X,Y in stream pixels, each 0-" + std::to_string(wire::kMaxStreamSidePx - 1));
+      o.point = true;
     } else if (arg == "--snapshot-cursor") {
       o.snapshotCursor = true;
     } else if (arg == "--scene-motion") {
@@ -319,13 +328,15 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
     }
   }
   if (o.role == Role::Join && o.chatPort == 0) return fail("option --chat-port: 0 only makes sense when hosting");
-  if ((o.watch || o.snapshot) && o.role != Role::Join) return fail("--watch and --snapshot need --join ADDR");
+  if ((o.watch || o.snapshot || o.point) && o.role != Role::Join)
+    return fail("--watch, --snapshot and --point need --join ADDR");
+  if (o.point) o.watch = true;  // pointing watches the stream it points at
   if (o.snapshotCursor && !o.snapshot) return fail("--snapshot-cursor goes with --snapshot");
   if (o.generatePassword && o.role == Role::Join) return fail("--generate-password is for hosting");
   if (o.keepHistory && o.role == Role::Join) return fail("--keep-history is for hosting");
   // Snapshots and JSON figures are headless tools by nature; --watch alone in the window
   // opens the first shared screen.
-  if ((o.snapshot || !o.statsJson.empty()) && !o.headless && o.role == Role::Join) o.headless = true;
+  if ((o.snapshot || o.point || !o.statsJson.empty()) && !o.headless && o.role == Role::Join) o.headless = true;
   return r;
 }
 

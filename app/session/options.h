@@ -55,6 +55,9 @@ struct Options {
   bool snapshotCursor = false;      // --snapshot-cursor: the sharer's cursor drawn into it
   bool snapshotWhenSharp = false;   // --snapshot-when-sharp: wait until every tile is lossless
   int readLimitKBps = 0;            // --read-limit KB/s: read screens like a slow link
+  // --point X,Y: watch the first stream and point at stream pixel (X, Y) for --seconds.
+  bool point = false;
+  int pointX = 0, pointY = 0;
 };
 
 struct ParseResult {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "app/session/pointer_colour.h"
 #include "app/session/stream_view.h"
 #include "capture/capture_pipeline.h"
 #include "net/base/event_queue.h"
@@ -30,6 +31,16 @@ struct ScreenSessionConfig {
   std::uint64_t token = 0;       // from the chat Welcome
   std::optional<net::SeatKey> seatKey;  // from the chat link: proves the seat over TLS
   std::uint8_t credits = 2;      // updates in flight per watched stream
+};
+
+// Someone's pointer on a stream, as this participant shows it.
+struct PointerMark {
+  std::uint32_t participantId = 0;
+  std::string name;
+  std::int32_t x = 0, y = 0;  // stream pixels
+  bool present = false;       // false: released (or stale), fading out
+  std::int64_t atMonoUs = 0;  // its last news
+  float alpha = 1.f;          // 1 while held, down to 0 over wire::kPointerFadeMs after
 };
 
 class ScreenSession : private net::ScreenClient::Listener {
@@ -65,6 +76,12 @@ class ScreenSession : private net::ScreenClient::Listener {
   std::string shareError() const;
   capture::CapturePipeline* sharePipeline() { return m_pipeline.get(); }
 
+  // Points at `streamId` (watched, or our own) at stream pixel (x, y); pointGone() releases it.
+  bool pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y) { return m_client.pointAt(streamId, x, y, true); }
+  bool pointGone(std::uint32_t streamId) { return m_client.pointAt(streamId, 0, 0, false); }
+  // Everyone's pointers on `streamId` still to be drawn at `nowMonoUs` (held, or fading).
+  std::vector<PointerMark> pointers(std::uint32_t streamId, std::int64_t nowMonoUs) const;
+
   // Host wall clock minus ours (for latency).
   std::int64_t clockOffsetUs() const { return m_client.clockOffsetUs(); }
   void leave() { stopSharing(); m_client.leave(); }
@@ -87,6 +104,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   void onCursorShape(std::uint32_t streamId, base::CursorImage&& shape) override;
   void onCursorPosition(std::uint32_t streamId, const base::CursorPos& pos) override;
   void onCursorDropped(const std::string& why) override;
+  void onPointer(const wire::Pointer& pointer) override;
   void onCursor(const capture::CursorUpdate& cursor);
   void sendCursorLocked();
   void onScreenEnded(const net::LinkEnd& end) override;
@@ -109,6 +127,8 @@ class ScreenSession : private net::ScreenClient::Listener {
   std::map<std::uint32_t, std::shared_ptr<StreamView>> m_views;
   std::string m_endText;
   base::LogThrottle m_logThrottle;  // warnings about a misbehaving host, per stream
+  // Pointers on streams we watch or share (m_mutex): by stream, then by participant.
+  std::map<std::uint32_t, std::map<std::uint32_t, PointerMark>> m_pointers;
 
   // Sharing: capture thread -> coalesced pending frame -> once the host accepted the stream,
   // at most wire::kMaxPublishInFlight unacked.

@@ -1,5 +1,7 @@
 #include "app/session/session_controller.h"
 
+#include "net/base/clock.h"
+
 #include <algorithm>
 #include <random>
 
@@ -340,6 +342,18 @@ void SessionController::unwatch(std::uint32_t streamId) {
 std::shared_ptr<StreamView> SessionController::view(std::uint32_t streamId) const {
   auto it = m_watched.find(streamId);
   return it == m_watched.end() ? nullptr : it->second.view;
+}
+
+bool SessionController::pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y) {
+  return m_screen && m_screen->connected() && m_screen->pointAt(streamId, x, y);
+}
+
+bool SessionController::pointGone(std::uint32_t streamId) {
+  return m_screen && m_screen->connected() && m_screen->pointGone(streamId);
+}
+
+std::vector<PointerMark> SessionController::pointers(std::uint32_t streamId) const {
+  return m_screen ? m_screen->pointers(streamId, base::monoUs()) : std::vector<PointerMark>{};
 }
 
 std::vector<std::uint32_t> SessionController::watchedStreams() const {

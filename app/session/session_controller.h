@@ -126,6 +126,12 @@ class SessionController {
   std::shared_ptr<StreamView> view(std::uint32_t streamId) const;
   bool watching(std::uint32_t streamId) const { return m_watched.count(streamId) != 0; }
   std::vector<std::uint32_t> watchedStreams() const;
+  // Pointing at a stream we watch (or share): stream pixel (x, y), or released. False if the
+  // screen port is not ours.
+  bool pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y);
+  bool pointGone(std::uint32_t streamId);
+  // Everyone's pointers on a stream still to be drawn now (held or fading).
+  std::vector<PointerMark> pointers(std::uint32_t streamId) const;
   // Watch the first stream that appears (or this one), once.
   void watchWhenShared(std::uint32_t streamId = 0) { m_autoWatch = true, m_autoWatchId = streamId; }
 

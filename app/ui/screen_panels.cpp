@@ -193,6 +193,10 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
     sameLineIfFits("Cursor", ImGui::GetFrameHeight());
     ImGui::Checkbox("Cursor", &m_settings.showCursor);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show the sharer's mouse cursor over the screen");
+    sameLineIfFits("Point: hold right button", 0);
+    ImGui::TextDisabled("Point: hold right button");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("Hold the right mouse button over the screen: everyone watching it, and its sharer, sees your pointer");
     if (!v.savedText.empty()) {
       if (!v.savedPath.empty()) {
         if (ImGui::SmallButton("Copy path")) ImGui::SetClipboardText(v.savedPath.c_str());
@@ -253,9 +257,51 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
                    ImVec2(a.x + c.shape->widthPx * scale, a.y + c.shape->heightPx * scale));
     }
   }
+  pointAndDrawPointers(v, streamId, hovered, p0.x, p0.y, scale, w, h);
   dl->PopClipRect();
   if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) setFullscreenViewer(fullscreen ? 0 : streamId);
   if (m_settings.overlay && view) drawViewerOverlay(v, *view, origin.x + 8, origin.y + 8);
+}
+
+void UiApp::pointAndDrawPointers(Viewer& v, std::uint32_t streamId, bool hovered, float originX, float originY,
+                                 float scale, float w, float h) {
+  if (!m_session) return;
+  const ImVec2 p0(originX, originY);
+  // Ours: the right button held over the image points at that stream pixel; released (or
+  // off the image) sends a gone. Sent on a move at most every 1/kPointerPositionsPerSec, and
+  // again now and then while held still, so nobody takes it for stale.
+  const ImVec2 mouse = ImGui::GetIO().MousePos;
+  const float fx = (mouse.x - p0.x) / scale, fy = (mouse.y - p0.y) / scale;
+  const bool inside = fx >= 0 && fy >= 0 && fx < w && fy < h;
+  const std::int64_t now = base::monoUs();
+  if (hovered && inside && ImGui::IsMouseDown(ImGuiMouseButton_Right)) {
+    const auto x = static_cast<std::int32_t>(fx), y = static_cast<std::int32_t>(fy);
+    const std::int64_t since = now - v.pointSentUs;
+    const bool moved = x != v.pointX || y != v.pointY;
+    if ((moved && since >= std::int64_t(1e6 / wire::kPointerPositionsPerSec) + 1000) ||
+        since >= std::int64_t(wire::kPointerKeepAliveMs) * 1000) {
+      if (m_session->pointAt(streamId, x, y)) v.pointing = true, v.pointX = x, v.pointY = y, v.pointSentUs = now;
+    }
+  } else if (v.pointing) {
+    m_session->pointGone(streamId);
+    v.pointing = false;
+    v.pointX = v.pointY = -1;
+  }
+  // Everyone's (ours too, as the host relays it back): a dot in the person's colour, the name beside.
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  for (const session::PointerMark& p : m_session->pointers(streamId)) {
+    const std::uint32_t rgb = session::pointerColour(p.participantId);
+    const auto a = static_cast<int>(255 * p.alpha);
+    const ImU32 colour = IM_COL32(rgb >> 16 & 0xFF, rgb >> 8 & 0xFF, rgb & 0xFF, a);
+    const ImVec2 c(p0.x + (static_cast<float>(p.x) + 0.5f) * scale, p0.y + (static_cast<float>(p.y) + 0.5f) * scale);
+    dl->AddCircleFilled(c, 7.0f, colour);
+    dl->AddCircle(c, 7.0f, IM_COL32(255, 255, 255, a), 0, 1.5f);
+    const std::string name = forDisplay(p.name);
+    const ImVec2 ts = ImGui::CalcTextSize(name.c_str());
+    const ImVec2 t(c.x + 11, c.y - ts.y / 2);
+    dl->AddRectFilled(ImVec2(t.x - 3, t.y - 1), ImVec2(t.x + ts.x + 3, t.y + ts.y + 1), IM_COL32(0, 0, 0, a * 3 / 4), 4.0f);
+    dl->AddText(t, colour, name.c_str());
+  }
 }
 
 void UiApp::drawViewerOverlay(Viewer& v, const session::StreamView& view, float x, float y) {

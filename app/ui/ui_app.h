@@ -73,6 +73,10 @@ class UiApp {
     // History for the stats plots, one sample every half second.
     std::deque<float> fps, latencyMs, kbps;
     double lastSampleAt = 0;
+    // Our pointer on this stream (right button held over it): last stream pixel sent, and when.
+    bool pointing = false;
+    std::int32_t pointX = -1, pointY = -1;
+    std::int64_t pointSentUs = 0;
   };
 
   // Sessions: the controller does the work; these start it and read what it says.
@@ -102,6 +106,9 @@ class UiApp {
   void drawUserList(bool inline_);
   void drawScreensPanel();
   void drawViewerPanel(std::uint32_t streamId, bool fullscreen);
+  // Our pointer on a viewer (right button held) and everyone's pointers drawn over it.
+  void pointAndDrawPointers(Viewer& v, std::uint32_t streamId, bool hovered, float originX, float originY, float scale,
+                           float w, float h);
   void drawViewerOverlay(Viewer& v, const session::StreamView& view, float x, float y);
   void drawSharePanel();
   void drawStatsPanel();

@@ -228,6 +228,18 @@ inline constexpr double kCursorPositionsPerSec = 2.0 * kMaxCaptureFps;
 inline constexpr double kCursorPositionBurst = 2.0 * kMaxCaptureFps;
 inline constexpr double kCursorShapesPerSec = 30.0;
 inline constexpr double kCursorShapeBurst = 30.0;
+// Pointers (anyone watching points at a stream): positions the host relays per person, at
+// most kPointerPositionsPerSec a second with a small burst (a bucket that starts full); more are
+// dropped with a logged reason. A gone is never counted (it is sent once per press).
+inline constexpr double kPointerPositionsPerSec = 60.0;
+inline constexpr double kPointerBurst = 6.0;
+// How long a viewer keeps drawing a pointer after its last news (a gone, or a position).
+inline constexpr int kPointerFadeMs = 700;
+inline constexpr int kPointerStaleMs = 3000;
+// A held pointer that does not move is sent again this often, so it never turns stale.
+inline constexpr int kPointerKeepAliveMs = 1000;
+// Pointers one viewer keeps per stream (one per person who points; more are not shown).
+inline constexpr std::size_t kMaxPointersPerStream = 64;
 // Command-line sanity: a duration in seconds (--seconds, --quit-after), and --read-limit.
 inline constexpr int kMaxOptionSeconds = 86400;
 inline constexpr int kMaxReadLimitKBps = 10'000'000;

@@ -14,6 +14,8 @@ std::int64_t screenPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
     case ScreenType::CursorShape:
       return handshakeDone ? std::int64_t(kMaxCursorShapePayload) : -1;
     case ScreenType::CursorPosition:
+    case ScreenType::PointAt:
+    case ScreenType::Pointer:
     case ScreenType::StreamAnnounce:
     case ScreenType::StreamEnded:
     case ScreenType::Subscribe:
@@ -263,6 +265,47 @@ std::string validateCursorPosition(const base::CursorPos& pos, std::uint32_t w, 
       y >= std::int64_t(h) + kCursorMarginPx)
     return "cursor at (" + std::to_string(x) + "," + std::to_string(y) + ") far outside the " + std::to_string(w) +
            "x" + std::to_string(h) + " stream";
+  return {};
+}
+
+void PointAt::write(Writer& w) const {
+  w.u32(streamId);
+  w.i32(x);
+  w.i32(y);
+  w.u8(present ? 1 : 0);
+}
+bool PointAt::read(Reader& r) {
+  streamId = r.u32();
+  x = r.i32();
+  y = r.i32();
+  const std::uint8_t p = r.u8();
+  present = p == 1;
+  return r.ok() && p <= 1;
+}
+
+void Pointer::write(Writer& w) const {
+  w.u32(streamId);
+  w.u32(participantId);
+  w.str(name);
+  w.i32(x);
+  w.i32(y);
+  w.u8(present ? 1 : 0);
+}
+bool Pointer::read(Reader& r) {
+  streamId = r.u32();
+  participantId = r.u32();
+  if (!readText(r, name, kMaxNameBytes)) return false;
+  x = r.i32();
+  y = r.i32();
+  const std::uint8_t p = r.u8();
+  present = p == 1;
+  return r.ok() && p <= 1;
+}
+
+std::string validatePointer(std::int32_t x, std::int32_t y, std::uint32_t w, std::uint32_t h) {
+  if (x < 0 || y < 0 || std::int64_t(x) >= std::int64_t(w) || std::int64_t(y) >= std::int64_t(h))
+    return "pointer at (" + std::to_string(x) + "," + std::to_string(y) + ") outside the " + std::to_string(w) + "x" +
+           std::to_string(h) + " stream";
   return {};
 }
 

@@ -31,6 +31,9 @@ enum class ScreenType : std::uint16_t {
   // cached by id on the receiver; positions latest-wins.
   CursorShape = 0x020D,     // C->H and H->C one cursor shape of a stream
   CursorPosition = 0x020E,  // C->H and H->C where the cursor of a stream is now
+  // Pointers: anyone watching a stream points at it; the host relays to its watchers and sharer.
+  PointAt = 0x020F,         // C->H my pointer on a stream (or gone)
+  Pointer = 0x0210,         // H->C someone's pointer on a stream (or gone)
 };
 
 // Largest payload for `type` on the screen port in this phase, or -1 if not allowed.
@@ -180,6 +183,32 @@ struct CursorPosition {
 // Empty if a visible cursor at `pos` is near enough to a w x h stream to be drawn
 // (kCursorMarginPx), else why not; a hidden one may be anywhere.
 std::string validateCursorPosition(const base::CursorPos& pos, std::uint32_t widthPx, std::uint32_t heightPx);
+
+// A viewer's pointer on a stream it watches: where (stream pixels, inside the stream), or
+// gone (released). The host names the person; it never takes a name from the pointer.
+struct PointAt {
+  static constexpr ScreenType kType = ScreenType::PointAt;
+  std::uint32_t streamId = 0;
+  std::int32_t x = 0, y = 0;
+  bool present = false;  // false: the pointer is gone (x, y ignored)
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Someone's pointer, as the host relays it: who (participant id and name) and where.
+struct Pointer {
+  static constexpr ScreenType kType = ScreenType::Pointer;
+  std::uint32_t streamId = 0;
+  std::uint32_t participantId = 0;
+  std::string name;
+  std::int32_t x = 0, y = 0;
+  bool present = false;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Empty if a present pointer at (x, y) is inside a w x h stream, else why not.
+std::string validatePointer(std::int32_t x, std::int32_t y, std::uint32_t widthPx, std::uint32_t heightPx);
 
 // Encodes a TileBatch as an Update or PublishTiles frame.
 base::Bytes encodeTileBatch(ScreenType type, const TileBatch& batch);

@@ -103,6 +103,12 @@ class Owner : public net::ScreenClient::Listener {
     image.pixels.assign(std::size_t(image.widthPx) * image.heightPx * 4, 0);
     it->second.view->drawCursorInto(image);
   }
+  void onPointer(const wire::Pointer& p) override {
+    auto it = m_views.find(p.streamId);
+    if (it == m_views.end() || !p.present) return;
+    const wire::StreamInfo info = it->second.view->info();
+    (void)wire::validatePointer(p.x, p.y, info.widthPx, info.heightPx);
+  }
   void onUpdate(wire::TileBatch&& batch) override {
     auto it = m_views.find(batch.streamId);
     if (it == m_views.end()) return;  // not watched

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "capture/synthetic_source.h"
@@ -223,6 +224,14 @@ int main(int argc, char** argv) {
     wire::UpdateRequest req;
     req.streamId = 1;
     append(s, wire::encodeFrame(req));
+    for (auto [x, y, present] : {std::tuple{30, 20, true}, std::tuple{128, 0, true}, std::tuple{0, 0, false}}) {
+      wire::PointAt at;
+      at.streamId = 1;
+      at.x = x;
+      at.y = y;
+      at.present = present;
+      append(s, wire::encodeFrame(at));
+    }
     write(root / "screen_host", "publish-and-watch", s);
   }
 
@@ -272,6 +281,20 @@ int main(int argc, char** argv) {
       pos.pos.y = 20;
       pos.pos.visible = true;
       append(screen, wire::encodeFrame(pos));
+      wire::Pointer pointer;
+      pointer.streamId = 1;
+      pointer.participantId = 3;
+      pointer.name = "carol";
+      pointer.x = 40;
+      pointer.y = 10;
+      pointer.present = true;
+      append(screen, wire::encodeFrame(pointer));
+      wire::PointAt at;
+      at.streamId = 1;
+      at.x = 40;
+      at.y = 10;
+      at.present = true;
+      append(screen, wire::encodeFrame(at));
     }
     write(root / "wire", "screen", screen);
   }
@@ -371,6 +394,14 @@ int main(int argc, char** argv) {
       pos.pos.y = 20;
       pos.pos.visible = true;
       append(s, wire::encodeFrame(pos));
+      wire::Pointer pointer;
+      pointer.streamId = 1;
+      pointer.participantId = 3;
+      pointer.name = "carol";
+      pointer.x = 40;
+      pointer.y = 10;
+      pointer.present = true;
+      append(s, wire::encodeFrame(pointer));
     }
     base::EncodedTile solid;
     solid.tx = 1;

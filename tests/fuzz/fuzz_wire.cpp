@@ -48,6 +48,12 @@ void decodeFrame(const Frame& f) {
       if (decodePayload(f.payload, m)) validateCursorPosition(m.pos, 1920, 1080);
       break;
     }
+    case static_cast<std::uint16_t>(ScreenType::PointAt): {
+      PointAt m;
+      if (decodePayload(f.payload, m)) validatePointer(m.x, m.y, 1920, 1080);
+      break;
+    }
+    case static_cast<std::uint16_t>(ScreenType::Pointer): decodeAs<Pointer>(f); break;
     case static_cast<std::uint16_t>(ScreenType::Update):
     case static_cast<std::uint16_t>(ScreenType::PublishTiles): {
       base::Bytes copy = base::makeBytes(base::ByteVec(f.payload.begin(), f.payload.end()));

@@ -15,6 +15,7 @@
 #include <regex>
 #include <thread>
 
+#include "app/session/pointer_colour.h"
 #include "capture/synthetic_source.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
@@ -574,6 +575,52 @@ TEST(Window, TheSharersCursorIsDrawnOverTheStreamAtItsPlace) {
   EXPECT_FALSE(boxOf(hidden.rgb.data(), hidden.w, hidden.h, huddle::capture::kSceneCursorFill & 0xFFFFFF, 60, 1, shown, seen))
       << "a cursor is drawn though the viewer hides it";
 
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(15000), 0);
+}
+
+// A pointer appears in a viewer window where it points: a headless client points at the
+// middle of the host's still scene; the viewer's screenshot has a dot in that person's colour
+// centred on that stream pixel (placed against the scene's window bodies, as above).
+TEST(Window, AnotherPersonsPointerIsDrawnOverTheStreamAtItsPlace) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  constexpr int kW = 640, kH = 360, kPx = 320, kPy = 250;
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
+                   "--share", "synthetic", "--scene-size", "640x360", "--scene-motion", "static", "--scene-cursor",
+                   "none", "--quality", "95", "--subsampling", "444", "--quit-after", "60"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  ASSERT_FALSE(invite.empty()) << host.output();
+  Subprocess dave({HUDDLE_BINARY, "--join", invite, "--name", "dave", "--point",
+                   std::to_string(kPx) + "," + std::to_string(kPy), "--seconds", "40"});
+  ASSERT_TRUE(dave.waitForOutput("* Pointing at", 20000)) << dave.output();
+
+  CursorShot shot = watchAndShoot(xvfb.display(), invite, "bob", "");
+  ASSERT_FALSE(shot.rgb.empty()) << "no screenshot";
+  const int all[4] = {0, 0, shot.w - 1, shot.h - 1};
+  int bodies[4], dot[4];
+  ASSERT_TRUE(boxOf(shot.rgb.data(), shot.w, shot.h, huddle::capture::kSceneWindow & 0xFFFFFF, 6, 12, all, bodies));
+  const double x0 = kW * 5 / 100, x1 = kW * 54 / 100 + kW * 42 / 100, y0 = kH * 8 / 100 + std::max(6, kH / 40);
+  const double scale = (bodies[2] + 1 - bodies[0]) / (x1 - x0);
+  const double originX = bodies[0] - x0 * scale, originY = bodies[1] - y0 * scale;
+  ASSERT_GT(scale, 0.3);
+  // Dave's colour is one of the palette's (his id is the host's to give): look for each in a
+  // small square around where he points; the dot (radius 7 px at any scale) fills its middle.
+  const double cx = originX + (kPx + 0.5) * scale, cy = originY + (kPy + 0.5) * scale;
+  const int around[4] = {int(cx) - 9, int(cy) - 9, int(cx) + 9, int(cy) + 9};
+  bool found = false;
+  for (std::uint32_t colour : huddle::session::kPointerPalette) {
+    if (!boxOf(shot.rgb.data(), shot.w, shot.h, colour, 12, 6, around, dot)) continue;
+    found = true;
+    EXPECT_NEAR((dot[0] + dot[2]) / 2.0, cx, 2.5) << std::hex << colour;
+    EXPECT_NEAR((dot[1] + dot[3]) / 2.0, cy, 2.5) << std::hex << colour;
+    EXPECT_GE(dot[2] - dot[0], 8) << "a dot, not a speck";
+    break;
+  }
+  EXPECT_TRUE(found) << "no pointer dot at (" << cx << "," << cy << "), scale " << scale;
+  dave.signal(SIGTERM);
+  EXPECT_EQ(dave.wait(15000), 0);
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(15000), 0);
 }

@@ -237,3 +237,26 @@ TEST(ShareBinary, AClientSharesAndAnotherWatchesThroughTheHost) {
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(10000), 0);
 }
+
+// --point from a script: a viewer watching with --stats-json lists the pointer of another
+// client (who, where) while it is held.
+TEST(ShareBinary, APointFromAScriptIsListedInAnotherViewersStatsJson) {
+  Cleanup cleanup;
+  SharingHost host("static", "none");
+  ASSERT_TRUE(host.ready()) << host.process.output();
+  Subprocess dave({HUDDLE_BINARY, "--join", host.address, "--name", "dave", "--point", "123,45", "--seconds", "30"});
+  ASSERT_TRUE(dave.waitForOutput("* Pointing at 123,45", 20000)) << dave.output();
+  std::string json = tempPath("pointers.json");
+  Subprocess vic({HUDDLE_BINARY, "--join", host.address, "--name", "vic", "--watch", "--seconds", "1.5",
+                  "--stats-json", json});
+  EXPECT_EQ(vic.wait(30000), 0) << vic.output();
+  std::string stats = readFile(json);
+  EXPECT_NE(stats.find("\"who\": \"dave\""), std::string::npos) << stats;
+  EXPECT_EQ(jsonNumber(stats, "x"), 123) << stats;
+  EXPECT_EQ(jsonNumber(stats, "y"), 45) << stats;
+  EXPECT_EQ(jsonNumber(stats, "held"), 1) << stats;
+  dave.signal(SIGTERM);
+  EXPECT_EQ(dave.wait(10000), 0) << dave.output();
+  host.process.signal(SIGTERM);
+  EXPECT_EQ(host.process.wait(10000), 0);
+}

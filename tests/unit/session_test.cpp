@@ -606,3 +606,24 @@ TEST(Options, SceneCursorAndSnapshotCursor) {
   r = parseOptions({"--join", "h", "--snapshot-cursor"});
   EXPECT_NE(r.error.find("--snapshot-cursor"), std::string::npos) << r.error;
 }
+
+TEST(Options, PointWatchesAndTakesStreamPixels) {
+  auto r = parseOptions({"--join", "h", "--point", "120,45", "--seconds", "3"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.options.point);
+  EXPECT_EQ(r.options.pointX, 120);
+  EXPECT_EQ(r.options.pointY, 45);
+  EXPECT_TRUE(r.options.watch) << "pointing watches the stream it points at";
+  EXPECT_TRUE(r.options.headless);
+  r = parseOptions({"--join", "h", "--point=0,0"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_FALSE(parseOptions({"--join", "h"}).options.point);
+  const int last = int(huddle::wire::kMaxStreamSidePx) - 1;
+  EXPECT_TRUE(parseOptions({"--join", "h", "--point", std::to_string(last) + ",0"}).error.empty());
+  for (std::string bad : std::vector<std::string>{"12", "12,", ",3", "a,b", "-1,4", "4,-1", "1,2,3", std::to_string(last + 1) + ",0", ""}) {
+    r = parseOptions({"--join", "h", "--point", bad});
+    EXPECT_NE(r.error.find("--point"), std::string::npos) << bad << ": " << r.error;
+  }
+  r = parseOptions({"--host", "--point", "1,2"});
+  EXPECT_NE(r.error.find("--point"), std::string::npos) << r.error;
+}

@@ -273,3 +273,28 @@ TEST(Limits, CursorPositionsAtTheMarginAroundTheStream) {
   hidden.x = INT32_MIN;
   EXPECT_TRUE(validateCursorPosition(hidden, w, h).empty()) << "a hidden cursor may be anywhere";
 }
+
+// Pointers: a position inside the stream at its last pixel, not one past it; the name the
+// host puts on a pointer at the name cap.
+TEST(Limits, PointerBoundsAndNameAtTheirCaps) {
+  for (std::uint32_t x : {639u, 640u, 641u}) EXPECT_EQ(validatePointer(std::int32_t(x), 0, 640, 360).empty(), x < 640) << x;
+  for (std::uint32_t y : {359u, 360u, 361u}) EXPECT_EQ(validatePointer(0, std::int32_t(y), 640, 360).empty(), y < 360) << y;
+  EXPECT_FALSE(validatePointer(-1, 0, 640, 360).empty());
+  EXPECT_FALSE(validatePointer(0, -1, 640, 360).empty());
+  for (std::size_t n : {kMaxNameBytes - 1, kMaxNameBytes, kMaxNameBytes + 1}) {
+    Pointer m;
+    m.name = std::string(n, 'a');
+    m.present = true;
+    EXPECT_EQ(decodesBack(m), n <= kMaxNameBytes) << n;
+  }
+  PointAt at;
+  at.present = true;
+  EXPECT_TRUE(decodesBack(at));
+  for (auto type : {ScreenType::PointAt, ScreenType::Pointer}) {
+    EXPECT_EQ(screenPortPayloadLimit(static_cast<std::uint16_t>(type), true), std::int64_t(kMaxScreenControlPayload));
+    EXPECT_EQ(screenPortPayloadLimit(static_cast<std::uint16_t>(type), false), -1);
+  }
+  // The relay's rate: 60 a second at most, the figure.
+  EXPECT_EQ(kPointerPositionsPerSec, 60.0);
+  EXPECT_LE(kPointerBurst, kPointerPositionsPerSec / 4);
+}

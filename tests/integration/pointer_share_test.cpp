@@ -1,0 +1,114 @@
+// Pointers end to end over loopback, through the real relay: a third person pointing at a
+// shared screen is seen by two viewers and by the sharer itself at the same stream pixel,
+// named by the host; released, or gone with its person, it is gone everywhere.
+#include <gtest/gtest.h>
+
+#include "app/session/screen_session.h"
+#include "capture/synthetic_source.h"
+#include "net/base/clock.h"
+#include "test_support.h"
+
+using namespace huddle;
+using namespace huddle::test;
+
+namespace {
+
+struct Member {
+  TestClient chat;
+  session::ScreenSession screen;
+
+  void join(session::HostSession& host, const std::string& name) {
+    chat.start(host.chatPort(), name);
+    ASSERT_TRUE(waitFor([&] { chat.pump(); return chat.joined; }, 5000));
+    session::ScreenSessionConfig c;
+    c.link.port = host.screenPort();
+    c.name = name;
+    c.token = chat.client.token();
+    screen.start(c);
+    ASSERT_TRUE(waitFor([&] { return screen.connected(); }, 5000));
+  }
+  std::uint32_t watchFirst() {
+    std::uint32_t id = 0;
+    waitFor([&] {
+      auto s = screen.streams();
+      if (!s.empty() && screen.watch(s[0].streamId)) id = s[0].streamId;
+      return id != 0;
+    }, 5000);
+    return id;
+  }
+};
+
+// The pointer of `name` on `stream` as `screen` shows it, if any.
+std::optional<session::PointerMark> pointerOf(const session::ScreenSession& screen, std::uint32_t stream,
+                                              const std::string& name) {
+  for (auto& p : screen.pointers(stream, base::monoUs()))
+    if (p.name == name) return p;
+  return std::nullopt;
+}
+
+bool shownAt(const session::ScreenSession& screen, std::uint32_t stream, const std::string& name, int x, int y) {
+  auto p = pointerOf(screen, stream, name);
+  return p && p->present && p->x == x && p->y == y;
+}
+
+bool released(const session::ScreenSession& screen, std::uint32_t stream, const std::string& name) {
+  auto p = pointerOf(screen, stream, name);
+  return !p || !p->present;
+}
+
+constexpr int kW = 640, kH = 360;
+
+}  // namespace
+
+TEST(PointerShare, TwoViewersAndTheSharerSeeAThirdPersonsPointerAtTheSameStreamPixel) {
+  session::HostSession host;
+  std::string error;
+  ASSERT_TRUE(host.start(testHostConfig(), error)) << error;
+  ASSERT_TRUE(waitFor([&] { return host.localUser().connected(); }, 5000));
+  Member alice, bob, carol, dave;  // alice shares, bob and carol watch, dave points
+  alice.join(host, "alice");
+  capture::CaptureSettings s;
+  s.fps = 20;
+  ASSERT_TRUE(alice.screen.startSharing(
+      std::make_unique<capture::SyntheticSource>(kW, kH, capture::SceneMotion::Static, capture::SceneCursor::None), s, 1,
+      error))
+      << error;
+  bob.join(host, "bob");
+  carol.join(host, "carol");
+  dave.join(host, "dave");
+  const std::uint32_t stream = bob.watchFirst();
+  ASSERT_NE(stream, 0u);
+  ASSERT_EQ(carol.watchFirst(), stream);
+  ASSERT_EQ(dave.watchFirst(), stream);
+
+  // Dave points (sent again until it lands: his Subscribe may still be on its way).
+  ASSERT_TRUE(waitFor([&] {
+    dave.screen.pointAt(stream, 123, 45);
+    return shownAt(bob.screen, stream, "dave", 123, 45);
+  }, 5000)) << "bob never saw dave's pointer";
+  ASSERT_TRUE(waitFor([&] { return shownAt(carol.screen, stream, "dave", 123, 45); }, 5000));
+  EXPECT_TRUE(waitFor([&] { return shownAt(alice.screen, stream, "dave", 123, 45); }, 5000))
+      << "the sharer does not see it";
+  // Everyone sees the same colour for dave: it comes from his participant id.
+  EXPECT_EQ(pointerOf(bob.screen, stream, "dave")->participantId, pointerOf(carol.screen, stream, "dave")->participantId);
+
+  // It moves; out of the stream is dropped (it stays where it was).
+  dave.screen.pointAt(stream, kW - 1, kH - 1);
+  EXPECT_TRUE(waitFor([&] { return shownAt(bob.screen, stream, "dave", kW - 1, kH - 1); }, 5000));
+  dave.screen.pointAt(stream, kW, 10);
+  bob.screen.pointAt(stream, 5, 6);  // a marker sent after it, to know it was handled
+  EXPECT_TRUE(waitFor([&] { return shownAt(carol.screen, stream, "bob", 5, 6); }, 5000));
+  EXPECT_TRUE(shownAt(carol.screen, stream, "dave", kW - 1, kH - 1));
+
+  // Released: gone (fading) for the others.
+  dave.screen.pointGone(stream);
+  EXPECT_TRUE(waitFor([&] { return released(bob.screen, stream, "dave") && released(alice.screen, stream, "dave"); },
+                      5000));
+  // Bob leaves while pointing: his pointer is gone at once for carol and the sharer.
+  ASSERT_TRUE(shownAt(carol.screen, stream, "bob", 5, 6));
+  bob.screen.leave();
+  EXPECT_TRUE(waitFor([&] { return released(carol.screen, stream, "bob") && released(alice.screen, stream, "bob"); },
+                      5000));
+  alice.screen.stopSharing();
+  host.stop();
+}
