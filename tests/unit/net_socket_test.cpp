@@ -373,13 +373,14 @@ TEST(Connection, ReadLimitReadsNoFasterThanAsked) {
   options.readLimitBytesPerSec = 100'000;
   NullHandler handler;
   Connection conn(std::move(server), options);
+  // Timed from before the reader starts: it may read before conn.start() returns.
+  const std::int64_t start = base::monoUs();
   ASSERT_TRUE(conn.start(&handler));
   // The peer offers 4 MB at once, from a thread (its send blocks when the buffers are full).
   std::thread writer([&] {
     base::ByteVec data(4 << 20, 0x5A);
     c.socket->sendAll(data.data(), data.size());
   });
-  const std::int64_t start = base::monoUs();
   for (int i = 0; i < 200 && conn.bytesIn() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_GT(conn.bytesIn(), 0u);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
