@@ -1,7 +1,16 @@
 # The README's two commands: `make run` and `make test`. Both install what they need first.
+
+# Compiles go through ccache when it is there (install_deps.sh installs it): the four builds of
+# `make test` then cost one compile per change, and a second clone of the tree hits the same cache
+# (paths are taken relative to the tree, the tree's own directory is not hashed).
+ifneq ($(shell command -v ccache 2>/dev/null),)
+LAUNCHER = -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+endif
 BUILD ?= build
 JOBS ?= $(shell nproc)
-CMAKE_FLAGS ?= -DHUDDLE_WERROR=ON
+CMAKE_FLAGS ?= -DHUDDLE_WERROR=ON $(LAUNCHER)
 
 SAN_BUILD ?= build-asan
 # Sanitizer reports fail the run; SDL2's own per-thread leak is suppressed (see the file).

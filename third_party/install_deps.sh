@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config make clang
+  # ccache: the four builds of `make test` share one compile per change (Makefile).
+  build-essential cmake pkg-config make clang ccache
   libimgui-dev libglfw3-dev python3-glad libgl-dev
   libsdl2-net-dev libstb-dev libturbojpeg0-dev libssl-dev libsodium-dev
   libx11-dev libxext-dev libxrandr-dev libxdamage-dev libxfixes-dev
