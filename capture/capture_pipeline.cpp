@@ -116,8 +116,9 @@ void CapturePipeline::stop() {
 }
 
 // On the capture thread, after run() unwound: nothing more is captured or handed on.
-void CapturePipeline::failed(const std::string& what) {
-  HLOG_ERROR(kTag, "sharing stopped: %s", what.c_str());
+void CapturePipeline::failed(const std::string& what, bool isError) {
+  if (isError) HLOG_ERROR(kTag, "sharing stopped: %s", what.c_str());
+  else HLOG_INFO(kTag, "sharing stopped: %s", what.c_str());
   {
     std::lock_guard lock(m_mutex);
     m_stats.failure = what;
@@ -190,6 +191,10 @@ void CapturePipeline::run() {
     Frame raw;
     std::string error;
     CaptureResult r = m_source->capture(raw, error);
+    if (r == CaptureResult::Ended) {  // the shared window closed: the share is over, as on a failure
+      failed(error, false);
+      return;
+    }
     if (r == CaptureResult::Error) {
       std::lock_guard lock(m_mutex);
       if (m_stats.lastError != error) HLOG_WARN(kTag, "capture failed: %s", error.c_str());

@@ -84,7 +84,8 @@ class CapturePipeline {
 
  private:
   void run();
-  void failed(const std::string& what);
+  // The capture thread is over: `what` says why; `isError` false when the source simply ended.
+  void failed(const std::string& what, bool isError = true);
 
   std::unique_ptr<ScreenSource> m_source;
   int m_encoderThreads;

@@ -29,16 +29,19 @@ struct Frame {
 enum class CaptureResult {
   Ok,      // `frame` holds a new image
   Reinit,  // the size changed: `frame` holds the first image at the new size
-  Error,   // nothing captured; `error` says why
+  Error,   // nothing captured; `error` says why (it may work next time)
+  Ended,   // nothing more to capture, ever (the shared window closed); `error` says why
 };
 
 class ScreenSource {
  public:
   virtual ~ScreenSource() = default;
-  // Prepares the source; false with a reason a person can act on.
+  // Prepares the source; false with a reason a person can act on. Opening it again once it
+  // is open does nothing more (an owner may open it first, to learn its title).
   virtual bool open(std::string& error) = 0;
   virtual CaptureResult capture(Frame& frame, std::string& error) = 0;
-  // What is being shared, for the stream's title ("Whole screen", "Test scene").
+  // What is being shared, for the stream's title ("Whole screen", "Test scene", a window's
+  // title once open).
   virtual std::string title() const = 0;
   // Polls the mouse cursor, once per captured frame, after capture(): where its hot spot is
   // in the last frame's pixels (`pos.visible` false when it is outside them) and its shape's

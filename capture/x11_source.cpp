@@ -2,7 +2,9 @@
 
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
+#include <X11/Xatom.h>
 #include <X11/extensions/XShm.h>
+#include <X11/extensions/Xcomposite.h>
 #include <X11/extensions/Xdamage.h>
 #include <X11/extensions/Xfixes.h>
 #include <X11/extensions/Xrandr.h>
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +37,51 @@ int onXError(Display*, XErrorEvent* e) {
   g_lastXError = e->error_code;
   return 0;
 }
+void installErrorHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] { XSetErrorHandler(onXError); });
+}
+
+// A window's title: _NET_WM_NAME (UTF-8) where the client sets it, else WM_NAME converted.
+std::string windowTitle(Display* dpy, Window w) {
+  std::string title;
+  const Atom netName = XInternAtom(dpy, "_NET_WM_NAME", False), utf8 = XInternAtom(dpy, "UTF8_STRING", False);
+  Atom type = 0;
+  int format = 0;
+  unsigned long count = 0, after = 0;
+  unsigned char* data = nullptr;
+  if (XGetWindowProperty(dpy, w, netName, 0, 1024, False, utf8, &type, &format, &count, &after, &data) == Success &&
+      data && type == utf8 && format == 8)
+    title.assign(reinterpret_cast<const char*>(data), count);
+  if (data) XFree(data);
+  if (!title.empty()) return title;
+  XTextProperty prop{};
+  if (XGetWMName(dpy, w, &prop) && prop.value) {
+    char** list = nullptr;
+    int n = 0;
+    if (Xutf8TextPropertyToTextList(dpy, &prop, &list, &n) >= Success && list && n > 0 && list[0]) title = list[0];
+    if (list) XFreeStringList(list);
+    XFree(prop.value);
+  }
+  return title;
+}
+
+std::string lowerAscii(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "1234" or "0x4a0000c": a window id; false for anything else (a title).
+bool parseWindowId(const std::string& text, unsigned long& id) {
+  if (text.empty() || text.size() > 18) return false;
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const std::string digits = hex ? text.substr(2) : text;
+  if (digits.empty()) return false;
+  for (char c : digits)
+    if (!(hex ? std::isxdigit(static_cast<unsigned char>(c)) : std::isdigit(static_cast<unsigned char>(c)))) return false;
+  id = std::stoul(digits, nullptr, hex ? 16 : 10);
+  return true;
+}
 
 struct Geometry {
   int x = 0, y = 0, w = 0, h = 0;
@@ -47,6 +95,18 @@ struct X11Source::Impl {
   Display* dpy = nullptr;
   Window root = 0;
   Geometry geo;
+  // One window (XComposite): the window, its off-screen pixmap (named again after a resize
+  // or a map, when X gives the window a new one), and whether it is gone for good.
+  Window target = 0;
+  std::string targetTitle;
+  Pixmap pixmap = 0;
+  bool pixmapStale = true;
+  bool windowGone = false;
+  Visual* visual = nullptr;
+  int depth = 0;
+  // The pixel layout, from the visual: XShmGetImage on a pixmap (which has no visual)
+  // clears the image's own masks.
+  unsigned long redMask = 0, greenMask = 0, blueMask = 0;
   bool shm = false;
   XShmSegmentInfo shmInfo{};
   XImage* image = nullptr;
@@ -69,10 +129,57 @@ struct X11Source::Impl {
   ~Impl() {
     releaseImage();
     if (dpy) {
+      std::lock_guard lock(g_errorMutex);  // the window may be gone: its errors are expected
       if (damage) XDamageDestroy(dpy, damage);
       if (damageRegion) XFixesDestroyRegion(dpy, damageRegion);
+      if (pixmap) XFreePixmap(dpy, pixmap);
+      if (target && !windowGone) XCompositeUnredirectWindow(dpy, target, CompositeRedirectAutomatic);
+      XSync(dpy, False);
       XCloseDisplay(dpy);
     }
+  }
+
+  bool sharingWindow() const { return region.kind == X11Region::Kind::Window; }
+  // What pixels are read from, and where in it the shared area starts.
+  Drawable source() const { return sharingWindow() ? pixmap : root; }
+  int sourceX() const { return sharingWindow() ? 0 : geo.x; }
+  int sourceY() const { return sharingWindow() ? 0 : geo.y; }
+
+  // Finds the window `region.window` names and starts redirecting it off screen.
+  bool openWindow(std::string& error) {
+    int eventBase = 0, errorBase = 0, major = 0, minor = 0;
+    if (!XCompositeQueryExtension(dpy, &eventBase, &errorBase) || !XCompositeQueryVersion(dpy, &major, &minor) ||
+        (major == 0 && minor < 2))
+      return error = "this X server has no Composite extension (0.2 or later), which sharing one window needs", false;
+    std::string listError;
+    const std::vector<X11Window> windows = listX11Windows(displayName, listError);
+    X11Window found;
+    if (!findX11Window(windows, region.window, found, error)) return false;
+    target = static_cast<Window>(found.id);
+    targetTitle = found.title;
+    std::lock_guard lock(g_errorMutex);
+    g_lastXError = 0;
+    // Automatic redirection: X keeps drawing the window on screen as before, and also keeps
+    // its contents in a pixmap of its own, which is what is read, covered or not.
+    XCompositeRedirectWindow(dpy, target, CompositeRedirectAutomatic);
+    XSelectInput(dpy, target, StructureNotifyMask);
+    XSync(dpy, False);
+    if (g_lastXError != 0) return error = "the window \"" + targetTitle + "\" closed before sharing began", false;
+    return true;
+  }
+
+  // Names the window's pixmap again (after a resize or a map, the old one is stale).
+  bool namePixmap(std::string& error) {
+    if (pixmap) XFreePixmap(dpy, pixmap);
+    g_lastXError = 0;
+    pixmap = XCompositeNameWindowPixmap(dpy, target);
+    XSync(dpy, False);
+    if (g_lastXError != 0) {
+      pixmap = 0;
+      return error = "the shared window is not shown (minimised or on another desktop?)", false;
+    }
+    pixmapStale = false;
+    return true;
   }
 
   void startDamage() {
@@ -82,7 +189,8 @@ struct X11Source::Impl {
       return;
     }
     XFixesQueryVersion(dpy, &major, &minor);
-    damage = XDamageCreate(dpy, root, XDamageReportNonEmpty);
+    // A window's damage is reported in its own coordinates, which are the pixmap's.
+    damage = XDamageCreate(dpy, sharingWindow() ? target : root, XDamageReportNonEmpty);
     damageRegion = XFixesCreateRegion(dpy, nullptr, 0);
   }
 
@@ -97,19 +205,26 @@ struct X11Source::Impl {
     XRectangle* rects = XFixesFetchRegion(dpy, damageRegion, &n);
     const base::Rect area{0, 0, geo.w, geo.h};
     for (int i = 0; i < n; ++i) {
-      base::Rect r = base::Rect{rects[i].x - geo.x, rects[i].y - geo.y, rects[i].width, rects[i].height}.intersected(area);
+      base::Rect r =
+          base::Rect{rects[i].x - sourceX(), rects[i].y - sourceY(), rects[i].width, rects[i].height}.intersected(area);
       if (!r.empty()) changed.push_back(r);
     }
     if (rects) XFree(rects);
   }
 
-  // Reads every pending event: DamageNotify (the damage region itself is fetched) and
-  // XFixes CursorNotify (the cursor changed shape).
+  // Reads every pending event: DamageNotify (the damage region itself is fetched), XFixes
+  // CursorNotify (the cursor changed shape), and the shared window's own: destroyed (the
+  // stream ends), mapped again or resized (its pixmap is a new one).
   void drainEvents() {
     while (XPending(dpy) > 0) {
       XEvent ev;
       XNextEvent(dpy, &ev);
       if (fixesEventBase >= 0 && ev.type == fixesEventBase + XFixesCursorNotify) cursorShapeDirty = true;
+      if (!target || ev.xany.window != target) continue;
+      if (ev.type == DestroyNotify) windowGone = true;
+      else if (ev.type == MapNotify || ev.type == UnmapNotify) pixmapStale = true;
+      else if (ev.type == ConfigureNotify && (ev.xconfigure.width != geo.w || ev.xconfigure.height != geo.h))
+        pixmapStale = true;
     }
   }
 
@@ -137,8 +252,25 @@ struct X11Source::Impl {
     shmInfo = {};
   }
 
-  // The area to capture now (the screen or monitor may have changed size).
+  // The shared window's size now; false when it is gone (windowGone) or not shown.
+  bool windowGeometry(Geometry& out, std::string& error) {
+    std::lock_guard lock(g_errorMutex);
+    g_lastXError = 0;
+    XWindowAttributes attrs{};
+    if (windowGone || !XGetWindowAttributes(dpy, target, &attrs) || g_lastXError != 0) {
+      windowGone = true;
+      return error = "the shared window \"" + targetTitle + "\" closed", false;
+    }
+    if (attrs.map_state != IsViewable) return error = "the shared window is not shown (minimised?)", false;
+    visual = attrs.visual;
+    depth = attrs.depth;
+    out = {0, 0, attrs.width, attrs.height};
+    return true;
+  }
+
+  // The area to capture now (the screen, monitor or window may have changed size).
   bool currentGeometry(Geometry& out, std::string& error) {
+    if (sharingWindow()) return windowGeometry(out, error);
     XWindowAttributes attrs{};
     if (!XGetWindowAttributes(dpy, root, &attrs)) return error = "cannot read the X screen's size", false;
     Geometry screen{0, 0, attrs.width, attrs.height};
@@ -147,11 +279,21 @@ struct X11Source::Impl {
     } else if (region.kind == X11Region::Kind::Monitor) {
       int n = 0;
       XRRMonitorInfo* mons = XRRGetMonitors(dpy, root, True, &n);
-      if (!mons || region.monitor < 0 || region.monitor >= n) {
-        if (mons) XRRFreeMonitors(mons);
-        return error = "there is no monitor " + std::to_string(region.monitor) + " (the screen has " + std::to_string(n) + ")", false;
+      int which = region.monitor;
+      if (mons && !region.monitorName.empty()) {
+        which = -1;
+        for (int i = 0; i < n && which < 0; ++i) {
+          char* name = mons[i].name ? XGetAtomName(dpy, mons[i].name) : nullptr;
+          if (name && region.monitorName == name) which = i;
+          if (name) XFree(name);
+        }
       }
-      out = {mons[region.monitor].x, mons[region.monitor].y, mons[region.monitor].width, mons[region.monitor].height};
+      if (!mons || which < 0 || which >= n) {
+        if (mons) XRRFreeMonitors(mons);
+        const std::string named = region.monitorName.empty() ? std::to_string(region.monitor) : region.monitorName;
+        return error = "there is no monitor " + named + " (the screen has " + std::to_string(n) + ")", false;
+      }
+      out = {mons[which].x, mons[which].y, mons[which].width, mons[which].height};
       XRRFreeMonitors(mons);
     } else {
       out = {region.x, region.y, region.w, region.h};
@@ -168,8 +310,13 @@ struct X11Source::Impl {
 
   bool createImage(std::string& error) {
     releaseImage();
-    Visual* visual = DefaultVisual(dpy, DefaultScreen(dpy));
-    int depth = DefaultDepth(dpy, DefaultScreen(dpy));
+    if (!sharingWindow()) {  // a window's own visual and depth come from windowGeometry()
+      visual = DefaultVisual(dpy, DefaultScreen(dpy));
+      depth = DefaultDepth(dpy, DefaultScreen(dpy));
+    }
+    redMask = visual->red_mask;
+    greenMask = visual->green_mask;
+    blueMask = visual->blue_mask;
     if (depth != 24 && depth != 32) return error = "the X screen has depth " + std::to_string(depth) + "; Huddle captures 24/32-bit TrueColor", false;
     if (shm) {
       image = XShmCreateImage(dpy, visual, static_cast<unsigned>(depth), ZPixmap, nullptr, &shmInfo,
@@ -204,6 +351,89 @@ struct X11Source::Impl {
     return true;
   }
 };
+
+std::vector<X11Window> listX11Windows(const std::string& display, std::string& error) {
+  std::vector<X11Window> out;
+  installErrorHandler();
+  Display* dpy = XOpenDisplay(display.empty() ? nullptr : display.c_str());
+  if (!dpy) {
+    error = "cannot open the X display";
+    return out;
+  }
+  std::lock_guard lock(g_errorMutex);  // windows may close while we look: their errors are expected
+  const Window root = DefaultRootWindow(dpy);
+  std::vector<Window> candidates;
+  const Atom clientList = XInternAtom(dpy, "_NET_CLIENT_LIST", True);
+  Atom type = 0;
+  int format = 0;
+  unsigned long count = 0, after = 0;
+  unsigned char* data = nullptr;
+  if (clientList != None &&
+      XGetWindowProperty(dpy, root, clientList, 0, 4096, False, XA_WINDOW, &type, &format, &count, &after, &data) ==
+          Success &&
+      data && type == XA_WINDOW && format == 32) {
+    const auto* ids = reinterpret_cast<const unsigned long*>(data);  // format 32 is long in Xlib
+    candidates.assign(ids, ids + count);
+  }
+  if (data) XFree(data);
+  const bool fromManager = !candidates.empty();
+  if (!fromManager) {
+    // No window manager: the mapped top-level windows, bottom first.
+    Window rootReturn = 0, parent = 0, *children = nullptr;
+    unsigned n = 0;
+    if (XQueryTree(dpy, root, &rootReturn, &parent, &children, &n) && children) candidates.assign(children, children + n);
+    if (children) XFree(children);
+  }
+  for (Window w : candidates) {
+    g_lastXError = 0;
+    XWindowAttributes attrs{};
+    if (!XGetWindowAttributes(dpy, w, &attrs) || g_lastXError != 0) continue;
+    if (!fromManager && (attrs.map_state != IsViewable || attrs.override_redirect || attrs.c_class != InputOutput))
+      continue;
+    X11Window win;
+    win.id = w;
+    win.title = windowTitle(dpy, w);
+    win.w = attrs.width;
+    win.h = attrs.height;
+    if (g_lastXError == 0 && !win.title.empty() && attrs.width > 0 && attrs.height > 0) out.push_back(std::move(win));
+  }
+  XCloseDisplay(dpy);
+  return out;
+}
+
+bool findX11Window(const std::vector<X11Window>& windows, const std::string& query, X11Window& found,
+                   std::string& error) {
+  if (query.empty()) return error = "choose a window to share", false;
+  unsigned long id = 0;
+  if (parseWindowId(query, id))
+    for (const X11Window& w : windows)
+      if (w.id == id) return found = w, true;
+  for (const X11Window& w : windows)
+    if (w.title == query) return found = w, true;
+  std::vector<const X11Window*> matches;
+  const std::string needle = lowerAscii(query);
+  for (const X11Window& w : windows)
+    if (!needle.empty() && lowerAscii(w.title).find(needle) != std::string::npos) matches.push_back(&w);
+  if (matches.size() == 1) return found = *matches.front(), true;
+  auto names = [](const std::vector<const X11Window*>& ws) {
+    std::string text;
+    for (std::size_t i = 0; i < ws.size() && i < 8; ++i) {
+      char idText[24];
+      std::snprintf(idText, sizeof idText, "0x%lx", ws[i]->id);
+      text += (i ? ", \"" : "\"") + ws[i]->title + "\" (" + idText + ")";
+    }
+    if (ws.size() > 8) text += ", ...";
+    return text;
+  };
+  if (!matches.empty()) {
+    error = "several windows match \"" + query + "\": " + names(matches) + "; give more of the title, or the id";
+    return false;
+  }
+  std::vector<const X11Window*> all;
+  for (const X11Window& w : windows) all.push_back(&w);
+  error = "no window matches \"" + query + "\"" + (all.empty() ? std::string(" (no windows are shown)") : "; windows: " + names(all));
+  return false;
+}
 
 std::vector<X11Monitor> listX11Monitors(const std::string& display, std::string& error) {
   std::vector<X11Monitor> out;
@@ -244,15 +474,30 @@ bool X11Source::usingShm() const { return m_impl->shm; }
 std::string X11Source::title() const {
   switch (m_impl->region.kind) {
     case X11Region::Kind::WholeScreen: return "Whole screen";
-    case X11Region::Kind::Monitor: return "Monitor " + std::to_string(m_impl->region.monitor + 1);
+    case X11Region::Kind::Monitor:
+      return m_impl->region.monitorName.empty() ? "Monitor " + std::to_string(m_impl->region.monitor + 1)
+                                                : "Monitor " + m_impl->region.monitorName;
     case X11Region::Kind::Rect: return "Screen region";
+    case X11Region::Kind::Window: return m_impl->targetTitle.empty() ? "One window" : m_impl->targetTitle;
   }
   return "Screen";
 }
 
 bool X11Source::open(std::string& error) {
-  static std::once_flag once;
-  std::call_once(once, [] { XSetErrorHandler(onXError); });
+  installErrorHandler();
+  if (m_impl->dpy) return true;  // open already (its owner opened it to learn its title)
+  if (!openDisplay(error)) {
+    // Nothing half-open stays behind: the next open() starts again.
+    auto fresh = std::make_unique<Impl>();
+    fresh->displayName = m_impl->displayName;
+    fresh->region = m_impl->region;
+    m_impl = std::move(fresh);
+    return false;
+  }
+  return true;
+}
+
+bool X11Source::openDisplay(std::string& error) {
   Impl& s = *m_impl;
   const char* name = s.displayName.empty() ? nullptr : s.displayName.c_str();
   s.dpy = XOpenDisplay(name);
@@ -263,6 +508,7 @@ bool X11Source::open(std::string& error) {
   s.root = DefaultRootWindow(s.dpy);
   s.shm = XShmQueryExtension(s.dpy);
   if (!s.shm) HLOG_WARN(kTag, "XShm not available: capturing with XGetImage (slower)");
+  if (s.sharingWindow() && !s.openWindow(error)) return false;
   if (!s.currentGeometry(s.geo, error)) return false;
   if (!s.createImage(error)) return false;
   s.startDamage();
@@ -333,8 +579,16 @@ bool X11Source::cursor(base::CursorPos& pos, base::CursorImage& shape, bool& sha
     }
   }
   pos.shapeId = static_cast<std::uint32_t>(s.cursorSerial);
-  pos.x = rootX - s.geo.x;
-  pos.y = rootY - s.geo.y;
+  int originX = s.geo.x, originY = s.geo.y;
+  if (s.sharingWindow()) {  // where the window is on the screen now (it may have moved)
+    Window child = 0;
+    if (!XTranslateCoordinates(s.dpy, s.target, s.root, 0, 0, &originX, &originY, &child) || g_lastXError != 0) {
+      pos.visible = false;
+      return true;
+    }
+  }
+  pos.x = rootX - originX;
+  pos.y = rootY - originY;
   pos.visible = pos.x >= 0 && pos.y >= 0 && pos.x < s.geo.w && pos.y < s.geo.h;
   return true;
 }
@@ -343,37 +597,48 @@ CaptureResult X11Source::capture(Frame& frame, std::string& error) {
   Impl& s = *m_impl;
   if (!s.dpy) return error = "the X source is not open", CaptureResult::Error;
   Geometry now;
-  if (!s.currentGeometry(now, error)) return CaptureResult::Error;
+  if (!s.currentGeometry(now, error)) {
+    if (s.windowGone) return CaptureResult::Ended;
+    s.haveFrame = false;  // shown again: the next frame is whole
+    return CaptureResult::Error;
+  }
   bool resized = now != s.geo;
   if (resized) {
     s.geo = now;
     s.haveFrame = false;
+    s.pixmapStale = true;
     if (!s.createImage(error)) return CaptureResult::Error;
   }
   std::lock_guard lock(g_errorMutex);
   g_lastXError = 0;
   std::int64_t stamp = base::wallUs();
   if (s.damage) s.takeDamage();
+  if (s.windowGone) return error = "the shared window \"" + s.targetTitle + "\" closed", CaptureResult::Ended;
+  if (s.sharingWindow() && s.pixmapStale) {
+    s.haveFrame = false;
+    if (!s.namePixmap(error)) return CaptureResult::Error;
+  }
   // Nothing drawn since the last frame: the image we hold is still the screen.
   const bool unchanged = s.damage && s.haveFrame && s.changed.empty() && s.copy.empty();
   if (!unchanged) {
     bool fetched = false;
     if (s.shm) {
-      fetched = XShmGetImage(s.dpy, s.root, s.image, s.geo.x, s.geo.y, AllPlanes) && g_lastXError == 0;
+      fetched = XShmGetImage(s.dpy, s.source(), s.image, s.sourceX(), s.sourceY(), AllPlanes) && g_lastXError == 0;
     } else {
       if (s.image) XDestroyImage(s.image);
-      s.image = XGetImage(s.dpy, s.root, s.geo.x, s.geo.y, static_cast<unsigned>(s.geo.w),
+      s.image = XGetImage(s.dpy, s.source(), s.sourceX(), s.sourceY(), static_cast<unsigned>(s.geo.w),
                           static_cast<unsigned>(s.geo.h), AllPlanes, ZPixmap);
       fetched = s.image && g_lastXError == 0;
     }
     if (!fetched) {
       s.haveFrame = false;  // the damage taken above is gone: the next frame is whole
+      s.pixmapStale = true;
       return error = s.shm ? "XShmGetImage failed" : "XGetImage failed", CaptureResult::Error;
     }
   }
   XImage* im = s.image;
-  const bool bgrx = im->bits_per_pixel == 32 && im->red_mask == 0xFF0000 && im->green_mask == 0xFF00 &&
-                    im->blue_mask == 0xFF && im->byte_order == LSBFirst;
+  const bool bgrx = im->bits_per_pixel == 32 && s.redMask == 0xFF0000 && s.greenMask == 0xFF00 &&
+                    s.blueMask == 0xFF && im->byte_order == LSBFirst;
   if (bgrx) {
     frame.pixels = reinterpret_cast<const std::uint8_t*>(im->data);  // zero copy
     frame.strideBytes = im->bytes_per_line;
@@ -390,7 +655,7 @@ CaptureResult X11Source::capture(Frame& frame, std::string& error) {
           unsigned long v = (p & mask) >> shift, max = mask >> shift;
           return static_cast<unsigned>(v * 255 / max);
         };
-        dst[x] = 0xFF000000u | channel(im->red_mask) << 16 | channel(im->green_mask) << 8 | channel(im->blue_mask);
+        dst[x] = 0xFF000000u | channel(s.redMask) << 16 | channel(s.greenMask) << 8 | channel(s.blueMask);
       }
     }
     frame.pixels = s.copy.data();

@@ -1,8 +1,12 @@
 // Captures an X11 screen with MIT-SHM (XShmGetImage into a 0600 shared segment), falling
-// back to XGetImage where SHM is missing. Shares the whole screen, one XRandR monitor, or a
-// rectangle. Every Xlib call of the project lives in x11_source.cpp.
+// back to XGetImage where SHM is missing. Shares the whole screen, one XRandR monitor, a
+// rectangle, or one window: that one through XComposite, from the window's own off-screen
+// pixmap, so it keeps streaming its own pixels while other windows cover it, follows its
+// resizes, and ends when the window closes. Every Xlib call of the project lives in
+// x11_source.cpp.
 // Thread: one capture thread (it owns the Display connection).
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,10 +16,12 @@
 namespace huddle::capture {
 
 struct X11Region {
-  enum class Kind { WholeScreen, Monitor, Rect };
+  enum class Kind { WholeScreen, Monitor, Rect, Window };
   Kind kind = Kind::WholeScreen;
-  int monitor = 0;                // Monitor: XRandR index
+  int monitor = 0;                // Monitor: XRandR index, when monitorName is empty
+  std::string monitorName;        // Monitor: its XRandR name ("DP-1"), found when opened
   int x = 0, y = 0, w = 0, h = 0;  // Rect
+  std::string window;             // Window: its id (decimal or 0x hex) or its title, found when opened
 };
 
 struct X11Monitor {
@@ -25,6 +31,23 @@ struct X11Monitor {
 // The monitors of an X display (XRandR), in the order X11Region::monitor counts them.
 // `display` empty: $DISPLAY. Empty with `error` if the display cannot be opened.
 std::vector<X11Monitor> listX11Monitors(const std::string& display, std::string& error);
+
+// A top-level window people could share: what the window manager lists as its clients
+// (_NET_CLIENT_LIST), or without one, the mapped windows with a title directly under the root.
+struct X11Window {
+  unsigned long id = 0;  // the X window id
+  std::string title;     // _NET_WM_NAME (UTF-8), else WM_NAME
+  int w = 0, h = 0;
+};
+// Those windows, in the window manager's order (or stacking order, bottom first).
+// `display` empty: $DISPLAY. Empty with `error` if the display cannot be opened.
+std::vector<X11Window> listX11Windows(const std::string& display, std::string& error);
+
+// Which window `query` names among `windows`: an id (decimal or 0x hex) of one of them, else
+// a title equal to `query`, else the one title that contains it (ignoring ASCII case).
+// False with `error` naming the candidates when none or several match.
+bool findX11Window(const std::vector<X11Window>& windows, const std::string& query, X11Window& found,
+                   std::string& error);
 
 class X11Source : public ScreenSource {
  public:
@@ -42,6 +65,7 @@ class X11Source : public ScreenSource {
   bool usingShm() const;
 
  private:
+  bool openDisplay(std::string& error);
   struct Impl;
   std::unique_ptr<Impl> m_impl;
 };

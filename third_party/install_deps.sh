@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config make clang ccache
   libimgui-dev libglfw3-dev python3-glad libgl-dev
   libsdl2-net-dev libstb-dev libturbojpeg0-dev libssl-dev libsodium-dev
-  libx11-dev libxext-dev libxrandr-dev libxdamage-dev libxfixes-dev
+  libx11-dev libxext-dev libxrandr-dev libxdamage-dev libxfixes-dev libxcomposite-dev
   libgtest-dev
   # zstd compresses lossless tiles (sharp when still: capture/lossless_tile.h).
   libzstd-dev

@@ -26,6 +26,7 @@ std::string AppSettings::serialize() const {
   o << "# Huddle settings (written by the app; safe to edit)\n"
     << "name = " << name << "\naddress = " << address << "\nchat_port = " << chatPort
     << "\nscreen_port = " << screenPort << "\nshare_source = " << shareSource << "\nmonitor = " << monitor
+    << "\nshare_window = " << shareWindow
     << "\nregion = " << regionX << ' ' << regionY << ' ' << regionW << ' ' << regionH << "\nquality = " << quality
     << "\nfps = " << fps << "\nscale = " << scalePercent << "\nsubsampling = " << (chroma444 ? 444 : 420)
     << "\nsharp_when_still = " << (sharpWhenStill ? "on" : "off") << "\nstill_ms = " << stillMs
@@ -65,7 +66,11 @@ AppSettings AppSettings::parse(const std::string& text, std::vector<std::string>
     } else if (key == "screen_port") {
       intIn(s.screenPort, 0, 65535);
     } else if (key == "share_source") {
-      if (value == "screen" || value == "monitor" || value == "region" || value == "scene") s.shareSource = value;
+      if (value == "screen" || value == "monitor" || value == "region" || value == "window" || value == "scene")
+        s.shareSource = value;
+      else bad();
+    } else if (key == "share_window") {
+      if (value.size() <= 256 && value.find_first_of("\r\n") == std::string::npos) s.shareWindow = value;
       else bad();
     } else if (key == "monitor") {
       intIn(s.monitor, 0, 15);

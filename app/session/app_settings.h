@@ -17,8 +17,9 @@ struct AppSettings {
   int chatPort = wire::kDefaultChatPort;
   int screenPort = wire::kDefaultScreenPort;
   // Sharing.
-  std::string shareSource = "screen";  // screen, monitor, region, scene
+  std::string shareSource = "screen";  // screen, monitor, region, window, scene
   int monitor = 0;
+  std::string shareWindow;             // "window": the title of the window last shared
   int regionX = 0, regionY = 0, regionW = 1280, regionH = 720;
   int quality = 80;
   int fps = 30;

@@ -102,6 +102,7 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
                                int encoderThreads, std::string& error) {
   if (!m_running) return error = "not hosting", false;
   if (m_pipeline) return error = "already sharing", false;
+  if (!source->open(error)) return false;  // first: a window's title is known once it is found
   m_shareTitle = source->title();
   m_pipeline = std::make_unique<capture::CapturePipeline>(
       std::move(source), settings, encoderThreads, [this](capture::EncodedUpdate&& u) {

@@ -107,6 +107,11 @@ std::string usageText() {
          "Sharing:\n"
          "  --share x11|synthetic  share this X screen, or a test scene (default for a\n"
          "                       host without a display)\n"
+         "  --share window:TITLE-OR-ID  share one window (its title, part of it, or its\n"
+         "                       X id), even while other windows cover it\n"
+         "  --monitor NAME-OR-INDEX  share one monitor (its name, e.g. DP-1, or 1 for the\n"
+         "                       first)\n"
+         "  --region X,Y,W,H     share a rectangle of the screen\n"
          "  --scene-size WxH     test scene size (default 1920x1080)\n"
          "  --scene-motion M     full, partial (about 10% changes, default), static, or\n"
          "                       settle (full motion for " + to_string(int(capture::kSettleFrames)) + " frames, then still)\n"
@@ -199,8 +204,39 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       if (!parseSeconds(text, out)) return fail("option " + arg + ": '" + text + "' is not a number of seconds (0-" +
                     std::to_string(wire::kMaxOptionSeconds) + ")");
     } else if (arg == "--share") {
-      if (!needValue(o.share) || (o.share != "x11" && o.share != "synthetic"))
-        return fail("option --share needs 'x11' (this screen) or 'synthetic' (a test scene)");
+      std::string what;
+      if (needValue(what) && what.rfind("window:", 0) == 0 && what.size() > 7) {
+        o.share = "x11";
+        o.shareWindow = what.substr(7);
+      } else if (what == "x11" || what == "synthetic") {
+        o.share = what;
+      } else {
+        return fail("option --share needs 'x11' (this screen), 'window:TITLE-OR-ID' (one window) or 'synthetic' (a "
+                    "test scene)");
+      }
+    } else if (arg == "--monitor") {
+      if (!needValue(o.shareMonitor) || o.shareMonitor.empty() || o.shareMonitor.size() > 64)
+        return fail("option --monitor needs a monitor's name (e.g. DP-1) or number (1 is the first)");
+      int index = 0;
+      if (parseInt(o.shareMonitor, index) && (index < 1 || index > 16))
+        return fail("option --monitor: '" + o.shareMonitor + "' is not a monitor number (1-16)");
+    } else if (arg == "--region") {
+      std::string text;
+      int v[4] = {};
+      std::size_t at = 0;
+      bool ok = needValue(text);
+      for (int k = 0; ok && k < 4; ++k) {
+        const std::size_t comma = k < 3 ? text.find(',', at) : text.size();
+        ok = comma != std::string::npos && parseInt(text.substr(at, comma - at), v[k]);
+        at = comma + 1;
+      }
+      constexpr int kMaxSide = static_cast<int>(wire::kMaxStreamSidePx);
+      if (!ok || v[0] < 0 || v[1] < 0 || v[0] > 2 * kMaxSide || v[1] > 2 * kMaxSide || v[2] < 16 || v[3] < 16 ||
+          v[2] > kMaxSide || v[3] > kMaxSide)
+        return fail("option --region needs X,Y,W,H in screen pixels (width and height 16-" + std::to_string(kMaxSide) +
+                    ", e.g. 0,0,1280,720)");
+      o.shareRegion = true;
+      o.regionX = v[0], o.regionY = v[1], o.regionW = v[2], o.regionH = v[3];
     } else if (arg == "--scene-size") {
       std::string text;
       if (!needValue(text) || !parseSize(text, o.sceneWidthPx, o.sceneHeightPx))
@@ -332,6 +368,12 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
     return fail("--watch, --snapshot and --point need --join ADDR");
   if (o.point) o.watch = true;  // pointing watches the stream it points at
   if (o.snapshotCursor && !o.snapshot) return fail("--snapshot-cursor goes with --snapshot");
+  if (int(!o.shareWindow.empty()) + int(!o.shareMonitor.empty()) + int(o.shareRegion) > 1)
+    return fail("share one thing: a window, a monitor or a region");
+  if (!o.shareMonitor.empty() || o.shareRegion) {
+    if (o.share == "synthetic") return fail("--monitor and --region share part of the X screen, not the test scene");
+    o.share = "x11";  // naming what to share says to share it
+  }
   if (o.generatePassword && o.role == Role::Join) return fail("--generate-password is for hosting");
   if (o.keepHistory && o.role == Role::Join) return fail("--keep-history is for hosting");
   // Snapshots and JSON figures are headless tools by nature; --watch alone in the window

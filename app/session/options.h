@@ -36,6 +36,11 @@ struct Options {
   // Sharing a screen: --share x11|synthetic, with the test scene's size and motion.
   int maxParticipants = static_cast<int>(wire::kDefaultParticipants);  // --max-participants N, the host included
   std::string share;                // "", "x11", "synthetic"
+  // What of the X screen (--share x11): all of it, or one window, monitor or region.
+  std::string shareWindow;          // --share window:TITLE-OR-ID
+  std::string shareMonitor;         // --monitor NAME-OR-INDEX (1 is the first)
+  bool shareRegion = false;         // --region X,Y,W,H
+  int regionX = 0, regionY = 0, regionW = 0, regionH = 0;
   int sceneWidthPx = 1920, sceneHeightPx = 1080;  // --scene-size WxH
   std::string sceneMotion = "partial";            // --scene-motion full|partial|static|settle
   std::string sceneCursor = "moving";             // --scene-cursor moving|still|none

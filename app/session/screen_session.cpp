@@ -204,6 +204,7 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
                                  int encoderThreads, std::string& error) {
   if (m_pipeline) return error = "already sharing", false;
   if (!m_client.connected()) return error = "not connected to the host's screen port", false;
+  if (!source->open(error)) return false;  // first: a window's title is known once it is found
   {
     std::lock_guard lock(m_publishMutex);
     m_shareTitle = source->title();

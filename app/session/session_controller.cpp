@@ -3,6 +3,7 @@
 #include "net/base/clock.h"
 
 #include <algorithm>
+#include <charconv>
 #include <random>
 
 #include "app/session/chat_command.h"
@@ -37,6 +38,19 @@ void ShareSpec::setSharp(bool on, int stillMs) {
 ShareSpec shareSpecFrom(const Options& o) {
   ShareSpec spec;
   spec.source = o.share == "x11" ? "screen" : "scene";
+  if (o.share == "x11" && !o.shareWindow.empty()) {
+    spec.source = "window";
+    spec.window = o.shareWindow;
+  } else if (o.share == "x11" && !o.shareMonitor.empty()) {
+    spec.source = "monitor";
+    int index = 0;
+    auto [end, ec] = std::from_chars(o.shareMonitor.data(), o.shareMonitor.data() + o.shareMonitor.size(), index);
+    if (ec == std::errc() && end == o.shareMonitor.data() + o.shareMonitor.size()) spec.monitor = index - 1;  // 1 is the first
+    else spec.monitorName = o.shareMonitor;
+  } else if (o.share == "x11" && o.shareRegion) {
+    spec.source = "region";
+    spec.regionX = o.regionX, spec.regionY = o.regionY, spec.regionW = o.regionW, spec.regionH = o.regionH;
+  }
   spec.sceneWidthPx = o.sceneWidthPx;
   spec.sceneHeightPx = o.sceneHeightPx;
   spec.sceneMotion = o.sceneMotion;
@@ -61,6 +75,10 @@ std::unique_ptr<capture::ScreenSource> makeShareSource(const ShareSpec& spec) {
   if (spec.source == "monitor") {
     region.kind = capture::X11Region::Kind::Monitor;
     region.monitor = spec.monitor;
+    region.monitorName = spec.monitorName;
+  } else if (spec.source == "window") {
+    region.kind = capture::X11Region::Kind::Window;
+    region.window = spec.window;
   } else if (spec.source == "region") {
     region.kind = capture::X11Region::Kind::Rect;
     region.x = spec.regionX;
@@ -371,10 +389,10 @@ bool SessionController::startSharing(const ShareSpec& spec) {
     error = "not in a session";
   } else {
     std::unique_ptr<capture::ScreenSource> source = makeShareSource(spec);
-    const std::string title = source->title();
     if (startSharingOn(std::move(source), spec.settings.clamped(), error)) {
       m_shareSpec = spec;
       refreshShareState();
+      const std::string title = m_state.shareTitle;  // known once the source is open (a window's title)
       const capture::CaptureSettings s = spec.settings.clamped();
       note("Sharing: " + title + " at " + std::to_string(s.fps) + " fps, quality " + std::to_string(s.quality) + ".",
            ChatLine::Style::System);

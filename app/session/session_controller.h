@@ -25,12 +25,14 @@
 
 namespace huddle::session {
 
-// What to share and how: the source ("screen", "monitor", "region" or "scene") and the
+// What to share and how: the source ("screen", "monitor", "region", "window" or "scene") and the
 // encoder's settings. The window keeps one in its settings; the terminal builds one from
 // the command line.
 struct ShareSpec {
-  std::string source = "screen";
-  int monitor = 0;                                    // "monitor": which one (0-based)
+  std::string source = "screen";                      // screen, monitor, region, window, scene
+  int monitor = 0;                                    // "monitor": which one (0-based)...
+  std::string monitorName;                            // ...or its name, when given
+  std::string window;                                 // "window": its title or id (X11Region::window)
   int regionX = 0, regionY = 0, regionW = 1280, regionH = 720;  // "region"
   int sceneWidthPx = 1920, sceneHeightPx = 1080;      // "scene"
   std::string sceneMotion = "partial";                // "scene": full, partial, static, settle

@@ -333,6 +333,7 @@ session::ShareSpec UiApp::shareSpec() const {
   session::ShareSpec spec = session::shareSpecFrom(m_options);  // the test scene's size and motion
   spec.source = m_settings.shareSource;
   spec.monitor = m_settings.monitor;
+  spec.window = m_settings.shareWindow;
   spec.regionX = m_settings.regionX;
   spec.regionY = m_settings.regionY;
   spec.regionW = m_settings.regionW;
@@ -356,20 +357,34 @@ void UiApp::drawSharePanel() {
   const bool on = m_session && m_session->state().sharing;
   const bool screens = m_session && m_session->state().screensConnected;
   ImGui::TextUnformatted("What to share");
-  static const char* const kKinds[] = {"screen", "monitor", "region", "scene"};
-  static const char* const kNames[] = {"Whole screen", "One monitor", "A region", "Test scene"};
+  static const char* const kKinds[] = {"screen", "monitor", "window", "region", "scene"};
+  static const char* const kNames[] = {"Whole screen", "One monitor", "One window", "A region", "Test scene"};
+  constexpr int kKindCount = static_cast<int>(std::size(kKinds));
   int kind = static_cast<int>(std::find(std::begin(kKinds), std::end(kKinds), m_settings.shareSource) - std::begin(kKinds));
   ImGui::BeginDisabled(on);  // the source is chosen before sharing; the sliders work live
   ImGui::SetNextItemWidth(-1);
-  if (ImGui::Combo("##source", &kind, kNames, 4)) m_settings.shareSource = kKinds[std::clamp(kind, 0, 3)];
-  if (m_settings.shareSource == "monitor") {
-    // Asking the X server opens a connection: do it every few seconds, not every frame.
-    const double now = static_cast<double>(base::monoUs()) / 1e6;
+  if (ImGui::Combo("##source", &kind, kNames, kKindCount)) m_settings.shareSource = kKinds[std::clamp(kind, 0, kKindCount - 1)];
+  // Asking the X server opens a connection: do it every few seconds, not every frame.
+  const double now = static_cast<double>(base::monoUs()) / 1e6;
+  if ((m_settings.shareSource == "monitor" || m_settings.shareSource == "window") && now - m_monitorsAt > 3) {
     std::string error;
-    if (now - m_monitorsAt > 5) {
-      m_monitors = capture::listX11Monitors("", error);
-      m_monitorsAt = now;
+    m_monitors = capture::listX11Monitors("", error);
+    m_windows = capture::listX11Windows("", error);
+    m_monitorsAt = now;
+  }
+  if (m_settings.shareSource == "window") {
+    // By title: ids change from run to run, titles are what people know their windows by.
+    if (m_windows.empty()) ImGui::TextDisabled("No windows found.");
+    ImGui::BeginChild("##windows", ImVec2(0, std::min(8.0f, std::max(2.0f, float(m_windows.size()))) * ImGui::GetFrameHeightWithSpacing()),
+                      true);
+    for (std::size_t i = 0; i < m_windows.size(); ++i) {
+      char label[320];
+      std::snprintf(label, sizeof label, "%s (%dx%d)##w%lx", forDisplay(m_windows[i].title).c_str(), m_windows[i].w,
+                    m_windows[i].h, m_windows[i].id);
+      if (ImGui::RadioButton(label, m_settings.shareWindow == m_windows[i].title)) m_settings.shareWindow = m_windows[i].title;
     }
+    ImGui::EndChild();
+  } else if (m_settings.shareSource == "monitor") {
     const auto& monitors = m_monitors;
     if (monitors.empty()) ImGui::TextDisabled("No monitors found.");
     for (std::size_t i = 0; i < monitors.size(); ++i) {

@@ -45,7 +45,19 @@ UiApp::UiApp(const session::Options& options, std::function<void()> wake, Window
   if (options.screenPort != wire::kDefaultScreenPort || options.role == session::Role::Host)
     m_settings.screenPort = options.screenPort;
   if (!options.share.empty()) {
-    m_settings.shareSource = options.share == "x11" ? "screen" : "scene";
+    const session::ShareSpec spec = session::shareSpecFrom(options);
+    m_settings.shareSource = spec.source;
+    if (spec.source == "window") m_settings.shareWindow = spec.window;
+    if (spec.source == "region")
+      m_settings.regionX = spec.regionX, m_settings.regionY = spec.regionY, m_settings.regionW = spec.regionW,
+      m_settings.regionH = spec.regionH;
+    if (spec.source == "monitor") {
+      m_settings.monitor = std::max(spec.monitor, 0);
+      std::string error;
+      const std::vector<capture::X11Monitor> monitors = capture::listX11Monitors("", error);
+      for (std::size_t i = 0; i < monitors.size(); ++i)
+        if (!spec.monitorName.empty() && monitors[i].name == spec.monitorName) m_settings.monitor = static_cast<int>(i);
+    }
     m_settings.quality = options.quality;
     m_settings.fps = options.fps;
     m_settings.scalePercent = options.scalePercent;

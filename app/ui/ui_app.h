@@ -143,6 +143,7 @@ class UiApp {
   char m_joinPassword[129] = "";  // the password to give when joining
   std::vector<capture::X11Monitor> m_monitors;  // for "One monitor", refreshed now and then
   double m_monitorsAt = -10;
+  std::vector<capture::X11Window> m_windows;  // for "One window", refreshed the same way
 
   // Chat input and log view.
   char m_input[4096] = "";

@@ -1,6 +1,6 @@
 // The binary's screen features driven as a user would: a headless host shares the test
-// scene, headless viewers watch it (--watch/--stats-json) and save it (--snapshot), a client
-// shares its own screen to another client through the host.
+// scene (or one window of a private X server), headless viewers watch it (--watch/--stats-json)
+// and save it (--snapshot), a client shares its own screen to another client through the host.
 #include <gtest/gtest.h>
 #include <stb_image.h>
 
@@ -13,6 +13,8 @@
 #include "capture/synthetic_source.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/x11_test_window.h"  // after gtest (Xlib's macros)
+#include "tests/support/xvfb.h"
 
 using huddle::test::Subprocess;
 
@@ -259,4 +261,51 @@ TEST(ShareBinary, APointFromAScriptIsListedInAnotherViewersStatsJson) {
   EXPECT_EQ(dave.wait(10000), 0) << dave.output();
   host.process.signal(SIGTERM);
   EXPECT_EQ(host.process.wait(10000), 0);
+}
+
+// One window shared by its title through the real binary on a private X server: the viewer's
+// image is the window's own pixels, exactly, while another window covers it; when the window
+// closes, the share ends and the sharer is told which window it was.
+TEST(ShareBinary, OneWindowIsSharedExactlyWhileCoveredAndEndsWhenItCloses) {
+  Cleanup cleanup;
+  huddle::test::Xvfb xvfb(80, 99, "800x600x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  Display* dpy = XOpenDisplay(xvfb.display().c_str());
+  ASSERT_NE(dpy, nullptr);
+  huddle::test::X11TestWindow doc(dpy, "Quarterly notes - Editor", 40, 30, 320, 200);
+  huddle::test::X11TestWindow cover(dpy, "Mail", 100, 80, 300, 200);
+  cover.fill(0xFF0000);
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
+                   "--share", "window:quarterly", "--fps", "20"},
+                  {"DISPLAY=" + xvfb.display()});
+  ASSERT_TRUE(host.waitForOutput("* Sharing: ", 15000)) << host.output();
+  // Sharing redirects the window, which X answers with an Expose: a program paints itself
+  // then, as this test does now.
+  doc.paint(0);
+  const std::string address = chatAddress(host.output());
+  const std::string png = tempPath("window.png");
+  Subprocess viewer({HUDDLE_BINARY, "--join", address, "--headless", "--snapshot", png, "--snapshot-when-sharp"});
+  EXPECT_EQ(viewer.wait(30000), 0) << viewer.output();
+  int w = 0, h = 0, n = 0;
+  unsigned char* rgb = stbi_load(png.c_str(), &w, &h, &n, 3);
+  ASSERT_NE(rgb, nullptr) << viewer.output();
+  EXPECT_EQ(w, 320);
+  EXPECT_EQ(h, 200);
+  int differing = 0;
+  for (int y = 0; y < h && w == 320; ++y)
+    for (int x = 0; x < w; ++x) {
+      const std::uint32_t want = huddle::test::X11TestWindow::pictureAt(x, y, 0);
+      const unsigned char* p = rgb + 3 * (std::size_t(y) * w + x);
+      differing += p[0] != (want >> 16 & 0xFF) || p[1] != (want >> 8 & 0xFF) || p[2] != (want & 0xFF);
+    }
+  stbi_image_free(rgb);
+  EXPECT_EQ(differing, 0) << "the viewer's image is not the window's own pixels";
+
+  XDestroyWindow(dpy, doc.win);
+  XSync(dpy, False);
+  EXPECT_TRUE(host.waitForOutput("Sharing stopped: the shared window \"Quarterly notes - Editor\" closed", 10000))
+      << host.output();
+  XCloseDisplay(dpy);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0) << host.output();
 }

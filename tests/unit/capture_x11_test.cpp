@@ -1,11 +1,12 @@
 // X11 capture against a private Xvfb: the test paints the root window a known colour with
-// xsetroot and checks the captured pixels, through XShm, for the whole screen and a region.
+// xsetroot and checks the captured pixels, through XShm, for the whole screen and a region;
+// and shares one window of its own (XComposite), covered, changed, resized and closed.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include "capture/x11_source.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/x11_test_window.h"  // after gtest (Xlib's macros)
 #include "tests/support/xvfb.h"
 
 using namespace huddle::capture;
@@ -151,4 +152,129 @@ TEST(X11Capture, ReadsTheRealCursorShapeAndPosition) {
   ASSERT_NE(part.capture(f, error), CaptureResult::Error) << error;
   ASSERT_TRUE(part.cursor(pos, shape, changed));
   EXPECT_FALSE(pos.visible);
+}
+
+// Which window a --share window:QUERY names: an id, a whole title, or the one title holding
+// the words; none or several is an error that lists the candidates.
+TEST(X11Capture, AWindowIsFoundByIdTitleOrPartOfItsTitle) {
+  const std::vector<X11Window> windows = {{0x400001, "Terminal", 800, 600},
+                                          {0x400002, "notes.txt - Editor", 1024, 768},
+                                          {0x400003, "Slides - Editor", 1280, 720}};
+  X11Window found;
+  std::string error;
+  ASSERT_TRUE(findX11Window(windows, "0x400002", found, error)) << error;
+  EXPECT_EQ(found.title, "notes.txt - Editor");
+  ASSERT_TRUE(findX11Window(windows, std::to_string(0x400003), found, error)) << error;
+  EXPECT_EQ(found.title, "Slides - Editor");
+  ASSERT_TRUE(findX11Window(windows, "Terminal", found, error)) << error;
+  EXPECT_EQ(found.id, 0x400001u);
+  ASSERT_TRUE(findX11Window(windows, "SLIDES", found, error)) << error;
+  EXPECT_EQ(found.id, 0x400003u);
+
+  EXPECT_FALSE(findX11Window(windows, "editor", found, error));
+  EXPECT_NE(error.find("several windows match \"editor\""), std::string::npos) << error;
+  EXPECT_NE(error.find("notes.txt - Editor"), std::string::npos) << error;
+  EXPECT_FALSE(findX11Window(windows, "browser", found, error));
+  EXPECT_NE(error.find("no window matches \"browser\"; windows: \"Terminal\" (0x400001)"), std::string::npos) << error;
+  EXPECT_FALSE(findX11Window(windows, "0x999", found, error));  // not one of them, and no title has it
+  EXPECT_FALSE(findX11Window({}, "x", found, error));
+  EXPECT_NE(error.find("no windows are shown"), std::string::npos) << error;
+  EXPECT_FALSE(findX11Window(windows, "", found, error));
+  EXPECT_NE(error.find("choose a window"), std::string::npos) << error;
+}
+
+namespace {
+using huddle::test::X11TestWindow;
+
+// Captures until the frame shows `want` at (x, y) (X draws asynchronously; bounded).
+bool captureUntil(X11Source& src, Frame& f, int x, int y, std::uint32_t want, std::string& error) {
+  for (int i = 0; i < 50; ++i) {
+    const CaptureResult r = src.capture(f, error);
+    if (r == CaptureResult::Ended) return false;
+    if (r != CaptureResult::Error && x < f.widthPx && y < f.heightPx && pixelAt(f, x, y) == want) return true;
+    usleep(20'000);
+  }
+  return false;
+}
+}  // namespace
+
+// One window through XComposite: its own pixels while another window covers it, changes
+// drawn while covered, a resize, and the end of the stream when it closes.
+TEST(X11Capture, OneWindowKeepsItsOwnPixelsWhenCoveredAndEndsWhenClosed) {
+  Xvfb xvfb(80, 99, "800x600x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  Display* dpy = XOpenDisplay(xvfb.display().c_str());
+  ASSERT_NE(dpy, nullptr);
+  X11TestWindow doc(dpy, "Quarterly notes - Editor", 50, 40, 320, 200);
+  doc.paint(0);
+  X11TestWindow other(dpy, "Chat", 400, 300, 200, 100);
+
+  std::string error;
+  const std::vector<X11Window> listed = listX11Windows(xvfb.display(), error);
+  ASSERT_EQ(listed.size(), 2u) << error;
+  EXPECT_EQ(listed[0].title, "Quarterly notes - Editor");
+  EXPECT_EQ(listed[0].w, 320);
+  EXPECT_EQ(listed[1].title, "Chat");
+
+  X11Region region;
+  region.kind = X11Region::Kind::Window;
+  region.window = "quarterly";
+  X11Source src(xvfb.display(), region);
+  ASSERT_TRUE(src.open(error)) << error;
+  EXPECT_EQ(src.title(), "Quarterly notes - Editor");
+  // Redirecting a shown window gives it a new pixmap and an Expose: a real program paints
+  // itself again then, as this one does.
+  doc.paint(0);
+  Frame f;
+  ASSERT_TRUE(captureUntil(src, f, 319, 199, X11TestWindow::pictureAt(319, 199, 0), error)) << error;
+  EXPECT_EQ(f.widthPx, 320);
+  EXPECT_EQ(f.heightPx, 200);
+  for (int y = 0; y < 200; y += 7)
+    for (int x = 0; x < 320; x += 3) ASSERT_EQ(pixelAt(f, x, y), X11TestWindow::pictureAt(x, y, 0)) << x << "," << y;
+
+  // Another window moves over it and paints itself red: the stream still shows the document.
+  XMoveWindow(dpy, other.win, 60, 50);
+  XRaiseWindow(dpy, other.win);
+  other.fill(0xFF0000);
+  // The document changes under the cover: the stream shows the change.
+  doc.paint(99, 100, 60, 40, 40);
+  ASSERT_TRUE(captureUntil(src, f, 110, 70, X11TestWindow::pictureAt(110, 70, 99), error)) << error;
+  for (int y = 0; y < 200; y += 5)
+    for (int x = 0; x < 320; x += 5) {
+      const bool changed = x >= 100 && x < 140 && y >= 60 && y < 100;
+      ASSERT_EQ(pixelAt(f, x, y), X11TestWindow::pictureAt(x, y, changed ? 99 : 0)) << x << "," << y;
+    }
+
+  // Resized: the stream follows (a new size, the whole window again).
+  XResizeWindow(dpy, doc.win, 400, 240);
+  doc.w = 400;
+  doc.h = 240;
+  doc.paint(7);
+  ASSERT_TRUE(captureUntil(src, f, 399, 239, X11TestWindow::pictureAt(399, 239, 7), error)) << error;
+  EXPECT_EQ(f.widthPx, 400);
+  EXPECT_EQ(f.heightPx, 240);
+
+  // Closed: the source says the stream is over, with the window's name.
+  XDestroyWindow(dpy, doc.win);
+  XSync(dpy, False);
+  CaptureResult r = CaptureResult::Ok;
+  for (int i = 0; i < 50 && r != CaptureResult::Ended; ++i) {
+    r = src.capture(f, error);
+    usleep(10'000);
+  }
+  EXPECT_EQ(r, CaptureResult::Ended);
+  EXPECT_NE(error.find("the shared window \"Quarterly notes - Editor\" closed"), std::string::npos) << error;
+  XCloseDisplay(dpy);
+}
+
+TEST(X11Capture, AWindowThatIsNotThereIsAClearError) {
+  Xvfb xvfb(80, 99, "800x600x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  X11Region region;
+  region.kind = X11Region::Kind::Window;
+  region.window = "Spreadsheet";
+  X11Source src(xvfb.display(), region);
+  std::string error;
+  EXPECT_FALSE(src.open(error));
+  EXPECT_NE(error.find("no window matches \"Spreadsheet\" (no windows are shown)"), std::string::npos) << error;
 }

@@ -627,3 +627,48 @@ TEST(Options, PointWatchesAndTakesStreamPixels) {
   r = parseOptions({"--host", "--point", "1,2"});
   EXPECT_NE(r.error.find("--point"), std::string::npos) << r.error;
 }
+
+// Sharing part of the X screen from the command line: one window, one monitor, a region;
+// each names what to share (so implies --share x11) and only one goes at a time.
+TEST(Options, OneWindowAMonitorOrARegion) {
+  auto r = parseOptions({"--host", "--share", "window:Quarterly notes"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.options.share, "x11");
+  ShareSpec spec = shareSpecFrom(r.options);
+  EXPECT_EQ(spec.source, "window");
+  EXPECT_EQ(spec.window, "Quarterly notes");
+
+  r = parseOptions({"--host", "--monitor", "2"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  spec = shareSpecFrom(r.options);
+  EXPECT_EQ(spec.source, "monitor");
+  EXPECT_EQ(spec.monitor, 1);  // the second, counted from 0
+  EXPECT_EQ(spec.monitorName, "");
+  r = parseOptions({"--host", "--monitor", "DP-1"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(shareSpecFrom(r.options).monitorName, "DP-1");
+
+  r = parseOptions({"--host", "--region", "100,50,1280,720"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  spec = shareSpecFrom(r.options);
+  EXPECT_EQ(spec.source, "region");
+  EXPECT_EQ(spec.regionX, 100);
+  EXPECT_EQ(spec.regionY, 50);
+  EXPECT_EQ(spec.regionW, 1280);
+  EXPECT_EQ(spec.regionH, 720);
+
+  r = parseOptions({"--host", "--share", "x11"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(shareSpecFrom(r.options).source, "screen");
+
+  auto err = [](std::vector<std::string> args) { return parseOptions(args).error; };
+  EXPECT_NE(err({"--share", "window:"}).find("--share needs"), std::string::npos);
+  EXPECT_NE(err({"--monitor", "0"}).find("--monitor: '0' is not a monitor number"), std::string::npos);
+  EXPECT_NE(err({"--monitor", "17"}).find("--monitor"), std::string::npos);
+  EXPECT_NE(err({"--region", "1,2,3"}).find("--region needs X,Y,W,H"), std::string::npos);
+  EXPECT_NE(err({"--region", "0,0,8,8"}).find("--region"), std::string::npos);  // too small to be a stream
+  EXPECT_NE(err({"--region", "0,0,1280,720,5"}).find("--region"), std::string::npos);
+  EXPECT_NE(err({"--region", "-1,0,1280,720"}).find("--region"), std::string::npos);
+  EXPECT_EQ(err({"--monitor", "1", "--region", "0,0,100,100"}), "share one thing: a window, a monitor or a region");
+  EXPECT_NE(err({"--share", "synthetic", "--monitor", "1"}).find("not the test scene"), std::string::npos);
+}
