@@ -196,4 +196,25 @@ std::vector<NearbySession> AnnouncementTable::sessions() const {
   return out;
 }
 
+// [SECTION] DatagramGate
+
+bool DatagramGate::admit(std::uint32_t fromAddress, std::int64_t nowUs) {
+  if (!m_started || nowUs - m_windowStartUs >= 1'000'000 || nowUs < m_windowStartUs) {
+    m_started = true;
+    m_windowStartUs = nowUs;
+    m_total = 0;
+    m_perSource.clear();
+  }
+  if (m_total >= wire::kMaxAnnouncementsPerSecond) return false;
+  auto it = std::find_if(m_perSource.begin(), m_perSource.end(), [&](const auto& p) { return p.first == fromAddress; });
+  if (it == m_perSource.end()) {
+    m_perSource.emplace_back(fromAddress, 0);
+    it = m_perSource.end() - 1;
+  }
+  if (it->second >= wire::kMaxAnnouncementsPerSource) return false;
+  ++it->second;
+  ++m_total;
+  return true;
+}
+
 }  // namespace huddle::net

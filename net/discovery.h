@@ -80,4 +80,19 @@ class AnnouncementTable {
   std::vector<Seen> m_seen;  // bounded: wire::kMaxRememberedAnnouncers, oldest dropped
 };
 
+// Which datagrams a listener checks at all, before any signature work: at most
+// wire::kMaxAnnouncementsPerSource a second from one source address (a host sends one per
+// interface a second) and wire::kMaxAnnouncementsPerSecond in all, so a flood costs bounded
+// time and memory, and one flooding address does not spend the share of the others.
+class DatagramGate {
+ public:
+  bool admit(std::uint32_t fromAddress, std::int64_t nowUs);
+
+ private:
+  std::int64_t m_windowStartUs = 0;
+  bool m_started = false;
+  std::size_t m_total = 0;
+  std::vector<std::pair<std::uint32_t, std::size_t>> m_perSource;  // at most kMaxAnnouncementsPerSecond
+};
+
 }  // namespace huddle::net

@@ -189,3 +189,18 @@ TEST(Discovery, AFloodOfSignedAnnouncementsFromOneAddressNeitherGrowsTheTableNor
   }
   EXPECT_EQ(table.size(), wire::kMaxNearbySessions);
 }
+
+TEST(Limits, TheDatagramGateAtItsCaps) {
+  // One source: cap-1 and cap pass in one second, cap+1 is dropped; the next second starts anew.
+  DatagramGate gate;
+  for (std::size_t i = 0; i < wire::kMaxAnnouncementsPerSource; ++i) EXPECT_TRUE(gate.admit(kFlooder, 1'000'000)) << i;
+  EXPECT_FALSE(gate.admit(kFlooder, 1'500'000));
+  EXPECT_TRUE(gate.admit(kHostA, 1'500'000));  // another address keeps its share
+  EXPECT_TRUE(gate.admit(kFlooder, 2'000'000));
+  // In all: cap datagrams a second from many addresses, then nothing until the next second.
+  DatagramGate all;
+  for (std::size_t i = 0; i < wire::kMaxAnnouncementsPerSecond; ++i)
+    EXPECT_TRUE(all.admit(0x0A000000 + static_cast<std::uint32_t>(i), 0)) << i;
+  EXPECT_FALSE(all.admit(kHostB, 999'999));
+  EXPECT_TRUE(all.admit(kHostB, 1'000'000));
+}
