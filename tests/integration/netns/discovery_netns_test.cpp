@@ -32,6 +32,8 @@
 #include "net/discovery.h"
 #include "net/discovery_socket.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/xdotool.h"
+#include "tests/support/xvfb.h"
 
 using huddle::test::Subprocess;
 using namespace huddle;
@@ -143,14 +145,20 @@ std::unique_ptr<Subprocess> startHost(const std::string& name) {
 
 }  // namespace
 
+// Makes this process's own network namespace with only lo, up; GTEST_SKIP()s where it cannot.
+#define ENTER_OWN_NETWORK_NAMESPACE()                                                                        \
+  do {                                                                                                       \
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to make its own network namespace (unshare CLONE_NEWNET)"; \
+    if (::unshare(CLONE_NEWNET) != 0) GTEST_SKIP() << "cannot make a network namespace here: " << std::strerror(errno); \
+    std::string upError;                                                                                     \
+    ASSERT_TRUE(loopbackUp(upError)) << upError;                                                             \
+    ASSERT_TRUE(onlyLoopback()) << "the new namespace shows other interfaces; refusing to announce";        \
+  } while (0)
+
 TEST(DiscoveryNamespace, HostsAreListedJoinedByNameAndGoneWhenStoppedWhileForgeriesAndReplaysAreNot) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to make its own network namespace (unshare CLONE_NEWNET)";
-  if (::unshare(CLONE_NEWNET) != 0)
-    GTEST_SKIP() << "cannot make a network namespace here: " << std::strerror(errno);
-  std::string why;
-  ASSERT_TRUE(loopbackUp(why)) << why;
   // Everything below announces: only ever inside the namespace just made.
-  ASSERT_TRUE(onlyLoopback()) << "the new namespace shows other interfaces; refusing to announce";
+  ENTER_OWN_NETWORK_NAMESPACE();
+  std::string why;
 
   Wire wireTap;
   net::DiscoveryListener listener;
@@ -233,4 +241,35 @@ TEST(DiscoveryNamespace, HostsAreListedJoinedByNameAndGoneWhenStoppedWhileForger
   listener.stop();
   std::error_code ec;
   for (const char* n : {"alice", "bob"}) std::filesystem::remove_all(tempDir(n), ec);
+}
+
+// The window: a host nearby appears in the Connection panel's "Sessions nearby" (a lock when it
+// wants a password), and its Join button joins it with no trust question.
+TEST(DiscoveryNamespace, TheWindowListsASessionNearbyAndItsJoinButtonJoinsIt) {
+  ENTER_OWN_NETWORK_NAMESPACE();
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  huddle::test::Xvfb xvfb(80, 99, "1280x800x24");  // its socket inside the namespace too
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  auto bob = startHost("bob");
+  ASSERT_TRUE(bob->waitForOutput("Announced on this network", 15000)) << bob->output();
+  const std::string config = tempDir("window");
+  Subprocess window({HUDDLE_BINARY, "--name", "carol", "--quit-after", "30"},
+                    {"DISPLAY=" + xvfb.display(), "XDG_CONFIG_HOME=" + config + "/config"});
+  const std::string& display = xvfb.display();
+  ASSERT_TRUE(huddle::test::xdotool(display, {"search", "--sync", "--name", "^Huddle$", "windowmove", "--sync", "0", "0"}));
+  ASSERT_TRUE(huddle::test::focusWindow(display, "^Huddle$"));
+  // The standard layout at 1280x800 puts the first session nearby's Join button at about
+  // x=24, y=494 (below the host and join forms). Bob is announced every second, and the
+  // panel reads the list four times a second: two seconds is plenty.
+  ASSERT_TRUE(huddle::test::xdotool(display, {"sleep", "2", "mousemove", "24", "494", "sleep", "0.3", "mousedown", "1",
+                                              "sleep", "0.2", "mouseup", "1"}));
+  // Joined with bob's key pinned: a trust question would have held the join.
+  EXPECT_TRUE(bob->waitForOutput("carol joined", 15000)) << bob->output() << window.output();
+  window.signal(SIGTERM);
+  EXPECT_EQ(window.wait(15000), 0) << window.output();
+  bob->signal(SIGTERM);
+  EXPECT_EQ(bob->wait(15000), 0) << bob->output();
+  std::error_code ec;
+  std::filesystem::remove_all(config, ec);
+  std::filesystem::remove_all(tempDir("bob"), ec);
 }
