@@ -1,9 +1,13 @@
 // Sessions on this network, without sockets: signed announcements (forged, tampered, replayed,
 // relayed from elsewhere, far from the clock: none listed) and the bounded table (a flood of
-// validly signed announcements from one address neither grows it nor hides others).
+// validly signed announcements from one address neither grows it nor hides others); the rate
+// gate at its caps; and the guard that keeps an announcer silent under HUDDLE_NO_ANNOUNCE.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "net/discovery.h"
+#include "net/discovery_socket.h"
 #include "net/wire/limits.h"
 
 using namespace huddle;
@@ -203,4 +207,35 @@ TEST(Limits, TheDatagramGateAtItsCaps) {
     EXPECT_TRUE(all.admit(0x0A000000 + static_cast<std::uint32_t>(i), 0)) << i;
   EXPECT_FALSE(all.admit(kHostB, 999'999));
   EXPECT_TRUE(all.admit(kHostB, 1'000'000));
+}
+
+// The guard every test relies on: with HUDDLE_NO_ANNOUNCE set, an announcer refuses to start
+// (so it sends nothing), whatever its owner asked. Listening sends nothing and stays allowed.
+TEST(DiscoverySocket, NothingIsAnnouncedWhileHuddleNoAnnounceIsSet) {
+  const char* old = std::getenv("HUDDLE_NO_ANNOUNCE");
+  const std::string saved = old ? old : "";
+  ::setenv("HUDDLE_NO_ANNOUNCE", "1", 1);
+  std::shared_ptr<const HostIdentity> id = newIdentity();
+  AnnouncerConfig config;
+  config.sessionName = "alice";
+  config.chatPort = 9999;
+  config.screenPort = 9998;
+  config.identity = id;
+  DiscoveryAnnouncer announcer;
+  std::string error;
+  EXPECT_FALSE(announcer.start(config, error));
+  EXPECT_NE(error.find("HUDDLE_NO_ANNOUNCE"), std::string::npos) << error;
+  EXPECT_FALSE(announcer.running());
+  EXPECT_EQ(announcer.sent(), 0u);
+  EXPECT_FALSE(announcingAllowedByEnvironment());
+  ::setenv("HUDDLE_NO_ANNOUNCE", "0", 1);
+  EXPECT_TRUE(announcingAllowedByEnvironment());
+  if (old) ::setenv("HUDDLE_NO_ANNOUNCE", saved.c_str(), 1);
+  else ::unsetenv("HUDDLE_NO_ANNOUNCE");
+  // A listener on a port of its own starts, hears nothing, and stops promptly.
+  DiscoveryListener listener;
+  ASSERT_TRUE(listener.start(error, 0)) << error;
+  EXPECT_TRUE(listener.sessions().empty());
+  listener.stop();
+  EXPECT_FALSE(listener.running());
 }
