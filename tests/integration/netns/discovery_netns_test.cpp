@@ -246,6 +246,7 @@ TEST(DiscoveryNamespace, HostsAreListedJoinedByNameAndGoneWhenStoppedWhileForger
 // The window: a host nearby appears in the Connection panel's "Sessions nearby" (a lock when it
 // wants a password), and its Join button joins it with no trust question.
 TEST(DiscoveryNamespace, TheWindowListsASessionNearbyAndItsJoinButtonJoinsIt) {
+  if (!HUDDLE_TEST_HAVE_WINDOW) GTEST_SKIP() << "this build has no window (HUDDLE_BUILD_GUI=OFF)";
   ENTER_OWN_NETWORK_NAMESPACE();
   if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
   huddle::test::Xvfb xvfb(80, 99, "1280x800x24");  // its socket inside the namespace too
