@@ -68,6 +68,8 @@ class AnnouncementTable {
   // Newest first (by when each was first seen).
   std::vector<NearbySession> sessions() const;
   std::size_t size() const { return m_entries.size(); }
+  // Whether a listed session was last heard from `address`.
+  bool lists(std::uint32_t address) const;
 
  private:
   struct Seen {  // the newest announcement of a key, kept after it leaves so replays stay out
@@ -81,12 +83,14 @@ class AnnouncementTable {
 };
 
 // Which datagrams a listener checks at all, before any signature work: at most
-// wire::kMaxAnnouncementsPerSource a second from one source address (a host sends one per
-// interface a second) and wire::kMaxAnnouncementsPerSecond in all, so a flood costs bounded
-// time and memory, and one flooding address does not spend the share of the others.
+// wire::kMaxAnnouncementsPerSource a second from one source address (a host sends one or two
+// per interface a second) and wire::kMaxAnnouncementsPerSecond in all, so a flood costs bounded
+// time and memory and one flooding address does not spend the share of the others. A source
+// that a listed session announced from (`known`) is not held to the overall cap, so a flood
+// from many spoofed addresses does not hide the sessions already listed.
 class DatagramGate {
  public:
-  bool admit(std::uint32_t fromAddress, std::int64_t nowUs);
+  bool admit(std::uint32_t fromAddress, std::int64_t nowUs, bool known = false);
 
  private:
   std::int64_t m_windowStartUs = 0;

@@ -259,12 +259,12 @@ void DiscoveryListener::run() {
           ::recvfrom(m_fd, buf.data(), buf.size(), MSG_TRUNC, reinterpret_cast<sockaddr*>(&from), &fromLen);
       if (got < 0) break;
       const std::uint32_t source = ntohl(from.sin_addr.s_addr);
-      if (static_cast<std::size_t>(got) > wire::kMaxAnnouncementBytes || !m_gate.admit(source, now)) {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      if (static_cast<std::size_t>(got) > wire::kMaxAnnouncementBytes || !m_gate.admit(source, now, m_table.lists(source))) {
         ++m_refused;
         continue;
       }
       std::string why;
-      std::lock_guard<std::mutex> lock(m_mutex);
       const auto verdict = m_table.offer(std::span<const std::uint8_t>(buf.data(), static_cast<std::size_t>(got)),
                                          source, now, wallMs(), why);
       if (verdict == AnnouncementTable::Verdict::Refused) {

@@ -206,6 +206,11 @@ TEST(Limits, TheDatagramGateAtItsCaps) {
   for (std::size_t i = 0; i < wire::kMaxAnnouncementsPerSecond; ++i)
     EXPECT_TRUE(all.admit(0x0A000000 + static_cast<std::uint32_t>(i), 0)) << i;
   EXPECT_FALSE(all.admit(kHostB, 999'999));
+  // A source a listed session announced from still gets its own share past the overall cap:
+  // a flood from spoofed addresses does not hide sessions already listed.
+  constexpr std::uint32_t kListed = 0x0B000001;  // not one of the many above
+  for (std::size_t i = 0; i < wire::kMaxAnnouncementsPerSource; ++i) EXPECT_TRUE(all.admit(kListed, 999'999, true)) << i;
+  EXPECT_FALSE(all.admit(kListed, 999'999, true));
   EXPECT_TRUE(all.admit(kHostB, 1'000'000));
 }
 
