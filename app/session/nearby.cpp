@@ -92,7 +92,8 @@ int runList() {
   const std::vector<net::NearbySession> heard = listener.sessions();
   listener.stop();
   if (heard.empty()) {
-    std::printf("No sessions nearby.\n");
+    std::printf("No sessions nearby. (Hosts announce once a second; one started with --no-announce\n"
+                "or HUDDLE_NO_ANNOUNCE=1 is not listed, nor one whose announcements this network drops.)\n");
   } else {
     std::printf("%zu session%s nearby, newest first:\n", heard.size(), heard.size() == 1 ? "" : "s");
     for (const auto& s : heard) std::printf("  %s\n    %s\n", describeNearby(s).c_str(), nearbyInvite(s).c_str());

@@ -536,6 +536,7 @@ void UiApp::drawConnectionPanel() {
       ImGui::PopID();
     }
     ImGui::TextDisabled("Chat port %u, screen port %u", info.chatPort, info.screenPort);
+    if (info.announced) ImGui::TextDisabled("Listed as a session nearby on this network.");
     if (!info.password.empty()) {
       // Shown only while hovered: people nearby should not read it off the screen.
       ImGui::TextUnformatted("Room password:");
