@@ -1,6 +1,7 @@
 // Sessions nearby end to end, inside a network namespace this test makes for itself (as root:
 // unshare(CLONE_NEWNET), then lo brought up), so no announcement ever reaches the machine's
-// own network: two headless hosts announce and `huddle --list` lists both; `--join NAME`
+// own network: two headless hosts announce and `huddle --list` lists both (the one with a
+// room password as needing one, and as not once she drops it); `--join NAME`
 // joins the right one with its key pinned (no trust question); a stopped host's goodbye takes
 // it off the list at once; a replay of its last announcement, and a forged one, are not
 // listed, while a well-signed one sent the same way is (so the refusals are not vacuous).
@@ -136,11 +137,21 @@ std::string tempDir(const std::string& name) {
 
 // Each host its own config folder, so each has its own host key; announcing allowed (the
 // namespace is ours).
-std::unique_ptr<Subprocess> startHost(const std::string& name) {
+std::unique_ptr<Subprocess> startHost(const std::string& name, const std::vector<std::string>& extra = {}) {
   const std::string dir = tempDir(name);
+  std::vector<std::string> argv = {HUDDLE_BINARY, "--host", "--headless", "--name", name, "--chat-port", "0", "--screen-port", "0"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<Subprocess>(
-      std::vector<std::string>{HUDDLE_BINARY, "--host", "--headless", "--name", name, "--chat-port", "0", "--screen-port", "0"},
+      argv,
       std::vector<std::string>{"HUDDLE_NO_ANNOUNCE=0", "XDG_CONFIG_HOME=" + dir + "/config", "XDG_STATE_HOME=" + dir + "/state"});
+}
+
+// The line of `output` that starts with `needle` (after spaces), or "".
+std::string lineWith(const std::string& output, const std::string& needle) {
+  const std::size_t at = output.find(needle);
+  if (at == std::string::npos) return "";
+  const std::size_t end = output.find('\n', at);
+  return output.substr(at, end == std::string::npos ? std::string::npos : end - at);
 }
 
 }  // namespace
@@ -163,7 +174,7 @@ TEST(DiscoveryNamespace, HostsAreListedJoinedByNameAndGoneWhenStoppedWhileForger
   Wire wireTap;
   net::DiscoveryListener listener;
   ASSERT_TRUE(listener.start(why)) << why;
-  auto alice = startHost("alice");
+  auto alice = startHost("alice", {"--generate-password"});
   auto bob = startHost("bob");
   ASSERT_TRUE(alice->waitForOutput("Announced on this network", 15000)) << alice->output();
   ASSERT_TRUE(bob->waitForOutput("Announced on this network", 15000)) << bob->output();
@@ -182,6 +193,8 @@ TEST(DiscoveryNamespace, HostsAreListedJoinedByNameAndGoneWhenStoppedWhileForger
     EXPECT_NE(list.output().find("\"bob\""), std::string::npos) << list.output();
     EXPECT_NE(list.output().find("at 127.0.0.1:"), std::string::npos) << list.output();
     EXPECT_NE(list.output().find("key HUDL-"), std::string::npos) << list.output();
+    EXPECT_NE(lineWith(list.output(), "\"alice\"").find("password needed"), std::string::npos) << list.output();
+    EXPECT_NE(lineWith(list.output(), "\"bob\"").find("no password"), std::string::npos) << list.output();
     EXPECT_TRUE(dave.waitForOutput("as dave", 15000)) << dave.output();
     EXPECT_NE(dave.output().find("joining \"bob\""), std::string::npos) << dave.output();
     EXPECT_EQ(dave.output().find("Trust this host?"), std::string::npos) << dave.output();
@@ -190,6 +203,10 @@ TEST(DiscoveryNamespace, HostsAreListedJoinedByNameAndGoneWhenStoppedWhileForger
     EXPECT_EQ(dave.wait(10000), 0) << dave.output();
     EXPECT_EQ(nobody.wait(10000), 2) << nobody.output();
   }
+
+  // Alice drops her password: her announcements say so from then on.
+  alice->writeLine("/password off");
+  ASSERT_TRUE(alice->waitForOutput("The room has no password now", 15000)) << alice->output();
 
   // Bob stops: his goodbye takes him off the list (well before the expiry would).
   const std::vector<std::uint8_t> bobsLast = wireTap.next("bob", 3000);
@@ -234,7 +251,7 @@ TEST(DiscoveryNamespace, HostsAreListedJoinedByNameAndGoneWhenStoppedWhileForger
   EXPECT_FALSE(listed(listener, "marol"));
 
   ASSERT_EQ(lastList.wait(10000), 0) << lastList.output();
-  EXPECT_NE(lastList.output().find("\"alice\""), std::string::npos) << lastList.output();
+  EXPECT_NE(lineWith(lastList.output(), "\"alice\"").find("no password"), std::string::npos) << lastList.output();
   EXPECT_EQ(lastList.output().find("\"bob\""), std::string::npos) << lastList.output();
   alice->signal(SIGTERM);
   EXPECT_EQ(alice->wait(15000), 0) << alice->output();
