@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/session/headless.h"
+#include "app/session/nearby.h"
 #include "app/session/options.h"
 #include "net/base/log.h"
 #ifdef HUDDLE_HAVE_GUI
@@ -32,6 +33,16 @@ int main(int argc, char** argv) {
   base::LogLevel level = base::LogLevel::Warn;
   if (!options.logLevel.empty()) base::parseLogLevel(options.logLevel.c_str(), level);
   base::setLogLevel(level);
+  if (options.list) return session::runList();
+  if (options.role == session::Role::Join) {
+    // --join NAME: a session nearby by its name, joined with its announced key pinned.
+    std::string note, error;
+    if (!session::resolveNearbyJoin(options, note, error)) {
+      std::fprintf(stderr, "huddle: --join %s: %s\n", options.joinAddress.c_str(), error.c_str());
+      return 2;
+    }
+    if (!note.empty()) std::printf("huddle: %s\n", note.c_str()), std::fflush(stdout);
+  }
 
   if (!options.headless) {
     const char* display = std::getenv("DISPLAY");

@@ -190,10 +190,37 @@ void AnnouncementTable::expire(std::int64_t nowUs) {
   std::erase_if(m_entries, [&](const NearbySession& s) { return nowUs - s.lastSeenUs > wire::kAnnounceExpiryUs; });
 }
 
+bool AnnouncementTable::lists(std::uint32_t address) const {
+  return std::any_of(m_entries.begin(), m_entries.end(), [&](const NearbySession& s) { return s.fromAddress == address; });
+}
+
 std::vector<NearbySession> AnnouncementTable::sessions() const {
   std::vector<NearbySession> out = m_entries;
   std::stable_sort(out.begin(), out.end(), [](const NearbySession& a, const NearbySession& b) { return a.firstSeenUs > b.firstSeenUs; });
   return out;
+}
+
+// [SECTION] DatagramGate
+
+bool DatagramGate::admit(std::uint32_t fromAddress, std::int64_t nowUs, bool known) {
+  if (!m_started || nowUs - m_windowStartUs >= 1'000'000 || nowUs < m_windowStartUs) {
+    m_started = true;
+    m_windowStartUs = nowUs;
+    m_total = 0;
+    m_perSource.clear();
+  }
+  if (m_total >= wire::kMaxAnnouncementsPerSecond && !known) return false;
+  auto it = std::find_if(m_perSource.begin(), m_perSource.end(), [&](const auto& p) { return p.first == fromAddress; });
+  if (it == m_perSource.end()) {
+    // Bounded even for known sources: they are at most the table's sessions.
+    if (m_perSource.size() >= wire::kMaxAnnouncementsPerSecond + wire::kMaxNearbySessions) return false;
+    m_perSource.emplace_back(fromAddress, 0);
+    it = m_perSource.end() - 1;
+  }
+  if (it->second >= wire::kMaxAnnouncementsPerSource) return false;
+  ++it->second;
+  ++m_total;
+  return true;
 }
 
 }  // namespace huddle::net

@@ -68,6 +68,8 @@ class AnnouncementTable {
   // Newest first (by when each was first seen).
   std::vector<NearbySession> sessions() const;
   std::size_t size() const { return m_entries.size(); }
+  // Whether a listed session was last heard from `address`.
+  bool lists(std::uint32_t address) const;
 
  private:
   struct Seen {  // the newest announcement of a key, kept after it leaves so replays stay out
@@ -78,6 +80,23 @@ class AnnouncementTable {
   void remember(const Fingerprint& key, const Announcement& a);
   std::vector<NearbySession> m_entries;
   std::vector<Seen> m_seen;  // bounded: wire::kMaxRememberedAnnouncers, oldest dropped
+};
+
+// Which datagrams a listener checks at all, before any signature work: at most
+// wire::kMaxAnnouncementsPerSource a second from one source address (a host sends one or two
+// per interface a second) and wire::kMaxAnnouncementsPerSecond in all, so a flood costs bounded
+// time and memory and one flooding address does not spend the share of the others. A source
+// that a listed session announced from (`known`) is not held to the overall cap, so a flood
+// from many spoofed addresses does not hide the sessions already listed.
+class DatagramGate {
+ public:
+  bool admit(std::uint32_t fromAddress, std::int64_t nowUs, bool known = false);
+
+ private:
+  std::int64_t m_windowStartUs = 0;
+  bool m_started = false;
+  std::size_t m_total = 0;
+  std::vector<std::pair<std::uint32_t, std::size_t>> m_perSource;  // at most kMaxAnnouncementsPerSecond
 };
 
 }  // namespace huddle::net

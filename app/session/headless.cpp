@@ -16,6 +16,7 @@
 #include "app/session/config_files.h"
 #include "app/session/host_controller.h"
 #include "app/session/join_controller.h"
+#include "app/session/nearby.h"
 #include "net/base/clock.h"
 #include "net/base/log.h"
 #include "net/room_auth.h"
@@ -140,6 +141,7 @@ int runHost(const Options& options) {
   request.screenPort = options.screenPort;
   request.maxParticipants = options.maxParticipants;
   request.keepHistory = options.keepHistory;
+  request.announce = announceWanted(options);
   std::string error;
   if (!roomPassword(options, request.password, error)) {
     std::fprintf(stderr, "huddle: cannot read the room password: %s\n", error.c_str());

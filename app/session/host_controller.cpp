@@ -20,6 +20,10 @@ std::vector<std::string> hostBanner(const std::string& name, const HostInfo& inf
   else if (!info.password.empty())
     lines.push_back("The room has a password: joiners need it.");
   lines.push_back("Chat port " + std::to_string(info.chatPort) + ", screen port " + std::to_string(info.screenPort) + ".");
+  if (info.announced)
+    lines.push_back("Announced on this network as \"" + name + "\" (huddle --list shows it; --no-announce hides it).");
+  else if (!info.announceNote.empty())
+    lines.push_back("Not announced on this network: " + info.announceNote + ".");
   return lines;
 }
 
@@ -70,6 +74,22 @@ bool HostController::start(std::int64_t nowUs) {
   m_info.screenPort = m_host->screenPort();
   m_info.password = m_request.password;
   for (const auto& addr : m_host->joinAddresses()) m_info.inviteLinks.push_back(inviteLink(addr, m_info.chatPort, key));
+  if (m_request.announce) {
+    net::AnnouncerConfig announce;
+    announce.sessionName = m_request.name;
+    announce.chatPort = m_info.chatPort;
+    announce.screenPort = m_info.screenPort;
+    announce.passwordNeeded = !m_request.password.empty();
+    announce.identity = config.identity;
+    auto announcer = std::make_unique<net::DiscoveryAnnouncer>();
+    if (announcer->start(announce, error)) {
+      m_announcer = std::move(announcer);
+      m_info.announced = true;
+    } else {
+      m_info.announceNote = error;
+      HLOG_WARN("session/host", "not announced on this network: %s", error.c_str());
+    }
+  }
   m_state.phase = Phase::Connecting;  // until the host's own user is in
   m_state.sessionTitle = "your session";
   setStatus("Hosting on chat port " + std::to_string(m_info.chatPort) + ", screen port " +
@@ -90,6 +110,7 @@ void HostController::tickRole(std::int64_t nowUs) {
       note("Password not changed: " + change->error + ".");
     } else {
       m_info.password = change->password;
+      if (m_announcer) m_announcer->setPasswordNeeded(!change->password.empty());
       note(change->password.empty() ? "The room has no password now; everyone here stays."
                                     : "The room password is now " + change->password +
                                           " (everyone here stays; newcomers need it).");
@@ -173,6 +194,10 @@ void HostController::stopSharingOn() {
 }
 
 void HostController::retireRole() {
+  // The goodbye goes first: listeners drop the session before its ports close.
+  if (m_announcer) m_announcer->stop();
+  m_announcer.reset();
+  m_info.announced = false;
   if (!m_host) return;
   std::shared_ptr<HostSession> host = std::move(m_host);
   teardown().retire([host] { host->stop("The host ended the session."); });

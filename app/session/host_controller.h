@@ -12,6 +12,7 @@
 #include "app/session/host_session.h"
 #include "app/session/session_controller.h"
 #include "net/base/worker.h"
+#include "net/discovery_socket.h"
 #include "net/wire/limits.h"
 
 namespace huddle::session {
@@ -23,6 +24,9 @@ struct HostRequest {
   std::string password;          // empty: no room password
   int maxParticipants = static_cast<int>(wire::kDefaultParticipants);
   bool keepHistory = false;      // keep the chat across restarts (in env.stateDir)
+  // Announce the session on this network (net/discovery_socket.h). Off unless a face turns it
+  // on from the user's options (session::announceWanted), so no test host announces by accident.
+  bool announce = false;
 };
 
 // What the host shows people so they can join.
@@ -32,6 +36,8 @@ struct HostInfo {
   std::vector<std::string> inviteLinks;
   std::uint16_t chatPort = 0, screenPort = 0;
   std::string password;          // the room password now ("" = none)
+  bool announced = false;        // listed as a session nearby
+  std::string announceNote;      // why it is not, when it was asked to be
 };
 
 // What a host says about itself when it starts: its name and key code, the invite links, the
@@ -69,6 +75,7 @@ class HostController final : public SessionController {
   HostRequest m_request;
   HostInfo m_info;
   std::shared_ptr<HostSession> m_host;  // shared with the password worker and the teardown
+  std::unique_ptr<net::DiscoveryAnnouncer> m_announcer;  // while hosting with request.announce
 
   struct PasswordChange {
     std::string password;

@@ -70,13 +70,20 @@ std::string usageText() {
   using std::to_string;
   return "Usage: huddle [--host | --join ADDR] [options]\n"
          "   or: huddle [options] huddle://HOST:PORT/?fp=CODE\n"
+         "   or: huddle --list\n"
          "\n"
          "Hosts or joins a LAN session to chat and share screens. With no role, the window\n"
          "lets you choose.\n"
          "\n"
          "  --host               host a session\n"
          "  --join ADDR          join the session at ADDR: host, host:port, or the\n"
-         "                       invite link a host shows (huddle://host:port/?fp=...)\n"
+         "                       invite link a host shows (huddle://host:port/?fp=...),\n"
+         "                       or the name of a session nearby (see --list): joins it\n"
+         "                       with its announced key code, like an invite link\n"
+         "  --list               print the sessions announced on this network (heard\n"
+         "                       within 2 s), newest first, and exit\n"
+         "  --no-announce        host without announcing the session on this network\n"
+         "                       (also: HUDDLE_NO_ANNOUNCE=1)\n"
          "  huddle://...         an invite link on its own joins like --join LINK (what\n"
          "                       opens Huddle when someone clicks a link)\n"
          "  --name NAME          your name in the session\n"
@@ -179,6 +186,12 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       if (o.role == Role::Host) return fail("--host and --join cannot be used together");
       if (o.role == Role::Join) return fail("give one address to join, not two");
       o.role = Role::Join;
+    } else if (arg == "--list") {
+      if (!noValue()) return fail("option --list takes no value");
+      o.list = true;
+    } else if (arg == "--no-announce") {
+      if (!noValue()) return fail("option --no-announce takes no value");
+      o.announce = false;
     } else if (arg == "--name") {
       if (!needValue(o.name) || o.name.empty()) return fail("option --name needs a name");
       if (std::string why = wire::validateName(o.name); !why.empty()) return fail("option --name: " + why);
@@ -363,6 +376,8 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       return fail("option --join: " + error);
     }
   }
+  if (o.list && o.role != Role::Ask) return fail("--list only prints the sessions nearby; it cannot be used with --host or --join");
+  if (!o.announce && o.role == Role::Join) return fail("--no-announce is for hosting");
   if (o.role == Role::Join && o.chatPort == 0) return fail("option --chat-port: 0 only makes sense when hosting");
   if ((o.watch || o.snapshot || o.point) && o.role != Role::Join)
     return fail("--watch, --snapshot and --point need --join ADDR");

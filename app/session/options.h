@@ -20,6 +20,8 @@ struct Options {
   std::string passwordFile;  // --password-file FILE: the room password's first line
   bool generatePassword = false;  // --generate-password (host)
   bool keepHistory = false;  // --keep-history: the host keeps chat across restarts
+  bool announce = true;      // --no-announce: a host stays off the "sessions nearby" lists
+  bool list = false;         // --list: print the sessions nearby and exit
   std::string name;          // --name NAME (empty: a default)
   std::uint16_t chatPort = wire::kDefaultChatPort;
   std::uint16_t screenPort = wire::kDefaultScreenPort;

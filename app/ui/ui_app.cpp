@@ -184,6 +184,7 @@ void UiApp::startHosting() {
   request.password = fromDisplay(m_hostPassword);
   request.maxParticipants = m_options.maxParticipants;
   request.keepHistory = m_options.keepHistory;
+  request.announce = session::announceWanted(m_options);
   auto host = std::make_unique<session::HostController>(request, controllerEnv());
   const bool ok = host->start(base::monoUs());
   m_session = std::move(host);
@@ -529,6 +530,8 @@ void UiApp::drawConnectionPanel() {
         else startJoining();
       }
     }
+    ImGui::Spacing();
+    if (ImGui::CollapsingHeader("Sessions nearby", ImGuiTreeNodeFlags_DefaultOpen)) drawNearbySessions();
     ImGui::EndDisabled();
   } else if (host) {
     const session::HostInfo& info = host->info();
@@ -545,6 +548,7 @@ void UiApp::drawConnectionPanel() {
       ImGui::PopID();
     }
     ImGui::TextDisabled("Chat port %u, screen port %u", info.chatPort, info.screenPort);
+    if (info.announced) ImGui::TextDisabled("Listed as a session nearby on this network.");
     if (!info.password.empty()) {
       // Shown only while hovered: people nearby should not read it off the screen.
       ImGui::TextUnformatted("Room password:");
@@ -581,6 +585,49 @@ void UiApp::drawConnectionPanel() {
   if (session::JoinController* join = joining(); join && !inSession() && join->state().everJoined &&
                                                   !join->state().leftByUs) {
     if (ImGui::Button("Reconnect", ImVec2(-1, 0))) join->reconnect(base::monoUs());
+  }
+}
+
+// The sessions announced on this network, newest first, each with a Join button that joins
+// through its invite link: the announced key is pinned, so there is no trust question.
+void UiApp::drawNearbySessions() {
+  if (!m_nearbyStarted) {
+    m_nearbyStarted = true;
+    if (!m_nearby.start(m_nearbyError)) HLOG_WARN("ui", "no sessions nearby: %s", m_nearbyError.c_str());
+  }
+  if (!m_nearbyError.empty()) {
+    ImGui::TextWrapped("Cannot look for sessions nearby: %s", forDisplay(m_nearbyError).c_str());
+    return;
+  }
+  // The window redraws at least 4 times a second; the list is read as often.
+  if (ImGui::GetTime() - m_nearbyAt >= 0.25) {
+    m_nearbySessions = m_nearby.sessions();
+    m_nearbyAt = ImGui::GetTime();
+  }
+  if (m_nearbySessions.empty()) {
+    ImGui::TextDisabled("None heard yet (hosts announce every second).");
+    return;
+  }
+  for (const auto& s : m_nearbySessions) {
+    const net::Announcement& a = s.announcement;
+    ImGui::PushID(net::fingerprintText(s.key).c_str());
+    if (ImGui::SmallButton("Join")) {
+      if (std::string why = wire::validateName(fromDisplay(m_name)); !why.empty()) {
+        m_formError = "Cannot join: " + why + ".";
+      } else {
+        copyInto(m_address, sizeof m_address, session::nearbyInvite(s));
+        startJoining();
+      }
+    }
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("Join with its key code %s pinned", net::shortCode(s.key).c_str());
+    ImGui::SameLine();
+    // A lock (U+1F512) when a room password is needed.
+    ImGui::Text("%s", forDisplay((a.passwordNeeded ? "\xF0\x9F\x94\x92 " : "") + a.sessionName).c_str());
+    if (ImGui::IsItemHovered() && a.passwordNeeded) ImGui::SetTooltip("A room password is needed");
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s%s %s:%u", a.hostName.empty() ? "" : "on ", forDisplay(a.hostName).c_str(),
+                        net::ipv4Text(s.fromAddress).c_str(), a.chatPort);
+    ImGui::PopID();
   }
 }
 

@@ -20,6 +20,7 @@
 #include "app/session/host_controller.h"
 #include "app/session/image_saver.h"
 #include "app/session/join_controller.h"
+#include "app/session/nearby.h"
 #include "app/session/options.h"
 #include "app/ui/chat_view.h"
 #include "app/ui/dock_view.h"
@@ -102,6 +103,7 @@ class UiApp {
   std::string panelTitle(const std::string& id) const;
   void drawMenuBar();
   void drawConnectionPanel();
+  void drawNearbySessions();
   void drawChatPanel();
   void drawUserList(bool inline_);
   void drawScreensPanel();
@@ -141,6 +143,12 @@ class UiApp {
   char m_address[128] = "127.0.0.1";
   char m_hostPassword[129] = "";  // the room password when hosting (optional)
   char m_joinPassword[129] = "";  // the password to give when joining
+  // Sessions nearby (the Connection panel): heard by a listener started with the panel.
+  net::DiscoveryListener m_nearby;
+  bool m_nearbyStarted = false;
+  std::string m_nearbyError;      // why nothing can be heard ("" while listening)
+  std::vector<net::NearbySession> m_nearbySessions;
+  double m_nearbyAt = -10;        // ImGui time of the last refresh
   std::vector<capture::X11Monitor> m_monitors;  // for "One monitor", refreshed now and then
   double m_monitorsAt = -10;
   std::vector<capture::X11Window> m_windows;  // for "One window", refreshed the same way

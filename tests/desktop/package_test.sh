@@ -10,6 +10,8 @@
 set -euo pipefail
 
 build=$1 version=$2 have_gui=$3
+# No host started here announces itself on the machine's network (see net/discovery_socket.h).
+export HUDDLE_NO_ANNOUNCE=1
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/huddle-package-test.XXXXXX")
 pids=()
 cleanup() {

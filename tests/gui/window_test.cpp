@@ -19,10 +19,13 @@
 #include "capture/synthetic_source.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/xdotool.h"
 #include "tests/support/xvfb.h"
 
 using huddle::test::Subprocess;
 using huddle::test::Xvfb;
+using huddle::test::focusWindow;
+using huddle::test::xdotool;
 
 namespace {
 
@@ -31,26 +34,6 @@ std::uint16_t portFrom(const std::string& hostOutput, const char* which) {
   std::regex re(std::string(which) + " port ([0-9]+)");
   if (!std::regex_search(hostOutput, m, re)) return 0;
   return static_cast<std::uint16_t>(std::stoi(m[1]));
-}
-
-// Runs xdotool on the test's display; true if it succeeded. Keys that act are held for a
-// moment: Dear ImGui 1.86 samples key state once a frame, so a press and release within one
-// (a loaded machine) would go unseen. People hold keys longer than a frame anyway.
-bool xdotool(const std::string& display, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"/usr/bin/xdotool"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Subprocess p(argv, {"DISPLAY=" + display});
-  return p.wait(15000) == 0;
-}
-
-// Focuses the window whose title matches `name` once it is viewable: found by name is not yet
-// mapped (X refuses focus to an unmapped window with BadMatch), so it is tried again, up to 10 s.
-bool focusWindow(const std::string& display, const std::string& name) {
-  for (int attempt = 0; attempt < 40; ++attempt) {
-    if (xdotool(display, {"search", "--sync", "--name", name, "windowfocus", "--sync", "sleep", "0.3"})) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  return false;
 }
 
 // A private config folder per test, so nothing depends on (or changes) the user's settings.

@@ -2,7 +2,9 @@
 // would. The child is ended by its PID when the object goes, even if the test failed.
 // Children get a private XDG_CONFIG_HOME and XDG_STATE_HOME (one per test process, removed
 // at exit) unless the test gives its own, so no test touches the user's settings, keys,
-// known hosts or chat history.
+// known hosts or chat history. They get HUDDLE_NO_ANNOUNCE=1 unless the test gives its own,
+// so no host a test starts announces itself on the machine's network (only a test inside a
+// network namespace of its own turns that back on).
 #pragma once
 #include <fcntl.h>
 #include <poll.h>
@@ -47,11 +49,13 @@ class Subprocess {
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     std::vector<std::string> envStore(extraEnv.begin(), extraEnv.end());
-    bool ownConfig = false, ownState = false;
+    bool ownConfig = false, ownState = false, ownAnnounce = false;
     for (const auto& x : extraEnv) {
       ownConfig = ownConfig || x.rfind("XDG_CONFIG_HOME=", 0) == 0;
       ownState = ownState || x.rfind("XDG_STATE_HOME=", 0) == 0;
+      ownAnnounce = ownAnnounce || x.rfind("HUDDLE_NO_ANNOUNCE=", 0) == 0;
     }
+    if (!ownAnnounce) envStore.push_back("HUDDLE_NO_ANNOUNCE=1");
     if (!ownConfig) envStore.push_back("XDG_CONFIG_HOME=" + testConfigHome());
     if (!ownState) envStore.push_back("XDG_STATE_HOME=" + testConfigHome() + "/state");
     for (char** e = environ; *e; ++e) {

@@ -1,9 +1,13 @@
 // Sessions on this network, without sockets: signed announcements (forged, tampered, replayed,
 // relayed from elsewhere, far from the clock: none listed) and the bounded table (a flood of
-// validly signed announcements from one address neither grows it nor hides others).
+// validly signed announcements from one address neither grows it nor hides others); the rate
+// gate at its caps; and the guard that keeps an announcer silent under HUDDLE_NO_ANNOUNCE.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "net/discovery.h"
+#include "net/discovery_socket.h"
 #include "net/wire/limits.h"
 
 using namespace huddle;
@@ -188,4 +192,55 @@ TEST(Discovery, AFloodOfSignedAnnouncementsFromOneAddressNeitherGrowsTheTableNor
     ASSERT_LE(table.size(), wire::kMaxNearbySessions);
   }
   EXPECT_EQ(table.size(), wire::kMaxNearbySessions);
+}
+
+TEST(Limits, TheDatagramGateAtItsCaps) {
+  // One source: cap-1 and cap pass in one second, cap+1 is dropped; the next second starts anew.
+  DatagramGate gate;
+  for (std::size_t i = 0; i < wire::kMaxAnnouncementsPerSource; ++i) EXPECT_TRUE(gate.admit(kFlooder, 1'000'000)) << i;
+  EXPECT_FALSE(gate.admit(kFlooder, 1'500'000));
+  EXPECT_TRUE(gate.admit(kHostA, 1'500'000));  // another address keeps its share
+  EXPECT_TRUE(gate.admit(kFlooder, 2'000'000));
+  // In all: cap datagrams a second from many addresses, then nothing until the next second.
+  DatagramGate all;
+  for (std::size_t i = 0; i < wire::kMaxAnnouncementsPerSecond; ++i)
+    EXPECT_TRUE(all.admit(0x0A000000 + static_cast<std::uint32_t>(i), 0)) << i;
+  EXPECT_FALSE(all.admit(kHostB, 999'999));
+  // A source a listed session announced from still gets its own share past the overall cap:
+  // a flood from spoofed addresses does not hide sessions already listed.
+  constexpr std::uint32_t kListed = 0x0B000001;  // not one of the many above
+  for (std::size_t i = 0; i < wire::kMaxAnnouncementsPerSource; ++i) EXPECT_TRUE(all.admit(kListed, 999'999, true)) << i;
+  EXPECT_FALSE(all.admit(kListed, 999'999, true));
+  EXPECT_TRUE(all.admit(kHostB, 1'000'000));
+}
+
+// The guard every test relies on: with HUDDLE_NO_ANNOUNCE set, an announcer refuses to start
+// (so it sends nothing), whatever its owner asked. Listening sends nothing and stays allowed.
+TEST(DiscoverySocket, NothingIsAnnouncedWhileHuddleNoAnnounceIsSet) {
+  const char* old = std::getenv("HUDDLE_NO_ANNOUNCE");
+  const std::string saved = old ? old : "";
+  ::setenv("HUDDLE_NO_ANNOUNCE", "1", 1);
+  std::shared_ptr<const HostIdentity> id = newIdentity();
+  AnnouncerConfig config;
+  config.sessionName = "alice";
+  config.chatPort = 9999;
+  config.screenPort = 9998;
+  config.identity = id;
+  DiscoveryAnnouncer announcer;
+  std::string error;
+  EXPECT_FALSE(announcer.start(config, error));
+  EXPECT_NE(error.find("HUDDLE_NO_ANNOUNCE"), std::string::npos) << error;
+  EXPECT_FALSE(announcer.running());
+  EXPECT_EQ(announcer.sent(), 0u);
+  EXPECT_FALSE(announcingAllowedByEnvironment());
+  ::setenv("HUDDLE_NO_ANNOUNCE", "0", 1);
+  EXPECT_TRUE(announcingAllowedByEnvironment());
+  if (old) ::setenv("HUDDLE_NO_ANNOUNCE", saved.c_str(), 1);
+  else ::unsetenv("HUDDLE_NO_ANNOUNCE");
+  // A listener on a port of its own starts, hears nothing, and stops promptly.
+  DiscoveryListener listener;
+  ASSERT_TRUE(listener.start(error, 0)) << error;
+  EXPECT_TRUE(listener.sessions().empty());
+  listener.stop();
+  EXPECT_FALSE(listener.running());
 }

@@ -10,6 +10,8 @@
 #include "app/session/chat_command.h"
 #include "app/session/config_files.h"
 #include "app/session/chat_log.h"
+#include "app/session/host_controller.h"
+#include "app/session/nearby.h"
 #include "app/session/options.h"
 #include "app/session/session_controller.h"
 #include "app/session/stream_stats.h"
@@ -20,6 +22,7 @@
 #include "net/wire/limits.h"
 
 using namespace huddle::session;
+namespace net = huddle::net;
 
 TEST(Options, Defaults) {
   auto r = parseOptions({});
@@ -671,4 +674,80 @@ TEST(Options, OneWindowAMonitorOrARegion) {
   EXPECT_NE(err({"--region", "-1,0,1280,720"}).find("--region"), std::string::npos);
   EXPECT_EQ(err({"--monitor", "1", "--region", "0,0,100,100"}), "share one thing: a window, a monitor or a region");
   EXPECT_NE(err({"--share", "synthetic", "--monitor", "1"}).find("not the test scene"), std::string::npos);
+}
+
+TEST(Options, ListAndNoAnnounce) {
+  auto r = parseOptions({"--list"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.options.list);
+  EXPECT_TRUE(r.options.announce);  // a host announces unless told not to
+  EXPECT_FALSE(parseOptions({"--list", "--host"}).error.empty());
+  EXPECT_FALSE(parseOptions({"--join", "alice", "--list"}).error.empty());
+  EXPECT_FALSE(parseOptions({"--list=yes"}).error.empty());
+  r = parseOptions({"--host", "--no-announce"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_FALSE(r.options.announce);
+  EXPECT_FALSE(announceWanted(r.options));
+  EXPECT_FALSE(parseOptions({"--join", "10.0.0.5", "--no-announce"}).error.empty());
+  // --join NAME parses like a host name; it is looked up among the sessions nearby at run time.
+  r = parseOptions({"--join", "alice"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.options.joinAddress, "alice");
+}
+
+TEST(Nearby, HuddleNoAnnounceTurnsAnnouncingOff) {
+  const char* old = std::getenv("HUDDLE_NO_ANNOUNCE");
+  const std::string saved = old ? old : "";
+  Options o;
+  ::setenv("HUDDLE_NO_ANNOUNCE", "1", 1);
+  EXPECT_FALSE(announceWanted(o));
+  ::setenv("HUDDLE_NO_ANNOUNCE", "0", 1);
+  EXPECT_TRUE(announceWanted(o));
+  ::unsetenv("HUDDLE_NO_ANNOUNCE");
+  EXPECT_TRUE(announceWanted(o));
+  if (old) ::setenv("HUDDLE_NO_ANNOUNCE", saved.c_str(), 1);
+  // A host controller made without the user's options never announces.
+  EXPECT_FALSE(HostRequest{}.announce);
+}
+
+TEST(Nearby, SessionNamesAndAddressesAreToldApart) {
+  for (const char* name : {"alice", "bob-2", "Zoë"}) EXPECT_TRUE(looksLikeSessionName(name)) << name;
+  for (const char* addr : {"10.0.0.5", "alice:9999", "laptop.local", "localhost", "huddle://10.0.0.5:9999/?fp=X", ""})
+    EXPECT_FALSE(looksLikeSessionName(addr)) << addr;
+}
+
+TEST(Nearby, JoinByNamePicksExactlyOneAndPinsItsKey) {
+  auto session = [](const std::string& name, std::uint32_t from, std::uint8_t keyByte) {
+    net::NearbySession s;
+    s.announcement.sessionName = name;
+    s.announcement.hostName = "box";
+    s.announcement.chatPort = 9999;
+    s.announcement.screenPort = 9998;
+    s.announcement.passwordNeeded = keyByte == 3;
+    s.fromAddress = from;
+    s.key.fill(keyByte);
+    return s;
+  };
+  const std::vector<net::NearbySession> heard = {session("alice", 0x0A000005, 1), session("bob", 0x0A000006, 2),
+                                                 session("bob", 0x0A000007, 3)};
+  net::NearbySession picked;
+  std::string error;
+  ASSERT_TRUE(pickNearby(heard, "alice", picked, error)) << error;
+  // Its invite link: the address it announced from, its chat port and its key, pinned on join.
+  const std::string link = nearbyInvite(picked);
+  EXPECT_EQ(link, inviteLink("10.0.0.5", 9999, picked.key));
+  Invite invite;
+  ASSERT_TRUE(parseInvite(link, invite, error)) << error;
+  EXPECT_EQ(invite.host, "10.0.0.5");
+  EXPECT_TRUE(std::equal(invite.key.begin(), invite.key.begin() + invite.keyBytes, picked.key.begin()));
+  EXPECT_NE(describeNearby(heard[2]).find("password needed"), std::string::npos);
+  // Several: an error naming each with its link; none: the ones there are.
+  EXPECT_FALSE(pickNearby(heard, "bob", picked, error));
+  EXPECT_NE(error.find("2 sessions nearby are named \"bob\""), std::string::npos) << error;
+  EXPECT_NE(error.find("10.0.0.7:9999"), std::string::npos) << error;
+  EXPECT_FALSE(pickNearby(heard, "carol", picked, error));
+  EXPECT_NE(error.find("no session named \"carol\""), std::string::npos) << error;
+  EXPECT_NE(error.find("\"alice\" on box at 10.0.0.5:9999"), std::string::npos) << error;
+  EXPECT_FALSE(pickNearby({}, "carol", picked, error));
+  EXPECT_NE(error.find("no session is announced nearby"), std::string::npos) << error;
 }
