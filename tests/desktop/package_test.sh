@@ -39,7 +39,10 @@ check_tree() {
   local said
   said=$("$bin" --version) || fail "$bin --version failed"
   [ "$said" = "huddle $version" ] || fail "$bin --version said '$said', not 'huddle $version'"
-  "$bin" --help | grep -q -- "--join ADDR" || fail "$bin --help does not describe --join"
+  # Read whole first: grep -q stops at its match, and with pipefail the writer's SIGPIPE would fail.
+  local help
+  help=$("$bin" --help) || fail "$bin --help failed"
+  grep -q -- "--join ADDR" <<<"$help" || fail "$bin --help does not describe --join"
   # A bare invite link is taken as one (a broken one gets the link's own error, exit 2).
   local rc=0 err
   err=$("$bin" 'huddle://host:1/?fp=junk' 2>&1) || rc=$?
