@@ -194,7 +194,7 @@ struct Viewing {
   std::int64_t screensAwaySinceUs = 0;  // the screen port is not up (0: it is)
   bool away = false;              // the stream is away with the host (a reconnect)
   std::shared_ptr<StreamView> view;  // the view being timed
-  std::int64_t pointedAtUs = 0;      // --point: when our pointer was last sent (0: not yet)
+  bool saidPointing = false;         // --point: "Pointing at" was said
 };
 
 // How long a watching task waits for the screen port (first join or after a loss).
@@ -297,13 +297,13 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
       return 1;
     }
   }
-  if (options.point && now - v.pointedAtUs >= std::int64_t(wire::kPointerKeepAliveMs) * 1000) {
-    // Sent again now and then while held, so viewers never take it for stale.
-    if (client.pointAt(v.streamId, options.pointX, options.pointY)) {
-      if (v.pointedAtUs == 0)
-        out("* Pointing at " + std::to_string(options.pointX) + "," + std::to_string(options.pointY) + " of stream " +
-            std::to_string(v.streamId) + ".");
-      v.pointedAtUs = now;
+  if (options.point) {
+    // Held for the whole run: the controller sends it (and again while held).
+    client.pointAt(v.streamId, options.pointX, options.pointY);
+    if (!v.saidPointing && client.pointerShown(v.streamId)) {
+      v.saidPointing = true;
+      out("* Pointing at " + std::to_string(options.pointX) + "," + std::to_string(options.pointY) + " of stream " +
+          std::to_string(v.streamId) + ".");
     }
   }
   const double elapsed = static_cast<double>(now - v.startedUs) / 1e6;
@@ -312,7 +312,7 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
   auto snap = view->stats().snapshot(now);
   out("* Watched for " + std::to_string(static_cast<int>(elapsed)) + " s: " + std::to_string(snap.updates) + " updates.");
   if (options.statsJson.empty()) return 0;
-  if (!writeStatsJson(options.statsJson, *view, view->stats(), elapsed, client.pointers(v.streamId), error)) {
+  if (!writeStatsJson(options.statsJson, *view, view->stats(), elapsed, client.pointers(v.streamId, now), error)) {
     out("! " + error);
     return 1;
   }

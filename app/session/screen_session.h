@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "app/session/pointer_colour.h"
+#include "app/session/participant_colour.h"
 #include "app/session/stream_view.h"
 #include "capture/capture_pipeline.h"
 #include "net/base/event_queue.h"

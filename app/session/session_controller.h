@@ -17,6 +17,7 @@
 
 #include "app/session/chat_log.h"
 #include "app/session/options.h"
+#include "app/session/presenter.h"
 #include "app/session/screen_session.h"
 #include "app/session/stream_view.h"
 #include "app/session/teardown.h"
@@ -126,12 +127,15 @@ class SessionController {
   std::shared_ptr<StreamView> view(std::uint32_t streamId) const;
   bool watching(std::uint32_t streamId) const { return m_watched.count(streamId) != 0; }
   std::vector<std::uint32_t> watchedStreams() const;
-  // Pointing at a stream we watch (or share): stream pixel (x, y), or released. False if the
-  // screen port is not ours.
-  bool pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y);
-  bool pointGone(std::uint32_t streamId);
-  // Everyone's pointers on a stream still to be drawn now (held or fading).
-  std::vector<PointerMark> pointers(std::uint32_t streamId) const;
+  // Pointing at a stream we watch (or share): stream pixel (x, y) now, or released. Say it as
+  // often as you like; what goes to the host, and when (the rate, keep-alives while held, one
+  // gone on release, again after a lost screen port), is the controller's (PointerPacer).
+  void pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y);
+  void pointGone(std::uint32_t streamId);
+  // Our pointer on `streamId` went to the host (and no gone since).
+  bool pointerShown(std::uint32_t streamId) const;
+  // Everyone's pointers on a stream still to be drawn at `nowUs` (held or fading).
+  std::vector<PointerMark> pointers(std::uint32_t streamId, std::int64_t nowUs) const;
   // Watch the first stream that appears (or this one), once.
   void watchWhenShared(std::uint32_t streamId = 0) { m_autoWatch = true, m_autoWatchId = streamId; }
 
@@ -198,8 +202,12 @@ class SessionController {
   void reopenLostScreens(std::int64_t nowUs);
   void syncStreams(std::int64_t nowUs);
   void refreshShareState();
+  // Sends what our pointers need sent now (see PointerPacer).
+  void pacePointers(std::int64_t nowUs);
 
   std::map<std::uint32_t, Watched> m_watched;
+  std::map<std::uint32_t, PointerPacer> m_pointing;  // our pointer, by stream
+  std::int64_t m_nowUs = 0;                          // the last tick's time
   std::int64_t m_screensSinceUs = 0;  // when the screen port last joined
   // Where the screen port of this chat session is (set by startScreens), to open it again.
   struct ScreenTarget {

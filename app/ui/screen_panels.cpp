@@ -268,39 +268,36 @@ void UiApp::pointAndDrawPointers(Viewer& v, std::uint32_t streamId, bool hovered
   if (!m_session) return;
   const ImVec2 p0(originX, originY);
   // Ours: the right button held over the image points at that stream pixel; released (or
-  // off the image) sends a gone. Sent on a move at most every 1/kPointerPositionsPerSec, and
-  // again now and then while held still, so nobody takes it for stale.
+  // off the image) lets go. When what goes to the host is the controller's.
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   const float fx = (mouse.x - p0.x) / scale, fy = (mouse.y - p0.y) / scale;
   const bool inside = fx >= 0 && fy >= 0 && fx < w && fy < h;
-  const std::int64_t now = base::monoUs();
   if (hovered && inside && ImGui::IsMouseDown(ImGuiMouseButton_Right)) {
-    const auto x = static_cast<std::int32_t>(fx), y = static_cast<std::int32_t>(fy);
-    const std::int64_t since = now - v.pointSentUs;
-    const bool moved = x != v.pointX || y != v.pointY;
-    if ((moved && since >= std::int64_t(1e6 / wire::kPointerPositionsPerSec) + 1000) ||
-        since >= std::int64_t(wire::kPointerKeepAliveMs) * 1000) {
-      if (m_session->pointAt(streamId, x, y)) v.pointing = true, v.pointX = x, v.pointY = y, v.pointSentUs = now;
-    }
+    m_session->pointAt(streamId, static_cast<std::int32_t>(fx), static_cast<std::int32_t>(fy));
+    v.pointing = true;
   } else if (v.pointing) {
     m_session->pointGone(streamId);
     v.pointing = false;
-    v.pointX = v.pointY = -1;
   }
   // Everyone's (ours too, as the host relays it back): a dot in the person's colour, the name beside.
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  for (const session::PointerMark& p : m_session->pointers(streamId)) {
-    const std::uint32_t rgb = session::pointerColour(p.participantId);
+  for (const session::PointerMark& p : m_session->pointers(streamId, base::monoUs())) {
+    const std::uint32_t rgb = session::participantColour(p.participantId);
     const auto a = static_cast<int>(255 * p.alpha);
     const ImU32 colour = IM_COL32(rgb >> 16 & 0xFF, rgb >> 8 & 0xFF, rgb & 0xFF, a);
     const ImVec2 c(p0.x + (static_cast<float>(p.x) + 0.5f) * scale, p0.y + (static_cast<float>(p.y) + 0.5f) * scale);
+    // A white ring and a dark one outside it: the dot stands out on light and dark pictures.
+    dl->AddCircle(c, 9.0f, IM_COL32(0, 0, 0, a * 3 / 5), 0, 1.5f);
     dl->AddCircleFilled(c, 7.0f, colour);
     dl->AddCircle(c, 7.0f, IM_COL32(255, 255, 255, a), 0, 1.5f);
+    // The name: light text on a dark pill edged in the person's colour, readable on anything.
     const std::string name = forDisplay(p.name);
     const ImVec2 ts = ImGui::CalcTextSize(name.c_str());
-    const ImVec2 t(c.x + 11, c.y - ts.y / 2);
-    dl->AddRectFilled(ImVec2(t.x - 3, t.y - 1), ImVec2(t.x + ts.x + 3, t.y + ts.y + 1), IM_COL32(0, 0, 0, a * 3 / 4), 4.0f);
-    dl->AddText(t, colour, name.c_str());
+    const ImVec2 t(c.x + 14, c.y - ts.y / 2);
+    const ImVec2 r0(t.x - 5, t.y - 2), r1(t.x + ts.x + 5, t.y + ts.y + 2);
+    dl->AddRectFilled(r0, r1, IM_COL32(18, 18, 22, a * 7 / 8), 5.0f);
+    dl->AddRect(r0, r1, colour, 5.0f, 0, 1.5f);
+    dl->AddText(t, IM_COL32(245, 245, 248, a), name.c_str());
   }
 }
 

@@ -73,10 +73,7 @@ class UiApp {
     // History for the stats plots, one sample every half second.
     std::deque<float> fps, latencyMs, kbps;
     double lastSampleAt = 0;
-    // Our pointer on this stream (right button held over it): last stream pixel sent, and when.
-    bool pointing = false;
-    std::int32_t pointX = -1, pointY = -1;
-    std::int64_t pointSentUs = 0;
+    bool pointing = false;  // our pointer is held over this stream (right button)
   };
 
   // Sessions: the controller does the work; these start it and read what it says.

@@ -15,7 +15,7 @@
 #include <regex>
 #include <thread>
 
-#include "app/session/pointer_colour.h"
+#include "app/session/participant_colour.h"
 #include "capture/synthetic_source.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
@@ -610,7 +610,7 @@ TEST(Window, AnotherPersonsPointerIsDrawnOverTheStreamAtItsPlace) {
   const double cx = originX + (kPx + 0.5) * scale, cy = originY + (kPy + 0.5) * scale;
   const int around[4] = {int(cx) - 9, int(cy) - 9, int(cx) + 9, int(cy) + 9};
   bool found = false;
-  for (std::uint32_t colour : huddle::session::kPointerPalette) {
+  for (std::uint32_t colour : huddle::session::kParticipantPalette) {
     if (!boxOf(shot.rgb.data(), shot.w, shot.h, colour, 12, 6, around, dot)) continue;
     found = true;
     EXPECT_NEAR((dot[0] + dot[2]) / 2.0, cx, 2.5) << std::hex << colour;
