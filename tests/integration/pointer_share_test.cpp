@@ -13,31 +13,6 @@ using namespace huddle::test;
 
 namespace {
 
-struct Member {
-  TestClient chat;
-  session::ScreenSession screen;
-
-  void join(session::HostSession& host, const std::string& name) {
-    chat.start(host.chatPort(), name);
-    ASSERT_TRUE(waitFor([&] { chat.pump(); return chat.joined; }, 5000));
-    session::ScreenSessionConfig c;
-    c.link.port = host.screenPort();
-    c.name = name;
-    c.token = chat.client.token();
-    screen.start(c);
-    ASSERT_TRUE(waitFor([&] { return screen.connected(); }, 5000));
-  }
-  std::uint32_t watchFirst() {
-    std::uint32_t id = 0;
-    waitFor([&] {
-      auto s = screen.streams();
-      if (!s.empty() && screen.watch(s[0].streamId)) id = s[0].streamId;
-      return id != 0;
-    }, 5000);
-    return id;
-  }
-};
-
 // The pointer of `name` on `stream` as `screen` shows it, if any.
 std::optional<session::PointerMark> pointerOf(const session::ScreenSession& screen, std::uint32_t stream,
                                               const std::string& name) {
@@ -58,14 +33,13 @@ bool released(const session::ScreenSession& screen, std::uint32_t stream, const 
 
 constexpr int kW = 640, kH = 360;
 
+class PointerShare : public HostedTest {};
+
 }  // namespace
 
-TEST(PointerShare, TwoViewersAndTheSharerSeeAThirdPersonsPointerAtTheSameStreamPixel) {
-  session::HostSession host;
+TEST_F(PointerShare, TwoViewersAndTheSharerSeeAThirdPersonsPointerAtTheSameStreamPixel) {
   std::string error;
-  ASSERT_TRUE(host.start(testHostConfig(), error)) << error;
-  ASSERT_TRUE(waitFor([&] { return host.localUser().connected(); }, 5000));
-  Member alice, bob, carol, dave;  // alice shares, bob and carol watch, dave points
+  ScreenMember alice, bob, carol, dave;  // alice shares, bob and carol watch, dave points
   alice.join(host, "alice");
   capture::CaptureSettings s;
   s.fps = 20;
@@ -76,10 +50,10 @@ TEST(PointerShare, TwoViewersAndTheSharerSeeAThirdPersonsPointerAtTheSameStreamP
   bob.join(host, "bob");
   carol.join(host, "carol");
   dave.join(host, "dave");
-  const std::uint32_t stream = bob.watchFirst();
+  const std::uint32_t stream = bob.watchFirstId();
   ASSERT_NE(stream, 0u);
-  ASSERT_EQ(carol.watchFirst(), stream);
-  ASSERT_EQ(dave.watchFirst(), stream);
+  ASSERT_EQ(carol.watchFirstId(), stream);
+  ASSERT_EQ(dave.watchFirstId(), stream);
 
   // Dave points (sent again until it lands: his Subscribe may still be on its way).
   ASSERT_TRUE(waitFor([&] {
