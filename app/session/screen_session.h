@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "app/session/participant_colour.h"
+#include "app/session/stream_marks.h"
 #include "app/session/stream_view.h"
 #include "capture/capture_pipeline.h"
 #include "net/base/event_queue.h"
@@ -31,16 +32,6 @@ struct ScreenSessionConfig {
   std::uint64_t token = 0;       // from the chat Welcome
   std::optional<net::SeatKey> seatKey;  // from the chat link: proves the seat over TLS
   std::uint8_t credits = 2;      // updates in flight per watched stream
-};
-
-// Someone's pointer on a stream, as this participant shows it.
-struct PointerMark {
-  std::uint32_t participantId = 0;
-  std::string name;
-  std::int32_t x = 0, y = 0;  // stream pixels
-  bool present = false;       // false: released (or stale), fading out
-  std::int64_t atMonoUs = 0;  // its last news
-  float alpha = 1.f;          // 1 while held, down to 0 over wire::kPointerFadeMs after
 };
 
 class ScreenSession : private net::ScreenClient::Listener {
@@ -127,8 +118,8 @@ class ScreenSession : private net::ScreenClient::Listener {
   std::map<std::uint32_t, std::shared_ptr<StreamView>> m_views;
   std::string m_endText;
   base::LogThrottle m_logThrottle;  // warnings about a misbehaving host, per stream
-  // Pointers on streams we watch or share (m_mutex): by stream, then by participant.
-  std::map<std::uint32_t, std::map<std::uint32_t, PointerMark>> m_pointers;
+  // Pointers (and their trails) on streams we watch or share (m_mutex), by stream.
+  std::map<std::uint32_t, StreamMarks> m_marks;
 
   // Sharing: capture thread -> coalesced pending frame -> once the host accepted the stream,
   // at most wire::kMaxPublishInFlight unacked.

@@ -285,7 +285,17 @@ void UiApp::pointAndDrawPointers(Viewer& v, std::uint32_t streamId, bool hovered
     const std::uint32_t rgb = session::participantColour(p.participantId);
     const auto a = static_cast<int>(255 * p.alpha);
     const ImU32 colour = IM_COL32(rgb >> 16 & 0xFF, rgb >> 8 & 0xFF, rgb & 0xFF, a);
-    const ImVec2 c(p0.x + (static_cast<float>(p.x) + 0.5f) * scale, p0.y + (static_cast<float>(p.y) + 0.5f) * scale);
+    auto at = [&](std::int32_t x, std::int32_t y) {
+      return ImVec2(p0.x + (static_cast<float>(x) + 0.5f) * scale, p0.y + (static_cast<float>(y) + 0.5f) * scale);
+    };
+    const ImVec2 c = at(p.x, p.y);
+    // The trail: where it was over the last moment, thinner and fainter with age.
+    for (std::size_t i = 1; i < p.trail.size(); ++i) {
+      const session::TrailPoint &a0 = p.trail[i - 1], &a1 = p.trail[i];
+      const auto ta = static_cast<int>(200 * a1.alpha);
+      dl->AddLine(at(a0.x, a0.y), at(a1.x, a1.y), IM_COL32(rgb >> 16 & 0xFF, rgb >> 8 & 0xFF, rgb & 0xFF, ta),
+                  2.0f + 4.0f * a1.alpha);
+    }
     // A white ring and a dark one outside it: the dot stands out on light and dark pictures.
     dl->AddCircle(c, 9.0f, IM_COL32(0, 0, 0, a * 3 / 5), 0, 1.5f);
     dl->AddCircleFilled(c, 7.0f, colour);

@@ -240,6 +240,10 @@ inline constexpr int kPointerStaleMs = 3000;
 inline constexpr int kPointerKeepAliveMs = 1000;
 // Pointers one viewer keeps per stream (one per person who points; more are not shown).
 inline constexpr std::size_t kMaxPointersPerStream = 64;
+// A moving pointer's trail on a viewer: the positions of the last kPointerTrailMs, at most
+// kPointerTrailPoints of them, fading with their age.
+inline constexpr int kPointerTrailMs = 400;
+inline constexpr std::size_t kPointerTrailPoints = 16;
 // Command-line sanity: a duration in seconds (--seconds, --quit-after), and --read-limit.
 inline constexpr int kMaxOptionSeconds = 86400;
 inline constexpr int kMaxReadLimitKBps = 10'000'000;

@@ -4,6 +4,7 @@
 #include "app/session/chat_log.h"
 #include "app/session/participant_colour.h"
 #include "app/session/presenter.h"
+#include "app/session/stream_marks.h"
 #include "net/wire/limits.h"
 
 using namespace huddle;
@@ -97,4 +98,61 @@ TEST(ParticipantColour, ANameInTheChatHasItsPersonsColour) {
   EXPECT_TRUE(inPalette);
   // Neighbouring ids differ.
   for (std::uint32_t id = 1; id < 20; ++id) EXPECT_NE(participantColour(id), participantColour(id + 1));
+}
+
+namespace {
+wire::Pointer relayed(std::uint32_t who, std::int32_t x, std::int32_t y, bool present = true) {
+  wire::Pointer m;
+  m.streamId = 1;
+  m.participantId = who;
+  m.name = "p" + std::to_string(who);
+  m.x = x;
+  m.y = y;
+  m.present = present;
+  return m;
+}
+}  // namespace
+
+// A moving pointer leaves a short trail of where it was, fading with age, bounded in length.
+TEST(StreamMarks, AMovingPointerHasAShortFadingTrail) {
+  StreamMarks marks;
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(marks.applyPointer(relayed(3, 10 + i, 20), 640, 360, kT0 + i * 20 * kMs));
+  const std::int64_t now = kT0 + 9 * 20 * kMs;
+  auto shown = marks.pointers(now);
+  ASSERT_EQ(shown.size(), 1u);
+  const PointerMark& p = shown[0];
+  EXPECT_EQ(p.x, 19);
+  ASSERT_EQ(p.trail.size(), 10u);
+  EXPECT_EQ(p.trail.front().x, 10);
+  EXPECT_EQ(p.trail.back().x, 19) << "the trail ends at the dot";
+  for (std::size_t i = 1; i < p.trail.size(); ++i) EXPECT_LT(p.trail[i - 1].alpha, p.trail[i].alpha) << "older is fainter";
+  // Held still: the trail shrinks to the dot as its points age out.
+  shown = marks.pointers(now + std::int64_t(wire::kPointerTrailMs) * kMs);
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_TRUE(shown[0].trail.empty());
+  // Fast moves: never more than the cap.
+  for (int i = 0; i < 100; ++i) marks.applyPointer(relayed(3, i, 30), 640, 360, now + i * kMs);
+  EXPECT_EQ(marks.pointers(now + 100 * kMs)[0].trail.size(), wire::kPointerTrailPoints);
+  // Released, then pressed elsewhere: the new press does not draw a line from the old place.
+  marks.applyPointer(relayed(3, 0, 0, false), 640, 360, now + 200 * kMs);
+  marks.applyPointer(relayed(3, 600, 300), 640, 360, now + 210 * kMs);
+  shown = marks.pointers(now + 210 * kMs);
+  ASSERT_EQ(shown[0].trail.size(), 1u);
+  EXPECT_EQ(shown[0].trail[0].x, 600);
+}
+
+TEST(StreamMarks, PointersOutsideTheStreamOrPastTheCapAreNotTaken) {
+  StreamMarks marks;
+  EXPECT_FALSE(marks.applyPointer(relayed(3, 640, 0), 640, 360, kT0));
+  EXPECT_TRUE(marks.empty());
+  for (std::uint32_t who = 0; who < wire::kMaxPointersPerStream; ++who)
+    ASSERT_TRUE(marks.applyPointer(relayed(who, 1, 1), 640, 360, kT0));
+  EXPECT_FALSE(marks.applyPointer(relayed(999, 1, 1), 640, 360, kT0)) << "one past the cap";
+  marks.applyPointer(relayed(5, 0, 0, false), 640, 360, kT0);  // a released one makes room
+  EXPECT_TRUE(marks.applyPointer(relayed(999, 1, 1), 640, 360, kT0));
+  // Released: fades out over kPointerFadeMs, then is no longer drawn.
+  auto shown = marks.pointers(kT0 + std::int64_t(wire::kPointerFadeMs) * kMs / 2);
+  EXPECT_EQ(shown.size(), wire::kMaxPointersPerStream);
+  marks.applyPointer(relayed(999, 0, 0, false), 640, 360, kT0);
+  EXPECT_EQ(marks.pointers(kT0 + std::int64_t(wire::kPointerFadeMs) * kMs).size(), wire::kMaxPointersPerStream - 1);
 }

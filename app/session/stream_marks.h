@@ -1,0 +1,48 @@
+// What others show on one stream, as this participant keeps it for drawing: their pointers
+// (with a short fading trail of where they were) and, later, their pen strokes. Bounded: at
+// most kMaxPointersPerStream people, kPointerTrailPoints trail points each. No clock of its
+// own and no locking: ScreenSession holds one per stream under its lock and passes the time.
+// Thread: whoever owns it.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "net/wire/screen_messages.h"
+
+namespace huddle::session {
+
+// Where a pointer was a moment ago, and how strongly to draw it now (1 newest, fading to 0).
+struct TrailPoint {
+  std::int32_t x = 0, y = 0;
+  std::int64_t atMonoUs = 0;
+  float alpha = 1.f;
+};
+
+// Someone's pointer on a stream, as this participant shows it.
+struct PointerMark {
+  std::uint32_t participantId = 0;
+  std::string name;
+  std::int32_t x = 0, y = 0;  // stream pixels
+  bool present = false;       // false: released (or stale), fading out
+  std::int64_t atMonoUs = 0;  // its last news
+  float alpha = 1.f;          // 1 while held, down to 0 over wire::kPointerFadeMs after
+  // Where it was over the last kPointerTrailMs, oldest first, the current position last.
+  std::vector<TrailPoint> trail;
+};
+
+class StreamMarks {
+ public:
+  // A pointer as the host relayed it, at `nowUs`; false if it was not taken (outside the
+  // w x h stream, or a new person past the cap).
+  bool applyPointer(const wire::Pointer& m, std::uint32_t widthPx, std::uint32_t heightPx, std::int64_t nowUs);
+  // Everyone's pointers still to be drawn at `nowUs` (held, or fading), trails faded.
+  std::vector<PointerMark> pointers(std::int64_t nowUs) const;
+  bool empty() const { return m_pointers.empty(); }
+
+ private:
+  std::map<std::uint32_t, PointerMark> m_pointers;  // by participant
+};
+
+}  // namespace huddle::session
