@@ -91,7 +91,7 @@ ControllerEnv envFrom(const Options& o) {
 
 // The viewer's figures as JSON (for scripts and the benchmark).
 bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats& stats, double seconds,
-                    const std::vector<PointerMark>& pointers, std::string& error) {
+                    const std::vector<PointerMark>& pointers, const std::vector<StrokeMark>& strokes, std::string& error) {
   StreamStatsSnapshot s = stats.snapshot(base::monoUs());
   std::vector<double> lat = stats.allLatenciesMs();
   wire::StreamInfo info = view.info();
@@ -127,7 +127,25 @@ bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats
                  i ? "," : "", name.c_str(), p.participantId, p.x, p.y, p.present ? 1 : 0,
                  static_cast<long long>((now - p.atMonoUs) / 1000));
   }
-  std::fprintf(f, "%s]\n}\n", pointers.empty() ? "" : "\n  ");
+  std::fprintf(f, "%s],\n", pointers.empty() ? "" : "\n  ");
+  // Pen strokes shown at the end: whose, how many points, where they start and end.
+  std::fprintf(f, "  \"strokes\": [");
+  std::size_t listed = 0;
+  for (const StrokeMark& st : strokes) {
+    if (st.points.empty()) continue;
+    std::string name;
+    for (char c : st.name) {
+      if (c == '"' || c == '\\') name += '\\';
+      name += c;
+    }
+    std::fprintf(f,
+                 "%s\n    {\"who\": \"%s\", \"participant\": %u, \"points\": %zu, \"finished\": %d, "
+                 "\"first\": [%u, %u], \"last\": [%u, %u], \"alpha\": %.2f}",
+                 listed++ ? "," : "", name.c_str(), st.participantId, st.points.size(), st.finished ? 1 : 0,
+                 unsigned(st.points.front().x), unsigned(st.points.front().y), unsigned(st.points.back().x),
+                 unsigned(st.points.back().y), double(st.alpha));
+  }
+  std::fprintf(f, "%s]\n}\n", listed == 0 ? "" : "\n  ");
   bool ok = std::fclose(f) == 0;
   if (!ok) error = "cannot write " + path;
   return ok;
@@ -150,6 +168,7 @@ int runHost(const Options& options) {
   auto teardown = std::make_shared<Teardown>();
   env.teardown = teardown;
   HostController host(request, env);
+  host.setViewerMarks(options.viewerMarks);
   if (!host.start(base::monoUs())) {
     std::fprintf(stderr, "huddle: %s\n", host.state().status.c_str());
     return 1;
@@ -195,6 +214,7 @@ struct Viewing {
   bool away = false;              // the stream is away with the host (a reconnect)
   std::shared_ptr<StreamView> view;  // the view being timed
   bool saidPointing = false;         // --point: "Pointing at" was said
+  std::int64_t penDrawnUs = 0;       // --pen: when our stroke was last drawn (0: not yet)
 };
 
 // How long a watching task waits for the screen port (first join or after a loss).
@@ -306,13 +326,37 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
           std::to_string(v.streamId) + ".");
     }
   }
+  if (!options.penPoints.empty()) {
+    const wire::StreamInfo info = view->info();
+    for (auto [x, y] : options.penPoints)
+      if (std::string why = wire::validatePointer(x, y, info.widthPx, info.heightPx); !why.empty()) {
+        out("! --pen: " + why + ".");
+        return 1;
+      }
+  }
+  if (!options.penPoints.empty() && !client.viewerMarksAllowed(v.streamId) && v.penDrawnUs == 0) {
+    out("! --pen: the sharer does not let viewers point or draw.");
+    return 1;
+  }
+  const std::int64_t redrawUs = std::int64_t(wire::kPenHoldMs + wire::kPenFadeMs) * 1000;
+  if (!options.penPoints.empty() && (v.penDrawnUs == 0 || now - v.penDrawnUs >= redrawUs)) {
+    // One stroke through the points; drawn again once the last one has faded.
+    const auto& pts = options.penPoints;
+    client.penDown(v.streamId, std::uint16_t(pts[0].first), std::uint16_t(pts[0].second));
+    for (std::size_t i = 1; i < pts.size(); ++i) client.penTo(v.streamId, std::uint16_t(pts[i].first), std::uint16_t(pts[i].second));
+    client.penUp(v.streamId);
+    if (v.penDrawnUs == 0)
+      out("* Drawing a stroke of " + std::to_string(pts.size()) + " points on stream " + std::to_string(v.streamId) + ".");
+    v.penDrawnUs = now;
+  }
   const double elapsed = static_cast<double>(now - v.startedUs) / 1e6;
   if (elapsed < options.seconds) return -1;
   if (options.point) client.pointGone(v.streamId);
   auto snap = view->stats().snapshot(now);
   out("* Watched for " + std::to_string(static_cast<int>(elapsed)) + " s: " + std::to_string(snap.updates) + " updates.");
   if (options.statsJson.empty()) return 0;
-  if (!writeStatsJson(options.statsJson, *view, view->stats(), elapsed, client.pointers(v.streamId, now), error)) {
+  if (!writeStatsJson(options.statsJson, *view, view->stats(), elapsed, client.pointers(v.streamId, now),
+                      client.strokes(v.streamId, now), error)) {
     out("! " + error);
     return 1;
   }
@@ -332,6 +376,7 @@ int runClient(const Options& options) {
     return 1;
   }
   JoinController client(request, envFrom(options));
+  client.setViewerMarks(options.viewerMarks);
   client.start(base::monoUs());
   if (client.state().phase == Phase::Ended) {
     std::fprintf(stderr, "huddle: %s\n", client.state().status.c_str());

@@ -351,12 +351,52 @@ std::vector<PointerMark> ScreenSession::pointers(std::uint32_t streamId, std::in
   return it == m_marks.end() ? std::vector<PointerMark>{} : it->second.pointers(nowMonoUs);
 }
 
+void ScreenSession::onPen(const wire::Pen& m) {
+  {
+    std::lock_guard lock(m_mutex);
+    auto stream = m_streams.find(m.streamId);
+    if (stream == m_streams.end()) return;
+    if (!m_marks[m.streamId].applyPen(m, stream->second.widthPx, stream->second.heightPx, base::monoUs()))
+      return onCursorDropped("a pen stroke outside stream " + std::to_string(m.streamId) + " (or too many drawing)");
+  }
+  if (m_config.link.wake) m_config.link.wake();
+}
+
+void ScreenSession::onViewerMarks(std::uint32_t streamId, bool allowed) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (!m_streams.count(streamId)) return;
+    m_marks[streamId].setAllowed(allowed);
+  }
+  if (m_config.link.wake) m_config.link.wake();
+}
+
+std::vector<StrokeMark> ScreenSession::strokes(std::uint32_t streamId, std::int64_t nowMonoUs) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_marks.find(streamId);
+  return it == m_marks.end() ? std::vector<StrokeMark>{} : it->second.strokes(nowMonoUs);
+}
+
+bool ScreenSession::viewerMarksAllowed(std::uint32_t streamId) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_marks.find(streamId);
+  return it == m_marks.end() || it->second.allowed();
+}
+
+void ScreenSession::setViewerMarks(bool allowed) {
+  std::lock_guard lock(m_publishMutex);
+  if (m_viewerMarks == allowed) return;
+  m_viewerMarks = allowed;
+  if (m_publishing && m_accepted && m_publishedId != 0) m_client.setViewerMarks(m_publishedId, allowed);
+}
+
 void ScreenSession::onPublishAccepted(std::uint32_t streamId) {
   std::lock_guard lock(m_publishMutex);
   if (!m_publishing) return;  // stopped meanwhile
   m_publishedId = streamId;
   m_cursorShapeSent = false;  // a new stream (or a resize) starts with the shape again
   sendCursorLocked();
+  if (!m_viewerMarks) m_client.setViewerMarks(streamId, false);  // a stream starts with them on
   // Accepted again after a resize: frames already flow. The first time: what waited goes now.
   if (m_accepted) return;
   m_accepted = true;

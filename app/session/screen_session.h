@@ -72,6 +72,15 @@ class ScreenSession : private net::ScreenClient::Listener {
   bool pointGone(std::uint32_t streamId) { return m_client.pointAt(streamId, 0, 0, false); }
   // Everyone's pointers on `streamId` still to be drawn at `nowMonoUs` (held, or fading).
   std::vector<PointerMark> pointers(std::uint32_t streamId, std::int64_t nowMonoUs) const;
+  // The next points of our pen stroke (see PenPacer).
+  bool penStroke(const wire::PenStroke& stroke) { return m_client.penStroke(stroke); }
+  // Everyone's pen strokes on `streamId` still to be drawn at `nowMonoUs`.
+  std::vector<StrokeMark> strokes(std::uint32_t streamId, std::int64_t nowMonoUs) const;
+  // Whether the sharer of `streamId` lets viewers point and draw (as its host last said).
+  bool viewerMarksAllowed(std::uint32_t streamId) const;
+  // Our share's switch for viewers' pointers and pens: sent once the host has accepted the
+  // stream, and again on each change (kept across sharing runs).
+  void setViewerMarks(bool allowed);
 
   // Host wall clock minus ours (for latency).
   std::int64_t clockOffsetUs() const { return m_client.clockOffsetUs(); }
@@ -96,6 +105,8 @@ class ScreenSession : private net::ScreenClient::Listener {
   void onCursorPosition(std::uint32_t streamId, const base::CursorPos& pos) override;
   void onCursorDropped(const std::string& why) override;
   void onPointer(const wire::Pointer& pointer) override;
+  void onPen(const wire::Pen& pen) override;
+  void onViewerMarks(std::uint32_t streamId, bool allowed) override;
   void onCursor(const capture::CursorUpdate& cursor);
   void sendCursorLocked();
   void onScreenEnded(const net::LinkEnd& end) override;
@@ -140,6 +151,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   bool m_cursorShapeSent = true;
   base::CursorPos m_cursorPos;
   bool m_haveCursor = false;
+  bool m_viewerMarks = true;  // (m_publishMutex) our share's switch
 };
 
 }  // namespace huddle::session

@@ -309,6 +309,7 @@ void SessionController::startScreens(const std::string& host, std::uint16_t port
   c.name = name;
   c.token = token;
   c.seatKey = seatKey;
+  m_screen->setViewerMarks(m_viewerMarks);
   m_screen->start(c);
   // Watched streams are taken up again as the new screen port lists them.
   for (auto& [id, w] : m_watched) w.view.reset();
@@ -339,6 +340,7 @@ std::shared_ptr<StreamView> SessionController::watch(std::uint32_t streamId) {
 void SessionController::unwatch(std::uint32_t streamId) {
   m_watched.erase(streamId);
   m_pointing.erase(streamId);  // the host takes it away with the watching
+  m_pens.erase(streamId);
   if (m_screen) m_screen->unwatch(streamId);
 }
 
@@ -364,8 +366,53 @@ bool SessionController::pointerShown(std::uint32_t streamId) const {
   return it != m_pointing.end() && it->second.shown();
 }
 
+void SessionController::penDown(std::uint32_t streamId, std::uint16_t x, std::uint16_t y) {
+  m_pens[streamId].down(m_nextStrokeId++, x, y);
+  pacePointers(m_nowUs);
+}
+
+void SessionController::penTo(std::uint32_t streamId, std::uint16_t x, std::uint16_t y) {
+  auto it = m_pens.find(streamId);
+  if (it == m_pens.end()) return;
+  it->second.to(x, y);
+  pacePointers(m_nowUs);
+}
+
+void SessionController::penUp(std::uint32_t streamId) {
+  auto it = m_pens.find(streamId);
+  if (it == m_pens.end()) return;
+  it->second.up();
+  pacePointers(m_nowUs);
+}
+
+std::vector<StrokeMark> SessionController::strokes(std::uint32_t streamId, std::int64_t nowUs) const {
+  return m_screen ? m_screen->strokes(streamId, nowUs) : std::vector<StrokeMark>{};
+}
+
+bool SessionController::viewerMarksAllowed(std::uint32_t streamId) const {
+  return !m_screen || m_screen->viewerMarksAllowed(streamId);
+}
+
+void SessionController::setViewerMarks(bool allowed) {
+  m_viewerMarks = allowed;
+  applyViewerMarks(allowed);
+}
+
 void SessionController::pacePointers(std::int64_t nowUs) {
   const bool up = m_screen && m_screen->connected();
+  for (auto it = m_pens.begin(); it != m_pens.end();) {
+    PenPacer& p = it->second;
+    if (!up) p.lost();
+    while (up) {
+      auto batch = p.next(it->first, nowUs);
+      if (!batch) break;
+      if (!m_screen->penStroke(*batch)) {
+        p.lost();
+        break;
+      }
+    }
+    it = p.idle() ? m_pens.erase(it) : std::next(it);
+  }
   for (auto it = m_pointing.begin(); it != m_pointing.end();) {
     PointerPacer& p = it->second;
     if (!up) {
@@ -443,6 +490,7 @@ void SessionController::leave() {
   const bool wasIn = m_state.phase == Phase::InSession || m_state.phase == Phase::Reconnecting;
   m_watched.clear();
   m_pointing.clear();
+  m_pens.clear();
   retireScreens();
   retireRole();
   m_state.phase = Phase::Ended;

@@ -58,4 +58,73 @@ std::vector<PointerMark> StreamMarks::pointers(std::int64_t nowUs) const {
   return out;
 }
 
+std::int64_t StreamMarks::fadeFromUs(const StrokeMark& s, std::int64_t nowUs) {
+  if (s.finished) return s.atMonoUs + std::int64_t(wire::kPenHoldMs) * 1000;
+  // Left open with no news (its drawer's link went): it counts as finished at its last news.
+  const std::int64_t staleUs = std::int64_t(wire::kPointerStaleMs) * 1000;
+  return nowUs - s.atMonoUs > staleUs ? s.atMonoUs + std::max(staleUs, std::int64_t(wire::kPenHoldMs) * 1000) : -1;
+}
+
+void StreamMarks::dropFaded(std::int64_t nowUs) {
+  const std::int64_t fadeUs = std::int64_t(wire::kPenFadeMs) * 1000;
+  for (auto it = m_pens.begin(); it != m_pens.end();) {
+    std::erase_if(it->second, [&](const StrokeMark& s) {
+      const std::int64_t from = fadeFromUs(s, nowUs);
+      return from >= 0 && nowUs - from >= fadeUs;
+    });
+    it = it->second.empty() ? m_pens.erase(it) : std::next(it);
+  }
+}
+
+bool StreamMarks::applyPen(const wire::Pen& m, std::uint32_t widthPx, std::uint32_t heightPx, std::int64_t nowUs) {
+  if (m.clear) {
+    m_pens.erase(m.participantId);
+    return true;
+  }
+  if (!wire::validatePenPoints(m.points, widthPx, heightPx).empty()) return false;
+  if (!m_pens.count(m.participantId) && m_pens.size() >= wire::kMaxPointersPerStream) {
+    dropFaded(nowUs);  // strokes gone from view make room
+    if (m_pens.size() >= wire::kMaxPointersPerStream) return false;
+  }
+  std::deque<StrokeMark>& mine = m_pens[m.participantId];
+  auto it = std::find_if(mine.begin(), mine.end(), [&](const StrokeMark& s) { return s.strokeId == m.strokeId; });
+  if (it == mine.end()) {
+    StrokeMark s;
+    s.participantId = m.participantId;
+    s.name = m.name;
+    s.strokeId = m.strokeId;
+    mine.push_back(std::move(s));
+    if (mine.size() > wire::kMaxPenStrokesPerPerson) mine.pop_front();  // the oldest goes first
+    it = std::prev(mine.end());
+  }
+  if (it->finished) return true;  // a finished stroke takes no more
+  const std::size_t room = wire::kMaxPenPointsPerStroke - std::min(wire::kMaxPenPointsPerStroke, it->points.size());
+  it->points.insert(it->points.end(), m.points.begin(), m.points.begin() + std::ptrdiff_t(std::min(room, m.points.size())));
+  it->finished = m.end;
+  it->atMonoUs = nowUs;
+  return true;
+}
+
+std::vector<StrokeMark> StreamMarks::strokes(std::int64_t nowUs) const {
+  std::vector<StrokeMark> out;
+  const double fadeUs = wire::kPenFadeMs * 1000.0;
+  for (const auto& [id, mine] : m_pens)
+    for (const StrokeMark& s : mine) {
+      const std::int64_t from = fadeFromUs(s, nowUs);
+      const double t = from < 0 ? 0 : double(nowUs - from) / fadeUs;
+      if (t >= 1) continue;
+      StrokeMark shown = s;
+      shown.alpha = float(1 - std::max(0.0, t));
+      out.push_back(std::move(shown));
+    }
+  return out;
+}
+
+void StreamMarks::setAllowed(bool allowed) {
+  m_allowed = allowed;
+  if (allowed) return;
+  m_pointers.clear();
+  m_pens.clear();
+}
+
 }  // namespace huddle::session
