@@ -338,7 +338,7 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
     out("! --pen: the sharer does not let viewers point or draw.");
     return 1;
   }
-  const std::int64_t redrawUs = std::int64_t(wire::kPenHoldMs + wire::kPenFadeMs) * 1000;
+  const std::int64_t redrawUs = std::int64_t(wire::kPenHoldMs) * 1000;  // a new one before the last fades
   if (!options.penPoints.empty() && (v.penDrawnUs == 0 || now - v.penDrawnUs >= redrawUs)) {
     // One stroke through the points; drawn again once the last one has faded.
     const auto& pts = options.penPoints;

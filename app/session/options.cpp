@@ -131,7 +131,7 @@ std::string usageText() {
          "  --snapshot-cursor    draw the sharer's cursor into the snapshot\n"
          "  --point X,Y          watch the first shared screen and point at pixel X,Y of it for --seconds\n"
          "  --pen X,Y;X,Y;...    watch the first shared screen and draw a stroke through those pixels\n"
-         "                       (again each time the last one has faded) for --seconds\n"
+         "                       (again as the last one starts to fade) for --seconds\n"
          "  --snapshot-when-sharp  with --snapshot: wait until the image is sharp (every\n"
          "                       tile lossless, up to 20 s) before saving it\n"
          "  --read-limit KBPS    read screens no faster than this, like a slow link\n"

@@ -60,7 +60,7 @@ struct Options {
   bool point = false;
   int pointX = 0, pointY = 0;
   // --pen X,Y;X,Y;...: watch the first stream and draw a stroke through these stream pixels
-  // (again each time the last one has faded) for --seconds.
+  // (again as the last one starts to fade) for --seconds.
   std::vector<std::pair<int, int>> penPoints;
   // --no-pointers: viewers may not point or draw on our share (the Share panel's switch).
   bool viewerMarks = true;

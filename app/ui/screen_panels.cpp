@@ -193,10 +193,21 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
     sameLineIfFits("Cursor", ImGui::GetFrameHeight());
     ImGui::Checkbox("Cursor", &m_settings.showCursor);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show the sharer's mouse cursor over the screen");
-    sameLineIfFits("Point: hold right button", 0);
-    ImGui::TextDisabled("Point: hold right button");
-    if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("Hold the right mouse button over the screen: everyone watching it, and its sharer, sees your pointer");
+    // Pointing and the pen, unless the sharer turned them off for this stream.
+    if (!m_session || m_session->viewerMarksAllowed(streamId)) {
+      sameLineIfFits("Right-drag: point", 0);
+      ImGui::TextDisabled("Right-drag: point");
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Hold the right mouse button over the screen: everyone watching it, and its sharer, sees your pointer");
+      sameLineIfFits("Pen (left-drag draws)", ImGui::GetFrameHeight());
+      ImGui::Checkbox("Pen (left-drag draws)", &v.pen);
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Drag with the left button to draw on the screen: everyone watching it, and its sharer,\n"
+                          "sees the stroke, which fades a few seconds after you let go");
+    } else {
+      sameLineIfFits("Pointing and drawing: off (by the sharer)", 0);
+      ImGui::TextDisabled("Pointing and drawing: off (by the sharer)");
+    }
     if (!v.savedText.empty()) {
       if (!v.savedPath.empty()) {
         if (ImGui::SmallButton("Copy path")) ImGui::SetClipboardText(v.savedPath.c_str());
@@ -227,7 +238,7 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   if (v.fit == Fit::Fit) scale = std::min(avail.x / w, avail.y / h);
   else if (v.fit == Fit::Fill) scale = std::max(avail.x / w, avail.y / h);
   else scale = v.zoom;
-  if (hovered && v.fit == Fit::OneToOne) {
+  if (hovered && v.fit == Fit::OneToOne && !v.pen) {
     const float wheel = ImGui::GetIO().MouseWheel;
     if (wheel != 0) v.zoom = std::clamp(v.zoom * std::pow(1.15f, wheel), 1.0f, 8.0f);
     if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 1.0f)) {
@@ -259,7 +270,7 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   }
   pointAndDrawPointers(v, streamId, hovered, p0.x, p0.y, scale, w, h);
   dl->PopClipRect();
-  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) setFullscreenViewer(fullscreen ? 0 : streamId);
+  if (hovered && !v.pen && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) setFullscreenViewer(fullscreen ? 0 : streamId);
   if (m_settings.overlay && view) drawViewerOverlay(v, *view, origin.x + 8, origin.y + 8);
 }
 
@@ -272,12 +283,46 @@ void UiApp::pointAndDrawPointers(Viewer& v, std::uint32_t streamId, bool hovered
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   const float fx = (mouse.x - p0.x) / scale, fy = (mouse.y - p0.y) / scale;
   const bool inside = fx >= 0 && fy >= 0 && fx < w && fy < h;
-  if (hovered && inside && ImGui::IsMouseDown(ImGuiMouseButton_Right)) {
+  const bool allowed = m_session->viewerMarksAllowed(streamId);  // the sharer's switch
+  if (allowed && hovered && inside && ImGui::IsMouseDown(ImGuiMouseButton_Right)) {
     m_session->pointAt(streamId, static_cast<std::int32_t>(fx), static_cast<std::int32_t>(fy));
     v.pointing = true;
   } else if (v.pointing) {
     m_session->pointGone(streamId);
     v.pointing = false;
+  }
+  // Our pen: with Pen on, a left drag that starts on the image draws, clamped to the stream.
+  const auto px = static_cast<std::uint16_t>(std::clamp(fx, 0.0f, w - 1)), py = static_cast<std::uint16_t>(std::clamp(fy, 0.0f, h - 1));
+  if (v.pen && allowed && ImGui::IsItemActive() && ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
+    if (!v.drawing && inside) {
+      m_session->penDown(streamId, px, py);
+      v.drawing = true;
+    } else if (v.drawing) {
+      m_session->penTo(streamId, px, py);
+    }
+  } else if (v.drawing) {
+    m_session->penUp(streamId);
+    v.drawing = false;
+  }
+  // Everyone's strokes (ours too, as the host relays them), under the pointers: a line in
+  // the person's colour over a darker edge, so it shows on light and dark pictures.
+  ImDrawList* strokes = ImGui::GetWindowDrawList();
+  std::vector<ImVec2> line;
+  for (const session::StrokeMark& s : m_session->strokes(streamId, base::monoUs())) {
+    const std::uint32_t rgb = session::participantColour(s.participantId);
+    const auto a = static_cast<int>(255 * s.alpha);
+    line.clear();
+    for (const wire::PenPoint& q : s.points)
+      line.emplace_back(p0.x + (static_cast<float>(q.x) + 0.5f) * scale, p0.y + (static_cast<float>(q.y) + 0.5f) * scale);
+    if (line.empty()) continue;
+    const ImU32 colour = IM_COL32(rgb >> 16 & 0xFF, rgb >> 8 & 0xFF, rgb & 0xFF, a), edge = IM_COL32(0, 0, 0, a / 2);
+    if (line.size() == 1) {
+      strokes->AddCircleFilled(line[0], 4.0f, edge);
+      strokes->AddCircleFilled(line[0], 3.0f, colour);
+      continue;
+    }
+    strokes->AddPolyline(line.data(), static_cast<int>(line.size()), edge, ImDrawFlags_None, 6.0f);
+    strokes->AddPolyline(line.data(), static_cast<int>(line.size()), colour, ImDrawFlags_None, 3.5f);
   }
   // Everyone's (ours too, as the host relays it back): a dot in the person's colour, the name beside.
   ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -423,6 +468,9 @@ void UiApp::drawSharePanel() {
                       "text turns exact on every viewer. Moving parts stay JPEG.",
                       m_settings.stillMs);
   if (on) m_session->setShareSettings(shareSpec().settings);  // live: applied from the next frame
+  if (ImGui::Checkbox("Let viewers point and draw", &m_viewerMarks) && m_session) m_session->setViewerMarks(m_viewerMarks);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Off: nobody's pointer or pen shows on your screen; the host stops passing them on");
   ImGui::Spacing();
   ImGui::BeginDisabled(!screens && !on);
   if (ImGui::Button(on ? "Stop sharing" : "Start sharing", ImVec2(-1, 0))) on ? m_session->stopSharing() : startSharing();

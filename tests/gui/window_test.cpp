@@ -624,3 +624,50 @@ TEST(Window, AnotherPersonsPointerIsDrawnOverTheStreamAtItsPlace) {
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(15000), 0);
 }
+
+// A pen stroke appears in a viewer window where it was drawn: a headless client draws a
+// horizontal stroke across the host's still scene; the viewer's screenshot has a line in that
+// person's colour along those stream pixels (placed against the scene's window bodies).
+TEST(Window, AnotherPersonsPenStrokeIsDrawnOverTheStreamWhereItWasDrawn) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  constexpr int kW = 640, kH = 360, kX0 = 100, kX1 = 400, kY = 300;
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
+                   "--share", "synthetic", "--scene-size", "640x360", "--scene-motion", "static", "--scene-cursor",
+                   "none", "--quality", "95", "--subsampling", "444", "--quit-after", "60"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  ASSERT_FALSE(invite.empty()) << host.output();
+  const std::string stroke = std::to_string(kX0) + "," + std::to_string(kY) + ";" + std::to_string(kX1) + "," + std::to_string(kY);
+  Subprocess dave({HUDDLE_BINARY, "--join", invite, "--name", "dave", "--pen", stroke, "--seconds", "40"});
+  ASSERT_TRUE(dave.waitForOutput("* Drawing a stroke", 20000)) << dave.output();
+
+  CursorShot shot = watchAndShoot(xvfb.display(), invite, "bob", "");
+  ASSERT_FALSE(shot.rgb.empty()) << "no screenshot";
+  const int all[4] = {0, 0, shot.w - 1, shot.h - 1};
+  int bodies[4], line[4];
+  ASSERT_TRUE(boxOf(shot.rgb.data(), shot.w, shot.h, huddle::capture::kSceneWindow & 0xFFFFFF, 6, 12, all, bodies));
+  const double x0 = kW * 5 / 100, x1 = kW * 54 / 100 + kW * 42 / 100, y0 = kH * 8 / 100 + std::max(6, kH / 40);
+  const double scale = (bodies[2] + 1 - bodies[0]) / (x1 - x0);
+  const double originX = bodies[0] - x0 * scale, originY = bodies[1] - y0 * scale;
+  ASSERT_GT(scale, 0.3);
+  // Dave's colour is one of the palette's: a long horizontal run of it along row kY, from
+  // about kX0 to kX1 (the line's round ends and edge aside).
+  const double cy = originY + (kY + 0.5) * scale;
+  const int around[4] = {int(originX + (kX0 - 20) * scale), int(cy) - 6, int(originX + (kX1 + 20) * scale), int(cy) + 6};
+  bool found = false;
+  for (std::uint32_t colour : huddle::session::kParticipantPalette) {
+    if (!boxOf(shot.rgb.data(), shot.w, shot.h, colour, 16, 12, around, line)) continue;
+    found = true;
+    EXPECT_NEAR(line[0], originX + kX0 * scale, 4 + 2 * scale) << std::hex << colour;
+    EXPECT_NEAR(line[2], originX + kX1 * scale, 4 + 2 * scale) << std::hex << colour;
+    EXPECT_NEAR((line[1] + line[3]) / 2.0, cy, 2.5);
+    EXPECT_LE(line[3] - line[1], 6) << "a line, not a band";
+    break;
+  }
+  EXPECT_TRUE(found) << "no stroke along row " << cy << ", scale " << scale;
+  dave.signal(SIGTERM);
+  EXPECT_EQ(dave.wait(15000), 0);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(15000), 0);
+}
