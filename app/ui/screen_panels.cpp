@@ -485,6 +485,14 @@ void UiApp::drawSharePanel() {
     const capture::PipelineStats& s = m_session->state().shareStats;
     ImGui::Separator();
     ImGui::TextWrapped("Sharing \"%s\"", forDisplay(m_session->state().shareTitle).c_str());
+    // The sharer's preview is its own stream, watched like anyone's: viewers' pointers and
+    // strokes show on it where they point (and the sharer may point and draw too).
+    for (const auto& st : m_session->state().streams)
+      if (st.ownerName == m_session->state().selfName) {
+        if (ImGui::Button(m_viewers.count(st.streamId) ? "Show my preview" : "Preview (see viewers' pointers)"))
+          openViewer(st.streamId);
+        break;
+      }
     ImGui::TextWrapped("%.1f fps captured, %llu dropped", m_shareFps.empty() ? 0.0f : m_shareFps.back(),
                 static_cast<unsigned long long>(s.framesDropped));
     ImGui::TextWrapped("capture %.2f ms, damage %.2f ms, encode %.2f ms", s.captureMs, s.damageMs, s.encodeMs);
