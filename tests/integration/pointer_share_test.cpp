@@ -33,20 +33,26 @@ bool released(const session::ScreenSession& screen, std::uint32_t stream, const 
 
 constexpr int kW = 640, kH = 360;
 
-class PointerShare : public HostedTest {};
+class PointerShare : public HostedTest {
+ protected:
+  // `sharer` shares a still kW x kH scene with no cursor.
+  void shareStillScene(ScreenMember& sharer) {
+    capture::CaptureSettings s;
+    s.fps = 20;
+    std::string error;
+    ASSERT_TRUE(sharer.screen.startSharing(
+        std::make_unique<capture::SyntheticSource>(kW, kH, capture::SceneMotion::Static, capture::SceneCursor::None), s,
+        1, error))
+        << error;
+  }
+};
 
 }  // namespace
 
 TEST_F(PointerShare, TwoViewersAndTheSharerSeeAThirdPersonsPointerAtTheSameStreamPixel) {
-  std::string error;
   ScreenMember alice, bob, carol, dave;  // alice shares, bob and carol watch, dave points
   alice.join(host, "alice");
-  capture::CaptureSettings s;
-  s.fps = 20;
-  ASSERT_TRUE(alice.screen.startSharing(
-      std::make_unique<capture::SyntheticSource>(kW, kH, capture::SceneMotion::Static, capture::SceneCursor::None), s, 1,
-      error))
-      << error;
+  ASSERT_NO_FATAL_FAILURE(shareStillScene(alice));
   bob.join(host, "bob");
   carol.join(host, "carol");
   dave.join(host, "dave");
@@ -111,15 +117,9 @@ wire::PenStroke penStroke(std::uint32_t stream, std::uint32_t id, std::vector<wi
 // stream pixels; the sharer's switch off takes it away at once and stops the next one at the
 // host (not just hidden); back on, strokes pass again; a person who leaves takes theirs along.
 TEST_F(PointerShare, AStrokeReachesWatchersAndSharerAndTheSharersSwitchStopsItAtTheHost) {
-  std::string error;
   ScreenMember alice, bob, dave;  // alice shares, bob watches, dave draws
   alice.join(host, "alice");
-  capture::CaptureSettings s;
-  s.fps = 20;
-  ASSERT_TRUE(alice.screen.startSharing(
-      std::make_unique<capture::SyntheticSource>(kW, kH, capture::SceneMotion::Static, capture::SceneCursor::None), s, 1,
-      error))
-      << error;
+  ASSERT_NO_FATAL_FAILURE(shareStillScene(alice));
   bob.join(host, "bob");
   dave.join(host, "dave");
   const std::uint32_t stream = bob.watchFirstId();
