@@ -317,6 +317,10 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
       return 1;
     }
   }
+  if ((options.point || !options.penPoints.empty()) && !client.viewerMarksAllowed(v.streamId)) {
+    out(std::string(options.point ? "! --point" : "! --pen") + ": the sharer does not let viewers point or draw.");
+    return 1;
+  }
   if (options.point) {
     // Held for the whole run: the controller sends it (and again while held).
     client.pointAt(v.streamId, options.pointX, options.pointY);
@@ -334,13 +338,9 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
         return 1;
       }
   }
-  if (!options.penPoints.empty() && !client.viewerMarksAllowed(v.streamId) && v.penDrawnUs == 0) {
-    out("! --pen: the sharer does not let viewers point or draw.");
-    return 1;
-  }
   const std::int64_t redrawUs = std::int64_t(wire::kPenHoldMs) * 1000;  // a new one before the last fades
   if (!options.penPoints.empty() && (v.penDrawnUs == 0 || now - v.penDrawnUs >= redrawUs)) {
-    // One stroke through the points; drawn again once the last one has faded.
+    // One stroke through the points; drawn again as the last one starts to fade.
     const auto& pts = options.penPoints;
     client.penDown(v.streamId, std::uint16_t(pts[0].first), std::uint16_t(pts[0].second));
     for (std::size_t i = 1; i < pts.size(); ++i) client.penTo(v.streamId, std::uint16_t(pts[i].first), std::uint16_t(pts[i].second));

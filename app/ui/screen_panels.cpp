@@ -194,7 +194,7 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
     ImGui::Checkbox("Cursor", &m_settings.showCursor);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show the sharer's mouse cursor over the screen");
     // Pointing and the pen, unless the sharer turned them off for this stream.
-    if (!m_session || m_session->viewerMarksAllowed(streamId)) {
+    if (!m_session || m_session->viewerMarksAllowed(streamId) || v.ownerName == m_session->state().selfName) {
       sameLineIfFits("Right-drag: point", 0);
       ImGui::TextDisabled("Right-drag: point");
       if (ImGui::IsItemHovered())
@@ -283,7 +283,8 @@ void UiApp::pointAndDrawPointers(Viewer& v, std::uint32_t streamId, bool hovered
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   const float fx = (mouse.x - p0.x) / scale, fy = (mouse.y - p0.y) / scale;
   const bool inside = fx >= 0 && fy >= 0 && fx < w && fy < h;
-  const bool allowed = m_session->viewerMarksAllowed(streamId);  // the sharer's switch
+  // The sharer's switch (which the sharer itself, on its preview, is not held to).
+  const bool allowed = m_session->viewerMarksAllowed(streamId) || v.ownerName == m_session->state().selfName;
   if (allowed && hovered && inside && ImGui::IsMouseDown(ImGuiMouseButton_Right)) {
     m_session->pointAt(streamId, static_cast<std::int32_t>(fx), static_cast<std::int32_t>(fy));
     v.pointing = true;
