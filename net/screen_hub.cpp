@@ -14,6 +14,16 @@ namespace huddle::net {
 
 namespace {
 constexpr const char* kTag = "net/screen";
+
+// A token bucket (`tokens`, topped up at `perSec` to at most `burst` since `refillUs`): takes
+// `cost` if it holds that much; false (nothing taken) if not.
+bool spendTokens(double& tokens, std::int64_t& refillUs, double perSec, double burst, double cost, std::int64_t nowUs) {
+  if (refillUs != 0 && nowUs > refillUs) tokens = std::min(burst, tokens + double(nowUs - refillUs) * perSec / 1e6);
+  if (nowUs > refillUs) refillUs = nowUs;
+  if (tokens < cost) return false;
+  tokens -= cost;
+  return true;
+}
 }
 
 struct ScreenHub::Stream {
@@ -489,13 +499,8 @@ void ScreenHub::handlePointAt(const PeerPtr& peer, const wire::Frame& frame, std
     if (s.pointers.erase(peer->id) == 0) return;
   } else {
     // Counted before the bounds: checking is what a flood would cost us.
-    if (peer->pointerRefillUs != 0 && nowUs > peer->pointerRefillUs)
-      peer->pointerTokens = std::min(wire::kPointerBurst, peer->pointerTokens + double(nowUs - peer->pointerRefillUs) *
-                                                                                    wire::kPointerPositionsPerSec / 1e6);
-    if (nowUs > peer->pointerRefillUs) peer->pointerRefillUs = nowUs;
-    if (peer->pointerTokens < 1)
+    if (!spendTokens(peer->pointerTokens, peer->pointerRefillUs, wire::kPointerPositionsPerSec, wire::kPointerBurst, 1, nowUs))
       return pointerDroppedLocked(*peer, "pointer positions over " + std::to_string(int(wire::kPointerPositionsPerSec)) + "/s");
-    peer->pointerTokens -= 1;
     if (std::string why = wire::validatePointer(m.x, m.y, s.info.widthPx, s.info.heightPx); !why.empty())
       return pointerDroppedLocked(*peer, why);
     s.pointers[peer->id] = Stream::PointerMark{peer->participantId, peer->name};
@@ -553,14 +558,9 @@ void ScreenHub::handlePenStroke(const PeerPtr& peer, const wire::Frame& frame, s
   Stream& s = *it->second;
   if (!mayMarkLocked(*peer, s, true)) return;
   // Counted before the bounds, like pointers: a batch costs its points (at least one).
-  if (peer->penRefillUs != 0 && nowUs > peer->penRefillUs)
-    peer->penTokens = std::min(wire::kPenPointsBurst,
-                               peer->penTokens + double(nowUs - peer->penRefillUs) * wire::kPenPointsPerSec / 1e6);
-  if (nowUs > peer->penRefillUs) peer->penRefillUs = nowUs;
   const double cost = double(std::max<std::size_t>(1, m.points.size()));
-  if (peer->penTokens < cost)
+  if (!spendTokens(peer->penTokens, peer->penRefillUs, wire::kPenPointsPerSec, wire::kPenPointsBurst, cost, nowUs))
     return pointerDroppedLocked(*peer, "pen points over " + std::to_string(int(wire::kPenPointsPerSec)) + "/s", true);
-  peer->penTokens -= cost;
   if (std::string why = wire::validatePenPoints(m.points, s.info.widthPx, s.info.heightPx); !why.empty())
     return pointerDroppedLocked(*peer, why, true);
   Stream::PenMark& pen = s.pens[peer->id];
