@@ -83,6 +83,17 @@ bool ScreenClient::pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t 
   return sendUrgentFrame(wire::encodeFrame(m), std::uint64_t{2} << 32 | streamId);
 }
 
+bool ScreenClient::penStroke(const wire::PenStroke& stroke) {
+  return sendUrgentFrame(wire::encodeFrame(stroke), 0);  // in order: each batch is new ink
+}
+
+bool ScreenClient::setViewerMarks(std::uint32_t streamId, bool allowed) {
+  wire::ViewerMarks m;
+  m.streamId = streamId;
+  m.allowed = allowed;
+  return sendUrgentFrame(wire::encodeFrame(m), 0);
+}
+
 bool ScreenClient::publishStop() { return sendFrame(wire::encodeFrame(wire::PublishStop{})); }
 
 void ScreenClient::onWelcome(const wire::Welcome&) { m_listener.onScreenConnected(); }
@@ -164,6 +175,18 @@ std::string ScreenClient::deliver(const wire::Frame& frame, Listener& listener, 
       wire::Pointer m;
       if (!wire::decodePayload(frame.payload, m)) return listener.onCursorDropped("a malformed pointer"), std::string();
       listener.onPointer(m);
+      return {};
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::Pen): {
+      wire::Pen m;
+      if (!wire::decodePayload(frame.payload, m)) return listener.onCursorDropped("a malformed pen stroke"), std::string();
+      listener.onPen(m);
+      return {};
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::ViewerMarks): {
+      wire::ViewerMarks m;
+      if (!wire::decodePayload(frame.payload, m)) return listener.onCursorDropped("a malformed pointer switch"), std::string();
+      listener.onViewerMarks(m.streamId, m.allowed);
       return {};
     }
     case static_cast<std::uint16_t>(wire::MsgType::Notice): {

@@ -41,6 +41,10 @@ class ScreenClient : public ClientLink {
     virtual void onCursorDropped(const std::string& /*why*/) {}
     // Someone's pointer on a stream we watch or share (or its gone), named by the host.
     virtual void onPointer(const wire::Pointer&) {}
+    // The next points of someone's pen stroke on such a stream (or all theirs gone).
+    virtual void onPen(const wire::Pen&) {}
+    // Whether viewers may point and draw on a stream (its sharer's switch).
+    virtual void onViewerMarks(std::uint32_t /*streamId*/, bool /*allowed*/) {}
     virtual void onNotice(const std::string&) {}
     virtual void onScreenEnded(const LinkEnd&) {}
   };
@@ -64,6 +68,10 @@ class ScreenClient : public ClientLink {
   bool publishCursorPosition(const base::CursorPos& pos);
   // Our pointer on a stream we watch (stream pixels), or gone; latest-wins ahead of the queue.
   bool pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y, bool present);
+  // The next points of our pen stroke on such a stream, in order, ahead of the queue.
+  bool penStroke(const wire::PenStroke& stroke);
+  // Our stream's switch: whether viewers may point and draw on it.
+  bool setViewerMarks(std::uint32_t streamId, bool allowed);
 
   // The screen port's half of the client protocol, without a connection (this class runs
   // it on its link; tests/fuzz runs it on bytes): hands one message from the host to

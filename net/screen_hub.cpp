@@ -14,6 +14,16 @@ namespace huddle::net {
 
 namespace {
 constexpr const char* kTag = "net/screen";
+
+// A token bucket (`tokens`, topped up at `perSec` to at most `burst` since `refillUs`): takes
+// `cost` if it holds that much; false (nothing taken) if not.
+bool spendTokens(double& tokens, std::int64_t& refillUs, double perSec, double burst, double cost, std::int64_t nowUs) {
+  if (refillUs != 0 && nowUs > refillUs) tokens = std::min(burst, tokens + double(nowUs - refillUs) * perSec / 1e6);
+  if (nowUs > refillUs) refillUs = nowUs;
+  if (tokens < cost) return false;
+  tokens -= cost;
+  return true;
+}
 }
 
 struct ScreenHub::Stream {
@@ -44,6 +54,17 @@ struct ScreenHub::Stream {
     std::string name;
   };
   std::map<PeerId, PointerMark> pointers;
+  // Pen strokes shown on it, by the connection that draws: its stroke under way (the points
+  // relayed so far count against kMaxPenPointsPerStroke).
+  struct PenMark {
+    std::uint32_t participantId = 0;
+    std::string name;
+    std::uint32_t strokeId = 0;
+    std::size_t points = 0;
+    bool open = false;  // the stroke has not ended
+  };
+  std::map<PeerId, PenMark> pens;
+  bool marksAllowed = true;  // the sharer's switch: viewers' pointers and pens are relayed
 };
 
 // One update as the viewers in step from one version get it: its tiles are picked under the
@@ -101,6 +122,9 @@ struct ScreenPeer : HubPeer {
   // Pointer positions it may still have relayed (token bucket, kPointerPositionsPerSec).
   double pointerTokens = wire::kPointerBurst;
   std::int64_t pointerRefillUs = 0;
+  // Pen points it may still have relayed (token bucket, kPenPointsPerSec).
+  double penTokens = wire::kPenPointsBurst;
+  std::int64_t penRefillUs = 0;
 };
 
 using State = ScreenPeer::State;
@@ -145,7 +169,7 @@ void ScreenHub::refillLocked(ScreenPeer& peer, std::int64_t nowUs) {
 
 void ScreenHub::detachedLocked(ScreenPeer& peer, wire::Reason) {
   peer.state = State::Closed;
-  clearPointersLocked(peer);  // a person who left (or was kicked) points at nothing, at once
+  clearMarksLocked(peer);  // a person who left (or was kicked) points at nothing, at once
   if (std::uint32_t stream = std::exchange(peer.publishing, 0)) {
     endStreamLocked(stream, peer.name + " stopped sharing");
     sharingChangedLocked(peer.participantId, false);
@@ -182,6 +206,13 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
       else *it = std::move(fresh);  // resubscribing asks for the whole image again
       // A new viewer sees the cursor at once, shape and all, before the first update.
       sendCursorLocked(*peer, it->shapesSent, *m_streams.at(m.streamId));
+      if (!m_streams.at(m.streamId)->marksAllowed) {
+        // ...and that its sharer turned pointing and drawing off.
+        wire::ViewerMarks off;
+        off.streamId = m.streamId;
+        off.allowed = false;
+        laterLocked([link = peer->link, frame = wire::encodeFrame(off)] { link->sendUrgent(frame, 0); });
+      }
       pumpLocked(*peer);
       return;
     }
@@ -190,7 +221,7 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
       if (!wire::decodePayload(frame.payload, m)) return malformed("Unsubscribe");
       Section section(*this);
       std::erase_if(peer->subs, [&](auto& s) { return s.streamId == m.streamId; });
-      clearPointersLocked(*peer, m.streamId);
+      clearMarksLocked(*peer, m.streamId);
       return;
     }
     case wire::ScreenType::UpdateRequest: {
@@ -215,6 +246,10 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
       return handleCursor(peer, frame, nowUs);
     case wire::ScreenType::PointAt:
       return handlePointAt(peer, frame, nowUs);
+    case wire::ScreenType::PenStroke:
+      return handlePenStroke(peer, frame, nowUs);
+    case wire::ScreenType::ViewerMarks:
+      return handleViewerMarks(peer, frame);
     case wire::ScreenType::PublishStop: {
       Section section(*this);
       peer->refused = false;
@@ -458,21 +493,14 @@ void ScreenHub::handlePointAt(const PeerPtr& peer, const wire::Frame& frame, std
   auto it = m_streams.find(m.streamId);
   if (it == m_streams.end()) return;  // it may have just ended: not an error
   Stream& s = *it->second;
-  const bool watching = std::any_of(peer->subs.begin(), peer->subs.end(), [&](auto& sub) { return sub.streamId == m.streamId; });
-  if (!watching && s.info.ownerId != peer->participantId)
-    return pointerDroppedLocked(*peer, "pointer on stream " + std::to_string(m.streamId) + " it does not watch");
+  if (!mayMarkLocked(*peer, s, false)) return;
   if (!m.present) {
     // Gone: relayed once, and only for a pointer that is shown (so gones cost no tokens).
     if (s.pointers.erase(peer->id) == 0) return;
   } else {
     // Counted before the bounds: checking is what a flood would cost us.
-    if (peer->pointerRefillUs != 0 && nowUs > peer->pointerRefillUs)
-      peer->pointerTokens = std::min(wire::kPointerBurst, peer->pointerTokens + double(nowUs - peer->pointerRefillUs) *
-                                                                                    wire::kPointerPositionsPerSec / 1e6);
-    if (nowUs > peer->pointerRefillUs) peer->pointerRefillUs = nowUs;
-    if (peer->pointerTokens < 1)
+    if (!spendTokens(peer->pointerTokens, peer->pointerRefillUs, wire::kPointerPositionsPerSec, wire::kPointerBurst, 1, nowUs))
       return pointerDroppedLocked(*peer, "pointer positions over " + std::to_string(int(wire::kPointerPositionsPerSec)) + "/s");
-    peer->pointerTokens -= 1;
     if (std::string why = wire::validatePointer(m.x, m.y, s.info.widthPx, s.info.heightPx); !why.empty())
       return pointerDroppedLocked(*peer, why);
     s.pointers[peer->id] = Stream::PointerMark{peer->participantId, peer->name};
@@ -487,41 +515,162 @@ void ScreenHub::handlePointAt(const PeerPtr& peer, const wire::Frame& frame, std
   relayPointerLocked(s, out);
 }
 
-void ScreenHub::relayPointerLocked(Stream& s, const wire::Pointer& m) {
-  base::Bytes frame = wire::encodeFrame(m);
-  // Latest-wins per stream and person: a position not yet sent is replaced by the newer one
-  // (or by the gone), never queued behind tiles.
-  const std::uint64_t key = std::uint64_t{2} << 62 | std::uint64_t(s.info.streamId & 0x3FFFFFFF) << 32 | m.participantId;
+std::size_t ScreenHub::relayToStreamLocked(Stream& s, const base::Bytes& frame, std::uint64_t key) {
+  std::size_t sent = 0;
   for (auto& [id, p] : m_peers) {
     if (p->state != State::Ready || p->stopped) continue;
     const bool watcher = std::any_of(p->subs.begin(), p->subs.end(), [&](auto& sub) { return sub.streamId == s.info.streamId; });
     if (!watcher && p->participantId != s.info.ownerId) continue;
-    ++m_stats.pointersRelayed;
+    ++sent;
     laterLocked([link = p->link, frame, key] { link->sendUrgent(frame, key); });
   }
+  return sent;
 }
 
-void ScreenHub::clearPointersLocked(const ScreenPeer& peer, std::uint32_t streamId) {
-  for (auto& [id, s] : m_streams) {
-    if (streamId != 0 && id != streamId) continue;
-    auto it = s->pointers.find(peer.id);
-    if (it == s->pointers.end()) continue;
+void ScreenHub::relayPointerLocked(Stream& s, const wire::Pointer& m) {
+  // Latest-wins per stream and person: a position not yet sent is replaced by the newer one
+  // (or by the gone), never queued behind tiles.
+  const std::uint64_t key = std::uint64_t{2} << 62 | std::uint64_t(s.info.streamId & 0x3FFFFFFF) << 32 | m.participantId;
+  m_stats.pointersRelayed += relayToStreamLocked(s, wire::encodeFrame(m), key);
+}
+
+bool ScreenHub::mayMarkLocked(ScreenPeer& peer, const Stream& s, bool pen) {
+  const char* what = pen ? "pen" : "pointer";
+  const bool watching = std::any_of(peer.subs.begin(), peer.subs.end(), [&](auto& sub) { return sub.streamId == s.info.streamId; });
+  if (!watching && s.info.ownerId != peer.participantId) {
+    pointerDroppedLocked(peer, std::string(what) + " on stream " + std::to_string(s.info.streamId) + " it does not watch", pen);
+    return false;
+  }
+  if (!s.marksAllowed && s.info.ownerId != peer.participantId) {
+    pointerDroppedLocked(peer, std::string(what) + " on stream " + std::to_string(s.info.streamId) +
+                                   ": its sharer turned pointing and drawing off", pen);
+    return false;
+  }
+  return true;
+}
+
+void ScreenHub::handlePenStroke(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) {
+  wire::PenStroke m;
+  if (!wire::decodePayload(frame.payload, m)) return drop(*peer, wire::Reason::ProtoMalformed, "bad PenStroke");
+  Section section(*this);
+  auto it = m_streams.find(m.streamId);
+  if (it == m_streams.end()) return;  // it may have just ended: not an error
+  Stream& s = *it->second;
+  if (!mayMarkLocked(*peer, s, true)) return;
+  // Counted before the bounds, like pointers: a batch costs its points (at least one).
+  const double cost = double(std::max<std::size_t>(1, m.points.size()));
+  if (!spendTokens(peer->penTokens, peer->penRefillUs, wire::kPenPointsPerSec, wire::kPenPointsBurst, cost, nowUs))
+    return pointerDroppedLocked(*peer, "pen points over " + std::to_string(int(wire::kPenPointsPerSec)) + "/s", true);
+  if (std::string why = wire::validatePenPoints(m.points, s.info.widthPx, s.info.heightPx); !why.empty())
+    return pointerDroppedLocked(*peer, why, true);
+  Stream::PenMark& pen = s.pens[peer->id];
+  pen.participantId = peer->participantId;
+  pen.name = peer->name;
+  if (!pen.open || pen.strokeId != m.strokeId) {
+    if (pen.strokeId == m.strokeId && pen.points > 0)
+      return pointerDroppedLocked(*peer, "points for stroke " + std::to_string(m.strokeId) + ", which ended", true);
+    pen.strokeId = m.strokeId;  // a new stroke (one left open just stops growing)
+    pen.points = 0;
+    pen.open = true;
+  }
+  if (pen.points + m.points.size() > wire::kMaxPenPointsPerStroke) {
+    pointerDroppedLocked(*peer, "a stroke over " + std::to_string(wire::kMaxPenPointsPerStroke) + " points", true);
+    if (!m.end) return;
+    m.points.clear();  // its end still goes, so viewers let it fade
+  }
+  pen.points += m.points.size();
+  if (m.end) pen.open = false;
+  wire::Pen out;
+  out.streamId = m.streamId;
+  out.participantId = peer->participantId;
+  out.name = peer->name;
+  out.strokeId = m.strokeId;
+  out.end = m.end;
+  out.points = std::move(m.points);
+  // In order, never replaced (each batch is new ink), ahead of tiles.
+  m_stats.pensRelayed += relayToStreamLocked(s, wire::encodeFrame(out), 0);
+}
+
+void ScreenHub::handleViewerMarks(const PeerPtr& peer, const wire::Frame& frame) {
+  wire::ViewerMarks m;
+  if (!wire::decodePayload(frame.payload, m)) return drop(*peer, wire::Reason::ProtoMalformed, "bad ViewerMarks");
+  Section section(*this);
+  auto it = m_streams.find(m.streamId);
+  if (it == m_streams.end()) return;
+  if (it->second->publisher != peer->id)
+    return pointerDroppedLocked(*peer, "a switch for stream " + std::to_string(m.streamId) + ", which it does not share");
+  setViewerMarksLocked(*it->second, m.allowed);
+}
+
+void ScreenHub::setViewerMarks(std::uint32_t streamId, bool allowed) {
+  Section section(*this);
+  if (auto it = m_streams.find(streamId); it != m_streams.end()) setViewerMarksLocked(*it->second, allowed);
+}
+
+bool ScreenHub::viewerMarks(std::uint32_t streamId) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_streams.find(streamId);
+  return it != m_streams.end() && it->second->marksAllowed;
+}
+
+void ScreenHub::setViewerMarksLocked(Stream& s, bool allowed) {
+  if (s.marksAllowed == allowed) return;
+  s.marksAllowed = allowed;
+  if (!allowed) clearStreamMarksLocked(s);
+  wire::ViewerMarks out;
+  out.streamId = s.info.streamId;
+  out.allowed = allowed;
+  relayToStreamLocked(s, wire::encodeFrame(out), 0);
+}
+
+void ScreenHub::clearStreamMarksLocked(Stream& s) {
+  for (auto& [id, mark] : std::exchange(s.pointers, {})) {
     wire::Pointer gone;
-    gone.streamId = id;
-    gone.participantId = it->second.participantId;
-    gone.name = it->second.name;
-    s->pointers.erase(it);
-    relayPointerLocked(*s, gone);
+    gone.streamId = s.info.streamId;
+    gone.participantId = mark.participantId;
+    gone.name = mark.name;
+    relayPointerLocked(s, gone);
+  }
+  for (auto& [id, pen] : std::exchange(s.pens, {})) {
+    wire::Pen clear;
+    clear.streamId = s.info.streamId;
+    clear.participantId = pen.participantId;
+    clear.name = pen.name;
+    clear.clear = true;
+    m_stats.pensRelayed += relayToStreamLocked(s, wire::encodeFrame(clear), 0);
   }
 }
 
-void ScreenHub::pointerDroppedLocked(ScreenPeer& peer, const std::string& why) {
-  ++m_stats.pointersDropped;
-  laterLocked([this, id = peer.id, who = peer.name, why] {
+void ScreenHub::clearMarksLocked(const ScreenPeer& peer, std::uint32_t streamId) {
+  for (auto& [id, s] : m_streams) {
+    if (streamId != 0 && id != streamId) continue;
+    if (auto it = s->pointers.find(peer.id); it != s->pointers.end()) {
+      wire::Pointer gone;
+      gone.streamId = id;
+      gone.participantId = it->second.participantId;
+      gone.name = it->second.name;
+      s->pointers.erase(it);
+      relayPointerLocked(*s, gone);
+    }
+    if (auto it = s->pens.find(peer.id); it != s->pens.end()) {
+      wire::Pen clear;
+      clear.streamId = id;
+      clear.participantId = it->second.participantId;
+      clear.name = it->second.name;
+      clear.clear = true;
+      s->pens.erase(it);
+      m_stats.pensRelayed += relayToStreamLocked(*s, wire::encodeFrame(clear), 0);
+    }
+  }
+}
+
+void ScreenHub::pointerDroppedLocked(ScreenPeer& peer, const std::string& why, bool pen) {
+  ++(pen ? m_stats.pensDropped : m_stats.pointersDropped);
+  laterLocked([this, id = peer.id, who = peer.name, why, pen] {
     std::string note;
     if (m_cursorLog.allow(id, note))
-      HLOG_WARN(kTag, "pointer dropped conn=#%llu name=%s: %s%s", static_cast<unsigned long long>(id), who.c_str(),
-                why.c_str(), note.c_str());
+      HLOG_WARN(kTag, "%s dropped conn=#%llu name=%s: %s%s", pen ? "pen" : "pointer", static_cast<unsigned long long>(id),
+                who.c_str(), why.c_str(), note.c_str());
   });
 }
 
@@ -808,7 +957,7 @@ void ScreenHub::dropParticipant(std::uint32_t participantId, wire::Reason reason
   ++m_leaveGeneration;  // a login whose token was checked before this leave asks again
   for (auto& [id, p] : m_peers)
     if (p->participantId == participantId && p->state == State::Ready && !p->stopped) {
-      clearPointersLocked(*p);  // gone from every screen now, not when its connection ends
+      clearMarksLocked(*p);  // gone from every screen now, not when its connection ends
       dropLocked(*p, reason, "left the chat");
     }
 }

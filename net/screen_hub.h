@@ -56,6 +56,10 @@ struct ScreenHubStats {
   // Pointers: relayed (one per recipient) and dropped (out of bounds, over the rate, not watching).
   std::uint64_t pointersRelayed = 0;
   std::uint64_t pointersDropped = 0;
+  // Pen batches: relayed (one per recipient) and dropped (out of bounds, over the rate or a
+  // stroke's cap, not watching, pens off on that stream).
+  std::uint64_t pensRelayed = 0;
+  std::uint64_t pensDropped = 0;
   std::array<std::uint64_t, static_cast<std::size_t>(wire::Reason::Count)> closedByReason{};
 };
 
@@ -89,6 +93,11 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   // The host's own cursor: `shape` (null: unchanged) and where it is now (trusted, as above).
   void publishLocalCursor(std::uint32_t streamId, const base::CursorImage* shape, const base::CursorPos& pos);
   void endStream(std::uint32_t streamId, const std::string& reason);
+  // The sharer's switch for viewers' pointers and pens on its stream (the host's own share;
+  // a client's sharer sends ViewerMarks). Off: everything shown goes at once and no more is
+  // relayed; its watchers are told.
+  void setViewerMarks(std::uint32_t streamId, bool allowed);
+  bool viewerMarks(std::uint32_t streamId) const;
   // Closes every screen connection of a participant who left the chat.
   void dropParticipant(std::uint32_t participantId, wire::Reason reason);
   // Says goodbye to everyone and refuses newcomers.
@@ -122,6 +131,10 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   void handleCursor(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
   // PointAt from a viewer: rate-limited, checked, relayed to the stream's watchers and sharer.
   void handlePointAt(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
+  // PenStroke from a viewer: the same checks, plus each stroke's point cap.
+  void handlePenStroke(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
+  // ViewerMarks from a sharer: its stream's switch.
+  void handleViewerMarks(const PeerPtr& peer, const wire::Frame& frame);
 
   // The rest must hold m_mutex.
   // Why `ownerId` may not start another stream now (session or participant cap), or empty.
@@ -140,11 +153,20 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   // then the position, latest-wins, ahead of any update waiting to be sent.
   void sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& shapesSent, Stream& s);
   void cursorDroppedLocked(ScreenPeer& peer, const std::string& why);
-  void pointerDroppedLocked(ScreenPeer& peer, const std::string& why);
-  // Sends a pointer of `s` to each of its watchers and to its sharer's connections.
+  void pointerDroppedLocked(ScreenPeer& peer, const std::string& why, bool pen = false);
+  // Sends `frame` (a pointer, pen or switch of `s`) through the urgent lane to each of its
+  // watchers and to its sharer's connections; `key` nonzero: latest-wins. How many it went to.
+  std::size_t relayToStreamLocked(Stream& s, const base::Bytes& frame, std::uint64_t key);
   void relayPointerLocked(Stream& s, const wire::Pointer& m);
-  // Removes every pointer `peer` holds (or the one on `streamId`, if nonzero) and relays a gone.
-  void clearPointersLocked(const ScreenPeer& peer, std::uint32_t streamId = 0);
+  // Whether `peer` may point or draw on `s` now (watches it or shares it, and the sharer's
+  // switch is on); if not, the drop is counted and logged.
+  bool mayMarkLocked(ScreenPeer& peer, const Stream& s, bool pen);
+  // Removes every pointer and pen stroke `peer` shows (or those on `streamId`, if nonzero)
+  // and relays their gone at once.
+  void clearMarksLocked(const ScreenPeer& peer, std::uint32_t streamId = 0);
+  // Removes everyone's pointers and strokes from `s` (its sharer turned them off).
+  void clearStreamMarksLocked(Stream& s);
+  void setViewerMarksLocked(Stream& s, bool allowed);
   void endStreamLocked(std::uint32_t streamId, const std::string& reason);
   // Everyone logged in (viewers learn of streams this way).
   std::vector<std::shared_ptr<PeerLink>> readyLinksLocked() const;

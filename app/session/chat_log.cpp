@@ -11,6 +11,12 @@ void ChatLog::push(ChatLine line) {
   while (m_lines.size() > m_maxLines) m_lines.pop_front();
 }
 
+std::uint32_t ChatLog::colourOf(const std::string& name) const {
+  for (const auto& u : m_users)
+    if (u.name == name) return participantColour(u.id);
+  return colourForName(name);
+}
+
 void ChatLog::addLocal(ChatLine::Style style, const std::string& text) {
   ChatLine l;
   l.style = style;

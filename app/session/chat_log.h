@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/session/participant_colour.h"
 #include "net/chat_client.h"
 
 namespace huddle::session {
@@ -49,6 +50,9 @@ class ChatLog {
     m_connected = false;
   }
   const std::vector<wire::UserInfo>& users() const { return m_users; }
+  // The colour (0xRRGGBB) of the person named `name`: participantColour() of their id while
+  // they are here, so a name in the chat matches their entry in the list and their pointer.
+  std::uint32_t colourOf(const std::string& name) const;
   const std::string& selfName() const { return m_selfName; }
   const std::string& hostName() const { return m_hostName; }
   bool connected() const { return m_connected; }

@@ -92,7 +92,7 @@ ControllerEnv envFrom(const Options& o) {
 
 // The viewer's figures as JSON (for scripts and the benchmark).
 bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats& stats, double seconds,
-                    const std::vector<PointerMark>& pointers, std::string& error) {
+                    const std::vector<PointerMark>& pointers, const std::vector<StrokeMark>& strokes, std::string& error) {
   StreamStatsSnapshot s = stats.snapshot(base::monoUs());
   std::vector<double> lat = stats.allLatenciesMs();
   wire::StreamInfo info = view.info();
@@ -128,7 +128,25 @@ bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats
                  i ? "," : "", name.c_str(), p.participantId, p.x, p.y, p.present ? 1 : 0,
                  static_cast<long long>((now - p.atMonoUs) / 1000));
   }
-  std::fprintf(f, "%s]\n}\n", pointers.empty() ? "" : "\n  ");
+  std::fprintf(f, "%s],\n", pointers.empty() ? "" : "\n  ");
+  // Pen strokes shown at the end: whose, how many points, where they start and end.
+  std::fprintf(f, "  \"strokes\": [");
+  std::size_t listed = 0;
+  for (const StrokeMark& st : strokes) {
+    if (st.points.empty()) continue;
+    std::string name;
+    for (char c : st.name) {
+      if (c == '"' || c == '\\') name += '\\';
+      name += c;
+    }
+    std::fprintf(f,
+                 "%s\n    {\"who\": \"%s\", \"participant\": %u, \"points\": %zu, \"finished\": %d, "
+                 "\"first\": [%u, %u], \"last\": [%u, %u], \"alpha\": %.2f}",
+                 listed++ ? "," : "", name.c_str(), st.participantId, st.points.size(), st.finished ? 1 : 0,
+                 unsigned(st.points.front().x), unsigned(st.points.front().y), unsigned(st.points.back().x),
+                 unsigned(st.points.back().y), double(st.alpha));
+  }
+  std::fprintf(f, "%s]\n}\n", listed == 0 ? "" : "\n  ");
   bool ok = std::fclose(f) == 0;
   if (!ok) error = "cannot write " + path;
   return ok;
@@ -152,6 +170,7 @@ int runHost(const Options& options) {
   auto teardown = std::make_shared<Teardown>();
   env.teardown = teardown;
   HostController host(request, env);
+  host.setViewerMarks(options.viewerMarks);
   if (!host.start(base::monoUs())) {
     std::fprintf(stderr, "huddle: %s\n", host.state().status.c_str());
     return 1;
@@ -196,7 +215,8 @@ struct Viewing {
   std::int64_t screensAwaySinceUs = 0;  // the screen port is not up (0: it is)
   bool away = false;              // the stream is away with the host (a reconnect)
   std::shared_ptr<StreamView> view;  // the view being timed
-  std::int64_t pointedAtUs = 0;      // --point: when our pointer was last sent (0: not yet)
+  bool saidPointing = false;         // --point: "Pointing at" was said
+  std::int64_t penDrawnUs = 0;       // --pen: when our stroke was last drawn (0: not yet)
 };
 
 // How long a watching task waits for the screen port (first join or after a loss).
@@ -299,14 +319,37 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
       return 1;
     }
   }
-  if (options.point && now - v.pointedAtUs >= std::int64_t(wire::kPointerKeepAliveMs) * 1000) {
-    // Sent again now and then while held, so viewers never take it for stale.
-    if (client.pointAt(v.streamId, options.pointX, options.pointY)) {
-      if (v.pointedAtUs == 0)
-        out("* Pointing at " + std::to_string(options.pointX) + "," + std::to_string(options.pointY) + " of stream " +
-            std::to_string(v.streamId) + ".");
-      v.pointedAtUs = now;
+  if ((options.point || !options.penPoints.empty()) && !client.viewerMarksAllowed(v.streamId)) {
+    out(std::string(options.point ? "! --point" : "! --pen") + ": the sharer does not let viewers point or draw.");
+    return 1;
+  }
+  if (options.point) {
+    // Held for the whole run: the controller sends it (and again while held).
+    client.pointAt(v.streamId, options.pointX, options.pointY);
+    if (!v.saidPointing && client.pointerShown(v.streamId)) {
+      v.saidPointing = true;
+      out("* Pointing at " + std::to_string(options.pointX) + "," + std::to_string(options.pointY) + " of stream " +
+          std::to_string(v.streamId) + ".");
     }
+  }
+  if (!options.penPoints.empty()) {
+    const wire::StreamInfo info = view->info();
+    for (auto [x, y] : options.penPoints)
+      if (std::string why = wire::validatePointer(x, y, info.widthPx, info.heightPx); !why.empty()) {
+        out("! --pen: " + why + ".");
+        return 1;
+      }
+  }
+  const std::int64_t redrawUs = std::int64_t(wire::kPenHoldMs) * 1000;  // a new one before the last fades
+  if (!options.penPoints.empty() && (v.penDrawnUs == 0 || now - v.penDrawnUs >= redrawUs)) {
+    // One stroke through the points; drawn again as the last one starts to fade.
+    const auto& pts = options.penPoints;
+    client.penDown(v.streamId, std::uint16_t(pts[0].first), std::uint16_t(pts[0].second));
+    for (std::size_t i = 1; i < pts.size(); ++i) client.penTo(v.streamId, std::uint16_t(pts[i].first), std::uint16_t(pts[i].second));
+    client.penUp(v.streamId);
+    if (v.penDrawnUs == 0)
+      out("* Drawing a stroke of " + std::to_string(pts.size()) + " points on stream " + std::to_string(v.streamId) + ".");
+    v.penDrawnUs = now;
   }
   const double elapsed = static_cast<double>(now - v.startedUs) / 1e6;
   if (elapsed < options.seconds) return -1;
@@ -314,7 +357,8 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
   auto snap = view->stats().snapshot(now);
   out("* Watched for " + std::to_string(static_cast<int>(elapsed)) + " s: " + std::to_string(snap.updates) + " updates.");
   if (options.statsJson.empty()) return 0;
-  if (!writeStatsJson(options.statsJson, *view, view->stats(), elapsed, client.pointers(v.streamId), error)) {
+  if (!writeStatsJson(options.statsJson, *view, view->stats(), elapsed, client.pointers(v.streamId, now),
+                      client.strokes(v.streamId, now), error)) {
     out("! " + error);
     return 1;
   }
@@ -334,6 +378,7 @@ int runClient(const Options& options) {
     return 1;
   }
   JoinController client(request, envFrom(options));
+  client.setViewerMarks(options.viewerMarks);
   client.start(base::monoUs());
   if (client.state().phase == Phase::Ended) {
     std::fprintf(stderr, "huddle: %s\n", client.state().status.c_str());

@@ -67,6 +67,7 @@ bool HostController::start(std::int64_t nowUs) {
   auto host = std::make_shared<HostSession>();
   if (!host->start(config, error)) return fail(error);
   m_host = std::move(host);
+  m_host->setViewerMarks(viewerMarks());
   const net::Fingerprint& key = config.identity->fingerprint();
   m_info.keyCode = net::shortCode(key);
   m_info.newKey = created;

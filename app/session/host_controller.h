@@ -69,6 +69,9 @@ class HostController final : public SessionController {
                       std::string& error) override;
   void stopSharingOn() override;
   capture::CapturePipeline* sharePipeline() override { return m_host ? m_host->sharePipeline() : nullptr; }
+  void applyViewerMarks(bool allowed) override {
+    if (m_host) m_host->setViewerMarks(allowed);
+  }
   void retireRole() override;
 
  private:

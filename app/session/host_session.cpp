@@ -98,6 +98,12 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   return true;
 }
 
+void HostSession::setViewerMarks(bool allowed) {
+  // Whichever comes second, this or the capture thread's new stream, applies it.
+  m_viewerMarks = allowed;
+  if (const std::uint32_t id = m_sharedStream.load(); id != 0) m_screenHub->setViewerMarks(id, allowed);
+}
+
 bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, const capture::CaptureSettings& settings,
                                int encoderThreads, std::string& error) {
   if (!m_running) return error = "not hosting", false;
@@ -118,6 +124,7 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
             return;
           }
           m_sharedStream = id;
+          if (!m_viewerMarks.load()) m_screenHub->setViewerMarks(id, false);  // a stream starts with them on
         }
         wire::TileBatch b;
         b.seq = u.seq;

@@ -65,6 +65,8 @@ class HostSession {
   void stopSharing();
   bool sharing() const { return m_pipeline != nullptr; }
   capture::CapturePipeline* sharePipeline() { return m_pipeline.get(); }
+  // The host's share's switch for viewers' pointers and pens (kept across sharing runs).
+  void setViewerMarks(bool allowed);
 
  private:
   HostConfig m_config;
@@ -76,6 +78,7 @@ class HostSession {
   net::ChatClientConfig m_localConfig;
   std::unique_ptr<capture::CapturePipeline> m_pipeline;
   std::atomic<std::uint32_t> m_sharedStream{0};
+  std::atomic<bool> m_viewerMarks{true};
   std::string m_shareTitle;
   base::CursorImage m_cursorShape;  // (capture thread) the shared cursor's latest shape
   bool m_cursorShapeSent = false;   // (capture thread) the relay has it

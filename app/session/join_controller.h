@@ -58,6 +58,9 @@ class JoinController final : public SessionController {
   void stopSharingOn() override;
   capture::CapturePipeline* sharePipeline() override { return m_screen ? m_screen->sharePipeline() : nullptr; }
   std::string shareRefusal() const override { return m_screen ? m_screen->shareError() : std::string(); }
+  void applyViewerMarks(bool allowed) override {
+    if (m_screen) m_screen->setViewerMarks(allowed);
+  }
   void retireRole() override;
 
  private:

@@ -129,6 +129,7 @@ std::string usageText() {
          "  --subsampling S      420 (default) or 444\n"
          "  --sharp-when-still on|off  send still parts again losslessly, pixel for\n"
          "                       pixel (default on)\n"
+         "  --no-pointers        do not let viewers point or draw on my shared screen\n"
          "  --still-ms MS        how long a part must stay still for that, " + to_string(wire::kMinStillMs) + "-" +
          to_string(wire::kMaxStillMs) + " (default " + to_string(wire::kDefaultStillMs) + ")\n"
          "\n"
@@ -141,6 +142,8 @@ std::string usageText() {
          "                       huddle-snapshot-YYYYMMDD-HHMMSS.png)\n"
          "  --snapshot-cursor    draw the sharer's cursor into the snapshot\n"
          "  --point X,Y          watch the first shared screen and point at pixel X,Y of it for --seconds\n"
+         "  --pen X,Y;X,Y;...    watch the first shared screen and draw a stroke through those pixels\n"
+         "                       (again as the last one starts to fade) for --seconds\n"
          "  --snapshot-when-sharp  with --snapshot: wait until the image is sharp (every\n"
          "                       tile lossless, up to 20 s) before saving it\n"
          "  --read-limit KBPS    read screens no faster than this, like a slow link\n"
@@ -266,6 +269,28 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
           o.pointX >= int(wire::kMaxStreamSidePx) || o.pointY >= int(wire::kMaxStreamSidePx))
         return fail("option --point needs X,Y in stream pixels, each 0-" + std::to_string(wire::kMaxStreamSidePx - 1));
       o.point = true;
+    } else if (arg == "--pen") {
+      // Stream pixels through which one stroke goes: "X,Y;X,Y;..." (at least one point).
+      std::string text;
+      if (!needValue(text)) return fail("option --pen needs X,Y;X,Y;... in stream pixels");
+      o.penPoints.clear();
+      std::size_t start = 0;
+      while (start <= text.size()) {
+        const std::size_t end = std::min(text.find(';', start), text.size());
+        const std::string one = text.substr(start, end - start);
+        const auto comma = one.find(',');
+        int x = -1, y = -1;
+        if (comma == std::string::npos || !parseInt(one.substr(0, comma), x) || !parseInt(one.substr(comma + 1), y) ||
+            x < 0 || y < 0 || x >= int(wire::kMaxStreamSidePx) || y >= int(wire::kMaxStreamSidePx) ||
+            o.penPoints.size() >= wire::kMaxPenPointsPerStroke)
+          return fail("option --pen needs X,Y;X,Y;... in stream pixels, each 0-" +
+                      std::to_string(wire::kMaxStreamSidePx - 1) + ", at most " +
+                      std::to_string(wire::kMaxPenPointsPerStroke) + " points");
+        o.penPoints.push_back({x, y});
+        start = end + 1;
+      }
+    } else if (arg == "--no-pointers") {
+      o.viewerMarks = false;
     } else if (arg == "--snapshot-cursor") {
       o.snapshotCursor = true;
     } else if (arg == "--scene-motion") {
@@ -379,9 +404,10 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
   if (o.list && o.role != Role::Ask) return fail("--list only prints the sessions nearby; it cannot be used with --host or --join");
   if (!o.announce && o.role == Role::Join) return fail("--no-announce is for hosting");
   if (o.role == Role::Join && o.chatPort == 0) return fail("option --chat-port: 0 only makes sense when hosting");
-  if ((o.watch || o.snapshot || o.point) && o.role != Role::Join)
-    return fail("--watch, --snapshot and --point need --join ADDR");
-  if (o.point) o.watch = true;  // pointing watches the stream it points at
+  const bool pen = !o.penPoints.empty();
+  if ((o.watch || o.snapshot || o.point || pen) && o.role != Role::Join)
+    return fail("--watch, --snapshot, --point and --pen need --join ADDR");
+  if (o.point || pen) o.watch = true;  // pointing or drawing watches the stream it marks
   if (o.snapshotCursor && !o.snapshot) return fail("--snapshot-cursor goes with --snapshot");
   if (int(!o.shareWindow.empty()) + int(!o.shareMonitor.empty()) + int(o.shareRegion) > 1)
     return fail("share one thing: a window, a monitor or a region");
@@ -393,7 +419,7 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
   if (o.keepHistory && o.role == Role::Join) return fail("--keep-history is for hosting");
   // Snapshots and JSON figures are headless tools by nature; --watch alone in the window
   // opens the first shared screen.
-  if ((o.snapshot || o.point || !o.statsJson.empty()) && !o.headless && o.role == Role::Join) o.headless = true;
+  if ((o.snapshot || o.point || pen || !o.statsJson.empty()) && !o.headless && o.role == Role::Join) o.headless = true;
   return r;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "net/wire/limits.h"
@@ -65,6 +66,11 @@ struct Options {
   // --point X,Y: watch the first stream and point at stream pixel (X, Y) for --seconds.
   bool point = false;
   int pointX = 0, pointY = 0;
+  // --pen X,Y;X,Y;...: watch the first stream and draw a stroke through these stream pixels
+  // (again as the last one starts to fade) for --seconds.
+  std::vector<std::pair<int, int>> penPoints;
+  // --no-pointers: viewers may not point or draw on our share (the Share panel's switch).
+  bool viewerMarks = true;
 };
 
 struct ParseResult {

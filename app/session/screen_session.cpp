@@ -97,7 +97,7 @@ void ScreenSession::onStreamEnded(std::uint32_t streamId, const std::string& rea
   {
     std::lock_guard lock(m_mutex);
     m_streams.erase(streamId);
-    m_pointers.erase(streamId);
+    m_marks.erase(streamId);
     if (auto it = m_views.find(streamId); it != m_views.end()) {
       it->second->markEnded();
       m_views.erase(it);
@@ -337,45 +337,58 @@ void ScreenSession::onPointer(const wire::Pointer& m) {
     std::lock_guard lock(m_mutex);
     auto stream = m_streams.find(m.streamId);
     if (stream == m_streams.end()) return;
-    // The host checks bounds; a host that does not is not believed either.
-    if (m.present && !wire::validatePointer(m.x, m.y, stream->second.widthPx, stream->second.heightPx).empty())
-      return onCursorDropped("a pointer outside stream " + std::to_string(m.streamId));
-    auto& marks = m_pointers[m.streamId];
-    if (!marks.count(m.participantId) && marks.size() >= wire::kMaxPointersPerStream) {
-      std::erase_if(marks, [](const auto& e) { return !e.second.present; });  // released ones make room
-      if (marks.size() >= wire::kMaxPointersPerStream) return;
+    if (!m_marks[m.streamId].applyPointer(m, stream->second.widthPx, stream->second.heightPx, base::monoUs())) {
+      if (m.present && !wire::validatePointer(m.x, m.y, stream->second.widthPx, stream->second.heightPx).empty())
+        return onCursorDropped("a pointer outside stream " + std::to_string(m.streamId));
+      return;
     }
-    PointerMark& p = marks[m.participantId];
-    p.participantId = m.participantId;
-    p.name = m.name;
-    if (m.present) p.x = m.x, p.y = m.y;
-    p.present = m.present;
-    p.atMonoUs = base::monoUs();
   }
   if (m_config.link.wake) m_config.link.wake();
 }
 
 std::vector<PointerMark> ScreenSession::pointers(std::uint32_t streamId, std::int64_t nowMonoUs) const {
   std::lock_guard lock(m_mutex);
-  std::vector<PointerMark> out;
-  auto it = m_pointers.find(streamId);
-  if (it == m_pointers.end()) return out;
-  for (const auto& [id, p] : it->second) {
-    PointerMark mark = p;
-    // Held with no news for a while (its sharer's link lost the gone): fades like a release.
-    std::int64_t fadeFromUs = p.atMonoUs;
-    if (p.present && nowMonoUs - p.atMonoUs > std::int64_t(wire::kPointerStaleMs) * 1000) {
-      mark.present = false;
-      fadeFromUs = p.atMonoUs + std::int64_t(wire::kPointerStaleMs) * 1000;
-    }
-    if (!mark.present) {
-      const double t = double(nowMonoUs - fadeFromUs) / (wire::kPointerFadeMs * 1000.0);
-      if (t >= 1) continue;
-      mark.alpha = float(1 - std::max(0.0, t));
-    }
-    out.push_back(std::move(mark));
+  auto it = m_marks.find(streamId);
+  return it == m_marks.end() ? std::vector<PointerMark>{} : it->second.pointers(nowMonoUs);
+}
+
+void ScreenSession::onPen(const wire::Pen& m) {
+  {
+    std::lock_guard lock(m_mutex);
+    auto stream = m_streams.find(m.streamId);
+    if (stream == m_streams.end()) return;
+    if (!m_marks[m.streamId].applyPen(m, stream->second.widthPx, stream->second.heightPx, base::monoUs()))
+      return onCursorDropped("a pen stroke outside stream " + std::to_string(m.streamId) + " (or too many drawing)");
   }
-  return out;
+  if (m_config.link.wake) m_config.link.wake();
+}
+
+void ScreenSession::onViewerMarks(std::uint32_t streamId, bool allowed) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (!m_streams.count(streamId)) return;
+    m_marks[streamId].setAllowed(allowed);
+  }
+  if (m_config.link.wake) m_config.link.wake();
+}
+
+std::vector<StrokeMark> ScreenSession::strokes(std::uint32_t streamId, std::int64_t nowMonoUs) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_marks.find(streamId);
+  return it == m_marks.end() ? std::vector<StrokeMark>{} : it->second.strokes(nowMonoUs);
+}
+
+bool ScreenSession::viewerMarksAllowed(std::uint32_t streamId) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_marks.find(streamId);
+  return it == m_marks.end() || it->second.allowed();
+}
+
+void ScreenSession::setViewerMarks(bool allowed) {
+  std::lock_guard lock(m_publishMutex);
+  if (m_viewerMarks == allowed) return;
+  m_viewerMarks = allowed;
+  if (m_publishing && m_accepted && m_publishedId != 0) m_client.setViewerMarks(m_publishedId, allowed);
 }
 
 void ScreenSession::onPublishAccepted(std::uint32_t streamId) {
@@ -384,6 +397,7 @@ void ScreenSession::onPublishAccepted(std::uint32_t streamId) {
   m_publishedId = streamId;
   m_cursorShapeSent = false;  // a new stream (or a resize) starts with the shape again
   sendCursorLocked();
+  if (!m_viewerMarks) m_client.setViewerMarks(streamId, false);  // a stream starts with them on
   // Accepted again after a resize: frames already flow. The first time: what waited goes now.
   if (m_accepted) return;
   m_accepted = true;

@@ -15,7 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "app/session/pointer_colour.h"
+#include "app/session/participant_colour.h"
+#include "app/session/stream_marks.h"
 #include "app/session/stream_view.h"
 #include "capture/capture_pipeline.h"
 #include "net/base/event_queue.h"
@@ -31,16 +32,6 @@ struct ScreenSessionConfig {
   std::uint64_t token = 0;       // from the chat Welcome
   std::optional<net::SeatKey> seatKey;  // from the chat link: proves the seat over TLS
   std::uint8_t credits = 2;      // updates in flight per watched stream
-};
-
-// Someone's pointer on a stream, as this participant shows it.
-struct PointerMark {
-  std::uint32_t participantId = 0;
-  std::string name;
-  std::int32_t x = 0, y = 0;  // stream pixels
-  bool present = false;       // false: released (or stale), fading out
-  std::int64_t atMonoUs = 0;  // its last news
-  float alpha = 1.f;          // 1 while held, down to 0 over wire::kPointerFadeMs after
 };
 
 class ScreenSession : private net::ScreenClient::Listener {
@@ -81,6 +72,15 @@ class ScreenSession : private net::ScreenClient::Listener {
   bool pointGone(std::uint32_t streamId) { return m_client.pointAt(streamId, 0, 0, false); }
   // Everyone's pointers on `streamId` still to be drawn at `nowMonoUs` (held, or fading).
   std::vector<PointerMark> pointers(std::uint32_t streamId, std::int64_t nowMonoUs) const;
+  // The next points of our pen stroke (see PenPacer).
+  bool penStroke(const wire::PenStroke& stroke) { return m_client.penStroke(stroke); }
+  // Everyone's pen strokes on `streamId` still to be drawn at `nowMonoUs`.
+  std::vector<StrokeMark> strokes(std::uint32_t streamId, std::int64_t nowMonoUs) const;
+  // Whether the sharer of `streamId` lets viewers point and draw (as its host last said).
+  bool viewerMarksAllowed(std::uint32_t streamId) const;
+  // Our share's switch for viewers' pointers and pens: sent once the host has accepted the
+  // stream, and again on each change (kept across sharing runs).
+  void setViewerMarks(bool allowed);
 
   // Host wall clock minus ours (for latency).
   std::int64_t clockOffsetUs() const { return m_client.clockOffsetUs(); }
@@ -105,6 +105,8 @@ class ScreenSession : private net::ScreenClient::Listener {
   void onCursorPosition(std::uint32_t streamId, const base::CursorPos& pos) override;
   void onCursorDropped(const std::string& why) override;
   void onPointer(const wire::Pointer& pointer) override;
+  void onPen(const wire::Pen& pen) override;
+  void onViewerMarks(std::uint32_t streamId, bool allowed) override;
   void onCursor(const capture::CursorUpdate& cursor);
   void sendCursorLocked();
   void onScreenEnded(const net::LinkEnd& end) override;
@@ -127,8 +129,8 @@ class ScreenSession : private net::ScreenClient::Listener {
   std::map<std::uint32_t, std::shared_ptr<StreamView>> m_views;
   std::string m_endText;
   base::LogThrottle m_logThrottle;  // warnings about a misbehaving host, per stream
-  // Pointers on streams we watch or share (m_mutex): by stream, then by participant.
-  std::map<std::uint32_t, std::map<std::uint32_t, PointerMark>> m_pointers;
+  // Pointers (and their trails) on streams we watch or share (m_mutex), by stream.
+  std::map<std::uint32_t, StreamMarks> m_marks;
 
   // Sharing: capture thread -> coalesced pending frame -> once the host accepted the stream,
   // at most wire::kMaxPublishInFlight unacked.
@@ -149,6 +151,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   bool m_cursorShapeSent = true;
   base::CursorPos m_cursorPos;
   bool m_haveCursor = false;
+  bool m_viewerMarks = true;  // (m_publishMutex) our share's switch
 };
 
 }  // namespace huddle::session

@@ -123,11 +123,13 @@ void SessionController::note(const std::string& text, ChatLine::Style style) { m
 // [SECTION] tick
 
 void SessionController::tick(std::int64_t nowUs) {
+  m_nowUs = nowUs;
   tickRole(nowUs);
   drainEvents(nowUs);
   reopenLostScreens(nowUs);
   syncStreams(nowUs);
   refreshShareState();
+  pacePointers(nowUs);
 }
 
 void SessionController::drainEvents(std::int64_t nowUs) {
@@ -325,6 +327,7 @@ void SessionController::startScreens(const std::string& host, std::uint16_t port
   c.name = name;
   c.token = token;
   c.seatKey = seatKey;
+  m_screen->setViewerMarks(m_viewerMarks);
   m_screen->start(c);
   // Watched streams are taken up again as the new screen port lists them.
   for (auto& [id, w] : m_watched) w.view.reset();
@@ -354,6 +357,8 @@ std::shared_ptr<StreamView> SessionController::watch(std::uint32_t streamId) {
 
 void SessionController::unwatch(std::uint32_t streamId) {
   m_watched.erase(streamId);
+  m_pointing.erase(streamId);  // the host takes it away with the watching
+  m_pens.erase(streamId);
   if (m_screen) m_screen->unwatch(streamId);
 }
 
@@ -362,16 +367,84 @@ std::shared_ptr<StreamView> SessionController::view(std::uint32_t streamId) cons
   return it == m_watched.end() ? nullptr : it->second.view;
 }
 
-bool SessionController::pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y) {
-  return m_screen && m_screen->connected() && m_screen->pointAt(streamId, x, y);
+void SessionController::pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y) {
+  m_pointing[streamId].hold(x, y);
+  pacePointers(m_nowUs);  // a press or a move goes at once when the rate allows
 }
 
-bool SessionController::pointGone(std::uint32_t streamId) {
-  return m_screen && m_screen->connected() && m_screen->pointGone(streamId);
+void SessionController::pointGone(std::uint32_t streamId) {
+  auto it = m_pointing.find(streamId);
+  if (it == m_pointing.end()) return;
+  it->second.release();
+  pacePointers(m_nowUs);  // the gone at once (the face may leave right after)
 }
 
-std::vector<PointerMark> SessionController::pointers(std::uint32_t streamId) const {
-  return m_screen ? m_screen->pointers(streamId, base::monoUs()) : std::vector<PointerMark>{};
+bool SessionController::pointerShown(std::uint32_t streamId) const {
+  auto it = m_pointing.find(streamId);
+  return it != m_pointing.end() && it->second.shown();
+}
+
+void SessionController::penDown(std::uint32_t streamId, std::uint16_t x, std::uint16_t y) {
+  m_pens[streamId].down(m_nextStrokeId++, x, y);
+  pacePointers(m_nowUs);
+}
+
+void SessionController::penTo(std::uint32_t streamId, std::uint16_t x, std::uint16_t y) {
+  auto it = m_pens.find(streamId);
+  if (it == m_pens.end()) return;
+  it->second.to(x, y);
+  pacePointers(m_nowUs);
+}
+
+void SessionController::penUp(std::uint32_t streamId) {
+  auto it = m_pens.find(streamId);
+  if (it == m_pens.end()) return;
+  it->second.up();
+  pacePointers(m_nowUs);
+}
+
+std::vector<StrokeMark> SessionController::strokes(std::uint32_t streamId, std::int64_t nowUs) const {
+  return m_screen ? m_screen->strokes(streamId, nowUs) : std::vector<StrokeMark>{};
+}
+
+bool SessionController::viewerMarksAllowed(std::uint32_t streamId) const {
+  return !m_screen || m_screen->viewerMarksAllowed(streamId);
+}
+
+void SessionController::setViewerMarks(bool allowed) {
+  m_viewerMarks = allowed;
+  applyViewerMarks(allowed);
+}
+
+void SessionController::pacePointers(std::int64_t nowUs) {
+  const bool up = m_screen && m_screen->connected();
+  for (auto it = m_pens.begin(); it != m_pens.end();) {
+    PenPacer& p = it->second;
+    if (!up) p.lost();
+    while (up) {
+      auto batch = p.next(it->first, nowUs);
+      if (!batch) break;
+      if (!m_screen->penStroke(*batch)) {
+        p.lost();
+        break;
+      }
+    }
+    it = p.idle() ? m_pens.erase(it) : std::next(it);
+  }
+  for (auto it = m_pointing.begin(); it != m_pointing.end();) {
+    PointerPacer& p = it->second;
+    if (!up) {
+      p.lost();  // the host forgot it with the connection: sent again once the port is back
+    } else if (auto send = p.next(nowUs)) {
+      const bool ok = send->present ? m_screen->pointAt(it->first, send->x, send->y) : m_screen->pointGone(it->first);
+      if (!ok) p.lost();
+    }
+    it = p.idle() ? m_pointing.erase(it) : std::next(it);
+  }
+}
+
+std::vector<PointerMark> SessionController::pointers(std::uint32_t streamId, std::int64_t nowUs) const {
+  return m_screen ? m_screen->pointers(streamId, nowUs) : std::vector<PointerMark>{};
 }
 
 std::vector<std::uint32_t> SessionController::watchedStreams() const {
@@ -434,6 +507,8 @@ void SessionController::leave() {
   m_outbox.clear();
   const bool wasIn = m_state.phase == Phase::InSession || m_state.phase == Phase::Reconnecting;
   m_watched.clear();
+  m_pointing.clear();
+  m_pens.clear();
   retireScreens();
   retireRole();
   m_state.phase = Phase::Ended;

@@ -17,6 +17,7 @@
 
 #include "app/session/chat_log.h"
 #include "app/session/options.h"
+#include "app/session/presenter.h"
 #include "app/session/screen_session.h"
 #include "app/session/stream_view.h"
 #include "app/session/teardown.h"
@@ -128,12 +129,27 @@ class SessionController {
   std::shared_ptr<StreamView> view(std::uint32_t streamId) const;
   bool watching(std::uint32_t streamId) const { return m_watched.count(streamId) != 0; }
   std::vector<std::uint32_t> watchedStreams() const;
-  // Pointing at a stream we watch (or share): stream pixel (x, y), or released. False if the
-  // screen port is not ours.
-  bool pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y);
-  bool pointGone(std::uint32_t streamId);
-  // Everyone's pointers on a stream still to be drawn now (held or fading).
-  std::vector<PointerMark> pointers(std::uint32_t streamId) const;
+  // Pointing at a stream we watch (or share): stream pixel (x, y) now, or released. Say it as
+  // often as you like; what goes to the host, and when (the rate, keep-alives while held, one
+  // gone on release, again after a lost screen port), is the controller's (PointerPacer).
+  void pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y);
+  void pointGone(std::uint32_t streamId);
+  // Our pointer on `streamId` went to the host (and no gone since).
+  bool pointerShown(std::uint32_t streamId) const;
+  // Everyone's pointers on a stream still to be drawn at `nowUs` (held or fading).
+  std::vector<PointerMark> pointers(std::uint32_t streamId, std::int64_t nowUs) const;
+  // The vanishing pen on a stream we watch (or share): down starts a stroke, to extends it,
+  // up finishes it; the batches go to the host as PenPacer says.
+  void penDown(std::uint32_t streamId, std::uint16_t x, std::uint16_t y);
+  void penTo(std::uint32_t streamId, std::uint16_t x, std::uint16_t y);
+  void penUp(std::uint32_t streamId);
+  // Everyone's pen strokes on a stream still to be drawn at `nowUs`.
+  std::vector<StrokeMark> strokes(std::uint32_t streamId, std::int64_t nowUs) const;
+  // Whether the sharer of `streamId` lets viewers point and draw.
+  bool viewerMarksAllowed(std::uint32_t streamId) const;
+  // Our share's switch: "Let viewers point and draw" (kept across shares; on by default).
+  void setViewerMarks(bool allowed);
+  bool viewerMarks() const { return m_viewerMarks; }
   // Watch the first stream that appears (or this one), once.
   void watchWhenShared(std::uint32_t streamId = 0) { m_autoWatch = true, m_autoWatchId = streamId; }
 
@@ -167,6 +183,8 @@ class SessionController {
                               std::string& error) = 0;
   virtual void stopSharingOn() = 0;
   virtual capture::CapturePipeline* sharePipeline() = 0;
+  // Our share's switch, applied where the share goes (the relay, or the screen port).
+  virtual void applyViewerMarks(bool allowed) = 0;
   // Why the host refused the share under way ("" if it did not).
   virtual std::string shareRefusal() const { return {}; }
   // Hands the role's connections to the teardown worker.
@@ -200,8 +218,15 @@ class SessionController {
   void reopenLostScreens(std::int64_t nowUs);
   void syncStreams(std::int64_t nowUs);
   void refreshShareState();
+  // Sends what our pointers and pens need sent now (see PointerPacer, PenPacer).
+  void pacePointers(std::int64_t nowUs);
 
   std::map<std::uint32_t, Watched> m_watched;
+  std::map<std::uint32_t, PointerPacer> m_pointing;  // our pointer, by stream
+  std::map<std::uint32_t, PenPacer> m_pens;          // our pen, by stream
+  std::uint32_t m_nextStrokeId = 1;
+  bool m_viewerMarks = true;
+  std::int64_t m_nowUs = 0;                          // the last tick's time
   std::int64_t m_screensSinceUs = 0;  // when the screen port last joined
   // Where the screen port of this chat session is (set by startScreens), to open it again.
   struct ScreenTarget {

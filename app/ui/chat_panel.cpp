@@ -102,7 +102,7 @@ void UiApp::drawUserList(bool inline_) {
       ImGui::SameLine();
       if (ImGui::GetContentRegionAvail().x < need) ImGui::NewLine();
     }
-    ImGui::TextColored(nameColour(u.name), "%s", label.c_str());
+    ImGui::TextColored(colourVec(session::participantColour(u.id)), "%s", label.c_str());
     if (ImGui::BeginPopupContextItem("user")) {
       if (ImGui::MenuItem("Private message")) {
         std::snprintf(m_input, sizeof m_input, "/msg %s ", forDisplay(u.name).c_str());

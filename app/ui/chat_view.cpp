@@ -26,12 +26,12 @@ void messageText(const std::string& raw, float em) {
   }
 }
 
-void drawLine(const session::ChatLine& l, float em) {
+void drawLine(const session::ChatLog& log, const session::ChatLine& l, float em) {
   ImGui::TextDisabled("%s", base::formatClock(l.timeUs).c_str());
   ImGui::SameLine();
   switch (l.style) {
     case session::ChatLine::Style::Message:
-      ImGui::TextColored(nameColour(l.from), "%s:", forDisplay(l.from).c_str());
+      ImGui::TextColored(colourVec(log.colourOf(l.from)), "%s:", forDisplay(l.from).c_str());
       messageText(l.text, em);
       break;
     case session::ChatLine::Style::Private:
@@ -55,14 +55,9 @@ void drawLine(const session::ChatLine& l, float em) {
 }
 }  // namespace
 
-ImVec4 nameColour(const std::string& name) {
-  std::uint32_t h = 2166136261u;
-  for (unsigned char c : name) h = (h ^ c) * 16777619u;
-  const float hue = static_cast<float>(h % 360) / 360.0f;
-  ImVec4 c;
-  ImGui::ColorConvertHSVtoRGB(hue, 0.55f, 0.95f, c.x, c.y, c.z);
-  c.w = 1.0f;
-  return c;
+ImVec4 colourVec(std::uint32_t rgb) {
+  return ImVec4(static_cast<float>(rgb >> 16 & 0xFF) / 255.0f, static_cast<float>(rgb >> 8 & 0xFF) / 255.0f,
+                static_cast<float>(rgb & 0xFF) / 255.0f, 1.0f);
 }
 
 void drawChatLog(const session::ChatLog& log, ChatScroll& scroll, const ImVec2& size) {
@@ -90,7 +85,7 @@ void drawChatLog(const session::ChatLog& log, ChatScroll& scroll, const ImVec2& 
       ImGui::Dummy(ImVec2(1.0f, std::max(0.0f, scroll.heights[k] - spacing)));  // out of view: its place only
       continue;
     }
-    drawLine(lines[i], em);
+    drawLine(log, lines[i], em);
     const float h = ImGui::GetCursorPosY() - y;
     if (k < scroll.heights.size()) scroll.heights[k] = h;
     else if (k == scroll.heights.size()) scroll.heights.push_back(h);

@@ -26,8 +26,9 @@ struct ChatScroll {
   float wrapWidth = 0;
 };
 
-// A stable colour per name, so each person is recognisable at a glance.
-ImVec4 nameColour(const std::string& name);
+// A participant's colour (session::participantColour, 0xRRGGBB) for ImGui: the same person
+// has the same colour in the chat, the user list and on their pointer.
+ImVec4 colourVec(std::uint32_t rgb);
 // Draws `log` in a child window of `size` (ImGui's BeginChild rules: 0 fills, negative leaves
 // room) with id "log", keeping `scroll` up to date.
 void drawChatLog(const session::ChatLog& log, ChatScroll& scroll, const ImVec2& size);

@@ -193,10 +193,21 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
     sameLineIfFits("Cursor", ImGui::GetFrameHeight());
     ImGui::Checkbox("Cursor", &m_settings.showCursor);
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("Show the sharer's mouse cursor over the screen");
-    sameLineIfFits("Point: hold right button", 0);
-    ImGui::TextDisabled("Point: hold right button");
-    if (ImGui::IsItemHovered())
-      ImGui::SetTooltip("Hold the right mouse button over the screen: everyone watching it, and its sharer, sees your pointer");
+    // Pointing and the pen, unless the sharer turned them off for this stream.
+    if (!m_session || m_session->viewerMarksAllowed(streamId) || v.ownerName == m_session->state().selfName) {
+      sameLineIfFits("Right-drag: point", 0);
+      ImGui::TextDisabled("Right-drag: point");
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Hold the right mouse button over the screen: everyone watching it, and its sharer, sees your pointer");
+      sameLineIfFits("Pen (left-drag draws)", ImGui::GetFrameHeight());
+      ImGui::Checkbox("Pen (left-drag draws)", &v.pen);
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("Drag with the left button to draw on the screen: everyone watching it, and its sharer,\n"
+                          "sees the stroke, which fades a few seconds after you let go");
+    } else {
+      sameLineIfFits("Pointing and drawing: off (by the sharer)", 0);
+      ImGui::TextDisabled("Pointing and drawing: off (by the sharer)");
+    }
     if (!v.savedText.empty()) {
       if (!v.savedPath.empty()) {
         if (ImGui::SmallButton("Copy path")) ImGui::SetClipboardText(v.savedPath.c_str());
@@ -227,7 +238,7 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   if (v.fit == Fit::Fit) scale = std::min(avail.x / w, avail.y / h);
   else if (v.fit == Fit::Fill) scale = std::max(avail.x / w, avail.y / h);
   else scale = v.zoom;
-  if (hovered && v.fit == Fit::OneToOne) {
+  if (hovered && v.fit == Fit::OneToOne && !v.pen) {
     const float wheel = ImGui::GetIO().MouseWheel;
     if (wheel != 0) v.zoom = std::clamp(v.zoom * std::pow(1.15f, wheel), 1.0f, 8.0f);
     if (ImGui::IsItemActive() && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 1.0f)) {
@@ -259,7 +270,7 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   }
   pointAndDrawPointers(v, streamId, hovered, p0.x, p0.y, scale, w, h);
   dl->PopClipRect();
-  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) setFullscreenViewer(fullscreen ? 0 : streamId);
+  if (hovered && !v.pen && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) setFullscreenViewer(fullscreen ? 0 : streamId);
   if (m_settings.overlay && view) drawViewerOverlay(v, *view, origin.x + 8, origin.y + 8);
 }
 
@@ -268,39 +279,81 @@ void UiApp::pointAndDrawPointers(Viewer& v, std::uint32_t streamId, bool hovered
   if (!m_session) return;
   const ImVec2 p0(originX, originY);
   // Ours: the right button held over the image points at that stream pixel; released (or
-  // off the image) sends a gone. Sent on a move at most every 1/kPointerPositionsPerSec, and
-  // again now and then while held still, so nobody takes it for stale.
+  // off the image) lets go. When what goes to the host is the controller's.
   const ImVec2 mouse = ImGui::GetIO().MousePos;
   const float fx = (mouse.x - p0.x) / scale, fy = (mouse.y - p0.y) / scale;
   const bool inside = fx >= 0 && fy >= 0 && fx < w && fy < h;
-  const std::int64_t now = base::monoUs();
-  if (hovered && inside && ImGui::IsMouseDown(ImGuiMouseButton_Right)) {
-    const auto x = static_cast<std::int32_t>(fx), y = static_cast<std::int32_t>(fy);
-    const std::int64_t since = now - v.pointSentUs;
-    const bool moved = x != v.pointX || y != v.pointY;
-    if ((moved && since >= std::int64_t(1e6 / wire::kPointerPositionsPerSec) + 1000) ||
-        since >= std::int64_t(wire::kPointerKeepAliveMs) * 1000) {
-      if (m_session->pointAt(streamId, x, y)) v.pointing = true, v.pointX = x, v.pointY = y, v.pointSentUs = now;
-    }
+  // The sharer's switch (which the sharer itself, on its preview, is not held to).
+  const bool allowed = m_session->viewerMarksAllowed(streamId) || v.ownerName == m_session->state().selfName;
+  if (allowed && hovered && inside && ImGui::IsMouseDown(ImGuiMouseButton_Right)) {
+    m_session->pointAt(streamId, static_cast<std::int32_t>(fx), static_cast<std::int32_t>(fy));
+    v.pointing = true;
   } else if (v.pointing) {
     m_session->pointGone(streamId);
     v.pointing = false;
-    v.pointX = v.pointY = -1;
+  }
+  // Our pen: with Pen on, a left drag that starts on the image draws, clamped to the stream.
+  const auto px = static_cast<std::uint16_t>(std::clamp(fx, 0.0f, w - 1)), py = static_cast<std::uint16_t>(std::clamp(fy, 0.0f, h - 1));
+  if (v.pen && allowed && ImGui::IsItemActive() && ImGui::IsMouseDown(ImGuiMouseButton_Left)) {
+    if (!v.drawing && inside) {
+      m_session->penDown(streamId, px, py);
+      v.drawing = true;
+    } else if (v.drawing) {
+      m_session->penTo(streamId, px, py);
+    }
+  } else if (v.drawing) {
+    m_session->penUp(streamId);
+    v.drawing = false;
+  }
+  // Everyone's strokes (ours too, as the host relays them), under the pointers: a line in
+  // the person's colour over a darker edge, so it shows on light and dark pictures.
+  ImDrawList* strokes = ImGui::GetWindowDrawList();
+  std::vector<ImVec2> line;
+  for (const session::StrokeMark& s : m_session->strokes(streamId, base::monoUs())) {
+    const std::uint32_t rgb = session::participantColour(s.participantId);
+    const auto a = static_cast<int>(255 * s.alpha);
+    line.clear();
+    for (const wire::PenPoint& q : s.points)
+      line.emplace_back(p0.x + (static_cast<float>(q.x) + 0.5f) * scale, p0.y + (static_cast<float>(q.y) + 0.5f) * scale);
+    if (line.empty()) continue;
+    const ImU32 colour = IM_COL32(rgb >> 16 & 0xFF, rgb >> 8 & 0xFF, rgb & 0xFF, a), edge = IM_COL32(0, 0, 0, a / 2);
+    if (line.size() == 1) {
+      strokes->AddCircleFilled(line[0], 4.0f, edge);
+      strokes->AddCircleFilled(line[0], 3.0f, colour);
+      continue;
+    }
+    strokes->AddPolyline(line.data(), static_cast<int>(line.size()), edge, ImDrawFlags_None, 6.0f);
+    strokes->AddPolyline(line.data(), static_cast<int>(line.size()), colour, ImDrawFlags_None, 3.5f);
   }
   // Everyone's (ours too, as the host relays it back): a dot in the person's colour, the name beside.
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  for (const session::PointerMark& p : m_session->pointers(streamId)) {
-    const std::uint32_t rgb = session::pointerColour(p.participantId);
+  for (const session::PointerMark& p : m_session->pointers(streamId, base::monoUs())) {
+    const std::uint32_t rgb = session::participantColour(p.participantId);
     const auto a = static_cast<int>(255 * p.alpha);
     const ImU32 colour = IM_COL32(rgb >> 16 & 0xFF, rgb >> 8 & 0xFF, rgb & 0xFF, a);
-    const ImVec2 c(p0.x + (static_cast<float>(p.x) + 0.5f) * scale, p0.y + (static_cast<float>(p.y) + 0.5f) * scale);
+    auto at = [&](std::int32_t x, std::int32_t y) {
+      return ImVec2(p0.x + (static_cast<float>(x) + 0.5f) * scale, p0.y + (static_cast<float>(y) + 0.5f) * scale);
+    };
+    const ImVec2 c = at(p.x, p.y);
+    // The trail: where it was over the last moment, thinner and fainter with age.
+    for (std::size_t i = 1; i < p.trail.size(); ++i) {
+      const session::TrailPoint &a0 = p.trail[i - 1], &a1 = p.trail[i];
+      const auto ta = static_cast<int>(200 * a1.alpha);
+      dl->AddLine(at(a0.x, a0.y), at(a1.x, a1.y), IM_COL32(rgb >> 16 & 0xFF, rgb >> 8 & 0xFF, rgb & 0xFF, ta),
+                  2.0f + 4.0f * a1.alpha);
+    }
+    // A white ring and a dark one outside it: the dot stands out on light and dark pictures.
+    dl->AddCircle(c, 9.0f, IM_COL32(0, 0, 0, a * 3 / 5), 0, 1.5f);
     dl->AddCircleFilled(c, 7.0f, colour);
     dl->AddCircle(c, 7.0f, IM_COL32(255, 255, 255, a), 0, 1.5f);
+    // The name: light text on a dark pill edged in the person's colour, readable on anything.
     const std::string name = forDisplay(p.name);
     const ImVec2 ts = ImGui::CalcTextSize(name.c_str());
-    const ImVec2 t(c.x + 11, c.y - ts.y / 2);
-    dl->AddRectFilled(ImVec2(t.x - 3, t.y - 1), ImVec2(t.x + ts.x + 3, t.y + ts.y + 1), IM_COL32(0, 0, 0, a * 3 / 4), 4.0f);
-    dl->AddText(t, colour, name.c_str());
+    const ImVec2 t(c.x + 14, c.y - ts.y / 2);
+    const ImVec2 r0(t.x - 5, t.y - 2), r1(t.x + ts.x + 5, t.y + ts.y + 2);
+    dl->AddRectFilled(r0, r1, IM_COL32(18, 18, 22, a * 7 / 8), 5.0f);
+    dl->AddRect(r0, r1, colour, 5.0f, 0, 1.5f);
+    dl->AddText(t, IM_COL32(245, 245, 248, a), name.c_str());
   }
 }
 
@@ -431,6 +484,9 @@ void UiApp::drawSharePanel() {
                       "text turns exact on every viewer. Moving parts stay JPEG.",
                       m_settings.stillMs);
   if (on) m_session->setShareSettings(shareSpec().settings);  // live: applied from the next frame
+  if (ImGui::Checkbox("Let viewers point and draw", &m_viewerMarks) && m_session) m_session->setViewerMarks(m_viewerMarks);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("Off: nobody's pointer or pen shows on your screen; the host stops passing them on");
   ImGui::Spacing();
   ImGui::BeginDisabled(!screens && !on);
   if (ImGui::Button(on ? "Stop sharing" : "Start sharing", ImVec2(-1, 0))) on ? m_session->stopSharing() : startSharing();
@@ -445,6 +501,14 @@ void UiApp::drawSharePanel() {
     const capture::PipelineStats& s = m_session->state().shareStats;
     ImGui::Separator();
     ImGui::TextWrapped("Sharing \"%s\"", forDisplay(m_session->state().shareTitle).c_str());
+    // The sharer's preview is its own stream, watched like anyone's: viewers' pointers and
+    // strokes show on it where they point (and the sharer may point and draw too).
+    for (const auto& st : m_session->state().streams)
+      if (st.ownerName == m_session->state().selfName) {
+        if (ImGui::Button(m_viewers.count(st.streamId) ? "Show my preview" : "Preview (see viewers' pointers)"))
+          openViewer(st.streamId);
+        break;
+      }
     ImGui::TextWrapped("%.1f fps captured, %llu dropped", m_shareFps.empty() ? 0.0f : m_shareFps.back(),
                 static_cast<unsigned long long>(s.framesDropped));
     ImGui::TextWrapped("capture %.2f ms, damage %.2f ms, encode %.2f ms", s.captureMs, s.damageMs, s.encodeMs);

@@ -38,6 +38,7 @@ UiApp::UiApp(const session::Options& options, std::function<void()> wake, Window
     : m_wake(std::move(wake)), m_window(std::move(window)), m_options(options),
       m_teardown(std::make_shared<session::Teardown>()) {
   loadState();
+  m_viewerMarks = options.viewerMarks;
   // The command line wins over what was remembered.
   if (!options.name.empty()) copyInto(m_name, sizeof m_name, forDisplay(options.name));
   if (options.chatPort != wire::kDefaultChatPort || options.role == session::Role::Host)
@@ -192,6 +193,7 @@ void UiApp::startHosting() {
   if (!ok) return;
   if (m_shareOnceIn) m_session->shareWhenJoined(shareSpec());
   if (m_options.watch) m_session->watchWhenShared(m_options.watchStream);
+  m_session->setViewerMarks(m_viewerMarks);
   // Also on stdout, for whoever started the window from a terminal (and for scripts).
   for (const auto& line : session::hostBanner(request.name, hosting()->info(), false)) std::printf("huddle: %s\n", line.c_str());
   std::fflush(stdout);
@@ -214,6 +216,7 @@ void UiApp::startJoining() {
   m_formError.clear();
   if (m_shareOnceIn) m_session->shareWhenJoined(shareSpec());
   if (m_options.watch) m_session->watchWhenShared(m_options.watchStream);
+  m_session->setViewerMarks(m_viewerMarks);
   m_focusInput = true;
   saveState();
 }

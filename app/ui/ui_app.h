@@ -74,10 +74,9 @@ class UiApp {
     // History for the stats plots, one sample every half second.
     std::deque<float> fps, latencyMs, kbps;
     double lastSampleAt = 0;
-    // Our pointer on this stream (right button held over it): last stream pixel sent, and when.
-    bool pointing = false;
-    std::int32_t pointX = -1, pointY = -1;
-    std::int64_t pointSentUs = 0;
+    bool pointing = false;  // our pointer is held over this stream (right button)
+    bool pen = false;       // the toolbar's Pen: a left drag draws instead of panning
+    bool drawing = false;   // a stroke of ours is under way (left button held)
   };
 
   // Sessions: the controller does the work; these start it and read what it says.
@@ -108,7 +107,8 @@ class UiApp {
   void drawUserList(bool inline_);
   void drawScreensPanel();
   void drawViewerPanel(std::uint32_t streamId, bool fullscreen);
-  // Our pointer on a viewer (right button held) and everyone's pointers drawn over it.
+  // Our pointer (right button held) and pen (Pen on, left drag) on a viewer, and everyone's
+  // pointers and strokes drawn over it.
   void pointAndDrawPointers(Viewer& v, std::uint32_t streamId, bool hovered, float originX, float originY, float scale,
                            float w, float h);
   void drawViewerOverlay(Viewer& v, const session::StreamView& view, float x, float y);
@@ -166,6 +166,7 @@ class UiApp {
   std::uint32_t m_fullscreenStream = 0;
   std::uint32_t m_frontViewer = 0;  // the viewer shown last with the pointer over it (F11's)
   std::deque<float> m_encodeMs, m_shareFps;  // host-side plots
+  bool m_viewerMarks = true;  // the Share panel's "Let viewers point and draw" (--no-pointers)
   double m_lastShareSampleAt = 0;
   std::uint64_t m_lastFramesCaptured = 0;
 

@@ -247,6 +247,23 @@ inline constexpr int kPointerStaleMs = 3000;
 inline constexpr int kPointerKeepAliveMs = 1000;
 // Pointers one viewer keeps per stream (one per person who points; more are not shown).
 inline constexpr std::size_t kMaxPointersPerStream = 64;
+// The vanishing pen: a stroke goes in batches of at most kMaxPenPointsPerMessage points, and
+// has at most kMaxPenPointsPerStroke (the host drops the rest of a longer one). The host relays
+// at most kPenPointsPerSec points a second per person (a bucket of kPenPointsBurst that starts
+// full; a batch costs its points, at least one). A viewer keeps at most kMaxPenStrokesPerPerson
+// strokes of each person on a stream (the oldest goes first), each shown kPenHoldMs after it
+// is finished, then fading out over kPenFadeMs.
+inline constexpr std::size_t kMaxPenPointsPerMessage = 64;
+inline constexpr std::size_t kMaxPenPointsPerStroke = 1024;
+inline constexpr double kPenPointsPerSec = 240.0;
+inline constexpr double kPenPointsBurst = 128.0;
+inline constexpr std::size_t kMaxPenStrokesPerPerson = 8;
+inline constexpr int kPenHoldMs = 3000;
+inline constexpr int kPenFadeMs = 1000;
+// A moving pointer's trail on a viewer: the positions of the last kPointerTrailMs, at most
+// kPointerTrailPoints of them, fading with their age.
+inline constexpr int kPointerTrailMs = 400;
+inline constexpr std::size_t kPointerTrailPoints = 16;
 // Command-line sanity: a duration in seconds (--seconds, --quit-after), and --read-limit.
 inline constexpr int kMaxOptionSeconds = 86400;
 inline constexpr int kMaxReadLimitKBps = 10'000'000;

@@ -16,6 +16,9 @@ std::int64_t screenPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
     case ScreenType::CursorPosition:
     case ScreenType::PointAt:
     case ScreenType::Pointer:
+    case ScreenType::PenStroke:
+    case ScreenType::Pen:
+    case ScreenType::ViewerMarks:
     case ScreenType::StreamAnnounce:
     case ScreenType::StreamEnded:
     case ScreenType::Subscribe:
@@ -307,6 +310,79 @@ std::string validatePointer(std::int32_t x, std::int32_t y, std::uint32_t w, std
     return "pointer at (" + std::to_string(x) + "," + std::to_string(y) + ") outside the " + std::to_string(w) + "x" +
            std::to_string(h) + " stream";
   return {};
+}
+
+namespace {
+void writePenPoints(Writer& w, const std::vector<PenPoint>& points) {
+  w.u16(static_cast<std::uint16_t>(points.size()));
+  for (const PenPoint& p : points) {
+    w.u16(p.x);
+    w.u16(p.y);
+  }
+}
+bool readPenPoints(Reader& r, std::vector<PenPoint>& points) {
+  const std::uint16_t n = r.u16();
+  if (!r.ok() || n > kMaxPenPointsPerMessage) return false;
+  points.resize(n);
+  for (PenPoint& p : points) {
+    p.x = r.u16();
+    p.y = r.u16();
+  }
+  return r.ok();
+}
+}  // namespace
+
+void PenStroke::write(Writer& w) const {
+  w.u32(streamId);
+  w.u32(strokeId);
+  w.u8(end ? kFlagEnd : 0);
+  writePenPoints(w, points);
+}
+bool PenStroke::read(Reader& r) {
+  streamId = r.u32();
+  strokeId = r.u32();
+  const std::uint8_t flags = r.u8();
+  end = flags & kFlagEnd;
+  return r.ok() && (flags & ~kFlagEnd) == 0 && readPenPoints(r, points);
+}
+
+void Pen::write(Writer& w) const {
+  w.u32(streamId);
+  w.u32(participantId);
+  w.str(name);
+  w.u32(strokeId);
+  w.u8(static_cast<std::uint8_t>((end ? kFlagEnd : 0) | (clear ? kFlagClear : 0)));
+  writePenPoints(w, points);
+}
+bool Pen::read(Reader& r) {
+  streamId = r.u32();
+  participantId = r.u32();
+  if (!readText(r, name, kMaxNameBytes)) return false;
+  strokeId = r.u32();
+  const std::uint8_t flags = r.u8();
+  end = flags & kFlagEnd;
+  clear = flags & kFlagClear;
+  if (!r.ok() || (flags & ~(kFlagEnd | kFlagClear)) != 0 || !readPenPoints(r, points)) return false;
+  return !clear || points.empty();  // a clear carries no points
+}
+
+std::string validatePenPoints(const std::vector<PenPoint>& points, std::uint32_t w, std::uint32_t h) {
+  for (const PenPoint& p : points)
+    if (p.x >= w || p.y >= h)
+      return "pen point (" + std::to_string(p.x) + "," + std::to_string(p.y) + ") outside the " + std::to_string(w) +
+             "x" + std::to_string(h) + " stream";
+  return {};
+}
+
+void ViewerMarks::write(Writer& w) const {
+  w.u32(streamId);
+  w.u8(allowed ? 1 : 0);
+}
+bool ViewerMarks::read(Reader& r) {
+  streamId = r.u32();
+  const std::uint8_t a = r.u8();
+  allowed = a == 1;
+  return r.ok() && a <= 1;
 }
 
 void PublishAccepted::write(Writer& w) const { w.u32(streamId); }

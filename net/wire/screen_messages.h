@@ -34,6 +34,11 @@ enum class ScreenType : std::uint16_t {
   // Pointers: anyone watching a stream points at it; the host relays to its watchers and sharer.
   PointAt = 0x020F,         // C->H my pointer on a stream (or gone)
   Pointer = 0x0210,         // H->C someone's pointer on a stream (or gone)
+  // The vanishing pen: points of a stroke in batches, relayed like pointers.
+  PenStroke = 0x0211,       // C->H the next points of my stroke on a stream
+  Pen = 0x0212,             // H->C the next points of someone's stroke (or all theirs gone)
+  // The sharer's switch for viewers' pointers and pens on its stream.
+  ViewerMarks = 0x0213,     // C->H (the sharer) and H->C (its watchers): on or off
 };
 
 // Largest payload for `type` on the screen port in this phase, or -1 if not allowed.
@@ -209,6 +214,55 @@ struct Pointer {
 
 // Empty if a present pointer at (x, y) is inside a w x h stream, else why not.
 std::string validatePointer(std::int32_t x, std::int32_t y, std::uint32_t widthPx, std::uint32_t heightPx);
+
+// A point of a pen stroke, in stream pixels (streams are at most kMaxStreamSidePx a side).
+struct PenPoint {
+  std::uint16_t x = 0, y = 0;
+  bool operator==(const PenPoint&) const = default;
+};
+
+// The next points of the sender's stroke `strokeId` on a stream (a new id starts a new
+// stroke); `end`: the stroke is finished after them. At most kMaxPenPointsPerMessage points.
+struct PenStroke {
+  static constexpr ScreenType kType = ScreenType::PenStroke;
+  static constexpr std::uint8_t kFlagEnd = 1;
+  std::uint32_t streamId = 0;
+  std::uint32_t strokeId = 0;
+  bool end = false;
+  std::vector<PenPoint> points;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Someone's stroke points as the host relays them, named by the host; `clear`: every stroke
+// of that person on the stream is gone (they left, were removed, stopped watching, or the
+// sharer turned pens off), with no points.
+struct Pen {
+  static constexpr ScreenType kType = ScreenType::Pen;
+  static constexpr std::uint8_t kFlagEnd = 1, kFlagClear = 2;
+  std::uint32_t streamId = 0;
+  std::uint32_t participantId = 0;
+  std::string name;
+  std::uint32_t strokeId = 0;
+  bool end = false;
+  bool clear = false;
+  std::vector<PenPoint> points;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// Empty if every point is inside a w x h stream, else why not.
+std::string validatePenPoints(const std::vector<PenPoint>& points, std::uint32_t widthPx, std::uint32_t heightPx);
+
+// Whether viewers may point and draw on a stream: the sharer's switch (C->H), and the host
+// telling a stream's watchers (H->C, when it changes and on subscribing while it is off).
+struct ViewerMarks {
+  static constexpr ScreenType kType = ScreenType::ViewerMarks;
+  std::uint32_t streamId = 0;
+  bool allowed = true;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
 
 // Encodes a TileBatch as an Update or PublishTiles frame.
 base::Bytes encodeTileBatch(ScreenType type, const TileBatch& batch);

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "app/session/chat_log.h"
+#include "app/session/stream_marks.h"
 #include "app/session/stream_view.h"
 #include "capture/tile_codec.h"
 #include "net/base/log.h"
@@ -105,9 +106,20 @@ class Owner : public net::ScreenClient::Listener {
   }
   void onPointer(const wire::Pointer& p) override {
     auto it = m_views.find(p.streamId);
-    if (it == m_views.end() || !p.present) return;
+    if (it == m_views.end()) return;
     const wire::StreamInfo info = it->second.view->info();
-    (void)wire::validatePointer(p.x, p.y, info.widthPx, info.heightPx);
+    m_marks[p.streamId].applyPointer(p, info.widthPx, info.heightPx, m_markUs += 7000);
+    (void)m_marks[p.streamId].pointers(m_markUs);
+  }
+  void onPen(const wire::Pen& p) override {
+    auto it = m_views.find(p.streamId);
+    if (it == m_views.end()) return;
+    const wire::StreamInfo info = it->second.view->info();
+    m_marks[p.streamId].applyPen(p, info.widthPx, info.heightPx, m_markUs += 7000);
+    (void)m_marks[p.streamId].strokes(m_markUs);
+  }
+  void onViewerMarks(std::uint32_t streamId, bool allowed) override {
+    if (m_views.count(streamId)) m_marks[streamId].setAllowed(allowed);
   }
   void onUpdate(wire::TileBatch&& batch) override {
     auto it = m_views.find(batch.streamId);
@@ -139,6 +151,9 @@ class Owner : public net::ScreenClient::Listener {
 
   session::ChatLog m_log;
   std::map<std::uint32_t, Watched> m_views;
+  // Pointers and strokes as a viewer keeps them, on a clock of our own (bounded by the marks).
+  std::map<std::uint32_t, session::StreamMarks> m_marks;
+  std::int64_t m_markUs = 1'000'000'000;
   std::uint64_t m_resizedPx = 0;  // of kResizeBudgetPx
 };
 

@@ -140,6 +140,42 @@ void appendChallenge(Bytes& s, std::uint32_t ops, std::uint32_t memBytes) {
 
 }  // namespace
 
+// The pen and the sharer's switch on stream 1 (128x64): as a viewer and sharer sends them
+// (`fromHost` false: strokes, one past the stream's edge, the switch off and on) or as the host
+// relays them (a stroke in two batches, a clear, the switch).
+void appendPenMarks(Bytes& s, bool fromHost) {
+  const std::vector<wire::PenPoint> first{{5, 5}, {60, 30}}, last{{127, 63}};
+  if (fromHost) {
+    wire::Pen pen;
+    pen.streamId = 1;
+    pen.participantId = 3;
+    pen.name = "carol";
+    pen.strokeId = 1;
+    pen.points = first;
+    append(s, wire::encodeFrame(pen));
+    pen.points = last;
+    pen.end = true;
+    append(s, wire::encodeFrame(pen));
+    pen.points.clear();
+    pen.end = false;
+    pen.clear = true;
+    append(s, wire::encodeFrame(pen));
+  } else {
+    wire::PenStroke stroke;
+    stroke.streamId = 1;
+    stroke.strokeId = 1;
+    stroke.points = first;
+    append(s, wire::encodeFrame(stroke));
+    stroke.points = last;
+    stroke.end = true;
+    append(s, wire::encodeFrame(stroke));
+    stroke.strokeId = 2;
+    stroke.points = {{128, 0}};
+    append(s, wire::encodeFrame(stroke));
+  }
+  for (bool allowed : {false, true}) append(s, wire::encodeFrame(wire::ViewerMarks{1, allowed}));
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: fuzz_seeds DIR\n");
@@ -232,6 +268,7 @@ int main(int argc, char** argv) {
       at.present = present;
       append(s, wire::encodeFrame(at));
     }
+    appendPenMarks(s, false);
     write(root / "screen_host", "publish-and-watch", s);
   }
 
@@ -295,6 +332,8 @@ int main(int argc, char** argv) {
       at.y = 10;
       at.present = true;
       append(screen, wire::encodeFrame(at));
+      appendPenMarks(screen, true);
+      appendPenMarks(screen, false);
     }
     write(root / "wire", "screen", screen);
   }
@@ -402,6 +441,7 @@ int main(int argc, char** argv) {
       pointer.y = 10;
       pointer.present = true;
       append(s, wire::encodeFrame(pointer));
+      appendPenMarks(s, true);
     }
     base::EncodedTile solid;
     solid.tx = 1;

@@ -54,6 +54,13 @@ void decodeFrame(const Frame& f) {
       break;
     }
     case static_cast<std::uint16_t>(ScreenType::Pointer): decodeAs<Pointer>(f); break;
+    case static_cast<std::uint16_t>(ScreenType::PenStroke): {
+      PenStroke m;
+      if (decodePayload(f.payload, m)) validatePenPoints(m.points, 1920, 1080);
+      break;
+    }
+    case static_cast<std::uint16_t>(ScreenType::Pen): decodeAs<Pen>(f); break;
+    case static_cast<std::uint16_t>(ScreenType::ViewerMarks): decodeAs<ViewerMarks>(f); break;
     case static_cast<std::uint16_t>(ScreenType::Update):
     case static_cast<std::uint16_t>(ScreenType::PublishTiles): {
       base::Bytes copy = base::makeBytes(base::ByteVec(f.payload.begin(), f.payload.end()));

@@ -15,7 +15,7 @@
 #include <regex>
 #include <thread>
 
-#include "app/session/pointer_colour.h"
+#include "app/session/participant_colour.h"
 #include "capture/synthetic_source.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
@@ -509,6 +509,30 @@ CursorShot watchAndShoot(const std::string& display, const std::string& invite, 
   stbi_image_free(rgb);
   return out;
 }
+
+// A headless host sharing a still 640x360 test scene (its cursor "still" or "none").
+std::vector<std::string> stillSceneHost(const std::string& cursor) {
+  return {HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
+          "--share", "synthetic", "--scene-size", "640x360", "--scene-motion", "static", "--scene-cursor",
+          cursor, "--quality", "95", "--subsampling", "444", "--quit-after", "60"};
+}
+
+// Where a kW x kH still scene is drawn in a screenshot, and at what scale: the scene's window
+// bodies (large areas of their colour) span x from 5% (left window) to 96% (the right one's
+// end) of the stream, and the left one's starts just under its title bar.
+struct StreamPlace {
+  double scale = 0, originX = 0, originY = 0;
+};
+bool placeScene(const CursorShot& shot, int kW, int kH, StreamPlace& place) {
+  const int all[4] = {0, 0, shot.w - 1, shot.h - 1};
+  int bodies[4];
+  if (!boxOf(shot.rgb.data(), shot.w, shot.h, huddle::capture::kSceneWindow & 0xFFFFFF, 6, 12, all, bodies)) return false;
+  const double x0 = kW * 5 / 100, x1 = kW * 54 / 100 + kW * 42 / 100, y0 = kH * 8 / 100 + std::max(6, kH / 40);
+  place.scale = (bodies[2] + 1 - bodies[0]) / (x1 - x0);
+  place.originX = bodies[0] - x0 * place.scale;
+  place.originY = bodies[1] - y0 * place.scale;
+  return place.scale > 0.3;
+}
 }  // namespace
 
 // The sharer's cursor appears in a viewer window, over the stream, where the sharer's is:
@@ -518,25 +542,19 @@ TEST(Window, TheSharersCursorIsDrawnOverTheStreamAtItsPlace) {
   Xvfb xvfb;
   if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
   constexpr int kW = 640, kH = 360;
-  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
-                   "--share", "synthetic", "--scene-size", "640x360", "--scene-motion", "static", "--scene-cursor",
-                   "still", "--quality", "95", "--subsampling", "444", "--quit-after", "60"});
+  Subprocess host(stillSceneHost("still"));
   ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
   const std::string invite = huddle::test::loopbackInvite(host.output());
   ASSERT_FALSE(invite.empty()) << host.output();
 
   CursorShot shot = watchAndShoot(xvfb.display(), invite, "bob", "");
   ASSERT_FALSE(shot.rgb.empty()) << "no screenshot";
-  // The scene's window bodies (large areas of their colour) span x from 5% (left window) to
-  // 96% (the right one's end) of the stream, and the left one's starts just under its title
-  // bar: that gives where the stream is drawn, and at what scale.
+  StreamPlace place;
+  ASSERT_TRUE(placeScene(shot, kW, kH, place)) << "the viewer does not show the stream";
+  const double scale = place.scale, originX = place.originX, originY = place.originY, x0 = kW * 5 / 100,
+               y0 = kH * 8 / 100 + std::max(6, kH / 40);
   const int all[4] = {0, 0, shot.w - 1, shot.h - 1};
-  int bodies[4], arrow[4];
-  ASSERT_TRUE(boxOf(shot.rgb.data(), shot.w, shot.h, huddle::capture::kSceneWindow & 0xFFFFFF, 6, 12, all, bodies));
-  const double x0 = kW * 5 / 100, x1 = kW * 54 / 100 + kW * 42 / 100, y0 = kH * 8 / 100 + std::max(6, kH / 40);
-  const double scale = (bodies[2] + 1 - bodies[0]) / (x1 - x0);
-  const double originX = bodies[0] - x0 * scale, originY = bodies[1] - y0 * scale;
-  ASSERT_GT(scale, 0.3);
+  int arrow[4];
   const int stream[4] = {int(originX), int(originY), int(originX + kW * scale), int(originY + kH * scale)};
   ASSERT_TRUE(boxOf(shot.rgb.data(), shot.w, shot.h, huddle::capture::kSceneCursorFill & 0xFFFFFF, 60, 1, stream, arrow))
       << "no cursor in the viewer";
@@ -569,9 +587,7 @@ TEST(Window, AnotherPersonsPointerIsDrawnOverTheStreamAtItsPlace) {
   Xvfb xvfb;
   if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
   constexpr int kW = 640, kH = 360, kPx = 320, kPy = 250;
-  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
-                   "--share", "synthetic", "--scene-size", "640x360", "--scene-motion", "static", "--scene-cursor",
-                   "none", "--quality", "95", "--subsampling", "444", "--quit-after", "60"});
+  Subprocess host(stillSceneHost("none"));
   ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
   const std::string invite = huddle::test::loopbackInvite(host.output());
   ASSERT_FALSE(invite.empty()) << host.output();
@@ -581,19 +597,16 @@ TEST(Window, AnotherPersonsPointerIsDrawnOverTheStreamAtItsPlace) {
 
   CursorShot shot = watchAndShoot(xvfb.display(), invite, "bob", "");
   ASSERT_FALSE(shot.rgb.empty()) << "no screenshot";
-  const int all[4] = {0, 0, shot.w - 1, shot.h - 1};
-  int bodies[4], dot[4];
-  ASSERT_TRUE(boxOf(shot.rgb.data(), shot.w, shot.h, huddle::capture::kSceneWindow & 0xFFFFFF, 6, 12, all, bodies));
-  const double x0 = kW * 5 / 100, x1 = kW * 54 / 100 + kW * 42 / 100, y0 = kH * 8 / 100 + std::max(6, kH / 40);
-  const double scale = (bodies[2] + 1 - bodies[0]) / (x1 - x0);
-  const double originX = bodies[0] - x0 * scale, originY = bodies[1] - y0 * scale;
-  ASSERT_GT(scale, 0.3);
+  StreamPlace place;
+  ASSERT_TRUE(placeScene(shot, kW, kH, place)) << "the viewer does not show the stream";
+  const double scale = place.scale, originX = place.originX, originY = place.originY;
+  int dot[4];
   // Dave's colour is one of the palette's (his id is the host's to give): look for each in a
   // small square around where he points; the dot (radius 7 px at any scale) fills its middle.
   const double cx = originX + (kPx + 0.5) * scale, cy = originY + (kPy + 0.5) * scale;
   const int around[4] = {int(cx) - 9, int(cy) - 9, int(cx) + 9, int(cy) + 9};
   bool found = false;
-  for (std::uint32_t colour : huddle::session::kPointerPalette) {
+  for (std::uint32_t colour : huddle::session::kParticipantPalette) {
     if (!boxOf(shot.rgb.data(), shot.w, shot.h, colour, 12, 6, around, dot)) continue;
     found = true;
     EXPECT_NEAR((dot[0] + dot[2]) / 2.0, cx, 2.5) << std::hex << colour;
@@ -602,6 +615,48 @@ TEST(Window, AnotherPersonsPointerIsDrawnOverTheStreamAtItsPlace) {
     break;
   }
   EXPECT_TRUE(found) << "no pointer dot at (" << cx << "," << cy << "), scale " << scale;
+  dave.signal(SIGTERM);
+  EXPECT_EQ(dave.wait(15000), 0);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(15000), 0);
+}
+
+// A pen stroke appears in a viewer window where it was drawn: a headless client draws a
+// horizontal stroke across the host's still scene; the viewer's screenshot has a line in that
+// person's colour along those stream pixels (placed against the scene's window bodies).
+TEST(Window, AnotherPersonsPenStrokeIsDrawnOverTheStreamWhereItWasDrawn) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  constexpr int kW = 640, kH = 360, kX0 = 100, kX1 = 400, kY = 300;
+  Subprocess host(stillSceneHost("none"));
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  ASSERT_FALSE(invite.empty()) << host.output();
+  const std::string stroke = std::to_string(kX0) + "," + std::to_string(kY) + ";" + std::to_string(kX1) + "," + std::to_string(kY);
+  Subprocess dave({HUDDLE_BINARY, "--join", invite, "--name", "dave", "--pen", stroke, "--seconds", "40"});
+  ASSERT_TRUE(dave.waitForOutput("* Drawing a stroke", 20000)) << dave.output();
+
+  CursorShot shot = watchAndShoot(xvfb.display(), invite, "bob", "");
+  ASSERT_FALSE(shot.rgb.empty()) << "no screenshot";
+  StreamPlace place;
+  ASSERT_TRUE(placeScene(shot, kW, kH, place)) << "the viewer does not show the stream";
+  const double scale = place.scale, originX = place.originX, originY = place.originY;
+  int line[4];
+  // Dave's colour is one of the palette's: a long horizontal run of it along row kY, from
+  // about kX0 to kX1 (the line's round ends and edge aside).
+  const double cy = originY + (kY + 0.5) * scale;
+  const int around[4] = {int(originX + (kX0 - 20) * scale), int(cy) - 6, int(originX + (kX1 + 20) * scale), int(cy) + 6};
+  bool found = false;
+  for (std::uint32_t colour : huddle::session::kParticipantPalette) {
+    if (!boxOf(shot.rgb.data(), shot.w, shot.h, colour, 16, 12, around, line)) continue;
+    found = true;
+    EXPECT_NEAR(line[0], originX + kX0 * scale, 4 + 2 * scale) << std::hex << colour;
+    EXPECT_NEAR(line[2], originX + kX1 * scale, 4 + 2 * scale) << std::hex << colour;
+    EXPECT_NEAR((line[1] + line[3]) / 2.0, cy, 2.5);
+    EXPECT_LE(line[3] - line[1], 6) << "a line, not a band";
+    break;
+  }
+  EXPECT_TRUE(found) << "no stroke along row " << cy << ", scale " << scale;
   dave.signal(SIGTERM);
   EXPECT_EQ(dave.wait(15000), 0);
   host.signal(SIGTERM);

@@ -12,42 +12,24 @@ using namespace huddle::test;
 
 namespace {
 
-struct Member {
-  TestClient chat;
-  session::ScreenSession screen;
-
-  void join(session::HostSession& host, const std::string& name) {
-    chat.start(host.chatPort(), name);
-    ASSERT_TRUE(waitFor([&] { chat.pump(); return chat.joined; }, 5000));
-    session::ScreenSessionConfig c;
-    c.link.port = host.screenPort();
-    c.name = name;
-    c.token = chat.client.token();
-    screen.start(c);
-    ASSERT_TRUE(waitFor([&] { return screen.connected(); }, 5000));
-  }
-  std::shared_ptr<session::StreamView> watchFirst() {
-    std::shared_ptr<session::StreamView> v;
-    waitFor([&] {
-      auto s = screen.streams();
-      if (!s.empty()) v = screen.watch(s[0].streamId);
-      return v != nullptr;
-    }, 5000);
-    return v;
-  }
-};
-
-class CursorShare : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string error;
-    ASSERT_TRUE(host.start(testHostConfig(), error)) << error;
-    ASSERT_TRUE(waitFor([&] { return host.localUser().connected(); }, 5000));
-  }
-  session::HostSession host;
-};
-
 constexpr int kW = 640, kH = 360;
+
+class CursorShare : public HostedTest {
+ protected:
+  // The host shares a still kW x kH scene whose cursor moves, at `fps`; bob watches it.
+  std::shared_ptr<session::StreamView> shareAndWatch(int fps) {
+    capture::CaptureSettings s;
+    s.fps = fps;
+    std::string error;
+    EXPECT_TRUE(host.startSharing(
+        std::make_unique<capture::SyntheticSource>(kW, kH, capture::SceneMotion::Static, capture::SceneCursor::Moving),
+        s, 1, error))
+        << error;
+    bob.join(host, "bob");
+    return bob.watchFirst();
+  }
+  ScreenMember bob;
+};
 
 // True if `c` shows the test scene's arrow, pixel for pixel.
 bool isSceneArrow(const session::StreamView::Cursor& c) {
@@ -59,16 +41,7 @@ bool isSceneArrow(const session::StreamView::Cursor& c) {
 }  // namespace
 
 TEST_F(CursorShare, TheHostsCursorShapeAndPositionReachAViewer) {
-  capture::CaptureSettings s;
-  s.fps = 30;
-  std::string error;
-  ASSERT_TRUE(host.startSharing(
-      std::make_unique<capture::SyntheticSource>(kW, kH, capture::SceneMotion::Static, capture::SceneCursor::Moving), s,
-      1, error))
-      << error;
-  Member bob;
-  bob.join(host, "bob");
-  auto view = bob.watchFirst();
+  auto view = shareAndWatch(30);
   ASSERT_NE(view, nullptr);
   ASSERT_TRUE(waitFor([&] { return isSceneArrow(view->cursor()); }, 5000)) << "no cursor reached the viewer";
   // It moves along the scene's path: each position seen is the scene's for some frame.
@@ -86,7 +59,7 @@ TEST_F(CursorShare, TheHostsCursorShapeAndPositionReachAViewer) {
 }
 
 TEST_F(CursorShare, AClientsCursorReachesAnotherClientAtItsPlace) {
-  Member alice, bob;
+  ScreenMember alice;  // and the fixture's bob
   alice.join(host, "alice");
   bob.join(host, "bob");
   capture::CaptureSettings s;
@@ -102,7 +75,7 @@ TEST_F(CursorShare, AClientsCursorReachesAnotherClientAtItsPlace) {
   ASSERT_TRUE(waitFor([&] { auto c = view->cursor(); return isSceneArrow(c) && c.x == want.x && c.y == want.y; }, 5000));
   // A viewer who comes later gets it at once on subscribing, though the cursor stays still
   // (nothing new is sent for it after the first position).
-  Member carol;
+  ScreenMember carol;
   carol.join(host, "carol");
   auto late = carol.watchFirst();
   ASSERT_NE(late, nullptr);
@@ -111,16 +84,7 @@ TEST_F(CursorShare, AClientsCursorReachesAnotherClientAtItsPlace) {
 }
 
 TEST_F(CursorShare, AMovingCursorOverAStillScreenCostsNoTileBytes) {
-  capture::CaptureSettings s;
-  s.fps = 60;
-  std::string error;
-  ASSERT_TRUE(host.startSharing(
-      std::make_unique<capture::SyntheticSource>(kW, kH, capture::SceneMotion::Static, capture::SceneCursor::Moving), s,
-      1, error))
-      << error;
-  Member bob;
-  bob.join(host, "bob");
-  auto view = bob.watchFirst();
+  auto view = shareAndWatch(60);
   ASSERT_NE(view, nullptr);
   // Measured once the still screen is sharp (its one lossless refresh sent): from then on,
   // only the cursor moves.

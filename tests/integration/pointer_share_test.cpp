@@ -13,31 +13,6 @@ using namespace huddle::test;
 
 namespace {
 
-struct Member {
-  TestClient chat;
-  session::ScreenSession screen;
-
-  void join(session::HostSession& host, const std::string& name) {
-    chat.start(host.chatPort(), name);
-    ASSERT_TRUE(waitFor([&] { chat.pump(); return chat.joined; }, 5000));
-    session::ScreenSessionConfig c;
-    c.link.port = host.screenPort();
-    c.name = name;
-    c.token = chat.client.token();
-    screen.start(c);
-    ASSERT_TRUE(waitFor([&] { return screen.connected(); }, 5000));
-  }
-  std::uint32_t watchFirst() {
-    std::uint32_t id = 0;
-    waitFor([&] {
-      auto s = screen.streams();
-      if (!s.empty() && screen.watch(s[0].streamId)) id = s[0].streamId;
-      return id != 0;
-    }, 5000);
-    return id;
-  }
-};
-
 // The pointer of `name` on `stream` as `screen` shows it, if any.
 std::optional<session::PointerMark> pointerOf(const session::ScreenSession& screen, std::uint32_t stream,
                                               const std::string& name) {
@@ -58,28 +33,33 @@ bool released(const session::ScreenSession& screen, std::uint32_t stream, const 
 
 constexpr int kW = 640, kH = 360;
 
+class PointerShare : public HostedTest {
+ protected:
+  // `sharer` shares a still kW x kH scene with no cursor.
+  void shareStillScene(ScreenMember& sharer) {
+    capture::CaptureSettings s;
+    s.fps = 20;
+    std::string error;
+    ASSERT_TRUE(sharer.screen.startSharing(
+        std::make_unique<capture::SyntheticSource>(kW, kH, capture::SceneMotion::Static, capture::SceneCursor::None), s,
+        1, error))
+        << error;
+  }
+};
+
 }  // namespace
 
-TEST(PointerShare, TwoViewersAndTheSharerSeeAThirdPersonsPointerAtTheSameStreamPixel) {
-  session::HostSession host;
-  std::string error;
-  ASSERT_TRUE(host.start(testHostConfig(), error)) << error;
-  ASSERT_TRUE(waitFor([&] { return host.localUser().connected(); }, 5000));
-  Member alice, bob, carol, dave;  // alice shares, bob and carol watch, dave points
+TEST_F(PointerShare, TwoViewersAndTheSharerSeeAThirdPersonsPointerAtTheSameStreamPixel) {
+  ScreenMember alice, bob, carol, dave;  // alice shares, bob and carol watch, dave points
   alice.join(host, "alice");
-  capture::CaptureSettings s;
-  s.fps = 20;
-  ASSERT_TRUE(alice.screen.startSharing(
-      std::make_unique<capture::SyntheticSource>(kW, kH, capture::SceneMotion::Static, capture::SceneCursor::None), s, 1,
-      error))
-      << error;
+  ASSERT_NO_FATAL_FAILURE(shareStillScene(alice));
   bob.join(host, "bob");
   carol.join(host, "carol");
   dave.join(host, "dave");
-  const std::uint32_t stream = bob.watchFirst();
+  const std::uint32_t stream = bob.watchFirstId();
   ASSERT_NE(stream, 0u);
-  ASSERT_EQ(carol.watchFirst(), stream);
-  ASSERT_EQ(dave.watchFirst(), stream);
+  ASSERT_EQ(carol.watchFirstId(), stream);
+  ASSERT_EQ(dave.watchFirstId(), stream);
 
   // Dave points (sent again until it lands: his Subscribe may still be on its way).
   ASSERT_TRUE(waitFor([&] {
@@ -111,4 +91,84 @@ TEST(PointerShare, TwoViewersAndTheSharerSeeAThirdPersonsPointerAtTheSameStreamP
                       5000));
   alice.screen.stopSharing();
   host.stop();
+}
+
+namespace {
+// The strokes of `name` on `stream` as `screen` shows them.
+std::vector<session::StrokeMark> strokesOf(const session::ScreenSession& screen, std::uint32_t stream,
+                                           const std::string& name) {
+  std::vector<session::StrokeMark> out;
+  for (auto& s : screen.strokes(stream, base::monoUs()))
+    if (s.name == name) out.push_back(s);
+  return out;
+}
+
+wire::PenStroke penStroke(std::uint32_t stream, std::uint32_t id, std::vector<wire::PenPoint> points, bool end) {
+  wire::PenStroke m;
+  m.streamId = stream;
+  m.strokeId = id;
+  m.points = std::move(points);
+  m.end = end;
+  return m;
+}
+}  // namespace
+
+// A stroke drawn by one viewer reaches the other viewer and the sharer whole, at the same
+// stream pixels; the sharer's switch off takes it away at once and stops the next one at the
+// host (not just hidden); back on, strokes pass again; a person who leaves takes theirs along.
+TEST_F(PointerShare, AStrokeReachesWatchersAndSharerAndTheSharersSwitchStopsItAtTheHost) {
+  ScreenMember alice, bob, dave;  // alice shares, bob watches, dave draws
+  alice.join(host, "alice");
+  ASSERT_NO_FATAL_FAILURE(shareStillScene(alice));
+  bob.join(host, "bob");
+  dave.join(host, "dave");
+  const std::uint32_t stream = bob.watchFirstId();
+  ASSERT_NE(stream, 0u);
+  ASSERT_EQ(dave.watchFirstId(), stream);
+
+  const std::vector<wire::PenPoint> first{{10, 10}, {50, 20}, {90, 40}}, rest{{130, 80}, {kW - 1, kH - 1}};
+  // Sent again (as new strokes) until one lands: dave's Subscribe may still be on its way.
+  std::uint32_t id = 0;
+  ASSERT_TRUE(waitFor([&] {
+    ++id;
+    dave.screen.penStroke(penStroke(stream, id, first, false));
+    dave.screen.penStroke(penStroke(stream, id, rest, true));
+    return !strokesOf(bob.screen, stream, "dave").empty() && strokesOf(bob.screen, stream, "dave").back().finished;
+  }, 5000)) << "bob never saw dave's stroke";
+  for (ScreenMember* m : {&bob, &alice}) {
+    ASSERT_TRUE(waitFor([&] { auto v = strokesOf(m->screen, stream, "dave"); return !v.empty() && v.back().finished; }, 5000));
+    const auto got = strokesOf(m->screen, stream, "dave").back();
+    std::vector<wire::PenPoint> all = first;
+    all.insert(all.end(), rest.begin(), rest.end());
+    EXPECT_EQ(got.points, all) << "in order, at the same stream pixels";
+    EXPECT_EQ(got.alpha, 1.f);
+  }
+
+  // The sharer turns pointing and drawing off: dave's stroke goes at once, everywhere, and
+  // viewers learn it is off.
+  alice.screen.setViewerMarks(false);
+  EXPECT_TRUE(waitFor([&] { return strokesOf(bob.screen, stream, "dave").empty() && !bob.screen.viewerMarksAllowed(stream); },
+                      5000));
+  EXPECT_TRUE(waitFor([&] { return !dave.screen.viewerMarksAllowed(stream); }, 5000));
+  EXPECT_TRUE(strokesOf(alice.screen, stream, "dave").empty());
+  // Whatever dave sends now, the host drops: bob sees none (a marker from the sharer, who
+  // may still point, tells when the host has handled dave's).
+  const auto droppedBefore = host.screenHub().stats().pensDropped;
+  dave.screen.penStroke(penStroke(stream, ++id, first, true));
+  dave.screen.pointAt(stream, 5, 5);
+  ASSERT_TRUE(waitFor([&] { return host.screenHub().stats().pensDropped > droppedBefore; }, 5000));
+  alice.screen.pointAt(stream, 7, 7);
+  ASSERT_TRUE(waitFor([&] { return shownAt(bob.screen, stream, "alice", 7, 7); }, 5000));
+  EXPECT_TRUE(strokesOf(bob.screen, stream, "dave").empty());
+  EXPECT_TRUE(released(bob.screen, stream, "dave"));
+
+  // Back on: dave draws again, and then leaves: his stroke is gone for the others at once.
+  alice.screen.setViewerMarks(true);
+  ASSERT_TRUE(waitFor([&] { return bob.screen.viewerMarksAllowed(stream); }, 5000));
+  dave.screen.penStroke(penStroke(stream, ++id, first, true));
+  ASSERT_TRUE(waitFor([&] { return !strokesOf(bob.screen, stream, "dave").empty(); }, 5000));
+  dave.screen.leave();
+  EXPECT_TRUE(waitFor([&] { return strokesOf(bob.screen, stream, "dave").empty() && strokesOf(alice.screen, stream, "dave").empty(); },
+                      5000));
+  alice.screen.stopSharing();
 }

@@ -28,43 +28,8 @@ double psnr(const std::uint8_t* a, const std::uint8_t* b, int w, int h) {
   return mse == 0 ? 99.0 : 10.0 * std::log10(255.0 * 255.0 / mse);
 }
 
-// A chat member with a screen session, as the window has.
-struct Member {
-  TestClient chat;
-  session::ScreenSession screen;
-
-  void join(session::HostSession& host, const std::string& name) {
-    chat.start(host.chatPort(), name);
-    ASSERT_TRUE(waitFor([&] { chat.pump(); return chat.joined; }, 5000));
-    std::uint16_t screenPort = 0;
-    for (auto& ev : chat.events)
-      if (ev.kind == net::ChatClientEvent::Kind::Connected) screenPort = ev.screenPort;
-    ASSERT_EQ(screenPort, host.screenPort());  // the host told us where its screens are
-    session::ScreenSessionConfig c;
-    c.link.port = screenPort;
-    c.name = name;
-    c.token = chat.client.token();
-    screen.start(c);
-    ASSERT_TRUE(waitFor([&] { return screen.connected(); }, 5000));
-  }
-  std::shared_ptr<session::StreamView> watchFirst() {
-    std::shared_ptr<session::StreamView> v;
-    waitFor([&] {
-      auto s = screen.streams();
-      if (!s.empty()) v = screen.watch(s[0].streamId);
-      return v != nullptr;
-    }, 5000);
-    return v;
-  }
-};
-
-class ScreenShare : public ::testing::Test {
+class ScreenShare : public HostedTest {
  protected:
-  void SetUp() override {
-    std::string error;
-    ASSERT_TRUE(host.start(testHostConfig(), error)) << error;
-    ASSERT_TRUE(waitFor([&] { return host.localUser().connected(); }, 5000));
-  }
   void share(int w, int h, capture::SceneMotion motion, int fps, int quality = 90,
              capture::Subsampling subsampling = capture::Subsampling::S420) {
     capture::CaptureSettings s;
@@ -74,7 +39,6 @@ class ScreenShare : public ::testing::Test {
     std::string error;
     ASSERT_TRUE(host.startSharing(std::make_unique<capture::SyntheticSource>(w, h, motion), s, 2, error)) << error;
   }
-  session::HostSession host;
 };
 
 }  // namespace
@@ -82,7 +46,7 @@ class ScreenShare : public ::testing::Test {
 TEST_F(ScreenShare, ViewerSeesTheSceneAfterManyPartialUpdates) {
   const int w = 1366, h = 768;
   share(w, h, capture::SceneMotion::Partial, 30);
-  Member viewer;
+  ScreenMember viewer;
   viewer.join(host, "viewer");
   auto view = viewer.watchFirst();
   ASSERT_TRUE(view);
@@ -109,7 +73,7 @@ TEST_F(ScreenShare, AfterTheSceneGoesStillTheViewerHasTheSourcesPixelsExactly) {
   // 300 ms) sends every lossy tile again losslessly through the hub.
   const int w = 1280, h = 720;
   share(w, h, capture::SceneMotion::Settle, 30);
-  Member viewer;
+  ScreenMember viewer;
   viewer.join(host, "viewer");
   auto view = viewer.watchFirst();
   ASSERT_TRUE(view);
@@ -133,7 +97,7 @@ TEST_F(ScreenShare, OddSizesRoundTrip) {
   for (auto [w, h] : {std::pair{1, 1}, std::pair{4099, 17}}) {
     // 4:4:4: see TileCodec.RoundTripPsnrAtQuality90ForOddSizes for why slivers need it.
     share(w, h, capture::SceneMotion::Static, 30, 90, capture::Subsampling::S444);
-    Member viewer;
+    ScreenMember viewer;
     viewer.join(host, "odd" + std::to_string(w));
     auto view = viewer.watchFirst();
     ASSERT_TRUE(view);
@@ -151,7 +115,7 @@ TEST_F(ScreenShare, OddSizesRoundTrip) {
 
 TEST_F(ScreenShare, StaticScreenSendsNoTileBytesOnceSharp) {
   share(640, 480, capture::SceneMotion::Static, 30);
-  Member viewer;
+  ScreenMember viewer;
   viewer.join(host, "viewer");
   auto view = viewer.watchFirst();
   ASSERT_TRUE(view);
@@ -173,7 +137,7 @@ TEST_F(ScreenShare, StaticScreenSendsNoTileBytesOnceSharp) {
 }
 
 TEST_F(ScreenShare, ClientSharesAndAnotherClientWatches) {
-  Member alice, bob;
+  ScreenMember alice, bob;
   alice.join(host, "alice");
   bob.join(host, "bob");
   capture::CaptureSettings s;
@@ -238,7 +202,7 @@ class NoiseSource : public capture::ScreenSource {
 // gets it in several updates, whole (before, the host dropped the sharer for an oversize frame).
 TEST_F(ScreenShare, AFrameLargerThanAMessageIsSentAndRelayedInParts) {
   constexpr int kW = 4096, kH = 2304;
-  Member alice, bob;
+  ScreenMember alice, bob;
   alice.join(host, "alice");
   bob.join(host, "bob");
   capture::CaptureSettings s;
@@ -287,7 +251,7 @@ TEST_F(ScreenShare, AFrameLargerThanAMessageIsSentAndRelayedInParts) {
 TEST_F(ScreenShare, AClientSharingAtTheStreamCapLearnsWhyAndIsNotDropped) {
   const std::vector<std::uint32_t> local = fillStreamCap(host);
   std::string error;
-  Member alice;
+  ScreenMember alice;
   alice.join(host, "alice");
   capture::CaptureSettings s;
   s.fps = 30;
@@ -319,10 +283,10 @@ TEST_F(ScreenShare, AClientSharingAtTheStreamCapLearnsWhyAndIsNotDropped) {
 TEST_F(ScreenShare, SlowReaderDoesNotSlowAFastViewer) {
   // The host shares a 10%-changing scene at 30 fps. A raw viewer reads at ~100 KB/s.
   share(960, 540, capture::SceneMotion::Partial, 30, 80);
-  Member fast;
+  ScreenMember fast;
   fast.join(host, "fast");
   // The slow viewer: a raw socket with a small receive buffer, reading in small sips.
-  Member slowChat;
+  ScreenMember slowChat;
   slowChat.chat.start(host.chatPort(), "slow");
   ASSERT_TRUE(waitFor([&] { slowChat.chat.pump(); return slowChat.chat.joined; }, 5000));
   RawPeer slow(host.screenPort());

@@ -46,10 +46,15 @@ double jsonNumber(const std::string& json, const std::string& key) {
 struct SharingHost {
   Subprocess process;
   std::string address;
-  explicit SharingHost(const std::string& motion, const std::string& cursor = "moving")
-      : process({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
-                 "--share", "synthetic", "--scene-size", "320x200", "--scene-motion", motion, "--scene-cursor", cursor,
-                 "--fps", "20", "--quality", "90"}) {}
+  explicit SharingHost(const std::string& motion, const std::string& cursor = "moving",
+                       std::vector<std::string> extra = {})
+      : process([&] {
+          std::vector<std::string> args{HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0",
+                                        "--screen-port", "0", "--share", "synthetic", "--scene-size", "320x200",
+                                        "--scene-motion", motion, "--scene-cursor", cursor, "--fps", "20", "--quality", "90"};
+          args.insert(args.end(), extra.begin(), extra.end());
+          return args;
+        }()) {}
   bool ready() {
     if (!process.waitForOutput("* Sharing: ", 15000)) return false;
     address = chatAddress(process.output());
@@ -308,4 +313,40 @@ TEST(ShareBinary, OneWindowIsSharedExactlyWhileCoveredAndEndsWhenItCloses) {
   XCloseDisplay(dpy);
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(10000), 0) << host.output();
+}
+
+// --pen from a script: a viewer watching with --stats-json lists the stroke of another client
+// (whose, its points, where it starts and ends), drawn again as the last one starts to fade.
+TEST(ShareBinary, AStrokeFromAScriptIsListedInAnotherViewersStatsJson) {
+  Cleanup cleanup;
+  SharingHost host("static", "none");
+  ASSERT_TRUE(host.ready()) << host.process.output();
+  Subprocess dave({HUDDLE_BINARY, "--join", host.address, "--name", "dave", "--pen", "10,20;100,20;100,150", "--seconds", "30"});
+  ASSERT_TRUE(dave.waitForOutput("* Drawing a stroke of 3 points", 20000)) << dave.output();
+  std::string json = tempPath("strokes.json");
+  Subprocess vic({HUDDLE_BINARY, "--join", host.address, "--name", "vic", "--watch", "--seconds", "3.5",
+                  "--stats-json", json});
+  EXPECT_EQ(vic.wait(30000), 0) << vic.output();
+  std::string stats = readFile(json);
+  const auto strokes = stats.find("\"strokes\"");
+  ASSERT_NE(strokes, std::string::npos) << stats;
+  EXPECT_NE(stats.find("\"who\": \"dave\"", strokes), std::string::npos) << stats;
+  EXPECT_NE(stats.find("\"points\": 3", strokes), std::string::npos) << stats;
+  EXPECT_NE(stats.find("\"first\": [10, 20], \"last\": [100, 150]", strokes), std::string::npos) << stats;
+  dave.signal(SIGTERM);
+  EXPECT_EQ(dave.wait(10000), 0) << dave.output();
+  host.process.signal(SIGTERM);
+  EXPECT_EQ(host.process.wait(10000), 0);
+}
+
+// A host sharing with --no-pointers: a viewer's --pen is told it is off, and exits with an error.
+TEST(ShareBinary, NoPointersTellsAViewerThatPointingAndDrawingAreOff) {
+  Cleanup cleanup;
+  SharingHost host("static", "none", {"--no-pointers"});
+  ASSERT_TRUE(host.ready()) << host.process.output();
+  Subprocess dave({HUDDLE_BINARY, "--join", host.address, "--name", "dave", "--pen", "10,20;100,20", "--seconds", "10"});
+  EXPECT_EQ(dave.wait(30000), 1) << dave.output();
+  EXPECT_NE(dave.output().find("the sharer does not let viewers point or draw"), std::string::npos) << dave.output();
+  host.process.signal(SIGTERM);
+  EXPECT_EQ(host.process.wait(10000), 0);
 }

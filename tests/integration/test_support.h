@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "app/session/host_session.h"
+#include "app/session/screen_session.h"
 #include "net/chat_client.h"
 
 namespace huddle::test {
@@ -79,6 +80,53 @@ inline session::HostConfig testHostConfig() {
   c.hub.joinBurstPerAddress = 1e6;
   return c;
 }
+
+// A chat member with a screen session, as the window has.
+struct ScreenMember {
+  TestClient chat;
+  session::ScreenSession screen;
+
+  // Joins the chat, then the screen port the host named in its welcome.
+  void join(session::HostSession& host, const std::string& name) {
+    chat.start(host.chatPort(), name);
+    ASSERT_TRUE(waitFor([&] { chat.pump(); return chat.joined; }, 5000));
+    std::uint16_t screenPort = 0;
+    for (auto& ev : chat.events)
+      if (ev.kind == net::ChatClientEvent::Kind::Connected) screenPort = ev.screenPort;
+    ASSERT_EQ(screenPort, host.screenPort());  // the host told us where its screens are
+    session::ScreenSessionConfig c;
+    c.link.port = screenPort;
+    c.name = name;
+    c.token = chat.client.token();
+    screen.start(c);
+    ASSERT_TRUE(waitFor([&] { return screen.connected(); }, 5000));
+  }
+  // Watches the first stream listed, once there is one (null after 5 s without).
+  std::shared_ptr<session::StreamView> watchFirst() {
+    std::shared_ptr<session::StreamView> v;
+    waitFor([&] {
+      auto s = screen.streams();
+      if (!s.empty()) v = screen.watch(s[0].streamId);
+      return v != nullptr;
+    }, 5000);
+    return v;
+  }
+  std::uint32_t watchFirstId() {
+    auto v = watchFirst();
+    return v ? v->info().streamId : 0;
+  }
+};
+
+// A test with a host on ephemeral ports whose own user is in.
+class HostedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    ASSERT_TRUE(host.start(testHostConfig(), error)) << error;
+    ASSERT_TRUE(waitFor([&] { return host.localUser().connected(); }, 5000));
+  }
+  session::HostSession host;
+};
 
 // Fills the host's screen relay with its own small streams, up to the cap; their ids.
 inline std::vector<std::uint32_t> fillStreamCap(session::HostSession& host) {

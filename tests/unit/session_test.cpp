@@ -751,3 +751,23 @@ TEST(Nearby, JoinByNamePicksExactlyOneAndPinsItsKey) {
   EXPECT_FALSE(pickNearby({}, "carol", picked, error));
   EXPECT_NE(error.find("no session is announced nearby"), std::string::npos) << error;
 }
+
+TEST(Options, PenTakesAStrokeOfStreamPixelsAndNoPointersIsASwitch) {
+  auto r = parseOptions({"--join", "h", "--pen", "10,20;30,40;50,60", "--seconds", "3"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  ASSERT_EQ(r.options.penPoints.size(), 3u);
+  EXPECT_EQ(r.options.penPoints[2], (std::pair<int, int>{50, 60}));
+  EXPECT_TRUE(r.options.watch);
+  EXPECT_TRUE(r.options.headless);
+  EXPECT_TRUE(parseOptions({"--join", "h", "--pen", "0,0"}).error.empty()) << "one point is a dot";
+  for (std::string bad : std::vector<std::string>{"", "1", "1,2;", ";1,2", "1,2;3", "a,b", "-1,2", "8192,0", "1,2,3"}) {
+    r = parseOptions({"--join", "h", "--pen", bad});
+    EXPECT_NE(r.error.find("--pen"), std::string::npos) << bad << ": " << r.error;
+  }
+  std::string many;
+  for (std::size_t i = 0; i <= huddle::wire::kMaxPenPointsPerStroke; ++i) many += (i ? ";" : "") + std::to_string(i % 100) + ",1";
+  EXPECT_NE(parseOptions({"--join", "h", "--pen", many}).error.find("--pen"), std::string::npos) << "over a stroke's cap";
+  EXPECT_NE(parseOptions({"--host", "--pen", "1,2"}).error.find("--pen"), std::string::npos);
+  EXPECT_TRUE(parseOptions({"--host"}).options.viewerMarks);
+  EXPECT_FALSE(parseOptions({"--host", "--no-pointers"}).options.viewerMarks);
+}

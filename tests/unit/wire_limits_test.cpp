@@ -298,3 +298,52 @@ TEST(Limits, PointerBoundsAndNameAtTheirCaps) {
   EXPECT_EQ(kPointerPositionsPerSec, 60.0);
   EXPECT_LE(kPointerBurst, kPointerPositionsPerSec / 4);
 }
+
+// The pen: points per message at cap-1, cap and cap+1; every point inside the stream; the
+// flags only those known (a clear carries no points); the payload a control message's.
+TEST(Limits, PenPointsPerMessageAndBoundsAtTheirCaps) {
+  for (std::size_t n : {kMaxPenPointsPerMessage - 1, kMaxPenPointsPerMessage, kMaxPenPointsPerMessage + 1}) {
+    PenStroke s;
+    s.points.assign(n, PenPoint{1, 2});
+    EXPECT_EQ(decodesBack(s), n <= kMaxPenPointsPerMessage) << n;
+    Pen p;
+    p.name = std::string(kMaxNameBytes, 'a');
+    p.points.assign(n, PenPoint{1, 2});
+    EXPECT_EQ(decodesBack(p), n <= kMaxPenPointsPerMessage) << n;
+  }
+  Pen clear;
+  clear.clear = true;
+  EXPECT_TRUE(decodesBack(clear));
+  clear.points.push_back({1, 1});
+  EXPECT_FALSE(decodesBack(clear)) << "a clear with points";
+  for (std::uint32_t x : {639u, 640u}) EXPECT_EQ(validatePenPoints({{std::uint16_t(x), 0}}, 640, 360).empty(), x < 640);
+  for (std::uint32_t y : {359u, 360u}) EXPECT_EQ(validatePenPoints({{0, std::uint16_t(y)}}, 640, 360).empty(), y < 360);
+  EXPECT_TRUE(validatePenPoints({}, 640, 360).empty());
+  // A largest Pen fits a control message, with room.
+  Pen largest;
+  largest.name = std::string(kMaxNameBytes, 'a');
+  largest.points.assign(kMaxPenPointsPerMessage, PenPoint{1, 2});
+  EXPECT_LT(encodeFrame(largest)->size(), std::size_t(kMaxScreenControlPayload) / 2);
+  for (auto type : {ScreenType::PenStroke, ScreenType::Pen, ScreenType::ViewerMarks}) {
+    EXPECT_EQ(screenPortPayloadLimit(static_cast<std::uint16_t>(type), true), std::int64_t(kMaxScreenControlPayload));
+    EXPECT_EQ(screenPortPayloadLimit(static_cast<std::uint16_t>(type), false), -1);
+  }
+  EXPECT_TRUE(decodesBack(ViewerMarks{3, false}));
+  // Stream sides fit a point's 16 bits; a stroke's cap is whole messages' worth.
+  EXPECT_LE(kMaxStreamSidePx, 65536u);
+  EXPECT_EQ(kMaxPenPointsPerStroke % kMaxPenPointsPerMessage, 0u);
+  EXPECT_LE(kPenPointsBurst, double(kMaxPenPointsPerStroke));
+  EXPECT_GE(kPenPointsBurst, double(kMaxPenPointsPerMessage)) << "one full batch always fits the bucket";
+}
+
+// Unknown flag bits are refused, not ignored.
+TEST(Limits, PenFlagsOnlyThoseKnown) {
+  PenStroke s;
+  s.points.push_back({1, 1});
+  base::Bytes f = encodeFrame(s);
+  base::ByteVec payload(f->begin() + kFrameHeaderBytes, f->end());
+  PenStroke back;
+  EXPECT_TRUE(decodePayload(std::span(payload.data(), payload.size()), back));
+  payload[8] = 4;  // the flags byte, after the stream and stroke ids
+  EXPECT_FALSE(decodePayload(std::span(payload.data(), payload.size()), back));
+}
