@@ -37,10 +37,6 @@ int onXError(Display*, XErrorEvent* e) {
   g_lastXError = e->error_code;
   return 0;
 }
-void installErrorHandler() {
-  static std::once_flag once;
-  std::call_once(once, [] { XSetErrorHandler(onXError); });
-}
 
 // A window's title: _NET_WM_NAME (UTF-8) where the client sets it, else WM_NAME converted.
 std::string windowTitle(Display* dpy, Window w) {
@@ -352,9 +348,14 @@ struct X11Source::Impl {
   }
 };
 
+void installX11ErrorHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] { XSetErrorHandler(onXError); });
+}
+
 std::vector<X11Window> listX11Windows(const std::string& display, std::string& error) {
   std::vector<X11Window> out;
-  installErrorHandler();
+  installX11ErrorHandler();
   Display* dpy = XOpenDisplay(display.empty() ? nullptr : display.c_str());
   if (!dpy) {
     error = "cannot open the X display";
@@ -484,7 +485,7 @@ std::string X11Source::title() const {
 }
 
 bool X11Source::open(std::string& error) {
-  installErrorHandler();
+  installX11ErrorHandler();
   if (m_impl->dpy) return true;  // open already (its owner opened it to learn its title)
   if (!openDisplay(error)) {
     // Nothing half-open stays behind: the next open() starts again.

@@ -2,8 +2,8 @@
 // back to XGetImage where SHM is missing. Shares the whole screen, one XRandR monitor, a
 // rectangle, or one window: that one through XComposite, from the window's own off-screen
 // pixmap, so it keeps streaming its own pixels while other windows cover it, follows its
-// resizes, and ends when the window closes. Every Xlib call of the project lives in
-// x11_source.cpp.
+// resizes, and ends when the window closes. Every Xlib call of the project lives here and in
+// x11_region_picker.cpp (picking a region by hand).
 // Thread: one capture thread (it owns the Display connection).
 #pragma once
 #include <cstdint>
@@ -23,6 +23,10 @@ struct X11Region {
   int x = 0, y = 0, w = 0, h = 0;  // Rect
   std::string window;             // Window: its id (decimal or 0x hex) or its title, found when opened
 };
+
+// Makes an X protocol error recorded rather than fatal (Xlib's default handler exits the
+// process): called, once for all, before any X connection of ours is used.
+void installX11ErrorHandler();
 
 struct X11Monitor {
   std::string name;  // "DP-1", ...

@@ -12,6 +12,7 @@
 #include "capture/synthetic_source.h"
 #include "capture/x11_source.h"
 #include "net/base/clock.h"
+#include "net/base/log.h"
 
 namespace huddle::ui {
 
@@ -406,6 +407,47 @@ void UiApp::startSharing() {
   saveState();
 }
 
+void UiApp::startRegionPick() {
+  m_regionPickError.clear();
+  m_regionPickStop = false;
+  m_regionPickDone = false;
+  m_regionPicker = base::Worker("region-pick", [this] {
+    std::string error;
+    capture::ScreenRect picked;
+    const capture::PickResult result = capture::pickX11Region("", picked, error, m_regionPickStop);
+    m_regionPickResult = result;
+    m_regionPicked = picked;
+    m_regionPickError = result == capture::PickResult::Failed ? "Cannot pick: " + error : "";
+    m_regionPickDone = true;  // publishes the three above to the window's thread
+  });
+}
+
+// On the window's thread: takes a finished pick's region into the settings.
+void UiApp::finishRegionPick() {
+  if (!m_regionPickDone.load()) return;
+  m_regionPicker.join();
+  m_regionPickDone = false;
+  if (m_regionPickResult != capture::PickResult::Picked) return;
+  m_settings.regionX = m_regionPicked.x;
+  m_settings.regionY = m_regionPicked.y;
+  m_settings.regionW = std::clamp(m_regionPicked.w, 16, 8192);
+  m_settings.regionH = std::clamp(m_regionPicked.h, 16, 8192);
+  saveState();
+}
+
+// A shared region is framed on the sharer's screen; anything else, or no share, is not.
+void UiApp::syncRegionBorder() {
+  const bool framed = m_session && m_session->state().sharing && m_settings.shareSource == "region";
+  if (!framed) {
+    if (m_regionBorder.shown()) m_regionBorder.hide();
+    return;
+  }
+  if (m_regionBorder.shown()) return;
+  std::string error;
+  if (!m_regionBorder.show("", {m_settings.regionX, m_settings.regionY, m_settings.regionW, m_settings.regionH}, error))
+    HLOG_WARN("ui", "cannot frame the shared region: %s", error.c_str());
+}
+
 void UiApp::drawSharePanel() {
   const bool on = m_session && m_session->state().sharing;
   const bool screens = m_session && m_session->state().screensConnected;
@@ -446,8 +488,16 @@ void UiApp::drawSharePanel() {
       ImGui::RadioButton(label, &m_settings.monitor, static_cast<int>(i));
     }
   } else if (m_settings.shareSource == "region") {
+    finishRegionPick();
+    if (m_regionPicker.running()) {
+      ImGui::TextWrapped("Drag a frame on the screen. Esc or the right button cancels.");
+      if (ImGui::Button("Cancel")) m_regionPickStop = true;
+    } else if (ImGui::Button("Pick on screen...", ImVec2(-1, 0))) {
+      startRegionPick();
+    }
+    if (!m_regionPickError.empty()) ImGui::TextColored(ImVec4(0.95f, 0.45f, 0.40f, 1.0f), "%s", m_regionPickError.c_str());
     int r[4] = {m_settings.regionX, m_settings.regionY, m_settings.regionW, m_settings.regionH};
-    if (ImGui::InputInt4("x y w h", r)) {
+    if (ImGui::InputInt4("x y w h", r)) {  // numbers remain, for precision
       m_settings.regionX = std::clamp(r[0], 0, 16384);
       m_settings.regionY = std::clamp(r[1], 0, 16384);
       m_settings.regionW = std::clamp(r[2], 16, 8192);

@@ -88,6 +88,8 @@ UiApp::UiApp(const session::Options& options, std::function<void()> wake, Window
 }
 
 UiApp::~UiApp() {
+  m_regionPickStop = true;  // a pick under way gives the mouse back
+  m_regionPicker.join();
   saveState();
   endController();
   // m_teardown's worker says the last goodbyes as it goes.
@@ -170,6 +172,7 @@ void UiApp::endController() {
   m_session->leave();
   printNewChatLines();  // what leaving said, for whoever started us from a terminal
   m_session.reset();  // its connections close on the teardown worker
+  m_regionBorder.hide();
   for (auto& [id, v] : m_viewers) m_layout.removePanel("viewer:" + std::to_string(id));
   m_viewers.clear();
   m_fullscreenStream = 0;
@@ -268,6 +271,7 @@ void UiApp::pollController() {
     m_lastPhase = st.phase;
   }
   syncViewers();
+  syncRegionBorder();
 }
 
 void UiApp::drawNewHostPopup() {

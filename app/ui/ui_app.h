@@ -25,7 +25,9 @@
 #include "app/ui/chat_view.h"
 #include "app/ui/dock_view.h"
 #include "app/ui/stream_texture.h"
+#include "capture/x11_region_picker.h"
 #include "capture/x11_source.h"
+#include "net/base/worker.h"
 
 namespace huddle::ui {
 
@@ -152,6 +154,18 @@ class UiApp {
   std::vector<capture::X11Monitor> m_monitors;  // for "One monitor", refreshed now and then
   double m_monitorsAt = -10;
   std::vector<capture::X11Window> m_windows;  // for "One window", refreshed the same way
+  // "A region": picked by dragging on the screen (on a worker: the pick blocks on X), and
+  // framed on the screen while it is shared.
+  void startRegionPick();
+  void finishRegionPick();
+  void syncRegionBorder();
+  base::Worker m_regionPicker;
+  std::atomic<bool> m_regionPickStop{false};
+  std::atomic<bool> m_regionPickDone{false};
+  capture::PickResult m_regionPickResult = capture::PickResult::Cancelled;  // written by the worker before Done
+  capture::ScreenRect m_regionPicked;
+  std::string m_regionPickError;
+  capture::X11RegionBorder m_regionBorder;
 
   // Chat input and log view.
   char m_input[4096] = "";

@@ -1,13 +1,19 @@
 // X11 capture against a private Xvfb: the test paints the root window a known colour with
 // xsetroot and checks the captured pixels, through XShm, for the whole screen and a region;
-// and shares one window of its own (XComposite), covered, changed, resized and closed.
+// shares one window of its own (XComposite), covered, changed, resized and closed; and picks a
+// region by dragging with xdotool, and checks the border shown around it.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
+
+#include "capture/x11_region_picker.h"
 #include "capture/x11_source.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/x11_test_window.h"  // after gtest (Xlib's macros)
 #include "tests/support/xvfb.h"
+#include <X11/extensions/shape.h>
 
 using namespace huddle::capture;
 using huddle::test::Subprocess;
@@ -277,4 +283,108 @@ TEST(X11Capture, AWindowThatIsNotThereIsAClearError) {
   std::string error;
   EXPECT_FALSE(src.open(error));
   EXPECT_NE(error.find("no window matches \"Spreadsheet\" (no windows are shown)"), std::string::npos) << error;
+}
+
+namespace {
+// True once someone else holds the pointer grab on `dpy`'s screen (the picker is ready).
+bool pointerIsGrabbed(Display* dpy) {
+  for (int i = 0; i < 250; ++i) {
+    const int r = XGrabPointer(dpy, DefaultRootWindow(dpy), False, 0, GrabModeAsync, GrabModeAsync, 0, 0, CurrentTime);
+    if (r == AlreadyGrabbed) return true;
+    if (r == GrabSuccess) XUngrabPointer(dpy, CurrentTime);
+    XSync(dpy, False);
+    usleep(20'000);
+  }
+  return false;
+}
+
+bool runXdotool(const Xvfb& xvfb, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/xdotool"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  Subprocess p(argv, {"DISPLAY=" + xvfb.display()});
+  return p.wait(10000) == 0;
+}
+}  // namespace
+
+// Picking a region by hand: a drag is the region (whichever way it goes), Esc cancels, and
+// the owner can stop a pick that nobody finishes.
+TEST(X11RegionPicker, ADragPicksTheRegionAndEscCancels) {
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  Xvfb xvfb(80, 99, "800x600x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  Display* dpy = XOpenDisplay(xvfb.display().c_str());
+  ASSERT_NE(dpy, nullptr);
+  std::atomic<bool> stop{false};
+  ScreenRect picked;
+  std::string error;
+  PickResult result = PickResult::Failed;
+  std::thread picker([&] { result = pickX11Region(xvfb.display(), picked, error, stop); });
+  ASSERT_TRUE(pointerIsGrabbed(dpy));
+  // From the bottom right to the top left: the region is the same either way.
+  EXPECT_TRUE(runXdotool(xvfb, {"mousemove", "420", "330", "mousedown", "1", "mousemove", "300", "250", "mousemove",
+                                "100", "120", "mouseup", "1"}));
+  picker.join();
+  EXPECT_EQ(result, PickResult::Picked) << error;
+  EXPECT_EQ(picked.x, 100);
+  EXPECT_EQ(picked.y, 120);
+  EXPECT_EQ(picked.w, 320);
+  EXPECT_EQ(picked.h, 210);
+
+  result = PickResult::Failed;
+  std::thread escaped([&] { result = pickX11Region(xvfb.display(), picked, error, stop); });
+  ASSERT_TRUE(pointerIsGrabbed(dpy));
+  EXPECT_TRUE(runXdotool(xvfb, {"mousemove", "50", "50", "click", "1", "key", "Escape"}));  // a click picks nothing
+  escaped.join();
+  EXPECT_EQ(result, PickResult::Cancelled);
+
+  result = PickResult::Failed;
+  std::thread stopped([&] { result = pickX11Region(xvfb.display(), picked, error, stop); });
+  ASSERT_TRUE(pointerIsGrabbed(dpy));
+  stop = true;
+  stopped.join();
+  EXPECT_EQ(result, PickResult::Cancelled);
+  XCloseDisplay(dpy);
+}
+
+// The border around a shared region: just outside it (never in the shared pixels), above
+// other windows without a frame, and clicks go through it.
+TEST(X11RegionPicker, TheBorderIsOutsideTheRegionAndLetsClicksThrough) {
+  Xvfb xvfb(80, 99, "800x600x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  X11RegionBorder border;
+  std::string error;
+  ASSERT_TRUE(border.show(xvfb.display(), {200, 150, 400, 300}, error)) << error;
+  EXPECT_TRUE(border.shown());
+
+  X11Source whole(xvfb.display(), {});
+  ASSERT_TRUE(whole.open(error)) << error;
+  Frame f;
+  ASSERT_NE(whole.capture(f, error), CaptureResult::Error) << error;
+  for (auto [x, y] : {std::pair{199, 149}, std::pair{600, 450}, std::pair{197, 300}, std::pair{602, 300}})
+    EXPECT_EQ(pixelAt(f, x, y), 0xFF8C1Au) << x << "," << y;
+  for (auto [x, y] : {std::pair{200, 150}, std::pair{599, 449}, std::pair{196, 300}, std::pair{603, 300}})
+    EXPECT_NE(pixelAt(f, x, y), 0xFF8C1Au) << x << "," << y;
+
+  Display* dpy = XOpenDisplay(xvfb.display().c_str());
+  ASSERT_NE(dpy, nullptr);
+  Window rootReturn = 0, parent = 0, *children = nullptr;
+  unsigned n = 0;
+  ASSERT_TRUE(XQueryTree(dpy, DefaultRootWindow(dpy), &rootReturn, &parent, &children, &n));
+  int sides = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    XWindowAttributes attrs{};
+    XGetWindowAttributes(dpy, children[i], &attrs);
+    if (attrs.map_state != IsViewable) continue;
+    ++sides;
+    EXPECT_TRUE(attrs.override_redirect);
+    int count = -1, ordering = 0;
+    XRectangle* input = XShapeGetRectangles(dpy, children[i], ShapeInput, &count, &ordering);
+    EXPECT_EQ(count, 0) << "the border takes clicks";
+    if (input) XFree(input);
+  }
+  if (children) XFree(children);
+  EXPECT_EQ(sides, 4);
+  border.hide();
+  EXPECT_FALSE(border.shown());
+  XCloseDisplay(dpy);
 }

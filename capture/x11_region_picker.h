@@ -1,0 +1,44 @@
+// Picking a region of the X screen by hand, and keeping it visible while it is shared.
+//
+// The picker grabs the pointer and keyboard and shows the frame being dragged, with its size;
+// Esc or the right button cancels. Frames are four thin windows (no compositor needed), and the
+// border shown while a region is shared sits just outside it (so it is never captured); both
+// are override-redirect (no window manager frames them) with an empty input shape, so clicks
+// go through to whatever is under them.
+// Thread: each object is used by one thread; they open X connections of their own.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <string>
+
+namespace huddle::capture {
+
+struct ScreenRect {
+  int x = 0, y = 0, w = 0, h = 0;
+};
+
+enum class PickResult { Picked, Cancelled, Failed };
+
+// Blocks until the person has dragged a frame (Picked, `out` set, at least 16x16 pixels),
+// pressed Esc or the right button (Cancelled), or `stop` turned true; Failed with `error` when
+// the display cannot be opened or grabbed. `display` empty: $DISPLAY.
+PickResult pickX11Region(const std::string& display, ScreenRect& out, std::string& error,
+                         const std::atomic<bool>& stop);
+
+class X11RegionBorder {
+ public:
+  X11RegionBorder();
+  ~X11RegionBorder();
+  X11RegionBorder(const X11RegionBorder&) = delete;
+  X11RegionBorder& operator=(const X11RegionBorder&) = delete;
+  // Shows the border around `r` (moves it if shown); false with `error` if X says no.
+  bool show(const std::string& display, const ScreenRect& r, std::string& error);
+  void hide();
+  bool shown() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace huddle::capture
