@@ -54,6 +54,8 @@ ChatClientEvent ChatClient::connectedEvent(const wire::Welcome& w) {
   ev.text = w.name;
   ev.hostName = w.hostName;
   ev.screenPort = w.screenPort;
+  ev.voicePort = w.voicePort;
+  ev.participantId = w.participantId;
   ev.sessionId = w.sessionId;
   return ev;
 }

@@ -45,6 +45,8 @@ struct ChatClientEvent {
   std::string text;                   // Connected: our final name; Notice; Disconnected: why
   std::string hostName;               // Connected
   std::uint16_t screenPort = 0;       // Connected: the host's screen port
+  std::uint16_t voicePort = 0;        // Connected: the host's voice port (UDP; 0: no voice)
+  std::uint32_t participantId = 0;    // Connected: ours
   std::uint64_t sessionId = 0;        // Connected: which hosted session (same after a blip)
   bool sessionEnded = false;          // Disconnected: the host ended it or removed us
   bool neverJoined = false;           // Disconnected: connect or handshake failed

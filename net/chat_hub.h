@@ -20,6 +20,7 @@
 #include "net/history_log.h"
 #include "net/peer_table.h"
 #include "net/room_auth.h"
+#include "net/voice_seal.h"
 #include "net/wire/messages.h"
 #include "net/wire/reason.h"
 
@@ -103,6 +104,11 @@ class ChatHub : public PeerTable<ChatPeer> {
   void setScreenPort(std::uint16_t port);
   // Looks up a joined participant by the token its Welcome carried (screen-port login).
   bool findByToken(std::uint64_t token, ScreenSeat& seat) const;
+  // The voice port told to everyone who joins (set once the voice relay listens).
+  void setVoicePort(std::uint16_t port);
+  // The voice keys of a joined participant (net/voice_hub.h); false if there is none or its
+  // connection has no TLS.
+  bool findVoiceKeys(std::uint32_t participantId, VoiceKeys& keys) const;
 
   std::vector<wire::UserInfo> users() const;
   ChatHubStats stats() const;
@@ -163,6 +169,7 @@ class ChatHub : public PeerTable<ChatPeer> {
   std::uint64_t m_sessionId = 0;  // random, told in every Welcome
   std::uint64_t m_nextSeq = 1;
   std::uint16_t m_screenPort = 0;
+  std::uint16_t m_voicePort = 0;
   ChatHubStats m_stats;
 };
 

@@ -42,6 +42,7 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   // The two hubs meet only through these callbacks, each called outside the other's lock.
   hubConfig.onLeave = [this](std::uint32_t participantId) {
     if (m_screenHub) m_screenHub->dropParticipant(participantId, wire::Reason::IoEof);
+    if (m_voiceHub) m_voiceHub->dropParticipant(participantId);
   };
   m_hub = std::make_unique<net::ChatHub>(hubConfig);
   std::string warning;
@@ -73,9 +74,21 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
     return false;
   }
   m_hub->setScreenPort(m_screenServer->port());
+  // Voice: its own UDP port and thread. Without it the session goes on, voiceless.
+  m_voiceHub = std::make_unique<net::VoiceHub>(
+      config.voiceHub, [chat](std::uint32_t id, net::VoiceKeys& keys) { return chat->findVoiceKeys(id, keys); });
+  m_voiceServer = std::make_unique<net::VoiceServer>(*m_voiceHub);
+  m_voiceError.clear();
+  if (m_voiceServer->start(config.voicePort, m_voiceError)) {
+    m_hub->setVoicePort(m_voiceServer->port());
+  } else {
+    HLOG_WARN("session/host", "no voice: %s", m_voiceError.c_str());
+    m_voiceServer.reset();
+  }
   if (!m_chatServer->start(config.chatPort, error)) {
     error = "Cannot host on chat port " + std::to_string(config.chatPort) + ": " + error;
     m_screenServer->stop(0);
+    m_voiceServer.reset();
     m_chatServer.reset();
     m_screenServer.reset();
     return false;
@@ -167,6 +180,7 @@ void HostSession::stop(const std::string& reason) {
   m_hub->shutdown(reason);
   m_screenServer->stop(wire::kShutdownGraceMs);
   m_chatServer->stop(wire::kShutdownGraceMs);
+  if (m_voiceServer) m_voiceServer->stop();
 }
 
 std::unique_ptr<net::ChatClient> HostSession::rejoinLocalUser() {

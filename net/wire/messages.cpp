@@ -81,6 +81,7 @@ void Welcome::write(Writer& w) const {
   w.u64(token);
   w.u16(screenPort);
   w.u64(sessionId);
+  w.u16(voicePort);
 }
 bool Welcome::read(Reader& r) {
   version = r.u16();
@@ -91,6 +92,7 @@ bool Welcome::read(Reader& r) {
   token = r.u64();
   screenPort = r.u16();
   sessionId = r.u64();
+  voicePort = r.u16();
   return r.ok() && base::isValidUtf8(name) && base::isValidUtf8(hostName);
 }
 

@@ -70,6 +70,7 @@ struct Welcome {
   std::uint16_t screenPort = 0;  // chat port: where this session's screens are served
   std::uint64_t sessionId = 0;   // random per hosted session: a reconnecting client knows
                                  // whether it is back in the same one (chat seqs continue)
+  std::uint16_t voicePort = 0;   // chat port: the UDP port of this session's voice (0: none)
   void write(Writer& w) const;
   bool read(Reader& r);
 };

@@ -1,0 +1,46 @@
+#include "net/voice_server.h"
+
+#include "net/base/clock.h"
+#include "net/base/log.h"
+
+namespace huddle::net {
+
+bool VoiceServer::start(std::uint16_t port, std::string& error, bool loopbackOnly) {
+  if (!m_socket.open(port, error, loopbackOnly)) return false;
+  m_port = m_socket.port();
+  m_stop = false;
+  m_worker = base::Worker("voice-relay", [this] { run(); });
+  return true;
+}
+
+void VoiceServer::stop() {
+  m_stop = true;
+  m_worker.join();
+  m_socket.close();
+}
+
+void VoiceServer::run() {
+  base::ByteVec buffer;
+  std::vector<VoiceDatagram> out;
+  std::int64_t lastTickUs = base::monoUs();
+  while (!m_stop.load()) {
+    if (m_socket.wait(100)) {
+      // Everything waiting, then back to the stop flag.
+      for (int i = 0; i < 256 && !m_stop.load(); ++i) {
+        VoiceEndpoint from;
+        bool oversize = false;
+        if (m_socket.receive(buffer, from, oversize) == 0) break;
+        out.clear();
+        m_hub.receive(buffer, from, base::monoUs(), out, oversize);
+        for (const auto& d : out)
+          if (!m_socket.send(d.bytes, d.to)) m_sendFailures.fetch_add(1);
+      }
+    }
+    if (const std::int64_t now = base::monoUs(); now - lastTickUs > 500'000) {
+      m_hub.tick(now);
+      lastTickUs = now;
+    }
+  }
+}
+
+}  // namespace huddle::net
