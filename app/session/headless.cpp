@@ -138,6 +138,7 @@ int runHost(const Options& options) {
   request.name = options.name.empty() ? "host" : options.name;
   request.chatPort = options.chatPort;
   request.screenPort = options.screenPort;
+  request.voicePort = options.voicePort;
   request.maxParticipants = options.maxParticipants;
   request.keepHistory = options.keepHistory;
   std::string error;
@@ -157,6 +158,8 @@ int runHost(const Options& options) {
   for (const auto& line : hostBanner(request.name, host.info(), options.generatePassword)) out(line);
   out("Lines you type are said in the chat. Ctrl+C ends the session.");
   if (!options.share.empty()) host.shareWhenJoined(shareSpecFrom(options));
+  host.setMuted(options.mute);
+  if (options.voice) host.setVoice(true);
 
   StdinLines input;
   std::vector<std::string> lines;
@@ -175,6 +178,20 @@ int runHost(const Options& options) {
   teardown->drain();  // everyone is told, and the ports close
   out("* Session ended.");
   return 0;
+}
+
+// One line of what the voice did, for scripts and tests.
+void printVoiceStats(const SessionController& c) {
+  const voice::VoiceLinkStats s = c.voiceStats();
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "* Voice: sent %llu frames, received %llu, played %llu, concealed %llu, recovered %llu, dropped %llu, "
+                "bytes out %llu, in %llu.",
+                static_cast<unsigned long long>(s.framesSent), static_cast<unsigned long long>(s.framesReceived),
+                static_cast<unsigned long long>(s.played), static_cast<unsigned long long>(s.concealed),
+                static_cast<unsigned long long>(s.recovered), static_cast<unsigned long long>(s.dropped),
+                static_cast<unsigned long long>(s.bytesSent), static_cast<unsigned long long>(s.bytesReceived));
+  out(line);
 }
 
 // Decides a first meeting from the terminal: the answer is the first line typed.
@@ -338,6 +355,9 @@ int runClient(const Options& options) {
     return 2;
   }
   if (!options.share.empty()) client.shareWhenJoined(shareSpecFrom(options));
+  client.setMuted(options.mute);
+  if (options.voice) client.setVoice(true);
+  std::int64_t voiceSinceUs = 0;  // --voice with stdin closed: when voice began to flow
   const bool viewing = options.watch || options.snapshot;
   StdinLines input;
   std::vector<std::string> lines;
@@ -397,6 +417,19 @@ int runClient(const Options& options) {
     if (viewing && phase == Phase::InSession) {
       exitCode = stepViewing(options, client, v, now);
       if (exitCode >= 0) client.leave();
+      continue;
+    }
+    // --voice with nothing on stdin: in the voice for --seconds once it flows, then leave.
+    if (options.voice && !inputOpen && !viewing && options.share.empty()) {
+      if (voiceSinceUs == 0 && client.state().voiceConnected) voiceSinceUs = now;
+      if (voiceSinceUs != 0 && now - voiceSinceUs >= static_cast<std::int64_t>(options.seconds * 1e6)) {
+        printVoiceStats(client);
+        client.leave();
+      }
+      if (!client.state().voiceError.empty() && !client.state().voiceOn) {
+        exitCode = 1;
+        client.leave();
+      }
       continue;
     }
     // EOF on stdin: once everything typed has been said, leave (unless a task runs).

@@ -120,6 +120,12 @@ std::string usageText() {
          "  --still-ms MS        how long a part must stay still for that, " + to_string(wire::kMinStillMs) + "-" +
          to_string(wire::kMaxStillMs) + " (default " + to_string(wire::kDefaultStillMs) + ")\n"
          "\n"
+         "Voice:\n"
+         "  --voice              join the voice (microphone and speaker); a headless client\n"
+         "                       with nothing on its input stays in it for --seconds\n"
+         "  --mute               start with the microphone muted (/mute, /unmute)\n"
+         "  --voice-port PORT    the host's voice port, UDP (default " + to_string(wire::kDefaultVoicePort) + ")\n"
+         "\n"
          "Viewing without a window (with --join):\n"
          "  --watch [STREAM]     watch a stream (default: the first) and measure it; in\n"
          "                       the window: open the first shared screen\n"
@@ -217,6 +223,13 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
           o.pointX >= int(wire::kMaxStreamSidePx) || o.pointY >= int(wire::kMaxStreamSidePx))
         return fail("option --point needs X,Y in stream pixels, each 0-" + std::to_string(wire::kMaxStreamSidePx - 1));
       o.point = true;
+    } else if (arg == "--voice" || arg == "--mute") {
+      if (!noValue()) return fail("option " + arg + " takes no value");
+      (arg == "--voice" ? o.voice : o.mute) = true;
+    } else if (arg == "--voice-port") {
+      std::string text;
+      if (!needValue(text) || !parsePort(text, o.voicePort))
+        return fail("option --voice-port needs a port number (0-65535)");
     } else if (arg == "--snapshot-cursor") {
       o.snapshotCursor = true;
     } else if (arg == "--scene-motion") {

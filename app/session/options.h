@@ -58,6 +58,11 @@ struct Options {
   // --point X,Y: watch the first stream and point at stream pixel (X, Y) for --seconds.
   bool point = false;
   int pointX = 0, pointY = 0;
+  // Voice: --voice joins it (a headless client whose stdin is closed stays --seconds once it
+  // flows), --mute starts with the microphone muted, --voice-port PORT (host, UDP).
+  bool voice = false;
+  bool mute = false;
+  std::uint16_t voicePort = wire::kDefaultVoicePort;
 };
 
 struct ParseResult {
