@@ -23,6 +23,7 @@ void VoiceServer::run() {
   base::ByteVec buffer;
   std::vector<VoiceDatagram> out;
   std::int64_t lastTickUs = base::monoUs();
+  std::uint32_t lossState = 0x9E3779B9u;  // xorshift32: the same losses every run
   while (!m_stop.load()) {
     if (m_socket.wait(100)) {
       // Everything waiting, then back to the stop flag.
@@ -30,6 +31,10 @@ void VoiceServer::run() {
         VoiceEndpoint from;
         bool oversize = false;
         if (m_socket.receive(buffer, from, oversize) == 0) break;
+        if (m_lossPercent > 0) {
+          lossState ^= lossState << 13, lossState ^= lossState >> 17, lossState ^= lossState << 5;
+          if (static_cast<int>(lossState % 100) < m_lossPercent) continue;
+        }
         out.clear();
         m_hub.receive(buffer, from, base::monoUs(), out, oversize);
         for (const auto& d : out)

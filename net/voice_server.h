@@ -24,6 +24,9 @@ class VoiceServer {
   bool start(std::uint16_t port, std::string& error, bool loopbackOnly = false);
   void stop();
   std::uint16_t port() const { return m_port; }
+  // Tests and benchmarks: the relay loses this share (0-100) of the datagrams it receives, on
+  // a fixed pseudo-random pattern, as a lossy network would. Call before start().
+  void setLossPercent(int percent) { m_lossPercent = percent; }
   // Datagrams the system refused to send (a full socket buffer).
   std::uint64_t sendFailures() const { return m_sendFailures.load(); }
 
@@ -33,6 +36,7 @@ class VoiceServer {
   VoiceHub& m_hub;
   VoiceSocket m_socket;
   std::uint16_t m_port = 0;
+  int m_lossPercent = 0;
   std::atomic<bool> m_stop{false};
   std::atomic<std::uint64_t> m_sendFailures{0};
   base::Worker m_worker;

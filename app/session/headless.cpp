@@ -139,6 +139,7 @@ int runHost(const Options& options) {
   request.chatPort = options.chatPort;
   request.screenPort = options.screenPort;
   request.voicePort = options.voicePort;
+  request.voiceLossPercent = options.voiceLossPercent;
   request.maxParticipants = options.maxParticipants;
   request.keepHistory = options.keepHistory;
   std::string error;
@@ -186,11 +187,12 @@ void printVoiceStats(const SessionController& c) {
   char line[256];
   std::snprintf(line, sizeof line,
                 "* Voice: sent %llu frames, received %llu, played %llu, concealed %llu, recovered %llu, dropped %llu, "
-                "bytes out %llu, in %llu.",
+                "bytes out %llu, in %llu; audio from %lld us.",
                 static_cast<unsigned long long>(s.framesSent), static_cast<unsigned long long>(s.framesReceived),
                 static_cast<unsigned long long>(s.played), static_cast<unsigned long long>(s.concealed),
                 static_cast<unsigned long long>(s.recovered), static_cast<unsigned long long>(s.dropped),
-                static_cast<unsigned long long>(s.bytesSent), static_cast<unsigned long long>(s.bytesReceived));
+                static_cast<unsigned long long>(s.bytesSent), static_cast<unsigned long long>(s.bytesReceived),
+                static_cast<long long>(s.audioStartedUs));
   out(line);
 }
 
@@ -380,8 +382,11 @@ int runClient(const Options& options) {
       client.answerTrust(lines.empty() ? TrustAnswer::No : trustAnswer(lines.front()), now);
       first = 1;
     }
-    for (std::size_t i = first; i < lines.size(); ++i)
-      if (client.submitLine(lines[i]) != LineOutcome::Done) client.leave();
+    for (std::size_t i = first; i < lines.size(); ++i) {
+      if (client.submitLine(lines[i]) == LineOutcome::Done) continue;
+      if (client.state().voiceOn) printVoiceStats(client);
+      client.leave();
+    }
     client.tick(now);
     printNewLines(client, printed);
     const Phase phase = client.state().phase;

@@ -52,6 +52,7 @@ bool HostController::start(std::int64_t nowUs) {
   config.chatPort = m_request.chatPort;
   config.screenPort = m_request.screenPort;
   config.voicePort = m_request.voicePort;
+  config.voiceLossPercent = m_request.voiceLossPercent;
   config.hub.maxParticipants = static_cast<std::size_t>(m_request.maxParticipants);
   if (m_request.keepHistory) {
     if (m_env.stateDir.empty()) return fail("Cannot keep history: set HOME or XDG_STATE_HOME.");

@@ -21,6 +21,7 @@ struct HostRequest {
   std::uint16_t chatPort = wire::kDefaultChatPort;      // 0: any free port
   std::uint16_t screenPort = wire::kDefaultScreenPort;  // 0: any free port
   std::uint16_t voicePort = wire::kDefaultVoicePort;    // UDP; 0: any free port
+  int voiceLossPercent = 0;      // tests: the voice relay loses this share of datagrams
   std::string password;          // empty: no room password
   int maxParticipants = static_cast<int>(wire::kDefaultParticipants);
   bool keepHistory = false;      // keep the chat across restarts (in env.stateDir)

@@ -79,6 +79,7 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
       config.voiceHub, [chat](std::uint32_t id, net::VoiceKeys& keys) { return chat->findVoiceKeys(id, keys); });
   m_voiceServer = std::make_unique<net::VoiceServer>(*m_voiceHub);
   m_voiceError.clear();
+  m_voiceServer->setLossPercent(config.voiceLossPercent);
   if (m_voiceServer->start(config.voicePort, m_voiceError)) {
     m_hub->setVoicePort(m_voiceServer->port());
   } else {

@@ -29,6 +29,7 @@ struct HostConfig {
   net::ChatHubConfig hub;      // limits and deadlines (tests shorten them)
   net::ScreenHubConfig screenHub;
   net::VoiceHubConfig voiceHub;
+  int voiceLossPercent = 0;  // tests: the relay loses this share of what it receives
   net::TcpServer::Options server;
   std::function<void()> wake;  // passed to the host's own user (see ChatClientConfig)
   // Both ports speak TLS 1.3 presenting this identity; null: plaintext (tests only).

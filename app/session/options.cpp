@@ -125,6 +125,8 @@ std::string usageText() {
          "                       with nothing on its input stays in it for --seconds\n"
          "  --mute               start with the microphone muted (/mute, /unmute)\n"
          "  --voice-port PORT    the host's voice port, UDP (default " + to_string(wire::kDefaultVoicePort) + ")\n"
+         "  --voice-loss PERCENT  (testing) the host's voice relay loses this share of\n"
+         "                       what it receives, like a lossy network\n"
          "\n"
          "Viewing without a window (with --join):\n"
          "  --watch [STREAM]     watch a stream (default: the first) and measure it; in\n"
@@ -226,6 +228,10 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
     } else if (arg == "--voice" || arg == "--mute") {
       if (!noValue()) return fail("option " + arg + " takes no value");
       (arg == "--voice" ? o.voice : o.mute) = true;
+    } else if (arg == "--voice-loss") {
+      std::string text;
+      if (!needValue(text) || !parseInt(text, o.voiceLossPercent) || o.voiceLossPercent < 0 || o.voiceLossPercent > 100)
+        return fail("option --voice-loss needs a percentage (0-100)");
     } else if (arg == "--voice-port") {
       std::string text;
       if (!needValue(text) || !parsePort(text, o.voicePort))

@@ -63,6 +63,7 @@ struct Options {
   bool voice = false;
   bool mute = false;
   std::uint16_t voicePort = wire::kDefaultVoicePort;
+  int voiceLossPercent = 0;  // --voice-loss PERCENT (host; tests): the relay loses this share
 };
 
 struct ParseResult {

@@ -44,12 +44,14 @@ bool VoiceLink::start(VoiceLinkConfig config, std::string& error) {
     m_audio = m_sdl.get();
     HLOG_INFO(kTag, "audio driver %s", m_sdl->driver().c_str());
   }
+  const std::int64_t audioStartedUs = base::monoUs();
   m_muted = m_config.muted;
   m_stop = false;
   m_connected = false;
   {
     std::lock_guard lock(m_mutex);
     m_stats = {};
+    m_stats.audioStartedUs = audioStartedUs;
     m_speakers.clear();
     m_failure.clear();
   }
@@ -107,6 +109,10 @@ void VoiceLink::run() {
   };
   std::map<std::uint32_t, std::unique_ptr<Speaker>> speakers;
   VoiceLinkStats stats;
+  {
+    std::lock_guard lock(m_mutex);
+    stats.audioStartedUs = m_stats.audioStartedUs;
+  }
   std::vector<std::int16_t> captured;
   std::uint32_t sequence = 0, timestamp = 0;
   bool wasSending = false;

@@ -53,6 +53,8 @@ struct VoiceLinkStats {
   std::uint64_t concealed = 0;       // frames made up by Opus (loss)
   std::uint64_t recovered = 0;       // frames rebuilt from FEC
   std::uint64_t played = 0;          // 10 ms frames handed to the speaker (silence included)
+  std::int64_t audioStartedUs = 0;   // when the devices started (base::monoUs(), one clock for
+                                     // every process on the machine: tests line files up by it)
 };
 
 class VoiceLink {
