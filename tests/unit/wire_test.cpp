@@ -55,7 +55,9 @@ TEST(Messages, RoundTrips) {
   w.hostName = "alice";
   w.serverTimeUs = 123456789;
   w.token = 99;
+  w.voicePort = 9997;
   Welcome w2 = roundTrip(w);
+  EXPECT_EQ(w2.voicePort, 9997);
   EXPECT_EQ(w2.participantId, 7u);
   EXPECT_EQ(w2.name, "bob_2");
   EXPECT_EQ(w2.hostName, "alice");
