@@ -104,6 +104,7 @@ class UiApp {
   void drawConnectionPanel();
   void drawChatPanel();
   void drawUserList(bool inline_);
+  void drawVoiceControls();
   void drawScreensPanel();
   void drawViewerPanel(std::uint32_t streamId, bool fullscreen);
   // Our pointer on a viewer (right button held) and everyone's pointers drawn over it.
@@ -126,6 +127,8 @@ class UiApp {
   session::Options m_options;
   std::shared_ptr<session::Teardown> m_teardown;  // before m_session: it outlives it
   std::unique_ptr<session::SessionController> m_session;
+  float m_voiceMaster = 1.f;                    // the voice's volume for everyone
+  std::map<std::uint32_t, float> m_voiceVolumes;  // by participant id
   session::ChatLog m_idleChat;    // shown when no session has started yet
   std::uint64_t m_printedLines = 0;
   std::string m_formError;        // the form's own complaint (a bad name, port, password)
