@@ -447,6 +447,11 @@ void SessionController::leave() {
 
 // [SECTION] voice
 
+namespace {
+constexpr std::int64_t kVoiceNoAnswerUs = 5'000'000;
+}  // namespace
+
+
 void SessionController::setVoice(bool on) {
   if (on == m_state.voiceWanted) return;
   m_state.voiceWanted = on;
@@ -507,6 +512,8 @@ void SessionController::startVoice() {
   for (const auto& [id, gain] : m_speakerVolumes) link->setSpeakerVolume(id, gain);
   m_voice = std::move(link);
   m_voiceAnnounced = false;
+  m_voiceStartedUs = base::monoUs();
+  m_voiceSilenceNoted = false;
   m_state.voiceError.clear();
   m_state.voiceOn = true;
 }
@@ -532,7 +539,16 @@ void SessionController::syncVoice() {
     return;
   }
   const bool connected = m_voice->connected();
+  // No answer at all: UDP is likely blocked between here and the host. Said once; the link
+  // keeps trying (a fallback over the chat connection is not there yet).
+  if (!connected && !m_voiceAnnounced && !m_voiceSilenceNoted && base::monoUs() - m_voiceStartedUs > kVoiceNoAnswerUs) {
+    m_voiceSilenceNoted = true;
+    m_state.voiceError = "no answer on the host's voice port (UDP " + std::to_string(m_voicePort) +
+                         " blocked?); still trying.";
+    note("Voice: " + m_state.voiceError);
+  }
   if (connected && !m_voiceAnnounced) {
+    m_state.voiceError.clear();
     m_voiceAnnounced = true;
     note(std::string("Voice connected") + (m_state.voiceMuted ? " (muted)." : "."));
   }

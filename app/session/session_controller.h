@@ -253,6 +253,8 @@ class SessionController {
   float m_masterVolume = 1.f;
   std::map<std::uint32_t, float> m_speakerVolumes;
   bool m_voiceAnnounced = false;  // "Voice connected." said for this link
+  std::int64_t m_voiceStartedUs = 0;  // when this link started
+  bool m_voiceSilenceNoted = false;   // "no answer on the voice port" said for this link
 };
 
 }  // namespace huddle::session

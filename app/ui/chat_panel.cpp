@@ -165,7 +165,41 @@ void UiApp::drawVoiceControls() {
   if (ImGui::SmallButton("Leave voice")) m_session->setVoice(false);
   ImGui::SameLine();
   bool muted = st.voiceMuted;
-  if (ImGui::Checkbox("Mute", &muted)) m_session->setMuted(muted);
+  if (m_pushToTalk) {
+    // Live only while the button is held.
+    ImGui::SmallButton("Hold to talk");
+    const bool held = ImGui::IsItemActive();
+    if (held == st.voiceMuted) m_session->setMuted(!held);
+    muted = !held;
+  } else if (ImGui::Checkbox("Mute", &muted)) {
+    m_session->setMuted(muted);
+  }
+  ImGui::SameLine();
+  if (ImGui::SmallButton("...")) {
+    m_captureDevices = voice::audioDeviceNames(true);
+    m_playbackDevices = voice::audioDeviceNames(false);
+    ImGui::OpenPopup("voice options");
+  }
+  if (ImGui::BeginPopup("voice options")) {
+    if (ImGui::Checkbox("Push to talk", &m_pushToTalk)) m_session->setMuted(m_pushToTalk);
+    bool changed = false;
+    auto deviceCombo = [&](const char* label, const std::vector<std::string>& names, std::string& chosen) {
+      if (!ImGui::BeginCombo(label, chosen.empty() ? "System default" : chosen.c_str())) return;
+      if (ImGui::Selectable("System default", chosen.empty())) chosen.clear(), changed = true;
+      for (const auto& n : names)
+        if (ImGui::Selectable(n.c_str(), n == chosen)) chosen = n, changed = true;
+      ImGui::EndCombo();
+    };
+    deviceCombo("Microphone", m_captureDevices, m_voiceDevices.capture);
+    deviceCombo("Speaker", m_playbackDevices, m_voiceDevices.playback);
+    if (changed) {
+      // Devices are opened when voice starts: start it again with the new ones.
+      m_session->setVoiceDevices(m_voiceDevices);
+      m_session->setVoice(false);
+      m_session->setVoice(true);
+    }
+    ImGui::EndPopup();
+  }
   if (!st.voiceOn) {
     ImGui::TextDisabled("%s", st.voiceError.empty() ? "Voice starting..." : st.voiceError.c_str());
     return;
