@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,6 +68,12 @@ class ChatClient : public ClientLink {
   // Sends a private message to one user.
   bool sayPrivate(const std::string& to, const std::string& text);
 
+  // Voice over this connection when UDP does not get through: a sealed datagram to the host,
+  // and where the host's go (called on the reader thread; null: dropped).
+  bool sendVoice(std::span<const std::uint8_t> datagram);
+  using VoiceSink = std::function<void(std::vector<std::uint8_t> datagram)>;
+  void setVoiceSink(VoiceSink sink);
+
   base::EventQueue<ChatClientEvent>& events() { return m_events; }
   std::string name() const;
 
@@ -91,6 +98,7 @@ class ChatClient : public ClientLink {
   std::atomic<std::uint64_t> m_nextClientMsgId{1};
   mutable std::mutex m_mutex;
   std::string m_name;
+  VoiceSink m_voiceSink;  // (m_mutex)
 };
 
 }  // namespace huddle::net

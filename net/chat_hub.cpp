@@ -108,6 +108,18 @@ void ChatHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::in
     return handleProof(peer, frame, nowUs);
   }
   if (handleCommon(*peer, frame)) return;
+  if (type == wire::MsgType::VoiceDatagram) {
+    wire::VoiceDatagram v;
+    if (!wire::decodePayload(frame.payload, v)) return drop(*peer, wire::Reason::ProtoMalformed, "bad VoiceDatagram");
+    std::uint32_t id = 0;
+    {
+      std::lock_guard lock(m_mutex);
+      id = peer->participantId;
+    }
+    // Checked by the voice relay like any datagram (its key, its counter, its rate).
+    if (m_config.onVoice) m_config.onVoice(id, std::move(v.datagram));
+    return;
+  }
   if (type != wire::MsgType::Say && type != wire::MsgType::PrivateSay) return unexpected(*peer, frame);
   std::string to, text;
   if (type == wire::MsgType::Say) {
@@ -543,6 +555,18 @@ bool ChatHub::findVoiceKeys(std::uint32_t participantId, VoiceKeys& keys) const 
       keys = *p->voiceKeys;
       return true;
     }
+  }
+  return false;
+}
+
+bool ChatHub::sendVoice(std::uint32_t participantId, std::vector<std::uint8_t> datagram) {
+  Section section(*this);
+  for (const auto& [id, p] : m_peers) {
+    if (p->state != State::Joined || p->participantId != participantId) continue;
+    wire::VoiceDatagram v;
+    v.datagram = std::move(datagram);
+    sendLocked(p->link, std::move(v));
+    return true;
   }
   return false;
 }

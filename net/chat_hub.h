@@ -38,6 +38,9 @@ struct ChatHubConfig {
   // Told (after the hub's lock is released) when a participant leaves, so its screen
   // connections go too.
   std::function<void(std::uint32_t participantId)> onLeave;
+  // A voice datagram a participant sent over its chat connection (UDP did not get through);
+  // called on that participant's reader thread, no lock held. Null: such frames are dropped.
+  std::function<void(std::uint32_t participantId, std::vector<std::uint8_t> datagram)> onVoice;
   // A room password: newcomers (not the host's own user) must prove they know K.
   bool passwordRequired = false;
   KdfParams kdf;
@@ -109,6 +112,9 @@ class ChatHub : public PeerTable<ChatPeer> {
   // The voice keys of a joined participant (net/voice_hub.h); false if there is none or its
   // connection has no TLS.
   bool findVoiceKeys(std::uint32_t participantId, VoiceKeys& keys) const;
+  // Sends a voice datagram to a joined participant over its chat connection; false if there
+  // is none.
+  bool sendVoice(std::uint32_t participantId, std::vector<std::uint8_t> datagram);
 
   std::vector<wire::UserInfo> users() const;
   ChatHubStats stats() const;

@@ -57,6 +57,8 @@ void VoiceHub::receive(std::span<const std::uint8_t> datagram, const VoiceEndpoi
   VoiceHeader header;
   std::string why;
   if (!readVoiceHeader(datagram, header, why)) return void(++m_stats.malformed);
+  // Over a chat connection the sender is known: it may only use its own seat.
+  if (from.stream != 0 && from.stream != header.channel) return void(++m_stats.malformed);
   Seat* seat = seatLocked(header.channel, nowUs);
   if (!seat) return;
   const bool newest = !seat->heard || header.counter > seat->up.highest();

@@ -19,6 +19,16 @@ void VoiceServer::stop() {
   m_socket.close();
 }
 
+void VoiceServer::dispatch(std::vector<VoiceDatagram>& out) {
+  for (auto& d : out) {
+    if (d.to.stream != 0) {
+      if (m_streamSend) m_streamSend(d.to.stream, std::move(d.bytes));
+    } else if (!m_socket.send(d.bytes, d.to)) {
+      m_sendFailures.fetch_add(1);
+    }
+  }
+}
+
 void VoiceServer::run() {
   base::ByteVec buffer;
   std::vector<VoiceDatagram> out;
@@ -37,8 +47,7 @@ void VoiceServer::run() {
         }
         out.clear();
         m_hub.receive(buffer, from, base::monoUs(), out, oversize);
-        for (const auto& d : out)
-          if (!m_socket.send(d.bytes, d.to)) m_sendFailures.fetch_add(1);
+        dispatch(out);
       }
     }
     if (const std::int64_t now = base::monoUs(); now - lastTickUs > 500'000) {

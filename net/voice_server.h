@@ -5,6 +5,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "net/base/worker.h"
@@ -27,6 +28,12 @@ class VoiceServer {
   // Tests and benchmarks: the relay loses this share (0-100) of the datagrams it receives, on
   // a fixed pseudo-random pattern, as a lossy network would. Call before start().
   void setLossPercent(int percent) { m_lossPercent = percent; }
+  // Where datagrams for a member on its chat connection go (set before start()).
+  void setStreamSend(std::function<void(std::uint32_t participantId, base::ByteVec datagram)> send) {
+    m_streamSend = std::move(send);
+  }
+  // Sends the hub's answers: by UDP, or over a member's chat connection. Any thread.
+  void dispatch(std::vector<VoiceDatagram>& out);
   // Datagrams the system refused to send (a full socket buffer).
   std::uint64_t sendFailures() const { return m_sendFailures.load(); }
 
@@ -37,6 +44,7 @@ class VoiceServer {
   VoiceSocket m_socket;
   std::uint16_t m_port = 0;
   int m_lossPercent = 0;
+  std::function<void(std::uint32_t, base::ByteVec)> m_streamSend;
   std::atomic<bool> m_stop{false};
   std::atomic<std::uint64_t> m_sendFailures{0};
   base::Worker m_worker;

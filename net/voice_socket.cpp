@@ -16,6 +16,7 @@
 namespace huddle::net {
 
 std::string VoiceEndpoint::text() const {
+  if (stream) return "the chat connection of participant " + std::to_string(stream);
   return std::to_string(ipv4 >> 24) + "." + std::to_string((ipv4 >> 16) & 255) + "." + std::to_string((ipv4 >> 8) & 255) +
          "." + std::to_string(ipv4 & 255) + ":" + std::to_string(port);
 }

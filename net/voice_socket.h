@@ -15,6 +15,8 @@ namespace huddle::net {
 struct VoiceEndpoint {
   std::uint32_t ipv4 = 0;  // host order
   std::uint16_t port = 0;
+  // Nonzero: not UDP but the chat connection of this participant (UDP did not get through).
+  std::uint32_t stream = 0;
   bool operator==(const VoiceEndpoint&) const = default;
   std::string text() const;
 };

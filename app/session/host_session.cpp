@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "net/base/clock.h"
 #include "net/base/log.h"
 #include "net/socket.h"
 
@@ -40,6 +41,13 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   std::random_device rd;
   hubConfig.hostToken = (std::uint64_t(rd()) << 32 | rd()) | 1;
   // The two hubs meet only through these callbacks, each called outside the other's lock.
+  // Voice over a chat connection (UDP blocked): into the relay like any datagram.
+  hubConfig.onVoice = [this](std::uint32_t participantId, std::vector<std::uint8_t> datagram) {
+    if (!m_voiceHub || !m_voiceServer) return;
+    std::vector<net::VoiceDatagram> out;
+    m_voiceHub->receive(datagram, net::VoiceEndpoint{0, 0, participantId}, base::monoUs(), out);
+    m_voiceServer->dispatch(out);
+  };
   hubConfig.onLeave = [this](std::uint32_t participantId) {
     if (m_screenHub) m_screenHub->dropParticipant(participantId, wire::Reason::IoEof);
     if (m_voiceHub) m_voiceHub->dropParticipant(participantId);
@@ -80,6 +88,7 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   m_voiceServer = std::make_unique<net::VoiceServer>(*m_voiceHub);
   m_voiceError.clear();
   m_voiceServer->setLossPercent(config.voiceLossPercent);
+  m_voiceServer->setStreamSend([chat](std::uint32_t id, base::ByteVec datagram) { chat->sendVoice(id, std::move(datagram)); });
   if (m_voiceServer->start(config.voicePort, m_voiceError)) {
     m_hub->setVoicePort(m_voiceServer->port());
   } else {

@@ -448,7 +448,7 @@ void SessionController::leave() {
 // [SECTION] voice
 
 namespace {
-constexpr std::int64_t kVoiceNoAnswerUs = 5'000'000;
+constexpr std::int64_t kVoiceNoAnswerUs = 8'000'000;  // past the fallback (voice::kVoiceFallbackUs)
 }  // namespace
 
 
@@ -505,24 +505,33 @@ void SessionController::startVoice() {
   config.muted = m_state.voiceMuted;
   config.devices = m_voiceDevices;
   config.audio = m_voiceAudio;
+  // UDP blocked: the chat connection carries the voice. Its reader hands the host's
+  // datagrams to the link's inbox (shared: it may outlive the link).
+  config.streamSend = [client](std::span<const std::uint8_t> d) { return client->sendVoice(d); };
   auto link = std::make_unique<voice::VoiceLink>();
   std::string error;
   if (!link->start(config, error)) return fail(error + ".");
+  client->setVoiceSink([inbox = link->inbox()](std::vector<std::uint8_t> d) { inbox->push(std::move(d)); });
   link->setMasterVolume(m_masterVolume);
   for (const auto& [id, gain] : m_speakerVolumes) link->setSpeakerVolume(id, gain);
   m_voice = std::move(link);
   m_voiceAnnounced = false;
   m_voiceStartedUs = base::monoUs();
   m_voiceSilenceNoted = false;
+  m_voiceStreamNoted = false;
   m_state.voiceError.clear();
   m_state.voiceOn = true;
 }
 
 void SessionController::retireVoice() {
+  if (m_voice) {
+    if (net::ChatClient* client = chatClient()) client->setVoiceSink(nullptr);
+  }
   if (m_voice) m_voice->stop();  // a few milliseconds: the thread sends 'leave' and ends
   m_voice.reset();
   m_state.voiceOn = false;
   m_state.voiceConnected = false;
+  m_state.voiceOverStream = false;
   m_state.speaking.clear();
   m_state.voiceLevelDbfs = voice::kSilenceDbfs;
 }
@@ -539,8 +548,14 @@ void SessionController::syncVoice() {
     return;
   }
   const bool connected = m_voice->connected();
-  // No answer at all: UDP is likely blocked between here and the host. Said once; the link
-  // keeps trying (a fallback over the chat connection is not there yet).
+  // UDP did not get through: the link went over the chat connection by itself. Said once.
+  m_state.voiceOverStream = m_voice->overStream();
+  if (m_state.voiceOverStream && !m_voiceStreamNoted) {
+    m_voiceStreamNoted = true;
+    note("Voice goes over the chat connection: UDP to the host's voice port (" + std::to_string(m_voicePort) +
+         ") does not get through.");
+  }
+  // No answer at all, even that way. Said once; the link keeps trying.
   if (!connected && !m_voiceAnnounced && !m_voiceSilenceNoted && base::monoUs() - m_voiceStartedUs > kVoiceNoAnswerUs) {
     m_voiceSilenceNoted = true;
     m_state.voiceError = "no answer on the host's voice port (UDP " + std::to_string(m_voicePort) +

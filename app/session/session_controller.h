@@ -94,6 +94,7 @@ struct ControllerState {
   bool voiceWanted = false;     // the user is in voice (kept across reconnects)
   bool voiceOn = false;         // the voice link runs
   bool voiceConnected = false;  // the host answers it: voice flows
+  bool voiceOverStream = false; // ... over the chat connection (UDP did not get through)
   bool voiceMuted = false;
   std::string voiceError;       // why voice is not on, when it was wanted
   float voiceLevelDbfs = -96.f; // our microphone's level (before mute)
@@ -255,6 +256,7 @@ class SessionController {
   bool m_voiceAnnounced = false;  // "Voice connected." said for this link
   std::int64_t m_voiceStartedUs = 0;  // when this link started
   bool m_voiceSilenceNoted = false;   // "no answer on the voice port" said for this link
+  bool m_voiceStreamNoted = false;    // "voice over the chat connection" said for this link
 };
 
 }  // namespace huddle::session

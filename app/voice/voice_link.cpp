@@ -1,6 +1,7 @@
 #include "app/voice/voice_link.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "app/voice/voice_frame.h"
 #include "net/base/clock.h"
@@ -26,6 +27,17 @@ constexpr float kGateDbfs = -60.f;
 constexpr int kGateHangoverFrames = 30;
 }  // namespace
 
+void VoiceInbox::push(std::vector<std::uint8_t> datagram) {
+  std::lock_guard lock(m_mutex);
+  if (m_datagrams.size() >= 256) m_datagrams.pop_front();
+  m_datagrams.push_back(std::move(datagram));
+}
+
+std::deque<std::vector<std::uint8_t>> VoiceInbox::take() {
+  std::lock_guard lock(m_mutex);
+  return std::exchange(m_datagrams, {});
+}
+
 bool VoiceLink::start(VoiceLinkConfig config, std::string& error) {
   stop();
   m_config = std::move(config);
@@ -48,6 +60,8 @@ bool VoiceLink::start(VoiceLinkConfig config, std::string& error) {
   m_muted = m_config.muted;
   m_stop = false;
   m_connected = false;
+  m_overStream = false;
+  m_inbox->take();
   {
     std::lock_guard lock(m_mutex);
     m_stats = {};
@@ -122,9 +136,40 @@ void VoiceLink::run() {
   std::uint64_t playedFrames = 0;
   base::ByteVec datagram, plain;
 
+  bool overStream = false;
   auto sendPlain = [&](std::span<const std::uint8_t> p) {
     const base::ByteVec d = sealer.seal(p);
-    if (!d.empty() && m_socket.send(d, m_host)) stats.bytesSent += d.size();
+    if (d.empty()) return;
+    if (overStream ? m_config.streamSend(d) : m_socket.send(d, m_host)) stats.bytesSent += d.size();
+  };
+  // One datagram from the host (by UDP or the chat connection): an ack, or a speaker's frame.
+  auto received = [&](const base::ByteVec& d, std::int64_t at) {
+    stats.bytesReceived += d.size();
+    if (opener.open(d, plain) != net::VoiceOpener::Result::Ok) {
+      ++stats.dropped;
+      return;
+    }
+    if (plain.size() == 1 && plain[0] == net::kVoiceJoinAck) {
+      lastAckUs = at;
+      return;
+    }
+    VoiceFrame frame;
+    std::string why;
+    if (!parseVoiceFrame(plain, frame, why) || frame.speaker == self || frame.speaker == 0) {
+      ++stats.dropped;
+      return;
+    }
+    auto it = speakers.find(frame.speaker);
+    if (it == speakers.end()) {
+      if (speakers.size() >= wire::kMaxParticipants) {
+        ++stats.dropped;
+        return;
+      }
+      it = speakers.emplace(frame.speaker, std::make_unique<Speaker>()).first;
+    }
+    it->second->lastHeardUs = at;
+    if (it->second->jitter.push(std::move(frame), at)) ++stats.framesReceived;
+    else ++stats.dropped;
   };
 
   while (!m_stop.load()) {
@@ -136,41 +181,27 @@ void VoiceLink::run() {
     }
     m_connected = acked;
 
+    // No answer by UDP for a while: over the chat connection instead (said by the session).
+    if (!overStream && lastAckUs < 0 && m_config.streamSend && now - startUs >= kVoiceFallbackUs) {
+      overStream = true;
+      m_overStream = true;
+      lastJoinUs = now - wire::kVoiceKeepAliveUs;  // join that way at once
+    }
+
     // What the host forwarded: into each speaker's jitter buffer.
     if (m_socket.wait(2)) {
       for (int i = 0; i < 256; ++i) {
         net::VoiceEndpoint from;
         bool oversize = false;
         if (m_socket.receive(datagram, from, oversize) == 0) break;
-        now = base::monoUs();
-        stats.bytesReceived += datagram.size();
-        if (oversize || !(from == m_host) || opener.open(datagram, plain) != net::VoiceOpener::Result::Ok) {
+        if (oversize || !(from == m_host)) {
           ++stats.dropped;
           continue;
         }
-        if (plain.size() == 1 && plain[0] == net::kVoiceJoinAck) {
-          lastAckUs = now;
-          continue;
-        }
-        VoiceFrame frame;
-        std::string why;
-        if (!parseVoiceFrame(plain, frame, why) || frame.speaker == self || frame.speaker == 0) {
-          ++stats.dropped;
-          continue;
-        }
-        auto it = speakers.find(frame.speaker);
-        if (it == speakers.end()) {
-          if (speakers.size() >= wire::kMaxParticipants) {
-            ++stats.dropped;
-            continue;
-          }
-          it = speakers.emplace(frame.speaker, std::make_unique<Speaker>()).first;
-        }
-        it->second->lastHeardUs = now;
-        if (it->second->jitter.push(std::move(frame), now)) ++stats.framesReceived;
-        else ++stats.dropped;
+        received(datagram, base::monoUs());
       }
     }
+    for (auto& d : m_inbox->take()) received(d, base::monoUs());
 
     // The microphone: one frame at a time, sent unless muted or silent.
     m_audio->readCaptured(captured);

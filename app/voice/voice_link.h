@@ -9,6 +9,8 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,8 +36,25 @@ struct VoiceLinkConfig {
   AudioDeviceChoice devices;
   // Tests: sound from and to this port instead of SDL (owned by the caller, outliving the link).
   AudioPort* audio = nullptr;
+  // The fallback when UDP does not get through (no answer for kVoiceFallbackUs): datagrams
+  // go by this instead (the chat connection), and come back through inbox() (null: none).
+  std::function<bool(std::span<const std::uint8_t>)> streamSend;
   // Playback: how many samples to keep queued ahead of the speaker (10 ms).
   std::size_t playbackAheadSamples = kFrameSamples;
+};
+
+inline constexpr std::int64_t kVoiceFallbackUs = 3'000'000;
+
+// Datagrams the host sent over the chat connection, for the voice thread; shared with the
+// chat connection's reader, which may outlive the link. Bounded: past the cap the oldest go.
+class VoiceInbox {
+ public:
+  void push(std::vector<std::uint8_t> datagram);
+  std::deque<std::vector<std::uint8_t>> take();
+
+ private:
+  std::mutex m_mutex;
+  std::deque<std::vector<std::uint8_t>> m_datagrams;
 };
 
 struct VoiceSpeakerState {
@@ -77,6 +96,10 @@ class VoiceLink {
 
   // The host answered our join recently: voice flows.
   bool connected() const { return m_connected.load(); }
+  // Voice goes over the chat connection (UDP did not get through).
+  bool overStream() const { return m_overStream.load(); }
+  // Where the chat connection puts what the host sends it for us.
+  std::shared_ptr<VoiceInbox> inbox() const { return m_inbox; }
   // What the thread stopped on, if it did.
   std::string failure() const;
   // The microphone's level (dBFS, before mute) and whether we are heard talking now.
@@ -97,6 +120,8 @@ class VoiceLink {
   std::atomic<bool> m_stop{false};
   std::atomic<bool> m_muted{false};
   std::atomic<bool> m_connected{false};
+  std::atomic<bool> m_overStream{false};
+  std::shared_ptr<VoiceInbox> m_inbox = std::make_shared<VoiceInbox>();
   std::atomic<float> m_inputDb{kSilenceDbfs};
   std::atomic<bool> m_selfSpeaking{false};
   std::atomic<float> m_masterVolume{1.f};

@@ -32,6 +32,7 @@ enum class MsgType : std::uint16_t {
   PrivateSay = 0x0102,  // C->H private message to one user
   ChatEvent = 0x0103,   // H->C a server-stamped chat event
   UserList = 0x0104,    // H->C everyone in the session
+  VoiceDatagram = 0x0105,  // both ways: a sealed voice datagram, when UDP does not get through
 };
 
 enum class PortKind : std::uint8_t { Chat = 1, Screen = 2 };
@@ -149,6 +150,15 @@ struct SessionEnd {
 struct Notice {
   static constexpr MsgType kType = MsgType::Notice;
   std::string text;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// A sealed voice datagram (net/voice_seal.h) carried by the chat connection instead of UDP:
+// the payload is the datagram itself, 1..kMaxVoiceDatagramBytes.
+struct VoiceDatagram {
+  static constexpr MsgType kType = MsgType::VoiceDatagram;
+  std::vector<std::uint8_t> datagram;
   void write(Writer& w) const;
   bool read(Reader& r);
 };
