@@ -162,6 +162,9 @@ int main(int argc, char** argv) {
     pm.text = "psst";
     append(s, wire::encodeFrame(pm));
     append(s, wire::pingNow(1));
+    wire::VoiceDatagram voice;  // voice over the chat connection (UDP blocked)
+    voice.datagram.assign(60, 0x56);
+    append(s, wire::encodeFrame(voice));
     append(s, wire::encodeFrame(wire::Bye{}));
     write(root / "chat_host", "session-" + std::to_string(chunk), s);
   }
