@@ -116,6 +116,8 @@ void VoiceLink::run() {
   net::VoiceOpener opener(m_config.keys.down, net::VoiceDirection::Down);
   VoiceEncoder encoder;
   VoiceMixer mixer;
+  std::unique_ptr<EchoCanceller> aec = m_config.echoCancel ? std::make_unique<EchoCanceller>() : nullptr;
+  std::array<std::int16_t, kFrameSamples> cleaned{};
   struct Speaker {
     JitterBuffer jitter;
     VoiceDecoder decoder;
@@ -207,7 +209,11 @@ void VoiceLink::run() {
     m_audio->readCaptured(captured);
     std::size_t used = 0;
     for (; captured.size() - used >= kFrameSamples; used += kFrameSamples) {
-      const PcmFrame pcm(captured.data() + used, kFrameSamples);
+      PcmFrame pcm(captured.data() + used, kFrameSamples);
+      if (aec) {  // what the speaker played, taken back out
+        aec->capture(pcm, cleaned);
+        pcm = PcmFrame(cleaned);
+      }
       const float db = frameLevelDbfs(pcm);
       const float shown = m_inputDb.load();
       m_inputDb = db > shown ? db : std::max(db, shown - 1.5f);
@@ -250,6 +256,7 @@ void VoiceLink::run() {
       }
       std::array<std::int16_t, kFrameSamples> out{};
       mixer.mix(inputs, out);
+      if (aec) aec->playback(out);
       m_audio->play(out);
       ++playedFrames;
     }

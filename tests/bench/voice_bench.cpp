@@ -93,7 +93,7 @@ class RecordingSpeaker : public AudioPort {
   std::vector<std::int16_t> m_record;
 };
 
-void measureMouthToEar(double seconds, VoiceBenchResult& r) {
+void measureMouthToEar(double seconds, bool echoCancel, VoiceBenchResult& r) {
   net::VoiceHub hub({}, [](std::uint32_t id, net::VoiceKeys& keys) {
     if (id < 1 || id > 2) return false;
     keys = keysOf(id);
@@ -114,7 +114,9 @@ void measureMouthToEar(double seconds, VoiceBenchResult& r) {
     c.audio = port;
     return c;
   };
-  if (!bob.start(config(2, &speaker), r.error) || !alice.start(config(1, &mic), r.error)) return;
+  auto bobConfig = config(2, &speaker), aliceConfig = config(1, &mic);
+  bobConfig.echoCancel = aliceConfig.echoCancel = echoCancel;
+  if (!bob.start(bobConfig, r.error) || !alice.start(aliceConfig, r.error)) return;
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(seconds * 1000)));
   alice.stop();
   bob.stop();
@@ -136,8 +138,8 @@ void measureMouthToEar(double seconds, VoiceBenchResult& r) {
     return;
   }
   std::sort(delays.begin(), delays.end());
-  r.mouthToEarMedianMs = delays[delays.size() / 2];
-  r.mouthToEarP95Ms = delays[std::min(delays.size() - 1, delays.size() * 95 / 100)];
+  (echoCancel ? r.mouthToEarMedianMs : r.mouthToEarNoAecMedianMs) = delays[delays.size() / 2];
+  if (echoCancel) r.mouthToEarP95Ms = delays[std::min(delays.size() - 1, delays.size() * 95 / 100)];
 }
 
 // Offline: what one speaker sends and what its frames cost each end.
@@ -230,15 +232,17 @@ void measureCosts(VoiceBenchResult& r) {
 VoiceBenchResult measureVoice(double seconds) {
   VoiceBenchResult r;
   measureCosts(r);
-  measureMouthToEar(seconds, r);
+  measureMouthToEar(seconds, true, r);
+  measureMouthToEar(seconds, false, r);
   return r;
 }
 
 void printVoice(const VoiceBenchResult& r) {
   std::printf("\nVoice (48 kHz mono, 10 ms Opus frames, loopback, no audio devices)\n");
   if (!r.error.empty()) std::printf("  error: %s\n", r.error.c_str());
-  std::printf("  mouth to ear: median %.1f ms, p95 %.1f ms over %d talk spurts (add the devices' buffers)\n",
-              r.mouthToEarMedianMs, r.mouthToEarP95Ms, r.bursts);
+  std::printf("  mouth to ear: median %.1f ms, p95 %.1f ms over %d talk spurts (add the devices' buffers); "
+              "without echo cancellation %.1f ms\n",
+              r.mouthToEarMedianMs, r.mouthToEarP95Ms, r.bursts, r.mouthToEarNoAecMedianMs);
   std::printf("  one speaker sends %.0f B/s talking, %.0f B/s silent\n", r.bytesPerSecTalking, r.bytesPerSecSilent);
   std::printf("  client per speaker: send %.1f us/frame (%.2f%% of a core), receive %.1f us/frame (%.2f%%)\n",
               r.clientSendUsPerFrame, r.clientSendUsPerFrame / 100.0, r.clientReceiveUsPerFrame,
@@ -249,11 +253,11 @@ void printVoice(const VoiceBenchResult& r) {
 
 void writeVoiceJson(std::FILE* f, const VoiceBenchResult& r) {
   std::fprintf(f,
-               "  \"voice\": {\"mouth_to_ear_ms\": {\"p50\": %.1f, \"p95\": %.1f}, \"talk_spurts\": %d, "
+               "  \"voice\": {\"mouth_to_ear_ms\": {\"p50\": %.1f, \"p95\": %.1f, \"p50_without_aec\": %.1f}, \"talk_spurts\": %d, "
                "\"bytes_per_sec_talking\": %.0f, \"bytes_per_sec_silent\": %.0f, \"client_send_us_per_frame\": %.1f, "
                "\"client_receive_us_per_frame\": %.1f, \"host_us_per_frame_1_listener\": %.2f, "
                "\"host_us_per_frame_8_listeners\": %.2f, \"ok\": %s}",
-               r.mouthToEarMedianMs, r.mouthToEarP95Ms, r.bursts, r.bytesPerSecTalking, r.bytesPerSecSilent,
+               r.mouthToEarMedianMs, r.mouthToEarP95Ms, r.mouthToEarNoAecMedianMs, r.bursts, r.bytesPerSecTalking, r.bytesPerSecSilent,
                r.clientSendUsPerFrame, r.clientReceiveUsPerFrame, r.hostUsPerFrame1, r.hostUsPerFrame8,
                r.error.empty() ? "true" : "false");
 }

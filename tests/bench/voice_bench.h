@@ -11,6 +11,7 @@ struct VoiceBenchResult {
   int bursts = 0;                     // talk spurts measured
   double mouthToEarMedianMs = -1;     // microphone sample to speaker sample, loopback, no devices
   double mouthToEarP95Ms = -1;
+  double mouthToEarNoAecMedianMs = -1;  // the same with echo cancellation off
   double bytesPerSecTalking = 0;      // one speaker's datagrams, speech
   double bytesPerSecSilent = 0;       // ... in silence (keep-alives only)
   double clientSendUsPerFrame = 0;    // encode + seal, one 10 ms frame
