@@ -197,6 +197,12 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
     ImGui::TextDisabled("Point: hold right button");
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("Hold the right mouse button over the screen: everyone watching it, and its sharer, sees your pointer");
+    // Voice: the sharer is heard talking now.
+    if (view && m_session && m_session->speaking(view->info().ownerId)) {
+      const std::string talking = forDisplay(v.ownerName) + " is speaking";
+      sameLineIfFits(talking.c_str(), 0);
+      ImGui::TextColored(ImVec4(90 / 255.f, 220 / 255.f, 120 / 255.f, 1.f), "%s", talking.c_str());
+    }
     if (!v.savedText.empty()) {
       if (!v.savedPath.empty()) {
         if (ImGui::SmallButton("Copy path")) ImGui::SetClipboardText(v.savedPath.c_str());
