@@ -108,6 +108,21 @@ bool hasLineFor(const SessionController& c, const std::string& text) {
   return false;
 }
 
+// alice (saying a tone) and bob (quiet), both asking for voice, joining at `invite`.
+struct VoicePair {
+  VoicePair(const TempConfig& cfg, const std::string& invite)
+      : alice(joinAt(invite, "alice"), cfg.env("alice")), bob(joinAt(invite, "bob"), cfg.env("bob")) {
+    alice.setVoiceAudio(&aliceAudio);
+    bob.setVoiceAudio(&bobAudio);
+    alice.setVoice(true);  // asked before joining: starts once in
+    bob.setVoice(true);
+    alice.start(base::monoUs());
+    bob.start(base::monoUs());
+  }
+  TestAudio aliceAudio{true}, bobAudio{false};
+  JoinController alice, bob;
+};
+
 HostRequest anyPorts() {
   HostRequest r;
   r.name = "host";
@@ -122,15 +137,9 @@ TEST(VoiceSession, SpeakingMarksFollowTheVoiceAndMuteSilencesIt) {
   HostController host(anyPorts(), cfg.env("host"));
   ASSERT_TRUE(host.start(base::monoUs())) << host.state().status;
   ASSERT_NE(host.info().voicePort, 0) << host.info().voiceError;
-  TestAudio aliceAudio(true), bobAudio(false);
-  JoinController alice(joinAt(loopbackLink(host), "alice"), cfg.env("alice"));
-  JoinController bob(joinAt(loopbackLink(host), "bob"), cfg.env("bob"));
-  alice.setVoiceAudio(&aliceAudio);
-  bob.setVoiceAudio(&bobAudio);
-  alice.setVoice(true);  // asked before joining: starts once in
-  bob.setVoice(true);
-  alice.start(base::monoUs());
-  bob.start(base::monoUs());
+  VoicePair pair(cfg, loopbackLink(host));
+  JoinController &alice = pair.alice, &bob = pair.bob;
+  TestAudio& bobAudio = pair.bobAudio;
   std::vector<SessionController*> all{&host, &alice, &bob};
   ASSERT_TRUE(tickUntil(all, [&] { return alice.state().voiceConnected && bob.state().voiceConnected; }))
       << alice.state().voiceError << bob.state().voiceError;
@@ -168,15 +177,9 @@ TEST(VoiceSession, HostileDatagramsAreDroppedAndCountedWhileVoiceGoesOn) {
   TempConfig cfg;
   HostController host(anyPorts(), cfg.env("host"));
   ASSERT_TRUE(host.start(base::monoUs())) << host.state().status;
-  TestAudio aliceAudio(true), bobAudio(false);
-  JoinController alice(joinAt(loopbackLink(host), "alice"), cfg.env("alice"));
-  JoinController bob(joinAt(loopbackLink(host), "bob"), cfg.env("bob"));
-  alice.setVoiceAudio(&aliceAudio);
-  bob.setVoiceAudio(&bobAudio);
-  alice.setVoice(true);
-  bob.setVoice(true);
-  alice.start(base::monoUs());
-  bob.start(base::monoUs());
+  VoicePair pair(cfg, loopbackLink(host));
+  JoinController &alice = pair.alice, &bob = pair.bob;
+  TestAudio& bobAudio = pair.bobAudio;
   std::vector<SessionController*> all{&host, &alice, &bob};
   ASSERT_TRUE(tickUntil(all, [&] { return alice.state().voiceConnected && bob.state().voiceConnected; }));
   const std::uint32_t aliceId = alice.state().selfId;
@@ -228,15 +231,9 @@ TEST(VoiceSession, WhenUdpIsBlockedVoiceGoesOverTheChatConnection) {
   request.voiceLossPercent = 100;
   HostController host(request, cfg.env("host"));
   ASSERT_TRUE(host.start(base::monoUs())) << host.state().status;
-  TestAudio aliceAudio(true), bobAudio(false);
-  JoinController alice(joinAt(loopbackLink(host), "alice"), cfg.env("alice"));
-  JoinController bob(joinAt(loopbackLink(host), "bob"), cfg.env("bob"));
-  alice.setVoiceAudio(&aliceAudio);
-  bob.setVoiceAudio(&bobAudio);
-  alice.setVoice(true);
-  bob.setVoice(true);
-  alice.start(base::monoUs());
-  bob.start(base::monoUs());
+  VoicePair pair(cfg, loopbackLink(host));
+  JoinController &alice = pair.alice, &bob = pair.bob;
+  TestAudio& bobAudio = pair.bobAudio;
   std::vector<SessionController*> all{&host, &alice, &bob};
   ASSERT_TRUE(tickUntil(all, [&] { return bob.speaking(alice.state().selfId) && bobAudio.loudSamples() > 4800; },
                         15'000))
@@ -278,15 +275,8 @@ TEST(VoiceSession, VoiceComesBackAfterAReconnect) {
   ASSERT_TRUE(std::regex_search(out, m, std::regex("Chat port ([0-9]+)")));
   const std::string chatPort = m[1].str();
 
-  TestAudio aliceAudio(true), bobAudio(false);
-  JoinController alice(joinAt(invite, "alice"), cfg.env("alice"));
-  JoinController bob(joinAt(invite, "bob"), cfg.env("bob"));
-  alice.setVoiceAudio(&aliceAudio);
-  bob.setVoiceAudio(&bobAudio);
-  alice.setVoice(true);
-  bob.setVoice(true);
-  alice.start(base::monoUs());
-  bob.start(base::monoUs());
+  VoicePair pair(cfg, invite);
+  JoinController &alice = pair.alice, &bob = pair.bob;
   std::vector<SessionController*> both{&alice, &bob};
   ASSERT_TRUE(tickUntil(both, [&] { return bob.speaking(alice.state().selfId); }));
 
