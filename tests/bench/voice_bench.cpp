@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/voice/echo_canceller.h"
 #include "app/voice/jitter_buffer.h"
 #include "app/voice/voice_frame.h"
 #include "app/voice/voice_link.h"
@@ -170,6 +171,18 @@ void measureCosts(VoiceBenchResult& r) {
     sent.push_back(std::move(vf));
   }
   r.clientSendUsPerFrame = (threadCpuUs() - t0) / static_cast<double>(frames);
+  // The echo canceller on the microphone (speech played, its echo captured 30 ms later).
+  {
+    EchoCanceller aec;
+    std::array<std::int16_t, kFrameSamples> mic{}, cleaned{};
+    t0 = threadCpuUs();
+    for (std::size_t f = 3; f < frames; ++f) {
+      for (std::size_t i = 0; i < kFrameSamples; ++i) mic[i] = static_cast<std::int16_t>(speech[(f - 3) * kFrameSamples + i] / 2);
+      aec.playback(PcmFrame(speech.data() + f * kFrameSamples, kFrameSamples));
+      aec.capture(mic, cleaned);
+    }
+    r.echoCancelUsPerFrame = (threadCpuUs() - t0) / static_cast<double>(frames - 3);
+  }
   r.bytesPerSecTalking = bytes / (static_cast<double>(frames) / 100.0);
   // Silent: nothing but a sealed 'J' a second.
   r.bytesPerSecSilent = static_cast<double>(net::kVoiceHeaderBytes + 1 + net::kVoiceTagBytes) *
@@ -244,9 +257,10 @@ void printVoice(const VoiceBenchResult& r) {
               "without echo cancellation %.1f ms\n",
               r.mouthToEarMedianMs, r.mouthToEarP95Ms, r.bursts, r.mouthToEarNoAecMedianMs);
   std::printf("  one speaker sends %.0f B/s talking, %.0f B/s silent\n", r.bytesPerSecTalking, r.bytesPerSecSilent);
-  std::printf("  client per speaker: send %.1f us/frame (%.2f%% of a core), receive %.1f us/frame (%.2f%%)\n",
+  std::printf("  client per speaker: send %.1f us/frame (%.2f%% of a core), receive %.1f us/frame (%.2f%%); "
+              "echo cancellation %.1f us/frame (%.2f%%)\n",
               r.clientSendUsPerFrame, r.clientSendUsPerFrame / 100.0, r.clientReceiveUsPerFrame,
-              r.clientReceiveUsPerFrame / 100.0);
+              r.clientReceiveUsPerFrame / 100.0, r.echoCancelUsPerFrame, r.echoCancelUsPerFrame / 100.0);
   std::printf("  host per speaker: %.1f us/frame to 1 listener (%.3f%% of a core), %.1f us/frame to 8 (%.3f%%)\n",
               r.hostUsPerFrame1, r.hostUsPerFrame1 / 100.0, r.hostUsPerFrame8, r.hostUsPerFrame8 / 100.0);
 }
@@ -255,10 +269,11 @@ void writeVoiceJson(std::FILE* f, const VoiceBenchResult& r) {
   std::fprintf(f,
                "  \"voice\": {\"mouth_to_ear_ms\": {\"p50\": %.1f, \"p95\": %.1f, \"p50_without_aec\": %.1f}, \"talk_spurts\": %d, "
                "\"bytes_per_sec_talking\": %.0f, \"bytes_per_sec_silent\": %.0f, \"client_send_us_per_frame\": %.1f, "
-               "\"client_receive_us_per_frame\": %.1f, \"host_us_per_frame_1_listener\": %.2f, "
+               "\"client_receive_us_per_frame\": %.1f, \"echo_cancel_us_per_frame\": %.1f, \"host_us_per_frame_1_listener\": %.2f, "
                "\"host_us_per_frame_8_listeners\": %.2f, \"ok\": %s}",
                r.mouthToEarMedianMs, r.mouthToEarP95Ms, r.mouthToEarNoAecMedianMs, r.bursts, r.bytesPerSecTalking, r.bytesPerSecSilent,
-               r.clientSendUsPerFrame, r.clientReceiveUsPerFrame, r.hostUsPerFrame1, r.hostUsPerFrame8,
+               r.clientSendUsPerFrame, r.clientReceiveUsPerFrame, r.echoCancelUsPerFrame, r.hostUsPerFrame1,
+               r.hostUsPerFrame8,
                r.error.empty() ? "true" : "false");
 }
 

@@ -16,6 +16,7 @@ struct VoiceBenchResult {
   double bytesPerSecSilent = 0;       // ... in silence (keep-alives only)
   double clientSendUsPerFrame = 0;    // encode + seal, one 10 ms frame
   double clientReceiveUsPerFrame = 0; // open + parse + jitter + decode + mix, one speaker's frame
+  double echoCancelUsPerFrame = 0;    // the microphone's echo canceller and noise suppressor
   double hostUsPerFrame1 = 0;         // the relay, one speaker's frame to 1 listener
   double hostUsPerFrame8 = 0;         // ... to 8 listeners
   std::string error;
