@@ -48,12 +48,26 @@ bool ChatClient::sayPrivate(const std::string& to, const std::string& text) {
   return sendFrame(wire::encodeFrame(m));
 }
 
+bool ChatClient::sendVoice(std::span<const std::uint8_t> datagram) {
+  if (datagram.empty() || datagram.size() > wire::kMaxVoiceDatagramBytes) return false;
+  wire::VoiceDatagram v;
+  v.datagram.assign(datagram.begin(), datagram.end());
+  return sendFrame(wire::encodeFrame(v));
+}
+
+void ChatClient::setVoiceSink(VoiceSink sink) {
+  std::lock_guard lock(m_mutex);
+  m_voiceSink = std::move(sink);
+}
+
 ChatClientEvent ChatClient::connectedEvent(const wire::Welcome& w) {
   ChatClientEvent ev;
   ev.kind = ChatClientEvent::Kind::Connected;
   ev.text = w.name;
   ev.hostName = w.hostName;
   ev.screenPort = w.screenPort;
+  ev.voicePort = w.voicePort;
+  ev.participantId = w.participantId;
   ev.sessionId = w.sessionId;
   return ev;
 }
@@ -109,6 +123,18 @@ void ChatClient::onWelcome(const wire::Welcome& w) {
 }
 
 void ChatClient::onFrame(const wire::Frame& frame) {
+  if (static_cast<wire::MsgType>(frame.type) == wire::MsgType::VoiceDatagram) {
+    wire::VoiceDatagram v;
+    if (!wire::decodePayload(frame.payload, v))
+      return fail(wire::Reason::ProtoMalformed, "The host sent a malformed voice datagram.");
+    VoiceSink sink;
+    {
+      std::lock_guard lock(m_mutex);
+      sink = m_voiceSink;
+    }
+    if (sink) sink(std::move(v.datagram));  // opened (or dropped) by the voice link
+    return;
+  }
   ChatClientEvent ev;
   wire::Reason reason = wire::Reason::None;
   if (std::string why = eventFor(frame, ev, reason); !why.empty()) return fail(reason, why);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +46,8 @@ struct ChatClientEvent {
   std::string text;                   // Connected: our final name; Notice; Disconnected: why
   std::string hostName;               // Connected
   std::uint16_t screenPort = 0;       // Connected: the host's screen port
+  std::uint16_t voicePort = 0;        // Connected: the host's voice port (UDP; 0: no voice)
+  std::uint32_t participantId = 0;    // Connected: ours
   std::uint64_t sessionId = 0;        // Connected: which hosted session (same after a blip)
   bool sessionEnded = false;          // Disconnected: the host ended it or removed us
   bool neverJoined = false;           // Disconnected: connect or handshake failed
@@ -64,6 +67,12 @@ class ChatClient : public ClientLink {
   bool say(const std::string& text);
   // Sends a private message to one user.
   bool sayPrivate(const std::string& to, const std::string& text);
+
+  // Voice over this connection when UDP does not get through: a sealed datagram to the host,
+  // and where the host's go (called on the reader thread; null: dropped).
+  bool sendVoice(std::span<const std::uint8_t> datagram);
+  using VoiceSink = std::function<void(std::vector<std::uint8_t> datagram)>;
+  void setVoiceSink(VoiceSink sink);
 
   base::EventQueue<ChatClientEvent>& events() { return m_events; }
   std::string name() const;
@@ -89,6 +98,7 @@ class ChatClient : public ClientLink {
   std::atomic<std::uint64_t> m_nextClientMsgId{1};
   mutable std::mutex m_mutex;
   std::string m_name;
+  VoiceSink m_voiceSink;  // (m_mutex)
 };
 
 }  // namespace huddle::net

@@ -33,6 +33,7 @@ struct ChatPeer : HubPeer {
   std::uint8_t flags = 0;
   std::uint64_t token = 0;
   std::optional<SeatKey> seatKey;   // its screen logins prove this (none without TLS)
+  std::optional<VoiceKeys> voiceKeys;  // its voice datagrams are sealed with these (none without TLS)
   wire::Hello hello;                // AwaitProof: what it asked for
   std::uint32_t keyGeneration = 0;  // AwaitProof: which room password its challenge was for
   std::int64_t authFailedAtUs = 0;  // a failed proof is answered at this time + the delay
@@ -107,6 +108,18 @@ void ChatHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::in
     return handleProof(peer, frame, nowUs);
   }
   if (handleCommon(*peer, frame)) return;
+  if (type == wire::MsgType::VoiceDatagram) {
+    wire::VoiceDatagram v;
+    if (!wire::decodePayload(frame.payload, v)) return drop(*peer, wire::Reason::ProtoMalformed, "bad VoiceDatagram");
+    std::uint32_t id = 0;
+    {
+      std::lock_guard lock(m_mutex);
+      id = peer->participantId;
+    }
+    // Checked by the voice relay like any datagram (its key, its counter, its rate).
+    if (m_config.onVoice) m_config.onVoice(id, std::move(v.datagram));
+    return;
+  }
   if (type != wire::MsgType::Say && type != wire::MsgType::PrivateSay) return unexpected(*peer, frame);
   std::string to, text;
   if (type == wire::MsgType::Say) {
@@ -169,9 +182,12 @@ void ChatHub::handleHello(const PeerPtr& peer, const wire::Frame& frame) {
   // Derived outside our lock (it takes the connection's TLS lock); kept once admitted.
   SeatKey seat{};
   const bool secured = peer->link->exporter(kSeatExporterLabel, seat);
+  std::array<std::uint8_t, 64> voiceExporter{};
+  const bool voiceSecured = secured && peer->link->exporter(kVoiceExporterLabel, voiceExporter);
 
   Section section(*this);
   if (secured) peer->seatKey = seat;
+  if (voiceSecured) peer->voiceKeys = voiceKeysFromExporter(voiceExporter);
   const bool isHost = m_config.hostToken != 0 && hello.token == m_config.hostToken;
   if (!isHost && m_bannedIpv4.count(peer->link->ipv4()))
     return rejectLocked(*peer, wire::RejectCode::Banned, "the host has banned you from this session");
@@ -339,6 +355,7 @@ void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
   welcome.token = peer->token;
   welcome.screenPort = m_screenPort;
   welcome.sessionId = m_sessionId;
+  welcome.voicePort = m_voicePort;
   sendLocked(peer->link, std::move(welcome));
   // History first, then the live join event: the newcomer sees one continuous order.
   if (!m_history.empty()) {
@@ -529,6 +546,34 @@ bool ChatHub::seatedTokenLocked(std::uint64_t token) const {
   for (const auto& [id, p] : m_peers)
     if (p->state == State::Joined && p->token == token) return true;
   return false;
+}
+
+bool ChatHub::findVoiceKeys(std::uint32_t participantId, VoiceKeys& keys) const {
+  std::lock_guard lock(m_mutex);
+  for (const auto& [id, p] : m_peers) {
+    if (p->state == State::Joined && p->participantId == participantId && p->voiceKeys) {
+      keys = *p->voiceKeys;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool ChatHub::sendVoice(std::uint32_t participantId, std::vector<std::uint8_t> datagram) {
+  Section section(*this);
+  for (const auto& [id, p] : m_peers) {
+    if (p->state != State::Joined || p->participantId != participantId) continue;
+    wire::VoiceDatagram v;
+    v.datagram = std::move(datagram);
+    sendLocked(p->link, std::move(v));
+    return true;
+  }
+  return false;
+}
+
+void ChatHub::setVoicePort(std::uint16_t port) {
+  std::lock_guard lock(m_mutex);
+  m_voicePort = port;
 }
 
 bool ChatHub::findByToken(std::uint64_t token, ScreenSeat& seat) const {

@@ -20,6 +20,7 @@
 #include "net/history_log.h"
 #include "net/peer_table.h"
 #include "net/room_auth.h"
+#include "net/voice_seal.h"
 #include "net/wire/messages.h"
 #include "net/wire/reason.h"
 
@@ -37,6 +38,9 @@ struct ChatHubConfig {
   // Told (after the hub's lock is released) when a participant leaves, so its screen
   // connections go too.
   std::function<void(std::uint32_t participantId)> onLeave;
+  // A voice datagram a participant sent over its chat connection (UDP did not get through);
+  // called on that participant's reader thread, no lock held. Null: such frames are dropped.
+  std::function<void(std::uint32_t participantId, std::vector<std::uint8_t> datagram)> onVoice;
   // A room password: newcomers (not the host's own user) must prove they know K.
   bool passwordRequired = false;
   KdfParams kdf;
@@ -103,6 +107,14 @@ class ChatHub : public PeerTable<ChatPeer> {
   void setScreenPort(std::uint16_t port);
   // Looks up a joined participant by the token its Welcome carried (screen-port login).
   bool findByToken(std::uint64_t token, ScreenSeat& seat) const;
+  // The voice port told to everyone who joins (set once the voice relay listens).
+  void setVoicePort(std::uint16_t port);
+  // The voice keys of a joined participant (net/voice_hub.h); false if there is none or its
+  // connection has no TLS.
+  bool findVoiceKeys(std::uint32_t participantId, VoiceKeys& keys) const;
+  // Sends a voice datagram to a joined participant over its chat connection; false if there
+  // is none.
+  bool sendVoice(std::uint32_t participantId, std::vector<std::uint8_t> datagram);
 
   std::vector<wire::UserInfo> users() const;
   ChatHubStats stats() const;
@@ -163,6 +175,7 @@ class ChatHub : public PeerTable<ChatPeer> {
   std::uint64_t m_sessionId = 0;  // random, told in every Welcome
   std::uint64_t m_nextSeq = 1;
   std::uint16_t m_screenPort = 0;
+  std::uint16_t m_voicePort = 0;
   ChatHubStats m_stats;
 };
 

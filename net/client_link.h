@@ -59,6 +59,7 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
   std::uint64_t token() const { return m_protocol.token(); }
   // Once joined over TLS: the seat key this participant's screen logins prove.
   std::optional<SeatKey> seatKey() const { return m_protocol.seatKey(); }
+  std::optional<VoiceKeys> voiceKeys() const { return m_protocol.voiceKeys(); }
   // The host's key, once the secure handshake is done (to pin the screen port to it and
   // remember it in known_hosts); false before, or without TLS.
   bool hostKey(Fingerprint& out) const;

@@ -106,6 +106,11 @@ void ClientProtocol::handleFrame(const wire::Frame& frame, std::int64_t nowWallU
         std::lock_guard lock(m_mutex);
         m_seatKey = seat;
       }
+      if (std::array<std::uint8_t, 64> voice{};
+          m_port == wire::PortKind::Chat && m_peer.exportKeyingMaterial(kVoiceExporterLabel, voice)) {
+        std::lock_guard lock(m_mutex);
+        m_voiceKeys = voiceKeysFromExporter(voice);
+      }
       m_clockOffsetUs = hostMinusOursUs(w.serverTimeUs, nowWallUs);
       m_decoder.setHandshakeDone(true);
       m_joined = true;

@@ -14,6 +14,7 @@
 
 #include "net/base/bytes.h"
 #include "net/room_auth.h"
+#include "net/voice_seal.h"
 #include "net/wire/frame_decoder.h"
 #include "net/wire/messages.h"
 #include "net/wire/reason.h"
@@ -94,6 +95,11 @@ class ClientProtocol {
     std::lock_guard lock(m_mutex);
     return m_seatKey;
   }
+  // Chat port, once joined over TLS: the keys of our voice datagrams (net/voice_seal.h).
+  std::optional<VoiceKeys> voiceKeys() const {
+    std::lock_guard lock(m_mutex);
+    return m_voiceKeys;
+  }
   // Host wall clock minus ours, from the ping with the smallest round trip (microseconds).
   std::int64_t clockOffsetUs() const { return m_clockOffsetUs.load(); }
   std::int64_t roundTripUs() const { return m_rttUs.load(); }
@@ -122,6 +128,7 @@ class ClientProtocol {
   bool m_sessionEnded = false;
   bool m_needsPassword = false;
   std::optional<SeatKey> m_seatKey;
+  std::optional<VoiceKeys> m_voiceKeys;
 };
 
 }  // namespace huddle::net

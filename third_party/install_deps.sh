@@ -12,8 +12,9 @@ packages=(
   libgtest-dev
   # zstd compresses lossless tiles (sharp when still: capture/lossless_tile.h).
   libzstd-dev
-  # Voice (app/voice): Opus codes it; espeak-ng speaks the sentences its tests send through it.
-  libopus-dev espeak-ng
+  # Voice (app/voice): Opus codes it, speexdsp cancels echo and noise; espeak-ng speaks the
+  # sentences its tests send through it.
+  libopus-dev libspeexdsp-dev espeak-ng
   xvfb xauth xdotool imagemagick x11-xserver-utils libgl1-mesa-dri
   # The window's fonts (app/ui/fonts.h): DejaVu Sans for Latin, Greek, Cyrillic and symbols,
   # Noto Sans CJK for Chinese/Japanese/Korean, Noto Color Emoji for emoji, Symbola for the

@@ -62,6 +62,13 @@ ChatCommand parseChatLine(const std::string& rawLine) {
   } else if (cmd == "/password") {
     c.kind = ChatCommand::Kind::Password;
     c.text = rest;
+  } else if (cmd == "/voice") {
+    if (!rest.empty() && rest != "on" && rest != "off") return error("Usage: /voice [on|off]");
+    c.kind = ChatCommand::Kind::Voice;
+    c.text = rest;
+  } else if (cmd == "/mute" || cmd == "/unmute") {
+    if (!rest.empty()) return error("Usage: " + cmd);
+    c.kind = cmd == "/mute" ? ChatCommand::Kind::Mute : ChatCommand::Kind::Unmute;
   } else if (cmd == "/help" || cmd == "/?") {
     c.kind = ChatCommand::Kind::Help;
   } else {
@@ -81,6 +88,7 @@ std::optional<std::string> requestedPassword(const std::string& arg) {
 std::string chatHelpText() {
   return "Commands: /msg NAME text (private message), /who (who is here), /kick NAME and /ban NAME (host only), "
          "/password [NEW|off] (host only: a new room password, made up if not given; people here stay), "
+         "/voice [on|off] (join or leave the voice), /mute and /unmute (your microphone), "
          "/quit (leave), //text (say text starting with '/').";
 }
 

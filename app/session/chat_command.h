@@ -1,5 +1,5 @@
 // What a line typed into a chat box means: a message, a private message (/msg NAME text),
-// or a command (/who, /quit, /kick NAME, /password, /help). Shared by the window and the terminal.
+// or a command (/who, /quit, /kick NAME, /password, /voice [on|off], /mute, /unmute, /help). Shared by the window and the terminal.
 // Thread: any (pure).
 #pragma once
 #include <optional>
@@ -8,10 +8,10 @@
 namespace huddle::session {
 
 struct ChatCommand {
-  enum class Kind { Empty, Say, Private, Who, Quit, Kick, Ban, Password, Help, Error };
+  enum class Kind { Empty, Say, Private, Who, Quit, Kick, Ban, Password, Help, Voice, Mute, Unmute, Error };
   Kind kind = Kind::Empty;
   std::string target;  // Private, Kick, Ban
-  std::string text;    // Say, Private; Password: the new one ("" = make one, "off" = none);
+  std::string text;    // Voice: "on", "off" or "" (toggle); Say, Private; Password: the new one ("" = make one, "off" = none);
                        // Error: what is wrong
 };
 

@@ -157,6 +157,8 @@ int runHost(const Options& options) {
   request.name = options.name.empty() ? "host" : options.name;
   request.chatPort = options.chatPort;
   request.screenPort = options.screenPort;
+  request.voicePort = options.voicePort;
+  request.voiceLossPercent = options.voiceLossPercent;
   request.maxParticipants = options.maxParticipants;
   request.keepHistory = options.keepHistory;
   request.announce = announceWanted(options);
@@ -178,6 +180,8 @@ int runHost(const Options& options) {
   for (const auto& line : hostBanner(request.name, host.info(), options.generatePassword)) out(line);
   out("Lines you type are said in the chat. Ctrl+C ends the session.");
   if (!options.share.empty()) host.shareWhenJoined(shareSpecFrom(options));
+  host.setMuted(options.mute);
+  if (options.voice) host.setVoice(true);
 
   StdinLines input;
   std::vector<std::string> lines;
@@ -196,6 +200,21 @@ int runHost(const Options& options) {
   teardown->drain();  // everyone is told, and the ports close
   out("* Session ended.");
   return 0;
+}
+
+// One line of what the voice did, for scripts and tests.
+void printVoiceStats(const SessionController& c) {
+  const voice::VoiceLinkStats s = c.voiceStats();
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "* Voice: sent %llu frames, received %llu, played %llu, concealed %llu, recovered %llu, dropped %llu, "
+                "bytes out %llu, in %llu; audio from %lld us.",
+                static_cast<unsigned long long>(s.framesSent), static_cast<unsigned long long>(s.framesReceived),
+                static_cast<unsigned long long>(s.played), static_cast<unsigned long long>(s.concealed),
+                static_cast<unsigned long long>(s.recovered), static_cast<unsigned long long>(s.dropped),
+                static_cast<unsigned long long>(s.bytesSent), static_cast<unsigned long long>(s.bytesReceived),
+                static_cast<long long>(s.audioStartedUs));
+  out(line);
 }
 
 // Decides a first meeting from the terminal: the answer is the first line typed.
@@ -385,6 +404,9 @@ int runClient(const Options& options) {
     return 2;
   }
   if (!options.share.empty()) client.shareWhenJoined(shareSpecFrom(options));
+  client.setMuted(options.mute);
+  if (options.voice) client.setVoice(true);
+  std::int64_t voiceSinceUs = 0;  // --voice with stdin closed: when voice began to flow
   const bool viewing = options.watch || options.snapshot;
   StdinLines input;
   std::vector<std::string> lines;
@@ -407,8 +429,11 @@ int runClient(const Options& options) {
       client.answerTrust(lines.empty() ? TrustAnswer::No : trustAnswer(lines.front()), now);
       first = 1;
     }
-    for (std::size_t i = first; i < lines.size(); ++i)
-      if (client.submitLine(lines[i]) != LineOutcome::Done) client.leave();
+    for (std::size_t i = first; i < lines.size(); ++i) {
+      if (client.submitLine(lines[i]) == LineOutcome::Done) continue;
+      if (client.state().voiceOn) printVoiceStats(client);
+      client.leave();
+    }
     client.tick(now);
     printNewLines(client, printed);
     const Phase phase = client.state().phase;
@@ -444,6 +469,19 @@ int runClient(const Options& options) {
     if (viewing && phase == Phase::InSession) {
       exitCode = stepViewing(options, client, v, now);
       if (exitCode >= 0) client.leave();
+      continue;
+    }
+    // --voice with nothing on stdin: in the voice for --seconds once it flows, then leave.
+    if (options.voice && !inputOpen && !viewing && options.share.empty()) {
+      if (voiceSinceUs == 0 && client.state().voiceConnected) voiceSinceUs = now;
+      if (voiceSinceUs != 0 && now - voiceSinceUs >= static_cast<std::int64_t>(options.seconds * 1e6)) {
+        printVoiceStats(client);
+        client.leave();
+      }
+      if (!client.state().voiceError.empty() && !client.state().voiceOn) {
+        exitCode = 1;
+        client.leave();
+      }
       continue;
     }
     // EOF on stdin: once everything typed has been said, leave (unless a task runs).

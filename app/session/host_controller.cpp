@@ -19,7 +19,9 @@ std::vector<std::string> hostBanner(const std::string& name, const HostInfo& inf
     lines.push_back("The room password is " + info.password + " (tell it to those you invite).");
   else if (!info.password.empty())
     lines.push_back("The room has a password: joiners need it.");
-  lines.push_back("Chat port " + std::to_string(info.chatPort) + ", screen port " + std::to_string(info.screenPort) + ".");
+  lines.push_back("Chat port " + std::to_string(info.chatPort) + ", screen port " + std::to_string(info.screenPort) +
+                  (info.voicePort ? ", voice port " + std::to_string(info.voicePort) + " (UDP)." : "."));
+  if (!info.voicePort) lines.push_back("No voice this session: " + info.voiceError);
   if (info.announced)
     lines.push_back("Announced on this network as \"" + name + "\" (huddle --list shows it; --no-announce hides it).");
   else if (!info.announceNote.empty())
@@ -53,6 +55,8 @@ bool HostController::start(std::int64_t nowUs) {
   config.name = m_request.name;
   config.chatPort = m_request.chatPort;
   config.screenPort = m_request.screenPort;
+  config.voicePort = m_request.voicePort;
+  config.voiceLossPercent = m_request.voiceLossPercent;
   config.hub.maxParticipants = static_cast<std::size_t>(m_request.maxParticipants);
   if (m_request.keepHistory) {
     if (m_env.stateDir.empty()) return fail("Cannot keep history: set HOME or XDG_STATE_HOME.");
@@ -73,6 +77,8 @@ bool HostController::start(std::int64_t nowUs) {
   m_info.newKey = created;
   m_info.chatPort = m_host->chatPort();
   m_info.screenPort = m_host->screenPort();
+  m_info.voicePort = m_host->voicePort();
+  m_info.voiceError = m_host->voiceError();
   m_info.password = m_request.password;
   for (const auto& addr : m_host->joinAddresses()) m_info.inviteLinks.push_back(inviteLink(addr, m_info.chatPort, key));
   if (m_request.announce) {

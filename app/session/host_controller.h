@@ -21,6 +21,8 @@ struct HostRequest {
   std::string name = "host";
   std::uint16_t chatPort = wire::kDefaultChatPort;      // 0: any free port
   std::uint16_t screenPort = wire::kDefaultScreenPort;  // 0: any free port
+  std::uint16_t voicePort = wire::kDefaultVoicePort;    // UDP; 0: any free port
+  int voiceLossPercent = 0;      // tests: the voice relay loses this share of datagrams
   std::string password;          // empty: no room password
   int maxParticipants = static_cast<int>(wire::kDefaultParticipants);
   bool keepHistory = false;      // keep the chat across restarts (in env.stateDir)
@@ -35,6 +37,8 @@ struct HostInfo {
   bool newKey = false;           // the key was made on this start
   std::vector<std::string> inviteLinks;
   std::uint16_t chatPort = 0, screenPort = 0;
+  std::uint16_t voicePort = 0;   // 0: no voice this session (voiceError says why)
+  std::string voiceError;
   std::string password;          // the room password now ("" = none)
   bool announced = false;        // listed as a session nearby
   std::string announceNote;      // why it is not, when it was asked to be
@@ -58,6 +62,7 @@ class HostController final : public SessionController {
 
  protected:
   net::ChatClient* chatClient() override { return m_host ? &m_host->localUser() : nullptr; }
+  std::string hostAddress() const override { return "127.0.0.1"; }
   void onConnected(const net::ChatClientEvent& ev, std::int64_t nowUs) override;
   void onDisconnected(const net::ChatClientEvent& ev, std::int64_t nowUs) override;
   void tickRole(std::int64_t nowUs) override;

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "net/base/clock.h"
 #include "net/base/log.h"
 #include "net/socket.h"
 
@@ -40,8 +41,16 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   std::random_device rd;
   hubConfig.hostToken = (std::uint64_t(rd()) << 32 | rd()) | 1;
   // The two hubs meet only through these callbacks, each called outside the other's lock.
+  // Voice over a chat connection (UDP blocked): into the relay like any datagram.
+  hubConfig.onVoice = [this](std::uint32_t participantId, std::vector<std::uint8_t> datagram) {
+    if (!m_voiceHub || !m_voiceServer) return;
+    std::vector<net::VoiceDatagram> out;
+    m_voiceHub->receive(datagram, net::VoiceEndpoint{0, 0, participantId}, base::monoUs(), out);
+    m_voiceServer->dispatch(out);
+  };
   hubConfig.onLeave = [this](std::uint32_t participantId) {
     if (m_screenHub) m_screenHub->dropParticipant(participantId, wire::Reason::IoEof);
+    if (m_voiceHub) m_voiceHub->dropParticipant(participantId);
   };
   m_hub = std::make_unique<net::ChatHub>(hubConfig);
   std::string warning;
@@ -73,9 +82,23 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
     return false;
   }
   m_hub->setScreenPort(m_screenServer->port());
+  // Voice: its own UDP port and thread. Without it the session goes on, voiceless.
+  m_voiceHub = std::make_unique<net::VoiceHub>(
+      config.voiceHub, [chat](std::uint32_t id, net::VoiceKeys& keys) { return chat->findVoiceKeys(id, keys); });
+  m_voiceServer = std::make_unique<net::VoiceServer>(*m_voiceHub);
+  m_voiceError.clear();
+  m_voiceServer->setLossPercent(config.voiceLossPercent);
+  m_voiceServer->setStreamSend([chat](std::uint32_t id, base::ByteVec datagram) { chat->sendVoice(id, std::move(datagram)); });
+  if (m_voiceServer->start(config.voicePort, m_voiceError)) {
+    m_hub->setVoicePort(m_voiceServer->port());
+  } else {
+    HLOG_WARN("session/host", "no voice: %s", m_voiceError.c_str());
+    m_voiceServer.reset();
+  }
   if (!m_chatServer->start(config.chatPort, error)) {
     error = "Cannot host on chat port " + std::to_string(config.chatPort) + ": " + error;
     m_screenServer->stop(0);
+    m_voiceServer.reset();
     m_chatServer.reset();
     m_screenServer.reset();
     return false;
@@ -175,6 +198,7 @@ void HostSession::stop(const std::string& reason) {
   m_hub->shutdown(reason);
   m_screenServer->stop(wire::kShutdownGraceMs);
   m_chatServer->stop(wire::kShutdownGraceMs);
+  if (m_voiceServer) m_voiceServer->stop();
 }
 
 std::unique_ptr<net::ChatClient> HostSession::rejoinLocalUser() {

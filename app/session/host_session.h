@@ -14,6 +14,7 @@
 #include "net/chat_hub.h"
 #include "net/screen_hub.h"
 #include "net/tcp_server.h"
+#include "net/voice_server.h"
 #include "net/wire/limits.h"
 
 namespace huddle::session {
@@ -22,8 +23,13 @@ struct HostConfig {
   std::string name = "host";   // the host user's name
   std::uint16_t chatPort = wire::kDefaultChatPort;
   std::uint16_t screenPort = wire::kDefaultScreenPort;
+  // UDP; 0: any free port. If it cannot be had the session goes on without voice (said in
+  // voiceError()).
+  std::uint16_t voicePort = wire::kDefaultVoicePort;
   net::ChatHubConfig hub;      // limits and deadlines (tests shorten them)
   net::ScreenHubConfig screenHub;
+  net::VoiceHubConfig voiceHub;
+  int voiceLossPercent = 0;  // tests: the relay loses this share of what it receives
   net::TcpServer::Options server;
   std::function<void()> wake;  // passed to the host's own user (see ChatClientConfig)
   // Both ports speak TLS 1.3 presenting this identity; null: plaintext (tests only).
@@ -49,6 +55,10 @@ class HostSession {
 
   std::uint16_t chatPort() const;
   std::uint16_t screenPort() const;
+  // The voice port (UDP), 0 without voice; why there is none.
+  std::uint16_t voicePort() const { return m_voiceServer ? m_voiceServer->port() : 0; }
+  const std::string& voiceError() const { return m_voiceError; }
+  net::VoiceHub* voiceHub() { return m_voiceHub.get(); }
   net::ChatHub& chatHub() { return *m_hub; }
   net::ScreenHub& screenHub() { return *m_screenHub; }
   // The host's own participant (events, say, ...).
@@ -74,6 +84,9 @@ class HostSession {
   std::unique_ptr<net::ScreenHub> m_screenHub;
   std::unique_ptr<net::TcpServer> m_chatServer;
   std::unique_ptr<net::TcpServer> m_screenServer;
+  std::unique_ptr<net::VoiceHub> m_voiceHub;
+  std::unique_ptr<net::VoiceServer> m_voiceServer;
+  std::string m_voiceError;
   std::unique_ptr<net::ChatClient> m_localUser;
   net::ChatClientConfig m_localConfig;
   std::unique_ptr<capture::CapturePipeline> m_pipeline;

@@ -50,6 +50,7 @@ class JoinController final : public SessionController {
 
  protected:
   net::ChatClient* chatClient() override { return m_client.get(); }
+  std::string hostAddress() const override { return m_target.host; }
   void onConnected(const net::ChatClientEvent& ev, std::int64_t nowUs) override;
   void onDisconnected(const net::ChatClientEvent& ev, std::int64_t nowUs) override;
   void tickRole(std::int64_t nowUs) override;

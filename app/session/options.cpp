@@ -133,6 +133,14 @@ std::string usageText() {
          "  --still-ms MS        how long a part must stay still for that, " + to_string(wire::kMinStillMs) + "-" +
          to_string(wire::kMaxStillMs) + " (default " + to_string(wire::kDefaultStillMs) + ")\n"
          "\n"
+         "Voice:\n"
+         "  --voice              join the voice (microphone and speaker); a headless client\n"
+         "                       with nothing on its input stays in it for --seconds\n"
+         "  --mute               start with the microphone muted (/mute, /unmute)\n"
+         "  --voice-port PORT    the host's voice port, UDP (default " + to_string(wire::kDefaultVoicePort) + ")\n"
+         "  --voice-loss PERCENT  (testing) the host's voice relay loses this share of\n"
+         "                       what it receives, like a lossy network\n"
+         "\n"
          "Viewing without a window (with --join):\n"
          "  --watch [STREAM]     watch a stream (default: the first) and measure it; in\n"
          "                       the window: open the first shared screen\n"
@@ -291,6 +299,17 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       }
     } else if (arg == "--no-pointers") {
       o.viewerMarks = false;
+    } else if (arg == "--voice" || arg == "--mute") {
+      if (!noValue()) return fail("option " + arg + " takes no value");
+      (arg == "--voice" ? o.voice : o.mute) = true;
+    } else if (arg == "--voice-loss") {
+      std::string text;
+      if (!needValue(text) || !parseInt(text, o.voiceLossPercent) || o.voiceLossPercent < 0 || o.voiceLossPercent > 100)
+        return fail("option --voice-loss needs a percentage (0-100)");
+    } else if (arg == "--voice-port") {
+      std::string text;
+      if (!needValue(text) || !parsePort(text, o.voicePort))
+        return fail("option --voice-port needs a port number (0-65535)");
     } else if (arg == "--snapshot-cursor") {
       o.snapshotCursor = true;
     } else if (arg == "--scene-motion") {

@@ -71,6 +71,12 @@ struct Options {
   std::vector<std::pair<int, int>> penPoints;
   // --no-pointers: viewers may not point or draw on our share (the Share panel's switch).
   bool viewerMarks = true;
+  // Voice: --voice joins it (a headless client whose stdin is closed stays --seconds once it
+  // flows), --mute starts with the microphone muted, --voice-port PORT (host, UDP).
+  bool voice = false;
+  bool mute = false;
+  std::uint16_t voicePort = wire::kDefaultVoicePort;
+  int voiceLossPercent = 0;  // --voice-loss PERCENT (host; tests): the relay loses this share
 };
 
 struct ParseResult {

@@ -130,6 +130,7 @@ void SessionController::tick(std::int64_t nowUs) {
   syncStreams(nowUs);
   refreshShareState();
   pacePointers(nowUs);
+  syncVoice();
 }
 
 void SessionController::drainEvents(std::int64_t nowUs) {
@@ -145,11 +146,16 @@ void SessionController::drainEvents(std::int64_t nowUs) {
       m_state.selfName = ev.text;
       m_state.sessionTitle = ev.hostName + "'s session";
       m_state.phase = Phase::InSession;
+      m_voicePort = ev.voicePort;
+      m_state.selfId = ev.participantId;
       onConnected(ev, nowUs);
+      startVoice();
       sayOutbox();
     } else if (ev.kind == Kind::Disconnected) {
       if (m_leaving) continue;  // our own leaving, already said
       retireScreens();
+      retireVoice();
+      m_voicePort = 0;
       onDisconnected(ev, nowUs);
       client = chatClient();  // the role may have let the old one go
       if (!client) return;
@@ -294,6 +300,12 @@ LineOutcome SessionController::submitLine(const std::string& line) {
     case Kind::Ban: kick(cmd.target, cmd.text, cmd.kind == Kind::Ban); break;
     case Kind::Password: changePassword(cmd.text); break;
     case Kind::Help: note(chatHelpText()); break;
+    case Kind::Voice: setVoice(cmd.text.empty() ? !m_state.voiceWanted : cmd.text == "on"); break;
+    case Kind::Mute:
+    case Kind::Unmute:
+      setMuted(cmd.kind == Kind::Mute);
+      note(cmd.kind == Kind::Mute ? "Microphone muted." : "Microphone live.");
+      break;
     case Kind::Error: note(cmd.text); break;
   }
   return LineOutcome::Done;
@@ -510,6 +522,8 @@ void SessionController::leave() {
   m_pointing.clear();
   m_pens.clear();
   retireScreens();
+  retireVoice();
+  m_state.voiceWanted = false;
   retireRole();
   m_state.phase = Phase::Ended;
   m_state.leftByUs = true;
@@ -522,6 +536,136 @@ void SessionController::leave() {
   } else {
     setStatus("Not joined.");
   }
+}
+
+// [SECTION] voice
+
+namespace {
+constexpr std::int64_t kVoiceNoAnswerUs = 8'000'000;  // past the fallback (voice::kVoiceFallbackUs)
+}  // namespace
+
+
+void SessionController::setVoice(bool on) {
+  if (on == m_state.voiceWanted) return;
+  m_state.voiceWanted = on;
+  m_state.voiceError.clear();
+  if (!on) {
+    const bool was = m_voice != nullptr;
+    retireVoice();
+    if (was) note("You left the voice.");
+    return;
+  }
+  if (m_state.phase == Phase::InSession) startVoice();  // else once in
+}
+
+void SessionController::setMuted(bool muted) {
+  m_state.voiceMuted = muted;
+  if (m_voice) m_voice->setMuted(muted);
+}
+
+void SessionController::setMasterVolume(float gain) {
+  m_masterVolume = gain;
+  if (m_voice) m_voice->setMasterVolume(gain);
+}
+
+void SessionController::setSpeakerVolume(std::uint32_t participantId, float gain) {
+  m_speakerVolumes[participantId] = gain;
+  if (m_voice) m_voice->setSpeakerVolume(participantId, gain);
+}
+
+voice::VoiceLinkStats SessionController::voiceStats() const { return m_voice ? m_voice->stats() : voice::VoiceLinkStats{}; }
+
+bool SessionController::speaking(std::uint32_t participantId) const {
+  return std::find(m_state.speaking.begin(), m_state.speaking.end(), participantId) != m_state.speaking.end();
+}
+
+void SessionController::startVoice() {
+  if (!m_state.voiceWanted || m_voice || m_leaving) return;
+  net::ChatClient* client = chatClient();
+  auto fail = [this](const std::string& why) {
+    if (m_state.voiceError != why) note("No voice: " + why);
+    m_state.voiceError = why;
+  };
+  if (!client || !client->connected()) return;  // once joined
+  if (m_voicePort == 0) return fail("this host offers no voice.");
+  const std::optional<net::VoiceKeys> keys = client->voiceKeys();
+  if (!keys) return fail("voice needs the secure connection, and this one has none.");
+  voice::VoiceLinkConfig config;
+  config.host = hostAddress();
+  config.port = m_voicePort;
+  config.participantId = client->participantId();
+  config.keys = *keys;
+  config.muted = m_state.voiceMuted;
+  config.devices = m_voiceDevices;
+  config.audio = m_voiceAudio;
+  // UDP blocked: the chat connection carries the voice. Its reader hands the host's
+  // datagrams to the link's inbox (shared: it may outlive the link).
+  config.streamSend = [client](std::span<const std::uint8_t> d) { return client->sendVoice(d); };
+  auto link = std::make_unique<voice::VoiceLink>();
+  std::string error;
+  if (!link->start(config, error)) return fail(error + ".");
+  client->setVoiceSink([inbox = link->inbox()](std::vector<std::uint8_t> d) { inbox->push(std::move(d)); });
+  link->setMasterVolume(m_masterVolume);
+  for (const auto& [id, gain] : m_speakerVolumes) link->setSpeakerVolume(id, gain);
+  m_voice = std::move(link);
+  m_voiceAnnounced = false;
+  m_voiceStartedUs = base::monoUs();
+  m_voiceSilenceNoted = false;
+  m_voiceStreamNoted = false;
+  m_state.voiceError.clear();
+  m_state.voiceOn = true;
+}
+
+void SessionController::retireVoice() {
+  if (m_voice) {
+    if (net::ChatClient* client = chatClient()) client->setVoiceSink(nullptr);
+  }
+  if (m_voice) m_voice->stop();  // a few milliseconds: the thread sends 'leave' and ends
+  m_voice.reset();
+  m_state.voiceOn = false;
+  m_state.voiceConnected = false;
+  m_state.voiceOverStream = false;
+  m_state.speaking.clear();
+  m_state.voiceLevelDbfs = voice::kSilenceDbfs;
+}
+
+void SessionController::syncVoice() {
+  if (!m_voice) {
+    m_state.voiceOn = false;
+    return;
+  }
+  if (std::string why = m_voice->failure(); !why.empty()) {
+    retireVoice();
+    m_state.voiceError = why;
+    note("Voice stopped: " + why);
+    return;
+  }
+  const bool connected = m_voice->connected();
+  // UDP did not get through: the link went over the chat connection by itself. Said once.
+  m_state.voiceOverStream = m_voice->overStream();
+  if (m_state.voiceOverStream && !m_voiceStreamNoted) {
+    m_voiceStreamNoted = true;
+    note("Voice goes over the chat connection: UDP to the host's voice port (" + std::to_string(m_voicePort) +
+         ") does not get through.");
+  }
+  // No answer at all, even that way. Said once; the link keeps trying.
+  if (!connected && !m_voiceAnnounced && !m_voiceSilenceNoted && base::monoUs() - m_voiceStartedUs > kVoiceNoAnswerUs) {
+    m_voiceSilenceNoted = true;
+    m_state.voiceError = "no answer on the host's voice port (UDP " + std::to_string(m_voicePort) +
+                         " blocked?); still trying.";
+    note("Voice: " + m_state.voiceError);
+  }
+  if (connected && !m_voiceAnnounced) {
+    m_state.voiceError.clear();
+    m_voiceAnnounced = true;
+    note(std::string("Voice connected") + (m_state.voiceMuted ? " (muted)." : "."));
+  }
+  m_state.voiceConnected = connected;
+  m_state.voiceLevelDbfs = m_voice->inputLevelDbfs();
+  m_state.speaking.clear();
+  if (m_voice->selfSpeaking()) m_state.speaking.push_back(m_state.selfId);
+  for (const auto& s : m_voice->speakers())
+    if (s.speaking) m_state.speaking.push_back(s.participantId);
 }
 
 }  // namespace huddle::session

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "app/voice/voice_link.h"
 #include "app/session/chat_log.h"
 #include "app/session/options.h"
 #include "app/session/presenter.h"
@@ -92,6 +93,16 @@ struct ControllerState {
   std::string shareTitle;
   std::string shareError;      // why sharing stopped or could not start
   capture::PipelineStats shareStats;
+  // Voice.
+  bool voiceWanted = false;     // the user is in voice (kept across reconnects)
+  bool voiceOn = false;         // the voice link runs
+  bool voiceConnected = false;  // the host answers it: voice flows
+  bool voiceOverStream = false; // ... over the chat connection (UDP did not get through)
+  bool voiceMuted = false;
+  std::string voiceError;       // why voice is not on, when it was wanted
+  float voiceLevelDbfs = -96.f; // our microphone's level (before mute)
+  std::uint32_t selfId = 0;     // our participant id (the user list's ids)
+  std::vector<std::uint32_t> speaking;  // participant ids heard talking now (ours included)
 };
 
 // A typed line's effect beyond the chat log.
@@ -161,6 +172,19 @@ class SessionController {
   // New quality/FPS/scale/colour settings for the share under way.
   void setShareSettings(const capture::CaptureSettings& settings);
 
+  // Voice: in or out (kept across reconnects: a lost link brings it back by itself), the
+  // microphone muted or live, volumes (linear gains, 1 as sent), the devices (used from the
+  // next time voice starts).
+  void setVoice(bool on);
+  void setMuted(bool muted);
+  void setMasterVolume(float gain);
+  void setSpeakerVolume(std::uint32_t participantId, float gain);
+  void setVoiceDevices(const voice::AudioDeviceChoice& devices) { m_voiceDevices = devices; }
+  // Tests: sound from and to `port` instead of the devices (it outlives the controller).
+  void setVoiceAudio(voice::AudioPort* port) { m_voiceAudio = port; }
+  voice::VoiceLinkStats voiceStats() const;
+  bool speaking(std::uint32_t participantId) const;
+
   // Leaves (a client) or ends the session for everyone (the host), at once: the
   // connections close on the teardown worker.
   void leave();
@@ -189,6 +213,8 @@ class SessionController {
   virtual std::string shareRefusal() const { return {}; }
   // Hands the role's connections to the teardown worker.
   virtual void retireRole() = 0;
+  // The host's address as the chat port was reached (the voice port is on it).
+  virtual std::string hostAddress() const = 0;
 
   // Opens the screen port once the chat port said where it is.
   void startScreens(const std::string& host, std::uint16_t port, const net::TlsEngine::ClientTrust& pin,
@@ -216,6 +242,10 @@ class SessionController {
   void drainEvents(std::int64_t nowUs);
   // The screen port dropped while the chat stays up: opened again with backoff.
   void reopenLostScreens(std::int64_t nowUs);
+  // Starts the voice link if voice is wanted and the session offers it; stops it.
+  void startVoice();
+  void retireVoice();
+  void syncVoice();
   void syncStreams(std::int64_t nowUs);
   void refreshShareState();
   // Sends what our pointers and pens need sent now (see PointerPacer, PenPacer).
@@ -244,6 +274,16 @@ class SessionController {
   std::uint32_t m_autoWatchId = 0;
   std::unique_ptr<ShareSpec> m_autoShare;
   ShareSpec m_shareSpec;  // the share under way (or last started)
+  std::unique_ptr<voice::VoiceLink> m_voice;
+  std::uint16_t m_voicePort = 0;  // of this chat session (0: none, or not joined)
+  voice::AudioDeviceChoice m_voiceDevices;
+  voice::AudioPort* m_voiceAudio = nullptr;
+  float m_masterVolume = 1.f;
+  std::map<std::uint32_t, float> m_speakerVolumes;
+  bool m_voiceAnnounced = false;  // "Voice connected." said for this link
+  std::int64_t m_voiceStartedUs = 0;  // when this link started
+  bool m_voiceSilenceNoted = false;   // "no answer on the voice port" said for this link
+  bool m_voiceStreamNoted = false;    // "voice over the chat connection" said for this link
 };
 
 }  // namespace huddle::session

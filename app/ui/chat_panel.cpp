@@ -1,4 +1,5 @@
-// The chat panel: the log (app/ui/chat_view), the user list with who is sharing, and the
+// The chat panel: the log (app/ui/chat_view), the user list with who is sharing and who is
+// speaking, the voice controls (join or leave, mute, the microphone's level, volumes), and the
 // input line with Up/Down recall; what a typed line does is the session controller's.
 #include <imgui.h>
 
@@ -15,6 +16,19 @@ namespace huddle::ui {
 namespace {
 
 const ImVec4 kSharingColour{0.45f, 0.85f, 0.55f, 1.0f};
+const ImU32 kSpeakingColour = IM_COL32(90, 220, 120, 255);
+
+// A dot before a name while that person is heard (room kept when not, so names stay put).
+void speakingMark(bool speaking) {
+  const float size = ImGui::GetFontSize();
+  const ImVec2 at = ImGui::GetCursorScreenPos();
+  if (speaking)
+    ImGui::GetWindowDrawList()->AddCircleFilled(ImVec2(at.x + size * 0.35f, at.y + size * 0.55f), size * 0.28f,
+                                                kSpeakingColour);
+  ImGui::Dummy(ImVec2(size * 0.8f, size));
+  if (speaking && ImGui::IsItemHovered()) ImGui::SetTooltip("speaking");
+  ImGui::SameLine(0, 0);
+}
 
 struct RecallState {
   std::vector<std::string>* sent;
@@ -88,6 +102,7 @@ void UiApp::drawUserList(bool inline_) {
     ImGui::TextDisabled("Not in a session.");
     return;
   }
+  drawVoiceControls();
   if (inline_) ImGui::TextDisabled("Here:");
   else ImGui::TextDisabled("%zu here", log.users().size());
   const std::vector<wire::StreamInfo>& streams = m_session->state().streams;
@@ -102,8 +117,13 @@ void UiApp::drawUserList(bool inline_) {
       ImGui::SameLine();
       if (ImGui::GetContentRegionAvail().x < need) ImGui::NewLine();
     }
+    speakingMark(m_session->speaking(u.id));
     ImGui::TextColored(colourVec(session::participantColour(u.id)), "%s", label.c_str());
     if (ImGui::BeginPopupContextItem("user")) {
+      if (m_session->state().voiceOn && u.id != m_session->state().selfId) {
+        float& gain = m_voiceVolumes.try_emplace(u.id, 1.f).first->second;
+        if (ImGui::SliderFloat("Volume", &gain, 0.f, 4.f, "%.2f")) m_session->setSpeakerVolume(u.id, gain);
+      }
       if (ImGui::MenuItem("Private message")) {
         std::snprintf(m_input, sizeof m_input, "/msg %s ", forDisplay(u.name).c_str());
         m_focusInput = true;
@@ -131,6 +151,66 @@ void UiApp::drawUserList(bool inline_) {
     }
     ImGui::PopID();
   }
+}
+
+// Voice: one button to join or leave, mute, the microphone's level and everyone's volume.
+void UiApp::drawVoiceControls() {
+  const session::ControllerState& st = m_session->state();
+  if (!inSession()) return;
+  if (!st.voiceWanted) {
+    if (ImGui::SmallButton("Join voice")) m_session->setVoice(true);
+    if (!st.voiceError.empty() && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", st.voiceError.c_str());
+    return;
+  }
+  if (ImGui::SmallButton("Leave voice")) m_session->setVoice(false);
+  ImGui::SameLine();
+  bool muted = st.voiceMuted;
+  if (m_pushToTalk) {
+    // Live only while the button is held.
+    ImGui::SmallButton("Hold to talk");
+    const bool held = ImGui::IsItemActive();
+    if (held == st.voiceMuted) m_session->setMuted(!held);
+    muted = !held;
+  } else if (ImGui::Checkbox("Mute", &muted)) {
+    m_session->setMuted(muted);
+  }
+  ImGui::SameLine();
+  if (ImGui::SmallButton("...")) {
+    m_captureDevices = voice::audioDeviceNames(true);
+    m_playbackDevices = voice::audioDeviceNames(false);
+    ImGui::OpenPopup("voice options");
+  }
+  if (ImGui::BeginPopup("voice options")) {
+    if (ImGui::Checkbox("Push to talk", &m_pushToTalk)) m_session->setMuted(m_pushToTalk);
+    bool changed = false;
+    auto deviceCombo = [&](const char* label, const std::vector<std::string>& names, std::string& chosen) {
+      if (!ImGui::BeginCombo(label, chosen.empty() ? "System default" : chosen.c_str())) return;
+      if (ImGui::Selectable("System default", chosen.empty())) chosen.clear(), changed = true;
+      for (const auto& n : names)
+        if (ImGui::Selectable(n.c_str(), n == chosen)) chosen = n, changed = true;
+      ImGui::EndCombo();
+    };
+    deviceCombo("Microphone", m_captureDevices, m_voiceDevices.capture);
+    deviceCombo("Speaker", m_playbackDevices, m_voiceDevices.playback);
+    if (changed) {
+      // Devices are opened when voice starts: start it again with the new ones.
+      m_session->setVoiceDevices(m_voiceDevices);
+      m_session->setVoice(false);
+      m_session->setVoice(true);
+    }
+    ImGui::EndPopup();
+  }
+  if (!st.voiceOn) {
+    ImGui::TextDisabled("%s", st.voiceError.empty() ? "Voice starting..." : st.voiceError.c_str());
+    return;
+  }
+  if (!st.voiceConnected) ImGui::TextDisabled("Voice: waiting for the host...");
+  // The meter: -60..0 dBFS.
+  const float level = std::clamp((st.voiceLevelDbfs + 60.f) / 60.f, 0.f, 1.f);
+  ImGui::ProgressBar(muted ? 0.f : level, ImVec2(-1, ImGui::GetFontSize() * 0.5f), "");
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Microphone level%s", muted ? " (muted)" : "");
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::SliderFloat("##all", &m_voiceMaster, 0.f, 4.f, "all: %.2f")) m_session->setMasterVolume(m_voiceMaster);
 }
 
 void UiApp::submitChatLine() {

@@ -209,6 +209,12 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
       sameLineIfFits("Pointing and drawing: off (by the sharer)", 0);
       ImGui::TextDisabled("Pointing and drawing: off (by the sharer)");
     }
+    // Voice: the sharer is heard talking now.
+    if (view && m_session && m_session->speaking(view->info().ownerId)) {
+      const std::string talking = forDisplay(v.ownerName) + " is speaking";
+      sameLineIfFits(talking.c_str(), 0);
+      ImGui::TextColored(ImVec4(90 / 255.f, 220 / 255.f, 120 / 255.f, 1.f), "%s", talking.c_str());
+    }
     if (!v.savedText.empty()) {
       if (!v.savedPath.empty()) {
         if (ImGui::SmallButton("Copy path")) ImGui::SetClipboardText(v.savedPath.c_str());

@@ -185,6 +185,7 @@ void UiApp::startHosting() {
   request.name = fromDisplay(m_name);
   request.chatPort = static_cast<std::uint16_t>(m_settings.chatPort);
   request.screenPort = static_cast<std::uint16_t>(m_settings.screenPort);
+  request.voicePort = m_options.voicePort;
   request.password = fromDisplay(m_hostPassword);
   request.maxParticipants = m_options.maxParticipants;
   request.keepHistory = m_options.keepHistory;
@@ -197,6 +198,8 @@ void UiApp::startHosting() {
   if (m_shareOnceIn) m_session->shareWhenJoined(shareSpec());
   if (m_options.watch) m_session->watchWhenShared(m_options.watchStream);
   m_session->setViewerMarks(m_viewerMarks);
+  m_session->setMuted(m_options.mute);
+  if (m_options.voice) m_session->setVoice(true);
   // Also on stdout, for whoever started the window from a terminal (and for scripts).
   for (const auto& line : session::hostBanner(request.name, hosting()->info(), false)) std::printf("huddle: %s\n", line.c_str());
   std::fflush(stdout);
@@ -220,6 +223,8 @@ void UiApp::startJoining() {
   if (m_shareOnceIn) m_session->shareWhenJoined(shareSpec());
   if (m_options.watch) m_session->watchWhenShared(m_options.watchStream);
   m_session->setViewerMarks(m_viewerMarks);
+  m_session->setMuted(m_options.mute);
+  if (m_options.voice) m_session->setVoice(true);
   m_focusInput = true;
   saveState();
 }

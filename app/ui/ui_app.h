@@ -107,6 +107,7 @@ class UiApp {
   void drawNearbySessions();
   void drawChatPanel();
   void drawUserList(bool inline_);
+  void drawVoiceControls();
   void drawScreensPanel();
   void drawViewerPanel(std::uint32_t streamId, bool fullscreen);
   // Our pointer (right button held) and pen (Pen on, left drag) on a viewer, and everyone's
@@ -130,6 +131,11 @@ class UiApp {
   session::Options m_options;
   std::shared_ptr<session::Teardown> m_teardown;  // before m_session: it outlives it
   std::unique_ptr<session::SessionController> m_session;
+  float m_voiceMaster = 1.f;                    // the voice's volume for everyone
+  std::map<std::uint32_t, float> m_voiceVolumes;  // by participant id
+  bool m_pushToTalk = false;                      // muted unless "Hold to talk" is held
+  voice::AudioDeviceChoice m_voiceDevices;
+  std::vector<std::string> m_captureDevices, m_playbackDevices;  // listed when the options open
   session::ChatLog m_idleChat;    // shown when no session has started yet
   std::uint64_t m_printedLines = 0;
   std::string m_formError;        // the form's own complaint (a bad name, port, password)

@@ -19,6 +19,8 @@ float frameDbfs(PcmFrame pcm) {
 }
 }  // namespace
 
+float frameLevelDbfs(PcmFrame pcm) { return frameDbfs(pcm); }
+
 float softClip(float x) {
   const float a = std::fabs(x);
   if (a <= kSoftClipKnee) return x;

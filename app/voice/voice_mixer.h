@@ -51,6 +51,9 @@ class VoiceMixer {
   std::unordered_map<std::uint32_t, Speaker> m_speakers;
 };
 
+// One frame's RMS level in dBFS (kSilenceDbfs for digital silence): the microphone's meter.
+float frameLevelDbfs(PcmFrame pcm);
+
 // The soft clipper alone: identity below the knee, a tanh curve to +-1 above it.
 float softClip(float x);
 

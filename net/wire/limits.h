@@ -8,13 +8,14 @@
 namespace huddle::wire {
 
 inline constexpr std::uint32_t kMagic = 0x4C445548;  // "HUDL" little-endian
-inline constexpr std::uint16_t kProtocolVersion = 2;  // 2: the screen login proves its seat over its own TLS session
+inline constexpr std::uint16_t kProtocolVersion = 3;  // 2: the screen login proves its seat over its own TLS session; 3: voice (Welcome.voicePort, VoiceDatagram)
 
 inline constexpr std::size_t kFrameHeaderBytes = 6;  // u32 payload length, u16 type
 
 // Where a host listens and a client knocks unless told otherwise.
 inline constexpr std::uint16_t kDefaultChatPort = 9999;
 inline constexpr std::uint16_t kDefaultScreenPort = 9998;
+inline constexpr std::uint16_t kDefaultVoicePort = 9996;  // UDP (9997 is discovery's)
 
 // Before the handshake completes only Hello/Welcome/Reject may cross, and they are small.
 inline constexpr std::uint32_t kMaxPreHandshakePayload = 1024;
@@ -59,6 +60,22 @@ inline constexpr std::size_t kMaxVoiceOpusBytes = 638;
 // kMaxVoiceJitterDelayUs (past that, talking over each other stops working).
 inline constexpr std::size_t kMaxVoiceJitterFrames = 50;
 inline constexpr std::int64_t kMaxVoiceJitterDelayUs = 200'000;
+// The host's voice relay (net/voice_hub.h). A speaker sends one frame per 10 ms (100/s);
+// the bucket allows 20% over that steadily and a burst of 50 (half a second of frames held
+// up by the sender's scheduler); past it frames are dropped and counted. At most
+// kMaxVoiceSpeakersForwarded speakers are forwarded at once (a speaker counts for
+// kVoiceSpeakerActiveUs after its last frame): more people talking at once is noise, and it
+// bounds the host's upload to listeners x this x 100 datagrams/s. A voice member that sends
+// nothing (no frame, no keep-alive) for kVoiceMemberTimeoutUs is forgotten; clients send a
+// keep-alive every kVoiceKeepAliveUs. Datagrams for seats the host does not know are looked
+// up at most kVoiceLookupsPerSec times a second (the rest dropped and counted).
+inline constexpr double kVoicePacketsPerSec = 120;
+inline constexpr double kVoicePacketBurst = 50;
+inline constexpr std::size_t kMaxVoiceSpeakersForwarded = 4;
+inline constexpr std::int64_t kVoiceSpeakerActiveUs = 500'000;
+inline constexpr std::int64_t kVoiceMemberTimeoutUs = 5'000'000;
+inline constexpr std::int64_t kVoiceKeepAliveUs = 1'000'000;
+inline constexpr double kVoiceLookupsPerSec = 50;
 // A client gives up on the TCP connect (or a key probe) after this long.
 inline constexpr int kConnectTimeoutMs = 10'000;
 // A pong echoing a stamp of ours older than this is stale (or forged): not used for the clock.
@@ -199,6 +216,9 @@ inline constexpr int kMaxPublishInFlight = 2;
 // kMaxNearbySessions sessions, at most kMaxNearbyPerAddress announced from one address, and the
 // newest announcement of kMaxRememberedAnnouncers keys (so replays of one that left stay out).
 inline constexpr std::uint16_t kDiscoveryPort = 9997;
+static_assert(kDiscoveryPort != kDefaultVoicePort && kDiscoveryPort != kDefaultChatPort &&
+                  kDiscoveryPort != kDefaultScreenPort,
+              "discovery's UDP port is its own");
 inline constexpr std::int64_t kAnnounceIntervalUs = 1'000'000;
 inline constexpr std::int64_t kAnnounceExpiryUs = 3'500'000;
 inline constexpr std::uint64_t kMaxAnnounceClockSkewMs = 60'000;

@@ -23,6 +23,8 @@ std::int64_t chatPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
     case MsgType::ChatEvent:
     case MsgType::UserList:
       return handshakeDone ? std::int64_t(kMaxChatPortPayload) : -1;
+    case MsgType::VoiceDatagram:
+      return handshakeDone ? std::int64_t(kMaxVoiceDatagramBytes) : -1;
   }
   return -1;
 }
@@ -81,6 +83,7 @@ void Welcome::write(Writer& w) const {
   w.u64(token);
   w.u16(screenPort);
   w.u64(sessionId);
+  w.u16(voicePort);
 }
 bool Welcome::read(Reader& r) {
   version = r.u16();
@@ -91,6 +94,7 @@ bool Welcome::read(Reader& r) {
   token = r.u64();
   screenPort = r.u16();
   sessionId = r.u64();
+  voicePort = r.u16();
   return r.ok() && base::isValidUtf8(name) && base::isValidUtf8(hostName);
 }
 
@@ -149,6 +153,13 @@ void AuthProofMsg::write(Writer& w) const { w.raw(proof.data(), proof.size()); }
 bool AuthProofMsg::read(Reader& r) {
   for (auto& b : proof) b = r.u8();
   return r.ok();
+}
+
+void VoiceDatagram::write(Writer& w) const { w.raw(datagram.data(), datagram.size()); }
+bool VoiceDatagram::read(Reader& r) {
+  const auto rest = r.bytes(r.remaining());
+  datagram.assign(rest.begin(), rest.end());
+  return r.ok() && !datagram.empty() && datagram.size() <= kMaxVoiceDatagramBytes;
 }
 
 void Notice::write(Writer& w) const { w.str(text); }

@@ -32,6 +32,7 @@ enum class MsgType : std::uint16_t {
   PrivateSay = 0x0102,  // C->H private message to one user
   ChatEvent = 0x0103,   // H->C a server-stamped chat event
   UserList = 0x0104,    // H->C everyone in the session
+  VoiceDatagram = 0x0105,  // both ways: a sealed voice datagram, when UDP does not get through
 };
 
 enum class PortKind : std::uint8_t { Chat = 1, Screen = 2 };
@@ -70,6 +71,7 @@ struct Welcome {
   std::uint16_t screenPort = 0;  // chat port: where this session's screens are served
   std::uint64_t sessionId = 0;   // random per hosted session: a reconnecting client knows
                                  // whether it is back in the same one (chat seqs continue)
+  std::uint16_t voicePort = 0;   // chat port: the UDP port of this session's voice (0: none)
   void write(Writer& w) const;
   bool read(Reader& r);
 };
@@ -148,6 +150,15 @@ struct SessionEnd {
 struct Notice {
   static constexpr MsgType kType = MsgType::Notice;
   std::string text;
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
+// A sealed voice datagram (net/voice_seal.h) carried by the chat connection instead of UDP:
+// the payload is the datagram itself, 1..kMaxVoiceDatagramBytes.
+struct VoiceDatagram {
+  static constexpr MsgType kType = MsgType::VoiceDatagram;
+  std::vector<std::uint8_t> datagram;
   void write(Writer& w) const;
   bool read(Reader& r);
 };

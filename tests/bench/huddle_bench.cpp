@@ -40,6 +40,7 @@
 #include "capture/x11_source.h"
 #include "net/wire/screen_messages.h"
 #include "net/base/clock.h"
+#include "tests/bench/voice_bench.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
@@ -58,6 +59,8 @@ struct BenchOptions {
   bool x11 = true;
   bool cursorOnly = false;  // --cursor-only: just the cursor figure (part 4)
   bool onlySharp = false;  // --only-sharp: section 5 alone
+  bool onlyVoice = false;  // --only-voice: the voice figures alone
+  double voiceSeconds = 6;  // the mouth-to-ear run
 };
 
 double cpuSecondsOfThisProcess() {
@@ -496,6 +499,8 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.cursorOnly = true;
     } else if (a == "--only-sharp") {
       o.onlySharp = true;
+    } else if (a == "--only-voice") {
+      o.onlyVoice = true;
     } else if (a == "--no-x11") {
       o.x11 = false;
     } else if (a == "--smoke") {
@@ -505,12 +510,14 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.encodeSeconds = 0.3;
       o.watchSeconds = 2;
       o.viewerCounts = {1, 2};
+      o.voiceSeconds = 2;
     } else {
       std::fprintf(stderr,
-                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp]\n"
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice]\n"
                    "  --seconds N   viewers watch each scenario this long (default 6)\n"
                    "  --json FILE   where to write the figures (default huddle-bench.json)\n"
-                   "  --only-sharp  measure sharp when still alone (a few seconds)\n");
+                   "  --only-sharp  measure sharp when still alone (a few seconds)\n"
+                   "  --only-voice  measure voice alone (a few seconds)\n");
       return false;
     }
   }
@@ -529,6 +536,12 @@ int main(int argc, char** argv) {
   std::printf("huddle-bench: %s, quality 80, 4:2:0, 64-px tiles, %u cores\n\n", size.c_str(),
               std::thread::hardware_concurrency());
 
+  if (o.onlyVoice) {
+    const huddle::bench::VoiceBenchResult voice = huddle::bench::measureVoice(o.voiceSeconds);
+    huddle::bench::printVoice(voice);
+    std::filesystem::remove_all(tmpDir);
+    return voice.error.empty() ? 0 : 1;
+  }
   if (o.onlySharp) {
     const SharpResult sharp = measureSharp(o, tmpDir);
     printSharp(sharp);
@@ -673,6 +686,14 @@ int main(int argc, char** argv) {
   if (!o.cursorOnly)
     targets.push_back({"sharp when still: a viewer exact within 1 s of going still", fmt(sharp.endToEndMs, 0, "ms"),
                        sharp.error.empty() && sharp.endToEndMs >= 0 && sharp.endToEndMs <= 1000});
+  const huddle::bench::VoiceBenchResult voice =
+      o.cursorOnly ? huddle::bench::VoiceBenchResult{} : huddle::bench::measureVoice(o.voiceSeconds);
+  if (!o.cursorOnly) {
+    huddle::bench::printVoice(voice);
+    targets.push_back({"voice: mouth to ear under 50 ms median, 10 ms frames (loopback)",
+                       fmt(voice.mouthToEarMedianMs, 1, "ms"),
+                       voice.error.empty() && voice.mouthToEarMedianMs >= 0 && voice.mouthToEarMedianMs < 50});
+  }
   std::printf("\nTargets\n");
   for (const auto& t : targets) std::printf("  [%s] %-55s %s\n", t.met ? " met " : "MISSED", t.what.c_str(), t.measured.c_str());
 
@@ -718,6 +739,10 @@ int main(int argc, char** argv) {
                "\"viewer_ms_to_sharp\": %.1f, \"viewer_lossless_kb\": %.1f, \"ok\": %s},\n",
                sharp.jpegKB, sharp.losslessKB, sharp.pipelineMs, sharp.pipelineKB, sharp.refreshFrames, sharp.endToEndMs,
                sharp.endToEndKB, sharp.error.empty() ? "true" : "false");
+  if (!o.cursorOnly) {
+    huddle::bench::writeVoiceJson(f, voice);
+    std::fprintf(f, ",\n");
+  }
   std::fprintf(f, "  \"targets\": [\n");
   for (std::size_t i = 0; i < targets.size(); ++i)
     std::fprintf(f, "    {\"target\": \"%s\", \"measured\": \"%s\", \"met\": %s}%s\n", targets[i].what.c_str(),
@@ -729,6 +754,6 @@ int main(int argc, char** argv) {
   bool allRan = true;
   for (const auto& r : encodes) allRan = allRan && r.error.empty();
   for (const auto& r : results) allRan = allRan && r.error.empty();
-  allRan = allRan && cursor.error.empty() && sharp.error.empty();
+  allRan = allRan && cursor.error.empty() && sharp.error.empty() && voice.error.empty();
   return allRan ? 0 : 1;
 }

@@ -198,6 +198,9 @@ int main(int argc, char** argv) {
     pm.text = "psst";
     append(s, wire::encodeFrame(pm));
     append(s, wire::pingNow(1));
+    wire::VoiceDatagram voice;  // voice over the chat connection (UDP blocked)
+    voice.datagram.assign(60, 0x56);
+    append(s, wire::encodeFrame(voice));
     append(s, wire::encodeFrame(wire::Bye{}));
     write(root / "chat_host", "session-" + std::to_string(chunk), s);
   }
@@ -486,6 +489,19 @@ int main(int argc, char** argv) {
   voice.insert(voice.end(), {1, 2, 1, 0, 0, 70, 4, 9, 9, 9, 9, 1, 1, 2, 3, 7, 0x40, 3, 20});
   voice.insert(voice.end(), 120, 0x56);
   write(root / "voice_seal", "script", voice);
+
+  // The voice relay (fuzz_voice_hub.cpp): three seats join, two talk (one naming another as
+  // its speaker), one leaves; the attacker replays, bends and sends raw bytes.
+  Bytes hub;
+  for (std::uint8_t k = 0; k < 3; ++k) hub.insert(hub.end(), {0x10, k, 0});
+  for (std::uint8_t n = 0; n < 12; ++n) {
+    const std::uint8_t seat = n % 2, speaker = n == 5 ? 3 : static_cast<std::uint8_t>(seat + 1);
+    hub.insert(hub.end(), {0x30, seat, 2, 9, speaker, 1, n, n});
+    hub.insert(hub.end(), 10, static_cast<std::uint8_t>(0xA0 + n));
+  }
+  hub.insert(hub.end(), {0x10, 2, 1, 1, 4, 2, 5, 9, 7, 3, 12});
+  hub.insert(hub.end(), 60, 0x56);
+  write(root / "voice_hub", "script", hub);
 
   // Discovery: genuinely signed announcements from two hosts (the second also leaving), each
   // from one of its own addresses, as [address][u16 length][datagram] chunks.

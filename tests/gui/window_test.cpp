@@ -7,6 +7,7 @@
 #include <stb_image.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -662,3 +663,52 @@ TEST(Window, AnotherPersonsPenStrokeIsDrawnOverTheStreamWhereItWasDrawn) {
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(15000), 0);
 }
+
+namespace {
+
+// Voice in the window: a headless alice talks (a tone on SDL's disk driver), bob's window is
+// in the voice; its screenshot shows the speaking dot before alice's name (its exact colour).
+TEST(Window, TheUserListMarksWhoIsSpeaking) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  const std::string dir = ::testing::TempDir();
+  const std::string mic = dir + "huddle_voice_tone.raw", quiet = dir + "huddle_voice_quiet.raw";
+  {
+    std::vector<std::int16_t> tone(48000 * 20);
+    for (std::size_t i = 0; i < tone.size(); ++i) tone[i] = static_cast<std::int16_t>(8000 * std::sin(i * 2 * M_PI * 300 / 48000));
+    std::ofstream(mic, std::ios::binary).write(reinterpret_cast<const char*>(tone.data()),
+                                               static_cast<std::streamsize>(tone.size() * 2));
+    std::ofstream(quiet, std::ios::binary).flush();
+  }
+  auto disk = [&](const std::string& in, const std::string& out) {
+    return std::vector<std::string>{"SDL_AUDIODRIVER=disk", "SDL_DISKAUDIOFILEIN=" + in, "SDL_DISKAUDIOFILE=" + out,
+                                    "DISPLAY=" + xvfb.display()};
+  };
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "host", "--chat-port", "0", "--screen-port", "0",
+                   "--voice-port", "0"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  Subprocess alice({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "alice", "--voice"},
+                   disk(mic, dir + "huddle_voice_alice_out.raw"));
+  ASSERT_TRUE(alice.waitForOutput("Voice connected", 15000)) << alice.output();
+  const std::string shot = dir + "huddle_voice_window.png";
+  std::filesystem::remove(shot);
+  Subprocess window({HUDDLE_BINARY, "--join", invite, "--name", "bob", "--voice", "--screenshot", shot,
+                     "--screenshot-after", "5", "--quit-after", "7"},
+                    disk(quiet, dir + "huddle_voice_bob_out.raw"));
+  EXPECT_EQ(window.wait(30000), 0) << window.output();
+  alice.signal(SIGTERM);
+  EXPECT_EQ(alice.wait(10000), 0);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
+
+  int w = 0, h = 0, n = 0;
+  unsigned char* rgb = stbi_load(shot.c_str(), &w, &h, &n, 3);
+  ASSERT_NE(rgb, nullptr) << "no screenshot at " << shot << "\n" << window.output();
+  int dot = 0;  // app/ui/chat_panel.cpp's kSpeakingColour, 90,220,120
+  for (int i = 0; i < w * h; ++i) dot += rgb[i * 3] == 90 && rgb[i * 3 + 1] == 220 && rgb[i * 3 + 2] == 120;
+  stbi_image_free(rgb);
+  EXPECT_GT(dot, 10) << window.output();
+}
+
+}  // namespace

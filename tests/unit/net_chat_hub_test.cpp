@@ -261,6 +261,9 @@ TEST_F(HubTest, BadInputClosesOnlyThatPeer) {
       {"invalid utf8", frame(0x0101, badUtf8), Reason::ChatEncoding, true},
       {"host-only message", frame(0x0103, {}), Reason::ProtoState, true},
       {"garbage hello", frame(0x0001, {1, 2, 3, 4, 5, 6, 7}), Reason::ProtoMalformed, false},
+      {"empty voice datagram", frame(0x0105, {}), Reason::ProtoMalformed, true},
+      {"oversize voice datagram", frame(0x0105, {}, huddle::wire::kMaxVoiceDatagramBytes + 1), Reason::ProtoOversize, true},
+      {"voice before hello", frame(0x0105, {1}), Reason::ProtoState, false},
   };
   for (auto& tc : cases) {
     Client bad = tc.joinFirst ? join(std::string("bad")) : Client{};
@@ -276,7 +279,31 @@ TEST_F(HubTest, BadInputClosesOnlyThatPeer) {
   feed(good, s);
   EXPECT_EQ(good.link->all<ChatEvent>().back().text, "still here");
   auto stats = hub->stats();
-  EXPECT_EQ(stats.closedByReason[static_cast<int>(Reason::ProtoState)], 2u);
+  EXPECT_EQ(stats.closedByReason[static_cast<int>(Reason::ProtoState)], 3u);
+}
+
+// Voice over the chat connection: handed on with the sender's participant id (the datagram
+// says which seat it claims; the relay checks it); sent back to one participant only.
+TEST_F(HubTest, VoiceDatagramsGoToTheRelayWithTheirSenderAndBackToOneParticipant) {
+  std::vector<std::pair<std::uint32_t, std::vector<std::uint8_t>>> got;
+  ChatHubConfig c = config();
+  c.onVoice = [&](std::uint32_t id, std::vector<std::uint8_t> d) { got.emplace_back(id, std::move(d)); };
+  hub = std::make_unique<ChatHub>(c);
+  Client bob = join("bob");
+  Client carol = join("carol");
+  VoiceDatagram v;
+  v.datagram.assign(huddle::wire::kMaxVoiceDatagramBytes, 0x56);  // the largest there may be
+  feed(bob, v);
+  ASSERT_EQ(got.size(), 1u);
+  const std::uint32_t bobId = bob.link->all<Welcome>().at(0).participantId;
+  EXPECT_EQ(got[0].first, bobId);
+  EXPECT_EQ(got[0].second, v.datagram);
+  EXPECT_FALSE(bob.link->closed);
+  EXPECT_TRUE(hub->sendVoice(bobId, {1, 2, 3}));
+  ASSERT_EQ(bob.link->all<VoiceDatagram>().size(), 1u);
+  EXPECT_EQ(bob.link->all<VoiceDatagram>()[0].datagram, (std::vector<std::uint8_t>{1, 2, 3}));
+  EXPECT_TRUE(carol.link->all<VoiceDatagram>().empty());
+  EXPECT_FALSE(hub->sendVoice(999, {1}));
 }
 
 TEST_F(HubTest, FloodOfTinyMessagesIsCutOff) {

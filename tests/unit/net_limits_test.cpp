@@ -380,3 +380,45 @@ TEST(Limits, JoinRateTableAtItsCap) {
     EXPECT_EQ(joins(hub, 0x0B000001), 1 + others > cap) << others;
   }
 }
+
+// [SECTION] the voice relay (net/voice_hub.h): a speaker's packet rate and the speakers
+// forwarded at once, each at cap-1, cap and cap+1.
+#include "net_voice_support.h"
+
+namespace {
+
+TEST(NetLimits, VoicePacketBurstPerSpeakerAtItsCap) {
+  VoiceRig rig;
+  rig.join(1, 0);
+  rig.join(2, 0);
+  const std::int64_t now = 5'000'000;
+  const auto burst = static_cast<std::uint32_t>(wire::kVoicePacketBurst);
+  std::uint32_t forwarded = 0;
+  for (std::uint32_t seq = 0; seq < burst + 1; ++seq) forwarded += rig.send(1, voiceFramePlain(1, seq), now).size();
+  EXPECT_EQ(forwarded, burst);  // cap-1 and cap pass, cap+1 dropped
+  EXPECT_EQ(rig.hub.stats().rateLimited, 1u);
+  // The steady rate: a second later, kVoicePacketsPerSec more go.
+  forwarded = 0;
+  for (std::uint32_t seq = 0; seq < burst + 1; ++seq)
+    forwarded += rig.send(1, voiceFramePlain(1, 100 + seq), now + 1'000'000).size();
+  EXPECT_EQ(forwarded, std::min<std::uint32_t>(burst, static_cast<std::uint32_t>(wire::kVoicePacketsPerSec)));
+}
+
+TEST(NetLimits, VoiceSpeakersForwardedAtOnceAtTheirCap) {
+  const std::uint32_t cap = static_cast<std::uint32_t>(wire::kMaxVoiceSpeakersForwarded);
+  VoiceRig rig({}, cap + 2);
+  for (std::uint32_t id = 1; id <= cap + 2; ++id) rig.join(id, 0);
+  const std::int64_t now = 1'000'000;
+  for (std::uint32_t id = 1; id <= cap; ++id) EXPECT_FALSE(rig.send(id, voiceFramePlain(id, 0), now).empty()) << id;
+  EXPECT_TRUE(rig.send(cap + 1, voiceFramePlain(cap + 1, 0), now).empty());
+  EXPECT_EQ(rig.hub.stats().speakersCapped, 1u);
+  // Speakers already forwarded keep going, the one waiting does not; once the others fall
+  // silent, it gets in.
+  const std::int64_t mid = now + wire::kVoiceSpeakerActiveUs / 2;
+  EXPECT_FALSE(rig.send(1, voiceFramePlain(1, 1), mid).empty());
+  EXPECT_TRUE(rig.send(cap + 1, voiceFramePlain(cap + 1, 1), mid).empty());
+  EXPECT_EQ(rig.hub.stats().speakersCapped, 2u);
+  EXPECT_FALSE(rig.send(cap + 1, voiceFramePlain(cap + 1, 2), now + wire::kVoiceSpeakerActiveUs).empty());
+}
+
+}  // namespace

@@ -172,6 +172,34 @@ TEST(Options, SplitHostPort) {
   EXPECT_FALSE(splitHostPort("10.0.0.2:", host, port, fallback, error));
 }
 
+TEST(Options, Voice) {
+  auto r = parseOptions({"--join", "h", "--voice", "--mute"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(r.options.voice);
+  EXPECT_TRUE(r.options.mute);
+  EXPECT_EQ(parseOptions({}).options.voicePort, huddle::wire::kDefaultVoicePort);
+  EXPECT_FALSE(parseOptions({}).options.voice);
+  r = parseOptions({"--host", "--voice-port", "0", "--voice-loss", "20"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.options.voicePort, 0);
+  EXPECT_EQ(r.options.voiceLossPercent, 20);
+  for (int p : {-1, 0, 100, 101})
+    EXPECT_EQ(parseOptions({"--host", "--voice-loss", std::to_string(p)}).error.empty(), p >= 0 && p <= 100) << p;
+  EXPECT_NE(parseOptions({"--host", "--voice-port", "70000"}).error.find("--voice-port"), std::string::npos);
+  EXPECT_NE(parseOptions({"--voice=yes"}).error.find("--voice"), std::string::npos);
+}
+
+TEST(ChatLine, VoiceCommands) {
+  EXPECT_EQ(parseChatLine("/voice").kind, ChatCommand::Kind::Voice);
+  EXPECT_EQ(parseChatLine("/voice").text, "");
+  EXPECT_EQ(parseChatLine("/voice on").text, "on");
+  EXPECT_EQ(parseChatLine("/voice off").text, "off");
+  EXPECT_EQ(parseChatLine("/voice maybe").kind, ChatCommand::Kind::Error);
+  EXPECT_EQ(parseChatLine("/mute").kind, ChatCommand::Kind::Mute);
+  EXPECT_EQ(parseChatLine("/unmute").kind, ChatCommand::Kind::Unmute);
+  EXPECT_EQ(parseChatLine("/mute everyone").kind, ChatCommand::Kind::Error);
+}
+
 TEST(ChatLine, SayPrivateAndCommands) {
   auto c = parseChatLine("hello there\r\n");
   EXPECT_EQ(c.kind, ChatCommand::Kind::Say);

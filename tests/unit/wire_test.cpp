@@ -55,7 +55,9 @@ TEST(Messages, RoundTrips) {
   w.hostName = "alice";
   w.serverTimeUs = 123456789;
   w.token = 99;
+  w.voicePort = 9997;
   Welcome w2 = roundTrip(w);
+  EXPECT_EQ(w2.voicePort, 9997);
   EXPECT_EQ(w2.participantId, 7u);
   EXPECT_EQ(w2.name, "bob_2");
   EXPECT_EQ(w2.hostName, "alice");
@@ -185,6 +187,22 @@ TEST(FrameDecoder, PreHandshakeOnlyAllowsHandshakeTypes) {
   Frame f;
   EXPECT_EQ(d.next(f), FrameDecoder::Status::Error);
   EXPECT_EQ(d.reason(), Reason::ProtoState);
+}
+
+// The voice datagram a chat connection may carry: at its cap, and one byte over.
+TEST(FrameDecoder, VoiceDatagramAtItsCap) {
+  for (std::uint32_t len : {std::uint32_t(kMaxVoiceDatagramBytes), std::uint32_t(kMaxVoiceDatagramBytes + 1)}) {
+    FrameDecoder d(&chatPortPayloadLimit);
+    d.setHandshakeDone(true);
+    base::ByteVec v = rawFrame(static_cast<std::uint16_t>(MsgType::VoiceDatagram), base::ByteVec(len, 0x56));
+    d.push(v);
+    Frame f;
+    EXPECT_EQ(d.next(f), len <= kMaxVoiceDatagramBytes ? FrameDecoder::Status::Frame : FrameDecoder::Status::Error) << len;
+  }
+  VoiceDatagram in;
+  in.datagram.assign(kMaxVoiceDatagramBytes, 7);
+  VoiceDatagram out = roundTrip(in);
+  EXPECT_EQ(out.datagram, in.datagram);
 }
 
 TEST(FrameDecoder, UnknownTypeAndOversize) {

@@ -1,0 +1,40 @@
+#include "app/voice/echo_canceller.h"
+
+#include <speex/speex_echo.h>
+#include <speex/speex_preprocess.h>
+
+#include <algorithm>
+
+namespace huddle::voice {
+
+EchoCanceller::EchoCanceller(int tailMs, bool denoise) {
+  m_echo = speex_echo_state_init(static_cast<int>(kFrameSamples), kSampleRate / 1000 * tailMs);
+  m_pre = speex_preprocess_state_init(static_cast<int>(kFrameSamples), kSampleRate);
+  if (!m_echo || !m_pre) return;
+  int rate = kSampleRate;
+  speex_echo_ctl(m_echo, SPEEX_ECHO_SET_SAMPLING_RATE, &rate);
+  // The preprocessor takes out what the filter left of the echo, and steady noise.
+  speex_preprocess_ctl(m_pre, SPEEX_PREPROCESS_SET_ECHO_STATE, m_echo);
+  int on = denoise ? 1 : 0;
+  speex_preprocess_ctl(m_pre, SPEEX_PREPROCESS_SET_DENOISE, &on);
+}
+
+EchoCanceller::~EchoCanceller() {
+  if (m_pre) speex_preprocess_state_destroy(m_pre);
+  if (m_echo) speex_echo_state_destroy(m_echo);
+}
+
+void EchoCanceller::playback(PcmFrame far) {
+  if (ok()) speex_echo_playback(m_echo, far.data());
+}
+
+void EchoCanceller::capture(PcmFrame in, PcmFrameOut out) {
+  if (!ok()) {
+    std::copy(in.begin(), in.end(), out.begin());
+    return;
+  }
+  speex_echo_capture(m_echo, in.data(), out.data());
+  speex_preprocess_run(m_pre, out.data());
+}
+
+}  // namespace huddle::voice

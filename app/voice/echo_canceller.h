@@ -1,0 +1,37 @@
+// Echo cancellation and noise suppression for the microphone (speexdsp): what the speaker
+// plays comes back into the microphone a few tens of milliseconds later, and without this
+// everyone would hear themselves. The speaker's frames go in as the far end (playback()),
+// each captured frame comes out with that echo (and steady noise) taken out (capture()).
+// speexdsp's buffered API lines the two up itself, within the filter's tail.
+// Thread: one thread (the voice thread).
+#pragma once
+#include <cstdint>
+
+#include "app/voice/voice_codec.h"
+
+struct SpeexEchoState_;
+struct SpeexPreprocessState_;
+
+namespace huddle::voice {
+
+inline constexpr int kEchoTailMs = 200;  // the longest echo path it learns (room and devices)
+
+class EchoCanceller {
+ public:
+  explicit EchoCanceller(int tailMs = kEchoTailMs, bool denoise = true);
+  ~EchoCanceller();
+  EchoCanceller(const EchoCanceller&) = delete;
+  EchoCanceller& operator=(const EchoCanceller&) = delete;
+
+  bool ok() const { return m_echo != nullptr && m_pre != nullptr; }
+  // One 10 ms frame handed to the speaker.
+  void playback(PcmFrame far);
+  // One 10 ms frame from the microphone, cleaned into `out`.
+  void capture(PcmFrame in, PcmFrameOut out);
+
+ private:
+  SpeexEchoState_* m_echo = nullptr;
+  SpeexPreprocessState_* m_pre = nullptr;
+};
+
+}  // namespace huddle::voice
