@@ -14,6 +14,7 @@
 
 #include "app/session/host_controller.h"
 #include "app/session/join_controller.h"
+#include "tests/integration/test_support.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
@@ -26,22 +27,7 @@ struct FakeClock {
   void advanceMs(std::int64_t ms) { nowUs += ms * 1000; }
 };
 
-struct TempConfig {
-  std::string root = (std::filesystem::temp_directory_path() /
-                      ("huddle-controller-test-" + std::to_string(::getpid()) + "-" +
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-                         .string();
-  TempConfig() { std::filesystem::remove_all(root); }
-  ~TempConfig() { std::filesystem::remove_all(root); }
-  ControllerEnv env(const std::string& who) const {
-    ControllerEnv e;
-    e.configDir = root + "/" + who;
-    std::filesystem::create_directories(e.configDir);
-    std::filesystem::permissions(e.configDir, std::filesystem::perms::owner_all);
-    e.random = [] { return 0u; };  // no jitter: the backoff is exact
-    return e;
-  }
-};
+using test::TempConfig;
 
 // Ticks every controller with the fake clock (10 ms of it per turn) until `done` holds or
 // `timeoutMs` of real time passes; real time lets the connections' threads work.

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "app/session/host_session.h"
+#include "app/session/session_controller.h"
 #include "app/session/screen_session.h"
 #include "net/chat_client.h"
 
@@ -63,6 +65,25 @@ struct TestClient {
           (includeHistory || !(ev.chat.flags & wire::ChatEvent::kFlagHistory)))
         v.push_back(ev.chat);
     return v;
+  }
+};
+
+// Where controllers in a test keep their host keys and known hosts: a directory per person
+// under one root named for the test, removed before and after it.
+struct TempConfig {
+  std::string root = (std::filesystem::temp_directory_path() /
+                      ("huddle-test-" + std::to_string(::getpid()) + "-" +
+                       ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                         .string();
+  TempConfig() { std::filesystem::remove_all(root); }
+  ~TempConfig() { std::filesystem::remove_all(root); }
+  session::ControllerEnv env(const std::string& who) const {
+    session::ControllerEnv e;
+    e.configDir = root + "/" + who;
+    std::filesystem::create_directories(e.configDir);
+    std::filesystem::permissions(e.configDir, std::filesystem::perms::owner_all);
+    e.random = [] { return 0u; };  // no jitter: reconnect backoff is exact
+    return e;
   }
 };
 

@@ -16,6 +16,7 @@
 
 #include "app/session/host_controller.h"
 #include "app/session/join_controller.h"
+#include "tests/integration/test_support.h"
 #include "net/voice_hub.h"
 #include "net/voice_socket.h"
 #include "tests/support/host_output.h"
@@ -62,22 +63,7 @@ class TestAudio : public voice::AudioPort {
   std::uint64_t m_loud = 0;
 };
 
-struct TempConfig {
-  std::string root = (std::filesystem::temp_directory_path() /
-                      ("huddle-voice-session-" + std::to_string(::getpid()) + "-" +
-                       ::testing::UnitTest::GetInstance()->current_test_info()->name()))
-                         .string();
-  TempConfig() { std::filesystem::remove_all(root); }
-  ~TempConfig() { std::filesystem::remove_all(root); }
-  ControllerEnv env(const std::string& who) const {
-    ControllerEnv e;
-    e.configDir = root + "/" + who;
-    std::filesystem::create_directories(e.configDir);
-    std::filesystem::permissions(e.configDir, std::filesystem::perms::owner_all);
-    e.random = [] { return 0u; };
-    return e;
-  }
-};
+using test::TempConfig;
 
 bool tickUntil(std::vector<SessionController*> cs, const std::function<bool()>& done, int timeoutMs = 10'000) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
