@@ -3,7 +3,7 @@
 // rectangle, or one window: that one through XComposite, from the window's own off-screen
 // pixmap, so it keeps streaming its own pixels while other windows cover it, follows its
 // resizes, and ends when the window closes. Every Xlib call of the project lives here and in
-// x11_region_picker.cpp (picking a region by hand).
+// x11_overlay.cpp (windows drawn over the screen: picking a region, its border, pointers).
 // Thread: one capture thread (it owns the Display connection).
 #pragma once
 #include <cstdint>

@@ -454,6 +454,37 @@ void UiApp::syncRegionBorder() {
     HLOG_WARN("ui", "cannot frame the shared region: %s", error.c_str());
 }
 
+// Where viewers point on what we share, shown on our real screen at the same place: the
+// stream's pixels are the shared area's, scaled by the share's scale. A shared window moves,
+// and the test scene is not on the screen: their pointers show on the preview only.
+void UiApp::syncScreenPointers() {
+  std::vector<capture::ScreenPointer> onScreen;
+  const session::ControllerState* st = m_session ? &m_session->state() : nullptr;
+  const std::string& source = m_settings.shareSource;
+  if (st && st->sharing && (source == "screen" || source == "monitor" || source == "region")) {
+    int originX = 0, originY = 0;
+    if (source == "region") {
+      originX = std::max(m_settings.regionX, 0);
+      originY = std::max(m_settings.regionY, 0);
+    } else if (source == "monitor" && m_settings.monitor >= 0 && std::size_t(m_settings.monitor) < m_monitors.size()) {
+      originX = m_monitors[std::size_t(m_settings.monitor)].x;
+      originY = m_monitors[std::size_t(m_settings.monitor)].y;
+    }
+    const double scale = 100.0 / std::max(m_settings.scalePercent, 1);
+    for (const wire::StreamInfo& s : st->streams) {
+      if (s.ownerId != st->selfId) continue;
+      for (const session::PointerMark& p : m_session->pointers(s.streamId, base::monoUs())) {
+        if (p.participantId == st->selfId || p.alpha < 0.3f) continue;  // ours, or faded
+        onScreen.push_back({p.participantId, originX + static_cast<int>(p.x * scale), originY + static_cast<int>(p.y * scale),
+                            session::participantColour(p.participantId), p.name});
+      }
+    }
+  }
+  if (onScreen.empty() && m_pointerOverlay.shown() == 0) return;
+  std::string error;
+  if (!m_pointerOverlay.update("", onScreen, error)) HLOG_WARN("ui", "cannot show pointers on the screen: %s", error.c_str());
+}
+
 void UiApp::drawSharePanel() {
   const bool on = m_session && m_session->state().sharing;
   const bool screens = m_session && m_session->state().screensConnected;

@@ -173,6 +173,8 @@ void UiApp::endController() {
   printNewChatLines();  // what leaving said, for whoever started us from a terminal
   m_session.reset();  // its connections close on the teardown worker
   m_regionBorder.hide();
+  std::string ignored;
+  m_pointerOverlay.update("", {}, ignored);
   for (auto& [id, v] : m_viewers) m_layout.removePanel("viewer:" + std::to_string(id));
   m_viewers.clear();
   m_fullscreenStream = 0;
@@ -277,6 +279,7 @@ void UiApp::pollController() {
   }
   syncViewers();
   syncRegionBorder();
+  syncScreenPointers();
 }
 
 void UiApp::drawNewHostPopup() {

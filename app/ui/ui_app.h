@@ -25,7 +25,7 @@
 #include "app/ui/chat_view.h"
 #include "app/ui/dock_view.h"
 #include "app/ui/stream_texture.h"
-#include "capture/x11_region_picker.h"
+#include "capture/x11_overlay.h"
 #include "capture/x11_source.h"
 #include "net/base/worker.h"
 
@@ -172,6 +172,9 @@ class UiApp {
   capture::ScreenRect m_regionPicked;
   std::string m_regionPickError;
   capture::X11RegionBorder m_regionBorder;
+  // Viewers' pointers on the sharer's real screen (not only on its preview).
+  void syncScreenPointers();
+  capture::X11PointerOverlay m_pointerOverlay;
 
   // Chat input and log view.
   char m_input[4096] = "";

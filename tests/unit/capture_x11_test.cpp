@@ -1,14 +1,15 @@
 // X11 capture against a private Xvfb: the test paints the root window a known colour with
 // xsetroot and checks the captured pixels, through XShm, for the whole screen and a region;
 // shares one window of its own (XComposite), covered, changed, resized and closed; and picks a
-// region by dragging with xdotool, and checks the border shown around it.
+// region by dragging with xdotool, checks the border shown around it, and viewers' pointers on
+// the screen.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <thread>
 
-#include "capture/x11_region_picker.h"
+#include "capture/x11_overlay.h"
 #include "capture/x11_source.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/x11_test_window.h"  // after gtest (Xlib's macros)
@@ -387,4 +388,53 @@ TEST(X11RegionPicker, TheBorderIsOutsideTheRegionAndLetsClicksThrough) {
   border.hide();
   EXPECT_FALSE(border.shown());
   XCloseDisplay(dpy);
+}
+
+// Viewers' pointers on the sharer's real screen: a round dot in the person's colour centred
+// where they point, with a name tag; moved, taken away when gone, and never in the way of a
+// click.
+TEST(X11PointerOverlay, DotsSitWherePeoplePointAndGoWhenTheyStop) {
+  Xvfb xvfb(80, 99, "800x600x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  X11PointerOverlay overlay;
+  std::string error;
+  ASSERT_TRUE(overlay.update(xvfb.display(), {{7, 200, 150, 0x3CB44B, "dave"}, {9, 600, 400, 0xE6194B, "zoë"}}, error))
+      << error;
+  EXPECT_EQ(overlay.shown(), 2u);
+  X11Source whole(xvfb.display(), {});
+  ASSERT_TRUE(whole.open(error)) << error;
+  Frame f;
+  ASSERT_NE(whole.capture(f, error), CaptureResult::Error) << error;
+  EXPECT_EQ(pixelAt(f, 200, 150), 0x3CB44Bu);
+  EXPECT_EQ(pixelAt(f, 600, 400), 0xE6194Bu);
+  EXPECT_NE(pixelAt(f, 200 - 9, 150 - 9), 0x3CB44Bu) << "the dot is round, not a square";
+  EXPECT_EQ(pixelAt(f, 215, 160), 0x202020u) << "the name tag beside the dot";
+
+  Display* dpy = XOpenDisplay(xvfb.display().c_str());
+  ASSERT_NE(dpy, nullptr);
+  Window rootReturn = 0, parent = 0, *children = nullptr;
+  unsigned n = 0;
+  ASSERT_TRUE(XQueryTree(dpy, DefaultRootWindow(dpy), &rootReturn, &parent, &children, &n));
+  EXPECT_EQ(n, 4u);  // two dots, two tags
+  for (unsigned i = 0; i < n; ++i) {
+    int count = -1, ordering = 0;
+    XRectangle* input = XShapeGetRectangles(dpy, children[i], ShapeInput, &count, &ordering);
+    EXPECT_EQ(count, 0) << "a pointer marker takes clicks";
+    if (input) XFree(input);
+  }
+  if (children) XFree(children);
+  XCloseDisplay(dpy);
+
+  // Dave moves, zoë stops pointing.
+  ASSERT_TRUE(overlay.update(xvfb.display(), {{7, 300, 250, 0x3CB44B, "dave"}}, error)) << error;
+  EXPECT_EQ(overlay.shown(), 1u);
+  for (int i = 0; i < 50 && pixelAt(f, 300, 250) != 0x3CB44Bu; ++i) {
+    usleep(10'000);
+    ASSERT_NE(whole.capture(f, error), CaptureResult::Error) << error;
+  }
+  EXPECT_EQ(pixelAt(f, 300, 250), 0x3CB44Bu);
+  EXPECT_NE(pixelAt(f, 200, 150), 0x3CB44Bu);
+  EXPECT_NE(pixelAt(f, 600, 400), 0xE6194Bu);
+  ASSERT_TRUE(overlay.update(xvfb.display(), {}, error)) << error;
+  EXPECT_EQ(overlay.shown(), 0u);
 }

@@ -1,15 +1,20 @@
-// Picking a region of the X screen by hand, and keeping it visible while it is shared.
+// Windows drawn over the X screen: picking a region of it by hand, the border that keeps a
+// shared region visible, and viewers' pointers shown on the sharer's real screen.
 //
 // The picker grabs the pointer and keyboard and shows the frame being dragged, with its size;
 // Esc or the right button cancels. Frames are four thin windows (no compositor needed), and the
 // border shown while a region is shared sits just outside it (so it is never captured); both
 // are override-redirect (no window manager frames them) with an empty input shape, so clicks
 // go through to whatever is under them.
+// Pointers are small opaque markers (a round dot in the person's colour and a name tag), the
+// same override-redirect, click-through windows: they need no compositor.
 // Thread: each object is used by one thread; they open X connections of their own.
 #pragma once
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace huddle::capture {
 
@@ -35,6 +40,30 @@ class X11RegionBorder {
   bool show(const std::string& display, const ScreenRect& r, std::string& error);
   void hide();
   bool shown() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+// A viewer's pointer where the sharer's screen shows it.
+struct ScreenPointer {
+  std::uint32_t id = 0;     // the person
+  int x = 0, y = 0;         // screen pixels
+  std::uint32_t rgb = 0;    // their colour, 0xRRGGBB
+  std::string name;         // UTF-8
+};
+
+class X11PointerOverlay {
+ public:
+  X11PointerOverlay();
+  ~X11PointerOverlay();
+  X11PointerOverlay(const X11PointerOverlay&) = delete;
+  X11PointerOverlay& operator=(const X11PointerOverlay&) = delete;
+  // Shows exactly these pointers (moving the markers of those already shown, removing the
+  // others); false with `error` if the display cannot be opened. An empty list closes it.
+  bool update(const std::string& display, const std::vector<ScreenPointer>& pointers, std::string& error);
+  std::size_t shown() const;
 
  private:
   struct Impl;

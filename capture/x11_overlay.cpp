@@ -1,4 +1,4 @@
-#include "capture/x11_region_picker.h"
+#include "capture/x11_overlay.h"
 
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -179,6 +181,138 @@ bool X11RegionBorder::show(const std::string& display, const ScreenRect& r, std:
   }
   s.frame.frame(r, kBorderPx, kBorderColour);  // just outside the region: never in the shared pixels
   XSync(s.frame.dpy, False);
+  return true;
+}
+
+// [SECTION] pointers on the sharer's screen
+
+namespace {
+constexpr int kDotPx = 18;  // the marker's diameter; its hot spot is its centre
+
+// A round window: its bounding shape is a disc (rows of a circle), so no compositor is needed
+// for it to look round; its input shape is empty like every overlay's.
+void makeRound(Display* dpy, Window w, int d) {
+  std::vector<XRectangle> rows;
+  const double r = d / 2.0;
+  for (int y = 0; y < d; ++y) {
+    const double dy = y + 0.5 - r;
+    const int half = static_cast<int>(std::sqrt(std::max(0.0, r * r - dy * dy)) + 0.5);
+    if (half > 0) rows.push_back({static_cast<short>(d / 2 - half), static_cast<short>(y), static_cast<unsigned short>(2 * half), 1});
+  }
+  XShapeCombineRectangles(dpy, w, ShapeBounding, 0, 0, rows.data(), static_cast<int>(rows.size()), ShapeSet, YXBanded);
+  XShapeCombineRectangles(dpy, w, ShapeInput, 0, 0, nullptr, 0, ShapeSet, Unsorted);
+}
+}  // namespace
+
+struct X11PointerOverlay::Impl {
+  struct Marker {
+    Window dot = 0, tag = 0;
+    std::string name;
+    std::uint32_t rgb = 0;
+  };
+  Display* dpy = nullptr;
+  std::string displayName;
+  XFontSet fonts = nullptr;  // for names in any script the server has fonts for
+  std::map<std::uint32_t, Marker> markers;
+
+  Window overlayWindow(int x, int y, int w, int h, unsigned long colour) {
+    XSetWindowAttributes attrs{};
+    attrs.override_redirect = True;
+    attrs.background_pixel = colour;
+    const Window win = XCreateWindow(dpy, DefaultRootWindow(dpy), x, y, static_cast<unsigned>(w),
+                                     static_cast<unsigned>(h), 0, CopyFromParent, InputOutput, CopyFromParent,
+                                     CWOverrideRedirect | CWBackPixel, &attrs);
+    XShapeCombineRectangles(dpy, win, ShapeInput, 0, 0, nullptr, 0, ShapeSet, Unsorted);
+    XStoreName(dpy, win, "Huddle: pointer");
+    XMapRaised(dpy, win);
+    return win;
+  }
+  int textWidth(const std::string& text) const {
+    if (fonts) return Xutf8TextEscapement(fonts, text.c_str(), static_cast<int>(text.size()));
+    return 7 * static_cast<int>(text.size());
+  }
+  void drawTag(const Marker& m) {
+    XClearWindow(dpy, m.tag);
+    GC gc = DefaultGC(dpy, DefaultScreen(dpy));
+    XSetForeground(dpy, gc, 0xF0F0F0);
+    if (fonts) {
+      Xutf8DrawString(dpy, m.tag, fonts, gc, 6, 14, m.name.c_str(), static_cast<int>(m.name.size()));
+    } else {
+      std::string ascii = m.name;  // the core font has Latin only
+      for (char& c : ascii)
+        if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+      XDrawString(dpy, m.tag, gc, 6, 14, ascii.c_str(), static_cast<int>(ascii.size()));
+    }
+  }
+  void remove(Marker& m) {
+    if (m.dot) XDestroyWindow(dpy, m.dot);
+    if (m.tag) XDestroyWindow(dpy, m.tag);
+  }
+  void close() {
+    if (!dpy) return;
+    for (auto& [id, m] : markers) remove(m);
+    markers.clear();
+    if (fonts) XFreeFontSet(dpy, fonts);
+    fonts = nullptr;
+    XCloseDisplay(dpy);
+    dpy = nullptr;
+  }
+};
+
+X11PointerOverlay::X11PointerOverlay() : m_impl(std::make_unique<Impl>()) {}
+X11PointerOverlay::~X11PointerOverlay() { m_impl->close(); }
+
+std::size_t X11PointerOverlay::shown() const { return m_impl->markers.size(); }
+
+bool X11PointerOverlay::update(const std::string& display, const std::vector<ScreenPointer>& pointers,
+                               std::string& error) {
+  Impl& s = *m_impl;
+  if (pointers.empty() || (s.dpy && s.displayName != display)) s.close();
+  if (pointers.empty()) return true;
+  if (!s.dpy) {
+    installX11ErrorHandler();
+    s.dpy = XOpenDisplay(display.empty() ? nullptr : display.c_str());
+    if (!s.dpy) return error = "cannot open the X display", false;
+    s.displayName = display;
+    char** missing = nullptr;
+    int missingCount = 0;
+    char* fallback = nullptr;
+    s.fonts = XCreateFontSet(s.dpy, "-*-*-medium-r-normal--14-*-*-*-*-*-*-*,fixed", &missing, &missingCount, &fallback);
+    if (missing) XFreeStringList(missing);
+  }
+  // Gone from the list: taken off the screen.
+  for (auto it = s.markers.begin(); it != s.markers.end();) {
+    const bool kept = std::any_of(pointers.begin(), pointers.end(), [&](const ScreenPointer& p) { return p.id == it->first; });
+    if (kept) {
+      ++it;
+    } else {
+      s.remove(it->second);
+      it = s.markers.erase(it);
+    }
+  }
+  for (const ScreenPointer& p : pointers) {
+    Impl::Marker& m = s.markers[p.id];
+    const int dotX = p.x - kDotPx / 2, dotY = p.y - kDotPx / 2;
+    const int tagW = s.textWidth(p.name) + 12, tagX = p.x + kDotPx / 2 + 2, tagY = p.y + kDotPx / 2 - 4;
+    if (m.dot && m.rgb != p.rgb) {  // another colour: made again
+      s.remove(m);
+      m = {};
+    }
+    if (!m.dot) {
+      m.dot = s.overlayWindow(dotX, dotY, kDotPx, kDotPx, p.rgb);
+      makeRound(s.dpy, m.dot, kDotPx);
+      m.tag = s.overlayWindow(tagX, tagY, tagW, 20, 0x202020);
+      m.rgb = p.rgb;
+    } else {
+      XMoveWindow(s.dpy, m.dot, dotX, dotY);
+      XMoveResizeWindow(s.dpy, m.tag, tagX, tagY, static_cast<unsigned>(tagW), 20);
+      XRaiseWindow(s.dpy, m.dot);
+      XRaiseWindow(s.dpy, m.tag);
+    }
+    m.name = p.name;
+    s.drawTag(m);
+  }
+  XFlush(s.dpy);
   return true;
 }
 
