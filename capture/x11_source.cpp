@@ -62,6 +62,47 @@ std::string windowTitle(Display* dpy, Window w) {
   return title;
 }
 
+// The icon nearest 32x32 among those _NET_WM_ICON holds (width, height, then that many ARGB
+// pixels, one per long, repeated), as straight RGBA. Sizes that do not fit the data are ignored.
+void readWindowIcon(Display* dpy, Window w, X11Window& out) {
+  constexpr long kMaxLongs = 64 * 1024;  // 256 KB of icons at most: more are not read
+  constexpr unsigned long kMaxSide = 256;
+  const Atom netIcon = XInternAtom(dpy, "_NET_WM_ICON", False);
+  Atom type = 0;
+  int format = 0;
+  unsigned long count = 0, after = 0;
+  unsigned char* data = nullptr;
+  if (XGetWindowProperty(dpy, w, netIcon, 0, kMaxLongs, False, XA_CARDINAL, &type, &format, &count, &after, &data) !=
+          Success ||
+      !data || type != XA_CARDINAL || format != 32) {
+    if (data) XFree(data);
+    return;
+  }
+  const auto* v = reinterpret_cast<const unsigned long*>(data);  // format 32 is long in Xlib
+  std::size_t best = 0, at = 0;
+  unsigned long bestW = 0, bestH = 0;
+  auto distance = [](unsigned long side) { return side > 32 ? side - 32 : 32 - side; };
+  while (at + 2 <= count) {
+    const unsigned long iw = v[at], ih = v[at + 1];
+    if (iw == 0 || ih == 0 || iw > kMaxSide || ih > kMaxSide || iw * ih > count - at - 2) break;
+    if (bestW == 0 || distance(iw) < distance(bestW)) best = at, bestW = iw, bestH = ih;
+    at += 2 + iw * ih;
+  }
+  if (bestW) {
+    out.iconW = static_cast<int>(bestW);
+    out.iconH = static_cast<int>(bestH);
+    out.iconRgba.resize(bestW * bestH * 4);
+    for (std::size_t i = 0; i < bestW * bestH; ++i) {
+      const unsigned long p = v[best + 2 + i];
+      out.iconRgba[i * 4] = static_cast<std::uint8_t>(p >> 16);
+      out.iconRgba[i * 4 + 1] = static_cast<std::uint8_t>(p >> 8);
+      out.iconRgba[i * 4 + 2] = static_cast<std::uint8_t>(p);
+      out.iconRgba[i * 4 + 3] = static_cast<std::uint8_t>(p >> 24);
+    }
+  }
+  XFree(data);
+}
+
 std::string lowerAscii(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -394,6 +435,7 @@ std::vector<X11Window> listX11Windows(const std::string& display, std::string& e
     X11Window win;
     win.id = w;
     win.title = windowTitle(dpy, w);
+    readWindowIcon(dpy, w, win);
     win.w = attrs.width;
     win.h = attrs.height;
     if (g_lastXError == 0 && !win.title.empty() && attrs.width > 0 && attrs.height > 0) out.push_back(std::move(win));

@@ -42,6 +42,10 @@ struct X11Window {
   unsigned long id = 0;  // the X window id
   std::string title;     // _NET_WM_NAME (UTF-8), else WM_NAME
   int w = 0, h = 0;
+  // Its application icon where the program gives one (_NET_WM_ICON): the size nearest 32x32,
+  // straight RGBA, R first; empty when there is none.
+  int iconW = 0, iconH = 0;
+  std::vector<std::uint8_t> iconRgba;
 };
 // Those windows, in the window manager's order (or stacking order, bottom first).
 // `display` empty: $DISPLAY. Empty with `error` if the display cannot be opened.

@@ -502,6 +502,7 @@ void UiApp::drawSharePanel() {
     std::string error;
     m_monitors = capture::listX11Monitors("", error);
     m_windows = capture::listX11Windows("", error);
+    m_windowIcons.clear();  // made again from the new list (a window may have a new icon)
     m_monitorsAt = now;
   }
   if (m_settings.shareSource == "window") {
@@ -510,6 +511,16 @@ void UiApp::drawSharePanel() {
     ImGui::BeginChild("##windows", ImVec2(0, std::min(8.0f, std::max(2.0f, float(m_windows.size()))) * ImGui::GetFrameHeightWithSpacing()),
                       true);
     for (std::size_t i = 0; i < m_windows.size(); ++i) {
+      const capture::X11Window& w = m_windows[i];
+      const float iconSide = ImGui::GetFrameHeight();
+      if (w.iconW > 0) {  // the application's icon, where it gives one
+        std::unique_ptr<ImageTexture>& icon = m_windowIcons[w.id];
+        if (!icon) icon = std::make_unique<ImageTexture>(w.iconW, w.iconH, w.iconRgba);
+        ImGui::Image(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(icon->texture())), ImVec2(iconSide, iconSide));
+      } else {
+        ImGui::Dummy(ImVec2(iconSide, iconSide));
+      }
+      ImGui::SameLine();
       char label[320];
       std::snprintf(label, sizeof label, "%s (%dx%d)##w%lx", forDisplay(m_windows[i].title).c_str(), m_windows[i].w,
                     m_windows[i].h, m_windows[i].id);

@@ -85,4 +85,21 @@ unsigned CursorTexture::update(const std::shared_ptr<const base::CursorImage>& s
   return m_texture;
 }
 
+ImageTexture::ImageTexture(int widthPx, int heightPx, const std::vector<std::uint8_t>& rgba) {
+  if (widthPx <= 0 || heightPx <= 0 || rgba.size() != std::size_t(widthPx) * heightPx * 4) return;
+  glGenTextures(1, &m_texture);
+  glBindTexture(GL_TEXTURE_2D, m_texture);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+  glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
+  glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, widthPx, heightPx, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
+}
+
+ImageTexture::~ImageTexture() {
+  if (m_texture) glDeleteTextures(1, &m_texture);
+}
+
 }  // namespace huddle::ui

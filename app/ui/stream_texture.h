@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "app/session/stream_view.h"
 
@@ -52,6 +53,20 @@ class CursorTexture {
   unsigned m_texture = 0;
   std::shared_ptr<const base::CursorImage> m_shape;
   bool m_nearest = false;
+};
+
+// A small RGBA picture as a texture (a window's icon in the Share panel's list), uploaded
+// once when made. Thread: the UI (GL) thread only.
+class ImageTexture {
+ public:
+  ImageTexture(int widthPx, int heightPx, const std::vector<std::uint8_t>& rgba);
+  ~ImageTexture();
+  ImageTexture(const ImageTexture&) = delete;
+  ImageTexture& operator=(const ImageTexture&) = delete;
+  unsigned texture() const { return m_texture; }
+
+ private:
+  unsigned m_texture = 0;
 };
 
 }  // namespace huddle::ui

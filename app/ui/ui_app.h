@@ -160,6 +160,7 @@ class UiApp {
   std::vector<capture::X11Monitor> m_monitors;  // for "One monitor", refreshed now and then
   double m_monitorsAt = -10;
   std::vector<capture::X11Window> m_windows;  // for "One window", refreshed the same way
+  std::map<unsigned long, std::unique_ptr<ImageTexture>> m_windowIcons;  // by window id, made when first shown
   // "A region": picked by dragging on the screen (on a worker: the pick blocks on X), and
   // framed on the screen while it is shared.
   void startRegionPick();

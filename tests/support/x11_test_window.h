@@ -3,6 +3,7 @@
 // for pixel. Include after gtest: Xlib's macros (None, Bool, Status) break its templates.
 #pragma once
 #include <X11/Xlib.h>
+#include <X11/Xatom.h>
 #include <X11/Xutil.h>
 
 #include <cstdint>

@@ -164,9 +164,14 @@ TEST(X11Capture, ReadsTheRealCursorShapeAndPosition) {
 // Which window a --share window:QUERY names: an id, a whole title, or the one title holding
 // the words; none or several is an error that lists the candidates.
 TEST(X11Capture, AWindowIsFoundByIdTitleOrPartOfItsTitle) {
-  const std::vector<X11Window> windows = {{0x400001, "Terminal", 800, 600},
-                                          {0x400002, "notes.txt - Editor", 1024, 768},
-                                          {0x400003, "Slides - Editor", 1280, 720}};
+  auto window = [](unsigned long id, const char* title) {
+    X11Window w;
+    w.id = id;
+    w.title = title;
+    return w;
+  };
+  const std::vector<X11Window> windows = {window(0x400001, "Terminal"), window(0x400002, "notes.txt - Editor"),
+                                          window(0x400003, "Slides - Editor")};
   X11Window found;
   std::string error;
   ASSERT_TRUE(findX11Window(windows, "0x400002", found, error)) << error;
@@ -437,4 +442,44 @@ TEST(X11PointerOverlay, DotsSitWherePeoplePointAndGoWhenTheyStop) {
   EXPECT_NE(pixelAt(f, 600, 400), 0xE6194Bu);
   ASSERT_TRUE(overlay.update(xvfb.display(), {}, error)) << error;
   EXPECT_EQ(overlay.shown(), 0u);
+}
+
+// A window's application icon, listed beside its title: the size nearest 32x32 of those it
+// gives, as RGBA; a size that does not fit the data stops the reading there.
+TEST(X11Capture, AWindowsIconIsListedWithIt) {
+  Xvfb xvfb(80, 99, "800x600x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  Display* dpy = XOpenDisplay(xvfb.display().c_str());
+  ASSERT_NE(dpy, nullptr);
+  X11TestWindow app(dpy, "Slides", 10, 10, 200, 100);
+  X11TestWindow plain(dpy, "Notes", 300, 10, 200, 100);
+  std::vector<unsigned long> icons;
+  auto add = [&](unsigned long side, unsigned long argb) {
+    icons.push_back(side);
+    icons.push_back(side);
+    icons.insert(icons.end(), side * side, argb);
+  };
+  add(16, 0xFF0000FF);  // opaque blue
+  add(48, 0x80FF0000);  // half-transparent red: nearest 32 after...
+  add(30, 0xFF00FF00);  // ...this opaque green, which is nearer
+  icons.push_back(4096);  // then a size the data does not hold
+  icons.push_back(4096);
+  XChangeProperty(dpy, app.win, XInternAtom(dpy, "_NET_WM_ICON", False), XA_CARDINAL, 32, PropModeReplace,
+                  reinterpret_cast<const unsigned char*>(icons.data()), static_cast<int>(icons.size()));
+  XSync(dpy, False);
+  std::string error;
+  const std::vector<X11Window> listed = listX11Windows(xvfb.display(), error);
+  ASSERT_EQ(listed.size(), 2u) << error;
+  EXPECT_EQ(listed[0].title, "Slides");
+  ASSERT_EQ(listed[0].iconW, 30);
+  ASSERT_EQ(listed[0].iconH, 30);
+  ASSERT_EQ(listed[0].iconRgba.size(), 30u * 30 * 4);
+  EXPECT_EQ(listed[0].iconRgba[0], 0);
+  EXPECT_EQ(listed[0].iconRgba[1], 0xFF);
+  EXPECT_EQ(listed[0].iconRgba[2], 0);
+  EXPECT_EQ(listed[0].iconRgba[3], 0xFF);
+  EXPECT_EQ(listed[1].title, "Notes");
+  EXPECT_EQ(listed[1].iconW, 0);
+  EXPECT_TRUE(listed[1].iconRgba.empty());
+  XCloseDisplay(dpy);
 }
