@@ -214,14 +214,40 @@ struct X11PointerOverlay::Impl {
   std::string displayName;
   XFontSet fonts = nullptr;  // for names in any script the server has fonts for
   std::map<std::uint32_t, Marker> markers;
+  // Where a compositor runs, markers are translucent: windows of a 32-bit visual whose pixels
+  // carry alpha, which the compositor blends. Without one they are opaque.
+  Visual* argbVisual = nullptr;
+  Colormap argbColormap = 0;
+
+  void findCompositor() {
+    const int screen = DefaultScreen(dpy);
+    const Atom cm = XInternAtom(dpy, ("_NET_WM_CM_S" + std::to_string(screen)).c_str(), False);
+    XVisualInfo vi{};
+    if (XGetSelectionOwner(dpy, cm) == None || !XMatchVisualInfo(dpy, screen, 32, TrueColor, &vi)) return;
+    argbVisual = vi.visual;
+    argbColormap = XCreateColormap(dpy, DefaultRootWindow(dpy), argbVisual, AllocNone);
+  }
+  bool translucent() const { return argbVisual != nullptr; }
 
   Window overlayWindow(int x, int y, int w, int h, unsigned long colour) {
     XSetWindowAttributes attrs{};
     attrs.override_redirect = True;
+    unsigned long mask = CWOverrideRedirect | CWBackPixel;
+    Visual* visual = CopyFromParent;
+    int depth = CopyFromParent;
+    if (argbVisual) {  // premultiplied, as a compositor blends it
+      constexpr unsigned kAlpha = 0xC0;
+      auto pre = [](unsigned long c) { return (c & 0xFF) * kAlpha / 0xFF; };
+      colour = static_cast<unsigned long>(kAlpha) << 24 | pre(colour >> 16) << 16 | pre(colour >> 8) << 8 | pre(colour);
+      attrs.colormap = argbColormap;
+      attrs.border_pixel = 0;
+      mask |= CWColormap | CWBorderPixel;
+      visual = argbVisual;
+      depth = 32;
+    }
     attrs.background_pixel = colour;
     const Window win = XCreateWindow(dpy, DefaultRootWindow(dpy), x, y, static_cast<unsigned>(w),
-                                     static_cast<unsigned>(h), 0, CopyFromParent, InputOutput, CopyFromParent,
-                                     CWOverrideRedirect | CWBackPixel, &attrs);
+                                     static_cast<unsigned>(h), 0, depth, InputOutput, visual, mask, &attrs);
     XShapeCombineRectangles(dpy, win, ShapeInput, 0, 0, nullptr, 0, ShapeSet, Unsorted);
     XStoreName(dpy, win, "Huddle: pointer");
     XMapRaised(dpy, win);
@@ -233,8 +259,9 @@ struct X11PointerOverlay::Impl {
   }
   void drawTag(const Marker& m) {
     XClearWindow(dpy, m.tag);
-    GC gc = DefaultGC(dpy, DefaultScreen(dpy));
-    XSetForeground(dpy, gc, 0xF0F0F0);
+    // The default GC is the root's depth; a 32-bit tag needs one of its own.
+    GC gc = XCreateGC(dpy, m.tag, 0, nullptr);
+    XSetForeground(dpy, gc, translucent() ? 0xFFF0F0F0 : 0xF0F0F0);
     if (fonts) {
       Xutf8DrawString(dpy, m.tag, fonts, gc, 6, 14, m.name.c_str(), static_cast<int>(m.name.size()));
     } else {
@@ -243,6 +270,7 @@ struct X11PointerOverlay::Impl {
         if (static_cast<unsigned char>(c) >= 0x80) c = '?';
       XDrawString(dpy, m.tag, gc, 6, 14, ascii.c_str(), static_cast<int>(ascii.size()));
     }
+    XFreeGC(dpy, gc);
   }
   void remove(Marker& m) {
     if (m.dot) XDestroyWindow(dpy, m.dot);
@@ -254,6 +282,9 @@ struct X11PointerOverlay::Impl {
     markers.clear();
     if (fonts) XFreeFontSet(dpy, fonts);
     fonts = nullptr;
+    if (argbColormap) XFreeColormap(dpy, argbColormap);
+    argbColormap = 0;
+    argbVisual = nullptr;
     XCloseDisplay(dpy);
     dpy = nullptr;
   }
@@ -263,6 +294,8 @@ X11PointerOverlay::X11PointerOverlay() : m_impl(std::make_unique<Impl>()) {}
 X11PointerOverlay::~X11PointerOverlay() { m_impl->close(); }
 
 std::size_t X11PointerOverlay::shown() const { return m_impl->markers.size(); }
+
+bool X11PointerOverlay::translucent() const { return m_impl->dpy && m_impl->translucent(); }
 
 bool X11PointerOverlay::update(const std::string& display, const std::vector<ScreenPointer>& pointers,
                                std::string& error) {
@@ -279,6 +312,7 @@ bool X11PointerOverlay::update(const std::string& display, const std::vector<Scr
     char* fallback = nullptr;
     s.fonts = XCreateFontSet(s.dpy, "-*-*-medium-r-normal--14-*-*-*-*-*-*-*,fixed", &missing, &missingCount, &fallback);
     if (missing) XFreeStringList(missing);
+    s.findCompositor();
   }
   // Gone from the list: taken off the screen.
   for (auto it = s.markers.begin(); it != s.markers.end();) {
@@ -312,7 +346,7 @@ bool X11PointerOverlay::update(const std::string& display, const std::vector<Scr
     m.name = p.name;
     s.drawTag(m);
   }
-  XFlush(s.dpy);
+  XSync(s.dpy, False);  // shown when this returns (a round trip; markers change at most once a frame)
   return true;
 }
 

@@ -6,8 +6,9 @@
 // border shown while a region is shared sits just outside it (so it is never captured); both
 // are override-redirect (no window manager frames them) with an empty input shape, so clicks
 // go through to whatever is under them.
-// Pointers are small opaque markers (a round dot in the person's colour and a name tag), the
-// same override-redirect, click-through windows: they need no compositor.
+// Pointers are small markers (a round dot in the person's colour and a name tag), the same
+// override-redirect, click-through windows: translucent where a compositor runs, opaque where
+// none does.
 // Thread: each object is used by one thread; they open X connections of their own.
 #pragma once
 #include <atomic>
@@ -64,6 +65,8 @@ class X11PointerOverlay {
   // others); false with `error` if the display cannot be opened. An empty list closes it.
   bool update(const std::string& display, const std::vector<ScreenPointer>& pointers, std::string& error);
   std::size_t shown() const;
+  // True while shown with a compositor running: the markers are translucent.
+  bool translucent() const;
 
  private:
   struct Impl;

@@ -483,3 +483,52 @@ TEST(X11Capture, AWindowsIconIsListedWithIt) {
   EXPECT_TRUE(listed[1].iconRgba.empty());
   XCloseDisplay(dpy);
 }
+
+// With a compositor running (xcompmgr), the markers are translucent: windows of a 32-bit
+// visual, which the screen shows blended with what is under them.
+TEST(X11PointerOverlay, UnderACompositorTheMarkersAreTranslucent) {
+  if (access("/usr/bin/xcompmgr", X_OK) != 0) GTEST_SKIP() << "xcompmgr is not available";
+  Xvfb xvfb(80, 99, "800x600x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  Display* dpy = XOpenDisplay(xvfb.display().c_str());
+  ASSERT_NE(dpy, nullptr);
+  Subprocess compositor({"/usr/bin/xcompmgr"}, {"DISPLAY=" + xvfb.display()});
+  const Atom cm = XInternAtom(dpy, "_NET_WM_CM_S0", False);
+  for (int i = 0; i < 250 && XGetSelectionOwner(dpy, cm) == None; ++i) usleep(20'000);
+  ASSERT_NE(XGetSelectionOwner(dpy, cm), static_cast<Window>(None)) << "xcompmgr did not start";
+
+  X11PointerOverlay overlay;
+  std::string error;
+  ASSERT_TRUE(overlay.update(xvfb.display(), {{7, 200, 150, 0x3CB44B, "dave"}}, error)) << error;
+  EXPECT_TRUE(overlay.translucent());
+  Window rootReturn = 0, parent = 0, *children = nullptr;
+  unsigned n = 0;
+  ASSERT_TRUE(XQueryTree(dpy, DefaultRootWindow(dpy), &rootReturn, &parent, &children, &n));
+  int argb = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    XWindowAttributes attrs{};
+    XGetWindowAttributes(dpy, children[i], &attrs);
+    if (attrs.override_redirect && attrs.map_state == IsViewable) argb += attrs.depth == 32;
+  }
+  if (children) XFree(children);
+  EXPECT_EQ(argb, 2);  // the dot and its tag
+  // On the screen: dave's green, blended with the black under it (3/4 of it, as premultiplied).
+  X11Source whole(xvfb.display(), {});
+  ASSERT_TRUE(whole.open(error)) << error;
+  Frame f;
+  std::uint32_t seen = 0;
+  for (int i = 0; i < 100 && (seen == 0 || seen == 0x3CB44Bu); ++i) {
+    usleep(20'000);
+    if (whole.capture(f, error) != CaptureResult::Error) seen = pixelAt(f, 200, 150);
+  }
+  const std::uint32_t under = pixelAt(f, 170, 120);  // beside the dot: what is under it
+  for (int shift : {16, 8, 0}) {
+    const double alpha = 0xC0 / 255.0;
+    const double want = ((0x3CB44Bu >> shift) & 0xFF) * alpha + ((under >> shift) & 0xFF) * (1 - alpha);
+    EXPECT_NEAR(double((seen >> shift) & 0xFF), want, 2.5) << std::hex << seen << " over " << under;
+  }
+  overlay.update(xvfb.display(), {}, error);
+  compositor.signal(SIGTERM);
+  compositor.wait(5000);
+  XCloseDisplay(dpy);
+}
