@@ -298,7 +298,7 @@ std::size_t X11PointerOverlay::shown() const { return m_impl->markers.size(); }
 bool X11PointerOverlay::translucent() const { return m_impl->dpy && m_impl->translucent(); }
 
 bool X11PointerOverlay::update(const std::string& display, const std::vector<ScreenPointer>& pointers,
-                               std::string& error) {
+                               std::string& error, unsigned long window) {
   Impl& s = *m_impl;
   if (pointers.empty() || (s.dpy && s.displayName != display)) s.close();
   if (pointers.empty()) return true;
@@ -314,6 +314,14 @@ bool X11PointerOverlay::update(const std::string& display, const std::vector<Scr
     if (missing) XFreeStringList(missing);
     s.findCompositor();
   }
+  int originX = 0, originY = 0;
+  if (window) {  // where the shared window is now (it may have moved)
+    Window child = 0;
+    if (!XTranslateCoordinates(s.dpy, static_cast<Window>(window), DefaultRootWindow(s.dpy), 0, 0, &originX, &originY,
+                               &child)) {
+      return update(display, {}, error);  // gone: no markers
+    }
+  }
   // Gone from the list: taken off the screen.
   for (auto it = s.markers.begin(); it != s.markers.end();) {
     const bool kept = std::any_of(pointers.begin(), pointers.end(), [&](const ScreenPointer& p) { return p.id == it->first; });
@@ -326,8 +334,9 @@ bool X11PointerOverlay::update(const std::string& display, const std::vector<Scr
   }
   for (const ScreenPointer& p : pointers) {
     Impl::Marker& m = s.markers[p.id];
-    const int dotX = p.x - kDotPx / 2, dotY = p.y - kDotPx / 2;
-    const int tagW = s.textWidth(p.name) + 12, tagX = p.x + kDotPx / 2 + 2, tagY = p.y + kDotPx / 2 - 4;
+    const int x = originX + p.x, y = originY + p.y;
+    const int dotX = x - kDotPx / 2, dotY = y - kDotPx / 2;
+    const int tagW = s.textWidth(p.name) + 12, tagX = x + kDotPx / 2 + 2, tagY = y + kDotPx / 2 - 4;
     if (m.dot && m.rgb != p.rgb) {  // another colour: made again
       s.remove(m);
       m = {};

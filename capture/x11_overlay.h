@@ -50,7 +50,7 @@ class X11RegionBorder {
 // A viewer's pointer where the sharer's screen shows it.
 struct ScreenPointer {
   std::uint32_t id = 0;     // the person
-  int x = 0, y = 0;         // screen pixels
+  int x = 0, y = 0;         // screen pixels (or the window's, see update())
   std::uint32_t rgb = 0;    // their colour, 0xRRGGBB
   std::string name;         // UTF-8
 };
@@ -63,7 +63,10 @@ class X11PointerOverlay {
   X11PointerOverlay& operator=(const X11PointerOverlay&) = delete;
   // Shows exactly these pointers (moving the markers of those already shown, removing the
   // others); false with `error` if the display cannot be opened. An empty list closes it.
-  bool update(const std::string& display, const std::vector<ScreenPointer>& pointers, std::string& error);
+  // With `window` (an X window id), positions are relative to that window's top-left corner
+  // wherever it is now; none are shown while it cannot be found.
+  bool update(const std::string& display, const std::vector<ScreenPointer>& pointers, std::string& error,
+              unsigned long window = 0);
   std::size_t shown() const;
   // True while shown with a compositor running: the markers are translucent.
   bool translucent() const;

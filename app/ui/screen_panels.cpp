@@ -455,13 +455,19 @@ void UiApp::syncRegionBorder() {
 }
 
 // Where viewers point on what we share, shown on our real screen at the same place: the
-// stream's pixels are the shared area's, scaled by the share's scale. A shared window moves,
-// and the test scene is not on the screen: their pointers show on the preview only.
+// stream's pixels are the shared area's (a shared window's, wherever it is now), scaled by the
+// share's scale. The test scene is not on the screen: its pointers show on the preview only.
 void UiApp::syncScreenPointers() {
   std::vector<capture::ScreenPointer> onScreen;
   const session::ControllerState* st = m_session ? &m_session->state() : nullptr;
   const std::string& source = m_settings.shareSource;
-  if (st && st->sharing && (source == "screen" || source == "monitor" || source == "region")) {
+  unsigned long window = 0;
+  if (st && st->sharing && source == "window") {
+    capture::X11Window found;
+    std::string error;
+    if (capture::findX11Window(m_windows, m_settings.shareWindow, found, error)) window = found.id;
+  }
+  if (st && st->sharing && (source == "screen" || source == "monitor" || source == "region" || window)) {
     int originX = 0, originY = 0;
     if (source == "region") {
       originX = std::max(m_settings.regionX, 0);
@@ -482,7 +488,8 @@ void UiApp::syncScreenPointers() {
   }
   if (onScreen.empty() && m_pointerOverlay.shown() == 0) return;
   std::string error;
-  if (!m_pointerOverlay.update("", onScreen, error)) HLOG_WARN("ui", "cannot show pointers on the screen: %s", error.c_str());
+  if (!m_pointerOverlay.update("", onScreen, error, window))
+    HLOG_WARN("ui", "cannot show pointers on the screen: %s", error.c_str());
 }
 
 void UiApp::drawSharePanel() {

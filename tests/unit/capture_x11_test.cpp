@@ -442,6 +442,22 @@ TEST(X11PointerOverlay, DotsSitWherePeoplePointAndGoWhenTheyStop) {
   EXPECT_NE(pixelAt(f, 600, 400), 0xE6194Bu);
   ASSERT_TRUE(overlay.update(xvfb.display(), {}, error)) << error;
   EXPECT_EQ(overlay.shown(), 0u);
+
+  // Relative to a shared window: its top-left corner wherever it is; none once it is gone.
+  Display* d2 = XOpenDisplay(xvfb.display().c_str());
+  ASSERT_NE(d2, nullptr);
+  X11TestWindow doc(d2, "Notes", 100, 80, 300, 200);
+  ASSERT_TRUE(overlay.update(xvfb.display(), {{7, 50, 40, 0x3CB44B, "dave"}}, error, doc.win)) << error;
+  for (int i = 0; i < 50 && pixelAt(f, 150, 120) != 0x3CB44Bu; ++i) {
+    usleep(10'000);
+    ASSERT_NE(whole.capture(f, error), CaptureResult::Error) << error;
+  }
+  EXPECT_EQ(pixelAt(f, 150, 120), 0x3CB44Bu);
+  XDestroyWindow(d2, doc.win);
+  XSync(d2, False);
+  ASSERT_TRUE(overlay.update(xvfb.display(), {{7, 50, 40, 0x3CB44B, "dave"}}, error, doc.win)) << error;
+  EXPECT_EQ(overlay.shown(), 0u);
+  XCloseDisplay(d2);
 }
 
 // A window's application icon, listed beside its title: the size nearest 32x32 of those it
