@@ -423,7 +423,7 @@ void UiApp::startRegionPick() {
     const capture::PickResult result = capture::pickX11Region("", picked, error, m_regionPickStop);
     m_regionPickResult = result;
     m_regionPicked = picked;
-    m_regionPickError = result == capture::PickResult::Failed ? "Cannot pick: " + error : "";
+    m_regionPickFailure = result == capture::PickResult::Failed ? "Cannot pick: " + error : "";
     m_regionPickDone = true;  // publishes the three above to the window's thread
   });
 }
@@ -433,6 +433,7 @@ void UiApp::finishRegionPick() {
   if (!m_regionPickDone.load()) return;
   m_regionPicker.join();
   m_regionPickDone = false;
+  m_regionPickError = m_regionPickFailure;
   if (m_regionPickResult != capture::PickResult::Picked) return;
   m_settings.regionX = m_regionPicked.x;
   m_settings.regionY = m_regionPicked.y;

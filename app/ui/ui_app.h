@@ -171,7 +171,8 @@ class UiApp {
   std::atomic<bool> m_regionPickDone{false};
   capture::PickResult m_regionPickResult = capture::PickResult::Cancelled;  // written by the worker before Done
   capture::ScreenRect m_regionPicked;
-  std::string m_regionPickError;
+  std::string m_regionPickFailure;  // the worker's words, written before Done
+  std::string m_regionPickError;    // what the panel shows (the window's thread only)
   capture::X11RegionBorder m_regionBorder;
   // Viewers' pointers on the sharer's real screen (not only on its preview).
   void syncScreenPointers();
