@@ -111,13 +111,16 @@ void TcpServer::acceptLoop() {
       peer->m_conn.setTls(std::move(tls));
     }
     peer->m_id = m_hub.attach(peer, base::monoUs());
-    {
-      std::lock_guard lock(m_mutex);
-      m_peers.push_back(peer);
-    }
     if (!peer->m_conn.start(peer.get())) {
       HLOG_WARN(kTag, "%s: cannot start connection threads", m_options.name.c_str());
       m_hub.detach(peer->m_id, wire::Reason::Resource, "cannot start connection threads");
+    }
+    // Listed for the watchdog only once started: a connection that ends at once (its reader
+    // thread done before start() returned) would otherwise be joined while start() still
+    // assigns its threads.
+    {
+      std::lock_guard lock(m_mutex);
+      m_peers.push_back(peer);
     }
   }
   m_listener.close();  // stopped (by stop() or a failed watchdog): refuse, do not queue
