@@ -214,6 +214,10 @@ struct X11PointerOverlay::Impl {
   std::string displayName;
   XFontSet fonts = nullptr;  // for names in any script the server has fonts for
   std::map<std::uint32_t, Marker> markers;
+  // What is on the screen now: called every frame, an update that changes nothing costs no
+  // request to the server.
+  std::vector<ScreenPointer> placed;
+  int placedX = 0, placedY = 0;
   // Where a compositor runs, markers are translucent: windows of a 32-bit visual whose pixels
   // carry alpha, which the compositor blends. Without one they are opaque.
   Visual* argbVisual = nullptr;
@@ -280,6 +284,7 @@ struct X11PointerOverlay::Impl {
     if (!dpy) return;
     for (auto& [id, m] : markers) remove(m);
     markers.clear();
+    placed.clear();
     if (fonts) XFreeFontSet(dpy, fonts);
     fonts = nullptr;
     if (argbColormap) XFreeColormap(dpy, argbColormap);
@@ -322,6 +327,15 @@ bool X11PointerOverlay::update(const std::string& display, const std::vector<Scr
       return update(display, {}, error);  // gone: no markers
     }
   }
+  auto same = [](const ScreenPointer& a, const ScreenPointer& b) {
+    return a.id == b.id && a.x == b.x && a.y == b.y && a.rgb == b.rgb && a.name == b.name;
+  };
+  if (originX == s.placedX && originY == s.placedY &&
+      std::equal(pointers.begin(), pointers.end(), s.placed.begin(), s.placed.end(), same))
+    return true;
+  s.placed = pointers;
+  s.placedX = originX;
+  s.placedY = originY;
   // Gone from the list: taken off the screen.
   for (auto it = s.markers.begin(); it != s.markers.end();) {
     const bool kept = std::any_of(pointers.begin(), pointers.end(), [&](const ScreenPointer& p) { return p.id == it->first; });

@@ -6,6 +6,20 @@
 
 namespace huddle::ui {
 
+namespace {
+// A new texture, bound, edges clamped, filtered linearly (each user sets what else it needs).
+GLuint newTexture() {
+  GLuint texture = 0;
+  glGenTextures(1, &texture);
+  glBindTexture(GL_TEXTURE_2D, texture);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  return texture;
+}
+}  // namespace
+
 StreamTexture::~StreamTexture() {
   if (m_texture) glDeleteTextures(1, &m_texture);
 }
@@ -25,12 +39,7 @@ bool StreamTexture::update(session::StreamView& view) {
     if (fb.widthPx() <= 0 || fb.heightPx() <= 0) return;
     const std::int64_t start = base::monoUs();
     if (!m_texture) {
-      glGenTextures(1, &m_texture);
-      glBindTexture(GL_TEXTURE_2D, m_texture);
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-      glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+      m_texture = newTexture();
       glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_SWIZZLE_A, GL_ONE);  // BGRX: the X byte is not alpha
       m_nearest = false;
     }
@@ -62,10 +71,7 @@ CursorTexture::~CursorTexture() {
 unsigned CursorTexture::update(const std::shared_ptr<const base::CursorImage>& shape, bool nearest) {
   if (!shape) return 0;
   if (!m_texture) {
-    glGenTextures(1, &m_texture);
-    glBindTexture(GL_TEXTURE_2D, m_texture);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-    glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
+    m_texture = newTexture();
     m_nearest = !nearest;  // set below
   }
   glBindTexture(GL_TEXTURE_2D, m_texture);
@@ -87,12 +93,7 @@ unsigned CursorTexture::update(const std::shared_ptr<const base::CursorImage>& s
 
 ImageTexture::ImageTexture(int widthPx, int heightPx, const std::vector<std::uint8_t>& rgba) {
   if (widthPx <= 0 || heightPx <= 0 || rgba.size() != std::size_t(widthPx) * heightPx * 4) return;
-  glGenTextures(1, &m_texture);
-  glBindTexture(GL_TEXTURE_2D, m_texture);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_CLAMP_TO_EDGE);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_CLAMP_TO_EDGE);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+  m_texture = newTexture();
   glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
   glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
   glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, widthPx, heightPx, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
