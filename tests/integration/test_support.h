@@ -92,6 +92,7 @@ inline session::HostConfig testHostConfig() {
   c.name = "host";
   c.chatPort = 0;
   c.screenPort = 0;
+  c.voicePort = 0;  // any free port: tests run side by side, and the default may be taken
   c.hub.maxParticipants = 64;
   // Every simulated client comes from 127.0.0.1 (docs/SECURITY.md s.10.1): under a sanitizer a
   // burst of handshakes can outlast the grace time, which must not refuse them here.
