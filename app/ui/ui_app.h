@@ -79,6 +79,7 @@ class UiApp {
     bool pointing = false;  // our pointer is held over this stream (right button)
     bool pen = false;       // the toolbar's Pen: a left drag draws instead of panning
     bool drawing = false;   // a stroke of ours is under way (left button held)
+    bool drawn = false;     // its panel was drawn this frame (not a tab behind another)
   };
 
   // Sessions: the controller does the work; these start it and read what it says.
