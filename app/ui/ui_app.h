@@ -56,6 +56,12 @@ class UiApp {
   // The window's size, to remember (the window reports it when it changes).
   void setWindowSize(int widthPx, int heightPx);
   const session::AppSettings& settings() const { return m_settings; }
+  // Stream images that reached the screen (texture uploads), over the open viewers.
+  std::uint64_t imagesShown() const {
+    std::uint64_t n = 0;
+    for (const auto& [id, v] : m_viewers) n += v.texture->uploads();
+    return n;
+  }
 
  private:
   enum class Fit { Fit, OneToOne, Fill };

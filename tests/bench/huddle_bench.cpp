@@ -41,6 +41,7 @@
 #include "net/wire/screen_messages.h"
 #include "net/base/clock.h"
 #include "tests/bench/voice_bench.h"
+#include "tests/bench/window_bench.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
@@ -60,6 +61,7 @@ struct BenchOptions {
   bool cursorOnly = false;  // --cursor-only: just the cursor figure (part 4)
   bool onlySharp = false;  // --only-sharp: section 5 alone
   bool onlyVoice = false;  // --only-voice: the voice figures alone
+  bool onlyWindow = false;  // --only-window: the viewer window's figures alone
   double voiceSeconds = 6;  // the mouth-to-ear run
 };
 
@@ -501,6 +503,8 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.onlySharp = true;
     } else if (a == "--only-voice") {
       o.onlyVoice = true;
+    } else if (a == "--only-window") {
+      o.onlyWindow = true;
     } else if (a == "--no-x11") {
       o.x11 = false;
     } else if (a == "--smoke") {
@@ -513,11 +517,13 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.voiceSeconds = 2;
     } else {
       std::fprintf(stderr,
-                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice]\n"
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-window]\n"
                    "  --seconds N   viewers watch each scenario this long (default 6)\n"
                    "  --json FILE   where to write the figures (default huddle-bench.json)\n"
                    "  --only-sharp  measure sharp when still alone (a few seconds)\n"
-                   "  --only-voice  measure voice alone (a few seconds)\n");
+                   "  --only-voice  measure voice alone (a few seconds)\n"
+                   "  --only-window measure the viewer's window alone (Xvfb; --seconds per view)\n"
+                   "  --no-x11      leave out what needs an X display (the real screen, the window)\n");
       return false;
     }
   }
@@ -541,6 +547,12 @@ int main(int argc, char** argv) {
     huddle::bench::printVoice(voice);
     std::filesystem::remove_all(tmpDir);
     return voice.error.empty() ? 0 : 1;
+  }
+  if (o.onlyWindow) {
+    const huddle::bench::WindowBenchResult window = huddle::bench::measureWindow(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printWindow(window);
+    std::filesystem::remove_all(tmpDir);
+    return window.error.empty() ? 0 : 1;
   }
   if (o.onlySharp) {
     const SharpResult sharp = measureSharp(o, tmpDir);
@@ -694,6 +706,12 @@ int main(int argc, char** argv) {
                        fmt(voice.mouthToEarMedianMs, 1, "ms"),
                        voice.error.empty() && voice.mouthToEarMedianMs >= 0 && voice.mouthToEarMedianMs < 50});
   }
+  // The window: left out by --no-x11 (and so by the smoke run), measured where Xvfb is.
+  huddle::bench::WindowBenchResult window;
+  if (o.x11 && !o.cursorOnly) {
+    window = huddle::bench::measureWindow(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printWindow(window);
+  }
   std::printf("\nTargets\n");
   for (const auto& t : targets) std::printf("  [%s] %-55s %s\n", t.met ? " met " : "MISSED", t.what.c_str(), t.measured.c_str());
 
@@ -741,6 +759,10 @@ int main(int argc, char** argv) {
                sharp.endToEndKB, sharp.error.empty() ? "true" : "false");
   if (!o.cursorOnly) {
     huddle::bench::writeVoiceJson(f, voice);
+    std::fprintf(f, ",\n");
+  }
+  if (o.x11 && !o.cursorOnly) {
+    huddle::bench::writeWindowJson(f, window);
     std::fprintf(f, ",\n");
   }
   std::fprintf(f, "  \"targets\": [\n");
