@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <regex>
@@ -44,6 +45,7 @@
 #include "tests/bench/voice_bench.h"
 #include "tests/bench/window_bench.h"
 #include "tests/bench/x11_compare.h"
+#include "tests/bench/x11_load.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
@@ -69,6 +71,7 @@ struct BenchOptions {
   bool onlyVoice = false;  // --only-voice: the voice figures alone
   bool onlyWindow = false;  // --only-window: the viewer window's figures alone
   bool onlyX11 = false;     // --only-x11: the side-by-side run on a real X screen alone
+  std::string x11Load;      // --x11-load KIND: only draw that load on $DISPLAY (to profile by hand)
   double voiceSeconds = 6;  // the mouth-to-ear run
 };
 
@@ -479,6 +482,8 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.onlyWindow = true;
     } else if (a == "--only-x11") {
       o.onlyX11 = true;
+    } else if (a == "--x11-load" && next(v)) {
+      o.x11Load = v;
     } else if (a == "--no-x11") {
       o.x11 = false;
     } else if (a == "--smoke") {
@@ -498,6 +503,7 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
                    "  --only-voice  measure voice alone (a few seconds)\n"
                    "  --only-window measure the viewer's window alone (Xvfb; --seconds per view)\n"
                    "  --only-x11    Huddle, TigerVNC and the codec on a real X screen alone (Xvfb; --seconds per load)\n"
+                   "  --x11-load K  only draw load K (document, terminal, video, still) on $DISPLAY for --seconds\n"
                    "  --no-x11      leave out what needs an X display (the real screen, the window)\n");
       return false;
     }
@@ -522,6 +528,25 @@ int main(int argc, char** argv) {
     huddle::bench::printVoice(voice);
     std::filesystem::remove_all(tmpDir);
     return voice.error.empty() ? 0 : 1;
+  }
+  if (!o.x11Load.empty()) {
+    const std::map<std::string, huddle::bench::X11LoadKind> kinds = {
+        {"document", huddle::bench::X11LoadKind::ScrollDocument}, {"terminal", huddle::bench::X11LoadKind::ScrollTerminal},
+        {"video", huddle::bench::X11LoadKind::Video}, {"still", huddle::bench::X11LoadKind::Still}};
+    const char* display = std::getenv("DISPLAY");
+    huddle::bench::X11Load load;
+    std::string error;
+    if (!kinds.count(o.x11Load) || !display || !load.start(display, kinds.at(o.x11Load), error)) {
+      std::fprintf(stderr, "huddle-bench: --x11-load needs document, terminal, video or still, and DISPLAY%s%s\n",
+                   error.empty() ? "" : ": ", error.c_str());
+      std::filesystem::remove_all(tmpDir);
+      return 2;
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.watchSeconds));
+    load.stop();
+    std::printf("drew %llu frames\n", static_cast<unsigned long long>(load.framesDrawn()));
+    std::filesystem::remove_all(tmpDir);
+    return 0;
   }
   if (o.onlyX11) {
     const huddle::bench::X11CompareResult x11 = huddle::bench::measureX11Compare(o.binary, o.watchSeconds, tmpDir);
