@@ -235,9 +235,10 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   const bool hovered = ImGui::IsItemHovered();
   if (hovered) m_frontViewer = streamId;
   ImDrawList* dl = ImGui::GetWindowDrawList();
-  dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), IM_COL32(12, 12, 14, 255));
+  const ImU32 backdrop = IM_COL32(12, 12, 14, 255);
   const float w = static_cast<float>(v.texture->widthPx()), h = static_cast<float>(v.texture->heightPx());
   if (w <= 0 || h <= 0) {
+    dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), backdrop);
     const char* text = view ? "Waiting for the first image..." : "Waiting for the host to come back...";
     const ImVec2 ts = ImGui::CalcTextSize(text);
     dl->AddText(ImVec2(origin.x + (avail.x - ts.x) / 2, origin.y + (avail.y - ts.y) / 2), IM_COL32(160, 165, 175, 255), text);
@@ -265,7 +266,14 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   const ImVec2 p0(std::round(origin.x + (avail.x - dw) / 2 + v.panX * scale), std::round(origin.y + (avail.y - dh) / 2 + v.panY * scale));
   v.texture->setNearest(scale >= 0.999f);
   dl->PushClipRect(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), true);
-  dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(v.texture->id())), p0, ImVec2(p0.x + dw, p0.y + dh));
+  // The backdrop only where the image leaves the panel bare (bars beside or above it): a
+  // software renderer pays for every pixel drawn twice.
+  const ImVec2 end(origin.x + avail.x, origin.y + avail.y), p1(p0.x + dw, p0.y + dh);
+  if (p0.y > origin.y) dl->AddRectFilled(origin, ImVec2(end.x, p0.y), backdrop);
+  if (p1.y < end.y) dl->AddRectFilled(ImVec2(origin.x, p1.y), end, backdrop);
+  if (p0.x > origin.x) dl->AddRectFilled(ImVec2(origin.x, p0.y), ImVec2(p0.x, p1.y), backdrop);
+  if (p1.x < end.x) dl->AddRectFilled(ImVec2(p1.x, p0.y), ImVec2(end.x, p1.y), backdrop);
+  addOpaqueImage(dl, v.texture->id(), p0, p1);
   if (m_settings.showCursor && view) {
     // The sharer's cursor: a sprite in stream pixels, scaled and panned with the image.
     const session::StreamView::Cursor c = view->cursor();

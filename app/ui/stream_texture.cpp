@@ -1,6 +1,7 @@
 #include "app/ui/stream_texture.h"
 
 #include <glad/gl.h>
+#include <imgui.h>
 
 #include "net/base/clock.h"
 
@@ -19,6 +20,12 @@ GLuint newTexture() {
   return texture;
 }
 }  // namespace
+
+void addOpaqueImage(ImDrawList* dl, unsigned texture, const ImVec2& a, const ImVec2& b) {
+  dl->AddCallback([](const ImDrawList*, const ImDrawCmd*) { glDisable(GL_BLEND); }, nullptr);
+  dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(texture)), a, b);
+  dl->AddCallback(ImDrawCallback_ResetRenderState, nullptr);  // the backend turns blending back on
+}
 
 StreamTexture::~StreamTexture() {
   if (m_texture) glDeleteTextures(1, &m_texture);

@@ -9,7 +9,14 @@
 
 #include "app/session/stream_view.h"
 
+struct ImDrawList;
+struct ImVec2;
+
 namespace huddle::ui {
+
+// Draws `texture` over [a, b) with blending off: a stream image has no transparency, and
+// blending every pixel of it is most of a frame's cost in a software renderer.
+void addOpaqueImage(ImDrawList* dl, unsigned texture, const ImVec2& a, const ImVec2& b);
 
 class StreamTexture {
  public:

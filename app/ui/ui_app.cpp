@@ -380,8 +380,10 @@ void UiApp::draw(float widthPx, float heightPx) {
     ImGui::SetNextWindowPos(ImVec2(0, 0));
     ImGui::SetNextWindowSize(ImVec2(widthPx, heightPx));
     ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+    // No window background: the cleared frame is one already, and the image covers the rest.
     ImGui::Begin("##fullscreen", nullptr,
-                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings);
+                 ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                     ImGuiWindowFlags_NoBackground);
     drawViewerPanel(m_fullscreenStream, true);
     ImGui::End();
     ImGui::PopStyleVar();
