@@ -19,6 +19,7 @@ struct CaptureSettings {
   int tileSizePx = 64;               // 64, 128 or 256
   bool sharpWhenStill = true;        // resend lossy tiles losslessly once they stay still
   int stillMs = wire::kDefaultStillMs;  // how long still: wire::kMinStillMs..kMaxStillMs
+  bool copyDetect = true;            // scrolls go as a copy plus the newly exposed pixels
 
   // Brings every field into its allowed range (the nearest allowed scale and tile size).
   CaptureSettings clamped() const {

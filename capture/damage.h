@@ -25,6 +25,12 @@ class DamageTracker {
   void reset() { m_valid = false; }
   void setTileSize(int tileSizePx);
 
+  // The reference (the previous frame as viewers have it, widthPx * 4 bytes a row) when it is
+  // valid for a frame of this size and grid, else null: copies found for the next frame are
+  // applied to it, so update() then compares against the image as the viewers will have it.
+  std::uint8_t* reference(int widthPx, int heightPx) {
+    return m_valid && widthPx == m_width && heightPx == m_height ? m_previous.data() : nullptr;
+  }
   int tileSizePx() const { return m_tile; }
   int tilesX() const { return m_tilesX; }
   int tilesY() const { return m_tilesY; }
