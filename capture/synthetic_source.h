@@ -26,7 +26,7 @@ enum class SceneMotion {
 };
 inline constexpr int kScrollStepPx = 7;
 inline constexpr int kTerminalW = 720, kTerminalH = 288, kTerminalLinePx = 16;
-inline constexpr std::uint64_t kScrollFrames = 12;
+inline constexpr std::uint64_t kScrollFrames = 60;
 inline constexpr std::uint64_t kSettleFrames = 20;
 
 // The scene's mouse cursor (an arrow, not drawn into the pixels: like X, it travels beside
