@@ -220,6 +220,16 @@ void CapturePipeline::run() {
     const bool mayCopy = s.copyDetect && !refreshDue && (!m_mayCopy || m_mayCopy());
     scroll.process(frame, mayCopy ? damage.reference(frame.widthPx, frame.heightPx) : nullptr,
                    std::size_t(frame.widthPx) * kBytesPerPixel, wire::kMaxCopiesPerBatch, copies);
+    // Tiles a verified copy wrote whole already equal the frame: damage need not compare them.
+    for (const base::CopyRect& c : copies) {
+      const int t = damage.tileSizePx(), cols = damage.tilesX();
+      for (int ty = c.dstY / t; ty * t < c.dstY + c.h; ++ty)
+        for (int tx = c.dstX / t; tx * t < c.dstX + c.w; ++tx) {
+          const int x1 = std::min((tx + 1) * t, frame.widthPx), y1 = std::min((ty + 1) * t, frame.heightPx);
+          if (tx * t >= c.dstX && ty * t >= c.dstY && x1 <= c.dstX + c.w && y1 <= c.dstY + c.h)
+            damage.knownEqual(static_cast<std::uint32_t>(ty * cols + tx));
+        }
+    }
     const std::vector<std::uint32_t>& dirty = damage.update(frame);
     if (damage.tilesX() != gridX || damage.tilesY() != gridY || s.tileSizePx != gridTile) {
       gridX = damage.tilesX();

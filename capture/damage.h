@@ -21,6 +21,14 @@ class DamageTracker {
 
   // Returns the indices (row-major: ty * tilesX + tx) of tiles that differ from last time.
   const std::vector<std::uint32_t>& update(const Frame& frame);
+  // Tile `index` is known to equal the next frame already (a verified copy wrote it into the
+  // reference): update() skips comparing it. Forgotten after that update().
+  void knownEqual(std::uint32_t index) {
+    if (m_valid && index < std::size_t(m_tilesX) * m_tilesY) {
+      m_equal.resize(std::size_t(m_tilesX) * m_tilesY, 0);
+      m_equal[index] = 1;
+    }
+  }
   // Everything is dirty next time (settings changed, a viewer lost track, ...).
   void reset() { m_valid = false; }
   void setTileSize(int tileSizePx);
@@ -43,6 +51,7 @@ class DamageTracker {
   std::vector<std::uint8_t> m_previous;  // tightly packed BGRX
   std::vector<std::uint32_t> m_dirty;
   std::vector<std::uint8_t> m_hinted;  // per tile: inside the source's changed rectangles
+  std::vector<std::uint8_t> m_equal;   // per tile: known equal this once (knownEqual)
   DamageStats m_stats;
 };
 
