@@ -948,7 +948,7 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
     Stream& s = *it->second;
     // Parts cut from the grid while a copy came: the viewer's image is of no one version now.
     if (sub.cursor != 0 && s.lastCopyVersion > sub.partialTop) sub.cursor = 0, sub.sentVersion = 0;
-    if (s.lastCopyVersion > sub.sentVersion && s.staleSlots > 0) {
+    if (sub.cursor == 0 && s.lastCopyVersion > sub.sentVersion && s.staleSlots > 0) {
       // Copies since what this viewer has, and the grid holds stale bytes where they wrote: it
       // is replayed them in order from the log, or, too far behind (or new), waits for the
       // sharer's refresh to make the grid whole (kCopyRefreshMs at most).
