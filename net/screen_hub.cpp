@@ -851,14 +851,8 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::ui
     ++m_stats.updatesShared;
     return it->second;
   }
-  auto update = std::make_shared<Update>();
+  auto update = newUpdateLocked(s);
   wire::TileBatch& b = update->batch;
-  b.streamId = s.info.streamId;
-  b.seq = s.lastSeq;
-  b.captureTimeUs = s.lastCaptureUs;
-  b.widthPx = s.info.widthPx;
-  b.heightPx = s.info.heightPx;
-  b.tileSizePx = s.info.tileSizePx;
   update->payloadBytes = wire::kTileBatchHeaderBytes;
   update->end = s.tiles.size();
   for (std::size_t i = from; i < s.tiles.size(); ++i) {
@@ -874,18 +868,33 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::ui
     update->payloadBytes += bytes;
     m_stats.tileBytesSent += slot.tile.jpeg.size;
   }
+  cacheLocked(s, key, update);
+  return update;
+}
+
+std::shared_ptr<ScreenHub::Update> ScreenHub::newUpdateLocked(const Stream& s) {
+  auto update = std::make_shared<Update>();
+  wire::TileBatch& b = update->batch;
+  b.streamId = s.info.streamId;
+  b.seq = s.lastSeq;
+  b.captureTimeUs = s.lastCaptureUs;
+  b.widthPx = s.info.widthPx;
+  b.heightPx = s.info.heightPx;
+  b.tileSizePx = s.info.tileSizePx;
+  return update;
+}
+
+void ScreenHub::cacheLocked(Stream& s, std::pair<std::uint64_t, std::size_t> key, const std::shared_ptr<Update>& update) {
   // Viewers rarely differ by more than a version or two; keep the cache small, in entries and
   // in bytes (an update holds its own copy once serialised). The oldest starting point goes first.
+  if (update->payloadBytes > wire::kMaxUpdateCacheBytes) return;
   while (!s.cache.empty() && (s.cache.size() >= wire::kUpdateCacheEntries ||
                               s.cacheBytes + update->payloadBytes > wire::kMaxUpdateCacheBytes)) {
     s.cacheBytes -= s.cache.begin()->second->payloadBytes;
     s.cache.erase(s.cache.begin());
   }
-  if (update->payloadBytes <= wire::kMaxUpdateCacheBytes) {
-    s.cache.emplace(key, update);
-    s.cacheBytes += update->payloadBytes;
-  }
-  return update;
+  s.cache.emplace(key, update);
+  s.cacheBytes += update->payloadBytes;
 }
 
 std::shared_ptr<ScreenHub::Update> ScreenHub::replayForLocked(Stream& s, std::uint64_t fromVersion) {
@@ -898,14 +907,8 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::replayForLocked(Stream& s, std::ui
     ++m_stats.updatesShared;
     return it->second;
   }
-  auto update = std::make_shared<Update>();
+  auto update = newUpdateLocked(s);
   wire::TileBatch& b = update->batch;
-  b.streamId = s.info.streamId;
-  b.seq = s.lastSeq;
-  b.captureTimeUs = s.lastCaptureUs;
-  b.widthPx = s.info.widthPx;
-  b.heightPx = s.info.heightPx;
-  b.tileSizePx = s.info.tileSizePx;
   // The first batch's copies, then its tiles and those of the batches after it up to the next
   // one with copies (newest wins): exactly the image at that version.
   const std::size_t first = std::size_t(fromVersion + 1 - s.log.front().version);
@@ -925,15 +928,7 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::replayForLocked(Stream& s, std::ui
   }
   if (update->payloadBytes > wire::kMaxScreenPayload) return nullptr;  // the sharer's refresh will do
   if (!b.copies.empty()) ++m_stats.copyUpdatesSent;
-  if (update->payloadBytes <= wire::kMaxUpdateCacheBytes) {
-    while (!s.cache.empty() && (s.cache.size() >= wire::kUpdateCacheEntries ||
-                                s.cacheBytes + update->payloadBytes > wire::kMaxUpdateCacheBytes)) {
-      s.cacheBytes -= s.cache.begin()->second->payloadBytes;
-      s.cache.erase(s.cache.begin());
-    }
-    s.cache.emplace(key, update);
-    s.cacheBytes += update->payloadBytes;
-  }
+  cacheLocked(s, key, update);
   return update;
 }
 

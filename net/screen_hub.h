@@ -183,6 +183,10 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   // From the log: the next batch with copies after `fromVersion` and the tiles up to the one
   // after it; null if the log does not reach back that far.
   std::shared_ptr<Update> replayForLocked(Stream& s, std::uint64_t fromVersion);
+  // An empty update of the stream as it is now (header only).
+  static std::shared_ptr<Update> newUpdateLocked(const Stream& s);
+  // Keeps `update` for viewers in step at `key`, within the cache's caps (oldest out).
+  static void cacheLocked(Stream& s, std::pair<std::uint64_t, std::size_t> key, const std::shared_ptr<Update>& update);
 
   ScreenHubConfig m_config;
   TokenCheck m_tokenCheck;
