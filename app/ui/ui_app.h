@@ -56,6 +56,12 @@ class UiApp {
   // The window's size, to remember (the window reports it when it changes).
   void setWindowSize(int widthPx, int heightPx);
   const session::AppSettings& settings() const { return m_settings; }
+  // Stream images that reached the screen (texture uploads), over the open viewers.
+  std::uint64_t imagesShown() const {
+    std::uint64_t n = 0;
+    for (const auto& [id, v] : m_viewers) n += v.texture->uploads();
+    return n;
+  }
 
  private:
   enum class Fit { Fit, OneToOne, Fill };
@@ -79,6 +85,7 @@ class UiApp {
     bool pointing = false;  // our pointer is held over this stream (right button)
     bool pen = false;       // the toolbar's Pen: a left drag draws instead of panning
     bool drawing = false;   // a stroke of ours is under way (left button held)
+    bool drawn = false;     // its panel was drawn this frame (not a tab behind another)
   };
 
   // Sessions: the controller does the work; these start it and read what it says.

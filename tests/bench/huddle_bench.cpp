@@ -40,11 +40,18 @@
 #include "capture/x11_source.h"
 #include "net/wire/screen_messages.h"
 #include "net/base/clock.h"
+#include "tests/bench/process_figures.h"
 #include "tests/bench/voice_bench.h"
+#include "tests/bench/window_bench.h"
+#include "tests/bench/x11_compare.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
 using huddle::test::Subprocess;
+using huddle::bench::cpuSecondsOf;
+using huddle::bench::jsonNumber;
+using huddle::bench::peakRssMiBOf;
+using huddle::bench::readFile;
 namespace cap = huddle::capture;
 
 namespace {
@@ -61,6 +68,8 @@ struct BenchOptions {
   bool onlySharp = false;  // --only-sharp: section 5 alone
   bool onlyVoice = false;  // --only-voice: the voice figures alone
   bool onlyScroll = false;  // --only-scroll: section 6 alone (scrolls with and without copies)
+  bool onlyWindow = false;  // --only-window: the viewer window's figures alone
+  bool onlyX11 = false;     // --only-x11: the side-by-side run on a real X screen alone
   double voiceSeconds = 6;  // the mouth-to-ear run
 };
 
@@ -69,41 +78,6 @@ double cpuSecondsOfThisProcess() {
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-// utime + stime of a process, from /proc/PID/stat (fields 14 and 15).
-double cpuSecondsOf(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::size_t close = all.rfind(')');  // the command name may hold spaces
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(all.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i)
-    if (i >= 14) ticks += std::stod(field);
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// Peak resident set (VmHWM) of a process in MiB.
-double peakRssMiBOf(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  return 0;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-double jsonNumber(const std::string& json, const std::string& key) {
-  std::smatch m;
-  if (!std::regex_search(json, m, std::regex("\"" + key + "\": ([0-9.eE+-]+)"))) return -1;
-  return std::stod(m[1]);
 }
 
 // [SECTION] 1. Pipeline throughput
@@ -594,6 +568,10 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.onlyVoice = true;
     } else if (a == "--only-scroll") {
       o.onlyScroll = true;
+    } else if (a == "--only-window") {
+      o.onlyWindow = true;
+    } else if (a == "--only-x11") {
+      o.onlyX11 = true;
     } else if (a == "--no-x11") {
       o.x11 = false;
     } else if (a == "--smoke") {
@@ -606,12 +584,15 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.voiceSeconds = 2;
     } else {
       std::fprintf(stderr,
-                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-scroll]\n"
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-window] [--only-x11] [--only-scroll]\n"
                    "  --seconds N   viewers watch each scenario this long (default 6)\n"
                    "  --json FILE   where to write the figures (default huddle-bench.json)\n"
                    "  --only-sharp  measure sharp when still alone (a few seconds)\n"
                    "  --only-voice  measure voice alone (a few seconds)\n"
-                   "  --only-scroll measure scrolls alone, with and without copy detection\n");
+                   "  --only-scroll measure scrolls alone, with and without copy detection\n"
+                   "  --only-window measure the viewer's window alone (Xvfb; --seconds per view)\n"
+                   "  --only-x11    Huddle, TigerVNC and the codec on a real X screen alone (Xvfb; --seconds per load)\n"
+                   "  --no-x11      leave out what needs an X display (the real screen, the window)\n");
       return false;
     }
   }
@@ -635,6 +616,18 @@ int main(int argc, char** argv) {
     huddle::bench::printVoice(voice);
     std::filesystem::remove_all(tmpDir);
     return voice.error.empty() ? 0 : 1;
+  }
+  if (o.onlyX11) {
+    const huddle::bench::X11CompareResult x11 = huddle::bench::measureX11Compare(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printX11Compare(x11);
+    std::filesystem::remove_all(tmpDir);
+    return x11.error.empty() ? 0 : 1;
+  }
+  if (o.onlyWindow) {
+    const huddle::bench::WindowBenchResult window = huddle::bench::measureWindow(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printWindow(window);
+    std::filesystem::remove_all(tmpDir);
+    return window.error.empty() ? 0 : 1;
   }
   if (o.onlyScroll) {
     const std::vector<ScrollResult> scrolls = measureScrolls(o);
@@ -799,6 +792,15 @@ int main(int argc, char** argv) {
                        fmt(voice.mouthToEarMedianMs, 1, "ms"),
                        voice.error.empty() && voice.mouthToEarMedianMs >= 0 && voice.mouthToEarMedianMs < 50});
   }
+  // The window: left out by --no-x11 (and so by the smoke run), measured where Xvfb is.
+  huddle::bench::WindowBenchResult window;
+  huddle::bench::X11CompareResult x11;
+  if (o.x11 && !o.cursorOnly) {
+    x11 = huddle::bench::measureX11Compare(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printX11Compare(x11);
+    window = huddle::bench::measureWindow(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printWindow(window);
+  }
   std::printf("\nTargets\n");
   for (const auto& t : targets) std::printf("  [%s] %-55s %s\n", t.met ? " met " : "MISSED", t.what.c_str(), t.measured.c_str());
 
@@ -858,6 +860,12 @@ int main(int argc, char** argv) {
   std::fprintf(f, "  ],\n");
   if (!o.cursorOnly) {
     huddle::bench::writeVoiceJson(f, voice);
+    std::fprintf(f, ",\n");
+  }
+  if (o.x11 && !o.cursorOnly) {
+    huddle::bench::writeX11CompareJson(f, x11);
+    std::fprintf(f, ",\n");
+    huddle::bench::writeWindowJson(f, window);
     std::fprintf(f, ",\n");
   }
   std::fprintf(f, "  \"targets\": [\n");
