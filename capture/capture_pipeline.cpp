@@ -7,9 +7,11 @@
 #include <system_error>
 #include <thread>
 
+#include "capture/copy_rect.h"
 #include "capture/damage.h"
 #include "capture/encoder_pool.h"
 #include "capture/scaler.h"
+#include "capture/scroll_detector.h"
 #include "capture/still_tiles.h"
 #include "net/base/clock.h"
 #include "net/base/log.h"
@@ -153,6 +155,14 @@ void CapturePipeline::run() {
   DamageTracker damage;
   StillTiles still;
   int gridX = 0, gridY = 0, gridTile = 0;  // the grid `still` follows
+  ScrollDetector scroll;
+  std::vector<base::CopyRect> copies;
+  // Tiles a copy changed that have not been encoded since: the host holds older bytes for
+  // them. Encoded again kCopyRefreshMs after the first of them, so its image becomes whole.
+  std::vector<std::uint8_t> stale;
+  std::size_t staleCount = 0;
+  std::int64_t staleSinceUs = 0;
+  std::vector<std::uint32_t> touched, work;
   Scaler scaler;
   CaptureSettings applied;
   bool first = true;
@@ -203,10 +213,51 @@ void CapturePipeline::run() {
     }
     Frame frame = scaler.scale(raw, s.scalePercent);
     const std::int64_t t1 = base::monoUs();
+    // Scrolls first: found against the reference and applied to it, so damage then finds
+    // only what still differs (the newly exposed pixels).
+    copies.clear();
+    const bool refreshDue = staleCount > 0 && t0 - staleSinceUs >= std::int64_t(wire::kCopyRefreshMs) * 1000;
+    const bool mayCopy = s.copyDetect && !refreshDue && (!m_mayCopy || m_mayCopy());
+    scroll.process(frame, mayCopy ? damage.reference(frame.widthPx, frame.heightPx) : nullptr,
+                   std::size_t(frame.widthPx) * kBytesPerPixel, wire::kMaxCopiesPerBatch, copies);
+    // Tiles a verified copy wrote whole already equal the frame: damage need not compare them.
+    for (const base::CopyRect& c : copies) {
+      const int t = damage.tileSizePx(), cols = damage.tilesX();
+      for (int ty = c.dstY / t; ty * t < c.dstY + c.h; ++ty)
+        for (int tx = c.dstX / t; tx * t < c.dstX + c.w; ++tx) {
+          const int x1 = std::min((tx + 1) * t, frame.widthPx), y1 = std::min((ty + 1) * t, frame.heightPx);
+          if (tx * t >= c.dstX && ty * t >= c.dstY && x1 <= c.dstX + c.w && y1 <= c.dstY + c.h)
+            damage.knownEqual(static_cast<std::uint32_t>(ty * cols + tx));
+        }
+    }
     const std::vector<std::uint32_t>& dirty = damage.update(frame);
-    const bool full = dirty.size() == std::size_t(damage.tilesX()) * damage.tilesY();
+    if (damage.tilesX() != gridX || damage.tilesY() != gridY || s.tileSizePx != gridTile) {
+      gridX = damage.tilesX();
+      gridY = damage.tilesY();
+      gridTile = s.tileSizePx;
+      still.reset(std::size_t(gridX) * std::size_t(gridY));
+      stale.assign(still.size(), 0);
+      staleCount = 0;
+    }
+    touched.clear();
+    for (const base::CopyRect& c : copies) still.moved(c, gridTile, gridX, gridY, t0, touched);
+    for (std::uint32_t i : touched)
+      if (i < stale.size() && !stale[i]) {
+        if (staleCount++ == 0) staleSinceUs = t0;
+        stale[i] = 1;
+      }
+    work.assign(dirty.begin(), dirty.end());
+    std::size_t refreshTiles = 0;
+    if (refreshDue) {
+      for (std::uint32_t i : work) stale[i] |= 2;  // encoded anyway
+      for (std::uint32_t i = 0; i < stale.size(); ++i) {
+        if (stale[i] == 1) work.push_back(i), ++refreshTiles;
+        stale[i] &= 1;
+      }
+    }
+    const bool full = work.size() == std::size_t(damage.tilesX()) * damage.tilesY();
     const std::int64_t t2 = base::monoUs();
-    bool ok = pool.encode(frame, dirty, damage.tilesX(), s, tiles, error);
+    bool ok = pool.encode(frame, work, damage.tilesX(), s, tiles, error);
     std::uint64_t jpegBytes = 0;
     for (const auto& t : tiles) jpegBytes += t.jpeg.size;
     const std::size_t changedTiles = tiles.size();
@@ -214,16 +265,17 @@ void CapturePipeline::run() {
     bool sharpOk = true;
     std::string sharpError;
     if (ok) {
-      if (damage.tilesX() != gridX || damage.tilesY() != gridY || s.tileSizePx != gridTile) {
-        gridX = damage.tilesX();
-        gridY = damage.tilesY();
-        gridTile = s.tileSizePx;
-        still.reset(std::size_t(gridX) * std::size_t(gridY));
-      }
-      for (std::size_t i = 0; i < dirty.size(); ++i) still.changed(dirty[i], tiles[i].kind, tiles[i].jpeg.size, t0);
+      for (std::size_t i = 0; i < work.size(); ++i) still.changed(work[i], tiles[i].kind, tiles[i].jpeg.size, t0);
       if (s.sharpWhenStill)
         sharpBytes = addStillTiles(pool, still, frame, damage.tilesX(), s, t0, interval.count(), tiles, sharpOk,
                                    sharpError);
+    }
+    if (ok) {
+      // Every tile sent now holds its current pixels on the host.
+      for (const auto& t : tiles) {
+        const std::size_t i = std::size_t(t.ty) * gridX + t.tx;
+        if (i < stale.size() && stale[i]) stale[i] = 0, --staleCount;
+      }
     }
     const std::int64_t t3 = base::monoUs();
     {
@@ -236,6 +288,9 @@ void CapturePipeline::run() {
       m_stats.sharpTiles += tiles.size() - changedTiles;
       m_stats.sharpBytes += sharpBytes;
       m_stats.lossyTiles = still.lossyTiles();
+      m_stats.copies += copies.size();
+      m_stats.copiedTiles += touched.size();
+      m_stats.refreshTiles += refreshTiles;
       smooth(m_stats.captureMs, static_cast<double>(t1 - t0) / 1e3);
       smooth(m_stats.damageMs, static_cast<double>(t2 - t1) / 1e3);
       smooth(m_stats.encodeMs, static_cast<double>(t3 - t2) / 1e3);
@@ -244,11 +299,11 @@ void CapturePipeline::run() {
     }
     if (!ok) {
       HLOG_WARN(kTag, "encoding failed: %s", error.c_str());
-      damage.reset();  // try the whole frame again next time
+      damage.reset();  // try the whole frame again next time (every tile: nothing stale after it)
       continue;
     }
     if (!sharpOk) HLOG_WARN(kTag, "lossless encoding failed: %s", sharpError.c_str());  // those tiles stay due
-    if (!tiles.empty()) {
+    if (!tiles.empty() || !copies.empty()) {
       EncodedUpdate u;
       u.widthPx = static_cast<std::uint32_t>(frame.widthPx);
       u.heightPx = static_cast<std::uint32_t>(frame.heightPx);
@@ -256,6 +311,7 @@ void CapturePipeline::run() {
       u.seq = frame.seq;
       u.captureTimeUs = frame.captureTimeUs;
       u.tiles = std::move(tiles);
+      u.copies = copies;
       u.full = full;
       m_onUpdate(std::move(u));
       tiles.clear();

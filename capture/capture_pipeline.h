@@ -31,6 +31,8 @@ struct EncodedUpdate {
   std::uint16_t tileSizePx = 64;
   std::uint64_t seq = 0;                    // frame number
   std::int64_t captureTimeUs = 0;           // wall clock at capture
+  // Scrolls found in this frame: applied in order to the previous image, before the tiles.
+  std::vector<base::CopyRect> copies;
   std::vector<base::EncodedTile> tiles;     // changed tiles (all of them after a reset), then
                                             // still tiles sent again losslessly
   bool full = false;                        // every tile is included (first frame, resize, reset)
@@ -48,6 +50,9 @@ struct PipelineStats {
   std::uint64_t tilesEncoded = 0, jpegBytes = 0;      // changed tiles and their bytes
   std::uint64_t sharpTiles = 0, sharpBytes = 0;       // still tiles sent again losslessly
   std::size_t lossyTiles = 0;                         // tiles whose latest version is JPEG, now
+  // Scrolls sent as copies, the tiles they changed (mostly not encoded), and tiles encoded
+  // again only because a copy had changed them (the refresh that keeps the host's image whole).
+  std::uint64_t copies = 0, copiedTiles = 0, refreshTiles = 0;
   double captureMs = 0, damageMs = 0, encodeMs = 0;  // per frame, smoothed
   double cpuMsPerFrame = 0;                          // capture thread + encoders, smoothed
   std::string lastError;                             // the latest frame that failed, or the stop below
@@ -72,6 +77,9 @@ class CapturePipeline {
   // Stops and joins the capture thread (returns within one frame's work).
   void stop();
   void setSettings(const CaptureSettings& settings);
+  // Set before start(), on the capture thread before each frame: whether this frame may go as
+  // copies (a publisher with an unsent frame waiting cannot merge a copy into it).
+  void setCopyGate(std::function<bool()> mayCopy) { m_mayCopy = std::move(mayCopy); }
   // Set before start(): the source's cursor is polled each frame and handed here.
   void setCursorCallback(CursorCallback onCursor) { m_onCursor = std::move(onCursor); }
   CaptureSettings settings() const;
@@ -92,6 +100,7 @@ class CapturePipeline {
   UpdateCallback m_onUpdate;
   FailureHandler m_onFailure;
   CursorCallback m_onCursor;
+  std::function<bool()> m_mayCopy;
   base::Worker m_thread;
   std::atomic<bool> m_running{false};
   std::atomic<bool> m_stop{false};

@@ -22,6 +22,7 @@ struct CaptureSettings {
   // With sharp when still: a changed tile of few colours (text, flat UI) goes exact at once, as
   // a palette tile smaller than its JPEG. Off only to measure or test JPEG alone.
   bool exactFewColours = true;
+  bool copyDetect = true;            // scrolls go as a copy plus the newly exposed pixels
 
   // Brings every field into its allowed range (the nearest allowed scale and tile size).
   CaptureSettings clamped() const {

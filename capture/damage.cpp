@@ -14,6 +14,8 @@ void DamageTracker::setTileSize(int tileSizePx) {
 const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
   m_dirty.clear();
   const std::size_t rowBytes = std::size_t(f.widthPx) * kBytesPerPixel;
+  std::vector<std::uint8_t> equal;
+  equal.swap(m_equal);  // only for this frame
   if (!m_valid || f.widthPx != m_width || f.heightPx != m_height) {
     // Seed: copy the whole frame, everything is dirty.
     m_width = f.widthPx;
@@ -47,6 +49,7 @@ const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
     const int y0 = ty * m_tile, h = std::min(m_tile, m_height - y0);
     for (int tx = 0; tx < m_tilesX; ++tx) {
       if (hinted && !m_hinted[std::size_t(ty) * m_tilesX + tx]) continue;
+      if (!equal.empty() && equal[std::size_t(ty) * m_tilesX + tx]) continue;
       ++compared;
       const int x0 = tx * m_tile, w = std::min(m_tile, m_width - x0);
       const std::size_t off = std::size_t(x0) * kBytesPerPixel, bytes = std::size_t(w) * kBytesPerPixel;

@@ -21,10 +21,24 @@ class DamageTracker {
 
   // Returns the indices (row-major: ty * tilesX + tx) of tiles that differ from last time.
   const std::vector<std::uint32_t>& update(const Frame& frame);
+  // Tile `index` is known to equal the next frame already (a verified copy wrote it into the
+  // reference): update() skips comparing it. Forgotten after that update().
+  void knownEqual(std::uint32_t index) {
+    if (m_valid && index < std::size_t(m_tilesX) * m_tilesY) {
+      m_equal.resize(std::size_t(m_tilesX) * m_tilesY, 0);
+      m_equal[index] = 1;
+    }
+  }
   // Everything is dirty next time (settings changed, a viewer lost track, ...).
   void reset() { m_valid = false; }
   void setTileSize(int tileSizePx);
 
+  // The reference (the previous frame as viewers have it, widthPx * 4 bytes a row) when it is
+  // valid for a frame of this size and grid, else null: copies found for the next frame are
+  // applied to it, so update() then compares against the image as the viewers will have it.
+  std::uint8_t* reference(int widthPx, int heightPx) {
+    return m_valid && widthPx == m_width && heightPx == m_height ? m_previous.data() : nullptr;
+  }
   int tileSizePx() const { return m_tile; }
   int tilesX() const { return m_tilesX; }
   int tilesY() const { return m_tilesY; }
@@ -37,6 +51,7 @@ class DamageTracker {
   std::vector<std::uint8_t> m_previous;  // tightly packed BGRX
   std::vector<std::uint32_t> m_dirty;
   std::vector<std::uint8_t> m_hinted;  // per tile: inside the source's changed rectangles
+  std::vector<std::uint8_t> m_equal;   // per tile: known equal this once (knownEqual)
   DamageStats m_stats;
 };
 

@@ -1,5 +1,7 @@
 #include "capture/framebuffer.h"
 
+#include "capture/copy_rect.h"
+
 #include <stb_image_write.h>
 
 #include <algorithm>
@@ -47,6 +49,12 @@ void Framebuffer::fill(const base::Rect& r, std::uint32_t bgrx) {
   if (c.empty()) return;
   fillBgrx(m_pixels.data(), strideBytes(), c.x, c.y, c.w, c.h, bgrx);
   m_dirty = m_dirty.united(c);
+}
+
+void Framebuffer::copy(const base::CopyRect& c) {
+  if (!c.inside(m_width, m_height)) return;
+  applyCopy(m_pixels.data(), std::size_t(strideBytes()), c);
+  m_dirty = m_dirty.united({c.dstX, c.dstY, c.w, c.h});
 }
 
 base::Rect Framebuffer::takeDirty() { return std::exchange(m_dirty, base::Rect{}); }

@@ -24,6 +24,9 @@ class Framebuffer {
   // `r` is clipped to the image.
   void paint(const base::Rect& r, const std::uint8_t* src, int srcStrideBytes);
   void fill(const base::Rect& r, std::uint32_t bgrx);
+  // Moves a block of the image (a scroll), overlap-safe, and marks its destination dirty.
+  // Ignored unless `c` is inside the image.
+  void copy(const base::CopyRect& c);
 
   int widthPx() const { return m_width; }
   int heightPx() const { return m_height; }

@@ -1,5 +1,6 @@
 #include "capture/still_tiles.h"
 
+#include "capture/copy_rect.h"
 #include "net/wire/limits.h"
 
 namespace huddle::capture {
@@ -22,6 +23,24 @@ void StillTiles::changed(std::uint32_t index, base::TileKind kind, std::size_t b
   m_streamBytes += bytes;
   m_streamBytes -= t.bytes;
   t.bytes = bytes;
+}
+
+void StillTiles::moved(const base::CopyRect& c, int tileSizePx, int tilesX, int tilesY, std::int64_t nowUs,
+                       std::vector<std::uint32_t>& touched) {
+  if (m_tiles.size() != std::size_t(tilesX) * std::size_t(tilesY)) return;
+  std::vector<std::uint8_t> exact(m_tiles.size());
+  for (std::size_t i = 0; i < m_tiles.size(); ++i) exact[i] = m_tiles[i].state == State::Exact;
+  const std::size_t first = touched.size();
+  moveExactness(exact, c, tileSizePx, tilesX, tilesY, touched);
+  for (std::size_t k = first; k < touched.size(); ++k) {
+    const std::uint32_t i = touched[k];
+    if (i >= m_tiles.size()) continue;
+    Tile& t = m_tiles[i];
+    const bool wasLossy = t.state != State::Exact;
+    t.state = exact[i] ? State::Exact : State::Lossy;  // a tile given up on may fit again
+    t.changedUs = nowUs;
+    m_lossy += std::size_t(!exact[i]) - std::size_t(wasLossy);
+  }
 }
 
 void StillTiles::due(std::int64_t nowUs, std::int64_t stillUs, std::size_t max, std::vector<std::uint32_t>& out) {

@@ -22,6 +22,12 @@ class StillTiles {
 
   // Tile `index` was sent as `kind` with `bytes` bytes at `nowUs` because it changed.
   void changed(std::uint32_t index, base::TileKind kind, std::size_t bytes, std::int64_t nowUs);
+  // The copy `c` moved pixels at `nowUs` (a grid of tilesX x tilesY tiles of tileSizePx): the
+  // tiles it wrote take the exactness of the tiles their pixels came from (lossy if any was,
+  // or if the copy covers them in part and they were), and count as changed now. The bytes
+  // the stream holds for them do not change. The touched tiles are appended to `touched`.
+  void moved(const base::CopyRect& c, int tileSizePx, int tilesX, int tilesY, std::int64_t nowUs,
+             std::vector<std::uint32_t>& touched);
   // Appends to `out` up to `max` tiles last sent lossy and unchanged since at least
   // `nowUs - stillUs`, starting after the last one handed out.
   void due(std::int64_t nowUs, std::int64_t stillUs, std::size_t max, std::vector<std::uint32_t>& out);

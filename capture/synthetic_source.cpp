@@ -123,6 +123,36 @@ void drawPanel(Canvas& c, const Layout& l, std::uint64_t n) {
   c.fill(p.x + bx, p.y + by, box, box, kSceneAccent, p);
 }
 
+// The scrolling scenes' areas: the document below a bar, or the terminal on the desktop.
+Layout::Box scrollArea(int w, int h, SceneMotion motion) {
+  if (motion == SceneMotion::Scroll || motion == SceneMotion::ScrollSettle) {
+    const int bar = std::max(6, h / 40);
+    return {0, bar, w, h - bar};
+  }
+  const int tw = std::min(kTerminalW, w * 8 / 10), th = std::min(kTerminalH, h * 6 / 10);
+  return {w / 10, h * 3 / 10, tw, th};
+}
+
+bool isScrollScene(SceneMotion m) {
+  return m == SceneMotion::Scroll || m == SceneMotion::Terminal || m == SceneMotion::ScrollSettle ||
+         m == SceneMotion::TerminalSettle;
+}
+
+void drawScrollScene(Canvas& c, int w, int h, SceneMotion motion, std::uint64_t t) {
+  const Layout::Box a = scrollArea(w, h, motion);
+  if (motion == SceneMotion::Scroll || motion == SceneMotion::ScrollSettle) {
+    Layout::Box screen{0, 0, w, h};
+    c.fill(0, 0, w, a.y, kSceneTitleBar, screen);
+    c.fill(a.x, a.y, a.w, a.h, kSceneWindow, screen);
+    // A document: text lines with the odd coloured heading, scrolled kScrollStepPx a frame.
+    drawText(c, a, std::max(12, h / 54), static_cast<int>(t) * kScrollStepPx, rgb(32, 32, 40), 31);
+    return;
+  }
+  Layout::Box screen{0, 0, w, h};
+  c.fill(a.x, a.y, a.w, a.h, rgb(16, 18, 22), screen);
+  drawText(c, a, kTerminalLinePx, static_cast<int>(t) * kTerminalLinePx, rgb(200, 220, 200), 47);
+}
+
 }  // namespace
 
 SyntheticSource::SyntheticSource(int widthPx, int heightPx, SceneMotion motion, SceneCursor cursor)
@@ -199,6 +229,18 @@ void SyntheticSource::render(int w, int h, SceneMotion motion, std::uint64_t n, 
   out.resize(std::size_t(w) * h * kBytesPerPixel);
   Canvas c(out.data(), w, h);
   Layout l = layoutFor(w, h);
+  if (isScrollScene(motion)) {
+    const bool settle = motion == SceneMotion::ScrollSettle || motion == SceneMotion::TerminalSettle;
+    const std::uint64_t t = settle ? std::min(n, kScrollFrames - 1) : n;
+    if (motion == SceneMotion::Terminal || motion == SceneMotion::TerminalSettle) {
+      drawBackground(c, 0);  // the still desktop of the Static scene
+      drawWindow(c, l, l.winA, 0, 11, 0);
+      drawWindow(c, l, l.winB, 0, 23, 0);
+      drawPanel(c, l, 0);
+    }
+    drawScrollScene(c, w, h, motion, t);
+    return;
+  }
   std::uint64_t t = motion == SceneMotion::Static   ? 0
                     : motion == SceneMotion::Settle ? std::min(n, kSettleFrames - 1)
                                                     : n;
@@ -214,7 +256,19 @@ CaptureResult SyntheticSource::capture(Frame& frame, std::string&) {
   std::uint64_t n = m_next++;
   Layout l = layoutFor(m_width, m_height);
   m_changed.clear();
-  if (n == 0 || m_motion == SceneMotion::Full || (m_motion == SceneMotion::Settle && n < kSettleFrames)) {
+  if (isScrollScene(m_motion)) {
+    const bool settle = m_motion == SceneMotion::ScrollSettle || m_motion == SceneMotion::TerminalSettle;
+    if (n == 0) {
+      render(m_width, m_height, m_motion, n, m_pixels);
+      m_changed.push_back({0, 0, m_width, m_height});
+    } else if (!settle || n < kScrollFrames) {
+      // Only the scrolling area is drawn again, and said, as a compositor's damage would.
+      Canvas c(m_pixels.data(), m_width, m_height);
+      drawScrollScene(c, m_width, m_height, m_motion, n);
+      const Layout::Box a = scrollArea(m_width, m_height, m_motion);
+      m_changed.push_back({a.x, a.y, a.w, a.h});
+    }
+  } else if (n == 0 || m_motion == SceneMotion::Full || (m_motion == SceneMotion::Settle && n < kSettleFrames)) {
     render(m_width, m_height, m_motion, n, m_pixels);
     m_changed.push_back({0, 0, m_width, m_height});
   } else if (m_motion == SceneMotion::Partial) {

@@ -17,7 +17,16 @@ enum class SceneMotion {
   Static,   // nothing changes after the first frame
   Settle,   // full motion for kSettleFrames frames, then still at the last of them (a
             // screen that goes still: sharp-when-still's tests)
+  // Scrolls (issue 12), like Settle still after kScrollFrames frames when `...Settle`:
+  Scroll,    // a document filling the screen below a bar scrolls kScrollStepPx a frame
+  Terminal,  // a terminal (kTerminalW x kTerminalH, fewer on a small screen) on the still
+             // desktop scrolls one line (kTerminalLinePx) a frame
+  ScrollSettle,
+  TerminalSettle,
 };
+inline constexpr int kScrollStepPx = 7;
+inline constexpr int kTerminalW = 720, kTerminalH = 288, kTerminalLinePx = 16;
+inline constexpr std::uint64_t kScrollFrames = 60;
 inline constexpr std::uint64_t kSettleFrames = 20;
 
 // The scene's mouse cursor (an arrow, not drawn into the pixels: like X, it travels beside

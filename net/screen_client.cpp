@@ -99,7 +99,7 @@ bool ScreenClient::publishStop() { return sendFrame(wire::encodeFrame(wire::Publ
 void ScreenClient::onWelcome(const wire::Welcome&) { m_listener.onScreenConnected(); }
 
 void ScreenClient::onFrame(const wire::Frame& frame) {
-  if (frame.type == static_cast<std::uint16_t>(wire::ScreenType::Update)) {
+  if (wire::isUpdateType(frame.type)) {
     wire::Reader r(frame.payload);
     const std::uint32_t streamId = r.u32();  // an Update opens with its stream; read() checks the rest
     if (r.ok() && !takeCredit(streamId))
@@ -128,13 +128,15 @@ std::string ScreenClient::deliver(const wire::Frame& frame, Listener& listener, 
       listener.onStreamEnded(m.streamId, m.reason);
       return {};
     }
-    case static_cast<std::uint16_t>(wire::ScreenType::Update): {
+    case static_cast<std::uint16_t>(wire::ScreenType::Update):
+    case static_cast<std::uint16_t>(wire::ScreenType::CopyUpdate): {
       // One copy out of the reassembly buffer; the tiles then point into it.
       base::Bytes owner = base::makeBytes(base::ByteVec(frame.payload.begin(), frame.payload.end()));
       wire::Reader r(base::view(owner));
       wire::TileBatch batch;
       std::string error;
-      if (!batch.read(r, owner, error) || !r.done()) return bad("screen update (" + error + ")");
+      if (!batch.read(r, owner, error, wire::hasCopies(frame.type)) || !r.done())
+        return bad("screen update (" + error + ")");
       listener.onUpdate(std::move(batch));
       return {};
     }

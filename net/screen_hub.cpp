@@ -30,7 +30,22 @@ struct ScreenHub::Stream {
   struct Tile {
     base::EncodedTile tile;
     std::uint64_t version = 0;  // stream version that last changed it; 0 = never set
+    std::uint64_t copiedVersion = 0;  // the last version a copy wrote into it
+    // Its bytes are older than what a copy put there: only the sharer's next tile makes it whole.
+    bool stale() const { return copiedVersion > version; }
   };
+  // Copies (issue 12). The last batches as they came (their tiles are shared slices), so a
+  // viewer a few versions behind is replayed each copy against the image it was made for.
+  struct LogEntry {
+    std::uint64_t version = 0;
+    std::vector<base::CopyRect> copies;
+    std::vector<base::EncodedTile> tiles;
+    std::uint64_t bytes = 0;
+  };
+  std::deque<LogEntry> log;
+  std::uint64_t logBytes = 0;
+  std::uint64_t lastCopyVersion = 0;  // the newest batch with copies (0: none)
+  std::size_t staleSlots = 0;         // tiles whose bytes a later copy overwrote
   wire::StreamInfo info;
   PeerId publisher = 0;          // 0: the host's own pipeline
   std::vector<Tile> tiles;       // row-major grid
@@ -75,6 +90,7 @@ struct ScreenHub::Update {
   wire::TileBatch batch;
   std::size_t payloadBytes = 0;  // what the frame will hold, known under the lock
   std::size_t end = 0;           // grid index after the last one this part looked at
+  std::uint64_t toVersion = 0;   // a replay (copies): the version the viewer has once done
   std::once_flag once;
   base::Bytes frame;
 
@@ -240,6 +256,7 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
     case wire::ScreenType::PublishStart:
       return handlePublishStart(peer, frame);
     case wire::ScreenType::PublishTiles:
+    case wire::ScreenType::PublishCopyTiles:
       return handlePublishTiles(peer, frame, nowUs);
     case wire::ScreenType::CursorShape:
     case wire::ScreenType::CursorPosition:
@@ -375,8 +392,11 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
   wire::Reader r(base::view(owner));
   wire::TileBatch batch;
   std::string error;
-  if (!batch.read(r, owner, error) || !r.done())
+  if (!batch.read(r, owner, error, wire::hasCopies(frame.type)) || !r.done())
     return drop(*peer, wire::Reason::ScreenBounds, error.empty() ? "trailing bytes after tiles" : error);
+  for (const auto& c : batch.copies)
+    if (std::string why = wire::validateCopy(c, batch.widthPx, batch.heightPx); !why.empty())
+      return drop(*peer, wire::Reason::ScreenBounds, why);
   // The host never decodes, but it refuses anything a viewer's decoder should not see.
   for (const auto& t : batch.tiles) {
     if (t.kind == base::TileKind::Solid) continue;
@@ -711,6 +731,10 @@ void ScreenHub::resizeStreamLocked(Stream& s, const std::string& title, std::uin
   s.info.tileSizePx = tile;
   s.tiles.assign(std::size_t(s.info.tilesX()) * s.info.tilesY(), Stream::Tile{});
   s.tileBytes = 0;
+  s.log.clear();
+  s.logBytes = 0;
+  s.lastCopyVersion = 0;
+  s.staleSlots = 0;
   s.cache.clear();
   s.cacheBytes = 0;
   ++s.version;
@@ -726,12 +750,38 @@ void ScreenHub::resizeStreamLocked(Stream& s, const std::string& title, std::uin
 void ScreenHub::applyBatchLocked(Stream& s, wire::TileBatch& batch) {
   const std::uint64_t version = ++s.version;
   const std::uint32_t cols = s.info.tilesX();
+  // The log first (it shares the tiles' bytes), trimmed to its caps, oldest out.
+  Stream::LogEntry entry;
+  entry.version = version;
+  entry.copies = batch.copies;
+  entry.tiles = batch.tiles;
+  for (const auto& t : batch.tiles) entry.bytes += t.jpeg.size;
+  s.logBytes += entry.bytes;
+  s.log.push_back(std::move(entry));
+  while (s.log.size() > wire::kCopyLogVersions || (s.log.size() > 1 && s.logBytes > wire::kMaxCopyLogBytes)) {
+    s.logBytes -= s.log.front().bytes;
+    s.log.pop_front();
+  }
+  if (!batch.copies.empty()) {
+    s.lastCopyVersion = version;
+    const std::uint32_t tile = s.info.tileSizePx;
+    for (const auto& c : batch.copies) {
+      if (c.w <= 0 || c.h <= 0) continue;
+      for (std::uint32_t ty = std::uint32_t(c.dstY) / tile; ty <= std::uint32_t(c.dstY + c.h - 1) / tile; ++ty)
+        for (std::uint32_t tx = std::uint32_t(c.dstX) / tile; tx <= std::uint32_t(c.dstX + c.w - 1) / tile; ++tx)
+          if (std::size_t i = std::size_t(ty) * cols + tx; i < s.tiles.size()) s.tiles[i].copiedVersion = version;
+    }
+  }
   for (auto& t : batch.tiles) {
     Stream::Tile& slot = s.tiles[std::size_t(t.ty) * cols + t.tx];
     s.tileBytes += t.jpeg.size;
     s.tileBytes -= slot.tile.jpeg.size;
     slot.tile = std::move(t);
     slot.version = version;
+  }
+  if (s.lastCopyVersion != 0) {
+    s.staleSlots = 0;
+    for (const auto& slot : s.tiles) s.staleSlots += slot.stale();
   }
   s.lastSeq = batch.seq;
   s.lastCaptureUs = batch.captureTimeUs;
@@ -801,14 +851,8 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::ui
     ++m_stats.updatesShared;
     return it->second;
   }
-  auto update = std::make_shared<Update>();
+  auto update = newUpdateLocked(s);
   wire::TileBatch& b = update->batch;
-  b.streamId = s.info.streamId;
-  b.seq = s.lastSeq;
-  b.captureTimeUs = s.lastCaptureUs;
-  b.widthPx = s.info.widthPx;
-  b.heightPx = s.info.heightPx;
-  b.tileSizePx = s.info.tileSizePx;
   update->payloadBytes = wire::kTileBatchHeaderBytes;
   update->end = s.tiles.size();
   for (std::size_t i = from; i < s.tiles.size(); ++i) {
@@ -824,17 +868,67 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::ui
     update->payloadBytes += bytes;
     m_stats.tileBytesSent += slot.tile.jpeg.size;
   }
+  cacheLocked(s, key, update);
+  return update;
+}
+
+std::shared_ptr<ScreenHub::Update> ScreenHub::newUpdateLocked(const Stream& s) {
+  auto update = std::make_shared<Update>();
+  wire::TileBatch& b = update->batch;
+  b.streamId = s.info.streamId;
+  b.seq = s.lastSeq;
+  b.captureTimeUs = s.lastCaptureUs;
+  b.widthPx = s.info.widthPx;
+  b.heightPx = s.info.heightPx;
+  b.tileSizePx = s.info.tileSizePx;
+  return update;
+}
+
+void ScreenHub::cacheLocked(Stream& s, std::pair<std::uint64_t, std::size_t> key, const std::shared_ptr<Update>& update) {
   // Viewers rarely differ by more than a version or two; keep the cache small, in entries and
   // in bytes (an update holds its own copy once serialised). The oldest starting point goes first.
+  if (update->payloadBytes > wire::kMaxUpdateCacheBytes) return;
   while (!s.cache.empty() && (s.cache.size() >= wire::kUpdateCacheEntries ||
                               s.cacheBytes + update->payloadBytes > wire::kMaxUpdateCacheBytes)) {
     s.cacheBytes -= s.cache.begin()->second->payloadBytes;
     s.cache.erase(s.cache.begin());
   }
-  if (update->payloadBytes <= wire::kMaxUpdateCacheBytes) {
-    s.cache.emplace(key, update);
-    s.cacheBytes += update->payloadBytes;
+  s.cache.emplace(key, update);
+  s.cacheBytes += update->payloadBytes;
+}
+
+std::shared_ptr<ScreenHub::Update> ScreenHub::replayForLocked(Stream& s, std::uint64_t fromVersion) {
+  // Only from an image the viewer has (a version of this grid) and with every batch since logged.
+  if (fromVersion == 0 || s.log.empty() || s.log.front().version > fromVersion + 1 ||
+      s.log.back().version <= fromVersion)
+    return nullptr;
+  const auto key = std::make_pair(fromVersion, SIZE_MAX);
+  if (auto it = s.cache.find(key); it != s.cache.end()) {
+    ++m_stats.updatesShared;
+    return it->second;
   }
+  auto update = newUpdateLocked(s);
+  wire::TileBatch& b = update->batch;
+  // The first batch's copies, then its tiles and those of the batches after it up to the next
+  // one with copies (newest wins): exactly the image at that version.
+  const std::size_t first = std::size_t(fromVersion + 1 - s.log.front().version);
+  b.copies = s.log[first].copies;
+  std::map<std::size_t, const base::EncodedTile*> merged;
+  const std::uint32_t cols = s.info.tilesX();
+  std::size_t k = first;
+  for (; k < s.log.size() && (k == first || s.log[k].copies.empty()); ++k)
+    for (const auto& t : s.log[k].tiles) merged[std::size_t(t.ty) * cols + t.tx] = &t;
+  update->toVersion = s.log[k - 1].version;
+  update->end = s.tiles.size();
+  update->payloadBytes = wire::kTileBatchHeaderBytes + wire::copiesWireBytes(b.copies.size());
+  for (const auto& [index, t] : merged) {
+    b.tiles.push_back(*t);
+    update->payloadBytes += wire::tileWireBytes(*t);
+    m_stats.tileBytesSent += t->jpeg.size;
+  }
+  if (update->payloadBytes > wire::kMaxScreenPayload) return nullptr;  // the sharer's refresh will do
+  if (!b.copies.empty()) ++m_stats.copyUpdatesSent;
+  cacheLocked(s, key, update);
   return update;
 }
 
@@ -847,6 +941,29 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
     auto it = m_streams.find(sub.streamId);
     if (it == m_streams.end() || (it->second->version <= sub.sentVersion && sub.cursor == 0)) continue;
     Stream& s = *it->second;
+    // Parts cut from the grid while a copy came: the viewer's image is of no one version now.
+    if (sub.cursor != 0 && s.lastCopyVersion > sub.partialTop) sub.cursor = 0, sub.sentVersion = 0;
+    if (sub.cursor == 0 && s.lastCopyVersion > sub.sentVersion && s.staleSlots > 0) {
+      // Copies since what this viewer has, and the grid holds stale bytes where they wrote: it
+      // is replayed them in order from the log, or, too far behind (or new), waits for the
+      // sharer's refresh to make the grid whole (kCopyRefreshMs at most).
+      std::shared_ptr<Update> replay = replayForLocked(s, sub.sentVersion);
+      if (!replay) {
+        ++m_stats.copyWaits;
+        continue;
+      }
+      sub.sentVersion = replay->toVersion;
+      --sub.credits;
+      peer.nextSub = (peer.nextSub + k + 1) % n;
+      peer.updateQueued = true;
+      ++m_stats.updatesSent;
+      laterLocked([this, link = peer.link, replay] {
+        const base::Bytes& frame = replay->encoded();
+        m_updateBytesSent += frame->size();
+        link->send(frame);
+      });
+      return;
+    }
     std::shared_ptr<Update> update = updateForLocked(s, sub.sentVersion, sub.cursor);
     if (update->end < s.tiles.size()) {
       // One part of several: the rest follows, a credit each; tiles changed meanwhile in the
@@ -986,6 +1103,10 @@ std::uint64_t ScreenHub::streamBytesHeld(std::uint32_t streamId) const {
       bytes += buffer->capacity();
   // A cached update shares the tiles' buffers until it is serialised, then holds a copy.
   for (const auto& [key, update] : s.cache) bytes += update->payloadBytes;
+  for (const auto& e : s.log)
+    for (const auto& t : e.tiles)
+      if (const base::ByteVec* buffer = t.jpeg.owner.get(); buffer && seen.insert(buffer).second)
+        bytes += buffer->capacity();
   return bytes;
 }
 

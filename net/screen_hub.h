@@ -48,6 +48,10 @@ struct ScreenHubStats {
   std::uint64_t updateBytesSent = 0;   // their total size
   std::uint64_t tileBytesSent = 0;     // JPEG bytes inside them
   std::uint64_t updatesShared = 0;     // updates reused from the cache (serialised once)
+  // Copies (scrolls): updates carrying them, and times a viewer behind the copies had to
+  // wait for the sharer's refresh (it could not be replayed them).
+  std::uint64_t copyUpdatesSent = 0;
+  std::uint64_t copyWaits = 0;
   // The sharers' cursors, beside the tiles: messages and bytes queued to viewers, and
   // messages from publishers dropped (malformed, out of range, over the rate).
   std::uint64_t cursorMessagesSent = 0;
@@ -176,6 +180,13 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   void pumpLocked(ScreenPeer& peer);
   // Tiles newer than `fromVersion` from grid index `from` on, as much as one frame holds.
   std::shared_ptr<Update> updateForLocked(Stream& s, std::uint64_t fromVersion, std::size_t from);
+  // From the log: the next batch with copies after `fromVersion` and the tiles up to the one
+  // after it; null if the log does not reach back that far.
+  std::shared_ptr<Update> replayForLocked(Stream& s, std::uint64_t fromVersion);
+  // An empty update of the stream as it is now (header only).
+  static std::shared_ptr<Update> newUpdateLocked(const Stream& s);
+  // Keeps `update` for viewers in step at `key`, within the cache's caps (oldest out).
+  static void cacheLocked(Stream& s, std::pair<std::uint64_t, std::size_t> key, const std::shared_ptr<Update>& update);
 
   ScreenHubConfig m_config;
   TokenCheck m_tokenCheck;

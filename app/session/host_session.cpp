@@ -156,6 +156,7 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
         b.heightPx = u.heightPx;
         b.tileSizePx = u.tileSizePx;
         b.tiles = std::move(u.tiles);
+        b.copies = std::move(u.copies);
         m_screenHub->publishLocal(id, std::move(b));
       });
   m_cursorShape = {};

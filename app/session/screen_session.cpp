@@ -218,12 +218,19 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
     m_shareW = m_shareH = 0;
     m_inFlight = 0;
     m_pendingTiles.clear();
+    m_pendingCopies.clear();
     m_publishing = true;
     m_accepted = false;
     m_shareError.clear();
   }
   m_pipeline = std::make_unique<capture::CapturePipeline>(std::move(source), settings, encoderThreads,
                                                           [this](capture::EncodedUpdate&& u) { onCaptured(std::move(u)); });
+  // A copy applies to the image the host has after the last frame: it cannot merge into a
+  // frame still waiting here, so frames go as copies only when nothing waits.
+  m_pipeline->setCopyGate([this] {
+    std::lock_guard lock(m_publishMutex);
+    return m_accepted && m_pendingTiles.empty() && m_pendingCopies.empty();
+  });
   {
     std::lock_guard lock(m_publishMutex);
     m_haveCursor = false;
@@ -248,6 +255,7 @@ void ScreenSession::stopSharing() {
     m_publishing = false;
     m_accepted = false;
     m_pendingTiles.clear();
+    m_pendingCopies.clear();
   }
   m_client.publishStop();
   m_publishedId = 0;
@@ -269,9 +277,13 @@ void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
     m_shareH = u.heightPx;
     m_shareTile = u.tileSizePx;
     m_pendingTiles.clear();
+    m_pendingCopies.clear();
+    u.copies.clear();  // (none after a new size: the pipeline starts from a whole frame)
     m_client.publishStart(m_shareTitle, u.widthPx, u.heightPx, u.tileSizePx);
   }
   const std::uint32_t cols = (u.widthPx + u.tileSizePx - 1) / u.tileSizePx;
+  // Copies only reach here with nothing pending (the gate): they go first, tiles after them.
+  if (!u.copies.empty()) m_pendingCopies = std::move(u.copies);
   for (auto& t : u.tiles) m_pendingTiles[std::uint32_t(t.ty) * cols + t.tx] = std::move(t);
   m_pendingHeader.seq = u.seq;
   m_pendingHeader.captureTimeUs = u.captureTimeUs + m_client.clockOffsetUs();  // on the host's clock
@@ -283,11 +295,13 @@ void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
 }
 
 void ScreenSession::sendPendingLocked() {
-  if (m_pendingTiles.empty()) return;
+  if (m_pendingTiles.empty() && m_pendingCopies.empty()) return;
   // At most what the host accepts in one message (kMaxScreenPayload): the rest stays pending,
   // goes with the next ack, and merges meanwhile with newer frames like any pending tile.
   wire::TileBatch b = m_pendingHeader;
-  std::size_t payload = wire::kTileBatchHeaderBytes;
+  b.copies = std::move(m_pendingCopies);  // with the first part
+  m_pendingCopies.clear();
+  std::size_t payload = wire::kTileBatchHeaderBytes + wire::copiesWireBytes(b.copies.size());
   auto it = m_pendingTiles.begin();
   for (; it != m_pendingTiles.end(); ++it) {
     const std::size_t bytes = wire::tileWireBytes(it->second);
@@ -417,6 +431,7 @@ void ScreenSession::onPublishRefused(const std::string& reason) {
     if (!m_publishing) return;
     m_shareError = reason.empty() ? "The host would not relay your screen." : reason;
     m_pendingTiles.clear();
+    m_pendingCopies.clear();
   }
   HLOG_WARN(kTag, "the host will not relay our screen: %s", reason.c_str());
   if (m_config.link.wake) m_config.link.wake();

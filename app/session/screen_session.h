@@ -146,6 +146,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   std::uint32_t m_shareW = 0, m_shareH = 0;
   std::uint16_t m_shareTile = 0;
   std::map<std::uint32_t, base::EncodedTile> m_pendingTiles;  // by tile index: newest wins
+  std::vector<base::CopyRect> m_pendingCopies;  // before those tiles (only when none waited)
   wire::TileBatch m_pendingHeader;
   int m_inFlight = 0;
   std::atomic<std::uint32_t> m_publishedId{0};

@@ -1,8 +1,10 @@
 #include "app/session/stream_view.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
+#include "capture/copy_rect.h"
 #include "net/base/clock.h"
 
 namespace huddle::session {
@@ -114,6 +116,7 @@ bool StreamView::apply(const wire::TileBatch& batch, capture::TileDecoder& decod
 
 bool StreamView::decode(const wire::TileBatch& batch, capture::TileDecoder& decoder, std::string& error) {
   m_staged.clear();
+  m_stagedCopies.clear();
   m_stagingUsed = 0;
   m_stagedAny = true;
   m_stagedW = batch.widthPx;
@@ -151,6 +154,14 @@ bool StreamView::decode(const wire::TileBatch& batch, capture::TileDecoder& deco
 
   bool ok = true;
   std::string tileError;
+  // Copies move what this view shows: one outside the stream (a hostile or broken host) drops
+  // them all, the tiles still go, and the caller asks for every tile again.
+  for (const auto& c : batch.copies)
+    if (std::string why = wire::validateCopy(c, batch.widthPx, batch.heightPx); !why.empty()) {
+      error = why;
+      ok = false;
+    }
+  if (ok) m_stagedCopies = batch.copies;
   auto fail = [&](const base::EncodedTile& t, const std::string& why) {
     if (ok) error = "tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + "): " + why;
     ok = false;
@@ -205,6 +216,9 @@ void StreamView::publish() {
   {
     std::lock_guard lock(m_mutex);
     if (resize) std::swap(m_fb, other);
+    // Copies first, against the image as it was (a new size has none to move).
+    if (!resize)
+      for (const base::CopyRect& c : m_stagedCopies) m_fb.copy(c);
     // In the update's order: a repeated tile ends as its last copy, as if decoded in place.
     for (const StagedTile& s : m_staged) {
       if (s.solid) m_fb.fill(s.rect, s.bgrx);
@@ -224,6 +238,14 @@ void StreamView::publish() {
     }
     const std::int64_t now = base::monoUs();
     const std::size_t before = lossy;
+    // Exactness moves with the copied pixels (lossy wherever any came from a lossy tile).
+    if (!resize && !m_stagedCopies.empty()) {
+      for (const base::CopyRect& c : m_stagedCopies) {
+        m_touched.clear();
+        capture::moveExactness(m_exact, c, int(m_stagedTile), int(cols), int(rows), m_touched);
+      }
+      lossy = std::size_t(std::count(m_exact.begin(), m_exact.end(), std::uint8_t(0)));
+    }
     for (const StagedTile& t : m_staged) {
       if (!t.exact) m_lastLossyUs = now;
       const std::size_t i = std::size_t(t.rect.y) / m_stagedTile * cols + std::size_t(t.rect.x) / m_stagedTile;

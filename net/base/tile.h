@@ -54,4 +54,17 @@ struct EncodedTile {
   bool jpeg444 = false;          // JpegScan: 4:4:4 (else 4:2:0)
 };
 
+// Part of the image moved (a scroll, a dragged window): the w x h pixels at (srcX, srcY) of
+// the previous image are copied to (dstX, dstY), in stream pixels, as one block (source and
+// destination may overlap). A frame's copies apply in order, before its tiles.
+struct CopyRect {
+  std::int32_t srcX = 0, srcY = 0, w = 0, h = 0, dstX = 0, dstY = 0;
+  bool operator==(const CopyRect&) const = default;
+  // Both rectangles non-empty and inside a widthPx x heightPx image.
+  bool inside(std::int64_t widthPx, std::int64_t heightPx) const {
+    return w > 0 && h > 0 && srcX >= 0 && srcY >= 0 && dstX >= 0 && dstY >= 0 && std::int64_t(srcX) + w <= widthPx &&
+           std::int64_t(dstX) + w <= widthPx && std::int64_t(srcY) + h <= heightPx && std::int64_t(dstY) + h <= heightPx;
+  }
+};
+
 }  // namespace huddle::base

@@ -295,4 +295,16 @@ inline constexpr std::size_t kMaxPasswordFileBytes = 4096;        // --password-
 inline constexpr std::size_t kMaxKnownHostsBytes = 1024 * 1024;   // known_hosts
 inline constexpr std::size_t kMaxKnownHosts = 10000;              // its entries read
 
+// Copies (scrolls and moved rectangles, issue 12): a frame carries at most kMaxCopiesPerBatch,
+// each inside the stream and at least one pixel; anything else is refused where it is read.
+inline constexpr std::size_t kMaxCopiesPerBatch = 16;
+inline constexpr std::size_t kCopyRectWireBytes = 6 * 2;  // six u16: sides are at most kMaxStreamSidePx
+// The host keeps the last kCopyLogVersions batches (at most kMaxCopyLogBytes of tiles that the
+// grid no longer holds) so a viewer a few frames behind is replayed the copies in order.
+inline constexpr std::size_t kCopyLogVersions = 16;
+inline constexpr std::size_t kMaxCopyLogBytes = 8 * 1024 * 1024;
+// The sharer sends the tiles that copies changed (and it did not encode) again at least this
+// often while it keeps copying, so the host's image is whole for viewers joining or behind.
+inline constexpr int kCopyRefreshMs = 1000;
+
 }  // namespace huddle::wire

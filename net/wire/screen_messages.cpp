@@ -10,6 +10,8 @@ std::int64_t screenPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
   switch (static_cast<ScreenType>(type)) {
     case ScreenType::Update:
     case ScreenType::PublishTiles:
+    case ScreenType::CopyUpdate:
+    case ScreenType::PublishCopyTiles:
       return handshakeDone ? std::int64_t(kMaxScreenPayload) : -1;
     case ScreenType::CursorShape:
       return handshakeDone ? std::int64_t(kMaxCursorShapePayload) : -1;
@@ -129,7 +131,37 @@ void TileBatch::write(Writer& w) const {
   }
 }
 
-bool TileBatch::read(Reader& r, const base::Bytes& owner, std::string& error) {
+std::string validateCopy(const base::CopyRect& c, std::uint32_t widthPx, std::uint32_t heightPx) {
+  if (c.w <= 0 || c.h <= 0) return "empty copy (" + std::to_string(c.w) + "x" + std::to_string(c.h) + ")";
+  if (!c.inside(widthPx, heightPx))
+    return "copy " + std::to_string(c.w) + "x" + std::to_string(c.h) + " from (" + std::to_string(c.srcX) + "," +
+           std::to_string(c.srcY) + ") to (" + std::to_string(c.dstX) + "," + std::to_string(c.dstY) +
+           ") reaches outside the " + std::to_string(widthPx) + "x" + std::to_string(heightPx) + " stream";
+  return {};
+}
+
+bool TileBatch::read(Reader& r, const base::Bytes& owner, std::string& error, bool withCopies) {
+  copies.clear();
+  if (!readTiles(r, owner, error)) return false;
+  if (!withCopies) return true;
+  const std::uint8_t n = r.u8();
+  if (!r.ok()) return error = "truncated copies", false;
+  if (n == 0 || n > kMaxCopiesPerBatch)
+    return error = std::to_string(n) + " copies (1.." + std::to_string(kMaxCopiesPerBatch) + ")", false;
+  copies.resize(n);
+  for (auto& c : copies) {
+    c.srcX = r.u16();
+    c.srcY = r.u16();
+    c.w = r.u16();
+    c.h = r.u16();
+    c.dstX = r.u16();
+    c.dstY = r.u16();
+    if (!r.ok()) return error = "truncated copy", false;
+  }
+  return true;
+}
+
+bool TileBatch::readTiles(Reader& r, const base::Bytes& owner, std::string& error) {
   streamId = r.u32();
   seq = r.u64();
   captureTimeUs = r.i64();
@@ -193,13 +225,26 @@ bool TileBatch::read(Reader& r, const base::Bytes& owner, std::string& error) {
 }
 
 base::Bytes encodeTileBatch(ScreenType type, const TileBatch& batch) {
-  std::size_t size = kFrameHeaderBytes + 32 + batch.tiles.size() * 11;
+  std::size_t size = kFrameHeaderBytes + 32 + batch.tiles.size() * 11 + copiesWireBytes(batch.copies.size());
   for (const auto& t : batch.tiles) size += t.jpeg.size;
   base::ByteVec out;
   out.reserve(size);
   out.resize(kFrameHeaderBytes);
   Writer w(out);
   batch.write(w);
+  if (!batch.copies.empty()) {
+    if (type == ScreenType::Update) type = ScreenType::CopyUpdate;
+    if (type == ScreenType::PublishTiles) type = ScreenType::PublishCopyTiles;
+    w.u8(static_cast<std::uint8_t>(batch.copies.size()));
+    for (const auto& c : batch.copies) {
+      w.u16(static_cast<std::uint16_t>(c.srcX));
+      w.u16(static_cast<std::uint16_t>(c.srcY));
+      w.u16(static_cast<std::uint16_t>(c.w));
+      w.u16(static_cast<std::uint16_t>(c.h));
+      w.u16(static_cast<std::uint16_t>(c.dstX));
+      w.u16(static_cast<std::uint16_t>(c.dstY));
+    }
+  }
   return sealFrame(std::move(out), static_cast<std::uint16_t>(type));
 }
 

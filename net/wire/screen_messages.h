@@ -39,6 +39,10 @@ enum class ScreenType : std::uint16_t {
   Pen = 0x0212,             // H->C the next points of someone's stroke (or all theirs gone)
   // The sharer's switch for viewers' pointers and pens on its stream.
   ViewerMarks = 0x0213,     // C->H (the sharer) and H->C (its watchers): on or off
+  // Scrolls (issue 12): an Update / PublishTiles whose copies (CopyRect, applied in order to
+  // the previous image) come before its tiles, in one message so neither goes without the other.
+  CopyUpdate = 0x0214,        // H->C like Update, with copies
+  PublishCopyTiles = 0x0215,  // C->H like PublishTiles, with copies
 };
 
 // Largest payload for `type` on the screen port in this phase, or -1 if not allowed.
@@ -105,13 +109,38 @@ struct TileBatch {
   std::uint32_t widthPx = 0, heightPx = 0;
   std::uint16_t tileSizePx = 64;
   std::vector<base::EncodedTile> tiles;
+  // Applied in order to the previous image before the tiles; only in CopyUpdate and
+  // PublishCopyTiles (encodeTileBatch picks those when there are any).
+  std::vector<base::CopyRect> copies;
 
   void write(Writer& w) const;
   // Decodes with every tile checked against the geometry (inside the grid, no duplicates,
   // JPEG or lossless bytes no larger than any valid tile of that kind). `r` must read from inside `owner`: tile bytes
-  // become slices of it, not copies.
-  bool read(Reader& r, const base::Bytes& owner, std::string& error);
+  // become slices of it, not copies. `withCopies` (CopyUpdate, PublishCopyTiles): the copies
+  // follow the tiles, 1..kMaxCopiesPerBatch of them; whether each is inside the stream is the
+  // receiver's check (validateCopy): the host drops such a publisher, a viewer drops the
+  // update and asks for a full refresh.
+  bool read(Reader& r, const base::Bytes& owner, std::string& error, bool withCopies = false);
+
+ private:
+  bool readTiles(Reader& r, const base::Bytes& owner, std::string& error);
 };
+
+// Whether `type` is a TileBatch (Update or CopyUpdate; PublishTiles or PublishCopyTiles), and
+// whether it carries copies.
+inline bool isUpdateType(std::uint16_t type) {
+  return type == std::uint16_t(ScreenType::Update) || type == std::uint16_t(ScreenType::CopyUpdate);
+}
+inline bool isPublishTilesType(std::uint16_t type) {
+  return type == std::uint16_t(ScreenType::PublishTiles) || type == std::uint16_t(ScreenType::PublishCopyTiles);
+}
+inline bool hasCopies(std::uint16_t type) {
+  return type == std::uint16_t(ScreenType::CopyUpdate) || type == std::uint16_t(ScreenType::PublishCopyTiles);
+}
+// Empty if `c` is inside a w x h stream, else why not.
+std::string validateCopy(const base::CopyRect& c, std::uint32_t widthPx, std::uint32_t heightPx);
+// What a batch's copies add on the wire (none: nothing).
+inline std::size_t copiesWireBytes(std::size_t n) { return n == 0 ? 0 : 1 + n * kCopyRectWireBytes; }
 
 // What a TileBatch takes on the wire: its fixed header, and each tile (exact, so a sender can
 // cut a batch into parts that each stay within kMaxScreenPayload).
@@ -264,7 +293,8 @@ struct ViewerMarks {
   bool read(Reader& r);
 };
 
-// Encodes a TileBatch as an Update or PublishTiles frame.
+// Encodes a TileBatch as an Update or PublishTiles frame (CopyUpdate or PublishCopyTiles when
+// it has copies).
 base::Bytes encodeTileBatch(ScreenType type, const TileBatch& batch);
 
 }  // namespace huddle::wire

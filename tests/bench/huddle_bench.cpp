@@ -69,6 +69,7 @@ struct BenchOptions {
   bool cursorOnly = false;  // --cursor-only: just the cursor figure (part 4)
   bool onlySharp = false;  // --only-sharp: section 5 alone
   bool onlyVoice = false;  // --only-voice: the voice figures alone
+  bool onlyScroll = false;  // --only-scroll: section 6 alone (scrolls with and without copies)
   bool onlyWindow = false;  // --only-window: the viewer window's figures alone
   bool onlyX11 = false;     // --only-x11: the side-by-side run on a real X screen alone
   std::string x11Load;      // --x11-load KIND: only draw that load on $DISPLAY (to profile by hand)
@@ -157,6 +158,96 @@ EncodeResult measureEncode(const std::string& name, std::unique_ptr<cap::ScreenS
   r.damageMs = r.frames ? damageS * 1e3 / static_cast<double>(r.frames) : 0;
   r.encodeMs = r.frames ? encodeS * 1e3 / static_cast<double>(r.frames) : 0;
   return r;
+}
+
+// [SECTION] 6. Scrolls: a copy, not a re-encode
+
+// The sharer's pipeline (the real one: capture thread, scroll detection, damage, encoders,
+// sharp when still, the copies' refresh) over a scrolling scene at 60 fps, with copy detection
+// on or off: what each update weighs on the wire and what the sending process spends on it.
+struct ScrollResult {
+  std::string scene;
+  bool copies = false;
+  std::uint64_t updates = 0, withCopies = 0;
+  double kbPerUpdate = 0, cpuMsPerUpdate = 0, captureMs = 0, fps = 0;
+  std::string error;
+};
+
+ScrollResult measureScroll(const std::string& scene, cap::SceneMotion motion, bool copyDetect, int w, int h,
+                           double seconds) {
+  ScrollResult r;
+  r.scene = scene;
+  r.copies = copyDetect;
+  cap::CaptureSettings s;  // quality 80, 4:2:0, 64-px tiles, sharp when still on
+  s.fps = 60;
+  s.copyDetect = copyDetect;
+  std::mutex m;
+  std::uint64_t updates = 0, withCopies = 0, bytes = 0;
+  bool counting = false;
+  cap::CapturePipeline p(std::make_unique<cap::SyntheticSource>(w, h, motion, cap::SceneCursor::None), s, 2,
+                         [&](cap::EncodedUpdate&& u) {
+                           std::lock_guard lock(m);
+                           if (!counting) return;  // the first, whole image is not what a scroll costs
+                           ++updates;
+                           withCopies += !u.copies.empty();
+                           bytes += huddle::wire::kTileBatchHeaderBytes + huddle::wire::copiesWireBytes(u.copies.size());
+                           for (const auto& t : u.tiles) bytes += huddle::wire::tileWireBytes(t);
+                         });
+  if (!p.start(r.error)) return r;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  double cpu0;
+  std::uint64_t frames0;
+  {
+    std::lock_guard lock(m);
+    counting = true;
+    cpu0 = cpuSecondsOfThisProcess();
+    frames0 = p.stats().framesCaptured;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  double cpu;
+  {
+    std::lock_guard lock(m);
+    counting = false;
+    cpu = cpuSecondsOfThisProcess() - cpu0;
+  }
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const cap::PipelineStats st = p.stats();
+  p.stop();
+  if (!st.lastError.empty()) r.error = st.lastError;
+  r.updates = updates;
+  r.withCopies = withCopies;
+  r.kbPerUpdate = updates ? double(bytes) / 1000.0 / double(updates) : 0;
+  r.cpuMsPerUpdate = updates ? cpu * 1e3 / double(updates) : 0;
+  r.captureMs = st.captureMs;
+  r.fps = double(st.framesCaptured - frames0) / wall;
+  if (updates == 0 && r.error.empty()) r.error = "no updates";
+  return r;
+}
+
+std::vector<ScrollResult> measureScrolls(const BenchOptions& o) {
+  std::vector<ScrollResult> out;
+  const double seconds = std::max(1.0, o.encodeSeconds);
+  std::printf("\nScrolls at 60 fps: a copy, not a re-encode (the sharer's pipeline, copy detection off, then on)\n");
+  std::printf("  %-30s %6s %8s %9s %10s %11s %12s %9s\n", "scene", "copies", "fps", "updates", "KB/update",
+              "CPU ms/upd", "(scene draw)", "w/ copy");
+  struct Scene {
+    std::string name;
+    cap::SceneMotion motion;
+  };
+  const int tw = std::min(cap::kTerminalW, o.widthPx * 8 / 10), th = std::min(cap::kTerminalH, o.heightPx * 6 / 10);
+  for (const Scene& sc : {Scene{"whole screen scrolls 7 px/frame", cap::SceneMotion::Scroll},
+                          Scene{std::to_string(tw) + "x" + std::to_string(th) + " terminal scrolls", cap::SceneMotion::Terminal}})
+    for (bool copies : {false, true}) {
+      ScrollResult r = measureScroll(sc.name, sc.motion, copies, o.widthPx, o.heightPx, seconds);
+      if (!r.error.empty()) std::printf("  %-30s %6s  failed: %s\n", sc.name.c_str(), copies ? "on" : "off", r.error.c_str());
+      else
+        std::printf("  %-30s %6s %8.1f %9llu %10.1f %11.2f %10.2fms %9llu\n", sc.name.c_str(), copies ? "on" : "off",
+                    r.fps, static_cast<unsigned long long>(r.updates), r.kbPerUpdate, r.cpuMsPerUpdate, r.captureMs,
+                    static_cast<unsigned long long>(r.withCopies));
+      out.push_back(r);
+    }
+  return out;
 }
 
 // [SECTION] 2. End to end over loopback
@@ -478,6 +569,8 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.onlySharp = true;
     } else if (a == "--only-voice") {
       o.onlyVoice = true;
+    } else if (a == "--only-scroll") {
+      o.onlyScroll = true;
     } else if (a == "--only-window") {
       o.onlyWindow = true;
     } else if (a == "--only-x11") {
@@ -496,11 +589,12 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.voiceSeconds = 2;
     } else {
       std::fprintf(stderr,
-                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-window] [--only-x11]\n"
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-window] [--only-x11] [--only-scroll]\n"
                    "  --seconds N   viewers watch each scenario this long (default 6)\n"
                    "  --json FILE   where to write the figures (default huddle-bench.json)\n"
                    "  --only-sharp  measure sharp when still alone (a few seconds)\n"
                    "  --only-voice  measure voice alone (a few seconds)\n"
+                   "  --only-scroll measure scrolls alone, with and without copy detection\n"
                    "  --only-window measure the viewer's window alone (Xvfb; --seconds per view)\n"
                    "  --only-x11    Huddle, TigerVNC and the codec on a real X screen alone (Xvfb; --seconds per load)\n"
                    "  --x11-load K  only draw load K (document, terminal, video, still) on $DISPLAY for --seconds\n"
@@ -559,6 +653,13 @@ int main(int argc, char** argv) {
     huddle::bench::printWindow(window);
     std::filesystem::remove_all(tmpDir);
     return window.error.empty() ? 0 : 1;
+  }
+  if (o.onlyScroll) {
+    const std::vector<ScrollResult> scrolls = measureScrolls(o);
+    std::filesystem::remove_all(tmpDir);
+    bool ok = true;
+    for (const auto& r : scrolls) ok = ok && r.error.empty();
+    return ok ? 0 : 1;
   }
   if (o.onlySharp) {
     const SharpResult sharp = measureSharp(o, tmpDir);
@@ -649,6 +750,10 @@ int main(int argc, char** argv) {
     sharp = measureSharp(o, tmpDir);
     printSharp(sharp);
   }
+
+  // 6. Scrolls, with copy detection off and on (not with --cursor-only).
+  std::vector<ScrollResult> scrolls;
+  if (!o.cursorOnly) scrolls = measureScrolls(o);
 
   // Targets (stated for 1920x1080 on this 2-core machine).
   auto find = [&](const std::string& motion, int viewers, bool throttled = false, int fps = 0) -> const ScenarioResult* {
@@ -766,6 +871,18 @@ int main(int argc, char** argv) {
                "\"viewer_ms_to_sharp\": %.1f, \"viewer_lossless_kb\": %.1f, \"ok\": %s},\n",
                sharp.jpegKB, sharp.losslessKB, sharp.pipelineMs, sharp.pipelineKB, sharp.refreshFrames, sharp.endToEndMs,
                sharp.endToEndKB, sharp.error.empty() ? "true" : "false");
+  std::fprintf(f, "  \"scrolls\": [\n");
+  for (std::size_t i = 0; i < scrolls.size(); ++i) {
+    const ScrollResult& r = scrolls[i];
+    std::fprintf(f,
+                 "    {\"scene\": \"%s\", \"copy_detect\": %s, \"fps\": %.1f, \"updates\": %llu, "
+                 "\"updates_with_copies\": %llu, \"kb_per_update\": %.2f, \"cpu_ms_per_update\": %.3f, "
+                 "\"scene_draw_ms\": %.3f, \"ok\": %s}%s\n",
+                 r.scene.c_str(), r.copies ? "true" : "false", r.fps, static_cast<unsigned long long>(r.updates),
+                 static_cast<unsigned long long>(r.withCopies), r.kbPerUpdate, r.cpuMsPerUpdate, r.captureMs,
+                 r.error.empty() ? "true" : "false", i + 1 < scrolls.size() ? "," : "");
+  }
+  std::fprintf(f, "  ],\n");
   if (!o.cursorOnly) {
     huddle::bench::writeVoiceJson(f, voice);
     std::fprintf(f, ",\n");
@@ -788,5 +905,6 @@ int main(int argc, char** argv) {
   for (const auto& r : encodes) allRan = allRan && r.error.empty();
   for (const auto& r : results) allRan = allRan && r.error.empty();
   allRan = allRan && cursor.error.empty() && sharp.error.empty() && voice.error.empty();
+  for (const auto& r : scrolls) allRan = allRan && r.error.empty();
   return allRan ? 0 : 1;
 }

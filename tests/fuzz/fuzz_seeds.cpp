@@ -240,6 +240,12 @@ int main(int argc, char** argv) {
     b.seq = 2;
     b.tiles = losslessTiles();
     append(s, wire::encodeTileBatch(wire::ScreenType::PublishTiles, b));
+    // A scroll (PublishCopyTiles): the copy, then the newly exposed tiles.
+    b.seq = 3;
+    b.copies = {{0, 8, 128, 56, 0, 0}};
+    b.tiles = tiles;
+    append(s, wire::encodeTileBatch(wire::ScreenType::PublishTiles, b));
+    b.copies.clear();
     {
       wire::CursorShape shape;
       shape.streamId = 1;
@@ -305,6 +311,9 @@ int main(int argc, char** argv) {
     b.tileSizePx = 64;
     b.tiles = tiles;
     append(screen, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    b.copies = {{0, 8, 128, 56, 0, 0}, {10, 0, 20, 20, 12, 3}};  // CopyUpdate
+    append(screen, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    b.copies.clear();
     {
       wire::CursorShape shape;
       shape.streamId = 1;
@@ -420,6 +429,12 @@ int main(int argc, char** argv) {
     b.tileSizePx = 64;
     b.tiles = tiles;
     append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    // Scrolls: a good copy both ways, then one reaching outside the stream (dropped, a refresh asked).
+    b.copies = {{0, 8, 128, 56, 0, 0}, {0, 0, 128, 56, 0, 8}};
+    append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    b.copies = {{0, 0, 128, 64, 0, 1}};
+    append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    b.copies.clear();
     {
       wire::CursorShape shape;
       shape.streamId = 1;

@@ -62,12 +62,15 @@ void decodeFrame(const Frame& f) {
     case static_cast<std::uint16_t>(ScreenType::Pen): decodeAs<Pen>(f); break;
     case static_cast<std::uint16_t>(ScreenType::ViewerMarks): decodeAs<ViewerMarks>(f); break;
     case static_cast<std::uint16_t>(ScreenType::Update):
-    case static_cast<std::uint16_t>(ScreenType::PublishTiles): {
+    case static_cast<std::uint16_t>(ScreenType::PublishTiles):
+    case static_cast<std::uint16_t>(ScreenType::CopyUpdate):
+    case static_cast<std::uint16_t>(ScreenType::PublishCopyTiles): {
       base::Bytes copy = base::makeBytes(base::ByteVec(f.payload.begin(), f.payload.end()));
       Reader r(base::view(copy));
       TileBatch b;
       std::string error;
-      b.read(r, copy, error);
+      if (b.read(r, copy, error, hasCopies(f.type)))
+        for (const auto& c : b.copies) validateCopy(c, b.widthPx, b.heightPx);
       break;
     }
     default: break;

@@ -101,6 +101,14 @@ class ScriptedScreenHost : public net::ServerHub {
         if (wire::decodePayload(f.payload, req) && req.fullRefresh) ++m_fullRefreshes;
       } else if (f.type == static_cast<std::uint16_t>(wire::ScreenType::Subscribe)) {
         const auto update = wire::ScreenType::Update;
+        if (m_badCopy) {
+          // A scroll whose copy reaches a row below the 320x200 stream, with a good tile.
+          auto b = solidUpdate(1, 1, 320, 200);
+          b.tiles.resize(1);
+          b.copies = {{0, 10, 320, 191, 0, 0}};
+          m_link->send(wire::encodeTileBatch(update, b));
+          continue;
+        }
         if (m_badLossless) {
           // A palette tile of 2 colours (1 bit a pixel) is fine; one of 3 colours whose
           // indices say 3 is not, nor is a pixel tile whose zstd frame holds another size.
@@ -125,6 +133,8 @@ class ScriptedScreenHost : public net::ServerHub {
   void detach(net::PeerId, wire::Reason, const std::string&) override {}
   // Sends, on Subscribe, one update with a good and two malformed lossless tiles instead.
   void sendBadLossless() { m_badLossless = true; }
+  // Sends, on Subscribe, one update whose copy reaches outside the stream instead.
+  void sendBadCopy() { m_badCopy = true; }
   int fullRefreshes() {
     std::lock_guard lock(m_mutex);
     return m_fullRefreshes;
@@ -137,6 +147,7 @@ class ScriptedScreenHost : public net::ServerHub {
   std::mutex m_mutex;
   std::shared_ptr<net::PeerLink> m_link;
   std::atomic<bool> m_badLossless{false};
+  std::atomic<bool> m_badCopy{false};
   int m_fullRefreshes = 0;  // (m_mutex) UpdateRequests asking for every tile again
 };
 
@@ -194,6 +205,30 @@ TEST(HostileHost, MalformedLosslessTilesAreDroppedAndTheViewerAsksForAFullRefres
     EXPECT_EQ(at(128 + 5, 5), 0u) << "the bad pixel tile left nothing";
   });
   EXPECT_FALSE(view->sharp());
+  viewer.leave();
+  server.stop(0);
+}
+
+TEST(HostileHost, ACopyOutsideTheStreamIsDroppedAndTheViewerAsksForAFullRefresh) {
+  ScriptedScreenHost script(1);
+  script.sendBadCopy();
+  net::TcpServer server(script, net::TcpServer::Options{});
+  std::string error;
+  ASSERT_TRUE(server.start(0, error)) << error;
+  session::ScreenSession viewer;
+  session::ScreenSessionConfig config;
+  config.link.port = server.port();
+  config.name = "vic";
+  viewer.start(config);
+  ASSERT_TRUE(waitFor([&] { return viewer.streams().size() == 1; }, 5000));
+  std::shared_ptr<session::StreamView> view = viewer.watch(1);
+  ASSERT_TRUE(view);
+  // The copy is not applied (and logged), the tile is, and the credit goes back with a request
+  // for every tile again; the connection stays.
+  ASSERT_TRUE(waitFor([&] { return script.fullRefreshes() == 1; }, 5000));
+  EXPECT_EQ(view->updatesApplied(), 1u);
+  EXPECT_EQ(view->stats().snapshot(base::monoUs()).decodeErrors, 1u);
+  EXPECT_FALSE(view->ended());
   viewer.leave();
   server.stop(0);
 }

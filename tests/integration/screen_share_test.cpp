@@ -360,3 +360,64 @@ TEST_F(ScreenShare, SlowReaderDoesNotSlowAFastViewer) {
   EXPECT_GE(shown * 10, published * 9);  // at least 90% of the source's frames
   EXPECT_LE(slowBytes, 400u * 1024);
 }
+
+namespace {
+
+// Shares a scroll that goes still; a viewer through the host ends with the scene's pixels
+// exactly, having been sent copies on the way.
+void expectExactAfterScroll(session::StreamView& view, int w, int h, capture::SceneMotion motion) {
+  ASSERT_TRUE(waitFor([&] { return view.sharp() && view.lastSeq() >= capture::kScrollFrames; }, 30000))
+      << view.lossyTiles() << " lossy tiles, frame " << view.lastSeq();
+  std::vector<std::uint8_t> expected;
+  capture::SyntheticSource::render(w, h, motion, capture::kScrollFrames - 1, expected);
+  std::size_t differing = 0;
+  view.consume([&](const capture::Framebuffer& fb, base::Rect) {
+    ASSERT_EQ(fb.widthPx(), w);
+    ASSERT_EQ(fb.heightPx(), h);
+    for (std::size_t i = 0; i < expected.size(); i += 4) differing += std::memcmp(fb.pixels() + i, &expected[i], 3) != 0;
+  });
+  EXPECT_EQ(differing, 0u) << "pixels not exactly the source's";
+  EXPECT_EQ(view.stats().snapshot(base::monoUs()).decodeErrors, 0u);
+}
+
+}  // namespace
+
+// The host's own share scrolls (issue 12): copies go through the relay to the viewer (which
+// joins mid-scroll: it waits for the sharer's refresh, then follows the copies), and once
+// still, sharp when still leaves it exactly the screen.
+TEST_F(ScreenShare, AScrollReachesAViewerAsCopiesAndEndsExact) {
+  const int w = 960, h = 540;
+  capture::CaptureSettings s;
+  s.fps = 30;
+  std::string error;
+  ASSERT_TRUE(host.startSharing(std::make_unique<capture::SyntheticSource>(w, h, capture::SceneMotion::ScrollSettle,
+                                                                           capture::SceneCursor::None),
+                                s, 2, error))
+      << error;
+  ScreenMember viewer;
+  viewer.join(host, "viewer");
+  auto view = viewer.watchFirst();
+  ASSERT_TRUE(view);
+  expectExactAfterScroll(*view, w, h, capture::SceneMotion::ScrollSettle);
+  EXPECT_GT(host.screenHub().stats().copyUpdatesSent, 0u);
+}
+
+// A client's share (a terminal scrolling in a window): copies go as PublishCopyTiles, only
+// while nothing waits to be sent, and reach another client through the host, exactly.
+TEST_F(ScreenShare, AClientsTerminalScrollReachesAnotherClientExactly) {
+  const int w = 1024, h = 576;
+  ScreenMember alice, bob;
+  alice.join(host, "alice");
+  bob.join(host, "bob");
+  capture::CaptureSettings s;
+  s.fps = 30;
+  std::string error;
+  ASSERT_TRUE(alice.screen.startSharing(std::make_unique<capture::SyntheticSource>(
+                                            w, h, capture::SceneMotion::TerminalSettle, capture::SceneCursor::None),
+                                        s, 1, error))
+      << error;
+  auto view = bob.watchFirst();
+  ASSERT_TRUE(view);
+  expectExactAfterScroll(*view, w, h, capture::SceneMotion::TerminalSettle);
+  EXPECT_GT(host.screenHub().stats().copyUpdatesSent, 0u);
+}

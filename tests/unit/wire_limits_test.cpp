@@ -347,3 +347,46 @@ TEST(Limits, PenFlagsOnlyThoseKnown) {
   payload[8] = 4;  // the flags byte, after the stream and stroke ids
   EXPECT_FALSE(decodePayload(std::span(payload.data(), payload.size()), back));
 }
+
+// Copies (issue 12): 1..kMaxCopiesPerBatch a frame, each inside the stream at its edges.
+TEST(Limits, CopiesPerFrameAndTheirGeometryAtTheirCaps) {
+  auto decodesWithCopies = [](const TileBatch& batch, TileBatch& out, std::string& error) {
+    base::Bytes frame = encodeTileBatch(ScreenType::PublishTiles, batch);
+    EXPECT_EQ(frame->at(4) | frame->at(5) << 8, int(ScreenType::PublishCopyTiles));
+    Reader r(std::span<const std::uint8_t>(frame->data() + kFrameHeaderBytes, frame->size() - kFrameHeaderBytes));
+    return out.read(r, frame, error, true) && r.done();
+  };
+  for (std::size_t n : {kMaxCopiesPerBatch - 1, kMaxCopiesPerBatch, kMaxCopiesPerBatch + 1}) {
+    TileBatch b = batchOf(100, 70);
+    for (std::size_t i = 0; i < n; ++i) b.copies.push_back({0, 1, 100, 69, 0, 0});
+    TileBatch out;
+    std::string error;
+    EXPECT_EQ(decodesWithCopies(b, out, error), n <= kMaxCopiesPerBatch) << n << ": " << error;
+    if (n <= kMaxCopiesPerBatch) {
+      EXPECT_EQ(out.copies, b.copies);
+    }
+  }
+  // Geometry: at the edges fine, a pixel over refused, empty refused.
+  EXPECT_TRUE(validateCopy({0, 0, 100, 70, 0, 0}, 100, 70).empty());
+  EXPECT_TRUE(validateCopy({99, 69, 1, 1, 0, 0}, 100, 70).empty());
+  EXPECT_FALSE(validateCopy({0, 0, 101, 1, 0, 0}, 100, 70).empty());
+  EXPECT_FALSE(validateCopy({0, 1, 100, 70, 0, 0}, 100, 70).empty());
+  EXPECT_FALSE(validateCopy({0, 0, 100, 70, 0, 1}, 100, 70).empty());
+  EXPECT_FALSE(validateCopy({0, 0, 1, 1, 100, 0}, 100, 70).empty());
+  EXPECT_FALSE(validateCopy({0, 0, 0, 1, 0, 0}, 100, 70).empty());
+  EXPECT_FALSE(validateCopy({0, 0, 1, 0, 0, 0}, 100, 70).empty());
+  EXPECT_FALSE(validateCopy({-1, 0, 1, 1, 0, 0}, 100, 70).empty());
+  // Truncated: the count says more than follow.
+  TileBatch b = batchOf(100, 70);
+  b.copies.push_back({0, 1, 100, 69, 0, 0});
+  base::Bytes frame = encodeTileBatch(ScreenType::Update, b);
+  EXPECT_EQ(frame->at(4) | frame->at(5) << 8, int(ScreenType::CopyUpdate));
+  Reader r(std::span<const std::uint8_t>(frame->data() + kFrameHeaderBytes, frame->size() - kFrameHeaderBytes - 1));
+  TileBatch out;
+  std::string error;
+  EXPECT_FALSE(out.read(r, frame, error, true));
+  // Without copies a batch still goes as the plain message, byte for byte as before.
+  EXPECT_EQ(encodeTileBatch(ScreenType::Update, batchOf(100, 70))->at(4), int(ScreenType::Update) & 0xFF);
+  EXPECT_EQ(screenPortPayloadLimit(std::uint16_t(ScreenType::CopyUpdate), true), std::int64_t(kMaxScreenPayload));
+  EXPECT_EQ(screenPortPayloadLimit(std::uint16_t(ScreenType::PublishCopyTiles), false), -1);
+}

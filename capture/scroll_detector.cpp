@@ -1,0 +1,245 @@
+#include "capture/scroll_detector.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "capture/copy_rect.h"
+
+namespace huddle::capture {
+
+namespace {
+constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
+constexpr int kMaxOffsets = 3;   // offsets tried per frame, best voted first
+constexpr std::uint32_t kMinVotes = 8;
+constexpr int kMinChangedRows = 4;
+constexpr int kWindowRows = 8;  // rows hashed together to vote  // a block must bring some change, not only match itself
+
+inline std::uint64_t rotl(std::uint64_t v, int r) { return v << r | v >> (64 - r); }
+inline std::uint64_t mix(std::uint64_t v) {
+  v ^= v >> 31;
+  v *= 0xBF58476D1CE4E5B9ull;
+  return v ^ v >> 29;
+}
+}  // namespace
+
+std::uint64_t ScrollDetector::hashRow(const std::uint8_t* p, std::size_t bytes) {
+  // Four independent lanes over 8-byte words, so the multiplies overlap.
+  std::uint64_t a = 0x243F6A8885A308D3ull, b = 0x13198A2E03707344ull, c = 0xA4093822299F31D0ull,
+                d = 0x082EFA98EC4E6C89ull;
+  std::size_t i = 0;
+  for (; i + 32 <= bytes; i += 32) {
+    std::uint64_t w[4];
+    std::memcpy(w, p + i, 32);
+    a = rotl((a ^ w[0]) * kMul, 29);
+    b = rotl((b ^ w[1]) * kMul, 29);
+    c = rotl((c ^ w[2]) * kMul, 29);
+    d = rotl((d ^ w[3]) * kMul, 29);
+  }
+  for (; i + 4 <= bytes; i += 4) {
+    std::uint32_t w;
+    std::memcpy(&w, p + i, 4);
+    a = rotl((a ^ w) * kMul, 29);
+  }
+  return mix(a ^ rotl(b, 17) ^ rotl(c, 34) ^ rotl(d, 51) ^ bytes);
+}
+
+void ScrollDetector::hash(const Frame& f) {
+  const bool fresh = !m_valid || f.widthPx != m_width || f.heightPx != m_height;
+  if (fresh) {
+    m_width = f.widthPx;
+    m_height = f.heightPx;
+    m_cols = (m_width + kSegmentPx - 1) / kSegmentPx;
+    m_old.assign(std::size_t(m_cols) * m_height, 0);
+  }
+  m_new.resize(std::size_t(m_cols) * m_height);
+  auto segment = [&](int y, int col) {
+    const int x0 = col * kSegmentPx, w = std::min(kSegmentPx, m_width - x0);
+    m_new[std::size_t(y) * m_cols + col] =
+        hashRow(f.pixels + std::size_t(y) * f.strideBytes + std::size_t(x0) * kBytesPerPixel, std::size_t(w) * 4);
+  };
+  if (fresh || f.changed == nullptr) {
+    for (int y = 0; y < m_height; ++y)
+      for (int col = 0; col < m_cols; ++col) segment(y, col);
+    return;
+  }
+  // Only where the source says pixels may have changed; elsewhere the previous hash stands.
+  std::memcpy(m_new.data(), m_old.data(), m_old.size() * sizeof(std::uint64_t));
+  const base::Rect frameRect{0, 0, m_width, m_height};
+  for (const base::Rect& raw : *f.changed) {
+    const base::Rect r = raw.intersected(frameRect);
+    if (r.empty()) continue;
+    for (int y = r.y; y < r.bottom(); ++y)
+      for (int col = r.x / kSegmentPx; col <= (r.right() - 1) / kSegmentPx; ++col) segment(y, col);
+  }
+}
+
+void ScrollDetector::process(const Frame& f, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
+                             std::vector<base::CopyRect>& out) {
+  const bool comparable = m_valid && f.widthPx == m_width && f.heightPx == m_height;
+  hash(f);
+  ++m_stats.framesHashed;
+  if (comparable && ref != nullptr && maxCopies > 0 && m_height >= kMinCopyRows)
+    detect(f, ref, refStride, maxCopies, out);
+  m_old.swap(m_new);
+  m_valid = true;
+}
+
+void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
+                            std::vector<base::CopyRect>& out) {
+  const int H = m_height, C = m_cols;
+  // A few rows together: text repeats single rows (the middle of a line of glyphs), rarely
+  // a window of rows.
+  auto window = [&](const std::vector<std::uint64_t>& hashes, int y, int col) {
+    std::uint64_t h = 0;
+    for (int k = 0; k < kWindowRows; ++k) h = rotl(h, 7) ^ hashes[std::size_t(y + k) * C + col];
+    return mix(h);
+  };
+  // Votes: each changed segment whose rows were somewhere else in its column before.
+  m_votes.assign(std::size_t(2 * H + 1), 0);
+  std::size_t tableSize = 64;
+  while (tableSize < std::size_t(H) * 2) tableSize <<= 1;
+  bool anyChange = false;
+  for (int col = 0; col < C; ++col) {
+    bool changed = false;
+    for (int y = 0; y < H && !changed; ++y) changed = m_new[std::size_t(y) * C + col] != m_old[std::size_t(y) * C + col];
+    if (!changed) continue;
+    anyChange = true;
+    m_table.assign(tableSize, Slot{});
+    for (int y = 0; y + kWindowRows <= H; ++y) {
+      const std::uint64_t h = window(m_old, y, col);
+      for (std::size_t k = h & (tableSize - 1);; k = (k + 1) & (tableSize - 1)) {
+        Slot& s = m_table[k];
+        if (s.y == -1) {
+          s = {h, y};
+          break;
+        }
+        if (s.hash == h) {
+          s.y = -2;
+          break;
+        }
+      }
+    }
+    for (int y = 0; y + kWindowRows <= H; ++y) {
+      if (m_new[std::size_t(y) * C + col] == m_old[std::size_t(y) * C + col]) continue;
+      const std::uint64_t h = window(m_new, y, col);
+      for (std::size_t k = h & (tableSize - 1);; k = (k + 1) & (tableSize - 1)) {
+        const Slot& s = m_table[k];
+        if (s.y == -1) break;
+        if (s.hash != h) continue;
+        if (s.y >= 0) ++m_votes[std::size_t(y - s.y + H)];
+        break;
+      }
+    }
+  }
+  if (!anyChange) return;
+  m_claimed.assign(std::size_t(C) * H, 0);
+  for (int round = 0; round < kMaxOffsets && out.size() < maxCopies; ++round) {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < m_votes.size(); ++i)
+      if (m_votes[i] > m_votes[best]) best = i;
+    if (m_votes[best] < kMinVotes) break;
+    m_votes[best] = 0;
+    const int dy = int(best) - H;
+    if (dy == 0) continue;
+    extract(f, ref, refStride, dy, maxCopies, out);
+  }
+}
+
+void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refStride, int dy, std::size_t maxCopies,
+                             std::vector<base::CopyRect>& out) {
+  const int H = m_height, C = m_cols;
+  auto match = [&](int y, int col) {
+    const int ys = y - dy;
+    return ys >= 0 && ys < H && !m_claimed[std::size_t(y) * C + col] &&
+           m_new[std::size_t(y) * C + col] == m_old[std::size_t(ys) * C + col];
+  };
+  auto changed = [&](int y, int col) { return m_new[std::size_t(y) * C + col] != m_old[std::size_t(y) * C + col]; };
+  // Blocks of rows matching across one run of columns (the widest run where a block opens).
+  struct Block {
+    int x0, x1, y0, y1, changedRows;
+  };
+  std::vector<Block> blocks;
+  bool open = false;
+  Block cur{};
+  auto close = [&](int y) {
+    cur.y1 = y;
+    if (cur.y1 - cur.y0 >= kMinCopyRows && cur.changedRows >= kMinChangedRows) blocks.push_back(cur);
+    open = false;
+  };
+  for (int y = 0; y < H; ++y) {
+    if (open) {
+      bool all = true;
+      for (int col = cur.x0; col < cur.x1 && all; ++col) all = match(y, col);
+      if (all) {
+        bool ch = false;
+        for (int col = cur.x0; col < cur.x1 && !ch; ++col) ch = changed(y, col);
+        cur.changedRows += ch;
+        continue;
+      }
+      close(y);
+    }
+    int bestX0 = 0, bestLen = 0;
+    for (int col = 0; col < C;) {
+      if (!match(y, col)) {
+        ++col;
+        continue;
+      }
+      int end = col;
+      while (end < C && match(y, end)) ++end;
+      if (end - col > bestLen) bestLen = end - col, bestX0 = col;
+      col = end;
+    }
+    if (bestLen == 0) continue;
+    cur = {bestX0, bestX0 + bestLen, y, 0, 0};
+    for (int col = cur.x0; col < cur.x1 && !cur.changedRows; ++col) cur.changedRows = changed(y, col);
+    open = true;
+  }
+  if (open) close(H);
+  // Applied away from the overlap: moving up, the top block first, so no block reads pixels an
+  // earlier one wrote.
+  if (dy > 0) std::reverse(blocks.begin(), blocks.end());
+  for (const Block& b : blocks) {
+    if (out.size() >= maxCopies) break;
+    base::CopyRect c;
+    c.dstX = c.srcX = b.x0 * kSegmentPx;
+    c.w = std::min(b.x1 * kSegmentPx, m_width) - c.dstX;
+    c.dstY = b.y0;
+    c.srcY = b.y0 - dy;
+    c.h = b.y1 - b.y0;
+    if (!verify(f, ref, refStride, c)) {
+      ++m_stats.copiesRejected;
+      continue;
+    }
+    widen(f, ref, refStride, c);
+    applyCopy(ref, refStride, c);
+    for (int y = b.y0; y < b.y1; ++y)
+      for (int col = b.x0; col < b.x1; ++col) m_claimed[std::size_t(y) * C + col] = 1;
+    out.push_back(c);
+    ++m_stats.copiesFound;
+  }
+}
+
+bool ScrollDetector::verify(const Frame& f, const std::uint8_t* ref, std::size_t refStride,
+                            const base::CopyRect& c) const {
+  const std::size_t bytes = std::size_t(c.w) * kBytesPerPixel;
+  for (int i = 0; i < c.h; ++i)
+    if (std::memcmp(f.pixels + std::size_t(c.dstY + i) * f.strideBytes + std::size_t(c.dstX) * kBytesPerPixel,
+                    ref + std::size_t(c.srcY + i) * refStride + std::size_t(c.srcX) * kBytesPerPixel, bytes) != 0)
+      return false;
+  return true;
+}
+
+void ScrollDetector::widen(const Frame& f, const std::uint8_t* ref, std::size_t refStride, base::CopyRect& c) const {
+  auto column = [&](int x) {
+    for (int i = 0; i < c.h; ++i)
+      if (std::memcmp(f.pixels + std::size_t(c.dstY + i) * f.strideBytes + std::size_t(x) * kBytesPerPixel,
+                      ref + std::size_t(c.srcY + i) * refStride + std::size_t(x) * kBytesPerPixel, kBytesPerPixel) != 0)
+        return false;
+    return true;
+  };
+  // At most a segment each way: beyond that, the segment's hash would have matched.
+  for (int k = 0; k < kSegmentPx && c.dstX > 0 && column(c.dstX - 1); ++k) --c.dstX, --c.srcX, ++c.w;
+  for (int k = 0; k < kSegmentPx && c.dstX + c.w < m_width && column(c.dstX + c.w); ++k) ++c.w;
+}
+
+}  // namespace huddle::capture

@@ -1,0 +1,71 @@
+// Finds vertical scrolls on the sharer (issue 12): where blocks of rows of the new frame equal
+// rows of the previous one shifted up or down, inside a band of columns (the whole screen, a
+// window, a terminal), so the frame goes as a copy plus the newly exposed pixels.
+//
+// Each frame's rows are hashed once, in 64-pixel segments (a fast 64-bit hash, only where the
+// source says pixels changed; elsewhere the previous hashes stand), and the hashes become the
+// next frame's "previous". Changed segments vote for the offset their content came from
+// (segments whose content repeats, such as blank rows, do not vote); the best offsets are
+// turned into rectangles of rows that match across a run of columns, widened to the pixel,
+// and every rectangle is checked row by row with memcmp against the reference (the previous
+// frame as viewers have it) before it is used and applied to that reference, so a hash
+// collision can cost an encoded tile, never a wrong pixel.
+// Thread: one capture thread.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "capture/screen_source.h"
+#include "net/base/tile.h"
+
+namespace huddle::capture {
+
+struct ScrollStats {
+  std::uint64_t framesHashed = 0;
+  std::uint64_t copiesFound = 0;     // verified and applied
+  std::uint64_t copiesRejected = 0;  // candidates whose pixels did not match (hash collisions)
+};
+
+class ScrollDetector {
+ public:
+  static constexpr int kSegmentPx = 64;
+  static constexpr int kMinCopyRows = 16;  // shorter blocks are cheaper sent as tiles
+
+  // Hashes `frame` (call it for every frame that goes through the damage tracker, in order).
+  // When `ref` is non-null (the previous frame as viewers have it: `refStride` bytes a row,
+  // the frame's size) and the previous hashes belong to it, appends to `out` the copies found
+  // (at most `maxCopies`), each already applied to `ref` in order.
+  void process(const Frame& frame, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
+               std::vector<base::CopyRect>& out);
+  // The previous hashes are not the reference any more (a frame was not sent, ...).
+  void reset() { m_valid = false; }
+  const ScrollStats& stats() const { return m_stats; }
+
+  // The hash of `bytes` bytes (a multiple of 4) at `p`.
+  static std::uint64_t hashRow(const std::uint8_t* p, std::size_t bytes);
+
+ private:
+  void hash(const Frame& frame);
+  void detect(const Frame& frame, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
+              std::vector<base::CopyRect>& out);
+  // Rectangles where rows at dy match, outside cells already claimed; verified and applied.
+  void extract(const Frame& frame, std::uint8_t* ref, std::size_t refStride, int dy, std::size_t maxCopies,
+               std::vector<base::CopyRect>& out);
+  bool verify(const Frame& frame, const std::uint8_t* ref, std::size_t refStride, const base::CopyRect& c) const;
+  // Widens `c` pixel by pixel to the left and right while whole columns still match.
+  void widen(const Frame& frame, const std::uint8_t* ref, std::size_t refStride, base::CopyRect& c) const;
+
+  int m_width = 0, m_height = 0, m_cols = 0;
+  bool m_valid = false;
+  std::vector<std::uint64_t> m_old, m_new;  // [y * m_cols + col]
+  std::vector<std::uint8_t> m_claimed;      // destination cells taken by a copy this frame
+  std::vector<std::uint32_t> m_votes;       // by dy + m_height
+  struct Slot {
+    std::uint64_t hash = 0;
+    std::int32_t y = -1;  // -1 empty, -2 the hash repeats
+  };
+  std::vector<Slot> m_table;  // open addressing, one column's previous hashes at a time
+  ScrollStats m_stats;
+};
+
+}  // namespace huddle::capture
