@@ -40,6 +40,7 @@
 #include "capture/x11_source.h"
 #include "net/wire/screen_messages.h"
 #include "net/base/clock.h"
+#include "tests/bench/file_bench.h"
 #include "tests/bench/voice_bench.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
@@ -60,6 +61,8 @@ struct BenchOptions {
   bool cursorOnly = false;  // --cursor-only: just the cursor figure (part 4)
   bool onlySharp = false;  // --only-sharp: section 5 alone
   bool onlyVoice = false;  // --only-voice: the voice figures alone
+  bool onlyFiles = false;  // --only-files: the file figures alone
+  std::size_t fileMiB = 256;  // the file sent (--smoke: 16)
   double voiceSeconds = 6;  // the mouth-to-ear run
 };
 
@@ -501,6 +504,8 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.onlySharp = true;
     } else if (a == "--only-voice") {
       o.onlyVoice = true;
+    } else if (a == "--only-files") {
+      o.onlyFiles = true;
     } else if (a == "--no-x11") {
       o.x11 = false;
     } else if (a == "--smoke") {
@@ -511,13 +516,15 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.watchSeconds = 2;
       o.viewerCounts = {1, 2};
       o.voiceSeconds = 2;
+      o.fileMiB = 16;
     } else {
       std::fprintf(stderr,
-                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice]\n"
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-files]\n"
                    "  --seconds N   viewers watch each scenario this long (default 6)\n"
                    "  --json FILE   where to write the figures (default huddle-bench.json)\n"
                    "  --only-sharp  measure sharp when still alone (a few seconds)\n"
-                   "  --only-voice  measure voice alone (a few seconds)\n");
+                   "  --only-voice  measure voice alone (a few seconds)\n"
+                   "  --only-files  measure files in the chat alone (with and without a screen streaming)\n");
       return false;
     }
   }
@@ -541,6 +548,13 @@ int main(int argc, char** argv) {
     huddle::bench::printVoice(voice);
     std::filesystem::remove_all(tmpDir);
     return voice.error.empty() ? 0 : 1;
+  }
+  if (o.onlyFiles) {
+    const huddle::bench::FileBenchResult files = huddle::bench::measureFiles(o.binary, tmpDir, o.fileMiB);
+    huddle::bench::printFiles(files);
+    std::filesystem::remove_all(tmpDir);
+    const bool ok = files.error.empty() && files.alone.error.empty() && files.withStream.error.empty();
+    return ok ? 0 : 1;
   }
   if (o.onlySharp) {
     const SharpResult sharp = measureSharp(o, tmpDir);
@@ -694,6 +708,16 @@ int main(int argc, char** argv) {
                        fmt(voice.mouthToEarMedianMs, 1, "ms"),
                        voice.error.empty() && voice.mouthToEarMedianMs >= 0 && voice.mouthToEarMedianMs < 50});
   }
+  const huddle::bench::FileBenchResult files =
+      o.cursorOnly ? huddle::bench::FileBenchResult{} : huddle::bench::measureFiles(o.binary, tmpDir, o.fileMiB);
+  if (!o.cursorOnly) {
+    huddle::bench::printFiles(files);
+    // The target: a screen's frame rate within 10% of without a transfer.
+    const bool measured = files.viewerFpsWithout > 0 && files.withStream.viewerFps >= 0;
+    targets.push_back({"files: a stream's fps within 10% while a file goes to 3",
+                       fmt(files.withStream.viewerFps, 1, "fps") + " vs " + fmt(files.viewerFpsWithout, 1, "fps"),
+                       measured && files.withStream.viewerFps >= 0.9 * files.viewerFpsWithout});
+  }
   std::printf("\nTargets\n");
   for (const auto& t : targets) std::printf("  [%s] %-55s %s\n", t.met ? " met " : "MISSED", t.what.c_str(), t.measured.c_str());
 
@@ -741,6 +765,8 @@ int main(int argc, char** argv) {
                sharp.endToEndKB, sharp.error.empty() ? "true" : "false");
   if (!o.cursorOnly) {
     huddle::bench::writeVoiceJson(f, voice);
+    std::fprintf(f, ",\n");
+    huddle::bench::writeFilesJson(f, files);
     std::fprintf(f, ",\n");
   }
   std::fprintf(f, "  \"targets\": [\n");
