@@ -236,10 +236,13 @@ bool FileTransfers::busy() const {
   std::lock_guard lock(m_mutex);
   for (const auto& [id, in] : m_in)
     if (in.pub.state == IncomingFile::State::Receiving) return true;
-  for (const auto& [id, out] : m_out)
-    if (out.pub.state == OutgoingFile::State::Offered)
-      for (const auto& [rid, r] : out.pub.receivers)
-        if (r.status == "receiving") return true;
+  // An offer of ours nobody has answered yet, or someone is taking.
+  for (const auto& [id, out] : m_out) {
+    if (out.pub.state != OutgoingFile::State::Offered) continue;
+    if (out.pub.receivers.empty()) return true;
+    for (const auto& [rid, r] : out.pub.receivers)
+      if (r.status == "receiving") return true;
+  }
   return !m_asks.empty();
 }
 

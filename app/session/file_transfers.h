@@ -88,7 +88,7 @@ class FileTransfers : public std::enable_shared_from_this<FileTransfers> {
   std::vector<FileNote> takeNotes();
   std::vector<IncomingFile> incoming() const;
   std::vector<OutgoingFile> outgoing() const;
-  // A receive runs, or someone is taking one of our files right now.
+  // A receive runs, or an offer of ours is being taken or has not been answered by anyone.
   bool busy() const;
 
  private:

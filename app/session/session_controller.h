@@ -197,7 +197,7 @@ class SessionController {
   void acceptFilesInto(const std::string& dir) { m_files->acceptAllInto(dir); }
   std::vector<IncomingFile> incomingFiles() const { return m_files->incoming(); }
   std::vector<OutgoingFile> outgoingFiles() const { return m_files->outgoing(); }
-  // A file is arriving, or someone is taking one of ours.
+  // A file is arriving, or an offer of ours is being taken or not answered by anyone yet.
   bool filesBusy() const { return m_files->busy(); }
 
   // Leaves (a client) or ends the session for everyone (the host), at once: the

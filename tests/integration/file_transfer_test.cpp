@@ -450,5 +450,39 @@ TEST(Files, AReceiveCutByAHostRestartGoesOnFromWhereItStopped) {
   host->wait(5000);
 }
 
+
+// The terminal faces as a script uses them: a headless receiver with --accept-files takes the
+// file a headless sender offers with /send; the sender is told, and with its stdin closed
+// it stays until the file is taken.
+TEST(Files, TheTerminalSendsWithSlashSendAndTakesWithAcceptFiles) {
+  TempConfig cfg;
+  test::Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port",
+                         "0", "--voice-port", "0", "--max-file-size", "1M"},
+                        {"XDG_CONFIG_HOME=" + cfg.root + "/host"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = test::loopbackInvite(host.output());
+  const std::string dir = cfg.root + "/carol-in";
+  test::Subprocess carol({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "carol", "--accept-files", dir},
+                         {"XDG_CONFIG_HOME=" + cfg.root + "/carol"});
+  test::Subprocess bob({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"},
+                       {"XDG_CONFIG_HOME=" + cfg.root + "/bob"});
+  ASSERT_TRUE(carol.waitForOutput(" as carol.", 10000)) << carol.output();
+  ASSERT_TRUE(bob.waitForOutput(" as bob.", 10000)) << bob.output();
+  const std::string path = cfg.root + "/report.pdf";
+  const auto data = writeRandomFile(path, 300'000, 3);
+  writeRandomFile(cfg.root + "/huge.bin", 2'000'000, 4);
+  bob.writeLine("/send " + cfg.root + "/huge.bin");  // over the host's 1 MiB cap
+  bob.writeLine("/send " + path);
+  bob.closeStdin();
+  ASSERT_TRUE(bob.waitForOutput("carol received report.pdf", 10000)) << bob.output();
+  EXPECT_NE(bob.output().find("the host takes files up to 1 MiB"), std::string::npos) << bob.output();
+  ASSERT_TRUE(carol.waitForOutput("Received report.pdf from bob", 10000)) << carol.output();
+  EXPECT_TRUE(readFile(dir + "/report.pdf") == data);
+  EXPECT_EQ(namesIn(dir), std::vector<std::string>{"report.pdf"});
+  EXPECT_EQ(bob.wait(10000), 0) << bob.output();  // left by itself once it was taken
+  carol.closeStdin();
+  EXPECT_EQ(carol.wait(10000), 0) << carol.output();
+}
+
 }  // namespace
 }  // namespace huddle::session
