@@ -19,6 +19,9 @@ struct CaptureSettings {
   int tileSizePx = 64;               // 64, 128 or 256
   bool sharpWhenStill = true;        // resend lossy tiles losslessly once they stay still
   int stillMs = wire::kDefaultStillMs;  // how long still: wire::kMinStillMs..kMaxStillMs
+  // With sharp when still: a changed tile of few colours (text, flat UI) goes exact at once, as
+  // a palette tile smaller than its JPEG. Off only to measure or test JPEG alone.
+  bool exactFewColours = true;
 
   // Brings every field into its allowed range (the nearest allowed scale and tile size).
   CaptureSettings clamped() const {

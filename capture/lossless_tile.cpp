@@ -22,15 +22,15 @@ constexpr std::uint32_t kNoColour = 0xFFFFFFFFu;  // no 24-bit colour is this
 class ColourTable {
  public:
   static constexpr std::size_t kSlots = 2 * wire::kMaxPaletteColours;
-  ColourTable() { m_keys.fill(kEmpty); }
-  // The colour's index, adding it; -1 once the table is full and this colour is new.
+  explicit ColourTable(std::size_t limit = wire::kMaxPaletteColours) : m_limit(limit) { m_keys.fill(kEmpty); }
+  // The colour's index, adding it; -1 once the table holds `limit` colours and this one is new.
   int indexOf(std::uint32_t bgr) {
     std::size_t slot = (bgr * 2654435761u) >> 23;  // top 9 bits: 0..511
     while (m_keys[slot] != kEmpty) {
       if (m_keys[slot] == bgr) return m_values[slot];
       slot = (slot + 1) % kSlots;
     }
-    if (m_colours.size() == wire::kMaxPaletteColours) return -1;
+    if (m_colours.size() >= m_limit) return -1;
     m_keys[slot] = bgr;
     m_values[slot] = static_cast<std::uint8_t>(m_colours.size());
     m_colours.push_back(bgr);
@@ -43,7 +43,56 @@ class ColourTable {
   std::array<std::uint32_t, kSlots> m_keys;
   std::array<std::uint8_t, kSlots> m_values{};
   std::vector<std::uint32_t> m_colours;
+  std::size_t m_limit;
 };
+
+// Each pixel's colour index into `indices` (w per row), the colours into `table`; false as
+// soon as a colour does not fit.
+bool indexColours(const std::uint8_t* src, int stride, int w, int h, ColourTable& table, std::vector<std::uint8_t>& indices) {
+  indices.resize(std::size_t(w) * std::size_t(h));
+  for (int y = 0; y < h; ++y) {
+    const auto* row = reinterpret_cast<const std::uint32_t*>(src + std::size_t(y) * stride);
+    std::uint8_t* idx = indices.data() + std::size_t(y) * w;
+    std::uint32_t last = kNoColour;
+    int lastIndex = 0;
+    for (int x = 0; x < w; ++x) {
+      const std::uint32_t c = row[x] & 0x00FFFFFF;
+      if (c != last) {
+        lastIndex = table.indexOf(c);
+        if (lastIndex < 0) return false;
+        last = c;
+      }
+      idx[x] = static_cast<std::uint8_t>(lastIndex);
+    }
+  }
+  return true;
+}
+
+// The palette tile's header (colour count, colours) into `palette`, its packed indices into
+// `raw` (to be compressed after the header).
+void packPalette(const ColourTable& table, const std::vector<std::uint8_t>& indices, int w, int h,
+                 std::vector<std::uint8_t>& raw, std::vector<std::uint8_t>& palette) {
+  const auto colours = static_cast<std::uint32_t>(table.colours().size());
+  const int bits = base::paletteIndexBits(colours);
+  const std::size_t rowBytes = (std::size_t(w) * bits + 7) / 8;
+  raw.assign(rowBytes * h, 0);
+  for (int y = 0; y < h; ++y) {
+    const std::uint8_t* idx = indices.data() + std::size_t(y) * w;
+    std::uint8_t* packed = raw.data() + std::size_t(y) * rowBytes;
+    // Most significant bits first: pixel 0 of a 1-bit row is bit 7 of its first byte.
+    for (int x = 0; x < w; ++x) {
+      const std::size_t bit = std::size_t(x) * bits;
+      packed[bit / 8] |= static_cast<std::uint8_t>(idx[x] << (8 - bits - bit % 8));
+    }
+  }
+  palette.clear();
+  palette.push_back(static_cast<std::uint8_t>(colours - 1));
+  for (std::uint32_t c : table.colours()) {
+    palette.push_back(static_cast<std::uint8_t>(c));
+    palette.push_back(static_cast<std::uint8_t>(c >> 8));
+    palette.push_back(static_cast<std::uint8_t>(c >> 16));
+  }
+}
 }  // namespace
 
 static_assert(ColourTable::kSlots == 512, "the hash above yields 9 bits");
@@ -69,26 +118,7 @@ bool LosslessTileEncoder::encode(const std::uint8_t* src, int stride, int w, int
   const std::size_t pixels = std::size_t(w) * std::size_t(h);
   // Colours, and each pixel's index while there are at most 256 of them.
   ColourTable table;
-  m_indices.resize(pixels);
-  bool fits = true;
-  for (int y = 0; y < h && fits; ++y) {
-    const auto* row = reinterpret_cast<const std::uint32_t*>(src + std::size_t(y) * stride);
-    std::uint8_t* idx = m_indices.data() + std::size_t(y) * w;
-    std::uint32_t last = kNoColour;
-    int lastIndex = 0;
-    for (int x = 0; x < w; ++x) {
-      const std::uint32_t c = row[x] & 0x00FFFFFF;
-      if (c != last) {
-        lastIndex = table.indexOf(c);
-        if (lastIndex < 0) {
-          fits = false;
-          break;
-        }
-        last = c;
-      }
-      idx[x] = static_cast<std::uint8_t>(lastIndex);
-    }
-  }
+  const bool fits = indexColours(src, stride, w, h, table, m_indices);
   if (fits && table.colours().size() == 1) {
     out.kind = base::TileKind::Solid;
     out.solidBgrx = table.colours()[0];
@@ -97,25 +127,7 @@ bool LosslessTileEncoder::encode(const std::uint8_t* src, int stride, int w, int
   }
   m_palette.clear();
   if (fits) {
-    const auto colours = static_cast<std::uint32_t>(table.colours().size());
-    const int bits = base::paletteIndexBits(colours);
-    const std::size_t rowBytes = (std::size_t(w) * bits + 7) / 8;
-    m_raw.assign(rowBytes * h, 0);
-    for (int y = 0; y < h; ++y) {
-      const std::uint8_t* idx = m_indices.data() + std::size_t(y) * w;
-      std::uint8_t* packed = m_raw.data() + std::size_t(y) * rowBytes;
-      // Most significant bits first: pixel 0 of a 1-bit row is bit 7 of its first byte.
-      for (int x = 0; x < w; ++x) {
-        const std::size_t bit = std::size_t(x) * bits;
-        packed[bit / 8] |= static_cast<std::uint8_t>(idx[x] << (8 - bits - bit % 8));
-      }
-    }
-    m_palette.push_back(static_cast<std::uint8_t>(colours - 1));
-    for (std::uint32_t c : table.colours()) {
-      m_palette.push_back(static_cast<std::uint8_t>(c));
-      m_palette.push_back(static_cast<std::uint8_t>(c >> 8));
-      m_palette.push_back(static_cast<std::uint8_t>(c >> 16));
-    }
+    packPalette(table, m_indices, w, h, m_raw, m_palette);
     if (!compress(m_raw, m_palette, error)) return false;
   }
   // The pixel tile too: zstd finds repeats in some patterns of pixels that the palette's
@@ -132,6 +144,36 @@ bool LosslessTileEncoder::encode(const std::uint8_t* src, int stride, int w, int
   const auto& chosen = palette ? m_palette : m_pixels;
   out.kind = palette ? base::TileKind::Palette : base::TileKind::ZstdPixels;
   out.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(chosen.begin(), chosen.end())));
+  return true;
+}
+
+bool LosslessTileEncoder::encodeIfFewColours(const std::uint8_t* src, int stride, int w, int h, std::size_t maxColours,
+                                             base::EncodedTile& out) {
+  if (w <= 0 || h <= 0) return false;
+  const std::size_t limit = std::min<std::size_t>(maxColours, wire::kMaxPaletteColours);
+  {
+    // A pixel in 16 first: video and photos show too many colours there already, so most
+    // tiles that go JPEG cost a sixteenth of a scan (a smooth gradient only finds out late).
+    ColourTable sample(limit);
+    for (int y = 0; y < h; y += 4) {
+      const auto* row = reinterpret_cast<const std::uint32_t*>(src + std::size_t(y) * stride);
+      for (int x = 0; x < w; x += 4)
+        if (sample.indexOf(row[x] & 0x00FFFFFF) < 0) return false;
+    }
+  }
+  ColourTable table(limit);
+  if (!indexColours(src, stride, w, h, table, m_indices)) return false;
+  if (table.colours().size() == 1) {
+    out.kind = base::TileKind::Solid;
+    out.solidBgrx = table.colours()[0];
+    out.jpeg = {};
+    return true;
+  }
+  packPalette(table, m_indices, w, h, m_raw, m_palette);
+  std::string ignored;  // a zstd failure: the caller sends JPEG instead
+  if (!compress(m_raw, m_palette, ignored)) return false;
+  out.kind = base::TileKind::Palette;
+  out.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(m_palette.begin(), m_palette.end())));
   return true;
 }
 

@@ -28,6 +28,12 @@ class LosslessTileEncoder {
   // the smaller of a Palette tile (when it has at most 256 colours) and a ZstdPixels tile.
   // Sets kind and bytes of `out` (not its place). False with `error` if zstd fails.
   bool encode(const std::uint8_t* src, int strideBytes, int w, int h, base::EncodedTile& out, std::string& error);
+  // For a tile that changed: a Palette (or Solid) tile if it has at most `maxColours` colours,
+  // counted with an early exit (a photo-like tile costs a few pixels); false, `out` untouched,
+  // if it has more (or zstd failed). Text and flat UI fit, and their palette tile is smaller
+  // than JPEG and exact. No pixel variant is tried: this runs for every changed tile.
+  bool encodeIfFewColours(const std::uint8_t* src, int strideBytes, int w, int h, std::size_t maxColours,
+                          base::EncodedTile& out);
 
  private:
   // Compresses `raw` to the end of `out`; false with `error`.

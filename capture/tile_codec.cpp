@@ -13,6 +13,9 @@ namespace huddle::capture {
 namespace {
 // The largest tile size: tjBufSize for it at 4:4:4 bounds every JPEG we make.
 constexpr int kMaxTile = *std::max_element(std::begin(wire::kTileSizes), std::end(wire::kTileSizes));
+// A changed tile with at most this many colours is sent as a palette tile, not JPEG: a 5-bit
+// palette of text and UI packs smaller than their JPEG at usual qualities.
+constexpr std::size_t kExactWhenColoursAtMost = 32;
 
 bool isUniform(const Frame& f, int x0, int y0, int w, int h, std::uint32_t& colour) {
   const auto* first = reinterpret_cast<const std::uint32_t*>(f.pixels + std::size_t(y0) * f.strideBytes) + x0;
@@ -104,9 +107,14 @@ bool TileEncoder::encode(const Frame& f, int tx, int ty, int tile, const Capture
     out.jpeg = {};
     return true;
   }
+  const unsigned char* src = f.pixels + std::size_t(y0) * f.strideBytes + std::size_t(x0) * kBytesPerPixel;
+  // Text and flat UI (a few colours) go exact even while they change: their palette tile is
+  // smaller than a JPEG of them and needs no sharp refresh later. With sharp when still off
+  // the sharer asked for JPEG alone.
+  if (s.sharpWhenStill && s.exactFewColours && m_lossless.encodeIfFewColours(src, f.strideBytes, w, h, kExactWhenColoursAtMost, out))
+    return true;
   unsigned char* buf = m_scratch.data();
   unsigned long size = m_scratch.size();
-  const unsigned char* src = f.pixels + std::size_t(y0) * f.strideBytes + std::size_t(x0) * kBytesPerPixel;
   int subsamp = s.subsampling == Subsampling::S444 ? TJSAMP_444 : TJSAMP_420;
   // NOREALLOC: the scratch buffer is sized for the worst case, so TurboJPEG never allocates.
   if (tjCompress2(static_cast<tjhandle>(m_handle), src, w, f.strideBytes, h, TJPF_BGRX, &buf, &size, subsamp,

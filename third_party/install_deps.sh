@@ -27,6 +27,9 @@ packages=(
   # from its SVG, and the package test's checks of the desktop entry, the huddle:// handler
   # (xdg-mime, xdg-open) and the man page (groff).
   help2man librsvg2-bin desktop-file-utils xdg-utils groff-base
+  # huddle-bench runs TigerVNC's scraping server beside Huddle on the same X screen
+  # (tests/bench/x11_compare.h).
+  tigervnc-scraping-server
 )
 
 missing=()

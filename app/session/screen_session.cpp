@@ -134,12 +134,14 @@ void ScreenSession::onUpdate(wire::TileBatch&& batch) {
   {
     // Held across the push so the count and the queue agree (the queue's lock is brief).
     std::lock_guard lock(m_decodeBytesMutex);
+    ++m_decodesInFlight;  // before the push: the decode thread may take it at once
     if (decodeQueueTakes(m_decodeBytes, bytes) && m_decodeQueue.push({id, std::move(batch), base::monoUs(), bytes})) {
       m_decodeBytes += bytes;
       queued = true;
     }
   }
   if (!queued) {
+    --m_decodesInFlight;
     HLOG_WARN(kTag, "decode queue full: dropping an update of stream %u", id);
     m_client.requestUpdate(id, 1, true);  // its credit back, and every tile again later
   }
@@ -170,7 +172,10 @@ void ScreenSession::decodeLoop() {
       m_decodeBytes -= item->bytes;
     }
     std::shared_ptr<StreamView> v = view(item->streamId);
-    if (!v) continue;  // unwatched meanwhile
+    if (!v) {  // unwatched meanwhile
+      --m_decodesInFlight;
+      continue;
+    }
     // Decoded with no lock held (the window keeps drawing), then shown by a short copy; the
     // decode time is the decoding alone, not a wait for the window.
     const std::int64_t t0 = base::monoUs();
@@ -194,7 +199,9 @@ void ScreenSession::decodeLoop() {
                       static_cast<double>(t1 - t0) / 1e3, latencyMs);
     // The credit goes back only now: a viewer that decodes slowly is sent less.
     m_client.requestUpdate(item->streamId, 1, !ok);
-    if (m_config.link.wake) m_config.link.wake();
+    // After the count drops, so a cursor position that skipped its wake is shown by this one.
+    --m_decodesInFlight;
+    if (m_config.link.wake && v->onScreen()) m_config.link.wake();
   }
 }
 
@@ -323,7 +330,7 @@ void ScreenSession::onCursorPosition(std::uint32_t streamId, const base::CursorP
   if (!v) return;
   std::string why;
   if (!v->setCursorPosition(pos, why)) onCursorDropped("stream " + std::to_string(streamId) + ": " + why);
-  if (m_config.link.wake) m_config.link.wake();
+  if (m_config.link.wake && v->onScreen() && m_decodesInFlight.load() == 0) m_config.link.wake();
 }
 
 void ScreenSession::onCursorDropped(const std::string& why) {

@@ -119,6 +119,10 @@ class ScreenSession : private net::ScreenClient::Listener {
   base::EventQueue<Decode> m_decodeQueue{1024};
   std::mutex m_decodeBytesMutex;
   std::uint64_t m_decodeBytes = 0;  // (m_decodeBytesMutex) bytes of the updates in m_decodeQueue
+  // Updates queued or being decoded. A cursor position that comes while one is (the sharer
+  // sends it right after its frame's tiles) wakes nobody: the decode's own wake, after it,
+  // shows both in one redraw instead of two.
+  std::atomic<int> m_decodesInFlight{0};
   base::Worker m_decoder;  // "decode"
 
   mutable std::mutex m_mutex;  // guards the maps (the owner's streams(), watch(), ...)

@@ -62,6 +62,10 @@ class StreamView {
 
   wire::StreamInfo info() const;
   void setInfo(const wire::StreamInfo& info);
+  // Whether a window shows this view now (its tab is in front). A decoded update wakes the
+  // window only then: a hidden viewer keeps decoding but costs no redraws. Headless: always.
+  void setOnScreen(bool on) { m_onScreen.store(on); }
+  bool onScreen() const { return m_onScreen.load(); }
   StreamStats& stats() { return m_stats; }
   std::uint64_t updatesApplied() const { return m_applied.load(); }
   // The publisher's frame number of the newest update shown.
@@ -114,6 +118,7 @@ class StreamView {
   std::atomic<std::uint64_t> m_applied{0};
   std::atomic<std::uint64_t> m_lastSeq{0};
   std::atomic<bool> m_ended{false};
+  std::atomic<bool> m_onScreen{true};
   std::atomic<int> m_quality{0};
   std::atomic<bool> m_chroma444{false};
   std::atomic<std::size_t> m_lossyTiles{0};

@@ -65,7 +65,6 @@ void UiApp::syncViewers() {
       v.shown = view;  // the first view, or the stream taken up again after a reconnect
       v.ownerName = view->info().ownerName;
     }
-    v.texture->update(*view);
     if (v.saver)
       if (auto saved = v.saver->poll()) {
         v.savedText = saved->ok ? "Saved " + saved->path : "Not saved: " + saved->error;
@@ -161,6 +160,10 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   }
   Viewer& v = it->second;
   const std::shared_ptr<session::StreamView> view = v.shown;
+  // Uploaded only when drawn: a hidden viewer costs no upload (what changed meanwhile adds
+  // up in the view's dirty rectangle and goes up when it is shown again).
+  v.drawn = true;
+  if (view) v.texture->update(*view);
   if (!fullscreen) {
     int fit = static_cast<int>(v.fit);
     ImGui::RadioButton("Fit", &fit, 0);

@@ -58,6 +58,7 @@ bool StreamTexture::update(session::StreamView& view) {
     glTexSubImage2D(GL_TEXTURE_2D, 0, dirty.x, dirty.y, dirty.w, dirty.h, GL_BGRA, GL_UNSIGNED_BYTE, from);
     glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
     m_bytesUploaded += static_cast<std::uint64_t>(dirty.area()) * 4;
+    ++m_uploads;
     m_lastUploadMs = static_cast<double>(base::monoUs() - start) / 1e3;
     uploaded = true;
   });

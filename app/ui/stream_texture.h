@@ -27,6 +27,7 @@ class StreamTexture {
   int widthPx() const { return m_width; }
   int heightPx() const { return m_height; }
   std::uint64_t bytesUploaded() const { return m_bytesUploaded; }
+  std::uint64_t uploads() const { return m_uploads; }  // images that changed what it shows
   double lastUploadMs() const { return m_lastUploadMs; }
 
  private:
@@ -34,6 +35,7 @@ class StreamTexture {
   int m_width = 0, m_height = 0;
   bool m_nearest = false;
   std::uint64_t m_bytesUploaded = 0;
+  std::uint64_t m_uploads = 0;
   double m_lastUploadMs = 0;
 };
 

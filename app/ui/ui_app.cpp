@@ -376,6 +376,7 @@ void UiApp::draw(float widthPx, float heightPx) {
     m_confirmQuit = true;  // end the session (the window stays); the host is asked first
   }
 
+  for (auto& [id, v] : m_viewers) v.drawn = false;
   if (m_fullscreenStream && m_viewers.count(m_fullscreenStream)) {
     ImGui::SetNextWindowPos(ImVec2(0, 0));
     ImGui::SetNextWindowSize(ImVec2(widthPx, heightPx));
@@ -399,6 +400,9 @@ void UiApp::draw(float widthPx, float heightPx) {
       if (id.rfind("viewer:", 0) == 0) closeViewer(static_cast<std::uint32_t>(std::stoul(id.substr(7))));
   }
   if (m_chatVisible && m_session) m_session->chat().markRead();
+  // A new image wakes the window only for a viewer it shows (session::StreamView::onScreen).
+  for (auto& [id, v] : m_viewers)
+    if (v.shown) v.shown->setOnScreen(v.drawn);
   drawQuitConfirm();
   drawConnectionLost();
   drawNewHostPopup();

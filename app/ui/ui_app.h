@@ -58,6 +58,12 @@ class UiApp {
   const session::AppSettings& settings() const { return m_settings; }
   // Files dropped on the window: offered in the chat, after asking to whom.
   void dropFiles(std::vector<std::string> paths);
+  // Stream images that reached the screen (texture uploads), over the open viewers.
+  std::uint64_t imagesShown() const {
+    std::uint64_t n = 0;
+    for (const auto& [id, v] : m_viewers) n += v.texture->uploads();
+    return n;
+  }
 
  private:
   enum class Fit { Fit, OneToOne, Fill };
@@ -81,6 +87,7 @@ class UiApp {
     bool pointing = false;  // our pointer is held over this stream (right button)
     bool pen = false;       // the toolbar's Pen: a left drag draws instead of panning
     bool drawing = false;   // a stroke of ours is under way (left button held)
+    bool drawn = false;     // its panel was drawn this frame (not a tab behind another)
   };
 
   // Sessions: the controller does the work; these start it and read what it says.

@@ -8,6 +8,7 @@
 #include <imgui.h>
 
 #include <stb_image_write.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -42,6 +43,10 @@ std::atomic<int> g_signal{0};
 // Only an atomic store: nothing else is safe in a signal handler. The loop wakes within
 // its idle timeout and ends the session gracefully.
 void onSignal(int sig) { g_signal.store(sig); }
+// SIGUSR1 asks for the window's figures on stdout (what the benchmark reads): they are
+// printed by the loop, within its idle timeout.
+std::atomic<bool> g_printFigures{false};
+void onPrintFigures(int) { g_printFigures.store(true); }
 
 void onGlfwError(int code, const char* text) { HLOG_WARN(kTag, "GLFW error %d: %s", code, text); }
 
@@ -139,6 +144,10 @@ int runWindow(const session::Options& options) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  struct sigaction figures {};
+  figures.sa_handler = onPrintFigures;
+  sigemptyset(&figures.sa_mask);
+  sigaction(SIGUSR1, &figures, nullptr);
 
   float scaleX = 1.0f, scaleY = 1.0f;
   glfwGetWindowContentScale(window, &scaleX, &scaleY);
@@ -210,7 +219,18 @@ int runWindow(const session::Options& options) {
     bool screenshotPending = !options.screenshotPath.empty();
     bool deviceObjectsMade = false;  // the renderer makes its font texture in its first NewFrame
     double nextFontRebuild = 0;
+    std::uint64_t redraws = 0;
     while (!app.wantsToQuit()) {
+      if (g_printFigures.exchange(false)) {
+        rusage usage{};
+        getrusage(RUSAGE_SELF, &usage);
+        const double cpuSec = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                              static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+        std::printf("huddle: window figures: %llu redraws, %llu stream images shown, %.3f s CPU, %.3f s running\n",
+                    static_cast<unsigned long long>(redraws), static_cast<unsigned long long>(app.imagesShown()),
+                    cpuSec, secondsSinceStart());
+        std::fflush(stdout);
+      }
       // A signal or --quit-after ends the session for everyone as "End session" would.
       if (g_signal.load() != 0 || (options.quitAfterSec > 0 && secondsSinceStart() >= options.quitAfterSec)) {
         app.quitNow();
@@ -260,6 +280,7 @@ int runWindow(const session::Options& options) {
           std::fprintf(stderr, "huddle: cannot write the screenshot to %s\n", options.screenshotPath.c_str());
       }
       glfwSwapBuffers(window);
+      ++redraws;
       if (std::string t = app.title(); t != shownTitle) {
         glfwSetWindowTitle(window, t.c_str());
         shownTitle = t;

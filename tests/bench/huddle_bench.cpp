@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <regex>
@@ -41,11 +42,19 @@
 #include "net/wire/screen_messages.h"
 #include "net/base/clock.h"
 #include "tests/bench/file_bench.h"
+#include "tests/bench/process_figures.h"
 #include "tests/bench/voice_bench.h"
+#include "tests/bench/window_bench.h"
+#include "tests/bench/x11_compare.h"
+#include "tests/bench/x11_load.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
 using huddle::test::Subprocess;
+using huddle::bench::cpuSecondsOf;
+using huddle::bench::jsonNumber;
+using huddle::bench::peakRssMiBOf;
+using huddle::bench::readFile;
 namespace cap = huddle::capture;
 
 namespace {
@@ -63,6 +72,9 @@ struct BenchOptions {
   bool onlyVoice = false;  // --only-voice: the voice figures alone
   bool onlyFiles = false;  // --only-files: the file figures alone
   std::size_t fileMiB = 256;  // the file sent (--smoke: 16)
+  bool onlyWindow = false;  // --only-window: the viewer window's figures alone
+  bool onlyX11 = false;     // --only-x11: the side-by-side run on a real X screen alone
+  std::string x11Load;      // --x11-load KIND: only draw that load on $DISPLAY (to profile by hand)
   double voiceSeconds = 6;  // the mouth-to-ear run
 };
 
@@ -71,41 +83,6 @@ double cpuSecondsOfThisProcess() {
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-// utime + stime of a process, from /proc/PID/stat (fields 14 and 15).
-double cpuSecondsOf(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::size_t close = all.rfind(')');  // the command name may hold spaces
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(all.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i)
-    if (i >= 14) ticks += std::stod(field);
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// Peak resident set (VmHWM) of a process in MiB.
-double peakRssMiBOf(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  return 0;
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-double jsonNumber(const std::string& json, const std::string& key) {
-  std::smatch m;
-  if (!std::regex_search(json, m, std::regex("\"" + key + "\": ([0-9.eE+-]+)"))) return -1;
-  return std::stod(m[1]);
 }
 
 // [SECTION] 1. Pipeline throughput
@@ -506,6 +483,12 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.onlyVoice = true;
     } else if (a == "--only-files") {
       o.onlyFiles = true;
+    } else if (a == "--only-window") {
+      o.onlyWindow = true;
+    } else if (a == "--only-x11") {
+      o.onlyX11 = true;
+    } else if (a == "--x11-load" && next(v)) {
+      o.x11Load = v;
     } else if (a == "--no-x11") {
       o.x11 = false;
     } else if (a == "--smoke") {
@@ -519,12 +502,16 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.fileMiB = 16;
     } else {
       std::fprintf(stderr,
-                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-files]\n"
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-files] [--only-window] [--only-x11]\n"
                    "  --seconds N   viewers watch each scenario this long (default 6)\n"
                    "  --json FILE   where to write the figures (default huddle-bench.json)\n"
                    "  --only-sharp  measure sharp when still alone (a few seconds)\n"
                    "  --only-voice  measure voice alone (a few seconds)\n"
-                   "  --only-files  measure files in the chat alone (with and without a screen streaming)\n");
+                   "  --only-files  measure files in the chat alone (with and without a screen streaming)\n"
+                   "  --only-window measure the viewer's window alone (Xvfb; --seconds per view)\n"
+                   "  --only-x11    Huddle, TigerVNC and the codec on a real X screen alone (Xvfb; --seconds per load)\n"
+                   "  --x11-load K  only draw load K (document, terminal, video, still) on $DISPLAY for --seconds\n"
+                   "  --no-x11      leave out what needs an X display (the real screen, the window)\n");
       return false;
     }
   }
@@ -555,6 +542,37 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(tmpDir);
     const bool ok = files.error.empty() && files.alone.error.empty() && files.withStream.error.empty();
     return ok ? 0 : 1;
+  }
+  if (!o.x11Load.empty()) {
+    const std::map<std::string, huddle::bench::X11LoadKind> kinds = {
+        {"document", huddle::bench::X11LoadKind::ScrollDocument}, {"terminal", huddle::bench::X11LoadKind::ScrollTerminal},
+        {"video", huddle::bench::X11LoadKind::Video}, {"still", huddle::bench::X11LoadKind::Still}};
+    const char* display = std::getenv("DISPLAY");
+    huddle::bench::X11Load load;
+    std::string error;
+    if (!kinds.count(o.x11Load) || !display || !load.start(display, kinds.at(o.x11Load), error)) {
+      std::fprintf(stderr, "huddle-bench: --x11-load needs document, terminal, video or still, and DISPLAY%s%s\n",
+                   error.empty() ? "" : ": ", error.c_str());
+      std::filesystem::remove_all(tmpDir);
+      return 2;
+    }
+    std::this_thread::sleep_for(std::chrono::duration<double>(o.watchSeconds));
+    load.stop();
+    std::printf("drew %llu frames\n", static_cast<unsigned long long>(load.framesDrawn()));
+    std::filesystem::remove_all(tmpDir);
+    return 0;
+  }
+  if (o.onlyX11) {
+    const huddle::bench::X11CompareResult x11 = huddle::bench::measureX11Compare(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printX11Compare(x11);
+    std::filesystem::remove_all(tmpDir);
+    return x11.error.empty() ? 0 : 1;
+  }
+  if (o.onlyWindow) {
+    const huddle::bench::WindowBenchResult window = huddle::bench::measureWindow(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printWindow(window);
+    std::filesystem::remove_all(tmpDir);
+    return window.error.empty() ? 0 : 1;
   }
   if (o.onlySharp) {
     const SharpResult sharp = measureSharp(o, tmpDir);
@@ -718,6 +736,15 @@ int main(int argc, char** argv) {
                        fmt(files.withStream.viewerFps, 1, "fps") + " vs " + fmt(files.viewerFpsWithout, 1, "fps"),
                        measured && files.withStream.viewerFps >= 0.9 * files.viewerFpsWithout});
   }
+  // The window: left out by --no-x11 (and so by the smoke run), measured where Xvfb is.
+  huddle::bench::WindowBenchResult window;
+  huddle::bench::X11CompareResult x11;
+  if (o.x11 && !o.cursorOnly) {
+    x11 = huddle::bench::measureX11Compare(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printX11Compare(x11);
+    window = huddle::bench::measureWindow(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printWindow(window);
+  }
   std::printf("\nTargets\n");
   for (const auto& t : targets) std::printf("  [%s] %-55s %s\n", t.met ? " met " : "MISSED", t.what.c_str(), t.measured.c_str());
 
@@ -767,6 +794,12 @@ int main(int argc, char** argv) {
     huddle::bench::writeVoiceJson(f, voice);
     std::fprintf(f, ",\n");
     huddle::bench::writeFilesJson(f, files);
+    std::fprintf(f, ",\n");
+  }
+  if (o.x11 && !o.cursorOnly) {
+    huddle::bench::writeX11CompareJson(f, x11);
+    std::fprintf(f, ",\n");
+    huddle::bench::writeWindowJson(f, window);
     std::fprintf(f, ",\n");
   }
   std::fprintf(f, "  \"targets\": [\n");

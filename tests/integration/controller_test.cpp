@@ -152,7 +152,9 @@ TEST(Controller, AStoppedShareIsSaidOnceAndTheHostsEndIsSaidAsSuch) {
   EXPECT_TRUE(hasLine(host, "bob stopped sharing."));
   EXPECT_EQ(host.state().status, statusBefore);  // nothing sticky
 
-  // The host shares and bob watches; then the host ends the session.
+  // The host shares and bob watches; then the host ends the session. Bob first learns that
+  // his own stream ended, or he could take it for the first one shared.
+  ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] { return bob.state().streams.empty(); }));
   host.startSharing(scene);
   bob.watchWhenShared();
   ASSERT_TRUE(tickUntil(clock, {&host, &bob}, [&] {

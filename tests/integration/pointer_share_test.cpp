@@ -126,15 +126,19 @@ TEST_F(PointerShare, AStrokeReachesWatchersAndSharerAndTheSharersSwitchStopsItAt
   ASSERT_NE(stream, 0u);
   ASSERT_EQ(dave.watchFirstId(), stream);
 
-  const std::vector<wire::PenPoint> first{{10, 10}, {50, 20}, {90, 40}}, rest{{130, 80}, {kW - 1, kH - 1}};
-  // Sent again (as new strokes) until one lands: dave's Subscribe may still be on its way.
-  std::uint32_t id = 0;
+  // Dave's Subscribe may still be on its way: a pointer, sent again until bob sees it, tells
+  // when the host has it (his messages are handled in order). A stroke sent before that would
+  // lose its first part and land as a shorter stroke.
   ASSERT_TRUE(waitFor([&] {
-    ++id;
-    dave.screen.penStroke(penStroke(stream, id, first, false));
-    dave.screen.penStroke(penStroke(stream, id, rest, true));
-    return !strokesOf(bob.screen, stream, "dave").empty() && strokesOf(bob.screen, stream, "dave").back().finished;
-  }, 5000)) << "bob never saw dave's stroke";
+    dave.screen.pointAt(stream, 1, 1);
+    return shownAt(bob.screen, stream, "dave", 1, 1);
+  }, 5000)) << "bob never saw dave's pointer";
+  dave.screen.pointGone(stream);
+
+  const std::vector<wire::PenPoint> first{{10, 10}, {50, 20}, {90, 40}}, rest{{130, 80}, {kW - 1, kH - 1}};
+  std::uint32_t id = 1;
+  dave.screen.penStroke(penStroke(stream, id, first, false));
+  dave.screen.penStroke(penStroke(stream, id, rest, true));
   for (ScreenMember* m : {&bob, &alice}) {
     ASSERT_TRUE(waitFor([&] { auto v = strokesOf(m->screen, stream, "dave"); return !v.empty() && v.back().finished; }, 5000));
     const auto got = strokesOf(m->screen, stream, "dave").back();

@@ -3,6 +3,7 @@
 // reader does not slow a fast one; a client's share reaches another client.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -91,6 +92,38 @@ TEST_F(ScreenShare, AfterTheSceneGoesStillTheViewerHasTheSourcesPixelsExactly) {
   EXPECT_EQ(view->stats().snapshot(base::monoUs()).decodeErrors, 0u);
   std::printf("[figure] %dx%d: sharp %.0f ms after the last JPEG tile arrived, %llu lossless bytes\n", w, h,
               view->msToSharp(), static_cast<unsigned long long>(view->losslessBytes()));
+}
+
+// A viewer the window does not show (its tab behind another) keeps decoding but wakes the
+// window for none of its images; shown again, every image wakes it.
+TEST_F(ScreenShare, AHiddenViewerDecodesWithoutWakingTheWindow) {
+  capture::CaptureSettings s;
+  s.fps = 30;
+  std::string error;
+  ASSERT_TRUE(host.startSharing(
+      std::make_unique<capture::SyntheticSource>(320, 240, capture::SceneMotion::Full, capture::SceneCursor::None), s,
+      2, error))
+      << error;
+  std::atomic<int> wakes{0};
+  ScreenMember viewer;
+  viewer.join(host, "viewer", [&] { ++wakes; });
+  auto view = viewer.watchFirst();
+  ASSERT_TRUE(view);
+  ASSERT_TRUE(waitFor([&] { return view->updatesApplied() >= 3; }, 10000));
+
+  view->setOnScreen(false);
+  const int wakesHidden = wakes.load();
+  const std::uint64_t appliedHidden = view->updatesApplied();
+  ASSERT_TRUE(waitFor([&] { return view->updatesApplied() >= appliedHidden + 10; }, 10000));
+  // One may be on its way from the decode that was under way when the tab went.
+  EXPECT_LE(wakes.load() - wakesHidden, 1) << "over " << view->updatesApplied() - appliedHidden << " images";
+
+  view->setOnScreen(true);
+  const int wakesShown = wakes.load();
+  const std::uint64_t appliedShown = view->updatesApplied();
+  ASSERT_TRUE(waitFor([&] { return view->updatesApplied() >= appliedShown + 10; }, 10000));
+  EXPECT_GE(wakes.load() - wakesShown, 9) << "over " << view->updatesApplied() - appliedShown << " images";
+  host.stopSharing();
 }
 
 TEST_F(ScreenShare, OddSizesRoundTrip) {

@@ -92,6 +92,7 @@ inline session::HostConfig testHostConfig() {
   c.name = "host";
   c.chatPort = 0;
   c.screenPort = 0;
+  c.voicePort = 0;  // any free port: tests run side by side, and the default may be taken
   c.hub.maxParticipants = 64;
   // Every simulated client comes from 127.0.0.1 (docs/SECURITY.md s.10.1): under a sanitizer a
   // burst of handshakes can outlast the grace time, which must not refuse them here.
@@ -107,8 +108,9 @@ struct ScreenMember {
   TestClient chat;
   session::ScreenSession screen;
 
-  // Joins the chat, then the screen port the host named in its welcome.
-  void join(session::HostSession& host, const std::string& name) {
+  // Joins the chat, then the screen port the host named in its welcome; `wake` is called as
+  // the window's would be (new images, cursor moves, ...).
+  void join(session::HostSession& host, const std::string& name, std::function<void()> wake = {}) {
     chat.start(host.chatPort(), name);
     ASSERT_TRUE(waitFor([&] { chat.pump(); return chat.joined; }, 5000));
     std::uint16_t screenPort = 0;
@@ -117,6 +119,7 @@ struct ScreenMember {
     ASSERT_EQ(screenPort, host.screenPort());  // the host told us where its screens are
     session::ScreenSessionConfig c;
     c.link.port = screenPort;
+    c.link.wake = std::move(wake);
     c.name = name;
     c.token = chat.client.token();
     screen.start(c);

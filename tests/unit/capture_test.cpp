@@ -248,6 +248,50 @@ TEST(TileCodec, UniformTilesAreSentAsAColour) {
   EXPECT_EQ(out[2], 30);
 }
 
+// A changed tile of few colours (text, flat UI) goes exact at once as a palette tile, smaller
+// than its JPEG; one more colour than the limit, or sharp when still off, and it is JPEG.
+TEST(TileCodec, FewColourTilesGoExactAsPalettesAndOthersAsJpeg) {
+  // `colours` colours scattered like glyphs over a 64x64 tile (each one used at least once).
+  auto tileOf = [](std::uint32_t colours) {
+    std::vector<std::uint8_t> px(64 * 64 * 4);
+    std::uint32_t x = 12345;
+    for (std::size_t i = 0; i < 64 * 64; ++i) {
+      x = x * 1103515245u + 12345u;
+      const std::uint32_t c = i < colours ? std::uint32_t(i) : (x >> 16) % 3 ? 0 : (x >> 8) % colours;
+      const std::uint32_t ink = c * 220 / (colours - 1);  // dark glyphs on a light page, as text is
+      px[i * 4] = static_cast<std::uint8_t>(250 - ink), px[i * 4 + 1] = static_cast<std::uint8_t>(245 - ink),
+      px[i * 4 + 2] = static_cast<std::uint8_t>(240 - ink * 3 / 4);
+    }
+    return px;
+  };
+  TileEncoder enc;
+  TileDecoder dec;
+  std::string error;
+  for (std::uint32_t colours : {2u, 32u}) {
+    const auto px = tileOf(colours);
+    base::EncodedTile exact, jpeg;
+    ASSERT_TRUE(enc.encode(frameOf(px, 64, 64), 0, 0, 64, CaptureSettings{}, exact, error)) << error;
+    EXPECT_EQ(exact.kind, base::TileKind::Palette) << colours << " colours";
+    std::vector<std::uint8_t> out(64 * 64 * 4, 0);
+    ASSERT_TRUE(dec.decode(exact, 64, 64, 64, out.data(), 64 * 4, error)) << error;
+    for (std::size_t i = 0; i < 64 * 64; ++i) ASSERT_EQ(std::memcmp(&out[i * 4], &px[i * 4], 3), 0) << "pixel " << i;
+    CaptureSettings jpegOnly;
+    jpegOnly.exactFewColours = false;
+    ASSERT_TRUE(enc.encode(frameOf(px, 64, 64), 0, 0, 64, jpegOnly, jpeg, error)) << error;
+    EXPECT_EQ(jpeg.kind, base::TileKind::JpegScan);
+    EXPECT_LT(exact.jpeg.size, jpeg.jpeg.size) << colours << " colours: the palette tile is the smaller";
+    std::printf("[figure] a %u-colour 64x64 tile: palette %zu B, JPEG 80 %zu B\n", colours,
+                static_cast<std::size_t>(exact.jpeg.size), static_cast<std::size_t>(jpeg.jpeg.size));
+  }
+  base::EncodedTile t;
+  ASSERT_TRUE(enc.encode(frameOf(tileOf(33), 64, 64), 0, 0, 64, CaptureSettings{}, t, error)) << error;
+  EXPECT_EQ(t.kind, base::TileKind::JpegScan) << "33 colours";
+  CaptureSettings sharpOff;
+  sharpOff.sharpWhenStill = false;
+  ASSERT_TRUE(enc.encode(frameOf(tileOf(2), 64, 64), 0, 0, 64, sharpOff, t, error)) << error;
+  EXPECT_EQ(t.kind, base::TileKind::JpegScan) << "sharp when still off: JPEG alone";
+}
+
 TEST(TileCodec, TilesTravelAsScansAndDecodeToTheSamePixelsAsWholeJpegs) {
   std::vector<std::uint8_t> px;
   SyntheticSource::render(200, 100, SceneMotion::Full, 3, px);
@@ -256,6 +300,7 @@ TEST(TileCodec, TilesTravelAsScansAndDecodeToTheSamePixelsAsWholeJpegs) {
   std::string error;
   for (bool s444 : {false, true}) {
     CaptureSettings settings;
+    settings.exactFewColours = false;  // the scene's few-colour tiles would go as palettes
     settings.quality = s444 ? 93 : 61;
     settings.subsampling = s444 ? Subsampling::S444 : Subsampling::S420;
     // The edge tile (136..199 x 64..99) is cropped: its rebuilt header carries its true size.

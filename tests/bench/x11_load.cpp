@@ -1,0 +1,167 @@
+#include "tests/bench/x11_load.h"
+
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace huddle::bench {
+
+namespace {
+
+constexpr int kLineHeight = 14;  // the core "fixed" font is 13 px high
+constexpr int kDocumentScrollPx = 7;
+constexpr int kTermX = 400, kTermY = 300, kTermW = 720, kTermH = 288;
+
+// Line n of an endless document: words of varying length, the same text for the same n.
+std::string documentLine(std::uint64_t n) {
+  static const char* words[] = {"screen", "share", "the", "of", "latency", "tile", "a", "viewer", "host",
+                                "copy", "scroll", "frame", "encode", "pixel", "and", "JPEG", "to", "update"};
+  std::uint64_t x = n * 0x9E3779B97F4A7C15ull + 1;
+  std::string line = std::to_string(n) + "  ";
+  const int count = 6 + static_cast<int>(x % 14);
+  for (int i = 0; i < count; ++i) {
+    x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+    line += words[(x * 0x2545F4914F6CDD1Dull >> 33) % (sizeof words / sizeof *words)];
+    line += ' ';
+  }
+  return line;
+}
+
+// Document rows [top, top + h) of the document drawn at window row y (clipped to that band).
+void drawDocumentBand(Display* d, Window w, GC gc, int widthPx, int y, int h, std::uint64_t top, int x0 = 8) {
+  XRectangle clip{0, static_cast<short>(y), static_cast<unsigned short>(widthPx), static_cast<unsigned short>(h)};
+  XSetClipRectangles(d, gc, 0, 0, &clip, 1, Unsorted);
+  const std::uint64_t first = top / kLineHeight, last = (top + h + kLineHeight - 1) / kLineHeight;
+  for (std::uint64_t n = first; n <= last; ++n) {
+    const std::string text = documentLine(n);
+    const int baseline = y + static_cast<int>(static_cast<std::int64_t>(n * kLineHeight) - static_cast<std::int64_t>(top)) + 11;
+    XDrawString(d, w, gc, x0, baseline, text.c_str(), static_cast<int>(text.size()));
+  }
+  XSetClipMask(d, gc, None);
+}
+
+}  // namespace
+
+const char* x11LoadName(X11LoadKind kind) {
+  switch (kind) {
+    case X11LoadKind::ScrollDocument: return "document scrolls";
+    case X11LoadKind::ScrollTerminal: return "720x288 terminal scrolls";
+    case X11LoadKind::Video: return "video (all changes)";
+    case X11LoadKind::Still: return "still";
+  }
+  return "?";
+}
+
+bool X11Load::start(const std::string& display, X11LoadKind kind, std::string& error) {
+  stop();
+  Display* d = XOpenDisplay(display.c_str());
+  if (!d) {
+    error = "cannot open display " + display;
+    return false;
+  }
+  m_stop = false;
+  m_frames = 0;
+  m_thread = std::thread([this, d, kind] { run(d, kind); });
+  return true;
+}
+
+void X11Load::stop() {
+  m_stop = true;
+  if (m_thread.joinable()) m_thread.join();
+}
+
+void X11Load::run(void* displayPtr, X11LoadKind kind) {
+  Display* d = static_cast<Display*>(displayPtr);
+  const int screen = DefaultScreen(d);
+  const int W = DisplayWidth(d, screen), H = DisplayHeight(d, screen);
+  XSetWindowAttributes a{};
+  a.override_redirect = True;
+  a.background_pixel = WhitePixel(d, screen);
+  const Window w = XCreateWindow(d, RootWindow(d, screen), 0, 0, static_cast<unsigned>(W), static_cast<unsigned>(H), 0,
+                                 CopyFromParent, InputOutput, CopyFromParent, CWOverrideRedirect | CWBackPixel, &a);
+  XMapRaised(d, w);
+  GC gc = XCreateGC(d, w, 0, nullptr);
+  if (Font font = XLoadFont(d, "fixed")) XSetFont(d, gc, font);
+  XSetGraphicsExposures(d, gc, False);  // copies within a visible window: no exposures to wait for
+  const unsigned long black = BlackPixel(d, screen), white = WhitePixel(d, screen), green = 0x33DD66;
+  XSync(d, False);
+
+  // The page: a document everywhere, and for the terminal load a dark box over it.
+  std::uint64_t docTop = 0;
+  XSetForeground(d, gc, black);
+  drawDocumentBand(d, w, gc, W, 0, H, docTop);
+  std::uint64_t termLine = 0;
+  if (kind == X11LoadKind::ScrollTerminal) {
+    XSetForeground(d, gc, 0x101418);
+    XFillRectangle(d, w, gc, kTermX, kTermY, kTermW, kTermH);
+  }
+  XImage* image = nullptr;
+  std::vector<float> sine(1024);
+  if (kind == X11LoadKind::Video) {
+    for (int i = 0; i < 1024; ++i) sine[std::size_t(i)] = std::sin(static_cast<float>(i) * 2.f * 3.14159265f / 1024.f);
+    char* data = static_cast<char*>(std::malloc(std::size_t(W) * H * 4));
+    image = XCreateImage(d, DefaultVisual(d, screen), 24, ZPixmap, 0, data, static_cast<unsigned>(W),
+                         static_cast<unsigned>(H), 32, 0);
+  }
+  XSync(d, False);
+
+  auto next = std::chrono::steady_clock::now();
+  for (std::uint64_t t = 1; !m_stop.load(); ++t) {
+    switch (kind) {
+      case X11LoadKind::ScrollDocument:
+        XCopyArea(d, w, w, gc, 0, kDocumentScrollPx, static_cast<unsigned>(W), static_cast<unsigned>(H - kDocumentScrollPx), 0, 0);
+        docTop += kDocumentScrollPx;
+        XSetForeground(d, gc, white);
+        XFillRectangle(d, w, gc, 0, H - kDocumentScrollPx, static_cast<unsigned>(W), kDocumentScrollPx);
+        XSetForeground(d, gc, black);
+        drawDocumentBand(d, w, gc, W, H - kDocumentScrollPx, kDocumentScrollPx, docTop + static_cast<std::uint64_t>(H - kDocumentScrollPx));
+        break;
+      case X11LoadKind::ScrollTerminal: {
+        XCopyArea(d, w, w, gc, kTermX, kTermY + kLineHeight, kTermW, kTermH - kLineHeight, kTermX, kTermY);
+        XSetForeground(d, gc, 0x101418);
+        XFillRectangle(d, w, gc, kTermX, kTermY + kTermH - kLineHeight, kTermW, kLineHeight);
+        XSetForeground(d, gc, green);
+        const std::string text = "$ " + documentLine(termLine++ * 7 + 3);
+        XRectangle clip{kTermX, kTermY, kTermW, kTermH};
+        XSetClipRectangles(d, gc, 0, 0, &clip, 1, Unsorted);
+        XDrawString(d, w, gc, kTermX + 6, kTermY + kTermH - 3, text.c_str(), static_cast<int>(text.size()));
+        XSetClipMask(d, gc, None);
+        break;
+      }
+      case X11LoadKind::Video: {
+        // Smooth moving colour fields: every pixel changes, nothing is a copy of the last frame.
+        auto* px = reinterpret_cast<std::uint32_t*>(image->data);
+        const int stride = image->bytes_per_line / 4;
+        for (int y = 0; y < H; ++y) {
+          const float sy = sine[std::size_t((y * 2 + t * 3) & 1023)];
+          for (int x = 0; x < W; ++x) {
+            const float v = sine[std::size_t((x + t * 4) & 1023)] + sy + sine[std::size_t((x + y + t * 5) & 1023)];
+            const auto r = static_cast<std::uint32_t>(127.f + 40.f * v), g = static_cast<std::uint32_t>(127.f - 35.f * v);
+            px[std::size_t(y) * stride + x] = r << 16 | g << 8 | static_cast<std::uint32_t>((x + y) >> 4 & 0xFF);
+          }
+        }
+        XPutImage(d, w, gc, image, 0, 0, 0, 0, static_cast<unsigned>(W), static_cast<unsigned>(H));
+        break;
+      }
+      case X11LoadKind::Still:
+        break;
+    }
+    XSync(d, False);
+    ++m_frames;
+    next += std::chrono::microseconds(16667);
+    const auto now = std::chrono::steady_clock::now();
+    if (next < now) next = now;  // behind: no catching up in a burst
+    std::this_thread::sleep_until(next);
+  }
+  if (image) XDestroyImage(image);  // frees the pixels too
+  XFreeGC(d, gc);
+  XDestroyWindow(d, w);
+  XCloseDisplay(d);
+}
+
+}  // namespace huddle::bench

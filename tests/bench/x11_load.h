@@ -1,0 +1,40 @@
+// An animated X client for huddle-bench: it draws a load on a display at 60 Hz the way real
+// programs do (XCopyArea to scroll, text for the newly exposed lines, XPutImage for video), so
+// screen senders are measured on a real X screen, not on a synthetic scene.
+#pragma once
+#include <atomic>
+#include <string>
+#include <thread>
+
+namespace huddle::bench {
+
+enum class X11LoadKind {
+  ScrollDocument,  // the whole screen is a document that scrolls 7 px a frame
+  ScrollTerminal,  // a 720x288 terminal in a window scrolls a text line a frame
+  Video,           // every pixel changes every frame
+  Still,           // a document that does not change
+};
+const char* x11LoadName(X11LoadKind kind);
+
+class X11Load {
+ public:
+  X11Load() = default;
+  ~X11Load() { stop(); }
+  X11Load(const X11Load&) = delete;
+  X11Load& operator=(const X11Load&) = delete;
+
+  // Opens `display` and starts drawing; false with `error` if the display cannot be opened.
+  bool start(const std::string& display, X11LoadKind kind, std::string& error);
+  void stop();
+  // Frames drawn so far (the X server has them: each frame ends with XSync).
+  std::uint64_t framesDrawn() const { return m_frames.load(); }
+
+ private:
+  void run(void* display, X11LoadKind kind);
+
+  std::thread m_thread;
+  std::atomic<bool> m_stop{false};
+  std::atomic<std::uint64_t> m_frames{0};
+};
+
+}  // namespace huddle::bench
