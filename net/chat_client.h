@@ -74,6 +74,20 @@ class ChatClient : public ClientLink {
   using VoiceSink = std::function<void(std::vector<std::uint8_t> datagram)>;
   void setVoiceSink(VoiceSink sink);
 
+  // Files in the chat (app/session/file_transfers.h): the host's file messages go to the
+  // sink on the reader thread, and it hears when everything queued has gone to the kernel
+  // (on the writer thread), the moment to queue more pieces. Until a sink is set, file
+  // messages but pieces wait (up to kMaxHeldFileFrames; more are dropped) and go to it, in order, when
+  // it is; null again: they wait again.
+  struct FileSink {
+    virtual ~FileSink() = default;
+    virtual void onFileFrame(const wire::Frame& frame) = 0;
+    virtual void onLinkDrained() = 0;
+  };
+  void setFileSink(std::shared_ptr<FileSink> sink);
+  // Sends a file message (net/wire/file_messages.h) as it is; false if not connected.
+  bool sendFileFrame(base::Bytes frame) { return sendFrame(std::move(frame)); }
+
   base::EventQueue<ChatClientEvent>& events() { return m_events; }
   std::string name() const;
 
@@ -92,6 +106,7 @@ class ChatClient : public ClientLink {
   void onWelcome(const wire::Welcome& welcome) override;
   void onFrame(const wire::Frame& frame) override;
   void onEnded(const LinkEnd& end) override;
+  void onDrained() override;
   void emit(ChatClientEvent ev);
 
   base::EventQueue<ChatClientEvent> m_events{1 << 16};
@@ -99,6 +114,10 @@ class ChatClient : public ClientLink {
   mutable std::mutex m_mutex;
   std::string m_name;
   VoiceSink m_voiceSink;  // (m_mutex)
+  std::shared_ptr<FileSink> m_fileSink;  // (m_mutex)
+  static constexpr std::size_t kMaxHeldFileFrames = 256;
+  std::vector<std::pair<std::uint16_t, base::ByteVec>> m_heldFileFrames;  // (m_mutex) before a sink
+  std::mutex m_fileDelivery;  // held while file messages are handed over: one order
 };
 
 }  // namespace huddle::net

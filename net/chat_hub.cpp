@@ -46,7 +46,8 @@ using State = ChatPeer::State;
 
 template class PeerTable<ChatPeer>;
 
-ChatHub::ChatHub(ChatHubConfig config) : PeerTable(kTag, config.guard), m_config(std::move(config)) {
+ChatHub::ChatHub(ChatHubConfig config)
+    : PeerTable(kTag, config.guard), m_config(std::move(config)), m_files(m_config.files) {
   std::random_device rd;
   m_sessionId = (std::uint64_t(rd()) << 32 | rd()) | 1;
 }
@@ -120,6 +121,7 @@ void ChatHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::in
     if (m_config.onVoice) m_config.onVoice(id, std::move(v.datagram));
     return;
   }
+  if (FileHub::isFileMessage(frame.type)) return handleFile(peer, frame, nowUs);
   if (type != wire::MsgType::Say && type != wire::MsgType::PrivateSay) return unexpected(*peer, frame);
   std::string to, text;
   if (type == wire::MsgType::Say) {
@@ -152,6 +154,22 @@ void ChatHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::in
   peer->chatTokens -= 1.0;
   if (text.empty()) return;
   handleSay(peer, to, text);
+}
+
+void ChatHub::handleFile(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) {
+  FileHub::Member from;
+  std::vector<FileHub::Member> room;
+  {
+    std::lock_guard lock(m_mutex);
+    if (peer->state != State::Joined) return;
+    from = {peer->participantId, peer->name, peer->link};
+    // Only an offer needs to know who is here.
+    if (static_cast<wire::MsgType>(frame.type) == wire::MsgType::FileOffer)
+      for (const auto& [id, p] : m_peers)
+        if (p->state == State::Joined) room.push_back({p->participantId, p->name, p->link});
+  }
+  if (std::string broken = m_files.handle(from, frame, room, nowUs); !broken.empty())
+    drop(*peer, wire::Reason::ProtoState, broken);
 }
 
 std::string ChatHub::uniqueNameLocked(const std::string& wanted) const {
@@ -371,6 +389,8 @@ void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
     HLOG_INFO(kTag, "join conn=#%llu peer=%s name=%s", static_cast<unsigned long long>(id), link->address().c_str(),
               name.c_str());
   });
+  // Open offers meant for it (a receiver back from a reconnect resumes from them).
+  laterLocked([this, member = FileHub::Member{peer->participantId, peer->name, peer->link}] { m_files.joined(member); });
   wire::ChatEvent join;
   join.kind = wire::ChatKind::Join;
   join.fromId = peer->participantId;
@@ -476,6 +496,7 @@ void ChatHub::leaveRoomLocked(ChatPeer& peer, wire::Reason reason) {
     broadcastLocked(std::move(leave), !churn);
     broadcastUsersLocked();
   }
+  laterLocked([this, id = peer.participantId] { m_files.left(id); });
   if (m_config.onLeave) laterLocked([this, id = peer.participantId] { m_config.onLeave(id); });
 }
 

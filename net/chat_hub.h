@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "net/base/clock.h"
+#include "net/file_hub.h"
 #include "net/history_log.h"
 #include "net/peer_table.h"
 #include "net/room_auth.h"
@@ -64,6 +65,8 @@ struct ChatHubConfig {
   double joinsPerSeatPerMinute = wire::kJoinsPerSeatPerMinute;  // full: the entry failed longest ago goes
   // The monotonic clock for join times, lockouts and join rates (tests set their own).
   std::int64_t (*monoClock)() = &base::monoUs;
+  // Files in the chat: the relay's caps (the size cap is the host's --max-file-size).
+  FileHubConfig files;
   // Keep what everyone saw in this append-only file and show it again after a restart
   // (empty: history lives in memory only).
   std::string historyPath;
@@ -118,6 +121,7 @@ class ChatHub : public PeerTable<ChatPeer> {
 
   std::vector<wire::UserInfo> users() const;
   ChatHubStats stats() const;
+  FileHubStats fileStats() const { return m_files.stats(); }
 
  private:
   using PeerPtr = std::shared_ptr<ChatPeer>;
@@ -132,6 +136,7 @@ class ChatHub : public PeerTable<ChatPeer> {
   void handleHello(const PeerPtr& peer, const wire::Frame& frame);
   void handleProof(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
   void handleSay(const PeerPtr& peer, const std::string& to, const std::string& text);
+  void handleFile(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);
   bool removeByName(const std::string& name, const std::string& why, bool banAddress);
 
   // The rest must hold m_mutex.
@@ -177,6 +182,7 @@ class ChatHub : public PeerTable<ChatPeer> {
   std::uint16_t m_screenPort = 0;
   std::uint16_t m_voicePort = 0;
   ChatHubStats m_stats;
+  FileHub m_files;  // its own lock; called with none of ours held
 };
 
 }  // namespace huddle::net

@@ -68,6 +68,8 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
   std::int64_t roundTripUs() const { return m_protocol.roundTripUs(); }
   // Leaves politely (the host sees "left") and waits until the connection is closed.
   void leave();
+  // Bytes queued to the host and not yet handed to the kernel (0 when not joined).
+  std::size_t queuedBytes() const { return m_protocol.joined() && m_conn ? m_conn->queuedBytes() : 0; }
 
  protected:
   // Starts connecting; call once from the subclass.

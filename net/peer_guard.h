@@ -11,6 +11,7 @@
 #include "net/peer_link.h"
 #include "net/wire/frame_decoder.h"
 #include "net/wire/limits.h"
+#include "net/wire/messages.h"
 #include "net/wire/reason.h"
 
 namespace huddle::net {
@@ -58,8 +59,14 @@ class PeerGuard {
       if (nowUs - m_windowStartUs >= 1'000'000) {
         m_windowStartUs = nowUs;
         m_framesInWindow = 0;
+        m_bulkInWindow = 0;
       }
-      if (++m_framesInWindow > limits.floodMessagesPerSec) {
+      // A file's pieces and their requests are paced by the receiver's credit (each piece
+      // is asked for), not by this window: they count kFileFramesPerFloodMessage to one.
+      const bool bulk = frame.type == static_cast<std::uint16_t>(wire::MsgType::FileChunk) ||
+                        frame.type == static_cast<std::uint16_t>(wire::MsgType::FileRequest);
+      if (bulk ? ++m_bulkInWindow % wire::kFileFramesPerFloodMessage == 0 : true) ++m_framesInWindow;
+      if (m_framesInWindow > limits.floodMessagesPerSec) {
         reason = wire::Reason::Flood;
         detail = "over " + std::to_string(static_cast<int>(limits.floodMessagesPerSec)) + " messages in one second";
         return false;
@@ -104,6 +111,7 @@ class PeerGuard {
   std::int64_t m_lastPingSentUs = 0;  // watchdog only
   std::int64_t m_windowStartUs = 0;   // reader thread only
   std::uint32_t m_framesInWindow = 0;
+  std::uint32_t m_bulkInWindow = 0;    // file pieces and requests in this window
 };
 
 // What to do with a connection that just arrived, given those not yet admitted (docs/SECURITY.md

@@ -69,6 +69,29 @@ ChatCommand parseChatLine(const std::string& rawLine) {
   } else if (cmd == "/mute" || cmd == "/unmute") {
     if (!rest.empty()) return error("Usage: " + cmd);
     c.kind = cmd == "/mute" ? ChatCommand::Kind::Mute : ChatCommand::Kind::Unmute;
+  } else if (cmd == "/send") {
+    // /send PATH [NAME]; a path with spaces goes in double quotes.
+    std::string path, who;
+    if (!rest.empty() && rest[0] == '"') {
+      const std::size_t close = rest.find('"', 1);
+      if (close == std::string::npos) return error("Usage: /send PATH [NAME] (a path with spaces in \"quotes\")");
+      path = rest.substr(1, close - 1);
+      std::string after = rest.substr(close + 1), more;
+      const std::size_t start = after.find_first_not_of(' ');
+      splitWord(start == std::string::npos ? std::string() : after.substr(start), who, more);
+      if (!more.empty()) return error("Usage: /send PATH [NAME]");
+    } else {
+      std::string more;
+      splitWord(rest, path, who);
+      splitWord(std::string(who), who, more);
+      if (!more.empty()) return error("Usage: /send PATH [NAME] (a path with spaces in \"quotes\")");
+    }
+    if (path.empty()) return error("Usage: /send PATH [NAME]");
+    if (!who.empty())
+      if (std::string why = wire::validateName(who); !why.empty()) return error("Not sent: " + why + ".");
+    c.kind = ChatCommand::Kind::Send;
+    c.text = path;
+    c.target = who;
   } else if (cmd == "/help" || cmd == "/?") {
     c.kind = ChatCommand::Kind::Help;
   } else {
@@ -89,6 +112,7 @@ std::string chatHelpText() {
   return "Commands: /msg NAME text (private message), /who (who is here), /kick NAME and /ban NAME (host only), "
          "/password [NEW|off] (host only: a new room password, made up if not given; people here stay), "
          "/voice [on|off] (join or leave the voice), /mute and /unmute (your microphone), "
+         "/send PATH [NAME] (offer a file to everyone, or to NAME), "
          "/quit (leave), //text (say text starting with '/').";
 }
 

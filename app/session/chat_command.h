@@ -1,5 +1,5 @@
 // What a line typed into a chat box means: a message, a private message (/msg NAME text),
-// or a command (/who, /quit, /kick NAME, /password, /voice [on|off], /mute, /unmute, /help). Shared by the window and the terminal.
+// or a command (/who, /quit, /kick NAME, /password, /voice [on|off], /mute, /unmute, /send PATH [NAME], /help). Shared by the window and the terminal.
 // Thread: any (pure).
 #pragma once
 #include <optional>
@@ -8,11 +8,11 @@
 namespace huddle::session {
 
 struct ChatCommand {
-  enum class Kind { Empty, Say, Private, Who, Quit, Kick, Ban, Password, Help, Voice, Mute, Unmute, Error };
+  enum class Kind { Empty, Say, Private, Who, Quit, Kick, Ban, Password, Help, Voice, Mute, Unmute, Send, Error };
   Kind kind = Kind::Empty;
-  std::string target;  // Private, Kick, Ban
+  std::string target;  // Private, Kick, Ban; Send: who to (empty: everyone)
   std::string text;    // Voice: "on", "off" or "" (toggle); Say, Private; Password: the new one ("" = make one, "off" = none);
-                       // Error: what is wrong
+                       // Error: what is wrong; Send: the file's path
 };
 
 ChatCommand parseChatLine(const std::string& line);

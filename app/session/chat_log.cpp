@@ -25,6 +25,15 @@ void ChatLog::addLocal(ChatLine::Style style, const std::string& text) {
   push(std::move(l));
 }
 
+void ChatLog::addFileOffer(const std::string& text, std::uint32_t fileId) {
+  ChatLine l;
+  l.style = ChatLine::Style::System;
+  l.timeUs = base::wallUs();
+  l.text = text;
+  l.fileOffer = fileId;
+  push(std::move(l));
+}
+
 bool ChatLog::apply(const net::ChatClientEvent& ev) {
   using Kind = net::ChatClientEvent::Kind;
   switch (ev.kind) {

@@ -21,6 +21,7 @@ struct ChatLine {
   std::string to;     // private messages
   std::string text;
   bool history = false;
+  std::uint32_t fileOffer = 0;  // a file offered to us: FileTransfers' id (accept/decline)
 };
 
 class ChatLog {
@@ -33,6 +34,8 @@ class ChatLog {
   bool apply(const net::ChatClientEvent& ev);
   // Adds a local line (command feedback, errors) that never crossed the network.
   void addLocal(ChatLine::Style style, const std::string& text);
+  // A file offered to us (app/session/file_transfers.h): a line the window gives buttons.
+  void addFileOffer(const std::string& text, std::uint32_t fileId);
 
   const std::deque<ChatLine>& lines() const { return m_lines; }
   // How many lines were ever added (the log keeps the newest maxLines): a face that prints

@@ -161,6 +161,7 @@ int runHost(const Options& options) {
   request.voiceLossPercent = options.voiceLossPercent;
   request.maxParticipants = options.maxParticipants;
   request.keepHistory = options.keepHistory;
+  request.maxFileBytes = options.maxFileBytes;
   request.announce = announceWanted(options);
   std::string error;
   if (!roomPassword(options, request.password, error)) {
@@ -182,6 +183,7 @@ int runHost(const Options& options) {
   if (!options.share.empty()) host.shareWhenJoined(shareSpecFrom(options));
   host.setMuted(options.mute);
   if (options.voice) host.setVoice(true);
+  if (!options.acceptFilesDir.empty()) host.acceptFilesInto(options.acceptFilesDir);
 
   StdinLines input;
   std::vector<std::string> lines;
@@ -406,6 +408,7 @@ int runClient(const Options& options) {
   if (!options.share.empty()) client.shareWhenJoined(shareSpecFrom(options));
   client.setMuted(options.mute);
   if (options.voice) client.setVoice(true);
+  if (!options.acceptFilesDir.empty()) client.acceptFilesInto(options.acceptFilesDir);
   std::int64_t voiceSinceUs = 0;  // --voice with stdin closed: when voice began to flow
   const bool viewing = options.watch || options.snapshot;
   StdinLines input;
@@ -484,8 +487,9 @@ int runClient(const Options& options) {
       }
       continue;
     }
-    // EOF on stdin: once everything typed has been said, leave (unless a task runs).
-    if (!inputOpen && !viewing && options.share.empty() && client.outboxLines() == 0 &&
+    // EOF on stdin: once everything typed has been said, leave (unless a task runs: a share, or
+    // a file arriving or being taken from us).
+    if (!inputOpen && !viewing && options.share.empty() && client.outboxLines() == 0 && !client.filesBusy() &&
         (phase == Phase::Reconnecting || (phase == Phase::InSession && client.state().screensConnected)))
       client.leave();
   }

@@ -58,6 +58,7 @@ bool HostController::start(std::int64_t nowUs) {
   config.voicePort = m_request.voicePort;
   config.voiceLossPercent = m_request.voiceLossPercent;
   config.hub.maxParticipants = static_cast<std::size_t>(m_request.maxParticipants);
+  config.hub.files.maxFileBytes = m_request.maxFileBytes;
   if (m_request.keepHistory) {
     if (m_env.stateDir.empty()) return fail("Cannot keep history: set HOME or XDG_STATE_HOME.");
     config.hub.historyPath = m_env.stateDir + "/chat-history.log";

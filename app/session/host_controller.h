@@ -26,6 +26,7 @@ struct HostRequest {
   std::string password;          // empty: no room password
   int maxParticipants = static_cast<int>(wire::kDefaultParticipants);
   bool keepHistory = false;      // keep the chat across restarts (in env.stateDir)
+  std::uint64_t maxFileBytes = wire::kDefaultMaxFileBytes;  // files in the chat up to this size
   // Announce the session on this network (net/discovery_socket.h). Off unless a face turns it
   // on from the user's options (session::announceWanted), so no test host announces by accident.
   bool announce = false;

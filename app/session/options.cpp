@@ -20,6 +20,25 @@ bool parsePort(const std::string& text, std::uint16_t& port) {
   return true;
 }
 
+// "123", "64K", "200M", "4G" (binary multiples).
+bool parseByteSize(const std::string& text, std::uint64_t& value) {
+  if (text.empty()) return false;
+  std::uint64_t unit = 1;
+  std::string digits = text;
+  switch (digits.back()) {
+    case 'K': case 'k': unit = 1ull << 10; break;
+    case 'M': case 'm': unit = 1ull << 20; break;
+    case 'G': case 'g': unit = 1ull << 30; break;
+    default: break;
+  }
+  if (unit != 1) digits.pop_back();
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc() || end != digits.data() + digits.size() || n > wire::kMaxFileBytes / unit) return false;
+  value = n * unit;
+  return true;
+}
+
 bool parseInt(const std::string& text, int& value) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
@@ -108,6 +127,9 @@ std::string usageText() {
          "  --generate-password  host with a new random room password, shown to you\n"
          "  --keep-history       a host keeps its chat in $XDG_STATE_HOME/huddle and shows\n"
          "                       it again after a restart\n"
+         "  --max-file-size SIZE a host takes files in the chat up to this size (bytes, or\n"
+         "                       with K, M or G; default 4G)\n"
+         "  --accept-files DIR   take every file offered in the chat into DIR (terminal)\n"
          "  --trust-new-host     join a host met for the first time without asking to\n"
          "                       compare its key code (scripts; an invite link is safer)\n"
          "\n"
@@ -384,6 +406,12 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
           o.maxParticipants < static_cast<int>(wire::kMinParticipants) || o.maxParticipants > static_cast<int>(wire::kMaxParticipants))
         return fail("option --max-participants needs a number from " + std::to_string(wire::kMinParticipants) + " to " +
                     std::to_string(wire::kMaxParticipants) + " (the host counts as one)");
+    } else if (arg == "--max-file-size") {
+      std::string text;
+      if (!needValue(text) || !parseByteSize(text, o.maxFileBytes) || o.maxFileBytes < 1 || o.maxFileBytes > wire::kMaxFileBytes)
+        return fail("option --max-file-size needs a size from 1 byte to 1024G (bytes, or with K, M or G)");
+    } else if (arg == "--accept-files") {
+      if (!needValue(o.acceptFilesDir) || o.acceptFilesDir.empty()) return fail("option --accept-files needs a folder");
     } else if (arg == "--read-limit") {
       std::string text;
       if (!needValue(text) || !parseInt(text, o.readLimitKBps) || o.readLimitKBps < 1 || o.readLimitKBps > wire::kMaxReadLimitKBps)

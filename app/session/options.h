@@ -38,6 +38,10 @@ struct Options {
 
   // Sharing a screen: --share x11|synthetic, with the test scene's size and motion.
   int maxParticipants = static_cast<int>(wire::kDefaultParticipants);  // --max-participants N, the host included
+  // Files in the chat: the host's size cap (--max-file-size SIZE), and a terminal client or
+  // host that takes every offer into a folder (--accept-files DIR).
+  std::uint64_t maxFileBytes = wire::kDefaultMaxFileBytes;
+  std::string acceptFilesDir;
   std::string share;                // "", "x11", "synthetic"
   // What of the X screen (--share x11): all of it, or one window, monitor or region.
   std::string shareWindow;          // --share window:TITLE-OR-ID

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "app/session/chat_command.h"
+#include "app/session/download_dir.h"
 #include "app/session/reconnect.h"
 #include "capture/synthetic_source.h"
 #include "capture/x11_source.h"
@@ -131,6 +132,43 @@ void SessionController::tick(std::int64_t nowUs) {
   refreshShareState();
   pacePointers(nowUs);
   syncVoice();
+  tickFiles();
+}
+
+void SessionController::tickFiles() {
+  m_files->tick();
+  for (auto& n : m_files->takeNotes()) {
+    if (n.offerId) m_chat.addFileOffer(n.text, n.offerId);
+    else note(n.text, n.error ? ChatLine::Style::Notice : ChatLine::Style::System);
+  }
+}
+
+bool SessionController::sendFile(const std::string& path, const std::string& to) {
+  if (m_state.phase == Phase::Ended || m_state.phase == Phase::Idle) {
+    note("Not sent: not in a session.");
+    return false;
+  }
+  if (std::string why = m_files->offer(path, to); !why.empty()) {
+    note(why);
+    return false;
+  }
+  tickFiles();
+  return true;
+}
+
+bool SessionController::acceptFile(std::uint32_t id, const std::string& dir) {
+  const std::string where = dir.empty() ? downloadDir() : dir;
+  if (std::string why = m_files->accept(id, where); !why.empty()) {
+    note(why);
+    return false;
+  }
+  tickFiles();
+  return true;
+}
+
+void SessionController::declineFile(std::uint32_t id) {
+  m_files->decline(id);
+  tickFiles();
 }
 
 void SessionController::drainEvents(std::int64_t nowUs) {
@@ -148,11 +186,13 @@ void SessionController::drainEvents(std::int64_t nowUs) {
       m_state.phase = Phase::InSession;
       m_voicePort = ev.voicePort;
       m_state.selfId = ev.participantId;
+      m_files->attach(*client, ev.participantId);
       onConnected(ev, nowUs);
       startVoice();
       sayOutbox();
     } else if (ev.kind == Kind::Disconnected) {
       if (m_leaving) continue;  // our own leaving, already said
+      m_files->detach();
       retireScreens();
       retireVoice();
       m_voicePort = 0;
@@ -306,6 +346,7 @@ LineOutcome SessionController::submitLine(const std::string& line) {
       setMuted(cmd.kind == Kind::Mute);
       note(cmd.kind == Kind::Mute ? "Microphone muted." : "Microphone live.");
       break;
+    case Kind::Send: sendFile(cmd.text, cmd.target); break;
     case Kind::Error: note(cmd.text); break;
   }
   return LineOutcome::Done;
@@ -521,6 +562,7 @@ void SessionController::leave() {
   m_watched.clear();
   m_pointing.clear();
   m_pens.clear();
+  m_files->detach();
   retireScreens();
   retireVoice();
   m_state.voiceWanted = false;

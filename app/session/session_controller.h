@@ -17,6 +17,7 @@
 
 #include "app/voice/voice_link.h"
 #include "app/session/chat_log.h"
+#include "app/session/file_transfers.h"
 #include "app/session/options.h"
 #include "app/session/presenter.h"
 #include "app/session/screen_session.h"
@@ -185,6 +186,20 @@ class SessionController {
   voice::VoiceLinkStats voiceStats() const;
   bool speaking(std::uint32_t participantId) const;
 
+  // Files in the chat (app/session/file_transfers.h): offer one to everyone (`to` empty) or
+  // one person (false with why in the chat), answer an offer to us (into the download folder,
+  // or `dir`), stop offering one of ours; what is offered and arriving, for the faces.
+  bool sendFile(const std::string& path, const std::string& to);
+  bool acceptFile(std::uint32_t id, const std::string& dir = {});
+  void declineFile(std::uint32_t id);
+  void cancelFileOffer(std::uint32_t id) { m_files->cancelOffer(id); }
+  // Every offer from now on is taken into `dir` (the terminal's --accept-files).
+  void acceptFilesInto(const std::string& dir) { m_files->acceptAllInto(dir); }
+  std::vector<IncomingFile> incomingFiles() const { return m_files->incoming(); }
+  std::vector<OutgoingFile> outgoingFiles() const { return m_files->outgoing(); }
+  // A file is arriving, or an offer of ours is being taken or not answered by anyone yet.
+  bool filesBusy() const { return m_files->busy(); }
+
   // Leaves (a client) or ends the session for everyone (the host), at once: the
   // connections close on the teardown worker.
   void leave();
@@ -250,6 +265,10 @@ class SessionController {
   void refreshShareState();
   // Sends what our pointers and pens need sent now (see PointerPacer, PenPacer).
   void pacePointers(std::int64_t nowUs);
+
+  // Files: attached to each chat connection once joined; its notes go to the chat log.
+  void tickFiles();
+  std::shared_ptr<FileTransfers> m_files = FileTransfers::create();
 
   std::map<std::uint32_t, Watched> m_watched;
   std::map<std::uint32_t, PointerPacer> m_pointing;  // our pointer, by stream

@@ -10,6 +10,7 @@
 #include "app/ui/fonts.h"
 #include "app/ui/keys.h"
 #include "app/ui/ui_app.h"
+#include "app/session/download_dir.h"
 
 namespace huddle::ui {
 
@@ -58,7 +59,12 @@ void UiApp::drawChatPanel() {
   // Wide: the user list beside the log. Narrow: the names on a line above it.
   const bool narrow = ImGui::GetContentRegionAvail().x < em * 30;
   const float usersWidth = narrow ? 0.0f : em * 10.0f;
-  const float inputHeight = ImGui::GetFrameHeightWithSpacing();
+  // The files strip (offers, progress) sits between the log and the input.
+  const int rows = fileRows();
+  const float filesHeight = rows > 0 ? ImGui::GetFrameHeightWithSpacing() * static_cast<float>(std::min(rows, 4)) +
+                                           ImGui::GetStyle().WindowPadding.y * 2
+                                     : 0.0f;
+  const float inputHeight = ImGui::GetFrameHeightWithSpacing() + filesHeight;
   if (narrow) drawUserList(true);
   drawChatLog(m_session ? m_session->chat() : m_idleChat, m_chatScroll, ImVec2(narrow ? 0.0f : -usersWidth, -inputHeight));
   if (!narrow) {
@@ -68,14 +74,22 @@ void UiApp::drawChatPanel() {
     ImGui::EndChild();
   }
 
+  if (rows > 0) {
+    ImGui::BeginChild("files", ImVec2(0, filesHeight), true);
+    drawFileTransfers();
+    ImGui::EndChild();
+  }
+
   // Said once in (or back), if typed while the host's key is checked or asked about, while
   // connecting or while the host is away: the controller keeps it, as the terminal does.
   const session::Phase phase = m_session ? m_session->state().phase : session::Phase::Idle;
   const bool canSend = inSession() || phase == session::Phase::Checking || phase == session::Phase::AskTrust;
   ImGui::BeginDisabled(!canSend);
   const char* sendLabel = "Send";
+  const char* fileLabel = "Send file...";
   const float sendWidth = ImGui::CalcTextSize(sendLabel).x + ImGui::GetStyle().FramePadding.x * 2;
-  ImGui::SetNextItemWidth(-(sendWidth + ImGui::GetStyle().ItemSpacing.x));
+  const float fileWidth = ImGui::CalcTextSize(fileLabel).x + ImGui::GetStyle().FramePadding.x * 2;
+  ImGui::SetNextItemWidth(-(sendWidth + fileWidth + ImGui::GetStyle().ItemSpacing.x * 2));
   if (m_focusInput && canSend) {
     ImGui::SetKeyboardFocusHere();
     m_focusInput = false;
@@ -88,8 +102,13 @@ void UiApp::drawChatPanel() {
   // Enter leaves the input: take it back at once, so the next line's first keys land in it.
   if (enter) ImGui::SetKeyboardFocusHere(-1);
   ImGui::SameLine();
-  bool send = ImGui::Button(sendLabel, ImVec2(-1, 0));
+  bool send = ImGui::Button(sendLabel, ImVec2(sendWidth, 0));
   ImGui::EndDisabled();
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!inSession());
+  if (ImGui::Button(fileLabel, ImVec2(-1, 0))) m_openSendFile = true;
+  ImGui::EndDisabled();
+  drawSendFilePopup();
   if ((enter || send) && canSend) {
     submitChatLine();
     m_focusInput = !enter;  // after Enter the input has its focus back already
@@ -211,6 +230,117 @@ void UiApp::drawVoiceControls() {
   if (ImGui::IsItemHovered()) ImGui::SetTooltip("Microphone level%s", muted ? " (muted)" : "");
   ImGui::SetNextItemWidth(-1);
   if (ImGui::SliderFloat("##all", &m_voiceMaster, 0.f, 4.f, "all: %.2f")) m_session->setMasterVolume(m_voiceMaster);
+}
+
+// [SECTION] files in the chat
+
+int UiApp::fileRows() const {
+  if (!m_session) return 0;
+  int rows = 0;
+  using In = session::IncomingFile::State;
+  for (const auto& f : m_session->incomingFiles())
+    rows += f.state == In::Offered || f.state == In::Receiving || f.state == In::Paused;
+  for (const auto& f : m_session->outgoingFiles()) rows += f.state == session::OutgoingFile::State::Offered;
+  return rows;
+}
+
+void UiApp::drawFileTransfers() {
+  using In = session::IncomingFile::State;
+  const float em = ImGui::GetFontSize();
+  for (const auto& f : m_session->incomingFiles()) {
+    if (f.state != In::Offered && f.state != In::Receiving && f.state != In::Paused) continue;
+    ImGui::PushID(static_cast<int>(f.id));
+    const std::string size = session::fileSizeText(f.size);
+    if (f.state == In::Offered) {
+      // The buttons first: a narrow panel cuts the text, never them.
+      if (ImGui::SmallButton("Accept")) m_session->acceptFile(f.id);
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save it in %s", session::downloadDir().c_str());
+      ImGui::SameLine();
+      if (ImGui::SmallButton("Decline")) m_session->declineFile(f.id);
+      ImGui::SameLine();
+      ImGui::Text("%s offers %s (%s)", forDisplay(f.from).c_str(), forDisplay(f.name).c_str(), size.c_str());
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s offers %s (%s)", forDisplay(f.from).c_str(), forDisplay(f.name).c_str(), size.c_str());
+    } else {
+      const float part = f.size ? static_cast<float>(static_cast<double>(f.received) / static_cast<double>(f.size)) : 1.f;
+      char overlay[512];
+      std::snprintf(overlay, sizeof overlay, "%s from %s: %d%% of %s%s", forDisplay(f.name).c_str(),
+                    forDisplay(f.from).c_str(), static_cast<int>(part * 100), size.c_str(),
+                    f.state == In::Paused ? " (paused)" : "");
+      ImGui::ProgressBar(part, ImVec2(-em * 5, 0), overlay);
+      ImGui::SameLine();
+      if (ImGui::SmallButton("Cancel")) m_session->declineFile(f.id);
+    }
+    ImGui::PopID();
+  }
+  for (const auto& f : m_session->outgoingFiles()) {
+    if (f.state != session::OutgoingFile::State::Offered) continue;
+    ImGui::PushID(static_cast<int>(0x40000000u | f.id));
+    // Who is taking it, and how far each is.
+    std::string who;
+    std::uint64_t sent = 0;
+    int taking = 0;
+    for (const auto& [id, r] : f.receivers) {
+      if (r.name.empty()) continue;
+      who += (who.empty() ? ": " : ", ") + forDisplay(r.name) + " " + r.status;
+      if (r.status == "receiving") sent += r.sent, ++taking;
+    }
+    const float part = taking && f.size ? static_cast<float>(static_cast<double>(sent) / (static_cast<double>(f.size) * taking)) : 0.f;
+    char overlay[768];
+    std::snprintf(overlay, sizeof overlay, "offering %s (%s) to %s%s", forDisplay(f.name).c_str(),
+                  session::fileSizeText(f.size).c_str(), f.to.empty() ? "everyone" : forDisplay(f.to).c_str(), who.c_str());
+    ImGui::ProgressBar(part, ImVec2(-em * 5, 0), overlay);
+    ImGui::SameLine();
+    if (ImGui::SmallButton("Stop")) m_session->cancelFileOffer(f.id);
+    ImGui::PopID();
+  }
+}
+
+void UiApp::dropFiles(std::vector<std::string> paths) {
+  if (paths.empty() || !inSession()) return;
+  m_droppedFiles = std::move(paths);
+  std::snprintf(m_sendPath, sizeof m_sendPath, "%s", m_droppedFiles.front().c_str());
+  m_openSendFile = true;
+}
+
+void UiApp::drawSendFilePopup() {
+  if (m_openSendFile) {
+    ImGui::OpenPopup("Send a file");
+    m_openSendFile = false;
+  }
+  if (!ImGui::BeginPopup("Send a file")) return;
+  const float em = ImGui::GetFontSize();
+  if (m_droppedFiles.size() > 1) {
+    ImGui::Text("%zu files dropped", m_droppedFiles.size());
+  } else {
+    ImGui::TextUnformatted("File:");
+    ImGui::SetNextItemWidth(em * 24);
+    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+    ImGui::InputText("##path", m_sendPath, sizeof m_sendPath);
+  }
+  // To everyone, or one person here.
+  ImGui::SetNextItemWidth(em * 12);
+  if (ImGui::BeginCombo("To", m_sendTo.empty() ? "everyone" : forDisplay(m_sendTo).c_str())) {
+    if (ImGui::Selectable("everyone", m_sendTo.empty())) m_sendTo.clear();
+    for (const auto& u : m_session->chat().users())
+      if (u.id != m_session->state().selfId && ImGui::Selectable(forDisplay(u.name).c_str(), m_sendTo == u.name))
+        m_sendTo = u.name;
+    ImGui::EndCombo();
+  }
+  if (ImGui::Button("Send")) {
+    std::vector<std::string> paths = m_droppedFiles.size() > 1 ? m_droppedFiles : std::vector<std::string>{fromDisplay(m_sendPath)};
+    for (const auto& p : paths) m_session->sendFile(p, m_sendTo);
+    m_droppedFiles.clear();
+    m_sendPath[0] = '\0';
+    m_chatScroll.follow = true;
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Cancel")) {
+    m_droppedFiles.clear();
+    ImGui::CloseCurrentPopup();
+  }
+  ImGui::EndPopup();
 }
 
 void UiApp::submitChatLine() {

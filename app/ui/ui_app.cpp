@@ -190,6 +190,7 @@ void UiApp::startHosting() {
   request.voicePort = m_options.voicePort;
   request.password = fromDisplay(m_hostPassword);
   request.maxParticipants = m_options.maxParticipants;
+  request.maxFileBytes = m_options.maxFileBytes;
   request.keepHistory = m_options.keepHistory;
   request.announce = session::announceWanted(m_options);
   auto host = std::make_unique<session::HostController>(request, controllerEnv());

@@ -56,6 +56,8 @@ class UiApp {
   // The window's size, to remember (the window reports it when it changes).
   void setWindowSize(int widthPx, int heightPx);
   const session::AppSettings& settings() const { return m_settings; }
+  // Files dropped on the window: offered in the chat, after asking to whom.
+  void dropFiles(std::vector<std::string> paths);
   // Stream images that reached the screen (texture uploads), over the open viewers.
   std::uint64_t imagesShown() const {
     std::uint64_t n = 0;
@@ -115,6 +117,11 @@ class UiApp {
   void drawChatPanel();
   void drawUserList(bool inline_);
   void drawVoiceControls();
+  // Files in the chat: offers to us (Accept, Decline), what arrives and what we offer (with
+  // progress), and the Send file popup (a path, everyone or one person).
+  int fileRows() const;
+  void drawFileTransfers();
+  void drawSendFilePopup();
   void drawScreensPanel();
   void drawViewerPanel(std::uint32_t streamId, bool fullscreen);
   // Our pointer (right button held) and pen (Pen on, left drag) on a viewer, and everyone's
@@ -192,6 +199,11 @@ class UiApp {
   bool m_focusInput = false;
   bool m_chatVisible = false;
   ChatScroll m_chatScroll;
+  // Files: the Send file popup's fields, and files dropped but not yet sent.
+  char m_sendPath[1024] = "";
+  std::string m_sendTo;  // empty: everyone
+  bool m_openSendFile = false;
+  std::vector<std::string> m_droppedFiles;
 
   // Screens.
   std::map<std::uint32_t, Viewer> m_viewers;

@@ -61,6 +61,14 @@ void onKey(GLFWwindow*, int key, int scancode, int action, int mods) {
   keyEvents().key(key, scancode, action, mods);
 }
 void onChar(GLFWwindow*, unsigned int codePoint) { keyEvents().character(codePoint); }
+// Files dropped on the window are offered in the chat (UiApp asks to whom first).
+UiApp* g_dropTarget = nullptr;
+void onDrop(GLFWwindow*, int count, const char** paths) {
+  if (!g_dropTarget || count <= 0) return;
+  std::vector<std::string> v;
+  for (int i = 0; i < count && i < 64; ++i) v.emplace_back(paths[i]);
+  g_dropTarget->dropFiles(std::move(v));
+}
 
 // The clipboard as the app's text sees it: pasted code points above U+FFFF become their
 // stand-ins (ImGui 1.86 would paste U+FFFD), and copied stand-ins go out as the real ones.
@@ -201,6 +209,8 @@ int runWindow(const session::Options& options) {
     };
     // Network threads wake the loop through GLFW's thread-safe empty event.
     UiApp app(options, [] { glfwPostEmptyEvent(); }, control);
+    g_dropTarget = &app;
+    glfwSetDropCallback(window, onDrop);
     std::string shownTitle;
     const auto started = std::chrono::steady_clock::now();
     auto secondsSinceStart = [&] {
@@ -277,6 +287,7 @@ int runWindow(const session::Options& options) {
       }
     }
   }
+  g_dropTarget = nullptr;
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();

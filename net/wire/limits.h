@@ -8,7 +8,7 @@
 namespace huddle::wire {
 
 inline constexpr std::uint32_t kMagic = 0x4C445548;  // "HUDL" little-endian
-inline constexpr std::uint16_t kProtocolVersion = 3;  // 2: the screen login proves its seat over its own TLS session; 3: voice (Welcome.voicePort, VoiceDatagram)
+inline constexpr std::uint16_t kProtocolVersion = 4;  // 2: the screen login proves its seat over its own TLS session; 3: voice (Welcome.voicePort, VoiceDatagram); 4: files in the chat (FileOffer ... FileStatus)
 
 inline constexpr std::size_t kFrameHeaderBytes = 6;  // u32 payload length, u16 type
 
@@ -287,6 +287,33 @@ inline constexpr std::size_t kPointerTrailPoints = 16;
 // Command-line sanity: a duration in seconds (--seconds, --quit-after), and --read-limit.
 inline constexpr int kMaxOptionSeconds = 86400;
 inline constexpr int kMaxReadLimitKBps = 10'000'000;
+
+// Files in the chat (net/file_hub.h, app/session/file_transfers.h). A file travels in pieces of
+// at most kFileChunkBytes, each one asked for by its receiver: a receiver has at most
+// kFileWindowChunks pieces asked for and not yet received (its credit), so the host holds at
+// most that much of a file per receiver and a slow receiver slows nobody else. A sender keeps
+// at most kFileSendQueueBytes of pieces queued on its chat connection (chat waits behind no
+// more than that). The host refuses offers over its size cap (--max-file-size, default
+// kDefaultMaxFileBytes, at most kMaxFileBytes), names over kMaxFileNameBytes, more than
+// kMaxFileOffersPerPerson open offers from one person, more than kMaxFileReceivesPerPerson
+// files one person receives at once, more than kMaxOpenFileOffers in all, and offers over a
+// person's bucket (kFileOfferBurst, then kFileOffersPerMinute).
+inline constexpr std::uint32_t kFileChunkBytes = 64 * 1024;
+inline constexpr std::uint32_t kMaxFileChunkPayload = kFileChunkBytes + 32;  // FileChunk's header: 24 bytes
+inline constexpr std::size_t kFileWindowChunks = 4;
+inline constexpr std::size_t kFileSendQueueBytes = 256 * 1024;
+inline constexpr std::size_t kMaxFileNameBytes = 255;
+inline constexpr std::uint64_t kDefaultMaxFileBytes = 4ull << 30;
+inline constexpr std::uint64_t kMaxFileBytes = 1ull << 40;
+inline constexpr std::size_t kMaxFileOffersPerPerson = 8;
+inline constexpr std::size_t kMaxFileReceivesPerPerson = 4;
+inline constexpr std::size_t kMaxOpenFileOffers = 256;
+inline constexpr double kFileOfferBurst = 5.0;
+inline constexpr double kFileOffersPerMinute = 10.0;
+// In a peer's flood window (kFloodMessagesPerSec) this many file pieces or piece requests
+// count as one message: they are paced by credit, and 500 x 64 = 32000 pieces a second is
+// 2 GiB/s.
+inline constexpr std::uint32_t kFileFramesPerFloodMessage = 64;
 
 // Files Huddle reads at start: larger ones are refused rather than read whole.
 inline constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;        // the host's key and certificate

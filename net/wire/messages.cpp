@@ -25,6 +25,13 @@ std::int64_t chatPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
       return handshakeDone ? std::int64_t(kMaxChatPortPayload) : -1;
     case MsgType::VoiceDatagram:
       return handshakeDone ? std::int64_t(kMaxVoiceDatagramBytes) : -1;
+    case MsgType::FileOffer:
+    case MsgType::FileOffered:
+    case MsgType::FileRequest:
+    case MsgType::FileStatus:
+      return handshakeDone ? std::int64_t(kMaxPreHandshakePayload) : -1;
+    case MsgType::FileChunk:
+      return handshakeDone ? std::int64_t(kMaxFileChunkPayload) : -1;
   }
   return -1;
 }

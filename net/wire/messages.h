@@ -33,6 +33,12 @@ enum class MsgType : std::uint16_t {
   ChatEvent = 0x0103,   // H->C a server-stamped chat event
   UserList = 0x0104,    // H->C everyone in the session
   VoiceDatagram = 0x0105,  // both ways: a sealed voice datagram, when UDP does not get through
+  // Files in the chat (net/wire/file_messages.h).
+  FileOffer = 0x0110,    // C->H a file offered to everyone or one person
+  FileOffered = 0x0111,  // H->C an offer (to its recipients, and back to its sender)
+  FileRequest = 0x0112,  // C->H a receiver asks for a piece; H->C the host asks the sender for it
+  FileChunk = 0x0113,    // C->H a sender's piece for one receiver; H->C that piece to the receiver
+  FileStatus = 0x0114,   // both ways: accepted, declined, done, failed, cancelled, refused, closed
 };
 
 enum class PortKind : std::uint8_t { Chat = 1, Screen = 2 };

@@ -41,6 +41,7 @@
 #include "capture/x11_source.h"
 #include "net/wire/screen_messages.h"
 #include "net/base/clock.h"
+#include "tests/bench/file_bench.h"
 #include "tests/bench/process_figures.h"
 #include "tests/bench/voice_bench.h"
 #include "tests/bench/window_bench.h"
@@ -70,6 +71,8 @@ struct BenchOptions {
   bool onlySharp = false;  // --only-sharp: section 5 alone
   bool onlyVoice = false;  // --only-voice: the voice figures alone
   bool onlyScroll = false;  // --only-scroll: section 6 alone (scrolls with and without copies)
+  bool onlyFiles = false;  // --only-files: the file figures alone
+  std::size_t fileMiB = 256;  // the file sent (--smoke: 16)
   bool onlyWindow = false;  // --only-window: the viewer window's figures alone
   bool onlyX11 = false;     // --only-x11: the side-by-side run on a real X screen alone
   std::string x11Load;      // --x11-load KIND: only draw that load on $DISPLAY (to profile by hand)
@@ -571,6 +574,8 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.onlyVoice = true;
     } else if (a == "--only-scroll") {
       o.onlyScroll = true;
+    } else if (a == "--only-files") {
+      o.onlyFiles = true;
     } else if (a == "--only-window") {
       o.onlyWindow = true;
     } else if (a == "--only-x11") {
@@ -587,14 +592,16 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.watchSeconds = 2;
       o.viewerCounts = {1, 2};
       o.voiceSeconds = 2;
+      o.fileMiB = 16;
     } else {
       std::fprintf(stderr,
-                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-window] [--only-x11] [--only-scroll]\n"
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-files] [--only-window] [--only-x11] [--only-scroll]\n"
                    "  --seconds N   viewers watch each scenario this long (default 6)\n"
                    "  --json FILE   where to write the figures (default huddle-bench.json)\n"
                    "  --only-sharp  measure sharp when still alone (a few seconds)\n"
                    "  --only-voice  measure voice alone (a few seconds)\n"
                    "  --only-scroll measure scrolls alone, with and without copy detection\n"
+                   "  --only-files  measure files in the chat alone (with and without a screen streaming)\n"
                    "  --only-window measure the viewer's window alone (Xvfb; --seconds per view)\n"
                    "  --only-x11    Huddle, TigerVNC and the codec on a real X screen alone (Xvfb; --seconds per load)\n"
                    "  --x11-load K  only draw load K (document, terminal, video, still) on $DISPLAY for --seconds\n"
@@ -622,6 +629,13 @@ int main(int argc, char** argv) {
     huddle::bench::printVoice(voice);
     std::filesystem::remove_all(tmpDir);
     return voice.error.empty() ? 0 : 1;
+  }
+  if (o.onlyFiles) {
+    const huddle::bench::FileBenchResult files = huddle::bench::measureFiles(o.binary, tmpDir, o.fileMiB);
+    huddle::bench::printFiles(files);
+    std::filesystem::remove_all(tmpDir);
+    const bool ok = files.error.empty() && files.alone.error.empty() && files.withStream.error.empty();
+    return ok ? 0 : 1;
   }
   if (!o.x11Load.empty()) {
     const std::map<std::string, huddle::bench::X11LoadKind> kinds = {
@@ -817,6 +831,16 @@ int main(int argc, char** argv) {
                        fmt(voice.mouthToEarMedianMs, 1, "ms"),
                        voice.error.empty() && voice.mouthToEarMedianMs >= 0 && voice.mouthToEarMedianMs < 50});
   }
+  const huddle::bench::FileBenchResult files =
+      o.cursorOnly ? huddle::bench::FileBenchResult{} : huddle::bench::measureFiles(o.binary, tmpDir, o.fileMiB);
+  if (!o.cursorOnly) {
+    huddle::bench::printFiles(files);
+    // The target: a screen's frame rate within 10% of without a transfer.
+    const bool measured = files.viewerFpsWithout > 0 && files.withStream.viewerFps >= 0;
+    targets.push_back({"files: a stream's fps within 10% while a file goes to 3",
+                       fmt(files.withStream.viewerFps, 1, "fps") + " vs " + fmt(files.viewerFpsWithout, 1, "fps"),
+                       measured && files.withStream.viewerFps >= 0.9 * files.viewerFpsWithout});
+  }
   // The window: left out by --no-x11 (and so by the smoke run), measured where Xvfb is.
   huddle::bench::WindowBenchResult window;
   huddle::bench::X11CompareResult x11;
@@ -885,6 +909,8 @@ int main(int argc, char** argv) {
   std::fprintf(f, "  ],\n");
   if (!o.cursorOnly) {
     huddle::bench::writeVoiceJson(f, voice);
+    std::fprintf(f, ",\n");
+    huddle::bench::writeFilesJson(f, files);
     std::fprintf(f, ",\n");
   }
   if (o.x11 && !o.cursorOnly) {

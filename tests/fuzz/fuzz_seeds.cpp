@@ -11,6 +11,7 @@
 #include "capture/lossless_tile.h"
 #include "capture/tile_codec.h"
 #include "app/voice/voice_frame.h"
+#include "net/wire/file_messages.h"
 #include "net/discovery.h"
 #include "net/wire/messages.h"
 #include "net/wire/screen_messages.h"
@@ -556,6 +557,48 @@ int main(int argc, char** argv) {
     f.flags = n == 1 ? voice::kVoiceTalkStart : voice::kVoiceSpeaking;
     f.opus.assign(n, static_cast<std::uint8_t>(0x08 + n));
     write(root / "voice_frame", "frame-" + std::to_string(n), voice::encodeVoiceFrame(f));
+  }
+
+  // Files (fuzz_file_hub.cpp): alice offers to everyone (first byte: frames from alice, bob,
+  // bob, alice), bob asks for two pieces, alice sends one, bob says done; and one with a bad
+  // name, an offer to one person, a decline and a cancel.
+  {
+    Bytes s{0x14};  // 00 01 01 00: alice, bob, bob, alice
+    wire::FileOffer offer;
+    offer.offerId = 1;
+    offer.name = "notes.txt";
+    offer.size = 2 * wire::kFileChunkBytes;
+    offer.sha256.fill(0x33);
+    append(s, wire::encodeFrame(offer));
+    const std::uint64_t tid = wire::fileTransferId(1, 1);
+    append(s, wire::encodeFrame(wire::FileRequest{tid, 0, 0, wire::kFileChunkBytes}));
+    append(s, wire::encodeFrame(wire::FileRequest{tid, 0, wire::kFileChunkBytes, wire::kFileChunkBytes}));
+    wire::FileChunk chunk;
+    chunk.transferId = tid;
+    chunk.peerId = 2;
+    chunk.data.assign(wire::kFileChunkBytes, 0x61);
+    append(s, wire::encodeFrame(chunk));
+    write(root / "file_hub", "offer-ask-piece", s);
+  }
+  {
+    Bytes s{0x90};  // alice, alice, bob, carol; then alice leaves
+    wire::FileOffer bad;
+    bad.offerId = 2;
+    bad.name = "../../etc/passwd";
+    bad.size = 10;
+    append(s, wire::encodeFrame(bad));
+    wire::FileOffer one;
+    one.offerId = 3;
+    one.to = "bob";
+    one.name = "CON";
+    one.size = 10;
+    append(s, wire::encodeFrame(one));
+    one.offerId = 4;
+    one.name = "fine.bin";
+    append(s, wire::encodeFrame(one));
+    append(s, wire::encodeFrame(wire::FileStatus{wire::fileTransferId(1, 4), 0, wire::FileStatusCode::Declined, ""}));
+    append(s, wire::encodeFrame(wire::FileStatus{wire::fileTransferId(1, 4), 0, wire::FileStatusCode::Cancelled, "gone"}));
+    write(root / "file_hub", "refusals", s);
   }
   return 0;
 }

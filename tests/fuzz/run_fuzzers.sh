@@ -32,7 +32,7 @@ fuzz_one() {
 }
 # Targets run as many at a time as there are cores (two here), a batch at a time: the same
 # 45 s each, in less wall time. Each one's lines are printed together when all have ended.
-targets=(chat_host screen_host wire tile_decode client_stream voice_seal discovery voice_frame voice_hub)
+targets=(chat_host screen_host wire tile_decode client_stream voice_seal discovery voice_frame voice_hub file_hub)
 per=$(nproc 2>/dev/null || echo 2)
 status=0
 for ((i = 0; i < ${#targets[@]}; i += per)); do

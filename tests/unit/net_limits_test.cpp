@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "net/chat_hub.h"
+#include "net/file_hub.h"
 #include "net/history_log.h"
 #include "net/wire/frame_decoder.h"
 #include "net/room_auth.h"
@@ -419,6 +420,46 @@ TEST(NetLimits, VoiceSpeakersForwardedAtOnceAtTheirCap) {
   EXPECT_TRUE(rig.send(cap + 1, voiceFramePlain(cap + 1, 1), mid).empty());
   EXPECT_EQ(rig.hub.stats().speakersCapped, 2u);
   EXPECT_FALSE(rig.send(cap + 1, voiceFramePlain(cap + 1, 2), now + wire::kVoiceSpeakerActiveUs).empty());
+}
+
+// Files in the chat (net/file_hub.h): the default size cap and open offers per person, at the
+// cap and one over (each refusal is a FileStatus back to the sender).
+TEST(NetLimits, FileSizeAndOpenOffersAtTheirCaps) {
+  struct CountLink : PeerLink {
+    bool send(base::Bytes frame) override {
+      refusals += (frame->at(4) | frame->at(5) << 8) == static_cast<int>(wire::MsgType::FileStatus);
+      return true;
+    }
+    void close(wire::Reason, const std::string&) override {}
+    void closeAfterFlush(wire::Reason, const std::string&) override {}
+    std::string address() const override { return "10.0.0.7:1"; }
+    std::uint32_t ipv4() const override { return 0x0A000007; }
+    int refusals = 0;
+  };
+  FileHubConfig config;
+  config.offerBurst = 1000;  // the rate is not what is measured here
+  FileHub hub(config);
+  auto alice = std::make_shared<CountLink>(), bob = std::make_shared<CountLink>();
+  const std::vector<FileHub::Member> room{{1, "alice", alice}, {2, "bob", bob}};
+  std::uint32_t n = 1;
+  auto offer = [&](std::uint64_t size) {
+    wire::FileOffer o;
+    o.offerId = n++;
+    o.name = "f.bin";
+    o.size = size;
+    base::Bytes bytes = wire::encodeFrame(o);
+    wire::Frame f{static_cast<std::uint16_t>(wire::MsgType::FileOffer),
+                  std::span<const std::uint8_t>(bytes->data() + wire::kFrameHeaderBytes, bytes->size() - wire::kFrameHeaderBytes)};
+    EXPECT_EQ(hub.handle(room[0], f, room, 1'000'000), "");
+    return alice->refusals;
+  };
+  EXPECT_EQ(offer(wire::kDefaultMaxFileBytes + 1), 1);
+  EXPECT_EQ(offer(wire::kDefaultMaxFileBytes), 1);
+  EXPECT_EQ(offer(wire::kDefaultMaxFileBytes - 1), 1);
+  for (std::size_t i = 2; i < wire::kMaxFileOffersPerPerson; ++i) offer(1);
+  EXPECT_EQ(hub.stats().openOffers, wire::kMaxFileOffersPerPerson);  // at the cap
+  EXPECT_EQ(offer(1), 2);                                            // one over
+  EXPECT_EQ(hub.stats().openOffers, wire::kMaxFileOffersPerPerson);
 }
 
 }  // namespace

@@ -1,0 +1,488 @@
+// Files in the chat between session controllers on loopback (a HostController and
+// JoinControllers, real connections, a fake clock for the controllers): a large file to three
+// receivers while a screen streams, an offer to one person declined then taken, and the bad
+// cases with a scripted sender speaking the file messages itself (a hash that does not match,
+// a sender who vanishes); and, with the huddle binary as the host, a receive cut by the host
+// being killed and restarted that goes on from where it stopped. Every wait is bounded.
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <regex>
+#include <thread>
+
+#include "app/session/host_controller.h"
+#include "app/session/join_controller.h"
+#include "app/session/trust.h"
+#include "net/wire/file_messages.h"
+#include "tests/integration/test_support.h"
+#include "tests/support/host_output.h"
+#include "tests/support/subprocess.h"
+
+namespace huddle::session {
+namespace {
+
+namespace fs = std::filesystem;
+using test::TempConfig;
+
+struct FakeClock {
+  std::int64_t nowUs = 1'000'000;
+};
+
+bool tickUntil(FakeClock& clock, std::vector<SessionController*> cs, const std::function<bool()>& done,
+               int timeoutMs = 20'000) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (auto* c : cs) c->tick(clock.nowUs);
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    clock.nowUs += 10'000;
+  }
+  return done();
+}
+
+bool hasLine(const SessionController& c, const std::string& text) {
+  for (const auto& l : c.chat().lines())
+    if (ChatLog::format(l).find(text) != std::string::npos) return true;
+  return false;
+}
+
+std::string allLines(const SessionController& c) {
+  std::string s;
+  for (const auto& l : c.chat().lines()) s += ChatLog::format(l) + "\n";
+  return s;
+}
+
+std::string loopbackLink(const HostController& h) {
+  for (const auto& l : h.info().inviteLinks)
+    if (l.find("127.0.0.1") != std::string::npos) return l;
+  return "";
+}
+
+HostRequest anyPorts(const std::string& name) {
+  HostRequest r;
+  r.name = name;
+  r.chatPort = 0;
+  r.screenPort = 0;
+  r.voicePort = 0;
+  return r;
+}
+
+// Deterministic bytes of `size`, written to `path`.
+std::vector<std::uint8_t> writeRandomFile(const std::string& path, std::size_t size, std::uint32_t seed) {
+  std::vector<std::uint8_t> data(size);
+  std::mt19937 rng(seed);
+  for (std::size_t i = 0; i + 4 <= size; i += 4) {
+    const std::uint32_t v = rng();
+    std::memcpy(&data[i], &v, 4);
+  }
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(size));
+  return data;
+}
+
+std::vector<std::uint8_t> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+wire::Sha256 sha256Of(const std::vector<std::uint8_t>& data) {
+  wire::Sha256 out{};
+  unsigned len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
+  return out;
+}
+
+std::vector<std::string> namesIn(const std::string& dir) {
+  std::vector<std::string> v;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) v.push_back(e.path().filename().string());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+// The newest offer of that name to `c` (null if none).
+const IncomingFile* incomingNamed(const SessionController& c, const std::string& name) {
+  static thread_local std::vector<IncomingFile> keep;
+  keep = c.incomingFiles();
+  const IncomingFile* found = nullptr;
+  for (const auto& f : keep)
+    if (f.name == name) found = &f;
+  return found;
+}
+
+bool received(const SessionController& c, const std::string& name) {
+  const IncomingFile* f = incomingNamed(c, name);
+  return f && f->state == IncomingFile::State::Done;
+}
+
+// A participant that speaks the file messages itself: offers what it is told and answers
+// requests from `data`, but only below `serveBelow` (then it stops answering), recording what
+// it was asked for.
+struct ScriptedSender {
+  std::vector<std::uint8_t> data;
+  std::atomic<std::uint64_t> serveBelow{~0ull};
+  std::atomic<std::uint64_t> lowestAsked{~0ull};
+  std::atomic<bool> corrupt{false};  // flips a byte of every piece
+
+  void start(const std::string& invite, const std::string& name) {
+    client.setFileSink(std::make_shared<Sink>(this));
+    Invite inv;
+    std::string error;
+    ASSERT_TRUE(parseInvite(invite, inv, error)) << error;
+    net::ChatClientConfig c;
+    c.host = inv.host;
+    c.port = inv.port;
+    c.name = name;
+    c.tls = pinOf(inv.key, inv.keyBytes);
+    client.start(c);
+  }
+  bool joined() {
+    client.events().drain();
+    return client.connected();
+  }
+  void offer(std::uint32_t offerId, const std::string& name, const wire::Sha256& sha) {
+    wire::FileOffer o;
+    o.offerId = offerId;
+    o.name = name;
+    o.size = data.size();
+    o.sha256 = sha;
+    client.sendFileFrame(wire::encodeFrame(o));
+  }
+  void leave() {
+    client.setFileSink(nullptr);
+    client.leave();
+  }
+
+ private:
+  struct Sink : net::ChatClient::FileSink {
+    explicit Sink(ScriptedSender* s) : self(s) {}
+    void onFileFrame(const wire::Frame& frame) override { self->answer(frame); }
+    void onLinkDrained() override {}
+    ScriptedSender* self;
+  };
+  void answer(const wire::Frame& frame) {
+    wire::FileRequest r;
+    if (frame.type != static_cast<std::uint16_t>(wire::MsgType::FileRequest) || !wire::decodePayload(frame.payload, r))
+      return;
+    std::uint64_t low = lowestAsked.load();
+    while (r.offset < low && !lowestAsked.compare_exchange_weak(low, r.offset)) {}
+    if (r.offset >= serveBelow.load()) return;
+    wire::FileChunk c;
+    c.transferId = r.transferId;
+    c.peerId = r.peerId;
+    c.offset = r.offset;
+    c.data.assign(data.begin() + static_cast<std::ptrdiff_t>(r.offset),
+                  data.begin() + static_cast<std::ptrdiff_t>(r.offset + r.length));
+    if (corrupt) c.data[0] ^= 1;
+    client.sendFileFrame(wire::encodeFrame(c));
+  }
+
+ public:
+  net::ChatClient client;  // last: its threads stop before the rest goes
+};
+
+std::unique_ptr<ScriptedSender> scriptedSender(const std::string& invite, const std::string& name) {
+  auto s = std::make_unique<ScriptedSender>();
+  s->start(invite, name);
+  return s;
+}
+
+TEST(Files, ALargeFileReachesThreeReceiversWhileAScreenStreams) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostController host(anyPorts("alice"), cfg.env("alice"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  ShareSpec scene;
+  scene.source = "scene";
+  scene.sceneWidthPx = 320;
+  scene.sceneHeightPx = 192;
+  scene.sceneMotion = "full";
+  scene.settings.fps = 20;
+  host.shareWhenJoined(scene);
+  std::vector<std::unique_ptr<JoinController>> people;
+  std::vector<SessionController*> all{&host};
+  for (const char* name : {"bob", "carol", "dave"}) {
+    JoinRequest r;
+    r.address = loopbackLink(host);
+    r.name = name;
+    people.push_back(std::make_unique<JoinController>(r, cfg.env(name)));
+    people.back()->acceptFilesInto(cfg.root + "/" + name + "/in");
+    people.back()->watchWhenShared();
+    people.back()->start(clock.nowUs);
+    all.push_back(people.back().get());
+  }
+  // Everyone watches the stream and has had an image.
+  auto updates = [&](JoinController& p) -> std::uint64_t {
+    const auto ids = p.watchedStreams();
+    auto v = ids.empty() ? nullptr : p.view(ids.front());
+    return v ? v->updatesApplied() : 0;
+  };
+  ASSERT_TRUE(tickUntil(clock, all, [&] {
+    for (auto& p : people)
+      if (updates(*p) == 0) return false;
+    return true;
+  })) << allLines(*people[0]);
+
+  // 32 MiB (the issue says 200 MB; 32 MiB keeps this test a few seconds on two shared cores
+  // and still crosses the window hundreds of times per receiver).
+  const std::size_t size = 32u << 20;
+  const std::string path = cfg.root + "/big.bin";
+  const auto data = writeRandomFile(path, size, 14);
+  std::vector<std::uint64_t> before;
+  for (auto& p : people) before.push_back(updates(*p));
+  host.submitLine("/send " + path);
+  std::size_t maxInFlight = 0;
+  ASSERT_TRUE(tickUntil(clock, all, [&] {
+    maxInFlight = std::max(maxInFlight, host.hostSession()->chatHub().fileStats().piecesInFlight);
+    for (auto& p : people)
+      if (!received(*p, "big.bin")) return false;
+    return true;
+  }, 60'000)) << allLines(host) << allLines(*people[0]);
+  for (auto& p : people) {
+    const IncomingFile* f = incomingNamed(*p, "big.bin");
+    ASSERT_NE(f, nullptr);
+    EXPECT_EQ(f->path, cfg.root + "/" + p->state().selfName + "/in/big.bin");
+    EXPECT_TRUE(readFile(f->path) == data) << p->state().selfName;
+    // Only the file: no .part left behind.
+    EXPECT_EQ(namesIn(cfg.root + "/" + p->state().selfName + "/in"), std::vector<std::string>{"big.bin"});
+    EXPECT_TRUE(hasLine(*p, "alice offers big.bin (32.0 MiB)")) << allLines(*p);
+  }
+  // The sender sees who took it.
+  ASSERT_TRUE(tickUntil(clock, all, [&] {
+    return hasLine(host, "bob received big.bin") && hasLine(host, "carol received big.bin") &&
+           hasLine(host, "dave received big.bin");
+  })) << allLines(host);
+  // The host never held more than each receiver's credit.
+  EXPECT_LE(maxInFlight, 3 * wire::kFileWindowChunks);
+  // The screen went on streaming to every viewer while the file went.
+  for (std::size_t i = 0; i < people.size(); ++i) EXPECT_GT(updates(*people[i]), before[i]) << i;
+  for (auto& p : people) p->leave();
+  host.leave();
+}
+
+TEST(Files, AnOfferToOnePersonIsDeclinedThenTakenAndTheSenderSeesBoth) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostController host(anyPorts("alice"), cfg.env("alice"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  JoinRequest rb, rc;
+  rb.address = rc.address = loopbackLink(host);
+  rb.name = "bob";
+  rc.name = "carol";
+  JoinController bob(rb, cfg.env("bob")), carol(rc, cfg.env("carol"));
+  bob.start(clock.nowUs);
+  carol.start(clock.nowUs);
+  std::vector<SessionController*> all{&host, &bob, &carol};
+  ASSERT_TRUE(tickUntil(clock, all, [&] { return host.chat().users().size() == 3; }));
+  const std::string path = cfg.root + "/notes.txt";
+  writeRandomFile(path, 100'000, 1);
+  host.submitLine("/send " + path + " bob");
+  ASSERT_TRUE(tickUntil(clock, all, [&] { return incomingNamed(bob, "notes.txt") != nullptr; }));
+  // The offer is a line of its own in bob's chat (the window puts buttons on it).
+  bool offerLine = false;
+  for (const auto& l : bob.chat().lines()) offerLine = offerLine || l.fileOffer != 0;
+  EXPECT_TRUE(offerLine);
+  bob.declineFile(incomingNamed(bob, "notes.txt")->id);
+  ASSERT_TRUE(tickUntil(clock, all, [&] { return hasLine(host, "bob declined notes.txt"); })) << allLines(host);
+  EXPECT_EQ(incomingNamed(carol, "notes.txt"), nullptr);  // meant for bob only
+
+  host.submitLine("/send " + path + " bob");
+  ASSERT_TRUE(tickUntil(clock, all, [&] {
+    const IncomingFile* f = incomingNamed(bob, "notes.txt");
+    return f && f->state == IncomingFile::State::Offered;
+  }));
+  const std::string dir = cfg.root + "/bob/downloads";
+  fs::create_directories(dir);
+  writeRandomFile(dir + "/notes.txt", 10, 2);  // a file of that name is already there
+  ASSERT_TRUE(bob.acceptFile(incomingNamed(bob, "notes.txt")->id, dir));
+  ASSERT_TRUE(tickUntil(clock, all, [&] { return received(bob, "notes.txt") && hasLine(host, "bob received notes.txt"); }))
+      << allLines(bob) << allLines(host);
+  EXPECT_EQ(incomingNamed(bob, "notes.txt")->path, dir + "/notes (2).txt");
+  EXPECT_EQ(readFile(dir + "/notes (2).txt"), readFile(path));
+  EXPECT_EQ(readFile(dir + "/notes.txt").size(), 10u);  // untouched
+  // Typed wrong: said, nothing offered.
+  host.submitLine("/send " + cfg.root + "/no-such-file");
+  EXPECT_TRUE(hasLine(host, "Cannot send")) << allLines(host);
+  bob.leave();
+  carol.leave();
+  host.leave();
+}
+
+TEST(Files, AFileWhoseHashDoesNotMatchIsNotKept) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostController host(anyPorts("alice"), cfg.env("alice"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  const std::string dir = cfg.root + "/alice/in";
+  host.acceptFilesInto(dir);
+  auto mallory = scriptedSender(loopbackLink(host), "mallory");
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return mallory->joined(); }));
+  mallory->data.assign(3 * wire::kFileChunkBytes + 5, 0x42);
+  mallory->corrupt = true;  // the pieces do not add up to the announced hash
+  mallory->offer(1, "payload.bin", sha256Of(mallory->data));
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] {
+    const IncomingFile* f = incomingNamed(host, "payload.bin");
+    return f && f->state == IncomingFile::State::Failed;
+  })) << allLines(host);
+  EXPECT_NE(incomingNamed(host, "payload.bin")->error.find("SHA-256 does not match"), std::string::npos);
+  EXPECT_TRUE(hasLine(host, "Could not receive payload.bin")) << allLines(host);
+  EXPECT_TRUE(namesIn(dir).empty());  // neither the file nor its .part
+
+  // A name with a path in it never reaches anyone (the host refuses it).
+  mallory->corrupt = false;
+  mallory->offer(2, "../../escape.bin", sha256Of(mallory->data));
+  mallory->offer(3, "fine.bin", sha256Of(mallory->data));
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return received(host, "fine.bin"); })) << allLines(host);
+  EXPECT_EQ(incomingNamed(host, "../../escape.bin"), nullptr);
+  EXPECT_EQ(namesIn(dir), std::vector<std::string>{"fine.bin"});
+  EXPECT_FALSE(fs::exists(cfg.root + "/escape.bin"));
+  mallory->leave();
+  host.leave();
+}
+
+TEST(Files, ASenderWhoVanishesLeavesNothingThatLooksFinished) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostController host(anyPorts("alice"), cfg.env("alice"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  const std::string dir = cfg.root + "/bob/in";
+  JoinRequest r;
+  r.address = loopbackLink(host);
+  r.name = "bob";
+  auto bob = std::make_unique<JoinController>(r, cfg.env("bob"));
+  bob->acceptFilesInto(dir);
+  bob->start(clock.nowUs);
+  auto mallory = scriptedSender(loopbackLink(host), "mallory");
+  ASSERT_TRUE(tickUntil(clock, {&host, bob.get()}, [&] { return mallory->joined() && host.chat().users().size() == 3; }));
+  mallory->data.assign(10 * wire::kFileChunkBytes, 0x17);
+  mallory->serveBelow = 2 * wire::kFileChunkBytes;  // two pieces, then silence
+  mallory->offer(1, "half.bin", sha256Of(mallory->data));
+  ASSERT_TRUE(tickUntil(clock, {&host, bob.get()}, [&] {
+    const IncomingFile* f = incomingNamed(*bob, "half.bin");
+    return f && f->received == 2 * wire::kFileChunkBytes;
+  })) << allLines(*bob);
+  mallory->leave();
+  ASSERT_TRUE(tickUntil(clock, {&host, bob.get()}, [&] {
+    const IncomingFile* f = incomingNamed(*bob, "half.bin");
+    return f && f->state == IncomingFile::State::Paused;
+  })) << allLines(*bob);
+  EXPECT_TRUE(hasLine(*bob, "half.bin stopped at 20% (mallory left)")) << allLines(*bob);
+  // Only the hidden part, never the final name.
+  EXPECT_EQ(namesIn(dir), std::vector<std::string>{".half.bin.part"});
+  bob->leave();
+  host.leave();
+  bob.reset();  // its connection's last reference goes with its teardown
+  ASSERT_TRUE(test::waitFor([&] { return namesIn(dir).empty(); }, 5000)) << namesIn(dir).size();
+}
+
+// The huddle binary hosts; bob (a controller) receives from a scripted sender, which stops
+// answering halfway. The host is killed and started again on the same port; both come back,
+// the file is offered again, and bob goes on from where it stopped: nothing before that is
+// asked for again, and the whole file's SHA-256 matches.
+TEST(Files, AReceiveCutByAHostRestartGoesOnFromWhereItStopped) {
+  TempConfig cfg;
+  FakeClock clock;
+  const std::string hostConfig = "XDG_CONFIG_HOME=" + cfg.root + "/host";
+  auto startHost = [&](const std::string& port) {
+    auto h = std::make_unique<test::Subprocess>(
+        std::vector<std::string>{HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", port,
+                                 "--screen-port", "0", "--voice-port", "0"},
+        std::vector<std::string>{hostConfig});
+    EXPECT_TRUE(h->waitForOutput("Ctrl+C ends the session", 10000)) << h->output();
+    return h;
+  };
+  auto host = startHost("0");
+  const std::string invite = test::loopbackInvite(host->output());
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(invite, m, std::regex(":([0-9]+)/"))) << invite;
+  const std::string port = m[1].str();
+  JoinRequest r;
+  r.address = invite;
+  r.name = "bob";
+  const std::string dir = cfg.root + "/bob/in";
+  JoinController bob(r, cfg.env("bob"));
+  bob.acceptFilesInto(dir);
+  bob.start(clock.nowUs);
+  std::vector<std::uint8_t> data(12 * wire::kFileChunkBytes + 777);
+  std::mt19937 rng(5);
+  for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+  const auto sha = sha256Of(data);
+  const std::uint64_t cut = 5 * wire::kFileChunkBytes;
+  auto sam = scriptedSender(invite, "sam");
+  sam->data = data;
+  sam->serveBelow = cut;
+  ASSERT_TRUE(tickUntil(clock, {&bob}, [&] { return sam->joined() && bob.state().phase == Phase::InSession; }));
+  sam->offer(1, "resume.bin", sha);
+  ASSERT_TRUE(tickUntil(clock, {&bob}, [&] {
+    const IncomingFile* f = incomingNamed(bob, "resume.bin");
+    return f && f->received == cut;
+  })) << allLines(bob);
+
+  host->signal(SIGKILL);
+  host->wait(5000);
+  host = startHost(port);
+  ASSERT_TRUE(tickUntil(clock, {&bob}, [&] {
+    const IncomingFile* f = incomingNamed(bob, "resume.bin");
+    return f && f->state == IncomingFile::State::Paused && bob.state().phase == Phase::InSession;
+  }, 30'000)) << allLines(bob);
+  EXPECT_EQ(namesIn(dir), std::vector<std::string>{".resume.bin.part"});
+  // The sender is back too (a new connection) and offers the same file again.
+  auto sam2 = scriptedSender(invite, "sam");
+  sam2->data = data;
+  ASSERT_TRUE(tickUntil(clock, {&bob}, [&] { return sam2->joined(); }));
+  sam2->offer(1, "resume.bin", sha);
+  ASSERT_TRUE(tickUntil(clock, {&bob}, [&] { return received(bob, "resume.bin"); }, 30'000)) << allLines(bob);
+  EXPECT_EQ(sam2->lowestAsked.load(), cut);  // nothing before the cut was asked for again
+  EXPECT_TRUE(readFile(dir + "/resume.bin") == data);
+  EXPECT_EQ(namesIn(dir), std::vector<std::string>{"resume.bin"});
+  EXPECT_TRUE(hasLine(bob, "Resuming resume.bin from 41%")) << allLines(bob);
+  sam->leave();
+  sam2->leave();
+  bob.leave();
+  host->signal(SIGTERM);
+  host->wait(5000);
+}
+
+
+// The terminal faces as a script uses them: a headless receiver with --accept-files takes the
+// file a headless sender offers with /send; the sender is told, and with its stdin closed
+// it stays until the file is taken.
+TEST(Files, TheTerminalSendsWithSlashSendAndTakesWithAcceptFiles) {
+  TempConfig cfg;
+  test::Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port",
+                         "0", "--voice-port", "0", "--max-file-size", "1M"},
+                        {"XDG_CONFIG_HOME=" + cfg.root + "/host"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = test::loopbackInvite(host.output());
+  const std::string dir = cfg.root + "/carol-in";
+  test::Subprocess carol({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "carol", "--accept-files", dir},
+                         {"XDG_CONFIG_HOME=" + cfg.root + "/carol"});
+  test::Subprocess bob({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"},
+                       {"XDG_CONFIG_HOME=" + cfg.root + "/bob"});
+  ASSERT_TRUE(carol.waitForOutput(" as carol.", 10000)) << carol.output();
+  ASSERT_TRUE(bob.waitForOutput(" as bob.", 10000)) << bob.output();
+  const std::string path = cfg.root + "/report.pdf";
+  const auto data = writeRandomFile(path, 300'000, 3);
+  writeRandomFile(cfg.root + "/huge.bin", 2'000'000, 4);
+  bob.writeLine("/send " + cfg.root + "/huge.bin");  // over the host's 1 MiB cap
+  bob.writeLine("/send " + path);
+  bob.closeStdin();
+  ASSERT_TRUE(bob.waitForOutput("carol received report.pdf", 10000)) << bob.output();
+  EXPECT_NE(bob.output().find("the host takes files up to 1 MiB"), std::string::npos) << bob.output();
+  ASSERT_TRUE(carol.waitForOutput("Received report.pdf from bob", 10000)) << carol.output();
+  EXPECT_TRUE(readFile(dir + "/report.pdf") == data);
+  EXPECT_EQ(namesIn(dir), std::vector<std::string>{"report.pdf"});
+  EXPECT_EQ(bob.wait(10000), 0) << bob.output();  // left by itself once it was taken
+  carol.closeStdin();
+  EXPECT_EQ(carol.wait(10000), 0) << carol.output();
+}
+
+}  // namespace
+}  // namespace huddle::session
