@@ -7,12 +7,12 @@
 namespace huddle::voice {
 
 namespace {
-SDL_AudioSpec voiceSpec() {
+SDL_AudioSpec voiceSpec(std::size_t periodSamples) {
   SDL_AudioSpec want{};
   want.freq = kSampleRate;
   want.format = AUDIO_S16SYS;
   want.channels = 1;
-  want.samples = static_cast<Uint16>(kFrameSamples);
+  want.samples = static_cast<Uint16>(periodSamples);
   want.callback = nullptr;  // queued: the voice thread reads and writes on its own clock
   return want;
 }
@@ -22,10 +22,10 @@ bool SdlAudio::open(const AudioDeviceChoice& choice, std::string& error) {
   close();
   if (SDL_InitSubSystem(SDL_INIT_AUDIO) != 0) return error = std::string("no audio: ") + SDL_GetError(), false;
   m_init = true;
-  const SDL_AudioSpec want = voiceSpec();
   SDL_AudioSpec have{};
   // No changes allowed: SDL converts whatever the device does to 48 kHz mono S16 for us.
   if (choice.openCapture) {
+    const SDL_AudioSpec want = voiceSpec(kCapturePeriodSamples);
     m_capture = SDL_OpenAudioDevice(choice.capture.empty() ? nullptr : choice.capture.c_str(), 1, &want, &have, 0);
     if (m_capture == 0) {
       error = std::string("cannot open the microphone: ") + SDL_GetError();
@@ -34,12 +34,14 @@ bool SdlAudio::open(const AudioDeviceChoice& choice, std::string& error) {
     }
   }
   if (choice.openPlayback) {
+    const SDL_AudioSpec want = voiceSpec(kPlaybackPeriodSamples);
     m_playback = SDL_OpenAudioDevice(choice.playback.empty() ? nullptr : choice.playback.c_str(), 0, &want, &have, 0);
     if (m_playback == 0) {
       error = std::string("cannot open the speaker: ") + SDL_GetError();
       close();
       return false;
     }
+    m_playbackPeriod = have.samples;
   }
   if (m_capture) SDL_PauseAudioDevice(m_capture, 0);
   if (m_playback) SDL_PauseAudioDevice(m_playback, 0);
@@ -50,6 +52,7 @@ void SdlAudio::close() {
   if (m_capture) SDL_CloseAudioDevice(m_capture);
   if (m_playback) SDL_CloseAudioDevice(m_playback);
   m_capture = m_playback = 0;
+  m_playbackPeriod = 0;
   if (m_init) SDL_QuitSubSystem(SDL_INIT_AUDIO);
   m_init = false;
 }

@@ -8,8 +8,8 @@
 namespace huddle::voice {
 
 EchoCanceller::EchoCanceller(int tailMs, bool denoise) {
-  m_echo = speex_echo_state_init(static_cast<int>(kFrameSamples), kSampleRate / 1000 * tailMs);
-  m_pre = speex_preprocess_state_init(static_cast<int>(kFrameSamples), kSampleRate);
+  m_echo = speex_echo_state_init(static_cast<int>(kEchoBlockSamples), kSampleRate / 1000 * tailMs);
+  m_pre = speex_preprocess_state_init(static_cast<int>(kEchoBlockSamples), kSampleRate);
   if (!m_echo || !m_pre) return;
   int rate = kSampleRate;
   speex_echo_ctl(m_echo, SPEEX_ECHO_SET_SAMPLING_RATE, &rate);
@@ -25,7 +25,8 @@ EchoCanceller::~EchoCanceller() {
 }
 
 void EchoCanceller::playback(PcmFrame far) {
-  if (ok()) speex_echo_playback(m_echo, far.data());
+  if (!ok()) return;
+  for (std::size_t at = 0; at < kFrameSamples; at += kEchoBlockSamples) speex_echo_playback(m_echo, far.data() + at);
 }
 
 void EchoCanceller::capture(PcmFrame in, PcmFrameOut out) {
@@ -33,8 +34,10 @@ void EchoCanceller::capture(PcmFrame in, PcmFrameOut out) {
     std::copy(in.begin(), in.end(), out.begin());
     return;
   }
-  speex_echo_capture(m_echo, in.data(), out.data());
-  speex_preprocess_run(m_pre, out.data());
+  for (std::size_t at = 0; at < kFrameSamples; at += kEchoBlockSamples) {
+    speex_echo_capture(m_echo, in.data() + at, out.data() + at);
+    speex_preprocess_run(m_pre, out.data() + at);
+  }
 }
 
 }  // namespace huddle::voice

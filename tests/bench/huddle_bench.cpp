@@ -60,7 +60,7 @@ struct BenchOptions {
   bool cursorOnly = false;  // --cursor-only: just the cursor figure (part 4)
   bool onlySharp = false;  // --only-sharp: section 5 alone
   bool onlyVoice = false;  // --only-voice: the voice figures alone
-  double voiceSeconds = 6;  // the mouth-to-ear run
+  double voiceSeconds = 10;  // each mouth-to-ear run (20 talk spurts)
 };
 
 double cpuSecondsOfThisProcess() {
