@@ -34,7 +34,11 @@ bool SdlAudio::open(const AudioDeviceChoice& choice, std::string& error) {
     }
   }
   if (choice.openPlayback) {
-    const SDL_AudioSpec want = voiceSpec(kPlaybackPeriodSamples);
+    // SDL's disk driver (the tests' devices) paces each device by sleeping whole milliseconds
+    // a period, so a 5 ms speaker would drift from a 10 ms microphone: there both keep 10 ms.
+    const char* driver = SDL_GetCurrentAudioDriver();
+    const bool disk = driver && std::string(driver) == "disk";
+    const SDL_AudioSpec want = voiceSpec(disk ? kCapturePeriodSamples : kPlaybackPeriodSamples);
     m_playback = SDL_OpenAudioDevice(choice.playback.empty() ? nullptr : choice.playback.c_str(), 0, &want, &have, 0);
     if (m_playback == 0) {
       error = std::string("cannot open the speaker: ") + SDL_GetError();
