@@ -30,7 +30,9 @@ std::string AppSettings::serialize() const {
     << "\nregion = " << regionX << ' ' << regionY << ' ' << regionW << ' ' << regionH << "\nquality = " << quality
     << "\nfps = " << fps << "\nscale = " << scalePercent << "\nsubsampling = " << (chroma444 ? 444 : 420)
     << "\nsharp_when_still = " << (sharpWhenStill ? "on" : "off") << "\nstill_ms = " << stillMs
-    << "\noverlay = " << (overlay ? "on" : "off") << "\ncursor = " << (showCursor ? "on" : "off") << "\nwindow = " << windowW << ' ' << windowH << '\n';
+    << "\noverlay = " << (overlay ? "on" : "off") << "\ncursor = " << (showCursor ? "on" : "off") << "\nwindow = " << windowW << ' ' << windowH
+    << "\nvoice_mic = " << voiceMic << "\nvoice_speaker = " << voiceSpeaker
+    << "\nvoice_agc = " << (voiceAutoGain ? "on" : "off") << '\n';
   return o.str();
 }
 
@@ -94,6 +96,12 @@ AppSettings AppSettings::parse(const std::string& text, std::vector<std::string>
       else bad();
     } else if (key == "subsampling") {
       if (value == "420" || value == "444") s.chroma444 = value == "444";
+      else bad();
+    } else if (key == "voice_mic" || key == "voice_speaker") {
+      if (value.size() <= 256) (key == "voice_mic" ? s.voiceMic : s.voiceSpeaker) = value;
+      else bad();
+    } else if (key == "voice_agc") {
+      if (value == "on" || value == "off") s.voiceAutoGain = value == "on";
       else bad();
     } else if (key == "sharp_when_still") {
       if (value == "on" || value == "off") s.sharpWhenStill = value == "on";

@@ -30,6 +30,9 @@ struct AppSettings {
   // Viewing.
   bool overlay = true;
   bool showCursor = true;  // viewers draw the sharer's cursor over the stream
+  // Voice: the devices chosen (empty: the system's default) and the microphone's gain control.
+  std::string voiceMic, voiceSpeaker;
+  bool voiceAutoGain = true;
   // The window's size when it was last closed.
   int windowW = 1280, windowH = 800;
 

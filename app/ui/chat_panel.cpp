@@ -192,7 +192,13 @@ void UiApp::drawVoiceControls() {
     };
     deviceCombo("Microphone", m_captureDevices, m_voiceDevices.capture);
     deviceCombo("Speaker", m_playbackDevices, m_voiceDevices.playback);
+    if (ImGui::Checkbox("Automatic gain", &m_settings.voiceAutoGain)) {
+      m_session->setVoiceAutoGain(m_settings.voiceAutoGain);
+      changed = true;
+    }
     if (changed) {
+      m_settings.voiceMic = m_voiceDevices.capture;  // remembered (settings.ini)
+      m_settings.voiceSpeaker = m_voiceDevices.playback;
       // Devices are opened when voice starts: start it again with the new ones.
       m_session->setVoiceDevices(m_voiceDevices);
       m_session->setVoice(false);

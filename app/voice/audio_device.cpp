@@ -2,6 +2,8 @@
 
 #include <SDL.h>
 
+#include <algorithm>
+
 #include "app/voice/voice_codec.h"
 
 namespace huddle::voice {
@@ -23,6 +25,20 @@ bool SdlAudio::open(const AudioDeviceChoice& choice, std::string& error) {
   if (SDL_InitSubSystem(SDL_INIT_AUDIO) != 0) return error = std::string("no audio: ") + SDL_GetError(), false;
   m_init = true;
   SDL_AudioSpec have{};
+  // A device asked for by name must be one SDL lists (where it lists any), so a typo says so.
+  auto unknown = [](const std::string& name, bool capture) {
+    if (name.empty()) return false;
+    const auto names = audioDeviceNames(capture);
+    return !names.empty() && std::find(names.begin(), names.end(), name) == names.end();
+  };
+  for (const bool capture : {true, false}) {
+    const std::string& name = capture ? choice.capture : choice.playback;
+    if ((capture ? choice.openCapture : choice.openPlayback) && unknown(name, capture)) {
+      error = std::string("no ") + (capture ? "microphone" : "speaker") + " named \"" + name + "\" (huddle --list-audio lists them)";
+      close();
+      return false;
+    }
+  }
   // No changes allowed: SDL converts whatever the device does to 48 kHz mono S16 for us.
   if (choice.openCapture) {
     const SDL_AudioSpec want = voiceSpec(kCapturePeriodSamples);
@@ -86,9 +102,11 @@ void SdlAudio::play(std::span<const std::int16_t> samples) {
     SDL_QueueAudio(m_playback, samples.data(), static_cast<Uint32>(samples.size_bytes()));
 }
 
-std::vector<std::string> audioDeviceNames(bool capture) {
+std::vector<std::string> audioDeviceNames(bool capture, std::string* driver) {
   std::vector<std::string> names;
+  if (driver) driver->clear();
   if (SDL_InitSubSystem(SDL_INIT_AUDIO) != 0) return names;
+  if (const char* d = SDL_GetCurrentAudioDriver(); d && driver) *driver = d;
   const int n = SDL_GetNumAudioDevices(capture ? 1 : 0);
   for (int i = 0; i < n; ++i)
     if (const char* name = SDL_GetAudioDeviceName(i, capture ? 1 : 0)) names.emplace_back(name);

@@ -64,7 +64,8 @@ class SdlAudio : public AudioPort {
   std::size_t m_playbackPeriod = 0;
 };
 
-// The devices SDL can open (input if `capture`), for the window's choice.
-std::vector<std::string> audioDeviceNames(bool capture);
+// The devices SDL can open (input if `capture`), for the window's choice and --list-audio;
+// `driver`, if given, gets SDL's audio driver's name ("" when there is none).
+std::vector<std::string> audioDeviceNames(bool capture, std::string* driver = nullptr);
 
 }  // namespace huddle::voice

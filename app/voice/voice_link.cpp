@@ -118,7 +118,10 @@ void VoiceLink::run() {
   net::VoiceOpener opener(m_config.keys.down, net::VoiceDirection::Down);
   VoiceEncoder encoder;
   VoiceMixer mixer;
-  std::unique_ptr<EchoCanceller> aec = m_config.echoCancel ? std::make_unique<EchoCanceller>() : nullptr;
+  std::unique_ptr<EchoCanceller> aec =
+      m_config.echoCancel || m_config.autoGain
+          ? std::make_unique<EchoCanceller>(MicProcessing{m_config.echoCancel, m_config.echoCancel, m_config.autoGain})
+          : nullptr;
   std::array<std::int16_t, kFrameSamples> cleaned{};
   struct Speaker {
     explicit Speaker(const JitterTuning& t) : jitter(t) {}

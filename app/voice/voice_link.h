@@ -43,6 +43,8 @@ struct VoiceLinkConfig {
   // Echo cancellation and noise suppression on the microphone (speexdsp; measured in
   // voice_echo_test: ~40 dB less echo once learnt, a near-end voice through unchanged).
   bool echoCancel = true;
+  // Automatic gain control on the microphone (speexdsp, echo_canceller.h).
+  bool autoGain = true;
   // Playback: how many samples to keep queued ahead of the speaker: one device period (the
   // device takes a period at a time; SDL's obtained period if larger).
   std::size_t playbackAheadSamples = kPlaybackPeriodSamples;

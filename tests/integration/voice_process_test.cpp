@@ -42,3 +42,33 @@ TEST(VoiceBinary, AtTwentyPercentLossTheSpeechStillComesThrough) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(VoiceBinary, DevicesAreListedAndAnUnknownOneIsNamed) {
+  const std::vector<std::string> disk{"SDL_AUDIODRIVER=disk"};
+  Subprocess list({HUDDLE_BINARY, "--list-audio"}, disk);
+  EXPECT_EQ(list.wait(10000), 0) << list.output();
+  EXPECT_NE(list.output().find("Microphones (--mic NAME):\n  System audio capture device"), std::string::npos) << list.output();
+  EXPECT_NE(list.output().find("Speakers (--speaker NAME):\n  System audio output device"), std::string::npos) << list.output();
+
+  TempDir dir;
+  writeRaw(dir.file("mic.raw"), {});
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "host", "--chat-port", "0", "--screen-port", "0",
+                   "--voice-port", "0"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  std::vector<std::string> env = disk;
+  env.push_back("SDL_DISKAUDIOFILEIN=" + dir.file("mic.raw"));
+  env.push_back("SDL_DISKAUDIOFILE=" + dir.file("speaker.raw"));
+  Subprocess bob({HUDDLE_BINARY, "--join", huddle::test::loopbackInvite(host.output()), "--headless", "--name", "bob",
+                  "--voice", "--mic", "No Such Microphone"},
+                 env);
+  EXPECT_TRUE(bob.waitForOutput("no microphone named \"No Such Microphone\" (huddle --list-audio lists them)", 15000))
+      << bob.output();
+  bob.writeLine("/quit");
+  bob.wait(10000);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0) << host.output();
+}
+
+}  // namespace
