@@ -205,7 +205,7 @@ void UiApp::startHosting() {
   if (m_shareOnceIn) m_session->shareWhenJoined(shareSpec());
   if (m_options.watch) m_session->watchWhenShared(m_options.watchStream);
   m_session->setViewerMarks(m_viewerMarks);
-  m_session->setMuted(m_options.mute);
+  m_session->setMuted(m_options.mute || m_settings.voicePushToTalk);  // push to talk: live only while held
   m_session->setVoiceDevices(m_voiceDevices);
   m_session->setVoiceAutoGain(m_settings.voiceAutoGain);
   if (m_options.voice) m_session->setVoice(true);
@@ -232,7 +232,7 @@ void UiApp::startJoining() {
   if (m_shareOnceIn) m_session->shareWhenJoined(shareSpec());
   if (m_options.watch) m_session->watchWhenShared(m_options.watchStream);
   m_session->setViewerMarks(m_viewerMarks);
-  m_session->setMuted(m_options.mute);
+  m_session->setMuted(m_options.mute || m_settings.voicePushToTalk);  // push to talk: live only while held
   m_session->setVoiceDevices(m_voiceDevices);
   m_session->setVoiceAutoGain(m_settings.voiceAutoGain);
   if (m_options.voice) m_session->setVoice(true);

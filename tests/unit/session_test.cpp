@@ -360,12 +360,16 @@ TEST(AppSettings, SaveAndLoadRoundTrip) {
   s.voiceMic = "USB Headset Mono";
   s.voiceSpeaker = "Built-in Audio Analog Stereo";
   s.voiceAutoGain = false;
+  s.voicePushToTalk = true;
+  s.voiceTalkKey = 345;
   std::vector<std::string> warnings;
   AppSettings back = AppSettings::parse(s.serialize(), warnings);
   EXPECT_TRUE(warnings.empty());
   EXPECT_EQ(back.serialize(), s.serialize());
   EXPECT_EQ(back.voiceMic, "USB Headset Mono");
   EXPECT_FALSE(back.voiceAutoGain);
+  EXPECT_TRUE(back.voicePushToTalk);
+  EXPECT_EQ(back.voiceTalkKey, 345);
 }
 
 TEST(AppSettings, BadValuesKeepDefaultsAndSayWhy) {
