@@ -113,6 +113,9 @@ VoiceLinkStats VoiceLink::stats() const {
 }
 
 void VoiceLink::run() {
+  // A frame every 10 ms and a speaker period every 5: late wake-ups are heard (underruns,
+  // and a jitter buffer that has to grow), so this thread goes before bulk work if allowed.
+  HLOG_INFO(kTag, "voice thread %s", base::raiseThreadToAudioPriority() ? "at real-time priority" : "at normal priority");
   const std::uint32_t self = m_config.participantId;
   net::VoiceSealer sealer(m_config.keys.up, net::VoiceDirection::Up, self);
   net::VoiceOpener opener(m_config.keys.down, net::VoiceDirection::Down);
