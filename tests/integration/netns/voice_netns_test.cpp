@@ -20,6 +20,7 @@
 
 #include <cstdlib>
 
+#include "tests/integration/netns/netns_support.h"
 #include "tests/integration/voice_run.h"
 
 using namespace huddle::voice;
@@ -28,28 +29,6 @@ using namespace huddle::voice::test;
 namespace {
 
 constexpr std::uint16_t kVoicePort = 9996;  // inside our namespace: nothing else has it
-
-bool loopbackUp(std::string& why) {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return why = std::strerror(errno), false;
-  ifreq req{};
-  std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
-  bool ok = ::ioctl(fd, SIOCGIFFLAGS, &req) == 0;
-  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
-  ok = ok && ::ioctl(fd, SIOCSIFFLAGS, &req) == 0;
-  if (!ok) why = std::strerror(errno);
-  ::close(fd);
-  return ok;
-}
-
-bool onlyLoopback() {
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return false;
-  bool only = true;
-  for (ifaddrs* i = list; i; i = i->ifa_next) only = only && (i->ifa_flags & IFF_LOOPBACK);
-  ::freeifaddrs(list);
-  return only;
-}
 
 bool run(const std::string& command) {
   const int status = std::system((command + " >/dev/null 2>&1").c_str());
@@ -95,16 +74,6 @@ class LossyLink {
  private:
   std::string m_undo, m_how;
 };
-
-// This process in its own network namespace with only lo, up; GTEST_SKIP()s where it cannot.
-#define ENTER_OWN_NETWORK_NAMESPACE()                                                                        \
-  do {                                                                                                       \
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root to make its own network namespace (unshare CLONE_NEWNET)"; \
-    if (::unshare(CLONE_NEWNET) != 0) GTEST_SKIP() << "cannot make a network namespace here: " << std::strerror(errno); \
-    std::string upError;                                                                                     \
-    ASSERT_TRUE(loopbackUp(upError)) << upError;                                                             \
-    ASSERT_TRUE(onlyLoopback()) << "the new namespace shows other interfaces";                               \
-  } while (0)
 
 void talkThroughLoss(int percent) {
   ASSERT_GT(sentence().size(), 2u * kSampleRate) << "espeak-ng is needed (third_party/install_deps.sh)";
