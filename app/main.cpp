@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   if (!options.logLevel.empty()) base::parseLogLevel(options.logLevel.c_str(), level);
   base::setLogLevel(level);
   if (options.list) return session::runList();
+  if (options.listAudio) return session::runListAudio();
   if (options.role == session::Role::Join) {
     // --join NAME: a session nearby by its name, joined with its announced key pinned.
     std::string note, error;

@@ -30,6 +30,7 @@ void VoiceServer::dispatch(std::vector<VoiceDatagram>& out) {
 }
 
 void VoiceServer::run() {
+  base::raiseThreadToAudioPriority();  // forwarding voice is a few microseconds a frame
   base::ByteVec buffer;
   std::vector<VoiceDatagram> out;
   std::int64_t lastTickUs = base::monoUs();

@@ -15,6 +15,9 @@ packages=(
   # Voice (app/voice): Opus codes it, speexdsp cancels echo and noise; espeak-ng speaks the
   # sentences its tests send through it.
   libopus-dev libspeexdsp-dev espeak-ng
+  # The voice tests' lossy link in a network namespace: tc netem, or iptables' random drop
+  # where the kernel has no netem (tests/integration/netns/voice_netns_test.cpp).
+  iproute2 iptables
   xvfb xauth xdotool imagemagick x11-xserver-utils libgl1-mesa-dri
   # A compositor for the test of translucent pointer markers (capture/x11_overlay.h).
   xcompmgr

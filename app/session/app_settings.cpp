@@ -30,7 +30,10 @@ std::string AppSettings::serialize() const {
     << "\nregion = " << regionX << ' ' << regionY << ' ' << regionW << ' ' << regionH << "\nquality = " << quality
     << "\nfps = " << fps << "\nscale = " << scalePercent << "\nsubsampling = " << (chroma444 ? 444 : 420)
     << "\nsharp_when_still = " << (sharpWhenStill ? "on" : "off") << "\nstill_ms = " << stillMs
-    << "\noverlay = " << (overlay ? "on" : "off") << "\ncursor = " << (showCursor ? "on" : "off") << "\nwindow = " << windowW << ' ' << windowH << '\n';
+    << "\noverlay = " << (overlay ? "on" : "off") << "\ncursor = " << (showCursor ? "on" : "off") << "\nwindow = " << windowW << ' ' << windowH
+    << "\nvoice_mic = " << voiceMic << "\nvoice_speaker = " << voiceSpeaker
+    << "\nvoice_agc = " << (voiceAutoGain ? "on" : "off") << "\npush_to_talk = " << (voicePushToTalk ? "on" : "off")
+    << "\ntalk_key = " << voiceTalkKey << '\n';
   return o.str();
 }
 
@@ -94,6 +97,17 @@ AppSettings AppSettings::parse(const std::string& text, std::vector<std::string>
       else bad();
     } else if (key == "subsampling") {
       if (value == "420" || value == "444") s.chroma444 = value == "444";
+      else bad();
+    } else if (key == "voice_mic" || key == "voice_speaker") {
+      if (value.size() <= 256) (key == "voice_mic" ? s.voiceMic : s.voiceSpeaker) = value;
+      else bad();
+    } else if (key == "push_to_talk") {
+      if (value == "on" || value == "off") s.voicePushToTalk = value == "on";
+      else bad();
+    } else if (key == "talk_key") {
+      intIn(s.voiceTalkKey, 32, 348);  // GLFW's printable and named keys
+    } else if (key == "voice_agc") {
+      if (value == "on" || value == "off") s.voiceAutoGain = value == "on";
       else bad();
     } else if (key == "sharp_when_still") {
       if (value == "on" || value == "off") s.sharpWhenStill = value == "on";

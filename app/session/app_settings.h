@@ -30,6 +30,11 @@ struct AppSettings {
   // Viewing.
   bool overlay = true;
   bool showCursor = true;  // viewers draw the sharer's cursor over the stream
+  // Voice: the devices chosen (empty: the system's default) and the microphone's gain control.
+  std::string voiceMic, voiceSpeaker;
+  bool voiceAutoGain = true;
+  bool voicePushToTalk = false;
+  int voiceTalkKey = 293;  // push to talk: the key held (GLFW's code; 293 is F4)
   // The window's size when it was last closed.
   int windowW = 1280, windowH = 800;
 

@@ -152,6 +152,13 @@ bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats
   return ok;
 }
 
+voice::AudioDeviceChoice voiceDevicesFrom(const Options& options) {
+  voice::AudioDeviceChoice devices;
+  devices.capture = options.mic;
+  devices.playback = options.speaker;
+  return devices;
+}
+
 int runHost(const Options& options) {
   HostRequest request;
   request.name = options.name.empty() ? "host" : options.name;
@@ -182,6 +189,8 @@ int runHost(const Options& options) {
   out("Lines you type are said in the chat. Ctrl+C ends the session.");
   if (!options.share.empty()) host.shareWhenJoined(shareSpecFrom(options));
   host.setMuted(options.mute);
+  host.setVoiceDevices(voiceDevicesFrom(options));
+  host.setVoiceAutoGain(options.autoGain);
   if (options.voice) host.setVoice(true);
   if (!options.acceptFilesDir.empty()) host.acceptFilesInto(options.acceptFilesDir);
 
@@ -407,6 +416,8 @@ int runClient(const Options& options) {
   }
   if (!options.share.empty()) client.shareWhenJoined(shareSpecFrom(options));
   client.setMuted(options.mute);
+  client.setVoiceDevices(voiceDevicesFrom(options));
+  client.setVoiceAutoGain(options.autoGain);
   if (options.voice) client.setVoice(true);
   if (!options.acceptFilesDir.empty()) client.acceptFilesInto(options.acceptFilesDir);
   std::int64_t voiceSinceUs = 0;  // --voice with stdin closed: when voice began to flow
@@ -500,6 +511,20 @@ int runHeadless(const Options& options) {
   installSignalHandlers();
   if (options.role == Role::Join) return runClient(options);
   return runHost(options);
+}
+
+// --list-audio: the devices SDL can open, by the names --mic and --speaker take.
+int runListAudio() {
+  std::string driver;
+  const auto mics = voice::audioDeviceNames(true, &driver), speakers = voice::audioDeviceNames(false);
+  std::printf("Audio driver: %s\n", driver.empty() ? "none (no sound here)" : driver.c_str());
+  std::printf("Microphones (--mic NAME):\n");
+  for (const auto& n : mics) std::printf("  %s\n", n.c_str());
+  if (mics.empty()) std::printf("  (none listed; the system's default may still work)\n");
+  std::printf("Speakers (--speaker NAME):\n");
+  for (const auto& n : speakers) std::printf("  %s\n", n.c_str());
+  if (speakers.empty()) std::printf("  (none listed; the system's default may still work)\n");
+  return 0;
 }
 
 }  // namespace huddle::session

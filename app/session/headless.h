@@ -8,5 +8,7 @@ namespace huddle::session {
 
 // Runs until the session ends; returns the process exit code (0 ended normally, 1 failed).
 int runHeadless(const Options& options);
+// --list-audio: prints the microphones and speakers (the names --mic and --speaker take).
+int runListAudio();
 
 }  // namespace huddle::session

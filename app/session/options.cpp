@@ -162,6 +162,10 @@ std::string usageText() {
          "  --voice-port PORT    the host's voice port, UDP (default " + to_string(wire::kDefaultVoicePort) + ")\n"
          "  --voice-loss PERCENT  (testing) the host's voice relay loses this share of\n"
          "                       what it receives, like a lossy network\n"
+         "  --mic NAME           the microphone to use (default: the system's)\n"
+         "  --speaker NAME       the speaker to use (default: the system's)\n"
+         "  --list-audio         print the microphones and speakers there are, and exit\n"
+         "  --no-agc             no automatic gain control on the microphone\n"
          "\n"
          "Viewing without a window (with --join):\n"
          "  --watch [STREAM]     watch a stream (default: the first) and measure it; in\n"
@@ -324,6 +328,15 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
     } else if (arg == "--voice" || arg == "--mute") {
       if (!noValue()) return fail("option " + arg + " takes no value");
       (arg == "--voice" ? o.voice : o.mute) = true;
+    } else if (arg == "--mic" || arg == "--speaker") {
+      std::string text;
+      if (!needValue(text) || text.empty() || text.size() > 256)
+        return fail("option " + arg + " needs a device name (huddle --list-audio lists them)");
+      (arg == "--mic" ? o.mic : o.speaker) = text;
+    } else if (arg == "--list-audio" || arg == "--no-agc") {
+      if (!noValue()) return fail("option " + arg + " takes no value");
+      if (arg == "--list-audio") o.listAudio = true;
+      else o.autoGain = false;
     } else if (arg == "--voice-loss") {
       std::string text;
       if (!needValue(text) || !parseInt(text, o.voiceLossPercent) || o.voiceLossPercent < 0 || o.voiceLossPercent > 100)

@@ -81,6 +81,11 @@ struct Options {
   bool mute = false;
   std::uint16_t voicePort = wire::kDefaultVoicePort;
   int voiceLossPercent = 0;  // --voice-loss PERCENT (host; tests): the relay loses this share
+  // --mic NAME, --speaker NAME: the devices (names as --list-audio prints them; empty: the
+  // system's default); --no-agc: no automatic gain control on the microphone.
+  std::string mic, speaker;
+  bool autoGain = true;
+  bool listAudio = false;  // --list-audio: print the microphones and speakers, and exit
 };
 
 struct ParseResult {

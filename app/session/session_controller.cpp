@@ -639,6 +639,7 @@ void SessionController::startVoice() {
   config.keys = *keys;
   config.muted = m_state.voiceMuted;
   config.devices = m_voiceDevices;
+  config.autoGain = m_voiceAutoGain;
   config.audio = m_voiceAudio;
   // UDP blocked: the chat connection carries the voice. Its reader hands the host's
   // datagrams to the link's inbox (shared: it may outlive the link).

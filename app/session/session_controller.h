@@ -181,6 +181,8 @@ class SessionController {
   void setMasterVolume(float gain);
   void setSpeakerVolume(std::uint32_t participantId, float gain);
   void setVoiceDevices(const voice::AudioDeviceChoice& devices) { m_voiceDevices = devices; }
+  // Automatic gain control on the microphone (on by default); takes effect when voice starts.
+  void setVoiceAutoGain(bool on) { m_voiceAutoGain = on; }
   // Tests: sound from and to `port` instead of the devices (it outlives the controller).
   void setVoiceAudio(voice::AudioPort* port) { m_voiceAudio = port; }
   voice::VoiceLinkStats voiceStats() const;
@@ -296,6 +298,7 @@ class SessionController {
   std::unique_ptr<voice::VoiceLink> m_voice;
   std::uint16_t m_voicePort = 0;  // of this chat session (0: none, or not joined)
   voice::AudioDeviceChoice m_voiceDevices;
+  bool m_voiceAutoGain = true;
   voice::AudioPort* m_voiceAudio = nullptr;
   float m_masterVolume = 1.f;
   std::map<std::uint32_t, float> m_speakerVolumes;

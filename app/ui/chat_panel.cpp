@@ -184,10 +184,10 @@ void UiApp::drawVoiceControls() {
   if (ImGui::SmallButton("Leave voice")) m_session->setVoice(false);
   ImGui::SameLine();
   bool muted = st.voiceMuted;
-  if (m_pushToTalk) {
-    // Live only while the button is held.
+  if (m_settings.voicePushToTalk) {
+    // Live only while the button or the talk key is held.
     ImGui::SmallButton("Hold to talk");
-    const bool held = ImGui::IsItemActive();
+    const bool held = ImGui::IsItemActive() || ImGui::IsKeyDown(m_settings.voiceTalkKey);
     if (held == st.voiceMuted) m_session->setMuted(!held);
     muted = !held;
   } else if (ImGui::Checkbox("Mute", &muted)) {
@@ -200,7 +200,19 @@ void UiApp::drawVoiceControls() {
     ImGui::OpenPopup("voice options");
   }
   if (ImGui::BeginPopup("voice options")) {
-    if (ImGui::Checkbox("Push to talk", &m_pushToTalk)) m_session->setMuted(m_pushToTalk);
+    if (ImGui::Checkbox("Push to talk", &m_settings.voicePushToTalk)) m_session->setMuted(m_settings.voicePushToTalk);
+    // The key held to talk (seen while this window has the keyboard).
+    static const std::pair<int, const char*> kTalkKeys[] = {{293, "F4"}, {294, "F5"}, {295, "F6"}, {296, "F7"},
+                                                            {297, "F8"}, {298, "F9"}, {299, "F10"}, {345, "Right Ctrl"},
+                                                            {346, "Right Alt"}, {284, "Pause"}, {281, "Scroll Lock"}};
+    const char* keyName = "?";
+    for (const auto& [code, name] : kTalkKeys)
+      if (code == m_settings.voiceTalkKey) keyName = name;
+    if (ImGui::BeginCombo("Talk key", keyName)) {
+      for (const auto& [code, name] : kTalkKeys)
+        if (ImGui::Selectable(name, code == m_settings.voiceTalkKey)) m_settings.voiceTalkKey = code;
+      ImGui::EndCombo();
+    }
     bool changed = false;
     auto deviceCombo = [&](const char* label, const std::vector<std::string>& names, std::string& chosen) {
       if (!ImGui::BeginCombo(label, chosen.empty() ? "System default" : chosen.c_str())) return;
@@ -211,7 +223,13 @@ void UiApp::drawVoiceControls() {
     };
     deviceCombo("Microphone", m_captureDevices, m_voiceDevices.capture);
     deviceCombo("Speaker", m_playbackDevices, m_voiceDevices.playback);
+    if (ImGui::Checkbox("Automatic gain", &m_settings.voiceAutoGain)) {
+      m_session->setVoiceAutoGain(m_settings.voiceAutoGain);
+      changed = true;
+    }
     if (changed) {
+      m_settings.voiceMic = m_voiceDevices.capture;  // remembered (settings.ini)
+      m_settings.voiceSpeaker = m_voiceDevices.playback;
       // Devices are opened when voice starts: start it again with the new ones.
       m_session->setVoiceDevices(m_voiceDevices);
       m_session->setVoice(false);

@@ -45,6 +45,11 @@ UiApp::UiApp(const session::Options& options, std::function<void()> wake, Window
     m_settings.chatPort = options.chatPort;
   if (options.screenPort != wire::kDefaultScreenPort || options.role == session::Role::Host)
     m_settings.screenPort = options.screenPort;
+  if (!options.mic.empty()) m_settings.voiceMic = options.mic;
+  if (!options.speaker.empty()) m_settings.voiceSpeaker = options.speaker;
+  if (!options.autoGain) m_settings.voiceAutoGain = false;
+  m_voiceDevices.capture = m_settings.voiceMic;
+  m_voiceDevices.playback = m_settings.voiceSpeaker;
   if (!options.share.empty()) {
     const session::ShareSpec spec = session::shareSpecFrom(options);
     m_settings.shareSource = spec.source;
@@ -201,7 +206,9 @@ void UiApp::startHosting() {
   if (m_shareOnceIn) m_session->shareWhenJoined(shareSpec());
   if (m_options.watch) m_session->watchWhenShared(m_options.watchStream);
   m_session->setViewerMarks(m_viewerMarks);
-  m_session->setMuted(m_options.mute);
+  m_session->setMuted(m_options.mute || m_settings.voicePushToTalk);  // push to talk: live only while held
+  m_session->setVoiceDevices(m_voiceDevices);
+  m_session->setVoiceAutoGain(m_settings.voiceAutoGain);
   if (m_options.voice) m_session->setVoice(true);
   // Also on stdout, for whoever started the window from a terminal (and for scripts).
   for (const auto& line : session::hostBanner(request.name, hosting()->info(), false)) std::printf("huddle: %s\n", line.c_str());
@@ -226,7 +233,9 @@ void UiApp::startJoining() {
   if (m_shareOnceIn) m_session->shareWhenJoined(shareSpec());
   if (m_options.watch) m_session->watchWhenShared(m_options.watchStream);
   m_session->setViewerMarks(m_viewerMarks);
-  m_session->setMuted(m_options.mute);
+  m_session->setMuted(m_options.mute || m_settings.voicePushToTalk);  // push to talk: live only while held
+  m_session->setVoiceDevices(m_voiceDevices);
+  m_session->setVoiceAutoGain(m_settings.voiceAutoGain);
   if (m_options.voice) m_session->setVoice(true);
   m_focusInput = true;
   saveState();

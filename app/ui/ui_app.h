@@ -147,7 +147,8 @@ class UiApp {
   std::unique_ptr<session::SessionController> m_session;
   float m_voiceMaster = 1.f;                    // the voice's volume for everyone
   std::map<std::uint32_t, float> m_voiceVolumes;  // by participant id
-  bool m_pushToTalk = false;                      // muted unless "Hold to talk" is held
+  // Push to talk (m_settings.voicePushToTalk): muted unless "Hold to talk" or the talk key
+  // (m_settings.voiceTalkKey) is held while the window has the keyboard.
   voice::AudioDeviceChoice m_voiceDevices;
   std::vector<std::string> m_captureDevices, m_playbackDevices;  // listed when the options open
   session::ChatLog m_idleChat;    // shown when no session has started yet

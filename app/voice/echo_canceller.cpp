@@ -7,16 +7,27 @@
 
 namespace huddle::voice {
 
-EchoCanceller::EchoCanceller(int tailMs, bool denoise) {
-  m_echo = speex_echo_state_init(static_cast<int>(kFrameSamples), kSampleRate / 1000 * tailMs);
-  m_pre = speex_preprocess_state_init(static_cast<int>(kFrameSamples), kSampleRate);
-  if (!m_echo || !m_pre) return;
+EchoCanceller::EchoCanceller(const MicProcessing& processing, int tailMs) : m_wantEcho(processing.echo) {
+  if (m_wantEcho) m_echo = speex_echo_state_init(static_cast<int>(kEchoBlockSamples), kSampleRate / 1000 * tailMs);
+  m_pre = speex_preprocess_state_init(static_cast<int>(kEchoBlockSamples), kSampleRate);
+  if (!ok()) return;
   int rate = kSampleRate;
-  speex_echo_ctl(m_echo, SPEEX_ECHO_SET_SAMPLING_RATE, &rate);
   // The preprocessor takes out what the filter left of the echo, and steady noise.
-  speex_preprocess_ctl(m_pre, SPEEX_PREPROCESS_SET_ECHO_STATE, m_echo);
-  int on = denoise ? 1 : 0;
+  if (m_echo) {
+    speex_echo_ctl(m_echo, SPEEX_ECHO_SET_SAMPLING_RATE, &rate);
+    speex_preprocess_ctl(m_pre, SPEEX_PREPROCESS_SET_ECHO_STATE, m_echo);
+  }
+  int on = processing.denoise ? 1 : 0;
   speex_preprocess_ctl(m_pre, SPEEX_PREPROCESS_SET_DENOISE, &on);
+  on = processing.agc ? 1 : 0;
+  speex_preprocess_ctl(m_pre, SPEEX_PREPROCESS_SET_AGC, &on);
+  if (processing.agc) {
+    float level = kAgcLevel;
+    int maxGain = kAgcMaxGainDb, increment = kAgcIncrementDbPerSec;
+    speex_preprocess_ctl(m_pre, SPEEX_PREPROCESS_SET_AGC_LEVEL, &level);
+    speex_preprocess_ctl(m_pre, SPEEX_PREPROCESS_SET_AGC_MAX_GAIN, &maxGain);
+    speex_preprocess_ctl(m_pre, SPEEX_PREPROCESS_SET_AGC_INCREMENT, &increment);
+  }
 }
 
 EchoCanceller::~EchoCanceller() {
@@ -25,7 +36,8 @@ EchoCanceller::~EchoCanceller() {
 }
 
 void EchoCanceller::playback(PcmFrame far) {
-  if (ok()) speex_echo_playback(m_echo, far.data());
+  if (!ok() || !m_echo) return;
+  for (std::size_t at = 0; at < kFrameSamples; at += kEchoBlockSamples) speex_echo_playback(m_echo, far.data() + at);
 }
 
 void EchoCanceller::capture(PcmFrame in, PcmFrameOut out) {
@@ -33,8 +45,11 @@ void EchoCanceller::capture(PcmFrame in, PcmFrameOut out) {
     std::copy(in.begin(), in.end(), out.begin());
     return;
   }
-  speex_echo_capture(m_echo, in.data(), out.data());
-  speex_preprocess_run(m_pre, out.data());
+  for (std::size_t at = 0; at < kFrameSamples; at += kEchoBlockSamples) {
+    if (m_echo) speex_echo_capture(m_echo, in.data() + at, out.data() + at);
+    else std::copy(in.begin() + static_cast<std::ptrdiff_t>(at), in.begin() + static_cast<std::ptrdiff_t>(at + kEchoBlockSamples), out.begin() + static_cast<std::ptrdiff_t>(at));
+    speex_preprocess_run(m_pre, out.data() + at);
+  }
 }
 
 }  // namespace huddle::voice

@@ -54,7 +54,9 @@ bool VoiceLink::start(VoiceLinkConfig config, std::string& error) {
       return false;
     }
     m_audio = m_sdl.get();
-    HLOG_INFO(kTag, "audio driver %s", m_sdl->driver().c_str());
+    m_config.playbackAheadSamples = std::max(m_config.playbackAheadSamples, m_sdl->playbackPeriodSamples());
+    HLOG_INFO(kTag, "audio driver %s, speaker period %zu samples", m_sdl->driver().c_str(),
+              m_sdl->playbackPeriodSamples());
   }
   const std::int64_t audioStartedUs = base::monoUs();
   m_muted = m_config.muted;
@@ -111,14 +113,21 @@ VoiceLinkStats VoiceLink::stats() const {
 }
 
 void VoiceLink::run() {
+  // A frame every 10 ms and a speaker period every 5: late wake-ups are heard (underruns,
+  // and a jitter buffer that has to grow), so this thread goes before bulk work if allowed.
+  HLOG_INFO(kTag, "voice thread %s", base::raiseThreadToAudioPriority() ? "at real-time priority" : "at normal priority");
   const std::uint32_t self = m_config.participantId;
   net::VoiceSealer sealer(m_config.keys.up, net::VoiceDirection::Up, self);
   net::VoiceOpener opener(m_config.keys.down, net::VoiceDirection::Down);
   VoiceEncoder encoder;
   VoiceMixer mixer;
-  std::unique_ptr<EchoCanceller> aec = m_config.echoCancel ? std::make_unique<EchoCanceller>() : nullptr;
+  std::unique_ptr<EchoCanceller> aec =
+      m_config.echoCancel || m_config.autoGain
+          ? std::make_unique<EchoCanceller>(MicProcessing{m_config.echoCancel, m_config.echoCancel, m_config.autoGain})
+          : nullptr;
   std::array<std::int16_t, kFrameSamples> cleaned{};
   struct Speaker {
+    explicit Speaker(const JitterTuning& t) : jitter(t) {}
     JitterBuffer jitter;
     VoiceDecoder decoder;
     std::int64_t lastHeardUs = 0;
@@ -167,7 +176,7 @@ void VoiceLink::run() {
         ++stats.dropped;
         return;
       }
-      it = speakers.emplace(frame.speaker, std::make_unique<Speaker>()).first;
+      it = speakers.emplace(frame.speaker, std::make_unique<Speaker>(m_config.jitter)).first;
     }
     it->second->lastHeardUs = at;
     if (it->second->jitter.push(std::move(frame), at)) ++stats.framesReceived;
@@ -251,7 +260,12 @@ void VoiceLink::run() {
       std::size_t k = 0;
       for (auto& [id, s] : speakers) {
         auto& buf = pcm[k++];
-        if (s->jitter.pop(now, s->decoder, buf) == PlayResult::Silent) continue;
+        const PlayResult played = s->jitter.pop(base::monoUs(), s->decoder, buf);
+        if (played == PlayResult::Silent) continue;
+        if (played == PlayResult::Played) {
+          stats.playoutDelayUsSum += s->jitter.delayUs();
+          ++stats.playoutDelayFrames;
+        }
         inputs.push_back({id, PcmFrame(buf)});
       }
       std::array<std::int16_t, kFrameSamples> out{};

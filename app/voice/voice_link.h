@@ -43,8 +43,12 @@ struct VoiceLinkConfig {
   // Echo cancellation and noise suppression on the microphone (speexdsp; measured in
   // voice_echo_test: ~40 dB less echo once learnt, a near-end voice through unchanged).
   bool echoCancel = true;
-  // Playback: how many samples to keep queued ahead of the speaker (10 ms).
-  std::size_t playbackAheadSamples = kFrameSamples;
+  // Automatic gain control on the microphone (speexdsp, echo_canceller.h).
+  bool autoGain = true;
+  // Playback: how many samples to keep queued ahead of the speaker: one device period (the
+  // device takes a period at a time; SDL's obtained period if larger).
+  std::size_t playbackAheadSamples = kPlaybackPeriodSamples;
+  JitterTuning jitter;  // each speaker's jitter buffer
 };
 
 inline constexpr std::int64_t kVoiceFallbackUs = 3'000'000;
@@ -76,6 +80,10 @@ struct VoiceLinkStats {
   std::uint64_t concealed = 0;       // frames made up by Opus (loss)
   std::uint64_t recovered = 0;       // frames rebuilt from FEC
   std::uint64_t played = 0;          // 10 ms frames handed to the speaker (silence included)
+  // The jitter buffers' playout delay (a frame's earliest arrival to its taking), summed over
+  // the speakers' frames played from a packet: where the receive side's delay goes.
+  std::int64_t playoutDelayUsSum = 0;
+  std::uint64_t playoutDelayFrames = 0;
   std::int64_t audioStartedUs = 0;   // when the devices started (base::monoUs(), one clock for
                                      // every process on the machine: tests line files up by it)
 };

@@ -1,6 +1,10 @@
 #include "net/base/worker.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <exception>
 
@@ -65,6 +69,14 @@ std::string Worker::failure() const {
   if (!m_shared) return {};
   std::lock_guard lock(m_shared->mutex);
   return m_shared->failure;
+}
+
+bool raiseThreadToAudioPriority() {
+  sched_param param{};
+  param.sched_priority = 10;  // low among real-time threads: below the kernel's and audio servers'
+  if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0) return true;
+  [[maybe_unused]] const int ignored = setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), -10);
+  return false;
 }
 
 }  // namespace huddle::base

@@ -46,4 +46,10 @@ class Worker {
   std::thread m_thread;
 };
 
+// For threads with a deadline every few milliseconds (voice): asks the kernel to run the
+// calling thread before ordinary work (SCHED_FIFO at a low real-time priority, as audio
+// servers do), else at a better nice level. Either needs the privilege (root, CAP_SYS_NICE or
+// an RLIMIT_RTPRIO); without it nothing changes. True if the thread got real-time priority.
+bool raiseThreadToAudioPriority();
+
 }  // namespace huddle::base

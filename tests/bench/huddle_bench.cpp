@@ -76,7 +76,7 @@ struct BenchOptions {
   bool onlyWindow = false;  // --only-window: the viewer window's figures alone
   bool onlyX11 = false;     // --only-x11: the side-by-side run on a real X screen alone
   std::string x11Load;      // --x11-load KIND: only draw that load on $DISPLAY (to profile by hand)
-  double voiceSeconds = 6;  // the mouth-to-ear run
+  double voiceSeconds = 10;  // each mouth-to-ear run (20 talk spurts)
 };
 
 double cpuSecondsOfThisProcess() {

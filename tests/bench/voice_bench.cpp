@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -49,52 +50,95 @@ struct Clocked {
   }
 };
 
+// The microphone as a capture device: its samples come in whole device periods, a period
+// when its last sample is in (as SDL hands them over).
 class BurstMic : public AudioPort {
  public:
-  explicit BurstMic(const Clocked& c) : m_clock(c) {}
+  explicit BurstMic(const Clocked& c, std::size_t period) : m_clock(c), m_period(period) {}
   // 150 ms of a tone every 500 ms, silence between: each burst's onset is a moment to time.
   static bool loud(std::uint64_t i) { return i % 24000 < 7200; }
   void readCaptured(std::vector<std::int16_t>& out) override {
-    for (const std::uint64_t due = m_clock.samplesNow(); m_next < due; ++m_next)
+    const std::uint64_t now = m_clock.samplesNow();
+    for (const std::uint64_t due = now / m_period * m_period; m_next < due; ++m_next) {
+      if ((m_next + 1) % m_period == 0) {  // a period handed over `now - m_next` samples late
+        m_waitSamples += static_cast<double>(now - m_next - 1);
+        ++m_periods;
+      }
       out.push_back(loud(m_next) ? static_cast<std::int16_t>(9000 * std::sin(m_next * 2 * M_PI * 300 / 48000)) : 0);
+    }
   }
   std::size_t queuedSamples() const override { return 0; }
   void play(std::span<const std::int16_t>) override {}
+  // How long a period waited between its last sample and the voice thread reading it.
+  double meanReadWaitMs() const { return m_periods ? m_waitSamples / m_periods * 1000.0 / kSampleRate : 0; }
 
  private:
   const Clocked& m_clock;
+  std::size_t m_period;
   std::uint64_t m_next = 0;
+  double m_waitSamples = 0;
+  std::uint64_t m_periods = 0;
 };
 
+// The speaker as a playback device: at each period boundary it takes one period from the
+// queue (silence for what is missing) and plays it over that period, as SDL's queue feeds a
+// device. What it played is recorded on the clock's timeline.
 class RecordingSpeaker : public AudioPort {
  public:
-  explicit RecordingSpeaker(const Clocked& c) : m_clock(c) {}
+  RecordingSpeaker(const Clocked& c, std::size_t period) : m_clock(c), m_period(period) {}
   void readCaptured(std::vector<std::int16_t>&) override {}
   std::size_t queuedSamples() const override {
     std::lock_guard lock(m_mutex);
-    const std::uint64_t now = m_clock.samplesNow();
-    return m_end > now ? static_cast<std::size_t>(m_end - now) : 0;
+    advance();
+    return m_queue.size();
   }
   void play(std::span<const std::int16_t> samples) override {
     std::lock_guard lock(m_mutex);
-    m_end = std::max(m_end, m_clock.samplesNow());
-    if (m_record.size() < m_end) m_record.resize(m_end, 0);
-    m_record.insert(m_record.end(), samples.begin(), samples.end());
-    m_end += samples.size();
+    advance();
+    // These samples sound once what is queued and the current period have played.
+    const double soundsAt = static_cast<double>(m_record.size() + m_queue.size());
+    m_queueWaitSamples += soundsAt - static_cast<double>(m_clock.samplesNow());
+    ++m_plays;
+    m_queue.insert(m_queue.end(), samples.begin(), samples.end());
   }
   std::vector<std::int16_t> record() const {
     std::lock_guard lock(m_mutex);
+    advance();
     return m_record;
+  }
+  double meanQueueWaitMs() const {
+    std::lock_guard lock(m_mutex);
+    return m_plays ? m_queueWaitSamples / static_cast<double>(m_plays) * 1000.0 / kSampleRate : 0;
+  }
+  std::uint64_t underruns() const {
+    std::lock_guard lock(m_mutex);
+    return m_underruns;
   }
 
  private:
+  void advance() const {
+    const std::uint64_t now = m_clock.samplesNow();
+    while (m_record.size() <= now) {  // the period starting at m_record.size() is due
+      const std::size_t take = std::min(m_period, m_queue.size());
+      if (take < m_period && m_plays > 0) ++m_underruns;
+      m_record.insert(m_record.end(), m_queue.begin(), m_queue.begin() + static_cast<std::ptrdiff_t>(take));
+      m_record.resize(m_record.size() + (m_period - take), 0);
+      m_queue.erase(m_queue.begin(), m_queue.begin() + static_cast<std::ptrdiff_t>(take));
+    }
+  }
   const Clocked& m_clock;
+  std::size_t m_period;
   mutable std::mutex m_mutex;
-  std::uint64_t m_end = 0;
-  std::vector<std::int16_t> m_record;
+  mutable std::deque<std::int16_t> m_queue;
+  mutable std::vector<std::int16_t> m_record;
+  mutable std::uint64_t m_underruns = 0;
+  double m_queueWaitSamples = 0;
+  std::uint64_t m_plays = 0;
 };
 
-void measureMouthToEar(double seconds, bool echoCancel, VoiceBenchResult& r) {
+// `before`: the settings before the delay work (speaker period and queue 10 ms, jitter target
+// p95 + a frame always, at least 20 ms, 30 ms at first), for the figures' comparison.
+void measureMouthToEar(double seconds, bool echoCancel, bool before, VoiceBenchResult& r) {
   net::VoiceHub hub({}, [](std::uint32_t id, net::VoiceKeys& keys) {
     if (id < 1 || id > 2) return false;
     keys = keysOf(id);
@@ -103,8 +147,9 @@ void measureMouthToEar(double seconds, bool echoCancel, VoiceBenchResult& r) {
   net::VoiceServer server(hub);
   if (!server.start(0, r.error, true)) return;
   Clocked clock;
-  BurstMic mic(clock);
-  RecordingSpeaker speaker(clock);
+  BurstMic mic(clock, kCapturePeriodSamples);
+  const std::size_t speakerPeriod = before ? kFrameSamples : kPlaybackPeriodSamples;
+  RecordingSpeaker speaker(clock, speakerPeriod);
   VoiceLink alice, bob;
   auto config = [&](std::uint32_t id, AudioPort* port) {
     VoiceLinkConfig c;
@@ -117,8 +162,11 @@ void measureMouthToEar(double seconds, bool echoCancel, VoiceBenchResult& r) {
   };
   auto bobConfig = config(2, &speaker), aliceConfig = config(1, &mic);
   bobConfig.echoCancel = aliceConfig.echoCancel = echoCancel;
+  bobConfig.playbackAheadSamples = speakerPeriod;
+  if (before) bobConfig.jitter = {.minTargetUs = 20'000, .initialTargetUs = 30'000, .marginUs = 0, .percentile = 95, .fecFrameAlways = true};
   if (!bob.start(bobConfig, r.error) || !alice.start(aliceConfig, r.error)) return;
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(seconds * 1000)));
+  const std::uint64_t underruns = speaker.underruns();  // while playing (stopping leaves gaps)
   alice.stop();
   bob.stop();
   server.stop();
@@ -133,14 +181,25 @@ void measureMouthToEar(double seconds, bool echoCancel, VoiceBenchResult& r) {
       }
     }
   }
-  r.bursts = static_cast<int>(delays.size());
+  VoiceDelay& d = before ? r.before : echoCancel ? r.withAec : r.withoutAec;
+  d.bursts = static_cast<int>(delays.size());
   if (delays.empty()) {
     r.error = "nothing heard";
     return;
   }
   std::sort(delays.begin(), delays.end());
-  (echoCancel ? r.mouthToEarMedianMs : r.mouthToEarNoAecMedianMs) = delays[delays.size() / 2];
-  if (echoCancel) r.mouthToEarP95Ms = delays[std::min(delays.size() - 1, delays.size() * 95 / 100)];
+  d.medianMs = delays[delays.size() / 2];
+  d.p95Ms = delays[std::min(delays.size() - 1, delays.size() * 95 / 100)];
+  d.captureWaitMs = mic.meanReadWaitMs();
+  d.lookaheadMs = VoiceEncoder().lookahead() * 1000.0 / kSampleRate;
+  const VoiceLinkStats heardStats = bob.stats();
+  d.jitterMs = heardStats.playoutDelayFrames
+                   ? static_cast<double>(heardStats.playoutDelayUsSum) / static_cast<double>(heardStats.playoutDelayFrames) / 1000.0
+                   : 0;
+  d.queueMs = speaker.meanQueueWaitMs();
+  d.rest = d.medianMs - (kFrameUs / 1000.0 + d.captureWaitMs + d.lookaheadMs + d.jitterMs + d.queueMs);
+  d.underruns = underruns;
+  d.concealed = heardStats.concealed;
 }
 
 // Offline: what one speaker sends and what its frames cost each end.
@@ -245,17 +304,33 @@ void measureCosts(VoiceBenchResult& r) {
 VoiceBenchResult measureVoice(double seconds) {
   VoiceBenchResult r;
   measureCosts(r);
-  measureMouthToEar(seconds, true, r);
-  measureMouthToEar(seconds, false, r);
+  measureMouthToEar(seconds, true, true, r);
+  measureMouthToEar(seconds, true, false, r);
+  measureMouthToEar(seconds, false, false, r);
+  r.mouthToEarMedianMs = r.withAec.medianMs;
+  r.mouthToEarP95Ms = r.withAec.p95Ms;
+  r.mouthToEarNoAecMedianMs = r.withoutAec.medianMs;
+  r.bursts = r.withAec.bursts;
   return r;
 }
 
 void printVoice(const VoiceBenchResult& r) {
-  std::printf("\nVoice (48 kHz mono, 10 ms Opus frames, loopback, no audio devices)\n");
+  std::printf("\nVoice (48 kHz mono, 10 ms Opus frames, loopback; devices modelled: the microphone hands over %zu-sample "
+              "periods, the speaker takes %zu-sample periods)\n",
+              kCapturePeriodSamples, kPlaybackPeriodSamples);
   if (!r.error.empty()) std::printf("  error: %s\n", r.error.c_str());
-  std::printf("  mouth to ear: median %.1f ms, p95 %.1f ms over %d talk spurts (add the devices' buffers); "
-              "without echo cancellation %.1f ms\n",
+  std::printf("  mouth to ear: median %.1f ms, p95 %.1f ms over %d talk spurts; without echo cancellation %.1f ms "
+              "(a real device adds its own output buffer)\n",
               r.mouthToEarMedianMs, r.mouthToEarP95Ms, r.bursts, r.mouthToEarNoAecMedianMs);
+  std::printf("  before the delay work (speaker period and queue 10 ms, jitter target >= 20 ms): median %.1f ms, p95 %.1f ms\n",
+              r.before.medianMs, r.before.p95Ms);
+  for (const VoiceDelay* d : {&r.before, &r.withAec, &r.withoutAec})
+    std::printf("  where it goes (%s): frame %.1f + microphone period read late %.1f + Opus lookahead %.1f + jitter buffer "
+                "%.1f + speaker queue %.1f + the rest %.1f (network, relay, wake-ups, onset) ms; %llu speaker underruns, "
+                "%llu frames concealed\n",
+                d == &r.before ? "before" : d == &r.withAec ? "echo cancellation on" : "off", kFrameUs / 1000.0, d->captureWaitMs, d->lookaheadMs,
+                d->jitterMs, d->queueMs, d->rest, static_cast<unsigned long long>(d->underruns),
+                static_cast<unsigned long long>(d->concealed));
   std::printf("  one speaker sends %.0f B/s talking, %.0f B/s silent\n", r.bytesPerSecTalking, r.bytesPerSecSilent);
   std::printf("  client per speaker: send %.1f us/frame (%.2f%% of a core), receive %.1f us/frame (%.2f%%); "
               "echo cancellation %.1f us/frame (%.2f%%)\n",
@@ -267,11 +342,13 @@ void printVoice(const VoiceBenchResult& r) {
 
 void writeVoiceJson(std::FILE* f, const VoiceBenchResult& r) {
   std::fprintf(f,
-               "  \"voice\": {\"mouth_to_ear_ms\": {\"p50\": %.1f, \"p95\": %.1f, \"p50_without_aec\": %.1f}, \"talk_spurts\": %d, "
+               "  \"voice\": {\"mouth_to_ear_ms\": {\"p50\": %.1f, \"p95\": %.1f, \"p50_without_aec\": %.1f, \"p50_before\": %.1f, "
+               "\"jitter_buffer\": %.1f, \"speaker_queue\": %.1f}, \"talk_spurts\": %d, "
                "\"bytes_per_sec_talking\": %.0f, \"bytes_per_sec_silent\": %.0f, \"client_send_us_per_frame\": %.1f, "
                "\"client_receive_us_per_frame\": %.1f, \"echo_cancel_us_per_frame\": %.1f, \"host_us_per_frame_1_listener\": %.2f, "
                "\"host_us_per_frame_8_listeners\": %.2f, \"ok\": %s}",
-               r.mouthToEarMedianMs, r.mouthToEarP95Ms, r.mouthToEarNoAecMedianMs, r.bursts, r.bytesPerSecTalking, r.bytesPerSecSilent,
+               r.mouthToEarMedianMs, r.mouthToEarP95Ms, r.mouthToEarNoAecMedianMs, r.before.medianMs, r.withAec.jitterMs,
+               r.withAec.queueMs, r.bursts, r.bytesPerSecTalking, r.bytesPerSecSilent,
                r.clientSendUsPerFrame, r.clientReceiveUsPerFrame, r.echoCancelUsPerFrame, r.hostUsPerFrame1,
                r.hostUsPerFrame8,
                r.error.empty() ? "true" : "false");

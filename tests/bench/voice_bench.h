@@ -2,12 +2,28 @@
 // bytes per second talking and silent, CPU per speaker on the host (1 and 8 listeners) and
 // on a client.
 #pragma once
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
 namespace huddle::bench {
 
+// One mouth-to-ear run and where its delay goes (means over the run, ms).
+struct VoiceDelay {
+  int bursts = 0;
+  double medianMs = -1;
+  double p95Ms = -1;
+  double captureWaitMs = 0;  // a microphone period's last sample to the voice thread reading it
+  double lookaheadMs = 0;    // Opus's encoder lookahead
+  double jitterMs = 0;       // a frame's earliest arrival to the jitter buffer playing it
+  double queueMs = 0;        // the mix handed to the speaker to its first sample sounding
+  double rest = 0;           // the median less the frame and the parts above
+  std::uint64_t underruns = 0;
+  std::uint64_t concealed = 0;
+};
+
 struct VoiceBenchResult {
+  VoiceDelay before, withAec, withoutAec;  // before: the settings before the delay work
   int bursts = 0;                     // talk spurts measured
   double mouthToEarMedianMs = -1;     // microphone sample to speaker sample, loopback, no devices
   double mouthToEarP95Ms = -1;

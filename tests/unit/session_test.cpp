@@ -187,6 +187,16 @@ TEST(Options, Voice) {
     EXPECT_EQ(parseOptions({"--host", "--voice-loss", std::to_string(p)}).error.empty(), p >= 0 && p <= 100) << p;
   EXPECT_NE(parseOptions({"--host", "--voice-port", "70000"}).error.find("--voice-port"), std::string::npos);
   EXPECT_NE(parseOptions({"--voice=yes"}).error.find("--voice"), std::string::npos);
+  // Devices and gain control.
+  r = parseOptions({"--join", "h", "--voice", "--mic", "USB Headset Mono", "--speaker=Built-in", "--no-agc"});
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.options.mic, "USB Headset Mono");
+  EXPECT_EQ(r.options.speaker, "Built-in");
+  EXPECT_FALSE(r.options.autoGain);
+  EXPECT_TRUE(parseOptions({}).options.autoGain);
+  EXPECT_TRUE(parseOptions({"--list-audio"}).options.listAudio);
+  EXPECT_NE(parseOptions({"--mic"}).error.find("--list-audio"), std::string::npos);
+  EXPECT_NE(parseOptions({"--speaker", std::string(300, 'x')}).error.find("--speaker"), std::string::npos);
 }
 
 TEST(ChatLine, VoiceCommands) {
@@ -347,10 +357,19 @@ TEST(AppSettings, SaveAndLoadRoundTrip) {
   s.sharpWhenStill = false;
   s.stillMs = 900;
   s.overlay = false;
+  s.voiceMic = "USB Headset Mono";
+  s.voiceSpeaker = "Built-in Audio Analog Stereo";
+  s.voiceAutoGain = false;
+  s.voicePushToTalk = true;
+  s.voiceTalkKey = 345;
   std::vector<std::string> warnings;
   AppSettings back = AppSettings::parse(s.serialize(), warnings);
   EXPECT_TRUE(warnings.empty());
   EXPECT_EQ(back.serialize(), s.serialize());
+  EXPECT_EQ(back.voiceMic, "USB Headset Mono");
+  EXPECT_FALSE(back.voiceAutoGain);
+  EXPECT_TRUE(back.voicePushToTalk);
+  EXPECT_EQ(back.voiceTalkKey, 345);
 }
 
 TEST(AppSettings, BadValuesKeepDefaultsAndSayWhy) {

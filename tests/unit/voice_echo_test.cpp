@@ -76,4 +76,37 @@ TEST(EchoCanceller, LeavesANearEndVoiceThrough) {
   EXPECT_LT(lossDb, 6.0);
 }
 
+double rmsDbfs(const std::vector<std::int16_t>& pcm, std::size_t from, std::size_t to) {
+  return 10 * std::log10(std::max(1e-9, energy(pcm, from, to) / static_cast<double>(to - from) / (32768.0 * 32768.0)));
+}
+
+// The microphone's gain control (speexdsp AGC): a speaker espeak-ng makes 24 dB quiet (-a 10
+// against the tests' usual -a 150) comes out near the level a normal one does, once the AGC
+// has had the sentence three times to rise; without it the quiet one stays quiet.
+TEST(EchoCanceller, GainControlBringsAQuietSpeakerUp) {
+  const std::string text = "Voice keeps going while screens stream and chat flows.";
+  const auto quiet = repeated(speak(text, 10), 4), normal = repeated(speak(text, 150), 4);
+  ASSERT_GT(quiet.size(), 4u * kSampleRate) << "espeak-ng is needed (third_party/install_deps.sh)";
+  auto through = [](const std::vector<std::int16_t>& in, bool agc) {
+    EchoCanceller mic(MicProcessing{true, true, agc});
+    std::vector<std::int16_t> silence(in.size(), 0), heard;
+    return run(&mic, silence, in, heard);
+  };
+  const std::size_t from = quiet.size() * 3 / 4;  // the last repetition
+  const double quietIn = rmsDbfs(quiet, from, quiet.size()), normalIn = rmsDbfs(normal, from, normal.size());
+  const auto quietOut = through(quiet, true), normalOut = through(normal, true), quietOff = through(quiet, false);
+  const double qo = rmsDbfs(quietOut, from, quietOut.size()), no = rmsDbfs(normalOut, from, normalOut.size()),
+               off = rmsDbfs(quietOff, from, quietOff.size());
+  const auto lastOf = [&](const std::vector<std::int16_t>& v) { return std::vector<std::int16_t>(v.begin() + static_cast<std::ptrdiff_t>(from), v.end()); };
+  const Alignment a = bestAlignment(envelope(lastOf(quiet)), envelope(lastOf(quietOut)), 5);
+  std::printf("[figures] gain control: quiet speaker %.1f dBFS in, %.1f out (%.1f without AGC); normal speaker %.1f in, "
+              "%.1f out; envelope r=%.3f\n",
+              quietIn, qo, off, normalIn, no, a.correlation);
+  EXPECT_LT(quietIn, normalIn - 20);  // the quiet one really is quiet
+  EXPECT_GT(qo, no - 6);              // ... and reaches within 6 dB of a normal one
+  EXPECT_GT(qo, off + 15);            // which without AGC it does not
+  EXPECT_LT(no, normalIn + 3);        // nor a normal one pushed up towards clipping
+  EXPECT_GT(a.correlation, 0.9);      // the same words
+}
+
 }  // namespace

@@ -32,7 +32,7 @@ struct Received {
   std::vector<std::int16_t> out;
   JitterStats stats;
   std::size_t wireBytes = 0;  // voice frames sent (before sealing)
-  std::int64_t maxDelayUs = 0, sumDelayUs = 0, maxTargetUs = 0;
+  std::int64_t maxDelayUs = 0, sumDelayUs = 0, maxTargetUs = 0, finalTargetUs = 0;
   std::size_t delaySamples = 0;
   std::int64_t meanDelayUs() const { return delaySamples ? sumDelayUs / static_cast<std::int64_t>(delaySamples) : 0; }
 };
@@ -95,6 +95,7 @@ Received sendThrough(const std::vector<std::int16_t>& pcm, const Network& net) {
     EXPECT_LE(jb.buffered(), wire::kMaxVoiceJitterFrames);
   }
   run.stats = jb.stats();
+  run.finalTargetUs = jb.targetDelayUs();
   return run;
 }
 
@@ -133,6 +134,17 @@ TEST(VoiceJitter, CleanNetworkKeepsTheEnvelope) {
   EXPECT_GT(r, 0.92);
   EXPECT_EQ(run.stats.recovered, 0u);
   EXPECT_LE(run.maxDelayUs, 40'000);
+  // Nothing lost, no jitter: the target comes down to its floor (no frame held for FEC).
+  EXPECT_EQ(run.finalTargetUs, kMinTargetDelayUs);
+}
+
+TEST(VoiceJitter, LossHoldsAFrameForFecAndAQuietLanDoesNot) {
+  ASSERT_FALSE(speech().empty());
+  const Received clean = sendThrough(speech(), {.jitterUs = 2'000, .seed = 4});
+  const Received lossy = sendThrough(speech(), {.loss = 0.05, .jitterUs = 2'000, .seed = 4});
+  EXPECT_LE(clean.finalTargetUs, 2'000 + kJitterMarginUs);
+  EXPECT_GE(lossy.finalTargetUs, kFrameUs);
+  EXPECT_GT(lossy.stats.recovered, 0u);
 }
 
 TEST(VoiceJitter, FivePercentLossStaysIntelligible) {

@@ -12,9 +12,10 @@
 
 namespace huddle::voice::test {
 
-// `text` spoken by espeak-ng, as 48 kHz mono int16; empty if espeak-ng is missing or fails.
-inline std::vector<std::int16_t> speak(const std::string& text) {
-  const std::string cmd = "espeak-ng --stdout -s 150 -a 150 \"" + text + "\" 2>/dev/null";
+// `text` spoken by espeak-ng (at `amplitude`, its -a: 0-200), as 48 kHz mono int16; empty if
+// espeak-ng is missing or fails.
+inline std::vector<std::int16_t> speak(const std::string& text, int amplitude = 150) {
+  const std::string cmd = "espeak-ng --stdout -s 150 -a " + std::to_string(amplitude) + " \"" + text + "\" 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return {};
   std::vector<std::uint8_t> wav;

@@ -32,6 +32,7 @@
 #include "net/base/clock.h"
 #include "net/discovery.h"
 #include "net/discovery_socket.h"
+#include "tests/integration/netns/netns_support.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/xdotool.h"
 #include "tests/support/xvfb.h"
@@ -40,30 +41,6 @@ using huddle::test::Subprocess;
 using namespace huddle;
 
 namespace {
-
-// Brings lo up in this namespace; false with the reason.
-bool loopbackUp(std::string& why) {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return why = std::strerror(errno), false;
-  ifreq req{};
-  std::strncpy(req.ifr_name, "lo", IFNAMSIZ - 1);
-  bool ok = ::ioctl(fd, SIOCGIFFLAGS, &req) == 0;
-  req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
-  ok = ok && ::ioctl(fd, SIOCSIFFLAGS, &req) == 0;
-  if (!ok) why = std::strerror(errno);
-  ::close(fd);
-  return ok;
-}
-
-// True when every interface this process sees is a loopback one: the namespace is ours.
-bool onlyLoopback() {
-  ifaddrs* list = nullptr;
-  if (::getifaddrs(&list) != 0) return false;
-  bool only = true;
-  for (ifaddrs* i = list; i; i = i->ifa_next) only = only && (i->ifa_flags & IFF_LOOPBACK);
-  ::freeifaddrs(list);
-  return only;
-}
 
 // A UDP socket on the discovery port in the group, to see what the hosts send and to send
 // datagrams of our own from 127.0.0.1.
@@ -156,15 +133,6 @@ std::string lineWith(const std::string& output, const std::string& needle) {
 
 }  // namespace
 
-// Makes this process's own network namespace with only lo, up; GTEST_SKIP()s where it cannot.
-#define ENTER_OWN_NETWORK_NAMESPACE()                                                                        \
-  do {                                                                                                       \
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root to make its own network namespace (unshare CLONE_NEWNET)"; \
-    if (::unshare(CLONE_NEWNET) != 0) GTEST_SKIP() << "cannot make a network namespace here: " << std::strerror(errno); \
-    std::string upError;                                                                                     \
-    ASSERT_TRUE(loopbackUp(upError)) << upError;                                                             \
-    ASSERT_TRUE(onlyLoopback()) << "the new namespace shows other interfaces; refusing to announce";        \
-  } while (0)
 
 TEST(DiscoveryNamespace, HostsAreListedJoinedByNameAndGoneWhenStoppedWhileForgeriesAndReplaysAreNot) {
   // Everything below announces: only ever inside the namespace just made.
