@@ -175,7 +175,8 @@ std::string FileHub::handleChunk(const Member& from, wire::FileChunk chunk, Send
   Transfer& t = it->second;
   if (t.sender.id != from.id) return "sent a piece of a file it does not offer";
   auto rit = t.receivers.find(chunk.peerId);
-  if (rit == t.receivers.end()) return "sent a piece to someone the file was not offered to";
+  // A receiver who left may still have had pieces asked: they were on their way, not wrong.
+  if (rit == t.receivers.end()) return {};
   Receive& r = rit->second;
   if (r.finished) return {};  // the receiver gave up meanwhile
   // Exactly the piece asked for, in order: never more than announced, never unasked.

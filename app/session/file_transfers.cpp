@@ -485,6 +485,9 @@ void FileTransfers::statusLocked(const wire::FileStatus& m) {
     const std::string who = m.peerId == 0 ? std::string() : m.text.substr(0, colon);
     const std::string why = colon == std::string::npos ? std::string() : m.text.substr(colon + 2);
     if (!who.empty()) r.name = who;
+    // That receiver is through: pieces it asked for and we have not sent go nowhere.
+    if (m.code == Code::Declined || m.code == Code::Done || m.code == Code::Failed)
+      std::erase_if(m_asks, [&](const Ask& a) { return a.transferId == m.transferId && a.peerId == m.peerId; });
     switch (m.code) {
       case Code::Accepted:
         r.status = "receiving";

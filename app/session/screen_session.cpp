@@ -201,7 +201,8 @@ void ScreenSession::decodeLoop() {
     m_client.requestUpdate(item->streamId, 1, !ok);
     // After the count drops, so a cursor position that skipped its wake is shown by this one.
     --m_decodesInFlight;
-    if (m_config.link.wake && v->onScreen()) m_config.link.wake();
+    const bool owed = m_wakeOwed.exchange(false);
+    if (m_config.link.wake && (v->onScreen() || owed)) m_config.link.wake();
   }
 }
 
@@ -344,7 +345,9 @@ void ScreenSession::onCursorPosition(std::uint32_t streamId, const base::CursorP
   if (!v) return;
   std::string why;
   if (!v->setCursorPosition(pos, why)) onCursorDropped("stream " + std::to_string(streamId) + ": " + why);
-  if (m_config.link.wake && v->onScreen() && m_decodesInFlight.load() == 0) m_config.link.wake();
+  if (!m_config.link.wake || !v->onScreen()) return;
+  m_wakeOwed = true;  // first: a decode that ends after the check below sees it
+  if (m_decodesInFlight.load() == 0) m_config.link.wake();
 }
 
 void ScreenSession::onCursorDropped(const std::string& why) {

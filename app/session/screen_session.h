@@ -123,6 +123,8 @@ class ScreenSession : private net::ScreenClient::Listener {
   // sends it right after its frame's tiles) wakes nobody: the decode's own wake, after it,
   // shows both in one redraw instead of two.
   std::atomic<int> m_decodesInFlight{0};
+  // A cursor position skipped its wake: the next decode to end wakes, whichever stream it was.
+  std::atomic<bool> m_wakeOwed{false};
   base::Worker m_decoder;  // "decode"
 
   mutable std::mutex m_mutex;  // guards the maps (the owner's streams(), watch(), ...)

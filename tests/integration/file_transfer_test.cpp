@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <thread>
@@ -130,6 +131,7 @@ struct ScriptedSender {
   std::atomic<std::uint64_t> serveBelow{~0ull};
   std::atomic<std::uint64_t> lowestAsked{~0ull};
   std::atomic<bool> corrupt{false};  // flips a byte of every piece
+  std::atomic<std::uint32_t> holdFor{0};  // a receiver whose asks wait for releaseHeld()
 
   void start(const std::string& invite, const std::string& name) {
     client.setFileSink(std::make_shared<Sink>(this));
@@ -159,6 +161,20 @@ struct ScriptedSender {
     client.setFileSink(nullptr);
     client.leave();
   }
+  std::size_t heldCount() {
+    std::lock_guard lock(heldMutex);
+    return held.size();
+  }
+  // Sends the pieces held back for `holdFor`, late; how many.
+  std::size_t releaseHeld() {
+    std::vector<wire::FileRequest> late;
+    {
+      std::lock_guard lock(heldMutex);
+      late.swap(held);
+    }
+    for (const auto& r : late) sendPiece(r);
+    return late.size();
+  }
 
  private:
   struct Sink : net::ChatClient::FileSink {
@@ -174,6 +190,14 @@ struct ScriptedSender {
     std::uint64_t low = lowestAsked.load();
     while (r.offset < low && !lowestAsked.compare_exchange_weak(low, r.offset)) {}
     if (r.offset >= serveBelow.load()) return;
+    if (r.peerId == holdFor.load()) {
+      std::lock_guard lock(heldMutex);
+      held.push_back(r);
+      return;
+    }
+    sendPiece(r);
+  }
+  void sendPiece(const wire::FileRequest& r) {
     wire::FileChunk c;
     c.transferId = r.transferId;
     c.peerId = r.peerId;
@@ -183,6 +207,8 @@ struct ScriptedSender {
     if (corrupt) c.data[0] ^= 1;
     client.sendFileFrame(wire::encodeFrame(c));
   }
+  std::mutex heldMutex;
+  std::vector<wire::FileRequest> held;
 
  public:
   net::ChatClient client;  // last: its threads stop before the rest goes
@@ -312,6 +338,49 @@ TEST(Files, AnOfferToOnePersonIsDeclinedThenTakenAndTheSenderSeesBoth) {
   EXPECT_TRUE(hasLine(host, "Cannot send")) << allLines(host);
   bob.leave();
   carol.leave();
+  host.leave();
+}
+
+// A receiver who leaves part-way costs the others nothing: pieces it had asked for that the
+// sender sends after it left are dropped by the host (not taken for a broken stream that would
+// cut the sender off), and the other receiver gets the whole file.
+TEST(Files, AReceiverWhoLeavesPartWayCostsTheSenderAndTheOthersNothing) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostController host(anyPorts("alice"), cfg.env("alice"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  std::vector<std::unique_ptr<JoinController>> people;
+  std::vector<SessionController*> all{&host};
+  for (const char* name : {"bob", "carol"}) {
+    JoinRequest r;
+    r.address = loopbackLink(host);
+    r.name = name;
+    people.push_back(std::make_unique<JoinController>(r, cfg.env(name)));
+    people.back()->acceptFilesInto(cfg.root + "/" + name + "/in");
+    people.back()->start(clock.nowUs);
+    all.push_back(people.back().get());
+  }
+  JoinController &bob = *people[0], &carol = *people[1];
+  auto dave = scriptedSender(loopbackLink(host), "dave");
+  ASSERT_TRUE(tickUntil(clock, all, [&] { return dave->joined() && host.chat().users().size() == 4; }));
+  dave->data.resize(2u << 20);
+  for (std::size_t i = 0; i < dave->data.size(); ++i) dave->data[i] = static_cast<std::uint8_t>(i * 7 + i / 4096);
+  std::uint32_t carolId = 0;
+  for (const auto& u : host.chat().users())
+    if (u.name == "carol") carolId = u.id;
+  ASSERT_NE(carolId, 0u);
+  dave->holdFor = carolId;
+  dave->offer(1, "big.bin", sha256Of(dave->data));
+  ASSERT_TRUE(tickUntil(clock, all, [&] { return dave->heldCount() > 0; })) << allLines(carol);
+  carol.leave();
+  all.pop_back();
+  ASSERT_TRUE(tickUntil(clock, all, [&] { return host.chat().users().size() == 3; }));
+  ASSERT_GT(dave->releaseHeld(), 0u);  // carol's pieces, after she left
+  ASSERT_TRUE(tickUntil(clock, all, [&] { return received(bob, "big.bin"); }, 60'000)) << allLines(bob);
+  EXPECT_TRUE(readFile(incomingNamed(bob, "big.bin")->path) == dave->data);
+  EXPECT_TRUE(dave->joined()) << "the sender was cut off";
+  dave->leave();
+  bob.leave();
   host.leave();
 }
 

@@ -293,6 +293,9 @@ TEST_F(FileHubTest, AReceiverBackFromAReconnectIsOfferedItAgain) {
   auto st = alice.link->take<FileStatus>();
   ASSERT_EQ(st.back().code, FileStatusCode::Failed);
   EXPECT_EQ(st.back().text, "bob: left");
+  // The piece bob had asked for was on its way when he left: dropped, alice keeps her link.
+  EXPECT_EQ(send(hub, alice, piece(tid, 2, 0, 100)), "");
+  EXPECT_EQ(hub.stats().chunksRelayed, 0u);
   Person bob2 = person(4, "bob");
   hub.joined(bob2.member);
   auto again = bob2.link->take<FileOffered>();
