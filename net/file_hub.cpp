@@ -233,6 +233,9 @@ void FileHub::joined(const Member& member) {
     std::lock_guard lock(m_mutex);
     for (auto& [id, t] : m_transfers) {
       if (t.sender.id == member.id || (!t.offer.to.empty() && t.offer.to != member.name)) continue;
+      // Already offered: an offer made between its join and this call (ids are never reused)
+      // reached it then; a second one would reset what it may have asked already.
+      if (t.receivers.count(member.id)) continue;
       Receive& r = t.receivers[member.id];
       r = Receive{};
       r.receiver = member;
