@@ -14,6 +14,7 @@
 
 #include "app/session/host_controller.h"
 #include "app/session/join_controller.h"
+#include "tests/integration/controller_support.h"
 #include "tests/integration/test_support.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
@@ -21,39 +22,8 @@
 namespace huddle::session {
 namespace {
 
-// A fake monotonic clock: it moves only when a test says so.
-struct FakeClock {
-  std::int64_t nowUs = 1'000'000;
-  void advanceMs(std::int64_t ms) { nowUs += ms * 1000; }
-};
-
 using test::TempConfig;
-
-// Ticks every controller with the fake clock (10 ms of it per turn) until `done` holds or
-// `timeoutMs` of real time passes; real time lets the connections' threads work.
-bool tickUntil(FakeClock& clock, std::vector<SessionController*> cs, const std::function<bool()>& done,
-               int timeoutMs = 10'000) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-  while (std::chrono::steady_clock::now() < deadline) {
-    for (auto* c : cs) c->tick(clock.nowUs);
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    clock.advanceMs(10);
-  }
-  return done();
-}
-
-bool hasLine(const SessionController& c, const std::string& text) {
-  for (const auto& l : c.chat().lines())
-    if (ChatLog::format(l).find(text) != std::string::npos) return true;
-  return false;
-}
-
-std::string loopbackLink(const HostController& h) {
-  for (const auto& l : h.info().inviteLinks)
-    if (l.find("127.0.0.1") != std::string::npos) return l;
-  return "";
-}
+using namespace huddle::session::testing;
 
 // What `name` asks to join `host` with: its loopback invite link.
 JoinRequest inviteTo(const HostController& host, const std::string& name) {
@@ -71,14 +41,6 @@ ShareSpec smallScene() {
   scene.sceneHeightPx = 96;
   scene.settings.fps = 15;
   return scene;
-}
-
-HostRequest anyPorts(const std::string& name) {
-  HostRequest r;
-  r.name = name;
-  r.chatPort = 0;
-  r.screenPort = 0;
-  return r;
 }
 
 TEST(Controller, JoinByInviteChatCommandsAndLeave) {

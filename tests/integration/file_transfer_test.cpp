@@ -23,6 +23,7 @@
 #include "app/session/join_controller.h"
 #include "app/session/trust.h"
 #include "net/wire/file_messages.h"
+#include "tests/integration/controller_support.h"
 #include "tests/integration/test_support.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
@@ -32,49 +33,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::TempConfig;
-
-struct FakeClock {
-  std::int64_t nowUs = 1'000'000;
-};
-
-bool tickUntil(FakeClock& clock, std::vector<SessionController*> cs, const std::function<bool()>& done,
-               int timeoutMs = 20'000) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
-  while (std::chrono::steady_clock::now() < deadline) {
-    for (auto* c : cs) c->tick(clock.nowUs);
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    clock.nowUs += 10'000;
-  }
-  return done();
-}
-
-bool hasLine(const SessionController& c, const std::string& text) {
-  for (const auto& l : c.chat().lines())
-    if (ChatLog::format(l).find(text) != std::string::npos) return true;
-  return false;
-}
-
-std::string allLines(const SessionController& c) {
-  std::string s;
-  for (const auto& l : c.chat().lines()) s += ChatLog::format(l) + "\n";
-  return s;
-}
-
-std::string loopbackLink(const HostController& h) {
-  for (const auto& l : h.info().inviteLinks)
-    if (l.find("127.0.0.1") != std::string::npos) return l;
-  return "";
-}
-
-HostRequest anyPorts(const std::string& name) {
-  HostRequest r;
-  r.name = name;
-  r.chatPort = 0;
-  r.screenPort = 0;
-  r.voicePort = 0;
-  return r;
-}
+using namespace huddle::session::testing;
 
 // Deterministic bytes of `size`, written to `path`.
 std::vector<std::uint8_t> writeRandomFile(const std::string& path, std::size_t size, std::uint32_t seed) {
