@@ -60,7 +60,7 @@ TEST(Trust, FirstMeetingAsksThenRemembers) {
   bob.writeLine("yes");
   ASSERT_TRUE(bob.waitForOutput("as bob", 10000)) << bob.output();
   bob.closeStdin();
-  EXPECT_EQ(bob.wait(10000), 0);
+  EXPECT_EQ(bob.wait(10000), 0) << bob.output();
   const std::string known = readAll(f.file("bob", "known_hosts"));
   EXPECT_NE(known.find(addr + " "), std::string::npos) << known;
   EXPECT_NE(known.find(" alice"), std::string::npos) << known;
@@ -70,17 +70,17 @@ TEST(Trust, FirstMeetingAsksThenRemembers) {
   ASSERT_TRUE(again.waitForOutput("as bob", 10000)) << again.output();
   EXPECT_EQ(again.output().find("Trust this host?"), std::string::npos) << again.output();
   again.closeStdin();
-  EXPECT_EQ(again.wait(10000), 0);
+  EXPECT_EQ(again.wait(10000), 0) << again.output();
 
   // Saying no: nothing is sent, nobody joins.
   Subprocess carol({HUDDLE_BINARY, "--join", addr, "--headless", "--name", "carol"}, {f.env("carol")});
   ASSERT_TRUE(carol.waitForOutput("Trust this host?", 10000)) << carol.output();
   carol.writeLine("no");
-  EXPECT_EQ(carol.wait(10000), 1);
+  EXPECT_EQ(carol.wait(10000), 1) << carol.output();
   EXPECT_NE(carol.output().find("Not joining"), std::string::npos) << carol.output();
   EXPECT_EQ(host.output().find("carol joined"), std::string::npos) << host.output();
   host.signal(SIGTERM);
-  EXPECT_EQ(host.wait(10000), 0);
+  EXPECT_EQ(host.wait(10000), 0) << host.output();
 }
 
 TEST(Trust, AChangedHostKeyIsAHardStop) {
@@ -94,16 +94,16 @@ TEST(Trust, AChangedHostKeyIsAHardStop) {
                    {f.env("bob")});
     ASSERT_TRUE(bob.waitForOutput("as bob", 10000)) << bob.output();
     bob.closeStdin();
-    EXPECT_EQ(bob.wait(10000), 0);
+    EXPECT_EQ(bob.wait(10000), 0) << bob.output();
     host.signal(SIGTERM);
-    EXPECT_EQ(host.wait(10000), 0);
+    EXPECT_EQ(host.wait(10000), 0) << host.output();
   }
   // Someone else (another key) now answers at the same address.
   Subprocess impostor(hostArgs("alice", port), {f.env("impostor")});
   ASSERT_TRUE(impostor.waitForOutput("Ctrl+C ends the session", 10000)) << impostor.output();
   Subprocess bob({HUDDLE_BINARY, "--join", "127.0.0.1:" + port, "--headless", "--name", "bob", "--trust-new-host"},
                  {f.env("bob")});
-  EXPECT_EQ(bob.wait(10000), 1);
+  EXPECT_EQ(bob.wait(10000), 1) << bob.output();
   EXPECT_NE(bob.output().find("WARNING"), std::string::npos) << bob.output();
   EXPECT_NE(bob.output().find("known_hosts"), std::string::npos) << bob.output();
   EXPECT_EQ(impostor.output().find("bob joined"), std::string::npos) << impostor.output();
@@ -113,11 +113,11 @@ TEST(Trust, AChangedHostKeyIsAHardStop) {
   ASSERT_FALSE(invite.empty());
   std::string wrong = invite.substr(0, invite.size() - 4) + (invite.substr(invite.size() - 4) == "AAAA" ? "BBBB" : "AAAA");
   Subprocess carol({HUDDLE_BINARY, "--join", wrong, "--headless", "--name", "carol"}, {f.env("carol")});
-  EXPECT_EQ(carol.wait(10000), 1);
+  EXPECT_EQ(carol.wait(10000), 1) << carol.output();
   EXPECT_NE(carol.output().find("WARNING"), std::string::npos) << carol.output();
   EXPECT_EQ(impostor.output().find("carol joined"), std::string::npos) << impostor.output();
   impostor.signal(SIGTERM);
-  EXPECT_EQ(impostor.wait(10000), 0);
+  EXPECT_EQ(impostor.wait(10000), 0) << impostor.output();
 }
 
 // What a clicked link runs ("Exec=huddle %u" in the desktop entry): the link alone on the
@@ -135,16 +135,16 @@ TEST(Trust, ABareInviteLinkJoinsLikeJoin) {
   bob.writeLine("clicked my way in");
   EXPECT_TRUE(host.waitForOutput("bob: clicked my way in", 10000)) << host.output();
   bob.closeStdin();
-  EXPECT_EQ(bob.wait(10000), 0);
+  EXPECT_EQ(bob.wait(10000), 0) << bob.output();
 
   const std::string wrong =
       invite.substr(0, invite.size() - 4) + (invite.substr(invite.size() - 4) == "AAAA" ? "BBBB" : "AAAA");
   Subprocess carol({HUDDLE_BINARY, "--headless", "--name", "carol", wrong}, {f.env("carol")});
-  EXPECT_EQ(carol.wait(10000), 1);
+  EXPECT_EQ(carol.wait(10000), 1) << carol.output();
   EXPECT_NE(carol.output().find("WARNING"), std::string::npos) << carol.output();
   EXPECT_EQ(host.output().find("carol joined"), std::string::npos) << host.output();
   host.signal(SIGTERM);
-  EXPECT_EQ(host.wait(10000), 0);
+  EXPECT_EQ(host.wait(10000), 0) << host.output();
 }
 
 TEST(Trust, HostRefusesAKeyOthersCanRead) {
@@ -153,7 +153,7 @@ TEST(Trust, HostRefusesAKeyOthersCanRead) {
     Subprocess host(hostArgs("alice", "0"), {f.env("host")});
     ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
     host.signal(SIGTERM);
-    EXPECT_EQ(host.wait(10000), 0);
+    EXPECT_EQ(host.wait(10000), 0) << host.output();
   }
   struct stat st {};
   ASSERT_EQ(::stat(f.file("host", "host_key.pem").c_str(), &st), 0);
@@ -163,7 +163,7 @@ TEST(Trust, HostRefusesAKeyOthersCanRead) {
   ASSERT_EQ(::chmod(f.file("host", "host_key.pem").c_str(), 0644), 0);
   Subprocess host({"/bin/sh", "-c", "exec " + std::string(HUDDLE_BINARY) + " --host --headless --chat-port 0 --screen-port 0 2>&1"},
                   {f.env("host")});
-  EXPECT_EQ(host.wait(10000), 1);
+  EXPECT_EQ(host.wait(10000), 1) << host.output();
   EXPECT_NE(host.output().find("can be read by others"), std::string::npos) << host.output();
   EXPECT_NE(host.output().find("chmod 600"), std::string::npos) << host.output();
 }
@@ -182,11 +182,11 @@ TEST(Trust, RoomPasswordAdmitsOnlyThoseWhoKnowItAndCanBeChangedLive) {
   const std::string invite = huddle::test::loopbackInvite(host.output());
   // Without it, and with a wrong one: the same plain answer, and nobody joins.
   Subprocess none({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"}, {f.env("bob")});
-  EXPECT_EQ(none.wait(10000), 1);
+  EXPECT_EQ(none.wait(10000), 1) << none.output();
   EXPECT_NE(none.output().find("needs a password"), std::string::npos) << none.output();
   Subprocess wrong({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "bob"},
                    {f.env("bob"), "HUDDLE_PASSWORD=open sesame 43"});
-  EXPECT_EQ(wrong.wait(10000), 1);
+  EXPECT_EQ(wrong.wait(10000), 1) << wrong.output();
   EXPECT_NE(wrong.output().find("wrong password"), std::string::npos) << wrong.output();
   EXPECT_EQ(host.output().find("bob joined"), std::string::npos) << host.output();
   // With it (from a file, like the host), in, and chatting.
@@ -206,17 +206,17 @@ TEST(Trust, RoomPasswordAdmitsOnlyThoseWhoKnowItAndCanBeChangedLive) {
   EXPECT_TRUE(host.waitForOutput("bob: still here", 10000)) << host.output();
   Subprocess old({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "carol", "--password-file", pwFile},
                  {f.env("carol")});
-  EXPECT_EQ(old.wait(10000), 1);
+  EXPECT_EQ(old.wait(10000), 1) << old.output();
   EXPECT_NE(old.output().find("wrong password"), std::string::npos) << old.output();
   Subprocess fresh({HUDDLE_BINARY, "--join", invite, "--headless", "--name", "carol"},
                    {f.env("carol"), "HUDDLE_PASSWORD=" + newPassword});
   ASSERT_TRUE(fresh.waitForOutput("as carol", 10000)) << fresh.output();
   fresh.closeStdin();
-  EXPECT_EQ(fresh.wait(10000), 0);
+  EXPECT_EQ(fresh.wait(10000), 0) << fresh.output();
   right.closeStdin();
-  EXPECT_EQ(right.wait(10000), 0);
+  EXPECT_EQ(right.wait(10000), 0) << right.output();
   host.signal(SIGTERM);
-  EXPECT_EQ(host.wait(10000), 0);
+  EXPECT_EQ(host.wait(10000), 0) << host.output();
 }
 
 TEST(Reconnect, AClientComesBackByItselfWhenTheHostReturns) {
@@ -325,9 +325,9 @@ TEST(History, AHostThatKeepsHistoryShowsItAfterARestart) {
     bob.writeLine("remember this");
     ASSERT_TRUE(host.waitForOutput("bob: remember this", 10000)) << host.output();
     bob.closeStdin();
-    EXPECT_EQ(bob.wait(10000), 0);
+    EXPECT_EQ(bob.wait(10000), 0) << bob.output();
     host.signal(SIGTERM);
-    EXPECT_EQ(host.wait(10000), 0);
+    EXPECT_EQ(host.wait(10000), 0) << host.output();
   }
   struct stat st {};
   ASSERT_EQ(::stat((f.root + "/state/huddle/chat-history.log").c_str(), &st), 0);
@@ -339,7 +339,7 @@ TEST(History, AHostThatKeepsHistoryShowsItAfterARestart) {
                    {f.env("carol")});
   ASSERT_TRUE(carol.waitForOutput("bob: remember this", 10000)) << carol.output();
   carol.closeStdin();
-  EXPECT_EQ(carol.wait(10000), 0);
+  EXPECT_EQ(carol.wait(10000), 0) << carol.output();
   host2.signal(SIGTERM);
-  EXPECT_EQ(host2.wait(10000), 0);
+  EXPECT_EQ(host2.wait(10000), 0) << host2.output();
 }

@@ -477,7 +477,14 @@ TEST(EncoderPool, AThrowOnTheCallersShareFailsTheFrameToo) {
   EXPECT_FALSE(pool.forEach(
       64,
       [&](std::size_t, TileEncoder&, std::string&) {
-        if (std::this_thread::get_id() == caller && !thrown.exchange(true)) throw std::runtime_error("caller bug");
+        if (std::this_thread::get_id() == caller) {
+          if (!thrown.exchange(true)) throw std::runtime_error("caller bug");
+          return true;
+        }
+        // The worker holds its first item until the caller has taken one, or it could drain all
+        // 64 before the caller starts (seen under TSan). Bounded, so a broken pool fails, not hangs.
+        const auto giveUp = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!thrown.load() && std::chrono::steady_clock::now() < giveUp) std::this_thread::yield();
         return true;
       },
       error));
