@@ -75,8 +75,12 @@ bool raiseThreadToAudioPriority() {
   sched_param param{};
   param.sched_priority = 10;  // low among real-time threads: below the kernel's and audio servers'
   if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0) return true;
-  [[maybe_unused]] const int ignored = setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), -10);
+  raiseThreadNiceness();
   return false;
+}
+
+bool raiseThreadNiceness() {
+  return setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), -10) == 0;
 }
 
 }  // namespace huddle::base

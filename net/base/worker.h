@@ -51,5 +51,9 @@ class Worker {
 // servers do), else at a better nice level. Either needs the privilege (root, CAP_SYS_NICE or
 // an RLIMIT_RTPRIO); without it nothing changes. True if the thread got real-time priority.
 bool raiseThreadToAudioPriority();
+// For a thread that should run promptly but reads input anyone can send (the host's voice
+// relay): a better nice level only, never real-time, so a flood of datagrams can at worst use
+// its share of a core and never starve the rest of the host. True if the kernel allowed it.
+bool raiseThreadNiceness();
 
 }  // namespace huddle::base
