@@ -158,14 +158,28 @@ bool EncoderPool::forEach(std::size_t count, const ItemFn& fn, std::string& erro
 bool EncoderPool::encode(const Frame& frame, const std::vector<std::uint32_t>& dirty, int tilesX,
                          const CaptureSettings& settings, std::vector<base::EncodedTile>& out, std::string& error) {
   out.assign(dirty.size(), {});
-  const int tile = settings.tileSizePx;
+  if (tilesX <= 0) return error = "no tile grid", false;
   const auto columns = static_cast<std::uint32_t>(tilesX);
+  // Runs of up to kMaxRunTiles: long enough that a band's JPEG costs about what the whole row's
+  // would, short enough that a full change still splits evenly across the threads.
+  constexpr std::uint32_t kMaxRunTiles = 8;
+  m_runs.clear();
+  for (std::uint32_t i = 0; i < dirty.size();) {
+    std::uint32_t n = 1;
+    while (n < kMaxRunTiles && i + n < dirty.size() && dirty[i + n] == dirty[i] + n &&
+           dirty[i + n] / columns == dirty[i] / columns)
+      ++n;
+    m_runs.emplace_back(i, n);
+    i += n;
+  }
+  const std::span<base::EncodedTile> all(out);
+  const std::span<const std::uint32_t> indices(dirty);
   return forEach(
-      dirty.size(),
-      [&](std::size_t i, TileEncoder& encoder, std::string& why) {
-        const std::uint32_t index = dirty[i];
-        return encoder.encode(frame, static_cast<int>(index % columns), static_cast<int>(index / columns), tile, settings,
-                              out[i], why);
+      m_runs.size(),
+      [&](std::size_t r, TileEncoder& encoder, std::string& why) {
+        const auto [first, count] = m_runs[r];
+        return encoder.encodeRun(frame, indices.subspan(first, count), tilesX, settings.tileSizePx, settings,
+                                 all.subspan(first, count), why);
       },
       error);
 }

@@ -30,7 +30,8 @@ bool isUniform(const Frame& f, int x0, int y0, int w, int h, std::uint32_t& colo
 }
 }  // namespace
 
-const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality, bool chroma444, int w, int h) {
+const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality, bool chroma444, int w, int h,
+                                                  unsigned restartMcus) {
   Entry* found = nullptr;
   for (auto& e : m_entries)
     if (e.quality == quality && e.chroma444 == chroma444) found = &e;
@@ -44,9 +45,9 @@ const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality,
     if (tjCompress2(static_cast<tjhandle>(compressor), pixels.data(), 16, 16 * kBytesPerPixel, 16, TJPF_BGRX, &jpeg,
                     &size, chroma444 ? TJSAMP_444 : TJSAMP_420, quality, TJFLAG_FASTDCT) != 0)
       return nullptr;
-    std::size_t sofAt = 0, scanAt = 0;
-    bool ok = parse({jpeg, size}, sofAt, scanAt);
-    if (ok) m_entries.push_back({quality, chroma444, std::vector<std::uint8_t>(jpeg, jpeg + scanAt), sofAt});
+    std::size_t sofAt = 0, scanAt = 0, sosAt = 0;
+    bool ok = parse({jpeg, size}, sofAt, scanAt, &sosAt);
+    if (ok) m_entries.push_back({quality, chroma444, std::vector<std::uint8_t>(jpeg, jpeg + scanAt), sofAt, sosAt});
     tjFree(jpeg);
     if (!ok) return nullptr;
     found = &m_entries.back();
@@ -56,10 +57,16 @@ const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality,
   m_sized[found->sofAt + 6] = static_cast<std::uint8_t>(h);
   m_sized[found->sofAt + 7] = static_cast<std::uint8_t>(w >> 8);
   m_sized[found->sofAt + 8] = static_cast<std::uint8_t>(w);
+  if (restartMcus > 0) {
+    // DRI, just before SOS (where libjpeg puts it).
+    const std::uint8_t dri[] = {0xFF, 0xDD, 0x00, 0x04, static_cast<std::uint8_t>(restartMcus >> 8),
+                                static_cast<std::uint8_t>(restartMcus)};
+    m_sized.insert(m_sized.begin() + static_cast<std::ptrdiff_t>(found->sosAt), std::begin(dri), std::end(dri));
+  }
   return &m_sized;
 }
 
-bool JpegHeaders::parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt) {
+bool JpegHeaders::parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt, std::size_t* sosAt) {
   if (jpeg.size() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return false;
   bool sawSof = false;
   for (std::size_t at = 2; at + 4 <= jpeg.size();) {
@@ -74,6 +81,7 @@ bool JpegHeaders::parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, 
     }
     if (marker == 0xDA) {
       scanAt = at + 2 + length;
+      if (sosAt) *sosAt = at;
       return sawSof;
     }
     at += 2 + length;
@@ -95,7 +103,46 @@ TileEncoder::~TileEncoder() {
 
 bool TileEncoder::encode(const Frame& f, int tx, int ty, int tile, const CaptureSettings& s, base::EncodedTile& out,
                          std::string& error) {
-  if (!m_handle) return error = "TurboJPEG could not start", false;
+  if (encodeExact(f, tx, ty, tile, s, out)) return true;
+  return encodeJpeg(f, tx, ty, tile, s, out, error);
+}
+
+bool TileEncoder::encodeRun(const Frame& f, std::span<const std::uint32_t> indices, int tilesX, int tile,
+                            const CaptureSettings& s, std::span<base::EncodedTile> out, std::string& error) {
+  if (tilesX <= 0 || out.size() != indices.size()) return error = "bad tile run", false;
+  const auto columns = static_cast<std::uint32_t>(tilesX);
+  const bool chroma444 = s.subsampling == Subsampling::S444;
+  const bool bands = JpegBandEncoder::fits(tile, chroma444);
+  auto whole = [&](std::size_t k) { return (static_cast<int>(indices[k] % columns) + 1) * tile <= f.widthPx; };
+  for (std::size_t i = 0; i < indices.size();) {
+    const int tx = static_cast<int>(indices[i] % columns), ty = static_cast<int>(indices[i] / columns);
+    if (encodeExact(f, tx, ty, tile, s, out[i])) {
+      ++i;
+      continue;
+    }
+    // The JPEG tiles that follow this one in its row, whole and adjacent; an exact tile ends
+    // the run (and is encoded already).
+    std::size_t n = 1;
+    bool endedByExact = false;
+    while (bands && whole(i) && i + n < indices.size() && indices[i + n] == indices[i] + n &&
+           indices[i + n] / columns == indices[i] / columns && whole(i + n)) {
+      if (encodeExact(f, tx + static_cast<int>(n), ty, tile, s, out[i + n])) {
+        endedByExact = true;
+        break;
+      }
+      ++n;
+    }
+    std::string why;  // a band that cannot be made: the tiles go one by one, as before
+    if (n < 2 || !m_band.encode(f, tx, ty, tile, s.quality, chroma444, m_headers, m_handle, out.subspan(i, n), why)) {
+      for (std::size_t k = 0; k < n; ++k)
+        if (!encodeJpeg(f, tx + static_cast<int>(k), ty, tile, s, out[i + k], error)) return false;
+    }
+    i += n + (endedByExact ? 1 : 0);
+  }
+  return true;
+}
+
+bool TileEncoder::encodeExact(const Frame& f, int tx, int ty, int tile, const CaptureSettings& s, base::EncodedTile& out) {
   const int x0 = tx * tile, y0 = ty * tile;
   const int w = std::min(tile, f.widthPx - x0), h = std::min(tile, f.heightPx - y0);
   out.tx = static_cast<std::uint16_t>(tx);
@@ -111,8 +158,19 @@ bool TileEncoder::encode(const Frame& f, int tx, int ty, int tile, const Capture
   // Text and flat UI (a few colours) go exact even while they change: their palette tile is
   // smaller than a JPEG of them and needs no sharp refresh later. With sharp when still off
   // the sharer asked for JPEG alone.
-  if (s.sharpWhenStill && s.exactFewColours && m_lossless.encodeIfFewColours(src, f.strideBytes, w, h, kExactWhenColoursAtMost, out))
-    return true;
+  return s.sharpWhenStill && s.exactFewColours &&
+         m_lossless.encodeIfFewColours(src, f.strideBytes, w, h, kExactWhenColoursAtMost, out);
+}
+
+bool TileEncoder::encodeJpeg(const Frame& f, int tx, int ty, int tile, const CaptureSettings& s, base::EncodedTile& out,
+                             std::string& error) {
+  if (!m_handle) return error = "TurboJPEG could not start", false;
+  const int x0 = tx * tile, y0 = ty * tile;
+  const int w = std::min(tile, f.widthPx - x0), h = std::min(tile, f.heightPx - y0);
+  out.tx = static_cast<std::uint16_t>(tx);
+  out.ty = static_cast<std::uint16_t>(ty);
+  out.jpegRestarts = false;
+  const unsigned char* src = f.pixels + std::size_t(y0) * f.strideBytes + std::size_t(x0) * kBytesPerPixel;
   unsigned char* buf = m_scratch.data();
   unsigned long size = m_scratch.size();
   int subsamp = s.subsampling == Subsampling::S444 ? TJSAMP_444 : TJSAMP_420;
@@ -176,7 +234,10 @@ bool TileDecoder::decode(const base::EncodedTile& t, int tile, int widthPx, int 
     if (t.jpegQuality < 1 || t.jpegQuality > 100) return error = "bad JPEG quality", false;
     if (!base::checkJpegScan(jpeg, error)) return false;
     if (!m_compressor) m_compressor = tjInitCompress();
-    const auto* header = m_headers.get(m_compressor, t.jpegQuality, t.jpeg444, w, h);
+    // A tile cut from a band restarts after each row of MCUs: as many MCUs as fit across.
+    const int mcuW = t.jpeg444 ? 8 : 16;
+    const unsigned restarts = t.jpegRestarts ? static_cast<unsigned>((w + mcuW - 1) / mcuW) : 0;
+    const auto* header = m_headers.get(m_compressor, t.jpegQuality, t.jpeg444, w, h, restarts);
     if (!header) return error = "cannot build JPEG headers", false;
     m_rebuilt.assign(header->begin(), header->end());
     m_rebuilt.insert(m_rebuilt.end(), jpeg.begin(), jpeg.end());

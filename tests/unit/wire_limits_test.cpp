@@ -390,3 +390,41 @@ TEST(Limits, CopiesPerFrameAndTheirGeometryAtTheirCaps) {
   EXPECT_EQ(screenPortPayloadLimit(std::uint16_t(ScreenType::CopyUpdate), true), std::int64_t(kMaxScreenPayload));
   EXPECT_EQ(screenPortPayloadLimit(std::uint16_t(ScreenType::PublishCopyTiles), false), -1);
 }
+
+// A JpegScan tile's settings byte: 4:4:4 and restart markers (protocol 6) travel; any other
+// bit is refused.
+TEST(Limits, JpegScanSettingsRoundTripAndUnknownBitsAreRefused) {
+  TileBatch b;
+  b.widthPx = 256;
+  b.heightPx = 64;
+  b.tileSizePx = 64;
+  for (std::uint16_t i = 0; i < 4; ++i) {
+    base::EncodedTile t = solid(i, 0);
+    t.kind = base::TileKind::JpegScan;
+    t.jpegQuality = 80;
+    t.jpeg444 = i & 1;
+    t.jpegRestarts = i & 2;
+    t.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(40, 0x5A)));
+    b.tiles.push_back(t);
+  }
+  base::Bytes frame = encodeTileBatch(ScreenType::PublishTiles, b);
+  Reader r(std::span<const std::uint8_t>(frame->data() + kFrameHeaderBytes, frame->size() - kFrameHeaderBytes));
+  TileBatch out;
+  std::string error;
+  ASSERT_TRUE(out.read(r, frame, error)) << error;
+  ASSERT_EQ(out.tiles.size(), 4u);
+  for (std::uint16_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(out.tiles[i].jpeg444, bool(i & 1)) << i;
+    EXPECT_EQ(out.tiles[i].jpegRestarts, bool(i & 2)) << i;
+  }
+  // The settings byte of the first tile, after its place (4 bytes), kind and quality.
+  base::ByteVec bent(frame->begin(), frame->end());
+  const std::size_t at = kFrameHeaderBytes + kTileBatchHeaderBytes + 4 + 1 + 1;
+  ASSERT_EQ(bent[at], 0);
+  bent[at] = 4;
+  base::Bytes bad = base::makeBytes(std::move(bent));
+  Reader r2(std::span<const std::uint8_t>(bad->data() + kFrameHeaderBytes, bad->size() - kFrameHeaderBytes));
+  TileBatch refused;
+  EXPECT_FALSE(refused.read(r2, bad, error));
+  EXPECT_NE(error.find("bad JPEG settings"), std::string::npos) << error;
+}

@@ -1,0 +1,233 @@
+#include "capture/jpeg_band.h"
+
+// jpeglib.h needs FILE and size_t declared first.
+#include <csetjmp>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+
+#include <jpeglib.h>
+
+#include "capture/tile_codec.h"
+
+namespace huddle::capture {
+
+namespace {
+constexpr int kMaxBandRows = 256;  // the largest tile size
+
+// libjpeg reports errors through error_exit, which must not return: back to encodeBand().
+struct ErrorManager {
+  jpeg_error_mgr pub;
+  std::jmp_buf jump;
+  char message[JMSG_LENGTH_MAX];
+};
+
+void onError(j_common_ptr cinfo) {
+  auto* e = reinterpret_cast<ErrorManager*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, e->message);
+  std::longjmp(e->jump, 1);
+}
+
+void onMessage(j_common_ptr, int) {}  // warnings: a compressor has none worth a log line
+
+// Writes into a std::vector, growing it when full.
+struct VectorDestination {
+  jpeg_destination_mgr pub;
+  std::vector<std::uint8_t>* out;
+};
+
+void initDestination(j_compress_ptr cinfo) {
+  auto* d = reinterpret_cast<VectorDestination*>(cinfo->dest);
+  d->pub.next_output_byte = d->out->data();
+  d->pub.free_in_buffer = d->out->size();
+}
+
+boolean emptyOutputBuffer(j_compress_ptr cinfo) {
+  auto* d = reinterpret_cast<VectorDestination*>(cinfo->dest);
+  const std::size_t used = d->out->size();
+  d->out->resize(used * 2);
+  d->pub.next_output_byte = d->out->data() + used;
+  d->pub.free_in_buffer = used;
+  return TRUE;
+}
+
+void termDestination(j_compress_ptr) {}
+
+}  // namespace
+
+struct JpegBandEncoder::State {
+  jpeg_compress_struct cinfo;
+  ErrorManager errors;
+  VectorDestination dest;
+  int quality = -1;
+  bool chroma444 = false;
+  bool created = false;
+};
+
+JpegBandEncoder::JpegBandEncoder() : m_state(new State), m_out(64 * 1024) {
+  State& s = *m_state;
+  s.cinfo.err = jpeg_std_error(&s.errors.pub);
+  s.errors.pub.error_exit = onError;
+  s.errors.pub.emit_message = onMessage;
+  if (setjmp(s.errors.jump) == 0) {
+    jpeg_create_compress(&s.cinfo);
+    s.created = true;
+  }
+  s.dest.pub.init_destination = initDestination;
+  s.dest.pub.empty_output_buffer = emptyOutputBuffer;
+  s.dest.pub.term_destination = termDestination;
+  s.dest.out = &m_out;
+}
+
+JpegBandEncoder::~JpegBandEncoder() {
+  if (m_state->created) jpeg_destroy_compress(&m_state->cinfo);
+  delete m_state;
+}
+
+bool JpegBandEncoder::fits(int tileSizePx, bool chroma444) {
+  const int mcu = chroma444 ? 8 : 16;
+  return tileSizePx > 0 && tileSizePx % mcu == 0 && tileSizePx <= kMaxBandRows;
+}
+
+namespace {
+
+// The band through libjpeg, with the same settings as TurboJPEG's tjCompress2 (quality,
+// subsampling, its DCT choice), plus the restart interval. Only plain data between setjmp and
+// a longjmp back to it.
+bool compressBand(jpeg_compress_struct& c, ErrorManager& errors, int& cachedQuality, bool& cached444,
+                  const std::uint8_t* pixels, int strideBytes, int w, int h, int quality, bool chroma444,
+                  unsigned restartMcus, std::string& error) {
+  if (setjmp(errors.jump) != 0) {
+    jpeg_abort_compress(&c);
+    cachedQuality = -1;
+    error = std::string("JPEG band encoding failed: ") + errors.message;
+    return false;
+  }
+  c.image_width = static_cast<JDIMENSION>(w);
+  c.image_height = static_cast<JDIMENSION>(h);
+  c.input_components = 4;
+  c.in_color_space = JCS_EXT_BGRX;
+  if (quality != cachedQuality || chroma444 != cached444) {
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, quality, TRUE);
+    c.comp_info[0].h_samp_factor = c.comp_info[0].v_samp_factor = chroma444 ? 1 : 2;
+    for (int i = 1; i < 3; ++i) c.comp_info[i].h_samp_factor = c.comp_info[i].v_samp_factor = 1;
+    cachedQuality = quality;
+    cached444 = chroma444;
+  }
+  // TurboJPEG's TJFLAG_FASTDCT, which it overrides with the accurate DCT from quality 96 up.
+  c.dct_method = quality >= 96 ? JDCT_ISLOW : JDCT_IFAST;
+  c.restart_interval = restartMcus;
+  jpeg_start_compress(&c, TRUE);
+  JSAMPROW rows[kMaxBandRows];
+  for (int y = 0; y < h; ++y) rows[y] = const_cast<JSAMPROW>(pixels + std::size_t(y) * strideBytes);
+  while (c.next_scanline < c.image_height)
+    jpeg_write_scanlines(&c, rows + c.next_scanline, c.image_height - c.next_scanline);
+  jpeg_finish_compress(&c);
+  return true;
+}
+
+// Where the segment starting at `at` (after SOI) with marker `marker` is, or npos.
+std::size_t findSegment(std::span<const std::uint8_t> jpeg, std::uint8_t marker, std::size_t& length) {
+  for (std::size_t at = 2; at + 4 <= jpeg.size();) {
+    if (jpeg[at] != 0xFF) return std::string::npos;
+    const std::size_t len = std::size_t(jpeg[at + 2]) << 8 | jpeg[at + 3];
+    if (jpeg[at + 1] == marker) return length = len, at;
+    if (jpeg[at + 1] == 0xDA) return std::string::npos;  // the scan: no more headers
+    at += 2 + len;
+  }
+  return std::string::npos;
+}
+
+}  // namespace
+
+bool JpegBandEncoder::encode(const Frame& f, int tx0, int ty, int tile, int quality, bool chroma444,
+                             JpegHeaders& headers, void* compressor, std::span<base::EncodedTile> out,
+                             std::string& error) {
+  State& s = *m_state;
+  if (!s.created) return error = "libjpeg could not start", false;
+  const int count = static_cast<int>(out.size());
+  if (count < 1 || !fits(tile, chroma444)) return error = "tiles cannot be cut from a band at this size", false;
+  const int x0 = tx0 * tile, y0 = ty * tile;
+  const int w = count * tile, h = std::min(tile, f.heightPx - y0);
+  if (x0 < 0 || y0 < 0 || h <= 0 || x0 + w > f.widthPx) return error = "band outside the frame", false;
+  const int mcuW = chroma444 ? 8 : 16, mcuH = chroma444 ? 8 : 16;
+  const int mcusAcross = tile / mcuW, mcuRows = (h + mcuH - 1) / mcuH;
+
+  s.cinfo.dest = &s.dest.pub;
+  const std::uint8_t* src = f.pixels + std::size_t(y0) * f.strideBytes + std::size_t(x0) * kBytesPerPixel;
+  if (!compressBand(s.cinfo, s.errors, s.quality, s.chroma444, src, f.strideBytes, w, h, quality, chroma444,
+                    static_cast<unsigned>(mcusAcross), error))
+    return false;
+  const std::size_t size = m_out.size() - s.dest.pub.free_in_buffer;
+  const std::span<const std::uint8_t> jpeg(m_out.data(), size);
+
+  // The tables must be those a receiver rebuilds: the band's headers without DRI, sized as
+  // one tile, equal the template.
+  std::size_t sofAt = 0, scanAt = 0, driLength = 0;
+  if (!JpegHeaders::parse(jpeg, sofAt, scanAt) || size < scanAt + 2 || jpeg[size - 2] != 0xFF || jpeg[size - 1] != 0xD9)
+    return error = "the band's JPEG has an unexpected layout", false;
+  const std::size_t driAt = findSegment(jpeg, 0xDD, driLength);
+  if (driAt == std::string::npos || driLength != 4) return error = "the band's JPEG has no restart interval", false;
+  const auto* header = headers.get(compressor, quality, chroma444, tile, h);
+  if (!header || header->size() != scanAt - (2 + driLength) ||
+      std::memcmp(header->data(), jpeg.data(), sofAt + 5) != 0 ||
+      std::memcmp(header->data() + sofAt + 9, jpeg.data() + sofAt + 9, driAt - (sofAt + 9)) != 0 ||
+      std::memcmp(header->data() + driAt, jpeg.data() + driAt + 2 + driLength, scanAt - (driAt + 2 + driLength)) != 0)
+    return error = "the band's JPEG tables differ from a tile's", false;
+
+  // Cut the scan at its restart markers: interval i is MCU row i / count of tile i % count.
+  m_segments.clear();
+  std::size_t begin = scanAt;
+  const std::size_t end = size - 2;
+  for (std::size_t i = scanAt; i + 1 < end; ++i) {
+    if (jpeg[i] != 0xFF) continue;
+    const std::uint8_t next = jpeg[i + 1];
+    if (next == 0x00) {
+      ++i;  // a stuffed 0xFF byte of data
+      continue;
+    }
+    if (next < 0xD0 || next > 0xD7 || (next - 0xD0) != static_cast<int>(m_segments.size() % 8))
+      return error = "unexpected marker in the band's scan", false;
+    m_segments.emplace_back(begin, i);
+    begin = i + 2;
+    ++i;
+  }
+  m_segments.emplace_back(begin, end);
+  if (m_segments.size() != std::size_t(count) * std::size_t(mcuRows))
+    return error = "the band's scan has " + std::to_string(m_segments.size()) + " intervals, not " +
+                   std::to_string(count * mcuRows),
+           false;
+
+  for (int k = 0; k < count; ++k) {
+    std::size_t bytes = 0;
+    for (int r = 0; r < mcuRows; ++r) {
+      const auto& seg = m_segments[std::size_t(r) * count + k];
+      bytes += seg.second - seg.first + (r > 0 ? 2 : 0);
+    }
+    base::ByteVec scan;
+    scan.reserve(bytes);
+    for (int r = 0; r < mcuRows; ++r) {
+      if (r > 0) {
+        scan.push_back(0xFF);
+        scan.push_back(static_cast<std::uint8_t>(0xD0 + (r - 1) % 8));
+      }
+      const auto& seg = m_segments[std::size_t(r) * count + k];
+      scan.insert(scan.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(seg.first),
+                  jpeg.begin() + static_cast<std::ptrdiff_t>(seg.second));
+    }
+    base::EncodedTile& t = out[std::size_t(k)];
+    t.tx = static_cast<std::uint16_t>(tx0 + k);
+    t.ty = static_cast<std::uint16_t>(ty);
+    t.kind = base::TileKind::JpegScan;
+    t.jpegQuality = static_cast<std::uint8_t>(quality);
+    t.jpeg444 = chroma444;
+    t.jpegRestarts = mcuRows > 1;
+    t.solidBgrx = 0;
+    t.jpeg = base::ByteSlice::whole(base::makeBytes(std::move(scan)));
+  }
+  m_tilesMade += static_cast<std::uint64_t>(count);
+  return true;
+}
+
+}  // namespace huddle::capture
