@@ -4,6 +4,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "app/ui/chat_view.h"
@@ -60,8 +61,8 @@ void UiApp::drawChatPanel() {
   const bool narrow = ImGui::GetContentRegionAvail().x < em * 30;
   const float usersWidth = narrow ? 0.0f : em * 10.0f;
   // The files strip (offers, progress) sits between the log and the input.
-  const int rows = fileRows();
-  const float filesHeight = rows > 0 ? ImGui::GetFrameHeightWithSpacing() * static_cast<float>(std::min(rows, 4)) +
+  const int rows = fileRows(ImGui::GetContentRegionAvail().x - ImGui::GetStyle().WindowPadding.x * 2);
+  const float filesHeight = rows > 0 ? ImGui::GetFrameHeightWithSpacing() * static_cast<float>(std::min(rows, 6)) +
                                            ImGui::GetStyle().WindowPadding.y * 2
                                      : 0.0f;
   const float inputHeight = ImGui::GetFrameHeightWithSpacing() + filesHeight;
@@ -252,13 +253,37 @@ void UiApp::drawVoiceControls() {
 
 // [SECTION] files in the chat
 
-int UiApp::fileRows() const {
+namespace {
+std::string offerText(const session::IncomingFile& f) {
+  return forDisplay(f.from) + " offers " + forDisplay(f.name) + " (" + session::fileSizeText(f.size) + ")";
+}
+
+// Accept and Decline, side by side.
+float offerButtonsWidth() {
+  const ImGuiStyle& style = ImGui::GetStyle();
+  return ImGui::CalcTextSize("Accept").x + ImGui::CalcTextSize("Decline").x + style.FramePadding.x * 4 +
+         style.ItemSpacing.x * 2;
+}
+
+// An offer's text beside its buttons if it fits, else wrapped below them (a narrow panel):
+// how many lines that takes after the buttons' (0: beside them).
+int offerTextLines(const std::string& text, float width) {
+  if (offerButtonsWidth() + ImGui::CalcTextSize(text.c_str()).x <= width) return 0;
+  const float h = ImGui::CalcTextSize(text.c_str(), nullptr, false, std::max(width, 1.0f)).y;
+  return std::max(1, static_cast<int>(std::ceil(h / ImGui::GetTextLineHeight())));
+}
+}  // namespace
+
+int UiApp::fileRows(float width) const {
   if (!m_session) return 0;
   int rows = 0;
   using In = session::IncomingFile::State;
-  for (const auto& f : m_session->incomingFiles())
-    rows += f.state == In::Offered || f.state == In::Receiving || f.state == In::Paused;
-  for (const auto& f : m_session->outgoingFiles()) rows += f.state == session::OutgoingFile::State::Offered;
+  using Out = session::OutgoingFile::State;
+  for (const auto& f : m_session->incomingFiles()) {
+    if (f.state == In::Offered) rows += 1 + offerTextLines(offerText(f), width);
+    else rows += f.state == In::Receiving || f.state == In::Paused;
+  }
+  for (const auto& f : m_session->outgoingFiles()) rows += f.state == Out::Offered || f.state == Out::Preparing;
   return rows;
 }
 
@@ -270,15 +295,17 @@ void UiApp::drawFileTransfers() {
     ImGui::PushID(static_cast<int>(f.id));
     const std::string size = session::fileSizeText(f.size);
     if (f.state == In::Offered) {
-      // The buttons first: a narrow panel cuts the text, never them.
+      // The buttons first, then who offers what and its size: beside them if it fits, else
+      // wrapped on the lines below (a narrow panel), never cut.
       if (ImGui::SmallButton("Accept")) m_session->acceptFile(f.id);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save it in %s", session::downloadDir().c_str());
       ImGui::SameLine();
       if (ImGui::SmallButton("Decline")) m_session->declineFile(f.id);
-      ImGui::SameLine();
-      ImGui::Text("%s offers %s (%s)", forDisplay(f.from).c_str(), forDisplay(f.name).c_str(), size.c_str());
-      if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("%s offers %s (%s)", forDisplay(f.from).c_str(), forDisplay(f.name).c_str(), size.c_str());
+      const std::string text = offerText(f);
+      if (offerTextLines(text, ImGui::GetContentRegionAvail().x) == 0) ImGui::SameLine();
+      ImGui::PushTextWrapPos(0.0f);
+      ImGui::TextUnformatted(text.c_str());
+      ImGui::PopTextWrapPos();
     } else {
       const float part = f.size ? static_cast<float>(static_cast<double>(f.received) / static_cast<double>(f.size)) : 1.f;
       char overlay[512];
@@ -292,6 +319,20 @@ void UiApp::drawFileTransfers() {
     ImGui::PopID();
   }
   for (const auto& f : m_session->outgoingFiles()) {
+    if (f.state == session::OutgoingFile::State::Preparing) {
+      // Its SHA-256 is being read (on a worker): offered when that is done.
+      ImGui::PushID(static_cast<int>(0x40000000u | f.id));
+      const float part = f.size ? static_cast<float>(static_cast<double>(f.prepared) / static_cast<double>(f.size)) : 1.f;
+      char overlay[768];
+      std::snprintf(overlay, sizeof overlay, "preparing %s (%s) for %s: %d%%", forDisplay(f.name).c_str(),
+                    session::fileSizeText(f.size).c_str(), f.to.empty() ? "everyone" : forDisplay(f.to).c_str(),
+                    static_cast<int>(part * 100));
+      ImGui::ProgressBar(part, ImVec2(-em * 5, 0), overlay);
+      ImGui::SameLine();
+      if (ImGui::SmallButton("Stop")) m_session->cancelFileOffer(f.id);
+      ImGui::PopID();
+      continue;
+    }
     if (f.state != session::OutgoingFile::State::Offered) continue;
     ImGui::PushID(static_cast<int>(0x40000000u | f.id));
     // Who is taking it, and how far each is.
