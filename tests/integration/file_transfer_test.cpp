@@ -260,6 +260,46 @@ TEST(Files, AReceiverWhoLeavesPartWayCostsTheSenderAndTheOthersNothing) {
   host.leave();
 }
 
+// A file offered to one person is for their seat (the token the host gave them), not their
+// name: it reaches them again through a reconnect, even one the host saw as a leave, and never
+// whoever takes the name after they left.
+TEST(Files, AnOfferToOnePersonFollowsTheirSeatNotTheirName) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostController host(anyPorts("alice"), cfg.env("alice"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  const std::string path = cfg.root + "/private.bin";
+  writeRandomFile(path, 100'000, 9);
+  auto bob = scriptedSender(loopbackLink(host), "bob");
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return bob->joined() && host.chat().users().size() == 2; }));
+  ASSERT_TRUE(host.sendFile(path, "bob"));
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return bob->offered.load() == 1; })) << allLines(host);
+  // Bob's connection replaced by a reconnect that shows his token: offered to him again.
+  auto bob2 = scriptedSender(loopbackLink(host), "bob", bob->client.token());
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return bob2->joined() && bob2->offered.load() == 1; }));
+  bob->leave();
+  // Bob goes; someone else takes the name "bob": not told of it (what reaches it after the
+  // host's line would have come before it).
+  const std::uint64_t seat = bob2->client.token();
+  bob2->leave();
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return host.chat().users().size() == 1; }));
+  auto mallory = scriptedSender(loopbackLink(host), "bob");
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return mallory->joined() && host.chat().users().size() == 2; }));
+  host.submitLine("welcome");
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] {
+    mallory->joined();
+    return std::find(mallory->heard.begin(), mallory->heard.end(), "welcome") != mallory->heard.end();
+  }));
+  EXPECT_EQ(mallory->offered.load(), 0);
+  mallory->leave();
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return host.chat().users().size() == 1; }));
+  // Bob back on his seat after the host had seen him go: his again.
+  auto bob3 = scriptedSender(loopbackLink(host), "bob", seat);
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return bob3->joined() && bob3->offered.load() == 1; }));
+  bob3->leave();
+  host.leave();
+}
+
 TEST(Files, AFileWhoseHashDoesNotMatchIsNotKept) {
   TempConfig cfg;
   FakeClock clock;

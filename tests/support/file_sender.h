@@ -25,8 +25,10 @@ struct ScriptedSender {
   std::atomic<bool> corrupt{false};  // flips a byte of every piece
   std::atomic<std::uint32_t> holdFor{0};  // a receiver whose asks wait for releaseHeld()
   std::atomic<bool> holdBeyond{false};    // asks at serveBelow or past wait for releaseHeld()
+  std::atomic<int> offered{0};            // offers shown to it (FileOffered)
+  std::vector<std::string> heard;         // chat lines it was told, gathered by joined()
 
-  void start(const std::string& invite, const std::string& name) {
+  void start(const std::string& invite, const std::string& name, std::uint64_t resumeToken = 0) {
     client.setFileSink(std::make_shared<Sink>(this));
     session::Invite inv;
     std::string error;
@@ -35,11 +37,13 @@ struct ScriptedSender {
     c.host = inv.host;
     c.port = inv.port;
     c.name = name;
+    c.resumeToken = resumeToken;
     c.tls = session::pinOf(inv.key, inv.keyBytes);
     client.start(c);
   }
   bool joined() {
-    client.events().drain();
+    for (auto& ev : client.events().drain())
+      if (ev.kind == net::ChatClientEvent::Kind::Chat) heard.push_back(ev.chat.text);
     return client.connected();
   }
   void offer(std::uint32_t offerId, const std::string& name, const wire::Sha256& sha) {
@@ -77,6 +81,7 @@ struct ScriptedSender {
     ScriptedSender* self;
   };
   void answer(const wire::Frame& frame) {
+    if (frame.type == static_cast<std::uint16_t>(wire::MsgType::FileOffered)) ++offered;
     wire::FileRequest r;
     if (frame.type != static_cast<std::uint16_t>(wire::MsgType::FileRequest) || !wire::decodePayload(frame.payload, r))
       return;
@@ -108,9 +113,10 @@ struct ScriptedSender {
   net::ChatClient client;  // last: its threads stop before the rest goes
 };
 
-inline std::unique_ptr<ScriptedSender> scriptedSender(const std::string& invite, const std::string& name) {
+inline std::unique_ptr<ScriptedSender> scriptedSender(const std::string& invite, const std::string& name,
+                                                      std::uint64_t resumeToken = 0) {
   auto s = std::make_unique<ScriptedSender>();
-  s->start(invite, name);
+  s->start(invite, name, resumeToken);
   return s;
 }
 
