@@ -741,11 +741,14 @@ bool firstButtonRow(const Shot& s, const int within[4], int box[4]) {
   constexpr std::uint32_t kButton = 0x23456D;
   box[0] = s.w, box[1] = -1, box[2] = -1, box[3] = -1;
   for (int y = std::max(0, within[1]); y <= std::min(s.h - 1, within[3]); ++y) {
+    // A row starts at a run of 8 button pixels; it goes on while rows have a run of 3 (the
+    // labels' rows keep some of the button's colour around their letters).
     int run = 0, first = -1, last = -1;
+    const int need = box[1] < 0 ? 8 : 3;
     for (int x = std::max(0, within[0]); x <= std::min(s.w - 1, within[2]); ++x) {
       run = near(&s.rgb[3 * (std::size_t(y) * s.w + x)], kButton, 14) ? run + 1 : 0;
-      if (run == 8 && first < 0) first = x - 7;
-      if (run >= 8) last = x;
+      if (run == need && first < 0) first = x - need + 1;
+      if (run >= need) last = x;
     }
     if (first < 0) {
       if (box[1] >= 0) return true;  // the row ended
@@ -818,11 +821,13 @@ TEST(Window, AnOfferedFileIsAcceptedInTheStripShowsProgressThenArrives) {
   // (text-coloured pixels there), not cut beside them.
   const float lineH = static_cast<float>(buttons[3] - buttons[1]);
   const int under[4] = {buttons[0], buttons[3] + 2, offered.w - 12, buttons[3] + static_cast<int>(lineH * 1.5f)};
+  EXPECT_GT(lineH, 10.0f) << "the buttons' row";
   EXPECT_GT(countIn(offered, under, 0xFFFFFF, 60), 50) << "no text under the buttons";
   EXPECT_EQ(countIn(before, under, 0xFFFFFF, 60), 0);
 
   // A click on Accept: the file arrives; the sender holds its second half back, so the strip
-  // shows it part-way (a progress bar, StyleColorsDark's #E6B300 fill).
+  // shows it part-way (a progress bar, StyleColorsDark's #E6B300 fill). The strip grows
+  // upwards as its rows need: it is looked for from the panel's middle down.
   const int ax = buttons[0] + 10, ay = (buttons[1] + buttons[3]) / 2;
   ASSERT_TRUE(xdotool(display, {"mousemove", std::to_string(ax), std::to_string(ay), "sleep", "0.3", "click", "1"}));
   ASSERT_TRUE(window.waitForOutput("Receiving holiday photos.tar into " + home + "/Downloads", 10000)) << window.output();
@@ -831,9 +836,14 @@ TEST(Window, AnOfferedFileIsAcceptedInTheStripShowsProgressThenArrives) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the first half's last pieces drawn
   Shot receiving;
   ASSERT_TRUE(shootNow(window, shotPath, 3, receiving)) << window.output();
-  const int strip[4] = {panel[0], buttons[1] - 4, panel[2], none[1] - 2};
+  const int strip[4] = {panel[0], panel[1], panel[2], none[1] - 2};
   EXPECT_EQ(countIn(offered, strip, 0xE6B300, 30), 0);
   EXPECT_GT(countIn(receiving, strip, 0xE6B300, 30), 200) << "no progress bar in the strip";
+  // Its text (name, sender, how far, size) does not fit on the bar there: it is above it.
+  int bar[4];
+  ASSERT_TRUE(boxOf(receiving.rgb.data(), receiving.w, receiving.h, 0xE6B300, 30, 8, strip, bar));
+  const int above[4] = {strip[0], bar[1] - static_cast<int>(lineH * 3), strip[2], bar[1] - 2};
+  EXPECT_GT(countIn(receiving, above, 0xFFFFFF, 60), 50) << "no text above the bar";
 
   // The rest: the received line, and the strip is gone.
   sam->serveBelow = ~0ull;
