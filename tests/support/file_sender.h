@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/session/trust.h"
@@ -62,15 +63,11 @@ struct ScriptedSender {
     std::lock_guard lock(heldMutex);
     return held.size();
   }
-  // Sends the pieces held back for `holdFor`, late; how many.
+  // Sends the pieces held back (for `holdFor`, or past `serveBelow`), late, in order; how many.
   std::size_t releaseHeld() {
-    std::vector<wire::FileRequest> late;
-    {
-      std::lock_guard lock(heldMutex);
-      late.swap(held);
-    }
-    for (const auto& r : late) sendPiece(r);
-    return late.size();
+    std::lock_guard lock(heldMutex);
+    for (const auto& r : held) sendPiece(r);
+    return std::exchange(held, {}).size();
   }
 
  private:
@@ -87,10 +84,12 @@ struct ScriptedSender {
       return;
     std::uint64_t low = lowestAsked.load();
     while (r.offset < low && !lowestAsked.compare_exchange_weak(low, r.offset)) {}
+    // Decided and sent under the lock releaseHeld() sends under: pieces go out in the order
+    // asked (the host takes only the next one asked for), never one overtaking a held one.
+    std::lock_guard lock(heldMutex);
     const bool beyond = r.offset >= serveBelow.load();
     if (beyond && !holdBeyond) return;
     if (beyond || r.peerId == holdFor.load()) {
-      std::lock_guard lock(heldMutex);
       held.push_back(r);
       return;
     }
