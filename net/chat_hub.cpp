@@ -162,14 +162,20 @@ void ChatHub::handleFile(const PeerPtr& peer, const wire::Frame& frame, std::int
   {
     std::lock_guard lock(m_mutex);
     if (peer->state != State::Joined) return;
-    from = {peer->participantId, peer->name, peer->link};
+    from = fileMemberLocked(*peer);
     // Only an offer needs to know who is here.
     if (static_cast<wire::MsgType>(frame.type) == wire::MsgType::FileOffer)
       for (const auto& [id, p] : m_peers)
-        if (p->state == State::Joined) room.push_back({p->participantId, p->name, p->link});
+        if (p->state == State::Joined) room.push_back(fileMemberLocked(*p));
   }
   if (std::string broken = m_files.handle(from, frame, room, nowUs); !broken.empty())
     drop(*peer, wire::Reason::ProtoState, broken);
+}
+
+FileHub::Member ChatHub::fileMemberLocked(const ChatPeer& peer) const {
+  // Its seat: the token its Welcome carried (the host's own user: the host token it shows).
+  const bool host = (peer.flags & wire::UserInfo::kFlagHost) != 0;
+  return {peer.participantId, peer.name, peer.link, host ? m_config.hostToken : peer.token};
 }
 
 std::string ChatHub::uniqueNameLocked(const std::string& wanted) const {
@@ -390,7 +396,8 @@ void ChatHub::admitLocked(const PeerPtr& peer, const wire::Hello& hello) {
               name.c_str());
   });
   // Open offers meant for it (a receiver back from a reconnect resumes from them).
-  laterLocked([this, member = FileHub::Member{peer->participantId, peer->name, peer->link}] { m_files.joined(member); });
+  // A token back from its previous connection says which seat it is (files offered to it alone).
+  laterLocked([this, member = fileMemberLocked(*peer), resumedFrom = hello.token] { m_files.joined(member, resumedFrom); });
   wire::ChatEvent join;
   join.kind = wire::ChatKind::Join;
   join.fromId = peer->participantId;

@@ -148,6 +148,7 @@ class ChatHub : public PeerTable<ChatPeer> {
   void broadcastLocked(wire::ChatEvent event, bool keep = true);
   void broadcastUsersLocked();
   std::string uniqueNameLocked(const std::string& wanted) const;
+  FileHub::Member fileMemberLocked(const ChatPeer& peer) const;
   bool seatedTokenLocked(std::uint64_t token) const;
   std::vector<wire::UserInfo> usersLocked() const;
 

@@ -20,8 +20,7 @@ wire::FileStatus status(std::uint64_t transferId, std::uint32_t peerId, wire::Fi
   s.transferId = transferId;
   s.peerId = peerId;
   s.code = code;
-  s.text = std::move(text);
-  if (s.text.size() > wire::kMaxReasonBytes) s.text.resize(wire::kMaxReasonBytes);
+  s.text = wire::cutUtf8(std::move(text), wire::kMaxReasonBytes);
   return s;
 }
 
@@ -93,12 +92,23 @@ std::string FileHub::handleOffer(const Member& from, const wire::FileOffer& offe
     queue(out, from.link, status(id, 0, wire::FileStatusCode::Refused, why));
     return std::string();
   };
+  // Its sender left before this was handled (the chat hub calls us after its lock): nobody
+  // is there to answer, and an offer kept now would never end.
+  if (m_left.count(from.id)) return {};
   if (std::string why = wire::validateFileName(offer.name); !why.empty()) return refuse("Not offered: " + why + ".");
   if (offer.size > m_config.maxFileBytes)
     return refuse("Not offered: the host takes files up to " + sizeText(m_config.maxFileBytes) + ".");
   if (m_transfers.count(id)) return refuse("Not offered: that offer number is in use.");
   std::size_t mine = 0;
-  for (const auto& [tid, t] : m_transfers) mine += t.sender.id == from.id;
+  for (const auto& [tid, t] : m_transfers) {
+    mine += t.sender.id == from.id;
+    // The same file to the same people twice: one offer is one transfer per receiver (two
+    // would leave a receiver's line on one and the other waiting for it forever).
+    if (t.sender.id == from.id && t.offer.name == offer.name && t.offer.size == offer.size &&
+        t.offer.sha256 == offer.sha256 && t.offer.to == offer.to)
+      return refuse("Not offered: you already offer " + offer.name + " to " + (offer.to.empty() ? "everyone" : offer.to) +
+                    ".");
+  }
   if (mine >= m_config.maxOffersPerPerson)
     return refuse("Not offered: you already offer " + std::to_string(mine) + " files; wait until they are taken.");
   if (m_transfers.size() >= m_config.maxOpenOffers) return refuse("Not offered: the host has too many files on offer.");
@@ -111,8 +121,9 @@ std::string FileHub::handleOffer(const Member& from, const wire::FileOffer& offe
   Transfer t;
   t.sender = from;
   for (const auto& m : room) {
-    if (m.id == from.id || (!offer.to.empty() && m.name != offer.to)) continue;
+    if (m.id == from.id || m_left.count(m.id) || (!offer.to.empty() && m.name != offer.to)) continue;
     t.receivers[m.id].receiver = m;
+    t.toToken = offer.to.empty() ? 0 : m.token;  // names are unique among those here: one at most
   }
   if (t.receivers.empty())
     return refuse(offer.to.empty() ? "Not offered: nobody else is here." : "Not offered: nobody named \"" + offer.to + "\" is here.");
@@ -227,12 +238,18 @@ void FileHub::closeIfFinishedLocked(std::map<std::uint64_t, Transfer>::iterator 
   m_transfers.erase(it);
 }
 
-void FileHub::joined(const Member& member) {
+void FileHub::joined(const Member& member, std::uint64_t resumedFrom) {
   Sends out;
   {
     std::lock_guard lock(m_mutex);
     for (auto& [id, t] : m_transfers) {
-      if (t.sender.id == member.id || (!t.offer.to.empty() && t.offer.to != member.name)) continue;
+      if (t.sender.id == member.id) continue;
+      if (!t.offer.to.empty()) {
+        // Only for the seat it was offered to: its person back with the token it was given
+        // (a token is unguessable and said only to it), never whoever has the name now.
+        if (resumedFrom == 0 || resumedFrom != t.toToken || !t.receivers.empty()) continue;
+        t.toToken = member.token;  // the seat's token from now on
+      }
       // Already offered: an offer made between its join and this call (ids are never reused)
       // reached it then; a second one would reset what it may have asked already.
       if (t.receivers.count(member.id)) continue;
@@ -250,6 +267,10 @@ void FileHub::left(std::uint32_t participantId) {
   {
     std::lock_guard lock(m_mutex);
     m_offerBuckets.erase(participantId);
+    if (m_left.insert(participantId).second) {
+      m_leftOrder.push_back(participantId);
+      if (m_leftOrder.size() > kRecentlyLeft) m_left.erase(m_leftOrder.front()), m_leftOrder.pop_front();
+    }
     for (auto it = m_transfers.begin(); it != m_transfers.end();) {
       Transfer& t = it->second;
       if (t.sender.id == participantId) {
@@ -267,7 +288,7 @@ void FileHub::left(std::uint32_t participantId) {
         t.receivers.erase(rit);
         if (wasFetching)
           queue(out, t.sender.link, status(it->first, participantId, wire::FileStatusCode::Failed, who + ": left"));
-        // A one-person offer whose person left stays for a reconnect under the same name.
+        // A one-person offer whose person left stays for its seat's reconnect (its token).
         if (t.offer.to.empty() || !t.receivers.empty()) {
           auto next = std::next(it);
           if (!t.offer.to.empty()) closeIfFinishedLocked(it, out);

@@ -10,10 +10,12 @@
 // Thread: any; state under one mutex, frames handed to links after it is released.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -49,6 +51,9 @@ class FileHub {
     std::uint32_t id = 0;
     std::string name;
     std::shared_ptr<PeerLink> link;
+    // Its seat: the resume token its Welcome carried, which only it was told. A one-person
+    // offer is tied to this, never to the name (someone else may take the name later).
+    std::uint64_t token = 0;
   };
 
   explicit FileHub(FileHubConfig config = {});
@@ -58,12 +63,16 @@ class FileHub {
   // sender included). Returns "" if handled (refusals included: they are answered), else why
   // the stream is broken (a malformed or unasked-for message): the caller drops the peer.
   std::string handle(const Member& from, const wire::Frame& frame, const std::vector<Member>& room, std::int64_t nowUs);
-  // A participant joined: it is told of the open offers meant for everyone or for its name
-  // (a receiver back after a reconnect resumes from them).
-  void joined(const Member& member);
+  // A participant joined: it is told of the open offers meant for everyone, and of those
+  // meant for it alone if it came back to its seat (`resumedFrom`: the token its Hello
+  // showed, its previous connection's), where a receiver resumes from them.
+  void joined(const Member& member, std::uint64_t resumedFrom = 0);
   // A participant left: its offers end for their receivers (told why); what it was
-  // receiving ends for the sender.
+  // receiving ends for the sender. An offer of its handled after this is refused.
   void left(std::uint32_t participantId);
+
+  // How many departed participants are remembered (an offer racing its sender's leave).
+  static constexpr std::size_t kRecentlyLeft = 4096;
 
   FileHubStats stats() const;
 
@@ -81,6 +90,7 @@ class FileHub {
   struct Transfer {
     Member sender;
     wire::FileOffered offer;
+    std::uint64_t toToken = 0;  // a one-person offer: the seat it is for (its current token)
     std::map<std::uint32_t, Receive> receivers;  // by participant id
   };
   using Sends = std::vector<std::pair<std::shared_ptr<PeerLink>, base::Bytes>>;
@@ -102,6 +112,10 @@ class FileHub {
     std::int64_t updatedUs = 0;
   };
   std::map<std::uint32_t, Bucket> m_offerBuckets;  // by participant id; forgotten when it leaves
+  // Participants who left, the latest kRecentlyLeft (ids are never reused): a frame of theirs
+  // handled after their leave (the chat hub calls us after its lock) changes nothing.
+  std::set<std::uint32_t> m_left;
+  std::deque<std::uint32_t> m_leftOrder;
   FileHubStats m_stats;
 };
 

@@ -1,5 +1,10 @@
 #include "app/session/download_dir.h"
 
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -115,5 +120,46 @@ std::string uniqueFileName(const std::string& dir, const std::string& name) {
 }
 
 std::string partFileName(const std::string& name) { return "." + name + ".part"; }
+
+bool renameNoReplace(const std::string& from, const std::string& to) {
+  return ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0;
+}
+
+std::string giveFinalName(const std::string& partPath, const std::string& dir, const std::string& name, bool hardLinks) {
+  bool noReplace = true;  // renameat2's flag, until the file system says it has none
+  for (int tries = 0; tries < 100; ++tries) {
+    const std::string candidate = (fs::path(dir) / uniqueFileName(dir, name)).string();
+    if (hardLinks) {
+      // link() fails if the name exists; the .part goes once the file has its name.
+      if (::link(partPath.c_str(), candidate.c_str()) == 0) {
+        ::unlink(partPath.c_str());
+        return candidate;
+      }
+      if (errno == EEXIST) continue;
+      hardLinks = false;  // a file system without hard links: rename, never over anything
+    }
+    if (noReplace) {
+      if (renameNoReplace(partPath, candidate)) return candidate;
+      if (errno == EEXIST) continue;
+      if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) return {};
+      noReplace = false;
+    }
+    // Neither: the name is taken first (O_EXCL), then the file is renamed onto our own
+    // empty placeholder, so nothing another made is ever replaced.
+    const int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      if (errno == EEXIST) continue;
+      return {};
+    }
+    ::close(fd);
+    if (::rename(partPath.c_str(), candidate.c_str()) == 0) return candidate;
+    const int err = errno;
+    ::unlink(candidate.c_str());
+    errno = err;
+    return {};
+  }
+  errno = EEXIST;
+  return {};
+}
 
 }  // namespace huddle::session

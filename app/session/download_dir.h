@@ -25,4 +25,14 @@ std::string uniqueFileName(const std::string& dir, const std::string& name);
 // The hidden name a file has while it arrives: ".NAME.part".
 std::string partFileName(const std::string& name);
 
+// Renames `from` to `to` unless something is at `to` (renameat2 RENAME_NOREPLACE): false with
+// errno (EEXIST: something is there, left as it was).
+bool renameNoReplace(const std::string& from, const std::string& to);
+// Gives the finished file `partPath` its final name in `dir`: `name`, else the first free
+// "stem (n).ext" (uniqueFileName), never over anything there, even one made meanwhile: a hard
+// link (`hardLinks`; the .part then goes), else renameNoReplace, else, on a file system with
+// neither, a name reserved with O_EXCL and renamed onto. The path, or "" with errno.
+std::string giveFinalName(const std::string& partPath, const std::string& dir, const std::string& name,
+                          bool hardLinks = true);
+
 }  // namespace huddle::session

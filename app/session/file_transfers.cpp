@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 
 #include "app/session/download_dir.h"
 #include "net/base/log.h"
@@ -29,8 +30,9 @@ EVP_MD_CTX* newHash() {
   return ctx;
 }
 
-// The SHA-256 of a whole open file, read from its start; false on a read error.
-bool hashFile(int fd, std::uint64_t size, wire::Sha256& out) {
+// The SHA-256 of a whole open file, read from its start; false on a read error or when
+// `more` (told the bytes read so far after each block) says to stop.
+bool hashFile(int fd, std::uint64_t size, wire::Sha256& out, const std::function<bool(std::uint64_t)>& more) {
   EVP_MD_CTX* ctx = newHash();
   if (!ctx) return false;
   std::vector<std::uint8_t> buf(1 << 20);
@@ -41,6 +43,7 @@ bool hashFile(int fd, std::uint64_t size, wire::Sha256& out) {
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) ok = false;
     else ok = EVP_DigestUpdate(ctx, buf.data(), static_cast<std::size_t>(n)) == 1, done += static_cast<std::uint64_t>(n);
+    if (ok && !more(done)) ok = false;
   }
   unsigned len = 0;
   ok = ok && EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == out.size();
@@ -59,6 +62,15 @@ bool writeAll(int fd, const std::uint8_t* p, std::size_t n, std::uint64_t offset
 }
 
 int percent(std::uint64_t part, std::uint64_t whole) { return whole ? static_cast<int>(part * 100 / whole) : 100; }
+
+// What a path is when it is not a regular file, in words.
+std::string kindOf(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISFIFO(mode)) return "a pipe";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
 }  // namespace
 
 std::string fileSizeText(std::uint64_t bytes) {
@@ -81,9 +93,31 @@ struct FileTransfers::Sink : net::ChatClient::FileSink {
 };
 
 FileTransfers::~FileTransfers() {
+  shutdown();
   for (auto& [id, in] : m_in) closeInLocked(in, in.pub.state != IncomingFile::State::Done);
   for (auto& [id, out] : m_out)
     if (out.fd >= 0) ::close(out.fd);
+}
+
+void FileTransfers::shutdown() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+    for (auto& job : m_hashJobs) ::close(job.fd);
+    m_hashJobs.clear();
+  }
+  m_hashCv.notify_all();
+  if (m_hasher.joinable() && m_hasher.get_id() != std::this_thread::get_id()) m_hasher.join();
+}
+
+void FileTransfers::setHashStepForTest(std::function<void(std::uint64_t)> step) {
+  std::lock_guard lock(m_mutex);
+  m_hashStep = std::move(step);
+}
+
+bool FileTransfers::stopping() const {
+  std::lock_guard lock(m_mutex);
+  return m_stopping;
 }
 
 // [SECTION] the owner's commands
@@ -120,8 +154,7 @@ void FileTransfers::detachLocked() {
   m_asks.clear();
   for (auto& [id, in] : m_in) {
     if (in.pub.state != IncomingFile::State::Receiving) continue;
-    in.pub.state = IncomingFile::State::Paused;
-    in.asked = in.pub.received;  // what was on its way is lost with the connection
+    pauseLocked(in);
     noteLocked(in.pub.name + " paused at " + std::to_string(percent(in.pub.received, in.pub.size)) +
                "%; it goes on once " + in.pub.from + " offers it again.");
   }
@@ -131,12 +164,22 @@ void FileTransfers::detachLocked() {
 std::string FileTransfers::offer(const std::string& path, const std::string& to) {
   if (!to.empty())
     if (std::string why = wire::validateName(to); !why.empty()) return "Not offered: " + why + ".";
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a pipe or a device must never wait (for a writer, a carrier); only a
+  // regular file is offered.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return "Cannot send " + path + ": " + std::strerror(errno) + ".";
   struct stat st{};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const std::string what = st.st_mode ? kindOf(st.st_mode) : std::string("it cannot be read");
     ::close(fd);
-    return "Cannot send " + path + ": not a file.";
+    return "Cannot send " + path + ": " + what + "; only a regular file can be sent.";
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  const int hashFd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (hashFd < 0) {
+    const int err = errno;
+    ::close(fd);
+    return "Cannot send " + path + ": " + std::strerror(err) + ".";
   }
   std::string name = fs::path(path).filename().string();
   if (std::string why = wire::validateFileName(name); !why.empty()) {
@@ -148,19 +191,78 @@ std::string FileTransfers::offer(const std::string& path, const std::string& to)
   out.pub.name = name;
   out.pub.to = to;
   out.pub.size = static_cast<std::uint64_t>(st.st_size);
-  // Read once now for its SHA-256 (the receivers check it); the pieces are read again later.
-  if (!hashFile(fd, out.pub.size, out.sha256)) {
-    ::close(fd);
-    return "Cannot send " + path + ": it could not be read.";
+  out.pub.state = OutgoingFile::State::Preparing;
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_stopping) {
+      ::close(fd);
+      ::close(hashFd);
+      return "Not offered: the session is ending.";
+    }
+    out.pub.id = m_nextOfferId++;
+    const std::uint32_t id = out.pub.id;
+    Out& o = m_out.emplace(id, std::move(out)).first->second;
+    // Read once for its SHA-256 (the receivers check it) on the worker: a large file takes a
+    // while, and the caller (the window) must not wait. The pieces are read again later.
+    m_hashJobs.push_back({id, hashFd, o.pub.size});
+    if (!m_hasher.joinable()) m_hasher = std::thread([this] { hashLoop(); });
+    noteLocked("Preparing " + o.pub.name + " (" + fileSizeText(o.pub.size) + ") for " + (to.empty() ? "everyone" : to) +
+               ": reading it for its SHA-256.");
   }
-  std::lock_guard lock(m_mutex);
-  out.pub.id = m_nextOfferId++;
-  const std::uint32_t id = out.pub.id;
-  Out& o = m_out.emplace(id, std::move(out)).first->second;
-  if (m_client) sendOfferLocked(o);
-  noteLocked("Offering " + o.pub.name + " (" + fileSizeText(o.pub.size) + ") to " + (to.empty() ? "everyone" : to) +
-             (m_client ? "." : " once connected."));
+  m_hashCv.notify_all();
   return {};
+}
+
+void FileTransfers::hashLoop() {
+  for (;;) {
+    HashJob job;
+    std::function<void(std::uint64_t)> step;
+    {
+      std::unique_lock lock(m_mutex);
+      m_hashCv.wait(lock, [&] { return m_stopping || !m_hashJobs.empty(); });
+      if (m_stopping) return;  // shutdown() closes what is still queued
+      job = m_hashJobs.front();
+      m_hashJobs.pop_front();
+      step = m_hashStep;
+    }
+    wire::Sha256 sha{};
+    const bool ok = hashFile(job.fd, job.size, sha, [&](std::uint64_t done) {
+      if (step) step(done);
+      std::lock_guard lock(m_mutex);
+      auto it = m_out.find(job.id);
+      // Cancelled, or the end: stop reading now.
+      if (m_stopping || it == m_out.end() || it->second.pub.state != OutgoingFile::State::Preparing) return false;
+      it->second.pub.prepared = done;
+      return true;
+    });
+    ::close(job.fd);
+    std::lock_guard lock(m_mutex);
+    auto it = m_out.find(job.id);
+    if (m_stopping) return;
+    if (it != m_out.end() && it->second.pub.state == OutgoingFile::State::Preparing) preparedLocked(it->second, ok, sha);
+  }
+}
+
+void FileTransfers::preparedLocked(Out& out, bool ok, const wire::Sha256& sha) {
+  auto refuse = [&](const std::string& why) {
+    out.pub.state = OutgoingFile::State::Refused;
+    out.pub.error = why;
+    if (out.fd >= 0) ::close(out.fd), out.fd = -1;
+    noteLocked(why, true);
+  };
+  if (!ok) return refuse("Cannot send " + out.pub.path + ": it could not be read.");
+  // The same file to the same people again: one offer is enough (the host refuses a second).
+  for (const auto& [id, other] : m_out)
+    if (&other != &out && other.pub.state == OutgoingFile::State::Offered && other.sha256 == sha &&
+        other.pub.size == out.pub.size && other.pub.name == out.pub.name && other.pub.to == out.pub.to)
+      return refuse("Not offered: you already offer " + out.pub.name + " to " +
+                    (out.pub.to.empty() ? std::string("everyone") : out.pub.to) + ".");
+  out.sha256 = sha;
+  out.pub.prepared = out.pub.size;
+  out.pub.state = OutgoingFile::State::Offered;
+  if (m_client) sendOfferLocked(out);
+  noteLocked("Offering " + out.pub.name + " (" + fileSizeText(out.pub.size) + ") to " +
+             (out.pub.to.empty() ? std::string("everyone") : out.pub.to) + (m_client ? "." : " once connected."));
 }
 
 std::string FileTransfers::accept(std::uint32_t id, const std::string& dir) {
@@ -190,8 +292,16 @@ void FileTransfers::decline(std::uint32_t id) {
 void FileTransfers::cancelOffer(std::uint32_t id) {
   std::lock_guard lock(m_mutex);
   auto it = m_out.find(id);
-  if (it == m_out.end() || it->second.pub.state != OutgoingFile::State::Offered) return;
+  if (it == m_out.end()) return;
   Out& out = it->second;
+  if (out.pub.state == OutgoingFile::State::Preparing) {
+    // Never offered: the worker sees it and stops reading at its next block.
+    out.pub.state = OutgoingFile::State::Cancelled;
+    if (out.fd >= 0) ::close(out.fd), out.fd = -1;
+    noteLocked("Stopped preparing " + out.pub.name + ".");
+    return;
+  }
+  if (out.pub.state != OutgoingFile::State::Offered) return;
   wire::FileStatus st;
   st.transferId = out.transferId;
   st.code = wire::FileStatusCode::Cancelled;
@@ -208,9 +318,25 @@ void FileTransfers::acceptAllInto(std::string dir) {
   m_autoDir = std::move(dir);
 }
 
-void FileTransfers::tick() {
+void FileTransfers::tick(std::int64_t nowUs) {
   std::lock_guard lock(m_mutex);
   serveLocked();
+  for (auto& [id, in] : m_in) {
+    if (in.pub.state != IncomingFile::State::Paused) continue;
+    if (in.pausedSinceUs < 0) {
+      in.pausedSinceUs = nowUs;
+      continue;
+    }
+    if (nowUs - in.pausedSinceUs < kPausedReceiveExpiryUs) continue;
+    // Its .part goes: only this record (the SHA-256 of what arrived so far, the offer it
+    // belongs to) could go on from it, and it is given up now.
+    closeInLocked(in, true);
+    in.pub.state = IncomingFile::State::Failed;
+    in.pub.error = "paused for too long";
+    noteLocked("Gave up " + in.pub.name + ": it was paused for " + std::to_string(kPausedReceiveExpiryUs / 60'000'000) +
+                   " minutes without being offered again; the part received was removed.",
+               true);
+  }
 }
 
 std::vector<FileNote> FileTransfers::takeNotes() {
@@ -236,8 +362,9 @@ bool FileTransfers::busy() const {
   std::lock_guard lock(m_mutex);
   for (const auto& [id, in] : m_in)
     if (in.pub.state == IncomingFile::State::Receiving) return true;
-  // An offer of ours nobody has answered yet, or someone is taking.
+  // An offer of ours being prepared, nobody has answered yet, or someone is taking.
   for (const auto& [id, out] : m_out) {
+    if (out.pub.state == OutgoingFile::State::Preparing) return true;
     if (out.pub.state != OutgoingFile::State::Offered) continue;
     if (out.pub.receivers.empty()) return true;
     for (const auto& [rid, r] : out.pub.receivers)
@@ -292,12 +419,24 @@ void FileTransfers::offeredLocked(const wire::FileOffered& m) {
   // offer stays one line.
   for (auto& [id, in] : m_in) {
     using S = IncomingFile::State;
-    if (in.sha256 != m.sha256 || in.pub.size != m.size || in.pub.name != m.name) continue;
+    if (in.sha256 != m.sha256 || in.pub.size != m.size || in.pub.name != m.name || in.pub.from != m.from) continue;
+    // Moving to another transfer: the host is told we are through with the one we had, so
+    // it never waits for us there (it ignores a transfer it has already ended).
+    if (in.transferId != m.transferId && (in.pub.state == S::Offered || in.pub.state == S::Receiving)) {
+      wire::FileStatus st;
+      st.transferId = in.transferId;
+      st.code = in.pub.state == S::Offered ? wire::FileStatusCode::Declined : wire::FileStatusCode::Failed;
+      st.text = "offered again";
+      sendLocked(st);
+    }
     if (in.pub.state == S::Paused || (in.pub.state == S::Receiving && in.transferId != m.transferId)) {
       in.transferId = m.transferId;
       in.fromId = m.fromId;
       in.pub.from = m.from;
+      if (in.fd < 0)
+        if (std::string why = reopenPartLocked(in); !why.empty()) return failLocked(in, why, true);
       in.pub.state = S::Receiving;
+      in.pausedSinceUs = -1;
       in.asked = in.pub.received;
       noteLocked("Resuming " + in.pub.name + " from " + std::to_string(percent(in.pub.received, in.pub.size)) + "%.");
       if (in.pub.received == in.pub.size) finishLocked(in);
@@ -337,6 +476,8 @@ std::string FileTransfers::acceptLocked(In& in, const std::string& dir) {
     if (in.fd < 0 && errno != EEXIST) break;
   }
   if (in.fd < 0) return "Cannot accept " + in.pub.name + ": cannot create a file in " + dir + ": " + std::strerror(errno) + ".";
+  struct stat st{};
+  if (::fstat(in.fd, &st) == 0) in.partDev = st.st_dev, in.partIno = st.st_ino;
   in.hash = newHash();
   in.pub.state = IncomingFile::State::Receiving;
   in.pub.received = 0;
@@ -380,23 +521,9 @@ void FileTransfers::finishLocked(In& in) {
     return failLocked(in, "its SHA-256 does not match what was offered; nothing was kept", true);
   ::close(in.fd);
   in.fd = -1;
-  // The final name only now, and never over another file: link() fails if it exists.
-  std::string finalPath;
-  for (int tries = 0; tries < 100; ++tries) {
-    const std::string candidate = (fs::path(in.dir) / uniqueFileName(in.dir, safeFileName(in.pub.name))).string();
-    if (::link(in.partPath.c_str(), candidate.c_str()) == 0) {
-      finalPath = candidate;
-      break;
-    }
-    if (errno != EEXIST) {
-      // A file system without hard links: rename when the name is still free.
-      std::error_code ec;
-      if (!fs::exists(candidate, ec) && ::rename(in.partPath.c_str(), candidate.c_str()) == 0) finalPath = candidate;
-      break;
-    }
-  }
+  // The final name only now, and never over another file (see giveFinalName).
+  const std::string finalPath = giveFinalName(in.partPath, in.dir, safeFileName(in.pub.name));
   if (finalPath.empty()) return failLocked(in, std::string("cannot give it its name: ") + std::strerror(errno), true);
-  ::unlink(in.partPath.c_str());
   in.partPath.clear();
   closeInLocked(in, false);
   in.pub.state = IncomingFile::State::Done;
@@ -417,10 +544,32 @@ void FileTransfers::failLocked(In& in, const std::string& why, bool tellHost) {
     wire::FileStatus st;
     st.transferId = in.transferId;
     st.code = wire::FileStatusCode::Failed;
-    st.text = why.substr(0, wire::kMaxReasonBytes);
+    st.text = wire::cutUtf8(why, wire::kMaxReasonBytes);
     sendLocked(st);
   }
   noteLocked("Could not receive " + in.pub.name + ": " + why + ".", true);
+}
+
+void FileTransfers::pauseLocked(In& in) {
+  in.pub.state = IncomingFile::State::Paused;
+  in.asked = in.pub.received;  // what was on its way is lost
+  in.pausedSinceUs = -1;       // the next tick starts its clock
+  // No descriptor held while it waits (it may wait long, and there may be many).
+  if (in.fd >= 0) ::close(in.fd), in.fd = -1;
+}
+
+std::string FileTransfers::reopenPartLocked(In& in) {
+  // The same .part we made and wrote (never through a link, never another file put there).
+  in.fd = ::open(in.partPath.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (in.fd < 0) return "the part received so far is gone: " + std::string(std::strerror(errno));
+  struct stat st{};
+  if (::fstat(in.fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != in.partDev || st.st_ino != in.partIno ||
+      static_cast<std::uint64_t>(st.st_size) != in.pub.received) {
+    ::close(in.fd), in.fd = -1;
+    in.partPath.clear();  // not ours any more: left alone
+    return "the part received so far was changed while it was paused";
+  }
+  return {};
 }
 
 void FileTransfers::closeInLocked(In& in, bool removePart) {
@@ -532,8 +681,7 @@ void FileTransfers::statusLocked(const wire::FileStatus& m) {
       noteLocked(in->pub.from + " no longer offers " + in->pub.name + (m.text.empty() ? "" : " (" + m.text + ")") + ".");
     } else if (in->pub.state == S::Receiving) {
       // Kept: if it is offered again (its sender back from a reconnect) it goes on from here.
-      in->pub.state = S::Paused;
-      in->asked = in->pub.received;
+      pauseLocked(*in);
       noteLocked(in->pub.name + " stopped at " + std::to_string(percent(in->pub.received, in->pub.size)) + "% (" +
                      (m.text.empty() ? "no longer offered" : m.text) + "); the part received is kept in case it is offered again.",
                  true);

@@ -6,16 +6,22 @@
 // kFileSendQueueBytes of pieces queued, so chat never waits long behind a file. A receive cut
 // by a lost connection keeps its .part and goes on from where it stopped once the file is
 // offered again (after a reconnect the host replays open offers, and a sender offers again
-// what was still open). The SessionController owns one and hands it each new chat
+// what was still open). A paused receive holds no open file; it expires (its .part removed)
+// after kPausedReceiveExpiryUs. An offer's SHA-256 is read on a worker thread: the offer shows
+// as Preparing (with progress) and goes out when it is ready. The SessionController owns one and hands it each new chat
 // connection; the faces read snapshots and say accept, decline, offer.
 // Thread: the public methods on the owner's thread; the chat connection's reader and writer
 // threads call in through the sink given to each connection. State under one mutex.
 #pragma once
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "net/chat_client.h"
@@ -36,7 +42,7 @@ struct IncomingFile {
 };
 
 struct OutgoingFile {
-  enum class State { Offered, Closed, Cancelled, Refused };
+  enum class State { Offered, Closed, Cancelled, Refused, Preparing };  // Preparing: its SHA-256 is being read
   struct Receiver {
     std::string name;
     std::uint64_t sent = 0;  // bytes sent to it so far
@@ -47,6 +53,7 @@ struct OutgoingFile {
   std::string name;
   std::string to;  // empty: everyone
   std::uint64_t size = 0;
+  std::uint64_t prepared = 0;  // Preparing: bytes read for its SHA-256 so far
   State state = State::Offered;
   std::string error;
   std::map<std::uint32_t, Receiver> receivers;  // by participant id
@@ -62,7 +69,11 @@ struct FileNote {
 class FileTransfers : public std::enable_shared_from_this<FileTransfers> {
  public:
   static std::shared_ptr<FileTransfers> create() { return std::shared_ptr<FileTransfers>(new FileTransfers()); }
-  // Removes what did not finish arriving (its .part files) and closes every file.
+  // A paused receive (its sender or our connection gone) is given up after this long.
+  static constexpr std::int64_t kPausedReceiveExpiryUs = 10 * 60 * 1'000'000ll;
+
+  // Stops the hashing worker (joined; an offer still being prepared is not made), removes
+  // what did not finish arriving (its .part files) and closes every file.
   ~FileTransfers();
   FileTransfers(const FileTransfers&) = delete;
   FileTransfers& operator=(const FileTransfers&) = delete;
@@ -73,18 +84,26 @@ class FileTransfers : public std::enable_shared_from_this<FileTransfers> {
   // It is lost (or we leave): nothing more goes through it; receives under way pause.
   void detach();
 
-  // Offers the file at `path` to everyone (`to` empty) or one person; "" or why not.
+  // Offers the regular file at `path` to everyone (`to` empty) or one person; "" or why not.
+  // Returns at once: its SHA-256 is read on a worker thread (the offer is Preparing meanwhile)
+  // and the offer goes out when it is ready.
   std::string offer(const std::string& path, const std::string& to);
   // Accepts an offer into `dir` (created if missing); "" or why not.
   std::string accept(std::uint32_t id, const std::string& dir);
   void decline(std::uint32_t id);
-  // Stops offering one of ours.
+  // Stops offering one of ours (or preparing it).
   void cancelOffer(std::uint32_t id);
   // Every offer from now on is accepted into `dir` (the terminal's --accept-files).
   void acceptAllInto(std::string dir);
 
-  // Queues pieces if the connection has room (a drained signal missed); the owner's tick.
-  void tick();
+  // Queues pieces if the connection has room (a drained signal missed) and gives up receives
+  // paused for kPausedReceiveExpiryUs; the owner's tick.
+  void tick(std::int64_t nowUs);
+  // Stops the hashing worker and waits for it (it stops within one block read); idempotent.
+  void shutdown();
+  // Tests: called on the worker after each block read for a SHA-256 (bytes read so far).
+  void setHashStepForTest(std::function<void(std::uint64_t)> step);
+  bool stopping() const;
   std::vector<FileNote> takeNotes();
   std::vector<IncomingFile> incoming() const;
   std::vector<OutgoingFile> outgoing() const;
@@ -100,7 +119,9 @@ class FileTransfers : public std::enable_shared_from_this<FileTransfers> {
     std::uint32_t fromId = 0;
     wire::Sha256 sha256{};
     std::string dir, partPath;
-    int fd = -1;
+    int fd = -1;                      // open while Receiving only
+    std::uint64_t partDev = 0, partIno = 0;  // the .part we made (a paused one is checked on reopening)
+    std::int64_t pausedSinceUs = -1;  // Paused: the first tick that saw it
     void* hash = nullptr;     // EVP_MD_CTX of what arrived, in order
     std::uint64_t asked = 0;  // pieces asked for up to here
   };
@@ -110,6 +131,11 @@ class FileTransfers : public std::enable_shared_from_this<FileTransfers> {
     std::uint64_t transferId = 0;
     wire::Sha256 sha256{};
     int fd = -1;
+  };
+  struct HashJob {
+    std::uint32_t id = 0;  // m_out's
+    int fd = -1;           // its own descriptor (the offer's may be closed by a cancel meanwhile)
+    std::uint64_t size = 0;
   };
   struct Ask {
     std::uint64_t transferId = 0;
@@ -131,6 +157,10 @@ class FileTransfers : public std::enable_shared_from_this<FileTransfers> {
   void finishLocked(In& in);
   void failLocked(In& in, const std::string& why, bool tellHost);
   void closeInLocked(In& in, bool removePart);
+  void pauseLocked(In& in);
+  std::string reopenPartLocked(In& in);
+  void hashLoop();
+  void preparedLocked(Out& out, bool ok, const wire::Sha256& sha);
   void serveLocked();
   void sendOfferLocked(Out& out);
   template <typename Msg>
@@ -150,6 +180,12 @@ class FileTransfers : public std::enable_shared_from_this<FileTransfers> {
   std::string m_autoDir;
   std::uint32_t m_nextInId = 1;
   std::uint32_t m_nextOfferId = 1;
+  // The hashing worker: offers waiting for their SHA-256, in order.
+  std::deque<HashJob> m_hashJobs;
+  std::condition_variable m_hashCv;
+  bool m_stopping = false;
+  std::function<void(std::uint64_t)> m_hashStep;
+  std::thread m_hasher;  // started by the first offer
 };
 
 // "1.5 MiB", "200 KiB", "12 bytes".

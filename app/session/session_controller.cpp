@@ -136,7 +136,7 @@ void SessionController::tick(std::int64_t nowUs) {
 }
 
 void SessionController::tickFiles() {
-  m_files->tick();
+  m_files->tick(m_nowUs);
   for (auto& n : m_files->takeNotes()) {
     if (n.offerId) m_chat.addFileOffer(n.text, n.offerId);
     else note(n.text, n.error ? ChatLine::Style::Notice : ChatLine::Style::System);

@@ -4,6 +4,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "app/ui/chat_view.h"
@@ -60,8 +61,8 @@ void UiApp::drawChatPanel() {
   const bool narrow = ImGui::GetContentRegionAvail().x < em * 30;
   const float usersWidth = narrow ? 0.0f : em * 10.0f;
   // The files strip (offers, progress) sits between the log and the input.
-  const int rows = fileRows();
-  const float filesHeight = rows > 0 ? ImGui::GetFrameHeightWithSpacing() * static_cast<float>(std::min(rows, 4)) +
+  const int rows = fileRows(ImGui::GetContentRegionAvail().x - ImGui::GetStyle().WindowPadding.x * 2);
+  const float filesHeight = rows > 0 ? ImGui::GetFrameHeightWithSpacing() * static_cast<float>(std::min(rows, 6)) +
                                            ImGui::GetStyle().WindowPadding.y * 2
                                      : 0.0f;
   const float inputHeight = ImGui::GetFrameHeightWithSpacing() + filesHeight;
@@ -252,64 +253,136 @@ void UiApp::drawVoiceControls() {
 
 // [SECTION] files in the chat
 
-int UiApp::fileRows() const {
+namespace {
+std::string offerText(const session::IncomingFile& f) {
+  return forDisplay(f.from) + " offers " + forDisplay(f.name) + " (" + session::fileSizeText(f.size) + ")";
+}
+
+// Accept and Decline, side by side.
+float offerButtonsWidth() {
+  const ImGuiStyle& style = ImGui::GetStyle();
+  return ImGui::CalcTextSize("Accept").x + ImGui::CalcTextSize("Decline").x + style.FramePadding.x * 4 +
+         style.ItemSpacing.x * 2;
+}
+
+// Lines `text` takes wrapped at `width`.
+int wrappedLines(const std::string& text, float width) {
+  const float h = ImGui::CalcTextSize(text.c_str(), nullptr, false, std::max(width, 1.0f)).y;
+  return std::max(1, static_cast<int>(std::ceil(h / ImGui::GetTextLineHeight())));
+}
+
+// An offer's text beside its buttons if it fits, else wrapped below them (a narrow panel):
+// how many lines that takes after the buttons' (0: beside them).
+int offerTextLines(const std::string& text, float width) {
+  if (offerButtonsWidth() + ImGui::CalcTextSize(text.c_str()).x <= width) return 0;
+  return wrappedLines(text, width);
+}
+
+// A file's progress: its bar leaves room for one small button.
+float progressBarWidth(float width) { return width - ImGui::GetFontSize() * 5; }
+float fraction(std::uint64_t part, std::uint64_t whole) {
+  return whole ? static_cast<float>(static_cast<double>(part) / static_cast<double>(whole)) : 1.f;
+}
+
+// A progress row's text on its bar if it fits, else wrapped above it (a narrow panel): the
+// lines it takes above the bar (0: on it).
+int progressTextLines(const std::string& text, float width) {
+  if (ImGui::CalcTextSize(text.c_str()).x + ImGui::GetStyle().FramePadding.x * 2 <= progressBarWidth(width)) return 0;
+  return wrappedLines(text, width);
+}
+
+// The bar (with the text on it or, when it does not fit, wrapped above it and only the
+// percentage on the bar), then `button` beside it; true if the button was clicked.
+bool progressRow(const std::string& text, float part, const char* button) {
+  const float width = ImGui::GetContentRegionAvail().x;
+  std::string onBar = text;
+  if (progressTextLines(text, width) > 0) {
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextUnformatted(text.c_str());
+    ImGui::PopTextWrapPos();
+    onBar = std::to_string(static_cast<int>(part * 100)) + "%";
+  }
+  ImGui::ProgressBar(part, ImVec2(progressBarWidth(width), 0), onBar.c_str());
+  ImGui::SameLine();
+  return ImGui::SmallButton(button);
+}
+
+std::string receivingText(const session::IncomingFile& f) {
+  return forDisplay(f.name) + " from " + forDisplay(f.from) + ": " +
+         std::to_string(static_cast<int>(fraction(f.received, f.size) * 100)) + "% of " + session::fileSizeText(f.size) +
+         (f.state == session::IncomingFile::State::Paused ? " (paused)" : "");
+}
+
+std::string preparingText(const session::OutgoingFile& f) {
+  return "preparing " + forDisplay(f.name) + " (" + session::fileSizeText(f.size) + ") for " +
+         (f.to.empty() ? std::string("everyone") : forDisplay(f.to)) + ": " +
+         std::to_string(static_cast<int>(fraction(f.prepared, f.size) * 100)) + "%";
+}
+
+// What we offer, to whom, and who is taking it (how far, over everyone taking it).
+std::string offeringText(const session::OutgoingFile& f, float& part) {
+  std::string who;
+  std::uint64_t sent = 0;
+  int taking = 0;
+  for (const auto& [id, r] : f.receivers) {
+    if (r.name.empty()) continue;
+    who += (who.empty() ? ": " : ", ") + forDisplay(r.name) + " " + r.status;
+    if (r.status == "receiving") sent += r.sent, ++taking;
+  }
+  part = taking && f.size ? static_cast<float>(static_cast<double>(sent) / (static_cast<double>(f.size) * taking)) : 0.f;
+  return "offering " + forDisplay(f.name) + " (" + session::fileSizeText(f.size) + ") to " +
+         (f.to.empty() ? std::string("everyone") : forDisplay(f.to)) + who;
+}
+}  // namespace
+
+int UiApp::fileRows(float width) const {
   if (!m_session) return 0;
   int rows = 0;
   using In = session::IncomingFile::State;
-  for (const auto& f : m_session->incomingFiles())
-    rows += f.state == In::Offered || f.state == In::Receiving || f.state == In::Paused;
-  for (const auto& f : m_session->outgoingFiles()) rows += f.state == session::OutgoingFile::State::Offered;
+  using Out = session::OutgoingFile::State;
+  for (const auto& f : m_session->incomingFiles()) {
+    if (f.state == In::Offered) rows += 1 + offerTextLines(offerText(f), width);
+    else if (f.state == In::Receiving || f.state == In::Paused) rows += 1 + progressTextLines(receivingText(f), width);
+  }
+  for (const auto& f : m_session->outgoingFiles()) {
+    float part = 0;
+    if (f.state == Out::Preparing) rows += 1 + progressTextLines(preparingText(f), width);
+    else if (f.state == Out::Offered) rows += 1 + progressTextLines(offeringText(f, part), width);
+  }
   return rows;
 }
 
 void UiApp::drawFileTransfers() {
   using In = session::IncomingFile::State;
-  const float em = ImGui::GetFontSize();
+  using Out = session::OutgoingFile::State;
+  // Whatever the panel's width, a person can read who offers what and its size: texts wrap.
   for (const auto& f : m_session->incomingFiles()) {
     if (f.state != In::Offered && f.state != In::Receiving && f.state != In::Paused) continue;
     ImGui::PushID(static_cast<int>(f.id));
-    const std::string size = session::fileSizeText(f.size);
     if (f.state == In::Offered) {
-      // The buttons first: a narrow panel cuts the text, never them.
+      // The buttons first, then who offers what and its size: beside them if it fits, else
+      // wrapped on the lines below (a narrow panel), never cut.
       if (ImGui::SmallButton("Accept")) m_session->acceptFile(f.id);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("Save it in %s", session::downloadDir().c_str());
       ImGui::SameLine();
       if (ImGui::SmallButton("Decline")) m_session->declineFile(f.id);
-      ImGui::SameLine();
-      ImGui::Text("%s offers %s (%s)", forDisplay(f.from).c_str(), forDisplay(f.name).c_str(), size.c_str());
-      if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("%s offers %s (%s)", forDisplay(f.from).c_str(), forDisplay(f.name).c_str(), size.c_str());
-    } else {
-      const float part = f.size ? static_cast<float>(static_cast<double>(f.received) / static_cast<double>(f.size)) : 1.f;
-      char overlay[512];
-      std::snprintf(overlay, sizeof overlay, "%s from %s: %d%% of %s%s", forDisplay(f.name).c_str(),
-                    forDisplay(f.from).c_str(), static_cast<int>(part * 100), size.c_str(),
-                    f.state == In::Paused ? " (paused)" : "");
-      ImGui::ProgressBar(part, ImVec2(-em * 5, 0), overlay);
-      ImGui::SameLine();
-      if (ImGui::SmallButton("Cancel")) m_session->declineFile(f.id);
+      const std::string text = offerText(f);
+      if (offerTextLines(text, ImGui::GetContentRegionAvail().x) == 0) ImGui::SameLine();
+      ImGui::PushTextWrapPos(0.0f);
+      ImGui::TextUnformatted(text.c_str());
+      ImGui::PopTextWrapPos();
+    } else if (progressRow(receivingText(f), fraction(f.received, f.size), "Cancel")) {
+      m_session->declineFile(f.id);
     }
     ImGui::PopID();
   }
   for (const auto& f : m_session->outgoingFiles()) {
-    if (f.state != session::OutgoingFile::State::Offered) continue;
+    if (f.state != Out::Preparing && f.state != Out::Offered) continue;
     ImGui::PushID(static_cast<int>(0x40000000u | f.id));
-    // Who is taking it, and how far each is.
-    std::string who;
-    std::uint64_t sent = 0;
-    int taking = 0;
-    for (const auto& [id, r] : f.receivers) {
-      if (r.name.empty()) continue;
-      who += (who.empty() ? ": " : ", ") + forDisplay(r.name) + " " + r.status;
-      if (r.status == "receiving") sent += r.sent, ++taking;
-    }
-    const float part = taking && f.size ? static_cast<float>(static_cast<double>(sent) / (static_cast<double>(f.size) * taking)) : 0.f;
-    char overlay[768];
-    std::snprintf(overlay, sizeof overlay, "offering %s (%s) to %s%s", forDisplay(f.name).c_str(),
-                  session::fileSizeText(f.size).c_str(), f.to.empty() ? "everyone" : forDisplay(f.to).c_str(), who.c_str());
-    ImGui::ProgressBar(part, ImVec2(-em * 5, 0), overlay);
-    ImGui::SameLine();
-    if (ImGui::SmallButton("Stop")) m_session->cancelFileOffer(f.id);
+    // Preparing: its SHA-256 is being read (on a worker); offered when that is done.
+    float part = fraction(f.prepared, f.size);
+    const std::string text = f.state == Out::Preparing ? preparingText(f) : offeringText(f, part);
+    if (progressRow(text, part, "Stop")) m_session->cancelFileOffer(f.id);
     ImGui::PopID();
   }
 }

@@ -119,7 +119,7 @@ class UiApp {
   void drawVoiceControls();
   // Files in the chat: offers to us (Accept, Decline), what arrives and what we offer (with
   // progress), and the Send file popup (a path, everyone or one person).
-  int fileRows() const;
+  int fileRows(float width) const;  // lines the files strip needs at that width
   void drawFileTransfers();
   void drawSendFilePopup();
   void drawScreensPanel();

@@ -47,6 +47,9 @@ void onSignal(int sig) { g_signal.store(sig); }
 // printed by the loop, within its idle timeout.
 std::atomic<bool> g_printFigures{false};
 void onPrintFigures(int) { g_printFigures.store(true); }
+// SIGUSR2 saves the window to --screenshot's file again (the GUI tests shoot each step).
+std::atomic<bool> g_shootAgain{false};
+void onShootAgain(int) { g_shootAgain.store(true); }
 
 void onGlfwError(int code, const char* text) { HLOG_WARN(kTag, "GLFW error %d: %s", code, text); }
 
@@ -148,6 +151,10 @@ int runWindow(const session::Options& options) {
   figures.sa_handler = onPrintFigures;
   sigemptyset(&figures.sa_mask);
   sigaction(SIGUSR1, &figures, nullptr);
+  struct sigaction shoot {};
+  shoot.sa_handler = onShootAgain;
+  sigemptyset(&shoot.sa_mask);
+  sigaction(SIGUSR2, &shoot, nullptr);
 
   float scaleX = 1.0f, scaleY = 1.0f;
   glfwGetWindowContentScale(window, &scaleX, &scaleY);
@@ -217,6 +224,7 @@ int runWindow(const session::Options& options) {
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     };
     bool screenshotPending = !options.screenshotPath.empty();
+    bool shootNow = false;  // SIGUSR2: this frame, whatever --screenshot-after says
     bool deviceObjectsMade = false;  // the renderer makes its font texture in its first NewFrame
     double nextFontRebuild = 0;
     std::uint64_t redraws = 0;
@@ -271,8 +279,10 @@ int runWindow(const session::Options& options) {
       glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
       glClear(GL_COLOR_BUFFER_BIT);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-      if (screenshotPending && secondsSinceStart() >= options.screenshotAfterSec) {
+      if (g_shootAgain.exchange(false) && !options.screenshotPath.empty()) screenshotPending = true, shootNow = true;
+      if (screenshotPending && (shootNow || secondsSinceStart() >= options.screenshotAfterSec)) {
         screenshotPending = false;
+        shootNow = false;
         if (saveBackbufferPng(options.screenshotPath, fbW, fbH))
           printFontStats(fontAtlas), std::printf("huddle: saved the window to %s\n", options.screenshotPath.c_str()),
               std::fflush(stdout);

@@ -24,6 +24,15 @@ using Sha256 = std::array<std::uint8_t, 32>;
 // valid, else the reason in words.
 std::string validateFileName(const std::string& name);
 
+// `text` cut to at most `max` bytes, at a UTF-8 character boundary (never half a character).
+inline std::string cutUtf8(std::string text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  text.resize(end);
+  return text;
+}
+
 // The id of a transfer: the sender's participant id and its own offer number, so a sender
 // knows it before the host answers and two senders never collide.
 inline std::uint64_t fileTransferId(std::uint32_t senderId, std::uint32_t offerId) {

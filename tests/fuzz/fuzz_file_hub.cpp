@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   net::FileHub hub(config);
   std::vector<net::FileHub::Member> room;
   for (std::uint32_t id = 1; id <= 3; ++id)
-    room.push_back({id, id == 1 ? "alice" : id == 2 ? "bob" : "carol", std::make_shared<fuzz::SinkLink>()});
+    room.push_back({id, id == 1 ? "alice" : id == 2 ? "bob" : "carol", std::make_shared<fuzz::SinkLink>(), 0x1000u + id});
   wire::FrameDecoder decoder(&wire::chatPortPayloadLimit);
   decoder.setHandshakeDone(true);
   decoder.push(std::span<const std::uint8_t>(data + 1, size - 1));
@@ -73,5 +73,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (s.bytesRelayed > s.chunksRelayed * wire::kFileChunkBytes) std::abort();
   }
   if (who & 0x80) hub.left(1 + who % 3);
+  // Someone joins as "bob": bob back on his seat (his token) or another person with his name.
+  if (who & 0x40) {
+    hub.left(2);
+    hub.joined({9, "bob", std::make_shared<fuzz::SinkLink>(), 0x2000}, (who & 0x20) ? 0x1002 : 0);
+  }
   return 0;
 }

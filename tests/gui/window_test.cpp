@@ -4,6 +4,7 @@
 // with chat typed into each window reaching the other.
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
 #include <stb_image.h>
 
 #include <chrono>
@@ -18,6 +19,7 @@
 
 #include "app/session/participant_colour.h"
 #include "capture/synthetic_source.h"
+#include "tests/support/file_sender.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/xdotool.h"
@@ -711,4 +713,156 @@ TEST(Window, TheUserListMarksWhoIsSpeaking) {
   EXPECT_GT(dot, 10) << window.output();
 }
 
+// The RGB pixels of a screenshot the window saved.
+struct Shot {
+  std::vector<unsigned char> rgb;
+  int w = 0, h = 0;
+  bool load(const std::string& path) {
+    int n = 0;
+    unsigned char* p = stbi_load(path.c_str(), &w, &h, &n, 3);
+    if (!p) return false;
+    rgb.assign(p, p + std::size_t(w) * h * 3);
+    stbi_image_free(p);
+    return true;
+  }
+};
+
+// Asks the window for a screenshot now (SIGUSR2) and loads it: the `n`th it saved.
+bool shootNow(Subprocess& window, const std::string& path, int n, Shot& shot) {
+  std::filesystem::remove(path);
+  window.signal(SIGUSR2);
+  return window.waitForCount("saved the window to " + path, static_cast<std::size_t>(n), 10000) && shot.load(path);
+}
+
+// The first row of buttons (StyleColorsDark's Button over the window, about #23456D) from the
+// top of `within`: its box. In the chat panel's lower half that is the files strip's Accept
+// and Decline (the input line's Send buttons are below it).
+bool firstButtonRow(const Shot& s, const int within[4], int box[4]) {
+  constexpr std::uint32_t kButton = 0x23456D;
+  box[0] = s.w, box[1] = -1, box[2] = -1, box[3] = -1;
+  for (int y = std::max(0, within[1]); y <= std::min(s.h - 1, within[3]); ++y) {
+    // A row starts at a run of 8 button pixels; it goes on while rows have a run of 3 (the
+    // labels' rows keep some of the button's colour around their letters).
+    int run = 0, first = -1, last = -1;
+    const int need = box[1] < 0 ? 8 : 3;
+    for (int x = std::max(0, within[0]); x <= std::min(s.w - 1, within[2]); ++x) {
+      run = near(&s.rgb[3 * (std::size_t(y) * s.w + x)], kButton, 14) ? run + 1 : 0;
+      if (run == need && first < 0) first = x - need + 1;
+      if (run >= need) last = x;
+    }
+    if (first < 0) {
+      if (box[1] >= 0) return true;  // the row ended
+      continue;
+    }
+    if (box[1] < 0) box[1] = y;
+    box[0] = std::min(box[0], first), box[2] = std::max(box[2], last), box[3] = y;
+  }
+  return box[1] >= 0;
+}
+
+// Pixels within `tolerance` of a colour inside a box.
+int countIn(const Shot& s, const int box[4], std::uint32_t colour, int tolerance) {
+  int n = 0;
+  for (int y = std::max(0, box[1]); y <= std::min(s.h - 1, box[3]); ++y)
+    for (int x = std::max(0, box[0]); x <= std::min(s.w - 1, box[2]); ++x)
+      n += near(&s.rgb[3 * (std::size_t(y) * s.w + x)], colour, tolerance);
+  return n;
+}
+
 }  // namespace
+
+// The files strip as a person meets it: a file offered to the window's user shows Accept and
+// Decline with who offers what and its size; a click on Accept shows the file arriving as a
+// progress bar (the sender holds the second half back meanwhile); then the received line.
+TEST(Window, AnOfferedFileIsAcceptedInTheStripShowsProgressThenArrives) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  const std::string display = xvfb.display();
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
+                   "--voice-port", "0"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  const std::string home = privateConfig("files");  // the window's HOME: files go to its Downloads
+  const std::string shotPath = ::testing::TempDir() + "huddle_files_window.png";
+  Subprocess window({HUDDLE_BINARY, "--join", invite, "--name", "bob", "--screenshot", shotPath, "--screenshot-after",
+                     "1000", "--quit-after", "60"},
+                    {"DISPLAY=" + display, "XDG_CONFIG_HOME=" + home + "/config", "HOME=" + home});
+  ASSERT_TRUE(window.waitForOutput("Joined the session", 15000)) << window.output();
+  ASSERT_TRUE(xdotool(display, {"search", "--sync", "--name", "bob in", "windowmove", "--sync", "0", "0"}));
+  ASSERT_TRUE(focusWindow(display, "bob in"));
+  Shot before;
+  ASSERT_TRUE(shootNow(window, shotPath, 1, before)) << window.output();
+
+  auto sam = huddle::test::scriptedSender(invite, "sam");
+  for (int i = 0; i < 100 && !sam->joined(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_TRUE(sam->joined());
+  sam->data.resize(1u << 20);
+  for (std::size_t i = 0; i < sam->data.size(); ++i) sam->data[i] = static_cast<std::uint8_t>(i * 13 + i / 977);
+  sam->serveBelow = 512u << 10;
+  sam->holdBeyond = true;
+  huddle::wire::Sha256 sha{};
+  unsigned shaLen = 0;
+  EVP_Digest(sam->data.data(), sam->data.size(), sha.data(), &shaLen, EVP_sha256(), nullptr);
+  sam->offer(1, "holiday photos.tar", sha);
+  ASSERT_TRUE(window.waitForOutput("sam offers holiday photos.tar (1.0 MiB)", 10000)) << window.output();
+  Shot offered;
+  ASSERT_TRUE(shootNow(window, shotPath, 2, offered)) << window.output();
+  // The chat panel is the right part of the window (the standard layout at 1280x800); its
+  // lower half holds the strip and, below it, the input line.
+  const int panel[4] = {offered.w * 3 / 4, offered.h / 2, offered.w - 1, offered.h - 1};
+  int none[4];
+  EXPECT_TRUE(firstButtonRow(before, panel, none));  // Send and Send file... only
+  int buttons[4];
+  ASSERT_TRUE(firstButtonRow(offered, panel, buttons)) << "no Accept/Decline";
+  EXPECT_LT(buttons[3], none[1]) << "the strip's buttons are not above the input line";
+  EXPECT_GT(buttons[2] - buttons[0], 60) << "Accept and Decline side by side";
+  // A narrow panel: who offers what and its size are on the line under the buttons, whole
+  // (text-coloured pixels there), not cut beside them.
+  const float lineH = static_cast<float>(buttons[3] - buttons[1]);
+  const int under[4] = {buttons[0], buttons[3] + 2, offered.w - 12, buttons[3] + static_cast<int>(lineH * 1.5f)};
+  EXPECT_GT(lineH, 10.0f) << "the buttons' row";
+  EXPECT_GT(countIn(offered, under, 0xFFFFFF, 60), 50) << "no text under the buttons";
+  EXPECT_EQ(countIn(before, under, 0xFFFFFF, 60), 0);
+
+  // A click on Accept: the file arrives; the sender holds its second half back, so the strip
+  // shows it part-way (a progress bar, StyleColorsDark's #E6B300 fill). The strip grows
+  // upwards as its rows need: it is looked for from the panel's middle down.
+  const int ax = buttons[0] + 10, ay = (buttons[1] + buttons[3]) / 2;
+  ASSERT_TRUE(xdotool(display, {"mousemove", std::to_string(ax), std::to_string(ay), "sleep", "0.3", "click", "1"}));
+  ASSERT_TRUE(window.waitForOutput("Receiving holiday photos.tar into " + home + "/Downloads", 10000)) << window.output();
+  for (int i = 0; i < 100 && sam->heldCount() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_GT(sam->heldCount(), 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the first half's last pieces drawn
+  Shot receiving;
+  ASSERT_TRUE(shootNow(window, shotPath, 3, receiving)) << window.output();
+  const int strip[4] = {panel[0], panel[1], panel[2], none[1] - 2};
+  EXPECT_EQ(countIn(offered, strip, 0xE6B300, 30), 0);
+  EXPECT_GT(countIn(receiving, strip, 0xE6B300, 30), 200) << "no progress bar in the strip";
+  // Its text (name, sender, how far, size) does not fit on the bar there: it is above it.
+  int bar[4];
+  ASSERT_TRUE(boxOf(receiving.rgb.data(), receiving.w, receiving.h, 0xE6B300, 30, 8, strip, bar));
+  const int above[4] = {strip[0], bar[1] - static_cast<int>(lineH * 3), strip[2], bar[1] - 2};
+  EXPECT_GT(countIn(receiving, above, 0xFFFFFF, 60), 50) << "no text above the bar";
+
+  // The rest: the received line, and the strip is gone.
+  sam->serveBelow = ~0ull;
+  sam->releaseHeld();
+  ASSERT_TRUE(window.waitForOutput("Received holiday photos.tar from sam (1.0 MiB, SHA-256 checked): " + home +
+                                       "/Downloads/holiday photos.tar",
+                                   20000))
+      << window.output();
+  Shot done;
+  ASSERT_TRUE(shootNow(window, shotPath, 4, done)) << window.output();
+  EXPECT_EQ(countIn(done, strip, 0xE6B300, 30), 0);
+  int after[4];
+  ASSERT_TRUE(firstButtonRow(done, panel, after));
+  EXPECT_EQ(after[1], none[1]) << "the strip is still there";
+  std::ifstream got(home + "/Downloads/holiday photos.tar", std::ios::binary);
+  EXPECT_TRUE(std::vector<std::uint8_t>(std::istreambuf_iterator<char>(got), {}) == sam->data);
+  sam->leave();
+  window.signal(SIGTERM);
+  EXPECT_EQ(window.wait(15000), 0);
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0);
+}

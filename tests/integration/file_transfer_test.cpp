@@ -25,6 +25,7 @@
 #include "net/wire/file_messages.h"
 #include "tests/integration/controller_support.h"
 #include "tests/integration/test_support.h"
+#include "tests/support/file_sender.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
@@ -34,6 +35,8 @@ namespace {
 namespace fs = std::filesystem;
 using test::TempConfig;
 using namespace huddle::session::testing;
+using test::ScriptedSender;
+using test::scriptedSender;
 
 // Deterministic bytes of `size`, written to `path`.
 std::vector<std::uint8_t> writeRandomFile(const std::string& path, std::size_t size, std::uint32_t seed) {
@@ -67,6 +70,17 @@ std::vector<std::string> namesIn(const std::string& dir) {
   return v;
 }
 
+// How many of this process's descriptors are open on `path`.
+int openDescriptorsOf(const std::string& path) {
+  int n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc/self/fd", ec)) {
+    std::error_code lec;
+    n += fs::read_symlink(e.path(), lec) == fs::path(path);
+  }
+  return n;
+}
+
 // The newest offer of that name to `c` (null if none).
 const IncomingFile* incomingNamed(const SessionController& c, const std::string& name) {
   static thread_local std::vector<IncomingFile> keep;
@@ -80,103 +94,6 @@ const IncomingFile* incomingNamed(const SessionController& c, const std::string&
 bool received(const SessionController& c, const std::string& name) {
   const IncomingFile* f = incomingNamed(c, name);
   return f && f->state == IncomingFile::State::Done;
-}
-
-// A participant that speaks the file messages itself: offers what it is told and answers
-// requests from `data`, but only below `serveBelow` (then it stops answering), recording what
-// it was asked for.
-struct ScriptedSender {
-  std::vector<std::uint8_t> data;
-  std::atomic<std::uint64_t> serveBelow{~0ull};
-  std::atomic<std::uint64_t> lowestAsked{~0ull};
-  std::atomic<bool> corrupt{false};  // flips a byte of every piece
-  std::atomic<std::uint32_t> holdFor{0};  // a receiver whose asks wait for releaseHeld()
-
-  void start(const std::string& invite, const std::string& name) {
-    client.setFileSink(std::make_shared<Sink>(this));
-    Invite inv;
-    std::string error;
-    ASSERT_TRUE(parseInvite(invite, inv, error)) << error;
-    net::ChatClientConfig c;
-    c.host = inv.host;
-    c.port = inv.port;
-    c.name = name;
-    c.tls = pinOf(inv.key, inv.keyBytes);
-    client.start(c);
-  }
-  bool joined() {
-    client.events().drain();
-    return client.connected();
-  }
-  void offer(std::uint32_t offerId, const std::string& name, const wire::Sha256& sha) {
-    wire::FileOffer o;
-    o.offerId = offerId;
-    o.name = name;
-    o.size = data.size();
-    o.sha256 = sha;
-    client.sendFileFrame(wire::encodeFrame(o));
-  }
-  void leave() {
-    client.setFileSink(nullptr);
-    client.leave();
-  }
-  std::size_t heldCount() {
-    std::lock_guard lock(heldMutex);
-    return held.size();
-  }
-  // Sends the pieces held back for `holdFor`, late; how many.
-  std::size_t releaseHeld() {
-    std::vector<wire::FileRequest> late;
-    {
-      std::lock_guard lock(heldMutex);
-      late.swap(held);
-    }
-    for (const auto& r : late) sendPiece(r);
-    return late.size();
-  }
-
- private:
-  struct Sink : net::ChatClient::FileSink {
-    explicit Sink(ScriptedSender* s) : self(s) {}
-    void onFileFrame(const wire::Frame& frame) override { self->answer(frame); }
-    void onLinkDrained() override {}
-    ScriptedSender* self;
-  };
-  void answer(const wire::Frame& frame) {
-    wire::FileRequest r;
-    if (frame.type != static_cast<std::uint16_t>(wire::MsgType::FileRequest) || !wire::decodePayload(frame.payload, r))
-      return;
-    std::uint64_t low = lowestAsked.load();
-    while (r.offset < low && !lowestAsked.compare_exchange_weak(low, r.offset)) {}
-    if (r.offset >= serveBelow.load()) return;
-    if (r.peerId == holdFor.load()) {
-      std::lock_guard lock(heldMutex);
-      held.push_back(r);
-      return;
-    }
-    sendPiece(r);
-  }
-  void sendPiece(const wire::FileRequest& r) {
-    wire::FileChunk c;
-    c.transferId = r.transferId;
-    c.peerId = r.peerId;
-    c.offset = r.offset;
-    c.data.assign(data.begin() + static_cast<std::ptrdiff_t>(r.offset),
-                  data.begin() + static_cast<std::ptrdiff_t>(r.offset + r.length));
-    if (corrupt) c.data[0] ^= 1;
-    client.sendFileFrame(wire::encodeFrame(c));
-  }
-  std::mutex heldMutex;
-  std::vector<wire::FileRequest> held;
-
- public:
-  net::ChatClient client;  // last: its threads stop before the rest goes
-};
-
-std::unique_ptr<ScriptedSender> scriptedSender(const std::string& invite, const std::string& name) {
-  auto s = std::make_unique<ScriptedSender>();
-  s->start(invite, name);
-  return s;
 }
 
 TEST(Files, ALargeFileReachesThreeReceiversWhileAScreenStreams) {
@@ -343,6 +260,46 @@ TEST(Files, AReceiverWhoLeavesPartWayCostsTheSenderAndTheOthersNothing) {
   host.leave();
 }
 
+// A file offered to one person is for their seat (the token the host gave them), not their
+// name: it reaches them again through a reconnect, even one the host saw as a leave, and never
+// whoever takes the name after they left.
+TEST(Files, AnOfferToOnePersonFollowsTheirSeatNotTheirName) {
+  TempConfig cfg;
+  FakeClock clock;
+  HostController host(anyPorts("alice"), cfg.env("alice"));
+  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  const std::string path = cfg.root + "/private.bin";
+  writeRandomFile(path, 100'000, 9);
+  auto bob = scriptedSender(loopbackLink(host), "bob");
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return bob->joined() && host.chat().users().size() == 2; }));
+  ASSERT_TRUE(host.sendFile(path, "bob"));
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return bob->offered.load() == 1; })) << allLines(host);
+  // Bob's connection replaced by a reconnect that shows his token: offered to him again.
+  auto bob2 = scriptedSender(loopbackLink(host), "bob", bob->client.token());
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return bob2->joined() && bob2->offered.load() == 1; }));
+  bob->leave();
+  // Bob goes; someone else takes the name "bob": not told of it (what reaches it after the
+  // host's line would have come before it).
+  const std::uint64_t seat = bob2->client.token();
+  bob2->leave();
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return host.chat().users().size() == 1; }));
+  auto mallory = scriptedSender(loopbackLink(host), "bob");
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return mallory->joined() && host.chat().users().size() == 2; }));
+  host.submitLine("welcome");
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] {
+    mallory->joined();
+    return std::find(mallory->heard.begin(), mallory->heard.end(), "welcome") != mallory->heard.end();
+  }));
+  EXPECT_EQ(mallory->offered.load(), 0);
+  mallory->leave();
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return host.chat().users().size() == 1; }));
+  // Bob back on his seat after the host had seen him go: his again.
+  auto bob3 = scriptedSender(loopbackLink(host), "bob", seat);
+  ASSERT_TRUE(tickUntil(clock, {&host}, [&] { return bob3->joined() && bob3->offered.load() == 1; }));
+  bob3->leave();
+  host.leave();
+}
+
 TEST(Files, AFileWhoseHashDoesNotMatchIsNotKept) {
   TempConfig cfg;
   FakeClock clock;
@@ -404,6 +361,18 @@ TEST(Files, ASenderWhoVanishesLeavesNothingThatLooksFinished) {
   EXPECT_TRUE(hasLine(*bob, "half.bin stopped at 20% (mallory left)")) << allLines(*bob);
   // Only the hidden part, never the final name.
   EXPECT_EQ(namesIn(dir), std::vector<std::string>{".half.bin.part"});
+  // Paused, it holds no descriptor (bob runs in this process: none of ours points at it).
+  EXPECT_EQ(openDescriptorsOf(dir + "/.half.bin.part"), 0);
+  // Never offered again: given up after the pause's limit, its .part removed.
+  bob->tick(clock.nowUs);
+  clock.nowUs += FileTransfers::kPausedReceiveExpiryUs - 1;
+  bob->tick(clock.nowUs);
+  EXPECT_EQ(incomingNamed(*bob, "half.bin")->state, IncomingFile::State::Paused);
+  clock.nowUs += 1;
+  bob->tick(clock.nowUs);
+  EXPECT_EQ(incomingNamed(*bob, "half.bin")->state, IncomingFile::State::Failed);
+  EXPECT_TRUE(hasLine(*bob, "Gave up half.bin: it was paused for 10 minutes")) << allLines(*bob);
+  EXPECT_TRUE(namesIn(dir).empty());
   bob->leave();
   host.leave();
   bob.reset();  // its connection's last reference goes with its teardown

@@ -5,6 +5,7 @@
 
 #include <mutex>
 
+#include "net/base/utf8.h"
 #include "net/file_hub.h"
 #include "net/wire/file_messages.h"
 #include "net/wire/frame_decoder.h"
@@ -55,9 +56,9 @@ struct Person {
   std::shared_ptr<FileLink> link;
 };
 
-Person person(std::uint32_t id, const std::string& name) {
+Person person(std::uint32_t id, const std::string& name, std::uint64_t token = 0) {
   auto link = std::make_shared<FileLink>();
-  return {{id, name, link}, link};
+  return {{id, name, link, token}, link};
 }
 
 template <typename M>
@@ -173,9 +174,9 @@ TEST_F(FileHubTest, OffersAtOnceAndPerMinuteAtTheirCaps) {
   c.maxOffersPerPerson = 3;
   c.offerBurst = 100;
   FileHub hub3(c);
-  for (std::uint32_t i = 1; i <= 3; ++i) EXPECT_EQ(send(hub3, alice, offerOf(i, "f", 1), room), "");
+  for (std::uint32_t i = 1; i <= 3; ++i) EXPECT_EQ(send(hub3, alice, offerOf(i, "f" + std::to_string(i), 1), room), "");
   EXPECT_TRUE(alice.link->take<FileStatus>().empty());
-  EXPECT_EQ(send(hub3, alice, offerOf(4, "f", 1), room), "");
+  EXPECT_EQ(send(hub3, alice, offerOf(4, "f4", 1), room), "");
   auto st = alice.link->take<FileStatus>();
   ASSERT_EQ(st.size(), 1u);
   EXPECT_NE(st[0].text.find("already offer 3"), std::string::npos) << st[0].text;
@@ -186,13 +187,13 @@ TEST_F(FileHubTest, OffersAtOnceAndPerMinuteAtTheirCaps) {
   r.offersPerMinute = 6;  // one every 10 s
   FileHub rate(r);
   alice.link->clear();
-  EXPECT_EQ(send(rate, alice, offerOf(1, "f", 1), room, 0), "");
-  EXPECT_EQ(send(rate, alice, offerOf(2, "f", 1), room, 0), "");
-  EXPECT_EQ(send(rate, alice, offerOf(3, "f", 1), room, 0), "");
+  EXPECT_EQ(send(rate, alice, offerOf(1, "f1", 1), room, 0), "");
+  EXPECT_EQ(send(rate, alice, offerOf(2, "f2", 1), room, 0), "");
+  EXPECT_EQ(send(rate, alice, offerOf(3, "f3", 1), room, 0), "");
   st = alice.link->take<FileStatus>();
   ASSERT_EQ(st.size(), 1u);
   EXPECT_NE(st[0].text.find("too many offers"), std::string::npos);
-  EXPECT_EQ(send(rate, alice, offerOf(4, "f", 1), room, 10'000'000), "");
+  EXPECT_EQ(send(rate, alice, offerOf(4, "f4", 1), room, 10'000'000), "");
   EXPECT_EQ(alice.link->take<FileStatus>().size(), 1u);  // still only the one refusal
 }
 
@@ -234,7 +235,7 @@ TEST_F(FileHubTest, ReceivesAtOnceAtTheirCap) {
   FileHubConfig c;
   c.maxReceivesPerPerson = 2;
   FileHub two(c);
-  for (std::uint32_t i = 1; i <= 3; ++i) ASSERT_EQ(send(two, alice, offerOf(i, "f", 100), room), "");
+  for (std::uint32_t i = 1; i <= 3; ++i) ASSERT_EQ(send(two, alice, offerOf(i, "f" + std::to_string(i), 100), room), "");
   EXPECT_EQ(send(two, bob, ask(fileTransferId(1, 1), 0, 100)), "");
   EXPECT_EQ(send(two, bob, ask(fileTransferId(1, 2), 0, 100)), "");
   EXPECT_TRUE(bob.link->take<FileStatus>().empty());
@@ -303,6 +304,94 @@ TEST_F(FileHubTest, AReceiverBackFromAReconnectIsOfferedItAgain) {
   EXPECT_EQ(again[0].transferId, tid);
   EXPECT_EQ(send(hub, bob2, ask(tid, 100, 100)), "");  // from where it stopped
   EXPECT_EQ(alice.link->take<FileRequest>().back().offset, 100u);
+}
+
+TEST_F(FileHubTest, AnOfferToOnePersonIsForTheirSeatNotWhoeverTakesTheirName) {
+  Person bobSeat = person(2, "bob", 0xB0B1);
+  std::vector<Person> here{alice, bobSeat, carol};
+  ASSERT_EQ(send(hub, alice, offerOf(1, "secret.txt", 1000, "bob"), here), "");
+  const std::uint64_t tid = fileTransferId(1, 1);
+  ASSERT_EQ(bobSeat.link->take<FileOffered>().size(), 1u);
+  hub.left(2);
+  // Someone else joins as "bob" (bob's name was free): it is not told, and cannot fetch it.
+  Person mallory = person(4, "bob", 0x3A11);
+  hub.joined(mallory.member, 0);
+  EXPECT_TRUE(mallory.link->take<FileOffered>().empty());
+  EXPECT_NE(send(hub, mallory, ask(tid, 0, 100)), "");
+  EXPECT_TRUE(alice.link->take<FileRequest>().empty());
+  // A wrong token back is no better than none.
+  Person guess = person(5, "bob", 0x5555);
+  hub.joined(guess.member, 0x9999);
+  EXPECT_TRUE(guess.link->take<FileOffered>().empty());
+  hub.left(4);
+  hub.left(5);
+  // Bob back on his seat (the token his Welcome gave him), under another name even: his offer.
+  Person bobBack = person(6, "bob_2", 0xB0B2);
+  hub.joined(bobBack.member, 0xB0B1);
+  auto again = bobBack.link->take<FileOffered>();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].transferId, tid);
+  EXPECT_EQ(send(hub, bobBack, ask(tid, 0, 100)), "");
+  EXPECT_EQ(alice.link->take<FileRequest>().size(), 1u);
+  // And again after a second reconnect: the seat moved to his new token.
+  hub.left(6);
+  Person bobAgain = person(7, "bob", 0xB0B3);
+  hub.joined(bobAgain.member, 0xB0B2);
+  EXPECT_EQ(bobAgain.link->take<FileOffered>().size(), 1u);
+}
+
+TEST_F(FileHubTest, TheSameFileOfferedTwiceIsRefusedAndTheFirstGoesOn) {
+  ASSERT_EQ(send(hub, alice, offerOf(1, "f", 1000), room), "");
+  alice.link->clear();
+  bob.link->clear();
+  ASSERT_EQ(send(hub, alice, offerOf(2, "f", 1000), room), "");
+  auto st = alice.link->take<FileStatus>();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].code, FileStatusCode::Refused);
+  EXPECT_EQ(st[0].text, "Not offered: you already offer f to everyone.");
+  EXPECT_TRUE(bob.link->take<FileOffered>().empty());
+  EXPECT_EQ(hub.stats().openOffers, 1u);
+  // The first one is whole: bob fetches it.
+  ASSERT_EQ(send(hub, bob, ask(fileTransferId(1, 1), 0, 100)), "");
+  ASSERT_EQ(send(hub, alice, piece(fileTransferId(1, 1), 2, 0, 100)), "");
+  EXPECT_EQ(bob.link->take<FileChunk>().size(), 1u);
+  // Another file, or the same one to one person, is another offer.
+  EXPECT_EQ(send(hub, alice, offerOf(3, "f", 1000, "bob"), room), "");
+  EXPECT_EQ(send(hub, alice, offerOf(4, "g", 1000), room), "");
+  EXPECT_EQ(hub.stats().openOffers, 3u);
+}
+
+TEST_F(FileHubTest, AnOfferHandledAfterItsSenderLeftLeavesNothing) {
+  // The chat hub calls us after its lock: a sender's leave can be handled before its offer.
+  hub.left(1);
+  ASSERT_EQ(send(hub, alice, offerOf(1, "f", 1000), room), "");
+  EXPECT_EQ(hub.stats().openOffers, 0u);
+  EXPECT_TRUE(bob.link->take<FileOffered>().empty());
+  // And a receiver already gone is not waited for: an offer to it alone is refused.
+  hub.left(2);
+  ASSERT_EQ(send(hub, carol, offerOf(1, "f", 1000, "bob"), room), "");
+  auto st = carol.link->take<FileStatus>();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].code, FileStatusCode::Refused);
+  EXPECT_EQ(hub.stats().openOffers, 0u);
+}
+
+TEST_F(FileHubTest, AStatusTextCutToItsLimitIsCutBetweenCharacters) {
+  ASSERT_EQ(send(hub, alice, offerOf(1, "f", 1000), room), "");
+  alice.link->clear();
+  FileStatus failed;
+  failed.transferId = fileTransferId(1, 1);
+  failed.code = FileStatusCode::Failed;
+  for (int i = 0; i < 127; ++i) failed.text += "\xC3\xA9";  // 254 bytes; "bob: " before it makes 259
+  ASSERT_EQ(send(hub, bob, failed), "");
+  auto st = alice.link->take<FileStatus>();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_LE(st[0].text.size(), kMaxReasonBytes);
+  EXPECT_TRUE(base::isValidUtf8(st[0].text)) << st[0].text;
+  EXPECT_EQ(st[0].text.size(), 5u + 250u);
+  EXPECT_EQ(cutUtf8("a\xE2\x82\xAC", 3), "a");
+  EXPECT_EQ(cutUtf8("a\xE2\x82\xAC", 4), "a\xE2\x82\xAC");
+  EXPECT_EQ(cutUtf8("abc", 2), "ab");
 }
 
 }  // namespace

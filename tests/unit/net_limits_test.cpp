@@ -445,7 +445,7 @@ TEST(NetLimits, FileSizeAndOpenOffersAtTheirCaps) {
   auto offer = [&](std::uint64_t size) {
     wire::FileOffer o;
     o.offerId = n++;
-    o.name = "f.bin";
+    o.name = "f" + std::to_string(o.offerId) + ".bin";  // each one another file
     o.size = size;
     base::Bytes bytes = wire::encodeFrame(o);
     wire::Frame f{static_cast<std::uint16_t>(wire::MsgType::FileOffer),
