@@ -159,25 +159,16 @@ bool EncoderPool::encode(const Frame& frame, const std::vector<std::uint32_t>& d
                          const CaptureSettings& settings, std::vector<base::EncodedTile>& out, std::string& error) {
   out.assign(dirty.size(), {});
   if (tilesX <= 0) return error = "no tile grid", false;
-  const auto columns = static_cast<std::uint32_t>(tilesX);
-  // Runs of up to kMaxRunTiles: long enough that a band's JPEG costs about what the whole row's
-  // would, short enough that a full change still splits evenly across the threads.
-  constexpr std::uint32_t kMaxRunTiles = 8;
-  m_runs.clear();
-  for (std::uint32_t i = 0; i < dirty.size();) {
-    std::uint32_t n = 1;
-    while (n < kMaxRunTiles && i + n < dirty.size() && dirty[i + n] == dirty[i] + n &&
-           dirty[i + n] / columns == dirty[i] / columns)
-      ++n;
-    m_runs.emplace_back(i, n);
-    i += n;
-  }
+  // Up to eight dirty tiles an item: their JPEG tiles are one stacked JPEG
+  // (TileEncoder::encodeRun), and the frame still splits into several items a thread.
+  const std::size_t kTilesPerItem =
+      std::clamp<std::size_t>(dirty.size() / (4 * static_cast<std::size_t>(threads())), 1, 8);
   const std::span<base::EncodedTile> all(out);
   const std::span<const std::uint32_t> indices(dirty);
   return forEach(
-      m_runs.size(),
-      [&](std::size_t r, TileEncoder& encoder, std::string& why) {
-        const auto [first, count] = m_runs[r];
+      (dirty.size() + kTilesPerItem - 1) / kTilesPerItem,
+      [&](std::size_t item, TileEncoder& encoder, std::string& why) {
+        const std::size_t first = item * kTilesPerItem, count = std::min(kTilesPerItem, dirty.size() - first);
         return encoder.encodeRun(frame, indices.subspan(first, count), tilesX, settings.tileSizePx, settings,
                                  all.subspan(first, count), why);
       },

@@ -59,9 +59,6 @@ class EncoderPool {
   std::vector<std::unique_ptr<TileEncoder>> m_encoders;  // [0] is the caller's, [i + 1] worker i's
   std::vector<base::Worker> m_workers;                   // touched by the caller's thread only
   std::uint64_t m_restarted = 0;                         // the caller's thread only
-  // encode()'s items: runs of dirty tiles adjacent in a row, [first, first + count) of the
-  // dirty list, so each can be one JPEG band (the caller's thread builds it; workers read it).
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> m_runs;
 
   std::mutex m_mutex;  // guards everything below
   std::condition_variable m_cv, m_doneCv;

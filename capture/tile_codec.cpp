@@ -30,8 +30,7 @@ bool isUniform(const Frame& f, int x0, int y0, int w, int h, std::uint32_t& colo
 }
 }  // namespace
 
-const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality, bool chroma444, int w, int h,
-                                                  unsigned restartMcus) {
+const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality, bool chroma444, int w, int h) {
   Entry* found = nullptr;
   for (auto& e : m_entries)
     if (e.quality == quality && e.chroma444 == chroma444) found = &e;
@@ -45,9 +44,9 @@ const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality,
     if (tjCompress2(static_cast<tjhandle>(compressor), pixels.data(), 16, 16 * kBytesPerPixel, 16, TJPF_BGRX, &jpeg,
                     &size, chroma444 ? TJSAMP_444 : TJSAMP_420, quality, TJFLAG_FASTDCT) != 0)
       return nullptr;
-    std::size_t sofAt = 0, scanAt = 0, sosAt = 0;
-    bool ok = parse({jpeg, size}, sofAt, scanAt, &sosAt);
-    if (ok) m_entries.push_back({quality, chroma444, std::vector<std::uint8_t>(jpeg, jpeg + scanAt), sofAt, sosAt});
+    std::size_t sofAt = 0, scanAt = 0;
+    bool ok = parse({jpeg, size}, sofAt, scanAt);
+    if (ok) m_entries.push_back({quality, chroma444, std::vector<std::uint8_t>(jpeg, jpeg + scanAt), sofAt});
     tjFree(jpeg);
     if (!ok) return nullptr;
     found = &m_entries.back();
@@ -57,16 +56,10 @@ const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality,
   m_sized[found->sofAt + 6] = static_cast<std::uint8_t>(h);
   m_sized[found->sofAt + 7] = static_cast<std::uint8_t>(w >> 8);
   m_sized[found->sofAt + 8] = static_cast<std::uint8_t>(w);
-  if (restartMcus > 0) {
-    // DRI, just before SOS (where libjpeg puts it).
-    const std::uint8_t dri[] = {0xFF, 0xDD, 0x00, 0x04, static_cast<std::uint8_t>(restartMcus >> 8),
-                                static_cast<std::uint8_t>(restartMcus)};
-    m_sized.insert(m_sized.begin() + static_cast<std::ptrdiff_t>(found->sosAt), std::begin(dri), std::end(dri));
-  }
   return &m_sized;
 }
 
-bool JpegHeaders::parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt, std::size_t* sosAt) {
+bool JpegHeaders::parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt) {
   if (jpeg.size() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return false;
   bool sawSof = false;
   for (std::size_t at = 2; at + 4 <= jpeg.size();) {
@@ -81,7 +74,6 @@ bool JpegHeaders::parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, 
     }
     if (marker == 0xDA) {
       scanAt = at + 2 + length;
-      if (sosAt) *sosAt = at;
       return sawSof;
     }
     at += 2 + length;
@@ -112,33 +104,33 @@ bool TileEncoder::encodeRun(const Frame& f, std::span<const std::uint32_t> indic
   if (tilesX <= 0 || out.size() != indices.size()) return error = "bad tile run", false;
   const auto columns = static_cast<std::uint32_t>(tilesX);
   const bool chroma444 = s.subsampling == Subsampling::S444;
-  const bool bands = JpegBandEncoder::fits(tile, chroma444);
-  auto whole = [&](std::size_t k) { return (static_cast<int>(indices[k] % columns) + 1) * tile <= f.widthPx; };
-  for (std::size_t i = 0; i < indices.size();) {
+  const bool stackable = JpegStackEncoder::fits(tile, chroma444);
+  m_stacked.clear();
+  m_places.clear();
+  for (std::size_t i = 0; i < indices.size(); ++i) {
     const int tx = static_cast<int>(indices[i] % columns), ty = static_cast<int>(indices[i] / columns);
-    if (encodeExact(f, tx, ty, tile, s, out[i])) {
-      ++i;
-      continue;
+    if (encodeExact(f, tx, ty, tile, s, out[i])) continue;
+    // Whole tiles wait for the stack; one cropped at an edge goes alone.
+    if (stackable && (tx + 1) * tile <= f.widthPx && (ty + 1) * tile <= f.heightPx &&
+        m_stacked.size() < std::size_t(JpegStackEncoder::kMaxTiles)) {
+      m_stacked.push_back(i);
+      m_places.emplace_back(tx, ty);
+    } else if (!encodeJpeg(f, tx, ty, tile, s, out[i], error)) {
+      return false;
     }
-    // The JPEG tiles that follow this one in its row, whole and adjacent; an exact tile ends
-    // the run (and is encoded already).
-    std::size_t n = 1;
-    bool endedByExact = false;
-    while (bands && whole(i) && i + n < indices.size() && indices[i + n] == indices[i] + n &&
-           indices[i + n] / columns == indices[i] / columns && whole(i + n)) {
-      if (encodeExact(f, tx + static_cast<int>(n), ty, tile, s, out[i + n])) {
-        endedByExact = true;
-        break;
-      }
-      ++n;
-    }
-    std::string why;  // a band that cannot be made: the tiles go one by one, as before
-    if (n < 2 || !m_band.encode(f, tx, ty, tile, s.quality, chroma444, m_headers, m_handle, out.subspan(i, n), why)) {
-      for (std::size_t k = 0; k < n; ++k)
-        if (!encodeJpeg(f, tx + static_cast<int>(k), ty, tile, s, out[i + k], error)) return false;
-    }
-    i += n + (endedByExact ? 1 : 0);
   }
+  if (m_stacked.empty()) return true;
+  if (m_stacked.size() >= 2) {
+    m_stackOut.resize(m_stacked.size());
+    std::string why;  // a stack that cannot be made: its tiles go one by one, the same bytes
+    if (m_stack.encode(f, m_places, tile, s.quality, chroma444, m_headers, m_handle, m_stackOut, why)) {
+      for (std::size_t k = 0; k < m_stacked.size(); ++k) out[m_stacked[k]] = std::move(m_stackOut[k]);
+      m_tilesStacked += m_stacked.size();
+      return true;
+    }
+  }
+  for (std::size_t k = 0; k < m_stacked.size(); ++k)
+    if (!encodeJpeg(f, m_places[k].first, m_places[k].second, tile, s, out[m_stacked[k]], error)) return false;
   return true;
 }
 
@@ -169,7 +161,6 @@ bool TileEncoder::encodeJpeg(const Frame& f, int tx, int ty, int tile, const Cap
   const int w = std::min(tile, f.widthPx - x0), h = std::min(tile, f.heightPx - y0);
   out.tx = static_cast<std::uint16_t>(tx);
   out.ty = static_cast<std::uint16_t>(ty);
-  out.jpegRestarts = false;
   const unsigned char* src = f.pixels + std::size_t(y0) * f.strideBytes + std::size_t(x0) * kBytesPerPixel;
   unsigned char* buf = m_scratch.data();
   unsigned long size = m_scratch.size();
@@ -234,10 +225,7 @@ bool TileDecoder::decode(const base::EncodedTile& t, int tile, int widthPx, int 
     if (t.jpegQuality < 1 || t.jpegQuality > 100) return error = "bad JPEG quality", false;
     if (!base::checkJpegScan(jpeg, error)) return false;
     if (!m_compressor) m_compressor = tjInitCompress();
-    // A tile cut from a band restarts after each row of MCUs: as many MCUs as fit across.
-    const int mcuW = t.jpeg444 ? 8 : 16;
-    const unsigned restarts = t.jpegRestarts ? static_cast<unsigned>((w + mcuW - 1) / mcuW) : 0;
-    const auto* header = m_headers.get(m_compressor, t.jpegQuality, t.jpeg444, w, h, restarts);
+    const auto* header = m_headers.get(m_compressor, t.jpegQuality, t.jpeg444, w, h);
     if (!header) return error = "cannot build JPEG headers", false;
     m_rebuilt.assign(header->begin(), header->end());
     m_rebuilt.insert(m_rebuilt.end(), jpeg.begin(), jpeg.end());

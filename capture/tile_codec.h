@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "capture/capture_settings.h"
-#include "capture/jpeg_band.h"
+#include "capture/jpeg_stack.h"
 #include "capture/lossless_tile.h"
 #include "capture/screen_source.h"
 #include "net/base/tile.h"
@@ -22,21 +22,17 @@ namespace huddle::capture {
 // compressing a tiny image; only SOF0's size differs between tiles.
 class JpegHeaders {
  public:
-  // The header for a w x h tile, with a restart interval of `restartMcus` MCUs if nonzero;
-  // null if TurboJPEG failed. Valid until the next call.
-  const std::vector<std::uint8_t>* get(void* compressor, int quality, bool chroma444, int w, int h,
-                                       unsigned restartMcus = 0);
-  // Offset of the SOF0 segment in a header (its size fields follow at +5), where the scan's
-  // data starts, and (if asked) where the SOS segment starts.
-  static bool parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt,
-                    std::size_t* sosAt = nullptr);
+  // The header for a w x h tile; null if TurboJPEG failed. Valid until the next call.
+  const std::vector<std::uint8_t>* get(void* compressor, int quality, bool chroma444, int w, int h);
+  // Offset of the SOF0 segment in a header (its size fields follow at +5).
+  static bool parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt);
 
  private:
   struct Entry {
     int quality;
     bool chroma444;
     std::vector<std::uint8_t> header;
-    std::size_t sofAt, sosAt;
+    std::size_t sofAt;
   };
   std::vector<Entry> m_entries;  // one per setting seen (few; cleared if many)
   std::vector<std::uint8_t> m_sized;
@@ -53,10 +49,12 @@ class TileEncoder {
   // of one colour becomes a Solid tile. False with `error` if TurboJPEG fails.
   bool encode(const Frame& frame, int tx, int ty, int tileSizePx, const CaptureSettings& settings,
               base::EncodedTile& out, std::string& error);
-  // Tiles `indices` of the grid (tilesX columns) into `out` (as many), each as encode()
-  // would, except that JPEG tiles adjacent in a row are made from one band (jpeg_band.h).
+  // Tiles `indices` of the grid (tilesX columns) into `out` (as many), each exactly as
+  // encode() would make it, but whole-size JPEG tiles come from one stacked JPEG (jpeg_stack.h).
   bool encodeRun(const Frame& frame, std::span<const std::uint32_t> indices, int tilesX, int tileSizePx,
                  const CaptureSettings& settings, std::span<base::EncodedTile> out, std::string& error);
+  // JPEG tiles made by stacks so far (for tests and figures).
+  std::uint64_t tilesStacked() const { return m_tilesStacked; }
   // The same tile, exactly: Solid, Palette or ZstdPixels, whichever is smallest. False with
   // `error` if zstd fails.
   bool encodeLossless(const Frame& frame, int tx, int ty, int tileSizePx, base::EncodedTile& out, std::string& error);
@@ -69,7 +67,12 @@ class TileEncoder {
                   base::EncodedTile& out, std::string& error);
 
   void* m_handle;
-  JpegBandEncoder m_band;
+  JpegStackEncoder m_stack;
+  // encodeRun's stack: which of its tiles, their places, their tiles as made.
+  std::vector<std::size_t> m_stacked;
+  std::vector<std::pair<int, int>> m_places;
+  std::vector<base::EncodedTile> m_stackOut;
+  std::uint64_t m_tilesStacked = 0;
   LosslessTileEncoder m_lossless;
   std::vector<std::uint8_t> m_scratch;  // worst-case JPEG size for the largest tile
   JpegHeaders m_headers;

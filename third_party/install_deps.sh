@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config make clang ccache
   libimgui-dev libglfw3-dev python3-glad libgl-dev
   libsdl2-net-dev libstb-dev libturbojpeg0-dev libssl-dev libsodium-dev
-  # libjpeg-turbo's libjpeg API, for the restart markers TurboJPEG 2.1 cannot set (capture/jpeg_band.h).
+  # libjpeg-turbo's libjpeg API, for the restart markers TurboJPEG 2.1 cannot set (capture/jpeg_stack.h).
   libjpeg62-turbo-dev
   libx11-dev libxext-dev libxrandr-dev libxdamage-dev libxfixes-dev libxcomposite-dev
   libgtest-dev

@@ -52,9 +52,6 @@ struct EncodedTile {
   ByteSlice jpeg;
   std::uint8_t jpegQuality = 0;  // JpegScan: 1..100
   bool jpeg444 = false;          // JpegScan: 4:4:4 (else 4:2:0)
-  // JpegScan: a restart marker ends each row of MCUs but the last (the tile was cut from a
-  // wider JPEG, capture/jpeg_band.h); the receiver's headers then carry that interval.
-  bool jpegRestarts = false;
 };
 
 // Part of the image moved (a scroll, a dragged window): the w x h pixels at (srcX, srcY) of

@@ -8,7 +8,7 @@
 namespace huddle::wire {
 
 inline constexpr std::uint32_t kMagic = 0x4C445548;  // "HUDL" little-endian
-inline constexpr std::uint16_t kProtocolVersion = 6;  // 2: the screen login proves its seat over its own TLS session; 3: voice (Welcome.voicePort, VoiceDatagram); 4: files in the chat (FileOffer ... FileStatus); 5: scrolls as copies (CopyUpdate, PublishCopyTiles); 6: JPEG tiles cut from bands (restart markers in JpegScan tiles)
+inline constexpr std::uint16_t kProtocolVersion = 5;  // 2: the screen login proves its seat over its own TLS session; 3: voice (Welcome.voicePort, VoiceDatagram); 4: files in the chat (FileOffer ... FileStatus); 5: scrolls as copies (CopyUpdate, PublishCopyTiles)
 
 inline constexpr std::size_t kFrameHeaderBytes = 6;  // u32 payload length, u16 type
 

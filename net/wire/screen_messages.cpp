@@ -6,12 +6,6 @@
 
 namespace huddle::wire {
 
-namespace {
-// A JpegScan tile's settings byte.
-constexpr std::uint8_t kJpeg444 = 1;       // 4:4:4, else 4:2:0
-constexpr std::uint8_t kJpegRestarts = 2;  // a restart marker after each MCU row (protocol 6)
-}  // namespace
-
 std::int64_t screenPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
   switch (static_cast<ScreenType>(type)) {
     case ScreenType::Update:
@@ -130,7 +124,7 @@ void TileBatch::write(Writer& w) const {
     } else {
       if (t.kind == base::TileKind::JpegScan) {
         w.u8(t.jpegQuality);
-        w.u8((t.jpeg444 ? kJpeg444 : 0) | (t.jpegRestarts ? kJpegRestarts : 0));
+        w.u8(t.jpeg444 ? 1 : 0);
       }
       w.blob(t.jpeg.span());
     }
@@ -206,12 +200,11 @@ bool TileBatch::readTiles(Reader& r, const base::Bytes& owner, std::string& erro
       t.kind = static_cast<base::TileKind>(kind);
       if (t.kind == base::TileKind::JpegScan) {
         t.jpegQuality = r.u8();
-        std::uint8_t flags = r.u8();
+        std::uint8_t subsampling = r.u8();
         if (!r.ok()) return error = "truncated tile", false;
-        if (t.jpegQuality < 1 || t.jpegQuality > 100 || (flags & ~(kJpeg444 | kJpegRestarts)) != 0)
+        if (t.jpegQuality < 1 || t.jpegQuality > 100 || subsampling > 1)
           return error = "bad JPEG settings in tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + ")", false;
-        t.jpeg444 = (flags & kJpeg444) != 0;
-        t.jpegRestarts = (flags & kJpegRestarts) != 0;
+        t.jpeg444 = subsampling == 1;
       }
       std::uint32_t w = std::min<std::uint32_t>(tileSizePx, widthPx - std::uint32_t(t.tx) * tileSizePx);
       std::uint32_t h = std::min<std::uint32_t>(tileSizePx, heightPx - std::uint32_t(t.ty) * tileSizePx);

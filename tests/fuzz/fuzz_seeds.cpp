@@ -43,9 +43,7 @@ std::vector<base::EncodedTile> sceneTiles() {
   capture::TileEncoder enc;
   std::vector<base::EncodedTile> tiles(2);
   std::string error;
-  // (0,0) cut from a band of both (restart markers), (1,0) alone at 4:4:4.
-  const std::uint32_t both[] = {0, 1};
-  enc.encodeRun(f, both, 2, 64, capture::CaptureSettings{}, tiles, error);
+  enc.encode(f, 0, 0, 64, capture::CaptureSettings{}, tiles[0], error);
   capture::CaptureSettings s444;
   s444.subsampling = capture::Subsampling::S444;
   enc.encode(f, 1, 0, 64, s444, tiles[1], error);
@@ -487,14 +485,14 @@ int main(int argc, char** argv) {
     write(client, "screen-session", s);
   }
 
-  // Tile decoding: [kind (0 Jpeg, 1 JpegScan, 2 Palette, 3 ZstdPixels), place, quality, 4:4:4 | restarts << 1]
+  // Tile decoding: [kind (0 Jpeg, 1 JpegScan, 2 Palette, 3 ZstdPixels), place, quality, 4:4:4]
   // then the tile's bytes.
   auto decodeSeeds = tiles;
   for (const auto& t : losslessTiles()) decodeSeeds.push_back(t);
   for (std::size_t i = 0; i < decodeSeeds.size(); ++i) {
     const auto& t = decodeSeeds[i];
     Bytes s{static_cast<std::uint8_t>(static_cast<int>(t.kind) - 2), static_cast<std::uint8_t>(i % 2),
-            t.jpegQuality, static_cast<std::uint8_t>((t.jpeg444 ? 1 : 0) | (t.jpegRestarts ? 2 : 0))};
+            t.jpegQuality, static_cast<std::uint8_t>(t.jpeg444 ? 1 : 0)};
     auto span = t.jpeg.span();
     s.insert(s.end(), span.begin(), span.end());
     write(root / "tile_decode", "tile-" + std::to_string(i), s);

@@ -22,7 +22,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   t.ty = (data[1] >> 2) % 2;
   t.jpegQuality = static_cast<std::uint8_t>(data[2] % 101);
   t.jpeg444 = data[3] & 1;
-  t.jpegRestarts = data[3] & 2;
   t.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(data + 4, data + size)));
   std::string error;
   decoder.decode(t, kTile, kW, kH, fb.data(), kW * 4, error);

@@ -331,77 +331,44 @@ TEST(TileCodec, TilesTravelAsScansAndDecodeToTheSamePixelsAsWholeJpegs) {
   }
 }
 
-// Adjacent JPEG tiles of a row are cut from one band JPEG (capture/jpeg_band.h): each is a
-// scan with restart markers that decodes alone to exactly the pixels of that tile encoded
-// alone; an exact tile in the middle of the run, and a cropped edge tile, stay as they were.
-TEST(TileCodec, TilesCutFromABandDecodeToTheSamePixelsAsTilesEncodedAlone) {
-  const int w = 600, h = 150;  // 9 whole columns and a cropped one (576..599), a cropped bottom row
+// Whole JPEG tiles of a run, from anywhere in the frame, come from one stacked JPEG
+// (capture/jpeg_stack.h), each piece byte for byte the scan it has alone; exact tiles and
+// tiles cropped at an edge are made as before.
+TEST(TileCodec, StackedTilesAreTheSameBytesAsTilesEncodedAlone) {
+  const int w = 600, h = 150;  // 10 x 3 tiles: column 9 and row 2 cropped
   std::vector<std::uint8_t> px;
   SyntheticSource::render(w, h, SceneMotion::Full, 5, px);
   for (int y = 0; y < 64; ++y)  // tile (3, 0): one colour
     for (int x = 192; x < 256; ++x) std::memcpy(&px[(std::size_t(y) * w + x) * 4], "\x20\x40\x60\xff", 4);
   const int tilesX = 10;
+  const std::vector<std::uint32_t> indices = {0, 1, 3, 5, 12, 9, 14, 25, 7, 16, 18};
   for (bool s444 : {false, true}) {
-    CaptureSettings settings;
-    settings.exactFewColours = false;
-    settings.quality = s444 ? 90 : 75;
-    settings.subsampling = s444 ? Subsampling::S444 : Subsampling::S420;
-    for (std::uint32_t row : {0u, 2u}) {
-      std::vector<std::uint32_t> indices;
-      for (std::uint32_t tx = 0; tx < 10; ++tx) indices.push_back(row * tilesX + tx);
-      std::vector<base::EncodedTile> banded(indices.size());
+    for (int quality : {75, 97}) {  // 97: TurboJPEG's accurate DCT
+      CaptureSettings settings;
+      settings.exactFewColours = false;
+      settings.quality = quality;
+      settings.subsampling = s444 ? Subsampling::S444 : Subsampling::S420;
+      std::vector<base::EncodedTile> run(indices.size());
       TileEncoder enc, alone;
-      TileDecoder dec;
       std::string error;
-      ASSERT_TRUE(enc.encodeRun(frameOf(px, w, h), indices, tilesX, 64, settings, banded, error)) << error;
-      std::vector<std::uint8_t> a(std::size_t(w) * h * 4, 0), b(std::size_t(w) * h * 4, 0);
+      ASSERT_TRUE(enc.encodeRun(frameOf(px, w, h), indices, tilesX, 64, settings, run, error)) << error;
+      EXPECT_EQ(enc.tilesStacked(), 8u) << "all but the solid tile and the two cropped ones";
       for (std::size_t i = 0; i < indices.size(); ++i) {
-        const auto& t = banded[i];
-        EXPECT_EQ(t.tx, i);
-        EXPECT_EQ(t.ty, row);
         base::EncodedTile single;
-        ASSERT_TRUE(alone.encode(frameOf(px, w, h), static_cast<int>(i), static_cast<int>(row), 64, settings, single, error));
-        if (row == 0 && i == 3) {
-          EXPECT_EQ(t.kind, base::TileKind::Solid);
-        } else {
-          ASSERT_EQ(t.kind, base::TileKind::JpegScan) << i;
-          // Cut from a band: every whole tile beside another JPEG one (the cropped 22-px-high
-          // bottom row has 2 MCU rows at 4:2:0, 3 at 4:4:4, so it restarts too).
-          EXPECT_EQ(t.jpegRestarts, i != 9) << "tile " << i << " row " << row;
-          EXPECT_FALSE(single.jpegRestarts);
-        }
-        ASSERT_TRUE(dec.decode(t, 64, w, h, a.data(), w * 4, error)) << error << " tile " << i;
-        ASSERT_TRUE(dec.decode(single, 64, w, h, b.data(), w * 4, error)) << error;
+        const int tx = static_cast<int>(indices[i] % tilesX), ty = static_cast<int>(indices[i] / tilesX);
+        ASSERT_TRUE(alone.encode(frameOf(px, w, h), tx, ty, 64, settings, single, error)) << error;
+        EXPECT_EQ(run[i].tx, tx);
+        EXPECT_EQ(run[i].ty, ty);
+        ASSERT_EQ(run[i].kind, single.kind) << "tile " << indices[i];
+        EXPECT_EQ(run[i].kind, indices[i] == 3 ? base::TileKind::Solid : base::TileKind::JpegScan);
+        EXPECT_EQ(run[i].jpegQuality, single.jpegQuality);
+        EXPECT_EQ(run[i].jpeg444, single.jpeg444);
+        const auto a = run[i].jpeg.span(), b = single.jpeg.span();
+        EXPECT_TRUE(std::equal(a.begin(), a.end(), b.begin(), b.end()))
+            << "tile " << indices[i] << (s444 ? " 4:4:4" : " 4:2:0") << " q" << quality;
       }
-      EXPECT_EQ(a, b) << (s444 ? "4:4:4" : "4:2:0") << " row " << row;
     }
   }
-  // Restart markers out of order, or promised and missing: refused, not half drawn.
-  std::vector<std::uint32_t> indices = {0, 1};
-  std::vector<base::EncodedTile> two(2);
-  TileEncoder enc;
-  TileDecoder dec;
-  std::string error;
-  CaptureSettings settings;
-  settings.exactFewColours = false;
-  ASSERT_TRUE(enc.encodeRun(frameOf(px, w, h), indices, tilesX, 64, settings, two, error)) << error;
-  ASSERT_TRUE(two[0].jpegRestarts);
-  std::vector<std::uint8_t> out(std::size_t(w) * h * 4, 0);
-  base::ByteVec bytes(two[0].jpeg.span().begin(), two[0].jpeg.span().end());
-  std::size_t markers = 0;
-  for (std::size_t i = 0; i + 1 < bytes.size(); ++i)
-    if (bytes[i] == 0xFF && bytes[i + 1] >= 0xD0 && bytes[i + 1] <= 0xD7) {
-      bytes[i + 1] = static_cast<std::uint8_t>(0xD5 - markers++);
-      break;
-    }
-  ASSERT_EQ(markers, 1u);
-  base::EncodedTile bad = two[0];
-  bad.jpeg = base::ByteSlice::whole(base::makeBytes(std::move(bytes)));
-  EXPECT_FALSE(dec.decode(bad, 64, w, h, out.data(), w * 4, error));
-  base::EncodedTile single;
-  ASSERT_TRUE(enc.encode(frameOf(px, w, h), 0, 0, 64, settings, single, error)) << error;
-  single.jpegRestarts = true;
-  EXPECT_FALSE(dec.decode(single, 64, w, h, out.data(), w * 4, error));
 }
 
 TEST(TileCodec, DecoderRefusesHostileTiles) {

@@ -1,4 +1,4 @@
-#include "capture/jpeg_band.h"
+#include "capture/jpeg_stack.h"
 
 // jpeglib.h needs FILE and size_t declared first.
 #include <csetjmp>
@@ -13,9 +13,9 @@
 namespace huddle::capture {
 
 namespace {
-constexpr int kMaxBandRows = 256;  // the largest tile size
+constexpr int kMaxTileSide = 256;  // the largest tile size
 
-// libjpeg reports errors through error_exit, which must not return: back to encodeBand().
+// libjpeg reports errors through error_exit, which must not return: back to compressStack().
 struct ErrorManager {
   jpeg_error_mgr pub;
   std::jmp_buf jump;
@@ -55,16 +55,17 @@ void termDestination(j_compress_ptr) {}
 
 }  // namespace
 
-struct JpegBandEncoder::State {
+struct JpegStackEncoder::State {
   jpeg_compress_struct cinfo;
   ErrorManager errors;
   VectorDestination dest;
   int quality = -1;
   bool chroma444 = false;
   bool created = false;
+  std::vector<JSAMPROW> rows;  // each row of the stack, pointing into the frame
 };
 
-JpegBandEncoder::JpegBandEncoder() : m_state(new State), m_out(64 * 1024) {
+JpegStackEncoder::JpegStackEncoder() : m_state(new State), m_out(64 * 1024) {
   State& s = *m_state;
   s.cinfo.err = jpeg_std_error(&s.errors.pub);
   s.errors.pub.error_exit = onError;
@@ -79,28 +80,27 @@ JpegBandEncoder::JpegBandEncoder() : m_state(new State), m_out(64 * 1024) {
   s.dest.out = &m_out;
 }
 
-JpegBandEncoder::~JpegBandEncoder() {
+JpegStackEncoder::~JpegStackEncoder() {
   if (m_state->created) jpeg_destroy_compress(&m_state->cinfo);
   delete m_state;
 }
 
-bool JpegBandEncoder::fits(int tileSizePx, bool chroma444) {
+bool JpegStackEncoder::fits(int tileSizePx, bool chroma444) {
   const int mcu = chroma444 ? 8 : 16;
-  return tileSizePx > 0 && tileSizePx % mcu == 0 && tileSizePx <= kMaxBandRows;
+  return tileSizePx > 0 && tileSizePx % mcu == 0 && tileSizePx <= kMaxTileSide;
 }
 
 namespace {
 
-// The band through libjpeg, with the same settings as TurboJPEG's tjCompress2 (quality,
+// The stack through libjpeg, with the same settings as TurboJPEG's tjCompress2 (quality,
 // subsampling, its DCT choice), plus the restart interval. Only plain data between setjmp and
 // a longjmp back to it.
-bool compressBand(jpeg_compress_struct& c, ErrorManager& errors, int& cachedQuality, bool& cached444,
-                  const std::uint8_t* pixels, int strideBytes, int w, int h, int quality, bool chroma444,
-                  unsigned restartMcus, std::string& error) {
+bool compressStack(jpeg_compress_struct& c, ErrorManager& errors, int& cachedQuality, bool& cached444, JSAMPROW* rows,
+                   int w, int h, int quality, bool chroma444, unsigned restartMcus, std::string& error) {
   if (setjmp(errors.jump) != 0) {
     jpeg_abort_compress(&c);
     cachedQuality = -1;
-    error = std::string("JPEG band encoding failed: ") + errors.message;
+    error = std::string("JPEG stack encoding failed: ") + errors.message;
     return false;
   }
   c.image_width = static_cast<JDIMENSION>(w);
@@ -119,8 +119,6 @@ bool compressBand(jpeg_compress_struct& c, ErrorManager& errors, int& cachedQual
   c.dct_method = quality >= 96 ? JDCT_ISLOW : JDCT_IFAST;
   c.restart_interval = restartMcus;
   jpeg_start_compress(&c, TRUE);
-  JSAMPROW rows[kMaxBandRows];
-  for (int y = 0; y < h; ++y) rows[y] = const_cast<JSAMPROW>(pixels + std::size_t(y) * strideBytes);
   while (c.next_scanline < c.image_height)
     jpeg_write_scanlines(&c, rows + c.next_scanline, c.image_height - c.next_scanline);
   jpeg_finish_compress(&c);
@@ -141,45 +139,60 @@ std::size_t findSegment(std::span<const std::uint8_t> jpeg, std::uint8_t marker,
 
 }  // namespace
 
-bool JpegBandEncoder::encode(const Frame& f, int tx0, int ty, int tile, int quality, bool chroma444,
-                             JpegHeaders& headers, void* compressor, std::span<base::EncodedTile> out,
-                             std::string& error) {
+bool JpegStackEncoder::encode(const Frame& f, std::span<const std::pair<int, int>> places, int tile, int quality,
+                              bool chroma444, JpegHeaders& headers, void* compressor, std::span<base::EncodedTile> out,
+                              std::string& error) {
   State& s = *m_state;
   if (!s.created) return error = "libjpeg could not start", false;
-  const int count = static_cast<int>(out.size());
-  if (count < 1 || !fits(tile, chroma444)) return error = "tiles cannot be cut from a band at this size", false;
-  const int x0 = tx0 * tile, y0 = ty * tile;
-  const int w = count * tile, h = std::min(tile, f.heightPx - y0);
-  if (x0 < 0 || y0 < 0 || h <= 0 || x0 + w > f.widthPx) return error = "band outside the frame", false;
-  const int mcuW = chroma444 ? 8 : 16, mcuH = chroma444 ? 8 : 16;
-  const int mcusAcross = tile / mcuW, mcuRows = (h + mcuH - 1) / mcuH;
-
+  const std::size_t count = places.size();
+  if (count < 1 || count > std::size_t(kMaxTiles) || out.size() != count || !fits(tile, chroma444))
+    return error = "these tiles cannot be stacked", false;
+  s.rows.resize(count * std::size_t(tile));
+  for (std::size_t k = 0; k < count; ++k) {
+    const int x0 = places[k].first * tile, y0 = places[k].second * tile;
+    if (x0 < 0 || y0 < 0 || x0 + tile > f.widthPx || y0 + tile > f.heightPx) return error = "a tile outside the frame", false;
+    for (int y = 0; y < tile; ++y)
+      s.rows[k * std::size_t(tile) + std::size_t(y)] =
+          const_cast<JSAMPROW>(f.pixels + std::size_t(y0 + y) * f.strideBytes + std::size_t(x0) * kBytesPerPixel);
+  }
+  const int mcu = chroma444 ? 8 : 16;
+  const unsigned mcusPerTile = static_cast<unsigned>((tile / mcu) * (tile / mcu));
   s.cinfo.dest = &s.dest.pub;
-  const std::uint8_t* src = f.pixels + std::size_t(y0) * f.strideBytes + std::size_t(x0) * kBytesPerPixel;
-  if (!compressBand(s.cinfo, s.errors, s.quality, s.chroma444, src, f.strideBytes, w, h, quality, chroma444,
-                    static_cast<unsigned>(mcusAcross), error))
+  if (!compressStack(s.cinfo, s.errors, s.quality, s.chroma444, s.rows.data(), tile, tile * static_cast<int>(count),
+                     quality, chroma444, mcusPerTile, error))
     return false;
   const std::size_t size = m_out.size() - s.dest.pub.free_in_buffer;
   const std::span<const std::uint8_t> jpeg(m_out.data(), size);
 
-  // The tables must be those a receiver rebuilds: the band's headers without DRI, sized as
+  // The tables must be those a receiver rebuilds: the stack's headers without DRI, sized as
   // one tile, equal the template.
   std::size_t sofAt = 0, scanAt = 0, driLength = 0;
   if (!JpegHeaders::parse(jpeg, sofAt, scanAt) || size < scanAt + 2 || jpeg[size - 2] != 0xFF || jpeg[size - 1] != 0xD9)
-    return error = "the band's JPEG has an unexpected layout", false;
+    return error = "the stack's JPEG has an unexpected layout", false;
   const std::size_t driAt = findSegment(jpeg, 0xDD, driLength);
-  if (driAt == std::string::npos || driLength != 4) return error = "the band's JPEG has no restart interval", false;
-  const auto* header = headers.get(compressor, quality, chroma444, tile, h);
-  if (!header || header->size() != scanAt - (2 + driLength) ||
-      std::memcmp(header->data(), jpeg.data(), sofAt + 5) != 0 ||
+  if (driAt == std::string::npos || driLength != 4 || driAt < sofAt + 9)
+    return error = "the stack's JPEG has no restart interval", false;
+  const auto* header = headers.get(compressor, quality, chroma444, tile, tile);
+  if (!header || header->size() != scanAt - (2 + driLength) || std::memcmp(header->data(), jpeg.data(), sofAt + 5) != 0 ||
       std::memcmp(header->data() + sofAt + 9, jpeg.data() + sofAt + 9, driAt - (sofAt + 9)) != 0 ||
       std::memcmp(header->data() + driAt, jpeg.data() + driAt + 2 + driLength, scanAt - (driAt + 2 + driLength)) != 0)
-    return error = "the band's JPEG tables differ from a tile's", false;
+    return error = "the stack's JPEG tables differ from a tile's", false;
 
-  // Cut the scan at its restart markers: interval i is MCU row i / count of tile i % count.
-  m_segments.clear();
-  std::size_t begin = scanAt;
+  // Cut the scan at its restart markers: piece k is tile k's whole scan.
+  std::size_t begin = scanAt, piece = 0;
   const std::size_t end = size - 2;
+  auto take = [&](std::size_t from, std::size_t to) {
+    base::EncodedTile& t = out[piece];
+    t.tx = static_cast<std::uint16_t>(places[piece].first);
+    t.ty = static_cast<std::uint16_t>(places[piece].second);
+    t.kind = base::TileKind::JpegScan;
+    t.jpegQuality = static_cast<std::uint8_t>(quality);
+    t.jpeg444 = chroma444;
+    t.solidBgrx = 0;
+    t.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(jpeg.begin() + static_cast<std::ptrdiff_t>(from),
+                                                                  jpeg.begin() + static_cast<std::ptrdiff_t>(to))));
+    ++piece;
+  };
   for (std::size_t i = scanAt; i + 1 < end; ++i) {
     if (jpeg[i] != 0xFF) continue;
     const std::uint8_t next = jpeg[i + 1];
@@ -187,46 +200,13 @@ bool JpegBandEncoder::encode(const Frame& f, int tx0, int ty, int tile, int qual
       ++i;  // a stuffed 0xFF byte of data
       continue;
     }
-    if (next < 0xD0 || next > 0xD7 || (next - 0xD0) != static_cast<int>(m_segments.size() % 8))
-      return error = "unexpected marker in the band's scan", false;
-    m_segments.emplace_back(begin, i);
+    if (next != 0xD0 + piece % 8 || piece + 1 >= count) return error = "unexpected marker in the stack's scan", false;
+    take(begin, i);
     begin = i + 2;
     ++i;
   }
-  m_segments.emplace_back(begin, end);
-  if (m_segments.size() != std::size_t(count) * std::size_t(mcuRows))
-    return error = "the band's scan has " + std::to_string(m_segments.size()) + " intervals, not " +
-                   std::to_string(count * mcuRows),
-           false;
-
-  for (int k = 0; k < count; ++k) {
-    std::size_t bytes = 0;
-    for (int r = 0; r < mcuRows; ++r) {
-      const auto& seg = m_segments[std::size_t(r) * count + k];
-      bytes += seg.second - seg.first + (r > 0 ? 2 : 0);
-    }
-    base::ByteVec scan;
-    scan.reserve(bytes);
-    for (int r = 0; r < mcuRows; ++r) {
-      if (r > 0) {
-        scan.push_back(0xFF);
-        scan.push_back(static_cast<std::uint8_t>(0xD0 + (r - 1) % 8));
-      }
-      const auto& seg = m_segments[std::size_t(r) * count + k];
-      scan.insert(scan.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(seg.first),
-                  jpeg.begin() + static_cast<std::ptrdiff_t>(seg.second));
-    }
-    base::EncodedTile& t = out[std::size_t(k)];
-    t.tx = static_cast<std::uint16_t>(tx0 + k);
-    t.ty = static_cast<std::uint16_t>(ty);
-    t.kind = base::TileKind::JpegScan;
-    t.jpegQuality = static_cast<std::uint8_t>(quality);
-    t.jpeg444 = chroma444;
-    t.jpegRestarts = mcuRows > 1;
-    t.solidBgrx = 0;
-    t.jpeg = base::ByteSlice::whole(base::makeBytes(std::move(scan)));
-  }
-  m_tilesMade += static_cast<std::uint64_t>(count);
+  if (piece + 1 != count) return error = "the stack's scan has fewer pieces than tiles", false;
+  take(begin, end);
   return true;
 }
 
