@@ -20,9 +20,11 @@
 #include <cstdint>
 #include <deque>
 
+#include "net/wire/limits.h"
+
 namespace huddle::net {
 
-inline constexpr int kScreenTiers = 3;      // tier 0 is the sharer's own settings
+inline constexpr int kScreenTiers = wire::kMaxScreenTiers;  // tier 0 is the sharer's own settings
 inline constexpr std::size_t kTierWindow = 5;  // round trips the median is taken over
 inline constexpr int kTierMinSamples = 3;
 

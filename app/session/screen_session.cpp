@@ -59,6 +59,7 @@ std::shared_ptr<StreamView> ScreenSession::watch(std::uint32_t streamId) {
     if (it == m_streams.end()) return nullptr;
     auto& slot = m_views[streamId];
     if (slot) return slot;
+    m_tiers.erase(streamId);  // a new subscription is told its tier afresh
     slot = std::make_shared<StreamView>(it->second);
     view = slot;
   }
@@ -70,6 +71,7 @@ void ScreenSession::unwatch(std::uint32_t streamId) {
   {
     std::lock_guard lock(m_mutex);
     m_views.erase(streamId);
+    m_tiers.erase(streamId);
   }
   m_client.unsubscribe(streamId);
 }
@@ -97,6 +99,7 @@ void ScreenSession::onStreamEnded(std::uint32_t streamId, const std::string& rea
   {
     std::lock_guard lock(m_mutex);
     m_streams.erase(streamId);
+    m_tiers.erase(streamId);
     m_marks.erase(streamId);
     if (auto it = m_views.find(streamId); it != m_views.end()) {
       it->second->markEnded();
@@ -116,10 +119,15 @@ void ScreenSession::onUpdate(wire::TileBatch&& batch) {
   {
     // Only updates of the size last announced: a host flipping sizes in updates alone would
     // make the viewer reallocate a whole framebuffer for a few bytes each time.
+    // At a tier, the size the host said that tier has.
     std::lock_guard lock(m_mutex);
     auto it = m_streams.find(id);
-    announced = it != m_streams.end() && it->second.widthPx == batch.widthPx && it->second.heightPx == batch.heightPx &&
-                it->second.tileSizePx == batch.tileSizePx;
+    if (auto tier = m_tiers.find(id); it != m_streams.end() && tier != m_tiers.end())
+      announced = tier->second.widthPx == batch.widthPx && tier->second.heightPx == batch.heightPx &&
+                  tier->second.tileSizePx == batch.tileSizePx;
+    else
+      announced = it != m_streams.end() && it->second.widthPx == batch.widthPx &&
+                  it->second.heightPx == batch.heightPx && it->second.tileSizePx == batch.tileSizePx;
   }
   if (!announced) {
     std::string note;
@@ -145,6 +153,31 @@ void ScreenSession::onUpdate(wire::TileBatch&& batch) {
     HLOG_WARN(kTag, "decode queue full: dropping an update of stream %u", id);
     m_client.requestUpdate(id, 1, true);  // its credit back, and every tile again later
   }
+}
+
+void ScreenSession::onTierSwitch(const wire::TierSwitch& m) {
+  std::shared_ptr<StreamView> v;
+  {
+    std::lock_guard lock(m_mutex);
+    auto it = m_streams.find(m.streamId);
+    if (it == m_streams.end()) return;  // ended meanwhile
+    // A tier is the stream at most at its own size: anything else is not believed (its
+    // updates are then dropped, their credits given back).
+    std::string why = wire::validateStreamGeometry(m.widthPx, m.heightPx, m.tileSizePx);
+    if (why.empty() && (m.widthPx > it->second.widthPx || m.heightPx > it->second.heightPx))
+      why = "larger than the stream";
+    if (!why.empty()) {
+      std::string note;
+      if (m_logThrottle.allow(m.streamId, note))
+        HLOG_WARN(kTag, "stream %u: ignoring tier %d of %ux%u: %s%s", m.streamId, m.tier, m.widthPx, m.heightPx,
+                  why.c_str(), note.c_str());
+      return;
+    }
+    m_tiers[m.streamId] = m;
+    if (auto view = m_views.find(m.streamId); view != m_views.end()) v = view->second;
+  }
+  if (v) v->stats().setTier(m.tier);
+  HLOG_INFO(kTag, "stream %u: served at tier %d (%ux%u)", m.streamId, m.tier, m.widthPx, m.heightPx);
 }
 
 void ScreenSession::onScreenEnded(const net::LinkEnd& end) {

@@ -107,6 +107,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   void onPointer(const wire::Pointer& pointer) override;
   void onPen(const wire::Pen& pen) override;
   void onViewerMarks(std::uint32_t streamId, bool allowed) override;
+  void onTierSwitch(const wire::TierSwitch& tier) override;
   void onCursor(const capture::CursorUpdate& cursor);
   void sendCursorLocked();
   void onScreenEnded(const net::LinkEnd& end) override;
@@ -133,6 +134,9 @@ class ScreenSession : private net::ScreenClient::Listener {
   mutable std::mutex m_publishMutex;
   std::map<std::uint32_t, wire::StreamInfo> m_streams;
   std::map<std::uint32_t, std::shared_ptr<StreamView>> m_views;
+  // The tier (and its geometry) the host serves each watched stream at, as it last said:
+  // updates of another size are dropped.
+  std::map<std::uint32_t, wire::TierSwitch> m_tiers;
   std::string m_endText;
   base::LogThrottle m_logThrottle;  // warnings about a misbehaving host, per stream
   // Pointers (and their trails) on streams we watch or share (m_mutex), by stream.
