@@ -180,6 +180,15 @@ void ScreenSession::onTierSwitch(const wire::TierSwitch& m) {
   HLOG_INFO(kTag, "stream %u: served at tier %d (%ux%u)", m.streamId, m.tier, m.widthPx, m.heightPx);
 }
 
+void ScreenSession::onTiersWanted(std::uint8_t mask) {
+  m_wantedTiers = mask;
+  std::lock_guard lock(m_publishMutex);
+  // Tiles of a tier nobody wants any more need not go.
+  for (std::size_t i = 0; i < m_tierPending.size(); ++i)
+    if (!(mask >> (i + 1) & 1)) m_tierPending[i].tiles.clear();
+  HLOG_INFO(kTag, "the host wants tiers 0x%x of our stream", unsigned(mask));
+}
+
 void ScreenSession::onScreenEnded(const net::LinkEnd& end) {
   {
     std::lock_guard lock(m_mutex);
@@ -253,6 +262,8 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
     m_inFlight = 0;
     m_pendingTiles.clear();
     m_pendingCopies.clear();
+    for (auto& t : m_tierPending) t = {};
+    m_wantedTiers = 1;
     m_publishing = true;
     m_accepted = false;
     m_shareError.clear();
@@ -271,6 +282,7 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
     m_cursorShapeSent = true;
   }
   m_pipeline->setCursorCallback([this](const capture::CursorUpdate& c) { onCursor(c); });
+  m_pipeline->setTierGate([this] { return m_wantedTiers.load(); });  // what the host asks for
   if (!m_pipeline->start(error)) {
     m_pipeline.reset();
     std::lock_guard lock(m_publishMutex);
@@ -290,6 +302,7 @@ void ScreenSession::stopSharing() {
     m_accepted = false;
     m_pendingTiles.clear();
     m_pendingCopies.clear();
+    for (auto& t : m_tierPending) t = {};
   }
   m_client.publishStop();
   m_publishedId = 0;
@@ -305,6 +318,21 @@ std::string ScreenSession::shareError() const {
 void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
   std::lock_guard lock(m_publishMutex);
   if (!m_shareError.empty()) return;  // refused: nothing more goes until the owner starts over
+  if (u.tier > 0 && u.tier < wire::kMaxScreenTiers) {
+    // A lower tier: pending beside the top's, newest tile wins; a new size drops the old.
+    TierPending& p = m_tierPending[std::size_t(u.tier - 1)];
+    if (u.widthPx != p.header.widthPx || u.heightPx != p.header.heightPx || u.tileSizePx != p.header.tileSizePx)
+      p.tiles.clear();
+    const std::uint32_t tierCols = (u.widthPx + u.tileSizePx - 1) / u.tileSizePx;
+    for (auto& t : u.tiles) p.tiles[std::uint32_t(t.ty) * tierCols + t.tx] = std::move(t);
+    p.header.seq = u.seq;
+    p.header.captureTimeUs = u.captureTimeUs + m_client.clockOffsetUs();
+    p.header.widthPx = u.widthPx;
+    p.header.heightPx = u.heightPx;
+    p.header.tileSizePx = u.tileSizePx;
+    if (m_accepted && m_inFlight < wire::kMaxPublishInFlight) sendPendingLocked();
+    return;
+  }
   if (u.widthPx != m_shareW || u.heightPx != m_shareH || u.tileSizePx != m_shareTile) {
     // New geometry: the host resets the stream; tiles of the old size are meaningless now.
     m_shareW = u.widthPx;
@@ -329,7 +357,31 @@ void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
 }
 
 void ScreenSession::sendPendingLocked() {
-  if (m_pendingTiles.empty() && m_pendingCopies.empty()) return;
+  // The top and the lower tiers take turns, so a busy top never starves the slow viewers' tier.
+  for (int k = 0; k < wire::kMaxScreenTiers; ++k) {
+    const int t = (m_sendTurn + k) % wire::kMaxScreenTiers;
+    if (t == 0 ? m_pendingTiles.empty() && m_pendingCopies.empty() : m_tierPending[std::size_t(t - 1)].tiles.empty())
+      continue;
+    m_sendTurn = t + 1;
+    if (t == 0) return sendTopLocked();
+    // A lower tier: as much as one message holds, the rest with the next ack.
+    TierPending& p = m_tierPending[std::size_t(t - 1)];
+    wire::TileBatch b = p.header;
+    std::size_t payload = wire::kTileBatchHeaderBytes;
+    auto it = p.tiles.begin();
+    for (; it != p.tiles.end(); ++it) {
+      const std::size_t bytes = wire::tileWireBytes(it->second);
+      if (payload + bytes > wire::kMaxScreenPayload && !b.tiles.empty()) break;
+      payload += bytes;
+      b.tiles.push_back(std::move(it->second));
+    }
+    p.tiles.erase(p.tiles.begin(), it);
+    if (m_client.publishTierTiles(static_cast<std::uint8_t>(t), b)) ++m_inFlight;
+    return;
+  }
+}
+
+void ScreenSession::sendTopLocked() {
   // At most what the host accepts in one message (kMaxScreenPayload): the rest stays pending,
   // goes with the next ack, and merges meanwhile with newer frames like any pending tile.
   wire::TileBatch b = m_pendingHeader;
