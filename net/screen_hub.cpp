@@ -1099,6 +1099,7 @@ ScreenHub::Stream& ScreenHub::tierLocked(Stream& top, int tier) {
   if (!g) {
     g = std::make_unique<Stream>();
     g->info = top.info;
+    g->info.widthPx = g->info.heightPx = 0;  // no grid yet: its first tiles give it one
     g->publisher = top.publisher;
     g->tier = tier;
     g->version = top.version;  // no viewer has seen any of it

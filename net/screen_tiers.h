@@ -29,8 +29,8 @@ inline constexpr std::size_t kTierWindow = 5;  // round trips the median is take
 inline constexpr int kTierMinSamples = 3;
 
 struct TierPolicyConfig {
-  std::int64_t dropDelayUs = 600'000;
-  std::int64_t upDelayUs = 250'000;
+  std::int64_t dropDelayUs = 300'000;
+  std::int64_t upDelayUs = 120'000;
   std::int64_t stallUs = 2'000'000;
   std::int64_t holdUs = 2'000'000;
   std::int64_t probeUs = 8'000'000;
