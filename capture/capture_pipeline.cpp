@@ -1,6 +1,7 @@
 #include "capture/capture_pipeline.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -164,6 +165,17 @@ void CapturePipeline::run() {
   std::int64_t staleSinceUs = 0;
   std::vector<std::uint32_t> touched, work;
   Scaler scaler;
+  // The lower quality tiers' own scaling and damage (each compared with its own last image).
+  struct LowerTier {
+    Scaler scaler;
+    DamageTracker damage;
+    CaptureSettings applied;
+    bool active = false;
+    std::vector<std::uint32_t> work;
+    std::vector<base::EncodedTile> tiles;
+  };
+  std::array<LowerTier, wire::kMaxScreenTiers - 1> lower;
+  bool topIdle = false;  // nobody watched tier 0 last frame: it is sent whole when wanted again
   CaptureSettings applied;
   bool first = true;
   std::vector<base::EncodedTile> tiles;
@@ -212,109 +224,169 @@ void CapturePipeline::run() {
       continue;
     }
     Frame frame = scaler.scale(raw, s.scalePercent);
+    std::uint8_t wanted = m_wantedTiers ? m_wantedTiers() : 1;
+    if (wanted == 0) wanted = 1;  // no stream yet: its first frame is the top
+    const bool topWanted = wanted & 1;
+    if (!topWanted) {
+      topIdle = true;
+    } else if (topIdle) {
+      damage.reset();
+      topIdle = false;
+    }
     const std::int64_t t1 = base::monoUs();
-    // Scrolls first: found against the reference and applied to it, so damage then finds
-    // only what still differs (the newly exposed pixels).
-    copies.clear();
-    const bool refreshDue = staleCount > 0 && t0 - staleSinceUs >= std::int64_t(wire::kCopyRefreshMs) * 1000;
-    const bool mayCopy = s.copyDetect && !refreshDue && (!m_mayCopy || m_mayCopy());
-    scroll.process(frame, mayCopy ? damage.reference(frame.widthPx, frame.heightPx) : nullptr,
-                   std::size_t(frame.widthPx) * kBytesPerPixel, wire::kMaxCopiesPerBatch, copies);
-    // Tiles a verified copy wrote whole already equal the frame: damage need not compare them.
-    for (const base::CopyRect& c : copies) {
-      const int t = damage.tileSizePx(), cols = damage.tilesX();
-      for (int ty = c.dstY / t; ty * t < c.dstY + c.h; ++ty)
-        for (int tx = c.dstX / t; tx * t < c.dstX + c.w; ++tx) {
-          const int x1 = std::min((tx + 1) * t, frame.widthPx), y1 = std::min((ty + 1) * t, frame.heightPx);
-          if (tx * t >= c.dstX && ty * t >= c.dstY && x1 <= c.dstX + c.w && y1 <= c.dstY + c.h)
-            damage.knownEqual(static_cast<std::uint32_t>(ty * cols + tx));
+    if (topWanted) {
+      // Scrolls first: found against the reference and applied to it, so damage then finds
+      // only what still differs (the newly exposed pixels).
+      copies.clear();
+      const bool refreshDue = staleCount > 0 && t0 - staleSinceUs >= std::int64_t(wire::kCopyRefreshMs) * 1000;
+      const bool mayCopy = s.copyDetect && !refreshDue && (!m_mayCopy || m_mayCopy());
+      scroll.process(frame, mayCopy ? damage.reference(frame.widthPx, frame.heightPx) : nullptr,
+                     std::size_t(frame.widthPx) * kBytesPerPixel, wire::kMaxCopiesPerBatch, copies);
+      // Tiles a verified copy wrote whole already equal the frame: damage need not compare them.
+      for (const base::CopyRect& c : copies) {
+        const int t = damage.tileSizePx(), cols = damage.tilesX();
+        for (int ty = c.dstY / t; ty * t < c.dstY + c.h; ++ty)
+          for (int tx = c.dstX / t; tx * t < c.dstX + c.w; ++tx) {
+            const int x1 = std::min((tx + 1) * t, frame.widthPx), y1 = std::min((ty + 1) * t, frame.heightPx);
+            if (tx * t >= c.dstX && ty * t >= c.dstY && x1 <= c.dstX + c.w && y1 <= c.dstY + c.h)
+              damage.knownEqual(static_cast<std::uint32_t>(ty * cols + tx));
+          }
+      }
+      const std::vector<std::uint32_t>& dirty = damage.update(frame);
+      if (damage.tilesX() != gridX || damage.tilesY() != gridY || s.tileSizePx != gridTile) {
+        gridX = damage.tilesX();
+        gridY = damage.tilesY();
+        gridTile = s.tileSizePx;
+        still.reset(std::size_t(gridX) * std::size_t(gridY));
+        stale.assign(still.size(), 0);
+        staleCount = 0;
+      }
+      touched.clear();
+      for (const base::CopyRect& c : copies) still.moved(c, gridTile, gridX, gridY, t0, touched);
+      for (std::uint32_t i : touched)
+        if (i < stale.size() && !stale[i]) {
+          if (staleCount++ == 0) staleSinceUs = t0;
+          stale[i] = 1;
         }
-    }
-    const std::vector<std::uint32_t>& dirty = damage.update(frame);
-    if (damage.tilesX() != gridX || damage.tilesY() != gridY || s.tileSizePx != gridTile) {
-      gridX = damage.tilesX();
-      gridY = damage.tilesY();
-      gridTile = s.tileSizePx;
-      still.reset(std::size_t(gridX) * std::size_t(gridY));
-      stale.assign(still.size(), 0);
-      staleCount = 0;
-    }
-    touched.clear();
-    for (const base::CopyRect& c : copies) still.moved(c, gridTile, gridX, gridY, t0, touched);
-    for (std::uint32_t i : touched)
-      if (i < stale.size() && !stale[i]) {
-        if (staleCount++ == 0) staleSinceUs = t0;
-        stale[i] = 1;
+      work.assign(dirty.begin(), dirty.end());
+      std::size_t refreshTiles = 0;
+      if (refreshDue) {
+        for (std::uint32_t i : work) stale[i] |= 2;  // encoded anyway
+        for (std::uint32_t i = 0; i < stale.size(); ++i) {
+          if (stale[i] == 1) work.push_back(i), ++refreshTiles;
+          stale[i] &= 1;
+        }
       }
-    work.assign(dirty.begin(), dirty.end());
-    std::size_t refreshTiles = 0;
-    if (refreshDue) {
-      for (std::uint32_t i : work) stale[i] |= 2;  // encoded anyway
-      for (std::uint32_t i = 0; i < stale.size(); ++i) {
-        if (stale[i] == 1) work.push_back(i), ++refreshTiles;
-        stale[i] &= 1;
+      const bool full = work.size() == std::size_t(damage.tilesX()) * damage.tilesY();
+      const std::int64_t t2 = base::monoUs();
+      bool ok = pool.encode(frame, work, damage.tilesX(), s, tiles, error);
+      std::uint64_t jpegBytes = 0;
+      for (const auto& t : tiles) jpegBytes += t.jpeg.size;
+      const std::size_t changedTiles = tiles.size();
+      std::size_t sharpBytes = 0;
+      bool sharpOk = true;
+      std::string sharpError;
+      if (ok) {
+        for (std::size_t i = 0; i < work.size(); ++i) still.changed(work[i], tiles[i].kind, tiles[i].jpeg.size, t0);
+        if (s.sharpWhenStill)
+          sharpBytes = addStillTiles(pool, still, frame, damage.tilesX(), s, t0, interval.count(), tiles, sharpOk,
+                                     sharpError);
+      }
+      if (ok) {
+        // Every tile sent now holds its current pixels on the host.
+        for (const auto& t : tiles) {
+          const std::size_t i = std::size_t(t.ty) * gridX + t.tx;
+          if (i < stale.size() && stale[i]) stale[i] = 0, --staleCount;
+        }
+      }
+      const std::int64_t t3 = base::monoUs();
+      {
+        std::lock_guard lock(m_mutex);
+        ++m_stats.framesCaptured;
+        m_stats.framesDropped = dropped;
+        if (!dirty.empty()) ++m_stats.framesWithChanges;
+        m_stats.tilesEncoded += changedTiles;
+        m_stats.jpegBytes += jpegBytes;
+        m_stats.sharpTiles += tiles.size() - changedTiles;
+        m_stats.sharpBytes += sharpBytes;
+        m_stats.lossyTiles = still.lossyTiles();
+        m_stats.copies += copies.size();
+        m_stats.copiedTiles += touched.size();
+        m_stats.refreshTiles += refreshTiles;
+        smooth(m_stats.captureMs, static_cast<double>(t1 - t0) / 1e3);
+        smooth(m_stats.damageMs, static_cast<double>(t2 - t1) / 1e3);
+        smooth(m_stats.encodeMs, static_cast<double>(t3 - t2) / 1e3);
+        if (!ok) m_stats.lastError = error;
+        else if (!sharpOk) m_stats.lastError = sharpError;
+      }
+      if (!ok) {
+        HLOG_WARN(kTag, "encoding failed: %s", error.c_str());
+        damage.reset();  // try the whole frame again next time (every tile: nothing stale after it)
+        continue;
+      }
+      if (!sharpOk) HLOG_WARN(kTag, "lossless encoding failed: %s", sharpError.c_str());  // those tiles stay due
+      if (!tiles.empty() || !copies.empty()) {
+        EncodedUpdate u;
+        u.widthPx = static_cast<std::uint32_t>(frame.widthPx);
+        u.heightPx = static_cast<std::uint32_t>(frame.heightPx);
+        u.tileSizePx = static_cast<std::uint16_t>(s.tileSizePx);
+        u.seq = frame.seq;
+        u.captureTimeUs = frame.captureTimeUs;
+        u.tiles = std::move(tiles);
+        u.copies = copies;
+        u.full = full;
+        m_onUpdate(std::move(u));
+        tiles.clear();
       }
     }
-    const bool full = work.size() == std::size_t(damage.tilesX()) * damage.tilesY();
-    const std::int64_t t2 = base::monoUs();
-    bool ok = pool.encode(frame, work, damage.tilesX(), s, tiles, error);
-    std::uint64_t jpegBytes = 0;
-    for (const auto& t : tiles) jpegBytes += t.jpeg.size;
-    const std::size_t changedTiles = tiles.size();
-    std::size_t sharpBytes = 0;
-    bool sharpOk = true;
-    std::string sharpError;
-    if (ok) {
-      for (std::size_t i = 0; i < work.size(); ++i) still.changed(work[i], tiles[i].kind, tiles[i].jpeg.size, t0);
-      if (s.sharpWhenStill)
-        sharpBytes = addStillTiles(pool, still, frame, damage.tilesX(), s, t0, interval.count(), tiles, sharpOk,
-                                   sharpError);
-    }
-    if (ok) {
-      // Every tile sent now holds its current pixels on the host.
-      for (const auto& t : tiles) {
-        const std::size_t i = std::size_t(t.ty) * gridX + t.tx;
-        if (i < stale.size() && stale[i]) stale[i] = 0, --staleCount;
+    // The lower tiers anyone watches, after the top (its viewers never wait for them): each
+    // scaled from the captured frame, compared with its own last image, encoded once.
+    for (int t = 1; t < wire::kMaxScreenTiers; ++t) {
+      LowerTier& lt = lower[std::size_t(t - 1)];
+      if (!(wanted >> t & 1)) {
+        lt.active = false;
+        continue;
       }
-    }
-    const std::int64_t t3 = base::monoUs();
-    {
-      std::lock_guard lock(m_mutex);
-      ++m_stats.framesCaptured;
-      m_stats.framesDropped = dropped;
-      if (!dirty.empty()) ++m_stats.framesWithChanges;
-      m_stats.tilesEncoded += changedTiles;
-      m_stats.jpegBytes += jpegBytes;
-      m_stats.sharpTiles += tiles.size() - changedTiles;
-      m_stats.sharpBytes += sharpBytes;
-      m_stats.lossyTiles = still.lossyTiles();
-      m_stats.copies += copies.size();
-      m_stats.copiedTiles += touched.size();
-      m_stats.refreshTiles += refreshTiles;
-      smooth(m_stats.captureMs, static_cast<double>(t1 - t0) / 1e3);
-      smooth(m_stats.damageMs, static_cast<double>(t2 - t1) / 1e3);
-      smooth(m_stats.encodeMs, static_cast<double>(t3 - t2) / 1e3);
-      if (!ok) m_stats.lastError = error;
-      else if (!sharpOk) m_stats.lastError = sharpError;
-    }
-    if (!ok) {
-      HLOG_WARN(kTag, "encoding failed: %s", error.c_str());
-      damage.reset();  // try the whole frame again next time (every tile: nothing stale after it)
-      continue;
-    }
-    if (!sharpOk) HLOG_WARN(kTag, "lossless encoding failed: %s", sharpError.c_str());  // those tiles stay due
-    if (!tiles.empty() || !copies.empty()) {
+      const CaptureSettings ts = tierSettings(s, t);
+      if (!lt.active || ts.changesEncoding(lt.applied)) {
+        lt.scaler = Scaler();  // its image may be stale: scaled whole, and sent whole
+        lt.damage.reset();
+      }
+      lt.active = true;
+      lt.applied = ts;
+      lt.damage.setTileSize(ts.tileSizePx);
+      const Frame tierFrame = lt.scaler.scale(raw, ts.scalePercent);
+      const std::vector<std::uint32_t>& tierDirty = lt.damage.update(tierFrame);
+      if (tierDirty.empty()) continue;
+      lt.work.assign(tierDirty.begin(), tierDirty.end());
+      std::string tierError;
+      if (!pool.encode(tierFrame, lt.work, lt.damage.tilesX(), ts, lt.tiles, tierError)) {
+        HLOG_WARN(kTag, "encoding tier %d failed: %s", t, tierError.c_str());
+        lt.damage.reset();  // whole next time
+        continue;
+      }
       EncodedUpdate u;
-      u.widthPx = static_cast<std::uint32_t>(frame.widthPx);
-      u.heightPx = static_cast<std::uint32_t>(frame.heightPx);
-      u.tileSizePx = static_cast<std::uint16_t>(s.tileSizePx);
+      u.tier = t;
+      u.widthPx = static_cast<std::uint32_t>(tierFrame.widthPx);
+      u.heightPx = static_cast<std::uint32_t>(tierFrame.heightPx);
+      u.tileSizePx = static_cast<std::uint16_t>(ts.tileSizePx);
       u.seq = frame.seq;
       u.captureTimeUs = frame.captureTimeUs;
-      u.tiles = std::move(tiles);
-      u.copies = copies;
-      u.full = full;
+      u.full = lt.work.size() == std::size_t(lt.damage.tilesX()) * lt.damage.tilesY();
+      std::uint64_t bytes = 0;
+      for (const auto& tile : lt.tiles) bytes += tile.jpeg.size;
+      {
+        std::lock_guard lock(m_mutex);
+        m_stats.tierTiles += lt.tiles.size();
+        m_stats.tierBytes += bytes;
+      }
+      u.tiles = std::move(lt.tiles);
+      lt.tiles.clear();
       m_onUpdate(std::move(u));
-      tiles.clear();
+    }
+    {
+      std::lock_guard lock(m_mutex);
+      m_stats.tiersEncoded = wanted;
     }
     if (m_onCursor) {
       // After the frame's tiles: a cursor never waits for pixels, and costs none of them.

@@ -36,6 +36,9 @@ struct EncodedUpdate {
   std::vector<base::EncodedTile> tiles;     // changed tiles (all of them after a reset), then
                                             // still tiles sent again losslessly
   bool full = false;                        // every tile is included (first frame, resize, reset)
+  // Its quality tier (tierSettings): 0 the sharer's settings; a lower tier's geometry is its
+  // own, and it has no copies.
+  int tier = 0;
 };
 
 // The cursor as the stream shows it (scaled with the stream): a new shape when it changed
@@ -53,6 +56,10 @@ struct PipelineStats {
   // Scrolls sent as copies, the tiles they changed (mostly not encoded), and tiles encoded
   // again only because a copy had changed them (the refresh that keeps the host's image whole).
   std::uint64_t copies = 0, copiedTiles = 0, refreshTiles = 0;
+  // Lower quality tiers (the viewers on slow links): tiles encoded for them and their bytes,
+  // and the tiers encoded in the last frame (bit t: tier t).
+  std::uint64_t tierTiles = 0, tierBytes = 0;
+  std::uint8_t tiersEncoded = 1;
   double captureMs = 0, damageMs = 0, encodeMs = 0;  // per frame, smoothed
   double cpuMsPerFrame = 0;                          // capture thread + encoders, smoothed
   std::string lastError;                             // the latest frame that failed, or the stop below
@@ -80,6 +87,10 @@ class CapturePipeline {
   // Set before start(), on the capture thread before each frame: whether this frame may go as
   // copies (a publisher with an unsent frame waiting cannot merge a copy into it).
   void setCopyGate(std::function<bool()> mayCopy) { m_mayCopy = std::move(mayCopy); }
+  // Set before start(), asked on the capture thread before each frame: which quality tiers
+  // anyone watches (bit t: tier t; see tierSettings). Only those are encoded, each once; a
+  // tier that comes on is sent whole. Unset: tier 0 only.
+  void setTierGate(std::function<std::uint8_t()> wanted) { m_wantedTiers = std::move(wanted); }
   // Set before start(): the source's cursor is polled each frame and handed here.
   void setCursorCallback(CursorCallback onCursor) { m_onCursor = std::move(onCursor); }
   CaptureSettings settings() const;
@@ -101,6 +112,7 @@ class CapturePipeline {
   FailureHandler m_onFailure;
   CursorCallback m_onCursor;
   std::function<bool()> m_mayCopy;
+  std::function<std::uint8_t()> m_wantedTiers;
   base::Worker m_thread;
   std::atomic<bool> m_running{false};
   std::atomic<bool> m_stop{false};

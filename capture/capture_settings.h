@@ -41,4 +41,19 @@ struct CaptureSettings {
   }
 };
 
+// Every viewer at its own pace: the settings of quality tier `tier` of a stream shared at
+// `top` (tier 0 is `top` itself). Each lower tier is a step smaller and coarser: 1 is one scale
+// step down (100 -> 75, else 50) at quality 60 at most, 2 is half size at quality 40 at most;
+// both 4:2:0, with no lossless refresh of still tiles.
+inline CaptureSettings tierSettings(const CaptureSettings& top, int tier) {
+  if (tier <= 0) return top;
+  CaptureSettings s = top;
+  s.scalePercent = tier == 1 && top.scalePercent == 100 ? 75 : 50;
+  s.quality = std::min(top.quality, tier == 1 ? 60 : 40);
+  s.subsampling = Subsampling::S420;
+  s.sharpWhenStill = false;
+  s.copyDetect = false;
+  return s;
+}
+
 }  // namespace huddle::capture

@@ -62,6 +62,10 @@ bool ScreenClient::publishTiles(const wire::TileBatch& batch) {
   return sendFrame(wire::encodeTileBatch(wire::ScreenType::PublishTiles, batch));
 }
 
+bool ScreenClient::publishTierTiles(std::uint8_t tier, const wire::TileBatch& batch) {
+  return sendFrame(wire::encodeTierTiles(tier, batch));
+}
+
 bool ScreenClient::publishCursorShape(const base::CursorImage& shape) {
   wire::CursorShape m;
   m.image = shape;
@@ -189,6 +193,19 @@ std::string ScreenClient::deliver(const wire::Frame& frame, Listener& listener, 
       wire::ViewerMarks m;
       if (!wire::decodePayload(frame.payload, m)) return listener.onCursorDropped("a malformed pointer switch"), std::string();
       listener.onViewerMarks(m.streamId, m.allowed);
+      return {};
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::TierSwitch): {
+      // Geometry is the receiver's check (it refuses updates of a size it cannot take).
+      wire::TierSwitch m;
+      if (!wire::decodePayload(frame.payload, m)) return bad("tier switch");
+      listener.onTierSwitch(m);
+      return {};
+    }
+    case static_cast<std::uint16_t>(wire::ScreenType::TiersWanted): {
+      wire::TiersWanted m;
+      if (!wire::decodePayload(frame.payload, m)) return bad("tier request");
+      listener.onTiersWanted(m.mask);
       return {};
     }
     case static_cast<std::uint16_t>(wire::MsgType::Notice): {

@@ -45,6 +45,10 @@ class ScreenClient : public ClientLink {
     virtual void onPen(const wire::Pen&) {}
     // Whether viewers may point and draw on a stream (its sharer's switch).
     virtual void onViewerMarks(std::uint32_t /*streamId*/, bool /*allowed*/) {}
+    // Our updates of a stream are of this tier and geometry from now on (the image starts over).
+    virtual void onTierSwitch(const wire::TierSwitch&) {}
+    // The tiers of our stream anyone watches: encode those only (a newly wanted one whole).
+    virtual void onTiersWanted(std::uint8_t /*mask*/) {}
     virtual void onNotice(const std::string&) {}
     virtual void onScreenEnded(const LinkEnd&) {}
   };
@@ -61,6 +65,8 @@ class ScreenClient : public ClientLink {
 
   bool publishStart(const std::string& title, std::uint32_t widthPx, std::uint32_t heightPx, std::uint16_t tileSizePx);
   bool publishTiles(const wire::TileBatch& batch);
+  // Tiles of a lower tier (1..) of our stream, in its own geometry.
+  bool publishTierTiles(std::uint8_t tier, const wire::TileBatch& batch);
   bool publishStop();
   // Our stream's cursor, ahead of any tiles still queued: a shape once per change, then
   // positions, a newer one replacing one not yet sent.

@@ -80,6 +80,13 @@ struct ScreenHub::Stream {
   };
   std::map<PeerId, PenMark> pens;
   bool marksAllowed = true;  // the sharer's switch: viewers' pointers and pens are relayed
+  // Tiers: this grid's (0: the stream's own, above), and, on tier 0 only, the lower tiers'
+  // grids (made at their first tiles: their info is a copy with their own geometry) and the
+  // tiers last told wanted.
+  int tier = 0;
+  std::array<std::unique_ptr<Stream>, kScreenTiers - 1> lower;
+  std::size_t filled = 0;  // slots holding a tile
+  std::uint8_t wanted = 1;
 };
 
 // One update as the viewers in step from one version get it: its tiles are picked under the
@@ -117,6 +124,12 @@ struct ScreenPeer : HubPeer {
     // Cursor shapes this viewer was sent, oldest first: a mirror of its own cache (same cap,
     // same order), so a shape goes to it once per change, not with every position.
     std::deque<std::uint32_t> shapesSent;
+    // Its tier: the one it is served (told by a TierSwitch before its first update), and the
+    // one its policy wants (it moves once that grid is whole).
+    TierPolicy policy;
+    int tier = 0;
+    int target = 0;
+    bool switchSent = false;
   };
   using HubPeer::HubPeer;
 
@@ -165,6 +178,10 @@ bool ScreenHub::pendingLocked(const ScreenPeer& peer) const { return peer.state 
 bool ScreenHub::admittedLocked(const ScreenPeer& peer) const { return peer.state == State::Ready; }
 
 void ScreenHub::tickLocked(ScreenPeer& peer, std::int64_t nowUs) {
+  if (peer.state == State::Ready && !peer.stopped && !peer.subs.empty()) {
+    tiersLocked(peer);  // a stalled viewer moves down with no credit coming back
+    pumpLocked(peer);
+  }
   if (peer.heldAcks.empty() || peer.stopped) return;
   refillLocked(peer, nowUs);
   if (peer.publishTokens < 0) return;
@@ -185,6 +202,8 @@ void ScreenHub::refillLocked(ScreenPeer& peer, std::int64_t nowUs) {
 
 void ScreenHub::detachedLocked(ScreenPeer& peer, wire::Reason) {
   peer.state = State::Closed;
+  for (const auto& sub : std::exchange(peer.subs, {}))
+    if (auto it = m_streams.find(sub.streamId); it != m_streams.end()) updateWantedLocked(*it->second);
   clearMarksLocked(peer);  // a person who left (or was kicked) points at nothing, at once
   if (std::uint32_t stream = std::exchange(peer.publishing, 0)) {
     endStreamLocked(stream, peer.name + " stopped sharing");
@@ -218,10 +237,19 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
       ScreenPeer::Subscription fresh;
       fresh.streamId = m.streamId;
       fresh.credits = m.credits;
+      // It starts at the best tier that holds a whole image now (the top, unless nobody is on it).
+      Stream& top = *m_streams.at(m.streamId);
+      for (int t = kScreenTiers - 1; t >= 0; --t)
+        if (const Stream* g = t == 0 ? &top : top.lower[std::size_t(t - 1)].get();
+            g && (top.wanted >> t & 1) && wholeLocked(*g))
+          fresh.tier = fresh.target = t;
+      fresh.policy = TierPolicy(m_config.tiers);
+      fresh.policy.reset(fresh.tier, nowLocked());
       if (it == peer->subs.end()) it = peer->subs.insert(peer->subs.end(), std::move(fresh));
       else *it = std::move(fresh);  // resubscribing asks for the whole image again
       // A new viewer sees the cursor at once, shape and all, before the first update.
       sendCursorLocked(*peer, it->shapesSent, *m_streams.at(m.streamId));
+      updateWantedLocked(*m_streams.at(m.streamId));
       if (!m_streams.at(m.streamId)->marksAllowed) {
         // ...and that its sharer turned pointing and drawing off.
         wire::ViewerMarks off;
@@ -238,18 +266,23 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
       Section section(*this);
       std::erase_if(peer->subs, [&](auto& s) { return s.streamId == m.streamId; });
       clearMarksLocked(*peer, m.streamId);
+      if (auto it = m_streams.find(m.streamId); it != m_streams.end()) updateWantedLocked(*it->second);
       return;
     }
     case wire::ScreenType::UpdateRequest: {
       wire::UpdateRequest m;
       if (!wire::decodePayload(frame.payload, m)) return malformed("UpdateRequest");
       Section section(*this);
+      const std::int64_t now = nowLocked();
       for (auto& s : peer->subs) {
         if (s.streamId != m.streamId) continue;
         // Credits are capped: a viewer cannot make the host queue more than a few updates.
         s.credits = std::min<int>(s.credits + m.credits, wire::kMaxCredits);
         if (m.fullRefresh) s.sentVersion = 0, s.cursor = 0;
+        // Each credit back is an update done: its round trip tells the viewer's pace.
+        for (int k = 0; k < std::min<int>(m.credits, wire::kMaxCredits); ++k) s.policy.acked(now);
       }
+      tiersLocked(*peer);
       pumpLocked(*peer);
       return;
     }
@@ -257,6 +290,7 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
       return handlePublishStart(peer, frame);
     case wire::ScreenType::PublishTiles:
     case wire::ScreenType::PublishCopyTiles:
+    case wire::ScreenType::PublishTierTiles:
       return handlePublishTiles(peer, frame, nowUs);
     case wire::ScreenType::CursorShape:
     case wire::ScreenType::CursorPosition:
@@ -420,29 +454,56 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
     if (peer->refused) return;
     return dropLocked(*peer, wire::Reason::ProtoState, "tiles before PublishStart");
   }
-  Stream& s = *m_streams.at(peer->publishing);
-  if (batch.widthPx != s.info.widthPx || batch.heightPx != s.info.heightPx || batch.tileSizePx != s.info.tileSizePx)
-    return dropLocked(*peer, wire::Reason::ScreenBounds, "tiles for a different stream size (send PublishStart first)");
-  // The stream's budget, counted as it would be after this batch (replaced tiles let go).
-  std::uint64_t after = s.tileBytes;
-  const std::uint32_t cols = s.info.tilesX();
-  for (const auto& t : batch.tiles) {
-    after += t.jpeg.size;
-    after -= s.tiles[std::size_t(t.ty) * cols + t.tx].tile.jpeg.size;  // part of `after`: no wrap
+  Stream& top = *m_streams.at(peer->publishing);
+  if (frame.type != static_cast<std::uint16_t>(wire::ScreenType::PublishTierTiles)) {
+    if (batch.widthPx != top.info.widthPx || batch.heightPx != top.info.heightPx ||
+        batch.tileSizePx != top.info.tileSizePx)
+      return dropLocked(*peer, wire::Reason::ScreenBounds, "tiles for a different stream size (send PublishStart first)");
+    return acceptPublishedLocked(*peer, &top, batch, wire::kMaxStreamBytes);
   }
-  if (after > wire::kMaxStreamBytes)
+  // A lower tier: its own geometry, no larger than the stream's.
+  const std::uint32_t tier = batch.streamId;
+  if (tier == 0 || tier >= std::uint32_t(kScreenTiers))
     return dropLocked(*peer, wire::Reason::ScreenBounds,
-                      "the stream would hold " + std::to_string(after) + " bytes of tiles, over its " +
-                          std::to_string(wire::kMaxStreamBytes >> 20) + " MiB");
+                      "tiles for tier " + std::to_string(tier) + " (1.." + std::to_string(kScreenTiers - 1) + ")");
+  if (std::string why = wire::validateStreamGeometry(batch.widthPx, batch.heightPx, batch.tileSizePx); !why.empty())
+    return dropLocked(*peer, wire::Reason::ScreenBounds, "tier " + std::to_string(tier) + ": " + why);
+  if (batch.widthPx > top.info.widthPx || batch.heightPx > top.info.heightPx)
+    return dropLocked(*peer, wire::Reason::ScreenBounds, "tier " + std::to_string(tier) + " larger than its stream");
+  if (!(top.wanted >> tier & 1)) {
+    // Sent before it read that nobody wants that tier now: not kept, not held against it.
+    return acceptPublishedLocked(*peer, nullptr, batch, 0);
+  }
+  Stream& g = tierLocked(top, int(tier));
+  if (batch.widthPx != g.info.widthPx || batch.heightPx != g.info.heightPx || batch.tileSizePx != g.info.tileSizePx)
+    resizeStreamLocked(g, top.info.title, batch.widthPx, batch.heightPx, batch.tileSizePx);
+  acceptPublishedLocked(*peer, &g, batch, wire::kMaxTierStreamBytes);
+}
+
+void ScreenHub::acceptPublishedLocked(ScreenPeer& peer, Stream* s, wire::TileBatch& batch, std::size_t budget) {
   const std::uint64_t seq = batch.seq;
-  applyBatchLocked(s, batch);
-  if (peer->publishTokens < 0 || !peer->heldAcks.empty()) {
-    peer->heldAcks.push_back(seq);  // sent by tick() once the bucket has refilled
+  if (s) {
+    // The grid's budget, counted as it would be after this batch (replaced tiles let go).
+    std::uint64_t after = s->tileBytes;
+    const std::uint32_t cols = s->info.tilesX();
+    for (const auto& t : batch.tiles) {
+      after += t.jpeg.size;
+      after -= s->tiles[std::size_t(t.ty) * cols + t.tx].tile.jpeg.size;  // part of `after`: no wrap
+    }
+    if (after > budget)
+      return dropLocked(peer, wire::Reason::ScreenBounds,
+                        std::string(s->tier == 0 ? "the stream" : "a tier of the stream") + " would hold " +
+                            std::to_string(after) + " bytes of tiles, over its " + std::to_string(budget >> 20) +
+                            " MiB");
+    applyBatchLocked(*s, batch);
+  }
+  if (peer.publishTokens < 0 || !peer.heldAcks.empty()) {
+    peer.heldAcks.push_back(seq);  // sent by tick() once the bucket has refilled
     return;
   }
   wire::PublishAck ack;
   ack.seq = seq;
-  sendLocked(peer->link, ack);
+  sendLocked(peer.link, ack);
 }
 
 void ScreenHub::handleCursor(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) {
@@ -730,6 +791,7 @@ void ScreenHub::resizeStreamLocked(Stream& s, const std::string& title, std::uin
   s.info.heightPx = h;
   s.info.tileSizePx = tile;
   s.tiles.assign(std::size_t(s.info.tilesX()) * s.info.tilesY(), Stream::Tile{});
+  s.filled = 0;
   s.tileBytes = 0;
   s.log.clear();
   s.logBytes = 0;
@@ -738,10 +800,12 @@ void ScreenHub::resizeStreamLocked(Stream& s, const std::string& title, std::uin
   s.cache.clear();
   s.cacheBytes = 0;
   ++s.version;
-  // Viewers start over with the new geometry: the next update is a whole image.
+  // Viewers on this grid start over with the new geometry, told it first: the next update
+  // is a whole image.
   for (auto& [id, p] : m_peers)
     for (auto& sub : p->subs)
-      if (sub.streamId == s.info.streamId) sub.sentVersion = 0, sub.cursor = 0;
+      if (sub.streamId == s.info.streamId && sub.tier == s.tier) sub.sentVersion = 0, sub.cursor = 0, sub.switchSent = false;
+  if (s.tier != 0) return;  // a lower tier is the host's own affair
   wire::StreamAnnounce a;
   a.info = s.info;
   sendEachLocked(readyLinksLocked(), std::move(a));
@@ -774,6 +838,7 @@ void ScreenHub::applyBatchLocked(Stream& s, wire::TileBatch& batch) {
   }
   for (auto& t : batch.tiles) {
     Stream::Tile& slot = s.tiles[std::size_t(t.ty) * cols + t.tx];
+    s.filled += slot.version == 0;
     s.tileBytes += t.jpeg.size;
     s.tileBytes -= slot.tile.jpeg.size;
     slot.tile = std::move(t);
@@ -939,8 +1004,35 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
     auto& sub = peer.subs[(peer.nextSub + k) % n];
     if (sub.credits <= 0) continue;
     auto it = m_streams.find(sub.streamId);
-    if (it == m_streams.end() || (it->second->version <= sub.sentVersion && sub.cursor == 0)) continue;
-    Stream& s = *it->second;
+    if (it == m_streams.end()) continue;
+    Stream& top = *it->second;
+    // To the tier its policy wants, between updates and once that grid is whole: a full
+    // image of the new tier follows, never a mix of two.
+    if (sub.target != sub.tier && sub.cursor == 0 &&
+        (sub.target == 0 ? wholeLocked(top) : top.lower[sub.target - 1] && wholeLocked(*top.lower[sub.target - 1]))) {
+      sub.tier = sub.target;
+      sub.sentVersion = 0;
+      sub.switchSent = false;
+      ++m_stats.tierSwitches;
+      updateWantedLocked(top);  // the tier it left may be nobody's now
+      laterLocked([id = peer.id, who = peer.name, stream = sub.streamId, tier = sub.tier] {
+        HLOG_INFO(kTag, "conn=#%llu name=%s: stream %u now at tier %d", static_cast<unsigned long long>(id),
+                  who.c_str(), stream, tier);
+      });
+    }
+    Stream& s = tierLocked(top, sub.tier);
+    if (s.version <= sub.sentVersion && sub.cursor == 0) continue;
+    if (!sub.switchSent) {
+      // The viewer learns its tier and geometry before that tier's first update.
+      wire::TierSwitch m;
+      m.streamId = sub.streamId;
+      m.tier = static_cast<std::uint8_t>(sub.tier);
+      m.widthPx = s.info.widthPx;
+      m.heightPx = s.info.heightPx;
+      m.tileSizePx = s.info.tileSizePx;
+      sendLocked(peer.link, m);
+      sub.switchSent = true;
+    }
     // Parts cut from the grid while a copy came: the viewer's image is of no one version now.
     if (sub.cursor != 0 && s.lastCopyVersion > sub.partialTop) sub.cursor = 0, sub.sentVersion = 0;
     if (sub.cursor == 0 && s.lastCopyVersion > sub.sentVersion && s.staleSlots > 0) {
@@ -953,6 +1045,7 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
         continue;
       }
       sub.sentVersion = replay->toVersion;
+      sub.policy.sent(replay->payloadBytes, nowLocked());
       --sub.credits;
       peer.nextSub = (peer.nextSub + k + 1) % n;
       peer.updateQueued = true;
@@ -974,6 +1067,7 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
       sub.sentVersion = sub.cursor == 0 ? s.version : sub.partialTop;
       sub.cursor = 0;
     }
+    sub.policy.sent(update->payloadBytes, nowLocked());
     --sub.credits;
     peer.nextSub = (peer.nextSub + k + 1) % n;
     peer.updateQueued = true;
@@ -993,6 +1087,83 @@ void ScreenHub::drained(PeerId id) {
   if (it == m_peers.end()) return;
   it->second->updateQueued = false;
   pumpLocked(*it->second);
+}
+
+// [SECTION] tiers
+
+std::int64_t ScreenHub::nowLocked() const { return m_config.clock ? m_config.clock() : base::monoUs(); }
+
+ScreenHub::Stream& ScreenHub::tierLocked(Stream& top, int tier) {
+  if (tier <= 0 || tier >= kScreenTiers) return top;
+  auto& g = top.lower[std::size_t(tier - 1)];
+  if (!g) {
+    g = std::make_unique<Stream>();
+    g->info = top.info;
+    g->info.widthPx = g->info.heightPx = 0;  // no grid yet: its first tiles give it one
+    g->publisher = top.publisher;
+    g->tier = tier;
+    g->version = top.version;  // no viewer has seen any of it
+  }
+  return *g;
+}
+
+bool ScreenHub::wholeLocked(const Stream& g) { return !g.tiles.empty() && g.filled == g.tiles.size(); }
+
+void ScreenHub::clearGridLocked(Stream& g) {
+  for (auto& slot : g.tiles) slot = Stream::Tile{};
+  g.filled = 0;
+  g.tileBytes = 0;
+  g.log.clear();
+  g.logBytes = 0;
+  g.lastCopyVersion = 0;
+  g.staleSlots = 0;
+  g.cache.clear();
+  g.cacheBytes = 0;
+  ++g.version;
+}
+
+void ScreenHub::tiersLocked(ScreenPeer& peer) {
+  const std::int64_t now = nowLocked();
+  for (auto& sub : peer.subs) {
+    const int target = sub.policy.tick(now);
+    if (target == sub.target) continue;
+    sub.target = target;
+    laterLocked([id = peer.id, who = peer.name, stream = sub.streamId, target, delay = sub.policy.delayUs(),
+                 rate = sub.policy.rateBytesPerSec()] {
+      HLOG_INFO(kTag, "conn=#%llu name=%s: stream %u wants tier %d (round trip %.0f ms, %.0f kB/s)",
+                static_cast<unsigned long long>(id), who.c_str(), stream, target, double(delay) / 1e3, rate / 1e3);
+    });
+    if (auto it = m_streams.find(sub.streamId); it != m_streams.end()) updateWantedLocked(*it->second);
+  }
+}
+
+void ScreenHub::updateWantedLocked(Stream& top) {
+  std::uint8_t mask = 0;
+  for (const auto& [id, p] : m_peers)
+    for (const auto& sub : p->subs)
+      if (sub.streamId == top.info.streamId) mask |= std::uint8_t(1u << sub.tier | 1u << sub.target);
+  if (mask == 0) mask = 1;  // nobody watches: the top, so a newcomer is served at once
+  if (mask == top.wanted) return;
+  for (int t = 0; t < kScreenTiers; ++t)
+    if (!(mask >> t & 1) && (top.wanted >> t & 1)) {
+      // Nobody on it: let go now; wanted again, it is sent whole before anyone moves onto it.
+      if (t == 0) clearGridLocked(top);
+      else if (top.lower[std::size_t(t - 1)]) clearGridLocked(*top.lower[std::size_t(t - 1)]);
+    }
+  top.wanted = mask;
+  if (top.publisher == 0) return;  // the host's own pipeline asks wantedTiers()
+  if (auto it = m_peers.find(top.publisher); it != m_peers.end() && !it->second->stopped) {
+    wire::TiersWanted m;
+    m.streamId = top.info.streamId;
+    m.mask = mask;
+    sendLocked(it->second->link, m);
+  }
+}
+
+std::uint8_t ScreenHub::wantedTiers(std::uint32_t streamId) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_streams.find(streamId);
+  return it == m_streams.end() ? 0 : it->second->wanted;
 }
 
 std::vector<std::shared_ptr<PeerLink>> ScreenHub::readyLinksLocked() const {
@@ -1033,13 +1204,15 @@ std::uint32_t ScreenHub::startLocalStream(std::uint32_t ownerId, const std::stri
   return id;
 }
 
-void ScreenHub::publishLocal(std::uint32_t streamId, wire::TileBatch batch) {
+void ScreenHub::publishLocal(std::uint32_t streamId, wire::TileBatch batch, int tier) {
   Section section(*this);
   auto it = m_streams.find(streamId);
-  if (it == m_streams.end()) return;
-  Stream& s = *it->second;
+  if (it == m_streams.end() || tier < 0 || tier >= kScreenTiers) return;
+  Stream& top = *it->second;
+  if (tier != 0 && !(top.wanted >> tier & 1)) return;
+  Stream& s = tierLocked(top, tier);
   if (batch.widthPx != s.info.widthPx || batch.heightPx != s.info.heightPx || batch.tileSizePx != s.info.tileSizePx)
-    resizeStreamLocked(s, s.info.title, batch.widthPx, batch.heightPx, batch.tileSizePx);
+    resizeStreamLocked(s, top.info.title, batch.widthPx, batch.heightPx, batch.tileSizePx);
   applyBatchLocked(s, batch);
 }
 
@@ -1095,18 +1268,22 @@ std::uint64_t ScreenHub::streamBytesHeld(std::uint32_t streamId) const {
   std::lock_guard lock(m_mutex);
   auto it = m_streams.find(streamId);
   if (it == m_streams.end()) return 0;
-  const Stream& s = *it->second;
   std::unordered_set<const base::ByteVec*> seen;
   std::uint64_t bytes = 0;
-  for (const auto& slot : s.tiles)
-    if (const base::ByteVec* buffer = slot.tile.jpeg.owner.get(); buffer && seen.insert(buffer).second)
-      bytes += buffer->capacity();
-  // A cached update shares the tiles' buffers until it is serialised, then holds a copy.
-  for (const auto& [key, update] : s.cache) bytes += update->payloadBytes;
-  for (const auto& e : s.log)
-    for (const auto& t : e.tiles)
-      if (const base::ByteVec* buffer = t.jpeg.owner.get(); buffer && seen.insert(buffer).second)
+  auto grid = [&](const Stream& s) {
+    for (const auto& slot : s.tiles)
+      if (const base::ByteVec* buffer = slot.tile.jpeg.owner.get(); buffer && seen.insert(buffer).second)
         bytes += buffer->capacity();
+    // A cached update shares the tiles' buffers until it is serialised, then holds a copy.
+    for (const auto& [key, update] : s.cache) bytes += update->payloadBytes;
+    for (const auto& e : s.log)
+      for (const auto& t : e.tiles)
+        if (const base::ByteVec* buffer = t.jpeg.owner.get(); buffer && seen.insert(buffer).second)
+          bytes += buffer->capacity();
+  };
+  grid(*it->second);
+  for (const auto& lower : it->second->lower)
+    if (lower) grid(*lower);
   return bytes;
 }
 
@@ -1115,7 +1292,10 @@ ScreenHubStats ScreenHub::stats() const {
   ScreenHubStats s = m_stats;
   s.peers = m_peers.size();
   s.streams = m_streams.size();
-  for (const auto& [id, p] : m_peers) s.viewers += !p->subs.empty();
+  for (const auto& [id, p] : m_peers) {
+    s.viewers += !p->subs.empty();
+    for (const auto& sub : p->subs) ++s.viewersOnTier[std::size_t(sub.tier)];
+  }
   s.closedByReason = m_closedByReason;
   s.updateBytesSent = m_updateBytesSent.load();
   return s;

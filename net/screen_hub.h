@@ -9,6 +9,13 @@
 // tile is encoded once however many viewers there are. Viewers in step share one serialized
 // update (cached per starting version). An update larger than a viewer accepts (kMaxScreenPayload)
 // goes in parts, a credit each.
+// Every viewer at its own pace: a stream keeps up to kScreenTiers grids (tier 0: the sharer's
+// settings; lower tiers: smaller or coarser images the publisher encodes as well), each
+// encoded once and shared by its viewers. Each subscription has a TierPolicy fed with its
+// credits' round trips (net/screen_tiers.h); a viewer moves to the tier it wants once that
+// grid holds a whole image (TierSwitch, then a full update: never a mixed image), and the
+// publisher is told which tiers anyone is on or moving to (TiersWanted); a tier nobody wants
+// is let go and not encoded. Pointers, pens and the cursor stay in tier 0's coordinates.
 // Thread: receive() on each peer's reader thread, drained() on its writer thread, tick() on
 // the watchdog, publishLocal() on the host's capture thread; state is under one mutex
 // (PeerTable's), and updates are serialised, like everything sent or logged, after it.
@@ -27,6 +34,7 @@
 #include "net/base/log_throttle.h"
 #include "net/peer_table.h"
 #include "net/room_auth.h"
+#include "net/screen_tiers.h"
 #include "net/wire/reason.h"
 #include "net/wire/screen_messages.h"
 
@@ -36,6 +44,9 @@ struct ScreenHubConfig {
   std::string hostName = "host";
   GuardLimits guard;
   std::size_t maxStreams = wire::kMaxStreamsPerSession;
+  // Tier moves: the policy's thresholds, and its clock (empty: base::monoUs; tests give a fake).
+  TierPolicyConfig tiers;
+  std::function<std::int64_t()> clock;
 };
 
 struct ScreenPeer;  // one connection's state (screen_hub.cpp)
@@ -64,6 +75,9 @@ struct ScreenHubStats {
   // stroke's cap, not watching, pens off on that stream).
   std::uint64_t pensRelayed = 0;
   std::uint64_t pensDropped = 0;
+  // Tiers: viewers moved to another tier (each a full refresh), and subscriptions on each now.
+  std::uint64_t tierSwitches = 0;
+  std::array<std::size_t, kScreenTiers> viewersOnTier{};
   std::array<std::uint64_t, static_cast<std::size_t>(wire::Reason::Count)> closedByReason{};
 };
 
@@ -92,8 +106,12 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   std::uint32_t startLocalStream(std::uint32_t ownerId, const std::string& ownerName, const std::string& title,
                                  std::uint32_t widthPx, std::uint32_t heightPx, std::uint16_t tileSizePx,
                                  std::string& error);
-  // Applies one frame's tiles (trusted: they come from our own encoder).
-  void publishLocal(std::uint32_t streamId, wire::TileBatch batch);
+  // Applies one frame's tiles of tier `tier` (trusted: they come from our own encoder). A
+  // tier nobody wants is ignored; a lower tier's geometry is the batch's.
+  void publishLocal(std::uint32_t streamId, wire::TileBatch batch, int tier = 0);
+  // The tiers of a stream anyone watches or moves to (bit t: tier t); the host's pipeline
+  // encodes these only, and a tier whose bit comes on whole first. 0 for no such stream.
+  std::uint8_t wantedTiers(std::uint32_t streamId) const;
   // The host's own cursor: `shape` (null: unchanged) and where it is now (trusted, as above).
   void publishLocalCursor(std::uint32_t streamId, const base::CursorImage* shape, const base::CursorPos& pos);
   void endStream(std::uint32_t streamId, const std::string& reason);
@@ -149,6 +167,17 @@ class ScreenHub : public PeerTable<ScreenPeer> {
                                    const std::string& title, std::uint32_t w, std::uint32_t h, std::uint16_t tile);
   void resizeStreamLocked(Stream& s, const std::string& title, std::uint32_t w, std::uint32_t h, std::uint16_t tile);
   void applyBatchLocked(Stream& s, wire::TileBatch& batch);
+  // Tier `tier` of stream `top`'s grids, made (empty) if it is not yet.
+  Stream& tierLocked(Stream& top, int tier);
+  // Every slot of `g` holds a tile: a viewer may be moved onto it.
+  static bool wholeLocked(const Stream& g);
+  // Lets go of every tile of `g` (a tier nobody wants), keeping its geometry.
+  void clearGridLocked(Stream& g);
+  // Asks each of `peer`'s policies for its tier, and moves the wanted tiers of its streams.
+  void tiersLocked(ScreenPeer& peer);
+  // Recomputes which tiers of `top` are wanted; lets go of the others and tells the publisher.
+  void updateWantedLocked(Stream& top);
+  std::int64_t nowLocked() const;
   // Keeps a shape (its H->C frame, encoded before the lock) in the stream's cache by id.
   void storeCursorShapeLocked(Stream& s, std::uint32_t shapeId, base::Bytes frame);
   // Sets the stream's cursor and relays it to every viewer of the stream.
@@ -187,6 +216,10 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   static std::shared_ptr<Update> newUpdateLocked(const Stream& s);
   // Keeps `update` for viewers in step at `key`, within the cache's caps (oldest out).
   static void cacheLocked(Stream& s, std::pair<std::uint64_t, std::size_t> key, const std::shared_ptr<Update>& update);
+
+  // A publisher's tiles for `s` (one of its tier grids; null: none, not kept) checked against
+  // the grid's budget, applied, and acked.
+  void acceptPublishedLocked(ScreenPeer& peer, Stream* s, wire::TileBatch& batch, std::size_t budget);
 
   ScreenHubConfig m_config;
   TokenCheck m_tokenCheck;

@@ -103,6 +103,7 @@ bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats
                "  \"seconds\": %.3f,\n  \"updates\": %llu,\n  \"updates_per_sec\": %.2f,\n"
                "  \"bytes\": %llu,\n  \"bytes_per_sec\": %.0f,\n  \"bytes_after_first\": %llu,\n  \"tiles\": %llu,\n"
                "  \"decode_ms_mean\": %.3f,\n  \"decode_errors\": %llu,\n"
+               "  \"tier\": %d,\n  \"tier_switches\": %llu,\n"
                "  \"sharp\": %d,\n  \"lossy_tiles\": %zu,\n  \"lossless_bytes\": %llu,\n  \"ms_to_sharp\": %.1f,\n"
                "  \"latency_ms\": {\"p50\": %.2f, \"p95\": %.2f, \"p99\": %.2f, \"samples\": %zu},\n",
                info.streamId, info.ownerName.c_str(), s.widthPx, s.heightPx, seconds,
@@ -110,7 +111,7 @@ bool writeStatsJson(const std::string& path, const StreamView& view, StreamStats
                static_cast<unsigned long long>(s.bytes), static_cast<double>(s.bytes) / seconds,
                static_cast<unsigned long long>(s.bytes - s.firstUpdateBytes),
                static_cast<unsigned long long>(s.tiles), s.decodeMsMean, static_cast<unsigned long long>(s.decodeErrors),
-               view.sharp() ? 1 : 0, view.lossyTiles(), static_cast<unsigned long long>(view.losslessBytes()),
+               s.tier, static_cast<unsigned long long>(s.tierSwitches), view.sharp() ? 1 : 0, view.lossyTiles(), static_cast<unsigned long long>(view.losslessBytes()),
                view.msToSharp(),
                percentile(lat, 50), percentile(lat, 95), percentile(lat, 99), lat.size());
   // Pointers shown at the end (who, where, when): names are checked UTF-8 with no controls,

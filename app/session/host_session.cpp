@@ -140,6 +140,7 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
         if (id == 0) {
           std::string why;
           std::uint32_t owner = m_localUser->participantId();
+          if (u.tier != 0) return;  // the stream starts with the top's geometry
           id = m_screenHub->startLocalStream(owner ? owner : 1, m_config.name, m_shareTitle, u.widthPx, u.heightPx,
                                              u.tileSizePx, why);
           if (id == 0) {
@@ -157,8 +158,13 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
         b.tileSizePx = u.tileSizePx;
         b.tiles = std::move(u.tiles);
         b.copies = std::move(u.copies);
-        m_screenHub->publishLocal(id, std::move(b));
+        m_screenHub->publishLocal(id, std::move(b), u.tier);
       });
+  // The tiers the host's viewers are on (or moving to): only those are encoded.
+  m_pipeline->setTierGate([this]() -> std::uint8_t {
+    const std::uint32_t id = m_sharedStream.load();
+    return id == 0 ? 1 : m_screenHub->wantedTiers(id);
+  });
   m_cursorShape = {};
   m_cursorShapeSent = false;
   m_pipeline->setCursorCallback([this](const capture::CursorUpdate& c) {

@@ -59,6 +59,7 @@ std::shared_ptr<StreamView> ScreenSession::watch(std::uint32_t streamId) {
     if (it == m_streams.end()) return nullptr;
     auto& slot = m_views[streamId];
     if (slot) return slot;
+    m_tiers.erase(streamId);  // a new subscription is told its tier afresh
     slot = std::make_shared<StreamView>(it->second);
     view = slot;
   }
@@ -70,6 +71,7 @@ void ScreenSession::unwatch(std::uint32_t streamId) {
   {
     std::lock_guard lock(m_mutex);
     m_views.erase(streamId);
+    m_tiers.erase(streamId);
   }
   m_client.unsubscribe(streamId);
 }
@@ -97,6 +99,7 @@ void ScreenSession::onStreamEnded(std::uint32_t streamId, const std::string& rea
   {
     std::lock_guard lock(m_mutex);
     m_streams.erase(streamId);
+    m_tiers.erase(streamId);
     m_marks.erase(streamId);
     if (auto it = m_views.find(streamId); it != m_views.end()) {
       it->second->markEnded();
@@ -116,10 +119,15 @@ void ScreenSession::onUpdate(wire::TileBatch&& batch) {
   {
     // Only updates of the size last announced: a host flipping sizes in updates alone would
     // make the viewer reallocate a whole framebuffer for a few bytes each time.
+    // At a tier, the size the host said that tier has.
     std::lock_guard lock(m_mutex);
     auto it = m_streams.find(id);
-    announced = it != m_streams.end() && it->second.widthPx == batch.widthPx && it->second.heightPx == batch.heightPx &&
-                it->second.tileSizePx == batch.tileSizePx;
+    if (auto tier = m_tiers.find(id); it != m_streams.end() && tier != m_tiers.end())
+      announced = tier->second.widthPx == batch.widthPx && tier->second.heightPx == batch.heightPx &&
+                  tier->second.tileSizePx == batch.tileSizePx;
+    else
+      announced = it != m_streams.end() && it->second.widthPx == batch.widthPx &&
+                  it->second.heightPx == batch.heightPx && it->second.tileSizePx == batch.tileSizePx;
   }
   if (!announced) {
     std::string note;
@@ -145,6 +153,40 @@ void ScreenSession::onUpdate(wire::TileBatch&& batch) {
     HLOG_WARN(kTag, "decode queue full: dropping an update of stream %u", id);
     m_client.requestUpdate(id, 1, true);  // its credit back, and every tile again later
   }
+}
+
+void ScreenSession::onTierSwitch(const wire::TierSwitch& m) {
+  std::shared_ptr<StreamView> v;
+  {
+    std::lock_guard lock(m_mutex);
+    auto it = m_streams.find(m.streamId);
+    if (it == m_streams.end()) return;  // ended meanwhile
+    // A tier is the stream at most at its own size: anything else is not believed (its
+    // updates are then dropped, their credits given back).
+    std::string why = wire::validateStreamGeometry(m.widthPx, m.heightPx, m.tileSizePx);
+    if (why.empty() && (m.widthPx > it->second.widthPx || m.heightPx > it->second.heightPx))
+      why = "larger than the stream";
+    if (!why.empty()) {
+      std::string note;
+      if (m_logThrottle.allow(m.streamId, note))
+        HLOG_WARN(kTag, "stream %u: ignoring tier %d of %ux%u: %s%s", m.streamId, m.tier, m.widthPx, m.heightPx,
+                  why.c_str(), note.c_str());
+      return;
+    }
+    m_tiers[m.streamId] = m;
+    if (auto view = m_views.find(m.streamId); view != m_views.end()) v = view->second;
+  }
+  if (v) v->stats().setTier(m.tier);
+  HLOG_INFO(kTag, "stream %u: served at tier %d (%ux%u)", m.streamId, m.tier, m.widthPx, m.heightPx);
+}
+
+void ScreenSession::onTiersWanted(std::uint8_t mask) {
+  m_wantedTiers = mask;
+  std::lock_guard lock(m_publishMutex);
+  // Tiles of a tier nobody wants any more need not go.
+  for (std::size_t i = 0; i < m_tierPending.size(); ++i)
+    if (!(mask >> (i + 1) & 1)) m_tierPending[i].tiles.clear();
+  HLOG_INFO(kTag, "the host wants tiers 0x%x of our stream", unsigned(mask));
 }
 
 void ScreenSession::onScreenEnded(const net::LinkEnd& end) {
@@ -220,6 +262,8 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
     m_inFlight = 0;
     m_pendingTiles.clear();
     m_pendingCopies.clear();
+    for (auto& t : m_tierPending) t = {};
+    m_wantedTiers = 1;
     m_publishing = true;
     m_accepted = false;
     m_shareError.clear();
@@ -238,6 +282,7 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
     m_cursorShapeSent = true;
   }
   m_pipeline->setCursorCallback([this](const capture::CursorUpdate& c) { onCursor(c); });
+  m_pipeline->setTierGate([this] { return m_wantedTiers.load(); });  // what the host asks for
   if (!m_pipeline->start(error)) {
     m_pipeline.reset();
     std::lock_guard lock(m_publishMutex);
@@ -257,6 +302,7 @@ void ScreenSession::stopSharing() {
     m_accepted = false;
     m_pendingTiles.clear();
     m_pendingCopies.clear();
+    for (auto& t : m_tierPending) t = {};
   }
   m_client.publishStop();
   m_publishedId = 0;
@@ -272,6 +318,21 @@ std::string ScreenSession::shareError() const {
 void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
   std::lock_guard lock(m_publishMutex);
   if (!m_shareError.empty()) return;  // refused: nothing more goes until the owner starts over
+  if (u.tier > 0 && u.tier < wire::kMaxScreenTiers) {
+    // A lower tier: pending beside the top's, newest tile wins; a new size drops the old.
+    TierPending& p = m_tierPending[std::size_t(u.tier - 1)];
+    if (u.widthPx != p.header.widthPx || u.heightPx != p.header.heightPx || u.tileSizePx != p.header.tileSizePx)
+      p.tiles.clear();
+    const std::uint32_t tierCols = (u.widthPx + u.tileSizePx - 1) / u.tileSizePx;
+    for (auto& t : u.tiles) p.tiles[std::uint32_t(t.ty) * tierCols + t.tx] = std::move(t);
+    p.header.seq = u.seq;
+    p.header.captureTimeUs = u.captureTimeUs + m_client.clockOffsetUs();
+    p.header.widthPx = u.widthPx;
+    p.header.heightPx = u.heightPx;
+    p.header.tileSizePx = u.tileSizePx;
+    if (m_accepted && m_inFlight < wire::kMaxPublishInFlight) sendPendingLocked();
+    return;
+  }
   if (u.widthPx != m_shareW || u.heightPx != m_shareH || u.tileSizePx != m_shareTile) {
     // New geometry: the host resets the stream; tiles of the old size are meaningless now.
     m_shareW = u.widthPx;
@@ -296,7 +357,31 @@ void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
 }
 
 void ScreenSession::sendPendingLocked() {
-  if (m_pendingTiles.empty() && m_pendingCopies.empty()) return;
+  // The top and the lower tiers take turns, so a busy top never starves the slow viewers' tier.
+  for (int k = 0; k < wire::kMaxScreenTiers; ++k) {
+    const int t = (m_sendTurn + k) % wire::kMaxScreenTiers;
+    if (t == 0 ? m_pendingTiles.empty() && m_pendingCopies.empty() : m_tierPending[std::size_t(t - 1)].tiles.empty())
+      continue;
+    m_sendTurn = t + 1;
+    if (t == 0) return sendTopLocked();
+    // A lower tier: as much as one message holds, the rest with the next ack.
+    TierPending& p = m_tierPending[std::size_t(t - 1)];
+    wire::TileBatch b = p.header;
+    std::size_t payload = wire::kTileBatchHeaderBytes;
+    auto it = p.tiles.begin();
+    for (; it != p.tiles.end(); ++it) {
+      const std::size_t bytes = wire::tileWireBytes(it->second);
+      if (payload + bytes > wire::kMaxScreenPayload && !b.tiles.empty()) break;
+      payload += bytes;
+      b.tiles.push_back(std::move(it->second));
+    }
+    p.tiles.erase(p.tiles.begin(), it);
+    if (m_client.publishTierTiles(static_cast<std::uint8_t>(t), b)) ++m_inFlight;
+    return;
+  }
+}
+
+void ScreenSession::sendTopLocked() {
   // At most what the host accepts in one message (kMaxScreenPayload): the rest stays pending,
   // goes with the next ack, and merges meanwhile with newer frames like any pending tile.
   wire::TileBatch b = m_pendingHeader;

@@ -5,6 +5,7 @@
 // Thread: public methods from the owner (UI or headless loop); network and decode threads
 // inside. Never blocks the caller on the network.
 #pragma once
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -107,12 +108,16 @@ class ScreenSession : private net::ScreenClient::Listener {
   void onPointer(const wire::Pointer& pointer) override;
   void onPen(const wire::Pen& pen) override;
   void onViewerMarks(std::uint32_t streamId, bool allowed) override;
+  void onTierSwitch(const wire::TierSwitch& tier) override;
+  void onTiersWanted(std::uint8_t mask) override;
   void onCursor(const capture::CursorUpdate& cursor);
   void sendCursorLocked();
   void onScreenEnded(const net::LinkEnd& end) override;
   void decodeLoop();
   void onCaptured(capture::EncodedUpdate&& update);
+  // Sends the next pending message: the top's or a lower tier's, in turn.
   void sendPendingLocked();
+  void sendTopLocked();
 
   ScreenSessionConfig m_config;
   net::ScreenClient m_client{*this};
@@ -133,6 +138,9 @@ class ScreenSession : private net::ScreenClient::Listener {
   mutable std::mutex m_publishMutex;
   std::map<std::uint32_t, wire::StreamInfo> m_streams;
   std::map<std::uint32_t, std::shared_ptr<StreamView>> m_views;
+  // The tier (and its geometry) the host serves each watched stream at, as it last said:
+  // updates of another size are dropped.
+  std::map<std::uint32_t, wire::TierSwitch> m_tiers;
   std::string m_endText;
   base::LogThrottle m_logThrottle;  // warnings about a misbehaving host, per stream
   // Pointers (and their trails) on streams we watch or share (m_mutex), by stream.
@@ -150,6 +158,15 @@ class ScreenSession : private net::ScreenClient::Listener {
   std::map<std::uint32_t, base::EncodedTile> m_pendingTiles;  // by tile index: newest wins
   std::vector<base::CopyRect> m_pendingCopies;  // before those tiles (only when none waited)
   wire::TileBatch m_pendingHeader;
+  // The lower quality tiers of our stream (1..), pending like the top's, in their own geometry;
+  // and the tiers the host says anyone watches (atomic: the capture thread asks each frame).
+  struct TierPending {
+    wire::TileBatch header;
+    std::map<std::uint32_t, base::EncodedTile> tiles;
+  };
+  std::array<TierPending, wire::kMaxScreenTiers - 1> m_tierPending;
+  std::atomic<std::uint8_t> m_wantedTiers{1};
+  int m_sendTurn = 0;  // which of them goes first next
   int m_inFlight = 0;
   std::atomic<std::uint32_t> m_publishedId{0};
   // Our cursor (m_publishMutex): its latest shape and position, sent once the host accepted

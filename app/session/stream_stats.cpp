@@ -39,6 +39,12 @@ void StreamStats::setSize(std::uint32_t widthPx, std::uint32_t heightPx) {
   m_totals.heightPx = heightPx;
 }
 
+void StreamStats::setTier(int tier) {
+  std::lock_guard lock(m_mutex);
+  if (tier != m_totals.tier) ++m_totals.tierSwitches;
+  m_totals.tier = tier;
+}
+
 void StreamStats::trim(std::int64_t nowUs) {
   while (!m_window.empty() && nowUs - m_window.front().atUs > m_windowUs) m_window.pop_front();
 }

@@ -23,6 +23,10 @@ struct StreamStatsSnapshot {
   std::uint64_t tiles = 0;
   std::uint64_t decodeErrors = 0;
   std::uint32_t widthPx = 0, heightPx = 0;
+  // The quality tier the host serves this viewer (0: the sharer's own settings) and how often
+  // it moved (each move is a full refresh).
+  int tier = 0;
+  std::uint64_t tierSwitches = 0;
 };
 
 class StreamStats {
@@ -35,6 +39,8 @@ class StreamStats {
   void record(std::int64_t nowUs, std::uint64_t bytes, std::uint32_t tiles, double decodeMs, double latencyMs);
   void recordDecodeError();
   void setSize(std::uint32_t widthPx, std::uint32_t heightPx);
+  // The host says this viewer's updates are of `tier` from now on.
+  void setTier(int tier);
   // A copy as of `nowUs`: totals, and rates and percentiles over the window before it.
   StreamStatsSnapshot snapshot(std::int64_t nowUs) const;
   // Every latency sample since the start (for a whole-run report), in milliseconds.

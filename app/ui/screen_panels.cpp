@@ -236,7 +236,7 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   if (hovered) m_frontViewer = streamId;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImU32 backdrop = IM_COL32(12, 12, 14, 255);
-  const float w = static_cast<float>(v.texture->widthPx()), h = static_cast<float>(v.texture->heightPx());
+  float w = static_cast<float>(v.texture->widthPx()), h = static_cast<float>(v.texture->heightPx());
   if (w <= 0 || h <= 0) {
     dl->AddRectFilled(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), backdrop);
     const char* text = view ? "Waiting for the first image..." : "Waiting for the host to come back...";
@@ -244,6 +244,11 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
     dl->AddText(ImVec2(origin.x + (avail.x - ts.x) / 2, origin.y + (avail.y - ts.y) / 2), IM_COL32(160, 165, 175, 255), text);
     return;
   }
+  // At a lower tier the image is smaller than the stream: it is laid out (and the cursor and
+  // pointers placed) in the stream's own pixels.
+  if (view)
+    if (const wire::StreamInfo i = view->info(); i.widthPx > 0 && i.heightPx > 0)
+      w = static_cast<float>(i.widthPx), h = static_cast<float>(i.heightPx);
   // Scale for the mode; at 1:1 the wheel zooms in (up to 8x) and a drag pans.
   float scale = 1.0f;
   if (v.fit == Fit::Fit) scale = std::min(avail.x / w, avail.y / h);
@@ -264,7 +269,7 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   v.panX = std::clamp(v.panX, -maxPanX, maxPanX);
   v.panY = std::clamp(v.panY, -maxPanY, maxPanY);
   const ImVec2 p0(std::round(origin.x + (avail.x - dw) / 2 + v.panX * scale), std::round(origin.y + (avail.y - dh) / 2 + v.panY * scale));
-  v.texture->setNearest(scale >= 0.999f);
+  v.texture->setNearest(scale * w / static_cast<float>(v.texture->widthPx()) >= 0.999f);  // texels per pixel
   dl->PushClipRect(origin, ImVec2(origin.x + avail.x, origin.y + avail.y), true);
   // The backdrop only where the image leaves the panel bare (bars beside or above it): a
   // software renderer pays for every pixel drawn twice.
@@ -379,7 +384,10 @@ void UiApp::drawViewerOverlay(Viewer& v, const session::StreamView& view, float 
   (void)v;
   const session::StreamStatsSnapshot s = const_cast<session::StreamView&>(view).stats().snapshot(base::monoUs());
   char lines[4][96];
-  std::snprintf(lines[0], sizeof lines[0], "%.1f fps   %ux%u", s.updatesPerSec, s.widthPx, s.heightPx);
+  // The tier the host serves us: 0 is the sharer's settings, lower ones a smaller or coarser
+  // image when our link or decoder cannot keep up.
+  std::snprintf(lines[0], sizeof lines[0], "%.1f fps   %ux%u   tier %d%s", s.updatesPerSec, s.widthPx, s.heightPx,
+                s.tier, s.tier == 0 ? " (full)" : " (reduced for this link)");
   std::snprintf(lines[1], sizeof lines[1], "latency p50 %.1f ms  p95 %.1f ms", s.latencyMsP50, s.latencyMsP95);
   std::snprintf(lines[2], sizeof lines[2], "%.0f KB/s   decode %.2f ms", s.bytesPerSec / 1000.0, s.decodeMsMean);
   // Sharp when still: "sharp" once every tile shown is lossless (the sharer's pixels exactly).

@@ -8,7 +8,7 @@
 namespace huddle::wire {
 
 inline constexpr std::uint32_t kMagic = 0x4C445548;  // "HUDL" little-endian
-inline constexpr std::uint16_t kProtocolVersion = 5;  // 2: the screen login proves its seat over its own TLS session; 3: voice (Welcome.voicePort, VoiceDatagram); 4: files in the chat (FileOffer ... FileStatus); 5: scrolls as copies (CopyUpdate, PublishCopyTiles)
+inline constexpr std::uint16_t kProtocolVersion = 6;  // 2: the screen login proves its seat over its own TLS session; 3: voice (Welcome.voicePort, VoiceDatagram); 4: files in the chat (FileOffer ... FileStatus); 5: scrolls as copies (CopyUpdate, PublishCopyTiles); 6: quality tiers per viewer (TierSwitch, TiersWanted, PublishTierTiles)
 
 inline constexpr std::size_t kFrameHeaderBytes = 6;  // u32 payload length, u16 type
 
@@ -162,6 +162,11 @@ inline constexpr std::size_t kMaxTitleBytes = 128;
 inline constexpr std::uint32_t kMaxScreenPayload = 24 * 1024 * 1024;
 inline constexpr std::uint32_t kMaxScreenControlPayload = 4096;
 inline constexpr std::uint8_t kMaxCredits = 4;  // updates a viewer may have outstanding
+// Every viewer at its own pace: a stream is kept in at most this many quality/scale tiers
+// (tier 0: the sharer's own settings), each encoded once for every viewer on it. A lower
+// tier's grid may hold at most kMaxTierStreamBytes of tiles (they are smaller images).
+inline constexpr std::uint8_t kMaxScreenTiers = 3;
+inline constexpr std::size_t kMaxTierStreamBytes = 32 * 1024 * 1024;
 // A viewer's updates waiting to be decoded, in bytes (credits bound their count): past this,
 // an update is dropped and a full refresh asked for; an empty queue takes any one update.
 inline constexpr std::uint64_t kMaxDecodeQueueBytes = 64ull * 1024 * 1024;

@@ -12,6 +12,7 @@ std::int64_t screenPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
     case ScreenType::PublishTiles:
     case ScreenType::CopyUpdate:
     case ScreenType::PublishCopyTiles:
+    case ScreenType::PublishTierTiles:
       return handshakeDone ? std::int64_t(kMaxScreenPayload) : -1;
     case ScreenType::CursorShape:
       return handshakeDone ? std::int64_t(kMaxCursorShapePayload) : -1;
@@ -21,6 +22,8 @@ std::int64_t screenPortPayloadLimit(std::uint16_t type, bool handshakeDone) {
     case ScreenType::PenStroke:
     case ScreenType::Pen:
     case ScreenType::ViewerMarks:
+    case ScreenType::TierSwitch:
+    case ScreenType::TiersWanted:
     case ScreenType::StreamAnnounce:
     case ScreenType::StreamEnded:
     case ScreenType::Subscribe:
@@ -428,6 +431,38 @@ bool ViewerMarks::read(Reader& r) {
   const std::uint8_t a = r.u8();
   allowed = a == 1;
   return r.ok() && a <= 1;
+}
+
+void TierSwitch::write(Writer& w) const {
+  w.u32(streamId);
+  w.u8(tier);
+  w.u32(widthPx);
+  w.u32(heightPx);
+  w.u16(tileSizePx);
+}
+bool TierSwitch::read(Reader& r) {
+  streamId = r.u32();
+  tier = r.u8();
+  widthPx = r.u32();
+  heightPx = r.u32();
+  tileSizePx = r.u16();
+  return r.ok() && tier < kMaxScreenTiers;
+}
+
+void TiersWanted::write(Writer& w) const {
+  w.u32(streamId);
+  w.u8(mask);
+}
+bool TiersWanted::read(Reader& r) {
+  streamId = r.u32();
+  mask = r.u8();
+  return r.ok() && mask < (1u << kMaxScreenTiers);
+}
+
+base::Bytes encodeTierTiles(std::uint8_t tier, TileBatch batch) {
+  batch.streamId = tier;
+  batch.copies.clear();
+  return encodeTileBatch(ScreenType::PublishTierTiles, batch);
 }
 
 void PublishAccepted::write(Writer& w) const { w.u32(streamId); }

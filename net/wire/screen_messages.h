@@ -43,6 +43,12 @@ enum class ScreenType : std::uint16_t {
   // the previous image) come before its tiles, in one message so neither goes without the other.
   CopyUpdate = 0x0214,        // H->C like Update, with copies
   PublishCopyTiles = 0x0215,  // C->H like PublishTiles, with copies
+  // Quality tiers (every viewer at its own pace): the host serves each viewer one tier of a
+  // stream, tells it which before that tier's first update, and tells the publisher which
+  // tiers anyone watches; the publisher encodes those only.
+  TierSwitch = 0x0216,        // H->C this viewer's updates of a stream are now of this tier
+  TiersWanted = 0x0217,       // H->C the tiers of its stream the publisher should encode
+  PublishTierTiles = 0x0218,  // C->H like PublishTiles, for a lower tier (no copies)
 };
 
 // Largest payload for `type` on the screen port in this phase, or -1 if not allowed.
@@ -293,8 +299,35 @@ struct ViewerMarks {
   bool read(Reader& r);
 };
 
+// The tier (and its geometry) a viewer's next updates of a stream are of. Sent before the
+// first update of a subscription and whenever the tier or its geometry changes; the viewer's
+// image starts over (the next update is whole) and only updates of this geometry are taken.
+struct TierSwitch {
+  static constexpr ScreenType kType = ScreenType::TierSwitch;
+  std::uint32_t streamId = 0;
+  std::uint8_t tier = 0;  // < kMaxScreenTiers; 0 is the sharer's own settings
+  std::uint32_t widthPx = 0, heightPx = 0;
+  std::uint16_t tileSizePx = 64;
+  void write(Writer& w) const;
+  bool read(Reader& r);  // geometry is the receiver's check (validateStreamGeometry)
+};
+
+// The tiers of a stream the publisher should encode: bit t for tier t (at least tier 0's bit
+// while nobody watches, so a newcomer is served at once). A tier that becomes wanted is sent
+// whole first.
+struct TiersWanted {
+  static constexpr ScreenType kType = ScreenType::TiersWanted;
+  std::uint32_t streamId = 0;
+  std::uint8_t mask = 1;  // < 1 << kMaxScreenTiers
+  void write(Writer& w) const;
+  bool read(Reader& r);
+};
+
 // Encodes a TileBatch as an Update or PublishTiles frame (CopyUpdate or PublishCopyTiles when
 // it has copies).
 base::Bytes encodeTileBatch(ScreenType type, const TileBatch& batch);
+// PublishTierTiles: a TileBatch of tier `tier` (1..kMaxScreenTiers-1) of the publisher's
+// stream, with no copies; its streamId field carries the tier.
+base::Bytes encodeTierTiles(std::uint8_t tier, TileBatch batch);
 
 }  // namespace huddle::wire

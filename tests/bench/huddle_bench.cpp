@@ -71,7 +71,8 @@ struct BenchOptions {
   bool onlySharp = false;  // --only-sharp: section 5 alone
   bool onlyVoice = false;  // --only-voice: the voice figures alone
   bool onlyScroll = false;  // --only-scroll: section 6 alone (scrolls with and without copies)
-  bool onlyFiles = false;  // --only-files: the file figures alone
+  bool onlyFiles = false;
+  bool onlyTiers = false;  // --only-tiers: full motion to 3 viewers and one at 1 MB/s, with their tiers  // --only-files: the file figures alone
   std::size_t fileMiB = 256;  // the file sent (--smoke: 16)
   bool onlyWindow = false;  // --only-window: the viewer window's figures alone
   bool onlyX11 = false;     // --only-x11: the side-by-side run on a real X screen alone
@@ -261,11 +262,14 @@ struct Scenario {
   int fps = 30;
   int viewers = 1;
   bool throttledExtra = false;  // one more viewer, reading at 1 MB/s
+  int readLimitKBps = 1000;     // (or at this rate)
 };
 
 struct ViewerFigures {
   double fps = 0, latencyP50 = 0, latencyP95 = 0, latencyP99 = 0, kbPerUpdate = 0, decodeMs = 0;
   double bytesAfterFirst = 0, seconds = 0, updates = 0;
+  int tier = 0;  // the quality tier the host served it at the end (0: the sharer's settings)
+  double tierSwitches = 0;
   bool ok = false;
 };
 
@@ -307,7 +311,7 @@ ScenarioResult runScenario(const Scenario& sc, const BenchOptions& o, const std:
     std::vector<std::string> args = {o.binary, "--join", address, "--headless", "--name", "v" + std::to_string(i),
                                      "--watch", "--seconds", std::to_string(o.watchSeconds), "--stats-json",
                                      jsonPaths.back(), "--log-level", "error"};
-    if (throttled) args.insert(args.end(), {"--read-limit", "1000"});
+    if (throttled) args.insert(args.end(), {"--read-limit", std::to_string(sc.readLimitKBps)});
     viewers.push_back(std::make_unique<Subprocess>(args));
   }
   for (auto& v : viewers)
@@ -338,6 +342,8 @@ ScenarioResult runScenario(const Scenario& sc, const BenchOptions& o, const std:
     f.latencyP99 = jsonNumber(json, "p99");
     f.decodeMs = jsonNumber(json, "decode_ms_mean");
     f.bytesAfterFirst = jsonNumber(json, "bytes_after_first");
+    f.tier = static_cast<int>(jsonNumber(json, "tier"));
+    f.tierSwitches = jsonNumber(json, "tier_switches");
     f.kbPerUpdate = f.updates > 1 ? f.bytesAfterFirst / 1000.0 / (f.updates - 1) : 0;
     if (static_cast<int>(i) < sc.viewers) r.viewers.push_back(f);
     else r.throttled = f;
@@ -572,6 +578,8 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.onlySharp = true;
     } else if (a == "--only-voice") {
       o.onlyVoice = true;
+    } else if (a == "--only-tiers") {
+      o.onlyTiers = true;
     } else if (a == "--only-scroll") {
       o.onlyScroll = true;
     } else if (a == "--only-files") {
@@ -595,7 +603,7 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.fileMiB = 16;
     } else {
       std::fprintf(stderr,
-                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-files] [--only-window] [--only-x11] [--only-scroll]\n"
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-files] [--only-window] [--only-x11] [--only-scroll] [--only-tiers]\n"
                    "  --seconds N   viewers watch each scenario this long (default 6)\n"
                    "  --json FILE   where to write the figures (default huddle-bench.json)\n"
                    "  --only-sharp  measure sharp when still alone (a few seconds)\n"
@@ -675,6 +683,29 @@ int main(int argc, char** argv) {
     for (const auto& r : scrolls) ok = ok && r.error.empty();
     return ok ? 0 : 1;
   }
+  if (o.onlyTiers) {
+    // Every viewer at its own pace: the throttled viewer's tier, fps and update size beside
+    // the others', and the others' fps with no throttled viewer at all.
+    bool ok = true;
+    std::printf("Tiers: full motion at 60 fps to 3 viewers, alone, then with one more reading at 1 MB/s (8 Mbit/s) "
+                "or 200 KB/s\n");
+    for (int limit : {0, 1000, 200}) {
+      const bool throttled = limit > 0;
+      const ScenarioResult r = runScenario({!throttled ? "full, 60 fps, no throttled"
+                                            : limit == 1000 ? "full, 60 fps, +1 at 1 MB/s" : "full, 60 fps, +1 at 200 KB/s",
+                                            "full", 60, 3, throttled, throttled ? limit : 1000}, o, tmpDir);
+      ok = ok && r.error.empty();
+      if (!r.error.empty()) std::printf("  failed: %s\n", r.error.c_str());
+      std::printf("  %-27s others: %5.1f fps mean, %5.1f min, %7.1f KB/update, tier %d\n", r.scenario.name.c_str(),
+                  r.fpsMean, r.fpsMin, r.kbPerUpdate, r.viewers.empty() ? -1 : r.viewers.front().tier);
+      if (throttled)
+        std::printf("  %-27s throttled: %5.1f fps, %7.1f KB/update, tier %d (%.0f switches), latency p50 %.0f ms\n", "",
+                    r.throttled.fps, r.throttled.kbPerUpdate, r.throttled.tier, r.throttled.tierSwitches,
+                    r.throttled.latencyP50);
+    }
+    std::filesystem::remove_all(tmpDir);
+    return ok ? 0 : 1;
+  }
   if (o.onlySharp) {
     const SharpResult sharp = measureSharp(o, tmpDir);
     printSharp(sharp);
@@ -742,8 +773,10 @@ int main(int argc, char** argv) {
                 viewersText.c_str(), r.fpsMean, r.fpsMin, r.latencyP50, r.latencyP95, r.latencyP99, r.kbPerUpdate,
                 r.decodeMs, r.hostCpuPerSec * 100, r.hostCpuMsPerFrame);
     if (sc.throttledExtra)
-      std::printf("  %-27s %7s %9.1f %9s %6.1fms %6.1fms %6.1fms\n", "  (the throttled viewer)", "1", r.throttled.fps,
-                  "", r.throttled.latencyP50, r.throttled.latencyP95, r.throttled.latencyP99);
+      std::printf("  %-27s %7s %9.1f %9s %6.1fms %6.1fms %6.1fms %10.1f   tier %d (%.0f switches; others' tier %d)\n",
+                  "  (the throttled viewer)", "1", r.throttled.fps, "", r.throttled.latencyP50, r.throttled.latencyP95,
+                  r.throttled.latencyP99, r.throttled.kbPerUpdate, r.throttled.tier, r.throttled.tierSwitches,
+                  r.viewers.empty() ? -1 : r.viewers.front().tier);
     results.push_back(r);
   }
   double peakRss = 0;

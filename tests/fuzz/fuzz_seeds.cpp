@@ -177,6 +177,26 @@ void appendPenMarks(Bytes& s, bool fromHost) {
   for (bool allowed : {false, true}) append(s, wire::encodeFrame(wire::ViewerMarks{1, allowed}));
 }
 
+// Quality tiers: the host's TierSwitch and TiersWanted, or a publisher's tiles of tier 1 (a
+// 64 x 32 image of a 128 x 64 stream) after its subscription.
+void appendTiers(Bytes& s, bool fromHost) {
+  if (fromHost) {
+    append(s, wire::encodeFrame(wire::TierSwitch{.streamId = 1, .tier = 1, .widthPx = 64, .heightPx = 32, .tileSizePx = 64}));
+    append(s, wire::encodeFrame(wire::TiersWanted{.streamId = 1, .mask = 3}));
+    return;
+  }
+  wire::TileBatch b;
+  b.seq = 9;
+  b.widthPx = 64;
+  b.heightPx = 32;
+  b.tileSizePx = 64;
+  base::EncodedTile solid;
+  solid.kind = base::TileKind::Solid;
+  solid.solidBgrx = 0xFF204060;
+  b.tiles.push_back(solid);
+  append(s, wire::encodeTierTiles(1, b));
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: fuzz_seeds DIR\n");
@@ -279,6 +299,7 @@ int main(int argc, char** argv) {
       append(s, wire::encodeFrame(at));
     }
     appendPenMarks(s, false);
+    appendTiers(s, false);
     write(root / "screen_host", "publish-and-watch", s);
   }
 
@@ -347,6 +368,8 @@ int main(int argc, char** argv) {
       append(screen, wire::encodeFrame(at));
       appendPenMarks(screen, true);
       appendPenMarks(screen, false);
+      appendTiers(screen, true);
+      appendTiers(screen, false);
     }
     write(root / "wire", "screen", screen);
   }

@@ -61,10 +61,13 @@ void decodeFrame(const Frame& f) {
     }
     case static_cast<std::uint16_t>(ScreenType::Pen): decodeAs<Pen>(f); break;
     case static_cast<std::uint16_t>(ScreenType::ViewerMarks): decodeAs<ViewerMarks>(f); break;
+    case static_cast<std::uint16_t>(ScreenType::TierSwitch): decodeAs<TierSwitch>(f); break;
+    case static_cast<std::uint16_t>(ScreenType::TiersWanted): decodeAs<TiersWanted>(f); break;
     case static_cast<std::uint16_t>(ScreenType::Update):
     case static_cast<std::uint16_t>(ScreenType::PublishTiles):
     case static_cast<std::uint16_t>(ScreenType::CopyUpdate):
-    case static_cast<std::uint16_t>(ScreenType::PublishCopyTiles): {
+    case static_cast<std::uint16_t>(ScreenType::PublishCopyTiles):
+    case static_cast<std::uint16_t>(ScreenType::PublishTierTiles): {
       base::Bytes copy = base::makeBytes(base::ByteVec(f.payload.begin(), f.payload.end()));
       Reader r(base::view(copy));
       TileBatch b;

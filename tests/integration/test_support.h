@@ -41,8 +41,9 @@ struct TestClient {
   bool joined = false, disconnected = false;
   std::string disconnectText;
 
-  void start(std::uint16_t port, const std::string& name) {
+  void start(std::uint16_t port, const std::string& name, const std::string& address = "127.0.0.1") {
     net::ChatClientConfig c;
+    c.host = address;
     c.port = port;
     c.name = name;
     client.start(c);
@@ -109,15 +110,18 @@ struct ScreenMember {
   session::ScreenSession screen;
 
   // Joins the chat, then the screen port the host named in its welcome; `wake` is called as
-  // the window's would be (new images, cursor moves, ...).
-  void join(session::HostSession& host, const std::string& name, std::function<void()> wake = {}) {
-    chat.start(host.chatPort(), name);
+  // the window's would be (new images, cursor moves, ...). `address`: where the host is
+  // reached (a link of its own, shaped apart).
+  void join(session::HostSession& host, const std::string& name, std::function<void()> wake = {},
+            const std::string& address = "127.0.0.1") {
+    chat.start(host.chatPort(), name, address);
     ASSERT_TRUE(waitFor([&] { chat.pump(); return chat.joined; }, 5000));
     std::uint16_t screenPort = 0;
     for (auto& ev : chat.events)
       if (ev.kind == net::ChatClientEvent::Kind::Connected) screenPort = ev.screenPort;
     ASSERT_EQ(screenPort, host.screenPort());  // the host told us where its screens are
     session::ScreenSessionConfig c;
+    c.link.host = address;
     c.link.port = screenPort;
     c.link.wake = std::move(wake);
     c.name = name;

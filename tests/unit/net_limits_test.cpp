@@ -462,4 +462,43 @@ TEST(NetLimits, FileSizeAndOpenOffersAtTheirCaps) {
   EXPECT_EQ(hub.stats().openOffers, wire::kMaxFileOffersPerPerson);
 }
 
+// A lower tier's grid holds at most kMaxTierStreamBytes of tiles; the publisher over it is closed.
+TEST(NetLimits, TierGridBytesAtTheirCap) {
+  for (std::size_t extra : {std::size_t(0), std::size_t(1)}) {
+    std::int64_t now = kT0;
+    ScreenHubConfig config;
+    config.clock = [&now] { return now; };
+    ScreenHub hub(config, [](std::uint64_t token, ScreenSeat& seat) {
+      seat.participantId = static_cast<std::uint32_t>(token);
+      return true;
+    }, [](std::uint32_t, bool) {});
+    Peer sharer = join(hub, 1);
+    const std::uint32_t stream = publish(hub, sharer, 4096, 4096, 256);
+    wire::TileBatch top = batchOf(4096, 4096, 256, 1);
+    top.tiles.push_back(scanTile(0, 0, 100));
+    feedTiles(hub, sharer.id, top);
+    // A viewer whose credit never comes back: its policy wants tier 1 once the update stalls.
+    Peer viewer = join(hub, 2);
+    feed(hub, viewer.id, wire::Subscribe{.streamId = stream, .credits = 1});
+    now += config.tiers.stallUs + config.tiers.holdUs;
+    hub.tick(now);
+    ASSERT_EQ(hub.wantedTiers(stream), 3);
+    // Tier 1's tiles, their bytes exactly at the cap (plus `extra`), in two batches.
+    const std::size_t kLargest = wire::maxJpegTileBytes(256, 256);
+    std::size_t left = wire::kMaxTierStreamBytes + extra;
+    wire::TileBatch b = batchOf(4096, 4096, 256, 2);
+    for (std::uint16_t slot = 0; left > 0; ++slot) {
+      const std::size_t take = std::min(left, kLargest);
+      b.tiles.push_back(scanTile(slot % 16, slot / 16, take));
+      left -= take;
+      if (b.tiles.size() == 50 || left == 0) {
+        hub.receive(sharer.id, base::view(wire::encodeTierTiles(1, b)), now);
+        b.tiles.clear();
+        ++b.seq;
+      }
+    }
+    EXPECT_EQ(sharer.link->closedWith, extra ? wire::Reason::ScreenBounds : wire::Reason::None) << extra;
+  }
+}
+
 }  // namespace

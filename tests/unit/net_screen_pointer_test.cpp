@@ -192,17 +192,6 @@ TEST(ScreenPointer, TheClientHandsPointersToItsListenerAndDropsMalformedOnes) {
 
 namespace {
 
-template <typename M>
-std::vector<M> decodedOf(RecordingLink& link) {
-  std::vector<M> out;
-  for (const auto& f : link.of(M::kType)) {
-    M m;
-    EXPECT_TRUE(wire::decodePayload(std::span(f->data() + wire::kFrameHeaderBytes, f->size() - wire::kFrameHeaderBytes), m));
-    out.push_back(m);
-  }
-  return out;
-}
-
 wire::PenStroke stroke(std::uint32_t stream, std::uint32_t id, std::vector<wire::PenPoint> points, bool end = false) {
   wire::PenStroke m;
   m.streamId = stream;

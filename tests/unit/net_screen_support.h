@@ -43,6 +43,10 @@ class RecordingLink : public PeerLink {
       if (f->size() >= wire::kFrameHeaderBytes && (f->at(4) | f->at(5) << 8) == static_cast<int>(type)) out.push_back(f);
     return out;
   }
+  std::vector<base::Bytes> snapshot() {
+    std::lock_guard lock(m_mutex);
+    return frames;
+  }
   std::vector<base::Bytes> frames;
   wire::Reason closedWith = wire::Reason::None;
 
@@ -131,6 +135,21 @@ inline std::int64_t residentBytes() {
   std::int64_t size = 0, resident = 0;
   statm >> size >> resident;
   return resident * sysconf(_SC_PAGESIZE);
+}
+
+template <typename M>
+M decodeFrame(const base::Bytes& f) {
+  M m;
+  EXPECT_TRUE(wire::decodePayload(std::span(f->data() + wire::kFrameHeaderBytes, f->size() - wire::kFrameHeaderBytes), m));
+  return m;
+}
+
+// Every message of type M the hub sent on `link`, decoded.
+template <typename M>
+std::vector<M> decodedOf(RecordingLink& link) {
+  std::vector<M> out;
+  for (const auto& f : link.of(M::kType)) out.push_back(decodeFrame<M>(f));
+  return out;
 }
 
 inline wire::TileBatch decodeUpdate(const base::Bytes& frame) {

@@ -339,6 +339,19 @@ TEST(StreamStats, PercentileEdgeCases) {
   EXPECT_EQ(huddle::session::percentile({3, 1, 2}, 100), 3.0);
 }
 
+TEST(StreamStats, TheTierAndItsMovesShowInTheSnapshot) {
+  huddle::session::StreamStats stats;
+  EXPECT_EQ(stats.snapshot(0).tier, 0);
+  stats.setTier(0);  // the first TierSwitch of a subscription: no move
+  EXPECT_EQ(stats.snapshot(0).tierSwitches, 0u);
+  stats.setTier(2);
+  stats.setTier(2);
+  stats.setTier(1);
+  const auto s = stats.snapshot(0);
+  EXPECT_EQ(s.tier, 1);
+  EXPECT_EQ(s.tierSwitches, 2u);
+}
+
 TEST(AppSettings, SaveAndLoadRoundTrip) {
   AppSettings s;
   s.name = "alice";

@@ -329,6 +329,19 @@ TEST(Limits, PenPointsPerMessageAndBoundsAtTheirCaps) {
     EXPECT_EQ(screenPortPayloadLimit(static_cast<std::uint16_t>(type), false), -1);
   }
   EXPECT_TRUE(decodesBack(ViewerMarks{3, false}));
+  // Tiers: the tier and the wanted mask within kMaxScreenTiers; their limits are a control message's.
+  for (std::uint8_t t = 0; t <= kMaxScreenTiers; ++t)
+    EXPECT_EQ(decodesBack(TierSwitch{.streamId = 1, .tier = t, .widthPx = 64, .heightPx = 32, .tileSizePx = 64}),
+              t < kMaxScreenTiers) << int(t);
+  for (unsigned mask : {0u, 1u, 7u, 8u, 255u})
+    EXPECT_EQ(decodesBack(TiersWanted{.streamId = 1, .mask = std::uint8_t(mask)}), mask < (1u << kMaxScreenTiers)) << mask;
+  for (auto type : {ScreenType::TierSwitch, ScreenType::TiersWanted}) {
+    EXPECT_EQ(screenPortPayloadLimit(static_cast<std::uint16_t>(type), true), std::int64_t(kMaxScreenControlPayload));
+    EXPECT_EQ(screenPortPayloadLimit(static_cast<std::uint16_t>(type), false), -1);
+  }
+  EXPECT_EQ(screenPortPayloadLimit(static_cast<std::uint16_t>(ScreenType::PublishTierTiles), true),
+            std::int64_t(kMaxScreenPayload));
+  EXPECT_EQ(screenPortPayloadLimit(static_cast<std::uint16_t>(ScreenType::PublishTierTiles), false), -1);
   // Stream sides fit a point's 16 bits; a stroke's cap is whole messages' worth.
   EXPECT_LE(kMaxStreamSidePx, 65536u);
   EXPECT_EQ(kMaxPenPointsPerStroke % kMaxPenPointsPerMessage, 0u);

@@ -1,0 +1,322 @@
+// TierPolicy on a fake clock: round trips in, tiers out; and the hub serving each viewer
+// its tier (socket-free, on the same fake clock).
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+
+#include "net/screen_tiers.h"
+#include "tests/unit/net_screen_support.h"
+
+namespace huddle::net {
+namespace {
+
+constexpr std::int64_t kMs = 1000;
+
+// A viewer that answers each update `delayMs` after it was queued, one update every `everyMs`,
+// for `forMs`; ticks after each. Returns the clock at the end.
+std::int64_t run(TierPolicy& p, std::int64_t nowUs, std::int64_t delayMs, std::int64_t everyMs, std::int64_t forMs,
+                 std::size_t bytes = 50'000) {
+  const std::int64_t end = nowUs + forMs * kMs;
+  while (nowUs < end) {
+    p.sent(bytes, nowUs);
+    nowUs += delayMs * kMs;
+    p.acked(nowUs);
+    p.tick(nowUs);
+    nowUs += std::max<std::int64_t>(0, everyMs - delayMs) * kMs;
+    p.tick(nowUs);
+  }
+  return nowUs;
+}
+
+TEST(ScreenTiers, AFastViewerStaysOnTop) {
+  TierPolicy p;
+  p.reset(0, 0);
+  run(p, 0, 20, 33, 60'000);
+  EXPECT_EQ(p.tier(), 0);
+  EXPECT_EQ(p.drops(), 0u);
+  EXPECT_EQ(p.delayUs(), 20 * kMs);
+  EXPECT_NEAR(p.rateBytesPerSec(), 50'000 * 1000.0 / 20, 1);
+}
+
+TEST(ScreenTiers, ASlowViewerDropsOneTierAtATime) {
+  TierPolicy p;
+  p.reset(0, 0);
+  // Long round trips: dropped once the hold has passed and enough were seen...
+  std::int64_t now = run(p, 0, 900, 900, 2'700);
+  EXPECT_EQ(p.tier(), 1);
+  // ...then not again before the hold time at the new tier.
+  now = run(p, now, 900, 900, 1'800);
+  EXPECT_EQ(p.tier(), 1);
+  now = run(p, now, 900, 900, 2'700);
+  EXPECT_EQ(p.tier(), 2);
+  // Never below the lowest.
+  run(p, now, 900, 900, 20'000);
+  EXPECT_EQ(p.tier(), 2);
+  EXPECT_EQ(p.drops(), 2u);
+}
+
+TEST(ScreenTiers, OneSlowFullImageDoesNotDrop) {
+  TierPolicy p;
+  p.reset(0, 0);
+  std::int64_t now = run(p, 0, 20, 33, 3'000);
+  // The full image after a refresh takes long; the median of the window outvotes it.
+  now = run(p, now, 1'500, 1'500, 1'500);
+  run(p, now, 20, 33, 3'000);
+  EXPECT_EQ(p.tier(), 0);
+}
+
+TEST(ScreenTiers, AnUnansweredUpdateDrops) {
+  TierPolicy p;
+  p.reset(0, 0);
+  std::int64_t now = run(p, 0, 20, 33, 3'000);
+  p.sent(1'000'000, now);  // and no credit comes back
+  for (int i = 0; i < 100; ++i) p.tick(now += 10 * kMs);
+  EXPECT_EQ(p.tier(), 0);  // 1 s: not yet
+  for (int i = 0; i < 150; ++i) p.tick(now += 10 * kMs);
+  EXPECT_EQ(p.tier(), 1);
+  // The stalled update does not count again at the new tier right away.
+  for (int i = 0; i < 100; ++i) p.tick(now += 10 * kMs);
+  EXPECT_EQ(p.tier(), 1);
+}
+
+TEST(ScreenTiers, ProbesUpAndBacksOffWhenTheProbeFails) {
+  TierPolicyConfig c;
+  TierPolicy p(c);
+  p.reset(1, 0);
+  // Fine at tier 1: up after the probe wait, not before.
+  std::int64_t now = run(p, 0, 50, 100, c.probeUs / kMs - 500);
+  EXPECT_EQ(p.tier(), 1);
+  now = run(p, now, 50, 100, 1'000);
+  EXPECT_EQ(p.tier(), 0);
+  EXPECT_EQ(p.raises(), 1u);
+  // The top is too much: back down, and the next probe waits twice as long.
+  now = run(p, now, 900, 900, 3'600);
+  EXPECT_EQ(p.tier(), 1);
+  EXPECT_EQ(p.probeWaitUs(), 2 * c.probeUs);
+  now = run(p, now, 50, 100, c.probeUs / kMs + 500);
+  EXPECT_EQ(p.tier(), 1);  // still waiting
+  now = run(p, now, 50, 100, c.probeUs / kMs);
+  EXPECT_EQ(p.tier(), 0);
+  // This one holds: the wait is back to its base.
+  run(p, now, 50, 100, (c.holdUs + 2 * c.probeUs) / kMs + 1'000);
+  EXPECT_EQ(p.tier(), 0);
+  EXPECT_EQ(p.probeWaitUs(), c.probeUs);
+}
+
+TEST(ScreenTiers, CreditsWithNothingInFlightAreIgnored) {
+  TierPolicy p;
+  p.reset(0, 0);
+  for (int i = 0; i < 10; ++i) p.acked(i * kMs);
+  EXPECT_EQ(p.delayUs(), 0);
+  EXPECT_EQ(p.tick(10'000 * kMs), 0);
+}
+
+TEST(ScreenTiers, ResetStartsOverWithinRange) {
+  TierPolicy p;
+  p.reset(7, 0);
+  EXPECT_EQ(p.tier(), kScreenTiers - 1);
+  p.reset(-1, 0);
+  EXPECT_EQ(p.tier(), 0);
+}
+
+// [SECTION] the hub
+
+using namespace test;
+
+// A hub on a fake clock, a publisher of a 320 x 192 stream (tiles of 64) that encodes the
+// tiers it is told are wanted (tier t at 1/(t+1) of the size), and viewers whose credits come
+// back `delayMs` after each update reached them.
+struct TierRig {
+  std::int64_t now = kT0;
+  ScreenHub hub;
+  Peer sharer;
+  std::uint32_t stream = 0;
+  std::uint8_t wanted = 1;
+  std::uint64_t seq = 0;
+  struct Viewer {
+    Peer peer;
+    std::int64_t delayMs = 0;
+    std::size_t seen = 0;                 // updates looked at
+    std::multimap<std::int64_t, int> due;  // when each credit goes back
+  };
+  std::deque<Viewer> viewers;  // references stay valid as viewers come
+
+  static ScreenHubConfig config(std::int64_t* clock) {
+    ScreenHubConfig c;
+    c.clock = [clock] { return *clock; };
+    return c;
+  }
+  TierRig()
+      : hub(config(&now),
+            [](std::uint64_t token, ScreenSeat& seat) {
+              seat.participantId = static_cast<std::uint32_t>(token);
+              seat.name = "p" + std::to_string(token);
+              return true;
+            },
+            [](std::uint32_t, bool) {}) {
+    sharer = join(hub, 1, now);
+    stream = publish(hub, sharer, 320, 192, 64);
+    publishFrame(true);
+  }
+
+  static std::uint32_t side(std::uint32_t full, int tier) { return full / std::uint32_t(tier + 1); }
+
+  // One frame: every wanted tier, whole (the rig's content changes everywhere, each frame).
+  void publishFrame(bool onlyTop = false) {
+    for (const auto& f : decodedOf<wire::TiersWanted>(*sharer.link)) wanted = f.mask;
+    sharer.link->frames.clear();
+    ++seq;
+    for (int t = 0; t < kScreenTiers; ++t) {
+      if (!(wanted >> t & 1) || (onlyTop && t > 0)) continue;
+      const std::uint32_t w = side(320, t), h = side(192, t);
+      wire::TileBatch b = batchOf(w, h, 64, seq);
+      for (std::uint16_t ty = 0; ty * 64u < h; ++ty)
+        for (std::uint16_t tx = 0; tx * 64u < w; ++tx) b.tiles.push_back(scanTile(tx, ty, 2000 / (t + 1)));
+      if (t == 0) feedTiles(hub, sharer.id, b, now);
+      else hub.receive(sharer.id, base::view(wire::encodeTierTiles(std::uint8_t(t), b)), now);
+    }
+  }
+
+  Viewer& watch(std::uint64_t token, std::int64_t delayMs) {
+    Viewer v;
+    v.peer = join(hub, token, now);
+    v.delayMs = delayMs;
+    viewers.push_back(std::move(v));
+    feed(hub, viewers.back().peer.id, wire::Subscribe{.streamId = stream, .credits = 2}, now);
+    return viewers.back();
+  }
+
+  // Runs `ms` of the clock in steps of 10 ms, a frame every 100 ms.
+  void run(std::int64_t ms) {
+    for (std::int64_t step = 0; step < ms / 10; ++step) {
+      now += 10'000;
+      if (step % 10 == 0) publishFrame();
+      for (auto& v : viewers) {
+        // Updates that arrived: each is done (its credit back) delayMs later.
+        const auto updates = v.peer.link->of(wire::ScreenType::Update);
+        for (; v.seen < updates.size(); ++v.seen) v.due.emplace(now + v.delayMs * 1000, 1);
+        hub.drained(v.peer.id);
+        while (!v.due.empty() && v.due.begin()->first <= now) {
+          feed(hub, v.peer.id, wire::UpdateRequest{.streamId = stream, .credits = 1}, now);
+          v.due.erase(v.due.begin());
+        }
+      }
+      hub.tick(now);
+    }
+  }
+};
+
+// Every update a viewer got after its last TierSwitch, and that switch.
+struct Served {
+  wire::TierSwitch tier;
+  std::vector<wire::TileBatch> updates;
+};
+Served served(RecordingLink& link) {
+  Served out;
+  for (const auto& f : link.snapshot()) {
+    const int type = f->at(4) | f->at(5) << 8;
+    if (type == int(wire::ScreenType::TierSwitch)) {
+      out.tier = decodeFrame<wire::TierSwitch>(f);
+      out.updates.clear();
+    } else if (type == int(wire::ScreenType::Update)) {
+      out.updates.push_back(decodeUpdate(f));
+    }
+  }
+  return out;
+}
+
+TEST(ScreenTiers, ASlowViewerMovesDownWhileAFastOneStaysOnTop) {
+  TierRig rig;
+  auto& fast = rig.watch(10, 10);
+  auto& slow = rig.watch(11, 900);
+  rig.run(1'000);
+  // Both start at the top, told so before their first update.
+  EXPECT_EQ(served(*fast.peer.link).tier.tier, 0);
+  EXPECT_EQ(served(*slow.peer.link).tier.tier, 0);
+  rig.run(12'000);
+  const Served f = served(*fast.peer.link), s = served(*slow.peer.link);
+  EXPECT_EQ(f.tier.tier, 0);
+  EXPECT_EQ(decodedOf<wire::TierSwitch>(*fast.peer.link).size(), 1u);
+  EXPECT_GE(s.tier.tier, 1);
+  // The slow one's image at its tier: that tier's geometry, the first update whole.
+  EXPECT_EQ(s.tier.widthPx, TierRig::side(320, s.tier.tier));
+  EXPECT_EQ(s.tier.heightPx, TierRig::side(192, s.tier.tier));
+  ASSERT_FALSE(s.updates.empty());
+  for (const auto& u : s.updates) EXPECT_EQ(u.widthPx, s.tier.widthPx);
+  const std::size_t grid = (s.tier.widthPx + 63) / 64 * ((s.tier.heightPx + 63) / 64);
+  EXPECT_EQ(s.updates.front().tiles.size(), grid);
+  // Only the tiers someone is on (or moving to) are encoded: the top (fast), the slow one's.
+  const auto stats = rig.hub.stats();
+  EXPECT_EQ(stats.viewersOnTier[0], 1u);
+  EXPECT_EQ(stats.viewersOnTier[std::size_t(s.tier.tier)], 1u);
+  EXPECT_GE(stats.tierSwitches, 1u);
+  EXPECT_TRUE(rig.wanted & 1);
+  EXPECT_TRUE(rig.wanted >> s.tier.tier & 1);
+  EXPECT_EQ(rig.hub.wantedTiers(rig.stream), rig.wanted);
+}
+
+TEST(ScreenTiers, AViewerThatSpeedsUpProbesBackToTheTop) {
+  TierRig rig;
+  auto& v = rig.watch(10, 900);
+  rig.run(8'000);
+  EXPECT_GE(served(*v.peer.link).tier.tier, 1);
+  v.delayMs = 10;
+  rig.run(40'000);
+  EXPECT_EQ(served(*v.peer.link).tier.tier, 0);
+  // Nobody is below the top now: the publisher encodes the top only.
+  EXPECT_EQ(rig.wanted, 1);
+}
+
+TEST(ScreenTiers, ATierNobodyWatchesIsLetGo) {
+  TierRig rig;
+  auto& v = rig.watch(10, 900);
+  rig.run(8'000);
+  const int tier = served(*v.peer.link).tier.tier;
+  ASSERT_GE(tier, 1);
+  EXPECT_FALSE(rig.wanted & 1);  // nobody on the top
+  EXPECT_GT(rig.hub.streamBytesHeld(rig.stream), 0u);
+  feed(rig.hub, v.peer.id, wire::Unsubscribe{.streamId = rig.stream}, rig.now);
+  rig.viewers.clear();
+  // Its tier is let go at once (the top was, when nobody was on it).
+  EXPECT_EQ(rig.hub.streamBytesHeld(rig.stream), 0u);
+  rig.run(200);
+  EXPECT_EQ(rig.wanted, 1);  // back to the top alone, for whoever comes next
+  // A newcomer is served at once, from the top.
+  auto& late = rig.watch(12, 10);
+  rig.run(500);
+  EXPECT_EQ(served(*late.peer.link).tier.tier, 0);
+  EXPECT_FALSE(served(*late.peer.link).updates.empty());
+}
+
+TEST(ScreenTiers, BadTierTilesCloseThePublisher) {
+  struct Case {
+    std::uint8_t tier;
+    std::uint32_t w, h;
+  };
+  for (const Case c : {Case{0, 160, 96}, Case{3, 160, 96}, Case{1, 640, 96}, Case{1, 0, 96}}) {
+    ScreenHub hub = makeHub();
+    Peer sharer = join(hub, 1);
+    ASSERT_NE(publish(hub, sharer, 320, 192, 64), 0u);
+    wire::TileBatch b = batchOf(c.w, c.h, 64, 1);
+    hub.receive(sharer.id, base::view(wire::encodeTierTiles(c.tier, b)), kT0);
+    EXPECT_EQ(sharer.link->closedWith, wire::Reason::ScreenBounds) << int(c.tier) << " " << c.w;
+  }
+}
+
+TEST(ScreenTiers, TilesOfATierNobodyWantsAreAckedNotKept) {
+  ScreenHub hub = makeHub();
+  Peer sharer = join(hub, 1);
+  const std::uint32_t stream = publish(hub, sharer, 320, 192, 64);
+  wire::TileBatch b = batchOf(160, 96, 64, 7);
+  b.tiles.push_back(scanTile(0, 0, 1000));
+  hub.receive(sharer.id, base::view(wire::encodeTierTiles(1, b)), kT0);
+  EXPECT_EQ(sharer.link->closedWith, wire::Reason::None);
+  ASSERT_EQ(decodedOf<wire::PublishAck>(*sharer.link).size(), 1u);
+  EXPECT_EQ(decodedOf<wire::PublishAck>(*sharer.link).back().seq, 7u);
+  EXPECT_EQ(hub.streamBytesHeld(stream), 0u);
+  EXPECT_EQ(hub.wantedTiers(stream), 1);
+}
+
+}  // namespace
+}  // namespace huddle::net
