@@ -132,9 +132,13 @@ TEST(Files, ALargeFileReachesThreeReceiversWhileAScreenStreams) {
     return true;
   })) << allLines(*people[0]);
 
-  // 32 MiB (the issue says 200 MB; 32 MiB keeps this test a few seconds on two shared cores
-  // and still crosses the window hundreds of times per receiver).
+  // 200 MiB, as the issue asks; under the sanitizers (several times slower) 32 MiB, which still
+  // crosses each receiver's window hundreds of times.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
   const std::size_t size = 32u << 20;
+#else
+  const std::size_t size = 200u << 20;
+#endif
   const std::string path = cfg.root + "/big.bin";
   const auto data = writeRandomFile(path, size, 14);
   std::vector<std::uint64_t> before;
@@ -146,7 +150,7 @@ TEST(Files, ALargeFileReachesThreeReceiversWhileAScreenStreams) {
     for (auto& p : people)
       if (!received(*p, "big.bin")) return false;
     return true;
-  }, 60'000)) << allLines(host) << allLines(*people[0]);
+  }, 180'000)) << allLines(host) << allLines(*people[0]);
   for (auto& p : people) {
     const IncomingFile* f = incomingNamed(*p, "big.bin");
     ASSERT_NE(f, nullptr);
@@ -154,7 +158,7 @@ TEST(Files, ALargeFileReachesThreeReceiversWhileAScreenStreams) {
     EXPECT_TRUE(readFile(f->path) == data) << p->state().selfName;
     // Only the file: no .part left behind.
     EXPECT_EQ(namesIn(cfg.root + "/" + p->state().selfName + "/in"), std::vector<std::string>{"big.bin"});
-    EXPECT_TRUE(hasLine(*p, "alice offers big.bin (32.0 MiB)")) << allLines(*p);
+    EXPECT_TRUE(hasLine(*p, "alice offers big.bin (" + std::to_string(size >> 20) + ".0 MiB)")) << allLines(*p);
   }
   // The sender sees who took it.
   ASSERT_TRUE(tickUntil(clock, all, [&] {
