@@ -118,7 +118,8 @@ std::vector<std::uint8_t> updateRequest(bool incremental, int w, int h) {
 // decoded (but every zlib one is inflated, or the stream's state would be lost).
 class CodeArea {
  public:
-  CodeArea() : m_px(std::size_t(kStampW) * kStampH, 0), m_known(std::size_t(kStampW) * kStampH, 0) {
+  explicit CodeArea(int screenHeightPx)
+      : m_y(stampY(screenHeightPx)), m_px(std::size_t(kStampW) * kStampH, 0), m_known(std::size_t(kStampW) * kStampH, 0) {
     for (auto& z : m_zlib) {
       z = z_stream{};
       if (inflateInit(&z) != Z_OK) throw std::runtime_error("no zlib");
@@ -155,7 +156,7 @@ class CodeArea {
     const std::vector<std::uint32_t> px = m_px;
     const std::vector<std::uint8_t> known = m_known;
     clip(x, y, w, h, [&](int ax, int ay) {  // area coordinates of a destination pixel
-      const int fromX = sx + (ax + kStampX - x) - kStampX, fromY = sy + (ay + kStampY - y) - kStampY;
+      const int fromX = sx + (ax + kStampX - x) - kStampX, fromY = sy + (ay + m_y - y) - m_y;
       const std::size_t i = std::size_t(ay) * kStampW + ax;
       if (fromX < 0 || fromY < 0 || fromX >= kStampW || fromY >= kStampH) {
         m_known[i] = 0;  // from outside the area: not kept
@@ -264,27 +265,28 @@ class CodeArea {
   static std::uint32_t bgrx(std::uint8_t r, std::uint8_t g, std::uint8_t b) {
     return std::uint32_t(b) | std::uint32_t(g) << 8 | std::uint32_t(r) << 16;
   }
-  static bool overlaps(int x, int y, int w, int h) {
-    return x < kStampX + kStampW && x + w > kStampX && y < kStampY + kStampH && y + h > kStampY;
+  bool overlaps(int x, int y, int w, int h) {
+    return x < kStampX + kStampW && x + w > kStampX && y < m_y + kStampH && y + h > m_y;
   }
   // Calls f(areaX, areaY) for each pixel of the rectangle inside the area.
   template <typename F>
-  static void clip(int x, int y, int w, int h, F&& f) {
+  void clip(int x, int y, int w, int h, F&& f) {
     const int x0 = std::max(x, kStampX), x1 = std::min(x + w, kStampX + kStampW);
-    const int y0 = std::max(y, kStampY), y1 = std::min(y + h, kStampY + kStampH);
+    const int y0 = std::max(y, m_y), y1 = std::min(y + h, m_y + kStampH);
     for (int sy = y0; sy < y1; ++sy)
-      for (int sx = x0; sx < x1; ++sx) f(sx - kStampX, sy - kStampY);
+      for (int sx = x0; sx < x1; ++sx) f(sx - kStampX, sy - m_y);
   }
   // Sets the area's pixels inside the rectangle to pixel(column, row) of the rectangle.
   template <typename F>
   void paint(int x, int y, int w, int h, F&& pixel) {
     clip(x, y, w, h, [&](int ax, int ay) {
       const std::size_t i = std::size_t(ay) * kStampW + ax;
-      m_px[i] = pixel(ax + kStampX - x, ay + kStampY - y);
+      m_px[i] = pixel(ax + kStampX - x, ay + m_y - y);
       m_known[i] = 1;
     });
   }
 
+  int m_y;  // the code's top row on the screen
   std::vector<std::uint32_t> m_px;
   std::vector<std::uint8_t> m_known;
   z_stream m_zlib[4];
@@ -348,7 +350,7 @@ RfbFigures watchRfb(std::uint16_t port, double seconds, int jpegQuality,
     sendAll(fd, enc);
     sendAll(fd, updateRequest(false, f.widthPx, f.heightPx));
 
-    CodeArea area;
+    CodeArea area(f.heightPx);
     bool first = true;
     std::uint64_t bytesAtStart = 0;
     auto start = std::chrono::steady_clock::now();

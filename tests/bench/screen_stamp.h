@@ -13,8 +13,12 @@ namespace huddle::bench {
 
 constexpr int kStampBlockPx = 16;
 constexpr int kStampBits = 16;
-constexpr int kStampX = 0, kStampY = 0;  // the code's top left corner on the screen
 constexpr int kStampW = kStampBlockPx * kStampBits, kStampH = 2 * kStampBlockPx;
+// The code sits in the bottom left corner: there a scrolling page's newly exposed rows are
+// sent anyway, while a change at its top would cut a whole-height strip out of the scroll
+// Huddle finds (a copy is one run of columns from the top down), and cost it far more.
+constexpr int kStampX = 0;
+inline int stampY(int screenHeightPx) { return screenHeightPx - kStampH; }
 
 // Whether the code of `number` is white at (x, y) within the code's area.
 inline bool stampWhite(std::uint32_t number, int x, int y) {

@@ -123,8 +123,8 @@ struct HuddleViewer {
     const std::int64_t now = base::monoUs();
     std::int64_t code = -1;
     view->consume([&](const capture::Framebuffer& fb, base::Rect) {
-      if (fb.widthPx() >= kStampX + kStampW && fb.heightPx() >= kStampY + kStampH)
-        code = readStamp(fb.pixels() + std::size_t(kStampY) * std::size_t(fb.strideBytes()) + std::size_t(kStampX) * 4,
+      if (fb.widthPx() >= kStampX + kStampW && fb.heightPx() >= kStampH)
+        code = readStamp(fb.pixels() + std::size_t(stampY(fb.heightPx())) * std::size_t(fb.strideBytes()) + std::size_t(kStampX) * 4,
                          std::size_t(fb.strideBytes()));
     });
     if (!measuring) latency.baseline(code);
@@ -306,8 +306,9 @@ void printX11Compare(const X11CompareResult& r) {
     return;
   }
   std::printf("  latency: from the X client's XSync of a frame to its frame code read in the viewer's decoded image\n");
-  std::printf("  %-26s %-9s %9s %11s %9s %11s %8s %8s\n", "load", "sender", "updates/s", "CPU ms/upd", "CPU %", "KB/update",
-              "p50 ms", "p95 ms");
+  std::printf("  (frames: how many frame codes the viewer showed, each one sample)\n");
+  std::printf("  %-26s %-9s %9s %11s %9s %11s %8s %8s %7s\n", "load", "sender", "updates/s", "CPU ms/upd", "CPU %", "KB/update",
+              "p50 ms", "p95 ms", "frames");
   auto line = [](const char* load, const char* who, const SenderFigures& f) {
     if (!f.error.empty()) {
       std::printf("  %-26s %-9s failed: %s\n", load, who, f.error.c_str());
@@ -316,8 +317,8 @@ void printX11Compare(const X11CompareResult& r) {
     char p50[32] = "-", p95[32] = "-";
     if (f.latencyP50Ms >= 0) std::snprintf(p50, sizeof p50, "%.1f", f.latencyP50Ms);
     if (f.latencyP95Ms >= 0) std::snprintf(p95, sizeof p95, "%.1f", f.latencyP95Ms);
-    std::printf("  %-26s %-9s %9.1f %11.2f %9.1f %11.1f %8s %8s\n", load, who, f.updatesPerSec, f.cpuMsPerUpdate, f.cpuPercent,
-                f.kbPerUpdate, p50, p95);
+    std::printf("  %-26s %-9s %9.1f %11.2f %9.1f %11.1f %8s %8s %7zu\n", load, who, f.updatesPerSec, f.cpuMsPerUpdate,
+                f.cpuPercent, f.kbPerUpdate, p50, p95, f.latencySamples);
   };
   for (const auto& row : r.rows) {
     line(row.load.c_str(), "Huddle", row.huddle);

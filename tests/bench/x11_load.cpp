@@ -49,15 +49,16 @@ void drawDocumentBand(Display* d, Window w, GC gc, int widthPx, int y, int h, st
 }
 
 // Frame `number`'s code: white, then its black blocks.
-void drawStamp(Display* d, Window w, GC gc, std::uint32_t number, unsigned long black, unsigned long white) {
+void drawStamp(Display* d, Window w, GC gc, int screenHeightPx, std::uint32_t number, unsigned long black, unsigned long white) {
+  const int y0 = stampY(screenHeightPx);
   XSetForeground(d, gc, white);
-  XFillRectangle(d, w, gc, kStampX, kStampY, kStampW, kStampH);
+  XFillRectangle(d, w, gc, kStampX, y0, kStampW, kStampH);
   XRectangle blocks[2 * kStampBits];
   int n = 0;
   for (int by = 0; by < 2; ++by)
     for (int bx = 0; bx < kStampBits; ++bx)
       if (!stampWhite(number, bx * kStampBlockPx, by * kStampBlockPx))
-        blocks[n++] = XRectangle{static_cast<short>(kStampX + bx * kStampBlockPx), static_cast<short>(kStampY + by * kStampBlockPx),
+        blocks[n++] = XRectangle{static_cast<short>(kStampX + bx * kStampBlockPx), static_cast<short>(y0 + by * kStampBlockPx),
                                  kStampBlockPx, kStampBlockPx};
   XSetForeground(d, gc, black);
   XFillRectangles(d, w, gc, blocks, n);
@@ -178,7 +179,7 @@ void X11Load::run(void* displayPtr, X11LoadKind kind) {
         break;
     }
     const auto code = static_cast<std::uint32_t>(t % kCodes);
-    if (kind != X11LoadKind::Still) drawStamp(d, w, gc, code, black, white);
+    if (kind != X11LoadKind::Still) drawStamp(d, w, gc, H, code, black, white);
     XSync(d, False);
     if (kind != X11LoadKind::Still) m_drawnUs[code] = base::monoUs();
     ++m_frames;
