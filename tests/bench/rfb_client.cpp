@@ -184,14 +184,15 @@ class CodeArea {
     }
     if (type == 9) {  // JPEG
       ++f.jpegRects;
+      // Decoded wherever it is, as a viewer would (the costly part of an update, which
+      // Huddle's viewer pays too); only the code's area is kept.
       const std::size_t size = in.compactLength();
-      if (!wanted) return in.skip(size);
       m_buf.resize(size);
       in.read(m_buf.data(), size);
       m_pixels.resize(std::size_t(w) * h * 4);
       if (!m_tj || tjDecompress2(m_tj, m_buf.data(), size, m_pixels.data(), w, w * 4, h, TJPF_BGRX, 0) != 0)
         throw std::runtime_error("a Tight JPEG rectangle that does not decode");
-      paint(x, y, w, h, [&](int c, int r) {
+      if (wanted) paint(x, y, w, h, [&](int c, int r) {
         const std::uint8_t* p = m_pixels.data() + (std::size_t(r) * w + c) * 4;
         return bgrx(p[2], p[1], p[0]);
       });

@@ -1,9 +1,9 @@
 // A small RFB 3.8 viewer for huddle-bench, to measure a VNC server side by side with Huddle:
 // it asks for Tight with JPEG (quality and subsampling as Huddle's), CopyRect and LastRect,
-// and counts updates and bytes. It frames every rectangle (lengths from the stream, the four
-// zlib streams of Tight inflated all along to keep their state) but decodes pixels only where
-// they cover the frame code's area (screen_stamp.h): at the end of each update it reads the
-// code there, for the draw-to-decoded latency. It asks for the next incremental update as
+// and counts updates and bytes. It frames every rectangle, inflates every zlib one (the four
+// streams of Tight keep their state) and decodes every JPEG one, as a viewer would, but keeps
+// pixels only for the frame code's area (screen_stamp.h): at the end of each update it reads
+// the code there, for the draw-to-decoded latency. It asks for the next incremental update as
 // soon as one has arrived, as a viewer on a fast link would.
 #pragma once
 #include <cstdint>
