@@ -13,7 +13,7 @@ packages=(
   libx11-dev libxext-dev libxrandr-dev libxdamage-dev libxfixes-dev libxcomposite-dev
   libgtest-dev
   # zstd compresses lossless tiles (sharp when still: capture/lossless_tile.h).
-  libzstd-dev
+  libzstd-dev zlib1g-dev
   # Voice (app/voice): Opus codes it, speexdsp cancels echo and noise; espeak-ng speaks the
   # sentences its tests send through it.
   libopus-dev libspeexdsp-dev espeak-ng

@@ -1,5 +1,10 @@
 #include "tests/bench/x11_compare.h"
 
+// Before Xlib, whose macros (None, Status, ...) would break the session's names.
+#include "app/session/join_controller.h"
+#include "app/session/stream_view.h"
+#include "net/base/clock.h"
+
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
 #include <netinet/in.h>
@@ -13,6 +18,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -97,7 +103,115 @@ void finish(SenderFigures& f, double cpuPerSec) {
   f.kbPerUpdate = f.updatesPerSec > 0 ? f.bytesPerSec / f.updatesPerSec / 1000.0 : 0;
 }
 
-SenderFigures measureHuddle(const std::string& binary, const std::string& display, double seconds, const std::string& tmpDir) {
+// Huddle's viewer in this process: a JoinController as the window drives one, decoding on
+// its own decode thread into a StreamView. At each wake after a new decoded image it reads
+// the frame code from the image, as the window would find it to upload.
+struct HuddleViewer {
+  std::mutex mutex;
+  std::shared_ptr<session::StreamView> view;
+  std::uint64_t applied = 0;
+  bool measuring = false;
+  StampLatency latency;
+  const X11Load* load = nullptr;
+
+  void wake() {
+    std::lock_guard lock(mutex);
+    if (!view) return;
+    const std::uint64_t n = view->updatesApplied();
+    if (n == applied) return;
+    applied = n;
+    const std::int64_t now = base::monoUs();
+    std::int64_t code = -1;
+    view->consume([&](const capture::Framebuffer& fb, base::Rect) {
+      if (fb.widthPx() >= kStampX + kStampW && fb.heightPx() >= kStampH)
+        code = readStamp(fb.pixels() + std::size_t(stampY(fb.heightPx())) * std::size_t(fb.strideBytes()) + std::size_t(kStampX) * 4,
+                         std::size_t(fb.strideBytes()));
+    });
+    if (!measuring) latency.baseline(code);
+    else latency.shown(code, now, [this](std::uint32_t c) { return load->drawnAtUs(c); });
+  }
+};
+
+// Joins by `invite`, watches the first stream shared, and once its first image is shown says
+// so through `watching` and watches for `seconds`.
+SenderFigures watchHuddle(const std::string& invite, const X11Load& load, double seconds, const std::string& configDir,
+                          std::promise<bool>& watching) {
+  SenderFigures f;
+  auto viewer = std::make_shared<HuddleViewer>();
+  viewer->load = &load;
+  session::ControllerEnv env;
+  env.configDir = configDir;
+  std::filesystem::remove_all(configDir);
+  std::filesystem::create_directories(configDir);
+  std::filesystem::permissions(configDir, std::filesystem::perms::owner_all);
+  env.wake = [viewer] { viewer->wake(); };
+  session::JoinRequest request;
+  request.address = invite;
+  request.name = "viewer";
+  session::JoinController client(request, env);
+  client.start(base::monoUs());
+  std::uint32_t streamId = 0;
+  std::shared_ptr<session::StreamView> view;
+  const std::int64_t begin = base::monoUs();
+  std::int64_t startedUs = 0;
+  session::StreamStatsSnapshot first;
+  bool said = false;
+  while (true) {
+    const std::int64_t now = base::monoUs();
+    client.tick(now);
+    const session::ControllerState& st = client.state();
+    if (st.phase == session::Phase::Ended) {
+      f.error = "the viewer's session ended: " + st.status;
+      break;
+    }
+    if (!streamId && st.screensConnected && !st.streams.empty() && client.watch(st.streams[0].streamId))
+      streamId = st.streams[0].streamId;
+    if (streamId && !view && (view = client.view(streamId))) {
+      std::lock_guard lock(viewer->mutex);
+      viewer->view = view;
+    }
+    if (!startedUs && view && view->updatesApplied() > 0) {
+      {
+        std::lock_guard lock(viewer->mutex);
+        viewer->measuring = true;
+      }
+      startedUs = now;
+      first = view->stats().snapshot(now);
+      watching.set_value(true), said = true;
+    }
+    if (!startedUs && now - begin > 40'000'000) {
+      f.error = "no image within 40 s (" + st.status + ")";
+      break;
+    }
+    if (startedUs && now - startedUs >= static_cast<std::int64_t>(seconds * 1e6)) {
+      const session::StreamStatsSnapshot last = view->stats().snapshot(now);
+      const double watched = static_cast<double>(now - startedUs) / 1e6;
+      f.updatesPerSec = static_cast<double>(last.updates - first.updates) / watched;
+      f.bytesPerSec = static_cast<double>(last.bytes - first.bytes) / watched;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!said) watching.set_value(false);
+  {
+    std::lock_guard lock(viewer->mutex);
+    viewer->measuring = false;
+    viewer->view.reset();
+    f.latencyP50Ms = viewer->latency.percentileMs(50);
+    f.latencyP95Ms = viewer->latency.percentileMs(95);
+    f.latencySamples = viewer->latency.samples();
+  }
+  client.leave();
+  for (int i = 0; i < 500 && client.state().phase != session::Phase::Ended; ++i) {
+    client.tick(base::monoUs());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::filesystem::remove_all(configDir);
+  return f;
+}
+
+SenderFigures measureHuddle(const std::string& binary, const std::string& display, const X11Load& load, double seconds,
+                            const std::string& tmpDir) {
   SenderFigures f;
   Subprocess host({binary, "--host", "--headless", "--name", "bench", "--chat-port", "0", "--screen-port", "0",
                    "--voice-port", "0", "--share", "x11", "--fps", "60", "--quality", std::to_string(kQuality),
@@ -107,32 +221,22 @@ SenderFigures measureHuddle(const std::string& binary, const std::string& displa
     f.error = "the host did not start sharing: " + host.output();
     return f;
   }
-  const std::string json = tmpDir + "/x11-viewer.json";
-  std::filesystem::remove(json);
-  Subprocess viewer({binary, "--join", test::loopbackInvite(host.output()), "--headless", "--name", "viewer", "--watch",
-                     "--seconds", std::to_string(seconds), "--stats-json", json, "--log-level", "error"});
-  if (!viewer.waitForOutput("* Watching stream", 20000)) {
-    f.error = "the viewer did not start watching: " + viewer.output();
-    return f;
-  }
-  const double cpuPerSec = cpuPerSecondMidWatch(host.pid(), seconds);
-  const int code = viewer.wait(static_cast<int>(seconds * 1000) + 30000);
-  const std::string stats = readFile(json);
-  if (code != 0 || stats.empty()) {
-    f.error = "the viewer failed: " + viewer.output();
-    return f;
-  }
-  const double watched = jsonNumber(stats, "seconds"), updates = jsonNumber(stats, "updates");
-  f.updatesPerSec = watched > 0 && updates > 1 ? (updates - 1) / watched : 0;
-  f.bytesPerSec = watched > 0 ? jsonNumber(stats, "bytes_after_first") / watched : 0;
-  f.latencyP50Ms = jsonNumber(stats, "p50");
-  finish(f, cpuPerSec);
+  std::promise<bool> watching;
+  std::future<bool> started = watching.get_future();
+  auto watch = std::async(std::launch::async, [&] {
+    return watchHuddle(test::loopbackInvite(host.output()), load, seconds, tmpDir + "/x11-viewer", watching);
+  });
+  double cpuPerSec = 0;
+  if (started.get()) cpuPerSec = cpuPerSecondMidWatch(host.pid(), seconds);
+  f = watch.get();
   host.signal(SIGTERM);
   host.wait(15000);
+  if (!f.error.empty()) return f;
+  finish(f, cpuPerSec);
   return f;
 }
 
-SenderFigures measureTigerVnc(const std::string& display, double seconds) {
+SenderFigures measureTigerVnc(const std::string& display, const X11Load& load, bool stamped, double seconds) {
   SenderFigures f;
   if (access(kTigerVnc, X_OK) != 0) {
     f.error = "no TigerVNC scraping server (install tigervnc-scraping-server)";
@@ -141,7 +245,9 @@ SenderFigures measureTigerVnc(const std::string& display, double seconds) {
   const std::uint16_t port = freeLoopbackPort();
   Subprocess server({kTigerVnc, "-display", display, "-rfbport", std::to_string(port), "-SecurityTypes", "None",
                      "-localhost", "-PollingCycle", "16", "-FrameRate", "60", "-MaxProcessorUsage", "100", "-Log", "*:stderr:0"});
-  auto watch = std::async(std::launch::async, [&] { return watchRfb(port, seconds, kQuality); });
+  std::function<std::int64_t(std::uint32_t)> drawnAt;
+  if (stamped) drawnAt = [&load](std::uint32_t code) { return load.drawnAtUs(code); };
+  auto watch = std::async(std::launch::async, [&] { return watchRfb(port, seconds, kQuality, drawnAt); });
   const double cpuPerSec = cpuPerSecondMidWatch(server.pid(), seconds);
   const RfbFigures rfb = watch.get();
   server.signal(SIGTERM);
@@ -152,6 +258,9 @@ SenderFigures measureTigerVnc(const std::string& display, double seconds) {
   }
   f.updatesPerSec = rfb.seconds > 0 ? static_cast<double>(rfb.updates) / rfb.seconds : 0;
   f.bytesPerSec = rfb.seconds > 0 ? static_cast<double>(rfb.bytes) / rfb.seconds : 0;
+  f.latencyP50Ms = rfb.latency.percentileMs(50);
+  f.latencyP95Ms = rfb.latency.percentileMs(95);
+  f.latencySamples = rfb.latency.samples();
   finish(f, cpuPerSec);
   return f;
 }
@@ -179,8 +288,8 @@ X11CompareResult measureX11Compare(const std::string& binary, double seconds, co
     row.codecMsPerFrame = codecMsPerFrame(xvfb.display());
     const std::uint64_t frames0 = load.framesDrawn();
     const auto t0 = std::chrono::steady_clock::now();
-    row.huddle = measureHuddle(binary, xvfb.display(), seconds, tmpDir);
-    row.vnc = measureTigerVnc(xvfb.display(), seconds);
+    row.huddle = measureHuddle(binary, xvfb.display(), load, seconds, tmpDir);
+    row.vnc = measureTigerVnc(xvfb.display(), load, kind != X11LoadKind::Still, seconds);
     row.loadFps = static_cast<double>(load.framesDrawn() - frames0) /
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     load.stop();
@@ -196,17 +305,20 @@ void printX11Compare(const X11CompareResult& r) {
     std::printf("  not measured: %s\n", r.error.c_str());
     return;
   }
-  std::printf("  %-26s %-9s %9s %11s %9s %11s %11s\n", "load", "sender", "updates/s", "CPU ms/upd", "CPU %", "KB/update",
-              "p50 ms");
+  std::printf("  latency: from the X client's XSync of a frame to its frame code read in the viewer's decoded image\n");
+  std::printf("  (frames: how many frame codes the viewer showed, each one sample)\n");
+  std::printf("  %-26s %-9s %9s %11s %9s %11s %8s %8s %7s\n", "load", "sender", "updates/s", "CPU ms/upd", "CPU %", "KB/update",
+              "p50 ms", "p95 ms", "frames");
   auto line = [](const char* load, const char* who, const SenderFigures& f) {
     if (!f.error.empty()) {
       std::printf("  %-26s %-9s failed: %s\n", load, who, f.error.c_str());
       return;
     }
-    char p50[32] = "-";
+    char p50[32] = "-", p95[32] = "-";
     if (f.latencyP50Ms >= 0) std::snprintf(p50, sizeof p50, "%.1f", f.latencyP50Ms);
-    std::printf("  %-26s %-9s %9.1f %11.2f %9.1f %11.1f %11s\n", load, who, f.updatesPerSec, f.cpuMsPerUpdate, f.cpuPercent,
-                f.kbPerUpdate, p50);
+    if (f.latencyP95Ms >= 0) std::snprintf(p95, sizeof p95, "%.1f", f.latencyP95Ms);
+    std::printf("  %-26s %-9s %9.1f %11.2f %9.1f %11.1f %8s %8s %7zu\n", load, who, f.updatesPerSec, f.cpuMsPerUpdate,
+                f.cpuPercent, f.kbPerUpdate, p50, p95, f.latencySamples);
   };
   for (const auto& row : r.rows) {
     line(row.load.c_str(), "Huddle", row.huddle);
@@ -225,9 +337,10 @@ void writeX11CompareJson(std::FILE* f, const X11CompareResult& r) {
   auto side = [&](const char* name, const SenderFigures& s) {
     std::fprintf(f,
                  "\"%s\": {\"ok\": %s, \"updates_per_sec\": %.2f, \"cpu_ms_per_update\": %.3f, \"cpu_percent\": %.1f, "
-                 "\"kb_per_update\": %.2f, \"bytes_per_sec\": %.0f, \"latency_p50_ms\": %.2f}",
+                 "\"kb_per_update\": %.2f, \"bytes_per_sec\": %.0f, \"latency_p50_ms\": %.2f, \"latency_p95_ms\": %.2f, "
+                 "\"latency_samples\": %zu}",
                  name, s.error.empty() ? "true" : "false", s.updatesPerSec, s.cpuMsPerUpdate, s.cpuPercent, s.kbPerUpdate,
-                 s.bytesPerSec, s.latencyP50Ms);
+                 s.bytesPerSec, s.latencyP50Ms, s.latencyP95Ms, s.latencySamples);
   };
   std::fprintf(f, "  \"x11_side_by_side\": {\"error\": \"%s\", \"rows\": [", r.error.empty() ? "" : "not measured");
   for (std::size_t i = 0; i < r.rows.size(); ++i) {

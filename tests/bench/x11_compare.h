@@ -3,9 +3,13 @@
 //   - Huddle shares it (`--share x11`, 60 fps, JPEG 80 4:2:0) to one headless viewer,
 //   - TigerVNC's scraping server (X0tigervnc) serves it to a small RFB viewer asking for
 //     Tight JPEG at the same quality (rfb_client.h),
+//   - both viewers read the load's frame code back from their decoded pixels, for the
+//     draw-to-decoded latency (Huddle's is its real viewer path, a JoinController in this
+//     process decoding into a StreamView as the window's does),
 //   - TurboJPEG compresses one captured frame on one core (the codec's own cost).
 // Sender CPU is the whole server process's, from /proc, per update delivered.
 #pragma once
+#include <cstddef>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -18,7 +22,11 @@ struct SenderFigures {
   double cpuPercent = 0;       // of one core
   double kbPerUpdate = 0;      // after the first (full) image
   double bytesPerSec = 0;
-  double latencyP50Ms = -1;    // capture to decoded (Huddle's viewer); -1 where not known
+  // Draw to decoded: from the load's XSync of a frame to its code (screen_stamp.h) read back
+  // from the viewer's decoded image, per frame code first shown; -1 where not known (the still
+  // load draws no code).
+  double latencyP50Ms = -1, latencyP95Ms = -1;
+  std::size_t latencySamples = 0;
   std::string error;
 };
 

@@ -9,6 +9,9 @@
 #include <cstring>
 #include <vector>
 
+#include "net/base/clock.h"
+#include "tests/bench/screen_stamp.h"
+
 namespace huddle::bench {
 
 namespace {
@@ -45,6 +48,24 @@ void drawDocumentBand(Display* d, Window w, GC gc, int widthPx, int y, int h, st
   XSetClipMask(d, gc, None);
 }
 
+// Frame `number`'s code: white, then its black blocks.
+void drawStamp(Display* d, Window w, GC gc, int screenHeightPx, std::uint32_t number, unsigned long black, unsigned long white) {
+  const int y0 = stampY(screenHeightPx);
+  XSetForeground(d, gc, white);
+  XFillRectangle(d, w, gc, kStampX, y0, kStampW, kStampH);
+  XRectangle blocks[2 * kStampBits];
+  int n = 0;
+  for (int by = 0; by < 2; ++by)
+    for (int bx = 0; bx < kStampBits; ++bx)
+      if (!stampWhite(number, bx * kStampBlockPx, by * kStampBlockPx))
+        blocks[n++] = XRectangle{static_cast<short>(kStampX + bx * kStampBlockPx), static_cast<short>(y0 + by * kStampBlockPx),
+                                 kStampBlockPx, kStampBlockPx};
+  XSetForeground(d, gc, black);
+  XFillRectangles(d, w, gc, blocks, n);
+}
+
+constexpr std::size_t kCodes = std::size_t(1) << kStampBits;
+
 }  // namespace
 
 const char* x11LoadName(X11LoadKind kind) {
@@ -66,6 +87,8 @@ bool X11Load::start(const std::string& display, X11LoadKind kind, std::string& e
   }
   m_stop = false;
   m_frames = 0;
+  m_drawnUs.reset(new std::atomic<std::int64_t>[kCodes]);
+  for (std::size_t i = 0; i < kCodes; ++i) m_drawnUs[i] = 0;
   m_thread = std::thread([this, d, kind] { run(d, kind); });
   return true;
 }
@@ -73,6 +96,10 @@ bool X11Load::start(const std::string& display, X11LoadKind kind, std::string& e
 void X11Load::stop() {
   m_stop = true;
   if (m_thread.joinable()) m_thread.join();
+}
+
+std::int64_t X11Load::drawnAtUs(std::uint32_t code) const {
+  return m_drawnUs && code < kCodes ? m_drawnUs[code].load() : 0;
 }
 
 void X11Load::run(void* displayPtr, X11LoadKind kind) {
@@ -151,7 +178,10 @@ void X11Load::run(void* displayPtr, X11LoadKind kind) {
       case X11LoadKind::Still:
         break;
     }
+    const auto code = static_cast<std::uint32_t>(t % kCodes);
+    if (kind != X11LoadKind::Still) drawStamp(d, w, gc, H, code, black, white);
     XSync(d, False);
+    if (kind != X11LoadKind::Still) m_drawnUs[code] = base::monoUs();
     ++m_frames;
     next += std::chrono::microseconds(16667);
     const auto now = std::chrono::steady_clock::now();

@@ -1,8 +1,12 @@
 // An animated X client for huddle-bench: it draws a load on a display at 60 Hz the way real
 // programs do (XCopyArea to scroll, text for the newly exposed lines, XPutImage for video), so
-// screen senders are measured on a real X screen, not on a synthetic scene.
+// screen senders are measured on a real X screen, not on a synthetic scene. Every frame of a
+// moving load also carries its number in the top left corner (screen_stamp.h), and the load
+// keeps when each frame was on the X server, so a viewer's latency is read from its pixels.
 #pragma once
 #include <atomic>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -28,6 +32,9 @@ class X11Load {
   void stop();
   // Frames drawn so far (the X server has them: each frame ends with XSync).
   std::uint64_t framesDrawn() const { return m_frames.load(); }
+  // When (base::monoUs) the frame whose code is `code` was drawn and XSync'ed; 0 if none was
+  // (the still load draws no code).
+  std::int64_t drawnAtUs(std::uint32_t code) const;
 
  private:
   void run(void* display, X11LoadKind kind);
@@ -35,6 +42,8 @@ class X11Load {
   std::thread m_thread;
   std::atomic<bool> m_stop{false};
   std::atomic<std::uint64_t> m_frames{0};
+  // Per code (the frame number's low 16 bits), when that frame was drawn.
+  std::unique_ptr<std::atomic<std::int64_t>[]> m_drawnUs;
 };
 
 }  // namespace huddle::bench
