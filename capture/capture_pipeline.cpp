@@ -176,6 +176,7 @@ void CapturePipeline::run() {
   };
   std::array<LowerTier, wire::kMaxScreenTiers - 1> lower;
   bool topIdle = false;  // nobody watched tier 0 last frame: it is sent whole when wanted again
+  int topW = 0, topH = 0, topTile = 0;  // the top's geometry when it was last encoded
   CaptureSettings applied;
   bool first = true;
   std::vector<base::EncodedTile> tiles;
@@ -226,7 +227,10 @@ void CapturePipeline::run() {
     Frame frame = scaler.scale(raw, s.scalePercent);
     std::uint8_t wanted = m_wantedTiers ? m_wantedTiers() : 1;
     if (wanted == 0) wanted = 1;  // no stream yet: its first frame is the top
-    const bool topWanted = wanted & 1;
+    // A new size of the top goes out even while nobody watches it: the host learns the
+    // stream's size from it, and a lower tier may never be larger than that.
+    const bool topResized = topW != 0 && (frame.widthPx != topW || frame.heightPx != topH || s.tileSizePx != topTile);
+    const bool topWanted = (wanted & 1) || topResized;
     if (!topWanted) {
       topIdle = true;
     } else if (topIdle) {
@@ -235,6 +239,9 @@ void CapturePipeline::run() {
     }
     const std::int64_t t1 = base::monoUs();
     if (topWanted) {
+      topW = frame.widthPx;
+      topH = frame.heightPx;
+      topTile = s.tileSizePx;
       // Scrolls first: found against the reference and applied to it, so damage then finds
       // only what still differs (the newly exposed pixels).
       copies.clear();

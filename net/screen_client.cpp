@@ -205,7 +205,7 @@ std::string ScreenClient::deliver(const wire::Frame& frame, Listener& listener, 
     case static_cast<std::uint16_t>(wire::ScreenType::TiersWanted): {
       wire::TiersWanted m;
       if (!wire::decodePayload(frame.payload, m)) return bad("tier request");
-      listener.onTiersWanted(m.mask);
+      listener.onTiersWanted(m.streamId, m.mask);
       return {};
     }
     case static_cast<std::uint16_t>(wire::MsgType::Notice): {

@@ -48,7 +48,7 @@ class ScreenClient : public ClientLink {
     // Our updates of a stream are of this tier and geometry from now on (the image starts over).
     virtual void onTierSwitch(const wire::TierSwitch&) {}
     // The tiers of our stream anyone watches: encode those only (a newly wanted one whole).
-    virtual void onTiersWanted(std::uint8_t /*mask*/) {}
+    virtual void onTiersWanted(std::uint32_t /*streamId*/, std::uint8_t /*mask*/) {}
     virtual void onNotice(const std::string&) {}
     virtual void onScreenEnded(const LinkEnd&) {}
   };

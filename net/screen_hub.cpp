@@ -242,9 +242,13 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
       for (int t = kScreenTiers - 1; t >= 0; --t)
         if (const Stream* g = t == 0 ? &top : top.lower[std::size_t(t - 1)].get();
             g && (top.wanted >> t & 1) && wholeLocked(*g))
-          fresh.tier = fresh.target = t;
+          fresh.tier = t;
+      // Served the best whole tier at once, but aimed at the top: the top is wanted again and
+      // the viewer moves there once it is whole (a fast newcomer never pays for a slow viewer
+      // who had the stream to itself); if its link cannot carry the top, the policy says so.
+      fresh.target = 0;
       fresh.policy = TierPolicy(m_config.tiers);
-      fresh.policy.reset(fresh.tier, nowLocked());
+      fresh.policy.reset(fresh.target, nowLocked());
       if (it == peer->subs.end()) it = peer->subs.insert(peer->subs.end(), std::move(fresh));
       else *it = std::move(fresh);  // resubscribing asks for the whole image again
       // A new viewer sees the cursor at once, shape and all, before the first update.
@@ -468,8 +472,13 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
                       "tiles for tier " + std::to_string(tier) + " (1.." + std::to_string(kScreenTiers - 1) + ")");
   if (std::string why = wire::validateStreamGeometry(batch.widthPx, batch.heightPx, batch.tileSizePx); !why.empty())
     return dropLocked(*peer, wire::Reason::ScreenBounds, "tier " + std::to_string(tier) + ": " + why);
-  if (batch.widthPx > top.info.widthPx || batch.heightPx > top.info.heightPx)
-    return dropLocked(*peer, wire::Reason::ScreenBounds, "tier " + std::to_string(tier) + " larger than its stream");
+  // Larger than the stream: tiles of a size the publisher left (they crossed its PublishStart
+  // for the new size), or a publisher that is wrong. Neither is kept; neither breaks the share.
+  if (batch.widthPx > top.info.widthPx || batch.heightPx > top.info.heightPx) {
+    HLOG_DEBUG(kTag, "stream %u: tier %u tiles of %ux%u, larger than the stream, not kept", top.info.streamId, tier,
+               batch.widthPx, batch.heightPx);
+    return acceptPublishedLocked(*peer, nullptr, batch, 0);
+  }
   if (!(top.wanted >> tier & 1)) {
     // Sent before it read that nobody wants that tier now: not kept, not held against it.
     return acceptPublishedLocked(*peer, nullptr, batch, 0);

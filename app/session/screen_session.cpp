@@ -180,9 +180,12 @@ void ScreenSession::onTierSwitch(const wire::TierSwitch& m) {
   HLOG_INFO(kTag, "stream %u: served at tier %d (%ux%u)", m.streamId, m.tier, m.widthPx, m.heightPx);
 }
 
-void ScreenSession::onTiersWanted(std::uint8_t mask) {
-  m_wantedTiers = mask;
+void ScreenSession::onTiersWanted(std::uint32_t streamId, std::uint8_t mask) {
   std::lock_guard lock(m_publishMutex);
+  // Said of an earlier share (it crossed our stop and start): applied to this one, a mask
+  // without the top would stop it before the host ever learned its size.
+  if (!m_publishing || streamId != m_publishedId) return;
+  m_wantedTiers = mask;
   // Tiles of a tier nobody wants any more need not go.
   for (std::size_t i = 0; i < m_tierPending.size(); ++i)
     if (!(mask >> (i + 1) & 1)) m_tierPending[i].tiles.clear();
@@ -340,6 +343,8 @@ void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
     m_shareTile = u.tileSizePx;
     m_pendingTiles.clear();
     m_pendingCopies.clear();
+    // Lower tiers of the old size could be larger than the new top, which the host refuses.
+    for (auto& t : m_tierPending) t.tiles.clear();
     u.copies.clear();  // (none after a new size: the pipeline starts from a whole frame)
     m_client.publishStart(m_shareTitle, u.widthPx, u.heightPx, u.tileSizePx);
   }

@@ -109,7 +109,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   void onPen(const wire::Pen& pen) override;
   void onViewerMarks(std::uint32_t streamId, bool allowed) override;
   void onTierSwitch(const wire::TierSwitch& tier) override;
-  void onTiersWanted(std::uint8_t mask) override;
+  void onTiersWanted(std::uint32_t streamId, std::uint8_t mask) override;
   void onCursor(const capture::CursorUpdate& cursor);
   void sendCursorLocked();
   void onScreenEnded(const net::LinkEnd& end) override;

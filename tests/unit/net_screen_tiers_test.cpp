@@ -256,6 +256,24 @@ TEST(ScreenTiers, ASlowViewerMovesDownWhileAFastOneStaysOnTop) {
   EXPECT_EQ(rig.hub.wantedTiers(rig.stream), rig.wanted);
 }
 
+// A newcomer while the only viewer is on a lower tier: it gets that tier's image at once, but
+// the top is wanted again and it moves there as soon as the top is whole, not after a probe;
+// the slow one stays where it is.
+TEST(ScreenTiers, AFastNewcomerBesideASlowViewerGoesToTheTopAtOnce) {
+  TierRig rig;
+  auto& slow = rig.watch(10, 900);
+  rig.run(8'000);
+  const int slowTier = served(*slow.peer.link).tier.tier;
+  ASSERT_GE(slowTier, 1);
+  ASSERT_FALSE(rig.wanted & 1);
+  auto& fast = rig.watch(11, 10);
+  rig.run(2'000);
+  EXPECT_EQ(served(*fast.peer.link).tier.tier, 0);
+  EXPECT_FALSE(served(*fast.peer.link).updates.empty());
+  EXPECT_EQ(served(*slow.peer.link).tier.tier, slowTier);
+  EXPECT_TRUE(rig.wanted & 1);
+}
+
 TEST(ScreenTiers, AViewerThatSpeedsUpProbesBackToTheTop) {
   TierRig rig;
   auto& v = rig.watch(10, 900);
@@ -294,7 +312,7 @@ TEST(ScreenTiers, BadTierTilesCloseThePublisher) {
     std::uint8_t tier;
     std::uint32_t w, h;
   };
-  for (const Case c : {Case{0, 160, 96}, Case{3, 160, 96}, Case{1, 640, 96}, Case{1, 0, 96}}) {
+  for (const Case c : {Case{0, 160, 96}, Case{3, 160, 96}, Case{1, 0, 96}}) {
     ScreenHub hub = makeHub();
     Peer sharer = join(hub, 1);
     ASSERT_NE(publish(hub, sharer, 320, 192, 64), 0u);
@@ -316,6 +334,21 @@ TEST(ScreenTiers, TilesOfATierNobodyWantsAreAckedNotKept) {
   EXPECT_EQ(decodedOf<wire::PublishAck>(*sharer.link).back().seq, 7u);
   EXPECT_EQ(hub.streamBytesHeld(stream), 0u);
   EXPECT_EQ(hub.wantedTiers(stream), 1);
+}
+
+// Tiles of a tier larger than the stream are what a publisher sends when its screen shrank
+// and they crossed its PublishStart for the new size: acked and not kept, the share goes on.
+TEST(ScreenTiers, TierTilesLargerThanTheStreamAreAckedNotKeptAndTheShareGoesOn) {
+  ScreenHub hub = makeHub();
+  Peer sharer = join(hub, 1);
+  const std::uint32_t stream = publish(hub, sharer, 320, 192, 64);
+  wire::TileBatch b = batchOf(640, 96, 64, 9);
+  b.tiles.push_back(scanTile(0, 0, 1000));
+  hub.receive(sharer.id, base::view(wire::encodeTierTiles(1, b)), kT0);
+  EXPECT_EQ(sharer.link->closedWith, wire::Reason::None);
+  ASSERT_EQ(decodedOf<wire::PublishAck>(*sharer.link).size(), 1u);
+  EXPECT_EQ(decodedOf<wire::PublishAck>(*sharer.link).back().seq, 9u);
+  EXPECT_EQ(hub.streamBytesHeld(stream), 0u);
 }
 
 }  // namespace
