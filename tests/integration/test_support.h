@@ -150,9 +150,10 @@ class HostedTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    ASSERT_TRUE(host.start(testHostConfig(), error)) << error;
+    ASSERT_TRUE(host.start(config(), error)) << error;
     ASSERT_TRUE(waitFor([&] { return host.localUser().connected(); }, 5000));
   }
+  virtual session::HostConfig config() const { return testHostConfig(); }
   session::HostSession host;
 };
 
