@@ -136,7 +136,7 @@ struct ScreenMember {
       auto s = screen.streams();
       if (!s.empty()) v = screen.watch(s[0].streamId);
       return v != nullptr;
-    }, 5000);
+    }, 20000);  // a stream is listed after its first frame, which a sanitizer build may take seconds to encode
     return v;
   }
   std::uint32_t watchFirstId() {
