@@ -190,11 +190,15 @@ TEST(Files, AnOfferToOnePersonIsDeclinedThenTakenAndTheSenderSeesBoth) {
   const std::string path = cfg.root + "/notes.txt";
   writeRandomFile(path, 100'000, 1);
   host.submitLine("/send " + path + " bob");
-  ASSERT_TRUE(tickUntil(clock, all, [&] { return incomingNamed(bob, "notes.txt") != nullptr; }));
-  // The offer is a line of its own in bob's chat (the window puts buttons on it).
-  bool offerLine = false;
-  for (const auto& l : bob.chat().lines()) offerLine = offerLine || l.fileOffer != 0;
-  EXPECT_TRUE(offerLine);
+  // The offer is a line of its own in bob's chat (the window puts buttons on it), added on the
+  // tick after the offer itself is known.
+  auto offerLine = [&] {
+    for (const auto& l : bob.chat().lines())
+      if (l.fileOffer != 0) return true;
+    return false;
+  };
+  ASSERT_TRUE(tickUntil(clock, all, [&] { return incomingNamed(bob, "notes.txt") != nullptr && offerLine(); }))
+      << allLines(bob);
   bob.declineFile(incomingNamed(bob, "notes.txt")->id);
   ASSERT_TRUE(tickUntil(clock, all, [&] { return hasLine(host, "bob declined notes.txt"); })) << allLines(host);
   EXPECT_EQ(incomingNamed(carol, "notes.txt"), nullptr);  // meant for bob only
