@@ -799,16 +799,8 @@ void ScreenHub::resizeStreamLocked(Stream& s, const std::string& title, std::uin
   s.info.widthPx = w;
   s.info.heightPx = h;
   s.info.tileSizePx = tile;
-  s.tiles.assign(std::size_t(s.info.tilesX()) * s.info.tilesY(), Stream::Tile{});
-  s.filled = 0;
-  s.tileBytes = 0;
-  s.log.clear();
-  s.logBytes = 0;
-  s.lastCopyVersion = 0;
-  s.staleSlots = 0;
-  s.cache.clear();
-  s.cacheBytes = 0;
-  ++s.version;
+  s.tiles.resize(std::size_t(s.info.tilesX()) * s.info.tilesY());
+  clearGridLocked(s);
   // Viewers on this grid start over with the new geometry, told it first: the next update
   // is a whole image.
   for (auto& [id, p] : m_peers)
