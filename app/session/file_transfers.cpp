@@ -575,7 +575,12 @@ std::string FileTransfers::reopenPartLocked(In& in) {
 void FileTransfers::closeInLocked(In& in, bool removePart) {
   if (in.fd >= 0) ::close(in.fd), in.fd = -1;
   if (in.hash) EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(in.hash)), in.hash = nullptr;
-  if (removePart && !in.partPath.empty()) ::unlink(in.partPath.c_str());
+  // Only the .part we made: a paused receive holds no descriptor, and whatever was put at
+  // that name meanwhile (the user's own file, moved there) is not ours to remove.
+  struct stat st{};
+  if (removePart && !in.partPath.empty() && ::lstat(in.partPath.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      st.st_dev == in.partDev && st.st_ino == in.partIno)
+    ::unlink(in.partPath.c_str());
   if (removePart) in.partPath.clear();
 }
 

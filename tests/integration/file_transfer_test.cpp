@@ -341,51 +341,92 @@ TEST(Files, AFileWhoseHashDoesNotMatchIsNotKept) {
   host.leave();
 }
 
-TEST(Files, ASenderWhoVanishesLeavesNothingThatLooksFinished) {
+// bob receives half.bin from mallory, who leaves after two pieces of ten: bob's receive is
+// paused, its .part kept.
+struct PausedHalfReceive {
   TempConfig cfg;
   FakeClock clock;
-  HostController host(anyPorts("alice"), cfg.env("alice"));
-  ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+  HostController host{anyPorts("alice"), cfg.env("alice")};
   const std::string dir = cfg.root + "/bob/in";
-  JoinRequest r;
-  r.address = loopbackLink(host);
-  r.name = "bob";
-  auto bob = std::make_unique<JoinController>(r, cfg.env("bob"));
-  bob->acceptFilesInto(dir);
-  bob->start(clock.nowUs);
-  auto mallory = scriptedSender(loopbackLink(host), "mallory");
-  ASSERT_TRUE(tickUntil(clock, {&host, bob.get()}, [&] { return mallory->joined() && host.chat().users().size() == 3; }));
-  mallory->data.assign(10 * wire::kFileChunkBytes, 0x17);
-  mallory->serveBelow = 2 * wire::kFileChunkBytes;  // two pieces, then silence
-  mallory->offer(1, "half.bin", sha256Of(mallory->data));
-  ASSERT_TRUE(tickUntil(clock, {&host, bob.get()}, [&] {
-    const IncomingFile* f = incomingNamed(*bob, "half.bin");
-    return f && f->received == 2 * wire::kFileChunkBytes;
-  })) << allLines(*bob);
-  mallory->leave();
-  ASSERT_TRUE(tickUntil(clock, {&host, bob.get()}, [&] {
-    const IncomingFile* f = incomingNamed(*bob, "half.bin");
-    return f && f->state == IncomingFile::State::Paused;
-  })) << allLines(*bob);
-  EXPECT_TRUE(hasLine(*bob, "half.bin stopped at 20% (mallory left)")) << allLines(*bob);
+  std::unique_ptr<JoinController> bob;
+
+  void run() {
+    ASSERT_TRUE(host.start(clock.nowUs)) << host.state().status;
+    JoinRequest r;
+    r.address = loopbackLink(host);
+    r.name = "bob";
+    bob = std::make_unique<JoinController>(r, cfg.env("bob"));
+    bob->acceptFilesInto(dir);
+    bob->start(clock.nowUs);
+    auto mallory = scriptedSender(loopbackLink(host), "mallory");
+    ASSERT_TRUE(tickUntil(clock, {&host, bob.get()}, [&] { return mallory->joined() && host.chat().users().size() == 3; }));
+    mallory->data.assign(10 * wire::kFileChunkBytes, 0x17);
+    mallory->serveBelow = 2 * wire::kFileChunkBytes;  // two pieces, then silence
+    mallory->offer(1, "half.bin", sha256Of(mallory->data));
+    ASSERT_TRUE(tickUntil(clock, {&host, bob.get()}, [&] {
+      const IncomingFile* f = incomingNamed(*bob, "half.bin");
+      return f && f->received == 2 * wire::kFileChunkBytes;
+    })) << allLines(*bob);
+    mallory->leave();
+    ASSERT_TRUE(tickUntil(clock, {&host, bob.get()}, [&] {
+      const IncomingFile* f = incomingNamed(*bob, "half.bin");
+      return f && f->state == IncomingFile::State::Paused;
+    })) << allLines(*bob);
+  }
+  // Never offered again: the pause's limit passes.
+  void expire() {
+    bob->tick(clock.nowUs);
+    clock.nowUs += FileTransfers::kPausedReceiveExpiryUs;
+    bob->tick(clock.nowUs);
+  }
+  ~PausedHalfReceive() {
+    if (bob) bob->leave();
+    host.leave();
+  }
+};
+
+TEST(Files, ASenderWhoVanishesLeavesNothingThatLooksFinished) {
+  PausedHalfReceive p;
+  ASSERT_NO_FATAL_FAILURE(p.run());
+  EXPECT_TRUE(hasLine(*p.bob, "half.bin stopped at 20% (mallory left)")) << allLines(*p.bob);
   // Only the hidden part, never the final name.
-  EXPECT_EQ(namesIn(dir), std::vector<std::string>{".half.bin.part"});
+  EXPECT_EQ(namesIn(p.dir), std::vector<std::string>{".half.bin.part"});
   // Paused, it holds no descriptor (bob runs in this process: none of ours points at it).
-  EXPECT_EQ(openDescriptorsOf(dir + "/.half.bin.part"), 0);
+  EXPECT_EQ(openDescriptorsOf(p.dir + "/.half.bin.part"), 0);
   // Never offered again: given up after the pause's limit, its .part removed.
-  bob->tick(clock.nowUs);
-  clock.nowUs += FileTransfers::kPausedReceiveExpiryUs - 1;
-  bob->tick(clock.nowUs);
-  EXPECT_EQ(incomingNamed(*bob, "half.bin")->state, IncomingFile::State::Paused);
-  clock.nowUs += 1;
-  bob->tick(clock.nowUs);
-  EXPECT_EQ(incomingNamed(*bob, "half.bin")->state, IncomingFile::State::Failed);
-  EXPECT_TRUE(hasLine(*bob, "Gave up half.bin: it was paused for 10 minutes")) << allLines(*bob);
-  EXPECT_TRUE(namesIn(dir).empty());
-  bob->leave();
-  host.leave();
-  bob.reset();  // its connection's last reference goes with its teardown
-  ASSERT_TRUE(test::waitFor([&] { return namesIn(dir).empty(); }, 5000)) << namesIn(dir).size();
+  p.bob->tick(p.clock.nowUs);
+  p.clock.nowUs += FileTransfers::kPausedReceiveExpiryUs - 1;
+  p.bob->tick(p.clock.nowUs);
+  EXPECT_EQ(incomingNamed(*p.bob, "half.bin")->state, IncomingFile::State::Paused);
+  p.clock.nowUs += 1;
+  p.bob->tick(p.clock.nowUs);
+  EXPECT_EQ(incomingNamed(*p.bob, "half.bin")->state, IncomingFile::State::Failed);
+  EXPECT_TRUE(hasLine(*p.bob, "Gave up half.bin: it was paused for 10 minutes")) << allLines(*p.bob);
+  EXPECT_TRUE(namesIn(p.dir).empty());
+  p.bob->leave();
+  p.host.leave();
+  p.bob.reset();  // its connection's last reference goes with its teardown
+  ASSERT_TRUE(test::waitFor([&] { return namesIn(p.dir).empty(); }, 5000)) << namesIn(p.dir).size();
+}
+
+// While it waited, the user put a file of their own at the .part's name: giving up removes
+// only the part Huddle made, never what is there now.
+TEST(Files, GivingUpAPausedReceiveLeavesAFilePutInItsPlace) {
+  PausedHalfReceive p;
+  ASSERT_NO_FATAL_FAILURE(p.run());
+  const std::string part = p.dir + "/.half.bin.part";
+  ASSERT_TRUE(fs::exists(part));
+  {
+    std::ofstream theirs(p.dir + "/theirs");
+    theirs << "the user's own";
+  }
+  fs::rename(p.dir + "/theirs", part);  // replaces the .part (a new inode)
+  p.expire();
+  EXPECT_EQ(incomingNamed(*p.bob, "half.bin")->state, IncomingFile::State::Failed);
+  ASSERT_TRUE(fs::exists(part));
+  std::ifstream kept(part);
+  std::string text((std::istreambuf_iterator<char>(kept)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "the user's own");
 }
 
 // The huddle binary hosts; bob (a controller) receives from a scripted sender, which stops
