@@ -27,25 +27,6 @@ double processCpuMs() {
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
-// The cursor's shape at the stream's scale (nearest pixel, so edges stay crisp), under an id
-// that differs per scale so a viewer never shows a shape at the wrong size.
-base::CursorImage scaledCursor(const base::CursorImage& in, int percent) {
-  if (percent >= 100) return in;
-  base::CursorImage out;
-  out.id = (in.id & 0x00FFFFFFu) | std::uint32_t(percent) << 24;
-  out.widthPx = static_cast<std::uint16_t>(std::max(1, in.widthPx * percent / 100));
-  out.heightPx = static_cast<std::uint16_t>(std::max(1, in.heightPx * percent / 100));
-  out.hotX = static_cast<std::uint16_t>(std::min<int>(in.hotX * percent / 100, out.widthPx - 1));
-  out.hotY = static_cast<std::uint16_t>(std::min<int>(in.hotY * percent / 100, out.heightPx - 1));
-  out.rgba.resize(std::size_t(out.widthPx) * out.heightPx * 4);
-  for (int y = 0; y < out.heightPx; ++y)
-    for (int x = 0; x < out.widthPx; ++x) {
-      const int sx = std::min<int>(in.widthPx - 1, x * 100 / percent), sy = std::min<int>(in.heightPx - 1, y * 100 / percent);
-      std::memcpy(&out.rgba[(std::size_t(y) * out.widthPx + x) * 4], &in.rgba[(std::size_t(sy) * in.widthPx + sx) * 4], 4);
-    }
-  return out;
-}
-
 // Exponential smoothing for per-frame figures shown live.
 void smooth(double& avg, double sample) { avg = avg == 0 ? sample : avg * 0.9 + sample * 0.1; }
 
@@ -403,7 +384,7 @@ void CapturePipeline::run() {
         if (shapeChanged) haveShape = true;
         CursorUpdate cu;
         if (haveShape && (shapeChanged || shapeScale != s.scalePercent)) {
-          streamShape = scaledCursor(sourceShape, s.scalePercent);
+          streamShape = base::scaledCursor(sourceShape, s.scalePercent);
           shapeScale = s.scalePercent;
           cu.shape = &streamShape;
         }

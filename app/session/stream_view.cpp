@@ -89,7 +89,17 @@ StreamView::Cursor StreamView::cursor() const {
 
 void StreamView::drawCursorInto(BgrxImage& image) const {
   const Cursor c = cursor();
-  if (c.visible) base::blendCursor(image.pixels.data(), image.widthPx, image.heightPx, *c.shape, c.x, c.y);
+  if (!c.visible) return;
+  // On a lower tier the image is smaller than the stream, whose pixels the cursor is in:
+  // shape and position go to the image's scale, as the window lays it out.
+  const wire::StreamInfo i = info();
+  if (i.widthPx == 0 || i.heightPx == 0 || (std::uint32_t(image.widthPx) >= i.widthPx && std::uint32_t(image.heightPx) >= i.heightPx)) {
+    base::blendCursor(image.pixels.data(), image.widthPx, image.heightPx, *c.shape, c.x, c.y);
+    return;
+  }
+  const int percent = std::max(1, int(std::int64_t(image.widthPx) * 100 / i.widthPx));
+  const int x = int(std::int64_t(c.x) * image.widthPx / i.widthPx), y = int(std::int64_t(c.y) * image.heightPx / i.heightPx);
+  base::blendCursor(image.pixels.data(), image.widthPx, image.heightPx, base::scaledCursor(*c.shape, percent), x, y);
 }
 
 double StreamView::msToSharp() const {

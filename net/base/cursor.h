@@ -2,7 +2,9 @@
 // a hot spot) under an id that names that shape for as long as it is cached, and where it is.
 // Thread: plain values.
 #pragma once
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace huddle::base {
@@ -20,6 +22,25 @@ struct CursorPos {
   bool visible = false;       // false: hidden, or outside what is shared
   bool operator==(const CursorPos&) const = default;
 };
+
+// `in` at `percent` of its size (nearest pixel, so edges stay crisp), under an id that
+// differs per scale so a viewer never shows a shape at the wrong size.
+inline CursorImage scaledCursor(const CursorImage& in, int percent) {
+  if (percent >= 100 || percent <= 0) return in;
+  CursorImage out;
+  out.id = (in.id & 0x00FFFFFFu) | std::uint32_t(percent) << 24;
+  out.widthPx = static_cast<std::uint16_t>(std::max(1, in.widthPx * percent / 100));
+  out.heightPx = static_cast<std::uint16_t>(std::max(1, in.heightPx * percent / 100));
+  out.hotX = static_cast<std::uint16_t>(std::min<int>(in.hotX * percent / 100, out.widthPx - 1));
+  out.hotY = static_cast<std::uint16_t>(std::min<int>(in.hotY * percent / 100, out.heightPx - 1));
+  out.rgba.resize(std::size_t(out.widthPx) * out.heightPx * 4);
+  for (int y = 0; y < out.heightPx; ++y)
+    for (int x = 0; x < out.widthPx; ++x) {
+      const int sx = std::min<int>(in.widthPx - 1, x * 100 / percent), sy = std::min<int>(in.heightPx - 1, y * 100 / percent);
+      std::memcpy(&out.rgba[(std::size_t(y) * out.widthPx + x) * 4], &in.rgba[(std::size_t(sy) * in.widthPx + sx) * 4], 4);
+    }
+  return out;
+}
 
 // Draws `shape` with its hot spot at (x, y) over a BGRX image of w x h (stride w*4), alpha
 // blended and clipped: the one compositing rule for snapshots and tests.

@@ -217,6 +217,43 @@ TEST(StreamView, BadTilesAreLeftOutAndTheRestShownInOrder) {
   });
 }
 
+// A viewer on a lower tier holds a smaller image than the stream, while the cursor comes in
+// the stream's pixels: a snapshot with the cursor puts it where the window shows it, at
+// the image's scale.
+TEST(StreamView, TheCursorInASnapshotOfALowerTierIsAtThatTiersScale) {
+  wire::TileBatch half;  // tier 2: half of a 200x140 stream
+  half.seq = 1;
+  half.widthPx = 100;
+  half.heightPx = 70;
+  half.tileSizePx = 64;
+  half.tiles = {solid(0, 0, 0x00FFFFFF), solid(1, 0, 0x00FFFFFF), solid(0, 1, 0x00FFFFFF), solid(1, 1, 0x00FFFFFF)};
+  wire::StreamInfo info = infoOf(half);
+  info.widthPx = 200;
+  info.heightPx = 140;
+  session::StreamView view(info);
+  capture::TileDecoder d;
+  std::string error;
+  ASSERT_TRUE(view.apply(half, d, error)) << error;
+  base::CursorImage arrow;
+  arrow.id = 7;
+  arrow.widthPx = arrow.heightPx = 8;
+  arrow.rgba.resize(8 * 8 * 4);
+  for (std::size_t i = 0; i < arrow.rgba.size(); i += 4) arrow.rgba[i] = arrow.rgba[i + 3] = 255;  // opaque red
+  ASSERT_TRUE(view.setCursorShape(std::move(arrow), error)) << error;
+  ASSERT_TRUE(view.setCursorPosition({7, 100, 60, true}, error)) << error;  // the stream's middle
+  session::BgrxImage image;
+  ASSERT_TRUE(view.copyImage(image, error)) << error;
+  view.drawCursorInto(image);
+  auto at = [&](int x, int y) {
+    const std::uint8_t* p = &image.pixels[(std::size_t(y) * image.widthPx + x) * 4];
+    return std::uint32_t(p[0] | p[1] << 8 | p[2] << 16);
+  };
+  EXPECT_EQ(at(50, 30), 0xFF0000u);  // the hot spot, at half the stream's coordinates
+  EXPECT_EQ(at(53, 33), 0xFF0000u);  // the shape at half its size: 4x4
+  EXPECT_EQ(at(54, 34), 0xFFFFFFu);
+  EXPECT_EQ(at(49, 29), 0xFFFFFFu);
+}
+
 TEST(StreamStats, ASnapshotIsACopyThatLeavesTheWindowAlone) {
   session::StreamStats stats(1'000'000);
   for (int i = 0; i < 100; ++i) stats.record(10'000'000 + i * 10'000, 1000, 2, 1.0, static_cast<double>(i + 1));
