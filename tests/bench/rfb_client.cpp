@@ -300,22 +300,30 @@ class CodeArea {
 RfbFigures watchRfb(std::uint16_t port, double seconds, int jpegQuality,
                     const std::function<std::int64_t(std::uint32_t)>& drawnAtUs) {
   RfbFigures f;
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  // The server may still be starting: a new socket for each try (one whose connect failed
+  // is in no state POSIX promises to connect again).
+  int fd = -1;
+  for (int i = 0; i < 50 && fd < 0; ++i) {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      f.error = "no socket";
+      return f;
+    }
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      ::close(fd);
+      fd = -1;
+      usleep(100'000);
+    }
+  }
   if (fd < 0) {
-    f.error = "no socket";
+    f.error = "cannot connect to port " + std::to_string(port);
     return f;
   }
   try {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool connected = false;
-    for (int i = 0; i < 50 && !connected; ++i) {  // the server may still be starting
-      connected = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-      if (!connected) usleep(100'000);
-    }
-    if (!connected) throw std::runtime_error("cannot connect to port " + std::to_string(port));
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     Reader in(fd);
