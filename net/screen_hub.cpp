@@ -82,11 +82,12 @@ struct ScreenHub::Stream {
   bool marksAllowed = true;  // the sharer's switch: viewers' pointers and pens are relayed
   // Tiers: this grid's (0: the stream's own, above), and, on tier 0 only, the lower tiers'
   // grids (made at their first tiles: their info is a copy with their own geometry) and the
-  // tiers last told wanted.
+  // tiers last told wanted, with how many times each was let go.
   int tier = 0;
   std::array<std::unique_ptr<Stream>, kScreenTiers - 1> lower;
   std::size_t filled = 0;  // slots holding a tile
   std::uint8_t wanted = 1;
+  std::array<std::uint32_t, kScreenTiers> restarts{};
 };
 
 // One update as the viewers in step from one version get it: its tiles are picked under the
@@ -1147,7 +1148,10 @@ void ScreenHub::updateWantedLocked(Stream& top) {
   if (mask == top.wanted) return;
   for (int t = 0; t < kScreenTiers; ++t)
     if (!(mask >> t & 1) && (top.wanted >> t & 1)) {
-      // Nobody on it: let go now; wanted again, it is sent whole before anyone moves onto it.
+      // Nobody on it: let go now; wanted again, it is sent whole before anyone moves onto it
+      // (the count tells the host's pipeline so even if it never saw the bit off; a client
+      // publisher sees every TiersWanted and counts for itself).
+      ++top.restarts[std::size_t(t)];
       if (t == 0) clearGridLocked(top);
       else if (top.lower[std::size_t(t - 1)]) clearGridLocked(*top.lower[std::size_t(t - 1)]);
     }
@@ -1161,10 +1165,13 @@ void ScreenHub::updateWantedLocked(Stream& top) {
   }
 }
 
-std::uint8_t ScreenHub::wantedTiers(std::uint32_t streamId) const {
+std::uint8_t ScreenHub::wantedTiers(std::uint32_t streamId) const { return wantedTiersOf(streamId).mask; }
+
+WantedTiers ScreenHub::wantedTiersOf(std::uint32_t streamId) const {
   std::lock_guard lock(m_mutex);
   auto it = m_streams.find(streamId);
-  return it == m_streams.end() ? 0 : it->second->wanted;
+  if (it == m_streams.end()) return WantedTiers{.mask = 0, .restarts = {}};
+  return WantedTiers{.mask = it->second->wanted, .restarts = it->second->restarts};
 }
 
 std::vector<std::shared_ptr<PeerLink>> ScreenHub::readyLinksLocked() const {

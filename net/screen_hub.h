@@ -112,6 +112,9 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   // The tiers of a stream anyone watches or moves to (bit t: tier t); the host's pipeline
   // encodes these only, and a tier whose bit comes on whole first. 0 for no such stream.
   std::uint8_t wantedTiers(std::uint32_t streamId) const;
+  // The same with how many times each tier was let go: what the host's pipeline polls
+  // (through a TierGate), so a tier let go and wanted again between two frames is sent whole.
+  WantedTiers wantedTiersOf(std::uint32_t streamId) const;
   // The host's own cursor: `shape` (null: unchanged) and where it is now (trusted, as above).
   void publishLocalCursor(std::uint32_t streamId, const base::CursorImage* shape, const base::CursorPos& pos);
   void endStream(std::uint32_t streamId, const std::string& reason);
