@@ -139,6 +139,7 @@ struct ScreenPeer : HubPeer {
   std::vector<Subscription> subs;
   std::size_t nextSub = 0;        // round-robin start, so no stream starves the others
   bool updateQueued = false;      // an update sits in the connection's queue
+  std::size_t queuedUpdateBytes = 0;  // its size (0: none)
   std::uint32_t publishing = 0;   // stream id this peer publishes, 0 if none
   bool refused = false;           // its last PublishStart was refused (it was told why)
   // Publishing rate (token bucket, bytes): acks wait while it is short (wire::kPublishBytesPerSec).
@@ -203,6 +204,7 @@ void ScreenHub::refillLocked(ScreenPeer& peer, std::int64_t nowUs) {
 
 void ScreenHub::detachedLocked(ScreenPeer& peer, wire::Reason) {
   peer.state = State::Closed;
+  m_updateBytesQueued -= std::exchange(peer.queuedUpdateBytes, 0);
   for (const auto& sub : std::exchange(peer.subs, {}))
     if (auto it = m_streams.find(sub.streamId); it != m_streams.end()) updateWantedLocked(*it->second);
   clearMarksLocked(peer);  // a person who left (or was kicked) points at nothing, at once
@@ -1050,7 +1052,7 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
       sub.policy.sent(replay->payloadBytes, nowLocked());
       --sub.credits;
       peer.nextSub = (peer.nextSub + k + 1) % n;
-      peer.updateQueued = true;
+      queuedLocked(peer, replay->payloadBytes);
       ++m_stats.updatesSent;
       laterLocked([this, link = peer.link, replay] {
         const base::Bytes& frame = replay->encoded();
@@ -1072,7 +1074,7 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
     sub.policy.sent(update->payloadBytes, nowLocked());
     --sub.credits;
     peer.nextSub = (peer.nextSub + k + 1) % n;
-    peer.updateQueued = true;
+    queuedLocked(peer, update->payloadBytes);
     ++m_stats.updatesSent;
     laterLocked([this, link = peer.link, update] {
       const base::Bytes& frame = update->encoded();
@@ -1083,11 +1085,19 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
   }
 }
 
+void ScreenHub::queuedLocked(ScreenPeer& peer, std::size_t bytes) {
+  peer.updateQueued = true;
+  m_updateBytesQueued += bytes - peer.queuedUpdateBytes;
+  peer.queuedUpdateBytes = bytes;
+  m_stats.maxUpdateBytesQueued = std::max<std::uint64_t>(m_stats.maxUpdateBytesQueued, m_updateBytesQueued);
+}
+
 void ScreenHub::drained(PeerId id) {
   Section section(*this);
   auto it = m_peers.find(id);
   if (it == m_peers.end()) return;
   it->second->updateQueued = false;
+  m_updateBytesQueued -= std::exchange(it->second->queuedUpdateBytes, 0);
   pumpLocked(*it->second);
 }
 
@@ -1306,6 +1316,7 @@ ScreenHubStats ScreenHub::stats() const {
   }
   s.closedByReason = m_closedByReason;
   s.updateBytesSent = m_updateBytesSent.load();
+  s.updateBytesQueued = m_updateBytesQueued;
   return s;
 }
 

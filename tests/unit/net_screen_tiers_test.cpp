@@ -292,6 +292,9 @@ TEST(ScreenTiers, ASlowViewerMovesDownWhileAFastOneStaysOnTop) {
   EXPECT_TRUE(rig.wanted & 1);
   EXPECT_TRUE(rig.wanted >> s.tier.tier & 1);
   EXPECT_EQ(rig.hub.wantedTiers(rig.stream), rig.wanted);
+  // One update at most waits in each viewer's connection.
+  EXPECT_GT(stats.maxUpdateBytesQueued, 0u);
+  EXPECT_LE(stats.maxUpdateBytesQueued, 2 * wire::kMaxScreenPayload);
 }
 
 // A newcomer while the only viewer is on a lower tier: it gets that tier's image at once, but
