@@ -289,6 +289,23 @@ struct ScenarioResult {
   std::string error;
 };
 
+// A viewer's figures from its --stats-json.
+ViewerFigures figuresOf(const std::string& json) {
+  ViewerFigures f;
+  f.seconds = jsonNumber(json, "seconds");
+  f.updates = jsonNumber(json, "updates");
+  f.fps = jsonNumber(json, "updates_per_sec");
+  f.latencyP50 = jsonNumber(json, "p50");
+  f.latencyP95 = jsonNumber(json, "p95");
+  f.latencyP99 = jsonNumber(json, "p99");
+  f.decodeMs = jsonNumber(json, "decode_ms_mean");
+  f.bytesAfterFirst = jsonNumber(json, "bytes_after_first");
+  f.tier = static_cast<int>(jsonNumber(json, "tier"));
+  f.tierSwitches = jsonNumber(json, "tier_switches");
+  f.kbPerUpdate = f.updates > 1 ? f.bytesAfterFirst / 1000.0 / (f.updates - 1) : 0;
+  return f;
+}
+
 // The loopback invite link: viewers pin the host's key, as a user following it would.
 std::string chatAddress(const std::string& hostOutput) { return huddle::test::loopbackInvite(hostOutput); }
 
@@ -334,21 +351,10 @@ ScenarioResult runScenario(const Scenario& sc, const BenchOptions& o, const std:
   r.hostCpuPerSec = (cpu1 - cpu0) / wall;
   for (std::size_t i = 0; i < viewers.size(); ++i) {
     int code = viewers[i]->wait(static_cast<int>(o.watchSeconds * 1000) + 30000);
-    ViewerFigures f;
     std::string json = readFile(jsonPaths[i]);
+    ViewerFigures f = figuresOf(json);
     f.ok = code == 0 && !json.empty();
     if (!f.ok && r.error.empty()) r.error = "viewer " + std::to_string(i) + " failed: " + viewers[i]->output();
-    f.seconds = jsonNumber(json, "seconds");
-    f.updates = jsonNumber(json, "updates");
-    f.fps = jsonNumber(json, "updates_per_sec");
-    f.latencyP50 = jsonNumber(json, "p50");
-    f.latencyP95 = jsonNumber(json, "p95");
-    f.latencyP99 = jsonNumber(json, "p99");
-    f.decodeMs = jsonNumber(json, "decode_ms_mean");
-    f.bytesAfterFirst = jsonNumber(json, "bytes_after_first");
-    f.tier = static_cast<int>(jsonNumber(json, "tier"));
-    f.tierSwitches = jsonNumber(json, "tier_switches");
-    f.kbPerUpdate = f.updates > 1 ? f.bytesAfterFirst / 1000.0 / (f.updates - 1) : 0;
     if (static_cast<int>(i) < sc.viewers) r.viewers.push_back(f);
     else r.throttled = f;
   }
@@ -473,19 +479,9 @@ ShapedResult measureShapedLinks(const BenchOptions& o, const std::string& tmpDir
       for (std::size_t i = 0; i < n; ++i) {
         const int code = viewers[i]->wait(static_cast<int>(o.watchSeconds * 1000) + 30000);
         const std::string json = readFile(paths[i]);
-        ViewerFigures& f = out[i];
+        ViewerFigures& f = out[i] = figuresOf(json);
         f.ok = code == 0 && !json.empty();
         if (!f.ok && r.error.empty()) r.error = "viewer " + std::to_string(i) + " failed: " + viewers[i]->output();
-        f.seconds = jsonNumber(json, "seconds");
-        f.updates = jsonNumber(json, "updates");
-        f.fps = jsonNumber(json, "updates_per_sec");
-        f.latencyP50 = jsonNumber(json, "p50");
-        f.latencyP95 = jsonNumber(json, "p95");
-        f.latencyP99 = jsonNumber(json, "p99");
-        f.bytesAfterFirst = jsonNumber(json, "bytes_after_first");
-        f.tier = static_cast<int>(jsonNumber(json, "tier"));
-        f.tierSwitches = jsonNumber(json, "tier_switches");
-        f.kbPerUpdate = f.updates > 1 ? f.bytesAfterFirst / 1000.0 / (f.updates - 1) : 0;
       }
       return out;
     };
