@@ -82,11 +82,12 @@ struct ScreenHub::Stream {
   bool marksAllowed = true;  // the sharer's switch: viewers' pointers and pens are relayed
   // Tiers: this grid's (0: the stream's own, above), and, on tier 0 only, the lower tiers'
   // grids (made at their first tiles: their info is a copy with their own geometry) and the
-  // tiers last told wanted.
+  // tiers last told wanted, with how many times each was let go.
   int tier = 0;
   std::array<std::unique_ptr<Stream>, kScreenTiers - 1> lower;
   std::size_t filled = 0;  // slots holding a tile
   std::uint8_t wanted = 1;
+  std::array<std::uint32_t, kScreenTiers> restarts{};
 };
 
 // One update as the viewers in step from one version get it: its tiles are picked under the
@@ -138,6 +139,7 @@ struct ScreenPeer : HubPeer {
   std::vector<Subscription> subs;
   std::size_t nextSub = 0;        // round-robin start, so no stream starves the others
   bool updateQueued = false;      // an update sits in the connection's queue
+  std::size_t queuedUpdateBytes = 0;  // its size (0: none)
   std::uint32_t publishing = 0;   // stream id this peer publishes, 0 if none
   bool refused = false;           // its last PublishStart was refused (it was told why)
   // Publishing rate (token bucket, bytes): acks wait while it is short (wire::kPublishBytesPerSec).
@@ -202,6 +204,7 @@ void ScreenHub::refillLocked(ScreenPeer& peer, std::int64_t nowUs) {
 
 void ScreenHub::detachedLocked(ScreenPeer& peer, wire::Reason) {
   peer.state = State::Closed;
+  m_updateBytesQueued -= std::exchange(peer.queuedUpdateBytes, 0);
   for (const auto& sub : std::exchange(peer.subs, {}))
     if (auto it = m_streams.find(sub.streamId); it != m_streams.end()) updateWantedLocked(*it->second);
   clearMarksLocked(peer);  // a person who left (or was kicked) points at nothing, at once
@@ -1049,7 +1052,7 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
       sub.policy.sent(replay->payloadBytes, nowLocked());
       --sub.credits;
       peer.nextSub = (peer.nextSub + k + 1) % n;
-      peer.updateQueued = true;
+      queuedLocked(peer, replay->payloadBytes);
       ++m_stats.updatesSent;
       laterLocked([this, link = peer.link, replay] {
         const base::Bytes& frame = replay->encoded();
@@ -1071,7 +1074,7 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
     sub.policy.sent(update->payloadBytes, nowLocked());
     --sub.credits;
     peer.nextSub = (peer.nextSub + k + 1) % n;
-    peer.updateQueued = true;
+    queuedLocked(peer, update->payloadBytes);
     ++m_stats.updatesSent;
     laterLocked([this, link = peer.link, update] {
       const base::Bytes& frame = update->encoded();
@@ -1082,11 +1085,19 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
   }
 }
 
+void ScreenHub::queuedLocked(ScreenPeer& peer, std::size_t bytes) {
+  peer.updateQueued = true;
+  m_updateBytesQueued += bytes - peer.queuedUpdateBytes;
+  peer.queuedUpdateBytes = bytes;
+  m_stats.maxUpdateBytesQueued = std::max<std::uint64_t>(m_stats.maxUpdateBytesQueued, m_updateBytesQueued);
+}
+
 void ScreenHub::drained(PeerId id) {
   Section section(*this);
   auto it = m_peers.find(id);
   if (it == m_peers.end()) return;
   it->second->updateQueued = false;
+  m_updateBytesQueued -= std::exchange(it->second->queuedUpdateBytes, 0);
   pumpLocked(*it->second);
 }
 
@@ -1147,7 +1158,10 @@ void ScreenHub::updateWantedLocked(Stream& top) {
   if (mask == top.wanted) return;
   for (int t = 0; t < kScreenTiers; ++t)
     if (!(mask >> t & 1) && (top.wanted >> t & 1)) {
-      // Nobody on it: let go now; wanted again, it is sent whole before anyone moves onto it.
+      // Nobody on it: let go now; wanted again, it is sent whole before anyone moves onto it
+      // (the count tells the host's pipeline so even if it never saw the bit off; a client
+      // publisher sees every TiersWanted and counts for itself).
+      ++top.restarts[std::size_t(t)];
       if (t == 0) clearGridLocked(top);
       else if (top.lower[std::size_t(t - 1)]) clearGridLocked(*top.lower[std::size_t(t - 1)]);
     }
@@ -1161,10 +1175,13 @@ void ScreenHub::updateWantedLocked(Stream& top) {
   }
 }
 
-std::uint8_t ScreenHub::wantedTiers(std::uint32_t streamId) const {
+std::uint8_t ScreenHub::wantedTiers(std::uint32_t streamId) const { return wantedTiersOf(streamId).mask; }
+
+WantedTiers ScreenHub::wantedTiersOf(std::uint32_t streamId) const {
   std::lock_guard lock(m_mutex);
   auto it = m_streams.find(streamId);
-  return it == m_streams.end() ? 0 : it->second->wanted;
+  if (it == m_streams.end()) return WantedTiers{.mask = 0, .restarts = {}};
+  return WantedTiers{.mask = it->second->wanted, .restarts = it->second->restarts};
 }
 
 std::vector<std::shared_ptr<PeerLink>> ScreenHub::readyLinksLocked() const {
@@ -1299,6 +1316,7 @@ ScreenHubStats ScreenHub::stats() const {
   }
   s.closedByReason = m_closedByReason;
   s.updateBytesSent = m_updateBytesSent.load();
+  s.updateBytesQueued = m_updateBytesQueued;
   return s;
 }
 

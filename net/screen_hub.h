@@ -59,6 +59,9 @@ struct ScreenHubStats {
   std::uint64_t updateBytesSent = 0;   // their total size
   std::uint64_t tileBytesSent = 0;     // JPEG bytes inside them
   std::uint64_t updatesShared = 0;     // updates reused from the cache (serialised once)
+  // Update bytes in viewers' connection queues now (at most one update each: a viewer's next
+  // waits until its connection drained), and the most there were at once.
+  std::uint64_t updateBytesQueued = 0, maxUpdateBytesQueued = 0;
   // Copies (scrolls): updates carrying them, and times a viewer behind the copies had to
   // wait for the sharer's refresh (it could not be replayed them).
   std::uint64_t copyUpdatesSent = 0;
@@ -112,6 +115,9 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   // The tiers of a stream anyone watches or moves to (bit t: tier t); the host's pipeline
   // encodes these only, and a tier whose bit comes on whole first. 0 for no such stream.
   std::uint8_t wantedTiers(std::uint32_t streamId) const;
+  // The same with how many times each tier was let go: what the host's pipeline polls
+  // (through a TierGate), so a tier let go and wanted again between two frames is sent whole.
+  WantedTiers wantedTiersOf(std::uint32_t streamId) const;
   // The host's own cursor: `shape` (null: unchanged) and where it is now (trusted, as above).
   void publishLocalCursor(std::uint32_t streamId, const base::CursorImage* shape, const base::CursorPos& pos);
   void endStream(std::uint32_t streamId, const std::string& reason);
@@ -142,6 +148,8 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   bool admittedLocked(const ScreenPeer& peer) const override;
   void handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) override;
   void detachedLocked(ScreenPeer& peer, wire::Reason reason) override;
+  // An update of `bytes` queued to `peer` (counted until it is drained or gone).
+  void queuedLocked(ScreenPeer& peer, std::size_t bytes);
   void tickLocked(ScreenPeer& peer, std::int64_t nowUs) override;
 
   void handleHello(const PeerPtr& peer, const wire::Frame& frame);
@@ -229,6 +237,7 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   std::uint32_t m_nextStreamId = 1;
   ScreenHubStats m_stats;
   std::atomic<std::uint64_t> m_updateBytesSent{0};  // counted as updates are serialised, after the lock
+  std::uint64_t m_updateBytesQueued = 0;  // under the lock: ScreenHubStats::updateBytesQueued
   base::LogThrottle m_cursorLog;  // dropped cursor messages, per publisher
 };
 

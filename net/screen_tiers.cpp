@@ -85,4 +85,21 @@ void TierPolicy::reset(int tier, std::int64_t nowUs) {
   m_changedUs = nowUs;
 }
 
+std::uint8_t TierGate::poll(const WantedTiers& wanted) {
+  std::uint8_t restarted = 0;
+  for (int t = 0; t < kScreenTiers; ++t)
+    if (wanted.restarts[std::size_t(t)] != m_seen[std::size_t(t)]) restarted = std::uint8_t(restarted | 1u << t);
+  std::uint8_t shown = std::uint8_t(wanted.mask & ~restarted);
+  if (restarted != 0 && wanted.mask != 0 && shown == 0) {
+    const std::uint8_t others = std::uint8_t(~wanted.mask & ((1u << kScreenTiers) - 1));
+    for (int t = kScreenTiers - 1; t >= 0 && shown == 0; --t) {
+      if (others != 0 ? (others >> t & 1) : (restarted >> t & 1)) shown = std::uint8_t(1u << t);
+    }
+    if (others == 0) restarted = std::uint8_t(restarted & ~shown);  // seen off next time
+  }
+  for (int t = 0; t < kScreenTiers; ++t)
+    if (restarted >> t & 1) m_seen[std::size_t(t)] = wanted.restarts[std::size_t(t)];
+  return shown;
+}
+
 }  // namespace huddle::net

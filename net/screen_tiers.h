@@ -16,6 +16,7 @@
 //    (up to maxProbeUs); one that holds resets it.
 // Thread: the caller's (the hub's lock).
 #pragma once
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -79,6 +80,30 @@ class TierPolicy {
   std::int64_t m_raisedUs = -1;  // when the last probe up was made (-1: none pending)
   std::int64_t m_probeUs = 0;    // the wait before the next probe (0: config's)
   std::uint64_t m_drops = 0, m_raises = 0;
+};
+
+// What a publisher is asked to encode: bit t of `mask` for tier t, and how many times each
+// tier was let go (its grid emptied on the host). A tier let go and wanted again between two
+// looks at this has its bit set both times: only its count tells that it started over, and
+// must be sent whole again.
+struct WantedTiers {
+  std::uint8_t mask = 1;
+  std::array<std::uint32_t, kScreenTiers> restarts{};
+};
+
+// A capture pipeline's tier gate (setTierGate) over WantedTiers looked at once a frame. The
+// pipeline sends a tier whole when its bit comes on after a frame without it, so a tier whose
+// count moved since the last look is shown off for this one look (and on again the next).
+// The pipeline reads a mask of no bits as the top: when every wanted tier restarted at once,
+// a tier nobody wants is shown on instead (encoded once, and dropped by the host), or, with
+// all of them wanted, one restarted tier stays on and is shown off at the next look.
+// Thread: the caller's (the capture thread).
+class TierGate {
+ public:
+  std::uint8_t poll(const WantedTiers& wanted);
+
+ private:
+  std::array<std::uint32_t, kScreenTiers> m_seen{};
 };
 
 }  // namespace huddle::net

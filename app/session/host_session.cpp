@@ -161,9 +161,11 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
         m_screenHub->publishLocal(id, std::move(b), u.tier);
       });
   // The tiers the host's viewers are on (or moving to): only those are encoded.
-  m_pipeline->setTierGate([this]() -> std::uint8_t {
+  // A TierGate: a tier let go and wanted again between two frames is seen off once, so it is
+  // sent whole.
+  m_pipeline->setTierGate([this, gate = net::TierGate()]() mutable -> std::uint8_t {
     const std::uint32_t id = m_sharedStream.load();
-    return id == 0 ? 1 : m_screenHub->wantedTiers(id);
+    return id == 0 ? 1 : gate.poll(m_screenHub->wantedTiersOf(id));
   });
   m_cursorShape = {};
   m_cursorShapeSent = false;

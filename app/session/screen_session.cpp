@@ -185,7 +185,9 @@ void ScreenSession::onTiersWanted(std::uint32_t streamId, std::uint8_t mask) {
   // Said of an earlier share (it crossed our stop and start): applied to this one, a mask
   // without the top would stop it before the host ever learned its size.
   if (!m_publishing || streamId != m_publishedId) return;
-  m_wantedTiers = mask;
+  for (int t = 0; t < wire::kMaxScreenTiers; ++t)
+    if ((m_wantedTiers.mask >> t & 1) && !(mask >> t & 1)) ++m_wantedTiers.restarts[std::size_t(t)];
+  m_wantedTiers.mask = mask;
   // Tiles of a tier nobody wants any more need not go.
   for (std::size_t i = 0; i < m_tierPending.size(); ++i)
     if (!(mask >> (i + 1) & 1)) m_tierPending[i].tiles.clear();
@@ -266,7 +268,7 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
     m_pendingTiles.clear();
     m_pendingCopies.clear();
     for (auto& t : m_tierPending) t = {};
-    m_wantedTiers = 1;
+    m_wantedTiers = {};
     m_publishing = true;
     m_accepted = false;
     m_shareError.clear();
@@ -285,7 +287,15 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
     m_cursorShapeSent = true;
   }
   m_pipeline->setCursorCallback([this](const capture::CursorUpdate& c) { onCursor(c); });
-  m_pipeline->setTierGate([this] { return m_wantedTiers.load(); });  // what the host asks for
+  // What the host asks for.
+  m_pipeline->setTierGate([this, gate = net::TierGate()]() mutable {
+    net::WantedTiers wanted;
+    {
+      std::lock_guard lock(m_publishMutex);
+      wanted = m_wantedTiers;
+    }
+    return gate.poll(wanted);
+  });
   if (!m_pipeline->start(error)) {
     m_pipeline.reset();
     std::lock_guard lock(m_publishMutex);
@@ -322,6 +332,7 @@ void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
   std::lock_guard lock(m_publishMutex);
   if (!m_shareError.empty()) return;  // refused: nothing more goes until the owner starts over
   if (u.tier > 0 && u.tier < wire::kMaxScreenTiers) {
+    if (!(m_wantedTiers.mask >> u.tier & 1)) return;  // nobody's (a TierGate's one look aside)
     // A lower tier: pending beside the top's, newest tile wins; a new size drops the old.
     TierPending& p = m_tierPending[std::size_t(u.tier - 1)];
     if (u.widthPx != p.header.widthPx || u.heightPx != p.header.heightPx || u.tileSizePx != p.header.tileSizePx)

@@ -24,6 +24,7 @@
 #include "net/base/log_throttle.h"
 #include "net/base/worker.h"
 #include "net/screen_client.h"
+#include "net/screen_tiers.h"
 
 namespace huddle::session {
 
@@ -159,13 +160,15 @@ class ScreenSession : private net::ScreenClient::Listener {
   std::vector<base::CopyRect> m_pendingCopies;  // before those tiles (only when none waited)
   wire::TileBatch m_pendingHeader;
   // The lower quality tiers of our stream (1..), pending like the top's, in their own geometry;
-  // and the tiers the host says anyone watches (atomic: the capture thread asks each frame).
+  // and the tiers the host says anyone watches, with how often each was turned off (the
+  // capture thread asks each frame, through a TierGate, so one off and on again between two
+  // frames is still sent whole).
   struct TierPending {
     wire::TileBatch header;
     std::map<std::uint32_t, base::EncodedTile> tiles;
   };
   std::array<TierPending, wire::kMaxScreenTiers - 1> m_tierPending;
-  std::atomic<std::uint8_t> m_wantedTiers{1};
+  net::WantedTiers m_wantedTiers;
   int m_sendTurn = 0;  // which of them goes first next
   int m_inFlight = 0;
   std::atomic<std::uint32_t> m_publishedId{0};

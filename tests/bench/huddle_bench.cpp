@@ -14,11 +14,14 @@
 //  5. Sharp when still: after a full-screen change (the settling test scene: full motion, then
 //     still), the lossless bytes and the time until every tile is exact, in this process's
 //     pipeline and end to end through the binary; and one still screen lossless vs JPEG.
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -47,6 +50,7 @@
 #include "tests/bench/window_bench.h"
 #include "tests/bench/x11_compare.h"
 #include "tests/bench/x11_load.h"
+#include "tests/integration/netns/shaped_links.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
@@ -285,6 +289,23 @@ struct ScenarioResult {
   std::string error;
 };
 
+// A viewer's figures from its --stats-json.
+ViewerFigures figuresOf(const std::string& json) {
+  ViewerFigures f;
+  f.seconds = jsonNumber(json, "seconds");
+  f.updates = jsonNumber(json, "updates");
+  f.fps = jsonNumber(json, "updates_per_sec");
+  f.latencyP50 = jsonNumber(json, "p50");
+  f.latencyP95 = jsonNumber(json, "p95");
+  f.latencyP99 = jsonNumber(json, "p99");
+  f.decodeMs = jsonNumber(json, "decode_ms_mean");
+  f.bytesAfterFirst = jsonNumber(json, "bytes_after_first");
+  f.tier = static_cast<int>(jsonNumber(json, "tier"));
+  f.tierSwitches = jsonNumber(json, "tier_switches");
+  f.kbPerUpdate = f.updates > 1 ? f.bytesAfterFirst / 1000.0 / (f.updates - 1) : 0;
+  return f;
+}
+
 // The loopback invite link: viewers pin the host's key, as a user following it would.
 std::string chatAddress(const std::string& hostOutput) { return huddle::test::loopbackInvite(hostOutput); }
 
@@ -330,21 +351,10 @@ ScenarioResult runScenario(const Scenario& sc, const BenchOptions& o, const std:
   r.hostCpuPerSec = (cpu1 - cpu0) / wall;
   for (std::size_t i = 0; i < viewers.size(); ++i) {
     int code = viewers[i]->wait(static_cast<int>(o.watchSeconds * 1000) + 30000);
-    ViewerFigures f;
     std::string json = readFile(jsonPaths[i]);
+    ViewerFigures f = figuresOf(json);
     f.ok = code == 0 && !json.empty();
     if (!f.ok && r.error.empty()) r.error = "viewer " + std::to_string(i) + " failed: " + viewers[i]->output();
-    f.seconds = jsonNumber(json, "seconds");
-    f.updates = jsonNumber(json, "updates");
-    f.fps = jsonNumber(json, "updates_per_sec");
-    f.latencyP50 = jsonNumber(json, "p50");
-    f.latencyP95 = jsonNumber(json, "p95");
-    f.latencyP99 = jsonNumber(json, "p99");
-    f.decodeMs = jsonNumber(json, "decode_ms_mean");
-    f.bytesAfterFirst = jsonNumber(json, "bytes_after_first");
-    f.tier = static_cast<int>(jsonNumber(json, "tier"));
-    f.tierSwitches = jsonNumber(json, "tier_switches");
-    f.kbPerUpdate = f.updates > 1 ? f.bytesAfterFirst / 1000.0 / (f.updates - 1) : 0;
     if (static_cast<int>(i) < sc.viewers) r.viewers.push_back(f);
     else r.throttled = f;
   }
@@ -381,6 +391,136 @@ ScenarioResult runScenario(const Scenario& sc, const BenchOptions& o, const std:
   r.latencyP99 = median(p99s);
   r.hostCpuMsPerFrame = r.fpsMean > 0 ? r.hostCpuPerSec * 1e3 / r.fpsMean : 0;
   return r;
+}
+
+// [SECTION] 3b. Shaped links: three viewers at 1 Gbit/s, 50 and 8 Mbit/s at once
+
+// The real-link run: the host in a network namespace of its own, each viewer (a
+// process) in another, reached over a veth pair the kernel shapes (tbf, behind netem's
+// 1 ms +- 2 ms where the kernel has netem), while full motion runs. First the 1 Gbit/s viewer
+// alone (its solo rate), then all three together. Everything runs from one thread that moved
+// into the new namespace, so nothing of it reaches the machine's own network; the namespaces
+// go with their processes. Root only (skipped, saying why, otherwise).
+struct ShapedResult {
+  std::string skipped, error;
+  bool jitter = false;
+  ViewerFigures solo;                    // the 1 Gbit/s viewer alone
+  std::array<ViewerFigures, 3> together;  // 1 Gbit/s, 50 Mbit/s, 8 Mbit/s
+};
+
+ShapedResult measureShapedLinks(const BenchOptions& o, const std::string& tmpDir) {
+  ShapedResult r;
+  if (::geteuid() != 0) {
+    r.skipped = "needs root (network namespaces, veth, tc)";
+    return r;
+  }
+  if (!huddle::test::runQuietly("command -v ip") || !huddle::test::runQuietly("command -v tc")) {
+    r.skipped = "needs ip and tc (iproute2)";
+    return r;
+  }
+  // A viewer's namespace goes with its process, and its pair with it: the solo run has a
+  // 1 Gbit/s pair of its own (the last).
+  const std::array<huddle::test::LinkShape, 4> shapes = {
+      huddle::test::LinkShape{"1gbit", "1mb", "50ms"}, huddle::test::LinkShape{"50mbit", "128kb", "200ms"},
+      huddle::test::LinkShape{"8mbit", "16kb", "400ms"}, huddle::test::LinkShape{"1gbit", "1mb", "50ms"}};
+  std::thread inside([&] {
+    if (::unshare(CLONE_NEWNET) != 0) {
+      r.skipped = std::string("cannot make a network namespace here: ") + std::strerror(errno);
+      return;
+    }
+    if (!huddle::test::runQuietly("ip link set lo up")) {
+      r.skipped = "cannot bring up lo in the new namespace";
+      return;
+    }
+    huddle::test::ShapedLinks links;
+    links.setJitter("1ms", "2ms");
+    std::array<int, 4> link{};
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+      std::string why;
+      if ((link[i] = links.add(shapes[i], why)) < 0) {
+        r.skipped = why;
+        return;
+      }
+    }
+    r.jitter = links.jitter();
+    const std::string size = std::to_string(o.widthPx) + "x" + std::to_string(o.heightPx);
+    Subprocess host({o.binary, "--host", "--headless", "--name", "bench", "--chat-port", "0", "--screen-port", "0",
+                     "--share", "synthetic", "--scene-size", size, "--scene-motion", "full", "--fps", "60", "--quality",
+                     "80", "--subsampling", "420", "--log-level", "error", "--sharp-when-still", "off"},
+                    {"HUDDLE_NO_ANNOUNCE=1"});
+    if (!host.waitForOutput("* Sharing: ", 15000)) {
+      r.error = "host did not start sharing: " + host.output();
+      return;
+    }
+    const std::string invite = huddle::test::loopbackInvite(host.output());
+    // Viewers 0..n-1 at once, each through its own link (the first through `first`); their figures.
+    auto watch = [&](std::size_t n, int first) {
+      std::vector<std::unique_ptr<Subprocess>> viewers(n);
+      std::vector<std::string> paths(n);
+      std::vector<ViewerFigures> out(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        paths[i] = tmpDir + "/shaped-" + std::to_string(i) + ".json";
+        std::filesystem::remove(paths[i]);
+        std::string address = invite;
+        const int via = i == 0 ? first : link[i];
+        address.replace(address.find("127.0.0.1"), 9, huddle::test::ShapedLinks::hostAddress(via));
+        const std::string failed = links.inViewerNamespace(via, [&] {
+          viewers[i] = std::make_unique<Subprocess>(
+              std::vector<std::string>{o.binary, "--join", address, "--headless", "--name", "v" + std::to_string(i),
+                                       "--watch", "--seconds", std::to_string(o.watchSeconds), "--stats-json",
+                                       paths[i], "--log-level", "error"},
+              std::vector<std::string>{"HUDDLE_NO_ANNOUNCE=1"});
+        });
+        if (!failed.empty()) {
+          r.error = failed;
+          return out;
+        }
+      }
+      for (std::size_t i = 0; i < n; ++i) {
+        const int code = viewers[i]->wait(static_cast<int>(o.watchSeconds * 1000) + 30000);
+        const std::string json = readFile(paths[i]);
+        ViewerFigures& f = out[i] = figuresOf(json);
+        f.ok = code == 0 && !json.empty();
+        if (!f.ok && r.error.empty()) r.error = "viewer " + std::to_string(i) + " failed: " + viewers[i]->output();
+      }
+      return out;
+    };
+    r.solo = watch(1, link[3]).front();
+    if (r.error.empty()) {
+      const std::vector<ViewerFigures> all = watch(3, link[0]);
+      std::copy(all.begin(), all.end(), r.together.begin());
+    }
+    host.signal(SIGTERM);
+    host.wait(15000);
+  });
+  inside.join();
+  return r;
+}
+
+void printShaped(const ShapedResult& r, const BenchOptions& o) {
+  std::printf("Shaped links: full motion %dx%d at 60 fps to 3 viewers, each in its own network namespace behind a "
+              "veth pair at 1 Gbit/s, 50 Mbit/s, 8 Mbit/s (tc tbf)%s\n",
+              o.widthPx, o.heightPx,
+              r.jitter ? ", netem 1 ms +- 2 ms" : r.skipped.empty() ? "; this kernel has no netem: no jitter" : "");
+  if (!r.skipped.empty()) {
+    std::printf("  skipped: %s\n", r.skipped.c_str());
+    return;
+  }
+  if (!r.error.empty()) std::printf("  failed: %s\n", r.error.c_str());
+  const ViewerFigures &fast = r.together[0], &mid = r.together[1], &slow = r.together[2];
+  const double keep = r.solo.fps > 0 ? 100.0 * fast.fps / r.solo.fps : 0;
+  std::printf("  1 Gbit/s viewer alone          %5.1f updates/s, tier %d, latency p95 %.0f ms\n", r.solo.fps,
+              r.solo.tier, r.solo.latencyP95);
+  std::printf("  1 Gbit/s viewer with the others %5.1f updates/s, tier %d: %.0f%% of alone (target >= 95%%: %s)\n",
+              fast.fps, fast.tier, keep, keep >= 95 ? "met" : "NOT met");
+  std::printf("  50 Mbit/s viewer               %5.1f updates/s, tier %d, %.1f KB/update, latency p95 %.0f ms\n",
+              mid.fps, mid.tier, mid.kbPerUpdate, mid.latencyP95);
+  std::printf("  8 Mbit/s viewer                %5.1f updates/s (target >= 10: %s), tier %d (%.0f switches), "
+              "%.1f KB/update\n",
+              slow.fps, slow.fps >= 10 ? "met" : "NOT met", slow.tier, slow.tierSwitches, slow.kbPerUpdate);
+  std::printf("  8 Mbit/s viewer                capture-to-decoded latency p50 %.0f ms, p95 %.0f ms (target p95 < 250 "
+              "ms: %s)\n",
+              slow.latencyP50, slow.latencyP95, slow.latencyP95 > 0 && slow.latencyP95 < 250 ? "met" : "NOT met");
 }
 
 // [SECTION] 4. Sharp when still
@@ -703,6 +843,9 @@ int main(int argc, char** argv) {
                     r.throttled.fps, r.throttled.kbPerUpdate, r.throttled.tier, r.throttled.tierSwitches,
                     r.throttled.latencyP50);
     }
+    const ShapedResult shaped = measureShapedLinks(o, tmpDir);
+    printShaped(shaped, o);
+    ok = ok && shaped.error.empty();
     std::filesystem::remove_all(tmpDir);
     return ok ? 0 : 1;
   }

@@ -120,6 +120,44 @@ TEST(ScreenTiers, ResetStartsOverWithinRange) {
   EXPECT_EQ(p.tier(), 0);
 }
 
+// [SECTION] the tier gate
+
+TEST(ScreenTiers, TheGateShowsATierThatRestartedOffForOneLook) {
+  TierGate gate;
+  WantedTiers w{.mask = 3, .restarts = {}};
+  EXPECT_EQ(gate.poll(w), 3);
+  // Tier 1 let go and wanted again between two looks: the mask alone never showed it.
+  ++w.restarts[1];
+  EXPECT_EQ(gate.poll(w), 1);
+  EXPECT_EQ(gate.poll(w), 3);
+  EXPECT_EQ(gate.poll(w), 3);
+  // A tier let go and still off: nothing to show.
+  w.mask = 1;
+  ++w.restarts[1];
+  EXPECT_EQ(gate.poll(w), 1);
+  EXPECT_EQ(gate.poll(w), 1);
+}
+
+TEST(ScreenTiers, TheGateNeverShowsNoTiersForARestart) {
+  // The top alone restarted: no bits would read as the top, so a tier nobody wants shows
+  // instead (its frame is dropped), and the top is back next look.
+  TierGate gate;
+  WantedTiers w{.mask = 1, .restarts = {}};
+  EXPECT_EQ(gate.poll(w), 1);
+  ++w.restarts[0];
+  EXPECT_EQ(gate.poll(w), 4);
+  EXPECT_EQ(gate.poll(w), 1);
+  // All three wanted and restarted: one stays on this look and is shown off at the next.
+  w.mask = 7;
+  EXPECT_EQ(gate.poll(w), 7);
+  for (auto& r : w.restarts) ++r;
+  EXPECT_EQ(gate.poll(w), 4);
+  EXPECT_EQ(gate.poll(w), 3);
+  EXPECT_EQ(gate.poll(w), 7);
+  // No stream: nothing to say.
+  EXPECT_EQ(TierGate().poll(WantedTiers{.mask = 0, .restarts = {}}), 0);
+}
+
 // [SECTION] the hub
 
 using namespace test;
@@ -254,6 +292,9 @@ TEST(ScreenTiers, ASlowViewerMovesDownWhileAFastOneStaysOnTop) {
   EXPECT_TRUE(rig.wanted & 1);
   EXPECT_TRUE(rig.wanted >> s.tier.tier & 1);
   EXPECT_EQ(rig.hub.wantedTiers(rig.stream), rig.wanted);
+  // One update at most waits in each viewer's connection.
+  EXPECT_GT(stats.maxUpdateBytesQueued, 0u);
+  EXPECT_LE(stats.maxUpdateBytesQueued, 2 * wire::kMaxScreenPayload);
 }
 
 // A newcomer while the only viewer is on a lower tier: it gets that tier's image at once, but
@@ -305,6 +346,32 @@ TEST(ScreenTiers, ATierNobodyWatchesIsLetGo) {
   rig.run(500);
   EXPECT_EQ(served(*late.peer.link).tier.tier, 0);
   EXPECT_FALSE(served(*late.peer.link).updates.empty());
+}
+
+// The top let go (its only viewer left) and wanted again (another came) between two of the
+// host pipeline's looks: the mask is the same both times, the restart count is not, and the
+// gate shows the top off once so the pipeline sends it whole into the emptied grid.
+TEST(ScreenTiers, ATierLetGoAndWantedAgainBetweenTwoLooksIsSeenToRestart) {
+  TierRig rig;
+  auto& slow = rig.watch(10, 900);
+  rig.run(8'000);
+  const int slowTier = served(*slow.peer.link).tier.tier;
+  ASSERT_GE(slowTier, 1);
+  auto& fast = rig.watch(11, 10);
+  rig.run(2'000);
+  ASSERT_EQ(served(*fast.peer.link).tier.tier, 0);
+  TierGate gate;
+  const std::uint8_t both = std::uint8_t(1u | 1u << slowTier);
+  ASSERT_EQ(rig.hub.wantedTiers(rig.stream), both);
+  gate.poll(rig.hub.wantedTiersOf(rig.stream));  // the top was let go before: seen now
+  EXPECT_EQ(gate.poll(rig.hub.wantedTiersOf(rig.stream)), both);
+  feed(rig.hub, fast.peer.id, wire::Unsubscribe{.streamId = rig.stream}, rig.now);
+  EXPECT_EQ(rig.hub.wantedTiers(rig.stream), std::uint8_t(1u << slowTier));
+  auto& late = rig.watch(12, 10);
+  EXPECT_EQ(rig.hub.wantedTiers(rig.stream), both);
+  EXPECT_EQ(gate.poll(rig.hub.wantedTiersOf(rig.stream)), std::uint8_t(1u << slowTier));
+  EXPECT_EQ(gate.poll(rig.hub.wantedTiersOf(rig.stream)), both);
+  (void)late;
 }
 
 TEST(ScreenTiers, BadTierTilesCloseThePublisher) {
