@@ -422,8 +422,9 @@ void printViewerRatio(const ViewerRatio& v) {
 bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
   std::printf("Many viewers: 10%% changing at 60 fps, a host and N viewers over loopback with TLS, %.0f s each\n",
               o.watchSeconds);
-  std::printf("  %7s %9s %9s %8s %10s %9s %8s\n", "viewers", "fps mean", "fps min", "lat p50", "host CPU", "CPU/frm",
-              "vs 1");
+  // Tier switches count too: a viewer moved down makes the host encode a second tier.
+  std::printf("  %7s %9s %9s %8s %10s %9s %8s %15s\n", "viewers", "fps mean", "fps min", "lat p50", "host CPU",
+              "CPU/frm", "vs 1", "tier switches");
   std::vector<ScenarioResult> results;
   bool ok = true;
   double one = 0;
@@ -434,8 +435,10 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
       std::printf("  %7d  failed: %s\n", n, r.error.c_str());
     }
     if (n == 1) one = r.hostCpuPerSec;
-    std::printf("  %7d %9.1f %9.1f %6.1fms %9.1f%% %7.2fms %7.2fx\n", n, r.fpsMean, r.fpsMin, r.latencyP50,
-                r.hostCpuPerSec * 100, r.hostCpuMsPerFrame, one > 0 ? r.hostCpuPerSec / one : 0);
+    double switches = 0;
+    for (const auto& v : r.viewers) switches += std::max(0.0, v.tierSwitches);
+    std::printf("  %7d %9.1f %9.1f %6.1fms %9.1f%% %7.2fms %7.2fx %15.0f\n", n, r.fpsMean, r.fpsMin, r.latencyP50,
+                r.hostCpuPerSec * 100, r.hostCpuMsPerFrame, one > 0 ? r.hostCpuPerSec / one : 0, switches);
     results.push_back(std::move(r));
   }
   printViewerRatio(viewerRatio(results));
