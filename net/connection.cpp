@@ -46,6 +46,10 @@ bool Connection::peerKey(Fingerprint& out) const {
 
 bool Connection::start(Handler* handler) {
   m_handler = handler;
+  {
+    std::lock_guard lock(m_mutex);
+    m_started = true;
+  }
   if (m_tls) {
     std::lock_guard tlsLock(m_tlsMutex);
     m_tls->start();  // a client's first flight; nothing for a server
@@ -88,7 +92,7 @@ bool Connection::setReason(wire::Reason reason, const std::string& detail) {
 }
 
 bool Connection::mayGoNowLocked(std::size_t size) const {
-  return m_options.inlineSends && size <= kInlineSendMaxBytes && !m_writerBusy && !m_inlineSending &&
+  return m_options.inlineSends && m_started && size <= kInlineSendMaxBytes && !m_writerBusy && !m_inlineSending &&
          m_queue.empty() && m_urgent.empty() && m_carry.empty() && !m_tlsOutput && (!m_tls || m_tlsReady.load());
 }
 

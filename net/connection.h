@@ -146,6 +146,7 @@ class Connection {
   std::size_t m_queuedBytes = 0;
   bool m_writerBusy = false;     // the writer took frames and is sending them
   bool m_inlineSending = false;  // another thread is sending a frame at once (sendNow)
+  bool m_started = false;        // start() ran: a handler to tell drained (sends before go to the writer)
   base::ByteVec m_carry;         // what sendNow() left unsent (ciphertext with TLS): the writer's first bytes
   bool m_hardClose = false;
   bool m_flushThenClose = false;
