@@ -46,6 +46,10 @@ bool Connection::peerKey(Fingerprint& out) const {
 
 bool Connection::start(Handler* handler) {
   m_handler = handler;
+  {
+    std::lock_guard lock(m_mutex);
+    m_started = true;
+  }
   if (m_tls) {
     std::lock_guard tlsLock(m_tlsMutex);
     m_tls->start();  // a client's first flight; nothing for a server
@@ -87,29 +91,84 @@ bool Connection::setReason(wire::Reason reason, const std::string& detail) {
   return true;
 }
 
+bool Connection::mayGoNowLocked(std::size_t size) const {
+  return m_options.inlineSends && m_started && size <= kInlineSendMaxBytes && !m_writerBusy && !m_inlineSending &&
+         m_queue.empty() && m_urgent.empty() && m_carry.empty() && !m_tlsOutput && (!m_tls || m_tlsReady.load());
+}
+
+bool Connection::sendNow(const base::Bytes& frame) {
+  m_sendProgressUs = base::monoUs();
+  base::ByteVec ciphertext;
+  std::span<const std::uint8_t> bytes(frame->data(), frame->size());
+  bool ok = true;
+  if (m_tls) {
+    std::lock_guard tlsLock(m_tlsMutex);
+    ok = m_tls->updateKeysIfDue(base::monoUs()) == TlsEngine::Status::Ok &&
+         m_tls->write(bytes) == TlsEngine::Status::Ok;
+    if (ok) ciphertext = m_tls->takeCiphertext();
+    bytes = ciphertext;
+  }
+  const long sent = !ok ? -1 : bytes.empty() ? 0 : m_socket->trySend(bytes.data(), bytes.size());
+  if (sent > 0) m_bytesOut.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
+  bool drained = false, wake = false;
+  {
+    std::lock_guard lock(m_mutex);
+    m_inlineSending = false;
+    if (sent >= 0 && static_cast<std::size_t>(sent) < bytes.size() && !m_hardClose)
+      m_carry.assign(bytes.begin() + sent, bytes.end());  // the writer sends it first, blocking as it may
+    // Set here, before the writer may start: a rest keeps the stall timer running.
+    if (m_carry.empty()) m_sendProgressUs = 0;
+    drained = sent >= 0 && m_carry.empty() && m_queue.empty() && m_urgent.empty() && !m_hardClose;
+    wake = !m_carry.empty() || !m_queue.empty() || !m_urgent.empty() || m_flushThenClose || m_tlsOutput;
+  }
+  if (sent < 0) {
+    close(wire::Reason::IoError, "send failed");
+    return false;
+  }
+  if (wake) m_cv.notify_all();
+  if (drained) {
+    try {
+      m_handler->onDrained();
+    } catch (const std::exception& e) {
+      HLOG_ERROR(kTag, "%s: drained: %s", m_socket->peerAddress().c_str(), e.what());
+      close(wire::Reason::Internal, std::string("drained: ") + e.what());
+    }
+  }
+  return true;
+}
+
 bool Connection::send(base::Bytes frame) {
   if (!frame) return false;
   {
     std::lock_guard lock(m_mutex);
     if (m_hardClose || m_flushThenClose) return false;
-    if (m_queue.size() < m_options.maxQueuedMessages &&
-        frame->size() <= m_options.maxQueuedBytes - std::min(m_queuedBytes, m_options.maxQueuedBytes)) {
+    if (mayGoNowLocked(frame->size())) {
+      m_inlineSending = true;
+    } else if (m_queue.size() < m_options.maxQueuedMessages &&
+               frame->size() <= m_options.maxQueuedBytes - std::min(m_queuedBytes, m_options.maxQueuedBytes)) {
       m_queuedBytes += frame->size();
       m_queue.push_back(std::move(frame));
       m_cv.notify_all();
       return true;
+    } else {
+      frame = nullptr;
     }
   }
+  if (frame) return sendNow(frame);
   close(wire::Reason::SlowConsumer, "outgoing queue full (" + std::to_string(queuedBytes()) + " bytes)");
   return false;
 }
 
 bool Connection::sendUrgent(base::Bytes frame, std::uint64_t replaceKey) {
   if (!frame) return false;
+  bool now = false;
   {
     std::lock_guard lock(m_mutex);
     if (m_hardClose || m_flushThenClose) return false;
-    if (replaceKey != 0) {
+    if (mayGoNowLocked(frame->size())) {
+      m_inlineSending = true;  // nothing waits: none to replace, none to go before
+      now = true;
+    } else if (replaceKey != 0) {
       // The waiting one goes; the newer one takes its turn after any urgent frame queued since
       // (a cursor shape must still arrive before the position that names it).
       auto it = std::find_if(m_urgent.begin(), m_urgent.end(), [&](const auto& u) { return u.first == replaceKey; });
@@ -122,7 +181,7 @@ bool Connection::sendUrgent(base::Bytes frame, std::uint64_t replaceKey) {
         return true;
       }
     }
-    if (m_queue.size() + m_urgent.size() < m_options.maxQueuedMessages &&
+    if (!now && m_queue.size() + m_urgent.size() < m_options.maxQueuedMessages &&
         frame->size() <= m_options.maxQueuedBytes - std::min(m_queuedBytes, m_options.maxQueuedBytes)) {
       m_queuedBytes += frame->size();
       m_urgent.emplace_back(replaceKey, std::move(frame));
@@ -130,6 +189,7 @@ bool Connection::sendUrgent(base::Bytes frame, std::uint64_t replaceKey) {
       return true;
     }
   }
+  if (now) return sendNow(frame);
   close(wire::Reason::SlowConsumer, "outgoing queue full (" + std::to_string(queuedBytes()) + " bytes)");
   return false;
 }
@@ -152,6 +212,7 @@ void Connection::close(wire::Reason reason, const std::string& detail) {
     m_hardClose = true;
     m_queue.clear();
     m_urgent.clear();
+    m_carry.clear();
     m_queuedBytes = 0;
     m_closeRequested = true;
   }
@@ -280,12 +341,13 @@ void Connection::finishReading(wire::Reason reason, const std::string& detail) {
 
 bool Connection::receiveTls(std::span<const std::uint8_t> ciphertext, base::ByteVec& plaintext) {
   TlsEngine::Status status;
-  bool ready;
+  bool ready, output;
   std::string error;
   {
     std::lock_guard tlsLock(m_tlsMutex);
     status = m_tls->feed(ciphertext, plaintext);
     ready = m_tls->handshakeDone();
+    output = m_tls->hasCiphertext();
     if (status == TlsEngine::Status::Failed) error = m_tls->error();
   }
   if (status == TlsEngine::Status::Failed) {
@@ -297,10 +359,12 @@ bool Connection::receiveTls(std::span<const std::uint8_t> ciphertext, base::Byte
     // Both flags change under the writer's lock before it is woken, so it cannot miss that
     // queued frames may now go.
     std::lock_guard lock(m_mutex);
-    m_tlsOutput = true;  // the engine may have answered (handshake flights, key updates)
+    // The writer wakes only if the engine answered (handshake flights, alerts): not for
+    // every record of application data, which is most of what comes in.
+    if (output) m_tlsOutput = true;
     justSecured = ready && !m_tlsReady.exchange(true);
   }
-  m_cv.notify_all();
+  if (output || justSecured) m_cv.notify_all();
   if (justSecured) m_handler->onSecured();
   return true;
 }
@@ -359,23 +423,34 @@ bool Connection::sendPieces(const std::uint8_t* data, std::size_t size) {
 void Connection::writerLoop() {
   std::vector<base::Bytes> batch;
   std::vector<std::uint8_t> merged;
+  base::ByteVec carry;
+  // Done with what it took: whether everything queued has gone (onDrained is then due).
+  auto finishedSending = [&] {
+    std::lock_guard lock(m_mutex);
+    m_writerBusy = false;
+    return m_queue.empty() && m_urgent.empty() && m_carry.empty() && !m_hardClose;
+  };
   while (true) {
     {
       std::unique_lock lock(m_mutex);
       // Without TLS, or once it is up, queued frames may go; before that only handshake output.
       auto framesMayGo = [&] { return !m_tls || m_tlsReady.load(); };
+      // While another thread sends a frame at once (sendNow), the socket is its alone.
       m_cv.wait(lock, [&] {
-        return m_hardClose || m_tlsOutput ||
-               (framesMayGo() && (m_flushThenClose || !m_queue.empty() || !m_urgent.empty()));
+        return m_hardClose ||
+               (!m_inlineSending &&
+                (m_tlsOutput || !m_carry.empty() ||
+                 (framesMayGo() && (m_flushThenClose || !m_queue.empty() || !m_urgent.empty()))));
       });
       if (m_hardClose) break;
       bool tlsOutput = std::exchange(m_tlsOutput, false);
-      if (framesMayGo() && m_queue.empty() && m_urgent.empty() && m_flushThenClose && !tlsOutput) {
+      if (framesMayGo() && m_queue.empty() && m_urgent.empty() && m_carry.empty() && m_flushThenClose && !tlsOutput) {
         lock.unlock();  // flush-and-close with nothing left: end our direction
         m_socket->shutdownSend();
         break;
       }
       batch.clear();
+      carry = std::exchange(m_carry, {});  // a frame sendNow() began: its rest goes first
       if (framesMayGo()) {
         for (auto& [key, frame] : m_urgent) batch.push_back(std::move(frame));
         batch.insert(batch.end(), std::make_move_iterator(m_queue.begin()), std::make_move_iterator(m_queue.end()));
@@ -383,28 +458,22 @@ void Connection::writerLoop() {
         m_queue.clear();
         m_queuedBytes = 0;
       }
+      m_writerBusy = true;
     }
+    const bool tookFrames = !batch.empty() || !carry.empty();
+    m_sendProgressUs = base::monoUs();
+    bool ok = carry.empty() || sendPieces(carry.data(), carry.size());
     if (m_tls) {
-      m_sendProgressUs = base::monoUs();
-      bool ok = sendTls(batch);
+      ok = ok && sendTls(batch);
       m_sendProgressUs = 0;
       if (!ok) {
         close(wire::Reason::IoError, "send failed");
         break;
       }
-      if (!batch.empty()) {
-        bool drained;
-        {
-          std::lock_guard lock(m_mutex);
-          drained = m_queue.empty() && m_urgent.empty() && !m_hardClose;
-        }
-        if (drained) m_handler->onDrained();
-      }
+      if (finishedSending() && tookFrames) m_handler->onDrained();
       continue;
     }
     // Send outside the lock; merge runs of small frames so a burst costs one syscall.
-    m_sendProgressUs = base::monoUs();
-    bool ok = true;
     merged.clear();
     auto flushMerged = [&] {
       if (merged.empty()) return;
@@ -433,12 +502,7 @@ void Connection::writerLoop() {
       close(wire::Reason::IoError, "send failed");
       break;
     }
-    bool drained;
-    {
-      std::lock_guard lock(m_mutex);
-      drained = m_queue.empty() && m_urgent.empty() && !m_hardClose;
-    }
-    if (drained) m_handler->onDrained();
+    if (finishedSending() && tookFrames) m_handler->onDrained();
   }
 }
 

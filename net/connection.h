@@ -1,6 +1,10 @@
 // One TCP connection with exactly one reader and one writer thread: the reader hands raw
-// bytes to a Handler (the socket-free protocol core), the writer is the only thread that
-// ever sends. Closing is a flag plus shutdown(2), so neither thread can hang; a watchdog
+// bytes to a Handler (the socket-free protocol core), the writer sends what is queued. With
+// Options::inlineSends, a frame sent while nothing waits and the writer is idle goes out on
+// the sending thread at once, without blocking (encrypted and handed to the kernel as far as
+// it takes it; the writer sends any rest): one wakeup less per frame and connection, which
+// is most of what a viewer costs a host that sends each frame to many. Only one thread sends
+// at a time. Closing is a flag plus shutdown(2), so neither thread can hang; a watchdog
 // calls checkDeadlines() to cut off a peer that stops reading. With a TlsEngine, the reader
 // decrypts before the Handler sees anything and the writer encrypts what it sends; the
 // engine is used under its own lock, never held across a socket call. Either thread
@@ -37,9 +41,10 @@ class Connection {
     virtual void onReceive(std::span<const std::uint8_t> bytes) = 0;
     // Called once, after both threads stopped using the socket (a throw is only logged).
     virtual void onClosed(wire::Reason reason, const std::string& detail) = 0;
-    // Called on the writer thread when everything queued has gone to the kernel: the
-    // moment a pull-based sender may build the next update. A throw closes the connection
-    // (Reason::Internal, "writer: ...").
+    // Called when everything queued has gone to the kernel: the moment a pull-based sender
+    // may build the next update. On the writer thread, or (inlineSends) on the thread whose
+    // send() just finished it, after send() has done with the connection's locks. A throw
+    // closes the connection (Reason::Internal, "writer: ..." or "drained: ...").
     virtual void onDrained() {}
     // Called on the reader thread when the TLS handshake completed (frames queued before
     // it are sent from now on).
@@ -55,7 +60,13 @@ class Connection {
     // Reads no faster than this (0: as fast as data comes), with a small receive buffer: a
     // slow link, for measuring how a host treats one (huddle --read-limit).
     std::int64_t readLimitBytesPerSec = 0;
+    // A frame of at most kInlineSendMaxBytes sent while nothing is queued and the writer is
+    // idle goes to the kernel on the calling thread (never blocking). Only for handlers whose
+    // onDrained() may run on the thread that calls send() (the hubs: they send after their lock).
+    bool inlineSends = false;
   };
+  // Larger frames always go through the writer (their encryption would hold up the caller).
+  static constexpr std::size_t kInlineSendMaxBytes = 256 * 1024;
 
   Connection(std::unique_ptr<TcpSocket> socket, Options options);
   ~Connection();
@@ -112,6 +123,11 @@ class Connection {
   bool sendTls(const std::vector<base::Bytes>& batch);
   // Sends `size` bytes in pieces, marking progress after each one the kernel took.
   bool sendPieces(const std::uint8_t* data, std::size_t size);
+  // Whether a frame of `size` bytes may be sent on the calling thread now (m_mutex held).
+  bool mayGoNowLocked(std::size_t size) const;
+  // Sends `frame` on the calling thread (m_inlineSending set by the caller): what the kernel
+  // does not take now is left to the writer, in order. Calls onDrained() if all went.
+  bool sendNow(const base::Bytes& frame);
   // Moves the urgent frames waiting now into `out` (m_mutex not held by the caller).
   void takeUrgent(std::vector<base::Bytes>& out);
   // First reason wins; returns true if this call set it.
@@ -128,6 +144,10 @@ class Connection {
   std::deque<base::Bytes> m_queue;
   std::deque<std::pair<std::uint64_t, base::Bytes>> m_urgent;  // sendUrgent(): before m_queue
   std::size_t m_queuedBytes = 0;
+  bool m_writerBusy = false;     // the writer took frames and is sending them
+  bool m_inlineSending = false;  // another thread is sending a frame at once (sendNow)
+  bool m_started = false;        // start() ran: a handler to tell drained (sends before go to the writer)
+  base::ByteVec m_carry;         // what sendNow() left unsent (ciphertext with TLS): the writer's first bytes
   bool m_hardClose = false;
   bool m_flushThenClose = false;
   std::int64_t m_flushRequestedUs = 0;

@@ -16,7 +16,8 @@
 // grid holds a whole image (TierSwitch, then a full update: never a mixed image), and the
 // publisher is told which tiers anyone is on or moving to (TiersWanted); a tier nobody wants
 // is let go and not encoded. Pointers, pens and the cursor stay in tier 0's coordinates.
-// Thread: receive() on each peer's reader thread, drained() on its writer thread, tick() on
+// Thread: receive() on each peer's reader thread, drained() on whichever thread finished its
+// connection's sends (its writer, or the thread that sent at once: net/connection.h), tick() on
 // the watchdog, publishLocal() on the host's capture thread; state is under one mutex
 // (PeerTable's), and updates are serialised, like everything sent or logged, after it.
 #pragma once

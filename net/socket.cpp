@@ -178,6 +178,16 @@ bool TcpSocket::sendAll(const void* data, std::size_t size) {
   return true;
 }
 
+long TcpSocket::trySend(const void* data, std::size_t size) {
+  if (m_fd < 0) return 0;
+  ssize_t sent;
+  do {
+    sent = ::send(m_fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+  return static_cast<long>(sent);
+}
+
 void TcpSocket::shutdownBoth() {
   if (m_fd >= 0) ::shutdown(m_fd, SHUT_RDWR);
 }

@@ -2,7 +2,8 @@
 // s.6): the hidden fd recovered and self-checked, the listen backlog raised, SIGPIPE ignored,
 // the fd limit capped under select()'s FD_SETSIZE; outgoing connects are our own non-blocking
 // connect() with a deadline (SDL_net's blocks for minutes), so no thread is involved.
-// Thread: a TcpSocket is used by one reader and one writer thread at most.
+// Thread: a TcpSocket is used by one reader and one sender at a time (its Connection's writer,
+// or a thread sending a frame straight away while the writer is idle).
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -38,6 +39,9 @@ class TcpSocket {
   int recv(void* buf, int maxBytes);
   // Sends everything or fails; may block while the peer does not read (see shutdown()).
   bool sendAll(const void* data, std::size_t size);
+  // Sends what the kernel takes now without blocking: the bytes taken (0 if none, or if the
+  // descriptor is unknown), or -1 if the connection failed.
+  long trySend(const void* data, std::size_t size);
   // Ends both directions at the OS level: wakes a thread blocked in send or recv at once.
   void shutdownBoth();
   // Ends our sending direction only (FIN after queued data); reads still work.

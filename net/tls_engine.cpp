@@ -330,6 +330,8 @@ base::ByteVec TlsEngine::takeCiphertext() {
   return out;
 }
 
+bool TlsEngine::hasCiphertext() const { return BIO_ctrl_pending(SSL_get_wbio(m_ssl)) > 0; }
+
 bool TlsEngine::exportKeyingMaterial(const std::string& label, std::span<std::uint8_t> out) const {
   return m_done && SSL_export_keying_material(m_ssl, out.data(), out.size(), label.data(), label.size(), nullptr, 0,
                                               0) == 1;

@@ -95,6 +95,8 @@ class TlsEngine {
   std::uint64_t keyUpdates() const { return m_keyUpdates; }
   // Everything ready to go to the socket, in order (handshake flights, records, alerts).
   base::ByteVec takeCiphertext();
+  // Whether takeCiphertext() would return anything.
+  bool hasCiphertext() const;
 
   bool handshakeDone() const { return m_done; }
   // Why the engine failed, in words (OpenSSL's reason, or "host key does not match").

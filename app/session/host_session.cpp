@@ -74,6 +74,9 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   // A viewer's queue holds at most a few updates (credits); room for a few full frames.
   screenOptions.connection.maxQueuedBytes =
       std::max<std::size_t>(screenOptions.connection.maxQueuedBytes, wire::kMaxScreenQueuedBytes);
+  // An update to a viewer whose connection is idle goes out on the thread that built it (the
+  // capture thread, or the reader that got the credit): no writer wakeup per update and viewer.
+  screenOptions.connection.inlineSends = true;
   m_screenServer = std::make_unique<net::TcpServer>(*m_screenHub, screenOptions);
   if (!m_screenServer->start(config.screenPort, error)) {
     error = "Cannot host on screen port " + std::to_string(config.screenPort) + ": " + error;

@@ -75,8 +75,10 @@ struct BenchOptions {
   bool onlySharp = false;  // --only-sharp: section 5 alone
   bool onlyVoice = false;  // --only-voice: the voice figures alone
   bool onlyScroll = false;  // --only-scroll: section 6 alone (scrolls with and without copies)
-  bool onlyFiles = false;
-  bool onlyTiers = false;  // --only-tiers: full motion to 3 viewers and one at 1 MB/s, with their tiers  // --only-files: the file figures alone
+  bool onlyFiles = false;  // --only-files: the file figures alone
+  bool onlyTiers = false;  // --only-tiers: full motion to 3 viewers and one at 1 MB/s, with their tiers
+  bool onlyViewers = false;  // --only-viewers: 10% change to 1, 4 and 16 viewers: what each viewer costs the host
+  bool secondsGiven = false;  // --seconds was given (else --only-viewers watches 5 s per count)
   std::size_t fileMiB = 256;  // the file sent (--smoke: 16)
   bool onlyWindow = false;  // --only-window: the viewer window's figures alone
   bool onlyX11 = false;     // --only-x11: the side-by-side run on a real X screen alone
@@ -523,6 +525,66 @@ void printShaped(const ShapedResult& r, const BenchOptions& o) {
               slow.latencyP50, slow.latencyP95, slow.latencyP95 > 0 && slow.latencyP95 < 250 ? "met" : "NOT met");
 }
 
+// [SECTION] 2b. What each viewer costs the host
+
+// Host CPU with `most` viewers over host CPU with one, both at 10% change (issue 12's target:
+// at most 1.15x). Per second is the target's measure; per delivered frame as well, since on a
+// small machine many decoding viewers may take the cores the host would have used.
+struct ViewerRatio {
+  double perSec = 0, perFrame = 0;
+  int most = 0;
+};
+
+ViewerRatio viewerRatio(const std::vector<ScenarioResult>& results) {
+  ViewerRatio v;
+  const ScenarioResult* one = nullptr;
+  const ScenarioResult* many = nullptr;
+  for (const auto& r : results) {
+    if (r.scenario.motion != "partial" || r.scenario.throttledExtra || !r.error.empty()) continue;
+    if (r.scenario.viewers == 1) one = &r;
+    if (r.scenario.viewers > 1 && (!many || r.scenario.viewers > many->scenario.viewers)) many = &r;
+  }
+  if (!one || !many) return v;
+  v.most = many->scenario.viewers;
+  v.perSec = one->hostCpuPerSec > 0 ? many->hostCpuPerSec / one->hostCpuPerSec : 0;
+  v.perFrame = one->hostCpuMsPerFrame > 0 ? many->hostCpuMsPerFrame / one->hostCpuMsPerFrame : 0;
+  return v;
+}
+
+void printViewerRatio(const ViewerRatio& v) {
+  if (v.most == 0) return;
+  std::printf("  host CPU, %d viewers : 1 (10%% changing): %.2fx per second (target <= 1.15x), %.2fx per delivered "
+              "frame\n",
+              v.most, v.perSec, v.perFrame);
+}
+
+// --only-viewers: the 10% scene at 60 fps to 1, 4 and 16 viewers, one host each, in one run.
+bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
+  std::printf("Many viewers: 10%% changing at 60 fps, a host and N viewers over loopback with TLS, %.0f s each\n",
+              o.watchSeconds);
+  // Tier switches count too: a viewer moved down makes the host encode a second tier.
+  std::printf("  %7s %9s %9s %8s %10s %9s %8s %15s\n", "viewers", "fps mean", "fps min", "lat p50", "host CPU",
+              "CPU/frm", "vs 1", "tier switches");
+  std::vector<ScenarioResult> results;
+  bool ok = true;
+  double one = 0;
+  for (int n : o.viewerCounts) {
+    ScenarioResult r = runScenario({"10% changing, 60 fps", "partial", 60, n, false}, o, tmpDir);
+    if (!r.error.empty()) {
+      ok = false;
+      std::printf("  %7d  failed: %s\n", n, r.error.c_str());
+    }
+    if (n == 1) one = r.hostCpuPerSec;
+    double switches = 0;
+    for (const auto& v : r.viewers) switches += std::max(0.0, v.tierSwitches);
+    std::printf("  %7d %9.1f %9.1f %6.1fms %9.1f%% %7.2fms %7.2fx %15.0f\n", n, r.fpsMean, r.fpsMin, r.latencyP50,
+                r.hostCpuPerSec * 100, r.hostCpuMsPerFrame, one > 0 ? r.hostCpuPerSec / one : 0, switches);
+    results.push_back(std::move(r));
+  }
+  printViewerRatio(viewerRatio(results));
+  return ok;
+}
+
 // [SECTION] 4. Sharp when still
 
 struct SharpResult {
@@ -712,6 +774,7 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
     } else if (a == "--seconds" && next(v)) {
       o.watchSeconds = std::max(3.0, std::atof(v.c_str()));
       o.encodeSeconds = std::max(0.5, o.watchSeconds / 2);
+      o.secondsGiven = true;
     } else if (a == "--cursor-only") {
       o.cursorOnly = true;
     } else if (a == "--only-sharp") {
@@ -720,6 +783,8 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.onlyVoice = true;
     } else if (a == "--only-tiers") {
       o.onlyTiers = true;
+    } else if (a == "--only-viewers") {
+      o.onlyViewers = true;
     } else if (a == "--only-scroll") {
       o.onlyScroll = true;
     } else if (a == "--only-files") {
@@ -743,12 +808,13 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
       o.fileMiB = 16;
     } else {
       std::fprintf(stderr,
-                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-files] [--only-window] [--only-x11] [--only-scroll] [--only-tiers]\n"
+                   "usage: huddle-bench [--seconds N] [--json FILE] [--binary PATH] [--no-x11] [--smoke] [--cursor-only] [--only-sharp] [--only-voice] [--only-files] [--only-window] [--only-x11] [--only-scroll] [--only-tiers] [--only-viewers]\n"
                    "  --seconds N   viewers watch each scenario this long (default 6)\n"
                    "  --json FILE   where to write the figures (default huddle-bench.json)\n"
                    "  --only-sharp  measure sharp when still alone (a few seconds)\n"
                    "  --only-voice  measure voice alone (a few seconds)\n"
                    "  --only-scroll measure scrolls alone, with and without copy detection\n"
+                   "  --only-viewers what many viewers cost the host: 10%% change to 1, 4 and 16 viewers (5 s each)\n"
                    "  --only-files  measure files in the chat alone (with and without a screen streaming)\n"
                    "  --only-window measure the viewer's window alone (Xvfb; --seconds per view)\n"
                    "  --only-x11    Huddle, TigerVNC and the codec on a real X screen alone (Xvfb; --seconds per load)\n"
@@ -849,6 +915,12 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(tmpDir);
     return ok ? 0 : 1;
   }
+  if (o.onlyViewers) {
+    if (!o.secondsGiven) o.watchSeconds = 5;
+    const bool ok = measureViewers(o, tmpDir);
+    std::filesystem::remove_all(tmpDir);
+    return ok ? 0 : 1;
+  }
   if (o.onlySharp) {
     const SharpResult sharp = measureSharp(o, tmpDir);
     printSharp(sharp);
@@ -925,6 +997,7 @@ int main(int argc, char** argv) {
   double peakRss = 0;
   for (const auto& r : results) peakRss = std::max(peakRss, r.hostPeakRssMiB);
   std::printf("  host peak RSS over all scenarios: %.1f MiB\n", peakRss);
+  printViewerRatio(viewerRatio(results));
 
   // 4. The cursor.
   const CursorResult cursor = measureCursor(o.widthPx, o.heightPx, std::max(1.0, o.encodeSeconds));

@@ -524,3 +524,150 @@ TEST(Connection, UrgentFramesJumpTheQueueAndTheLatestWins) {
   conn.close(wire::Reason::Shutdown, "done");
   conn.join();
 }
+
+namespace {
+
+// Counts onDrained() calls and remembers the thread of the last one; keeps what it receives.
+struct RecordingHandler : Connection::Handler {
+  void onReceive(std::span<const std::uint8_t> bytes) override {
+    std::lock_guard lock(mutex);
+    received.insert(received.end(), bytes.begin(), bytes.end());
+  }
+  void onClosed(wire::Reason, const std::string&) override {}
+  void onDrained() override {
+    std::lock_guard lock(mutex);
+    ++drained;
+    drainedOn = std::this_thread::get_id();
+  }
+  void onSecured() override { secured = true; }
+  std::size_t receivedBytes() {
+    std::lock_guard lock(mutex);
+    return received.size();
+  }
+  std::mutex mutex;
+  base::ByteVec received;
+  int drained = 0;
+  std::thread::id drainedOn;
+  std::atomic<bool> secured{false};
+};
+
+base::Bytes patterned(std::size_t size, std::uint8_t seed) {
+  base::ByteVec v(size);
+  for (std::size_t i = 0; i < size; ++i) v[i] = static_cast<std::uint8_t>(seed + i * 7 + (i >> 9));
+  return base::makeBytes(std::move(v));
+}
+
+}  // namespace
+
+// inlineSends (the screen port): a frame sent while the connection is idle is encrypted and
+// handed to the kernel on the sending thread, which is then told it drained, before send()
+// returns (no writer wakeup); frames that find it busy, and large ones, go through the writer.
+// Whatever way each went, the peer reads every byte in order.
+TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder) {
+  initOrDie();
+  std::string error;
+  auto identity = HostIdentity::generate(error);
+  ASSERT_TRUE(identity) << error;
+  TcpListener listener;
+  ASSERT_TRUE(listener.open(0, 128, error));
+  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
+  ASSERT_TRUE(c.socket) << c.error;
+  auto accepted = listener.accept(2000);
+  ASSERT_TRUE(accepted);
+  Connection::Options options;
+  options.inlineSends = true;
+  options.maxQueuedBytes = 64 * 1024 * 1024;
+  RecordingHandler serverSide, clientSide;
+  Connection server(std::move(accepted), options);
+  server.setTls(TlsEngine::server(*identity, error));
+  TlsEngine::ClientTrust trust;
+  trust.pin = identity->fingerprint();
+  trust.pinBytes = trust.pin.size();
+  Connection client(std::move(c.socket), Connection::Options{});
+  client.setTls(TlsEngine::client(trust, error));
+  ASSERT_TRUE(server.start(&serverSide));
+  ASSERT_TRUE(client.start(&clientSide));
+  for (int i = 0; i < 500 && !serverSide.secured; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(serverSide.secured);
+
+  base::ByteVec want;
+  auto add = [&](const base::Bytes& f) { want.insert(want.end(), f->begin(), f->end()); };
+  const base::Bytes first = patterned(40 * 1024, 1);  // an update's size at 10% change
+  add(first);
+  ASSERT_TRUE(server.send(first));
+  {
+    std::lock_guard lock(serverSide.mutex);
+    EXPECT_EQ(serverSide.drained, 1) << "not drained when send() returned: the writer sent it";
+    EXPECT_EQ(serverSide.drainedOn, std::this_thread::get_id());
+  }
+  const base::Bytes urgent = patterned(20, 9);
+  add(urgent);
+  ASSERT_TRUE(server.sendUrgent(urgent, 7));
+  {
+    std::lock_guard lock(serverSide.mutex);
+    EXPECT_EQ(serverSide.drained, 2);  // the urgent lane's frame went at once too
+  }
+  // Larger than kInlineSendMaxBytes: the writer's, and what follows it waits its turn.
+  for (std::uint8_t k = 2; k < 8; ++k) {
+    const base::Bytes f = patterned(k % 2 ? Connection::kInlineSendMaxBytes + 1000 : 3000, k);
+    add(f);
+    ASSERT_TRUE(server.send(f));
+  }
+  for (int i = 0; i < 1000 && clientSide.receivedBytes() < want.size(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  {
+    std::lock_guard lock(clientSide.mutex);
+    EXPECT_EQ(clientSide.received, want);
+  }
+  server.close(wire::Reason::Shutdown, "done");
+  client.close(wire::Reason::Shutdown, "done");
+  server.join();
+  client.join();
+}
+
+// A frame the kernel takes only part of at once (a small send buffer, a peer not reading yet):
+// the rest is left to the writer, ahead of anything sent after it, and onDrained() comes once
+// all of it went.
+TEST(Connection, WhatAnInlineSendLeavesGoesFirstThroughTheWriter) {
+  initOrDie();
+  TcpListener listener;
+  std::string error;
+  ASSERT_TRUE(listener.open(0, 128, error));
+  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
+  ASSERT_TRUE(c.socket);
+  c.socket->setReceiveBuffer(8 * 1024);
+  auto accepted = listener.accept(2000);
+  ASSERT_TRUE(accepted);
+  Connection::Options options;
+  options.inlineSends = true;
+  options.socketSendBufferBytes = 8 * 1024;
+  RecordingHandler handler;
+  Connection conn(std::move(accepted), options);
+  ASSERT_TRUE(conn.start(&handler));
+  const base::Bytes big = patterned(200 * 1024, 3), small = patterned(100, 5);
+  ASSERT_TRUE(conn.send(big));
+  {
+    std::lock_guard lock(handler.mutex);
+    EXPECT_EQ(handler.drained, 0) << "200 KiB went at once into an 8 KiB buffer";
+  }
+  ASSERT_TRUE(conn.send(small));
+  base::ByteVec got;
+  std::vector<std::uint8_t> chunk(1 << 16);
+  for (int i = 0; i < 2000 && got.size() < big->size() + small->size(); ++i) {
+    if (c.socket->waitReadable(100) != 1) continue;
+    const int n = c.socket->recv(chunk.data(), static_cast<int>(chunk.size()));
+    if (n <= 0) break;
+    got.insert(got.end(), chunk.begin(), chunk.begin() + n);
+  }
+  base::ByteVec want(big->begin(), big->end());
+  want.insert(want.end(), small->begin(), small->end());
+  EXPECT_EQ(got, want);
+  for (int i = 0; i < 200 && conn.bytesOut() < want.size(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(conn.bytesOut(), want.size());
+  {
+    std::lock_guard lock(handler.mutex);
+    EXPECT_GE(handler.drained, 1);
+  }
+  conn.close(wire::Reason::Shutdown, "done");
+  conn.join();
+}

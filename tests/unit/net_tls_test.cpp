@@ -252,3 +252,27 @@ TEST(Limits, TlsKeyUpdateIntervalAtItsCap) {
   first.insert(first.end(), msg.begin(), msg.end());
   EXPECT_EQ(p.toClient, first);
 }
+
+// What lets a connection's reader leave its writer asleep: records of application data call for
+// no answer, so after feeding them the engine has nothing to send; a handshake flight does.
+TEST(Tls, ApplicationDataCallsForNoAnswer) {
+  auto id = identity();
+  TlsEngine::ClientTrust trust;
+  trust.pin = id->fingerprint();
+  trust.pinBytes = 32;
+  Pair p = connect(*id, trust);
+  EXPECT_TRUE(p.client->hasCiphertext());  // its first flight
+  ASSERT_TRUE(p.pump());
+  ASSERT_TRUE(p.server->handshakeDone());
+  EXPECT_FALSE(p.server->hasCiphertext());
+  const base::ByteVec credit(12, 0x42);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(p.client->write(credit), TlsEngine::Status::Ok);
+    EXPECT_TRUE(p.client->hasCiphertext());
+    base::ByteVec record = p.client->takeCiphertext();
+    EXPECT_FALSE(p.client->hasCiphertext());
+    ASSERT_EQ(p.server->feed(record, p.toServer), TlsEngine::Status::Ok);
+    EXPECT_FALSE(p.server->hasCiphertext());
+  }
+  EXPECT_EQ(p.toServer.size(), 3 * credit.size());
+}
