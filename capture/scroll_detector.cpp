@@ -88,29 +88,45 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
                             std::vector<base::CopyRect>& out) {
   const int H = m_height, C = m_cols;
   // A few rows together: text repeats single rows (the middle of a line of glyphs), rarely
-  // a window of rows.
-  auto window = [&](const std::vector<std::uint64_t>& hashes, int y, int col) {
+  // a window of rows. Window y mixes rows y..y+7, each rotated by 7 per row after it; the next
+  // window rolls on from it (rotate once, take out row y, add row y+8) instead of mixing eight.
+  auto windows = [&](const std::vector<std::uint64_t>& hashes, int col, std::vector<std::uint64_t>& into) {
+    into.resize(std::size_t(H - kWindowRows + 1));
     std::uint64_t h = 0;
-    for (int k = 0; k < kWindowRows; ++k) h = rotl(h, 7) ^ hashes[std::size_t(y + k) * C + col];
-    return mix(h);
+    for (int k = 0; k < kWindowRows; ++k) h = rotl(h, 7) ^ hashes[std::size_t(k) * C + col];
+    for (int y = 0;; ++y) {
+      into[std::size_t(y)] = mix(h);
+      if (y + kWindowRows >= H) break;
+      h = rotl(h, 7) ^ rotl(hashes[std::size_t(y) * C + col], 7 * kWindowRows) ^ hashes[std::size_t(y + kWindowRows) * C + col];
+    }
   };
   // Votes: each changed segment whose rows were somewhere else in its column before.
   m_votes.assign(std::size_t(2 * H + 1), 0);
   std::size_t tableSize = 64;
   while (tableSize < std::size_t(H) * 2) tableSize <<= 1;
+  if (m_table.size() != tableSize) {
+    m_table.assign(tableSize, Slot{});
+    m_generation = 0;
+  }
   bool anyChange = false;
   for (int col = 0; col < C; ++col) {
     bool changed = false;
     for (int y = 0; y < H && !changed; ++y) changed = m_new[std::size_t(y) * C + col] != m_old[std::size_t(y) * C + col];
     if (!changed) continue;
     anyChange = true;
-    m_table.assign(tableSize, Slot{});
+    // A new generation empties the table without touching it (wrapping round: cleared).
+    if (++m_generation == 0) {
+      m_table.assign(tableSize, Slot{});
+      m_generation = 1;
+    }
+    windows(m_old, col, m_oldWindows);
+    windows(m_new, col, m_newWindows);
     for (int y = 0; y + kWindowRows <= H; ++y) {
-      const std::uint64_t h = window(m_old, y, col);
+      const std::uint64_t h = m_oldWindows[std::size_t(y)];
       for (std::size_t k = h & (tableSize - 1);; k = (k + 1) & (tableSize - 1)) {
         Slot& s = m_table[k];
-        if (s.y == -1) {
-          s = {h, y};
+        if (s.generation != m_generation) {
+          s = {h, y, m_generation};
           break;
         }
         if (s.hash == h) {
@@ -121,10 +137,10 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
     }
     for (int y = 0; y + kWindowRows <= H; ++y) {
       if (m_new[std::size_t(y) * C + col] == m_old[std::size_t(y) * C + col]) continue;
-      const std::uint64_t h = window(m_new, y, col);
+      const std::uint64_t h = m_newWindows[std::size_t(y)];
       for (std::size_t k = h & (tableSize - 1);; k = (k + 1) & (tableSize - 1)) {
         const Slot& s = m_table[k];
-        if (s.y == -1) break;
+        if (s.generation != m_generation) break;
         if (s.hash != h) continue;
         if (s.y >= 0) ++m_votes[std::size_t(y - s.y + H)];
         break;

@@ -62,9 +62,12 @@ class ScrollDetector {
   std::vector<std::uint32_t> m_votes;       // by dy + m_height
   struct Slot {
     std::uint64_t hash = 0;
-    std::int32_t y = -1;  // -1 empty, -2 the hash repeats
+    std::int32_t y = -1;            // -2: the hash repeats
+    std::uint32_t generation = 0;   // empty unless m_generation
   };
   std::vector<Slot> m_table;  // open addressing, one column's previous hashes at a time
+  std::uint32_t m_generation = 0;
+  std::vector<std::uint64_t> m_oldWindows, m_newWindows;  // one column's window hashes
   ScrollStats m_stats;
 };
 
