@@ -23,7 +23,10 @@ constexpr std::uint32_t kNoColour = 0xFFFFFFFFu;  // no 24-bit colour is this
 class ColourTable {
  public:
   static constexpr std::size_t kSlots = 2 * wire::kMaxPaletteColours;
-  explicit ColourTable(std::size_t limit = wire::kMaxPaletteColours) : m_limit(std::min<std::size_t>(limit, wire::kMaxPaletteColours)) { m_keys.fill(kEmpty); }
+  explicit ColourTable(std::size_t limit = wire::kMaxPaletteColours)
+      : m_limit(std::min<std::size_t>(limit, wire::kMaxPaletteColours)) {
+    m_keys.fill(kEmpty);
+  }
   // The colour's index, adding it; -1 once the table holds `limit` colours and this one is new.
   int indexOf(std::uint32_t bgr) {
     std::size_t slot = (bgr * 2654435761u) >> 23;  // top 9 bits: 0..511

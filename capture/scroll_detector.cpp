@@ -54,7 +54,7 @@ void ScrollDetector::hash(const Frame& f) {
   m_new.resize(std::size_t(m_cols) * m_height);
   auto segment = [&](int y, int col) {
     const int x0 = col * kSegmentPx, w = std::min(kSegmentPx, m_width - x0);
-    m_new[std::size_t(y) * m_cols + col] =
+    m_new[std::size_t(col) * m_height + std::size_t(y)] =
         hashRow(f.pixels + std::size_t(y) * f.strideBytes + std::size_t(x0) * kBytesPerPixel, std::size_t(w) * 4);
   };
   if (fresh || f.changed == nullptr) {
@@ -93,11 +93,12 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
   auto windows = [&](const std::vector<std::uint64_t>& hashes, int col, std::vector<std::uint64_t>& into) {
     into.resize(std::size_t(H - kWindowRows + 1));
     std::uint64_t h = 0;
-    for (int k = 0; k < kWindowRows; ++k) h = rotl(h, 7) ^ hashes[std::size_t(k) * C + col];
+    const std::uint64_t* rows = hashes.data() + std::size_t(col) * H;
+    for (int k = 0; k < kWindowRows; ++k) h = rotl(h, 7) ^ rows[k];
     for (int y = 0;; ++y) {
       into[std::size_t(y)] = mix(h);
       if (y + kWindowRows >= H) break;
-      h = rotl(h, 7) ^ rotl(hashes[std::size_t(y) * C + col], 7 * kWindowRows) ^ hashes[std::size_t(y + kWindowRows) * C + col];
+      h = rotl(h, 7) ^ rotl(rows[y], 7 * kWindowRows) ^ rows[y + kWindowRows];
     }
   };
   // Votes: each changed segment whose rows were somewhere else in its column before.
@@ -110,8 +111,10 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
   }
   bool anyChange = false;
   for (int col = 0; col < C; ++col) {
+    const std::uint64_t* newRows = m_new.data() + std::size_t(col) * H;
+    const std::uint64_t* oldRows = m_old.data() + std::size_t(col) * H;
     bool changed = false;
-    for (int y = 0; y < H && !changed; ++y) changed = m_new[std::size_t(y) * C + col] != m_old[std::size_t(y) * C + col];
+    for (int y = 0; y < H && !changed; ++y) changed = newRows[y] != oldRows[y];
     if (!changed) continue;
     anyChange = true;
     // A new generation empties the table without touching it (wrapping round: cleared).
@@ -136,7 +139,7 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
       }
     }
     for (int y = 0; y + kWindowRows <= H; ++y) {
-      if (m_new[std::size_t(y) * C + col] == m_old[std::size_t(y) * C + col]) continue;
+      if (newRows[y] == oldRows[y]) continue;
       const std::uint64_t h = m_newWindows[std::size_t(y)];
       for (std::size_t k = h & (tableSize - 1);; k = (k + 1) & (tableSize - 1)) {
         const Slot& s = m_table[k];
@@ -167,9 +170,11 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
   auto match = [&](int y, int col) {
     const int ys = y - dy;
     return ys >= 0 && ys < H && !m_claimed[std::size_t(y) * C + col] &&
-           m_new[std::size_t(y) * C + col] == m_old[std::size_t(ys) * C + col];
+           m_new[std::size_t(col) * H + std::size_t(y)] == m_old[std::size_t(col) * H + std::size_t(ys)];
   };
-  auto changed = [&](int y, int col) { return m_new[std::size_t(y) * C + col] != m_old[std::size_t(y) * C + col]; };
+  auto changed = [&](int y, int col) {
+    return m_new[std::size_t(col) * H + std::size_t(y)] != m_old[std::size_t(col) * H + std::size_t(y)];
+  };
   // Blocks of rows matching across one run of columns (the widest run where a block opens).
   struct Block {
     int x0, x1, y0, y1, changedRows;

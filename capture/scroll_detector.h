@@ -57,7 +57,7 @@ class ScrollDetector {
 
   int m_width = 0, m_height = 0, m_cols = 0;
   bool m_valid = false;
-  std::vector<std::uint64_t> m_old, m_new;  // [y * m_cols + col]
+  std::vector<std::uint64_t> m_old, m_new;  // [col * m_height + y]: a column's rows in a run
   std::vector<std::uint8_t> m_claimed;      // destination cells taken by a copy this frame
   std::vector<std::uint32_t> m_votes;       // by dy + m_height
   struct Slot {

@@ -699,10 +699,11 @@ CaptureResult X11Source::capture(Frame& frame, std::string& error) {
     bool fetched = false;
     if (s.shm) {
       // Into the image the caller does not keep (with nothing kept, the one not just returned).
-      const int into = s.keeping && s.kept == reinterpret_cast<const std::uint8_t*>(s.images[0]->data)   ? 1
-                       : s.keeping && s.kept == reinterpret_cast<const std::uint8_t*>(s.images[1]->data) ? 0
-                                                                                                     : s.current ^ 1;
-      fetched = XShmGetImage(s.dpy, s.source(), s.images[into], s.sourceX(), s.sourceY(), AllPlanes) && g_lastXError == 0;
+      int into = s.current ^ 1;
+      for (int i = 0; i < 2; ++i)
+        if (s.kept == reinterpret_cast<const std::uint8_t*>(s.images[i]->data)) into = i ^ 1;
+      fetched = XShmGetImage(s.dpy, s.source(), s.images[into], s.sourceX(), s.sourceY(), AllPlanes) &&
+                g_lastXError == 0;
       s.current = into;
     } else {
       if (s.image) XDestroyImage(s.image);
