@@ -169,6 +169,7 @@ void CapturePipeline::run() {
   int shapeScale = 0;
   base::CursorPos lastPos;
   bool sentPos = false;
+  m_source->keep(nullptr);  // the damage tracker keeps its reference through keep()
   while (!m_stop.load()) {
     CaptureSettings s = settings();
     if (first || s.changesEncoding(applied)) damage.reset();
@@ -205,6 +206,8 @@ void CapturePipeline::run() {
       m_stats.lastError = error;
       continue;
     }
+    // Another image (a moved area of the same size) may be in other buffers: compare whole.
+    if (r == CaptureResult::Reinit) damage.reset();
     Frame frame = scaler.scale(raw, s.scalePercent);
     std::uint8_t wanted = m_wantedTiers ? m_wantedTiers() : 1;
     if (wanted == 0) wanted = 1;  // no stream yet: its first frame is the top
@@ -229,7 +232,7 @@ void CapturePipeline::run() {
       const bool refreshDue = staleCount > 0 && t0 - staleSinceUs >= std::int64_t(wire::kCopyRefreshMs) * 1000;
       const bool mayCopy = s.copyDetect && !refreshDue && (!m_mayCopy || m_mayCopy());
       scroll.process(frame, mayCopy ? damage.reference(frame.widthPx, frame.heightPx) : nullptr,
-                     std::size_t(frame.widthPx) * kBytesPerPixel, wire::kMaxCopiesPerBatch, copies);
+                     damage.referenceStrideBytes(), wire::kMaxCopiesPerBatch, copies);
       // Tiles a verified copy wrote whole already equal the frame: damage need not compare them.
       for (const base::CopyRect& c : copies) {
         const int t = damage.tileSizePx(), cols = damage.tilesX();
@@ -241,6 +244,7 @@ void CapturePipeline::run() {
           }
       }
       const std::vector<std::uint32_t>& dirty = damage.update(frame);
+      m_source->keep(damage.kept());  // the reference may be the frame's own buffer now
       if (damage.tilesX() != gridX || damage.tilesY() != gridY || s.tileSizePx != gridTile) {
         gridX = damage.tilesX();
         gridY = damage.tilesY();
@@ -343,7 +347,8 @@ void CapturePipeline::run() {
       lt.active = true;
       lt.applied = ts;
       lt.damage.setTileSize(ts.tileSizePx);
-      const Frame tierFrame = lt.scaler.scale(raw, ts.scalePercent);
+      Frame tierFrame = lt.scaler.scale(raw, ts.scalePercent);
+      tierFrame.keepable = nullptr;  // the top's damage tracker may keep the source's buffer
       const std::vector<std::uint32_t>& tierDirty = lt.damage.update(tierFrame);
       if (tierDirty.empty()) continue;
       lt.work.assign(tierDirty.begin(), tierDirty.end());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <span>
 
 #include "net/base/lossless_check.h"
 #include "net/wire/limits.h"
@@ -22,7 +23,10 @@ constexpr std::uint32_t kNoColour = 0xFFFFFFFFu;  // no 24-bit colour is this
 class ColourTable {
  public:
   static constexpr std::size_t kSlots = 2 * wire::kMaxPaletteColours;
-  explicit ColourTable(std::size_t limit = wire::kMaxPaletteColours) : m_limit(limit) { m_keys.fill(kEmpty); }
+  explicit ColourTable(std::size_t limit = wire::kMaxPaletteColours)
+      : m_limit(std::min<std::size_t>(limit, wire::kMaxPaletteColours)) {
+    m_keys.fill(kEmpty);
+  }
   // The colour's index, adding it; -1 once the table holds `limit` colours and this one is new.
   int indexOf(std::uint32_t bgr) {
     std::size_t slot = (bgr * 2654435761u) >> 23;  // top 9 bits: 0..511
@@ -30,19 +34,20 @@ class ColourTable {
       if (m_keys[slot] == bgr) return m_values[slot];
       slot = (slot + 1) % kSlots;
     }
-    if (m_colours.size() >= m_limit) return -1;
+    if (m_count >= m_limit) return -1;
     m_keys[slot] = bgr;
-    m_values[slot] = static_cast<std::uint8_t>(m_colours.size());
-    m_colours.push_back(bgr);
-    return static_cast<int>(m_colours.size() - 1);
+    m_values[slot] = static_cast<std::uint8_t>(m_count);
+    m_colours[m_count] = bgr;
+    return static_cast<int>(m_count++);
   }
-  const std::vector<std::uint32_t>& colours() const { return m_colours; }
+  std::span<const std::uint32_t> colours() const { return {m_colours.data(), m_count}; }
 
  private:
   static constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;  // no 24-bit colour is this
   std::array<std::uint32_t, kSlots> m_keys;
   std::array<std::uint8_t, kSlots> m_values{};
-  std::vector<std::uint32_t> m_colours;
+  std::array<std::uint32_t, wire::kMaxPaletteColours> m_colours;  // no allocation per tile
+  std::size_t m_count = 0;
   std::size_t m_limit;
 };
 

@@ -7,6 +7,7 @@ namespace huddle::capture {
 Frame Scaler::scale(const Frame& in, int percent) {
   if (percent >= 100) return in;
   Frame out = in;
+  out.keepable = nullptr;  // our own buffer, rewritten in place next time
   out.widthPx = scaledSize(in.widthPx, percent);
   out.heightPx = scaledSize(in.heightPx, percent);
   out.strideBytes = out.widthPx * kBytesPerPixel;

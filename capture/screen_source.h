@@ -24,6 +24,10 @@ struct Frame {
   // the test scene's own drawing); null when it cannot tell. Damage tracking then compares
   // only there, so a still screen costs almost nothing. Owned by the source, like pixels.
   const std::vector<base::Rect>* changed = nullptr;
+  // Non-null (the same memory as `pixels`, writable) when the source double-buffers and its
+  // caller follows ScreenSource::keep(): the caller may then keep this buffer, and change
+  // it, as long as it says so before the next capture(); the source fills its other one.
+  std::uint8_t* keepable = nullptr;
 };
 
 enum class CaptureResult {
@@ -43,6 +47,11 @@ class ScreenSource {
   // What is being shared, for the stream's title ("Whole screen", "Test scene", a window's
   // title once open).
   virtual std::string title() const = 0;
+  // The caller keeps the buffer of an earlier frame (its `keepable`; null: none) as its own:
+  // no capture writes into it until keep() names another. Calling it at all, even with null,
+  // says the caller follows this, and only then are frames keepable (the damage tracker's
+  // reference is then the previous frame itself, not a copy). A source that cannot ignores it.
+  virtual void keep(const std::uint8_t* pixels) { (void)pixels; }
   // Polls the mouse cursor, once per captured frame, after capture(): where its hot spot is
   // in the last frame's pixels (`pos.visible` false when it is outside them) and its shape's
   // id; `shape` is filled, and `shapeChanged` set, when the shape differs from the one last

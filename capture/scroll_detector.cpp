@@ -54,7 +54,7 @@ void ScrollDetector::hash(const Frame& f) {
   m_new.resize(std::size_t(m_cols) * m_height);
   auto segment = [&](int y, int col) {
     const int x0 = col * kSegmentPx, w = std::min(kSegmentPx, m_width - x0);
-    m_new[std::size_t(y) * m_cols + col] =
+    m_new[std::size_t(col) * m_height + std::size_t(y)] =
         hashRow(f.pixels + std::size_t(y) * f.strideBytes + std::size_t(x0) * kBytesPerPixel, std::size_t(w) * 4);
   };
   if (fresh || f.changed == nullptr) {
@@ -88,29 +88,48 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
                             std::vector<base::CopyRect>& out) {
   const int H = m_height, C = m_cols;
   // A few rows together: text repeats single rows (the middle of a line of glyphs), rarely
-  // a window of rows.
-  auto window = [&](const std::vector<std::uint64_t>& hashes, int y, int col) {
+  // a window of rows. Window y mixes rows y..y+7, each rotated by 7 per row after it; the next
+  // window rolls on from it (rotate once, take out row y, add row y+8) instead of mixing eight.
+  auto windows = [&](const std::vector<std::uint64_t>& hashes, int col, std::vector<std::uint64_t>& into) {
+    into.resize(std::size_t(H - kWindowRows + 1));
     std::uint64_t h = 0;
-    for (int k = 0; k < kWindowRows; ++k) h = rotl(h, 7) ^ hashes[std::size_t(y + k) * C + col];
-    return mix(h);
+    const std::uint64_t* rows = hashes.data() + std::size_t(col) * H;
+    for (int k = 0; k < kWindowRows; ++k) h = rotl(h, 7) ^ rows[k];
+    for (int y = 0;; ++y) {
+      into[std::size_t(y)] = mix(h);
+      if (y + kWindowRows >= H) break;
+      h = rotl(h, 7) ^ rotl(rows[y], 7 * kWindowRows) ^ rows[y + kWindowRows];
+    }
   };
   // Votes: each changed segment whose rows were somewhere else in its column before.
   m_votes.assign(std::size_t(2 * H + 1), 0);
   std::size_t tableSize = 64;
   while (tableSize < std::size_t(H) * 2) tableSize <<= 1;
+  if (m_table.size() != tableSize) {
+    m_table.assign(tableSize, Slot{});
+    m_generation = 0;
+  }
   bool anyChange = false;
   for (int col = 0; col < C; ++col) {
+    const std::uint64_t* newRows = m_new.data() + std::size_t(col) * H;
+    const std::uint64_t* oldRows = m_old.data() + std::size_t(col) * H;
     bool changed = false;
-    for (int y = 0; y < H && !changed; ++y) changed = m_new[std::size_t(y) * C + col] != m_old[std::size_t(y) * C + col];
+    for (int y = 0; y < H && !changed; ++y) changed = newRows[y] != oldRows[y];
     if (!changed) continue;
     anyChange = true;
-    m_table.assign(tableSize, Slot{});
+    // A new generation empties the table without touching it (wrapping round: cleared).
+    if (++m_generation == 0) {
+      m_table.assign(tableSize, Slot{});
+      m_generation = 1;
+    }
+    windows(m_old, col, m_oldWindows);
+    windows(m_new, col, m_newWindows);
     for (int y = 0; y + kWindowRows <= H; ++y) {
-      const std::uint64_t h = window(m_old, y, col);
+      const std::uint64_t h = m_oldWindows[std::size_t(y)];
       for (std::size_t k = h & (tableSize - 1);; k = (k + 1) & (tableSize - 1)) {
         Slot& s = m_table[k];
-        if (s.y == -1) {
-          s = {h, y};
+        if (s.generation != m_generation) {
+          s = {h, y, m_generation};
           break;
         }
         if (s.hash == h) {
@@ -120,11 +139,11 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
       }
     }
     for (int y = 0; y + kWindowRows <= H; ++y) {
-      if (m_new[std::size_t(y) * C + col] == m_old[std::size_t(y) * C + col]) continue;
-      const std::uint64_t h = window(m_new, y, col);
+      if (newRows[y] == oldRows[y]) continue;
+      const std::uint64_t h = m_newWindows[std::size_t(y)];
       for (std::size_t k = h & (tableSize - 1);; k = (k + 1) & (tableSize - 1)) {
         const Slot& s = m_table[k];
-        if (s.y == -1) break;
+        if (s.generation != m_generation) break;
         if (s.hash != h) continue;
         if (s.y >= 0) ++m_votes[std::size_t(y - s.y + H)];
         break;
@@ -151,9 +170,11 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
   auto match = [&](int y, int col) {
     const int ys = y - dy;
     return ys >= 0 && ys < H && !m_claimed[std::size_t(y) * C + col] &&
-           m_new[std::size_t(y) * C + col] == m_old[std::size_t(ys) * C + col];
+           m_new[std::size_t(col) * H + std::size_t(y)] == m_old[std::size_t(col) * H + std::size_t(ys)];
   };
-  auto changed = [&](int y, int col) { return m_new[std::size_t(y) * C + col] != m_old[std::size_t(y) * C + col]; };
+  auto changed = [&](int y, int col) {
+    return m_new[std::size_t(col) * H + std::size_t(y)] != m_old[std::size_t(col) * H + std::size_t(y)];
+  };
   // Blocks of rows matching across one run of columns (the widest run where a block opens).
   struct Block {
     int x0, x1, y0, y1, changedRows;

@@ -57,14 +57,17 @@ class ScrollDetector {
 
   int m_width = 0, m_height = 0, m_cols = 0;
   bool m_valid = false;
-  std::vector<std::uint64_t> m_old, m_new;  // [y * m_cols + col]
+  std::vector<std::uint64_t> m_old, m_new;  // [col * m_height + y]: a column's rows in a run
   std::vector<std::uint8_t> m_claimed;      // destination cells taken by a copy this frame
   std::vector<std::uint32_t> m_votes;       // by dy + m_height
   struct Slot {
     std::uint64_t hash = 0;
-    std::int32_t y = -1;  // -1 empty, -2 the hash repeats
+    std::int32_t y = -1;            // -2: the hash repeats
+    std::uint32_t generation = 0;   // empty unless m_generation
   };
   std::vector<Slot> m_table;  // open addressing, one column's previous hashes at a time
+  std::uint32_t m_generation = 0;
+  std::vector<std::uint64_t> m_oldWindows, m_newWindows;  // one column's window hashes
   ScrollStats m_stats;
 };
 

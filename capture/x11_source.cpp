@@ -145,8 +145,14 @@ struct X11Source::Impl {
   // clears the image's own masks.
   unsigned long redMask = 0, greenMask = 0, blueMask = 0;
   bool shm = false;
-  XShmSegmentInfo shmInfo{};
-  XImage* image = nullptr;
+  // Two shared images, so the frame before the last can stay with the caller (keep()): the
+  // damage tracker's reference is then the previous frame itself, never a copy of it.
+  XShmSegmentInfo shmInfos[2]{};
+  XImage* images[2] = {nullptr, nullptr};
+  int current = 0;                     // the image of the last frame
+  bool keeping = false;                // the caller follows keep(): frames are keepable
+  const std::uint8_t* kept = nullptr;  // the image the caller keeps: never fetched into
+  XImage* image = nullptr;             // the XGetImage path's image
   std::vector<std::uint8_t> copy;  // XGetImage path / non-BGRX layouts
   std::uint64_t seq = 0;
   // XDamage: the X server tells us which areas were drawn, so a still screen is neither
@@ -277,16 +283,55 @@ struct X11Source::Impl {
   }
 
   void releaseImage() {
-    if (!image) return;
-    if (shm) {
-      XShmDetach(dpy, &shmInfo);
-      XSync(dpy, False);
-      image->data = nullptr;  // the shared segment is not Xlib's to free
-    }
-    XDestroyImage(image);
+    kept = nullptr;
+    current = 0;
+    if (image) XDestroyImage(image);
     image = nullptr;
-    if (shm && shmInfo.shmaddr) shmdt(shmInfo.shmaddr);
-    shmInfo = {};
+    for (int i = 0; i < 2; ++i) {
+      if (!images[i]) continue;
+      XShmDetach(dpy, &shmInfos[i]);
+      XSync(dpy, False);
+      images[i]->data = nullptr;  // the shared segment is not Xlib's to free
+      XDestroyImage(images[i]);
+      images[i] = nullptr;
+      if (shmInfos[i].shmaddr) shmdt(shmInfos[i].shmaddr);
+      shmInfos[i] = {};
+    }
+  }
+
+  // One shared image and its 0600 segment; false (nothing left behind) when it cannot be
+  // made or attached.
+  bool createShmImage(XImage*& out, XShmSegmentInfo& info, std::string& error) {
+    out = XShmCreateImage(dpy, visual, static_cast<unsigned>(depth), ZPixmap, nullptr, &info,
+                          static_cast<unsigned>(geo.w), static_cast<unsigned>(geo.h));
+    if (!out) return error = "cannot create a shared-memory image", false;
+    // 0600: only this user may read the pixels of the screen.
+    info.shmid = shmget(IPC_PRIVATE, static_cast<std::size_t>(out->bytes_per_line) * out->height, IPC_CREAT | 0600);
+    if (info.shmid < 0) {
+      XDestroyImage(out);
+      out = nullptr;
+      info = {};
+      return error = std::string("cannot create a shared memory segment: ") + std::strerror(errno), false;
+    }
+    info.shmaddr = out->data = static_cast<char*>(shmat(info.shmid, nullptr, 0));
+    info.readOnly = False;
+    std::lock_guard lock(g_errorMutex);
+    g_lastXError = 0;
+    bool attached = XShmAttach(dpy, &info);
+    XSync(dpy, False);
+    // Marked for removal at once: the segment disappears when both sides detach, even if
+    // this process dies.
+    shmctl(info.shmid, IPC_RMID, nullptr);
+    if (!attached || g_lastXError != 0) {
+      HLOG_WARN(kTag, "XShmAttach failed (X error %d): using XGetImage", g_lastXError.load());
+      shmdt(info.shmaddr);
+      out->data = nullptr;
+      XDestroyImage(out);
+      out = nullptr;
+      info = {};
+      return error = "XShmAttach failed", false;
+    }
+    return true;
   }
 
   // The shared window's size now; false when it is gone (windowGone) or not shown.
@@ -356,34 +401,16 @@ struct X11Source::Impl {
     blueMask = visual->blue_mask;
     if (depth != 24 && depth != 32) return error = "the X screen has depth " + std::to_string(depth) + "; Huddle captures 24/32-bit TrueColor", false;
     if (shm) {
-      image = XShmCreateImage(dpy, visual, static_cast<unsigned>(depth), ZPixmap, nullptr, &shmInfo,
-                              static_cast<unsigned>(geo.w), static_cast<unsigned>(geo.h));
-      if (!image) return error = "cannot create a shared-memory image", false;
-      // 0600: only this user may read the pixels of the screen.
-      shmInfo.shmid = shmget(IPC_PRIVATE, static_cast<std::size_t>(image->bytes_per_line) * image->height, IPC_CREAT | 0600);
-      if (shmInfo.shmid < 0) {
-        XDestroyImage(image);
-        image = nullptr;
-        return error = std::string("cannot create a shared memory segment: ") + std::strerror(errno), false;
-      }
-      shmInfo.shmaddr = image->data = static_cast<char*>(shmat(shmInfo.shmid, nullptr, 0));
-      shmInfo.readOnly = False;
-      std::lock_guard lock(g_errorMutex);
-      g_lastXError = 0;
-      bool attached = XShmAttach(dpy, &shmInfo);
-      XSync(dpy, False);
-      // Marked for removal at once: the segment disappears when both sides detach, even if
-      // this process dies.
-      shmctl(shmInfo.shmid, IPC_RMID, nullptr);
-      if (!attached || g_lastXError != 0) {
-        HLOG_WARN(kTag, "XShmAttach failed (X error %d): using XGetImage", g_lastXError.load());
-        shmdt(shmInfo.shmaddr);
-        image->data = nullptr;
-        XDestroyImage(image);
-        image = nullptr;
-        shmInfo = {};
-        shm = false;
-      }
+      std::string shmError;
+      for (int i = 0; i < 2 && shm; ++i)
+        if (!createShmImage(images[i], shmInfos[i], shmError)) {
+          if (shmError != "XShmAttach failed") {
+            releaseImage();
+            return error = shmError, false;
+          }
+          releaseImage();
+          shm = false;
+        }
     }
     return true;
   }
@@ -513,6 +540,11 @@ X11Source::X11Source(std::string display, X11Region region) : m_impl(std::make_u
 X11Source::~X11Source() = default;
 
 bool X11Source::usingShm() const { return m_impl->shm; }
+
+void X11Source::keep(const std::uint8_t* pixels) {
+  m_impl->keeping = true;
+  m_impl->kept = pixels;
+}
 
 std::string X11Source::title() const {
   switch (m_impl->region.kind) {
@@ -666,7 +698,13 @@ CaptureResult X11Source::capture(Frame& frame, std::string& error) {
   if (!unchanged) {
     bool fetched = false;
     if (s.shm) {
-      fetched = XShmGetImage(s.dpy, s.source(), s.image, s.sourceX(), s.sourceY(), AllPlanes) && g_lastXError == 0;
+      // Into the image the caller does not keep (with nothing kept, the one not just returned).
+      int into = s.current ^ 1;
+      for (int i = 0; i < 2; ++i)
+        if (s.kept == reinterpret_cast<const std::uint8_t*>(s.images[i]->data)) into = i ^ 1;
+      fetched = XShmGetImage(s.dpy, s.source(), s.images[into], s.sourceX(), s.sourceY(), AllPlanes) &&
+                g_lastXError == 0;
+      s.current = into;
     } else {
       if (s.image) XDestroyImage(s.image);
       s.image = XGetImage(s.dpy, s.source(), s.sourceX(), s.sourceY(), static_cast<unsigned>(s.geo.w),
@@ -679,12 +717,14 @@ CaptureResult X11Source::capture(Frame& frame, std::string& error) {
       return error = s.shm ? "XShmGetImage failed" : "XGetImage failed", CaptureResult::Error;
     }
   }
-  XImage* im = s.image;
+  XImage* im = s.shm ? s.images[s.current] : s.image;
+  frame.keepable = nullptr;
   const bool bgrx = im->bits_per_pixel == 32 && s.redMask == 0xFF0000 && s.greenMask == 0xFF00 &&
                     s.blueMask == 0xFF && im->byte_order == LSBFirst;
   if (bgrx) {
     frame.pixels = reinterpret_cast<const std::uint8_t*>(im->data);  // zero copy
     frame.strideBytes = im->bytes_per_line;
+    if (s.shm && s.keeping) frame.keepable = reinterpret_cast<std::uint8_t*>(im->data);
   } else {
     // Other TrueColor layouts: convert once into BGRX.
     s.copy.resize(std::size_t(s.geo.w) * s.geo.h * kBytesPerPixel);

@@ -69,6 +69,9 @@ class X11Source : public ScreenSource {
   // The cursor through XFixes: its image once per shape change (CursorNotify), its position
   // (XQueryPointer) every frame.
   bool cursor(base::CursorPos& pos, base::CursorImage& shape, bool& shapeChanged) override;
+  // Frames through shared memory are keepable: two images take turns, and the one kept is
+  // never fetched into.
+  void keep(const std::uint8_t* pixels) override;
   // True if frames come through shared memory (false: the slower XGetImage path).
   bool usingShm() const;
 

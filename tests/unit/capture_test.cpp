@@ -22,6 +22,7 @@
 #include "capture/encoder_pool.h"
 #include "capture/framebuffer.h"
 #include "capture/scaler.h"
+#include "capture/scroll_detector.h"
 #include "capture/synthetic_source.h"
 #include "capture/tile_codec.h"
 
@@ -175,6 +176,115 @@ TEST(Damage, HintedAndUnhintedTrackingAgreeOnTheTestScene) {
       EXPECT_EQ(withHint.update(f), without.update(bare)) << static_cast<int>(motion) << " frame " << i;
     }
   }
+}
+
+// A source that double-buffers as X11Source does with XShm (ScreenSource::keep): two buffers
+// in turn, never filling the one its caller keeps.
+struct TwoBuffers {
+  int w, h;
+  std::vector<std::uint8_t> buffers[2];
+  int current = 1;
+  TwoBuffers(int width, int height) : w(width), h(height) {
+    for (auto& b : buffers) b.assign(std::size_t(w) * h * 4, 0);
+  }
+  Frame capture(const std::vector<std::uint8_t>& screen, const std::vector<base::Rect>* hint, const std::uint8_t* kept) {
+    int into = current ^ 1;
+    for (int i = 0; i < 2; ++i)
+      if (kept == buffers[i].data()) into = i ^ 1;
+    current = into;
+    buffers[into] = screen;
+    Frame f = frameOf(buffers[into], w, h);
+    f.keepable = buffers[into].data();
+    f.changed = hint;
+    return f;
+  }
+};
+
+// What the capture thread does with a frame before encoding: scrolls found and applied to
+// the reference, the tiles they wrote whole taken as equal, then damage.
+struct Tracking {
+  DamageTracker damage{64};
+  ScrollDetector scroll;
+  std::vector<base::CopyRect> copies;
+  std::vector<std::uint32_t> update(const Frame& f) {
+    copies.clear();
+    scroll.process(f, damage.reference(f.widthPx, f.heightPx), damage.referenceStrideBytes(), 4, copies);
+    const int t = damage.tileSizePx();
+    for (const base::CopyRect& c : copies)
+      for (int ty = c.dstY / t; ty * t < c.dstY + c.h; ++ty)
+        for (int tx = c.dstX / t; tx * t < c.dstX + c.w; ++tx)
+          if (tx * t >= c.dstX && ty * t >= c.dstY && std::min((tx + 1) * t, f.widthPx) <= c.dstX + c.w &&
+              std::min((ty + 1) * t, f.heightPx) <= c.dstY + c.h)
+            damage.knownEqual(static_cast<std::uint32_t>(ty * damage.tilesX() + tx));
+    return damage.update(f);
+  }
+  std::vector<std::uint8_t> reference(int w, int h) {
+    std::vector<std::uint8_t> image(std::size_t(w) * h * 4);
+    const std::uint8_t* ref = damage.reference(w, h);
+    for (int y = 0; ref && y < h; ++y)
+      std::memcpy(&image[std::size_t(y) * w * 4], ref + std::size_t(y) * damage.referenceStrideBytes(), std::size_t(w) * 4);
+    return image;
+  }
+};
+
+TEST(Damage, AKeptFrameAsTheReferenceFindsWhatTheCopyFindsAndAFullChangeCopiesNothing) {
+  const int w = 320, h = 256;  // 5x4 tiles
+  std::vector<std::uint8_t> screen(std::size_t(w) * h * 4);
+  std::uint32_t content = 0;  // rows of distinct content, so scrolls are found
+  auto paintRow = [&](int y) {
+    ++content;
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c) screen[(std::size_t(y) * w + x) * 4 + c] = std::uint8_t((content * 131 + x * (c + 3)) >> c);
+  };
+  for (int y = 0; y < h; ++y) paintRow(y);
+  TwoBuffers source(w, h);
+  Tracking kept, copied;
+  const std::vector<base::Rect> whole = {{0, 0, w, h}}, none;
+  std::vector<base::Rect> hint;
+  auto step = [&](const std::vector<base::Rect>* frameHint, const char* what) {
+    SCOPED_TRACE(what);
+    const Frame k = source.capture(screen, frameHint, kept.damage.kept());
+    Frame c = frameOf(screen, w, h);
+    c.changed = frameHint;
+    const auto dirtyKept = kept.update(k), dirtyCopied = copied.update(c);
+    EXPECT_EQ(dirtyKept, dirtyCopied);
+    EXPECT_EQ(kept.copies.size(), copied.copies.size());
+    // Both references are the image the viewers have after this frame.
+    EXPECT_TRUE(kept.reference(w, h) == copied.reference(w, h));
+    return dirtyKept;
+  };
+  step(nullptr, "first frame");
+  EXPECT_NE(kept.damage.kept(), nullptr);
+  // A full change: the new frame becomes the reference, without a byte copied.
+  for (int i = 0; i < 3; ++i) {
+    for (int y = 0; y < h; ++y) paintRow(y);
+    const auto copiedBefore = kept.damage.stats().tilesCopied;
+    EXPECT_EQ(step(&whole, "full change").size(), 20u);
+    EXPECT_EQ(kept.damage.stats().tilesCopied, copiedBefore);
+    EXPECT_EQ(kept.damage.kept(), source.buffers[source.current].data());
+  }
+  EXPECT_EQ(copied.damage.stats().framesKept, 0u);
+  // A scroll of 7 rows with new rows below: found as a copy against either reference.
+  std::memmove(screen.data(), screen.data() + std::size_t(7) * w * 4, std::size_t(h - 7) * w * 4);
+  for (int y = h - 7; y < h; ++y) paintRow(y);
+  step(&whole, "scroll");
+  EXPECT_EQ(kept.copies.size(), 1u);
+  // One small change: it is copied into the kept reference (cheaper than the rest).
+  screen[(std::size_t(70) * w + 70) * 4] ^= 0xFF;
+  hint = {{70, 70, 1, 1}};
+  EXPECT_EQ(step(&hint, "one pixel"), (std::vector<std::uint32_t>{6}));
+  // Drawn between the damage query and the fetch: in this frame's pixels, not its hint...
+  screen[(std::size_t(200) * w + 300) * 4 + 1] ^= 0x55;
+  EXPECT_TRUE(step(&none, "unhinted").empty());
+  // ...then another full-ish change elsewhere makes the frame the reference, and the next
+  // frame's hint names the pixel: it is still found, as the viewers do not have it.
+  for (int y = 0; y < 128; ++y) paintRow(y);
+  hint = {{0, 0, w, 128}};
+  EXPECT_EQ(step(&hint, "top half").size(), 10u);
+  hint = {{300, 200, 1, 1}};
+  EXPECT_EQ(step(&hint, "the late hint"), (std::vector<std::uint32_t>{19}));
+  EXPECT_TRUE(step(&none, "still").empty());
+  EXPECT_GT(kept.damage.stats().framesKept, 4u);
 }
 
 TEST(Scaler, RescalingOnlyTheHintedAreaGivesTheSameImage) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
 
 #include "capture/x11_overlay.h"
@@ -73,6 +74,44 @@ TEST(X11Capture, CapturesWhatIsOnTheScreen) {
   EXPECT_EQ(f.widthPx, 100);
   EXPECT_EQ(f.heightPx, 100);
   EXPECT_EQ(pixelAt(f, 99, 99), 0xC04010u);
+}
+
+TEST(X11Capture, FramesAreKeepableOnlyForACallerOfKeepAndTheKeptImageIsNeverFetchedInto) {
+  if (access("/usr/bin/xsetroot", X_OK) != 0) GTEST_SKIP() << "xsetroot is not available";
+  Xvfb xvfb(80, 99, "320x200x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  auto paint = [&](const char* colour) {
+    Subprocess p({"/usr/bin/xsetroot", "-solid", colour}, {"DISPLAY=" + xvfb.display()});
+    ASSERT_EQ(p.wait(10000), 0);
+  };
+  paint("#112233");
+  X11Source src(xvfb.display(), {});
+  std::string error;
+  ASSERT_TRUE(src.open(error)) << error;
+  ASSERT_TRUE(src.usingShm());
+  Frame f;
+  ASSERT_NE(src.capture(f, error), CaptureResult::Error) << error;
+  EXPECT_EQ(f.keepable, nullptr);  // nobody said they follow keep()
+  src.keep(nullptr);
+  paint("#445566");
+  ASSERT_NE(src.capture(f, error), CaptureResult::Error) << error;
+  ASSERT_NE(f.keepable, nullptr);
+  EXPECT_EQ(f.keepable, f.pixels);
+  const std::uint8_t* first = f.pixels;
+  paint("#778899");
+  ASSERT_NE(src.capture(f, error), CaptureResult::Error) << error;
+  EXPECT_NE(f.pixels, first);  // two images take turns
+  EXPECT_EQ(pixelAt(f, 5, 5), 0x778899u);
+  // The caller keeps the second frame: every fetch goes to the other image, which it is not.
+  src.keep(f.keepable);
+  const std::uint8_t* kept = f.pixels;
+  for (const char* colour : {"#AA0000", "#00BB00", "#0000CC"}) {
+    paint(colour);
+    ASSERT_NE(src.capture(f, error), CaptureResult::Error) << error;
+    EXPECT_NE(f.pixels, kept);
+    EXPECT_EQ(pixelAt(f, 5, 5), std::uint32_t(std::stoul(colour + 1, nullptr, 16)));
+  }
+  EXPECT_EQ(std::uint32_t(kept[2]) << 16 | std::uint32_t(kept[1]) << 8 | kept[0], 0x778899u);
 }
 
 TEST(X11Capture, NoDisplayIsAClearError) {
