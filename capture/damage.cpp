@@ -13,6 +13,7 @@ void DamageTracker::setTileSize(int tileSizePx) {
 
 const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
   m_dirty.clear();
+  m_rects.clear();
   const std::size_t rowBytes = std::size_t(f.widthPx) * kBytesPerPixel;
   std::vector<std::uint8_t> equal;
   equal.swap(m_equal);  // only for this frame
@@ -26,7 +27,12 @@ const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
     for (int y = 0; y < m_height; ++y)
       std::memcpy(m_previous.data() + y * rowBytes, f.pixels + std::size_t(y) * f.strideBytes, rowBytes);
     m_dirty.resize(std::size_t(m_tilesX) * m_tilesY);
-    for (std::uint32_t i = 0; i < m_dirty.size(); ++i) m_dirty[i] = i;
+    m_rects.resize(m_dirty.size());
+    for (std::uint32_t i = 0; i < m_dirty.size(); ++i) {
+      m_dirty[i] = i;
+      const int x0 = int(i % std::uint32_t(m_tilesX)) * m_tile, y0 = int(i / std::uint32_t(m_tilesX)) * m_tile;
+      m_rects[i] = {x0, y0, std::min(m_tile, m_width - x0), std::min(m_tile, m_height - y0)};
+    }
     m_stats.tilesCompared += m_dirty.size();
     m_stats.tilesChanged += m_dirty.size();
     m_valid = true;
@@ -61,10 +67,25 @@ const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
           break;
       }
       if (y == h) continue;
-      for (; y < h; ++y)  // rows above the first difference are equal already
-        std::memcpy(m_previous.data() + std::size_t(y0 + y) * rowBytes + off,
-                    f.pixels + std::size_t(y0 + y) * f.strideBytes + off, bytes);
+      // Rows above the first difference are equal already; below it, each row that differs is
+      // copied, and the changed pixels' bounds kept (a scroll's new line dirties a few rows).
+      int top = y, bottom = y, left = w, right = 0;
+      for (; y < h; ++y) {
+        const std::uint8_t* src = f.pixels + std::size_t(y0 + y) * f.strideBytes + off;
+        std::uint8_t* ref = m_previous.data() + std::size_t(y0 + y) * rowBytes + off;
+        if (std::memcmp(src, ref, bytes) == 0) continue;
+        bottom = y;
+        int l = 0, r = w;
+        while (l < left && std::memcmp(src + l * kBytesPerPixel, ref + l * kBytesPerPixel, kBytesPerPixel) == 0) ++l;
+        while (r > right && std::memcmp(src + (r - 1) * kBytesPerPixel, ref + (r - 1) * kBytesPerPixel,
+                                        kBytesPerPixel) == 0)
+          --r;
+        left = std::min(left, l);
+        right = std::max(right, r);
+        std::memcpy(ref, src, bytes);
+      }
       m_dirty.push_back(static_cast<std::uint32_t>(ty * m_tilesX + tx));
+      m_rects.push_back({x0 + left, y0 + top, std::max(1, right - left), bottom - top + 1});
     }
   }
   m_stats.tilesCompared += compared;

@@ -204,11 +204,21 @@ struct Viewer {
     std::lock_guard lock(mutex);
     fb.resize(w, h);
     TileDecoder decoder;
-    for (const auto& u : updates) {
-      for (const auto& c : u.copies) fb.copy(c);
-      if (!fb.apply(u.tiles, u.tileSizePx, decoder, error)) return false;
-    }
+    for (const auto& u : updates)
+      if (!applyOne(u, fb, decoder, error)) return false;
     return true;
+  }
+  // Copies, then patches (each decoded as an image of its size), then tiles.
+  static bool applyOne(const EncodedUpdate& u, Framebuffer& fb, TileDecoder& decoder, std::string& error) {
+    for (const auto& c : u.copies) fb.copy(c);
+    for (const auto& p : u.patches) {
+      std::vector<std::uint8_t> px(std::size_t(p.w) * p.h * 4);
+      base::EncodedTile alone = p.tile;
+      alone.tx = alone.ty = 0;
+      if (!decoder.decode(alone, u.tileSizePx, p.w, p.h, px.data(), p.w * 4, error)) return false;
+      fb.paint({p.tile.tx * u.tileSizePx + p.x, p.tile.ty * u.tileSizePx + p.y, p.w, p.h}, px.data(), p.w * 4);
+    }
+    return fb.apply(u.tiles, u.tileSizePx, decoder, error);
   }
 };
 
@@ -275,4 +285,53 @@ TEST(ScrollPipeline, TurnedOffNoCopyIsMade) {
   std::lock_guard lock(m);
   EXPECT_GE(updates, 5u);
   EXPECT_EQ(copies, 0u);
+}
+
+// Patches (issue 12): a terminal's scroll sends its newly exposed line as patches of the tiles it
+// dirties, not whole tiles, and after every update the viewer's terminal is the frame's exactly
+// (text goes as exact palette patches), long before the refresh makes the tiles whole again.
+TEST(ScrollPipeline, ATerminalsNewLineGoesAsPatchesAndEachFrameIsExact) {
+  const int w = kTerminalW, h = kTerminalH;
+  CaptureSettings s;
+  s.fps = 60;
+  Viewer viewer;
+  CapturePipeline pipeline(std::make_unique<SyntheticSource>(w, h, SceneMotion::TerminalSettle, SceneCursor::None), s, 2,
+                           [&](EncodedUpdate&& u) {
+                             std::lock_guard lock(viewer.mutex);
+                             viewer.updates.push_back(std::move(u));
+                           });
+  std::string error;
+  ASSERT_TRUE(pipeline.start(error)) << error;
+  for (int waited = 0; waited < 10000 && pipeline.stats().framesCaptured < kScrollFrames + 5; waited += 10)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  pipeline.stop();
+  EXPECT_GT(pipeline.stats().patches, 0u);
+  std::lock_guard lock(viewer.mutex);
+  Framebuffer fb;
+  fb.resize(w, h);
+  TileDecoder decoder;
+  std::size_t withPatches = 0, checked = 0;
+  std::vector<std::uint8_t> expected;
+  for (const auto& u : viewer.updates) {
+    ASSERT_TRUE(Viewer::applyOne(u, fb, decoder, error)) << error;
+    if (u.patches.empty()) continue;
+    ++withPatches;
+    EXPECT_FALSE(u.copies.empty()) << "patches only ride a batch with copies";
+    for (const auto& p : u.patches) {
+      if (!base::isExactKind(p.tile.kind)) continue;
+      // The patch's rectangle is the frame's exactly.
+      SyntheticSource::render(w, h, SceneMotion::TerminalSettle, u.seq, expected);
+      const int x0 = p.tile.tx * u.tileSizePx + p.x, y0 = p.tile.ty * u.tileSizePx + p.y;
+      std::size_t differing = 0;
+      for (int y = y0; y < y0 + p.h; ++y)
+        for (int x = x0; x < x0 + p.w; ++x) {
+          const std::size_t i = (std::size_t(y) * w + x) * 4;
+          differing += std::memcmp(fb.pixels() + i, &expected[i], 3) != 0;
+        }
+      EXPECT_EQ(differing, 0u) << "frame " << u.seq << " patch of tile (" << p.tile.tx << "," << p.tile.ty << ")";
+      ++checked;
+    }
+  }
+  EXPECT_GT(withPatches, 0u);
+  EXPECT_GT(checked, 0u);
 }
