@@ -1009,6 +1009,11 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::replayForLocked(Stream& s, std::ui
   std::size_t k = first;
   for (; k < s.log.size() && (k == first || !s.log[k].ordered()); ++k)
     for (const auto& t : s.log[k].tiles) merged[std::size_t(t.ty) * cols + t.tx] = &t;
+  // A patch of a tile a later batch here sends whole is of no use (and a viewer refuses a
+  // batch with both): the tile replaces it.
+  std::erase_if(b.patches, [&](const base::TilePatch& p) {
+    return merged.count(std::size_t(p.tile.ty) * cols + p.tile.tx) != 0;
+  });
   update->toVersion = s.log[k - 1].version;
   update->end = s.tiles.size();
   update->payloadBytes = wire::kTileBatchHeaderBytes + wire::orderedWireBytes(b);

@@ -274,8 +274,8 @@ TEST(ScreenPatches, AViewerThatMissedFramesIsReplayedPatchesInOrderWithCopies) {
   slow.take(s.hub, s.stream, false);
   for (int i = 0; i < 4; ++i) {
     s.scrollWithPatches(4, 2000 + 10 * i);
-    wire::TileBatch b = batchOf(kW, kH, kTile, 0);  // a plain frame between
-    b.tiles.push_back(solid(std::uint16_t(i % kCols), 0, 3000 + i));
+    wire::TileBatch b = batchOf(kW, kH, kTile, 0);  // a plain frame between, one tile a patch wrote
+    b.tiles.push_back(solid(std::uint16_t(i % kCols), kRows - 1, 3000 + i));
     s.send(std::move(b));
     fast.take(s.hub, s.stream);
     EXPECT_EQ(fast.image, s.truth);
