@@ -178,19 +178,19 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
       }
       close(y);
     }
-    // A block opens only where the row moved (matches at dy and changed): still content that
-    // happens to match at dy too (a blank page beside a terminal) would otherwise hold the one
-    // open block down the frame, and the moving band beside it would never get one.
-    auto opens = [&](int col) { return match(y, col) && changed(y, col); };
+    // A block opens only on a run that moved somewhere (some column of it changed): still
+    // content that happens to match at dy too (a blank page beside a terminal) would otherwise
+    // hold the one open block down the frame, and the moving band beside it never get one.
     int bestX0 = 0, bestLen = 0;
     for (int col = 0; col < C;) {
-      if (!opens(col)) {
+      if (!match(y, col)) {
         ++col;
         continue;
       }
       int end = col;
-      while (end < C && opens(end)) ++end;
-      if (end - col > bestLen) bestLen = end - col, bestX0 = col;
+      bool moved = false;
+      for (; end < C && match(y, end); ++end) moved = moved || changed(y, end);
+      if (moved && end - col > bestLen) bestLen = end - col, bestX0 = col;
       col = end;
     }
     if (bestLen == 0) continue;
