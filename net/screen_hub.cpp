@@ -446,7 +446,7 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
     if (t.kind == base::TileKind::Solid) continue;
     const bool ok = t.kind == base::TileKind::Jpeg       ? base::checkJpegTile(t.jpeg.span(), p.w, p.h, error)
                     : t.kind == base::TileKind::JpegScan ? base::checkJpegScan(t.jpeg.span(), error)
-                                                         : base::checkLosslessTile(t.kind, t.jpeg.span(), p.w, p.h, error);
+                    : base::checkLosslessTile(t.kind, t.jpeg.span(), p.w, p.h, error);
     if (!ok)
       return drop(*peer, wire::Reason::ScreenJpeg,
                   "patch of tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + "): " + error);
@@ -853,7 +853,8 @@ void ScreenHub::applyBatchLocked(Stream& s, wire::TileBatch& batch) {
     const std::uint32_t tile = s.info.tileSizePx;
     // A patched tile holds its older whole bytes in the grid, as one a copy wrote.
     for (const auto& p : batch.patches)
-      if (std::size_t i = std::size_t(p.tile.ty) * cols + p.tile.tx; i < s.tiles.size()) s.tiles[i].copiedVersion = version;
+      if (std::size_t i = std::size_t(p.tile.ty) * cols + p.tile.tx; i < s.tiles.size())
+        s.tiles[i].copiedVersion = version;
     for (const auto& c : batch.copies) {
       if (c.w <= 0 || c.h <= 0) continue;
       for (std::uint32_t ty = std::uint32_t(c.dstY) / tile; ty <= std::uint32_t(c.dstY + c.h - 1) / tile; ++ty)

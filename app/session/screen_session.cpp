@@ -371,7 +371,8 @@ void ScreenSession::sendPendingLocked() {
   // The top and the lower tiers take turns, so a busy top never starves the slow viewers' tier.
   for (int k = 0; k < wire::kMaxScreenTiers; ++k) {
     const int t = (m_sendTurn + k) % wire::kMaxScreenTiers;
-    if (t == 0 ? m_pendingTiles.empty() && m_pendingCopies.empty() && m_pendingPatches.empty() : m_tierPending[std::size_t(t - 1)].tiles.empty())
+    if (t == 0 ? m_pendingTiles.empty() && m_pendingCopies.empty() && m_pendingPatches.empty()
+               : m_tierPending[std::size_t(t - 1)].tiles.empty())
       continue;
     m_sendTurn = t + 1;
     if (t == 0) return sendTopLocked();

@@ -357,7 +357,9 @@ class OffGridTerminal : public ScreenSource {
       for (int y = kY + kBoxH - kLine; y < kY + kBoxH; ++y)
         for (int x = kX; x < kX + kBoxW; ++x) {
           const bool ink = y > kY + kBoxH - kLine + 2 && y < kY + kBoxH - 2 && x > kX + 5 && x < kX + 500 &&
-                           ((std::uint32_t(x / 2 * 7919 + y * 104729) ^ std::uint32_t(m_n * 2654435761u)) * 2246822519u) >> 30 == 0;
+                           ((std::uint32_t(x / 2 * 7919 + y * 104729) ^ std::uint32_t(m_n * 2654435761u)) * 2246822519u) >>
+                                   30 ==
+                               0;
           set(x, y, ink ? 0x33DD66 : 0x101418);
         }
     }

@@ -125,7 +125,8 @@ struct Scene {
   void scrollWithPatches(int dy, std::uint32_t colour) {
     wire::TileBatch b = batchOf(kW, kH, kTile, 0);
     b.copies.push_back({0, dy, int(kW), int(kH) - dy, 0, 0});
-    for (std::uint16_t tx = 1; tx < kCols; ++tx) b.patches.push_back(patch(tx, kRows - 1, 0, kTile - 16, kTile, 16, colour + tx));
+    for (std::uint16_t tx = 1; tx < kCols; ++tx)
+      b.patches.push_back(patch(tx, kRows - 1, 0, kTile - 16, kTile, 16, colour + tx));
     send(std::move(b));
     wire::TileBatch alone = batchOf(kW, kH, kTile, 0);
     alone.patches.push_back(patch(0, kRows - 1, 8, kTile - 16, 16, 16, colour));
