@@ -64,6 +64,52 @@ std::size_t addStillTiles(EncoderPool& pool, StillTiles& still, const Frame& fra
   }
   return bytes;
 }
+
+// Patches (issue 12): the part of dirty tile `index` that changed (`changed`, stream pixels),
+// widened to kPatchAlignPx inside the tile (JPEG's 4:2:0 blocks are 16 pixels), or false if
+// that is more than half the tile (then the whole tile costs about as much).
+constexpr int kPatchAlignPx = 16;
+bool patchPlace(std::uint32_t index, const base::Rect& changed, int tilesX, int tileSizePx, int widthPx, int heightPx,
+                base::TilePatch& out) {
+  const int tx = int(index % std::uint32_t(tilesX)), ty = int(index / std::uint32_t(tilesX));
+  const int x0 = tx * tileSizePx, y0 = ty * tileSizePx;
+  const int tw = std::min(tileSizePx, widthPx - x0), th = std::min(tileSizePx, heightPx - y0);
+  if (changed.empty() || tw <= 0 || th <= 0) return false;
+  const int left = std::max(0, changed.x - x0) / kPatchAlignPx * kPatchAlignPx;
+  const int top = std::max(0, changed.y - y0) / kPatchAlignPx * kPatchAlignPx;
+  const int right = std::min(tw, (changed.right() - x0 + kPatchAlignPx - 1) / kPatchAlignPx * kPatchAlignPx);
+  const int bottom = std::min(th, (changed.bottom() - y0 + kPatchAlignPx - 1) / kPatchAlignPx * kPatchAlignPx);
+  if (right <= left || bottom <= top) return false;
+  if (std::int64_t(right - left) * (bottom - top) * 2 > std::int64_t(tw) * th) return false;
+  out = {};
+  out.tile.tx = static_cast<std::uint16_t>(tx);
+  out.tile.ty = static_cast<std::uint16_t>(ty);
+  out.x = static_cast<std::uint16_t>(left);
+  out.y = static_cast<std::uint16_t>(top);
+  out.w = static_cast<std::uint16_t>(right - left);
+  out.h = static_cast<std::uint16_t>(bottom - top);
+  return true;
+}
+
+// Encodes each patch's rectangle of `frame` across the pool, with the tile codecs (exact when
+// few colours, else JPEG) at the rectangle's size.
+bool encodePatches(EncoderPool& pool, const Frame& frame, int tileSizePx, const CaptureSettings& s,
+                   std::vector<base::TilePatch>& patches, std::string& error) {
+  return pool.forEach(patches.size(), [&](std::size_t i, TileEncoder& encoder, std::string& itemError) {
+    base::TilePatch& p = patches[i];
+    Frame part;
+    part.widthPx = p.w;
+    part.heightPx = p.h;
+    part.strideBytes = frame.strideBytes;
+    part.pixels = frame.pixels + std::size_t(p.tile.ty * tileSizePx + p.y) * frame.strideBytes +
+                  std::size_t(p.tile.tx * tileSizePx + p.x) * kBytesPerPixel;
+    const std::uint16_t tx = p.tile.tx, ty = p.tile.ty;
+    if (!encoder.encode(part, 0, 0, tileSizePx, s, p.tile, itemError)) return false;
+    p.tile.tx = tx;
+    p.tile.ty = ty;
+    return true;
+  }, error);
+}
 }  // namespace
 
 CapturePipeline::CapturePipeline(std::unique_ptr<ScreenSource> source, CaptureSettings settings, int encoderThreads,
@@ -139,6 +185,7 @@ void CapturePipeline::run() {
   int gridX = 0, gridY = 0, gridTile = 0;  // the grid `still` follows
   ScrollDetector scroll;
   std::vector<base::CopyRect> copies;
+  std::vector<base::TilePatch> patches;
   // Tiles a copy changed that have not been encoded since: the host holds older bytes for
   // them. Encoded again kCopyRefreshMs after the first of them, so its image becomes whole.
   std::vector<std::uint8_t> stale;
@@ -260,7 +307,19 @@ void CapturePipeline::run() {
           if (staleCount++ == 0) staleSinceUs = t0;
           stale[i] = 1;
         }
-      work.assign(dirty.begin(), dirty.end());
+      // With copies (the tiles around them are stale on the host anyway, and viewers are
+      // replayed in order), a dirty tile whose changes fit a small part of it goes as a patch.
+      patches.clear();
+      work.clear();
+      const std::vector<base::Rect>& changed = damage.changedRects();
+      for (std::size_t k = 0; k < dirty.size(); ++k) {
+        base::TilePatch p;
+        if (s.tilePatches && !copies.empty() && k < changed.size() && patches.size() < wire::kMaxPatchesPerBatch &&
+            patchPlace(dirty[k], changed[k], damage.tilesX(), s.tileSizePx, frame.widthPx, frame.heightPx, p))
+          patches.push_back(p);
+        else
+          work.push_back(dirty[k]);
+      }
       std::size_t refreshTiles = 0;
       if (refreshDue) {
         for (std::uint32_t i : work) stale[i] |= 2;  // encoded anyway
@@ -272,7 +331,9 @@ void CapturePipeline::run() {
       const bool full = work.size() == std::size_t(damage.tilesX()) * damage.tilesY();
       const std::int64_t t2 = base::monoUs();
       bool ok = pool.encode(frame, work, damage.tilesX(), s, tiles, error);
-      std::uint64_t jpegBytes = 0;
+      if (ok && !patches.empty()) ok = encodePatches(pool, frame, s.tileSizePx, s, patches, error);
+      std::uint64_t jpegBytes = 0, patchBytes = 0;
+      for (const auto& p : patches) patchBytes += p.tile.jpeg.size;
       for (const auto& t : tiles) jpegBytes += t.jpeg.size;
       const std::size_t changedTiles = tiles.size();
       std::size_t sharpBytes = 0;
@@ -280,6 +341,15 @@ void CapturePipeline::run() {
       std::string sharpError;
       if (ok) {
         for (std::size_t i = 0; i < work.size(); ++i) still.changed(work[i], tiles[i].kind, tiles[i].jpeg.size, t0);
+        // A patched tile is stale on the host (it keeps the older whole tile), as under a copy.
+        for (const auto& p : patches) {
+          const std::uint32_t i = std::uint32_t(p.tile.ty) * std::uint32_t(gridX) + p.tile.tx;
+          still.patched(i, p.tile.kind, t0);
+          if (i < stale.size() && !stale[i]) {
+            if (staleCount++ == 0) staleSinceUs = t0;
+            stale[i] = 1;
+          }
+        }
         if (s.sharpWhenStill)
           sharpBytes = addStillTiles(pool, still, frame, damage.tilesX(), s, t0, interval.count(), tiles, sharpOk,
                                      sharpError);
@@ -305,6 +375,8 @@ void CapturePipeline::run() {
         m_stats.copies += copies.size();
         m_stats.copiedTiles += touched.size();
         m_stats.refreshTiles += refreshTiles;
+        m_stats.patches += patches.size();
+        m_stats.patchBytes += patchBytes;
         smooth(m_stats.captureMs, static_cast<double>(t1 - t0) / 1e3);
         smooth(m_stats.damageMs, static_cast<double>(t2 - t1) / 1e3);
         smooth(m_stats.encodeMs, static_cast<double>(t3 - t2) / 1e3);
@@ -317,7 +389,7 @@ void CapturePipeline::run() {
         continue;
       }
       if (!sharpOk) HLOG_WARN(kTag, "lossless encoding failed: %s", sharpError.c_str());  // those tiles stay due
-      if (!tiles.empty() || !copies.empty()) {
+      if (!tiles.empty() || !copies.empty() || !patches.empty()) {
         EncodedUpdate u;
         u.widthPx = static_cast<std::uint32_t>(frame.widthPx);
         u.heightPx = static_cast<std::uint32_t>(frame.heightPx);
@@ -326,6 +398,8 @@ void CapturePipeline::run() {
         u.captureTimeUs = frame.captureTimeUs;
         u.tiles = std::move(tiles);
         u.copies = copies;
+        u.patches = std::move(patches);
+        patches.clear();
         u.full = full;
         m_onUpdate(std::move(u));
         tiles.clear();

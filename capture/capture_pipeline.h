@@ -33,6 +33,8 @@ struct EncodedUpdate {
   std::int64_t captureTimeUs = 0;           // wall clock at capture
   // Scrolls found in this frame: applied in order to the previous image, before the tiles.
   std::vector<base::CopyRect> copies;
+  // Changed rectangles inside tiles (only with copies): after the copies, before the tiles.
+  std::vector<base::TilePatch> patches;
   std::vector<base::EncodedTile> tiles;     // changed tiles (all of them after a reset), then
                                             // still tiles sent again losslessly
   bool full = false;                        // every tile is included (first frame, resize, reset)
@@ -56,6 +58,8 @@ struct PipelineStats {
   // Scrolls sent as copies, the tiles they changed (mostly not encoded), and tiles encoded
   // again only because a copy had changed them (the refresh that keeps the host's image whole).
   std::uint64_t copies = 0, copiedTiles = 0, refreshTiles = 0;
+  // Dirty tiles sent as patches (their changed rectangle only) and the patches' bytes.
+  std::uint64_t patches = 0, patchBytes = 0;
   // Lower quality tiers (the viewers on slow links): tiles encoded for them and their bytes,
   // and the tiers encoded in the last frame (bit t: tier t).
   std::uint64_t tierTiles = 0, tierBytes = 0;

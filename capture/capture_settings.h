@@ -23,6 +23,9 @@ struct CaptureSettings {
   // a palette tile smaller than its JPEG. Off only to measure or test JPEG alone.
   bool exactFewColours = true;
   bool copyDetect = true;            // scrolls go as a copy plus the newly exposed pixels
+  // In a frame with copies, a dirty tile whose changes fit a small part of it goes as a patch of
+  // that rectangle (the scroll's newly exposed line), not whole.
+  bool tilePatches = true;
 
   // Brings every field into its allowed range (the nearest allowed scale and tile size).
   CaptureSettings clamped() const {

@@ -24,6 +24,7 @@ const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
   m_dirty.clear();
   m_firstRow.clear();
   m_uncompared.clear();
+  m_rects.clear();
   const std::size_t rowBytes = std::size_t(f.widthPx) * kBytesPerPixel;
   std::vector<std::uint8_t> equal;
   equal.swap(m_equal);  // only for this frame
@@ -49,7 +50,12 @@ const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
       m_kept = false;
     }
     m_dirty.resize(std::size_t(m_tilesX) * m_tilesY);
-    for (std::uint32_t i = 0; i < m_dirty.size(); ++i) m_dirty[i] = i;
+    m_rects.resize(m_dirty.size());
+    for (std::uint32_t i = 0; i < m_dirty.size(); ++i) {
+      m_dirty[i] = i;
+      const int x0 = int(i % std::uint32_t(m_tilesX)) * m_tile, y0 = int(i / std::uint32_t(m_tilesX)) * m_tile;
+      m_rects[i] = {x0, y0, std::min(m_tile, m_width - x0), std::min(m_tile, m_height - y0)};
+    }
     m_stats.tilesCompared += m_dirty.size();
     m_stats.tilesChanged += m_dirty.size();
     m_valid = true;
@@ -90,8 +96,29 @@ const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
       for (; y < h && std::memcmp(a, b, bytes) == 0; ++y, a += stride, b += m_refStride) {
       }
       if (y == h) continue;
+      // Rows above the first difference are equal already; the changed pixels' bounds are kept
+      // (a scroll's new line dirties a few rows). The last changed row is found from the
+      // bottom, and the columns only until they span the tile, so a full change costs about
+      // one compare of each tile. The reference is brought up to the frame further down.
+      const int top = y;
+      int bottom = h - 1;
+      const std::uint8_t* fa = f.pixels + std::size_t(y0) * stride + off;
+      const std::uint8_t* fb = m_ref + std::size_t(y0) * m_refStride + off;
+      while (bottom > top && std::memcmp(fa + std::size_t(bottom) * stride, fb + std::size_t(bottom) * m_refStride, bytes) == 0)
+        --bottom;
+      int left = w, right = 0;
+      for (; y <= bottom && (left > 0 || right < w); ++y, a += stride, b += m_refStride) {
+        int l = 0, r = w;
+        while (l < left && std::memcmp(a + l * kBytesPerPixel, b + l * kBytesPerPixel, kBytesPerPixel) == 0) ++l;
+        if (l == w) continue;  // this row is equal
+        while (r > right && std::memcmp(a + (r - 1) * kBytesPerPixel, b + (r - 1) * kBytesPerPixel, kBytesPerPixel) == 0)
+          --r;
+        left = std::min(left, l);
+        right = std::max(right, r);
+      }
       m_dirty.push_back(index);
-      m_firstRow.push_back(static_cast<std::uint16_t>(y));  // rows above it are equal already
+      m_firstRow.push_back(static_cast<std::uint16_t>(top));
+      m_rects.push_back({x0 + left, y0 + top, std::max(1, right - left), bottom - top + 1});
     }
   }
   // Bring the reference up to the frame: the frame's own buffer when that copies less (only

@@ -28,6 +28,9 @@ class DamageTracker {
 
   // Returns the indices (row-major: ty * tilesX + tx) of tiles that differ from last time.
   const std::vector<std::uint32_t>& update(const Frame& frame);
+  // After update(): for each dirty tile (same order), the smallest rectangle holding every
+  // changed pixel, in stream pixels (the whole tile when everything was dirty).
+  const std::vector<base::Rect>& changedRects() const { return m_rects; }
   // Tile `index` is known to equal the next frame already (a verified copy wrote it into the
   // reference): update() skips comparing it. Forgotten after that update().
   void knownEqual(std::uint32_t index) {
@@ -66,6 +69,7 @@ class DamageTracker {
   std::vector<std::uint16_t> m_firstRow;  // per dirty tile: its first row that differs
   std::vector<std::uint32_t> m_uncompared;  // tiles taken as unchanged without a look
   std::vector<std::uint32_t> m_dirty;
+  std::vector<base::Rect> m_rects;  // per dirty tile: what changed in it
   std::vector<std::uint8_t> m_hinted;  // per tile: inside the source's changed rectangles
   std::vector<std::uint8_t> m_equal;   // per tile: known equal this once (knownEqual)
   DamageStats m_stats;

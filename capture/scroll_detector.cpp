@@ -199,6 +199,9 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
       }
       close(y);
     }
+    // A block opens only on a run that moved somewhere (some column of it changed): still
+    // content that happens to match at dy too (a blank page beside a terminal) would otherwise
+    // hold the one open block down the frame, and the moving band beside it never get one.
     int bestX0 = 0, bestLen = 0;
     for (int col = 0; col < C;) {
       if (!match(y, col)) {
@@ -206,8 +209,9 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
         continue;
       }
       int end = col;
-      while (end < C && match(y, end)) ++end;
-      if (end - col > bestLen) bestLen = end - col, bestX0 = col;
+      bool moved = false;
+      for (; end < C && match(y, end); ++end) moved = moved || changed(y, end);
+      if (moved && end - col > bestLen) bestLen = end - col, bestX0 = col;
       col = end;
     }
     if (bestLen == 0) continue;

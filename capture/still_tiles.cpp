@@ -25,6 +25,16 @@ void StillTiles::changed(std::uint32_t index, base::TileKind kind, std::size_t b
   t.bytes = bytes;
 }
 
+void StillTiles::patched(std::uint32_t index, base::TileKind kind, std::int64_t nowUs) {
+  if (index >= m_tiles.size()) return;
+  Tile& t = m_tiles[index];
+  const bool wasLossy = t.state != State::Exact;
+  const bool lossy = wasLossy || !base::isExactKind(kind);
+  t.state = lossy ? State::Lossy : State::Exact;  // a tile given up on may fit again
+  t.changedUs = nowUs;
+  m_lossy += std::size_t(lossy) - std::size_t(wasLossy);
+}
+
 void StillTiles::moved(const base::CopyRect& c, int tileSizePx, int tilesX, int tilesY, std::int64_t nowUs,
                        std::vector<std::uint32_t>& touched) {
   if (m_tiles.size() != std::size_t(tilesX) * std::size_t(tilesY)) return;

@@ -28,6 +28,10 @@ class StillTiles {
   // the stream holds for them do not change. The touched tiles are appended to `touched`.
   void moved(const base::CopyRect& c, int tileSizePx, int tilesX, int tilesY, std::int64_t nowUs,
              std::vector<std::uint32_t>& touched);
+  // A patch of kind `kind` changed part of tile `index` at `nowUs`: the tile is lossy if the
+  // patch or the rest of it is, and counts as changed now. The bytes the stream holds for it
+  // do not change (the host keeps its older whole tile).
+  void patched(std::uint32_t index, base::TileKind kind, std::int64_t nowUs);
   // Appends to `out` up to `max` tiles last sent lossy and unchanged since at least
   // `nowUs - stillUs`, starting after the last one handed out.
   void due(std::int64_t nowUs, std::int64_t stillUs, std::size_t max, std::vector<std::uint32_t>& out);

@@ -30,8 +30,9 @@ struct ScreenHub::Stream {
   struct Tile {
     base::EncodedTile tile;
     std::uint64_t version = 0;  // stream version that last changed it; 0 = never set
-    std::uint64_t copiedVersion = 0;  // the last version a copy wrote into it
-    // Its bytes are older than what a copy put there: only the sharer's next tile makes it whole.
+    std::uint64_t copiedVersion = 0;  // the last version a copy or a patch wrote into it
+    // Its bytes are older than what a copy or patch put there: only the sharer's next tile
+    // makes it whole.
     bool stale() const { return copiedVersion > version; }
   };
   // Copies (issue 12). The last batches as they came (their tiles are shared slices), so a
@@ -39,12 +40,15 @@ struct ScreenHub::Stream {
   struct LogEntry {
     std::uint64_t version = 0;
     std::vector<base::CopyRect> copies;
+    std::vector<base::TilePatch> patches;  // after the copies, before the tiles
     std::vector<base::EncodedTile> tiles;
     std::uint64_t bytes = 0;
+    // Copies or patches: only replayed in order, never coalesced with the batches before it.
+    bool ordered() const { return !copies.empty() || !patches.empty(); }
   };
   std::deque<LogEntry> log;
   std::uint64_t logBytes = 0;
-  std::uint64_t lastCopyVersion = 0;  // the newest batch with copies (0: none)
+  std::uint64_t lastCopyVersion = 0;  // the newest batch with copies or patches (0: none)
   std::size_t staleSlots = 0;         // tiles whose bytes a later copy overwrote
   wire::StreamInfo info;
   PeerId publisher = 0;          // 0: the host's own pipeline
@@ -438,7 +442,18 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
   for (const auto& c : batch.copies)
     if (std::string why = wire::validateCopy(c, batch.widthPx, batch.heightPx); !why.empty())
       return drop(*peer, wire::Reason::ScreenBounds, why);
-  // The host never decodes, but it refuses anything a viewer's decoder should not see.
+  // (Each patch's place was checked as it was read.) The host never decodes, but it refuses
+  // anything a viewer's decoder should not see, a patch's bytes checked at the patch's size.
+  for (const auto& p : batch.patches) {
+    const base::EncodedTile& t = p.tile;
+    if (t.kind == base::TileKind::Solid) continue;
+    const bool ok = t.kind == base::TileKind::Jpeg       ? base::checkJpegTile(t.jpeg.span(), p.w, p.h, error)
+                    : t.kind == base::TileKind::JpegScan ? base::checkJpegScan(t.jpeg.span(), error)
+                    : base::checkLosslessTile(t.kind, t.jpeg.span(), p.w, p.h, error);
+    if (!ok)
+      return drop(*peer, wire::Reason::ScreenJpeg,
+                  "patch of tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + "): " + error);
+  }
   for (const auto& t : batch.tiles) {
     if (t.kind == base::TileKind::Solid) continue;
     std::uint32_t w, h;
@@ -455,6 +470,10 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
   for (auto& t : batch.tiles)
     if (t.kind != base::TileKind::Solid)
       t.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(t.jpeg.span().begin(), t.jpeg.span().end())));
+  for (auto& p : batch.patches)
+    if (p.tile.kind != base::TileKind::Solid)
+      p.tile.jpeg = base::ByteSlice::whole(
+          base::makeBytes(base::ByteVec(p.tile.jpeg.span().begin(), p.tile.jpeg.span().end())));
   owner.reset();
   Section section(*this);
   if (!peer->publishing) {
@@ -822,17 +841,23 @@ void ScreenHub::applyBatchLocked(Stream& s, wire::TileBatch& batch) {
   Stream::LogEntry entry;
   entry.version = version;
   entry.copies = batch.copies;
+  entry.patches = batch.patches;
   entry.tiles = batch.tiles;
   for (const auto& t : batch.tiles) entry.bytes += t.jpeg.size;
+  for (const auto& p : batch.patches) entry.bytes += p.tile.jpeg.size;
   s.logBytes += entry.bytes;
   s.log.push_back(std::move(entry));
   while (s.log.size() > wire::kCopyLogVersions || (s.log.size() > 1 && s.logBytes > wire::kMaxCopyLogBytes)) {
     s.logBytes -= s.log.front().bytes;
     s.log.pop_front();
   }
-  if (!batch.copies.empty()) {
+  if (!batch.copies.empty() || !batch.patches.empty()) {
     s.lastCopyVersion = version;
     const std::uint32_t tile = s.info.tileSizePx;
+    // A patched tile holds its older whole bytes in the grid, as one a copy wrote.
+    for (const auto& p : batch.patches)
+      if (std::size_t i = std::size_t(p.tile.ty) * cols + p.tile.tx; i < s.tiles.size())
+        s.tiles[i].copiedVersion = version;
     for (const auto& c : batch.copies) {
       if (c.w <= 0 || c.h <= 0) continue;
       for (std::uint32_t ty = std::uint32_t(c.dstY) / tile; ty <= std::uint32_t(c.dstY + c.h - 1) / tile; ++ty)
@@ -978,25 +1003,32 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::replayForLocked(Stream& s, std::ui
   }
   auto update = newUpdateLocked(s);
   wire::TileBatch& b = update->batch;
-  // The first batch's copies, then its tiles and those of the batches after it up to the next
-  // one with copies (newest wins): exactly the image at that version.
+  // The first batch's copies and patches, then its tiles and those of the batches after it up
+  // to the next one with copies or patches (newest wins): exactly the image at that version.
   const std::size_t first = std::size_t(fromVersion + 1 - s.log.front().version);
   b.copies = s.log[first].copies;
+  b.patches = s.log[first].patches;
   std::map<std::size_t, const base::EncodedTile*> merged;
   const std::uint32_t cols = s.info.tilesX();
   std::size_t k = first;
-  for (; k < s.log.size() && (k == first || s.log[k].copies.empty()); ++k)
+  for (; k < s.log.size() && (k == first || !s.log[k].ordered()); ++k)
     for (const auto& t : s.log[k].tiles) merged[std::size_t(t.ty) * cols + t.tx] = &t;
+  // A patch of a tile a later batch here sends whole is of no use (and a viewer refuses a
+  // batch with both): the tile replaces it.
+  std::erase_if(b.patches, [&](const base::TilePatch& p) {
+    return merged.count(std::size_t(p.tile.ty) * cols + p.tile.tx) != 0;
+  });
   update->toVersion = s.log[k - 1].version;
   update->end = s.tiles.size();
-  update->payloadBytes = wire::kTileBatchHeaderBytes + wire::copiesWireBytes(b.copies.size());
+  update->payloadBytes = wire::kTileBatchHeaderBytes + wire::orderedWireBytes(b);
+  for (const auto& p : b.patches) m_stats.tileBytesSent += p.tile.jpeg.size;
   for (const auto& [index, t] : merged) {
     b.tiles.push_back(*t);
     update->payloadBytes += wire::tileWireBytes(*t);
     m_stats.tileBytesSent += t->jpeg.size;
   }
   if (update->payloadBytes > wire::kMaxScreenPayload) return nullptr;  // the sharer's refresh will do
-  if (!b.copies.empty()) ++m_stats.copyUpdatesSent;
+  if (!b.copies.empty() || !b.patches.empty()) ++m_stats.copyUpdatesSent;
   cacheLocked(s, key, update);
   return update;
 }

@@ -161,6 +161,7 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
         b.tileSizePx = u.tileSizePx;
         b.tiles = std::move(u.tiles);
         b.copies = std::move(u.copies);
+        b.patches = std::move(u.patches);
         m_screenHub->publishLocal(id, std::move(b), u.tier);
       });
   // The tiers the host's viewers are on (or moving to): only those are encoded.

@@ -267,6 +267,7 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
     m_inFlight = 0;
     m_pendingTiles.clear();
     m_pendingCopies.clear();
+    m_pendingPatches.clear();
     for (auto& t : m_tierPending) t = {};
     m_wantedTiers = {};
     m_publishing = true;
@@ -279,7 +280,7 @@ bool ScreenSession::startSharing(std::unique_ptr<capture::ScreenSource> source, 
   // frame still waiting here, so frames go as copies only when nothing waits.
   m_pipeline->setCopyGate([this] {
     std::lock_guard lock(m_publishMutex);
-    return m_accepted && m_pendingTiles.empty() && m_pendingCopies.empty();
+    return m_accepted && m_pendingTiles.empty() && m_pendingCopies.empty() && m_pendingPatches.empty();
   });
   {
     std::lock_guard lock(m_publishMutex);
@@ -315,6 +316,7 @@ void ScreenSession::stopSharing() {
     m_accepted = false;
     m_pendingTiles.clear();
     m_pendingCopies.clear();
+    m_pendingPatches.clear();
     for (auto& t : m_tierPending) t = {};
   }
   m_client.publishStop();
@@ -354,14 +356,18 @@ void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
     m_shareTile = u.tileSizePx;
     m_pendingTiles.clear();
     m_pendingCopies.clear();
+    m_pendingPatches.clear();
     // Lower tiers of the old size could be larger than the new top, which the host refuses.
     for (auto& t : m_tierPending) t.tiles.clear();
     u.copies.clear();  // (none after a new size: the pipeline starts from a whole frame)
+    u.patches.clear();
     m_client.publishStart(m_shareTitle, u.widthPx, u.heightPx, u.tileSizePx);
   }
   const std::uint32_t cols = (u.widthPx + u.tileSizePx - 1) / u.tileSizePx;
   // Copies only reach here with nothing pending (the gate): they go first, tiles after them.
+  // Patches come only with copies, for tiles this frame does not send whole.
   if (!u.copies.empty()) m_pendingCopies = std::move(u.copies);
+  if (!u.patches.empty()) m_pendingPatches = std::move(u.patches);
   for (auto& t : u.tiles) m_pendingTiles[std::uint32_t(t.ty) * cols + t.tx] = std::move(t);
   m_pendingHeader.seq = u.seq;
   m_pendingHeader.captureTimeUs = u.captureTimeUs + m_client.clockOffsetUs();  // on the host's clock
@@ -376,7 +382,8 @@ void ScreenSession::sendPendingLocked() {
   // The top and the lower tiers take turns, so a busy top never starves the slow viewers' tier.
   for (int k = 0; k < wire::kMaxScreenTiers; ++k) {
     const int t = (m_sendTurn + k) % wire::kMaxScreenTiers;
-    if (t == 0 ? m_pendingTiles.empty() && m_pendingCopies.empty() : m_tierPending[std::size_t(t - 1)].tiles.empty())
+    if (t == 0 ? m_pendingTiles.empty() && m_pendingCopies.empty() && m_pendingPatches.empty()
+               : m_tierPending[std::size_t(t - 1)].tiles.empty())
       continue;
     m_sendTurn = t + 1;
     if (t == 0) return sendTopLocked();
@@ -401,9 +408,11 @@ void ScreenSession::sendTopLocked() {
   // At most what the host accepts in one message (kMaxScreenPayload): the rest stays pending,
   // goes with the next ack, and merges meanwhile with newer frames like any pending tile.
   wire::TileBatch b = m_pendingHeader;
-  b.copies = std::move(m_pendingCopies);  // with the first part
+  b.copies = std::move(m_pendingCopies);  // with the first part, and the patches
   m_pendingCopies.clear();
-  std::size_t payload = wire::kTileBatchHeaderBytes + wire::copiesWireBytes(b.copies.size());
+  b.patches = std::move(m_pendingPatches);
+  m_pendingPatches.clear();
+  std::size_t payload = wire::kTileBatchHeaderBytes + wire::orderedWireBytes(b);
   auto it = m_pendingTiles.begin();
   for (; it != m_pendingTiles.end(); ++it) {
     const std::size_t bytes = wire::tileWireBytes(it->second);
@@ -536,6 +545,7 @@ void ScreenSession::onPublishRefused(const std::string& reason) {
     m_shareError = reason.empty() ? "The host would not relay your screen." : reason;
     m_pendingTiles.clear();
     m_pendingCopies.clear();
+    m_pendingPatches.clear();
   }
   HLOG_WARN(kTag, "the host will not relay our screen: %s", reason.c_str());
   if (m_config.link.wake) m_config.link.wake();

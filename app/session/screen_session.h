@@ -158,6 +158,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   std::uint16_t m_shareTile = 0;
   std::map<std::uint32_t, base::EncodedTile> m_pendingTiles;  // by tile index: newest wins
   std::vector<base::CopyRect> m_pendingCopies;  // before those tiles (only when none waited)
+  std::vector<base::TilePatch> m_pendingPatches;  // after the copies (made with them, only then)
   wire::TileBatch m_pendingHeader;
   // The lower quality tiers of our stream (1..), pending like the top's, in their own geometry;
   // and the tiers the host says anyone watches, with how often each was turned off (the

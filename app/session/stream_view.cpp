@@ -155,7 +155,11 @@ bool StreamView::decode(const wire::TileBatch& batch, capture::TileDecoder& deco
   std::size_t need = 0;
   for (const auto& t : batch.tiles)
     if (t.kind != base::TileKind::Solid) need += std::size_t(place(t).area()) * 4;
-  need = std::min(need, imageBytes);
+  std::size_t patchNeed = 0;
+  for (const auto& p : batch.patches)
+    if (p.tile.kind != base::TileKind::Solid) patchNeed += std::size_t(p.w) * p.h * 4;
+  // Patches are of distinct tiles, none also whole in this batch (the wire's rule).
+  need = std::min(need + patchNeed, imageBytes);
   if (m_stagingBytes < need) {
     m_staging.reset();  // the old one goes first: at most one staging area at a time
     m_staging = std::make_unique_for_overwrite<std::uint8_t[]>(need);
@@ -176,6 +180,43 @@ bool StreamView::decode(const wire::TileBatch& batch, capture::TileDecoder& deco
     if (ok) error = "tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + "): " + why;
     ok = false;
   };
+  // Patches after the copies, before the tiles: each decodes on its own, as an image of its
+  // size. One that is bad is dropped (the caller asks for every tile again).
+  for (const auto& p : batch.patches) {
+    if (!geometry) {
+      fail(p.tile, "bad geometry");
+      continue;
+    }
+    if (std::string why = wire::validatePatch(p, batch.widthPx, batch.heightPx, batch.tileSizePx); !why.empty()) {
+      fail(p.tile, why);
+      continue;
+    }
+    StagedTile s;
+    s.rect = {int(long(p.tile.tx) * tile + p.x), int(long(p.tile.ty) * tile + p.y), int(p.w), int(p.h)};
+    s.exact = base::isExactKind(p.tile.kind);
+    s.patch = true;
+    if (p.tile.kind == base::TileKind::Solid) {
+      s.solid = true;
+      s.bgrx = p.tile.solidBgrx;
+      m_staged.push_back(s);
+      continue;
+    }
+    const std::size_t bytes = std::size_t(s.rect.area()) * 4;
+    if (m_stagingUsed + bytes > need) {
+      fail(p.tile, "more patches than the image holds");
+      continue;
+    }
+    s.offset = m_stagingUsed;
+    base::EncodedTile alone = p.tile;
+    alone.tx = alone.ty = 0;
+    if (!decoder.decode(alone, int(tile), s.rect.w, s.rect.h, m_staging.get() + s.offset, s.rect.w * 4, tileError)) {
+      fail(p.tile, "patch: " + tileError);
+      continue;
+    }
+    m_stagingUsed += bytes;
+    if (s.exact) m_stagedLosslessBytes += p.tile.jpeg.size;
+    m_staged.push_back(s);
+  }
   for (const auto& t : batch.tiles) {
     if (!geometry) {
       fail(t, "bad geometry");
@@ -260,6 +301,7 @@ void StreamView::publish() {
       if (!t.exact) m_lastLossyUs = now;
       const std::size_t i = std::size_t(t.rect.y) / m_stagedTile * cols + std::size_t(t.rect.x) / m_stagedTile;
       if (i >= m_exact.size() || m_exact[i] == std::uint8_t(t.exact)) continue;
+      if (t.patch && t.exact) continue;  // an exact patch keeps a lossy tile's other pixels
       m_exact[i] = t.exact;
       if (t.exact) --lossy;
       else ++lossy;

@@ -101,6 +101,7 @@ class StreamView {
     base::Rect rect;
     bool solid = false;
     bool exact = false;  // solid or lossless: the sharer's pixels exactly
+    bool patch = false;  // part of its tile only: exact leaves the tile as it was
     std::uint32_t bgrx = 0;
     std::size_t offset = 0;  // into m_staging, rect.w * rect.h * 4 bytes
   };

@@ -54,6 +54,16 @@ struct EncodedTile {
   bool jpeg444 = false;          // JpegScan: 4:4:4 (else 4:2:0)
 };
 
+// A changed rectangle inside one tile (issue 12: the newly exposed line of a scroll dirties a
+// few rows of a tile, not all of it): `tile` names the tile (tx, ty) and carries the encoded
+// w x h pixels (any kind, encoded as a w x h image), placed at (x, y) inside the tile. Only in
+// a batch with copies' order (CopyUpdate, PublishCopyTiles): applied after the copies, before
+// the tiles. The host's grid keeps the tile's older whole bytes (it is "stale", as under a copy).
+struct TilePatch {
+  EncodedTile tile;
+  std::uint16_t x = 0, y = 0, w = 0, h = 0;
+};
+
 // Part of the image moved (a scroll, a dragged window): the w x h pixels at (srcX, srcY) of
 // the previous image are copied to (dstX, dstY), in stream pixels, as one block (source and
 // destination may overlap). A frame's copies apply in order, before its tiles.

@@ -8,7 +8,7 @@
 namespace huddle::wire {
 
 inline constexpr std::uint32_t kMagic = 0x4C445548;  // "HUDL" little-endian
-inline constexpr std::uint16_t kProtocolVersion = 6;  // 2: the screen login proves its seat over its own TLS session; 3: voice (Welcome.voicePort, VoiceDatagram); 4: files in the chat (FileOffer ... FileStatus); 5: scrolls as copies (CopyUpdate, PublishCopyTiles); 6: quality tiers per viewer (TierSwitch, TiersWanted, PublishTierTiles)
+inline constexpr std::uint16_t kProtocolVersion = 7;  // 2: the screen login proves its seat over its own TLS session; 3: voice (Welcome.voicePort, VoiceDatagram); 4: files in the chat (FileOffer ... FileStatus); 5: scrolls as copies (CopyUpdate, PublishCopyTiles); 6: quality tiers per viewer (TierSwitch, TiersWanted, PublishTierTiles); 7: patches (sub-tile rectangles) in CopyUpdate and PublishCopyTiles
 
 inline constexpr std::size_t kFrameHeaderBytes = 6;  // u32 payload length, u16 type
 
@@ -331,6 +331,12 @@ inline constexpr std::size_t kMaxKnownHosts = 10000;              // its entries
 // each inside the stream and at least one pixel; anything else is refused where it is read.
 inline constexpr std::size_t kMaxCopiesPerBatch = 16;
 inline constexpr std::size_t kCopyRectWireBytes = 6 * 2;  // six u16: sides are at most kMaxStreamSidePx
+// Patches (changed rectangles inside a tile, issue 12) ride a copy batch after its copies: at
+// most kMaxPatchesPerBatch, one per tile at most and never for a tile the batch also sends
+// whole, each at least one pixel and inside its tile; their bytes are capped like a tile's of
+// the patch's size.
+inline constexpr std::size_t kMaxPatchesPerBatch = 1024;
+inline constexpr std::size_t kPatchHeaderWireBytes = 6 * 2;  // tx, ty, x, y, w, h (u16 each)
 // The host keeps the last kCopyLogVersions batches (at most kMaxCopyLogBytes of tiles that the
 // grid no longer holds) so a viewer a few frames behind is replayed the copies in order.
 inline constexpr std::size_t kCopyLogVersions = 16;

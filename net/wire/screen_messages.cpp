@@ -110,6 +110,55 @@ bool UpdateRequest::read(Reader& r) {
   return r.ok() && credits <= kMaxCredits && full <= 1;
 }
 
+// A tile's kind and bytes (after its place): the same for a whole tile and a patch.
+static void writeTileBody(Writer& w, const base::EncodedTile& t) {
+  w.u8(static_cast<std::uint8_t>(t.kind));
+  if (t.kind == base::TileKind::Solid) {
+    w.u32(t.solidBgrx);
+  } else {
+    if (t.kind == base::TileKind::JpegScan) {
+      w.u8(t.jpegQuality);
+      w.u8(t.jpeg444 ? 1 : 0);
+    }
+    w.blob(t.jpeg.span());
+  }
+}
+
+// Reads what writeTileBody wrote for an image of w x h pixels (a tile cropped at the edges, or
+// a patch): the bytes are capped by that size and become a slice of `owner`.
+static bool readTileBody(Reader& r, const base::Bytes& owner, base::EncodedTile& t, std::uint32_t w, std::uint32_t h,
+                         std::string& error) {
+  const std::uint8_t kind = r.u8();
+  if (!r.ok()) return error = "truncated tile", false;
+  if (kind == static_cast<std::uint8_t>(base::TileKind::Solid)) {
+    t.kind = base::TileKind::Solid;
+    t.solidBgrx = r.u32();
+    return true;
+  }
+  if (kind != static_cast<std::uint8_t>(base::TileKind::Jpeg) &&
+      kind != static_cast<std::uint8_t>(base::TileKind::JpegScan) &&
+      kind != static_cast<std::uint8_t>(base::TileKind::Palette) &&
+      kind != static_cast<std::uint8_t>(base::TileKind::ZstdPixels))
+    return error = "unknown tile kind " + std::to_string(kind), false;
+  t.kind = static_cast<base::TileKind>(kind);
+  if (t.kind == base::TileKind::JpegScan) {
+    t.jpegQuality = r.u8();
+    std::uint8_t subsampling = r.u8();
+    if (!r.ok()) return error = "truncated tile", false;
+    if (t.jpegQuality < 1 || t.jpegQuality > 100 || subsampling > 1)
+      return error = "bad JPEG settings in tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + ")", false;
+    t.jpeg444 = subsampling == 1;
+  }
+  const bool lossless = base::isLosslessKind(t.kind);
+  auto bytes = r.blob(lossless ? maxLosslessTileBytes(w, h) : maxJpegTileBytes(w, h));
+  if (!r.ok()) return error = "tile bytes missing or larger than any valid tile", false;
+  if (bytes.size() < (t.kind == base::TileKind::Jpeg ? 4u : 1u)) return error = "tile bytes too short", false;
+  t.jpeg.owner = owner;
+  t.jpeg.offset = static_cast<std::uint32_t>(bytes.data() - owner->data());
+  t.jpeg.size = static_cast<std::uint32_t>(bytes.size());
+  return true;
+}
+
 void TileBatch::write(Writer& w) const {
   w.u32(streamId);
   w.u64(seq);
@@ -121,16 +170,7 @@ void TileBatch::write(Writer& w) const {
   for (const auto& t : tiles) {
     w.u16(t.tx);
     w.u16(t.ty);
-    w.u8(static_cast<std::uint8_t>(t.kind));
-    if (t.kind == base::TileKind::Solid) {
-      w.u32(t.solidBgrx);
-    } else {
-      if (t.kind == base::TileKind::JpegScan) {
-        w.u8(t.jpegQuality);
-        w.u8(t.jpeg444 ? 1 : 0);
-      }
-      w.blob(t.jpeg.span());
-    }
+    writeTileBody(w, t);
   }
 }
 
@@ -145,12 +185,13 @@ std::string validateCopy(const base::CopyRect& c, std::uint32_t widthPx, std::ui
 
 bool TileBatch::read(Reader& r, const base::Bytes& owner, std::string& error, bool withCopies) {
   copies.clear();
+  patches.clear();
   if (!readTiles(r, owner, error)) return false;
   if (!withCopies) return true;
   const std::uint8_t n = r.u8();
   if (!r.ok()) return error = "truncated copies", false;
-  if (n == 0 || n > kMaxCopiesPerBatch)
-    return error = std::to_string(n) + " copies (1.." + std::to_string(kMaxCopiesPerBatch) + ")", false;
+  if (n > kMaxCopiesPerBatch)
+    return error = std::to_string(n) + " copies (0.." + std::to_string(kMaxCopiesPerBatch) + ")", false;
   copies.resize(n);
   for (auto& c : copies) {
     c.srcX = r.u16();
@@ -161,7 +202,52 @@ bool TileBatch::read(Reader& r, const base::Bytes& owner, std::string& error, bo
     c.dstY = r.u16();
     if (!r.ok()) return error = "truncated copy", false;
   }
+  const std::uint16_t np = r.u16();
+  if (!r.ok()) return error = "truncated patches", false;
+  if (np > kMaxPatchesPerBatch)
+    return error = std::to_string(np) + " patches (0.." + std::to_string(kMaxPatchesPerBatch) + ")", false;
+  if (n == 0 && np == 0) return error = "a copy batch with no copies and no patches", false;
+  // Each patch needs at least its place and a solid colour, so a count the payload cannot hold
+  // fails before reserve().
+  if (np > r.remaining() / (kPatchHeaderWireBytes + 5)) return error = "patch count larger than the message", false;
+  const std::uint32_t cols = (widthPx + tileSizePx - 1) / tileSizePx, rows = (heightPx + tileSizePx - 1) / tileSizePx;
+  std::vector<bool> seen(std::size_t(cols) * rows, false);
+  for (const auto& t : tiles) seen[std::size_t(t.ty) * cols + t.tx] = true;
+  patches.reserve(np);
+  for (std::uint16_t i = 0; i < np; ++i) {
+    base::TilePatch p;
+    p.tile.tx = r.u16();
+    p.tile.ty = r.u16();
+    p.x = r.u16();
+    p.y = r.u16();
+    p.w = r.u16();
+    p.h = r.u16();
+    if (!r.ok()) return error = "truncated patch", false;
+    if (std::string why = validatePatch(p, widthPx, heightPx, tileSizePx); !why.empty()) return error = why, false;
+    const std::size_t index = std::size_t(p.tile.ty) * cols + p.tile.tx;
+    if (seen[index])
+      return error = "patch of tile (" + std::to_string(p.tile.tx) + "," + std::to_string(p.tile.ty) +
+                     ") that the batch already changes",
+             false;
+    seen[index] = true;
+    if (!readTileBody(r, owner, p.tile, p.w, p.h, error)) return error = "patch: " + error, false;
+    patches.push_back(std::move(p));
+  }
   return true;
+}
+
+std::string validatePatch(const base::TilePatch& p, std::uint32_t widthPx, std::uint32_t heightPx,
+                          std::uint32_t tileSizePx) {
+  const std::string where = "patch of tile (" + std::to_string(p.tile.tx) + "," + std::to_string(p.tile.ty) + ")";
+  if (tileSizePx == 0) return where + ": no grid";
+  const std::uint64_t x0 = std::uint64_t(p.tile.tx) * tileSizePx, y0 = std::uint64_t(p.tile.ty) * tileSizePx;
+  if (x0 >= widthPx || y0 >= heightPx) return where + " outside the stream";
+  const std::uint64_t tw = std::min<std::uint64_t>(tileSizePx, widthPx - x0);
+  const std::uint64_t th = std::min<std::uint64_t>(tileSizePx, heightPx - y0);
+  if (p.w == 0 || p.h == 0 || std::uint64_t(p.x) + p.w > tw || std::uint64_t(p.y) + p.h > th)
+    return where + ": " + std::to_string(p.w) + "x" + std::to_string(p.h) + " at (" + std::to_string(p.x) + "," +
+           std::to_string(p.y) + ") is not inside the " + std::to_string(tw) + "x" + std::to_string(th) + " tile";
+  return {};
 }
 
 bool TileBatch::readTiles(Reader& r, const base::Bytes& owner, std::string& error) {
@@ -185,7 +271,6 @@ bool TileBatch::readTiles(Reader& r, const base::Bytes& owner, std::string& erro
     base::EncodedTile t;
     t.tx = r.u16();
     t.ty = r.u16();
-    std::uint8_t kind = r.u8();
     if (!r.ok()) return error = "truncated tile", false;
     if (t.tx >= cols || t.ty >= rows)
       return error = "tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + ") outside " + std::to_string(cols) +
@@ -193,34 +278,9 @@ bool TileBatch::readTiles(Reader& r, const base::Bytes& owner, std::string& erro
     std::size_t index = std::size_t(t.ty) * cols + t.tx;
     if (seen[index]) return error = "duplicate tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + ")", false;
     seen[index] = true;
-    if (kind == static_cast<std::uint8_t>(base::TileKind::Solid)) {
-      t.kind = base::TileKind::Solid;
-      t.solidBgrx = r.u32();
-    } else if (kind == static_cast<std::uint8_t>(base::TileKind::Jpeg) ||
-               kind == static_cast<std::uint8_t>(base::TileKind::JpegScan) ||
-               kind == static_cast<std::uint8_t>(base::TileKind::Palette) ||
-               kind == static_cast<std::uint8_t>(base::TileKind::ZstdPixels)) {
-      t.kind = static_cast<base::TileKind>(kind);
-      if (t.kind == base::TileKind::JpegScan) {
-        t.jpegQuality = r.u8();
-        std::uint8_t subsampling = r.u8();
-        if (!r.ok()) return error = "truncated tile", false;
-        if (t.jpegQuality < 1 || t.jpegQuality > 100 || subsampling > 1)
-          return error = "bad JPEG settings in tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + ")", false;
-        t.jpeg444 = subsampling == 1;
-      }
-      std::uint32_t w = std::min<std::uint32_t>(tileSizePx, widthPx - std::uint32_t(t.tx) * tileSizePx);
-      std::uint32_t h = std::min<std::uint32_t>(tileSizePx, heightPx - std::uint32_t(t.ty) * tileSizePx);
-      const bool lossless = base::isLosslessKind(t.kind);
-      auto bytes = r.blob(lossless ? maxLosslessTileBytes(w, h) : maxJpegTileBytes(w, h));
-      if (!r.ok()) return error = "tile bytes missing or larger than any valid tile", false;
-      if (bytes.size() < (t.kind == base::TileKind::Jpeg ? 4u : 1u)) return error = "tile bytes too short", false;
-      t.jpeg.owner = owner;
-      t.jpeg.offset = static_cast<std::uint32_t>(bytes.data() - owner->data());
-      t.jpeg.size = static_cast<std::uint32_t>(bytes.size());
-    } else {
-      return error = "unknown tile kind " + std::to_string(kind), false;
-    }
+    std::uint32_t w = std::min<std::uint32_t>(tileSizePx, widthPx - std::uint32_t(t.tx) * tileSizePx);
+    std::uint32_t h = std::min<std::uint32_t>(tileSizePx, heightPx - std::uint32_t(t.ty) * tileSizePx);
+    if (!readTileBody(r, owner, t, w, h, error)) return false;
     tiles.push_back(std::move(t));
   }
   if (!r.ok()) return error = "truncated tile", false;
@@ -228,14 +288,14 @@ bool TileBatch::readTiles(Reader& r, const base::Bytes& owner, std::string& erro
 }
 
 base::Bytes encodeTileBatch(ScreenType type, const TileBatch& batch) {
-  std::size_t size = kFrameHeaderBytes + 32 + batch.tiles.size() * 11 + copiesWireBytes(batch.copies.size());
+  std::size_t size = kFrameHeaderBytes + 32 + batch.tiles.size() * 11 + orderedWireBytes(batch);
   for (const auto& t : batch.tiles) size += t.jpeg.size;
   base::ByteVec out;
   out.reserve(size);
   out.resize(kFrameHeaderBytes);
   Writer w(out);
   batch.write(w);
-  if (!batch.copies.empty()) {
+  if (!batch.copies.empty() || !batch.patches.empty()) {
     if (type == ScreenType::Update) type = ScreenType::CopyUpdate;
     if (type == ScreenType::PublishTiles) type = ScreenType::PublishCopyTiles;
     w.u8(static_cast<std::uint8_t>(batch.copies.size()));
@@ -246,6 +306,16 @@ base::Bytes encodeTileBatch(ScreenType type, const TileBatch& batch) {
       w.u16(static_cast<std::uint16_t>(c.h));
       w.u16(static_cast<std::uint16_t>(c.dstX));
       w.u16(static_cast<std::uint16_t>(c.dstY));
+    }
+    w.u16(static_cast<std::uint16_t>(batch.patches.size()));
+    for (const auto& p : batch.patches) {
+      w.u16(p.tile.tx);
+      w.u16(p.tile.ty);
+      w.u16(p.x);
+      w.u16(p.y);
+      w.u16(p.w);
+      w.u16(p.h);
+      writeTileBody(w, p.tile);
     }
   }
   return sealFrame(std::move(out), static_cast<std::uint16_t>(type));
@@ -462,6 +532,7 @@ bool TiersWanted::read(Reader& r) {
 base::Bytes encodeTierTiles(std::uint8_t tier, TileBatch batch) {
   batch.streamId = tier;
   batch.copies.clear();
+  batch.patches.clear();
   return encodeTileBatch(ScreenType::PublishTierTiles, batch);
 }
 

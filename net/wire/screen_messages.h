@@ -118,12 +118,18 @@ struct TileBatch {
   // Applied in order to the previous image before the tiles; only in CopyUpdate and
   // PublishCopyTiles (encodeTileBatch picks those when there are any).
   std::vector<base::CopyRect> copies;
+  // Changed rectangles inside tiles, applied in order after the copies and before the tiles;
+  // also only in CopyUpdate and PublishCopyTiles (at most one per tile, none for a tile in
+  // `tiles`).
+  std::vector<base::TilePatch> patches;
 
   void write(Writer& w) const;
   // Decodes with every tile checked against the geometry (inside the grid, no duplicates,
   // JPEG or lossless bytes no larger than any valid tile of that kind). `r` must read from inside `owner`: tile bytes
   // become slices of it, not copies. `withCopies` (CopyUpdate, PublishCopyTiles): the copies
-  // follow the tiles, 1..kMaxCopiesPerBatch of them; whether each is inside the stream is the
+  // follow the tiles, 0..kMaxCopiesPerBatch of them, then the patches (0..kMaxPatchesPerBatch,
+  // at least one copy or patch in all), each checked here against its tile (validatePatch),
+  // its bytes capped like a tile's of its size; whether each copy is inside the stream is the
   // receiver's check (validateCopy): the host drops such a publisher, a viewer drops the
   // update and asks for a full refresh.
   bool read(Reader& r, const base::Bytes& owner, std::string& error, bool withCopies = false);
@@ -145,8 +151,9 @@ inline bool hasCopies(std::uint16_t type) {
 }
 // Empty if `c` is inside a w x h stream, else why not.
 std::string validateCopy(const base::CopyRect& c, std::uint32_t widthPx, std::uint32_t heightPx);
-// What a batch's copies add on the wire (none: nothing).
-inline std::size_t copiesWireBytes(std::size_t n) { return n == 0 ? 0 : 1 + n * kCopyRectWireBytes; }
+// Empty if `p` is at least one pixel and inside its tile of a w x h stream, else why not.
+std::string validatePatch(const base::TilePatch& p, std::uint32_t widthPx, std::uint32_t heightPx,
+                          std::uint32_t tileSizePx);
 
 // What a TileBatch takes on the wire: its fixed header, and each tile (exact, so a sender can
 // cut a batch into parts that each stay within kMaxScreenPayload).
@@ -154,6 +161,18 @@ inline constexpr std::size_t kTileBatchHeaderBytes = 4 + 8 + 8 + 4 + 4 + 2 + 4;
 inline std::size_t tileWireBytes(const base::EncodedTile& t) {
   if (t.kind == base::TileKind::Solid) return 5 + 4;
   return 5 + (t.kind == base::TileKind::JpegScan ? 2 : 0) + 4 + std::size_t(t.jpeg.size);
+}
+
+// What a patch takes on the wire.
+inline std::size_t patchWireBytes(const base::TilePatch& p) { return kPatchHeaderWireBytes - 4 + tileWireBytes(p.tile); }
+// What a batch's copies and patches add on the wire (none of either: nothing).
+inline std::size_t orderedWireBytes(std::size_t copies, std::size_t patchBytes, bool anyPatch) {
+  return copies == 0 && !anyPatch ? 0 : 1 + copies * kCopyRectWireBytes + 2 + patchBytes;
+}
+inline std::size_t orderedWireBytes(const TileBatch& b) {
+  std::size_t patchBytes = 0;
+  for (const auto& p : b.patches) patchBytes += patchWireBytes(p);
+  return orderedWireBytes(b.copies.size(), patchBytes, !b.patches.empty());
 }
 
 // The tile's true size: edge tiles are cropped to the stream.

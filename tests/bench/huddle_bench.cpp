@@ -200,7 +200,10 @@ ScrollResult measureScroll(const std::string& scene, cap::SceneMotion motion, bo
                            if (!counting) return;  // the first, whole image is not what a scroll costs
                            ++updates;
                            withCopies += !u.copies.empty();
-                           bytes += huddle::wire::kTileBatchHeaderBytes + huddle::wire::copiesWireBytes(u.copies.size());
+                           std::size_t patchBytes = 0;
+                           for (const auto& pt : u.patches) patchBytes += huddle::wire::patchWireBytes(pt);
+                           bytes += huddle::wire::kTileBatchHeaderBytes +
+                                    huddle::wire::orderedWireBytes(u.copies.size(), patchBytes, !u.patches.empty());
                            for (const auto& t : u.tiles) bytes += huddle::wire::tileWireBytes(t);
                          });
   if (!p.start(r.error)) return r;

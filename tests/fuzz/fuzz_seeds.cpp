@@ -65,6 +65,21 @@ std::vector<base::EncodedTile> losslessTiles() {
   return tiles;
 }
 
+// Patches (protocol 7): a solid one across the bottom of tile (0,0), then tile (1,0)'s lossless
+// bytes as a patch its whole size (the batch that carries them sends neither tile whole).
+std::vector<base::TilePatch> seedPatches() {
+  std::vector<base::TilePatch> patches(2);
+  patches[0].tile.kind = base::TileKind::Solid;
+  patches[0].tile.solidBgrx = 0x405060;
+  patches[0].y = 48;
+  patches[0].w = 64;
+  patches[0].h = 16;
+  patches[1].tile = losslessTiles()[1];
+  patches[1].w = 64;
+  patches[1].h = 64;
+  return patches;
+}
+
 // What a host says to a client that joins its chat port (fuzz_client_stream's clock).
 base::Bytes chatWelcome(std::uint64_t sessionId) {
   wire::Welcome w;
@@ -266,6 +281,13 @@ int main(int argc, char** argv) {
     b.copies = {{0, 8, 128, 56, 0, 0}};
     b.tiles = tiles;
     append(s, wire::encodeTileBatch(wire::ScreenType::PublishTiles, b));
+    // The next scroll's newly exposed line as patches, no tiles whole.
+    b.seq = 4;
+    b.tiles.clear();
+    b.patches = seedPatches();
+    append(s, wire::encodeTileBatch(wire::ScreenType::PublishTiles, b));
+    b.patches.clear();
+    b.tiles = tiles;
     b.copies.clear();
     {
       wire::CursorShape shape;
@@ -335,6 +357,11 @@ int main(int argc, char** argv) {
     append(screen, wire::encodeTileBatch(wire::ScreenType::Update, b));
     b.copies = {{0, 8, 128, 56, 0, 0}, {10, 0, 20, 20, 12, 3}};  // CopyUpdate
     append(screen, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    b.tiles.clear();
+    b.patches = seedPatches();  // CopyUpdate with patches
+    append(screen, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    b.patches.clear();
+    b.tiles = tiles;
     b.copies.clear();
     {
       wire::CursorShape shape;
@@ -458,6 +485,13 @@ int main(int argc, char** argv) {
     append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
     b.copies = {{0, 0, 128, 64, 0, 1}};
     append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    // Patches alone, after a good copy: applied after it, before any tile.
+    b.copies = {{0, 8, 128, 56, 0, 0}};
+    b.tiles.clear();
+    b.patches = seedPatches();
+    append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    b.patches.clear();
+    b.tiles = tiles;
     b.copies.clear();
     {
       wire::CursorShape shape;

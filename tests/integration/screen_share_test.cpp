@@ -436,4 +436,7 @@ TEST_F(ScreenShare, AClientsTerminalScrollReachesAnotherClientExactly) {
   ASSERT_TRUE(view);
   expectExactAfterScroll(*view, w, h, capture::SceneMotion::TerminalSettle);
   EXPECT_GT(host.screenHub().stats().copyUpdatesSent, 0u);
+  // Each newly exposed line went as patches of the tiles it dirtied, not as those tiles whole.
+  ASSERT_NE(alice.screen.sharePipeline(), nullptr);
+  EXPECT_GT(alice.screen.sharePipeline()->stats().patches, 0u);
 }

@@ -204,11 +204,21 @@ struct Viewer {
     std::lock_guard lock(mutex);
     fb.resize(w, h);
     TileDecoder decoder;
-    for (const auto& u : updates) {
-      for (const auto& c : u.copies) fb.copy(c);
-      if (!fb.apply(u.tiles, u.tileSizePx, decoder, error)) return false;
-    }
+    for (const auto& u : updates)
+      if (!applyOne(u, fb, decoder, error)) return false;
     return true;
+  }
+  // Copies, then patches (each decoded as an image of its size), then tiles.
+  static bool applyOne(const EncodedUpdate& u, Framebuffer& fb, TileDecoder& decoder, std::string& error) {
+    for (const auto& c : u.copies) fb.copy(c);
+    for (const auto& p : u.patches) {
+      std::vector<std::uint8_t> px(std::size_t(p.w) * p.h * 4);
+      base::EncodedTile alone = p.tile;
+      alone.tx = alone.ty = 0;
+      if (!decoder.decode(alone, u.tileSizePx, p.w, p.h, px.data(), p.w * 4, error)) return false;
+      fb.paint({p.tile.tx * u.tileSizePx + p.x, p.tile.ty * u.tileSizePx + p.y, p.w, p.h}, px.data(), p.w * 4);
+    }
+    return fb.apply(u.tiles, u.tileSizePx, decoder, error);
   }
 };
 
@@ -276,3 +286,127 @@ TEST(ScrollPipeline, TurnedOffNoCopyIsMade) {
   EXPECT_GE(updates, 5u);
   EXPECT_EQ(copies, 0u);
 }
+
+// Patches (issue 12): a terminal's scroll sends its newly exposed line as patches of the tiles it
+// dirties, not whole tiles, and after every update the viewer's terminal is the frame's exactly
+// (text goes as exact palette patches), long before the refresh makes the tiles whole again.
+TEST(ScrollPipeline, ATerminalsNewLineGoesAsPatchesAndEachFrameIsExact) {
+  const int w = kTerminalW, h = kTerminalH;
+  CaptureSettings s;
+  s.fps = 60;
+  Viewer viewer;
+  CapturePipeline pipeline(std::make_unique<SyntheticSource>(w, h, SceneMotion::TerminalSettle, SceneCursor::None), s, 2,
+                           [&](EncodedUpdate&& u) {
+                             std::lock_guard lock(viewer.mutex);
+                             viewer.updates.push_back(std::move(u));
+                           });
+  std::string error;
+  ASSERT_TRUE(pipeline.start(error)) << error;
+  for (int waited = 0; waited < 10000 && pipeline.stats().framesCaptured < kScrollFrames + 5; waited += 10)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  pipeline.stop();
+  EXPECT_GT(pipeline.stats().patches, 0u);
+  std::lock_guard lock(viewer.mutex);
+  Framebuffer fb;
+  fb.resize(w, h);
+  TileDecoder decoder;
+  std::size_t withPatches = 0, checked = 0;
+  std::vector<std::uint8_t> expected;
+  for (const auto& u : viewer.updates) {
+    ASSERT_TRUE(Viewer::applyOne(u, fb, decoder, error)) << error;
+    if (u.patches.empty()) continue;
+    ++withPatches;
+    EXPECT_FALSE(u.copies.empty()) << "patches only ride a batch with copies";
+    for (const auto& p : u.patches) {
+      if (!base::isExactKind(p.tile.kind)) continue;
+      // The patch's rectangle is the frame's exactly.
+      SyntheticSource::render(w, h, SceneMotion::TerminalSettle, u.seq, expected);
+      const int x0 = p.tile.tx * u.tileSizePx + p.x, y0 = p.tile.ty * u.tileSizePx + p.y;
+      std::size_t differing = 0;
+      for (int y = y0; y < y0 + p.h; ++y)
+        for (int x = x0; x < x0 + p.w; ++x) {
+          const std::size_t i = (std::size_t(y) * w + x) * 4;
+          differing += std::memcmp(fb.pixels() + i, &expected[i], 3) != 0;
+        }
+      EXPECT_EQ(differing, 0u) << "frame " << u.seq << " patch of tile (" << p.tile.tx << "," << p.tile.ty << ")";
+      ++checked;
+    }
+  }
+  EXPECT_GT(withPatches, 0u);
+  EXPECT_GT(checked, 0u);
+}
+
+namespace {
+
+// The benchmark's X terminal, off the tile grid: a dark 720 x 288 box at (400, 300) on a page
+// of text, scrolled one 14-px line a frame, its new bottom line two-colour "text".
+class OffGridTerminal : public ScreenSource {
+ public:
+  static constexpr int kW = 1280, kH = 720, kX = 400, kY = 300, kBoxW = 720, kBoxH = 288, kLine = 14;
+  bool open(std::string&) override {
+    m_px.assign(std::size_t(kW) * kH * 4, 0xFF);
+    for (std::size_t i = 0; i < m_px.size(); i += 4) m_px[i] = std::uint8_t((i / 4 * 2654435761u) >> 29 ? 0xFF : 0);
+    for (int y = kY; y < kY + kBoxH; ++y)
+      for (int x = kX; x < kX + kBoxW; ++x) set(x, y, 0x101418);
+    return true;
+  }
+  CaptureResult capture(Frame& f, std::string&) override {
+    if (m_n > 0) {
+      for (int y = kY; y < kY + kBoxH - kLine; ++y)
+        std::memmove(&m_px[(std::size_t(y) * kW + kX) * 4], &m_px[(std::size_t(y + kLine) * kW + kX) * 4], kBoxW * 4);
+      for (int y = kY + kBoxH - kLine; y < kY + kBoxH; ++y)
+        for (int x = kX; x < kX + kBoxW; ++x) {
+          const bool ink = y > kY + kBoxH - kLine + 2 && y < kY + kBoxH - 2 && x > kX + 5 && x < kX + 500 &&
+                           ((std::uint32_t(x / 2 * 7919 + y * 104729) ^ std::uint32_t(m_n * 2654435761u)) * 2246822519u) >>
+                                   30 ==
+                               0;
+          set(x, y, ink ? 0x33DD66 : 0x101418);
+        }
+    }
+    f.widthPx = kW;
+    f.heightPx = kH;
+    f.strideBytes = kW * 4;
+    f.pixels = m_px.data();
+    f.seq = m_n++;
+    return CaptureResult::Ok;
+  }
+  std::string title() const override { return "terminal"; }
+
+ private:
+  void set(int x, int y, std::uint32_t bgr) { std::memcpy(&m_px[(std::size_t(y) * kW + x) * 4], &bgr, 4); }
+  std::vector<std::uint8_t> m_px;
+  std::uint64_t m_n = 0;
+};
+
+}  // namespace
+
+// Off the grid (the benchmark's terminal, on a still page): the scroll still goes as a copy
+// (the still page beside it matches the scroll's offset too, and must not hide it), and the new
+// line as patches of the two rows of tiles it touches.
+TEST(ScrollPipeline, AnOffGridTerminalsScrollGoesAsACopyAndPatches) {
+  CaptureSettings s;
+  s.fps = 60;
+  std::mutex m;
+  std::size_t updates = 0, copies = 0, patches = 0, tiles = 0, bytes = 0;
+  CapturePipeline pipeline(std::make_unique<OffGridTerminal>(), s, 2, [&](EncodedUpdate&& u) {
+    std::lock_guard lock(m);
+    if (u.seq < 3) return;
+    ++updates;
+    copies += u.copies.size();
+    patches += u.patches.size();
+    tiles += u.tiles.size();
+    for (const auto& p : u.patches) bytes += 13 + p.tile.jpeg.size;
+    for (const auto& t : u.tiles) bytes += 9 + t.jpeg.size;
+  });
+  std::string error;
+  ASSERT_TRUE(pipeline.start(error)) << error;
+  for (int waited = 0; waited < 5000 && pipeline.stats().framesCaptured < 30; waited += 10)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  pipeline.stop();
+  std::lock_guard lock(m);
+  EXPECT_GE(copies, updates / 2);
+  EXPECT_GT(patches, 0u);
+  EXPECT_LT(tiles, patches) << "the new line goes as patches, not whole tiles";
+  EXPECT_LT(bytes, updates * 4000) << bytes / std::max<std::size_t>(updates, 1) << " bytes an update";
+}
+

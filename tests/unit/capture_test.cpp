@@ -136,6 +136,31 @@ TEST(Damage, FindsExactlyTheChangedTilesIncludingCroppedEdges) {
   EXPECT_EQ(damage.update(frameOf(px, w, h)).size(), 6u);
 }
 
+// Each dirty tile's changed pixels, bounded to the pixel (what a patch is cut from).
+TEST(Damage, ReportsTheChangedRectangleOfEachDirtyTile) {
+  const int w = 130, h = 70;
+  std::vector<std::uint8_t> px(std::size_t(w) * h * 4, 0);
+  DamageTracker damage(64);
+  damage.update(frameOf(px, w, h));
+  EXPECT_EQ(damage.changedRects().size(), 6u);  // the first frame: whole tiles
+  EXPECT_EQ(damage.changedRects()[5].w, 2);
+  EXPECT_EQ(damage.changedRects()[5].h, 6);
+  damage.update(frameOf(px, w, h));
+  px[(std::size_t(10) * w + 20) * 4] = 1;  // tile (0,0): (20,10) and (40,30)
+  px[(std::size_t(30) * w + 40) * 4 + 1] = 1;
+  px[(std::size_t(69) * w + 129) * 4] = 1;  // tile (2,1): its one bottom-right pixel
+  for (int x = 64; x < 128; ++x) px[(std::size_t(63) * w + x) * 4 + 2] = 5;  // tile (1,0): its last row
+  auto dirty = damage.update(frameOf(px, w, h));
+  ASSERT_EQ(dirty, (std::vector<std::uint32_t>{0, 1, 5}));
+  const auto& r = damage.changedRects();
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(std::tie(r[0].x, r[0].y, r[0].w, r[0].h), std::make_tuple(20, 10, 21, 21));
+  EXPECT_EQ(std::tie(r[1].x, r[1].y, r[1].w, r[1].h), std::make_tuple(64, 63, 64, 1));
+  EXPECT_EQ(std::tie(r[2].x, r[2].y, r[2].w, r[2].h), std::make_tuple(129, 69, 1, 1));
+  EXPECT_TRUE(damage.update(frameOf(px, w, h)).empty());
+  EXPECT_TRUE(damage.changedRects().empty());
+}
+
 TEST(Damage, TheSourcesHintNarrowsTheComparison) {
   const int w = 256, h = 128;  // 4x2 tiles
   std::vector<std::uint8_t> px(std::size_t(w) * h * 4, 0);

@@ -501,4 +501,24 @@ TEST(NetLimits, TierGridBytesAtTheirCap) {
   }
 }
 
+// Patches (issue 12): a publisher's batch of kMaxPatchesPerBatch is taken, one more drops it.
+TEST(NetLimits, PatchesPerBatchAtTheirCap) {
+  for (std::size_t n : {wire::kMaxPatchesPerBatch - 1, wire::kMaxPatchesPerBatch, wire::kMaxPatchesPerBatch + 1}) {
+    ScreenHub hub = makeHub();
+    Peer sharer = join(hub, 1);
+    ASSERT_NE(publish(hub, sharer, 4096, 4096, 64), 0u);
+    wire::TileBatch b = batchOf(4096, 4096, 64, 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      base::TilePatch p;
+      p.tile.tx = std::uint16_t(i % 64);
+      p.tile.ty = std::uint16_t(i / 64);
+      p.w = p.h = 1;
+      b.patches.push_back(p);
+    }
+    feedTiles(hub, sharer.id, b);
+    EXPECT_EQ(sharer.link->closedWith, n <= wire::kMaxPatchesPerBatch ? wire::Reason::None : wire::Reason::ScreenBounds)
+        << n;
+  }
+}
+
 }  // namespace

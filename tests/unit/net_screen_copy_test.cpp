@@ -26,6 +26,10 @@ struct Image {
         for (int x = 0; x < c.w; ++x)
           px[std::size_t(c.dstY + y) * kW + c.dstX + x] = before[std::size_t(c.srcY + y) * kW + c.srcX + x];
     }
+    for (const auto& p : b.patches)
+      for (int y = 0; y < p.h; ++y)
+        for (int x = 0; x < p.w; ++x)
+          px[std::size_t(p.tile.ty * kTile + p.y + y) * kW + p.tile.tx * kTile + p.x + x] = p.tile.solidBgrx;
     for (const auto& t : b.tiles)
       for (int y = 0; y < kTile; ++y)
         for (int x = 0; x < kTile; ++x) px[std::size_t(t.ty * kTile + y) * kW + t.tx * kTile + x] = t.solidBgrx;
@@ -96,6 +100,7 @@ struct Scene {
   std::uint32_t stream = publish(hub, sharer, kW, kH, kTile);
   Image truth;
   std::uint64_t seq = 0;
+  bool patched = false;  // refresh() sends the patched (bottom) row too
   void send(wire::TileBatch b) {
     b.seq = ++seq;
     truth.apply(b);
@@ -115,10 +120,33 @@ struct Scene {
     for (std::uint16_t tx = 0; tx < kCols; ++tx) b.tiles.push_back(solid(tx, kRows - 1, colour + tx));
     send(std::move(b));
   }
+  // Everything scrolls up `dy` (< 16) pixels; the bottom 16 rows of each bottom tile are new,
+  // sent as patches (the first one's in a batch of its own, after it, with no copy).
+  void scrollWithPatches(int dy, std::uint32_t colour) {
+    wire::TileBatch b = batchOf(kW, kH, kTile, 0);
+    b.copies.push_back({0, dy, int(kW), int(kH) - dy, 0, 0});
+    for (std::uint16_t tx = 1; tx < kCols; ++tx)
+      b.patches.push_back(patch(tx, kRows - 1, 0, kTile - 16, kTile, 16, colour + tx));
+    send(std::move(b));
+    wire::TileBatch alone = batchOf(kW, kH, kTile, 0);
+    alone.patches.push_back(patch(0, kRows - 1, 8, kTile - 16, 16, 16, colour));
+    send(std::move(alone));
+  }
+  static base::TilePatch patch(std::uint16_t tx, std::uint16_t ty, int x, int y, int w, int h, std::uint32_t colour) {
+    base::TilePatch p;
+    p.tile = solid(tx, ty, colour);
+    p.x = std::uint16_t(x);
+    p.y = std::uint16_t(y);
+    p.w = std::uint16_t(w);
+    p.h = std::uint16_t(h);
+    return p;
+  }
   // The sharer's refresh: every tile a copy changed, encoded again (here: a new colour).
   void refresh(std::uint32_t colour) {
     wire::TileBatch b = batchOf(kW, kH, kTile, 0);
     for (std::uint16_t tx = 0; tx < kCols; ++tx) b.tiles.push_back(solid(tx, 0, colour + tx));
+    if (patched)
+      for (std::uint16_t tx = 0; tx < kCols; ++tx) b.tiles.push_back(solid(tx, kRows - 1, colour + 100 + tx));
     send(std::move(b));
   }
   Viewer watch(std::uint64_t token, std::uint8_t credits = 2) {
@@ -217,4 +245,93 @@ TEST(ScreenCopies, ACopyOutsideTheStreamDropsThePublisher) {
     feedTiles(s.hub, s.sharer.id, b);
     EXPECT_EQ(s.sharer.link->closedWith, wire::Reason::ScreenBounds) << c.w << "x" << c.h;
   }
+}
+
+// Patches (changed rectangles inside a tile) ride the copy batches: in order after the copies,
+// the tiles they wrote stale on the host like a copy's.
+TEST(ScreenPatches, AViewerInStepGetsEachPatchAfterItsCopiesAndEndsExact) {
+  Scene s;
+  s.patched = true;
+  Viewer v = s.watch(2);
+  s.whole(100);
+  v.take(s.hub, s.stream);
+  for (int i = 0; i < 4; ++i) {
+    s.scrollWithPatches(3 + i, 1000 + 10 * i);
+    v.take(s.hub, s.stream);
+    EXPECT_EQ(v.image, s.truth) << "after scroll " << i;
+  }
+  EXPECT_GE(v.peer.link->of(wire::ScreenType::CopyUpdate).size(), 8u);
+  s.refresh(5000);
+  v.take(s.hub, s.stream);
+  EXPECT_EQ(v.image, s.truth);
+}
+
+TEST(ScreenPatches, AViewerThatMissedFramesIsReplayedPatchesInOrderWithCopies) {
+  Scene s;
+  s.patched = true;
+  Viewer fast = s.watch(2), slow = s.watch(3, 1);
+  s.whole(100);
+  fast.take(s.hub, s.stream);
+  slow.take(s.hub, s.stream, false);
+  for (int i = 0; i < 4; ++i) {
+    s.scrollWithPatches(4, 2000 + 10 * i);
+    wire::TileBatch b = batchOf(kW, kH, kTile, 0);  // a plain frame between, one tile a patch wrote
+    b.tiles.push_back(solid(std::uint16_t(i % kCols), kRows - 1, 3000 + i));
+    s.send(std::move(b));
+    fast.take(s.hub, s.stream);
+    EXPECT_EQ(fast.image, s.truth);
+  }
+  EXPECT_EQ(slow.take(s.hub, s.stream, false), 0u);
+  feed(s.hub, slow.peer.id, wire::UpdateRequest{.streamId = s.stream, .credits = 1});
+  EXPECT_GE(slow.take(s.hub, s.stream), 8u);  // each batch of copies or patches in its own update
+  EXPECT_EQ(slow.image, s.truth);
+}
+
+TEST(ScreenPatches, ANewViewerWaitsForTheRefreshOfPatchedTiles) {
+  Scene s;
+  s.patched = true;
+  s.whole(100);
+  // Patches alone (no copy): the tiles they wrote are stale on the host all the same.
+  wire::TileBatch b = batchOf(kW, kH, kTile, 0);
+  b.patches.push_back(Scene::patch(1, 1, 16, 32, 32, 16, 4242));
+  s.send(std::move(b));
+  Viewer late = s.watch(2);
+  EXPECT_EQ(late.take(s.hub, s.stream), 0u);
+  s.refresh(5000);
+  EXPECT_GE(late.take(s.hub, s.stream), 1u);
+  EXPECT_EQ(late.image, s.truth);
+}
+
+TEST(ScreenPatches, ABadPatchDropsThePublisher) {
+  struct Case {
+    base::TilePatch p;
+    wire::Reason reason;
+  };
+  base::TilePatch badBytes = Scene::patch(0, 0, 0, 0, 16, 16, 0);
+  badBytes.tile.kind = base::TileKind::Jpeg;
+  badBytes.tile.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(64, 0x55)));
+  const std::vector<Case> cases = {
+      {Scene::patch(0, 0, 60, 0, 8, 8, 1), wire::Reason::ScreenBounds},   // past its tile's right edge
+      {Scene::patch(0, 0, 0, 0, 0, 8, 1), wire::Reason::ScreenBounds},    // empty
+      {Scene::patch(kCols, 0, 0, 0, 8, 8, 1), wire::Reason::ScreenBounds},  // a tile outside the grid
+      {Scene::patch(0, 1, 0, 60, 8, 5, 1), wire::Reason::ScreenBounds},   // past the stream's bottom
+      {badBytes, wire::Reason::ScreenJpeg},                                // not a JPEG
+  };
+  for (const auto& c : cases) {
+    Scene s;
+    s.whole(100);
+    wire::TileBatch b = batchOf(kW, kH, kTile, 2);
+    b.patches.push_back(c.p);
+    feedTiles(s.hub, s.sharer.id, b);
+    EXPECT_EQ(s.sharer.link->closedWith, c.reason) << c.p.tile.tx << "," << c.p.tile.ty << " " << c.p.x << "," << c.p.y
+                                                  << " " << c.p.w << "x" << c.p.h;
+  }
+  // The same tile whole and patched in one batch: refused.
+  Scene s;
+  s.whole(100);
+  wire::TileBatch b = batchOf(kW, kH, kTile, 2);
+  b.tiles.push_back(solid(1, 1, 7));
+  b.patches.push_back(Scene::patch(1, 1, 0, 0, 8, 8, 1));
+  feedTiles(s.hub, s.sharer.id, b);
+  EXPECT_EQ(s.sharer.link->closedWith, wire::Reason::ScreenBounds);
 }

@@ -403,3 +403,119 @@ TEST(Limits, CopiesPerFrameAndTheirGeometryAtTheirCaps) {
   EXPECT_EQ(screenPortPayloadLimit(std::uint16_t(ScreenType::CopyUpdate), true), std::int64_t(kMaxScreenPayload));
   EXPECT_EQ(screenPortPayloadLimit(std::uint16_t(ScreenType::PublishCopyTiles), false), -1);
 }
+
+// Patches (issue 12): changed rectangles inside tiles, after a batch's copies. They round-trip
+// with every kind of bytes, at most one a tile and none for a tile sent whole, each inside its
+// tile (cropped at the stream's edges), at most kMaxPatchesPerBatch.
+TEST(Limits, PatchesRoundTripAndStayInsideTheirTiles) {
+  auto encodeAndRead = [](const TileBatch& batch, TileBatch& out, std::string& error) {
+    base::Bytes frame = encodeTileBatch(ScreenType::PublishTiles, batch);
+    EXPECT_EQ(frame->at(4) | frame->at(5) << 8, int(ScreenType::PublishCopyTiles));
+    Reader r(std::span<const std::uint8_t>(frame->data() + kFrameHeaderBytes, frame->size() - kFrameHeaderBytes));
+    return out.read(r, frame, error, true) && r.done();
+  };
+  auto patchOf = [](std::uint16_t tx, std::uint16_t ty, int x, int y, int w, int h) {
+    base::TilePatch p;
+    p.tile.tx = tx;
+    p.tile.ty = ty;
+    p.tile.kind = base::TileKind::Solid;
+    p.tile.solidBgrx = 0x123456;
+    p.x = std::uint16_t(x);
+    p.y = std::uint16_t(y);
+    p.w = std::uint16_t(w);
+    p.h = std::uint16_t(h);
+    return p;
+  };
+  TileBatch b = batchOf(100, 70);  // 64-px tiles: 2 x 2, the right column 36 wide, the bottom row 6 high
+  b.patches.push_back(patchOf(0, 0, 0, 48, 64, 16));
+  base::TilePatch scan = patchOf(1, 0, 16, 0, 16, 16);
+  scan.tile.kind = base::TileKind::JpegScan;
+  scan.tile.solidBgrx = 0;  // (only a solid colour carries one)
+  scan.tile.jpegQuality = 77;
+  scan.tile.jpeg444 = true;
+  scan.tile.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(40, 0xAB)));
+  b.patches.push_back(scan);
+  base::TilePatch pal = patchOf(1, 1, 0, 0, 36, 6);  // the corner tile, whole
+  pal.tile.kind = base::TileKind::Palette;
+  pal.tile.solidBgrx = 0;
+  pal.tile.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(12, 7)));
+  b.patches.push_back(pal);
+  TileBatch out;
+  std::string error;
+  ASSERT_TRUE(encodeAndRead(b, out, error)) << error;
+  EXPECT_TRUE(out.copies.empty());
+  ASSERT_EQ(out.patches.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto &a = b.patches[i], &c = out.patches[i];
+    EXPECT_EQ(std::tie(a.tile.tx, a.tile.ty, a.x, a.y, a.w, a.h, a.tile.kind, a.tile.solidBgrx, a.tile.jpegQuality,
+                       a.tile.jpeg444),
+              std::tie(c.tile.tx, c.tile.ty, c.x, c.y, c.w, c.h, c.tile.kind, c.tile.solidBgrx, c.tile.jpegQuality,
+                       c.tile.jpeg444));
+    EXPECT_TRUE(std::ranges::equal(a.tile.jpeg.span(), c.tile.jpeg.span()));
+  }
+  EXPECT_EQ(encodeTileBatch(ScreenType::PublishTiles, b)->size() - kFrameHeaderBytes,
+            kTileBatchHeaderBytes + orderedWireBytes(b));
+  // Outside its tile, by a pixel, at each side; empty; a tile outside the grid.
+  for (const base::TilePatch& bad : {patchOf(0, 0, 0, 49, 64, 16), patchOf(0, 0, 1, 0, 64, 1),
+                                     patchOf(1, 0, 0, 0, 37, 1), patchOf(0, 1, 0, 0, 1, 7), patchOf(0, 0, 0, 0, 0, 1),
+                                     patchOf(0, 0, 0, 0, 1, 0), patchOf(2, 0, 0, 0, 1, 1), patchOf(0, 2, 0, 0, 1, 1)}) {
+    TileBatch one = batchOf(100, 70);
+    one.patches.push_back(bad);
+    EXPECT_FALSE(encodeAndRead(one, out, error)) << bad.tile.tx << "," << bad.tile.ty << " " << bad.x << "," << bad.y;
+    EXPECT_FALSE(validatePatch(bad, 100, 70, 64).empty());
+  }
+  // Two patches of one tile, or a patch of a tile the batch sends whole: refused.
+  TileBatch twice = batchOf(100, 70);
+  twice.patches = {patchOf(0, 0, 0, 0, 8, 8), patchOf(0, 0, 16, 16, 8, 8)};
+  EXPECT_FALSE(encodeAndRead(twice, out, error));
+  TileBatch both = batchOf(100, 70);
+  both.tiles.push_back(patchOf(0, 0, 0, 0, 1, 1).tile);
+  both.patches.push_back(patchOf(0, 0, 0, 0, 8, 8));
+  EXPECT_FALSE(encodeAndRead(both, out, error));
+  // Bytes over what any valid image of the patch's size needs: refused.
+  base::TilePatch big = patchOf(0, 0, 0, 0, 16, 16);
+  big.tile.kind = base::TileKind::Palette;
+  big.tile.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(maxLosslessTileBytes(16, 16) + 1, 1)));
+  TileBatch over = batchOf(100, 70);
+  over.patches.push_back(big);
+  EXPECT_FALSE(encodeAndRead(over, out, error));
+  big.tile.jpeg.size -= 1;
+  over.patches = {big};
+  EXPECT_TRUE(encodeAndRead(over, out, error)) << error;
+  // Truncated anywhere in a patch: refused.
+  base::Bytes frame = encodeTileBatch(ScreenType::PublishTiles, b);
+  for (std::size_t cut = 1; cut < 60; ++cut) {
+    Reader r(std::span<const std::uint8_t>(frame->data() + kFrameHeaderBytes, frame->size() - kFrameHeaderBytes - cut));
+    EXPECT_FALSE(out.read(r, frame, error, true) && r.done()) << cut;
+  }
+  // A copy batch with neither copies nor patches: refused.
+  TileBatch plain = batchOf(100, 70);
+  base::Bytes plainFrame = encodeTileBatch(ScreenType::PublishTiles, plain);
+  base::ByteVec empty(plainFrame->begin() + kFrameHeaderBytes, plainFrame->end());
+  empty.insert(empty.end(), {0, 0, 0});
+  base::Bytes emptyOwner = base::makeBytes(std::move(empty));
+  Reader r(std::span<const std::uint8_t>(emptyOwner->data(), emptyOwner->size()));
+  EXPECT_FALSE(out.read(r, emptyOwner, error, true));
+  EXPECT_NE(error.find("no copies and no patches"), std::string::npos) << error;
+}
+
+// At most kMaxPatchesPerBatch patches a batch (a 4096 x 4096 stream of 64-px tiles has 4096 tiles).
+TEST(Limits, PatchesPerBatchAtTheirCap) {
+  for (std::size_t n : {kMaxPatchesPerBatch - 1, kMaxPatchesPerBatch, kMaxPatchesPerBatch + 1}) {
+    TileBatch b;
+    b.widthPx = b.heightPx = 4096;
+    b.tileSizePx = 64;
+    for (std::size_t i = 0; i < n; ++i) {
+      base::TilePatch p;
+      p.tile.tx = std::uint16_t(i % 64);
+      p.tile.ty = std::uint16_t(i / 64);
+      p.w = p.h = 1;
+      b.patches.push_back(p);
+    }
+    base::Bytes frame = encodeTileBatch(ScreenType::Update, b);
+    Reader r(std::span<const std::uint8_t>(frame->data() + kFrameHeaderBytes, frame->size() - kFrameHeaderBytes));
+    TileBatch out;
+    std::string error;
+    EXPECT_EQ(out.read(r, frame, error, true) && r.done(), n <= kMaxPatchesPerBatch) << n << ": " << error;
+  }
+}
