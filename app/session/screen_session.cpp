@@ -368,6 +368,13 @@ void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
   // Patches come only with copies, for tiles this frame does not send whole.
   if (!u.copies.empty()) m_pendingCopies = std::move(u.copies);
   if (!u.patches.empty()) m_pendingPatches = std::move(u.patches);
+  // A tile that goes whole replaces a pending patch of it: one message may not carry both
+  // (the host refuses it), and the whole tile is newer.
+  if (!m_pendingPatches.empty() && !u.tiles.empty())
+    std::erase_if(m_pendingPatches, [&](const base::TilePatch& p) {
+      return std::any_of(u.tiles.begin(), u.tiles.end(),
+                         [&](const base::EncodedTile& t) { return t.tx == p.tile.tx && t.ty == p.tile.ty; });
+    });
   for (auto& t : u.tiles) m_pendingTiles[std::uint32_t(t.ty) * cols + t.tx] = std::move(t);
   m_pendingHeader.seq = u.seq;
   m_pendingHeader.captureTimeUs = u.captureTimeUs + m_client.clockOffsetUs();  // on the host's clock
