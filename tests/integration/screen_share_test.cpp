@@ -270,30 +270,35 @@ TEST_F(ScreenShare, AFrameLargerThanAMessageIsSentAndRelayedInParts) {
   ASSERT_TRUE(alice.screen.startSharing(std::move(source), s, 2, error)) << error;
   auto view = bob.watchFirst();
   ASSERT_TRUE(view);
+  // Bounds far above the 2-12 s it takes alone under TSan (each part is 24 MiB, copied on every
+  // hop); four such runs at once on two cores took over 20 s.
   ASSERT_TRUE(waitFor([&] { return host.screenHub().stats().framesPublished >= 2 && view->updatesApplied() >= 2; },
-                      20000))
+                      60000))
       << "published " << host.screenHub().stats().framesPublished << ", applied " << view->updatesApplied()
-      << ", sharer connected " << alice.screen.connected();
+      << ", sharer connected " << alice.screen.connected() << " (\"" << alice.screen.endText() << "\", share: \""
+      << alice.screen.shareError() << "\"), the host closed:" << closedText(host.screenHub().stats().closedByReason);
   // Whole: every tile arrived. JPEG keeps noise at about 25 dB even at quality 100; a tile
-  // that never came (black against noise) is at about 5 dB.
+  // that never came (black against noise) is at about 5 dB. Every 8th row of a tile is
+  // enough to tell, and keeps the check fast under a sanitizer (the whole image is 28 M values).
+  constexpr int kRowStep = 8;
   auto tilesMissing = [&] {
     int missing = 0;
     view->consume([&](const capture::Framebuffer& fb, base::Rect) {
       for (int ty = 0; ty < kH / 256; ++ty)
         for (int tx = 0; tx < kW / 256; ++tx) {
           double se = 0;
-          for (int y = ty * 256; y < ty * 256 + 256; ++y)
+          for (int y = ty * 256; y < ty * 256 + 256; y += kRowStep)
             for (int x = tx * 256 * 4; x < (tx * 256 + 256) * 4; ++x) {
               if (x % 4 == 3) continue;
               const double d = double(expected[std::size_t(y) * kW * 4 + x]) - fb.pixels()[std::size_t(y) * kW * 4 + x];
               se += d * d;
             }
-          missing += 10.0 * std::log10(255.0 * 255.0 / (se / (256.0 * 256 * 3) + 1e-9)) < 15.0;
+          missing += 10.0 * std::log10(255.0 * 255.0 / (se / (256.0 / kRowStep * 256 * 3) + 1e-9)) < 15.0;
         }
     });
     return missing;
   };
-  EXPECT_TRUE(waitFor([&] { return tilesMissing() == 0; }, 20000)) << tilesMissing() << " tiles missing";
+  EXPECT_TRUE(waitFor([&] { return tilesMissing() == 0; }, 60000)) << tilesMissing() << " tiles missing";
   EXPECT_GT(host.screenHub().stats().tileBytesSent, std::uint64_t(wire::kMaxScreenPayload));
   EXPECT_TRUE(alice.screen.connected());
   EXPECT_TRUE(bob.screen.connected());

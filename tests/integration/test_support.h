@@ -21,6 +21,7 @@
 #include "app/session/session_controller.h"
 #include "app/session/screen_session.h"
 #include "net/chat_client.h"
+#include "net/wire/reason.h"
 
 namespace huddle::test {
 
@@ -32,6 +33,16 @@ inline bool waitFor(const std::function<bool()>& done, int timeoutMs) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return done();
+}
+
+// A hub's closes by reason, as " E_TLS=1 E_IO_EOF=3" (" nothing" if none): what a failing
+// test prints to say how the host ended what it saw.
+template <typename Counts>
+std::string closedText(const Counts& counts) {
+  std::string s;
+  for (std::size_t r = 0; r < counts.size(); ++r)
+    if (counts[r]) s += std::string(" ") + wire::reasonName(static_cast<wire::Reason>(r)) + "=" + std::to_string(counts[r]);
+  return s.empty() ? std::string(" nothing") : s;
 }
 
 // A chat client that keeps everything it was told.

@@ -86,15 +86,9 @@ TEST(Tls, PlaintextAtATlsPortIsDropped) {
   EXPECT_FALSE(plain.joined);
   // On a failure, say how the client was told and how the host closed what it saw (seen once
   // in CI under ASan: no E_TLS within 5 s, with nothing to say why).
-  auto closedAtHost = [&] {
-    std::string s;
-    const auto counts = host.chatHub().stats().closedByReason;
-    for (std::size_t r = 0; r < counts.size(); ++r)
-      if (counts[r]) s += std::string(" ") + wire::reasonName(static_cast<wire::Reason>(r)) + "=" + std::to_string(counts[r]);
-    return s.empty() ? std::string(" nothing") : s;
-  };
   EXPECT_TRUE(waitFor([&] { return host.chatHub().stats().closedByReason[static_cast<int>(wire::Reason::Tls)] >= 1; }, 5000))
-      << "the client was told: \"" << plain.disconnectText << "\"; the host closed:" << closedAtHost();
+      << "the client was told: \"" << plain.disconnectText << "\"; the host closed:"
+      << closedText(host.chatHub().stats().closedByReason);
 }
 
 // A host too busy to take one more handshake closes the connection before TLS; the client
