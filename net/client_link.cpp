@@ -1,5 +1,6 @@
 #include "net/client_link.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -13,6 +14,7 @@ constexpr const char* kTag = "net/client";
 // Pings come fast at first, so the clock offset is good within a second of joining.
 constexpr int kQuickPings = 8;
 constexpr std::int64_t kQuickPingIntervalUs = 150'000;
+constexpr std::uint64_t kBulkAckBytes = 64 * 1024;  // acknowledged in a heartbeat time: the host reads us
 }  // namespace
 
 ClientLink::ClientLink(wire::PayloadLimitFn limit, wire::PortKind port)
@@ -122,10 +124,22 @@ void ClientLink::run() {
   const std::int64_t startUs = base::monoUs();
   m_lastRecvUs = startUs;
   std::int64_t lastPingUs = startUs;
+  // The host taking our bytes in bulk is life too: behind a large frame of ours (a big
+  // screen's first image on a slow link) our ping waits, and the host can answer it only once
+  // it has read that frame. Pings alone never add up to kBulkAckBytes in a heartbeat time, so a
+  // host that hangs still times out.
+  std::uint64_t ackedMark = 0;  // counted from here, for at most a heartbeat time
+  std::int64_t ackedMarkUs = startUs, lastBulkAckUs = startUs;
   while (!m_conn->finished()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     std::int64_t now = base::monoUs();
     m_conn->checkDeadlines(now);
+    const std::uint64_t acked = m_conn->bytesAcknowledged();
+    if (acked >= ackedMark + kBulkAckBytes) lastBulkAckUs = now;
+    if (acked >= ackedMark + kBulkAckBytes || now - ackedMarkUs > m_settings.heartbeatTimeoutUs) {
+      ackedMark = std::max(ackedMark, acked);
+      ackedMarkUs = now;
+    }
     if (m_stop.load()) {
       // leave() may have started a polite close; otherwise close now. Then wait.
       if (!m_conn->closing()) m_conn->close(wire::Reason::Shutdown, "left");
@@ -133,9 +147,10 @@ void ClientLink::run() {
     }
     if (!m_protocol.joined() && now - startUs > m_settings.handshakeTimeoutUs) {
       fail(wire::Reason::HandshakeTimeout, "Failed to join " + where() + ": the host did not answer the handshake.");
-    } else if (now - m_lastRecvUs.load() > m_settings.heartbeatTimeoutUs) {
+    } else if (now - std::max(m_lastRecvUs.load(), lastBulkAckUs) > m_settings.heartbeatTimeoutUs) {
+      const std::int64_t ms = m_settings.heartbeatTimeoutUs / 1000;
       fail(wire::Reason::HeartbeatTimeout, "Lost connection to the host: no response for " +
-                                               std::to_string(m_settings.heartbeatTimeoutUs / 1'000'000) + " s.");
+                                               (ms % 1000 ? std::to_string(ms) + " ms." : std::to_string(ms / 1000) + " s."));
     } else if (m_protocol.joined()) {
       std::int64_t interval = m_pingsSent < kQuickPings ? kQuickPingIntervalUs : m_settings.heartbeatIntervalUs;
       if (now - lastPingUs > interval) {

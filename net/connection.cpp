@@ -240,6 +240,16 @@ void Connection::sendFinal(base::Bytes frame, wire::Reason reason, const std::st
 
 void Connection::checkDeadlines(std::int64_t nowUs) {
   std::int64_t since = m_sendProgressUs.load();
+  // The peer acknowledging our bytes is progress too: with a large kernel send buffer a
+  // blocked send wakes only when much of it has drained, long after the peer began reading.
+  if (since != 0) {
+    const std::uint64_t acked = bytesAcknowledged();
+    if (acked > m_ackedAtCheck.load()) {
+      m_ackedAtCheck = acked;
+      // Not if the send has ended meanwhile (then `since` becomes what it is now).
+      if (m_sendProgressUs.compare_exchange_strong(since, nowUs)) since = nowUs;
+    }
+  }
   if (since != 0 && nowUs - since > m_options.sendStallUs) {
     close(wire::Reason::SendStall, "no send progress for " + std::to_string((nowUs - since) / 1000) + " ms");
     return;
@@ -250,6 +260,13 @@ void Connection::checkDeadlines(std::int64_t nowUs) {
     lingerOver = m_flushThenClose && !m_hardClose && nowUs - m_flushRequestedUs > m_options.lingerUs;
   }
   if (lingerOver) close(wire::Reason::Shutdown, "linger time over");
+}
+
+std::uint64_t Connection::bytesAcknowledged() const {
+  const std::uint64_t sent = bytesOut();
+  const long unacknowledged = m_socket->unacknowledgedBytes();
+  if (unacknowledged < 0) return 0;
+  return sent > std::uint64_t(unacknowledged) ? sent - std::uint64_t(unacknowledged) : 0;
 }
 
 std::size_t Connection::queuedBytes() const {

@@ -109,6 +109,9 @@ class Connection {
   std::uint64_t bytesIn() const { return m_bytesIn.load(std::memory_order_relaxed); }
   std::uint64_t bytesOut() const { return m_bytesOut.load(std::memory_order_relaxed); }
   std::size_t queuedBytes() const;
+  // Bytes of ours the peer's TCP has acknowledged so far: never more than the true figure (the
+  // count sent is read before the kernel's unacknowledged count), 0 if the kernel cannot say.
+  std::uint64_t bytesAcknowledged() const;
 
  private:
   // Reads until the connection ends; returns why (the reason, if nothing else set one).
@@ -163,6 +166,7 @@ class Connection {
   std::atomic<bool> m_finished{false};
   // While a send is under way: when it began or the peer last took a piece of it (0: idle).
   std::atomic<std::int64_t> m_sendProgressUs{0};
+  std::atomic<std::uint64_t> m_ackedAtCheck{0};  // bytesAcknowledged() at the last checkDeadlines()
   std::atomic<std::uint64_t> m_bytesIn{0}, m_bytesOut{0};
 };
 

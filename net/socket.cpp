@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
@@ -186,6 +188,12 @@ long TcpSocket::trySend(const void* data, std::size_t size) {
   } while (sent < 0 && errno == EINTR);
   if (sent < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
   return static_cast<long>(sent);
+}
+
+long TcpSocket::unacknowledgedBytes() const {
+  int queued = 0;
+  if (m_fd < 0 || ::ioctl(m_fd, SIOCOUTQ, &queued) != 0) return -1;
+  return queued;
 }
 
 void TcpSocket::shutdownBoth() {

@@ -42,6 +42,9 @@ class TcpSocket {
   // Sends what the kernel takes now without blocking: the bytes taken (0 if none, or if the
   // descriptor is unknown), or -1 if the connection failed.
   long trySend(const void* data, std::size_t size);
+  // Bytes handed to the kernel that the peer has not acknowledged yet (SIOCOUTQ), or -1 if
+  // the descriptor is unknown. Safe beside a thread that sends.
+  long unacknowledgedBytes() const;
   // Ends both directions at the OS level: wakes a thread blocked in send or recv at once.
   void shutdownBoth();
   // Ends our sending direction only (FIN after queued data); reads still work.

@@ -291,3 +291,90 @@ TEST(HostileHost, AViewerDropsAHostSendingUpdatesOfAStreamItNeverAskedFor) {
   viewer.leave();
   server.stop(0);
 }
+
+namespace {
+
+std::int64_t bigFrames(std::uint16_t, bool) { return 32 << 20; }
+
+// Not hostile: welcomes the sharer, answers its pings and counts its batches. Behind a server
+// that reads slowly (a slow link, or a host under load), a ping of the sharer's waits behind
+// a large frame for seconds.
+class PatientScreenHost : public net::ServerHub {
+ public:
+  net::PeerId attach(std::shared_ptr<net::PeerLink> link, std::int64_t) override {
+    std::lock_guard lock(m_mutex);
+    m_link = std::move(link);
+    return 1;
+  }
+  void receive(net::PeerId, std::span<const std::uint8_t> bytes, std::int64_t) override {
+    m_decoder.push(bytes);
+    wire::Frame f;
+    while (m_decoder.next(f) == wire::FrameDecoder::Status::Frame) {
+      std::lock_guard lock(m_mutex);
+      wire::Ping ping;
+      if (f.type == static_cast<std::uint16_t>(wire::MsgType::Hello)) {
+        wire::Welcome w;
+        w.participantId = 2;
+        w.name = "sam";
+        w.hostName = "slow";
+        m_link->send(wire::encodeFrame(w));
+      } else if (f.type == static_cast<std::uint16_t>(wire::MsgType::Ping) && wire::decodePayload(f.payload, ping)) {
+        m_link->send(wire::pongFor(ping));
+      } else if (f.type == static_cast<std::uint16_t>(wire::ScreenType::PublishTiles)) {
+        ++m_batches;
+      }
+    }
+  }
+  void detach(net::PeerId, wire::Reason, const std::string&) override {}
+  void tick(std::int64_t) override {}
+  int batches() const { return m_batches; }
+
+ private:
+  wire::FrameDecoder m_decoder{&bigFrames};  // the one reader thread
+  std::mutex m_mutex;
+  std::shared_ptr<net::PeerLink> m_link;
+  std::atomic<int> m_batches{0};
+};
+
+}  // namespace
+
+// A sharer's first image of a big screen can take seconds to cross a slow link, and its pings
+// wait behind it: the host taking its bytes is proof enough that the host is there (before,
+// the sharer gave up with "no response" and reconnected, sending the image again, for ever).
+TEST(SlowHost, ASharerWhoseLargeFrameTakesLongerThanTheHeartbeatStaysConnected) {
+  PatientScreenHost script;
+  net::TcpServer::Options slow;
+  slow.connection.readLimitBytesPerSec = 1'500'000;  // and a small receive buffer, so TCP acks at that pace
+  net::TcpServer server(script, slow);
+  std::string error;
+  ASSERT_TRUE(server.start(0, error)) << error;
+  CountingListener listener;
+  net::ScreenClient client(listener);
+  net::ScreenClientConfig config;
+  config.link.port = server.port();
+  config.link.heartbeatTimeoutUs = 500'000;
+  config.name = "sam";
+  client.start(config);
+  ASSERT_TRUE(waitFor([&] { return client.connected(); }, 5000));
+  // 3 MB: about two seconds at the host's pace, four heartbeat times.
+  wire::TileBatch big = solidUpdate(1, 1, 4096, 2048);
+  big.tiles.clear();
+  for (std::uint16_t i = 0; i < 24; ++i) {
+    base::EncodedTile t;
+    t.tx = i % 64;
+    t.ty = 0;
+    t.kind = base::TileKind::ZstdPixels;
+    t.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(128 * 1024, std::uint8_t(i))));
+    big.tiles.push_back(std::move(t));
+  }
+  ASSERT_TRUE(client.publishTiles(big));
+  ASSERT_TRUE(waitFor([&] { return script.batches() == 1 || client.finished(); }, 20000));
+  EXPECT_EQ(script.batches(), 1);
+  {
+    std::lock_guard lock(listener.mutex);
+    EXPECT_FALSE(listener.ended) << listener.endText;
+  }
+  EXPECT_TRUE(client.connected());
+  client.leave();
+  server.stop(0);
+}
