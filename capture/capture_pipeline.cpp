@@ -21,6 +21,8 @@ namespace huddle::capture {
 
 namespace {
 constexpr const char* kTag = "capture/pipeline";
+// After word of a change, how long the rest of that burst of drawing gets before the capture.
+constexpr auto kSettleAfterChange = std::chrono::microseconds(1500);
 
 double processCpuMs() {
   timespec ts{};
@@ -209,6 +211,9 @@ void CapturePipeline::run() {
   bool first = true;
   std::vector<base::EncodedTile> tiles;
   auto next = std::chrono::steady_clock::now();
+  // When the next frame with a change is due at the frame rate (a virtual schedule: one may
+  // come up to an interval early, and the average stays at the rate).
+  auto changedDue = next;
   std::uint64_t dropped = 0;
   // The cursor: the source's shape as last seen, and what was last handed on.
   base::CursorImage sourceShape, streamShape;
@@ -233,13 +238,35 @@ void CapturePipeline::run() {
       dropped += static_cast<std::uint64_t>((now - next) / interval);
       next = now;
     }
-    while (!m_stop.load() && std::chrono::steady_clock::now() < next)
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(next - std::chrono::steady_clock::now(),
-                                                                                  std::chrono::milliseconds(20)));
+    // A source told of drawings (XDamage) is captured as soon as one comes, when the frame
+    // rate allows: a drawing then waits for nothing, not up to a whole interval for the clock
+    // (which still ticks, for the cursor and the sharp refresh). The allowance of one interval
+    // early is what lets captures find the drawings' phase: with none, a capture late after
+    // one drawing would hold every later one just as late.
+    const bool notified = m_source->notifiesChanges();
+    const auto earliest = changedDue - interval;
+    while (!m_stop.load()) {
+      now = std::chrono::steady_clock::now();
+      if (now >= next) break;
+      const auto until = notified && now < earliest ? std::min(next, earliest) : next;
+      const auto wait = std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(20));
+      if (notified && now >= earliest) {
+        if (m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(wait).count()))) {
+          // Word comes with the first drawing of a burst (a scroll, then the new line, ...):
+          // a moment more lets the rest of it land in this frame, not the next.
+          std::this_thread::sleep_for(kSettleAfterChange);
+          next = std::chrono::steady_clock::now();  // the clock starts again from this frame
+          break;
+        }
+      } else {
+        std::this_thread::sleep_for(wait);
+      }
+    }
     if (m_stop.load()) break;
 
     const double cpu0 = processCpuMs();
     const std::int64_t t0 = base::monoUs();
+    const auto capturedAt = std::chrono::steady_clock::now();
     Frame raw;
     std::string error;
     CaptureResult r = m_source->capture(raw, error);
@@ -247,6 +274,7 @@ void CapturePipeline::run() {
       failed(error, false);
       return;
     }
+    if (!raw.changed || !raw.changed->empty()) changedDue = std::max(changedDue, capturedAt) + interval;
     if (r == CaptureResult::Error) {
       std::lock_guard lock(m_mutex);
       if (m_stats.lastError != error) HLOG_WARN(kTag, "capture failed: %s", error.c_str());

@@ -52,6 +52,15 @@ class ScreenSource {
   // says the caller follows this, and only then are frames keepable (the damage tracker's
   // reference is then the previous frame itself, not a copy). A source that cannot ignores it.
   virtual void keep(const std::uint8_t* pixels) { (void)pixels; }
+  // Whether the source is told when its pixels change (XDamage): then waitForChange() says
+  // so, and the pipeline captures as soon as a drawing comes instead of at its clock's next tick.
+  virtual bool notifiesChanges() const { return false; }
+  // Waits up to `timeoutMs` for news since the last capture() (a drawing, or any event that
+  // capture() reads); true as soon as there is some. Only where notifiesChanges().
+  virtual bool waitForChange(int timeoutMs) {
+    (void)timeoutMs;
+    return false;
+  }
   // Polls the mouse cursor, once per captured frame, after capture(): where its hot spot is
   // in the last frame's pixels (`pos.visible` false when it is outside them) and its shape's
   // id; `shape` is filled, and `shapeChanged` set, when the shape differs from the one last

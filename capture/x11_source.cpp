@@ -8,6 +8,7 @@
 #include <X11/extensions/Xdamage.h>
 #include <X11/extensions/Xfixes.h>
 #include <X11/extensions/Xrandr.h>
+#include <poll.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
@@ -540,6 +541,17 @@ X11Source::X11Source(std::string display, X11Region region) : m_impl(std::make_u
 X11Source::~X11Source() = default;
 
 bool X11Source::usingShm() const { return m_impl->shm; }
+
+bool X11Source::notifiesChanges() const { return m_impl->dpy && m_impl->damage; }
+
+bool X11Source::waitForChange(int timeoutMs) {
+  Impl& s = *m_impl;
+  if (!s.dpy || !s.damage) return false;
+  if (XPending(s.dpy) > 0) return true;  // flushes, and reads what already came
+  pollfd p{ConnectionNumber(s.dpy), POLLIN, 0};
+  if (::poll(&p, 1, timeoutMs) <= 0) return false;
+  return XPending(s.dpy) > 0;
+}
 
 void X11Source::keep(const std::uint8_t* pixels) {
   m_impl->keeping = true;

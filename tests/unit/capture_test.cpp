@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <stdexcept>
@@ -808,6 +809,90 @@ TEST(Pipeline, AnUpdateCallbackThatThrowsStopsThePipelineNotTheProcess) {
   ASSERT_TRUE(p.start(error)) << error;
   for (int i = 0; i < 300 && p.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(p.stats().framesCaptured, 2u);
+  p.stop();
+}
+
+namespace {
+
+// A still scene that is told of its drawings, as X11 is by XDamage: draw() changes a pixel
+// and wakes a waitForChange(); it counts the captures such a wake began.
+class NotifyingSource : public ScreenSource {
+ public:
+  bool open(std::string&) override { return true; }
+  CaptureResult capture(Frame& frame, std::string&) override {
+    std::lock_guard lock(m_mutex);
+    m_changed.clear();
+    if (m_drawn) m_changed.push_back({0, 0, 1, 1});
+    if (m_woke) ++m_capturesOnWake;
+    m_drawn = m_woke = false;
+    frame.widthPx = kW;
+    frame.heightPx = kH;
+    frame.strideBytes = kW * kBytesPerPixel;
+    frame.pixels = m_pixels.data();
+    frame.seq = ++m_seq;
+    frame.changed = m_seq == 1 ? nullptr : &m_changed;
+    ++m_captures;
+    return CaptureResult::Ok;
+  }
+  std::string title() const override { return "Notifying"; }
+  bool notifiesChanges() const override { return true; }
+  bool waitForChange(int timeoutMs) override {
+    std::unique_lock lock(m_mutex);
+    m_cv.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return m_drawn; });
+    if (m_drawn) m_woke = true;
+    return m_drawn;
+  }
+  void draw() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_pixels[0] ^= 0xFF;
+      m_drawn = true;
+    }
+    m_cv.notify_all();
+  }
+  int captures() {
+    std::lock_guard lock(m_mutex);
+    return m_captures;
+  }
+  int capturesOnWake() {
+    std::lock_guard lock(m_mutex);
+    return m_capturesOnWake;
+  }
+
+ private:
+  static constexpr int kW = 64, kH = 64;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::vector<std::uint8_t> m_pixels = std::vector<std::uint8_t>(kW * kH * kBytesPerPixel, 0);
+  std::vector<base::Rect> m_changed;
+  bool m_drawn = false, m_woke = false;
+  int m_captures = 0, m_capturesOnWake = 0;
+  std::uint64_t m_seq = 0;
+};
+
+}  // namespace
+
+// At one frame a second a drawing would wait up to a second for the clock; a source told of
+// its drawings is captured when one comes, as the frame rate allows (after a changed frame,
+// the next may come up to an interval early: here, at once).
+TEST(Pipeline, ASourceToldOfADrawingIsCapturedWhenItComesNotAtTheClocksTick) {
+  CaptureSettings s;
+  s.fps = 1;
+  auto owned = std::make_unique<NotifyingSource>();
+  NotifyingSource& source = *owned;
+  std::atomic<int> updates{0};
+  CapturePipeline p(std::move(owned), s, 1, [&](EncodedUpdate&&) { ++updates; });
+  std::string error;
+  ASSERT_TRUE(p.start(error)) << error;
+  auto waitForUpdates = [&](int n) {
+    for (int i = 0; i < 500 && updates.load() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return updates.load() == n;
+  };
+  ASSERT_TRUE(waitForUpdates(1));  // the first frame
+  source.draw();
+  ASSERT_TRUE(waitForUpdates(2));
+  // Captured on the wake, not by the clock (which ticks once a second here).
+  EXPECT_EQ(source.capturesOnWake(), 1);
   p.stop();
 }
 
