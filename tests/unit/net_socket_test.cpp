@@ -24,9 +24,11 @@
 #include "net/connection.h"
 #include "net/socket.h"
 #include "net/wire/messages.h"
+#include "net_loopback.h"
 
 using namespace huddle;
 using namespace huddle::net;
+using huddle::net::test::loopbackPair;
 
 namespace {
 
@@ -257,14 +259,8 @@ TEST(Socket, AConnectedClientSocketCarriesDataBothWays) {
 }
 
 TEST(Connection, WatchdogFreesAWriterBlockedOnAPeerThatStoppedReading) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket);
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair();
+  ASSERT_TRUE(client && server);
   // The client never reads. The server queues far more than the socket buffers hold.
   Connection::Options options;
   options.sendStallUs = 300'000;
@@ -289,15 +285,8 @@ TEST(Connection, WatchdogFreesAWriterBlockedOnAPeerThatStoppedReading) {
 // slowly but steadily (longer in all than the stall limit) keeps its connection; once it stops
 // reading, it is dropped.
 TEST(Connection, ASlowButSteadyReaderIsKeptAndOneThatStopsIsDropped) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket);
-  c.socket->setReceiveBuffer(16 * 1024);
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair(16 * 1024);
+  ASSERT_TRUE(client && server);
   Connection::Options options;
   options.sendStallUs = 1'000'000;
   options.socketSendBufferBytes = 16 * 1024;
@@ -315,8 +304,8 @@ TEST(Connection, ASlowButSteadyReaderIsKeptAndOneThatStopsIsDropped) {
     // Bounded: 16 KiB every 20 ms until everything came, the connection ended, or 60 s passed.
     for (int i = 0; i < 3000 && reading && received < kBytes; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (c.socket->waitReadable(0) <= 0) continue;
-      const int n = c.socket->recv(buf.data(), static_cast<int>(buf.size()));
+      if (client->waitReadable(0) <= 0) continue;
+      const int n = client->recv(buf.data(), static_cast<int>(buf.size()));
       if (n <= 0) break;
       received += static_cast<std::size_t>(n);
     }
@@ -342,13 +331,8 @@ TEST(Connection, ASlowButSteadyReaderIsKeptAndOneThatStopsIsDropped) {
 }
 
 TEST(Connection, QueueOverflowClosesAsSlowConsumer) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair();
+  ASSERT_TRUE(client && server);
   Connection::Options options;
   options.maxQueuedMessages = 4;
   NullHandler handler;
@@ -361,14 +345,8 @@ TEST(Connection, QueueOverflowClosesAsSlowConsumer) {
 }
 
 TEST(Connection, ReadLimitReadsNoFasterThanAsked) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket);
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair();
+  ASSERT_TRUE(client && server);
   Connection::Options options;
   options.readLimitBytesPerSec = 100'000;
   NullHandler handler;
@@ -379,7 +357,7 @@ TEST(Connection, ReadLimitReadsNoFasterThanAsked) {
   // The peer offers 4 MB at once, from a thread (its send blocks when the buffers are full).
   std::thread writer([&] {
     base::ByteVec data(4 << 20, 0x5A);
-    c.socket->sendAll(data.data(), data.size());
+    client->sendAll(data.data(), data.size());
   });
   for (int i = 0; i < 200 && conn.bytesIn() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_GT(conn.bytesIn(), 0u);
@@ -429,18 +407,12 @@ struct ThrowingHandler : Connection::Handler {
 
 // Runs one connection whose handler throws and checks how it ended.
 void expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where where, bool nonStd, const std::string& detailStart) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket) << c.error;
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair();
+  ASSERT_TRUE(client && server);
   ThrowingHandler handler(where, nonStd);
   Connection conn(std::move(server), Connection::Options{});
   ASSERT_TRUE(conn.start(&handler));
-  if (where == ThrowingHandler::Where::Receive) ASSERT_TRUE(c.socket->sendAll("x", 1));
+  if (where == ThrowingHandler::Where::Receive) ASSERT_TRUE(client->sendAll("x", 1));
   else ASSERT_TRUE(conn.send(base::makeBytes(base::ByteVec(16, 1))));
   for (int i = 0; i < 400 && !conn.finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_TRUE(conn.finished());
@@ -452,9 +424,9 @@ void expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where where, bool non
     EXPECT_EQ(handler.detail.rfind(detailStart, 0), 0u) << handler.detail;
   }
   // The peer sees the connection end (the process, and this test, carry on).
-  ASSERT_EQ(c.socket->waitReadable(2000), 1);
+  ASSERT_EQ(client->waitReadable(2000), 1);
   char buf[64];
-  while (c.socket->recv(buf, sizeof buf) > 0) {
+  while (client->recv(buf, sizeof buf) > 0) {
   }
 }
 
@@ -474,14 +446,8 @@ TEST(Connection, AWriterThatThrowsClosesThatConnectionWithAReason) {
 // read yet, urgent frames go ahead of the frames queued behind it, and a newer urgent frame with
 // the same key replaces the one still waiting (latest wins); frames stay whole.
 TEST(Connection, UrgentFramesJumpTheQueueAndTheLatestWins) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket);
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair();
+  ASSERT_TRUE(client && server);
   Connection::Options options;
   options.maxQueuedBytes = 64 * 1024 * 1024;
   NullHandler handler;
@@ -507,8 +473,8 @@ TEST(Connection, UrgentFramesJumpTheQueueAndTheLatestWins) {
   std::vector<std::uint8_t> chunk(1 << 16);
   const std::size_t total = (wire::kFrameHeaderBytes * 4) + (8 << 20) + (1 << 20) + 100 + 17;
   for (int i = 0; i < 20000 && buffer.size() < total; ++i) {
-    if (c.socket->waitReadable(100) != 1) continue;
-    const int n = c.socket->recv(chunk.data(), static_cast<int>(chunk.size()));
+    if (client->waitReadable(100) != 1) continue;
+    const int n = client->recv(chunk.data(), static_cast<int>(chunk.size()));
     if (n <= 0) break;
     buffer.insert(buffer.end(), chunk.begin(), chunk.begin() + n);
   }
@@ -564,16 +530,11 @@ base::Bytes patterned(std::size_t size, std::uint8_t seed) {
 // returns (no writer wakeup); frames that find it busy, and large ones, go through the writer.
 // Whatever way each went, the peer reads every byte in order.
 TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder) {
-  initOrDie();
+  auto [client, accepted] = loopbackPair();
+  ASSERT_TRUE(client && accepted);
   std::string error;
   auto identity = HostIdentity::generate(error);
   ASSERT_TRUE(identity) << error;
-  TcpListener listener;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket) << c.error;
-  auto accepted = listener.accept(2000);
-  ASSERT_TRUE(accepted);
   Connection::Options options;
   options.inlineSends = true;
   options.maxQueuedBytes = 64 * 1024 * 1024;
@@ -583,10 +544,10 @@ TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder
   TlsEngine::ClientTrust trust;
   trust.pin = identity->fingerprint();
   trust.pinBytes = trust.pin.size();
-  Connection client(std::move(c.socket), Connection::Options{});
-  client.setTls(TlsEngine::client(trust, error));
+  Connection clientConn(std::move(client), Connection::Options{});
+  clientConn.setTls(TlsEngine::client(trust, error));
   ASSERT_TRUE(server.start(&serverSide));
-  ASSERT_TRUE(client.start(&clientSide));
+  ASSERT_TRUE(clientConn.start(&clientSide));
   for (int i = 0; i < 500 && !serverSide.secured; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_TRUE(serverSide.secured);
 
@@ -620,24 +581,17 @@ TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder
     EXPECT_EQ(clientSide.received, want);
   }
   server.close(wire::Reason::Shutdown, "done");
-  client.close(wire::Reason::Shutdown, "done");
+  clientConn.close(wire::Reason::Shutdown, "done");
   server.join();
-  client.join();
+  clientConn.join();
 }
 
 // A frame the kernel takes only part of at once (a small send buffer, a peer not reading yet):
 // the rest is left to the writer, ahead of anything sent after it, and onDrained() comes once
 // all of it went.
 TEST(Connection, WhatAnInlineSendLeavesGoesFirstThroughTheWriter) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket);
-  c.socket->setReceiveBuffer(8 * 1024);
-  auto accepted = listener.accept(2000);
-  ASSERT_TRUE(accepted);
+  auto [client, accepted] = loopbackPair(8 * 1024);
+  ASSERT_TRUE(client && accepted);
   Connection::Options options;
   options.inlineSends = true;
   options.socketSendBufferBytes = 8 * 1024;
@@ -654,8 +608,8 @@ TEST(Connection, WhatAnInlineSendLeavesGoesFirstThroughTheWriter) {
   base::ByteVec got;
   std::vector<std::uint8_t> chunk(1 << 16);
   for (int i = 0; i < 2000 && got.size() < big->size() + small->size(); ++i) {
-    if (c.socket->waitReadable(100) != 1) continue;
-    const int n = c.socket->recv(chunk.data(), static_cast<int>(chunk.size()));
+    if (client->waitReadable(100) != 1) continue;
+    const int n = client->recv(chunk.data(), static_cast<int>(chunk.size()));
     if (n <= 0) break;
     got.insert(got.end(), chunk.begin(), chunk.begin() + n);
   }
