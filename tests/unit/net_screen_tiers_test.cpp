@@ -234,7 +234,7 @@ struct TierRig {
         // Updates that arrived: each is done (its credit back) delayMs later.
         const auto updates = v.peer.link->of(wire::ScreenType::Update);
         for (; v.seen < updates.size(); ++v.seen) v.due.emplace(now + v.delayMs * 1000, 1);
-        hub.drained(v.peer.id);
+        hub.drained(v.peer.id, 1);
         while (!v.due.empty() && v.due.begin()->first <= now) {
           feed(hub, v.peer.id, wire::UpdateRequest{.streamId = stream, .credits = 1}, now);
           v.due.erase(v.due.begin());
@@ -294,7 +294,7 @@ TEST(ScreenTiers, ASlowViewerMovesDownWhileAFastOneStaysOnTop) {
   EXPECT_EQ(rig.hub.wantedTiers(rig.stream), rig.wanted);
   // One update at most waits in each viewer's connection.
   EXPECT_GT(stats.maxUpdateBytesQueued, 0u);
-  EXPECT_LE(stats.maxUpdateBytesQueued, 2 * wire::kMaxScreenPayload);
+  EXPECT_LE(stats.maxUpdateBytesQueued, 2 * stats.largestUpdateBytes);
 }
 
 // A newcomer while the only viewer is on a lower tier: it gets that tier's image at once, but

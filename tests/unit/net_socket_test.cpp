@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -384,7 +385,7 @@ struct ThrowingHandler : Connection::Handler {
   void onReceive(std::span<const std::uint8_t>) override {
     if (where == Where::Receive) raise();
   }
-  void onDrained() override {
+  void onDrained(std::size_t) override {
     if (where == Where::Drained) raise();
   }
   void onClosed(wire::Reason r, const std::string& d) override {
@@ -493,17 +494,30 @@ TEST(Connection, UrgentFramesJumpTheQueueAndTheLatestWins) {
 
 namespace {
 
-// Counts onDrained() calls and remembers the thread of the last one; keeps what it receives.
+// Counts onDrained() calls and the tracked frames they report, remembers the thread of the
+// last one; keeps what it receives, and the order of the calls ("drained", "closed").
 struct RecordingHandler : Connection::Handler {
   void onReceive(std::span<const std::uint8_t> bytes) override {
     std::lock_guard lock(mutex);
     received.insert(received.end(), bytes.begin(), bytes.end());
   }
-  void onClosed(wire::Reason, const std::string&) override {}
-  void onDrained() override {
+  void onClosed(wire::Reason, const std::string&) override {
     std::lock_guard lock(mutex);
+    calls.push_back("closed");
+  }
+  void onDrained(std::size_t tracked) override {
+    std::unique_lock lock(mutex);
     ++drained;
+    trackedGone += tracked;
     drainedOn = std::this_thread::get_id();
+    calls.push_back("drained");
+    // Held here (bounded: 10 s) while the test looks at what else happens meanwhile.
+    if (hold) {
+      holding = true;
+      changed.notify_all();
+      changed.wait_for(lock, std::chrono::seconds(10), [&] { return !hold; });
+      holding = false;
+    }
   }
   void onSecured() override { secured = true; }
   std::size_t receivedBytes() {
@@ -511,9 +525,13 @@ struct RecordingHandler : Connection::Handler {
     return received.size();
   }
   std::mutex mutex;
+  std::condition_variable changed;
   base::ByteVec received;
   int drained = 0;
+  std::size_t trackedGone = 0;
   std::thread::id drainedOn;
+  std::vector<std::string> calls;
+  bool hold = false, holding = false;
   std::atomic<bool> secured{false};
 };
 
@@ -624,4 +642,93 @@ TEST(Connection, WhatAnInlineSendLeavesGoesFirstThroughTheWriter) {
   }
   conn.close(wire::Reason::Shutdown, "done");
   conn.join();
+}
+
+// What a pull-based sender waits for (the screen hub: one update queued per viewer) is its own
+// frame gone, not the connection drained: a frame sent with `tracked` counts in onDrained(),
+// once, when all of it went, whichever way it went; others drain the connection with a count
+// of 0.
+TEST(Connection, OnDrainedCountsTheTrackedFramesThatWent) {
+  auto [client, accepted] = loopbackPair(8 * 1024);
+  ASSERT_TRUE(client && accepted);
+  Connection::Options options;
+  options.inlineSends = true;
+  options.socketSendBufferBytes = 8 * 1024;
+  RecordingHandler handler;
+  Connection conn(std::move(accepted), options);
+  ASSERT_TRUE(conn.start(&handler));
+  auto drainedSoFar = [&] {
+    std::lock_guard lock(handler.mutex);
+    return std::pair(handler.drained, handler.trackedGone);
+  };
+  // At once, on this thread: a frame of someone else's (a cursor, a tier switch), then one's own.
+  const base::Bytes other = patterned(100, 1), own = patterned(200, 2);
+  ASSERT_TRUE(conn.sendUrgent(other, 7));
+  EXPECT_EQ(drainedSoFar(), std::pair(1, std::size_t(0)));
+  ASSERT_TRUE(conn.send(other));
+  EXPECT_EQ(drainedSoFar(), std::pair(2, std::size_t(0)));
+  ASSERT_TRUE(conn.send(own, true));
+  EXPECT_EQ(drainedSoFar(), std::pair(3, std::size_t(1)));
+  // One's own, too large for the buffers the peer is not reading: its rest goes through the
+  // writer with frames sent after it; it counts only once all of it went.
+  const base::Bytes big = patterned(200 * 1024, 3);
+  ASSERT_TRUE(conn.send(big, true));
+  ASSERT_TRUE(conn.sendUrgent(other, 7));
+  ASSERT_TRUE(conn.send(other));
+  EXPECT_EQ(drainedSoFar().second, 1u) << "counted before it went";
+  const std::size_t total = 4 * other->size() + own->size() + big->size();
+  std::size_t got = 0;
+  std::vector<std::uint8_t> chunk(1 << 16);
+  for (int i = 0; i < 2000 && got < total; ++i) {
+    if (client->waitReadable(100) != 1) continue;
+    const int n = client->recv(chunk.data(), static_cast<int>(chunk.size()));
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  ASSERT_EQ(got, total);
+  for (int i = 0; i < 400 && drainedSoFar().second < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(drainedSoFar().second, 2u);
+  conn.close(wire::Reason::Shutdown, "done");
+  conn.join();
+}
+
+// onClosed() is the last call a handler gets: an inline send's onDrained() still running on the
+// sending thread when the peer hangs up is waited for.
+TEST(Connection, OnClosedWaitsForAnInlineSendsOnDrained) {
+  auto [client, accepted] = loopbackPair();
+  ASSERT_TRUE(client && accepted);
+  Connection::Options options;
+  options.inlineSends = true;
+  RecordingHandler handler;
+  Connection conn(std::move(accepted), options);
+  ASSERT_TRUE(conn.start(&handler));
+  {
+    std::lock_guard lock(handler.mutex);
+    handler.hold = true;
+  }
+  std::thread sender([&] { conn.send(patterned(100, 1), true); });
+  {
+    std::unique_lock lock(handler.mutex);
+    EXPECT_TRUE(handler.changed.wait_for(lock, std::chrono::seconds(10), [&] { return handler.holding; }));
+  }
+  client.reset();  // the peer hangs up while the sender is inside onDrained()
+  // The reader sees the end and would tell the handler at once; it waits (bounded look: 300 ms).
+  bool closedMeanwhile = false;
+  for (int i = 0; i < 30 && !closedMeanwhile; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::lock_guard lock(handler.mutex);
+    closedMeanwhile = handler.calls.size() != 1;
+  }
+  EXPECT_FALSE(closedMeanwhile) << "onClosed() came while onDrained() was running";
+  {
+    std::lock_guard lock(handler.mutex);
+    handler.hold = false;
+  }
+  handler.changed.notify_all();
+  sender.join();
+  for (int i = 0; i < 400 && !conn.finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(conn.finished());
+  conn.join();
+  std::lock_guard lock(handler.mutex);
+  EXPECT_EQ(handler.calls, (std::vector<std::string>{"drained", "closed"}));
 }
