@@ -158,6 +158,27 @@ TEST(ScreenTiers, TheGateNeverShowsNoTiersForARestart) {
   EXPECT_EQ(TierGate().poll(WantedTiers{.mask = 0, .restarts = {}}), 0);
 }
 
+TEST(ScreenTiers, TheGateNeverShowsTheTopForNobody) {
+  // Both lower tiers wanted (nobody on the top) and both restarted at once: the lowest stays
+  // on and is seen off next look, rather than a whole frame of the top encoded for nothing.
+  TierGate gate;
+  WantedTiers w{.mask = 6, .restarts = {}};
+  EXPECT_EQ(gate.poll(w), 6);
+  ++w.restarts[1];
+  ++w.restarts[2];
+  EXPECT_EQ(gate.poll(w), 4);
+  EXPECT_EQ(gate.poll(w), 2);
+  EXPECT_EQ(gate.poll(w), 6);
+  // One lower tier wanted alone and restarted: another lower tier shows for it, not the top.
+  for (std::uint8_t mask : {std::uint8_t(2), std::uint8_t(4)}) {
+    w.mask = mask;
+    EXPECT_EQ(gate.poll(w), mask);
+    ++w.restarts[mask == 2 ? 1 : 2];
+    EXPECT_EQ(gate.poll(w), mask == 2 ? 4 : 2) << int(mask);
+    EXPECT_EQ(gate.poll(w), mask);
+  }
+}
+
 // [SECTION] the hub
 
 using namespace test;
