@@ -546,7 +546,8 @@ base::Bytes patterned(std::size_t size, std::uint8_t seed) {
 // inlineSends (the screen port): a frame sent while the connection is idle is encrypted and
 // handed to the kernel on the sending thread, which is then told it drained, before send()
 // returns (no writer wakeup); frames that find it busy, and large ones, go through the writer.
-// Whatever way each went, the peer reads every byte in order.
+// Whatever way each went, the peer reads every byte in order. A frame sent `tracked` (the
+// screen hub's updates) counts in onDrained(); any other drains the connection with 0.
 TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder) {
   auto [client, accepted] = loopbackPair();
   ASSERT_TRUE(client && accepted);
@@ -573,10 +574,11 @@ TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder
   auto add = [&](const base::Bytes& f) { want.insert(want.end(), f->begin(), f->end()); };
   const base::Bytes first = patterned(40 * 1024, 1);  // an update's size at 10% change
   add(first);
-  ASSERT_TRUE(server.send(first));
+  ASSERT_TRUE(server.send(first, true));
   {
     std::lock_guard lock(serverSide.mutex);
     EXPECT_EQ(serverSide.drained, 1) << "not drained when send() returned: the writer sent it";
+    EXPECT_EQ(serverSide.trackedGone, 1u);
     EXPECT_EQ(serverSide.drainedOn, std::this_thread::get_id());
   }
   const base::Bytes urgent = patterned(20, 9);
@@ -585,6 +587,7 @@ TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder
   {
     std::lock_guard lock(serverSide.mutex);
     EXPECT_EQ(serverSide.drained, 2);  // the urgent lane's frame went at once too
+    EXPECT_EQ(serverSide.trackedGone, 1u);  // and is not the sender's own
   }
   // Larger than kInlineSendMaxBytes: the writer's, and what follows it waits its turn.
   for (std::uint8_t k = 2; k < 8; ++k) {
@@ -605,8 +608,9 @@ TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder
 }
 
 // A frame the kernel takes only part of at once (a small send buffer, a peer not reading yet):
-// the rest is left to the writer, ahead of anything sent after it, and onDrained() comes once
-// all of it went.
+// the rest is left to the writer, ahead of anything sent after it, and onDrained() comes, and
+// counts it if it was sent tracked, once all of it went: not when a frame after it could not go
+// at once either.
 TEST(Connection, WhatAnInlineSendLeavesGoesFirstThroughTheWriter) {
   auto [client, accepted] = loopbackPair(8 * 1024);
   ASSERT_TRUE(client && accepted);
@@ -616,78 +620,38 @@ TEST(Connection, WhatAnInlineSendLeavesGoesFirstThroughTheWriter) {
   RecordingHandler handler;
   Connection conn(std::move(accepted), options);
   ASSERT_TRUE(conn.start(&handler));
-  const base::Bytes big = patterned(200 * 1024, 3), small = patterned(100, 5);
-  ASSERT_TRUE(conn.send(big));
+  const base::Bytes big = patterned(200 * 1024, 3), small = patterned(100, 5), urgent = patterned(30, 8);
+  ASSERT_TRUE(conn.send(big, true));
   {
     std::lock_guard lock(handler.mutex);
     EXPECT_EQ(handler.drained, 0) << "200 KiB went at once into an 8 KiB buffer";
   }
   ASSERT_TRUE(conn.send(small));
+  ASSERT_TRUE(conn.sendUrgent(urgent, 7));
+  {
+    std::lock_guard lock(handler.mutex);
+    EXPECT_EQ(handler.trackedGone, 0u) << "counted before it went";
+  }
   base::ByteVec got;
   std::vector<std::uint8_t> chunk(1 << 16);
-  for (int i = 0; i < 2000 && got.size() < big->size() + small->size(); ++i) {
+  for (int i = 0; i < 2000 && got.size() < big->size() + small->size() + urgent->size(); ++i) {
     if (client->waitReadable(100) != 1) continue;
     const int n = client->recv(chunk.data(), static_cast<int>(chunk.size()));
     if (n <= 0) break;
     got.insert(got.end(), chunk.begin(), chunk.begin() + n);
   }
   base::ByteVec want(big->begin(), big->end());
+  want.insert(want.end(), urgent->begin(), urgent->end());  // after what was begun, before the queue
   want.insert(want.end(), small->begin(), small->end());
   EXPECT_EQ(got, want);
   for (int i = 0; i < 200 && conn.bytesOut() < want.size(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(conn.bytesOut(), want.size());
-  {
+  auto trackedGone = [&] {
     std::lock_guard lock(handler.mutex);
-    EXPECT_GE(handler.drained, 1);
-  }
-  conn.close(wire::Reason::Shutdown, "done");
-  conn.join();
-}
-
-// What a pull-based sender waits for (the screen hub: one update queued per viewer) is its own
-// frame gone, not the connection drained: a frame sent with `tracked` counts in onDrained(),
-// once, when all of it went, whichever way it went; others drain the connection with a count
-// of 0.
-TEST(Connection, OnDrainedCountsTheTrackedFramesThatWent) {
-  auto [client, accepted] = loopbackPair(8 * 1024);
-  ASSERT_TRUE(client && accepted);
-  Connection::Options options;
-  options.inlineSends = true;
-  options.socketSendBufferBytes = 8 * 1024;
-  RecordingHandler handler;
-  Connection conn(std::move(accepted), options);
-  ASSERT_TRUE(conn.start(&handler));
-  auto drainedSoFar = [&] {
-    std::lock_guard lock(handler.mutex);
-    return std::pair(handler.drained, handler.trackedGone);
+    return handler.trackedGone;
   };
-  // At once, on this thread: a frame of someone else's (a cursor, a tier switch), then one's own.
-  const base::Bytes other = patterned(100, 1), own = patterned(200, 2);
-  ASSERT_TRUE(conn.sendUrgent(other, 7));
-  EXPECT_EQ(drainedSoFar(), std::pair(1, std::size_t(0)));
-  ASSERT_TRUE(conn.send(other));
-  EXPECT_EQ(drainedSoFar(), std::pair(2, std::size_t(0)));
-  ASSERT_TRUE(conn.send(own, true));
-  EXPECT_EQ(drainedSoFar(), std::pair(3, std::size_t(1)));
-  // One's own, too large for the buffers the peer is not reading: its rest goes through the
-  // writer with frames sent after it; it counts only once all of it went.
-  const base::Bytes big = patterned(200 * 1024, 3);
-  ASSERT_TRUE(conn.send(big, true));
-  ASSERT_TRUE(conn.sendUrgent(other, 7));
-  ASSERT_TRUE(conn.send(other));
-  EXPECT_EQ(drainedSoFar().second, 1u) << "counted before it went";
-  const std::size_t total = 4 * other->size() + own->size() + big->size();
-  std::size_t got = 0;
-  std::vector<std::uint8_t> chunk(1 << 16);
-  for (int i = 0; i < 2000 && got < total; ++i) {
-    if (client->waitReadable(100) != 1) continue;
-    const int n = client->recv(chunk.data(), static_cast<int>(chunk.size()));
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  ASSERT_EQ(got, total);
-  for (int i = 0; i < 400 && drainedSoFar().second < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  EXPECT_EQ(drainedSoFar().second, 2u);
+  for (int i = 0; i < 200 && trackedGone() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(trackedGone(), 1u);
   conn.close(wire::Reason::Shutdown, "done");
   conn.join();
 }
