@@ -73,7 +73,7 @@ void ChatClient::setFileSink(std::shared_ptr<FileSink> sink) {
   for (const auto& [type, payload] : held) sink->onFileFrame(wire::Frame{type, payload});
 }
 
-void ChatClient::onDrained() {
+void ChatClient::onDrained(std::size_t) {
   std::shared_ptr<FileSink> sink;
   {
     std::lock_guard lock(m_mutex);

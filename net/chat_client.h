@@ -106,7 +106,7 @@ class ChatClient : public ClientLink {
   void onWelcome(const wire::Welcome& welcome) override;
   void onFrame(const wire::Frame& frame) override;
   void onEnded(const LinkEnd& end) override;
-  void onDrained() override;
+  void onDrained(std::size_t tracked) override;
   void emit(ChatClientEvent ev);
 
   base::EventQueue<ChatClientEvent> m_events{1 << 16};

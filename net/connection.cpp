@@ -96,7 +96,33 @@ bool Connection::mayGoNowLocked(std::size_t size) const {
          m_queue.empty() && m_urgent.empty() && m_carry.empty() && !m_tlsOutput && (!m_tls || m_tlsReady.load());
 }
 
-bool Connection::sendNow(const base::Bytes& frame) {
+bool Connection::drainedLocked(std::size_t& tracked) {
+  if (!m_queue.empty() || !m_urgent.empty() || !m_carry.empty() || m_hardClose) return false;
+  tracked = std::exchange(m_trackedDone, 0);
+  return true;
+}
+
+bool Connection::sendNow(const base::Bytes& frame, bool tracked) {
+  // Until this call is over (its onDrained() included), onClosed() waits: it is the last call.
+  // A throw part way (an allocation) leaves the socket to the writer and closes.
+  struct Done {
+    Connection& c;
+    ~Done() {
+      bool failed = false;
+      {
+        std::lock_guard lock(c.m_mutex);
+        failed = std::exchange(c.m_inlineSending, false);
+        --c.m_inlineCalls;
+      }
+      c.m_cv.notify_all();
+      if (failed) {
+        try {
+          c.close(wire::Reason::Internal, "inline send failed");
+        } catch (...) {
+        }
+      }
+    }
+  } done{*this};
   m_sendProgressUs = base::monoUs();
   base::ByteVec ciphertext;
   std::span<const std::uint8_t> bytes(frame->data(), frame->size());
@@ -111,14 +137,16 @@ bool Connection::sendNow(const base::Bytes& frame) {
   const long sent = !ok ? -1 : bytes.empty() ? 0 : m_socket->trySend(bytes.data(), bytes.size());
   if (sent > 0) m_bytesOut.fetch_add(static_cast<std::uint64_t>(sent), std::memory_order_relaxed);
   bool drained = false, wake = false;
+  std::size_t trackedGone = 0;
   {
     std::lock_guard lock(m_mutex);
-    m_inlineSending = false;
     if (sent >= 0 && static_cast<std::size_t>(sent) < bytes.size() && !m_hardClose)
       m_carry.assign(bytes.begin() + sent, bytes.end());  // the writer sends it first, blocking as it may
+    m_inlineSending = false;
     // Set here, before the writer may start: a rest keeps the stall timer running.
     if (m_carry.empty()) m_sendProgressUs = 0;
-    drained = sent >= 0 && m_carry.empty() && m_queue.empty() && m_urgent.empty() && !m_hardClose;
+    if (tracked && sent >= 0 && !m_hardClose) (m_carry.empty() ? m_trackedDone : m_trackedCarry) += 1;
+    drained = sent >= 0 && drainedLocked(trackedGone);
     wake = !m_carry.empty() || !m_queue.empty() || !m_urgent.empty() || m_flushThenClose || m_tlsOutput;
   }
   if (sent < 0) {
@@ -128,7 +156,7 @@ bool Connection::sendNow(const base::Bytes& frame) {
   if (wake) m_cv.notify_all();
   if (drained) {
     try {
-      m_handler->onDrained();
+      m_handler->onDrained(trackedGone);
     } catch (const std::exception& e) {
       HLOG_ERROR(kTag, "%s: drained: %s", m_socket->peerAddress().c_str(), e.what());
       close(wire::Reason::Internal, std::string("drained: ") + e.what());
@@ -137,16 +165,18 @@ bool Connection::sendNow(const base::Bytes& frame) {
   return true;
 }
 
-bool Connection::send(base::Bytes frame) {
+bool Connection::send(base::Bytes frame, bool tracked) {
   if (!frame) return false;
   {
     std::lock_guard lock(m_mutex);
     if (m_hardClose || m_flushThenClose) return false;
     if (mayGoNowLocked(frame->size())) {
       m_inlineSending = true;
+      ++m_inlineCalls;
     } else if (m_queue.size() < m_options.maxQueuedMessages &&
                frame->size() <= m_options.maxQueuedBytes - std::min(m_queuedBytes, m_options.maxQueuedBytes)) {
       m_queuedBytes += frame->size();
+      m_trackedQueued += tracked;
       m_queue.push_back(std::move(frame));
       m_cv.notify_all();
       return true;
@@ -154,7 +184,7 @@ bool Connection::send(base::Bytes frame) {
       frame = nullptr;
     }
   }
-  if (frame) return sendNow(frame);
+  if (frame) return sendNow(frame, tracked);
   close(wire::Reason::SlowConsumer, "outgoing queue full (" + std::to_string(queuedBytes()) + " bytes)");
   return false;
 }
@@ -167,6 +197,7 @@ bool Connection::sendUrgent(base::Bytes frame, std::uint64_t replaceKey) {
     if (m_hardClose || m_flushThenClose) return false;
     if (mayGoNowLocked(frame->size())) {
       m_inlineSending = true;  // nothing waits: none to replace, none to go before
+      ++m_inlineCalls;
       now = true;
     } else if (replaceKey != 0) {
       // The waiting one goes; the newer one takes its turn after any urgent frame queued since
@@ -189,7 +220,7 @@ bool Connection::sendUrgent(base::Bytes frame, std::uint64_t replaceKey) {
       return true;
     }
   }
-  if (now) return sendNow(frame);
+  if (now) return sendNow(frame, false);
   close(wire::Reason::SlowConsumer, "outgoing queue full (" + std::to_string(queuedBytes()) + " bytes)");
   return false;
 }
@@ -214,6 +245,7 @@ void Connection::close(wire::Reason reason, const std::string& detail) {
     m_urgent.clear();
     m_carry.clear();
     m_queuedBytes = 0;
+    m_trackedQueued = m_trackedCarry = m_trackedDone = 0;
     m_closeRequested = true;
   }
   m_cv.notify_all();
@@ -342,7 +374,9 @@ void Connection::finishReading(wire::Reason reason, const std::string& detail) {
   wire::Reason finalReason;
   std::string finalDetail;
   {
-    std::lock_guard lock(m_mutex);
+    // A send on another thread (none starts once closed) finishes, its onDrained() too, first.
+    std::unique_lock lock(m_mutex);
+    m_cv.wait(lock, [&] { return m_inlineCalls == 0; });
     finalReason = m_reason;
     finalDetail = m_detail;
   }
@@ -441,11 +475,13 @@ void Connection::writerLoop() {
   std::vector<base::Bytes> batch;
   std::vector<std::uint8_t> merged;
   base::ByteVec carry;
-  // Done with what it took: whether everything queued has gone (onDrained is then due).
+  std::size_t trackedTaken = 0, trackedGone = 0;
+  // Done with what it took (all of it went): whether onDrained() is due, with trackedGone.
   auto finishedSending = [&] {
     std::lock_guard lock(m_mutex);
     m_writerBusy = false;
-    return m_queue.empty() && m_urgent.empty() && m_carry.empty() && !m_hardClose;
+    if (!m_hardClose) m_trackedDone += std::exchange(trackedTaken, 0);
+    return drainedLocked(trackedGone);
   };
   while (true) {
     {
@@ -468,7 +504,9 @@ void Connection::writerLoop() {
       }
       batch.clear();
       carry = std::exchange(m_carry, {});  // a frame sendNow() began: its rest goes first
+      trackedTaken = std::exchange(m_trackedCarry, 0);
       if (framesMayGo()) {
+        trackedTaken += std::exchange(m_trackedQueued, 0);
         for (auto& [key, frame] : m_urgent) batch.push_back(std::move(frame));
         batch.insert(batch.end(), std::make_move_iterator(m_queue.begin()), std::make_move_iterator(m_queue.end()));
         m_urgent.clear();
@@ -487,7 +525,7 @@ void Connection::writerLoop() {
         close(wire::Reason::IoError, "send failed");
         break;
       }
-      if (finishedSending() && tookFrames) m_handler->onDrained();
+      if (finishedSending() && tookFrames) m_handler->onDrained(trackedGone);
       continue;
     }
     // Send outside the lock; merge runs of small frames so a burst costs one syscall.
@@ -519,7 +557,7 @@ void Connection::writerLoop() {
       close(wire::Reason::IoError, "send failed");
       break;
     }
-    if (finishedSending() && tookFrames) m_handler->onDrained();
+    if (finishedSending() && tookFrames) m_handler->onDrained(trackedGone);
   }
 }
 

@@ -39,13 +39,19 @@ class Connection {
     virtual ~Handler() = default;
     // A throw from here closes the connection (Reason::Internal, "reader: ...").
     virtual void onReceive(std::span<const std::uint8_t> bytes) = 0;
-    // Called once, after both threads stopped using the socket (a throw is only logged).
+    // Called once, after the reader, the writer and any send() on another thread (inlineSends,
+    // its onDrained() included) are done with the connection: the last call a Handler gets
+    // (a throw is only logged).
     virtual void onClosed(wire::Reason reason, const std::string& detail) = 0;
-    // Called when everything queued has gone to the kernel: the moment a pull-based sender
-    // may build the next update. On the writer thread, or (inlineSends) on the thread whose
-    // send() just finished it, after send() has done with the connection's locks. A throw
-    // closes the connection (Reason::Internal, "writer: ..." or "drained: ...").
-    virtual void onDrained() {}
+    // Called when a send finished and nothing is left queued: the moment a pull-based sender
+    // may build the next update. `tracked`: how many frames sent with send(frame, true) have
+    // gone to the kernel, whole, since the last call (0: only other frames went). A sender
+    // waiting for a frame of its own goes by that count, not by the call: a frame another
+    // thread sent drains the connection too, and its own may not have reached send() yet.
+    // On the writer thread, or (inlineSends) on the thread whose send() just finished it,
+    // after send() has done with the connection's locks. A throw closes the connection
+    // (Reason::Internal, "writer: ..." or "drained: ...").
+    virtual void onDrained(std::size_t tracked) { (void)tracked; }
     // Called on the reader thread when the TLS handshake completed (frames queued before
     // it are sent from now on).
     virtual void onSecured() {}
@@ -82,8 +88,9 @@ class Connection {
   // Starts the reader ("conn-read") and writer ("conn-write"); `handler` must outlive join().
   bool start(Handler* handler);
   // Queues a whole frame; false if closing or over the queue cap (the latter closes with
-  // SlowConsumer: a peer that lets its queue fill is not keeping up).
-  bool send(base::Bytes frame);
+  // SlowConsumer: a peer that lets its queue fill is not keeping up). `tracked`: counted in
+  // Handler::onDrained() once it has gone (never an urgent or final frame).
+  bool send(base::Bytes frame, bool tracked = false);
   // Queues a small frame ahead of every frame not yet begun, and between the frames of a
   // batch being sent (never inside one: frames are whole on the wire). A nonzero
   // `replaceKey` replaces a waiting frame with that key (latest wins). Same caps as send().
@@ -128,9 +135,13 @@ class Connection {
   bool sendPieces(const std::uint8_t* data, std::size_t size);
   // Whether a frame of `size` bytes may be sent on the calling thread now (m_mutex held).
   bool mayGoNowLocked(std::size_t size) const;
-  // Sends `frame` on the calling thread (m_inlineSending set by the caller): what the kernel
-  // does not take now is left to the writer, in order. Calls onDrained() if all went.
-  bool sendNow(const base::Bytes& frame);
+  // Sends `frame` on the calling thread (m_inlineSending set and m_inlineCalls counted by the
+  // caller): what the kernel does not take now is left to the writer, in order. Calls
+  // onDrained() if all went.
+  bool sendNow(const base::Bytes& frame, bool tracked);
+  // The tracked frames gone since the last onDrained(), taken for one if the queue is empty
+  // (m_mutex held): whether onDrained() is due, and with what count.
+  bool drainedLocked(std::size_t& tracked);
   // Moves the urgent frames waiting now into `out` (m_mutex not held by the caller).
   void takeUrgent(std::vector<base::Bytes>& out);
   // First reason wins; returns true if this call set it.
@@ -149,6 +160,10 @@ class Connection {
   std::size_t m_queuedBytes = 0;
   bool m_writerBusy = false;     // the writer took frames and is sending them
   bool m_inlineSending = false;  // another thread is sending a frame at once (sendNow)
+  int m_inlineCalls = 0;         // threads in sendNow(), through its onDrained(): onClosed() waits
+  // Tracked frames (send(frame, true)): in m_queue, whose rest m_carry is (0 or 1), and gone
+  // since the last onDrained().
+  std::size_t m_trackedQueued = 0, m_trackedCarry = 0, m_trackedDone = 0;
   bool m_started = false;        // start() ran: a handler to tell drained (sends before go to the writer)
   base::ByteVec m_carry;         // what sendNow() left unsent (ciphertext with TLS): the writer's first bytes
   bool m_hardClose = false;

@@ -18,6 +18,8 @@ class PeerLink {
   virtual ~PeerLink() = default;
   // Queues a whole frame; false if the link is closing or its queue is full.
   virtual bool send(base::Bytes frame) = 0;
+  // As send(), and ServerHub::drained() counts the frame once it has gone to the kernel.
+  virtual bool sendTracked(base::Bytes frame) { return send(std::move(frame)); }
   // Queues a small frame ahead of everything not yet being sent (a cursor position must not
   // wait behind a screen update). A nonzero `replaceKey` makes it latest-wins: it takes the
   // place of a frame with that key still waiting. Frames sent this way keep their own order.
@@ -58,8 +60,14 @@ class ServerHub {
   virtual void detach(PeerId id, wire::Reason reason, const std::string& detail) = 0;
   // Called about every 100 ms from the server's watchdog: deadlines, heartbeats.
   virtual void tick(std::int64_t nowUs) = 0;
-  // Everything queued to that peer has been handed to the kernel (its writer thread).
-  virtual void drained(PeerId) {}
+  // `tracked` (never 0) frames sent to that peer with sendTracked() have been handed to the
+  // kernel since the last call, and nothing else was queued to it then; on its writer thread
+  // or on the thread that sent at once (net/connection.h). Frames sent with send() alone
+  // never call it: a hub that waits for a frame of its own is not told of others'.
+  virtual void drained(PeerId id, std::size_t tracked) {
+    (void)id;
+    (void)tracked;
+  }
 };
 
 }  // namespace huddle::net

@@ -142,8 +142,9 @@ struct ScreenPeer : HubPeer {
   std::uint32_t participantId = 0;
   std::vector<Subscription> subs;
   std::size_t nextSub = 0;        // round-robin start, so no stream starves the others
-  bool updateQueued = false;      // an update sits in the connection's queue
-  std::size_t queuedUpdateBytes = 0;  // its size (0: none)
+  // The updates on their way to its connection or in its queue (sent tracked, not yet
+  // reported drained), oldest first: their sizes. One at most: the next waits for drained().
+  std::deque<std::size_t> updatesQueued;
   std::uint32_t publishing = 0;   // stream id this peer publishes, 0 if none
   bool refused = false;           // its last PublishStart was refused (it was told why)
   // Publishing rate (token bucket, bytes): acks wait while it is short (wire::kPublishBytesPerSec).
@@ -208,7 +209,7 @@ void ScreenHub::refillLocked(ScreenPeer& peer, std::int64_t nowUs) {
 
 void ScreenHub::detachedLocked(ScreenPeer& peer, wire::Reason) {
   peer.state = State::Closed;
-  m_updateBytesQueued -= std::exchange(peer.queuedUpdateBytes, 0);
+  for (std::size_t bytes : std::exchange(peer.updatesQueued, {})) m_updateBytesQueued -= bytes;
   for (const auto& sub : std::exchange(peer.subs, {}))
     if (auto it = m_streams.find(sub.streamId); it != m_streams.end()) updateWantedLocked(*it->second);
   clearMarksLocked(peer);  // a person who left (or was kicked) points at nothing, at once
@@ -1034,7 +1035,7 @@ std::shared_ptr<ScreenHub::Update> ScreenHub::replayForLocked(Stream& s, std::ui
 }
 
 void ScreenHub::pumpLocked(ScreenPeer& peer) {
-  if (peer.updateQueued || peer.stopped || peer.subs.empty()) return;
+  if (!peer.updatesQueued.empty() || peer.stopped || peer.subs.empty()) return;
   const std::size_t n = peer.subs.size();
   for (std::size_t k = 0; k < n; ++k) {
     auto& sub = peer.subs[(peer.nextSub + k) % n];
@@ -1089,7 +1090,7 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
       laterLocked([this, link = peer.link, replay] {
         const base::Bytes& frame = replay->encoded();
         m_updateBytesSent += frame->size();
-        link->send(frame);
+        link->sendTracked(frame);
       });
       return;
     }
@@ -1111,26 +1112,30 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
     laterLocked([this, link = peer.link, update] {
       const base::Bytes& frame = update->encoded();
       m_updateBytesSent += frame->size();
-      link->send(frame);
+      link->sendTracked(frame);
     });
     return;
   }
 }
 
 void ScreenHub::queuedLocked(ScreenPeer& peer, std::size_t bytes) {
-  peer.updateQueued = true;
-  m_updateBytesQueued += bytes - peer.queuedUpdateBytes;
-  peer.queuedUpdateBytes = bytes;
+  peer.updatesQueued.push_back(bytes);
+  m_updateBytesQueued += bytes;
+  m_stats.largestUpdateBytes = std::max<std::uint64_t>(m_stats.largestUpdateBytes, bytes);
   m_stats.maxUpdateBytesQueued = std::max<std::uint64_t>(m_stats.maxUpdateBytesQueued, m_updateBytesQueued);
 }
 
-void ScreenHub::drained(PeerId id) {
+void ScreenHub::drained(PeerId id, std::size_t tracked) {
   Section section(*this);
   auto it = m_peers.find(id);
-  if (it == m_peers.end()) return;
-  it->second->updateQueued = false;
-  m_updateBytesQueued -= std::exchange(it->second->queuedUpdateBytes, 0);
-  pumpLocked(*it->second);
+  if (it == m_peers.end()) return;  // gone already (detached)
+  ScreenPeer& peer = *it->second;
+  // Only updates are sent tracked: these went, in the order they were queued.
+  for (; tracked > 0 && !peer.updatesQueued.empty(); --tracked) {
+    m_updateBytesQueued -= peer.updatesQueued.front();
+    peer.updatesQueued.pop_front();
+  }
+  pumpLocked(peer);
 }
 
 // [SECTION] tiers

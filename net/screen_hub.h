@@ -60,9 +60,12 @@ struct ScreenHubStats {
   std::uint64_t updateBytesSent = 0;   // their total size
   std::uint64_t tileBytesSent = 0;     // JPEG bytes inside them
   std::uint64_t updatesShared = 0;     // updates reused from the cache (serialised once)
-  // Update bytes in viewers' connection queues now (at most one update each: a viewer's next
-  // waits until its connection drained), and the most there were at once.
-  std::uint64_t updateBytesQueued = 0, maxUpdateBytesQueued = 0;
+  // Update bytes queued to viewers and not yet handed to the kernel (on their way to a
+  // connection, or in its queue, until drained() counts them gone), summed over every update
+  // of every viewer; and the most there were at once. A viewer's next update waits until its
+  // last one drained, so this stays within one update per viewer: at most the viewers times
+  // the largest update queued to one (largestUpdateBytes).
+  std::uint64_t updateBytesQueued = 0, maxUpdateBytesQueued = 0, largestUpdateBytes = 0;
   // Copies (scrolls): updates carrying them, and times a viewer behind the copies had to
   // wait for the sharer's refresh (it could not be replayed them).
   std::uint64_t copyUpdatesSent = 0;
@@ -103,7 +106,7 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   ScreenHub(ScreenHubConfig config, TokenCheck tokenCheck, SharingChanged sharingChanged);
   ~ScreenHub() override;
 
-  void drained(PeerId id) override;
+  void drained(PeerId id, std::size_t tracked) override;
 
   // The host's own capture pipeline publishes here directly. Returns the stream id, or 0
   // with `error` (too many streams, bad geometry).
@@ -149,7 +152,7 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   bool admittedLocked(const ScreenPeer& peer) const override;
   void handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) override;
   void detachedLocked(ScreenPeer& peer, wire::Reason reason) override;
-  // An update of `bytes` queued to `peer` (counted until it is drained or gone).
+  // An update of `bytes` queued to `peer`, sent tracked (counted until drained() or detach).
   void queuedLocked(ScreenPeer& peer, std::size_t bytes);
   void tickLocked(ScreenPeer& peer, std::int64_t nowUs) override;
 

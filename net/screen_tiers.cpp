@@ -91,11 +91,14 @@ std::uint8_t TierGate::poll(const WantedTiers& wanted) {
     if (wanted.restarts[std::size_t(t)] != m_seen[std::size_t(t)]) restarted = std::uint8_t(restarted | 1u << t);
   std::uint8_t shown = std::uint8_t(wanted.mask & ~restarted);
   if (restarted != 0 && wanted.mask != 0 && shown == 0) {
-    const std::uint8_t others = std::uint8_t(~wanted.mask & ((1u << kScreenTiers) - 1));
-    for (int t = kScreenTiers - 1; t >= 0 && shown == 0; --t) {
-      if (others != 0 ? (others >> t & 1) : (restarted >> t & 1)) shown = std::uint8_t(1u << t);
-    }
-    if (others == 0) restarted = std::uint8_t(restarted & ~shown);  // seen off next time
+    // Every wanted tier restarted: no bits would read as the top. With two or more wanted,
+    // the lowest stays on and its restart is carried to the next look (seen off then, while
+    // the others are back); with one, a lower tier nobody wants shows instead.
+    const bool several = (wanted.mask & (wanted.mask - 1)) != 0;
+    const std::uint8_t pick = several ? wanted.mask : std::uint8_t(~wanted.mask & ((1u << kScreenTiers) - 1));
+    for (int t = kScreenTiers - 1; t >= 0 && shown == 0; --t)
+      if (pick >> t & 1) shown = std::uint8_t(1u << t);
+    if (several) restarted = std::uint8_t(restarted & ~shown);  // carried
   }
   for (int t = 0; t < kScreenTiers; ++t)
     if (restarted >> t & 1) m_seen[std::size_t(t)] = wanted.restarts[std::size_t(t)];

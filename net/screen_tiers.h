@@ -95,8 +95,9 @@ struct WantedTiers {
 // pipeline sends a tier whole when its bit comes on after a frame without it, so a tier whose
 // count moved since the last look is shown off for this one look (and on again the next).
 // The pipeline reads a mask of no bits as the top: when every wanted tier restarted at once,
-// a tier nobody wants is shown on instead (encoded once, and dropped by the host), or, with
-// all of them wanted, one restarted tier stays on and is shown off at the next look.
+// the lowest of them stays on and is shown off at the next look (its restart carried), or,
+// with only one tier wanted, a lower tier nobody wants is shown on instead (encoded once,
+// and dropped by the host): never the top, the dearest to encode.
 // Thread: the caller's (the capture thread).
 class TierGate {
  public:

@@ -20,6 +20,7 @@ struct TcpServer::Peer : PeerLink, Connection::Handler {
       : m_hub(hub), m_conn(std::move(socket), options) {}
 
   bool send(base::Bytes frame) override { return m_conn.send(std::move(frame)); }
+  bool sendTracked(base::Bytes frame) override { return m_conn.send(std::move(frame), true); }
   bool sendUrgent(base::Bytes frame, std::uint64_t replaceKey) override {
     return m_conn.sendUrgent(std::move(frame), replaceKey);
   }
@@ -38,7 +39,9 @@ struct TcpServer::Peer : PeerLink, Connection::Handler {
 
   void onReceive(std::span<const std::uint8_t> bytes) override { m_hub.receive(m_id, bytes, base::monoUs()); }
   void onClosed(wire::Reason reason, const std::string& detail) override { m_hub.detach(m_id, reason, detail); }
-  void onDrained() override { m_hub.drained(m_id); }
+  void onDrained(std::size_t tracked) override {
+    if (tracked > 0) m_hub.drained(m_id, tracked);
+  }
 
   ServerHub& m_hub;
   Connection m_conn;

@@ -135,7 +135,7 @@ TEST(PeerTable, TheScreenHubSerialisesUpdatesOnlyAfterItsLock) {
   frame.tileSizePx = 64;
   frame.tiles.resize(1);
   hub.publishLocal(stream, frame);
-  hub.drained(viewerId);
+  hub.drained(viewerId, 1);
   hub.endStream(stream, "done");
   hub.shutdown("bye");
   const ScreenHubStats stats = hub.stats();

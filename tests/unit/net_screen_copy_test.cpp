@@ -81,7 +81,7 @@ struct Viewer {
   std::size_t take(ScreenHub& hub, std::uint32_t stream, bool credit = true) {
     std::size_t n = 0;
     for (int round = 0; round < 100; ++round) {
-      hub.drained(peer.id);
+      hub.drained(peer.id, 1);
       auto updates = updatesOf(peer, seen);
       if (updates.empty()) break;
       for (const auto& u : updates) {

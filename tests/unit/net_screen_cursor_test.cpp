@@ -108,7 +108,7 @@ TEST(ScreenCursor, AMovingCursorOverAStillScreenCostsNoTileBytes) {
     now += 10'000;  // 100 positions a second
     feed(s.hub, s.sharer.id, at(5, i * 5, i * 3), now);
   }
-  s.hub.drained(s.viewer.id);
+  s.hub.drained(s.viewer.id, 1);
   const auto after = s.hub.stats();
   EXPECT_EQ(after.tileBytesSent, before.tileBytesSent);
   EXPECT_EQ(after.updatesSent, before.updatesSent);
@@ -166,7 +166,7 @@ TEST(ScreenCursor, MalformedOutOfRangeAndFloodingCursorMessagesAreDroppedAndTheS
   b.tiles.push_back(scanTile(1, 0, 100));
   const auto updates = s.viewer.link->of(wire::ScreenType::Update).size();
   feedTiles(s.hub, s.sharer.id, b, flood + 1'000'000);
-  s.hub.drained(s.viewer.id);
+  s.hub.drained(s.viewer.id, 1);
   EXPECT_GT(s.viewer.link->of(wire::ScreenType::Update).size(), updates);
   feed(s.hub, s.sharer.id, at(5, 300, 200), flood + 2'000'000);
   auto positions = s.viewer.link->of(wire::ScreenType::CursorPosition);

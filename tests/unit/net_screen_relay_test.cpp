@@ -38,7 +38,7 @@ TEST(ScreenRelay, OneFreshTilePerLargeMessageDoesNotKeepTheMessagesAlive) {
   ASSERT_NE(bad, 0u);
   ASSERT_NE(good, 0u);
   feed(hub, viewer.id, wire::Subscribe{.streamId = good, .credits = 2});
-  hub.drained(viewer.id);  // the first (empty) update went out
+  hub.drained(viewer.id, 1);  // the first (empty) update went out
 
   const std::int64_t before = residentBytes();
   constexpr int kMessages = 16;
@@ -87,7 +87,7 @@ std::vector<base::Bytes> watchUntilQuiet(ScreenHub& hub, Peer& viewer, std::uint
     auto updates = viewer.link->of(wire::ScreenType::Update);
     if (updates.size() == seen && round > 0) return updates;
     for (; seen < updates.size(); ++seen) feed(hub, viewer.id, wire::UpdateRequest{.streamId = stream, .credits = 1});
-    hub.drained(viewer.id);
+    hub.drained(viewer.id, 1);
   }
   ADD_FAILURE() << "updates never stopped";
   return {};

@@ -158,6 +158,27 @@ TEST(ScreenTiers, TheGateNeverShowsNoTiersForARestart) {
   EXPECT_EQ(TierGate().poll(WantedTiers{.mask = 0, .restarts = {}}), 0);
 }
 
+TEST(ScreenTiers, TheGateNeverShowsTheTopForNobody) {
+  // Both lower tiers wanted (nobody on the top) and both restarted at once: the lowest stays
+  // on and is seen off next look, rather than a whole frame of the top encoded for nothing.
+  TierGate gate;
+  WantedTiers w{.mask = 6, .restarts = {}};
+  EXPECT_EQ(gate.poll(w), 6);
+  ++w.restarts[1];
+  ++w.restarts[2];
+  EXPECT_EQ(gate.poll(w), 4);
+  EXPECT_EQ(gate.poll(w), 2);
+  EXPECT_EQ(gate.poll(w), 6);
+  // One lower tier wanted alone and restarted: another lower tier shows for it, not the top.
+  for (std::uint8_t mask : {std::uint8_t(2), std::uint8_t(4)}) {
+    w.mask = mask;
+    EXPECT_EQ(gate.poll(w), mask);
+    ++w.restarts[mask == 2 ? 1 : 2];
+    EXPECT_EQ(gate.poll(w), mask == 2 ? 4 : 2) << int(mask);
+    EXPECT_EQ(gate.poll(w), mask);
+  }
+}
+
 // [SECTION] the hub
 
 using namespace test;
@@ -234,7 +255,7 @@ struct TierRig {
         // Updates that arrived: each is done (its credit back) delayMs later.
         const auto updates = v.peer.link->of(wire::ScreenType::Update);
         for (; v.seen < updates.size(); ++v.seen) v.due.emplace(now + v.delayMs * 1000, 1);
-        hub.drained(v.peer.id);
+        hub.drained(v.peer.id, 1);
         while (!v.due.empty() && v.due.begin()->first <= now) {
           feed(hub, v.peer.id, wire::UpdateRequest{.streamId = stream, .credits = 1}, now);
           v.due.erase(v.due.begin());
@@ -294,7 +315,7 @@ TEST(ScreenTiers, ASlowViewerMovesDownWhileAFastOneStaysOnTop) {
   EXPECT_EQ(rig.hub.wantedTiers(rig.stream), rig.wanted);
   // One update at most waits in each viewer's connection.
   EXPECT_GT(stats.maxUpdateBytesQueued, 0u);
-  EXPECT_LE(stats.maxUpdateBytesQueued, 2 * wire::kMaxScreenPayload);
+  EXPECT_LE(stats.maxUpdateBytesQueued, 2 * stats.largestUpdateBytes);
 }
 
 // A newcomer while the only viewer is on a lower tier: it gets that tier's image at once, but

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -24,9 +25,11 @@
 #include "net/connection.h"
 #include "net/socket.h"
 #include "net/wire/messages.h"
+#include "net_loopback.h"
 
 using namespace huddle;
 using namespace huddle::net;
+using huddle::net::test::loopbackPair;
 
 namespace {
 
@@ -257,14 +260,8 @@ TEST(Socket, AConnectedClientSocketCarriesDataBothWays) {
 }
 
 TEST(Connection, WatchdogFreesAWriterBlockedOnAPeerThatStoppedReading) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket);
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair();
+  ASSERT_TRUE(client && server);
   // The client never reads. The server queues far more than the socket buffers hold.
   Connection::Options options;
   options.sendStallUs = 300'000;
@@ -289,15 +286,8 @@ TEST(Connection, WatchdogFreesAWriterBlockedOnAPeerThatStoppedReading) {
 // slowly but steadily (longer in all than the stall limit) keeps its connection; once it stops
 // reading, it is dropped.
 TEST(Connection, ASlowButSteadyReaderIsKeptAndOneThatStopsIsDropped) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket);
-  c.socket->setReceiveBuffer(16 * 1024);
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair(16 * 1024);
+  ASSERT_TRUE(client && server);
   Connection::Options options;
   options.sendStallUs = 1'000'000;
   options.socketSendBufferBytes = 16 * 1024;
@@ -315,8 +305,8 @@ TEST(Connection, ASlowButSteadyReaderIsKeptAndOneThatStopsIsDropped) {
     // Bounded: 16 KiB every 20 ms until everything came, the connection ended, or 60 s passed.
     for (int i = 0; i < 3000 && reading && received < kBytes; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (c.socket->waitReadable(0) <= 0) continue;
-      const int n = c.socket->recv(buf.data(), static_cast<int>(buf.size()));
+      if (client->waitReadable(0) <= 0) continue;
+      const int n = client->recv(buf.data(), static_cast<int>(buf.size()));
       if (n <= 0) break;
       received += static_cast<std::size_t>(n);
     }
@@ -342,13 +332,8 @@ TEST(Connection, ASlowButSteadyReaderIsKeptAndOneThatStopsIsDropped) {
 }
 
 TEST(Connection, QueueOverflowClosesAsSlowConsumer) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair();
+  ASSERT_TRUE(client && server);
   Connection::Options options;
   options.maxQueuedMessages = 4;
   NullHandler handler;
@@ -361,14 +346,8 @@ TEST(Connection, QueueOverflowClosesAsSlowConsumer) {
 }
 
 TEST(Connection, ReadLimitReadsNoFasterThanAsked) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket);
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair();
+  ASSERT_TRUE(client && server);
   Connection::Options options;
   options.readLimitBytesPerSec = 100'000;
   NullHandler handler;
@@ -379,7 +358,7 @@ TEST(Connection, ReadLimitReadsNoFasterThanAsked) {
   // The peer offers 4 MB at once, from a thread (its send blocks when the buffers are full).
   std::thread writer([&] {
     base::ByteVec data(4 << 20, 0x5A);
-    c.socket->sendAll(data.data(), data.size());
+    client->sendAll(data.data(), data.size());
   });
   for (int i = 0; i < 200 && conn.bytesIn() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_GT(conn.bytesIn(), 0u);
@@ -406,7 +385,7 @@ struct ThrowingHandler : Connection::Handler {
   void onReceive(std::span<const std::uint8_t>) override {
     if (where == Where::Receive) raise();
   }
-  void onDrained() override {
+  void onDrained(std::size_t) override {
     if (where == Where::Drained) raise();
   }
   void onClosed(wire::Reason r, const std::string& d) override {
@@ -429,18 +408,12 @@ struct ThrowingHandler : Connection::Handler {
 
 // Runs one connection whose handler throws and checks how it ended.
 void expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where where, bool nonStd, const std::string& detailStart) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket) << c.error;
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair();
+  ASSERT_TRUE(client && server);
   ThrowingHandler handler(where, nonStd);
   Connection conn(std::move(server), Connection::Options{});
   ASSERT_TRUE(conn.start(&handler));
-  if (where == ThrowingHandler::Where::Receive) ASSERT_TRUE(c.socket->sendAll("x", 1));
+  if (where == ThrowingHandler::Where::Receive) ASSERT_TRUE(client->sendAll("x", 1));
   else ASSERT_TRUE(conn.send(base::makeBytes(base::ByteVec(16, 1))));
   for (int i = 0; i < 400 && !conn.finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_TRUE(conn.finished());
@@ -452,9 +425,9 @@ void expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where where, bool non
     EXPECT_EQ(handler.detail.rfind(detailStart, 0), 0u) << handler.detail;
   }
   // The peer sees the connection end (the process, and this test, carry on).
-  ASSERT_EQ(c.socket->waitReadable(2000), 1);
+  ASSERT_EQ(client->waitReadable(2000), 1);
   char buf[64];
-  while (c.socket->recv(buf, sizeof buf) > 0) {
+  while (client->recv(buf, sizeof buf) > 0) {
   }
 }
 
@@ -474,14 +447,8 @@ TEST(Connection, AWriterThatThrowsClosesThatConnectionWithAReason) {
 // read yet, urgent frames go ahead of the frames queued behind it, and a newer urgent frame with
 // the same key replaces the one still waiting (latest wins); frames stay whole.
 TEST(Connection, UrgentFramesJumpTheQueueAndTheLatestWins) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket);
-  auto server = listener.accept(2000);
-  ASSERT_TRUE(server);
+  auto [client, server] = loopbackPair();
+  ASSERT_TRUE(client && server);
   Connection::Options options;
   options.maxQueuedBytes = 64 * 1024 * 1024;
   NullHandler handler;
@@ -507,8 +474,8 @@ TEST(Connection, UrgentFramesJumpTheQueueAndTheLatestWins) {
   std::vector<std::uint8_t> chunk(1 << 16);
   const std::size_t total = (wire::kFrameHeaderBytes * 4) + (8 << 20) + (1 << 20) + 100 + 17;
   for (int i = 0; i < 20000 && buffer.size() < total; ++i) {
-    if (c.socket->waitReadable(100) != 1) continue;
-    const int n = c.socket->recv(chunk.data(), static_cast<int>(chunk.size()));
+    if (client->waitReadable(100) != 1) continue;
+    const int n = client->recv(chunk.data(), static_cast<int>(chunk.size()));
     if (n <= 0) break;
     buffer.insert(buffer.end(), chunk.begin(), chunk.begin() + n);
   }
@@ -527,17 +494,30 @@ TEST(Connection, UrgentFramesJumpTheQueueAndTheLatestWins) {
 
 namespace {
 
-// Counts onDrained() calls and remembers the thread of the last one; keeps what it receives.
+// Counts onDrained() calls and the tracked frames they report, remembers the thread of the
+// last one; keeps what it receives, and the order of the calls ("drained", "closed").
 struct RecordingHandler : Connection::Handler {
   void onReceive(std::span<const std::uint8_t> bytes) override {
     std::lock_guard lock(mutex);
     received.insert(received.end(), bytes.begin(), bytes.end());
   }
-  void onClosed(wire::Reason, const std::string&) override {}
-  void onDrained() override {
+  void onClosed(wire::Reason, const std::string&) override {
     std::lock_guard lock(mutex);
+    calls.push_back("closed");
+  }
+  void onDrained(std::size_t tracked) override {
+    std::unique_lock lock(mutex);
     ++drained;
+    trackedGone += tracked;
     drainedOn = std::this_thread::get_id();
+    calls.push_back("drained");
+    // Held here (bounded: 10 s) while the test looks at what else happens meanwhile.
+    if (hold) {
+      holding = true;
+      changed.notify_all();
+      changed.wait_for(lock, std::chrono::seconds(10), [&] { return !hold; });
+      holding = false;
+    }
   }
   void onSecured() override { secured = true; }
   std::size_t receivedBytes() {
@@ -545,9 +525,13 @@ struct RecordingHandler : Connection::Handler {
     return received.size();
   }
   std::mutex mutex;
+  std::condition_variable changed;
   base::ByteVec received;
   int drained = 0;
+  std::size_t trackedGone = 0;
   std::thread::id drainedOn;
+  std::vector<std::string> calls;
+  bool hold = false, holding = false;
   std::atomic<bool> secured{false};
 };
 
@@ -562,18 +546,14 @@ base::Bytes patterned(std::size_t size, std::uint8_t seed) {
 // inlineSends (the screen port): a frame sent while the connection is idle is encrypted and
 // handed to the kernel on the sending thread, which is then told it drained, before send()
 // returns (no writer wakeup); frames that find it busy, and large ones, go through the writer.
-// Whatever way each went, the peer reads every byte in order.
+// Whatever way each went, the peer reads every byte in order. A frame sent `tracked` (the
+// screen hub's updates) counts in onDrained(); any other drains the connection with 0.
 TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder) {
-  initOrDie();
+  auto [client, accepted] = loopbackPair();
+  ASSERT_TRUE(client && accepted);
   std::string error;
   auto identity = HostIdentity::generate(error);
   ASSERT_TRUE(identity) << error;
-  TcpListener listener;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket) << c.error;
-  auto accepted = listener.accept(2000);
-  ASSERT_TRUE(accepted);
   Connection::Options options;
   options.inlineSends = true;
   options.maxQueuedBytes = 64 * 1024 * 1024;
@@ -583,10 +563,10 @@ TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder
   TlsEngine::ClientTrust trust;
   trust.pin = identity->fingerprint();
   trust.pinBytes = trust.pin.size();
-  Connection client(std::move(c.socket), Connection::Options{});
-  client.setTls(TlsEngine::client(trust, error));
+  Connection clientConn(std::move(client), Connection::Options{});
+  clientConn.setTls(TlsEngine::client(trust, error));
   ASSERT_TRUE(server.start(&serverSide));
-  ASSERT_TRUE(client.start(&clientSide));
+  ASSERT_TRUE(clientConn.start(&clientSide));
   for (int i = 0; i < 500 && !serverSide.secured; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_TRUE(serverSide.secured);
 
@@ -594,10 +574,11 @@ TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder
   auto add = [&](const base::Bytes& f) { want.insert(want.end(), f->begin(), f->end()); };
   const base::Bytes first = patterned(40 * 1024, 1);  // an update's size at 10% change
   add(first);
-  ASSERT_TRUE(server.send(first));
+  ASSERT_TRUE(server.send(first, true));
   {
     std::lock_guard lock(serverSide.mutex);
     EXPECT_EQ(serverSide.drained, 1) << "not drained when send() returned: the writer sent it";
+    EXPECT_EQ(serverSide.trackedGone, 1u);
     EXPECT_EQ(serverSide.drainedOn, std::this_thread::get_id());
   }
   const base::Bytes urgent = patterned(20, 9);
@@ -606,6 +587,7 @@ TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder
   {
     std::lock_guard lock(serverSide.mutex);
     EXPECT_EQ(serverSide.drained, 2);  // the urgent lane's frame went at once too
+    EXPECT_EQ(serverSide.trackedGone, 1u);  // and is not the sender's own
   }
   // Larger than kInlineSendMaxBytes: the writer's, and what follows it waits its turn.
   for (std::uint8_t k = 2; k < 8; ++k) {
@@ -620,54 +602,97 @@ TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder
     EXPECT_EQ(clientSide.received, want);
   }
   server.close(wire::Reason::Shutdown, "done");
-  client.close(wire::Reason::Shutdown, "done");
+  clientConn.close(wire::Reason::Shutdown, "done");
   server.join();
-  client.join();
+  clientConn.join();
 }
 
 // A frame the kernel takes only part of at once (a small send buffer, a peer not reading yet):
-// the rest is left to the writer, ahead of anything sent after it, and onDrained() comes once
-// all of it went.
+// the rest is left to the writer, ahead of anything sent after it, and onDrained() comes, and
+// counts it if it was sent tracked, once all of it went: not when a frame after it could not go
+// at once either.
 TEST(Connection, WhatAnInlineSendLeavesGoesFirstThroughTheWriter) {
-  initOrDie();
-  TcpListener listener;
-  std::string error;
-  ASSERT_TRUE(listener.open(0, 128, error));
-  ConnectResult c = connectTcp("127.0.0.1", listener.port(), 2000);
-  ASSERT_TRUE(c.socket);
-  c.socket->setReceiveBuffer(8 * 1024);
-  auto accepted = listener.accept(2000);
-  ASSERT_TRUE(accepted);
+  auto [client, accepted] = loopbackPair(8 * 1024);
+  ASSERT_TRUE(client && accepted);
   Connection::Options options;
   options.inlineSends = true;
   options.socketSendBufferBytes = 8 * 1024;
   RecordingHandler handler;
   Connection conn(std::move(accepted), options);
   ASSERT_TRUE(conn.start(&handler));
-  const base::Bytes big = patterned(200 * 1024, 3), small = patterned(100, 5);
-  ASSERT_TRUE(conn.send(big));
+  const base::Bytes big = patterned(200 * 1024, 3), small = patterned(100, 5), urgent = patterned(30, 8);
+  ASSERT_TRUE(conn.send(big, true));
   {
     std::lock_guard lock(handler.mutex);
     EXPECT_EQ(handler.drained, 0) << "200 KiB went at once into an 8 KiB buffer";
   }
   ASSERT_TRUE(conn.send(small));
+  ASSERT_TRUE(conn.sendUrgent(urgent, 7));
+  {
+    std::lock_guard lock(handler.mutex);
+    EXPECT_EQ(handler.trackedGone, 0u) << "counted before it went";
+  }
   base::ByteVec got;
   std::vector<std::uint8_t> chunk(1 << 16);
-  for (int i = 0; i < 2000 && got.size() < big->size() + small->size(); ++i) {
-    if (c.socket->waitReadable(100) != 1) continue;
-    const int n = c.socket->recv(chunk.data(), static_cast<int>(chunk.size()));
+  for (int i = 0; i < 2000 && got.size() < big->size() + small->size() + urgent->size(); ++i) {
+    if (client->waitReadable(100) != 1) continue;
+    const int n = client->recv(chunk.data(), static_cast<int>(chunk.size()));
     if (n <= 0) break;
     got.insert(got.end(), chunk.begin(), chunk.begin() + n);
   }
   base::ByteVec want(big->begin(), big->end());
+  want.insert(want.end(), urgent->begin(), urgent->end());  // after what was begun, before the queue
   want.insert(want.end(), small->begin(), small->end());
   EXPECT_EQ(got, want);
   for (int i = 0; i < 200 && conn.bytesOut() < want.size(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   EXPECT_EQ(conn.bytesOut(), want.size());
-  {
+  auto trackedGone = [&] {
     std::lock_guard lock(handler.mutex);
-    EXPECT_GE(handler.drained, 1);
-  }
+    return handler.trackedGone;
+  };
+  for (int i = 0; i < 200 && trackedGone() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(trackedGone(), 1u);
   conn.close(wire::Reason::Shutdown, "done");
   conn.join();
+}
+
+// onClosed() is the last call a handler gets: an inline send's onDrained() still running on the
+// sending thread when the peer hangs up is waited for.
+TEST(Connection, OnClosedWaitsForAnInlineSendsOnDrained) {
+  auto [client, accepted] = loopbackPair();
+  ASSERT_TRUE(client && accepted);
+  Connection::Options options;
+  options.inlineSends = true;
+  RecordingHandler handler;
+  Connection conn(std::move(accepted), options);
+  ASSERT_TRUE(conn.start(&handler));
+  {
+    std::lock_guard lock(handler.mutex);
+    handler.hold = true;
+  }
+  std::thread sender([&] { conn.send(patterned(100, 1), true); });
+  {
+    std::unique_lock lock(handler.mutex);
+    EXPECT_TRUE(handler.changed.wait_for(lock, std::chrono::seconds(10), [&] { return handler.holding; }));
+  }
+  client.reset();  // the peer hangs up while the sender is inside onDrained()
+  // The reader sees the end and would tell the handler at once; it waits (bounded look: 300 ms).
+  bool closedMeanwhile = false;
+  for (int i = 0; i < 30 && !closedMeanwhile; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::lock_guard lock(handler.mutex);
+    closedMeanwhile = handler.calls.size() != 1;
+  }
+  EXPECT_FALSE(closedMeanwhile) << "onClosed() came while onDrained() was running";
+  {
+    std::lock_guard lock(handler.mutex);
+    handler.hold = false;
+  }
+  handler.changed.notify_all();
+  sender.join();
+  for (int i = 0; i < 400 && !conn.finished(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(conn.finished());
+  conn.join();
+  std::lock_guard lock(handler.mutex);
+  EXPECT_EQ(handler.calls, (std::vector<std::string>{"drained", "closed"}));
 }
