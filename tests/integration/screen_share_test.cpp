@@ -418,6 +418,28 @@ TEST_F(ScreenShare, AScrollReachesAViewerAsCopiesAndEndsExact) {
   EXPECT_GT(host.screenHub().stats().copyUpdatesSent, 0u);
 }
 
+// A window dragged both ways over a still desktop (issue 12): its moves reach a viewer through
+// the host as copies (2D: source and destination differ both ways), and once still the viewer
+// has the screen exactly.
+TEST_F(ScreenShare, ADraggedWindowReachesAViewerAsMovesAndEndsExact) {
+  const int w = 1280, h = 720;
+  capture::CaptureSettings s;
+  s.fps = 30;
+  std::string error;
+  ASSERT_TRUE(host.startSharing(std::make_unique<capture::SyntheticSource>(w, h, capture::SceneMotion::DragSettle,
+                                                                           capture::SceneCursor::None),
+                                s, 2, error))
+      << error;
+  ScreenMember viewer;
+  viewer.join(host, "viewer");
+  auto view = viewer.watchFirst();
+  ASSERT_TRUE(view);
+  expectExactAfterScroll(*view, w, h, capture::SceneMotion::DragSettle);
+  EXPECT_GT(host.screenHub().stats().copyUpdatesSent, 0u);
+  ASSERT_NE(host.sharePipeline(), nullptr);
+  EXPECT_GT(host.sharePipeline()->stats().copies, 0u);
+}
+
 // A client's share (a terminal scrolling in a window): copies go as PublishCopyTiles, only
 // while nothing waits to be sent, and reach another client through the host, exactly.
 TEST_F(ScreenShare, AClientsTerminalScrollReachesAnotherClientExactly) {

@@ -1,0 +1,248 @@
+#include "capture/move_finder.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "capture/copy_rect.h"
+#include "capture/scroll_detector.h"
+
+namespace huddle::capture {
+
+namespace {
+constexpr std::size_t kMinVotes = 8;
+constexpr int kMaxOffsets = 2;  // offsets tried per frame, best voted first
+constexpr int kMaxTries = 6;    // anchors grown from per offset that gave nothing
+constexpr int kMaxSkip = 8;     // frames skipped after searches that found nothing, at most
+
+inline std::uint32_t pixelAt(const std::uint8_t* row, int x) {
+  std::uint32_t v;
+  std::memcpy(&v, row + std::size_t(x) * kBytesPerPixel, 4);
+  return v;
+}
+
+// Calls each(x, y, key) for the anchors of `img` in `box`: pixels unlike their left neighbour
+// whose pair hashes to one value in 16, with room for a run of kRunPx after them.
+template <typename Each>
+void anchorsIn(const std::uint8_t* img, std::size_t stride, int x0, int y0, int x1, int y1, int widthPx, Each&& each) {
+  const int xEnd = std::min(x1, widthPx) - MoveFinder::kRunPx;
+  for (int y = y0; y < y1; ++y) {
+    const std::uint8_t* row = img + std::size_t(y) * stride;
+    if (x0 + 1 > xEnd) return;
+    std::uint32_t prev = pixelAt(row, x0);
+    for (int x = x0 + 1; x <= xEnd; ++x) {
+      const std::uint32_t p = pixelAt(row, x);
+      if (p != prev) {
+        std::uint32_t h = prev * 0x9E3779B1u ^ p * 0x85EBCA77u;
+        h ^= h >> 15;
+        h *= 0x2C1B3C6Du;
+        if (h >> 28 == 0)
+          each(x, y, ScrollDetector::hashRow(row + std::size_t(x) * kBytesPerPixel, std::size_t(MoveFinder::kRunPx) * 4));
+      }
+      prev = p;
+    }
+  }
+}
+}  // namespace
+
+void MoveFinder::find(const Frame& f, std::uint8_t* ref, std::size_t refStride, const std::vector<std::uint8_t>& changed,
+                      int cellsX, int cellsY, int cellW, int cellH, std::size_t maxCopies,
+                      std::vector<base::CopyRect>& out) {
+  if (out.size() >= maxCopies || cellsX <= 0 || cellsY <= 0) return;
+  if (m_skip > 0) {
+    --m_skip;
+    return;
+  }
+  const std::size_t cells = std::size_t(cellsX) * cellsY;
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < cells && i < changed.size(); ++i) count += changed[i] != 0;
+  if (count == 0 || count * 4 > cells * kMaxChangedQuarters) return;
+  // The changed cells' connected parts (8 neighbours), as boxes of pixels.
+  m_seen.assign(cells, 0);
+  std::vector<Box> boxes;
+  for (std::size_t start = 0; start < cells; ++start) {
+    if (!changed[start] || m_seen[start]) continue;
+    int cx0 = cellsX, cy0 = cellsY, cx1 = -1, cy1 = -1;
+    m_stack.assign(1, std::int32_t(start));
+    m_seen[start] = 1;
+    while (!m_stack.empty()) {
+      const int i = m_stack.back();
+      m_stack.pop_back();
+      const int cx = i % cellsX, cy = i / cellsX;
+      cx0 = std::min(cx0, cx), cx1 = std::max(cx1, cx), cy0 = std::min(cy0, cy), cy1 = std::max(cy1, cy);
+      for (int ny = std::max(0, cy - 1); ny <= std::min(cellsY - 1, cy + 1); ++ny)
+        for (int nx = std::max(0, cx - 1); nx <= std::min(cellsX - 1, cx + 1); ++nx) {
+          const std::size_t k = std::size_t(ny) * cellsX + nx;
+          if (changed[k] && !m_seen[k]) m_seen[k] = 1, m_stack.push_back(std::int32_t(k));
+        }
+    }
+    Box b{cx0 * cellW, cy0 * cellH, std::min((cx1 + 1) * cellW, f.widthPx), std::min((cy1 + 1) * cellH, f.heightPx)};
+    if (b.x1 - b.x0 >= kMinMoveW && b.y1 - b.y0 >= kMinMoveH) boxes.push_back(b);
+  }
+  if (boxes.empty()) return;
+  ++m_stats.searched;
+  const std::size_t before = out.size();
+  search(f, ref, refStride, boxes, maxCopies, out);
+  // Changes that are not moves (video in a window, typing) are looked at less and less often.
+  if (out.size() == before) m_skip = m_backoff = std::min(kMaxSkip, std::max(1, m_backoff * 2));
+  else m_backoff = 0;
+}
+
+void MoveFinder::search(const Frame& f, std::uint8_t* ref, std::size_t refStride, const std::vector<Box>& boxes,
+                        std::size_t maxCopies, std::vector<base::CopyRect>& out) {
+  // The reference's anchors, in a table by key; a key seen twice is ambiguous.
+  m_anchors.clear();
+  for (const Box& b : boxes)
+    anchorsIn(ref, refStride, b.x0, b.y0, b.x1, b.y1, f.widthPx,
+              [&](int x, int y, std::uint64_t key) { m_anchors.push_back({key, x, y}); });
+  if (m_anchors.size() < kMinVotes) return;
+  std::size_t size = 64;
+  while (size < m_anchors.size() * 2) size <<= 1;
+  m_table.assign(size, Anchor{0, 0, kEmpty});
+  for (const Anchor& a : m_anchors)
+    for (std::size_t k = a.key & (size - 1);; k = (k + 1) & (size - 1)) {
+      Anchor& s = m_table[k];
+      if (s.y == kEmpty) {
+        s = a;
+        break;
+      }
+      if (s.key == a.key) {
+        s.y = kRepeats;
+        break;
+      }
+    }
+  // The frame's anchors found there vote for where they came from.
+  m_votes.clear();
+  for (const Box& b : boxes)
+    anchorsIn(f.pixels, std::size_t(f.strideBytes), b.x0, b.y0, b.x1, b.y1, f.widthPx, [&](int x, int y, std::uint64_t key) {
+      for (std::size_t k = key & (size - 1);; k = (k + 1) & (size - 1)) {
+        const Anchor& s = m_table[k];
+        if (s.y == kEmpty) return;
+        if (s.key != key) continue;
+        if (s.y >= 0 && (s.x != x || s.y != y)) m_votes.push_back({x - s.x, y - s.y, x, y});
+        return;
+      }
+    });
+  if (m_votes.size() < kMinVotes) return;
+  std::stable_sort(m_votes.begin(), m_votes.end(),
+                   [](const Vote& a, const Vote& b) { return a.dx != b.dx ? a.dx < b.dx : a.dy < b.dy; });
+  struct Group {
+    std::size_t begin, end;
+  };
+  std::vector<Group> groups;
+  for (std::size_t i = 0; i < m_votes.size();) {
+    std::size_t j = i;
+    while (j < m_votes.size() && m_votes[j].dx == m_votes[i].dx && m_votes[j].dy == m_votes[i].dy) ++j;
+    if (j - i >= kMinVotes) groups.push_back({i, j});
+    i = j;
+  }
+  std::sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) { return a.end - a.begin > b.end - b.begin; });
+  if (groups.size() > std::size_t(kMaxOffsets)) groups.resize(kMaxOffsets);
+  for (const Group& g : groups) {
+    const int dx = m_votes[g.begin].dx, dy = m_votes[g.begin].dy;
+    // Rectangles of this move, found against the reference as it is, none over another.
+    m_found.clear();
+    int tries = 0;
+    for (std::size_t i = g.begin; i < g.end && tries < kMaxTries && out.size() + m_found.size() < maxCopies; ++i) {
+      const Vote& v = m_votes[i];
+      bool covered = false;
+      for (const base::CopyRect& c : m_found)
+        covered = covered || (v.x + kRunPx > c.dstX && v.x < c.dstX + c.w && v.y >= c.dstY && v.y < c.dstY + c.h);
+      if (covered) continue;
+      base::CopyRect c;
+      if (!grow(f, ref, refStride, v.x, v.y, dx, dy, c) || c.w < kMinMoveW || c.h < kMinMoveH) {
+        ++tries;
+        continue;
+      }
+      m_found.push_back(c);
+    }
+    // Applied in order along the move (the one furthest ahead first), so none reads pixels an
+    // earlier one wrote; each is checked again against the reference as it is by then.
+    std::sort(m_found.begin(), m_found.end(), [dx, dy](const base::CopyRect& a, const base::CopyRect& b) {
+      const std::int64_t pa = std::int64_t(a.dstY) * dy + std::int64_t(a.dstX) * dx;
+      const std::int64_t pb = std::int64_t(b.dstY) * dy + std::int64_t(b.dstX) * dx;
+      return pa > pb;
+    });
+    for (const base::CopyRect& c : m_found) {
+      if (!copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, c)) {
+        ++m_stats.rejected;
+        continue;
+      }
+      applyCopy(ref, refStride, c);
+      out.push_back(c);
+      ++m_stats.found;
+    }
+  }
+}
+
+bool MoveFinder::grow(const Frame& f, const std::uint8_t* ref, std::size_t refStride, int x, int y, int dx, int dy,
+                      base::CopyRect& c) {
+  const int W = f.widthPx, H = f.heightPx;
+  base::CopyRect seed{x - dx, y - dy, kRunPx, 1, x, y};
+  // A strip matches if it is clear of the rectangles found already and its pixels match.
+  auto matches = [&](const base::CopyRect& r) {
+    for (const base::CopyRect& o : m_found)
+      if (r.dstX < o.dstX + o.w && o.dstX < r.dstX + r.w && r.dstY < o.dstY + o.h && o.dstY < r.dstY + r.h) return false;
+    return copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, r);
+  };
+  if (!seed.inside(W, H)) return false;
+  if (!copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, seed)) {
+    ++m_stats.rejected;
+    return false;
+  }
+  // Sides: 0 left, 1 right, 2 up, 3 down. How far `r` may grow on one, inside both images.
+  auto room = [&](const base::CopyRect& r, int side) {
+    switch (side) {
+      case 0: return std::min(r.dstX, r.srcX);
+      case 1: return W - std::max(r.dstX, r.srcX) - r.w;
+      case 2: return std::min(r.dstY, r.srcY);
+      default: return H - std::max(r.dstY, r.srcY) - r.h;
+    }
+  };
+  auto strip = [](const base::CopyRect& r, int side, int s) {
+    base::CopyRect t = r;
+    switch (side) {
+      case 0: t.dstX -= s, t.srcX -= s, t.w = s; break;
+      case 1: t.dstX += r.w, t.srcX += r.w, t.w = s; break;
+      case 2: t.dstY -= s, t.srcY -= s, t.h = s; break;
+      default: t.dstY += r.h, t.srcY += r.h, t.h = s; break;
+    }
+    return t;
+  };
+  // Grows one side in strips that double while they match and halve when one does not.
+  auto extend = [&](base::CopyRect& r, int side) {
+    bool grew = false;
+    for (int step = 16;;) {
+      const int s = std::min(step, room(r, side));
+      if (s <= 0) return grew;
+      if (matches(strip(r, side, s))) {
+        if (side == 0) r.dstX -= s, r.srcX -= s;
+        if (side == 2) r.dstY -= s, r.srcY -= s;
+        (side < 2 ? r.w : r.h) += s;
+        grew = true;
+        step = s * 2;
+      } else if (s == 1) {
+        return grew;
+      } else {
+        step = s / 2;
+      }
+    }
+  };
+  // Along the row first, then up and down; and the other way round, for content whose rows
+  // or columns match beyond the window by chance (a flat background): the larger wins.
+  auto around = [&](base::CopyRect r, const int (&order)[4]) {
+    for (int pass = 0; pass < 3; ++pass) {
+      bool grew = false;
+      for (int side : order) grew = extend(r, side) || grew;
+      if (!grew) break;
+    }
+    return r;
+  };
+  const base::CopyRect a = around(seed, {0, 1, 2, 3});
+  c = a;
+  if (a.h >= kMinMoveH && a.w >= kMinMoveW) return true;
+  const base::CopyRect b = around(seed, {2, 3, 0, 1});
+  if (std::int64_t(b.w) * b.h > std::int64_t(a.w) * a.h) c = b;
+  return true;
+}
+
+}  // namespace huddle::capture

@@ -1,0 +1,78 @@
+// Finds moved rectangles on the sharer (issue 12): a window dragged sideways and up or down,
+// whose pixels are the previous frame's shifted by (dx, dy), so it goes as a copy plus the
+// newly exposed pixels instead of being encoded again. The scroll detector (scroll_detector.h)
+// calls it with the areas that changed and that no scroll explained.
+//
+// Both the reference (the previous frame as viewers have it) and the new frame are read only
+// inside those areas. Anchors are chosen by content, not by place: a pixel that differs from
+// its left neighbour and whose pair hashes to one of 16 values; the same content gives the
+// same anchors wherever it moved. Each anchor's key is the hash (ScrollDetector::hashRow) of
+// the kRunPx pixels from it; the reference's keys go in a table (keys seen twice are dropped:
+// repeated text), and the new frame's anchors found there vote for the offset they moved by.
+// From anchors of the best offsets a rectangle grows, side by side, while the strips it takes
+// in still match (copyMatches: memcmp against the reference) and keep clear of the move's
+// rectangles found before; then they are applied to the reference furthest along the move
+// first, each checked again just before, so every one is checked against the image as viewers
+// will have it. A hash collision costs bytes, never a wrong pixel. A frame where most of the screen changed
+// (video) is not searched: it costs only the look at which cells changed; after a search that
+// found nothing the next 1, 2, 4, up to 8 frames with changes are not searched either.
+// Thread: one capture thread.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "capture/screen_source.h"
+#include "net/base/tile.h"
+
+namespace huddle::capture {
+
+struct MoveStats {
+  std::uint64_t searched = 0;   // areas searched for a move
+  std::uint64_t found = 0;      // moved rectangles verified and applied
+  std::uint64_t rejected = 0;   // anchors whose pixels did not match (hash collisions)
+};
+
+class MoveFinder {
+ public:
+  static constexpr int kRunPx = 32;        // pixels an anchor's key covers
+  static constexpr int kMinMoveW = 48, kMinMoveH = 16;  // smaller moves are cheaper as tiles
+  // At most this share of the changed cells (in quarters) is searched: more is a full change.
+  static constexpr int kMaxChangedQuarters = 3;
+
+  // `changed`: a cellsX x cellsY grid (row-major) of cells cellW x cellH pixels, non-zero where
+  // the frame changed and no copy explains it yet. Appends the moves found (at most `maxCopies`
+  // in `out` in all), each already applied to `ref` (refStride bytes a row, the frame's size).
+  void find(const Frame& frame, std::uint8_t* ref, std::size_t refStride, const std::vector<std::uint8_t>& changed,
+            int cellsX, int cellsY, int cellW, int cellH, std::size_t maxCopies, std::vector<base::CopyRect>& out);
+  const MoveStats& stats() const { return m_stats; }
+
+ private:
+  struct Box {
+    int x0, y0, x1, y1;  // pixels, end exclusive
+  };
+  void search(const Frame& frame, std::uint8_t* ref, std::size_t refStride, const std::vector<Box>& boxes,
+              std::size_t maxCopies, std::vector<base::CopyRect>& out);
+  // The largest rectangle grown from the run of kRunPx pixels at (x, y) of the frame moved by
+  // (dx, dy) whose every pixel matches the reference; false if the run itself does not.
+  bool grow(const Frame& frame, const std::uint8_t* ref, std::size_t refStride, int x, int y, int dx, int dy,
+            base::CopyRect& c);
+
+  static constexpr std::int32_t kEmpty = -1, kRepeats = -2;
+  struct Anchor {
+    std::uint64_t key;
+    std::int32_t x, y;  // y: kEmpty (a free slot), kRepeats (the key was seen twice)
+  };
+  struct Vote {
+    std::int32_t dx, dy, x, y;  // the offset, and the anchor in the frame
+  };
+  std::vector<Anchor> m_anchors;  // the reference's, in the order found
+  std::vector<Anchor> m_table;    // open addressing by key, filled anew each search
+  std::vector<Vote> m_votes;
+  std::vector<base::CopyRect> m_found;  // one move's rectangles, before they are applied
+  std::vector<std::int32_t> m_stack, m_component;
+  std::vector<std::uint8_t> m_seen;
+  int m_skip = 0, m_backoff = 0;  // frames to skip after searches that found nothing
+  MoveStats m_stats;
+};
+
+}  // namespace huddle::capture
