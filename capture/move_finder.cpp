@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "capture/copy_rect.h"
-#include "capture/scroll_detector.h"
 
 namespace huddle::capture {
 
@@ -12,6 +11,7 @@ namespace {
 constexpr std::size_t kMinVotes = 8;
 constexpr int kMaxOffsets = 2;  // offsets tried per frame, best voted first
 constexpr int kMaxTries = 6;    // anchors grown from per offset that gave nothing
+constexpr int kMaxPredictedTries = 48;  // seeds tried for last frame's move that gave nothing
 constexpr int kMaxSkip = 8;     // frames skipped after searches that found nothing, at most
 
 inline std::uint32_t pixelAt(const std::uint8_t* row, int x) {
@@ -20,25 +20,33 @@ inline std::uint32_t pixelAt(const std::uint8_t* row, int x) {
   return v;
 }
 
-// Calls each(x, y, key) for the anchors of `img` in `box`: pixels unlike their left neighbour
-// whose pair hashes to one value in 16, with room for a run of kRunPx after them.
+// Calls each(x, y, key) for the anchors of `img` in `box`: `key` is a rolling hash of the
+// kRunPx pixels that end at (x, y), and an anchor is where that run's hash is one in 16 and its
+// last pixel unlike the one before (not inside a flat run). Content, not place, chooses them.
 template <typename Each>
 void anchorsIn(const std::uint8_t* img, std::size_t stride, int x0, int y0, int x1, int y1, int widthPx, Each&& each) {
-  const int xEnd = std::min(x1, widthPx) - MoveFinder::kRunPx;
+  constexpr int K = MoveFinder::kRunPx;
+  constexpr std::uint64_t B = 0x100000001B3ull;
+  std::uint64_t bk = 1;  // B^K
+  for (int i = 0; i < K; ++i) bk *= B;
+  x1 = std::min(x1, widthPx);
+  if (x1 - x0 < K) return;
   for (int y = y0; y < y1; ++y) {
     const std::uint8_t* row = img + std::size_t(y) * stride;
-    if (x0 + 1 > xEnd) return;
-    std::uint32_t prev = pixelAt(row, x0);
-    for (int x = x0 + 1; x <= xEnd; ++x) {
+    std::uint64_t h = 0;
+    for (int x = x0; x < x0 + K; ++x) h = h * B + pixelAt(row, x);
+    std::uint32_t prev = pixelAt(row, x0 + K - 2);
+    for (int x = x0 + K - 1;;) {
       const std::uint32_t p = pixelAt(row, x);
       if (p != prev) {
-        std::uint32_t h = prev * 0x9E3779B1u ^ p * 0x85EBCA77u;
-        h ^= h >> 15;
-        h *= 0x2C1B3C6Du;
-        if (h >> 28 == 0)
-          each(x, y, ScrollDetector::hashRow(row + std::size_t(x) * kBytesPerPixel, std::size_t(MoveFinder::kRunPx) * 4));
+        std::uint64_t k = h ^ h >> 29;
+        k *= 0xBF58476D1CE4E5B9ull;
+        k ^= k >> 32;
+        if ((k & 15) == 0) each(x, y, k);
       }
       prev = p;
+      if (++x >= x1) break;
+      h = h * B + pixelAt(row, x) - bk * pixelAt(row, x - K);
     }
   }
 }
@@ -79,9 +87,25 @@ void MoveFinder::find(const Frame& f, std::uint8_t* ref, std::size_t refStride, 
     if (b.x1 - b.x0 >= kMinMoveW && b.y1 - b.y0 >= kMinMoveH) boxes.push_back(b);
   }
   if (boxes.empty()) return;
-  ++m_stats.searched;
   const std::size_t before = out.size();
-  search(f, ref, refStride, boxes, maxCopies, out);
+  // A window being dragged moves about as it did last frame: that move is tried first, from
+  // seeds across the changed areas, with no anchors to find; the search runs if it fails.
+  if (m_predicted) {
+    m_seeds.clear();
+    for (std::size_t bi = 0; bi < boxes.size(); ++bi)
+      for (int y = boxes[bi].y0 + cellH / 2; y < boxes[bi].y1; y += cellH)
+        for (int x = boxes[bi].x0; x + kRunPx <= boxes[bi].x1; x += cellW / 2) m_seeds.push_back({x, y, std::int32_t(bi)});
+    place(f, ref, refStride, boxes, m_lastDx, m_lastDy, kMaxPredictedTries, maxCopies, out);
+  }
+  if (out.size() == before) {
+    ++m_stats.searched;
+    search(f, ref, refStride, boxes, maxCopies, out);
+  }
+  m_predicted = out.size() > before;
+  if (m_predicted) {
+    m_lastDx = out.back().dstX - out.back().srcX;
+    m_lastDy = out.back().dstY - out.back().srcY;
+  }
   // Changes that are not moves (video in a window, typing) are looked at less and less often.
   if (out.size() == before) m_skip = m_backoff = std::min(kMaxSkip, std::max(1, m_backoff * 2));
   else m_backoff = 0;
@@ -112,16 +136,18 @@ void MoveFinder::search(const Frame& f, std::uint8_t* ref, std::size_t refStride
     }
   // The frame's anchors found there vote for where they came from.
   m_votes.clear();
-  for (const Box& b : boxes)
+  for (std::size_t bi = 0; bi < boxes.size(); ++bi) {
+    const Box& b = boxes[bi];
     anchorsIn(f.pixels, std::size_t(f.strideBytes), b.x0, b.y0, b.x1, b.y1, f.widthPx, [&](int x, int y, std::uint64_t key) {
       for (std::size_t k = key & (size - 1);; k = (k + 1) & (size - 1)) {
         const Anchor& s = m_table[k];
         if (s.y == kEmpty) return;
         if (s.key != key) continue;
-        if (s.y >= 0 && (s.x != x || s.y != y)) m_votes.push_back({x - s.x, y - s.y, x, y});
+        if (s.y >= 0 && (s.x != x || s.y != y)) m_votes.push_back({x - s.x, y - s.y, x, y, std::int32_t(bi)});
         return;
       }
     });
+  }
   if (m_votes.size() < kMinVotes) return;
   std::stable_sort(m_votes.begin(), m_votes.end(),
                    [](const Vote& a, const Vote& b) { return a.dx != b.dx ? a.dx < b.dx : a.dy < b.dy; });
@@ -138,44 +164,58 @@ void MoveFinder::search(const Frame& f, std::uint8_t* ref, std::size_t refStride
   std::sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) { return a.end - a.begin > b.end - b.begin; });
   if (groups.size() > std::size_t(kMaxOffsets)) groups.resize(kMaxOffsets);
   for (const Group& g : groups) {
-    const int dx = m_votes[g.begin].dx, dy = m_votes[g.begin].dy;
-    // Rectangles of this move, found against the reference as it is, none over another.
-    m_found.clear();
-    int tries = 0;
-    for (std::size_t i = g.begin; i < g.end && tries < kMaxTries && out.size() + m_found.size() < maxCopies; ++i) {
-      const Vote& v = m_votes[i];
-      bool covered = false;
-      for (const base::CopyRect& c : m_found)
-        covered = covered || (v.x + kRunPx > c.dstX && v.x < c.dstX + c.w && v.y >= c.dstY && v.y < c.dstY + c.h);
-      if (covered) continue;
-      base::CopyRect c;
-      if (!grow(f, ref, refStride, v.x, v.y, dx, dy, c) || c.w < kMinMoveW || c.h < kMinMoveH) {
-        ++tries;
-        continue;
-      }
-      m_found.push_back(c);
-    }
-    // Applied in order along the move (the one furthest ahead first), so none reads pixels an
-    // earlier one wrote; each is checked again against the reference as it is by then.
-    std::sort(m_found.begin(), m_found.end(), [dx, dy](const base::CopyRect& a, const base::CopyRect& b) {
-      const std::int64_t pa = std::int64_t(a.dstY) * dy + std::int64_t(a.dstX) * dx;
-      const std::int64_t pb = std::int64_t(b.dstY) * dy + std::int64_t(b.dstX) * dx;
-      return pa > pb;
-    });
-    for (const base::CopyRect& c : m_found) {
-      if (!copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, c)) {
-        ++m_stats.rejected;
-        continue;
-      }
-      applyCopy(ref, refStride, c);
-      out.push_back(c);
-      ++m_stats.found;
-    }
+    m_seeds.clear();
+    for (std::size_t i = g.begin; i < g.end; ++i)
+      m_seeds.push_back({m_votes[i].x - kRunPx + 1, m_votes[i].y, m_votes[i].box});
+    place(f, ref, refStride, boxes, m_votes[g.begin].dx, m_votes[g.begin].dy, kMaxTries, maxCopies, out);
   }
 }
 
-bool MoveFinder::grow(const Frame& f, const std::uint8_t* ref, std::size_t refStride, int x, int y, int dx, int dy,
-                      base::CopyRect& c) {
+void MoveFinder::place(const Frame& f, std::uint8_t* ref, std::size_t refStride, const std::vector<Box>& boxes, int dx,
+                       int dy, int maxTries, std::size_t maxCopies, std::vector<base::CopyRect>& out) {
+  // Rectangles of this move, found against the reference as it is, none over another.
+  m_found.clear();
+  int tries = 0;
+  for (std::size_t i = 0; i < m_seeds.size() && tries < maxTries && out.size() + m_found.size() < maxCopies; ++i) {
+    const Seed& v = m_seeds[i];
+    bool covered = false;
+    for (const base::CopyRect& c : m_found)
+      covered = covered || (v.x + kRunPx > c.dstX && v.x < c.dstX + c.w && v.y >= c.dstY && v.y < c.dstY + c.h);
+    if (covered) continue;
+    base::CopyRect c;
+    if (!grow(f, ref, refStride, boxes[std::size_t(v.box)], v.x, v.y, dx, dy, c) || c.w < kMinMoveW || c.h < kMinMoveH) {
+      ++tries;
+      continue;
+    }
+    m_found.push_back(c);
+  }
+  // Applied in order along the move (the one furthest ahead first), so none reads pixels an
+  // earlier one wrote; one whose source an earlier one wrote after all is checked again
+  // against the reference as it is by then.
+  std::sort(m_found.begin(), m_found.end(), [dx, dy](const base::CopyRect& a, const base::CopyRect& b) {
+    const std::int64_t pa = std::int64_t(a.dstY) * dy + std::int64_t(a.dstX) * dx;
+    const std::int64_t pb = std::int64_t(b.dstY) * dy + std::int64_t(b.dstX) * dx;
+    return pa > pb;
+  });
+  const std::size_t first = out.size();
+  for (const base::CopyRect& c : m_found) {
+    bool written = false;
+    for (std::size_t k = first; k < out.size() && !written; ++k) {
+      const base::CopyRect& o = out[k];
+      written = c.srcX < o.dstX + o.w && o.dstX < c.srcX + c.w && c.srcY < o.dstY + o.h && o.dstY < c.srcY + c.h;
+    }
+    if (written && !copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, c)) {
+      ++m_stats.rejected;
+      continue;
+    }
+    applyCopy(ref, refStride, c);
+    out.push_back(c);
+    ++m_stats.found;
+  }
+}
+
+bool MoveFinder::grow(const Frame& f, const std::uint8_t* ref, std::size_t refStride, const Box& box, int x, int y,
+                      int dx, int dy, base::CopyRect& c) {
   const int W = f.widthPx, H = f.heightPx;
   base::CopyRect seed{x - dx, y - dy, kRunPx, 1, x, y};
   // A strip matches if it is clear of the rectangles found already and its pixels match.
@@ -189,13 +229,15 @@ bool MoveFinder::grow(const Frame& f, const std::uint8_t* ref, std::size_t refSt
     ++m_stats.rejected;
     return false;
   }
-  // Sides: 0 left, 1 right, 2 up, 3 down. How far `r` may grow on one, inside both images.
+  // Sides: 0 left, 1 right, 2 up, 3 down. How far `r` may grow on one: its source inside the
+  // image, its destination inside the area that changed (beyond it, a copy would only move
+  // pixels that match by chance, as a blank page matches itself moved).
   auto room = [&](const base::CopyRect& r, int side) {
     switch (side) {
-      case 0: return std::min(r.dstX, r.srcX);
-      case 1: return W - std::max(r.dstX, r.srcX) - r.w;
-      case 2: return std::min(r.dstY, r.srcY);
-      default: return H - std::max(r.dstY, r.srcY) - r.h;
+      case 0: return std::min(r.dstX - box.x0, r.srcX);
+      case 1: return std::min(box.x1 - r.dstX, W - r.srcX) - r.w;
+      case 2: return std::min(r.dstY - box.y0, r.srcY);
+      default: return std::min(box.y1 - r.dstY, H - r.srcY) - r.h;
     }
   };
   auto strip = [](const base::CopyRect& r, int side, int s) {

@@ -4,11 +4,11 @@
 // calls it with the areas that changed and that no scroll explained.
 //
 // Both the reference (the previous frame as viewers have it) and the new frame are read only
-// inside those areas. Anchors are chosen by content, not by place: a pixel that differs from
-// its left neighbour and whose pair hashes to one of 16 values; the same content gives the
-// same anchors wherever it moved. Each anchor's key is the hash (ScrollDetector::hashRow) of
-// the kRunPx pixels from it; the reference's keys go in a table (keys seen twice are dropped:
-// repeated text), and the new frame's anchors found there vote for the offset they moved by.
+// inside those areas. Anchors are chosen by content, not by place: a rolling hash of the
+// kRunPx pixels ending at each pixel, kept where it is one value in 16 (and the pixel is an
+// edge, not inside a flat run); the same content gives the same anchors wherever it moved.
+// The reference's anchors go in a table by hash (hashes seen twice are dropped: repeated
+// text), and the frame's anchors found there vote for the offset they moved by.
 // From anchors of the best offsets a rectangle grows, side by side, while the strips it takes
 // in still match (copyMatches: memcmp against the reference) and keep clear of the move's
 // rectangles found before; then they are applied to the reference furthest along the move
@@ -27,14 +27,14 @@
 namespace huddle::capture {
 
 struct MoveStats {
-  std::uint64_t searched = 0;   // areas searched for a move
+  std::uint64_t searched = 0;   // frames whose changed areas were searched for anchors
   std::uint64_t found = 0;      // moved rectangles verified and applied
   std::uint64_t rejected = 0;   // anchors whose pixels did not match (hash collisions)
 };
 
 class MoveFinder {
  public:
-  static constexpr int kRunPx = 32;        // pixels an anchor's key covers
+  static constexpr int kRunPx = 32;        // pixels an anchor's hash covers
   static constexpr int kMinMoveW = 48, kMinMoveH = 16;  // smaller moves are cheaper as tiles
   // At most this share of the changed cells (in quarters) is searched: more is a full change.
   static constexpr int kMaxChangedQuarters = 3;
@@ -52,10 +52,15 @@ class MoveFinder {
   };
   void search(const Frame& frame, std::uint8_t* ref, std::size_t refStride, const std::vector<Box>& boxes,
               std::size_t maxCopies, std::vector<base::CopyRect>& out);
-  // The largest rectangle grown from the run of kRunPx pixels at (x, y) of the frame moved by
-  // (dx, dy) whose every pixel matches the reference; false if the run itself does not.
-  bool grow(const Frame& frame, const std::uint8_t* ref, std::size_t refStride, int x, int y, int dx, int dy,
-            base::CopyRect& c);
+  // Grows rectangles of the move (dx, dy) from m_seeds (giving up after `maxTries` that give
+  // nothing), then applies them to `ref` and appends them to `out`.
+  void place(const Frame& frame, std::uint8_t* ref, std::size_t refStride, const std::vector<Box>& boxes, int dx, int dy,
+             int maxTries, std::size_t maxCopies, std::vector<base::CopyRect>& out);
+  // The largest rectangle inside `box` grown from the run of kRunPx pixels at (x, y) of the
+  // frame moved by (dx, dy) whose every pixel matches the reference; false if the run itself
+  // does not.
+  bool grow(const Frame& frame, const std::uint8_t* ref, std::size_t refStride, const Box& box, int x, int y, int dx,
+            int dy, base::CopyRect& c);
 
   static constexpr std::int32_t kEmpty = -1, kRepeats = -2;
   struct Anchor {
@@ -64,11 +69,18 @@ class MoveFinder {
   };
   struct Vote {
     std::int32_t dx, dy, x, y;  // the offset, and the anchor in the frame
+    std::int32_t box;           // the area it is in
   };
   std::vector<Anchor> m_anchors;  // the reference's, in the order found
   std::vector<Anchor> m_table;    // open addressing by key, filled anew each search
   std::vector<Vote> m_votes;
+  struct Seed {
+    std::int32_t x, y, box;  // a run of kRunPx pixels from (x, y) of the frame, in boxes[box]
+  };
+  std::vector<Seed> m_seeds;
   std::vector<base::CopyRect> m_found;  // one move's rectangles, before they are applied
+  bool m_predicted = false;             // last frame had a move: (m_lastDx, m_lastDy)
+  int m_lastDx = 0, m_lastDy = 0;
   std::vector<std::int32_t> m_stack, m_component;
   std::vector<std::uint8_t> m_seen;
   int m_skip = 0, m_backoff = 0;  // frames to skip after searches that found nothing

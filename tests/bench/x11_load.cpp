@@ -164,6 +164,13 @@ void X11Load::run(void* displayPtr, X11LoadKind kind) {
   std::uint64_t docTop = 0;
   XSetForeground(d, gc, black);
   drawDocumentBand(d, w, gc, W, 0, H, docTop);
+  // Under the dragged window the page is text all across (more columns of other lines), so
+  // what it uncovers has detail everywhere, as a desktop of windows has.
+  auto pageColumns = [&](int clipX, int clipW, int y, int h) {
+    for (int col = 1; col < 3; ++col)
+      drawDocumentBand(d, w, gc, clipW, y, h, static_cast<std::uint64_t>(y + col * 7000 * kLineHeight), 8 + col * 640, clipX);
+  };
+  if (kind == X11LoadKind::DragWindow) pageColumns(0, W, 0, H);
   std::uint64_t termLine = 0;
   if (kind == X11LoadKind::ScrollTerminal) {
     XSetForeground(d, gc, 0x101418);
@@ -242,8 +249,14 @@ void X11Load::run(void* displayPtr, X11LoadKind kind) {
         if (across > 0) XFillRectangle(d, w, gc, dragX, bandY, kDragW, static_cast<unsigned>(across));
         if (down > 0 && downH > 0) XFillRectangle(d, w, gc, bandX, downY, static_cast<unsigned>(down), static_cast<unsigned>(downH));
         XSetForeground(d, gc, black);
-        if (across > 0) drawDocumentBand(d, w, gc, kDragW, bandY, across, static_cast<std::uint64_t>(bandY), 8, dragX);
-        if (down > 0 && downH > 0) drawDocumentBand(d, w, gc, down, downY, downH, static_cast<std::uint64_t>(downY), 8, bandX);
+        if (across > 0) {
+          drawDocumentBand(d, w, gc, kDragW, bandY, across, static_cast<std::uint64_t>(bandY), 8, dragX);
+          pageColumns(dragX, kDragW, bandY, across);
+        }
+        if (down > 0 && downH > 0) {
+          drawDocumentBand(d, w, gc, down, downY, downH, static_cast<std::uint64_t>(downY), 8, bandX);
+          pageColumns(bandX, down, downY, downH);
+        }
         dragX = nx, dragY = ny;
         break;
       }
