@@ -95,7 +95,7 @@ void MoveFinder::find(const Frame& f, std::uint8_t* ref, std::size_t refStride, 
     for (std::size_t bi = 0; bi < boxes.size(); ++bi)
       for (int y = boxes[bi].y0 + cellH / 2; y < boxes[bi].y1; y += cellH)
         for (int x = boxes[bi].x0; x + kRunPx <= boxes[bi].x1; x += cellW / 2) m_seeds.push_back({x, y, std::int32_t(bi)});
-    place(f, ref, refStride, boxes, m_lastDx, m_lastDy, kMaxPredictedTries, maxCopies, out);
+    place(f, ref, refStride, boxes, m_lastDx, m_lastDy, false, kMaxPredictedTries, maxCopies, out);
   }
   if (out.size() == before) {
     ++m_stats.searched;
@@ -167,12 +167,12 @@ void MoveFinder::search(const Frame& f, std::uint8_t* ref, std::size_t refStride
     m_seeds.clear();
     for (std::size_t i = g.begin; i < g.end; ++i)
       m_seeds.push_back({m_votes[i].x - kRunPx + 1, m_votes[i].y, m_votes[i].box});
-    place(f, ref, refStride, boxes, m_votes[g.begin].dx, m_votes[g.begin].dy, kMaxTries, maxCopies, out);
+    place(f, ref, refStride, boxes, m_votes[g.begin].dx, m_votes[g.begin].dy, true, kMaxTries, maxCopies, out);
   }
 }
 
 void MoveFinder::place(const Frame& f, std::uint8_t* ref, std::size_t refStride, const std::vector<Box>& boxes, int dx,
-                       int dy, int maxTries, std::size_t maxCopies, std::vector<base::CopyRect>& out) {
+                       int dy, bool voted, int maxTries, std::size_t maxCopies, std::vector<base::CopyRect>& out) {
   // Rectangles of this move, found against the reference as it is, none over another.
   m_found.clear();
   int tries = 0;
@@ -183,7 +183,10 @@ void MoveFinder::place(const Frame& f, std::uint8_t* ref, std::size_t refStride,
       covered = covered || (v.x + kRunPx > c.dstX && v.x < c.dstX + c.w && v.y >= c.dstY && v.y < c.dstY + c.h);
     if (covered) continue;
     base::CopyRect c;
-    if (!grow(f, ref, refStride, boxes[std::size_t(v.box)], v.x, v.y, dx, dy, c) || c.w < kMinMoveW || c.h < kMinMoveH) {
+    bool seedMatched = false;
+    if (!grow(f, ref, refStride, boxes[std::size_t(v.box)], v.x, v.y, dx, dy, c, seedMatched) || c.w < kMinMoveW ||
+        c.h < kMinMoveH) {
+      if (voted && !seedMatched) ++m_stats.rejected;  // its hash matched, its pixels did not
       ++tries;
       continue;
     }
@@ -215,7 +218,7 @@ void MoveFinder::place(const Frame& f, std::uint8_t* ref, std::size_t refStride,
 }
 
 bool MoveFinder::grow(const Frame& f, const std::uint8_t* ref, std::size_t refStride, const Box& box, int x, int y,
-                      int dx, int dy, base::CopyRect& c) {
+                      int dx, int dy, base::CopyRect& c, bool& seedMatched) {
   const int W = f.widthPx, H = f.heightPx;
   base::CopyRect seed{x - dx, y - dy, kRunPx, 1, x, y};
   // A strip matches if it is clear of the rectangles found already and its pixels match.
@@ -224,11 +227,10 @@ bool MoveFinder::grow(const Frame& f, const std::uint8_t* ref, std::size_t refSt
       if (r.dstX < o.dstX + o.w && o.dstX < r.dstX + r.w && r.dstY < o.dstY + o.h && o.dstY < r.dstY + r.h) return false;
     return copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, r);
   };
+  seedMatched = true;  // a seed outside the image is no collision
   if (!seed.inside(W, H)) return false;
-  if (!copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, seed)) {
-    ++m_stats.rejected;
-    return false;
-  }
+  seedMatched = copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, seed);
+  if (!seedMatched) return false;
   // Sides: 0 left, 1 right, 2 up, 3 down. How far `r` may grow on one: its source inside the
   // image, its destination inside the area that changed (beyond it, a copy would only move
   // pixels that match by chance, as a blank page matches itself moved).

@@ -34,8 +34,8 @@ struct MoveStats {
 
 class MoveFinder {
  public:
-  static constexpr int kRunPx = 32;        // pixels an anchor's hash covers
-  static constexpr int kMinMoveW = 48, kMinMoveH = 16;  // smaller moves are cheaper as tiles
+  static constexpr int kRunPx = 64;        // pixels an anchor's hash covers (shorter runs of text repeat)
+  static constexpr int kMinMoveW = 64, kMinMoveH = 16;  // smaller moves are cheaper as tiles
   // At most this share of the changed cells (in quarters) is searched: more is a full change.
   static constexpr int kMaxChangedQuarters = 3;
 
@@ -53,14 +53,15 @@ class MoveFinder {
   void search(const Frame& frame, std::uint8_t* ref, std::size_t refStride, const std::vector<Box>& boxes,
               std::size_t maxCopies, std::vector<base::CopyRect>& out);
   // Grows rectangles of the move (dx, dy) from m_seeds (giving up after `maxTries` that give
-  // nothing), then applies them to `ref` and appends them to `out`.
+  // nothing), then applies them to `ref` and appends them to `out`. `voted`: the seeds are
+  // anchors whose hashes matched (a seed whose pixels do not is a collision).
   void place(const Frame& frame, std::uint8_t* ref, std::size_t refStride, const std::vector<Box>& boxes, int dx, int dy,
-             int maxTries, std::size_t maxCopies, std::vector<base::CopyRect>& out);
+             bool voted, int maxTries, std::size_t maxCopies, std::vector<base::CopyRect>& out);
   // The largest rectangle inside `box` grown from the run of kRunPx pixels at (x, y) of the
-  // frame moved by (dx, dy) whose every pixel matches the reference; false if the run itself
-  // does not.
+  // frame moved by (dx, dy) whose every pixel matches the reference; false (and `seedMatched`
+  // false) if the run itself does not.
   bool grow(const Frame& frame, const std::uint8_t* ref, std::size_t refStride, const Box& box, int x, int y, int dx,
-            int dy, base::CopyRect& c);
+            int dy, base::CopyRect& c, bool& seedMatched);
 
   static constexpr std::int32_t kEmpty = -1, kRepeats = -2;
   struct Anchor {

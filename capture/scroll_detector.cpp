@@ -206,7 +206,15 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
     if (open) {
       bool all = true;
       for (int col = cur.x0; col < cur.x1 && all; ++col) all = match(y, col);
-      if (all) {
+      // Past a small change beside the block (a clock at the top of a scrolling page), the
+      // columns it held out may move with the block again: then the block ends here and a wider
+      // one opens, so the change costs its own tiles, not a strip of columns down the page.
+      int l = cur.x0, r = cur.x1;
+      while (all && l > 0 && match(y, l - 1)) --l;
+      while (all && r < C && match(y, r)) ++r;
+      bool widens = false;
+      for (int col = l; col < r && !widens; ++col) widens = (col < cur.x0 || col >= cur.x1) && changed(y, col);
+      if (all && !widens) {
         bool ch = false;
         for (int col = cur.x0; col < cur.x1 && !ch; ++col) ch = changed(y, col);
         cur.changedRows += ch;

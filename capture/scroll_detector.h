@@ -6,7 +6,8 @@
 // source says pixels changed; elsewhere the previous hashes stand), and the hashes become the
 // next frame's "previous". Changed segments vote for the offset their content came from
 // (segments whose content repeats, such as blank rows, do not vote); the best offsets are
-// turned into rectangles of rows that match across a run of columns, widened to the pixel,
+// turned into rectangles of rows that match across a run of columns (one ends where more
+// columns move with it again, past a small change beside it), widened to the pixel,
 // and every rectangle is checked row by row with memcmp against the reference (the previous
 // frame as viewers have it) before it is used and applied to that reference, so a hash
 // collision can cost an encoded tile, never a wrong pixel. What changed and no scroll explains

@@ -128,6 +128,31 @@ TEST(ScrollDetector, FindsAScrollingBandToThePixelAndLeavesTheRestAlone) {
   EXPECT_TRUE(rowsEqual(ref, next, w, c));
 }
 
+TEST(ScrollDetector, AChangeAtTheTopOfAScrollingPageCutsOnlyItsOwnRows) {
+  // The page scrolls up 7 px while a small area near its top (a clock) changes as well: below
+  // that area the copies cover every column again, not all but a whole-height strip.
+  const int w = 1280, h = 720, dy = -7;
+  const auto prev = noise(w, h, 30);
+  auto next = scrolled(prev, w, 0, 0, w, h, dy, 31);
+  const base::Rect clock{330, 20, 100, 30};
+  std::mt19937 rng(32);
+  for (int y = clock.y; y < clock.bottom(); ++y)
+    for (int k = clock.x * 4; k < clock.right() * 4; ++k) next[std::size_t(y) * w * 4 + std::size_t(k)] = std::uint8_t(rng());
+  std::vector<std::uint8_t> ref;
+  ScrollDetector d;
+  const auto copies = detect(prev, next, w, h, ref, d);
+  ASSERT_FALSE(copies.empty());
+  for (const base::CopyRect& c : copies) EXPECT_TRUE(rowsEqual(ref, next, w, c));
+  std::size_t uncovered = 0;
+  for (int y = clock.bottom() + 16; y < h + dy; y += 4)
+    for (int x = 0; x < w; x += 8) {
+      bool in = false;
+      for (const base::CopyRect& c : copies) in = in || (x >= c.dstX && x < c.dstX + c.w && y >= c.dstY && y < c.dstY + c.h);
+      uncovered += !in;
+    }
+  EXPECT_EQ(uncovered, 0u);
+}
+
 TEST(ScrollDetector, AHashCollisionNeverBecomesACopy) {
   // Same hashes, other pixels: a reference that differs from the hashed previous frame in one
   // byte of the moved block stands in for a collision; the memcmp check refuses it.
@@ -365,12 +390,22 @@ void shareScrollThenStill(SceneMotion motion, int w, int h) {
   const PipelineStats st = pipeline.stats();
   EXPECT_EQ(st.lossyTiles, 0u);
   EXPECT_GT(st.copies, 0u);
-  std::size_t withCopies = 0;
+  std::size_t withCopies = 0, withMoves = 0;
   {
     std::lock_guard lock(viewer.mutex);
-    for (const auto& u : viewer.updates) withCopies += !u.copies.empty();
+    for (const auto& u : viewer.updates) {
+      withCopies += !u.copies.empty();
+      bool sideways = false;
+      for (const auto& c : u.copies) sideways = sideways || c.dstX != c.srcX;
+      withMoves += sideways;
+    }
   }
   EXPECT_GE(withCopies, kScrollFrames / 2);
+  // A dragged window goes as moves (sideways and down), not only the vertical scrolls of it
+  // that flat parts of it may match as well.
+  if (motion == SceneMotion::DragSettle) {
+    EXPECT_GE(withMoves, kScrollFrames / 2);
+  }
   Framebuffer fb;
   ASSERT_TRUE(viewer.rebuild(w, h, fb, error)) << error;
   std::vector<std::uint8_t> expected;
