@@ -97,15 +97,24 @@ void MoveFinder::find(const Frame& f, std::uint8_t* ref, std::size_t refStride, 
         for (int x = boxes[bi].x0; x + kRunPx <= boxes[bi].x1; x += cellW / 2) m_seeds.push_back({x, y, std::int32_t(bi)});
     place(f, ref, refStride, boxes, m_lastDx, m_lastDy, false, kMaxPredictedTries, maxCopies, out);
   }
-  if (out.size() == before) {
+  // Unless it explained most of what changed (a frame the capture skipped moves twice as far,
+  // and blank parts match any move), the anchors are searched as well.
+  std::int64_t changedArea = 0, copiedArea = 0;
+  for (const Box& b : boxes) changedArea += std::int64_t(b.x1 - b.x0) * (b.y1 - b.y0);
+  for (std::size_t k = before; k < out.size(); ++k) copiedArea += std::int64_t(out[k].w) * out[k].h;
+  if (copiedArea * 2 < changedArea && out.size() < maxCopies) {
     ++m_stats.searched;
     search(f, ref, refStride, boxes, maxCopies, out);
   }
+  // The move that explained the most is the next frame's guess.
   m_predicted = out.size() > before;
-  if (m_predicted) {
-    m_lastDx = out.back().dstX - out.back().srcX;
-    m_lastDy = out.back().dstY - out.back().srcY;
-  }
+  std::int64_t best = 0;
+  for (std::size_t k = before; k < out.size(); ++k)
+    if (std::int64_t(out[k].w) * out[k].h > best) {
+      best = std::int64_t(out[k].w) * out[k].h;
+      m_lastDx = out[k].dstX - out[k].srcX;
+      m_lastDy = out[k].dstY - out[k].srcY;
+    }
   // Changes that are not moves (video in a window, typing) are looked at less and less often.
   if (out.size() == before) m_skip = m_backoff = std::min(kMaxSkip, std::max(1, m_backoff * 2));
   else m_backoff = 0;
@@ -176,11 +185,14 @@ void MoveFinder::place(const Frame& f, std::uint8_t* ref, std::size_t refStride,
   // Rectangles of this move, found against the reference as it is, none over another.
   m_found.clear();
   int tries = 0;
-  for (std::size_t i = 0; i < m_seeds.size() && tries < maxTries && out.size() + m_found.size() < maxCopies; ++i) {
+  std::size_t sending = 0;
+  for (std::size_t i = 0; i < m_seeds.size() && tries < maxTries && out.size() + sending < maxCopies; ++i) {
     const Seed& v = m_seeds[i];
     bool covered = false;
-    for (const base::CopyRect& c : m_found)
+    for (const Found& o : m_found) {
+      const base::CopyRect& c = o.rect;
       covered = covered || (v.x + kRunPx > c.dstX && v.x < c.dstX + c.w && v.y >= c.dstY && v.y < c.dstY + c.h);
+    }
     if (covered) continue;
     base::CopyRect c;
     bool seedMatched = false;
@@ -190,18 +202,30 @@ void MoveFinder::place(const Frame& f, std::uint8_t* ref, std::size_t refStride,
       ++tries;
       continue;
     }
-    m_found.push_back(c);
+    // Where the frame equals the reference already (a blank page, matching itself moved), a
+    // copy would change nothing; it would only cost the viewers a move and a refresh.
+    base::CopyRect still = c;
+    still.srcX = c.dstX, still.srcY = c.dstY;
+    if (copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, still)) {
+      m_found.push_back({c, false});  // kept clear of by other seeds, but not sent
+      ++tries;
+      continue;
+    }
+    m_found.push_back({c, true});
+    ++sending;
   }
   // Applied in order along the move (the one furthest ahead first), so none reads pixels an
   // earlier one wrote; one whose source an earlier one wrote after all is checked again
   // against the reference as it is by then.
-  std::sort(m_found.begin(), m_found.end(), [dx, dy](const base::CopyRect& a, const base::CopyRect& b) {
-    const std::int64_t pa = std::int64_t(a.dstY) * dy + std::int64_t(a.dstX) * dx;
-    const std::int64_t pb = std::int64_t(b.dstY) * dy + std::int64_t(b.dstX) * dx;
+  std::sort(m_found.begin(), m_found.end(), [dx, dy](const Found& a, const Found& b) {
+    const std::int64_t pa = std::int64_t(a.rect.dstY) * dy + std::int64_t(a.rect.dstX) * dx;
+    const std::int64_t pb = std::int64_t(b.rect.dstY) * dy + std::int64_t(b.rect.dstX) * dx;
     return pa > pb;
   });
   const std::size_t first = out.size();
-  for (const base::CopyRect& c : m_found) {
+  for (const Found& found : m_found) {
+    if (!found.send) continue;
+    const base::CopyRect& c = found.rect;
     bool written = false;
     for (std::size_t k = first; k < out.size() && !written; ++k) {
       const base::CopyRect& o = out[k];
@@ -223,8 +247,8 @@ bool MoveFinder::grow(const Frame& f, const std::uint8_t* ref, std::size_t refSt
   base::CopyRect seed{x - dx, y - dy, kRunPx, 1, x, y};
   // A strip matches if it is clear of the rectangles found already and its pixels match.
   auto matches = [&](const base::CopyRect& r) {
-    for (const base::CopyRect& o : m_found)
-      if (r.dstX < o.dstX + o.w && o.dstX < r.dstX + r.w && r.dstY < o.dstY + o.h && o.dstY < r.dstY + r.h) return false;
+    for (const Found& found : m_found)
+      if (const base::CopyRect& o = found.rect; r.dstX < o.dstX + o.w && o.dstX < r.dstX + r.w && r.dstY < o.dstY + o.h && o.dstY < r.dstY + r.h) return false;
     return copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, r);
   };
   seedMatched = true;  // a seed outside the image is no collision
@@ -282,10 +306,8 @@ bool MoveFinder::grow(const Frame& f, const std::uint8_t* ref, std::size_t refSt
     return r;
   };
   const base::CopyRect a = around(seed, {0, 1, 2, 3});
-  c = a;
-  if (a.h >= kMinMoveH && a.w >= kMinMoveW) return true;
   const base::CopyRect b = around(seed, {2, 3, 0, 1});
-  if (std::int64_t(b.w) * b.h > std::int64_t(a.w) * a.h) c = b;
+  c = std::int64_t(b.w) * b.h > std::int64_t(a.w) * a.h ? b : a;
   return true;
 }
 

@@ -79,7 +79,11 @@ class MoveFinder {
     std::int32_t x, y, box;  // a run of kRunPx pixels from (x, y) of the frame, in boxes[box]
   };
   std::vector<Seed> m_seeds;
-  std::vector<base::CopyRect> m_found;  // one move's rectangles, before they are applied
+  struct Found {
+    base::CopyRect rect;
+    bool send;  // false: the frame there equals the reference already (no copy needed)
+  };
+  std::vector<Found> m_found;  // one move's rectangles, before they are applied
   bool m_predicted = false;             // last frame had a move: (m_lastDx, m_lastDy)
   int m_lastDx = 0, m_lastDy = 0;
   std::vector<std::int32_t> m_stack, m_component;
