@@ -209,11 +209,18 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
       // Past a small change beside the block (a clock at the top of a scrolling page), the
       // columns it held out may move with the block again: then the block ends here and a wider
       // one opens, so the change costs its own tiles, not a strip of columns down the page.
+      // Only columns that moved count (most of them changed): a still blank page beside a
+      // terminal matches any scroll too, and must not cut the terminal's block at every line;
       int l = cur.x0, r = cur.x1;
       while (all && l > 0 && match(y, l - 1)) --l;
       while (all && r < C && match(y, r)) ++r;
-      bool widens = false;
-      for (int col = l; col < r && !widens; ++col) widens = (col < cur.x0 || col >= cur.x1) && changed(y, col);
+      int moved = 0;
+      for (int col = l; col < r; ++col) moved += (col < cur.x0 || col >= cur.x1) && changed(y, col);
+      bool widens = moved > 0 && moved * 4 >= (r - l - (cur.x1 - cur.x0)) * 3;
+      // ... and for long enough to be a block of its own (not the edge of the moving area,
+      // matching at a blank row now and then).
+      for (int k = 1; k < kMinCopyRows && widens; ++k)
+        for (int col = l; col < r && widens; ++col) widens = y + k < H && match(y + k, col);
       if (all && !widens) {
         bool ch = false;
         for (int col = cur.x0; col < cur.x1 && !ch; ++col) ch = changed(y, col);
