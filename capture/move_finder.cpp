@@ -12,7 +12,8 @@ constexpr std::size_t kMinVotes = 8;
 constexpr int kMaxOffsets = 2;  // offsets tried per frame, best voted first
 constexpr int kMaxTries = 6;    // anchors grown from per offset that gave nothing
 constexpr int kMaxPredictedTries = 48;  // seeds tried for last frame's move that gave nothing
-constexpr int kMaxSkip = 8;     // frames skipped after searches that found nothing, at most
+constexpr int kMaxSkip = 8;
+constexpr std::uint32_t kMaxRepeats = 4;  // places a key may have and still vote     // frames skipped after searches that found nothing, at most
 
 inline std::uint32_t pixelAt(const std::uint8_t* row, int x) {
   std::uint32_t v;
@@ -115,44 +116,53 @@ void MoveFinder::find(const Frame& f, std::uint8_t* ref, std::size_t refStride, 
       m_lastDx = out[k].dstX - out[k].srcX;
       m_lastDy = out[k].dstY - out[k].srcY;
     }
-  // Changes that are not moves (video in a window, typing) are looked at less and less often.
-  if (out.size() == before) m_skip = m_backoff = std::min(kMaxSkip, std::max(1, m_backoff * 2));
+  // Changes that moves explain little of (video in a window, typing, a gradient that scrolls
+  // under a changing picture) are looked at less and less often.
+  copiedArea = 0;
+  for (std::size_t k = before; k < out.size(); ++k) copiedArea += std::int64_t(out[k].w) * out[k].h;
+  if (copiedArea * 4 < changedArea) m_skip = m_backoff = std::min(kMaxSkip, std::max(1, m_backoff * 2));
   else m_backoff = 0;
 }
 
 void MoveFinder::search(const Frame& f, std::uint8_t* ref, std::size_t refStride, const std::vector<Box>& boxes,
                         std::size_t maxCopies, std::vector<base::CopyRect>& out) {
-  // The reference's anchors, in a table by key; a key seen twice is ambiguous.
+  // The reference's anchors, grouped by key, and a table from each key to its group. A key
+  // seen a few times (rows repeat down a line of text, a word along a page) votes for each of
+  // its places: the true move gathers the votes, the others scatter. One seen more often is
+  // no guide at all.
   m_anchors.clear();
   for (const Box& b : boxes)
     anchorsIn(ref, refStride, b.x0, b.y0, b.x1, b.y1, f.widthPx,
               [&](int x, int y, std::uint64_t key) { m_anchors.push_back({key, x, y}); });
   if (m_anchors.size() < kMinVotes) return;
+  std::sort(m_anchors.begin(), m_anchors.end(), [](const Anchor& a, const Anchor& b) { return a.key < b.key; });
   std::size_t size = 64;
   while (size < m_anchors.size() * 2) size <<= 1;
-  m_table.assign(size, Anchor{0, 0, kEmpty});
-  for (const Anchor& a : m_anchors)
-    for (std::size_t k = a.key & (size - 1);; k = (k + 1) & (size - 1)) {
-      Anchor& s = m_table[k];
-      if (s.y == kEmpty) {
-        s = a;
+  m_table.assign(size, Slot{0, 0, 0});
+  for (std::size_t i = 0; i < m_anchors.size();) {
+    std::size_t j = i;
+    while (j < m_anchors.size() && m_anchors[j].key == m_anchors[i].key) ++j;
+    for (std::size_t k = m_anchors[i].key & (size - 1);; k = (k + 1) & (size - 1))
+      if (m_table[k].count == 0) {
+        m_table[k] = {m_anchors[i].key, std::uint32_t(i), std::uint32_t(j - i)};
         break;
       }
-      if (s.key == a.key) {
-        s.y = kRepeats;
-        break;
-      }
-    }
+    i = j;
+  }
   // The frame's anchors found there vote for where they came from.
   m_votes.clear();
   for (std::size_t bi = 0; bi < boxes.size(); ++bi) {
     const Box& b = boxes[bi];
     anchorsIn(f.pixels, std::size_t(f.strideBytes), b.x0, b.y0, b.x1, b.y1, f.widthPx, [&](int x, int y, std::uint64_t key) {
       for (std::size_t k = key & (size - 1);; k = (k + 1) & (size - 1)) {
-        const Anchor& s = m_table[k];
-        if (s.y == kEmpty) return;
+        const Slot& s = m_table[k];
+        if (s.count == 0) return;
         if (s.key != key) continue;
-        if (s.y >= 0 && (s.x != x || s.y != y)) m_votes.push_back({x - s.x, y - s.y, x, y, std::int32_t(bi)});
+        if (s.count > kMaxRepeats) return;
+        for (std::uint32_t i = s.first; i < s.first + s.count; ++i) {
+          const Anchor& a = m_anchors[i];
+          if (a.x != x || a.y != y) m_votes.push_back({x - a.x, y - a.y, x, y, std::int32_t(bi)});
+        }
         return;
       }
     });
@@ -167,7 +177,8 @@ void MoveFinder::search(const Frame& f, std::uint8_t* ref, std::size_t refStride
   for (std::size_t i = 0; i < m_votes.size();) {
     std::size_t j = i;
     while (j < m_votes.size() && m_votes[j].dx == m_votes[i].dx && m_votes[j].dy == m_votes[i].dy) ++j;
-    if (j - i >= kMinVotes) groups.push_back({i, j});
+    // Straight up or down is the scroll detector's: here it would only match flat rows it left.
+    if (j - i >= kMinVotes && m_votes[i].dx != 0) groups.push_back({i, j});
     i = j;
   }
   std::sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) { return a.end - a.begin > b.end - b.begin; });

@@ -7,15 +7,17 @@
 // inside those areas. Anchors are chosen by content, not by place: a rolling hash of the
 // kRunPx pixels ending at each pixel, kept where it is one value in 16 (and the pixel is an
 // edge, not inside a flat run); the same content gives the same anchors wherever it moved.
-// The reference's anchors go in a table by hash (hashes seen twice are dropped: repeated
-// text), and the frame's anchors found there vote for the offset they moved by.
+// The reference's anchors go in a table by hash, and the frame's anchors found there vote for
+// the offset they moved by (for each of its places, if a hash is found in a few: rows repeat
+// down a line of text; hashes found in many are no guide).
 // From anchors of the best offsets a rectangle grows, side by side, while the strips it takes
 // in still match (copyMatches: memcmp against the reference) and keep clear of the move's
 // rectangles found before; then they are applied to the reference furthest along the move
 // first, each checked again just before, so every one is checked against the image as viewers
 // will have it. A hash collision costs bytes, never a wrong pixel. A frame where most of the screen changed
-// (video) is not searched: it costs only the look at which cells changed; after a search that
-// found nothing the next 1, 2, 4, up to 8 frames with changes are not searched either.
+// (video) is not searched: it costs only the look at which cells changed; after a frame whose
+// moves explained less than a quarter of what changed the next 1, 2, 4, up to 8 frames with
+// changes are not searched either. Moves straight up or down are left to the scroll detector.
 // Thread: one capture thread.
 #pragma once
 #include <cstdint>
@@ -29,7 +31,7 @@ namespace huddle::capture {
 struct MoveStats {
   std::uint64_t searched = 0;   // frames whose changed areas were searched for anchors
   std::uint64_t found = 0;      // moved rectangles verified and applied
-  std::uint64_t rejected = 0;   // anchors whose pixels did not match (hash collisions)
+  std::uint64_t rejected = 0;   // anchors whose pixels did not match (a hash collision, or a copy rewrote them)
 };
 
 class MoveFinder {
@@ -63,17 +65,20 @@ class MoveFinder {
   bool grow(const Frame& frame, const std::uint8_t* ref, std::size_t refStride, const Box& box, int x, int y, int dx,
             int dy, base::CopyRect& c, bool& seedMatched);
 
-  static constexpr std::int32_t kEmpty = -1, kRepeats = -2;
   struct Anchor {
     std::uint64_t key;
-    std::int32_t x, y;  // y: kEmpty (a free slot), kRepeats (the key was seen twice)
+    std::int32_t x, y;
+  };
+  struct Slot {
+    std::uint64_t key;
+    std::uint32_t first, count;  // the key's anchors in m_anchors; count 0: a free slot
   };
   struct Vote {
     std::int32_t dx, dy, x, y;  // the offset, and the anchor in the frame
     std::int32_t box;           // the area it is in
   };
-  std::vector<Anchor> m_anchors;  // the reference's, in the order found
-  std::vector<Anchor> m_table;    // open addressing by key, filled anew each search
+  std::vector<Anchor> m_anchors;  // the reference's, by key
+  std::vector<Slot> m_table;      // open addressing by key, filled anew each search
   std::vector<Vote> m_votes;
   struct Seed {
     std::int32_t x, y, box;  // a run of kRunPx pixels from (x, y) of the frame, in boxes[box]
