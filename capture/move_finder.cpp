@@ -12,8 +12,8 @@ constexpr std::size_t kMinVotes = 8;
 constexpr int kMaxOffsets = 2;  // offsets tried per frame, best voted first
 constexpr int kMaxTries = 6;    // anchors grown from per offset that gave nothing
 constexpr int kMaxPredictedTries = 48;  // seeds tried for last frame's move that gave nothing
-constexpr int kMaxSkip = 8;
-constexpr std::uint32_t kMaxRepeats = 4;  // places a key may have and still vote     // frames skipped after searches that found nothing, at most
+constexpr int kMaxSkip = 32;    // frames skipped after searches that found little, at most
+constexpr std::uint32_t kMaxRepeats = 4;  // places a key may have and still vote
 
 inline std::uint32_t pixelAt(const std::uint8_t* row, int x) {
   std::uint32_t v;

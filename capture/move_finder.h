@@ -16,7 +16,7 @@
 // first, each checked again just before, so every one is checked against the image as viewers
 // will have it. A hash collision costs bytes, never a wrong pixel. A frame where most of the screen changed
 // (video) is not searched: it costs only the look at which cells changed; after a frame whose
-// moves explained less than a quarter of what changed the next 1, 2, 4, up to 8 frames with
+// moves explained less than a quarter of what changed the next 1, 2, 4, up to 32 frames with
 // changes are not searched either. Moves straight up or down are left to the scroll detector.
 // Thread: one capture thread.
 #pragma once
