@@ -216,7 +216,8 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
       while (all && r < C && match(y, r)) ++r;
       int moved = 0;
       for (int col = l; col < r; ++col) moved += (col < cur.x0 || col >= cur.x1) && changed(y, col);
-      bool widens = moved > 0 && moved * 4 >= (r - l - (cur.x1 - cur.x0)) * 3;
+      const int extra = r - l - (cur.x1 - cur.x0);  // a column more is the moving area's edge
+      bool widens = extra >= 2 && moved * 4 >= extra * 3;
       // ... and for long enough to be a block of its own (not the edge of the moving area,
       // matching at a blank row now and then).
       for (int k = 1; k < kMinCopyRows && widens; ++k)
