@@ -18,6 +18,16 @@ void applyCopy(std::uint8_t* pixels, std::size_t strideBytes, const base::CopyRe
   }
 }
 
+bool copyMatches(const std::uint8_t* frame, std::size_t frameStride, const std::uint8_t* ref, std::size_t refStride,
+                 const base::CopyRect& c) {
+  const std::size_t bytes = std::size_t(c.w) * 4;
+  for (int i = 0; i < c.h; ++i)
+    if (std::memcmp(frame + std::size_t(c.dstY + i) * frameStride + std::size_t(c.dstX) * 4,
+                    ref + std::size_t(c.srcY + i) * refStride + std::size_t(c.srcX) * 4, bytes) != 0)
+      return false;
+  return true;
+}
+
 void copyTouchedTiles(const base::CopyRect& c, int tile, int tilesX, std::vector<std::uint32_t>& out) {
   if (c.w <= 0 || c.h <= 0 || tile <= 0) return;
   for (int ty = c.dstY / tile; ty <= (c.dstY + c.h - 1) / tile; ++ty)

@@ -14,6 +14,12 @@ namespace huddle::capture {
 // safe. `c` must be inside the image (CopyRect::inside).
 void applyCopy(std::uint8_t* pixels, std::size_t strideBytes, const base::CopyRect& c);
 
+// Whether applying `c` to `ref` (`refStride` bytes a row) would make its destination equal
+// `frame`'s pixels there (`frameStride` bytes a row), compared row by row with memcmp: how a
+// copy found by hashes is checked before use. `c` must be inside both images.
+bool copyMatches(const std::uint8_t* frame, std::size_t frameStride, const std::uint8_t* ref, std::size_t refStride,
+                 const base::CopyRect& c);
+
 // The tiles (row-major indices in a tilesX-wide grid of tileSizePx) the copy's destination
 // touches, appended to `out`.
 void copyTouchedTiles(const base::CopyRect& c, int tileSizePx, int tilesX, std::vector<std::uint32_t>& out);

@@ -12,6 +12,7 @@ constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
 constexpr int kMaxOffsets = 3;   // offsets tried per frame, best voted first
 constexpr std::uint32_t kMinVotes = 8;
 constexpr int kMinChangedRows = 4;
+constexpr int kMoveCellRows = 16;  // rows of a cell of the grid the move finder is given
 constexpr int kWindowRows = 8;  // rows hashed together to vote  // a block must bring some change, not only match itself
 
 inline std::uint64_t rotl(std::uint64_t v, int r) { return v << r | v >> (64 - r); }
@@ -162,6 +163,20 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
     if (dy == 0) continue;
     extract(f, ref, refStride, dy, maxCopies, out);
   }
+  // What changed and no scroll took, in cells of a segment by kMoveCellRows rows: moves?
+  if (out.size() >= maxCopies) return;
+  const int bands = (H + kMoveCellRows - 1) / kMoveCellRows;
+  m_changedCells.assign(std::size_t(C) * bands, 0);
+  for (int col = 0; col < C; ++col) {
+    const std::uint64_t* newRows = m_new.data() + std::size_t(col) * H;
+    const std::uint64_t* oldRows = m_old.data() + std::size_t(col) * H;
+    for (int y = 0; y < H; ++y)
+      if (newRows[y] != oldRows[y] && !m_claimed[std::size_t(y) * C + col]) {
+        m_changedCells[std::size_t(y / kMoveCellRows) * C + col] = 1;
+        y = (y / kMoveCellRows + 1) * kMoveCellRows - 1;  // on to the next cell
+      }
+  }
+  m_moves.find(f, ref, refStride, m_changedCells, C, bands, kSegmentPx, kMoveCellRows, maxCopies, out);
 }
 
 void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refStride, int dy, std::size_t maxCopies,
@@ -191,7 +206,23 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
     if (open) {
       bool all = true;
       for (int col = cur.x0; col < cur.x1 && all; ++col) all = match(y, col);
-      if (all) {
+      // Past a small change beside the block (a clock at the top of a scrolling page), the
+      // columns it held out may move with the block again: then the block ends here and a wider
+      // one opens, so the change costs its own tiles, not a strip of columns down the page.
+      // Only columns that moved count (most of them changed): a still blank page beside a
+      // terminal matches any scroll too, and must not cut the terminal's block at every line;
+      int l = cur.x0, r = cur.x1;
+      while (all && l > 0 && match(y, l - 1)) --l;
+      while (all && r < C && match(y, r)) ++r;
+      int moved = 0;
+      for (int col = l; col < r; ++col) moved += (col < cur.x0 || col >= cur.x1) && changed(y, col);
+      const int extra = r - l - (cur.x1 - cur.x0);  // a column more is the moving area's edge
+      bool widens = extra >= 2 && moved * 4 >= extra * 3;
+      // ... and for long enough to be a block of its own (not the edge of the moving area,
+      // matching at a blank row now and then).
+      for (int k = 1; k < kMinCopyRows && widens; ++k)
+        for (int col = l; col < r && widens; ++col) widens = y + k < H && match(y + k, col);
+      if (all && !widens) {
         bool ch = false;
         for (int col = cur.x0; col < cur.x1 && !ch; ++col) ch = changed(y, col);
         cur.changedRows += ch;
@@ -246,12 +277,7 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
 
 bool ScrollDetector::verify(const Frame& f, const std::uint8_t* ref, std::size_t refStride,
                             const base::CopyRect& c) const {
-  const std::size_t bytes = std::size_t(c.w) * kBytesPerPixel;
-  for (int i = 0; i < c.h; ++i)
-    if (std::memcmp(f.pixels + std::size_t(c.dstY + i) * f.strideBytes + std::size_t(c.dstX) * kBytesPerPixel,
-                    ref + std::size_t(c.srcY + i) * refStride + std::size_t(c.srcX) * kBytesPerPixel, bytes) != 0)
-      return false;
-  return true;
+  return copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, c);
 }
 
 void ScrollDetector::widen(const Frame& f, const std::uint8_t* ref, std::size_t refStride, base::CopyRect& c) const {

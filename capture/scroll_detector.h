@@ -6,15 +6,18 @@
 // source says pixels changed; elsewhere the previous hashes stand), and the hashes become the
 // next frame's "previous". Changed segments vote for the offset their content came from
 // (segments whose content repeats, such as blank rows, do not vote); the best offsets are
-// turned into rectangles of rows that match across a run of columns, widened to the pixel,
+// turned into rectangles of rows that match across a run of columns (one ends where more
+// columns move with it again, past a small change beside it), widened to the pixel,
 // and every rectangle is checked row by row with memcmp against the reference (the previous
 // frame as viewers have it) before it is used and applied to that reference, so a hash
-// collision can cost an encoded tile, never a wrong pixel.
+// collision can cost an encoded tile, never a wrong pixel. What changed and no scroll explains
+// then goes to the move finder (move_finder.h), for windows moved sideways or both ways.
 // Thread: one capture thread.
 #pragma once
 #include <cstdint>
 #include <vector>
 
+#include "capture/move_finder.h"
 #include "capture/screen_source.h"
 #include "net/base/tile.h"
 
@@ -40,6 +43,8 @@ class ScrollDetector {
   // The previous hashes are not the reference any more (a frame was not sent, ...).
   void reset() { m_valid = false; }
   const ScrollStats& stats() const { return m_stats; }
+  // Moved rectangles (sideways, or both ways) found after the scrolls: their own figures.
+  const MoveStats& moveStats() const { return m_moves.stats(); }
 
   // The hash of `bytes` bytes (a multiple of 4) at `p`.
   static std::uint64_t hashRow(const std::uint8_t* p, std::size_t bytes);
@@ -68,6 +73,8 @@ class ScrollDetector {
   std::vector<Slot> m_table;  // open addressing, one column's previous hashes at a time
   std::uint32_t m_generation = 0;
   std::vector<std::uint64_t> m_oldWindows, m_newWindows;  // one column's window hashes
+  std::vector<std::uint8_t> m_changedCells;  // for m_moves: what changed that no scroll explains
+  MoveFinder m_moves;
   ScrollStats m_stats;
 };
 

@@ -153,6 +153,33 @@ void drawScrollScene(Canvas& c, int w, int h, SceneMotion motion, std::uint64_t 
   drawText(c, a, kTerminalLinePx, static_cast<int>(t) * kTerminalLinePx, rgb(200, 220, 200), 47);
 }
 
+bool isDragScene(SceneMotion m) { return m == SceneMotion::Drag || m == SceneMotion::DragSettle; }
+
+// Where the dragged window is in frame `t`: from (w/20, h/10), (kDragStepX, kDragStepY) a frame,
+// bouncing inside the screen.
+Layout::Box dragBox(int w, int h, std::uint64_t t) {
+  const int bw = std::min(kDragW, w * 6 / 10), bh = std::min(kDragH, h * 6 / 10);
+  auto bounce = [](std::uint64_t v, int span) {
+    if (span <= 0) return 0;
+    const std::uint64_t s = std::uint64_t(span);
+    v %= 2 * s;
+    return static_cast<int>(v > s ? 2 * s - v : v);
+  };
+  const int x0 = w / 20, y0 = h / 10;
+  return {bounce(std::uint64_t(x0) + t * kDragStepX, w - bw), bounce(std::uint64_t(y0) + t * kDragStepY, h - bh), bw, bh};
+}
+
+// The still desktop (the Static scene's first frame) with the dragged window over it.
+void drawDragScene(Canvas& c, const Layout& l, std::uint64_t t) {
+  drawBackground(c, 0);
+  drawWindow(c, l, l.winA, 0, 11, 0);
+  drawWindow(c, l, l.winB, 0, 23, 0);
+  drawPanel(c, l, 0);
+  const Layout::Box b = dragBox(l.w, l.h, t);
+  Layout::Box inner{b.x + 1, b.y + 1, b.w - 2, b.h - 2};  // inside its border
+  drawWindow(c, l, inner, 0, 37, 0);
+}
+
 }  // namespace
 
 SyntheticSource::SyntheticSource(int widthPx, int heightPx, SceneMotion motion, SceneCursor cursor)
@@ -229,6 +256,10 @@ void SyntheticSource::render(int w, int h, SceneMotion motion, std::uint64_t n, 
   out.resize(std::size_t(w) * h * kBytesPerPixel);
   Canvas c(out.data(), w, h);
   Layout l = layoutFor(w, h);
+  if (isDragScene(motion)) {
+    drawDragScene(c, l, motion == SceneMotion::DragSettle ? std::min(n, kScrollFrames - 1) : n);
+    return;
+  }
   if (isScrollScene(motion)) {
     const bool settle = motion == SceneMotion::ScrollSettle || motion == SceneMotion::TerminalSettle;
     const std::uint64_t t = settle ? std::min(n, kScrollFrames - 1) : n;
@@ -256,7 +287,18 @@ CaptureResult SyntheticSource::capture(Frame& frame, std::string&) {
   std::uint64_t n = m_next++;
   Layout l = layoutFor(m_width, m_height);
   m_changed.clear();
-  if (isScrollScene(m_motion)) {
+  if (isDragScene(m_motion)) {
+    if (n == 0) {
+      render(m_width, m_height, m_motion, n, m_pixels);
+      m_changed.push_back({0, 0, m_width, m_height});
+    } else if (m_motion == SceneMotion::Drag || n < kScrollFrames) {
+      // Where the window was and where it is, as a compositor's damage would say.
+      render(m_width, m_height, m_motion, n, m_pixels);
+      const Layout::Box a = dragBox(m_width, m_height, n - 1), b = dragBox(m_width, m_height, n);
+      m_changed.push_back({a.x - 1, a.y - 1, a.w + 2, a.h + 2});
+      m_changed.push_back({b.x - 1, b.y - 1, b.w + 2, b.h + 2});
+    }
+  } else if (isScrollScene(m_motion)) {
     const bool settle = m_motion == SceneMotion::ScrollSettle || m_motion == SceneMotion::TerminalSettle;
     if (n == 0) {
       render(m_width, m_height, m_motion, n, m_pixels);

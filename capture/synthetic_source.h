@@ -23,9 +23,15 @@ enum class SceneMotion {
              // desktop scrolls one line (kTerminalLinePx) a frame
   ScrollSettle,
   TerminalSettle,
+  // A moved window (issue 12): a window of text (kDragW x kDragH, fewer on a small screen)
+  // dragged kDragStepX, kDragStepY a frame over the still desktop, bouncing at the edges;
+  // still after kScrollFrames frames when `...Settle`.
+  Drag,
+  DragSettle,
 };
 inline constexpr int kScrollStepPx = 7;
 inline constexpr int kTerminalW = 720, kTerminalH = 288, kTerminalLinePx = 16;
+inline constexpr int kDragW = 640, kDragH = 420, kDragStepX = 6, kDragStepY = 3;
 inline constexpr std::uint64_t kScrollFrames = 60;
 inline constexpr std::uint64_t kSettleFrames = 20;
 

@@ -4,6 +4,7 @@
 #include <X11/Xutil.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +20,7 @@ namespace {
 constexpr int kLineHeight = 14;  // the core "fixed" font is 13 px high
 constexpr int kDocumentScrollPx = 7;
 constexpr int kTermX = 400, kTermY = 300, kTermW = 720, kTermH = 288;
+constexpr int kDragW = 640, kDragH = 420, kDragStepX = 6, kDragStepY = 3, kDragTitleH = 22;
 
 // Line n of an endless document: words of varying length, the same text for the same n.
 std::string documentLine(std::uint64_t n) {
@@ -35,9 +37,11 @@ std::string documentLine(std::uint64_t n) {
   return line;
 }
 
-// Document rows [top, top + h) of the document drawn at window row y (clipped to that band).
-void drawDocumentBand(Display* d, Window w, GC gc, int widthPx, int y, int h, std::uint64_t top, int x0 = 8) {
-  XRectangle clip{0, static_cast<short>(y), static_cast<unsigned short>(widthPx), static_cast<unsigned short>(h)};
+// Document rows [top, top + h) of the document drawn at window row y (clipped to that band, and
+// to columns [clipX, clipX + widthPx)).
+void drawDocumentBand(Display* d, Window w, GC gc, int widthPx, int y, int h, std::uint64_t top, int x0 = 8,
+                      int clipX = 0) {
+  XRectangle clip{static_cast<short>(clipX), static_cast<short>(y), static_cast<unsigned short>(widthPx), static_cast<unsigned short>(h)};
   XSetClipRectangles(d, gc, 0, 0, &clip, 1, Unsorted);
   const std::uint64_t first = top / kLineHeight, last = (top + h + kLineHeight - 1) / kLineHeight;
   for (std::uint64_t n = first; n <= last; ++n) {
@@ -64,6 +68,43 @@ void drawStamp(Display* d, Window w, GC gc, int screenHeightPx, std::uint32_t nu
   XFillRectangles(d, w, gc, blocks, n);
 }
 
+// The dragged window's look, into `p` (kDragW x kDragH): a border, a title bar with its name
+// and buttons, a toolbar, and a body of text and small UI marks (fine detail, little flat).
+void drawDraggedWindow(Display* d, Drawable p, GC gc, unsigned long black, unsigned long white) {
+  XSetForeground(d, gc, 0x303540);
+  XFillRectangle(d, p, gc, 0, 0, kDragW, kDragH);
+  XSetForeground(d, gc, 0x2D5FAA);
+  XFillRectangle(d, p, gc, 1, 1, kDragW - 2, kDragTitleH);
+  XSetForeground(d, gc, white);
+  const std::string title = "notes.txt - Editor";
+  XDrawString(d, p, gc, 10, 16, title.c_str(), static_cast<int>(title.size()));
+  for (int i = 0; i < 3; ++i) {
+    XSetForeground(d, gc, i == 2 ? 0xE0452F : 0xC8CCD4);
+    XFillArc(d, p, gc, kDragW - 22 - i * 20, 5, 13, 13, 0, 360 * 64);
+  }
+  XSetForeground(d, gc, 0xE4E6EA);
+  XFillRectangle(d, p, gc, 1, kDragTitleH + 1, kDragW - 2, 26);
+  for (int i = 0; i < 14; ++i) {
+    XSetForeground(d, gc, 0x606878 + static_cast<unsigned long>(i) * 0x0A0604);
+    XDrawRectangle(d, p, gc, 6 + i * 26, kDragTitleH + 5, 19, 17);
+    XDrawLine(d, p, gc, 10 + i * 26, kDragTitleH + 9 + i % 5, 21 + i * 26, kDragTitleH + 18 - i % 4);
+  }
+  const int bodyY = kDragTitleH + 28;
+  XSetForeground(d, gc, 0xFAFAF7);
+  XFillRectangle(d, p, gc, 1, bodyY, kDragW - 2, kDragH - bodyY - 1);
+  XSetForeground(d, gc, 0xDDE0E6);
+  XFillRectangle(d, p, gc, 1, bodyY, 34, kDragH - bodyY - 1);  // a gutter
+  for (int n = 0; bodyY + 4 + n * kLineHeight + 11 < kDragH - 2; ++n) {
+    const int baseline = bodyY + 4 + n * kLineHeight + 11;
+    XSetForeground(d, gc, 0x707884);
+    const std::string number = std::to_string(n + 1);
+    XDrawString(d, p, gc, 4, baseline, number.c_str(), static_cast<int>(number.size()));
+    XSetForeground(d, gc, n % 7 == 3 ? 0x1F5FBF : n % 5 == 1 ? 0xA0306A : black);
+    const std::string text = documentLine(std::uint64_t(n) * 13 + 5);
+    XDrawString(d, p, gc, 42, baseline, text.c_str(), static_cast<int>(text.size()));
+  }
+}
+
 constexpr std::size_t kCodes = std::size_t(1) << kStampBits;
 
 }  // namespace
@@ -73,6 +114,7 @@ const char* x11LoadName(X11LoadKind kind) {
     case X11LoadKind::ScrollDocument: return "document scrolls";
     case X11LoadKind::ScrollTerminal: return "720x288 terminal scrolls";
     case X11LoadKind::Video: return "video (all changes)";
+    case X11LoadKind::DragWindow: return "640x420 window dragged";
     case X11LoadKind::Still: return "still";
   }
   return "?";
@@ -122,10 +164,26 @@ void X11Load::run(void* displayPtr, X11LoadKind kind) {
   std::uint64_t docTop = 0;
   XSetForeground(d, gc, black);
   drawDocumentBand(d, w, gc, W, 0, H, docTop);
+  // Under the dragged window the page is text all across (more columns of other lines), so
+  // what it uncovers has detail everywhere, as a desktop of windows has.
+  auto pageColumns = [&](int clipX, int clipW, int y, int h) {
+    for (int col = 1; col < 3; ++col)
+      drawDocumentBand(d, w, gc, clipW, y, h, static_cast<std::uint64_t>(y + col * 7000 * kLineHeight), 8 + col * 640, clipX);
+  };
+  if (kind == X11LoadKind::DragWindow) pageColumns(0, W, 0, H);
   std::uint64_t termLine = 0;
   if (kind == X11LoadKind::ScrollTerminal) {
     XSetForeground(d, gc, 0x101418);
     XFillRectangle(d, w, gc, kTermX, kTermY, kTermW, kTermH);
+  }
+  // The dragged window: drawn once into a pixmap, and each move copies it to its new place and
+  // draws the page back where it left, as a compositing window manager's scene does.
+  Pixmap dragged = None;
+  int dragX = 200, dragY = 150;
+  if (kind == X11LoadKind::DragWindow) {
+    dragged = XCreatePixmap(d, w, kDragW, kDragH, static_cast<unsigned>(DefaultDepth(d, screen)));
+    drawDraggedWindow(d, dragged, gc, black, white);
+    XCopyArea(d, dragged, w, gc, 0, 0, kDragW, kDragH, dragX, dragY);
   }
   XImage* image = nullptr;
   std::vector<float> sine(1024);
@@ -137,6 +195,7 @@ void X11Load::run(void* displayPtr, X11LoadKind kind) {
   }
   XSync(d, False);
 
+  int dragDx = kDragStepX, dragDy = kDragStepY;
   auto next = std::chrono::steady_clock::now();
   for (std::uint64_t t = 1; !m_stop.load(); ++t) {
     switch (kind) {
@@ -175,6 +234,32 @@ void X11Load::run(void* displayPtr, X11LoadKind kind) {
         XPutImage(d, w, gc, image, 0, 0, 0, 0, static_cast<unsigned>(W), static_cast<unsigned>(H));
         break;
       }
+      case X11LoadKind::DragWindow: {
+        // Bounce inside the screen (the frame code's corner kept clear); the window goes to its
+        // new place first, then the page is drawn back where it left (the old place less the
+        // new: a band across and a band down), so a capture in between never lacks the window.
+        int nx = dragX + dragDx, ny = dragY + dragDy;
+        if (nx < 0 || nx + kDragW > W) dragDx = -dragDx, nx = dragX + dragDx;
+        if (ny < 0 || ny + kDragH > H - kStampH - 8) dragDy = -dragDy, ny = dragY + dragDy;
+        XCopyArea(d, dragged, w, gc, 0, 0, kDragW, kDragH, nx, ny);
+        const int across = std::abs(ny - dragY), down = std::abs(nx - dragX);
+        const int bandY = ny > dragY ? dragY : ny + kDragH, bandX = nx > dragX ? dragX : nx + kDragW;
+        const int downY = std::max(dragY, ny), downH = kDragH - across;
+        XSetForeground(d, gc, white);
+        if (across > 0) XFillRectangle(d, w, gc, dragX, bandY, kDragW, static_cast<unsigned>(across));
+        if (down > 0 && downH > 0) XFillRectangle(d, w, gc, bandX, downY, static_cast<unsigned>(down), static_cast<unsigned>(downH));
+        XSetForeground(d, gc, black);
+        if (across > 0) {
+          drawDocumentBand(d, w, gc, kDragW, bandY, across, static_cast<std::uint64_t>(bandY), 8, dragX);
+          pageColumns(dragX, kDragW, bandY, across);
+        }
+        if (down > 0 && downH > 0) {
+          drawDocumentBand(d, w, gc, down, downY, downH, static_cast<std::uint64_t>(downY), 8, bandX);
+          pageColumns(bandX, down, downY, downH);
+        }
+        dragX = nx, dragY = ny;
+        break;
+      }
       case X11LoadKind::Still:
         break;
     }
@@ -189,6 +274,7 @@ void X11Load::run(void* displayPtr, X11LoadKind kind) {
     std::this_thread::sleep_until(next);
   }
   if (image) XDestroyImage(image);  // frees the pixels too
+  if (dragged != None) XFreePixmap(d, dragged);
   XFreeGC(d, gc);
   XDestroyWindow(d, w);
   XCloseDisplay(d);

@@ -1,5 +1,6 @@
 // An animated X client for huddle-bench: it draws a load on a display at 60 Hz the way real
-// programs do (XCopyArea to scroll, text for the newly exposed lines, XPutImage for video), so
+// programs do (XCopyArea to scroll, text for the newly exposed lines, XPutImage for video, a
+// window dragged over the page as a window manager moves one), so
 // screen senders are measured on a real X screen, not on a synthetic scene. Every frame of a
 // moving load also carries its number in the top left corner (screen_stamp.h), and the load
 // keeps when each frame was on the X server, so a viewer's latency is read from its pixels.
@@ -16,6 +17,7 @@ enum class X11LoadKind {
   ScrollDocument,  // the whole screen is a document that scrolls 7 px a frame
   ScrollTerminal,  // a 720x288 terminal in a window scrolls a text line a frame
   Video,           // every pixel changes every frame
+  DragWindow,      // a 640x420 window moves (+6, +3) a frame over a still page, bouncing
   Still,           // a document that does not change
 };
 const char* x11LoadName(X11LoadKind kind);

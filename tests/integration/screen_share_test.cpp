@@ -384,8 +384,7 @@ TEST_F(ScreenShare, SlowReaderDoesNotSlowAFastViewer) {
 
 namespace {
 
-// Shares a scroll that goes still; a viewer through the host ends with the scene's pixels
-// exactly, having been sent copies on the way.
+// A viewer of a scroll (or a drag) that goes still ends with the scene's pixels exactly.
 void expectExactAfterScroll(session::StreamView& view, int w, int h, capture::SceneMotion motion) {
   ASSERT_TRUE(waitFor([&] { return view.sharp() && view.lastSeq() >= capture::kScrollFrames; }, 30000))
       << view.lossyTiles() << " lossy tiles, frame " << view.lastSeq();
@@ -401,26 +400,39 @@ void expectExactAfterScroll(session::StreamView& view, int w, int h, capture::Sc
   EXPECT_EQ(view.stats().snapshot(base::monoUs()).decodeErrors, 0u);
 }
 
+// The host shares `motion` (a scroll or a drag that goes still) at 30 fps; a viewer through the
+// relay ends with the scene exactly, having been sent copies on the way.
+void hostSharesToAViewerExactly(session::HostSession& host, int w, int h, capture::SceneMotion motion) {
+  capture::CaptureSettings s;
+  s.fps = 30;
+  std::string error;
+  ASSERT_TRUE(host.startSharing(std::make_unique<capture::SyntheticSource>(w, h, motion, capture::SceneCursor::None), s,
+                                2, error))
+      << error;
+  ScreenMember viewer;
+  viewer.join(host, "viewer");
+  auto view = viewer.watchFirst();
+  ASSERT_TRUE(view);
+  expectExactAfterScroll(*view, w, h, motion);
+  EXPECT_GT(host.screenHub().stats().copyUpdatesSent, 0u);
+}
+
 }  // namespace
 
 // The host's own share scrolls (issue 12): copies go through the relay to the viewer (which
 // joins mid-scroll: it waits for the sharer's refresh, then follows the copies), and once
 // still, sharp when still leaves it exactly the screen.
 TEST_F(ScreenShare, AScrollReachesAViewerAsCopiesAndEndsExact) {
-  const int w = 960, h = 540;
-  capture::CaptureSettings s;
-  s.fps = 30;
-  std::string error;
-  ASSERT_TRUE(host.startSharing(std::make_unique<capture::SyntheticSource>(w, h, capture::SceneMotion::ScrollSettle,
-                                                                           capture::SceneCursor::None),
-                                s, 2, error))
-      << error;
-  ScreenMember viewer;
-  viewer.join(host, "viewer");
-  auto view = viewer.watchFirst();
-  ASSERT_TRUE(view);
-  expectExactAfterScroll(*view, w, h, capture::SceneMotion::ScrollSettle);
-  EXPECT_GT(host.screenHub().stats().copyUpdatesSent, 0u);
+  hostSharesToAViewerExactly(host, 960, 540, capture::SceneMotion::ScrollSettle);
+}
+
+// A window dragged both ways over a still desktop (issue 12): its moves reach a viewer through
+// the host as copies (whose source and destination differ both ways: the capture pipeline's
+// test counts those), and once still the viewer has the screen exactly.
+TEST_F(ScreenShare, ADraggedWindowReachesAViewerAsMovesAndEndsExact) {
+  hostSharesToAViewerExactly(host, 1280, 720, capture::SceneMotion::DragSettle);
+  ASSERT_NE(host.sharePipeline(), nullptr);
+  EXPECT_GT(host.sharePipeline()->stats().copies, 0u);
 }
 
 // A client's share (a terminal scrolling in a window): copies go as PublishCopyTiles, only

@@ -1,7 +1,9 @@
 // Scrolls cost a copy, not a re-encode (issue 12): the detector finds exact vertical scrolls
 // of the whole screen or of a band (verified pixel for pixel, never on random data), copies
 // apply overlap-safe in both directions and carry tiles' exactness with them, and a pipeline
-// sharing a scroll that goes still rebuilds, as a viewer would, exactly the screen.
+// sharing a scroll that goes still rebuilds, as a viewer would, exactly the screen. Moved
+// windows too: found to the pixel when dragged both ways or sideways, in parts when partly
+// covered, never where nothing moved or where a near match does not match in full.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -126,6 +128,31 @@ TEST(ScrollDetector, FindsAScrollingBandToThePixelAndLeavesTheRestAlone) {
   EXPECT_TRUE(rowsEqual(ref, next, w, c));
 }
 
+TEST(ScrollDetector, AChangeAtTheTopOfAScrollingPageCutsOnlyItsOwnRows) {
+  // The page scrolls up 7 px while a small area near its top (a clock) changes as well: below
+  // that area the copies cover every column again, not all but a whole-height strip.
+  const int w = 1280, h = 720, dy = -7;
+  const auto prev = noise(w, h, 30);
+  auto next = scrolled(prev, w, 0, 0, w, h, dy, 31);
+  const base::Rect clock{330, 20, 100, 30};
+  std::mt19937 rng(32);
+  for (int y = clock.y; y < clock.bottom(); ++y)
+    for (int k = clock.x * 4; k < clock.right() * 4; ++k) next[std::size_t(y) * w * 4 + std::size_t(k)] = std::uint8_t(rng());
+  std::vector<std::uint8_t> ref;
+  ScrollDetector d;
+  const auto copies = detect(prev, next, w, h, ref, d);
+  ASSERT_FALSE(copies.empty());
+  for (const base::CopyRect& c : copies) EXPECT_TRUE(rowsEqual(ref, next, w, c));
+  std::size_t uncovered = 0;
+  for (int y = clock.bottom() + 16; y < h + dy; y += 4)
+    for (int x = 0; x < w; x += 8) {
+      bool in = false;
+      for (const base::CopyRect& c : copies) in = in || (x >= c.dstX && x < c.dstX + c.w && y >= c.dstY && y < c.dstY + c.h);
+      uncovered += !in;
+    }
+  EXPECT_EQ(uncovered, 0u);
+}
+
 TEST(ScrollDetector, AHashCollisionNeverBecomesACopy) {
   // Same hashes, other pixels: a reference that differs from the hashed previous frame in one
   // byte of the moved block stands in for a collision; the memcmp check refuses it.
@@ -140,6 +167,125 @@ TEST(ScrollDetector, AHashCollisionNeverBecomesACopy) {
   d.process(frameOf(next, w, h, 1), ref.data(), std::size_t(w) * 4, wire::kMaxCopiesPerBatch, copies);
   EXPECT_TRUE(copies.empty());
   EXPECT_GE(d.stats().copiesRejected, 1u);
+}
+
+namespace {
+
+// A detailed background with a detailed window (ww x wh) at (x, y); `cover` (if non-empty) is
+// another window of noise on top of it.
+std::vector<std::uint8_t> withWindow(const std::vector<std::uint8_t>& background, const std::vector<std::uint8_t>& window,
+                                     int w, int x, int y, int ww, int wh, base::Rect cover = {}) {
+  std::vector<std::uint8_t> img = background;
+  for (int r = 0; r < wh; ++r)
+    std::memcpy(&img[(std::size_t(y + r) * w + x) * 4], &window[std::size_t(r) * ww * 4], std::size_t(ww) * 4);
+  std::mt19937 rng(99);
+  for (int r = cover.y; r < cover.bottom(); ++r)
+    for (int k = cover.x * 4; k < cover.right() * 4; ++k) img[std::size_t(r) * w * 4 + std::size_t(k)] = std::uint8_t(rng());
+  return img;
+}
+
+// Every copy, applied to the reference already, holds the new frame's pixels there.
+void expectCopiesExact(const std::vector<base::CopyRect>& copies, const std::vector<std::uint8_t>& ref,
+                       const std::vector<std::uint8_t>& next, int w) {
+  for (const base::CopyRect& c : copies) EXPECT_TRUE(rowsEqual(ref, next, w, c)) << c.dstX << "," << c.dstY;
+}
+
+}  // namespace
+
+// Moved windows (issue 12): a window dragged both ways, or sideways only, is found to the pixel
+// (a copy of the whole window, applied to the reference already).
+TEST(MoveFinder, FindsAWindowMovedBothWaysToThePixel) {
+  const int w = 1280, h = 720, ww = 400, wh = 260, x = 300, y = 200;
+  const auto background = noise(w, h, 20), window = noise(ww, wh, 21);
+  for (auto [dx, dy] : std::vector<std::pair<int, int>>{{6, 3}, {-6, 3}, {13, -5}, {40, 0}, {-3, -9}, {-1, 0}, {90, 70}}) {
+    const auto prev = withWindow(background, window, w, x, y, ww, wh);
+    const auto next = withWindow(background, window, w, x + dx, y + dy, ww, wh);
+    std::vector<std::uint8_t> ref;
+    ScrollDetector d;
+    const auto copies = detect(prev, next, w, h, ref, d);
+    ASSERT_EQ(copies.size(), 1u) << dx << "," << dy;
+    const base::CopyRect& c = copies[0];
+    EXPECT_EQ(c, (base::CopyRect{x, y, ww, wh, x + dx, y + dy})) << dx << "," << dy << ": " << c.srcX << "," << c.srcY
+                                                                 << " " << c.w << "x" << c.h;
+    expectCopiesExact(copies, ref, next, w);
+    EXPECT_EQ(d.moveStats().found, 1u);
+  }
+}
+
+TEST(MoveFinder, AMovedWindowPartlyCoveredGoesAsCopiesOfWhatShows) {
+  // Moved by (8, 4), then another window covers its lower right corner: the copies hold only
+  // pixels that match, and they cover most of what shows of the window.
+  const int w = 1024, h = 640, ww = 400, wh = 260, x = 200, y = 150, dx = 8, dy = 4;
+  const auto background = noise(w, h, 22), window = noise(ww, wh, 23);
+  const base::Rect cover{x + dx + 250, y + dy + 150, 300, 200};
+  const auto prev = withWindow(background, window, w, x, y, ww, wh);
+  const auto next = withWindow(background, window, w, x + dx, y + dy, ww, wh, cover);
+  std::vector<std::uint8_t> ref;
+  ScrollDetector d;
+  const auto copies = detect(prev, next, w, h, ref, d);
+  ASSERT_FALSE(copies.empty());
+  expectCopiesExact(copies, ref, next, w);
+  std::int64_t area = 0;
+  for (const base::CopyRect& c : copies) {
+    EXPECT_EQ(c.dstX - c.srcX, dx);
+    EXPECT_EQ(c.dstY - c.srcY, dy);
+    area += std::int64_t(c.w) * c.h;
+  }
+  const std::int64_t showing = std::int64_t(ww) * wh - std::int64_t(ww - 250) * (wh - 150);
+  EXPECT_GE(area * 10, showing * 8) << area << " of " << showing << " pixels as copies";
+}
+
+TEST(MoveFinder, NoMoveNoneFound) {
+  const int w = 1024, h = 640;
+  const auto prev = noise(w, h, 24);
+  std::vector<std::uint8_t> ref;
+  // A part of the screen changes to other content (a video in a window, a new page).
+  {
+    ScrollDetector d;
+    const auto next = withWindow(prev, noise(400, 300, 25), w, 100, 100, 400, 300);
+    EXPECT_TRUE(detect(prev, next, w, h, ref, d).empty());
+    EXPECT_EQ(d.moveStats().searched, 1u);
+    EXPECT_EQ(d.moveStats().found, 0u);
+  }
+  // Everything changes: not even searched.
+  {
+    ScrollDetector d;
+    EXPECT_TRUE(detect(prev, noise(w, h, 26), w, h, ref, d).empty());
+    EXPECT_EQ(d.moveStats().searched, 0u);
+  }
+  // Nothing changes.
+  {
+    ScrollDetector d;
+    EXPECT_TRUE(detect(prev, prev, w, h, ref, d).empty());
+    EXPECT_EQ(d.moveStats().searched, 0u);
+  }
+}
+
+TEST(MoveFinder, ANearMatchIsRefusedByTheCheck) {
+  // The window moved, but one pixel in every 12 rows of it changed as well (every 40 columns):
+  // anchors between them match and vote, but no rectangle of a useful size matches in full.
+  const int w = 1024, h = 640, ww = 400, wh = 260, x = 200, y = 150, dx = 6, dy = 3;
+  const auto background = noise(w, h, 27), window = noise(ww, wh, 28);
+  const auto prev = withWindow(background, window, w, x, y, ww, wh);
+  auto next = withWindow(background, window, w, x + dx, y + dy, ww, wh);
+  for (int r = 5; r < wh; r += 12)
+    for (int k = (r * 7) % 40; k < ww; k += 40) next[(std::size_t(y + dy + r) * w + x + dx + k) * 4] ^= 0x40;
+  std::vector<std::uint8_t> ref;
+  ScrollDetector d;
+  const auto copies = detect(prev, next, w, h, ref, d);
+  expectCopiesExact(copies, ref, next, w);
+  EXPECT_TRUE(copies.empty());
+  // A reference that is not what was hashed (a stand-in for a collision): the moved window in
+  // the reference differs in one byte; the copies keep clear of it, every pixel still exact.
+  ScrollDetector e;
+  std::vector<base::CopyRect> more;
+  const auto clean = withWindow(background, window, w, x + dx, y + dy, ww, wh);
+  e.process(frameOf(prev, w, h), nullptr, std::size_t(w) * 4, wire::kMaxCopiesPerBatch, more);
+  ref = prev;
+  ref[(std::size_t(y + 100) * w + x + 200) * 4] ^= 1;
+  e.process(frameOf(clean, w, h, 1), ref.data(), std::size_t(w) * 4, wire::kMaxCopiesPerBatch, more);
+  ASSERT_FALSE(more.empty());
+  expectCopiesExact(more, ref, clean, w);
 }
 
 TEST(CopyRect, AppliesOverlappingBlocksInBothDirections) {
@@ -244,12 +390,22 @@ void shareScrollThenStill(SceneMotion motion, int w, int h) {
   const PipelineStats st = pipeline.stats();
   EXPECT_EQ(st.lossyTiles, 0u);
   EXPECT_GT(st.copies, 0u);
-  std::size_t withCopies = 0;
+  std::size_t withCopies = 0, withMoves = 0;
   {
     std::lock_guard lock(viewer.mutex);
-    for (const auto& u : viewer.updates) withCopies += !u.copies.empty();
+    for (const auto& u : viewer.updates) {
+      withCopies += !u.copies.empty();
+      bool sideways = false;
+      for (const auto& c : u.copies) sideways = sideways || c.dstX != c.srcX;
+      withMoves += sideways;
+    }
   }
   EXPECT_GE(withCopies, kScrollFrames / 2);
+  // A dragged window goes as moves (sideways and down), not only the vertical scrolls of it
+  // that flat parts of it may match as well.
+  if (motion == SceneMotion::DragSettle) {
+    EXPECT_GE(withMoves, kScrollFrames / 2);
+  }
   Framebuffer fb;
   ASSERT_TRUE(viewer.rebuild(w, h, fb, error)) << error;
   std::vector<std::uint8_t> expected;
@@ -264,6 +420,8 @@ void shareScrollThenStill(SceneMotion motion, int w, int h) {
 TEST(ScrollPipeline, AScrollGoesAsCopiesAndSharpWhenStillEndsExact) { shareScrollThenStill(SceneMotion::ScrollSettle, 640, 360); }
 
 TEST(ScrollPipeline, ATerminalScrollGoesAsCopiesAndEndsExact) { shareScrollThenStill(SceneMotion::TerminalSettle, 1024, 576); }
+
+TEST(ScrollPipeline, ADraggedWindowGoesAsCopiesAndEndsExact) { shareScrollThenStill(SceneMotion::DragSettle, 1280, 720); }
 
 TEST(ScrollPipeline, TurnedOffNoCopyIsMade) {
   CaptureSettings s;
