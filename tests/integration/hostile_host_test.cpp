@@ -71,10 +71,12 @@ base::EncodedTile pixelTile(std::uint16_t tx, std::uint16_t ty, std::size_t rawB
 // honest one.
 // With `overCredit`, it answers instead with `overCredit` honest updates of `overStream`,
 // whatever credits it was given.
-class ScriptedScreenHost : public net::ServerHub {
+// A host for one client, over a TcpServer: welcomes it as `name` from `hostName`, then hands
+// every other frame to onFrame(), under the lock, on the connection's reader thread.
+class OneClientHost : public net::ServerHub {
  public:
-  explicit ScriptedScreenHost(std::uint32_t streams, std::uint32_t overCredit = 0, std::uint32_t overStream = 1)
-      : m_streams(streams), m_overCredit(overCredit), m_overStream(overStream) {}
+  OneClientHost(wire::PayloadLimitFn limit, std::string name, std::string hostName)
+      : m_decoder(limit), m_name(std::move(name)), m_hostName(std::move(hostName)) {}
   net::PeerId attach(std::shared_ptr<net::PeerLink> link, std::int64_t) override {
     std::lock_guard lock(m_mutex);
     m_link = std::move(link);
@@ -88,49 +90,71 @@ class ScriptedScreenHost : public net::ServerHub {
       if (f.type == static_cast<std::uint16_t>(wire::MsgType::Hello)) {
         wire::Welcome w;
         w.participantId = 2;
-        w.name = "vic";
-        w.hostName = "mallory";
+        w.name = m_name;
+        w.hostName = m_hostName;
         m_link->send(wire::encodeFrame(w));
-        for (std::uint32_t id = 1; id <= m_streams; ++id) {
-          wire::StreamAnnounce a;
-          a.info = {id, 1, "mallory", "Screen " + std::to_string(id), 320, 200, 64};
-          m_link->send(wire::encodeFrame(a));
-        }
-      } else if (f.type == static_cast<std::uint16_t>(wire::ScreenType::UpdateRequest)) {
-        wire::UpdateRequest req;
-        if (wire::decodePayload(f.payload, req) && req.fullRefresh) ++m_fullRefreshes;
-      } else if (f.type == static_cast<std::uint16_t>(wire::ScreenType::Subscribe)) {
-        const auto update = wire::ScreenType::Update;
-        if (m_badCopy) {
-          // A scroll whose copy reaches a row below the 320x200 stream, with a good tile.
-          auto b = solidUpdate(1, 1, 320, 200);
-          b.tiles.resize(1);
-          b.copies = {{0, 10, 320, 191, 0, 0}};
-          m_link->send(wire::encodeTileBatch(update, b));
-          continue;
-        }
-        if (m_badLossless) {
-          // A palette tile of 2 colours (1 bit a pixel) is fine; one of 3 colours whose
-          // indices say 3 is not, nor is a pixel tile whose zstd frame holds another size.
-          auto b = solidUpdate(1, 1, 320, 200);
-          b.tiles = {losslessTile(0, 0, 2, base::ByteVec(64 * 8, 0x5A)), losslessTile(1, 0, 3, base::ByteVec(64 * 16, 0xFF)),
-                     pixelTile(2, 0, 32 * 32 * 3)};
-          m_link->send(wire::encodeTileBatch(update, b));
-          continue;
-        }
-        if (m_overCredit > 0) {
-          for (std::uint32_t i = 1; i <= m_overCredit; ++i)
-            m_link->send(wire::encodeTileBatch(update, solidUpdate(m_overStream, i, 320, 200)));
-          continue;
-        }
-        m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 1, 320, 200)));
-        m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 2, 8000, 4000)));
-        m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 3, 320, 201)));
-        m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 4, 320, 200)));
+        onWelcomed();
+      } else {
+        onFrame(f);
       }
     }
   }
   void detach(net::PeerId, wire::Reason, const std::string&) override {}
+  void tick(std::int64_t) override {}
+
+ protected:
+  virtual void onWelcomed() {}
+  virtual void onFrame(const wire::Frame& f) = 0;
+  std::mutex m_mutex;
+  std::shared_ptr<net::PeerLink> m_link;  // (m_mutex)
+
+ private:
+  wire::FrameDecoder m_decoder;  // the one reader thread
+  const std::string m_name, m_hostName;
+};
+
+class ScriptedScreenHost : public OneClientHost {
+ public:
+  explicit ScriptedScreenHost(std::uint32_t streams, std::uint32_t overCredit = 0, std::uint32_t overStream = 1)
+      : OneClientHost(&anyFrame, "vic", "mallory"), m_streams(streams), m_overCredit(overCredit), m_overStream(overStream) {}
+  void onWelcomed() override {
+    for (std::uint32_t id = 1; id <= m_streams; ++id) {
+      wire::StreamAnnounce a;
+      a.info = {id, 1, "mallory", "Screen " + std::to_string(id), 320, 200, 64};
+      m_link->send(wire::encodeFrame(a));
+    }
+  }
+  void onFrame(const wire::Frame& f) override {
+    if (f.type == static_cast<std::uint16_t>(wire::ScreenType::UpdateRequest)) {
+      wire::UpdateRequest req;
+      if (wire::decodePayload(f.payload, req) && req.fullRefresh) ++m_fullRefreshes;
+      return;
+    }
+    if (f.type != static_cast<std::uint16_t>(wire::ScreenType::Subscribe)) return;
+    const auto update = wire::ScreenType::Update;
+    if (m_badCopy) {
+      // A scroll whose copy reaches a row below the 320x200 stream, with a good tile.
+      auto b = solidUpdate(1, 1, 320, 200);
+      b.tiles.resize(1);
+      b.copies = {{0, 10, 320, 191, 0, 0}};
+      m_link->send(wire::encodeTileBatch(update, b));
+    } else if (m_badLossless) {
+      // A palette tile of 2 colours (1 bit a pixel) is fine; one of 3 colours whose
+      // indices say 3 is not, nor is a pixel tile whose zstd frame holds another size.
+      auto b = solidUpdate(1, 1, 320, 200);
+      b.tiles = {losslessTile(0, 0, 2, base::ByteVec(64 * 8, 0x5A)), losslessTile(1, 0, 3, base::ByteVec(64 * 16, 0xFF)),
+                 pixelTile(2, 0, 32 * 32 * 3)};
+      m_link->send(wire::encodeTileBatch(update, b));
+    } else if (m_overCredit > 0) {
+      for (std::uint32_t i = 1; i <= m_overCredit; ++i)
+        m_link->send(wire::encodeTileBatch(update, solidUpdate(m_overStream, i, 320, 200)));
+    } else {
+      m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 1, 320, 200)));
+      m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 2, 8000, 4000)));
+      m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 3, 320, 201)));
+      m_link->send(wire::encodeTileBatch(update, solidUpdate(1, 4, 320, 200)));
+    }
+  }
   // Sends, on Subscribe, one update with a good and two malformed lossless tiles instead.
   void sendBadLossless() { m_badLossless = true; }
   // Sends, on Subscribe, one update whose copy reaches outside the stream instead.
@@ -139,13 +163,9 @@ class ScriptedScreenHost : public net::ServerHub {
     std::lock_guard lock(m_mutex);
     return m_fullRefreshes;
   }
-  void tick(std::int64_t) override {}
 
  private:
   const std::uint32_t m_streams, m_overCredit, m_overStream;
-  wire::FrameDecoder m_decoder{&anyFrame};  // the one reader thread
-  std::mutex m_mutex;
-  std::shared_ptr<net::PeerLink> m_link;
   std::atomic<bool> m_badLossless{false};
   std::atomic<bool> m_badCopy{false};
   int m_fullRefreshes = 0;  // (m_mutex) UpdateRequests asking for every tile again
@@ -299,40 +319,19 @@ std::int64_t bigFrames(std::uint16_t, bool) { return 32 << 20; }
 // Not hostile: welcomes the sharer, answers its pings and counts its batches. Behind a server
 // that reads slowly (a slow link, or a host under load), a ping of the sharer's waits behind
 // a large frame for seconds.
-class PatientScreenHost : public net::ServerHub {
+class PatientScreenHost : public OneClientHost {
  public:
-  net::PeerId attach(std::shared_ptr<net::PeerLink> link, std::int64_t) override {
-    std::lock_guard lock(m_mutex);
-    m_link = std::move(link);
-    return 1;
+  PatientScreenHost() : OneClientHost(&bigFrames, "sam", "slow") {}
+  void onFrame(const wire::Frame& f) override {
+    wire::Ping ping;
+    if (f.type == static_cast<std::uint16_t>(wire::MsgType::Ping) && wire::decodePayload(f.payload, ping))
+      m_link->send(wire::pongFor(ping));
+    else if (f.type == static_cast<std::uint16_t>(wire::ScreenType::PublishTiles))
+      ++m_batches;
   }
-  void receive(net::PeerId, std::span<const std::uint8_t> bytes, std::int64_t) override {
-    m_decoder.push(bytes);
-    wire::Frame f;
-    while (m_decoder.next(f) == wire::FrameDecoder::Status::Frame) {
-      std::lock_guard lock(m_mutex);
-      wire::Ping ping;
-      if (f.type == static_cast<std::uint16_t>(wire::MsgType::Hello)) {
-        wire::Welcome w;
-        w.participantId = 2;
-        w.name = "sam";
-        w.hostName = "slow";
-        m_link->send(wire::encodeFrame(w));
-      } else if (f.type == static_cast<std::uint16_t>(wire::MsgType::Ping) && wire::decodePayload(f.payload, ping)) {
-        m_link->send(wire::pongFor(ping));
-      } else if (f.type == static_cast<std::uint16_t>(wire::ScreenType::PublishTiles)) {
-        ++m_batches;
-      }
-    }
-  }
-  void detach(net::PeerId, wire::Reason, const std::string&) override {}
-  void tick(std::int64_t) override {}
   int batches() const { return m_batches; }
 
  private:
-  wire::FrameDecoder m_decoder{&bigFrames};  // the one reader thread
-  std::mutex m_mutex;
-  std::shared_ptr<net::PeerLink> m_link;
   std::atomic<int> m_batches{0};
 };
 
