@@ -258,6 +258,9 @@ void SessionController::syncStreams(std::int64_t nowUs) {
   for (auto& [id, w] : m_watched) {
     const bool listed = std::any_of(m_state.streams.begin(), m_state.streams.end(),
                                     [id = id](const wire::StreamInfo& s) { return s.streamId == id; });
+    // The screen link's end marks every view ended too, and may come while this loop runs
+    // (after the check above): asked again, that view waits as when away; the chat says why.
+    if (w.view && w.view->ended() && !m_screen->connected()) continue;
     if (w.view && w.view->ended()) {
       note(w.view->info().ownerName + " stopped sharing.", ChatLine::Style::System);
       gone.push_back(id);
