@@ -107,11 +107,12 @@ bool Connection::sendNow(const base::Bytes& frame, bool tracked) {
   // A throw part way (an allocation) leaves the socket to the writer and closes.
   struct Done {
     Connection& c;
+    bool ownsFlag = true;  // until this send gives the socket back (another may take it then)
     ~Done() {
       bool failed = false;
       {
         std::lock_guard lock(c.m_mutex);
-        failed = std::exchange(c.m_inlineSending, false);
+        failed = ownsFlag && std::exchange(c.m_inlineSending, false);
         --c.m_inlineCalls;
       }
       c.m_cv.notify_all();
@@ -143,6 +144,7 @@ bool Connection::sendNow(const base::Bytes& frame, bool tracked) {
     if (sent >= 0 && static_cast<std::size_t>(sent) < bytes.size() && !m_hardClose)
       m_carry.assign(bytes.begin() + sent, bytes.end());  // the writer sends it first, blocking as it may
     m_inlineSending = false;
+    done.ownsFlag = false;
     // Set here, before the writer may start: a rest keeps the stall timer running.
     if (m_carry.empty()) m_sendProgressUs = 0;
     if (tracked && sent >= 0 && !m_hardClose) (m_carry.empty() ? m_trackedDone : m_trackedCarry) += 1;
