@@ -161,6 +161,9 @@ struct X11Source::Impl {
   Damage damage = 0;
   XserverRegion damageRegion = 0;
   int damageEventBase = 0;
+  // A DamageNotify came since the damage was last taken (XDamageReportNonEmpty sends one
+  // each time it goes from none to some, so whoever reads the events keeps the news here).
+  bool damageNews = false;
   // The cursor (XFixes): shape changes arrive as CursorNotify events; the image is fetched
   // only then, the position is polled each frame.
   int fixesEventBase = -1;
@@ -244,6 +247,7 @@ struct X11Source::Impl {
   void takeDamage() {
     changed.clear();
     drainEvents();
+    damageNews = false;  // taken now: the next drawing sends a new DamageNotify
     XDamageSubtract(dpy, damage, None, damageRegion);
     int n = 0;
     XRectangle* rects = XFixesFetchRegion(dpy, damageRegion, &n);
@@ -263,6 +267,7 @@ struct X11Source::Impl {
     while (XPending(dpy) > 0) {
       XEvent ev;
       XNextEvent(dpy, &ev);
+      if (damage && ev.type == damageEventBase + XDamageNotify) damageNews = true;
       if (fixesEventBase >= 0 && ev.type == fixesEventBase + XFixesCursorNotify) cursorShapeDirty = true;
       if (!target || ev.xany.window != target) continue;
       if (ev.type == DestroyNotify) windowGone = true;
@@ -547,10 +552,17 @@ bool X11Source::notifiesChanges() const { return m_impl->dpy && m_impl->damage; 
 bool X11Source::waitForChange(int timeoutMs) {
   Impl& s = *m_impl;
   if (!s.dpy || !s.damage) return false;
-  if (XPending(s.dpy) > 0) return true;  // flushes, and reads what already came
+  // Only a drawing ends the wait: other events (a window moved, the cursor's shape) are read
+  // and kept for capture(), and the wait goes on. Events Xlib already queued (while the cursor
+  // was polled, say) are read first: the socket would not wake us for them.
+  auto news = [&] {
+    std::lock_guard lock(g_errorMutex);  // an X error read here is expected like capture()'s
+    s.drainEvents();
+    return s.damageNews;
+  };
+  if (news()) return true;
   pollfd p{ConnectionNumber(s.dpy), POLLIN, 0};
-  if (::poll(&p, 1, timeoutMs) <= 0) return false;
-  return XPending(s.dpy) > 0;
+  return ::poll(&p, 1, timeoutMs) > 0 && news();
 }
 
 void X11Source::keep(const std::uint8_t* pixels) {

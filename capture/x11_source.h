@@ -72,8 +72,8 @@ class X11Source : public ScreenSource {
   // Frames through shared memory are keepable: two images take turns, and the one kept is
   // never fetched into.
   void keep(const std::uint8_t* pixels) override;
-  // With XDamage: DamageNotify events (one each time the damage goes from none to some) and
-  // the others capture() reads end the wait.
+  // With XDamage: a DamageNotify (one each time the damage goes from none to some) ends the
+  // wait, whoever read it; other events are kept for capture().
   bool notifiesChanges() const override;
   bool waitForChange(int timeoutMs) override;
   // True if frames come through shared memory (false: the slower XGetImage path).
