@@ -14,6 +14,11 @@ constexpr int kMaxTries = 6;    // anchors grown from per offset that gave nothi
 constexpr int kMaxPredictedTries = 48;  // seeds tried for last frame's move that gave nothing
 constexpr int kMaxSkip = 32;    // frames skipped after searches that found little, at most
 constexpr std::uint32_t kMaxRepeats = 4;  // places a key may have and still vote
+// Bounds on one search's work (a 4K screen of fine texture three-quarters changed would give
+// about 400 K anchors a side): past kMaxAnchors only keys of one residue in `thin` are kept, on
+// both sides alike, so the same content still meets itself; votes stop at kMaxVotes.
+constexpr std::size_t kMaxAnchors = 64 * 1024;
+constexpr std::size_t kMaxVotes = 4 * kMaxAnchors;
 
 inline std::uint32_t pixelAt(const std::uint8_t* row, int x) {
   std::uint32_t v;
@@ -135,6 +140,11 @@ void MoveFinder::search(const Frame& f, std::uint8_t* ref, std::size_t refStride
     anchorsIn(ref, refStride, b.x0, b.y0, b.x1, b.y1, f.widthPx,
               [&](int x, int y, std::uint64_t key) { m_anchors.push_back({key, x, y}); });
   if (m_anchors.size() < kMinVotes) return;
+  const std::uint64_t thin = (m_anchors.size() + kMaxAnchors - 1) / kMaxAnchors;
+  auto kept = [thin](std::uint64_t key) { return thin == 1 || (key >> 32) % thin == 0; };
+  if (thin > 1)
+    m_anchors.erase(std::remove_if(m_anchors.begin(), m_anchors.end(), [&](const Anchor& a) { return !kept(a.key); }),
+                    m_anchors.end());
   std::sort(m_anchors.begin(), m_anchors.end(), [](const Anchor& a, const Anchor& b) { return a.key < b.key; });
   std::size_t size = 64;
   while (size < m_anchors.size() * 2) size <<= 1;
@@ -154,6 +164,7 @@ void MoveFinder::search(const Frame& f, std::uint8_t* ref, std::size_t refStride
   for (std::size_t bi = 0; bi < boxes.size(); ++bi) {
     const Box& b = boxes[bi];
     anchorsIn(f.pixels, std::size_t(f.strideBytes), b.x0, b.y0, b.x1, b.y1, f.widthPx, [&](int x, int y, std::uint64_t key) {
+      if (!kept(key) || m_votes.size() >= kMaxVotes) return;
       for (std::size_t k = key & (size - 1);; k = (k + 1) & (size - 1)) {
         const Slot& s = m_table[k];
         if (s.count == 0) return;

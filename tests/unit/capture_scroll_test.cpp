@@ -212,6 +212,21 @@ TEST(MoveFinder, FindsAWindowMovedBothWaysToThePixel) {
   }
 }
 
+// A big window of fine texture (more anchors than one search may take: they are thinned by
+// key, on both sides alike) is still found whole.
+TEST(MoveFinder, ABigWindowOfFineTextureIsFoundWithThinnedAnchors) {
+  const int w = 2560, h = 1440, ww = 2000, wh = 1100, x = 200, y = 150, dx = 6, dy = 3;
+  const auto background = noise(w, h, 30), window = noise(ww, wh, 31);
+  const auto prev = withWindow(background, window, w, x, y, ww, wh);
+  const auto next = withWindow(background, window, w, x + dx, y + dy, ww, wh);
+  std::vector<std::uint8_t> ref;
+  ScrollDetector d;
+  const auto copies = detect(prev, next, w, h, ref, d);
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(copies[0], (base::CopyRect{x, y, ww, wh, x + dx, y + dy}));
+  expectCopiesExact(copies, ref, next, w);
+}
+
 TEST(MoveFinder, AMovedWindowPartlyCoveredGoesAsCopiesOfWhatShows) {
   // Moved by (8, 4), then another window covers its lower right corner: the copies hold only
   // pixels that match, and they cover most of what shows of the window.
