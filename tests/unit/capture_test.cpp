@@ -825,10 +825,11 @@ class NotifyingSource : public ScreenSource {
     if (m_drawn) m_changed.push_back({0, 0, 1, 1});
     if (m_woke) ++m_capturesOnWake;
     m_drawn = m_woke = false;
+    m_frame = m_pixels;  // the pipeline reads its frame after this returns, while draw() may write
     frame.widthPx = kW;
     frame.heightPx = kH;
     frame.strideBytes = kW * kBytesPerPixel;
-    frame.pixels = m_pixels.data();
+    frame.pixels = m_frame.data();
     frame.seq = ++m_seq;
     frame.changed = m_seq == 1 ? nullptr : &m_changed;
     ++m_captures;
@@ -864,6 +865,7 @@ class NotifyingSource : public ScreenSource {
   std::mutex m_mutex;
   std::condition_variable m_cv;
   std::vector<std::uint8_t> m_pixels = std::vector<std::uint8_t>(kW * kH * kBytesPerPixel, 0);
+  std::vector<std::uint8_t> m_frame;  // the capture thread's copy
   std::vector<base::Rect> m_changed;
   bool m_drawn = false, m_woke = false;
   int m_captures = 0, m_capturesOnWake = 0;
