@@ -33,6 +33,14 @@ std::unique_ptr<HostIdentity> identity() {
   return id;
 }
 
+// Trust in `id` by its whole fingerprint, as an invite link pins it.
+TlsEngine::ClientTrust pinnedTo(const HostIdentity& id) {
+  TlsEngine::ClientTrust trust;
+  trust.pin = id.fingerprint();
+  trust.pinBytes = 32;
+  return trust;
+}
+
 Pair connect(const HostIdentity& id, const TlsEngine::ClientTrust& trust) {
   std::string error;
   Pair p;
@@ -47,9 +55,7 @@ Pair connect(const HostIdentity& id, const TlsEngine::ClientTrust& trust) {
 
 TEST(Tls, PinnedHandshakeAndDataBothWays) {
   auto id = identity();
-  TlsEngine::ClientTrust trust;
-  trust.pin = id->fingerprint();
-  trust.pinBytes = 32;
+  const TlsEngine::ClientTrust trust = pinnedTo(*id);
   Pair p = connect(*id, trust);
   ASSERT_TRUE(p.pump());
   ASSERT_TRUE(p.client->handshakeDone());
@@ -80,9 +86,7 @@ TEST(Tls, ShortCodePinWorks) {
 TEST(Tls, WrongKeyFailsInTheHandshakeBeforeAnyApplicationByte) {
   auto real = identity();
   auto impostor = identity();
-  TlsEngine::ClientTrust trust;
-  trust.pin = real->fingerprint();
-  trust.pinBytes = 32;
+  const TlsEngine::ClientTrust trust = pinnedTo(*real);
   Pair p = connect(*impostor, trust);
   EXPECT_FALSE(p.pump());
   EXPECT_FALSE(p.client->handshakeDone());
@@ -103,9 +107,7 @@ TEST(Tls, TrustOnFirstUseReportsTheKey) {
 
 TEST(Tls, ExporterMatchesAcrossTheSessionAndDiffersBetweenSessions) {
   auto id = identity();
-  TlsEngine::ClientTrust trust;
-  trust.pin = id->fingerprint();
-  trust.pinBytes = 32;
+  const TlsEngine::ClientTrust trust = pinnedTo(*id);
   Pair a = connect(*id, trust), b = connect(*id, trust);
   ASSERT_TRUE(a.pump());
   ASSERT_TRUE(b.pump());
@@ -129,9 +131,7 @@ TEST(Tls, GarbageFailsTheServerCleanly) {
 
 TEST(Tls, RandomChunkingOfTheHandshakeAndRecords) {
   auto id = identity();
-  TlsEngine::ClientTrust trust;
-  trust.pin = id->fingerprint();
-  trust.pinBytes = 32;
+  const TlsEngine::ClientTrust trust = pinnedTo(*id);
   std::string error;
   auto server = TlsEngine::server(*id, error);
   auto client = TlsEngine::client(trust, error);
@@ -185,9 +185,7 @@ TEST(Identity, FingerprintTextRoundTrip) {
 namespace {
 Pair connected() {
   static auto id = identity();
-  TlsEngine::ClientTrust trust;
-  trust.pin = id->fingerprint();
-  trust.pinBytes = 32;
+  const TlsEngine::ClientTrust trust = pinnedTo(*id);
   Pair p = connect(*id, trust);
   EXPECT_TRUE(p.pump());
   return p;
@@ -257,9 +255,7 @@ TEST(Limits, TlsKeyUpdateIntervalAtItsCap) {
 // no answer, so after feeding them the engine has nothing to send; a handshake flight does.
 TEST(Tls, ApplicationDataCallsForNoAnswer) {
   auto id = identity();
-  TlsEngine::ClientTrust trust;
-  trust.pin = id->fingerprint();
-  trust.pinBytes = 32;
+  const TlsEngine::ClientTrust trust = pinnedTo(*id);
   Pair p = connect(*id, trust);
   EXPECT_TRUE(p.client->hasCiphertext());  // its first flight
   ASSERT_TRUE(p.pump());
