@@ -576,11 +576,12 @@ bool ChatHub::seatedTokenLocked(std::uint64_t token) const {
   return false;
 }
 
-bool ChatHub::findVoiceKeys(std::uint32_t participantId, VoiceKeys& keys) const {
+bool ChatHub::findVoiceKeys(std::uint32_t participantId, VoiceKeys& keys, std::uint32_t& ipv4) const {
   std::lock_guard lock(m_mutex);
   for (const auto& [id, p] : m_peers) {
     if (p->state == State::Joined && p->participantId == participantId && p->voiceKeys) {
       keys = *p->voiceKeys;
+      ipv4 = p->link->ipv4();
       return true;
     }
   }

@@ -114,7 +114,7 @@ class ChatHub : public PeerTable<ChatPeer> {
   void setVoicePort(std::uint16_t port);
   // The voice keys of a joined participant (net/voice_hub.h); false if there is none or its
   // connection has no TLS.
-  bool findVoiceKeys(std::uint32_t participantId, VoiceKeys& keys) const;
+  bool findVoiceKeys(std::uint32_t participantId, VoiceKeys& keys, std::uint32_t& ipv4) const;
   // Sends a voice datagram to a joined participant over its chat connection; false if there
   // is none.
   bool sendVoice(std::uint32_t participantId, std::vector<std::uint8_t> datagram);

@@ -26,11 +26,12 @@ VoiceHub::Seat* VoiceHub::seatLocked(std::uint32_t channel, std::int64_t nowUs) 
   }
   m_lookupTokens -= 1;
   VoiceKeys keys;
-  if (!m_lookup || !m_lookup(channel, keys)) {
+  std::uint32_t ipv4 = 0;
+  if (!m_lookup || !m_lookup(channel, keys, ipv4)) {
     ++m_stats.unknownSeat;
     return nullptr;
   }
-  auto seat = std::make_unique<Seat>(channel, keys);
+  auto seat = std::make_unique<Seat>(channel, keys, ipv4);
   seat->tokens = m_config.packetBurst;
   seat->tokensAtUs = nowUs;
   return m_seats.emplace(channel, std::move(seat)).first->second.get();
@@ -61,6 +62,7 @@ void VoiceHub::receive(std::span<const std::uint8_t> datagram, const VoiceEndpoi
   if (from.stream != 0 && from.stream != header.channel) return void(++m_stats.malformed);
   Seat* seat = seatLocked(header.channel, nowUs);
   if (!seat) return;
+  if (from.stream == 0 && from.ipv4 != seat->ipv4) return void(++m_stats.wrongAddress);
   const bool newest = !seat->heard || header.counter > seat->up.highest();
   base::ByteVec plain;
   switch (seat->up.open(datagram, plain)) {

@@ -5,7 +5,10 @@
 // seat by opening under that seat's up key, so nobody without the key (anyone but the
 // participant and the host) can speak for a seat, join it, or move it: the seat's return
 // address is where its newest authentic datagram came from (a replay, or an older counter,
-// never moves it). What a seat sends, once opened (its plaintext):
+// never moves it). A seat takes UDP only from its chat connection's IPv4 address: a copy of
+// a datagram the host never opened (lost, or dropped over the lookup rate), sent again from
+// another machine, is authentic and newest, and would otherwise take the seat's return
+// traffic there until its participant's next datagram. What a seat sends, once opened (its plaintext):
 //
 //   voice frame   u8 version (1) | ... (app/voice/voice_frame.h); the speaker field must be
 //                 the seat's own participant id
@@ -62,6 +65,7 @@ struct VoiceHubStats {
   std::uint64_t oversize = 0;       // larger than a voice datagram may be
   std::uint64_t unknownSeat = 0;    // no participant with that channel (or no TLS)
   std::uint64_t lookupLimited = 0;  // unknown channels over the lookup rate
+  std::uint64_t wrongAddress = 0;   // UDP from an address other than the seat's chat connection's
   std::uint64_t badTag = 0;         // not sealed with the seat's key (forged, bent)
   std::uint64_t replayed = 0;       // seen before, or older than the replay window
   std::uint64_t badPayload = 0;     // opened, but not a frame, join or leave; or another's speaker id
@@ -71,7 +75,7 @@ struct VoiceHubStats {
   std::uint64_t speakersCapped = 0; // over the speakers forwarded at once
   std::size_t members = 0;          // joined voice now
   std::uint64_t dropped() const {
-    return malformed + oversize + unknownSeat + lookupLimited + badTag + replayed + badPayload + notJoined + silent +
+    return malformed + oversize + unknownSeat + lookupLimited + wrongAddress + badTag + replayed + badPayload + notJoined + silent +
            rateLimited + speakersCapped;
   }
 };
@@ -83,9 +87,9 @@ struct VoiceDatagram {
 
 class VoiceHub {
  public:
-  // The voice keys of the joined participant `participantId`; false if there is none (or
-  // its chat connection has no TLS).
-  using SeatLookup = std::function<bool(std::uint32_t participantId, VoiceKeys& keys)>;
+  // The voice keys of the joined participant `participantId` and its chat connection's IPv4
+  // address (host order); false if there is none (or its chat connection has no TLS).
+  using SeatLookup = std::function<bool(std::uint32_t participantId, VoiceKeys& keys, std::uint32_t& ipv4)>;
 
   VoiceHub(VoiceHubConfig config, SeatLookup lookup);
 
@@ -105,10 +109,11 @@ class VoiceHub {
 
  private:
   struct Seat {
-    Seat(std::uint32_t id, const VoiceKeys& keys)
-        : up(keys.up, VoiceDirection::Up), down(keys.down, VoiceDirection::Down, id) {}
+    Seat(std::uint32_t id, const VoiceKeys& keys, std::uint32_t chatIpv4)
+        : up(keys.up, VoiceDirection::Up), down(keys.down, VoiceDirection::Down, id), ipv4(chatIpv4) {}
     VoiceOpener up;
     VoiceSealer down;
+    std::uint32_t ipv4;     // its chat connection's address: the only one its UDP may come from
     bool heard = false;     // a datagram has opened: `endpoint` is where the newest came from
     bool joined = false;
     VoiceEndpoint endpoint;

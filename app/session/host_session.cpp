@@ -87,7 +87,7 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   m_hub->setScreenPort(m_screenServer->port());
   // Voice: its own UDP port and thread. Without it the session goes on, voiceless.
   m_voiceHub = std::make_unique<net::VoiceHub>(
-      config.voiceHub, [chat](std::uint32_t id, net::VoiceKeys& keys) { return chat->findVoiceKeys(id, keys); });
+      config.voiceHub, [chat](std::uint32_t id, net::VoiceKeys& keys, std::uint32_t& ipv4) { return chat->findVoiceKeys(id, keys, ipv4); });
   m_voiceServer = std::make_unique<net::VoiceServer>(*m_voiceHub);
   m_voiceError.clear();
   m_voiceServer->setLossPercent(config.voiceLossPercent);

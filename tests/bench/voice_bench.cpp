@@ -139,9 +139,10 @@ class RecordingSpeaker : public AudioPort {
 // `before`: the settings before the delay work (speaker period and queue 10 ms, jitter target
 // p95 + a frame always, at least 20 ms, 30 ms at first), for the figures' comparison.
 void measureMouthToEar(double seconds, bool echoCancel, bool before, VoiceBenchResult& r) {
-  net::VoiceHub hub({}, [](std::uint32_t id, net::VoiceKeys& keys) {
+  net::VoiceHub hub({}, [](std::uint32_t id, net::VoiceKeys& keys, std::uint32_t& ipv4) {
     if (id < 1 || id > 2) return false;
     keys = keysOf(id);
+    ipv4 = 0x7F000001;  // both talkers are on loopback
     return true;
   });
   net::VoiceServer server(hub);
@@ -274,8 +275,9 @@ void measureCosts(VoiceBenchResult& r) {
 
   // The host: one speaker's frames to 1 and to 8 listeners.
   for (int listeners : {1, 8}) {
-    net::VoiceHub hub({}, [](std::uint32_t id, net::VoiceKeys& keys) {
+    net::VoiceHub hub({}, [](std::uint32_t id, net::VoiceKeys& keys, std::uint32_t& ipv4) {
       keys = keysOf(id);
+      ipv4 = 0x7F000001;
       return id >= 1 && id <= 9;
     });
     std::vector<net::VoiceDatagram> outs;

@@ -28,9 +28,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   VoiceHubConfig config;
   config.packetBurst = 8;  // small caps so scripts reach them
   config.maxSpeakers = 2;
-  VoiceHub hub(config, [](std::uint32_t id, VoiceKeys& keys) {
+  VoiceHub hub(config, [](std::uint32_t id, VoiceKeys& keys, std::uint32_t& ipv4) {
     if (id < 1 || id > 3) return false;
     keys = keysOf(id);
+    ipv4 = 0x7F000001;  // the seats' chat connections
     return true;
   });
   struct Seat {

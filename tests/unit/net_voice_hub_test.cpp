@@ -152,6 +152,34 @@ TEST(VoiceHub, OnlyTheNewestAuthenticDatagramMovesASeatsReturnAddress) {
   EXPECT_EQ(out[0].to, moved);
 }
 
+// Found by fuzz_voice_hub: 1's first join came while unknown channels had used up the lookup
+// rate, so the host dropped it unopened. A copy sent again from another machine is authentic
+// and newer than anything heard: without the address check it became 1's return address.
+TEST(VoiceHub, ADatagramTheHostNeverOpenedCannotMoveASeatFromAnotherAddress) {
+  VoiceRig rig;
+  rig.join(2, kT0);
+  for (std::uint32_t i = 0; i < 2 * static_cast<std::uint32_t>(wire::kVoiceLookupsPerSec); ++i) {
+    VoiceSealer s(voiceKeysFor(100 + i).up, VoiceDirection::Up, 100 + i);
+    rig.deliver(s.seal(base::ByteVec{kVoiceJoin}), {0x0A000001, 5}, kT0);
+  }
+  const base::ByteVec unopened = rig.end(1).sealer.seal(base::ByteVec{kVoiceJoin});
+  EXPECT_TRUE(rig.deliver(unopened, rig.end(1).endpoint, kT0).empty());
+  EXPECT_GT(rig.hub.stats().lookupLimited, 0u);
+  const VoiceEndpoint attacker{0x0A0000FE, 666};
+  EXPECT_TRUE(rig.deliver(unopened, attacker, kT0 + 1'000'000).empty());
+  EXPECT_EQ(rig.hub.stats().wrongAddress, 1u);
+  EXPECT_EQ(rig.hub.stats().members, 1u);  // nobody joined 1 from there
+  // 1 joins from its own machine, and its voice comes back to it, never to the attacker.
+  auto out = rig.join(1, kT0 + 1'000'000);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, rig.end(1).endpoint);
+  rig.deliver(rig.end(1).sealer.seal(base::ByteVec{kVoiceJoin}), attacker, kT0 + 1'000'000);
+  out = rig.send(2, voiceFramePlain(2, 0), kT0 + 1'000'000);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].to, rig.end(1).endpoint);
+  EXPECT_EQ(rig.hub.stats().wrongAddress, 2u);
+}
+
 TEST(VoiceHub, SilentMembersAreForgottenAndLeaversGoAtOnce) {
   VoiceRig rig;
   rig.join(1, kT0);

@@ -43,16 +43,18 @@ inline base::ByteVec voiceFramePlain(std::uint32_t speaker, std::uint32_t seq, s
 }
 
 struct VoiceRig {
+  static constexpr std::uint32_t kSeatIpv4 = 0x7F000001;  // every seat's chat connection
   explicit VoiceRig(VoiceHubConfig config = {}, std::uint32_t participants = 3)
-      : hub(config, [this](std::uint32_t id, VoiceKeys& keys) {
+      : hub(config, [this](std::uint32_t id, VoiceKeys& keys, std::uint32_t& ipv4) {
           ++lookups;
           if (id == 0 || id > seated) return false;
           keys = voiceKeysFor(id);
+          ipv4 = kSeatIpv4;
           return true;
         }),
         seated(participants) {
     for (std::uint32_t id = 1; id <= participants; ++id)
-      ends.emplace(id, std::make_unique<VoiceClientEnd>(id, VoiceEndpoint{0x7F000001, static_cast<std::uint16_t>(40000 + id)}));
+      ends.emplace(id, std::make_unique<VoiceClientEnd>(id, VoiceEndpoint{kSeatIpv4, static_cast<std::uint16_t>(40000 + id)}));
   }
   VoiceClientEnd& end(std::uint32_t id) { return *ends.at(id); }
   // Seals `plain` as `id` and hands it to the hub from `from` (its own endpoint by default).
