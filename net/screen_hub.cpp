@@ -1039,7 +1039,7 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
   const std::size_t n = peer.subs.size();
   for (std::size_t k = 0; k < n; ++k) {
     auto& sub = peer.subs[(peer.nextSub + k) % n];
-    if (sub.credits <= 0) continue;
+    if (sub.credits <= 0 || !sub.policy.mayQueue()) continue;
     auto it = m_streams.find(sub.streamId);
     if (it == m_streams.end()) continue;
     Stream& top = *it->second;
@@ -1079,6 +1079,7 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
       std::shared_ptr<Update> replay = replayForLocked(s, sub.sentVersion);
       if (!replay) {
         ++m_stats.copyWaits;
+        sub.policy.starved(nowLocked());
         continue;
       }
       sub.sentVersion = replay->toVersion;
@@ -1174,13 +1175,19 @@ void ScreenHub::clearGridLocked(Stream& g) {
 void ScreenHub::tiersLocked(ScreenPeer& peer) {
   const std::int64_t now = nowLocked();
   for (auto& sub : peer.subs) {
+    // What the policy goes by, read before a change clears it (for the log).
+    const std::int64_t delay = sub.policy.delayUs();
+    const double rate = sub.policy.rateBytesPerSec(), carried = sub.policy.updatesPerSecCarried();
     const int target = sub.policy.tick(now);
     if (target == sub.target) continue;
     sub.target = target;
-    laterLocked([id = peer.id, who = peer.name, stream = sub.streamId, target, delay = sub.policy.delayUs(),
-                 rate = sub.policy.rateBytesPerSec()] {
-      HLOG_INFO(kTag, "conn=#%llu name=%s: stream %u wants tier %d (round trip %.0f ms, %.0f kB/s)",
-                static_cast<unsigned long long>(id), who.c_str(), stream, target, double(delay) / 1e3, rate / 1e3);
+    laterLocked([id = peer.id, who = peer.name, stream = sub.streamId, target, delay, rate, carried,
+                 busy = sub.policy.busyShare()] {
+      HLOG_INFO(kTag,
+                "conn=#%llu name=%s: stream %u wants tier %d (round trip %.0f ms, %.0f kB/s, %.1f updates/s carried, "
+                "link busy %.0f%%)",
+                static_cast<unsigned long long>(id), who.c_str(), stream, target, double(delay) / 1e3, rate / 1e3,
+                carried, busy * 100);
     });
     if (auto it = m_streams.find(sub.streamId); it != m_streams.end()) updateWantedLocked(*it->second);
   }

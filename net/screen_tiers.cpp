@@ -11,13 +11,27 @@ constexpr std::size_t kMaxInFlight = 64;
 
 void TierPolicy::sent(std::size_t bytes, std::int64_t nowUs) {
   if (m_inFlight.size() >= kMaxInFlight) m_inFlight.pop_front();
-  m_inFlight.push_back({nowUs, bytes});
+  if (m_inFlight.empty() && m_busyFromUs < 0) m_busyFromUs = nowUs;
+  m_inFlight.push_back({nowUs, m_starvedFromUs >= 0 ? m_starvedFromUs : nowUs, bytes});
+  m_starvedFromUs = -1;
+}
+
+void TierPolicy::endBusy(std::int64_t nowUs) {
+  if (m_busyFromUs < 0) return;
+  m_windowBusyUs += std::max<std::int64_t>(0, nowUs - std::max(m_busyFromUs, m_windowStartUs));
+  m_busyFromUs = -1;
+}
+
+void TierPolicy::starved(std::int64_t nowUs) {
+  if (m_starvedFromUs < 0) m_starvedFromUs = nowUs;
+  if (m_busyFromUs < 0) m_busyFromUs = nowUs;
 }
 
 void TierPolicy::acked(std::int64_t nowUs) {
   if (m_inFlight.empty()) return;
   const InFlight done = m_inFlight.front();
   m_inFlight.pop_front();
+  if (m_inFlight.empty() && m_starvedFromUs < 0) endBusy(nowUs);
   if (!done.counts) {
     m_lastAckUs = std::max(m_lastAckUs, nowUs);
     return;
@@ -26,8 +40,12 @@ void TierPolicy::acked(std::int64_t nowUs) {
   m_delays.push_back(delay);
   if (m_delays.size() > kTierWindow) m_delays.pop_front();
   ++m_samples;
+  double& size = m_bytesAt[std::size_t(m_tier)];
+  size = size == 0 ? double(done.bytes) : size * 0.75 + double(done.bytes) * 0.25;
   // The link worked on this update from when it was queued or the previous one was done.
-  const std::int64_t busyUs = nowUs - std::max(done.sentUs, m_lastAckUs);
+  const std::int64_t busyUs = nowUs - std::max(done.serviceFromUs, m_lastAckUs);
+  m_services.push_back(std::max<std::int64_t>(1, busyUs));
+  if (m_services.size() > kTierWindow) m_services.pop_front();
   if (busyUs > 0) {
     const double sample = double(done.bytes) * 1e6 / double(busyUs);
     m_rate = m_rate == 0 ? sample : m_rate * 0.75 + sample * 0.25;
@@ -35,14 +53,45 @@ void TierPolicy::acked(std::int64_t nowUs) {
   m_lastAckUs = std::max(m_lastAckUs, nowUs);
 }
 
-std::int64_t TierPolicy::delayUs() const {
-  if (m_delays.empty()) return 0;
-  std::vector<std::int64_t> sorted(m_delays.begin(), m_delays.end());
+namespace {
+std::int64_t medianOf(const std::deque<std::int64_t>& window) {
+  if (window.empty()) return 0;
+  std::vector<std::int64_t> sorted(window.begin(), window.end());
   std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(sorted.size() / 2), sorted.end());
   return sorted[sorted.size() / 2];
 }
+}  // namespace
+
+std::int64_t TierPolicy::delayUs() const { return medianOf(m_delays); }
+
+double TierPolicy::updatesPerSecCarried() const {
+  const std::int64_t service = medianOf(m_services);
+  return service > 0 ? 1e6 / double(service) : 0;
+}
+
+void TierPolicy::measureBusy(std::int64_t nowUs) {
+  const std::int64_t elapsed = nowUs - m_windowStartUs;
+  if (elapsed < 1'000'000) return;
+  std::int64_t busy = m_windowBusyUs;
+  if (m_busyFromUs >= 0) busy += nowUs - std::max(m_busyFromUs, m_windowStartUs);
+  m_busyShare = std::clamp(double(busy) / double(elapsed), 0.0, 1.0);
+  m_windowStartUs = nowUs;
+  m_windowBusyUs = 0;
+}
+
+bool TierPolicy::mayQueue() const {
+  const std::int64_t service = medianOf(m_services);
+  if (service <= 0) return true;
+  return m_inFlight.size() < std::size_t(1 + m_config.queueTargetUs / service);
+}
+
+bool TierPolicy::linkBound() const {
+  const double carried = updatesPerSecCarried();
+  return m_busyShare >= m_config.busyShare && carried > 0 && carried < m_config.minUpdatesPerSec;
+}
 
 int TierPolicy::tick(std::int64_t nowUs) {
+  measureBusy(nowUs);
   const std::int64_t probeWait = m_probeUs > 0 ? m_probeUs : m_config.probeUs;
   // A probe that held long enough succeeded: the next one waits the base time again.
   if (m_raisedUs >= 0 && nowUs - m_raisedUs > m_config.holdUs + probeWait) {
@@ -51,16 +100,21 @@ int TierPolicy::tick(std::int64_t nowUs) {
   }
   const bool settled = nowUs - m_changedUs >= m_config.holdUs;
   const bool stalled = !m_inFlight.empty() && nowUs - m_inFlight.front().sentUs >= m_config.stallUs;
-  const bool slow = m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs;
+  const bool slow = m_samples >= kTierMinSamples && (delayUs() > m_config.dropDelayUs || linkBound());
+  // Room above: the link is not kept busy, or carries the size last seen up there with room.
+  const double above = m_tier > 0 ? m_bytesAt[std::size_t(m_tier - 1)] : 0;
+  const bool room = m_busyShare < m_config.busyShare || above == 0 ||
+                    m_rate / above >= m_config.minUpdatesPerSec * m_config.probeRoom;
   if (m_tier < m_config.lowestTier && settled && (slow || stalled)) {
     if (m_raisedUs >= 0) {  // the probe failed: wait longer before the next one
       m_probeUs = std::min(m_config.maxProbeUs, probeWait * 2);
       m_raisedUs = -1;
     }
     ++m_drops;
-    change(m_tier + 1, nowUs);
+    const bool farBelow = linkBound() && updatesPerSecCarried() < m_config.minUpdatesPerSec / 2;
+    change(std::min(m_config.lowestTier, m_tier + (farBelow ? 2 : 1)), nowUs);
   } else if (m_tier > 0 && nowUs - m_changedUs >= probeWait && m_samples >= kTierMinSamples &&
-             delayUs() < m_config.upDelayUs && !stalled) {
+             delayUs() < m_config.upDelayUs && !stalled && room) {
     ++m_raises;
     change(m_tier - 1, nowUs);
     m_raisedUs = nowUs;
@@ -73,9 +127,12 @@ void TierPolicy::change(int tier, std::int64_t nowUs) {
   m_changedUs = nowUs;
   m_samples = 0;
   m_delays.clear();
+  m_services.clear();
   // Updates in flight were of the old tier: their round trips say nothing of the new one,
   // and a stalled one must not count twice.
   for (auto& f : m_inFlight) f.counts = false, f.sentUs = std::max(f.sentUs, nowUs);
+  m_starvedFromUs = -1;  // a wait at the old tier is not the new one's
+  if (m_inFlight.empty()) endBusy(nowUs);
 }
 
 void TierPolicy::reset(int tier, std::int64_t nowUs) {
@@ -83,6 +140,7 @@ void TierPolicy::reset(int tier, std::int64_t nowUs) {
   *this = TierPolicy(config);
   m_tier = std::clamp(tier, 0, config.lowestTier);
   m_changedUs = nowUs;
+  m_windowStartUs = nowUs;
 }
 
 std::uint8_t TierGate::poll(const WantedTiers& wanted) {

@@ -9,11 +9,20 @@
 // of its queueing and the previous credit) is kept for the overlay.
 //  - Drop one tier when the median of the last kTierWindow round trips (at least
 //    kTierMinSamples of them since the last change, so the full image a change costs is
-//    outvoted) is over dropDelayUs, or when an update has gone unanswered for stallUs.
-//    Never twice within holdUs.
+//    outvoted) is over dropDelayUs, or when an update has gone unanswered for stallUs, or
+//    when the link is the bottleneck at too few updates a second: something was in flight
+//    for at least busyShare of the last second, and the median time the link spent on each
+//    of the last updates allows fewer than minUpdatesPerSec (a link that carries a big picture slowly
+//    is better used on a smaller one that moves; a still page stays sharp, its link idles).
+//    Never twice within holdUs; two tiers at once when the link carries under half the floor.
+//  - Pace: a viewer has at most 1 + queueTargetUs / (median time per update) updates in
+//    flight. Credits let a viewer take several at once so that a fast link never idles
+//    between them; on a slow link those would wait in the socket's buffer, each older than
+//    the one before, while the host could send a newer picture once the link is free.
 //  - Probe up one tier after probeUs at a lower tier if the median round trip is under
-//    upDelayUs. A probe that drops back within holdUs + probeUs failed: the next wait doubles
-//    (up to maxProbeUs); one that holds resets it.
+//    upDelayUs, and the link is idle enough or carries the tier above's last known update
+//    size at minUpdatesPerSec with room (probeRoom) to spare. A probe that drops back within
+//    holdUs + probeUs failed: the next wait doubles (up to maxProbeUs); one that holds resets it.
 // Thread: the caller's (the hub's lock).
 #pragma once
 #include <array>
@@ -36,6 +45,12 @@ struct TierPolicyConfig {
   std::int64_t holdUs = 2'000'000;
   std::int64_t probeUs = 8'000'000;
   std::int64_t maxProbeUs = 64'000'000;
+  double minUpdatesPerSec = 12;  // a slow link's floor is 10 a second: some room above it
+  // Paced to one update in flight, a link kept full still idles while a credit comes back
+  // and the next picture is made: 60-85% busy, seen on an 8 Mbit/s link.
+  double busyShare = 0.6;
+  double probeRoom = 1.25;
+  std::int64_t queueTargetUs = 60'000;
   int lowestTier = kScreenTiers - 1;
 };
 
@@ -45,6 +60,11 @@ class TierPolicy {
 
   // An update of `bytes` was queued to the viewer.
   void sent(std::size_t bytes, std::int64_t nowUs);
+  // The viewer could take an update, and one is due, but it is too far behind to be sent one
+  // yet (on the top, behind the copies the host keeps: it waits for the sharer's refresh).
+  // Until its next update that wait counts as the link's time, busy: a viewer too slow for a
+  // tier's copies is a viewer that tier does not suit.
+  void starved(std::int64_t nowUs);
   // A credit came back: the oldest update in flight is done. Credits with none in flight
   // (a viewer's initial grant, a refused update) are ignored.
   void acked(std::int64_t nowUs);
@@ -57,25 +77,45 @@ class TierPolicy {
   // Median round trip of the last few updates (0: none yet), and the smoothed delivery rate.
   std::int64_t delayUs() const;
   double rateBytesPerSec() const { return m_rate; }
+  // Share of the last whole second with an update in flight; updates a second the link
+  // carries at this tier (from the median time it spent on each of the last few; 0: none yet).
+  double busyShare() const { return m_busyShare; }
+  double updatesPerSecCarried() const;
+  // Whether another update may go to the viewer now (see Pace above), and how many are out.
+  bool mayQueue() const;
+  std::size_t inFlight() const { return m_inFlight.size(); }
   std::uint64_t drops() const { return m_drops; }
   std::uint64_t raises() const { return m_raises; }
   std::int64_t probeWaitUs() const { return m_probeUs > 0 ? m_probeUs : m_config.probeUs; }
 
  private:
   void change(int tier, std::int64_t nowUs);
+  void measureBusy(std::int64_t nowUs);
+  void endBusy(std::int64_t nowUs);
+  bool linkBound() const;
 
   TierPolicyConfig m_config;
   int m_tier = 0;
   struct InFlight {
     std::int64_t sentUs = 0;
+    std::int64_t serviceFromUs = 0;  // sentUs, or when the wait for it began (starved)
     std::size_t bytes = 0;
     bool counts = true;  // queued at the current tier
   };
   std::deque<InFlight> m_inFlight;  // at most kMaxInFlight (credits are capped far lower)
   std::deque<std::int64_t> m_delays;  // the last kTierWindow round trips
+  // ...and how long the link spent on each (from its queueing or the previous credit).
+  std::deque<std::int64_t> m_services;
   int m_samples = 0;                  // round trips since the last change
   std::int64_t m_lastAckUs = 0;
   double m_rate = 0;
+  std::array<double, kScreenTiers> m_bytesAt{};  // smoothed update size at each tier (0: none yet)
+  // Time with something in flight: since when (-1: nothing now), and in the current second.
+  std::int64_t m_busyFromUs = -1;
+  std::int64_t m_starvedFromUs = -1;  // waiting for an update it could not be sent (-1: not)
+  std::int64_t m_windowStartUs = 0;
+  std::int64_t m_windowBusyUs = 0;
+  double m_busyShare = 0;
   std::int64_t m_changedUs = 0;
   std::int64_t m_raisedUs = -1;  // when the last probe up was made (-1: none pending)
   std::int64_t m_probeUs = 0;    // the wait before the next probe (0: config's)

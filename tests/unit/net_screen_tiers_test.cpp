@@ -40,7 +40,9 @@ TEST(ScreenTiers, AFastViewerStaysOnTop) {
 }
 
 TEST(ScreenTiers, ASlowViewerDropsOneTierAtATime) {
-  TierPolicy p;
+  TierPolicyConfig c;
+  c.minUpdatesPerSec = 0;  // the round trip alone (a link this slow drops two: below)
+  TierPolicy p(c);
   p.reset(0, 0);
   // Long round trips: dropped once the hold has passed and enough were seen...
   std::int64_t now = run(p, 0, 900, 900, 2'700);
@@ -90,8 +92,8 @@ TEST(ScreenTiers, ProbesUpAndBacksOffWhenTheProbeFails) {
   now = run(p, now, 50, 100, 1'000);
   EXPECT_EQ(p.tier(), 0);
   EXPECT_EQ(p.raises(), 1u);
-  // The top is too much: back down, and the next probe waits twice as long.
-  now = run(p, now, 900, 900, 3'600);
+  // The top is too much (8 updates a second): back down, and the next probe waits twice as long.
+  now = run(p, now, 125, 125, 2'400);
   EXPECT_EQ(p.tier(), 1);
   EXPECT_EQ(p.probeWaitUs(), 2 * c.probeUs);
   now = run(p, now, 50, 100, c.probeUs / kMs + 500);
@@ -102,6 +104,93 @@ TEST(ScreenTiers, ProbesUpAndBacksOffWhenTheProbeFails) {
   run(p, now, 50, 100, (c.holdUs + 2 * c.probeUs) / kMs + 1'000);
   EXPECT_EQ(p.tier(), 0);
   EXPECT_EQ(p.probeWaitUs(), c.probeUs);
+}
+
+// Full motion over a link that carries 1 MB/s: one 130 KB update after another, each done
+// 130 ms after it left. The round trip is under the drop delay, but 7.7 updates a second is
+// under the floor: down to a tier whose updates the link carries 13 times a second, and no
+// probe back up while the top's size is still too much for the link. When the picture goes
+// still (small updates, an idle link), it goes back up.
+TEST(ScreenTiers, ALinkThatCarriesTooFewUpdatesOfATierDropsItAndProbesUpOnlyWithRoom) {
+  TierPolicyConfig c;
+  TierPolicy p(c);
+  p.reset(0, 0);
+  std::int64_t now = run(p, 0, 130, 130, 3'000, 130'000);
+  EXPECT_EQ(p.tier(), 1);
+  EXPECT_LT(p.delayUs(), c.dropDelayUs);
+  EXPECT_GT(p.busyShare(), 0.9);
+  now = run(p, now, 75, 75, 3 * c.probeUs / kMs, 75'000);
+  EXPECT_EQ(p.tier(), 1);
+  EXPECT_NEAR(p.updatesPerSecCarried(), 1000.0 / 75, 0.5);
+  EXPECT_EQ(p.raises(), 0u);
+  EXPECT_EQ(p.drops(), 1u);
+  // Still: a small update now and then, the link idle nearly all the time.
+  run(p, now, 10, 500, c.probeUs / kMs + 2'000, 5'000);
+  EXPECT_EQ(p.tier(), 0);
+}
+
+// 300 KB updates on that link: 3.3 a second, under half the floor: two tiers at once.
+TEST(ScreenTiers, ALinkFarBelowTheFloorDropsTwoTiersAtOnce) {
+  TierPolicy p;
+  p.reset(0, 0);
+  run(p, 0, 300, 300, 3'000, 300'000);
+  EXPECT_EQ(p.tier(), 2);
+  EXPECT_EQ(p.drops(), 1u);
+}
+
+// A viewer behind the copies the host keeps waits for the sharer's refresh before each update
+// (seen at 8 Mbit/s on the top: 600 ms waits, then 200 ms on the link). Here each update then
+// takes 50 ms: alone that is 20 a second, but counting the waits as the link's time it carries
+// 1.5 a second: two tiers down.
+TEST(ScreenTiers, WaitsForARefreshCountAsTheLinksTime) {
+  TierPolicy p;
+  p.reset(0, 0);
+  std::int64_t now = 0;
+  for (int i = 0; i < 20 && p.tier() == 0; ++i) {
+    for (int k = 0; k < 60; ++k, now += 10 * kMs) {
+      p.starved(now);
+      p.tick(now);
+    }
+    p.sent(50'000, now);
+    now += 50 * kMs;
+    p.acked(now);
+    p.tick(now);
+  }
+  EXPECT_EQ(p.tier(), 2);
+  EXPECT_LT(p.delayUs(), TierPolicyConfig{}.dropDelayUs);
+}
+
+// Paced: as many updates in flight as fit in the queue target at the link's pace, never none.
+TEST(ScreenTiers, UpdatesInFlightAreCappedByTheTimeTheLinkTakesForEach) {
+  TierPolicyConfig c;
+  TierPolicy p(c);
+  p.reset(0, 0);
+  EXPECT_TRUE(p.mayQueue());  // nothing known yet: credits alone bound it
+  std::int64_t now = run(p, 0, 40, 40, 1'000, 40'000);  // 40 ms an update: 1 + 60 / 40 = 2 in flight
+  p.sent(40'000, now);
+  EXPECT_TRUE(p.mayQueue());
+  p.sent(40'000, now);
+  EXPECT_FALSE(p.mayQueue());
+  p.acked(now += 40 * kMs);
+  EXPECT_TRUE(p.mayQueue());
+  p.acked(now += 40 * kMs);
+  // A fast link: 5 ms each, as many as credits allow.
+  run(p, now, 5, 5, 200, 40'000);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(p.mayQueue()) << i;
+    p.sent(40'000, now);
+  }
+}
+
+// A still page on the same link: one big update a second (a slide changes) keeps the link
+// busy an eighth of the time; the viewer stays on top, sharp.
+TEST(ScreenTiers, ALinkBusyNowAndThenKeepsTheTop) {
+  TierPolicy p;
+  p.reset(0, 0);
+  run(p, 0, 130, 1'000, 20'000, 130'000);
+  EXPECT_EQ(p.tier(), 0);
+  EXPECT_LT(p.busyShare(), 0.2);
+  EXPECT_LT(p.updatesPerSecCarried(), 10);
 }
 
 TEST(ScreenTiers, CreditsWithNothingInFlightAreIgnored) {
