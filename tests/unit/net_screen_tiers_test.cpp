@@ -287,6 +287,7 @@ struct TierRig {
     std::int64_t delayMs = 0;
     std::size_t seen = 0;                 // updates looked at
     std::multimap<std::int64_t, int> due;  // when each credit goes back
+    std::size_t mostInFlight = 0;         // updates it held at once (credits not yet back)
   };
   std::deque<Viewer> viewers;  // references stay valid as viewers come
 
@@ -344,6 +345,7 @@ struct TierRig {
         // Updates that arrived: each is done (its credit back) delayMs later.
         const auto updates = v.peer.link->of(wire::ScreenType::Update);
         for (; v.seen < updates.size(); ++v.seen) v.due.emplace(now + v.delayMs * 1000, 1);
+        v.mostInFlight = std::max(v.mostInFlight, v.due.size());
         hub.drained(v.peer.id, 1);
         while (!v.due.empty() && v.due.begin()->first <= now) {
           feed(hub, v.peer.id, wire::UpdateRequest{.streamId = stream, .credits = 1}, now);
@@ -423,6 +425,19 @@ TEST(ScreenTiers, AFastNewcomerBesideASlowViewerGoesToTheTopAtOnce) {
   EXPECT_FALSE(served(*fast.peer.link).updates.empty());
   EXPECT_EQ(served(*slow.peer.link).tier.tier, slowTier);
   EXPECT_TRUE(rig.wanted & 1);
+}
+
+// Paced by the hub: a viewer whose updates each take 900 ms has one at a time, though it gave
+// two credits; a fast one has both in use.
+TEST(ScreenTiers, ASlowViewerIsSentOneUpdateAtATime) {
+  TierRig rig;
+  auto& slow = rig.watch(10, 900);
+  auto& fast = rig.watch(11, 150);
+  rig.run(3'000);
+  slow.mostInFlight = fast.mostInFlight = 0;
+  rig.run(6'000);
+  EXPECT_EQ(slow.mostInFlight, 1u);
+  EXPECT_EQ(fast.mostInFlight, 2u);
 }
 
 TEST(ScreenTiers, AViewerThatSpeedsUpProbesBackToTheTop) {
