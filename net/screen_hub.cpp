@@ -1079,7 +1079,9 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
       std::shared_ptr<Update> replay = replayForLocked(s, sub.sentVersion);
       if (!replay) {
         ++m_stats.copyWaits;
-        sub.policy.starved(nowLocked());
+        // Fallen behind, it waits for the refresh because its link was too slow for this
+        // tier; a newcomer waits for it whatever its link.
+        if (sub.sentVersion != 0) sub.policy.starved(nowLocked());
         continue;
       }
       sub.sentVersion = replay->toVersion;

@@ -100,7 +100,8 @@ int TierPolicy::tick(std::int64_t nowUs) {
   }
   const bool settled = nowUs - m_changedUs >= m_config.holdUs;
   const bool stalled = !m_inFlight.empty() && nowUs - m_inFlight.front().sentUs >= m_config.stallUs;
-  const bool slow = m_samples >= kTierMinSamples && (delayUs() > m_config.dropDelayUs || linkBound());
+  const bool slow = (m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) ||
+                    (m_samples >= kTierMinLinkSamples && linkBound());
   // Room above: the link is not kept busy, or carries the size last seen up there with room.
   const double above = m_tier > 0 ? m_bytesAt[std::size_t(m_tier - 1)] : 0;
   const bool room = m_busyShare < m_config.busyShare || above == 0 ||

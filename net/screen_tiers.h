@@ -8,8 +8,8 @@
 // delivery rate (bytes of an update over the time the link spent on it, i.e. since the later
 // of its queueing and the previous credit) is kept for the overlay.
 //  - Drop one tier when the median of the last kTierWindow round trips (at least
-//    kTierMinSamples of them since the last change, so the full image a change costs is
-//    outvoted) is over dropDelayUs, or when an update has gone unanswered for stallUs, or
+//    kTierMinSamples of them since the last change) is over dropDelayUs, or when an update
+//    has gone unanswered for stallUs, or (after kTierMinLinkSamples)
 //    when the link is the bottleneck at too few updates a second: something was in flight
 //    for at least busyShare of the last second, and the median time the link spent on each
 //    of the last updates allows fewer than minUpdatesPerSec (a link that carries a big picture slowly
@@ -18,7 +18,9 @@
 //  - Pace: a viewer has at most 1 + queueTargetUs / (median time per update) updates in
 //    flight. Credits let a viewer take several at once so that a fast link never idles
 //    between them; on a slow link those would wait in the socket's buffer, each older than
-//    the one before, while the host could send a newer picture once the link is free.
+//    the one before, while the host could send a newer picture once the link is free. The
+//    time per update cannot tell a slow link from a long fixed delay, so a link far away (not
+//    a LAN) that takes over queueTargetUs per update is held to one at a time as well.
 //  - Probe up one tier after probeUs at a lower tier if the median round trip is under
 //    upDelayUs, and the link is idle enough or carries the tier above's last known update
 //    size at minUpdatesPerSec with room (probeRoom) to spare. A probe that drops back within
@@ -36,7 +38,11 @@ namespace huddle::net {
 
 inline constexpr int kScreenTiers = wire::kMaxScreenTiers;  // tier 0 is the sharer's own settings
 inline constexpr std::size_t kTierWindow = 5;  // round trips the median is taken over
-inline constexpr int kTierMinSamples = 3;
+// Round trips since the last change before the median counts: the whole window, so a change's
+// full image and a start's stall (16 viewers starting at once on 2 cores) are outvoted. The
+// link rule needs fewer: it also needs a second mostly busy.
+inline constexpr int kTierMinSamples = 5;
+inline constexpr int kTierMinLinkSamples = 3;
 
 struct TierPolicyConfig {
   std::int64_t dropDelayUs = 300'000;

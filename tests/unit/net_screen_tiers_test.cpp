@@ -45,7 +45,7 @@ TEST(ScreenTiers, ASlowViewerDropsOneTierAtATime) {
   TierPolicy p(c);
   p.reset(0, 0);
   // Long round trips: dropped once the hold has passed and enough were seen...
-  std::int64_t now = run(p, 0, 900, 900, 2'700);
+  std::int64_t now = run(p, 0, 900, 900, 4'500);
   EXPECT_EQ(p.tier(), 1);
   // ...then not again before the hold time at the new tier.
   now = run(p, now, 900, 900, 1'800);
@@ -428,16 +428,17 @@ TEST(ScreenTiers, AFastNewcomerBesideASlowViewerGoesToTheTopAtOnce) {
 }
 
 // Paced by the hub: a viewer whose updates each take 900 ms has one at a time, though it gave
-// two credits; a fast one has both in use.
+// two credits (without the pacing it holds both); a fast one gets every frame.
 TEST(ScreenTiers, ASlowViewerIsSentOneUpdateAtATime) {
   TierRig rig;
   auto& slow = rig.watch(10, 900);
-  auto& fast = rig.watch(11, 150);
-  rig.run(3'000);
-  slow.mostInFlight = fast.mostInFlight = 0;
+  auto& fast = rig.watch(11, 10);
+  rig.run(6'000);
+  slow.mostInFlight = 0;
+  const std::size_t before = fast.seen;
   rig.run(6'000);
   EXPECT_EQ(slow.mostInFlight, 1u);
-  EXPECT_EQ(fast.mostInFlight, 2u);
+  EXPECT_GE(fast.seen - before, 58u);  // a frame every 100 ms
 }
 
 TEST(ScreenTiers, AViewerThatSpeedsUpProbesBackToTheTop) {
