@@ -1080,8 +1080,9 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
       if (!replay) {
         ++m_stats.copyWaits;
         // Fallen behind, it waits for the refresh because its link was too slow for this
-        // tier; a newcomer waits for it whatever its link.
-        if (sub.sentVersion != 0) sub.policy.starved(nowLocked());
+        // tier; a newcomer waits for it whatever its link, and one on its way to another
+        // tier waits at this one (the wait is not the new tier's).
+        if (sub.sentVersion != 0 && sub.target == sub.tier) sub.policy.starved(nowLocked());
         continue;
       }
       sub.sentVersion = replay->toVersion;

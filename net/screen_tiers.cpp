@@ -1,6 +1,7 @@
 #include "net/screen_tiers.h"
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 namespace huddle::net {
@@ -44,8 +45,10 @@ void TierPolicy::acked(std::int64_t nowUs) {
   size = size == 0 ? double(done.bytes) : size * 0.75 + double(done.bytes) * 0.25;
   // The link worked on this update from when it was queued or the previous one was done.
   const std::int64_t busyUs = nowUs - std::max(done.serviceFromUs, m_lastAckUs);
-  m_services.push_back(std::max<std::int64_t>(1, busyUs));
-  if (m_services.size() > kTierWindow) m_services.pop_front();
+  if (!std::exchange(m_firstAfterChange, false)) {
+    m_services.push_back(std::max<std::int64_t>(1, busyUs));
+    if (m_services.size() > kTierWindow) m_services.pop_front();
+  }
   if (busyUs > 0) {
     const double sample = double(done.bytes) * 1e6 / double(busyUs);
     m_rate = m_rate == 0 ? sample : m_rate * 0.75 + sample * 0.25;
@@ -80,12 +83,13 @@ void TierPolicy::measureBusy(std::int64_t nowUs) {
 }
 
 bool TierPolicy::mayQueue() const {
-  const std::int64_t service = medianOf(m_services);
+  const std::int64_t service = m_services.empty() ? m_paceServiceUs : medianOf(m_services);
   if (service <= 0) return true;
   return m_inFlight.size() < std::size_t(1 + m_config.queueTargetUs / service);
 }
 
 bool TierPolicy::linkBound() const {
+  if (m_services.size() < std::size_t(kTierMinLinkSamples)) return false;
   const double carried = updatesPerSecCarried();
   return m_busyShare >= m_config.busyShare && carried > 0 && carried < m_config.minUpdatesPerSec;
 }
@@ -100,8 +104,7 @@ int TierPolicy::tick(std::int64_t nowUs) {
   }
   const bool settled = nowUs - m_changedUs >= m_config.holdUs;
   const bool stalled = !m_inFlight.empty() && nowUs - m_inFlight.front().sentUs >= m_config.stallUs;
-  const bool slow = (m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) ||
-                    (m_samples >= kTierMinLinkSamples && linkBound());
+  const bool slow = (m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) || linkBound();
   // Room above: the link is not kept busy, or carries the size last seen up there with room.
   const double above = m_tier > 0 ? m_bytesAt[std::size_t(m_tier - 1)] : 0;
   const bool room = m_busyShare < m_config.busyShare || above == 0 ||
@@ -128,7 +131,9 @@ void TierPolicy::change(int tier, std::int64_t nowUs) {
   m_changedUs = nowUs;
   m_samples = 0;
   m_delays.clear();
+  if (!m_services.empty()) m_paceServiceUs = medianOf(m_services);
   m_services.clear();
+  m_firstAfterChange = true;
   // Updates in flight were of the old tier: their round trips say nothing of the new one,
   // and a stalled one must not count twice.
   for (auto& f : m_inFlight) f.counts = false, f.sentUs = std::max(f.sentUs, nowUs);

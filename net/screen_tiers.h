@@ -6,7 +6,7 @@
 // from queueing an update to its credit (the round trip) is what that viewer's link and
 // decoder cost per update; the oldest update in flight is the one a credit answers. The
 // delivery rate (bytes of an update over the time the link spent on it, i.e. since the later
-// of its queueing and the previous credit) is kept for the overlay.
+// of its queueing and the previous credit) is logged and weighs a probe up.
 //  - Drop one tier when the median of the last kTierWindow round trips (at least
 //    kTierMinSamples of them since the last change) is over dropDelayUs, or when an update
 //    has gone unanswered for stallUs, or (after kTierMinLinkSamples)
@@ -56,13 +56,18 @@ struct TierPolicyConfig {
   // and the next picture is made: 60-85% busy, seen on an 8 Mbit/s link.
   double busyShare = 0.6;
   double probeRoom = 1.25;
-  std::int64_t queueTargetUs = 60'000;
+  // At least one update's time at the floor (1 / minUpdatesPerSec): held to one in flight, a
+  // viewer's time per update takes in its decode and the way back too, so pacing a viewer
+  // still above the floor could push it under and drop it.
+  std::int64_t queueTargetUs = 90'000;
   int lowestTier = kScreenTiers - 1;
 };
 
 class TierPolicy {
  public:
-  explicit TierPolicy(TierPolicyConfig config = {}) : m_config(config) {}
+  explicit TierPolicy(TierPolicyConfig config = {}) : m_config(config) {
+    m_config.lowestTier = config.lowestTier < 0 ? 0 : config.lowestTier >= kScreenTiers ? kScreenTiers - 1 : config.lowestTier;
+  }
 
   // An update of `bytes` was queued to the viewer.
   void sent(std::size_t bytes, std::int64_t nowUs);
@@ -110,8 +115,11 @@ class TierPolicy {
   };
   std::deque<InFlight> m_inFlight;  // at most kMaxInFlight (credits are capped far lower)
   std::deque<std::int64_t> m_delays;  // the last kTierWindow round trips
-  // ...and how long the link spent on each (from its queueing or the previous credit).
+  // ...and how long the link spent on each (from its queueing or the previous credit), but
+  // for the first after a change or start: a whole image, larger than those that follow.
   std::deque<std::int64_t> m_services;
+  bool m_firstAfterChange = true;
+  std::int64_t m_paceServiceUs = 0;  // the last median before a change, to pace by until then
   int m_samples = 0;                  // round trips since the last change
   std::int64_t m_lastAckUs = 0;
   double m_rate = 0;

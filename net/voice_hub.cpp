@@ -72,8 +72,8 @@ void VoiceHub::receive(std::span<const std::uint8_t> datagram, const VoiceEndpoi
     case VoiceOpener::Result::Replayed:
     case VoiceOpener::Result::TooOld: return void(++m_stats.replayed);
   }
-  // Authentic: only the seat's own participant holds this key. Its return address follows
-  // its newest datagram (a client whose address changed keeps its voice).
+  // Authentic: only the seat's own participant holds this key. Its return port follows its
+  // newest datagram (a client whose socket or NAT mapping changed keeps its voice).
   if (newest) seat->endpoint = from;
   seat->heard = true;
   seat->lastHeardUs = nowUs;

@@ -166,16 +166,16 @@ TEST(ScreenTiers, UpdatesInFlightAreCappedByTheTimeTheLinkTakesForEach) {
   TierPolicy p(c);
   p.reset(0, 0);
   EXPECT_TRUE(p.mayQueue());  // nothing known yet: credits alone bound it
-  std::int64_t now = run(p, 0, 40, 40, 1'000, 40'000);  // 40 ms an update: 1 + 60 / 40 = 2 in flight
+  std::int64_t now = run(p, 0, 50, 50, 1'000, 40'000);  // 50 ms an update: 1 + 90 / 50 = 2 in flight
   p.sent(40'000, now);
   EXPECT_TRUE(p.mayQueue());
   p.sent(40'000, now);
   EXPECT_FALSE(p.mayQueue());
-  p.acked(now += 40 * kMs);
+  p.acked(now += 50 * kMs);
   EXPECT_TRUE(p.mayQueue());
-  p.acked(now += 40 * kMs);
+  p.acked(now += 50 * kMs);
   // A fast link: 5 ms each, as many as credits allow.
-  run(p, now, 5, 5, 200, 40'000);
+  now = run(p, now, 5, 5, 200, 40'000);
   for (int i = 0; i < 4; ++i) {
     EXPECT_TRUE(p.mayQueue()) << i;
     p.sent(40'000, now);

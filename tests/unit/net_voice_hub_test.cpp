@@ -141,6 +141,16 @@ TEST(VoiceHub, OnlyTheNewestAuthenticDatagramMovesASeatsReturnAddress) {
   VoiceSealer forger(voiceKeysFor(5).up, VoiceDirection::Up, 1);
   rig.deliver(forger.seal(base::ByteVec{kVoiceJoin}), attacker, kT0);
   rig.deliver(older, attacker, kT0);  // authentic, but older than the newest: a delayed copy
+  EXPECT_EQ(rig.hub.stats().wrongAddress, 2u);  // neither from 1's machine: not opened
+  // The same from 1's own machine (another program there, or behind the same NAT): the
+  // forgery fails its tag; the older copy opens (it was never seen) but is not the newest, so
+  // it does not move the seat, and once more it is a replay.
+  const VoiceEndpoint sameMachine{VoiceRig::kSeatIpv4, 666};
+  rig.deliver(forger.seal(base::ByteVec{kVoiceJoin}), sameMachine, kT0);
+  rig.deliver(older, sameMachine, kT0);
+  rig.deliver(older, sameMachine, kT0);
+  EXPECT_EQ(rig.hub.stats().badTag, 1u);
+  EXPECT_EQ(rig.hub.stats().replayed, 1u);
   auto out = rig.send(2, voiceFramePlain(2, 0), kT0);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].to, rig.end(1).endpoint);
