@@ -9,11 +9,11 @@
 // of its queueing and the previous credit) is logged and weighs a probe up.
 //  - Drop one tier when the median of the last kTierWindow round trips (at least
 //    kTierMinSamples of them since the last change) is over dropDelayUs, or when an update
-//    has gone unanswered for stallUs, or (after kTierMinLinkSamples)
-//    when the link is the bottleneck at too few updates a second: something was in flight
-//    for at least busyShare of the last second, and the median time the link spent on each
-//    of the last updates allows fewer than minUpdatesPerSec (a link that carries a big picture slowly
-//    is better used on a smaller one that moves; a still page stays sharp, its link idles).
+//    has gone unanswered for stallUs, or (after kTierMinLinkSamples) when the link is the
+//    bottleneck at too few updates a second: something was in flight for at least busyShare
+//    of the last second, and the median time the link spent on each of the last updates
+//    allows fewer than minUpdatesPerSec (a link that carries a big picture slowly is better
+//    used on a smaller one that moves; a still page stays sharp, its link idles).
 //    Never twice within holdUs; two tiers at once when the link carries under half the floor.
 //  - Pace: a viewer has at most 1 + queueTargetUs / (median time per update) updates in
 //    flight. Credits let a viewer take several at once so that a fast link never idles
@@ -27,6 +27,7 @@
 //    holdUs + probeUs failed: the next wait doubles (up to maxProbeUs); one that holds resets it.
 // Thread: the caller's (the hub's lock).
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -66,7 +67,7 @@ struct TierPolicyConfig {
 class TierPolicy {
  public:
   explicit TierPolicy(TierPolicyConfig config = {}) : m_config(config) {
-    m_config.lowestTier = config.lowestTier < 0 ? 0 : config.lowestTier >= kScreenTiers ? kScreenTiers - 1 : config.lowestTier;
+    m_config.lowestTier = std::clamp(config.lowestTier, 0, kScreenTiers - 1);  // indexes m_bytesAt
   }
 
   // An update of `bytes` was queued to the viewer.
