@@ -1,8 +1,8 @@
 #include "net/screen_tiers.h"
 
 #include <algorithm>
+#include <array>
 #include <utility>
-#include <vector>
 
 namespace huddle::net {
 
@@ -57,11 +57,14 @@ void TierPolicy::acked(std::int64_t nowUs) {
 }
 
 namespace {
+// Of at most kTierWindow values; on the stack (the pump asks on every frame for every viewer).
 std::int64_t medianOf(const std::deque<std::int64_t>& window) {
   if (window.empty()) return 0;
-  std::vector<std::int64_t> sorted(window.begin(), window.end());
-  std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(sorted.size() / 2), sorted.end());
-  return sorted[sorted.size() / 2];
+  std::array<std::int64_t, kTierWindow> sorted{};
+  const std::size_t n = std::min(window.size(), kTierWindow);
+  std::copy_n(window.end() - std::ptrdiff_t(n), n, sorted.begin());
+  std::nth_element(sorted.begin(), sorted.begin() + std::ptrdiff_t(n / 2), sorted.begin() + std::ptrdiff_t(n));
+  return sorted[n / 2];
 }
 }  // namespace
 
