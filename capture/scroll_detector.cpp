@@ -11,9 +11,9 @@ namespace {
 constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
 constexpr int kMaxOffsets = 3;   // offsets tried per frame, best voted first
 constexpr std::uint32_t kMinVotes = 8;
-constexpr int kMinChangedRows = 4;
+constexpr int kMinChangedRows = 4;  // a block must bring some change, not only match itself
 constexpr int kMoveCellRows = 16;  // rows of a cell of the grid the move finder is given
-constexpr int kWindowRows = 8;  // rows hashed together to vote  // a block must bring some change, not only match itself
+constexpr int kWindowRows = 8;  // rows hashed together to vote
 
 inline std::uint64_t rotl(std::uint64_t v, int r) { return v << r | v >> (64 - r); }
 inline std::uint64_t mix(std::uint64_t v) {
@@ -74,19 +74,42 @@ void ScrollDetector::hash(const Frame& f) {
   }
 }
 
+bool ScrollDetector::mostChanged(const Frame& f) {
+  if (f.changed == nullptr) return true;
+  const base::Rect frameRect{0, 0, f.widthPx, f.heightPx};
+  std::int64_t area = 0;  // overlaps count twice: an estimate is enough
+  for (const base::Rect& r : *f.changed) {
+    const base::Rect in = r.intersected(frameRect);
+    if (!in.empty()) area += std::int64_t(in.w) * in.h;
+  }
+  return area * 4 >= std::int64_t(f.widthPx) * f.heightPx * 3;
+}
+
 void ScrollDetector::process(const Frame& f, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
                              std::vector<base::CopyRect>& out) {
+  if (m_skip > 0 && mostChanged(f)) {
+    // Not hashed: the next frame looked at starts afresh (hashed whole, compared with nothing).
+    --m_skip;
+    m_valid = false;
+    ++m_stats.framesSkipped;
+    return;
+  }
   const bool comparable = m_valid && f.widthPx == m_width && f.heightPx == m_height;
   hash(f);
   ++m_stats.framesHashed;
-  if (comparable && ref != nullptr && maxCopies > 0 && m_height >= kMinCopyRows)
-    detect(f, ref, refStride, maxCopies, out);
+  if (comparable && ref != nullptr && maxCopies > 0 && m_height >= kMinCopyRows) {
+    const std::size_t before = out.size();
+    bool most = false;
+    detect(f, ref, refStride, maxCopies, out, most);
+    if (out.size() > before) m_backoff = 0;
+    else if (most) m_skip = m_backoff = std::min(kMaxSkip, std::max(1, m_backoff * 2));
+  }
   m_old.swap(m_new);
   m_valid = true;
 }
 
 void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
-                            std::vector<base::CopyRect>& out) {
+                            std::vector<base::CopyRect>& out, bool& mostChanged) {
   const int H = m_height, C = m_cols;
   // A few rows together: text repeats single rows (the middle of a line of glyphs), rarely
   // a window of rows. Window y mixes rows y..y+7, each rotated by 7 per row after it; the next
@@ -111,6 +134,7 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
     m_generation = 0;
   }
   bool anyChange = false;
+  std::size_t changedSegments = 0;
   for (int col = 0; col < C; ++col) {
     const std::uint64_t* newRows = m_new.data() + std::size_t(col) * H;
     const std::uint64_t* oldRows = m_old.data() + std::size_t(col) * H;
@@ -141,6 +165,7 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
     }
     for (int y = 0; y + kWindowRows <= H; ++y) {
       if (newRows[y] == oldRows[y]) continue;
+      ++changedSegments;
       const std::uint64_t h = m_newWindows[std::size_t(y)];
       for (std::size_t k = h & (tableSize - 1);; k = (k + 1) & (tableSize - 1)) {
         const Slot& s = m_table[k];
@@ -151,6 +176,7 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
       }
     }
   }
+  mostChanged = changedSegments * 4 >= std::size_t(C) * std::size_t(H - kWindowRows + 1) * 3;
   if (!anyChange) return;
   m_claimed.assign(std::size_t(C) * H, 0);
   for (int round = 0; round < kMaxOffsets && out.size() < maxCopies; ++round) {

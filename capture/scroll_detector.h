@@ -12,6 +12,10 @@
 // frame as viewers have it) before it is used and applied to that reference, so a hash
 // collision can cost an encoded tile, never a wrong pixel. What changed and no scroll explains
 // then goes to the move finder (move_finder.h), for windows moved sideways or both ways.
+// Hashing a whole changed screen and voting costs about a seventh of a video frame's sender
+// CPU and finds nothing there, so after a frame where most of the screen changed and nothing
+// was found, the next 1, 2, 4, up to kMaxSkip frames where the source says most changed are
+// not looked at (a scroll that starts then goes as tiles for at most that long).
 // Thread: one capture thread.
 #pragma once
 #include <cstdint>
@@ -27,12 +31,14 @@ struct ScrollStats {
   std::uint64_t framesHashed = 0;
   std::uint64_t copiesFound = 0;     // verified and applied
   std::uint64_t copiesRejected = 0;  // candidates whose pixels did not match (hash collisions)
+  std::uint64_t framesSkipped = 0;   // most changed, after full changes that held no scroll
 };
 
 class ScrollDetector {
  public:
   static constexpr int kSegmentPx = 64;
   static constexpr int kMinCopyRows = 16;  // shorter blocks are cheaper sent as tiles
+  static constexpr int kMaxSkip = 12;      // frames: 200 ms at 60 fps
 
   // Hashes `frame` (call it for every frame that goes through the damage tracker, in order).
   // When `ref` is non-null (the previous frame as viewers have it: `refStride` bytes a row,
@@ -51,8 +57,11 @@ class ScrollDetector {
 
  private:
   void hash(const Frame& frame);
+  // Whether the source says most of the frame changed (no word from it: all of it).
+  static bool mostChanged(const Frame& frame);
+  // `mostChanged`: whether most of the hashed segments differed.
   void detect(const Frame& frame, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
-              std::vector<base::CopyRect>& out);
+              std::vector<base::CopyRect>& out, bool& mostChanged);
   // Rectangles where rows at dy match, outside cells already claimed; verified and applied.
   void extract(const Frame& frame, std::uint8_t* ref, std::size_t refStride, int dy, std::size_t maxCopies,
                std::vector<base::CopyRect>& out);
@@ -62,6 +71,7 @@ class ScrollDetector {
 
   int m_width = 0, m_height = 0, m_cols = 0;
   bool m_valid = false;
+  int m_skip = 0, m_backoff = 0;  // frames still to skip, and the last run's length
   std::vector<std::uint64_t> m_old, m_new;  // [col * m_height + y]: a column's rows in a run
   std::vector<std::uint8_t> m_claimed;      // destination cells taken by a copy this frame
   std::vector<std::uint32_t> m_votes;       // by dy + m_height

@@ -169,6 +169,49 @@ TEST(ScrollDetector, AHashCollisionNeverBecomesACopy) {
   EXPECT_GE(d.stats().copiesRejected, 1u);
 }
 
+// Video (every pixel new, nothing scrolled) is looked at less and less often, but a scroll
+// that starts is found within kMaxSkip frames and from then on in every frame; a frame where
+// the source says little changed is always looked at.
+TEST(ScrollDetector, AfterFullChangesWithoutScrollsItLooksLessOftenYetFindsTheNextScroll) {
+  const int w = 320, h = 240;
+  ScrollDetector d;
+  std::vector<base::CopyRect> copies;
+  std::vector<std::uint8_t> ref, frame;
+  std::uint64_t seq = 0;
+  // One frame through the detector, the reference being the last frame as viewers have it.
+  auto step = [&](const std::vector<std::uint8_t>& next, const std::vector<base::Rect>* changed = nullptr) {
+    copies.clear();
+    Frame f = frameOf(next, w, h, seq++);
+    f.changed = changed;
+    d.process(f, ref.empty() ? nullptr : ref.data(), std::size_t(w) * 4, wire::kMaxCopiesPerBatch, copies);
+    ref = next;  // what damage then sends makes the viewers' image the frame
+    return copies.size();
+  };
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(step(noise(w, h, 100 + i)), 0u);
+  const std::uint64_t skipped = d.stats().framesSkipped;
+  // Looked at 1 frame in 2, then 3, 5, 9, up to kMaxSkip + 2 (one to hash, one to compare).
+  EXPECT_GE(skipped, 40u);
+  EXPECT_LE(skipped, 50u);
+  // A small change the source names is looked at even now (hashed, if nothing to compare with).
+  const std::uint64_t hashed = d.stats().framesHashed;
+  const std::vector<base::Rect> small{{0, 0, 64, 16}};
+  frame = noise(w, h, 200);
+  step(frame, &small);
+  EXPECT_EQ(d.stats().framesHashed, hashed + 1);
+  // Now the page scrolls 5 px a frame: found within the longest skip, then every frame.
+  int firstFound = -1;
+  for (int i = 0; i < ScrollDetector::kMaxSkip + 8; ++i) {
+    frame = scrolled(frame, w, 0, 0, w, h, -5, 300 + std::uint32_t(i));
+    const std::size_t found = step(frame);
+    if (firstFound < 0 && found > 0) firstFound = i;
+    if (firstFound >= 0) {
+      EXPECT_EQ(found, 1u) << "frame " << i;
+    }
+  }
+  ASSERT_GE(firstFound, 0);
+  EXPECT_LE(firstFound, ScrollDetector::kMaxSkip + 1);
+}
+
 namespace {
 
 // A detailed background with a detailed window (ww x wh) at (x, y); `cover` (if non-empty) is
