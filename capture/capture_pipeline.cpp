@@ -355,6 +355,8 @@ void CapturePipeline::run() {
           if (stale[i] == 1) work.push_back(i), ++refreshTiles;
           stale[i] &= 1;
         }
+        // In grid order again: tiles side by side in a row go in one strip.
+        if (refreshTiles > 0) std::sort(work.begin(), work.end());
       }
       const bool full = work.size() == std::size_t(damage.tilesX()) * damage.tilesY();
       const std::int64_t t2 = base::monoUs();

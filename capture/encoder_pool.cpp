@@ -1,5 +1,6 @@
 #include "capture/encoder_pool.h"
 
+#include <algorithm>
 #include <system_error>
 #include <thread>
 
@@ -159,16 +160,27 @@ bool EncoderPool::encode(const Frame& frame, const std::vector<std::uint32_t>& d
                          const CaptureSettings& settings, std::vector<base::EncodedTile>& out, std::string& error) {
   out.assign(dirty.size(), {});
   if (tilesX <= 0) return error = "no tile grid", false;
-  // Up to eight dirty tiles an item: their JPEG tiles are one stacked JPEG
-  // (TileEncoder::encodeRun), and the frame still splits into several items a thread.
-  const std::size_t kTilesPerItem =
-      std::clamp<std::size_t>(dirty.size() / (4 * static_cast<std::size_t>(threads())), 1, 8);
+  // Items of consecutive dirty tiles, about a quarter of a thread's share and at most 32, each
+  // ending at the end of a row of the grid once it holds half that: tiles side by side in a
+  // row become one strip (TileEncoder::encodeRun), a frame's whole rows whole strips, and the
+  // frame still splits into several items a thread.
+  const std::size_t target = std::clamp<std::size_t>(dirty.size() / (4 * static_cast<std::size_t>(threads())), 1, 32);
+  const auto columns = static_cast<std::uint32_t>(tilesX);
+  m_items.clear();
+  for (std::size_t first = 0, i = 0; i < dirty.size(); ++i) {
+    const std::size_t count = i + 1 - first;
+    const bool rowEnds = i + 1 == dirty.size() || dirty[i + 1] / columns != dirty[i] / columns;
+    if (count >= target || (rowEnds && count * 2 >= target) || i + 1 == dirty.size()) {
+      m_items.emplace_back(first, count);
+      first = i + 1;
+    }
+  }
   const std::span<base::EncodedTile> all(out);
   const std::span<const std::uint32_t> indices(dirty);
   return forEach(
-      (dirty.size() + kTilesPerItem - 1) / kTilesPerItem,
+      m_items.size(),
       [&](std::size_t item, TileEncoder& encoder, std::string& why) {
-        const std::size_t first = item * kTilesPerItem, count = std::min(kTilesPerItem, dirty.size() - first);
+        const auto [first, count] = m_items[item];
         return encoder.encodeRun(frame, indices.subspan(first, count), tilesX, settings.tileSizePx, settings,
                                  all.subspan(first, count), why);
       },

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capture/capture_settings.h"
@@ -57,6 +58,7 @@ class EncoderPool {
   static void work(Job& job, TileEncoder& encoder);
 
   std::vector<std::unique_ptr<TileEncoder>> m_encoders;  // [0] is the caller's, [i + 1] worker i's
+  std::vector<std::pair<std::size_t, std::size_t>> m_items;  // encode()'s: first dirty tile, count
   std::vector<base::Worker> m_workers;                   // touched by the caller's thread only
   std::uint64_t m_restarted = 0;                         // the caller's thread only
 

@@ -1,6 +1,7 @@
 #include "capture/jpeg_stack.h"
 
 // jpeglib.h needs FILE and size_t declared first.
+#include <algorithm>
 #include <csetjmp>
 #include <cstddef>
 #include <cstdio>
@@ -188,6 +189,7 @@ bool JpegStackEncoder::encode(const Frame& f, std::span<const std::pair<int, int
     t.kind = base::TileKind::JpegScan;
     t.jpegQuality = static_cast<std::uint8_t>(quality);
     t.jpeg444 = chroma444;
+    t.jpegRowRestarts = false;
     t.solidBgrx = 0;
     t.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(jpeg.begin() + static_cast<std::ptrdiff_t>(from),
                                                                   jpeg.begin() + static_cast<std::ptrdiff_t>(to))));
@@ -207,6 +209,88 @@ bool JpegStackEncoder::encode(const Frame& f, std::span<const std::pair<int, int
   }
   if (piece + 1 != count) return error = "the stack's scan has fewer pieces than tiles", false;
   take(begin, end);
+  return true;
+}
+
+bool JpegStackEncoder::encodeStrip(const Frame& f, int tx0, int ty, int count, int tile, int quality, bool chroma444,
+                                   JpegHeaders& headers, void* compressor, std::span<base::EncodedTile> out,
+                                   std::string& error) {
+  State& s = *m_state;
+  if (!s.created) return error = "libjpeg could not start", false;
+  if (count < 1 || count > kMaxStripTiles || out.size() != std::size_t(count) || !fits(tile, chroma444))
+    return error = "these tiles cannot go in a strip", false;
+  const int x0 = tx0 * tile, y0 = ty * tile;
+  if (x0 < 0 || y0 < 0 || x0 + count * tile > f.widthPx || y0 >= f.heightPx) return error = "a strip outside the frame", false;
+  const int h = std::min(tile, f.heightPx - y0);
+  s.rows.resize(std::size_t(h));
+  for (int y = 0; y < h; ++y)
+    s.rows[std::size_t(y)] =
+        const_cast<JSAMPROW>(f.pixels + std::size_t(y0 + y) * f.strideBytes + std::size_t(x0) * kBytesPerPixel);
+  const int mcusPerTile = JpegHeaders::mcusPerRow(tile, chroma444);
+  s.cinfo.dest = &s.dest.pub;
+  if (!compressStack(s.cinfo, s.errors, s.quality, s.chroma444, s.rows.data(), tile * count, h, quality, chroma444,
+                     static_cast<unsigned>(mcusPerTile), error))
+    return false;
+  const std::size_t size = m_out.size() - s.dest.pub.free_in_buffer;
+  const std::span<const std::uint8_t> jpeg(m_out.data(), size);
+
+  // The headers must be those a receiver rebuilds for one tile with row restarts, but for the
+  // width in SOF.
+  std::size_t sofAt = 0, scanAt = 0;
+  if (!JpegHeaders::parse(jpeg, sofAt, scanAt) || size < scanAt + 2 || jpeg[size - 2] != 0xFF || jpeg[size - 1] != 0xD9)
+    return error = "the strip's JPEG has an unexpected layout", false;
+  const auto* header = headers.get(compressor, quality, chroma444, tile, h, true);
+  if (!header || header->size() != scanAt || std::memcmp(header->data(), jpeg.data(), sofAt + 5) != 0 ||
+      std::memcmp(header->data() + sofAt + 9, jpeg.data() + sofAt + 9, scanAt - (sofAt + 9)) != 0)
+    return error = "the strip's JPEG headers differ from a tile's", false;
+
+  // The scan between its restart markers: MCU row r of tile k is piece r * count + k.
+  const int mcuRows = (h + (chroma444 ? 7 : 15)) / (chroma444 ? 8 : 16);
+  const std::size_t pieces = std::size_t(mcuRows) * std::size_t(count), end = size - 2;
+  m_pieces.clear();
+  std::size_t begin = scanAt;
+  for (std::size_t i = scanAt; i + 1 < end; ++i) {
+    if (jpeg[i] != 0xFF) continue;
+    const std::uint8_t next = jpeg[i + 1];
+    if (next == 0x00) {
+      ++i;  // a stuffed 0xFF byte of data
+      continue;
+    }
+    if (next != 0xD0 + m_pieces.size() % 8 || m_pieces.size() + 1 >= pieces)
+      return error = "unexpected marker in the strip's scan", false;
+    m_pieces.emplace_back(begin, i);
+    begin = i + 2;
+    ++i;
+  }
+  if (m_pieces.size() + 1 != pieces) return error = "the strip's scan has fewer pieces than it should", false;
+  m_pieces.emplace_back(begin, end);
+  for (int k = 0; k < count; ++k) {
+    std::size_t bytes = 2 * std::size_t(mcuRows - 1);
+    for (int r = 0; r < mcuRows; ++r) {
+      const auto& p = m_pieces[std::size_t(r) * std::size_t(count) + std::size_t(k)];
+      bytes += p.second - p.first;
+    }
+    base::ByteVec scan;
+    scan.reserve(bytes);
+    for (int r = 0; r < mcuRows; ++r) {
+      const auto& p = m_pieces[std::size_t(r) * std::size_t(count) + std::size_t(k)];
+      scan.insert(scan.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(p.first),
+                  jpeg.begin() + static_cast<std::ptrdiff_t>(p.second));
+      if (r + 1 < mcuRows) {
+        scan.push_back(0xFF);
+        scan.push_back(static_cast<std::uint8_t>(0xD0 + r % 8));
+      }
+    }
+    base::EncodedTile& t = out[std::size_t(k)];
+    t.tx = static_cast<std::uint16_t>(tx0 + k);
+    t.ty = static_cast<std::uint16_t>(ty);
+    t.kind = base::TileKind::JpegScan;
+    t.jpegQuality = static_cast<std::uint8_t>(quality);
+    t.jpeg444 = chroma444;
+    t.jpegRowRestarts = true;
+    t.solidBgrx = 0;
+    t.jpeg = base::ByteSlice::whole(base::makeBytes(std::move(scan)));
+  }
   return true;
 }
 

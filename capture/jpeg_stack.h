@@ -1,11 +1,19 @@
-// Several JPEG tiles for the price of one JPEG: whole-size tiles (from anywhere in the frame)
-// are compressed as one tall JPEG, one tile under the other, with a restart marker after
-// each tile's MCUs, and its scan is cut at those markers. A restart resets what the entropy
-// coder carries from one MCU to the next, so each piece is byte for byte the scan that tile
-// would have had alone: the wire and the viewers see nothing new. What goes is libjpeg's
-// per-image setup, which on 64x64 tiles costs about as much as the coding itself (a 1080p
-// full change: 9.5 ms as tiles, 6.2 ms stacked eight at a time, 5.1 ms as one frame, in one
-// run on this machine). The rows are read straight from the frame: nothing is copied.
+// Several JPEG tiles for the price of one JPEG. A restart marker resets what the entropy coder
+// carries from one MCU to the next, so a JPEG cut at its restart markers gives pieces that
+// are the scans of the parts between them, byte for byte. Two shapes:
+// - A strip: tiles side by side in a row of the grid, compressed as one wide JPEG with a
+//   restart after each tile's share of every row of MCUs. Tile k's scan is its pieces of
+//   each MCU row, joined by the restart markers it would have alone with a restart interval
+//   of one MCU row (base::EncodedTile::jpegRowRestarts). As wide as a frame, this costs what
+//   one JPEG of the frame costs (1920x1024 full change: 3.5 ms in strips of 30 tiles, 5.2 ms
+//   stacked eight at a time, 3.4 ms as one image, in one run); each tile pays about 8 bytes
+//   for its three extra markers.
+// - A stack: whole-size tiles from anywhere in the frame, one under the other, with a restart
+//   after each tile's MCUs: each piece is the scan that tile has alone (no restarts), for
+//   tiles with no changed neighbour in their row.
+// What goes is libjpeg's per-image setup, about 10 us, as much as coding a 64x64 tile, and
+// its per-row work on narrow images. The rows are read straight from the frame: nothing is
+// copied.
 // Thread: one object per thread.
 #pragma once
 #include <cstdint>
@@ -31,8 +39,11 @@ class JpegStackEncoder {
   JpegStackEncoder(const JpegStackEncoder&) = delete;
   JpegStackEncoder& operator=(const JpegStackEncoder&) = delete;
 
-  // Whether tiles of this size can be stacked at this subsampling (a whole number of MCUs
-  // each way).
+  // The most tiles in one strip.
+  static constexpr int kMaxStripTiles = 64;
+
+  // Whether tiles of this size can be stacked or put in a strip at this subsampling (a whole
+  // number of MCUs each way).
   static bool fits(int tileSizePx, bool chroma444);
 
   // Tiles at grid places `places` ((tx, ty), each whole: tileSizePx square inside the frame)
@@ -42,11 +53,17 @@ class JpegStackEncoder {
   // the tiles one by one.
   bool encode(const Frame& f, std::span<const std::pair<int, int>> places, int tileSizePx, int quality, bool chroma444,
               JpegHeaders& headers, void* compressor, std::span<base::EncodedTile> out, std::string& error);
+  // Tiles (tx0 .. tx0 + count - 1, ty), each whole-width (the frame's bottom may crop them),
+  // as one strip into `out` (as many): JpegScan tiles with row restarts. False with `error`
+  // as encode().
+  bool encodeStrip(const Frame& f, int tx0, int ty, int count, int tileSizePx, int quality, bool chroma444,
+                   JpegHeaders& headers, void* compressor, std::span<base::EncodedTile> out, std::string& error);
 
  private:
   struct State;
   State* m_state;
-  std::vector<std::uint8_t> m_out;  // the stack's JPEG
+  std::vector<std::uint8_t> m_out;  // the stack's or strip's JPEG
+  std::vector<std::pair<std::size_t, std::size_t>> m_pieces;  // a strip's scan between its markers
 };
 
 }  // namespace huddle::capture

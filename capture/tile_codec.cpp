@@ -30,7 +30,8 @@ bool isUniform(const Frame& f, int x0, int y0, int w, int h, std::uint32_t& colo
 }
 }  // namespace
 
-const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality, bool chroma444, int w, int h) {
+const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality, bool chroma444, int w, int h,
+                                                  bool rowRestarts) {
   Entry* found = nullptr;
   for (auto& e : m_entries)
     if (e.quality == quality && e.chroma444 == chroma444) found = &e;
@@ -44,9 +45,9 @@ const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality,
     if (tjCompress2(static_cast<tjhandle>(compressor), pixels.data(), 16, 16 * kBytesPerPixel, 16, TJPF_BGRX, &jpeg,
                     &size, chroma444 ? TJSAMP_444 : TJSAMP_420, quality, TJFLAG_FASTDCT) != 0)
       return nullptr;
-    std::size_t sofAt = 0, scanAt = 0;
-    bool ok = parse({jpeg, size}, sofAt, scanAt);
-    if (ok) m_entries.push_back({quality, chroma444, std::vector<std::uint8_t>(jpeg, jpeg + scanAt), sofAt});
+    std::size_t sofAt = 0, scanAt = 0, sosAt = 0;
+    bool ok = parse({jpeg, size}, sofAt, scanAt, &sosAt);
+    if (ok) m_entries.push_back({quality, chroma444, std::vector<std::uint8_t>(jpeg, jpeg + scanAt), sofAt, sosAt});
     tjFree(jpeg);
     if (!ok) return nullptr;
     found = &m_entries.back();
@@ -56,10 +57,16 @@ const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality,
   m_sized[found->sofAt + 6] = static_cast<std::uint8_t>(h);
   m_sized[found->sofAt + 7] = static_cast<std::uint8_t>(w >> 8);
   m_sized[found->sofAt + 8] = static_cast<std::uint8_t>(w);
+  if (rowRestarts) {
+    const int interval = mcusPerRow(w, chroma444);
+    const std::uint8_t dri[6] = {0xFF, 0xDD, 0x00, 0x04, static_cast<std::uint8_t>(interval >> 8),
+                                 static_cast<std::uint8_t>(interval)};
+    m_sized.insert(m_sized.begin() + static_cast<std::ptrdiff_t>(found->sosAt), std::begin(dri), std::end(dri));
+  }
   return &m_sized;
 }
 
-bool JpegHeaders::parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt) {
+bool JpegHeaders::parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt, std::size_t* sosAt) {
   if (jpeg.size() < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8) return false;
   bool sawSof = false;
   for (std::size_t at = 2; at + 4 <= jpeg.size();) {
@@ -74,6 +81,7 @@ bool JpegHeaders::parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, 
     }
     if (marker == 0xDA) {
       scanAt = at + 2 + length;
+      if (sosAt) *sosAt = at;
       return sawSof;
     }
     at += 2 + length;
@@ -105,19 +113,45 @@ bool TileEncoder::encodeRun(const Frame& f, std::span<const std::uint32_t> indic
   const auto columns = static_cast<std::uint32_t>(tilesX);
   const bool chroma444 = s.subsampling == Subsampling::S444;
   const bool stackable = JpegStackEncoder::fits(tile, chroma444);
-  m_stacked.clear();
-  m_places.clear();
+  m_needJpeg.clear();
   for (std::size_t i = 0; i < indices.size(); ++i) {
     const int tx = static_cast<int>(indices[i] % columns), ty = static_cast<int>(indices[i] / columns);
-    if (encodeExact(f, tx, ty, tile, s, out[i])) continue;
-    // Whole tiles wait for the stack; one cropped at an edge goes alone.
-    if (stackable && (tx + 1) * tile <= f.widthPx && (ty + 1) * tile <= f.heightPx &&
-        m_stacked.size() < std::size_t(JpegStackEncoder::kMaxTiles)) {
-      m_stacked.push_back(i);
+    if (!encodeExact(f, tx, ty, tile, s, out[i])) m_needJpeg.push_back(i);
+  }
+  m_stacked.clear();
+  m_places.clear();
+  for (std::size_t a = 0; a < m_needJpeg.size();) {
+    const std::uint32_t first = indices[m_needJpeg[a]];
+    const int tx = static_cast<int>(first % columns), ty = static_cast<int>(first / columns);
+    auto wholeWidth = [&](std::uint32_t index) { return int(index % columns + 1) * tile <= f.widthPx; };
+    // Tiles side by side in the row (whole-width; the bottom edge may crop them) make a strip.
+    std::size_t b = a + 1;
+    if (stackable && wholeWidth(first))
+      while (b < m_needJpeg.size() && b - a < std::size_t(JpegStackEncoder::kMaxStripTiles) &&
+             indices[m_needJpeg[b]] == first + (b - a) && indices[m_needJpeg[b]] / columns == std::uint32_t(ty) &&
+             wholeWidth(indices[m_needJpeg[b]]))
+        ++b;
+    const std::size_t run = b - a;
+    if (run >= 2) {
+      m_stackOut.resize(run);
+      std::string why;  // a strip that cannot be made: its tiles go one by one
+      if (m_stack.encodeStrip(f, tx, ty, static_cast<int>(run), tile, s.quality, chroma444, m_headers, m_handle,
+                              m_stackOut, why)) {
+        for (std::size_t k = 0; k < run; ++k) out[m_needJpeg[a + k]] = std::move(m_stackOut[k]);
+        m_tilesInStrips += run;
+      } else {
+        for (std::size_t k = 0; k < run; ++k)
+          if (!encodeJpeg(f, tx + static_cast<int>(k), ty, tile, s, out[m_needJpeg[a + k]], error)) return false;
+      }
+    } else if (stackable && wholeWidth(first) && (ty + 1) * tile <= f.heightPx &&
+               m_stacked.size() < std::size_t(JpegStackEncoder::kMaxTiles)) {
+      // A whole tile alone in its row waits for the stack; one cropped at an edge goes alone.
+      m_stacked.push_back(m_needJpeg[a]);
       m_places.emplace_back(tx, ty);
-    } else if (!encodeJpeg(f, tx, ty, tile, s, out[i], error)) {
+    } else if (!encodeJpeg(f, tx, ty, tile, s, out[m_needJpeg[a]], error)) {
       return false;
     }
+    a = b;
   }
   if (m_stacked.empty()) return true;
   if (m_stacked.size() >= 2) {
@@ -179,6 +213,7 @@ bool TileEncoder::encodeJpeg(const Frame& f, int tx, int ty, int tile, const Cap
       out.kind = base::TileKind::JpegScan;
       out.jpegQuality = static_cast<std::uint8_t>(s.quality);
       out.jpeg444 = chroma444;
+      out.jpegRowRestarts = false;
       out.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(buf + scanAt, buf + size - 2)));
       return true;
     }
@@ -225,7 +260,7 @@ bool TileDecoder::decode(const base::EncodedTile& t, int tile, int widthPx, int 
     if (t.jpegQuality < 1 || t.jpegQuality > 100) return error = "bad JPEG quality", false;
     if (!base::checkJpegScan(jpeg, error)) return false;
     if (!m_compressor) m_compressor = tjInitCompress();
-    const auto* header = m_headers.get(m_compressor, t.jpegQuality, t.jpeg444, w, h);
+    const auto* header = m_headers.get(m_compressor, t.jpegQuality, t.jpeg444, w, h, t.jpegRowRestarts);
     if (!header) return error = "cannot build JPEG headers", false;
     m_rebuilt.assign(header->begin(), header->end());
     m_rebuilt.insert(m_rebuilt.end(), jpeg.begin(), jpeg.end());

@@ -23,16 +23,23 @@ namespace huddle::capture {
 class JpegHeaders {
  public:
   // The header for a w x h tile; null if TurboJPEG failed. Valid until the next call.
-  const std::vector<std::uint8_t>* get(void* compressor, int quality, bool chroma444, int w, int h);
-  // Offset of the SOF0 segment in a header (its size fields follow at +5).
-  static bool parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt);
+  // `rowRestarts`: with a restart interval of one row of MCUs (a DRI segment before SOS, where
+  // libjpeg writes it).
+  const std::vector<std::uint8_t>* get(void* compressor, int quality, bool chroma444, int w, int h,
+                                       bool rowRestarts = false);
+  // Offset of the SOF0 segment in a header (its size fields follow at +5), where the scan's
+  // data begins (after SOS) and, if asked, where the SOS segment begins.
+  static bool parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt,
+                    std::size_t* sosAt = nullptr);
+  // MCUs in a row of a w-pixel-wide image.
+  static int mcusPerRow(int w, bool chroma444) { return (w + (chroma444 ? 7 : 15)) / (chroma444 ? 8 : 16); }
 
  private:
   struct Entry {
     int quality;
     bool chroma444;
     std::vector<std::uint8_t> header;
-    std::size_t sofAt;
+    std::size_t sofAt, sosAt;
   };
   std::vector<Entry> m_entries;  // one per setting seen (few; cleared if many)
   std::vector<std::uint8_t> m_sized;
@@ -49,12 +56,15 @@ class TileEncoder {
   // of one colour becomes a Solid tile. False with `error` if TurboJPEG fails.
   bool encode(const Frame& frame, int tx, int ty, int tileSizePx, const CaptureSettings& settings,
               base::EncodedTile& out, std::string& error);
-  // Tiles `indices` of the grid (tilesX columns) into `out` (as many), each exactly as
-  // encode() would make it, but whole-size JPEG tiles come from one stacked JPEG (jpeg_stack.h).
+  // Tiles `indices` of the grid (tilesX columns, in row-major order) into `out` (as many),
+  // each as encode() would make it, but JPEG tiles side by side in a row come from one strip
+  // (with row restarts, decoding to the same pixels), and other whole-size JPEG tiles from one
+  // stacked JPEG (the same bytes) (jpeg_stack.h).
   bool encodeRun(const Frame& frame, std::span<const std::uint32_t> indices, int tilesX, int tileSizePx,
                  const CaptureSettings& settings, std::span<base::EncodedTile> out, std::string& error);
-  // JPEG tiles made by stacks so far (for tests and figures).
+  // JPEG tiles made by stacks and by strips so far (for tests and figures).
   std::uint64_t tilesStacked() const { return m_tilesStacked; }
+  std::uint64_t tilesInStrips() const { return m_tilesInStrips; }
   // The same tile, exactly: Solid, Palette or ZstdPixels, whichever is smallest. False with
   // `error` if zstd fails.
   bool encodeLossless(const Frame& frame, int tx, int ty, int tileSizePx, base::EncodedTile& out, std::string& error);
@@ -68,11 +78,13 @@ class TileEncoder {
 
   void* m_handle;
   JpegStackEncoder m_stack;
-  // encodeRun's stack: which of its tiles, their places, their tiles as made.
+  // encodeRun's tiles that need JPEG; its stack: which of its tiles, their places, their
+  // tiles as made (a strip's too).
+  std::vector<std::size_t> m_needJpeg;
   std::vector<std::size_t> m_stacked;
   std::vector<std::pair<int, int>> m_places;
   std::vector<base::EncodedTile> m_stackOut;
-  std::uint64_t m_tilesStacked = 0;
+  std::uint64_t m_tilesStacked = 0, m_tilesInStrips = 0;
   LosslessTileEncoder m_lossless;
   std::vector<std::uint8_t> m_scratch;  // worst-case JPEG size for the largest tile
   JpegHeaders m_headers;

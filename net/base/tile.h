@@ -52,6 +52,9 @@ struct EncodedTile {
   ByteSlice jpeg;
   std::uint8_t jpegQuality = 0;  // JpegScan: 1..100
   bool jpeg444 = false;          // JpegScan: 4:4:4 (else 4:2:0)
+  // JpegScan: a restart marker ends each row of MCUs but the last (the rebuilt header has a
+  // restart interval of one MCU row), as tiles cut from a strip of several are.
+  bool jpegRowRestarts = false;
 };
 
 // A changed rectangle inside one tile (issue 12: the newly exposed line of a scroll dirties a

@@ -8,7 +8,7 @@
 namespace huddle::wire {
 
 inline constexpr std::uint32_t kMagic = 0x4C445548;  // "HUDL" little-endian
-inline constexpr std::uint16_t kProtocolVersion = 7;  // 2: the screen login proves its seat over its own TLS session; 3: voice (Welcome.voicePort, VoiceDatagram); 4: files in the chat (FileOffer ... FileStatus); 5: scrolls as copies (CopyUpdate, PublishCopyTiles); 6: quality tiers per viewer (TierSwitch, TiersWanted, PublishTierTiles); 7: patches (sub-tile rectangles) in CopyUpdate and PublishCopyTiles
+inline constexpr std::uint16_t kProtocolVersion = 8;  // 2: the screen login proves its seat over its own TLS session; 3: voice (Welcome.voicePort, VoiceDatagram); 4: files in the chat (FileOffer ... FileStatus); 5: scrolls as copies (CopyUpdate, PublishCopyTiles); 6: quality tiers per viewer (TierSwitch, TiersWanted, PublishTierTiles); 7: patches (sub-tile rectangles) in CopyUpdate and PublishCopyTiles; 8: JPEG scans with a restart every MCU row (tiles cut from strips)
 
 inline constexpr std::size_t kFrameHeaderBytes = 6;  // u32 payload length, u16 type
 

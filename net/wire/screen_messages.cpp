@@ -118,7 +118,7 @@ static void writeTileBody(Writer& w, const base::EncodedTile& t) {
   } else {
     if (t.kind == base::TileKind::JpegScan) {
       w.u8(t.jpegQuality);
-      w.u8(t.jpeg444 ? 1 : 0);
+      w.u8(static_cast<std::uint8_t>((t.jpeg444 ? 1 : 0) | (t.jpegRowRestarts ? 2 : 0)));
     }
     w.blob(t.jpeg.span());
   }
@@ -143,11 +143,12 @@ static bool readTileBody(Reader& r, const base::Bytes& owner, base::EncodedTile&
   t.kind = static_cast<base::TileKind>(kind);
   if (t.kind == base::TileKind::JpegScan) {
     t.jpegQuality = r.u8();
-    std::uint8_t subsampling = r.u8();
+    const std::uint8_t flags = r.u8();  // 1: 4:4:4, 2: a restart every MCU row
     if (!r.ok()) return error = "truncated tile", false;
-    if (t.jpegQuality < 1 || t.jpegQuality > 100 || subsampling > 1)
+    if (t.jpegQuality < 1 || t.jpegQuality > 100 || flags > 3)
       return error = "bad JPEG settings in tile (" + std::to_string(t.tx) + "," + std::to_string(t.ty) + ")", false;
-    t.jpeg444 = subsampling == 1;
+    t.jpeg444 = (flags & 1) != 0;
+    t.jpegRowRestarts = (flags & 2) != 0;
   }
   const bool lossless = base::isLosslessKind(t.kind);
   auto bytes = r.blob(lossless ? maxLosslessTileBytes(w, h) : maxJpegTileBytes(w, h));

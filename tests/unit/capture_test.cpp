@@ -467,9 +467,9 @@ TEST(TileCodec, TilesTravelAsScansAndDecodeToTheSamePixelsAsWholeJpegs) {
   }
 }
 
-// Whole JPEG tiles of a run, from anywhere in the frame, come from one stacked JPEG
-// (capture/jpeg_stack.h), each piece byte for byte the scan it has alone; exact tiles and
-// tiles cropped at an edge are made as before.
+// Whole JPEG tiles of a run with no changed neighbour in their row, from anywhere in the
+// frame, come from one stacked JPEG (capture/jpeg_stack.h), each piece byte for byte the scan
+// it has alone; exact tiles and tiles cropped at an edge are made as before.
 TEST(TileCodec, StackedTilesAreTheSameBytesAsTilesEncodedAlone) {
   const int w = 600, h = 150;  // 10 x 3 tiles: column 9 and row 2 cropped
   std::vector<std::uint8_t> px;
@@ -477,7 +477,7 @@ TEST(TileCodec, StackedTilesAreTheSameBytesAsTilesEncodedAlone) {
   for (int y = 0; y < 64; ++y)  // tile (3, 0): one colour
     for (int x = 192; x < 256; ++x) std::memcpy(&px[(std::size_t(y) * w + x) * 4], "\x20\x40\x60\xff", 4);
   const int tilesX = 10;
-  const std::vector<std::uint32_t> indices = {0, 1, 3, 5, 12, 9, 14, 25, 7, 16, 18};
+  const std::vector<std::uint32_t> indices = {0, 2, 3, 5, 12, 9, 14, 25, 7, 16, 18};
   for (bool s444 : {false, true}) {
     for (int quality : {75, 97}) {  // 97: TurboJPEG's accurate DCT
       CaptureSettings settings;
@@ -504,6 +504,61 @@ TEST(TileCodec, StackedTilesAreTheSameBytesAsTilesEncodedAlone) {
             << "tile " << indices[i] << (s444 ? " 4:4:4" : " 4:2:0") << " q" << quality;
       }
     }
+  }
+}
+
+// JPEG tiles side by side in a row come from one strip: scans with a restart every MCU row,
+// each byte for byte what that tile has as a strip of its own, decoding to exactly the pixels
+// of the tile encoded alone. Tiles cropped at the right edge go alone; at the bottom edge they
+// go in strips too.
+TEST(TileCodec, TilesSideBySideComeFromOneStripAndDecodeAsTheTilesAlone) {
+  const int w = 600, h = 150, tilesX = 10;  // column 9 and row 2 cropped
+  std::vector<std::uint8_t> px;
+  SyntheticSource::render(w, h, SceneMotion::Full, 7, px);
+  for (int y = 0; y < 64; ++y)  // tile (3, 0): one colour, which cuts row 0 in two runs
+    for (int x = 192; x < 256; ++x) std::memcpy(&px[(std::size_t(y) * w + x) * 4], "\x20\x40\x60\xff", 4);
+  std::vector<std::uint32_t> indices;
+  for (std::uint32_t i = 0; i < 30; ++i)
+    if (i != 19 && i != 23) indices.push_back(i);  // row 2: runs 20..22 and 24..28 (29 cropped)
+  for (bool s444 : {false, true}) {
+    CaptureSettings settings;
+    settings.exactFewColours = false;
+    settings.quality = s444 ? 90 : 70;
+    settings.subsampling = s444 ? Subsampling::S444 : Subsampling::S420;
+    std::vector<base::EncodedTile> run(indices.size());
+    TileEncoder enc, alone;
+    std::string error;
+    ASSERT_TRUE(enc.encodeRun(frameOf(px, w, h), indices, tilesX, 64, settings, run, error)) << error;
+    // Row 0: 0..2 and 4..8; row 1: 10..18; row 2: 20..22 and 24..28. Alone: 3 (solid), 9, 29.
+    EXPECT_EQ(enc.tilesInStrips(), 3u + 5u + 9u + 3u + 5u);
+    EXPECT_EQ(enc.tilesStacked(), 0u);
+    std::vector<std::uint8_t> a(std::size_t(w) * h * 4, 0), b(std::size_t(w) * h * 4, 0);
+    TileDecoder dec;
+    JpegStackEncoder oneStrip;
+    JpegHeaders headers;
+    tjhandle compressor = tjInitCompress();
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      const int tx = int(indices[i] % tilesX), ty = int(indices[i] / tilesX);
+      EXPECT_EQ(run[i].tx, tx);
+      EXPECT_EQ(run[i].ty, ty);
+      const bool inStrip = indices[i] != 3 && tx != 9;
+      EXPECT_EQ(run[i].jpegRowRestarts, inStrip) << "tile " << indices[i];
+      if (inStrip) {
+        ASSERT_EQ(run[i].kind, base::TileKind::JpegScan);
+        base::EncodedTile own;
+        ASSERT_TRUE(oneStrip.encodeStrip(frameOf(px, w, h), tx, ty, 1, 64, settings.quality, s444, headers, compressor,
+                                         std::span<base::EncodedTile>(&own, 1), error))
+            << error;
+        const auto x = run[i].jpeg.span(), y = own.jpeg.span();
+        EXPECT_TRUE(std::equal(x.begin(), x.end(), y.begin(), y.end())) << "tile " << indices[i];
+      }
+      base::EncodedTile single;
+      ASSERT_TRUE(alone.encode(frameOf(px, w, h), tx, ty, 64, settings, single, error)) << error;
+      ASSERT_TRUE(dec.decode(run[i], 64, w, h, a.data(), w * 4, error)) << error;
+      ASSERT_TRUE(dec.decode(single, 64, w, h, b.data(), w * 4, error)) << error;
+    }
+    tjDestroy(compressor);
+    EXPECT_EQ(a, b) << (s444 ? "4:4:4" : "4:2:0");
   }
 }
 
@@ -567,6 +622,21 @@ TEST(TileCodec, DecoderRefusesHostileTiles) {
   base::EncodedTile badQuality = scan;
   badQuality.jpegQuality = 0;
   EXPECT_FALSE(dec.decode(badQuality, 64, 64, 64, fb.data(), 256, error));
+  // A scan without restarts said to have one every MCU row, and one with them said to have none.
+  base::EncodedTile noRestarts = scan;
+  noRestarts.jpegRowRestarts = true;
+  EXPECT_FALSE(dec.decode(noRestarts, 64, 64, 64, fb.data(), 256, error));
+  JpegStackEncoder strip;
+  JpegHeaders headers;
+  tjhandle compressor = tjInitCompress();
+  base::EncodedTile restarted;
+  ASSERT_TRUE(strip.encodeStrip(frameOf(px, 64, 64), 0, 0, 1, 64, 80, false, headers, compressor,
+                                std::span<base::EncodedTile>(&restarted, 1), error))
+      << error;
+  tjDestroy(compressor);
+  EXPECT_TRUE(dec.decode(restarted, 64, 64, 64, fb.data(), 256, error)) << error;
+  restarted.jpegRowRestarts = false;
+  EXPECT_FALSE(dec.decode(restarted, 64, 64, 64, fb.data(), 256, error));
   EXPECT_FALSE(dec.decode(withBytes(scan, base::ByteVec(scanBytes.begin(), scanBytes.begin() + scanBytes.size() / 2)),
                           64, 64, 64, fb.data(), 256, error));
   EXPECT_FALSE(dec.decode(withBytes(scan, {}), 64, 64, 64, fb.data(), 256, error));

@@ -227,6 +227,40 @@ TEST(Limits, ABatchCutAtTheScreenPayloadCapIsExactlyTheCap) {
   EXPECT_LT(kTileBatchHeaderBytes + 11 + maxJpegTileBytes(256, 256), std::size_t(kMaxScreenPayload) / 32);
 }
 
+// A scan's settings: quality 1..100, flags 4:4:4 (1) and a restart every MCU row (2), each
+// kept; anything else refused.
+TEST(Limits, AJpegScansSettingsAreCheckedAndKept) {
+  for (std::uint8_t flags = 0; flags < 8; ++flags)
+    for (std::uint8_t quality : {0, 1, 100, 101}) {
+      TileBatch b;
+      b.streamId = 1;
+      b.widthPx = 64;
+      b.heightPx = 64;
+      b.tileSizePx = 64;
+      base::EncodedTile scan;
+      scan.kind = base::TileKind::JpegScan;
+      scan.jpegQuality = 50;
+      scan.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(30, 0x21)));
+      b.tiles.push_back(scan);
+      base::ByteVec bytes = *encodeTileBatch(ScreenType::Update, b);
+      // After the batch's header: the tile's place (4 bytes), its kind, quality and flags.
+      const std::size_t at = kFrameHeaderBytes + kTileBatchHeaderBytes + 5;
+      bytes[at] = quality;
+      bytes[at + 1] = flags;
+      const base::Bytes frame = base::makeBytes(std::move(bytes));
+      TileBatch out;
+      std::string error;
+      Reader r(std::span<const std::uint8_t>(frame->data() + kFrameHeaderBytes, frame->size() - kFrameHeaderBytes));
+      const bool valid = flags <= 3 && quality >= 1 && quality <= 100;
+      ASSERT_EQ(out.read(r, frame, error) && r.done(), valid) << int(flags) << " q" << int(quality) << ": " << error;
+      if (!valid) continue;
+      ASSERT_EQ(out.tiles.size(), 1u);
+      EXPECT_EQ(out.tiles[0].jpegQuality, quality);
+      EXPECT_EQ(out.tiles[0].jpeg444, (flags & 1) != 0);
+      EXPECT_EQ(out.tiles[0].jpegRowRestarts, (flags & 2) != 0);
+    }
+}
+
 namespace {
 CursorShape shapeOf(std::uint32_t w, std::uint32_t h) {
   CursorShape m;
@@ -433,6 +467,7 @@ TEST(Limits, PatchesRoundTripAndStayInsideTheirTiles) {
   scan.tile.solidBgrx = 0;  // (only a solid colour carries one)
   scan.tile.jpegQuality = 77;
   scan.tile.jpeg444 = true;
+  scan.tile.jpegRowRestarts = true;
   scan.tile.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(40, 0xAB)));
   b.patches.push_back(scan);
   base::TilePatch pal = patchOf(1, 1, 0, 0, 36, 6);  // the corner tile, whole
@@ -448,9 +483,9 @@ TEST(Limits, PatchesRoundTripAndStayInsideTheirTiles) {
   for (std::size_t i = 0; i < 3; ++i) {
     const auto &a = b.patches[i], &c = out.patches[i];
     EXPECT_EQ(std::tie(a.tile.tx, a.tile.ty, a.x, a.y, a.w, a.h, a.tile.kind, a.tile.solidBgrx, a.tile.jpegQuality,
-                       a.tile.jpeg444),
+                       a.tile.jpeg444, a.tile.jpegRowRestarts),
               std::tie(c.tile.tx, c.tile.ty, c.x, c.y, c.w, c.h, c.tile.kind, c.tile.solidBgrx, c.tile.jpegQuality,
-                       c.tile.jpeg444));
+                       c.tile.jpeg444, c.tile.jpegRowRestarts));
     EXPECT_TRUE(std::ranges::equal(a.tile.jpeg.span(), c.tile.jpeg.span()));
   }
   EXPECT_EQ(encodeTileBatch(ScreenType::PublishTiles, b)->size() - kFrameHeaderBytes,
