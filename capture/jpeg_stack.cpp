@@ -239,7 +239,7 @@ bool JpegStackEncoder::encodeStrip(const Frame& f, int tx0, int ty, int count, i
   std::size_t sofAt = 0, scanAt = 0;
   if (!JpegHeaders::parse(jpeg, sofAt, scanAt) || size < scanAt + 2 || jpeg[size - 2] != 0xFF || jpeg[size - 1] != 0xD9)
     return error = "the strip's JPEG has an unexpected layout", false;
-  const auto* header = headers.get(compressor, quality, chroma444, tile, h, true);
+  const auto* header = headers.get(compressor, quality, chroma444, tile, h, mcusPerTile);
   if (!header || header->size() != scanAt || std::memcmp(header->data(), jpeg.data(), sofAt + 5) != 0 ||
       std::memcmp(header->data() + sofAt + 9, jpeg.data() + sofAt + 9, scanAt - (sofAt + 9)) != 0)
     return error = "the strip's JPEG headers differ from a tile's", false;

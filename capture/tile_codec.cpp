@@ -31,7 +31,7 @@ bool isUniform(const Frame& f, int x0, int y0, int w, int h, std::uint32_t& colo
 }  // namespace
 
 const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality, bool chroma444, int w, int h,
-                                                  bool rowRestarts) {
+                                                  int restartMcus) {
   Entry* found = nullptr;
   for (auto& e : m_entries)
     if (e.quality == quality && e.chroma444 == chroma444) found = &e;
@@ -57,10 +57,9 @@ const std::vector<std::uint8_t>* JpegHeaders::get(void* compressor, int quality,
   m_sized[found->sofAt + 6] = static_cast<std::uint8_t>(h);
   m_sized[found->sofAt + 7] = static_cast<std::uint8_t>(w >> 8);
   m_sized[found->sofAt + 8] = static_cast<std::uint8_t>(w);
-  if (rowRestarts) {
-    const int interval = mcusPerRow(w, chroma444);
-    const std::uint8_t dri[6] = {0xFF, 0xDD, 0x00, 0x04, static_cast<std::uint8_t>(interval >> 8),
-                                 static_cast<std::uint8_t>(interval)};
+  if (restartMcus > 0) {
+    const std::uint8_t dri[6] = {0xFF, 0xDD, 0x00, 0x04, static_cast<std::uint8_t>(restartMcus >> 8),
+                                 static_cast<std::uint8_t>(restartMcus)};
     m_sized.insert(m_sized.begin() + static_cast<std::ptrdiff_t>(found->sosAt), std::begin(dri), std::end(dri));
   }
   return &m_sized;
@@ -256,16 +255,7 @@ bool TileDecoder::decode(const base::EncodedTile& t, int tile, int widthPx, int 
   if (t.kind != base::TileKind::Jpeg && t.kind != base::TileKind::JpegScan) return error = "unknown tile kind", false;
   auto jpeg = t.jpeg.span();
   if (t.kind == base::TileKind::JpegScan) {
-    // Rebuild the file: our own headers for these settings, the scan, EOI.
-    if (t.jpegQuality < 1 || t.jpegQuality > 100) return error = "bad JPEG quality", false;
-    if (!base::checkJpegScan(jpeg, error)) return false;
-    if (!m_compressor) m_compressor = tjInitCompress();
-    const auto* header = m_headers.get(m_compressor, t.jpegQuality, t.jpeg444, w, h, t.jpegRowRestarts);
-    if (!header) return error = "cannot build JPEG headers", false;
-    m_rebuilt.assign(header->begin(), header->end());
-    m_rebuilt.insert(m_rebuilt.end(), jpeg.begin(), jpeg.end());
-    m_rebuilt.push_back(0xFF);
-    m_rebuilt.push_back(0xD9);
+    if (!rebuild(t, w, h, error)) return false;
     jpeg = m_rebuilt;
   }
   if (!base::checkJpegTile(jpeg, static_cast<std::uint32_t>(w), static_cast<std::uint32_t>(h), error)) return false;
@@ -274,6 +264,90 @@ bool TileDecoder::decode(const base::EncodedTile& t, int tile, int widthPx, int 
   if (tjDecompress2(static_cast<tjhandle>(m_handle), jpeg.data(), jpeg.size(), at, w, strideBytes, h, TJPF_BGRX,
                     TJFLAG_FASTDCT | TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0)
     return error = std::string("JPEG decoding failed: ") + tjGetErrorStr2(static_cast<tjhandle>(m_handle)), false;
+  return true;
+}
+
+bool TileDecoder::rebuild(const base::EncodedTile& t, int w, int h, std::string& error) {
+  // Our own headers for these settings, the scan, EOI.
+  if (t.jpegQuality < 1 || t.jpegQuality > 100) return error = "bad JPEG quality", false;
+  if (!base::checkJpegScan(t.jpeg.span(), error)) return false;
+  if (!m_compressor) m_compressor = tjInitCompress();
+  const auto* header = m_headers.get(m_compressor, t.jpegQuality, t.jpeg444, w, h,
+                                     t.jpegRowRestarts ? JpegHeaders::mcusPerRow(w, t.jpeg444) : 0);
+  if (!header) return error = "cannot build JPEG headers", false;
+  m_rebuilt.assign(header->begin(), header->end());
+  m_rebuilt.insert(m_rebuilt.end(), t.jpeg.span().begin(), t.jpeg.span().end());
+  m_rebuilt.push_back(0xFF);
+  m_rebuilt.push_back(0xD9);
+  return true;
+}
+
+bool TileDecoder::decodeStrip(std::span<const base::EncodedTile* const> tiles, int tile, int h, std::uint8_t* dst,
+                              int strideBytes, std::string& error) {
+  if (!m_handle) return error = "TurboJPEG could not start", false;
+  const std::size_t count = tiles.size();
+  if (count < 1 || count > std::size_t(JpegStackEncoder::kMaxStripTiles) || h < 1 || h > tile)
+    return error = "not a strip", false;
+  const base::EncodedTile& first = *tiles[0];
+  const bool c444 = first.jpeg444;
+  if (!JpegStackEncoder::fits(tile, c444)) return error = "tiles of this size make no strip", false;
+  if (first.jpegQuality < 1 || first.jpegQuality > 100) return error = "bad JPEG quality", false;
+  const int mcuRows = (h + (c444 ? 7 : 15)) / (c444 ? 8 : 16);
+  // Each tile's scan: exactly mcuRows pieces, split at RST0, RST1, ... in order.
+  m_cuts.clear();
+  std::size_t scanBytes = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    const base::EncodedTile& t = *tiles[k];
+    if (t.kind != base::TileKind::JpegScan || !t.jpegRowRestarts || t.jpeg444 != c444 ||
+        t.jpegQuality != first.jpegQuality || std::size_t(t.tx) != std::size_t(first.tx) + k || t.ty != first.ty)
+      return error = "tiles that make no strip", false;
+    const auto scan = t.jpeg.span();
+    if (!base::checkJpegScan(scan, error)) return false;
+    int found = 0;
+    for (std::size_t i = 0; i + 1 < scan.size(); ++i) {
+      if (scan[i] != 0xFF) continue;
+      if (scan[i + 1] == 0x00) {
+        ++i;
+        continue;
+      }
+      if (scan[i + 1] != 0xD0 + found % 8 || found + 1 >= mcuRows) return error = "a tile's restarts do not fit", false;
+      m_cuts.push_back(i);
+      ++found;
+      ++i;
+    }
+    if (found + 1 != mcuRows) return error = "a tile's restarts do not fit", false;
+    m_cuts.push_back(scan.size());
+    scanBytes += scan.size();
+  }
+  // The strip: its header, then MCU row r of each tile in turn, numbered restarts between.
+  if (!m_compressor) m_compressor = tjInitCompress();
+  const int width = tile * static_cast<int>(count);
+  const auto* header =
+      m_headers.get(m_compressor, first.jpegQuality, c444, width, h, JpegHeaders::mcusPerRow(tile, c444));
+  if (!header) return error = "cannot build JPEG headers", false;
+  m_rebuilt.reserve(header->size() + scanBytes + 2 * count * std::size_t(mcuRows) + 2);
+  m_rebuilt.assign(header->begin(), header->end());
+  std::size_t restart = 0;
+  for (int r = 0; r < mcuRows; ++r)
+    for (std::size_t k = 0; k < count; ++k) {
+      const auto scan = tiles[k]->jpeg.span();
+      const std::size_t* cuts = m_cuts.data() + k * std::size_t(mcuRows);
+      const std::size_t from = r == 0 ? 0 : cuts[r - 1] + 2, to = cuts[r];
+      m_rebuilt.insert(m_rebuilt.end(), scan.begin() + static_cast<std::ptrdiff_t>(from),
+                       scan.begin() + static_cast<std::ptrdiff_t>(to));
+      if (r + 1 < mcuRows || k + 1 < count) {
+        m_rebuilt.push_back(0xFF);
+        m_rebuilt.push_back(static_cast<std::uint8_t>(0xD0 + restart++ % 8));
+      }
+    }
+  m_rebuilt.push_back(0xFF);
+  m_rebuilt.push_back(0xD9);
+  if (!base::checkJpegTile(m_rebuilt, static_cast<std::uint32_t>(width), static_cast<std::uint32_t>(h), error))
+    return false;
+  if (tjDecompress2(static_cast<tjhandle>(m_handle), m_rebuilt.data(), m_rebuilt.size(), dst, width, strideBytes, h,
+                    TJPF_BGRX, TJFLAG_FASTDCT | TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS) != 0)
+    return error = std::string("JPEG decoding failed: ") + tjGetErrorStr2(static_cast<tjhandle>(m_handle)), false;
+  ++m_stripsDecoded;
   return true;
 }
 

@@ -23,10 +23,10 @@ namespace huddle::capture {
 class JpegHeaders {
  public:
   // The header for a w x h tile; null if TurboJPEG failed. Valid until the next call.
-  // `rowRestarts`: with a restart interval of one row of MCUs (a DRI segment before SOS, where
-  // libjpeg writes it).
+  // `restartMcus` > 0: with that restart interval (a DRI segment before SOS, where libjpeg
+  // writes it).
   const std::vector<std::uint8_t>* get(void* compressor, int quality, bool chroma444, int w, int h,
-                                       bool rowRestarts = false);
+                                       int restartMcus = 0);
   // Offset of the SOF0 segment in a header (its size fields follow at +5), where the scan's
   // data begins (after SOS) and, if asked, where the SOS segment begins.
   static bool parse(std::span<const std::uint8_t> jpeg, std::size_t& sofAt, std::size_t& scanAt,
@@ -102,12 +102,26 @@ class TileDecoder {
   // checked first. False with `error` on any problem; `dst` outside the tile is untouched.
   bool decode(const base::EncodedTile& tile, int tileSizePx, int widthPx, int heightPx, std::uint8_t* dst,
               int strideBytes, std::string& error);
+  // Tiles side by side in a row as one image (the strip they were cut from): each a JpegScan
+  // with row restarts at the first one's settings, tileSizePx wide and `h` high, the k-th
+  // painted at k * tileSizePx of `dst` (`strideBytes` a row). One JPEG decode instead of one a
+  // tile. False with `error` if they do not make a strip or it does not decode (`dst` may
+  // then be partly painted): the caller decodes them one by one.
+  bool decodeStrip(std::span<const base::EncodedTile* const> tiles, int tileSizePx, int h, std::uint8_t* dst,
+                   int strideBytes, std::string& error);
+  // Strips decoded so far (for tests and figures).
+  std::uint64_t stripsDecoded() const { return m_stripsDecoded; }
 
  private:
+  // A JpegScan's whole file (its rebuilt header, the scan, EOI) in m_rebuilt.
+  bool rebuild(const base::EncodedTile& t, int w, int h, std::string& error);
+
   void* m_handle;
   void* m_compressor = nullptr;  // builds header templates for JpegScan tiles (made on first use)
   JpegHeaders m_headers;
   std::vector<std::uint8_t> m_rebuilt;  // header + scan + EOI
+  std::vector<std::size_t> m_cuts;      // decodeStrip: where each tile's pieces end
+  std::uint64_t m_stripsDecoded = 0;
   LosslessTileDecoder m_lossless;
 };
 

@@ -217,16 +217,10 @@ bool StreamView::decode(const wire::TileBatch& batch, capture::TileDecoder& deco
     if (s.exact) m_stagedLosslessBytes += p.tile.jpeg.size;
     m_staged.push_back(s);
   }
-  for (const auto& t : batch.tiles) {
-    if (!geometry) {
-      fail(t, "bad geometry");
-      continue;
-    }
+  auto stageTile = [&](const base::EncodedTile& t) {
+    if (!geometry) return fail(t, "bad geometry");
     const base::Rect r = place(t);
-    if (r.empty()) {
-      fail(t, "tile outside the image");
-      continue;
-    }
+    if (r.empty()) return fail(t, "tile outside the image");
     StagedTile s;
     s.rect = r;
     s.exact = base::isExactKind(t.kind);
@@ -234,24 +228,60 @@ bool StreamView::decode(const wire::TileBatch& batch, capture::TileDecoder& deco
       s.solid = true;
       s.bgrx = t.solidBgrx;
       m_staged.push_back(s);
-      continue;
+      return;
     }
     const std::size_t bytes = std::size_t(r.area()) * 4;
-    if (m_stagingUsed + bytes > need) {
-      fail(t, "more tiles than the image holds");
-      continue;
-    }
+    if (m_stagingUsed + bytes > need) return fail(t, "more tiles than the image holds");
     s.offset = m_stagingUsed;
     // The tile decodes on its own: as tile (0,0) of an image its size, packed rows.
     base::EncodedTile alone = t;
     alone.tx = alone.ty = 0;
-    if (!decoder.decode(alone, int(tile), r.w, r.h, m_staging.get() + s.offset, r.w * 4, tileError)) {
-      fail(t, tileError);
-      continue;
-    }
+    if (!decoder.decode(alone, int(tile), r.w, r.h, m_staging.get() + s.offset, r.w * 4, tileError))
+      return fail(t, tileError);
     m_stagingUsed += bytes;
     if (s.exact) m_stagedLosslessBytes += t.jpeg.size;
     m_staged.push_back(s);
+  };
+  // Tiles side by side in a row that were cut from one strip (row restarts, the same settings,
+  // whole-width) decode as that strip: one JPEG instead of one a tile. If the strip does not
+  // decode, its tiles go one by one below, so a bad one is named and the others still show.
+  const int kMaxStrip = capture::JpegStackEncoder::kMaxStripTiles;
+  auto stripFrom = [&](std::size_t i) {
+    const base::EncodedTile& a = batch.tiles[i];
+    const base::Rect ra = place(a);
+    if (a.kind != base::TileKind::JpegScan || !a.jpegRowRestarts || ra.empty() || ra.w != tile) return std::size_t(1);
+    std::size_t n = 1;
+    for (; i + n < batch.tiles.size() && n < std::size_t(kMaxStrip); ++n) {
+      const base::EncodedTile& b = batch.tiles[i + n];
+      const base::Rect rb = place(b);
+      if (b.kind != base::TileKind::JpegScan || !b.jpegRowRestarts || b.jpegQuality != a.jpegQuality ||
+          b.jpeg444 != a.jpeg444 || b.ty != a.ty || std::size_t(b.tx) != std::size_t(a.tx) + n || rb.w != tile ||
+          rb.h != ra.h)
+        break;
+    }
+    return n;
+  };
+  for (std::size_t i = 0; i < batch.tiles.size();) {
+    const std::size_t run = geometry ? stripFrom(i) : 1;
+    if (run >= 2) {
+      const base::Rect first = place(batch.tiles[i]);
+      StagedTile s;
+      s.rect = {first.x, first.y, int(tile) * int(run), first.h};
+      const std::size_t bytes = std::size_t(s.rect.area()) * 4;
+      if (m_stagingUsed + bytes <= need) {
+        m_stripTiles.clear();
+        for (std::size_t k = 0; k < run; ++k) m_stripTiles.push_back(&batch.tiles[i + k]);
+        s.offset = m_stagingUsed;
+        if (decoder.decodeStrip(m_stripTiles, int(tile), first.h, m_staging.get() + s.offset, s.rect.w * 4, tileError)) {
+          m_stagingUsed += bytes;
+          m_staged.push_back(s);
+          i += run;
+          continue;
+        }
+
+      }
+    }
+    for (const std::size_t end = i + run; i < end; ++i) stageTile(batch.tiles[i]);
   }
   return ok;
 }
@@ -299,12 +329,17 @@ void StreamView::publish() {
     }
     for (const StagedTile& t : m_staged) {
       if (!t.exact) m_lastLossyUs = now;
-      const std::size_t i = std::size_t(t.rect.y) / m_stagedTile * cols + std::size_t(t.rect.x) / m_stagedTile;
-      if (i >= m_exact.size() || m_exact[i] == std::uint8_t(t.exact)) continue;
       if (t.patch && t.exact) continue;  // an exact patch keeps a lossy tile's other pixels
-      m_exact[i] = t.exact;
-      if (t.exact) --lossy;
-      else ++lossy;
+      // A strip covers several tiles of a row.
+      const std::size_t row = std::size_t(t.rect.y) / m_stagedTile, c0 = std::size_t(t.rect.x) / m_stagedTile;
+      const std::size_t c1 = std::size_t(t.rect.x + std::max(t.rect.w, 1) - 1) / m_stagedTile;
+      for (std::size_t c = c0; c <= c1 && c < cols; ++c) {
+        const std::size_t i = row * cols + c;
+        if (i >= m_exact.size() || m_exact[i] == std::uint8_t(t.exact)) continue;
+        m_exact[i] = t.exact;
+        if (t.exact) --lossy;
+        else ++lossy;
+      }
     }
     m_lossyTiles = lossy;
     if (lossy > 0) m_sharpAtUs = 0;

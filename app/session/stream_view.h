@@ -138,6 +138,7 @@ class StreamView {
   bool m_stagedChroma444 = false;
   bool m_stagedAny = false;
   std::vector<StagedTile> m_staged;
+  std::vector<const base::EncodedTile*> m_stripTiles;  // decode()'s strip at hand
   std::vector<base::CopyRect> m_stagedCopies;  // applied before the tiles (none if one was bad)
   std::vector<std::uint32_t> m_touched;
   std::vector<std::int32_t> m_slotOfTile;  // tile index -> m_staged index this update, or -1

@@ -217,6 +217,91 @@ TEST(StreamView, BadTilesAreLeftOutAndTheRestShownInOrder) {
   });
 }
 
+// Whether `a` shows `b`'s pixels in the rectangle, but for the columns either side of a seam
+// between 64-pixel tiles: decoded as a strip, their chroma is smoothed with the next tile's
+// (libjpeg's fancy upsampling), decoded alone with their own edge. There a channel may differ
+// a little.
+::testing::AssertionResult sameButAtSeams(const capture::Framebuffer& a, const capture::Framebuffer& b, base::Rect r) {
+  for (int y = r.y; y < r.bottom(); ++y)
+    for (int x = r.x; x < r.right(); ++x) {
+      const std::uint32_t p = pixelAt(a, x, y), q = pixelAt(b, x, y);
+      const bool seam = x % 64 == 0 || x % 64 == 63;
+      for (int c = 0; c < 24; c += 8) {
+        const int d = std::abs(int(p >> c & 0xFF) - int(q >> c & 0xFF));
+        if (d > (seam ? 12 : 0))
+          return ::testing::AssertionFailure() << "at (" << x << "," << y << "): " << std::hex << p << " against " << q;
+      }
+    }
+  return ::testing::AssertionSuccess();
+}
+
+// Tiles a sharer cut from strips (side by side in a row) decode as those strips, to the pixels
+// of decoding them one by one (but where a tile meets the next); a bad tile in a strip is left
+// out alone (named in the error), and the rest of its strip still shows.
+TEST(StreamView, TilesCutFromAStripDecodeAsItAndABadOneIsLeftOutAlone) {
+  const int w = 600, h = 150, tile = 64, tilesX = 10;  // 10 x 3 tiles, column 9 and row 2 cropped
+  std::vector<std::uint8_t> pixels;
+  capture::SyntheticSource::render(w, h, capture::SceneMotion::Full, 3, pixels);
+  capture::Frame f;
+  f.widthPx = w;
+  f.heightPx = h;
+  f.strideBytes = w * 4;
+  f.pixels = pixels.data();
+  capture::CaptureSettings s;
+  s.exactFewColours = false;
+  std::vector<std::uint32_t> all(30);
+  for (std::uint32_t i = 0; i < 30; ++i) all[i] = i;
+  wire::TileBatch b;
+  b.seq = 1;
+  b.widthPx = w;
+  b.heightPx = h;
+  b.tileSizePx = tile;
+  b.tiles.resize(all.size());
+  capture::TileEncoder encoder;
+  std::string error;
+  ASSERT_TRUE(encoder.encodeRun(f, all, tilesX, tile, s, b.tiles, error)) << error;
+  ASSERT_EQ(encoder.tilesInStrips(), 27u);  // every row but its cropped last column
+  capture::Framebuffer expected;
+  expected.resize(w, h);
+  capture::TileDecoder one;
+  ASSERT_TRUE(expected.apply(b.tiles, tile, one, error)) << error;
+
+  session::StreamView view(infoOf(b));
+  capture::TileDecoder d;
+  ASSERT_TRUE(view.apply(b, d, error)) << error;
+  EXPECT_EQ(d.stripsDecoded(), 3u);
+  view.consume([&](const capture::Framebuffer& fb, base::Rect) { EXPECT_TRUE(sameButAtSeams(fb, expected, {0, 0, w, h})); });
+
+  // The next update: row 1 from another frame, but (4,1) is a scan without its restarts that
+  // says it has them. Row 1 but that tile shows the other frame; that tile stays as it was.
+  wire::TileBatch next = b;
+  next.seq = 2;
+  std::vector<std::uint8_t> other;
+  capture::SyntheticSource::render(w, h, capture::SceneMotion::Full, 40, other);
+  f.pixels = other.data();
+  std::vector<base::EncodedTile> row(9);
+  ASSERT_TRUE(encoder.encodeRun(f, std::span<const std::uint32_t>(all).subspan(10, 9), tilesX, tile, s, row, error))
+      << error;
+  for (int k = 0; k < 9; ++k) next.tiles[std::size_t(10 + k)] = row[std::size_t(k)];
+  capture::Framebuffer otherExpected;
+  otherExpected.resize(w, h);
+  ASSERT_TRUE(otherExpected.apply(row, tile, one, error)) << error;
+  base::EncodedTile plain;
+  ASSERT_TRUE(encoder.encode(f, 4, 1, tile, s, plain, error)) << error;
+  ASSERT_EQ(plain.kind, base::TileKind::JpegScan);
+  ASSERT_FALSE(plain.jpegRowRestarts);
+  plain.jpegRowRestarts = true;  // what it is not
+  next.tiles[14] = plain;
+  EXPECT_FALSE(view.apply(next, d, error));
+  EXPECT_NE(error.find("tile (4,1)"), std::string::npos) << error;
+  view.consume([&](const capture::Framebuffer& fb, base::Rect) {
+    EXPECT_TRUE(sameButAtSeams(fb, otherExpected, {0, tile, 4 * tile, tile}));
+    EXPECT_TRUE(sameButAtSeams(fb, expected, {4 * tile, tile, tile, tile}));
+    EXPECT_TRUE(sameButAtSeams(fb, otherExpected, {5 * tile, tile, 4 * tile, tile}));
+    EXPECT_TRUE(sameButAtSeams(fb, expected, {0, 0, w, tile}));  // row 0 as before
+  });
+}
+
 // A viewer on a lower tier holds a smaller image than the stream, while the cursor comes in
 // the stream's pixels: a snapshot with the cursor puts it where the window shows it, at
 // the image's scale.
