@@ -50,6 +50,25 @@ std::vector<base::EncodedTile> sceneTiles() {
   return tiles;
 }
 
+// The test scene's two tiles cut from one strip (scans with row restarts).
+std::vector<base::EncodedTile> stripTiles() {
+  std::vector<std::uint8_t> px;
+  capture::SyntheticSource::render(128, 64, capture::SceneMotion::Full, 2, px);
+  capture::Frame f;
+  f.widthPx = 128;
+  f.heightPx = 64;
+  f.strideBytes = 128 * 4;
+  f.pixels = px.data();
+  capture::TileEncoder enc;
+  std::vector<base::EncodedTile> tiles(2);
+  const std::uint32_t both[] = {0, 1};
+  capture::CaptureSettings s;
+  s.exactFewColours = false;
+  std::string error;
+  enc.encodeRun(f, both, 2, 64, s, tiles, error);
+  return tiles;
+}
+
 // Lossless tiles (sharp when still) at (0,0) and (1,0): a palette tile of text-like pixels
 // and a zstd pixel tile of many colours.
 std::vector<base::EncodedTile> losslessTiles() {
@@ -480,6 +499,10 @@ int main(int argc, char** argv) {
     b.tileSizePx = 64;
     b.tiles = tiles;
     append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    // The same scene cut from one strip (row restarts): decoded as that strip again.
+    b.tiles = stripTiles();
+    append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
+    b.tiles = tiles;
     // Scrolls: a good copy both ways, then one reaching outside the stream (dropped, a refresh asked).
     b.copies = {{0, 8, 128, 56, 0, 0}, {0, 0, 128, 56, 0, 8}};
     append(s, wire::encodeTileBatch(wire::ScreenType::Update, b));
@@ -542,8 +565,9 @@ int main(int argc, char** argv) {
     write(client, "screen-session", s);
   }
 
-  // Tile decoding: [kind (0 Jpeg, 1 JpegScan, 2 Palette, 3 ZstdPixels), place, quality, 4:4:4]
-  // then the tile's bytes.
+  // Tile decoding: [kind (0 Jpeg, 1 JpegScan, 2 Palette, 3 ZstdPixels), place, quality, flags
+  // (1: 4:4:4, 2: row restarts, 4: a strip of two)] then the tile's bytes; for a strip, two
+  // bytes of where the first scan ends, then both scans.
   auto decodeSeeds = tiles;
   for (const auto& t : losslessTiles()) decodeSeeds.push_back(t);
   for (std::size_t i = 0; i < decodeSeeds.size(); ++i) {
@@ -553,6 +577,15 @@ int main(int argc, char** argv) {
     auto span = t.jpeg.span();
     s.insert(s.end(), span.begin(), span.end());
     write(root / "tile_decode", "tile-" + std::to_string(i), s);
+  }
+  {
+    const auto strip = stripTiles();
+    const auto a = strip[0].jpeg.span(), b = strip[1].jpeg.span();
+    Bytes s{1, 0, strip[0].jpegQuality, 2 | 4, static_cast<std::uint8_t>(a.size() >> 8),
+            static_cast<std::uint8_t>(a.size())};
+    s.insert(s.end(), a.begin(), a.end());
+    s.insert(s.end(), b.begin(), b.end());
+    write(root / "tile_decode", "strip", s);
   }
 
   // Voice: a script of steps (fuzz_voice_seal.cpp): seal and deliver, deliver again, out of
