@@ -24,11 +24,6 @@ constexpr const char* kTag = "capture/pipeline";
 // After word of a change, how long the rest of that burst of drawing gets before the capture.
 constexpr auto kSettleAfterChange = std::chrono::microseconds(1500);
 
-double processCpuMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
 // Exponential smoothing for per-frame figures shown live.
 void smooth(double& avg, double sample) { avg = avg == 0 ? sample : avg * 0.9 + sample * 0.1; }
 
@@ -264,7 +259,6 @@ void CapturePipeline::run() {
     }
     if (m_stop.load()) break;
 
-    const double cpu0 = processCpuMs();
     const std::int64_t t0 = base::monoUs();
     const auto capturedAt = std::chrono::steady_clock::now();
     Frame raw;
@@ -510,10 +504,6 @@ void CapturePipeline::run() {
         }
       }
     }
-    // Process CPU over the frame's work: includes the encoder threads (and, in a host that
-    // also serves viewers, their share; the benchmark reports both separately).
-    std::lock_guard lock(m_mutex);
-    smooth(m_stats.cpuMsPerFrame, processCpuMs() - cpu0);
   }
 }
 

@@ -65,7 +65,6 @@ struct PipelineStats {
   std::uint64_t tierTiles = 0, tierBytes = 0;
   std::uint8_t tiersEncoded = 1;
   double captureMs = 0, damageMs = 0, encodeMs = 0;  // per frame, smoothed
-  double cpuMsPerFrame = 0;                          // capture thread + encoders, smoothed
   std::string lastError;                             // the latest frame that failed, or the stop below
   std::string failure;                               // why the capture thread stopped on its own
 };

@@ -87,6 +87,8 @@ bool ScrollDetector::mostChanged(const Frame& f) {
 
 void ScrollDetector::process(const Frame& f, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
                              std::vector<base::CopyRect>& out) {
+  // The source says nothing changed: the hashes we hold are this frame's, and nothing moved.
+  if (m_valid && f.changed != nullptr && f.changed->empty() && f.widthPx == m_width && f.heightPx == m_height) return;
   if (m_skip > 0 && mostChanged(f)) {
     // Not hashed: the next frame looked at starts afresh (hashed whole, compared with nothing).
     --m_skip;

@@ -170,6 +170,9 @@ struct X11Source::Impl {
   bool cursorShapeDirty = true;
   unsigned long cursorSerial = 0;
   bool cursorGiven = false;
+  // The root window's size as ConfigureNotify last told it (-1: not known: asked for). Not
+  // asked for every frame: a round trip to the server that changes nothing on a still screen.
+  int screenW = -1, screenH = -1;
   bool haveFrame = false;            // `image` holds a frame taken since the last resize
   std::vector<base::Rect> changed;   // this frame's damage, relative to the captured area
 
@@ -247,6 +250,10 @@ struct X11Source::Impl {
   void takeDamage() {
     changed.clear();
     drainEvents();
+    // No DamageNotify since the last take: nothing was drawn, and no round trip is needed to
+    // learn that (news of a drawing that lands in this take may come after it: the next take
+    // then finds nothing).
+    if (!damageNews && haveFrame) return;
     damageNews = false;  // taken now: the next drawing sends a new DamageNotify
     XDamageSubtract(dpy, damage, None, damageRegion);
     int n = 0;
@@ -269,6 +276,11 @@ struct X11Source::Impl {
       XNextEvent(dpy, &ev);
       if (damage && ev.type == damageEventBase + XDamageNotify) damageNews = true;
       if (fixesEventBase >= 0 && ev.type == fixesEventBase + XFixesCursorNotify) cursorShapeDirty = true;
+      if (ev.type == ConfigureNotify && ev.xconfigure.window == root) {
+        screenW = ev.xconfigure.width;
+        screenH = ev.xconfigure.height;
+        continue;
+      }
       if (!target || ev.xany.window != target) continue;
       if (ev.type == DestroyNotify) windowGone = true;
       else if (ev.type == MapNotify || ev.type == UnmapNotify) pixmapStale = true;
@@ -359,9 +371,14 @@ struct X11Source::Impl {
   // The area to capture now (the screen, monitor or window may have changed size).
   bool currentGeometry(Geometry& out, std::string& error) {
     if (sharingWindow()) return windowGeometry(out, error);
-    XWindowAttributes attrs{};
-    if (!XGetWindowAttributes(dpy, root, &attrs)) return error = "cannot read the X screen's size", false;
-    Geometry screen{0, 0, attrs.width, attrs.height};
+    drainEvents();  // a ConfigureNotify of the root: the screen's new size
+    if (screenW < 0) {
+      XWindowAttributes attrs{};
+      if (!XGetWindowAttributes(dpy, root, &attrs)) return error = "cannot read the X screen's size", false;
+      screenW = attrs.width;
+      screenH = attrs.height;
+    }
+    Geometry screen{0, 0, screenW, screenH};
     if (region.kind == X11Region::Kind::WholeScreen) {
       out = screen;
     } else if (region.kind == X11Region::Kind::Monitor) {
@@ -605,6 +622,8 @@ bool X11Source::openDisplay(std::string& error) {
     return false;
   }
   s.root = DefaultRootWindow(s.dpy);
+  // The screen's size changes (RandR) come as the root's ConfigureNotify.
+  if (!s.sharingWindow()) XSelectInput(s.dpy, s.root, StructureNotifyMask);
   s.shm = XShmQueryExtension(s.dpy);
   if (!s.shm) HLOG_WARN(kTag, "XShm not available: capturing with XGetImage (slower)");
   if (s.sharingWindow() && !s.openWindow(error)) return false;
@@ -738,6 +757,7 @@ CaptureResult X11Source::capture(Frame& frame, std::string& error) {
     if (!fetched) {
       s.haveFrame = false;  // the damage taken above is gone: the next frame is whole
       s.pixmapStale = true;
+      s.screenW = s.screenH = -1;  // asked again, in case the screen changed size unannounced
       return error = s.shm ? "XShmGetImage failed" : "XGetImage failed", CaptureResult::Error;
     }
   }
