@@ -23,6 +23,11 @@ namespace {
 constexpr const char* kTag = "capture/pipeline";
 // After word of a change, how long the rest of that burst of drawing gets before the capture.
 constexpr auto kSettleAfterChange = std::chrono::microseconds(1500);
+// A source that says when it is drawn on and when the pointer moves needs no frames at the
+// frame rate while nothing happens: after this long with no change, no move and nothing left
+// to refresh, it is looked at every kQuietTick (and at once on news).
+constexpr auto kQuietAfter = std::chrono::milliseconds(500);
+constexpr auto kQuietTick = std::chrono::milliseconds(100);
 
 // Exponential smoothing for per-frame figures shown live.
 void smooth(double& avg, double sample) { avg = avg == 0 ? sample : avg * 0.9 + sample * 0.1; }
@@ -209,6 +214,7 @@ void CapturePipeline::run() {
   // When the next frame with a change is due at the frame rate (a virtual schedule: one may
   // come up to an interval early, and the average stays at the rate).
   auto changedDue = next;
+  auto activeAt = next;  // the last frame that changed something, or moved the cursor
   std::uint64_t dropped = 0;
   // The cursor: the source's shape as last seen, and what was last handed on.
   base::CursorImage sourceShape, streamShape;
@@ -227,8 +233,10 @@ void CapturePipeline::run() {
     // Pacing: sleep to the next deadline in small steps (stop stays responsive); if we are
     // more than a frame late, skip ahead instead of capturing a burst to catch up.
     const auto interval = std::chrono::microseconds(1'000'000 / s.fps);
-    next += interval;
     auto now = std::chrono::steady_clock::now();
+    const bool quiet = m_source->notifiesPointer() && now - activeAt >= kQuietAfter && staleCount == 0 &&
+                       (!s.sharpWhenStill || still.lossyTiles() == 0);
+    next += quiet ? std::chrono::duration_cast<std::chrono::microseconds>(kQuietTick) : interval;
     if (now > next + interval) {
       dropped += static_cast<std::uint64_t>((now - next) / interval);
       next = now;
@@ -244,7 +252,8 @@ void CapturePipeline::run() {
       now = std::chrono::steady_clock::now();
       if (now >= next) break;
       const auto until = notified && now < earliest ? std::min(next, earliest) : next;
-      const auto wait = std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(20));
+      const auto wait =
+          std::min<std::chrono::steady_clock::duration>(until - now, quiet ? kQuietTick : std::chrono::milliseconds(20));
       if (notified && now >= earliest) {
         if (m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(wait).count()))) {
           // Word comes with the first drawing of a burst (a scroll, then the new line, ...):
@@ -268,7 +277,10 @@ void CapturePipeline::run() {
       failed(error, false);
       return;
     }
-    if (!raw.changed || !raw.changed->empty()) changedDue = std::max(changedDue, capturedAt) + interval;
+    if (!raw.changed || !raw.changed->empty()) {
+      changedDue = std::max(changedDue, capturedAt) + interval;
+      activeAt = capturedAt;
+    }
     if (r == CaptureResult::Error) {
       std::lock_guard lock(m_mutex);
       if (m_stats.lastError != error) HLOG_WARN(kTag, "capture failed: %s", error.c_str());
@@ -497,6 +509,7 @@ void CapturePipeline::run() {
         pos.y = static_cast<std::int32_t>(std::int64_t(pos.y) * s.scalePercent / 100);
         if (!pos.visible) pos.x = pos.y = 0;
         if (cu.shape || !sentPos || !(pos == lastPos)) {
+          activeAt = std::chrono::steady_clock::now();
           cu.pos = pos;
           lastPos = pos;
           sentPos = true;

@@ -84,7 +84,8 @@ class CapturePipeline {
 
   // Opens the source and starts the capture thread; false with a reason.
   bool start(std::string& error);
-  // Stops and joins the capture thread (returns within one frame's work).
+  // Stops and joins the capture thread (returns within one frame's work, or a tenth of a
+  // second on a quiet screen).
   void stop();
   void setSettings(const CaptureSettings& settings);
   // Set before start(), on the capture thread before each frame: whether this frame may go as

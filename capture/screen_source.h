@@ -55,6 +55,9 @@ class ScreenSource {
   // Whether the source is told when its pixels change (XDamage): then waitForChange() says
   // so, and the pipeline captures as soon as a drawing comes instead of at its clock's next tick.
   virtual bool notifiesChanges() const { return false; }
+  // Whether it is also told when the pointer moves (XInput2): then waitForChange() returns
+  // for that too, and a still screen with a still pointer needs no frames at the frame rate.
+  virtual bool notifiesPointer() const { return false; }
   // Waits up to `timeoutMs` for news since the last capture() (a drawing, or any event that
   // capture() reads); true as soon as there is some. Only where notifiesChanges().
   virtual bool waitForChange(int timeoutMs) {

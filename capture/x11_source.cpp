@@ -3,6 +3,7 @@
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
 #include <X11/Xatom.h>
+#include <X11/extensions/XInput2.h>
 #include <X11/extensions/XShm.h>
 #include <X11/extensions/Xcomposite.h>
 #include <X11/extensions/Xdamage.h>
@@ -29,6 +30,9 @@ namespace huddle::capture {
 
 namespace {
 constexpr const char* kTag = "capture/x11";
+// With XInput2, a pointer that made no raw motion is asked where it is at least this often
+// (a program may warp it without any).
+constexpr std::int64_t kPointerAskedAtLeastUs = 200'000;
 
 // Xlib reports protocol errors through a process-wide handler; without one it exits the
 // process. Ours records the error for the call that caused it (captures are serialised).
@@ -167,6 +171,12 @@ struct X11Source::Impl {
   // The cursor (XFixes): shape changes arrive as CursorNotify events; the image is fetched
   // only then, the position is polled each frame.
   int fixesEventBase = -1;
+  // XInput2's raw motion events say the pointer moved, so a still pointer is not asked where
+  // it is every frame (a round trip), only now and then (a warp makes no such event).
+  int xiOpcode = -1;
+  bool pointerNews = true;
+  std::int64_t pointerAskedUs = 0;
+  int pointerX = 0, pointerY = 0;  // on the root, as last asked
   bool cursorShapeDirty = true;
   unsigned long cursorSerial = 0;
   bool cursorGiven = false;
@@ -276,6 +286,10 @@ struct X11Source::Impl {
       XNextEvent(dpy, &ev);
       if (damage && ev.type == damageEventBase + XDamageNotify) damageNews = true;
       if (fixesEventBase >= 0 && ev.type == fixesEventBase + XFixesCursorNotify) cursorShapeDirty = true;
+      if (xiOpcode >= 0 && ev.type == GenericEvent && ev.xcookie.extension == xiOpcode) {
+        pointerNews = true;  // a raw motion: its data is not needed (never fetched, nothing to free)
+        continue;
+      }
       if (ev.type == ConfigureNotify && ev.xconfigure.window == root) {
         screenW = ev.xconfigure.width;
         screenH = ev.xconfigure.height;
@@ -298,6 +312,16 @@ struct X11Source::Impl {
     }
     XFixesSelectCursorInput(dpy, root, XFixesDisplayCursorNotifyMask);
     cursorShapeDirty = true;
+    int event = 0, error = 0, major = 2, minor = 0;
+    if (!XQueryExtension(dpy, "XInputExtension", &xiOpcode, &event, &error) || XIQueryVersion(dpy, &major, &minor) != Success) {
+      xiOpcode = -1;
+      HLOG_INFO(kTag, "no XInput2: the pointer's place is asked every frame");
+      return;
+    }
+    unsigned char bits[XIMaskLen(XI_LASTEVENT)] = {};
+    XISetMask(bits, XI_RawMotion);
+    XIEventMask mask{XIAllMasterDevices, static_cast<int>(sizeof bits), bits};
+    XISelectEvents(dpy, root, &mask, 1);
   }
 
   void releaseImage() {
@@ -566,16 +590,18 @@ bool X11Source::usingShm() const { return m_impl->shm; }
 
 bool X11Source::notifiesChanges() const { return m_impl->dpy && m_impl->damage; }
 
+bool X11Source::notifiesPointer() const { return notifiesChanges() && m_impl->xiOpcode >= 0; }
+
 bool X11Source::waitForChange(int timeoutMs) {
   Impl& s = *m_impl;
   if (!s.dpy || !s.damage) return false;
-  // Only a drawing ends the wait: other events (a window moved, the cursor's shape) are read
-  // and kept for capture(), and the wait goes on. Events Xlib already queued (while the cursor
-  // was polled, say) are read first: the socket would not wake us for them.
+  // A drawing or a pointer's move ends the wait: other events (a window moved, the cursor's
+  // shape) are read and kept for capture(), and the wait goes on. Events Xlib already queued
+  // (while the cursor was polled, say) are read first: the socket would not wake us for them.
   auto news = [&] {
     std::lock_guard lock(g_errorMutex);  // an X error read here is expected like capture()'s
     s.drainEvents();
-    return s.damageNews;
+    return s.damageNews || (s.xiOpcode >= 0 && s.pointerNews);
   };
   if (news()) return true;
   pollfd p{ConnectionNumber(s.dpy), POLLIN, 0};
@@ -686,16 +712,24 @@ bool X11Source::cursor(base::CursorPos& pos, base::CursorImage& shape, bool& sha
     }
     XFree(ci);
     if (!s.cursorGiven) return false;
-  } else {
+  } else if (s.xiOpcode < 0 || s.pointerNews || base::monoUs() - s.pointerAskedUs >= kPointerAskedAtLeastUs) {
     Window rootReturn = 0, child = 0;
     int winX = 0, winY = 0;
     unsigned mask = 0;
+    s.pointerNews = false;
+    s.pointerAskedUs = base::monoUs();
     if (!XQueryPointer(s.dpy, s.root, &rootReturn, &child, &rootX, &rootY, &winX, &winY, &mask)) {
       pos.visible = false;  // on another screen of this display
       pos.shapeId = static_cast<std::uint32_t>(s.cursorSerial);
+      s.pointerX = s.pointerY = -1'000'000;
       return true;
     }
+  } else {
+    rootX = s.pointerX;  // not moved since it was asked
+    rootY = s.pointerY;
   }
+  s.pointerX = rootX;
+  s.pointerY = rootY;
   pos.shapeId = static_cast<std::uint32_t>(s.cursorSerial);
   int originX = s.geo.x, originY = s.geo.y;
   if (s.sharingWindow()) {  // where the window is on the screen now (it may have moved)

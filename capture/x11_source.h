@@ -75,6 +75,7 @@ class X11Source : public ScreenSource {
   // With XDamage: a DamageNotify (one each time the damage goes from none to some) ends the
   // wait, whoever read it; other events are kept for capture().
   bool notifiesChanges() const override;
+  bool notifiesPointer() const override;
   bool waitForChange(int timeoutMs) override;
   // True if frames come through shared memory (false: the slower XGetImage path).
   bool usingShm() const;

@@ -10,6 +10,7 @@
 // onEnded() on the link's thread when the connection never started).
 #pragma once
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -120,6 +121,12 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
   ClientProtocol m_protocol;           // frames on the reader thread; state read from any
 
   std::atomic<bool> m_stop{false};
+  // run()'s wait between its checks (deadlines, pings, heartbeats): ended early by stopLink()
+  // and by the connection's end, so it need not wake often to notice them.
+  std::mutex m_wakeMutex;
+  std::condition_variable m_wakeCv;
+  bool m_woken = false;  // guarded by m_wakeMutex
+  void nudge();
   std::atomic<bool> m_finished{false};
   std::atomic<bool> m_endReported{false};
   std::atomic<std::int64_t> m_lastRecvUs{0};

@@ -10,7 +10,7 @@ packages=(
   libsdl2-net-dev libstb-dev libturbojpeg0-dev libssl-dev libsodium-dev
   # libjpeg-turbo's libjpeg API, for the restart markers TurboJPEG 2.1 cannot set (capture/jpeg_stack.h).
   libjpeg62-turbo-dev
-  libx11-dev libxext-dev libxrandr-dev libxdamage-dev libxfixes-dev libxcomposite-dev
+  libx11-dev libxext-dev libxrandr-dev libxdamage-dev libxfixes-dev libxcomposite-dev libxi-dev
   libgtest-dev
   # zstd compresses lossless tiles (sharp when still: capture/lossless_tile.h).
   libzstd-dev zlib1g-dev

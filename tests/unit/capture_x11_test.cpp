@@ -7,9 +7,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "capture/capture_pipeline.h"
 #include "capture/x11_overlay.h"
 #include "capture/x11_source.h"
 #include "tests/support/subprocess.h"
@@ -123,6 +129,43 @@ TEST(X11Capture, NoDisplayIsAClearError) {
 
 // The cursor through XFixes: the shape X shows (set with xsetroot), its hot spot, and the
 // position (moved with xdotool), and a new shape id once the shape changes.
+// A still screen under a still pointer is not looked at every frame (XDamage and XInput2 say
+// when something happens), and the pointer's moves are still told, each where it went.
+TEST(X11Capture, AQuietScreenIsLookedAtRarelyAndThePointersMovesAreStillTold) {
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  Xvfb xvfb(80, 99, "640x480x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  const std::string env = "DISPLAY=" + xvfb.display();
+  ASSERT_EQ(Subprocess({"/usr/bin/xdotool", "mousemove", "10", "10"}, {env}).wait(10000), 0);
+  CaptureSettings s;
+  s.fps = 60;
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::pair<int, int>> told;
+  CapturePipeline pipeline(std::make_unique<X11Source>(xvfb.display(), X11Region{}), s, 1, [](EncodedUpdate&&) {});
+  pipeline.setCursorCallback([&](const CursorUpdate& u) {
+    std::lock_guard lock(m);
+    told.emplace_back(u.pos.x, u.pos.y);
+    cv.notify_all();
+  });
+  std::string error;
+  ASSERT_TRUE(pipeline.start(error)) << error;
+  // Quiet half a second after the first frame: then about ten frames a second, not sixty.
+  std::this_thread::sleep_for(std::chrono::milliseconds(900));
+  const std::uint64_t before = pipeline.stats().framesCaptured;
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const std::uint64_t frames = pipeline.stats().framesCaptured - before;
+  EXPECT_GE(frames, 5u);
+  EXPECT_LE(frames, 25u) << "a quiet screen was looked at at the frame rate";
+  for (auto [x, y] : {std::pair{200, 150}, std::pair{201, 150}, std::pair{630, 470}}) {
+    ASSERT_EQ(Subprocess({"/usr/bin/xdotool", "mousemove", std::to_string(x), std::to_string(y)}, {env}).wait(10000), 0);
+    std::unique_lock lock(m);
+    EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return !told.empty() && told.back() == std::pair{x, y}; }))
+        << "the pointer at " << x << "," << y << " was not told";
+  }
+  pipeline.stop();
+}
+
 TEST(X11Capture, ReadsTheRealCursorShapeAndPosition) {
   if (access("/usr/bin/xsetroot", X_OK) != 0) GTEST_SKIP() << "xsetroot is not available";
   if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
