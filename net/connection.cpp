@@ -13,6 +13,7 @@ namespace huddle::net {
 
 namespace {
 constexpr const char* kTag = "net/conn";
+constexpr int kReadWaitMs = 1000;  // the reader's wait for bytes, between looks at the close flag
 constexpr int kRecvChunk = 64 * 1024;
 constexpr std::size_t kCoalesceBytes = 64 * 1024;  // small frames are merged into one send
 // A blocking send returns only once all it was given is in the kernel: large sends go in
@@ -340,7 +341,9 @@ std::pair<wire::Reason, std::string> Connection::readLoop() {
       std::lock_guard lock(m_mutex);
       if (m_hardClose) break;
     }
-    int ready = m_socket->waitReadable(100);
+    // A close() shuts the socket down, which ends this wait at once: the timeout is only a
+    // backstop, long enough that an idle connection's reader is not woken ten times a second.
+    int ready = m_socket->waitReadable(kReadWaitMs);
     if (ready == 0) continue;
     if (ready < 0) {
       reason = wire::Reason::IoError;
