@@ -277,7 +277,8 @@ void CapturePipeline::run() {
       failed(error, false);
       return;
     }
-    if (!raw.changed || !raw.changed->empty()) {
+    const bool drawn = !raw.changed || !raw.changed->empty();
+    if (drawn) {
       changedDue = std::max(changedDue, capturedAt) + interval;
       activeAt = capturedAt;
     }
@@ -509,6 +510,8 @@ void CapturePipeline::run() {
         pos.y = static_cast<std::int32_t>(std::int64_t(pos.y) * s.scalePercent / 100);
         if (!pos.visible) pos.x = pos.y = 0;
         if (cu.shape || !sentPos || !(pos == lastPos)) {
+          // A moving pointer wakes the capture (XInput2) at the frame rate at most, like drawings.
+          if (!drawn) changedDue = std::max(changedDue, capturedAt) + interval;
           activeAt = std::chrono::steady_clock::now();
           cu.pos = pos;
           lastPos = pos;

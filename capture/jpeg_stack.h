@@ -6,8 +6,8 @@
 //   each MCU row, joined by the restart markers it would have alone with a restart interval
 //   of one MCU row (base::EncodedTile::jpegRowRestarts). As wide as a frame, this costs what
 //   one JPEG of the frame costs (1920x1024 full change: 3.5 ms in strips of 30 tiles, 5.2 ms
-//   stacked eight at a time, 3.4 ms as one image, in one run); each tile pays about 8 bytes
-//   for its three extra markers.
+//   stacked eight at a time, 3.4 ms as one image, in one run); each tile pays 2 bytes for
+//   each extra marker and its padding (64-px tiles: 3 markers at 4:2:0, 7 at 4:4:4).
 // - A stack: whole-size tiles from anywhere in the frame, one under the other, with a restart
 //   after each tile's MCUs: each piece is the scan that tile has alone (no restarts), for
 //   tiles with no changed neighbour in their row.

@@ -103,8 +103,8 @@ void ScrollDetector::process(const Frame& f, std::uint8_t* ref, std::size_t refS
     const std::size_t before = out.size();
     bool most = false;
     detect(f, ref, refStride, maxCopies, out, most);
-    if (out.size() > before) m_backoff = 0;
-    else if (most) m_skip = m_backoff = std::min(kMaxSkip, std::max(1, m_backoff * 2));
+    if (out.size() > before || !most) m_backoff = m_skip = 0;  // a scroll, or the full changes stopped
+    else m_skip = m_backoff = std::min(kMaxSkip, std::max(1, m_backoff * 2));
   }
   m_old.swap(m_new);
   m_valid = true;

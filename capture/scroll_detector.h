@@ -15,7 +15,8 @@
 // Hashing a whole changed screen and voting costs about a seventh of a video frame's sender
 // CPU and finds nothing there, so after a frame where most of the screen changed and nothing
 // was found, the next 1, 2, 4, up to kMaxSkip frames where the source says most changed are
-// not looked at (a scroll that starts then goes as tiles for at most that long).
+// not looked at (a scroll that starts then goes as tiles for at most that long); a frame
+// compared where most did not change ends the back-off.
 // Thread: one capture thread.
 #pragma once
 #include <cstdint>

@@ -175,6 +175,7 @@ struct X11Source::Impl {
   // it is every frame (a round trip), only now and then (a warp makes no such event).
   int xiOpcode = -1;
   bool pointerNews = true;
+  bool pointerWatched = false;  // cursor() was called: pointer news end waitForChange()
   std::int64_t pointerAskedUs = 0;
   int pointerX = 0, pointerY = 0;  // on the root, as last asked
   bool cursorShapeDirty = true;
@@ -312,10 +313,13 @@ struct X11Source::Impl {
     }
     XFixesSelectCursorInput(dpy, root, XFixesDisplayCursorNotifyMask);
     cursorShapeDirty = true;
-    int event = 0, error = 0, major = 2, minor = 0;
-    if (!XQueryExtension(dpy, "XInputExtension", &xiOpcode, &event, &error) || XIQueryVersion(dpy, &major, &minor) != Success) {
+    // 2.1 or later: a 2.0 client gets no raw events while the pointer is grabbed (a button
+    // held, a window dragged, a menu open), just when it moves most.
+    int event = 0, error = 0, major = 2, minor = 2;
+    if (!XQueryExtension(dpy, "XInputExtension", &xiOpcode, &event, &error) ||
+        XIQueryVersion(dpy, &major, &minor) != Success || (major == 2 && minor < 1)) {
       xiOpcode = -1;
-      HLOG_INFO(kTag, "no XInput2: the pointer's place is asked every frame");
+      HLOG_INFO(kTag, "no XInput 2.1: the pointer's place is asked every frame");
       return;
     }
     unsigned char bits[XIMaskLen(XI_LASTEVENT)] = {};
@@ -395,7 +399,10 @@ struct X11Source::Impl {
   // The area to capture now (the screen, monitor or window may have changed size).
   bool currentGeometry(Geometry& out, std::string& error) {
     if (sharingWindow()) return windowGeometry(out, error);
-    drainEvents();  // a ConfigureNotify of the root: the screen's new size
+    {
+      std::lock_guard lock(g_errorMutex);  // an X error read here is expected like capture()'s
+      drainEvents();                       // a ConfigureNotify of the root: the screen's new size
+    }
     if (screenW < 0) {
       XWindowAttributes attrs{};
       if (!XGetWindowAttributes(dpy, root, &attrs)) return error = "cannot read the X screen's size", false;
@@ -601,7 +608,7 @@ bool X11Source::waitForChange(int timeoutMs) {
   auto news = [&] {
     std::lock_guard lock(g_errorMutex);  // an X error read here is expected like capture()'s
     s.drainEvents();
-    return s.damageNews || (s.xiOpcode >= 0 && s.pointerNews);
+    return s.damageNews || (s.xiOpcode >= 0 && s.pointerWatched && s.pointerNews);
   };
   if (news()) return true;
   pollfd p{ConnectionNumber(s.dpy), POLLIN, 0};
@@ -666,6 +673,7 @@ bool X11Source::cursor(base::CursorPos& pos, base::CursorImage& shape, bool& sha
   std::lock_guard lock(g_errorMutex);
   g_lastXError = 0;
   s.drainEvents();
+  s.pointerWatched = true;
   shapeChanged = false;
   int rootX = 0, rootY = 0;
   XFixesCursorImage* ci = nullptr;

@@ -15,7 +15,7 @@ constexpr const char* kTag = "net/client";
 constexpr int kQuickPings = 8;
 constexpr std::int64_t kQuickPingIntervalUs = 150'000;
 // How often run() looks at its deadlines, pings and heartbeats (150 ms apart or more); the
-// stop and the connection's end wake it at once. Each wake is a context switch, all day long.
+// stop and the connection's end wake it early. Each wake is a context switch, all day long.
 constexpr std::int64_t kTickUs = 50'000;
 constexpr std::uint64_t kBulkAckBytes = 64 * 1024;  // acknowledged in a heartbeat time: the host reads us
 }  // namespace
@@ -248,7 +248,7 @@ void ClientLink::onClosed(wire::Reason reason, const std::string& detail) {
   }
   HLOG_INFO(kTag, "disconnected: %s (%s)", end.text.c_str(), wire::reasonName(reason));
   endOnce(end);
-  nudge();  // run() waits for the connection to finish: it soon will
+  nudge();  // run() looks again (the connection may need its next tick to count as finished)
 }
 
 }  // namespace huddle::net

@@ -14,6 +14,7 @@ namespace huddle::net {
 namespace {
 constexpr const char* kTag = "net/conn";
 constexpr int kReadWaitMs = 1000;  // the reader's wait for bytes, between looks at the close flag
+constexpr int kReadWaitNoFdMs = 100;  // the same for a socket whose fd is not known (no shutdown)
 constexpr int kRecvChunk = 64 * 1024;
 constexpr std::size_t kCoalesceBytes = 64 * 1024;  // small frames are merged into one send
 // A blocking send returns only once all it was given is in the kernel: large sends go in
@@ -342,8 +343,9 @@ std::pair<wire::Reason, std::string> Connection::readLoop() {
       if (m_hardClose) break;
     }
     // A close() shuts the socket down, which ends this wait at once: the timeout is only a
-    // backstop, long enough that an idle connection's reader is not woken ten times a second.
-    int ready = m_socket->waitReadable(kReadWaitMs);
+    // backstop, long enough that an idle connection's reader is not woken ten times a second
+    // (but short where the fd is not known and no shutdown can wake it).
+    int ready = m_socket->waitReadable(m_socket->fd() >= 0 ? kReadWaitMs : kReadWaitNoFdMs);
     if (ready == 0) continue;
     if (ready < 0) {
       reason = wire::Reason::IoError;

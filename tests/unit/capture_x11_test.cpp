@@ -127,8 +127,6 @@ TEST(X11Capture, NoDisplayIsAClearError) {
   EXPECT_NE(error.find("cannot open the X display :12345"), std::string::npos) << error;
 }
 
-// The cursor through XFixes: the shape X shows (set with xsetroot), its hot spot, and the
-// position (moved with xdotool), and a new shape id once the shape changes.
 // A still screen under a still pointer is not looked at every frame (XDamage and XInput2 say
 // when something happens), and the pointer's moves are still told, each where it went.
 TEST(X11Capture, AQuietScreenIsLookedAtRarelyAndThePointersMovesAreStillTold) {
@@ -157,6 +155,7 @@ TEST(X11Capture, AQuietScreenIsLookedAtRarelyAndThePointersMovesAreStillTold) {
   const std::uint64_t frames = pipeline.stats().framesCaptured - before;
   EXPECT_GE(frames, 5u);
   EXPECT_LE(frames, 25u) << "a quiet screen was looked at at the frame rate";
+  // xdotool's mousemove warps the pointer (no raw motion): told by the pointer's poll.
   for (auto [x, y] : {std::pair{200, 150}, std::pair{201, 150}, std::pair{630, 470}}) {
     ASSERT_EQ(Subprocess({"/usr/bin/xdotool", "mousemove", std::to_string(x), std::to_string(y)}, {env}).wait(10000), 0);
     std::unique_lock lock(m);
@@ -166,6 +165,38 @@ TEST(X11Capture, AQuietScreenIsLookedAtRarelyAndThePointersMovesAreStillTold) {
   pipeline.stop();
 }
 
+// A pointer's move on a still screen is news that ends a wait for a change (XInput2's raw
+// motion), once the cursor is watched; nothing else on a still screen is.
+TEST(X11Capture, APointersMoveEndsTheWaitForAChange) {
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  Xvfb xvfb(80, 99, "640x480x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  const std::string env = "DISPLAY=" + xvfb.display();
+  ASSERT_EQ(Subprocess({"/usr/bin/xdotool", "mousemove", "70", "80"}, {env}).wait(10000), 0);  // a warp
+  X11Source source(xvfb.display(), {});
+  std::string error;
+  ASSERT_TRUE(source.open(error)) << error;
+  ASSERT_TRUE(source.notifiesPointer()) << "Xvfb has XInput 2.2";
+  Frame f;
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
+  huddle::base::CursorPos pos;
+  huddle::base::CursorImage shape;
+  bool changed = false;
+  ASSERT_TRUE(source.cursor(pos, shape, changed));
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
+  ASSERT_TRUE(source.cursor(pos, shape, changed));  // what news there was is taken
+  EXPECT_FALSE(source.waitForChange(300)) << "news on a still screen under a still pointer";
+  // A relative move goes through the input device (XTest), as a mouse's does: raw motion.
+  ASSERT_EQ(Subprocess({"/usr/bin/xdotool", "mousemove_relative", "7", "8"}, {env}).wait(10000), 0);
+  EXPECT_TRUE(source.waitForChange(5000)) << "the move was no news";
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
+  ASSERT_TRUE(source.cursor(pos, shape, changed));
+  EXPECT_EQ(pos.x, 77);
+  EXPECT_EQ(pos.y, 88);
+}
+
+// The cursor through XFixes: the shape X shows (set with xsetroot), its hot spot, and the
+// position (moved with xdotool), and a new shape id once the shape changes.
 TEST(X11Capture, ReadsTheRealCursorShapeAndPosition) {
   if (access("/usr/bin/xsetroot", X_OK) != 0) GTEST_SKIP() << "xsetroot is not available";
   if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
