@@ -2,9 +2,9 @@
 // each. The calling (capture) thread works too, so a pool of N uses N-1 extra threads and no
 // handoff is wasted on a frame with few tiles. Items (runs of dirty tiles, see encode()) are
 // taken one at a time from a shared counter, so slow (busy) ones do not leave a thread idle.
-// Anything thrown while encoding
-// fails that frame only: the call returns false with what was thrown, never hangs, and a
-// worker that stopped on a throw is started again before the next frame.
+// Anything thrown while encoding fails that frame only: the call returns false with what was
+// thrown, never hangs, and a worker that stopped on a throw is started again before the next
+// frame.
 // Thread: encode()/forEach() from one thread at a time; workers are internal.
 #pragma once
 #include <atomic>
