@@ -10,6 +10,7 @@
 #include <jpeglib.h>
 
 #include "capture/tile_codec.h"
+#include "net/base/jpeg_check.h"
 
 namespace huddle::capture {
 
@@ -126,6 +127,19 @@ bool compressStack(jpeg_compress_struct& c, ErrorManager& errors, int& cachedQua
   return true;
 }
 
+// A JpegScan tile at grid place (tx, ty) holding `scan`.
+base::EncodedTile scanTile(int tx, int ty, int quality, bool chroma444, bool rowRestarts, base::ByteVec scan) {
+  base::EncodedTile t;
+  t.tx = static_cast<std::uint16_t>(tx);
+  t.ty = static_cast<std::uint16_t>(ty);
+  t.kind = base::TileKind::JpegScan;
+  t.jpegQuality = static_cast<std::uint8_t>(quality);
+  t.jpeg444 = chroma444;
+  t.jpegRowRestarts = rowRestarts;
+  t.jpeg = base::ByteSlice::whole(base::makeBytes(std::move(scan)));
+  return t;
+}
+
 // Where the segment starting at `at` (after SOI) with marker `marker` is, or npos.
 std::size_t findSegment(std::span<const std::uint8_t> jpeg, std::uint8_t marker, std::size_t& length) {
   for (std::size_t at = 2; at + 4 <= jpeg.size();) {
@@ -180,35 +194,15 @@ bool JpegStackEncoder::encode(const Frame& f, std::span<const std::pair<int, int
     return error = "the stack's JPEG tables differ from a tile's", false;
 
   // Cut the scan at its restart markers: piece k is tile k's whole scan.
-  std::size_t begin = scanAt, piece = 0;
-  const std::size_t end = size - 2;
-  auto take = [&](std::size_t from, std::size_t to) {
-    base::EncodedTile& t = out[piece];
-    t.tx = static_cast<std::uint16_t>(places[piece].first);
-    t.ty = static_cast<std::uint16_t>(places[piece].second);
-    t.kind = base::TileKind::JpegScan;
-    t.jpegQuality = static_cast<std::uint8_t>(quality);
-    t.jpeg444 = chroma444;
-    t.jpegRowRestarts = false;
-    t.solidBgrx = 0;
-    t.jpeg = base::ByteSlice::whole(base::makeBytes(base::ByteVec(jpeg.begin() + static_cast<std::ptrdiff_t>(from),
-                                                                  jpeg.begin() + static_cast<std::ptrdiff_t>(to))));
-    ++piece;
-  };
-  for (std::size_t i = scanAt; i + 1 < end; ++i) {
-    if (jpeg[i] != 0xFF) continue;
-    const std::uint8_t next = jpeg[i + 1];
-    if (next == 0x00) {
-      ++i;  // a stuffed 0xFF byte of data
-      continue;
-    }
-    if (next != 0xD0 + piece % 8 || piece + 1 >= count) return error = "unexpected marker in the stack's scan", false;
-    take(begin, i);
-    begin = i + 2;
-    ++i;
+  const std::span<const std::uint8_t> scan = jpeg.subspan(scanAt, size - 2 - scanAt);
+  if (!base::findRestarts(scan, count - 1, m_markers) || m_markers.size() != count - 1)
+    return error = "the stack's scan is not cut in one piece a tile", false;
+  for (std::size_t k = 0; k < count; ++k) {
+    const auto [from, to] = base::restartPiece(m_markers, scan.size(), k);
+    out[k] = scanTile(places[k].first, places[k].second, quality, chroma444, false,
+                      base::ByteVec(scan.begin() + static_cast<std::ptrdiff_t>(from),
+                                    scan.begin() + static_cast<std::ptrdiff_t>(to)));
   }
-  if (piece + 1 != count) return error = "the stack's scan has fewer pieces than tiles", false;
-  take(begin, end);
   return true;
 }
 
@@ -246,50 +240,26 @@ bool JpegStackEncoder::encodeStrip(const Frame& f, int tx0, int ty, int count, i
 
   // The scan between its restart markers: MCU row r of tile k is piece r * count + k.
   const int mcuRows = (h + (chroma444 ? 7 : 15)) / (chroma444 ? 8 : 16);
-  const std::size_t pieces = std::size_t(mcuRows) * std::size_t(count), end = size - 2;
-  m_pieces.clear();
-  std::size_t begin = scanAt;
-  for (std::size_t i = scanAt; i + 1 < end; ++i) {
-    if (jpeg[i] != 0xFF) continue;
-    const std::uint8_t next = jpeg[i + 1];
-    if (next == 0x00) {
-      ++i;  // a stuffed 0xFF byte of data
-      continue;
-    }
-    if (next != 0xD0 + m_pieces.size() % 8 || m_pieces.size() + 1 >= pieces)
-      return error = "unexpected marker in the strip's scan", false;
-    m_pieces.emplace_back(begin, i);
-    begin = i + 2;
-    ++i;
-  }
-  if (m_pieces.size() + 1 != pieces) return error = "the strip's scan has fewer pieces than it should", false;
-  m_pieces.emplace_back(begin, end);
+  const std::size_t pieces = std::size_t(mcuRows) * std::size_t(count);
+  const std::span<const std::uint8_t> scan = jpeg.subspan(scanAt, size - 2 - scanAt);
+  if (!base::findRestarts(scan, pieces - 1, m_markers) || m_markers.size() != pieces - 1)
+    return error = "the strip's scan is not cut in one piece a tile and MCU row", false;
   for (int k = 0; k < count; ++k) {
+    auto piece = [&](int r) { return base::restartPiece(m_markers, scan.size(), std::size_t(r) * std::size_t(count) + std::size_t(k)); };
     std::size_t bytes = 2 * std::size_t(mcuRows - 1);
+    for (int r = 0; r < mcuRows; ++r) bytes += piece(r).second - piece(r).first;
+    base::ByteVec tileScan;
+    tileScan.reserve(bytes);
     for (int r = 0; r < mcuRows; ++r) {
-      const auto& p = m_pieces[std::size_t(r) * std::size_t(count) + std::size_t(k)];
-      bytes += p.second - p.first;
-    }
-    base::ByteVec scan;
-    scan.reserve(bytes);
-    for (int r = 0; r < mcuRows; ++r) {
-      const auto& p = m_pieces[std::size_t(r) * std::size_t(count) + std::size_t(k)];
-      scan.insert(scan.end(), jpeg.begin() + static_cast<std::ptrdiff_t>(p.first),
-                  jpeg.begin() + static_cast<std::ptrdiff_t>(p.second));
+      const auto [from, to] = piece(r);
+      tileScan.insert(tileScan.end(), scan.begin() + static_cast<std::ptrdiff_t>(from),
+                      scan.begin() + static_cast<std::ptrdiff_t>(to));
       if (r + 1 < mcuRows) {
-        scan.push_back(0xFF);
-        scan.push_back(static_cast<std::uint8_t>(0xD0 + r % 8));
+        tileScan.push_back(0xFF);
+        tileScan.push_back(static_cast<std::uint8_t>(0xD0 + r % 8));
       }
     }
-    base::EncodedTile& t = out[std::size_t(k)];
-    t.tx = static_cast<std::uint16_t>(tx0 + k);
-    t.ty = static_cast<std::uint16_t>(ty);
-    t.kind = base::TileKind::JpegScan;
-    t.jpegQuality = static_cast<std::uint8_t>(quality);
-    t.jpeg444 = chroma444;
-    t.jpegRowRestarts = true;
-    t.solidBgrx = 0;
-    t.jpeg = base::ByteSlice::whole(base::makeBytes(std::move(scan)));
+    out[std::size_t(k)] = scanTile(tx0 + k, ty, quality, chroma444, true, std::move(tileScan));
   }
   return true;
 }

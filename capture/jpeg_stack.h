@@ -63,7 +63,7 @@ class JpegStackEncoder {
   struct State;
   State* m_state;
   std::vector<std::uint8_t> m_out;  // the stack's or strip's JPEG
-  std::vector<std::pair<std::size_t, std::size_t>> m_pieces;  // a strip's scan between its markers
+  std::vector<std::size_t> m_markers;  // the restart markers of the stack's or strip's scan
 };
 
 }  // namespace huddle::capture

@@ -293,7 +293,8 @@ bool TileDecoder::decodeStrip(std::span<const base::EncodedTile* const> tiles, i
   if (!JpegStackEncoder::fits(tile, c444)) return error = "tiles of this size make no strip", false;
   if (first.jpegQuality < 1 || first.jpegQuality > 100) return error = "bad JPEG quality", false;
   const int mcuRows = (h + (c444 ? 7 : 15)) / (c444 ? 8 : 16);
-  // Each tile's scan: exactly mcuRows pieces, split at RST0, RST1, ... in order.
+  // Each tile's scan: exactly mcuRows pieces, split at RST0, RST1, ... in order (which also
+  // checks it is entropy-coded data only).
   m_cuts.clear();
   std::size_t scanBytes = 0;
   for (std::size_t k = 0; k < count; ++k) {
@@ -302,21 +303,10 @@ bool TileDecoder::decodeStrip(std::span<const base::EncodedTile* const> tiles, i
         t.jpegQuality != first.jpegQuality || std::size_t(t.tx) != std::size_t(first.tx) + k || t.ty != first.ty)
       return error = "tiles that make no strip", false;
     const auto scan = t.jpeg.span();
-    if (!base::checkJpegScan(scan, error)) return false;
-    int found = 0;
-    for (std::size_t i = 0; i + 1 < scan.size(); ++i) {
-      if (scan[i] != 0xFF) continue;
-      if (scan[i + 1] == 0x00) {
-        ++i;
-        continue;
-      }
-      if (scan[i + 1] != 0xD0 + found % 8 || found + 1 >= mcuRows) return error = "a tile's restarts do not fit", false;
-      m_cuts.push_back(i);
-      ++found;
-      ++i;
-    }
-    if (found + 1 != mcuRows) return error = "a tile's restarts do not fit", false;
-    m_cuts.push_back(scan.size());
+    if (scan.empty() || !base::findRestarts(scan, std::size_t(mcuRows - 1), m_markers) ||
+        m_markers.size() != std::size_t(mcuRows - 1))
+      return error = "a tile's restarts do not fit", false;
+    m_cuts.insert(m_cuts.end(), m_markers.begin(), m_markers.end());
     scanBytes += scan.size();
   }
   // The strip: its header, then MCU row r of each tile in turn, numbered restarts between.
@@ -331,8 +321,8 @@ bool TileDecoder::decodeStrip(std::span<const base::EncodedTile* const> tiles, i
   for (int r = 0; r < mcuRows; ++r)
     for (std::size_t k = 0; k < count; ++k) {
       const auto scan = tiles[k]->jpeg.span();
-      const std::size_t* cuts = m_cuts.data() + k * std::size_t(mcuRows);
-      const std::size_t from = r == 0 ? 0 : cuts[r - 1] + 2, to = cuts[r];
+      const std::span<const std::size_t> markers(m_cuts.data() + k * std::size_t(mcuRows - 1), std::size_t(mcuRows - 1));
+      const auto [from, to] = base::restartPiece(markers, scan.size(), std::size_t(r));
       m_rebuilt.insert(m_rebuilt.end(), scan.begin() + static_cast<std::ptrdiff_t>(from),
                        scan.begin() + static_cast<std::ptrdiff_t>(to));
       if (r + 1 < mcuRows || k + 1 < count) {

@@ -120,7 +120,8 @@ class TileDecoder {
   void* m_compressor = nullptr;  // builds header templates for JpegScan tiles (made on first use)
   JpegHeaders m_headers;
   std::vector<std::uint8_t> m_rebuilt;  // header + scan + EOI
-  std::vector<std::size_t> m_cuts;      // decodeStrip: where each tile's pieces end
+  std::vector<std::size_t> m_cuts;      // decodeStrip: each tile's restart markers in turn
+  std::vector<std::size_t> m_markers;   // decodeStrip: one tile's
   std::uint64_t m_stripsDecoded = 0;
   LosslessTileDecoder m_lossless;
 };

@@ -59,4 +59,17 @@ bool checkJpegScan(std::span<const std::uint8_t> scan, std::string& error) {
   return true;
 }
 
+bool findRestarts(std::span<const std::uint8_t> scan, std::size_t maxMarkers, std::vector<std::size_t>& markers) {
+  markers.clear();
+  for (std::size_t i = 0; i < scan.size(); ++i) {
+    if (scan[i] != 0xFF) continue;
+    if (i + 1 == scan.size()) return false;  // ends inside a marker
+    const std::uint8_t next = scan[++i];
+    if (next == 0x00) continue;  // a stuffed 0xFF byte of data
+    if (next != 0xD0 + markers.size() % 8 || markers.size() >= maxMarkers) return false;
+    markers.push_back(i - 1);
+  }
+  return true;
+}
+
 }  // namespace huddle::base

@@ -31,15 +31,21 @@ void write(const std::filesystem::path& dir, const std::string& name, const Byte
   std::ofstream(dir / name, std::ios::binary).write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
 }
 
-// Real tiles of the test scene: a JPEG scan and a whole JPEG (the decoder sees both kinds).
-std::vector<base::EncodedTile> sceneTiles() {
-  std::vector<std::uint8_t> px;
+// A 128x64 frame of the test scene, its pixels in `px`.
+capture::Frame sceneFrame(std::vector<std::uint8_t>& px) {
   capture::SyntheticSource::render(128, 64, capture::SceneMotion::Full, 2, px);
   capture::Frame f;
   f.widthPx = 128;
   f.heightPx = 64;
   f.strideBytes = 128 * 4;
   f.pixels = px.data();
+  return f;
+}
+
+// Real tiles of the test scene: a JPEG scan and a whole JPEG (the decoder sees both kinds).
+std::vector<base::EncodedTile> sceneTiles() {
+  std::vector<std::uint8_t> px;
+  const capture::Frame f = sceneFrame(px);
   capture::TileEncoder enc;
   std::vector<base::EncodedTile> tiles(2);
   std::string error;
@@ -53,12 +59,7 @@ std::vector<base::EncodedTile> sceneTiles() {
 // The test scene's two tiles cut from one strip (scans with row restarts).
 std::vector<base::EncodedTile> stripTiles() {
   std::vector<std::uint8_t> px;
-  capture::SyntheticSource::render(128, 64, capture::SceneMotion::Full, 2, px);
-  capture::Frame f;
-  f.widthPx = 128;
-  f.heightPx = 64;
-  f.strideBytes = 128 * 4;
-  f.pixels = px.data();
+  const capture::Frame f = sceneFrame(px);
   capture::TileEncoder enc;
   std::vector<base::EncodedTile> tiles(2);
   const std::uint32_t both[] = {0, 1};

@@ -9,6 +9,7 @@
 
 #include "net/base/clock.h"
 #include "net/base/event_queue.h"
+#include "net/base/jpeg_check.h"
 #include "net/base/log_throttle.h"
 #include "net/base/rect.h"
 #include "net/base/utf8.h"
@@ -55,6 +56,33 @@ TEST(Rect, UniteAndIntersect) {
   EXPECT_TRUE(a.intersected(Rect{20, 20, 1, 1}).empty());
   EXPECT_EQ(Rect{}.united(b), b);
   EXPECT_EQ(a.area(), 100);
+}
+
+// A scan is cut at its restart markers only when they come in order (RST0..RST7, then RST0
+// again), no more than asked for; stuffed 0xFF00 bytes are data, any other marker or a scan
+// ending inside one is refused.
+TEST(JpegScan, RestartsAreFoundInOrderAndAnythingElseIsRefused) {
+  std::vector<std::uint8_t> scan = {1, 0xFF, 0x00, 2};
+  for (int k = 0; k < 10; ++k) scan.insert(scan.end(), {0xFF, std::uint8_t(0xD0 + k % 8), std::uint8_t(k)});
+  std::vector<std::size_t> at;
+  ASSERT_TRUE(findRestarts(scan, 10, at));
+  ASSERT_EQ(at.size(), 10u);
+  EXPECT_EQ(at[0], 4u);
+  EXPECT_EQ(restartPiece(at, scan.size(), 0), (std::pair<std::size_t, std::size_t>{0, 4}));
+  EXPECT_EQ(restartPiece(at, scan.size(), 1), (std::pair<std::size_t, std::size_t>{6, 7}));
+  EXPECT_EQ(restartPiece(at, scan.size(), 10), (std::pair<std::size_t, std::size_t>{scan.size() - 1, scan.size()}));
+  EXPECT_FALSE(findRestarts(scan, 9, at)) << "more than asked for";
+  auto bent = scan;
+  bent[5] = 0xD1;  // RST1 first
+  EXPECT_FALSE(findRestarts(bent, 10, at));
+  bent = scan;
+  bent[5] = 0xD9;  // EOI inside
+  EXPECT_FALSE(findRestarts(bent, 10, at));
+  bent = scan;
+  bent.push_back(0xFF);  // ends inside a marker
+  EXPECT_FALSE(findRestarts(bent, 10, at));
+  EXPECT_TRUE(findRestarts({}, 0, at));
+  EXPECT_TRUE(at.empty());
 }
 
 TEST(EventQueue, FifoWithCap) {

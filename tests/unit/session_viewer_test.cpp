@@ -27,14 +27,20 @@
 namespace huddle {
 namespace {
 
-// Every tile of a synthetic w x h scene, encoded as a sharer would.
-wire::TileBatch sceneBatch(int w, int h, std::uint64_t frame, std::vector<std::uint8_t>& pixels) {
+// Frame `frame` of a synthetic w x h scene (full motion), its pixels in `pixels`.
+capture::Frame sceneFrame(int w, int h, std::uint64_t frame, std::vector<std::uint8_t>& pixels) {
   capture::SyntheticSource::render(w, h, capture::SceneMotion::Full, frame, pixels);
   capture::Frame f;
   f.widthPx = w;
   f.heightPx = h;
   f.strideBytes = w * 4;
   f.pixels = pixels.data();
+  return f;
+}
+
+// Every tile of a synthetic w x h scene, encoded as a sharer would.
+wire::TileBatch sceneBatch(int w, int h, std::uint64_t frame, std::vector<std::uint8_t>& pixels) {
+  const capture::Frame f = sceneFrame(w, h, frame, pixels);
   capture::CaptureSettings s;
   wire::TileBatch b;
   b.seq = frame;
@@ -241,12 +247,7 @@ TEST(StreamView, BadTilesAreLeftOutAndTheRestShownInOrder) {
 TEST(StreamView, TilesCutFromAStripDecodeAsItAndABadOneIsLeftOutAlone) {
   const int w = 600, h = 150, tile = 64, tilesX = 10;  // 10 x 3 tiles, column 9 and row 2 cropped
   std::vector<std::uint8_t> pixels;
-  capture::SyntheticSource::render(w, h, capture::SceneMotion::Full, 3, pixels);
-  capture::Frame f;
-  f.widthPx = w;
-  f.heightPx = h;
-  f.strideBytes = w * 4;
-  f.pixels = pixels.data();
+  capture::Frame f = sceneFrame(w, h, 3, pixels);
   capture::CaptureSettings s;
   s.exactFewColours = false;
   std::vector<std::uint32_t> all(30);
@@ -277,8 +278,7 @@ TEST(StreamView, TilesCutFromAStripDecodeAsItAndABadOneIsLeftOutAlone) {
   wire::TileBatch next = b;
   next.seq = 2;
   std::vector<std::uint8_t> other;
-  capture::SyntheticSource::render(w, h, capture::SceneMotion::Full, 40, other);
-  f.pixels = other.data();
+  f = sceneFrame(w, h, 40, other);
   std::vector<base::EncodedTile> row(9);
   ASSERT_TRUE(encoder.encodeRun(f, std::span<const std::uint32_t>(all).subspan(10, 9), tilesX, tile, s, row, error))
       << error;
