@@ -33,8 +33,8 @@ packages=(
   # (xdg-mime, xdg-open) and the man page (groff).
   help2man librsvg2-bin desktop-file-utils xdg-utils groff-base
   # huddle-bench runs TigerVNC's scraping server beside Huddle on the same X screen
-  # (tests/bench/x11_compare.h).
-  tigervnc-scraping-server
+  # (tests/bench/x11_compare.h), and its viewer beside Huddle's window (viewer_compare.h).
+  tigervnc-scraping-server tigervnc-viewer
 )
 
 missing=()

@@ -47,6 +47,7 @@
 #include "tests/bench/file_bench.h"
 #include "tests/bench/process_figures.h"
 #include "tests/bench/voice_bench.h"
+#include "tests/bench/viewer_compare.h"
 #include "tests/bench/window_bench.h"
 #include "tests/bench/x11_compare.h"
 #include "tests/bench/x11_load.h"
@@ -824,7 +825,7 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
                    "  --only-scroll measure scrolls alone, with and without copy detection\n"
                    "  --only-viewers what many viewers cost the host: 10%% change to 1, 4 and 16 viewers (5 s each)\n"
                    "  --only-files  measure files in the chat alone (with and without a screen streaming)\n"
-                   "  --only-window measure the viewer's window alone (Xvfb; --seconds per view)\n"
+                   "  --only-window measure the viewer's window alone, and beside TigerVNC's vncviewer (Xvfb; --seconds per view)\n"
                    "  --only-x11    Huddle, TigerVNC and the codec on a real X screen alone (Xvfb; --seconds per load)\n"
                    "  --x11-load K  only draw load K (document, terminal, video, still) on $DISPLAY for --seconds\n"
                    "  --no-x11      leave out what needs an X display (the real screen, the window)\n");
@@ -887,8 +888,10 @@ int main(int argc, char** argv) {
   if (o.onlyWindow) {
     const huddle::bench::WindowBenchResult window = huddle::bench::measureWindow(o.binary, o.watchSeconds, tmpDir);
     huddle::bench::printWindow(window);
+    const huddle::bench::ViewerCompareResult viewers = huddle::bench::measureViewerCompare(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printViewerCompare(viewers);
     std::filesystem::remove_all(tmpDir);
-    return window.error.empty() ? 0 : 1;
+    return window.error.empty() && viewers.error.empty() ? 0 : 1;
   }
   if (o.onlyScroll) {
     const std::vector<ScrollResult> scrolls = measureScrolls(o);
@@ -1100,12 +1103,15 @@ int main(int argc, char** argv) {
   }
   // The window: left out by --no-x11 (and so by the smoke run), measured where Xvfb is.
   huddle::bench::WindowBenchResult window;
+  huddle::bench::ViewerCompareResult viewerWindows;
   huddle::bench::X11CompareResult x11;
   if (o.x11 && !o.cursorOnly) {
     x11 = huddle::bench::measureX11Compare(o.binary, o.watchSeconds, tmpDir);
     huddle::bench::printX11Compare(x11);
     window = huddle::bench::measureWindow(o.binary, o.watchSeconds, tmpDir);
     huddle::bench::printWindow(window);
+    viewerWindows = huddle::bench::measureViewerCompare(o.binary, o.watchSeconds, tmpDir);
+    huddle::bench::printViewerCompare(viewerWindows);
   }
   std::printf("\nTargets\n");
   for (const auto& t : targets) std::printf("  [%s] %-55s %s\n", t.met ? " met " : "MISSED", t.what.c_str(), t.measured.c_str());
@@ -1174,6 +1180,8 @@ int main(int argc, char** argv) {
     huddle::bench::writeX11CompareJson(f, x11);
     std::fprintf(f, ",\n");
     huddle::bench::writeWindowJson(f, window);
+    std::fprintf(f, ",\n");
+    huddle::bench::writeViewerCompareJson(f, viewerWindows);
     std::fprintf(f, ",\n");
   }
   std::fprintf(f, "  \"targets\": [\n");

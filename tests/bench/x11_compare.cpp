@@ -7,9 +7,7 @@
 
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <turbojpeg.h>
 #include <unistd.h>
@@ -72,20 +70,6 @@ double codecMsPerFrame(const std::string& display) {
   return best;
 }
 
-std::uint16_t freeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
 // The sender's CPU over the middle of a watch of `seconds`: from 1 s in, for seconds - 2.
 double cpuPerSecondMidWatch(pid_t pid, double seconds) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -122,7 +106,7 @@ struct HuddleViewer {
     applied = n;
     const std::int64_t now = base::monoUs();
     std::int64_t code = -1;
-    view->consume([&](const capture::Framebuffer& fb, base::Rect) {
+    view->consume([&](const capture::Framebuffer& fb, const base::DirtyRects&) {
       if (fb.widthPx() >= kStampX + kStampW && fb.heightPx() >= kStampH)
         code = readStamp(fb.pixels() + std::size_t(stampY(fb.heightPx())) * std::size_t(fb.strideBytes()) + std::size_t(kStampX) * 4,
                          std::size_t(fb.strideBytes()));
