@@ -15,7 +15,8 @@ void Framebuffer::resize(int widthPx, int heightPx) {
   m_height = heightPx;
   m_pixels.assign(std::size_t(widthPx) * heightPx * 4, 0);
   for (std::size_t i = 3; i < m_pixels.size(); i += 4) m_pixels[i] = 0xFF;
-  m_dirty = {0, 0, widthPx, heightPx};
+  m_dirty.clear();
+  m_dirty.add({0, 0, widthPx, heightPx});
 }
 
 bool Framebuffer::apply(const std::vector<base::EncodedTile>& tiles, int tileSizePx, TileDecoder& decoder,
@@ -29,7 +30,7 @@ bool Framebuffer::apply(const std::vector<base::EncodedTile>& tiles, int tileSiz
       continue;
     }
     int x = t.tx * tileSizePx, y = t.ty * tileSizePx;
-    m_dirty = m_dirty.united({x, y, std::min(tileSizePx, m_width - x), std::min(tileSizePx, m_height - y)});
+    m_dirty.add({x, y, std::min(tileSizePx, m_width - x), std::min(tileSizePx, m_height - y)});
   }
   return ok;
 }
@@ -41,23 +42,23 @@ void Framebuffer::paint(const base::Rect& r, const std::uint8_t* src, int srcStr
   for (int y = 0; y < c.h; ++y)
     std::memcpy(m_pixels.data() + std::size_t(c.y + y) * strideBytes() + std::size_t(c.x) * 4,
                 src + std::size_t(y) * srcStrideBytes, std::size_t(c.w) * 4);
-  m_dirty = m_dirty.united(c);
+  m_dirty.add(c);
 }
 
 void Framebuffer::fill(const base::Rect& r, std::uint32_t bgrx) {
   const base::Rect c = r.intersected({0, 0, m_width, m_height});
   if (c.empty()) return;
   fillBgrx(m_pixels.data(), strideBytes(), c.x, c.y, c.w, c.h, bgrx);
-  m_dirty = m_dirty.united(c);
+  m_dirty.add(c);
 }
 
 void Framebuffer::copy(const base::CopyRect& c) {
   if (!c.inside(m_width, m_height)) return;
   applyCopy(m_pixels.data(), std::size_t(strideBytes()), c);
-  m_dirty = m_dirty.united({c.dstX, c.dstY, c.w, c.h});
+  m_dirty.add({c.dstX, c.dstY, c.w, c.h});
 }
 
-base::Rect Framebuffer::takeDirty() { return std::exchange(m_dirty, base::Rect{}); }
+base::DirtyRects Framebuffer::takeDirty() { return std::exchange(m_dirty, base::DirtyRects{}); }
 
 bool Framebuffer::savePng(const std::string& path, std::string& error) const {
   if (m_width <= 0 || m_height <= 0) return error = "there is no image yet", false;

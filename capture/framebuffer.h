@@ -1,5 +1,5 @@
 // A viewer's copy of a shared screen: a BGRX image that tiles are decoded into, with the
-// rectangle changed since the window last uploaded it. Saves itself as a PNG (snapshots).
+// rectangles changed since the window last uploaded it. Saves itself as a PNG (snapshots).
 // Thread: written by the decode thread (a viewer decodes elsewhere and paints in under its
 // lock); the UI reads through that lock, held only for copies (see session::StreamView).
 #pragma once
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "capture/tile_codec.h"
+#include "net/base/dirty_rects.h"
 #include "net/base/rect.h"
 
 namespace huddle::capture {
@@ -32,9 +33,9 @@ class Framebuffer {
   int heightPx() const { return m_height; }
   int strideBytes() const { return m_width * 4; }
   const std::uint8_t* pixels() const { return m_pixels.data(); }
-  // The rectangle changed since the last takeDirty(), and resets it.
-  base::Rect takeDirty();
-  const base::Rect& dirty() const { return m_dirty; }
+  // The rectangles changed since the last takeDirty(), and resets them.
+  base::DirtyRects takeDirty();
+  const base::DirtyRects& dirty() const { return m_dirty; }
 
   // Writes the image as an RGB PNG; false with `error`.
   bool savePng(const std::string& path, std::string& error) const;
@@ -42,7 +43,7 @@ class Framebuffer {
  private:
   int m_width = 0, m_height = 0;
   std::vector<std::uint8_t> m_pixels;
-  base::Rect m_dirty;
+  base::DirtyRects m_dirty;
 };
 
 }  // namespace huddle::capture

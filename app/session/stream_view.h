@@ -28,13 +28,13 @@ class StreamView {
  public:
   explicit StreamView(const wire::StreamInfo& info) : m_info(info) {}
 
-  // Calls f(const capture::Framebuffer&, base::Rect dirty) under the image lock and clears the
-  // dirty rectangle: the window uploads exactly what changed since its last look. Never
+  // Calls f(const capture::Framebuffer&, const base::DirtyRects& dirty) under the image lock and
+  // clears the dirty rectangles: the window uploads exactly what changed since its last look. Never
   // waits for a decode, only for the copy-in of one decoded update.
   template <typename F>
   void consume(F&& f) {
     std::lock_guard lock(m_mutex);
-    base::Rect dirty = m_fb.takeDirty();
+    const base::DirtyRects dirty = m_fb.takeDirty();
     f(static_cast<const capture::Framebuffer&>(m_fb), dirty);
   }
   // Copies the current image (the lock is held for the copy only); false with `error` if

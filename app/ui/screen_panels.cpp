@@ -72,7 +72,8 @@ void UiApp::syncViewers() {
       }
     if (now - v.lastSampleAt >= 0.5) {
       v.lastSampleAt = now;
-      session::StreamStatsSnapshot s = view->stats().snapshot(base::monoUs());
+      const session::StreamStatsSnapshot s = view->stats().snapshot(base::monoUs());
+      v.overlayStats = s;
       push(v.fps, static_cast<float>(s.updatesPerSec));
       push(v.latencyMs, static_cast<float>(s.latencyMsP50));
       push(v.kbps, static_cast<float>(s.bytesPerSec / 1000.0));
@@ -380,9 +381,8 @@ void UiApp::pointAndDrawPointers(Viewer& v, std::uint32_t streamId, bool hovered
   }
 }
 
-void UiApp::drawViewerOverlay(Viewer& v, const session::StreamView& view, float x, float y) {
-  (void)v;
-  const session::StreamStatsSnapshot s = const_cast<session::StreamView&>(view).stats().snapshot(base::monoUs());
+void UiApp::drawViewerOverlay(const Viewer& v, const session::StreamView& view, float x, float y) {
+  const session::StreamStatsSnapshot& s = v.overlayStats;
   char lines[4][96];
   // The tier the host serves us: 0 is the sharer's settings, lower ones a smaller or coarser
   // image when our link or decoder cannot keep up.

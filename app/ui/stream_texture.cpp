@@ -3,6 +3,7 @@
 #include <glad/gl.h>
 #include <imgui.h>
 
+#include "app/ui/present_plan.h"
 #include "net/base/clock.h"
 
 namespace huddle::ui {
@@ -38,11 +39,12 @@ void StreamTexture::setNearest(bool nearest) {
   const GLint filter = nearest ? GL_NEAREST : GL_LINEAR;
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
+  presentPlanner().wholeFrame();  // drawn differently, from the same draw data
 }
 
 bool StreamTexture::update(session::StreamView& view) {
   bool uploaded = false;
-  view.consume([&](const capture::Framebuffer& fb, base::Rect dirty) {
+  view.consume([&](const capture::Framebuffer& fb, const base::DirtyRects& changed) {
     if (fb.widthPx() <= 0 || fb.heightPx() <= 0) return;
     const std::int64_t start = base::monoUs();
     if (!m_texture) {
@@ -52,17 +54,24 @@ bool StreamTexture::update(session::StreamView& view) {
     }
     glBindTexture(GL_TEXTURE_2D, m_texture);
     glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
+    base::DirtyRects dirty;
     if (fb.widthPx() != m_width || fb.heightPx() != m_height) {
       m_width = fb.widthPx();
       m_height = fb.heightPx();
-      glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, m_width, m_height, 0, GL_BGRA, GL_UNSIGNED_BYTE, nullptr);
-      dirty = {0, 0, m_width, m_height};
+      // Unsized GL_RGBA: the driver may then store the texels as they come (BGRA), and an
+      // upload is a copy, not a conversion of every pixel (Mesa's software renderer does so).
+      glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA, m_width, m_height, 0, GL_BGRA, GL_UNSIGNED_BYTE, nullptr);
+      dirty.add({0, 0, m_width, m_height});
+    } else {
+      for (const base::Rect& r : changed.rects()) dirty.add(r.intersected({0, 0, m_width, m_height}));
     }
-    dirty = dirty.intersected({0, 0, m_width, m_height});
     if (dirty.empty()) return;
     glPixelStorei(GL_UNPACK_ROW_LENGTH, fb.widthPx());
-    const std::uint8_t* from = fb.pixels() + std::size_t(dirty.y) * fb.strideBytes() + std::size_t(dirty.x) * 4;
-    glTexSubImage2D(GL_TEXTURE_2D, 0, dirty.x, dirty.y, dirty.w, dirty.h, GL_BGRA, GL_UNSIGNED_BYTE, from);
+    for (const base::Rect& r : dirty.rects()) {
+      const std::uint8_t* from = fb.pixels() + std::size_t(r.y) * fb.strideBytes() + std::size_t(r.x) * 4;
+      glTexSubImage2D(GL_TEXTURE_2D, 0, r.x, r.y, r.w, r.h, GL_BGRA, GL_UNSIGNED_BYTE, from);
+      presentPlanner().textureChanged(m_texture, m_width, m_height, r);
+    }
     glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
     m_bytesUploaded += static_cast<std::uint64_t>(dirty.area()) * 4;
     ++m_uploads;
@@ -88,6 +97,7 @@ unsigned CursorTexture::update(const std::shared_ptr<const base::CursorImage>& s
     const GLint filter = nearest ? GL_NEAREST : GL_LINEAR;
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
     glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
+    presentPlanner().wholeFrame();
   }
   if (shape != m_shape) {
     m_shape = shape;
@@ -95,6 +105,7 @@ unsigned CursorTexture::update(const std::shared_ptr<const base::CursorImage>& s
     glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
     glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, shape->widthPx, shape->heightPx, 0, GL_RGBA, GL_UNSIGNED_BYTE,
                  shape->rgba.data());
+    presentPlanner().wholeFrame();  // the same quad may now show another shape
   }
   return m_texture;
 }
@@ -105,6 +116,7 @@ ImageTexture::ImageTexture(int widthPx, int heightPx, const std::vector<std::uin
   glPixelStorei(GL_UNPACK_ALIGNMENT, 4);
   glPixelStorei(GL_UNPACK_ROW_LENGTH, 0);
   glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, widthPx, heightPx, 0, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
+  presentPlanner().wholeFrame();  // a texture name may be used again, for other content
 }
 
 ImageTexture::~ImageTexture() {

@@ -84,6 +84,9 @@ class UiApp {
     // History for the stats plots, one sample every half second.
     std::deque<float> fps, latencyMs, kbps;
     double lastSampleAt = 0;
+    // The overlay's figures, from the same half-second samples: readable, and a frame's
+    // drawing changes no more often than that (present_plan.h).
+    session::StreamStatsSnapshot overlayStats;
     bool pointing = false;  // our pointer is held over this stream (right button)
     bool pen = false;       // the toolbar's Pen: a left drag draws instead of panning
     bool drawing = false;   // a stroke of ours is under way (left button held)
@@ -128,7 +131,7 @@ class UiApp {
   // pointers and strokes drawn over it.
   void pointAndDrawPointers(Viewer& v, std::uint32_t streamId, bool hovered, float originX, float originY, float scale,
                            float w, float h);
-  void drawViewerOverlay(Viewer& v, const session::StreamView& view, float x, float y);
+  void drawViewerOverlay(const Viewer& v, const session::StreamView& view, float x, float y);
   void drawSharePanel();
   void drawStatsPanel();
   void drawQuitConfirm();

@@ -22,6 +22,7 @@
 #include "app/ui/key_events.h"
 #include "app/session/app_settings.h"
 #include "app/ui/keys.h"
+#include "app/ui/present_plan.h"
 #include "app/ui/ui_app.h"
 #include "net/base/log.h"
 
@@ -102,6 +103,39 @@ void printFontStats(const FontAtlas& atlas) {
               missing.empty() ? " nothing" : missing.c_str());
 }
 
+// Shows a part of the back buffer (GLX_MESA_copy_sub_buffer) where the renderer is software:
+// there drawing and showing cost per pixel, and there is no vertical sync a part would tear
+// against. Elsewhere a changed frame is drawn and swapped whole.
+class PartPresenter {
+ public:
+  PartPresenter() {
+    const auto* renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
+    const std::string name = renderer ? renderer : "";
+    const bool software = name.find("llvmpipe") != std::string::npos || name.find("softpipe") != std::string::npos ||
+                          name.find("Software Rasterizer") != std::string::npos;
+    if (!software || !glfwExtensionSupported("GLX_MESA_copy_sub_buffer")) return;
+    m_copy = reinterpret_cast<CopySubBuffer>(glfwGetProcAddress("glXCopySubBufferMESA"));
+    const auto display = reinterpret_cast<void* (*)()>(glfwGetProcAddress("glXGetCurrentDisplay"));
+    const auto drawable = reinterpret_cast<unsigned long (*)()>(glfwGetProcAddress("glXGetCurrentDrawable"));
+    if (!m_copy || !display || !drawable) {
+      m_copy = nullptr;
+      return;
+    }
+    m_display = display();
+    m_drawable = drawable();
+    if (!m_display || !m_drawable) m_copy = nullptr;
+  }
+  bool available() const { return m_copy != nullptr; }
+  // Shows `part` (framebuffer pixels from the top left) of a `fbH` pixels high back buffer.
+  void show(base::Rect part, int fbH) const { m_copy(m_display, m_drawable, part.x, fbH - part.bottom(), part.w, part.h); }
+
+ private:
+  using CopySubBuffer = void (*)(void*, unsigned long, int, int, int, int);  // Display*, GLXDrawable
+  CopySubBuffer m_copy = nullptr;
+  void* m_display = nullptr;
+  unsigned long m_drawable = 0;
+};
+
 // Saves the current back buffer (what the next swap shows) as a PNG.
 bool saveBackbufferPng(const std::string& path, int widthPx, int heightPx) {
   std::vector<unsigned char> rgba(static_cast<std::size_t>(widthPx) * heightPx * 4);
@@ -173,6 +207,8 @@ int runWindow(const session::Options& options) {
   fontAtlas.rebuild(fontGlyphs());
   ImGui_ImplGlfw_InitForOpenGL(window, true);
   g_imguiKey = glfwSetKeyCallback(window, onKey);
+  // Exposed again: what the window showed may be gone.
+  glfwSetWindowRefreshCallback(window, [](GLFWwindow*) { presentPlanner().wholeFrame(); });
   g_imguiChar = glfwSetCharCallback(window, onChar);
   g_getClipboard = ImGui::GetIO().GetClipboardTextFn;
   g_setClipboard = ImGui::GetIO().SetClipboardTextFn;
@@ -227,16 +263,18 @@ int runWindow(const session::Options& options) {
     bool shootNow = false;  // SIGUSR2: this frame, whatever --screenshot-after says
     bool deviceObjectsMade = false;  // the renderer makes its font texture in its first NewFrame
     double nextFontRebuild = 0;
-    std::uint64_t redraws = 0;
+    std::uint64_t redraws = 0, redrawsInParts = 0;
+    const PartPresenter partPresenter;
     while (!app.wantsToQuit()) {
       if (g_printFigures.exchange(false)) {
         rusage usage{};
         getrusage(RUSAGE_SELF, &usage);
         const double cpuSec = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
                               static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-        std::printf("huddle: window figures: %llu redraws, %llu stream images shown, %.3f s CPU, %.3f s running\n",
+        std::printf("huddle: window figures: %llu redraws, %llu stream images shown, %.3f s CPU, %.3f s running, "
+                    "%llu redraws in parts\n",
                     static_cast<unsigned long long>(redraws), static_cast<unsigned long long>(app.imagesShown()),
-                    cpuSec, secondsSinceStart());
+                    cpuSec, secondsSinceStart(), static_cast<unsigned long long>(redrawsInParts));
         std::fflush(stdout);
       }
       // A signal or --quit-after ends the session for everyone as "End session" would.
@@ -262,6 +300,7 @@ int runWindow(const session::Options& options) {
           ImGui_ImplOpenGL3_DestroyFontsTexture();
           ImGui_ImplOpenGL3_CreateFontsTexture();
         }
+        presentPlanner().wholeFrame();
       }
       keyEvents().startFrame(keySink);
       ImGui_ImplOpenGL3_NewFrame();
@@ -275,12 +314,32 @@ int runWindow(const session::Options& options) {
       app.draw(static_cast<float>(winW), static_cast<float>(winH));
       ImGui::Render();
       typedStandIns().clear();  // typed where no input took it: dropped, as ImGui drops text
+      if (std::string t = app.title(); t != shownTitle) {
+        glfwSetWindowTitle(window, t.c_str());
+        shownTitle = t;
+      }
+      if (g_shootAgain.exchange(false) && !options.screenshotPath.empty()) screenshotPending = true, shootNow = true;
+      const bool shootThisFrame = screenshotPending && (shootNow || secondsSinceStart() >= options.screenshotAfterSec);
+      if (shootThisFrame) presentPlanner().wholeFrame();  // the screenshot reads the whole back buffer
+      const PresentPlan plan = presentPlanner().plan(*ImGui::GetDrawData(), partPresenter.available());
+      if (plan.kind == PresentPlan::Kind::Nothing) continue;  // the window shows this frame already
       glViewport(0, 0, fbW, fbH);
       glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
-      glClear(GL_COLOR_BUFFER_BIT);
-      ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-      if (g_shootAgain.exchange(false) && !options.screenshotPath.empty()) screenshotPending = true, shootNow = true;
-      if (screenshotPending && (shootNow || secondsSinceStart() >= options.screenshotAfterSec)) {
+      if (plan.kind == PresentPlan::Kind::Parts) {
+        // Each part cleared and drawn on its own: the renderer shades nothing outside them.
+        for (const base::Rect& part : plan.parts) {
+          glScissor(part.x, fbH - part.bottom(), part.w, part.h);
+          glEnable(GL_SCISSOR_TEST);
+          glClear(GL_COLOR_BUFFER_BIT);
+          glDisable(GL_SCISSOR_TEST);
+          presentPlanner().narrowTo(*ImGui::GetDrawData(), part);
+          ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        }
+      } else {
+        glClear(GL_COLOR_BUFFER_BIT);
+        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+      }
+      if (shootThisFrame) {
         screenshotPending = false;
         shootNow = false;
         if (saveBackbufferPng(options.screenshotPath, fbW, fbH))
@@ -289,12 +348,13 @@ int runWindow(const session::Options& options) {
         else
           std::fprintf(stderr, "huddle: cannot write the screenshot to %s\n", options.screenshotPath.c_str());
       }
-      glfwSwapBuffers(window);
-      ++redraws;
-      if (std::string t = app.title(); t != shownTitle) {
-        glfwSetWindowTitle(window, t.c_str());
-        shownTitle = t;
+      if (plan.kind == PresentPlan::Kind::Parts) {
+        for (const base::Rect& part : plan.parts) partPresenter.show(part, fbH);
+        ++redrawsInParts;
+      } else {
+        glfwSwapBuffers(window);
       }
+      ++redraws;
     }
   }
   g_dropTarget = nullptr;

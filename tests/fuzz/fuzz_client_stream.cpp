@@ -138,13 +138,15 @@ class Owner : public net::ScreenClient::Listener {
     view.apply(batch, decoder, error);
     view.stats().record(0, 0, static_cast<std::uint32_t>(batch.tiles.size()), 0, -1);
     // The window's upload: read what it is told changed.
-    view.consume([](const capture::Framebuffer& fb, base::Rect dirty) {
-      if (dirty.empty()) return;
-      if (dirty.x < 0 || dirty.y < 0 || dirty.right() > fb.widthPx() || dirty.bottom() > fb.heightPx()) std::abort();
-      volatile std::uint8_t sink = 0;
-      for (int y = dirty.y; y < dirty.bottom(); ++y) {
-        const std::uint8_t* row = fb.pixels() + std::size_t(y) * fb.strideBytes();
-        sink = sink + row[std::size_t(dirty.x) * 4] + row[std::size_t(dirty.right()) * 4 - 1];
+    view.consume([](const capture::Framebuffer& fb, const base::DirtyRects& changed) {
+      for (const base::Rect& dirty : changed.rects()) {
+        if (dirty.empty() || dirty.x < 0 || dirty.y < 0 || dirty.right() > fb.widthPx() || dirty.bottom() > fb.heightPx())
+          std::abort();
+        volatile std::uint8_t sink = 0;
+        for (int y = dirty.y; y < dirty.bottom(); ++y) {
+          const std::uint8_t* row = fb.pixels() + std::size_t(y) * fb.strideBytes();
+          sink = sink + row[std::size_t(dirty.x) * 4] + row[std::size_t(dirty.right()) * 4 - 1];
+        }
       }
     });
   }

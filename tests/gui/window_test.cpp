@@ -7,7 +7,9 @@
 #include <openssl/evp.h>
 #include <stb_image.h>
 
+#include <array>
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -865,4 +867,72 @@ TEST(Window, AnOfferedFileIsAcceptedInTheStripShowsProgressThenArrives) {
   EXPECT_EQ(window.wait(15000), 0);
   host.signal(SIGTERM);
   EXPECT_EQ(host.wait(10000), 0);
+}
+
+// A window drawn in parts (with a software renderer only where the stream or the sharer's
+// cursor changed: app/ui/present_plan.h) shows exactly what drawing it whole shows. A host's
+// 2560x1440 scene, a panel of it changing and its cursor moving, is watched fullscreen at 0.75
+// (linear filtering: a changed texel reaches past its own pixels); the host is then stopped
+// (SIGSTOP), and the X screen, the sum of many partial frames, is compared with the window's
+// own whole frame.
+TEST(Window, AWindowDrawnInPartsShowsWhatAWholeFrameShows) {
+  Xvfb xvfb;
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
+                   "--share", "synthetic", "--scene-size", "2560x1440", "--scene-motion", "partial", "--fps", "20",
+                   "--quit-after", "60"});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  ASSERT_FALSE(invite.empty()) << host.output();
+  const std::string config = privateConfig("parts");
+  std::filesystem::create_directories(config + "/huddle");
+  std::ofstream(config + "/huddle/settings.ini") << "overlay = off\n";  // figures that change by themselves
+  const std::string shot = ::testing::TempDir() + "huddle_parts_whole.png";
+  const std::string screen = ::testing::TempDir() + "huddle_parts_screen.png";
+  Subprocess window({HUDDLE_BINARY, "--join", invite, "--name", "bob", "--watch", "--screenshot", shot,
+                     "--screenshot-after", "1000", "--quit-after", "45"},
+                    {"DISPLAY=" + xvfb.display(), "XDG_CONFIG_HOME=" + config});
+  ASSERT_TRUE(window.waitForOutput("Joined the session", 15000)) << window.output();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_TRUE(focusWindow(xvfb.display(), "Huddle"));
+  ASSERT_TRUE(xdotool(xvfb.display(), {"keydown", "F11", "sleep", "0.1", "keyup", "F11"}));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  window.signal(SIGUSR1);
+  ASSERT_TRUE(window.waitForOutput("redraws in parts", 5000)) << window.output();
+  std::smatch m;
+  const std::string out = window.output();
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(([0-9]+) redraws in parts)")));
+  EXPECT_GE(std::stoi(m[1]), 10) << "the window did not draw in parts (a software renderer draws only what changed)";
+
+  ::kill(host.pid(), SIGSTOP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the last images decoded and shown
+  Subprocess grab({"/usr/bin/import", "-window", "root", screen}, {"DISPLAY=" + xvfb.display()});
+  const int grabbed = grab.wait(20000);
+  Shot whole, shown;
+  const bool shotTaken = shootNow(window, shot, 1, whole);
+  ::kill(host.pid(), SIGCONT);
+  ASSERT_EQ(grabbed, 0) << "import could not grab the screen";
+  ASSERT_TRUE(shotTaken) << window.output();
+  ASSERT_TRUE(shown.load(screen));
+  ASSERT_EQ(whole.w, shown.w);
+  ASSERT_EQ(whole.h, shown.h);
+  int differing = 0, box[4] = {whole.w, whole.h, -1, -1};
+  for (int y = 0; y < whole.h; ++y)
+    for (int x = 0; x < whole.w; ++x) {
+      const unsigned char* a = &whole.rgb[3 * (std::size_t(y) * whole.w + x)];
+      const unsigned char* b = &shown.rgb[3 * (std::size_t(y) * whole.w + x)];
+      if (std::abs(a[0] - b[0]) > 2 || std::abs(a[1] - b[1]) > 2 || std::abs(a[2] - b[2]) > 2) {
+        ++differing;
+        box[0] = std::min(box[0], x), box[1] = std::min(box[1], y), box[2] = std::max(box[2], x), box[3] = std::max(box[3], y);
+      }
+    }
+  EXPECT_EQ(differing, 0) << "pixels the partial frames left unlike the whole frame, within x " << box[0] << ".." << box[2]
+                          << ", y " << box[1] << ".." << box[3] << " (" << screen << " against " << shot << ")";
+  // Something is shown: the scene's window bodies.
+  EXPECT_GT(countIn(whole, std::array<int, 4>{0, 0, whole.w - 1, whole.h - 1}.data(), huddle::capture::kSceneWindow & 0xFFFFFF, 6),
+            100000);
+  window.signal(SIGTERM);
+  window.wait(15000);
+  host.signal(SIGTERM);
+  host.wait(15000);
 }

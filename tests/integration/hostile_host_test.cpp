@@ -188,7 +188,7 @@ TEST(HostileHost, UpdatesOfAnotherSizeAndStreamsPastTheCapAreNotBelieved) {
   ASSERT_TRUE(view);
   ASSERT_TRUE(waitFor([&] { return view->lastSeq() == 4; }, 5000)) << view->lastSeq();
   EXPECT_EQ(view->updatesApplied(), 2u) << "only the two of the announced size";
-  view->consume([](const capture::Framebuffer& fb, base::Rect) {
+  view->consume([](const capture::Framebuffer& fb, const base::DirtyRects&) {
     EXPECT_EQ(fb.widthPx(), 320);
     EXPECT_EQ(fb.heightPx(), 200);
   });
@@ -216,7 +216,7 @@ TEST(HostileHost, MalformedLosslessTilesAreDroppedAndTheViewerAsksForAFullRefres
   // with a request for every tile again.
   ASSERT_TRUE(waitFor([&] { return script.fullRefreshes() == 1; }, 5000));
   EXPECT_EQ(view->stats().snapshot(base::monoUs()).decodeErrors, 1u);
-  view->consume([](const capture::Framebuffer& fb, base::Rect) {
+  view->consume([](const capture::Framebuffer& fb, const base::DirtyRects&) {
     auto at = [&](int x, int y) { return reinterpret_cast<const std::uint32_t*>(fb.pixels())[y * fb.widthPx() + x] & 0xFFFFFF; };
     // The good palette tile: indices 0x5A = 0,1,0,1,1,0,1,0; colour i is B i*90, G 0x20, R 0x40.
     EXPECT_EQ(at(0, 0), 0x402000u);

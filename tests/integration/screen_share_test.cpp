@@ -75,7 +75,7 @@ TEST_F(ScreenShare, ViewerSeesTheSceneAfterManyPartialUpdates) {
   std::vector<std::uint8_t> expected;
   capture::SyntheticSource::render(w, h, capture::SceneMotion::Partial, seq, expected);
   double p = 0;
-  view->consume([&](const capture::Framebuffer& fb, base::Rect) {
+  view->consume([&](const capture::Framebuffer& fb, const base::DirtyRects&) {
     ASSERT_EQ(fb.widthPx(), w);
     ASSERT_EQ(fb.heightPx(), h);
     p = psnr(expected.data(), fb.pixels(), w, h);
@@ -98,7 +98,7 @@ TEST_F(ScreenShare, AfterTheSceneGoesStillTheViewerHasTheSourcesPixelsExactly) {
   std::vector<std::uint8_t> expected;
   capture::SyntheticSource::render(w, h, capture::SceneMotion::Settle, capture::kSettleFrames - 1, expected);
   std::size_t differing = 0;
-  view->consume([&](const capture::Framebuffer& fb, base::Rect) {
+  view->consume([&](const capture::Framebuffer& fb, const base::DirtyRects&) {
     ASSERT_EQ(fb.widthPx(), w);
     ASSERT_EQ(fb.heightPx(), h);
     for (std::size_t i = 0; i < expected.size(); i += 4) differing += std::memcmp(fb.pixels() + i, &expected[i], 4) != 0;
@@ -153,7 +153,7 @@ TEST_F(ScreenShare, OddSizesRoundTrip) {
     ASSERT_TRUE(waitFor([&] { return view->updatesApplied() >= 1; }, 10000));
     std::vector<std::uint8_t> expected;
     capture::SyntheticSource::render(w, h, capture::SceneMotion::Static, 0, expected);
-    view->consume([&](const capture::Framebuffer& fb, base::Rect) {
+    view->consume([&](const capture::Framebuffer& fb, const base::DirtyRects&) {
       ASSERT_EQ(fb.widthPx(), w);
       EXPECT_GE(psnr(expected.data(), fb.pixels(), w, h), 35.0) << w << "x" << h;
     });
@@ -208,7 +208,7 @@ TEST_F(ScreenShare, ClientSharesAndAnotherClientWatches) {
   ASSERT_TRUE(waitFor([&] { return view->ended(); }, 5000));
   std::vector<std::uint8_t> expected;
   capture::SyntheticSource::render(800, 600, capture::SceneMotion::Partial, view->lastSeq(), expected);
-  view->consume([&](const capture::Framebuffer& fb, base::Rect) {
+  view->consume([&](const capture::Framebuffer& fb, const base::DirtyRects&) {
     EXPECT_GE(psnr(expected.data(), fb.pixels(), 800, 600), 35.0);
   });
   auto snap = view->stats().snapshot(base::monoUs());
@@ -283,7 +283,7 @@ TEST_F(ScreenShare, AFrameLargerThanAMessageIsSentAndRelayedInParts) {
   constexpr int kRowStep = 8;
   auto tilesMissing = [&] {
     int missing = 0;
-    view->consume([&](const capture::Framebuffer& fb, base::Rect) {
+    view->consume([&](const capture::Framebuffer& fb, const base::DirtyRects&) {
       for (int ty = 0; ty < kH / 256; ++ty)
         for (int tx = 0; tx < kW / 256; ++tx) {
           double se = 0;
@@ -391,7 +391,7 @@ void expectExactAfterScroll(session::StreamView& view, int w, int h, capture::Sc
   std::vector<std::uint8_t> expected;
   capture::SyntheticSource::render(w, h, motion, capture::kScrollFrames - 1, expected);
   std::size_t differing = 0;
-  view.consume([&](const capture::Framebuffer& fb, base::Rect) {
+  view.consume([&](const capture::Framebuffer& fb, const base::DirtyRects&) {
     ASSERT_EQ(fb.widthPx(), w);
     ASSERT_EQ(fb.heightPx(), h);
     for (std::size_t i = 0; i < expected.size(); i += 4) differing += std::memcmp(fb.pixels() + i, &expected[i], 3) != 0;

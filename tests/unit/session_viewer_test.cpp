@@ -136,7 +136,7 @@ TEST(StreamView, AWholeUpdateDecodesWhileTheWindowHoldsTheImage) {
   std::int64_t decodeUs = 0;
   std::string error;
   std::thread decoder;
-  view.consume([&](const capture::Framebuffer& fb, base::Rect dirty) {
+  view.consume([&](const capture::Framebuffer& fb, const base::DirtyRects& dirty) {
     EXPECT_EQ(fb.widthPx(), 0);
     EXPECT_TRUE(dirty.empty());
     decoder = std::thread([&] {
@@ -169,10 +169,10 @@ TEST(StreamView, AWholeUpdateDecodesWhileTheWindowHoldsTheImage) {
   expected.resize(3840, 2160);
   capture::TileDecoder d;
   ASSERT_TRUE(expected.apply(big.tiles, big.tileSizePx, d, error)) << error;
-  view.consume([&](const capture::Framebuffer& fb, base::Rect dirty) {
+  view.consume([&](const capture::Framebuffer& fb, const base::DirtyRects& dirty) {
     ASSERT_EQ(fb.widthPx(), 3840);
     ASSERT_EQ(fb.heightPx(), 2160);
-    EXPECT_EQ(dirty, (base::Rect{0, 0, 3840, 2160}));
+    EXPECT_EQ(dirty.rects(), std::vector<base::Rect>({{0, 0, 3840, 2160}}));
     EXPECT_EQ(std::memcmp(fb.pixels(), expected.pixels(), std::size_t(3840) * 2160 * 4), 0);
   });
   EXPECT_EQ(view.stats().snapshot(0).widthPx, 3840u);
@@ -184,15 +184,15 @@ TEST(StreamView, AWholeUpdateDecodesWhileTheWindowHoldsTheImage) {
   view.publish();
   std::printf("[figure] 4K full update: decode %.1f ms without the image lock, then %.1f ms under it\n",
               static_cast<double>(decodeUs) / 1e3, static_cast<double>(base::monoUs() - t0) / 1e3);
-  view.consume([](const capture::Framebuffer&, base::Rect) {});
+  view.consume([](const capture::Framebuffer&, const base::DirtyRects&) {});
 
   // The next, small update: only its tile is marked; the rest stays as it was.
   wire::TileBatch small = big;
   small.seq = 8;
   small.tiles = {solid(59, 33, 0x00123456)};  // the bottom-right corner, cropped to 64x48
   ASSERT_TRUE(view.apply(small, d, error)) << error;
-  view.consume([&](const capture::Framebuffer& fb, base::Rect dirty) {
-    EXPECT_EQ(dirty, (base::Rect{3776, 2112, 64, 48}));
+  view.consume([&](const capture::Framebuffer& fb, const base::DirtyRects& dirty) {
+    EXPECT_EQ(dirty.rects(), std::vector<base::Rect>({{3776, 2112, 64, 48}}));
     EXPECT_EQ(pixelAt(fb, 3839, 2159), 0x123456u);
     EXPECT_EQ(pixelAt(fb, 0, 0), pixelAt(expected, 0, 0));
   });
@@ -215,8 +215,8 @@ TEST(StreamView, BadTilesAreLeftOutAndTheRestShownInOrder) {
   EXPECT_FALSE(view.apply(b, d, error));
   EXPECT_NE(error.find("tile (5,0): tile outside the image"), std::string::npos) << error;
   EXPECT_EQ(view.updatesApplied(), 1u);
-  view.consume([&](const capture::Framebuffer& fb, base::Rect dirty) {
-    EXPECT_EQ(dirty, (base::Rect{0, 0, 100, 70}));  // a new size: all of it
+  view.consume([&](const capture::Framebuffer& fb, const base::DirtyRects& dirty) {
+    EXPECT_EQ(dirty.rects(), std::vector<base::Rect>({{0, 0, 100, 70}}));  // a new size: all of it
     EXPECT_EQ(pixelAt(fb, 10, 10), 0xABCDEFu);      // the tile's last copy
     EXPECT_EQ(pixelAt(fb, 99, 69), 0xFF0000u);
     EXPECT_EQ(pixelAt(fb, 70, 10), 0u);             // the bad tile left nothing
@@ -271,7 +271,7 @@ TEST(StreamView, TilesCutFromAStripDecodeAsItAndABadOneIsLeftOutAlone) {
   capture::TileDecoder d;
   ASSERT_TRUE(view.apply(b, d, error)) << error;
   EXPECT_EQ(d.stripsDecoded(), 3u);
-  view.consume([&](const capture::Framebuffer& fb, base::Rect) { EXPECT_TRUE(sameButAtSeams(fb, expected, {0, 0, w, h})); });
+  view.consume([&](const capture::Framebuffer& fb, const base::DirtyRects&) { EXPECT_TRUE(sameButAtSeams(fb, expected, {0, 0, w, h})); });
 
   // The next update: row 1 from another frame, but (4,1) is a scan without its restarts that
   // says it has them. Row 1 but that tile shows the other frame; that tile stays as it was.
@@ -294,7 +294,7 @@ TEST(StreamView, TilesCutFromAStripDecodeAsItAndABadOneIsLeftOutAlone) {
   next.tiles[14] = plain;
   EXPECT_FALSE(view.apply(next, d, error));
   EXPECT_NE(error.find("tile (4,1)"), std::string::npos) << error;
-  view.consume([&](const capture::Framebuffer& fb, base::Rect) {
+  view.consume([&](const capture::Framebuffer& fb, const base::DirtyRects&) {
     EXPECT_TRUE(sameButAtSeams(fb, otherExpected, {0, tile, 4 * tile, tile}));
     EXPECT_TRUE(sameButAtSeams(fb, expected, {4 * tile, tile, tile, tile}));
     EXPECT_TRUE(sameButAtSeams(fb, otherExpected, {5 * tile, tile, 4 * tile, tile}));
