@@ -55,12 +55,25 @@ bool forEachVertex(const ImDrawList& list, const ImDrawCmd& c, F&& f) {
   return true;
 }
 
+const ImageBlit* blitOf(const ImDrawCmd& c) {
+  return c.UserCallback == drawImageBlit ? static_cast<const ImageBlit*>(c.UserCallbackData) : nullptr;
+}
+
 PresentPlanner::Command describe(const ImDrawList& list, const ImDrawCmd& c) {
   PresentPlanner::Command out;
   std::uint64_t key = 0xCBF29CE484222325ull;
   for (float f : {c.ClipRect.x, c.ClipRect.y, c.ClipRect.z, c.ClipRect.w}) key = mixFloat(key, f);
   key = mixPointer(key, c.TextureId);
   key = mixPointer(key, reinterpret_cast<const void*>(c.UserCallback));
+  if (const ImageBlit* b = blitOf(c)) {
+    // A blit's data lives for one frame: what it draws is the key, where it lands the content.
+    out.key = mix(key, b->texture);
+    std::uint64_t content = mix(mix(0x84222325CBF29CE4ull, static_cast<std::uint64_t>(b->widthPx) << 32 | static_cast<std::uint32_t>(b->heightPx)), b->framebuffer);
+    out.content = mixFloat(mixFloat(content, b->x), b->y);
+    const Box box = Box{b->x, b->y, b->x + static_cast<float>(b->widthPx), b->y + static_cast<float>(b->heightPx)}.clipped(clipOf(c));
+    if (!box.empty()) out.x0 = box.x0, out.y0 = box.y0, out.x1 = box.x1, out.y1 = box.y1;
+    return out;
+  }
   key = mixPointer(key, c.UserCallbackData);
   out.key = mix(key, c.ElemCount);
   if (c.UserCallback) return out;
@@ -154,13 +167,20 @@ PresentPlan PresentPlanner::plan(const ImDrawData& data, bool partsAllowed) {
   for (int i = 0; i < data.CmdListsCount && !changed.empty(); ++i) {
     const ImDrawList& list = *data.CmdLists[i];
     for (const ImDrawCmd& c : list.CmdBuffer) {
-      if (c.UserCallback) continue;
-      const auto texture = static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(c.TextureId));
+      const ImageBlit* blit = blitOf(c);
+      if (c.UserCallback && !blit) continue;
+      const auto texture = blit ? blit->texture : static_cast<unsigned>(reinterpret_cast<std::uintptr_t>(c.TextureId));
       for (const Changed& ch : changed) {
         if (ch.texture != texture) continue;
         for (const base::Rect& texels : ch.texels.rects()) {
           Box box;
-          if (!texelsOnScreen(list, c, texels, ch.widthPx, ch.heightPx, box)) return whole;
+          if (blit) {
+            box = Box{blit->x + static_cast<float>(texels.x), blit->y + static_cast<float>(texels.y),
+                      blit->x + static_cast<float>(texels.right()), blit->y + static_cast<float>(texels.bottom())}
+                      .clipped(clipOf(c));
+          } else if (!texelsOnScreen(list, c, texels, ch.widthPx, ch.heightPx, box)) {
+            return whole;
+          }
           addPart(box);
         }
       }

@@ -15,8 +15,22 @@
 #include "net/base/rect.h"
 
 struct ImDrawData;
+struct ImDrawList;
+struct ImDrawCmd;
 
 namespace huddle::ui {
+
+// A stream's image drawn at 1:1 by a framebuffer blit instead of a textured quad: a software
+// renderer copies the rows (a tenth of the cost of shading them). A draw command whose
+// callback is drawImageBlit (stream_texture.cpp) and whose data is one of these; the plan
+// reads where it lands from it.
+struct ImageBlit {
+  unsigned texture = 0;      // what is drawn
+  unsigned framebuffer = 0;  // a read framebuffer holding the texture
+  int widthPx = 0, heightPx = 0;
+  float x = 0, y = 0;        // where the texture's top left lands, in the draw data's coordinates
+};
+void drawImageBlit(const ImDrawList* list, const ImDrawCmd* cmd);
 
 struct PresentPlan {
   enum class Kind { Nothing, Parts, Whole };

@@ -279,7 +279,7 @@ void UiApp::drawViewerPanel(std::uint32_t streamId, bool fullscreen) {
   if (p1.y < end.y) dl->AddRectFilled(ImVec2(origin.x, p1.y), end, backdrop);
   if (p0.x > origin.x) dl->AddRectFilled(ImVec2(origin.x, p0.y), ImVec2(p0.x, p1.y), backdrop);
   if (p1.x < end.x) dl->AddRectFilled(ImVec2(p1.x, p0.y), ImVec2(end.x, p1.y), backdrop);
-  addOpaqueImage(dl, v.texture->id(), p0, p1);
+  v.texture->draw(dl, p0, p1);
   if (m_settings.showCursor && view) {
     // The sharer's cursor: a sprite in stream pixels, scaled and panned with the image.
     const session::StreamView::Cursor c = view->cursor();

@@ -3,6 +3,8 @@
 #include <glad/gl.h>
 #include <imgui.h>
 
+#include <cmath>
+
 #include "app/ui/present_plan.h"
 #include "net/base/clock.h"
 
@@ -20,15 +22,46 @@ GLuint newTexture() {
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
   return texture;
 }
-}  // namespace
 
+// The quad of `texture` over [a, b) with blending off.
 void addOpaqueImage(ImDrawList* dl, unsigned texture, const ImVec2& a, const ImVec2& b) {
   dl->AddCallback([](const ImDrawList*, const ImDrawCmd*) { glDisable(GL_BLEND); }, nullptr);
   dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(texture)), a, b);
   dl->AddCallback(ImDrawCallback_ResetRenderState, nullptr);  // the backend turns blending back on
 }
+}  // namespace
+
+void drawImageBlit(const ImDrawList*, const ImDrawCmd* cmd) {
+  const auto* b = static_cast<const ImageBlit*>(cmd->UserCallbackData);
+  const ImDrawData* data = ImGui::GetDrawData();
+  if (!b || !data || !b->framebuffer) return;
+  // In framebuffer pixels (the blit is only made where they are the draw data's units): the
+  // image, cut to the command's clip and the framebuffer. The cut is made here, not by the
+  // scissor: a blit under a scissor is no longer a plain copy of rows.
+  const float ox = data->DisplayPos.x, oy = data->DisplayPos.y;
+  const int fbW = static_cast<int>(data->DisplaySize.x), fbH = static_cast<int>(data->DisplaySize.y);
+  const base::Rect image{static_cast<int>(b->x - ox), static_cast<int>(b->y - oy), b->widthPx, b->heightPx};
+  const int cx0 = static_cast<int>(std::ceil(cmd->ClipRect.x - ox)), cy0 = static_cast<int>(std::ceil(cmd->ClipRect.y - oy));
+  const int cx1 = static_cast<int>(std::floor(cmd->ClipRect.z - ox)), cy1 = static_cast<int>(std::floor(cmd->ClipRect.w - oy));
+  const base::Rect dst = image.intersected({cx0, cy0, cx1 - cx0, cy1 - cy0}).intersected({0, 0, fbW, fbH});
+  if (dst.empty()) return;
+  const int sx = dst.x - image.x, sy = dst.y - image.y;
+  GLint drawFb = 0, readFb = 0;
+  glGetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &drawFb);
+  glGetIntegerv(GL_READ_FRAMEBUFFER_BINDING, &readFb);
+  const GLboolean scissor = glIsEnabled(GL_SCISSOR_TEST);
+  glDisable(GL_SCISSOR_TEST);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, b->framebuffer);
+  // The texture's rows go down from its top, the window's up from its bottom: flipped.
+  glBlitFramebuffer(sx, sy, sx + dst.w, sy + dst.h, dst.x, fbH - dst.y, dst.right(), fbH - dst.bottom(),
+                    GL_COLOR_BUFFER_BIT, GL_NEAREST);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, static_cast<GLuint>(readFb));
+  glBindFramebuffer(GL_DRAW_FRAMEBUFFER, static_cast<GLuint>(drawFb));
+  if (scissor) glEnable(GL_SCISSOR_TEST);
+}
 
 StreamTexture::~StreamTexture() {
+  if (m_framebuffer) glDeleteFramebuffers(1, &m_framebuffer);
   if (m_texture) glDeleteTextures(1, &m_texture);
 }
 
@@ -40,6 +73,33 @@ void StreamTexture::setNearest(bool nearest) {
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, filter);
   glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, filter);
   presentPlanner().wholeFrame();  // drawn differently, from the same draw data
+}
+
+void StreamTexture::draw(ImDrawList* dl, const ImVec2& a, const ImVec2& b) {
+  const ImGuiIO& io = ImGui::GetIO();
+  const bool oneToOne = b.x - a.x == static_cast<float>(m_width) && b.y - a.y == static_cast<float>(m_height) &&
+                        a.x == std::floor(a.x) && a.y == std::floor(a.y) && io.DisplayFramebufferScale.x == 1.0f &&
+                        io.DisplayFramebufferScale.y == 1.0f;
+  if (oneToOne && !m_framebuffer && m_texture && !m_noBlit) {
+    glGenFramebuffers(1, &m_framebuffer);
+    GLint readFb = 0;
+    glGetIntegerv(GL_READ_FRAMEBUFFER_BINDING, &readFb);
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, m_framebuffer);
+    glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, m_texture, 0);
+    if (glCheckFramebufferStatus(GL_READ_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
+      glDeleteFramebuffers(1, &m_framebuffer);
+      m_framebuffer = 0;
+      m_noBlit = true;  // this GL cannot read the texture so: quads from now on
+    }
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, static_cast<GLuint>(readFb));
+  }
+  if (!oneToOne || !m_framebuffer) {
+    addOpaqueImage(dl, m_texture, a, b);
+    return;
+  }
+  if (m_blitsFrame != ImGui::GetFrameCount()) m_blits.clear(), m_blitsFrame = ImGui::GetFrameCount();
+  m_blits.push_back({m_texture, m_framebuffer, m_width, m_height, a.x, a.y});
+  dl->AddCallback(drawImageBlit, &m_blits.back());
 }
 
 bool StreamTexture::update(session::StreamView& view) {

@@ -1,22 +1,19 @@
-// A shared screen as an OpenGL texture. Each UI frame uploads only the rectangle the decode
+// A shared screen as an OpenGL texture. Each UI frame uploads only the rectangles the decode
 // thread changed since the last look (glTexSubImage2D with GL_UNPACK_ROW_LENGTH, straight
 // from the BGRX framebuffer; no conversion, no copy). The X byte is ignored via an alpha
 // swizzle. Thread: the UI (GL) thread only.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <vector>
 
 #include "app/session/stream_view.h"
+#include "app/ui/present_plan.h"
 
-struct ImDrawList;
 struct ImVec2;
 
 namespace huddle::ui {
-
-// Draws `texture` over [a, b) with blending off: a stream image has no transparency, and
-// blending every pixel of it is most of a frame's cost in a software renderer.
-void addOpaqueImage(ImDrawList* dl, unsigned texture, const ImVec2& a, const ImVec2& b);
 
 class StreamTexture {
  public:
@@ -29,6 +26,9 @@ class StreamTexture {
   bool update(session::StreamView& view);
   // Nearest at 1:1 and above (crisp text), linear when scaled down.
   void setNearest(bool nearest);
+  // Draws the image over [a, b), opaque (blending every pixel of it is most of a frame's cost
+  // in a software renderer): at 1:1 on whole pixels as a blit, else as a textured quad.
+  void draw(ImDrawList* dl, const ImVec2& a, const ImVec2& b);
 
   unsigned id() const { return m_texture; }
   int widthPx() const { return m_width; }
@@ -39,8 +39,12 @@ class StreamTexture {
 
  private:
   unsigned m_texture = 0;
+  unsigned m_framebuffer = 0;  // reads the texture, for blits
+  bool m_noBlit = false;       // the GL cannot read it so
   int m_width = 0, m_height = 0;
   bool m_nearest = false;
+  std::deque<ImageBlit> m_blits;  // this frame's (a deque: the draw data points at them)
+  int m_blitsFrame = -1;
   std::uint64_t m_bytesUploaded = 0;
   std::uint64_t m_uploads = 0;
   double m_lastUploadMs = 0;

@@ -142,6 +142,8 @@ bool saveBackbufferPng(const std::string& path, int widthPx, int heightPx) {
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
   glReadBuffer(GL_BACK);
   glReadPixels(0, 0, widthPx, heightPx, GL_RGBA, GL_UNSIGNED_BYTE, rgba.data());
+  // Opaque: a stream's image blitted in brings its unused X byte along as alpha.
+  for (std::size_t i = 3; i < rgba.size(); i += 4) rgba[i] = 255;
   // OpenGL's rows go bottom-up; PNG's top-down.
   stbi_flip_vertically_on_write(1);
   return stbi_write_png(path.c_str(), widthPx, heightPx, 4, rgba.data(), widthPx * 4) != 0;

@@ -869,17 +869,15 @@ TEST(Window, AnOfferedFileIsAcceptedInTheStripShowsProgressThenArrives) {
   EXPECT_EQ(host.wait(10000), 0);
 }
 
-// A window drawn in parts (with a software renderer only where the stream or the sharer's
-// cursor changed: app/ui/present_plan.h) shows exactly what drawing it whole shows. A host's
-// 2560x1440 scene, a panel of it changing and its cursor moving, is watched fullscreen at 0.75
-// (linear filtering: a changed texel reaches past its own pixels); the host is then stopped
-// (SIGSTOP), and the X screen, the sum of many partial frames, is compared with the window's
-// own whole frame.
-TEST(Window, AWindowDrawnInPartsShowsWhatAWholeFrameShows) {
+namespace {
+// A host's `scene` (a panel of it changing, its cursor moving) watched fullscreen in a window
+// on a 1920x1080 screen; the host is then stopped (SIGSTOP), and the X screen, the sum of many
+// partial frames, is compared with the window's own whole frame.
+void partsShowWhatAWholeFrameShows(const std::string& scene) {
   Xvfb xvfb;
   if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
   Subprocess host({HUDDLE_BINARY, "--host", "--headless", "--name", "alice", "--chat-port", "0", "--screen-port", "0",
-                   "--share", "synthetic", "--scene-size", "2560x1440", "--scene-motion", "partial", "--fps", "20",
+                   "--share", "synthetic", "--scene-size", scene, "--scene-motion", "partial", "--fps", "20",
                    "--quit-after", "60"});
   ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
   const std::string invite = huddle::test::loopbackInvite(host.output());
@@ -887,8 +885,8 @@ TEST(Window, AWindowDrawnInPartsShowsWhatAWholeFrameShows) {
   const std::string config = privateConfig("parts");
   std::filesystem::create_directories(config + "/huddle");
   std::ofstream(config + "/huddle/settings.ini") << "overlay = off\n";  // figures that change by themselves
-  const std::string shot = ::testing::TempDir() + "huddle_parts_whole.png";
-  const std::string screen = ::testing::TempDir() + "huddle_parts_screen.png";
+  const std::string shot = ::testing::TempDir() + "huddle_parts_whole_" + scene + ".png";
+  const std::string screen = ::testing::TempDir() + "huddle_parts_screen_" + scene + ".png";
   Subprocess window({HUDDLE_BINARY, "--join", invite, "--name", "bob", "--watch", "--screenshot", shot,
                      "--screenshot-after", "1000", "--quit-after", "45"},
                     {"DISPLAY=" + xvfb.display(), "XDG_CONFIG_HOME=" + config});
@@ -935,4 +933,14 @@ TEST(Window, AWindowDrawnInPartsShowsWhatAWholeFrameShows) {
   window.wait(15000);
   host.signal(SIGTERM);
   host.wait(15000);
+}
+}  // namespace
+
+// A window drawn in parts (with a software renderer only where the stream or the sharer's
+// cursor changed: app/ui/present_plan.h) shows exactly what drawing it whole shows: a
+// 2560x1440 scene shown at 0.75 (textured quads, linearly filtered: a changed texel reaches
+// past its own pixels), and a 1920x1080 one at 1:1 (blits).
+TEST(Window, AWindowDrawnInPartsShowsWhatAWholeFrameShows) {
+  partsShowWhatAWholeFrameShows("2560x1440");
+  partsShowWhatAWholeFrameShows("1920x1080");
 }

@@ -124,5 +124,40 @@ TEST(PresentPlan, WhatTheCommandsCannotTellIsDrawnWhole) {
   EXPECT_EQ(plan.parts[0], (base::Rect{98, 98, 324, 244}));
 }
 
+// An image drawn 1:1 by a blit (a callback command): its changed texels are its parts exactly;
+// where its data lives does not matter (it is made anew each frame), where it lands does.
+TEST(PresentPlan, ABlitImagesChangedTexelsAreItsPartsOneToOne) {
+  Frames f;
+  PresentPlanner p;
+  auto frame = [](const ImageBlit& blit) -> ImDrawData& {
+    ImGuiIO& io = ImGui::GetIO();
+    io.DisplaySize = ImVec2(800, 600);
+    io.DeltaTime = 1.0f / 60;
+    ImGui::NewFrame();
+    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowSize(ImVec2(800, 600));
+    ImGui::Begin("viewer", nullptr, ImGuiWindowFlags_NoDecoration);
+    ImGui::GetWindowDrawList()->AddCallback(drawImageBlit, const_cast<ImageBlit*>(&blit));
+    ImGui::End();
+    ImGui::Render();
+    return *ImGui::GetDrawData();
+  };
+  const ImageBlit first{kImage, 1, 640, 480, 100, 100};
+  EXPECT_EQ(p.plan(frame(first), true).kind, PresentPlan::Kind::Whole);
+  const ImageBlit again = first;  // the next frame's, elsewhere in memory
+  EXPECT_EQ(p.plan(frame(again), true).kind, PresentPlan::Kind::Nothing);
+  p.textureChanged(kImage, 640, 480, {64, 64, 64, 64});
+  PresentPlan plan = p.plan(frame(again), true);
+  ASSERT_EQ(plan.kind, PresentPlan::Kind::Parts);
+  ASSERT_EQ(plan.parts.size(), 1u);
+  EXPECT_EQ(plan.parts[0], (base::Rect{164, 164, 64, 64}));
+  // Moved 10 px right: where it was and where it is.
+  const ImageBlit moved{kImage, 1, 640, 480, 110, 100};
+  plan = p.plan(frame(moved), true);
+  ASSERT_EQ(plan.kind, PresentPlan::Kind::Parts);
+  ASSERT_EQ(plan.parts.size(), 1u);
+  EXPECT_EQ(plan.parts[0], (base::Rect{100, 100, 650, 480}));
+}
+
 }  // namespace
 }  // namespace huddle::ui
