@@ -151,13 +151,15 @@ PresentPlan PresentPlanner::plan(const ImDrawData& data, bool partsAllowed) {
   const ImVec2 scale = data.FramebufferScale, origin = data.DisplayPos;
   const int fbW = static_cast<int>(data.DisplaySize.x * scale.x), fbH = static_cast<int>(data.DisplaySize.y * scale.y);
   base::DirtyRects parts(kMaxParts);
-  auto addPart = [&](const Box& box) {
-    if (box.empty()) return;
+  auto pixels = [&](const Box& box) {
     const int x0 = static_cast<int>(std::floor((box.x0 - origin.x) * scale.x));
     const int y0 = static_cast<int>(std::floor((box.y0 - origin.y) * scale.y));
     const int x1 = static_cast<int>(std::ceil((box.x1 - origin.x) * scale.x));
     const int y1 = static_cast<int>(std::ceil((box.y1 - origin.y) * scale.y));
-    parts.add(base::Rect{x0, y0, x1 - x0, y1 - y0}.intersected({0, 0, fbW, fbH}));
+    return base::Rect{x0, y0, x1 - x0, y1 - y0}.intersected({0, 0, fbW, fbH});
+  };
+  auto addPart = [&](const Box& box) {
+    if (!box.empty()) parts.add(pixels(box));
   };
   for (std::size_t i = 0; i < now.size(); ++i)
     if (now[i].content != last[i].content) {
@@ -189,10 +191,24 @@ PresentPlan PresentPlanner::plan(const ImDrawData& data, bool partsAllowed) {
   if (parts.empty()) return {PresentPlan::Kind::Nothing, {}};
   if (!partsAllowed || parts.area() >= std::int64_t(fbW) * fbH) return whole;
   m_clips.clear();
+  std::vector<base::Rect> blits;  // where images are copied in, whole pixels inside
   for (int i = 0; i < data.CmdListsCount; ++i)
-    for (const ImDrawCmd& c : data.CmdLists[i]->CmdBuffer)
+    for (const ImDrawCmd& c : data.CmdLists[i]->CmdBuffer) {
       m_clips.insert(m_clips.end(), {c.ClipRect.x, c.ClipRect.y, c.ClipRect.z, c.ClipRect.w});
-  return {PresentPlan::Kind::Parts, parts.rects()};
+      if (const ImageBlit* b = blitOf(c)) {
+        const Box box = Box{b->x, b->y, b->x + static_cast<float>(b->widthPx), b->y + static_cast<float>(b->heightPx)}.clipped(clipOf(c));
+        const Box inner{std::ceil(box.x0), std::ceil(box.y0), std::floor(box.x1), std::floor(box.y1)};
+        if (!inner.empty()) blits.push_back(pixels(inner));
+      }
+    }
+  PresentPlan plan{PresentPlan::Kind::Parts, parts.rects()};
+  plan.clearParts = false;
+  for (const base::Rect& part : plan.parts) {
+    bool covered = false;
+    for (const base::Rect& b : blits) covered = covered || b.intersected(part) == part;
+    plan.clearParts = plan.clearParts || !covered;
+  }
+  return plan;
 }
 
 void PresentPlanner::narrowTo(ImDrawData& data, base::Rect part) const {

@@ -37,6 +37,9 @@ struct PresentPlan {
   Kind kind = Kind::Whole;
   // Parts: in framebuffer pixels, from the top left; a few, apart from one another.
   std::vector<base::Rect> parts;
+  // Parts: whether they need clearing first. Not where an image's blit covers them all (a
+  // clear cut to a part is a shaded quad to a software renderer, not a fill).
+  bool clearParts = true;
 };
 
 class PresentPlanner {

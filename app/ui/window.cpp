@@ -330,10 +330,12 @@ int runWindow(const session::Options& options) {
       if (plan.kind == PresentPlan::Kind::Parts) {
         // Each part cleared and drawn on its own: the renderer shades nothing outside them.
         for (const base::Rect& part : plan.parts) {
-          glScissor(part.x, fbH - part.bottom(), part.w, part.h);
-          glEnable(GL_SCISSOR_TEST);
-          glClear(GL_COLOR_BUFFER_BIT);
-          glDisable(GL_SCISSOR_TEST);
+          if (plan.clearParts) {
+            glScissor(part.x, fbH - part.bottom(), part.w, part.h);
+            glEnable(GL_SCISSOR_TEST);
+            glClear(GL_COLOR_BUFFER_BIT);
+            glDisable(GL_SCISSOR_TEST);
+          }
           presentPlanner().narrowTo(*ImGui::GetDrawData(), part);
           ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
         }

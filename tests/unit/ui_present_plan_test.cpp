@@ -68,6 +68,7 @@ TEST(PresentPlan, OnlyWhatChangedIsDrawnAndNothingWhenNothingDid) {
   ASSERT_EQ(plan.kind, PresentPlan::Kind::Parts);
   ASSERT_EQ(plan.parts.size(), 1u);
   EXPECT_EQ(plan.parts[0], (base::Rect{130, 130, 36, 36}));
+  EXPECT_TRUE(plan.clearParts);  // a quad: cleared first, as a whole frame is
   // Drawing that part: every command is clipped to it.
   ImDrawData& data = *ImGui::GetDrawData();
   p.narrowTo(data, plan.parts[0]);
@@ -151,12 +152,14 @@ TEST(PresentPlan, ABlitImagesChangedTexelsAreItsPartsOneToOne) {
   ASSERT_EQ(plan.kind, PresentPlan::Kind::Parts);
   ASSERT_EQ(plan.parts.size(), 1u);
   EXPECT_EQ(plan.parts[0], (base::Rect{164, 164, 64, 64}));
-  // Moved 10 px right: where it was and where it is.
+  EXPECT_FALSE(plan.clearParts);  // the blit covers it: nothing to clear first
+  // Moved 10 px right: where it was and where it is (a column of which the image left bare).
   const ImageBlit moved{kImage, 1, 640, 480, 110, 100};
   plan = p.plan(frame(moved), true);
   ASSERT_EQ(plan.kind, PresentPlan::Kind::Parts);
   ASSERT_EQ(plan.parts.size(), 1u);
   EXPECT_EQ(plan.parts[0], (base::Rect{100, 100, 650, 480}));
+  EXPECT_TRUE(plan.clearParts);
 }
 
 }  // namespace
