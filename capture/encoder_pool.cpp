@@ -177,12 +177,20 @@ bool EncoderPool::encode(const Frame& frame, const std::vector<std::uint32_t>& d
   }
   const std::span<base::EncodedTile> all(out);
   const std::span<const std::uint32_t> indices(dirty);
+  // A byte per tile of the grid (a new grid starts again at 0): each tile is in one item, so
+  // each byte is one thread's.
+  std::size_t tiles = static_cast<std::size_t>(tilesX) *
+                      static_cast<std::size_t>((frame.heightPx + settings.tileSizePx - 1) / std::max(1, settings.tileSizePx));
+  for (std::uint32_t index : dirty) tiles = std::max<std::size_t>(tiles, std::size_t(index) + 1);
+  if (m_paletteSkip.size() != tiles || m_paletteSkipColumns != tilesX) m_paletteSkip.assign(tiles, 0);
+  m_paletteSkipColumns = tilesX;
+  std::uint8_t* skip = m_paletteSkip.data();
   return forEach(
       m_items.size(),
       [&](std::size_t item, TileEncoder& encoder, std::string& why) {
         const auto [first, count] = m_items[item];
         return encoder.encodeRun(frame, indices.subspan(first, count), tilesX, settings.tileSizePx, settings,
-                                 all.subspan(first, count), why);
+                                 all.subspan(first, count), why, skip);
       },
       error);
 }

@@ -60,6 +60,8 @@ class EncoderPool {
 
   std::vector<std::unique_ptr<TileEncoder>> m_encoders;  // [0] is the caller's, [i + 1] worker i's
   std::vector<std::pair<std::size_t, std::size_t>> m_items;  // encode()'s: first dirty tile, count
+  std::vector<std::uint8_t> m_paletteSkip;  // encode()'s: per tile of the grid (TileEncoder::encodeRun)
+  int m_paletteSkipColumns = 0;
   std::vector<base::Worker> m_workers;                   // touched by the caller's thread only
   std::uint64_t m_restarted = 0;                         // the caller's thread only
 

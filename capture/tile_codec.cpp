@@ -107,7 +107,8 @@ bool TileEncoder::encode(const Frame& f, int tx, int ty, int tile, const Capture
 }
 
 bool TileEncoder::encodeRun(const Frame& f, std::span<const std::uint32_t> indices, int tilesX, int tile,
-                            const CaptureSettings& s, std::span<base::EncodedTile> out, std::string& error) {
+                            const CaptureSettings& s, std::span<base::EncodedTile> out, std::string& error,
+                            std::uint8_t* paletteSkip) {
   if (tilesX <= 0 || out.size() != indices.size()) return error = "bad tile run", false;
   const auto columns = static_cast<std::uint32_t>(tilesX);
   const bool chroma444 = s.subsampling == Subsampling::S444;
@@ -115,7 +116,11 @@ bool TileEncoder::encodeRun(const Frame& f, std::span<const std::uint32_t> indic
   m_needJpeg.clear();
   for (std::size_t i = 0; i < indices.size(); ++i) {
     const int tx = static_cast<int>(indices[i] % columns), ty = static_cast<int>(indices[i] / columns);
-    if (!encodeExact(f, tx, ty, tile, s, out[i])) m_needJpeg.push_back(i);
+    std::uint8_t* skip = paletteSkip ? paletteSkip + indices[i] : nullptr;
+    bool manyColours = false;
+    if (encodeExact(f, tx, ty, tile, s, out[i], !skip || *skip == 0, &manyColours)) continue;
+    m_needJpeg.push_back(i);
+    if (skip) *skip = manyColours ? kPaletteSkipFrames : *skip > 0 ? std::uint8_t(*skip - 1) : 0;
   }
   m_stacked.clear();
   m_places.clear();
@@ -167,7 +172,8 @@ bool TileEncoder::encodeRun(const Frame& f, std::span<const std::uint32_t> indic
   return true;
 }
 
-bool TileEncoder::encodeExact(const Frame& f, int tx, int ty, int tile, const CaptureSettings& s, base::EncodedTile& out) {
+bool TileEncoder::encodeExact(const Frame& f, int tx, int ty, int tile, const CaptureSettings& s, base::EncodedTile& out,
+                              bool tryPalette, bool* manyColours) {
   const int x0 = tx * tile, y0 = ty * tile;
   const int w = std::min(tile, f.widthPx - x0), h = std::min(tile, f.heightPx - y0);
   out.tx = static_cast<std::uint16_t>(tx);
@@ -183,8 +189,10 @@ bool TileEncoder::encodeExact(const Frame& f, int tx, int ty, int tile, const Ca
   // Text and flat UI (a few colours) go exact even while they change: their palette tile is
   // smaller than a JPEG of them and needs no sharp refresh later. With sharp when still off
   // the sharer asked for JPEG alone.
-  return s.sharpWhenStill && s.exactFewColours &&
-         m_lossless.encodeIfFewColours(src, f.strideBytes, w, h, kExactWhenColoursAtMost, out);
+  if (!tryPalette || !s.sharpWhenStill || !s.exactFewColours) return false;
+  if (m_lossless.encodeIfFewColours(src, f.strideBytes, w, h, kExactWhenColoursAtMost, out)) return true;
+  if (manyColours) *manyColours = true;
+  return false;
 }
 
 bool TileEncoder::encodeJpeg(const Frame& f, int tx, int ty, int tile, const CaptureSettings& s, base::EncodedTile& out,

@@ -59,9 +59,14 @@ class TileEncoder {
   // Tiles `indices` of the grid (tilesX columns, in row-major order) into `out` (as many),
   // each as encode() would make it, but JPEG tiles side by side in a row come from one strip
   // (with row restarts, decoding to the same pixels), and other whole-size JPEG tiles from one
-  // stacked JPEG (the same bytes) (jpeg_stack.h).
+  // stacked JPEG (the same bytes) (jpeg_stack.h). `paletteSkip`, if given, holds a byte per
+  // tile of the grid: where it is not 0 the tile is not tried as a few-colour Palette tile this
+  // time (it counts down); a tile that had too many colours for one is not tried again for
+  // kPaletteSkipFrames (video: the try found nothing on every changed tile, every frame).
   bool encodeRun(const Frame& frame, std::span<const std::uint32_t> indices, int tilesX, int tileSizePx,
-                 const CaptureSettings& settings, std::span<base::EncodedTile> out, std::string& error);
+                 const CaptureSettings& settings, std::span<base::EncodedTile> out, std::string& error,
+                 std::uint8_t* paletteSkip = nullptr);
+  static constexpr std::uint8_t kPaletteSkipFrames = 8;
   // JPEG tiles made by stacks and by strips so far (for tests and figures).
   std::uint64_t tilesStacked() const { return m_tilesStacked; }
   std::uint64_t tilesInStrips() const { return m_tilesInStrips; }
@@ -70,9 +75,10 @@ class TileEncoder {
   bool encodeLossless(const Frame& frame, int tx, int ty, int tileSizePx, base::EncodedTile& out, std::string& error);
 
  private:
-  // A Solid or (settings allowing) few-colour Palette tile; false if the tile needs JPEG.
+  // A Solid or (settings allowing, `tryPalette`) few-colour Palette tile; false if the tile
+  // needs JPEG, with `manyColours` if a palette was tried and the tile had too many for it.
   bool encodeExact(const Frame& frame, int tx, int ty, int tileSizePx, const CaptureSettings& settings,
-                   base::EncodedTile& out);
+                   base::EncodedTile& out, bool tryPalette = true, bool* manyColours = nullptr);
   bool encodeJpeg(const Frame& frame, int tx, int ty, int tileSizePx, const CaptureSettings& settings,
                   base::EncodedTile& out, std::string& error);
 

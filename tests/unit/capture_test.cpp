@@ -467,6 +467,48 @@ TEST(TileCodec, TilesTravelAsScansAndDecodeToTheSamePixelsAsWholeJpegs) {
   }
 }
 
+// A tile with too many colours for a palette is not tried as one again for the next
+// kPaletteSkipFrames runs that have it (video: the try found nothing, every tile, every frame),
+// then it is; a tile of few colours keeps being tried; one colour is always Solid.
+TEST(TileCodec, ATileOfManyColoursIsNotTriedAsAPaletteForAWhile) {
+  const int w = 192, h = 64;  // 3 tiles: video, text-like, flat
+  std::vector<std::uint8_t> video, text;
+  SyntheticSource::render(w, h, SceneMotion::Full, 5, video);
+  text.assign(std::size_t(w) * h * 4, 0);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const bool ink = (x / 3 + y / 5) % 4 == 0;
+      std::memcpy(&text[(std::size_t(y) * w + x) * 4], ink ? "\x10\x10\x10\xff" : "\xf0\xf0\xf0\xff", 4);
+    }
+  // The video tile turns into text after the first frame; the second tile is text throughout.
+  auto frameAt = [&](int n) {
+    std::vector<std::uint8_t> px = text;
+    if (n == 0)
+      for (int y = 0; y < h; ++y) std::memcpy(&px[std::size_t(y) * w * 4], &video[std::size_t(y) * w * 4], 64 * 4);
+    for (int y = 0; y < h; ++y)
+      for (int x = 128; x < 192; ++x) std::memcpy(&px[(std::size_t(y) * w + x) * 4], "\x20\x40\x60\xff", 4);
+    return px;
+  };
+  CaptureSettings settings;
+  const std::vector<std::uint32_t> indices = {0, 1, 2};
+  std::vector<std::uint8_t> skip(3, 0);
+  TileEncoder enc;
+  std::string error;
+  for (int n = 0; n <= TileEncoder::kPaletteSkipFrames + 1; ++n) {
+    const std::vector<std::uint8_t> px = frameAt(n);
+    std::vector<base::EncodedTile> run(3);
+    ASSERT_TRUE(enc.encodeRun(frameOf(px, w, h), indices, 3, 64, settings, run, error, skip.data())) << error;
+    const bool skipped = n >= 1 && n <= TileEncoder::kPaletteSkipFrames;
+    EXPECT_EQ(run[0].kind, n == 0 || skipped ? base::TileKind::JpegScan : base::TileKind::Palette) << "frame " << n;
+    EXPECT_EQ(run[1].kind, base::TileKind::Palette) << "frame " << n;
+    EXPECT_EQ(run[2].kind, base::TileKind::Solid) << "frame " << n;
+  }
+  // Without the hint (encode(), a run without one): tried every time.
+  std::vector<base::EncodedTile> run(3);
+  ASSERT_TRUE(enc.encodeRun(frameOf(frameAt(1), w, h), indices, 3, 64, settings, run, error)) << error;
+  EXPECT_EQ(run[0].kind, base::TileKind::Palette);
+}
+
 // Whole JPEG tiles of a run with no changed neighbour in their row, from anywhere in the
 // frame, come from one stacked JPEG (capture/jpeg_stack.h), each piece byte for byte the scan
 // it has alone; exact tiles and tiles cropped at an edge are made as before.
