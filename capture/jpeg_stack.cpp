@@ -128,7 +128,7 @@ bool compressStack(jpeg_compress_struct& c, ErrorManager& errors, int& cachedQua
 }
 
 // A JpegScan tile at grid place (tx, ty) holding `scan`.
-base::EncodedTile scanTile(int tx, int ty, int quality, bool chroma444, bool rowRestarts, base::ByteVec scan) {
+base::EncodedTile scanTile(int tx, int ty, int quality, bool chroma444, bool rowRestarts, base::ByteSlice scan) {
   base::EncodedTile t;
   t.tx = static_cast<std::uint16_t>(tx);
   t.ty = static_cast<std::uint16_t>(ty);
@@ -136,7 +136,7 @@ base::EncodedTile scanTile(int tx, int ty, int quality, bool chroma444, bool row
   t.jpegQuality = static_cast<std::uint8_t>(quality);
   t.jpeg444 = chroma444;
   t.jpegRowRestarts = rowRestarts;
-  t.jpeg = base::ByteSlice::whole(base::makeBytes(std::move(scan)));
+  t.jpeg = std::move(scan);
   return t;
 }
 
@@ -197,11 +197,12 @@ bool JpegStackEncoder::encode(const Frame& f, std::span<const std::pair<int, int
   const std::span<const std::uint8_t> scan = jpeg.subspan(scanAt, size - 2 - scanAt);
   if (!base::findRestarts(scan, count - 1, m_markers) || m_markers.size() != count - 1)
     return error = "the stack's scan is not cut in one piece a tile", false;
+  // One copy of the scan the tiles share, each its piece of it.
+  const base::Bytes shared = base::makeBytes(base::ByteVec(scan.begin(), scan.end()));
   for (std::size_t k = 0; k < count; ++k) {
     const auto [from, to] = base::restartPiece(m_markers, scan.size(), k);
     out[k] = scanTile(places[k].first, places[k].second, quality, chroma444, false,
-                      base::ByteVec(scan.begin() + static_cast<std::ptrdiff_t>(from),
-                                    scan.begin() + static_cast<std::ptrdiff_t>(to)));
+                      base::ByteSlice{shared, static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(to - from)});
   }
   return true;
 }
@@ -244,22 +245,27 @@ bool JpegStackEncoder::encodeStrip(const Frame& f, int tx0, int ty, int count, i
   const std::span<const std::uint8_t> scan = jpeg.subspan(scanAt, size - 2 - scanAt);
   if (!base::findRestarts(scan, pieces - 1, m_markers) || m_markers.size() != pieces - 1)
     return error = "the strip's scan is not cut in one piece a tile and MCU row", false;
+  // Each tile's scan is its pieces joined by RST0, RST1, ...; all of them go in one buffer the
+  // tiles share (one allocation a strip, not one a tile): the pieces plus two bytes a marker.
+  base::ByteVec all;
+  all.reserve(scan.size() + 2 * pieces);
+  std::vector<std::uint32_t> starts(std::size_t(count) + 1, 0);
   for (int k = 0; k < count; ++k) {
-    auto piece = [&](int r) { return base::restartPiece(m_markers, scan.size(), std::size_t(r) * std::size_t(count) + std::size_t(k)); };
-    std::size_t bytes = 2 * std::size_t(mcuRows - 1);
-    for (int r = 0; r < mcuRows; ++r) bytes += piece(r).second - piece(r).first;
-    base::ByteVec tileScan;
-    tileScan.reserve(bytes);
+    starts[std::size_t(k)] = static_cast<std::uint32_t>(all.size());
     for (int r = 0; r < mcuRows; ++r) {
-      const auto [from, to] = piece(r);
-      tileScan.insert(tileScan.end(), scan.begin() + static_cast<std::ptrdiff_t>(from),
-                      scan.begin() + static_cast<std::ptrdiff_t>(to));
+      const auto [from, to] = base::restartPiece(m_markers, scan.size(), std::size_t(r) * std::size_t(count) + std::size_t(k));
+      all.insert(all.end(), scan.begin() + static_cast<std::ptrdiff_t>(from), scan.begin() + static_cast<std::ptrdiff_t>(to));
       if (r + 1 < mcuRows) {
-        tileScan.push_back(0xFF);
-        tileScan.push_back(static_cast<std::uint8_t>(0xD0 + r % 8));
+        all.push_back(0xFF);
+        all.push_back(static_cast<std::uint8_t>(0xD0 + r % 8));
       }
     }
-    out[std::size_t(k)] = scanTile(tx0 + k, ty, quality, chroma444, true, std::move(tileScan));
+  }
+  starts[std::size_t(count)] = static_cast<std::uint32_t>(all.size());
+  const base::Bytes shared = base::makeBytes(std::move(all));
+  for (int k = 0; k < count; ++k) {
+    const std::uint32_t at = starts[std::size_t(k)], end = starts[std::size_t(k) + 1];
+    out[std::size_t(k)] = scanTile(tx0 + k, ty, quality, chroma444, true, base::ByteSlice{shared, at, end - at});
   }
   return true;
 }
