@@ -213,16 +213,27 @@ PresentPlan PresentPlanner::plan(const ImDrawData& data, bool partsAllowed) {
 
 void PresentPlanner::narrowTo(ImDrawData& data, base::Rect part) const {
   const ImVec2 scale = data.FramebufferScale, origin = data.DisplayPos;
-  const Box clip{origin.x + static_cast<float>(part.x) / scale.x, origin.y + static_cast<float>(part.y) / scale.y,
-                 origin.x + static_cast<float>(part.right()) / scale.x, origin.y + static_cast<float>(part.bottom()) / scale.y};
+  const int fbH = static_cast<int>(data.DisplaySize.y * scale.y);
   std::size_t at = 0;
   for (int i = 0; i < data.CmdListsCount; ++i)
     for (ImDrawCmd& c : data.CmdLists[i]->CmdBuffer) {
       if (at + 4 > m_clips.size()) return;  // not the planned draw data
-      Box b = Box{m_clips[at], m_clips[at + 1], m_clips[at + 2], m_clips[at + 3]}.clipped(clip);
+      // The pixels the renderer's scissor gives the original clip (ImGui's OpenGL backend
+      // truncates its corner and size), cut to the part: whole pixels, so the part draws them
+      // exactly as the whole frame would.
+      const float minX = (m_clips[at] - origin.x) * scale.x, minY = (m_clips[at + 1] - origin.y) * scale.y;
+      const float maxX = (m_clips[at + 2] - origin.x) * scale.x, maxY = (m_clips[at + 3] - origin.y) * scale.y;
       at += 4;
-      if (b.empty()) b.x1 = b.x0, b.y1 = b.y0;  // the renderer skips a command with nothing to draw
-      c.ClipRect = ImVec4(b.x0, b.y0, b.x1, b.y1);
+      const int x0 = static_cast<int>(minX), w = static_cast<int>(maxX - minX);
+      const int glY = static_cast<int>(static_cast<float>(fbH) - maxY), h = static_cast<int>(maxY - minY);
+      const base::Rect scissor{x0, fbH - glY - h, w, h};
+      const base::Rect r = w > 0 && h > 0 ? scissor.intersected(part) : base::Rect{};
+      if (r.empty()) {
+        c.ClipRect = ImVec4(origin.x, origin.y, origin.x, origin.y);  // the renderer skips it
+        continue;
+      }
+      c.ClipRect = ImVec4(origin.x + static_cast<float>(r.x) / scale.x, origin.y + static_cast<float>(r.y) / scale.y,
+                          origin.x + static_cast<float>(r.right()) / scale.x, origin.y + static_cast<float>(r.bottom()) / scale.y);
     }
 }
 

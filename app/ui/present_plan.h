@@ -9,6 +9,7 @@
 // window exposed or resized, a screenshot), is drawn whole. Thread: the UI (GL) thread only.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include "net/base/dirty_rects.h"
@@ -48,6 +49,11 @@ class PresentPlanner {
   void textureChanged(unsigned texture, int widthPx, int heightPx, base::Rect texels);
   // The next frame is drawn and shown whole.
   void wholeFrame() { m_whole = true; }
+  // A new frame begins: the last one's blits are let go (it has been drawn).
+  void startFrame() { m_blits.clear(); }
+  // Keeps `blit` until the next frame begins, for a draw command to point at: whatever drew
+  // it (a viewer closed in this frame) may be gone before the frame is drawn.
+  const ImageBlit* keep(const ImageBlit& blit) { return &m_blits.emplace_back(blit); }
 
   // The plan for this frame's draw data. `partsAllowed`: the window can show parts of its back
   // buffer; without it a changed frame is whole.
@@ -70,6 +76,7 @@ class PresentPlanner {
     base::DirtyRects texels;
   };
   std::vector<Changed> m_changed;
+  std::deque<ImageBlit> m_blits;  // this frame's (a deque: the draw data points at them)
   std::vector<float> m_clips;  // the planned draw data's clip rectangles, before narrowing
   bool m_whole = true;
   std::uint64_t m_lastFrame = 0;   // the display's place, size and scale

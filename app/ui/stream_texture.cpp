@@ -23,6 +23,13 @@ GLuint newTexture() {
   return texture;
 }
 
+std::vector<GLuint> g_retiredTextures, g_retiredFramebuffers;  // the UI thread's
+
+void retire(GLuint texture, GLuint framebuffer) {
+  if (texture) g_retiredTextures.push_back(texture);
+  if (framebuffer) g_retiredFramebuffers.push_back(framebuffer);
+}
+
 // The quad of `texture` over [a, b) with blending off.
 void addOpaqueImage(ImDrawList* dl, unsigned texture, const ImVec2& a, const ImVec2& b) {
   dl->AddCallback([](const ImDrawList*, const ImDrawCmd*) { glDisable(GL_BLEND); }, nullptr);
@@ -30,6 +37,14 @@ void addOpaqueImage(ImDrawList* dl, unsigned texture, const ImVec2& a, const ImV
   dl->AddCallback(ImDrawCallback_ResetRenderState, nullptr);  // the backend turns blending back on
 }
 }  // namespace
+
+void deleteRetiredGlObjects() {
+  if (!g_retiredFramebuffers.empty())
+    glDeleteFramebuffers(static_cast<GLsizei>(g_retiredFramebuffers.size()), g_retiredFramebuffers.data());
+  if (!g_retiredTextures.empty()) glDeleteTextures(static_cast<GLsizei>(g_retiredTextures.size()), g_retiredTextures.data());
+  g_retiredFramebuffers.clear();
+  g_retiredTextures.clear();
+}
 
 void drawImageBlit(const ImDrawList*, const ImDrawCmd* cmd) {
   const auto* b = static_cast<const ImageBlit*>(cmd->UserCallbackData);
@@ -61,8 +76,7 @@ void drawImageBlit(const ImDrawList*, const ImDrawCmd* cmd) {
 }
 
 StreamTexture::~StreamTexture() {
-  if (m_framebuffer) glDeleteFramebuffers(1, &m_framebuffer);
-  if (m_texture) glDeleteTextures(1, &m_texture);
+  retire(m_texture, m_framebuffer);
 }
 
 void StreamTexture::setNearest(bool nearest) {
@@ -86,7 +100,9 @@ void StreamTexture::draw(ImDrawList* dl, const ImVec2& a, const ImVec2& b) {
     glGetIntegerv(GL_READ_FRAMEBUFFER_BINDING, &readFb);
     glBindFramebuffer(GL_READ_FRAMEBUFFER, m_framebuffer);
     glFramebufferTexture2D(GL_READ_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, m_texture, 0);
-    if (glCheckFramebufferStatus(GL_READ_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE) {
+    GLint samples = 0;
+    glGetIntegerv(GL_SAMPLE_BUFFERS, &samples);  // of the window's framebuffer: a blit to it must not resolve
+    if (glCheckFramebufferStatus(GL_READ_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE || samples != 0) {
       glDeleteFramebuffers(1, &m_framebuffer);
       m_framebuffer = 0;
       m_noBlit = true;  // this GL cannot read the texture so: quads from now on
@@ -97,9 +113,8 @@ void StreamTexture::draw(ImDrawList* dl, const ImVec2& a, const ImVec2& b) {
     addOpaqueImage(dl, m_texture, a, b);
     return;
   }
-  if (m_blitsFrame != ImGui::GetFrameCount()) m_blits.clear(), m_blitsFrame = ImGui::GetFrameCount();
-  m_blits.push_back({m_texture, m_framebuffer, m_width, m_height, a.x, a.y});
-  dl->AddCallback(drawImageBlit, &m_blits.back());
+  const ImageBlit* blit = presentPlanner().keep({m_texture, m_framebuffer, m_width, m_height, a.x, a.y});
+  dl->AddCallback(drawImageBlit, const_cast<ImageBlit*>(blit));
 }
 
 bool StreamTexture::update(session::StreamView& view) {
@@ -141,9 +156,7 @@ bool StreamTexture::update(session::StreamView& view) {
   return uploaded;
 }
 
-CursorTexture::~CursorTexture() {
-  if (m_texture) glDeleteTextures(1, &m_texture);
-}
+CursorTexture::~CursorTexture() { retire(m_texture, 0); }
 
 unsigned CursorTexture::update(const std::shared_ptr<const base::CursorImage>& shape, bool nearest) {
   if (!shape) return 0;
@@ -179,8 +192,6 @@ ImageTexture::ImageTexture(int widthPx, int heightPx, const std::vector<std::uin
   presentPlanner().wholeFrame();  // a texture name may be used again, for other content
 }
 
-ImageTexture::~ImageTexture() {
-  if (m_texture) glDeleteTextures(1, &m_texture);
-}
+ImageTexture::~ImageTexture() { retire(m_texture, 0); }
 
 }  // namespace huddle::ui

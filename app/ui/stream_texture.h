@@ -4,7 +4,6 @@
 // swizzle. Thread: the UI (GL) thread only.
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <vector>
 
@@ -14,6 +13,11 @@
 struct ImVec2;
 
 namespace huddle::ui {
+
+// GL names let go this frame are deleted when the next begins: the frame's draw data may still
+// name them (a viewer closed while it was drawn). The window calls this before each frame, and
+// once after the last.
+void deleteRetiredGlObjects();
 
 class StreamTexture {
  public:
@@ -43,8 +47,7 @@ class StreamTexture {
   bool m_noBlit = false;       // the GL cannot read it so
   int m_width = 0, m_height = 0;
   bool m_nearest = false;
-  std::deque<ImageBlit> m_blits;  // this frame's (a deque: the draw data points at them)
-  int m_blitsFrame = -1;
+
   std::uint64_t m_bytesUploaded = 0;
   std::uint64_t m_uploads = 0;
   double m_lastUploadMs = 0;

@@ -23,6 +23,7 @@
 #include "app/session/app_settings.h"
 #include "app/ui/keys.h"
 #include "app/ui/present_plan.h"
+#include "app/ui/stream_texture.h"
 #include "app/ui/ui_app.h"
 #include "net/base/log.h"
 
@@ -274,9 +275,10 @@ int runWindow(const session::Options& options) {
         const double cpuSec = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
                               static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
         std::printf("huddle: window figures: %llu redraws, %llu stream images shown, %.3f s CPU, %.3f s running, "
-                    "%llu redraws in parts\n",
+                    "%llu redraws in parts (%s)\n",
                     static_cast<unsigned long long>(redraws), static_cast<unsigned long long>(app.imagesShown()),
-                    cpuSec, secondsSinceStart(), static_cast<unsigned long long>(redrawsInParts));
+                    cpuSec, secondsSinceStart(), static_cast<unsigned long long>(redrawsInParts),
+                    partPresenter.available() ? "parts shown" : "whole frames only");
         std::fflush(stdout);
       }
       // A signal or --quit-after ends the session for everyone as "End session" would.
@@ -304,6 +306,8 @@ int runWindow(const session::Options& options) {
         }
         presentPlanner().wholeFrame();
       }
+      deleteRetiredGlObjects();  // the last frame, which may have named them, is drawn
+      presentPlanner().startFrame();
       keyEvents().startFrame(keySink);
       ImGui_ImplOpenGL3_NewFrame();
       deviceObjectsMade = true;
@@ -323,7 +327,12 @@ int runWindow(const session::Options& options) {
       if (g_shootAgain.exchange(false) && !options.screenshotPath.empty()) screenshotPending = true, shootNow = true;
       const bool shootThisFrame = screenshotPending && (shootNow || secondsSinceStart() >= options.screenshotAfterSec);
       if (shootThisFrame) presentPlanner().wholeFrame();  // the screenshot reads the whole back buffer
-      const PresentPlan plan = presentPlanner().plan(*ImGui::GetDrawData(), partPresenter.available());
+      // Parts only where the draw data's size is the framebuffer's (a resize between the two
+      // asks is drawn whole).
+      const ImDrawData& drawn = *ImGui::GetDrawData();
+      const bool sizesAgree = static_cast<int>(drawn.DisplaySize.x * drawn.FramebufferScale.x) == fbW &&
+                              static_cast<int>(drawn.DisplaySize.y * drawn.FramebufferScale.y) == fbH;
+      const PresentPlan plan = presentPlanner().plan(drawn, partPresenter.available() && sizesAgree);
       if (plan.kind == PresentPlan::Kind::Nothing) continue;  // the window shows this frame already
       glViewport(0, 0, fbW, fbH);
       glClearColor(0.10f, 0.11f, 0.13f, 1.0f);
@@ -362,6 +371,7 @@ int runWindow(const session::Options& options) {
     }
   }
   g_dropTarget = nullptr;
+  deleteRetiredGlObjects();
   ImGui_ImplOpenGL3_Shutdown();
   ImGui_ImplGlfw_Shutdown();
   ImGui::DestroyContext();

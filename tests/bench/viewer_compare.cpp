@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -31,6 +32,22 @@ constexpr int kFps = 30;
 // How often the viewer's display is looked at: several times a frame, so no image shown is
 // missed and the latency is read within this of its showing.
 constexpr int kSampleEveryMs = 3;
+
+// Whether something listens on loopback `port`, asked every 50 ms up to `timeoutMs`.
+bool waitForListener(std::uint16_t port, int timeoutMs) {
+  for (int waited = 0; waited < timeoutMs; waited += 50) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    const bool up = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    if (fd >= 0) ::close(fd);
+    if (up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
 
 // Where the load's frame code is on `d`'s root: where a fullscreen 1:1 image has it first,
 // else anywhere; false if no clean code is on the screen.
@@ -128,9 +145,11 @@ ViewerFigures measureHuddleWindow(const std::string& binary, const std::string& 
   }
   const std::string home = tmpDir + "/viewer-window-home";
   std::filesystem::remove_all(home);
-  std::filesystem::create_directories(home);
+  std::filesystem::create_directories(home + "/huddle");
+  // Without the overlay: vncviewer shows no figures either.
+  std::ofstream(home + "/huddle/settings.ini") << "overlay = off\n";
   Subprocess client({binary, "--name", "viewer", "--watch", "--join", test::loopbackInvite(host.output())},
-                    {"DISPLAY=" + screen, "HOME=" + home});
+                    {"DISPLAY=" + screen, "HOME=" + home, "XDG_CONFIG_HOME=" + home});
   if (!client.waitForOutput("Joined the session", 15000)) {
     f.error = "the window did not join: " + client.output();
   } else {
@@ -167,8 +186,11 @@ ViewerFigures measureVncViewer(const std::string& source, const std::string& scr
   std::filesystem::remove_all(home);
   std::filesystem::create_directories(home);
   // Tight with JPEG at quality level 6 (TigerVNC's JPEG 79, 4:2:0: the nearest to Huddle's 80),
-  // not chosen by its own link estimate.
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // not chosen by its own link estimate; once the server listens (up to 10 s).
+  if (!waitForListener(port, 10000)) {
+    f.error = "TigerVNC's server did not listen";
+    return f;
+  }
   Subprocess viewer({kTigerVncViewer, "-FullScreen=1", "-AutoSelect=0", "-PreferredEncoding=Tight", "-QualityLevel=6",
                      "-CompressLevel=1", "-SecurityTypes=None", "-Log=*:stderr:0", "127.0.0.1::" + std::to_string(port)},
                     {"DISPLAY=" + screen, "HOME=" + home});
@@ -215,7 +237,8 @@ void printViewerCompare(const ViewerCompareResult& r) {
     std::printf("  not measured: %s\n", r.error.c_str());
     return;
   }
-  std::printf("  images: frame codes read off the viewer's display; latency: the load's XSync to the code on that display\n");
+  std::printf("  images: frame codes read off the viewer's display; latency: the load's XSync to the code on that display;\n"
+              "  CPU: the viewer process's (the X server's work putting images on its screen is not counted, for either)\n");
   std::printf("  %-26s %-9s %9s %9s %13s %8s %8s\n", "load", "viewer", "images/s", "CPU %", "CPU ms/image", "p50 ms", "p95 ms");
   auto line = [](const char* load, const char* who, const ViewerFigures& f) {
     if (!f.error.empty()) {

@@ -899,8 +899,18 @@ void partsShowWhatAWholeFrameShows(const std::string& scene) {
   ASSERT_TRUE(window.waitForOutput("redraws in parts", 5000)) << window.output();
   std::smatch m;
   const std::string out = window.output();
-  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(([0-9]+) redraws in parts)")));
-  EXPECT_GE(std::stoi(m[1]), 10) << "the window did not draw in parts (a software renderer draws only what changed)";
+  ASSERT_TRUE(std::regex_search(out, m, std::regex(R"(([0-9]+) redraws in parts \(([a-z ]+)\))")));
+  if (m[2] != "parts shown") {
+    window.signal(SIGTERM);
+    host.signal(SIGTERM);
+    GTEST_SKIP() << "this GL shows whole frames only (parts are for software renderers)";
+  }
+  EXPECT_GE(std::stoi(m[1]), 10) << "the window did not draw in parts";
+  if (access("/usr/bin/import", X_OK) != 0) {
+    window.signal(SIGTERM);
+    host.signal(SIGTERM);
+    GTEST_SKIP() << "no ImageMagick import to read the screen";
+  }
 
   ::kill(host.pid(), SIGSTOP);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the last images decoded and shown

@@ -5,6 +5,7 @@
 
 #include <imgui.h>
 
+#include <cmath>
 #include <string>
 
 #include "app/ui/present_plan.h"
@@ -35,7 +36,7 @@ class Frames {
     io.DisplaySize = ImVec2(800, 600);
     io.DeltaTime = 1.0f / 60;
     ImGui::NewFrame();
-    ImGui::SetNextWindowPos(ImVec2(0, 0));
+    ImGui::SetNextWindowPos(ImVec2(0.4f, 0.7f));  // a panel of the dock may sit between pixels
     ImGui::SetNextWindowSize(ImVec2(800, 600));
     ImGui::Begin("viewer", nullptr, ImGuiWindowFlags_NoDecoration);
     ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -73,7 +74,11 @@ TEST(PresentPlan, OnlyWhatChangedIsDrawnAndNothingWhenNothingDid) {
   ImDrawData& data = *ImGui::GetDrawData();
   p.narrowTo(data, plan.parts[0]);
   for (int i = 0; i < data.CmdListsCount; ++i)
-    for (const ImDrawCmd& c : data.CmdLists[i]->CmdBuffer) EXPECT_TRUE(inside(c.ClipRect, plan.parts[0]));
+    for (const ImDrawCmd& c : data.CmdLists[i]->CmdBuffer) {
+      EXPECT_TRUE(inside(c.ClipRect, plan.parts[0]));
+      // Whole pixels: the renderer's scissor is then exactly the clip.
+      for (float v : {c.ClipRect.x, c.ClipRect.y, c.ClipRect.z, c.ClipRect.w}) EXPECT_EQ(v, std::floor(v));
+    }
 
   // Two changes far apart: two parts, not the screen between them.
   p.textureChanged(kImage, 640, 480, {0, 0, 64, 64});
