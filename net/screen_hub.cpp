@@ -67,6 +67,7 @@ struct ScreenHub::Stream {
   std::deque<std::uint32_t> cursorShapeOrder;
   base::CursorPos cursor;
   bool hasCursor = false;
+  base::Bytes cursorFrame;  // the position as a CursorPosition frame, made once for all viewers
   // Pointers shown on it now, by the connection that points (so one leaving takes its own away).
   struct PointerMark {
     std::uint32_t participantId = 0;
@@ -908,6 +909,10 @@ void ScreenHub::storeCursorShapeLocked(Stream& s, std::uint32_t shapeId, base::B
 void ScreenHub::setCursorLocked(Stream& s, const base::CursorPos& pos) {
   s.cursor = pos;
   s.hasCursor = true;
+  wire::CursorPosition m;
+  m.streamId = s.info.streamId;
+  m.pos = pos;
+  s.cursorFrame = wire::encodeFrame(m);
   for (auto& [id, p] : m_peers) {
     if (p->state != State::Ready || p->stopped) continue;
     for (auto& sub : p->subs)
@@ -928,15 +933,11 @@ void ScreenHub::sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& sh
     // Urgent too, so it keeps its place before the position that names it.
     laterLocked([link = peer.link, frame = shape->second] { link->sendUrgent(frame, 0); });
   }
-  wire::CursorPosition m;
-  m.streamId = s.info.streamId;
-  m.pos = s.cursor;
-  base::Bytes frame = wire::encodeFrame(m);
   ++m_stats.cursorMessagesSent;
-  m_stats.cursorBytesSent += frame->size();
+  m_stats.cursorBytesSent += s.cursorFrame->size();
   // One waiting position per stream and viewer: a newer one takes its place.
   const std::uint64_t key = std::uint64_t{1} << 32 | s.info.streamId;
-  laterLocked([link = peer.link, frame = std::move(frame), key] { link->sendUrgent(frame, key); });
+  laterLocked([link = peer.link, frame = s.cursorFrame, key] { link->sendUrgent(frame, key); });
 }
 
 std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::uint64_t fromVersion,
