@@ -68,9 +68,10 @@ PresentPlanner::Command describe(const ImDrawList& list, const ImDrawCmd& c) {
   if (const ImageBlit* b = blitOf(c)) {
     // A blit's data lives for one frame: what it draws is the key, where it lands the content.
     out.key = mix(key, b->texture);
-    std::uint64_t content = mix(mix(0x84222325CBF29CE4ull, static_cast<std::uint64_t>(b->widthPx) << 32 | static_cast<std::uint32_t>(b->heightPx)), b->framebuffer);
-    out.content = mixFloat(mixFloat(content, b->x), b->y);
-    const Box box = Box{b->x, b->y, b->x + static_cast<float>(b->widthPx), b->y + static_cast<float>(b->heightPx)}.clipped(clipOf(c));
+    const std::uint64_t size = static_cast<std::uint64_t>(b->widthPx) << 32 | static_cast<std::uint32_t>(b->heightPx);
+    out.content = mixFloat(mixFloat(mix(mix(0x84222325CBF29CE4ull, size), b->framebuffer), b->x), b->y);
+    const Box image{b->x, b->y, b->x + static_cast<float>(b->widthPx), b->y + static_cast<float>(b->heightPx)};
+    const Box box = image.clipped(clipOf(c));
     if (!box.empty()) out.x0 = box.x0, out.y0 = box.y0, out.x1 = box.x1, out.y1 = box.y1;
     return out;
   }
