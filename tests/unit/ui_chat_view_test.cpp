@@ -5,22 +5,15 @@
 #include <imgui.h>
 
 #include "app/ui/chat_view.h"
+#include "tests/unit/ui_null_imgui.h"
 
 namespace huddle::ui {
 namespace {
 
 class NullImGui {
+  NullImGuiContext m_context;
+
  public:
-  NullImGui() {
-    ImGui::CreateContext();
-    ImGuiIO& io = ImGui::GetIO();
-    io.IniFilename = nullptr;
-    io.Fonts->AddFontDefault();
-    unsigned char* pixels = nullptr;
-    int w = 0, h = 0;
-    io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);
-  }
-  ~NullImGui() { ImGui::DestroyContext(); }
   // One frame with the log filling a window of `w` x `h`.
   void frame(const session::ChatLog& log, ChatScroll& scroll, float w, float h) {
     ImGuiIO& io = ImGui::GetIO();

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "app/ui/present_plan.h"
+#include "tests/unit/ui_null_imgui.h"
 
 namespace huddle::ui {
 namespace {
@@ -18,17 +19,9 @@ constexpr unsigned kImage = 7, kCursor = 9;
 ImTextureID tex(unsigned id) { return reinterpret_cast<ImTextureID>(static_cast<std::intptr_t>(id)); }
 
 class Frames {
+  NullImGuiContext m_context;
+
  public:
-  Frames() {
-    ImGui::CreateContext();
-    ImGuiIO& io = ImGui::GetIO();
-    io.IniFilename = nullptr;
-    io.Fonts->AddFontDefault();
-    unsigned char* pixels = nullptr;
-    int w = 0, h = 0;
-    io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);
-  }
-  ~Frames() { ImGui::DestroyContext(); }
   // One frame: the image at (100, 100) - (420, 340), the cursor's 16x16 at `cursor`, `text`
   // below, and `extra` more buttons.
   ImDrawData& frame(ImVec2 cursor = {200, 200}, const std::string& text = "30.0 fps", int extra = 0) {
