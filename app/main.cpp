@@ -1,5 +1,6 @@
 // huddle: host or join a LAN session of chat and screen sharing. Parses the command line,
 // then runs the window, or the headless host/client when asked or when there is no display.
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -8,6 +9,7 @@
 #include "app/session/headless.h"
 #include "app/session/nearby.h"
 #include "app/session/options.h"
+#include "net/base/held_signals.h"
 #include "net/base/log.h"
 #ifdef HUDDLE_HAVE_GUI
 #include "app/ui/window.h"
@@ -15,6 +17,8 @@
 
 int main(int argc, char** argv) {
   using namespace huddle;
+  // Before any thread starts: these reach only the main loop (see held_signals.h).
+  base::holdSignals({SIGINT, SIGTERM, SIGUSR1, SIGUSR2});
   std::vector<std::string> args(argv + 1, argv + argc);
   session::ParseResult parsed = session::parseOptions(args);
   if (!parsed.error.empty()) {

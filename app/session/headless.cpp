@@ -18,6 +18,7 @@
 #include "app/session/join_controller.h"
 #include "app/session/nearby.h"
 #include "net/base/clock.h"
+#include "net/base/held_signals.h"
 #include "net/base/log.h"
 #include "net/room_auth.h"
 
@@ -198,7 +199,9 @@ int runHost(const Options& options) {
   StdinLines input;
   std::vector<std::string> lines;
   std::uint64_t printed = 0;
-  while (g_signal.load() == 0 && host.state().phase != Phase::Ended) {
+  while (true) {
+    base::letHeldSignalsIn();
+    if (g_signal.load() != 0 || host.state().phase == Phase::Ended) break;
     lines.clear();
     input.poll(100, lines);
     for (const auto& line : lines)
@@ -432,6 +435,7 @@ int runClient(const Options& options) {
   int exitCode = -1;  // set when a viewing or sharing task finishes
   Viewing v;
   while (true) {
+    base::letHeldSignalsIn();
     const ControllerState& st = client.state();
     if (g_signal.load() != 0 && st.phase != Phase::Ended) client.leave();
     lines.clear();

@@ -25,6 +25,7 @@
 #include "app/ui/present_plan.h"
 #include "app/ui/stream_texture.h"
 #include "app/ui/ui_app.h"
+#include "net/base/held_signals.h"
 #include "net/base/log.h"
 
 namespace huddle::ui {
@@ -269,6 +270,7 @@ int runWindow(const session::Options& options) {
     std::uint64_t redraws = 0, redrawsInParts = 0;
     const PartPresenter partPresenter;
     while (!app.wantsToQuit()) {
+      base::letHeldSignalsIn();
       if (g_printFigures.exchange(false)) {
         rusage usage{};
         getrusage(RUSAGE_SELF, &usage);
