@@ -54,9 +54,9 @@ bool Connection::start(Handler* handler) {
   }
   if (m_tls) {
     std::lock_guard tlsLock(m_tlsMutex);
-    m_tls->start();  // a client's first flight; nothing for a server
+    m_tls->start();  // a client's first flight; nothing for a server (its writer sleeps on)
     std::lock_guard lock(m_mutex);
-    m_tlsOutput = true;
+    m_tlsOutput = m_tls->hasCiphertext();
   }
   if (m_options.socketSendBufferBytes > 0) m_socket->setSendBuffer(m_options.socketSendBufferBytes);
   if (m_options.readLimitBytesPerSec > 0) m_socket->setReceiveBuffer(16 * 1024);
@@ -158,7 +158,7 @@ bool Connection::sendNow(const base::Bytes& frame, bool tracked) {
     wake = !m_carry.empty() || !m_queue.empty() || !m_urgent.empty() || m_flushThenClose || m_tlsOutput;
   }
   if (sent < 0) {
-    close(wire::Reason::IoError, "send failed");
+    closeSendFailed();
     return false;
   }
   if (wake) m_cv.notify_all();
@@ -258,6 +258,19 @@ void Connection::close(wire::Reason reason, const std::string& detail) {
   }
   m_cv.notify_all();
   m_socket->shutdownBoth();
+}
+
+// A send fails with the TLS engine failed when the reader's feed() failed it (a peer speaking
+// plaintext, a bad record) and this send took the engine before the reader's close(Tls): that
+// close is E_TLS whoever makes it first, not an I/O error (the socket is fine).
+void Connection::closeSendFailed() {
+  std::string tlsError;
+  if (m_tls) {
+    std::lock_guard tlsLock(m_tlsMutex);
+    if (m_tls->failed()) tlsError = m_tls->error();
+  }
+  if (!tlsError.empty()) close(wire::Reason::Tls, tlsError);
+  else close(wire::Reason::IoError, "send failed");
 }
 
 void Connection::closeAfterFlush(wire::Reason reason, const std::string& detail) { sendFinal(nullptr, reason, detail); }
@@ -533,7 +546,7 @@ void Connection::writerLoop() {
       ok = ok && sendTls(batch);
       m_sendProgressUs = 0;
       if (!ok) {
-        close(wire::Reason::IoError, "send failed");
+        closeSendFailed();
         break;
       }
       if (finishedSending() && tookFrames) m_handler->onDrained(trackedGone);

@@ -131,6 +131,7 @@ class Connection {
   bool receiveTls(std::span<const std::uint8_t> ciphertext, base::ByteVec& plaintext);
   // Sends `batch` (plaintext frames) through TLS, plus any handshake output.
   bool sendTls(const std::vector<base::Bytes>& batch);
+  void closeSendFailed();  // E_TLS if the engine has failed, else E_IO_ERROR
   // Sends `size` bytes in pieces, marking progress after each one the kernel took.
   bool sendPieces(const std::uint8_t* data, std::size_t size);
   // Whether a frame of `size` bytes may be sent on the calling thread now (m_mutex held).

@@ -101,6 +101,7 @@ class TlsEngine {
   bool handshakeDone() const { return m_done; }
   // Why the engine failed, in words (OpenSSL's reason, or "host key does not match").
   const std::string& error() const { return m_error; }
+  bool failed() const { return m_failed; }
   bool pinMismatch() const { return m_pinMismatch; }
   const Fingerprint& peerFingerprint() const { return m_peerFp; }
   // RFC 8446 exporter bound to this session (for the password proof); false before done.
