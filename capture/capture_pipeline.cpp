@@ -278,6 +278,34 @@ void CapturePipeline::run() {
       return;
     }
     const bool drawn = !raw.changed || !raw.changed->empty();
+    // The cursor, if it changed (shape or place) since last handed on; polled once a frame.
+    bool cursorPolled = !m_onCursor;
+    auto pollCursor = [&]() -> std::optional<CursorUpdate> {
+      cursorPolled = true;
+      base::CursorPos pos;
+      bool shapeChanged = false;
+      if (!m_onCursor || !m_source->cursor(pos, sourceShape, shapeChanged)) return std::nullopt;
+      if (shapeChanged) haveShape = true;
+      CursorUpdate cu;
+      if (haveShape && (shapeChanged || shapeScale != s.scalePercent)) {
+        streamShape = base::scaledCursor(sourceShape, s.scalePercent);
+        shapeScale = s.scalePercent;
+        cu.shape = &streamShape;
+      }
+      if (!haveShape) pos.visible = false;
+      pos.shapeId = streamShape.id;
+      pos.x = static_cast<std::int32_t>(std::int64_t(pos.x) * s.scalePercent / 100);
+      pos.y = static_cast<std::int32_t>(std::int64_t(pos.y) * s.scalePercent / 100);
+      if (!pos.visible) pos.x = pos.y = 0;
+      if (!cu.shape && sentPos && pos == lastPos) return std::nullopt;
+      // A moving pointer wakes the capture (XInput2) at the frame rate at most, like drawings.
+      if (!drawn) changedDue = std::max(changedDue, capturedAt) + interval;
+      activeAt = std::chrono::steady_clock::now();
+      cu.pos = pos;
+      lastPos = pos;
+      sentPos = true;
+      return cu;
+    };
     if (drawn) {
       changedDue = std::max(changedDue, capturedAt) + interval;
       activeAt = capturedAt;
@@ -438,6 +466,10 @@ void CapturePipeline::run() {
         u.patches = std::move(patches);
         patches.clear();
         u.full = full;
+        // Polled after the tiles are encoded, so it is as fresh as they are, and handed on with
+        // them: the relay sends each viewer both in one write.
+        u.cursor = pollCursor();
+        cursorPolled = true;
         m_onUpdate(std::move(u));
         tiles.clear();
       }
@@ -492,33 +524,10 @@ void CapturePipeline::run() {
       std::lock_guard lock(m_mutex);
       m_stats.tiersEncoded = wanted;
     }
-    if (m_onCursor) {
-      // After the frame's tiles: a cursor never waits for pixels, and costs none of them.
-      base::CursorPos pos;
-      bool shapeChanged = false;
-      if (m_source->cursor(pos, sourceShape, shapeChanged)) {
-        if (shapeChanged) haveShape = true;
-        CursorUpdate cu;
-        if (haveShape && (shapeChanged || shapeScale != s.scalePercent)) {
-          streamShape = base::scaledCursor(sourceShape, s.scalePercent);
-          shapeScale = s.scalePercent;
-          cu.shape = &streamShape;
-        }
-        if (!haveShape) pos.visible = false;
-        pos.shapeId = streamShape.id;
-        pos.x = static_cast<std::int32_t>(std::int64_t(pos.x) * s.scalePercent / 100);
-        pos.y = static_cast<std::int32_t>(std::int64_t(pos.y) * s.scalePercent / 100);
-        if (!pos.visible) pos.x = pos.y = 0;
-        if (cu.shape || !sentPos || !(pos == lastPos)) {
-          // A moving pointer wakes the capture (XInput2) at the frame rate at most, like drawings.
-          if (!drawn) changedDue = std::max(changedDue, capturedAt) + interval;
-          activeAt = std::chrono::steady_clock::now();
-          cu.pos = pos;
-          lastPos = pos;
-          sentPos = true;
-          m_onCursor(cu);
-        }
-      }
+    if (!cursorPolled) {
+      // No update of the top went this frame: the cursor goes alone.
+      std::optional<CursorUpdate> cu = pollCursor();
+      if (cu) m_onCursor(*cu);
     }
   }
 }

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@
 #include "net/base/worker.h"
 
 namespace huddle::capture {
+
+// The cursor as the stream shows it (scaled with the stream): a new shape when it changed
+// (or the scale did), and its position, handed on only when either changed.
+struct CursorUpdate {
+  // null: the shape last handed on still holds (else valid during the callback only)
+  const base::CursorImage* shape = nullptr;
+  base::CursorPos pos;
+};
 
 struct EncodedUpdate {
   std::uint32_t widthPx = 0, heightPx = 0;  // the stream (after scaling)
@@ -41,13 +50,9 @@ struct EncodedUpdate {
   // Its quality tier (tierSettings): 0 the sharer's settings; a lower tier's geometry is its
   // own, and it has no copies.
   int tier = 0;
-};
-
-// The cursor as the stream shows it (scaled with the stream): a new shape when it changed
-// (or the scale did), and its position, handed on only when either changed.
-struct CursorUpdate {
-  const base::CursorImage* shape = nullptr;  // null: the shape last handed on still holds
-  base::CursorPos pos;
+  // The cursor, when it changed with this frame (the top tier's update only; a frame with no
+  // update of the top hands it to the cursor callback alone).
+  std::optional<CursorUpdate> cursor;
 };
 
 struct PipelineStats {
@@ -95,7 +100,8 @@ class CapturePipeline {
   // anyone watches (bit t: tier t; see tierSettings). Only those are encoded, each once; a
   // tier that comes on is sent whole. Unset: tier 0 only.
   void setTierGate(std::function<std::uint8_t()> wanted) { m_wantedTiers = std::move(wanted); }
-  // Set before start(): the source's cursor is polled each frame and handed here.
+  // Set before start(): the source's cursor is polled each frame and, when it changed, handed
+  // on with the top tier's update (EncodedUpdate::cursor), or here when there is none.
   void setCursorCallback(CursorCallback onCursor) { m_onCursor = std::move(onCursor); }
   CaptureSettings settings() const;
   PipelineStats stats() const;

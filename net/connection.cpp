@@ -104,7 +104,7 @@ bool Connection::drainedLocked(std::size_t& tracked) {
   return true;
 }
 
-bool Connection::sendNow(const base::Bytes& frame, bool tracked) {
+bool Connection::sendNow(const base::Bytes& frame, bool tracked, const base::Bytes& first) {
   // Until this call is over (its onDrained() included), onClosed() waits: it is the last call.
   // A throw part way (an allocation) leaves the socket to the writer and closes.
   struct Done {
@@ -131,14 +131,20 @@ bool Connection::sendNow(const base::Bytes& frame, bool tracked) {
     }
   } done{*this};
   m_sendProgressUs = base::monoUs();
-  base::ByteVec ciphertext;
+  base::ByteVec ciphertext;  // with TLS, or both frames joined without
   std::span<const std::uint8_t> bytes(frame->data(), frame->size());
   bool ok = true;
   if (m_tls) {
     std::lock_guard tlsLock(m_tlsMutex);
     ok = m_tls->updateKeysIfDue(base::monoUs()) == TlsEngine::Status::Ok &&
+         (!first || m_tls->write(base::view(first)) == TlsEngine::Status::Ok) &&
          m_tls->write(bytes) == TlsEngine::Status::Ok;
     if (ok) ciphertext = m_tls->takeCiphertext();
+    bytes = ciphertext;
+  } else if (first) {
+    ciphertext.reserve(first->size() + frame->size());
+    ciphertext.insert(ciphertext.end(), first->begin(), first->end());
+    ciphertext.insert(ciphertext.end(), frame->begin(), frame->end());
     bytes = ciphertext;
   }
   const long sent = !ok ? -1 : bytes.empty() ? 0 : m_socket->trySend(bytes.data(), bytes.size());
@@ -231,6 +237,24 @@ bool Connection::sendUrgent(base::Bytes frame, std::uint64_t replaceKey) {
   if (now) return sendNow(frame, false);
   close(wire::Reason::SlowConsumer, "outgoing queue full (" + std::to_string(queuedBytes()) + " bytes)");
   return false;
+}
+
+bool Connection::sendTrackedAfter(base::Bytes first, std::uint64_t replaceKey, base::Bytes frame) {
+  if (!first) return send(std::move(frame), true);
+  if (!frame) return false;
+  bool now = false;
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_hardClose || m_flushThenClose) return false;
+    if (mayGoNowLocked(first->size() + frame->size())) {
+      m_inlineSending = true;
+      ++m_inlineCalls;
+      now = true;
+    }
+  }
+  if (now) return sendNow(frame, true, first);
+  // Busy: each takes its own way (the urgent one ahead of what waits).
+  return sendUrgent(std::move(first), replaceKey) && send(std::move(frame), true);
 }
 
 void Connection::takeUrgent(std::vector<base::Bytes>& out) {

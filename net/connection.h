@@ -95,6 +95,9 @@ class Connection {
   // batch being sent (never inside one: frames are whole on the wire). A nonzero
   // `replaceKey` replaces a waiting frame with that key (latest wins). Same caps as send().
   bool sendUrgent(base::Bytes frame, std::uint64_t replaceKey);
+  // sendUrgent(first, replaceKey), then send(frame, true): on an idle connection both go in one
+  // write (one send, one wake of the peer, not two).
+  bool sendTrackedAfter(base::Bytes first, std::uint64_t replaceKey, base::Bytes frame);
   // Closes now: queued data is dropped and both threads wake at once.
   void close(wire::Reason reason, const std::string& detail);
   // Sends what is queued, then ends the stream; stops reading the peer. Used for a reject
@@ -139,7 +142,8 @@ class Connection {
   // Sends `frame` on the calling thread (m_inlineSending set and m_inlineCalls counted by the
   // caller): what the kernel does not take now is left to the writer, in order. Calls
   // onDrained() if all went.
-  bool sendNow(const base::Bytes& frame, bool tracked);
+  // `first`, if set, goes just before `frame` in the same write (it is not tracked).
+  bool sendNow(const base::Bytes& frame, bool tracked, const base::Bytes& first = nullptr);
   // The tracked frames gone since the last onDrained(), taken for one if the queue is empty
   // (m_mutex held): whether onDrained() is due, and with what count.
   bool drainedLocked(std::size_t& tracked);

@@ -27,6 +27,11 @@ class PeerLink {
     (void)replaceKey;
     return send(std::move(frame));
   }
+  // sendUrgent(first, replaceKey) then sendTracked(frame), in one write where the link can (a
+  // cursor position with the update of the same frame: one send and one wake of the peer).
+  virtual bool sendTrackedAfter(base::Bytes first, std::uint64_t replaceKey, base::Bytes frame) {
+    return sendUrgent(std::move(first), replaceKey) && sendTracked(std::move(frame));
+  }
   virtual void close(wire::Reason reason, const std::string& detail) = 0;
   // Delivers what is queued, then closes (reject, session end).
   virtual void closeAfterFlush(wire::Reason reason, const std::string& detail) = 0;

@@ -130,6 +130,7 @@ struct ScreenPeer : HubPeer {
     // Cursor shapes this viewer was sent, oldest first: a mirror of its own cache (same cap,
     // same order), so a shape goes to it once per change, not with every position.
     std::deque<std::uint32_t> shapesSent;
+    bool cursorDue = false;  // the stream's cursor position goes with its next update (see sendCursorLocked)
     // Its tier: the one it is served (told by a TierSwitch before its first update), and the
     // one its policy wants (it moves once that grid is whole).
     TierPolicy policy;
@@ -261,7 +262,7 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
       if (it == peer->subs.end()) it = peer->subs.insert(peer->subs.end(), std::move(fresh));
       else *it = std::move(fresh);  // resubscribing asks for the whole image again
       // A new viewer sees the cursor at once, shape and all, before the first update.
-      sendCursorLocked(*peer, it->shapesSent, *m_streams.at(m.streamId));
+      sendCursorLocked(*peer, it->shapesSent, it->cursorDue, *m_streams.at(m.streamId));
       updateWantedLocked(*m_streams.at(m.streamId));
       if (!m_streams.at(m.streamId)->marksAllowed) {
         // ...and that its sharer turned pointing and drawing off.
@@ -916,11 +917,17 @@ void ScreenHub::setCursorLocked(Stream& s, const base::CursorPos& pos) {
   for (auto& [id, p] : m_peers) {
     if (p->state != State::Ready || p->stopped) continue;
     for (auto& sub : p->subs)
-      if (sub.streamId == s.info.streamId) sendCursorLocked(*p, sub.shapesSent, s);
+      if (sub.streamId == s.info.streamId) sendCursorLocked(*p, sub.shapesSent, sub.cursorDue, s);
   }
 }
 
-void ScreenHub::sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& shapesSent, Stream& s) {
+namespace {
+// A waiting cursor position's key: one per stream and viewer, a newer one takes its place.
+std::uint64_t cursorKey(std::uint32_t streamId) { return std::uint64_t{1} << 32 | streamId; }
+}  // namespace
+
+void ScreenHub::sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& shapesSent, bool& positionDue,
+                                 Stream& s) {
   if (!s.hasCursor || peer.stopped) return;
   const std::uint32_t shapeId = s.cursor.shapeId;
   if (auto shape = s.cursorShapes.find(shapeId);
@@ -935,9 +942,26 @@ void ScreenHub::sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& sh
   }
   ++m_stats.cursorMessagesSent;
   m_stats.cursorBytesSent += s.cursorFrame->size();
-  // One waiting position per stream and viewer: a newer one takes its place.
-  const std::uint64_t key = std::uint64_t{1} << 32 | s.info.streamId;
-  laterLocked([link = peer.link, frame = s.cursorFrame, key] { link->sendUrgent(frame, key); });
+  if (m_cursorWithUpdate) {
+    positionDue = true;
+    return;
+  }
+  positionDue = false;
+  laterLocked([link = peer.link, frame = s.cursorFrame, key = cursorKey(s.info.streamId)] {
+    link->sendUrgent(frame, key);
+  });
+}
+
+void ScreenHub::flushCursorsLocked() {
+  for (auto& [id, p] : m_peers)
+    for (auto& sub : p->subs) {
+      if (!std::exchange(sub.cursorDue, false) || p->stopped) continue;
+      auto it = m_streams.find(sub.streamId);
+      if (it == m_streams.end() || !it->second->cursorFrame) continue;
+      laterLocked([link = p->link, frame = it->second->cursorFrame, key = cursorKey(sub.streamId)] {
+        link->sendUrgent(frame, key);
+      });
+    }
 }
 
 std::shared_ptr<ScreenHub::Update> ScreenHub::updateForLocked(Stream& s, std::uint64_t fromVersion,
@@ -1092,11 +1116,7 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
       peer.nextSub = (peer.nextSub + k + 1) % n;
       queuedLocked(peer, replay->payloadBytes);
       ++m_stats.updatesSent;
-      laterLocked([this, link = peer.link, replay] {
-        const base::Bytes& frame = replay->encoded();
-        m_updateBytesSent += frame->size();
-        link->sendTracked(frame);
-      });
+      sendUpdateLocked(peer, sub.cursorDue, top, std::move(replay));
       return;
     }
     std::shared_ptr<Update> update = updateForLocked(s, sub.sentVersion, sub.cursor);
@@ -1114,13 +1134,21 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
     peer.nextSub = (peer.nextSub + k + 1) % n;
     queuedLocked(peer, update->payloadBytes);
     ++m_stats.updatesSent;
-    laterLocked([this, link = peer.link, update] {
-      const base::Bytes& frame = update->encoded();
-      m_updateBytesSent += frame->size();
-      link->sendTracked(frame);
-    });
+    sendUpdateLocked(peer, sub.cursorDue, top, std::move(update));
     return;
   }
+}
+
+void ScreenHub::sendUpdateLocked(ScreenPeer& peer, bool& cursorDue, const Stream& top,
+                                 std::shared_ptr<Update> update) {
+  // The cursor position due with it goes first, in the same write.
+  base::Bytes cursor = std::exchange(cursorDue, false) ? top.cursorFrame : nullptr;
+  laterLocked([this, link = peer.link, update = std::move(update), cursor, key = cursorKey(top.info.streamId)] {
+    const base::Bytes& frame = update->encoded();
+    m_updateBytesSent += frame->size();
+    if (cursor) link->sendTrackedAfter(cursor, key, frame);
+    else link->sendTracked(frame);
+  });
 }
 
 void ScreenHub::queuedLocked(ScreenPeer& peer, std::size_t bytes) {
@@ -1270,11 +1298,31 @@ std::uint32_t ScreenHub::startLocalStream(std::uint32_t ownerId, const std::stri
   return id;
 }
 
-void ScreenHub::publishLocal(std::uint32_t streamId, wire::TileBatch batch, int tier) {
+void ScreenHub::publishLocal(std::uint32_t streamId, wire::TileBatch batch, int tier,
+                             const base::CursorImage* cursorShape, const base::CursorPos* cursorPos) {
+  const base::Bytes shapeFrame = cursorPos ? encodeCursorShape(streamId, cursorShape) : nullptr;
   Section section(*this);
   auto it = m_streams.find(streamId);
   if (it == m_streams.end() || tier < 0 || tier >= kScreenTiers) return;
   Stream& top = *it->second;
+  if (cursorPos) {
+    // Positions wait for the updates pumped below; those not sent one go alone after (a
+    // throw leaves them due: they go with the next update).
+    m_cursorWithUpdate = true;
+    struct Release {
+      bool& flag;
+      ~Release() { flag = false; }
+    } release{m_cursorWithUpdate};
+    setLocalCursorLocked(top, shapeFrame, cursorShape, *cursorPos);
+    applyLocalBatchLocked(top, batch, tier);
+    m_cursorWithUpdate = false;
+    flushCursorsLocked();
+    return;
+  }
+  applyLocalBatchLocked(top, batch, tier);
+}
+
+void ScreenHub::applyLocalBatchLocked(Stream& top, wire::TileBatch& batch, int tier) {
   if (tier != 0 && !(top.wanted >> tier & 1)) return;
   Stream& s = tierLocked(top, tier);
   if (batch.widthPx != s.info.widthPx || batch.heightPx != s.info.heightPx || batch.tileSizePx != s.info.tileSizePx)
@@ -1282,21 +1330,27 @@ void ScreenHub::publishLocal(std::uint32_t streamId, wire::TileBatch batch, int 
   applyBatchLocked(s, batch);
 }
 
+base::Bytes ScreenHub::encodeCursorShape(std::uint32_t streamId, const base::CursorImage* shape) {
+  if (!shape) return nullptr;
+  wire::CursorShape m;
+  m.streamId = streamId;
+  m.image = *shape;
+  return wire::encodeFrame(m);
+}
+
+void ScreenHub::setLocalCursorLocked(Stream& s, base::Bytes shapeFrame, const base::CursorImage* shape,
+                                     const base::CursorPos& pos) {
+  if (shapeFrame) storeCursorShapeLocked(s, shape->id, std::move(shapeFrame));
+  if (!wire::validateCursorPosition(pos, s.info.widthPx, s.info.heightPx).empty()) return;
+  setCursorLocked(s, pos);
+}
+
 void ScreenHub::publishLocalCursor(std::uint32_t streamId, const base::CursorImage* shape, const base::CursorPos& pos) {
-  base::Bytes encoded;
-  if (shape) {
-    wire::CursorShape m;
-    m.streamId = streamId;
-    m.image = *shape;
-    encoded = wire::encodeFrame(m);
-  }
+  base::Bytes shapeFrame = encodeCursorShape(streamId, shape);  // before the lock
   Section section(*this);
   auto it = m_streams.find(streamId);
   if (it == m_streams.end()) return;
-  Stream& s = *it->second;
-  if (encoded) storeCursorShapeLocked(s, shape->id, std::move(encoded));
-  if (!wire::validateCursorPosition(pos, s.info.widthPx, s.info.heightPx).empty()) return;
-  setCursorLocked(s, pos);
+  setLocalCursorLocked(*it->second, std::move(shapeFrame), shape, pos);
 }
 
 void ScreenHub::endStream(std::uint32_t streamId, const std::string& reason) {

@@ -115,7 +115,10 @@ class ScreenHub : public PeerTable<ScreenPeer> {
                                  std::string& error);
   // Applies one frame's tiles of tier `tier` (trusted: they come from our own encoder). A
   // tier nobody wants is ignored; a lower tier's geometry is the batch's.
-  void publishLocal(std::uint32_t streamId, wire::TileBatch batch, int tier = 0);
+  // With `cursorPos` (the host's cursor moved in this frame; `cursorShape` its new shape, if
+  // any), as publishLocalCursor() but sent to each viewer in the same write as its update.
+  void publishLocal(std::uint32_t streamId, wire::TileBatch batch, int tier = 0,
+                    const base::CursorImage* cursorShape = nullptr, const base::CursorPos* cursorPos = nullptr);
   // The tiers of a stream anyone watches or moves to (bit t: tier t); the host's pipeline
   // encodes these only, and a tier whose bit comes on whole first. 0 for no such stream.
   std::uint8_t wantedTiers(std::uint32_t streamId) const;
@@ -195,9 +198,18 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   // Sets the stream's cursor and relays it to every viewer of the stream.
   void setCursorLocked(Stream& s, const base::CursorPos& pos);
   // Sends `peer` the stream's cursor: its shape first if that viewer may not have it cached,
-  // then the position, latest-wins, ahead of any update waiting to be sent.
-  void sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& shapesSent, Stream& s);
+  // then the position, latest-wins, ahead of any update waiting to be sent. While the host's
+  // own frame is published (m_cursorWithUpdate) the position waits instead (`positionDue`), to
+  // go in the same write as the update that viewer is sent next (flushCursorsLocked: none).
+  void sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& shapesSent, bool& positionDue, Stream& s);
+  // Sends every position still due (its viewer was sent no update with it).
+  void flushCursorsLocked();
   void cursorDroppedLocked(ScreenPeer& peer, const std::string& why);
+  // The host's own cursor: its shape's frame (null: none new) and position, as a publisher's.
+  void applyLocalBatchLocked(Stream& top, wire::TileBatch& batch, int tier);
+  static base::Bytes encodeCursorShape(std::uint32_t streamId, const base::CursorImage* shape);
+  void setLocalCursorLocked(Stream& s, base::Bytes shapeFrame, const base::CursorImage* shape,
+                            const base::CursorPos& pos);
   void pointerDroppedLocked(ScreenPeer& peer, const std::string& why, bool pen = false);
   // Sends `frame` (a pointer, pen or switch of `s`) through the urgent lane to each of its
   // watchers and to its sharer's connections; `key` nonzero: latest-wins. How many it went to.
@@ -219,6 +231,9 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   void sharingChangedLocked(std::uint32_t participantId, bool sharing);
   // Sends `peer` its next update if it has credit, a newer version and an idle connection.
   void pumpLocked(ScreenPeer& peer);
+  // Queues `update` of stream `top` to `peer`, with the cursor position if `cursorDue` (its
+  // subscription's flag, cleared).
+  void sendUpdateLocked(ScreenPeer& peer, bool& cursorDue, const Stream& top, std::shared_ptr<Update> update);
   // Tiles newer than `fromVersion` from grid index `from` on, as much as one frame holds.
   std::shared_ptr<Update> updateForLocked(Stream& s, std::uint64_t fromVersion, std::size_t from);
   // From the log: the next batch with copies after `fromVersion` and the tiles up to the one
@@ -240,6 +255,7 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   std::map<std::uint32_t, std::unique_ptr<Stream>> m_streams;  // (m_mutex)
   std::uint32_t m_nextStreamId = 1;
   ScreenHubStats m_stats;
+  bool m_cursorWithUpdate = false;  // publishLocal() with a cursor is under way (see sendCursorLocked)
   std::atomic<std::uint64_t> m_updateBytesSent{0};  // counted as updates are serialised, after the lock
   std::uint64_t m_updateBytesQueued = 0;  // under the lock: ScreenHubStats::updateBytesQueued
   base::LogThrottle m_cursorLog;  // dropped cursor messages, per publisher

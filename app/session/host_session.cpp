@@ -162,7 +162,11 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
         b.tiles = std::move(u.tiles);
         b.copies = std::move(u.copies);
         b.patches = std::move(u.patches);
-        m_screenHub->publishLocal(id, std::move(b), u.tier);
+        if (!u.cursor) return m_screenHub->publishLocal(id, std::move(b), u.tier);
+        // With its cursor: each viewer gets the two in one write.
+        const base::CursorImage* shape = cursorShapeToSend(*u.cursor);
+        m_screenHub->publishLocal(id, std::move(b), u.tier, shape, &u.cursor->pos);
+        m_cursorShapeSent = true;
       });
   // The tiers the host's viewers are on (or moving to): only those are encoded.
   // A TierGate: a tier let go and wanted again between two frames is seen off once, so it is
@@ -176,13 +180,10 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
   m_pipeline->setCursorCallback([this](const capture::CursorUpdate& c) {
     // Capture thread, after the frame's tiles: the relay keeps the shape and sends positions
     // ahead of any update.
-    if (c.shape) {
-      m_cursorShape = *c.shape;
-      m_cursorShapeSent = false;
-    }
+    const base::CursorImage* shape = cursorShapeToSend(c);
     const std::uint32_t id = m_sharedStream.load();
     if (id == 0) return;
-    m_screenHub->publishLocalCursor(id, m_cursorShapeSent ? nullptr : &m_cursorShape, c.pos);
+    m_screenHub->publishLocalCursor(id, shape, c.pos);
     m_cursorShapeSent = true;
   });
   if (!m_pipeline->start(error)) {
@@ -190,6 +191,14 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
     return false;
   }
   return true;
+}
+
+const base::CursorImage* HostSession::cursorShapeToSend(const capture::CursorUpdate& c) {
+  if (c.shape) {
+    m_cursorShape = *c.shape;
+    m_cursorShapeSent = false;
+  }
+  return m_cursorShapeSent ? nullptr : &m_cursorShape;
 }
 
 void HostSession::stopSharing() {

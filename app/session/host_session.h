@@ -93,6 +93,8 @@ class HostSession {
   std::atomic<std::uint32_t> m_sharedStream{0};
   std::atomic<bool> m_viewerMarks{true};
   std::string m_shareTitle;
+  // (capture thread) Keeps `c`'s new shape, if any; the shape the relay still needs, or null.
+  const base::CursorImage* cursorShapeToSend(const capture::CursorUpdate& c);
   base::CursorImage m_cursorShape;  // (capture thread) the shared cursor's latest shape
   bool m_cursorShapeSent = false;   // (capture thread) the relay has it
   bool m_running = false;

@@ -332,6 +332,7 @@ std::string ScreenSession::shareError() const {
 
 void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
   std::lock_guard lock(m_publishMutex);
+  if (u.cursor) cursorLocked(*u.cursor);  // ahead of the tiles, as urgent frames go
   if (!m_shareError.empty()) return;  // refused: nothing more goes until the owner starts over
   if (u.tier > 0 && u.tier < wire::kMaxScreenTiers) {
     if (!(m_wantedTiers.mask >> u.tier & 1)) return;  // nobody's (a TierGate's one look aside)
@@ -433,6 +434,10 @@ void ScreenSession::sendTopLocked() {
 
 void ScreenSession::onCursor(const capture::CursorUpdate& c) {
   std::lock_guard lock(m_publishMutex);
+  cursorLocked(c);
+}
+
+void ScreenSession::cursorLocked(const capture::CursorUpdate& c) {
   if (c.shape) {
     m_cursorShape = *c.shape;
     m_cursorShapeSent = false;

@@ -112,6 +112,8 @@ class ScreenSession : private net::ScreenClient::Listener {
   void onTierSwitch(const wire::TierSwitch& tier) override;
   void onTiersWanted(std::uint32_t streamId, std::uint8_t mask) override;
   void onCursor(const capture::CursorUpdate& cursor);
+  // The sharer's cursor changed (alone, or with a frame's update): kept, and sent once accepted.
+  void cursorLocked(const capture::CursorUpdate& c);
   void sendCursorLocked();
   void onScreenEnded(const net::LinkEnd& end) override;
   void decodeLoop();

@@ -118,6 +118,56 @@ TEST(ScreenCursor, AMovingCursorOverAStillScreenCostsNoTileBytes) {
   EXPECT_EQ(after.cursorDropped, 0u);
 }
 
+// The host's own share hands the hub a frame's tiles and its cursor together: a viewer ready
+// for an update gets the position in the same write (one send, one wake); one still waiting
+// for its last update to drain gets the position alone, at once.
+TEST(ScreenCursor, TheHostsCursorGoesInTheSameWriteAsTheUpdateOfItsFrame) {
+  ScreenHub hub = makeHub();
+  std::string error;
+  const std::uint32_t stream = hub.startLocalStream(1, "host", "screen", 640, 360, 64, error);
+  ASSERT_NE(stream, 0u) << error;
+  Peer viewer = join(hub, 2);
+  feed(hub, viewer.id, wire::Subscribe{stream, 4});
+  wire::TileBatch first = batchOf(640, 360, 64, 1);
+  first.tiles.push_back(scanTile(0, 0, 100));
+  hub.publishLocal(stream, std::move(first));
+  hub.drained(viewer.id, 1);  // the empty first image, sent on subscribing
+  ASSERT_EQ(viewer.link->of(wire::ScreenType::Update).size(), 2u);
+  hub.drained(viewer.id, 1);
+
+  base::CursorImage shape = arrow(5).image;
+  base::CursorPos pos = at(5, 100, 50).pos;
+  const std::size_t writesBefore = viewer.link->writes.size();
+  wire::TileBatch second = batchOf(640, 360, 64, 2);
+  second.tiles.push_back(scanTile(1, 0, 100));
+  hub.publishLocal(stream, std::move(second), 0, &shape, &pos);
+  // The new shape on its own (ahead), then the position and the update in one write.
+  std::vector<int> writes(viewer.link->writes.begin() + long(writesBefore), viewer.link->writes.end());
+  ASSERT_EQ(writes, (std::vector<int>{1, 2}));
+  auto frames = viewer.link->snapshot();
+  ASSERT_GE(frames.size(), 3u);
+  auto typeOf = [](const base::Bytes& f) { return f->at(4) | f->at(5) << 8; };
+  EXPECT_EQ(typeOf(frames[frames.size() - 3]), int(wire::ScreenType::CursorShape));
+  EXPECT_EQ(typeOf(frames[frames.size() - 2]), int(wire::ScreenType::CursorPosition));
+  EXPECT_EQ(typeOf(frames.back()), int(wire::ScreenType::Update));
+  EXPECT_EQ(decodeAs<wire::CursorPosition>(frames[frames.size() - 2]).pos.x, 100);
+
+  // Its last update not yet drained: no update goes, and the position does not wait for one.
+  pos.x = 120;
+  wire::TileBatch third = batchOf(640, 360, 64, 3);
+  third.tiles.push_back(scanTile(2, 0, 100));
+  hub.publishLocal(stream, std::move(third), 0, nullptr, &pos);
+  ASSERT_EQ(viewer.link->writes.back(), 1);
+  EXPECT_EQ(typeOf(viewer.link->snapshot().back()), int(wire::ScreenType::CursorPosition));
+  EXPECT_EQ(decodeAs<wire::CursorPosition>(viewer.link->snapshot().back()).pos.x, 120);
+  EXPECT_EQ(viewer.link->of(wire::ScreenType::Update).size(), 3u);
+  // Once drained, the third frame's tiles follow, with no position: it went already.
+  hub.drained(viewer.id, 1);
+  EXPECT_EQ(viewer.link->of(wire::ScreenType::Update).size(), 4u);
+  EXPECT_EQ(viewer.link->writes.back(), 1);
+  EXPECT_EQ(viewer.link->of(wire::ScreenType::CursorPosition).size(), 2u);
+}
+
 TEST(ScreenCursor, MalformedOutOfRangeAndFloodingCursorMessagesAreDroppedAndTheStreamGoesOn) {
   Scene s;
   auto raw = [&](wire::ScreenType type, const base::ByteVec& payload) {

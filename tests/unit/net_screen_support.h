@@ -25,6 +25,14 @@ class RecordingLink : public PeerLink {
   bool send(base::Bytes frame) override {
     std::lock_guard lock(m_mutex);
     frames.push_back(std::move(frame));
+    writes.push_back(1);
+    return true;
+  }
+  bool sendTrackedAfter(base::Bytes first, std::uint64_t, base::Bytes frame) override {
+    std::lock_guard lock(m_mutex);
+    frames.push_back(std::move(first));
+    frames.push_back(std::move(frame));
+    writes.push_back(2);
     return true;
   }
   void close(wire::Reason reason, const std::string&) override { closed(reason); }
@@ -48,6 +56,7 @@ class RecordingLink : public PeerLink {
     return frames;
   }
   std::vector<base::Bytes> frames;
+  std::vector<int> writes;  // frames handed over in each call, in order (2: two in one write)
   wire::Reason closedWith = wire::Reason::None;
 
  private:

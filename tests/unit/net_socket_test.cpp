@@ -589,6 +589,17 @@ TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder
     EXPECT_EQ(serverSide.drained, 2);  // the urgent lane's frame went at once too
     EXPECT_EQ(serverSide.trackedGone, 1u);  // and is not the sender's own
   }
+  // A cursor position with its frame's update: both at once, in one write, the update tracked.
+  const base::Bytes position = patterned(24, 11), update = patterned(9000, 12);
+  add(position);
+  add(update);
+  ASSERT_TRUE(server.sendTrackedAfter(position, 7, update));
+  {
+    std::lock_guard lock(serverSide.mutex);
+    EXPECT_EQ(serverSide.drained, 3);
+    EXPECT_EQ(serverSide.trackedGone, 2u);
+    EXPECT_EQ(serverSide.drainedOn, std::this_thread::get_id());
+  }
   // Larger than kInlineSendMaxBytes: the writer's, and what follows it waits its turn.
   for (std::uint8_t k = 2; k < 8; ++k) {
     const base::Bytes f = patterned(k % 2 ? Connection::kInlineSendMaxBytes + 1000 : 3000, k);
