@@ -87,6 +87,10 @@ bool ClientLink::sendUrgentFrame(base::Bytes frame, std::uint64_t replaceKey) {
   return m_protocol.joined() && m_conn->sendUrgent(std::move(frame), replaceKey);
 }
 
+bool ClientLink::sendFrameAfterUrgent(base::Bytes first, std::uint64_t replaceKey, base::Bytes frame) {
+  return m_protocol.joined() && m_conn->sendAfterUrgent(std::move(first), replaceKey, std::move(frame), false);
+}
+
 void ClientLink::fail(wire::Reason reason, const std::string& text) { m_protocol.fail(reason, text); }
 
 void ClientLink::run() {

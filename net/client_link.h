@@ -81,6 +81,8 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
   bool sendFrame(base::Bytes frame);
   // Sends ahead of queued frames; latest-wins by a nonzero `replaceKey` (PeerLink::sendUrgent).
   bool sendUrgentFrame(base::Bytes frame, std::uint64_t replaceKey);
+  // sendUrgentFrame(first, replaceKey) then sendFrame(frame), in one write (Connection::sendAfterUrgent).
+  bool sendFrameAfterUrgent(base::Bytes first, std::uint64_t replaceKey, base::Bytes frame);
   // Ends the connection with `text` as the reason the owner sees.
   void fail(wire::Reason reason, const std::string& text);
   void wake() const;

@@ -179,82 +179,78 @@ bool Connection::sendNow(const base::Bytes& frame, bool tracked, const base::Byt
   return true;
 }
 
-bool Connection::send(base::Bytes frame, bool tracked) {
-  if (!frame) return false;
-  {
-    std::lock_guard lock(m_mutex);
-    if (m_hardClose || m_flushThenClose) return false;
-    if (mayGoNowLocked(frame->size())) {
-      m_inlineSending = true;
-      ++m_inlineCalls;
-    } else if (m_queue.size() < m_options.maxQueuedMessages &&
-               frame->size() <= m_options.maxQueuedBytes - std::min(m_queuedBytes, m_options.maxQueuedBytes)) {
+bool Connection::queueLocked(base::Bytes& frame, bool tracked) {
+  if (m_queue.size() >= m_options.maxQueuedMessages ||
+      frame->size() > m_options.maxQueuedBytes - std::min(m_queuedBytes, m_options.maxQueuedBytes))
+    return false;
+  m_queuedBytes += frame->size();
+  m_trackedQueued += tracked;
+  m_queue.push_back(std::move(frame));
+  return true;
+}
+
+bool Connection::queueUrgentLocked(base::Bytes& frame, std::uint64_t replaceKey) {
+  if (replaceKey != 0) {
+    // The waiting one goes; the newer one takes its turn after any urgent frame queued since
+    // (a cursor shape must still arrive before the position that names it).
+    auto it = std::find_if(m_urgent.begin(), m_urgent.end(), [&](const auto& u) { return u.first == replaceKey; });
+    if (it != m_urgent.end()) {
+      m_queuedBytes -= std::min(m_queuedBytes, it->second->size());
+      m_urgent.erase(it);
       m_queuedBytes += frame->size();
-      m_trackedQueued += tracked;
-      m_queue.push_back(std::move(frame));
-      m_cv.notify_all();
+      m_urgent.emplace_back(replaceKey, std::move(frame));
       return true;
-    } else {
-      frame = nullptr;
     }
   }
-  if (frame) return sendNow(frame, tracked);
-  close(wire::Reason::SlowConsumer, "outgoing queue full (" + std::to_string(queuedBytes()) + " bytes)");
-  return false;
+  if (m_queue.size() + m_urgent.size() >= m_options.maxQueuedMessages ||
+      frame->size() > m_options.maxQueuedBytes - std::min(m_queuedBytes, m_options.maxQueuedBytes))
+    return false;
+  m_queuedBytes += frame->size();
+  m_urgent.emplace_back(replaceKey, std::move(frame));
+  return true;
 }
+
+bool Connection::send(base::Bytes frame, bool tracked) { return sendAfterUrgent(nullptr, 0, std::move(frame), tracked); }
 
 bool Connection::sendUrgent(base::Bytes frame, std::uint64_t replaceKey) {
   if (!frame) return false;
-  bool now = false;
   {
     std::lock_guard lock(m_mutex);
     if (m_hardClose || m_flushThenClose) return false;
     if (mayGoNowLocked(frame->size())) {
       m_inlineSending = true;  // nothing waits: none to replace, none to go before
       ++m_inlineCalls;
-      now = true;
-    } else if (replaceKey != 0) {
-      // The waiting one goes; the newer one takes its turn after any urgent frame queued since
-      // (a cursor shape must still arrive before the position that names it).
-      auto it = std::find_if(m_urgent.begin(), m_urgent.end(), [&](const auto& u) { return u.first == replaceKey; });
-      if (it != m_urgent.end()) {
-        m_queuedBytes -= std::min(m_queuedBytes, it->second->size());
-        m_urgent.erase(it);
-        m_queuedBytes += frame->size();
-        m_urgent.emplace_back(replaceKey, std::move(frame));
-        m_cv.notify_all();
-        return true;
-      }
-    }
-    if (!now && m_queue.size() + m_urgent.size() < m_options.maxQueuedMessages &&
-        frame->size() <= m_options.maxQueuedBytes - std::min(m_queuedBytes, m_options.maxQueuedBytes)) {
-      m_queuedBytes += frame->size();
-      m_urgent.emplace_back(replaceKey, std::move(frame));
+    } else if (queueUrgentLocked(frame, replaceKey)) {
       m_cv.notify_all();
       return true;
+    } else {
+      frame = nullptr;
     }
   }
-  if (now) return sendNow(frame, false);
+  if (frame) return sendNow(frame, false);
   close(wire::Reason::SlowConsumer, "outgoing queue full (" + std::to_string(queuedBytes()) + " bytes)");
   return false;
 }
 
-bool Connection::sendTrackedAfter(base::Bytes first, std::uint64_t replaceKey, base::Bytes frame) {
-  if (!first) return send(std::move(frame), true);
+bool Connection::sendAfterUrgent(base::Bytes first, std::uint64_t replaceKey, base::Bytes frame, bool tracked) {
   if (!frame) return false;
-  bool now = false;
   {
     std::lock_guard lock(m_mutex);
     if (m_hardClose || m_flushThenClose) return false;
-    if (mayGoNowLocked(first->size() + frame->size())) {
+    if (mayGoNowLocked(frame->size() + (first ? first->size() : 0))) {
       m_inlineSending = true;
       ++m_inlineCalls;
-      now = true;
+    } else if ((!first || queueUrgentLocked(first, replaceKey)) && queueLocked(frame, tracked)) {
+      // Queued under one lock: the writer takes both in one batch, one write.
+      m_cv.notify_all();
+      return true;
+    } else {
+      frame = nullptr;
     }
   }
-  if (now) return sendNow(frame, true, first);
-  // Busy: each takes its own way (the urgent one ahead of what waits).
-  return sendUrgent(std::move(first), replaceKey) && send(std::move(frame), true);
+  if (frame) return sendNow(frame, tracked, first);
+  close(wire::Reason::SlowConsumer, "outgoing queue full (" + std::to_string(queuedBytes()) + " bytes)");
+  return false;
 }
 
 void Connection::takeUrgent(std::vector<base::Bytes>& out) {

@@ -95,9 +95,10 @@ class Connection {
   // batch being sent (never inside one: frames are whole on the wire). A nonzero
   // `replaceKey` replaces a waiting frame with that key (latest wins). Same caps as send().
   bool sendUrgent(base::Bytes frame, std::uint64_t replaceKey);
-  // sendUrgent(first, replaceKey), then send(frame, true): on an idle connection both go in one
-  // write (one send, one wake of the peer, not two).
-  bool sendTrackedAfter(base::Bytes first, std::uint64_t replaceKey, base::Bytes frame);
+  // sendUrgent(first, replaceKey) (if `first` is set), then send(frame, tracked), in one write:
+  // at once on an idle connection, else both queued together for the writer's next batch (a
+  // frame's cursor with its tiles or update: one send, one wake of the peer, not two).
+  bool sendAfterUrgent(base::Bytes first, std::uint64_t replaceKey, base::Bytes frame, bool tracked);
   // Closes now: queued data is dropped and both threads wake at once.
   void close(wire::Reason reason, const std::string& detail);
   // Sends what is queued, then ends the stream; stops reading the peer. Used for a reject
@@ -137,6 +138,10 @@ class Connection {
   void closeSendFailed();  // E_TLS if the engine has failed, else E_IO_ERROR
   // Sends `size` bytes in pieces, marking progress after each one the kernel took.
   bool sendPieces(const std::uint8_t* data, std::size_t size);
+  // Queue `frame` for the writer, in order or in the urgent lane (latest-wins by a nonzero
+  // `replaceKey`), within the queue's caps; false (nothing queued) if over them. m_mutex held.
+  bool queueLocked(base::Bytes& frame, bool tracked);
+  bool queueUrgentLocked(base::Bytes& frame, std::uint64_t replaceKey);
   // Whether a frame of `size` bytes may be sent on the calling thread now (m_mutex held).
   bool mayGoNowLocked(std::size_t size) const;
   // Sends `frame` on the calling thread (m_inlineSending set and m_inlineCalls counted by the

@@ -58,8 +58,10 @@ bool ScreenClient::publishStart(const std::string& title, std::uint32_t widthPx,
   return sendFrame(wire::encodeFrame(m));
 }
 
-bool ScreenClient::publishTiles(const wire::TileBatch& batch) {
-  return sendFrame(wire::encodeTileBatch(wire::ScreenType::PublishTiles, batch));
+bool ScreenClient::publishTiles(const wire::TileBatch& batch, const base::CursorPos* cursor) {
+  base::Bytes tiles = wire::encodeTileBatch(wire::ScreenType::PublishTiles, batch);
+  if (!cursor) return sendFrame(std::move(tiles));
+  return sendFrameAfterUrgent(cursorPositionFrame(*cursor), kCursorPositionKey, std::move(tiles));
 }
 
 bool ScreenClient::publishTierTiles(std::uint8_t tier, const wire::TileBatch& batch) {
@@ -72,10 +74,14 @@ bool ScreenClient::publishCursorShape(const base::CursorImage& shape) {
   return sendUrgentFrame(wire::encodeFrame(m), 0);
 }
 
-bool ScreenClient::publishCursorPosition(const base::CursorPos& pos) {
+base::Bytes ScreenClient::cursorPositionFrame(const base::CursorPos& pos) {
   wire::CursorPosition m;
   m.pos = pos;
-  return sendUrgentFrame(wire::encodeFrame(m), 1);
+  return wire::encodeFrame(m);
+}
+
+bool ScreenClient::publishCursorPosition(const base::CursorPos& pos) {
+  return sendUrgentFrame(cursorPositionFrame(pos), kCursorPositionKey);
 }
 
 bool ScreenClient::pointAt(std::uint32_t streamId, std::int32_t x, std::int32_t y, bool present) {

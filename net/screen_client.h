@@ -64,7 +64,8 @@ class ScreenClient : public ClientLink {
   bool requestUpdate(std::uint32_t streamId, std::uint8_t credits, bool fullRefresh = false);
 
   bool publishStart(const std::string& title, std::uint32_t widthPx, std::uint32_t heightPx, std::uint16_t tileSizePx);
-  bool publishTiles(const wire::TileBatch& batch);
+  // With `cursor`, our stream's cursor position goes just ahead of them, in the same write.
+  bool publishTiles(const wire::TileBatch& batch, const base::CursorPos* cursor = nullptr);
   // Tiles of a lower tier (1..) of our stream, in its own geometry.
   bool publishTierTiles(std::uint8_t tier, const wire::TileBatch& batch);
   bool publishStop();
@@ -85,6 +86,9 @@ class ScreenClient : public ClientLink {
   static std::string deliver(const wire::Frame& frame, Listener& listener, wire::Reason& reason);
 
  private:
+  // Our cursor position waiting in the urgent lane: a newer one takes its place.
+  static constexpr std::uint64_t kCursorPositionKey = 1;
+  static base::Bytes cursorPositionFrame(const base::CursorPos& pos);
   void onWelcome(const wire::Welcome& welcome) override;
   void onFrame(const wire::Frame& frame) override;
   void onEnded(const LinkEnd& end) override;

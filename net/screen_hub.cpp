@@ -68,6 +68,9 @@ struct ScreenHub::Stream {
   base::CursorPos cursor;
   bool hasCursor = false;
   base::Bytes cursorFrame;  // the position as a CursorPosition frame, made once for all viewers
+  // Its frame's tiles are on their way into the hub (the host's own publishLocal, or a
+  // publisher's bytes being read): positions wait to go with each viewer's update.
+  bool cursorHeld = false;
   // Pointers shown on it now, by the connection that points (so one leaving takes its own away).
   struct PointerMark {
     std::uint32_t participantId = 0;
@@ -148,6 +151,7 @@ struct ScreenPeer : HubPeer {
   // reported drained), oldest first: their sizes. One at most: the next waits for drained().
   std::deque<std::size_t> updatesQueued;
   std::uint32_t publishing = 0;   // stream id this peer publishes, 0 if none
+  std::uint32_t cursorHeld = 0;   // the stream whose cursor it sent in the bytes being handled (0: none)
   bool refused = false;           // its last PublishStart was refused (it was told why)
   // Publishing rate (token bucket, bytes): acks wait while it is short (wire::kPublishBytesPerSec).
   double publishTokens = double(wire::kPublishBurstBytes);
@@ -588,7 +592,18 @@ void ScreenHub::handleCursor(const PeerPtr& peer, const wire::Frame& frame, std:
   Stream& s = *it->second;
   if (std::string why = wire::validateCursorPosition(m.pos, s.info.widthPx, s.info.heightPx); !why.empty())
     return cursorDroppedLocked(*peer, why);
+  // A publisher sends a frame's cursor just ahead of its tiles: held until the rest of what
+  // was read with it is handled (afterReceive), to go in one write with each viewer's update.
+  s.cursorHeld = true;
+  peer->cursorHeld = streamId;
   setCursorLocked(s, m.pos);
+}
+
+void ScreenHub::afterReceive(const PeerPtr& peer) {
+  Section section(*this);
+  const std::uint32_t streamId = std::exchange(peer->cursorHeld, 0);
+  if (streamId == 0) return;
+  if (auto it = m_streams.find(streamId); it != m_streams.end()) releaseCursorLocked(*it->second);
 }
 
 void ScreenHub::cursorDroppedLocked(ScreenPeer& peer, const std::string& why) {
@@ -942,7 +957,7 @@ void ScreenHub::sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& sh
   }
   ++m_stats.cursorMessagesSent;
   m_stats.cursorBytesSent += s.cursorFrame->size();
-  if (m_cursorWithUpdate) {
+  if (s.cursorHeld) {
     positionDue = true;
     return;
   }
@@ -952,13 +967,13 @@ void ScreenHub::sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& sh
   });
 }
 
-void ScreenHub::flushCursorsLocked() {
+void ScreenHub::releaseCursorLocked(Stream& s) {
+  s.cursorHeld = false;
   for (auto& [id, p] : m_peers)
     for (auto& sub : p->subs) {
-      if (!std::exchange(sub.cursorDue, false) || p->stopped) continue;
-      auto it = m_streams.find(sub.streamId);
-      if (it == m_streams.end() || !it->second->cursorFrame) continue;
-      laterLocked([link = p->link, frame = it->second->cursorFrame, key = cursorKey(sub.streamId)] {
+      if (sub.streamId != s.info.streamId || !std::exchange(sub.cursorDue, false) || p->stopped || !s.cursorFrame)
+        continue;
+      laterLocked([link = p->link, frame = s.cursorFrame, key = cursorKey(sub.streamId)] {
         link->sendUrgent(frame, key);
       });
     }
@@ -1308,15 +1323,14 @@ void ScreenHub::publishLocal(std::uint32_t streamId, wire::TileBatch batch, int 
   if (cursorPos) {
     // Positions wait for the updates pumped below; those not sent one go alone after (a
     // throw leaves them due: they go with the next update).
-    m_cursorWithUpdate = true;
+    top.cursorHeld = true;
     struct Release {
-      bool& flag;
-      ~Release() { flag = false; }
-    } release{m_cursorWithUpdate};
+      bool& held;
+      ~Release() { held = false; }
+    } release{top.cursorHeld};
     setLocalCursorLocked(top, shapeFrame, cursorShape, *cursorPos);
     applyLocalBatchLocked(top, batch, tier);
-    m_cursorWithUpdate = false;
-    flushCursorsLocked();
+    releaseCursorLocked(top);
     return;
   }
   applyLocalBatchLocked(top, batch, tier);

@@ -155,6 +155,7 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   bool admittedLocked(const ScreenPeer& peer) const override;
   void handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) override;
   void detachedLocked(ScreenPeer& peer, wire::Reason reason) override;
+  void afterReceive(const std::shared_ptr<ScreenPeer>& peer) override;
   // An update of `bytes` queued to `peer`, sent tracked (counted until drained() or detach).
   void queuedLocked(ScreenPeer& peer, std::size_t bytes);
   void tickLocked(ScreenPeer& peer, std::int64_t nowUs) override;
@@ -198,12 +199,12 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   // Sets the stream's cursor and relays it to every viewer of the stream.
   void setCursorLocked(Stream& s, const base::CursorPos& pos);
   // Sends `peer` the stream's cursor: its shape first if that viewer may not have it cached,
-  // then the position, latest-wins, ahead of any update waiting to be sent. While the host's
-  // own frame is published (m_cursorWithUpdate) the position waits instead (`positionDue`), to
-  // go in the same write as the update that viewer is sent next (flushCursorsLocked: none).
+  // then the position, latest-wins, ahead of any update waiting to be sent. While the stream's
+  // cursor is held (Stream::cursorHeld: its frame's tiles are on their way into the hub) the
+  // position waits instead (`positionDue`), to go in the same write as the update that viewer
+  // is sent next; releaseCursorLocked() sends those no update took.
   void sendCursorLocked(ScreenPeer& peer, std::deque<std::uint32_t>& shapesSent, bool& positionDue, Stream& s);
-  // Sends every position still due (its viewer was sent no update with it).
-  void flushCursorsLocked();
+  void releaseCursorLocked(Stream& s);
   void cursorDroppedLocked(ScreenPeer& peer, const std::string& why);
   // The host's own cursor: its shape's frame (null: none new) and position, as a publisher's.
   void applyLocalBatchLocked(Stream& top, wire::TileBatch& batch, int tier);
@@ -255,7 +256,6 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   std::map<std::uint32_t, std::unique_ptr<Stream>> m_streams;  // (m_mutex)
   std::uint32_t m_nextStreamId = 1;
   ScreenHubStats m_stats;
-  bool m_cursorWithUpdate = false;  // publishLocal() with a cursor is under way (see sendCursorLocked)
   std::atomic<std::uint64_t> m_updateBytesSent{0};  // counted as updates are serialised, after the lock
   std::uint64_t m_updateBytesQueued = 0;  // under the lock: ScreenHubStats::updateBytesQueued
   base::LogThrottle m_cursorLog;  // dropped cursor messages, per publisher

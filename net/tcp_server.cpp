@@ -25,7 +25,7 @@ struct TcpServer::Peer : PeerLink, Connection::Handler {
     return m_conn.sendUrgent(std::move(frame), replaceKey);
   }
   bool sendTrackedAfter(base::Bytes first, std::uint64_t replaceKey, base::Bytes frame) override {
-    return m_conn.sendTrackedAfter(std::move(first), replaceKey, std::move(frame));
+    return m_conn.sendAfterUrgent(std::move(first), replaceKey, std::move(frame), true);
   }
   void close(wire::Reason reason, const std::string& detail) override { m_conn.close(reason, detail); }
   void closeAfterFlush(wire::Reason reason, const std::string& detail) override {

@@ -332,7 +332,14 @@ std::string ScreenSession::shareError() const {
 
 void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
   std::lock_guard lock(m_publishMutex);
-  if (u.cursor) cursorLocked(*u.cursor);  // ahead of the tiles, as urgent frames go
+  // Its cursor goes with the tiles if they go now (sendTopLocked), else alone when this is done.
+  struct SendCursor {
+    ScreenSession& s;
+    ~SendCursor() {
+      if (std::exchange(s.m_cursorPositionDue, false)) s.m_client.publishCursorPosition(s.m_cursorPos);
+    }
+  } sendCursor{*this};
+  if (u.cursor) cursorLocked(*u.cursor, /*positionNow=*/false);
   if (!m_shareError.empty()) return;  // refused: nothing more goes until the owner starts over
   if (u.tier > 0 && u.tier < wire::kMaxScreenTiers) {
     if (!(m_wantedTiers.mask >> u.tier & 1)) return;  // nobody's (a TierGate's one look aside)
@@ -429,7 +436,8 @@ void ScreenSession::sendTopLocked() {
     b.tiles.push_back(std::move(it->second));
   }
   m_pendingTiles.erase(m_pendingTiles.begin(), it);
-  if (m_client.publishTiles(b)) ++m_inFlight;
+  const bool withCursor = std::exchange(m_cursorPositionDue, false);
+  if (m_client.publishTiles(b, withCursor ? &m_cursorPos : nullptr)) ++m_inFlight;
 }
 
 void ScreenSession::onCursor(const capture::CursorUpdate& c) {
@@ -437,21 +445,22 @@ void ScreenSession::onCursor(const capture::CursorUpdate& c) {
   cursorLocked(c);
 }
 
-void ScreenSession::cursorLocked(const capture::CursorUpdate& c) {
+void ScreenSession::cursorLocked(const capture::CursorUpdate& c, bool positionNow) {
   if (c.shape) {
     m_cursorShape = *c.shape;
     m_cursorShapeSent = false;
   }
   m_cursorPos = c.pos;
   m_haveCursor = true;
-  if (m_accepted && m_shareError.empty()) sendCursorLocked();
+  if (m_accepted && m_shareError.empty()) sendCursorLocked(positionNow);
 }
 
-void ScreenSession::sendCursorLocked() {
+void ScreenSession::sendCursorLocked(bool positionNow) {
   if (!m_haveCursor) return;
   // Beside the tiles and ahead of them: a position waiting to go is replaced by a newer one.
   if (!m_cursorShapeSent) m_cursorShapeSent = m_client.publishCursorShape(m_cursorShape);
-  m_client.publishCursorPosition(m_cursorPos);
+  if (positionNow) m_client.publishCursorPosition(m_cursorPos);
+  else m_cursorPositionDue = true;
 }
 
 void ScreenSession::onCursorShape(std::uint32_t streamId, base::CursorImage&& shape) {

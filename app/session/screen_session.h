@@ -112,9 +112,10 @@ class ScreenSession : private net::ScreenClient::Listener {
   void onTierSwitch(const wire::TierSwitch& tier) override;
   void onTiersWanted(std::uint32_t streamId, std::uint8_t mask) override;
   void onCursor(const capture::CursorUpdate& cursor);
-  // The sharer's cursor changed (alone, or with a frame's update): kept, and sent once accepted.
-  void cursorLocked(const capture::CursorUpdate& c);
-  void sendCursorLocked();
+  // The sharer's cursor changed (alone, or with a frame's update): kept, and sent once
+  // accepted; the position at once, or (`positionNow` false) due to go with the tiles.
+  void cursorLocked(const capture::CursorUpdate& c, bool positionNow = true);
+  void sendCursorLocked(bool positionNow = true);
   void onScreenEnded(const net::LinkEnd& end) override;
   void decodeLoop();
   void onCaptured(capture::EncodedUpdate&& update);
@@ -181,6 +182,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   bool m_cursorShapeSent = true;
   base::CursorPos m_cursorPos;
   bool m_haveCursor = false;
+  bool m_cursorPositionDue = false;  // (m_publishMutex) to go with the tiles sent next in this onCaptured()
   bool m_viewerMarks = true;  // (m_publishMutex) our share's switch
 };
 

@@ -168,6 +168,32 @@ TEST(ScreenCursor, TheHostsCursorGoesInTheSameWriteAsTheUpdateOfItsFrame) {
   EXPECT_EQ(viewer.link->of(wire::ScreenType::CursorPosition).size(), 2u);
 }
 
+// A client's share: its cursor and its tiles read in one chunk reach each viewer in one write;
+// a position read alone goes at once, alone.
+TEST(ScreenCursor, APublishersCursorReadWithItsTilesGoesInTheSameWriteAsTheUpdate) {
+  Scene s;
+  s.hub.drained(s.viewer.id, 1);  // the first image
+  feed(s.hub, s.sharer.id, arrow(5));
+  const std::size_t writesBefore = s.viewer.link->writes.size();
+  base::ByteVec chunk;
+  auto append = [&](const base::Bytes& f) { chunk.insert(chunk.end(), f->begin(), f->end()); };
+  append(wire::encodeFrame(at(5, 100, 50)));
+  wire::TileBatch b = batchOf(640, 360, 64, 2);
+  b.tiles.push_back(scanTile(1, 0, 100));
+  append(wire::encodeTileBatch(wire::ScreenType::PublishTiles, b));
+  s.hub.receive(s.sharer.id, chunk, kT0);
+  std::vector<int> writes(s.viewer.link->writes.begin() + long(writesBefore), s.viewer.link->writes.end());
+  ASSERT_EQ(writes, (std::vector<int>{1, 2}));  // the shape first, on its own
+  auto frames = s.viewer.link->snapshot();
+  EXPECT_EQ(frames[frames.size() - 3]->at(4) | frames[frames.size() - 3]->at(5) << 8, int(wire::ScreenType::CursorShape));
+  EXPECT_EQ(decodeAs<wire::CursorPosition>(frames[frames.size() - 2]).pos.x, 100);
+  EXPECT_EQ(frames.back()->at(4) | frames.back()->at(5) << 8, int(wire::ScreenType::Update));
+
+  feed(s.hub, s.sharer.id, at(5, 120, 60));  // its update not drained: the position goes alone
+  ASSERT_EQ(s.viewer.link->writes.back(), 1);
+  EXPECT_EQ(decodeAs<wire::CursorPosition>(s.viewer.link->snapshot().back()).pos.x, 120);
+}
+
 TEST(ScreenCursor, MalformedOutOfRangeAndFloodingCursorMessagesAreDroppedAndTheStreamGoesOn) {
   Scene s;
   auto raw = [&](wire::ScreenType type, const base::ByteVec& payload) {

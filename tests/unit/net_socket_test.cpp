@@ -593,7 +593,7 @@ TEST(Connection, AnIdleConnectionSendsOnTheCallersThreadAndTheBytesArriveInOrder
   const base::Bytes position = patterned(24, 11), update = patterned(9000, 12);
   add(position);
   add(update);
-  ASSERT_TRUE(server.sendTrackedAfter(position, 7, update));
+  ASSERT_TRUE(server.sendAfterUrgent(position, 7, update, true));
   {
     std::lock_guard lock(serverSide.mutex);
     EXPECT_EQ(serverSide.drained, 3);
