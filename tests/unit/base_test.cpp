@@ -85,6 +85,24 @@ TEST(JpegScan, RestartsAreFoundInOrderAndAnythingElseIsRefused) {
   EXPECT_TRUE(at.empty());
 }
 
+// A scan from a peer: stuffed 0xFF00 bytes and restart markers pass, wherever they fall (the
+// first byte, the last two); any other marker, or a scan ending inside one, is refused.
+TEST(JpegScan, AScansMarkersAreCheckedWhereverTheyFall) {
+  std::string error;
+  EXPECT_TRUE(checkJpegScan(std::vector<std::uint8_t>{0xFF, 0x00, 7, 0xFF, 0xD3, 9, 0xFF, 0x00}, error)) << error;
+  EXPECT_TRUE(checkJpegScan(std::vector<std::uint8_t>(5000, 0x12), error)) << error;
+  EXPECT_FALSE(checkJpegScan({}, error));
+  EXPECT_FALSE(checkJpegScan(std::vector<std::uint8_t>{1, 2, 0xFF}, error));
+  EXPECT_EQ(error, "JPEG scan ends inside a marker");
+  EXPECT_FALSE(checkJpegScan(std::vector<std::uint8_t>{1, 0xFF, 0xFF, 0x00}, error));  // fill is not data
+  EXPECT_EQ(error, "marker inside a JPEG scan");
+  EXPECT_FALSE(checkJpegScan(std::vector<std::uint8_t>{0xFF, 0xD9}, error));
+  std::vector<std::uint8_t> far(4096, 0x34);
+  far[4000] = 0xFF;
+  far[4001] = 0xC4;  // a table inside the data, far in
+  EXPECT_FALSE(checkJpegScan(far, error));
+}
+
 TEST(EventQueue, FifoWithCap) {
   EventQueue<int> q(3);
   EXPECT_TRUE(q.push(1));
