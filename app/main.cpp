@@ -17,8 +17,6 @@
 
 int main(int argc, char** argv) {
   using namespace huddle;
-  // Before any thread starts: these reach only the main loop (see held_signals.h).
-  base::holdSignals({SIGINT, SIGTERM, SIGUSR1, SIGUSR2});
   std::vector<std::string> args(argv + 1, argv + argc);
   session::ParseResult parsed = session::parseOptions(args);
   if (!parsed.error.empty()) {
@@ -49,6 +47,9 @@ int main(int argc, char** argv) {
     if (!note.empty()) std::printf("huddle: %s\n", note.c_str()), std::fflush(stdout);
   }
 
+  // From here on these reach only the session's main loop (held_signals.h): before any of its
+  // threads starts (the steps above take their default action, and join what they start).
+  base::holdSignals({SIGINT, SIGTERM, SIGUSR1, SIGUSR2});
   if (!options.headless) {
     const char* display = std::getenv("DISPLAY");
     const char* wayland = std::getenv("WAYLAND_DISPLAY");

@@ -48,12 +48,13 @@ class StdinLines {
  public:
   // Waits up to timeoutMs; appends complete lines to `lines`. False once stdin hit EOF.
   bool poll(int timeoutMs, std::vector<std::string>& lines) {
+    // The waits end at once on Ctrl+C or SIGTERM (their handlers run in them).
     if (m_eof) {
-      if (timeoutMs > 0) ::poll(nullptr, 0, timeoutMs);
+      if (timeoutMs > 0) base::pollLettingSignalsIn(nullptr, 0, timeoutMs);
       return false;
     }
     pollfd p{STDIN_FILENO, POLLIN, 0};
-    int n = ::poll(&p, 1, timeoutMs);
+    int n = base::pollLettingSignalsIn(&p, 1, timeoutMs);
     if (n <= 0) return true;
     char buf[4096];
     ssize_t got = ::read(STDIN_FILENO, buf, sizeof buf);
@@ -440,7 +441,7 @@ int runClient(const Options& options) {
     if (g_signal.load() != 0 && st.phase != Phase::Ended) client.leave();
     lines.clear();
     if (inputOpen) inputOpen = input.poll(50, lines);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    else base::pollLettingSignalsIn(nullptr, 0, 20);
     const std::int64_t now = base::monoUs();
     std::size_t first = 0;
     if (client.state().phase == Phase::AskTrust && (!lines.empty() || !inputOpen)) {

@@ -23,4 +23,14 @@ void letHeldSignalsIn() {
   pthread_sigmask(SIG_BLOCK, &g_held, nullptr);
 }
 
+int pollLettingSignalsIn(pollfd* fds, nfds_t count, int timeoutMs) {
+  if (!g_holding) return ::poll(fds, count, timeoutMs);
+  sigset_t during;
+  pthread_sigmask(SIG_BLOCK, nullptr, &during);
+  for (int s = 1; s < NSIG; ++s)
+    if (sigismember(&g_held, s) == 1) sigdelset(&during, s);
+  const timespec ts{timeoutMs / 1000, long(timeoutMs % 1000) * 1'000'000};
+  return ::ppoll(fds, count, timeoutMs < 0 ? nullptr : &ts, &during);
+}
+
 }  // namespace huddle::base

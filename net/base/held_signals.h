@@ -7,6 +7,8 @@
 // and the main loop lets them in once a turn.
 #pragma once
 
+#include <poll.h>
+
 #include <initializer_list>
 
 namespace huddle::base {
@@ -18,5 +20,10 @@ void holdSignals(std::initializer_list<int> signals);
 // Unblocks the held signals for a moment on this thread: the handlers of those pending run
 // here, now. Does nothing if none are held.
 void letHeldSignalsIn();
+
+// poll() with the held signals let in for the wait: one that comes ends it at once (-1, EINTR)
+// after its handler ran, as a plain poll() ended before signals were held. `fds` may be null
+// with `count` 0 (a sleep a signal cuts short).
+int pollLettingSignalsIn(pollfd* fds, nfds_t count, int timeoutMs);
 
 }  // namespace huddle::base

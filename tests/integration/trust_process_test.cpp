@@ -304,8 +304,15 @@ TEST(Reconnect, EveryoneIsBackAfterTheHostIsKilledMidStream) {
     for (auto& p : people)
       EXPECT_TRUE(p.proc->waitForOutput("alice: back " + std::to_string(cycle), 10000)) << p.name << "\n" << p.proc->output();
   }
-  for (auto& p : people) p.proc->signal(SIGTERM);
-  for (auto& p : people) EXPECT_EQ(p.proc->wait(10000), 0) << p.name << "\n" << p.proc->output();
+  // The viewers first: a watch whose stream ends (the sharer leaving) ends with 1, rightly.
+  for (bool viewers : {true, false}) {
+    for (auto& p : people)
+      if (p.viewer == viewers) p.proc->signal(SIGTERM);
+    for (auto& p : people) {
+      if (p.viewer != viewers) continue;
+      EXPECT_EQ(p.proc->wait(10000), 0) << p.name << "\n" << p.proc->output();
+    }
+  }
   host->signal(SIGTERM);
   EXPECT_EQ(host->wait(10000), 0);
 }
