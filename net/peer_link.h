@@ -30,7 +30,8 @@ class PeerLink {
   // sendUrgent(first, replaceKey) then sendTracked(frame), in one write where the link can (a
   // cursor position with the update of the same frame: one send and one wake of the peer).
   virtual bool sendTrackedAfter(base::Bytes first, std::uint64_t replaceKey, base::Bytes frame) {
-    return sendUrgent(std::move(first), replaceKey) && sendTracked(std::move(frame));
+    const bool urgentQueued = sendUrgent(std::move(first), replaceKey);
+    return sendTracked(std::move(frame)) && urgentQueued;  // the update whatever became of the other
   }
   virtual void close(wire::Reason reason, const std::string& detail) = 0;
   // Delivers what is queued, then closes (reject, session end).

@@ -600,6 +600,7 @@ void ScreenHub::handleCursor(const PeerPtr& peer, const wire::Frame& frame, std:
 }
 
 void ScreenHub::afterReceive(const PeerPtr& peer) {
+  if (peer->cursorHeld == 0) return;  // set by this reader thread only: no lock for the look
   Section section(*this);
   const std::uint32_t streamId = std::exchange(peer->cursorHeld, 0);
   if (streamId == 0) return;
@@ -1328,6 +1329,8 @@ void ScreenHub::publishLocal(std::uint32_t streamId, wire::TileBatch batch, int 
       bool& held;
       ~Release() { held = false; }
     } release{top.cursorHeld};
+    // The frame's size first: its cursor is checked against it, not the size before.
+    if (tier == 0) fitLocalLocked(top, top, batch);
     setLocalCursorLocked(top, shapeFrame, cursorShape, *cursorPos);
     applyLocalBatchLocked(top, batch, tier);
     releaseCursorLocked(top);
@@ -1339,9 +1342,13 @@ void ScreenHub::publishLocal(std::uint32_t streamId, wire::TileBatch batch, int 
 void ScreenHub::applyLocalBatchLocked(Stream& top, wire::TileBatch& batch, int tier) {
   if (tier != 0 && !(top.wanted >> tier & 1)) return;
   Stream& s = tierLocked(top, tier);
+  fitLocalLocked(top, s, batch);
+  applyBatchLocked(s, batch);
+}
+
+void ScreenHub::fitLocalLocked(const Stream& top, Stream& s, const wire::TileBatch& batch) {
   if (batch.widthPx != s.info.widthPx || batch.heightPx != s.info.heightPx || batch.tileSizePx != s.info.tileSizePx)
     resizeStreamLocked(s, top.info.title, batch.widthPx, batch.heightPx, batch.tileSizePx);
-  applyBatchLocked(s, batch);
 }
 
 base::Bytes ScreenHub::encodeCursorShape(std::uint32_t streamId, const base::CursorImage* shape) {

@@ -208,6 +208,8 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   void cursorDroppedLocked(ScreenPeer& peer, const std::string& why);
   // The host's own cursor: its shape's frame (null: none new) and position, as a publisher's.
   void applyLocalBatchLocked(Stream& top, wire::TileBatch& batch, int tier);
+  // Gives grid `s` (of stream `top`) the host's batch's geometry, if it has another.
+  void fitLocalLocked(const Stream& top, Stream& s, const wire::TileBatch& batch);
   static base::Bytes encodeCursorShape(std::uint32_t streamId, const base::CursorImage* shape);
   void setLocalCursorLocked(Stream& s, base::Bytes shapeFrame, const base::CursorImage* shape,
                             const base::CursorPos& pos);

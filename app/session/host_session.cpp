@@ -138,7 +138,9 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
   m_shareTitle = source->title();
   m_pipeline = std::make_unique<capture::CapturePipeline>(
       std::move(source), settings, encoderThreads, [this](capture::EncodedUpdate&& u) {
-        // Capture thread. The stream is created with the first frame's geometry.
+        // Capture thread. The stream is created with the first frame's geometry. A new cursor
+        // shape is kept first: the pipeline hands each on once, stream or not.
+        const base::CursorImage* shape = u.cursor ? cursorShapeToSend(*u.cursor) : nullptr;
         std::uint32_t id = m_sharedStream.load();
         if (id == 0) {
           std::string why;
@@ -164,7 +166,6 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
         b.patches = std::move(u.patches);
         if (!u.cursor) return m_screenHub->publishLocal(id, std::move(b), u.tier);
         // With its cursor: each viewer gets the two in one write.
-        const base::CursorImage* shape = cursorShapeToSend(*u.cursor);
         m_screenHub->publishLocal(id, std::move(b), u.tier, shape, &u.cursor->pos);
         m_cursorShapeSent = true;
       });

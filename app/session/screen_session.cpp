@@ -336,7 +336,11 @@ void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
   struct SendCursor {
     ScreenSession& s;
     ~SendCursor() {
-      if (std::exchange(s.m_cursorPositionDue, false)) s.m_client.publishCursorPosition(s.m_cursorPos);
+      if (!std::exchange(s.m_cursorPositionDue, false)) return;
+      try {
+        s.m_client.publishCursorPosition(s.m_cursorPos);
+      } catch (...) {  // an allocation: this position is lost, the next one goes
+      }
     }
   } sendCursor{*this};
   if (u.cursor) cursorLocked(*u.cursor, /*positionNow=*/false);

@@ -168,6 +168,26 @@ TEST(ScreenCursor, TheHostsCursorGoesInTheSameWriteAsTheUpdateOfItsFrame) {
   EXPECT_EQ(viewer.link->of(wire::ScreenType::CursorPosition).size(), 2u);
 }
 
+// The host's screen grows (a larger resolution, a scale raised): the cursor that comes with
+// the first frame of the new size is checked against that size, not the one before.
+TEST(ScreenCursor, TheHostsCursorWithAResizedFrameIsCheckedAgainstTheNewSize) {
+  ScreenHub hub = makeHub();
+  std::string error;
+  const std::uint32_t stream = hub.startLocalStream(1, "host", "screen", 640, 360, 64, error);
+  ASSERT_NE(stream, 0u) << error;
+  Peer viewer = join(hub, 2);
+  feed(hub, viewer.id, wire::Subscribe{stream, 4});
+  base::CursorImage shape = arrow(5).image;
+  base::CursorPos pos = at(5, 1200, 700).pos;  // far outside 640x360
+  wire::TileBatch big = batchOf(1280, 720, 64, 1);
+  big.tiles.push_back(scanTile(0, 0, 100));
+  hub.publishLocal(stream, std::move(big), 0, &shape, &pos);
+  EXPECT_EQ(hub.stats().cursorDropped, 0u);
+  auto positions = viewer.link->of(wire::ScreenType::CursorPosition);
+  ASSERT_EQ(positions.size(), 1u);
+  EXPECT_EQ(decodeAs<wire::CursorPosition>(positions[0]).pos.x, 1200);
+}
+
 // A client's share: its cursor and its tiles read in one chunk reach each viewer in one write;
 // a position read alone goes at once, alone.
 TEST(ScreenCursor, APublishersCursorReadWithItsTilesGoesInTheSameWriteAsTheUpdate) {
