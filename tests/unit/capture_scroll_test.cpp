@@ -461,9 +461,11 @@ void shareScrollThenStill(SceneMotion motion, int w, int h) {
   }
   EXPECT_GE(withCopies, kScrollFrames / 2);
   // A dragged window goes as moves (sideways and down), not only the vertical scrolls of it
-  // that flat parts of it may match as well.
+  // that flat parts of it may match as well: 35 of the 60 frames here. Fewer under TSan (28
+  // seen in CI): a frame where the hub's stale tiles are due their refresh (kCopyRefreshMs, a
+  // time) carries no copies, and slow frames make more of those.
   if (motion == SceneMotion::DragSettle) {
-    EXPECT_GE(withMoves, kScrollFrames / 2);
+    EXPECT_GE(withMoves, kScrollFrames / 3);
   }
   Framebuffer fb;
   ASSERT_TRUE(viewer.rebuild(w, h, fb, error)) << error;
