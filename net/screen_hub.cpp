@@ -603,7 +603,6 @@ void ScreenHub::afterReceive(const PeerPtr& peer) {
   if (peer->cursorHeld == 0) return;  // set by this reader thread only: no lock for the look
   Section section(*this);
   const std::uint32_t streamId = std::exchange(peer->cursorHeld, 0);
-  if (streamId == 0) return;
   if (auto it = m_streams.find(streamId); it != m_streams.end()) releaseCursorLocked(*it->second);
 }
 

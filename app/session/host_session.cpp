@@ -164,10 +164,9 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
         b.tiles = std::move(u.tiles);
         b.copies = std::move(u.copies);
         b.patches = std::move(u.patches);
-        if (!u.cursor) return m_screenHub->publishLocal(id, std::move(b), u.tier);
-        // With its cursor: each viewer gets the two in one write.
-        m_screenHub->publishLocal(id, std::move(b), u.tier, shape, &u.cursor->pos);
-        m_cursorShapeSent = true;
+        // With its cursor, if it moved: each viewer gets the two in one write.
+        m_screenHub->publishLocal(id, std::move(b), u.tier, shape, u.cursor ? &u.cursor->pos : nullptr);
+        if (u.cursor) m_cursorShapeSent = true;
       });
   // The tiers the host's viewers are on (or moving to): only those are encoded.
   // A TierGate: a tier let go and wanted again between two frames is seen off once, so it is

@@ -332,18 +332,13 @@ std::string ScreenSession::shareError() const {
 
 void ScreenSession::onCaptured(capture::EncodedUpdate&& u) {
   std::lock_guard lock(m_publishMutex);
-  // Its cursor goes with the tiles if they go now (sendTopLocked), else alone when this is done.
-  struct SendCursor {
-    ScreenSession& s;
-    ~SendCursor() {
-      if (!std::exchange(s.m_cursorPositionDue, false)) return;
-      try {
-        s.m_client.publishCursorPosition(s.m_cursorPos);
-      } catch (...) {  // an allocation: this position is lost, the next one goes
-      }
-    }
-  } sendCursor{*this};
+  // Its cursor goes with the tiles if they go now (sendTopLocked), else alone after them.
   if (u.cursor) cursorLocked(*u.cursor, /*positionNow=*/false);
+  takeCapturedLocked(std::move(u));
+  if (std::exchange(m_cursorPositionDue, false)) m_client.publishCursorPosition(m_cursorPos);
+}
+
+void ScreenSession::takeCapturedLocked(capture::EncodedUpdate&& u) {
   if (!m_shareError.empty()) return;  // refused: nothing more goes until the owner starts over
   if (u.tier > 0 && u.tier < wire::kMaxScreenTiers) {
     if (!(m_wantedTiers.mask >> u.tier & 1)) return;  // nobody's (a TierGate's one look aside)

@@ -112,6 +112,8 @@ class ScreenSession : private net::ScreenClient::Listener {
   void onTierSwitch(const wire::TierSwitch& tier) override;
   void onTiersWanted(std::uint32_t streamId, std::uint8_t mask) override;
   void onCursor(const capture::CursorUpdate& cursor);
+  // A captured frame's tiles: pending, and sent now if the host may take them.
+  void takeCapturedLocked(capture::EncodedUpdate&& u);
   // The sharer's cursor changed (alone, or with a frame's update): kept, and sent once
   // accepted; the position at once, or (`positionNow` false) due to go with the tiles.
   void cursorLocked(const capture::CursorUpdate& c, bool positionNow = true);

@@ -54,6 +54,15 @@ struct Scene {
   }
 };
 
+// The host's own 640x360 stream (publishLocal, no publisher connection) and one viewer of it.
+struct LocalScene {
+  ScreenHub hub = makeHub();
+  std::string error;
+  std::uint32_t stream = hub.startLocalStream(1, "host", "screen", 640, 360, 64, error);
+  Peer viewer = join(hub, 2);
+  LocalScene() { feed(hub, viewer.id, wire::Subscribe{stream, 4}); }
+};
+
 }  // namespace
 
 TEST(ScreenCursor, ShapeOncePerChangeAndPositionsReachTheViewer) {
@@ -122,12 +131,11 @@ TEST(ScreenCursor, AMovingCursorOverAStillScreenCostsNoTileBytes) {
 // for an update gets the position in the same write (one send, one wake); one still waiting
 // for its last update to drain gets the position alone, at once.
 TEST(ScreenCursor, TheHostsCursorGoesInTheSameWriteAsTheUpdateOfItsFrame) {
-  ScreenHub hub = makeHub();
-  std::string error;
-  const std::uint32_t stream = hub.startLocalStream(1, "host", "screen", 640, 360, 64, error);
-  ASSERT_NE(stream, 0u) << error;
-  Peer viewer = join(hub, 2);
-  feed(hub, viewer.id, wire::Subscribe{stream, 4});
+  LocalScene scene;
+  ScreenHub& hub = scene.hub;
+  Peer& viewer = scene.viewer;
+  const std::uint32_t stream = scene.stream;
+  ASSERT_NE(stream, 0u) << scene.error;
   wire::TileBatch first = batchOf(640, 360, 64, 1);
   first.tiles.push_back(scanTile(0, 0, 100));
   hub.publishLocal(stream, std::move(first));
@@ -146,10 +154,9 @@ TEST(ScreenCursor, TheHostsCursorGoesInTheSameWriteAsTheUpdateOfItsFrame) {
   ASSERT_EQ(writes, (std::vector<int>{1, 2}));
   auto frames = viewer.link->snapshot();
   ASSERT_GE(frames.size(), 3u);
-  auto typeOf = [](const base::Bytes& f) { return f->at(4) | f->at(5) << 8; };
-  EXPECT_EQ(typeOf(frames[frames.size() - 3]), int(wire::ScreenType::CursorShape));
-  EXPECT_EQ(typeOf(frames[frames.size() - 2]), int(wire::ScreenType::CursorPosition));
-  EXPECT_EQ(typeOf(frames.back()), int(wire::ScreenType::Update));
+  EXPECT_EQ(frameType(frames[frames.size() - 3]), int(wire::ScreenType::CursorShape));
+  EXPECT_EQ(frameType(frames[frames.size() - 2]), int(wire::ScreenType::CursorPosition));
+  EXPECT_EQ(frameType(frames.back()), int(wire::ScreenType::Update));
   EXPECT_EQ(decodeAs<wire::CursorPosition>(frames[frames.size() - 2]).pos.x, 100);
 
   // Its last update not yet drained: no update goes, and the position does not wait for one.
@@ -158,7 +165,7 @@ TEST(ScreenCursor, TheHostsCursorGoesInTheSameWriteAsTheUpdateOfItsFrame) {
   third.tiles.push_back(scanTile(2, 0, 100));
   hub.publishLocal(stream, std::move(third), 0, nullptr, &pos);
   ASSERT_EQ(viewer.link->writes.back(), 1);
-  EXPECT_EQ(typeOf(viewer.link->snapshot().back()), int(wire::ScreenType::CursorPosition));
+  EXPECT_EQ(frameType(viewer.link->snapshot().back()), int(wire::ScreenType::CursorPosition));
   EXPECT_EQ(decodeAs<wire::CursorPosition>(viewer.link->snapshot().back()).pos.x, 120);
   EXPECT_EQ(viewer.link->of(wire::ScreenType::Update).size(), 3u);
   // Once drained, the third frame's tiles follow, with no position: it went already.
@@ -171,12 +178,11 @@ TEST(ScreenCursor, TheHostsCursorGoesInTheSameWriteAsTheUpdateOfItsFrame) {
 // The host's screen grows (a larger resolution, a scale raised): the cursor that comes with
 // the first frame of the new size is checked against that size, not the one before.
 TEST(ScreenCursor, TheHostsCursorWithAResizedFrameIsCheckedAgainstTheNewSize) {
-  ScreenHub hub = makeHub();
-  std::string error;
-  const std::uint32_t stream = hub.startLocalStream(1, "host", "screen", 640, 360, 64, error);
-  ASSERT_NE(stream, 0u) << error;
-  Peer viewer = join(hub, 2);
-  feed(hub, viewer.id, wire::Subscribe{stream, 4});
+  LocalScene scene;
+  ScreenHub& hub = scene.hub;
+  Peer& viewer = scene.viewer;
+  const std::uint32_t stream = scene.stream;
+  ASSERT_NE(stream, 0u) << scene.error;
   base::CursorImage shape = arrow(5).image;
   base::CursorPos pos = at(5, 1200, 700).pos;  // far outside 640x360
   wire::TileBatch big = batchOf(1280, 720, 64, 1);
@@ -205,9 +211,9 @@ TEST(ScreenCursor, APublishersCursorReadWithItsTilesGoesInTheSameWriteAsTheUpdat
   std::vector<int> writes(s.viewer.link->writes.begin() + long(writesBefore), s.viewer.link->writes.end());
   ASSERT_EQ(writes, (std::vector<int>{1, 2}));  // the shape first, on its own
   auto frames = s.viewer.link->snapshot();
-  EXPECT_EQ(frames[frames.size() - 3]->at(4) | frames[frames.size() - 3]->at(5) << 8, int(wire::ScreenType::CursorShape));
+  EXPECT_EQ(frameType(frames[frames.size() - 3]), int(wire::ScreenType::CursorShape));
   EXPECT_EQ(decodeAs<wire::CursorPosition>(frames[frames.size() - 2]).pos.x, 100);
-  EXPECT_EQ(frames.back()->at(4) | frames.back()->at(5) << 8, int(wire::ScreenType::Update));
+  EXPECT_EQ(frameType(frames.back()), int(wire::ScreenType::Update));
 
   feed(s.hub, s.sharer.id, at(5, 120, 60));  // its update not drained: the position goes alone
   ASSERT_EQ(s.viewer.link->writes.back(), 1);

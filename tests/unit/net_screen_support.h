@@ -19,6 +19,9 @@ namespace huddle::net::test {
 
 inline constexpr std::int64_t kT0 = 1'000'000'000;
 
+// A whole frame's message type (its header's u16 after the u32 length).
+inline int frameType(const base::Bytes& f) { return f->at(4) | f->at(5) << 8; }
+
 // Keeps every frame the hub sends, and how the connection was closed.
 class RecordingLink : public PeerLink {
  public:
@@ -48,7 +51,7 @@ class RecordingLink : public PeerLink {
     std::lock_guard lock(m_mutex);
     std::vector<base::Bytes> out;
     for (const auto& f : frames)
-      if (f->size() >= wire::kFrameHeaderBytes && (f->at(4) | f->at(5) << 8) == static_cast<int>(type)) out.push_back(f);
+      if (f->size() >= wire::kFrameHeaderBytes && frameType(f) == static_cast<int>(type)) out.push_back(f);
     return out;
   }
   std::vector<base::Bytes> snapshot() {
