@@ -162,7 +162,13 @@ voice::AudioDeviceChoice voiceDevicesFrom(const Options& options) {
   return devices;
 }
 
+// --quit-after: a terminal session ends that long after it began, as a signal would end it.
+bool quitAfterDue(const Options& options, std::int64_t startedUs, std::int64_t nowUs) {
+  return options.quitAfterSec > 0 && nowUs - startedUs >= static_cast<std::int64_t>(options.quitAfterSec * 1e6);
+}
+
 int runHost(const Options& options) {
+  const std::int64_t startedUs = base::monoUs();
   HostRequest request;
   request.name = options.name.empty() ? "host" : options.name;
   request.chatPort = options.chatPort;
@@ -202,7 +208,8 @@ int runHost(const Options& options) {
   std::uint64_t printed = 0;
   while (true) {
     base::letHeldSignalsIn();
-    if (g_signal.load() != 0 || host.state().phase == Phase::Ended) break;
+    if (g_signal.load() != 0 || quitAfterDue(options, startedUs, base::monoUs()) || host.state().phase == Phase::Ended)
+      break;
     lines.clear();
     input.poll(100, lines);
     for (const auto& line : lines)
@@ -402,6 +409,7 @@ int stepViewing(const Options& options, JoinController& client, Viewing& v, std:
 }
 
 int runClient(const Options& options) {
+  const std::int64_t startedUs = base::monoUs();
   JoinRequest request;
   request.address = options.joinAddress;
   request.defaultPort = options.chatPort;
@@ -438,7 +446,8 @@ int runClient(const Options& options) {
   while (true) {
     base::letHeldSignalsIn();
     const ControllerState& st = client.state();
-    if (g_signal.load() != 0 && st.phase != Phase::Ended) client.leave();
+    if ((g_signal.load() != 0 || quitAfterDue(options, startedUs, base::monoUs())) && st.phase != Phase::Ended)
+      client.leave();
     lines.clear();
     if (inputOpen) inputOpen = input.poll(50, lines);
     else base::pollLettingSignalsIn(nullptr, 0, 20);
