@@ -100,6 +100,8 @@ class PeerGuard {
   // decoder itself is touched only by the reader thread, in feed().
   void setHandshakeDone() { m_handshakeDone = true; }
   std::int64_t attachedUs() const { return m_attachedUs; }
+  // Reader thread only: bytes of a frame not yet whole are buffered (the rest is on its way).
+  bool midFrame() const { return m_decoder.hasPartial(); }
 
  private:
   wire::FrameDecoder m_decoder;       // reader thread only

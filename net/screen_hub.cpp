@@ -151,7 +151,7 @@ struct ScreenPeer : HubPeer {
   // reported drained), oldest first: their sizes. One at most: the next waits for drained().
   std::deque<std::size_t> updatesQueued;
   std::uint32_t publishing = 0;   // stream id this peer publishes, 0 if none
-  std::uint32_t cursorHeld = 0;   // the stream whose cursor it sent in the bytes being handled (0: none)
+  std::uint32_t cursorHeld = 0;   // the stream whose cursor it sent, held for that frame's tiles (0: none)
   bool refused = false;           // its last PublishStart was refused (it was told why)
   // Publishing rate (token bucket, bytes): acks wait while it is short (wire::kPublishBytesPerSec).
   double publishTokens = double(wire::kPublishBurstBytes);
@@ -492,7 +492,15 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
     if (batch.widthPx != top.info.widthPx || batch.heightPx != top.info.heightPx ||
         batch.tileSizePx != top.info.tileSizePx)
       return dropLocked(*peer, wire::Reason::ScreenBounds, "tiles for a different stream size (send PublishStart first)");
-    return acceptPublishedLocked(*peer, &top, batch, wire::kMaxStreamBytes);
+    const std::uint32_t streamId = top.info.streamId;
+    acceptPublishedLocked(*peer, &top, batch, wire::kMaxStreamBytes);
+    // The tiles a held cursor came ahead of: each viewer's update of them carried it; the
+    // viewers sent none get it alone now.
+    if (peer->cursorHeld == streamId) {
+      peer->cursorHeld = 0;
+      if (auto it = m_streams.find(streamId); it != m_streams.end()) releaseCursorLocked(*it->second);
+    }
+    return;
   }
   // A lower tier: its own geometry, no larger than the stream's.
   const std::uint32_t tier = batch.streamId;
@@ -592,15 +600,18 @@ void ScreenHub::handleCursor(const PeerPtr& peer, const wire::Frame& frame, std:
   Stream& s = *it->second;
   if (std::string why = wire::validateCursorPosition(m.pos, s.info.widthPx, s.info.heightPx); !why.empty())
     return cursorDroppedLocked(*peer, why);
-  // A publisher sends a frame's cursor just ahead of its tiles: held until the rest of what
-  // was read with it is handled (afterReceive), to go in one write with each viewer's update.
+  // A publisher sends a frame's cursor just ahead of its tiles: held until those tiles are
+  // handled (or, if none follow, the rest of what was read with it), to go in one write with
+  // each viewer's update.
   s.cursorHeld = true;
   peer->cursorHeld = streamId;
   setCursorLocked(s, m.pos);
 }
 
 void ScreenHub::afterReceive(const PeerPtr& peer) {
-  if (peer->cursorHeld == 0) return;  // set by this reader thread only: no lock for the look
+  // Set by this reader thread only: no lock for the look. A frame read in part (a large
+  // update's tiles, longer than one read) keeps the cursor held until it is whole.
+  if (peer->cursorHeld == 0 || (peer->guard.midFrame() && !peer->stopped)) return;
   Section section(*this);
   const std::uint32_t streamId = std::exchange(peer->cursorHeld, 0);
   if (auto it = m_streams.find(streamId); it != m_streams.end()) releaseCursorLocked(*it->second);

@@ -220,6 +220,40 @@ TEST(ScreenCursor, APublishersCursorReadWithItsTilesGoesInTheSameWriteAsTheUpdat
   EXPECT_EQ(decodeAs<wire::CursorPosition>(s.viewer.link->snapshot().back()).pos.x, 120);
 }
 
+TEST(ScreenCursor, APublishersCursorStaysWithTilesThatTakeMoreThanOneRead) {
+  Scene s;
+  s.hub.drained(s.viewer.id, 1);  // the first image
+  feed(s.hub, s.sharer.id, arrow(5));
+  const std::size_t writesBefore = s.viewer.link->writes.size();
+  base::Bytes cursor = wire::encodeFrame(at(5, 100, 50));
+  wire::TileBatch b = batchOf(640, 360, 64, 2);
+  b.tiles.push_back(scanTile(1, 0, 100));
+  base::Bytes tiles = wire::encodeTileBatch(wire::ScreenType::PublishTiles, b);
+  // The cursor and the start of its tiles in one read, the rest of them in the next.
+  base::ByteVec first(cursor->begin(), cursor->end());
+  first.insert(first.end(), tiles->begin(), tiles->begin() + 20);
+  s.hub.receive(s.sharer.id, first, kT0);
+  EXPECT_EQ(s.viewer.link->writes.size(), writesBefore + 1);  // only the shape: the position waits
+  s.hub.receive(s.sharer.id, std::span(tiles->data() + 20, tiles->size() - 20), kT0);
+  std::vector<int> writes(s.viewer.link->writes.begin() + long(writesBefore), s.viewer.link->writes.end());
+  ASSERT_EQ(writes, (std::vector<int>{1, 2}));
+  auto frames = s.viewer.link->snapshot();
+  EXPECT_EQ(decodeAs<wire::CursorPosition>(frames[frames.size() - 2]).pos.x, 100);
+  EXPECT_EQ(frameType(frames.back()), int(wire::ScreenType::Update));
+
+  // A position alone, with the start of a frame that is not tiles: it goes once that frame
+  // is whole, tiles or not.
+  base::Bytes alone = wire::encodeFrame(at(5, 130, 70));
+  base::Bytes shape = wire::encodeFrame(arrow(6));
+  base::ByteVec part(alone->begin(), alone->end());
+  part.insert(part.end(), shape->begin(), shape->begin() + 10);
+  s.hub.receive(s.sharer.id, part, kT0);
+  EXPECT_EQ(s.viewer.link->of(wire::ScreenType::CursorPosition).size(), 1u);
+  s.hub.receive(s.sharer.id, std::span(shape->data() + 10, shape->size() - 10), kT0);
+  ASSERT_EQ(s.viewer.link->of(wire::ScreenType::CursorPosition).size(), 2u);
+  EXPECT_EQ(decodeAs<wire::CursorPosition>(s.viewer.link->of(wire::ScreenType::CursorPosition).back()).pos.x, 130);
+}
+
 TEST(ScreenCursor, MalformedOutOfRangeAndFloodingCursorMessagesAreDroppedAndTheStreamGoesOn) {
   Scene s;
   auto raw = [&](wire::ScreenType type, const base::ByteVec& payload) {
