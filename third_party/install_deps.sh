@@ -23,6 +23,8 @@ packages=(
   xvfb xauth xdotool imagemagick x11-xserver-utils libgl1-mesa-dri
   # A compositor for the test of translucent pointer markers (capture/x11_overlay.h).
   xcompmgr
+  # A screen whose size RandR can change (Xvfb's cannot), for the capture's resize test.
+  xserver-xephyr
   # The window's fonts (app/ui/fonts.h): DejaVu Sans for Latin, Greek, Cyrillic and symbols,
   # Noto Sans CJK for Chinese/Japanese/Korean, Noto Color Emoji for emoji, Symbola for the
   # symbols and emoji the others lack (monochrome); Noto's other scripts (Thai, Devanagari,

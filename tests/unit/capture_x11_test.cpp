@@ -9,9 +9,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -402,6 +404,58 @@ TEST(X11Capture, AWindowThatIsNotThereIsAClearError) {
   std::string error;
   EXPECT_FALSE(src.open(error));
   EXPECT_NE(error.find("no window matches \"Spreadsheet\" (no windows are shown)"), std::string::npos) << error;
+}
+
+// A real RandR resize (xrandr -s on an Xephyr, whose screen can change size; Xvfb's cannot):
+// the capture after it says so and holds the whole screen at its new size, smaller and larger.
+TEST(X11Capture, AScreenResizedWithRandRIsCapturedWholeAtItsNewSize) {
+  if (access("/usr/bin/xsetroot", X_OK) != 0 || access("/usr/bin/xrandr", X_OK) != 0)
+    GTEST_SKIP() << "xsetroot or xrandr is not available";
+  Xvfb parent(80, 99, "1920x1080x24");
+  if (!parent.running()) GTEST_SKIP() << "Xvfb is not available";
+  Xvfb screen(Xvfb::Nested{parent.display(), "1280x720"});
+  if (!screen.running()) GTEST_SKIP() << "Xephyr is not available (xserver-xephyr)";
+  auto run = [&](const std::vector<std::string>& argv) {
+    Subprocess p(argv, {"DISPLAY=" + screen.display()});
+    return p.wait(10000);
+  };
+  ASSERT_EQ(run({"/usr/bin/xsetroot", "-solid", "#336699"}), 0);
+  X11Source src(screen.display(), {});
+  std::string error;
+  ASSERT_TRUE(src.open(error)) << error;
+  Frame f;
+  ASSERT_NE(src.capture(f, error), CaptureResult::Error) << error;
+  EXPECT_EQ(f.widthPx, 1280);
+  EXPECT_EQ(f.heightPx, 720);
+  EXPECT_EQ(pixelAt(f, 640, 360), 0x336699u);
+
+  for (auto [w, h, colour] : {std::tuple{800, 600, 0xC04010u}, std::tuple{1600, 1200, 0x20A040u}}) {
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
+    ASSERT_EQ(run({"/usr/bin/xrandr", "-s", std::to_string(w) + "x" + std::to_string(h)}), 0);
+    char solid[16];
+    std::snprintf(solid, sizeof solid, "#%06X", colour);
+    ASSERT_EQ(run({"/usr/bin/xsetroot", "-solid", solid}), 0);
+    // The root's ConfigureNotify comes as an event: a capture or two may pass before it.
+    bool reinit = false;
+    for (int i = 0; i < 50 && (f.widthPx != w || f.heightPx != h); ++i) {
+      const CaptureResult r = src.capture(f, error);
+      ASSERT_NE(r, CaptureResult::Error) << error;
+      ASSERT_NE(r, CaptureResult::Ended) << error;
+      reinit = reinit || r == CaptureResult::Reinit;
+      if (f.widthPx != w) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(reinit);
+    ASSERT_EQ(f.widthPx, w);
+    ASSERT_EQ(f.heightPx, h);
+    EXPECT_GE(f.strideBytes, w * 4);
+    // The new colour may be a capture behind the size: a few more looks, bounded.
+    for (int i = 0; i < 50 && pixelAt(f, w - 1, h - 1) != colour; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      ASSERT_NE(src.capture(f, error), CaptureResult::Error) << error;
+    }
+    for (auto [x, y] : {std::pair{0, 0}, std::pair{w - 1, h - 1}, std::pair{w / 2, h / 2}})
+      EXPECT_EQ(pixelAt(f, x, y), colour) << x << "," << y;
+  }
 }
 
 namespace {
