@@ -41,6 +41,7 @@ class PeerGuard {
             wire::Reason& reason, std::string& detail) {
     m_lastRecvUs = nowUs;
     m_decoder.push(bytes);
+    bool completed = false;  // a frame ended in these bytes: any partial one began in them
     while (true) {
       // Admitted (perhaps by the watchdog): the decoder takes the larger limits from this frame on.
       if (!m_decoderOpen && m_handshakeDone.load()) {
@@ -71,10 +72,13 @@ class PeerGuard {
         detail = "over " + std::to_string(static_cast<int>(limits.floodMessagesPerSec)) + " messages in one second";
         return false;
       }
+      completed = true;
       if (!onFrame(frame)) return true;
     }
+    // A stall is one frame that stops coming, not a stream of frames where each read ends in
+    // the next one (a large share on a slow link).
     std::int64_t since = m_partialSinceUs.load();
-    m_partialSinceUs = m_decoder.hasPartial() ? (since ? since : nowUs) : 0;
+    m_partialSinceUs = m_decoder.hasPartial() ? (since && !completed ? since : nowUs) : 0;
     return true;
   }
 
@@ -100,8 +104,8 @@ class PeerGuard {
   // decoder itself is touched only by the reader thread, in feed().
   void setHandshakeDone() { m_handshakeDone = true; }
   std::int64_t attachedUs() const { return m_attachedUs; }
-  // Reader thread only: bytes of a frame not yet whole are buffered (the rest is on its way).
-  bool midFrame() const { return m_decoder.hasPartial(); }
+  // Reader thread only: the type of a frame read in part (the rest is on its way), or -1.
+  int partialType() const { return m_decoder.partialType(); }
 
  private:
   wire::FrameDecoder m_decoder;       // reader thread only

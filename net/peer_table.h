@@ -67,7 +67,7 @@ class PeerTable : public ServerHub {
   // One whole frame from `peer`, on its reader thread, without the lock.
   virtual void handleFrame(const std::shared_ptr<Peer>& peer, const wire::Frame& frame, std::int64_t nowUs) = 0;
   // After the frames of one receive() from `peer` (a chunk of its bytes), without the lock.
-  virtual void afterReceive(const std::shared_ptr<Peer>& peer) { (void)peer; }
+  virtual void afterReceive(const std::shared_ptr<Peer>& peer, std::int64_t nowUs) { (void)peer, (void)nowUs; }
   // `peer` has just left the table (its connection is gone): let go of what it held.
   virtual void detachedLocked(Peer& peer, wire::Reason reason) {
     (void)peer;
@@ -215,7 +215,7 @@ void PeerTable<Peer>::receive(PeerId id, std::span<const std::uint8_t> bytes, st
     return !peer->stopped.load();
   };
   if (!peer->guard.feed(bytes, nowUs, m_guard, onFrame, reason, detail)) drop(*peer, reason, detail);
-  afterReceive(peer);
+  afterReceive(peer, nowUs);
 }
 
 template <typename Peer>

@@ -14,6 +14,9 @@ namespace huddle::net {
 
 namespace {
 constexpr const char* kTag = "net/screen";
+// The longest a publisher's cursor waits for the tiles it came ahead of: more than a LAN takes
+// to carry a large update, too short to be seen.
+constexpr std::int64_t kCursorHoldUs = 25'000;
 
 // A token bucket (`tokens`, topped up at `perSec` to at most `burst` since `refillUs`): takes
 // `cost` if it holds that much; false (nothing taken) if not.
@@ -151,7 +154,11 @@ struct ScreenPeer : HubPeer {
   // reported drained), oldest first: their sizes. One at most: the next waits for drained().
   std::deque<std::size_t> updatesQueued;
   std::uint32_t publishing = 0;   // stream id this peer publishes, 0 if none
-  std::uint32_t cursorHeld = 0;   // the stream whose cursor it sent, held for that frame's tiles (0: none)
+  // The stream whose cursor it sent, held for that frame's tiles (0: none); whether those
+  // tiles were handled; since when it is held. Reader thread only.
+  std::uint32_t cursorHeld = 0;
+  bool cursorTilesHandled = false;
+  std::int64_t cursorHeldSinceUs = 0;
   bool refused = false;           // its last PublishStart was refused (it was told why)
   // Publishing rate (token bucket, bytes): acks wait while it is short (wire::kPublishBytesPerSec).
   double publishTokens = double(wire::kPublishBurstBytes);
@@ -492,15 +499,9 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
     if (batch.widthPx != top.info.widthPx || batch.heightPx != top.info.heightPx ||
         batch.tileSizePx != top.info.tileSizePx)
       return dropLocked(*peer, wire::Reason::ScreenBounds, "tiles for a different stream size (send PublishStart first)");
-    const std::uint32_t streamId = top.info.streamId;
-    acceptPublishedLocked(*peer, &top, batch, wire::kMaxStreamBytes);
-    // The tiles a held cursor came ahead of: each viewer's update of them carried it; the
-    // viewers sent none get it alone now.
-    if (peer->cursorHeld == streamId) {
-      peer->cursorHeld = 0;
-      if (auto it = m_streams.find(streamId); it != m_streams.end()) releaseCursorLocked(*it->second);
-    }
-    return;
+    // The tiles a held cursor came ahead of: once they are in, it goes at the end of this read.
+    if (peer->cursorHeld == top.info.streamId) peer->cursorTilesHandled = true;
+    return acceptPublishedLocked(*peer, &top, batch, wire::kMaxStreamBytes);
   }
   // A lower tier: its own geometry, no larger than the stream's.
   const std::uint32_t tier = batch.streamId;
@@ -600,18 +601,27 @@ void ScreenHub::handleCursor(const PeerPtr& peer, const wire::Frame& frame, std:
   Stream& s = *it->second;
   if (std::string why = wire::validateCursorPosition(m.pos, s.info.widthPx, s.info.heightPx); !why.empty())
     return cursorDroppedLocked(*peer, why);
-  // A publisher sends a frame's cursor just ahead of its tiles: held until those tiles are
-  // handled (or, if none follow, the rest of what was read with it), to go in one write with
-  // each viewer's update.
+  // A publisher sends a frame's cursor just ahead of its tiles: held while they come in, to go
+  // in one write with each viewer's update (afterReceive says how long).
   s.cursorHeld = true;
+  if (peer->cursorHeld != streamId) peer->cursorHeldSinceUs = nowUs;
   peer->cursorHeld = streamId;
+  peer->cursorTilesHandled = false;
   setCursorLocked(s, m.pos);
 }
 
-void ScreenHub::afterReceive(const PeerPtr& peer) {
-  // Set by this reader thread only: no lock for the look. A frame read in part (a large
-  // update's tiles, longer than one read) keeps the cursor held until it is whole.
-  if (peer->cursorHeld == 0 || (peer->guard.midFrame() && !peer->stopped)) return;
+void ScreenHub::afterReceive(const PeerPtr& peer, std::int64_t nowUs) {
+  // Set by this reader thread only: no lock for the look. Held to the end of the read it came
+  // in, so every tier's tiles read with it carry it; and beyond, while its top tiles are read
+  // in part (a large update takes several reads), but not for longer than kCursorHoldUs: a
+  // position sent ahead of an older frame (the publisher's urgent lane) must not wait on a
+  // slow uplink.
+  if (peer->cursorHeld == 0) return;
+  const int partial = peer->guard.partialType();
+  const bool tilesComing = partial == int(wire::ScreenType::PublishTiles) ||
+                           partial == int(wire::ScreenType::PublishCopyTiles);
+  if (tilesComing && !peer->cursorTilesHandled && !peer->stopped && nowUs - peer->cursorHeldSinceUs < kCursorHoldUs)
+    return;
   Section section(*this);
   const std::uint32_t streamId = std::exchange(peer->cursorHeld, 0);
   if (auto it = m_streams.find(streamId); it != m_streams.end()) releaseCursorLocked(*it->second);

@@ -155,7 +155,7 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   bool admittedLocked(const ScreenPeer& peer) const override;
   void handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) override;
   void detachedLocked(ScreenPeer& peer, wire::Reason reason) override;
-  void afterReceive(const std::shared_ptr<ScreenPeer>& peer) override;
+  void afterReceive(const std::shared_ptr<ScreenPeer>& peer, std::int64_t nowUs) override;
   // An update of `bytes` queued to `peer`, sent tracked (counted until drained() or detach).
   void queuedLocked(ScreenPeer& peer, std::size_t bytes);
   void tickLocked(ScreenPeer& peer, std::int64_t nowUs) override;

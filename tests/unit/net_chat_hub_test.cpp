@@ -357,6 +357,29 @@ TEST_F(HubTest, SilentConnectionsAreDroppedByDeadlines) {
   EXPECT_EQ(joined.link->reason, Reason::HeartbeatTimeout);
 }
 
+TEST_F(HubTest, FramesThatEachEndInTheNextReadAreNotAStall) {
+  // A busy peer on a slow link: every read ends part way into the next frame, for longer
+  // than the partial-frame deadline, yet each frame comes whole within it.
+  Client busy = join("busy");
+  Say s;
+  s.text = "a line";
+  base::Bytes f = encodeFrame(s);
+  const std::size_t cut = 4;
+  hub->receive(busy.id, std::span<const std::uint8_t>(f->data(), cut), now);
+  for (int i = 0; i < 8; ++i) {
+    now += 1'000'000;
+    base::ByteVec read(f->begin() + long(cut), f->end());
+    read.insert(read.end(), f->begin(), f->begin() + long(cut));
+    hub->receive(busy.id, read, now);
+    hub->tick(now);
+    ASSERT_FALSE(busy.link->closed) << "after " << i + 1 << " s: " << int(busy.link->reason);
+  }
+  // The last one stops part way: that is a stall.
+  now += 6'000'000;
+  hub->tick(now);
+  EXPECT_EQ(busy.link->reason, Reason::ProtoStall);
+}
+
 TEST_F(HubTest, LeaveIsAnnouncedAndShutdownSaysGoodbye) {
   Client a = join("a");
   Client b = join("b");

@@ -241,17 +241,41 @@ TEST(ScreenCursor, APublishersCursorStaysWithTilesThatTakeMoreThanOneRead) {
   EXPECT_EQ(decodeAs<wire::CursorPosition>(frames[frames.size() - 2]).pos.x, 100);
   EXPECT_EQ(frameType(frames.back()), int(wire::ScreenType::Update));
 
-  // A position alone, with the start of a frame that is not tiles: it goes once that frame
-  // is whole, tiles or not.
-  base::Bytes alone = wire::encodeFrame(at(5, 130, 70));
+  // Held only for tiles, and only so long; the viewer has not drained its update, so each
+  // position below goes alone, and the count of them says when.
+  auto positions = [&] { return s.viewer.link->of(wire::ScreenType::CursorPosition); };
+  auto concat = [](std::initializer_list<std::span<const std::uint8_t>> parts) {
+    base::ByteVec out;
+    for (auto p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+  };
+  auto tilesFrame = [&](std::uint64_t seq, int tx) {
+    wire::TileBatch t = batchOf(640, 360, 64, seq);
+    t.tiles.push_back(scanTile(tx, 1, 100));
+    return wire::encodeTileBatch(wire::ScreenType::PublishTiles, t);
+  };
+  // With the start of a frame that is not tiles: at the end of that read.
   base::Bytes shape = wire::encodeFrame(arrow(6));
-  base::ByteVec part(alone->begin(), alone->end());
-  part.insert(part.end(), shape->begin(), shape->begin() + 10);
-  s.hub.receive(s.sharer.id, part, kT0);
-  EXPECT_EQ(s.viewer.link->of(wire::ScreenType::CursorPosition).size(), 1u);
-  s.hub.receive(s.sharer.id, std::span(shape->data() + 10, shape->size() - 10), kT0);
-  ASSERT_EQ(s.viewer.link->of(wire::ScreenType::CursorPosition).size(), 2u);
-  EXPECT_EQ(decodeAs<wire::CursorPosition>(s.viewer.link->of(wire::ScreenType::CursorPosition).back()).pos.x, 130);
+  s.hub.receive(s.sharer.id, concat({base::view(wire::encodeFrame(at(5, 130, 70))), base::view(shape).first(10)}), kT0);
+  ASSERT_EQ(positions().size(), 2u);
+  s.hub.receive(s.sharer.id, base::view(shape).subspan(10), kT0);
+  // With the start of tiles that take longer than kCursorHoldUs to come: at the first read after.
+  base::Bytes slow = tilesFrame(3, 2);
+  s.hub.receive(s.sharer.id, concat({base::view(wire::encodeFrame(at(5, 140, 70))), base::view(slow).first(20)}), kT0);
+  EXPECT_EQ(positions().size(), 2u);
+  s.hub.receive(s.sharer.id, base::view(slow).subspan(20, 10), kT0 + 30'000);
+  ASSERT_EQ(positions().size(), 3u);
+  EXPECT_EQ(decodeAs<wire::CursorPosition>(positions().back()).pos.x, 140);
+  s.hub.receive(s.sharer.id, base::view(slow).subspan(30), kT0 + 30'000);
+  // Its tiles whole, then the start of the next frame's: at the end of that read, not later.
+  base::Bytes next = tilesFrame(5, 4);
+  s.hub.receive(s.sharer.id,
+                concat({base::view(wire::encodeFrame(at(5, 150, 70))), base::view(tilesFrame(4, 3)), base::view(next).first(20)}),
+                kT0 + 40'000);
+  ASSERT_EQ(positions().size(), 4u);
+  EXPECT_EQ(decodeAs<wire::CursorPosition>(positions().back()).pos.x, 150);
+  s.hub.receive(s.sharer.id, base::view(next).subspan(20), kT0 + 40'000);
+  EXPECT_EQ(s.hub.stats().cursorDropped, 0u);
 }
 
 TEST(ScreenCursor, MalformedOutOfRangeAndFloodingCursorMessagesAreDroppedAndTheStreamGoesOn) {
