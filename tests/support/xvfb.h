@@ -44,9 +44,10 @@ class Xvfb {
     if (m_pid > 0) {
       kill(m_pid, SIGTERM);
       int status = 0;
-      for (int i = 0; i < 50 && waitpid(m_pid, &status, WNOHANG) != m_pid; ++i)
+      bool reaped = false;
+      for (int i = 0; i < 50 && !(reaped = waitpid(m_pid, &status, WNOHANG) == m_pid); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (kill(m_pid, 0) == 0) {
+      if (!reaped) {  // still ours (not reaped, so its PID cannot have been reused)
         kill(m_pid, SIGKILL);
         waitpid(m_pid, nullptr, 0);
       }
@@ -65,7 +66,9 @@ class Xvfb {
     std::vector<std::string> envStrings;
     for (char** e = environ; *e; ++e) {
       bool replaced = false;
-      for (const auto& add : env) replaced = replaced || std::string(*e).rfind(add.substr(0, add.find('=') + 1), 0) == 0;
+      for (const auto& add : env)
+        replaced = replaced || (add.find('=') != std::string::npos &&
+                                std::string(*e).rfind(add.substr(0, add.find('=') + 1), 0) == 0);
       if (!replaced) envStrings.emplace_back(*e);
     }
     envStrings.insert(envStrings.end(), env.begin(), env.end());

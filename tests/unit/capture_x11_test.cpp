@@ -413,8 +413,9 @@ TEST(X11Capture, AScreenResizedWithRandRIsCapturedWholeAtItsNewSize) {
     GTEST_SKIP() << "xsetroot or xrandr is not available";
   Xvfb parent(80, 99, "1920x1080x24");
   if (!parent.running()) GTEST_SKIP() << "Xvfb is not available";
+  if (access("/usr/bin/Xephyr", X_OK) != 0) GTEST_SKIP() << "Xephyr is not available (xserver-xephyr)";
   Xvfb screen(Xvfb::Nested{parent.display(), "1280x720"});
-  if (!screen.running()) GTEST_SKIP() << "Xephyr is not available (xserver-xephyr)";
+  ASSERT_TRUE(screen.running()) << "Xephyr is installed but did not start on " << parent.display();
   auto run = [&](const std::vector<std::string>& argv) {
     Subprocess p(argv, {"DISPLAY=" + screen.display()});
     return p.wait(10000);
