@@ -35,9 +35,7 @@ class FrameDecoder {
   // True if bytes of an unfinished frame are buffered (for stall and mid-frame EOF checks).
   bool hasPartial() const { return m_end > m_start; }
   // The type of the unfinished frame, once its header is in (-1: none, or not yet known).
-  int partialType() const {
-    return m_end - m_start >= 6 ? int(m_buf[m_start + 4] | m_buf[m_start + 5] << 8) : -1;
-  }
+  int partialType() const;
   Reason reason() const { return m_reason; }
   const std::string& detail() const { return m_detail; }
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-extern char** environ;
+#include "tests/support/child_env.h"
 
 namespace huddle::test {
 
@@ -58,13 +58,7 @@ class Subprocess {
     if (!ownAnnounce) envStore.push_back("HUDDLE_NO_ANNOUNCE=1");
     if (!ownConfig) envStore.push_back("XDG_CONFIG_HOME=" + testConfigHome());
     if (!ownState) envStore.push_back("XDG_STATE_HOME=" + testConfigHome() + "/state");
-    for (char** e = environ; *e; ++e) {
-      std::string entry = *e;
-      std::string name = entry.substr(0, entry.find('=') + 1);
-      bool overridden = false;
-      for (const auto& x : envStore) overridden = overridden || x.rfind(name, 0) == 0;
-      if (!overridden) envStore.push_back(entry);
-    }
+    envStore = childEnvironment(std::move(envStore));
     std::vector<char*> env;
     for (auto& e : envStore) env.push_back(e.data());
     env.push_back(nullptr);

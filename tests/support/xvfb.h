@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "tests/support/child_env.h"
 
 namespace huddle::test {
 
@@ -63,15 +63,7 @@ class Xvfb {
   // Starts the server argvFor(":n") gives on the first free display, with `env` added to ours.
   template <typename ArgvFor>
   void launch(int first, int last, ArgvFor&& argvFor, const std::vector<std::string>& env) {
-    std::vector<std::string> envStrings;
-    for (char** e = environ; *e; ++e) {
-      bool replaced = false;
-      for (const auto& add : env)
-        replaced = replaced || (add.find('=') != std::string::npos &&
-                                std::string(*e).rfind(add.substr(0, add.find('=') + 1), 0) == 0);
-      if (!replaced) envStrings.emplace_back(*e);
-    }
-    envStrings.insert(envStrings.end(), env.begin(), env.end());
+    std::vector<std::string> envStrings = childEnvironment(env);
     std::vector<char*> envp;
     for (auto& e : envStrings) envp.push_back(e.data());
     envp.push_back(nullptr);

@@ -225,16 +225,21 @@ TEST(ScreenCursor, APublishersCursorStaysWithTilesThatTakeMoreThanOneRead) {
   s.hub.drained(s.viewer.id, 1);  // the first image
   feed(s.hub, s.sharer.id, arrow(5));
   const std::size_t writesBefore = s.viewer.link->writes.size();
-  base::Bytes cursor = wire::encodeFrame(at(5, 100, 50));
-  wire::TileBatch b = batchOf(640, 360, 64, 2);
-  b.tiles.push_back(scanTile(1, 0, 100));
-  base::Bytes tiles = wire::encodeTileBatch(wire::ScreenType::PublishTiles, b);
+  auto concat = [](std::initializer_list<std::span<const std::uint8_t>> parts) {
+    base::ByteVec out;
+    for (auto p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+  };
+  auto tilesFrame = [&](std::uint64_t seq, int tx, int ty) {
+    wire::TileBatch t = batchOf(640, 360, 64, seq);
+    t.tiles.push_back(scanTile(tx, ty, 100));
+    return wire::encodeTileBatch(wire::ScreenType::PublishTiles, t);
+  };
   // The cursor and the start of its tiles in one read, the rest of them in the next.
-  base::ByteVec first(cursor->begin(), cursor->end());
-  first.insert(first.end(), tiles->begin(), tiles->begin() + 20);
-  s.hub.receive(s.sharer.id, first, kT0);
+  base::Bytes tiles = tilesFrame(2, 1, 0);
+  s.hub.receive(s.sharer.id, concat({base::view(wire::encodeFrame(at(5, 100, 50))), base::view(tiles).first(20)}), kT0);
   EXPECT_EQ(s.viewer.link->writes.size(), writesBefore + 1);  // only the shape: the position waits
-  s.hub.receive(s.sharer.id, std::span(tiles->data() + 20, tiles->size() - 20), kT0);
+  s.hub.receive(s.sharer.id, base::view(tiles).subspan(20), kT0);
   std::vector<int> writes(s.viewer.link->writes.begin() + long(writesBefore), s.viewer.link->writes.end());
   ASSERT_EQ(writes, (std::vector<int>{1, 2}));
   auto frames = s.viewer.link->snapshot();
@@ -244,23 +249,13 @@ TEST(ScreenCursor, APublishersCursorStaysWithTilesThatTakeMoreThanOneRead) {
   // Held only for tiles, and only so long; the viewer has not drained its update, so each
   // position below goes alone, and the count of them says when.
   auto positions = [&] { return s.viewer.link->of(wire::ScreenType::CursorPosition); };
-  auto concat = [](std::initializer_list<std::span<const std::uint8_t>> parts) {
-    base::ByteVec out;
-    for (auto p : parts) out.insert(out.end(), p.begin(), p.end());
-    return out;
-  };
-  auto tilesFrame = [&](std::uint64_t seq, int tx) {
-    wire::TileBatch t = batchOf(640, 360, 64, seq);
-    t.tiles.push_back(scanTile(tx, 1, 100));
-    return wire::encodeTileBatch(wire::ScreenType::PublishTiles, t);
-  };
   // With the start of a frame that is not tiles: at the end of that read.
   base::Bytes shape = wire::encodeFrame(arrow(6));
   s.hub.receive(s.sharer.id, concat({base::view(wire::encodeFrame(at(5, 130, 70))), base::view(shape).first(10)}), kT0);
   ASSERT_EQ(positions().size(), 2u);
   s.hub.receive(s.sharer.id, base::view(shape).subspan(10), kT0);
   // With the start of tiles that take longer than kCursorHoldUs to come: at the first read after.
-  base::Bytes slow = tilesFrame(3, 2);
+  base::Bytes slow = tilesFrame(3, 2, 1);
   s.hub.receive(s.sharer.id, concat({base::view(wire::encodeFrame(at(5, 140, 70))), base::view(slow).first(20)}), kT0);
   EXPECT_EQ(positions().size(), 2u);
   s.hub.receive(s.sharer.id, base::view(slow).subspan(20, 10), kT0 + 30'000);
@@ -268,9 +263,9 @@ TEST(ScreenCursor, APublishersCursorStaysWithTilesThatTakeMoreThanOneRead) {
   EXPECT_EQ(decodeAs<wire::CursorPosition>(positions().back()).pos.x, 140);
   s.hub.receive(s.sharer.id, base::view(slow).subspan(30), kT0 + 30'000);
   // Its tiles whole, then the start of the next frame's: at the end of that read, not later.
-  base::Bytes next = tilesFrame(5, 4);
+  base::Bytes next = tilesFrame(5, 4, 1);
   s.hub.receive(s.sharer.id,
-                concat({base::view(wire::encodeFrame(at(5, 150, 70))), base::view(tilesFrame(4, 3)), base::view(next).first(20)}),
+                concat({base::view(wire::encodeFrame(at(5, 150, 70))), base::view(tilesFrame(4, 3, 1)), base::view(next).first(20)}),
                 kT0 + 40'000);
   ASSERT_EQ(positions().size(), 4u);
   EXPECT_EQ(decodeAs<wire::CursorPosition>(positions().back()).pos.x, 150);
