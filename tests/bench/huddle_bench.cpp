@@ -846,7 +846,8 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
                    "  --only-files  measure files in the chat alone (with and without a screen streaming)\n"
                    "  --only-window measure the viewer's window alone, and beside TigerVNC's vncviewer (Xvfb; --seconds per view)\n"
                    "  --only-x11    Huddle, TigerVNC and the codec on a real X screen alone (Xvfb; --seconds per load)\n"
-                   "  --x11-load K  only draw load K (document, terminal, video, still) on $DISPLAY for --seconds\n"
+                   "  --x11-load K  only draw load K (document, terminal, video, drag, still) on $DISPLAY for --seconds;\n"
+                   "                with --only-x11, compare on that load alone\n"
                    "  --no-x11      leave out what needs an X display (the real screen, the window)\n");
       return false;
     }
@@ -879,15 +880,18 @@ int main(int argc, char** argv) {
     const bool ok = files.error.empty() && files.alone.error.empty() && files.withStream.error.empty();
     return ok ? 0 : 1;
   }
-  if (!o.x11Load.empty()) {
-    const std::map<std::string, huddle::bench::X11LoadKind> kinds = {
-        {"document", huddle::bench::X11LoadKind::ScrollDocument}, {"terminal", huddle::bench::X11LoadKind::ScrollTerminal},
-        {"video", huddle::bench::X11LoadKind::Video}, {"still", huddle::bench::X11LoadKind::Still}};
+  huddle::bench::X11LoadKind loadKind{};
+  if (!o.x11Load.empty() && !huddle::bench::x11LoadFromName(o.x11Load, loadKind)) {
+    std::fprintf(stderr, "huddle-bench: --x11-load needs document, terminal, video, drag or still\n");
+    std::filesystem::remove_all(tmpDir);
+    return 2;
+  }
+  if (!o.x11Load.empty() && !o.onlyX11) {
     const char* display = std::getenv("DISPLAY");
     huddle::bench::X11Load load;
     std::string error;
-    if (!kinds.count(o.x11Load) || !display || !load.start(display, kinds.at(o.x11Load), error)) {
-      std::fprintf(stderr, "huddle-bench: --x11-load needs document, terminal, video or still, and DISPLAY%s%s\n",
+    if (!display || !load.start(display, loadKind, error)) {
+      std::fprintf(stderr, "huddle-bench: --x11-load needs DISPLAY%s%s\n",
                    error.empty() ? "" : ": ", error.c_str());
       std::filesystem::remove_all(tmpDir);
       return 2;
@@ -899,7 +903,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (o.onlyX11) {
-    const huddle::bench::X11CompareResult x11 = huddle::bench::measureX11Compare(o.binary, o.watchSeconds, tmpDir);
+    const huddle::bench::X11CompareResult x11 = huddle::bench::measureX11Compare(
+        o.binary, o.watchSeconds, tmpDir, o.x11Load.empty() ? std::nullopt : std::optional(loadKind));
     huddle::bench::printX11Compare(x11);
     std::filesystem::remove_all(tmpDir);
     return x11.error.empty() ? 0 : 1;

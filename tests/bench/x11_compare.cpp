@@ -251,10 +251,12 @@ SenderFigures measureTigerVnc(const std::string& display, const X11Load& load, b
 
 }  // namespace
 
-X11CompareResult measureX11Compare(const std::string& binary, double seconds, const std::string& tmpDir) {
+X11CompareResult measureX11Compare(const std::string& binary, double seconds, const std::string& tmpDir,
+                                   std::optional<X11LoadKind> only) {
   X11CompareResult r;
   for (X11LoadKind kind : {X11LoadKind::ScrollDocument, X11LoadKind::ScrollTerminal, X11LoadKind::Video,
                             X11LoadKind::DragWindow, X11LoadKind::Still}) {
+    if (only && kind != *only) continue;
     test::Xvfb xvfb(80, 99, "1920x1080x24");
     if (xvfb.display().empty()) {
       r.error = "no Xvfb (install xvfb)";

@@ -11,8 +11,11 @@
 #pragma once
 #include <cstddef>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "tests/bench/x11_load.h"
 
 namespace huddle::bench {
 
@@ -42,7 +45,9 @@ struct X11CompareResult {
   std::string error;  // why nothing was measured
 };
 
-X11CompareResult measureX11Compare(const std::string& binary, double seconds, const std::string& tmpDir);
+// Every load in turn, or only `only` if set.
+X11CompareResult measureX11Compare(const std::string& binary, double seconds, const std::string& tmpDir,
+                                   std::optional<X11LoadKind> only = std::nullopt);
 void printX11Compare(const X11CompareResult& r);
 void writeX11CompareJson(std::FILE* f, const X11CompareResult& r);
 

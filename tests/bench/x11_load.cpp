@@ -120,6 +120,17 @@ const char* x11LoadName(X11LoadKind kind) {
   return "?";
 }
 
+bool x11LoadFromName(const std::string& name, X11LoadKind& kind) {
+  static const std::pair<const char*, X11LoadKind> kNames[] = {{"document", X11LoadKind::ScrollDocument},
+                                                               {"terminal", X11LoadKind::ScrollTerminal},
+                                                               {"video", X11LoadKind::Video},
+                                                               {"drag", X11LoadKind::DragWindow},
+                                                               {"still", X11LoadKind::Still}};
+  for (const auto& [n, k] : kNames)
+    if (name == n) return kind = k, true;
+  return false;
+}
+
 bool X11Load::start(const std::string& display, X11LoadKind kind, std::string& error) {
   stop();
   Display* d = XOpenDisplay(display.c_str());

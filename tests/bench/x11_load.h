@@ -21,6 +21,8 @@ enum class X11LoadKind {
   Still,           // a document that does not change
 };
 const char* x11LoadName(X11LoadKind kind);
+// The load a short name (document, terminal, video, drag, still) stands for; false if none.
+bool x11LoadFromName(const std::string& name, X11LoadKind& kind);
 
 class X11Load {
  public:
