@@ -8,6 +8,7 @@
 #include <system_error>
 #include <thread>
 
+#include "capture/change_schedule.h"
 #include "capture/copy_rect.h"
 #include "capture/damage.h"
 #include "capture/encoder_pool.h"
@@ -21,7 +22,7 @@ namespace huddle::capture {
 
 namespace {
 constexpr const char* kTag = "capture/pipeline";
-// After word of a change, how long the rest of that burst of drawing gets before the capture.
+// After word of a change, how long a pause in the drawing ends its burst (the capture then).
 constexpr auto kSettleAfterChange = std::chrono::microseconds(1500);
 // A source that says when it is drawn on and when the pointer moves needs no frames at the
 // frame rate while nothing happens: after this long with no change, no move and nothing left
@@ -211,9 +212,7 @@ void CapturePipeline::run() {
   bool first = true;
   std::vector<base::EncodedTile> tiles;
   auto next = std::chrono::steady_clock::now();
-  // When the next frame with a change is due at the frame rate (a virtual schedule: one may
-  // come up to an interval early, and the average stays at the rate).
-  auto changedDue = next;
+  ChangeSchedule changes(next);  // when a capture for a drawing may come
   auto activeAt = next;  // the last frame that changed something, or moved the cursor
   std::uint64_t dropped = 0;
   // The cursor: the source's shape as last seen, and what was last handed on.
@@ -243,11 +242,9 @@ void CapturePipeline::run() {
     }
     // A source told of drawings (XDamage) is captured as soon as one comes, when the frame
     // rate allows: a drawing then waits for nothing, not up to a whole interval for the clock
-    // (which still ticks, for the cursor and the sharp refresh). The allowance of one interval
-    // early is what lets captures find the drawings' phase: with none, a capture late after
-    // one drawing would hold every later one just as late.
+    // (which still ticks, for the cursor and the sharp refresh), as ChangeSchedule allows.
     const bool notified = m_source->notifiesChanges();
-    const auto earliest = changedDue - interval;
+    const auto earliest = changes.earliest(interval);
     while (!m_stop.load()) {
       now = std::chrono::steady_clock::now();
       if (now >= next) break;
@@ -256,9 +253,10 @@ void CapturePipeline::run() {
           std::min<std::chrono::steady_clock::duration>(until - now, quiet ? kQuietTick : std::chrono::milliseconds(20));
       if (notified && now >= earliest) {
         if (m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(wait).count()))) {
-          // Word comes with the first drawing of a burst (a scroll, then the new line, ...):
-          // a moment more lets the rest of it land in this frame, not the next.
-          std::this_thread::sleep_for(kSettleAfterChange);
+          // Word comes with the first drawing of a burst (a scroll, then the new line, a picture
+          // in pieces, ...): the rest of it lands in this frame, not the next, as long as it
+          // keeps coming, for half an interval at most.
+          m_source->settle(kSettleAfterChange.count(), interval.count() / 2);
           next = std::chrono::steady_clock::now();  // the clock starts again from this frame
           break;
         }
@@ -299,7 +297,7 @@ void CapturePipeline::run() {
       if (!pos.visible) pos.x = pos.y = 0;
       if (!cu.shape && sentPos && pos == lastPos) return std::nullopt;
       // A moving pointer wakes the capture (XInput2) at the frame rate at most, like drawings.
-      if (!drawn) changedDue = std::max(changedDue, capturedAt) + interval;
+      if (!drawn) changes.captured(capturedAt, interval);
       activeAt = std::chrono::steady_clock::now();
       cu.pos = pos;
       lastPos = pos;
@@ -307,7 +305,7 @@ void CapturePipeline::run() {
       return cu;
     };
     if (drawn) {
-      changedDue = std::max(changedDue, capturedAt) + interval;
+      changes.captured(capturedAt, interval);
       activeAt = capturedAt;
     }
     if (r == CaptureResult::Error) {

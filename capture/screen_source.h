@@ -3,8 +3,10 @@
 // what the damage tracker compares and TurboJPEG encodes, with no conversion in between.
 // Thread: a source is used by one capture thread at a time.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "net/base/cursor.h"
@@ -63,6 +65,13 @@ class ScreenSource {
   virtual bool waitForChange(int timeoutMs) {
     (void)timeoutMs;
     return false;
+  }
+  // After waitForChange() said a drawing came: lets the rest of that drawing land before the
+  // capture. Returns once `quietUs` pass with no more drawing, or `maxUs` after the call. A
+  // source that cannot tell when drawing stops waits `quietUs`.
+  virtual void settle(std::int64_t quietUs, std::int64_t maxUs) {
+    (void)maxUs;
+    std::this_thread::sleep_for(std::chrono::microseconds(quietUs));
   }
   // Polls the mouse cursor, once per captured frame, after capture(): where its hot spot is
   // in the last frame's pixels (`pos.visible` false when it is outside them) and its shape's

@@ -18,8 +18,10 @@
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
+#include <chrono>
 #include <cstring>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "net/base/clock.h"
@@ -164,6 +166,10 @@ struct X11Source::Impl {
   // fetched nor compared. Without the extension every frame is fetched and compared whole.
   Damage damage = 0;
   XserverRegion damageRegion = 0;
+  // What settle() took aside while a drawing went on, for the next takeDamage(); and the
+  // region each piece is taken into on the way.
+  XserverRegion pendingRegion = 0, pieceRegion = 0;
+  bool pendingDamage = false;
   int damageEventBase = 0;
   // A DamageNotify came since the damage was last taken (XDamageReportNonEmpty sends one
   // each time it goes from none to some, so whoever reads the events keeps the news here).
@@ -193,6 +199,8 @@ struct X11Source::Impl {
       std::lock_guard lock(g_errorMutex);  // the window may be gone: its errors are expected
       if (damage) XDamageDestroy(dpy, damage);
       if (damageRegion) XFixesDestroyRegion(dpy, damageRegion);
+      if (pendingRegion) XFixesDestroyRegion(dpy, pendingRegion);
+      if (pieceRegion) XFixesDestroyRegion(dpy, pieceRegion);
       if (pixmap) XFreePixmap(dpy, pixmap);
       if (target && !windowGone) XCompositeUnredirectWindow(dpy, target, CompositeRedirectAutomatic);
       XSync(dpy, False);
@@ -253,6 +261,18 @@ struct X11Source::Impl {
     // A window's damage is reported in its own coordinates, which are the pixmap's.
     damage = XDamageCreate(dpy, sharingWindow() ? target : root, XDamageReportNonEmpty);
     damageRegion = XFixesCreateRegion(dpy, nullptr, 0);
+    pendingRegion = XFixesCreateRegion(dpy, nullptr, 0);
+    pieceRegion = XFixesCreateRegion(dpy, nullptr, 0);
+  }
+
+  // The damage so far goes into pendingRegion, on the server (no round trip): the damage is
+  // empty again, so the next drawing sends a DamageNotify.
+  void setDamageAside() {
+    damageNews = false;
+    XDamageSubtract(dpy, damage, None, pieceRegion);
+    XFixesUnionRegion(dpy, pendingRegion, pendingRegion, pieceRegion);
+    pendingDamage = true;
+    XFlush(dpy);
   }
 
   // Takes the damage reported since the last call into `changed` (relative to geo), and
@@ -264,9 +284,14 @@ struct X11Source::Impl {
     // No DamageNotify since the last take: nothing was drawn, and no round trip is needed to
     // learn that (news of a drawing that lands in this take may come after it: the next take
     // then finds nothing).
-    if (!damageNews && haveFrame) return;
+    if (!damageNews && !pendingDamage && haveFrame) return;
     damageNews = false;  // taken now: the next drawing sends a new DamageNotify
     XDamageSubtract(dpy, damage, None, damageRegion);
+    if (pendingDamage) {
+      XFixesUnionRegion(dpy, damageRegion, damageRegion, pendingRegion);
+      XFixesSetRegion(dpy, pendingRegion, nullptr, 0);
+      pendingDamage = false;
+    }
     int n = 0;
     XRectangle* rects = XFixesFetchRegion(dpy, damageRegion, &n);
     const base::Rect area{0, 0, geo.w, geo.h};
@@ -613,6 +638,28 @@ bool X11Source::waitForChange(int timeoutMs) {
   if (news()) return true;
   pollfd p{ConnectionNumber(s.dpy), POLLIN, 0};
   return ::poll(&p, 1, timeoutMs) > 0 && news();
+}
+
+void X11Source::settle(std::int64_t quietUs, std::int64_t maxUs) {
+  Impl& s = *m_impl;
+  if (!s.dpy || !s.damage) return ScreenSource::settle(quietUs, maxUs);
+  const std::int64_t endUs = base::monoUs() + maxUs;
+  // As in waitForChange(), an X error read here is expected like capture()'s.
+  auto drawingNews = [&] {
+    std::lock_guard lock(g_errorMutex);
+    s.drainEvents();
+    return s.damageNews;
+  };
+  while (drawingNews()) {
+    {
+      std::lock_guard lock(g_errorMutex);
+      s.setDamageAside();
+    }
+    const std::int64_t waitUs = std::min(quietUs, endUs - base::monoUs());
+    if (waitUs <= 0) return;
+    // A quiet window: news in it (read at its end, once) means the drawing goes on.
+    std::this_thread::sleep_for(std::chrono::microseconds(waitUs));
+  }
 }
 
 void X11Source::keep(const std::uint8_t* pixels) {

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "capture/capture_pipeline.h"
+#include "capture/change_schedule.h"
 #include "capture/damage.h"
 #include "capture/encoder_pool.h"
 #include "capture/framebuffer.h"
@@ -1008,6 +1009,50 @@ TEST(Pipeline, ASourceToldOfADrawingIsCapturedWhenItComesNotAtTheClocksTick) {
   // Captured on the wake, not by the clock (which ticks once a second here).
   EXPECT_EQ(source.capturesOnWake(), 1);
   p.stop();
+}
+
+namespace {
+using Micros = std::chrono::microseconds;
+constexpr Micros kSixtyHz{16667}, kSettle{1500};
+}  // namespace
+
+// Drawn at the frame rate itself (a 60 Hz video shared at 60 fps), after the schedule ran
+// ahead of the drawings (four captures of one drawing's pieces): each capture is held back at
+// first, then the schedule falls back onto the drawings, and every one is captured as it
+// lands. With a schedule moved on by whole intervals it would stay ahead for good.
+TEST(ChangeSchedule, FallsBackOntoDrawingsAtTheRateAfterRunningAhead) {
+  const ChangeSchedule::Clock::time_point t0{};
+  ChangeSchedule schedule(t0);
+  auto landsAt = [&](int k) { return t0 + k * kSixtyHz + Micros(5000); };
+  for (int i = 0; i < 4; ++i) schedule.captured(landsAt(0) + kSettle + i * Micros(1000), kSixtyHz);
+  std::vector<Micros> delays;  // from each drawing to its capture
+  for (int k = 1; k <= 120; ++k) {
+    const auto at = std::max(landsAt(k) + kSettle, schedule.earliest(kSixtyHz));
+    delays.push_back(std::chrono::duration_cast<Micros>(at - landsAt(k)));
+    schedule.captured(at, kSixtyHz);
+  }
+  EXPECT_GT(delays.front(), kSettle + Micros(8000)) << "the schedule did not start ahead";
+  for (std::size_t i = 1; i < delays.size(); ++i) EXPECT_LE(delays[i], delays[i - 1]) << "frame " << i + 1;
+  // Within a second (about 3% of an interval a frame for the two intervals it was ahead).
+  for (std::size_t i = 70; i < delays.size(); ++i) EXPECT_EQ(delays[i], kSettle) << "frame " << i + 1;
+}
+
+// Drawings twice as fast as the frame rate for 10 s: one capture an interval, plus at most 3%.
+TEST(ChangeSchedule, DrawingsFasterThanTheRateGetAtMostThreePercentMoreFrames) {
+  const ChangeSchedule::Clock::time_point t0{};
+  ChangeSchedule schedule(t0);
+  const Micros every = kSixtyHz / 2;
+  auto at = t0;
+  int captures = 0;
+  while (at < t0 + std::chrono::seconds(10)) {
+    // The next drawing after the last capture, settled, as the schedule allows.
+    const auto drawn = t0 + ((at - t0) / every + 1) * every;
+    at = std::max(drawn + kSettle, schedule.earliest(kSixtyHz));
+    schedule.captured(at, kSixtyHz);
+    ++captures;
+  }
+  EXPECT_GE(captures, 600);
+  EXPECT_LE(captures, 620);  // 60 a second, 3% more, and the first interval's allowance
 }
 
 TEST(Framebuffer, SavesAPngThatLoadsBack) {

@@ -167,6 +167,77 @@ TEST(X11Capture, AQuietScreenIsLookedAtRarelyAndThePointersMovesAreStillTold) {
   pipeline.stop();
 }
 
+// An application that draws a picture as many requests (XPutImage goes in 256 KB pieces, a
+// page in tiles): settle() waits while the pieces keep coming, so the capture after it has the
+// whole drawing, and every piece's damage, set aside on the way, is in that frame's. It stops
+// at its limit when the drawing never pauses, and a drawing after the capture is news again.
+TEST(X11Capture, SettleWaitsForADrawingInPiecesToEnd) {
+  Xvfb xvfb(80, 99, "640x480x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  X11Source source(xvfb.display(), {});
+  std::string error;
+  ASSERT_TRUE(source.open(error)) << error;
+  ASSERT_TRUE(source.notifiesChanges()) << "Xvfb has XDamage";
+  Frame f;
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;  // whole
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
+  ASSERT_TRUE(f.changed && f.changed->empty());
+
+  Display* d = XOpenDisplay(xvfb.display().c_str());
+  ASSERT_NE(d, nullptr);
+  const Window root = DefaultRootWindow(d);
+  GC gc = XCreateGC(d, root, 0, nullptr);
+  constexpr int kBands = 20, kBandH = 24;
+  auto colour = [](int band) { return std::uint32_t(40 + band * 9) << 16 | std::uint32_t(200 - band * 7) << 8 | 0x33; };
+  std::atomic<bool> drawing{true}, stop{false};
+  // Bands 20 ms apart; each band is in the X server (XSync) before the next.
+  auto drawBands = [&](int rounds) {
+    for (int r = 0; r < rounds && !stop.load(); ++r)
+      for (int i = 0; i < kBands && !stop.load(); ++i) {
+        XSetForeground(d, gc, colour((i + r) % kBands));
+        XFillRectangle(d, root, gc, 0, i * kBandH, 640, kBandH);
+        XSync(d, False);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    drawing = false;
+  };
+  std::thread drawer(drawBands, 1);
+  ASSERT_TRUE(source.waitForChange(5000));
+  // A quiet window of 150 ms: more than seven times the pieces' gap.
+  source.settle(150'000, 10'000'000);
+  const bool drawnWhole = !drawing.load();
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
+  drawer.join();
+  EXPECT_TRUE(drawnWhole) << "settle() ended while the drawing went on";
+  for (int i = 0; i < kBands; ++i) EXPECT_EQ(pixelAt(f, 320, i * kBandH + kBandH / 2), colour(i)) << "band " << i;
+  ASSERT_NE(f.changed, nullptr);
+  int covered = 0;  // rows of the bands that the frame's damage holds
+  for (int y = 0; y < kBands * kBandH; ++y)
+    for (const auto& r : *f.changed)
+      if (r.x == 0 && r.w == 640 && y >= r.y && y < r.bottom()) {
+        ++covered;
+        break;
+      }
+  EXPECT_EQ(covered, kBands * kBandH) << "damage set aside while settling was lost";
+
+  // A drawing with no pause: settle() ends at its limit (0.3 s; the drawing goes on for 8 s).
+  drawing = true;
+  std::thread endless(drawBands, 20);
+  ASSERT_TRUE(source.waitForChange(5000));
+  source.settle(150'000, 300'000);
+  EXPECT_TRUE(drawing.load()) << "settle() went past its limit";
+  stop = true;
+  endless.join();
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;  // what came after that capture
+  XSetForeground(d, gc, 0x102030);
+  XFillRectangle(d, root, gc, 600, 440, 10, 10);
+  XSync(d, False);
+  EXPECT_TRUE(source.waitForChange(5000)) << "a drawing after the capture was no news";
+  XFreeGC(d, gc);
+  XCloseDisplay(d);
+}
+
 // A pointer's move on a still screen is news that ends a wait for a change (XInput2's raw
 // motion), once the cursor is watched; nothing else on a still screen is.
 TEST(X11Capture, APointersMoveEndsTheWaitForAChange) {
