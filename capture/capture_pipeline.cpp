@@ -24,6 +24,8 @@ namespace {
 constexpr const char* kTag = "capture/pipeline";
 // After word of a change, how long a pause in the drawing ends its burst (the capture then).
 constexpr auto kSettleAfterChange = std::chrono::microseconds(1500);
+// The longest a drawing that goes on holds its capture back (half an interval, if shorter).
+constexpr auto kSettleAtMost = std::chrono::microseconds(8000);
 // A source that says when it is drawn on and when the pointer moves needs no frames at the
 // frame rate while nothing happens: after this long with no change, no move and nothing left
 // to refresh, it is looked at every kQuietTick (and at once on news).
@@ -255,8 +257,9 @@ void CapturePipeline::run() {
         if (m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(wait).count()))) {
           // Word comes with the first drawing of a burst (a scroll, then the new line, a picture
           // in pieces, ...): the rest of it lands in this frame, not the next, as long as it
-          // keeps coming, for half an interval at most.
-          m_source->settle(kSettleAfterChange.count(), interval.count() / 2);
+          // keeps coming, up to kSettleAtMost (drawing that never pauses, a terminal flooded
+          // with output, is still captured at the frame rate).
+          m_source->settle(kSettleAfterChange.count(), std::min<std::int64_t>(interval.count() / 2, kSettleAtMost.count()));
           next = std::chrono::steady_clock::now();  // the clock starts again from this frame
           break;
         }

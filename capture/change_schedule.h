@@ -9,7 +9,7 @@
 // a stall) would otherwise stay ahead: each capture held to it, so taken just before the
 // next drawing lands, a frame late, for good (seen: a video's latency 9 or 18 ms, run by run).
 // This way the schedule falls back onto the drawings by 3% of an interval a frame, for at most
-// 3% more frames than the rate when drawings come faster than it.
+// 1/0.97, about 3.1%, more frames than the rate when drawings come faster than it.
 // Thread: the capture thread's own.
 #pragma once
 #include <algorithm>

@@ -66,9 +66,9 @@ class ScreenSource {
     (void)timeoutMs;
     return false;
   }
-  // After waitForChange() said a drawing came: lets the rest of that drawing land before the
-  // capture. Returns once `quietUs` pass with no more drawing, or `maxUs` after the call. A
-  // source that cannot tell when drawing stops waits `quietUs`.
+  // After waitForChange() said there was news (a drawing, a pointer's move): lets the rest of
+  // that drawing land before the capture. Returns once `quietUs` pass with no more drawing, or
+  // `maxUs` after the call. A source that cannot tell when drawing stops waits `quietUs`.
   virtual void settle(std::int64_t quietUs, std::int64_t maxUs) {
     (void)maxUs;
     std::this_thread::sleep_for(std::chrono::microseconds(quietUs));

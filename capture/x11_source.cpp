@@ -281,7 +281,8 @@ struct X11Source::Impl {
   void takeDamage() {
     changed.clear();
     drainEvents();
-    // No DamageNotify since the last take: nothing was drawn, and no round trip is needed to
+    // No DamageNotify since the last take and nothing set aside by settle(): nothing was
+    // drawn, and no round trip is needed to
     // learn that (news of a drawing that lands in this take may come after it: the next take
     // then finds nothing).
     if (!damageNews && !pendingDamage && haveFrame) return;
@@ -650,10 +651,14 @@ void X11Source::settle(std::int64_t quietUs, std::int64_t maxUs) {
     s.drainEvents();
     return s.damageNews;
   };
-  while (drawingNews()) {
-    {
+  // Woken by the pointer alone, one quiet window still passes: what the move makes drawn (a
+  // hover, a dragged window) then goes with it.
+  for (bool waited = false;; waited = true) {
+    if (drawingNews()) {
       std::lock_guard lock(g_errorMutex);
       s.setDamageAside();
+    } else if (waited) {
+      return;
     }
     const std::int64_t waitUs = std::min(quietUs, endUs - base::monoUs());
     if (waitUs <= 0) return;

@@ -79,7 +79,8 @@ class X11Source : public ScreenSource {
   bool waitForChange(int timeoutMs) override;
   // Takes the damage so far aside (so the next drawing sends a DamageNotify again) and waits
   // for one in each window of `quietUs`: an application that draws a frame as many requests
-  // (XPutImage goes in 256 KB pieces, a page in tiles) is captured once it is done, not part way.
+  // (XPutImage goes in 256 KB pieces, a page in tiles) is captured once it is done, not part
+  // way. Woken by the pointer alone, it waits one window.
   void settle(std::int64_t quietUs, std::int64_t maxUs) override;
   // True if frames come through shared memory (false: the slower XGetImage path).
   bool usingShm() const;

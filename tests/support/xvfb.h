@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
@@ -90,7 +91,9 @@ class Xvfb {
         int status = 0;
         if (waitpid(pid, &status, WNOHANG) == pid) break;  // it died: display taken, try the next
         struct stat st {};
-        ready = stat(socket.c_str(), &st) == 0;
+        // The socket and the lock must be this server's: another test's, started on the same
+        // display a moment before, is there too until ours sees its lock and exits.
+        ready = stat(socket.c_str(), &st) == 0 && lockOwner(lock) == pid;
       }
       if (ready) {
         m_pid = pid;
@@ -100,6 +103,16 @@ class Xvfb {
         waitpid(pid, nullptr, 0);
       }
     }
+  }
+
+  // The PID an X server wrote in its lock file, or -1.
+  static pid_t lockOwner(const std::string& lock) {
+    std::FILE* f = std::fopen(lock.c_str(), "r");
+    if (!f) return -1;
+    long pid = -1;
+    if (std::fscanf(f, "%ld", &pid) != 1) pid = -1;
+    std::fclose(f);
+    return static_cast<pid_t>(pid);
   }
 
   pid_t m_pid = -1;

@@ -20,6 +20,7 @@
 #include "capture/capture_pipeline.h"
 #include "capture/x11_overlay.h"
 #include "capture/x11_source.h"
+#include "net/base/clock.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/x11_test_window.h"  // after gtest (Xlib's macros)
 #include "tests/support/xvfb.h"
@@ -172,6 +173,7 @@ TEST(X11Capture, AQuietScreenIsLookedAtRarelyAndThePointersMovesAreStillTold) {
 // whole drawing, and every piece's damage, set aside on the way, is in that frame's. It stops
 // at its limit when the drawing never pauses, and a drawing after the capture is news again.
 TEST(X11Capture, SettleWaitsForADrawingInPiecesToEnd) {
+  using Clock = std::chrono::steady_clock;
   Xvfb xvfb(80, 99, "640x480x24");
   if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
   X11Source source(xvfb.display(), {});
@@ -189,7 +191,8 @@ TEST(X11Capture, SettleWaitsForADrawingInPiecesToEnd) {
   GC gc = XCreateGC(d, root, 0, nullptr);
   constexpr int kBands = 20, kBandH = 24;
   auto colour = [](int band) { return std::uint32_t(40 + band * 9) << 16 | std::uint32_t(200 - band * 7) << 8 | 0x33; };
-  std::atomic<bool> drawing{true}, stop{false};
+  std::atomic<bool> drawing{false}, stop{false};
+  std::atomic<std::int64_t> lastBandUs{0};
   // Bands 20 ms apart; each band is in the X server (XSync) before the next.
   auto drawBands = [&](int rounds) {
     for (int r = 0; r < rounds && !stop.load(); ++r)
@@ -197,18 +200,36 @@ TEST(X11Capture, SettleWaitsForADrawingInPiecesToEnd) {
         XSetForeground(d, gc, colour((i + r) % kBands));
         XFillRectangle(d, root, gc, 0, i * kBandH, 640, kBandH);
         XSync(d, False);
+        lastBandUs = huddle::base::monoUs();
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     drawing = false;
   };
-  std::thread drawer(drawBands, 1);
+  // The drawer stops and is joined however this test ends (a failed ASSERT included).
+  struct Drawer {
+    std::atomic<bool>& stop;
+    std::thread thread;
+    ~Drawer() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+    void join() {
+      if (thread.joinable()) thread.join();
+    }
+  };
+  auto msSince = [](std::int64_t us) { return (huddle::base::monoUs() - us) / 1000; };
+
+  drawing = true;
+  Drawer drawer{stop, std::thread(drawBands, 1)};
   ASSERT_TRUE(source.waitForChange(5000));
-  // A quiet window of 150 ms: more than seven times the pieces' gap.
+  // A quiet window of 150 ms (more than seven times the pieces' gap); the limit 10 s.
   source.settle(150'000, 10'000'000);
   const bool drawnWhole = !drawing.load();
+  const std::int64_t pausedMs = msSince(lastBandUs.load());
   ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
   drawer.join();
   EXPECT_TRUE(drawnWhole) << "settle() ended while the drawing went on";
+  EXPECT_LT(pausedMs, 5000) << "settle() did not end when the drawing paused";
   for (int i = 0; i < kBands; ++i) EXPECT_EQ(pixelAt(f, 320, i * kBandH + kBandH / 2), colour(i)) << "band " << i;
   ASSERT_NE(f.changed, nullptr);
   int covered = 0;  // rows of the bands that the frame's damage holds
@@ -222,14 +243,18 @@ TEST(X11Capture, SettleWaitsForADrawingInPiecesToEnd) {
 
   // A drawing with no pause: settle() ends at its limit (0.3 s; the drawing goes on for 8 s).
   drawing = true;
-  std::thread endless(drawBands, 20);
+  Drawer endless{stop, std::thread(drawBands, 20)};
   ASSERT_TRUE(source.waitForChange(5000));
+  const auto begun = Clock::now();
   source.settle(150'000, 300'000);
+  const auto tookMs = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - begun).count();
   EXPECT_TRUE(drawing.load()) << "settle() went past its limit";
+  EXPECT_GE(tookMs, 300) << "settle() ended before its limit while the drawing went on";
   stop = true;
   endless.join();
   ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
   ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;  // what came after that capture
+  EXPECT_FALSE(source.waitForChange(100)) << "news left over after the captures";
   XSetForeground(d, gc, 0x102030);
   XFillRectangle(d, root, gc, 600, 440, 10, 10);
   XSync(d, False);
