@@ -253,7 +253,21 @@ void CapturePipeline::run() {
       const auto until = notified && now < earliest ? std::min(next, earliest) : next;
       const auto wait =
           std::min<std::chrono::steady_clock::duration>(until - now, quiet ? kQuietTick : std::chrono::milliseconds(20));
-      if (notified && now >= earliest) {
+      const bool held = notified && now < earliest;
+      if (held && !changes.holdsNews()) {
+        // Held back to the schedule: when news comes is noted (how old it is at the earliest
+        // says whether to wait for the next drawing then), and the wait goes on to the earliest.
+        if (m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(wait).count())))
+          changes.heldNews(std::chrono::steady_clock::now());
+      } else if (notified && !held && changes.waitForNextDrawing(now)) {
+        // Drawings come faster than the rate: the one held back goes by, the next is taken as
+        // it lands (within an interval; if none comes, the one held back goes).
+        m_source->markNewsSeen();
+        m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(interval).count()));
+        m_source->settle(kSettleAfterChange.count(), std::min<std::int64_t>(interval.count() / 2, kSettleAtMost.count()));
+        next = std::chrono::steady_clock::now();
+        break;
+      } else if (notified && !held) {
         if (m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(wait).count()))) {
           // Word comes with the first drawing of a burst (a scroll, then the new line, a picture
           // in pieces, ...): the rest of it lands in this frame, not the next, as long as it
@@ -279,6 +293,7 @@ void CapturePipeline::run() {
       return;
     }
     const bool drawn = !raw.changed || !raw.changed->empty();
+    if (!drawn) changes.nothingDrawn();
     // The cursor, if it changed (shape or place) since last handed on; polled once a frame.
     bool cursorPolled = !m_onCursor;
     auto pollCursor = [&]() -> std::optional<CursorUpdate> {
