@@ -24,6 +24,9 @@ namespace {
 constexpr const char* kTag = "capture/pipeline";
 // After word of a change, how long a pause in the drawing ends its burst (the capture then).
 constexpr auto kSettleAfterChange = std::chrono::microseconds(1500);
+// The longest a capture waits for the drawing after one held back by the frame rate (an
+// interval, if shorter): see ChangeSchedule.
+constexpr auto kNextDrawingAtMost = std::chrono::microseconds(50'000);
 // The longest a drawing that goes on holds its capture back (half an interval, if shorter).
 constexpr auto kSettleAtMost = std::chrono::microseconds(8000);
 // A source that says when it is drawn on and when the pointer moves needs no frames at the
@@ -261,9 +264,12 @@ void CapturePipeline::run() {
           changes.heldNews(std::chrono::steady_clock::now());
       } else if (notified && !held && changes.waitForNextDrawing(now)) {
         // Drawings come faster than the rate: the one held back goes by, the next is taken as
-        // it lands (within an interval; if none comes, the one held back goes).
+        // it lands (within an interval, and kNextDrawingAtMost: at a low rate, news held back
+        // may be a keystroke with none after it; if none comes, the one held back goes).
         m_source->markNewsSeen();
-        m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(interval).count()));
+        m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(
+                                        std::min<std::chrono::microseconds>(interval, kNextDrawingAtMost))
+                                        .count()));
         m_source->settle(kSettleAfterChange.count(), std::min<std::int64_t>(interval.count() / 2, kSettleAtMost.count()));
         next = std::chrono::steady_clock::now();
         break;

@@ -15,8 +15,9 @@
 // are held back, so when one may come again, the drawing waiting may be most of a drawing's
 // period old. The schedule keeps when news came while it held captures back; when that news
 // is stale and the last capture was held back the same way, the capture lets it go by and
-// takes the next drawing as it lands (due within the interval: drawings come faster than it),
-// not the older one: on average half a drawing's period fresher, at the same rate.
+// takes the next drawing as it lands (due within the interval: drawings come faster than it;
+// the pipeline waits no more than 50 ms for it), not the older one: on average half a
+// drawing's period fresher, at the same rate.
 // Thread: the capture thread's own.
 #pragma once
 #include <algorithm>
