@@ -24,9 +24,6 @@ namespace {
 constexpr const char* kTag = "capture/pipeline";
 // After word of a change, how long a pause in the drawing ends its burst (the capture then).
 constexpr auto kSettleAfterChange = std::chrono::microseconds(1500);
-// The longest a capture waits for the drawing after one held back by the frame rate (an
-// interval, if shorter): see ChangeSchedule.
-constexpr auto kNextDrawingAtMost = std::chrono::microseconds(50'000);
 // The longest a drawing that goes on holds its capture back (half an interval, if shorter).
 constexpr auto kSettleAtMost = std::chrono::microseconds(8000);
 // A source that says when it is drawn on and when the pointer moves needs no frames at the
@@ -256,24 +253,7 @@ void CapturePipeline::run() {
       const auto until = notified && now < earliest ? std::min(next, earliest) : next;
       const auto wait =
           std::min<std::chrono::steady_clock::duration>(until - now, quiet ? kQuietTick : std::chrono::milliseconds(20));
-      const bool held = notified && now < earliest;
-      if (held && !changes.holdsNews()) {
-        // Held back to the schedule: when news comes is noted (how old it is at the earliest
-        // says whether to wait for the next drawing then), and the wait goes on to the earliest.
-        if (m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(wait).count())))
-          changes.heldNews(std::chrono::steady_clock::now());
-      } else if (notified && !held && changes.waitForNextDrawing(now)) {
-        // Drawings come faster than the rate: the one held back goes by, the next is taken as
-        // it lands (within an interval, and kNextDrawingAtMost: at a low rate, news held back
-        // may be a keystroke with none after it; if none comes, the one held back goes).
-        m_source->markNewsSeen();
-        m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(
-                                        std::min<std::chrono::microseconds>(interval, kNextDrawingAtMost))
-                                        .count()));
-        m_source->settle(kSettleAfterChange.count(), std::min<std::int64_t>(interval.count() / 2, kSettleAtMost.count()));
-        next = std::chrono::steady_clock::now();
-        break;
-      } else if (notified && !held) {
+      if (notified && now >= earliest) {
         if (m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(wait).count()))) {
           // Word comes with the first drawing of a burst (a scroll, then the new line, a picture
           // in pieces, ...): the rest of it lands in this frame, not the next, as long as it
@@ -299,7 +279,6 @@ void CapturePipeline::run() {
       return;
     }
     const bool drawn = !raw.changed || !raw.changed->empty();
-    if (!drawn) changes.nothingDrawn();
     // The cursor, if it changed (shape or place) since last handed on; polled once a frame.
     bool cursorPolled = !m_onCursor;
     auto pollCursor = [&]() -> std::optional<CursorUpdate> {

@@ -66,9 +66,6 @@ class ScreenSource {
     (void)timeoutMs;
     return false;
   }
-  // The news so far is seen: only what comes after this call is news to waitForChange() (the
-  // drawings' damage is kept for the next capture). A source that cannot leaves it as news.
-  virtual void markNewsSeen() {}
   // After waitForChange() said there was news (a drawing, a pointer's move): lets the rest of
   // that drawing land before the capture. Returns once `quietUs` pass with no more drawing, or
   // `maxUs` after the call. A source that cannot tell when drawing stops waits `quietUs`.

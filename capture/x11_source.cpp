@@ -667,14 +667,6 @@ void X11Source::settle(std::int64_t quietUs, std::int64_t maxUs) {
   }
 }
 
-void X11Source::markNewsSeen() {
-  Impl& s = *m_impl;
-  if (!s.dpy || !s.damage) return;
-  std::lock_guard lock(g_errorMutex);
-  s.drainEvents();
-  if (s.damageNews) s.setDamageAside();
-}
-
 void X11Source::keep(const std::uint8_t* pixels) {
   m_impl->keeping = true;
   m_impl->kept = pixels;

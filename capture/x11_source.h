@@ -82,9 +82,6 @@ class X11Source : public ScreenSource {
   // (XPutImage goes in 256 KB pieces, a page in tiles) is captured once it is done, not part
   // way. Woken by the pointer alone, it waits one window.
   void settle(std::int64_t quietUs, std::int64_t maxUs) override;
-  // The damage so far is set aside as in settle(): the next drawing is news again (a pointer's
-  // move still is news until the cursor is polled).
-  void markNewsSeen() override;
   // True if frames come through shared memory (false: the slower XGetImage path).
   bool usingShm() const;
 

@@ -1056,44 +1056,6 @@ TEST(ChangeSchedule, DrawingsFasterThanTheRateGetAtMostThreePercentMoreFrames) {
   EXPECT_LE(captures, 622);  // 600 / 0.97 = 618.6, and the first interval's allowance
 }
 
-// Drawings at 60 Hz shared at 30 fps: drawings come while captures are held back to the rate.
-// Once the last capture's drawing had waited too, a stale one waiting is let go by and the next
-// is captured as it lands: after the first few, no capture shows a drawing older than the
-// settle plus kStale, 30 a second. (Taken at once, its age would run through a whole drawing's
-// period.) This
-// steps the pipeline's wait as it is: news while held is noted when the wait begins or when
-// it lands, a capture comes a settle after the drawing it waits for or after the earliest.
-TEST(ChangeSchedule, DrawingsFasterThanTheRateAreCapturedAsTheyLandNotAfterTheyWaited) {
-  using Clock = ChangeSchedule::Clock;
-  const Clock::time_point t0{};
-  const Micros interval{33333}, period{16667}, encode{3000};
-  ChangeSchedule schedule(t0);
-  auto drawingAfter = [&](Clock::time_point at) {  // the first drawing landing after `at`
-    const auto k = at < t0 + Micros(2000) ? 0 : (at - t0 - Micros(2000)) / period + 1;
-    return t0 + Micros(2000) + k * period;
-  };
-  auto lastDrawingBy = [&](Clock::time_point at) { return t0 + Micros(2000) + ((at - t0 - Micros(2000)) / period) * period; };
-  Clock::time_point ready = t0, lastCapture = t0 - interval;
-  std::vector<Micros> ages;  // of the newest drawing in each capture
-  while (ready < t0 + std::chrono::seconds(10)) {
-    const auto earliest = schedule.earliest(interval);
-    const auto waiting = drawingAfter(lastCapture);  // a drawing not captured yet
-    if (ready < earliest && waiting < earliest) schedule.heldNews(std::max(waiting, ready));
-    const auto now = std::max(ready, earliest);
-    Clock::time_point at;
-    if (schedule.waitForNextDrawing(now)) at = drawingAfter(now) + kSettle;
-    else at = std::max(now, waiting) + kSettle;
-    ages.push_back(std::chrono::duration_cast<Micros>(at - lastDrawingBy(at)));
-    schedule.captured(at, interval);
-    lastCapture = at;
-    ready = at + encode;
-  }
-  EXPECT_GE(ages.size(), 300u);
-  EXPECT_LE(ages.size(), 312u);  // 30 a second, and 1/0.97 of it at most
-  // A drawing that waited less than kStale is taken at once.
-  for (std::size_t i = 10; i < ages.size(); ++i) EXPECT_LE(ages[i], kSettle + ChangeSchedule::kStale) << "capture " << i + 1;
-}
-
 TEST(Framebuffer, SavesAPngThatLoadsBack) {
   std::vector<std::uint8_t> px;
   SyntheticSource::render(96, 64, SceneMotion::Static, 0, px);

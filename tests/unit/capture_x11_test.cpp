@@ -172,7 +172,6 @@ TEST(X11Capture, AQuietScreenIsLookedAtRarelyAndThePointersMovesAreStillTold) {
 // page in tiles): settle() waits while the pieces keep coming, so the capture after it has the
 // whole drawing, and every piece's damage, set aside on the way, is in that frame's. It stops
 // at its limit when the drawing never pauses, and a drawing after the capture is news again.
-// News marked seen (markNewsSeen()) is no news, but its drawing still reaches the next frame.
 TEST(X11Capture, SettleWaitsForADrawingInPiecesToEnd) {
   using Clock = std::chrono::steady_clock;
   Xvfb xvfb(80, 99, "640x480x24");
@@ -260,17 +259,6 @@ TEST(X11Capture, SettleWaitsForADrawingInPiecesToEnd) {
   XFillRectangle(d, root, gc, 600, 440, 10, 10);
   XSync(d, False);
   EXPECT_TRUE(source.waitForChange(5000)) << "a drawing after the capture was no news";
-
-  // News marked seen is no news any more, but its drawing still reaches the next frame.
-  source.markNewsSeen();
-  EXPECT_FALSE(source.waitForChange(100)) << "news marked seen was still news";
-  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
-  EXPECT_EQ(pixelAt(f, 605, 445), 0x102030u);
-  ASSERT_TRUE(f.changed != nullptr && !f.changed->empty()) << "the drawing marked seen was lost";
-  XSetForeground(d, gc, 0x203040);
-  XFillRectangle(d, root, gc, 600, 440, 10, 10);
-  XSync(d, False);
-  EXPECT_TRUE(source.waitForChange(5000)) << "a drawing after the news was marked seen was no news";
   XFreeGC(d, gc);
   XCloseDisplay(d);
 }
