@@ -282,9 +282,8 @@ struct X11Source::Impl {
     changed.clear();
     drainEvents();
     // No DamageNotify since the last take and nothing set aside by settle(): nothing was
-    // drawn, and no round trip is needed to
-    // learn that (news of a drawing that lands in this take may come after it: the next take
-    // then finds nothing).
+    // drawn, and no round trip is needed to learn that (news of a drawing that lands in this
+    // take may come after it: the next take then finds nothing).
     if (!damageNews && !pendingDamage && haveFrame) return;
     damageNews = false;  // taken now: the next drawing sends a new DamageNotify
     XDamageSubtract(dpy, damage, None, damageRegion);
@@ -645,21 +644,19 @@ void X11Source::settle(std::int64_t quietUs, std::int64_t maxUs) {
   Impl& s = *m_impl;
   if (!s.dpy || !s.damage) return ScreenSource::settle(quietUs, maxUs);
   const std::int64_t endUs = base::monoUs() + maxUs;
-  // As in waitForChange(), an X error read here is expected like capture()'s.
-  auto drawingNews = [&] {
+  // Each drawing so far is set aside (under the X error lock, as in waitForChange(): an error
+  // read here is expected like capture()'s); whether there was one says if drawing goes on.
+  auto setDrawingAside = [&] {
     std::lock_guard lock(g_errorMutex);
     s.drainEvents();
-    return s.damageNews;
+    if (!s.damageNews) return false;
+    s.setDamageAside();
+    return true;
   };
   // Woken by the pointer alone, one quiet window still passes: what the move makes drawn (a
   // hover, a dragged window) then goes with it.
   for (bool waited = false;; waited = true) {
-    if (drawingNews()) {
-      std::lock_guard lock(g_errorMutex);
-      s.setDamageAside();
-    } else if (waited) {
-      return;
-    }
+    if (!setDrawingAside() && waited) return;
     const std::int64_t waitUs = std::min(quietUs, endUs - base::monoUs());
     if (waitUs <= 0) return;
     // A quiet window: news in it (read at its end, once) means the drawing goes on.
