@@ -27,6 +27,19 @@ Connection::Connection(std::unique_ptr<TcpSocket> socket, Options options)
 
 Connection::~Connection() {
   close(wire::Reason::Shutdown, "connection destroyed");
+  bool loopReading = false;
+  if (m_readLoop) {
+    std::lock_guard lock(m_mutex);
+    loopReading = !m_loopReadsEnded;  // once ended, the loop (which may be gone) is not touched
+  }
+  if (loopReading) {
+    // Closed: nothing more is read. The writer need not wait for the loop to see the close
+    // (which it never would if this runs on the loop's own thread).
+    m_readLoop->remove(this);
+    std::lock_guard lock(m_mutex);
+    m_loopReadsEnded = true;
+    m_cv.notify_all();
+  }
   join();
 }
 
@@ -60,28 +73,50 @@ bool Connection::start(Handler* handler) {
   }
   if (m_options.socketSendBufferBytes > 0) m_socket->setSendBuffer(m_options.socketSendBufferBytes);
   if (m_options.readLimitBytesPerSec > 0) m_socket->setReceiveBuffer(16 * 1024);
+  // A shared loop reads when there is one and nothing needs a thread of its own.
+  if (m_options.readLoop && m_options.readLimitBytesPerSec == 0 && m_socket->fd() >= 0 && m_options.readLoop->running())
+    m_readLoop = m_options.readLoop;
   try {
     // A throw on either thread ends this connection, never the process: the writer's is
     // turned into a close (the reader then finishes as usual), the reader's into its own end.
-    m_writer = base::Worker("conn-write", [this] { writerLoop(); }, [this](const std::string& what) {
-      HLOG_ERROR(kTag, "%s: writer: %s", m_socket->peerAddress().c_str(), what.c_str());
-      close(wire::Reason::Internal, "writer: " + what);
-    });
-    m_reader = base::Worker(
-        "conn-read",
+    // With a read loop the writer makes the last calls, after a throw too.
+    m_writer = base::Worker(
+        "conn-write",
         [this] {
-          auto [reason, detail] = readLoop();
-          finishReading(reason, detail);
+          writerLoop();
+          if (m_readLoop) finishAfterLoopReads();
         },
         [this](const std::string& what) {
-          HLOG_ERROR(kTag, "%s: reader: %s", m_socket->peerAddress().c_str(), what.c_str());
-          finishReading(wire::Reason::Internal, "reader: " + what);
+          HLOG_ERROR(kTag, "%s: writer: %s", m_socket->peerAddress().c_str(), what.c_str());
+          close(wire::Reason::Internal, "writer: " + what);
+          if (m_readLoop) finishAfterLoopReads();
         });
+    if (!m_readLoop) {
+      m_reader = base::Worker(
+          "conn-read",
+          [this] {
+            auto [reason, detail] = readLoop();
+            finishReading(reason, detail);
+          },
+          [this](const std::string& what) {
+            HLOG_ERROR(kTag, "%s: reader: %s", m_socket->peerAddress().c_str(), what.c_str());
+            finishReading(wire::Reason::Internal, "reader: " + what);
+          });
+    }
   } catch (const std::system_error&) {
     close(wire::Reason::Resource, "cannot start connection threads");
+    {
+      std::lock_guard lock(m_mutex);
+      m_loopReadsEnded = true;  // the loop never took it: the writer, if it started, may finish
+    }
+    m_cv.notify_all();
     m_writer.join();
     m_finished = true;
     return false;
+  }
+  if (m_readLoop) {
+    m_loopBuf.resize(kRecvChunk);
+    if (!m_readLoop->add(m_socket->fd(), this)) endLoopReads(wire::Reason::Resource, "cannot watch the socket");
   }
   return true;
 }
@@ -385,24 +420,65 @@ std::pair<wire::Reason, std::string> Connection::readLoop() {
       detail = "wait for data failed";
       break;
     }
-    int n = m_socket->recv(buf.data(), chunk);
-    if (n <= 0) {
-      reason = n == 0 ? wire::Reason::IoEof : wire::Reason::IoError;
-      detail = n == 0 ? "peer closed the connection" : "receive failed";
-      break;
-    }
-    m_bytesIn.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+    const int n = receiveOnce(buf, chunk, plaintext, false, reason, detail);
+    if (n < 0) break;
     pacedBytes += static_cast<std::uint64_t>(n);
-    std::span<const std::uint8_t> received(buf.data(), static_cast<std::size_t>(n));
-    if (m_tls) {
-      plaintext.clear();
-      if (!receiveTls(received, plaintext)) break;
-      received = plaintext;
-    }
-    // After a flush-and-close, input is read only to see the peer's EOF.
-    if (!m_closeRequested.load() && !received.empty()) m_handler->onReceive(received);
   }
   return {reason, detail};
+}
+
+int Connection::receiveOnce(std::vector<std::uint8_t>& buf, int chunk, base::ByteVec& plaintext, bool now,
+                            wire::Reason& reason, std::string& detail) {
+  const int n = now ? m_socket->recvNow(buf.data(), chunk) : m_socket->recv(buf.data(), chunk);
+  if (n == TcpSocket::kNothingYet) return 0;
+  if (n <= 0) {
+    reason = n == 0 ? wire::Reason::IoEof : wire::Reason::IoError;
+    detail = n == 0 ? "peer closed the connection" : "receive failed";
+    return -1;
+  }
+  m_bytesIn.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+  std::span<const std::uint8_t> received(buf.data(), static_cast<std::size_t>(n));
+  if (m_tls) {
+    plaintext.clear();
+    if (!receiveTls(received, plaintext)) return -1;
+    received = plaintext;
+  }
+  // After a flush-and-close, input is read only to see the peer's EOF.
+  if (!m_closeRequested.load() && !received.empty()) m_handler->onReceive(received);
+  return n;
+}
+
+bool Connection::onReadable() {
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_hardClose) {
+      m_loopReadsEnded = true;  // closed meanwhile (its shutdown woke the loop): stop here
+      m_cv.notify_all();
+      return false;
+    }
+  }
+  wire::Reason reason = wire::Reason::None;
+  std::string detail;
+  try {
+    if (receiveOnce(m_loopBuf, kRecvChunk, m_loopPlaintext, true, reason, detail) >= 0) return true;
+  } catch (const std::exception& e) {
+    HLOG_ERROR(kTag, "%s: reader: %s", m_socket->peerAddress().c_str(), e.what());
+    reason = wire::Reason::Internal;
+    detail = std::string("reader: ") + e.what();
+  }
+  endLoopReads(reason, detail);
+  return false;
+}
+
+void Connection::onDropped(const std::string& why) { endLoopReads(wire::Reason::Internal, why); }
+
+void Connection::endLoopReads(wire::Reason reason, const std::string& detail) {
+  close(reason == wire::Reason::None ? wire::Reason::Shutdown : reason, detail);
+  // Notified under the lock: once the writer sees the flag it may finish, and the owner
+  // destroy this connection.
+  std::lock_guard lock(m_mutex);
+  m_loopReadsEnded = true;
+  m_cv.notify_all();
 }
 
 void Connection::finishReading(wire::Reason reason, const std::string& detail) {
@@ -415,6 +491,25 @@ void Connection::finishReading(wire::Reason reason, const std::string& detail) {
   }
   close(reason == wire::Reason::None ? wire::Reason::Shutdown : reason, detail);
   m_writer.join();
+  finish();
+}
+
+void Connection::finishAfterLoopReads() {
+  if (m_finishing.exchange(true)) {
+    m_finished = true;  // the first attempt threw part way (see finishReading)
+    return;
+  }
+  {
+    // The writer is done once closed, or after a flush-and-close: reading goes on until the
+    // peer's EOF or the linger deadline's close, whose shutdown the loop sees.
+    std::unique_lock lock(m_mutex);
+    m_cv.wait(lock, [&] { return m_loopReadsEnded; });
+  }
+  m_readLoop->remove(this);  // a call of the loop's still under way for us is over after this
+  finish();
+}
+
+void Connection::finish() {
   wire::Reason finalReason;
   std::string finalDetail;
   {

@@ -7,9 +7,11 @@
 // at a time. Closing is a flag plus shutdown(2), so neither thread can hang; a watchdog
 // calls checkDeadlines() to cut off a peer that stops reading. With a TlsEngine, the reader
 // decrypts before the Handler sees anything and the writer encrypts what it sends; the
-// engine is used under its own lock, never held across a socket call. Either thread
-// throwing (a Handler's bug, an allocation) closes this connection alone with
-// wire::Reason::Internal and a logged detail; the process and other connections go on.
+// engine is used under its own lock, never held across a socket call. With Options::readLoop
+// the connection has no reader thread: a shared ReadLoop reads it with many others, and the
+// writer thread makes the last calls once reading is over. Either side throwing (a Handler's
+// bug, an allocation) closes this connection alone with wire::Reason::Internal and a logged
+// detail; the process and other connections go on.
 // Thread: any thread may call send()/close().
 #pragma once
 #include <atomic>
@@ -25,6 +27,7 @@
 
 #include "net/base/bytes.h"
 #include "net/base/worker.h"
+#include "net/read_loop.h"
 #include "net/socket.h"
 #include "net/tls_engine.h"
 #include "net/wire/limits.h"
@@ -32,9 +35,10 @@
 
 namespace huddle::net {
 
-class Connection {
+class Connection : private ReadLoop::Reader {
  public:
-  // Called on the reader thread only; never while the connection holds a lock.
+  // onReceive() and onSecured() are called on the reader thread (or the read loop's), one at
+  // a time; never while the connection holds a lock.
   struct Handler {
     virtual ~Handler() = default;
     // A throw from here closes the connection (Reason::Internal, "reader: ...").
@@ -52,8 +56,8 @@ class Connection {
     // after send() has done with the connection's locks. A throw closes the connection
     // (Reason::Internal, "writer: ..." or "drained: ...").
     virtual void onDrained(std::size_t tracked) { (void)tracked; }
-    // Called on the reader thread when the TLS handshake completed (frames queued before
-    // it are sent from now on).
+    // Called where onReceive() is when the TLS handshake completed (frames queued before it
+    // are sent from now on).
     virtual void onSecured() {}
   };
 
@@ -70,12 +74,16 @@ class Connection {
     // idle goes to the kernel on the calling thread (never blocking). Only for handlers whose
     // onDrained() may run on the thread that calls send() (the hubs: they send after their lock).
     bool inlineSends = false;
+    // Read on this shared loop instead of a reader thread of the connection's own (it must
+    // outlive join()). Not with readLimitBytesPerSec, nor for a socket whose descriptor is
+    // unknown: those keep their thread.
+    ReadLoop* readLoop = nullptr;
   };
   // Larger frames always go through the writer (their encryption would hold up the caller).
   static constexpr std::size_t kInlineSendMaxBytes = 256 * 1024;
 
   Connection(std::unique_ptr<TcpSocket> socket, Options options);
-  ~Connection();
+  ~Connection() override;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -85,7 +93,8 @@ class Connection {
   bool peerKey(Fingerprint& out) const;
   // The TLS exporter for `label` once the handshake is done; false before, or without TLS.
   bool exportKeyingMaterial(const std::string& label, std::span<std::uint8_t> out) const;
-  // Starts the reader ("conn-read") and writer ("conn-write"); `handler` must outlive join().
+  // Starts the writer ("conn-write") and the reader ("conn-read", or the read loop's watch);
+  // `handler` must outlive join().
   bool start(Handler* handler);
   // Queues a whole frame; false if closing or over the queue cap (the latter closes with
   // SlowConsumer: a peer that lets its queue fill is not keeping up). `tracked`: counted in
@@ -127,9 +136,24 @@ class Connection {
  private:
   // Reads until the connection ends; returns why (the reason, if nothing else set one).
   std::pair<wire::Reason, std::string> readLoop();
-  // The reader's last steps, also after a throw: close, wait for the writer, tell the
-  // handler, mark finished. Runs once.
+  // One receive (waiting for it unless `now`) and its delivery to the handler: the bytes
+  // read, 0 for none yet, or -1 when reading is over (`reason` and `detail` say why, unless a
+  // close already did).
+  int receiveOnce(std::vector<std::uint8_t>& buf, int chunk, base::ByteVec& plaintext, bool now,
+                  wire::Reason& reason, std::string& detail);
+  // The reader thread's last steps, also after a throw: close, wait for the writer, then
+  // finish(). Runs once.
   void finishReading(wire::Reason reason, const std::string& detail);
+  // The same on the writer thread when a read loop reads: once it has stopped reading this
+  // connection, finish(). Runs once.
+  void finishAfterLoopReads();
+  // The last steps: wait for any send on another thread, tell the handler, mark finished.
+  void finish();
+  // ReadLoop::Reader: one receive, on the loop's thread; false once reading is over.
+  bool onReadable() override;
+  void onDropped(const std::string& why) override;
+  // Loop reads are over: close, and let the writer thread finish.
+  void endLoopReads(wire::Reason reason, const std::string& detail);
   void writerLoop();
   // Feeds received ciphertext to TLS; false if the session failed (the connection closes).
   bool receiveTls(std::span<const std::uint8_t> ciphertext, base::ByteVec& plaintext);
@@ -161,6 +185,9 @@ class Connection {
   Options m_options;
   Handler* m_handler = nullptr;
   base::Worker m_reader, m_writer;
+  ReadLoop* m_readLoop = nullptr;          // the loop reading this connection, or null (a reader thread)
+  std::vector<std::uint8_t> m_loopBuf;     // the loop's receive buffer and decrypted bytes for this
+  base::ByteVec m_loopPlaintext;           // connection (touched on the loop's thread only)
   std::atomic<bool> m_finishing{false};  // finishReading() has begun
 
   mutable std::mutex m_mutex;  // guards the queue and the close state below
@@ -175,6 +202,7 @@ class Connection {
   // since the last onDrained().
   std::size_t m_trackedQueued = 0, m_trackedCarry = 0, m_trackedDone = 0;
   bool m_started = false;        // start() ran: a handler to tell drained (sends before go to the writer)
+  bool m_loopReadsEnded = false; // the read loop is done with this connection (or never took it)
   base::ByteVec m_carry;         // what sendNow() left unsent (ciphertext with TLS): the writer's first bytes
   bool m_hardClose = false;
   bool m_flushThenClose = false;

@@ -157,6 +157,16 @@ int TcpSocket::recv(void* buf, int maxBytes) {
   return static_cast<int>(n);
 }
 
+int TcpSocket::recvNow(void* buf, int maxBytes) {
+  if (m_fd < 0) return -1;
+  ssize_t n;
+  do {
+    n = ::recv(m_fd, buf, static_cast<std::size_t>(maxBytes), MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return kNothingYet;
+  return static_cast<int>(n);
+}
+
 bool TcpSocket::sendAll(const void* data, std::size_t size) {
   const auto* p = static_cast<const std::uint8_t*>(data);
   if (!m_sock) {

@@ -37,6 +37,10 @@ class TcpSocket {
   int waitReadable(int timeoutMs);
   // Reads what is there (blocking until something is): >0 bytes, 0 EOF, <0 error.
   int recv(void* buf, int maxBytes);
+  // Reads what is there without waiting: as recv(), or kNothingYet if nothing is. Needs the
+  // descriptor (fd() >= 0).
+  static constexpr int kNothingYet = -2;
+  int recvNow(void* buf, int maxBytes);
   // Sends everything or fails; may block while the peer does not read (see shutdown()).
   bool sendAll(const void* data, std::size_t size);
   // Sends what the kernel takes now without blocking: the bytes taken (0 if none, or if the

@@ -57,6 +57,13 @@ TcpServer::~TcpServer() { stop(0); }
 
 bool TcpServer::start(std::uint16_t port, std::string& error) {
   if (!m_listener.open(port, m_options.backlog, error)) return false;
+  if (m_options.sharedReads) {
+    if (!m_readLoop.start(m_options.name, error)) {
+      m_listener.close();
+      return false;
+    }
+    m_options.connection.readLoop = &m_readLoop;
+  }
   try {
     m_accept = base::Worker(m_options.name + "-accept", [this] { acceptLoop(); }, [this](const std::string& what) {
       m_listener.close();  // newcomers are refused at once instead of waiting in the backlog
@@ -72,6 +79,7 @@ bool TcpServer::start(std::uint16_t port, std::string& error) {
     m_stopAccept = true;
     m_accept.join();
     m_listener.close();
+    m_readLoop.stop();
     return false;
   }
   HLOG_INFO(kTag, "%s: listening on port %u", m_options.name.c_str(), m_listener.port());
@@ -184,6 +192,7 @@ void TcpServer::stop(int graceMs) {
     for (auto& p : m_peers) p->m_conn.close(wire::Reason::Shutdown, "server stopped");
   }
   reap(true);
+  m_readLoop.stop();  // after the last connection: each needs it until its end is read
 }
 
 }  // namespace huddle::net

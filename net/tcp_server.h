@@ -1,6 +1,7 @@
 // Listens on one port and runs a ServerHub over every accepted connection: an accept
-// thread ("<name>-accept"), one Connection (reader + writer) per peer, and a watchdog
-// ("<name>-watch") that ticks the hub, enforces send deadlines and reaps finished
+// thread ("<name>-accept"), one Connection (reader + writer) per peer, or with
+// Options::sharedReads one reading thread ("<name>-read") for all and a writer each, and a
+// watchdog ("<name>-watch") that ticks the hub, enforces send deadlines and reaps finished
 // connections. A throw on the accept or watchdog thread is logged, kept in failure() and told
 // to Options::onFailure; the server then takes no one new (connections already in go on).
 // Thread: start()/stop() from the owner; everything else runs on the server's threads.
@@ -17,6 +18,7 @@
 #include "net/base/worker.h"
 #include "net/connection.h"
 #include "net/peer_link.h"
+#include "net/read_loop.h"
 #include "net/socket.h"
 #include "net/tls_engine.h"
 #include "net/wire/limits.h"
@@ -30,6 +32,9 @@ class TcpServer {
     std::size_t maxConnections = wire::kMaxConnectionsPerPort;  // over this, new sockets are closed right after accept
     Connection::Options connection;
     std::string name = "server";       // for logs: "chat", "screen"
+    // One thread reads every connection (a ReadLoop) instead of a reader thread each: for
+    // many peers that each send a little, often (viewers' credits).
+    bool sharedReads = false;
     // With an identity every connection is TLS 1.3 presenting it; without, plaintext.
     std::shared_ptr<const HostIdentity> identity;
     // Told (on the failing thread) what the accept or watchdog thread threw.
@@ -60,6 +65,7 @@ class TcpServer {
   ServerHub& m_hub;
   Options m_options;
   TcpListener m_listener;
+  ReadLoop m_readLoop;  // with sharedReads; outlives every connection (stopped after the last is reaped)
   base::Worker m_accept, m_watchdog;
   std::atomic<bool> m_stopAccept{false}, m_stopWatchdog{false};
   mutable std::mutex m_mutex;  // guards m_peers and m_failure

@@ -77,6 +77,9 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   // An update to a viewer whose connection is idle goes out on the thread that built it (the
   // capture thread, or the reader that got the credit): no writer wakeup per update and viewer.
   screenOptions.connection.inlineSends = true;
+  // Every viewer returns a credit a frame: one thread reads them all, so credits that come
+  // together cost one wake, not one thread's wake (and select) each.
+  screenOptions.sharedReads = true;
   m_screenServer = std::make_unique<net::TcpServer>(*m_screenHub, screenOptions);
   if (!m_screenServer->start(config.screenPort, error)) {
     error = "Cannot host on screen port " + std::to_string(config.screenPort) + ": " + error;

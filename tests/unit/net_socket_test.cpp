@@ -406,12 +406,15 @@ struct ThrowingHandler : Connection::Handler {
   int closed = 0;
 };
 
-// Runs one connection whose handler throws and checks how it ended.
-void expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where where, bool nonStd, const std::string& detailStart) {
+// Runs one connection whose handler throws and checks how it ended; with `loop`, read there.
+void expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where where, bool nonStd, const std::string& detailStart,
+                                          ReadLoop* loop = nullptr) {
   auto [client, server] = loopbackPair();
   ASSERT_TRUE(client && server);
   ThrowingHandler handler(where, nonStd);
-  Connection conn(std::move(server), Connection::Options{});
+  Connection::Options options;
+  options.readLoop = loop;
+  Connection conn(std::move(server), options);
   ASSERT_TRUE(conn.start(&handler));
   if (where == ThrowingHandler::Where::Receive) ASSERT_TRUE(client->sendAll("x", 1));
   else ASSERT_TRUE(conn.send(base::makeBytes(base::ByteVec(16, 1))));
@@ -441,6 +444,18 @@ TEST(Connection, AReaderThatThrowsClosesThatConnectionWithAReason) {
 TEST(Connection, AWriterThatThrowsClosesThatConnectionWithAReason) {
   expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Drained, false, "writer: handler bug");
   expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Drained, true, "writer: an exception that is not");
+}
+
+// The same where a shared read loop reads: the loop and its other connections go on.
+TEST(Connection, AThrowOnASharedReadLoopClosesThatConnectionWithAReason) {
+  ReadLoop loop;
+  std::string error;
+  ASSERT_TRUE(loop.start("test", error)) << error;
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Receive, false, "reader: handler bug", &loop);
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Receive, true, "reader: an exception that is not", &loop);
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Drained, false, "writer: handler bug", &loop);
+  expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where::Drained, true, "writer: an exception that is not", &loop);
+  EXPECT_TRUE(loop.running());
 }
 
 // The urgent lane (cursor positions): while a large frame is on its way to a peer that has not

@@ -1,0 +1,162 @@
+#include "net/read_loop.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "net/base/log.h"
+
+namespace huddle::net {
+
+namespace {
+constexpr const char* kTag = "net/readloop";
+constexpr int kMaxEvents = 64;  // per wake; more ready descriptors are served on the next
+}  // namespace
+
+bool ReadLoop::start(const std::string& name, std::string& error) {
+  if (m_thread.running()) return true;
+  m_epoll = epoll_create1(EPOLL_CLOEXEC);
+  m_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0;
+  if (m_epoll < 0 || m_wake < 0 || epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake, &ev) != 0) {
+    error = std::string("cannot set up the read loop: ") + std::strerror(errno);
+    stop();
+    return false;
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = false;
+  }
+  try {
+    m_thread = base::Worker(name + "-read", [this] { run(); });
+  } catch (const std::system_error& e) {
+    error = std::string("cannot start the read loop's thread: ") + e.what();
+    stop();
+    return false;
+  }
+  return true;
+}
+
+void ReadLoop::stop() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+  }
+  if (m_wake >= 0) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(m_wake, &one, sizeof one);
+  }
+  m_thread.join();
+  std::map<std::uint64_t, Entry> left;
+  {
+    std::lock_guard lock(m_mutex);
+    left.swap(m_entries);
+    m_loopThread = {};
+  }
+  for (auto& [token, entry] : left) entry.reader->onDropped("the read loop stopped");
+  if (m_epoll >= 0) ::close(m_epoll);
+  if (m_wake >= 0) ::close(m_wake);
+  m_epoll = m_wake = -1;
+}
+
+bool ReadLoop::add(int fd, Reader* reader) {
+  std::lock_guard lock(m_mutex);
+  if (m_stopping || !m_thread.running() || fd < 0) return false;
+  const std::uint64_t token = m_nextToken++;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP;
+  ev.data.u64 = token;
+  if (epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    HLOG_WARN(kTag, "cannot watch descriptor %d: %s", fd, std::strerror(errno));
+    return false;
+  }
+  m_entries.emplace(token, Entry{reader, fd});
+  return true;
+}
+
+void ReadLoop::remove(Reader* reader) {
+  std::unique_lock lock(m_mutex);
+  for (auto it = m_entries.begin(); it != m_entries.end(); ++it) {
+    if (it->second.reader != reader) continue;
+    const std::uint64_t token = it->first;
+    epoll_ctl(m_epoll, EPOLL_CTL_DEL, it->second.fd, nullptr);
+    m_entries.erase(it);  // a wake already fetched for it finds nothing to call
+    if (!onLoopThread()) m_callDone.wait(lock, [&] { return m_calling != token; });
+    return;
+  }
+  // Not there: never added, or let go, which happens under the lock once its call is over.
+}
+
+void ReadLoop::run() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_loopThread = std::this_thread::get_id();
+  }
+  std::vector<epoll_event> events(kMaxEvents);
+  while (true) {
+    const int n = epoll_wait(m_epoll, events.data(), kMaxEvents, -1);
+    if (n < 0 && errno != EINTR) {
+      // Never seen; if it were, no reader would hear from its socket again: let them all go.
+      const std::string why = std::string("the read loop failed: ") + std::strerror(errno);
+      HLOG_ERROR(kTag, "%s", why.c_str());
+      std::map<std::uint64_t, Entry> left;
+      {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;  // add() refuses from now on
+        left.swap(m_entries);
+      }
+      for (auto& [token, entry] : left) entry.reader->onDropped(why);
+      return;
+    }
+    for (int i = 0; i < n; ++i) {
+      const std::uint64_t token = events[static_cast<std::size_t>(i)].data.u64;
+      Reader* reader = nullptr;
+      {
+        std::lock_guard lock(m_mutex);
+        if (m_stopping) return;
+        auto it = m_entries.find(token);
+        if (token == 0 || it == m_entries.end()) continue;
+        reader = it->second.reader;
+        m_calling = token;
+      }
+      bool keep = false;
+      std::string threw;
+      try {
+        keep = reader->onReadable();
+      } catch (const std::exception& e) {
+        threw = e.what();
+      } catch (...) {
+        threw = "an exception that is not a std::exception";
+      }
+      if (!threw.empty()) {
+        HLOG_ERROR(kTag, "a reader threw: %s", threw.c_str());
+        try {
+          reader->onDropped("reader: " + threw);
+        } catch (...) {
+        }
+      }
+      {
+        std::lock_guard lock(m_mutex);
+        if (!keep) {
+          auto it = m_entries.find(token);
+          if (it != m_entries.end()) {
+            epoll_ctl(m_epoll, EPOLL_CTL_DEL, it->second.fd, nullptr);
+            m_entries.erase(it);
+          }
+        }
+        m_calling = 0;
+      }
+      m_callDone.notify_all();
+    }
+    std::lock_guard lock(m_mutex);
+    if (m_stopping) return;
+  }
+}
+
+}  // namespace huddle::net
