@@ -541,8 +541,17 @@ void printShaped(const ShapedResult& r, const BenchOptions& o) {
 // small machine many decoding viewers may take the cores the host would have used.
 struct ViewerRatio {
   double perSec = 0, perFrame = 0;
+  // Host CPU per frame delivered to each viewer past the first, in us: what one more viewer
+  // costs, free of the first viewer's share of the capture and encoding.
+  double addedUs = 0;
   int most = 0;
 };
+
+// (CPU a second with `most` viewers - with one) / (frames a second delivered past the first).
+double addedViewerUs(double cpuOne, double fpsOne, double cpuMost, double fpsMost, int most) {
+  const double addedFrames = fpsMost * most - fpsOne;
+  return addedFrames > 0 ? (cpuMost - cpuOne) / addedFrames * 1e6 : 0;
+}
 
 ViewerRatio viewerRatio(const std::vector<ScenarioResult>& results) {
   ViewerRatio v;
@@ -557,14 +566,15 @@ ViewerRatio viewerRatio(const std::vector<ScenarioResult>& results) {
   v.most = many->scenario.viewers;
   v.perSec = one->hostCpuPerSec > 0 ? many->hostCpuPerSec / one->hostCpuPerSec : 0;
   v.perFrame = one->hostCpuMsPerFrame > 0 ? many->hostCpuMsPerFrame / one->hostCpuMsPerFrame : 0;
+  v.addedUs = addedViewerUs(one->hostCpuPerSec, one->fpsMean, many->hostCpuPerSec, many->fpsMean, v.most);
   return v;
 }
 
 void printViewerRatio(const ViewerRatio& v) {
   if (v.most == 0) return;
   std::printf("  host CPU, %d viewers : 1 (10%% changing): %.2fx per second (target <= 1.15x), %.2fx per delivered "
-              "frame\n",
-              v.most, v.perSec, v.perFrame);
+              "frame; each viewer past the first: %.0f us a frame\n",
+              v.most, v.perSec, v.perFrame, v.addedUs);
 }
 
 // --only-viewers: the 10% scene at 60 fps to 1, 4 and 16 viewers, one host each, in one run,
@@ -580,6 +590,7 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
               "host CPU", "CPU/frm", "vs 1", "tier switches");
   bool ok = true;
   std::map<int, std::pair<double, double>> sums;  // viewers -> (CPU per second, CPU ms per frame), summed
+  std::map<int, double> fpsSums;                  // viewers -> frames a second each, summed
   std::map<int, int> samples;
   for (int round = 1; round <= kRounds; ++round) {
     double one = 0;
@@ -598,6 +609,7 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
                   switches);
       sums[n].first += r.hostCpuPerSec;
       sums[n].second += r.hostCpuMsPerFrame;
+      fpsSums[n] += r.fpsMean;
       ++samples[n];
     }
   }
@@ -607,6 +619,8 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
     v.most = most;
     v.perSec = (sums[most].first / samples[most]) / (sums[1].first / samples[1]);
     v.perFrame = (sums[most].second / samples[most]) / (sums[1].second / samples[1]);
+    v.addedUs = addedViewerUs(sums[1].first / samples[1], fpsSums[1] / samples[1], sums[most].first / samples[most],
+                              fpsSums[most] / samples[most], most);
     std::printf("  (each count's mean over %d rounds)\n", kRounds);
     printViewerRatio(v);
   }
