@@ -73,9 +73,17 @@ bool Connection::start(Handler* handler) {
   }
   if (m_options.socketSendBufferBytes > 0) m_socket->setSendBuffer(m_options.socketSendBufferBytes);
   if (m_options.readLimitBytesPerSec > 0) m_socket->setReceiveBuffer(16 * 1024);
-  // A shared loop reads when there is one and nothing needs a thread of its own.
-  if (m_options.readLoop && m_options.readLimitBytesPerSec == 0 && m_socket->fd() >= 0 && m_options.readLoop->running())
+  // A shared loop reads when there is one and nothing needs a thread of its own. It may
+  // call onReadable() at once: the writer, started next, finds whatever that queued.
+  if (m_options.readLoop && m_options.readLimitBytesPerSec == 0 && m_socket->fd() >= 0 && m_options.readLoop->running()) {
+    m_loopBuf.resize(kRecvChunk);
     m_readLoop = m_options.readLoop;
+    if (!m_readLoop->add(m_socket->fd(), this)) {
+      HLOG_WARN(kTag, "%s: the read loop refused the socket: reading on a thread of its own",
+                m_socket->peerAddress().c_str());
+      m_readLoop = nullptr;
+    }
+  }
   try {
     // A throw on either thread ends this connection, never the process: the writer's is
     // turned into a close (the reader then finishes as usual), the reader's into its own end.
@@ -105,18 +113,15 @@ bool Connection::start(Handler* handler) {
     }
   } catch (const std::system_error&) {
     close(wire::Reason::Resource, "cannot start connection threads");
-    {
+    if (m_readLoop) {
+      m_readLoop->remove(this);  // no call of the loop's for it after this
       std::lock_guard lock(m_mutex);
-      m_loopReadsEnded = true;  // the loop never took it: the writer, if it started, may finish
+      m_loopReadsEnded = true;  // the writer, if it started, may finish
+      m_cv.notify_all();
     }
-    m_cv.notify_all();
     m_writer.join();
     m_finished = true;
     return false;
-  }
-  if (m_readLoop) {
-    m_loopBuf.resize(kRecvChunk);
-    if (!m_readLoop->add(m_socket->fd(), this)) endLoopReads(wire::Reason::Resource, "cannot watch the socket");
   }
   return true;
 }

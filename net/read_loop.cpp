@@ -18,7 +18,8 @@ constexpr int kMaxEvents = 64;  // per wake; more ready descriptors are served o
 }  // namespace
 
 bool ReadLoop::start(const std::string& name, std::string& error) {
-  if (m_thread.running()) return true;
+  if (m_alive.load()) return true;
+  stop();  // what a failed run left: its thread, its descriptors
   m_epoll = epoll_create1(EPOLL_CLOEXEC);
   m_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   epoll_event ev{};
@@ -32,6 +33,7 @@ bool ReadLoop::start(const std::string& name, std::string& error) {
   {
     std::lock_guard lock(m_mutex);
     m_stopping = false;
+    m_alive = true;
   }
   try {
     m_thread = base::Worker(name + "-read", [this] { run(); });
@@ -47,27 +49,52 @@ void ReadLoop::stop() {
   {
     std::lock_guard lock(m_mutex);
     m_stopping = true;
+    m_alive = false;
   }
   if (m_wake >= 0) {
     const std::uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(m_wake, &one, sizeof one);
   }
   m_thread.join();
-  std::map<std::uint64_t, Entry> left;
-  {
-    std::lock_guard lock(m_mutex);
-    left.swap(m_entries);
-    m_loopThread = {};
-  }
-  for (auto& [token, entry] : left) entry.reader->onDropped("the read loop stopped");
+  dropAll("the read loop stopped");
   if (m_epoll >= 0) ::close(m_epoll);
   if (m_wake >= 0) ::close(m_wake);
   m_epoll = m_wake = -1;
 }
 
+void ReadLoop::setCalling(Reader* reader) {
+  m_calling = reader;
+  m_callingThread = reader ? std::this_thread::get_id() : std::thread::id();
+}
+
+void ReadLoop::dropAll(const std::string& why) {
+  while (true) {
+    Reader* reader = nullptr;
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_entries.empty()) return;
+      auto it = m_entries.begin();
+      reader = it->second.reader;
+      if (m_epoll >= 0) epoll_ctl(m_epoll, EPOLL_CTL_DEL, it->second.fd, nullptr);
+      m_entries.erase(it);
+      setCalling(reader);  // a remove() of it waits until it has been told
+    }
+    try {
+      reader->onDropped(why);
+    } catch (...) {
+      HLOG_ERROR(kTag, "a reader threw when dropped");
+    }
+    {
+      std::lock_guard lock(m_mutex);
+      setCalling(nullptr);
+    }
+    m_callDone.notify_all();
+  }
+}
+
 bool ReadLoop::add(int fd, Reader* reader) {
   std::lock_guard lock(m_mutex);
-  if (m_stopping || !m_thread.running() || fd < 0) return false;
+  if (m_stopping || !m_alive.load() || fd < 0) return false;
   const std::uint64_t token = m_nextToken++;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP;
@@ -84,20 +111,15 @@ void ReadLoop::remove(Reader* reader) {
   std::unique_lock lock(m_mutex);
   for (auto it = m_entries.begin(); it != m_entries.end(); ++it) {
     if (it->second.reader != reader) continue;
-    const std::uint64_t token = it->first;
     epoll_ctl(m_epoll, EPOLL_CTL_DEL, it->second.fd, nullptr);
     m_entries.erase(it);  // a wake already fetched for it finds nothing to call
-    if (!onLoopThread()) m_callDone.wait(lock, [&] { return m_calling != token; });
-    return;
+    break;
   }
-  // Not there: never added, or let go, which happens under the lock once its call is over.
+  // A call under way (the loop's, or a drop's) ends before this returns, unless this is it.
+  if (m_callingThread != std::this_thread::get_id()) m_callDone.wait(lock, [&] { return m_calling != reader; });
 }
 
 void ReadLoop::run() {
-  {
-    std::lock_guard lock(m_mutex);
-    m_loopThread = std::this_thread::get_id();
-  }
   std::vector<epoll_event> events(kMaxEvents);
   while (true) {
     const int n = epoll_wait(m_epoll, events.data(), kMaxEvents, -1);
@@ -105,13 +127,12 @@ void ReadLoop::run() {
       // Never seen; if it were, no reader would hear from its socket again: let them all go.
       const std::string why = std::string("the read loop failed: ") + std::strerror(errno);
       HLOG_ERROR(kTag, "%s", why.c_str());
-      std::map<std::uint64_t, Entry> left;
       {
         std::lock_guard lock(m_mutex);
-        m_stopping = true;  // add() refuses from now on
-        left.swap(m_entries);
+        m_stopping = true;  // add() refuses from now on (connections keep a reader thread)
+        m_alive = false;
       }
-      for (auto& [token, entry] : left) entry.reader->onDropped(why);
+      dropAll(why);
       return;
     }
     for (int i = 0; i < n; ++i) {
@@ -123,7 +144,7 @@ void ReadLoop::run() {
         auto it = m_entries.find(token);
         if (token == 0 || it == m_entries.end()) continue;
         reader = it->second.reader;
-        m_calling = token;
+        setCalling(reader);
       }
       bool keep = false;
       std::string threw;
@@ -150,7 +171,7 @@ void ReadLoop::run() {
             m_entries.erase(it);
           }
         }
-        m_calling = 0;
+        setCalling(nullptr);
       }
       m_callDone.notify_all();
     }

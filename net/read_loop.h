@@ -6,6 +6,7 @@
 // Thread: start()/stop() from the owner; add()/remove() from any thread; a Reader is only
 // ever called on the loop's thread, one at a time.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -36,23 +37,29 @@ class ReadLoop {
   ReadLoop(const ReadLoop&) = delete;
   ReadLoop& operator=(const ReadLoop&) = delete;
 
-  // Starts the thread ("<name>-read").
+  // Starts the thread ("<name>-read"); true at once if it runs.
   bool start(const std::string& name, std::string& error);
-  // Ends the thread; readers still in get onDropped() (from the calling thread).
+  // Ends the thread; readers still in get onDropped() (from the calling thread), one at a
+  // time, each as a call remove() waits for.
   void stop();
-  bool running() const { return m_thread.running(); }
+  // Whether add() may take readers: false before start(), after stop(), and after the loop
+  // failed (then start() again sets it up afresh).
+  bool running() const { return m_alive.load(); }
 
   // Watches `fd` (level-triggered) for `reader`; false if the loop is not running or the
   // kernel refused (then nothing is watched).
   bool add(int fd, Reader* reader);
   // Stops watching `reader`'s descriptor: once this returns, the reader is not being called
-  // and will not be. From within its own onReadable() it returns at once. A reader the loop
-  // already let go (returned false, dropped) is no error.
+  // and will not be. From within its own onReadable() or onDropped() it returns at once. A
+  // reader the loop already let go (returned false, dropped) is no error.
   void remove(Reader* reader);
 
  private:
   void run();
-  bool onLoopThread() const { return std::this_thread::get_id() == m_loopThread; }  // m_mutex held
+  // Lets every reader still in go, one at a time, telling each why.
+  void dropAll(const std::string& why);
+  // Marks `reader` as being called on this thread, or (null) the call as over. m_mutex held.
+  void setCalling(Reader* reader);
 
   struct Entry {
     Reader* reader;
@@ -61,13 +68,14 @@ class ReadLoop {
   int m_epoll = -1;
   int m_wake = -1;  // an eventfd: stop() wakes the wait with it
   base::Worker m_thread;
-  std::thread::id m_loopThread;  // (m_mutex)
-  bool m_stopping = false;  // (m_mutex)
-  mutable std::mutex m_mutex;  // guards the entries and the call under way
+  std::atomic<bool> m_alive{false};  // started, and neither stopped nor failed
+  bool m_stopping = false;           // (m_mutex) add() refuses
+  mutable std::mutex m_mutex;        // guards the entries and the call under way
   std::condition_variable m_callDone;
   std::map<std::uint64_t, Entry> m_entries;  // by token: epoll's data, never reused
   std::uint64_t m_nextToken = 1;             // 0 is the wake descriptor
-  std::uint64_t m_calling = 0;               // the token whose reader is being called now
+  Reader* m_calling = nullptr;               // the reader being called now (onReadable, onDropped)
+  std::thread::id m_callingThread;           // and the thread calling it
 };
 
 }  // namespace huddle::net

@@ -214,6 +214,43 @@ TEST(ReadLoop, StopDropsTheReadersStillInAndTakesNoMore) {
   loop.remove(&c);
 }
 
+// stop() tells each reader still in, one at a time: a remove() of the one being told waits
+// until it has been, and a remove() of one not yet told takes it out (it is told nothing).
+TEST(ReadLoop, RemoveDuringStopWaitsForTheDropUnderWay) {
+  ReadLoop loop;
+  std::string error;
+  ASSERT_TRUE(loop.start("test", error)) << error;
+  struct HeldDrop : PairReader {
+    std::atomic<bool> entered{false}, release{false}, left{false};
+    void onDropped(const std::string& why) override {
+      entered = true;
+      for (int i = 0; i < 500 && !release; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      PairReader::onDropped(why);
+      left = true;
+    }
+  };
+  HeldDrop a, b;
+  ASSERT_TRUE(loop.add(a.mine, &a));
+  ASSERT_TRUE(loop.add(b.mine, &b));
+  std::thread stopper([&] { loop.stop(); });
+  ASSERT_TRUE(eventually([&] { return a.entered || b.entered; }));
+  HeldDrop& told = a.entered ? a : b;
+  HeldDrop& waiting = a.entered ? b : a;
+  loop.remove(&waiting);  // not yet told: taken out at once
+  std::atomic<bool> removed{false};
+  std::thread remover([&] {
+    loop.remove(&told);
+    removed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(removed.load()) << "remove() returned while its reader was being told it was dropped";
+  told.release = true;
+  remover.join();
+  stopper.join();
+  EXPECT_TRUE(told.left.load());
+  EXPECT_FALSE(waiting.entered.load());
+}
+
 namespace {
 
 // Keeps a connection's bytes and how it ended.

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -383,6 +384,12 @@ struct ThrowingHandler : Connection::Handler {
   enum class Where { Receive, Drained };
   ThrowingHandler(Where w, bool notStd) : where(w), nonStd(notStd) {}
   void onReceive(std::span<const std::uint8_t>) override {
+    {
+      std::lock_guard lock(mutex);
+      char name[16] = {};
+      pthread_getname_np(pthread_self(), name, sizeof name);
+      receivedOn = name;
+    }
     if (where == Where::Receive) raise();
   }
   void onDrained(std::size_t) override {
@@ -403,6 +410,7 @@ struct ThrowingHandler : Connection::Handler {
   std::mutex mutex;
   wire::Reason reason = wire::Reason::None;
   std::string detail;
+  std::string receivedOn;  // the name of the thread onReceive() ran on
   int closed = 0;
 };
 
@@ -426,6 +434,9 @@ void expectAThrowClosesOnlyThisConnection(ThrowingHandler::Where where, bool non
     EXPECT_EQ(handler.closed, 1);
     EXPECT_EQ(handler.reason, wire::Reason::Internal);
     EXPECT_EQ(handler.detail.rfind(detailStart, 0), 0u) << handler.detail;
+    if (where == ThrowingHandler::Where::Receive) {
+      EXPECT_EQ(handler.receivedOn, loop ? "test-read" : "conn-read");
+    }
   }
   // The peer sees the connection end (the process, and this test, carry on).
   ASSERT_EQ(client->waitReadable(2000), 1);
