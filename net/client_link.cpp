@@ -14,9 +14,12 @@ constexpr const char* kTag = "net/client";
 // Pings come fast at first, so the clock offset is good within a second of joining.
 constexpr int kQuickPings = 8;
 constexpr std::int64_t kQuickPingIntervalUs = 150'000;
-// How often run() looks at its deadlines, pings and heartbeats (150 ms apart or more); the
-// stop and the connection's end wake it early. Each wake is a context switch, all day long.
+// How often run() looks at its deadlines, pings and heartbeats (150 ms apart or more) while
+// anything is under way: the handshake, the first quick pings, a send, a close. Otherwise it
+// sleeps to its next ping or heartbeat deadline, at most kIdleTickUs. The stop and the
+// connection's end wake it early. Each wake is a context switch, all day long.
 constexpr std::int64_t kTickUs = 50'000;
+constexpr std::int64_t kIdleTickUs = 1'000'000;
 constexpr std::uint64_t kBulkAckBytes = 64 * 1024;  // acknowledged in a heartbeat time: the host reads us
 }  // namespace
 
@@ -146,10 +149,11 @@ void ClientLink::run() {
   // host that hangs still times out.
   std::uint64_t ackedMark = 0;  // counted from here, for at most a heartbeat time
   std::int64_t ackedMarkUs = startUs, lastBulkAckUs = startUs;
+  std::int64_t waitUs = kTickUs;
   while (!m_conn->finished()) {
     {
       std::unique_lock lock(m_wakeMutex);
-      m_wakeCv.wait_for(lock, std::chrono::microseconds(kTickUs), [&] { return m_woken; });
+      m_wakeCv.wait_for(lock, std::chrono::microseconds(waitUs), [&] { return m_woken; });
       m_woken = false;
     }
     std::int64_t now = base::monoUs();
@@ -177,6 +181,15 @@ void ClientLink::run() {
         lastPingUs = now;
         sendPing();
       }
+    }
+    // Idle (joined, pings at their pace, nothing of ours on its way): to the next thing due.
+    const bool idle = m_protocol.joined() && m_pingsSent >= kQuickPings && !m_stop.load() && !m_conn->closing() &&
+                      m_conn->queuedBytes() == 0 && m_conn->bytesAcknowledged() >= m_conn->bytesOut();
+    waitUs = kTickUs;
+    if (idle) {
+      const std::int64_t due = std::min(lastPingUs + m_settings.heartbeatIntervalUs,
+                                        std::max(m_lastRecvUs.load(), lastBulkAckUs) + m_settings.heartbeatTimeoutUs);
+      waitUs = std::clamp(due - now + 1000, kTickUs, kIdleTickUs);
     }
   }
   m_conn->join();

@@ -258,7 +258,13 @@ bool TcpListener::open(std::uint16_t port, int backlog, std::string& error) {
     return false;
   }
   SDLNet_TCP_AddSocket(m_set, m_sock);
+  m_fd = fd;
   return true;
+}
+
+void TcpListener::interrupt() {
+  std::lock_guard lock(m_closeMutex);
+  if (m_sock && m_fd.load() >= 0) ::shutdown(m_fd.load(), SHUT_RDWR);
 }
 
 std::unique_ptr<TcpSocket> TcpListener::accept(int timeoutMs) {
@@ -277,6 +283,8 @@ std::unique_ptr<TcpSocket> TcpListener::accept(int timeoutMs) {
 }
 
 void TcpListener::close() {
+  std::lock_guard lock(m_closeMutex);
+  m_fd = -1;
   if (m_set) SDLNet_FreeSocketSet(m_set);
   if (m_sock) SDLNet_TCP_Close(m_sock);
   m_set = nullptr;

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -73,15 +74,22 @@ class TcpListener {
   ~TcpListener();
   // Listens on every interface at `port` (0 = any free port) with a real backlog.
   bool open(std::uint16_t port, int backlog, std::string& error);
-  // Waits up to timeoutMs for a connection; null on timeout or error.
+  // Waits up to timeoutMs for a connection; null on timeout or error (or after interrupt()).
   std::unique_ptr<TcpSocket> accept(int timeoutMs);
   std::uint16_t port() const { return m_port; }
   void close();
+  // Ends a wait in accept() at once, from any thread (shutdown(2) of the listening socket,
+  // which takes no one new after it). A no-op once closed.
+  void interrupt();
+  // Whether interrupt() can end a wait (the descriptor is known): else waits must be short.
+  bool interruptible() const { return m_fd.load() >= 0; }
 
  private:
   _TCPsocket* m_sock = nullptr;
   _SDLNet_SocketSet* m_set = nullptr;
   std::uint16_t m_port = 0;
+  std::atomic<int> m_fd{-1};
+  std::mutex m_closeMutex;  // close() vs interrupt(): never a shutdown of a descriptor closed (and reused)
 };
 
 struct ConnectResult {

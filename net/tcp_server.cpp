@@ -11,6 +11,10 @@ namespace huddle::net {
 
 namespace {
 constexpr const char* kTag = "net/server";
+// The accept thread's wait for a newcomer: stop() ends it at once (TcpListener::interrupt),
+// so it need not wake to look at its flag, except where the descriptor is unknown.
+constexpr int kAcceptWaitMs = 60'000;
+constexpr int kAcceptWaitUninterruptibleMs = 100;
 }
 
 // One accepted connection: the Connection plus the glue that makes it a PeerLink for the
@@ -72,11 +76,13 @@ bool TcpServer::start(std::uint16_t port, std::string& error) {
     m_watchdog = base::Worker(m_options.name + "-watch", [this] { watchdogLoop(); }, [this](const std::string& what) {
       // Without the watchdog no deadline holds: take no one new (those in are closed by stop()).
       m_stopAccept = true;
+      m_listener.interrupt();
       failed("watchdog: " + what);
     });
   } catch (const std::system_error& e) {
     error = std::string("cannot start the server's threads: ") + e.what();
     m_stopAccept = true;
+    m_listener.interrupt();
     m_accept.join();
     m_listener.close();
     m_readLoop.stop();
@@ -103,7 +109,8 @@ std::string TcpServer::failure() const {
 
 void TcpServer::acceptLoop() {
   while (!m_stopAccept.load()) {
-    std::unique_ptr<TcpSocket> socket = m_listener.accept(100);
+    std::unique_ptr<TcpSocket> socket =
+        m_listener.accept(m_listener.interruptible() ? kAcceptWaitMs : kAcceptWaitUninterruptibleMs);
     if (!socket) continue;
     if (connectionCount() >= m_options.maxConnections) {
       std::string note;
@@ -179,6 +186,7 @@ std::size_t TcpServer::connectionCount() const {
 
 void TcpServer::stop(int graceMs) {
   m_stopAccept = true;
+  m_listener.interrupt();
   m_accept.join();
   m_listener.close();
   // Let connections flush their goodbyes while the watchdog keeps enforcing deadlines.

@@ -1,9 +1,15 @@
 #include "net/voice_server.h"
 
+#include <algorithm>
+
 #include "net/base/clock.h"
 #include "net/base/log.h"
 
 namespace huddle::net {
+
+namespace {
+constexpr std::int64_t kTickUs = 500'000;  // the hub's tick: seats' and senders' expiry
+}  // namespace
 
 bool VoiceServer::start(std::uint16_t port, std::string& error, bool loopbackOnly) {
   if (!m_socket.open(port, error, loopbackOnly)) return false;
@@ -15,6 +21,7 @@ bool VoiceServer::start(std::uint16_t port, std::string& error, bool loopbackOnl
 
 void VoiceServer::stop() {
   m_stop = true;
+  m_socket.interrupt();  // its wait lasts to the next tick otherwise
   m_worker.join();
   m_socket.close();
 }
@@ -38,7 +45,9 @@ void VoiceServer::run() {
   std::int64_t lastTickUs = base::monoUs();
   std::uint32_t lossState = 0x9E3779B9u;  // xorshift32: the same losses every run
   while (!m_stop.load()) {
-    if (m_socket.wait(100)) {
+    // Datagrams, or the hub's next tick: an idle relay wakes twice a second, not ten times.
+    const std::int64_t toTickMs = (lastTickUs + kTickUs - base::monoUs()) / 1000 + 1;
+    if (m_socket.wait(static_cast<int>(std::clamp<std::int64_t>(toTickMs, 1, kTickUs / 1000)))) {
       // Everything waiting, then back to the stop flag.
       for (int i = 0; i < 256 && !m_stop.load(); ++i) {
         VoiceEndpoint from;
@@ -53,7 +62,7 @@ void VoiceServer::run() {
         dispatch(out);
       }
     }
-    if (const std::int64_t now = base::monoUs(); now - lastTickUs > 500'000) {
+    if (const std::int64_t now = base::monoUs(); now - lastTickUs >= kTickUs) {
       m_hub.tick(now);
       lastTickUs = now;
     }

@@ -48,6 +48,11 @@ void VoiceSocket::close() {
   m_port = 0;
 }
 
+void VoiceSocket::interrupt() {
+  // Linux wakes pollers of an unconnected UDP socket too (the call reports ENOTCONN).
+  if (m_fd >= 0) ::shutdown(m_fd, SHUT_RD);
+}
+
 bool VoiceSocket::wait(int timeoutMs) const {
   if (m_fd < 0) return false;
   pollfd p{m_fd, POLLIN, 0};

@@ -35,6 +35,9 @@ class VoiceSocket {
   std::uint16_t port() const { return m_port; }
   // Waits up to timeoutMs for a datagram to read; false on timeout or error.
   bool wait(int timeoutMs) const;
+  // Ends a wait() at once, from another thread, and every wait after it (shutdown(2) of the
+  // receiving side): for the owner's stop, before it joins the thread that waits.
+  void interrupt();
   // Reads one datagram without blocking. Returns its size (0: nothing to read), with
   // `oversize` set if it was larger than the buffer.
   std::size_t receive(base::ByteVec& buffer, VoiceEndpoint& from, bool& oversize);

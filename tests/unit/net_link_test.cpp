@@ -3,7 +3,12 @@
 // goes on. The host is a real ChatHub behind a real TcpServer on loopback.
 #include <gtest/gtest.h>
 
+#include <dirent.h>
+
 #include <chrono>
+#include <fstream>
+#include <functional>
+#include <string>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -28,7 +33,65 @@ bool waitUntil(const std::function<bool()>& done, int timeoutMs) {
 
 std::vector<ChatClientEvent> drain(ChatClient& c) { return c.events().drain(); }
 
+// How often the one thread of this process named `name` has been switched out so far (its
+// wakes), or -1 if there is not exactly one.
+long switchesOf(const std::string& name) {
+  long found = -1;
+  int count = 0;
+  if (DIR* d = opendir("/proc/self/task")) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      const std::string dir = std::string("/proc/self/task/") + e->d_name;
+      std::ifstream comm(dir + "/comm");
+      std::string comm_name;
+      std::getline(comm, comm_name);
+      if (comm_name != name) continue;
+      ++count;
+      std::ifstream status(dir + "/status");
+      long total = 0;
+      for (std::string line; std::getline(status, line);)
+        if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
+          total += std::stol(line.substr(line.find(':') + 1));
+      found = total;
+    }
+    closedir(d);
+  }
+  return count == 1 ? found : -1;
+}
+
 }  // namespace
+
+// Idle costs next to nothing: a joined link with nothing under way sleeps to its next ping
+// (every 2 s) instead of looking at its deadlines every 50 ms, and the server's accept thread
+// waits for a newcomer instead of looking at its stop flag every 100 ms; stop() still ends
+// that wait at once.
+TEST(Link, AnIdleLinkAndAnIdleServerSleepUntilSomethingIsDue) {
+  ChatHubConfig hubConfig;
+  ChatHub hub(hubConfig);
+  TcpServer server(hub, TcpServer::Options{});
+  std::string error;
+  ASSERT_TRUE(server.start(0, error)) << error;
+  ChatClient client;
+  ChatClientConfig config;
+  config.port = server.port();
+  config.name = "dee";
+  client.start(config);
+  ASSERT_TRUE(waitUntil([&] { return client.connected(); }, 5000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the first, quick pings go by
+  const long link0 = switchesOf("chat-link"), accept0 = switchesOf("server-accept");
+  ASSERT_GE(link0, 0);
+  ASSERT_GE(accept0, 0);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const long linkWakes = switchesOf("chat-link") - link0, acceptWakes = switchesOf("server-accept") - accept0;
+  EXPECT_LE(linkWakes, 10) << "a 50 ms tick wakes it 40 times in 2 s";
+  EXPECT_LE(acceptWakes, 2) << "a 100 ms poll wakes it 20 times in 2 s";
+  EXPECT_TRUE(client.connected());
+  client.leave();
+  const auto stopAt = std::chrono::steady_clock::now();
+  server.stop(0);
+  EXPECT_LT(std::chrono::steady_clock::now() - stopAt, std::chrono::seconds(10))
+      << "stop() waited out the accept thread's 60 s wait";
+}
 
 TEST(Link, AThrowOnTheLinksOwnThreadEndsTheLinkNotTheProcess) {
   // A port nobody listens on: connecting fails at once, on the link's thread, which then
