@@ -178,8 +178,9 @@ inline void expectSameSpeech(const VoiceRun& run, double minCorrelation, const c
               static_cast<unsigned long long>(voiceFigure(run.bob, "concealed")));
   EXPECT_GT(r, minCorrelation) << run.bob;
   // Never before it was said, within what this can read: the lag to a 10 ms frame, and the
-  // two files' starts, which SDL's disk driver paces by sleeping (-6.6 ms was seen under ASan).
-  EXPECT_GT(delayMs, -20);
+  // two files' starts, which SDL's disk driver paces by sleeping (-6.6 ms was seen under ASan,
+  // -24.7 ms under ASan with a second build and benchmarks loading the 2 cores).
+  EXPECT_GT(delayMs, -40);
   EXPECT_LT(delayMs, 400);  // a loaded machine, not a LAN's 50 ms: the bench measures that
   // The delay does not grow over the sentence: the median lag of its second half is no more
   // than 10 frames over its first half's. Not tighter: the lag is read in the two files'
