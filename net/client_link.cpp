@@ -156,6 +156,7 @@ void ClientLink::run() {
       m_wakeCv.wait_for(lock, std::chrono::microseconds(waitUs), [&] { return m_woken; });
       m_woken = false;
     }
+    waitUs = kTickUs;  // unless found idle below: a stop, or a close's linger, ticks as before
     std::int64_t now = base::monoUs();
     m_conn->checkDeadlines(now);
     const std::uint64_t acked = m_conn->bytesAcknowledged();
@@ -185,7 +186,6 @@ void ClientLink::run() {
     // Idle (joined, pings at their pace, nothing of ours on its way): to the next thing due.
     const bool idle = m_protocol.joined() && m_pingsSent >= kQuickPings && !m_stop.load() && !m_conn->closing() &&
                       m_conn->queuedBytes() == 0 && m_conn->bytesAcknowledged() >= m_conn->bytesOut();
-    waitUs = kTickUs;
     if (idle) {
       const std::int64_t due = std::min(lastPingUs + m_settings.heartbeatIntervalUs,
                                         std::max(m_lastRecvUs.load(), lastBulkAckUs) + m_settings.heartbeatTimeoutUs);

@@ -33,8 +33,8 @@ bool waitUntil(const std::function<bool()>& done, int timeoutMs) {
 
 std::vector<ChatClientEvent> drain(ChatClient& c) { return c.events().drain(); }
 
-// How often the one thread of this process named `name` has been switched out so far (its
-// wakes), or -1 if there is not exactly one.
+// How often the one thread of this process named `name` has gone to sleep so far (its
+// voluntary switches: its wakes, not the load's preemptions), or -1 if there is not exactly one.
 long switchesOf(const std::string& name) {
   long found = -1;
   int count = 0;
@@ -50,8 +50,7 @@ long switchesOf(const std::string& name) {
       std::ifstream status(dir + "/status");
       long total = 0;
       for (std::string line; std::getline(status, line);)
-        if (line.rfind("voluntary_ctxt_switches:", 0) == 0 || line.rfind("nonvoluntary_ctxt_switches:", 0) == 0)
-          total += std::stol(line.substr(line.find(':') + 1));
+        if (line.rfind("voluntary_ctxt_switches:", 0) == 0) total += std::stol(line.substr(line.find(':') + 1));
       found = total;
     }
     closedir(d);
@@ -77,13 +76,14 @@ TEST(Link, AnIdleLinkAndAnIdleServerSleepUntilSomethingIsDue) {
   config.name = "dee";
   client.start(config);
   ASSERT_TRUE(waitUntil([&] { return client.connected(); }, 5000));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the first, quick pings go by
+  // The first, quick pings go by (8, 150 ms apart; later under a sanitizer on a busy machine).
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   const long link0 = switchesOf("chat-link"), accept0 = switchesOf("server-accept");
   ASSERT_GE(link0, 0);
   ASSERT_GE(accept0, 0);
   std::this_thread::sleep_for(std::chrono::seconds(2));
   const long linkWakes = switchesOf("chat-link") - link0, acceptWakes = switchesOf("server-accept") - accept0;
-  EXPECT_LE(linkWakes, 10) << "a 50 ms tick wakes it 40 times in 2 s";
+  EXPECT_LE(linkWakes, 20) << "a 50 ms tick wakes it 40 times in 2 s";
   EXPECT_LE(acceptWakes, 2) << "a 100 ms poll wakes it 20 times in 2 s";
   EXPECT_TRUE(client.connected());
   client.leave();
