@@ -209,7 +209,8 @@ void ScreenSession::onScreenEnded(const net::LinkEnd& end) {
 void ScreenSession::decodeLoop() {
   capture::TileDecoder decoder;
   while (true) {
-    std::optional<Decode> item = m_decodeQueue.take(std::chrono::milliseconds(200));
+    // stop() wakes the wait: the timeout is a backstop, not a tick (an idle viewer sleeps).
+    std::optional<Decode> item = m_decodeQueue.take(std::chrono::seconds(5));
     if (!item) {
       if (m_decodeQueue.stopped()) return;
       continue;
