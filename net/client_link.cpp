@@ -185,7 +185,7 @@ void ClientLink::run() {
     }
     // Idle (joined, pings at their pace, nothing of ours on its way): to the next thing due.
     const bool idle = m_protocol.joined() && m_pingsSent >= kQuickPings && !m_stop.load() && !m_conn->closing() &&
-                      m_conn->queuedBytes() == 0 && m_conn->bytesAcknowledged() >= m_conn->bytesOut();
+                      m_conn->queuedBytes() == 0 && acked >= m_conn->bytesOut();
     if (idle) {
       const std::int64_t due = std::min(lastPingUs + m_settings.heartbeatIntervalUs,
                                         std::max(m_lastRecvUs.load(), lastBulkAckUs) + m_settings.heartbeatTimeoutUs);

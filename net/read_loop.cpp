@@ -32,7 +32,6 @@ bool ReadLoop::start(const std::string& name, std::string& error) {
   }
   {
     std::lock_guard lock(m_mutex);
-    m_stopping = false;
     m_alive = true;
   }
   try {
@@ -48,7 +47,6 @@ bool ReadLoop::start(const std::string& name, std::string& error) {
 void ReadLoop::stop() {
   {
     std::lock_guard lock(m_mutex);
-    m_stopping = true;
     m_alive = false;
   }
   if (m_wake >= 0) {
@@ -94,7 +92,7 @@ void ReadLoop::dropAll(const std::string& why) {
 
 bool ReadLoop::add(int fd, Reader* reader) {
   std::lock_guard lock(m_mutex);
-  if (m_stopping || !m_alive.load() || fd < 0) return false;
+  if (!m_alive.load() || fd < 0) return false;
   const std::uint64_t token = m_nextToken++;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP;
@@ -129,8 +127,7 @@ void ReadLoop::run() {
       HLOG_ERROR(kTag, "%s", why.c_str());
       {
         std::lock_guard lock(m_mutex);
-        m_stopping = true;  // add() refuses from now on (connections keep a reader thread)
-        m_alive = false;
+        m_alive = false;  // add() refuses from now on (connections keep a reader thread)
       }
       dropAll(why);
       return;
@@ -140,7 +137,7 @@ void ReadLoop::run() {
       Reader* reader = nullptr;
       {
         std::lock_guard lock(m_mutex);
-        if (m_stopping) return;
+        if (!m_alive.load()) return;
         auto it = m_entries.find(token);
         if (token == 0 || it == m_entries.end()) continue;
         reader = it->second.reader;
@@ -176,7 +173,7 @@ void ReadLoop::run() {
       m_callDone.notify_all();
     }
     std::lock_guard lock(m_mutex);
-    if (m_stopping) return;
+    if (!m_alive.load()) return;
   }
 }
 

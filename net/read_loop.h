@@ -68,9 +68,10 @@ class ReadLoop {
   int m_epoll = -1;
   int m_wake = -1;  // an eventfd: stop() wakes the wait with it
   base::Worker m_thread;
-  std::atomic<bool> m_alive{false};  // started, and neither stopped nor failed
-  bool m_stopping = false;           // (m_mutex) add() refuses
-  mutable std::mutex m_mutex;        // guards the entries and the call under way
+  // Started, and neither stopped nor failed: add() takes readers, the thread goes on. Written
+  // under m_mutex; atomic for running().
+  std::atomic<bool> m_alive{false};
+  mutable std::mutex m_mutex;  // guards the entries and the call under way
   std::condition_variable m_callDone;
   std::map<std::uint64_t, Entry> m_entries;  // by token: epoll's data, never reused
   std::uint64_t m_nextToken = 1;             // 0 is the wake descriptor

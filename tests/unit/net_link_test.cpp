@@ -3,10 +3,7 @@
 // goes on. The host is a real ChatHub behind a real TcpServer on loopback.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
 #include <chrono>
-#include <fstream>
 #include <functional>
 #include <string>
 #include <stdexcept>
@@ -17,6 +14,7 @@
 #include "net/chat_hub.h"
 #include "net/socket.h"
 #include "net/tcp_server.h"
+#include "net_threads.h"
 
 using namespace huddle;
 using namespace huddle::net;
@@ -34,27 +32,12 @@ bool waitUntil(const std::function<bool()>& done, int timeoutMs) {
 std::vector<ChatClientEvent> drain(ChatClient& c) { return c.events().drain(); }
 
 // How often the one thread of this process named `name` has gone to sleep so far (its
-// voluntary switches: its wakes, not the load's preemptions), or -1 if there is not exactly one.
+// wakes), or -1 if there is not exactly one.
 long switchesOf(const std::string& name) {
   long found = -1;
   int count = 0;
-  if (DIR* d = opendir("/proc/self/task")) {
-    while (dirent* e = readdir(d)) {
-      if (e->d_name[0] == '.') continue;
-      const std::string dir = std::string("/proc/self/task/") + e->d_name;
-      std::ifstream comm(dir + "/comm");
-      std::string comm_name;
-      std::getline(comm, comm_name);
-      if (comm_name != name) continue;
-      ++count;
-      std::ifstream status(dir + "/status");
-      long total = 0;
-      for (std::string line; std::getline(status, line);)
-        if (line.rfind("voluntary_ctxt_switches:", 0) == 0) total += std::stol(line.substr(line.find(':') + 1));
-      found = total;
-    }
-    closedir(d);
-  }
+  for (const auto& t : test::threadsOfThisProcess())
+    if (t.name == name) ++count, found = t.voluntarySwitches;
   return count == 1 ? found : -1;
 }
 

@@ -4,13 +4,11 @@
 // bytes in order, have no reader thread, and end once each, whoever ends them.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -22,6 +20,7 @@
 #include "net/connection.h"
 #include "net/read_loop.h"
 #include "net_loopback.h"
+#include "net_threads.h"
 
 using namespace huddle;
 using namespace huddle::net;
@@ -274,22 +273,6 @@ struct KeepingHandler : Connection::Handler {
   int closed = 0;
 };
 
-// The names of this process's threads.
-std::vector<std::string> threadNames() {
-  std::vector<std::string> names;
-  if (DIR* d = opendir("/proc/self/task")) {
-    while (dirent* e = readdir(d)) {
-      if (e->d_name[0] == '.') continue;
-      std::ifstream comm(std::string("/proc/self/task/") + e->d_name + "/comm");
-      std::string name;
-      std::getline(comm, name);
-      names.push_back(name);
-    }
-    closedir(d);
-  }
-  return names;
-}
-
 }  // namespace
 
 // Six connections on one loop: each gets its client's 200 KB in order, no connection has a
@@ -314,7 +297,7 @@ TEST(ReadLoop, ConnectionsOnALoopReadInOrderAndEndOnceEachWay) {
     conns.push_back(std::make_unique<Connection>(std::move(server), options));
     ASSERT_TRUE(conns.back()->start(handlers.back().get()));
   }
-  for (const auto& name : threadNames()) EXPECT_NE(name, "conn-read");
+  for (const auto& t : test::threadsOfThisProcess()) EXPECT_NE(t.name, "conn-read");
   std::vector<base::ByteVec> sent(kConns);
   for (int i = 0; i < kConns; ++i) {
     sent[std::size_t(i)].resize(kBytes);

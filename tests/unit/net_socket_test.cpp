@@ -6,7 +6,6 @@
 #include <SDL2/SDL_net.h>
 #include <arpa/inet.h>
 #include <csignal>
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -27,6 +26,7 @@
 #include "net/socket.h"
 #include "net/wire/messages.h"
 #include "net_loopback.h"
+#include "net_threads.h"
 
 using namespace huddle;
 using namespace huddle::net;
@@ -179,15 +179,7 @@ struct HungListener {
 };
 
 // Threads of this process right now.
-int threadCount() {
-  int n = 0;
-  if (DIR* d = ::opendir("/proc/self/task")) {
-    while (dirent* e = ::readdir(d))
-      if (e->d_name[0] != '.') ++n;
-    ::closedir(d);
-  }
-  return n;
-}
+int threadCount() { return static_cast<int>(test::threadsOfThisProcess().size()); }
 
 TEST(Socket, ConnectThatHangsIsAbandonedAtTheDeadline) {
   initOrDie();
