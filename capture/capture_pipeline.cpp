@@ -26,6 +26,10 @@ constexpr const char* kTag = "capture/pipeline";
 constexpr auto kSettleAfterChange = std::chrono::microseconds(1500);
 // The longest a drawing that goes on holds its capture back (half an interval, if shorter).
 constexpr auto kSettleAtMost = std::chrono::microseconds(8000);
+// The longest one wait of the capture thread's lasts, bar the quiet tick (stop() waits for it).
+constexpr auto kWaitStep = std::chrono::milliseconds(20);
+// While captures are held back to the frame rate, how often at most drawings are looked for.
+constexpr auto kHeldLook = std::chrono::milliseconds(2);
 // A source that says when it is drawn on and when the pointer moves needs no frames at the
 // frame rate while nothing happens: after this long with no change, no move and nothing left
 // to refresh, it is looked at every kQuietTick (and at once on news).
@@ -215,6 +219,9 @@ void CapturePipeline::run() {
   std::vector<base::EncodedTile> tiles;
   auto next = std::chrono::steady_clock::now();
   ChangeSchedule changes(next);  // when a capture for a drawing may come
+  // Drawings that land while captures are held back to the rate. Its pieces are noted up to
+  // kHeldLook apart, and each may end in a quiet window.
+  HeldDrawings held(kHeldLook + kSettleAfterChange);
   auto activeAt = next;  // the last frame that changed something, or moved the cursor
   std::uint64_t dropped = 0;
   // The cursor: the source's shape as last seen, and what was last handed on.
@@ -247,27 +254,57 @@ void CapturePipeline::run() {
     // (which still ticks, for the cursor and the sharp refresh), as ChangeSchedule allows.
     const bool notified = m_source->notifiesChanges();
     const auto earliest = changes.earliest(interval);
+    // Word comes with the first drawing of a burst (a scroll, then the new line, a picture in
+    // pieces, ...): the rest of it lands in this frame, not the next, as long as it keeps
+    // coming, up to kSettleAtMost (drawing that never pauses, a terminal flooded with output,
+    // is still captured at the frame rate).
+    auto settleDrawing = [&] {
+      m_source->settle(kSettleAfterChange.count(), std::min<std::int64_t>(interval.count() / 2, kSettleAtMost.count()));
+      next = std::chrono::steady_clock::now();  // the clock starts again from this frame
+    };
+    auto ms = [](std::chrono::steady_clock::duration d) {
+      return int(std::chrono::ceil<std::chrono::milliseconds>(d).count());
+    };
     while (!m_stop.load()) {
       now = std::chrono::steady_clock::now();
+      if (notified && now >= earliest && held.waiting()) {
+        // A drawing landed while captures were held back: taken now, or the next one, fresh,
+        // if it is due soon (HeldDrawings says which, and how long to wait for it).
+        const auto until = held.waitUntil(now, interval);
+        bool fresh = false;  // looked for in steps, so stop() stays responsive at a low rate
+        for (auto t = now; t < until && !fresh && !m_stop.load(); t = std::chrono::steady_clock::now())
+          fresh = m_source->waitForDrawing(ms(std::min<std::chrono::steady_clock::duration>(until - t, kWaitStep)));
+        if (fresh) {
+          held.drawn(std::chrono::steady_clock::now(), false);
+          settleDrawing();
+        } else if (now - held.lastPieceAt() < kSettleAfterChange) {
+          settleDrawing();  // the one waiting may still be being drawn
+        }
+        break;
+      }
       if (now >= next) break;
       const auto until = notified && now < earliest ? std::min(next, earliest) : next;
-      const auto wait =
-          std::min<std::chrono::steady_clock::duration>(until - now, quiet ? kQuietTick : std::chrono::milliseconds(20));
+      const auto wait = std::min<std::chrono::steady_clock::duration>(until - now, quiet ? kQuietTick : kWaitStep);
       if (notified && now >= earliest) {
-        if (m_source->waitForChange(int(std::chrono::ceil<std::chrono::milliseconds>(wait).count()))) {
-          // Word comes with the first drawing of a burst (a scroll, then the new line, a picture
-          // in pieces, ...): the rest of it lands in this frame, not the next, as long as it
-          // keeps coming, up to kSettleAtMost (drawing that never pauses, a terminal flooded
-          // with output, is still captured at the frame rate).
-          m_source->settle(kSettleAfterChange.count(), std::min<std::int64_t>(interval.count() / 2, kSettleAtMost.count()));
-          next = std::chrono::steady_clock::now();  // the clock starts again from this frame
+        if (m_source->waitForChange(ms(wait))) {
+          held.drawn(std::chrono::steady_clock::now(), false);
+          settleDrawing();
           break;
+        }
+      } else if (notified) {
+        // Held back to the rate: when drawings land is noted (and they are kept for the next
+        // capture). Not more often than every kHeldLook: drawings faster than that are never
+        // more than that old when taken.
+        if (m_source->waitForDrawing(ms(wait))) {
+          held.drawn(std::chrono::steady_clock::now(), true);
+          std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kHeldLook, earliest - std::chrono::steady_clock::now()));
         }
       } else {
         std::this_thread::sleep_for(wait);
       }
     }
     if (m_stop.load()) break;
+    held.captured();
 
     const std::int64_t t0 = base::monoUs();
     const auto capturedAt = std::chrono::steady_clock::now();

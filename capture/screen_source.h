@@ -66,6 +66,15 @@ class ScreenSource {
     (void)timeoutMs;
     return false;
   }
+  // Waits up to `timeoutMs` for a drawing inside the shared area (not a pointer's move, not a
+  // drawing elsewhere on the screen); true as soon as one comes, and it is set aside for the
+  // next capture() (as settle() does), so the drawing after it is news again. Used while
+  // captures are held back to the frame rate, to learn when drawings land. Only where
+  // notifiesChanges(); a source that cannot tell drawings apart waits `timeoutMs` and says no.
+  virtual bool waitForDrawing(int timeoutMs) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(timeoutMs));
+    return false;
+  }
   // After waitForChange() said there was news (a drawing, a pointer's move): lets the rest of
   // that drawing land before the capture. Returns once `quietUs` pass with no more drawing, or
   // `maxUs` after the call. A source that cannot tell when drawing stops waits `quietUs`.

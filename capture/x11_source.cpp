@@ -275,6 +275,22 @@ struct X11Source::Impl {
     XFlush(dpy);
   }
 
+  // Whether the piece setDamageAside() last took touches the shared area. Sharing part of the
+  // root, that is asked of the server (a round trip); a window or the whole screen is all inside.
+  bool pieceInside() {
+    if (region.kind != X11Region::Kind::Monitor && region.kind != X11Region::Kind::Rect) return true;
+    int n = 0;
+    XRectangle* rects = XFixesFetchRegion(dpy, pieceRegion, &n);
+    bool inside = false;
+    const base::Rect area{0, 0, geo.w, geo.h};
+    for (int i = 0; i < n && !inside; ++i)
+      inside = !base::Rect{rects[i].x - sourceX(), rects[i].y - sourceY(), rects[i].width, rects[i].height}
+                    .intersected(area)
+                    .empty();
+    if (rects) XFree(rects);
+    return inside;
+  }
+
   // Takes the damage reported since the last call into `changed` (relative to geo), and
   // drains the damage events. Called before the image is fetched, so nothing drawn after
   // it is lost: it shows up in the next frame's damage.
@@ -638,6 +654,28 @@ bool X11Source::waitForChange(int timeoutMs) {
   if (news()) return true;
   pollfd p{ConnectionNumber(s.dpy), POLLIN, 0};
   return ::poll(&p, 1, timeoutMs) > 0 && news();
+}
+
+bool X11Source::waitForDrawing(int timeoutMs) {
+  Impl& s = *m_impl;
+  if (!s.dpy || !s.damage) return false;
+  const std::int64_t endUs = base::monoUs() + std::int64_t(timeoutMs) * 1000;
+  for (;;) {
+    {
+      std::lock_guard lock(g_errorMutex);  // as in waitForChange()
+      s.drainEvents();
+      if (s.damageNews) {
+        s.setDamageAside();  // the next drawing sends news again; this one waits for capture()
+        if (s.pieceInside()) return true;
+      }
+    }
+    // Pointer moves and other events wake the poll too: they are read and kept, and the wait
+    // goes on until its end.
+    const std::int64_t leftUs = endUs - base::monoUs();
+    if (leftUs <= 0) return false;
+    pollfd p{ConnectionNumber(s.dpy), POLLIN, 0};
+    if (::poll(&p, 1, int((leftUs + 999) / 1000)) <= 0) return false;
+  }
 }
 
 void X11Source::settle(std::int64_t quietUs, std::int64_t maxUs) {

@@ -77,6 +77,9 @@ class X11Source : public ScreenSource {
   bool notifiesChanges() const override;
   bool notifiesPointer() const override;
   bool waitForChange(int timeoutMs) override;
+  // Sharing part of the screen (a monitor, a rectangle), a drawing's place is asked of the
+  // server (a round trip) to tell whether it is inside.
+  bool waitForDrawing(int timeoutMs) override;
   // Takes the damage so far aside (so the next drawing sends a DamageNotify again) and waits
   // for one in each window of `quietUs`: an application that draws a frame as many requests
   // (XPutImage goes in 256 KB pieces, a page in tiles) is captured once it is done, not part

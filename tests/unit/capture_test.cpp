@@ -928,16 +928,20 @@ TEST(Pipeline, AnUpdateCallbackThatThrowsStopsThePipelineNotTheProcess) {
 namespace {
 
 // A still scene that is told of its drawings, as X11 is by XDamage: draw() changes a pixel
-// and wakes a waitForChange(); it counts the captures such a wake began.
+// and wakes a waitForChange() or a waitForDrawing(); it counts the captures a waitForChange()
+// wake began, and those of a drawing that waitForDrawing() saw land and settle() then let
+// finish (taken fresh, not one that waited while captures were held back).
 class NotifyingSource : public ScreenSource {
  public:
   bool open(std::string&) override { return true; }
   CaptureResult capture(Frame& frame, std::string&) override {
     std::lock_guard lock(m_mutex);
     m_changed.clear();
-    if (m_drawn) m_changed.push_back({0, 0, 1, 1});
+    if (m_drawn || m_aside) m_changed.push_back({0, 0, 1, 1});
     if (m_woke) ++m_capturesOnWake;
-    m_drawn = m_woke = false;
+    if (m_settledFresh) ++m_freshCaptures;
+    m_drawingsCaptured = m_drawings;
+    m_drawn = m_woke = m_aside = m_sawDrawing = m_settledFresh = false;
     m_frame = m_pixels;  // the pipeline reads its frame after this returns, while draw() may write
     frame.widthPx = kW;
     frame.heightPx = kH;
@@ -954,15 +958,45 @@ class NotifyingSource : public ScreenSource {
     std::unique_lock lock(m_mutex);
     m_cv.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return m_drawn; });
     if (m_drawn) m_woke = true;
+    m_sawDrawing = false;
     return m_drawn;
+  }
+  bool waitForDrawing(int timeoutMs) override {
+    std::unique_lock lock(m_mutex);
+    m_cv.wait_for(lock, std::chrono::milliseconds(timeoutMs), [&] { return m_drawn; });
+    if (!m_drawn) return false;
+    m_drawn = false;  // set aside for the next capture
+    m_aside = m_sawDrawing = true;
+    return true;
+  }
+  void settle(std::int64_t quietUs, std::int64_t maxUs) override {
+    {
+      std::lock_guard lock(m_mutex);
+      m_settledFresh = m_sawDrawing;
+    }
+    ScreenSource::settle(quietUs, maxUs);
   }
   void draw() {
     {
       std::lock_guard lock(m_mutex);
       m_pixels[0] ^= 0xFF;
       m_drawn = true;
+      ++m_drawings;
     }
     m_cv.notify_all();
+  }
+  int drawings() {
+    std::lock_guard lock(m_mutex);
+    return m_drawings;
+  }
+  // How many drawings the latest capture holds.
+  int drawingsCaptured() {
+    std::lock_guard lock(m_mutex);
+    return m_drawingsCaptured;
+  }
+  int freshCaptures() {
+    std::lock_guard lock(m_mutex);
+    return m_freshCaptures;
   }
   int captures() {
     std::lock_guard lock(m_mutex);
@@ -981,7 +1015,11 @@ class NotifyingSource : public ScreenSource {
   std::vector<std::uint8_t> m_frame;  // the capture thread's copy
   std::vector<base::Rect> m_changed;
   bool m_drawn = false, m_woke = false;
-  int m_captures = 0, m_capturesOnWake = 0;
+  bool m_aside = false;         // a drawing waitForDrawing() saw waits for the capture
+  bool m_sawDrawing = false;    // ... and it was the last thing waited for
+  bool m_settledFresh = false;  // settle() came right after it
+  int m_captures = 0, m_capturesOnWake = 0, m_freshCaptures = 0;
+  int m_drawings = 0, m_drawingsCaptured = 0;
   std::uint64_t m_seq = 0;
 };
 
@@ -1011,10 +1049,141 @@ TEST(Pipeline, ASourceToldOfADrawingIsCapturedWhenItComesNotAtTheClocksTick) {
   p.stop();
 }
 
+// Drawn at 60 Hz and shared at 10 fps, some captures wait for the next drawing and take it
+// fresh rather than the one that waited while they were held back; when the drawings stop,
+// the last one is captured all the same (it does not wait for a next that never comes).
+TEST(Pipeline, DrawingsFasterThanTheRateAreTakenFreshAndTheLastOneStillGoes) {
+  CaptureSettings s;
+  s.fps = 10;
+  auto owned = std::make_unique<NotifyingSource>();
+  NotifyingSource& source = *owned;
+  std::atomic<int> updates{0};
+  CapturePipeline p(std::move(owned), s, 1, [&](EncodedUpdate&&) { ++updates; });
+  std::string error;
+  ASSERT_TRUE(p.start(error)) << error;
+  for (int i = 0; i < 500 && updates.load() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(updates.load(), 1);
+  // 1.5 s of drawings: about 15 captures, each with 6 drawings to choose from.
+  for (int i = 0; i < 90; ++i) {
+    source.draw();
+    std::this_thread::sleep_for(std::chrono::microseconds(16667));
+  }
+  for (int i = 0; i < 500 && source.drawingsCaptured() < source.drawings(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(source.drawingsCaptured(), 90) << "the last drawing was never captured";
+  EXPECT_GE(source.freshCaptures(), 1) << "no capture waited for the next drawing";
+  EXPECT_LE(updates.load(), 1 + 20);  // still the frame rate (15 in 1.5 s), not the drawings'
+  p.stop();
+}
+
 namespace {
 using Micros = std::chrono::microseconds;
 constexpr Micros kSixtyHz{16667}, kSettle{1500};
 }  // namespace
+
+// The capture thread's choice, simulated: drawings at 60 Hz shared at 30 fps for about 4 s,
+// then they stop. Each capture either takes the drawing that waited while it was held back,
+// or waits for the next and takes that (its age then is only the settle). Without
+// HeldDrawings a capture takes a drawing up to a period old (8 ms on average); with it, never
+// more than half a period. The last drawing, with no next to come, goes at most 3/4 of a
+// period after captures may come. Run with every place the drawings can stop in a cycle.
+TEST(HeldDrawings, CapturesTakeFreshDrawingsAndTheLastOneIsLateByAtMostThreeQuartersOfAPeriod) {
+  using Clock = ChangeSchedule::Clock;
+  const Clock::time_point t0{};
+  const Micros interval{33333};
+  int lastWaited = 0;
+  for (int count = 220; count < 260; ++count) {
+    ChangeSchedule schedule(t0);
+    HeldDrawings held(Micros(3500));
+    std::vector<Clock::time_point> drawn;
+    for (int k = 0; k < count; ++k) drawn.push_back(t0 + Micros(5000) + k * kSixtyHz);
+    std::size_t next = 0;  // the first drawing not yet seen
+    std::vector<Micros> ages;
+    Micros lastLate{-1};  // set when the last drawing waited for captures
+    while (next < drawn.size() || held.waiting()) {
+      const auto earliest = schedule.earliest(interval);
+      // Held back: the drawings that land before captures may come again wait.
+      while (next < drawn.size() && drawn[next] < earliest) held.drawn(drawn[next++], true);
+      Clock::time_point at;
+      std::size_t taken;
+      if (held.waiting()) {
+        const auto until = held.waitUntil(earliest, interval);
+        if (until > earliest && next < drawn.size() && drawn[next] <= until) {
+          held.drawn(drawn[next], false);
+          taken = next++;
+          at = drawn[taken] + kSettle;
+        } else {
+          taken = next - 1;
+          at = until;
+          if (next == drawn.size()) lastLate = std::chrono::duration_cast<Micros>(at - earliest);
+        }
+      } else {
+        held.drawn(drawn[next], false);
+        taken = next++;
+        at = drawn[taken] + kSettle;
+      }
+      ages.push_back(std::chrono::duration_cast<Micros>(at - drawn[taken]));
+      held.captured();
+      schedule.captured(at, interval);
+    }
+    ASSERT_GE(ages.size(), std::size_t(count / 2));  // 30 fps, plus at most 3%
+    ASSERT_LE(ages.size(), std::size_t(count / 2 * 1.04 + 2));
+    // After the first captures (a stream is not yet known), none takes a drawing more than
+    // half a period old, bar the last (when no next came).
+    Micros sum{0};
+    for (std::size_t i = 4; i + 1 < ages.size(); ++i) {
+      EXPECT_LE(ages[i], kSixtyHz / 2 + kSettle) << count << " drawings, capture " << i;
+      sum += ages[i];
+    }
+    EXPECT_LT(sum / (ages.size() - 5), Micros(4000)) << count << " drawings";
+    EXPECT_LE(lastLate, kSixtyHz * 3 / 4) << count << " drawings";
+    if (lastLate > Micros(0)) ++lastWaited;
+  }
+  EXPECT_GE(lastWaited, 5) << "the last drawing rarely waited: its bound was hardly tried";
+}
+
+// Lone drawings (not a stream) and drawings slower than the rate are taken as they are.
+TEST(HeldDrawings, ALoneDrawingOrOneSlowerThanTheRateIsTakenAtOnce) {
+  using Clock = HeldDrawings::Clock;
+  const Clock::time_point t0{};
+  const Micros interval{33333};
+  HeldDrawings held(Micros(3500));
+  held.drawn(t0, false);
+  held.captured();
+  held.drawn(t0 + Micros(10000), true);  // waited, but the capture before found none waiting
+  EXPECT_EQ(held.waitUntil(t0 + Micros(30000), interval), t0 + Micros(30000));
+  held.captured();
+  held.drawn(t0 + Micros(40000), true);  // a stream now, but 30 ms apart: under the rate's 33
+  EXPECT_GT(held.waitUntil(t0 + Micros(60000), interval), t0 + Micros(60000));
+  held.captured();
+  held.drawn(t0 + Micros(80000), true);  // 40 ms apart: slower than the rate
+  EXPECT_EQ(held.waitUntil(t0 + Micros(100000), interval), t0 + Micros(100000));
+  held.captured();
+  EXPECT_FALSE(held.waiting());
+}
+
+// A picture drawn in pieces (XPutImage goes in 256 KB requests) is one drawing: its period
+// runs from start to start, and its age from its last piece.
+TEST(HeldDrawings, ADrawingInPiecesIsOneDrawing) {
+  using Clock = HeldDrawings::Clock;
+  const Clock::time_point t0{};
+  const Micros interval{33333};
+  HeldDrawings held(Micros(3500));
+  auto drawInPieces = [&](Micros start, bool isHeld) {
+    for (int i = 0; i < 3; ++i) held.drawn(t0 + start + i * Micros(2000), isHeld);
+  };
+  drawInPieces(Micros(0), false);
+  held.captured();
+  drawInPieces(kSixtyHz, true);
+  held.captured();
+  drawInPieces(kSixtyHz * 2, true);  // its last piece at 37.3 ms
+  EXPECT_EQ(held.lastPieceAt(), t0 + kSixtyHz * 2 + Micros(4000));
+  // At 46 ms the next is due in 4 ms, and this one is 8.7 ms old: wait, to 1.25 periods.
+  const auto until = held.waitUntil(t0 + Micros(46000), interval);
+  EXPECT_EQ(std::chrono::duration_cast<Micros>(until - t0), kSixtyHz * 3 + kSixtyHz / 4);
+  // At 40 ms the next is due in 10 ms, and this one is only 2.7 ms old: taken now.
+  EXPECT_EQ(held.waitUntil(t0 + Micros(40000), interval), t0 + Micros(40000));
+}
 
 // Drawn at the frame rate itself (a 60 Hz video shared at 60 fps), after the schedule ran
 // ahead of the drawings (four captures of one drawing's pieces): each capture is held back at

@@ -293,6 +293,65 @@ TEST(X11Capture, APointersMoveEndsTheWaitForAChange) {
   EXPECT_EQ(pos.y, 88);
 }
 
+// While captures are held back, the pipeline learns when drawings land: waitForDrawing()
+// ends for a drawing inside the shared area only (not a pointer's move, not a drawing beside
+// the area), sets each aside so the next is news again, and the capture holds them all.
+TEST(X11Capture, WaitForDrawingSeesDrawingsInsideTheSharedAreaAndKeepsThemForTheCapture) {
+  if (access("/usr/bin/xdotool", X_OK) != 0) GTEST_SKIP() << "xdotool is not available";
+  Xvfb xvfb(80, 99, "640x480x24");
+  if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
+  const std::string env = "DISPLAY=" + xvfb.display();
+  X11Region area;
+  area.kind = X11Region::Kind::Rect;
+  area.x = 100;
+  area.y = 100;
+  area.w = 320;
+  area.h = 240;
+  X11Source source(xvfb.display(), area);
+  std::string error;
+  ASSERT_TRUE(source.open(error)) << error;
+  ASSERT_TRUE(source.notifiesPointer()) << "Xvfb has XDamage and XInput 2.2";
+  Frame f;
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;  // whole
+  huddle::base::CursorPos pos;
+  huddle::base::CursorImage shape;
+  bool changed = false;
+  ASSERT_TRUE(source.cursor(pos, shape, changed));  // the pointer is watched from now on
+
+  ASSERT_EQ(Subprocess({"/usr/bin/xdotool", "mousemove_relative", "7", "8"}, {env}).wait(10000), 0);
+  EXPECT_FALSE(source.waitForDrawing(300)) << "a pointer's move counted as a drawing";
+
+  Display* d = XOpenDisplay(xvfb.display().c_str());
+  ASSERT_NE(d, nullptr);
+  const Window root = DefaultRootWindow(d);
+  GC gc = XCreateGC(d, root, 0, nullptr);
+  auto fill = [&](std::uint32_t colour, int x, int y) {
+    XSetForeground(d, gc, colour);
+    XFillRectangle(d, root, gc, x, y, 16, 16);
+    XSync(d, False);
+  };
+  fill(0x00FF00, 500, 400);  // beside the area
+  EXPECT_FALSE(source.waitForDrawing(300)) << "a drawing outside the shared area counted";
+  fill(0xFF0000, 110, 110);
+  EXPECT_TRUE(source.waitForDrawing(5000)) << "a drawing inside was no news";
+  fill(0x0000FF, 300, 200);
+  EXPECT_TRUE(source.waitForDrawing(5000)) << "the drawing after one set aside was no news";
+  XFreeGC(d, gc);
+  XCloseDisplay(d);
+
+  ASSERT_NE(source.capture(f, error), CaptureResult::Error) << error;
+  EXPECT_EQ(pixelAt(f, 18, 18), 0xFF0000u);
+  EXPECT_EQ(pixelAt(f, 208, 108), 0x0000FFu);
+  ASSERT_NE(f.changed, nullptr);
+  auto holds = [&](int x, int y) {
+    for (const auto& r : *f.changed)
+      if (x >= r.x && x < r.x + r.w && y >= r.y && y < r.bottom()) return true;
+    return false;
+  };
+  EXPECT_TRUE(holds(18, 18)) << "the first drawing set aside was not in the capture's damage";
+  EXPECT_TRUE(holds(208, 108)) << "the second drawing set aside was not in the capture's damage";
+}
+
 // The cursor through XFixes: the shape X shows (set with xsetroot), its hot spot, and the
 // position (moved with xdotool), and a new shape id once the shape changes.
 TEST(X11Capture, ReadsTheRealCursorShapeAndPosition) {
