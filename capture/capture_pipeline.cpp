@@ -28,7 +28,8 @@ constexpr auto kSettleAfterChange = std::chrono::microseconds(1500);
 constexpr auto kSettleAtMost = std::chrono::microseconds(8000);
 // The longest one wait of the capture thread's lasts, bar the quiet tick (stop() waits for it).
 constexpr auto kWaitStep = std::chrono::milliseconds(20);
-// While captures are held back to the frame rate, how often at most drawings are looked for.
+// While captures are held back to the frame rate, how often at most drawings are looked for:
+// when they land is known that closely.
 constexpr auto kHeldLook = std::chrono::milliseconds(2);
 // A source that says when it is drawn on and when the pointer moves needs no frames at the
 // frame rate while nothing happens: after this long with no change, no move and nothing left
@@ -269,7 +270,9 @@ void CapturePipeline::run() {
       now = std::chrono::steady_clock::now();
       if (notified && now >= earliest && held.waiting()) {
         // A drawing landed while captures were held back: taken now, or the next one, fresh,
-        // if it is due soon (HeldDrawings says which, and how long to wait for it).
+        // if it is due soon (HeldDrawings says which, and how long to wait for it). Pieces
+        // that landed since the last look (in the kHeldLook sleep) are noted first.
+        if (m_source->waitForDrawing(0)) held.drawn(now, true);
         const auto until = held.waitUntil(now, interval);
         bool fresh = false;  // looked for in steps, so stop() stays responsive at a low rate
         for (auto t = now; t < until && !fresh && !m_stop.load(); t = std::chrono::steady_clock::now())
@@ -277,7 +280,7 @@ void CapturePipeline::run() {
         if (fresh) {
           held.drawn(std::chrono::steady_clock::now(), false);
           settleDrawing();
-        } else if (now - held.lastPieceAt() < kSettleAfterChange) {
+        } else if (std::chrono::steady_clock::now() - held.lastPieceAt() < kSettleAfterChange) {
           settleDrawing();  // the one waiting may still be being drawn
         }
         break;
@@ -293,8 +296,7 @@ void CapturePipeline::run() {
         }
       } else if (notified) {
         // Held back to the rate: when drawings land is noted (and they are kept for the next
-        // capture). Not more often than every kHeldLook: drawings faster than that are never
-        // more than that old when taken.
+        // capture), looked for at most every kHeldLook (each look is a few X requests).
         if (m_source->waitForDrawing(ms(wait))) {
           held.drawn(std::chrono::steady_clock::now(), true);
           std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kHeldLook, earliest - std::chrono::steady_clock::now()));

@@ -45,9 +45,12 @@ class ChangeSchedule {
 // before also found one waiting (a stream, not a lone drawing); and at most to 1.25 periods
 // after the one waiting began: when the drawings stop (the end of a scroll, a paused video),
 // the last one is late by at most 3/4 of their period, never an interval. The period is the
-// time between the starts of the last two drawings, when shorter than an interval. News that
-// comes within `pieces` of the last is more of the same drawing (a picture drawn in pieces).
-// Only drawings count, not pointer moves, and only inside the shared area (the source's job).
+// time between the starts of the last two drawings, and it must be under 3/4 of an interval:
+// drawn at about the frame rate itself (a 60 Hz video at 60 fps), waiting would drop a frame
+// for a jitter. News that comes within `pieces` of the last is more of the same drawing (a
+// picture drawn in pieces). A held drawing must be a drawing inside the shared area, not a
+// pointer's move (the source's job); news that a capture takes at once may be a move, which
+// at worst makes one period look shorter, and breaks no stream (that capture held nothing).
 class HeldDrawings {
  public:
   using Clock = std::chrono::steady_clock;
@@ -73,7 +76,7 @@ class HeldDrawings {
   Clock::time_point waitUntil(Clock::time_point now, Clock::duration interval) const {
     if (!m_waiting || !m_streak || m_drawings < 2) return now;
     const Clock::duration gap = m_start - m_before;
-    if (gap <= Clock::duration::zero() || gap >= interval) return now;
+    if (gap <= Clock::duration::zero() || gap * 4 >= interval * 3) return now;
     if (m_start + gap - now > now - m_lastPiece) return now;  // the next is further off than this is old
     return std::max(now, m_start + gap + gap / 4);
   }

@@ -35,6 +35,8 @@ constexpr const char* kTag = "capture/x11";
 // With XInput2, a pointer that made no raw motion is asked where it is at least this often
 // (a program may warp it without any).
 constexpr std::int64_t kPointerAskedAtLeastUs = 200'000;
+// waitForDrawing(): after a drawing outside the shared area, the pause before the next look.
+constexpr std::int64_t kOutsidePauseUs = 2'000;
 
 // Xlib reports protocol errors through a process-wide handler; without one it exits the
 // process. Ours records the error for the call that caused it (captures are serialised).
@@ -667,6 +669,13 @@ bool X11Source::waitForDrawing(int timeoutMs) {
       if (s.damageNews) {
         s.setDamageAside();  // the next drawing sends news again; this one waits for capture()
         if (s.pieceInside()) return true;
+        // A drawing elsewhere (a busy other monitor): its round trip is not made again at
+        // once. The events that came with the reply are in Xlib's queue, which poll() does
+        // not see: they are read after the pause.
+        const std::int64_t pauseUs = std::min<std::int64_t>(kOutsidePauseUs, endUs - base::monoUs());
+        if (pauseUs <= 0) return false;
+        std::this_thread::sleep_for(std::chrono::microseconds(pauseUs));
+        continue;
       }
     }
     // Pointer moves and other events wake the poll too: they are read and kept, and the wait
