@@ -44,9 +44,8 @@ std::uint64_t ScrollDetector::hashRow(const std::uint8_t* p, std::size_t bytes) 
   return mix(a ^ rotl(b, 17) ^ rotl(c, 34) ^ rotl(d, 51) ^ bytes);
 }
 
-void ScrollDetector::hash(const Frame& f, bool probe) {
-  // Hashes that are only a probe's are no previous for a whole frame.
-  const bool fresh = !m_valid || f.widthPx != m_width || f.heightPx != m_height || (m_partial && !probe);
+void ScrollDetector::hash(const Frame& f) {
+  const bool fresh = !m_valid || f.widthPx != m_width || f.heightPx != m_height;
   if (fresh) {
     m_width = f.widthPx;
     m_height = f.heightPx;
@@ -59,13 +58,6 @@ void ScrollDetector::hash(const Frame& f, bool probe) {
     m_new[std::size_t(col) * m_height + std::size_t(y)] =
         hashRow(f.pixels + std::size_t(y) * f.strideBytes + std::size_t(x0) * kBytesPerPixel, std::size_t(w) * 4);
   };
-  if (probe) {
-    // The probe's columns only; the others keep their previous hashes (equal: no change).
-    std::memcpy(m_new.data(), m_old.data(), m_old.size() * sizeof(std::uint64_t));
-    for (int y = 0; y < m_height; ++y)
-      for (int col = probeFirst(); col < m_cols; col += kProbeEvery) segment(y, col);
-    return;
-  }
   if (fresh || f.changed == nullptr) {
     for (int y = 0; y < m_height; ++y)
       for (int col = 0; col < m_cols; ++col) segment(y, col);
@@ -82,58 +74,44 @@ void ScrollDetector::hash(const Frame& f, bool probe) {
   }
 }
 
-double ScrollDetector::changedShare(const Frame& f) {
-  if (f.changed == nullptr || f.widthPx <= 0 || f.heightPx <= 0) return 1;
+bool ScrollDetector::mostChanged(const Frame& f) {
+  if (f.changed == nullptr) return true;
   const base::Rect frameRect{0, 0, f.widthPx, f.heightPx};
   std::int64_t area = 0;  // overlaps count twice: an estimate is enough
   for (const base::Rect& r : *f.changed) {
     const base::Rect in = r.intersected(frameRect);
     if (!in.empty()) area += std::int64_t(in.w) * in.h;
   }
-  return double(area) / (double(f.widthPx) * f.heightPx);
+  return area * 4 >= std::int64_t(f.widthPx) * f.heightPx * 3;
 }
 
 void ScrollDetector::process(const Frame& f, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
                              std::vector<base::CopyRect>& out) {
   // The source says nothing changed: the hashes we hold are this frame's, and nothing moved.
-  if (m_valid && f.changed != nullptr && f.changed->empty() && f.widthPx == m_width && f.heightPx == m_height) {
-    m_lastShare = 0;
-    return;
-  }
-  // With the frame before: a picture captured in two parts (its drawing paused part way) is
-  // still a full change, and does not end the back-off.
-  const double share = changedShare(f);
-  const bool sourceSaysMost = share + m_lastShare >= 0.75;
-  m_lastShare = share;
-  if (m_skip > 0 && sourceSaysMost) {
-    // Not hashed: the next frame looked at starts afresh (compared with nothing).
+  if (m_valid && f.changed != nullptr && f.changed->empty() && f.widthPx == m_width && f.heightPx == m_height) return;
+  if (m_skip > 0 && mostChanged(f)) {
+    // Not hashed: the next frame looked at starts afresh (hashed whole, compared with nothing).
     --m_skip;
     m_valid = false;
     ++m_stats.framesSkipped;
     return;
   }
-  // Backing off, a frame where most changed is only probed.
-  const bool probe = m_backoff > 0 && sourceSaysMost;
-  const bool comparable = m_valid && f.widthPx == m_width && f.heightPx == m_height && (probe || !m_partial);
-  hash(f, probe);
-  ++(probe ? m_stats.framesProbed : m_stats.framesHashed);
+  const bool comparable = m_valid && f.widthPx == m_width && f.heightPx == m_height;
+  hash(f);
+  ++m_stats.framesHashed;
   if (comparable && ref != nullptr && maxCopies > 0 && m_height >= kMinCopyRows) {
     const std::size_t before = out.size();
-    bool most = false, scrolled = false;
-    detect(f, ref, refStride, maxCopies, probe, out, most, scrolled);
-    // A scroll (or, probing, a sign of one), or the full changes stopped (by the hashes, and
-    // by the source's word with the frame before): no more back-off.
-    if (f.changed != nullptr && sourceSaysMost) most = true;
-    if (out.size() > before || scrolled || !most) m_backoff = m_skip = 0;
+    bool most = false;
+    detect(f, ref, refStride, maxCopies, out, most);
+    if (out.size() > before || !most) m_backoff = m_skip = 0;  // a scroll, or the full changes stopped
     else m_skip = m_backoff = std::min(kMaxSkip, std::max(1, m_backoff * 2));
   }
   m_old.swap(m_new);
   m_valid = true;
-  m_partial = probe;
 }
 
-void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies, bool probe,
-                            std::vector<base::CopyRect>& out, bool& mostChanged, bool& scrolled) {
+void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
+                            std::vector<base::CopyRect>& out, bool& mostChanged) {
   const int H = m_height, C = m_cols;
   // A few rows together: text repeats single rows (the middle of a line of glyphs), rarely
   // a window of rows. Window y mixes rows y..y+7, each rotated by 7 per row after it; the next
@@ -200,15 +178,8 @@ void ScrollDetector::detect(const Frame& f, std::uint8_t* ref, std::size_t refSt
       }
     }
   }
-  const std::size_t looked = probe ? std::size_t((C - probeFirst() + kProbeEvery - 1) / kProbeEvery) : std::size_t(C);
-  mostChanged = changedSegments * 4 >= looked * std::size_t(H - kWindowRows + 1) * 3;
+  mostChanged = changedSegments * 4 >= std::size_t(C) * std::size_t(H - kWindowRows + 1) * 3;
   if (!anyChange) return;
-  if (probe) {
-    // A sign of a scroll: enough of the probe's segments came from rows at one offset. The
-    // frames after it are looked at whole, and the scroll found there.
-    for (std::size_t i = 0; i < m_votes.size() && !scrolled; ++i) scrolled = int(i) != H && m_votes[i] >= kMinVotes;
-    return;
-  }
   m_claimed.assign(std::size_t(C) * H, 0);
   for (int round = 0; round < kMaxOffsets && out.size() < maxCopies; ++round) {
     std::size_t best = 0;

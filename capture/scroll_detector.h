@@ -15,15 +15,10 @@
 // Hashing a whole changed screen and voting costs about a seventh of a video frame's sender
 // CPU and finds nothing there, so after a frame where most of the screen changed and nothing
 // was found, the next 1, 2, 4, up to kMaxSkip frames where the source says most changed are
-// not looked at; a frame compared where most did not change, with the frame before it (a
-// picture captured in two parts is one change), ends the back-off. While backing
-// off, the frames that are looked at are only probed: every kProbeEvery-th column of segments
-// (so a scrolling window wider than 320 pixels holds one) is hashed and votes, and a sign of a
-// scroll there ends the back-off, the two frames after it being hashed whole and compared (a
-// scroll that starts during the back-off goes as tiles for at most kMaxSkip + 3 frames).
+// not looked at (a scroll that starts then goes as tiles for at most that long); a frame
+// compared where most did not change ends the back-off.
 // Thread: one capture thread.
 #pragma once
-#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -38,7 +33,6 @@ struct ScrollStats {
   std::uint64_t copiesFound = 0;     // verified and applied
   std::uint64_t copiesRejected = 0;  // candidates whose pixels did not match (hash collisions)
   std::uint64_t framesSkipped = 0;   // most changed, after full changes that held no scroll
-  std::uint64_t framesProbed = 0;    // only a few columns hashed, while backing off
 };
 
 class ScrollDetector {
@@ -46,7 +40,6 @@ class ScrollDetector {
   static constexpr int kSegmentPx = 64;
   static constexpr int kMinCopyRows = 16;  // shorter blocks are cheaper sent as tiles
   static constexpr int kMaxSkip = 12;      // frames: 200 ms at 60 fps
-  static constexpr int kProbeEvery = 5;    // columns of segments: a probe hashes one in five
 
   // Hashes `frame` (call it for every frame that goes through the damage tracker, in order).
   // When `ref` is non-null (the previous frame as viewers have it: `refStride` bytes a row,
@@ -64,16 +57,12 @@ class ScrollDetector {
   static std::uint64_t hashRow(const std::uint8_t* p, std::size_t bytes);
 
  private:
-  // The probe's first column: the middle of the first five (or the last, on a narrow frame).
-  int probeFirst() const { return std::min(kProbeEvery / 2, m_cols - 1); }
-  // `probe`: only the probe's columns (the others keep their previous hashes).
-  void hash(const Frame& frame, bool probe);
-  // The share of the frame the source says changed (no word from it: all of it).
-  static double changedShare(const Frame& frame);
-  // `mostChanged`: whether most of the hashed segments differed. Probing, nothing is found or
-  // applied: `scrolled` says whether the probe's columns voted for a scroll.
-  void detect(const Frame& frame, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies, bool probe,
-              std::vector<base::CopyRect>& out, bool& mostChanged, bool& scrolled);
+  void hash(const Frame& frame);
+  // Whether the source says most of the frame changed (no word from it: all of it).
+  static bool mostChanged(const Frame& frame);
+  // `mostChanged`: whether most of the hashed segments differed.
+  void detect(const Frame& frame, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
+              std::vector<base::CopyRect>& out, bool& mostChanged);
   // Rectangles where rows at dy match, outside cells already claimed; verified and applied.
   void extract(const Frame& frame, std::uint8_t* ref, std::size_t refStride, int dy, std::size_t maxCopies,
                std::vector<base::CopyRect>& out);
@@ -83,8 +72,6 @@ class ScrollDetector {
 
   int m_width = 0, m_height = 0, m_cols = 0;
   bool m_valid = false;
-  bool m_partial = false;  // m_old holds a probe's columns only
-  double m_lastShare = 0;  // changedShare() of the frame before
   int m_skip = 0, m_backoff = 0;  // frames still to skip, and the last run's length
   std::vector<std::uint64_t> m_old, m_new;  // [col * m_height + y]: a column's rows in a run
   std::vector<std::uint8_t> m_claimed;      // destination cells taken by a copy this frame

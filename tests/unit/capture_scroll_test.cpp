@@ -169,10 +169,9 @@ TEST(ScrollDetector, AHashCollisionNeverBecomesACopy) {
   EXPECT_GE(d.stats().copiesRejected, 1u);
 }
 
-// Video (every pixel new, nothing scrolled) is looked at less and less often, and then only
-// probed (a fifth of its columns hashed), but a scroll that starts is found within kMaxSkip + 3
-// frames and from then on in every frame; a frame where the source says little changed is
-// always looked at.
+// Video (every pixel new, nothing scrolled) is looked at less and less often, but a scroll
+// that starts is found within kMaxSkip frames and from then on in every frame; a frame where
+// the source says little changed is always looked at.
 TEST(ScrollDetector, AfterFullChangesWithoutScrollsItLooksLessOftenYetFindsTheNextScroll) {
   const int w = 320, h = 240;
   ScrollDetector d;
@@ -193,16 +192,10 @@ TEST(ScrollDetector, AfterFullChangesWithoutScrollsItLooksLessOftenYetFindsTheNe
   // Looked at 1 frame in 2, then 3, 5, 9, up to kMaxSkip + 2 (one to hash, one to compare).
   EXPECT_GE(skipped, 40u);
   EXPECT_LE(skipped, 50u);
-  // Hashed whole: the first frame and the one compared with it; the rest only probed.
-  EXPECT_EQ(d.stats().framesHashed, 2u);
-  EXPECT_EQ(d.stats().framesHashed + d.stats().framesProbed + skipped, 60u);
-  // A small change the source names is looked at even now (hashed, if nothing to compare
-  // with), from the second on: the first may be the rest of a picture captured in two parts.
+  // A small change the source names is looked at even now (hashed, if nothing to compare with).
   const std::uint64_t hashed = d.stats().framesHashed;
   const std::vector<base::Rect> small{{0, 0, 64, 16}};
   frame = noise(w, h, 200);
-  step(frame, &small);
-  EXPECT_EQ(d.stats().framesHashed, hashed);
   step(frame, &small);
   EXPECT_EQ(d.stats().framesHashed, hashed + 1);
   // Now the page scrolls 5 px a frame: found within the longest skip, then every frame.
@@ -216,7 +209,7 @@ TEST(ScrollDetector, AfterFullChangesWithoutScrollsItLooksLessOftenYetFindsTheNe
     }
   }
   ASSERT_GE(firstFound, 0);
-  EXPECT_LE(firstFound, ScrollDetector::kMaxSkip + 3);
+  EXPECT_LE(firstFound, ScrollDetector::kMaxSkip + 1);
 }
 
 namespace {
@@ -636,60 +629,3 @@ TEST(ScrollPipeline, AnOffGridTerminalsScrollGoesAsACopyAndPatches) {
   EXPECT_LT(bytes, updates * 4000) << bytes / std::max<std::size_t>(updates, 1) << " bytes an update";
 }
 
-
-// A window scrolling beside a video (most of the screen changes every frame, so the detector
-// backs off and then only probes): the probe's columns inside the window see the scroll, and
-// from a few frames on it goes as a copy every frame, exact.
-TEST(ScrollDetector, AWindowScrollingBesideAVideoIsFoundWhileBackingOff) {
-  const int w = 960, h = 320, wx = 300, wy = 20, ww = 400, wh = 280;
-  ScrollDetector d;
-  std::vector<base::CopyRect> copies;
-  std::vector<std::uint8_t> ref;
-  auto step = [&](const std::vector<std::uint8_t>& next, std::uint64_t seq) {
-    copies.clear();
-    d.process(frameOf(next, w, h, seq), ref.empty() ? nullptr : ref.data(), std::size_t(w) * 4,
-              wire::kMaxCopiesPerBatch, copies);
-    if (!ref.empty()) expectCopiesExact(copies, ref, next, w);
-    ref = next;
-    return copies.size();
-  };
-  std::vector<std::uint8_t> page = noise(ww, wh, 7);
-  std::uint64_t seq = 0;
-  // Video alone at first: the detector backs off.
-  for (int i = 0; i < 30; ++i) EXPECT_EQ(step(noise(w, h, 1000 + std::uint32_t(i)), seq++), 0u);
-  ASSERT_GT(d.stats().framesProbed, 0u);
-  // Then the window's page scrolls 6 px a frame while the video goes on around it.
-  int firstFound = -1;
-  for (int i = 0; i < ScrollDetector::kMaxSkip + 12; ++i) {
-    page = scrolled(page, ww, 0, 0, ww, wh, -6, 2000 + std::uint32_t(i));
-    const std::size_t found = step(withWindow(noise(w, h, 3000 + std::uint32_t(i)), page, w, wx, wy, ww, wh), seq++);
-    if (firstFound < 0 && found > 0) firstFound = i;
-    if (firstFound >= 0) {
-      EXPECT_GE(found, 1u) << "frame " << i;
-    }
-  }
-  ASSERT_GE(firstFound, 0) << "the scroll was never found";
-  EXPECT_LE(firstFound, ScrollDetector::kMaxSkip + 3);
-}
-
-// Video whose pictures are each captured in two parts (the drawing paused part way: the top
-// 40%, then the rest): each part alone is less than most of the screen, but with the part
-// before it is a full change, so the detector still backs off and probes.
-TEST(ScrollDetector, APictureCapturedInTwoPartsIsStillAFullChange) {
-  const int w = 320, h = 240, split = 96;
-  ScrollDetector d;
-  std::vector<base::CopyRect> copies;
-  std::vector<std::uint8_t> ref;
-  const std::vector<base::Rect> top{{0, 0, w, split}}, bottom{{0, split, w, h - split}};
-  for (int i = 0; i < 60; ++i) {
-    const std::vector<std::uint8_t> next = noise(w, h, 500 + std::uint32_t(i));
-    Frame f = frameOf(next, w, h, std::uint64_t(i));
-    if (i > 0) f.changed = i % 2 ? &top : &bottom;
-    copies.clear();
-    d.process(f, ref.empty() ? nullptr : ref.data(), std::size_t(w) * 4, wire::kMaxCopiesPerBatch, copies);
-    EXPECT_TRUE(copies.empty());
-    ref = next;
-  }
-  EXPECT_LE(d.stats().framesHashed, 3u) << d.stats().framesProbed << " probed, " << d.stats().framesSkipped << " skipped";
-  EXPECT_GE(d.stats().framesSkipped, 30u);
-}
