@@ -75,21 +75,34 @@ void ScrollDetector::hash(const Frame& f) {
 }
 
 bool ScrollDetector::mostChanged(const Frame& f) {
-  if (f.changed == nullptr) return true;
-  const base::Rect frameRect{0, 0, f.widthPx, f.heightPx};
-  std::int64_t area = 0;  // overlaps count twice: an estimate is enough
-  for (const base::Rect& r : *f.changed) {
-    const base::Rect in = r.intersected(frameRect);
-    if (!in.empty()) area += std::int64_t(in.w) * in.h;
+  const int cols = (f.widthPx + kCoverCellPx - 1) / kCoverCellPx, rows = (f.heightPx + kCoverCellPx - 1) / kCoverCellPx;
+  const std::size_t cells = std::size_t(std::max(cols, 0)) * std::size_t(std::max(rows, 0));
+  m_coverNew.assign(cells, f.changed == nullptr ? 1 : 0);
+  if (f.changed != nullptr) {
+    const base::Rect frameRect{0, 0, f.widthPx, f.heightPx};
+    for (const base::Rect& raw : *f.changed) {
+      const base::Rect r = raw.intersected(frameRect);
+      if (r.empty()) continue;
+      for (int cy = r.y / kCoverCellPx; cy <= (r.bottom() - 1) / kCoverCellPx; ++cy)
+        for (int cx = r.x / kCoverCellPx; cx <= (r.right() - 1) / kCoverCellPx; ++cx)
+          m_coverNew[std::size_t(cy) * std::size_t(cols) + std::size_t(cx)] = 1;
+    }
   }
-  return area * 4 >= std::int64_t(f.widthPx) * f.heightPx * 3;
+  // With the frame before's (same size only): the union, so damage that stays is counted once.
+  const bool withBefore = m_cover.size() == cells && m_coverCols == cols;
+  std::size_t covered = 0;
+  for (std::size_t i = 0; i < cells; ++i) covered += (m_coverNew[i] | (withBefore ? m_cover[i] : 0)) != 0;
+  m_cover.swap(m_coverNew);
+  m_coverCols = cols;
+  return cells > 0 && covered * 4 >= cells * 3;
 }
 
 void ScrollDetector::process(const Frame& f, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
                              std::vector<base::CopyRect>& out) {
+  const bool most = mostChanged(f);  // called for every frame: it keeps each frame's damage
   // The source says nothing changed: the hashes we hold are this frame's, and nothing moved.
   if (m_valid && f.changed != nullptr && f.changed->empty() && f.widthPx == m_width && f.heightPx == m_height) return;
-  if (m_skip > 0 && mostChanged(f)) {
+  if (m_skip > 0 && most) {
     // Not hashed: the next frame looked at starts afresh (hashed whole, compared with nothing).
     --m_skip;
     m_valid = false;
@@ -101,9 +114,13 @@ void ScrollDetector::process(const Frame& f, std::uint8_t* ref, std::size_t refS
   ++m_stats.framesHashed;
   if (comparable && ref != nullptr && maxCopies > 0 && m_height >= kMinCopyRows) {
     const std::size_t before = out.size();
-    bool most = false;
-    detect(f, ref, refStride, maxCopies, out, most);
-    if (out.size() > before || !most) m_backoff = m_skip = 0;  // a scroll, or the full changes stopped
+    bool hashedMost = false;
+    detect(f, ref, refStride, maxCopies, out, hashedMost);
+    // A scroll, or the full changes stopped: by the hashes, and by the source's word (with the
+    // frame before's damage: a picture captured in two parts, each part less than most of the
+    // screen, is still a full change).
+    const bool stillMost = hashedMost || (f.changed != nullptr && most);
+    if (out.size() > before || !stillMost) m_backoff = m_skip = 0;
     else m_skip = m_backoff = std::min(kMaxSkip, std::max(1, m_backoff * 2));
   }
   m_old.swap(m_new);

@@ -16,7 +16,9 @@
 // CPU and finds nothing there, so after a frame where most of the screen changed and nothing
 // was found, the next 1, 2, 4, up to kMaxSkip frames where the source says most changed are
 // not looked at (a scroll that starts then goes as tiles for at most that long); a frame
-// compared where most did not change ends the back-off.
+// compared where most did not change ends the back-off. "Most changed" by the source's word
+// counts the frame before's damage too (their union): a picture captured in two parts (its
+// drawing paused part way) is one full change, and its halves do not end the back-off.
 // Thread: one capture thread.
 #pragma once
 #include <cstdint>
@@ -58,8 +60,9 @@ class ScrollDetector {
 
  private:
   void hash(const Frame& frame);
-  // Whether the source says most of the frame changed (no word from it: all of it).
-  static bool mostChanged(const Frame& frame);
+  // Whether the source says most of the frame changed in it or in the frame before (the union
+  // of their damage, in kCoverCellPx cells; no word from it: all of it). Keeps this frame's.
+  bool mostChanged(const Frame& frame);
   // `mostChanged`: whether most of the hashed segments differed.
   void detect(const Frame& frame, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
               std::vector<base::CopyRect>& out, bool& mostChanged);
@@ -73,6 +76,9 @@ class ScrollDetector {
   int m_width = 0, m_height = 0, m_cols = 0;
   bool m_valid = false;
   int m_skip = 0, m_backoff = 0;  // frames still to skip, and the last run's length
+  static constexpr int kCoverCellPx = 32;
+  std::vector<std::uint8_t> m_cover, m_coverNew;  // the last frame's damage, by cell (mostChanged)
+  int m_coverCols = 0;
   std::vector<std::uint64_t> m_old, m_new;  // [col * m_height + y]: a column's rows in a run
   std::vector<std::uint8_t> m_claimed;      // destination cells taken by a copy this frame
   std::vector<std::uint32_t> m_votes;       // by dy + m_height

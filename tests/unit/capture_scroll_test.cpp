@@ -192,10 +192,13 @@ TEST(ScrollDetector, AfterFullChangesWithoutScrollsItLooksLessOftenYetFindsTheNe
   // Looked at 1 frame in 2, then 3, 5, 9, up to kMaxSkip + 2 (one to hash, one to compare).
   EXPECT_GE(skipped, 40u);
   EXPECT_LE(skipped, 50u);
-  // A small change the source names is looked at even now (hashed, if nothing to compare with).
-  const std::uint64_t hashed = d.stats().framesHashed;
+  // A small change the source names is looked at even now (hashed, if nothing to compare
+  // with), from the second on: the first, with the full change before it, may be the rest of
+  // a picture captured in two parts.
   const std::vector<base::Rect> small{{0, 0, 64, 16}};
   frame = noise(w, h, 200);
+  step(frame, &small);
+  const std::uint64_t hashed = d.stats().framesHashed;
   step(frame, &small);
   EXPECT_EQ(d.stats().framesHashed, hashed + 1);
   // Now the page scrolls 5 px a frame: found within the longest skip, then every frame.
@@ -629,3 +632,54 @@ TEST(ScrollPipeline, AnOffGridTerminalsScrollGoesAsACopyAndPatches) {
   EXPECT_LT(bytes, updates * 4000) << bytes / std::max<std::size_t>(updates, 1) << " bytes an update";
 }
 
+// Video whose pictures are each captured in two parts (the drawing paused part way: the top
+// 40%, then the rest): each part alone is less than most of the screen, but with the part
+// before it is the full change it is, so the detector still backs off.
+TEST(ScrollDetector, APictureCapturedInTwoPartsIsStillAFullChange) {
+  const int w = 320, h = 240, split = 96;
+  ScrollDetector d;
+  std::vector<base::CopyRect> copies;
+  std::vector<std::uint8_t> ref;
+  const std::vector<base::Rect> top{{0, 0, w, split}}, bottom{{0, split, w, h - split}};
+  for (int i = 0; i < 60; ++i) {
+    const std::vector<std::uint8_t> next = noise(w, h, 500 + std::uint32_t(i));
+    Frame f = frameOf(next, w, h, std::uint64_t(i));
+    if (i > 0) f.changed = i % 2 ? &top : &bottom;
+    copies.clear();
+    d.process(f, ref.empty() ? nullptr : ref.data(), std::size_t(w) * 4, wire::kMaxCopiesPerBatch, copies);
+    EXPECT_TRUE(copies.empty());
+    ref = next;
+  }
+  // Looked at 1 frame in 2, then 3, 5, 9, up to kMaxSkip + 2, as with whole pictures.
+  EXPECT_GE(d.stats().framesSkipped, 40u) << d.stats().framesHashed << " hashed";
+}
+
+// The same damage frame after frame counts once: a pane of 37.5% of the screen that scrolls
+// after a video has stopped is not "most of the screen" (twice 37.5% would be), so the back-off
+// ends and the scroll goes as copies within a few frames.
+TEST(ScrollDetector, AScrollingPaneAfterAVideoEndsTheBackOff) {
+  const int w = 960, h = 320, px = 460, pw = 360;
+  ScrollDetector d;
+  std::vector<base::CopyRect> copies;
+  std::vector<std::uint8_t> ref;
+  const std::vector<base::Rect> pane{{px, 0, pw, h}};
+  auto step = [&](const std::vector<std::uint8_t>& next, const std::vector<base::Rect>* changed, std::uint64_t seq) {
+    Frame f = frameOf(next, w, h, seq);
+    f.changed = changed;
+    copies.clear();
+    d.process(f, ref.empty() ? nullptr : ref.data(), std::size_t(w) * 4, wire::kMaxCopiesPerBatch, copies);
+    ref = next;
+    return copies.size();
+  };
+  std::uint64_t seq = 0;
+  std::vector<std::uint8_t> frame;
+  for (int i = 0; i < 30; ++i) step(frame = noise(w, h, 700 + std::uint32_t(i)), nullptr, seq++);
+  ASSERT_GT(d.stats().framesSkipped, 0u) << "the video did not start a back-off";
+  int firstFound = -1;
+  for (int i = 0; i < 40 && firstFound < 0; ++i) {
+    frame = scrolled(frame, w, px, 0, pw, h, -6, 800 + std::uint32_t(i));
+    if (step(frame, &pane, seq++) > 0) firstFound = i;
+  }
+  ASSERT_GE(firstFound, 0) << "the pane's scroll was never found";
+  EXPECT_LE(firstFound, 4);
+}
