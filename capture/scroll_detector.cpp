@@ -77,24 +77,38 @@ void ScrollDetector::hash(const Frame& f) {
 bool ScrollDetector::mostChanged(const Frame& f) {
   const int cols = (f.widthPx + kCoverCellPx - 1) / kCoverCellPx, rows = (f.heightPx + kCoverCellPx - 1) / kCoverCellPx;
   const std::size_t cells = std::size_t(std::max(cols, 0)) * std::size_t(std::max(rows, 0));
-  m_coverNew.assign(cells, f.changed == nullptr ? 1 : 0);
+  const std::int64_t area = std::int64_t(std::max(f.widthPx, 0)) * std::max(f.heightPx, 0);
+  // Pixels changed in each cell (capped at the cell's size: rectangles may overlap).
+  m_coverNew.assign(cells, 0);
+  const base::Rect frameRect{0, 0, f.widthPx, f.heightPx};
+  auto cellRect = [&](int cx, int cy) {
+    return base::Rect{cx * kCoverCellPx, cy * kCoverCellPx, kCoverCellPx, kCoverCellPx}.intersected(frameRect);
+  };
+  for (int cy = 0; f.changed == nullptr && cy < rows; ++cy)
+    for (int cx = 0; cx < cols; ++cx) {
+      const base::Rect c = cellRect(cx, cy);
+      m_coverNew[std::size_t(cy) * std::size_t(cols) + std::size_t(cx)] = std::uint16_t(c.w * c.h);
+    }
   if (f.changed != nullptr) {
-    const base::Rect frameRect{0, 0, f.widthPx, f.heightPx};
     for (const base::Rect& raw : *f.changed) {
       const base::Rect r = raw.intersected(frameRect);
       if (r.empty()) continue;
       for (int cy = r.y / kCoverCellPx; cy <= (r.bottom() - 1) / kCoverCellPx; ++cy)
-        for (int cx = r.x / kCoverCellPx; cx <= (r.right() - 1) / kCoverCellPx; ++cx)
-          m_coverNew[std::size_t(cy) * std::size_t(cols) + std::size_t(cx)] = 1;
+        for (int cx = r.x / kCoverCellPx; cx <= (r.right() - 1) / kCoverCellPx; ++cx) {
+          const base::Rect c = cellRect(cx, cy), in = r.intersected(c);
+          std::uint16_t& n = m_coverNew[std::size_t(cy) * std::size_t(cols) + std::size_t(cx)];
+          n = std::uint16_t(std::min(c.w * c.h, int(n) + in.w * in.h));
+        }
     }
   }
-  // With the frame before's (same size only): the union, so damage that stays is counted once.
+  // With the frame before's (same size only), cell by cell the larger: damage that stays is
+  // counted once, and never more than the union of the two.
   const bool withBefore = m_cover.size() == cells && m_coverCols == cols;
-  std::size_t covered = 0;
-  for (std::size_t i = 0; i < cells; ++i) covered += (m_coverNew[i] | (withBefore ? m_cover[i] : 0)) != 0;
+  std::int64_t covered = 0;
+  for (std::size_t i = 0; i < cells; ++i) covered += withBefore ? std::max(m_coverNew[i], m_cover[i]) : m_coverNew[i];
   m_cover.swap(m_coverNew);
   m_coverCols = cols;
-  return cells > 0 && covered * 4 >= cells * 3;
+  return area > 0 && covered * 4 >= area * 3;
 }
 
 void ScrollDetector::process(const Frame& f, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,

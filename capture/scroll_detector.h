@@ -50,7 +50,10 @@ class ScrollDetector {
   void process(const Frame& frame, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
                std::vector<base::CopyRect>& out);
   // The previous hashes are not the reference any more (a frame was not sent, ...).
-  void reset() { m_valid = false; }
+  void reset() {
+    m_valid = false;
+    m_cover.clear();  // the frames in between were not seen
+  }
   const ScrollStats& stats() const { return m_stats; }
   // Moved rectangles (sideways, or both ways) found after the scrolls: their own figures.
   const MoveStats& moveStats() const { return m_moves.stats(); }
@@ -60,8 +63,9 @@ class ScrollDetector {
 
  private:
   void hash(const Frame& frame);
-  // Whether the source says most of the frame changed in it or in the frame before (the union
-  // of their damage, in kCoverCellPx cells; no word from it: all of it). Keeps this frame's.
+  // Whether the source says most of the frame changed in it or in the frame before (about the
+  // union of their damage: the larger of the two in each kCoverCellPx cell; no word from the
+  // source: all of it). Keeps this frame's: called once a frame.
   bool mostChanged(const Frame& frame);
   // `mostChanged`: whether most of the hashed segments differed.
   void detect(const Frame& frame, std::uint8_t* ref, std::size_t refStride, std::size_t maxCopies,
@@ -77,7 +81,7 @@ class ScrollDetector {
   bool m_valid = false;
   int m_skip = 0, m_backoff = 0;  // frames still to skip, and the last run's length
   static constexpr int kCoverCellPx = 32;
-  std::vector<std::uint8_t> m_cover, m_coverNew;  // the last frame's damage, by cell (mostChanged)
+  std::vector<std::uint16_t> m_cover, m_coverNew;  // the last frame's damaged pixels, by cell
   int m_coverCols = 0;
   std::vector<std::uint64_t> m_old, m_new;  // [col * m_height + y]: a column's rows in a run
   std::vector<std::uint8_t> m_claimed;      // destination cells taken by a copy this frame
