@@ -663,20 +663,24 @@ bool X11Source::waitForDrawing(int timeoutMs) {
   if (!s.dpy || !s.damage) return false;
   const std::int64_t endUs = base::monoUs() + std::int64_t(timeoutMs) * 1000;
   for (;;) {
+    bool outside = false;
     {
       std::lock_guard lock(g_errorMutex);  // as in waitForChange()
       s.drainEvents();
       if (s.damageNews) {
         s.setDamageAside();  // the next drawing sends news again; this one waits for capture()
         if (s.pieceInside()) return true;
-        // A drawing elsewhere (a busy other monitor): its round trip is not made again at
-        // once. The events that came with the reply are in Xlib's queue, which poll() does
-        // not see: they are read after the pause.
-        const std::int64_t pauseUs = std::min<std::int64_t>(kOutsidePauseUs, endUs - base::monoUs());
-        if (pauseUs <= 0) return false;
-        std::this_thread::sleep_for(std::chrono::microseconds(pauseUs));
-        continue;
+        outside = true;
       }
+    }
+    if (outside) {
+      // A drawing elsewhere (a busy other monitor): its round trip is not made again at once
+      // (and the pause holds no lock). The events that came with the reply are in Xlib's
+      // queue, which poll() does not see: they are read after the pause.
+      const std::int64_t pauseUs = std::min<std::int64_t>(kOutsidePauseUs, endUs - base::monoUs());
+      if (pauseUs <= 0) return false;
+      std::this_thread::sleep_for(std::chrono::microseconds(pauseUs));
+      continue;
     }
     // Pointer moves and other events wake the poll too: they are read and kept, and the wait
     // goes on until its end.
