@@ -84,12 +84,13 @@ bool ScrollDetector::mostChanged(const Frame& f) {
   auto cellRect = [&](int cx, int cy) {
     return base::Rect{cx * kCoverCellPx, cy * kCoverCellPx, kCoverCellPx, kCoverCellPx}.intersected(frameRect);
   };
-  for (int cy = 0; f.changed == nullptr && cy < rows; ++cy)
-    for (int cx = 0; cx < cols; ++cx) {
-      const base::Rect c = cellRect(cx, cy);
-      m_coverNew[std::size_t(cy) * std::size_t(cols) + std::size_t(cx)] = std::uint16_t(c.w * c.h);
-    }
-  if (f.changed != nullptr) {
+  if (f.changed == nullptr) {  // no word from the source: all of it
+    for (int cy = 0; cy < rows; ++cy)
+      for (int cx = 0; cx < cols; ++cx) {
+        const base::Rect c = cellRect(cx, cy);
+        m_coverNew[std::size_t(cy) * std::size_t(cols) + std::size_t(cx)] = std::uint16_t(c.w * c.h);
+      }
+  } else {
     for (const base::Rect& raw : *f.changed) {
       const base::Rect r = raw.intersected(frameRect);
       if (r.empty()) continue;

@@ -277,6 +277,11 @@ struct X11Source::Impl {
     XFlush(dpy);
   }
 
+  // A rectangle of the source's damage, relative to the shared area and clipped to it.
+  base::Rect inArea(const XRectangle& r) const {
+    return base::Rect{r.x - sourceX(), r.y - sourceY(), r.width, r.height}.intersected({0, 0, geo.w, geo.h});
+  }
+
   // Whether the piece setDamageAside() last took touches the shared area. Sharing part of the
   // root, that is asked of the server (a round trip); a window or the whole screen is all inside.
   bool pieceInside() {
@@ -284,11 +289,7 @@ struct X11Source::Impl {
     int n = 0;
     XRectangle* rects = XFixesFetchRegion(dpy, pieceRegion, &n);
     bool inside = false;
-    const base::Rect area{0, 0, geo.w, geo.h};
-    for (int i = 0; i < n && !inside; ++i)
-      inside = !base::Rect{rects[i].x - sourceX(), rects[i].y - sourceY(), rects[i].width, rects[i].height}
-                    .intersected(area)
-                    .empty();
+    for (int i = 0; i < n && !inside; ++i) inside = !inArea(rects[i]).empty();
     if (rects) XFree(rects);
     return inside;
   }
@@ -312,12 +313,8 @@ struct X11Source::Impl {
     }
     int n = 0;
     XRectangle* rects = XFixesFetchRegion(dpy, damageRegion, &n);
-    const base::Rect area{0, 0, geo.w, geo.h};
-    for (int i = 0; i < n; ++i) {
-      base::Rect r =
-          base::Rect{rects[i].x - sourceX(), rects[i].y - sourceY(), rects[i].width, rects[i].height}.intersected(area);
-      if (!r.empty()) changed.push_back(r);
-    }
+    for (int i = 0; i < n; ++i)
+      if (base::Rect r = inArea(rects[i]); !r.empty()) changed.push_back(r);
     if (rects) XFree(rects);
   }
 

@@ -987,29 +987,19 @@ class NotifyingSource : public ScreenSource {
     }
     m_cv.notify_all();
   }
-  int drawings() {
-    std::lock_guard lock(m_mutex);
-    return m_drawings;
-  }
+  int drawings() { return locked(m_drawings); }
   // How many drawings the latest capture holds.
-  int drawingsCaptured() {
-    std::lock_guard lock(m_mutex);
-    return m_drawingsCaptured;
-  }
-  int freshCaptures() {
-    std::lock_guard lock(m_mutex);
-    return m_freshCaptures;
-  }
-  int captures() {
-    std::lock_guard lock(m_mutex);
-    return m_captures;
-  }
-  int capturesOnWake() {
-    std::lock_guard lock(m_mutex);
-    return m_capturesOnWake;
-  }
+  int drawingsCaptured() { return locked(m_drawingsCaptured); }
+  int freshCaptures() { return locked(m_freshCaptures); }
+  int captures() { return locked(m_captures); }
+  int capturesOnWake() { return locked(m_capturesOnWake); }
 
  private:
+  int locked(const int& count) {
+    std::lock_guard lock(m_mutex);
+    return count;
+  }
+
   static constexpr int kW = 64, kH = 64;
   std::mutex m_mutex;
   std::condition_variable m_cv;

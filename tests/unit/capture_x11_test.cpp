@@ -35,6 +35,17 @@ std::uint32_t pixelAt(const Frame& f, int x, int y) {
   const auto* p = f.pixels + std::size_t(y) * f.strideBytes + std::size_t(x) * 4;
   return std::uint32_t(p[2]) << 16 | std::uint32_t(p[1]) << 8 | p[0];  // 0xRRGGBB
 }
+
+// A rectangle of the screen to share.
+X11Region rectRegion(int x, int y, int w, int h) {
+  X11Region r;
+  r.kind = X11Region::Kind::Rect;
+  r.x = x;
+  r.y = y;
+  r.w = w;
+  r.h = h;
+  return r;
+}
 }  // namespace
 
 TEST(X11Capture, CapturesWhatIsOnTheScreen) {
@@ -71,13 +82,8 @@ TEST(X11Capture, CapturesWhatIsOnTheScreen) {
   for (const auto& r : *f.changed) covered = covered.united(r);
   EXPECT_EQ(covered, (huddle::base::Rect{0, 0, 800, 600}));
 
-  X11Region rect;
-  rect.kind = X11Region::Kind::Rect;
-  rect.x = 700;
-  rect.y = 500;
-  rect.w = 300;  // reaches past the screen: clipped to 100x100
-  rect.h = 300;
-  X11Source part(xvfb.display(), rect);
+  // Reaches past the screen: clipped to 100x100.
+  X11Source part(xvfb.display(), rectRegion(700, 500, 300, 300));
   ASSERT_TRUE(part.open(error)) << error;
   ASSERT_NE(part.capture(f, error), CaptureResult::Error) << error;
   EXPECT_EQ(f.widthPx, 100);
@@ -301,13 +307,7 @@ TEST(X11Capture, WaitForDrawingSeesDrawingsInsideTheSharedAreaAndKeepsThemForThe
   Xvfb xvfb(80, 99, "640x480x24");
   if (!xvfb.running()) GTEST_SKIP() << "Xvfb is not available";
   const std::string env = "DISPLAY=" + xvfb.display();
-  X11Region area;
-  area.kind = X11Region::Kind::Rect;
-  area.x = 100;
-  area.y = 100;
-  area.w = 320;
-  area.h = 240;
-  X11Source source(xvfb.display(), area);
+  X11Source source(xvfb.display(), rectRegion(100, 100, 320, 240));
   std::string error;
   ASSERT_TRUE(source.open(error)) << error;
   ASSERT_TRUE(source.notifiesPointer()) << "Xvfb has XDamage and XInput 2.2";
@@ -418,13 +418,7 @@ TEST(X11Capture, ReadsTheRealCursorShapeAndPosition) {
   EXPECT_EQ(pos.shapeId, shape.id);
 
   // A region that does not hold the pointer: the cursor is not visible in it.
-  X11Region rect;
-  rect.kind = X11Region::Kind::Rect;
-  rect.x = 400;
-  rect.y = 300;
-  rect.w = 100;
-  rect.h = 100;
-  X11Source part(xvfb.display(), rect);
+  X11Source part(xvfb.display(), rectRegion(400, 300, 100, 100));
   ASSERT_TRUE(part.open(error)) << error;
   ASSERT_NE(part.capture(f, error), CaptureResult::Error) << error;
   ASSERT_TRUE(part.cursor(pos, shape, changed));
