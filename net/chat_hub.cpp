@@ -73,21 +73,25 @@ void ChatHub::detachedLocked(ChatPeer& peer, wire::Reason reason) {
   peer.state = State::Closed;
 }
 
-void ChatHub::tickLocked(ChatPeer& peer, std::int64_t nowUs) {
+std::int64_t ChatHub::tickLocked(ChatPeer& peer, std::int64_t nowUs) {
   // While the global limiter is active a right proof waits as long as a wrong one would.
   if (peer.authOkAtUs && nowUs - peer.authOkAtUs >= m_config.authFailureDelayUs) {
     peer.authOkAtUs = 0;
     if (peer.state == State::AwaitProof && !peer.stopped) admitLocked(m_peers.at(peer.id), peer.hello);
-    return;
+    return kNoTickDue;
   }
-  // A wrong password is answered after the same delay, whatever was wrong.
-  if (!peer.authFailedAtUs || nowUs - peer.authFailedAtUs < m_config.authFailureDelayUs) return;
+  // A wrong password is answered after the same delay, whatever was wrong. (Both wait on a
+  // peer not admitted yet, which the table ticks at the busy pace anyway.)
+  if (peer.authOkAtUs) return peer.authOkAtUs + m_config.authFailureDelayUs;
+  if (!peer.authFailedAtUs) return kNoTickDue;
+  if (nowUs - peer.authFailedAtUs < m_config.authFailureDelayUs) return peer.authFailedAtUs + m_config.authFailureDelayUs;
   peer.authFailedAtUs = 0;
   wire::Reject r;
   r.code = wire::RejectCode::AuthFailed;
   r.text = "wrong password";
   peer.refused = true;
   sendFinalLocked(peer, std::move(r), wire::Reason::Rejected, "wrong password");
+  return kNoTickDue;  // refused: the table ticks it until it is closed
 }
 
 // [SECTION] frames (reader thread)

@@ -131,7 +131,7 @@ class ChatHub : public PeerTable<ChatPeer> {
   bool admittedLocked(const ChatPeer& peer) const override;
   void handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs) override;
   void detachedLocked(ChatPeer& peer, wire::Reason reason) override;
-  void tickLocked(ChatPeer& peer, std::int64_t nowUs) override;
+  std::int64_t tickLocked(ChatPeer& peer, std::int64_t nowUs) override;
 
   void handleHello(const PeerPtr& peer, const wire::Frame& frame);
   void handleProof(const PeerPtr& peer, const wire::Frame& frame, std::int64_t nowUs);

@@ -351,7 +351,7 @@ void Connection::sendFinal(base::Bytes frame, wire::Reason reason, const std::st
   m_cv.notify_all();
 }
 
-void Connection::checkDeadlines(std::int64_t nowUs) {
+bool Connection::checkDeadlines(std::int64_t nowUs) {
   std::int64_t since = m_sendProgressUs.load();
   // The peer acknowledging our bytes is progress too: with a large kernel send buffer a
   // blocked send wakes only when much of it has drained, long after the peer began reading.
@@ -365,7 +365,7 @@ void Connection::checkDeadlines(std::int64_t nowUs) {
   }
   if (since != 0 && nowUs - since > m_options.sendStallUs) {
     close(wire::Reason::SendStall, "no send progress for " + std::to_string((nowUs - since) / 1000) + " ms");
-    return;
+    return true;
   }
   bool lingerOver = false;
   {
@@ -373,6 +373,7 @@ void Connection::checkDeadlines(std::int64_t nowUs) {
     lingerOver = m_flushThenClose && !m_hardClose && nowUs - m_flushRequestedUs > m_options.lingerUs;
   }
   if (lingerOver) close(wire::Reason::Shutdown, "linger time over");
+  return since != 0 || closing();
 }
 
 std::uint64_t Connection::bytesAcknowledged() const {

@@ -116,8 +116,9 @@ class Connection : private ReadLoop::Reader {
   // Queues `frame` (even over the queue cap: it is the last) and closes after it, with
   // `reason` recorded before the peer can read the frame and hang up.
   void sendFinal(base::Bytes frame, wire::Reason reason, const std::string& detail);
-  // Watchdog: enforces the send-stall and linger deadlines.
-  void checkDeadlines(std::int64_t nowUs);
+  // Watchdog: enforces the send-stall and linger deadlines. True while either is running (a
+  // send under way, a close waiting): the watchdog looks again soon; false: nothing timed.
+  bool checkDeadlines(std::int64_t nowUs);
 
   bool closing() const { return m_closeRequested.load(); }
   bool finished() const { return m_finished.load(); }

@@ -2,6 +2,7 @@
 // reassembly, liveness, a partial-frame timer and a flood window. The hub owns one per
 // peer; feed() runs on the peer's reader thread, expired() on the watchdog.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <cstdint>
@@ -99,6 +100,17 @@ class PeerGuard {
     }
     return w;
   }
+
+  // When watch() next has something to do for an admitted peer that is not mid-frame (a
+  // ping, the heartbeat deadline); 0 while a handshake or a frame is under way: those are
+  // looked at every tick. Watchdog only.
+  std::int64_t quietDueUs(bool handshakeDone, const GuardLimits& limits) const {
+    if (!handshakeDone || m_partialSinceUs.load()) return 0;
+    // watch() compares with >: one microsecond past each.
+    return std::min(m_lastRecvUs.load() + limits.heartbeatTimeoutUs, m_lastPingSentUs + limits.heartbeatIntervalUs) + 1;
+  }
+  // Reader thread: since when a frame has been coming in part (0: none is).
+  std::int64_t partialSinceUs() const { return m_partialSinceUs.load(); }
 
   // Any thread (the hub lock held): the next frame fed is read with the admitted limits; the
   // decoder itself is touched only by the reader thread, in feed().

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "net/base/bytes.h"
+#include "net/base/tick_alarm.h"
 #include "net/wire/reason.h"
 
 namespace huddle::net {
@@ -55,6 +56,12 @@ class PeerLink {
 
 using PeerId = std::uint64_t;
 
+// A server's watchdog ticks this often while anything is under way (a handshake, a send, an
+// update in flight), and at least this often (kServerIdleTickUs) while all is quiet: each
+// wake is a context switch, all day long, and a missed wakeBy() costs at most that.
+inline constexpr std::int64_t kServerTickUs = 100'000;
+inline constexpr std::int64_t kServerIdleTickUs = 1'000'000;
+
 class ServerHub {
  public:
   virtual ~ServerHub() = default;
@@ -64,8 +71,13 @@ class ServerHub {
   virtual void receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t nowUs) = 0;
   // The connection is gone (after its threads stopped sending).
   virtual void detach(PeerId id, wire::Reason reason, const std::string& detail) = 0;
-  // Called about every 100 ms from the server's watchdog: deadlines, heartbeats.
-  virtual void tick(std::int64_t nowUs) = 0;
+  // From the server's watchdog: deadlines, heartbeats. Returns when it wants the next tick
+  // (monotonic us): nowUs + kServerTickUs while anything is under way, the next ping or
+  // deadline while all is quiet. The watchdog ticks by then (and by kServerIdleTickUs), or sooner.
+  virtual std::int64_t tick(std::int64_t nowUs) = 0;
+  // What the server's watchdog sleeps on between ticks. The hub wakes it sooner (wakeBy) when
+  // work on another thread starts something timed (an update in flight, a held reply).
+  base::TickAlarm& tickAlarm() const { return m_tickAlarm; }
   // `tracked` (never 0) frames sent to that peer with sendTracked() have been handed to the
   // kernel since the last call, and nothing else was queued to it then; on its writer thread
   // or on the thread that sent at once (net/connection.h). Frames sent with send() alone
@@ -74,6 +86,12 @@ class ServerHub {
     (void)id;
     (void)tracked;
   }
+
+ protected:
+  void wakeBy(std::int64_t dueUs) const { m_tickAlarm.wakeBy(dueUs); }
+
+ private:
+  mutable base::TickAlarm m_tickAlarm;
 };
 
 }  // namespace huddle::net

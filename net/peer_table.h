@@ -7,11 +7,13 @@
 // Thread: as ServerHub. The queue is worked by whichever thread released the lock, one thread
 // at a time; a thread that finds it being worked leaves its steps to that one.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/base/clock.h"
 #include "net/base/log.h"
 #include "net/base/log_throttle.h"
 #include "net/peer_guard.h"
@@ -51,7 +54,7 @@ class PeerTable : public ServerHub {
   PeerId attach(std::shared_ptr<PeerLink> link, std::int64_t nowUs) final;
   void receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t nowUs) final;
   void detach(PeerId id, wire::Reason reason, const std::string& detail) final;
-  void tick(std::int64_t nowUs) final;
+  std::int64_t tick(std::int64_t nowUs) final;
 
  protected:
   PeerTable(const char* logTag, const GuardLimits& guard) : m_tag(logTag), m_guard(guard) {}
@@ -73,11 +76,14 @@ class PeerTable : public ServerHub {
     (void)peer;
     (void)reason;
   }
-  // The watchdog's look at `peer` before its deadlines (stopped peers included).
-  virtual void tickLocked(Peer& peer, std::int64_t nowUs) {
+  // The watchdog's look at `peer` before its deadlines (stopped peers included); returns when
+  // the hub next has something timed for it (kNoTickDue: nothing).
+  virtual std::int64_t tickLocked(Peer& peer, std::int64_t nowUs) {
     (void)peer;
     (void)nowUs;
+    return kNoTickDue;
   }
+  static constexpr std::int64_t kNoTickDue = std::numeric_limits<std::int64_t>::max();
 
   // [SECTION] for the hub
 
@@ -119,12 +125,14 @@ class PeerTable : public ServerHub {
   template <typename Msg>
   void sendFinalLocked(Peer& peer, Msg msg, wire::Reason reason, const std::string& detail) {
     peer.stopped = true;
+    wakeBy(base::monoUs() + kServerTickUs);  // its linger is timed
     laterLocked([link = peer.link, msg = std::move(msg), reason, detail] {
       link->sendFinal(wire::encodeFrame(msg), reason, detail);
     });
   }
   void closeAfterFlushLocked(Peer& peer, wire::Reason reason, const std::string& detail) {
     peer.stopped = true;
+    wakeBy(base::monoUs() + kServerTickUs);
     laterLocked([link = peer.link, reason, detail] { link->closeAfterFlush(reason, detail); });
   }
   // Closes `peer` at once; the line in the log says why.
@@ -215,6 +223,7 @@ void PeerTable<Peer>::receive(PeerId id, std::span<const std::uint8_t> bytes, st
     return !peer->stopped.load();
   };
   if (!peer->guard.feed(bytes, nowUs, m_guard, onFrame, reason, detail)) drop(*peer, reason, detail);
+  else if (peer->guard.partialSinceUs()) wakeBy(nowUs + kServerTickUs);  // its stall is timed
   afterReceive(peer, nowUs);
 }
 
@@ -236,10 +245,11 @@ void PeerTable<Peer>::detach(PeerId id, wire::Reason reason, const std::string& 
 }
 
 template <typename Peer>
-void PeerTable<Peer>::tick(std::int64_t nowUs) {
+std::int64_t PeerTable<Peer>::tick(std::int64_t nowUs) {
   Section section(*this);
+  std::int64_t due = kNoTickDue;
   for (const auto& [id, p] : m_peers) {
-    tickLocked(*p, nowUs);
+    due = std::min(due, tickLocked(*p, nowUs));
     // A refused connection is told why, then closed hard after a short grace even if it never
     // hangs up: refusals cannot be used to hold sockets (docs/SECURITY.md s.7.1).
     if (p->refused && p->refusedSeenUs >= 0) {
@@ -250,14 +260,19 @@ void PeerTable<Peer>::tick(std::int64_t nowUs) {
         laterLocked([link = p->link] { link->close(wire::Reason::Rejected, "refused: grace over"); });
       }
     }
+    if (p->refused && p->refusedSeenUs >= 0) due = std::min(due, nowUs + kServerTickUs);
     if (p->stopped) continue;
-    PeerGuard::Watch w = p->guard.watch(nowUs, admittedLocked(*p), m_guard);
+    const bool admitted = admittedLocked(*p);
+    PeerGuard::Watch w = p->guard.watch(nowUs, admitted, m_guard);
     if (w.expired != wire::Reason::None) {
       dropLocked(*p, w.expired, "deadline passed");
     } else if (w.pingDue) {
       laterLocked([link = p->link, nowUs] { link->send(wire::pingNow(static_cast<std::uint64_t>(nowUs))); });
     }
+    const std::int64_t quiet = p->guard.quietDueUs(admitted, m_guard);
+    due = std::min(due, quiet ? quiet : nowUs + kServerTickUs);
   }
+  return due;
 }
 
 template <typename Peer>
@@ -291,6 +306,7 @@ void PeerTable<Peer>::rejectLocked(Peer& peer, wire::RejectCode code, const std:
 template <typename Peer>
 void PeerTable<Peer>::shutdownLocked(const std::string& reason) {
   m_shuttingDown = true;
+  wakeBy(base::monoUs() + kServerTickUs);  // goodbyes linger, timed
   std::vector<std::shared_ptr<PeerLink>> admitted, others;
   for (const auto& [id, p] : m_peers) {
     (admittedLocked(*p) ? admitted : others).push_back(p->link);

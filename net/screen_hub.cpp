@@ -197,19 +197,25 @@ bool ScreenHub::pendingLocked(const ScreenPeer& peer) const { return peer.state 
 
 bool ScreenHub::admittedLocked(const ScreenPeer& peer) const { return peer.state == State::Ready; }
 
-void ScreenHub::tickLocked(ScreenPeer& peer, std::int64_t nowUs) {
+std::int64_t ScreenHub::tickLocked(ScreenPeer& peer, std::int64_t nowUs) {
+  std::int64_t due = kNoTickDue;
   if (peer.state == State::Ready && !peer.stopped && !peer.subs.empty()) {
     tiersLocked(peer);  // a stalled viewer moves down with no credit coming back
     pumpLocked(peer);
+    // Updates in flight, a wait for a refresh, a tier below the top or a move: timed by the
+    // policy on every tick. A viewer served everything at the top waits for the next update.
+    for (const auto& sub : peer.subs)
+      if (sub.target != sub.tier || !sub.policy.quiet()) due = nowUs + kServerTickUs;
   }
-  if (peer.heldAcks.empty() || peer.stopped) return;
+  if (peer.heldAcks.empty() || peer.stopped) return due;
   refillLocked(peer, nowUs);
-  if (peer.publishTokens < 0) return;
+  if (peer.publishTokens < 0) return nowUs + kServerTickUs;
   for (std::uint64_t seq : std::exchange(peer.heldAcks, {})) {
     wire::PublishAck ack;
     ack.seq = seq;
     sendLocked(peer.link, ack);
   }
+  return due;
 }
 
 void ScreenHub::refillLocked(ScreenPeer& peer, std::int64_t nowUs) {
@@ -546,6 +552,7 @@ void ScreenHub::acceptPublishedLocked(ScreenPeer& peer, Stream* s, wire::TileBat
   }
   if (peer.publishTokens < 0 || !peer.heldAcks.empty()) {
     peer.heldAcks.push_back(seq);  // sent by tick() once the bucket has refilled
+    wakeBy(base::monoUs() + kServerTickUs);
     return;
   }
   wire::PublishAck ack;
@@ -1143,7 +1150,10 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
         // Fallen behind, it waits for the refresh because its link was too slow for this
         // tier; a newcomer waits for it whatever its link, and one on its way to another
         // tier waits at this one (the wait is not the new tier's).
-        if (sub.sentVersion != 0 && sub.target == sub.tier) sub.policy.starved(nowLocked());
+        if (sub.sentVersion != 0 && sub.target == sub.tier) {
+          sub.policy.starved(nowLocked());
+          wakeBy(base::monoUs() + kServerTickUs);
+        }
         continue;
       }
       sub.sentVersion = replay->toVersion;
@@ -1192,6 +1202,7 @@ void ScreenHub::queuedLocked(ScreenPeer& peer, std::size_t bytes) {
   m_updateBytesQueued += bytes;
   m_stats.largestUpdateBytes = std::max<std::uint64_t>(m_stats.largestUpdateBytes, bytes);
   m_stats.maxUpdateBytesQueued = std::max<std::uint64_t>(m_stats.maxUpdateBytesQueued, m_updateBytesQueued);
+  wakeBy(base::monoUs() + kServerTickUs);  // in flight: its credit's round trip is timed
 }
 
 void ScreenHub::drained(PeerId id, std::size_t tracked) {

@@ -158,7 +158,7 @@ class ScreenHub : public PeerTable<ScreenPeer> {
   void afterReceive(const std::shared_ptr<ScreenPeer>& peer, std::int64_t nowUs) override;
   // An update of `bytes` queued to `peer`, sent tracked (counted until drained() or detach).
   void queuedLocked(ScreenPeer& peer, std::size_t bytes);
-  void tickLocked(ScreenPeer& peer, std::int64_t nowUs) override;
+  std::int64_t tickLocked(ScreenPeer& peer, std::int64_t nowUs) override;
 
   void handleHello(const PeerPtr& peer, const wire::Frame& frame);
   // Admits a peer whose token was checked, unless a participant left since (false: ask again).

@@ -96,6 +96,12 @@ class TierPolicy {
   // Whether another update may go to the viewer now (see Pace above), and how many are out.
   bool mayQueue() const;
   std::size_t inFlight() const { return m_inFlight.size(); }
+  // At the top with nothing in flight, no wait for a refresh and no drop pending: ticks change
+  // nothing until an update is queued (a probe up needs a lower tier, a drop a slow link).
+  bool quiet() const {
+    return m_tier == 0 && m_inFlight.empty() && m_starvedFromUs < 0 &&
+           !(m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) && !linkBound();
+  }
   std::uint64_t drops() const { return m_drops; }
   std::uint64_t raises() const { return m_raises; }
   std::int64_t probeWaitUs() const { return m_probeUs > 0 ? m_probeUs : m_config.probeUs; }

@@ -1,6 +1,8 @@
 #include "net/tcp_server.h"
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "net/base/clock.h"
@@ -15,6 +17,7 @@ constexpr const char* kTag = "net/server";
 // so it need not wake to look at its flag, except where the descriptor is unknown.
 constexpr int kAcceptWaitMs = 60'000;
 constexpr int kAcceptWaitUninterruptibleMs = 100;
+constexpr std::int64_t kMinTickGapUs = 10'000;
 }
 
 // One accepted connection: the Connection plus the glue that makes it a PeerLink for the
@@ -45,7 +48,10 @@ struct TcpServer::Peer : PeerLink, Connection::Handler {
   }
 
   void onReceive(std::span<const std::uint8_t> bytes) override { m_hub.receive(m_id, bytes, base::monoUs()); }
-  void onClosed(wire::Reason reason, const std::string& detail) override { m_hub.detach(m_id, reason, detail); }
+  void onClosed(wire::Reason reason, const std::string& detail) override {
+    m_hub.detach(m_id, reason, detail);
+    m_hub.tickAlarm().wakeBy(base::monoUs() + kServerTickUs);  // to be reaped once finished
+  }
   void onDrained(std::size_t tracked) override {
     if (tracked > 0) m_hub.drained(m_id, tracked);
   }
@@ -143,22 +149,32 @@ void TcpServer::acceptLoop() {
       std::lock_guard lock(m_mutex);
       m_peers.push_back(peer);
     }
+    m_hub.tickAlarm().wakeBy(base::monoUs() + kServerTickUs);  // its handshake is timed
   }
   m_listener.close();  // stopped (by stop() or a failed watchdog): refuse, do not queue
 }
 
+// Ticks every kServerTickUs while anything is under way; while all is quiet, sleeps to the
+// hub's next ping or deadline (at most kServerIdleTickUs): a host with viewers of a still
+// screen woke 10 times a second per port for nothing. A new connection, a connection's end,
+// and the hub's own work on other threads (wakeBy) wake it sooner.
 void TcpServer::watchdogLoop() {
+  std::int64_t due = base::monoUs() + kServerTickUs;
   while (!m_stopWatchdog.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    std::int64_t now = base::monoUs();
-    m_hub.tick(now);
+    m_hub.tickAlarm().sleepUntil(due);
+    if (m_stopWatchdog.load()) break;
+    const std::int64_t now = base::monoUs();
+    due = m_hub.tick(now);
     std::vector<std::shared_ptr<Peer>> peers;
     {
       std::lock_guard lock(m_mutex);
       peers = m_peers;
     }
-    for (auto& p : peers) p->m_conn.checkDeadlines(now);
+    for (auto& p : peers)
+      if (p->m_conn.checkDeadlines(now)) due = std::min(due, now + kServerTickUs);
     reap(false);
+    // A due just past must not spin; a quiet hub is looked at within the idle pace all the same.
+    due = std::clamp(due, now + kMinTickGapUs, now + kServerIdleTickUs);
   }
 }
 
@@ -194,6 +210,7 @@ void TcpServer::stop(int graceMs) {
   while (connectionCount() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   m_stopWatchdog = true;
+  m_hub.tickAlarm().wakeBy(std::numeric_limits<std::int64_t>::min());
   m_watchdog.join();
   {
     std::lock_guard lock(m_mutex);

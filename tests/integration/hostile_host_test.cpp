@@ -100,7 +100,7 @@ class OneClientHost : public net::ServerHub {
     }
   }
   void detach(net::PeerId, wire::Reason, const std::string&) override {}
-  void tick(std::int64_t) override {}
+  std::int64_t tick(std::int64_t nowUs) override { return nowUs + net::kServerTickUs; }
 
  protected:
   virtual void onWelcomed() {}

@@ -12,6 +12,7 @@
 #include "net/base/jpeg_check.h"
 #include "net/base/log_throttle.h"
 #include "net/base/rect.h"
+#include "net/base/tick_alarm.h"
 #include "net/base/utf8.h"
 #include "net/base/worker.h"
 
@@ -194,4 +195,38 @@ TEST(Worker, AHandlerThatThrowsToo) {
   w.join();
   EXPECT_TRUE(handed);
   EXPECT_EQ(w.failure(), "first");
+}
+
+// The watchdog's sleep: to its own plan, sooner when another thread asks, and an ask made
+// while it was awake is not lost to the sleep that follows.
+TEST(TickAlarm, SleepsToItsPlanOrToAnEarlierAskAndKeepsAnAskMadeWhileAwake) {
+  TickAlarm ticker;
+  std::int64_t t0 = monoUs();
+  ticker.sleepUntil(t0 + 20'000);
+  EXPECT_GE(monoUs() - t0, 20'000);
+
+  // Asked while awake (before the sleep): the sleep ends at once, not in a minute.
+  ticker.wakeBy(monoUs());
+  t0 = monoUs();
+  ticker.sleepUntil(t0 + 60'000'000);
+  EXPECT_LT(monoUs() - t0, 5'000'000);
+
+  // That ask is spent: the next sleep goes to its plan.
+  t0 = monoUs();
+  ticker.sleepUntil(t0 + 20'000);
+  EXPECT_GE(monoUs() - t0, 20'000);
+
+  // Asked from another thread while asleep: earlier than the plan wakes it, later does not.
+  std::atomic<bool> asleep{false};
+  std::thread waker([&] {
+    while (!asleep.load()) std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ticker.wakeBy(monoUs() + 120'000'000);  // after the plan: changes nothing
+    ticker.wakeBy(monoUs());
+  });
+  t0 = monoUs();
+  asleep = true;
+  ticker.sleepUntil(t0 + 60'000'000);
+  EXPECT_LT(monoUs() - t0, 5'000'000);
+  waker.join();
 }

@@ -500,6 +500,28 @@ TEST(ScreenTiers, ATierLetGoAndWantedAgainBetweenTwoLooksIsSeenToRestart) {
   (void)late;
 }
 
+// The server's watchdog sleeps long only when nothing is timed: while a viewer has an update
+// in flight the hub asks to be ticked at the busy pace, and once everything is served and the
+// credit is back, not before the next ping.
+TEST(ScreenTiers, TheHubAsksForTheBusyTickOnlyWhileAnUpdateIsInFlight) {
+  TierRig rig;
+  auto& viewer = rig.watch(2, 20);
+  ASSERT_EQ(viewer.peer.link->of(wire::ScreenType::Update).size(), 1u);  // the first image, in flight
+  const std::int64_t pinged = rig.now;  // this first tick pings both peers
+  EXPECT_EQ(rig.hub.tick(rig.now), rig.now + kServerTickUs);
+
+  rig.now += 20'000;
+  rig.hub.drained(viewer.peer.id, 1);
+  feed(rig.hub, viewer.peer.id, wire::UpdateRequest{.streamId = rig.stream, .credits = 1}, rig.now);
+  EXPECT_EQ(rig.hub.tick(rig.now), pinged + wire::kHeartbeatIntervalUs + 1);  // the next ping
+
+  // A new frame goes out at once (not on a tick), and is timed again until its credit is back.
+  rig.now += 100'000;
+  rig.publishFrame();
+  ASSERT_EQ(viewer.peer.link->of(wire::ScreenType::Update).size(), 2u);
+  EXPECT_EQ(rig.hub.tick(rig.now), rig.now + kServerTickUs);
+}
+
 TEST(ScreenTiers, BadTierTilesCloseThePublisher) {
   struct Case {
     std::uint8_t tier;

@@ -1,3 +1,5 @@
+// TcpServer's watchdog: ticked at the busy pace, or while the hub is quiet at the idle
+// pace, and woken at once for a newcomer, a connection's end and the hub's own wakeBy().
 // TcpServer when the hub it runs throws: on one peer's bytes only that connection closes
 // (Reason::Internal) and everyone else is served; on the accept or watchdog thread the
 // server logs it, reports it (failure(), Options::onFailure) and refuses newcomers.
@@ -9,6 +11,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "net/base/clock.h"
 #include "net/socket.h"
 #include "net/tcp_server.h"
 
@@ -35,9 +38,11 @@ class EchoHub : public ServerHub {
     m_links[m_next] = std::move(link);
     return m_next++;
   }
-  void receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t) override {
-    for (std::uint8_t b : bytes)
+  void receive(PeerId id, std::span<const std::uint8_t> bytes, std::int64_t nowUs) override {
+    for (std::uint8_t b : bytes) {
       if (b == '!') throw std::runtime_error("receive bug");
+      if (b == 'w') wakeBy(nowUs);  // something timed began here: the watchdog looks now
+    }
     std::shared_ptr<PeerLink> link;
     {
       std::lock_guard lock(m_mutex);
@@ -50,8 +55,10 @@ class EchoHub : public ServerHub {
     m_links.erase(id);
     m_ends[id] = {reason, detail};
   }
-  void tick(std::int64_t) override {
+  std::int64_t tick(std::int64_t nowUs) override {
     if (throwOnTick) throw std::runtime_error("tick bug");
+    ++ticks;
+    return nowUs + (quietForUs ? quietForUs.load() : kServerTickUs);
   }
 
   std::map<PeerId, std::pair<wire::Reason, std::string>> ends() {
@@ -60,6 +67,8 @@ class EchoHub : public ServerHub {
   }
 
   std::atomic<bool> throwOnAttach{false}, throwOnTick{false};
+  std::atomic<std::int64_t> quietForUs{0};  // nonzero: tick() says nothing is due for that long
+  std::atomic<int> ticks{0};
 
  private:
   std::mutex m_mutex;
@@ -174,4 +183,37 @@ TEST(Server, AWatchdogThatThrowsIsReportedAndNewcomersAreRefused) {
   // The accept thread notices within its 100 ms poll and lets the port go.
   EXPECT_TRUE(waitUntil([&] { return refused(server.port()); }, 2000));
   server.stop(0);
+}
+
+TEST(Server, AQuietHubIsTickedAtTheIdlePaceAndWokenForWhatStartsOrEnds) {
+  EchoHub hub;
+  hub.quietForUs = 60'000'000;
+  TcpServer server(hub, TcpServer::Options{});
+  std::string error;
+  ASSERT_TRUE(server.start(0, error)) << error;
+  auto a = connectTo(server.port());
+  ASSERT_TRUE(a);
+  ASSERT_EQ(echo(*a, "hi"), "hi");
+
+  // Quiet for a minute, by the hub's word: about one tick a second (kServerIdleTickUs), not
+  // one every kServerTickUs (25 in this time).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int before = hub.ticks.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_LE(hub.ticks.load() - before, 4);
+
+  // The hub's own work wakes it: well before the idle pace would.
+  before = hub.ticks.load();
+  ASSERT_EQ(echo(*a, "w"), "w");
+  EXPECT_TRUE(waitUntil([&] { return hub.ticks.load() > before; }, 600));
+
+  // A connection that ends is reaped within the busy pace, not at the next idle tick.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  a.reset();
+  EXPECT_TRUE(waitUntil([&] { return server.connectionCount() == 0; }, 600));
+  EXPECT_EQ(server.failure(), "");
+
+  const std::int64_t t0 = base::monoUs();
+  server.stop(0);
+  EXPECT_LT(base::monoUs() - t0, 600'000);  // the stop wakes the sleeping watchdog
 }
