@@ -11,6 +11,7 @@ constexpr std::size_t kMaxInFlight = 64;
 }
 
 void TierPolicy::sent(std::size_t bytes, std::int64_t nowUs) {
+  measureBusy(nowUs);  // a window that outlived its second while quiet (no ticks) ends first
   if (m_inFlight.size() >= kMaxInFlight) m_inFlight.pop_front();
   if (m_inFlight.empty() && m_busyFromUs < 0) m_busyFromUs = nowUs;
   m_inFlight.push_back({nowUs, m_starvedFromUs >= 0 ? m_starvedFromUs : nowUs, bytes});
@@ -24,6 +25,7 @@ void TierPolicy::endBusy(std::int64_t nowUs) {
 }
 
 void TierPolicy::starved(std::int64_t nowUs) {
+  measureBusy(nowUs);  // as in sent()
   if (m_starvedFromUs < 0) m_starvedFromUs = nowUs;
   if (m_busyFromUs < 0) m_busyFromUs = nowUs;
 }

@@ -96,10 +96,12 @@ class TierPolicy {
   // Whether another update may go to the viewer now (see Pace above), and how many are out.
   bool mayQueue() const;
   std::size_t inFlight() const { return m_inFlight.size(); }
-  // At the top with nothing in flight, no wait for a refresh and no drop pending: ticks change
-  // nothing until an update is queued (a probe up needs a lower tier, a drop a slow link).
+  // At the top with nothing in flight, no wait for a refresh, no busy time of this second
+  // still to measure and no drop pending: ticks change nothing until an update is queued (a
+  // probe up needs a lower tier, a drop a slow link; sent() ends a window that outlived its
+  // second meanwhile).
   bool quiet() const {
-    return m_tier == 0 && m_inFlight.empty() && m_starvedFromUs < 0 &&
+    return m_tier == 0 && m_inFlight.empty() && m_starvedFromUs < 0 && m_busyFromUs < 0 && m_windowBusyUs == 0 &&
            !(m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) && !linkBound();
   }
   std::uint64_t drops() const { return m_drops; }

@@ -1,8 +1,8 @@
 // A thread that sleeps to the next thing it has due, and that other threads wake sooner
 // when they start something timed before that (a server's watchdog: net/tcp_server.h).
 // An ask made while the sleeper is awake is kept for its next sleep, so none is lost between
-// the sleeper's look at what is due and its sleep. An ask for later than the sleeper already
-// wakes costs one atomic load.
+// the sleeper's look at what is due and its sleep. While it sleeps, an ask for later than it
+// already wakes costs one atomic load (while it is awake, every ask takes the lock).
 // Thread: wakeBy() from any thread; sleepUntil() from one sleeper.
 #pragma once
 #include <atomic>

@@ -268,6 +268,24 @@ TEST(ScreenTiers, TheGateNeverShowsTheTopForNobody) {
   }
 }
 
+// Quiet (no ticks needed) only once the link's busy time is measured: a burst that kept a slow
+// link busy most of a second, then stopped, still drops the tier at the second's end.
+TEST(ScreenTiers, ABurstThatEndsIsMeasuredBeforeThePolicyCallsItselfQuiet) {
+  TierPolicy p;
+  p.reset(0, 0);
+  p.tick(1'000'000);
+  p.tick(2'000'000);  // a window starts
+  std::int64_t now = 2'000'000;
+  for (int i = 0; i < 4; ++i) {  // 200 ms an update: 5 a second, under the floor
+    p.sent(50'000, now);
+    now += 200'000;
+    p.acked(now);
+  }
+  EXPECT_EQ(p.inFlight(), 0u);
+  EXPECT_FALSE(p.quiet());
+  EXPECT_GT(p.tick(3'000'000), 0);
+}
+
 // [SECTION] the hub
 
 using namespace test;
@@ -513,7 +531,10 @@ TEST(ScreenTiers, TheHubAsksForTheBusyTickOnlyWhileAnUpdateIsInFlight) {
   rig.now += 20'000;
   rig.hub.drained(viewer.peer.id, 1);
   feed(rig.hub, viewer.peer.id, wire::UpdateRequest{.streamId = rig.stream, .credits = 1}, rig.now);
-  EXPECT_EQ(rig.hub.tick(rig.now), pinged + wire::kHeartbeatIntervalUs + 1);  // the next ping
+  // Its credit is back, but the link's busy time this second is still to be measured.
+  EXPECT_EQ(rig.hub.tick(rig.now), rig.now + kServerTickUs);
+  rig.now += 1'000'000;
+  EXPECT_EQ(rig.hub.tick(rig.now), pinged + wire::kHeartbeatIntervalUs + 1);  // then the next ping
 
   // A new frame goes out at once (not on a tick), and is timed again until its credit is back.
   rig.now += 100'000;
