@@ -159,7 +159,9 @@ struct ScreenPeer : HubPeer {
   std::uint32_t cursorHeld = 0;
   bool cursorTilesHandled = false;
   std::int64_t cursorHeldSinceUs = 0;
-  bool refused = false;           // its last PublishStart was refused (it was told why)
+  // Its last PublishStart was refused (it was told why). Not HubPeer::refused, which would have
+  // the table close it once a grace is over: a refused sharer stays, and watches.
+  bool publishRefused = false;
   // Publishing rate (token bucket, bytes): acks wait while it is short (wire::kPublishBytesPerSec).
   double publishTokens = double(wire::kPublishBurstBytes);
   std::int64_t publishRefillUs = 0;
@@ -334,7 +336,7 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
       return handleViewerMarks(peer, frame);
     case wire::ScreenType::PublishStop: {
       Section section(*this);
-      peer->refused = false;
+      peer->publishRefused = false;
       if (std::uint32_t id = std::exchange(peer->publishing, 0)) {
         endStreamLocked(id, peer->name + " stopped sharing");
         sharingChangedLocked(peer->participantId, false);
@@ -419,7 +421,7 @@ void ScreenHub::handlePublishStart(const PeerPtr& peer, const wire::Frame& frame
     resizeStreamLocked(*m_streams.at(peer->publishing), m.title, m.widthPx, m.heightPx, m.tileSizePx);
   } else if (std::string why = streamRefusalLocked(peer->participantId); !why.empty()) {
     // Refused, and told why; it stays connected (and watching), and may ask again later.
-    peer->refused = true;
+    peer->publishRefused = true;
     wire::PublishRefused no;
     no.reason = why;
     laterLocked([id = peer->id, who = peer->name, why] {
@@ -429,7 +431,7 @@ void ScreenHub::handlePublishStart(const PeerPtr& peer, const wire::Frame& frame
     sendLocked(peer->link, std::move(no));
     return;
   } else {
-    peer->refused = false;
+    peer->publishRefused = false;
     peer->publishing = createStreamLocked(peer->id, peer->participantId, peer->name, m.title, m.widthPx, m.heightPx,
                                           m.tileSizePx);
     sharingChangedLocked(peer->participantId, true);
@@ -443,7 +445,7 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
   {
     // Tiles sent before the publisher read its refusal: ignored, not checked, not held against it.
     Section section(*this);
-    if (!peer->publishing && peer->refused) return;
+    if (!peer->publishing && peer->publishRefused) return;
     // Counted before anything is checked: checking is what a flood would cost us.
     refillLocked(*peer, nowUs);
     peer->publishTokens -= double(frame.payload.size());
@@ -497,7 +499,7 @@ void ScreenHub::handlePublishTiles(const PeerPtr& peer, const wire::Frame& frame
   owner.reset();
   Section section(*this);
   if (!peer->publishing) {
-    if (peer->refused) return;
+    if (peer->publishRefused) return;
     return dropLocked(*peer, wire::Reason::ProtoState, "tiles before PublishStart");
   }
   Stream& top = *m_streams.at(peer->publishing);
@@ -567,7 +569,7 @@ void ScreenHub::handleCursor(const PeerPtr& peer, const wire::Frame& frame, std:
     // Counted before anything is checked: checking is what a flood would cost us.
     Section section(*this);
     if (!peer->publishing) {
-      if (!peer->refused) cursorDroppedLocked(*peer, "cursor before PublishStart");
+      if (!peer->publishRefused) cursorDroppedLocked(*peer, "cursor before PublishStart");
       return;
     }
     if (peer->cursorRefillUs != 0 && nowUs > peer->cursorRefillUs) {

@@ -149,6 +149,9 @@ TEST(Limits, StreamsPerParticipantAtTheCap) {
   }
   EXPECT_EQ(accepted, wire::kMaxStreamsPerParticipant);
   EXPECT_EQ(conns.back().link->of(wire::ScreenType::PublishRefused).size(), 1u);
+  // It stays connected (and may watch) past the grace a refused login gets before it is closed.
+  hub.tick(kT0);
+  hub.tick(kT0 + wire::kRefusedGraceUs + 1);
   EXPECT_EQ(conns.back().link->closedWith, wire::Reason::None);
 }
 
