@@ -26,16 +26,18 @@ constexpr const char* kTag = "capture/pipeline";
 constexpr auto kSettleAfterChange = std::chrono::microseconds(1500);
 // The longest a drawing that goes on holds its capture back (half an interval, if shorter).
 constexpr auto kSettleAtMost = std::chrono::microseconds(8000);
-// The longest one wait of the capture thread's lasts, bar the quiet tick (stop() waits for it).
+// The longest one wait of the capture thread's lasts, bar the quiet tick (stop() and nudge() end that
+// one at once: ScreenSource::interrupt()).
 constexpr auto kWaitStep = std::chrono::milliseconds(20);
 // While captures are held back to the frame rate, how often at most drawings are looked for:
 // when they land is known that closely.
 constexpr auto kHeldLook = std::chrono::milliseconds(2);
 // A source that says when it is drawn on and when the pointer moves needs no frames at the
 // frame rate while nothing happens: after this long with no change, no move and nothing left
-// to refresh, it is looked at every kQuietTick (and at once on news).
+// to refresh, it is looked at every kQuietTick, and at once on news: its own (a drawing, a
+// move, the cursor's shape) or the owner's (nudge(): settings, tiers wanted; stop()).
 constexpr auto kQuietAfter = std::chrono::milliseconds(500);
-constexpr auto kQuietTick = std::chrono::milliseconds(100);
+constexpr auto kQuietTick = std::chrono::milliseconds(1000);
 
 // Exponential smoothing for per-frame figures shown live.
 void smooth(double& avg, double sample) { avg = avg == 0 ? sample : avg * 0.9 + sample * 0.1; }
@@ -151,6 +153,7 @@ bool CapturePipeline::start(std::string& error) {
 
 void CapturePipeline::stop() {
   m_stop = true;
+  m_source->interrupt();
   m_thread.join();
   m_running = false;
 }
@@ -174,8 +177,16 @@ std::string CapturePipeline::failure() const {
 }
 
 void CapturePipeline::setSettings(const CaptureSettings& settings) {
-  std::lock_guard lock(m_mutex);
-  m_settings = settings.clamped();
+  {
+    std::lock_guard lock(m_mutex);
+    m_settings = settings.clamped();
+  }
+  nudge();
+}
+
+void CapturePipeline::nudge() {
+  m_nudged = true;
+  m_source->interrupt();
 }
 
 CaptureSettings CapturePipeline::settings() const {
@@ -243,8 +254,9 @@ void CapturePipeline::run() {
     // more than a frame late, skip ahead instead of capturing a burst to catch up.
     const auto interval = std::chrono::microseconds(1'000'000 / s.fps);
     auto now = std::chrono::steady_clock::now();
-    const bool quiet = m_source->notifiesPointer() && now - activeAt >= kQuietAfter && staleCount == 0 &&
-                       (!s.sharpWhenStill || still.lossyTiles() == 0);
+    bool quiet = m_source->notifiesPointer() && now - activeAt >= kQuietAfter && staleCount == 0 &&
+                 (!s.sharpWhenStill || still.lossyTiles() == 0);
+    const auto paced = next + interval;  // the next frame at the frame rate
     next += quiet ? std::chrono::duration_cast<std::chrono::microseconds>(kQuietTick) : interval;
     if (now > next + interval) {
       dropped += static_cast<std::uint64_t>((now - next) / interval);
@@ -268,6 +280,12 @@ void CapturePipeline::run() {
     };
     while (!m_stop.load()) {
       now = std::chrono::steady_clock::now();
+      if (m_nudged.exchange(false)) {
+        // The owner's news (settings, tiers wanted): frames at the rate again, as after a change.
+        activeAt = now;
+        if (quiet) next = std::min(next, std::max(paced, now));
+        quiet = false;
+      }
       if (notified && now >= earliest && held.waiting()) {
         // A drawing landed while captures were held back: taken now, or the next one, fresh,
         // if it is due soon (HeldDrawings says which, and how long to wait for it). Pieces

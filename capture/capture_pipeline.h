@@ -89,10 +89,13 @@ class CapturePipeline {
 
   // Opens the source and starts the capture thread; false with a reason.
   bool start(std::string& error);
-  // Stops and joins the capture thread (returns within one frame's work, or a tenth of a
-  // second on a quiet screen).
+  // Stops and joins the capture thread (returns within one frame's work).
   void stop();
+  // Any thread. New settings are looked at at once on a quiet screen too (see nudge()).
   void setSettings(const CaptureSettings& settings);
+  // Any thread: something the capture thread asks for changed (the tiers wanted). A quiet
+  // screen is looked at only now and then; nudged, the next frame comes at the frame rate.
+  void nudge();
   // Set before start(), on the capture thread before each frame: whether this frame may go as
   // copies (a publisher with an unsent frame waiting cannot merge a copy into it).
   void setCopyGate(std::function<bool()> mayCopy) { m_mayCopy = std::move(mayCopy); }
@@ -126,9 +129,29 @@ class CapturePipeline {
   base::Worker m_thread;
   std::atomic<bool> m_running{false};
   std::atomic<bool> m_stop{false};
+  std::atomic<bool> m_nudged{false};
   mutable std::mutex m_mutex;  // guards m_settings and m_stats
   CaptureSettings m_settings;
   PipelineStats m_stats;
+};
+
+// Lets other threads nudge() a pipeline that its owner may stop meanwhile: the owner set()s it
+// once started and set(nullptr)s it before stopping it; a nudge between finds none.
+// Thread: any.
+class PipelineNudge {
+ public:
+  void set(CapturePipeline* pipeline) {
+    std::lock_guard lock(m_mutex);
+    m_pipeline = pipeline;
+  }
+  void nudge() {
+    std::lock_guard lock(m_mutex);
+    if (m_pipeline) m_pipeline->nudge();  // a flag and an eventfd write: no lock of the pipeline's
+  }
+
+ private:
+  std::mutex m_mutex;
+  CapturePipeline* m_pipeline = nullptr;
 };
 
 }  // namespace huddle::capture

@@ -75,6 +75,10 @@ class ScreenSource {
     std::this_thread::sleep_for(std::chrono::milliseconds(timeoutMs));
     return false;
   }
+  // Any thread: a waitForChange() or waitForDrawing() under way returns at once (false), or
+  // the next one does if none is: the owner has news of its own (a stop, new settings, a tier
+  // wanted). A source that does not wait long between looks may ignore it.
+  virtual void interrupt() {}
   // After waitForChange() said there was news (a drawing, a pointer's move): lets the rest of
   // that drawing land before the capture. Returns once `quietUs` pass with no more drawing, or
   // `maxUs` after the call. A source that cannot tell when drawing stops waits `quietUs`.

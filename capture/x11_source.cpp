@@ -10,6 +10,8 @@
 #include <X11/extensions/Xfixes.h>
 #include <X11/extensions/Xrandr.h>
 #include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
@@ -626,12 +628,31 @@ std::vector<X11Monitor> listX11Monitors(const std::string& display, std::string&
   return out;
 }
 
-X11Source::X11Source(std::string display, X11Region region) : m_impl(std::make_unique<Impl>()) {
+X11Source::X11Source(std::string display, X11Region region)
+    : m_impl(std::make_unique<Impl>()), m_interruptFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   m_impl->displayName = std::move(display);
   m_impl->region = region;
 }
 
-X11Source::~X11Source() = default;
+X11Source::~X11Source() {
+  if (m_interruptFd >= 0) ::close(m_interruptFd);
+}
+
+void X11Source::interrupt() {
+  const std::uint64_t one = 1;
+  if (m_interruptFd >= 0) (void)!::write(m_interruptFd, &one, sizeof one);
+}
+
+int X11Source::pollX(int timeoutMs) {
+  pollfd p[2] = {{ConnectionNumber(m_impl->dpy), POLLIN, 0}, {m_interruptFd, POLLIN, 0}};
+  const int n = ::poll(p, m_interruptFd >= 0 ? 2 : 1, timeoutMs);
+  if (n > 0 && (p[1].revents & POLLIN)) {
+    std::uint64_t count = 0;
+    (void)!::read(m_interruptFd, &count, sizeof count);
+    return 0;
+  }
+  return n;
+}
 
 bool X11Source::usingShm() const { return m_impl->shm; }
 
@@ -645,14 +666,16 @@ bool X11Source::waitForChange(int timeoutMs) {
   // A drawing or a pointer's move ends the wait: other events (a window moved, the cursor's
   // shape) are read and kept for capture(), and the wait goes on. Events Xlib already queued
   // (while the cursor was polled, say) are read first: the socket would not wake us for them.
+  // The cursor's new shape and the shared window's end are news too: a quiet screen is looked
+  // at only now and then, and neither should wait for that.
   auto news = [&] {
     std::lock_guard lock(g_errorMutex);  // an X error read here is expected like capture()'s
     s.drainEvents();
-    return s.damageNews || (s.xiOpcode >= 0 && s.pointerWatched && s.pointerNews);
+    return s.damageNews || (s.xiOpcode >= 0 && s.pointerWatched && (s.pointerNews || s.cursorShapeDirty)) ||
+           s.windowGone;
   };
   if (news()) return true;
-  pollfd p{ConnectionNumber(s.dpy), POLLIN, 0};
-  return ::poll(&p, 1, timeoutMs) > 0 && news();
+  return pollX(timeoutMs) > 0 && news();
 }
 
 bool X11Source::waitForDrawing(int timeoutMs) {
@@ -683,8 +706,7 @@ bool X11Source::waitForDrawing(int timeoutMs) {
     // goes on until its end.
     const std::int64_t leftUs = endUs - base::monoUs();
     if (leftUs <= 0) return false;
-    pollfd p{ConnectionNumber(s.dpy), POLLIN, 0};
-    if (::poll(&p, 1, int((leftUs + 999) / 1000)) <= 0) return false;
+    if (pollX(int((leftUs + 999) / 1000)) <= 0) return false;
   }
 }
 

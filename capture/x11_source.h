@@ -77,6 +77,7 @@ class X11Source : public ScreenSource {
   bool notifiesChanges() const override;
   bool notifiesPointer() const override;
   bool waitForChange(int timeoutMs) override;
+  void interrupt() override;
   // Sharing part of the screen (a monitor, a rectangle), a drawing's place is asked of the
   // server (a round trip) to tell whether it is inside.
   bool waitForDrawing(int timeoutMs) override;
@@ -90,8 +91,12 @@ class X11Source : public ScreenSource {
 
  private:
   bool openDisplay(std::string& error);
+  // Polls the X connection and the interrupt's eventfd: >0 X has something, 0 timed out or
+  // interrupted (the interrupt is taken), <0 error.
+  int pollX(int timeoutMs);
   struct Impl;
   std::unique_ptr<Impl> m_impl;
+  const int m_interruptFd;  // an eventfd (-1 if none could be made: waits then run out)
 };
 
 }  // namespace huddle::capture

@@ -1291,7 +1291,10 @@ void ScreenHub::updateWantedLocked(Stream& top) {
       else if (top.lower[std::size_t(t - 1)]) clearGridLocked(*top.lower[std::size_t(t - 1)]);
     }
   top.wanted = mask;
-  if (top.publisher == 0) return;  // the host's own pipeline asks wantedTiers()
+  if (top.publisher == 0) {  // the host's own pipeline asks wantedTiersOf(), told to look now
+    if (m_config.localTiersChanged) laterLocked(m_config.localTiersChanged);
+    return;
+  }
   if (auto it = m_peers.find(top.publisher); it != m_peers.end() && !it->second->stopped) {
     wire::TiersWanted m;
     m.streamId = top.info.streamId;

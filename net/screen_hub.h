@@ -48,6 +48,9 @@ struct ScreenHubConfig {
   // Tier moves: the policy's thresholds, and its clock (empty: base::monoUs; tests give a fake).
   TierPolicyConfig tiers;
   std::function<std::int64_t()> clock;
+  // The host's own share: the tiers its viewers want changed (its pipeline asks wantedTiersOf()
+  // at its next frame, which on a quiet screen may be a second away). After the hub's lock.
+  std::function<void()> localTiersChanged;
 };
 
 struct ScreenPeer;  // one connection's state (screen_hub.cpp)

@@ -58,6 +58,7 @@ bool HostSession::start(const HostConfig& config, std::string& error) {
   if (!warning.empty()) HLOG_WARN("session/host", "%s", warning.c_str());
   net::ScreenHubConfig screenConfig = config.screenHub;
   screenConfig.hostName = config.name;
+  screenConfig.localTiersChanged = [this] { m_shareNudge.nudge(); };
   net::ChatHub* chat = m_hub.get();
   m_screenHub = std::make_unique<net::ScreenHub>(
       screenConfig,
@@ -193,6 +194,7 @@ bool HostSession::startSharing(std::unique_ptr<capture::ScreenSource> source, co
     m_pipeline.reset();
     return false;
   }
+  m_shareNudge.set(m_pipeline.get());
   return true;
 }
 
@@ -206,6 +208,7 @@ const base::CursorImage* HostSession::cursorShapeToSend(const capture::CursorUpd
 
 void HostSession::stopSharing() {
   if (!m_pipeline) return;
+  m_shareNudge.set(nullptr);
   m_pipeline->stop();
   m_pipeline.reset();
   if (std::uint32_t id = m_sharedStream.exchange(0)) m_screenHub->endStream(id, m_config.name + " stopped sharing");
@@ -215,6 +218,7 @@ void HostSession::stop(const std::string& reason) {
   if (!m_running) return;
   // The capture stops, but the stream is not ended on its own: viewers hear that the session
   // ended, not that the host stopped sharing just before.
+  m_shareNudge.set(nullptr);
   if (m_pipeline) m_pipeline->stop();
   m_pipeline.reset();
   m_sharedStream = 0;

@@ -90,6 +90,7 @@ class HostSession {
   std::unique_ptr<net::ChatClient> m_localUser;
   net::ChatClientConfig m_localConfig;
   std::unique_ptr<capture::CapturePipeline> m_pipeline;
+  capture::PipelineNudge m_shareNudge;  // the screen hub's threads tell the pipeline of tiers wanted
   std::atomic<std::uint32_t> m_sharedStream{0};
   std::atomic<bool> m_viewerMarks{true};
   std::string m_shareTitle;

@@ -155,6 +155,7 @@ class ScreenSession : private net::ScreenClient::Listener {
   // Sharing: capture thread -> coalesced pending frame -> once the host accepted the stream,
   // at most wire::kMaxPublishInFlight unacked.
   std::unique_ptr<capture::CapturePipeline> m_pipeline;
+  capture::PipelineNudge m_shareNudge;  // the screen link's thread tells the pipeline of tiers wanted
   bool m_publishing = false;   // between startSharing() and stopSharing()
   bool m_accepted = false;     // the host took our PublishStart
   std::string m_shareError;    // the host refused it: why

@@ -2,6 +2,7 @@
 // its tier (socket-free, on the same fake clock).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <deque>
 #include <map>
 
@@ -541,6 +542,43 @@ TEST(ScreenTiers, TheHubAsksForTheBusyTickOnlyWhileAnUpdateIsInFlight) {
   rig.publishFrame();
   ASSERT_EQ(viewer.peer.link->of(wire::ScreenType::Update).size(), 2u);
   EXPECT_EQ(rig.hub.tick(rig.now), rig.now + kServerTickUs);
+}
+
+// The host's own share learns of tiers wanted at once (its pipeline looks at them only at its
+// next frame, a second away on a quiet screen): a viewer whose update goes unanswered drops
+// below the top, and the hub says so.
+TEST(ScreenTiers, TheHostsOwnShareIsToldWhenTheTiersWantedChange) {
+  std::int64_t now = kT0;
+  std::atomic<int> told{0};
+  ScreenHubConfig c;
+  c.clock = [&now] { return now; };
+  c.localTiersChanged = [&told] { ++told; };
+  ScreenHub hub(
+      c,
+      [](std::uint64_t token, ScreenSeat& seat) {
+        seat.participantId = static_cast<std::uint32_t>(token);
+        seat.name = "p" + std::to_string(token);
+        return true;
+      },
+      [](std::uint32_t, bool) {});
+  std::string error;
+  const std::uint32_t stream = hub.startLocalStream(1, "host", "screen", 320, 192, 64, error);
+  ASSERT_NE(stream, 0u) << error;
+  wire::TileBatch b = batchOf(320, 192, 64, 1);
+  for (std::uint16_t ty = 0; ty < 3; ++ty)
+    for (std::uint16_t tx = 0; tx < 5; ++tx) b.tiles.push_back(scanTile(tx, ty, 2000));
+  hub.publishLocal(stream, b);
+  Peer viewer = join(hub, 2, now);
+  feed(hub, viewer.id, wire::Subscribe{.streamId = stream, .credits = 1}, now);
+  ASSERT_EQ(viewer.link->of(wire::ScreenType::Update).size(), 1u);
+  EXPECT_EQ(hub.wantedTiers(stream), 1);
+  // Its credit never comes back: a stall, and a drop once the policy's hold is over.
+  for (int step = 0; step < 40 && hub.wantedTiers(stream) == 1; ++step) {
+    now += 100'000;
+    hub.tick(now);
+  }
+  EXPECT_NE(hub.wantedTiers(stream), 1);
+  EXPECT_GE(told.load(), 1);
 }
 
 TEST(ScreenTiers, BadTierTilesCloseThePublisher) {
