@@ -35,9 +35,11 @@ constexpr auto kHeldLook = std::chrono::milliseconds(2);
 // A source that says when it is drawn on and when the pointer moves needs no frames at the
 // frame rate while nothing happens: after this long with no change, no move and nothing left
 // to refresh, it is looked at every kQuietTick, and at once on news: its own (a drawing, a
-// move, the cursor's shape) or the owner's (nudge(): settings, tiers wanted; stop()).
+// move, the cursor's shape) or the owner's (nudge(): settings, tiers wanted; stop()). The
+// tick is for what no event tells: a pointer warped by a program (XWarpPointer, xdotool) makes
+// no XInput2 motion and is seen only when a frame asks where the pointer is.
 constexpr auto kQuietAfter = std::chrono::milliseconds(500);
-constexpr auto kQuietTick = std::chrono::milliseconds(1000);
+constexpr auto kQuietTick = std::chrono::milliseconds(250);
 
 // Exponential smoothing for per-frame figures shown live.
 void smooth(double& avg, double sample) { avg = avg == 0 ? sample : avg * 0.9 + sample * 0.1; }

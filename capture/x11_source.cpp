@@ -24,6 +24,7 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "net/base/clock.h"
@@ -666,13 +667,13 @@ bool X11Source::waitForChange(int timeoutMs) {
   // A drawing or a pointer's move ends the wait: other events (a window moved, the cursor's
   // shape) are read and kept for capture(), and the wait goes on. Events Xlib already queued
   // (while the cursor was polled, say) are read first: the socket would not wake us for them.
-  // The cursor's new shape and the shared window's end are news too: a quiet screen is looked
-  // at only now and then, and neither should wait for that.
+  // The shared window's end is news too (a quiet screen is looked at only now and then). The
+  // cursor's new shape is not: it waits for the next frame, as XFixes may keep telling of a
+  // shape it will not give (a root cursor whose client left), which would end every wait.
   auto news = [&] {
     std::lock_guard lock(g_errorMutex);  // an X error read here is expected like capture()'s
     s.drainEvents();
-    return s.damageNews || (s.xiOpcode >= 0 && s.pointerWatched && (s.pointerNews || s.cursorShapeDirty)) ||
-           s.windowGone;
+    return s.damageNews || (s.xiOpcode >= 0 && s.pointerWatched && s.pointerNews) || s.windowGone;
   };
   if (news()) return true;
   return pollX(timeoutMs) > 0 && news();

@@ -49,7 +49,7 @@ struct ScreenHubConfig {
   TierPolicyConfig tiers;
   std::function<std::int64_t()> clock;
   // The host's own share: the tiers its viewers want changed (its pipeline asks wantedTiersOf()
-  // at its next frame, which on a quiet screen may be a second away). After the hub's lock.
+  // at its next frame, a quarter of a second away on a quiet screen). After the hub's lock.
   std::function<void()> localTiersChanged;
 };
 

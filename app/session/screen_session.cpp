@@ -188,7 +188,7 @@ void ScreenSession::onTiersWanted(std::uint32_t streamId, std::uint8_t mask) {
   for (int t = 0; t < wire::kMaxScreenTiers; ++t)
     if ((m_wantedTiers.mask >> t & 1) && !(mask >> t & 1)) ++m_wantedTiers.restarts[std::size_t(t)];
   m_wantedTiers.mask = mask;
-  m_shareNudge.nudge();  // a quiet screen's next frame may be a second away
+  m_shareNudge.nudge();  // a quiet screen's next frame may be a quarter of a second away
   // Tiles of a tier nobody wants any more need not go.
   for (std::size_t i = 0; i < m_tierPending.size(); ++i)
     if (!(mask >> (i + 1) & 1)) m_tierPending[i].tiles.clear();
