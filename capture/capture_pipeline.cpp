@@ -26,8 +26,8 @@ constexpr const char* kTag = "capture/pipeline";
 constexpr auto kSettleAfterChange = std::chrono::microseconds(1500);
 // The longest a drawing that goes on holds its capture back (half an interval, if shorter).
 constexpr auto kSettleAtMost = std::chrono::microseconds(8000);
-// The longest one wait of the capture thread's lasts, bar the quiet tick (stop() and nudge() end that
-// one at once: ScreenSource::interrupt()).
+// The longest one wait of the capture thread's lasts, bar the quiet tick (stop() and nudge()
+// end that one at once: ScreenSource::interrupt()).
 constexpr auto kWaitStep = std::chrono::milliseconds(20);
 // While captures are held back to the frame rate, how often at most drawings are looked for:
 // when they land is known that closely.
@@ -35,9 +35,10 @@ constexpr auto kHeldLook = std::chrono::milliseconds(2);
 // A source that says when it is drawn on and when the pointer moves needs no frames at the
 // frame rate while nothing happens: after this long with no change, no move and nothing left
 // to refresh, it is looked at every kQuietTick, and at once on news: its own (a drawing, a
-// move, the cursor's shape) or the owner's (nudge(): settings, tiers wanted; stop()). The
-// tick is for what no event tells: a pointer warped by a program (XWarpPointer, xdotool) makes
-// no XInput2 motion and is seen only when a frame asks where the pointer is.
+// move, the shared window's end) or the owner's (nudge(): settings, tiers wanted; stop()).
+// The tick is for what no event tells: a pointer warped by a program (XWarpPointer, xdotool)
+// makes no XInput2 motion and is seen only when a frame asks where the pointer is, and a new
+// cursor shape waits for a frame too (X11Source::waitForChange says why).
 constexpr auto kQuietAfter = std::chrono::milliseconds(500);
 constexpr auto kQuietTick = std::chrono::milliseconds(250);
 

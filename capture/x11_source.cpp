@@ -11,9 +11,9 @@
 #include <X11/extensions/Xrandr.h>
 #include <poll.h>
 #include <sys/eventfd.h>
-#include <unistd.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>

@@ -259,8 +259,8 @@ std::int64_t PeerTable<Peer>::tick(std::int64_t nowUs) {
         p->refusedSeenUs = -1;  // closed once
         laterLocked([link = p->link] { link->close(wire::Reason::Rejected, "refused: grace over"); });
       }
+      if (p->refusedSeenUs >= 0) due = std::min(due, nowUs + kServerTickUs);  // its grace is timed
     }
-    if (p->refused && p->refusedSeenUs >= 0) due = std::min(due, nowUs + kServerTickUs);
     if (p->stopped) continue;
     const bool admitted = admittedLocked(*p);
     PeerGuard::Watch w = p->guard.watch(nowUs, admitted, m_guard);
