@@ -80,11 +80,9 @@ std::int64_t ChatHub::tickLocked(ChatPeer& peer, std::int64_t nowUs) {
     if (peer.state == State::AwaitProof && !peer.stopped) admitLocked(m_peers.at(peer.id), peer.hello);
     return kNoTickDue;
   }
-  // A wrong password is answered after the same delay, whatever was wrong. (Both wait on a
-  // peer not admitted yet, which the table ticks at the busy pace anyway.)
-  if (peer.authOkAtUs) return peer.authOkAtUs + m_config.authFailureDelayUs;
-  if (!peer.authFailedAtUs) return kNoTickDue;
-  if (nowUs - peer.authFailedAtUs < m_config.authFailureDelayUs) return peer.authFailedAtUs + m_config.authFailureDelayUs;
+  // A wrong password is answered after the same delay, whatever was wrong. Both wait on a peer
+  // not admitted yet, which the table ticks at the busy pace: nothing of ours to add.
+  if (!peer.authFailedAtUs || nowUs - peer.authFailedAtUs < m_config.authFailureDelayUs) return kNoTickDue;
   peer.authFailedAtUs = 0;
   wire::Reject r;
   r.code = wire::RejectCode::AuthFailed;

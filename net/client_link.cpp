@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "net/base/clock.h"
@@ -34,13 +35,7 @@ void ClientLink::stopLink() {
   m_thread.join();
 }
 
-void ClientLink::nudge() {
-  {
-    std::lock_guard lock(m_wakeMutex);
-    m_woken = true;
-  }
-  m_wakeCv.notify_all();
-}
+void ClientLink::nudge() { m_wake.wakeBy(std::numeric_limits<std::int64_t>::min()); }
 
 void ClientLink::startLink(ClientLinkSettings settings, std::string name, std::uint64_t token,
                            std::optional<SeatKey> seatKey) {
@@ -151,11 +146,7 @@ void ClientLink::run() {
   std::int64_t ackedMarkUs = startUs, lastBulkAckUs = startUs;
   std::int64_t waitUs = kTickUs;
   while (!m_conn->finished()) {
-    {
-      std::unique_lock lock(m_wakeMutex);
-      m_wakeCv.wait_for(lock, std::chrono::microseconds(waitUs), [&] { return m_woken; });
-      m_woken = false;
-    }
+    m_wake.sleepUntil(base::monoUs() + waitUs);
     waitUs = kTickUs;  // unless found idle below: a stop, or a close's linger, ticks as before
     std::int64_t now = base::monoUs();
     m_conn->checkDeadlines(now);

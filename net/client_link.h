@@ -10,7 +10,6 @@
 // onEnded() on the link's thread when the connection never started).
 #pragma once
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,6 +17,7 @@
 #include <optional>
 #include <string>
 
+#include "net/base/tick_alarm.h"
 #include "net/base/worker.h"
 #include "net/client_protocol.h"
 #include "net/connection.h"
@@ -125,9 +125,7 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
   std::atomic<bool> m_stop{false};
   // run()'s wait between its checks (deadlines, pings, heartbeats): ended early by stopLink()
   // and by the connection's end, so it need not wake often to notice them.
-  std::mutex m_wakeMutex;
-  std::condition_variable m_wakeCv;
-  bool m_woken = false;  // guarded by m_wakeMutex
+  base::TickAlarm m_wake;
   void nudge();
   std::atomic<bool> m_finished{false};
   std::atomic<bool> m_endReported{false};
