@@ -39,7 +39,7 @@ run: build
 	$(BUILD)/app/huddle $(ARGS)
 
 # Every test, in the release build and again under AddressSanitizer + UndefinedBehaviorSanitizer
-# and under ThreadSanitizer, then each fuzz target for 45 s (FUZZ_SECONDS) after replaying its saved crashes.
+# and under ThreadSanitizer, then each fuzz target for 30 s (FUZZ_SECONDS) after replaying its saved crashes.
 test: test-release test-sanitizers test-tsan test-fuzz
 
 # No huddle the tests or the benchmark start announces itself on this machine's network (the

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for FUZZ_SECONDS (default 45) from seeds our own serializer writes,
-# after replaying each target's saved crashes (tests/fuzz/regressions/<target>/) as
-# regression tests. Any crash, leak, sanitizer report or timeout fails the run, and the
-# input that did it is kept under BUILD/fuzz-artifacts/ to be added to the regressions.
+# Runs every fuzz target for FUZZ_SECONDS (default 30) from seeds our own serializer writes and
+# the corpus earlier runs on this machine grew (FUZZ_CORPUS, default ~/.cache/huddle-fuzz: each
+# run goes on from where the last left off instead of starting again from the seeds), after
+# replaying each target's saved crashes (tests/fuzz/regressions/<target>/) as regression tests.
+# Any crash, leak, sanitizer report or timeout fails the run, and the input that did it is
+# kept under BUILD/fuzz-artifacts/ to be added to the regressions.
 set -euo pipefail
 build=${1:?usage: run_fuzzers.sh BUILD_DIR}
-seconds=${FUZZ_SECONDS:-45}
+seconds=${FUZZ_SECONDS:-30}
+corpus=${FUZZ_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/huddle-fuzz}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$build/fuzz-work
 rm -rf "$work"
@@ -20,9 +23,9 @@ fuzz_one() {
     echo "== fuzz_$target: replaying $(ls "$regressions" | wc -l) saved inputs"
     "$bin" -runs=0 "$regressions"/* > "$work/$target-replay.log" 2>&1 || { tail -40 "$work/$target-replay.log"; status=1; }
   fi
-  mkdir -p "$work/corpus/$target"
+  mkdir -p "$corpus/$target"
   if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-       -artifact_prefix="$build/fuzz-artifacts/$target-" "$work/corpus/$target" "$work/seeds/$target" \
+       -artifact_prefix="$build/fuzz-artifacts/$target-" "$corpus/$target" "$work/seeds/$target" \
        > "$work/$target.log" 2>&1; then
     echo "fuzz_$target FAILED:"; tail -40 "$work/$target.log"; status=1
   else
@@ -31,7 +34,7 @@ fuzz_one() {
   return $status
 }
 # Targets run as many at a time as there are cores (two here), a batch at a time: the same
-# 45 s each, in less wall time. Each one's lines are printed together when all have ended.
+# time each, in less wall time. Each one's lines are printed together when all have ended.
 targets=(chat_host screen_host wire tile_decode client_stream voice_seal discovery voice_frame voice_hub file_hub)
 per=$(nproc 2>/dev/null || echo 2)
 status=0
