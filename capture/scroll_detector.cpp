@@ -24,17 +24,22 @@ inline std::uint64_t mix(std::uint64_t v) {
 }  // namespace
 
 std::uint64_t ScrollDetector::hashRow(const std::uint8_t* p, std::size_t bytes) {
-  // Four independent lanes over 8-byte words, so the multiplies overlap.
+  // Four independent lanes over 8-byte words, so the multiplies overlap. Each word is loaded
+  // on its own: one 32-byte copy went through the stack (two vector stores, four loads back),
+  // a quarter of the time of a frame's hashing.
   std::uint64_t a = 0x243F6A8885A308D3ull, b = 0x13198A2E03707344ull, c = 0xA4093822299F31D0ull,
                 d = 0x082EFA98EC4E6C89ull;
+  auto word = [p](std::size_t at) {
+    std::uint64_t w;
+    std::memcpy(&w, p + at, 8);
+    return w;
+  };
   std::size_t i = 0;
   for (; i + 32 <= bytes; i += 32) {
-    std::uint64_t w[4];
-    std::memcpy(w, p + i, 32);
-    a = rotl((a ^ w[0]) * kMul, 29);
-    b = rotl((b ^ w[1]) * kMul, 29);
-    c = rotl((c ^ w[2]) * kMul, 29);
-    d = rotl((d ^ w[3]) * kMul, 29);
+    a = rotl((a ^ word(i)) * kMul, 29);
+    b = rotl((b ^ word(i + 8)) * kMul, 29);
+    c = rotl((c ^ word(i + 16)) * kMul, 29);
+    d = rotl((d ^ word(i + 24)) * kMul, 29);
   }
   for (; i + 4 <= bytes; i += 4) {
     std::uint32_t w;

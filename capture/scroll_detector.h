@@ -41,7 +41,7 @@ class ScrollDetector {
  public:
   static constexpr int kSegmentPx = 64;
   static constexpr int kMinCopyRows = 16;  // shorter blocks are cheaper sent as tiles
-  static constexpr int kMaxSkip = 12;      // frames: 200 ms at 60 fps
+  static constexpr int kMaxSkip = 24;      // frames: 400 ms at 60 fps, reached after 0.5 s of full change
 
   // Hashes `frame` (call it for every frame that goes through the damage tracker, in order).
   // When `ref` is non-null (the previous frame as viewers have it: `refStride` bytes a row,
