@@ -414,7 +414,8 @@ void CapturePipeline::run() {
               damage.knownEqual(static_cast<std::uint32_t>(ty * cols + tx));
           }
       }
-      const std::vector<std::uint32_t>& dirty = damage.update(frame);
+      // Changed tiles' exact bounds only serve patches, which go only beside copies.
+      const std::vector<std::uint32_t>& dirty = damage.update(frame, s.tilePatches && !copies.empty());
       m_source->keep(damage.kept());  // the reference may be the frame's own buffer now
       if (damage.tilesX() != gridX || damage.tilesY() != gridY || s.tileSizePx != gridTile) {
         gridX = damage.tilesX();
@@ -553,7 +554,7 @@ void CapturePipeline::run() {
       lt.damage.setTileSize(ts.tileSizePx);
       Frame tierFrame = lt.scaler.scale(raw, ts.scalePercent);
       tierFrame.keepable = nullptr;  // the top's damage tracker may keep the source's buffer
-      const std::vector<std::uint32_t>& tierDirty = lt.damage.update(tierFrame);
+      const std::vector<std::uint32_t>& tierDirty = lt.damage.update(tierFrame, false);
       if (tierDirty.empty()) continue;
       lt.work.assign(tierDirty.begin(), tierDirty.end());
       std::string tierError;

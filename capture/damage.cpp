@@ -20,7 +20,7 @@ void copyTileRows(const std::uint8_t* from, std::size_t fromStride, std::uint8_t
 }
 }  // namespace
 
-const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
+const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f, bool changedBounds) {
   m_dirty.clear();
   m_firstRow.clear();
   m_uncompared.clear();
@@ -101,6 +101,12 @@ const std::vector<std::uint32_t>& DamageTracker::update(const Frame& f) {
       // bottom, and the columns only until they span the tile, so a full change costs about
       // one compare of each tile. The reference is brought up to the frame further down.
       const int top = y;
+      if (!changedBounds) {
+        m_dirty.push_back(index);
+        m_firstRow.push_back(static_cast<std::uint16_t>(top));
+        m_rects.push_back({x0, y0 + top, w, h - top});
+        continue;
+      }
       int bottom = h - 1;
       const std::uint8_t* fa = f.pixels + std::size_t(y0) * stride + off;
       const std::uint8_t* fb = m_ref + std::size_t(y0) * m_refStride + off;

@@ -27,9 +27,14 @@ class DamageTracker {
   explicit DamageTracker(int tileSizePx = 64) : m_tile(tileSizePx) {}
 
   // Returns the indices (row-major: ty * tilesX + tx) of tiles that differ from last time.
-  const std::vector<std::uint32_t>& update(const Frame& frame);
+  // `changedBounds`: find each dirty tile's changed rectangle exactly (below); without, the
+  // rectangle is the tile from its first changed row down, and a changed tile costs only the
+  // rows down to that one (on video, where nothing uses the bounds, the look for them went
+  // on through row after row of both images while the tile's edge pixels stayed the same).
+  const std::vector<std::uint32_t>& update(const Frame& frame, bool changedBounds = true);
   // After update(): for each dirty tile (same order), the smallest rectangle holding every
-  // changed pixel, in stream pixels (the whole tile when everything was dirty).
+  // changed pixel, in stream pixels (the whole tile when everything was dirty; without
+  // changedBounds, see update()).
   const std::vector<base::Rect>& changedRects() const { return m_rects; }
   // Tile `index` is known to equal the next frame already (a verified copy wrote it into the
   // reference): update() skips comparing it. Forgotten after that update().

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -161,6 +162,64 @@ TEST(Damage, ReportsTheChangedRectangleOfEachDirtyTile) {
   EXPECT_EQ(std::tie(r[2].x, r[2].y, r[2].w, r[2].h), std::make_tuple(129, 69, 1, 1));
   EXPECT_TRUE(damage.update(frameOf(px, w, h)).empty());
   EXPECT_TRUE(damage.changedRects().empty());
+}
+
+// On random changes (one to a few pixels, or short runs, anywhere in a tile, several a tile)
+// the changed rectangle is the exact bounding box of what changed, as a look at every pixel
+// finds it; without the bounds asked for, it is the tile from its first changed row down.
+TEST(Damage, TheChangedRectangleIsTheExactBoundsOfTheChangedPixels) {
+  const int w = 200, h = 100, tile = 64;  // tiles of 64 and cropped ones of 8 px and 36 rows
+  std::vector<std::uint8_t> px(std::size_t(w) * h * 4);
+  for (std::size_t i = 0; i < px.size(); ++i) px[i] = std::uint8_t(i * 7 / 13);
+  DamageTracker damage(tile), coarse(tile);
+  damage.update(frameOf(px, w, h));
+  coarse.update(frameOf(px, w, h), false);
+  std::uint32_t seed = 12345;
+  auto next = [&](int n) {
+    seed = seed * 1103515245u + 12345u;
+    return int((seed >> 8) % std::uint32_t(n));
+  };
+  for (int round = 0; round < 200; ++round) {
+    const std::vector<std::uint8_t> before = px;
+    const int changes = 1 + next(4);
+    for (int k = 0; k < changes; ++k) {
+      const int x = next(w), y = next(h), run = 1 + next(12);
+      for (int i = x; i < std::min(w, x + run); ++i) px[(std::size_t(y) * w + i) * 4 + std::size_t(next(3))] ^= 0x40;
+    }
+    const std::vector<std::uint32_t> dirty = damage.update(frameOf(px, w, h));
+    const std::vector<std::uint32_t> coarseDirty = coarse.update(frameOf(px, w, h), false);
+    ASSERT_EQ(coarseDirty, dirty) << "round " << round;
+    // Brute force: each tile's bounds of differing pixels.
+    std::map<std::uint32_t, base::Rect> expected;
+    const int tilesX = (w + tile - 1) / tile;
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const std::size_t at = (std::size_t(y) * w + x) * 4;
+        if (std::memcmp(&px[at], &before[at], 4) == 0) continue;
+        const auto index = std::uint32_t((y / tile) * tilesX + x / tile);
+        auto [it, fresh] = expected.try_emplace(index, base::Rect{x, y, 1, 1});
+        if (!fresh) {
+          base::Rect& r = it->second;
+          const int right = std::max(r.right(), x + 1), bottom = std::max(r.bottom(), y + 1);
+          r.x = std::min(r.x, x);
+          r.y = std::min(r.y, y);
+          r.w = right - r.x;
+          r.h = bottom - r.y;
+        }
+      }
+    ASSERT_EQ(dirty.size(), expected.size()) << "round " << round;
+    for (std::size_t i = 0; i < dirty.size(); ++i) {
+      const base::Rect& got = damage.changedRects()[i];
+      const base::Rect& want = expected.at(dirty[i]);
+      EXPECT_EQ(std::tie(got.x, got.y, got.w, got.h), std::tie(want.x, want.y, want.w, want.h))
+          << "round " << round << ", tile " << dirty[i];
+      const base::Rect& rough = coarse.changedRects()[i];
+      const int x0 = int(dirty[i] % std::uint32_t(tilesX)) * tile, y1 = std::min(h, (int(dirty[i]) / tilesX + 1) * tile);
+      EXPECT_EQ(std::make_tuple(rough.x, rough.y, rough.w, rough.bottom()),
+                std::make_tuple(x0, want.y, std::min(tile, w - x0), y1))
+          << "round " << round << ", tile " << dirty[i];
+    }
+  }
 }
 
 TEST(Damage, TheSourcesHintNarrowsTheComparison) {
