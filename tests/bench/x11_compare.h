@@ -36,7 +36,8 @@ struct SenderFigures {
 struct X11CompareRow {
   std::string load;
   SenderFigures huddle, vnc;
-  double codecMsPerFrame = 0;  // one TurboJPEG compression of the whole frame, one core
+  double codecMsPerFrame = 0;  // one TurboJPEG compression of the whole frame, one core (the
+                               // median of samples through Huddle's measured window)
   double loadFps = 0;          // frames the load generator drew a second
 };
 
