@@ -204,10 +204,13 @@ std::int64_t ScreenHub::tickLocked(ScreenPeer& peer, std::int64_t nowUs) {
   if (peer.state == State::Ready && !peer.stopped && !peer.subs.empty()) {
     tiersLocked(peer);  // a stalled viewer moves down with no credit coming back
     pumpLocked(peer);
-    // Updates in flight, a wait for a refresh, a tier below the top or a move: timed by the
-    // policy on every tick. A viewer served everything at the top waits for the next update.
-    for (const auto& sub : peer.subs)
-      if (sub.target != sub.tier || !sub.policy.quiet()) due = nowUs + kServerTickUs;
+    // Updates in flight, a wait for a refresh or a move between tiers: timed on every tick.
+    // An idle viewer below the top: at its probe's time. One served everything at the top
+    // waits for the next update.
+    for (const auto& sub : peer.subs) {
+      const std::int64_t policyDue = sub.target != sub.tier ? nowUs : sub.policy.dueUs(nowUs);
+      if (policyDue >= 0) due = std::min(due, std::max(policyDue, nowUs + kServerTickUs));
+    }
   }
   if (peer.heldAcks.empty() || peer.stopped) return due;
   refillLocked(peer, nowUs);

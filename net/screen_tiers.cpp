@@ -87,6 +87,15 @@ void TierPolicy::measureBusy(std::int64_t nowUs) {
   m_windowBusyUs = 0;
 }
 
+std::int64_t TierPolicy::dueUs(std::int64_t nowUs) const {
+  const bool dropPending = (m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) || linkBound();
+  if (!m_inFlight.empty() || m_starvedFromUs >= 0 || m_busyFromUs >= 0 || m_windowBusyUs != 0 || dropPending)
+    return nowUs;
+  if (m_tier == 0) return -1;
+  const std::int64_t probeAt = m_changedUs + probeWaitUs();
+  return probeAt > nowUs ? probeAt : nowUs + 1'000'000;
+}
+
 bool TierPolicy::mayQueue() const {
   const std::int64_t service = m_services.empty() ? m_paceServiceUs : medianOf(m_services);
   if (service <= 0) return true;

@@ -96,14 +96,14 @@ class TierPolicy {
   // Whether another update may go to the viewer now (see Pace above), and how many are out.
   bool mayQueue() const;
   std::size_t inFlight() const { return m_inFlight.size(); }
-  // At the top with nothing in flight, no wait for a refresh, no busy time of this second
-  // still to measure and no drop pending: ticks change nothing until an update is queued (a
-  // probe up needs a lower tier, a drop a slow link; sent() ends a window that outlived its
-  // second meanwhile).
-  bool quiet() const {
-    return m_tier == 0 && m_inFlight.empty() && m_starvedFromUs < 0 && m_busyFromUs < 0 && m_windowBusyUs == 0 &&
-           !(m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) && !linkBound();
-  }
+  // When a tick may next change something if nothing else happens (the hub's watchdog sleeps
+  // till then): `nowUs` while anything is under way (an update in flight, a wait for a
+  // refresh, busy time of this second still to measure, a drop pending); at a lower tier with
+  // the link idle, the probe's time, and past it once a second (a probe that waits for the
+  // link's idle second to be measured; what else it waits for comes with credits, which
+  // come with updates); at the top, idle, never (-1): only an update queued starts anything
+  // (sent() ends a window that outlived its second meanwhile).
+  std::int64_t dueUs(std::int64_t nowUs) const;
   std::uint64_t drops() const { return m_drops; }
   std::uint64_t raises() const { return m_raises; }
   std::int64_t probeWaitUs() const { return m_probeUs > 0 ? m_probeUs : m_config.probeUs; }

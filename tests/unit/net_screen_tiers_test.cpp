@@ -283,8 +283,29 @@ TEST(ScreenTiers, ABurstThatEndsIsMeasuredBeforeThePolicyCallsItselfQuiet) {
     p.acked(now);
   }
   EXPECT_EQ(p.inFlight(), 0u);
-  EXPECT_FALSE(p.quiet());
+  EXPECT_EQ(p.dueUs(now), now);
   EXPECT_GT(p.tick(3'000'000), 0);
+}
+
+// What the hub's watchdog sleeps to: now while an update is out or its second's busy time is
+// still to be measured; at the top, idle, never; below the top, idle, the probe's time, and
+// past it once a second.
+TEST(ScreenTiers, ThePolicySaysWhenItsNextTickIsDue) {
+  TierPolicy p;
+  p.reset(0, 0);
+  EXPECT_EQ(p.dueUs(500'000), -1);
+  p.sent(1000, 500'000);
+  EXPECT_EQ(p.dueUs(510'000), 510'000);
+  p.acked(520'000);
+  EXPECT_EQ(p.dueUs(530'000), 530'000);  // busy this second: still to be measured
+  p.tick(1'600'000);
+  EXPECT_EQ(p.dueUs(1'600'000), -1);
+  p.reset(1, 2'000'000);
+  const std::int64_t probeAt = 2'000'000 + p.probeWaitUs();
+  EXPECT_EQ(p.dueUs(2'000'000), probeAt);
+  EXPECT_EQ(p.dueUs(probeAt + 5), probeAt + 5 + 1'000'000);
+  p.sent(1000, probeAt + 10);
+  EXPECT_EQ(p.dueUs(probeAt + 20), probeAt + 20);
 }
 
 // [SECTION] the hub
@@ -542,6 +563,46 @@ TEST(ScreenTiers, TheHubAsksForTheBusyTickOnlyWhileAnUpdateIsInFlight) {
   rig.publishFrame();
   ASSERT_EQ(viewer.peer.link->of(wire::ScreenType::Update).size(), 2u);
   EXPECT_EQ(rig.hub.tick(rig.now), rig.now + kServerTickUs);
+}
+
+// A viewer below the top on a quiet screen does not keep the watchdog at the busy pace: the
+// hub asks to be ticked at the viewer's probe time (or its next ping), and the probe up still
+// comes then.
+TEST(ScreenTiers, AnIdleViewerBelowTheTopIsTickedForItsProbeNotAtTheBusyPace) {
+  TierRig rig;
+  auto& viewer = rig.watch(11, 900);
+  rig.run(6'000);
+  const int dropped = served(*viewer.peer.link).tier.tier;
+  ASSERT_GE(dropped, 1);
+  viewer.delayMs = 10;  // the link is quick again: updates answered at once
+  rig.run(1'500);
+  ASSERT_EQ(served(*viewer.peer.link).tier.tier, dropped) << "probed too soon for this test";
+  // The screen goes still: the watchdog sleeps to what the hub says is due, until the hub
+  // asks the sharer for the tier above (the probe).
+  rig.sharer.link->frames.clear();
+  int ticks = 0;
+  const std::int64_t quietFrom = rig.now;
+  std::int64_t due = rig.hub.tick(rig.now);
+  while (rig.now - quietFrom < 10'000'000 && decodedOf<wire::TiersWanted>(*rig.sharer.link).empty()) {
+    rig.now = std::max(rig.now + 1, due);
+    while (!viewer.due.empty() && viewer.due.begin()->first <= rig.now) {  // credits still out
+      feed(rig.hub, viewer.peer.id, wire::UpdateRequest{.streamId = rig.stream, .credits = 1}, rig.now);
+      viewer.due.erase(viewer.due.begin());
+    }
+    rig.hub.drained(viewer.peer.id, 1);
+    for (const Peer* p : {&rig.sharer, &viewer.peer})  // both answer the hub's pings
+      rig.hub.receive(p->id, base::view(wire::encodeFrame(wire::Pong{})), rig.now);
+    due = rig.hub.tick(rig.now);
+    ++ticks;
+  }
+  // It comes at its time (5.3 s into the quiet on this rig's clock), after ticks for the
+  // link's last busy second, a ping and the probe: 9 (at the busy pace all through, 53).
+  ASSERT_FALSE(decodedOf<wire::TiersWanted>(*rig.sharer.link).empty()) << "no probe up within 10 s";
+  EXPECT_LE(rig.now - quietFrom, TierPolicy().probeWaitUs());
+  EXPECT_LE(ticks, 15) << "at the busy pace all through, it would be " << (rig.now - quietFrom) / kServerTickUs;
+  // The next frames bring the viewer up a tier.
+  rig.run(500);
+  EXPECT_EQ(served(*viewer.peer.link).tier.tier, dropped - 1);
 }
 
 // The host's own share learns of tiers wanted at once (its pipeline looks at them only at its
