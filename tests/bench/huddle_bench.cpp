@@ -145,7 +145,7 @@ EncodeResult measureEncode(const std::string& name, std::unique_ptr<cap::ScreenS
     const auto a = Clock::now();
     if (source->capture(frame, r.error) == cap::CaptureResult::Error) return r;
     const auto b = Clock::now();
-    const auto& dirty = damage.update(frame);
+    const auto& dirty = damage.update(frame, false);  // as the pipeline does on frames without copies
     const auto c = Clock::now();
     if (!pool.encode(frame, dirty, damage.tilesX(), settings, tiles, r.error)) return r;
     const auto d = Clock::now();

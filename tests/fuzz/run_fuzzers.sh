@@ -8,7 +8,8 @@
 set -euo pipefail
 build=${1:?usage: run_fuzzers.sh BUILD_DIR}
 seconds=${FUZZ_SECONDS:-30}
-corpus=${FUZZ_CORPUS:-${XDG_CACHE_HOME:-$HOME/.cache}/huddle-fuzz}
+corpus=${FUZZ_CORPUS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/huddle-fuzz}
+max_corpus=2000  # files a target's corpus may grow to before it is merged down
 here=$(cd "$(dirname "$0")" && pwd)
 work=$build/fuzz-work
 rm -rf "$work"
@@ -24,12 +25,25 @@ fuzz_one() {
     "$bin" -runs=0 "$regressions"/* > "$work/$target-replay.log" 2>&1 || { tail -40 "$work/$target-replay.log"; status=1; }
   fi
   mkdir -p "$corpus/$target"
+  # libFuzzer replays the whole corpus inside the run's time: past max_corpus files, merge it
+  # down to the inputs that add coverage first (a failed merge keeps the corpus as it was).
+  if [ "$(ls "$corpus/$target" | wc -l)" -gt "$max_corpus" ]; then
+    local merged=$corpus/$target.merging
+    rm -rf "$merged" && mkdir -p "$merged"
+    if "$bin" -merge=1 -timeout=10 -rss_limit_mb=2048 "$merged" "$corpus/$target" > "$work/$target-merge.log" 2>&1; then
+      echo "== fuzz_$target: corpus merged from $(ls "$corpus/$target" | wc -l) to $(ls "$merged" | wc -l) inputs"
+      rm -rf "$corpus/$target" && mv "$merged" "$corpus/$target"
+    else
+      rm -rf "$merged"
+    fi
+  fi
   if ! "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
        -artifact_prefix="$build/fuzz-artifacts/$target-" "$corpus/$target" "$work/seeds/$target" \
        > "$work/$target.log" 2>&1; then
     echo "fuzz_$target FAILED:"; tail -40 "$work/$target.log"; status=1
   else
-    echo "== fuzz_$target: ${seconds} s: $(grep -E "stat::number_of_executed_units" "$work/$target.log" | tail -1)"
+    echo "== fuzz_$target: ${seconds} s, corpus $(ls "$corpus/$target" | wc -l) inputs:" \
+         "$(grep -E "stat::number_of_executed_units" "$work/$target.log" | tail -1)"
   fi
   return $status
 }

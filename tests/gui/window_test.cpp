@@ -34,6 +34,10 @@ using huddle::test::xdotool;
 
 namespace {
 
+// Every window these tests start draws on one thread of llvmpipe (its default is a thread a
+// core): a window test runs beside another suite's test, and leaves it the other core.
+const bool kOneDrawingThread = setenv("LP_NUM_THREADS", "1", 0) == 0;
+
 std::uint16_t portFrom(const std::string& hostOutput, const char* which) {
   std::smatch m;
   std::regex re(std::string(which) + " port ([0-9]+)");
