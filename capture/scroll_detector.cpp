@@ -321,9 +321,21 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
   if (dy > 0) std::reverse(blocks.begin(), blocks.end());
   for (const Block& b : blocks) {
     if (out.size() >= maxCopies) break;
+    // Columns at the block's edges where no row changed in place (a still blank page beside a
+    // scrolling terminal matches any scroll, and the block's run took it in) are left out: a
+    // copy over them moves nothing, and costs every viewer a copy, an upload and a redraw.
+    auto columnChanged = [&](int col) {
+      for (int y = b.y0; y < b.y1; ++y)
+        if (changed(y, col)) return true;
+      return false;
+    };
+    int x0 = b.x0, x1 = b.x1;
+    while (x0 < x1 && !columnChanged(x0)) ++x0;
+    while (x1 > x0 && !columnChanged(x1 - 1)) --x1;
+    if (x0 == x1) continue;
     base::CopyRect c;
-    c.dstX = c.srcX = b.x0 * kSegmentPx;
-    c.w = std::min(b.x1 * kSegmentPx, m_width) - c.dstX;
+    c.dstX = c.srcX = x0 * kSegmentPx;
+    c.w = std::min(x1 * kSegmentPx, m_width) - c.dstX;
     c.dstY = b.y0;
     c.srcY = b.y0 - dy;
     c.h = b.y1 - b.y0;
@@ -331,7 +343,10 @@ void ScrollDetector::extract(const Frame& f, std::uint8_t* ref, std::size_t refS
       ++m_stats.copiesRejected;
       continue;
     }
-    widen(f, ref, refStride, c);
+    // Widened only toward a segment that changed beside it (a page's still margin matches any
+    // scroll too: widening into it would take a look down every row of its columns for nothing).
+    widen(f, ref, refStride, c, x0 > 0 && columnChanged(x0 - 1), x1 < C && columnChanged(x1));
+    trimStill(f, ref, refStride, c);
     applyCopy(ref, refStride, c);
     for (int y = b.y0; y < b.y1; ++y)
       for (int col = b.x0; col < b.x1; ++col) m_claimed[std::size_t(y) * C + col] = 1;
@@ -345,7 +360,8 @@ bool ScrollDetector::verify(const Frame& f, const std::uint8_t* ref, std::size_t
   return copyMatches(f.pixels, std::size_t(f.strideBytes), ref, refStride, c);
 }
 
-void ScrollDetector::widen(const Frame& f, const std::uint8_t* ref, std::size_t refStride, base::CopyRect& c) const {
+void ScrollDetector::widen(const Frame& f, const std::uint8_t* ref, std::size_t refStride, base::CopyRect& c, bool left,
+                           bool right) const {
   auto column = [&](int x) {
     for (int i = 0; i < c.h; ++i)
       if (std::memcmp(f.pixels + std::size_t(c.dstY + i) * f.strideBytes + std::size_t(x) * kBytesPerPixel,
@@ -354,8 +370,38 @@ void ScrollDetector::widen(const Frame& f, const std::uint8_t* ref, std::size_t 
     return true;
   };
   // At most a segment each way: beyond that, the segment's hash would have matched.
-  for (int k = 0; k < kSegmentPx && c.dstX > 0 && column(c.dstX - 1); ++k) --c.dstX, --c.srcX, ++c.w;
-  for (int k = 0; k < kSegmentPx && c.dstX + c.w < m_width && column(c.dstX + c.w); ++k) ++c.w;
+  for (int k = 0; left && k < kSegmentPx && c.dstX > 0 && column(c.dstX - 1); ++k) --c.dstX, --c.srcX, ++c.w;
+  for (int k = 0; right && k < kSegmentPx && c.dstX + c.w < m_width && column(c.dstX + c.w); ++k) ++c.w;
+}
+
+void ScrollDetector::trimStill(const Frame& f, const std::uint8_t* ref, std::size_t refStride, base::CopyRect& c) const {
+  // Row by row (the rows are what lies together in memory), within the two segments at each
+  // edge (the block's still segments are left out already, widening adds at most one more):
+  // the columns there that no row changed in place. Each row is looked at only out to the
+  // bounds found so far.
+  auto equal = [](const std::uint8_t* a, const std::uint8_t* b, int x, int n) {
+    return std::memcmp(a + std::size_t(x) * kBytesPerPixel, b + std::size_t(x) * kBytesPerPixel,
+                       std::size_t(n) * kBytesPerPixel) == 0;
+  };
+  const int edge = 2 * kSegmentPx;
+  int left = std::min(edge, c.w), right = std::max(c.w - edge, 0);
+  for (int i = 0; i < c.h && (left > 0 || right < c.w); ++i) {
+    const std::size_t y = std::size_t(c.dstY + i), at = std::size_t(c.dstX) * kBytesPerPixel;
+    const std::uint8_t* a = f.pixels + y * f.strideBytes + at;
+    const std::uint8_t* b = ref + y * refStride + at;
+    // Sixteen pixels a step while they agree (a still margin), then one at a time.
+    int l = 0, r = c.w;
+    while (l + 16 <= left && equal(a, b, l, 16)) l += 16;
+    while (l < left && equal(a, b, l, 1)) ++l;
+    while (r - 16 >= right && equal(a, b, r - 16, 16)) r -= 16;
+    while (r > right && equal(a, b, r - 1, 1)) --r;
+    left = l;
+    right = r;
+  }
+  if (right <= left) return;  // nothing changed in place: as it is (a block holds changed rows)
+  c.dstX += left;
+  c.srcX += left;
+  c.w = right - left;
 }
 
 }  // namespace huddle::capture

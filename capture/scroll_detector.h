@@ -76,8 +76,13 @@ class ScrollDetector {
   void extract(const Frame& frame, std::uint8_t* ref, std::size_t refStride, int dy, std::size_t maxCopies,
                std::vector<base::CopyRect>& out);
   bool verify(const Frame& frame, const std::uint8_t* ref, std::size_t refStride, const base::CopyRect& c) const;
-  // Widens `c` pixel by pixel to the left and right while whole columns still match.
-  void widen(const Frame& frame, const std::uint8_t* ref, std::size_t refStride, base::CopyRect& c) const;
+  // Widens `c` pixel by pixel to the left (if `left`) and right (if `right`) while whole
+  // columns still match.
+  void widen(const Frame& frame, const std::uint8_t* ref, std::size_t refStride, base::CopyRect& c, bool left,
+             bool right) const;
+  // Narrows `c` from the left and right past columns the frame did not change in place (equal
+  // to the reference there): the part of a copy over them would move nothing.
+  void trimStill(const Frame& frame, const std::uint8_t* ref, std::size_t refStride, base::CopyRect& c) const;
 
   int m_width = 0, m_height = 0, m_cols = 0;
   bool m_valid = false;

@@ -96,6 +96,29 @@ TEST(ScrollDetector, FindsAnExactWholeScreenScroll) {
   }
 }
 
+// A terminal scrolling on a still blank page: the page beside it matches the scroll too, but a
+// copy over it would move nothing, so the copy is the terminal's columns to the pixel (off the
+// 64-px segments on both sides), and the reference still ends as the new frame.
+TEST(ScrollDetector, ACopyLeavesOutTheStillPageBesideWhatScrolled) {
+  const int w = 640, h = 240, x = 100, bw = 300;  // the pane: 100..400, segments 64..448
+  std::vector<std::uint8_t> prev(std::size_t(w) * h * 4, 230);
+  const std::vector<std::uint8_t> detail = noise(w, h, 21);
+  for (int y = 20; y < 220; ++y)
+    std::memcpy(&prev[(std::size_t(y) * w + x) * 4], &detail[(std::size_t(y) * w + x) * 4], std::size_t(bw) * 4);
+  const std::vector<std::uint8_t> next = scrolled(prev, w, x, 20, bw, 200, -6, 22);
+  std::vector<std::uint8_t> ref;
+  ScrollDetector d;
+  const auto copies = detect(prev, next, w, h, ref, d);
+  ASSERT_EQ(copies.size(), 1u);
+  const base::CopyRect& c = copies[0];
+  EXPECT_EQ(c.dstY - c.srcY, -6);
+  EXPECT_EQ(c.dstX, x);
+  EXPECT_EQ(c.w, bw);
+  EXPECT_EQ(c.srcX, c.dstX);
+  // The copy's rows, the page beside included, are the new frame's in the reference.
+  EXPECT_TRUE(rowsEqual(ref, next, w, {0, c.dstY, w, c.h, 0, c.dstY}));
+}
+
 TEST(ScrollDetector, NoCopyOnRandomOrStillData) {
   const int w = 320, h = 240;
   ScrollDetector d;
