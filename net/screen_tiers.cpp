@@ -88,9 +88,10 @@ void TierPolicy::measureBusy(std::int64_t nowUs) {
 }
 
 std::int64_t TierPolicy::dueUs(std::int64_t nowUs) const {
-  const bool dropPending = (m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) || linkBound();
-  if (!m_inFlight.empty() || m_starvedFromUs >= 0 || m_busyFromUs >= 0 || m_windowBusyUs != 0 || dropPending)
-    return nowUs;
+  if (!m_inFlight.empty() || m_starvedFromUs >= 0 || m_busyFromUs >= 0 || m_windowBusyUs != 0) return nowUs;
+  // A slow link drops a tier once the last change has held (never below the lowest).
+  const bool slow = (m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) || linkBound();
+  if (slow && m_tier < m_config.lowestTier) return std::max(nowUs, m_changedUs + m_config.holdUs);
   if (m_tier == 0) return -1;
   const std::int64_t probeAt = m_changedUs + probeWaitUs();
   return probeAt > nowUs ? probeAt : nowUs + 1'000'000;

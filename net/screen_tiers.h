@@ -98,11 +98,12 @@ class TierPolicy {
   std::size_t inFlight() const { return m_inFlight.size(); }
   // When a tick may next change something if nothing else happens (the hub's watchdog sleeps
   // till then): `nowUs` while anything is under way (an update in flight, a wait for a
-  // refresh, busy time of this second still to measure, a drop pending); at a lower tier with
-  // the link idle, the probe's time, and past it once a second (a probe that waits for the
-  // link's idle second to be measured; what else it waits for comes with credits, which
-  // come with updates); at the top, idle, never (-1): only an update queued starts anything
-  // (sent() ends a window that outlived its second meanwhile).
+  // refresh, busy time of this second still to measure); a drop pending, when the last change
+  // has held (none at the lowest tier); at a lower tier with the link idle, the probe's time,
+  // and past it once a second (a probe that waits for the link's idle second to be measured;
+  // what else it waits for comes with credits, which come with updates); at the top, idle,
+  // never (-1): only an update queued starts anything (sent() ends a window that outlived its
+  // second meanwhile).
   std::int64_t dueUs(std::int64_t nowUs) const;
   std::uint64_t drops() const { return m_drops; }
   std::uint64_t raises() const { return m_raises; }

@@ -306,6 +306,30 @@ TEST(ScreenTiers, ThePolicySaysWhenItsNextTickIsDue) {
   EXPECT_EQ(p.dueUs(probeAt + 5), probeAt + 5 + 1'000'000);
   p.sent(1000, probeAt + 10);
   EXPECT_EQ(p.dueUs(probeAt + 20), probeAt + 20);
+
+  // A slow link: a drop is due once the last change has held; at the lowest tier, none is.
+  TierPolicyConfig config;
+  config.lowestTier = 2;
+  TierPolicy slow(config);
+  slow.reset(1, 0);
+  std::int64_t now = 0;
+  for (int i = 0; i < kTierMinSamples; ++i) {
+    slow.sent(1000, now);
+    now += config.dropDelayUs + 100'000;
+    slow.acked(now);
+  }
+  now += 1'000'000;
+  slow.tick(now);  // the busy time measured; the drop comes when the reset (a change) has held
+  ASSERT_EQ(slow.tier(), 2);
+  for (int i = 0; i < kTierMinSamples; ++i) {
+    slow.sent(1000, now);
+    now += config.dropDelayUs + 100'000;
+    slow.acked(now);
+  }
+  now += 1'000'000;
+  slow.tick(now);
+  EXPECT_EQ(slow.tier(), 2);
+  EXPECT_GT(slow.dueUs(now), now) << "at the lowest tier a slow link has no drop to wait for";
 }
 
 // [SECTION] the hub
