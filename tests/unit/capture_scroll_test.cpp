@@ -6,6 +6,7 @@
 // covered, never where nothing moved or where a near match does not match in full.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <mutex>
@@ -117,6 +118,35 @@ TEST(ScrollDetector, ACopyLeavesOutTheStillPageBesideWhatScrolled) {
   EXPECT_EQ(c.srcX, c.dstX);
   // The copy's rows, the page beside included, are the new frame's in the reference.
   EXPECT_TRUE(rowsEqual(ref, next, w, {0, c.dstY, w, c.h, 0, c.dstY}));
+}
+
+// Two panes on a still page, one scrolling up and one down, each off the segment grid: two
+// copies, each exactly its pane's columns, and the reference ends as the new frame in their rows.
+TEST(ScrollDetector, TwoPanesScrollingBothWaysOnAStillPageGoAsTheirOwnColumns) {
+  const int w = 640, h = 240;
+  struct Pane {
+    int x, bw, dy;
+  };
+  const Pane panes[] = {{70, 180, -6}, {330, 250, 9}};
+  std::vector<std::uint8_t> prev(std::size_t(w) * h * 4, 230);
+  const std::vector<std::uint8_t> detail = noise(w, h, 31);
+  for (const Pane& p : panes)
+    for (int y = 20; y < 220; ++y)
+      std::memcpy(&prev[(std::size_t(y) * w + p.x) * 4], &detail[(std::size_t(y) * w + p.x) * 4], std::size_t(p.bw) * 4);
+  std::vector<std::uint8_t> next = prev;
+  std::uint32_t seed = 32;
+  for (const Pane& p : panes) next = scrolled(next, w, p.x, 20, p.bw, 200, p.dy, seed++);
+  std::vector<std::uint8_t> ref;
+  ScrollDetector d;
+  auto copies = detect(prev, next, w, h, ref, d);
+  ASSERT_EQ(copies.size(), 2u);
+  std::sort(copies.begin(), copies.end(), [](const base::CopyRect& a, const base::CopyRect& b) { return a.dstX < b.dstX; });
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(copies[i].dstX, panes[i].x) << i;
+    EXPECT_EQ(copies[i].w, panes[i].bw) << i;
+    EXPECT_EQ(copies[i].dstY - copies[i].srcY, panes[i].dy) << i;
+    EXPECT_TRUE(rowsEqual(ref, next, w, copies[i])) << i;
+  }
 }
 
 TEST(ScrollDetector, NoCopyOnRandomOrStillData) {
