@@ -22,6 +22,7 @@
 #include "app/session/participant_colour.h"
 #include "capture/synthetic_source.h"
 #include "tests/support/file_sender.h"
+#include "tests/support/free_port.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/xdotool.h"
@@ -202,10 +203,11 @@ TEST(Window, AClientWindowReconnectsAndSaysWhatWasTypedMeanwhile) {
                                  "--screen-port", "0"},
         std::vector<std::string>{"XDG_CONFIG_HOME=" + hostConfig});
   };
-  auto host = startHost("0");
+  // The host comes back on the same port: one no other test's connection can take meanwhile.
+  const std::string port = std::to_string(huddle::test::portOutsideEphemeralRange());
+  auto host = startHost(port);
   ASSERT_TRUE(host->waitForOutput("Ctrl+C ends the session", 10000)) << host->output();
   const std::string invite = huddle::test::loopbackInvite(host->output());
-  const std::string port = std::to_string(portFrom(host->output(), "Chat"));
   Subprocess window({HUDDLE_BINARY, "--join", invite, "--name", "bob", "--quit-after", "30"},
                     {"DISPLAY=" + xvfb.display(), "XDG_CONFIG_HOME=" + privateConfig("rewindow")});
   ASSERT_TRUE(host->waitForOutput("* bob joined", 10000)) << host->output();

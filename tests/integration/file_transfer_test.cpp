@@ -26,6 +26,7 @@
 #include "tests/integration/controller_support.h"
 #include "tests/integration/test_support.h"
 #include "tests/support/file_sender.h"
+#include "tests/support/free_port.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
@@ -446,11 +447,10 @@ TEST(Files, AReceiveCutByAHostRestartGoesOnFromWhereItStopped) {
     EXPECT_TRUE(h->waitForOutput("Ctrl+C ends the session", 10000)) << h->output();
     return h;
   };
-  auto host = startHost("0");
+  // The host comes back on the same port: one no other test's connection can take meanwhile.
+  const std::string port = std::to_string(test::portOutsideEphemeralRange());
+  auto host = startHost(port);
   const std::string invite = test::loopbackInvite(host->output());
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(invite, m, std::regex(":([0-9]+)/"))) << invite;
-  const std::string port = m[1].str();
   JoinRequest r;
   r.address = invite;
   r.name = "bob";

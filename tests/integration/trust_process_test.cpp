@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 
+#include "tests/support/free_port.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
@@ -262,8 +263,9 @@ TEST(Reconnect, EveryoneIsBackAfterTheHostIsKilledMidStream) {
     EXPECT_TRUE(h->waitForOutput("Ctrl+C ends the session", 10000)) << h->output();
     return h;
   };
-  auto host = startHost("0");
-  const std::string port = chatPort(host->output());
+  // The host comes back on the same port: one no other test's connection can take meanwhile.
+  const std::string port = std::to_string(huddle::test::portOutsideEphemeralRange());
+  auto host = startHost(port);
   const std::string invite = huddle::test::loopbackInvite(host->output());
   struct Person {
     std::string name;

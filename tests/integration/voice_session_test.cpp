@@ -19,6 +19,7 @@
 #include "tests/integration/test_support.h"
 #include "net/voice_hub.h"
 #include "net/voice_socket.h"
+#include "tests/support/free_port.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 
@@ -255,13 +256,11 @@ TEST(VoiceSession, VoiceComesBackAfterAReconnect) {
     EXPECT_TRUE(h->waitForOutput("Ctrl+C ends the session", 10000)) << h->output();
     return h;
   };
-  auto host = startHost("0");
+  // The host comes back on the same port: one no other test's connection can take meanwhile.
+  const std::string chatPort = std::to_string(test::portOutsideEphemeralRange());
+  auto host = startHost(chatPort);
   ASSERT_NE(host->output().find("voice port " + voicePort), std::string::npos) << host->output();
   const std::string invite = test::loopbackInvite(host->output());
-  std::smatch m;
-  const std::string out = host->output();
-  ASSERT_TRUE(std::regex_search(out, m, std::regex("Chat port ([0-9]+)")));
-  const std::string chatPort = m[1].str();
 
   VoicePair pair(cfg, invite);
   JoinController &alice = pair.alice, &bob = pair.bob;
