@@ -90,8 +90,7 @@ void TierPolicy::measureBusy(std::int64_t nowUs) {
 std::int64_t TierPolicy::dueUs(std::int64_t nowUs) const {
   if (!m_inFlight.empty() || m_starvedFromUs >= 0 || m_busyFromUs >= 0 || m_windowBusyUs != 0) return nowUs;
   // A slow link drops a tier once the last change has held (never below the lowest).
-  const bool slow = (m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) || linkBound();
-  if (slow && m_tier < m_config.lowestTier) return std::max(nowUs, m_changedUs + m_config.holdUs);
+  if (slow() && m_tier < m_config.lowestTier) return std::max(nowUs, m_changedUs + m_config.holdUs);
   if (m_tier == 0) return -1;
   const std::int64_t probeAt = m_changedUs + probeWaitUs();
   return probeAt > nowUs ? probeAt : nowUs + 1'000'000;
@@ -101,6 +100,10 @@ bool TierPolicy::mayQueue() const {
   const std::int64_t service = m_services.empty() ? m_paceServiceUs : medianOf(m_services);
   if (service <= 0) return true;
   return m_inFlight.size() < std::size_t(1 + m_config.queueTargetUs / service);
+}
+
+bool TierPolicy::slow() const {
+  return (m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) || linkBound();
 }
 
 bool TierPolicy::linkBound() const {
@@ -119,12 +122,11 @@ int TierPolicy::tick(std::int64_t nowUs) {
   }
   const bool settled = nowUs - m_changedUs >= m_config.holdUs;
   const bool stalled = !m_inFlight.empty() && nowUs - m_inFlight.front().sentUs >= m_config.stallUs;
-  const bool slow = (m_samples >= kTierMinSamples && delayUs() > m_config.dropDelayUs) || linkBound();
   // Room above: the link is not kept busy, or carries the size last seen up there with room.
   const double above = m_tier > 0 ? m_bytesAt[std::size_t(m_tier - 1)] : 0;
   const bool room = m_busyShare < m_config.busyShare || above == 0 ||
                     m_rate / above >= m_config.minUpdatesPerSec * m_config.probeRoom;
-  if (m_tier < m_config.lowestTier && settled && (slow || stalled)) {
+  if (m_tier < m_config.lowestTier && settled && (slow() || stalled)) {
     if (m_raisedUs >= 0) {  // the probe failed: wait longer before the next one
       m_probeUs = std::min(m_config.maxProbeUs, probeWait * 2);
       m_raisedUs = -1;

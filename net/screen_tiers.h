@@ -114,6 +114,8 @@ class TierPolicy {
   void measureBusy(std::int64_t nowUs);
   void endBusy(std::int64_t nowUs);
   bool linkBound() const;
+  // Round trips over the drop delay, or the link the bottleneck at too few updates (Drop above).
+  bool slow() const;
 
   TierPolicyConfig m_config;
   int m_tier = 0;

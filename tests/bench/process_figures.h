@@ -1,12 +1,7 @@
 // What huddle-bench reads about the processes it runs: CPU time and peak memory from /proc,
-// and numbers from the JSON a headless viewer writes; and a free loopback port to start a
-// server on.
+// and numbers from the JSON a headless viewer writes.
 #pragma once
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
-
-#include <cstdint>
 
 #include <fstream>
 #include <regex>
@@ -48,21 +43,6 @@ inline double jsonNumber(const std::string& json, const std::string& key) {
   std::smatch m;
   if (!std::regex_search(json, m, std::regex("\"" + key + "\": ([0-9.eE+-]+)"))) return -1;
   return std::stod(m[1]);
-}
-
-// A loopback TCP port nobody holds now (0 if none could be had).
-inline std::uint16_t freeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-    port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
 }
 
 }  // namespace huddle::bench

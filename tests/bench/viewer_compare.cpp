@@ -16,6 +16,7 @@
 #include "tests/bench/process_figures.h"
 #include "tests/bench/screen_stamp.h"
 #include "tests/bench/x11_load.h"
+#include "tests/support/free_port.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/xdotool.h"
@@ -178,7 +179,7 @@ ViewerFigures measureVncViewer(const std::string& source, const std::string& scr
     f.error = "no TigerVNC (install tigervnc-scraping-server and tigervnc-viewer)";
     return f;
   }
-  const std::uint16_t port = freeLoopbackPort();
+  const std::uint16_t port = test::freeLoopbackPort();
   Subprocess server({kTigerVncServer, "-display", source, "-rfbport", std::to_string(port), "-SecurityTypes", "None",
                      "-localhost", "-PollingCycle", "16", "-FrameRate", std::to_string(kFps), "-MaxProcessorUsage", "100",
                      "-Log", "*:stderr:0"});

@@ -23,6 +23,7 @@
 #include "tests/bench/process_figures.h"
 #include "tests/bench/rfb_client.h"
 #include "tests/bench/x11_load.h"
+#include "tests/support/free_port.h"
 #include "tests/support/host_output.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/xvfb.h"
@@ -252,7 +253,7 @@ SenderFigures measureTigerVnc(const std::string& display, const X11Load& load, b
     f.error = "no TigerVNC scraping server (install tigervnc-scraping-server)";
     return f;
   }
-  const std::uint16_t port = freeLoopbackPort();
+  const std::uint16_t port = test::freeLoopbackPort();
   Subprocess server({kTigerVnc, "-display", display, "-rfbport", std::to_string(port), "-SecurityTypes", "None",
                      "-localhost", "-PollingCycle", "16", "-FrameRate", "60", "-MaxProcessorUsage", "100", "-Log", "*:stderr:0"});
   std::function<std::int64_t(std::uint32_t)> drawnAt;

@@ -313,21 +313,18 @@ TEST(ScreenTiers, ThePolicySaysWhenItsNextTickIsDue) {
   TierPolicy slow(config);
   slow.reset(1, 0);
   std::int64_t now = 0;
-  for (int i = 0; i < kTierMinSamples; ++i) {
-    slow.sent(1000, now);
-    now += config.dropDelayUs + 100'000;
-    slow.acked(now);
-  }
-  now += 1'000'000;
-  slow.tick(now);  // the busy time measured; the drop comes when the reset (a change) has held
+  auto slowRoundTrips = [&] {  // each over the drop delay, then the second's busy time measured
+    for (int i = 0; i < kTierMinSamples; ++i) {
+      slow.sent(1000, now);
+      now += config.dropDelayUs + 100'000;
+      slow.acked(now);
+    }
+    now += 1'000'000;
+    slow.tick(now);
+  };
+  slowRoundTrips();  // the drop comes when the reset (a change) has held
   ASSERT_EQ(slow.tier(), 2);
-  for (int i = 0; i < kTierMinSamples; ++i) {
-    slow.sent(1000, now);
-    now += config.dropDelayUs + 100'000;
-    slow.acked(now);
-  }
-  now += 1'000'000;
-  slow.tick(now);
+  slowRoundTrips();
   EXPECT_EQ(slow.tier(), 2);
   EXPECT_GT(slow.dueUs(now), now) << "at the lowest tier a slow link has no drop to wait for";
 }
@@ -411,12 +408,17 @@ struct TierRig {
         for (; v.seen < updates.size(); ++v.seen) v.due.emplace(now + v.delayMs * 1000, 1);
         v.mostInFlight = std::max(v.mostInFlight, v.due.size());
         hub.drained(v.peer.id, 1);
-        while (!v.due.empty() && v.due.begin()->first <= now) {
-          feed(hub, v.peer.id, wire::UpdateRequest{.streamId = stream, .credits = 1}, now);
-          v.due.erase(v.due.begin());
-        }
+        returnCredits(v);
       }
       hub.tick(now);
+    }
+  }
+
+  // The credits `v` owes by now go back.
+  void returnCredits(Viewer& v) {
+    while (!v.due.empty() && v.due.begin()->first <= now) {
+      feed(hub, v.peer.id, wire::UpdateRequest{.streamId = stream, .credits = 1}, now);
+      v.due.erase(v.due.begin());
     }
   }
 };
@@ -609,10 +611,7 @@ TEST(ScreenTiers, AnIdleViewerBelowTheTopIsTickedForItsProbeNotAtTheBusyPace) {
   std::int64_t due = rig.hub.tick(rig.now);
   while (rig.now - quietFrom < 10'000'000 && decodedOf<wire::TiersWanted>(*rig.sharer.link).empty()) {
     rig.now = std::max(rig.now + 1, due);
-    while (!viewer.due.empty() && viewer.due.begin()->first <= rig.now) {  // credits still out
-      feed(rig.hub, viewer.peer.id, wire::UpdateRequest{.streamId = rig.stream, .credits = 1}, rig.now);
-      viewer.due.erase(viewer.due.begin());
-    }
+    rig.returnCredits(viewer);  // those still out
     rig.hub.drained(viewer.peer.id, 1);
     for (const Peer* p : {&rig.sharer, &viewer.peer})  // both answer the hub's pings
       rig.hub.receive(p->id, base::view(wire::encodeFrame(wire::Pong{})), rig.now);
