@@ -9,8 +9,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <utility>
 
 namespace huddle::net {
 
@@ -171,15 +173,60 @@ std::string HostIdentity::certPem() const {
 
 // [SECTION] TlsEngine
 
-static SSL* newSsl(SSL_CTX* ctx) {
+// The engine's BIO, one method for all engines. Read: the bytes being fed, and what OpenSSL
+// left of the last feed; none left is "retry", never end of stream. Write: appended to the
+// output as they come, so a record is copied once, where a memory BIO zeroed its growth,
+// copied the record in, and takeCiphertext() zeroed and copied it out again.
+struct EngineBio {
+  static TlsEngine* engine(BIO* bio) { return static_cast<TlsEngine*>(BIO_get_data(bio)); }
+  static int read(BIO* bio, char* to, std::size_t want, std::size_t* got) {
+    BIO_clear_retry_flags(bio);
+    *got = engine(bio)->bioRead(reinterpret_cast<std::uint8_t*>(to), want);
+    if (*got > 0) return 1;
+    BIO_set_retry_read(bio);
+    return 0;
+  }
+  static int write(BIO* bio, const char* from, std::size_t bytes, std::size_t* wrote) {
+    BIO_clear_retry_flags(bio);
+    engine(bio)->bioWrite(reinterpret_cast<const std::uint8_t*>(from), bytes);
+    *wrote = bytes;
+    return 1;
+  }
+  static long ctrl(BIO*, int cmd, long, void*) {
+    // OpenSSL flushes after a handshake flight; there is nothing to flush. Anything else
+    // (pending counts, kTLS queries) is not ours to answer.
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+  }
+  static int create(BIO* bio) {
+    BIO_set_init(bio, 1);
+    return 1;
+  }
+  static const BIO_METHOD* method() {
+    static BIO_METHOD* const m = [] {
+      BIO_METHOD* made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "huddle TLS engine");
+      if (made && (BIO_meth_set_read_ex(made, read) != 1 || BIO_meth_set_write_ex(made, write) != 1 ||
+                   BIO_meth_set_ctrl(made, ctrl) != 1 || BIO_meth_set_create(made, create) != 1)) {
+        BIO_meth_free(made);
+        made = nullptr;
+      }
+      return made;
+    }();
+    return m;
+  }
+};
+
+static SSL* newSsl(SSL_CTX* ctx, TlsEngine* engine) {
+  const BIO_METHOD* method = EngineBio::method();
+  if (!method) return nullptr;
   SSL* ssl = SSL_new(ctx);
   if (!ssl) return nullptr;
-  BIO* rbio = BIO_new(BIO_s_mem());
-  BIO* wbio = BIO_new(BIO_s_mem());
-  // An empty read BIO means "wait for more", not end of stream.
-  BIO_set_mem_eof_return(rbio, -1);
-  BIO_set_mem_eof_return(wbio, -1);
-  SSL_set_bio(ssl, rbio, wbio);
+  BIO* bio = BIO_new(method);
+  if (!bio) {
+    SSL_free(ssl);
+    return nullptr;
+  }
+  BIO_set_data(bio, engine);
+  SSL_set_bio(ssl, bio, bio);  // one BIO both ways: the SSL takes our one reference
   return ssl;
 }
 
@@ -200,7 +247,7 @@ std::unique_ptr<TlsEngine> TlsEngine::server(const HostIdentity& identity, std::
   if (!e->m_ctx || SSL_CTX_use_certificate(e->m_ctx, identity.cert()) != 1 ||
       SSL_CTX_use_PrivateKey(e->m_ctx, identity.key()) != 1)
     return error = opensslError("cannot set up TLS"), nullptr;
-  e->m_ssl = newSsl(e->m_ctx);
+  e->m_ssl = newSsl(e->m_ctx, e.get());
   if (!e->m_ssl) return error = opensslError("cannot set up TLS"), nullptr;
   SSL_set_accept_state(e->m_ssl);
   return e;
@@ -231,7 +278,7 @@ std::unique_ptr<TlsEngine> TlsEngine::client(const ClientTrust& trust, std::stri
   if (!e->m_ctx) return error = opensslError("cannot set up TLS"), nullptr;
   SSL_CTX_set_verify(e->m_ctx, SSL_VERIFY_PEER,
                      [](int ok, X509_STORE_CTX* ctx) { return TlsEngine::verifyCallback(ok, ctx); });
-  e->m_ssl = newSsl(e->m_ctx);
+  e->m_ssl = newSsl(e->m_ctx, e.get());
   if (!e->m_ssl) return error = opensslError("cannot set up TLS"), nullptr;
   SSL_set_app_data(e->m_ssl, e.get());
   SSL_set_connect_state(e->m_ssl);
@@ -280,22 +327,43 @@ TlsEngine::Status TlsEngine::drive(base::ByteVec* plaintext) {
   }
 }
 
+std::size_t TlsEngine::bioRead(std::uint8_t* to, std::size_t want) {
+  std::size_t got = 0;
+  if (m_inKeptRead < m_inKept.size()) {
+    got = std::min(want, m_inKept.size() - m_inKeptRead);
+    std::memcpy(to, m_inKept.data() + m_inKeptRead, got);
+    m_inKeptRead += got;
+    if (m_inKeptRead == m_inKept.size()) {
+      m_inKept.clear();
+      m_inKeptRead = 0;
+    }
+    return got;
+  }
+  got = std::min(want, m_in.size());
+  if (got) std::memcpy(to, m_in.data(), got);
+  m_in = m_in.subspan(got);
+  return got;
+}
+
 TlsEngine::Status TlsEngine::feed(std::span<const std::uint8_t> ciphertext, base::ByteVec& plaintext) {
   if (m_failed) return Status::Failed;
-  std::size_t off = 0;
-  while (off < ciphertext.size()) {
-    std::size_t wrote = 0;
-    if (BIO_write_ex(SSL_get_rbio(m_ssl), ciphertext.data() + off, ciphertext.size() - off, &wrote) != 1)
-      return failWith("cannot buffer TLS input");
-    off += wrote;
-    // A handshake may finish in the middle of the input; drive() also reads what follows.
-  }
-  return drive(&plaintext);
+  m_in = ciphertext;
+  // A handshake may finish in the middle of the input; drive() also reads what follows.
+  const Status status = drive(&plaintext);
+  // OpenSSL reads until the input runs out; should it stop short, the rest waits its turn.
+  m_inKept.insert(m_inKept.end(), m_in.begin(), m_in.end());
+  m_in = {};
+  return status;
 }
 
 TlsEngine::Status TlsEngine::write(std::span<const std::uint8_t> plaintext) {
   if (m_failed || !m_done) return Status::Failed;
   if (plaintext.empty()) return Status::Ok;
+  // Room for the records in one allocation: a header, a tag and the content type for each
+  // 16 KB, and a KeyUpdate that may go first.
+  constexpr std::size_t kRecordOverhead = 64;
+  const std::size_t room = m_out.size() + plaintext.size() + (plaintext.size() / 16384 + 2) * kRecordOverhead;
+  if (room > m_out.capacity()) m_out.reserve(std::max(room, 2 * m_out.capacity()));  // writes before a take
   std::size_t wrote = 0;
   if (SSL_write_ex(m_ssl, plaintext.data(), plaintext.size(), &wrote) != 1 || wrote != plaintext.size())
     return failWith(opensslError("TLS write failed"));
@@ -319,18 +387,7 @@ TlsEngine::Status TlsEngine::updateKeysIfDue(std::int64_t nowUs) {
   return Status::Ok;
 }
 
-base::ByteVec TlsEngine::takeCiphertext() {
-  BIO* wbio = SSL_get_wbio(m_ssl);
-  base::ByteVec out(BIO_ctrl_pending(wbio));
-  if (!out.empty()) {
-    std::size_t got = 0;
-    BIO_read_ex(wbio, out.data(), out.size(), &got);
-    out.resize(got);
-  }
-  return out;
-}
-
-bool TlsEngine::hasCiphertext() const { return BIO_ctrl_pending(SSL_get_wbio(m_ssl)) > 0; }
+base::ByteVec TlsEngine::takeCiphertext() { return std::exchange(m_out, {}); }
 
 bool TlsEngine::exportKeyingMaterial(const std::string& label, std::span<std::uint8_t> out) const {
   return m_done && SSL_export_keying_material(m_ssl, out.data(), out.size(), label.data(), label.size(), nullptr, 0,

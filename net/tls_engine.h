@@ -1,5 +1,7 @@
-// TLS 1.3 as a pure in-memory state machine (OpenSSL over memory BIOs): ciphertext from the
-// socket goes in, plaintext comes out, and the reverse. No sockets inside, so the same code
+// TLS 1.3 as a pure in-memory state machine: ciphertext from the socket goes in, plaintext
+// comes out, and the reverse. OpenSSL's BIO is our own, reading from the bytes being fed and
+// appending records straight to the output (a memory BIO zeroed and copied every record once
+// more, for every viewer of every frame). No sockets inside, so the same code
 // runs in connections, unit tests and fuzzers. The host presents its Ed25519 certificate;
 // the client accepts only the public key it has pinned (SHA-256 of the SubjectPublicKeyInfo),
 // never a CA chain, and sends no application byte before the handshake verified it.
@@ -96,7 +98,7 @@ class TlsEngine {
   // Everything ready to go to the socket, in order (handshake flights, records, alerts).
   base::ByteVec takeCiphertext();
   // Whether takeCiphertext() would return anything.
-  bool hasCiphertext() const;
+  bool hasCiphertext() const { return !m_out.empty(); }
 
   bool handshakeDone() const { return m_done; }
   // Why the engine failed, in words (OpenSSL's reason, or "host key does not match").
@@ -112,6 +114,11 @@ class TlsEngine {
   Status drive(base::ByteVec* plaintext);
   Status failWith(const std::string& what);
   static int verifyCallback(int preverifyOk, void* x509StoreCtx);
+  // The BIO's two ends (net/tls_engine.cpp): OpenSSL takes up to `want` bytes of input,
+  // and hands over a record to send.
+  std::size_t bioRead(std::uint8_t* to, std::size_t want);
+  void bioWrite(const std::uint8_t* from, std::size_t bytes) { m_out.insert(m_out.end(), from, from + bytes); }
+  friend struct EngineBio;
 
   SSL_CTX* m_ctx = nullptr;
   SSL* m_ssl = nullptr;
@@ -125,6 +132,12 @@ class TlsEngine {
   std::uint64_t m_bytesSinceKeyUpdate = 0;
   std::int64_t m_lastKeyUpdateUs = -1;  // -1: not yet timed (set by the first updateKeysIfDue)
   std::uint64_t m_keyUpdates = 0;
+  // Input: the ciphertext of the feed() under way, then (after it) what OpenSSL left of it
+  // for a record still incomplete, read first by the next feed().
+  std::span<const std::uint8_t> m_in;
+  base::ByteVec m_inKept;
+  std::size_t m_inKeptRead = 0;
+  base::ByteVec m_out;  // records and flights not yet taken
 };
 
 }  // namespace huddle::net
