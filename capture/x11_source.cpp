@@ -10,7 +10,6 @@
 #include <X11/extensions/Xfixes.h>
 #include <X11/extensions/Xrandr.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <unistd.h>
@@ -630,26 +629,20 @@ std::vector<X11Monitor> listX11Monitors(const std::string& display, std::string&
 }
 
 X11Source::X11Source(std::string display, X11Region region)
-    : m_impl(std::make_unique<Impl>()), m_interruptFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    : m_impl(std::make_unique<Impl>()) {
   m_impl->displayName = std::move(display);
   m_impl->region = region;
 }
 
-X11Source::~X11Source() {
-  if (m_interruptFd >= 0) ::close(m_interruptFd);
-}
+X11Source::~X11Source() = default;
 
-void X11Source::interrupt() {
-  const std::uint64_t one = 1;
-  if (m_interruptFd >= 0) (void)!::write(m_interruptFd, &one, sizeof one);
-}
+void X11Source::interrupt() { m_interrupt.ring(); }
 
 int X11Source::pollX(int timeoutMs) {
-  pollfd p[2] = {{ConnectionNumber(m_impl->dpy), POLLIN, 0}, {m_interruptFd, POLLIN, 0}};
-  const int n = ::poll(p, m_interruptFd >= 0 ? 2 : 1, timeoutMs);
+  pollfd p[2] = {{ConnectionNumber(m_impl->dpy), POLLIN, 0}, {m_interrupt.fd(), POLLIN, 0}};
+  const int n = ::poll(p, m_interrupt.fd() >= 0 ? 2 : 1, timeoutMs);
   if (n > 0 && (p[1].revents & POLLIN)) {
-    std::uint64_t count = 0;
-    (void)!::read(m_interruptFd, &count, sizeof count);
+    m_interrupt.take();
     return 0;
   }
   return n;

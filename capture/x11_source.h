@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "capture/screen_source.h"
+#include "net/base/wake_fd.h"
 
 namespace huddle::capture {
 
@@ -96,7 +97,7 @@ class X11Source : public ScreenSource {
   int pollX(int timeoutMs);
   struct Impl;
   std::unique_ptr<Impl> m_impl;
-  const int m_interruptFd;  // an eventfd (-1 if none could be made: waits then run out)
+  base::WakeFd m_interrupt;
 };
 
 }  // namespace huddle::capture

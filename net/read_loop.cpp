@@ -1,7 +1,6 @@
 #include "net/read_loop.h"
 
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,11 +20,10 @@ bool ReadLoop::start(const std::string& name, std::string& error) {
   if (m_alive.load()) return true;
   stop();  // what a failed run left: its thread, its descriptors
   m_epoll = epoll_create1(EPOLL_CLOEXEC);
-  m_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = 0;
-  if (m_epoll < 0 || m_wake < 0 || epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake, &ev) != 0) {
+  if (m_epoll < 0 || m_wake.fd() < 0 || epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake.fd(), &ev) != 0) {
     error = std::string("cannot set up the read loop: ") + std::strerror(errno);
     stop();
     return false;
@@ -49,15 +47,12 @@ void ReadLoop::stop() {
     std::lock_guard lock(m_mutex);
     m_alive = false;
   }
-  if (m_wake >= 0) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(m_wake, &one, sizeof one);
-  }
+  m_wake.ring();
   m_thread.join();
+  m_wake.take();  // a start() after this one begins with no ring waiting
   dropAll("the read loop stopped");
   if (m_epoll >= 0) ::close(m_epoll);
-  if (m_wake >= 0) ::close(m_wake);
-  m_epoll = m_wake = -1;
+  m_epoll = -1;
 }
 
 void ReadLoop::setCalling(Reader* reader) {

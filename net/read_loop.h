@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "net/base/wake_fd.h"
 #include "net/base/worker.h"
 
 namespace huddle::net {
@@ -66,7 +67,7 @@ class ReadLoop {
     int fd;
   };
   int m_epoll = -1;
-  int m_wake = -1;  // an eventfd: stop() wakes the wait with it
+  base::WakeFd m_wake;  // stop() ends the wait with it
   base::Worker m_thread;
   // Started, and neither stopped nor failed: add() takes readers, the thread goes on. Written
   // under m_mutex; atomic for running().

@@ -6,6 +6,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <poll.h>
 #include <string>
 #include <thread>
@@ -20,6 +22,7 @@
 #include "net/base/clock.h"
 #include "net/base/held_signals.h"
 #include "net/base/log.h"
+#include "net/base/wake_fd.h"
 #include "net/room_auth.h"
 
 namespace huddle::session {
@@ -43,19 +46,29 @@ void out(const std::string& line) {
   std::fflush(stdout);
 }
 
-// Reads whole lines from stdin without blocking the event loop.
-class StdinLines {
+// How long the terminal's loop waits for input or news at most: when idle (as the window),
+// and while a task it times is under way.
+constexpr int kIdleWaitMs = 250;
+constexpr int kTimedTaskWaitMs = 50;
+
+// The terminal loop's wait: for a line typed, for news from the session (its wake, rung from
+// network threads), or for the timeout, whichever comes first, as the window waits for
+// events. Lines are read whole without blocking the loop.
+class TerminalInput {
  public:
+  // For ControllerEnv::wake. The wake fd lives as long as any copy does: network threads may
+  // still ring it while the controller is going away.
+  std::function<void()> waker() const {
+    return [wake = m_wake] { wake->ring(); };
+  }
   // Waits up to timeoutMs; appends complete lines to `lines`. False once stdin hit EOF.
   bool poll(int timeoutMs, std::vector<std::string>& lines) {
     // The waits end at once on Ctrl+C or SIGTERM (their handlers run in them).
-    if (m_eof) {
-      if (timeoutMs > 0) base::pollLettingSignalsIn(nullptr, 0, timeoutMs);
-      return false;
-    }
-    pollfd p{STDIN_FILENO, POLLIN, 0};
-    int n = base::pollLettingSignalsIn(&p, 1, timeoutMs);
-    if (n <= 0) return true;
+    pollfd p[2] = {{m_wake->fd(), POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+    const int n = base::pollLettingSignalsIn(p, m_eof ? 1 : 2, timeoutMs);
+    if (n <= 0) return !m_eof;
+    if (p[0].revents & POLLIN) m_wake->take();
+    if (m_eof || !(p[1].revents & (POLLIN | POLLHUP | POLLERR))) return !m_eof;
     char buf[4096];
     ssize_t got = ::read(STDIN_FILENO, buf, sizeof buf);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) return true;
@@ -75,6 +88,7 @@ class StdinLines {
   }
 
  private:
+  std::shared_ptr<base::WakeFd> m_wake = std::make_shared<base::WakeFd>();
   std::string m_partial;
   bool m_eof = false;
 };
@@ -185,7 +199,9 @@ int runHost(const Options& options) {
     return 1;
   }
   if (options.generatePassword) request.password = net::generateRoomPassword();
+  TerminalInput input;
   ControllerEnv env = envFrom(options);
+  env.wake = input.waker();
   auto teardown = std::make_shared<Teardown>();
   env.teardown = teardown;
   HostController host(request, env);
@@ -203,7 +219,6 @@ int runHost(const Options& options) {
   if (options.voice) host.setVoice(true);
   if (!options.acceptFilesDir.empty()) host.acceptFilesInto(options.acceptFilesDir);
 
-  StdinLines input;
   std::vector<std::string> lines;
   std::uint64_t printed = 0;
   while (true) {
@@ -211,7 +226,7 @@ int runHost(const Options& options) {
     if (g_signal.load() != 0 || quitAfterDue(options, startedUs, base::monoUs()) || host.state().phase == Phase::Ended)
       break;
     lines.clear();
-    input.poll(100, lines);
+    input.poll(kIdleWaitMs, lines);
     for (const auto& line : lines)
       if (host.submitLine(line) != LineOutcome::Done) g_signal = SIGTERM;
     host.tick(base::monoUs());
@@ -420,7 +435,10 @@ int runClient(const Options& options) {
     std::fprintf(stderr, "huddle: cannot read the room password: %s\n", error.c_str());
     return 1;
   }
-  JoinController client(request, envFrom(options));
+  TerminalInput input;
+  ControllerEnv env = envFrom(options);
+  env.wake = input.waker();
+  JoinController client(request, env);
   client.setViewerMarks(options.viewerMarks);
   client.start(base::monoUs());
   if (client.state().phase == Phase::Ended) {
@@ -435,7 +453,6 @@ int runClient(const Options& options) {
   if (!options.acceptFilesDir.empty()) client.acceptFilesInto(options.acceptFilesDir);
   std::int64_t voiceSinceUs = 0;  // --voice with stdin closed: when voice began to flow
   const bool viewing = options.watch || options.snapshot;
-  StdinLines input;
   std::vector<std::string> lines;
   std::uint64_t printed = 0;
   std::string shownStatus;
@@ -449,8 +466,10 @@ int runClient(const Options& options) {
     if ((g_signal.load() != 0 || quitAfterDue(options, startedUs, base::monoUs())) && st.phase != Phase::Ended)
       client.leave();
     lines.clear();
-    if (inputOpen) inputOpen = input.poll(50, lines);
-    else base::pollLettingSignalsIn(nullptr, 0, 20);
+    // A task timed by the terminal (watching, voice for --seconds) looks often; else news
+    // wakes the loop, and it ticks the controller at least as often as the window does.
+    const bool timedTask = viewing || (options.voice && !inputOpen);
+    inputOpen = input.poll(timedTask ? kTimedTaskWaitMs : kIdleWaitMs, lines) && inputOpen;
     const std::int64_t now = base::monoUs();
     std::size_t first = 0;
     if (client.state().phase == Phase::AskTrust && (!lines.empty() || !inputOpen)) {

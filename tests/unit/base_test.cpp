@@ -1,6 +1,7 @@
 // Unit tests for huddle_base: UTF-8 rules, rects, event queue, workers.
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <pthread.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "net/base/rect.h"
 #include "net/base/tick_alarm.h"
 #include "net/base/utf8.h"
+#include "net/base/wake_fd.h"
 #include "net/base/worker.h"
 
 using namespace huddle::base;
@@ -229,4 +231,27 @@ TEST(TickAlarm, SleepsToItsPlanOrToAnEarlierAskAndKeepsAnAskMadeWhileAwake) {
   ticker.sleepUntil(t0 + 60'000'000);
   EXPECT_LT(monoUs() - t0, 5'000'000);
   waker.join();
+}
+
+// The ring that ends a poll: rings before the look are one wake, taken once; from another
+// thread it ends a wait that would otherwise last a minute.
+TEST(WakeFd, RingsAddUpToOneWakeThatEndsAPollFromAnotherThread) {
+  WakeFd wake;
+  ASSERT_GE(wake.fd(), 0);
+  EXPECT_FALSE(wake.take());
+  wake.ring();
+  wake.ring();
+  EXPECT_TRUE(wake.take());
+  EXPECT_FALSE(wake.take());
+
+  std::thread ringer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    wake.ring();
+  });
+  pollfd p{wake.fd(), POLLIN, 0};
+  const std::int64_t t0 = monoUs();
+  EXPECT_EQ(::poll(&p, 1, 60'000), 1);
+  EXPECT_LT(monoUs() - t0, 30'000'000);
+  EXPECT_TRUE(wake.take());
+  ringer.join();
 }
