@@ -1,5 +1,9 @@
 // huddle: host or join a LAN session of chat and screen sharing. Parses the command line,
 // then runs the window, or the headless host/client when asked or when there is no display.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -15,8 +19,25 @@
 #include "app/ui/window.h"
 #endif
 
+namespace {
+
+// Started with stdin, stdout or stderr closed (`huddle <&-` in a script), the next file the
+// process opens would take that number: a socket written to as stdout, an eventfd read as the
+// terminal's input. /dev/null holds the place instead (closed stdin reads as at its end).
+void holdStandardDescriptors() {
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int opened = ::open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+    // The lowest free number is this one; anything else is not ours to keep.
+    if (opened >= 0 && opened != fd) ::close(opened);
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace huddle;
+  holdStandardDescriptors();
   std::vector<std::string> args(argv + 1, argv + argc);
   session::ParseResult parsed = session::parseOptions(args);
   if (!parsed.error.empty()) {

@@ -19,11 +19,17 @@ constexpr int kMaxEvents = 64;  // per wake; more ready descriptors are served o
 bool ReadLoop::start(const std::string& name, std::string& error) {
   if (m_alive.load()) return true;
   stop();  // what a failed run left: its thread, its descriptors
+  // An eventfd the kernel refused before (out of descriptors) is asked for again.
+  if (!m_wake || m_wake->fd() < 0) m_wake = std::make_unique<base::WakeFd>();
+  if (m_wake->fd() < 0) {
+    error = std::string("cannot set up the read loop's wake: ") + std::strerror(m_wake->openError());
+    return false;
+  }
   m_epoll = epoll_create1(EPOLL_CLOEXEC);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = 0;
-  if (m_epoll < 0 || m_wake.fd() < 0 || epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake.fd(), &ev) != 0) {
+  if (m_epoll < 0 || epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake->fd(), &ev) != 0) {
     error = std::string("cannot set up the read loop: ") + std::strerror(errno);
     stop();
     return false;
@@ -47,9 +53,9 @@ void ReadLoop::stop() {
     std::lock_guard lock(m_mutex);
     m_alive = false;
   }
-  m_wake.ring();
+  if (m_wake) m_wake->ring();
   m_thread.join();
-  m_wake.take();  // a start() after this one begins with no ring waiting
+  if (m_wake) m_wake->take();  // a start() after this one begins with no ring waiting
   dropAll("the read loop stopped");
   if (m_epoll >= 0) ::close(m_epoll);
   m_epoll = -1;

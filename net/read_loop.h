@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -67,7 +68,7 @@ class ReadLoop {
     int fd;
   };
   int m_epoll = -1;
-  base::WakeFd m_wake;  // stop() ends the wait with it
+  std::unique_ptr<base::WakeFd> m_wake;  // stop() ends the wait with it; made by start()
   base::Worker m_thread;
   // Started, and neither stopped nor failed: add() takes readers, the thread goes on. Written
   // under m_mutex; atomic for running().

@@ -188,7 +188,14 @@ struct EngineBio {
   }
   static int write(BIO* bio, const char* from, std::size_t bytes, std::size_t* wrote) {
     BIO_clear_retry_flags(bio);
-    engine(bio)->bioWrite(reinterpret_cast<const std::uint8_t*>(from), bytes);
+    // No throw may cross OpenSSL's C frames: out of memory is a failed write (no retry), which
+    // fails the call under way and so the engine.
+    try {
+      engine(bio)->bioWrite(reinterpret_cast<const std::uint8_t*>(from), bytes);
+    } catch (...) {
+      *wrote = 0;
+      return 0;
+    }
     *wrote = bytes;
     return 1;
   }
@@ -348,11 +355,15 @@ std::size_t TlsEngine::bioRead(std::uint8_t* to, std::size_t want) {
 TlsEngine::Status TlsEngine::feed(std::span<const std::uint8_t> ciphertext, base::ByteVec& plaintext) {
   if (m_failed) return Status::Failed;
   m_in = ciphertext;
+  // The caller's bytes are ours only for this call, whatever way it ends.
+  struct Forget {
+    std::span<const std::uint8_t>& in;
+    ~Forget() { in = {}; }
+  } forget{m_in};
   // A handshake may finish in the middle of the input; drive() also reads what follows.
   const Status status = drive(&plaintext);
   // OpenSSL reads until the input runs out; should it stop short, the rest waits its turn.
   m_inKept.insert(m_inKept.end(), m_in.begin(), m_in.end());
-  m_in = {};
   return status;
 }
 

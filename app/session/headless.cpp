@@ -68,7 +68,8 @@ class TerminalInput {
     const int n = base::pollLettingSignalsIn(p, m_eof ? 1 : 2, timeoutMs);
     if (n <= 0) return !m_eof;
     if (p[0].revents & POLLIN) m_wake->take();
-    if (m_eof || !(p[1].revents & (POLLIN | POLLHUP | POLLERR))) return !m_eof;
+    if (m_eof || !(p[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) return !m_eof;
+    // A descriptor that is not open (POLLNVAL) fails the read: the end of input, as EOF is.
     char buf[4096];
     ssize_t got = ::read(STDIN_FILENO, buf, sizeof buf);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) return true;

@@ -3,11 +3,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 
 namespace huddle::base {
 
-WakeFd::WakeFd() : m_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+WakeFd::WakeFd() : m_fd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), m_openError(m_fd < 0 ? errno : 0) {}
 
 WakeFd::~WakeFd() {
   if (m_fd >= 0) ::close(m_fd);

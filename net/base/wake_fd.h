@@ -7,18 +7,20 @@ namespace huddle::base {
 
 class WakeFd {
  public:
-  WakeFd();  // fd() is -1 if the kernel gave none: waits then run to their timeout
+  WakeFd();  // fd() is -1 if the kernel gave none (openError() says why): waits then run to their timeout
   ~WakeFd();
   WakeFd(const WakeFd&) = delete;
   WakeFd& operator=(const WakeFd&) = delete;
 
   int fd() const { return m_fd; }
+  int openError() const { return m_openError; }  // errno of the eventfd() that failed, else 0
   void ring() const;
   // Clears the rings so far; true if there were any.
   bool take() const;
 
  private:
   const int m_fd;
+  const int m_openError;
 };
 
 }  // namespace huddle::base

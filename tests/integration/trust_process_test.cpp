@@ -148,6 +148,33 @@ TEST(Trust, ABareInviteLinkJoinsLikeJoin) {
   EXPECT_EQ(host.wait(10000), 0) << host.output();
 }
 
+// Run from a script with stdin closed (`<&-`): no input is the end of input. A first meeting
+// is a no, and a link (nothing to ask) joins and leaves once it has nothing more to say. The
+// closed descriptor must not be taken by a file the process opens (its wake was, once, and
+// read as input that never ended).
+TEST(Trust, WithStdinClosedAFirstMeetingIsANoAndALinkJoinsAndLeaves) {
+  Folders f;
+  Subprocess host(hostArgs("alice", "0"), {f.env("host")});
+  ASSERT_TRUE(host.waitForOutput("Ctrl+C ends the session", 10000)) << host.output();
+  const std::string addr = "127.0.0.1:" + chatPort(host.output());
+  const std::string invite = huddle::test::loopbackInvite(host.output());
+  ASSERT_FALSE(invite.empty()) << host.output();
+  auto closedStdin = [](const std::string& args) {
+    return std::vector<std::string>{"/bin/sh", "-c", "exec " + std::string(HUDDLE_BINARY) + " --headless " + args + " <&-"};
+  };
+
+  Subprocess dave(closedStdin("--name dave --join " + addr), {f.env("dave")});
+  EXPECT_EQ(dave.wait(10000), 1) << dave.output();
+  EXPECT_NE(dave.output().find("Trust this host?"), std::string::npos) << dave.output();
+
+  Subprocess erin(closedStdin("--name erin '" + invite + "'"), {f.env("erin")});
+  EXPECT_EQ(erin.wait(10000), 0) << erin.output();
+  EXPECT_TRUE(host.waitForOutput("erin joined", 10000)) << host.output();
+  EXPECT_EQ(host.output().find("dave joined"), std::string::npos) << host.output();
+  host.signal(SIGTERM);
+  EXPECT_EQ(host.wait(10000), 0) << host.output();
+}
+
 TEST(Trust, HostRefusesAKeyOthersCanRead) {
   Folders f;
   {
