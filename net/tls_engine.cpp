@@ -173,8 +173,8 @@ std::string HostIdentity::certPem() const {
 
 // [SECTION] TlsEngine
 
-// The engine's BIO, one method for all engines. Read: the bytes being fed, and what OpenSSL
-// left of the last feed; none left is "retry", never end of stream. Write: appended to the
+// The engine's BIO, one method for all engines. Read: the bytes being fed; none left is
+// "retry", never end of stream. Write: appended to the
 // output as they come, so a record is copied once, where a memory BIO zeroed its growth,
 // copied the record in, and takeCiphertext() zeroed and copied it out again.
 struct EngineBio {
@@ -335,18 +335,7 @@ TlsEngine::Status TlsEngine::drive(base::ByteVec* plaintext) {
 }
 
 std::size_t TlsEngine::bioRead(std::uint8_t* to, std::size_t want) {
-  std::size_t got = 0;
-  if (m_inKeptRead < m_inKept.size()) {
-    got = std::min(want, m_inKept.size() - m_inKeptRead);
-    std::memcpy(to, m_inKept.data() + m_inKeptRead, got);
-    m_inKeptRead += got;
-    if (m_inKeptRead == m_inKept.size()) {
-      m_inKept.clear();
-      m_inKeptRead = 0;
-    }
-    return got;
-  }
-  got = std::min(want, m_in.size());
+  const std::size_t got = std::min(want, m_in.size());
   if (got) std::memcpy(to, m_in.data(), got);
   m_in = m_in.subspan(got);
   return got;
@@ -361,9 +350,10 @@ TlsEngine::Status TlsEngine::feed(std::span<const std::uint8_t> ciphertext, base
     ~Forget() { in = {}; }
   } forget{m_in};
   // A handshake may finish in the middle of the input; drive() also reads what follows.
+  // OpenSSL reads until the input runs out (an incomplete record waits in its own buffer),
+  // so bytes left over mean the session failed, or something no stream may lose went wrong.
   const Status status = drive(&plaintext);
-  // OpenSSL reads until the input runs out; should it stop short, the rest waits its turn.
-  m_inKept.insert(m_inKept.end(), m_in.begin(), m_in.end());
+  if (status == Status::Ok && !m_in.empty()) return failWith("TLS input left unread");
   return status;
 }
 

@@ -114,8 +114,8 @@ class TlsEngine {
   Status drive(base::ByteVec* plaintext);
   Status failWith(const std::string& what);
   static int verifyCallback(int preverifyOk, void* x509StoreCtx);
-  // The BIO's two ends (net/tls_engine.cpp): OpenSSL takes up to `want` bytes of input,
-  // and hands over a record to send.
+  // The BIO's two ends (net/tls_engine.cpp): OpenSSL takes up to `want` bytes of the input
+  // being fed, and hands over a record to send.
   std::size_t bioRead(std::uint8_t* to, std::size_t want);
   void bioWrite(const std::uint8_t* from, std::size_t bytes) { m_out.insert(m_out.end(), from, from + bytes); }
   friend struct EngineBio;
@@ -132,11 +132,7 @@ class TlsEngine {
   std::uint64_t m_bytesSinceKeyUpdate = 0;
   std::int64_t m_lastKeyUpdateUs = -1;  // -1: not yet timed (set by the first updateKeysIfDue)
   std::uint64_t m_keyUpdates = 0;
-  // Input: the ciphertext of the feed() under way, then (after it) what OpenSSL left of it
-  // for a record still incomplete, read first by the next feed().
-  std::span<const std::uint8_t> m_in;
-  base::ByteVec m_inKept;
-  std::size_t m_inKeptRead = 0;
+  std::span<const std::uint8_t> m_in;  // the ciphertext of the feed() under way, not yet read
   base::ByteVec m_out;  // records and flights not yet taken
 };
 
