@@ -219,11 +219,19 @@ void ClientLink::leave() {
 }
 
 void ClientLink::onReceive(std::span<const std::uint8_t> bytes) {
-  m_lastRecvUs = base::monoUs();
+  const std::int64_t now = base::monoUs();
+  m_lastRecvUs = now;
+  // The first frame out may have begun in an earlier push; any after it began in this one.
+  const bool hadPartial = m_protocol.hasPartial();
+  m_frameStartedUs = hadPartial ? m_partialStartedUs : now;
   m_protocol.push(bytes);
+  bool any = false;
   while (m_protocol.processNext(base::wallUs())) {
     if (m_conn->closing()) return;
+    m_frameStartedUs = now;
+    any = true;
   }
+  if (any || !hadPartial) m_partialStartedUs = now;  // else the same frame goes on
 }
 
 void ClientLink::sendToHost(base::Bytes frame) { m_conn->send(std::move(frame)); }

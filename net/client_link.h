@@ -71,6 +71,9 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
   void leave();
   // Bytes queued to the host and not yet handed to the kernel (0 when not joined).
   std::size_t queuedBytes() const { return m_protocol.joined() && m_conn ? m_conn->queuedBytes() : 0; }
+  // While a frame is handled (on the reader thread, e.g. in a listener's callback): when its
+  // first bytes came (monotonic). With when its last came, how long the link took to carry it.
+  std::int64_t frameStartedUs() const { return m_frameStartedUs; }
 
  protected:
   // Starts connecting; call once from the subclass.
@@ -130,6 +133,10 @@ class ClientLink : protected Connection::Handler, private ClientProtocol::Peer {
   std::atomic<bool> m_finished{false};
   std::atomic<bool> m_endReported{false};
   std::atomic<std::int64_t> m_lastRecvUs{0};
+  // Reader thread only: when the bytes of the frame not yet whole began, and of the frame
+  // being handled.
+  std::int64_t m_partialStartedUs = 0;
+  std::int64_t m_frameStartedUs = 0;
   int m_pingsSent = 0;  // run() thread only
 
   mutable std::mutex m_mutex;  // guards the host key below

@@ -76,6 +76,8 @@ class ClientProtocol {
 
   // Appends bytes from the host; call processNext() until it returns false before the next push.
   void push(std::span<const std::uint8_t> bytes) { m_decoder.push(bytes); }
+  // Bytes of a frame not yet whole are buffered.
+  bool hasPartial() const { return m_decoder.hasPartial(); }
   // Handles at most one whole frame: true if it did, false if it needs more bytes or the
   // stream cannot be read (then the link has been failed). `nowWallUs` is our wall clock.
   bool processNext(std::int64_t nowWallUs);

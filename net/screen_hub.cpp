@@ -316,7 +316,7 @@ void ScreenHub::handleFrame(const PeerPtr& peer, const wire::Frame& frame, std::
         s.credits = std::min<int>(s.credits + m.credits, wire::kMaxCredits);
         if (m.fullRefresh) s.sentVersion = 0, s.cursor = 0;
         // Each credit back is an update done: its round trip tells the viewer's pace.
-        for (int k = 0; k < std::min<int>(m.credits, wire::kMaxCredits); ++k) s.policy.acked(now);
+        s.policy.acked(now, std::min<int>(m.credits, wire::kMaxCredits));
       }
       tiersLocked(*peer);
       pumpLocked(*peer);

@@ -18,6 +18,11 @@ void TierPolicy::sent(std::size_t bytes, std::int64_t nowUs) {
   m_starvedFromUs = -1;
 }
 
+void TierPolicy::noteSize(std::size_t bytes) {
+  double& size = m_bytesAt[std::size_t(m_tier)];
+  size = size == 0 ? double(bytes) : size * 0.75 + double(bytes) * 0.25;
+}
+
 void TierPolicy::endBusy(std::int64_t nowUs) {
   if (m_busyFromUs < 0) return;
   m_windowBusyUs += std::max<std::int64_t>(0, nowUs - std::max(m_busyFromUs, m_windowStartUs));
@@ -30,8 +35,14 @@ void TierPolicy::starved(std::int64_t nowUs) {
   if (m_busyFromUs < 0) m_busyFromUs = nowUs;
 }
 
-void TierPolicy::acked(std::int64_t nowUs) {
-  if (m_inFlight.empty()) return;
+void TierPolicy::acked(std::int64_t nowUs, int count) {
+  // The older ones only leave the flight; their sizes still count (an update's size is no
+  // matter of when its credit came).
+  for (; count > 1 && m_inFlight.size() > 1; --count) {
+    if (m_inFlight.front().counts) noteSize(m_inFlight.front().bytes);
+    m_inFlight.pop_front();
+  }
+  if (count < 1 || m_inFlight.empty()) return;
   const InFlight done = m_inFlight.front();
   m_inFlight.pop_front();
   if (m_inFlight.empty() && m_starvedFromUs < 0) endBusy(nowUs);
@@ -43,8 +54,7 @@ void TierPolicy::acked(std::int64_t nowUs) {
   m_delays.push_back(delay);
   if (m_delays.size() > kTierWindow) m_delays.pop_front();
   ++m_samples;
-  double& size = m_bytesAt[std::size_t(m_tier)];
-  size = size == 0 ? double(done.bytes) : size * 0.75 + double(done.bytes) * 0.25;
+  noteSize(done.bytes);
   // The link worked on this update from when it was queued or the previous one was done.
   const std::int64_t busyUs = nowUs - std::max(done.serviceFromUs, m_lastAckUs);
   if (!std::exchange(m_firstAfterChange, false)) {

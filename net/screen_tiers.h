@@ -77,9 +77,11 @@ class TierPolicy {
   // Until its next update that wait counts as the link's time, busy: a viewer too slow for a
   // tier's copies is a viewer that tier does not suit.
   void starved(std::int64_t nowUs);
-  // A credit came back: the oldest update in flight is done. Credits with none in flight
-  // (a viewer's initial grant, a refused update) are ignored.
-  void acked(std::int64_t nowUs);
+  // `count` credits came back in one message: the oldest `count` updates in flight are done.
+  // Credits with none in flight (a viewer's initial grant, a refused update) are ignored. Of
+  // several, only the newest update's round trip and link time are measured: the viewer held
+  // the older ones' credits to send them together (net/screen_credits.h).
+  void acked(std::int64_t nowUs, int count = 1);
   // Re-evaluates; the tier wanted now (0: the top).
   int tick(std::int64_t nowUs);
   // Starts over at `tier` (a new subscription).
@@ -112,6 +114,8 @@ class TierPolicy {
  private:
   void change(int tier, std::int64_t nowUs);
   void measureBusy(std::int64_t nowUs);
+  // An update of `bytes` at the current tier was answered: the tier's smoothed update size.
+  void noteSize(std::size_t bytes);
   void endBusy(std::int64_t nowUs);
   bool linkBound() const;
   // Round trips over the drop delay, or the link the bottleneck at too few updates (Drop above).

@@ -5,6 +5,7 @@
 
 #include "net/base/clock.h"
 #include "net/base/log.h"
+#include "net/screen_credits.h"
 
 namespace huddle::session {
 
@@ -143,7 +144,7 @@ void ScreenSession::onUpdate(wire::TileBatch&& batch) {
     // Held across the push so the count and the queue agree (the queue's lock is brief).
     std::lock_guard lock(m_decodeBytesMutex);
     ++m_decodesInFlight;  // before the push: the decode thread may take it at once
-    if (decodeQueueTakes(m_decodeBytes, bytes) && m_decodeQueue.push({id, std::move(batch), base::monoUs(), bytes})) {
+    if (decodeQueueTakes(m_decodeBytes, bytes) && m_decodeQueue.push({id, std::move(batch), m_client.frameStartedUs(), base::monoUs(), bytes})) {
       m_decodeBytes += bytes;
       queued = true;
     }
@@ -209,9 +210,18 @@ void ScreenSession::onScreenEnded(const net::LinkEnd& end) {
 
 void ScreenSession::decodeLoop() {
   capture::TileDecoder decoder;
+  net::CreditReturns credits;  // when each update's credit goes back (pairs while they come fast)
   while (true) {
-    // stop() wakes the wait: the timeout is a backstop, not a tick (an idle viewer sleeps).
-    std::optional<Decode> item = m_decodeQueue.take(std::chrono::seconds(5));
+    // stop() wakes the wait: the timeout is a backstop, not a tick (an idle viewer sleeps),
+    // unless a held credit is due sooner.
+    std::int64_t waitUs = 5'000'000;
+    if (const std::int64_t due = credits.nextDueUs(); due >= 0) waitUs = std::clamp<std::int64_t>(due - base::monoUs(), 0, waitUs);
+    std::optional<Decode> item = m_decodeQueue.take(std::chrono::microseconds(waitUs));
+    for (const net::CreditReturns::Due& d : credits.due(base::monoUs())) {
+      // Only to the subscription it was held for: a stream unwatched meanwhile has none.
+      std::shared_ptr<StreamView> v = view(d.streamId);
+      if (v && v.get() == d.subscription) m_client.requestUpdate(d.streamId, d.credits, false);
+    }
     if (!item) {
       if (m_decodeQueue.stopped()) return;
       continue;
@@ -246,8 +256,11 @@ void ScreenSession::decodeLoop() {
     }
     v->stats().record(t1, bytes, static_cast<std::uint32_t>(item->batch.tiles.size()),
                       static_cast<double>(t1 - t0) / 1e3, latencyMs);
-    // The credit goes back only now: a viewer that decodes slowly is sent less.
-    m_client.requestUpdate(item->streamId, 1, !ok);
+    // The credit goes back only now: a viewer that decodes slowly is sent less. This one is
+    // in flight still (counted down below): more than it, and others wait.
+    const bool backlog = m_decodesInFlight.load() > 1;
+    if (std::uint8_t n = credits.decoded({item->streamId, v.get(), item->startedMonoUs, item->arrivedMonoUs, backlog, !ok}, t1))
+      m_client.requestUpdate(item->streamId, n, !ok);
     // After the count drops, so a cursor position that skipped its wake is shown by this one.
     --m_decodesInFlight;
     const bool owed = m_wakeOwed.exchange(false);

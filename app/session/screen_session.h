@@ -92,7 +92,8 @@ class ScreenSession : private net::ScreenClient::Listener {
   struct Decode {
     std::uint32_t streamId;
     wire::TileBatch batch;
-    std::int64_t arrivedMonoUs;
+    std::int64_t startedMonoUs;  // its first bytes came
+    std::int64_t arrivedMonoUs;  // and its last
     std::uint64_t bytes;  // what it holds, against kMaxDecodeQueueBytes
   };
 

@@ -14,6 +14,7 @@
 #include "net/tcp_server.h"
 #include "net/wire/frame_decoder.h"
 #include "net/wire/screen_messages.h"
+#include "one_client_host.h"
 #include "test_support.h"
 
 using namespace huddle;
@@ -71,48 +72,6 @@ base::EncodedTile pixelTile(std::uint16_t tx, std::uint16_t ty, std::size_t rawB
 // honest one.
 // With `overCredit`, it answers instead with `overCredit` honest updates of `overStream`,
 // whatever credits it was given.
-// A host for one client, over a TcpServer: welcomes it as `name` from `hostName`, then hands
-// every other frame to onFrame(), under the lock, on the connection's reader thread.
-class OneClientHost : public net::ServerHub {
- public:
-  OneClientHost(wire::PayloadLimitFn limit, std::string name, std::string hostName)
-      : m_decoder(limit), m_name(std::move(name)), m_hostName(std::move(hostName)) {}
-  net::PeerId attach(std::shared_ptr<net::PeerLink> link, std::int64_t) override {
-    std::lock_guard lock(m_mutex);
-    m_link = std::move(link);
-    return 1;
-  }
-  void receive(net::PeerId, std::span<const std::uint8_t> bytes, std::int64_t) override {
-    m_decoder.push(bytes);
-    wire::Frame f;
-    while (m_decoder.next(f) == wire::FrameDecoder::Status::Frame) {
-      std::lock_guard lock(m_mutex);
-      if (f.type == static_cast<std::uint16_t>(wire::MsgType::Hello)) {
-        wire::Welcome w;
-        w.participantId = 2;
-        w.name = m_name;
-        w.hostName = m_hostName;
-        m_link->send(wire::encodeFrame(w));
-        onWelcomed();
-      } else {
-        onFrame(f);
-      }
-    }
-  }
-  void detach(net::PeerId, wire::Reason, const std::string&) override {}
-  std::int64_t tick(std::int64_t nowUs) override { return nowUs + net::kServerTickUs; }
-
- protected:
-  virtual void onWelcomed() {}
-  virtual void onFrame(const wire::Frame& f) = 0;
-  std::mutex m_mutex;
-  std::shared_ptr<net::PeerLink> m_link;  // (m_mutex)
-
- private:
-  wire::FrameDecoder m_decoder;  // the one reader thread
-  const std::string m_name, m_hostName;
-};
-
 class ScriptedScreenHost : public OneClientHost {
  public:
   explicit ScriptedScreenHost(std::uint32_t streams, std::uint32_t overCredit = 0, std::uint32_t overStream = 1)

@@ -194,6 +194,34 @@ TEST(ScreenTiers, ALinkBusyNowAndThenKeepsTheTop) {
   EXPECT_LT(p.updatesPerSecCarried(), 10);
 }
 
+// A viewer of a 60 fps stream holds every other credit until the next update is decoded
+// (net/screen_credits.h): the older update of a pair reads 16 ms slower than it was. Only the
+// newest is measured: the round trip and the link's time are the true 5 ms, and the viewer
+// stays on top with nothing left in flight.
+TEST(ScreenTiers, CreditsSentTogetherMeasureOnlyTheNewestUpdate) {
+  TierPolicy p;
+  p.reset(0, 0);
+  std::int64_t now = 0;
+  for (int pair = 0; pair < 300; ++pair) {
+    p.sent(20'000, now);
+    now += 16 * kMs;
+    p.sent(20'000, now);
+    now += 5 * kMs;
+    p.acked(now, 2);
+    p.tick(now);
+    now += 11 * kMs;
+  }
+  EXPECT_EQ(p.delayUs(), 5 * kMs);
+  EXPECT_NEAR(p.updatesPerSecCarried(), 200, 1);
+  EXPECT_EQ(p.inFlight(), 0u);
+  EXPECT_EQ(p.tier(), 0);
+  // More credits than updates in flight: the rest are a grant, as alone.
+  p.sent(20'000, now);
+  p.acked(now += 7 * kMs, 3);
+  EXPECT_EQ(p.inFlight(), 0u);
+  EXPECT_EQ(p.delayUs(), 5 * kMs) << "the median of 5, 5, 5, 5, 7";
+}
+
 TEST(ScreenTiers, CreditsWithNothingInFlightAreIgnored) {
   TierPolicy p;
   p.reset(0, 0);
