@@ -16,7 +16,9 @@
 //    come in): the host keeps such a link full with a second update behind the first, and a
 //    held credit would leave it none to send;
 //  - after a failed decode: the full refresh it asks for goes at once.
-// A held credit goes back kCreditHoldUs after its decode at the latest (the screen went quiet).
+// A held credit goes back kCreditHoldUs after its decode at the latest (the screen went quiet);
+// alone, the host reads its round trip with the hold in it: at most once a burst of updates,
+// and then 50 ms of a drop threshold of 300 (net/screen_tiers.h).
 // Thread: the caller's (the decode thread).
 #pragma once
 #include <cstdint>
@@ -35,14 +37,14 @@ class CreditReturns {
  public:
   struct Due {
     std::uint32_t streamId = 0;
-    const void* subscription = nullptr;  // as given to decoded()
+    std::uint64_t subscription = 0;  // as given to decoded()
     std::uint8_t credits = 0;
   };
 
   // An update, decoded.
   struct Decoded {
     std::uint32_t streamId = 0;
-    const void* subscription = nullptr;  // who watches it: an identity the caller checks before sending a held credit
+    std::uint64_t subscription = 0;  // which watch of the stream: the caller sends a held credit only to the same
     std::int64_t startedUs = 0, arrivedUs = 0;  // when its first and its last bytes came
     bool backlog = false;  // more updates wait to be decoded
     bool failed = false;   // its decode failed
@@ -59,7 +61,7 @@ class CreditReturns {
  private:
   struct Stream {
     std::int64_t lastArrivedUs = -1;
-    const void* subscription = nullptr;
+    std::uint64_t subscription = 0;
     std::uint8_t held = 0;
     std::int64_t dueUs = 0;
   };

@@ -220,7 +220,7 @@ void ScreenSession::decodeLoop() {
     for (const net::CreditReturns::Due& d : credits.due(base::monoUs())) {
       // Only to the subscription it was held for: a stream unwatched meanwhile has none.
       std::shared_ptr<StreamView> v = view(d.streamId);
-      if (v && v.get() == d.subscription) m_client.requestUpdate(d.streamId, d.credits, false);
+      if (v && v->watchId() == d.subscription) m_client.requestUpdate(d.streamId, d.credits, false);
     }
     if (!item) {
       if (m_decodeQueue.stopped()) return;
@@ -259,7 +259,7 @@ void ScreenSession::decodeLoop() {
     // The credit goes back only now: a viewer that decodes slowly is sent less. This one is
     // in flight still (counted down below): more than it, and others wait.
     const bool backlog = m_decodesInFlight.load() > 1;
-    if (std::uint8_t n = credits.decoded({item->streamId, v.get(), item->startedMonoUs, item->arrivedMonoUs, backlog, !ok}, t1))
+    if (std::uint8_t n = credits.decoded({item->streamId, v->watchId(), item->startedMonoUs, item->arrivedMonoUs, backlog, !ok}, t1))
       m_client.requestUpdate(item->streamId, n, !ok);
     // After the count drops, so a cursor position that skipped its wake is shown by this one.
     --m_decodesInFlight;

@@ -28,6 +28,10 @@ class StreamView {
  public:
   explicit StreamView(const wire::StreamInfo& info) : m_info(info) {}
 
+  // This view's identity, never given to another (a view made after this one is gone may
+  // take its address, not its id): what a credit held for this watch is held for.
+  std::uint64_t watchId() const { return m_watchId; }
+
   // Calls f(const capture::Framebuffer&, const base::DirtyRects& dirty) under the image lock and
   // clears the dirty rectangles: the window uploads exactly what changed since its last look. Never
   // waits for a decode, only for the copy-in of one decoded update.
@@ -96,6 +100,8 @@ class StreamView {
   void publish();
 
  private:
+  static inline std::atomic<std::uint64_t> s_nextWatchId{1};
+  const std::uint64_t m_watchId = s_nextWatchId.fetch_add(1, std::memory_order_relaxed);
   // One tile of the update being decoded: a solid colour, or pixels in m_staging.
   struct StagedTile {
     base::Rect rect;

@@ -143,7 +143,9 @@ TEST(ScreenCredits, AnUpdateFarFromTheLastIsAnsweredAtOnce) {
   std::uint64_t seq = 0;
   for (int round = 1; round <= kRounds; ++round) {
     std::this_thread::sleep_for(std::chrono::microseconds(net::kCreditPairGapUs + 20'000));
-    ASSERT_TRUE(script.sendUpdate(++seq)) << round;
+    // (Once the subscription, and any credit still out, reached the host.)
+    ASSERT_TRUE(waitFor([&] { return script.sendUpdate(seq + 1); }, 5000)) << round;
+    ++seq;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ASSERT_TRUE(script.sendUpdate(++seq)) << round;
     // Both back (the second maybe held, then alone) before the next round's pause.
@@ -155,7 +157,7 @@ TEST(ScreenCredits, AnUpdateFarFromTheLastIsAnsweredAtOnce) {
 }
 
 // An update the link took long to carry (its second half came 20 ms after its first, right
-// behind the update before) is answered at once: the host keeps such a link full with a second
+// behind the update before) is answered at once, though it came close to the last: the host keeps such a link full with a second
 // update behind it, and would have none to send if this credit were held. Had it been held,
 // the next update's credit would come with it.
 TEST(ScreenCredits, AnUpdateTheLinkTookLongToCarryIsAnsweredAtOnce) {
@@ -175,9 +177,14 @@ TEST(ScreenCredits, AnUpdateTheLinkTookLongToCarryIsAnsweredAtOnce) {
   std::uint64_t seq = 0;
   for (int round = 1; round <= kRounds; ++round) {
     std::this_thread::sleep_for(std::chrono::microseconds(net::kCreditPairGapUs + 20'000));
-    ASSERT_TRUE(script.sendUpdate(++seq)) << round;  // far from the last: answered at once
+    // Far from the last: answered at once. (Sent once the subscription reached the host.)
+    ASSERT_TRUE(waitFor([&] { return script.sendUpdate(seq + 1); }, 5000)) << round;
+    ++seq;
     ASSERT_TRUE(script.sendUpdate(++seq, 20)) << round;
-    // Sent once the first one's credit is back (the viewer gave two); close behind, so held.
+    // Once that one is decoded (so its credit is not sent at once for a backlog) and its
+    // credit is due: close behind it, so this one is held.
+    ASSERT_TRUE(waitFor([&] { return view->lastSeq() == seq; }, 5000)) << round;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
     ASSERT_TRUE(waitFor([&] { return script.sendUpdate(seq + 1); }, 5000)) << round;
     ++seq;
     ASSERT_TRUE(waitFor([&] { return script.returnedTotal() == 3 * round; }, 5000)) << round;

@@ -8,9 +8,7 @@ namespace huddle::net {
 namespace {
 
 constexpr std::int64_t kMs = 1000;
-const int kViewA = 0, kViewB = 0;  // two subscriptions' identities
-const void* const kSubA = &kViewA;
-const void* const kSubB = &kViewB;
+constexpr std::uint64_t kSubA = 1, kSubB = 2;  // two watches of a stream
 
 TEST(ScreenCredits, UpdatesComingFastHaveTheirCreditsSentInPairs) {
   CreditReturns c;
