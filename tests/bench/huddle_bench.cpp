@@ -578,10 +578,11 @@ void printViewerRatio(const ViewerRatio& v) {
 }
 
 // --only-viewers: the 10% scene at 60 fps to 1, 4 and 16 viewers, one host each, in one run,
-// twice over: one viewer's own figure moves by half between runs on a shared machine, so the
-// ratio is taken from each count's mean over both rounds, not from one sample of each.
+// three times over: one viewer's own figure moves by half between runs on a shared machine, so
+// the ratio is taken from each count's mean over the rounds, not from one sample of each; each
+// round's own ratio (its counts run within half a minute of each other) is printed beside it.
 bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
-  constexpr int kRounds = 2;
+  constexpr int kRounds = 3;
   std::printf("Many viewers: 10%% changing at 60 fps, a host and N viewers over loopback with TLS, %.0f s each, "
               "%d rounds\n",
               o.watchSeconds, kRounds);
@@ -592,6 +593,7 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
   std::map<int, std::pair<double, double>> sums;  // viewers -> (CPU per second, CPU ms per frame), summed
   std::map<int, double> fpsSums;                  // viewers -> frames a second each, summed
   std::map<int, int> samples;
+  std::vector<double> roundRatios;  // each round's most viewers : one, per second
   for (int round = 1; round <= kRounds; ++round) {
     double one = 0;
     for (int n : o.viewerCounts) {
@@ -611,6 +613,8 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
       sums[n].second += r.hostCpuMsPerFrame;
       fpsSums[n] += r.fpsMean;
       ++samples[n];
+      if (n > 1 && n == *std::max_element(o.viewerCounts.begin(), o.viewerCounts.end()) && one > 0)
+        roundRatios.push_back(r.hostCpuPerSec / one);
     }
   }
   const int most = o.viewerCounts.empty() ? 0 : *std::max_element(o.viewerCounts.begin(), o.viewerCounts.end());
@@ -623,6 +627,13 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
                               fpsSums[most] / samples[most], most);
     std::printf("  (each count's mean over %d rounds)\n", kRounds);
     printViewerRatio(v);
+    if (!roundRatios.empty()) {
+      std::printf("  round by round, %d viewers : 1 per second:", most);
+      for (double x : roundRatios) std::printf(" %.2fx", x);
+      std::vector<double> sorted = roundRatios;
+      std::sort(sorted.begin(), sorted.end());
+      std::printf(" (median %.2fx)\n", sorted[sorted.size() / 2]);
+    }
   }
   return ok;
 }
@@ -856,7 +867,7 @@ bool parseArgs(int argc, char** argv, BenchOptions& o) {
                    "  --only-sharp  measure sharp when still alone (a few seconds)\n"
                    "  --only-voice  measure voice alone (a few seconds)\n"
                    "  --only-scroll measure scrolls alone, with and without copy detection\n"
-                   "  --only-viewers what many viewers cost the host: 10%% change to 1, 4 and 16 viewers (5 s each, twice)\n"
+                   "  --only-viewers what many viewers cost the host: 10%% change to 1, 4 and 16 viewers (5 s each, three times)\n"
                    "  --only-files  measure files in the chat alone (with and without a screen streaming)\n"
                    "  --only-window measure the viewer's window alone, and beside TigerVNC's vncviewer (Xvfb; --seconds per view)\n"
                    "  --only-x11    Huddle, TigerVNC and the codec on a real X screen alone (Xvfb; --seconds per load)\n"
