@@ -594,6 +594,7 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
   std::map<int, double> fpsSums;                  // viewers -> frames a second each, summed
   std::map<int, int> samples;
   std::vector<double> roundRatios;  // each round's most viewers : one, per second
+  const int most = o.viewerCounts.empty() ? 0 : *std::max_element(o.viewerCounts.begin(), o.viewerCounts.end());
   for (int round = 1; round <= kRounds; ++round) {
     double one = 0;
     for (int n : o.viewerCounts) {
@@ -613,11 +614,9 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
       sums[n].second += r.hostCpuMsPerFrame;
       fpsSums[n] += r.fpsMean;
       ++samples[n];
-      if (n > 1 && n == *std::max_element(o.viewerCounts.begin(), o.viewerCounts.end()) && one > 0)
-        roundRatios.push_back(r.hostCpuPerSec / one);
+      if (n > 1 && n == most && one > 0) roundRatios.push_back(r.hostCpuPerSec / one);
     }
   }
-  const int most = o.viewerCounts.empty() ? 0 : *std::max_element(o.viewerCounts.begin(), o.viewerCounts.end());
   if (most > 1 && samples[1] > 0 && samples[most] > 0 && sums[1].first > 0 && sums[1].second > 0) {
     ViewerRatio v;
     v.most = most;

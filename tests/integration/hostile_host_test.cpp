@@ -138,11 +138,7 @@ TEST(HostileHost, UpdatesOfAnotherSizeAndStreamsPastTheCapAreNotBelieved) {
   std::string error;
   ASSERT_TRUE(server.start(0, error)) << error;
   session::ScreenSession viewer;
-  session::ScreenSessionConfig config;
-  config.link.port = server.port();
-  config.name = "vic";
-  viewer.start(config);
-  ASSERT_TRUE(waitFor([&] { return viewer.streams().size() == wire::kMaxStreamsPerSession; }, 5000));
+  ASSERT_TRUE(startViewer(viewer, server, wire::kMaxStreamsPerSession));
   std::shared_ptr<session::StreamView> view = viewer.watch(1);
   ASSERT_TRUE(view);
   ASSERT_TRUE(waitFor([&] { return view->lastSeq() == 4; }, 5000)) << view->lastSeq();
@@ -163,11 +159,7 @@ TEST(HostileHost, MalformedLosslessTilesAreDroppedAndTheViewerAsksForAFullRefres
   std::string error;
   ASSERT_TRUE(server.start(0, error)) << error;
   session::ScreenSession viewer;
-  session::ScreenSessionConfig config;
-  config.link.port = server.port();
-  config.name = "vic";
-  viewer.start(config);
-  ASSERT_TRUE(waitFor([&] { return viewer.streams().size() == 1; }, 5000));
+  ASSERT_TRUE(startViewer(viewer, server, 1));
   std::shared_ptr<session::StreamView> view = viewer.watch(1);
   ASSERT_TRUE(view);
   ASSERT_TRUE(waitFor([&] { return view->updatesApplied() == 1; }, 5000));
@@ -195,11 +187,7 @@ TEST(HostileHost, ACopyOutsideTheStreamIsDroppedAndTheViewerAsksForAFullRefresh)
   std::string error;
   ASSERT_TRUE(server.start(0, error)) << error;
   session::ScreenSession viewer;
-  session::ScreenSessionConfig config;
-  config.link.port = server.port();
-  config.name = "vic";
-  viewer.start(config);
-  ASSERT_TRUE(waitFor([&] { return viewer.streams().size() == 1; }, 5000));
+  ASSERT_TRUE(startViewer(viewer, server, 1));
   std::shared_ptr<session::StreamView> view = viewer.watch(1);
   ASSERT_TRUE(view);
   // The copy is not applied (and logged), the tile is, and the credit goes back with a request
@@ -259,11 +247,7 @@ TEST(HostileHost, AViewerDropsAHostSendingUpdatesOfAStreamItNeverAskedFor) {
   std::string error;
   ASSERT_TRUE(server.start(0, error)) << error;
   session::ScreenSession viewer;
-  session::ScreenSessionConfig config;
-  config.link.port = server.port();
-  config.name = "vic";
-  viewer.start(config);
-  ASSERT_TRUE(waitFor([&] { return viewer.streams().size() == 2; }, 5000));
+  ASSERT_TRUE(startViewer(viewer, server, 2));
   ASSERT_TRUE(viewer.watch(1));
   ASSERT_TRUE(waitFor([&] { return viewer.finished(); }, 5000));
   EXPECT_NE(viewer.endText().find("credits"), std::string::npos) << viewer.endText();

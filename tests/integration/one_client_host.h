@@ -7,9 +7,11 @@
 #include <span>
 #include <string>
 
+#include "app/session/screen_session.h"
 #include "net/tcp_server.h"
 #include "net/wire/frame_decoder.h"
 #include "net/wire/messages.h"
+#include "test_support.h"
 
 namespace huddle::test {
 
@@ -54,5 +56,15 @@ class OneClientHost : public net::ServerHub {
   wire::FrameDecoder m_decoder;  // the one reader thread
   const std::string m_name, m_hostName;
 };
+
+// Starts `viewer` (the app's own) as "vic" against the scripted host behind `server`; true once
+// it has been told of `streams` streams.
+inline bool startViewer(session::ScreenSession& viewer, net::TcpServer& server, std::size_t streams) {
+  session::ScreenSessionConfig config;
+  config.link.port = server.port();
+  config.name = "vic";
+  viewer.start(config);
+  return waitFor([&] { return viewer.streams().size() == streams; }, 5000);
+}
 
 }  // namespace huddle::test

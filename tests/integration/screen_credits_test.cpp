@@ -83,19 +83,27 @@ class CreditCountingHost : public OneClientHost {
 
 }  // namespace
 
-TEST(ScreenCredits, AViewerOfAFastStreamReturnsCreditsInPairsAndLosesNone) {
+// The app's viewer watching the scripted host's stream.
+class ScreenCredits : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    ASSERT_TRUE(server.start(0, error)) << error;
+    ASSERT_TRUE(startViewer(viewer, server, 1));
+    view = viewer.watch(1);
+    ASSERT_TRUE(view);
+  }
+  void TearDown() override {
+    viewer.leave();
+    server.stop(0);
+  }
   CreditCountingHost script;
-  net::TcpServer server(script, net::TcpServer::Options{});
-  std::string error;
-  ASSERT_TRUE(server.start(0, error)) << error;
+  net::TcpServer server{script, net::TcpServer::Options{}};
   session::ScreenSession viewer;
-  session::ScreenSessionConfig config;
-  config.link.port = server.port();
-  config.name = "vic";
-  viewer.start(config);
-  ASSERT_TRUE(waitFor([&] { return viewer.streams().size() == 1; }, 5000));
-  std::shared_ptr<session::StreamView> view = viewer.watch(1);
-  ASSERT_TRUE(view);
+  std::shared_ptr<session::StreamView> view;
+};
+
+TEST_F(ScreenCredits, AViewerOfAFastStreamReturnsCreditsInPairsAndLosesNone) {
   // 30 updates 15 ms apart (a fast stream), each sent once the viewer has a credit for it.
   constexpr int kUpdates = 30;
   for (int seq = 1; seq <= kUpdates; ++seq) {
@@ -119,26 +127,12 @@ TEST(ScreenCredits, AViewerOfAFastStreamReturnsCreditsInPairsAndLosesNone) {
   // Nothing more comes once all are back (none returned twice).
   std::this_thread::sleep_for(std::chrono::microseconds(2 * net::kCreditHoldUs));
   EXPECT_EQ(script.returnedTotal(), kUpdates);
-  viewer.leave();
-  server.stop(0);
 }
 
 // Updates further apart than any pair (a paced slow link's, whose credits the host waits on)
 // are answered at once. Each round sends one such update, then another soon after it without
 // waiting: had the first been held, the two credits would come in one message.
-TEST(ScreenCredits, AnUpdateFarFromTheLastIsAnsweredAtOnce) {
-  CreditCountingHost script;
-  net::TcpServer server(script, net::TcpServer::Options{});
-  std::string error;
-  ASSERT_TRUE(server.start(0, error)) << error;
-  session::ScreenSession viewer;
-  session::ScreenSessionConfig config;
-  config.link.port = server.port();
-  config.name = "vic";
-  viewer.start(config);
-  ASSERT_TRUE(waitFor([&] { return viewer.streams().size() == 1; }, 5000));
-  std::shared_ptr<session::StreamView> view = viewer.watch(1);
-  ASSERT_TRUE(view);
+TEST_F(ScreenCredits, AnUpdateFarFromTheLastIsAnsweredAtOnce) {
   constexpr int kRounds = 3;
   std::uint64_t seq = 0;
   for (int round = 1; round <= kRounds; ++round) {
@@ -152,27 +146,13 @@ TEST(ScreenCredits, AnUpdateFarFromTheLastIsAnsweredAtOnce) {
     ASSERT_TRUE(waitFor([&] { return script.returnedTotal() == 2 * round; }, 5000)) << round;
   }
   EXPECT_EQ(script.returned(), std::vector<int>(2 * kRounds, 1));
-  viewer.leave();
-  server.stop(0);
 }
 
 // An update the link took long to carry (its second half came 20 ms after its first, right
 // behind the update before) is answered at once, though it came close to the last: the host keeps such a link full with a second
 // update behind it, and would have none to send if this credit were held. Had it been held,
 // the next update's credit would come with it.
-TEST(ScreenCredits, AnUpdateTheLinkTookLongToCarryIsAnsweredAtOnce) {
-  CreditCountingHost script;
-  net::TcpServer server(script, net::TcpServer::Options{});
-  std::string error;
-  ASSERT_TRUE(server.start(0, error)) << error;
-  session::ScreenSession viewer;
-  session::ScreenSessionConfig config;
-  config.link.port = server.port();
-  config.name = "vic";
-  viewer.start(config);
-  ASSERT_TRUE(waitFor([&] { return viewer.streams().size() == 1; }, 5000));
-  std::shared_ptr<session::StreamView> view = viewer.watch(1);
-  ASSERT_TRUE(view);
+TEST_F(ScreenCredits, AnUpdateTheLinkTookLongToCarryIsAnsweredAtOnce) {
   constexpr int kRounds = 3;
   std::uint64_t seq = 0;
   for (int round = 1; round <= kRounds; ++round) {
@@ -191,6 +171,4 @@ TEST(ScreenCredits, AnUpdateTheLinkTookLongToCarryIsAnsweredAtOnce) {
   }
   EXPECT_EQ(script.returned(), std::vector<int>(3 * kRounds, 1));
   EXPECT_EQ(view->lastSeq(), seq);
-  viewer.leave();
-  server.stop(0);
 }
