@@ -211,6 +211,9 @@ TEST(Window, AClientWindowReconnectsAndSaysWhatWasTypedMeanwhile) {
   Subprocess window({HUDDLE_BINARY, "--join", invite, "--name", "bob", "--quit-after", "30"},
                     {"DISPLAY=" + xvfb.display(), "XDG_CONFIG_HOME=" + privateConfig("rewindow")});
   ASSERT_TRUE(host->waitForOutput("* bob joined", 10000)) << host->output();
+  // And the window has the host's welcome: the host says "joined" as it queues it, and killed
+  // before it went out, the window saw a join that failed, not a session to reconnect to.
+  ASSERT_TRUE(window.waitForOutput("Joined the session of alice", 10000)) << window.output();
 
   host->signal(SIGKILL);
   host->wait(5000);
