@@ -305,6 +305,7 @@ void StreamView::publish() {
       if (s.solid) m_fb.fill(s.rect, s.bgrx);
       else m_fb.paint(s.rect, m_staging.get() + s.offset, s.rect.w * 4);
     }
+    m_lastSeq = m_stagedSeq;  // with the image: read inside consume(), the two agree
   }
   if (resize) m_stats.setSize(m_stagedW, m_stagedH);
   // Which tiles are exact now: a new grid starts with none.
@@ -350,7 +351,6 @@ void StreamView::publish() {
     m_quality = m_stagedQuality;
     m_chroma444 = m_stagedChroma444;
   }
-  m_lastSeq = m_stagedSeq;
   ++m_applied;
   m_staged.clear();
   if (m_stagingBytes > kKeptStagingBytes && m_stagingUsed <= kKeptStagingBytes) {

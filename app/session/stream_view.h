@@ -72,7 +72,8 @@ class StreamView {
   bool onScreen() const { return m_onScreen.load(); }
   StreamStats& stats() { return m_stats; }
   std::uint64_t updatesApplied() const { return m_applied.load(); }
-  // The publisher's frame number of the newest update shown.
+  // The publisher's frame number of the newest update shown. Set with the image, under its
+  // lock: read inside consume(), it is the number of the image consume() shows.
   std::uint64_t lastSeq() const { return m_lastSeq.load(); }
   bool ended() const { return m_ended.load(); }
   // The JPEG quality and subsampling of the newest tiles (0 until one arrives).

@@ -71,15 +71,19 @@ TEST_F(ScreenShare, ViewerSeesTheSceneAfterManyPartialUpdates) {
   host.stopSharing();
   // Sharing stopped: the stream ends; the last image the viewer has is one exact frame.
   ASSERT_TRUE(waitFor([&] { return view->ended(); }, 5000));
-  std::uint64_t seq = view->lastSeq();
-  std::vector<std::uint8_t> expected;
-  capture::SyntheticSource::render(w, h, capture::SceneMotion::Partial, seq, expected);
-  double p = 0;
+  // The image and its frame number together (a decode under way at the end still lands).
+  std::uint64_t seq = 0;
+  std::vector<std::uint8_t> shown;
   view->consume([&](const capture::Framebuffer& fb, const base::DirtyRects&) {
     ASSERT_EQ(fb.widthPx(), w);
     ASSERT_EQ(fb.heightPx(), h);
-    p = psnr(expected.data(), fb.pixels(), w, h);
+    seq = view->lastSeq();
+    shown.assign(fb.pixels(), fb.pixels() + std::size_t(w) * h * 4);
   });
+  ASSERT_EQ(shown.size(), std::size_t(w) * h * 4);
+  std::vector<std::uint8_t> expected;
+  capture::SyntheticSource::render(w, h, capture::SceneMotion::Partial, seq, expected);
+  const double p = psnr(expected.data(), shown.data(), w, h);
   EXPECT_GE(p, 35.0) << "after " << view->updatesApplied() << " updates, frame " << seq;
   std::printf("[figure] PSNR after %llu partial updates (frame %llu): %.1f dB\n",
               static_cast<unsigned long long>(view->updatesApplied()), static_cast<unsigned long long>(seq), p);
@@ -206,11 +210,17 @@ TEST_F(ScreenShare, ClientSharesAndAnotherClientWatches) {
   ASSERT_TRUE(waitFor([&] { return view->updatesApplied() >= 10; }, 15000));
   alice.screen.stopSharing();
   ASSERT_TRUE(waitFor([&] { return view->ended(); }, 5000));
-  std::vector<std::uint8_t> expected;
-  capture::SyntheticSource::render(800, 600, capture::SceneMotion::Partial, view->lastSeq(), expected);
+  // The image and its frame number together (a decode under way at the end still lands).
+  std::uint64_t seq = 0;
+  std::vector<std::uint8_t> shown;
   view->consume([&](const capture::Framebuffer& fb, const base::DirtyRects&) {
-    EXPECT_GE(psnr(expected.data(), fb.pixels(), 800, 600), 35.0);
+    seq = view->lastSeq();
+    shown.assign(fb.pixels(), fb.pixels() + std::size_t(fb.widthPx()) * std::size_t(fb.heightPx()) * 4);
   });
+  ASSERT_EQ(shown.size(), std::size_t(800) * 600 * 4);
+  std::vector<std::uint8_t> expected;
+  capture::SyntheticSource::render(800, 600, capture::SceneMotion::Partial, seq, expected);
+  EXPECT_GE(psnr(expected.data(), shown.data(), 800, 600), 35.0);
   auto snap = view->stats().snapshot(base::monoUs());
   EXPECT_GE(snap.updates, 10u);
   EXPECT_GT(snap.bytes, 0u);
