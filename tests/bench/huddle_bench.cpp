@@ -46,6 +46,7 @@
 #include "net/base/clock.h"
 #include "tests/bench/file_bench.h"
 #include "tests/bench/process_figures.h"
+#include "tests/bench/transport_floor.h"
 #include "tests/bench/voice_bench.h"
 #include "tests/bench/viewer_compare.h"
 #include "tests/bench/window_bench.h"
@@ -593,6 +594,7 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
   std::map<int, std::pair<double, double>> sums;  // viewers -> (CPU per second, CPU ms per frame), summed
   std::map<int, double> fpsSums;                  // viewers -> frames a second each, summed
   std::map<int, int> samples;
+  double kbPerUpdateSum = 0;        // one viewer's, summed over the rounds
   std::vector<double> roundRatios;  // each round's most viewers : one, per second
   const int most = o.viewerCounts.empty() ? 0 : *std::max_element(o.viewerCounts.begin(), o.viewerCounts.end());
   for (int round = 1; round <= kRounds; ++round) {
@@ -604,7 +606,7 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
         std::printf("  %5d %7d  failed: %s\n", round, n, r.error.c_str());
         continue;
       }
-      if (n == 1) one = r.hostCpuPerSec;
+      if (n == 1) one = r.hostCpuPerSec, kbPerUpdateSum += r.kbPerUpdate;
       double switches = 0;
       for (const auto& v : r.viewers) switches += std::max(0.0, v.tierSwitches);
       std::printf("  %5d %7d %9.1f %9.1f %6.1fms %9.1f%% %7.2fms %7.2fx %15.0f\n", round, n, r.fpsMean, r.fpsMin,
@@ -632,6 +634,21 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
       std::vector<double> sorted = roundRatios;
       std::sort(sorted.begin(), sorted.end());
       std::printf(" (median %.2fx)\n", sorted[sorted.size() / 2]);
+    }
+    // What any host pays per viewer for these bytes, and what the target leaves for it.
+    const double kb = kbPerUpdateSum / samples[1];
+    const huddle::bench::TransportFloor floor =
+        huddle::bench::measureTransportFloor(static_cast<std::size_t>(kb * 1000), most, 60, 3, kRounds);
+    const double budgetUs = 0.15 * (sums[1].second / samples[1]) * 1e3 / (most - 1);
+    if (!floor.error.empty()) {
+      std::printf("  floor: %s\n", floor.error.c_str());
+    } else {
+      std::printf("  floor: %.1f KB an update through TLS and one TCP send over loopback, from one thread with nothing "
+                  "else, to 1 and %d receivers: %.0f us a frame for each receiver past the first (Huddle: %.2fx that)\n",
+                  kb, most, floor.addedUs, floor.addedUs > 0 ? v.addedUs / floor.addedUs : 0);
+      std::printf("  the 1.15x target leaves %.0f us a frame for each viewer past the first (0.15 of one viewer's "
+                  "%.2f ms a frame, over %d): %s the floor\n",
+                  budgetUs, sums[1].second / samples[1], most - 1, budgetUs >= floor.addedUs ? "above" : "below");
     }
   }
   return ok;
