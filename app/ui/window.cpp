@@ -25,6 +25,7 @@
 #include "app/ui/present_plan.h"
 #include "app/ui/stream_texture.h"
 #include "app/ui/ui_app.h"
+#include "app/ui/window_facts.h"
 #include "net/base/held_signals.h"
 #include "net/base/log.h"
 
@@ -236,6 +237,7 @@ int runWindow(const session::Options& options) {
   };
 
   {
+    WindowFacts facts(window);  // before the backend's shutdown: it puts back the backend's callbacks
     // Fullscreen for a viewer: the window takes its monitor, and gives it back after.
     int savedX = 0, savedY = 0, savedW = saved.windowW, savedH = saved.windowH;
     WindowControl control;
@@ -313,11 +315,10 @@ int runWindow(const session::Options& options) {
       keyEvents().startFrame(keySink);
       ImGui_ImplOpenGL3_NewFrame();
       deviceObjectsMade = true;
-      ImGui_ImplGlfw_NewFrame();
+      facts.newFrame();  // not ImGui_ImplGlfw_NewFrame: no round trips to the X server
       ImGui::NewFrame();
-      int fbW = 0, fbH = 0, winW = 0, winH = 0;
-      glfwGetFramebufferSize(window, &fbW, &fbH);
-      glfwGetWindowSize(window, &winW, &winH);
+      const int fbW = facts.framebufferWidth(), fbH = facts.framebufferHeight();
+      const int winW = facts.width(), winH = facts.height();
       if (!glfwGetWindowMonitor(window)) app.setWindowSize(winW, winH);  // remembered (not fullscreen's)
       app.draw(static_cast<float>(winW), static_cast<float>(winH));
       ImGui::Render();
