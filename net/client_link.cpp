@@ -106,6 +106,7 @@ void ClientLink::run() {
   options.sendStallUs = m_settings.heartbeatTimeoutUs;
   options.maxQueuedBytes = wire::kMaxClientQueuedBytes;  // a publisher's frames; bounded by its acks
   options.readLimitBytesPerSec = m_settings.readLimitBytesPerSec;
+  options.inlineSends = m_settings.inlineSends;
   m_conn = std::make_unique<Connection>(std::move(cr.socket), options);
   if (m_settings.tls) {
     std::string error;

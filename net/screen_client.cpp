@@ -9,7 +9,9 @@ ScreenClient::ScreenClient(Listener& listener)
 
 ScreenClient::~ScreenClient() { stopLink(); }
 
-void ScreenClient::start(ScreenClientConfig config) { startLink(std::move(config.link), config.name, config.token, config.seatKey);
+void ScreenClient::start(ScreenClientConfig config) {
+  config.link.inlineSends = true;  // no onDrained() here: credits and a sharer's frames go at once
+  startLink(std::move(config.link), config.name, config.token, config.seatKey);
 }
 
 void ScreenClient::grantCredits(std::uint32_t streamId, std::uint8_t credits) {
