@@ -1131,6 +1131,10 @@ void ScreenHub::pumpLocked(ScreenPeer& peer) {
       });
     }
     Stream& s = tierLocked(top, sub.tier);
+    // A viewer with no image yet waits for the grid's first tiles: a grid only cleared (a
+    // share just started, or a new size) would give it an update of no tiles, which it would
+    // take for a blank first image.
+    if (sub.sentVersion == 0 && sub.cursor == 0 && s.filled == 0) continue;
     if (s.version <= sub.sentVersion && sub.cursor == 0) continue;
     if (!sub.switchSent) {
       // The viewer learns its tier and geometry before that tier's first update.

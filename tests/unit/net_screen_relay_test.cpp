@@ -126,6 +126,29 @@ TEST(ScreenRelay, AnUpdateLargerThanAFrameArrivesWholeInSeveralFrames) {
   EXPECT_LE(hub.streamBytesHeld(stream), 144ull * kFull + wire::kMaxUpdateCacheBytes);
 }
 
+// A viewer who subscribes before the sharer's first tiles gets no update until they come: an
+// update of a grid that was only cleared holds no tiles, and a viewer took it for a blank
+// first image (a snapshot of nothing).
+TEST(ScreenRelay, AViewerWhoCameBeforeTheFirstTilesIsSentNoEmptyUpdate) {
+  ScreenHub hub = makeHub();
+  Peer publisher = join(hub, 1), viewer = join(hub, 2);
+  const std::uint32_t stream = publish(hub, publisher, 256, 128, 64);  // 4 x 2 tiles
+  ASSERT_NE(stream, 0u);
+  feed(hub, viewer.id, wire::Subscribe{.streamId = stream, .credits = 2});
+  EXPECT_TRUE(viewer.link->of(wire::ScreenType::Update).empty()) << "an update of a grid with no tiles";
+  wire::TileBatch first = batchOf(256, 128, 64, 1);
+  for (std::uint16_t i = 0; i < 8; ++i) first.tiles.push_back(scanTile(i % 4, i / 4, 100));
+  feedTiles(hub, publisher.id, first, kT0 + 1000);
+  const std::vector<base::Bytes> updates = viewer.link->of(wire::ScreenType::Update);
+  ASSERT_EQ(updates.size(), 1u);
+  EXPECT_EQ(decodeUpdate(updates[0]).tiles.size(), 8u);
+  // The same after a new size: the viewer is not sent the cleared grid either.
+  ASSERT_EQ(publish(hub, publisher, 128, 128, 64), stream);
+  feed(hub, viewer.id, wire::UpdateRequest{.streamId = stream, .credits = 1});
+  EXPECT_EQ(viewer.link->of(wire::ScreenType::Update).size(), 1u) << "an update of the cleared grid";
+  EXPECT_EQ(viewer.link->closedWith, wire::Reason::None);
+}
+
 // At the edge: an update of exactly the cap is one frame; a byte more is two.
 TEST(ScreenRelay, AnUpdateOfExactlyTheCapIsOneFrameAndOneByteMoreIsTwo) {
   for (int delta : {-1, 0, 1}) {
