@@ -147,7 +147,9 @@ bool DockView::draw(dock::DockLayout& layout, float x, float y, float w, float h
 
   // A tab being dragged: show where it would land; drop it on release.
   if (!dragStarted.empty()) m_dragging = dragStarted;
-  if (!m_dragging.empty()) {
+  if (!m_dragging.empty() && !ImGui::IsMousePosValid()) {
+    m_dragging.clear();  // the pointer left for nowhere: no drop
+  } else if (!m_dragging.empty()) {
     const ImVec2 m = ImGui::GetMousePos();
     dock::DockNode* target = layout.leafAt(static_cast<int>(m.x), static_cast<int>(m.y));
     ImDrawList* fg = ImGui::GetForegroundDrawList();

@@ -158,8 +158,8 @@ int runWindow(const session::Options& options) {
   // Without a GPU, Mesa's llvmpipe shades on threads of its own, woken and waited for at every
   // draw and every part shown. The window mostly shows parts of a frame and copies a stream's
   // image at 1:1 (plain row copies, in the calling thread): the hand-offs cost more than the
-  // threads save. In the calling thread a viewer window took 10-15% less CPU per image (1:1
-  // and scaled, huddle-bench --only-window), its latency unchanged. A user's own setting stays;
+  // threads save. In the calling thread a viewer window took 3-13% less CPU per image (1:1
+  // and scaled, one run each of huddle-bench --only-window), its latency unchanged. A user's own setting stays;
   // set before any thread of ours runs (setenv is not safe beside a getenv).
   setenv("LP_NUM_THREADS", "0", 0);
   glfwSetErrorCallback(onGlfwError);
@@ -338,12 +338,10 @@ int runWindow(const session::Options& options) {
       if (g_shootAgain.exchange(false) && !options.screenshotPath.empty()) screenshotPending = true, shootNow = true;
       const bool shootThisFrame = screenshotPending && (shootNow || secondsSinceStart() >= options.screenshotAfterSec);
       if (shootThisFrame) presentPlanner().wholeFrame();  // the screenshot reads the whole back buffer
-      // Parts only where the draw data's size is the framebuffer's (a resize between the two
-      // asks is drawn whole).
-      const ImDrawData& drawn = *ImGui::GetDrawData();
-      const bool sizesAgree = static_cast<int>(drawn.DisplaySize.x * drawn.FramebufferScale.x) == fbW &&
-                              static_cast<int>(drawn.DisplaySize.y * drawn.FramebufferScale.y) == fbH;
-      const PresentPlan plan = presentPlanner().plan(drawn, partPresenter.available() && sizesAgree);
+      // A resize is drawn whole: the back buffer may have had its new size a frame before the
+      // event told us, and a part placed by the old height would land elsewhere.
+      if (facts.takeResized()) presentPlanner().wholeFrame();
+      const PresentPlan plan = presentPlanner().plan(*ImGui::GetDrawData(), partPresenter.available());
       if (plan.kind == PresentPlan::Kind::Nothing) continue;  // the window shows this frame already
       glViewport(0, 0, fbW, fbH);
       glClearColor(0.10f, 0.11f, 0.13f, 1.0f);

@@ -20,15 +20,19 @@ WindowFacts::WindowFacts(GLFWwindow* window) : m_window(window) {
   m_focused = glfwGetWindowAttrib(window, GLFW_FOCUSED) != 0;
   m_hovered = glfwGetWindowAttrib(window, GLFW_HOVERED) != 0;
   glfwGetCursorPos(window, &m_pointerX, &m_pointerY);
-  // GLFW 3.3's standard shapes; the others show as the arrow (as ImGui's backend does).
+  // GLFW 3.3's standard shapes; the others show as the arrow (as ImGui's backend does). A
+  // shape the cursor theme lacks is no error worth a warning: quiet while they are made.
+  const GLFWerrorfun errors = glfwSetErrorCallback(nullptr);
   m_cursors[ImGuiMouseCursor_Arrow] = glfwCreateStandardCursor(GLFW_ARROW_CURSOR);
   m_cursors[ImGuiMouseCursor_TextInput] = glfwCreateStandardCursor(GLFW_IBEAM_CURSOR);
   m_cursors[ImGuiMouseCursor_ResizeNS] = glfwCreateStandardCursor(GLFW_VRESIZE_CURSOR);
   m_cursors[ImGuiMouseCursor_ResizeEW] = glfwCreateStandardCursor(GLFW_HRESIZE_CURSOR);
   m_cursors[ImGuiMouseCursor_Hand] = glfwCreateStandardCursor(GLFW_HAND_CURSOR);
+  glfwSetErrorCallback(errors);
   g_facts = this;
   glfwSetWindowSizeCallback(window, onSize);
   glfwSetFramebufferSizeCallback(window, onFramebufferSize);
+  glfwSetWindowPosCallback(window, onMove);
   glfwSetCursorPosCallback(window, onPointer);
   m_nextFocus = glfwSetWindowFocusCallback(window, onFocus);
   m_nextEnter = glfwSetCursorEnterCallback(window, onEnter);
@@ -38,6 +42,7 @@ WindowFacts::WindowFacts(GLFWwindow* window) : m_window(window) {
 WindowFacts::~WindowFacts() {
   glfwSetWindowSizeCallback(m_window, nullptr);
   glfwSetFramebufferSizeCallback(m_window, nullptr);
+  glfwSetWindowPosCallback(m_window, nullptr);
   glfwSetCursorPosCallback(m_window, nullptr);
   glfwSetWindowFocusCallback(m_window, m_nextFocus);
   glfwSetCursorEnterCallback(m_window, m_nextEnter);
@@ -48,11 +53,19 @@ WindowFacts::~WindowFacts() {
 }
 
 void WindowFacts::onSize(GLFWwindow*, int width, int height) {
-  if (g_facts) g_facts->m_width = width, g_facts->m_height = height;
+  if (!g_facts) return;
+  g_facts->m_width = width, g_facts->m_height = height;
+  g_facts->m_resized = g_facts->m_pointerStale = true;
 }
 
 void WindowFacts::onFramebufferSize(GLFWwindow*, int width, int height) {
-  if (g_facts) g_facts->m_fbWidth = width, g_facts->m_fbHeight = height;
+  if (!g_facts) return;
+  g_facts->m_fbWidth = width, g_facts->m_fbHeight = height;
+  g_facts->m_resized = g_facts->m_pointerStale = true;
+}
+
+void WindowFacts::onMove(GLFWwindow*, int, int) {
+  if (g_facts) g_facts->m_pointerStale = true;
 }
 
 void WindowFacts::onFocus(GLFWwindow* w, int focused) {
@@ -87,6 +100,12 @@ void WindowFacts::newFrame() {
   io.DeltaTime = m_time > 0 && now > m_time ? static_cast<float>(now - m_time) : 1.0f / 60.0f;
   m_time = now;
 
+  if (m_pointerStale) {
+    // Where the pointer is in the window's new place: no motion event says so.
+    m_pointerStale = false;
+    m_hovered = glfwGetWindowAttrib(m_window, GLFW_HOVERED) != 0;
+    glfwGetCursorPos(m_window, &m_pointerX, &m_pointerY);
+  }
   bool held = false;
   for (int i = 0; i < kButtons; ++i) {
     // GLFW keeps the buttons' state from the events: no round trip.
@@ -99,9 +118,12 @@ void WindowFacts::newFrame() {
     m_pointerX = io.MousePos.x, m_pointerY = io.MousePos.y;
   }
   // Over the window, or dragging from it (the X server sends the motion of a drag that leaves
-  // the window to it): where the last motion event put it. Elsewhere, nowhere.
-  io.MousePos = m_hovered || held ? ImVec2(static_cast<float>(m_pointerX), static_cast<float>(m_pointerY))
-                                  : ImVec2(-FLT_MAX, -FLT_MAX);
+  // the window to it) and on the frame the drag ends: where the last motion event put it.
+  // Elsewhere, nowhere.
+  const bool placed = m_hovered || held || m_wasHeld;
+  m_wasHeld = held;
+  io.MousePos = placed ? ImVec2(static_cast<float>(m_pointerX), static_cast<float>(m_pointerY))
+                       : ImVec2(-FLT_MAX, -FLT_MAX);
   setCursorShape();
 }
 
