@@ -106,7 +106,8 @@ void ClientLink::run() {
   options.sendStallUs = m_settings.heartbeatTimeoutUs;
   options.maxQueuedBytes = wire::kMaxClientQueuedBytes;  // a publisher's frames; bounded by its acks
   options.readLimitBytesPerSec = m_settings.readLimitBytesPerSec;
-  options.inlineSends = m_settings.inlineSends;
+  options.inlineSends = m_settings.inlineSendMaxBytes > 0;
+  options.inlineMaxBytes = m_settings.inlineSendMaxBytes;
   m_conn = std::make_unique<Connection>(std::move(cr.socket), options);
   if (m_settings.tls) {
     std::string error;

@@ -40,10 +40,11 @@ struct ClientLinkSettings {
   std::optional<TlsEngine::ClientTrust> tls;
   // Read no faster than this (0: unlimited); see Connection::Options.
   std::int64_t readLimitBytesPerSec = 0;
-  // Small frames sent while nothing waits go out on the sending thread (Connection::Options::
-  // inlineSends): a viewer's credits without waking the writer thread each time. Only for a
-  // link whose onDrained() may run on a sender's thread (not the chat link's file sink).
-  bool inlineSends = false;
+  // Frames up to this size sent while nothing waits go out on the sending thread
+  // (Connection::Options::inlineSends; 0: never): a viewer's credits without waking the writer
+  // thread each time. Only for a link whose onDrained() may run on a sender's thread (not the
+  // chat link's file sink).
+  std::size_t inlineSendMaxBytes = 0;
   // The room password, if the host asks for one (it never leaves this process: only a
   // proof bound to this TLS session does; see net/room_auth.h).
   std::string password;

@@ -134,7 +134,7 @@ bool Connection::setReason(wire::Reason reason, const std::string& detail) {
 }
 
 bool Connection::mayGoNowLocked(std::size_t size) const {
-  return m_options.inlineSends && m_started && size <= kInlineSendMaxBytes && !m_writerBusy && !m_inlineSending &&
+  return m_options.inlineSends && m_started && size <= m_options.inlineMaxBytes && !m_writerBusy && !m_inlineSending &&
          m_queue.empty() && m_urgent.empty() && m_carry.empty() && !m_tlsOutput && (!m_tls || m_tlsReady.load());
 }
 

@@ -61,6 +61,9 @@ class Connection : private ReadLoop::Reader {
     virtual void onSecured() {}
   };
 
+  // Inline sends take frames up to this size by default (Options::inlineMaxBytes).
+  static constexpr std::size_t kInlineSendMaxBytes = 256 * 1024;
+
   struct Options {
     std::size_t maxQueuedMessages = wire::kMaxQueuedMessages;
     std::size_t maxQueuedBytes = wire::kMaxQueuedBytes;
@@ -74,13 +77,14 @@ class Connection : private ReadLoop::Reader {
     // idle goes to the kernel on the calling thread (never blocking). Only for handlers whose
     // onDrained() may run on the thread that calls send() (the hubs: they send after their lock).
     bool inlineSends = false;
+    // The largest frame sent inline (larger ones always go through the writer: their
+    // encryption would hold up the caller).
+    std::size_t inlineMaxBytes = kInlineSendMaxBytes;
     // Read on this shared loop instead of a reader thread of the connection's own (it must
     // outlive join()). Not with readLimitBytesPerSec, nor for a socket whose descriptor is
     // unknown: those keep their thread.
     ReadLoop* readLoop = nullptr;
   };
-  // Larger frames always go through the writer (their encryption would hold up the caller).
-  static constexpr std::size_t kInlineSendMaxBytes = 256 * 1024;
 
   Connection(std::unique_ptr<TcpSocket> socket, Options options);
   ~Connection() override;

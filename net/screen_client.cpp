@@ -10,7 +10,10 @@ ScreenClient::ScreenClient(Listener& listener)
 ScreenClient::~ScreenClient() { stopLink(); }
 
 void ScreenClient::start(ScreenClientConfig config) {
-  config.link.inlineSends = true;  // no onDrained() here: credits and a sharer's frames go at once
+  // No onDrained() here. Credits, the pointer and a pen stroke go at once; a sharer's tiles
+  // still go through the writer thread, not on the capture or reader thread under the
+  // publisher's lock.
+  config.link.inlineSendMaxBytes = kInlineSendMaxBytes;
   startLink(std::move(config.link), config.name, config.token, config.seatKey);
 }
 

@@ -23,6 +23,8 @@ struct ScreenClientConfig {
 
 class ScreenClient : public ClientLink {
  public:
+  // The largest frame sent on the calling thread (ClientLinkSettings::inlineSendMaxBytes).
+  static constexpr std::size_t kInlineSendMaxBytes = 16 * 1024;
   struct Listener {
     virtual ~Listener() = default;
     virtual void onScreenConnected() {}

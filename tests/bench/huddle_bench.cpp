@@ -643,8 +643,9 @@ bool measureViewers(const BenchOptions& o, const std::string& tmpDir) {
     if (!floor.error.empty()) {
       std::printf("  floor: %s\n", floor.error.c_str());
     } else {
-      std::printf("  floor: %.1f KB an update through TLS and one TCP send over loopback, from one thread with nothing "
-                  "else, to 1 and %d receivers: %.0f us a frame for each receiver past the first (Huddle: %.2fx that)\n",
+      std::printf("  floor (sends only, no credits read back): %.1f KB an update through TLS and one TCP send over "
+                  "loopback, from one thread with nothing else, to 1 and %d receivers: %.0f us a frame for each receiver "
+                  "past the first (Huddle: %.2fx that)\n",
                   kb, most, floor.addedUs, floor.addedUs > 0 ? v.addedUs / floor.addedUs : 0);
       std::printf("  the 1.15x target leaves %.0f us a frame for each viewer past the first (0.15 of one viewer's "
                   "%.2f ms a frame, over %d): %s the floor\n",

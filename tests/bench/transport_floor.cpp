@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <exception>
 #include <memory>
 #include <random>
 #include <thread>
@@ -38,7 +39,8 @@ struct Receiver {
 bool handshake(const net::HostIdentity& identity, Receiver& r, std::string& error) {
   r.tls = net::TlsEngine::server(identity, error);
   std::unique_ptr<net::TlsEngine> client = net::TlsEngine::client({}, error);
-  if (!r.tls || !client || client->start() != net::TlsEngine::Status::Ok) return false;
+  if (!r.tls || !client) return false;  // error says why
+  if (client->start() != net::TlsEngine::Status::Ok) return error = "floor handshake: " + client->error(), false;
   base::ByteVec plaintext;
   for (int flight = 0; flight < 8 && !(r.tls->handshakeDone() && client->handshakeDone()); ++flight) {
     if (client->hasCiphertext() && r.tls->feed(client->takeCiphertext(), plaintext) != net::TlsEngine::Status::Ok)
@@ -76,16 +78,27 @@ std::vector<std::unique_ptr<Receiver>> connect(const net::HostIdentity& identity
     }
     const int on = 1;
     ::setsockopt(r->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    r->reader = std::thread([far] {
-      std::vector<char> sink(256 * 1024);
-      while (::read(far, sink.data(), sink.size()) > 0) {
-      }
+    try {
+      r->reader = std::thread([far] {
+        std::vector<char> sink(256 * 1024);
+        while (::read(far, sink.data(), sink.size()) > 0) {
+        }
+        ::close(far);
+      });
+    } catch (const std::exception& e) {
       ::close(far);
-    });
-    if (handshake(identity, *r, error)) out.push_back(std::move(r));
+      error = std::string("floor: cannot start a reader: ") + e.what();
+      break;
+    }
+    if (!handshake(identity, *r, error)) {
+      if (error.empty()) error = "floor handshake failed";
+      break;
+    }
+    out.push_back(std::move(r));
   }
   ::close(listener);
-  if (!error.empty()) out.clear();
+  if (!error.empty() || static_cast<int>(out.size()) != n) out.clear();
+  if (out.empty() && error.empty()) error = "floor: fewer receivers than asked for";
   return out;
 }
 

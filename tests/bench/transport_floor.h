@@ -1,9 +1,10 @@
 // huddle-bench's floor under what one more viewer costs a host: the same bytes an update,
 // through TLS (the engine every connection uses) and one TCP send over loopback to each of N
 // receivers, from one thread at the stream's rate, with nothing else: no capture, encoding,
-// credits or bookkeeping. Its CPU is the thread's own (loopback's receive side and the
-// receiver's wake included, as they are in the host's sends); the receivers, threads that read
-// and drop, are not counted.
+// bookkeeping, and no credits read back (a lower bound: any protocol that hears from its
+// viewers pays a read and a decryption more). Its CPU is the thread's own, with loopback's
+// receive side and the receiver's wake where the kernel charges them to the sender (as it
+// does for the host's sends); the receivers, threads that read and drop, are not counted.
 #pragma once
 #include <cstddef>
 #include <string>
