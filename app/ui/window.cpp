@@ -159,8 +159,8 @@ int runWindow(const session::Options& options) {
   // draw and every part shown. The window mostly shows parts of a frame and copies a stream's
   // image at 1:1 (plain row copies, in the calling thread): the hand-offs cost more than the
   // threads save. In the calling thread a viewer window took 3-13% less CPU per image (1:1
-  // and scaled, one run each of huddle-bench --only-window), its latency unchanged. A user's own setting stays;
-  // set before any thread of ours runs (setenv is not safe beside a getenv).
+  // and scaled, one run each of huddle-bench --only-window), its latency unchanged. A user's
+  // own setting stays. Set before any thread of ours runs (setenv is not safe beside getenv).
   setenv("LP_NUM_THREADS", "0", 0);
   glfwSetErrorCallback(onGlfwError);
   if (!glfwInit()) {
