@@ -1,6 +1,7 @@
 // What huddle-bench reads about the processes it runs: CPU time and peak memory from /proc,
 // and numbers from the JSON a headless viewer writes.
 #pragma once
+#include <time.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -9,6 +10,13 @@
 #include <string>
 
 namespace huddle::bench {
+
+// The calling thread's CPU time so far, in microseconds.
+inline double threadCpuUs() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
+}
 
 // utime + stime of a process, from /proc/PID/stat (fields 14 and 15).
 inline double cpuSecondsOf(pid_t pid) {

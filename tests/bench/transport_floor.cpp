@@ -2,9 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <exception>
@@ -13,25 +11,22 @@
 #include <thread>
 #include <vector>
 
+#include "net/socket.h"
 #include "net/tls_engine.h"
+#include "tests/bench/process_figures.h"
 
 namespace huddle::bench {
 namespace {
 
-double threadCpuUs() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
-}
-
-// One receiver: a loopback TCP connection whose far end a thread reads and drops, and the
-// sending side's TLS engine, its handshake done in memory with a client engine.
+// One receiver: a loopback TCP connection (the sockets every Huddle connection uses) whose far
+// end a thread reads and drops, and the sending side's TLS engine, its handshake done in
+// memory with a client engine.
 struct Receiver {
-  int fd = -1;
+  std::unique_ptr<net::TcpSocket> near, far;
   std::unique_ptr<net::TlsEngine> tls;
   std::thread reader;
   ~Receiver() {
-    if (fd >= 0) ::close(fd);  // the reader sees the end and stops
+    if (far) far->shutdownBoth();  // the reader sees the end and stops
     if (reader.joinable()) reader.join();
   }
 };
@@ -53,9 +48,10 @@ bool handshake(const net::HostIdentity& identity, Receiver& r, std::string& erro
   return true;
 }
 
-// `n` receivers on a fresh listening socket; empty with `error` if any part fails.
+// `n` receivers on a fresh listening socket on loopback; empty with `error` if any part fails.
 std::vector<std::unique_ptr<Receiver>> connect(const net::HostIdentity& identity, int n, std::string& error) {
   std::vector<std::unique_ptr<Receiver>> out;
+  // Loopback only (TcpListener listens on every interface): a socket of our own.
   const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in at{};
   at.sin_family = AF_INET;
@@ -63,30 +59,27 @@ std::vector<std::unique_ptr<Receiver>> connect(const net::HostIdentity& identity
   socklen_t len = sizeof at;
   if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0 ||
       ::getsockname(listener, reinterpret_cast<sockaddr*>(&at), &len) != 0 || ::listen(listener, n) != 0) {
-    error = "floor: cannot listen on loopback";
     if (listener >= 0) ::close(listener);
+    error = "floor: cannot listen on loopback";
     return out;
   }
-  for (int i = 0; i < n && error.empty(); ++i) {
+  for (int i = 0; i < n; ++i) {
     auto r = std::make_unique<Receiver>();
-    const int far = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (far < 0 || ::connect(far, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0 ||
-        (r->fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC)) < 0) {
-      error = "floor: cannot connect on loopback";
-      if (far >= 0) ::close(far);
+    net::ConnectResult c = net::connectTcp("127.0.0.1", ntohs(at.sin_port), 2000);
+    const int accepted = c.socket ? ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC) : -1;
+    if (accepted < 0) {
+      error = "floor: cannot connect on loopback: " + c.error;
       break;
     }
-    const int on = 1;
-    ::setsockopt(r->fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    r->near = std::make_unique<net::TcpSocket>(accepted);
+    r->far = std::move(c.socket);
     try {
-      r->reader = std::thread([far] {
+      r->reader = std::thread([far = r->far.get()] {
         std::vector<char> sink(256 * 1024);
-        while (::read(far, sink.data(), sink.size()) > 0) {
+        while (far->recv(sink.data(), static_cast<int>(sink.size())) > 0) {
         }
-        ::close(far);
       });
     } catch (const std::exception& e) {
-      ::close(far);
       error = std::string("floor: cannot start a reader: ") + e.what();
       break;
     }
@@ -115,11 +108,7 @@ double sendUs(std::vector<std::unique_ptr<Receiver>>& receivers, const base::Byt
     for (auto& r : receivers) {
       if (r->tls->write(update) != net::TlsEngine::Status::Ok) return -1;
       const base::ByteVec ciphertext = r->tls->takeCiphertext();
-      for (std::size_t sent = 0; sent < ciphertext.size();) {
-        const ssize_t n = ::send(r->fd, ciphertext.data() + sent, ciphertext.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) return -1;
-        sent += static_cast<std::size_t>(n);
-      }
+      if (!r->near->sendAll(ciphertext.data(), ciphertext.size())) return -1;
     }
     next += interval;
     std::this_thread::sleep_until(next);

@@ -1,7 +1,5 @@
 #include "tests/bench/voice_bench.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,6 +15,7 @@
 #include "net/base/clock.h"
 #include "net/voice_hub.h"
 #include "net/voice_server.h"
+#include "tests/bench/process_figures.h"
 #include "tests/unit/voice_support.h"
 
 namespace huddle::bench {
@@ -30,12 +29,6 @@ net::VoiceKeys keysOf(std::uint32_t id) {
   k.up.fill(static_cast<std::uint8_t>(id * 3));
   k.down.fill(static_cast<std::uint8_t>(id * 3 + 1));
   return k;
-}
-
-double threadCpuUs() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_nsec) / 1e3;
 }
 
 // Sound on one clock for both ends: the microphone releases sample i at i/48000 s after the

@@ -36,11 +36,7 @@ using test::Subprocess;
 constexpr int kQuality = 80;
 constexpr const char* kTigerVnc = "/usr/bin/X0tigervnc";
 
-double threadCpuMs() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
-}
+double threadCpuMs() { return threadCpuUs() / 1e3; }
 
 // One TurboJPEG compression of the whole screen (as it was when made), timed in this thread's
 // CPU: sampled through the sender's measured window, so the two figures of the ratio come
