@@ -160,11 +160,12 @@ bool EncoderPool::encode(const Frame& frame, const std::vector<std::uint32_t>& d
                          const CaptureSettings& settings, std::vector<base::EncodedTile>& out, std::string& error) {
   out.assign(dirty.size(), {});
   if (tilesX <= 0) return error = "no tile grid", false;
-  // Items of consecutive dirty tiles, about a quarter of a thread's share and at most 32, each
+  // Items of consecutive dirty tiles, about a quarter of a thread's share and at most 64, each
   // ending at the end of a row of the grid once it holds half that: tiles side by side in a
-  // row become one strip (TileEncoder::encodeRun), a frame's whole rows whole strips, and the
-  // frame still splits into several items a thread.
-  const std::size_t target = std::clamp<std::size_t>(dirty.size() / (4 * static_cast<std::size_t>(threads())), 1, 32);
+  // row become one strip (TileEncoder::encodeRun), a frame's whole rows whole strips of a row
+  // or two (one JPEG each: its setup is not paid a row), and the frame still splits into
+  // several items a thread.
+  const std::size_t target = std::clamp<std::size_t>(dirty.size() / (4 * static_cast<std::size_t>(threads())), 1, 64);
   const auto columns = static_cast<std::uint32_t>(tilesX);
   m_items.clear();
   for (std::size_t first = 0, i = 0; i < dirty.size(); ++i) {

@@ -207,16 +207,19 @@ bool JpegStackEncoder::encode(const Frame& f, std::span<const std::pair<int, int
   return true;
 }
 
-bool JpegStackEncoder::encodeStrip(const Frame& f, int tx0, int ty, int count, int tile, int quality, bool chroma444,
-                                   JpegHeaders& headers, void* compressor, std::span<base::EncodedTile> out,
-                                   std::string& error) {
+bool JpegStackEncoder::encodeStrip(const Frame& f, int tx0, int ty0, int count, int rows, int tile, int quality,
+                                   bool chroma444, JpegHeaders& headers, void* compressor,
+                                   std::span<base::EncodedTile> out, std::string& error) {
   State& s = *m_state;
   if (!s.created) return error = "libjpeg could not start", false;
-  if (count < 1 || count > kMaxStripTiles || out.size() != std::size_t(count) || !fits(tile, chroma444))
+  if (count < 1 || count > kMaxStripTiles || rows < 1 || rows > kMaxStripRows ||
+      out.size() != std::size_t(count) * std::size_t(rows) || !fits(tile, chroma444))
     return error = "these tiles cannot go in a strip", false;
-  const int x0 = tx0 * tile, y0 = ty * tile;
-  if (x0 < 0 || y0 < 0 || x0 + count * tile > f.widthPx || y0 >= f.heightPx) return error = "a strip outside the frame", false;
-  const int h = std::min(tile, f.heightPx - y0);
+  // Every row of tiles but the last whole; the frame's bottom may crop the last.
+  const int x0 = tx0 * tile, y0 = ty0 * tile;
+  if (x0 < 0 || y0 < 0 || x0 + count * tile > f.widthPx || y0 + (rows - 1) * tile >= f.heightPx)
+    return error = "a strip outside the frame", false;
+  const int h = std::min(rows * tile, f.heightPx - y0);
   s.rows.resize(std::size_t(h));
   for (int y = 0; y < h; ++y)
     s.rows[std::size_t(y)] =
@@ -230,42 +233,54 @@ bool JpegStackEncoder::encodeStrip(const Frame& f, int tx0, int ty, int count, i
   const std::span<const std::uint8_t> jpeg(m_out.data(), size);
 
   // The headers must be those a receiver rebuilds for one tile with row restarts, but for the
-  // width in SOF.
+  // size in SOF.
   std::size_t sofAt = 0, scanAt = 0;
   if (!JpegHeaders::parse(jpeg, sofAt, scanAt) || size < scanAt + 2 || jpeg[size - 2] != 0xFF || jpeg[size - 1] != 0xD9)
     return error = "the strip's JPEG has an unexpected layout", false;
-  const auto* header = headers.get(compressor, quality, chroma444, tile, h, mcusPerTile);
+  const auto* header = headers.get(compressor, quality, chroma444, tile, tile, mcusPerTile);
   if (!header || header->size() != scanAt || std::memcmp(header->data(), jpeg.data(), sofAt + 5) != 0 ||
       std::memcmp(header->data() + sofAt + 9, jpeg.data() + sofAt + 9, scanAt - (sofAt + 9)) != 0)
     return error = "the strip's JPEG headers differ from a tile's", false;
 
-  // The scan between its restart markers: MCU row r of tile k is piece r * count + k.
-  const int mcuRows = (h + (chroma444 ? 7 : 15)) / (chroma444 ? 8 : 16);
+  // The scan between its restart markers: MCU row r of the strip, tile k, is piece
+  // r * count + k; a tile's MCU rows are its row of tiles' share of them.
+  const int mcu = chroma444 ? 8 : 16;
+  const int mcuRows = (h + mcu - 1) / mcu, mcuRowsPerTile = tile / mcu;
   const std::size_t pieces = std::size_t(mcuRows) * std::size_t(count);
   const std::span<const std::uint8_t> scan = jpeg.subspan(scanAt, size - 2 - scanAt);
   if (!base::findRestarts(scan, pieces - 1, m_markers) || m_markers.size() != pieces - 1)
     return error = "the strip's scan is not cut in one piece a tile and MCU row", false;
   // Each tile's scan is its pieces joined by RST0, RST1, ...; all of them go in one buffer the
-  // tiles share (one allocation a strip, not one a tile): the pieces plus two bytes a marker.
-  base::ByteVec all;
-  all.reserve(scan.size() + 2 * pieces);
-  std::vector<std::uint32_t> starts(std::size_t(count) + 1, 0);
-  for (int k = 0; k < count; ++k) {
-    starts[std::size_t(k)] = static_cast<std::uint32_t>(all.size());
-    for (int r = 0; r < mcuRows; ++r) {
-      const auto [from, to] = base::restartPiece(m_markers, scan.size(), std::size_t(r) * std::size_t(count) + std::size_t(k));
-      all.insert(all.end(), scan.begin() + static_cast<std::ptrdiff_t>(from), scan.begin() + static_cast<std::ptrdiff_t>(to));
-      if (r + 1 < mcuRows) {
-        all.push_back(0xFF);
-        all.push_back(static_cast<std::uint8_t>(0xD0 + r % 8));
+  // tiles share (one allocation a strip, not one a tile): the pieces, without the strip's
+  // markers, plus two bytes for each of a tile's own.
+  const std::size_t tiles = std::size_t(count) * std::size_t(rows);
+  const std::size_t ownMarkers = std::size_t(mcuRows) * std::size_t(count) - tiles;
+  base::ByteVec all(scan.size() - 2 * (pieces - 1) + 2 * ownMarkers);
+  std::uint8_t* to = all.data();
+  m_starts.resize(tiles + 1);
+  for (int row = 0; row < rows; ++row) {
+    const int firstMcuRow = row * mcuRowsPerTile, lastMcuRow = std::min(mcuRows, firstMcuRow + mcuRowsPerTile);
+    for (int k = 0; k < count; ++k) {
+      m_starts[std::size_t(row) * std::size_t(count) + std::size_t(k)] = static_cast<std::uint32_t>(to - all.data());
+      for (int r = firstMcuRow; r < lastMcuRow; ++r) {
+        const auto [from, end] =
+            base::restartPiece(m_markers, scan.size(), std::size_t(r) * std::size_t(count) + std::size_t(k));
+        std::memcpy(to, scan.data() + from, end - from);
+        to += end - from;
+        if (r + 1 < lastMcuRow) {
+          *to++ = 0xFF;
+          *to++ = static_cast<std::uint8_t>(0xD0 + (r - firstMcuRow) % 8);
+        }
       }
     }
   }
-  starts[std::size_t(count)] = static_cast<std::uint32_t>(all.size());
+  if (to != all.data() + all.size()) return error = "the strip's pieces do not add up", false;
+  m_starts[tiles] = static_cast<std::uint32_t>(all.size());
   const base::Bytes shared = base::makeBytes(std::move(all));
-  for (int k = 0; k < count; ++k) {
-    const std::uint32_t at = starts[std::size_t(k)], end = starts[std::size_t(k) + 1];
-    out[std::size_t(k)] = scanTile(tx0 + k, ty, quality, chroma444, true, base::ByteSlice{shared, at, end - at});
+  for (std::size_t i = 0; i < tiles; ++i) {
+    const int tx = tx0 + int(i % std::size_t(count)), ty = ty0 + int(i / std::size_t(count));
+    const std::uint32_t at = m_starts[i];
+    out[i] = scanTile(tx, ty, quality, chroma444, true, base::ByteSlice{shared, at, m_starts[i + 1] - at});
   }
   return true;
 }

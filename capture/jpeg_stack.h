@@ -7,7 +7,9 @@
 //   of one MCU row (base::EncodedTile::jpegRowRestarts). As wide as a frame, this costs what
 //   one JPEG of the frame costs (1920x1024 full change: 3.5 ms in strips of 30 tiles, 5.2 ms
 //   stacked eight at a time, 3.4 ms as one image, in one run); each tile pays 2 bytes for
-//   each extra marker and its padding (64-px tiles: 3 markers at 4:2:0, 7 at 4:4:4).
+//   each extra marker and its padding (64-px tiles: 3 markers at 4:2:0, 7 at 4:4:4). The
+//   same columns changed in rows one under the other go as one strip of those rows: a tile's
+//   pieces are the same bytes, and a frame changed all over is a few JPEGs, not one a row.
 // - A stack: whole-size tiles from anywhere in the frame, one under the other, with a restart
 //   after each tile's MCUs: each piece is the scan that tile has alone (no restarts), for
 //   tiles with no changed neighbour in their row.
@@ -39,8 +41,9 @@ class JpegStackEncoder {
   JpegStackEncoder(const JpegStackEncoder&) = delete;
   JpegStackEncoder& operator=(const JpegStackEncoder&) = delete;
 
-  // The most tiles in one strip.
+  // The most tiles side by side in one strip, and the most rows of them.
   static constexpr int kMaxStripTiles = 64;
+  static constexpr int kMaxStripRows = 8;
 
   // Whether tiles of this size can be stacked or put in a strip at this subsampling (a whole
   // number of MCUs each way).
@@ -53,10 +56,11 @@ class JpegStackEncoder {
   // the tiles one by one.
   bool encode(const Frame& f, std::span<const std::pair<int, int>> places, int tileSizePx, int quality, bool chroma444,
               JpegHeaders& headers, void* compressor, std::span<base::EncodedTile> out, std::string& error);
-  // Tiles (tx0 .. tx0 + count - 1, ty), each whole-width (the frame's bottom may crop them),
-  // as one strip into `out` (as many): JpegScan tiles with row restarts. False with `error`
+  // Tiles (tx0 .. tx0 + count - 1) of rows ty0 .. ty0 + rows - 1, each whole (the frame's
+  // bottom may crop the last row), as one strip into `out` (count * rows, row by row): JpegScan
+  // tiles with row restarts, each the bytes it has in a strip of one row. False with `error`
   // as encode().
-  bool encodeStrip(const Frame& f, int tx0, int ty, int count, int tileSizePx, int quality, bool chroma444,
+  bool encodeStrip(const Frame& f, int tx0, int ty0, int count, int rows, int tileSizePx, int quality, bool chroma444,
                    JpegHeaders& headers, void* compressor, std::span<base::EncodedTile> out, std::string& error);
 
  private:
@@ -64,6 +68,7 @@ class JpegStackEncoder {
   State* m_state;
   std::vector<std::uint8_t> m_out;  // the stack's or strip's JPEG
   std::vector<std::size_t> m_markers;  // the restart markers of the stack's or strip's scan
+  std::vector<std::uint32_t> m_starts;  // where each of a strip's tiles starts in their buffer
 };
 
 }  // namespace huddle::capture

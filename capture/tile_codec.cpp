@@ -124,6 +124,7 @@ bool TileEncoder::encodeRun(const Frame& f, std::span<const std::uint32_t> indic
   }
   m_stacked.clear();
   m_places.clear();
+  m_stripRuns.clear();
   for (std::size_t a = 0; a < m_needJpeg.size();) {
     const std::uint32_t first = indices[m_needJpeg[a]];
     const int tx = static_cast<int>(first % columns), ty = static_cast<int>(first / columns);
@@ -137,16 +138,7 @@ bool TileEncoder::encodeRun(const Frame& f, std::span<const std::uint32_t> indic
         ++b;
     const std::size_t run = b - a;
     if (run >= 2) {
-      m_stackOut.resize(run);
-      std::string why;  // a strip that cannot be made: its tiles go one by one
-      if (m_stack.encodeStrip(f, tx, ty, static_cast<int>(run), tile, s.quality, chroma444, m_headers, m_handle,
-                              m_stackOut, why)) {
-        for (std::size_t k = 0; k < run; ++k) out[m_needJpeg[a + k]] = std::move(m_stackOut[k]);
-        m_tilesInStrips += run;
-      } else {
-        for (std::size_t k = 0; k < run; ++k)
-          if (!encodeJpeg(f, tx + static_cast<int>(k), ty, tile, s, out[m_needJpeg[a + k]], error)) return false;
-      }
+      m_stripRuns.push_back({a, tx, ty, static_cast<int>(run)});
     } else if (stackable && wholeWidth(first) && (ty + 1) * tile <= f.heightPx &&
                m_stacked.size() < std::size_t(JpegStackEncoder::kMaxTiles)) {
       // A whole tile alone in its row waits for the stack; one cropped at an edge goes alone.
@@ -156,6 +148,34 @@ bool TileEncoder::encodeRun(const Frame& f, std::span<const std::uint32_t> indic
       return false;
     }
     a = b;
+  }
+  // Runs of the same columns in rows one under the other make one strip of those rows.
+  for (std::size_t i = 0; i < m_stripRuns.size();) {
+    const StripRun& top = m_stripRuns[i];
+    std::size_t j = i + 1;
+    while (j < m_stripRuns.size() && j - i < std::size_t(JpegStackEncoder::kMaxStripRows) && m_stripRuns[j].tx == top.tx &&
+           m_stripRuns[j].count == top.count && m_stripRuns[j].ty == top.ty + static_cast<int>(j - i))
+      ++j;
+    const int rows = static_cast<int>(j - i);
+    const auto count = static_cast<std::size_t>(top.count);
+    auto place = [&](std::size_t row, std::size_t k) -> base::EncodedTile& {
+      return out[m_needJpeg[m_stripRuns[i + row].at + k]];
+    };
+    m_stackOut.resize(count * std::size_t(rows));
+    std::string why;  // a strip that cannot be made: its tiles go one by one
+    if (m_stack.encodeStrip(f, top.tx, top.ty, top.count, rows, tile, s.quality, chroma444, m_headers, m_handle,
+                            m_stackOut, why)) {
+      for (std::size_t row = 0; row < std::size_t(rows); ++row)
+        for (std::size_t k = 0; k < count; ++k) place(row, k) = std::move(m_stackOut[row * count + k]);
+      m_tilesInStrips += count * std::size_t(rows);
+      ++m_stripsMade;
+    } else {
+      for (std::size_t row = 0; row < std::size_t(rows); ++row)
+        for (std::size_t k = 0; k < count; ++k)
+          if (!encodeJpeg(f, top.tx + static_cast<int>(k), top.ty + static_cast<int>(row), tile, s, place(row, k), error))
+            return false;
+    }
+    i = j;
   }
   if (m_stacked.empty()) return true;
   if (m_stacked.size() >= 2) {

@@ -58,7 +58,8 @@ class TileEncoder {
               base::EncodedTile& out, std::string& error);
   // Tiles `indices` of the grid (tilesX columns, in row-major order) into `out` (as many),
   // each as encode() would make it, but JPEG tiles side by side in a row come from one strip
-  // (with row restarts, decoding to the same pixels), and other whole-size JPEG tiles from one
+  // (with row restarts, decoding to the same pixels; the same columns in the rows under it
+  // from the same strip), and other whole-size JPEG tiles from one
   // stacked JPEG (the same bytes) (jpeg_stack.h). `paletteSkip`, if given, holds a byte per
   // tile of the grid: where it is not 0 the tile is not tried as a few-colour Palette tile this
   // time (it counts down); a tile that had too many colours for one is not tried again for
@@ -67,9 +68,10 @@ class TileEncoder {
                  const CaptureSettings& settings, std::span<base::EncodedTile> out, std::string& error,
                  std::uint8_t* paletteSkip = nullptr);
   static constexpr std::uint8_t kPaletteSkipFrames = 8;
-  // JPEG tiles made by stacks and by strips so far (for tests and figures).
+  // JPEG tiles made by stacks and by strips so far, and the strips (for tests and figures).
   std::uint64_t tilesStacked() const { return m_tilesStacked; }
   std::uint64_t tilesInStrips() const { return m_tilesInStrips; }
+  std::uint64_t stripsMade() const { return m_stripsMade; }
   // The same tile, exactly: Solid, Palette or ZstdPixels, whichever is smallest. False with
   // `error` if zstd fails.
   bool encodeLossless(const Frame& frame, int tx, int ty, int tileSizePx, base::EncodedTile& out, std::string& error);
@@ -89,8 +91,14 @@ class TileEncoder {
   std::vector<std::size_t> m_needJpeg;
   std::vector<std::size_t> m_stacked;
   std::vector<std::pair<int, int>> m_places;
+  // encodeRun's runs of tiles side by side: where the run starts in m_needJpeg, its first tile.
+  struct StripRun {
+    std::size_t at;
+    int tx, ty, count;
+  };
+  std::vector<StripRun> m_stripRuns;
   std::vector<base::EncodedTile> m_stackOut;
-  std::uint64_t m_tilesStacked = 0, m_tilesInStrips = 0;
+  std::uint64_t m_tilesStacked = 0, m_tilesInStrips = 0, m_stripsMade = 0;
   LosslessTileEncoder m_lossless;
   std::vector<std::uint8_t> m_scratch;  // worst-case JPEG size for the largest tile
   JpegHeaders m_headers;

@@ -633,6 +633,7 @@ TEST(TileCodec, TilesSideBySideComeFromOneStripAndDecodeAsTheTilesAlone) {
     ASSERT_TRUE(enc.encodeRun(frameOf(px, w, h), indices, tilesX, 64, settings, run, error)) << error;
     // Row 0: 0..2 and 4..8; row 1: 10..18; row 2: 20..22 and 24..28. Alone: 3 (solid), 9, 29.
     EXPECT_EQ(enc.tilesInStrips(), 3u + 5u + 9u + 3u + 5u);
+    EXPECT_EQ(enc.stripsMade(), 5u);  // no two runs of the same columns one under the other
     EXPECT_EQ(enc.tilesStacked(), 0u);
     std::vector<std::uint8_t> a(std::size_t(w) * h * 4, 0), b(std::size_t(w) * h * 4, 0);
     TileDecoder dec;
@@ -648,7 +649,7 @@ TEST(TileCodec, TilesSideBySideComeFromOneStripAndDecodeAsTheTilesAlone) {
       if (inStrip) {
         ASSERT_EQ(run[i].kind, base::TileKind::JpegScan);
         base::EncodedTile own;
-        ASSERT_TRUE(oneStrip.encodeStrip(frameOf(px, w, h), tx, ty, 1, 64, settings.quality, s444, headers, compressor,
+        ASSERT_TRUE(oneStrip.encodeStrip(frameOf(px, w, h), tx, ty, 1, 1, 64, settings.quality, s444, headers, compressor,
                                          std::span<base::EncodedTile>(&own, 1), error))
             << error;
         const auto x = run[i].jpeg.span(), y = own.jpeg.span();
@@ -662,6 +663,57 @@ TEST(TileCodec, TilesSideBySideComeFromOneStripAndDecodeAsTheTilesAlone) {
     tjDestroy(compressor);
     EXPECT_EQ(a, b) << (s444 ? "4:4:4" : "4:2:0");
   }
+}
+
+// The same columns changed in rows one under the other come from one strip of those rows (up
+// to kMaxStripRows), each tile the bytes it has in a strip of its own; a column cropped at the
+// right edge, going alone, does not split them.
+TEST(TileCodec, RowsOfTheSameColumnsComeFromOneStripEachTileItsOwnBytes) {
+  const int w = 600, h = 620, tilesX = 10;  // column 9 and row 9 cropped
+  std::vector<std::uint8_t> px;
+  SyntheticSource::render(w, h, SceneMotion::Full, 3, px);
+  std::vector<std::uint32_t> indices(100);
+  for (std::uint32_t i = 0; i < 100; ++i) indices[i] = i;
+  for (bool s444 : {false, true}) {
+    CaptureSettings settings;
+    settings.exactFewColours = false;
+    settings.quality = s444 ? 90 : 75;
+    settings.subsampling = s444 ? Subsampling::S444 : Subsampling::S420;
+    std::vector<base::EncodedTile> run(indices.size());
+    TileEncoder enc;
+    std::string error;
+    ASSERT_TRUE(enc.encodeRun(frameOf(px, w, h), indices, tilesX, 64, settings, run, error)) << error;
+    EXPECT_EQ(enc.tilesInStrips(), 90u);
+    EXPECT_EQ(enc.stripsMade(), 2u);  // rows 0..7, then 8 and 9
+    JpegStackEncoder oneStrip;
+    JpegHeaders headers;
+    tjhandle compressor = tjInitCompress();
+    for (std::size_t i = 0; i < indices.size(); ++i) {
+      const int tx = int(i % tilesX), ty = int(i / tilesX);
+      EXPECT_EQ(run[i].tx, tx);
+      EXPECT_EQ(run[i].ty, ty);
+      EXPECT_EQ(run[i].jpegRowRestarts, tx != 9) << "tile " << i;
+      if (tx == 9) continue;
+      base::EncodedTile own;
+      ASSERT_TRUE(oneStrip.encodeStrip(frameOf(px, w, h), tx, ty, 1, 1, 64, settings.quality, s444, headers, compressor,
+                                       std::span<base::EncodedTile>(&own, 1), error))
+          << error;
+      const auto x = run[i].jpeg.span(), y = own.jpeg.span();
+      EXPECT_TRUE(std::equal(x.begin(), x.end(), y.begin(), y.end())) << "tile " << i << (s444 ? " 4:4:4" : " 4:2:0");
+    }
+    tjDestroy(compressor);
+  }
+  // Asked of the strip encoder itself: rows past the frame, or too many, are refused.
+  JpegStackEncoder strip;
+  JpegHeaders headers;
+  tjhandle compressor = tjInitCompress();
+  std::vector<base::EncodedTile> out(9 * 11);
+  std::string error;
+  EXPECT_FALSE(strip.encodeStrip(frameOf(px, w, h), 0, 0, 9, 11, 64, 80, false, headers, compressor, out, error));
+  out.resize(9 * 2);
+  EXPECT_FALSE(strip.encodeStrip(frameOf(px, w, h), 0, 9, 9, 2, 64, 80, false, headers, compressor, out, error));
+  EXPECT_TRUE(strip.encodeStrip(frameOf(px, w, h), 0, 8, 9, 2, 64, 80, false, headers, compressor, out, error)) << error;
+  tjDestroy(compressor);
 }
 
 TEST(TileCodec, DecoderRefusesHostileTiles) {
@@ -732,7 +784,7 @@ TEST(TileCodec, DecoderRefusesHostileTiles) {
   JpegHeaders headers;
   tjhandle compressor = tjInitCompress();
   base::EncodedTile restarted;
-  ASSERT_TRUE(strip.encodeStrip(frameOf(px, 64, 64), 0, 0, 1, 64, 80, false, headers, compressor,
+  ASSERT_TRUE(strip.encodeStrip(frameOf(px, 64, 64), 0, 0, 1, 1, 64, 80, false, headers, compressor,
                                 std::span<base::EncodedTile>(&restarted, 1), error))
       << error;
   tjDestroy(compressor);
