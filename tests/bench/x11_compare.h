@@ -37,7 +37,9 @@ struct X11CompareRow {
   std::string load;
   SenderFigures huddle, vnc;
   double codecMsPerFrame = 0;  // one TurboJPEG compression of the whole frame, one core (the
-                               // median of samples through Huddle's measured window)
+                               // mean of samples through Huddle's measured window)
+  double codecMedianMs = 0;    // those samples' median
+  std::size_t codecSamples = 0;
   double loadFps = 0;          // frames the load generator drew a second
 };
 
