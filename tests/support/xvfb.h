@@ -59,6 +59,7 @@ class Xvfb {
 
   bool running() const { return m_pid > 0; }
   const std::string& display() const { return m_display; }
+  pid_t pid() const { return m_pid; }
 
  private:
   // Starts the server argvFor(":n") gives on the first free display, with `env` added to ours.
