@@ -160,18 +160,19 @@ bool EncoderPool::encode(const Frame& frame, const std::vector<std::uint32_t>& d
                          const CaptureSettings& settings, std::vector<base::EncodedTile>& out, std::string& error) {
   out.assign(dirty.size(), {});
   if (tilesX <= 0) return error = "no tile grid", false;
-  // Items of consecutive dirty tiles, about a quarter of a thread's share and at most 64, each
-  // ending at the end of a row of the grid once it holds half that: tiles side by side in a
-  // row become one strip (TileEncoder::encodeRun), a frame's whole rows whole strips of a row
-  // or two (one JPEG each: its setup is not paid a row), and the frame still splits into
-  // several items a thread.
-  const std::size_t target = std::clamp<std::size_t>(dirty.size() / (4 * static_cast<std::size_t>(threads())), 1, 64);
+  // Items of consecutive dirty tiles, about a quarter of a thread's share (at most 256), each
+  // ending at the end of a row of the grid once it holds over half that: tiles side by side in
+  // a row become one strip (TileEncoder::encodeRun), the same columns in the rows under them
+  // the same strip, so a frame's whole rows are strips of a few rows each (one JPEG's setup
+  // for them all: 2 rows an item at 1080p, 1440p and 1920x1024, 3 at 4K, on 2 threads), and
+  // the frame still splits into several items a thread.
+  const std::size_t target = std::clamp<std::size_t>(dirty.size() / (4 * static_cast<std::size_t>(threads())), 1, 256);
   const auto columns = static_cast<std::uint32_t>(tilesX);
   m_items.clear();
   for (std::size_t first = 0, i = 0; i < dirty.size(); ++i) {
     const std::size_t count = i + 1 - first;
     const bool rowEnds = i + 1 == dirty.size() || dirty[i + 1] / columns != dirty[i] / columns;
-    if (count >= target || (rowEnds && count * 2 >= target) || i + 1 == dirty.size()) {
+    if (count >= target || (rowEnds && count * 2 > target) || i + 1 == dirty.size()) {
       m_items.emplace_back(first, count);
       first = i + 1;
     }

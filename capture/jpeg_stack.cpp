@@ -265,9 +265,12 @@ bool JpegStackEncoder::encodeStrip(const Frame& f, int tx0, int ty0, int count, 
       for (int r = firstMcuRow; r < lastMcuRow; ++r) {
         const auto [from, end] =
             base::restartPiece(m_markers, scan.size(), std::size_t(r) * std::size_t(count) + std::size_t(k));
+        const std::size_t marker = r + 1 < lastMcuRow ? 2 : 0;
+        if (end - from + marker > std::size_t(all.data() + all.size() - to))
+          return error = "the strip's pieces do not add up", false;
         std::memcpy(to, scan.data() + from, end - from);
         to += end - from;
-        if (r + 1 < lastMcuRow) {
+        if (marker) {
           *to++ = 0xFF;
           *to++ = static_cast<std::uint8_t>(0xD0 + (r - firstMcuRow) % 8);
         }

@@ -139,11 +139,13 @@ bool TileEncoder::encodeRun(const Frame& f, std::span<const std::uint32_t> indic
     const std::size_t run = b - a;
     if (run >= 2) {
       m_stripRuns.push_back({a, tx, ty, static_cast<int>(run)});
-    } else if (stackable && wholeWidth(first) && (ty + 1) * tile <= f.heightPx &&
-               m_stacked.size() < std::size_t(JpegStackEncoder::kMaxTiles)) {
-      // A whole tile alone in its row waits for the stack; one cropped at an edge goes alone.
+    } else if (stackable && wholeWidth(first) && (ty + 1) * tile <= f.heightPx) {
+      // A whole tile alone in its row waits for the stack (a full stack goes, and another
+      // starts); one cropped at an edge goes alone.
       m_stacked.push_back(m_needJpeg[a]);
       m_places.emplace_back(tx, ty);
+      if (m_stacked.size() == std::size_t(JpegStackEncoder::kMaxTiles) && !encodeStacked(f, tile, s, out, error))
+        return false;
     } else if (!encodeJpeg(f, tx, ty, tile, s, out[m_needJpeg[a]], error)) {
       return false;
     }
@@ -177,19 +179,29 @@ bool TileEncoder::encodeRun(const Frame& f, std::span<const std::uint32_t> indic
     }
     i = j;
   }
-  if (m_stacked.empty()) return true;
+  return encodeStacked(f, tile, s, out, error);
+}
+
+bool TileEncoder::encodeStacked(const Frame& f, int tile, const CaptureSettings& s, std::span<base::EncodedTile> out,
+                                std::string& error) {
+  const bool chroma444 = s.subsampling == Subsampling::S444;
+  bool ok = true;
   if (m_stacked.size() >= 2) {
     m_stackOut.resize(m_stacked.size());
     std::string why;  // a stack that cannot be made: its tiles go one by one, the same bytes
     if (m_stack.encode(f, m_places, tile, s.quality, chroma444, m_headers, m_handle, m_stackOut, why)) {
       for (std::size_t k = 0; k < m_stacked.size(); ++k) out[m_stacked[k]] = std::move(m_stackOut[k]);
       m_tilesStacked += m_stacked.size();
+      m_stacked.clear();
+      m_places.clear();
       return true;
     }
   }
-  for (std::size_t k = 0; k < m_stacked.size(); ++k)
-    if (!encodeJpeg(f, m_places[k].first, m_places[k].second, tile, s, out[m_stacked[k]], error)) return false;
-  return true;
+  for (std::size_t k = 0; k < m_stacked.size() && ok; ++k)
+    ok = encodeJpeg(f, m_places[k].first, m_places[k].second, tile, s, out[m_stacked[k]], error);
+  m_stacked.clear();
+  m_places.clear();
+  return ok;
 }
 
 bool TileEncoder::encodeExact(const Frame& f, int tx, int ty, int tile, const CaptureSettings& s, base::EncodedTile& out,

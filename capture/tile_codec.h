@@ -83,6 +83,10 @@ class TileEncoder {
                    base::EncodedTile& out, bool tryPalette = true, bool* manyColours = nullptr);
   bool encodeJpeg(const Frame& frame, int tx, int ty, int tileSizePx, const CaptureSettings& settings,
                   base::EncodedTile& out, std::string& error);
+  // encodeRun's stack so far (m_stacked, m_places) into `out`: one stacked JPEG, or tile by
+  // tile if it cannot be made; empties it.
+  bool encodeStacked(const Frame& frame, int tileSizePx, const CaptureSettings& settings,
+                     std::span<base::EncodedTile> out, std::string& error);
 
   void* m_handle;
   JpegStackEncoder m_stack;

@@ -667,43 +667,65 @@ TEST(TileCodec, TilesSideBySideComeFromOneStripAndDecodeAsTheTilesAlone) {
 
 // The same columns changed in rows one under the other come from one strip of those rows (up
 // to kMaxStripRows), each tile the bytes it has in a strip of its own; a column cropped at the
-// right edge, going alone, does not split them.
+// right edge, going alone, does not split them, and a solid tile in a row ends the strip above
+// it (that row is two runs). 32-px tiles at 4:4:4 have four MCU rows a tile: their markers
+// count from each tile's top, not the strip's.
 TEST(TileCodec, RowsOfTheSameColumnsComeFromOneStripEachTileItsOwnBytes) {
-  const int w = 600, h = 620, tilesX = 10;  // column 9 and row 9 cropped
-  std::vector<std::uint8_t> px;
-  SyntheticSource::render(w, h, SceneMotion::Full, 3, px);
-  std::vector<std::uint32_t> indices(100);
-  for (std::uint32_t i = 0; i < 100; ++i) indices[i] = i;
-  for (bool s444 : {false, true}) {
+  const int w = 600, h = 620;
+  struct Case {
+    bool s444;
+    int tile;
+    std::uint64_t strips;
+  };
+  // 64 px: 10 x 10 tiles, column 9 and row 9 cropped; rows 0..3, then row 4 in two runs,
+  // then 5..9. 32 px: 19 x 20 tiles, column 18 and row 19 cropped; 0..7, then row 8 in two
+  // runs, 9..16, 17..19.
+  for (const Case c : {Case{false, 64, 4}, Case{true, 64, 4}, Case{true, 32, 5}}) {
+    const int tilesX = (w + c.tile - 1) / c.tile, tilesY = (h + c.tile - 1) / c.tile;
+    const int solidTx = 3, solidTy = c.tile == 64 ? 4 : 8;
+    std::vector<std::uint8_t> px;
+    SyntheticSource::render(w, h, SceneMotion::Full, 3, px);
+    for (int y = solidTy * c.tile; y < (solidTy + 1) * c.tile; ++y)
+      for (int x = solidTx * c.tile; x < (solidTx + 1) * c.tile; ++x)
+        std::memcpy(&px[(std::size_t(y) * w + x) * 4], "\x20\x40\x60\xff", 4);
+    std::vector<std::uint32_t> indices(std::size_t(tilesX) * std::size_t(tilesY));
+    for (std::uint32_t i = 0; i < indices.size(); ++i) indices[i] = i;
     CaptureSettings settings;
     settings.exactFewColours = false;
-    settings.quality = s444 ? 90 : 75;
-    settings.subsampling = s444 ? Subsampling::S444 : Subsampling::S420;
+    settings.quality = c.s444 ? 90 : 75;
+    settings.subsampling = c.s444 ? Subsampling::S444 : Subsampling::S420;
     std::vector<base::EncodedTile> run(indices.size());
     TileEncoder enc;
     std::string error;
-    ASSERT_TRUE(enc.encodeRun(frameOf(px, w, h), indices, tilesX, 64, settings, run, error)) << error;
-    EXPECT_EQ(enc.tilesInStrips(), 90u);
-    EXPECT_EQ(enc.stripsMade(), 2u);  // rows 0..7, then 8 and 9
+    ASSERT_TRUE(enc.encodeRun(frameOf(px, w, h), indices, tilesX, c.tile, settings, run, error)) << error;
+    EXPECT_EQ(enc.tilesInStrips(), std::uint64_t(tilesX - 1) * std::uint64_t(tilesY) - 1);
+    EXPECT_EQ(enc.stripsMade(), c.strips) << c.tile << (c.s444 ? " 4:4:4" : " 4:2:0");
     JpegStackEncoder oneStrip;
     JpegHeaders headers;
     tjhandle compressor = tjInitCompress();
     for (std::size_t i = 0; i < indices.size(); ++i) {
-      const int tx = int(i % tilesX), ty = int(i / tilesX);
+      const int tx = int(i % std::size_t(tilesX)), ty = int(i / std::size_t(tilesX));
       EXPECT_EQ(run[i].tx, tx);
       EXPECT_EQ(run[i].ty, ty);
-      EXPECT_EQ(run[i].jpegRowRestarts, tx != 9) << "tile " << i;
-      if (tx == 9) continue;
+      if (tx == solidTx && ty == solidTy) {
+        EXPECT_EQ(run[i].kind, base::TileKind::Solid);
+        continue;
+      }
+      EXPECT_EQ(run[i].jpegRowRestarts, tx != tilesX - 1) << "tile " << i;
+      if (tx == tilesX - 1) continue;
       base::EncodedTile own;
-      ASSERT_TRUE(oneStrip.encodeStrip(frameOf(px, w, h), tx, ty, 1, 1, 64, settings.quality, s444, headers, compressor,
-                                       std::span<base::EncodedTile>(&own, 1), error))
+      ASSERT_TRUE(oneStrip.encodeStrip(frameOf(px, w, h), tx, ty, 1, 1, c.tile, settings.quality, c.s444, headers,
+                                       compressor, std::span<base::EncodedTile>(&own, 1), error))
           << error;
       const auto x = run[i].jpeg.span(), y = own.jpeg.span();
-      EXPECT_TRUE(std::equal(x.begin(), x.end(), y.begin(), y.end())) << "tile " << i << (s444 ? " 4:4:4" : " 4:2:0");
+      EXPECT_TRUE(std::equal(x.begin(), x.end(), y.begin(), y.end()))
+          << "tile " << i << ", " << c.tile << (c.s444 ? " 4:4:4" : " 4:2:0");
     }
     tjDestroy(compressor);
   }
   // Asked of the strip encoder itself: rows past the frame, or too many, are refused.
+  std::vector<std::uint8_t> px;
+  SyntheticSource::render(w, h, SceneMotion::Full, 3, px);
   JpegStackEncoder strip;
   JpegHeaders headers;
   tjhandle compressor = tjInitCompress();
@@ -714,6 +736,38 @@ TEST(TileCodec, RowsOfTheSameColumnsComeFromOneStripEachTileItsOwnBytes) {
   EXPECT_FALSE(strip.encodeStrip(frameOf(px, w, h), 0, 9, 9, 2, 64, 80, false, headers, compressor, out, error));
   EXPECT_TRUE(strip.encodeStrip(frameOf(px, w, h), 0, 8, 9, 2, 64, 80, false, headers, compressor, out, error)) << error;
   tjDestroy(compressor);
+}
+
+// More whole tiles alone in their rows than one stack holds: they go in several stacks, none
+// alone, each the bytes it has encoded alone.
+TEST(TileCodec, MoreLoneTilesThanAStackHoldsGoInSeveralStacks) {
+  const int w = 1280, h = 640, tilesX = 20;
+  std::vector<std::uint8_t> px;
+  SyntheticSource::render(w, h, SceneMotion::Full, 9, px);
+  std::vector<std::uint32_t> indices;  // every other tile of each row: none side by side
+  for (std::uint32_t ty = 0; ty < 10; ++ty)
+    for (std::uint32_t tx = ty % 2; tx < 20; tx += 2) indices.push_back(ty * tilesX + tx);
+  CaptureSettings settings;
+  settings.exactFewColours = false;
+  std::vector<base::EncodedTile> run(indices.size());
+  TileEncoder enc, alone;
+  std::string error;
+  ASSERT_TRUE(enc.encodeRun(frameOf(px, w, h), indices, tilesX, 64, settings, run, error)) << error;
+  const auto jpegTiles = static_cast<std::uint64_t>(std::count_if(
+      run.begin(), run.end(), [](const base::EncodedTile& t) { return t.kind == base::TileKind::JpegScan; }));
+  EXPECT_GT(jpegTiles, 2u * JpegStackEncoder::kMaxTiles);  // the scene's flat tiles go as Solid
+  EXPECT_EQ(enc.tilesStacked(), jpegTiles);
+  EXPECT_EQ(enc.tilesInStrips(), 0u);
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    const int tx = int(indices[i] % tilesX), ty = int(indices[i] / tilesX);
+    base::EncodedTile single;
+    ASSERT_TRUE(alone.encode(frameOf(px, w, h), tx, ty, 64, settings, single, error)) << error;
+    EXPECT_EQ(run[i].tx, tx);
+    EXPECT_EQ(run[i].ty, ty);
+    ASSERT_EQ(run[i].kind, single.kind) << "tile " << indices[i];
+    const auto a = run[i].jpeg.span(), b = single.jpeg.span();
+    EXPECT_TRUE(std::equal(a.begin(), a.end(), b.begin(), b.end())) << "tile " << indices[i];
+  }
 }
 
 TEST(TileCodec, DecoderRefusesHostileTiles) {
