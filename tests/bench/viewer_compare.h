@@ -21,8 +21,8 @@ struct ViewerFigures {
   double cpuPercent = 0;     // of one core, the whole viewer process
   double cpuMsPerImage = 0;
   // The X server the viewer draws on, over the same seconds, an image (its work putting images
-  // on the screen: copies a viewer asks of it count here; the bench's own reads of the frame
-  // code cost it the same for either viewer).
+  // on the screen: copies a viewer asks of it count here; what the bench's own reads of the
+  // frame code cost it, measured with no viewer, is taken out).
   double serverCpuMsPerImage = 0;
   double latencyP50Ms = -1, latencyP95Ms = -1;  // the load's XSync of a frame to it on the viewer's display
   std::size_t latencySamples = 0;

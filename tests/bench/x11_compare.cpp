@@ -43,9 +43,10 @@ double threadCpuMs() { return threadCpuUs() / 1e3; }
 // from the same seconds of a shared, noisy machine (taken once before, the codec's figure
 // moved between 4.1 and 6.2 ms from run to run). The figure is the samples' mean, as the
 // sender's is its mean over the window: within one window the samples spread from 4.2 to
-// 6.5 ms (the machine's other work slows them as it slows the sender), and their median,
-// used before, left that out of the codec's side only (the ratio moved 1.10-1.25x between
-// runs of one build; on means, 1.13-1.18x).
+// 6.5 ms of the thread's own CPU (caches and memory shared with the sender, the X server and
+// the load slow them as they slow the sender), and their median, used before, left that out
+// of the codec's side only (the ratio moved 1.10-1.25x between runs of one build; on means,
+// 1.13-1.18x). One compression, not timed, goes first: the handle's buffers are then made.
 class CodecProbe {
  public:
   explicit CodecProbe(const std::string& display) {
@@ -58,6 +59,10 @@ class CodecProbe {
                         ZPixmap);
     XCloseDisplay(d);
     if (m_image && m_image->bits_per_pixel == 32) m_tj = tjInitCompress();
+    if (m_tj) {
+      sample();
+      m_times.clear();
+    }
   }
   ~CodecProbe() {
     if (m_tj) tjDestroy(m_tj);
